@@ -114,6 +114,11 @@ const char *sf_source_describe(const sf_source *s);
 const char *sf_source_name(const sf_source *s); /* "corpus", "markov", "addition" */
 /* The exact entropy rate (nats/token) of the Markov source; NaN for the others. */
 double sf_source_entropy_rate(const sf_source *s);
+/* The loss (nats/token) of the Markov chain itself on the first nseq validation sequences of T
+ * tokens: what a perfect model scores on exactly the validation tokens a run is measured on. It
+ * differs from the entropy rate by sampling noise (about 1/sqrt(tokens)), an offset every run on
+ * that validation set shares. NaN for the other sources (or on OOM). */
+double sf_source_val_entropy(const sf_source *s, int T, long nseq);
 /* Addition: answer tokens per problem (the digits of the reversed sum); 0 otherwise. */
 int sf_source_answer_len(const sf_source *s);
 /* Bytes of the corpus splits (0 for synthetic sources). */
@@ -187,6 +192,8 @@ typedef struct sf_train_result {
   double val_bpb;        /* val_loss / ln 2: bits per byte for the corpus, NaN for synthetic data */
   double accuracy;       /* addition: exact-match fraction of validation problems; NaN otherwise */
   double entropy_rate;   /* markov: exact entropy rate (nats/token); NaN otherwise */
+  double val_entropy;    /* markov: the chain's own loss on the final validation tokens
+                            (sf_source_val_entropy); NaN otherwise */
   double seconds;        /* wall time of the whole run, validation included */
   double train_seconds;  /* wall time of the optimiser steps alone */
   double tokens_per_s;   /* D / train_seconds */
@@ -229,7 +236,7 @@ int sf_train_result_text(const sf_train_result *r, const sf_source *src, char **
 
 /* ---- the run store (sf_store.h) ----
  * A run is one row: N, D, C (the exact FLOPs) and loss (final validation loss, nats/token), the
- * metrics N_nonembed, flops_6nd, train_loss, val_bpb, accuracy, entropy_rate, tokens_per_s, mfu,
+ * metrics N_nonembed, flops_6nd, train_loss, val_bpb, accuracy, entropy_rate, val_entropy, tokens_per_s, mfu,
  * seconds (NaN where they do not apply), the text fields of sf_train_result_text, and the
  * training curve (columns sf_train_curve_names). The run's name identifies it in a sweep. */
 struct sf_table;

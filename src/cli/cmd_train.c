@@ -113,6 +113,20 @@ static int check_output(const char *path) {
   return SF_OK;
 }
 
+/* A run file names each run once (sweeps resume by name): refuse before training, not after. */
+static int check_new_run(const char *path, const sf_train_config *c, const sf_source *src) {
+  sf_table *t = NULL;
+  char *name = run_name ? sf_strdup(run_name) : sf_train_run_name(c, src);
+  int rc = name ? sf_train_store_check(path, table, &t) : sf_fail(SF_ENOMEM, "out of memory");
+  for (size_t i = 0; !rc && t && i < t->nrows; i++)
+    if (strcmp(t->run[i], name) == 0)
+      rc = sf_fail(SF_EINPUT, "run '%s' is already in '%s': give it another --name, or use another --table", name,
+                   path);
+  sf_table_free(t);
+  free(name);
+  return rc;
+}
+
 int cmd_train(int argc, char **argv) {
   char **args;
   size_t nargs;
@@ -156,7 +170,8 @@ int cmd_train(int argc, char **argv) {
   c.peak_flops = peak * 1e9;
   c.checkpoint = checkpoint;
   c.checkpoint_every = ckpt_every;
-  if ((rc = sf_train_resolve(&c)) || (rc = sf_source_check_context(src, c.model.n_ctx))) {
+  if ((rc = sf_train_resolve(&c)) || (rc = sf_source_check_context(src, c.model.n_ctx)) ||
+      (output && is_h5(output) && (rc = check_new_run(output, &c, src)))) {
     sf_source_free(src);
     return cli_fail_lib(rc);
   }

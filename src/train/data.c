@@ -57,6 +57,21 @@ int sf_source_vocab(const sf_source *s) { return s->vocab; }
 const char *sf_source_describe(const sf_source *s) { return s->desc; }
 const char *sf_source_name(const sf_source *s) { return s->name; }
 double sf_source_entropy_rate(const sf_source *s) { return s->entropy; }
+
+double sf_source_val_entropy(const sf_source *s, int T, long nseq) {
+  if (s->kind != SF_DATA_MARKOV || T < 1 || nseq < 1) return NAN;
+  int *tok = malloc(sizeof(int) * 2 * (size_t)T);
+  if (!tok) return NAN;
+  double sum = 0.0;
+  long count = 0;
+  for (long i = 0; i < nseq; i++) {
+    sf_source_val_batch(s, (size_t)i, 1, T, tok, tok + T);
+    sum += sf_markov_logloss(s, tok, tok + T, T);
+    for (int t = 0; t < T; t++) count += tok[T + t] >= 0;
+  }
+  free(tok);
+  return count ? sum / (double)count : NAN;
+}
 int sf_source_answer_len(const sf_source *s) { return s->kind == SF_DATA_ADDITION ? s->digits + 1 : 0; }
 size_t sf_source_train_size(const sf_source *s) { return s->ntrain; }
 size_t sf_source_val_size(const sf_source *s) { return s->nval; }

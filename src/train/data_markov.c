@@ -128,3 +128,19 @@ void sf_markov_sequence(const sf_source *s, uint64_t rng[4], int T, int *tokens,
     if (t > 0) targets[t - 1] = (t - 1 >= k - 1) ? tok : -1;
   }
 }
+
+double sf_markov_logloss(const sf_source *s, const int *tokens, const int *targets, int T) {
+  size_t S = s->nstates, V = (size_t)s->vocab;
+  int k = s->order;
+  double sum = 0.0;
+  for (int t = k - 1; t < T; t++) {
+    if (targets[t] < 0) continue;
+    /* the state before target t is tokens t-k+1..t, oldest first */
+    size_t st = 0;
+    for (int i = t - k + 1; i <= t; i++) st = (st * V + (size_t)tokens[i]) % S;
+    const double *cum = s->cum + st * V;
+    size_t j = (size_t)targets[t];
+    sum -= log(cum[j] - (j ? cum[j - 1] : 0.0));
+  }
+  return sum;
+}

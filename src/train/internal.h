@@ -11,8 +11,6 @@ float *sf_gpt_moment2(sf_gpt *g);
 /* Random normal (Box-Muller) from the trainer's RNG. */
 double sf_rng_normal(uint64_t rng[4]);
 
-#endif
-
 /* ---- data sources: one struct, three kinds (data.c dispatches, data_<kind>.c fill) ---- */
 struct sf_source {
   sf_data_kind kind;
@@ -37,9 +35,13 @@ void sf_corpus_batch(const unsigned char *text, size_t n, const size_t *offsets,
                      int *targets);
 int sf_markov_open(sf_source *s, int vocab, int order, double alpha, uint64_t seed);
 void sf_markov_sequence(const sf_source *s, uint64_t rng[4], int T, int *tokens, int *targets);
+/* Summed -log P(target | state) under the chain itself over the unmasked targets of one sequence. */
+double sf_markov_logloss(const sf_source *s, const int *tokens, const int *targets, int T);
 int sf_addition_open(sf_source *s, int digits);
 void sf_addition_sequence(const sf_source *s, uint64_t rng[4], int validation, int T, int *tokens, int *targets);
 int sf_addition_problem_len(const sf_source *s);
 
 /* Gamma(a) variate (Marsaglia and Tsang; a < 1 by the boost a+1, U^(1/a)). */
 double sf_rng_gamma(uint64_t rng[4], double a);
+
+#endif

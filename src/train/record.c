@@ -48,6 +48,7 @@ void sf_train_result_json(const sf_train_result *r, const sf_source *src, void *
   sf_json_number(&j, "val_bpb", r->val_bpb);
   sf_json_number(&j, "accuracy", r->accuracy);
   sf_json_number(&j, "entropy_rate", r->entropy_rate);
+  sf_json_number(&j, "val_entropy", r->val_entropy);
   sf_json_number(&j, "tokens_per_s", r->tokens_per_s);
   sf_json_number(&j, "mfu", r->mfu);
   sf_json_number(&j, "peak_flops", r->peak_flops);

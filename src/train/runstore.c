@@ -6,9 +6,14 @@
 #include <scalefit/sf_store.h>
 #include <scalefit/sf_train.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/util.h"
@@ -30,10 +35,10 @@ int sf_train_result_to_table(const sf_train_result *r, const sf_source *src, con
   static const struct { const char *name, *unit; } cols[] = {
       {"N", "parameters"},       {"D", "tokens"},        {"C", "FLOP"},           {"loss", "nats/token"},
       {"N_nonembed", "parameters"}, {"flops_6nd", "FLOP"}, {"train_loss", "nats/token"}, {"val_bpb", "bits/byte"},
-      {"accuracy", "fraction"},  {"entropy_rate", "nats/token"}, {"tokens_per_s", "tokens/s"}, {"mfu", "fraction"},
+      {"accuracy", "fraction"},  {"entropy_rate", "nats/token"}, {"val_entropy", "nats/token"}, {"tokens_per_s", "tokens/s"}, {"mfu", "fraction"},
       {"seconds", "s"}};
   double v[] = {r->N,        r->D,          r->flops,    r->val_loss,     r->N_nonembed, r->flops_6nd, r->train_loss,
-                r->val_bpb,  r->accuracy,   r->entropy_rate, r->tokens_per_s, r->mfu,     r->seconds};
+                r->val_bpb,  r->accuracy,   r->entropy_rate, r->val_entropy, r->tokens_per_s, r->mfu,     r->seconds};
   for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
     int c = sf_table_add_column(t, cols[i].name, cols[i].unit);
     if (c < 0) return -c;
@@ -47,24 +52,64 @@ int sf_train_result_to_table(const sf_train_result *r, const sf_source *src, con
   return sf_table_set_curve(t, (size_t)row, r->ncurve, r->curve);
 }
 
+/* Writers of one run file (a sweep, `train -o`, a second sweep started by mistake) take turns
+ * through an exclusive flock on "<path>.lock" around read-modify-rename, so none loses another's
+ * run. The holder removes the lock file when done; a waiter that then acquires the removed file
+ * notices (its inode no longer the path's) and tries again, so two holders never coexist. */
+static int store_lock(const char *path, char **lockpath) {
+  *lockpath = sf_asprintf("%s.lock", path);
+  if (!*lockpath) return sf_fail(SF_ENOMEM, "out of memory"), -1;
+  for (;;) {
+    int fd = open(*lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) break;
+    int r;
+    while ((r = flock(fd, LOCK_EX)) != 0 && errno == EINTR) {
+    }
+    struct stat a, b;
+    if (r == 0 && fstat(fd, &a) == 0 && stat(*lockpath, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+      return fd;
+    close(fd);
+    if (r != 0) break;
+  }
+  sf_fail(SF_EIO, "cannot lock '%s': %s", *lockpath, strerror(errno));
+  free(*lockpath);
+  *lockpath = NULL;
+  return -1;
+}
+
+static void store_unlock(int fd, char *lockpath) {
+  unlink(lockpath);
+  close(fd);
+  free(lockpath);
+}
+
 int sf_train_store_append(const char *path, const char *table, const sf_train_result *r, const sf_source *src,
                           const char *run_name) {
   if (!table) table = "runs";
+  char *lockpath = NULL;
+  int fd = store_lock(path, &lockpath);
+  if (fd < 0) return sf_errcode() ? sf_errcode() : SF_ENOMEM;
   sf_table *t = NULL;
   int rc = SF_OK;
   if (access(path, F_OK) == 0) {
     char **names = NULL;
     size_t n = 0;
-    if ((rc = sf_h5_list(path, &names, &n))) return rc;
-    int found = 0;
-    for (size_t i = 0; i < n; i++) found |= strcmp(names[i], table) == 0;
-    sf_h5_free_list(names, n);
-    if (found && (rc = sf_h5_read(path, table, &t))) return rc;
+    if (!(rc = sf_h5_list(path, &names, &n))) {
+      int found = 0;
+      for (size_t i = 0; i < n; i++) found |= strcmp(names[i], table) == 0;
+      sf_h5_free_list(names, n);
+      rc = found ? sf_h5_read(path, table, &t) : SF_OK;
+    }
   }
-  if (!t && !(t = sf_table_new(table))) return sf_errcode() ? sf_errcode() : SF_ENOMEM;
-  rc = sf_train_result_to_table(r, src, run_name, t);
+  if (!rc && !t && !(t = sf_table_new(table))) rc = sf_errcode() ? sf_errcode() : SF_ENOMEM;
+  for (size_t i = 0; !rc && i < t->nrows; i++)
+    if (strcmp(t->run[i], run_name) == 0)
+      rc = sf_fail(SF_EINPUT, "run '%s' is already in table '%s' of '%s' (another process recorded it meanwhile)",
+                   run_name, table, path);
+  if (!rc) rc = sf_train_result_to_table(r, src, run_name, t);
   if (!rc) rc = sf_h5_write(path, t, SF_H5_REPLACE);
   sf_table_free(t);
+  store_unlock(fd, lockpath);
   return rc;
 }
 

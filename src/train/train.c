@@ -367,6 +367,7 @@ int sf_train_run(const sf_train_config *cfg, sf_source *src, sf_train_progress_f
   res->val_bpb = sf_source_kind(src) == SF_DATA_CORPUS ? val / M_LN2 : NAN;
   res->accuracy = alen > 0 ? accuracy : NAN;
   res->entropy_rate = sf_source_entropy_rate(src);
+  res->val_entropy = sf_source_val_entropy(src, T, nval);
   res->seconds = now() - t_start;
   res->train_seconds = t_train;
   res->tokens_per_s = res->D / t_train;

@@ -59,6 +59,15 @@ assert src.startswith("scalefit train") and "markov" in src and "seed=1" in note
 assert len(f["tables/runs/curves/step"]) == 40  # 20 points per run
 PY
 "$S" info "$tmp/runs.h5" >/dev/null || fail "info cannot read the run file"
+# A run file names each run once: the same run again is refused before any training.
+expect 2 "already in" --data markov "${tiny[@]}" -o "$tmp/runs.h5"
+[ -e "$tmp/runs.h5.lock" ] && fail "the writers' lock outlived the append"
+# Writers take turns: four runs appended at once into one file all land (none overwrites another).
+for k in 1 2 3 4; do "$S" train --data markov "${tiny[@]}" --seed $((10 + k)) --name "par$k" -o "$tmp/runs.h5" -q & done
+wait
+/usr/bin/python3 -c "import h5py,sys; r=h5py.File(sys.argv[1],'r')['tables/runs/columns/run'][:]; assert len(r) == 6, r" \
+  "$tmp/runs.h5" || fail "concurrent appends lost a run"
+[ -e "$tmp/runs.h5.lock" ] && fail "the writers' lock outlived the appends"
 printf 'not hdf5' >"$tmp/bad.h5"
 expect 2 "bad.h5" --data markov -o "$tmp/bad.h5"
 

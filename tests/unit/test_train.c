@@ -72,6 +72,8 @@ static void markov_case(int V, int k, double alpha) {
   assert_rel(H, expect, 0.03);
   double se, m = mean_nll(s, 200, 1000, &se);
   assert_close(m, H, 4 * se);
+  /* the library's own figure for the same validation sequences, computed its own way */
+  assert_rel(sf_source_val_entropy(s, 1000, 200), m, 1e-12);
   printf("markov V %d order %d alpha %g: entropy rate %.4f nats (Dirichlet mean %.4f, sample %.4f +- %.4f)\n", V, k,
          alpha, H, expect, m, se);
   sf_source_free(s);
@@ -292,6 +294,8 @@ static void test_deterministic(void **state) {
   assert_rel(r1.flops, 60 * 8 * 3 * sf_gpt_flops_forward(&c.model, 32), 1e-15);
   assert_rel(r1.flops_6nd, 6 * sf_gpt_nparams(&c.model) * r1.D, 1e-15);
   assert_rel(r1.entropy_rate, sf_source_entropy_rate(s), 0);
+  assert_rel(r1.val_entropy, sf_source_val_entropy(s, 32, c.val_tokens / 32), 0);
+  assert_true(r1.val_loss > r1.val_entropy); /* nor the chain itself on the validation tokens */
   assert_true(isnan(r1.val_bpb) && isnan(r1.accuracy));
   assert_true(r1.val_loss > sf_source_entropy_rate(s)); /* no model beats the entropy rate */
   sf_train_result_free(&r1);
