@@ -104,6 +104,11 @@ typedef struct sf_fitrecord {
   double holdout_rmse, holdout_maxabs, holdout_mean_rel;
 } sf_fitrecord;
 
+/* Fills rec from a fit of sf_fit_table (all but data_file, table and where, which say where the
+ * caller's table came from: set them after). rec borrows from fit. */
+struct sf_fit_table_result;
+void sf_fitrecord_from_fit(sf_fitrecord *rec, const struct sf_fit_table_result *fit);
+
 /* The saved-fit JSON (format scalefit-fit, docs/FIT.md) of rec, malloc'd; NULL when out of memory. */
 char *sf_fitfile_to_json(const sf_fitrecord *rec, int pretty);
 /* A published law: row `id` of laws_csv (datasets/laws.csv). Catalogue names are taken from its

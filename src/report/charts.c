@@ -45,7 +45,7 @@ static int chart_scaling(rp_state *st, const sf_spec_chart *cs, sf_chart **out, 
   sf_plot_opts o;
   sf_plot_opts_init(&o);
   o.x = cs->x ? cs->x : "C";
-  o.y = cs->y ? cs->y : f ? f->yname : "loss";
+  o.y = cs->y ? cs->y : f ? f->fr.yname : "loss";
   o.color_by = cs->color_by;
   o.title = cs->title;
   o.linear_y = cs->linear_y;
@@ -54,7 +54,7 @@ static int chart_scaling(rp_state *st, const sf_spec_chart *cs, sf_chart **out, 
   if (f) {
     /* held-out runs ringed; the extrapolation runs to the largest budget when there is one */
     if (!(held = calloc(st->table->nrows + 1, 1))) return sf_fail(SF_ENOMEM, "out of memory");
-    for (size_t r = 0; r < st->table->nrows; r++) held[r] = f->role[r] == 2;
+    for (size_t r = 0; r < st->table->nrows; r++) held[r] = f->fr.role[r] == 2;
     o.heldout = held;
     double end = max_budget(st), lo, hi;
     if (!strcmp(o.x, "C") && !isnan(end) && sf_fitfile_range(f->ff, "C", &lo, &hi) && end > hi) o.extrapolate_to = end;
@@ -128,7 +128,7 @@ static int chart_fitted(rp_state *st, const sf_spec_chart *cs, sf_chart **out) {
   sf_plot_opts o;
   sf_plot_opts_init(&o);
   o.x = cs->x;
-  o.y = cs->y ? cs->y : f ? f->yname : NULL;
+  o.y = cs->y ? cs->y : f ? f->fr.yname : NULL;
   o.color_by = cs->color_by;
   o.title = cs->title;
   o.linear_y = cs->linear_y;
@@ -136,9 +136,9 @@ static int chart_fitted(rp_state *st, const sf_spec_chart *cs, sf_chart **out) {
   unsigned char *held = NULL;
   if (f) {
     if (!(held = calloc(st->table->nrows + 1, 1))) return sf_fail(SF_ENOMEM, "out of memory");
-    for (size_t r = 0; r < st->table->nrows; r++) held[r] = f->role[r] == 2;
+    for (size_t r = 0; r < st->table->nrows; r++) held[r] = f->fr.role[r] == 2;
     o.heldout = held;
-    o.linear_space = f->o.space == SF_SPACE_LINEAR;
+    o.linear_space = f->fr.opts.space == SF_SPACE_LINEAR;
   }
   if (!strcmp(cs->kind, "frontier")) {
     sf_fitfile *pub[16] = {NULL};
