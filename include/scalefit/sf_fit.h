@@ -114,6 +114,139 @@ int sf_fit_percentile(const double *samples, size_t K, size_t np, size_t j, doub
 int sf_fit_residuals(const sf_law *law, const sf_law_data *d, const double *y, sf_space space,
                      const double *params, double *r);
 
+/* ---- the whole pipeline on a table: sf_fit_table ----
+ *
+ * What `scalefit fit` and a report's [fit] section both do, in one call, so that they cannot
+ * drift apart: pick the columns, select the rows (where, complete values), hold out the largest
+ * runs, build the starts, fit, bootstrap, score the held-out runs and judge whether the result
+ * can be trusted. The trust warnings come back as data (sf_fit_warning); the caller prints them.
+ *
+ *   const sf_law *law; sf_law *owned;
+ *   sf_fit_law_for_table("chinchilla", table, &law, &owned);
+ *   sf_fit_request rq;  sf_fit_request_init(&rq, law);  rq.bootstrap = 200;
+ *   sf_fit_table_result r;
+ *   if (sf_fit_table(table, &rq, &r) == SF_OK) ... r.fit.params, r.warn[k].text ...
+ *   sf_fit_table_result_free(&r);  sf_law_free(owned);
+ *
+ * Rows, in table order: a row failing rq.where is left out (n_where); a row without a finite
+ * value in every column the fit needs (the law's inputs and output, and with a hold-out the
+ * column the runs are ranked by: C, else the first input) is skipped (n_skipped). A kept row
+ * whose input is <= 0 for a law that takes logs, or a fitted row whose output is <= 0 with
+ * residuals in log space, is an error naming the run (SF_EINPUT), not silently dropped. The
+ * hold-out keeps the ceil(holdout * n) largest runs by C (else the first input) out of the fit,
+ * or those above holdout_above; they are scored with the fitted parameters. Like every call
+ * here that reaches GSL, it expects the program to have called gsl_set_error_handler_off(). */
+
+/* A law by catalogue name or as a formula over t's columns ("loss = E + A*C^-alpha"): *law is
+ * the catalogue's entry, or *owned (the caller frees it with sf_law_free). SF_EINPUT for an
+ * unknown name (pointing to `scalefit laws`) or a formula that does not parse. */
+struct sf_table;
+int sf_fit_law_for_table(const char *spec, const struct sf_table *t, const sf_law **law, sf_law **owned);
+
+typedef struct sf_fit_request {
+  const sf_law *law;
+  const char *x;            /* input columns, separated by ',' or spaces; NULL: the law's (formulas: must be NULL) */
+  const char *y;            /* output column; NULL: the law's */
+  int loss;                 /* -1: the law's, else an sf_loss */
+  int space;                /* -1: the law's, else an sf_space */
+  double delta;             /* Huber threshold; NaN: the default */
+  const char *where;        /* row selection (sf_expr_parse logical); NULL: every row */
+  double holdout;           /* fraction in [0, 1) of the largest runs held out; 0: none */
+  double holdout_above;     /* or: runs above this key value held out; NaN: none (not both) */
+  size_t nfix;              /* parameters pinned: fix_name[k] = fix_value[k] (natural) */
+  const char *const *fix_name;
+  const double *fix_value;
+  size_t nbound;            /* parameters bounded: bound_lo[k] < bound_name[k] < bound_hi[k] */
+  const char *const *bound_name;
+  const double *bound_lo, *bound_hi;
+  const double *starts;     /* nstarts rows of law->np natural values; NULL: the law's default grid */
+  size_t nstarts;
+  size_t random_starts;     /* with starts NULL and > 0: this many uniform in the default grid's box
+                               (internal parameters), drawn from seed */
+  size_t bootstrap;         /* resamples, each with the full multi-start; 0: none */
+  unsigned long long seed;  /* bootstrap and random starts (default 1) */
+  double level;             /* bootstrap interval level (default 0.95) */
+  int threads;              /* 0: OpenMP's default */
+  const char *data_name;    /* the data in messages (NULL: the table's origin) */
+  const char *opt_prefix;   /* how messages name the request's fields as options: "--" gives
+                               "--where: ...", "" (default) gives "where: ..." */
+} sf_fit_request;
+
+/* Defaults: everything the law's, no selection, no hold-out, the default grid, no bootstrap,
+ * seed 1, level 0.95. */
+void sf_fit_request_init(sf_fit_request *rq, const sf_law *law);
+
+typedef enum sf_fit_warnkind {
+  SF_FITWARN_HOLDOUT_UNSCORED, /* held-out runs cannot be evaluated with the fitted law */
+  SF_FITWARN_HOLDOUT_EMPTY,    /* a hold-out was asked for but no run is above the threshold */
+  SF_FITWARN_NOT_CONVERGED,    /* the best start did not meet the convergence test */
+  SF_FITWARN_ILL_CONDITIONED,  /* rcond < 1e-8 */
+  SF_FITWARN_NOT_FINITE,       /* a free parameter is not finite */
+  SF_FITWARN_NO_STDERR,        /* its standard error is undefined */
+  SF_FITWARN_POOR_STDERR,      /* its standard error exceeds its magnitude */
+  SF_FITWARN_CI_UNDEFINED,     /* its bootstrap interval is undefined */
+  SF_FITWARN_CI_AT_BOUND,      /* its bootstrap interval touches the parameter's bound */
+  SF_FITWARN_CI_WIDE,          /* a positive parameter's interval spans more than 6 decades */
+  SF_FITWARN_BOOT_FAILED       /* some bootstrap refits failed and were left out */
+} sf_fit_warnkind;
+
+typedef struct sf_fit_warning {
+  sf_fit_warnkind kind;
+  int param;                /* the parameter it is about (law order), or -1 */
+  char text[256];           /* one line, git-style: "parameter 'E' is poorly identified: ..." */
+} sf_fit_warning;
+
+#define SF_FIT_MAXWARN (4 + 2 * SF_LAW_MAXPAR)
+#define SF_FIT_MAXRANGE 8
+
+/* Which step a failed sf_fit_table stopped at, so that a caller can point at what asked for it. */
+typedef enum sf_fit_stage {
+  SF_FITSTAGE_SETUP = 0,    /* columns, options, pinned and bounded parameters, starts */
+  SF_FITSTAGE_DATA,         /* the rows: where, values a law cannot take, too few runs */
+  SF_FITSTAGE_FIT,          /* the multi-start fit itself (numerical failure) */
+  SF_FITSTAGE_BOOTSTRAP
+} sf_fit_stage;
+
+typedef struct sf_fit_table_result {
+  const sf_law *law;
+  char *xname[SF_LAW_MAXVAR]; /* the input columns as requested (law->nvar) */
+  char *yname;
+  sf_fit_opts opts;           /* as used (loss, space, delta, pinned, bounded) */
+  sf_fit_result fit;
+  sf_fit_stage stage;         /* on failure: where it stopped */
+  size_t n_rows;              /* rows fitted plus held out */
+  size_t n_where, n_skipped;  /* rows left out by where, rows without every value needed */
+  unsigned char *role;        /* per table row: 0 not used, 1 fitted, 2 held out */
+  /* hold-out */
+  const char *holdout_by;     /* "C" or xname[0]: the column the runs were ranked by */
+  double holdout, holdout_above; /* as requested (holdout NaN when 0) */
+  size_t n_holdout;
+  double holdout_rmse, holdout_maxabs, holdout_mean_rel; /* NaN when they cannot be scored */
+  /* bootstrap */
+  size_t K, nfailed;
+  double *samples;            /* K x np natural parameters (rows of NaN for failed refits) */
+  double ci_lo[SF_LAW_MAXPAR], ci_hi[SF_LAW_MAXPAR]; /* level percentile intervals (NaN: undefined) */
+  double level, boot_seconds;
+  unsigned long long seed;
+  /* [min, max] over the fitted runs of the inputs, the output, and N, D, C where present */
+  size_t nrange;
+  char *range_name[SF_FIT_MAXRANGE];
+  double range_lo[SF_FIT_MAXRANGE], range_hi[SF_FIT_MAXRANGE];
+  /* trust: warnings in the order found, and the same joined one per line ("" for none) */
+  size_t nwarn;
+  sf_fit_warning warn[SF_FIT_MAXWARN];
+  char *warnings;
+} sf_fit_table_result;
+
+/* Runs the request on t (see above). Returns SF_OK, or the failure's status with the message
+ * naming the data, the run or the option (with rq->opt_prefix) and res->stage saying which step
+ * failed: SF_EUSAGE for a request that does not fit the law (input count, a parameter it does not
+ * have, a bad option value), SF_EINPUT for data (missing column, unknown where column, a value
+ * the law cannot take, too few runs), SF_ENUMERIC when no start fits. res is always
+ * initialised; free it with sf_fit_table_result_free either way. Prints nothing. */
+int sf_fit_table(const struct sf_table *t, const sf_fit_request *rq, sf_fit_table_result *res);
+void sf_fit_table_result_free(sf_fit_table_result *res);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,7 +10,8 @@
  *                        the delta method with the fit's covariance
  *   sf_optimal           compute-optimal N and D under C = 6ND (or with the attention term)
  *   sf_target            the compute at which the (optimally allocated) law reaches a value
- *   sf_turn_*            growth laws against a sigmoid for a capability metric ("turn")
+ *   sf_turn_*            growth laws against a sigmoid for a capability metric ("turn"), and the
+ *                        bands of its curves from refits on resampled runs
  *   sf_accel_*           the accelerator table, for costs (arithmetic in sf_cost.h)
  *
  * Everything here except the two loaders (sf_fitfile_read, sf_fitfile_published) and
@@ -103,6 +104,11 @@ typedef struct sf_fitrecord {
   double holdout_fraction, holdout_threshold; /* one of them, the other NaN */
   double holdout_rmse, holdout_maxabs, holdout_mean_rel;
 } sf_fitrecord;
+
+/* Fills rec from a fit of sf_fit_table (all but data_file, table and where, which say where the
+ * caller's table came from: set them after). rec borrows from fit. */
+struct sf_fit_table_result;
+void sf_fitrecord_from_fit(sf_fitrecord *rec, const struct sf_fit_table_result *fit);
 
 /* The saved-fit JSON (format scalefit-fit, docs/FIT.md) of rec, malloc'd; NULL when out of memory. */
 char *sf_fitfile_to_json(const sf_fitrecord *rec, int pretty);
@@ -278,6 +284,23 @@ typedef struct sf_turn_result {
  * floor is pinned at o->chance and its ceiling bounded to (chance, max]. SF_EINPUT if fewer
  * than 6 points, x <= 0, or y outside [0, max] (naming the point); SF_ENUMERIC if no law fits. */
 int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, sf_turn_result *res);
+
+/* Uncertainty bands for the three laws' curves (what the turn chart shades). sf_turn reports
+ * parameters, not their spread, so the bands come from refits of the same analysis: the pairs
+ * (x, y) resampled with replacement nboot times (GSL's mt19937 seeded with seed: deterministic)
+ * and sf_turn run on each with o's options but its own bootstrap off. boot receives nboot rows
+ * of SF_TURN_NLAWS x 4 natural parameters (law l's at [row * SF_TURN_NLAWS * 4 + l * 4], in its
+ * catalogue order: loglinear, power0, sigmoid; unused slots NaN), a law's slots all NaN in a row
+ * where it did not fit (a resample sf_turn rejects is a row of NaN, not a failure). SF_EUSAGE
+ * for n == 0, SF_ENOMEM. */
+int sf_turn_resample(const double *x, const double *y, size_t n, const sf_turn_opts *o, size_t nboot,
+                     unsigned long long seed, double *boot);
+/* The level (0.95) percentile interval [lo[i], hi[i]] of law l's curve at x[i], i < k, over the
+ * boot rows of sf_turn_resample where law l fitted and is finite at x[i]; NaN at an x with fewer
+ * than 2 such rows. SF_ENUMERIC when no x has 2 (lo, hi filled with NaN), SF_EUSAGE for l outside
+ * [0, SF_TURN_NLAWS). */
+int sf_turn_band(int l, const double *boot, size_t nboot, double level, const double *x, size_t k, double *lo,
+                 double *hi);
 
 #ifdef __cplusplus
 }

@@ -223,14 +223,9 @@ int sf_plot_scaling_fit(const sf_table *t, const sf_fitfile *ff, const sf_plot_o
 int sf_plot_turn(const double *x, const double *y, size_t n, const char *xname, const char *yname,
                  const sf_turn_result *res, const sf_turn_opts *to, const double *boot, size_t nboot,
                  const sf_plot_opts *o, sf_chart **out);
-/* The bands of the turn chart come from boot (nboot x SF_TURN_NLAWS x 4 natural parameters, NaN
- * rows where a law failed; NULL: no bands): the better growth law's and the sigmoid's curves are
- * evaluated for every row and their to->level percentile interval shaded. sf_plot_turn_resample
- * makes such rows: the pairs (x, y) resampled with replacement (seeded, deterministic), and the
- * turn analysis' three laws refitted on each by sf_turn itself (its own bootstrap switched off),
- * so the bands are the spread of exactly the fits the chart draws. */
-int sf_plot_turn_resample(const double *x, const double *y, size_t n, const sf_turn_opts *to, size_t nboot,
-                          unsigned long long seed, double *boot);
+/* The bands of the turn chart come from boot (nboot rows of sf_turn_resample, sf_forecast.h;
+ * NULL: no bands): the better growth law's and the sigmoid's to->level percentile intervals
+ * (sf_turn_band) are shaded, so the bands are the spread of exactly the fits the chart draws. */
 
 /* A published allocation law overlaid on the frontier chart. */
 typedef struct sf_plot_published {

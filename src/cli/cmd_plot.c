@@ -286,7 +286,7 @@ static int build_turn(const sf_table *t, const char *input, const sf_plot_opts *
   enum { TURN_BOOT = 100 };
   double *boot = rc ? NULL : malloc(TURN_BOOT * SF_TURN_NLAWS * 4 * sizeof *boot);
   if (!rc && !boot) rc = sf_fail(SF_ENOMEM, "out of memory");
-  if (!rc) rc = sf_plot_turn_resample(x, y, n, &to, TURN_BOOT, 1, boot);
+  if (!rc) rc = sf_turn_resample(x, y, n, &to, TURN_BOOT, 1, boot);
   if (!rc) rc = sf_plot_turn(x, y, n, xn, yn, &res, &to, boot, TURN_BOOT, po, chart);
   free(boot);
   if (!rc && t->nrows > n) (*chart)->skipped = t->nrows - n;

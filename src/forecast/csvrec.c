@@ -1,10 +1,9 @@
-/* csvrec.c: the minimal record reader behind the accelerator and published-law tables (see
- * csvrec.h for why it exists beside the store's CSV reader). */
+/* csvrec.c: the record view behind the accelerator, published-law and cost tables (see csvrec.h):
+ * the store's tokenizer cuts the text, this indexes its records by row and column. */
 #include "forecast/csvrec.h"
 
 #include <scalefit/sf_error.h>
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,140 +11,56 @@
 
 void sf_csvrec_free(sf_csvrec *c) {
   if (!c) return;
-  for (size_t r = 0; r < c->nrec; r++) {
-    for (size_t k = 0; k < c->nfield[r]; k++) free(c->field[r][k]);
-    free(c->field[r]);
-  }
+  if (c->field) free(c->field[0]);
   free(c->field);
   free(c->nfield);
   free(c->line);
   free(c->origin);
+  sf_csvtok_free(&c->tok);
   free(c);
-}
-
-static char *slurp(const char *path, size_t *len) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return NULL;
-  sf_buf b;
-  sf_buf_init(&b);
-  char chunk[8192];
-  size_t k;
-  while ((k = fread(chunk, 1, sizeof chunk, fp)) > 0) sf_buf_addn(&b, chunk, k);
-  int bad = ferror(fp) || b.oom;
-  fclose(fp);
-  if (bad) {
-    sf_buf_free(&b);
-    return NULL;
-  }
-  *len = b.len;
-  if (!b.s) return sf_strdup("");
-  return sf_buf_take(&b);
-}
-
-/* Appends one field to the current record (growing arrays one at a time: these tables are tiny). */
-static int add_field(sf_csvrec *c, sf_buf *cur) {
-  size_t r = c->nrec - 1;
-  char **f = realloc(c->field[r], (c->nfield[r] + 1) * sizeof *f);
-  if (!f) return SF_ENOMEM;
-  c->field[r] = f;
-  f[c->nfield[r]] = sf_strdup(sf_buf_str(cur));
-  if (!f[c->nfield[r]]) return SF_ENOMEM;
-  c->nfield[r]++;
-  sf_buf_clear(cur);
-  return SF_OK;
-}
-
-static int add_record(sf_csvrec *c, size_t line) {
-  size_t n = c->nrec + 1;
-  char ***f = realloc(c->field, n * sizeof *f);
-  if (f) c->field = f;
-  size_t *nf = realloc(c->nfield, n * sizeof *nf);
-  if (nf) c->nfield = nf;
-  size_t *ln = realloc(c->line, n * sizeof *ln);
-  if (ln) c->line = ln;
-  if (!f || !nf || !ln) return SF_ENOMEM;
-  c->field[c->nrec] = NULL;
-  c->nfield[c->nrec] = 0;
-  c->line[c->nrec] = line;
-  c->nrec = n;
-  return SF_OK;
 }
 
 int sf_csvrec_read(const char *path, sf_csvrec **out) {
   *out = NULL;
+  char *text = NULL;
   size_t len = 0;
-  char *s = slurp(path, &len);
-  if (!s) return sf_fail(SF_EINPUT, "cannot read '%s'", path);
-  int rc = sf_csvrec_parse(s, len, path, out);
-  free(s);
+  int rc = sf_csvtok_slurp(path, &text, &len);
+  if (!rc) rc = sf_csvrec_parse(text, len, path, out);
+  free(text);
   return rc;
 }
 
-int sf_csvrec_parse(const char *s, size_t len, const char *path, sf_csvrec **out) {
+int sf_csvrec_parse(const char *s, size_t len, const char *origin, sf_csvrec **out) {
   *out = NULL;
   sf_csvrec *c = calloc(1, sizeof *c);
-  sf_buf cur;
-  sf_buf_init(&cur);
-  int rc = c ? SF_OK : SF_ENOMEM;
-  if (c) c->origin = sf_strdup(path);
-  size_t i = 0, line = 1;
-  if (len >= 3 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB && (unsigned char)s[2] == 0xBF) i = 3;
-  while (rc == SF_OK && i < len) {
-    if (s[i] == '\n' || s[i] == '\r') { /* blank line */
-      if (s[i] == '\n') line++;
-      i++;
-      continue;
-    }
-    size_t start_line = line;
-    rc = add_record(c, start_line);
-    for (;;) { /* one field per pass */
-      if (rc != SF_OK) break;
-      sf_buf_clear(&cur);
-      sf_buf_add(&cur, ""); /* an empty field still has text */
-      if (i < len && s[i] == '"') {
-        size_t qline = line;
-        i++;
-        for (;;) {
-          if (i >= len) {
-            rc = sf_fail(SF_EINPUT, "'%s' line %zu: unterminated quoted field", path, qline);
-            break;
-          }
-          if (s[i] == '"') {
-            if (i + 1 < len && s[i + 1] == '"') {
-              sf_buf_addc(&cur, '"');
-              i += 2;
-              continue;
-            }
-            i++;
-            break;
-          }
-          if (s[i] == '\n') line++;
-          sf_buf_addc(&cur, s[i++]);
-        }
-        if (rc != SF_OK) break;
-      }
-      while (i < len && s[i] != ',' && s[i] != '\n' && s[i] != '\r') sf_buf_addc(&cur, s[i++]);
-      if (cur.oom) rc = SF_ENOMEM;
-      if (rc == SF_OK) rc = add_field(c, &cur);
-      if (i < len && s[i] == ',') {
-        i++;
-        continue;
-      }
-      if (i < len && s[i] == '\r') i++;
-      if (i < len && s[i] == '\n') {
-        i++;
-        line++;
-      }
-      break;
-    }
-  }
-  sf_buf_free(&cur);
-  if (rc == SF_ENOMEM) sf_fail(SF_ENOMEM, "out of memory reading '%s'", path);
-  if (rc == SF_OK && c->nrec == 0) rc = sf_fail(SF_EINPUT, "'%s' is empty (expected a header line)", path);
-  if (rc != SF_OK) {
+  if (!c) return sf_fail(SF_ENOMEM, "out of memory");
+  int rc = sf_csvtok_split(s, len, origin, &c->tok);
+  if (rc) {
     sf_csvrec_free(c);
     return rc;
   }
+  const sf_csvtok *t = &c->tok;
+  if (t->nr == 0) {
+    sf_csvrec_free(c);
+    return sf_fail(SF_EINPUT, "'%s' is empty (expected a header line)", origin);
+  }
+  c->origin = sf_strdup(origin);
+  c->field = malloc(t->nr * sizeof *c->field);
+  c->nfield = malloc(t->nr * sizeof *c->nfield);
+  c->line = malloc(t->nr * sizeof *c->line);
+  char **all = c->field ? malloc(t->nf * sizeof *all) : NULL; /* every record has a field */
+  if (c->field) c->field[0] = all;
+  if (!c->origin || !all || !c->nfield || !c->line) {
+    sf_csvrec_free(c);
+    return sf_fail(SF_ENOMEM, "out of memory reading '%s'", origin);
+  }
+  for (size_t k = 0; k < t->nf; k++) all[k] = t->arena.s + t->f[k].off;
+  for (size_t r = 0; r < t->nr; r++) {
+    c->field[r] = all + t->r[r].first;
+    c->nfield[r] = t->r[r].n;
+    c->line[r] = t->r[r].line;
+  }
+  c->nrec = t->nr;
   *out = c;
   return SF_OK;
 }

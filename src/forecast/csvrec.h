@@ -1,26 +1,27 @@
-/* csvrec.h: a minimal RFC 4180 record reader for the shipped reference tables (accelerators,
- * published laws), whose text columns (names, aliases, formulas, sources) the run store's
- * numeric CSV reader skips by design. Internal to src/forecast; if the store ever exposes its
- * record splitter this can go.
- *
- * The whole file is read into memory and split into records of fields (quotes, doubled quotes,
- * CRLF, a UTF-8 BOM and blank lines handled). Field text is NUL-terminated and owned by the
- * sf_csvrec object.
+/* csvrec.h: records of fields from the shipped reference tables (accelerators, published laws,
+ * costs), whose text columns (names, aliases, formulas, sources) the run store's numeric CSV
+ * reader skips by design. Internal to src/forecast. The text is cut by the store's tokenizer
+ * (store/csvtok.h: quoting, BOM, line ends, blank lines, and "'file' line L, column J" in its
+ * errors), so both readers accept the same files and report the same way; this only gives the
+ * records a by-name view for tables that are not runs.
  */
 #ifndef SF_FORECAST_CSVREC_H
 #define SF_FORECAST_CSVREC_H
 
 #include <stddef.h>
 
+#include "store/csvtok.h"
+
 typedef struct sf_csvrec {
   size_t nrec;     /* records, the header included */
   size_t *nfield;  /* per record */
-  char ***field;   /* field[r][k] */
+  char ***field;   /* field[r][k], NUL-terminated text in tok's arena */
   size_t *line;    /* line where record r starts */
   char *origin;
+  sf_csvtok tok;   /* owns the text */
 } sf_csvrec;
 
-/* Reads path; SF_EINPUT naming the file (and line for an unterminated quote). */
+/* Reads path; SF_EINPUT naming the file (and the line and column of a malformed field). */
 int sf_csvrec_read(const char *path, sf_csvrec **out);
 /* The same on text[0..len) held in memory; origin names it in messages. */
 int sf_csvrec_parse(const char *text, size_t len, const char *origin, sf_csvrec **out);

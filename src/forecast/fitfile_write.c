@@ -1,5 +1,6 @@
 /* fitfile_write.c: the one writer of the saved-fit format (docs/FIT.md), read back by
- * fitfile.c. `scalefit fit -o` and the report runner both fill an sf_fitrecord and call it. */
+ * fitfile.c. `scalefit fit -o` and the report runner both fit with sf_fit_table, fill an
+ * sf_fitrecord from its result (sf_fitrecord_from_fit) and call sf_fitfile_to_json. */
 #include <scalefit/sf_fit.h>
 #include <scalefit/sf_forecast.h>
 #include <scalefit/sf_version.h>
@@ -21,6 +22,38 @@ static void pair(sf_json *j, const char *key, double lo, double hi) {
   sf_json_number(j, NULL, lo);
   sf_json_number(j, NULL, hi);
   sf_json_end_array(j);
+}
+
+void sf_fitrecord_from_fit(sf_fitrecord *rec, const sf_fit_table_result *f) {
+  memset(rec, 0, sizeof *rec);
+  rec->law = f->law;
+  rec->xname = (const char *const *)f->xname;
+  rec->yname = f->yname;
+  rec->opts = &f->opts;
+  rec->res = &f->fit;
+  rec->K = f->K;
+  rec->nfailed = f->nfailed;
+  rec->samples = f->samples;
+  rec->ci_lo = f->ci_lo;
+  rec->ci_hi = f->ci_hi;
+  rec->ci_level = f->level;
+  rec->seed = (long long)f->seed;
+  rec->boot_seconds = f->boot_seconds;
+  rec->warnings = f->warnings;
+  rec->n_rows = f->n_rows;
+  for (size_t k = 0; k < f->nrange && k < SF_FITRECORD_MAXRANGE; k++) {
+    rec->range_name[k] = f->range_name[k];
+    rec->range_lo[k] = f->range_lo[k];
+    rec->range_hi[k] = f->range_hi[k];
+    rec->nrange = k + 1;
+  }
+  rec->n_holdout = f->n_holdout;
+  rec->holdout_by = f->holdout_by;
+  rec->holdout_fraction = f->holdout;
+  rec->holdout_threshold = f->holdout_above;
+  rec->holdout_rmse = f->holdout_rmse;
+  rec->holdout_maxabs = f->holdout_maxabs;
+  rec->holdout_mean_rel = f->holdout_mean_rel;
 }
 
 char *sf_fitfile_to_json(const sf_fitrecord *rec, int pretty) {

@@ -13,6 +13,9 @@
  * bootstrap interval lies within half a decade of the data, and at least 3 runs lie beyond it on
  * each side (so the curve's bend towards the ceiling is observed, not only its rise from chance).
  * An inflection beyond the data is a guess about runs nobody trained, and is reported as such.
+ *
+ * The turn chart's bands are made here too (sf_turn_resample, sf_turn_band), not in the chart
+ * layer: they are this analysis refitted on resampled runs, and the chart only draws them.
  */
 #include <scalefit/sf_error.h>
 #include <scalefit/sf_fit.h>
@@ -371,4 +374,69 @@ done:
   for (int l = 0; l < SF_TURN_NLAWS; l++) fit_free(&fits[l]);
   free(ord), free(xs), free(lxs), free(ys);
   return rc;
+}
+
+/* ---- bands for the turn chart: the analysis refitted on resampled runs ---- */
+
+int sf_turn_resample(const double *x, const double *y, size_t n, const sf_turn_opts *to, size_t nboot,
+                     unsigned long long seed, double *boot) {
+  if (n == 0) return sf_fail(SF_EUSAGE, "turn resampling: no runs");
+  double *rx = malloc(n * sizeof *rx), *ry = malloc(n * sizeof *ry);
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+  if (!rx || !ry || !rng) {
+    free(rx), free(ry);
+    if (rng) gsl_rng_free(rng);
+    return sf_fail(SF_ENOMEM, "out of memory");
+  }
+  gsl_rng_set(rng, (unsigned long)seed);
+  sf_turn_opts o = *to;
+  o.bootstrap = 0; /* the inflection's own interval is not needed per resample */
+  for (size_t k = 0; k < nboot; k++) {
+    for (size_t i = 0; i < n; i++) {
+      size_t j = (size_t)gsl_rng_uniform_int(rng, n);
+      rx[i] = x[j], ry[i] = y[j];
+    }
+    sf_turn_result r;
+    double *row = boot + k * SF_TURN_NLAWS * 4;
+    for (size_t q = 0; q < SF_TURN_NLAWS * 4; q++) row[q] = NAN;
+    if (sf_turn(rx, ry, n, &o, &r) != SF_OK) {
+      sf_error_clear();
+      continue;
+    }
+    for (int l = 0; l < SF_TURN_NLAWS; l++)
+      if (r.law[l].ok)
+        for (size_t q = 0; q < r.law[l].np && q < 4; q++) row[l * 4 + q] = r.law[l].params[q];
+  }
+  free(rx), free(ry);
+  gsl_rng_free(rng);
+  return SF_OK;
+}
+
+int sf_turn_band(int l, const double *boot, size_t nboot, double level, const double *cx, size_t k, double *lo,
+                 double *hi) {
+  if (l < 0 || l >= SF_TURN_NLAWS) return sf_fail(SF_EUSAGE, "turn band: no law %d", l);
+  const sf_law *law = sf_law_find(law_names[l]);
+  if (!law) return sf_fail(SF_EINTERNAL, "turn band: law '%s' missing from the catalogue", law_names[l]);
+  double *v = malloc((nboot ? nboot : 1) * sizeof *v);
+  if (!v) return sf_fail(SF_ENOMEM, "out of memory");
+  size_t good = 0;
+  for (size_t i = 0; i < k; i++) {
+    size_t m = 0;
+    for (size_t b = 0; b < nboot; b++) {
+      const double *q = boot + (b * SF_TURN_NLAWS + (size_t)l) * 4;
+      double f, xi = cx[i];
+      if (isnan(q[0])) continue;
+      if (sf_forecast_eval(law, q, &xi, &f, NULL) != SF_OK || !isfinite(f)) {
+        sf_error_clear();
+        continue;
+      }
+      v[m++] = f;
+    }
+    lo[i] = m >= 2 ? sf_percentile_sorted(v, m, (1 - level) / 2) : NAN;
+    hi[i] = m >= 2 ? sf_percentile_sorted(v, m, 1 - (1 - level) / 2) : NAN;
+    good += m >= 2;
+  }
+  free(v);
+  if (!good) return sf_fail(SF_ENUMERIC, "turn band: fewer than 2 refits of '%s' at every point", law_names[l]);
+  return SF_OK;
 }

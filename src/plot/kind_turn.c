@@ -8,13 +8,12 @@
  * another. The verdict becomes the subtitle. The y axis is linear: accuracies are fractions.
  *
  * Bands: sf_turn reports parameters, not their uncertainty, so the bands come from refits of the
- * same analysis on resampled runs (sf_plot_turn_resample, the one place here that fits: it only
- * calls sf_turn) and are the percentile intervals of the refitted curves.
+ * same analysis on resampled runs, made and turned into percentile intervals of the refitted
+ * curves by the forecast stage (sf_turn_resample, sf_turn_band); this file only draws them.
  */
 #include <scalefit/sf_error.h>
 #include <scalefit/sf_plot.h>
 
-#include <gsl/gsl_rng.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,66 +24,6 @@ enum { TURN_POINTS = 120 };
 
 static const char *const catalogue_names[SF_TURN_NLAWS] = {"loglinear", "power0", "sigmoid"};
 static const char *const legend_names[SF_TURN_NLAWS] = {"log-linear growth", "power-law growth", "sigmoid"};
-
-int sf_plot_turn_resample(const double *x, const double *y, size_t n, const sf_turn_opts *to, size_t nboot,
-                          unsigned long long seed, double *boot) {
-  if (n == 0) return sf_fail(SF_EUSAGE, "turn resampling: no runs");
-  double *rx = malloc(n * sizeof *rx), *ry = malloc(n * sizeof *ry);
-  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-  if (!rx || !ry || !rng) {
-    free(rx), free(ry);
-    if (rng) gsl_rng_free(rng);
-    return sf_fail(SF_ENOMEM, "out of memory");
-  }
-  gsl_rng_set(rng, (unsigned long)seed);
-  sf_turn_opts o = *to;
-  o.bootstrap = 0; /* the inflection's own interval is not needed per resample */
-  for (size_t k = 0; k < nboot; k++) {
-    for (size_t i = 0; i < n; i++) {
-      size_t j = (size_t)gsl_rng_uniform_int(rng, n);
-      rx[i] = x[j], ry[i] = y[j];
-    }
-    sf_turn_result r;
-    double *row = boot + k * SF_TURN_NLAWS * 4;
-    for (size_t q = 0; q < SF_TURN_NLAWS * 4; q++) row[q] = NAN;
-    if (sf_turn(rx, ry, n, &o, &r) != SF_OK) {
-      sf_error_clear();
-      continue;
-    }
-    for (int l = 0; l < SF_TURN_NLAWS; l++)
-      if (r.law[l].ok)
-        for (size_t q = 0; q < r.law[l].np && q < 4; q++) row[l * 4 + q] = r.law[l].params[q];
-  }
-  free(rx), free(ry);
-  gsl_rng_free(rng);
-  return SF_OK;
-}
-
-/* The level percentile band of law l's curve at cx[0..k) over the boot rows. */
-static int curve_band(const sf_law *law, int l, const double *boot, size_t nboot, double level, const double *cx,
-                      size_t k, double *lo, double *hi) {
-  double *v = malloc((nboot ? nboot : 1) * sizeof *v);
-  if (!v) return sf_fail(SF_ENOMEM, "out of memory");
-  size_t good = 0;
-  for (size_t i = 0; i < k; i++) {
-    size_t m = 0;
-    for (size_t b = 0; b < nboot; b++) {
-      const double *q = boot + (b * SF_TURN_NLAWS + (size_t)l) * 4;
-      double f, xi = cx[i];
-      if (isnan(q[0])) continue;
-      if (sf_forecast_eval(law, q, &xi, &f, NULL) != SF_OK || !isfinite(f)) {
-        sf_error_clear();
-        continue;
-      }
-      v[m++] = f;
-    }
-    lo[i] = m >= 2 ? sf_percentile_sorted(v, m, (1 - level) / 2) : NAN;
-    hi[i] = m >= 2 ? sf_percentile_sorted(v, m, 1 - (1 - level) / 2) : NAN;
-    good += m >= 2;
-  }
-  free(v);
-  return good ? SF_OK : SF_ENUMERIC;
-}
 
 int sf_plot_turn(const double *x, const double *y, size_t n, const char *xname, const char *yname,
                  const sf_turn_result *res, const sf_turn_opts *to, const double *boot, size_t nboot,
@@ -148,7 +87,7 @@ int sf_plot_turn(const double *x, const double *y, size_t n, const char *xname, 
     }
     if (boot && nboot >= 2 && (l == SF_TURN_SIGMOID || l == res->best_growth)) {
       double lo[TURN_POINTS], hi[TURN_POINTS], level = to ? to->level : 0.95;
-      if (curve_band(law, l, boot, nboot, level, cx, k, lo, hi) == SF_OK) {
+      if (sf_turn_band(l, boot, nboot, level, cx, k, lo, hi) == SF_OK) {
         char bl[120];
         snprintf(bl, sizeof bl, "%s, %g%% band", legend_names[l], 100 * level);
         if (!(s = sf_panel_add_band(p, bl, k, cx, lo, hi))) goto fail_errcode;

@@ -3,7 +3,7 @@
  * index.html. Each kind is the chart layer's (src/plot/kind_*.c) fed with what run.c computed:
  *   scaling    sf_plot_scaling, or sf_plot_scaling_fit with the fit's held-out runs and the
  *              extrapolation drawn to the spec's largest budget
- *   turn       sf_plot_turn with bands from sf_plot_turn_resample
+ *   turn       sf_plot_turn with bands from sf_turn_resample
  *   frontier   sf_plot_frontier for a fit (with the shipped published laws); a spec with only
  *              published laws gets their allocations drawn here (no fit to band)
  *   residuals, bootstrap, isoflop   the chart layer's kinds of the same names
@@ -45,7 +45,7 @@ static int chart_scaling(rp_state *st, const sf_spec_chart *cs, sf_chart **out, 
   sf_plot_opts o;
   sf_plot_opts_init(&o);
   o.x = cs->x ? cs->x : "C";
-  o.y = cs->y ? cs->y : f ? f->yname : "loss";
+  o.y = cs->y ? cs->y : f ? f->fr.yname : "loss";
   o.color_by = cs->color_by;
   o.title = cs->title;
   o.linear_y = cs->linear_y;
@@ -54,7 +54,7 @@ static int chart_scaling(rp_state *st, const sf_spec_chart *cs, sf_chart **out, 
   if (f) {
     /* held-out runs ringed; the extrapolation runs to the largest budget when there is one */
     if (!(held = calloc(st->table->nrows + 1, 1))) return sf_fail(SF_ENOMEM, "out of memory");
-    for (size_t r = 0; r < st->table->nrows; r++) held[r] = f->role[r] == 2;
+    for (size_t r = 0; r < st->table->nrows; r++) held[r] = f->fr.role[r] == 2;
     o.heldout = held;
     double end = max_budget(st), lo, hi;
     if (!strcmp(o.x, "C") && !isnan(end) && sf_fitfile_range(f->ff, "C", &lo, &hi) && end > hi) o.extrapolate_to = end;
@@ -128,7 +128,7 @@ static int chart_fitted(rp_state *st, const sf_spec_chart *cs, sf_chart **out) {
   sf_plot_opts o;
   sf_plot_opts_init(&o);
   o.x = cs->x;
-  o.y = cs->y ? cs->y : f ? f->yname : NULL;
+  o.y = cs->y ? cs->y : f ? f->fr.yname : NULL;
   o.color_by = cs->color_by;
   o.title = cs->title;
   o.linear_y = cs->linear_y;
@@ -136,9 +136,9 @@ static int chart_fitted(rp_state *st, const sf_spec_chart *cs, sf_chart **out) {
   unsigned char *held = NULL;
   if (f) {
     if (!(held = calloc(st->table->nrows + 1, 1))) return sf_fail(SF_ENOMEM, "out of memory");
-    for (size_t r = 0; r < st->table->nrows; r++) held[r] = f->role[r] == 2;
+    for (size_t r = 0; r < st->table->nrows; r++) held[r] = f->fr.role[r] == 2;
     o.heldout = held;
-    o.linear_space = f->o.space == SF_SPACE_LINEAR;
+    o.linear_space = f->fr.opts.space == SF_SPACE_LINEAR;
   }
   if (!strcmp(cs->kind, "frontier")) {
     sf_fitfile *pub[16] = {NULL};
@@ -167,10 +167,10 @@ static int chart_turn(rp_state *st, const sf_spec_chart *cs, sf_chart **out) {
   const rp_turn *tu = &st->turns[0];
   for (size_t i = 0; cs->turn && i < st->spec->nturn; i++)
     if (!strcmp(st->turns[i].spec->name, cs->turn)) tu = &st->turns[i];
-  enum { TURN_BOOT = 100 }; /* refits for the bands (the chart layer's own resampling) */
+  enum { TURN_BOOT = 100 }; /* refits for the bands (the forecast stage's resampling) */
   double *boot = malloc(TURN_BOOT * SF_TURN_NLAWS * 4 * sizeof *boot);
   if (!boot) return sf_fail(SF_ENOMEM, "out of memory");
-  int rc = sf_plot_turn_resample(tu->xv, tu->yv, tu->n, &tu->opts, TURN_BOOT, (unsigned long long)tu->spec->seed, boot);
+  int rc = sf_turn_resample(tu->xv, tu->yv, tu->n, &tu->opts, TURN_BOOT, (unsigned long long)tu->spec->seed, boot);
   sf_plot_opts o;
   sf_plot_opts_init(&o);
   o.title = cs->title;

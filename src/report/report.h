@@ -16,17 +16,9 @@ typedef struct rp_fit {
   const sf_spec_fit *spec;
   const sf_law *law;
   sf_law *owned;
-  char *xname[SF_LAW_MAXVAR];
-  char *yname;
-  sf_fit_opts o;
-  sf_fit_result res;
-  size_t K, nfail;
-  double *samples;
-  double ci_lo[SF_LAW_MAXPAR], ci_hi[SF_LAW_MAXPAR];
-  unsigned char *role; /* per row of the selected table: 0 unused, 1 fitted, 2 held out */
-  size_t nh;
-  double h_rmse, h_maxabs, h_mean_rel;
-  sf_buf warnings;     /* one per line */
+  sf_fit_table_result fr; /* the fit as `scalefit fit` makes it: columns (xname, yname), options,
+                             result, bootstrap, role per row of the selected table (0 unused,
+                             1 fitted, 2 held out), hold-out scores, warnings */
   char *json;          /* the fit in the saved-fit format (notes/FITFILE.md) */
   sf_fitfile *ff;
 } rp_fit;

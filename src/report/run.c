@@ -2,9 +2,10 @@
  * then the charts (charts.c) and the files (write.c), all into a temporary folder that is
  * renamed into place only when everything succeeded.
  *
- * The fits follow `scalefit fit` (same selection rules, default multi-start, bootstrap, held-out
- * scoring by compute); each fit is then written in the saved-fit format and read back through
- * sf_fitfile_from_json, so forecasts here see exactly what `scalefit optimal FIT.json` would.
+ * The fits are `scalefit fit`'s own (sf_fit_table: the same selection rules, starts, bootstrap,
+ * held-out scoring and trust warnings); each fit is then written in the saved-fit format and read
+ * back through sf_fitfile_from_json, so forecasts here see exactly what `scalefit optimal
+ * FIT.json` would.
  */
 #include <scalefit/sf_cost.h>
 #include <scalefit/sf_error.h>
@@ -119,304 +120,57 @@ out:
 
 /* ---- fits ---- */
 
-static void fwarn(rp_fit *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void fwarn(rp_fit *f, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  sf_buf_vprintf(&f->warnings, fmt, ap);
-  va_end(ap);
-  sf_buf_addc(&f->warnings, '\n');
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-typedef struct cols {
-  size_t n, nh;
-  double *x[SF_LAW_MAXVAR], *lx[SF_LAW_MAXVAR], *y;
-  double *hx[SF_LAW_MAXVAR], *hlx[SF_LAW_MAXVAR], *hy;
-} cols;
-
-static void cols_free(cols *c) {
-  for (size_t v = 0; v < SF_LAW_MAXVAR; v++) free(c->x[v]), free(c->lx[v]), free(c->hx[v]), free(c->hlx[v]);
-  free(c->y), free(c->hy);
-}
-
-/* The fit in the saved-fit format, with the ranges of the fitted runs (the law's columns, and C
- * for a law of N and D, so forecasts can say how far beyond the data they go). */
-static void json_fit(rp_fit *f, const rp_state *st, const cols *c) {
-  const sf_law *law = f->law;
-  const sf_table *t = st->table;
-  int cC = sf_table_find(t, "C");
-  sf_fitrecord rec = {
-      .law = law,
-      .xname = (const char *const *)f->xname,
-      .yname = f->yname,
-      .opts = &f->o,
-      .res = &f->res,
-      .K = f->K,
-      .nfailed = f->nfail,
-      .samples = f->samples,
-      .ci_lo = f->ci_lo,
-      .ci_hi = f->ci_hi,
-      .ci_level = 0.95,
-      .seed = f->spec->seed,
-      .boot_seconds = NAN,
-      .warnings = sf_buf_str(&f->warnings),
-      .data_file = st->spec->data_file_given,
-      .table = t->name,
-      .where = st->spec->where,
-      .n_rows = c->n + c->nh,
-      .n_holdout = f->nh,
-      .holdout_by = cC >= 0 ? "C" : f->xname[0],
-      .holdout_fraction = f->spec->holdout > 0 ? f->spec->holdout : NAN,
-      .holdout_threshold = f->spec->holdout > 0 ? NAN : f->spec->holdout_above,
-      .holdout_rmse = f->h_rmse,
-      .holdout_maxabs = f->h_maxabs,
-      .holdout_mean_rel = f->h_mean_rel,
-  };
-  int hasC = 0;
-  for (size_t v = 0; v < law->nvar && rec.nrange < SF_FITRECORD_MAXRANGE; v++) {
-    double lo = INFINITY, hi = -INFINITY;
-    for (size_t i = 0; i < c->n; i++) lo = fmin(lo, c->x[v][i]), hi = fmax(hi, c->x[v][i]);
-    rec.range_name[rec.nrange] = f->xname[v];
-    rec.range_lo[rec.nrange] = lo;
-    rec.range_hi[rec.nrange++] = hi;
-    hasC |= !strcmp(f->xname[v], "C");
-  }
-  if (cC >= 0 && !hasC && rec.nrange < SF_FITRECORD_MAXRANGE) {
-    double lo = INFINITY, hi = -INFINITY;
-    for (size_t r = 0; r < t->nrows; r++)
-      if (f->role[r] == 1 && isfinite(t->cols[cC].v[r])) lo = fmin(lo, t->cols[cC].v[r]), hi = fmax(hi, t->cols[cC].v[r]);
-    if (lo <= hi) {
-      rec.range_name[rec.nrange] = "C";
-      rec.range_lo[rec.nrange] = lo;
-      rec.range_hi[rec.nrange++] = hi;
-    }
-  }
-  f->json = sf_fitfile_to_json(&rec, 0);
-}
-
-static void check_trust(rp_fit *f) {
-  const sf_law *law = f->law;
-  const sf_fit_result *r = &f->res;
-  if (!r->converged) fwarn(f, "the best start did not meet the convergence test: treat the parameters as approximate");
-  if (isfinite(r->rcond) && r->rcond < 1e-8)
-    fwarn(f, "the fit is ill-conditioned (rcond %.2g): some parameters trade off against each other", r->rcond);
-  for (size_t j = 0; j < law->np; j++) {
-    if (f->o.fixed[j]) continue;
-    double p = r->params[j], se = r->stderr_[j];
-    if (!isfinite(se)) fwarn(f, "parameter '%s' is not identifiable: its standard error is undefined", law->par[j].name);
-    else if (se > fabs(p))
-      fwarn(f, "parameter '%s' is poorly identified: standard error %.3g exceeds its value %.3g", law->par[j].name, se, p);
-  }
-  if (f->nfail) fwarn(f, "%zu of %zu bootstrap fits failed and were left out", f->nfail, f->K);
+/* The line a failure points at: the law's own line for a law that does not parse or fit, the
+ * section's header for everything else. */
+static size_t fit_line(const sf_spec_fit *sp, int at_law) {
+  return at_law && sp->law_line ? sp->law_line : sp->line;
 }
 
 static int run_fit(rp_state *st, rp_fit *f) {
   const sf_spec_fit *sp = f->spec;
   const sf_table *t = st->table;
-  size_t lawline = sp->law_line ? sp->law_line : sp->line;
-  sf_buf_init(&f->warnings);
-  f->law = sf_law_find(sp->law);
-  if (!f->law) {
-    if (!strpbrk(sp->law, "=+-*/^()"))
-      return rp_fail(st, lawline, SF_EINPUT, "[fit %s]: unknown law '%s' (see 'scalefit laws', or give a formula such as "
-                     "'loss = E + A*C^-alpha')", sp->name, sp->law);
-    const char **names = malloc((t->ncols + 1) * sizeof *names);
-    if (!names) return sf_fail(SF_ENOMEM, "out of memory");
-    for (size_t c = 0; c < t->ncols; c++) names[c] = t->cols[c].name;
-    int rc = sf_law_from_formula(sp->law, names, t->ncols, &f->owned);
-    free(names);
-    if (rc) return rp_fail(st, lawline, rc, "[fit %s]: %s", sp->name, sf_errmsg());
-    f->law = f->owned;
+  int rc = sf_fit_law_for_table(sp->law, t, &f->law, &f->owned);
+  if (rc) return rp_fail(st, fit_line(sp, 1), rc, "[fit %s]: %s", sp->name, sf_errmsg());
+  sf_fit_request rq;
+  sf_fit_request_init(&rq, f->law);
+  rq.x = sp->x;
+  rq.y = sp->y;
+  if (sp->loss) rq.loss = !strcmp(sp->loss, "huber") ? SF_LOSS_HUBER : SF_LOSS_L2;
+  if (sp->space) rq.space = !strcmp(sp->space, "log") ? SF_SPACE_LOG : SF_SPACE_LINEAR;
+  rq.delta = sp->delta;
+  rq.holdout = sp->holdout;
+  rq.holdout_above = sp->holdout > 0 ? NAN : sp->holdout_above;
+  rq.nfix = sp->nfix;
+  rq.fix_name = (const char *const *)sp->fix_name;
+  rq.fix_value = sp->fix_value;
+  rq.bootstrap = sp->bootstrap > 0 ? (size_t)sp->bootstrap : 0;
+  rq.seed = (unsigned long long)sp->seed;
+  rq.threads = st->ctx ? st->ctx->threads : 0;
+  rq.data_name = st->spec->data_file_given;
+  /* the rows were selected by [data] where already (st->table) */
+  if ((rc = sf_fit_table(t, &rq, &f->fr))) {
+    /* a spec asking for what the law or data cannot give is bad input, not a usage error */
+    int code = rc == SF_EUSAGE ? SF_EINPUT : rc;
+    if (f->fr.stage == SF_FITSTAGE_FIT)
+      return rp_fail(st, fit_line(sp, 1), code, "[fit %s]: law '%s' failed to fit: %s", sp->name, f->law->name,
+                     sf_errmsg());
+    if (f->fr.stage == SF_FITSTAGE_BOOTSTRAP)
+      return rp_fail(st, sp->line, code, "[fit %s]: bootstrap failed: %s", sp->name, sf_errmsg());
+    return rp_fail(st, sp->line, code, "[fit %s]: %s", sp->name, sf_errmsg());
   }
-  const sf_law *law = f->law;
-  /* columns */
-  if (sp->x && f->owned) return rp_fail(st, sp->line, SF_EINPUT, "[fit %s]: x does not apply to a formula", sp->name);
-  size_t nx = 0;
-  if (sp->x) {
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", sp->x);
-    for (char *save = NULL, *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-      if (nx == SF_LAW_MAXVAR) break;
-      if (!(f->xname[nx++] = sf_strdup(tok))) return sf_fail(SF_ENOMEM, "out of memory");
-    }
-    if (nx != law->nvar)
-      return rp_fail(st, sp->line, SF_EINPUT, "[fit %s]: x = %s, but law '%s' takes %zu input column%s", sp->name, sp->x,
-                     law->name, law->nvar, law->nvar == 1 ? "" : "s");
-  } else {
-    for (size_t v = 0; v < law->nvar; v++)
-      if (!(f->xname[v] = sf_strdup(law->vars[v]))) return sf_fail(SF_ENOMEM, "out of memory");
-  }
-  if (!(f->yname = sf_strdup(sp->y ? sp->y : law->y))) return sf_fail(SF_ENOMEM, "out of memory");
-  int cx[SF_LAW_MAXVAR];
-  for (size_t v = 0; v < law->nvar; v++)
-    if ((cx[v] = sf_table_find(t, f->xname[v])) < 0)
-      return rp_fail(st, sp->line, SF_EINPUT, "[fit %s]: column '%s' missing in '%s'", sp->name, f->xname[v],
-                     st->spec->data_file_given);
-  int cy = sf_table_find(t, f->yname);
-  if (cy < 0)
-    return rp_fail(st, sp->line, SF_EINPUT, "[fit %s]: column '%s' missing in '%s'", sp->name, f->yname,
-                   st->spec->data_file_given);
-  /* options */
-  sf_fit_opts_default(&f->o, law);
-  if (sp->loss) f->o.loss = !strcmp(sp->loss, "huber") ? SF_LOSS_HUBER : SF_LOSS_L2;
-  if (sp->space) f->o.space = !strcmp(sp->space, "log") ? SF_SPACE_LOG : SF_SPACE_LINEAR;
-  if (!isnan(sp->delta)) f->o.delta = sp->delta;
-  f->o.threads = st->ctx ? st->ctx->threads : 0;
-  for (size_t k = 0; k < sp->nfix; k++) {
-    int j = sf_law_param_index(law, sp->fix_name[k]);
-    if (j < 0) return rp_fail(st, sp->line, SF_EINPUT, "[fit %s]: fix: law '%s' has no parameter '%s'", sp->name, law->name, sp->fix_name[k]);
-    f->o.fixed[j] = 1;
-    f->o.fix_value[j] = sp->fix_value[k];
-  }
-  /* rows: complete, positive where logs are taken; the largest by compute held out */
-  const size_t nr = t->nrows;
-  if (!(f->role = calloc(nr, 1))) return sf_fail(SF_ENOMEM, "out of memory");
-  int cC = sf_table_find(t, "C");
-  int ckey = cC >= 0 ? cC : cx[0];
-  size_t nsel = 0;
-  for (size_t r = 0; r < nr; r++) {
-    int ok = isfinite(t->cols[cy].v[r]);
-    for (size_t v = 0; v < law->nvar; v++) ok = ok && isfinite(t->cols[cx[v]].v[r]) && (!law->x_positive || t->cols[cx[v]].v[r] > 0);
-    if (f->o.space == SF_SPACE_LOG) ok = ok && t->cols[cy].v[r] > 0;
-    if (ok && !isfinite(t->cols[ckey].v[r])) ok = 0;
-    if (ok) f->role[r] = 1, nsel++;
-  }
-  double cut = INFINITY;
-  if (sp->holdout > 0 && nsel) {
-    double *keys = malloc(nsel * sizeof *keys);
-    if (!keys) return sf_fail(SF_ENOMEM, "out of memory");
-    size_t m = 0;
-    for (size_t r = 0; r < nr; r++)
-      if (f->role[r]) keys[m++] = t->cols[ckey].v[r];
-    qsort(keys, m, sizeof *keys, cmp_double);
-    size_t nh = (size_t)ceil(sp->holdout * (double)m);
-    cut = nh > 0 && nh < m ? keys[m - nh - 1] : INFINITY;
-    free(keys);
-  } else if (isfinite(sp->holdout_above)) {
-    cut = sp->holdout_above;
-  }
-  cols c;
-  memset(&c, 0, sizeof c);
-  for (size_t r = 0; r < nr; r++)
-    if (f->role[r] && t->cols[ckey].v[r] > cut) f->role[r] = 2;
-  for (size_t r = 0; r < nr; r++) c.n += f->role[r] == 1, c.nh += f->role[r] == 2;
-  int rc = SF_OK;
-  for (size_t v = 0; v < law->nvar; v++) {
-    c.x[v] = malloc((c.n + 1) * sizeof(double));
-    c.lx[v] = malloc((c.n + 1) * sizeof(double));
-    c.hx[v] = malloc((c.nh + 1) * sizeof(double));
-    c.hlx[v] = malloc((c.nh + 1) * sizeof(double));
-    if (!c.x[v] || !c.lx[v] || !c.hx[v] || !c.hlx[v]) rc = SF_ENOMEM;
-  }
-  c.y = malloc((c.n + 1) * sizeof(double));
-  c.hy = malloc((c.nh + 1) * sizeof(double));
-  double *starts = NULL, *hr = NULL;
-  sf_fit_workspace *w = NULL;
-  if (rc || !c.y || !c.hy) {
-    rc = sf_fail(SF_ENOMEM, "out of memory");
-    goto out;
-  }
-  size_t i = 0, h = 0;
-  for (size_t r = 0; r < nr; r++) {
-    if (!f->role[r]) continue;
-    int held = f->role[r] == 2;
-    size_t k = held ? h++ : i++;
-    for (size_t v = 0; v < law->nvar; v++) {
-      double x = t->cols[cx[v]].v[r];
-      (held ? c.hx : c.x)[v][k] = x;
-      (held ? c.hlx : c.lx)[v][k] = x > 0 ? log(x) : NAN;
-    }
-    (held ? c.hy : c.y)[k] = t->cols[cy].v[r];
-  }
-  size_t nfree = 0;
-  for (size_t j = 0; j < law->np; j++) nfree += !f->o.fixed[j];
-  if (c.n <= nfree) {
-    rc = rp_fail(st, sp->line, SF_EINPUT, "[fit %s]: %zu runs of '%s' have every column the fit needs (%s%s...), but "
-                 "law '%s' has %zu free parameters: need at least %zu", sp->name, c.n, st->spec->data_file_given,
-                 f->yname, law->nvar ? ", " : "", law->name, nfree, nfree + 1);
-    goto out;
-  }
-  sf_law_data d = {.n = c.n, .nvar = law->nvar};
-  for (size_t v = 0; v < law->nvar; v++) d.x[v] = c.x[v], d.lx[v] = c.lx[v];
-  size_t ns = law->starts(law, &d, c.y, NULL, 0);
-  starts = malloc((ns ? ns : 1) * law->np * sizeof *starts);
-  if (!starts) {
-    rc = sf_fail(SF_ENOMEM, "out of memory");
-    goto out;
-  }
-  ns = law->starts(law, &d, c.y, starts, ns);
-  if (!(w = sf_fit_alloc(law, c.n, &f->o))) {
-    rc = rp_fail(st, sp->line, sf_errcode(), "[fit %s]: %s", sp->name, sf_errmsg());
-    goto out;
-  }
-  if ((rc = sf_fit_check(w, &d, c.y, NULL)) || (rc = sf_fit_run(w, &d, c.y, NULL, starts, ns, &f->res))) {
-    rc = rp_fail(st, lawline, rc, "[fit %s]: law '%s' failed to fit: %s", sp->name, law->name, sf_errmsg());
-    goto out;
-  }
-  if (sp->bootstrap > 0) {
-    f->K = (size_t)sp->bootstrap;
-    if (!(f->samples = malloc(f->K * law->np * sizeof *f->samples))) {
-      rc = sf_fail(SF_ENOMEM, "out of memory");
-      goto out;
-    }
-    if ((rc = sf_fit_bootstrap(w, &d, c.y, NULL, starts, ns, f->K, (unsigned long long)sp->seed, f->samples, NULL,
-                               &f->nfail))) {
-      rc = rp_fail(st, sp->line, rc, "[fit %s]: bootstrap failed: %s", sp->name, sf_errmsg());
-      goto out;
-    }
-    for (size_t j = 0; j < law->np; j++)
-      if (sf_fit_percentile(f->samples, f->K, law->np, j, 0.95, &f->ci_lo[j], &f->ci_hi[j])) {
-        f->ci_lo[j] = f->ci_hi[j] = NAN;
-        sf_error_clear();
-      }
-  }
-  if (c.nh) {
-    f->nh = c.nh;
-    sf_law_data hd = {.n = c.nh, .nvar = law->nvar};
-    for (size_t v = 0; v < law->nvar; v++) hd.x[v] = c.hx[v], hd.lx[v] = c.hlx[v];
-    if (!(hr = malloc(c.nh * sizeof *hr))) {
-      rc = sf_fail(SF_ENOMEM, "out of memory");
-      goto out;
-    }
-    if (sf_fit_residuals(law, &hd, c.hy, f->o.space, f->res.params, hr)) {
-      fwarn(f, "held-out runs cannot be scored: %s", sf_errmsg());
-      f->h_rmse = f->h_maxabs = f->h_mean_rel = NAN;
-    } else {
-      double ss = 0, mx = 0, rel = 0;
-      for (size_t k = 0; k < c.nh; k++) {
-        ss += hr[k] * hr[k];
-        mx = fmax(mx, fabs(hr[k]));
-        rel += f->o.space == SF_SPACE_LOG ? fabs(expm1(hr[k])) : fabs(hr[k] / c.hy[k]);
-      }
-      f->h_rmse = sqrt(ss / (double)c.nh);
-      f->h_maxabs = mx;
-      f->h_mean_rel = rel / (double)c.nh;
-    }
-  } else if (sp->holdout > 0 || isfinite(sp->holdout_above)) {
-    fwarn(f, "no run was held out (none above the threshold)");
-  }
-  check_trust(f);
-  json_fit(f, st, &c);
-  if (!f->json) {
-    rc = sf_fail(SF_ENOMEM, "out of memory");
-    goto out;
-  }
+  sf_fitrecord rec;
+  sf_fitrecord_from_fit(&rec, &f->fr);
+  rec.data_file = st->spec->data_file_given;
+  rec.table = t->name;
+  rec.where = st->spec->where;
+  if (!(f->json = sf_fitfile_to_json(&rec, 0))) return sf_fail(SF_ENOMEM, "out of memory");
+  /* read back as `scalefit optimal FIT.json` would, so forecasts see exactly the saved fit */
   sf_jval *root = NULL;
   char origin[256];
   snprintf(origin, sizeof origin, "[fit %s]", sp->name);
   if ((rc = sf_jparse(f->json, strlen(f->json), origin, &root)) == SF_OK) rc = sf_fitfile_from_json(root, origin, &f->ff);
   sf_jfree(root);
   if (rc) rc = rp_fail(st, sp->line, rc, "[fit %s]: %s", sp->name, sf_errmsg());
-out:
-  free(hr);
-  sf_fit_free(w);
-  free(starts);
-  cols_free(&c);
   return rc;
 }
 
@@ -655,9 +409,8 @@ static int run_turn(rp_state *st, rp_turn *tu) {
 static void state_free(rp_state *st) {
   for (size_t i = 0; i < st->nfits; i++) {
     rp_fit *f = &st->fits[i];
-    for (size_t v = 0; v < SF_LAW_MAXVAR; v++) free(f->xname[v]);
-    free(f->yname), free(f->samples), free(f->role), free(f->json);
-    sf_buf_free(&f->warnings);
+    sf_fit_table_result_free(&f->fr);
+    free(f->json);
     sf_fitfile_free(f->ff);
     sf_law_free(f->owned);
   }

@@ -143,30 +143,30 @@ static void body(rp_state *st, out *o) {
   /* fits */
   for (size_t i = 0; i < st->nfits; i++) {
     const rp_fit *f = &st->fits[i];
-    const sf_fit_result *r = &f->res;
+    const sf_fit_result *r = &f->fr.fit;
     snprintf(buf, sizeof buf, "Fit '%s': %s", f->spec->name, f->law->name);
     heading(o, 2, buf);
     sf_buf xs;
     sf_buf_init(&xs);
-    for (size_t v = 0; v < f->law->nvar; v++) sf_buf_printf(&xs, "%s%s", v ? ", " : "", f->xname[v]);
+    for (size_t v = 0; v < f->law->nvar; v++) sf_buf_printf(&xs, "%s%s", v ? ", " : "", f->fr.xname[v]);
     char lossd[64];
-    if (f->o.loss == SF_LOSS_HUBER) snprintf(lossd, sizeof lossd, "Huber loss (delta %g)", f->o.delta);
+    if (f->fr.opts.loss == SF_LOSS_HUBER) snprintf(lossd, sizeof lossd, "Huber loss (delta %g)", f->fr.opts.delta);
     else snprintf(lossd, sizeof lossd, "L2 loss");
     snprintf(buf, sizeof buf, "%s: %s against %s; %zu runs fitted, %s on %s residuals; %zu starts, %zu in the "
-             "best basin; RMSE %.4g, AIC %.2f, BIC %.2f.", f->owned ? f->spec->law : f->law->formula, f->yname,
-             sf_buf_str(&xs), r->n, lossd, f->o.space == SF_SPACE_LOG ? "log" : "linear", r->nstarts, r->best_basin,
+             "best basin; RMSE %.4g, AIC %.2f, BIC %.2f.", f->owned ? f->spec->law : f->law->formula, f->fr.yname,
+             sf_buf_str(&xs), r->n, lossd, f->fr.opts.space == SF_SPACE_LOG ? "log" : "linear", r->nstarts, r->best_basin,
              r->rmse, r->aic, r->bic);
     sf_buf_free(&xs);
     para(o, buf, NULL);
     char cihdr[64];
-    snprintf(cihdr, sizeof cihdr, f->K ? "95%% bootstrap interval (%zu resamples)" : "95%% interval", f->K);
-    const char *cols[] = {"parameter", "value", "standard error", f->K ? cihdr : "interval (±1.96 SE)"};
+    snprintf(cihdr, sizeof cihdr, f->fr.K ? "95%% bootstrap interval (%zu resamples)" : "95%% interval", f->fr.K);
+    const char *cols[] = {"parameter", "value", "standard error", f->fr.K ? cihdr : "interval (±1.96 SE)"};
     table_begin(o, cols, 4);
     for (size_t j = 0; j < f->law->np; j++) {
       snprintf(c1, sizeof c1, "%.6g", r->params[j]);
-      snprintf(c2, sizeof c2, f->o.fixed[j] ? "fixed" : "%.3g", r->stderr_[j]);
-      if (f->o.fixed[j]) snprintf(c3, sizeof c3, "-");
-      else if (f->K) snprintf(c3, sizeof c3, "[%.5g, %.5g]", f->ci_lo[j], f->ci_hi[j]);
+      snprintf(c2, sizeof c2, f->fr.opts.fixed[j] ? "fixed" : "%.3g", r->stderr_[j]);
+      if (f->fr.opts.fixed[j]) snprintf(c3, sizeof c3, "-");
+      else if (f->fr.K) snprintf(c3, sizeof c3, "[%.5g, %.5g]", f->fr.ci_lo[j], f->fr.ci_hi[j]);
       else if (isfinite(r->stderr_[j]))
         snprintf(c3, sizeof c3, "[%.5g, %.5g]", r->params[j] - 1.96 * r->stderr_[j], r->params[j] + 1.96 * r->stderr_[j]);
       else snprintf(c3, sizeof c3, "-");
@@ -174,18 +174,13 @@ static void body(rp_state *st, out *o) {
       table_row(o, cells, 4);
     }
     table_end(o);
-    if (f->nh) {
+    if (f->fr.n_holdout) {
       snprintf(buf, sizeof buf, "Held out: the %zu largest runs by compute were left out of the fit and predicted: "
-               "RMSE %.4g (%s residuals), max |error| %.4g, mean relative error %.2f%%.", f->nh, f->h_rmse,
-               f->o.space == SF_SPACE_LOG ? "log" : "linear", f->h_maxabs, 100 * f->h_mean_rel);
+               "RMSE %.4g (%s residuals), max |error| %.4g, mean relative error %.2f%%.", f->fr.n_holdout, f->fr.holdout_rmse,
+               f->fr.opts.space == SF_SPACE_LOG ? "log" : "linear", f->fr.holdout_maxabs, 100 * f->fr.holdout_mean_rel);
       para(o, buf, NULL);
     }
-    for (const char *w = sf_buf_str(&f->warnings); *w;) {
-      const char *nl = strchr(w, '\n');
-      snprintf(buf, sizeof buf, "%.*s", (int)(nl - w), w);
-      para(o, buf, "warn");
-      w = nl + 1;
-    }
+    for (size_t k = 0; k < f->fr.nwarn; k++) para(o, f->fr.warn[k].text, "warn");
   }
   /* forecasts: one table per law */
   if (st->nfc) {

@@ -1,8 +1,8 @@
 /* csv.c: CSV in and out of sf_table (one table per file).
  *
- * Reading is two passes over the bytes held in memory: split() cuts the text into records and
- * fields (RFC 4180 quoting, with a UTF-8 BOM, CRLF, lone CR, blank lines and spaces around
- * fields tolerated), then
+ * Reading is two passes over the bytes held in memory: the shared tokenizer (csvtok.c, also under
+ * the forecast stage's reference tables) cuts the text into records and fields (RFC 4180
+ * quoting, with a UTF-8 BOM, CRLF, lone CR, blank lines and spaces around fields tolerated), then
  * build() interprets the header through sf_header_canonical(), decides which columns are
  * numeric, and fills the table, failing with SF_EINPUT and "'file' line L, column J ('header')"
  * at the first bad cell. A column none of whose cells is a number (e.g. "color") is skipped and
@@ -21,135 +21,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "store/csvtok.h"
 #include "util/util.h"
-
-/* ---- pass 1: records and fields ---- */
-
-typedef struct field {
-  size_t off;   /* text in the arena, NUL-terminated */
-  size_t line;  /* line where the field starts */
-  int quoted;
-} field;
-
-typedef struct record {
-  size_t first, n; /* fields[first .. first+n) */
-  size_t line;
-} record;
-
-typedef struct parsed {
-  sf_buf arena;
-  field *f;
-  size_t nf, capf;
-  record *r;
-  size_t nr, capr;
-} parsed;
-
-static void parsed_free(parsed *p) {
-  sf_buf_free(&p->arena);
-  free(p->f);
-  free(p->r);
-}
-
-static int push_field(parsed *p, size_t off, size_t line, int quoted) {
-  if (p->nf == p->capf) {
-    size_t cap = p->capf ? 2 * p->capf : 64;
-    field *f = realloc(p->f, cap * sizeof *f);
-    if (!f) return sf_fail(SF_ENOMEM, "out of memory");
-    p->f = f;
-    p->capf = cap;
-  }
-  p->f[p->nf++] = (field){off, line, quoted};
-  return SF_OK;
-}
-
-static int push_record(parsed *p, size_t first, size_t n, size_t line) {
-  if (p->nr == p->capr) {
-    size_t cap = p->capr ? 2 * p->capr : 64;
-    record *r = realloc(p->r, cap * sizeof *r);
-    if (!r) return sf_fail(SF_ENOMEM, "out of memory");
-    p->r = r;
-    p->capr = cap;
-  }
-  p->r[p->nr++] = (record){first, n, line};
-  return SF_OK;
-}
-
-static int split(const char *s, size_t len, const char *origin, parsed *p) {
-  size_t pos = 0, line = 1;
-  if (len >= 3 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB && (unsigned char)s[2] == 0xBF) pos = 3;
-  sf_buf_addc(&p->arena, '\0'); /* offset 0 is never a field, so arena.s is allocated */
-  while (pos < len) {
-    size_t first = p->nf, rec_line = line;
-    for (;;) {
-      size_t off = p->arena.len, fline = line;
-      int quoted = 0;
-      /* Spaces around a field are not part of it (", " separators are common in hand-written
-       * files); inside quotes they are kept. */
-      size_t lead = pos;
-      while (lead < len && (s[lead] == ' ' || s[lead] == '\t')) lead++;
-      if (lead < len && s[lead] == '"') pos = lead;
-      if (pos < len && s[pos] == '"') {
-        quoted = 1;
-        pos++;
-        for (;;) {
-          if (pos >= len)
-            return sf_fail(SF_EINPUT, "'%s' line %zu, column %zu: quoted field is not closed before the end of the file",
-                           origin, fline, p->nf - first + 1);
-          char c = s[pos];
-          if (c == '"') {
-            if (pos + 1 < len && s[pos + 1] == '"') {
-              sf_buf_addc(&p->arena, '"');
-              pos += 2;
-              continue;
-            }
-            pos++;
-            break;
-          }
-          if (c == '\0')
-            return sf_fail(SF_EINPUT, "'%s' line %zu: NUL byte (is this a text file?)", origin, line);
-          if (c == '\n' || (c == '\r' && !(pos + 1 < len && s[pos + 1] == '\n'))) line++;
-          sf_buf_addc(&p->arena, c);
-          pos++;
-        }
-        while (pos < len && (s[pos] == ' ' || s[pos] == '\t')) pos++;
-        if (pos < len && s[pos] != ',' && s[pos] != '\n' && s[pos] != '\r')
-          return sf_fail(SF_EINPUT, "'%s' line %zu, column %zu: unexpected '%c' after a closing quote", origin, line,
-                         p->nf - first + 1, isprint((unsigned char)s[pos]) ? s[pos] : '?');
-      } else {
-        size_t start = pos;
-        while (pos < len && s[pos] != ',' && s[pos] != '\n' && s[pos] != '\r') {
-          if (s[pos] == '\0')
-            return sf_fail(SF_EINPUT, "'%s' line %zu: NUL byte (is this a text file?)", origin, line);
-          pos++;
-        }
-        size_t a = start, b = pos;
-        while (a < b && (s[a] == ' ' || s[a] == '\t')) a++;
-        while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t')) b--;
-        sf_buf_addn(&p->arena, s + a, b - a);
-      }
-      sf_buf_addc(&p->arena, '\0');
-      if (p->arena.oom) return sf_fail(SF_ENOMEM, "out of memory");
-      int rc = push_field(p, off, fline, quoted);
-      if (rc) return rc;
-      if (pos < len && s[pos] == ',') {
-        pos++;
-        continue;
-      }
-      if (pos < len && s[pos] == '\r') pos++;
-      if (pos < len && s[pos] == '\n') pos++;
-      line++;
-      break;
-    }
-    size_t n = p->nf - first;
-    if (n == 1 && !p->f[first].quoted && p->arena.s[p->f[first].off] == '\0') {
-      p->nf = first; /* blank line */
-      continue;
-    }
-    int rc = push_record(p, first, n, rec_line);
-    if (rc) return rc;
-  }
-  return SF_OK;
-}
 
 /* ---- pass 2: header, column kinds, values ---- */
 
@@ -200,9 +73,9 @@ static void free_cols(colinfo *ci, size_t n) {
   free(ci);
 }
 
-static int build(const parsed *p, const char *origin, sf_table **out) {
+static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
   if (p->nr == 0) return sf_fail(SF_EINPUT, "'%s' is empty (expected a header line and rows)", origin);
-  const record *h = &p->r[0];
+  const sf_csvtok_record *h = &p->r[0];
   const char *const A = p->arena.s;
   if (p->nr == 1) return sf_fail(SF_EINPUT, "'%s' has a header but no rows", origin);
   size_t nc = h->n;
@@ -212,7 +85,7 @@ static int build(const parsed *p, const char *origin, sf_table **out) {
   sf_table *t = NULL;
 
   for (size_t j = 0; j < nc; j++) {
-    const field *f = &p->f[h->first + j];
+    const sf_csvtok_field *f = &p->f[h->first + j];
     const char *hd = A + f->off;
     if (is_blank(hd)) {
       rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu: empty header (every column needs a name)", origin, f->line,
@@ -301,7 +174,7 @@ static int build(const parsed *p, const char *origin, sf_table **out) {
     if (ci[j].kind == SF_FIELD_DERIVED) derived_col = (int)j;
 
   for (size_t r = 1; r < p->nr; r++) {
-    const record *rec = &p->r[r];
+    const sf_csvtok_record *rec = &p->r[r];
     const char *txt[5];
     for (int k = 1; k < 5; k++) txt[k] = text_col[k] >= 0 ? A + p->f[rec->first + (size_t)text_col[k]].off : "";
     long row = sf_table_add_row(t, txt[SF_FIELD_RUN], txt[SF_FIELD_FAMILY], txt[SF_FIELD_SOURCE], txt[SF_FIELD_NOTES]);
@@ -311,7 +184,7 @@ static int build(const parsed *p, const char *origin, sf_table **out) {
     }
     for (size_t j = 0; j < nc; j++) {
       if (ci[j].kind != SF_FIELD_NUMERIC || ci[j].skip) continue;
-      const field *f = &p->f[rec->first + j];
+      const sf_csvtok_field *f = &p->f[rec->first + j];
       const char *cell = A + f->off, *hd = A + p->f[h->first + j].off;
       double v = NAN;
       switch (parse_cell(cell, &v)) {
@@ -345,7 +218,7 @@ static int build(const parsed *p, const char *origin, sf_table **out) {
       t->cols[ci[j].index].v[row] = v;
     }
     if (derived_col >= 0) {
-      const field *f = &p->f[rec->first + (size_t)derived_col];
+      const sf_csvtok_field *f = &p->f[rec->first + (size_t)derived_col];
       const char *s = A + f->off;
       while (*s) {
         const char *e = strchr(s, ';');
@@ -380,36 +253,22 @@ done:
 
 int sf_csv_read_mem(const char *data, size_t len, const char *origin, sf_table **out) {
   *out = NULL;
-  parsed p;
+  sf_csvtok p;
   memset(&p, 0, sizeof p);
   if (!origin) origin = "<memory>";
-  int rc = split(data, len, origin, &p);
+  int rc = sf_csvtok_split(data, len, origin, &p);
   if (!rc) rc = build(&p, origin, out);
-  parsed_free(&p);
+  sf_csvtok_free(&p);
   return rc;
 }
 
 int sf_csv_read(const char *path, sf_table **out) {
   *out = NULL;
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return sf_fail(SF_EINPUT, "cannot open '%s': %s", path, strerror(errno));
-  sf_buf b;
-  sf_buf_init(&b);
-  char chunk[65536];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) sf_buf_addn(&b, chunk, n);
-  int err = ferror(fp) ? errno : 0;
-  fclose(fp);
-  if (err) {
-    sf_buf_free(&b);
-    return sf_fail(SF_EINPUT, "cannot read '%s': %s", path, strerror(err));
-  }
-  if (b.oom) {
-    sf_buf_free(&b);
-    return sf_fail(SF_ENOMEM, "out of memory reading '%s'", path);
-  }
-  int rc = sf_csv_read_mem(b.s ? b.s : "", b.len, path, out);
-  sf_buf_free(&b);
+  char *text = NULL;
+  size_t len = 0;
+  int rc = sf_csvtok_slurp(path, &text, &len);
+  if (!rc) rc = sf_csv_read_mem(text, len, path, out);
+  free(text);
   return rc;
 }
 

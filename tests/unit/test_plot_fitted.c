@@ -370,7 +370,7 @@ static void test_turn(void **state) {
   sf_chart *c = NULL;
   enum { KB = 40 };
   double boot[KB * SF_TURN_NLAWS * 4];
-  assert_int_equal(sf_plot_turn_resample(x, y, NT, &to, KB, 3, boot), SF_OK);
+  assert_int_equal(sf_turn_resample(x, y, NT, &to, KB, 3, boot), SF_OK);
   assert_int_equal(sf_plot_turn(x, y, NT, "C", "mmlu", &res, &to, boot, KB, &o, &c), SF_OK);
   assert_string_equal(c->subtitle, res.verdict);
   const sf_panel *p = c->panels[0];
@@ -404,7 +404,7 @@ static void test_turn(void **state) {
   }
   /* resampling is deterministic for a seed */
   double again[KB * SF_TURN_NLAWS * 4];
-  assert_int_equal(sf_plot_turn_resample(x, y, NT, &to, KB, 3, again), SF_OK);
+  assert_int_equal(sf_turn_resample(x, y, NT, &to, KB, 3, again), SF_OK);
   assert_memory_equal(boot, again, sizeof boot);
   /* the inflection, its interval and where the laws part */
   if (res.inflection_identified) {

@@ -1,6 +1,7 @@
 /* test_turn.c: the sigmoid question on synthetic data with a known answer: a sigmoid's
  * inflection is found inside its bootstrap interval; pure loglinear and power-law growth is not
- * called saturation. */
+ * called saturation. And the bands of the turn chart: the refits on resampled runs
+ * (sf_turn_resample) and their percentile intervals (sf_turn_band). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -129,6 +130,76 @@ static void test_percent_scale(void **state) {
   assert_int_equal(b.saturation_supported, a.saturation_supported);
 }
 
+/* The bands' refits: row k of sf_turn_resample is sf_turn (its own bootstrap off) on the k-th
+ * resample of mt19937 seeded as asked, drawn here independently; the rows scatter around the
+ * generating sigmoid. */
+static void test_resample(void **state) {
+  (void)state;
+  enum { KB = 6 };
+  double x[NPTS], y[NPTS], boot[KB * SF_TURN_NLAWS * 4], again[KB * SF_TURN_NLAWS * 4];
+  make(0, 0.02, 3, x, y);
+  sf_turn_opts o;
+  sf_turn_opts_default(&o);
+  assert_int_equal(sf_turn_resample(x, y, NPTS, &o, KB, 7, boot), SF_OK);
+  assert_int_equal(sf_turn_resample(x, y, NPTS, &o, KB, 7, again), SF_OK);
+  assert_memory_equal(boot, again, sizeof boot); /* deterministic for a seed */
+  assert_int_equal(sf_turn_resample(x, y, NPTS, &o, KB, 8, again), SF_OK);
+  assert_true(memcmp(boot, again, sizeof boot) != 0);
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 7);
+  sf_turn_opts o0 = o;
+  o0.bootstrap = 0;
+  for (size_t k = 0; k < KB; k++) {
+    double rx[NPTS], ry[NPTS];
+    for (size_t i = 0; i < NPTS; i++) {
+      size_t j = (size_t)gsl_rng_uniform_int(r, NPTS);
+      rx[i] = x[j], ry[i] = y[j];
+    }
+    sf_turn_result t;
+    assert_int_equal(sf_turn(rx, ry, NPTS, &o0, &t), SF_OK);
+    for (int l = 0; l < SF_TURN_NLAWS; l++) {
+      const double *row = boot + (k * SF_TURN_NLAWS + (size_t)l) * 4;
+      assert_true(t.law[l].ok);
+      for (size_t q = 0; q < 4; q++) {
+        if (q < t.law[l].np) assert_true(row[q] == t.law[l].params[q]);
+        else assert_true(isnan(row[q]));
+      }
+    }
+    const double *sg = boot + (k * SF_TURN_NLAWS + SF_TURN_SIGMOID) * 4; /* lo, hi, k, x0 */
+    assert_rel(sg[1], 0.85, 0.05);
+    assert_close(sg[3], 22.0, 0.3);
+  }
+  gsl_rng_free(r);
+  assert_int_equal(sf_turn_resample(x, y, 0, &o, KB, 7, boot), SF_EUSAGE);
+}
+
+/* Bands from hand-made rows: loglinear y = a + b log10 x with b = 0.01 k, one failed row; the
+ * 95% interval by the type-7 rule computed here: with 5 values v0 <= ... <= v4, the 2.5th
+ * percentile is v0 + 0.1 (v1 - v0) and the 97.5th v3 + 0.9 (v4 - v3). */
+static void test_band(void **state) {
+  (void)state;
+  enum { KB = 6 };
+  double boot[KB * SF_TURN_NLAWS * 4];
+  for (size_t q = 0; q < sizeof boot / sizeof boot[0]; q++) boot[q] = NAN;
+  for (size_t k = 0; k < KB; k++) {
+    if (k == 2) continue; /* a resample whose fit failed */
+    double *row = boot + (k * SF_TURN_NLAWS + SF_TURN_LOGLINEAR) * 4;
+    row[0] = 0.1;
+    row[1] = 0.01 * (double)(k + 1);
+  }
+  double xs[2] = {1e20, 1e10}, lo[2], hi[2];
+  assert_int_equal(sf_turn_band(SF_TURN_LOGLINEAR, boot, KB, 0.95, xs, 2, lo, hi), SF_OK);
+  for (int i = 0; i < 2; i++) {
+    double t = log10(xs[i]), v[5] = {0.1 + 0.01 * t, 0.1 + 0.02 * t, 0.1 + 0.04 * t, 0.1 + 0.05 * t, 0.1 + 0.06 * t};
+    assert_rel(lo[i], v[0] + 0.1 * (v[1] - v[0]), 1e-12);
+    assert_rel(hi[i], v[3] + 0.9 * (v[4] - v[3]), 1e-12);
+  }
+  /* no sigmoid row at all: nothing to band */
+  assert_int_equal(sf_turn_band(SF_TURN_SIGMOID, boot, KB, 0.95, xs, 2, lo, hi), SF_ENUMERIC);
+  assert_true(isnan(lo[0]) && isnan(hi[1]));
+  assert_int_equal(sf_turn_band(SF_TURN_NLAWS, boot, KB, 0.95, xs, 2, lo, hi), SF_EUSAGE);
+}
+
 int main(void) {
   gsl_set_error_handler_off();
   const struct CMUnitTest tests[] = {
@@ -136,6 +207,8 @@ int main(void) {
       cmocka_unit_test(test_growth_not_called_saturation),
       cmocka_unit_test(test_turn_bad_input),
       cmocka_unit_test(test_percent_scale),
+      cmocka_unit_test(test_resample),
+      cmocka_unit_test(test_band),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

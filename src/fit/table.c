@@ -1,0 +1,555 @@
+/* table.c: sf_fit_table, the fit pipeline on a table of runs: what `scalefit fit` and a report's
+ * [fit] section share (contract in sf_fit.h). Steps, in the order they run:
+ *
+ *   setup()      columns, options, pinned and bounded parameters
+ *   pick_rows()  where, complete values, values the law cannot take, the hold-out split
+ *   make_starts()  the law's default grid, random starts in its box, or the caller's rows
+ *   the fit and the bootstrap (fit.c), the held-out score, add_range() for the saved fit
+ *   check_trust()  the warnings, returned as data: this file prints nothing
+ *
+ * The CLI and the report runner each used to carry a copy of this; the report's lacked the
+ * bootstrap-interval checks, so the same data could be warned about in one and not the other.
+ */
+#include <scalefit/sf_error.h>
+#include <scalefit/sf_fit.h>
+#include <scalefit/sf_law.h>
+#include <scalefit/sf_store.h>
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/util.h"
+
+/* ---- the law ---- */
+
+int sf_fit_law_for_table(const char *spec, const sf_table *t, const sf_law **law, sf_law **owned) {
+  *law = NULL;
+  *owned = NULL;
+  if ((*law = sf_law_find(spec))) return SF_OK;
+  if (!strpbrk(spec, "=+-*/^()"))
+    return sf_fail(SF_EINPUT, "unknown law '%s' (see 'scalefit laws', or give a formula such as 'loss = E + A*C^-alpha')",
+                   spec);
+  const char **names = malloc((t->ncols + 1) * sizeof *names);
+  if (!names) return sf_fail(SF_ENOMEM, "out of memory");
+  for (size_t c = 0; c < t->ncols; c++) names[c] = t->cols[c].name;
+  int rc = sf_law_from_formula(spec, names, t->ncols, owned);
+  free(names);
+  if (rc) return rc;
+  *law = *owned;
+  return SF_OK;
+}
+
+void sf_fit_request_init(sf_fit_request *rq, const sf_law *law) {
+  memset(rq, 0, sizeof *rq);
+  rq->law = law;
+  rq->loss = rq->space = -1;
+  rq->delta = NAN;
+  rq->holdout_above = NAN;
+  rq->seed = 1;
+  rq->level = 0.95;
+  rq->opt_prefix = "";
+}
+
+void sf_fit_table_result_free(sf_fit_table_result *res) {
+  if (!res) return;
+  for (size_t v = 0; v < SF_LAW_MAXVAR; v++) free(res->xname[v]);
+  for (size_t k = 0; k < SF_FIT_MAXRANGE; k++) free(res->range_name[k]);
+  free(res->yname);
+  free(res->role);
+  free(res->samples);
+  free(res->warnings);
+  memset(res, 0, sizeof *res);
+}
+
+/* ---- the data the fit sees ---- */
+
+typedef struct picked {
+  size_t n, nh;
+  double *x[SF_LAW_MAXVAR], *lx[SF_LAW_MAXVAR], *y;
+  double *hx[SF_LAW_MAXVAR], *hlx[SF_LAW_MAXVAR], *hy;
+} picked;
+
+static void picked_free(picked *p) {
+  for (size_t v = 0; v < SF_LAW_MAXVAR; v++) free(p->x[v]), free(p->lx[v]), free(p->hx[v]), free(p->hlx[v]);
+  free(p->y), free(p->hy);
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+typedef struct job {
+  const sf_table *t;
+  const sf_fit_request *rq;
+  sf_fit_table_result *res;
+  const char *data, *pre; /* the data and the option prefix, for messages */
+  int cx[SF_LAW_MAXVAR], cy, ckey;
+} job;
+
+/* Selects rows, splits off the held-out ones (res->role) and copies their columns into p. */
+static int pick_rows(job *jb, picked *p) {
+  const sf_table *t = jb->t;
+  const sf_fit_request *rq = jb->rq;
+  sf_fit_table_result *res = jb->res;
+  const sf_law *law = rq->law;
+  const size_t nr = t->nrows, nv = law->nvar;
+  int holding = rq->holdout > 0 || isfinite(rq->holdout_above);
+  if (!(res->role = calloc(nr ? nr : 1, 1))) return sf_fail(SF_ENOMEM, "out of memory");
+  unsigned char *role = res->role;
+  sf_expr *where = NULL;
+  int *wcol = NULL, rc = SF_OK;
+  double *keys = NULL;
+  if (rq->where) {
+    if ((rc = sf_expr_parse(rq->where, 1, &where))) {
+      sf_fail_context("%swhere: ", jb->pre);
+      goto out;
+    }
+    size_t ni = sf_expr_nidents(where);
+    if (ni > 256) {
+      rc = sf_fail(SF_EUSAGE, "%swhere: more than 256 column names", jb->pre);
+      goto out;
+    }
+    if (!(wcol = malloc((ni + 1) * sizeof *wcol))) {
+      rc = sf_fail(SF_ENOMEM, "out of memory");
+      goto out;
+    }
+    for (size_t k = 0; k < ni; k++)
+      if ((wcol[k] = sf_table_find(t, sf_expr_ident(where, k))) < 0) {
+        rc = sf_fail(SF_EINPUT, "%swhere: '%s' is not a column of '%s'", jb->pre, sf_expr_ident(where, k), jb->data);
+        goto out;
+      }
+  }
+  size_t nsel = 0;
+  for (size_t r = 0; r < nr; r++) {
+    if (where) {
+      double vals[256];
+      size_t ni = sf_expr_nidents(where);
+      for (size_t k = 0; k < ni; k++) vals[k] = t->cols[wcol[k]].v[r];
+      if (!(sf_expr_eval(where, vals) != 0)) {
+        res->n_where++;
+        continue;
+      }
+    }
+    int complete = isfinite(t->cols[jb->cy].v[r]) && (!holding || isfinite(t->cols[jb->ckey].v[r]));
+    for (size_t v = 0; v < nv; v++) complete = complete && isfinite(t->cols[jb->cx[v]].v[r]);
+    if (!complete) {
+      res->n_skipped++;
+      continue;
+    }
+    for (size_t v = 0; v < nv; v++) {
+      double x = t->cols[jb->cx[v]].v[r];
+      if (law->x_positive && !(x > 0)) {
+        rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s = %g, but law '%s' takes its log (values must be > 0)",
+                     t->run[r], r + 1, jb->data, t->cols[jb->cx[v]].name, x, law->name);
+        goto out;
+      }
+    }
+    role[r] = 1;
+    nsel++;
+  }
+  /* held out: the largest runs by compute (C, else the first input) */
+  double cut = INFINITY;
+  if (rq->holdout > 0) {
+    if (!(keys = malloc((nsel ? nsel : 1) * sizeof *keys))) {
+      rc = sf_fail(SF_ENOMEM, "out of memory");
+      goto out;
+    }
+    size_t m = 0;
+    for (size_t r = 0; r < nr; r++)
+      if (role[r]) keys[m++] = t->cols[jb->ckey].v[r];
+    qsort(keys, m, sizeof *keys, cmp_double);
+    size_t nh = (size_t)ceil(rq->holdout * (double)m);
+    cut = nh > 0 && nh < m ? keys[m - nh - 1] : INFINITY; /* hold out keys > cut */
+  } else if (isfinite(rq->holdout_above)) {
+    cut = rq->holdout_above;
+  }
+  for (size_t r = 0; r < nr; r++) {
+    if (role[r] && t->cols[jb->ckey].v[r] > cut) role[r] = 2;
+    p->n += role[r] == 1, p->nh += role[r] == 2;
+  }
+  for (size_t v = 0; v < nv; v++) {
+    p->x[v] = malloc((p->n + 1) * sizeof(double));
+    p->lx[v] = malloc((p->n + 1) * sizeof(double));
+    p->hx[v] = malloc((p->nh + 1) * sizeof(double));
+    p->hlx[v] = malloc((p->nh + 1) * sizeof(double));
+    if (!p->x[v] || !p->lx[v] || !p->hx[v] || !p->hlx[v]) rc = SF_ENOMEM;
+  }
+  p->y = malloc((p->n + 1) * sizeof(double));
+  p->hy = malloc((p->nh + 1) * sizeof(double));
+  if (rc || !p->y || !p->hy) {
+    rc = sf_fail(SF_ENOMEM, "out of memory");
+    goto out;
+  }
+  size_t i = 0, h = 0;
+  for (size_t r = 0; r < nr; r++) {
+    if (!role[r]) continue;
+    int held = role[r] == 2;
+    size_t k = held ? h++ : i++;
+    for (size_t v = 0; v < nv; v++) {
+      double x = t->cols[jb->cx[v]].v[r];
+      (held ? p->hx : p->x)[v][k] = x;
+      (held ? p->hlx : p->lx)[v][k] = x > 0 ? log(x) : NAN;
+    }
+    double y = t->cols[jb->cy].v[r];
+    (held ? p->hy : p->y)[k] = y;
+    if (!held && res->opts.space == SF_SPACE_LOG && !(y > 0)) {
+      rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s = %g, but residuals are in log space (values must be > 0; "
+                   "try %sspace linear)", t->run[r], r + 1, jb->data, res->yname, y, jb->pre);
+      goto out;
+    }
+  }
+  res->n_rows = p->n + p->nh;
+out:
+  free(keys);
+  sf_expr_free(where);
+  free(wcol);
+  return rc;
+}
+
+/* Records [min, max] of a column over the fitted rows (skipped when absent or never finite). */
+static int add_range(job *jb, const char *name) {
+  sf_fit_table_result *res = jb->res;
+  const sf_table *t = jb->t;
+  int c = sf_table_find(t, name);
+  if (c < 0 || res->nrange >= SF_FIT_MAXRANGE) return SF_OK;
+  for (size_t k = 0; k < res->nrange; k++)
+    if (strcmp(res->range_name[k], name) == 0) return SF_OK;
+  double lo = INFINITY, hi = -INFINITY;
+  for (size_t r = 0; r < t->nrows; r++) {
+    double v = t->cols[c].v[r];
+    if (res->role[r] != 1 || !isfinite(v)) continue;
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+  }
+  if (lo > hi) return SF_OK;
+  if (!(res->range_name[res->nrange] = sf_strdup(t->cols[c].name))) return sf_fail(SF_ENOMEM, "out of memory");
+  res->range_lo[res->nrange] = lo;
+  res->range_hi[res->nrange++] = hi;
+  return SF_OK;
+}
+
+/* ---- starts ---- */
+
+static uint64_t splitmix(uint64_t *s) {
+  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+/* Internal-parameter rows: the caller's (natural, converted), the law's default grid, or random
+ * ones uniform in the box the default grid spans. */
+static int make_starts(const job *jb, const sf_law_data *d, const double *y, double **out, size_t *ns) {
+  const sf_fit_request *rq = jb->rq;
+  const sf_law *law = rq->law;
+  const size_t np = law->np;
+  if (rq->starts) {
+    if (!rq->nstarts) return sf_fail(SF_EUSAGE, "no starts given");
+    double *g = malloc(rq->nstarts * np * sizeof *g);
+    if (!g) return sf_fail(SF_ENOMEM, "out of memory for %zu starts", rq->nstarts);
+    for (size_t s = 0; s < rq->nstarts; s++)
+      for (size_t j = 0; j < np; j++) {
+        double v = rq->starts[s * np + j];
+        g[s * np + j] = sf_param_internal(&law->par[j], v);
+        if (!isfinite(g[s * np + j])) {
+          free(g);
+          return sf_fail(SF_EINPUT, "start %zu: %s = %g is outside the parameter's range", s + 1, law->par[j].name, v);
+        }
+      }
+    *out = g;
+    *ns = rq->nstarts;
+    return SF_OK;
+  }
+  size_t nd = law->starts(law, d, y, NULL, 0);
+  double *def = malloc((nd ? nd : 1) * np * sizeof *def);
+  if (!def) return sf_fail(SF_ENOMEM, "out of memory");
+  nd = law->starts(law, d, y, def, nd);
+  if (!rq->random_starts) {
+    *out = def;
+    *ns = nd;
+    return SF_OK;
+  }
+  double lo[SF_LAW_MAXPAR], hi[SF_LAW_MAXPAR];
+  for (size_t j = 0; j < np; j++) {
+    lo[j] = INFINITY, hi[j] = -INFINITY;
+    for (size_t s = 0; s < nd; s++) {
+      double v = def[s * np + j];
+      lo[j] = v < lo[j] ? v : lo[j];
+      hi[j] = v > hi[j] ? v : hi[j];
+    }
+    if (!(lo[j] < hi[j])) lo[j] -= 1, hi[j] += 1;
+  }
+  free(def);
+  size_t k = rq->random_starts;
+  double *r = k <= SIZE_MAX / sizeof *r / np ? malloc(k * np * sizeof *r) : NULL;
+  if (!r) return sf_fail(SF_ENOMEM, "out of memory for %zu starts", k);
+  uint64_t st = (uint64_t)rq->seed * 0x2545F4914F6CDD1Dull + 17;
+  for (size_t s = 0; s < k; s++)
+    for (size_t j = 0; j < np; j++) r[s * np + j] = lo[j] + (hi[j] - lo[j]) * (double)(splitmix(&st) >> 11) * 0x1.0p-53;
+  *out = r;
+  *ns = k;
+  return SF_OK;
+}
+
+/* ---- columns and options ---- */
+
+static int param_index(const job *jb, const char *name, const char *opt) {
+  const sf_law *law = jb->rq->law;
+  int j = sf_law_param_index(law, name);
+  if (j >= 0) return j;
+  sf_buf b;
+  sf_buf_init(&b);
+  for (size_t k = 0; k < law->np; k++) sf_buf_printf(&b, "%s%s", k ? ", " : "", law->par[k].name);
+  sf_fail(SF_EUSAGE, "%s%s: law '%s' has no parameter '%s' (it has %s)", jb->pre, opt, law->name, name, sf_buf_str(&b));
+  sf_buf_free(&b);
+  return -1;
+}
+
+static int setup(job *jb) {
+  const sf_table *t = jb->t;
+  const sf_fit_request *rq = jb->rq;
+  sf_fit_table_result *res = jb->res;
+  const sf_law *law = rq->law;
+  const char *pre = jb->pre;
+  int formula = law->name && strcmp(law->name, "formula") == 0;
+  if (rq->x && formula)
+    return sf_fail(SF_EUSAGE, "%sx does not apply to a formula: its column names are its variables", pre);
+  if (rq->x) {
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", rq->x);
+    size_t nx = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save), nx++)
+      if (nx < SF_LAW_MAXVAR && !(res->xname[nx] = sf_strdup(tok))) return sf_fail(SF_ENOMEM, "out of memory");
+    if (nx != law->nvar)
+      return sf_fail(SF_EUSAGE, "%sx '%s': law '%s' takes %zu input column%s", pre, rq->x, law->name, law->nvar,
+                     law->nvar == 1 ? "" : "s");
+  } else {
+    for (size_t v = 0; v < law->nvar; v++)
+      if (!(res->xname[v] = sf_strdup(law->vars[v]))) return sf_fail(SF_ENOMEM, "out of memory");
+  }
+  if (!(res->yname = sf_strdup(rq->y ? rq->y : law->y))) return sf_fail(SF_ENOMEM, "out of memory");
+  for (size_t v = 0; v < law->nvar; v++)
+    if ((jb->cx[v] = sf_table_find(t, res->xname[v])) < 0)
+      return sf_fail(SF_EINPUT, "column '%s' missing in '%s' (law '%s' needs it%s%sx)", res->xname[v], jb->data,
+                     law->name, formula ? "" : "; choose another with ", formula ? "" : pre);
+  if ((jb->cy = sf_table_find(t, res->yname)) < 0)
+    return sf_fail(SF_EINPUT, "column '%s' missing in '%s' (the output of law '%s'; choose another with %sy)",
+                   res->yname, jb->data, law->name, pre);
+  int cC = sf_table_find(t, "C");
+  jb->ckey = cC >= 0 ? cC : jb->cx[0];
+  res->holdout_by = cC >= 0 ? "C" : res->xname[0];
+  /* options */
+  sf_fit_opts *o = &res->opts;
+  sf_fit_opts_default(o, law);
+  if (rq->loss >= 0) {
+    if (rq->loss != SF_LOSS_L2 && rq->loss != SF_LOSS_HUBER) return sf_fail(SF_EUSAGE, "%sloss must be l2 or huber", pre);
+    o->loss = (sf_loss)rq->loss;
+  }
+  if (rq->space >= 0) {
+    if (rq->space != SF_SPACE_LOG && rq->space != SF_SPACE_LINEAR)
+      return sf_fail(SF_EUSAGE, "%sspace must be log or linear", pre);
+    o->space = (sf_space)rq->space;
+  }
+  if (!isnan(rq->delta)) {
+    if (!(rq->delta > 0) || !isfinite(rq->delta)) return sf_fail(SF_EUSAGE, "%sdelta must be > 0", pre);
+    o->delta = rq->delta;
+  }
+  o->threads = rq->threads;
+  for (size_t k = 0; k < rq->nfix; k++) {
+    int j = param_index(jb, rq->fix_name[k], "fix");
+    if (j < 0) return SF_EUSAGE;
+    o->fixed[j] = 1;
+    o->fix_value[j] = rq->fix_value[k];
+  }
+  for (size_t k = 0; k < rq->nbound; k++) {
+    int j = param_index(jb, rq->bound_name[k], "bound");
+    if (j < 0) return SF_EUSAGE;
+    o->bounded[j] = 1;
+    o->lo[j] = rq->bound_lo[k];
+    o->hi[j] = rq->bound_hi[k];
+  }
+  if (!(rq->holdout >= 0 && rq->holdout < 1) || (rq->holdout > 0 && isfinite(rq->holdout_above)))
+    return sf_fail(SF_EUSAGE, "%sholdout: a fraction in [0, 1), and not together with %sholdout-above", pre, pre);
+  if (!(rq->level > 0 && rq->level < 1)) return sf_fail(SF_EUSAGE, "%slevel must be in (0, 1)", pre);
+  res->holdout = rq->holdout > 0 ? rq->holdout : NAN;
+  res->holdout_above = rq->holdout > 0 ? NAN : rq->holdout_above;
+  res->level = rq->level;
+  res->seed = rq->seed;
+  return SF_OK;
+}
+
+/* ---- trust ---- */
+
+static void warn(sf_fit_table_result *res, sf_fit_warnkind kind, int param, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void warn(sf_fit_table_result *res, sf_fit_warnkind kind, int param, const char *fmt, ...) {
+  if (res->nwarn == SF_FIT_MAXWARN) return; /* cannot happen: at most 4 + 2 per parameter */
+  sf_fit_warning *w = &res->warn[res->nwarn++];
+  w->kind = kind;
+  w->param = param;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(w->text, sizeof w->text, fmt, ap);
+  va_end(ap);
+}
+
+static void check_trust(sf_fit_table_result *res) {
+  const sf_law *law = res->law;
+  const sf_fit_result *r = &res->fit;
+  const sf_fit_opts *o = &res->opts;
+  if (!r->converged)
+    warn(res, SF_FITWARN_NOT_CONVERGED, -1,
+         "the best start did not meet the convergence test (objective %.6g): treat the parameters as approximate",
+         r->objective);
+  if (isfinite(r->rcond) && r->rcond < 1e-8)
+    warn(res, SF_FITWARN_ILL_CONDITIONED, -1,
+         "the fit is ill-conditioned (rcond %.2g): some parameters trade off against each other", r->rcond);
+  for (size_t j = 0; j < law->np; j++) {
+    if (o->fixed[j]) continue;
+    const char *name = law->par[j].name;
+    double p = r->params[j], se = r->stderr_[j];
+    if (!isfinite(p)) warn(res, SF_FITWARN_NOT_FINITE, (int)j, "parameter '%s' is not finite (%g)", name, p);
+    else if (!isfinite(se))
+      warn(res, SF_FITWARN_NO_STDERR, (int)j, "parameter '%s' is not identifiable: its standard error is undefined", name);
+    else if (se > fabs(p))
+      warn(res, SF_FITWARN_POOR_STDERR, (int)j,
+           "parameter '%s' is poorly identified: standard error %.3g exceeds its value %.3g", name, se, p);
+    if (!res->K) continue;
+    /* the bound an interval can pile up against: the user's, else the transform's own */
+    double lo = res->ci_lo[j], hi = res->ci_hi[j];
+    double blo = o->bounded[j] ? o->lo[j] : law->par[j].tr == SF_TR_EXP ? 0 : -INFINITY;
+    double bhi = o->bounded[j] ? o->hi[j] : law->par[j].tr == SF_TR_LOGISTIC ? law->par[j].hi : INFINITY;
+    if (law->par[j].tr == SF_TR_LOGISTIC && !o->bounded[j]) blo = law->par[j].lo;
+    double span = isfinite(blo) && isfinite(bhi) ? bhi - blo : fabs(p) + 1;
+    if (!isfinite(lo) || !isfinite(hi))
+      warn(res, SF_FITWARN_CI_UNDEFINED, (int)j, "bootstrap interval of '%s' is undefined", name);
+    else if ((isfinite(blo) && lo - blo <= 1e-6 * span) || (isfinite(bhi) && bhi - hi <= 1e-6 * span))
+      warn(res, SF_FITWARN_CI_AT_BOUND, (int)j,
+           "bootstrap interval of '%s' [%.4g, %.4g] touches its bound: not identifiable within it", name, lo, hi);
+    else if (law->par[j].tr == SF_TR_EXP && lo > 0 && hi / lo > 1e6)
+      warn(res, SF_FITWARN_CI_WIDE, (int)j, "bootstrap interval of '%s' spans %.0f orders of magnitude: not identifiable",
+           name, log10(hi / lo));
+  }
+  if (res->nfailed)
+    warn(res, SF_FITWARN_BOOT_FAILED, -1, "%zu of %zu bootstrap fits failed and were left out", res->nfailed, res->K);
+}
+
+/* ---- the pipeline ---- */
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void score_holdout(sf_fit_table_result *res, const picked *p, double *r) {
+  const sf_law *law = res->law;
+  sf_law_data hd = {.n = p->nh, .nvar = law->nvar};
+  for (size_t v = 0; v < law->nvar; v++) hd.x[v] = p->hx[v], hd.lx[v] = p->hlx[v];
+  res->n_holdout = p->nh;
+  if (sf_fit_residuals(law, &hd, p->hy, res->opts.space, res->fit.params, r)) {
+    warn(res, SF_FITWARN_HOLDOUT_UNSCORED, -1, "held-out runs cannot be scored: %s", sf_errmsg());
+    sf_error_clear();
+    res->holdout_rmse = res->holdout_maxabs = res->holdout_mean_rel = NAN;
+    return;
+  }
+  double ss = 0, mx = 0, rel = 0;
+  for (size_t i = 0; i < p->nh; i++) {
+    ss += r[i] * r[i];
+    mx = fabs(r[i]) > mx ? fabs(r[i]) : mx;
+    rel += res->opts.space == SF_SPACE_LOG ? fabs(expm1(r[i])) : fabs(r[i] / p->hy[i]);
+  }
+  res->holdout_rmse = sqrt(ss / (double)p->nh);
+  res->holdout_maxabs = mx;
+  res->holdout_mean_rel = rel / (double)p->nh;
+}
+
+int sf_fit_table(const sf_table *t, const sf_fit_request *rq, sf_fit_table_result *res) {
+  memset(res, 0, sizeof *res);
+  res->holdout_rmse = res->holdout_maxabs = res->holdout_mean_rel = NAN;
+  res->boot_seconds = NAN;
+  res->stage = SF_FITSTAGE_SETUP;
+  if (!rq->law) return sf_fail(SF_EUSAGE, "sf_fit_table: no law");
+  const sf_law *law = rq->law;
+  res->law = law;
+  job jb = {.t = t, .rq = rq, .res = res};
+  jb.data = rq->data_name ? rq->data_name : t->origin && t->origin[0] ? t->origin : t->name;
+  jb.pre = rq->opt_prefix ? rq->opt_prefix : "";
+  picked pk;
+  memset(&pk, 0, sizeof pk);
+  double *starts = NULL, *hr = NULL;
+  sf_fit_workspace *w = NULL;
+  int rc = setup(&jb);
+  if (rc) goto out;
+  res->stage = SF_FITSTAGE_DATA;
+  if ((rc = pick_rows(&jb, &pk))) goto out;
+  for (size_t v = 0; v < law->nvar && !rc; v++) rc = add_range(&jb, res->xname[v]);
+  const char *more[4] = {res->yname, "N", "D", "C"};
+  for (size_t k = 0; k < 4 && !rc; k++) rc = add_range(&jb, more[k]);
+  if (rc) goto out;
+  size_t nfree = 0;
+  for (size_t j = 0; j < law->np; j++) nfree += !res->opts.fixed[j];
+  if (pk.n <= nfree) {
+    rc = sf_fail(SF_EINPUT, "%zu runs left to fit in '%s' but law '%s' has %zu free parameters: need at least %zu", pk.n,
+                 jb.data, law->name, nfree, nfree + 1);
+    goto out;
+  }
+  sf_law_data d = {.n = pk.n, .nvar = law->nvar};
+  for (size_t v = 0; v < law->nvar; v++) d.x[v] = pk.x[v], d.lx[v] = pk.lx[v];
+  res->stage = SF_FITSTAGE_SETUP;
+  size_t ns = 0;
+  if ((rc = make_starts(&jb, &d, pk.y, &starts, &ns))) goto out;
+  if (!(w = sf_fit_alloc(law, pk.n, &res->opts))) {
+    rc = sf_errcode();
+    goto out;
+  }
+  res->stage = SF_FITSTAGE_DATA;
+  if ((rc = sf_fit_check(w, &d, pk.y, NULL))) goto out;
+  res->stage = SF_FITSTAGE_FIT;
+  if ((rc = sf_fit_run(w, &d, pk.y, NULL, starts, ns, &res->fit))) goto out;
+  if (rq->bootstrap > 0) {
+    res->stage = SF_FITSTAGE_BOOTSTRAP;
+    res->K = rq->bootstrap;
+    if (res->K > SIZE_MAX / sizeof(double) / law->np || !(res->samples = malloc(res->K * law->np * sizeof(double)))) {
+      rc = sf_fail(SF_ENOMEM, "out of memory for %zu bootstrap samples", res->K);
+      goto out;
+    }
+    double t0 = now_seconds();
+    if ((rc = sf_fit_bootstrap(w, &d, pk.y, NULL, starts, ns, res->K, rq->seed, res->samples, NULL, &res->nfailed)))
+      goto out;
+    res->boot_seconds = now_seconds() - t0;
+    for (size_t j = 0; j < law->np; j++)
+      if (sf_fit_percentile(res->samples, res->K, law->np, j, rq->level, &res->ci_lo[j], &res->ci_hi[j])) {
+        res->ci_lo[j] = res->ci_hi[j] = NAN;
+        sf_error_clear();
+      }
+  }
+  if (pk.nh) {
+    if (!(hr = malloc(pk.nh * sizeof *hr))) {
+      rc = sf_fail(SF_ENOMEM, "out of memory");
+      goto out;
+    }
+    score_holdout(res, &pk, hr);
+  } else if (rq->holdout > 0 || isfinite(rq->holdout_above)) {
+    warn(res, SF_FITWARN_HOLDOUT_EMPTY, -1, "no run was held out (none above the threshold)");
+  }
+  check_trust(res);
+  sf_buf b;
+  sf_buf_init(&b);
+  for (size_t k = 0; k < res->nwarn; k++) sf_buf_printf(&b, "%s\n", res->warn[k].text);
+  res->warnings = b.oom ? NULL : sf_buf_take(&b);
+  sf_buf_free(&b);
+  rc = res->warnings ? SF_OK : sf_fail(SF_ENOMEM, "out of memory");
+out:
+  free(hr);
+  sf_fit_free(w);
+  free(starts);
+  picked_free(&pk);
+  return rc;
+}

@@ -1,0 +1,302 @@
+/* test_fit_table.c: sf_fit_table, the fit pipeline on a table (selection, hold-out, starts,
+ * bootstrap, trust warnings), against a second route through the lower-level calls: the rows
+ * picked by hand, sf_fit_run on them with the law's own starts, the held-out residuals scored
+ * by hand. Synthetic runs follow loss = 1.7 + 1000 C^-0.15 (or no floor, to make E
+ * unidentifiable) with a small deterministic wobble.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+
+#include <scalefit/sf_error.h>
+#include <scalefit/sf_fit.h>
+#include <scalefit/sf_law.h>
+#include <scalefit/sf_store.h>
+
+#include "sf_test.h"
+
+enum { NRUN = 30 };
+
+/* NRUN runs, N from 1e7 to 1e10, D = 20 N, C = 6ND, loss = E + 1000 C^-0.15 (x wobble); a
+ * metric 'score' that is negative on every third run; row 4 lacks its loss. */
+static sf_table *make_runs(double E) {
+  sf_table *t = sf_table_new("runs");
+  assert_non_null(t);
+  for (size_t i = 0; i < NRUN; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "r%zu", i);
+    long r = sf_table_add_row(t, name, "", "", "");
+    assert_true(r >= 0);
+    double N = pow(10, 7 + 3.0 * (double)i / (NRUN - 1)), D = 20 * N, C = 6 * N * D;
+    assert_int_equal(sf_table_set(t, (size_t)r, "N", N), SF_OK);
+    assert_int_equal(sf_table_set(t, (size_t)r, "D", D), SF_OK);
+    assert_int_equal(sf_table_set(t, (size_t)r, "C", C), SF_OK);
+    if (i != 4)
+      assert_int_equal(sf_table_set(t, (size_t)r, "loss", (E + 1000 * pow(C, -0.15)) * exp(0.01 * sin(7.0 * (double)i))),
+                       SF_OK);
+    assert_int_equal(sf_table_set(t, (size_t)r, "score", i % 3 ? 0.5 : -0.5), SF_OK);
+  }
+  return t;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* The pipeline equals its parts: selection, hold-out, fit, held-out score and ranges. */
+static void test_matches_parts(void **state) {
+  (void)state;
+  sf_table *t = make_runs(1.7);
+  const sf_law *law = NULL;
+  sf_law *owned = NULL;
+  assert_int_equal(sf_fit_law_for_table("power", t, &law, &owned), SF_OK);
+  assert_null(owned);
+  sf_fit_request rq;
+  sf_fit_request_init(&rq, law);
+  rq.where = "N > 1.5e7";
+  rq.holdout = 0.2;
+  rq.threads = 1;
+  sf_fit_table_result res;
+  assert_int_equal(sf_fit_table(t, &rq, &res), SF_OK);
+
+  /* by hand: N > 1.5e7 drops rows 0 and 1, row 4 has no loss, the ceil(0.2 * 27) = 6 largest C held out */
+  int cN = sf_table_find(t, "N"), cC = sf_table_find(t, "C"), cL = sf_table_find(t, "loss");
+  double keys[NRUN], x[NRUN], lx[NRUN], y[NRUN], hx[NRUN], hy[NRUN];
+  size_t m = 0, n = 0, nh = 0;
+  for (size_t r = 0; r < NRUN; r++)
+    if (t->cols[cN].v[r] > 1.5e7 && isfinite(t->cols[cL].v[r])) keys[m++] = t->cols[cC].v[r];
+  assert_int_equal(m, 27);
+  qsort(keys, m, sizeof *keys, cmp_double);
+  double cut = keys[m - 6 - 1];
+  for (size_t r = 0; r < NRUN; r++) {
+    int kept = t->cols[cN].v[r] > 1.5e7 && isfinite(t->cols[cL].v[r]);
+    int held = kept && t->cols[cC].v[r] > cut;
+    assert_int_equal(res.role[r], kept ? 1 + held : 0);
+    if (held) hx[nh] = t->cols[cC].v[r], hy[nh++] = t->cols[cL].v[r];
+    else if (kept) x[n] = t->cols[cC].v[r], lx[n] = log(x[n]), y[n++] = t->cols[cL].v[r];
+  }
+  assert_int_equal(res.n_where, 2);
+  assert_int_equal(res.n_skipped, 1);
+  assert_int_equal(res.n_rows, 27);
+  assert_int_equal(res.n_holdout, 6);
+  assert_int_equal(res.fit.n, n);
+  assert_string_equal(res.holdout_by, "C");
+  assert_string_equal(res.xname[0], "C");
+  assert_string_equal(res.yname, "loss");
+
+  /* the same fit through the lower-level calls, from the law's own starts */
+  sf_fit_opts o;
+  sf_fit_opts_default(&o, law);
+  o.threads = 1;
+  sf_law_data d = {.n = n, .nvar = 1, .x = {x}, .lx = {lx}};
+  size_t ns = law->starts(law, &d, y, NULL, 0);
+  double *starts = malloc(ns * law->np * sizeof *starts);
+  assert_non_null(starts);
+  ns = law->starts(law, &d, y, starts, ns);
+  sf_fit_workspace *w = sf_fit_alloc(law, n, &o);
+  assert_non_null(w);
+  sf_fit_result direct;
+  assert_int_equal(sf_fit_run(w, &d, y, NULL, starts, ns, &direct), SF_OK);
+  assert_int_equal(res.fit.nstarts, ns);
+  assert_true(res.fit.objective == direct.objective);
+  for (size_t j = 0; j < law->np; j++) assert_true(res.fit.params[j] == direct.params[j]);
+  sf_fit_free(w);
+  free(starts);
+  /* and near the law that made the data */
+  assert_rel(res.fit.params[0], 1.7, 0.05);
+  assert_rel(res.fit.params[2], 0.15, 0.1);
+
+  /* held-out score: log residuals of the fitted law at the held-out runs */
+  double ss = 0, mx = 0, rel = 0;
+  for (size_t i = 0; i < nh; i++) {
+    const double *p = res.fit.params;
+    double r = log(p[0] + p[1] * pow(hx[i], -p[2])) - log(hy[i]);
+    ss += r * r, mx = fmax(mx, fabs(r)), rel += fabs(expm1(r));
+  }
+  assert_rel(res.holdout_rmse, sqrt(ss / (double)nh), 1e-9);
+  assert_rel(res.holdout_maxabs, mx, 1e-9);
+  assert_rel(res.holdout_mean_rel, rel / (double)nh, 1e-9);
+
+  /* ranges over the fitted runs only: C, loss, N, D */
+  assert_int_equal(res.nrange, 4);
+  assert_string_equal(res.range_name[0], "C");
+  double lo = INFINITY, hi = -INFINITY;
+  for (size_t i = 0; i < n; i++) lo = fmin(lo, x[i]), hi = fmax(hi, x[i]);
+  assert_true(res.range_lo[0] == lo && res.range_hi[0] == hi);
+  assert_string_equal(res.range_name[1], "loss");
+  assert_string_equal(res.range_name[2], "N");
+  assert_string_equal(res.range_name[3], "D");
+  /* a clean fit: nothing to warn about */
+  assert_int_equal(res.nwarn, 0);
+  assert_string_equal(res.warnings, "");
+  sf_fit_table_result_free(&res);
+  sf_table_free(t);
+}
+
+/* Bootstrap, given starts and random starts. */
+static void test_starts_and_bootstrap(void **state) {
+  (void)state;
+  sf_table *t = make_runs(1.7);
+  const sf_law *law = sf_law_find("power");
+  sf_fit_request rq;
+  sf_fit_request_init(&rq, law);
+  rq.threads = 1;
+  double grid[2 * 3] = {1.5, 500, 0.1, 2, 2000, 0.2};
+  rq.starts = grid, rq.nstarts = 2;
+  sf_fit_table_result a, b;
+  assert_int_equal(sf_fit_table(t, &rq, &a), SF_OK);
+  assert_int_equal(a.fit.nstarts, 2);
+  rq.starts = NULL, rq.random_starts = 40, rq.seed = 9;
+  rq.bootstrap = 12;
+  assert_int_equal(sf_fit_table(t, &rq, &b), SF_OK);
+  assert_int_equal(b.fit.nstarts, 40);
+  assert_rel(b.fit.objective, a.fit.objective, 1e-6); /* one basin, whichever starts */
+  assert_int_equal(b.K, 12);
+  assert_true(isfinite(b.boot_seconds));
+  /* the interval is the percentile of the samples */
+  double lo, hi;
+  assert_int_equal(sf_fit_percentile(b.samples, b.K, law->np, 2, 0.95, &lo, &hi), SF_OK);
+  assert_true(b.ci_lo[2] == lo && b.ci_hi[2] == hi);
+  assert_true(lo <= b.fit.params[2] + 1e-3 && b.fit.params[2] - 1e-3 <= hi);
+  sf_fit_table_result_free(&a);
+  sf_fit_table_result_free(&b);
+  /* a start outside a parameter's range */
+  grid[0] = -1;
+  rq.starts = grid, rq.nstarts = 2, rq.bootstrap = 0;
+  assert_int_equal(sf_fit_table(t, &rq, &a), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "start 1: E = -1 is outside the parameter's range"));
+  sf_fit_table_result_free(&a);
+  sf_table_free(t);
+}
+
+/* No floor in the data: E's bootstrap interval runs down to its bound 0, which comes back as a
+ * warning about parameter 0 (the check the report used to lack), after the hold-out's. */
+static void test_trust_warnings(void **state) {
+  (void)state;
+  sf_table *t = make_runs(0);
+  sf_fit_request rq;
+  sf_fit_request_init(&rq, sf_law_find("power"));
+  rq.bootstrap = 30;
+  rq.seed = 3;
+  rq.threads = 1;
+  rq.holdout_above = 1e40; /* nothing above: a hold-out that holds nothing is said too */
+  sf_fit_table_result res;
+  assert_int_equal(sf_fit_table(t, &rq, &res), SF_OK);
+  assert_true(res.nwarn >= 2);
+  assert_int_equal(res.warn[0].kind, SF_FITWARN_HOLDOUT_EMPTY);
+  int poor = -1, bound = -1;
+  for (size_t k = 0; k < res.nwarn; k++) {
+    if (res.warn[k].kind == SF_FITWARN_POOR_STDERR) poor = (int)k;
+    if (res.warn[k].kind == SF_FITWARN_CI_AT_BOUND) bound = (int)k;
+  }
+  assert_true(bound > 0);
+  assert_int_equal(res.warn[bound].param, 0);
+  assert_true(res.ci_lo[0] <= 1e-6 * (fabs(res.fit.params[0]) + 1)); /* what the warning says */
+  /* a standard-error warning exactly when the standard error exceeds the value */
+  assert_int_equal(poor >= 0, res.fit.stderr_[0] > fabs(res.fit.params[0]));
+  if (poor >= 0) assert_true(res.warn[poor].param == 0 && poor < bound);
+  assert_non_null(strstr(res.warn[bound].text, "bootstrap interval of 'E'"));
+  /* the joined text: the same lines in the same order */
+  char want[4096] = "";
+  for (size_t k = 0; k < res.nwarn; k++) strcat(strcat(want, res.warn[k].text), "\n");
+  assert_string_equal(res.warnings, want);
+  sf_fit_table_result_free(&res);
+  sf_table_free(t);
+}
+
+/* Bad requests and data: status, the step, and a message naming the run or option. */
+static void test_errors(void **state) {
+  (void)state;
+  sf_table *t = make_runs(1.7);
+  const sf_law *law = NULL;
+  sf_law *owned = NULL;
+  sf_fit_table_result res;
+  sf_fit_request rq;
+  assert_int_equal(sf_fit_law_for_table("nolaw", t, &law, &owned), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "unknown law 'nolaw'"));
+  assert_int_equal(sf_fit_law_for_table("loss = E + A*C^-alpha", t, &law, &owned), SF_OK);
+  assert_true(law == owned);
+  /* x with a formula */
+  sf_fit_request_init(&rq, law);
+  rq.x = "N";
+  rq.opt_prefix = "--";
+  assert_int_equal(sf_fit_table(t, &rq, &res), SF_EUSAGE);
+  assert_int_equal(res.stage, SF_FITSTAGE_SETUP);
+  assert_non_null(strstr(sf_errmsg(), "--x does not apply to a formula"));
+  sf_fit_table_result_free(&res);
+  sf_law_free(owned);
+
+  law = sf_law_find("power");
+  /* a parameter the law does not have */
+  sf_fit_request_init(&rq, law);
+  const char *fn[1] = {"Z"};
+  double fv[1] = {1};
+  rq.nfix = 1, rq.fix_name = fn, rq.fix_value = fv;
+  assert_int_equal(sf_fit_table(t, &rq, &res), SF_EUSAGE);
+  assert_non_null(strstr(sf_errmsg(), "fix: law 'power' has no parameter 'Z' (it has E, A, alpha)"));
+  sf_fit_table_result_free(&res);
+  /* a missing column, an unknown where column */
+  sf_fit_request_init(&rq, law);
+  rq.y = "nope";
+  rq.data_name = "runs.csv";
+  assert_int_equal(sf_fit_table(t, &rq, &res), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "column 'nope' missing in 'runs.csv'"));
+  sf_fit_table_result_free(&res);
+  sf_fit_request_init(&rq, law);
+  rq.where = "zz > 1";
+  assert_int_equal(sf_fit_table(t, &rq, &res), SF_EINPUT);
+  assert_int_equal(res.stage, SF_FITSTAGE_DATA);
+  assert_non_null(strstr(sf_errmsg(), "where: 'zz' is not a column"));
+  sf_fit_table_result_free(&res);
+  /* a negative output in log space names its run */
+  sf_fit_request_init(&rq, law);
+  rq.y = "score";
+  rq.opt_prefix = "--";
+  assert_int_equal(sf_fit_table(t, &rq, &res), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "run 'r0' (row 1 of"));
+  assert_non_null(strstr(sf_errmsg(), "try --space linear"));
+  sf_fit_table_result_free(&res);
+  /* an input the law takes the log of */
+  sf_fit_request_init(&rq, law);
+  rq.x = "score";
+  rq.y = "loss";
+  assert_int_equal(sf_fit_table(t, &rq, &res), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "takes its log"));
+  sf_fit_table_result_free(&res);
+  /* too few runs */
+  sf_fit_request_init(&rq, law);
+  rq.where = "N < 1.3e7";
+  assert_int_equal(sf_fit_table(t, &rq, &res), SF_EINPUT);
+  assert_int_equal(res.stage, SF_FITSTAGE_DATA);
+  assert_non_null(strstr(sf_errmsg(), "need at least 4"));
+  sf_fit_table_result_free(&res);
+  /* a law that cannot be evaluated anywhere: the fit step fails */
+  assert_int_equal(sf_fit_law_for_table("loss = log(-a*a - 1) + C*0", t, &law, &owned), SF_OK);
+  sf_fit_request_init(&rq, law);
+  assert_int_equal(sf_fit_table(t, &rq, &res), SF_ENUMERIC);
+  assert_int_equal(res.stage, SF_FITSTAGE_FIT);
+  sf_fit_table_result_free(&res);
+  sf_law_free(owned);
+  sf_table_free(t);
+}
+
+int main(void) {
+  gsl_set_error_handler_off(); /* as the CLI does: failures come back as status codes */
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_matches_parts),
+      cmocka_unit_test(test_starts_and_bootstrap),
+      cmocka_unit_test(test_trust_warnings),
+      cmocka_unit_test(test_errors),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
