@@ -269,6 +269,11 @@ static void list_presets(void) {
   }
   if (!n) printf("  none found\n");
   sf_sweep_free_names(names, n);
+#ifdef SF_HAVE_MPI
+  printf("\nMPI: built in (mpirun -np K scalefit sweep ...)\n");
+#else
+  printf("\nMPI: not built in (install libopenmpi-dev and rebuild for mpirun sweeps)\n");
+#endif
 }
 
 /* The sweep from the file, the preset or the flags, with the command line's settings over the
