@@ -70,7 +70,7 @@ release() {
 sanitizers() {
   build build-asan -DCMAKE_BUILD_TYPE=Debug -DSCALEFIT_SANITIZE=ON -DSCALEFIT_NATIVE=OFF &&
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-      LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0" SF_SANITIZED=1 run_ctest build-asan
+      SF_SANITIZED=1 run_ctest build-asan
 }
 
 leaks() {

@@ -18,11 +18,17 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-# A sanitized binary: libmpi's own allocations at exit are not ours (tests/lsan.supp).
-export LSAN_OPTIONS="suppressions=${SF_SRC:?}/tests/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
-mpi=(mpirun -x LSAN_OPTIONS -x ASAN_OPTIONS -x UBSAN_OPTIONS --oversubscribe)
+mpi=(mpirun --oversubscribe)
+if [ "${SF_SANITIZED:-0}" = 1 ]; then
+  # Under ASan the ranks keep every address and UB check but not the leak check: Open MPI unloads
+  # its components (dlclose) in MPI_Finalize, so the allocations they keep till exit show up in
+  # "<unknown module>" frames that no LeakSanitizer suppression can name. scalefit's own code on
+  # this path (plan, training, records) is leak-checked by the serial sweeps here and in sweep.sh.
+  echo "note: leak check off in the MPI ranks (Open MPI's unloaded components), ASan and UBSan on"
+  mpi+=(-x "ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0" -x UBSAN_OPTIONS)
+fi
 
-grid=(--data markov --sizes 1x16,1x32,2x48 --tokens 20480,61440 --context 32 --batch 512 --peak 100 --evals 2
+grid=(--data markov --sizes 1x16,1x32,2x48 --tokens 10240,30720 --context 32 --batch 512 --peak 100 --evals 2
       --val-tokens 1024 --threads 1)
 losses() { # "run loss" lines, sorted; fails if the file does not read
   /usr/bin/python3 - "$1" <<'PY'
@@ -47,11 +53,17 @@ for np in 2 4; do
   echo "-np $np: 6 runs, losses identical to the serial sweep"
 done
 
-# Kill a worker (rank 1) while it trains: a slower grid, checkpoints every 10 ms.
-slow=(--data markov --sizes 1x16,1x32,2x48 --tokens 40960,122880 --context 32 --batch 512 --peak 100 --evals 2
-      --val-tokens 1024 --threads 1)
-"$S" sweep "${slow[@]}" -q -o "$tmp/slow_serial.h5" || fail "serial slow sweep"
-losses "$tmp/slow_serial.h5" >"$tmp/slow_serial.txt"
+# Kill a worker (rank 1) while it trains, checkpoints every 10 ms: a grid slow enough to catch it
+# mid-run (a sanitized binary is slow enough on the small one).
+if [ "${SF_SANITIZED:-0}" = 1 ]; then
+  slow=("${grid[@]}")
+  cp "$tmp/serial.txt" "$tmp/slow_serial.txt"
+else
+  slow=(--data markov --sizes 1x16,1x32,2x48 --tokens 40960,122880 --context 32 --batch 512 --peak 100 --evals 2
+        --val-tokens 1024 --threads 1)
+  "$S" sweep "${slow[@]}" -q -o "$tmp/slow_serial.h5" || fail "serial slow sweep"
+  losses "$tmp/slow_serial.h5" >"$tmp/slow_serial.txt"
+fi
 count() { losses "$1" 2>/dev/null | wc -l; }
 "${mpi[@]}" -np 2 "$S" sweep "${slow[@]}" -q --checkpoint-every 0.01 -o "$tmp/kill.h5" >"$tmp/killlog" 2>&1 &
 mpipid=$!
