@@ -93,11 +93,15 @@ typedef struct sf_sweep_plan {
   double flops_total, flops_todo; /* over all runs, and over those not done */
 } sf_sweep_plan;
 
-/* Builds the plan of s on src (whose vocabulary and name the runs take). threads_cap > 0 caps the
- * threads of each run when s->threads is 0 (MPI ranks sharing a node); 0: no cap. SF_EINPUT
- * prefixed with the grid ("FILE:LINE: [grid NAME] size 2x64, budget 1e+06: ...") for an
+/* Builds the plan of s on src (whose vocabulary and name the runs take). Every run starts from
+ * base (NULL: all zero, the defaults), so that settings a sweep file does not hold (the caller's,
+ * e.g. a device) reach every run; the sweep's model, budget, batch, lr, seed, threads and
+ * validation settings are then set over it and the run resolved (sf_train_resolve). threads_cap > 0
+ * caps the threads of each run when s->threads is 0 (MPI ranks sharing a node); 0: no cap.
+ * SF_EINPUT prefixed with the grid ("FILE:LINE: [grid NAME] size 2x64, budget 1e+06: ...") for an
  * impossible configuration or a compute budget below one batch; SF_ENOMEM. */
-int sf_sweep_plan_build(const sf_sweep *s, const sf_source *src, int threads_cap, sf_sweep_plan *out);
+int sf_sweep_plan_build(const sf_sweep *s, const sf_source *src, const sf_train_config *base, int threads_cap,
+                        sf_sweep_plan *out);
 /* Marks done the runs whose names are rows of t (NULL: none) and updates ndone, flops_todo. */
 void sf_sweep_plan_mark_done(sf_sweep_plan *p, const struct sf_table *t);
 void sf_sweep_plan_free(sf_sweep_plan *p);

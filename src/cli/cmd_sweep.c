@@ -394,6 +394,8 @@ int cmd_sweep(int argc, char **argv) {
   x.peak = peak * 1e9;
   x.ckpt_every = ckpt_every;
 
+  sf_train_config base; /* what every run has beside the sweep's settings */
+  memset(&base, 0, sizeof base);
   /* everything is checked before the first run: the sweep, the output, the data, every run */
   if ((rc = make_sweep(nargs ? args[0] : NULL, &sw))) goto setup_done;
   if (!output) {
@@ -408,7 +410,7 @@ int cmd_sweep(int argc, char **argv) {
   }
   if (rc) goto setup_done;
   if ((rank == 0 && (rc = sf_train_store_check(output, x.table, &done))) || (rc = sf_source_open(&sw->data, &src)) ||
-      (rc = sf_sweep_plan_build(sw, src, threads_cap, &x.plan))) {
+      (rc = sf_sweep_plan_build(sw, src, &base, threads_cap, &x.plan))) {
     rc = rank == 0 || !mpi ? cli_fail_lib(rc) : rc;
     goto setup_done;
   }

@@ -420,7 +420,8 @@ static int cmp_run(const void *a, const void *b) {
   return strcmp(x->name, y->name);
 }
 
-int sf_sweep_plan_build(const sf_sweep *s, const sf_source *src, int threads_cap, sf_sweep_plan *out) {
+int sf_sweep_plan_build(const sf_sweep *s, const sf_source *src, const sf_train_config *base, int threads_cap,
+                        sf_sweep_plan *out) {
   memset(out, 0, sizeof *out);
   const int T = (int)(s->context ? s->context : 128);
   size_t cap = 0;
@@ -437,6 +438,7 @@ int sf_sweep_plan_build(const sf_sweep *s, const sf_source *src, int threads_cap
       sf_sweep_run *r = &out->runs[out->nruns];
       memset(r, 0, sizeof *r);
       sf_train_config *c = &r->cfg;
+      if (base) *c = *base;
       c->model = (sf_gpt_config){sz[0], sz[1], sz[2], T, sf_source_vocab(src)};
       c->batch_tokens = s->batch ? s->batch : 16L * T;
       c->tokens = budget;

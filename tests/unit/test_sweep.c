@@ -227,7 +227,7 @@ static void test_plan(void **state) {
   sf_sweep *s = parse_ok(full);
   sf_source *src = markov(32);
   sf_sweep_plan p;
-  assert_int_equal(sf_sweep_plan_build(s, src, 0, &p), SF_OK);
+  assert_int_equal(sf_sweep_plan_build(s, src, NULL, 0, &p), SF_OK);
   /* small: 1x16, 1x32 at 20480; more: 1x32 at 20480 (shared: once) and 40960; iso: 2x32 */
   assert_int_equal(p.nruns, 4);
   double total = 0;
@@ -275,32 +275,42 @@ static void test_plan(void **state) {
   sf_table_free(t);
   sf_sweep_plan_free(&p);
 
+  /* settings the file does not hold come from the caller's base config */
+  sf_train_config base = {.grad_clip = 0.5, .warmup_frac = 0.2, .lr = 9e-3};
+  assert_int_equal(sf_sweep_plan_build(s, src, &base, 0, &p), SF_OK);
+  for (size_t i = 0; i < p.nruns; i++) {
+    assert_rel(p.runs[i].cfg.grad_clip, 0.5, 0);
+    assert_rel(p.runs[i].cfg.warmup_frac, 0.2, 0);
+    assert_rel(p.runs[i].cfg.lr, 2e-3, 0); /* the sweep's own setting wins */
+  }
+  sf_sweep_plan_free(&p);
+
   /* MPI threads cap: only when the sweep leaves threads to the default */
   s->threads = 0;
   s->grids[0].sizes[0][1] = 128; /* 1x128: 2 heads, default threads all cores */
   s->grids[0].sizes[0][2] = 2;
-  assert_int_equal(sf_sweep_plan_build(s, src, 1, &p), SF_OK);
+  assert_int_equal(sf_sweep_plan_build(s, src, NULL, 1, &p), SF_OK);
   for (size_t i = 0; i < p.nruns; i++) assert_int_equal(p.runs[i].cfg.threads, 1);
   sf_sweep_plan_free(&p);
   s->threads = 2;
-  assert_int_equal(sf_sweep_plan_build(s, src, 1, &p), SF_OK);
+  assert_int_equal(sf_sweep_plan_build(s, src, NULL, 1, &p), SF_OK);
   for (size_t i = 0; i < p.nruns; i++) assert_int_equal(p.runs[i].cfg.threads, 2);
   sf_sweep_plan_free(&p);
   sf_sweep_free(s);
 
   /* impossible runs name the grid's line */
   s = parse_ok("[sweep]\ncontext = 32\n\n[grid big]\nsizes = 2x64\nflops = 1e6\n");
-  assert_int_equal(sf_sweep_plan_build(s, src, 0, &p), SF_EINPUT);
+  assert_int_equal(sf_sweep_plan_build(s, src, NULL, 0, &p), SF_EINPUT);
   assert_non_null(strstr(sf_errmsg(), "dir/t.ini:4: [grid big] size 2x64, budget 1e+06: compute budget 1e+06 is less "
                                       "than one batch"));
   sf_sweep_free(s);
   s = parse_ok("[grid]\nsizes = 2x60:7\ntokens = 1e6\n");
-  assert_int_equal(sf_sweep_plan_build(s, src, 0, &p), SF_EINPUT);
+  assert_int_equal(sf_sweep_plan_build(s, src, NULL, 0, &p), SF_EINPUT);
   assert_non_null(strstr(sf_errmsg(), "dir/t.ini:1: [grid] size 2x60, budget 1e+06: "));
   assert_non_null(strstr(sf_errmsg(), "divisible"));
   sf_sweep_free(s);
   s = parse_ok("[grid]\nsizes = 2x64\ntokens = 100\n");
-  assert_int_equal(sf_sweep_plan_build(s, src, 0, &p), SF_EINPUT);
+  assert_int_equal(sf_sweep_plan_build(s, src, NULL, 0, &p), SF_EINPUT);
   assert_non_null(strstr(sf_errmsg(), "smaller than one batch"));
   sf_sweep_free(s);
   /* grids from flags */
@@ -342,7 +352,7 @@ static void test_presets(void **state) {
                                      "L2-d64-h1-T64-D600000-s1", "L4-d64-h1-T64-D600000-s1"};
   sf_source *src = markov(256); /* same vocabulary as the corpus: the runs differ only in the data name */
   sf_sweep_plan p;
-  assert_int_equal(sf_sweep_plan_build(s, src, 0, &p), SF_OK);
+  assert_int_equal(sf_sweep_plan_build(s, src, NULL, 0, &p), SF_OK);
   assert_int_equal(p.nruns, 6);
   for (size_t i = 0; i < 6; i++) {
     char name[64];
@@ -357,7 +367,7 @@ static void test_presets(void **state) {
   free(path);
   assert_int_equal(s->data.kind, SF_DATA_CORPUS);
   assert_int_equal(s->context, 128);
-  assert_int_equal(sf_sweep_plan_build(s, src, 0, &p), SF_OK);
+  assert_int_equal(sf_sweep_plan_build(s, src, NULL, 0, &p), SF_OK);
   assert_true(p.nruns >= 12 && p.nruns <= 16);
   printf("default preset: %zu runs, %.3g FLOP in all\n", p.nruns, p.flops_total);
   sf_sweep_plan_free(&p);
