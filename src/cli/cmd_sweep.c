@@ -441,7 +441,7 @@ setup_done:
 #endif
       rc = serial_sweep(&x);
     progress_clear(&x.prog);
-    if (rc && (rank == 0 || !mpi)) cli_fail_lib(rc);
+    if (rc && !mpi) cli_fail_lib(rc); /* under MPI, rank 0 has reported each failure with its rank */
     if (rank == 0) sf_sweep_cleanup(output, NULL);
     if (!rc && mode) {
       char t[32];

@@ -38,6 +38,7 @@ for n, l in sorted(zip((x.decode() for x in c["run"][:]), c["loss"][:])):
     print(n, repr(float(l)))
 PY
 }
+count() { losses "$1" 2>/dev/null | wc -l; }
 "$S" sweep "${grid[@]}" -q -o "$tmp/serial.h5" || fail "serial sweep"
 losses "$tmp/serial.h5" >"$tmp/serial.txt"
 [ "$(wc -l <"$tmp/serial.txt")" = 6 ] || fail "serial sweep: $(cat "$tmp/serial.txt")"
@@ -53,6 +54,18 @@ for np in 2 4; do
   echo "-np $np: 6 runs, losses identical to the serial sweep"
 done
 
+# A run that fails (its checkpoint path is a folder that is no checkpoint): whichever rank has it,
+# rank 0 reports it with the rank, hands out no more runs, records the runs already in progress,
+# and the job fails; the file holds finished runs only (which ones depends on timing).
+mkdir -p "$tmp/fail.h5.ckpt.d/markov-L1-d32-h1-T32-D10240-s1.ckpt/x"
+"${mpi[@]}" -np 2 "$S" sweep "${grid[@]}" -o "$tmp/fail.h5" >"$tmp/faillog" 2>&1 && fail "a failed run went unnoticed"
+grep -q "error: sweep: rank [01]: run 'markov-L1-d32-h1-T32-D10240-s1': .* is not a scalefit checkpoint" "$tmp/faillog" ||
+  fail "failure message: $(cat "$tmp/faillog")"
+losses "$tmp/fail.h5" | while read -r name loss; do
+  grep -qx "$name $loss" "$tmp/serial.txt" || fail "run '$name $loss' after the failure is not the serial one"
+done || exit 1
+grep -q "markov-L1-d32-h1-T32-D10240-s1 " <(losses "$tmp/fail.h5") && fail "the failed run is in the file"
+
 # Kill a worker (rank 1) while it trains, checkpoints every 10 ms: a grid slow enough to catch it
 # mid-run (a sanitized binary is slow enough on the small one).
 if [ "${SF_SANITIZED:-0}" = 1 ]; then
@@ -64,7 +77,6 @@ else
   "$S" sweep "${slow[@]}" -q -o "$tmp/slow_serial.h5" || fail "serial slow sweep"
   losses "$tmp/slow_serial.h5" >"$tmp/slow_serial.txt"
 fi
-count() { losses "$1" 2>/dev/null | wc -l; }
 "${mpi[@]}" -np 2 "$S" sweep "${slow[@]}" -q --checkpoint-every 0.01 -o "$tmp/kill.h5" >"$tmp/killlog" 2>&1 &
 mpipid=$!
 victim=

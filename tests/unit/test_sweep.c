@@ -174,6 +174,7 @@ static void test_bad_files(void **state) {
       {"[data]\nsource = markov\nmarkov_vocab = 1\n", "t.ini:3: markov_vocab: expected a whole number in [2, 65536]"},
       {"[data]\nsource = markov\nmarkov_alpha = 0\n", "t.ini:3: markov_alpha: expected a Dirichlet concentration > 0"},
       {"[data]\nsource = addition\ndigits = 10\n", "t.ini:3: digits: expected a whole number in [1, 9]"},
+      {"[data]\nsource = markov\nmarkov_seed = 0\n", "t.ini:3: markov_seed: expected a whole number in [1, "},
       {"[data]\nmarkov_order = 2\n[grid]\nsizes = 2x64\ntokens = 1e5\n",
        "t.ini:2: markov_order applies to source markov only, and this sweep's source is corpus"},
       {"[data]\ndigits = 2\nsource = markov\n[grid]\nsizes = 2x64\ntokens = 1e5\n",
@@ -206,6 +207,11 @@ static void test_bad_files(void **state) {
     assert_null(s);
   }
   sf_sweep *s;
+  char long_line[5000]; /* line 2 is longer than the reader takes */
+  memset(long_line, ' ', sizeof long_line);
+  memcpy(long_line, "[sweep]\n# ", 10);
+  assert_int_equal(sf_sweep_parse(long_line, sizeof long_line, "t.ini", &s), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "t.ini:2: line longer than 4000 characters"));
   assert_int_equal(sf_sweep_read("/nonexistent/x.ini", &s), SF_EINPUT);
   assert_non_null(strstr(sf_errmsg(), "/nonexistent/x.ini: cannot open sweep file"));
 }
