@@ -12,6 +12,7 @@ packages=(
   libcmocka-dev clang libclang-rt-14-dev valgrind  # tests: unit tests, fuzzing (libFuzzer runtime), leak checks
   python3 python3-h5py python3-numpy python3-pandas python3-scipy  # files readable from Python; scipy peer bench
   python3.11-doc                          # the trainer's natural-text corpus (Python documentation sources)
+  openmpi-bin libopenmpi-dev              # optional at build time: `mpirun -np K scalefit sweep` (tests skip without)
 )
 
 sudo=""

@@ -1,145 +1,88 @@
-/* cmd_sweep.c: `scalefit sweep`, a grid of model sizes x token budgets trained one after another
- * into one HDF5 run file (sf_train_store_append). Each finished run is appended atomically, and a
- * rerun of the same command skips the runs already in the file (matched by sf_train_run_name);
- * the run in progress keeps a checkpoint beside the file (FILE.h5.ckpt), so a sweep killed at any
- * moment (even SIGKILL) loses at most the steps since that run's last checkpoint. */
+/* cmd_sweep.c: `scalefit sweep`, many training runs into one HDF5 run file.
+ *
+ * The sweep comes from a sweep file, a shipped preset (datasets/sweeps/NAME.ini) or --sizes with
+ * --tokens/--flops; sf_sweep.h turns it into a plan (the union of its grids, cheapest first, the
+ * runs already in the file marked done). This file checks everything before the first run, then
+ * trains the runs one after another (or hands them to sweep_mpi.c under mpirun), appending each
+ * finished run atomically (sf_train_store_append), so a rerun of the same command skips the runs
+ * already in the file. The run in progress keeps its own checkpoint (FILE.h5.ckpt.d/RUN.ckpt), so
+ * a sweep killed at any moment (even SIGKILL) loses at most the steps since that run's last
+ * checkpoint. The progress display (an updating line on a terminal, plain lines in a log) is here
+ * too, for both loops.
+ */
 #include <scalefit/sf_error.h>
 #include <scalefit/sf_store.h>
+#include <scalefit/sf_sweep.h>
 #include <scalefit/sf_train.h>
+#include <scalefit/sf_version.h>
 
-#include <errno.h>
-#include <glob.h>
-#include <signal.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
+#include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/sweep_cli.h"
 #include "cli/train_cli.h"
 #include "util/util.h"
 
+#define UNSET LONG_MIN /* an integer option not given: the file's value (or the default) stands */
+
 static const char *preset = NULL, *sizes = NULL, *budgets = NULL, *computes = NULL;
-static train_data_opts dopt = {.data = "corpus"};
+static train_data_opts dopt = {.markov_vocab = UNSET, .markov_order = UNSET, .markov_seed = UNSET, .digits = UNSET,
+                               .markov_alpha = NAN};
 static const char *output = NULL, *table = NULL;
-static long context = 0, batch = 0, threads = 0, seed = 1, evals = 0, val_tokens = 0;
-static double lr = 0, peak = 0, ckpt_every = 0;
+static long context = UNSET, batch = UNSET, threads = UNSET, seed = UNSET, evals = UNSET, val_tokens = UNSET;
+static double lr = NAN, peak = 0, ckpt_every = 0;
 static int dry_run = 0, quiet = 0;
 
 static const cli_opt opts[] = {
-    {"preset", 0, CLI_STRING, &preset, "NAME", "tiny (a handful of runs, about a minute on 2 cores)"},
+    {"preset", 0, CLI_STRING, &preset, "NAME", "a shipped sweep file (listed below)"},
     {"sizes", 0, CLI_STRING, &sizes, "LIST", "model sizes LAYERSxD_MODEL[:HEADS], comma-separated (2x64,4x128)"},
     {"tokens", 0, CLI_STRING, &budgets, "LIST", "token budgets, comma-separated (1e5,3e5)"},
     {"flops", 0, CLI_STRING, &computes, "LIST", "isoFLOP: compute budgets instead of --tokens; each size gets D = C/(3F/T)"},
-    {"context", 0, CLI_INT, &context, "T", "context length (default 128; tiny: 64)"},
+    {"context", 0, CLI_INT, &context, "T", "context length (default 128)"},
     {"batch", 0, CLI_INT, &batch, "TOKENS", "tokens per step (default 16*T)"},
     {"lr", 0, CLI_DOUBLE, &lr, "RATE", "peak learning rate (default by size, see 'scalefit train --help')"},
     TRAIN_DATA_OPTS(dopt),
     {"seed", 0, CLI_INT, &seed, "S", "weights and data order of every run (default 1)"},
-    {"threads", 0, CLI_INT, &threads, "N", "threads per run (default 1 below d-model 128, else all)"},
+    {"threads", 0, CLI_INT, &threads, "N", "threads per run (default 1 below d-model 128, else all; under MPI at most cores/ranks)"},
     {"evals", 0, CLI_INT, &evals, "N", "validations during each run (default 10)"},
     {"val-tokens", 0, CLI_INT, &val_tokens, "N", "validation tokens (default 16384)"},
     {"peak", 0, CLI_DOUBLE, &peak, "GFLOPS", "sgemm peak for MFU (default: measured once, about 1 s)"},
     {"output", 'o', CLI_STRING, &output, "FILE", "the run file (.h5), created or resumed"},
-    {"checkpoint-every", 0, CLI_DOUBLE, &ckpt_every, "SECONDS", "checkpoint interval of the run in progress (default 60)"},
+    {"checkpoint-every", 0, CLI_DOUBLE, &ckpt_every, "SECONDS", "checkpoint interval of a run in progress (default 60)"},
     {"table", 0, CLI_STRING, &table, "NAME", "table in the run file (default runs)"},
     {"dry-run", 'n', CLI_FLAG, &dry_run, NULL, "list the runs (done or to do) and their FLOPs, train nothing"},
-    {"quiet", 'q', CLI_FLAG, &quiet, NULL, "no progress lines"},
+    {"quiet", 'q', CLI_FLAG, &quiet, NULL, "no progress display"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 
 static const cli_cmd cmd = {
     "sweep",
-    "scalefit sweep (--preset NAME | --sizes LIST --tokens LIST) -o FILE.h5 [--data KIND] [options]",
-    "Train a grid of model sizes x token budgets into one run file; rerunning resumes.",
+    "scalefit sweep (FILE.ini | --preset NAME | --sizes LIST (--tokens | --flops) LIST) -o FILE.h5 [options]",
+    "Train grids of model sizes x budgets into one run file; rerunning resumes; spreads over MPI ranks.",
+    "A sweep file (format in docs/TRAIN.md) holds the settings ([sweep], [data]) and one or more\n"
+    "[grid] sections of sizes x token budgets (tokens = ...) or sizes x compute budgets (flops = ...,\n"
+    "isoFLOP: each size trains the whole batches its budget allows, about C/(6N) tokens); the runs of\n"
+    "all grids are trained once each, cheapest first. Options given on the command line override the\n"
+    "file's settings; its grids cannot be changed by flags (--sizes, --tokens, --flops need no file).\n"
+    "\n"
     "Every run is appended to the run file as soon as it finishes (atomically: the file is never\n"
     "left half-written), so an interrupted sweep, even one killed with SIGKILL, resumes by running\n"
-    "the same command again: runs already in the file are skipped, and the one in progress continues\n"
-    "from its checkpoint (FILE.h5.ckpt, written every minute and removed when the run is recorded).\n"
-    "Runs go from the cheapest to the most expensive. With --flops, every size trains for each compute\n"
-    "budget C the tokens D that the exact FLOP count allows (about C/(6N)), rounded down to whole\n"
-    "batches: isoFLOP profiles. Presets:\n"
-    "  tiny   sizes 2x32,2x64,4x64, budgets 1e5,6e5 tokens, context 64 (6 runs, about a minute)",
+    "the same command again: runs already in the file are skipped, and a run in progress continues\n"
+    "from its checkpoint (FILE.h5.ckpt.d/RUN.ckpt, written every minute, removed once recorded).\n"
+    "\n"
+    "Under MPI (mpirun -np K scalefit sweep ...), the ranks share the runs, most expensive first,\n"
+    "each asking for the next when free; rank 0 trains too and alone writes the run file.",
     opts,
     0,
-    0,
+    1,
 };
-
-typedef struct point {
-  sf_train_config c;
-  char *name;
-  double flops;
-  int done;
-} point;
-
-static int cmp_flops(const void *a, const void *b) {
-  double x = ((const point *)a)->flops, y = ((const point *)b)->flops;
-  return (x > y) - (x < y);
-}
-
-static int parse_sizes(const char *list, int (*out)[3], size_t *n, size_t cap) {
-  const char *p = list;
-  *n = 0;
-  while (*p) {
-    int L = 0, C = 0, H = 0, used = 0;
-    if (*n == cap) return sf_fail(SF_EUSAGE, "--sizes: more than %zu sizes", cap);
-    if (sscanf(p, "%dx%d%n", &L, &C, &used) != 2 || L < 1 || C < 1)
-      return sf_fail(SF_EUSAGE, "--sizes: '%s' is not LAYERSxD_MODEL[:HEADS] (e.g. 2x64)", p);
-    p += used;
-    if (*p == ':') {
-      int u2 = 0;
-      if (sscanf(p + 1, "%d%n", &H, &u2) != 1 || H < 1) return sf_fail(SF_EUSAGE, "--sizes: bad heads in '%s'", list);
-      p += 1 + u2;
-    }
-    out[*n][0] = L;
-    out[*n][1] = C;
-    out[*n][2] = H ? H : (C >= 128 ? C / 64 : 1);
-    (*n)++;
-    if (*p == ',') p++;
-    else if (*p) return sf_fail(SF_EUSAGE, "--sizes: unexpected '%s' in '%s'", p, list);
-  }
-  return *n ? SF_OK : sf_fail(SF_EUSAGE, "--sizes is empty");
-}
-
-static int parse_budgets(const char *opt, const char *list, double *out, size_t *n, size_t cap) {
-  char *copy = sf_strdup(list), *save = NULL;
-  if (!copy) return sf_fail(SF_ENOMEM, "out of memory");
-  *n = 0;
-  int rc = SF_OK;
-  for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
-    double v;
-    if (*n == cap) rc = sf_fail(SF_EUSAGE, "--%s: more than %zu budgets", opt, cap);
-    else if (!sf_parse_double(tok, &v) || !(v > 0)) rc = sf_fail(SF_EUSAGE, "--%s: '%s' is not a positive number", opt, tok);
-    else out[(*n)++] = v;
-  }
-  free(copy);
-  if (!rc && !*n) rc = sf_fail(SF_EUSAGE, "--%s is empty", opt);
-  return rc;
-}
-
-static int has_run(const sf_table *t, const char *name) {
-  for (size_t i = 0; t && i < t->nrows; i++)
-    if (strcmp(t->run[i], name) == 0) return 1;
-  return 0;
-}
-
-/* Temporary files "<path>.tmp.<pid>.<n>" of writers killed while writing (SIGKILL cannot be
- * cleaned up after): removed when their process is gone. */
-static void remove_stale_temps(const char *path) {
-  char *pattern = sf_asprintf("%s.tmp.*", path);
-  glob_t gl;
-  if (pattern && glob(pattern, GLOB_NOSORT, NULL, &gl) == 0) {
-    size_t skip = strlen(path) + 5;
-    for (size_t i = 0; i < gl.gl_pathc; i++) {
-      long pid = strtol(gl.gl_pathv[i] + skip, NULL, 10);
-      if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) remove(gl.gl_pathv[i]);
-    }
-    globfree(&gl);
-  }
-  free(pattern);
-}
 
 static double now(void) {
   struct timespec ts;
@@ -147,157 +90,371 @@ static double now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* ============================== progress ============================== */
+
+static void fmt_time(char *buf, size_t n, double s) {
+  if (!isfinite(s) || s < 0) snprintf(buf, n, "?");
+  else if (s < 60) snprintf(buf, n, "%.0fs", s);
+  else if (s < 3600) snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+  else snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+}
+
+void progress_start(sweep_progress *p, const sf_sweep_plan *plan, int mode, int ranks) {
+  memset(p, 0, sizeof *p);
+  p->mode = mode;
+  p->ranks = ranks;
+  p->total = plan->nruns - plan->ndone;
+  p->work = plan->flops_todo;
+  p->plan_flops = plan->flops_total;
+  p->plan_done = plan->flops_total - plan->flops_todo;
+  p->t0 = p->last_line = now();
+  p->last_draw = -1;
+}
+
+/* FLOPs trained in this invocation so far: finished runs, and the steps of this process's run. */
+static double work_now(const sweep_progress *p) {
+  double w = p->work_done;
+  if (p->cur && p->steps > 0) w += p->cur_flops * (double)(p->step - p->step0) / (double)p->steps;
+  return w;
+}
+
+/* ETA from the FLOP rate of this invocation; a resumed run's earlier steps are not in the rate. */
+static double eta(const sweep_progress *p) {
+  double w = work_now(p), el = now() - p->t0;
+  if (w <= 0 || el <= 0) return NAN;
+  double left = p->work - w;
+  if (p->cur && p->steps > 0) left -= p->cur_flops * (double)p->step0 / (double)p->steps;
+  return left > 0 ? left * el / w : 0;
+}
+
+static double percent(const sweep_progress *p) {
+  double partial = p->cur && p->steps > 0 ? p->cur_flops * (double)p->step0 / (double)p->steps : 0;
+  return p->plan_flops > 0 ? 100.0 * (p->plan_done + work_now(p) + partial) / p->plan_flops : 100.0;
+}
+
+static void draw(sweep_progress *p) {
+  char line[512], e[32];
+  fmt_time(e, sizeof e, eta(p));
+  int n = snprintf(line, sizeof line, "sweep [%zu/%zu runs%s] %3.0f%% ETA %s", p->finished, p->total,
+                   p->ranks > 1 ? ", all ranks" : "", percent(p), e);
+  if (p->cur && n > 0 && (size_t)n < sizeof line)
+    snprintf(line + n, sizeof line - (size_t)n, " | %s step %ld/%ld", p->cur, p->step, p->steps);
+  struct winsize ws;
+  size_t width = ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10 ? ws.ws_col - 1 : 100;
+  if (width < sizeof line) line[width] = 0;
+  fprintf(stderr, "\r%s\033[K", line);
+  fflush(stderr);
+}
+
+void progress_clear(sweep_progress *p) {
+  if (p->mode == 1 && p->last_draw >= 0) {
+    fprintf(stderr, "\r\033[K");
+    fflush(stderr);
+    p->last_draw = -1;
+  }
+}
+
+void progress_step(sweep_progress *p, const char *run, double run_flops, long step, long steps) {
+  if (p->cur != run) { /* a new run: the first step seen is where it (re)starts */
+    p->cur = run;
+    p->cur_flops = run_flops;
+    p->step0 = step - 1;
+  }
+  p->step = step;
+  p->steps = steps;
+  double t = now();
+  if (p->mode == 1 && (p->last_draw < 0 || t - p->last_draw >= 0.2)) {
+    draw(p);
+    p->last_draw = t;
+  } else if (p->mode == 2 && t - p->last_line >= 30) { /* a sign of life in logs of long runs */
+    char e[32];
+    fmt_time(e, sizeof e, eta(p));
+    fprintf(stderr, "sweep: %s step %ld/%ld, %.0f%% of the sweep, ETA %s\n", run, step, steps, percent(p), e);
+    p->last_line = t;
+  }
+}
+
+void progress_run_done(sweep_progress *p, const char *run, double run_flops, const sf_train_result *r, int rank) {
+  if (p->cur == run) p->cur = NULL;
+  p->finished++;
+  p->work_done += run_flops;
+  if (p->mode == 1) {
+    draw(p);
+    p->last_draw = now();
+  } else if (p->mode == 2) {
+    char e[32], where[32] = "";
+    fmt_time(e, sizeof e, eta(p));
+    if (rank >= 0) snprintf(where, sizeof where, " (rank %d)", rank);
+    fprintf(stderr, "[%zu/%zu] %s%s: val_loss %.4f, %.1f s, MFU %.0f%%, ETA %s\n", p->finished, p->total, run, where,
+            r->val_loss, r->seconds, 100 * r->mfu, e);
+    p->last_line = now();
+  }
+}
+
+/* ============================== one run ============================== */
+
+double sweep_peak(sweep_ctx *x, int th) {
+  if (x->peak > 0) return x->peak;
+  if (th >= 0 && th <= 64 && x->peak_by[th] > 0) return x->peak_by[th];
+  sf_train_set_threads(th);
+  double pk = sf_train_sgemm_peak(1.0);
+  if (th >= 0 && th <= 64) x->peak_by[th] = pk;
+  return pk;
+}
+
+int sweep_train(sweep_ctx *x, size_t i, sf_train_progress_fn fn, void *fn_ctx, sf_train_result *r) {
+  sf_sweep_run *run = &x->plan.runs[i];
+  char *ckpt = sf_sweep_checkpoint_path(x->output, run->name);
+  if (!ckpt) return sf_fail(SF_ENOMEM, "out of memory");
+  sf_train_config c = run->cfg;
+  c.peak_flops = sweep_peak(x, c.threads);
+  c.checkpoint = ckpt;
+  c.checkpoint_every = x->ckpt_every;
+  /* a leftover of the same run with other settings (threads, batch, ...) cannot be continued */
+  if (!sf_train_checkpoint_matches(ckpt, &c)) sf_train_checkpoint_remove(ckpt);
+  int rc = sf_train_run(&c, x->src, fn, fn_ctx, r);
+  if (rc) sf_fail_context("run '%s': ", run->name);
+  else r->cfg.checkpoint = NULL; /* freed below */
+  free(ckpt);
+  return rc;
+}
+
+int sweep_record(sweep_ctx *x, size_t i, const sf_train_result *r) {
+  int rc = sf_train_store_append(x->output, x->table, r, x->src, x->plan.runs[i].name);
+  if (rc) return sf_fail_context("recording run '%s': ", x->plan.runs[i].name);
+  char *ckpt = sf_sweep_checkpoint_path(x->output, x->plan.runs[i].name);
+  if (ckpt) sf_train_checkpoint_remove(ckpt);
+  free(ckpt);
+  return SF_OK;
+}
+
+typedef struct serial_cb {
+  sweep_progress *p;
+  const sf_sweep_run *run;
+} serial_cb;
+
+static int on_step(void *ctx, long step, long steps, double loss, double seconds) {
+  serial_cb *s = ctx;
+  progress_step(s->p, s->run->name, s->run->flops, step, steps);
+  return 0;
+}
+
+static int serial_sweep(sweep_ctx *x) {
+  int rc = SF_OK;
+  for (size_t i = 0; !rc && i < x->plan.nruns; i++) {
+    if (x->plan.runs[i].done) continue;
+    serial_cb cb = {&x->prog, &x->plan.runs[i]};
+    sf_train_result r;
+    if ((rc = sweep_train(x, i, on_step, &cb, &r))) break;
+    if (!(rc = sweep_record(x, i, &r))) progress_run_done(&x->prog, x->plan.runs[i].name, x->plan.runs[i].flops, &r, -1);
+    sf_train_result_free(&r);
+  }
+  return rc;
+}
+
+/* ============================== setting up ============================== */
+
+static void list_presets(void) {
+  char **names;
+  size_t n;
+  if (sf_sweep_presets(&names, &n)) return;
+  printf("\nPresets (%s/sweeps/NAME.ini):\n", sf_datadir());
+  for (size_t i = 0; i < n; i++) {
+    char *path = sf_sweep_preset_path(names[i]);
+    sf_sweep *s = NULL;
+    if (path && sf_sweep_read(path, &s) == SF_OK) printf("  %-10s %s\n", names[i], s->description ? s->description : "");
+    else printf("  %-10s (does not read: %s)\n", names[i], sf_errmsg());
+    sf_sweep_free(s);
+    free(path);
+  }
+  if (!n) printf("  none found\n");
+  sf_sweep_free_names(names, n);
+#ifdef SF_HAVE_MPI
+  printf("\nMPI: built in (mpirun -np K scalefit sweep ...)\n");
+#else
+  printf("\nMPI: not built in (install libopenmpi-dev and rebuild for mpirun sweeps)\n");
+#endif
+}
+
+/* The sweep from the file, the preset or the flags, with the command line's settings over the
+ * file's. Prints its own messages. */
+static int make_sweep(const char *file, sf_sweep **out) {
+  *out = NULL;
+  int grid_flags = sizes || budgets || computes, rc;
+  if (file && preset) {
+    cli_error("sweep: give a sweep file or --preset, not both");
+    return SF_EUSAGE;
+  }
+  sf_sweep *s = NULL;
+  if (file || preset) {
+    if (grid_flags) {
+      cli_error("sweep: --sizes, --tokens and --flops make a grid without a sweep file; the grids of '%s' are edited "
+                "in the file", file ? file : preset);
+      return SF_EUSAGE;
+    }
+    char *path = file ? sf_strdup(file) : sf_sweep_preset_path(preset);
+    if (!path) return cli_fail_lib(sf_errcode() ? sf_errcode() : SF_ENOMEM);
+    rc = sf_sweep_read(path, &s);
+    free(path);
+    if (rc) return cli_fail_lib(rc);
+  } else {
+    if (!sizes || !budgets == !computes) {
+      cli_error("sweep: give a sweep file, --preset NAME, or --sizes and one of --tokens, --flops");
+      return SF_EUSAGE;
+    }
+    if ((rc = sf_sweep_new(&s)) || (rc = sf_sweep_add_grid(s, sizes, budgets ? budgets : computes, !budgets))) {
+      sf_sweep_free(s);
+      return cli_fail_lib(rc == SF_EINPUT ? SF_EUSAGE : rc);
+    }
+  }
+  /* the command line over the file */
+  if ((context != UNSET && !train_in_range("sweep", "context", context, 1, 65536)) ||
+      (batch != UNSET && !train_in_range("sweep", "batch", batch, 1, 1L << 40)) ||
+      (threads != UNSET && !train_in_range("sweep", "threads", threads, 0, 1024)) ||
+      (seed != UNSET && !train_in_range("sweep", "seed", seed, 0, 1L << 62)) ||
+      (evals != UNSET && !train_in_range("sweep", "evals", evals, 1, 10000)) ||
+      (val_tokens != UNSET && !train_in_range("sweep", "val-tokens", val_tokens, 1, 1L << 32))) {
+    sf_sweep_free(s);
+    return SF_EINPUT;
+  }
+  if (!isnan(lr) && !(lr > 0 && lr < 1)) {
+    cli_error("sweep: --lr %g is not a learning rate in (0, 1)", lr);
+    sf_sweep_free(s);
+    return SF_EINPUT;
+  }
+  if (context != UNSET) s->context = context;
+  if (batch != UNSET) s->batch = batch;
+  if (threads != UNSET) s->threads = threads;
+  if (seed != UNSET) s->seed = seed;
+  if (evals != UNSET) s->evals = evals;
+  if (val_tokens != UNSET) s->val_tokens = val_tokens;
+  if (!isnan(lr)) s->lr = lr;
+  long T = s->context ? s->context : 128;
+  if (s->batch && s->batch % T) {
+    cli_error("sweep: batch %ld tokens is not a whole number of sequences of context %ld", s->batch, T);
+    sf_sweep_free(s);
+    return SF_EINPUT;
+  }
+  static const char *const kinds[] = {"corpus", "markov", "addition"};
+  train_data_opts d = {
+      .data = dopt.data ? dopt.data : kinds[s->data.kind],
+      .corpus_dir = dopt.corpus_dir ? dopt.corpus_dir : s->data.corpus_dir,
+      .markov_vocab = dopt.markov_vocab != UNSET ? dopt.markov_vocab : s->data.markov_vocab,
+      .markov_order = dopt.markov_order != UNSET ? dopt.markov_order : s->data.markov_order,
+      .markov_seed = dopt.markov_seed != UNSET ? dopt.markov_seed : (long)s->data.markov_seed,
+      .digits = dopt.digits != UNSET ? dopt.digits : s->data.add_digits,
+      .markov_alpha = !isnan(dopt.markov_alpha) ? dopt.markov_alpha : s->data.markov_alpha,
+  };
+  sf_source_spec spec;
+  if ((rc = train_data_spec("sweep", &d, &spec))) {
+    sf_sweep_free(s);
+    return rc;
+  }
+  char *dir = sf_strdup(spec.corpus_dir);
+  if (spec.corpus_dir && !dir) {
+    sf_sweep_free(s);
+    return cli_fail_lib(sf_fail(SF_ENOMEM, "out of memory"));
+  }
+  free((char *)s->data.corpus_dir);
+  s->data = spec;
+  s->data.corpus_dir = dir;
+  *out = s;
+  return SF_OK;
+}
+
+static void print_plan(const sf_sweep_plan *p) {
+  for (size_t i = 0; i < p->nruns; i++) {
+    char f[32];
+    cli_fmt_count(f, sizeof f, p->runs[i].flops);
+    printf("%-5s %-40s N %-10.0f C %s\n", p->runs[i].done ? "done" : "todo", p->runs[i].name,
+           sf_gpt_nparams(&p->runs[i].cfg.model), f);
+  }
+}
+
 int cmd_sweep(int argc, char **argv) {
   char **args;
   size_t nargs;
   int rc = cli_parse(&cmd, argc, argv, &args, &nargs);
-  if (rc == CLI_HELP_SHOWN) return SF_OK;
+  if (rc == CLI_HELP_SHOWN) {
+    list_presets();
+    return SF_OK;
+  }
   if (rc) return rc;
-  if (preset) {
-    if (strcmp(preset, "tiny") != 0) {
-      cli_error("sweep: unknown preset '%s' (presets: tiny)", preset);
-      return SF_EUSAGE;
-    }
-    if (!sizes) sizes = "2x32,2x64,4x64";
-    if (!budgets) budgets = "1e5,6e5";
-    if (!context) context = 64;
-  }
-  if (!sizes || !budgets == !computes) {
-    cli_error("sweep: give --preset, or --sizes and one of --tokens, --flops");
-    return SF_EUSAGE;
-  }
+  int rank = 0, ranks = 1, threads_cap = 0, mpi = 0;
+#ifdef SF_HAVE_MPI
+  if ((mpi = sweep_mpi_launched()) && (rc = sweep_mpi_init(&rank, &ranks, &threads_cap))) return rc;
+#endif
+  sf_sweep *sw = NULL;
+  sf_source *src = NULL;
+  sf_table *done = NULL;
+  sweep_ctx x;
+  memset(&x, 0, sizeof x);
+  x.output = output;
+  x.table = table ? table : "runs";
+  x.peak = peak * 1e9;
+  x.ckpt_every = ckpt_every;
+
+  sf_train_config base; /* what every run has beside the sweep's settings */
+  memset(&base, 0, sizeof base);
+  /* everything is checked before the first run: the sweep, the output, the data, every run */
+  if ((rc = make_sweep(nargs ? args[0] : NULL, &sw))) goto setup_done;
   if (!output) {
     cli_error("sweep: the run file is missing (-o FILE.h5)");
-    return SF_EUSAGE;
-  }
-  if (!sf_ext_is(output, ".h5") && !sf_ext_is(output, ".hdf5")) {
+    rc = SF_EUSAGE;
+  } else if (!sf_ext_is(output, ".h5") && !sf_ext_is(output, ".hdf5")) {
     cli_error("sweep: output '%s' must be a run file ending in .h5", output);
-    return SF_EUSAGE;
+    rc = SF_EUSAGE;
+  } else if (peak < 0 || ckpt_every < 0) {
+    cli_error("sweep: --peak and --checkpoint-every must be positive");
+    rc = SF_EINPUT;
   }
-  if (!table) table = "runs";
-  if (!context) context = 128;
-  if (context < 1 || context > 65536 || batch < 0 || threads < 0 || seed < 0 || evals < 0 || val_tokens < 0 ||
-      lr < 0 || peak < 0 || ckpt_every < 0) {
-    cli_error("sweep: numeric options must be positive (and --context at least 1)");
-    return SF_EINPUT;
+  if (rc) goto setup_done;
+  if ((rank == 0 && (rc = sf_train_store_check(output, x.table, &done))) || (rc = sf_source_open(&sw->data, &src)) ||
+      (rc = sf_sweep_plan_build(sw, src, &base, threads_cap, &x.plan))) {
+    rc = rank == 0 || !mpi ? cli_fail_lib(rc) : rc;
+    goto setup_done;
   }
-  int sz[64][3];
-  double bud[64];
-  size_t nsz = 0, nbud = 0;
-  if ((rc = parse_sizes(sizes, sz, &nsz, 64)) || (rc = parse_budgets(budgets ? "tokens" : "flops", budgets ? budgets : computes, bud, &nbud, 64)))
-    return cli_fail_lib(rc);
-
-  sf_source_spec spec;
-  if ((rc = train_data_spec("sweep", &dopt, &spec))) return rc;
-
-  /* everything is checked before the first run: output, data, every configuration */
-  sf_table *done = NULL;
-  if ((rc = sf_train_store_check(output, table, &done))) return cli_fail_lib(rc);
-  sf_source *src = NULL;
-  if ((rc = sf_source_open(&spec, &src))) {
-    sf_table_free(done);
-    return cli_fail_lib(rc);
+  x.src = src;
+  sf_sweep_plan_mark_done(&x.plan, done);
+  if (rank == 0 && !dry_run) {
+    sf_sweep_cleanup(output, &x.plan); /* leftovers of killed writers, checkpoints of recorded runs */
+    if ((rc = sf_sweep_checkpoint_dir(output))) cli_fail_lib(rc);
   }
-  size_t np = nsz * nbud, ntodo = 0;
-  point *pts = calloc(np, sizeof *pts);
-  if (!pts) rc = sf_fail(SF_ENOMEM, "out of memory");
-  double todo_flops = 0;
-  for (size_t i = 0; !rc && i < np; i++) {
-    point *p = &pts[i];
-    const int *s = sz[i / nbud];
-    p->c.model = (sf_gpt_config){s[0], s[1], s[2], (int)context, sf_source_vocab(src)};
-    p->c.tokens = bud[i % nbud];
-    p->c.batch_tokens = batch ? batch : 16 * context;
-    if (computes) { /* isoFLOP: the whole batches that fit in the compute budget */
-      double per_batch = 3.0 * (double)(p->c.batch_tokens / context) * sf_gpt_flops_forward(&p->c.model, (int)context);
-      p->c.tokens = floor(bud[i % nbud] / per_batch) * (double)p->c.batch_tokens;
-      if (p->c.tokens < (double)p->c.batch_tokens) {
-        rc = sf_fail(SF_EINPUT, "compute budget %g is less than one batch of size %dx%d (%.3g FLOP)", bud[i % nbud], s[0],
-                     s[1], per_batch);
-        break;
-      }
-    }
-    p->c.lr = lr;
-    p->c.weight_decay = -1;
-    p->c.val_tokens = val_tokens;
-    p->c.evals = (int)evals;
-    p->c.seed = (uint64_t)seed;
-    p->c.threads = (int)threads;
-    if ((rc = sf_train_resolve(&p->c)) || (rc = sf_source_check_context(src, (int)context))) {
-      sf_fail_context("size %dx%d, budget %g: ", s[0], s[1], bud[i % nbud]);
-      break;
-    }
-    p->flops = 3.0 * floor(p->c.tokens / (double)p->c.batch_tokens) * (double)(p->c.batch_tokens / context) *
-               sf_gpt_flops_forward(&p->c.model, (int)context);
-    if (!(p->name = sf_train_run_name(&p->c, src))) rc = sf_fail(SF_ENOMEM, "out of memory");
-    else if (!(p->done = has_run(done, p->name))) {
-      ntodo++;
-      todo_flops += p->flops;
-    }
-  }
-  if (!rc) qsort(pts, np, sizeof *pts, cmp_flops);
-
+setup_done:
+#ifdef SF_HAVE_MPI
+  if (mpi) rc = sweep_mpi_agree(rc, &x); /* every rank stops if any failed; rank 0's peaks for all */
+#endif
   if (!rc && dry_run) {
-    for (size_t i = 0; i < np; i++) {
-      char f[32];
-      cli_fmt_count(f, sizeof f, pts[i].flops);
-      printf("%-5s %-40s N %-10.0f C %s\n", pts[i].done ? "done" : "todo", pts[i].name,
-             sf_gpt_nparams(&pts[i].c.model), f);
-    }
+    if (rank == 0) print_plan(&x.plan);
   } else if (!rc) {
-    if (!quiet)
-      fprintf(stderr, "sweep: %zu runs, %zu already in '%s', %zu to train (%s)\n", np, np - ntodo, output, ntodo,
-              sf_source_describe(src));
-    /* the sgemm peak, measured once per thread count the runs use (MFU is against the peak of the
-     * threads a run has) */
-    double pk_by[65] = {0};
-    double t0 = 0, flops_done = 0;
-    char *ckpt = sf_asprintf("%s.ckpt", output);
-    if (!ckpt) rc = sf_fail(SF_ENOMEM, "out of memory");
-    remove_stale_temps(output);
-    if (ckpt) remove_stale_temps(ckpt);
-    size_t k = 0;
-    for (size_t i = 0; !rc && i < np; i++) {
-      if (pts[i].done) continue;
-      int th = pts[i].c.threads;
-      double pk = peak > 0 ? peak * 1e9 : (th <= 64 ? pk_by[th] : 0);
-      if (pk == 0) {
-        sf_train_set_threads(th);
-        pk = sf_train_sgemm_peak(1.0);
-        if (th <= 64) pk_by[th] = pk;
-      }
-      if (k == 0) t0 = now();
-      pts[i].c.peak_flops = pk;
-      /* one checkpoint beside the run file, for the run in progress; a leftover of another run
-       * (the grid was changed since) is dropped */
-      pts[i].c.checkpoint = ckpt;
-      pts[i].c.checkpoint_every = ckpt_every;
-      if (!sf_train_checkpoint_matches(ckpt, &pts[i].c)) sf_train_checkpoint_remove(ckpt);
-      sf_train_result r;
-      if ((rc = sf_train_run(&pts[i].c, src, NULL, NULL, &r))) {
-        sf_fail_context("run '%s': ", pts[i].name);
-        break;
-      }
-      rc = sf_train_store_append(output, table, &r, src, pts[i].name);
-      if (!rc) sf_train_checkpoint_remove(ckpt);
-      k++;
-      flops_done += pts[i].flops;
-      if (!rc && !quiet) {
-        char eta[32];
-        double el = now() - t0, left = el / flops_done * (todo_flops - flops_done);
-        if (left < 60) snprintf(eta, sizeof eta, "%.0fs", left);
-        else snprintf(eta, sizeof eta, "%dm%02ds", (int)(left / 60), (int)fmod(left, 60));
-        fprintf(stderr, "[%zu/%zu] %s: val_loss %.4f, %.1f s, MFU %.0f%%, ETA %s\n", k, ntodo, pts[i].name, r.val_loss,
-                r.seconds, 100 * r.mfu, eta);
-      }
-      sf_train_result_free(&r);
+    int mode = quiet || rank != 0 ? 0 : isatty(STDERR_FILENO) ? 1 : 2;
+    progress_start(&x.prog, &x.plan, mode, ranks);
+    if (mode) {
+      char on[48] = "";
+      if (ranks > 1) snprintf(on, sizeof on, " on %d ranks", ranks);
+      fprintf(stderr, "sweep: %zu runs, %zu already in '%s', %zu to train%s (%s)\n", x.plan.nruns, x.plan.ndone, output,
+              x.plan.nruns - x.plan.ndone, on, sf_source_describe(src));
     }
-    free(ckpt);
-    if (!rc && !quiet) fprintf(stderr, "sweep: '%s' table '%s' holds all %zu runs\n", output, table, np);
+#ifdef SF_HAVE_MPI
+    if (mpi) rc = sweep_mpi_run(&x, rank, ranks);
+    else
+#endif
+      rc = serial_sweep(&x);
+    progress_clear(&x.prog);
+    if (rc && !mpi) cli_fail_lib(rc); /* under MPI, rank 0 has reported each failure with its rank */
+    if (rank == 0) sf_sweep_cleanup(output, NULL);
+    if (!rc && mode) {
+      char t[32];
+      fmt_time(t, sizeof t, now() - x.prog.t0);
+      fprintf(stderr, "sweep: '%s' table '%s' holds all %zu runs (%s)\n", output, x.table, x.plan.nruns, t);
+    }
   }
-  for (size_t i = 0; pts && i < np; i++) free(pts[i].name);
-  free(pts);
+  sf_sweep_plan_free(&x.plan);
   sf_table_free(done);
   sf_source_free(src);
-  return rc ? cli_fail_lib(rc) : SF_OK;
+  sf_sweep_free(sw);
+#ifdef SF_HAVE_MPI
+  if (mpi) sweep_mpi_finalize();
+#endif
+  return rc;
 }

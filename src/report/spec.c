@@ -5,6 +5,7 @@
  * twice, a value that does not parse or a reference to something undefined is an error naming
  * the file and the line, because a typo that is silently ignored gives a report that looks
  * right and is not. Nothing here fits or reads data; it only checks that the data file exists.
+ * The lines are split by the INI reader that sweep files share (src/util/ini.c).
  */
 #include <scalefit/sf_error.h>
 #include <scalefit/sf_report.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/ini.h"
 #include "util/util.h"
 
 typedef enum { SEC_NONE, SEC_REPORT, SEC_DATA, SEC_FIT, SEC_FORECAST, SEC_COST, SEC_TURN, SEC_CHART } sec_kind;
@@ -43,8 +45,6 @@ typedef struct parser {
   sf_spec *s;
   sec_kind cur;
   size_t cur_idx;
-  char seen[64][32]; /* keys seen in the current section */
-  size_t nseen;
   int seen_section[NSECTIONS];
 } parser;
 
@@ -75,18 +75,11 @@ static int valid_name(const char *s) {
 /* ---- values ---- */
 
 static int val_number(const parser *p, const char *key, const char *v, double *out) {
-  if (!sf_parse_double(v, out)) return perr(p, p->line, "%s: expected a number, got '%s'", key, v);
-  return SF_OK;
+  return sf_ini_number(p->origin, p->line, key, v, out);
 }
 
 static int val_long(const parser *p, const char *key, const char *v, long lo, long hi, long *out) {
-  char *end;
-  errno = 0;
-  long x = strtol(v, &end, 10);
-  if (!*v || *end || errno || x < lo || x > hi)
-    return perr(p, p->line, "%s: expected a whole number in [%ld, %ld], got '%s'", key, lo, hi, v);
-  *out = x;
-  return SF_OK;
+  return sf_ini_long(p->origin, p->line, key, v, lo, hi, out);
 }
 
 static int val_bool(const parser *p, const char *key, const char *v, int *out) {
@@ -187,13 +180,7 @@ static void *grow(void *arr, size_t n, size_t size) {
   return a;
 }
 
-static int open_section(parser *p, char *hdr) {
-  char *name = strchr(hdr, ' ');
-  if (!name) name = strchr(hdr, '\t');
-  if (name) {
-    *name++ = 0;
-    name = trim(name);
-  }
+static int open_section(parser *p, const char *hdr, const char *name) {
   size_t k;
   for (k = 0; k < NSECTIONS; k++)
     if (!strcmp(hdr, sections[k].name)) break;
@@ -208,7 +195,6 @@ static int open_section(parser *p, char *hdr) {
   if (sections[k].named == 0 && p->seen_section[k]) return perr(p, p->line, "section [%s] given twice", hdr);
   p->seen_section[k] = 1;
   p->cur = sections[k].kind;
-  p->nseen = 0;
   sf_spec *s = p->s;
   const char *nm = name && *name ? name : hdr;
 #define ADD_NAMED(arr, count, type)                                                                       \
@@ -495,6 +481,19 @@ static int check_refs(parser *p) {
 
 /* ---- the file ---- */
 
+static int on_section(void *ctx, size_t line, char *name, char *arg) {
+  parser *p = ctx;
+  p->line = line;
+  return open_section(p, name, arg);
+}
+
+static int on_key(void *ctx, size_t line, int in_section, const char *section, char *key, char *val) {
+  parser *p = ctx;
+  p->line = line;
+  if (!in_section) return perr(p, line, "key '%s' before any section (start with [report] or [data])", key);
+  return set_key(p, key, val);
+}
+
 int sf_spec_parse(const char *text, size_t len, const char *origin, sf_spec **out) {
   *out = NULL;
   sf_spec *s = calloc(1, sizeof *s);
@@ -505,60 +504,14 @@ int sf_spec_parse(const char *text, size_t len, const char *origin, sf_spec **ou
   p.s = s;
   int rc = SF_OK;
   if (!(s->path = sf_strdup(origin)) || !(s->name = spec_name(origin))) rc = sf_fail(SF_ENOMEM, "out of memory");
-  size_t pos = 0;
-  while (!rc && pos < len) {
-    size_t e = pos;
-    while (e < len && text[e] != '\n') e++;
-    p.line++;
-    size_t n = e - pos;
-    if (n > 4000) {
-      rc = perr(&p, p.line, "line longer than 4000 characters");
-      break;
-    }
-    char buf[4096];
-    memcpy(buf, text + pos, n);
-    buf[n] = 0;
-    pos = e + 1;
-    if (memchr(buf, 0, n)) {
-      rc = perr(&p, p.line, "NUL byte in the spec (not a text file?)");
-      break;
-    }
-    char *l = trim(buf);
-    if (p.line == 1 && (unsigned char)l[0] == 0xEF && (unsigned char)l[1] == 0xBB && (unsigned char)l[2] == 0xBF)
-      l = trim(l + 3); /* UTF-8 byte-order mark */
-    if (!*l || *l == '#' || *l == ';') continue;
-    if (*l == '[') {
-      char *close = strchr(l, ']');
-      if (!close || trim(close + 1)[0]) {
-        rc = perr(&p, p.line, "a section header is [name] or [name NAME] alone on its line, got '%s'", l);
-        break;
-      }
-      *close = 0;
-      rc = open_section(&p, trim(l + 1));
-      continue;
-    }
-    char *eq = strchr(l, '=');
-    if (!eq) {
-      rc = perr(&p, p.line, "expected 'key = value', a [section] or a # comment, got '%s'", l);
-      break;
-    }
-    *eq = 0;
-    char *key = trim(l), *val = trim(eq + 1);
-    if (!*key) {
-      rc = perr(&p, p.line, "missing key before '='");
-      break;
-    }
-    if (p.cur == SEC_NONE) {
-      rc = perr(&p, p.line, "key '%s' before any section (start with [report] or [data])", key);
-      break;
-    }
-    for (size_t i = 0; i < p.nseen; i++)
-      if (!strcmp(p.seen[i], key)) rc = perr(&p, p.line, "key '%s' given twice in [%s]", key, section_name(p.cur));
-    if (rc) break;
-    if (p.nseen < 64) snprintf(p.seen[p.nseen++], sizeof p.seen[0], "%s", key);
-    rc = set_key(&p, key, val);
+  static const sf_ini_handler h = {on_section, on_key};
+  if (!rc) rc = sf_ini_parse(text, len, origin, &h, &p);
+  if (!rc) { /* whole-file checks name the last line */
+    p.line = 0;
+    for (size_t i = 0; i < len; i++) p.line += text[i] == '\n';
+    if (len && text[len - 1] != '\n') p.line++;
+    rc = check_refs(&p);
   }
-  if (!rc) rc = check_refs(&p);
   if (rc) {
     sf_spec_free(s);
     return rc;
@@ -569,24 +522,12 @@ int sf_spec_parse(const char *text, size_t len, const char *origin, sf_spec **ou
 
 int sf_spec_read(const char *path, sf_spec **out) {
   *out = NULL;
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return sf_fail(SF_EINPUT, "%s: cannot open spec: %s", path, strerror(errno));
-  sf_buf b;
-  sf_buf_init(&b);
-  char chunk[8192];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
-    sf_buf_addn(&b, chunk, n);
-    if (b.len > (1u << 20)) break;
-  }
-  int bad = ferror(fp);
-  fclose(fp);
-  int rc;
-  if (bad) rc = sf_fail(SF_EINPUT, "%s: cannot read spec (a folder?)", path);
-  else if (b.oom) rc = sf_fail(SF_ENOMEM, "out of memory reading '%s'", path);
-  else if (b.len > (1u << 20)) rc = sf_fail(SF_EINPUT, "%s: spec larger than 1 MiB", path);
-  else rc = sf_spec_parse(b.s ? b.s : "", b.len, path, out);
-  sf_buf_free(&b);
+  char *text;
+  size_t len;
+  int rc = sf_ini_slurp(path, "spec", &text, &len);
+  if (rc) return rc;
+  rc = sf_spec_parse(text, len, path, out);
+  free(text);
   return rc;
 }
 

@@ -13,6 +13,7 @@ trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null || { echo "FAIL: cmake --install"; exit 1; }
 "$tmp/prefix/bin/scalefit" --version | grep -q '^scalefit [0-9]' || { echo "FAIL: installed binary"; exit 1; }
 [ -f "$tmp/prefix/share/scalefit/datasets/accelerators.csv" ] || { echo "FAIL: datasets not installed"; exit 1; }
+[ -f "$tmp/prefix/share/scalefit/datasets/sweeps/default.ini" ] || { echo "FAIL: sweep presets not installed"; exit 1; }
 cat >"$tmp/use.c" <<'C'
 #include <scalefit/sf_cost.h>
 #include <scalefit/sf_store.h>

@@ -29,12 +29,12 @@ echo "killed with $n runs in the file"
 # A write cut by SIGKILL may leave its temporary file (never the run file half-written); the rerun
 # removes such leftovers of dead processes.
 ls "$tmp" | grep -q tmp && echo "the kill left a temporary file: $(ls "$tmp" | grep tmp)"
-[ -e "$tmp/runs.h5.ckpt" ] && echo "the run in progress left a checkpoint"
+ls "$tmp/runs.h5.ckpt.d" 2>/dev/null | grep -q '\.ckpt$' && echo "the run in progress left a checkpoint"
 
 "$S" sweep "${grid[@]}" -o "$tmp/runs.h5" -n | grep -c done | grep -qx "$n" || fail "dry run does not see $n done"
 "$S" sweep "${grid[@]}" -o "$tmp/runs.h5" 2>"$tmp/log" || fail "resumed sweep failed: $(cat "$tmp/log")"
 [ "$(count "$tmp/runs.h5")" = 6 ] || fail "resumed file holds $(count "$tmp/runs.h5") runs, want 6"
-[ -e "$tmp/runs.h5.ckpt" ] && fail "the checkpoint outlived the sweep"
+[ -e "$tmp/runs.h5.ckpt.d" ] && fail "the checkpoints outlived the sweep: $(ls "$tmp/runs.h5.ckpt.d")"
 ls "$tmp" | grep -q tmp && fail "temporary files outlived the sweep: $(ls "$tmp")"
 grep -q "$n already in" "$tmp/log" || fail "resume did not skip the $n finished runs: $(cat "$tmp/log")"
 /usr/bin/python3 - "$tmp/runs.h5" <<'PY' || fail "run file content"

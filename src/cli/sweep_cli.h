@@ -1,0 +1,61 @@
+/* sweep_cli.h: what `scalefit sweep`'s serial loop (cmd_sweep.c) and its MPI loop (sweep_mpi.c)
+ * share: the sweep in progress, training and recording one run of the plan, and the progress
+ * display (an updating line with ETA on a terminal, plain lines in a log). */
+#ifndef SF_SWEEP_CLI_H
+#define SF_SWEEP_CLI_H
+
+#include <scalefit/sf_sweep.h>
+
+#include <stddef.h>
+
+typedef struct sweep_progress {
+  int mode;                 /* 0 quiet, 1 updating line (stderr is a terminal), 2 plain lines */
+  size_t total, finished;   /* runs to train in this invocation, and trained so far */
+  double work, work_done;   /* FLOPs to train in this invocation, and in finished runs */
+  double plan_flops, plan_done; /* FLOPs of the whole plan, and of the runs done before */
+  double t0, last_draw, last_line;
+  const char *cur;          /* the run this process trains, NULL if none */
+  double cur_flops;
+  long step0, step, steps;  /* first step seen (a resumed run starts late), current step, steps */
+  int ranks;                /* MPI ranks (1 serial) */
+} sweep_progress;
+
+typedef struct sweep_ctx {
+  const char *output, *table;
+  sf_sweep_plan plan;
+  sf_source *src;
+  double peak;           /* --peak (FLOP/s), 0: measured */
+  double peak_by[65];    /* measured sgemm peak by thread count, 0 until measured */
+  double ckpt_every;
+  sweep_progress prog;
+} sweep_ctx;
+
+/* The sgemm peak for runs on `threads` threads: --peak, else measured once per thread count. */
+double sweep_peak(sweep_ctx *x, int threads);
+/* Trains run i of the plan with its own checkpoint (a leftover of another configuration is
+ * dropped); fn is called after every step. sf_train_run's codes, the message naming the run. */
+int sweep_train(sweep_ctx *x, size_t i, sf_train_progress_fn fn, void *fn_ctx, sf_train_result *r);
+/* Appends run i's result to the run file and removes its checkpoint. */
+int sweep_record(sweep_ctx *x, size_t i, const sf_train_result *r);
+
+void progress_start(sweep_progress *p, const sf_sweep_plan *plan, int mode, int ranks);
+void progress_step(sweep_progress *p, const char *run, double run_flops, long step, long steps);
+/* A run finished (on rank `rank`, -1 serial): counts it, and prints its line in plain mode. */
+void progress_run_done(sweep_progress *p, const char *run, double run_flops, const sf_train_result *r, int rank);
+void progress_clear(sweep_progress *p); /* erases the updating line (before printing anything else) */
+
+#ifdef SF_HAVE_MPI
+/* 1 when this process was started by mpirun (or another MPI launcher), 0 when alone. */
+int sweep_mpi_launched(void);
+/* MPI_Init and where this rank stands: rank, ranks, and the default threads per run (cores of the
+ * node over the ranks on it, at least 1, within this process's CPU affinity). */
+int sweep_mpi_init(int *rank, int *ranks, int *threads_cap);
+/* Combines every rank's setup status (the worst wins) and rank 0's peaks; waits without spinning. */
+int sweep_mpi_agree(int rc, sweep_ctx *x);
+/* The distributed sweep: rank 0 hands out runs (most expensive first), records every result and
+ * trains too; the others train what they are given. Returns this rank's status. */
+int sweep_mpi_run(sweep_ctx *x, int rank, int ranks);
+void sweep_mpi_finalize(void);
+#endif
+
+#endif

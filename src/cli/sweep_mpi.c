@@ -1,0 +1,299 @@
+/* sweep_mpi.c: `mpirun -np K scalefit sweep ...`, the runs of one sweep spread over MPI ranks.
+ * Built only with MPI (SF_HAVE_MPI, CMake option SCALEFIT_MPI); without it, or started without a
+ * launcher, cmd_sweep.c runs the serial loop.
+ *
+ * Every rank reads the same sweep and builds the same plan (sf_sweep_plan_build is
+ * deterministic), so a run is named by its index. Scheduling is dynamic: a free rank asks rank 0
+ * for the next run, most expensive first, so that unequal runs even out. Rank 0 alone writes the
+ * run file: the others send each finished run record (the sf_train_result and its curve, as bytes:
+ * the ranks run the same binary) and rank 0 appends it atomically, as the serial sweep does. Rank
+ * 0 trains too, answering messages from its training progress callback after every optimiser
+ * step, and when it has nothing to train it polls.
+ *
+ * Nothing here waits in a blocking MPI call: Open MPI's blocking receives and barriers spin a core
+ * at 100%, which on a machine with as many ranks as cores would take a core from training. Every
+ * wait is MPI_Test / MPI_Iprobe and a 2 ms sleep.
+ *
+ * A rank that dies takes the job down (mpirun aborts it); each run in progress has its own
+ * checkpoint and each finished run is already in the file, so the same command run again (with
+ * mpirun or without) trains only what is missing.
+ */
+#ifdef SF_HAVE_MPI
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#include <mpi.h>
+
+#include <scalefit/sf_error.h>
+
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/sweep_cli.h"
+
+enum { TAG_ASK = 1, TAG_RESULT, TAG_FAIL, TAG_WORK };
+
+static int saved_stderr = -1;
+
+static void nap(void) {
+  struct timespec ts = {0, 2000000};
+  nanosleep(&ts, NULL);
+}
+
+static void wait_req(MPI_Request *r) {
+  for (int done = 0;;) {
+    MPI_Test(r, &done, MPI_STATUS_IGNORE);
+    if (done) return;
+    nap();
+  }
+}
+
+int sweep_mpi_launched(void) {
+  return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK") || getenv("PMI_SIZE");
+}
+
+int sweep_mpi_init(int *rank, int *ranks, int *threads_cap) {
+  int provided;
+  /* only the main thread calls MPI (the progress callback runs outside OpenMP regions) */
+  if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+    cli_error("sweep: MPI_Init failed");
+    return SF_EIO;
+  }
+  MPI_Comm_rank(MPI_COMM_WORLD, rank);
+  MPI_Comm_size(MPI_COMM_WORLD, ranks);
+  MPI_Comm node;
+  int here = 1;
+  if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
+    MPI_Comm_size(node, &here);
+    MPI_Comm_free(&node);
+  }
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  cpu_set_t set;
+  int mine = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : (int)cores;
+  /* the node's cores shared by its ranks, within the cores mpirun bound this rank to */
+  int cap = (int)(cores / (here > 0 ? here : 1));
+  if (cap > mine) cap = mine;
+  *threads_cap = cap < 1 ? 1 : cap;
+  /* the ranks read the same files and would print the same complaints: rank 0 speaks for all
+   * until sweep_mpi_agree */
+  if (*rank != 0) {
+    saved_stderr = dup(STDERR_FILENO);
+    int dn = open("/dev/null", O_WRONLY);
+    if (dn >= 0) {
+      dup2(dn, STDERR_FILENO);
+      close(dn);
+    }
+  }
+  return SF_OK;
+}
+
+int sweep_mpi_agree(int rc, sweep_ctx *x) {
+  int rank, worst = rc;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Request rq;
+  MPI_Iallreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD, &rq);
+  wait_req(&rq);
+  if (saved_stderr >= 0) {
+    dup2(saved_stderr, STDERR_FILENO);
+    close(saved_stderr);
+    saved_stderr = -1;
+  }
+  if (worst) {
+    if (rank == 0 && !rc) cli_error("sweep: another rank could not set up (status %d)", worst);
+    if (rank != 0 && rc) cli_error("sweep: rank %d: %s", rank, *sf_errmsg() ? sf_errmsg() : sf_status_name(rc));
+    return worst;
+  }
+  /* one measurement of the sgemm peak per thread count, by rank 0 while the others sleep: ranks
+   * measuring at once on shared cores would each see a fraction of it */
+  if (x->peak == 0) {
+    if (rank == 0)
+      for (size_t i = 0; i < x->plan.nruns; i++)
+        if (!x->plan.runs[i].done) sweep_peak(x, x->plan.runs[i].cfg.threads);
+    MPI_Ibcast(x->peak_by, 65, MPI_DOUBLE, 0, MPI_COMM_WORLD, &rq);
+    wait_req(&rq);
+  }
+  return SF_OK;
+}
+
+void sweep_mpi_finalize(void) {
+  /* MPI_Finalize synchronises the ranks by spinning: arrive together first, sleeping */
+  MPI_Request rq;
+  MPI_Ibarrier(MPI_COMM_WORLD, &rq);
+  wait_req(&rq);
+  MPI_Finalize();
+}
+
+/* ============================== rank 0 ============================== */
+
+typedef struct master {
+  sweep_ctx *x;
+  size_t *order, norder, next; /* the runs to hand out, most expensive first */
+  int active;                  /* ranks not yet told to stop */
+  int failed;                  /* the first failure's code: no new runs after it */
+  size_t mine;                 /* the run rank 0 trains */
+} master;
+
+static long next_run(master *m) {
+  if (m->failed || m->next == m->norder) return -1;
+  return (long)m->order[m->next++];
+}
+
+static void give_work(master *m, int dest) {
+  int idx = (int)next_run(m);
+  MPI_Send(&idx, 1, MPI_INT, dest, TAG_WORK, MPI_COMM_WORLD); /* one int goes eagerly: no wait */
+  if (idx < 0) m->active--;
+}
+
+static void fail(master *m, int rc, int rank) {
+  progress_clear(&m->x->prog);
+  cli_error("sweep: rank %d: %s", rank, *sf_errmsg() ? sf_errmsg() : sf_status_name(rc));
+  if (!m->failed) m->failed = rc;
+}
+
+static void on_result(master *m, int from, const char *buf, size_t n) {
+  sf_train_result r;
+  int idx;
+  if (n < sizeof idx + sizeof r) {
+    fail(m, sf_fail(SF_EINTERNAL, "a run record of %zu bytes is too short", n), from);
+    return;
+  }
+  memcpy(&idx, buf, sizeof idx);
+  memcpy(&r, buf + sizeof idx, sizeof r);
+  size_t want = sizeof idx + sizeof r + r.ncurve * SF_TRAIN_CURVE_COLS * sizeof(double);
+  if (idx < 0 || (size_t)idx >= m->x->plan.nruns || n != want) {
+    fail(m, sf_fail(SF_EINTERNAL, "a run record of %zu bytes does not match its run %d", n, idx), from);
+    return;
+  }
+  r.cfg.checkpoint = NULL;
+  r.curve = malloc(r.ncurve * SF_TRAIN_CURVE_COLS * sizeof(double) + 1);
+  int rc = SF_OK;
+  if (!r.curve) rc = sf_fail(SF_ENOMEM, "out of memory");
+  else {
+    memcpy(r.curve, buf + sizeof idx + sizeof r, r.ncurve * SF_TRAIN_CURVE_COLS * sizeof(double));
+    rc = sweep_record(m->x, (size_t)idx, &r);
+  }
+  if (rc) fail(m, rc, 0);
+  else {
+    const sf_sweep_run *run = &m->x->plan.runs[idx];
+    progress_run_done(&m->x->prog, run->name, run->flops, &r, from);
+  }
+  sf_train_result_free(&r);
+}
+
+/* Answers every message waiting: requests for work, finished runs, failures. */
+static void service(master *m) {
+  for (;;) {
+    int flag = 0, n = 0;
+    MPI_Status st;
+    MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+    if (!flag) return;
+    MPI_Get_count(&st, MPI_BYTE, &n);
+    char *buf = malloc((size_t)n + 1);
+    if (!buf) { /* drop nothing: receive into a stack byte is impossible for a record; stop cleanly */
+      fail(m, sf_fail(SF_ENOMEM, "out of memory receiving a run record"), 0);
+      return;
+    }
+    MPI_Recv(buf, n, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    buf[n] = 0;
+    if (st.MPI_TAG == TAG_RESULT) on_result(m, st.MPI_SOURCE, buf, (size_t)n);
+    else if (st.MPI_TAG == TAG_FAIL && (size_t)n > sizeof(int)) {
+      int rc;
+      memcpy(&rc, buf, sizeof rc);
+      sf_fail(rc, "%s", buf + sizeof rc);
+      fail(m, rc, st.MPI_SOURCE);
+    }
+    free(buf);
+    give_work(m, st.MPI_SOURCE); /* every message asks for the next run */
+  }
+}
+
+static int master_step(void *ctx, long step, long steps, double loss, double seconds) {
+  master *m = ctx;
+  service(m);
+  const sf_sweep_run *run = &m->x->plan.runs[m->mine];
+  progress_step(&m->x->prog, run->name, run->flops, step, steps);
+  return 0;
+}
+
+static int run_master(sweep_ctx *x, int ranks) {
+  master m = {.x = x, .active = ranks - 1};
+  if (!(m.order = malloc((x->plan.nruns + 1) * sizeof *m.order))) m.failed = sf_fail(SF_ENOMEM, "out of memory");
+  for (size_t i = x->plan.nruns; m.order && i-- > 0;)
+    if (!x->plan.runs[i].done) m.order[m.norder++] = i;
+  for (;;) {
+    service(&m);
+    long idx = next_run(&m);
+    if (idx >= 0) {
+      sf_train_result r;
+      memset(&r, 0, sizeof r);
+      m.mine = (size_t)idx;
+      int rc = sweep_train(x, m.mine, master_step, &m, &r);
+      if (!rc && !(rc = sweep_record(x, m.mine, &r)))
+        progress_run_done(&x->prog, x->plan.runs[idx].name, x->plan.runs[idx].flops, &r, 0);
+      if (rc) fail(&m, rc, 0);
+      sf_train_result_free(&r);
+      continue;
+    }
+    if (m.active <= 0) break;
+    nap();
+  }
+  free(m.order);
+  return m.failed;
+}
+
+/* ============================== the other ranks ============================== */
+
+static void send_wait(const void *buf, size_t n, int tag) {
+  MPI_Request rq;
+  MPI_Isend(buf, (int)n, MPI_BYTE, 0, tag, MPI_COMM_WORLD, &rq);
+  wait_req(&rq);
+}
+
+/* Tells rank 0 that this rank's run failed (rank 0 prints it and stops handing out runs). */
+static void send_fail(int rc) {
+  char buf[sizeof rc + 1024];
+  memcpy(buf, &rc, sizeof rc);
+  snprintf(buf + sizeof rc, sizeof buf - sizeof rc, "%s", *sf_errmsg() ? sf_errmsg() : sf_status_name(rc));
+  send_wait(buf, sizeof rc + strlen(buf + sizeof rc) + 1, TAG_FAIL);
+}
+
+static int run_worker(sweep_ctx *x) {
+  int failed = SF_OK;
+  char ask = 0;
+  send_wait(&ask, 1, TAG_ASK);
+  for (;;) {
+    int idx = -1;
+    MPI_Request rq;
+    MPI_Irecv(&idx, 1, MPI_INT, 0, TAG_WORK, MPI_COMM_WORLD, &rq);
+    wait_req(&rq);
+    if (idx < 0 || (size_t)idx >= x->plan.nruns) break;
+    sf_train_result r;
+    int rc = sweep_train(x, (size_t)idx, NULL, NULL, &r);
+    if (rc) {
+      send_fail(failed = rc);
+      continue;
+    }
+    size_t curve = r.ncurve * SF_TRAIN_CURVE_COLS * sizeof(double), n = sizeof idx + sizeof r + curve;
+    char *buf = malloc(n);
+    if (!buf) {
+      send_fail(failed = sf_fail(SF_ENOMEM, "out of memory sending run '%s'", x->plan.runs[idx].name));
+    } else {
+      memcpy(buf, &idx, sizeof idx);
+      memcpy(buf + sizeof idx, &r, sizeof r);
+      memcpy(buf + sizeof idx + sizeof r, r.curve, curve);
+      send_wait(buf, n, TAG_RESULT);
+      free(buf);
+    }
+    sf_train_result_free(&r);
+  }
+  return failed;
+}
+
+int sweep_mpi_run(sweep_ctx *x, int rank, int ranks) {
+  return rank == 0 ? run_master(x, ranks) : run_worker(x);
+}
+#endif

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# sweep_mpi.sh: `mpirun -np K scalefit sweep` spreads the runs over K ranks into ONE run file:
+# with 2 and with 4 ranks every run is there exactly once, with the same validation loss as the
+# serial sweep of the same grid (training is deterministic for a seed and thread count: threads 1).
+# Then a worker rank is killed with SIGKILL mid-sweep: mpirun takes the job down, the run file
+# still reads and holds only finished runs, and the same command run again completes the rest,
+# each resumed run ending exactly as the serial one did. Skipped (77) without MPI or mpirun.
+set -u
+S=${SCALEFIT:?}
+"$S" sweep --help | grep -q "^MPI: built in" || { echo "skip: scalefit built without MPI"; exit 77; }
+command -v mpirun >/dev/null || { echo "skip: mpirun not installed"; exit 77; }
+tmp=$(mktemp -d)
+mpipid=
+cleanup() {
+  [ -n "$mpipid" ] && kill -9 "$mpipid" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+mpi=(mpirun --oversubscribe)
+if [ "${SF_SANITIZED:-0}" = 1 ]; then
+  # Under ASan the ranks keep every address and UB check but not the leak check: Open MPI unloads
+  # its components (dlclose) in MPI_Finalize, so the allocations they keep till exit show up in
+  # "<unknown module>" frames that no LeakSanitizer suppression can name. scalefit's own code on
+  # this path (plan, training, records) is leak-checked by the serial sweeps here and in sweep.sh.
+  echo "note: leak check off in the MPI ranks (Open MPI's unloaded components), ASan and UBSan on"
+  mpi+=(-x "ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0" -x UBSAN_OPTIONS)
+fi
+
+grid=(--data markov --sizes 1x16,1x32,2x48 --tokens 10240,30720 --context 32 --batch 512 --peak 100 --evals 2
+      --val-tokens 1024 --threads 1)
+losses() { # "run loss" lines, sorted; fails if the file does not read
+  /usr/bin/python3 - "$1" <<'PY'
+import h5py, sys
+c = h5py.File(sys.argv[1], "r")["tables/runs/columns"]
+for n, l in sorted(zip((x.decode() for x in c["run"][:]), c["loss"][:])):
+    print(n, repr(float(l)))
+PY
+}
+count() { losses "$1" 2>/dev/null | wc -l; }
+"$S" sweep "${grid[@]}" -q -o "$tmp/serial.h5" || fail "serial sweep"
+losses "$tmp/serial.h5" >"$tmp/serial.txt"
+[ "$(wc -l <"$tmp/serial.txt")" = 6 ] || fail "serial sweep: $(cat "$tmp/serial.txt")"
+
+for np in 2 4; do
+  "${mpi[@]}" -np $np "$S" sweep "${grid[@]}" -o "$tmp/np$np.h5" >"$tmp/log$np" 2>&1 || fail "mpirun -np $np: $(cat "$tmp/log$np")"
+  losses "$tmp/np$np.h5" >"$tmp/np$np.txt" || fail "the run file of -np $np does not read"
+  diff "$tmp/serial.txt" "$tmp/np$np.txt" >&2 || fail "-np $np: runs or losses differ from the serial sweep"
+  grep -q "on $np ranks" "$tmp/log$np" || fail "-np $np log: $(cat "$tmp/log$np")"
+  # the work was shared: some run was recorded from a rank other than 0
+  grep -q "(rank [1-9])" "$tmp/log$np" || fail "-np $np: rank 0 trained everything: $(cat "$tmp/log$np")"
+  [ -e "$tmp/np$np.h5.ckpt.d" ] && fail "-np $np left checkpoints"
+  echo "-np $np: 6 runs, losses identical to the serial sweep"
+done
+
+# A run that fails (its checkpoint path is a folder that is no checkpoint): whichever rank has it,
+# rank 0 reports it with the rank, hands out no more runs, records the runs already in progress,
+# and the job fails; the file holds finished runs only (which ones depends on timing).
+mkdir -p "$tmp/fail.h5.ckpt.d/markov-L1-d32-h1-T32-D10240-s1.ckpt/x"
+"${mpi[@]}" -np 2 "$S" sweep "${grid[@]}" -o "$tmp/fail.h5" >"$tmp/faillog" 2>&1 && fail "a failed run went unnoticed"
+grep -q "error: sweep: rank [01]: run 'markov-L1-d32-h1-T32-D10240-s1': .* is not a scalefit checkpoint" "$tmp/faillog" ||
+  fail "failure message: $(cat "$tmp/faillog")"
+losses "$tmp/fail.h5" | while read -r name loss; do
+  grep -qx "$name $loss" "$tmp/serial.txt" || fail "run '$name $loss' after the failure is not the serial one"
+done || exit 1
+grep -q "markov-L1-d32-h1-T32-D10240-s1 " <(losses "$tmp/fail.h5") && fail "the failed run is in the file"
+
+# Kill a worker (rank 1) while it trains, checkpoints every 10 ms: a grid slow enough to catch it
+# mid-run (a sanitized binary is slow enough on the small one).
+if [ "${SF_SANITIZED:-0}" = 1 ]; then
+  slow=("${grid[@]}")
+  cp "$tmp/serial.txt" "$tmp/slow_serial.txt"
+else
+  slow=(--data markov --sizes 1x16,1x32,2x48 --tokens 40960,122880 --context 32 --batch 512 --peak 100 --evals 2
+        --val-tokens 1024 --threads 1)
+  "$S" sweep "${slow[@]}" -q -o "$tmp/slow_serial.h5" || fail "serial slow sweep"
+  losses "$tmp/slow_serial.h5" >"$tmp/slow_serial.txt"
+fi
+"${mpi[@]}" -np 2 "$S" sweep "${slow[@]}" -q --checkpoint-every 0.01 -o "$tmp/kill.h5" >"$tmp/killlog" 2>&1 &
+mpipid=$!
+victim=
+for _ in $(seq 1 300); do
+  if [ -z "$victim" ]; then
+    for p in $(pgrep -P $mpipid); do
+      tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1 && victim=$p
+    done
+  fi
+  # as soon as one run is recorded and another has a checkpoint (the file exists once a run is in it)
+  [ -n "$victim" ] && [ -e "$tmp/kill.h5" ] && ls "$tmp/kill.h5.ckpt.d" 2>/dev/null | grep -q '\.ckpt$' && break
+  sleep 0.1
+done
+[ -n "$victim" ] || fail "no rank 1 process found under mpirun"
+kill -9 "$victim"
+wait $mpipid
+rc=$?
+mpipid=
+[ $rc != 0 ] || fail "mpirun exited 0 although a rank was killed"
+n=$(count "$tmp/kill.h5")
+echo "killed rank 1 (pid $victim): mpirun exited $rc, $n runs in the file"
+[ "$n" -ge 1 ] && [ "$n" -lt 6 ] || fail "after the kill the file holds $n runs (or does not read)"
+losses "$tmp/kill.h5" | while read -r name loss; do # only finished runs, each as the serial sweep has it
+  grep -qx "$name $loss" "$tmp/slow_serial.txt" || fail "run '$name $loss' after the kill is not the serial one"
+done || exit 1
+[ "$(losses "$tmp/kill.h5" | cut -d' ' -f1 | sort -u | wc -l)" = "$n" ] || fail "a run is in the file twice"
+ls "$tmp/kill.h5.ckpt.d" | grep -q '\.ckpt$' || fail "no checkpoint of a run in progress survived the kill"
+"$S" sweep "${slow[@]}" -o "$tmp/kill.h5" -n | grep -c done | grep -qx "$n" || fail "the dry run does not see $n done"
+"${mpi[@]}" -np 2 "$S" sweep "${slow[@]}" -o "$tmp/kill.h5" >"$tmp/rerun" 2>&1 || fail "rerun: $(cat "$tmp/rerun")"
+grep -q "$n already in" "$tmp/rerun" || fail "the rerun did not skip the $n finished runs: $(cat "$tmp/rerun")"
+losses "$tmp/kill.h5" >"$tmp/kill.txt"
+diff "$tmp/slow_serial.txt" "$tmp/kill.txt" >&2 || fail "after the rerun, runs or losses differ from the serial sweep"
+[ -e "$tmp/kill.h5.ckpt.d" ] && fail "checkpoints outlived the sweep: $(ls "$tmp/kill.h5.ckpt.d")"
+ls "$tmp" | grep -q '\.tmp\.' && fail "temporary files outlived the sweep: $(ls "$tmp")"
+echo ok
