@@ -23,6 +23,7 @@
 
 static const char *preset = NULL, *sizes = NULL, *budgets = NULL, *computes = NULL;
 static train_data_opts dopt = {.data = "corpus"};
+static train_device_opts devopt;
 static const char *output = NULL, *table = NULL;
 static long context = 0, batch = 0, threads = 0, seed = 1, evals = 0, val_tokens = 0;
 static double lr = 0, peak = 0, ckpt_every = 0;
@@ -37,6 +38,7 @@ static const cli_opt opts[] = {
     {"batch", 0, CLI_INT, &batch, "TOKENS", "tokens per step (default 16*T)"},
     {"lr", 0, CLI_DOUBLE, &lr, "RATE", "peak learning rate (default by size, see 'scalefit train --help')"},
     TRAIN_DATA_OPTS(dopt),
+    TRAIN_DEVICE_OPTS(devopt),
     {"seed", 0, CLI_INT, &seed, "S", "weights and data order of every run (default 1)"},
     {"threads", 0, CLI_INT, &threads, "N", "threads per run (default 1 below d-model 128, else all)"},
     {"evals", 0, CLI_INT, &evals, "N", "validations during each run (default 10)"},
@@ -223,6 +225,8 @@ int cmd_sweep(int argc, char **argv) {
     p->c.evals = (int)evals;
     p->c.seed = (uint64_t)seed;
     p->c.threads = (int)threads;
+    p->c.device = train_device("sweep", &devopt);
+    p->c.precision = train_precision("sweep", &devopt);
     if ((rc = sf_train_resolve(&p->c)) || (rc = sf_source_check_context(src, (int)context))) {
       sf_fail_context("size %dx%d, budget %g: ", s[0], s[1], bud[i % nbud]);
       break;
@@ -261,7 +265,7 @@ int cmd_sweep(int argc, char **argv) {
       if (pts[i].done) continue;
       int th = pts[i].c.threads;
       double pk = peak > 0 ? peak * 1e9 : (th <= 64 ? pk_by[th] : 0);
-      if (pk == 0) {
+      if (pk == 0 && pts[i].c.device == SF_DEVICE_CPU) {
         sf_train_set_threads(th);
         pk = sf_train_sgemm_peak(1.0);
         if (th <= 64) pk_by[th] = pk;
