@@ -49,7 +49,11 @@ int sf_cublas_fail(cublasStatus_t s, const char *call);
   } while (0)
 /* After every kernel launch: a bad launch configuration is reported here, a fault in the kernel at
  * the next synchronising call. */
-#define LAUNCHED(name) CU(cudaGetLastError() /* launch of name */)
+#define LAUNCHED(name)                                                                               \
+  do {                                                                                               \
+    cudaError_t cu_e_ = cudaGetLastError();                                                          \
+    if (cu_e_ != cudaSuccess) return sf_cuda_fail(cu_e_, "launch of " #name);                        \
+  } while (0)
 
 /* What the products need: the cuBLAS handle, the precision, and bf16 staging buffers. In bf16 both
  * operands of every product are converted into a16 / b16 (n16 values each) just before the GEMM;
