@@ -83,9 +83,11 @@ int main(int argc, char **argv) {
       {"GPT-2 small 124M T1024", {12, 768, 12, 1024, 50257}, 16},
   };
   sf_precision ps[] = {SF_PREC_FP32, SF_PREC_TF32, SF_PREC_BF16};
-  const char *basis = NULL;
-  printf("GPU: %s; peaks fp32 %.1f, tf32 %.1f, bf16 %.1f TFLOP/s (%s)\n", name, sf_cuda_peak(SF_PREC_FP32, NULL) / 1e12,
-         sf_cuda_peak(SF_PREC_TF32, NULL) / 1e12, sf_cuda_peak(SF_PREC_BF16, &basis) / 1e12, basis);
+  const char *basis = "";
+  double pk32 = sf_cuda_peak(SF_PREC_FP32, NULL), pktf = sf_cuda_peak(SF_PREC_TF32, NULL);
+  double pkbf = sf_cuda_peak(SF_PREC_BF16, &basis);
+  printf("GPU: %s; peaks fp32 %.1f, tf32 %.1f, bf16 %.1f TFLOP/s (%s)\n", name, pk32 / 1e12, pktf / 1e12, pkbf / 1e12,
+         basis);
   printf("%-24s %-5s %12s %8s %10s\n", "model", "prec", "tokens/s", "MFU", "vs fp32");
   int nshapes = (int)(sizeof shapes / sizeof shapes[0]) - (sweep_only ? 1 : 0);
   for (int i = 0; i < nshapes; i++) {
