@@ -7,6 +7,10 @@
  *   peaks     the dense-peak table (H100 SXM/PCIe, H200, A100 data-sheet figures) and the fallback
  *             SMs x clock x per-SM rate, checked against data-sheet figures it does not hold (L4)
  *   ckpt      the checkpoint's configuration line tells a CPU run from a GPU run and precisions apart
+ *   plans     the GPU's orchestration replayed on the CPU: every cuBLAS argument set (plan.h) through
+ *             a reference column-major GEMM with cuBLAS's semantics, the head-major layout maps and
+ *             the embedding's token buckets, assembled as kernels.cu assembles them, against the CPU
+ *             layers (linear forward/backward, attention forward/backward, embedding backward)
  * With a GPU (skipped with a message otherwise):
  *   kernels   every layer (gpu.h's sf_cuda_host_*) against its CPU reference (layers.c) on random
  *             inputs, outputs poisoned with NaN before the kernel (so all must be written), relative
@@ -37,6 +41,7 @@
 #include "sf_test.h"
 #include "train/checkpoint.h"
 #include "train/cuda/gpu.h"
+#include "train/cuda/plan.h"
 #include "train/internal.h"
 #include "train/layers.h"
 
@@ -192,9 +197,130 @@ static void test_ckpt_line(void **state) {
   free(tf);
 }
 
-/* ==================================== kernels (GPU) ==================================== */
+/* ==================================== plans (CPU) ==================================== */
 
 enum { B = 2, T = 33, C = 80, NH = 4, V = 77, N = B * T };
+
+/* cuBLAS's GEMM, column-major, batched: C = alpha op(A) op(B) + beta C (C not read when beta is 0). */
+static void ref_gemm(sf_gemm_plan p, const float *A, const float *Bm, float *Cm) {
+  for (int b = 0; b < p.batch; b++) {
+    const float *a = A + b * p.sA, *bb = Bm + b * p.sB;
+    float *c = Cm + b * p.sC;
+    for (int j = 0; j < p.n; j++)
+      for (int i = 0; i < p.m; i++) {
+        double s = 0.0;
+        for (int l = 0; l < p.k; l++) {
+          double av = p.transA ? a[l + (size_t)i * p.lda] : a[i + (size_t)l * p.lda];
+          double bv = p.transB ? bb[j + (size_t)l * p.ldb] : bb[l + (size_t)j * p.ldb];
+          s += av * bv;
+        }
+        float *o = c + i + (size_t)j * p.ldc;
+        *o = (float)(p.alpha * s + (p.beta != 0.0f ? p.beta * *o : 0.0));
+      }
+  }
+}
+
+static void test_plans_linear(void **state) {
+  (void)state;
+  const int n = 37, c = 24, oc = 72;
+  float *x = rnd((size_t)n * c, 1), *w = rnd((size_t)oc * c, 1), *bias = rnd(oc, 1), *dout = rnd((size_t)n * oc, 1);
+  float *cpu = rnd((size_t)n * oc, 1), *emu = rnd((size_t)n * oc, 1);
+  sf_matmul_forward(cpu, x, w, bias, n, c, oc);
+  ref_gemm(sf_plan_linear_forward(n, c, oc), w, x, emu);
+  for (int i = 0; i < n * oc; i++) emu[i] += bias[i % oc];
+  check("plan: linear forward", emu, cpu, (size_t)n * oc, 1e-5);
+  float *dinp = rnd((size_t)n * c, 1), *edinp = rnd((size_t)n * c, 1), *dw = rnd((size_t)oc * c, 1);
+  float *edw = copy(dw, (size_t)oc * c);
+  sf_matmul_backward(dinp, dw, NULL, dout, x, w, n, c, oc);
+  ref_gemm(sf_plan_linear_dinp(n, c, oc), w, dout, edinp);
+  ref_gemm(sf_plan_linear_dw(n, c, oc), x, dout, edw);
+  check("plan: linear dinp", edinp, dinp, (size_t)n * c, 1e-5);
+  check("plan: linear dw (+=)", edw, dw, (size_t)oc * c, 1e-5);
+  assert_true(sf_plan_linear_forward(n, c, oc).nA == (size_t)oc * c && sf_plan_linear_dw(n, c, oc).nB == (size_t)n * oc);
+  free(x), free(w), free(bias), free(dout), free(cpu), free(emu), free(dinp), free(edinp), free(dw), free(edw);
+}
+
+/* kernels.cu's k_softmax_causal_forward / backward, row by row */
+static void emu_softmax(float *att, size_t rows, int t_) {
+  for (size_t r = 0; r < rows; r++) {
+    int t = (int)(r % (size_t)t_);
+    float *s = att + r * (size_t)t_, mx = -INFINITY, sum = 0.0f;
+    for (int j = 0; j <= t; j++) mx = fmaxf(mx, s[j]);
+    for (int j = 0; j <= t; j++) sum += expf(s[j] - mx);
+    for (int j = 0; j < t_; j++) s[j] = j <= t ? expf(s[j] - mx) / sum : 0.0f;
+  }
+}
+
+static void emu_softmax_backward(float *dp, const float *att, size_t rows, int t_) {
+  for (size_t r = 0; r < rows; r++) {
+    int t = (int)(r % (size_t)t_);
+    const float *p = att + r * (size_t)t_;
+    float *d = dp + r * (size_t)t_, dot = 0.0f;
+    for (int j = 0; j <= t; j++) dot += p[j] * d[j];
+    for (int j = 0; j < t_; j++) d[j] = j <= t ? p[j] * (d[j] - dot) : 0.0f;
+  }
+}
+
+static void test_plans_attention(void **state) {
+  (void)state;
+  size_t NC = (size_t)N * C, ATT = (size_t)B * NH * T * T;
+  float scale = 1.0f / sqrtf((float)(C / NH));
+  float *qkv = rnd(3 * NC, 1.5f), *cpu = rnd(NC, 1), *att = rnd(ATT, 1), *dout = rnd(NC, 1), *dqkv = rnd(3 * NC, 1);
+  float *scratch = malloc(sizeof(float) * sf_attention_scratch(T, C / NH));
+  sf_attention_forward(cpu, att, qkv, scratch, B, T, C, NH);
+  sf_attention_backward(dqkv, dout, qkv, att, scratch, B, T, C, NH);
+
+  /* forward as sfk_attention_forward: split heads, S = scale Q K^T, softmax, Y = P V, merge */
+  float *qkvh = rnd(3 * NC, 1), *eatt = rnd(ATT, 1), *yh = rnd(NC, 1), *out = rnd(NC, 1);
+  for (size_t i = 0; i < 3 * NC; i++) qkvh[i] = qkv[sf_head_to_row(i % NC, B, T, C, NH, 3 * C, (int)(i / NC) * C)];
+  const float *q = qkvh, *k = qkvh + NC, *v = qkvh + 2 * NC;
+  ref_gemm(sf_plan_att_scores(B, T, C, NH, scale), k, q, eatt);
+  emu_softmax(eatt, (size_t)B * NH * T, T);
+  ref_gemm(sf_plan_att_pv(B, T, C, NH, 1.0f), v, eatt, yh);
+  for (size_t i = 0; i < NC; i++) out[sf_head_to_row(i, B, T, C, NH, C, 0)] = yh[i];
+  check("plan: attention probabilities", eatt, att, ATT, 1e-5);
+  check("plan: attention forward", out, cpu, NC, 1e-5);
+
+  /* backward as sfk_attention_backward */
+  float *dyh = rnd(NC, 1), *dpre = rnd(ATT, 1), *dqkvh = rnd(3 * NC, 1), *edqkv = rnd(3 * NC, 1);
+  for (size_t i = 0; i < NC; i++) dyh[i] = dout[sf_head_to_row(i, B, T, C, NH, C, 0)];
+  ref_gemm(sf_plan_att_scores(B, T, C, NH, 1.0f), v, dyh, dpre);
+  ref_gemm(sf_plan_att_pt(B, T, C, NH, 1.0f), dyh, eatt, dqkvh + 2 * NC);
+  emu_softmax_backward(dpre, eatt, (size_t)B * NH * T, T);
+  ref_gemm(sf_plan_att_pv(B, T, C, NH, scale), k, dpre, dqkvh);
+  ref_gemm(sf_plan_att_pt(B, T, C, NH, scale), q, dpre, dqkvh + NC);
+  for (size_t i = 0; i < 3 * NC; i++) edqkv[sf_head_to_row(i % NC, B, T, C, NH, 3 * C, (int)(i / NC) * C)] = dqkvh[i];
+  check("plan: attention backward", edqkv, dqkv, 3 * NC, 1e-5);
+  /* the bf16 staging sizes cover each operand over all heads */
+  assert_true(sf_plan_att_pv(B, T, C, NH, 1).nB == ATT && sf_plan_att_scores(B, T, C, NH, 1).nA == NC);
+  free(qkv), free(cpu), free(att), free(dout), free(dqkv), free(scratch), free(qkvh), free(eatt), free(yh), free(out);
+  free(dyh), free(dpre), free(dqkvh), free(edqkv);
+}
+
+static void test_plans_encoder(void **state) {
+  (void)state;
+  int tok[N], count[V], uid[N], off[N + 1], pos[N];
+  for (int i = 0; i < N; i++) tok[i] = (int)(sf_rng_next(rng) % (i % 3 ? 5 : V));
+  float *dout = rnd((size_t)N * C, 1), *dwte = rnd((size_t)V * C, 1), *dwpe = rnd((size_t)T * C, 1);
+  float *edwte = copy(dwte, (size_t)V * C);
+  sf_encoder_backward(dwte, dwpe, dout, tok, B, T, C);
+  int nu = sf_encoder_buckets(tok, N, V, count, uid, off, pos);
+  assert_true(nu >= 1 && nu <= N && off[nu] == N);
+  for (int u = 0; u < nu; u++) /* as k_encoder_backward_wte: one ordered sum per token and column */
+    for (int c = 0; c < C; c++) {
+      float s = 0.0f;
+      for (int k = off[u]; k < off[u + 1]; k++) {
+        assert_int_equal(tok[pos[k]], uid[u]);
+        if (k > off[u]) assert_true(pos[k] > pos[k - 1]);
+        s += dout[(size_t)pos[k] * C + c];
+      }
+      edwte[(size_t)uid[u] * C + c] += s;
+    }
+  check("plan: embedding backward buckets", edwte, dwte, (size_t)V * C, 1e-5);
+  free(dout), free(dwte), free(dwpe), free(edwte);
+}
+
+/* ==================================== kernels (GPU) ==================================== */
 
 static void test_kernels_elementwise(void **state) {
   (void)state;
@@ -499,6 +625,9 @@ int main(void) {
       cmocka_unit_test(test_resolve),
       cmocka_unit_test(test_peaks),
       cmocka_unit_test(test_ckpt_line),
+      cmocka_unit_test(test_plans_linear),
+      cmocka_unit_test(test_plans_attention),
+      cmocka_unit_test(test_plans_encoder),
       cmocka_unit_test(test_kernels_elementwise),
       cmocka_unit_test(test_kernels_encoder_layernorm),
       cmocka_unit_test(test_kernels_matmul),

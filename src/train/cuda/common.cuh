@@ -11,8 +11,9 @@
  * per (b, h)), so that cuBLAS's strided-batched GEMM can take all B*NH heads in one call.
  *
  * cuBLAS is column-major: a row-major X[R, K] (leading dimension K) is, to cuBLAS, the
- * column-major K x R matrix X^T with ld K. Each GEMM below states its row-major meaning and is
- * derived from that rule; the comments in kernels.cu spell out each derivation.
+ * column-major K x R matrix X^T with ld K. Every GEMM's arguments come from a plan in plan.h, which
+ * states its row-major meaning and derives the arguments from that rule; the tests replay the plans
+ * on the CPU with a reference column-major GEMM.
  *
  * Gradient conventions (layers.h): weight and bias gradients ACCUMULATE (+=); matmul and attention
  * overwrite their input gradients; layernorm adds to its input gradient.

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "train/cuda/common.cuh"
+#include "train/cuda/plan.h"
 
 /* ==================================== errors and context ==================================== */
 
@@ -211,20 +212,7 @@ int sfk_encoder_forward(float *out, const int *inp, const float *wte, const floa
 }
 
 int sfk_encoder_buckets(const int *inp, int N, int V, int *count, int *uid, int *off, int *pos) {
-  memset(count, 0, sizeof(int) * (size_t)V);
-  for (int n = 0; n < N; n++) count[inp[n]]++;
-  int nu = 0, o = 0;
-  for (int v = 0; v < V; v++) {
-    if (!count[v]) continue;
-    uid[nu] = v;
-    off[nu] = o;
-    o += count[v];
-    count[v] = off[nu]; /* now the next free slot of token v */
-    nu++;
-  }
-  off[nu] = o;
-  for (int n = 0; n < N; n++) pos[count[inp[n]]++] = n; /* n increasing: each bucket in row order */
-  return nu;
+  return sf_encoder_buckets(inp, N, V, count, uid, off, pos);
 }
 
 /* grid (nu, ceil(C / TPB)): block u, thread column c sums the rows of token uid[u] in order */
@@ -434,31 +422,27 @@ int sfk_sumsq_partials(double *part, const float *x, size_t n) {
 
 /* ==================================== products ==================================== */
 
-/* One GEMM in the context's precision, cuBLAS column-major semantics:
- *   Cm[m, n] = alpha * op(A)[m, k] . op(B)[k, n] + beta * Cm, batched `batch` times with element
- *   strides sA, sB, sC (batch 1: plain GEMM).
+/* One GEMM in the context's precision, as planned (plan.h says what each plan computes and why its
+ * column-major arguments are right; the tests replay every plan on the CPU).
  * fp32: IEEE fp32 (CUBLAS_COMPUTE_32F). tf32: the same fp32 operands on TF32 tensor cores
- * (CUBLAS_COMPUTE_32F_FAST_TF32). bf16: A and B are first converted into the context's a16 / b16
- * (the caller may pass A16 / B16 already converted, e.g. the weights' bf16 copy), the product
- * accumulates in fp32 and Cm stays fp32. Afull / Bfull are the element counts of A and B over the
- * whole batch (what the conversion covers). */
-static int gemm(sfk_ctx *x, cublasOperation_t opA, cublasOperation_t opB, int m, int n, int k, float alpha,
-                const float *A, const __nv_bfloat16 *A16, int lda, long long sA, size_t Afull, const float *Bm,
-                const __nv_bfloat16 *B16, int ldb, long long sB, size_t Bfull, float beta, float *Cm, int ldc,
-                long long sC, int batch) {
+ * (CUBLAS_COMPUTE_32F_FAST_TF32). bf16: A and B are converted into the context's a16 / b16 unless
+ * the caller passes them converted (A16 / B16: the weights' bf16 copy, or an operand converted
+ * once for two products); the product accumulates in fp32 and Cm stays fp32. */
+static int gemm(sfk_ctx *x, sf_gemm_plan p, const float *A, const __nv_bfloat16 *A16, const float *Bm,
+                const __nv_bfloat16 *B16, float *Cm) {
   const void *a = A, *b = Bm;
   cudaDataType_t ta = CUDA_R_32F, tb = CUDA_R_32F;
   cublasComputeType_t ct = x->prec == SF_PREC_TF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
   if (x->prec == SF_PREC_BF16) {
     if (!A16) {
-      if (Afull > x->n16) return sf_fail(SF_EINTERNAL, "cuda: bf16 operand of %zu values, staging holds %zu", Afull, x->n16);
-      int rc = sfk_to_bf16(x->a16, A, Afull);
+      if (p.nA > x->n16) return sf_fail(SF_EINTERNAL, "cuda: bf16 operand of %zu values, staging holds %zu", p.nA, x->n16);
+      int rc = sfk_to_bf16(x->a16, A, p.nA);
       if (rc) return rc;
       A16 = x->a16;
     }
     if (!B16) {
-      if (Bfull > x->n16) return sf_fail(SF_EINTERNAL, "cuda: bf16 operand of %zu values, staging holds %zu", Bfull, x->n16);
-      int rc = sfk_to_bf16(x->b16, Bm, Bfull);
+      if (p.nB > x->n16) return sf_fail(SF_EINTERNAL, "cuda: bf16 operand of %zu values, staging holds %zu", p.nB, x->n16);
+      int rc = sfk_to_bf16(x->b16, Bm, p.nB);
       if (rc) return rc;
       B16 = x->b16;
     }
@@ -466,33 +450,28 @@ static int gemm(sfk_ctx *x, cublasOperation_t opA, cublasOperation_t opB, int m,
     b = B16;
     ta = tb = CUDA_R_16BF;
   }
-  if (batch == 1)
-    CB(cublasGemmEx(x->h, opA, opB, m, n, k, &alpha, a, ta, lda, b, tb, ldb, &beta, Cm, CUDA_R_32F, ldc, ct,
-                    CUBLAS_GEMM_DEFAULT));
+  cublasOperation_t oa = p.transA ? CUBLAS_OP_T : CUBLAS_OP_N, ob = p.transB ? CUBLAS_OP_T : CUBLAS_OP_N;
+  if (p.batch == 1)
+    CB(cublasGemmEx(x->h, oa, ob, p.m, p.n, p.k, &p.alpha, a, ta, p.lda, b, tb, p.ldb, &p.beta, Cm, CUDA_R_32F, p.ldc,
+                    ct, CUBLAS_GEMM_DEFAULT));
   else
-    CB(cublasGemmStridedBatchedEx(x->h, opA, opB, m, n, k, &alpha, a, ta, lda, sA, b, tb, ldb, sB, &beta, Cm,
-                                  CUDA_R_32F, ldc, sC, batch, ct, CUBLAS_GEMM_DEFAULT));
+    CB(cublasGemmStridedBatchedEx(x->h, oa, ob, p.m, p.n, p.k, &p.alpha, a, ta, p.lda, p.sA, b, tb, p.ldb, p.sB,
+                                  &p.beta, Cm, CUDA_R_32F, p.ldc, p.sC, p.batch, ct, CUBLAS_GEMM_DEFAULT));
   return SF_OK;
 }
 
-/* out[N, OC] = inp[N, C] . w[OC, C]^T (+ bias).
- * Column-major view: out^T (OC x N, ld OC) = w (cuBLAS sees w^T: C x OC, ld C, so op T gives w,
- * OC x C) times inp^T (C x N, ld C). */
+/* out[N, OC] = inp[N, C] . w[OC, C]^T (+ bias): sf_plan_linear_forward, then the bias row added. */
 int sfk_matmul_forward(sfk_ctx *x, float *out, const float *inp, const float *w, const __nv_bfloat16 *w16,
                        const float *bias, int N, int C, int OC) {
   if (N <= 0) return SF_OK;
-  int rc = gemm(x, CUBLAS_OP_T, CUBLAS_OP_N, OC, N, C, 1.0f, w, w16, C, 0, (size_t)OC * C, inp, NULL, C, 0,
-                (size_t)N * C, 0.0f, out, OC, 0, 1);
+  int rc = gemm(x, sf_plan_linear_forward(N, C, OC), w, w16, inp, NULL, out);
   if (rc || !bias) return rc;
   k_add_bias<<<grid_for((size_t)N * OC), TPB>>>(out, bias, (size_t)N, OC);
   LAUNCHED(k_add_bias);
   return SF_OK;
 }
 
-/* dinp[N, C] = dout[N, OC] . w[OC, C]:   column-major dinp^T (C x N) = w^T (C x OC, ld C, no op)
- *                                         . dout^T (OC x N, ld OC, no op).
- * dw[OC, C] += dout^T . inp:             column-major dw^T (C x OC, ld C) = inp^T (C x N, ld C)
- *                                         . (dout^T)^T (N x OC: dout^T is OC x N ld OC, op T).
+/* dinp[N, C] = dout . w (sf_plan_linear_dinp); dw[OC, C] += dout^T . inp (sf_plan_linear_dw);
  * dbias[OC] += column sums of dout (GEMV with ones). In bf16, dout is converted once, into b16 (it
  * is operand B of both products; operand A, w unless its copy w16 is given, then inp, goes to a16). */
 int sfk_matmul_backward(sfk_ctx *x, float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
@@ -506,27 +485,20 @@ int sfk_matmul_backward(sfk_ctx *x, float *dinp, float *dw, float *dbias, const 
     if ((rc = sfk_to_bf16(x->b16, dout, ndout))) return rc;
     dout16 = x->b16;
   }
-  if (dinp && (rc = gemm(x, CUBLAS_OP_N, CUBLAS_OP_N, C, N, OC, 1.0f, w, w16, C, 0, (size_t)OC * C, dout, dout16, OC,
-                         0, ndout, 0.0f, dinp, C, 0, 1)))
-    return rc;
-  if ((rc = gemm(x, CUBLAS_OP_N, CUBLAS_OP_T, C, OC, N, 1.0f, inp, NULL, C, 0, (size_t)N * C, dout, dout16, OC, 0,
-                 ndout, 1.0f, dw, C, 0, 1)))
-    return rc;
+  if (dinp && (rc = gemm(x, sf_plan_linear_dinp(N, C, OC), w, w16, dout, dout16, dinp))) return rc;
+  if ((rc = gemm(x, sf_plan_linear_dw(N, C, OC), inp, NULL, dout, dout16, dw))) return rc;
   return dbias ? colsum_add(x, dbias, dout, N, OC) : SF_OK;
 }
 
 /* ==================================== attention ==================================== */
 
-/* qkv [N, 3C] -> qkvh [3][B][NH][T][hs]: element (which, b, h, t, d) of the head-major copy comes
- * from row b*T + t, column which*C + h*hs + d. With inverse = 1, the same map the other way (the
- * gradient: dqkvh -> dqkv). */
+/* qkv [N, 3C] <-> qkvh [3][B][NH][T][hs]: element i = (which, b, h, t, d) of the head-major copy is
+ * row b*T + t, column which*C + h*hs + d of qkv (sf_head_to_row). inverse = 0: qkv -> qkvh;
+ * 1: qkvh -> qkv (the gradient: dqkvh -> dqkv). */
 __global__ void k_split_heads(float *qkvh, float *qkv, int B, int T, int C, int NH, int inverse) {
-  int hs = C / NH;
   size_t NC = (size_t)B * T * C;
   GRID_STRIDE(i, 3 * NC) {
-    size_t which = i / NC, r = i % NC;
-    size_t d = r % hs, t = (r / hs) % T, h = (r / ((size_t)hs * T)) % NH, b = r / ((size_t)hs * T * NH);
-    size_t src = (b * T + t) * 3 * C + which * C + h * hs + d;
+    size_t which = i / NC, src = sf_head_to_row(i % NC, B, T, C, NH, 3 * C, (int)which * C);
     if (inverse) qkv[src] = qkvh[i];
     else qkvh[i] = qkv[src];
   }
@@ -535,11 +507,9 @@ __global__ void k_split_heads(float *qkvh, float *qkv, int B, int T, int C, int 
 /* yh [B][NH][T][hs] <-> y [N, C]: element (b, h, t, d) is row b*T + t, column h*hs + d.
  * to_rows = 1: yh -> y (the attention output); 0: y -> yh (its gradient on the way back). */
 __global__ void k_merge_heads(float *y, float *yh, int B, int T, int C, int NH, int to_rows) {
-  int hs = C / NH;
   size_t NC = (size_t)B * T * C;
   GRID_STRIDE(i, NC) {
-    size_t d = i % hs, t = (i / hs) % T, h = (i / ((size_t)hs * T)) % NH, b = i / ((size_t)hs * T * NH);
-    size_t dst = (b * T + t) * C + h * hs + d;
+    size_t dst = sf_head_to_row(i, B, T, C, NH, C, 0);
     if (to_rows) y[dst] = yh[i];
     else yh[i] = y[dst];
   }
@@ -577,71 +547,51 @@ __global__ void k_softmax_causal_backward(float *dp, const float *att, size_t ro
   for (int j = lane; j < T; j += 32) d[j] = j <= t ? p[j] * (d[j] - dot) : 0.0f;
 }
 
-/* Per head (b, h), row-major Q, K, V [T, hs] (contiguous in qkvh, stride T*hs between heads):
- *   S = scale * Q K^T [T, T];  P = causal softmax(S);  Y = P V [T, hs].
- * S: column-major S^T (T x T, ld T) = K (cuBLAS sees K^T: hs x T ld hs; op T gives T x hs)
- *    . Q^T (hs x T, ld hs, no op). So the GEMM is (T, N, m=T, n=T, k=hs, A=K, B=Q).
- * Y: column-major Y^T (hs x T, ld hs) = V^T (hs x T, ld hs, no op) . P^T (cuBLAS sees row-major P
- *    as P^T: T x T ld T, no op). So (N, N, m=hs, n=T, k=T, A=V, B=P). */
+/* Per head: S = scale Q K^T (sf_plan_att_scores, A = K, B = Q); P = causal softmax(S) in place;
+ * Y = P V (sf_plan_att_pv, A = V, B = P); then Y's heads back into rows. */
 int sfk_attention_forward(sfk_ctx *x, float *out, float *att, float *qkvh, float *yh, const float *qkv, int B, int T,
                           int C, int NH) {
   if (B <= 0) return SF_OK;
-  int hs = C / NH, nb = B * NH;
-  size_t NC = (size_t)B * T * C, TT = (size_t)T * T, th = (size_t)T * hs;
+  size_t NC = (size_t)B * T * C;
   const float *q = qkvh, *k = qkvh + NC, *v = qkvh + 2 * NC;
-  float scale = 1.0f / sqrtf((float)hs);
+  float scale = 1.0f / sqrtf((float)(C / NH));
   k_split_heads<<<grid_for(3 * NC), TPB>>>(qkvh, (float *)qkv, B, T, C, NH, 0);
   LAUNCHED(k_split_heads);
-  int rc = gemm(x, CUBLAS_OP_T, CUBLAS_OP_N, T, T, hs, scale, k, NULL, hs, (long long)th, NC, q, NULL, hs,
-                (long long)th, NC, 0.0f, att, T, (long long)TT, nb);
+  int rc = gemm(x, sf_plan_att_scores(B, T, C, NH, scale), k, NULL, q, NULL, att);
   if (rc) return rc;
-  size_t rows = (size_t)nb * T;
+  size_t rows = (size_t)B * NH * T;
   k_softmax_causal_forward<<<grid_rows(rows), TPB>>>(att, rows, T);
   LAUNCHED(k_softmax_causal_forward);
-  if ((rc = gemm(x, CUBLAS_OP_N, CUBLAS_OP_N, hs, T, T, 1.0f, v, NULL, hs, (long long)th, NC, att, NULL, T,
-                 (long long)TT, (size_t)nb * TT, 0.0f, yh, hs, (long long)th, nb)))
-    return rc;
+  if ((rc = gemm(x, sf_plan_att_pv(B, T, C, NH, 1.0f), v, NULL, att, NULL, yh))) return rc;
   k_merge_heads<<<grid_for(NC), TPB>>>(out, yh, B, T, C, NH, 1);
   LAUNCHED(k_merge_heads);
   return SF_OK;
 }
 
-/* Per head, from dY [T, hs] (dyh):
- *   dP = dY V^T   [T, T]: as S with (K -> V, Q -> dY): (T, N, m=T, n=T, k=hs, A=V, B=dY)
- *   dV = P^T dY   [T, hs]: column-major dV^T (hs x T) = dY^T (hs x T, no op) . P (cuBLAS sees P^T;
- *                  op T gives P): (N, T, m=hs, n=T, k=T, A=dY, B=P)
+/* Per head, from dY (dout's heads):
+ *   dP = dY V^T        sf_plan_att_scores (scale 1), A = V, B = dY
+ *   dV = P^T dY        sf_plan_att_pt (scale 1),     A = dY, B = P
  *   dS = softmax backward of dP (in place)
- *   dQ = scale dS K [T, hs]: column-major dQ^T = K^T (no op) . dS^T (cuBLAS's view of dS, no op):
- *                  (N, N, m=hs, n=T, k=T, A=K, B=dS)
- *   dK = scale dS^T Q [T, hs]: column-major dK^T = Q^T (no op) . dS (op T of cuBLAS's view):
- *                  (N, T, m=hs, n=T, k=T, A=Q, B=dS)
- * then dqkvh -> dqkv rows. */
+ *   dQ = scale dS K    sf_plan_att_pv (scale),       A = K, B = dS
+ *   dK = scale dS^T Q  sf_plan_att_pt (scale),       A = Q, B = dS
+ * then dqkvh back into dqkv's rows. */
 int sfk_attention_backward(sfk_ctx *x, float *dqkv, const float *dout, const float *qkvh, const float *att, float *dyh,
                            float *dqkvh, float *dpre, int B, int T, int C, int NH) {
   if (B <= 0) return SF_OK;
-  int hs = C / NH, nb = B * NH;
-  size_t NC = (size_t)B * T * C, TT = (size_t)T * T, th = (size_t)T * hs, nTT = (size_t)nb * TT;
+  size_t NC = (size_t)B * T * C;
   const float *q = qkvh, *k = qkvh + NC, *v = qkvh + 2 * NC;
   float *dq = dqkvh, *dk = dqkvh + NC, *dv = dqkvh + 2 * NC;
-  float scale = 1.0f / sqrtf((float)hs);
+  float scale = 1.0f / sqrtf((float)(C / NH));
   k_merge_heads<<<grid_for(NC), TPB>>>((float *)dout, dyh, B, T, C, NH, 0);
   LAUNCHED(k_merge_heads);
   int rc;
-  if ((rc = gemm(x, CUBLAS_OP_T, CUBLAS_OP_N, T, T, hs, 1.0f, v, NULL, hs, (long long)th, NC, dyh, NULL, hs,
-                 (long long)th, NC, 0.0f, dpre, T, (long long)TT, nb)))
-    return rc;
-  if ((rc = gemm(x, CUBLAS_OP_N, CUBLAS_OP_T, hs, T, T, 1.0f, dyh, NULL, hs, (long long)th, NC, att, NULL, T,
-                 (long long)TT, nTT, 0.0f, dv, hs, (long long)th, nb)))
-    return rc;
-  size_t rows = (size_t)nb * T;
+  if ((rc = gemm(x, sf_plan_att_scores(B, T, C, NH, 1.0f), v, NULL, dyh, NULL, dpre))) return rc;
+  if ((rc = gemm(x, sf_plan_att_pt(B, T, C, NH, 1.0f), dyh, NULL, att, NULL, dv))) return rc;
+  size_t rows = (size_t)B * NH * T;
   k_softmax_causal_backward<<<grid_rows(rows), TPB>>>(dpre, att, rows, T);
   LAUNCHED(k_softmax_causal_backward);
-  if ((rc = gemm(x, CUBLAS_OP_N, CUBLAS_OP_N, hs, T, T, scale, k, NULL, hs, (long long)th, NC, dpre, NULL, T,
-                 (long long)TT, nTT, 0.0f, dq, hs, (long long)th, nb)))
-    return rc;
-  if ((rc = gemm(x, CUBLAS_OP_N, CUBLAS_OP_T, hs, T, T, scale, q, NULL, hs, (long long)th, NC, dpre, NULL, T,
-                 (long long)TT, nTT, 0.0f, dk, hs, (long long)th, nb)))
-    return rc;
+  if ((rc = gemm(x, sf_plan_att_pv(B, T, C, NH, scale), k, NULL, dpre, NULL, dq))) return rc;
+  if ((rc = gemm(x, sf_plan_att_pt(B, T, C, NH, scale), q, NULL, dpre, NULL, dk))) return rc;
   k_split_heads<<<grid_for(3 * NC), TPB>>>(dqkvh, dqkv, B, T, C, NH, 1);
   LAUNCHED(k_split_heads);
   return SF_OK;
