@@ -205,8 +205,12 @@ int cmd_train(int argc, char **argv) {
     if (isfinite(r.val_bpb)) printf(", %.4f bits/byte", r.val_bpb);
     if (isfinite(r.entropy_rate)) printf(", entropy rate %.4f", r.entropy_rate);
     if (isfinite(r.accuracy)) printf(", accuracy %.4f", r.accuracy);
-    printf("\n%.0f tokens/s, MFU %.1f%% of %.1f GFLOP/s, %.1f s\n", r.tokens_per_s, 100.0 * r.mfu, r.peak_flops / 1e9,
-           r.seconds);
+    if (r.cfg.device == SF_DEVICE_CUDA)
+      printf("\n%.0f tokens/s, MFU %.1f%% of %.1f TFLOP/s (%s dense peak of %s), %.1f s\n", r.tokens_per_s,
+             100.0 * r.mfu, r.peak_flops / 1e12, sf_precision_name(r.cfg.precision), r.device, r.seconds);
+    else
+      printf("\n%.0f tokens/s, MFU %.1f%% of %.1f GFLOP/s, %.1f s\n", r.tokens_per_s, 100.0 * r.mfu, r.peak_flops / 1e9,
+             r.seconds);
   }
   if (!rc) sf_train_checkpoint_remove(checkpoint); /* the run is recorded: its state is no longer needed */
   sf_buf_free(&b);
