@@ -6,6 +6,7 @@
  *             is SF_EINPUT with CUDA's reason, before any work
  *   peaks     the dense-peak table (H100 SXM/PCIe, H200, A100 data-sheet figures) and the fallback
  *             SMs x clock x per-SM rate, checked against data-sheet figures it does not hold (L4)
+ *   cublas    libcublas opens at run time (dlopen) with every function the trainer calls
  *   ckpt      the checkpoint's configuration line tells a CPU run from a GPU run and precisions apart
  *   plans     the GPU's orchestration replayed on the CPU: every cuBLAS argument set (plan.h) through
  *             a reference column-major GEMM with cuBLAS's semantics, the head-major layout maps and
@@ -108,6 +109,18 @@ static void test_names(void **state) {
   char name[64];
   assert_int_equal(sf_train_device_check(SF_DEVICE_CPU, name, sizeof name), SF_OK);
   assert_string_equal(name, "cpu");
+}
+
+/* cuBLAS is opened at run time: the library and every function the trainer calls must be found */
+static void test_cublas_loads(void **state) {
+  (void)state;
+  if (!sf_cuda_built()) {
+    printf("skip: this scalefit was built without CUDA\n");
+    skip();
+  }
+  int rc = sf_cuda_cublas_check();
+  if (rc) fail_msg("%s", sf_errmsg());
+  assert_int_equal(sf_cuda_cublas_check(), SF_OK); /* once loaded, stays loaded */
 }
 
 static sf_train_config small_cfg(void) {
@@ -624,6 +637,7 @@ int main(void) {
       cmocka_unit_test(test_names),
       cmocka_unit_test(test_resolve),
       cmocka_unit_test(test_peaks),
+      cmocka_unit_test(test_cublas_loads),
       cmocka_unit_test(test_ckpt_line),
       cmocka_unit_test(test_plans_linear),
       cmocka_unit_test(test_plans_attention),

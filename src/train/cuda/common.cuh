@@ -33,6 +33,10 @@
 #include <scalefit/sf_error.h>
 #include <scalefit/sf_train.h>
 
+/* Opens libcublas (dlopen, once per process) and finds the functions the trainer uses; SF_EINPUT
+ * saying what is missing. Everything below that uses cuBLAS calls it first (sfk_ctx_init). */
+int sfk_cublas_load(void);
+
 /* A failed CUDA call becomes sf_fail("cuda: <call>: <error string>"): SF_ENOMEM when the device is
  * out of memory, SF_EIO otherwise (the device is unusable or the call was wrong). */
 int sf_cuda_fail(cudaError_t e, const char *call);

@@ -31,6 +31,9 @@ int sf_cuda_built(void);
 /* SF_OK and the current device's name in name[n] if a CUDA device is usable, else SF_EINPUT with
  * the reason (see sf_train_device_check). */
 int sf_cuda_probe(char *name, size_t n);
+/* SF_OK if cuBLAS can be opened (dlopen, at the first GPU run) with every function the trainer
+ * calls; SF_EINPUT saying what is missing. Needs no GPU. */
+int sf_cuda_cublas_check(void);
 /* Free and total memory of the current device, bytes. */
 int sf_cuda_meminfo(size_t *free_bytes, size_t *total_bytes);
 

@@ -10,11 +10,92 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "train/cuda/common.cuh"
 #include "train/cuda/plan.h"
+
+/* ==================================== cuBLAS, loaded when first needed ====================================
+ * libcublas is opened with dlopen the first time a GPU run starts, not linked: a CPU run never
+ * loads it (its library constructors open more libraries at load time, which memory checkers flag
+ * in the dynamic loader on every start), and the binary runs where cuBLAS is not installed. The
+ * signatures below are checked against cublas_v2.h at compile time (unevaluated, so no link
+ * dependency). */
+#include <dlfcn.h>
+#include <pthread.h>
+
+typedef cublasStatus_t (*fn_create)(cublasHandle_t *);
+typedef cublasStatus_t (*fn_destroy)(cublasHandle_t);
+typedef cublasStatus_t (*fn_setmath)(cublasHandle_t, cublasMath_t);
+typedef const char *(*fn_status)(cublasStatus_t);
+typedef cublasStatus_t (*fn_gemmex)(cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int, const void *,
+                                    const void *, cudaDataType, int, const void *, cudaDataType, int, const void *,
+                                    void *, cudaDataType, int, cublasComputeType_t, cublasGemmAlgo_t);
+typedef cublasStatus_t (*fn_gemmsbex)(cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int,
+                                      const void *, const void *, cudaDataType, int, long long int, const void *,
+                                      cudaDataType, int, long long int, const void *, void *, cudaDataType, int,
+                                      long long int, int, cublasComputeType_t, cublasGemmAlgo_t);
+typedef cublasStatus_t (*fn_sgemv)(cublasHandle_t, cublasOperation_t, int, int, const float *, const float *, int,
+                                   const float *, int, const float *, float *, int);
+static_assert(sizeof(static_cast<fn_create>(&cublasCreate)) > 0, "cublasCreate's signature");
+static_assert(sizeof(static_cast<fn_destroy>(&cublasDestroy)) > 0, "cublasDestroy's signature");
+static_assert(sizeof(static_cast<fn_setmath>(&cublasSetMathMode)) > 0, "cublasSetMathMode's signature");
+static_assert(sizeof(static_cast<fn_status>(&cublasGetStatusString)) > 0, "cublasGetStatusString's signature");
+static_assert(sizeof(static_cast<fn_gemmex>(&cublasGemmEx)) > 0, "cublasGemmEx's signature");
+static_assert(sizeof(static_cast<fn_gemmsbex>(&cublasGemmStridedBatchedEx)) > 0, "cublasGemmStridedBatchedEx's signature");
+static_assert(sizeof(static_cast<fn_sgemv>(&cublasSgemv)) > 0, "cublasSgemv's signature");
+
+static struct {
+  fn_create create;
+  fn_destroy destroy;
+  fn_setmath setmath;
+  fn_status status;
+  fn_gemmex gemmex;
+  fn_gemmsbex gemmsbex;
+  fn_sgemv sgemv;
+  int loaded;
+} cb;
+static pthread_mutex_t cb_lock = PTHREAD_MUTEX_INITIALIZER;
+
+#define SF_STR2(x) #x
+#define SF_STR(x) SF_STR2(x)
+#define CUBLAS_SONAME "libcublas.so." SF_STR(CUBLAS_VER_MAJOR)
+
+int sfk_cublas_load(void) {
+  pthread_mutex_lock(&cb_lock);
+  int rc = SF_OK;
+  if (!cb.loaded) {
+    void *h = dlopen(CUBLAS_SONAME, RTLD_NOW | RTLD_LOCAL);
+#ifdef SF_CUBLAS_DIR /* the toolkit's library folder at build time, when the loader's path lacks it */
+    if (!h) h = dlopen(SF_CUBLAS_DIR "/" CUBLAS_SONAME, RTLD_NOW | RTLD_LOCAL);
+#endif
+    if (!h) {
+      const char *why = dlerror();
+      rc = sf_fail(SF_EINPUT, "cannot load cuBLAS (%s): %s", CUBLAS_SONAME, why ? why : "not found");
+    } else {
+      static const char *const names[] = {"cublasCreate_v2", "cublasDestroy_v2", "cublasSetMathMode",
+                                          "cublasGetStatusString", "cublasGemmEx", "cublasGemmStridedBatchedEx",
+                                          "cublasSgemv_v2"};
+      void *f[7];
+      for (int i = 0; i < 7 && !rc; i++)
+        if (!(f[i] = dlsym(h, names[i]))) rc = sf_fail(SF_EINPUT, "cuBLAS (%s) lacks %s", CUBLAS_SONAME, names[i]);
+      if (!rc) {
+        cb.create = (fn_create)f[0];
+        cb.destroy = (fn_destroy)f[1];
+        cb.setmath = (fn_setmath)f[2];
+        cb.status = (fn_status)f[3];
+        cb.gemmex = (fn_gemmex)f[4];
+        cb.gemmsbex = (fn_gemmsbex)f[5];
+        cb.sgemv = (fn_sgemv)f[6];
+        cb.loaded = 1;
+      }
+    }
+  }
+  pthread_mutex_unlock(&cb_lock);
+  return rc;
+}
 
 /* ==================================== errors and context ==================================== */
 
@@ -23,16 +104,20 @@ int sf_cuda_fail(cudaError_t e, const char *call) {
 }
 
 int sf_cublas_fail(cublasStatus_t s, const char *call) {
+  char code[32];
+  snprintf(code, sizeof code, "status %d", (int)s);
   return sf_fail(s == CUBLAS_STATUS_ALLOC_FAILED ? SF_ENOMEM : SF_EIO, "cublas: %s: %s", call,
-                 cublasGetStatusString(s));
+                 cb.loaded ? cb.status(s) : code);
 }
 
 int sfk_ctx_init(sfk_ctx *x, sf_precision p, size_t n16, size_t nones) {
   memset(x, 0, sizeof *x);
   x->prec = p;
-  CB(cublasCreate(&x->h));
+  int rc = sfk_cublas_load();
+  if (rc) return rc;
+  CB(cb.create(&x->h));
   /* default math: fp32 GEMMs are IEEE fp32; TF32 is requested per call by the compute type */
-  CB(cublasSetMathMode(x->h, CUBLAS_DEFAULT_MATH));
+  CB(cb.setmath(x->h, CUBLAS_DEFAULT_MATH));
   if (p == SF_PREC_BF16 && n16) {
     CU(cudaMalloc((void **)&x->a16, sizeof(__nv_bfloat16) * n16));
     CU(cudaMalloc((void **)&x->b16, sizeof(__nv_bfloat16) * n16));
@@ -41,14 +126,13 @@ int sfk_ctx_init(sfk_ctx *x, sf_precision p, size_t n16, size_t nones) {
   if (nones) {
     CU(cudaMalloc((void **)&x->ones, sizeof(float) * nones));
     x->nones = nones;
-    int rc = sfk_fill(x->ones, nones, 1.0f);
-    if (rc) return rc;
+    if ((rc = sfk_fill(x->ones, nones, 1.0f))) return rc;
   }
   return SF_OK;
 }
 
 void sfk_ctx_free(sfk_ctx *x) {
-  if (x->h) cublasDestroy(x->h);
+  if (x->h && cb.loaded) cb.destroy(x->h);
   cudaFree(x->a16);
   cudaFree(x->b16);
   cudaFree(x->ones);
@@ -306,7 +390,7 @@ __global__ void k_layernorm_backward(float *dinp, float *tmp, const float *dout,
 static int colsum_add(sfk_ctx *x, float *y, const float *a, int N, int C) {
   if ((size_t)N > x->nones) return sf_fail(SF_EINTERNAL, "cuda: column sum over %d rows, ones sized for %zu", N, x->nones);
   const float one = 1.0f;
-  CB(cublasSgemv(x->h, CUBLAS_OP_N, C, N, &one, a, C, x->ones, 1, &one, y, 1));
+  CB(cb.sgemv(x->h, CUBLAS_OP_N, C, N, &one, a, C, x->ones, 1, &one, y, 1));
   return SF_OK;
 }
 
@@ -452,10 +536,10 @@ static int gemm(sfk_ctx *x, sf_gemm_plan p, const float *A, const __nv_bfloat16 
   }
   cublasOperation_t oa = p.transA ? CUBLAS_OP_T : CUBLAS_OP_N, ob = p.transB ? CUBLAS_OP_T : CUBLAS_OP_N;
   if (p.batch == 1)
-    CB(cublasGemmEx(x->h, oa, ob, p.m, p.n, p.k, &p.alpha, a, ta, p.lda, b, tb, p.ldb, &p.beta, Cm, CUDA_R_32F, p.ldc,
+    CB(cb.gemmex(x->h, oa, ob, p.m, p.n, p.k, &p.alpha, a, ta, p.lda, b, tb, p.ldb, &p.beta, Cm, CUDA_R_32F, p.ldc,
                     ct, CUBLAS_GEMM_DEFAULT));
   else
-    CB(cublasGemmStridedBatchedEx(x->h, oa, ob, p.m, p.n, p.k, &p.alpha, a, ta, p.lda, p.sA, b, tb, p.ldb, p.sB,
+    CB(cb.gemmsbex(x->h, oa, ob, p.m, p.n, p.k, &p.alpha, a, ta, p.lda, p.sA, b, tb, p.ldb, p.sB,
                                   &p.beta, Cm, CUDA_R_32F, p.ldc, p.sC, p.batch, ct, CUBLAS_GEMM_DEFAULT));
   return SF_OK;
 }

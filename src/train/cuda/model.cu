@@ -43,8 +43,10 @@ int sf_cuda_probe(char *name, size_t n) {
   if ((e = cudaGetDevice(&dev)) != cudaSuccess || (e = cudaGetDeviceProperties(&p, dev)) != cudaSuccess)
     return sf_fail(SF_EINPUT, "no usable CUDA device (cudaGetDeviceProperties: %s)", cudaGetErrorString(e));
   if (name && n) snprintf(name, n, "%s", p.name);
-  return SF_OK;
+  return sfk_cublas_load();
 }
+
+int sf_cuda_cublas_check(void) { return sfk_cublas_load(); }
 
 int sf_cuda_meminfo(size_t *free_bytes, size_t *total_bytes) {
   CU(cudaMemGetInfo(free_bytes, total_bytes));
