@@ -1,4 +1,6 @@
-/* sf_train.h: the CPU trainer, a small GPT trained from scratch to make fresh scaling data.
+/* sf_train.h: the trainer, a small GPT trained from scratch to make fresh scaling data, on the CPU
+ * or (built with CUDA, docs/TRAIN.md) on an NVIDIA GPU: the same model, initialisation, data and
+ * optimiser on both (sf_train_config.device).
  *
  * Three parts, used in this order by `scalefit train` and `scalefit sweep`:
  *
@@ -142,6 +144,22 @@ double sf_rng_uniform(uint64_t rng[4]); /* [0, 1) */
 
 /* ============================== trainer ============================== */
 
+/* Where a run computes, and in what precision. The CPU trainer is fp32 only. On a GPU the matrix
+ * products run in cuBLAS: fp32 (IEEE), tf32 (TF32 tensor cores: fp32 operands rounded to a 10-bit
+ * mantissa, fp32 accumulation) or bf16 (bf16 copies of both operands, fp32 accumulation and fp32
+ * master weights, optimiser and element-wise layers); everything else is fp32 on both. */
+typedef enum { SF_DEVICE_CPU = 0, SF_DEVICE_CUDA = 1 } sf_device;
+typedef enum { SF_PREC_DEFAULT = 0, SF_PREC_FP32, SF_PREC_TF32, SF_PREC_BF16 } sf_precision;
+const char *sf_device_name(sf_device d);       /* "cpu", "cuda"; "?" otherwise */
+const char *sf_precision_name(sf_precision p); /* "fp32", "tf32", "bf16"; "default"; "?" */
+/* Name to value; SF_EINPUT ("device 'gpu' is not one of cpu, cuda") for an unknown name. */
+int sf_device_parse(const char *name, sf_device *out);
+int sf_precision_parse(const char *name, sf_precision *out);
+/* SF_OK if runs can use device d, with a name for it in name[n] ("cpu", or the GPU's name from
+ * cudaGetDeviceProperties); else SF_EINPUT: "this scalefit was built without CUDA (nvcc was not
+ * found at build time)" or "no CUDA device (cudaGetDeviceCount: <CUDA's reason>)". */
+int sf_train_device_check(sf_device d, char *name, size_t n);
+
 /* Defaults by size (sf_train_defaults), documented here because they are part of the results:
  *   lr            3e-3 * min(1, sqrt(128 / d_model))  (3e-3 at d 128, 2.1e-3 at 256, 1.5e-3 at 512)
  *   batch_tokens  16 sequences of n_ctx tokens
@@ -170,11 +188,14 @@ typedef struct sf_train_config {
   const char *checkpoint;  /* NULL, or a file to save the run's state in every checkpoint_every
                               seconds (atomically) and to resume from if it exists */
   double checkpoint_every; /* seconds; 0: 60 */
+  sf_device device;        /* SF_DEVICE_CPU (0) or SF_DEVICE_CUDA (the current CUDA device) */
+  sf_precision precision;  /* 0: fp32 on the CPU (its only one), bf16 on a GPU */
 } sf_train_config;
 
 /* Fills the zero fields with the defaults above (given model and tokens) and checks everything:
  * SF_EINPUT for an impossible model, a batch that is not a multiple of n_ctx, a budget smaller than
- * one batch, a bad learning rate. */
+ * one batch, a bad learning rate, a precision the device does not have, and for device cuda a
+ * library built without CUDA or a machine without a usable GPU (sf_train_device_check). */
 int sf_train_resolve(sf_train_config *c);
 
 /* The columns of sf_train_result.curve, in order. */
@@ -198,9 +219,11 @@ typedef struct sf_train_result {
   double train_seconds;  /* wall time of the optimiser steps alone */
   double tokens_per_s;   /* D / train_seconds */
   double mfu;            /* flops / train_seconds / peak_flops */
-  double peak_flops;     /* the peak used */
+  double peak_flops;     /* the peak used: the CPU's measured sgemm peak, or the GPU's dense peak for
+                            the run's precision (docs/TRAIN.md has the table and its sources) */
+  char device[128];      /* "cpu", or the GPU's name ("NVIDIA H100 80GB HBM3") */
   long steps, micro_batch, accum; /* optimiser steps; sequences per micro-batch; micro-batches per step */
-  sf_train_config cfg;   /* resolved configuration */
+  sf_train_config cfg;   /* resolved configuration (cfg.device, cfg.precision: how it ran) */
   size_t ncurve;         /* curve points */
   double *curve;         /* ncurve x SF_TRAIN_CURVE_COLS, row-major; val_loss NaN between validations
                             (intermediate ones on a prefix of the validation set, the last on all) */

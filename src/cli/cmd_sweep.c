@@ -35,6 +35,7 @@
 static const char *preset = NULL, *sizes = NULL, *budgets = NULL, *computes = NULL;
 static train_data_opts dopt = {.markov_vocab = UNSET, .markov_order = UNSET, .markov_seed = UNSET, .digits = UNSET,
                                .markov_alpha = NAN};
+static train_device_opts devopt;
 static const char *output = NULL, *table = NULL;
 static long context = UNSET, batch = UNSET, threads = UNSET, seed = UNSET, evals = UNSET, val_tokens = UNSET;
 static double lr = NAN, peak = 0, ckpt_every = 0;
@@ -49,6 +50,7 @@ static const cli_opt opts[] = {
     {"batch", 0, CLI_INT, &batch, "TOKENS", "tokens per step (default 16*T)"},
     {"lr", 0, CLI_DOUBLE, &lr, "RATE", "peak learning rate (default by size, see 'scalefit train --help')"},
     TRAIN_DATA_OPTS(dopt),
+    TRAIN_DEVICE_OPTS(devopt),
     {"seed", 0, CLI_INT, &seed, "S", "weights and data order of every run (default 1)"},
     {"threads", 0, CLI_INT, &threads, "N", "threads per run (default 1 below d-model 128, else all; under MPI at most cores/ranks)"},
     {"evals", 0, CLI_INT, &evals, "N", "validations during each run (default 10)"},
@@ -207,7 +209,8 @@ int sweep_train(sweep_ctx *x, size_t i, sf_train_progress_fn fn, void *fn_ctx, s
   char *ckpt = sf_sweep_checkpoint_path(x->output, run->name);
   if (!ckpt) return sf_fail(SF_ENOMEM, "out of memory");
   sf_train_config c = run->cfg;
-  c.peak_flops = sweep_peak(x, c.threads);
+  /* a GPU run's MFU is against its GPU's dense peak (looked up by the GPU trainer), not the CPU's */
+  c.peak_flops = c.device == SF_DEVICE_CPU ? sweep_peak(x, c.threads) : x->peak;
   c.checkpoint = ckpt;
   c.checkpoint_every = x->ckpt_every;
   /* a leftover of the same run with other settings (threads, batch, ...) cannot be continued */
@@ -396,7 +399,10 @@ int cmd_sweep(int argc, char **argv) {
 
   sf_train_config base; /* what every run has beside the sweep's settings */
   memset(&base, 0, sizeof base);
-  /* everything is checked before the first run: the sweep, the output, the data, every run */
+  /* everything is checked before the first run: the device, the sweep, the output, the data, every run */
+  if ((rc = train_device_check("sweep", &devopt))) goto setup_done;
+  base.device = train_device("sweep", &devopt);
+  base.precision = train_precision("sweep", &devopt);
   if ((rc = make_sweep(nargs ? args[0] : NULL, &sw))) goto setup_done;
   if (!output) {
     cli_error("sweep: the run file is missing (-o FILE.h5)");

@@ -21,6 +21,7 @@ static long seed = 1;
 static double tokens = 0, lr = 0, peak = 0, ckpt_every = 0;
 static const char *output = NULL, *table = NULL, *run_name = NULL;
 static train_data_opts dopt = {.data = "corpus"};
+static train_device_opts devopt;
 static const char *checkpoint = NULL;
 static int json = 0, quiet = 0;
 
@@ -33,6 +34,7 @@ static const cli_opt opts[] = {
     {"tokens", 0, CLI_DOUBLE, &tokens, "D", "training budget in tokens (default 20 per parameter)"},
     {"lr", 0, CLI_DOUBLE, &lr, "RATE", "peak learning rate (default 3e-3*min(1,sqrt(128/C)))"},
     TRAIN_DATA_OPTS(dopt),
+    TRAIN_DEVICE_OPTS(devopt),
     {"seed", 0, CLI_INT, &seed, "S", "weights and data order (default 1)"},
     {"threads", 0, CLI_INT, &threads, "N", "threads (default 1 below d-model 128, else all cores)"},
     {"evals", 0, CLI_INT, &evals, "N", "validations during the run (default 10)"},
@@ -51,13 +53,14 @@ static const cli_opt opts[] = {
 static const cli_cmd cmd = {
     "train",
     "scalefit train [--layers N] [--d-model C] [--heads H] [--context T] [--tokens D] [--data KIND] [-o FILE] [--json]",
-    "Train a small GPT (byte-level for text) on the CPU and report loss, FLOPs and throughput.",
+    "Train a small GPT (byte-level for text) on the CPU or a GPU and report loss, FLOPs and throughput.",
     "Data: 'corpus' is the plain text of Debian's " SF_CORPUS_PACKAGE " package (apt-get install\n"
     SF_CORPUS_PACKAGE "), byte-level, fixed 95/5 split; 'markov' a random Markov chain whose exact\n"
     "entropy rate is reported (the irreducible loss); 'addition' multi-digit sums with exact-match\n"
     "accuracy. The learning rate warms up over 10% of the steps (at most 200) and decays by cosine\n"
     "to 10% over the run's own budget. FLOPs are counted exactly (matrix products, attention\n"
-    "included, forward and backward); MFU is against the sgemm peak measured in this process.",
+    "included, forward and backward); MFU is against the sgemm peak measured in this process, or on\n"
+    "a GPU (--device cuda) against its dense peak for the precision (docs/TRAIN.md).",
     opts,
     0,
     0,
@@ -135,6 +138,7 @@ int cmd_train(int argc, char **argv) {
   if (rc) return rc;
   sf_source_spec spec;
   if ((rc = train_data_spec("train", &dopt, &spec))) return rc;
+  if ((rc = train_device_check("train", &devopt))) return rc;
   if (!in_range("layers", layers, 1, 1024) || !in_range("d-model", d_model, 1, 65536) ||
       !in_range("heads", heads, 0, 65536) || !in_range("context", context, 1, 65536) ||
       !in_range("batch", batch, 0, 1L << 40) || !in_range("threads", threads, 0, 4096) ||
@@ -170,6 +174,8 @@ int cmd_train(int argc, char **argv) {
   c.peak_flops = peak * 1e9;
   c.checkpoint = checkpoint;
   c.checkpoint_every = ckpt_every;
+  c.device = train_device("train", &devopt);
+  c.precision = train_precision("train", &devopt);
   if ((rc = sf_train_resolve(&c)) || (rc = sf_source_check_context(src, c.model.n_ctx)) ||
       (output && is_h5(output) && (rc = check_new_run(output, &c, src)))) {
     sf_source_free(src);
@@ -214,8 +220,12 @@ int cmd_train(int argc, char **argv) {
     if (isfinite(r.val_bpb)) printf(", %.4f bits/byte", r.val_bpb);
     if (isfinite(r.entropy_rate)) printf(", entropy rate %.4f", r.entropy_rate);
     if (isfinite(r.accuracy)) printf(", accuracy %.4f", r.accuracy);
-    printf("\n%.0f tokens/s, MFU %.1f%% of %.1f GFLOP/s, %.1f s\n", r.tokens_per_s, 100.0 * r.mfu, r.peak_flops / 1e9,
-           r.seconds);
+    if (r.cfg.device == SF_DEVICE_CUDA)
+      printf("\n%.0f tokens/s, MFU %.1f%% of %.1f TFLOP/s (%s dense peak of %s), %.1f s\n", r.tokens_per_s,
+             100.0 * r.mfu, r.peak_flops / 1e12, sf_precision_name(r.cfg.precision), r.device, r.seconds);
+    else
+      printf("\n%.0f tokens/s, MFU %.1f%% of %.1f GFLOP/s, %.1f s\n", r.tokens_per_s, 100.0 * r.mfu, r.peak_flops / 1e9,
+             r.seconds);
   }
   if (!rc) sf_train_checkpoint_remove(checkpoint); /* the run is recorded: its state is no longer needed */
   sf_buf_free(&b);

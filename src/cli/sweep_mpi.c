@@ -112,7 +112,7 @@ int sweep_mpi_agree(int rc, sweep_ctx *x) {
   if (x->peak == 0) {
     if (rank == 0)
       for (size_t i = 0; i < x->plan.nruns; i++)
-        if (!x->plan.runs[i].done) sweep_peak(x, x->plan.runs[i].cfg.threads);
+        if (!x->plan.runs[i].done && x->plan.runs[i].cfg.device == SF_DEVICE_CPU) sweep_peak(x, x->plan.runs[i].cfg.threads);
     MPI_Ibcast(x->peak_by, 65, MPI_DOUBLE, 0, MPI_COMM_WORLD, &rq);
     wait_req(&rq);
   }

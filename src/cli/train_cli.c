@@ -1,4 +1,4 @@
-/* train_cli.c: the data-source options shared by `scalefit train` and `scalefit sweep`. */
+/* train_cli.c: the data-source and device options shared by `scalefit train` and `scalefit sweep`. */
 #include "cli/train_cli.h"
 
 #include <scalefit/sf_error.h>
@@ -37,4 +37,35 @@ int train_data_spec(const char *cmd, const train_data_opts *d, sf_source_spec *s
   spec->markov_seed = (uint64_t)d->markov_seed;
   spec->add_digits = (int)d->digits;
   return SF_OK;
+}
+
+sf_device train_device(const char *cmd, const train_device_opts *o) {
+  sf_device d = SF_DEVICE_CPU;
+  if (o->device && sf_device_parse(o->device, &d)) {
+    cli_error("%s: --%s", cmd, sf_errmsg());
+    return (sf_device)-1;
+  }
+  return d;
+}
+
+sf_precision train_precision(const char *cmd, const train_device_opts *o) {
+  sf_precision p = SF_PREC_DEFAULT;
+  if (o->precision && sf_precision_parse(o->precision, &p)) {
+    cli_error("%s: --%s", cmd, sf_errmsg());
+    return (sf_precision)-1;
+  }
+  return p;
+}
+
+int train_device_check(const char *cmd, const train_device_opts *o) {
+  sf_device d = train_device(cmd, o);
+  sf_precision p = train_precision(cmd, o);
+  if ((int)d < 0 || (int)p < 0) return SF_EINPUT;
+  if (d == SF_DEVICE_CPU && p != SF_PREC_DEFAULT && p != SF_PREC_FP32) {
+    cli_error("%s: --precision %s needs --device cuda (the CPU trainer computes in fp32)", cmd, sf_precision_name(p));
+    return SF_EINPUT;
+  }
+  int rc = sf_train_device_check(d, NULL, 0);
+  if (rc) cli_error("%s: --device %s: %s", cmd, sf_device_name(d), sf_errmsg());
+  return rc;
 }

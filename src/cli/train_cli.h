@@ -1,5 +1,5 @@
-/* train_cli.h: the data-source options that `scalefit train` and `scalefit sweep` share, so that
- * both accept, check and describe them the same way. */
+/* train_cli.h: the data-source and device options that `scalefit train` and `scalefit sweep` share,
+ * so that both accept, check and describe them the same way. */
 #ifndef SF_TRAIN_CLI_H
 #define SF_TRAIN_CLI_H
 
@@ -21,6 +21,22 @@ typedef struct train_data_opts {
   {"markov-alpha", 0, CLI_DOUBLE, &(d).markov_alpha, "A", "markov: Dirichlet concentration (default 0.1)"},     \
   {"markov-seed", 0, CLI_INT, &(d).markov_seed, "S", "markov: the chain's seed (default 1)"},                   \
   {"digits", 0, CLI_INT, &(d).digits, "N", "addition: digits per operand (default 3)"}
+
+typedef struct train_device_opts {
+  const char *device, *precision; /* NULL: cpu; the device's default precision */
+} train_device_opts;
+
+#define TRAIN_DEVICE_OPTS(o)                                                                                     \
+  {"device", 0, CLI_STRING, &(o).device, "DEV", "cpu, or cuda for the current NVIDIA GPU (default cpu)"},       \
+  {"precision", 0, CLI_STRING, &(o).precision, "P", "products in fp32, tf32 or bf16 (default fp32; cuda: bf16)"}
+
+/* The options' values for sf_train_config. An unknown name prints "CMD: --device 'gpu' is not one of
+ * cpu, cuda" and gives an invalid value, which sf_train_resolve then refuses. */
+sf_device train_device(const char *cmd, const train_device_opts *o);
+sf_precision train_precision(const char *cmd, const train_device_opts *o);
+/* Both options checked at once, the device's availability included: SF_OK, or the status after
+ * printing "CMD: --device cuda: no CUDA device (cudaGetDeviceCount: ...)". */
+int train_device_check(const char *cmd, const train_device_opts *o);
 
 /* Checks the options (printing "CMD: --markov-order 100 is out of range (0..8)") and fills spec.
  * SF_EUSAGE for an unknown --data kind, SF_EINPUT for a value out of range. */

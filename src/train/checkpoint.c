@@ -19,13 +19,21 @@
 
 static const char magic[] = "scalefit-checkpoint 1\n";
 
+/* A CPU run's results depend on its thread count, a GPU run's on its precision (not on the host's
+ * threads): the line ends with what the run depends on, so a CPU checkpoint never resumes a GPU run
+ * or the other way round, and the refusal names both. */
 char *sf_ckpt_config_line(const sf_train_config *c, int threads) {
+  char tail[64];
+  if (c->device == SF_DEVICE_CUDA)
+    snprintf(tail, sizeof tail, "device=cuda precision=%s", sf_precision_name(c->precision));
+  else
+    snprintf(tail, sizeof tail, "threads=%d", threads);
   return sf_asprintf("layers=%d d_model=%d heads=%d context=%d vocab=%d tokens=%.17g batch_tokens=%ld lr=%.17g "
                      "warmup_frac=%.17g min_lr_frac=%.17g weight_decay=%.17g grad_clip=%.17g val_tokens=%ld evals=%d "
-                     "seed=%llu threads=%d",
+                     "seed=%llu %s",
                      c->model.n_layer, c->model.d_model, c->model.n_head, c->model.n_ctx, c->model.vocab, c->tokens,
                      c->batch_tokens, c->lr, c->warmup_frac, c->min_lr_frac, c->weight_decay, c->grad_clip,
-                     c->val_tokens, c->evals, (unsigned long long)c->seed, threads);
+                     c->val_tokens, c->evals, (unsigned long long)c->seed, tail);
 }
 
 int sf_ckpt_save(const char *path, const char *config, const sf_ckpt_state *st, const double *curve, sf_gpt *g) {

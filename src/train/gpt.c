@@ -118,11 +118,11 @@ static int max_threads(void) {
 #endif
 }
 
-int sf_gpt_new(const sf_gpt_config *c, int max_B, uint64_t seed, sf_gpt **out) {
+/* max_B 0: parameters, gradients and moments only (sf_gpt_new_params) */
+static int gpt_new(const sf_gpt_config *c, int max_B, uint64_t seed, sf_gpt **out) {
   *out = NULL;
   int rc = sf_gpt_config_check(c);
   if (rc) return rc;
-  if (max_B < 1) return sf_fail(SF_EINPUT, "batch of %d sequences must be at least 1", max_B);
   sf_gpt *g = calloc(1, sizeof *g);
   if (!g) return sf_fail(SF_ENOMEM, "out of memory");
   g->c = *c;
@@ -139,16 +139,18 @@ int sf_gpt_new(const sf_gpt_config *c, int max_B, uint64_t seed, sf_gpt **out) {
                     4 * L * N * C, 4 * L * N * C, L * N * C, N * C, N, N, N * V, N, N * C,
                     N * C,     N * C,     3 * N * C, N * C, 4 * N * C};
   size_t atotal = 0;
-  for (int i = 0; i < 25; i++) atotal += asz[i];
+  for (int i = 0; i < 25; i++) atotal += max_B ? asz[i] : 0;
   g->nthreads = max_threads();
   size_t hs = C / NH, att_s = sf_attention_scratch((int)T, (int)hs);
   g->scratch_per = att_s > 2 * C ? att_s : 2 * C;
   g->mem = malloc(sizeof(float) * 4 * g->n);
-  g->actmem = malloc(sizeof(float) * atotal);
-  g->scratch = malloc(sizeof(float) * g->scratch_per * (size_t)g->nthreads);
-  g->tokens = malloc(sizeof(int) * N);
-  g->targets = malloc(sizeof(int) * N);
-  if (!g->mem || !g->actmem || !g->scratch || !g->tokens || !g->targets) {
+  if (max_B) {
+    g->actmem = malloc(sizeof(float) * atotal);
+    g->scratch = malloc(sizeof(float) * g->scratch_per * (size_t)g->nthreads);
+    g->tokens = malloc(sizeof(int) * N);
+    g->targets = malloc(sizeof(int) * N);
+  }
+  if (!g->mem || (max_B && (!g->actmem || !g->scratch || !g->tokens || !g->targets))) {
     sf_gpt_free(g);
     return sf_fail(SF_ENOMEM, "out of memory for a model of %.3g parameters and %zu activations", (double)g->n,
                    atotal);
@@ -164,7 +166,7 @@ int sf_gpt_new(const sf_gpt_config *c, int max_B, uint64_t seed, sf_gpt **out) {
                     &g->a.losses, &g->a.tmp,  &g->a.dres,     &g->a.dln,      &g->a.dqkv,     &g->a.datty,
                     &g->a.dfch};
   float *p = g->actmem;
-  for (int i = 0; i < 25; i++) {
+  for (int i = 0; i < 25 && max_B; i++) {
     *ap[i] = p;
     p += asz[i];
   }
@@ -187,6 +189,14 @@ int sf_gpt_new(const sf_gpt_config *c, int max_B, uint64_t seed, sf_gpt **out) {
   *out = g;
   return SF_OK;
 }
+
+int sf_gpt_new(const sf_gpt_config *c, int max_B, uint64_t seed, sf_gpt **out) {
+  *out = NULL;
+  if (max_B < 1) return sf_fail(SF_EINPUT, "batch of %d sequences must be at least 1", max_B);
+  return gpt_new(c, max_B, seed, out);
+}
+
+int sf_gpt_new_params(const sf_gpt_config *c, uint64_t seed, sf_gpt **out) { return gpt_new(c, 0, seed, out); }
 
 void sf_gpt_free(sf_gpt *g) {
   if (!g) return;

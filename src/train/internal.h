@@ -8,6 +8,11 @@
 float *sf_gpt_moment1(sf_gpt *g);
 float *sf_gpt_moment2(sf_gpt *g);
 
+/* The model's parameters (initialised exactly as sf_gpt_new does for seed), gradients and AdamW
+ * moments, without activations: sf_gpt_forward must not be called on it. The GPU trainer keeps
+ * its host copy of the weights this way (initialisation and checkpoints). */
+int sf_gpt_new_params(const sf_gpt_config *c, uint64_t seed, sf_gpt **out);
+
 /* Random normal (Box-Muller) from the trainer's RNG. */
 double sf_rng_normal(uint64_t rng[4]);
 

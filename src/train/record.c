@@ -30,6 +30,8 @@ static void config_json(sf_json *j, const sf_train_result *r) {
   sf_json_int(j, "val_tokens", c->val_tokens);
   sf_json_int(j, "evals", c->evals);
   sf_json_int(j, "threads", c->threads);
+  sf_json_string(j, "device", sf_device_name(c->device));
+  sf_json_string(j, "precision", sf_precision_name(c->precision));
   sf_json_end_object(j);
 }
 
@@ -52,6 +54,8 @@ void sf_train_result_json(const sf_train_result *r, const sf_source *src, void *
   sf_json_number(&j, "tokens_per_s", r->tokens_per_s);
   sf_json_number(&j, "mfu", r->mfu);
   sf_json_number(&j, "peak_flops", r->peak_flops);
+  sf_json_string(&j, "device", r->device[0] ? r->device : sf_device_name(r->cfg.device));
+  sf_json_string(&j, "precision", sf_precision_name(r->cfg.precision));
   sf_json_number(&j, "seconds", r->seconds);
   sf_json_number(&j, "train_seconds", r->train_seconds);
   sf_json_int(&j, "steps", r->steps);
@@ -82,11 +86,15 @@ int sf_train_result_text(const sf_train_result *r, const sf_source *src, char **
   strftime(date, sizeof date, "%Y-%m-%d", &tm);
   *family = sf_asprintf("own sweep %s", date);
   *source = sf_asprintf("scalefit train %s, data=%s", sf_version(), sf_source_describe(src));
+  int gpu = c->device == SF_DEVICE_CUDA;
+  /* the device's name in quotes: GPU names have spaces ("NVIDIA H100 80GB HBM3") */
   *notes = sf_asprintf("layers=%d d_model=%d heads=%d context=%d vocab=%d tokens=%.0f batch_tokens=%ld lr=%g "
-                       "warmup_frac=%g min_lr_frac=%g weight_decay=%g grad_clip=%g threads=%d seed=%llu",
+                       "warmup_frac=%g min_lr_frac=%g weight_decay=%g grad_clip=%g threads=%d seed=%llu "
+                       "device=%s precision=%s%s%s%s",
                        c->model.n_layer, c->model.d_model, c->model.n_head, c->model.n_ctx, c->model.vocab, c->tokens,
                        c->batch_tokens, c->lr, c->warmup_frac, c->min_lr_frac, c->weight_decay, c->grad_clip,
-                       c->threads, (unsigned long long)c->seed);
+                       c->threads, (unsigned long long)c->seed, sf_device_name(c->device),
+                       sf_precision_name(c->precision), gpu ? " gpu=\"" : "", gpu ? r->device : "", gpu ? "\"" : "");
   if (!*family || !*source || !*notes) {
     free(*family);
     free(*source);

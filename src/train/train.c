@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "train/checkpoint.h"
+#include "train/cuda/gpu.h"
 #include "train/internal.h"
 
 #ifdef _OPENMP
@@ -28,6 +29,9 @@ const char *const sf_train_curve_names[SF_TRAIN_CURVE_COLS] = {"step", "tokens",
 const char *const sf_train_curve_units[SF_TRAIN_CURVE_COLS] = {"", "tokens", "FLOP", "nats/token", "nats/token"};
 
 enum { MICRO_TOKENS = 4096 }; /* rows per micro-batch: enough for sgemm to run at full speed */
+/* On a GPU: up to 16384 rows per micro-batch (GPT-2 small's 124M at context 1024 then needs about
+ * 25 GB), fewer when the device has less memory free. */
+enum { GPU_MICRO_TOKENS = 16384 };
 
 static double now(void) {
   struct timespec ts;
@@ -136,6 +140,17 @@ int sf_train_resolve(sf_train_config *c) {
   if (c->evals == 0) c->evals = 10;
   if (c->evals < 0) return sf_fail(SF_EINPUT, "evaluations %d must be positive", c->evals);
   if (c->threads < 0) return sf_fail(SF_EINPUT, "threads %d must be positive", c->threads);
+  if (c->device != SF_DEVICE_CPU && c->device != SF_DEVICE_CUDA)
+    return sf_fail(SF_EINPUT, "device %d is not one of cpu, cuda", (int)c->device);
+  if (c->precision == SF_PREC_DEFAULT) c->precision = c->device == SF_DEVICE_CUDA ? SF_PREC_BF16 : SF_PREC_FP32;
+  if (c->precision != SF_PREC_FP32 && c->precision != SF_PREC_TF32 && c->precision != SF_PREC_BF16)
+    return sf_fail(SF_EINPUT, "precision %d is not one of fp32, tf32, bf16", (int)c->precision);
+  if (c->device == SF_DEVICE_CPU && c->precision != SF_PREC_FP32)
+    return sf_fail(SF_EINPUT, "precision %s needs a GPU (device cuda): the CPU trainer computes in fp32",
+                   sf_precision_name(c->precision));
+  if (c->device == SF_DEVICE_CUDA) {
+    if (sf_train_device_check(c->device, NULL, 0)) return sf_fail_context("device cuda: ");
+  }
   if (c->threads == 0) {
 #ifdef _OPENMP
     c->threads = c->model.d_model < 128 ? 1 : omp_get_num_procs();
@@ -146,18 +161,44 @@ int sf_train_resolve(sf_train_config *c) {
   return SF_OK;
 }
 
+static void adamw(sf_gpt *g, const sf_train_config *c, double lr, long t, float gscale);
+
+/* The model a run trains: the CPU's sf_gpt, or the GPU's sf_cuda_gpt beside a host sf_gpt that
+ * holds only the weights (their initialisation, and checkpoints in the CPU's file format). The
+ * loop below is the same for both; only these few operations differ. */
+typedef struct engine {
+  sf_gpt *g;
+  sf_cuda_gpt *d; /* NULL on the CPU */
+  float *probs;   /* GPU: host copy of the probabilities, for accuracy (addition data only) */
+} engine;
+
+static int eng_forward(engine *e, const int *tok, const int *tgt, int B, int T, double *loss) {
+  if (e->d) return sf_cuda_gpt_forward(e->d, tok, tgt, B, T, loss);
+  *loss = sf_gpt_forward(e->g, tok, tgt, B, T);
+  return SF_OK;
+}
+
+static int eng_step(engine *e, const sf_train_config *c, double lr, long t, float gscale) {
+  if (e->d) return sf_cuda_gpt_adamw(e->d, lr, t, gscale, c->weight_decay);
+  adamw(e->g, c, lr, t, gscale);
+  return SF_OK;
+}
+
 /* Mean loss (nats/token) over the first nseq validation sequences; accuracy (exact match of each
  * group of alen answer targets) when alen > 0. */
-static double evaluate(sf_gpt *g, const sf_source *src, int micro, int T, long nseq, int alen, int *tok, int *tgt,
-                       double *accuracy) {
+static int evaluate(engine *e, const sf_source *src, int micro, int T, long nseq, int alen, int *tok, int *tgt,
+                    double *accuracy, double *mean_loss) {
   double loss = 0.0;
   long count = 0, right = 0, problems = 0;
-  int V = sf_gpt_cfg(g)->vocab;
+  int V = sf_gpt_cfg(e->g)->vocab;
   for (long first = 0; first < nseq; first += micro) {
-    int B = (int)(nseq - first < micro ? nseq - first : micro);
+    int B = (int)(nseq - first < micro ? nseq - first : micro), rc;
+    double l;
     sf_source_val_batch(src, (size_t)first, B, T, tok, tgt);
-    loss += sf_gpt_forward(g, tok, tgt, B, T);
-    const float *probs = sf_gpt_probs(g);
+    if ((rc = eng_forward(e, tok, tgt, B, T, &l))) return rc;
+    loss += l;
+    const float *probs = e->d ? e->probs : sf_gpt_probs(e->g);
+    if (e->d && alen > 0 && (rc = sf_cuda_gpt_probs(e->d, e->probs))) return rc;
     int run = 0, ok = 1;
     for (long i = 0; i < (long)B * T; i++) {
       if (tgt[i] < 0) continue;
@@ -177,7 +218,8 @@ static double evaluate(sf_gpt *g, const sf_source *src, int micro, int T, long n
     }
   }
   *accuracy = problems ? (double)right / (double)problems : NAN;
-  return count ? loss / (double)count : NAN;
+  *mean_loss = count ? loss / (double)count : NAN;
+  return SF_OK;
 }
 
 static double grad_norm(const float *g, size_t n) {
@@ -238,15 +280,36 @@ int sf_train_run(const sf_train_config *cfg, sf_source *src, sf_train_progress_f
                    sf_source_vocab(src));
   int rc = sf_source_check_context(src, mc->n_ctx);
   if (rc) return rc;
+  const int gpu = cfg->device == SF_DEVICE_CUDA;
+  char devname[sizeof res->device];
+  if ((rc = sf_train_device_check(cfg->device, devname, sizeof devname))) return rc;
+  sf_precision prec = cfg->precision ? cfg->precision : gpu ? SF_PREC_BF16 : SF_PREC_FP32;
+  if (!gpu && prec != SF_PREC_FP32)
+    return sf_fail(SF_EINPUT, "precision %s needs a GPU (device cuda): the CPU trainer computes in fp32",
+                   sf_precision_name(prec));
   sf_train_set_threads(cfg->threads);
   int threads_used = current_threads();
-  double peak = cfg->peak_flops > 0 ? cfg->peak_flops : sf_train_sgemm_peak(1.0);
+  double peak = cfg->peak_flops > 0 ? cfg->peak_flops : gpu ? sf_cuda_peak(prec, NULL) : sf_train_sgemm_peak(1.0);
 
   const int T = mc->n_ctx;
   const long bseq = cfg->batch_tokens / T, steps = (long)floor(cfg->tokens / (double)cfg->batch_tokens);
   int micro = 1;
-  for (long d = 1; d <= bseq; d++)
-    if (bseq % d == 0 && d * T <= MICRO_TOKENS) micro = (int)d;
+  if (!gpu) {
+    for (long d = 1; d <= bseq; d++)
+      if (bseq % d == 0 && d * T <= MICRO_TOKENS) micro = (int)d;
+  } else {
+    /* the largest divisor of the batch that fits in the rows and in 90% of the free memory */
+    size_t free_b = 0, total_b = 0;
+    if ((rc = sf_cuda_meminfo(&free_b, &total_b))) return rc;
+    micro = 0;
+    for (long d = 1; d <= bseq; d++)
+      if (bseq % d == 0 && (d == 1 || d * T <= GPU_MICRO_TOKENS) &&
+          (double)sf_cuda_gpt_bytes(mc, (int)d, prec) <= 0.9 * (double)free_b)
+        micro = (int)d;
+    if (!micro)
+      return sf_fail(SF_ENOMEM, "the model needs %.1f GB of GPU memory for one sequence; %s has %.1f GB free",
+                     (double)sf_cuda_gpt_bytes(mc, 1, prec) / 1e9, devname, (double)free_b / 1e9);
+  }
   long accum = bseq / micro, nval = cfg->val_tokens / T > 0 ? cfg->val_tokens / T : 1;
   /* Intermediate validations use a prefix of the set small enough that all of them together cost
    * at most ~10% of the training compute (a forward pass is a third of a step per token); the
@@ -262,9 +325,21 @@ int sf_train_run(const sf_train_config *cfg, sf_source *src, sf_train_progress_f
   int alen = sf_source_answer_len(src);
 
   sf_gpt *g = NULL;
+  engine eng = {NULL, NULL, NULL};
   char *cline = NULL;
-  rc = sf_gpt_new(mc, micro, cfg->seed, &g);
+  /* the same weights on both: initialised here, and copied to the GPU */
+  rc = gpu ? sf_gpt_new_params(mc, cfg->seed, &g) : sf_gpt_new(mc, micro, cfg->seed, &g);
   if (rc) return rc;
+  eng.g = g;
+  if (gpu && !rc && (rc = sf_cuda_gpt_new(g, micro, prec, &eng.d))) {
+    sf_gpt_free(g);
+    return rc;
+  }
+  if (gpu && alen > 0 && !(eng.probs = malloc(sizeof(float) * (size_t)micro * T * mc->vocab))) {
+    sf_cuda_gpt_free(eng.d);
+    sf_gpt_free(g);
+    return sf_fail(SF_ENOMEM, "out of memory");
+  }
   int *tok = malloc(sizeof(int) * (size_t)bseq * T), *tgt = malloc(sizeof(int) * (size_t)bseq * T);
   double *curve = malloc(sizeof(double) * SF_TRAIN_CURVE_COLS * (size_t)(npoints + 1));
   if (!tok || !tgt || !curve) {
@@ -282,12 +357,15 @@ int sf_train_run(const sf_train_config *cfg, sf_source *src, sf_train_progress_f
   sf_ckpt_state st;
   memset(&st, 0, sizeof st);
   if (cfg->checkpoint) {
-    if (!(cline = sf_ckpt_config_line(cfg, threads_used))) {
+    sf_train_config ck = *cfg;
+    ck.precision = prec;
+    if (!(cline = sf_ckpt_config_line(&ck, threads_used))) {
       rc = sf_fail(SF_ENOMEM, "out of memory");
       goto done;
     }
     if (access(cfg->checkpoint, F_OK) == 0) {
       if ((rc = sf_ckpt_load(cfg->checkpoint, cline, &st, curve, (size_t)npoints + 1, g))) goto done;
+      if (gpu && (rc = sf_cuda_gpt_upload(eng.d, g))) goto done;
       step0 = st.step;
       memcpy(rng, st.rng, sizeof rng);
       acc_loss = st.acc_loss;
@@ -305,22 +383,28 @@ int sf_train_run(const sf_train_config *cfg, sf_source *src, sf_train_progress_f
     sf_source_train_batch(src, rng, (int)bseq, T, tok, tgt);
     long count = 0;
     for (long i = 0; i < bseq * T; i++) count += tgt[i] >= 0;
-    sf_gpt_zero_grad(g);
-    double loss = 0.0;
+    double loss = 0.0, norm = 0.0;
+    if (gpu && (rc = sf_cuda_gpt_zero_grad(eng.d))) goto done;
+    if (!gpu) sf_gpt_zero_grad(g);
     for (long a = 0; a < accum; a++) {
       size_t o = (size_t)a * micro * T;
-      loss += sf_gpt_forward(g, tok + o, tgt + o, micro, T);
-      sf_gpt_backward(g, count ? 1.0f / (float)count : 0.0f);
+      double l;
+      float scale = count ? 1.0f / (float)count : 0.0f;
+      if ((rc = eng_forward(&eng, tok + o, tgt + o, micro, T, &l))) goto done;
+      loss += l;
+      if (gpu && (rc = sf_cuda_gpt_backward(eng.d, scale))) goto done;
+      if (!gpu) sf_gpt_backward(g, scale);
     }
     loss = count ? loss / (double)count : 0.0;
-    double norm = grad_norm(sf_gpt_grads(g), sf_gpt_size(g));
+    if (gpu && (rc = sf_cuda_gpt_grad_norm(eng.d, &norm))) goto done;
+    if (!gpu) norm = grad_norm(sf_gpt_grads(g), sf_gpt_size(g));
     if (!isfinite(loss) || !isfinite(norm)) {
       rc = sf_fail(SF_ENUMERIC, "training diverged at step %ld of %ld (loss %g, gradient norm %g); try a lower --lr",
                    step + 1, steps, loss, norm);
       goto done;
     }
     float gscale = norm > cfg->grad_clip ? (float)(cfg->grad_clip / norm) : 1.0f;
-    adamw(g, cfg, schedule(cfg, step, steps, warmup), step + 1, gscale);
+    if ((rc = eng_step(&eng, cfg, schedule(cfg, step, steps, warmup), step + 1, gscale))) goto done;
     t_train += now() - t0;
     acc_loss += loss;
     acc_n++;
@@ -332,7 +416,7 @@ int sf_train_run(const sf_train_config *cfg, sf_source *src, sf_train_progress_f
     if ((step + 1) % log_every == 0 || last) {
       double v = NAN;
       if ((step + 1) % eval_every == 0 || last) {
-        v = evaluate(g, src, micro, T, last ? nval : nval_mid, alen, tok, tgt, &accuracy);
+        if ((rc = evaluate(&eng, src, micro, T, last ? nval : nval_mid, alen, tok, tgt, &accuracy, &v))) goto done;
         val = v;
       }
       double *row = curve + SF_TRAIN_CURVE_COLS * np++;
@@ -347,6 +431,7 @@ int sf_train_run(const sf_train_config *cfg, sf_source *src, sf_train_progress_f
     if (cfg->checkpoint && step + 1 < steps && now() - last_ckpt >= every) {
       st = (sf_ckpt_state){step + 1, {rng[0], rng[1], rng[2], rng[3]}, acc_loss, tail_loss, val, accuracy, t_train,
                            acc_n, tail_n, np};
+      if (gpu && (rc = sf_cuda_gpt_download(eng.d, g, 0))) goto done;
       if ((rc = sf_ckpt_save(cfg->checkpoint, cline, &st, curve, g))) goto done;
       last_ckpt = now();
     }
@@ -357,6 +442,8 @@ int sf_train_run(const sf_train_config *cfg, sf_source *src, sf_train_progress_f
   }
   res->cfg = *cfg;
   res->cfg.threads = threads_used;
+  res->cfg.precision = prec;
+  memcpy(res->device, devname, sizeof res->device);
   res->N = sf_gpt_nparams(mc);
   res->N_nonembed = sf_gpt_nparams_nonembed(mc);
   res->D = (double)steps * (double)cfg->batch_tokens;
@@ -384,6 +471,8 @@ done:
   free(curve);
   free(tok);
   free(tgt);
+  free(eng.probs);
+  sf_cuda_gpt_free(eng.d);
   sf_gpt_free(g);
   return rc;
 }

@@ -1,0 +1,109 @@
+/* bench_train_cuda.c: the GPU trainer's speed: tokens/s and MFU (exact FLOPs, sf_train.h, against
+ * the GPU's dense peak for the precision, gpu.h) of full optimiser steps (forward, backward,
+ * gradient norm, AdamW) for the sweep's model sizes and a GPT-2-small shape (124M: 12 layers,
+ * d_model 768, 12 heads, context 1024, vocabulary 50257), in fp32, tf32 and bf16; each line gives
+ * its speed-up over the fp32 run of the same model. Without a GPU it says so and exits 0.
+ *
+ *   build/bench_train_cuda [seconds per measurement (default 3)] [max model: 0 all, 1 sweep sizes only]
+ */
+#include <scalefit/sf_error.h>
+#include <scalefit/sf_train.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "train/cuda/gpu.h"
+#include "train/internal.h"
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct shape {
+  const char *name;
+  sf_gpt_config c;
+  int B; /* sequences per step */
+} shape;
+
+/* One measurement: *tps tokens/s and *mfu, or the failure's status. */
+static int measure(const shape *s, sf_precision p, double seconds, double *tps, double *mfu) {
+  sf_gpt *h = NULL;
+  sf_cuda_gpt *d = NULL;
+  int rc = sf_gpt_new_params(&s->c, 1, &h);
+  if (!rc) rc = sf_cuda_gpt_new(h, s->B, p, &d);
+  int T = s->c.n_ctx, n = s->B * T;
+  int *tok = malloc(sizeof(int) * (size_t)n), *tgt = malloc(sizeof(int) * (size_t)n);
+  if (!rc && (!tok || !tgt)) rc = sf_fail(SF_ENOMEM, "out of memory");
+  uint64_t rng[4];
+  sf_rng_seed(rng, 3);
+  for (int i = 0; !rc && i < n; i++) {
+    tok[i] = (int)(sf_rng_next(rng) % (uint64_t)s->c.vocab);
+    tgt[i] = (int)(sf_rng_next(rng) % (uint64_t)s->c.vocab);
+  }
+  double t0 = 0, t = 0, loss, norm;
+  long steps = -2; /* two warm-up steps (cuBLAS picks its kernels) */
+  while (!rc && (steps < 3 || t < seconds)) {
+    if (steps == 0) t0 = now();
+    if (!rc) rc = sf_cuda_gpt_zero_grad(d);
+    if (!rc) rc = sf_cuda_gpt_forward(d, tok, tgt, s->B, T, &loss);
+    if (!rc) rc = sf_cuda_gpt_backward(d, 1.0f / (float)n);
+    if (!rc) rc = sf_cuda_gpt_grad_norm(d, &norm); /* copies to the host: the step is finished */
+    if (!rc) rc = sf_cuda_gpt_adamw(d, 1e-4, steps + 3, 1.0f, 0.1);
+    steps++;
+    if (steps > 0) t = now() - t0;
+  }
+  if (!rc) {
+    double flops = 3.0 * s->B * sf_gpt_flops_forward(&s->c, T) * (double)steps;
+    *tps = (double)n * (double)steps / t;
+    *mfu = flops / t / sf_cuda_peak(p, NULL);
+  }
+  free(tok);
+  free(tgt);
+  sf_cuda_gpt_free(d);
+  sf_gpt_free(h);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  double seconds = argc > 1 ? atof(argv[1]) : 3.0;
+  int sweep_only = argc > 2 ? atoi(argv[2]) : 0;
+  char name[128];
+  if (sf_cuda_probe(name, sizeof name)) {
+    printf("bench_train_cuda: skipped: %s\n", sf_errmsg());
+    return 0;
+  }
+  const shape shapes[] = {
+      {"sweep 2x64 T128 V256", {2, 64, 1, 128, 256}, 128},
+      {"sweep 4x128 T128 V256", {4, 128, 2, 128, 256}, 128},
+      {"sweep 6x256 T256 V256", {6, 256, 4, 256, 256}, 64},
+      {"sweep 8x512 T256 V256", {8, 512, 8, 256, 256}, 64},
+      {"GPT-2 small 124M T1024", {12, 768, 12, 1024, 50257}, 16},
+  };
+  sf_precision ps[] = {SF_PREC_FP32, SF_PREC_TF32, SF_PREC_BF16};
+  const char *basis = "";
+  double pk32 = sf_cuda_peak(SF_PREC_FP32, NULL), pktf = sf_cuda_peak(SF_PREC_TF32, NULL);
+  double pkbf = sf_cuda_peak(SF_PREC_BF16, &basis);
+  printf("GPU: %s; peaks fp32 %.1f, tf32 %.1f, bf16 %.1f TFLOP/s (%s)\n", name, pk32 / 1e12, pktf / 1e12, pkbf / 1e12,
+         basis);
+  printf("%-24s %-5s %12s %8s %10s\n", "model", "prec", "tokens/s", "MFU", "vs fp32");
+  int nshapes = (int)(sizeof shapes / sizeof shapes[0]) - (sweep_only ? 1 : 0);
+  for (int i = 0; i < nshapes; i++) {
+    double base = 0;
+    for (int k = 0; k < 3; k++) {
+      double tps = 0, mfu = 0;
+      int rc = measure(&shapes[i], ps[k], seconds, &tps, &mfu);
+      if (rc) {
+        printf("%-24s %-5s failed: %s\n", shapes[i].name, sf_precision_name(ps[k]), sf_errmsg());
+        continue;
+      }
+      if (k == 0) base = tps;
+      printf("%-24s %-5s %12.0f %7.1f%% %9.2fx\n", shapes[i].name, sf_precision_name(ps[k]), tps, 100 * mfu,
+             base > 0 ? tps / base : 0.0);
+      fflush(stdout);
+    }
+  }
+  return 0;
+}

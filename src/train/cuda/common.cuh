@@ -1,0 +1,128 @@
+/* common.cuh: what the CUDA trainer's .cu files share (internal): error checks, the context of
+ * the matrix products, and the layer operations on DEVICE pointers that kernels.cu defines and
+ * model.cu (the training model) and host.cu (the tests' host-array wrappers) call.
+ *
+ * Layout contract (the same as layers.h, everything row-major fp32):
+ *   N = B*T rows (tokens), C model width, OC output width, NH heads, hs = C/NH;
+ *   activations [N, C]; a weight w [OC, C] (out = inp . w^T + bias); qkv [N, 3C] holds q, k, v
+ *   side by side, head h in columns h*hs .. h*hs+hs-1 of each third; att [B, NH, T, T] holds the
+ *   softmax probabilities of query row t over key column j (0 for j > t).
+ * Internally attention works on "head-major" copies [B, NH, T, hs] (one contiguous T x hs matrix
+ * per (b, h)), so that cuBLAS's strided-batched GEMM can take all B*NH heads in one call.
+ *
+ * cuBLAS is column-major: a row-major X[R, K] (leading dimension K) is, to cuBLAS, the
+ * column-major K x R matrix X^T with ld K. Every GEMM's arguments come from a plan in plan.h, which
+ * states its row-major meaning and derives the arguments from that rule; the tests replay the plans
+ * on the CPU with a reference column-major GEMM.
+ *
+ * Gradient conventions (layers.h): weight and bias gradients ACCUMULATE (+=); matmul and attention
+ * overwrite their input gradients; layernorm adds to its input gradient.
+ *
+ * Every function returns SF_OK or an sf_fail status; kernels are launched on the legacy default
+ * stream (stream 0) that cuBLAS also uses, so all work is ordered without explicit syncs, and the
+ * first synchronising call (a copy to the host) reports any asynchronous kernel fault.
+ */
+#ifndef SF_TRAIN_CUDA_COMMON_CUH
+#define SF_TRAIN_CUDA_COMMON_CUH
+
+#include <cublas_v2.h>
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+#include <stddef.h>
+
+#include <scalefit/sf_error.h>
+#include <scalefit/sf_train.h>
+
+/* Opens libcublas (dlopen, once per process) and finds the functions the trainer uses; SF_EINPUT
+ * saying what is missing. Everything below that uses cuBLAS calls it first (sfk_ctx_init). */
+int sfk_cublas_load(void);
+
+/* A failed CUDA call becomes sf_fail("cuda: <call>: <error string>"): SF_ENOMEM when the device is
+ * out of memory, SF_EIO otherwise (the device is unusable or the call was wrong). */
+int sf_cuda_fail(cudaError_t e, const char *call);
+int sf_cublas_fail(cublasStatus_t s, const char *call);
+
+#define CU(call)                                                                                     \
+  do {                                                                                               \
+    cudaError_t cu_e_ = (call);                                                                      \
+    if (cu_e_ != cudaSuccess) return sf_cuda_fail(cu_e_, #call);                                     \
+  } while (0)
+#define CB(call)                                                                                     \
+  do {                                                                                               \
+    cublasStatus_t cb_s_ = (call);                                                                   \
+    if (cb_s_ != CUBLAS_STATUS_SUCCESS) return sf_cublas_fail(cb_s_, #call);                         \
+  } while (0)
+/* After every kernel launch: a bad launch configuration is reported here, a fault in the kernel at
+ * the next synchronising call. */
+#define LAUNCHED(name)                                                                               \
+  do {                                                                                               \
+    cudaError_t cu_e_ = cudaGetLastError();                                                          \
+    if (cu_e_ != cudaSuccess) return sf_cuda_fail(cu_e_, "launch of " #name);                        \
+  } while (0)
+
+/* What the products need: the cuBLAS handle, the precision, and bf16 staging buffers. In bf16 both
+ * operands of every product are converted into a16 / b16 (n16 values each) just before the GEMM;
+ * ones[nones] is a vector of 1.0f for column sums (bias and LayerNorm gradients) as GEMVs. */
+typedef struct sfk_ctx {
+  cublasHandle_t h;
+  sf_precision prec;       /* SF_PREC_FP32, SF_PREC_TF32 or SF_PREC_BF16 */
+  __nv_bfloat16 *a16, *b16; /* bf16 only; n16 values each */
+  size_t n16;
+  float *ones;
+  size_t nones;
+} sfk_ctx;
+
+/* Creates the handle (math mode: default, so fp32 is IEEE fp32; TF32 is asked per call) and the
+ * buffers for products of up to n16 operand values and column sums over up to nones rows. */
+int sfk_ctx_init(sfk_ctx *x, sf_precision p, size_t n16, size_t nones);
+void sfk_ctx_free(sfk_ctx *x);
+
+/* ---- element-wise and row kernels (kernels.cu); shapes as in layers.h ---- */
+int sfk_fill(float *x, size_t n, float v);
+int sfk_to_bf16(__nv_bfloat16 *out, const float *in, size_t n);
+int sfk_bf16_round(float *x, size_t n); /* x = float(bf16(x)), for the tests */
+int sfk_encoder_forward(float *out, const int *inp, const float *wte, const float *wpe, int B, int T, int C);
+/* dwte += per token the sum of its rows of dout; the tokens come sorted into buckets by the host
+ * (sfk_encoder_buckets): nu distinct ids uid[u], whose rows are pos[off[u] .. off[u+1]) in
+ * increasing order, so every sum runs in row order with no atomics (deterministic).
+ * dwpe[T, C] += sum over the batch. */
+int sfk_encoder_backward(float *dwte, float *dwpe, const float *dout, const int *uid, const int *off, const int *pos,
+                         int nu, int B, int T, int C);
+/* Host side of the buckets: inp[N] ids < V into uid[<=N], off[<=N+1], pos[N]; returns nu. count[V] is
+ * scratch. */
+int sfk_encoder_buckets(const int *inp, int N, int V, int *count, int *uid, int *off, int *pos);
+int sfk_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b,
+                          int N, int C);
+/* tmp [N, C] is scratch (the per-row terms of dw, summed by a GEMV). */
+int sfk_layernorm_backward(sfk_ctx *x, float *dinp, float *dw, float *db, float *tmp, const float *dout,
+                           const float *inp, const float *w, const float *mean, const float *rstd, int N, int C);
+int sfk_gelu_forward(float *out, const float *inp, size_t n);
+int sfk_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n);
+int sfk_residual_forward(float *out, const float *a, const float *b, size_t n);
+/* logits [N, V] -> probabilities in place; losses[N] (0 where masked). */
+int sfk_crossentropy_forward(float *probs, float *losses, const int *targets, int N, int V);
+int sfk_crossentropy_backward(float *dlogits, const float *probs, const int *targets, float scale, int N, int V);
+int sfk_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float c1, float c2, float wd,
+              float gscale);
+/* Per-block partial sums of squares (double) of x[n] into part[SFK_NORM_BLOCKS]. */
+enum { SFK_NORM_BLOCKS = 256 };
+int sfk_sumsq_partials(double *part, const float *x, size_t n);
+
+/* ---- products (kernels.cu) ----
+ * w16 is the bf16 copy of w (used in bf16 only; may be NULL otherwise). */
+int sfk_matmul_forward(sfk_ctx *x, float *out, const float *inp, const float *w, const __nv_bfloat16 *w16,
+                       const float *bias, int N, int C, int OC);
+/* dinp may be NULL (not computed), dbias too. */
+int sfk_matmul_backward(sfk_ctx *x, float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
+                        const float *w, const __nv_bfloat16 *w16, int N, int C, int OC);
+
+/* Attention. Forward: qkv [N, 3C] -> out [N, C]; keeps qkvh [3, B, NH, T, hs] (head-major q, k, v)
+ * and att [B, NH, T, T] for the backward; yh [B, NH, T, hs] is scratch. */
+int sfk_attention_forward(sfk_ctx *x, float *out, float *att, float *qkvh, float *yh, const float *qkv, int B, int T,
+                          int C, int NH);
+/* Backward: dout [N, C] -> dqkv [N, 3C] (overwritten). Scratch: dyh [B, NH, T, hs],
+ * dqkvh [3, B, NH, T, hs], dpre [B, NH, T, T]. */
+int sfk_attention_backward(sfk_ctx *x, float *dqkv, const float *dout, const float *qkvh, const float *att, float *dyh,
+                           float *dqkvh, float *dpre, int B, int T, int C, int NH);
+
+#endif

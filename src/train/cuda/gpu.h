@@ -1,0 +1,122 @@
+/* gpu.h: the CUDA trainer's C interface (internal). train.c drives the GPU model through it with
+ * the same loop as the CPU model; the unit tests and bench/bench_train_cuda.c use it too.
+ *
+ * Built from the .cu files of src/train/cuda when CMake finds nvcc (SF_HAVE_CUDA); otherwise
+ * src/train/gpu_stub.c provides every function, failing with "this scalefit was built without
+ * CUDA". Nothing here needs a GPU at link time: without one, sf_cuda_probe says why and every
+ * other call fails the same way, never crashes.
+ *
+ * Device model (model.cu): the parameters, gradients and AdamW moments live on the GPU in one
+ * allocation with exactly the host layout (sf_gpt_tensor offsets), so a checkpoint is the host
+ * file format: download into a host sf_gpt, save; load, upload. Activations are kept for one
+ * micro-batch of up to max_B sequences, laid out like gpt.c's, plus the buffers attention and
+ * bf16 need (model.cu says which).
+ *
+ * Every function returns SF_OK or the status of sf_fail: "cuda: <call>: <CUDA's error string>"
+ * (SF_EIO; SF_ENOMEM when the GPU is out of memory) or "cublas: <call>: <status string>".
+ */
+#ifndef SF_TRAIN_GPU_H
+#define SF_TRAIN_GPU_H
+
+#include <stddef.h>
+
+#include <scalefit/sf_train.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* 1 if this library was built with CUDA. */
+int sf_cuda_built(void);
+/* SF_OK and the current device's name in name[n] if a CUDA device is usable, else SF_EINPUT with
+ * the reason (see sf_train_device_check). */
+int sf_cuda_probe(char *name, size_t n);
+/* SF_OK if cuBLAS can be opened (dlopen, at the first GPU run) with every function the trainer
+ * calls; SF_EINPUT saying what is missing. Needs no GPU. */
+int sf_cuda_cublas_check(void);
+/* Free and total memory of the current device, bytes. */
+int sf_cuda_meminfo(size_t *free_bytes, size_t *total_bytes);
+
+/* The current device's dense peak (FLOP/s) for the matrix products in precision p (fp32, tf32,
+ * bf16), from the table in model.cu (A100, H100 SXM/PCIe, H200 by name, with their published
+ * dense figures) or, for another GPU, SMs x clock x per-SM throughput of its compute capability.
+ * *basis (may be NULL) receives a static description of where the figure comes from. 0 without
+ * a device. */
+double sf_cuda_peak(sf_precision p, const char **basis);
+/* The same from a device's description alone (for the tests): name, compute capability
+ * major.minor, SM count and boost clock in kHz (as cudaDeviceProp has them). */
+double sf_cuda_peak_for(const char *name, int major, int minor, int sms, int clock_khz, sf_precision p,
+                        const char **basis);
+
+/* ---- the model on the GPU ---- */
+typedef struct sf_cuda_gpt sf_cuda_gpt;
+
+/* Device bytes a model of config c needs with activations for B sequences of n_ctx tokens. */
+size_t sf_cuda_gpt_bytes(const sf_gpt_config *c, int B, sf_precision p);
+/* Allocates the device model for up to max_B sequences in precision p (fp32, tf32 or bf16) and
+ * uploads host's parameters and moments (host: from sf_gpt_new or sf_gpt_new_params). */
+int sf_cuda_gpt_new(const sf_gpt *host, int max_B, sf_precision p, sf_cuda_gpt **out);
+void sf_cuda_gpt_free(sf_cuda_gpt *d); /* NULL-safe */
+/* Copies host's parameters and both moments to the device (after a checkpoint load). */
+int sf_cuda_gpt_upload(sf_cuda_gpt *d, sf_gpt *host);
+/* Copies the device's parameters and both moments (and the gradients if grads) to host. */
+int sf_cuda_gpt_download(sf_cuda_gpt *d, sf_gpt *host, int grads);
+
+/* As sf_gpt_forward: tokens, targets are host arrays of B*T ids; *loss = summed cross-entropy. */
+int sf_cuda_gpt_forward(sf_cuda_gpt *d, const int *tokens, const int *targets, int B, int T, double *loss);
+/* The probabilities of the last forward, [B*T, V], into a host array. */
+int sf_cuda_gpt_probs(sf_cuda_gpt *d, float *host);
+/* As sf_gpt_zero_grad / sf_gpt_backward (gradients accumulate over micro-batches). */
+int sf_cuda_gpt_zero_grad(sf_cuda_gpt *d);
+int sf_cuda_gpt_backward(sf_cuda_gpt *d, float scale);
+/* The global gradient norm (sum of squares in double, in a fixed order: deterministic). */
+int sf_cuda_gpt_grad_norm(sf_cuda_gpt *d, double *norm);
+/* One AdamW step exactly as train.c's (beta 0.9/0.95, eps 1e-8, decoupled decay wd on the tensors
+ * sf_gpt_tensor marks), gradients scaled by gscale (clipping); t counts steps from 1. In bf16,
+ * refreshes the bf16 copy of the weights. */
+int sf_cuda_gpt_adamw(sf_cuda_gpt *d, double lr, long t, float gscale, double wd);
+
+/* ---- single layers on host arrays, for the tests ----
+ * Each copies its inputs to the device, fills the outputs it overwrites with NaN first (so a
+ * value the kernel forgets stays NaN), runs the kernel(s) the model runs, and copies the outputs
+ * back. Outputs that accumulate (+=) are uploaded, so pass them initialised. Shapes and
+ * conventions are those of layers.h; p is the precision of the products (fp32/tf32/bf16). */
+int sf_cuda_host_encoder_forward(float *out, const int *inp, const float *wte, const float *wpe, int B, int T, int C,
+                                 int V);
+int sf_cuda_host_encoder_backward(float *dwte, float *dwpe, const float *dout, const int *inp, int B, int T, int C,
+                                  int V);
+int sf_cuda_host_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w,
+                                   const float *b, int N, int C);
+int sf_cuda_host_layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp,
+                                    const float *w, const float *mean, const float *rstd, int N, int C);
+int sf_cuda_host_matmul_forward(sf_precision p, float *out, const float *inp, const float *w, const float *bias, int N,
+                                int C, int OC);
+int sf_cuda_host_matmul_backward(sf_precision p, float *dinp, float *dw, float *dbias, const float *dout,
+                                 const float *inp, const float *w, int N, int C, int OC);
+/* att[B,NH,T,T] as the CPU's (probabilities, 0 above the diagonal). */
+int sf_cuda_host_attention_forward(sf_precision p, float *out, float *att, const float *qkv, int B, int T, int C,
+                                   int NH);
+/* Runs the forward on the device first (for its saved tensors), then the backward. */
+int sf_cuda_host_attention_backward(sf_precision p, float *dqkv, const float *dout, const float *qkv, int B, int T,
+                                    int C, int NH);
+int sf_cuda_host_gelu_forward(float *out, const float *inp, size_t n);
+int sf_cuda_host_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n);
+int sf_cuda_host_residual_forward(float *out, const float *a, const float *b, size_t n);
+/* logits in, probabilities out (in place), losses[N], *total their sum. */
+int sf_cuda_host_crossentropy_forward(float *probs_inout, float *losses, const int *targets, int N, int V,
+                                      double *total);
+int sf_cuda_host_crossentropy_backward(float *dlogits, const float *probs, const int *targets, float scale, int N,
+                                       int V);
+/* AdamW on n values (p, m, v updated in place), the update of train.c with bias corrections
+ * c1 = 1/(1-0.9^t), c2 = 1/(1-0.95^t). */
+int sf_cuda_host_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float c1, float c2, float wd,
+                       float gscale);
+/* Sum of squares of x[n], in double. */
+int sf_cuda_host_sumsq(const float *x, size_t n, double *out);
+/* Rounds x[n] to bf16 and back, in place (what the bf16 products see). */
+int sf_cuda_host_bf16_round(float *x, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

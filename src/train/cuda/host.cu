@@ -1,0 +1,275 @@
+/* host.cu: one layer at a time on host arrays (gpu.h's sf_cuda_host_*), so that the tests can hold
+ * every kernel against its CPU reference from plain C: copy in, poison what the kernel overwrites
+ * with NaN (all bits set), run exactly the device function the model runs, copy out. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/cuda/common.cuh"
+#include "train/cuda/gpu.h"
+
+/* The device buffers of one call, freed together. */
+typedef struct dev {
+  void *p[24];
+  int n;
+  int rc;
+  sfk_ctx x;
+  int have_x;
+} dev;
+
+static void *dalloc(dev *d, size_t bytes) {
+  if (d->rc) return NULL;
+  if (d->n == 24) {
+    d->rc = sf_fail(SF_EINTERNAL, "cuda: too many buffers");
+    return NULL;
+  }
+  void *p = NULL;
+  cudaError_t e = cudaMalloc(&p, bytes ? bytes : 4);
+  if (e != cudaSuccess) {
+    d->rc = sf_cuda_fail(e, "cudaMalloc");
+    return NULL;
+  }
+  d->p[d->n++] = p;
+  return p;
+}
+
+/* a device copy of host[bytes] */
+static void *up(dev *d, const void *host, size_t bytes) {
+  void *p = dalloc(d, bytes);
+  if (!p) return NULL;
+  cudaError_t e = cudaMemcpy(p, host, bytes, cudaMemcpyHostToDevice);
+  if (e != cudaSuccess) d->rc = sf_cuda_fail(e, "cudaMemcpy (to the device)");
+  return d->rc ? NULL : p;
+}
+
+/* n floats of NaN (0xffffffff is a quiet NaN) */
+static float *poisoned(dev *d, size_t n) {
+  float *p = (float *)dalloc(d, sizeof(float) * n);
+  if (!p) return NULL;
+  cudaError_t e = cudaMemset(p, 0xff, sizeof(float) * n);
+  if (e != cudaSuccess) d->rc = sf_cuda_fail(e, "cudaMemset");
+  return d->rc ? NULL : p;
+}
+
+static void down(dev *d, void *host, const void *p, size_t bytes) {
+  if (d->rc) return;
+  cudaError_t e = cudaMemcpy(host, p, bytes, cudaMemcpyDeviceToHost);
+  if (e != cudaSuccess) d->rc = sf_cuda_fail(e, "cudaMemcpy (to the host)");
+}
+
+static void ctx(dev *d, sf_precision p, size_t n16, size_t nones) {
+  if (d->rc) return;
+  d->have_x = 1;
+  d->rc = sfk_ctx_init(&d->x, p, n16, nones);
+}
+
+static int finish(dev *d) {
+  if (!d->rc) {
+    cudaError_t e = cudaDeviceSynchronize();
+    if (e != cudaSuccess) d->rc = sf_cuda_fail(e, "cudaDeviceSynchronize");
+  }
+  if (d->have_x) sfk_ctx_free(&d->x);
+  for (int i = 0; i < d->n; i++) cudaFree(d->p[i]);
+  return d->rc;
+}
+
+static size_t max3(size_t a, size_t b, size_t c) { return a > b ? (a > c ? a : c) : (b > c ? b : c); }
+
+#define F(n) (sizeof(float) * (size_t)(n))
+#define RUN(call)                                                                                    \
+  do {                                                                                               \
+    if (!D.rc) D.rc = (call);                                                                        \
+  } while (0)
+
+int sf_cuda_host_encoder_forward(float *out, const int *inp, const float *wte, const float *wpe, int B, int T, int C,
+                                 int V) {
+  dev D = {};
+  size_t N = (size_t)B * T;
+  int *di = (int *)up(&D, inp, sizeof(int) * N);
+  float *dwte = (float *)up(&D, wte, F((size_t)V * C)), *dwpe = (float *)up(&D, wpe, F((size_t)T * C));
+  float *dout = poisoned(&D, N * C);
+  RUN(sfk_encoder_forward(dout, di, dwte, dwpe, B, T, C));
+  down(&D, out, dout, F(N * C));
+  return finish(&D);
+}
+
+int sf_cuda_host_encoder_backward(float *dwte, float *dwpe, const float *dout, const int *inp, int B, int T, int C,
+                                  int V) {
+  dev D = {};
+  int N = B * T;
+  int *count = (int *)malloc(sizeof(int) * (size_t)V), *uid = (int *)malloc(sizeof(int) * (size_t)N);
+  int *off = (int *)malloc(sizeof(int) * ((size_t)N + 1)), *pos = (int *)malloc(sizeof(int) * (size_t)N);
+  if (!count || !uid || !off || !pos) D.rc = sf_fail(SF_ENOMEM, "out of memory");
+  int nu = D.rc ? 0 : sfk_encoder_buckets(inp, N, V, count, uid, off, pos);
+  int *du = (int *)up(&D, uid, sizeof(int) * (size_t)(nu ? nu : 1)), *dof = (int *)up(&D, off, sizeof(int) * (size_t)(nu + 1));
+  int *dp = (int *)up(&D, pos, sizeof(int) * (size_t)N);
+  float *dd = (float *)up(&D, dout, F((size_t)N * C));
+  float *gwte = (float *)up(&D, dwte, F((size_t)V * C)), *gwpe = (float *)up(&D, dwpe, F((size_t)T * C));
+  RUN(sfk_encoder_backward(gwte, gwpe, dd, du, dof, dp, nu, B, T, C));
+  down(&D, dwte, gwte, F((size_t)V * C));
+  down(&D, dwpe, gwpe, F((size_t)T * C));
+  free(count);
+  free(uid);
+  free(off);
+  free(pos);
+  return finish(&D);
+}
+
+int sf_cuda_host_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w,
+                                   const float *b, int N, int C) {
+  dev D = {};
+  size_t NC = (size_t)N * C;
+  float *di = (float *)up(&D, inp, F(NC)), *dw = (float *)up(&D, w, F(C)), *db = (float *)up(&D, b, F(C));
+  float *o = poisoned(&D, NC), *m = poisoned(&D, (size_t)N), *r = poisoned(&D, (size_t)N);
+  RUN(sfk_layernorm_forward(o, m, r, di, dw, db, N, C));
+  down(&D, out, o, F(NC));
+  down(&D, mean, m, F(N));
+  down(&D, rstd, r, F(N));
+  return finish(&D);
+}
+
+int sf_cuda_host_layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp,
+                                    const float *w, const float *mean, const float *rstd, int N, int C) {
+  dev D = {};
+  size_t NC = (size_t)N * C;
+  ctx(&D, SF_PREC_FP32, 0, (size_t)N);
+  float *gi = (float *)up(&D, dinp, F(NC)), *gw = (float *)up(&D, dw, F(C)), *gb = (float *)up(&D, db, F(C));
+  float *dd = (float *)up(&D, dout, F(NC)), *x = (float *)up(&D, inp, F(NC)), *ww = (float *)up(&D, w, F(C));
+  float *m = (float *)up(&D, mean, F(N)), *r = (float *)up(&D, rstd, F(N)), *tmp = poisoned(&D, NC);
+  RUN(sfk_layernorm_backward(&D.x, gi, gw, gb, tmp, dd, x, ww, m, r, N, C));
+  down(&D, dinp, gi, F(NC));
+  down(&D, dw, gw, F(C));
+  down(&D, db, gb, F(C));
+  return finish(&D);
+}
+
+int sf_cuda_host_matmul_forward(sf_precision p, float *out, const float *inp, const float *w, const float *bias, int N,
+                                int C, int OC) {
+  dev D = {};
+  ctx(&D, p, max3((size_t)N * C, (size_t)OC * C, 1), (size_t)N);
+  float *di = (float *)up(&D, inp, F((size_t)N * C)), *dw = (float *)up(&D, w, F((size_t)OC * C));
+  float *dbias = bias ? (float *)up(&D, bias, F(OC)) : NULL, *o = poisoned(&D, (size_t)N * OC);
+  RUN(sfk_matmul_forward(&D.x, o, di, dw, NULL, dbias, N, C, OC));
+  down(&D, out, o, F((size_t)N * OC));
+  return finish(&D);
+}
+
+int sf_cuda_host_matmul_backward(sf_precision p, float *dinp, float *dw, float *dbias, const float *dout,
+                                 const float *inp, const float *w, int N, int C, int OC) {
+  dev D = {};
+  ctx(&D, p, max3((size_t)N * C, (size_t)OC * C, (size_t)N * OC), (size_t)N);
+  float *dd = (float *)up(&D, dout, F((size_t)N * OC)), *x = (float *)up(&D, inp, F((size_t)N * C));
+  float *ww = (float *)up(&D, w, F((size_t)OC * C)), *gw = (float *)up(&D, dw, F((size_t)OC * C));
+  float *gb = dbias ? (float *)up(&D, dbias, F(OC)) : NULL, *gi = dinp ? poisoned(&D, (size_t)N * C) : NULL;
+  RUN(sfk_matmul_backward(&D.x, gi, gw, gb, dd, x, ww, NULL, N, C, OC));
+  if (dinp) down(&D, dinp, gi, F((size_t)N * C));
+  down(&D, dw, gw, F((size_t)OC * C));
+  if (dbias) down(&D, dbias, gb, F(OC));
+  return finish(&D);
+}
+
+int sf_cuda_host_attention_forward(sf_precision p, float *out, float *att, const float *qkv, int B, int T, int C,
+                                   int NH) {
+  dev D = {};
+  size_t NC = (size_t)B * T * C, ATT = (size_t)B * NH * T * T;
+  ctx(&D, p, max3(NC, ATT, 1), 1);
+  float *dq = (float *)up(&D, qkv, F(3 * NC)), *o = poisoned(&D, NC), *a = poisoned(&D, ATT);
+  float *qkvh = poisoned(&D, 3 * NC), *yh = poisoned(&D, NC);
+  RUN(sfk_attention_forward(&D.x, o, a, qkvh, yh, dq, B, T, C, NH));
+  down(&D, out, o, F(NC));
+  down(&D, att, a, F(ATT));
+  return finish(&D);
+}
+
+int sf_cuda_host_attention_backward(sf_precision p, float *dqkv, const float *dout, const float *qkv, int B, int T,
+                                    int C, int NH) {
+  dev D = {};
+  size_t NC = (size_t)B * T * C, ATT = (size_t)B * NH * T * T;
+  ctx(&D, p, max3(NC, ATT, 1), 1);
+  float *dq = (float *)up(&D, qkv, F(3 * NC)), *o = poisoned(&D, NC), *a = poisoned(&D, ATT);
+  float *qkvh = poisoned(&D, 3 * NC), *yh = poisoned(&D, NC), *dd = (float *)up(&D, dout, F(NC));
+  float *g = poisoned(&D, 3 * NC), *dyh = poisoned(&D, NC), *dqkvh = poisoned(&D, 3 * NC), *dpre = poisoned(&D, ATT);
+  RUN(sfk_attention_forward(&D.x, o, a, qkvh, yh, dq, B, T, C, NH));
+  RUN(sfk_attention_backward(&D.x, g, dd, qkvh, a, dyh, dqkvh, dpre, B, T, C, NH));
+  down(&D, dqkv, g, F(3 * NC));
+  return finish(&D);
+}
+
+int sf_cuda_host_gelu_forward(float *out, const float *inp, size_t n) {
+  dev D = {};
+  float *x = (float *)up(&D, inp, F(n)), *o = poisoned(&D, n);
+  RUN(sfk_gelu_forward(o, x, n));
+  down(&D, out, o, F(n));
+  return finish(&D);
+}
+
+int sf_cuda_host_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
+  dev D = {};
+  float *x = (float *)up(&D, inp, F(n)), *dd = (float *)up(&D, dout, F(n)), *o = poisoned(&D, n);
+  RUN(sfk_gelu_backward(o, x, dd, n));
+  down(&D, dinp, o, F(n));
+  return finish(&D);
+}
+
+int sf_cuda_host_residual_forward(float *out, const float *a, const float *b, size_t n) {
+  dev D = {};
+  float *x = (float *)up(&D, a, F(n)), *y = (float *)up(&D, b, F(n)), *o = poisoned(&D, n);
+  RUN(sfk_residual_forward(o, x, y, n));
+  down(&D, out, o, F(n));
+  return finish(&D);
+}
+
+int sf_cuda_host_crossentropy_forward(float *probs_inout, float *losses, const int *targets, int N, int V,
+                                      double *total) {
+  dev D = {};
+  float *p = (float *)up(&D, probs_inout, F((size_t)N * V)), *l = poisoned(&D, (size_t)N);
+  int *t = (int *)up(&D, targets, sizeof(int) * (size_t)N);
+  RUN(sfk_crossentropy_forward(p, l, t, N, V));
+  down(&D, probs_inout, p, F((size_t)N * V));
+  down(&D, losses, l, F(N));
+  double s = 0.0;
+  for (int n = 0; !D.rc && n < N; n++) s += losses[n];
+  *total = s;
+  return finish(&D);
+}
+
+int sf_cuda_host_crossentropy_backward(float *dlogits, const float *probs, const int *targets, float scale, int N,
+                                       int V) {
+  dev D = {};
+  float *p = (float *)up(&D, probs, F((size_t)N * V)), *o = poisoned(&D, (size_t)N * V);
+  int *t = (int *)up(&D, targets, sizeof(int) * (size_t)N);
+  RUN(sfk_crossentropy_backward(o, p, t, scale, N, V));
+  down(&D, dlogits, o, F((size_t)N * V));
+  return finish(&D);
+}
+
+int sf_cuda_host_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float c1, float c2, float wd,
+                       float gscale) {
+  dev D = {};
+  float *dp = (float *)up(&D, p, F(n)), *dg = (float *)up(&D, g, F(n));
+  float *dm = (float *)up(&D, m, F(n)), *dv = (float *)up(&D, v, F(n));
+  RUN(sfk_adamw(dp, dg, dm, dv, n, lr, c1, c2, wd, gscale));
+  down(&D, p, dp, F(n));
+  down(&D, m, dm, F(n));
+  down(&D, v, dv, F(n));
+  return finish(&D);
+}
+
+int sf_cuda_host_sumsq(const float *x, size_t n, double *out) {
+  dev D = {};
+  float *dx = (float *)up(&D, x, F(n));
+  double *part = (double *)dalloc(&D, sizeof(double) * SFK_NORM_BLOCKS), hp[SFK_NORM_BLOCKS];
+  RUN(sfk_sumsq_partials(part, dx, n));
+  down(&D, hp, part, sizeof hp);
+  double s = 0.0;
+  for (int i = 0; !D.rc && i < SFK_NORM_BLOCKS; i++) s += hp[i];
+  *out = s;
+  return finish(&D);
+}
+
+int sf_cuda_host_bf16_round(float *x, size_t n) {
+  dev D = {};
+  float *dx = (float *)up(&D, x, F(n));
+  RUN(sfk_bf16_round(dx, n));
+  down(&D, x, dx, F(n));
+  return finish(&D);
+}

@@ -1,0 +1,682 @@
+/* kernels.cu: the GPU trainer's layers on device pointers (contracts in common.cuh): small, plain
+ * kernels for everything that is not a matrix product, and cuBLAS for every product (the linear
+ * layers, and attention's QK^T and PV as strided-batched GEMMs over all heads at once).
+ *
+ * The kernels favour obvious correctness over speed: grid-stride loops over elements, one warp per
+ * row for row operations (LayerNorm, attention softmax), one block per row for the cross-entropy
+ * (vocabularies up to 65536). No kernel uses atomics, and every reduction runs in a fixed order,
+ * so a run is deterministic on a given GPU. Numerics follow layers.c line by line (same formulas,
+ * same epsilon), so the CPU layer is the reference for each kernel in tests/unit/test_train_cuda.c.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/cuda/common.cuh"
+#include "train/cuda/plan.h"
+
+/* ==================================== cuBLAS, loaded when first needed ====================================
+ * libcublas is opened with dlopen the first time a GPU run starts, not linked: a CPU run never
+ * loads it (its library constructors open more libraries at load time, which memory checkers flag
+ * in the dynamic loader on every start), and the binary runs where cuBLAS is not installed. The
+ * signatures below are checked against cublas_v2.h at compile time (unevaluated, so no link
+ * dependency). */
+#include <dlfcn.h>
+#include <pthread.h>
+
+typedef cublasStatus_t (*fn_create)(cublasHandle_t *);
+typedef cublasStatus_t (*fn_destroy)(cublasHandle_t);
+typedef cublasStatus_t (*fn_setmath)(cublasHandle_t, cublasMath_t);
+typedef const char *(*fn_status)(cublasStatus_t);
+typedef cublasStatus_t (*fn_gemmex)(cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int, const void *,
+                                    const void *, cudaDataType, int, const void *, cudaDataType, int, const void *,
+                                    void *, cudaDataType, int, cublasComputeType_t, cublasGemmAlgo_t);
+typedef cublasStatus_t (*fn_gemmsbex)(cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int,
+                                      const void *, const void *, cudaDataType, int, long long int, const void *,
+                                      cudaDataType, int, long long int, const void *, void *, cudaDataType, int,
+                                      long long int, int, cublasComputeType_t, cublasGemmAlgo_t);
+typedef cublasStatus_t (*fn_sgemv)(cublasHandle_t, cublasOperation_t, int, int, const float *, const float *, int,
+                                   const float *, int, const float *, float *, int);
+static_assert(sizeof(static_cast<fn_create>(&cublasCreate)) > 0, "cublasCreate's signature");
+static_assert(sizeof(static_cast<fn_destroy>(&cublasDestroy)) > 0, "cublasDestroy's signature");
+static_assert(sizeof(static_cast<fn_setmath>(&cublasSetMathMode)) > 0, "cublasSetMathMode's signature");
+static_assert(sizeof(static_cast<fn_status>(&cublasGetStatusString)) > 0, "cublasGetStatusString's signature");
+static_assert(sizeof(static_cast<fn_gemmex>(&cublasGemmEx)) > 0, "cublasGemmEx's signature");
+static_assert(sizeof(static_cast<fn_gemmsbex>(&cublasGemmStridedBatchedEx)) > 0, "cublasGemmStridedBatchedEx's signature");
+static_assert(sizeof(static_cast<fn_sgemv>(&cublasSgemv)) > 0, "cublasSgemv's signature");
+
+static struct {
+  fn_create create;
+  fn_destroy destroy;
+  fn_setmath setmath;
+  fn_status status;
+  fn_gemmex gemmex;
+  fn_gemmsbex gemmsbex;
+  fn_sgemv sgemv;
+  int loaded;
+} cb;
+static pthread_mutex_t cb_lock = PTHREAD_MUTEX_INITIALIZER;
+
+#define SF_STR2(x) #x
+#define SF_STR(x) SF_STR2(x)
+#define CUBLAS_SONAME "libcublas.so." SF_STR(CUBLAS_VER_MAJOR)
+
+int sfk_cublas_load(void) {
+  pthread_mutex_lock(&cb_lock);
+  int rc = SF_OK;
+  if (!cb.loaded) {
+    void *h = dlopen(CUBLAS_SONAME, RTLD_NOW | RTLD_LOCAL);
+#ifdef SF_CUBLAS_DIR /* the toolkit's library folder at build time, when the loader's path lacks it */
+    if (!h) h = dlopen(SF_CUBLAS_DIR "/" CUBLAS_SONAME, RTLD_NOW | RTLD_LOCAL);
+#endif
+    if (!h) {
+      const char *why = dlerror();
+      rc = sf_fail(SF_EINPUT, "cannot load cuBLAS (%s): %s", CUBLAS_SONAME, why ? why : "not found");
+    } else {
+      static const char *const names[] = {"cublasCreate_v2", "cublasDestroy_v2", "cublasSetMathMode",
+                                          "cublasGetStatusString", "cublasGemmEx", "cublasGemmStridedBatchedEx",
+                                          "cublasSgemv_v2"};
+      void *f[7];
+      for (int i = 0; i < 7 && !rc; i++)
+        if (!(f[i] = dlsym(h, names[i]))) rc = sf_fail(SF_EINPUT, "cuBLAS (%s) lacks %s", CUBLAS_SONAME, names[i]);
+      if (!rc) {
+        cb.create = (fn_create)f[0];
+        cb.destroy = (fn_destroy)f[1];
+        cb.setmath = (fn_setmath)f[2];
+        cb.status = (fn_status)f[3];
+        cb.gemmex = (fn_gemmex)f[4];
+        cb.gemmsbex = (fn_gemmsbex)f[5];
+        cb.sgemv = (fn_sgemv)f[6];
+        cb.loaded = 1;
+      }
+    }
+  }
+  pthread_mutex_unlock(&cb_lock);
+  return rc;
+}
+
+/* ==================================== errors and context ==================================== */
+
+int sf_cuda_fail(cudaError_t e, const char *call) {
+  return sf_fail(e == cudaErrorMemoryAllocation ? SF_ENOMEM : SF_EIO, "cuda: %s: %s", call, cudaGetErrorString(e));
+}
+
+int sf_cublas_fail(cublasStatus_t s, const char *call) {
+  char code[32];
+  snprintf(code, sizeof code, "status %d", (int)s);
+  return sf_fail(s == CUBLAS_STATUS_ALLOC_FAILED ? SF_ENOMEM : SF_EIO, "cublas: %s: %s", call,
+                 cb.loaded ? cb.status(s) : code);
+}
+
+int sfk_ctx_init(sfk_ctx *x, sf_precision p, size_t n16, size_t nones) {
+  memset(x, 0, sizeof *x);
+  x->prec = p;
+  int rc = sfk_cublas_load();
+  if (rc) return rc;
+  CB(cb.create(&x->h));
+  /* default math: fp32 GEMMs are IEEE fp32; TF32 is requested per call by the compute type */
+  CB(cb.setmath(x->h, CUBLAS_DEFAULT_MATH));
+  if (p == SF_PREC_BF16 && n16) {
+    CU(cudaMalloc((void **)&x->a16, sizeof(__nv_bfloat16) * n16));
+    CU(cudaMalloc((void **)&x->b16, sizeof(__nv_bfloat16) * n16));
+    x->n16 = n16;
+  }
+  if (nones) {
+    CU(cudaMalloc((void **)&x->ones, sizeof(float) * nones));
+    x->nones = nones;
+    if ((rc = sfk_fill(x->ones, nones, 1.0f))) return rc;
+  }
+  return SF_OK;
+}
+
+void sfk_ctx_free(sfk_ctx *x) {
+  if (x->h && cb.loaded) cb.destroy(x->h);
+  cudaFree(x->a16);
+  cudaFree(x->b16);
+  cudaFree(x->ones);
+  memset(x, 0, sizeof *x);
+}
+
+/* ==================================== launch helpers ==================================== */
+
+enum { TPB = 256, WARPS_PER_BLOCK = TPB / 32 };
+
+/* Blocks for a grid-stride loop over n elements (any n: the loop covers what the grid does not). */
+static unsigned grid_for(size_t n) {
+  size_t b = (n + TPB - 1) / TPB;
+  if (b < 1) b = 1;
+  if (b > (1u << 20)) b = 1u << 20;
+  return (unsigned)b;
+}
+
+/* Blocks for one warp per row. */
+static unsigned grid_rows(size_t rows) { return (unsigned)((rows + WARPS_PER_BLOCK - 1) / WARPS_PER_BLOCK); }
+
+#define GRID_STRIDE(i, n) \
+  for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (size_t)gridDim.x * blockDim.x)
+
+__device__ __forceinline__ float warp_sum(float v) {
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+__device__ __forceinline__ float warp_max(float v) {
+  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+  return v;
+}
+
+/* Sum (or max) over a block of TPB threads; every thread gets the result. sh holds WARPS_PER_BLOCK
+ * floats. Ends with a barrier, so sh can be reused right after. */
+__device__ float block_sum(float v, float *sh) {
+  int lane = threadIdx.x % 32, w = threadIdx.x / 32;
+  v = warp_sum(v);
+  if (lane == 0) sh[w] = v;
+  __syncthreads();
+  float t = 0.0f;
+  for (int i = 0; i < WARPS_PER_BLOCK; i++) t += sh[i]; /* fixed order: deterministic */
+  __syncthreads();
+  return t;
+}
+
+__device__ float block_max(float v, float *sh) {
+  int lane = threadIdx.x % 32, w = threadIdx.x / 32;
+  v = warp_max(v);
+  if (lane == 0) sh[w] = v;
+  __syncthreads();
+  float t = -INFINITY;
+  for (int i = 0; i < WARPS_PER_BLOCK; i++) t = fmaxf(t, sh[i]);
+  __syncthreads();
+  return t;
+}
+
+/* ==================================== element-wise ==================================== */
+
+__global__ void k_fill(float *x, size_t n, float v) {
+  GRID_STRIDE(i, n) x[i] = v;
+}
+
+int sfk_fill(float *x, size_t n, float v) {
+  if (!n) return SF_OK;
+  k_fill<<<grid_for(n), TPB>>>(x, n, v);
+  LAUNCHED(k_fill);
+  return SF_OK;
+}
+
+__global__ void k_to_bf16(__nv_bfloat16 *out, const float *in, size_t n) {
+  GRID_STRIDE(i, n) out[i] = __float2bfloat16(in[i]); /* round to nearest even */
+}
+
+int sfk_to_bf16(__nv_bfloat16 *out, const float *in, size_t n) {
+  if (!n) return SF_OK;
+  k_to_bf16<<<grid_for(n), TPB>>>(out, in, n);
+  LAUNCHED(k_to_bf16);
+  return SF_OK;
+}
+
+__global__ void k_bf16_round(float *x, size_t n) {
+  GRID_STRIDE(i, n) x[i] = __bfloat162float(__float2bfloat16(x[i]));
+}
+
+int sfk_bf16_round(float *x, size_t n) {
+  if (!n) return SF_OK;
+  k_bf16_round<<<grid_for(n), TPB>>>(x, n);
+  LAUNCHED(k_bf16_round);
+  return SF_OK;
+}
+
+/* GELU, tanh form, written as layers.c writes it: tanh(u) = 1 - 2 / (1 + e^{2u}) */
+#define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
+
+__global__ void k_gelu_forward(float *out, const float *inp, size_t n) {
+  GRID_STRIDE(i, n) {
+    float x = inp[i], u = GELU_K * (x + 0.044715f * x * x * x);
+    float th = 1.0f - 2.0f / (1.0f + expf(2.0f * u));
+    out[i] = 0.5f * x * (1.0f + th);
+  }
+}
+
+__global__ void k_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
+  GRID_STRIDE(i, n) {
+    float x = inp[i], u = GELU_K * (x + 0.044715f * x * x * x);
+    float th = 1.0f - 2.0f / (1.0f + expf(2.0f * u));
+    float g = 0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * GELU_K * (1.0f + 3.0f * 0.044715f * x * x);
+    dinp[i] = dout[i] * g; /* dinp may be dout: each thread reads its element before writing it */
+  }
+}
+
+int sfk_gelu_forward(float *out, const float *inp, size_t n) {
+  if (!n) return SF_OK;
+  k_gelu_forward<<<grid_for(n), TPB>>>(out, inp, n);
+  LAUNCHED(k_gelu_forward);
+  return SF_OK;
+}
+
+int sfk_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
+  if (!n) return SF_OK;
+  k_gelu_backward<<<grid_for(n), TPB>>>(dinp, inp, dout, n);
+  LAUNCHED(k_gelu_backward);
+  return SF_OK;
+}
+
+__global__ void k_residual(float *out, const float *a, const float *b, size_t n) {
+  GRID_STRIDE(i, n) out[i] = a[i] + b[i];
+}
+
+int sfk_residual_forward(float *out, const float *a, const float *b, size_t n) {
+  if (!n) return SF_OK;
+  k_residual<<<grid_for(n), TPB>>>(out, a, b, n);
+  LAUNCHED(k_residual);
+  return SF_OK;
+}
+
+/* out[n, o] += bias[o] over N rows of OC */
+__global__ void k_add_bias(float *out, const float *bias, size_t N, int OC) {
+  GRID_STRIDE(i, N * (size_t)OC) out[i] += bias[i % (size_t)OC];
+}
+
+/* ==================================== encoder ==================================== */
+
+/* out[n, c] = wte[inp[n], c] + wpe[n % T, c] */
+__global__ void k_encoder_forward(float *out, const int *inp, const float *wte, const float *wpe, int T, int C,
+                                  size_t NC) {
+  GRID_STRIDE(i, NC) {
+    size_t n = i / (size_t)C, c = i % (size_t)C;
+    out[i] = wte[(size_t)inp[n] * C + c] + wpe[(n % (size_t)T) * C + c];
+  }
+}
+
+int sfk_encoder_forward(float *out, const int *inp, const float *wte, const float *wpe, int B, int T, int C) {
+  size_t NC = (size_t)B * T * C;
+  if (!NC) return SF_OK;
+  k_encoder_forward<<<grid_for(NC), TPB>>>(out, inp, wte, wpe, T, C, NC);
+  LAUNCHED(k_encoder_forward);
+  return SF_OK;
+}
+
+int sfk_encoder_buckets(const int *inp, int N, int V, int *count, int *uid, int *off, int *pos) {
+  return sf_encoder_buckets(inp, N, V, count, uid, off, pos);
+}
+
+/* grid (nu, ceil(C / TPB)): block u, thread column c sums the rows of token uid[u] in order */
+__global__ void k_encoder_backward_wte(float *dwte, const float *dout, const int *uid, const int *off, const int *pos,
+                                       int C) {
+  int u = blockIdx.x, c = blockIdx.y * blockDim.x + threadIdx.x;
+  if (c >= C) return;
+  float s = 0.0f;
+  for (int k = off[u]; k < off[u + 1]; k++) s += dout[(size_t)pos[k] * C + c];
+  dwte[(size_t)uid[u] * C + c] += s;
+}
+
+/* thread (t, c): dwpe[t, c] += sum over b of dout[b*T + t, c] */
+__global__ void k_encoder_backward_wpe(float *dwpe, const float *dout, int B, int T, int C) {
+  GRID_STRIDE(i, (size_t)T * C) {
+    size_t t = i / (size_t)C, c = i % (size_t)C;
+    float s = 0.0f;
+    for (int b = 0; b < B; b++) s += dout[((size_t)b * T + t) * C + c];
+    dwpe[i] += s;
+  }
+}
+
+int sfk_encoder_backward(float *dwte, float *dwpe, const float *dout, const int *uid, const int *off, const int *pos,
+                         int nu, int B, int T, int C) {
+  if (nu > 0) {
+    dim3 grid((unsigned)nu, (unsigned)((C + TPB - 1) / TPB));
+    k_encoder_backward_wte<<<grid, TPB>>>(dwte, dout, uid, off, pos, C);
+    LAUNCHED(k_encoder_backward_wte);
+  }
+  k_encoder_backward_wpe<<<grid_for((size_t)T * C), TPB>>>(dwpe, dout, B, T, C);
+  LAUNCHED(k_encoder_backward_wpe);
+  return SF_OK;
+}
+
+/* ==================================== layernorm ==================================== */
+
+/* One warp per row n: mean, variance (two passes, as layers.c), out = (x - m) * s * w + b. */
+__global__ void k_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w,
+                                    const float *b, int N, int C) {
+  int n = blockIdx.x * WARPS_PER_BLOCK + threadIdx.x / 32, lane = threadIdx.x % 32;
+  if (n >= N) return; /* whole warps leave together: n is the same for the 32 lanes */
+  const float *x = inp + (size_t)n * C;
+  float m = 0.0f;
+  for (int c = lane; c < C; c += 32) m += x[c];
+  m = warp_sum(m) / (float)C;
+  float v = 0.0f;
+  for (int c = lane; c < C; c += 32) v += (x[c] - m) * (x[c] - m);
+  v = warp_sum(v);
+  float s = 1.0f / sqrtf(v / (float)C + 1e-5f);
+  float *o = out + (size_t)n * C;
+  for (int c = lane; c < C; c += 32) o[c] = (x[c] - m) * s * w[c] + b[c];
+  if (lane == 0) {
+    mean[n] = m;
+    rstd[n] = s;
+  }
+}
+
+int sfk_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b,
+                          int N, int C) {
+  if (N <= 0) return SF_OK;
+  k_layernorm_forward<<<grid_rows((size_t)N), TPB>>>(out, mean, rstd, inp, w, b, N, C);
+  LAUNCHED(k_layernorm_forward);
+  return SF_OK;
+}
+
+/* One warp per row: dinp[n] += (dn - mean(dn) - norm * mean(dn * norm)) * s with dn = w * dout;
+ * tmp[n, c] = norm * dout, whose column sums (a GEMV) are dw's increments. */
+__global__ void k_layernorm_backward(float *dinp, float *tmp, const float *dout, const float *inp, const float *w,
+                                     const float *mean, const float *rstd, int N, int C) {
+  int n = blockIdx.x * WARPS_PER_BLOCK + threadIdx.x / 32, lane = threadIdx.x % 32;
+  if (n >= N) return;
+  const float *x = inp + (size_t)n * C, *d = dout + (size_t)n * C;
+  float m = mean[n], s = rstd[n], dm = 0.0f, dnm = 0.0f;
+  for (int c = lane; c < C; c += 32) {
+    float norm = (x[c] - m) * s, dn = w[c] * d[c];
+    dm += dn;
+    dnm += dn * norm;
+  }
+  dm = warp_sum(dm) / (float)C;
+  dnm = warp_sum(dnm) / (float)C;
+  float *di = dinp + (size_t)n * C, *tm = tmp + (size_t)n * C;
+  for (int c = lane; c < C; c += 32) {
+    float norm = (x[c] - m) * s, dn = w[c] * d[c];
+    tm[c] = norm * d[c];
+    di[c] += (dn - dm - norm * dnm) * s;
+  }
+}
+
+/* y[C] += column sums of a row-major [N, C] matrix: to cuBLAS that matrix is C x N (ld C), and
+ * y = 1 * A * ones(N) + 1 * y is one GEMV. */
+static int colsum_add(sfk_ctx *x, float *y, const float *a, int N, int C) {
+  if ((size_t)N > x->nones) return sf_fail(SF_EINTERNAL, "cuda: column sum over %d rows, ones sized for %zu", N, x->nones);
+  const float one = 1.0f;
+  CB(cb.sgemv(x->h, CUBLAS_OP_N, C, N, &one, a, C, x->ones, 1, &one, y, 1));
+  return SF_OK;
+}
+
+int sfk_layernorm_backward(sfk_ctx *x, float *dinp, float *dw, float *db, float *tmp, const float *dout,
+                           const float *inp, const float *w, const float *mean, const float *rstd, int N, int C) {
+  if (N <= 0) return SF_OK;
+  k_layernorm_backward<<<grid_rows((size_t)N), TPB>>>(dinp, tmp, dout, inp, w, mean, rstd, N, C);
+  LAUNCHED(k_layernorm_backward);
+  int rc = colsum_add(x, dw, tmp, N, C);
+  return rc ? rc : colsum_add(x, db, dout, N, C);
+}
+
+/* ==================================== cross-entropy ==================================== */
+
+/* One block per row n of logits [N, V]: probabilities in place, losses[n] = log(sum) - (z_t - max)
+ * (exact where p underflows, as layers.c), 0 where masked. */
+__global__ void k_crossentropy_forward(float *probs, float *losses, const int *targets, int V) {
+  __shared__ float sh[WARPS_PER_BLOCK];
+  size_t n = blockIdx.x;
+  float *p = probs + n * (size_t)V;
+  int t = targets[n];
+  float mx = -INFINITY;
+  for (int v = threadIdx.x; v < V; v += blockDim.x) mx = fmaxf(mx, p[v]);
+  mx = block_max(mx, sh);
+  float zt = t >= 0 ? p[t] - mx : 0.0f; /* read by every thread before the barrier below */
+  __syncthreads();
+  float sum = 0.0f;
+  for (int v = threadIdx.x; v < V; v += blockDim.x) {
+    float e = expf(p[v] - mx);
+    p[v] = e;
+    sum += e;
+  }
+  sum = block_sum(sum, sh);
+  float inv = 1.0f / sum;
+  for (int v = threadIdx.x; v < V; v += blockDim.x) p[v] *= inv;
+  if (threadIdx.x == 0) losses[n] = t >= 0 ? logf(sum) - zt : 0.0f;
+}
+
+int sfk_crossentropy_forward(float *probs, float *losses, const int *targets, int N, int V) {
+  if (N <= 0) return SF_OK;
+  k_crossentropy_forward<<<(unsigned)N, TPB>>>(probs, losses, targets, V);
+  LAUNCHED(k_crossentropy_forward);
+  return SF_OK;
+}
+
+/* dlogits = scale * p - scale * onehot(target), 0 rows where masked; in place over probs allowed */
+__global__ void k_crossentropy_backward(float *dlogits, const float *probs, const int *targets, float scale,
+                                        size_t NV, int V) {
+  GRID_STRIDE(i, NV) {
+    size_t n = i / (size_t)V;
+    int v = (int)(i % (size_t)V), t = targets[n];
+    float d = 0.0f;
+    if (t >= 0) {
+      d = scale * probs[i];
+      if (v == t) d -= scale;
+    }
+    dlogits[i] = d;
+  }
+}
+
+int sfk_crossentropy_backward(float *dlogits, const float *probs, const int *targets, float scale, int N, int V) {
+  size_t NV = (size_t)N * V;
+  if (!NV) return SF_OK;
+  k_crossentropy_backward<<<grid_for(NV), TPB>>>(dlogits, probs, targets, scale, NV, V);
+  LAUNCHED(k_crossentropy_backward);
+  return SF_OK;
+}
+
+/* ==================================== optimiser ==================================== */
+
+/* train.c's AdamW, element by element (fp32, same expression order) */
+__global__ void k_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float c1, float c2, float wd,
+                        float gscale) {
+  const float b1 = 0.9f, b2 = 0.95f, eps = 1e-8f;
+  GRID_STRIDE(i, n) {
+    float gi = g[i] * gscale;
+    float mi = b1 * m[i] + (1.0f - b1) * gi;
+    float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] -= lr * ((mi * c1) / (sqrtf(vi * c2) + eps) + wd * p[i]);
+  }
+}
+
+int sfk_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float c1, float c2, float wd,
+              float gscale) {
+  if (!n) return SF_OK;
+  k_adamw<<<grid_for(n), TPB>>>(p, g, m, v, n, lr, c1, c2, wd, gscale);
+  LAUNCHED(k_adamw);
+  return SF_OK;
+}
+
+/* SFK_NORM_BLOCKS blocks, each a fixed strided share of x: part[block] = its sum of squares in
+ * double (tree in shared memory, fixed order). The host adds the partials in block order. */
+__global__ void k_sumsq(double *part, const float *x, size_t n) {
+  __shared__ double sh[TPB];
+  double s = 0.0;
+  GRID_STRIDE(i, n) s += (double)x[i] * (double)x[i];
+  sh[threadIdx.x] = s;
+  __syncthreads();
+  for (int w = TPB / 2; w > 0; w >>= 1) {
+    if ((int)threadIdx.x < w) sh[threadIdx.x] += sh[threadIdx.x + w];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) part[blockIdx.x] = sh[0];
+}
+
+int sfk_sumsq_partials(double *part, const float *x, size_t n) {
+  k_sumsq<<<SFK_NORM_BLOCKS, TPB>>>(part, x, n);
+  LAUNCHED(k_sumsq);
+  return SF_OK;
+}
+
+/* ==================================== products ==================================== */
+
+/* One GEMM in the context's precision, as planned (plan.h says what each plan computes and why its
+ * column-major arguments are right; the tests replay every plan on the CPU).
+ * fp32: IEEE fp32 (CUBLAS_COMPUTE_32F). tf32: the same fp32 operands on TF32 tensor cores
+ * (CUBLAS_COMPUTE_32F_FAST_TF32). bf16: A and B are converted into the context's a16 / b16 unless
+ * the caller passes them converted (A16 / B16: the weights' bf16 copy, or an operand converted
+ * once for two products); the product accumulates in fp32 and Cm stays fp32. */
+static int gemm(sfk_ctx *x, sf_gemm_plan p, const float *A, const __nv_bfloat16 *A16, const float *Bm,
+                const __nv_bfloat16 *B16, float *Cm) {
+  const void *a = A, *b = Bm;
+  cudaDataType_t ta = CUDA_R_32F, tb = CUDA_R_32F;
+  cublasComputeType_t ct = x->prec == SF_PREC_TF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+  if (x->prec == SF_PREC_BF16) {
+    if (!A16) {
+      if (p.nA > x->n16) return sf_fail(SF_EINTERNAL, "cuda: bf16 operand of %zu values, staging holds %zu", p.nA, x->n16);
+      int rc = sfk_to_bf16(x->a16, A, p.nA);
+      if (rc) return rc;
+      A16 = x->a16;
+    }
+    if (!B16) {
+      if (p.nB > x->n16) return sf_fail(SF_EINTERNAL, "cuda: bf16 operand of %zu values, staging holds %zu", p.nB, x->n16);
+      int rc = sfk_to_bf16(x->b16, Bm, p.nB);
+      if (rc) return rc;
+      B16 = x->b16;
+    }
+    a = A16;
+    b = B16;
+    ta = tb = CUDA_R_16BF;
+  }
+  cublasOperation_t oa = p.transA ? CUBLAS_OP_T : CUBLAS_OP_N, ob = p.transB ? CUBLAS_OP_T : CUBLAS_OP_N;
+  if (p.batch == 1)
+    CB(cb.gemmex(x->h, oa, ob, p.m, p.n, p.k, &p.alpha, a, ta, p.lda, b, tb, p.ldb, &p.beta, Cm, CUDA_R_32F, p.ldc,
+                    ct, CUBLAS_GEMM_DEFAULT));
+  else
+    CB(cb.gemmsbex(x->h, oa, ob, p.m, p.n, p.k, &p.alpha, a, ta, p.lda, p.sA, b, tb, p.ldb, p.sB,
+                                  &p.beta, Cm, CUDA_R_32F, p.ldc, p.sC, p.batch, ct, CUBLAS_GEMM_DEFAULT));
+  return SF_OK;
+}
+
+/* out[N, OC] = inp[N, C] . w[OC, C]^T (+ bias): sf_plan_linear_forward, then the bias row added. */
+int sfk_matmul_forward(sfk_ctx *x, float *out, const float *inp, const float *w, const __nv_bfloat16 *w16,
+                       const float *bias, int N, int C, int OC) {
+  if (N <= 0) return SF_OK;
+  int rc = gemm(x, sf_plan_linear_forward(N, C, OC), w, w16, inp, NULL, out);
+  if (rc || !bias) return rc;
+  k_add_bias<<<grid_for((size_t)N * OC), TPB>>>(out, bias, (size_t)N, OC);
+  LAUNCHED(k_add_bias);
+  return SF_OK;
+}
+
+/* dinp[N, C] = dout . w (sf_plan_linear_dinp); dw[OC, C] += dout^T . inp (sf_plan_linear_dw);
+ * dbias[OC] += column sums of dout (GEMV with ones). In bf16, dout is converted once, into b16 (it
+ * is operand B of both products; operand A, w unless its copy w16 is given, then inp, goes to a16). */
+int sfk_matmul_backward(sfk_ctx *x, float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
+                        const float *w, const __nv_bfloat16 *w16, int N, int C, int OC) {
+  if (N <= 0) return SF_OK;
+  int rc = SF_OK;
+  const __nv_bfloat16 *dout16 = NULL;
+  size_t ndout = (size_t)N * OC;
+  if (x->prec == SF_PREC_BF16) {
+    if (ndout > x->n16) return sf_fail(SF_EINTERNAL, "cuda: bf16 operand of %zu values, staging holds %zu", ndout, x->n16);
+    if ((rc = sfk_to_bf16(x->b16, dout, ndout))) return rc;
+    dout16 = x->b16;
+  }
+  if (dinp && (rc = gemm(x, sf_plan_linear_dinp(N, C, OC), w, w16, dout, dout16, dinp))) return rc;
+  if ((rc = gemm(x, sf_plan_linear_dw(N, C, OC), inp, NULL, dout, dout16, dw))) return rc;
+  return dbias ? colsum_add(x, dbias, dout, N, OC) : SF_OK;
+}
+
+/* ==================================== attention ==================================== */
+
+/* qkv [N, 3C] <-> qkvh [3][B][NH][T][hs]: element i = (which, b, h, t, d) of the head-major copy is
+ * row b*T + t, column which*C + h*hs + d of qkv (sf_head_to_row). inverse = 0: qkv -> qkvh;
+ * 1: qkvh -> qkv (the gradient: dqkvh -> dqkv). */
+__global__ void k_split_heads(float *qkvh, float *qkv, int B, int T, int C, int NH, int inverse) {
+  size_t NC = (size_t)B * T * C;
+  GRID_STRIDE(i, 3 * NC) {
+    size_t which = i / NC, src = sf_head_to_row(i % NC, B, T, C, NH, 3 * C, (int)which * C);
+    if (inverse) qkv[src] = qkvh[i];
+    else qkvh[i] = qkv[src];
+  }
+}
+
+/* yh [B][NH][T][hs] <-> y [N, C]: element (b, h, t, d) is row b*T + t, column h*hs + d.
+ * to_rows = 1: yh -> y (the attention output); 0: y -> yh (its gradient on the way back). */
+__global__ void k_merge_heads(float *y, float *yh, int B, int T, int C, int NH, int to_rows) {
+  size_t NC = (size_t)B * T * C;
+  GRID_STRIDE(i, NC) {
+    size_t dst = sf_head_to_row(i, B, T, C, NH, C, 0);
+    if (to_rows) y[dst] = yh[i];
+    else yh[i] = y[dst];
+  }
+}
+
+/* One warp per row r of att [B*NH*T, T] (query t = r % T): the scaled scores S (already scaled by
+ * the GEMM) become the causal softmax over keys j <= t, and 0 above the diagonal. */
+__global__ void k_softmax_causal_forward(float *att, size_t rows, int T) {
+  size_t r = (size_t)blockIdx.x * WARPS_PER_BLOCK + threadIdx.x / 32;
+  int lane = threadIdx.x % 32;
+  if (r >= rows) return;
+  int t = (int)(r % (size_t)T);
+  float *s = att + r * (size_t)T;
+  float mx = -INFINITY;
+  for (int j = lane; j <= t; j += 32) mx = fmaxf(mx, s[j]);
+  mx = warp_max(mx);
+  float sum = 0.0f;
+  for (int j = lane; j <= t; j += 32) sum += expf(s[j] - mx);
+  sum = warp_sum(sum);
+  float inv = 1.0f / sum;
+  for (int j = lane; j < T; j += 32) s[j] = j <= t ? expf(s[j] - mx) * inv : 0.0f;
+}
+
+/* One warp per row: dS[j] = P[j] * (dP[j] - sum_k P[k] dP[k]) for j <= t, else 0 (in place on dP). */
+__global__ void k_softmax_causal_backward(float *dp, const float *att, size_t rows, int T) {
+  size_t r = (size_t)blockIdx.x * WARPS_PER_BLOCK + threadIdx.x / 32;
+  int lane = threadIdx.x % 32;
+  if (r >= rows) return;
+  int t = (int)(r % (size_t)T);
+  const float *p = att + r * (size_t)T;
+  float *d = dp + r * (size_t)T;
+  float dot = 0.0f;
+  for (int j = lane; j <= t; j += 32) dot += p[j] * d[j];
+  dot = warp_sum(dot);
+  for (int j = lane; j < T; j += 32) d[j] = j <= t ? p[j] * (d[j] - dot) : 0.0f;
+}
+
+/* Per head: S = scale Q K^T (sf_plan_att_scores, A = K, B = Q); P = causal softmax(S) in place;
+ * Y = P V (sf_plan_att_pv, A = V, B = P); then Y's heads back into rows. */
+int sfk_attention_forward(sfk_ctx *x, float *out, float *att, float *qkvh, float *yh, const float *qkv, int B, int T,
+                          int C, int NH) {
+  if (B <= 0) return SF_OK;
+  size_t NC = (size_t)B * T * C;
+  const float *q = qkvh, *k = qkvh + NC, *v = qkvh + 2 * NC;
+  float scale = 1.0f / sqrtf((float)(C / NH));
+  k_split_heads<<<grid_for(3 * NC), TPB>>>(qkvh, (float *)qkv, B, T, C, NH, 0);
+  LAUNCHED(k_split_heads);
+  int rc = gemm(x, sf_plan_att_scores(B, T, C, NH, scale), k, NULL, q, NULL, att);
+  if (rc) return rc;
+  size_t rows = (size_t)B * NH * T;
+  k_softmax_causal_forward<<<grid_rows(rows), TPB>>>(att, rows, T);
+  LAUNCHED(k_softmax_causal_forward);
+  if ((rc = gemm(x, sf_plan_att_pv(B, T, C, NH, 1.0f), v, NULL, att, NULL, yh))) return rc;
+  k_merge_heads<<<grid_for(NC), TPB>>>(out, yh, B, T, C, NH, 1);
+  LAUNCHED(k_merge_heads);
+  return SF_OK;
+}
+
+/* Per head, from dY (dout's heads):
+ *   dP = dY V^T        sf_plan_att_scores (scale 1), A = V, B = dY
+ *   dV = P^T dY        sf_plan_att_pt (scale 1),     A = dY, B = P
+ *   dS = softmax backward of dP (in place)
+ *   dQ = scale dS K    sf_plan_att_pv (scale),       A = K, B = dS
+ *   dK = scale dS^T Q  sf_plan_att_pt (scale),       A = Q, B = dS
+ * then dqkvh back into dqkv's rows. */
+int sfk_attention_backward(sfk_ctx *x, float *dqkv, const float *dout, const float *qkvh, const float *att, float *dyh,
+                           float *dqkvh, float *dpre, int B, int T, int C, int NH) {
+  if (B <= 0) return SF_OK;
+  size_t NC = (size_t)B * T * C;
+  const float *q = qkvh, *k = qkvh + NC, *v = qkvh + 2 * NC;
+  float *dq = dqkvh, *dk = dqkvh + NC, *dv = dqkvh + 2 * NC;
+  float scale = 1.0f / sqrtf((float)(C / NH));
+  k_merge_heads<<<grid_for(NC), TPB>>>((float *)dout, dyh, B, T, C, NH, 0);
+  LAUNCHED(k_merge_heads);
+  int rc;
+  if ((rc = gemm(x, sf_plan_att_scores(B, T, C, NH, 1.0f), v, NULL, dyh, NULL, dpre))) return rc;
+  if ((rc = gemm(x, sf_plan_att_pt(B, T, C, NH, 1.0f), dyh, NULL, att, NULL, dv))) return rc;
+  size_t rows = (size_t)B * NH * T;
+  k_softmax_causal_backward<<<grid_rows(rows), TPB>>>(dpre, att, rows, T);
+  LAUNCHED(k_softmax_causal_backward);
+  if ((rc = gemm(x, sf_plan_att_pv(B, T, C, NH, scale), k, NULL, dpre, NULL, dq))) return rc;
+  if ((rc = gemm(x, sf_plan_att_pt(B, T, C, NH, scale), q, NULL, dpre, NULL, dk))) return rc;
+  k_split_heads<<<grid_for(3 * NC), TPB>>>(dqkvh, dqkv, B, T, C, NH, 1);
+  LAUNCHED(k_split_heads);
+  return SF_OK;
+}

@@ -1,0 +1,407 @@
+/* model.cu: the GPT on the GPU (gpu.h): device memory, the forward and backward passes strung
+ * together exactly as gpt.c strings the CPU layers, AdamW and the gradient norm, the device probe
+ * and the table of dense peaks that MFU is measured against.
+ *
+ * Memory: parameters | gradients | moment 1 | moment 2 in one allocation with the host layout
+ * (offsets from sf_gpt_tensor), a bf16 copy of the parameters in bf16 (refreshed after every
+ * upload and optimiser step), and one allocation of activations for max_B sequences: per layer
+ * what the backward needs (as gpt.c keeps: LayerNorm outputs and statistics, head-major q/k/v,
+ * attention probabilities, attention output, residuals, MLP pre- and post-GELU), plus one layer's
+ * worth of gradient buffers reused going down.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/cuda/common.cuh"
+#include "train/cuda/gpu.h"
+extern "C" {
+#include "train/internal.h" /* sf_gpt_moment1/2: C declarations */
+}
+
+/* the order of sf_gpt_tensor (gpt.c); checked by name when a model is made */
+enum { P_WTE, P_WPE, P_LN1W, P_LN1B, P_QKVW, P_QKVB, P_PROJW, P_PROJB, P_LN2W, P_LN2B,
+       P_FCW, P_FCB, P_FCPW, P_FCPB, P_LNFW, P_LNFB, NPT };
+static const char *const tensor_names[NPT] = {
+    "wte", "wpe", "h.ln1_w", "h.ln1_b", "h.qkv_w", "h.qkv_b", "h.proj_w", "h.proj_b", "h.ln2_w", "h.ln2_b",
+    "h.fc_w", "h.fc_b", "h.fcproj_w", "h.fcproj_b", "lnf_w", "lnf_b"};
+
+/* ---- device ---- */
+
+int sf_cuda_built(void) { return 1; }
+
+int sf_cuda_probe(char *name, size_t n) {
+  int count = 0;
+  cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess)
+    return sf_fail(SF_EINPUT, "no CUDA device (cudaGetDeviceCount: %s%s)", cudaGetErrorString(e),
+                   e == cudaErrorInsufficientDriver ? "; is the NVIDIA driver installed?" : "");
+  if (count < 1) return sf_fail(SF_EINPUT, "no CUDA device (cudaGetDeviceCount: 0 devices)");
+  int dev = 0;
+  cudaDeviceProp p;
+  if ((e = cudaGetDevice(&dev)) != cudaSuccess || (e = cudaGetDeviceProperties(&p, dev)) != cudaSuccess)
+    return sf_fail(SF_EINPUT, "no usable CUDA device (cudaGetDeviceProperties: %s)", cudaGetErrorString(e));
+  if (name && n) snprintf(name, n, "%s", p.name);
+  return sfk_cublas_load();
+}
+
+int sf_cuda_cublas_check(void) { return sfk_cublas_load(); }
+
+int sf_cuda_meminfo(size_t *free_bytes, size_t *total_bytes) {
+  CU(cudaMemGetInfo(free_bytes, total_bytes));
+  return SF_OK;
+}
+
+/* Dense (no structured sparsity) peaks in TFLOP/s from NVIDIA's data sheets: FP32 (CUDA cores),
+ * TF32 tensor, BF16 tensor. The sheets print the tensor figures "with sparsity": the dense figure
+ * is half of that. Names as cudaGetDeviceProperties reports them; more specific names first. */
+static const struct {
+  const char *match, *basis;
+  double fp32, tf32, bf16;
+} peaks[] = {
+    {"H200 NVL", "NVIDIA H200 NVL data sheet (dense)", 60.0, 417.5, 835.5},
+    {"H200", "NVIDIA H200 SXM data sheet (dense)", 67.0, 494.7, 989.4},
+    {"H100 NVL", "NVIDIA H100 NVL data sheet (dense)", 60.0, 417.5, 835.5},
+    {"H100 PCIe", "NVIDIA H100 PCIe data sheet (dense)", 51.0, 378.0, 756.0},
+    {"H100", "NVIDIA H100 SXM5 data sheet (dense)", 67.0, 494.7, 989.4},
+    {"A100", "NVIDIA A100 data sheet (dense)", 19.5, 156.0, 312.0},
+};
+
+double sf_cuda_peak_for(const char *name, int major, int minor, int sms, int clock_khz, sf_precision p,
+                        const char **basis) {
+  for (size_t i = 0; i < sizeof peaks / sizeof peaks[0]; i++) {
+    if (!strstr(name, peaks[i].match)) continue;
+    if (basis) *basis = peaks[i].basis;
+    double t = p == SF_PREC_BF16 ? peaks[i].bf16 : p == SF_PREC_TF32 ? peaks[i].tf32 : peaks[i].fp32;
+    return t * 1e12;
+  }
+  /* Another GPU: SMs x boost clock x FLOP per clock per SM of its architecture (dense):
+   *   fp32   2 x FP32 lanes: 64 lanes on 8.0 (A100), 128 on 8.6, 8.9, 9.0, 10.x, 12.x
+   *   bf16   tensor cores: 2048 on 8.0, 1024 on 8.6/8.9 (A10, L40S), 4096 on 9.0, 8192 on 10.x
+   *   tf32   half of bf16
+   * (these reproduce the data sheets: A100 108 SMs x 1.41 GHz x 2048 = 312 TFLOP/s bf16). Older or
+   * unknown architectures: the fp32 rate for every precision. */
+  double fp32 = major == 8 && minor == 0 ? 128 : 256, bf16;
+  if (major == 8 && minor == 0) bf16 = 2048;
+  else if (major == 8) bf16 = 1024;
+  else if (major == 9) bf16 = 4096;
+  else if (major == 10) bf16 = 8192;
+  else if (major == 12) bf16 = 1024;
+  else bf16 = fp32 = 128;
+  double per = p == SF_PREC_BF16 ? bf16 : p == SF_PREC_TF32 ? (bf16 > fp32 ? bf16 / 2 : fp32) : fp32;
+  if (basis) *basis = "SMs x clock x per-SM throughput of the compute capability (no table entry)";
+  return (double)sms * (double)clock_khz * 1e3 * per;
+}
+
+double sf_cuda_peak(sf_precision p, const char **basis) {
+  int dev = 0, clk = 0;
+  cudaDeviceProp d;
+  if (cudaGetDevice(&dev) != cudaSuccess || cudaGetDeviceProperties(&d, dev) != cudaSuccess ||
+      cudaDeviceGetAttribute(&clk, cudaDevAttrClockRate, dev) != cudaSuccess)
+    return 0.0;
+  return sf_cuda_peak_for(d.name, d.major, d.minor, d.multiProcessorCount, clk, p, basis);
+}
+
+/* ---- layout ---- */
+
+/* The float buffers of the activations, in allocation order. */
+enum { A_ENC, A_LN1, A_LN1M, A_LN1R, A_QKVH, A_ATTY, A_ATT, A_RES2, A_LN2, A_LN2M, A_LN2R, A_FCH, A_FCG, A_RES3,
+       A_LNF, A_LNFM, A_LNFR, A_PROBS, A_LOSS, A_TMP, A_QKV, A_YH, A_DRES, A_DLN, A_DATTY, A_DFCH, A_DQKVH, A_DPRE,
+       NA };
+
+static void act_sizes(const sf_gpt_config *c, int B, size_t sz[NA]) {
+  size_t C = (size_t)c->d_model, L = (size_t)c->n_layer, T = (size_t)c->n_ctx, V = (size_t)c->vocab;
+  size_t NH = (size_t)c->n_head, N = (size_t)B * T, NC = N * C, ATT = (size_t)B * NH * T * T;
+  size_t s[NA] = {NC,     L * NC, L * N,  L * N,  3 * L * NC, L * NC, L * ATT, L * NC, L * NC, L * N,
+                  L * N,  4 * L * NC, 4 * L * NC, L * NC, NC, N, N, N * V, N, NC,
+                  3 * NC, NC,     NC,     NC,     NC,     4 * NC, 3 * NC, ATT};
+  memcpy(sz, s, sizeof s);
+}
+
+/* values each bf16 staging buffer holds: the largest operand that is converted on the fly */
+static size_t staging(const sf_gpt_config *c, int B) {
+  size_t C = (size_t)c->d_model, N = (size_t)B * c->n_ctx, T = (size_t)c->n_ctx;
+  size_t m = 4 * N * C;
+  if (N * (size_t)c->vocab > m) m = N * (size_t)c->vocab;
+  if ((size_t)B * c->n_head * T * T > m) m = (size_t)B * c->n_head * T * T;
+  return m;
+}
+
+static size_t nparams(const sf_gpt_config *c) {
+  return (size_t)(sf_gpt_nparams(c) + 0.5);
+}
+
+size_t sf_cuda_gpt_bytes(const sf_gpt_config *c, int B, sf_precision p) {
+  size_t sz[NA], fl = 4 * nparams(c), N = (size_t)B * c->n_ctx;
+  act_sizes(c, B, sz);
+  for (int i = 0; i < NA; i++) fl += sz[i];
+  size_t bytes = sizeof(float) * (fl + N /* ones */) + sizeof(int) * (5 * N + 1) + sizeof(double) * SFK_NORM_BLOCKS;
+  if (p == SF_PREC_BF16) bytes += sizeof(__nv_bfloat16) * (nparams(c) + 2 * staging(c, B));
+  return bytes + (64u << 20); /* cuBLAS's handle and workspace, roughly */
+}
+
+struct sf_cuda_gpt {
+  sf_gpt_config c;
+  int max_B, B, T;
+  size_t n, off[NPT], sz[NPT];
+  int decay[NPT];
+  sfk_ctx x;
+  float *mem, *P, *G, *M, *Vm; /* params | grads | m | v */
+  __nv_bfloat16 *P16;          /* bf16 copy of P (bf16 only) */
+  float *actmem, *a[NA];
+  int *imem, *tok, *tgt, *uid, *off_b, *pos; /* device: tokens, targets, encoder buckets */
+  double *part;
+  /* host scratch */
+  int *htok, *hcount, *huid, *hoff, *hpos;
+  float *hloss;
+  double *hpart;
+};
+
+#define PT(base, i) ((base) + d->off[i])
+#define W16(i) (d->P16 ? d->P16 + d->off[i] : NULL)
+
+static int refresh_bf16(sf_cuda_gpt *d) { return d->P16 ? sfk_to_bf16(d->P16, d->P, d->n) : SF_OK; }
+
+void sf_cuda_gpt_free(sf_cuda_gpt *d) {
+  if (!d) return;
+  sfk_ctx_free(&d->x);
+  cudaFree(d->mem);
+  cudaFree(d->P16);
+  cudaFree(d->actmem);
+  cudaFree(d->imem);
+  cudaFree(d->part);
+  free(d->htok);
+  free(d->hcount);
+  free(d->huid);
+  free(d->hoff);
+  free(d->hpos);
+  free(d->hloss);
+  free(d->hpart);
+  free(d);
+}
+
+int sf_cuda_gpt_new(const sf_gpt *host, int max_B, sf_precision p, sf_cuda_gpt **out) {
+  *out = NULL;
+  if (max_B < 1) return sf_fail(SF_EINPUT, "batch of %d sequences must be at least 1", max_B);
+  if (p != SF_PREC_FP32 && p != SF_PREC_TF32 && p != SF_PREC_BF16)
+    return sf_fail(SF_EINPUT, "precision %d is not one of fp32, tf32, bf16", (int)p);
+  sf_cuda_gpt *d = (sf_cuda_gpt *)calloc(1, sizeof *d);
+  if (!d) return sf_fail(SF_ENOMEM, "out of memory");
+  d->c = *sf_gpt_cfg(host);
+  d->max_B = max_B;
+  d->n = sf_gpt_size(host);
+  int rc = SF_OK;
+  for (int i = 0; i < NPT && !rc; i++) {
+    const char *name;
+    sf_gpt_tensor(host, (size_t)i, &name, &d->off[i], &d->sz[i], &d->decay[i]);
+    if (strcmp(name, tensor_names[i]) != 0)
+      rc = sf_fail(SF_EINTERNAL, "cuda: tensor %d is '%s', expected '%s'", i, name, tensor_names[i]);
+  }
+  if (!rc && sf_gpt_ntensors() != NPT) rc = sf_fail(SF_EINTERNAL, "cuda: the model has %zu tensors", sf_gpt_ntensors());
+  size_t N = (size_t)max_B * d->c.n_ctx, V = (size_t)d->c.vocab, sz[NA], atotal = 0;
+  act_sizes(&d->c, max_B, sz);
+  for (int i = 0; i < NA; i++) atotal += sz[i];
+  if (rc) goto fail;
+  if ((rc = sfk_ctx_init(&d->x, p, p == SF_PREC_BF16 ? staging(&d->c, max_B) : 0, N))) goto fail;
+#define CUF(call)                                                                                    \
+  do {                                                                                               \
+    cudaError_t e_ = (call);                                                                         \
+    if (e_ != cudaSuccess) {                                                                         \
+      rc = sf_cuda_fail(e_, #call);                                                                  \
+      goto fail;                                                                                     \
+    }                                                                                                \
+  } while (0)
+  CUF(cudaMalloc((void **)&d->mem, sizeof(float) * 4 * d->n));
+  if (p == SF_PREC_BF16) CUF(cudaMalloc((void **)&d->P16, sizeof(__nv_bfloat16) * d->n));
+  CUF(cudaMalloc((void **)&d->actmem, sizeof(float) * atotal));
+  CUF(cudaMalloc((void **)&d->imem, sizeof(int) * (5 * N + 1)));
+  CUF(cudaMalloc((void **)&d->part, sizeof(double) * SFK_NORM_BLOCKS));
+  d->P = d->mem;
+  d->G = d->mem + d->n;
+  d->M = d->mem + 2 * d->n;
+  d->Vm = d->mem + 3 * d->n;
+  {
+    float *q = d->actmem;
+    for (int i = 0; i < NA; i++) {
+      d->a[i] = q;
+      q += sz[i];
+    }
+  }
+  d->tok = d->imem;
+  d->tgt = d->imem + N;
+  d->uid = d->imem + 2 * N;
+  d->pos = d->imem + 3 * N;
+  d->off_b = d->imem + 4 * N; /* N + 1 */
+  d->htok = (int *)malloc(sizeof(int) * N);
+  d->hcount = (int *)malloc(sizeof(int) * V);
+  d->huid = (int *)malloc(sizeof(int) * N);
+  d->hoff = (int *)malloc(sizeof(int) * (N + 1));
+  d->hpos = (int *)malloc(sizeof(int) * N);
+  d->hloss = (float *)malloc(sizeof(float) * N);
+  d->hpart = (double *)malloc(sizeof(double) * SFK_NORM_BLOCKS);
+  if (!d->htok || !d->hcount || !d->huid || !d->hoff || !d->hpos || !d->hloss || !d->hpart) {
+    rc = sf_fail(SF_ENOMEM, "out of memory");
+    goto fail;
+  }
+  CUF(cudaMemset(d->G, 0, sizeof(float) * d->n));
+  if ((rc = sf_cuda_gpt_upload(d, (sf_gpt *)host))) goto fail;
+#undef CUF
+  *out = d;
+  return SF_OK;
+fail:
+  sf_cuda_gpt_free(d);
+  return rc;
+}
+
+int sf_cuda_gpt_upload(sf_cuda_gpt *d, sf_gpt *host) {
+  size_t b = sizeof(float) * d->n;
+  CU(cudaMemcpy(d->P, sf_gpt_params(host), b, cudaMemcpyHostToDevice));
+  CU(cudaMemcpy(d->M, sf_gpt_moment1(host), b, cudaMemcpyHostToDevice));
+  CU(cudaMemcpy(d->Vm, sf_gpt_moment2(host), b, cudaMemcpyHostToDevice));
+  return refresh_bf16(d);
+}
+
+int sf_cuda_gpt_download(sf_cuda_gpt *d, sf_gpt *host, int grads) {
+  size_t b = sizeof(float) * d->n;
+  CU(cudaMemcpy(sf_gpt_params(host), d->P, b, cudaMemcpyDeviceToHost));
+  CU(cudaMemcpy(sf_gpt_moment1(host), d->M, b, cudaMemcpyDeviceToHost));
+  CU(cudaMemcpy(sf_gpt_moment2(host), d->Vm, b, cudaMemcpyDeviceToHost));
+  if (grads) CU(cudaMemcpy(sf_gpt_grads(host), d->G, b, cudaMemcpyDeviceToHost));
+  return SF_OK;
+}
+
+/* ---- forward and backward: gpt.c's order, layer by layer ---- */
+
+#define TRY(call)                                                                                    \
+  do {                                                                                               \
+    int rc_ = (call);                                                                                \
+    if (rc_) return rc_;                                                                             \
+  } while (0)
+
+int sf_cuda_gpt_forward(sf_cuda_gpt *d, const int *tokens, const int *targets, int B, int T, double *loss) {
+  const int C = d->c.d_model, L = d->c.n_layer, NH = d->c.n_head, V = d->c.vocab, N = B * T;
+  if (B < 1 || B > d->max_B || T < 1 || T > d->c.n_ctx)
+    return sf_fail(SF_EINTERNAL, "cuda: forward of %d x %d tokens, model sized for %d x %d", B, T, d->max_B,
+                   d->c.n_ctx);
+  const size_t NC = (size_t)N * C, ATT = (size_t)B * NH * T * T;
+  float **a = d->a;
+  sfk_ctx *x = &d->x;
+  d->B = B;
+  d->T = T;
+  memcpy(d->htok, tokens, sizeof(int) * (size_t)N);
+  CU(cudaMemcpy(d->tok, tokens, sizeof(int) * (size_t)N, cudaMemcpyHostToDevice));
+  CU(cudaMemcpy(d->tgt, targets, sizeof(int) * (size_t)N, cudaMemcpyHostToDevice));
+
+  TRY(sfk_encoder_forward(a[A_ENC], d->tok, PT(d->P, P_WTE), PT(d->P, P_WPE), B, T, C));
+  for (int l = 0; l < L; l++) {
+    const float *res = l == 0 ? a[A_ENC] : a[A_RES3] + (size_t)(l - 1) * NC;
+    float *ln1 = a[A_LN1] + l * NC, *qkvh = a[A_QKVH] + 3 * l * NC, *atty = a[A_ATTY] + l * NC;
+    float *att = a[A_ATT] + (size_t)l * ATT, *res2 = a[A_RES2] + l * NC, *ln2 = a[A_LN2] + l * NC;
+    float *fch = a[A_FCH] + 4 * l * NC, *fcg = a[A_FCG] + 4 * l * NC, *res3 = a[A_RES3] + l * NC;
+    size_t lc = (size_t)l * C, ln = (size_t)l * N;
+    TRY(sfk_layernorm_forward(ln1, a[A_LN1M] + ln, a[A_LN1R] + ln, res, PT(d->P, P_LN1W) + lc, PT(d->P, P_LN1B) + lc,
+                              N, C));
+    TRY(sfk_matmul_forward(x, a[A_QKV], ln1, PT(d->P, P_QKVW) + lc * 3 * C, W16(P_QKVW) ? W16(P_QKVW) + lc * 3 * C : NULL,
+                           PT(d->P, P_QKVB) + 3 * lc, N, C, 3 * C));
+    TRY(sfk_attention_forward(x, atty, att, qkvh, a[A_YH], a[A_QKV], B, T, C, NH));
+    TRY(sfk_matmul_forward(x, a[A_TMP], atty, PT(d->P, P_PROJW) + lc * C, W16(P_PROJW) ? W16(P_PROJW) + lc * C : NULL,
+                           PT(d->P, P_PROJB) + lc, N, C, C));
+    TRY(sfk_residual_forward(res2, res, a[A_TMP], NC));
+    TRY(sfk_layernorm_forward(ln2, a[A_LN2M] + ln, a[A_LN2R] + ln, res2, PT(d->P, P_LN2W) + lc,
+                              PT(d->P, P_LN2B) + lc, N, C));
+    TRY(sfk_matmul_forward(x, fch, ln2, PT(d->P, P_FCW) + lc * 4 * C, W16(P_FCW) ? W16(P_FCW) + lc * 4 * C : NULL,
+                           PT(d->P, P_FCB) + 4 * lc, N, C, 4 * C));
+    TRY(sfk_gelu_forward(fcg, fch, 4 * NC));
+    TRY(sfk_matmul_forward(x, a[A_TMP], fcg, PT(d->P, P_FCPW) + lc * 4 * C,
+                           W16(P_FCPW) ? W16(P_FCPW) + lc * 4 * C : NULL, PT(d->P, P_FCPB) + lc, N, 4 * C, C));
+    TRY(sfk_residual_forward(res3, res2, a[A_TMP], NC));
+  }
+  const float *last = a[A_RES3] + (size_t)(L - 1) * NC;
+  TRY(sfk_layernorm_forward(a[A_LNF], a[A_LNFM], a[A_LNFR], last, PT(d->P, P_LNFW), PT(d->P, P_LNFB), N, C));
+  TRY(sfk_matmul_forward(x, a[A_PROBS], a[A_LNF], PT(d->P, P_WTE), W16(P_WTE), NULL, N, C, V));
+  TRY(sfk_crossentropy_forward(a[A_PROBS], a[A_LOSS], d->tgt, N, V));
+  CU(cudaMemcpy(d->hloss, a[A_LOSS], sizeof(float) * (size_t)N, cudaMemcpyDeviceToHost));
+  double total = 0.0; /* in row order, as layers.c sums */
+  for (int n = 0; n < N; n++) total += d->hloss[n];
+  *loss = total;
+  return SF_OK;
+}
+
+int sf_cuda_gpt_probs(sf_cuda_gpt *d, float *host) {
+  CU(cudaMemcpy(host, d->a[A_PROBS], sizeof(float) * (size_t)d->B * d->T * d->c.vocab, cudaMemcpyDeviceToHost));
+  return SF_OK;
+}
+
+int sf_cuda_gpt_zero_grad(sf_cuda_gpt *d) {
+  CU(cudaMemset(d->G, 0, sizeof(float) * d->n));
+  return SF_OK;
+}
+
+int sf_cuda_gpt_backward(sf_cuda_gpt *d, float scale) {
+  const int C = d->c.d_model, L = d->c.n_layer, NH = d->c.n_head, V = d->c.vocab;
+  const int B = d->B, T = d->T, N = B * T;
+  const size_t NC = (size_t)N * C, ATT = (size_t)B * NH * T * T;
+  float **a = d->a, *G = d->G;
+  const float *P = d->P;
+  sfk_ctx *x = &d->x;
+  if (B < 1) return sf_fail(SF_EINTERNAL, "cuda: backward without a forward");
+
+  /* LM head (tied to wte): dlogits in place over the probabilities */
+  TRY(sfk_crossentropy_backward(a[A_PROBS], a[A_PROBS], d->tgt, scale, N, V));
+  TRY(sfk_matmul_backward(x, a[A_DLN], PT(G, P_WTE), NULL, a[A_PROBS], a[A_LNF], PT(P, P_WTE), W16(P_WTE), N, C, V));
+  CU(cudaMemset(a[A_DRES], 0, sizeof(float) * NC));
+  const float *last = a[A_RES3] + (size_t)(L - 1) * NC;
+  TRY(sfk_layernorm_backward(x, a[A_DRES], PT(G, P_LNFW), PT(G, P_LNFB), a[A_TMP], a[A_DLN], last, PT(P, P_LNFW),
+                             a[A_LNFM], a[A_LNFR], N, C));
+  for (int l = L - 1; l >= 0; l--) {
+    const float *res = l == 0 ? a[A_ENC] : a[A_RES3] + (size_t)(l - 1) * NC;
+    const float *ln1 = a[A_LN1] + l * NC, *qkvh = a[A_QKVH] + 3 * l * NC, *atty = a[A_ATTY] + l * NC;
+    const float *att = a[A_ATT] + (size_t)l * ATT, *res2 = a[A_RES2] + l * NC, *ln2 = a[A_LN2] + l * NC;
+    const float *fch = a[A_FCH] + 4 * l * NC, *fcg = a[A_FCG] + 4 * l * NC;
+    size_t lc = (size_t)l * C, ln = (size_t)l * N;
+    /* res3 = res2 + fcproj(gelu(fc(ln2(res2)))): dres is the gradient of res3, and of res2's skip path */
+    TRY(sfk_matmul_backward(x, a[A_DFCH], PT(G, P_FCPW) + lc * 4 * C, PT(G, P_FCPB) + lc, a[A_DRES], fcg,
+                            PT(P, P_FCPW) + lc * 4 * C, W16(P_FCPW) ? W16(P_FCPW) + lc * 4 * C : NULL, N, 4 * C, C));
+    TRY(sfk_gelu_backward(a[A_DFCH], fch, a[A_DFCH], 4 * NC));
+    TRY(sfk_matmul_backward(x, a[A_DLN], PT(G, P_FCW) + lc * 4 * C, PT(G, P_FCB) + 4 * lc, a[A_DFCH], ln2,
+                            PT(P, P_FCW) + lc * 4 * C, W16(P_FCW) ? W16(P_FCW) + lc * 4 * C : NULL, N, C, 4 * C));
+    TRY(sfk_layernorm_backward(x, a[A_DRES], PT(G, P_LN2W) + lc, PT(G, P_LN2B) + lc, a[A_TMP], a[A_DLN], res2,
+                               PT(P, P_LN2W) + lc, a[A_LN2M] + ln, a[A_LN2R] + ln, N, C));
+    /* res2 = res + proj(attention(qkv(ln1(res)))): dres is now the gradient of res2 */
+    TRY(sfk_matmul_backward(x, a[A_DATTY], PT(G, P_PROJW) + lc * C, PT(G, P_PROJB) + lc, a[A_DRES], atty,
+                            PT(P, P_PROJW) + lc * C, W16(P_PROJW) ? W16(P_PROJW) + lc * C : NULL, N, C, C));
+    TRY(sfk_attention_backward(x, a[A_QKV], a[A_DATTY], qkvh, att, a[A_YH], a[A_DQKVH], a[A_DPRE], B, T, C, NH));
+    TRY(sfk_matmul_backward(x, a[A_DLN], PT(G, P_QKVW) + lc * 3 * C, PT(G, P_QKVB) + 3 * lc, a[A_QKV], ln1,
+                            PT(P, P_QKVW) + lc * 3 * C, W16(P_QKVW) ? W16(P_QKVW) + lc * 3 * C : NULL, N, C, 3 * C));
+    TRY(sfk_layernorm_backward(x, a[A_DRES], PT(G, P_LN1W) + lc, PT(G, P_LN1B) + lc, a[A_TMP], a[A_DLN], res,
+                               PT(P, P_LN1W) + lc, a[A_LN1M] + ln, a[A_LN1R] + ln, N, C));
+  }
+  int nu = sfk_encoder_buckets(d->htok, N, V, d->hcount, d->huid, d->hoff, d->hpos);
+  CU(cudaMemcpy(d->uid, d->huid, sizeof(int) * (size_t)nu, cudaMemcpyHostToDevice));
+  CU(cudaMemcpy(d->off_b, d->hoff, sizeof(int) * (size_t)(nu + 1), cudaMemcpyHostToDevice));
+  CU(cudaMemcpy(d->pos, d->hpos, sizeof(int) * (size_t)N, cudaMemcpyHostToDevice));
+  TRY(sfk_encoder_backward(PT(G, P_WTE), PT(G, P_WPE), a[A_DRES], d->uid, d->off_b, d->pos, nu, B, T, C));
+  return SF_OK;
+}
+
+int sf_cuda_gpt_grad_norm(sf_cuda_gpt *d, double *norm) {
+  TRY(sfk_sumsq_partials(d->part, d->G, d->n));
+  CU(cudaMemcpy(d->hpart, d->part, sizeof(double) * SFK_NORM_BLOCKS, cudaMemcpyDeviceToHost));
+  double s = 0.0;
+  for (int i = 0; i < SFK_NORM_BLOCKS; i++) s += d->hpart[i];
+  *norm = sqrt(s);
+  return SF_OK;
+}
+
+int sf_cuda_gpt_adamw(sf_cuda_gpt *d, double lr, long t, float gscale, double wd) {
+  /* the bias corrections exactly as train.c computes them (float betas, pow in double) */
+  const float b1 = 0.9f, b2 = 0.95f;
+  float c1 = (float)(1.0 / (1.0 - pow(b1, (double)t))), c2 = (float)(1.0 / (1.0 - pow(b2, (double)t)));
+  for (int k = 0; k < NPT; k++) {
+    size_t o = d->off[k];
+    TRY(sfk_adamw(d->P + o, d->G + o, d->M + o, d->Vm + o, d->sz[k], (float)lr, c1, c2,
+                  d->decay[k] ? (float)wd : 0.0f, gscale));
+  }
+  return refresh_bf16(d);
+}

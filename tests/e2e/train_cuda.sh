@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# train_cuda.sh: `--device cuda` for `scalefit train` and `scalefit sweep`. Without a GPU (or in a
+# build without CUDA), a clear error and exit 2 before any work; with one, a tiny run per
+# precision whose record names the GPU and the precision.
+set -u
+S=${SCALEFIT:?}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+expect() { # expect CODE MESSAGE-PART COMMAND ARGS...
+  local code=$1 part=$2; shift 2
+  "$S" "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
+  [ "$rc" = "$code" ] || fail "$* exited $rc, want $code ($(cat "$tmp/err"))"
+  grep -q -- "$part" "$tmp/err" || fail "$*: message lacks '$part': $(cat "$tmp/err")"
+}
+# checks that need no GPU
+expect 2 "--device 'gpu' is not one of cpu, cuda" train --device gpu --data markov
+expect 2 "--precision 'fp16' is not one of fp32, tf32, bf16" train --precision fp16 --data markov
+expect 2 "--precision bf16 needs --device cuda" train --precision bf16 --data markov
+expect 2 "--device 'gpu' is not one of cpu, cuda" sweep --preset tiny --data markov --device gpu -o "$tmp/s.h5"
+
+tiny=(--data markov --layers 1 --d-model 32 --context 32 --batch 256 --tokens 5120 --evals 2 --val-tokens 1024 -q)
+"$S" train --device cuda "${tiny[@]}" --json >"$tmp/gpu.json" 2>"$tmp/err"
+rc=$?
+if [ "$rc" != 0 ]; then
+  # no usable GPU here: the error must say why, and nothing may have been written
+  msg=$(cat "$tmp/err")
+  [ "$rc" = 2 ] || fail "train --device cuda without a GPU exited $rc, want 2 ($(cat "$tmp/err"))"
+  grep -qE "train: --device cuda: (no CUDA device \(cudaGetDeviceCount: |this scalefit was built without CUDA \(nvcc was not found at build time\))" "$tmp/err" ||
+    fail "unclear message without a GPU: $(cat "$tmp/err")"
+  expect 2 "device cuda: " sweep --preset tiny --data markov --device cuda -o "$tmp/s.h5"
+  [ ! -e "$tmp/s.h5" ] || fail "a refused sweep wrote its run file"
+  echo "skip: no GPU: $msg"
+  exit 77
+fi
+for p in fp32 tf32 bf16; do
+  "$S" train --device cuda --precision $p "${tiny[@]}" --json >"$tmp/$p.json" || fail "train --device cuda --precision $p"
+  /usr/bin/python3 - "$tmp/$p.json" "$p" <<'PY' || fail "record of the $p run"
+import json, math, sys
+r = json.load(open(sys.argv[1]))
+assert r["precision"] == sys.argv[2] and r["config"]["device"] == "cuda", r
+assert r["device"] not in ("cpu", "cuda", ""), r["device"]
+assert math.isfinite(r["val_loss"]) and r["val_loss"] < math.log(64), r["val_loss"]
+assert r["peak_flops"] > 1e12 and 0 < r["mfu"] < 1, (r["peak_flops"], r["mfu"])
+PY
+done
+"$S" sweep --sizes 1x32 --tokens 5120 --context 32 --batch 256 --data markov --device cuda -q -o "$tmp/s.h5" ||
+  fail "sweep --device cuda"
+echo "train_cuda: ok ($(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["device"])' "$tmp/bf16.json"))"

@@ -1,0 +1,657 @@
+/* test_train_cuda.c: the GPU trainer against the CPU trainer.
+ *
+ * Everywhere (no GPU needed):
+ *   names     device and precision names parse and print; unknown ones are refused by name
+ *   resolve   the CPU refuses tf32/bf16; --device cuda without a GPU (or without CUDA in the build)
+ *             is SF_EINPUT with CUDA's reason, before any work
+ *   peaks     the dense-peak table (H100 SXM/PCIe, H200, A100 data-sheet figures) and the fallback
+ *             SMs x clock x per-SM rate, checked against data-sheet figures it does not hold (L4)
+ *   cublas    libcublas opens at run time (dlopen) with every function the trainer calls
+ *   ckpt      the checkpoint's configuration line tells a CPU run from a GPU run and precisions apart
+ *   plans     the GPU's orchestration replayed on the CPU: every cuBLAS argument set (plan.h) through
+ *             a reference column-major GEMM with cuBLAS's semantics, the head-major layout maps and
+ *             the embedding's token buckets, assembled as kernels.cu assembles them, against the CPU
+ *             layers (linear forward/backward, attention forward/backward, embedding backward)
+ * With a GPU (skipped with a message otherwise):
+ *   kernels   every layer (gpu.h's sf_cuda_host_*) against its CPU reference (layers.c) on random
+ *             inputs, outputs poisoned with NaN before the kernel (so all must be written), relative
+ *             error (max |gpu - cpu| / max |cpu|) within: 1e-5 for the fp32 kernels and products,
+ *             5e-3 for TF32 products (10-bit mantissa), 2e-2 for BF16 products (8-bit mantissa)
+ *   model     one forward and backward of a 2-layer model on the CPU and on the GPU from the same
+ *             weights: the loss within 1e-5 and every gradient within 1e-4 (fp32)
+ *   runs      CPU and GPU runs from the same seed: per-step training losses over 50 steps within
+ *             1e-3 relative in fp32 and TF32, within 2e-2 in BF16 (bf16 rounds every product's
+ *             operands to 3 significant digits; measured drift on a real GPU still to be recorded)
+ *   resume    a GPU run stopped after 13 steps resumes from its checkpoint and ends bit-identical
+ *             to the uninterrupted one; a CPU checkpoint is refused by the GPU run
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <scalefit/sf_error.h>
+#include <scalefit/sf_train.h>
+
+#include "sf_test.h"
+#include "train/checkpoint.h"
+#include "train/cuda/gpu.h"
+#include "train/cuda/plan.h"
+#include "train/internal.h"
+#include "train/layers.h"
+
+/* 1 if a GPU can be used; otherwise skips the test, saying why. */
+static int have_gpu(void) {
+  char name[128];
+  if (sf_cuda_probe(name, sizeof name) == SF_OK) return 1;
+  printf("skip: no GPU for this test: %s\n", sf_errmsg());
+  return 0;
+}
+#define NEED_GPU()                                                                                   \
+  do {                                                                                               \
+    if (!have_gpu()) skip();                                                                         \
+  } while (0)
+
+static uint64_t rng[4];
+
+static float *rnd(size_t n, float scale) {
+  float *x = malloc(sizeof(float) * (n ? n : 1));
+  assert_non_null(x);
+  for (size_t i = 0; i < n; i++) x[i] = (float)(scale * (2.0 * sf_rng_uniform(rng) - 1.0));
+  return x;
+}
+
+static float *copy(const float *x, size_t n) {
+  float *y = malloc(sizeof(float) * (n ? n : 1));
+  assert_non_null(y);
+  memcpy(y, x, sizeof(float) * n);
+  return y;
+}
+
+/* Every value of got finite (the poison was overwritten) and max|got - want| <= tol * max|want|. */
+static void check(const char *what, const float *got, const float *want, size_t n, double tol) {
+  double err = 0.0, mag = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    if (!isfinite(got[i])) fail_msg("%s: value %zu is %g (not written, or not finite)", what, i, (double)got[i]);
+    double e = fabs((double)got[i] - (double)want[i]);
+    if (e > err) err = e;
+    if (fabs((double)want[i]) > mag) mag = fabs((double)want[i]);
+  }
+  double rel = mag > 0 ? err / mag : err;
+  printf("%-36s n %-7zu relative error %.2e (tolerance %.0e)\n", what, n, rel, tol);
+  if (!(rel <= tol)) fail_msg("%s: relative error %.3e above %.0e", what, rel, tol);
+}
+
+/* ==================================== everywhere ==================================== */
+
+static void test_names(void **state) {
+  (void)state;
+  sf_device d;
+  sf_precision p;
+  assert_int_equal(sf_device_parse("cuda", &d), SF_OK);
+  assert_int_equal(d, SF_DEVICE_CUDA);
+  assert_string_equal(sf_device_name(d), "cuda");
+  assert_int_equal(sf_device_parse("gpu", &d), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "device 'gpu' is not one of cpu, cuda"));
+  const char *names[] = {"fp32", "tf32", "bf16"};
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(sf_precision_parse(names[i], &p), SF_OK);
+    assert_string_equal(sf_precision_name(p), names[i]);
+  }
+  assert_int_equal(sf_precision_parse("fp16", &p), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "precision 'fp16' is not one of fp32, tf32, bf16"));
+  char name[64];
+  assert_int_equal(sf_train_device_check(SF_DEVICE_CPU, name, sizeof name), SF_OK);
+  assert_string_equal(name, "cpu");
+}
+
+/* cuBLAS is opened at run time: the library and every function the trainer calls must be found */
+static void test_cublas_loads(void **state) {
+  (void)state;
+  if (!sf_cuda_built()) {
+    printf("skip: this scalefit was built without CUDA\n");
+    skip();
+  }
+  int rc = sf_cuda_cublas_check();
+  if (rc) fail_msg("%s", sf_errmsg());
+  assert_int_equal(sf_cuda_cublas_check(), SF_OK); /* once loaded, stays loaded */
+}
+
+static sf_train_config small_cfg(void) {
+  sf_train_config c;
+  memset(&c, 0, sizeof c);
+  c.model = (sf_gpt_config){2, 64, 2, 64, 64};
+  c.tokens = 50 * 1024.0;
+  c.batch_tokens = 1024;
+  c.weight_decay = -1;
+  c.val_tokens = 2048;
+  c.evals = 2;
+  c.seed = 7;
+  c.threads = 1;
+  c.peak_flops = 1e9;
+  return c;
+}
+
+static void test_resolve(void **state) {
+  (void)state;
+  sf_train_config c = small_cfg();
+  assert_int_equal(sf_train_resolve(&c), SF_OK);
+  assert_int_equal(c.precision, SF_PREC_FP32); /* the CPU's default and only precision */
+  c = small_cfg();
+  c.precision = SF_PREC_BF16;
+  assert_int_equal(sf_train_resolve(&c), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "precision bf16 needs a GPU"));
+  c = small_cfg();
+  c.device = (sf_device)7;
+  assert_int_equal(sf_train_resolve(&c), SF_EINPUT);
+  c = small_cfg();
+  c.device = SF_DEVICE_CUDA;
+  char name[128];
+  if (sf_cuda_probe(name, sizeof name) == SF_OK) {
+    assert_int_equal(sf_train_resolve(&c), SF_OK);
+    assert_int_equal(c.precision, SF_PREC_BF16); /* the GPU's default */
+    printf("GPU: %s\n", name);
+  } else {
+    assert_int_equal(sf_train_resolve(&c), SF_EINPUT);
+    const char *m = sf_errmsg();
+    printf("without a GPU: %s\n", m);
+    assert_non_null(strstr(m, "device cuda: "));
+    assert_non_null(strstr(m, sf_cuda_built() ? "no CUDA device (cudaGetDeviceCount: " : "built without CUDA"));
+  }
+}
+
+static void test_peaks(void **state) {
+  (void)state;
+  if (!sf_cuda_built()) {
+    printf("skip: this scalefit was built without CUDA (no peak table)\n");
+    skip();
+  }
+  const char *basis = NULL;
+  /* data-sheet dense figures, TFLOP/s */
+  assert_rel(sf_cuda_peak_for("NVIDIA H100 80GB HBM3", 9, 0, 132, 1980000, SF_PREC_BF16, &basis), 989.4e12, 1e-9);
+  assert_non_null(strstr(basis, "H100 SXM"));
+  assert_rel(sf_cuda_peak_for("NVIDIA H100 80GB HBM3", 9, 0, 132, 1980000, SF_PREC_TF32, NULL), 494.7e12, 1e-9);
+  assert_rel(sf_cuda_peak_for("NVIDIA H100 80GB HBM3", 9, 0, 132, 1980000, SF_PREC_FP32, NULL), 67e12, 1e-9);
+  assert_rel(sf_cuda_peak_for("NVIDIA H100 PCIe", 9, 0, 114, 1755000, SF_PREC_BF16, NULL), 756e12, 1e-9);
+  assert_rel(sf_cuda_peak_for("NVIDIA H200", 9, 0, 132, 1980000, SF_PREC_BF16, NULL), 989.4e12, 1e-9);
+  assert_rel(sf_cuda_peak_for("NVIDIA A100-SXM4-80GB", 8, 0, 108, 1410000, SF_PREC_BF16, NULL), 312e12, 1e-9);
+  assert_rel(sf_cuda_peak_for("NVIDIA A100-SXM4-80GB", 8, 0, 108, 1410000, SF_PREC_FP32, NULL), 19.5e12, 1e-9);
+  /* the fallback reproduces data sheets it is not given: A100 from its SMs and clock (312 bf16,
+   * 19.5 fp32), L4 (58 SMs, 2.04 GHz boost: 121 TFLOP/s bf16 dense, 30.3 fp32) */
+  assert_rel(sf_cuda_peak_for("renamed A-one-hundred", 8, 0, 108, 1410000, SF_PREC_BF16, &basis), 312e12, 0.01);
+  assert_non_null(strstr(basis, "SMs x clock"));
+  assert_rel(sf_cuda_peak_for("renamed A-one-hundred", 8, 0, 108, 1410000, SF_PREC_FP32, NULL), 19.5e12, 0.01);
+  assert_rel(sf_cuda_peak_for("NVIDIA L4", 8, 9, 58, 2040000, SF_PREC_BF16, NULL), 121e12, 0.03);
+  assert_rel(sf_cuda_peak_for("NVIDIA L4", 8, 9, 58, 2040000, SF_PREC_FP32, NULL), 30.3e12, 0.03);
+}
+
+static void test_ckpt_line(void **state) {
+  (void)state;
+  sf_train_config c = small_cfg();
+  assert_int_equal(sf_train_resolve(&c), SF_OK);
+  char *cpu = sf_ckpt_config_line(&c, 1);
+  c.device = SF_DEVICE_CUDA;
+  c.precision = SF_PREC_BF16;
+  char *bf = sf_ckpt_config_line(&c, 1);
+  c.precision = SF_PREC_TF32;
+  char *tf = sf_ckpt_config_line(&c, 1);
+  assert_non_null(strstr(cpu, " threads=1"));
+  assert_non_null(strstr(bf, " device=cuda precision=bf16"));
+  assert_string_not_equal(cpu, bf);
+  assert_string_not_equal(bf, tf);
+  free(cpu);
+  free(bf);
+  free(tf);
+}
+
+/* ==================================== plans (CPU) ==================================== */
+
+enum { B = 2, T = 33, C = 80, NH = 4, V = 77, N = B * T };
+
+/* cuBLAS's GEMM, column-major, batched: C = alpha op(A) op(B) + beta C (C not read when beta is 0). */
+static void ref_gemm(sf_gemm_plan p, const float *A, const float *Bm, float *Cm) {
+  for (int b = 0; b < p.batch; b++) {
+    const float *a = A + b * p.sA, *bb = Bm + b * p.sB;
+    float *c = Cm + b * p.sC;
+    for (int j = 0; j < p.n; j++)
+      for (int i = 0; i < p.m; i++) {
+        double s = 0.0;
+        for (int l = 0; l < p.k; l++) {
+          double av = p.transA ? a[l + (size_t)i * p.lda] : a[i + (size_t)l * p.lda];
+          double bv = p.transB ? bb[j + (size_t)l * p.ldb] : bb[l + (size_t)j * p.ldb];
+          s += av * bv;
+        }
+        float *o = c + i + (size_t)j * p.ldc;
+        *o = (float)(p.alpha * s + (p.beta != 0.0f ? p.beta * *o : 0.0));
+      }
+  }
+}
+
+static void test_plans_linear(void **state) {
+  (void)state;
+  const int n = 37, c = 24, oc = 72;
+  float *x = rnd((size_t)n * c, 1), *w = rnd((size_t)oc * c, 1), *bias = rnd(oc, 1), *dout = rnd((size_t)n * oc, 1);
+  float *cpu = rnd((size_t)n * oc, 1), *emu = rnd((size_t)n * oc, 1);
+  sf_matmul_forward(cpu, x, w, bias, n, c, oc);
+  ref_gemm(sf_plan_linear_forward(n, c, oc), w, x, emu);
+  for (int i = 0; i < n * oc; i++) emu[i] += bias[i % oc];
+  check("plan: linear forward", emu, cpu, (size_t)n * oc, 1e-5);
+  float *dinp = rnd((size_t)n * c, 1), *edinp = rnd((size_t)n * c, 1), *dw = rnd((size_t)oc * c, 1);
+  float *edw = copy(dw, (size_t)oc * c);
+  sf_matmul_backward(dinp, dw, NULL, dout, x, w, n, c, oc);
+  ref_gemm(sf_plan_linear_dinp(n, c, oc), w, dout, edinp);
+  ref_gemm(sf_plan_linear_dw(n, c, oc), x, dout, edw);
+  check("plan: linear dinp", edinp, dinp, (size_t)n * c, 1e-5);
+  check("plan: linear dw (+=)", edw, dw, (size_t)oc * c, 1e-5);
+  assert_true(sf_plan_linear_forward(n, c, oc).nA == (size_t)oc * c && sf_plan_linear_dw(n, c, oc).nB == (size_t)n * oc);
+  free(x), free(w), free(bias), free(dout), free(cpu), free(emu), free(dinp), free(edinp), free(dw), free(edw);
+}
+
+/* kernels.cu's k_softmax_causal_forward / backward, row by row */
+static void emu_softmax(float *att, size_t rows, int t_) {
+  for (size_t r = 0; r < rows; r++) {
+    int t = (int)(r % (size_t)t_);
+    float *s = att + r * (size_t)t_, mx = -INFINITY, sum = 0.0f;
+    for (int j = 0; j <= t; j++) mx = fmaxf(mx, s[j]);
+    for (int j = 0; j <= t; j++) sum += expf(s[j] - mx);
+    for (int j = 0; j < t_; j++) s[j] = j <= t ? expf(s[j] - mx) / sum : 0.0f;
+  }
+}
+
+static void emu_softmax_backward(float *dp, const float *att, size_t rows, int t_) {
+  for (size_t r = 0; r < rows; r++) {
+    int t = (int)(r % (size_t)t_);
+    const float *p = att + r * (size_t)t_;
+    float *d = dp + r * (size_t)t_, dot = 0.0f;
+    for (int j = 0; j <= t; j++) dot += p[j] * d[j];
+    for (int j = 0; j < t_; j++) d[j] = j <= t ? p[j] * (d[j] - dot) : 0.0f;
+  }
+}
+
+static void test_plans_attention(void **state) {
+  (void)state;
+  size_t NC = (size_t)N * C, ATT = (size_t)B * NH * T * T;
+  float scale = 1.0f / sqrtf((float)(C / NH));
+  float *qkv = rnd(3 * NC, 1.5f), *cpu = rnd(NC, 1), *att = rnd(ATT, 1), *dout = rnd(NC, 1), *dqkv = rnd(3 * NC, 1);
+  float *scratch = malloc(sizeof(float) * sf_attention_scratch(T, C / NH));
+  sf_attention_forward(cpu, att, qkv, scratch, B, T, C, NH);
+  sf_attention_backward(dqkv, dout, qkv, att, scratch, B, T, C, NH);
+
+  /* forward as sfk_attention_forward: split heads, S = scale Q K^T, softmax, Y = P V, merge */
+  float *qkvh = rnd(3 * NC, 1), *eatt = rnd(ATT, 1), *yh = rnd(NC, 1), *out = rnd(NC, 1);
+  for (size_t i = 0; i < 3 * NC; i++) qkvh[i] = qkv[sf_head_to_row(i % NC, B, T, C, NH, 3 * C, (int)(i / NC) * C)];
+  const float *q = qkvh, *k = qkvh + NC, *v = qkvh + 2 * NC;
+  ref_gemm(sf_plan_att_scores(B, T, C, NH, scale), k, q, eatt);
+  emu_softmax(eatt, (size_t)B * NH * T, T);
+  ref_gemm(sf_plan_att_pv(B, T, C, NH, 1.0f), v, eatt, yh);
+  for (size_t i = 0; i < NC; i++) out[sf_head_to_row(i, B, T, C, NH, C, 0)] = yh[i];
+  check("plan: attention probabilities", eatt, att, ATT, 1e-5);
+  check("plan: attention forward", out, cpu, NC, 1e-5);
+
+  /* backward as sfk_attention_backward */
+  float *dyh = rnd(NC, 1), *dpre = rnd(ATT, 1), *dqkvh = rnd(3 * NC, 1), *edqkv = rnd(3 * NC, 1);
+  for (size_t i = 0; i < NC; i++) dyh[i] = dout[sf_head_to_row(i, B, T, C, NH, C, 0)];
+  ref_gemm(sf_plan_att_scores(B, T, C, NH, 1.0f), v, dyh, dpre);
+  ref_gemm(sf_plan_att_pt(B, T, C, NH, 1.0f), dyh, eatt, dqkvh + 2 * NC);
+  emu_softmax_backward(dpre, eatt, (size_t)B * NH * T, T);
+  ref_gemm(sf_plan_att_pv(B, T, C, NH, scale), k, dpre, dqkvh);
+  ref_gemm(sf_plan_att_pt(B, T, C, NH, scale), q, dpre, dqkvh + NC);
+  for (size_t i = 0; i < 3 * NC; i++) edqkv[sf_head_to_row(i % NC, B, T, C, NH, 3 * C, (int)(i / NC) * C)] = dqkvh[i];
+  check("plan: attention backward", edqkv, dqkv, 3 * NC, 1e-5);
+  /* the bf16 staging sizes cover each operand over all heads */
+  assert_true(sf_plan_att_pv(B, T, C, NH, 1).nB == ATT && sf_plan_att_scores(B, T, C, NH, 1).nA == NC);
+  free(qkv), free(cpu), free(att), free(dout), free(dqkv), free(scratch), free(qkvh), free(eatt), free(yh), free(out);
+  free(dyh), free(dpre), free(dqkvh), free(edqkv);
+}
+
+static void test_plans_encoder(void **state) {
+  (void)state;
+  int tok[N], count[V], uid[N], off[N + 1], pos[N];
+  for (int i = 0; i < N; i++) tok[i] = (int)(sf_rng_next(rng) % (i % 3 ? 5 : V));
+  float *dout = rnd((size_t)N * C, 1), *dwte = rnd((size_t)V * C, 1), *dwpe = rnd((size_t)T * C, 1);
+  float *edwte = copy(dwte, (size_t)V * C);
+  sf_encoder_backward(dwte, dwpe, dout, tok, B, T, C);
+  int nu = sf_encoder_buckets(tok, N, V, count, uid, off, pos);
+  assert_true(nu >= 1 && nu <= N && off[nu] == N);
+  for (int u = 0; u < nu; u++) /* as k_encoder_backward_wte: one ordered sum per token and column */
+    for (int c = 0; c < C; c++) {
+      float s = 0.0f;
+      for (int k = off[u]; k < off[u + 1]; k++) {
+        assert_int_equal(tok[pos[k]], uid[u]);
+        if (k > off[u]) assert_true(pos[k] > pos[k - 1]);
+        s += dout[(size_t)pos[k] * C + c];
+      }
+      edwte[(size_t)uid[u] * C + c] += s;
+    }
+  check("plan: embedding backward buckets", edwte, dwte, (size_t)V * C, 1e-5);
+  free(dout), free(dwte), free(dwpe), free(edwte);
+}
+
+/* ==================================== kernels (GPU) ==================================== */
+
+static void test_kernels_elementwise(void **state) {
+  (void)state;
+  NEED_GPU();
+  size_t n = 5000;
+  float *x = rnd(n, 4.0f), *y = rnd(n, 1.0f), *cpu = rnd(n, 1), *gpu = rnd(n, 1);
+  sf_gelu_forward(cpu, x, n);
+  assert_int_equal(sf_cuda_host_gelu_forward(gpu, x, n), SF_OK);
+  check("gelu forward", gpu, cpu, n, 1e-5);
+  sf_gelu_backward(cpu, x, y, n);
+  assert_int_equal(sf_cuda_host_gelu_backward(gpu, x, y, n), SF_OK);
+  check("gelu backward", gpu, cpu, n, 1e-5);
+  sf_residual_forward(cpu, x, y, n);
+  assert_int_equal(sf_cuda_host_residual_forward(gpu, x, y, n), SF_OK);
+  check("residual", gpu, cpu, n, 1e-7);
+
+  /* AdamW: train.c's update (decay on) against the kernel, from the same state */
+  float *p = rnd(n, 1), *m = rnd(n, 0.01f), *v = rnd(n, 0.01f);
+  for (size_t i = 0; i < n; i++) v[i] = fabsf(v[i]);
+  float *p2 = copy(p, n), *m2 = copy(m, n), *v2 = copy(v, n);
+  const float b1 = 0.9f, b2 = 0.95f, eps = 1e-8f, lr = 1e-3f, wd = 0.1f, gs = 0.5f;
+  float c1 = (float)(1.0 / (1.0 - pow(b1, 3.0))), c2 = (float)(1.0 / (1.0 - pow(b2, 3.0)));
+  for (size_t i = 0; i < n; i++) {
+    float gi = y[i] * gs;
+    m[i] = b1 * m[i] + (1.0f - b1) * gi;
+    v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
+    p[i] -= lr * ((m[i] * c1) / (sqrtf(v[i] * c2) + eps) + wd * p[i]);
+  }
+  assert_int_equal(sf_cuda_host_adamw(p2, y, m2, v2, n, lr, c1, c2, wd, gs), SF_OK);
+  check("adamw params", p2, p, n, 1e-6);
+  check("adamw moment 1", m2, m, n, 1e-6);
+  check("adamw moment 2", v2, v, n, 1e-6);
+
+  double ss = 0, gss = 0;
+  for (size_t i = 0; i < n; i++) ss += (double)x[i] * x[i];
+  assert_int_equal(sf_cuda_host_sumsq(x, n, &gss), SF_OK);
+  assert_rel(gss, ss, 1e-12);
+
+  /* bf16 rounding: 1 + 2^-9 is not representable (7 mantissa bits) and rounds to 1 */
+  float r[3] = {1.0f + 1.0f / 512.0f, 1.0f + 1.0f / 64.0f, -3.0f};
+  assert_int_equal(sf_cuda_host_bf16_round(r, 3), SF_OK);
+  assert_true(r[0] == 1.0f && r[1] == 1.0f + 1.0f / 64.0f && r[2] == -3.0f);
+  free(x), free(y), free(cpu), free(gpu), free(p), free(m), free(v), free(p2), free(m2), free(v2);
+}
+
+static void test_kernels_encoder_layernorm(void **state) {
+  (void)state;
+  NEED_GPU();
+  int tok[N];
+  for (int i = 0; i < N; i++) tok[i] = (int)(sf_rng_next(rng) % (i % 3 ? 5 : V)); /* many repeats */
+  float *wte = rnd((size_t)V * C, 1), *wpe = rnd((size_t)T * C, 1), *cpu = rnd((size_t)N * C, 1), *gpu = rnd((size_t)N * C, 1);
+  sf_encoder_forward(cpu, tok, wte, wpe, B, T, C);
+  assert_int_equal(sf_cuda_host_encoder_forward(gpu, tok, wte, wpe, B, T, C, V), SF_OK);
+  check("encoder forward", gpu, cpu, (size_t)N * C, 1e-7);
+  float *dout = rnd((size_t)N * C, 1), *dwte = rnd((size_t)V * C, 1), *dwpe = rnd((size_t)T * C, 1);
+  float *dwte2 = copy(dwte, (size_t)V * C), *dwpe2 = copy(dwpe, (size_t)T * C);
+  sf_encoder_backward(dwte, dwpe, dout, tok, B, T, C);
+  assert_int_equal(sf_cuda_host_encoder_backward(dwte2, dwpe2, dout, tok, B, T, C, V), SF_OK);
+  check("encoder backward wte (+=)", dwte2, dwte, (size_t)V * C, 1e-6);
+  check("encoder backward wpe (+=)", dwpe2, dwpe, (size_t)T * C, 1e-6);
+
+  float *x = rnd((size_t)N * C, 2), *w = rnd(C, 1), *b = rnd(C, 1), mean[N], rstd[N], gmean[N], grstd[N];
+  for (int i = 0; i < N * C; i++) x[i] += 0.5f; /* a non-zero mean */
+  sf_layernorm_forward(cpu, mean, rstd, x, w, b, N, C);
+  assert_int_equal(sf_cuda_host_layernorm_forward(gpu, gmean, grstd, x, w, b, N, C), SF_OK);
+  check("layernorm forward", gpu, cpu, (size_t)N * C, 1e-5);
+  check("layernorm mean", gmean, mean, N, 1e-5);
+  check("layernorm rstd", grstd, rstd, N, 1e-5);
+  float *dinp = rnd((size_t)N * C, 1), *dw = rnd(C, 1), *db = rnd(C, 1), scratch[2 * C];
+  float *dinp2 = copy(dinp, (size_t)N * C), *dw2 = copy(dw, C), *db2 = copy(db, C);
+  sf_layernorm_backward(dinp, dw, db, scratch, dout, x, w, mean, rstd, N, C);
+  assert_int_equal(sf_cuda_host_layernorm_backward(dinp2, dw2, db2, dout, x, w, mean, rstd, N, C), SF_OK);
+  check("layernorm backward dinp (+=)", dinp2, dinp, (size_t)N * C, 1e-5);
+  check("layernorm backward dw (+=)", dw2, dw, C, 1e-5);
+  check("layernorm backward db (+=)", db2, db, C, 1e-5);
+  free(wte), free(wpe), free(cpu), free(gpu), free(dout), free(dwte), free(dwpe), free(dwte2), free(dwpe2);
+  free(x), free(w), free(b), free(dinp), free(dw), free(db), free(dinp2), free(dw2), free(db2);
+}
+
+static double prec_tol(sf_precision p) { return p == SF_PREC_FP32 ? 1e-5 : p == SF_PREC_TF32 ? 5e-3 : 2e-2; }
+
+static void test_kernels_matmul(void **state) {
+  (void)state;
+  NEED_GPU();
+  const int OC = 3 * C;
+  float *x = rnd((size_t)N * C, 1), *w = rnd((size_t)OC * C, 0.2f), *bias = rnd(OC, 1);
+  float *cpu = rnd((size_t)N * OC, 1), *gpu = rnd((size_t)N * OC, 1), *dout = rnd((size_t)N * OC, 1);
+  float *dinp = rnd((size_t)N * C, 1), *gdinp = rnd((size_t)N * C, 1);
+  float *dw0 = rnd((size_t)OC * C, 1), *db0 = rnd(OC, 1);
+  sf_precision ps[] = {SF_PREC_FP32, SF_PREC_TF32, SF_PREC_BF16};
+  for (int k = 0; k < 3; k++) {
+    char what[64];
+    double tol = prec_tol(ps[k]);
+    sf_matmul_forward(cpu, x, w, bias, N, C, OC);
+    assert_int_equal(sf_cuda_host_matmul_forward(ps[k], gpu, x, w, bias, N, C, OC), SF_OK);
+    snprintf(what, sizeof what, "matmul forward %s", sf_precision_name(ps[k]));
+    check(what, gpu, cpu, (size_t)N * OC, tol);
+    float *dw = copy(dw0, (size_t)OC * C), *db = copy(db0, OC), *gdw = copy(dw0, (size_t)OC * C), *gdb = copy(db0, OC);
+    sf_matmul_backward(dinp, dw, db, dout, x, w, N, C, OC);
+    assert_int_equal(sf_cuda_host_matmul_backward(ps[k], gdinp, gdw, gdb, dout, x, w, N, C, OC), SF_OK);
+    snprintf(what, sizeof what, "matmul backward dinp %s", sf_precision_name(ps[k]));
+    check(what, gdinp, dinp, (size_t)N * C, tol);
+    snprintf(what, sizeof what, "matmul backward dw (+=) %s", sf_precision_name(ps[k]));
+    check(what, gdw, dw, (size_t)OC * C, tol);
+    check("matmul backward dbias (+=)", gdb, db, OC, 1e-5); /* fp32 GEMV in every precision */
+    free(dw), free(db), free(gdw), free(gdb);
+  }
+  free(x), free(w), free(bias), free(cpu), free(gpu), free(dout), free(dinp), free(gdinp), free(dw0), free(db0);
+}
+
+static void test_kernels_attention(void **state) {
+  (void)state;
+  NEED_GPU();
+  size_t NC = (size_t)N * C, ATT = (size_t)B * NH * T * T;
+  float *qkv = rnd(3 * NC, 1.5f), *cpu = rnd(NC, 1), *gpu = rnd(NC, 1), *att = rnd(ATT, 1), *gatt = rnd(ATT, 1);
+  float *dout = rnd(NC, 1), *dqkv = rnd(3 * NC, 1), *gdqkv = rnd(3 * NC, 1);
+  float *scratch = malloc(sizeof(float) * sf_attention_scratch(T, C / NH));
+  sf_attention_forward(cpu, att, qkv, scratch, B, T, C, NH);
+  sf_attention_backward(dqkv, dout, qkv, att, scratch, B, T, C, NH);
+  sf_precision ps[] = {SF_PREC_FP32, SF_PREC_TF32, SF_PREC_BF16};
+  for (int k = 0; k < 3; k++) {
+    char what[64];
+    double tol = prec_tol(ps[k]);
+    assert_int_equal(sf_cuda_host_attention_forward(ps[k], gpu, gatt, qkv, B, T, C, NH), SF_OK);
+    snprintf(what, sizeof what, "attention forward %s", sf_precision_name(ps[k]));
+    check(what, gpu, cpu, NC, tol);
+    snprintf(what, sizeof what, "attention probabilities %s", sf_precision_name(ps[k]));
+    check(what, gatt, att, ATT, tol);
+    for (size_t r = 0; r < (size_t)B * NH * T; r++) /* exactly 0 above the diagonal */
+      for (int j = (int)(r % T) + 1; j < T; j++) assert_true(gatt[r * T + (size_t)j] == 0.0f);
+    assert_int_equal(sf_cuda_host_attention_backward(ps[k], gdqkv, dout, qkv, B, T, C, NH), SF_OK);
+    snprintf(what, sizeof what, "attention backward %s", sf_precision_name(ps[k]));
+    check(what, gdqkv, dqkv, 3 * NC, tol);
+  }
+  free(qkv), free(cpu), free(gpu), free(att), free(gatt), free(dout), free(dqkv), free(gdqkv), free(scratch);
+}
+
+static void test_kernels_crossentropy(void **state) {
+  (void)state;
+  NEED_GPU();
+  const int VV = 3001; /* more than one block's worth of columns per row */
+  int tgt[N];
+  for (int i = 0; i < N; i++) tgt[i] = i % 7 == 3 ? -1 : (int)(sf_rng_next(rng) % VV);
+  float *logits = rnd((size_t)N * VV, 8), *p = copy(logits, (size_t)N * VV), *gp = copy(logits, (size_t)N * VV);
+  float loss[N], gloss[N];
+  double total = sf_crossentropy_forward(p, loss, tgt, N, VV), gtotal = 0;
+  assert_int_equal(sf_cuda_host_crossentropy_forward(gp, gloss, tgt, N, VV, &gtotal), SF_OK);
+  check("crossentropy probabilities", gp, p, (size_t)N * VV, 1e-5);
+  check("crossentropy losses", gloss, loss, N, 1e-5);
+  assert_rel(gtotal, total, 1e-5);
+  float *d = rnd((size_t)N * VV, 1), *gd = rnd((size_t)N * VV, 1);
+  sf_crossentropy_backward(d, p, tgt, 0.01f, N, VV);
+  assert_int_equal(sf_cuda_host_crossentropy_backward(gd, p, tgt, 0.01f, N, VV), SF_OK);
+  check("crossentropy backward", gd, d, (size_t)N * VV, 1e-6);
+  free(logits), free(p), free(gp), free(d), free(gd);
+}
+
+/* ==================================== model and runs (GPU) ==================================== */
+
+static void test_model_gradients(void **state) {
+  (void)state;
+  NEED_GPU();
+  sf_gpt_config mc = {2, 64, 2, 48, 50};
+  const int b = 3, t = 48;
+  sf_gpt *g = NULL;
+  sf_cuda_gpt *d = NULL;
+  assert_int_equal(sf_gpt_new(&mc, b, 11, &g), SF_OK);
+  assert_int_equal(sf_cuda_gpt_new(g, b, SF_PREC_FP32, &d), SF_OK);
+  int tok[b * t], tgt[b * t];
+  for (int i = 0; i < b * t; i++) {
+    tok[i] = (int)(sf_rng_next(rng) % 50);
+    tgt[i] = i % 11 == 5 ? -1 : (int)(sf_rng_next(rng) % 50);
+  }
+  sf_gpt_zero_grad(g);
+  double loss = sf_gpt_forward(g, tok, tgt, b, t), gloss = 0;
+  sf_gpt_backward(g, 1.0f / 100.0f);
+  assert_int_equal(sf_cuda_gpt_zero_grad(d), SF_OK);
+  assert_int_equal(sf_cuda_gpt_forward(d, tok, tgt, b, t, &gloss), SF_OK);
+  assert_int_equal(sf_cuda_gpt_backward(d, 1.0f / 100.0f), SF_OK);
+  assert_rel(gloss, loss, 1e-5);
+  size_t n = sf_gpt_size(g);
+  float *cpu_grads = copy(sf_gpt_grads(g), n);
+  sf_gpt *h = NULL;
+  assert_int_equal(sf_gpt_new_params(&mc, 11, &h), SF_OK);
+  assert_int_equal(sf_cuda_gpt_download(d, h, 1), SF_OK);
+  for (size_t k = 0; k < sf_gpt_ntensors(); k++) {
+    const char *name;
+    size_t off, sz;
+    sf_gpt_tensor(g, k, &name, &off, &sz, NULL);
+    char what[64];
+    snprintf(what, sizeof what, "gradient of %s", name);
+    check(what, sf_gpt_grads(h) + off, cpu_grads + off, sz, 1e-4);
+  }
+  check("parameters round trip", sf_gpt_params(h), sf_gpt_params(g), n, 0.0);
+  double norm = 0, gnorm = 0;
+  for (size_t i = 0; i < n; i++) norm += (double)cpu_grads[i] * cpu_grads[i];
+  assert_int_equal(sf_cuda_gpt_grad_norm(d, &gnorm), SF_OK);
+  assert_rel(gnorm, sqrt(norm), 1e-4);
+  free(cpu_grads);
+  sf_gpt_free(h);
+  sf_cuda_gpt_free(d);
+  sf_gpt_free(g);
+}
+
+static void run_pair(sf_precision p, double tol) {
+  sf_source_spec spec = {.kind = SF_DATA_MARKOV};
+  sf_source *s = NULL;
+  assert_int_equal(sf_source_open(&spec, &s), SF_OK);
+  sf_train_config c = small_cfg(), gc = small_cfg();
+  gc.device = SF_DEVICE_CUDA;
+  gc.precision = p;
+  gc.peak_flops = 0; /* the GPU's table */
+  assert_int_equal(sf_train_resolve(&c), SF_OK);
+  assert_int_equal(sf_train_resolve(&gc), SF_OK);
+  sf_train_result cr, gr;
+  assert_int_equal(sf_train_run(&c, s, NULL, NULL, &cr), SF_OK);
+  int rc = sf_train_run(&gc, s, NULL, NULL, &gr);
+  if (rc) fail_msg("GPU run: %s", sf_errmsg());
+  assert_int_equal(gr.steps, 50);
+  assert_int_equal(gr.ncurve, cr.ncurve);
+  double worst = 0;
+  for (size_t i = 0; i < cr.ncurve; i++) {
+    double a = cr.curve[i * SF_TRAIN_CURVE_COLS + 3], b = gr.curve[i * SF_TRAIN_CURVE_COLS + 3];
+    double e = fabs(b - a) / fabs(a);
+    if (e > worst) worst = e;
+  }
+  printf("%s: %zu steps, CPU loss %.5f -> %.5f, GPU %.5f -> %.5f, worst relative difference %.2e (tolerance %.0e); "
+         "%s, %.0f tokens/s, MFU %.1f%%\n",
+         sf_precision_name(p), cr.ncurve, cr.curve[3], cr.curve[(cr.ncurve - 1) * SF_TRAIN_CURVE_COLS + 3],
+         gr.curve[3], gr.curve[(gr.ncurve - 1) * SF_TRAIN_CURVE_COLS + 3], worst, tol, gr.device, gr.tokens_per_s,
+         100 * gr.mfu);
+  assert_true(worst <= tol);
+  assert_rel(gr.val_loss, cr.val_loss, 10 * tol);
+  assert_int_equal(gr.cfg.precision, p);
+  assert_true(gr.peak_flops > 1e12);
+  sf_train_result_free(&cr);
+  sf_train_result_free(&gr);
+  sf_source_free(s);
+}
+
+static void test_runs_fp32(void **state) {
+  (void)state;
+  NEED_GPU();
+  run_pair(SF_PREC_FP32, 1e-3);
+}
+static void test_runs_tf32(void **state) {
+  (void)state;
+  NEED_GPU();
+  run_pair(SF_PREC_TF32, 1e-3);
+}
+static void test_runs_bf16(void **state) {
+  (void)state;
+  NEED_GPU();
+  run_pair(SF_PREC_BF16, 2e-2);
+}
+
+static int stop_at_13(void *ctx, long step, long steps, double loss, double secs) { return step == 13; }
+
+static void test_resume(void **state) {
+  (void)state;
+  NEED_GPU();
+  sf_source_spec spec = {.kind = SF_DATA_MARKOV};
+  sf_source *s = NULL;
+  assert_int_equal(sf_source_open(&spec, &s), SF_OK);
+  sf_train_config c = small_cfg();
+  c.tokens = 30 * 1024.0;
+  c.device = SF_DEVICE_CUDA;
+  assert_int_equal(sf_train_resolve(&c), SF_OK);
+  sf_train_result whole, resumed, r;
+  assert_int_equal(sf_train_run(&c, s, NULL, NULL, &whole), SF_OK);
+  char path[512];
+  snprintf(path, sizeof path, "%s/gpu.ckpt", sf_test_tmpdir());
+  c.checkpoint = path;
+  c.checkpoint_every = 1e-9;
+  assert_int_equal(sf_train_run(&c, s, stop_at_13, NULL, &r), SF_EUSAGE);
+  assert_true(sf_train_checkpoint_matches(path, &c));
+  assert_int_equal(sf_train_run(&c, s, NULL, NULL, &resumed), SF_OK);
+  assert_true(resumed.val_loss == whole.val_loss);
+  assert_memory_equal(resumed.curve, whole.curve, sizeof(double) * SF_TRAIN_CURVE_COLS * whole.ncurve);
+  sf_train_checkpoint_remove(path);
+
+  /* a CPU run's checkpoint is not the GPU run's */
+  sf_train_config cpu = c;
+  cpu.device = SF_DEVICE_CPU;
+  cpu.precision = SF_PREC_DEFAULT;
+  assert_int_equal(sf_train_resolve(&cpu), SF_OK);
+  assert_int_equal(sf_train_run(&cpu, s, stop_at_13, NULL, &r), SF_EUSAGE);
+  assert_int_equal(sf_train_run(&c, s, NULL, NULL, &r), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "another configuration"));
+  sf_train_checkpoint_remove(path);
+  sf_train_result_free(&whole);
+  sf_train_result_free(&resumed);
+  sf_source_free(s);
+}
+
+int main(void) {
+  if (getenv("SF_TEST_FILTER")) cmocka_set_test_filter(getenv("SF_TEST_FILTER"));
+  sf_train_set_threads(1); /* the CPU references' scratch is sized for one thread */
+  sf_rng_seed(rng, 42);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_names),
+      cmocka_unit_test(test_resolve),
+      cmocka_unit_test(test_peaks),
+      cmocka_unit_test(test_cublas_loads),
+      cmocka_unit_test(test_ckpt_line),
+      cmocka_unit_test(test_plans_linear),
+      cmocka_unit_test(test_plans_attention),
+      cmocka_unit_test(test_plans_encoder),
+      cmocka_unit_test(test_kernels_elementwise),
+      cmocka_unit_test(test_kernels_encoder_layernorm),
+      cmocka_unit_test(test_kernels_matmul),
+      cmocka_unit_test(test_kernels_attention),
+      cmocka_unit_test(test_kernels_crossentropy),
+      cmocka_unit_test(test_model_gradients),
+      cmocka_unit_test(test_runs_fp32),
+      cmocka_unit_test(test_runs_tf32),
+      cmocka_unit_test(test_runs_bf16),
+      cmocka_unit_test(test_resume),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
