@@ -47,11 +47,15 @@ int cli_fail_lib(int rc) {
 void cli_fmt_count(char *buf, size_t n, double v) {
   static const struct { double scale; const char *suffix; } units[] = {
       {1e12, "T"}, {1e9, "B"}, {1e6, "M"}, {1e3, "k"}};
-  double a = fabs(v);
   if (!isfinite(v)) {
     snprintf(buf, n, "-");
     return;
   }
+  /* the unit is chosen after rounding to the three digits shown: 999.7e9 is "1T", not "1e+03B" */
+  char r[32];
+  snprintf(r, sizeof r, "%.3g", v);
+  double a = fabs(strtod(r, NULL));
+  if (a >= 1e3) v = strtod(r, NULL);
   if (a >= 1e15 || (a < 1e3 && a != floor(a))) {
     snprintf(buf, n, "%.3g", v);
     return;
