@@ -205,8 +205,14 @@ static void fail(sched *s, int rc, int k, const char *fmt, ...) {
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   progress_clear(&s->x->prog);
-  cli_error("sweep: worker %d%s", k + 1, msg);
+  if (k >= 0) cli_error("sweep: worker %d%s", k + 1, msg);
+  else cli_error("sweep%s", msg);
   if (!s->failed) s->failed = rc;
+}
+
+/* Kills worker k at once (a broken pipe, or the parent cannot go on); gone() reaps it. */
+static void stop(sched *s, int k) {
+  if (s->w[k].pid > 0) kill(s->w[k].pid, SIGKILL); /* never kill(-1, ...) */
 }
 
 /* The next run to worker k, or the end: closing its task pipe tells it to exit. */
@@ -258,9 +264,9 @@ static void serve(sched *s, int k) {
     gone(s, k);
     return;
   }
-  if (h.idx != w->run || h.len > MAX_MSG || (h.type != MSG_STEP && h.type != MSG_DONE && h.type != MSG_FAIL)) {
+  if (h.idx < 0 || h.idx != w->run || h.len > MAX_MSG || (h.type != MSG_STEP && h.type != MSG_DONE && h.type != MSG_FAIL)) {
     fail(s, SF_EINTERNAL, k, ": a message of type %d on run %d makes no sense (it trains run %ld)", h.type, h.idx, w->run);
-    kill(w->pid, SIGKILL);
+    stop(s, k);
     gone(s, k);
     return;
   }
@@ -273,7 +279,7 @@ static void serve(sched *s, int k) {
   char *buf = malloc(h.len + 1);
   if (!buf) {
     fail(s, SF_ENOMEM, k, ": out of memory receiving run '%s'", run->name);
-    kill(w->pid, SIGKILL);
+    stop(s, k);
     gone(s, k);
     return;
   }
@@ -356,8 +362,8 @@ int sweep_jobs_run(sweep_ctx *x, int jobs) {
   struct pollfd *pf = malloc((size_t)(s.nw + 1) * sizeof *pf);
   int *who = malloc((size_t)(s.nw + 1) * sizeof *who);
   if (!pf || !who) { /* cannot wait for the workers: stop them */
-    fail(&s, SF_ENOMEM, 0, ": out of memory");
-    for (int k = 0; k < s.nw; k++) kill(s.w[k].pid, SIGKILL);
+    fail(&s, SF_ENOMEM, -1, ": out of memory");
+    for (int k = 0; k < s.nw; k++) stop(&s, k);
   }
   for (;;) {
     int n = 0;
@@ -375,10 +381,10 @@ int sweep_jobs_run(sweep_ctx *x, int jobs) {
     }
     if (poll(pf, (nfds_t)n, -1) < 0) {
       if (errno == EINTR) continue;
-      fail(&s, SF_EINTERNAL, 0, ": poll: %s", strerror(errno));
+      fail(&s, SF_EINTERNAL, -1, ": poll: %s", strerror(errno));
       for (int k = 0; k < s.nw; k++)
         if (s.w[k].report >= 0) {
-          kill(s.w[k].pid, SIGKILL);
+          stop(&s, k);
           gone(&s, k); /* reaps it */
         }
       continue;
