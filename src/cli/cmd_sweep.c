@@ -3,7 +3,8 @@
  * The sweep comes from a sweep file, a shipped preset (datasets/sweeps/NAME.ini) or --sizes with
  * --tokens/--flops; sf_sweep.h turns it into a plan (the union of its grids, cheapest first, the
  * runs already in the file marked done). This file checks everything before the first run, then
- * trains the runs one after another (or hands them to sweep_mpi.c under mpirun), appending each
+ * trains the runs one after another (or hands them to sweep_mpi.c under mpirun, or to the forked
+ * workers of sweep_jobs.c with --jobs K), appending each
  * finished run atomically (sf_train_store_append), so a rerun of the same command skips the runs
  * already in the file. The run in progress keeps its own checkpoint (FILE.h5.ckpt.d/RUN.ckpt), so
  * a sweep killed at any moment (even SIGKILL) loses at most the steps since that run's last
@@ -37,6 +38,7 @@ static train_data_opts dopt = {.markov_vocab = UNSET, .markov_order = UNSET, .ma
                                .markov_alpha = NAN};
 static train_device_opts devopt;
 static const char *output = NULL, *table = NULL;
+static long jobs = 1;
 static long context = UNSET, batch = UNSET, threads = UNSET, seed = UNSET, evals = UNSET, val_tokens = UNSET;
 static double lr = NAN, peak = 0, ckpt_every = 0;
 static int dry_run = 0, quiet = 0;
@@ -52,7 +54,8 @@ static const cli_opt opts[] = {
     TRAIN_DATA_OPTS(dopt),
     TRAIN_DEVICE_OPTS(devopt),
     {"seed", 0, CLI_INT, &seed, "S", "weights and data order of every run (default 1)"},
-    {"threads", 0, CLI_INT, &threads, "N", "threads per run (default 1 below d-model 128, else all; under MPI at most cores/ranks)"},
+    {"threads", 0, CLI_INT, &threads, "N", "threads per run (default 1 below d-model 128, else all; with --jobs K or under MPI at most cores/K)"},
+    {"jobs", 'j', CLI_INT, &jobs, "K", "train K runs at a time in forked worker processes (default 1)"},
     {"evals", 0, CLI_INT, &evals, "N", "validations during each run (default 10)"},
     {"val-tokens", 0, CLI_INT, &val_tokens, "N", "validation tokens (default 16384)"},
     {"peak", 0, CLI_DOUBLE, &peak, "GFLOPS", "sgemm peak for MFU (default: measured once, about 1 s)"},
@@ -78,6 +81,11 @@ static const cli_cmd cmd = {
     "left half-written), so an interrupted sweep, even one killed with SIGKILL, resumes by running\n"
     "the same command again: runs already in the file are skipped, and a run in progress continues\n"
     "from its checkpoint (FILE.h5.ckpt.d/RUN.ckpt, written every minute, removed once recorded).\n"
+    "\n"
+    "With --jobs K (-j K), K worker processes share the runs on this machine, most expensive first,\n"
+    "each taking the next when free; a run's threads default to cores/K (at least 1), and the parent\n"
+    "alone writes the run file. A failed or killed worker stops the sweep once the others finish\n"
+    "their runs; the same command run again trains what is missing. CPU only; not under mpirun.\n"
     "\n"
     "Under MPI (mpirun -np K scalefit sweep ...), the ranks share the runs, most expensive first,\n"
     "each asking for the next when free; rank 0 trains too and alone writes the run file.",
@@ -105,6 +113,7 @@ void progress_start(sweep_progress *p, const sf_sweep_plan *plan, int mode, int 
   memset(p, 0, sizeof *p);
   p->mode = mode;
   p->ranks = ranks;
+  p->unit = "rank";
   p->total = plan->nruns - plan->ndone;
   p->work = plan->flops_todo;
   p->plan_flops = plan->flops_total;
@@ -137,8 +146,8 @@ static double percent(const sweep_progress *p) {
 static void draw(sweep_progress *p) {
   char line[512], e[32];
   fmt_time(e, sizeof e, eta(p));
-  int n = snprintf(line, sizeof line, "sweep [%zu/%zu runs%s] %3.0f%% ETA %s", p->finished, p->total,
-                   p->ranks > 1 ? ", all ranks" : "", percent(p), e);
+  int n = snprintf(line, sizeof line, "sweep [%zu/%zu runs%s%s%s] %3.0f%% ETA %s", p->finished, p->total,
+                   p->ranks > 1 ? ", all " : "", p->ranks > 1 ? p->unit : "", p->ranks > 1 ? "s" : "", percent(p), e);
   if (p->cur && n > 0 && (size_t)n < sizeof line)
     snprintf(line + n, sizeof line - (size_t)n, " | %s step %ld/%ld", p->cur, p->step, p->steps);
   struct winsize ws;
@@ -186,7 +195,7 @@ void progress_run_done(sweep_progress *p, const char *run, double run_flops, con
   } else if (p->mode == 2) {
     char e[32], where[32] = "";
     fmt_time(e, sizeof e, eta(p));
-    if (rank >= 0) snprintf(where, sizeof where, " (rank %d)", rank);
+    if (rank >= 0) snprintf(where, sizeof where, " (%s %d)", p->unit, rank);
     fprintf(stderr, "[%zu/%zu] %s%s: val_loss %.4f, %.1f s, MFU %.0f%%, ETA %s\n", p->finished, p->total, run, where,
             r->val_loss, r->seconds, 100 * r->mfu, e);
     p->last_line = now();
@@ -228,6 +237,38 @@ int sweep_record(sweep_ctx *x, size_t i, const sf_train_result *r) {
   char *ckpt = sf_sweep_checkpoint_path(x->output, x->plan.runs[i].name);
   if (ckpt) sf_train_checkpoint_remove(ckpt);
   free(ckpt);
+  return SF_OK;
+}
+
+/* A run record as bytes: the run's index, the sf_train_result, its curve. The MPI ranks and the
+ * --jobs workers run the same binary, so the struct travels as it is (its pointers are dropped). */
+int sweep_result_pack(int idx, const sf_train_result *r, char **buf, size_t *n) {
+  size_t curve = r->ncurve * SF_TRAIN_CURVE_COLS * sizeof(double);
+  *n = sizeof idx + sizeof *r + curve;
+  if (!(*buf = malloc(*n))) return sf_fail(SF_ENOMEM, "out of memory");
+  memcpy(*buf, &idx, sizeof idx);
+  memcpy(*buf + sizeof idx, r, sizeof *r);
+  if (curve) memcpy(*buf + sizeof idx + sizeof *r, r->curve, curve);
+  return SF_OK;
+}
+
+int sweep_result_unpack(const sweep_ctx *x, const char *buf, size_t n, int *idx, sf_train_result *r) {
+  memset(r, 0, sizeof *r);
+  if (n < sizeof *idx + sizeof *r) return sf_fail(SF_EINTERNAL, "a run record of %zu bytes is too short", n);
+  memcpy(idx, buf, sizeof *idx);
+  memcpy(r, buf + sizeof *idx, sizeof *r);
+  r->cfg.checkpoint = NULL;
+  r->curve = NULL;
+  size_t curve = r->ncurve * SF_TRAIN_CURVE_COLS * sizeof(double);
+  if (*idx < 0 || (size_t)*idx >= x->plan.nruns || r->ncurve > n || n != sizeof *idx + sizeof *r + curve) {
+    r->ncurve = 0;
+    return sf_fail(SF_EINTERNAL, "a run record of %zu bytes does not match its run %d", n, *idx);
+  }
+  if (!(r->curve = malloc(curve + 1))) {
+    r->ncurve = 0;
+    return sf_fail(SF_ENOMEM, "out of memory");
+  }
+  memcpy(r->curve, buf + sizeof *idx + sizeof *r, curve);
   return SF_OK;
 }
 
@@ -367,10 +408,11 @@ static int make_sweep(const char *file, sf_sweep **out) {
 
 static void print_plan(const sf_sweep_plan *p) {
   for (size_t i = 0; i < p->nruns; i++) {
-    char f[32];
+    char f[32], th[16] = "all";
     cli_fmt_count(f, sizeof f, p->runs[i].flops);
-    printf("%-5s %-40s N %-10.0f C %s\n", p->runs[i].done ? "done" : "todo", p->runs[i].name,
-           sf_gpt_nparams(&p->runs[i].cfg.model), f);
+    if (p->runs[i].cfg.threads > 0) snprintf(th, sizeof th, "%d", p->runs[i].cfg.threads);
+    printf("%-5s %-40s N %-10.0f C %-8s threads %s\n", p->runs[i].done ? "done" : "todo", p->runs[i].name,
+           sf_gpt_nparams(&p->runs[i].cfg.model), f, th);
   }
 }
 
@@ -400,9 +442,29 @@ int cmd_sweep(int argc, char **argv) {
   sf_train_config base; /* what every run has beside the sweep's settings */
   memset(&base, 0, sizeof base);
   /* everything is checked before the first run: the device, the sweep, the output, the data, every run */
+  /* refused on rank 0 alone, which speaks for all under MPI (sweep_mpi_agree stops every rank) */
+  if (jobs < 1 || jobs > 1024 || (jobs > 1 && mpi)) {
+    if (rank == 0) {
+      if (jobs > 1 && jobs <= 1024) /* two schedulers of one sweep */
+        cli_error("sweep: --jobs and mpirun both spread the runs over processes; give one of them");
+      else cli_error("sweep: --jobs %ld is not a number of runs to train at a time (1..1024)", jobs);
+      rc = SF_EUSAGE;
+    }
+    goto setup_done;
+  }
   if ((rc = train_device_check("sweep", &devopt))) goto setup_done;
   base.device = train_device("sweep", &devopt);
   base.precision = train_precision("sweep", &devopt);
+  if (jobs > 1 && base.device != SF_DEVICE_CPU) {
+    cli_error("sweep: --jobs trains CPU runs side by side; a sweep on --device %s trains one run at a time",
+              sf_device_name(base.device));
+    rc = SF_EUSAGE;
+    goto setup_done;
+  }
+  if (jobs > 1) { /* the cores shared by the workers, as the ranks share them under MPI */
+    threads_cap = sweep_jobs_cores() / (int)jobs;
+    if (threads_cap < 1) threads_cap = 1;
+  }
   if ((rc = make_sweep(nargs ? args[0] : NULL, &sw))) goto setup_done;
   if (!output) {
     cli_error("sweep: the run file is missing (-o FILE.h5)");
@@ -434,10 +496,14 @@ setup_done:
     if (rank == 0) print_plan(&x.plan);
   } else if (!rc) {
     int mode = quiet || rank != 0 ? 0 : isatty(STDERR_FILENO) ? 1 : 2;
-    progress_start(&x.prog, &x.plan, mode, ranks);
+    size_t todo = x.plan.nruns - x.plan.ndone;
+    int workers = jobs > 1 ? (size_t)jobs < todo ? (int)jobs : (int)todo : 0;
+    progress_start(&x.prog, &x.plan, mode, workers > 1 ? workers : ranks);
+    if (workers) x.prog.unit = "worker";
     if (mode) {
       char on[48] = "";
       if (ranks > 1) snprintf(on, sizeof on, " on %d ranks", ranks);
+      if (workers > 1) snprintf(on, sizeof on, " on %d workers", workers);
       fprintf(stderr, "sweep: %zu runs, %zu already in '%s', %zu to train%s (%s)\n", x.plan.nruns, x.plan.ndone, output,
               x.plan.nruns - x.plan.ndone, on, sf_source_describe(src));
     }
@@ -445,9 +511,17 @@ setup_done:
     if (mpi) rc = sweep_mpi_run(&x, rank, ranks);
     else
 #endif
+    if (workers) { /* the sgemm peaks first, once, while nothing else runs */
+      if ((rc = sweep_jobs_peaks(&x))) cli_fail_lib(rc);
+      else rc = sweep_jobs_run(&x, workers);
+    } else
       rc = serial_sweep(&x);
     progress_clear(&x.prog);
-    if (rc && !mpi) cli_fail_lib(rc); /* under MPI, rank 0 has reported each failure with its rank */
+    /* under MPI and --jobs, each failure has been reported with its rank or worker */
+    if (rc && !mpi && !workers) cli_fail_lib(rc);
+    if (rc && workers && mode)
+      cli_note("sweep: %zu of %zu runs to train were recorded; the same command again trains the rest", x.prog.finished,
+               x.prog.total);
     if (rank == 0) sf_sweep_cleanup(output, NULL);
     if (!rc && mode) {
       char t[32];

@@ -1,5 +1,5 @@
-/* sweep_cli.h: what `scalefit sweep`'s serial loop (cmd_sweep.c) and its MPI loop (sweep_mpi.c)
- * share: the sweep in progress, training and recording one run of the plan, and the progress
+/* sweep_cli.h: what `scalefit sweep`'s serial loop (cmd_sweep.c), its MPI loop (sweep_mpi.c) and
+ * its --jobs loop of forked workers (sweep_jobs.c) share: the sweep in progress, training and recording one run of the plan, and the progress
  * display (an updating line with ETA on a terminal, plain lines in a log). */
 #ifndef SF_SWEEP_CLI_H
 #define SF_SWEEP_CLI_H
@@ -17,7 +17,8 @@ typedef struct sweep_progress {
   const char *cur;          /* the run this process trains, NULL if none */
   double cur_flops;
   long step0, step, steps;  /* first step seen (a resumed run starts late), current step, steps */
-  int ranks;                /* MPI ranks (1 serial) */
+  int ranks;                /* MPI ranks or --jobs workers (1 serial) */
+  const char *unit;         /* what ranks are: "rank" (MPI, the default) or "worker" (--jobs) */
 } sweep_progress;
 
 typedef struct sweep_ctx {
@@ -38,11 +39,27 @@ int sweep_train(sweep_ctx *x, size_t i, sf_train_progress_fn fn, void *fn_ctx, s
 /* Appends run i's result to the run file and removes its checkpoint. */
 int sweep_record(sweep_ctx *x, size_t i, const sf_train_result *r);
 
+/* A run record as bytes (the run's index, its sf_train_result and curve) to send to the writer,
+ * and back: unpack checks the sizes against the plan and allocates the curve (sf_train_result_free). */
+int sweep_result_pack(int idx, const sf_train_result *r, char **buf, size_t *n);
+int sweep_result_unpack(const sweep_ctx *x, const char *buf, size_t n, int *idx, sf_train_result *r);
+
 void progress_start(sweep_progress *p, const sf_sweep_plan *plan, int mode, int ranks);
 void progress_step(sweep_progress *p, const char *run, double run_flops, long step, long steps);
-/* A run finished (on rank `rank`, -1 serial): counts it, and prints its line in plain mode. */
+/* A run finished (on rank or worker `rank`, -1 serial): counts it, and prints its line in plain mode. */
 void progress_run_done(sweep_progress *p, const char *run, double run_flops, const sf_train_result *r, int rank);
 void progress_clear(sweep_progress *p); /* erases the updating line (before printing anything else) */
+
+/* --jobs K: the CPUs this process may run on (sched_getaffinity), at least 1. */
+int sweep_jobs_cores(void);
+/* Measures the sgemm peak of every thread count the runs to train need, in a short-lived child
+ * process (the parent must not start OpenMP's thread pool: libgomp's pool does not survive fork,
+ * and a worker's first parallel region would hang), and keeps them in x->peak_by. */
+int sweep_jobs_peaks(sweep_ctx *x);
+/* The sweep on `jobs` forked workers (at most one per run to train): the parent hands out runs,
+ * most expensive first, drives the progress display and alone records every result. Returns the
+ * first failure's status; prints each failure (naming the worker and the run) itself. */
+int sweep_jobs_run(sweep_ctx *x, int jobs);
 
 #ifdef SF_HAVE_MPI
 /* 1 when this process was started by mpirun (or another MPI launcher), 0 when alone. */

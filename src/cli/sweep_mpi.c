@@ -156,27 +156,12 @@ static void fail(master *m, int rc, int rank) {
 
 static void on_result(master *m, int from, const char *buf, size_t n) {
   sf_train_result r;
-  int idx;
-  if (n < sizeof idx + sizeof r) {
-    fail(m, sf_fail(SF_EINTERNAL, "a run record of %zu bytes is too short", n), from);
+  int idx, rc = sweep_result_unpack(m->x, buf, n, &idx, &r);
+  if (rc) {
+    fail(m, rc, from);
     return;
   }
-  memcpy(&idx, buf, sizeof idx);
-  memcpy(&r, buf + sizeof idx, sizeof r);
-  size_t want = sizeof idx + sizeof r + r.ncurve * SF_TRAIN_CURVE_COLS * sizeof(double);
-  if (idx < 0 || (size_t)idx >= m->x->plan.nruns || n != want) {
-    fail(m, sf_fail(SF_EINTERNAL, "a run record of %zu bytes does not match its run %d", n, idx), from);
-    return;
-  }
-  r.cfg.checkpoint = NULL;
-  r.curve = malloc(r.ncurve * SF_TRAIN_CURVE_COLS * sizeof(double) + 1);
-  int rc = SF_OK;
-  if (!r.curve) rc = sf_fail(SF_ENOMEM, "out of memory");
-  else {
-    memcpy(r.curve, buf + sizeof idx + sizeof r, r.ncurve * SF_TRAIN_CURVE_COLS * sizeof(double));
-    rc = sweep_record(m->x, (size_t)idx, &r);
-  }
-  if (rc) fail(m, rc, 0);
+  if ((rc = sweep_record(m->x, (size_t)idx, &r))) fail(m, rc, 0);
   else {
     const sf_sweep_run *run = &m->x->plan.runs[idx];
     progress_run_done(&m->x->prog, run->name, run->flops, &r, from);
@@ -277,14 +262,11 @@ static int run_worker(sweep_ctx *x) {
       send_fail(failed = rc);
       continue;
     }
-    size_t curve = r.ncurve * SF_TRAIN_CURVE_COLS * sizeof(double), n = sizeof idx + sizeof r + curve;
-    char *buf = malloc(n);
-    if (!buf) {
+    char *buf;
+    size_t n;
+    if (sweep_result_pack(idx, &r, &buf, &n)) {
       send_fail(failed = sf_fail(SF_ENOMEM, "out of memory sending run '%s'", x->plan.runs[idx].name));
     } else {
-      memcpy(buf, &idx, sizeof idx);
-      memcpy(buf + sizeof idx, &r, sizeof r);
-      memcpy(buf + sizeof idx + sizeof r, r.curve, curve);
       send_wait(buf, n, TAG_RESULT);
       free(buf);
     }

@@ -281,7 +281,7 @@ int sf_train_run(const sf_train_config *cfg, sf_source *src, sf_train_progress_f
   int rc = sf_source_check_context(src, mc->n_ctx);
   if (rc) return rc;
   const int gpu = cfg->device == SF_DEVICE_CUDA;
-  char devname[sizeof res->device];
+  char devname[sizeof res->device] = {0}; /* all of it goes into the record, which is sent as bytes */
   if ((rc = sf_train_device_check(cfg->device, devname, sizeof devname))) return rc;
   sf_precision prec = cfg->precision ? cfg->precision : gpu ? SF_PREC_BF16 : SF_PREC_FP32;
   if (!gpu && prec != SF_PREC_FP32)

@@ -1,0 +1,401 @@
+/* sweep_jobs.c: `scalefit sweep --jobs K`, the runs of one sweep trained K at a time on this
+ * machine by forked worker processes, without MPI (cmd_sweep.c calls it for K > 1).
+ *
+ * It is sweep_mpi.c's scheme with fork() and pipes instead of ranks. Every worker is a copy of the
+ * parent made after all the setup checks, so it holds the same plan and data source and a run is
+ * named by its index. Scheduling is dynamic: the parent hands the next run (most expensive first,
+ * so that unequal runs even out) to whichever worker is free, over that worker's task pipe;
+ * closing the pipe tells the worker to exit. Workers train with sweep_train (each run keeps its own
+ * checkpoint, as in the serial loop) and report over their report pipe: step progress (at most ten
+ * times a second), then the finished run's record or its failure.
+ *
+ * Who writes: the parent alone, as rank 0 does under MPI. A worker sends the finished run as a
+ * record (sweep_result_pack, the code the MPI ranks use) and the parent appends it with
+ * sweep_record, so the run file has one writer, and the parent's progress display sees every run
+ * finish. The parent trains nothing: it sleeps in poll() between messages, leaving the cores to
+ * the workers.
+ *
+ * Failures, as under MPI: a run that fails is reported with the worker and the run's name, no new
+ * runs are handed out, the other workers finish their current runs (recorded as usual), and the
+ * command exits with the failure's code. A worker killed by a signal is reported the same way
+ * ("worker N (run 'X') was killed by signal 9"). The run file holds finished runs only and runs in
+ * progress have checkpoints, so running the same command again trains only what is missing. A
+ * worker exits when the parent dies (PR_SET_PDEATHSIG, SIGKILL), so a killed parent leaves no
+ * trainer running; Ctrl-C reaches the whole process group and ends every process at once.
+ *
+ * libgomp's thread pool does not survive fork(): a child whose parent ever ran a parallel region
+ * hangs in its own first one. The parent therefore never trains nor measures; the sgemm peaks are
+ * measured once, before the workers start, by a short-lived child of their own (sweep_jobs_peaks).
+ */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#include <scalefit/sf_error.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/sweep_cli.h"
+
+enum { MSG_STEP = 1, MSG_DONE, MSG_FAIL };
+enum { MAX_MSG = 1 << 30 }; /* a message longer than this is a broken pipe, not a run record */
+
+typedef struct msg_head {
+  int type, idx; /* MSG_*, the run */
+  long a, b;     /* MSG_STEP: step, steps; MSG_FAIL: the status */
+  size_t len;    /* bytes that follow: MSG_DONE the record, MSG_FAIL the message */
+} msg_head;
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int write_full(int fd, const void *buf, size_t n) {
+  const char *p = buf;
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return -1;
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+/* 1: all n bytes; 0: end of file (the writer is gone) or an error before all of them. */
+static int read_full(int fd, void *buf, size_t n) {
+  char *p = buf;
+  while (n > 0) {
+    ssize_t r = read(fd, p, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return 0;
+    p += r;
+    n -= (size_t)r;
+  }
+  return 1;
+}
+
+static void reap(pid_t pid, int *status) {
+  while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+int sweep_jobs_cores(void) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int)n : 1;
+}
+
+int sweep_jobs_peaks(sweep_ctx *x) {
+  if (x->peak > 0) return SF_OK;
+  int need[65] = {0}, any = 0;
+  for (size_t i = 0; i < x->plan.nruns; i++) {
+    int th = x->plan.runs[i].cfg.threads;
+    if (!x->plan.runs[i].done && x->plan.runs[i].cfg.device == SF_DEVICE_CPU && th >= 0 && th <= 64 &&
+        !(x->peak_by[th] > 0))
+      any = need[th] = 1;
+  }
+  if (!any) return SF_OK;
+  int fd[2];
+  if (pipe(fd)) return sf_fail(SF_EIO, "cannot make a pipe: %s", strerror(errno));
+  fflush(NULL); /* nothing buffered is written twice */
+  pid_t pid = fork();
+  if (pid < 0) {
+    int e = errno;
+    close(fd[0]);
+    close(fd[1]);
+    return sf_fail(SF_EIO, "cannot fork: %s", strerror(e));
+  }
+  if (pid == 0) {
+    close(fd[0]);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    for (int th = 0; th <= 64; th++)
+      if (need[th]) sweep_peak(x, th);
+    _exit(write_full(fd[1], x->peak_by, sizeof x->peak_by) ? 1 : 0);
+  }
+  close(fd[1]);
+  double by[65];
+  int got = read_full(fd[0], by, sizeof by), st = 0;
+  close(fd[0]);
+  reap(pid, &st);
+  if (!got || !WIFEXITED(st) || WEXITSTATUS(st))
+    return sf_fail(SF_EINTERNAL, "the process measuring the sgemm peak failed (status %d)", st);
+  memcpy(x->peak_by, by, sizeof by);
+  return SF_OK;
+}
+
+/* ============================== a worker ============================== */
+
+typedef struct worker_cb {
+  int fd, idx;
+  double last; /* when the last step was reported */
+  pid_t parent;
+} worker_cb;
+
+static int worker_step(void *ctx, long step, long steps, double loss, double seconds) {
+  worker_cb *w = ctx;
+  if (getppid() != w->parent) return 1; /* the parent is gone: stop (the checkpoint stays) */
+  double t = now();
+  if (step != 1 && step != steps && t - w->last < 0.1) return 0;
+  w->last = t;
+  msg_head h = {MSG_STEP, w->idx, step, steps, 0};
+  return write_full(w->fd, &h, sizeof h) ? 1 : 0;
+}
+
+/* Trains what the task pipe hands out until it closes; never returns. */
+static void worker_main(sweep_ctx *x, int task, int report, pid_t parent) {
+  for (;;) {
+    int idx;
+    if (!read_full(task, &idx, sizeof idx) || idx < 0 || (size_t)idx >= x->plan.nruns) break;
+    worker_cb cb = {report, idx, -1e30, parent};
+    sf_train_result r;
+    int rc = sweep_train(x, (size_t)idx, worker_step, &cb, &r);
+    char *buf = NULL;
+    size_t n = 0;
+    if (!rc) {
+      rc = sweep_result_pack(idx, &r, &buf, &n);
+      sf_train_result_free(&r);
+    }
+    msg_head h = {rc ? MSG_FAIL : MSG_DONE, idx, rc, 0, n};
+    const char *msg = *sf_errmsg() ? sf_errmsg() : sf_status_name(rc);
+    if (rc) h.len = strlen(msg) + 1;
+    int ok = !write_full(report, &h, sizeof h) && !write_full(report, rc ? msg : buf, h.len);
+    free(buf);
+    if (!ok) break;
+  }
+  close(task);
+  close(report);
+  _exit(0); /* not exit(): the parent's atexit handlers (HDF5's) are not the worker's to run */
+}
+
+/* ============================== the parent ============================== */
+
+typedef struct worker {
+  pid_t pid;
+  int task, report; /* the parent's ends: run indices out, messages in; -1 once closed */
+  long run;         /* the run it trains, -1 none */
+} worker;
+
+typedef struct sched {
+  sweep_ctx *x;
+  worker *w;
+  int nw;
+  size_t *order, norder, next; /* the runs to hand out, most expensive first */
+  int failed;                   /* the first failure's status: no new runs after it */
+  int tracked;                  /* the worker whose steps the progress line shows, -1 none */
+} sched;
+
+static void fail(sched *s, int rc, int k, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void fail(sched *s, int rc, int k, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  progress_clear(&s->x->prog);
+  if (k >= 0) cli_error("sweep: worker %d%s", k + 1, msg);
+  else cli_error("sweep%s", msg);
+  if (!s->failed) s->failed = rc;
+}
+
+/* Kills worker k at once (a broken pipe, or the parent cannot go on); gone() reaps it. */
+static void stop(sched *s, int k) {
+  if (s->w[k].pid > 0) kill(s->w[k].pid, SIGKILL); /* never kill(-1, ...) */
+}
+
+/* The next run to worker k, or the end: closing its task pipe tells it to exit. */
+static void give(sched *s, int k) {
+  worker *w = &s->w[k];
+  w->run = -1;
+  if (w->task < 0) return;
+  if (s->failed || s->next == s->norder) {
+    close(w->task);
+    w->task = -1;
+    return;
+  }
+  int idx = (int)s->order[s->next++];
+  w->run = idx;
+  if (write_full(w->task, &idx, sizeof idx)) { /* it died: its report pipe's end of file tells how */
+    close(w->task);
+    w->task = -1;
+  }
+}
+
+/* Worker k's report pipe ended: it exited, which is expected only when idle and told to stop. */
+static void gone(sched *s, int k) {
+  worker *w = &s->w[k];
+  int st = 0;
+  close(w->report);
+  w->report = -1;
+  if (w->task >= 0) close(w->task);
+  w->task = -1;
+  reap(w->pid, &st);
+  w->pid = -1;
+  if (s->tracked == k) {
+    s->tracked = -1;
+    s->x->prog.cur = NULL;
+  }
+  const char *name = w->run >= 0 ? s->x->plan.runs[w->run].name : NULL;
+  char run[512] = "";
+  if (name) snprintf(run, sizeof run, " (run '%s')", name);
+  if (WIFSIGNALED(st)) fail(s, SF_EINTERNAL, k, "%s was killed by signal %d", run, WTERMSIG(st));
+  else if (name || !WIFEXITED(st) || WEXITSTATUS(st))
+    fail(s, SF_EINTERNAL, k, "%s ended unexpectedly (exit status %d)", run, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+  w->run = -1;
+}
+
+/* Reads one message from worker k and acts on it. */
+static void serve(sched *s, int k) {
+  worker *w = &s->w[k];
+  msg_head h;
+  if (!read_full(w->report, &h, sizeof h)) {
+    gone(s, k);
+    return;
+  }
+  if (h.idx < 0 || h.idx != w->run || h.len > MAX_MSG || (h.type != MSG_STEP && h.type != MSG_DONE && h.type != MSG_FAIL)) {
+    fail(s, SF_EINTERNAL, k, ": a message of type %d on run %d makes no sense (it trains run %ld)", h.type, h.idx, w->run);
+    stop(s, k);
+    gone(s, k);
+    return;
+  }
+  const sf_sweep_run *run = &s->x->plan.runs[h.idx];
+  if (h.type == MSG_STEP) {
+    if (s->tracked < 0) s->tracked = k;
+    if (s->tracked == k) progress_step(&s->x->prog, run->name, run->flops, h.a, h.b);
+    return;
+  }
+  char *buf = malloc(h.len + 1);
+  if (!buf) {
+    fail(s, SF_ENOMEM, k, ": out of memory receiving run '%s'", run->name);
+    stop(s, k);
+    gone(s, k);
+    return;
+  }
+  if (!read_full(w->report, buf, h.len)) {
+    free(buf);
+    gone(s, k);
+    return;
+  }
+  buf[h.len] = 0;
+  if (s->tracked == k) {
+    s->tracked = -1;
+    s->x->prog.cur = NULL;
+  }
+  if (h.type == MSG_FAIL) {
+    fail(s, (int)h.a > 0 ? (int)h.a : SF_EINTERNAL, k, ": %s", buf);
+  } else {
+    sf_train_result r;
+    int idx, rc = sweep_result_unpack(s->x, buf, h.len, &idx, &r);
+    if (!rc && idx != h.idx) rc = sf_fail(SF_EINTERNAL, "run record %d arrived as run %d", idx, h.idx);
+    if (!rc) rc = sweep_record(s->x, (size_t)idx, &r);
+    if (rc) fail(s, rc, k, ": %s", *sf_errmsg() ? sf_errmsg() : sf_status_name(rc));
+    else progress_run_done(&s->x->prog, run->name, run->flops, &r, k + 1);
+    sf_train_result_free(&r);
+  }
+  free(buf);
+  give(s, k);
+}
+
+int sweep_jobs_run(sweep_ctx *x, int jobs) {
+  sched s = {.x = x, .tracked = -1};
+  if (!(s.order = malloc((x->plan.nruns + 1) * sizeof *s.order))) return sf_fail(SF_ENOMEM, "out of memory");
+  for (size_t i = x->plan.nruns; i-- > 0;)
+    if (!x->plan.runs[i].done) s.order[s.norder++] = i;
+  int nw = jobs < 1 ? 1 : (size_t)jobs > s.norder ? (int)s.norder : jobs;
+  if (nw > 0 && !(s.w = calloc((size_t)nw, sizeof *s.w))) {
+    free(s.order);
+    return sf_fail(SF_ENOMEM, "out of memory");
+  }
+  /* a worker that dies makes writes to its task pipe fail (EPIPE) rather than kill the parent */
+  struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+  sigemptyset(&ign.sa_mask);
+  sigaction(SIGPIPE, &ign, &old);
+  pid_t self = getpid();
+  fflush(NULL); /* nothing buffered is written twice */
+  for (int k = 0; k < nw; k++) {
+    int t[2], r[2] = {-1, -1};
+    if (pipe(t) || pipe(r)) {
+      int e = errno;
+      if (r[0] < 0) close(t[0]), close(t[1]);
+      fail(&s, SF_EIO, k, ": cannot make a pipe: %s", strerror(e));
+      break;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != self) _exit(1); /* the parent died before prctl */
+      sigaction(SIGPIPE, &old, NULL);
+      close(t[1]);
+      close(r[0]);
+      for (int j = 0; j < k; j++) { /* the other workers' pipes: their ends must close with the parent's */
+        if (s.w[j].task >= 0) close(s.w[j].task);
+        close(s.w[j].report);
+      }
+      worker_main(x, t[0], r[1], self);
+    }
+    close(t[0]);
+    close(r[1]);
+    if (pid < 0) {
+      int e = errno;
+      close(t[1]);
+      close(r[0]);
+      fail(&s, SF_EIO, k, ": cannot fork: %s", strerror(e));
+      break;
+    }
+    s.w[k] = (worker){pid, t[1], r[0], -1};
+    s.nw = k + 1;
+  }
+  for (int k = 0; k < s.nw; k++) give(&s, k);
+
+  struct pollfd *pf = malloc((size_t)(s.nw + 1) * sizeof *pf);
+  int *who = malloc((size_t)(s.nw + 1) * sizeof *who);
+  if (!pf || !who) { /* cannot wait for the workers: stop them */
+    fail(&s, SF_ENOMEM, -1, ": out of memory");
+    for (int k = 0; k < s.nw; k++) stop(&s, k);
+  }
+  for (;;) {
+    int n = 0;
+    for (int k = 0; k < s.nw; k++)
+      if (s.w[k].report >= 0) {
+        if (pf) pf[n] = (struct pollfd){.fd = s.w[k].report, .events = POLLIN};
+        if (who) who[n] = k;
+        n++;
+      }
+    if (!n) break;
+    if (!pf || !who) { /* read each to its end */
+      for (int k = 0; k < s.nw; k++)
+        if (s.w[k].report >= 0) serve(&s, k);
+      continue;
+    }
+    if (poll(pf, (nfds_t)n, -1) < 0) {
+      if (errno == EINTR) continue;
+      fail(&s, SF_EINTERNAL, -1, ": poll: %s", strerror(errno));
+      for (int k = 0; k < s.nw; k++)
+        if (s.w[k].report >= 0) {
+          stop(&s, k);
+          gone(&s, k); /* reaps it */
+        }
+      continue;
+    }
+    for (int i = 0; i < n; i++)
+      if (pf[i].revents && s.w[who[i]].report >= 0) serve(&s, who[i]);
+  }
+  free(pf);
+  free(who);
+  sigaction(SIGPIPE, &old, NULL);
+  free(s.w);
+  free(s.order);
+  return s.failed;
+}
