@@ -5,7 +5,10 @@
 #   3. compute-optimal N, D and the cost of three budgets, from Epoch AI's
 #      replication of Chinchilla's Approach 3                         (scalefit optimal)
 #   4. charts under plots/                                            (scalefit plot)
-#   5. every report spec in examples/ into reports/                   (scalefit report)
+#   5. scalefit's own runs: the shipped default sweep (datasets/sweep_default.h5, made by the
+#      trainer on Python's documentation): L(N, D) fitted and its compute-optimal allocation
+#                                                                      (scalefit fit, optimal, plot)
+#   6. every report spec in examples/ into reports/                   (scalefit report)
 # Run from anywhere; SCALEFIT overrides the binary (default: build/scalefit of this tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +34,13 @@ echo "== 4. charts"
 "$sf" plot scaling datasets/models.csv --x C --y mmlu --linear-y -o plots/mmlu-vs-compute.svg
 
 echo
-echo "== 5. reports"
+echo "== 5. own runs: 15 small GPTs trained by 'scalefit sweep --preset default' on Python's documentation"
+"$sf" fit datasets/sweep_default.h5 --law chinchilla --bootstrap 200 -o plots/own-chinchilla.json
+"$sf" optimal plots/own-chinchilla.json --compute 1e13,1e14,1e15
+"$sf" plot isoflop datasets/sweep_default.h5 -o plots/own-isoflop.svg
+
+echo
+echo "== 6. reports"
 "$sf" report examples/*.ini -o reports -j 2
 echo
 echo "main job done: charts in plots/, reports in reports/ (open reports/index.html)"

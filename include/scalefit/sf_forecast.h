@@ -145,13 +145,15 @@ typedef struct sf_band {
 typedef int (*sf_derived_fn)(const double *params, void *ctx, double *out);
 
 /* Bands for the nout values of fn: the value at ff->params; with a bootstrap (K >= 2), the
- * ff->ci_level percentile interval over the samples fn succeeds on; else, with a covariance,
- * value -+ z*sd with sd^2 = g' Cov g, g the central-difference gradient w.r.t. free natural
- * parameters. nout <= 8. Fails only if fn fails at the point estimate. */
+ * ff->ci_level percentile interval over the samples fn succeeds on; else, with a covariance, the
+ * delta method with sd^2 = g' Cov g, g the central-difference gradient w.r.t. free natural
+ * parameters: value * exp(-+z*sd/value) for a positive value (the band of its logarithm, never
+ * crossing zero), value -+ z*sd otherwise. nout <= 8. Fails only if fn fails at the point
+ * estimate. */
 int sf_forecast_band(const sf_fitfile *ff, sf_derived_fn fn, void *ctx, size_t nout, sf_band *out);
 
 /* The law's prediction at x with its band (delta method with the exact gradient when there is
- * no bootstrap). */
+ * no bootstrap, on the logarithm of a positive prediction as in sf_forecast_band). */
 int sf_forecast_predict(const sf_fitfile *ff, const double *x, sf_band *out);
 
 /* Two-stage forecast (Llama 3's method): stage 1 maps x (its variables, e.g. C) to an

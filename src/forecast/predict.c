@@ -83,9 +83,19 @@ static void delta_band(const sf_fitfile *ff, const double *g, size_t nout, sf_ba
         if (ga == 0 || gb == 0) continue; /* a parameter that does not matter adds nothing, even if its variance is NaN */
         var += ga * c * gb;
       }
-    if (!(var >= 0) || !isfinite(out[o].value)) continue;
-    out[o].lo = out[o].value - z * sqrt(var);
-    out[o].hi = out[o].value + z * sqrt(var);
+    double v = out[o].value;
+    if (!(var >= 0) || !isfinite(v)) continue;
+    if (v > 0) {
+      /* every derived quantity here (a loss, N, D, tokens per parameter, a compute) is positive: the
+       * band is taken on its logarithm, sd(log f) = sd(f) / f, so it never crosses zero and widens
+       * upwards as a lognormal would; to first order it is the linear band */
+      double s = z * sqrt(var) / v;
+      out[o].lo = v * exp(-s);
+      out[o].hi = v * exp(s);
+    } else {
+      out[o].lo = v - z * sqrt(var);
+      out[o].hi = v + z * sqrt(var);
+    }
     out[o].kind = SF_BAND_DELTA;
   }
 }

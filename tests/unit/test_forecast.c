@@ -167,9 +167,12 @@ static void test_bands_widen(void **state) {
     assert_int_equal(b.kind, SF_BAND_DELTA);
     assert_rel(b.value, A * pow(Cs[i], -alpha), 1e-12);
     double rel = (b.hi - b.lo) / b.value;
-    /* the delta method on f: sd(f) = f sd(log f), sd(log f)^2 = v_la + 2 (-ln C) c + ln^2 C v_al */
-    double lc = log(Cs[i]), sd = sqrt(v_la - 2 * lc * c_la_al + lc * lc * v_al);
-    assert_rel(rel, 2 * 1.959963984540054 * sd, 1e-6);
+    /* the delta method on log f = log A - alpha ln C, exact here because log f is linear in
+     * (log A, alpha): sd(log f)^2 = v_la + 2 (-ln C) c + ln^2 C v_al, band f exp(-+z sd) */
+    double lc = log(Cs[i]), sd = sqrt(v_la - 2 * lc * c_la_al + lc * lc * v_al), z = 1.959963984540054;
+    assert_rel(b.lo, b.value * exp(-z * sd), 1e-6);
+    assert_rel(b.hi, b.value * exp(z * sd), 1e-6);
+    assert_rel(rel, 2 * sinh(z * sd), 1e-6);
     assert_true(rel > prev);
     prev = rel;
     if (i == 0) centre = rel;
