@@ -7,6 +7,7 @@ S=${SCALEFIT:?}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$SF_SRC/tests/e2e/lib/run_checks.sh"
 runs() { # the run names in a run file, one a line, sorted
   /usr/bin/python3 -c "import h5py,sys; f=h5py.File(sys.argv[1],'r'); print('\n'.join(sorted(x.decode() for x in f['tables/runs/columns/run'][:])))" "$1"
 }
@@ -54,14 +55,6 @@ grep -q "holds all 3 runs" "$tmp/log" || fail "closing line: $(cat "$tmp/log")"
 [ "$(grep -c 'todo.*-s4 ' "$tmp/plan2")" = 3 ] || fail "--seed did not override the file: $(cat "$tmp/plan2")"
 
 # Refusals: exit 2 (bad input) or 1 (usage), before anything is written.
-expect() { # expect CODE PATTERN COMMAND...
-  local code=$1 pat=$2
-  shift 2
-  "$@" >"$tmp/out" 2>&1
-  local rc=$?
-  [ $rc = "$code" ] || fail "'$*' exited $rc, want $code: $(cat "$tmp/out")"
-  grep -q -- "$pat" "$tmp/out" || fail "'$*': message '$(cat "$tmp/out")' lacks '$pat'"
-}
 printf '[sweep]\ncontext = 32\n[grid]\nsizes = 2x64\ntokens = 1e5\nflops = 1e12\n' >"$tmp/bad.ini"
 expect 2 "bad.ini:6: flops: a grid has tokens (token budgets) or flops (compute budgets), not both" \
   "$S" sweep "$tmp/bad.ini" -o "$tmp/bad.h5"

@@ -16,23 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-losses() { # "run loss" lines, sorted; fails if the file does not read
-  /usr/bin/python3 - "$1" <<'PY'
-import h5py, sys
-c = h5py.File(sys.argv[1], "r")["tables/runs/columns"]
-for n, l in sorted(zip((x.decode() for x in c["run"][:]), c["loss"][:])):
-    print(n, repr(float(l)))
-PY
-}
-count() { losses "$1" 2>/dev/null | wc -l; }
-expect() { # expect CODE PATTERN COMMAND...
-  local code=$1 pat=$2
-  shift 2
-  "$@" >"$tmp/out" 2>&1
-  local rc=$?
-  [ $rc = "$code" ] || fail "'$*' exited $rc, want $code: $(cat "$tmp/out")"
-  grep -q -- "$pat" "$tmp/out" || fail "'$*': message '$(cat "$tmp/out")' lacks '$pat'"
-}
+. "$SF_SRC/tests/e2e/lib/run_checks.sh"
 # processes still alive among the pids given (zombies waiting for a reaper are dead)
 alive() { for p in "$@"; do s=$(ps -o stat= -p "$p" 2>/dev/null) && [ "${s#Z}" = "$s" ] && echo "$p"; done; }
 only_serial() { # every run in file $1 is in the serial list $2, each once; prints how many

@@ -30,15 +30,7 @@ fi
 
 grid=(--data markov --sizes 1x16,1x32,2x48 --tokens 10240,30720 --context 32 --batch 512 --peak 100 --evals 2
       --val-tokens 1024 --threads 1)
-losses() { # "run loss" lines, sorted; fails if the file does not read
-  /usr/bin/python3 - "$1" <<'PY'
-import h5py, sys
-c = h5py.File(sys.argv[1], "r")["tables/runs/columns"]
-for n, l in sorted(zip((x.decode() for x in c["run"][:]), c["loss"][:])):
-    print(n, repr(float(l)))
-PY
-}
-count() { losses "$1" 2>/dev/null | wc -l; }
+. "$SF_SRC/tests/e2e/lib/run_checks.sh"
 "$S" sweep "${grid[@]}" -q -o "$tmp/serial.h5" || fail "serial sweep"
 losses "$tmp/serial.h5" >"$tmp/serial.txt"
 [ "$(wc -l <"$tmp/serial.txt")" = 6 ] || fail "serial sweep: $(cat "$tmp/serial.txt")"
