@@ -17,8 +17,6 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 . "$SF_SRC/tests/e2e/lib/run_checks.sh"
-# processes still alive among the pids given (zombies waiting for a reaper are dead)
-alive() { for p in "$@"; do s=$(ps -o stat= -p "$p" 2>/dev/null) && [ "${s#Z}" = "$s" ] && echo "$p"; done; }
 only_serial() { # every run in file $1 is in the serial list $2, each once; prints how many
   losses "$1" >"$tmp/check" || fail "'$1' does not read"
   while read -r name loss; do

@@ -83,10 +83,14 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 [ -n "$victim" ] || fail "no rank 1 process found under mpirun"
+ranks=$(pgrep -P $mpipid)
 kill -9 "$victim"
 wait $mpipid
 rc=$?
 mpipid=
+# mpirun may exit before the ranks it tears down are gone: the rerun below is the user's "later"
+for _ in $(seq 1 100); do [ -z "$(alive $ranks)" ] && break; sleep 0.1; done
+[ -z "$(alive $ranks)" ] || fail "ranks of the killed job still alive 10 s after mpirun exited: $(alive $ranks)"
 [ $rc != 0 ] || fail "mpirun exited 0 although a rank was killed"
 n=$(count "$tmp/kill.h5")
 echo "killed rank 1 (pid $victim): mpirun exited $rc, $n runs in the file"

@@ -25,3 +25,6 @@ expect() {
   [ $rc = "$code" ] || fail "'$*' exited $rc, want $code: $(cat "$tmp/out")"
   grep -q -- "$pat" "$tmp/out" || fail "'$*': message '$(cat "$tmp/out")' lacks '$pat'"
 }
+
+# The pids given whose processes are still alive (zombies waiting for a reaper are dead).
+alive() { for p in "$@"; do s=$(ps -o stat= -p "$p" 2>/dev/null) && [ "${s#Z}" = "$s" ] && echo "$p"; done; }
