@@ -122,10 +122,23 @@ void progress_start(sweep_progress *p, const sf_sweep_plan *plan, int mode, int 
   p->last_draw = -1;
 }
 
-/* FLOPs trained in this invocation so far: finished runs, and the steps of this process's run. */
+/* FLOPs trained in this invocation so far: finished runs, and the steps of the runs in progress. */
 static double work_now(const sweep_progress *p) {
   double w = p->work_done;
-  if (p->cur && p->steps > 0) w += p->cur_flops * (double)(p->step - p->step0) / (double)p->steps;
+  for (int k = 0; k < SWEEP_SLOTS; k++) {
+    const progress_slot *c = &p->slot[k];
+    if (c->run && c->steps > 0) w += c->flops * (double)(c->step - c->step0) / (double)c->steps;
+  }
+  return w;
+}
+
+/* FLOPs of the runs in progress that earlier invocations trained (resumed from checkpoints). */
+static double resumed(const sweep_progress *p) {
+  double w = 0;
+  for (int k = 0; k < SWEEP_SLOTS; k++) {
+    const progress_slot *c = &p->slot[k];
+    if (c->run && c->steps > 0) w += c->flops * (double)c->step0 / (double)c->steps;
+  }
   return w;
 }
 
@@ -133,14 +146,12 @@ static double work_now(const sweep_progress *p) {
 static double eta(const sweep_progress *p) {
   double w = work_now(p), el = now() - p->t0;
   if (w <= 0 || el <= 0) return NAN;
-  double left = p->work - w;
-  if (p->cur && p->steps > 0) left -= p->cur_flops * (double)p->step0 / (double)p->steps;
+  double left = p->work - w - resumed(p);
   return left > 0 ? left * el / w : 0;
 }
 
 static double percent(const sweep_progress *p) {
-  double partial = p->cur && p->steps > 0 ? p->cur_flops * (double)p->step0 / (double)p->steps : 0;
-  return p->plan_flops > 0 ? 100.0 * (p->plan_done + work_now(p) + partial) / p->plan_flops : 100.0;
+  return p->plan_flops > 0 ? 100.0 * (p->plan_done + work_now(p) + resumed(p)) / p->plan_flops : 100.0;
 }
 
 static void draw(sweep_progress *p) {
@@ -148,8 +159,13 @@ static void draw(sweep_progress *p) {
   fmt_time(e, sizeof e, eta(p));
   int n = snprintf(line, sizeof line, "sweep [%zu/%zu runs%s%s%s] %3.0f%% ETA %s", p->finished, p->total,
                    p->ranks > 1 ? ", all " : "", p->ranks > 1 ? p->unit : "", p->ranks > 1 ? "s" : "", percent(p), e);
-  if (p->cur && n > 0 && (size_t)n < sizeof line)
-    snprintf(line + n, sizeof line - (size_t)n, " | %s step %ld/%ld", p->cur, p->step, p->steps);
+  const progress_slot *shown = NULL;
+  int busy = 0;
+  for (int k = 0; k < SWEEP_SLOTS; k++)
+    if (p->slot[k].run && busy++ == 0) shown = &p->slot[k];
+  if (shown && n > 0 && (size_t)n < sizeof line)
+    n += snprintf(line + n, sizeof line - (size_t)n, " | %s step %ld/%ld", shown->run, shown->step, shown->steps);
+  if (busy > 1 && n > 0 && (size_t)n < sizeof line) snprintf(line + n, sizeof line - (size_t)n, " (+%d more)", busy - 1);
   struct winsize ws;
   size_t width = ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10 ? ws.ws_col - 1 : 100;
   if (width < sizeof line) line[width] = 0;
@@ -165,14 +181,14 @@ void progress_clear(sweep_progress *p) {
   }
 }
 
-void progress_step(sweep_progress *p, const char *run, double run_flops, long step, long steps) {
-  if (p->cur != run) { /* a new run: the first step seen is where it (re)starts */
-    p->cur = run;
-    p->cur_flops = run_flops;
-    p->step0 = step - 1;
+void progress_step(sweep_progress *p, int slot, const char *run, double run_flops, long step, long steps) {
+  if (slot >= 0 && slot < SWEEP_SLOTS) {
+    progress_slot *c = &p->slot[slot];
+    if (c->run != run) /* a new run: the first step seen is where it (re)starts */
+      *c = (progress_slot){run, run_flops, step - 1, step, steps};
+    c->step = step;
+    c->steps = steps;
   }
-  p->step = step;
-  p->steps = steps;
   double t = now();
   if (p->mode == 1 && (p->last_draw < 0 || t - p->last_draw >= 0.2)) {
     draw(p);
@@ -185,8 +201,13 @@ void progress_step(sweep_progress *p, const char *run, double run_flops, long st
   }
 }
 
+void progress_drop(sweep_progress *p, int slot) {
+  if (slot >= 0 && slot < SWEEP_SLOTS) p->slot[slot].run = NULL;
+}
+
 void progress_run_done(sweep_progress *p, const char *run, double run_flops, const sf_train_result *r, int rank) {
-  if (p->cur == run) p->cur = NULL;
+  for (int k = 0; k < SWEEP_SLOTS; k++)
+    if (p->slot[k].run == run) p->slot[k].run = NULL;
   p->finished++;
   p->work_done += run_flops;
   if (p->mode == 1) {
@@ -279,7 +300,7 @@ typedef struct serial_cb {
 
 static int on_step(void *ctx, long step, long steps, double loss, double seconds) {
   serial_cb *s = ctx;
-  progress_step(s->p, s->run->name, s->run->flops, step, steps);
+  progress_step(s->p, 0, s->run->name, s->run->flops, step, steps);
   return 0;
 }
 

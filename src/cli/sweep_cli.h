@@ -8,15 +8,21 @@
 
 #include <stddef.h>
 
+enum { SWEEP_SLOTS = 64 }; /* runs in progress followed step by step (workers beyond: when done) */
+
+typedef struct progress_slot {
+  const char *run;          /* the run a worker (or this process) trains, NULL if none */
+  double flops;             /* its FLOPs */
+  long step0, step, steps;  /* first step seen (a resumed run starts late), current step, steps */
+} progress_slot;
+
 typedef struct sweep_progress {
   int mode;                 /* 0 quiet, 1 updating line (stderr is a terminal), 2 plain lines */
   size_t total, finished;   /* runs to train in this invocation, and trained so far */
   double work, work_done;   /* FLOPs to train in this invocation, and in finished runs */
   double plan_flops, plan_done; /* FLOPs of the whole plan, and of the runs done before */
   double t0, last_draw, last_line;
-  const char *cur;          /* the run this process trains, NULL if none */
-  double cur_flops;
-  long step0, step, steps;  /* first step seen (a resumed run starts late), current step, steps */
+  progress_slot slot[SWEEP_SLOTS]; /* by --jobs worker; 0 serial, and MPI rank 0's own run */
   int ranks;                /* MPI ranks or --jobs workers (1 serial) */
   const char *unit;         /* what ranks are: "rank" (MPI, the default) or "worker" (--jobs) */
 } sweep_progress;
@@ -45,9 +51,13 @@ int sweep_result_pack(int idx, const sf_train_result *r, char **buf, size_t *n);
 int sweep_result_unpack(const sweep_ctx *x, const char *buf, size_t n, int *idx, sf_train_result *r);
 
 void progress_start(sweep_progress *p, const sf_sweep_plan *plan, int mode, int ranks);
-void progress_step(sweep_progress *p, const char *run, double run_flops, long step, long steps);
+/* Step `step` of `steps` of run `run`, trained by worker `slot` (0 serial): every slot's steps count
+ * in the percentage and the ETA; the updating line shows the lowest busy slot's run. */
+void progress_step(sweep_progress *p, int slot, const char *run, double run_flops, long step, long steps);
 /* A run finished (on rank or worker `rank`, -1 serial): counts it, and prints its line in plain mode. */
 void progress_run_done(sweep_progress *p, const char *run, double run_flops, const sf_train_result *r, int rank);
+/* Worker `slot` stopped without finishing its run (failed or died): its steps no longer count. */
+void progress_drop(sweep_progress *p, int slot);
 void progress_clear(sweep_progress *p); /* erases the updating line (before printing anything else) */
 
 /* --jobs K: the CPUs this process may run on (sched_getaffinity), at least 1. */

@@ -194,7 +194,6 @@ typedef struct sched {
   int nw;
   size_t *order, norder, next; /* the runs to hand out, most expensive first */
   int failed;                   /* the first failure's status: no new runs after it */
-  int tracked;                  /* the worker whose steps the progress line shows, -1 none */
 } sched;
 
 static void fail(sched *s, int rc, int k, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -243,10 +242,7 @@ static void gone(sched *s, int k) {
   w->task = -1;
   reap(w->pid, &st);
   w->pid = -1;
-  if (s->tracked == k) {
-    s->tracked = -1;
-    s->x->prog.cur = NULL;
-  }
+  progress_drop(&s->x->prog, k);
   const char *name = w->run >= 0 ? s->x->plan.runs[w->run].name : NULL;
   char run[512] = "";
   if (name) snprintf(run, sizeof run, " (run '%s')", name);
@@ -272,8 +268,7 @@ static void serve(sched *s, int k) {
   }
   const sf_sweep_run *run = &s->x->plan.runs[h.idx];
   if (h.type == MSG_STEP) {
-    if (s->tracked < 0) s->tracked = k;
-    if (s->tracked == k) progress_step(&s->x->prog, run->name, run->flops, h.a, h.b);
+    progress_step(&s->x->prog, k, run->name, run->flops, h.a, h.b);
     return;
   }
   char *buf = malloc(h.len + 1);
@@ -289,10 +284,7 @@ static void serve(sched *s, int k) {
     return;
   }
   buf[h.len] = 0;
-  if (s->tracked == k) {
-    s->tracked = -1;
-    s->x->prog.cur = NULL;
-  }
+  progress_drop(&s->x->prog, k);
   if (h.type == MSG_FAIL) {
     fail(s, (int)h.a > 0 ? (int)h.a : SF_EINTERNAL, k, ": %s", buf);
   } else {
@@ -309,7 +301,7 @@ static void serve(sched *s, int k) {
 }
 
 int sweep_jobs_run(sweep_ctx *x, int jobs) {
-  sched s = {.x = x, .tracked = -1};
+  sched s = {.x = x};
   if (!(s.order = malloc((x->plan.nruns + 1) * sizeof *s.order))) return sf_fail(SF_ENOMEM, "out of memory");
   for (size_t i = x->plan.nruns; i-- > 0;)
     if (!x->plan.runs[i].done) s.order[s.norder++] = i;

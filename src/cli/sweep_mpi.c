@@ -200,7 +200,7 @@ static int master_step(void *ctx, long step, long steps, double loss, double sec
   master *m = ctx;
   service(m);
   const sf_sweep_run *run = &m->x->plan.runs[m->mine];
-  progress_step(&m->x->prog, run->name, run->flops, step, steps);
+  progress_step(&m->x->prog, 0, run->name, run->flops, step, steps);
   return 0;
 }
 

@@ -43,6 +43,19 @@ grep -q "holds all 6 runs" "$tmp/log" || fail "closing line: $(cat "$tmp/log")"
 [ -e "$tmp/j2.h5.ckpt.d" ] && fail "--jobs 2 left checkpoints"
 echo "--jobs 2: 6 runs, losses identical to the serial sweep"
 
+# On a terminal the updating line follows both workers' steps: "(+1 more)" while two runs train, and
+# the share of the sweep done never goes back (every worker's steps count, not only the shown one's).
+if command -v script >/dev/null; then
+  tty=(--data markov --sizes 1x32 --tokens 6e5,6.5e5 --context 32 --batch 512 --peak 100 --evals 2 --val-tokens 1024
+       --threads 1 -j 2 -o "$tmp/tty.h5")
+  script -qec "$(printf '%q ' "$S" sweep "${tty[@]}")" /dev/null >"$tmp/tty" 2>&1 || fail "-j 2 on a terminal: $(cat "$tmp/tty")"
+  tr '\r' '\n' <"$tmp/tty" | grep '^sweep \[' >"$tmp/lines" || fail "no updating line on a terminal: $(cat "$tmp/tty")"
+  grep -q '(+1 more)' "$tmp/lines" || fail "the updating line never showed the second worker: $(tail -3 "$tmp/lines")"
+  sed -n 's/.*runs, all workers\] *\([0-9]*\)%.*/\1/p' "$tmp/lines" | awk '$1 < last { bad = 1 } { last = $1 } END { exit bad }' ||
+    fail "the share of the sweep done went back: $(cat "$tmp/lines")"
+  echo "--jobs 2 on a terminal: one line follows both workers"
+fi
+
 # -q says nothing; more jobs than runs start one worker per run; a finished sweep trains nothing.
 "$S" sweep "${grid[@]}" -j 2 -q -o "$tmp/q.h5" >"$tmp/qout" 2>&1 || fail "-j 2 -q: $(cat "$tmp/qout")"
 [ -s "$tmp/qout" ] && fail "-j 2 -q printed: $(cat "$tmp/qout")"
