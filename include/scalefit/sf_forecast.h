@@ -160,7 +160,8 @@ int sf_forecast_predict(const sf_fitfile *ff, const double *x, sf_band *out);
  * intermediate (loss or NLL), stage 2, a law of one variable, maps that to the final metric
  * (accuracy). mid receives stage 1's value and band, out the composed value and band. Bands: with
  * bootstraps in both fits, percentiles over paired samples (row k of each; min(K1, K2) pairs);
- * otherwise the delta method with the stages independent, var = g2'S2 g2 + (df2/dmid)^2 g1'S1 g1.
+ * otherwise the delta method with the stages independent, var = g2'S2 g2 + (df2/dmid)^2 g1'S1 g1
+ * (mid's band on its logarithm as in sf_forecast_band, the metric's linear).
  * SF_EUSAGE if stage 2 is not a law of one variable. */
 int sf_forecast_twostage(const sf_fitfile *s1, const sf_fitfile *s2, const double *x, sf_band *mid, sf_band *out);
 

@@ -234,6 +234,21 @@ double sweep_peak(sweep_ctx *x, int th) {
   return pk;
 }
 
+int sweep_peaks_missing(const sweep_ctx *x) {
+  if (x->peak > 0) return 0;
+  for (size_t i = 0; i < x->plan.nruns; i++) {
+    const sf_sweep_run *r = &x->plan.runs[i];
+    int th = r->cfg.threads;
+    if (!r->done && r->cfg.device == SF_DEVICE_CPU && th >= 0 && th <= 64 && !(x->peak_by[th] > 0)) return 1;
+  }
+  return 0;
+}
+
+void sweep_measure_peaks(sweep_ctx *x) {
+  for (size_t i = 0; x->peak == 0 && i < x->plan.nruns; i++)
+    if (!x->plan.runs[i].done && x->plan.runs[i].cfg.device == SF_DEVICE_CPU) sweep_peak(x, x->plan.runs[i].cfg.threads);
+}
+
 int sweep_train(sweep_ctx *x, size_t i, sf_train_progress_fn fn, void *fn_ctx, sf_train_result *r) {
   sf_sweep_run *run = &x->plan.runs[i];
   char *ckpt = sf_sweep_checkpoint_path(x->output, run->name);

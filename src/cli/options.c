@@ -54,8 +54,8 @@ void cli_fmt_count(char *buf, size_t n, double v) {
   /* the unit is chosen after rounding to the three digits shown: 999.7e9 is "1T", not "1e+03B" */
   char r[32];
   snprintf(r, sizeof r, "%.3g", v);
-  double a = fabs(strtod(r, NULL));
-  if (a >= 1e3) v = strtod(r, NULL);
+  double rounded = strtod(r, NULL), a = fabs(rounded);
+  if (a >= 1e3) v = rounded;
   if (a >= 1e15 || (a < 1e3 && a != floor(a))) {
     snprintf(buf, n, "%.3g", v);
     return;

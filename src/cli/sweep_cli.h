@@ -39,6 +39,10 @@ typedef struct sweep_ctx {
 
 /* The sgemm peak for runs on `threads` threads: --peak, else measured once per thread count. */
 double sweep_peak(sweep_ctx *x, int threads);
+/* 1 when a CPU run still to train has no peak for its thread count yet (and there is no --peak). */
+int sweep_peaks_missing(const sweep_ctx *x);
+/* Measures (sweep_peak) the peak of every thread count the CPU runs still to train need. */
+void sweep_measure_peaks(sweep_ctx *x);
 /* Trains run i of the plan with its own checkpoint (a leftover of another configuration is
  * dropped); fn is called after every step. sf_train_run's codes, the message naming the run. */
 int sweep_train(sweep_ctx *x, size_t i, sf_train_progress_fn fn, void *fn_ctx, sf_train_result *r);

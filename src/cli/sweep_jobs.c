@@ -99,15 +99,7 @@ int sweep_jobs_cores(void) {
 }
 
 int sweep_jobs_peaks(sweep_ctx *x) {
-  if (x->peak > 0) return SF_OK;
-  int need[65] = {0}, any = 0;
-  for (size_t i = 0; i < x->plan.nruns; i++) {
-    int th = x->plan.runs[i].cfg.threads;
-    if (!x->plan.runs[i].done && x->plan.runs[i].cfg.device == SF_DEVICE_CPU && th >= 0 && th <= 64 &&
-        !(x->peak_by[th] > 0))
-      any = need[th] = 1;
-  }
-  if (!any) return SF_OK;
+  if (!sweep_peaks_missing(x)) return SF_OK;
   int fd[2];
   if (pipe(fd)) return sf_fail(SF_EIO, "cannot make a pipe: %s", strerror(errno));
   fflush(NULL); /* nothing buffered is written twice */
@@ -121,8 +113,7 @@ int sweep_jobs_peaks(sweep_ctx *x) {
   if (pid == 0) {
     close(fd[0]);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    for (int th = 0; th <= 64; th++)
-      if (need[th]) sweep_peak(x, th);
+    sweep_measure_peaks(x);
     _exit(write_full(fd[1], x->peak_by, sizeof x->peak_by) ? 1 : 0);
   }
   close(fd[1]);

@@ -110,9 +110,7 @@ int sweep_mpi_agree(int rc, sweep_ctx *x) {
   /* one measurement of the sgemm peak per thread count, by rank 0 while the others sleep: ranks
    * measuring at once on shared cores would each see a fraction of it */
   if (x->peak == 0) {
-    if (rank == 0)
-      for (size_t i = 0; i < x->plan.nruns; i++)
-        if (!x->plan.runs[i].done && x->plan.runs[i].cfg.device == SF_DEVICE_CPU) sweep_peak(x, x->plan.runs[i].cfg.threads);
+    if (rank == 0) sweep_measure_peaks(x);
     MPI_Ibcast(x->peak_by, 65, MPI_DOUBLE, 0, MPI_COMM_WORLD, &rq);
     wait_req(&rq);
   }

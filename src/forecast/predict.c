@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "forecast/band.h"
+
 int sf_forecast_eval(const sf_law *law, const double *params, const double *x, double *f, double *grad) {
   double theta[SF_LAW_MAXPAR], lx[SF_LAW_MAXVAR], J[SF_LAW_MAXPAR];
   for (size_t j = 0; j < law->np; j++) {
@@ -83,21 +85,25 @@ static void delta_band(const sf_fitfile *ff, const double *g, size_t nout, sf_ba
         if (ga == 0 || gb == 0) continue; /* a parameter that does not matter adds nothing, even if its variance is NaN */
         var += ga * c * gb;
       }
-    double v = out[o].value;
-    if (!(var >= 0) || !isfinite(v)) continue;
-    if (v > 0) {
-      /* every derived quantity here (a loss, N, D, tokens per parameter, a compute) is positive: the
-       * band is taken on its logarithm, sd(log f) = sd(f) / f, so it never crosses zero and widens
-       * upwards as a lognormal would; to first order it is the linear band */
-      double s = z * sqrt(var) / v;
-      out[o].lo = v * exp(-s);
-      out[o].hi = v * exp(s);
-    } else {
-      out[o].lo = v - z * sqrt(var);
-      out[o].hi = v + z * sqrt(var);
-    }
-    out[o].kind = SF_BAND_DELTA;
+    sf_band_delta(&out[o], var, z);
   }
+}
+
+void sf_band_delta(sf_band *b, double var, double z) {
+  double v = b->value;
+  if (!(var >= 0) || !isfinite(v)) return;
+  if (v > 0) {
+    /* every figure banded here (a loss, N, D, tokens per parameter, a compute) is positive: the band
+     * is taken on its logarithm, sd(log f) = sd(f) / f, so it never crosses zero and widens upwards
+     * as a lognormal would; to first order it is the linear band */
+    double s = z * sqrt(var) / v;
+    b->lo = v * exp(-s);
+    b->hi = v * exp(s);
+  } else {
+    b->lo = v - z * sqrt(var);
+    b->hi = v + z * sqrt(var);
+  }
+  b->kind = SF_BAND_DELTA;
 }
 
 /* Bootstrap percentiles of fn over ff's samples. */

@@ -10,6 +10,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "forecast/band.h"
+
 /* g' S g over free parameters; NaN without a covariance (treated as 0 by the caller). */
 static double quad(const sf_fitfile *ff, const double *g) {
   if (!ff->has_cov) return 0;
@@ -68,13 +70,9 @@ int sf_forecast_twostage(const sf_fitfile *s1, const sf_fitfile *s2, const doubl
     return SF_OK;
   double dfdm = (fu - fd) / (2 * h), v1 = quad(s1, g1), v2 = quad(s2, g2);
   double z = gsl_cdf_ugaussian_Pinv(0.5 + s1->ci_level / 2);
-  if (s1->has_cov && v1 >= 0) {
-    mid->lo = m - z * sqrt(v1);
-    mid->hi = m + z * sqrt(v1);
-    mid->kind = SF_BAND_DELTA;
-  }
+  if (s1->has_cov) sf_band_delta(mid, v1, z); /* the loss, banded as `predict` bands it */
   double v = v2 + dfdm * dfdm * v1;
-  if (v >= 0) {
+  if (v >= 0) { /* the metric (an accuracy, bounded on both sides) keeps the linear band */
     out->lo = f - z * sqrt(v);
     out->hi = f + z * sqrt(v);
     out->kind = SF_BAND_DELTA;

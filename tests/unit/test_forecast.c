@@ -445,7 +445,9 @@ static void test_twostage(void **state) {
   double dk = -s * (L - 2.2), dm = s * 6, dL = -s * 6;
   double v = dk * dk * 0.25 + dm * dm * 0.0009 + dL * dL * v1;
   assert_rel((out.hi - out.lo) / 2, 1.959963984540054 * sqrt(v), 1e-5);
-  assert_rel((mid.hi - mid.lo) / 2, 1.959963984540054 * sqrt(v1), 1e-6);
+  /* the loss is banded as predict bands it: on its logarithm, sd(log L) = sd(L) / L */
+  assert_rel(mid.lo, L * exp(-1.959963984540054 * sqrt(v1) / L), 1e-6);
+  assert_rel(mid.hi, L * exp(1.959963984540054 * sqrt(v1) / L), 1e-6);
   /* paired bootstrap: 3 rows each, the band is over the 3 composed values */
   s1->samples = malloc(3 * 3 * sizeof(double));
   s2->samples = malloc(3 * 2 * sizeof(double));
