@@ -85,10 +85,12 @@ static const cli_cmd cmd = {
     "With --jobs K (-j K), K worker processes share the runs on this machine, most expensive first,\n"
     "each taking the next when free; a run's threads default to cores/K (at least 1), and the parent\n"
     "alone writes the run file. A failed or killed worker stops the sweep once the others finish\n"
-    "their runs; the same command run again trains what is missing. CPU only; not under mpirun.\n"
+    "their runs; the same command run again trains what is missing. With --device cuda the workers\n"
+    "share the GPUs (worker k on GPU k mod count), so that small runs keep a GPU busy. Not under mpirun.\n"
     "\n"
     "Under MPI (mpirun -np K scalefit sweep ...), the ranks share the runs, most expensive first,\n"
-    "each asking for the next when free; rank 0 trains too and alone writes the run file.",
+    "each asking for the next when free; rank 0 trains too and alone writes the run file. With\n"
+    "--device cuda, the ranks of a machine share its GPUs (local rank k on GPU k mod count).",
     opts,
     0,
     1,
@@ -488,15 +490,16 @@ int cmd_sweep(int argc, char **argv) {
     }
     goto setup_done;
   }
-  if ((rc = train_device_check("sweep", &devopt))) goto setup_done;
   base.device = train_device("sweep", &devopt);
   base.precision = train_precision("sweep", &devopt);
-  if (jobs > 1 && base.device != SF_DEVICE_CPU) {
-    cli_error("sweep: --jobs trains CPU runs side by side; a sweep on --device %s trains one run at a time",
-              sf_device_name(base.device));
-    rc = SF_EUSAGE;
+  if ((int)base.device < 0 || (int)base.precision < 0) { /* said why */
+    rc = SF_EINPUT;
     goto setup_done;
   }
+  /* the parent of --jobs workers must not start CUDA: a forked child cannot use its parent's */
+  rc = jobs > 1 && base.device == SF_DEVICE_CUDA ? sweep_jobs_device_check(&devopt)
+                                                 : train_device_check("sweep", &devopt);
+  if (rc) goto setup_done;
   if (jobs > 1) { /* the cores shared by the workers, as the ranks share them under MPI */
     threads_cap = sweep_jobs_cores() / (int)jobs;
     if (threads_cap < 1) threads_cap = 1;

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "cli/train_cli.h"
+
 enum { SWEEP_SLOTS = 64 }; /* runs in progress followed step by step (workers beyond: when done) */
 
 typedef struct progress_slot {
@@ -70,6 +72,10 @@ int sweep_jobs_cores(void);
  * process (the parent must not start OpenMP's thread pool: libgomp's pool does not survive fork,
  * and a worker's first parallel region would hang), and keeps them in x->peak_by. */
 int sweep_jobs_peaks(sweep_ctx *x);
+/* train_device_check (train_cli.h) for --jobs with --device cuda, in a short-lived child process:
+ * the parent must not initialise CUDA, whose state a forked worker cannot use. The child prints
+ * the error itself; returns its status. */
+int sweep_jobs_device_check(const train_device_opts *o);
 /* The sweep on `jobs` forked workers (at most one per run to train): the parent hands out runs,
  * most expensive first, drives the progress display and alone records every result. Returns the
  * first failure's status; prints each failure (naming the worker and the run) itself. */

@@ -127,6 +127,23 @@ int sweep_jobs_peaks(sweep_ctx *x) {
   return SF_OK;
 }
 
+int sweep_jobs_device_check(const train_device_opts *o) {
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) return sf_fail(SF_EIO, "cannot fork: %s", strerror(errno));
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int rc = train_device_check("sweep", o);
+    fflush(NULL);
+    _exit(rc);
+  }
+  int st = 0;
+  reap(pid, &st);
+  if (WIFEXITED(st)) return WEXITSTATUS(st);
+  cli_error("sweep: the process checking the GPU was killed by signal %d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+  return SF_EINTERNAL;
+}
+
 /* ============================== a worker ============================== */
 
 typedef struct worker_cb {
@@ -326,6 +343,7 @@ int sweep_jobs_run(sweep_ctx *x, int jobs) {
         if (s.w[j].task >= 0) close(s.w[j].task);
         close(s.w[j].report);
       }
+      sf_train_set_gpu(k, nw); /* GPU runs: worker k on GPU k mod count */
       worker_main(x, t[0], r[1], self);
     }
     close(t[0]);

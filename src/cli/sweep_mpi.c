@@ -68,7 +68,10 @@ int sweep_mpi_init(int *rank, int *ranks, int *threads_cap) {
   MPI_Comm node;
   int here = 1;
   if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
+    int local = 0;
     MPI_Comm_size(node, &here);
+    MPI_Comm_rank(node, &local);
+    sf_train_set_gpu(local, here); /* GPU runs: the node's rank k on its GPU k mod count */
     MPI_Comm_free(&node);
   }
   long cores = sysconf(_SC_NPROCESSORS_ONLN);

@@ -43,3 +43,5 @@ int sf_train_device_check(sf_device d, char *name, size_t n) {
   if (d != SF_DEVICE_CUDA) return sf_fail(SF_EINPUT, "device %d is not one of cpu, cuda", (int)d);
   return sf_cuda_probe(name, n);
 }
+
+void sf_train_set_gpu(int slot, int nprocs) { sf_cuda_use(slot, nprocs); }

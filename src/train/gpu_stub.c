@@ -9,6 +9,10 @@
 #define NO_CUDA() sf_fail(SF_EINPUT, "this scalefit was built without CUDA (nvcc was not found at build time)")
 
 int sf_cuda_built(void) { return 0; }
+void sf_cuda_use(int slot, int nprocs) {
+  (void)slot;
+  (void)nprocs;
+}
 int sf_cuda_probe(char *name, size_t n) {
   if (name && n) name[0] = '\0';
   return NO_CUDA();
@@ -16,6 +20,11 @@ int sf_cuda_probe(char *name, size_t n) {
 int sf_cuda_cublas_check(void) { return NO_CUDA(); }
 int sf_cuda_meminfo(size_t *free_bytes, size_t *total_bytes) {
   *free_bytes = *total_bytes = 0;
+  return NO_CUDA();
+}
+int sf_cuda_memory_budget(size_t *bytes, int *sharing) {
+  *bytes = 0;
+  if (sharing) *sharing = 1;
   return NO_CUDA();
 }
 double sf_cuda_peak(sf_precision p, const char **basis) {

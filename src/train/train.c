@@ -298,17 +298,18 @@ int sf_train_run(const sf_train_config *cfg, sf_source *src, sf_train_progress_f
     for (long d = 1; d <= bseq; d++)
       if (bseq % d == 0 && d * T <= MICRO_TOKENS) micro = (int)d;
   } else {
-    /* the largest divisor of the batch that fits in the rows and in 90% of the free memory */
-    size_t free_b = 0, total_b = 0;
-    if ((rc = sf_cuda_meminfo(&free_b, &total_b))) return rc;
+    /* the largest divisor of the batch that fits in the rows and in this process's memory budget */
+    size_t budget = 0;
+    int sharing = 1;
+    if ((rc = sf_cuda_memory_budget(&budget, &sharing))) return rc;
     micro = 0;
     for (long d = 1; d <= bseq; d++)
-      if (bseq % d == 0 && (d == 1 || d * T <= GPU_MICRO_TOKENS) &&
-          (double)sf_cuda_gpt_bytes(mc, (int)d, prec) <= 0.9 * (double)free_b)
+      if (bseq % d == 0 && (d == 1 || d * T <= GPU_MICRO_TOKENS) && sf_cuda_gpt_bytes(mc, (int)d, prec) <= budget)
         micro = (int)d;
     if (!micro)
-      return sf_fail(SF_ENOMEM, "the model needs %.1f GB of GPU memory for one sequence; %s has %.1f GB free",
-                     (double)sf_cuda_gpt_bytes(mc, 1, prec) / 1e9, devname, (double)free_b / 1e9);
+      return sf_fail(SF_ENOMEM, "the model needs %.1f GB of GPU memory for one sequence; %s leaves %.1f GB to %s",
+                     (double)sf_cuda_gpt_bytes(mc, 1, prec) / 1e9, devname, (double)budget / 1e9,
+                     sharing > 1 ? "each of the processes sharing it" : "a run");
   }
   long accum = bseq / micro, nval = cfg->val_tokens / T > 0 ? cfg->val_tokens / T : 1;
   /* Intermediate validations use a prefix of the set small enough that all of them together cost

@@ -29,6 +29,9 @@ if [ "$rc" != 0 ]; then
   grep -qE "train: --device cuda: (no CUDA device \(cudaGetDeviceCount: |this scalefit was built without CUDA \(nvcc was not found at build time\))" "$tmp/err" ||
     fail "unclear message without a GPU: $(cat "$tmp/err")"
   expect 2 "device cuda: " sweep --preset tiny --data markov --device cuda -o "$tmp/s.h5"
+  # --jobs checks the GPU in a child process: the same message, once
+  expect 2 "sweep: --device cuda: " sweep --preset tiny --data markov --device cuda -j 2 -o "$tmp/s.h5"
+  [ "$(grep -c "device cuda" "$tmp/err")" = 1 ] || fail "sweep -j 2 --device cuda: $(cat "$tmp/err")"
   [ ! -e "$tmp/s.h5" ] || fail "a refused sweep wrote its run file"
   echo "skip: no GPU: $msg"
   exit 77
@@ -44,6 +47,14 @@ assert math.isfinite(r["val_loss"]) and r["val_loss"] < math.log(64), r["val_los
 assert r["peak_flops"] > 1e12 and 0 < r["mfu"] < 1, (r["peak_flops"], r["mfu"])
 PY
 done
-"$S" sweep --sizes 1x32 --tokens 5120 --context 32 --batch 256 --data markov --device cuda -q -o "$tmp/s.h5" ||
-  fail "sweep --device cuda"
+grid=(--sizes 1x32,1x48,2x32,2x48 --tokens 5120,10240 --context 32 --batch 256 --data markov --device cuda -q)
+"$S" sweep "${grid[@]}" -o "$tmp/s.h5" || fail "sweep --device cuda"
+# packed: three workers on one GPU at once; each run is deterministic on a given GPU, so every loss
+# equals the one-at-a-time sweep's to the bit
+"$S" sweep "${grid[@]}" -j 3 -o "$tmp/j.h5" || fail "sweep -j 3 --device cuda"
+# the runs as CSV, sorted, without the timing columns (tokens_per_s, mfu, seconds: the last three)
+runs() { "$S" export "$1" 2>/dev/null | tail -n +2 | sed -E 's/(,[^,]*){3}$//' | sort; }
+[ "$(runs "$tmp/s.h5" | wc -l)" = 8 ] || fail "the GPU sweep recorded $(runs "$tmp/s.h5" | wc -l) runs, want 8"
+[ "$(runs "$tmp/s.h5")" = "$(runs "$tmp/j.h5")" ] || fail "sweep -j 3 --device cuda differs from the serial GPU sweep:
+$(diff <(runs "$tmp/s.h5") <(runs "$tmp/j.h5"))"
 echo "train_cuda: ok ($(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["device"])' "$tmp/bf16.json"))"

@@ -335,6 +335,22 @@ static void test_plans_encoder(void **state) {
 
 /* ==================================== kernels (GPU) ==================================== */
 
+/* sf_gpu_sharing against counting: the processes on slot's device are those q < nprocs with
+ * q % count == slot % count. */
+static void test_gpu_sharing(void **state) {
+  (void)state;
+  for (int count = 1; count <= 4; count++)
+    for (int nprocs = 1; nprocs <= 9; nprocs++)
+      for (int slot = 0; slot < nprocs; slot++) {
+        int want = 0;
+        for (int q = 0; q < nprocs; q++) want += q % count == slot % count;
+        if (want == 0) want = 1; /* cannot happen: slot itself is one */
+        assert_int_equal(sf_gpu_sharing(slot, nprocs, count), want);
+      }
+  assert_int_equal(sf_gpu_sharing(0, 1, 8), 1); /* one process, eight GPUs: it alone on GPU 0 */
+  assert_int_equal(sf_gpu_sharing(0, 0, 0), 1); /* the defaults */
+}
+
 static void test_kernels_elementwise(void **state) {
   (void)state;
   NEED_GPU();
@@ -642,6 +658,7 @@ int main(void) {
       cmocka_unit_test(test_plans_linear),
       cmocka_unit_test(test_plans_attention),
       cmocka_unit_test(test_plans_encoder),
+      cmocka_unit_test(test_gpu_sharing),
       cmocka_unit_test(test_kernels_elementwise),
       cmocka_unit_test(test_kernels_encoder_layernorm),
       cmocka_unit_test(test_kernels_matmul),

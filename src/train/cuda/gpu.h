@@ -28,14 +28,26 @@ extern "C" {
 
 /* 1 if this library was built with CUDA. */
 int sf_cuda_built(void);
-/* SF_OK and the current device's name in name[n] if a CUDA device is usable, else SF_EINPUT with
- * the reason (see sf_train_device_check). */
+/* Which GPU this process trains on when several processes share the machine's GPUs (sweep --jobs
+ * workers, the MPI ranks of a node): slot % device count picks the device, so K processes spread
+ * over the GPUs, and a run plans its memory within its share of that device (sf_cuda_memory_budget).
+ * Call before sf_cuda_probe; touches no CUDA state. Default: slot 0 of 1. */
+void sf_cuda_use(int slot, int nprocs);
+/* SF_OK and the name of this process's device (above) in name[n] if a CUDA device is usable, else
+ * SF_EINPUT with the reason (see sf_train_device_check). Makes that device current for the
+ * calling thread (the CUDA runtime binds devices per host thread): the trainer probes, then makes
+ * every CUDA call, from the thread that calls sf_train_run. */
 int sf_cuda_probe(char *name, size_t n);
 /* SF_OK if cuBLAS can be opened (dlopen, at the first GPU run) with every function the trainer
  * calls; SF_EINPUT saying what is missing. Needs no GPU. */
 int sf_cuda_cublas_check(void);
 /* Free and total memory of the current device, bytes. */
 int sf_cuda_meminfo(size_t *free_bytes, size_t *total_bytes);
+/* Bytes of the current device a run may plan with: 90% of the free memory, and no more than 90% of
+ * this process's share of the total, total / *sharing, where *sharing (may be NULL) counts the
+ * processes of sf_cuda_use that land on this device (processes started together all see the
+ * memory free). After sf_cuda_probe. */
+int sf_cuda_memory_budget(size_t *bytes, int *sharing);
 
 /* The current device's dense peak (FLOP/s) for the matrix products in precision p (fp32, tf32,
  * bf16), from the table in model.cu (A100, H100 SXM/PCIe, H200 by name, with their published

@@ -16,6 +16,7 @@
 
 #include "train/cuda/common.cuh"
 #include "train/cuda/gpu.h"
+#include "train/cuda/plan.h"
 extern "C" {
 #include "train/internal.h" /* sf_gpt_moment1/2: C declarations */
 }
@@ -31,6 +32,14 @@ static const char *const tensor_names[NPT] = {
 
 int sf_cuda_built(void) { return 1; }
 
+/* this process's place among those sharing the GPUs (sf_cuda_use) */
+static int use_slot = 0, use_procs = 1, use_count = 0;
+
+void sf_cuda_use(int slot, int nprocs) {
+  use_procs = nprocs > 0 ? nprocs : 1;
+  use_slot = slot >= 0 ? slot % use_procs : 0;
+}
+
 int sf_cuda_probe(char *name, size_t n) {
   int count = 0;
   cudaError_t e = cudaGetDeviceCount(&count);
@@ -38,10 +47,11 @@ int sf_cuda_probe(char *name, size_t n) {
     return sf_fail(SF_EINPUT, "no CUDA device (cudaGetDeviceCount: %s%s)", cudaGetErrorString(e),
                    e == cudaErrorInsufficientDriver ? "; is the NVIDIA driver installed?" : "");
   if (count < 1) return sf_fail(SF_EINPUT, "no CUDA device (cudaGetDeviceCount: 0 devices)");
-  int dev = 0;
+  use_count = count;
+  int dev = use_slot % count;
   cudaDeviceProp p;
-  if ((e = cudaGetDevice(&dev)) != cudaSuccess || (e = cudaGetDeviceProperties(&p, dev)) != cudaSuccess)
-    return sf_fail(SF_EINPUT, "no usable CUDA device (cudaGetDeviceProperties: %s)", cudaGetErrorString(e));
+  if ((e = cudaSetDevice(dev)) != cudaSuccess || (e = cudaGetDeviceProperties(&p, dev)) != cudaSuccess)
+    return sf_fail(SF_EINPUT, "no usable CUDA device %d of %d (%s)", dev, count, cudaGetErrorString(e));
   if (name && n) snprintf(name, n, "%s", p.name);
   return sfk_cublas_load();
 }
@@ -50,6 +60,18 @@ int sf_cuda_cublas_check(void) { return sfk_cublas_load(); }
 
 int sf_cuda_meminfo(size_t *free_bytes, size_t *total_bytes) {
   CU(cudaMemGetInfo(free_bytes, total_bytes));
+  return SF_OK;
+}
+
+int sf_cuda_memory_budget(size_t *bytes, int *sharing) {
+  size_t free_b = 0, total_b = 0;
+  int rc = sf_cuda_meminfo(&free_b, &total_b);
+  if (rc) return rc;
+  int share = sf_gpu_sharing(use_slot, use_procs, use_count);
+  /* processes starting together all see the whole memory free: each keeps to its share */
+  double b = 0.9 * (double)free_b, fair = 0.9 * (double)total_b / share;
+  *bytes = (size_t)(b < fair ? b : fair);
+  if (sharing) *sharing = share;
   return SF_OK;
 }
 

@@ -116,4 +116,14 @@ static inline int sf_encoder_buckets(const int *inp, int N, int V, int *count, i
   return nu;
 }
 
+/* Processes sharing GPUs (sf_cuda_use): process `slot` of nprocs trains on device slot % count,
+ * which the processes slot % count, slot % count + count, ... share. Returns how many they are. */
+static inline int sf_gpu_sharing(int slot, int nprocs, int count) {
+  if (nprocs < 1) nprocs = 1;
+  if (count < 1) count = 1;
+  int dev = (slot < 0 ? 0 : slot) % nprocs % count;
+  int share = nprocs / count + (dev < nprocs % count ? 1 : 0);
+  return share < 1 ? 1 : share;
+}
+
 #endif
