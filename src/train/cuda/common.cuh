@@ -60,6 +60,15 @@ int sf_cublas_fail(cublasStatus_t s, const char *call);
     if (cu_e_ != cudaSuccess) return sf_cuda_fail(cu_e_, "launch of " #name);                        \
   } while (0)
 
+/* Every kernel launch: SFK_LAUNCH(kernel, grid, block)(args...) is kernel<<<grid, block>>>(args...)
+ * under nvcc. Built by tests/cudaemu (SF_CUDA_EMU: the .cu files compiled as C++ against a CPU
+ * emulation of CUDA, for the tests), it runs the grid on the host instead (tests/cudaemu/README.md). */
+#ifdef SF_CUDA_EMU
+#define SFK_LAUNCH(kernel, grid, block) sf_emu_launch(#kernel, kernel, grid, block)
+#else
+#define SFK_LAUNCH(kernel, grid, block) kernel<<<grid, block>>>
+#endif
+
 /* What the products need: the cuBLAS handle, the precision, and bf16 staging buffers. In bf16 both
  * operands of every product are converted into a16 / b16 (n16 values each) just before the GEMM;
  * ones[nones] is a vector of 1.0f for column sums (bias and LayerNorm gradients) as GEMVs. */

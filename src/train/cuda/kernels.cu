@@ -199,7 +199,7 @@ __global__ void k_fill(float *x, size_t n, float v) {
 
 int sfk_fill(float *x, size_t n, float v) {
   if (!n) return SF_OK;
-  k_fill<<<grid_for(n), TPB>>>(x, n, v);
+  SFK_LAUNCH(k_fill, grid_for(n), TPB)(x, n, v);
   LAUNCHED(k_fill);
   return SF_OK;
 }
@@ -210,7 +210,7 @@ __global__ void k_to_bf16(__nv_bfloat16 *out, const float *in, size_t n) {
 
 int sfk_to_bf16(__nv_bfloat16 *out, const float *in, size_t n) {
   if (!n) return SF_OK;
-  k_to_bf16<<<grid_for(n), TPB>>>(out, in, n);
+  SFK_LAUNCH(k_to_bf16, grid_for(n), TPB)(out, in, n);
   LAUNCHED(k_to_bf16);
   return SF_OK;
 }
@@ -221,7 +221,7 @@ __global__ void k_bf16_round(float *x, size_t n) {
 
 int sfk_bf16_round(float *x, size_t n) {
   if (!n) return SF_OK;
-  k_bf16_round<<<grid_for(n), TPB>>>(x, n);
+  SFK_LAUNCH(k_bf16_round, grid_for(n), TPB)(x, n);
   LAUNCHED(k_bf16_round);
   return SF_OK;
 }
@@ -248,14 +248,14 @@ __global__ void k_gelu_backward(float *dinp, const float *inp, const float *dout
 
 int sfk_gelu_forward(float *out, const float *inp, size_t n) {
   if (!n) return SF_OK;
-  k_gelu_forward<<<grid_for(n), TPB>>>(out, inp, n);
+  SFK_LAUNCH(k_gelu_forward, grid_for(n), TPB)(out, inp, n);
   LAUNCHED(k_gelu_forward);
   return SF_OK;
 }
 
 int sfk_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
   if (!n) return SF_OK;
-  k_gelu_backward<<<grid_for(n), TPB>>>(dinp, inp, dout, n);
+  SFK_LAUNCH(k_gelu_backward, grid_for(n), TPB)(dinp, inp, dout, n);
   LAUNCHED(k_gelu_backward);
   return SF_OK;
 }
@@ -266,7 +266,7 @@ __global__ void k_residual(float *out, const float *a, const float *b, size_t n)
 
 int sfk_residual_forward(float *out, const float *a, const float *b, size_t n) {
   if (!n) return SF_OK;
-  k_residual<<<grid_for(n), TPB>>>(out, a, b, n);
+  SFK_LAUNCH(k_residual, grid_for(n), TPB)(out, a, b, n);
   LAUNCHED(k_residual);
   return SF_OK;
 }
@@ -290,7 +290,7 @@ __global__ void k_encoder_forward(float *out, const int *inp, const float *wte, 
 int sfk_encoder_forward(float *out, const int *inp, const float *wte, const float *wpe, int B, int T, int C) {
   size_t NC = (size_t)B * T * C;
   if (!NC) return SF_OK;
-  k_encoder_forward<<<grid_for(NC), TPB>>>(out, inp, wte, wpe, T, C, NC);
+  SFK_LAUNCH(k_encoder_forward, grid_for(NC), TPB)(out, inp, wte, wpe, T, C, NC);
   LAUNCHED(k_encoder_forward);
   return SF_OK;
 }
@@ -323,10 +323,10 @@ int sfk_encoder_backward(float *dwte, float *dwpe, const float *dout, const int 
                          int nu, int B, int T, int C) {
   if (nu > 0) {
     dim3 grid((unsigned)nu, (unsigned)((C + TPB - 1) / TPB));
-    k_encoder_backward_wte<<<grid, TPB>>>(dwte, dout, uid, off, pos, C);
+    SFK_LAUNCH(k_encoder_backward_wte, grid, TPB)(dwte, dout, uid, off, pos, C);
     LAUNCHED(k_encoder_backward_wte);
   }
-  k_encoder_backward_wpe<<<grid_for((size_t)T * C), TPB>>>(dwpe, dout, B, T, C);
+  SFK_LAUNCH(k_encoder_backward_wpe, grid_for((size_t)T * C), TPB)(dwpe, dout, B, T, C);
   LAUNCHED(k_encoder_backward_wpe);
   return SF_OK;
 }
@@ -357,7 +357,7 @@ __global__ void k_layernorm_forward(float *out, float *mean, float *rstd, const 
 int sfk_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b,
                           int N, int C) {
   if (N <= 0) return SF_OK;
-  k_layernorm_forward<<<grid_rows((size_t)N), TPB>>>(out, mean, rstd, inp, w, b, N, C);
+  SFK_LAUNCH(k_layernorm_forward, grid_rows((size_t)N), TPB)(out, mean, rstd, inp, w, b, N, C);
   LAUNCHED(k_layernorm_forward);
   return SF_OK;
 }
@@ -397,7 +397,7 @@ static int colsum_add(sfk_ctx *x, float *y, const float *a, int N, int C) {
 int sfk_layernorm_backward(sfk_ctx *x, float *dinp, float *dw, float *db, float *tmp, const float *dout,
                            const float *inp, const float *w, const float *mean, const float *rstd, int N, int C) {
   if (N <= 0) return SF_OK;
-  k_layernorm_backward<<<grid_rows((size_t)N), TPB>>>(dinp, tmp, dout, inp, w, mean, rstd, N, C);
+  SFK_LAUNCH(k_layernorm_backward, grid_rows((size_t)N), TPB)(dinp, tmp, dout, inp, w, mean, rstd, N, C);
   LAUNCHED(k_layernorm_backward);
   int rc = colsum_add(x, dw, tmp, N, C);
   return rc ? rc : colsum_add(x, db, dout, N, C);
@@ -431,7 +431,7 @@ __global__ void k_crossentropy_forward(float *probs, float *losses, const int *t
 
 int sfk_crossentropy_forward(float *probs, float *losses, const int *targets, int N, int V) {
   if (N <= 0) return SF_OK;
-  k_crossentropy_forward<<<(unsigned)N, TPB>>>(probs, losses, targets, V);
+  SFK_LAUNCH(k_crossentropy_forward, (unsigned)N, TPB)(probs, losses, targets, V);
   LAUNCHED(k_crossentropy_forward);
   return SF_OK;
 }
@@ -454,7 +454,7 @@ __global__ void k_crossentropy_backward(float *dlogits, const float *probs, cons
 int sfk_crossentropy_backward(float *dlogits, const float *probs, const int *targets, float scale, int N, int V) {
   size_t NV = (size_t)N * V;
   if (!NV) return SF_OK;
-  k_crossentropy_backward<<<grid_for(NV), TPB>>>(dlogits, probs, targets, scale, NV, V);
+  SFK_LAUNCH(k_crossentropy_backward, grid_for(NV), TPB)(dlogits, probs, targets, scale, NV, V);
   LAUNCHED(k_crossentropy_backward);
   return SF_OK;
 }
@@ -478,7 +478,7 @@ __global__ void k_adamw(float *p, const float *g, float *m, float *v, size_t n, 
 int sfk_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float c1, float c2, float wd,
               float gscale) {
   if (!n) return SF_OK;
-  k_adamw<<<grid_for(n), TPB>>>(p, g, m, v, n, lr, c1, c2, wd, gscale);
+  SFK_LAUNCH(k_adamw, grid_for(n), TPB)(p, g, m, v, n, lr, c1, c2, wd, gscale);
   LAUNCHED(k_adamw);
   return SF_OK;
 }
@@ -499,7 +499,7 @@ __global__ void k_sumsq(double *part, const float *x, size_t n) {
 }
 
 int sfk_sumsq_partials(double *part, const float *x, size_t n) {
-  k_sumsq<<<SFK_NORM_BLOCKS, TPB>>>(part, x, n);
+  SFK_LAUNCH(k_sumsq, SFK_NORM_BLOCKS, TPB)(part, x, n);
   LAUNCHED(k_sumsq);
   return SF_OK;
 }
@@ -550,7 +550,7 @@ int sfk_matmul_forward(sfk_ctx *x, float *out, const float *inp, const float *w,
   if (N <= 0) return SF_OK;
   int rc = gemm(x, sf_plan_linear_forward(N, C, OC), w, w16, inp, NULL, out);
   if (rc || !bias) return rc;
-  k_add_bias<<<grid_for((size_t)N * OC), TPB>>>(out, bias, (size_t)N, OC);
+  SFK_LAUNCH(k_add_bias, grid_for((size_t)N * OC), TPB)(out, bias, (size_t)N, OC);
   LAUNCHED(k_add_bias);
   return SF_OK;
 }
@@ -639,15 +639,15 @@ int sfk_attention_forward(sfk_ctx *x, float *out, float *att, float *qkvh, float
   size_t NC = (size_t)B * T * C;
   const float *q = qkvh, *k = qkvh + NC, *v = qkvh + 2 * NC;
   float scale = 1.0f / sqrtf((float)(C / NH));
-  k_split_heads<<<grid_for(3 * NC), TPB>>>(qkvh, (float *)qkv, B, T, C, NH, 0);
+  SFK_LAUNCH(k_split_heads, grid_for(3 * NC), TPB)(qkvh, (float *)qkv, B, T, C, NH, 0);
   LAUNCHED(k_split_heads);
   int rc = gemm(x, sf_plan_att_scores(B, T, C, NH, scale), k, NULL, q, NULL, att);
   if (rc) return rc;
   size_t rows = (size_t)B * NH * T;
-  k_softmax_causal_forward<<<grid_rows(rows), TPB>>>(att, rows, T);
+  SFK_LAUNCH(k_softmax_causal_forward, grid_rows(rows), TPB)(att, rows, T);
   LAUNCHED(k_softmax_causal_forward);
   if ((rc = gemm(x, sf_plan_att_pv(B, T, C, NH, 1.0f), v, NULL, att, NULL, yh))) return rc;
-  k_merge_heads<<<grid_for(NC), TPB>>>(out, yh, B, T, C, NH, 1);
+  SFK_LAUNCH(k_merge_heads, grid_for(NC), TPB)(out, yh, B, T, C, NH, 1);
   LAUNCHED(k_merge_heads);
   return SF_OK;
 }
@@ -666,17 +666,17 @@ int sfk_attention_backward(sfk_ctx *x, float *dqkv, const float *dout, const flo
   const float *q = qkvh, *k = qkvh + NC, *v = qkvh + 2 * NC;
   float *dq = dqkvh, *dk = dqkvh + NC, *dv = dqkvh + 2 * NC;
   float scale = 1.0f / sqrtf((float)(C / NH));
-  k_merge_heads<<<grid_for(NC), TPB>>>((float *)dout, dyh, B, T, C, NH, 0);
+  SFK_LAUNCH(k_merge_heads, grid_for(NC), TPB)((float *)dout, dyh, B, T, C, NH, 0);
   LAUNCHED(k_merge_heads);
   int rc;
   if ((rc = gemm(x, sf_plan_att_scores(B, T, C, NH, 1.0f), v, NULL, dyh, NULL, dpre))) return rc;
   if ((rc = gemm(x, sf_plan_att_pt(B, T, C, NH, 1.0f), dyh, NULL, att, NULL, dv))) return rc;
   size_t rows = (size_t)B * NH * T;
-  k_softmax_causal_backward<<<grid_rows(rows), TPB>>>(dpre, att, rows, T);
+  SFK_LAUNCH(k_softmax_causal_backward, grid_rows(rows), TPB)(dpre, att, rows, T);
   LAUNCHED(k_softmax_causal_backward);
   if ((rc = gemm(x, sf_plan_att_pv(B, T, C, NH, scale), k, NULL, dpre, NULL, dq))) return rc;
   if ((rc = gemm(x, sf_plan_att_pt(B, T, C, NH, scale), q, NULL, dpre, NULL, dk))) return rc;
-  k_split_heads<<<grid_for(3 * NC), TPB>>>(dqkvh, dqkv, B, T, C, NH, 1);
+  SFK_LAUNCH(k_split_heads, grid_for(3 * NC), TPB)(dqkvh, dqkv, B, T, C, NH, 1);
   LAUNCHED(k_split_heads);
   return SF_OK;
 }
