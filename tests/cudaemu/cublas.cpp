@@ -1,0 +1,255 @@
+/* cublas.cpp (tests/cudaemu): the emulator's libcublas.so.13, the seven functions the trainer
+ * opens with dlopen (src/train/cuda/kernels.cu, sfk_cublas_load), with cuBLAS's signatures and
+ * column-major semantics, on the emulated device's memory (host memory).
+ *
+ * Arguments are validated as cuBLAS documents (m, n, k >= 0, leading dimensions at least the rows
+ * of the operand as stored, supported type combinations): a wrong one is CUBLAS_STATUS_INVALID_VALUE
+ * (or _NOT_SUPPORTED), as on the GPU. Beyond cuBLAS, every operand's extent over the whole batch
+ * must lie inside one cudaMalloc allocation (the runtime's sf_cudaemu_check_range, found with
+ * dlsym in the executable) and C must not overlap A or B; otherwise a message on stderr and
+ * CUBLAS_STATUS_EXECUTION_FAILED, where the GPU would read or write out of bounds.
+ *
+ * Numerics: fp32 products in fp32 with a fixed summation order (k ascending; cuBLAS's order
+ * differs, so results agree to rounding, not to the bit); CUBLAS_COMPUTE_32F_FAST_TF32 rounds each
+ * fp32 input to TF32 (10 mantissa bits, to nearest, ties away from zero as cvt.rna.tf32.f32) first;
+ * bf16 inputs are used as stored; accumulation in fp32. beta == 0 does not read C (NaN there stays
+ * out of the result), as cuBLAS.
+ */
+#include "cublas_v2.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vector>
+
+#define SF_EMU_EXPORT extern "C" __attribute__((visibility("default")))
+
+struct cublasContext {
+  unsigned magic;
+  cublasMath_t math;
+};
+enum { MAGIC = 0x5cf1b1a5u };
+
+typedef int (*range_fn)(const void *, size_t, char *, size_t);
+static range_fn range_check; /* the runtime's, when the executable exports it */
+
+static int valid(cublasHandle_t h) { return h && h->magic == MAGIC; }
+
+SF_EMU_EXPORT cublasStatus_t cublasCreate_v2(cublasHandle_t *handle) {
+  if (!handle) return CUBLAS_STATUS_INVALID_VALUE;
+  cublasContext *c = (cublasContext *)malloc(sizeof *c);
+  if (!c) return CUBLAS_STATUS_ALLOC_FAILED;
+  c->magic = MAGIC;
+  c->math = CUBLAS_DEFAULT_MATH;
+  if (!range_check) range_check = (range_fn)dlsym(RTLD_DEFAULT, "sf_cudaemu_check_range");
+  *handle = c;
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+SF_EMU_EXPORT cublasStatus_t cublasDestroy_v2(cublasHandle_t handle) {
+  if (!valid(handle)) return CUBLAS_STATUS_NOT_INITIALIZED;
+  handle->magic = 0;
+  free(handle);
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+SF_EMU_EXPORT cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode) {
+  if (!valid(handle)) return CUBLAS_STATUS_NOT_INITIALIZED;
+  unsigned m = (unsigned)mode & ~16u; /* CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION */
+  if (m > 3) return CUBLAS_STATUS_INVALID_VALUE;
+  handle->math = mode;
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+SF_EMU_EXPORT const char *cublasGetStatusString(cublasStatus_t s) {
+  switch (s) {
+  case CUBLAS_STATUS_SUCCESS: return "the operation completed successfully";
+  case CUBLAS_STATUS_NOT_INITIALIZED: return "the library was not initialized";
+  case CUBLAS_STATUS_ALLOC_FAILED: return "the resource allocation failed";
+  case CUBLAS_STATUS_INVALID_VALUE: return "an invalid numeric value was used as an argument";
+  case CUBLAS_STATUS_ARCH_MISMATCH: return "an absent device architectural feature is required";
+  case CUBLAS_STATUS_MAPPING_ERROR: return "an access to GPU memory space failed";
+  case CUBLAS_STATUS_EXECUTION_FAILED: return "the GPU program failed to execute";
+  case CUBLAS_STATUS_INTERNAL_ERROR: return "an internal operation failed";
+  case CUBLAS_STATUS_NOT_SUPPORTED: return "the functionality requested is not supported";
+  case CUBLAS_STATUS_LICENSE_ERROR: return "an error was detected when checking the current licensing";
+  }
+  return "unknown error";
+}
+
+/* ---- checks ---- */
+
+/* One operand of rows x cols (as stored, column-major, leading dimension ld) at base, esz bytes an
+ * element, batch matrices stride elements apart: each inside one allocation. */
+static int extent_ok(const char *call, const char *what, const void *base, size_t esz, long long rows,
+                     long long cols, long long ld, long long stride, int batch) {
+  if (rows <= 0 || cols <= 0 || !range_check) return 1;
+  size_t bytes = (size_t)((cols - 1) * ld + rows) * esz;
+  for (int b = 0; b < batch; b++) {
+    const char *p = (const char *)base + (long long)b * stride * (long long)esz;
+    char why[160];
+    if (!range_check(p, bytes, why, sizeof why)) {
+      fprintf(stderr,
+              "cudaemu: %s: operand %s (%lld x %lld, ld %lld, stride %lld) of batch %d of %d: its %zu bytes are %s\n",
+              call, what, rows, cols, ld, stride, b, batch, bytes, why);
+      return 0;
+    }
+    if (!stride) break;
+  }
+  return 1;
+}
+
+/* [first byte, last byte + 1) of an operand over the batch */
+static void span(const void *base, size_t esz, long long rows, long long cols, long long ld, long long stride,
+                 int batch, const char **lo, const char **hi) {
+  long long first = 0, last = (cols - 1) * ld + rows; /* elements */
+  if (batch > 1) {
+    if (stride < 0) first += (batch - 1) * stride;
+    else last += (batch - 1) * stride;
+  }
+  *lo = (const char *)base + first * (long long)esz;
+  *hi = (const char *)base + last * (long long)esz;
+}
+
+static float tf32(float x) {
+  uint32_t u;
+  memcpy(&u, &x, sizeof u);
+  if ((u & 0x7f800000u) == 0x7f800000u) return x; /* infinity, NaN */
+  u = (u + 0x1000u) & ~0x1fffu;                   /* 13 bits dropped, to nearest, ties away */
+  memcpy(&x, &u, sizeof x);
+  return x;
+}
+
+static float load(const void *p, cudaDataType t, long long i, int round_tf32) {
+  if (t == CUDA_R_16BF) {
+    uint32_t u = (uint32_t)((const uint16_t *)p)[i] << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+  }
+  float f = ((const float *)p)[i];
+  return round_tf32 ? tf32(f) : f;
+}
+
+static cublasStatus_t gemm(const char *call, cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m,
+                           int n, int k, const void *alpha, const void *A, cudaDataType Atype, int lda, long long sA,
+                           const void *B, cudaDataType Btype, int ldb, long long sB, const void *beta, void *C,
+                           cudaDataType Ctype, int ldc, long long sC, int batch, cublasComputeType_t ct) {
+  if (!valid(h)) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (ta < CUBLAS_OP_N || ta > CUBLAS_OP_C || tb < CUBLAS_OP_N || tb > CUBLAS_OP_C) return CUBLAS_STATUS_INVALID_VALUE;
+  if (m < 0 || n < 0 || k < 0 || batch < 0 || !alpha || !beta) return CUBLAS_STATUS_INVALID_VALUE;
+  long long ra = ta == CUBLAS_OP_N ? m : k, ca = ta == CUBLAS_OP_N ? k : m;
+  long long rb = tb == CUBLAS_OP_N ? k : n, cb = tb == CUBLAS_OP_N ? n : k;
+  if (lda < (ra > 1 ? ra : 1) || ldb < (rb > 1 ? rb : 1) || ldc < (m > 1 ? m : 1)) return CUBLAS_STATUS_INVALID_VALUE;
+  /* the combinations the trainer uses, as cuBLAS's table of GemmEx types allows them */
+  if (Ctype != CUDA_R_32F || Atype != Btype) return CUBLAS_STATUS_NOT_SUPPORTED;
+  if (Atype == CUDA_R_32F) {
+    if (ct != CUBLAS_COMPUTE_32F && ct != CUBLAS_COMPUTE_32F_PEDANTIC && ct != CUBLAS_COMPUTE_32F_FAST_TF32)
+      return CUBLAS_STATUS_NOT_SUPPORTED;
+  } else if (Atype == CUDA_R_16BF) {
+    if (ct != CUBLAS_COMPUTE_32F && ct != CUBLAS_COMPUTE_32F_PEDANTIC) return CUBLAS_STATUS_NOT_SUPPORTED;
+  } else {
+    return CUBLAS_STATUS_NOT_SUPPORTED;
+  }
+  if (!m || !n || !batch) return CUBLAS_STATUS_SUCCESS;
+  size_t ea = Atype == CUDA_R_16BF ? 2 : 4;
+  if (!extent_ok(call, "A", A, ea, ra, ca, lda, sA, batch) || !extent_ok(call, "B", B, ea, rb, cb, ldb, sB, batch) ||
+      !extent_ok(call, "C", C, 4, m, n, ldc, sC, batch))
+    return CUBLAS_STATUS_EXECUTION_FAILED;
+  {
+    const char *c0, *c1, *x0, *x1;
+    span(C, 4, m, n, ldc, sC, batch, &c0, &c1);
+    if (k > 0) {
+      span(A, ea, ra, ca, lda, sA, batch, &x0, &x1);
+      int overlap_a = c0 < x1 && x0 < c1;
+      span(B, ea, rb, cb, ldb, sB, batch, &x0, &x1);
+      int overlap_b = c0 < x1 && x0 < c1;
+      if (overlap_a || overlap_b) {
+        fprintf(stderr, "cudaemu: %s: the output C overlaps operand %s (cuBLAS needs them apart)\n", call,
+                overlap_a ? "A" : "B");
+        return CUBLAS_STATUS_EXECUTION_FAILED;
+      }
+    }
+  }
+  const float al = *(const float *)alpha, be = *(const float *)beta;
+  const int round_tf32 = ct == CUBLAS_COMPUTE_32F_FAST_TF32;
+  static thread_local std::vector<float> a, b, acc;
+  a.resize((size_t)m * (size_t)k);
+  b.resize((size_t)k * (size_t)n);
+  acc.resize((size_t)m);
+  for (int q = 0; q < batch; q++) {
+    const char *Aq = (const char *)A + q * sA * (long long)ea, *Bq = (const char *)B + q * sB * (long long)ea;
+    float *Cq = (float *)C + q * sC;
+    /* op(A) as a dense m x k, op(B) as a dense k x n, column-major */
+    for (long long p = 0; p < k; p++)
+      for (long long i = 0; i < m; i++)
+        a[(size_t)(i + p * m)] = load(Aq, Atype, ta == CUBLAS_OP_N ? i + p * lda : p + i * lda, round_tf32);
+    for (long long j = 0; j < n; j++)
+      for (long long p = 0; p < k; p++)
+        b[(size_t)(p + j * k)] = load(Bq, Btype, tb == CUBLAS_OP_N ? p + j * ldb : j + p * ldb, round_tf32);
+    for (long long j = 0; j < n; j++) {
+      float *s = acc.data();
+      for (long long i = 0; i < m; i++) s[i] = 0.0f;
+      for (long long p = 0; p < k; p++) {
+        const float bv = b[(size_t)(p + j * k)], *ap = a.data() + p * m;
+        for (long long i = 0; i < m; i++) s[i] += ap[i] * bv;
+      }
+      float *cj = Cq + j * ldc;
+      if (be == 0.0f)
+        for (long long i = 0; i < m; i++) cj[i] = al * s[i];
+      else
+        for (long long i = 0; i < m; i++) cj[i] = al * s[i] + be * cj[i];
+    }
+  }
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+SF_EMU_EXPORT cublasStatus_t cublasGemmEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb,
+                                          int m, int n, int k, const void *alpha, const void *A, cudaDataType Atype,
+                                          int lda, const void *B, cudaDataType Btype, int ldb, const void *beta,
+                                          void *C, cudaDataType Ctype, int ldc, cublasComputeType_t computeType,
+                                          cublasGemmAlgo_t algo) {
+  (void)algo;
+  return gemm("cublasGemmEx", handle, transa, transb, m, n, k, alpha, A, Atype, lda, 0, B, Btype, ldb, 0, beta, C,
+              Ctype, ldc, 0, 1, computeType);
+}
+
+SF_EMU_EXPORT cublasStatus_t cublasGemmStridedBatchedEx(
+    cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha,
+    const void *A, cudaDataType Atype, int lda, long long int strideA, const void *B, cudaDataType Btype, int ldb,
+    long long int strideB, const void *beta, void *C, cudaDataType Ctype, int ldc, long long int strideC,
+    int batchCount, cublasComputeType_t computeType, cublasGemmAlgo_t algo) {
+  (void)algo;
+  return gemm("cublasGemmStridedBatchedEx", handle, transa, transb, m, n, k, alpha, A, Atype, lda, strideA, B, Btype,
+              ldb, strideB, beta, C, Ctype, ldc, strideC, batchCount, computeType);
+}
+
+/* y = alpha op(A) x + beta y, A m x n column-major */
+SF_EMU_EXPORT cublasStatus_t cublasSgemv_v2(cublasHandle_t handle, cublasOperation_t trans, int m, int n,
+                                            const float *alpha, const float *A, int lda, const float *x, int incx,
+                                            const float *beta, float *y, int incy) {
+  if (!valid(handle)) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (trans < CUBLAS_OP_N || trans > CUBLAS_OP_C || m < 0 || n < 0 || lda < (m > 1 ? m : 1) || !incx || !incy ||
+      !alpha || !beta)
+    return CUBLAS_STATUS_INVALID_VALUE;
+  if (!m || !n) return CUBLAS_STATUS_SUCCESS;
+  long long nx = trans == CUBLAS_OP_N ? n : m, ny = trans == CUBLAS_OP_N ? m : n;
+  long long ax = incx < 0 ? -incx : incx, ay = incy < 0 ? -incy : incy;
+  if (!extent_ok("cublasSgemv", "A", A, 4, m, n, lda, 0, 1) || !extent_ok("cublasSgemv", "x", x, 4, 1, nx, ax, 0, 1) ||
+      !extent_ok("cublasSgemv", "y", y, 4, 1, ny, ay, 0, 1))
+    return CUBLAS_STATUS_EXECUTION_FAILED;
+  const float al = *alpha, be = *beta;
+  /* element i of a vector with increment inc (negative: from the end, as BLAS) */
+#define VX(i) x[incx > 0 ? (i) * incx : (nx - 1 - (i)) * ax]
+#define VY(i) y[incy > 0 ? (i) * incy : (ny - 1 - (i)) * ay]
+  for (long long i = 0; i < ny; i++) {
+    float s = 0.0f;
+    for (long long j = 0; j < nx; j++) s += (trans == CUBLAS_OP_N ? A[i + j * lda] : A[j + i * lda]) * VX(j);
+    VY(i) = be == 0.0f ? al * s : al * s + be * VY(i);
+  }
+#undef VX
+#undef VY
+  return CUBLAS_STATUS_SUCCESS;
+}

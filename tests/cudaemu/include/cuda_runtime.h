@@ -1,0 +1,152 @@
+/* cuda_runtime.h (tests/cudaemu): the small part of the CUDA runtime that src/train/cuda uses,
+ * emulated on the CPU so that the GPU trainer's tests run on machines without a GPU. Placed first
+ * on the include path of the emulated build (tests/cudaemu/CMakeLists.txt), in place of the
+ * toolkit's header; README.md beside it says what is modelled and what is not.
+ *
+ * Kernels are ordinary C++ functions; SFK_LAUNCH (common.cuh) calls sf_emu_launch, which runs the
+ * grid block after block on the calling thread, each block's threads as cooperative fibers
+ * (runtime.cpp), so that __syncthreads and __shfl_xor_sync are real barriers. Device memory is host
+ * memory (malloc), so AddressSanitizer sees a kernel's out-of-bounds access.
+ */
+#ifndef SF_CUDAEMU_CUDA_RUNTIME_H
+#define SF_CUDAEMU_CUDA_RUNTIME_H
+
+#ifndef __cplusplus
+#error "the CUDA emulator's headers are C++ (the .cu files are compiled with -x c++)"
+#endif
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <tuple>
+#include <utility>
+
+/* ---- qualifiers: every function is a host function; __shared__ variables are static, which gives
+ * one copy per kernel shared by the block's fibers (blocks run one at a time) ---- */
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __shared__ static
+
+/* ---- built-in types and variables ---- */
+struct uint3 {
+  unsigned x, y, z;
+};
+struct dim3 {
+  unsigned x, y, z;
+  constexpr dim3(unsigned vx = 1, unsigned vy = 1, unsigned vz = 1) : x(vx), y(vy), z(vz) {}
+};
+/* the running fiber's indices, set by the scheduler before every switch to a fiber */
+extern uint3 threadIdx, blockIdx;
+extern dim3 blockDim, gridDim;
+enum { warpSize = 32 };
+
+/* ---- errors ---- */
+typedef enum cudaError {
+  cudaSuccess = 0,
+  cudaErrorInvalidValue = 1,
+  cudaErrorMemoryAllocation = 2,
+  cudaErrorInitializationError = 3,
+  cudaErrorInvalidConfiguration = 9,
+  cudaErrorInvalidDevicePointer = 17,
+  cudaErrorInvalidMemcpyDirection = 21,
+  cudaErrorInsufficientDriver = 35,
+  cudaErrorNoDevice = 100,
+  cudaErrorInvalidDevice = 101,
+  cudaErrorLaunchFailure = 719,
+} cudaError_t;
+
+typedef enum cudaMemcpyKind {
+  cudaMemcpyHostToHost = 0,
+  cudaMemcpyHostToDevice = 1,
+  cudaMemcpyDeviceToHost = 2,
+  cudaMemcpyDeviceToDevice = 3,
+  cudaMemcpyDefault = 4,
+} cudaMemcpyKind;
+
+typedef enum cudaDeviceAttr {
+  cudaDevAttrMaxThreadsPerBlock = 1,
+  cudaDevAttrClockRate = 13,
+  cudaDevAttrMultiProcessorCount = 16,
+} cudaDeviceAttr;
+
+/* the fields the trainer reads (the real struct has many more) */
+typedef struct cudaDeviceProp {
+  char name[256];
+  size_t totalGlobalMem;
+  int major, minor;
+  int multiProcessorCount;
+  int maxThreadsPerBlock;
+  int warpSize;
+} cudaDeviceProp;
+
+extern "C" {
+cudaError_t cudaGetDeviceCount(int *count);
+cudaError_t cudaSetDevice(int dev);
+cudaError_t cudaGetDevice(int *dev);
+cudaError_t cudaGetDeviceProperties(cudaDeviceProp *prop, int dev);
+cudaError_t cudaDeviceGetAttribute(int *value, cudaDeviceAttr attr, int dev);
+cudaError_t cudaMalloc(void **p, size_t bytes);
+cudaError_t cudaFree(void *p);
+cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind);
+cudaError_t cudaMemset(void *p, int value, size_t bytes);
+cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes);
+cudaError_t cudaGetLastError(void);
+cudaError_t cudaPeekAtLastError(void);
+cudaError_t cudaDeviceSynchronize(void);
+const char *cudaGetErrorString(cudaError_t e);
+}
+
+/* ---- device functions ---- */
+void __syncthreads(void);
+
+/* The warp exchange: every lane of mask (in the calling thread's warp) deposits bits, waits for
+ * the others, and gets the bits of lane (own lane ^ lane_mask) within its segment of width lanes
+ * (its own when that lane lies outside the segment, as the hardware does); runtime.cpp. */
+uint64_t sf_emu_shfl_xor(unsigned mask, uint64_t bits, int lane_mask, int width);
+
+template <class T> inline T __shfl_xor_sync(unsigned mask, T v, int lane_mask, int width = warpSize) {
+  static_assert(sizeof(T) <= sizeof(uint64_t), "__shfl_xor_sync of a type wider than 8 bytes");
+  uint64_t bits = 0;
+  memcpy(&bits, &v, sizeof v);
+  bits = sf_emu_shfl_xor(mask, bits, lane_mask, width);
+  T out;
+  memcpy(&out, &bits, sizeof out);
+  return out;
+}
+
+/* ---- launches ---- */
+
+/* Runs grid x block threads of entry(ctx) and returns; a bad configuration runs nothing and
+ * becomes the next cudaGetLastError (cudaErrorInvalidConfiguration), as a real launch does. */
+void sf_emu_run(const char *name, dim3 grid, dim3 block, void (*entry)(void *), void *ctx);
+
+template <class... P> struct sf_emu_launcher {
+  const char *name;
+  void (*fn)(P...);
+  dim3 grid, block;
+  /* the arguments are converted to the kernel's parameter types and copied, as at a real launch */
+  struct call {
+    void (*fn)(P...);
+    std::tuple<P...> args;
+    static void entry(void *c) {
+      call *k = static_cast<call *>(c);
+      std::apply(k->fn, k->args);
+    }
+  };
+  template <class... A> void operator()(A &&...a) const {
+    static_assert(sizeof...(A) == sizeof...(P), "kernel launched with the wrong number of arguments");
+    call k{fn, std::tuple<P...>(std::forward<A>(a)...)};
+    sf_emu_run(name, grid, block, &call::entry, &k);
+  }
+};
+
+template <class... P> inline sf_emu_launcher<P...> sf_emu_launch(const char *name, void (*fn)(P...), dim3 grid,
+                                                                  dim3 block) {
+  return sf_emu_launcher<P...>{name, fn, grid, block};
+}
+
+#endif

@@ -1,0 +1,689 @@
+/* runtime.cpp (tests/cudaemu): the CUDA emulator's runtime: one emulated device, device memory as
+ * checked host memory, and kernel launches.
+ *
+ * A launch runs its blocks one after another on the calling thread. A block's threads are
+ * cooperative fibers, each on its own stack, switched by a few instructions of assembly (x86-64)
+ * or swapcontext elsewhere. The scheduler runs the block in rounds: every runnable thread runs
+ * until it finishes or waits at a barrier (__syncthreads: all threads of the block;
+ * __shfl_xor_sync: the mask's lanes of its warp); then the barriers every participant has reached
+ * open and the next round runs their threads. A round in which nothing can run while threads
+ * still wait is a deadlock (some threads exited, or took another barrier): the emulator says
+ * which kernel, block and threads, and aborts, as the GPU would hang or fault.
+ *
+ * The order of threads in a round and of the blocks changes from launch to launch (forward,
+ * reversed, shuffled; SF_CUDAEMU_ORDER fixes one), so that a kernel that depends on the order in
+ * which threads or blocks run, a missing barrier among them, gives different results in the tests.
+ *
+ * Environment: SF_CUDAEMU_DEVICES (devices reported, default 1; 0 emulates a machine without a
+ * GPU), SF_CUDAEMU_MEMORY_MB (device memory, default 4096), SF_CUDAEMU_ORDER (mixed, forward,
+ * reverse, shuffle).
+ */
+#include "cuda_runtime.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SF_EMU_ASAN 1
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#else
+#define SF_EMU_ASAN 0
+#endif
+
+#if !defined(__x86_64__)
+#include <ucontext.h>
+#endif
+
+uint3 threadIdx, blockIdx;
+dim3 blockDim, gridDim;
+
+/* ==================================== the device ==================================== */
+
+static int env_int(const char *name, int fallback) {
+  const char *s = getenv(name);
+  if (!s || !*s) return fallback;
+  char *end;
+  long v = strtol(s, &end, 10);
+  return *end || v < 0 || v > 1 << 30 ? fallback : (int)v;
+}
+
+static int ndevices(void) { return env_int("SF_CUDAEMU_DEVICES", 1); }
+
+static size_t total_memory(void) { return (size_t)env_int("SF_CUDAEMU_MEMORY_MB", 4096) << 20; }
+
+static thread_local cudaError_t last_error = cudaSuccess;
+static thread_local int current_device = 0;
+
+static cudaError_t fail(cudaError_t e) {
+  last_error = e;
+  return e;
+}
+
+extern "C" {
+
+cudaError_t cudaGetDeviceCount(int *count) {
+  int n = ndevices();
+  *count = n;
+  return n ? cudaSuccess : fail(cudaErrorNoDevice);
+}
+
+cudaError_t cudaSetDevice(int dev) {
+  if (dev < 0 || dev >= ndevices()) return fail(cudaErrorInvalidDevice);
+  current_device = dev;
+  return cudaSuccess;
+}
+
+cudaError_t cudaGetDevice(int *dev) {
+  if (!ndevices()) return fail(cudaErrorNoDevice);
+  *dev = current_device;
+  return cudaSuccess;
+}
+
+enum { EMU_SMS = 132, EMU_CLOCK_KHZ = 1980000 };
+
+cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int dev) {
+  if (dev < 0 || dev >= ndevices()) return fail(cudaErrorInvalidDevice);
+  memset(p, 0, sizeof *p);
+  snprintf(p->name, sizeof p->name, "scalefit CUDA emulator");
+  p->totalGlobalMem = total_memory();
+  p->major = 9;
+  p->minor = 0;
+  p->multiProcessorCount = EMU_SMS;
+  p->maxThreadsPerBlock = 1024;
+  p->warpSize = 32;
+  return cudaSuccess;
+}
+
+cudaError_t cudaDeviceGetAttribute(int *value, cudaDeviceAttr attr, int dev) {
+  if (dev < 0 || dev >= ndevices()) return fail(cudaErrorInvalidDevice);
+  switch (attr) {
+  case cudaDevAttrMaxThreadsPerBlock: *value = 1024; return cudaSuccess;
+  case cudaDevAttrClockRate: *value = EMU_CLOCK_KHZ; return cudaSuccess;
+  case cudaDevAttrMultiProcessorCount: *value = EMU_SMS; return cudaSuccess;
+  }
+  return fail(cudaErrorInvalidValue);
+}
+
+const char *cudaGetErrorString(cudaError_t e) {
+  switch (e) {
+  case cudaSuccess: return "no error";
+  case cudaErrorInvalidValue: return "invalid argument";
+  case cudaErrorMemoryAllocation: return "out of memory";
+  case cudaErrorInitializationError: return "initialization error";
+  case cudaErrorInvalidConfiguration: return "invalid configuration argument";
+  case cudaErrorInvalidDevicePointer: return "invalid device pointer";
+  case cudaErrorInvalidMemcpyDirection: return "invalid copy direction for memcpy";
+  case cudaErrorInsufficientDriver: return "CUDA driver version is insufficient for CUDA runtime version";
+  case cudaErrorNoDevice: return "no CUDA-capable device is detected";
+  case cudaErrorInvalidDevice: return "invalid device ordinal";
+  case cudaErrorLaunchFailure: return "unspecified launch failure";
+  }
+  return "unrecognized error code";
+}
+
+cudaError_t cudaGetLastError(void) {
+  cudaError_t e = last_error;
+  last_error = cudaSuccess;
+  return e;
+}
+
+cudaError_t cudaPeekAtLastError(void) { return last_error; }
+
+/* kernels run to completion at their launch: nothing is pending */
+cudaError_t cudaDeviceSynchronize(void) { return ndevices() ? cudaSuccess : fail(cudaErrorNoDevice); }
+
+} /* extern "C" */
+
+/* ==================================== device memory ====================================
+ * Every allocation is a malloc'd block of exactly the bytes asked for (so AddressSanitizer sees its
+ * bounds), filled with 0xff bytes (a NaN in every float), as fresh GPU memory holds garbage. The
+ * registry checks that copies and memsets stay inside one allocation. */
+
+static std::mutex mem_lock;
+static std::map<uintptr_t, size_t> allocations; /* start -> bytes */
+static size_t allocated = 0;
+
+/* 1 if [p, p + bytes) lies inside one allocation (always for bytes 0) */
+static int inside(const void *p, size_t bytes, uintptr_t *start, size_t *size) {
+  uintptr_t a = (uintptr_t)p;
+  auto it = allocations.upper_bound(a);
+  if (it == allocations.begin()) return 0;
+  --it;
+  if (start) *start = it->first;
+  if (size) *size = it->second;
+  return a >= it->first && a - it->first <= it->second && bytes <= it->second - (a - it->first);
+}
+
+/* For the emulated cuBLAS (found with dlsym): 1 if [p, p + bytes) is inside one allocation; else 0
+ * and a description of where it falls in why[n]. */
+extern "C" __attribute__((visibility("default"))) int sf_cudaemu_check_range(const void *p, size_t bytes, char *why,
+                                                                            size_t n) {
+  std::lock_guard<std::mutex> g(mem_lock);
+  uintptr_t s = 0;
+  size_t sz = 0;
+  if (!bytes || inside(p, bytes, &s, &sz)) return 1;
+  if (why && n) {
+    if (sz && (uintptr_t)p >= s && (uintptr_t)p - s < sz)
+      snprintf(why, n, "bytes %zu..%zu of an allocation of %zu bytes", (size_t)((uintptr_t)p - s),
+               (size_t)((uintptr_t)p - s) + bytes, sz);
+    else snprintf(why, n, "%zu bytes at %p, not in any cudaMalloc allocation", bytes, p);
+  }
+  return 0;
+}
+
+static cudaError_t range_error(const char *call, const char *what, const void *p, size_t bytes) {
+  char why[160];
+  if (!sf_cudaemu_check_range(p, bytes, why, sizeof why)) {
+    fprintf(stderr, "cudaemu: %s: the %s range is %s\n", call, what, why);
+    return fail(cudaErrorInvalidValue);
+  }
+  return cudaSuccess;
+}
+
+extern "C" {
+
+cudaError_t cudaMalloc(void **p, size_t bytes) {
+  *p = NULL;
+  if (!ndevices()) return fail(cudaErrorNoDevice);
+  if (!bytes) return cudaSuccess;
+  std::lock_guard<std::mutex> g(mem_lock);
+  if (bytes > total_memory() - allocated) return fail(cudaErrorMemoryAllocation);
+  void *q = NULL;
+  if (posix_memalign(&q, 256, bytes) != 0) return fail(cudaErrorMemoryAllocation);
+  memset(q, 0xff, bytes);
+  allocations[(uintptr_t)q] = bytes;
+  allocated += bytes;
+  *p = q;
+  return cudaSuccess;
+}
+
+cudaError_t cudaFree(void *p) {
+  if (!p) return cudaSuccess;
+  std::lock_guard<std::mutex> g(mem_lock);
+  auto it = allocations.find((uintptr_t)p);
+  if (it == allocations.end()) {
+    fprintf(stderr, "cudaemu: cudaFree(%p): not the start of a cudaMalloc allocation\n", p);
+    return fail(cudaErrorInvalidValue);
+  }
+  allocated -= it->second;
+  allocations.erase(it);
+  free(p);
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes) {
+  if (!ndevices()) return fail(cudaErrorNoDevice);
+  std::lock_guard<std::mutex> g(mem_lock);
+  *total_bytes = total_memory();
+  *free_bytes = *total_bytes - allocated;
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind) {
+  if (!bytes) return cudaSuccess;
+  int dst_dev = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
+  int src_dev = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
+  if (kind == cudaMemcpyDefault) {
+    std::lock_guard<std::mutex> g(mem_lock);
+    dst_dev = inside(dst, 1, NULL, NULL);
+    src_dev = inside(src, 1, NULL, NULL);
+  } else if (kind < cudaMemcpyHostToHost || kind > cudaMemcpyDefault) {
+    return fail(cudaErrorInvalidMemcpyDirection);
+  }
+  cudaError_t e;
+  if (dst_dev && (e = range_error("cudaMemcpy", "destination", dst, bytes))) return e;
+  if (src_dev && (e = range_error("cudaMemcpy", "source", src, bytes))) return e;
+  memmove(dst, src, bytes);
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemset(void *p, int value, size_t bytes) {
+  if (!bytes) return cudaSuccess;
+  cudaError_t e = range_error("cudaMemset", "destination", p, bytes);
+  if (e) return e;
+  memset(p, value, bytes);
+  return cudaSuccess;
+}
+
+} /* extern "C" */
+
+/* ==================================== fibers ==================================== */
+
+#if defined(__x86_64__)
+/* Saves the callee-saved registers on the current stack, stores the stack pointer in *save and
+ * continues on the stack `to` (as saved by an earlier switch, or made by run_fiber). The FP control
+ * words (MXCSR, x87) are not switched: nothing in the emulator or the kernels changes them. */
+extern "C" void sf_emu_switch(void **save, void *to);
+__asm__(".text\n"
+        ".globl sf_emu_switch\n"
+        ".hidden sf_emu_switch\n"
+        ".type sf_emu_switch,@function\n"
+        "sf_emu_switch:\n"
+        "  pushq %rbp\n"
+        "  pushq %rbx\n"
+        "  pushq %r12\n"
+        "  pushq %r13\n"
+        "  pushq %r14\n"
+        "  pushq %r15\n"
+        "  movq %rsp, (%rdi)\n"
+        "  movq %rsi, %rsp\n"
+        "  popq %r15\n"
+        "  popq %r14\n"
+        "  popq %r13\n"
+        "  popq %r12\n"
+        "  popq %rbx\n"
+        "  popq %rbp\n"
+        "  ret\n"
+        ".size sf_emu_switch, .-sf_emu_switch\n");
+#endif
+
+namespace {
+
+enum fstate { F_NEW, F_RUNNABLE, F_WAIT_BLOCK, F_WAIT_WARP, F_DONE };
+
+/* a thread of the block, or the scheduler's own context */
+struct fiber {
+  uint3 tid;
+  int lin; /* linear index in the block: warp lin / 32, lane lin % 32 */
+  fstate state;
+  unsigned wmask; /* the mask of the shuffle it waits at */
+  char *stack;
+#if defined(__x86_64__)
+  void *sp;
+#else
+  ucontext_t uc;
+#endif
+  void *asan_fake;
+};
+
+struct warp {
+  unsigned arrived; /* lanes waiting at the shuffle */
+  unsigned mask;    /* the mask the first of them gave */
+  unsigned gen;     /* completed exchanges: slots[gen & 1] is the one being filled */
+  uint64_t slots[2][32];
+};
+
+struct scheduler {
+  const char *name;
+  void (*entry)(void *);
+  void *ctx;
+  int nthreads, nwarps;
+  std::vector<fiber> f;
+  std::vector<warp> w;
+  std::vector<int> order; /* the block's threads in this launch's order */
+  int reversed;           /* this launch runs blocks, and a warp's released lanes, backwards */
+  std::vector<int> q;     /* ring of runnable threads */
+  size_t qhead, qlen;
+  std::vector<char *> free_stacks;
+  char *zombie; /* the stack of a thread that just exited, reused once nothing runs on it */
+  int cur;      /* the running thread; -1: the scheduler */
+  int at_block_barrier, done;
+  fiber sched;
+  int from_sched; /* the last switch left the scheduler */
+  const void *sched_bottom;
+  size_t sched_size;
+};
+
+scheduler S = {};
+
+/* SF_CUDAEMU_STATS=1: per kernel, launches, threads run and waits at barriers, printed at exit */
+struct kstats {
+  unsigned long long launches, threads, waits;
+};
+std::map<std::string, kstats> *stats;
+kstats *kst;
+kstats no_stats;
+
+void print_stats() {
+  fprintf(stderr, "cudaemu: %-28s %10s %14s %14s\n", "kernel", "launches", "threads", "barrier waits");
+  for (auto &e : *stats)
+    fprintf(stderr, "cudaemu: %-28s %10llu %14llu %14llu\n", e.first.c_str(), e.second.launches, e.second.threads,
+            e.second.waits);
+}
+std::mutex launch_lock;
+unsigned long launches;
+
+/* big enough for the kernels' frames and a message; AddressSanitizer's frames are several times larger */
+const size_t STACK_BYTES = SF_EMU_ASAN ? 256 * 1024 : 32 * 1024;
+
+[[noreturn]] void die(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "cudaemu: kernel '%s', block (%u, %u, %u): ", S.name, blockIdx.x, blockIdx.y, blockIdx.z);
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n");
+  va_end(ap);
+  abort();
+}
+
+char *get_stack() {
+  if (!S.free_stacks.empty()) {
+    char *s = S.free_stacks.back();
+    S.free_stacks.pop_back();
+#if SF_EMU_ASAN
+    /* frames that never returned (a thread's entry) leave poisoned shadow behind */
+    ASAN_UNPOISON_MEMORY_REGION(s, STACK_BYTES);
+#endif
+    return s;
+  }
+  long page = sysconf(_SC_PAGESIZE);
+  void *m = mmap(NULL, STACK_BYTES + (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) {
+    fprintf(stderr, "cudaemu: cannot map a fiber stack: %s\n", strerror(errno));
+    abort();
+  }
+  mprotect(m, (size_t)page, PROT_NONE); /* a guard page below the stack: an overflow faults */
+  return (char *)m + page;
+}
+
+void reap() {
+  if (S.zombie) {
+    S.free_stacks.push_back(S.zombie);
+    S.zombie = NULL;
+  }
+}
+
+void push(int i) {
+  size_t k = S.qhead + S.qlen++;
+  S.q[k < (size_t)S.nthreads ? k : k - (size_t)S.nthreads] = i;
+}
+
+extern "C" void fiber_main(void);
+
+/* a fresh thread's stack, made to start in fiber_main */
+void prepare(fiber &x) {
+  x.stack = get_stack();
+#if defined(__x86_64__)
+  /* a frame for sf_emu_switch to return from into fiber_main, as if called: 6 saved registers
+   * (r15 .. rbp), fiber_main's address, a null return address above it */
+  uintptr_t top = ((uintptr_t)x.stack + STACK_BYTES) & ~(uintptr_t)15;
+  uint64_t *sp = (uint64_t *)(top - 64);
+  for (int k = 0; k < 6; k++) sp[k] = 0;
+  sp[6] = (uint64_t)(uintptr_t)&fiber_main;
+  sp[7] = 0;
+  x.sp = sp;
+#else
+  getcontext(&x.uc);
+  x.uc.uc_stack.ss_sp = x.stack;
+  x.uc.uc_stack.ss_size = STACK_BYTES;
+  x.uc.uc_link = NULL;
+  makecontext(&x.uc, (void (*)(void))fiber_main, 0);
+#endif
+}
+
+/* Leaves `from` (waiting, or for good when exiting) for the next runnable thread, or for the
+ * scheduler when none is left; returns when something switches back to `from`. */
+void run_next(fiber &from, int exiting) {
+  fiber *to = &S.sched;
+  S.cur = -1;
+  if (S.qlen) {
+    int i = S.q[S.qhead];
+    if (++S.qhead == (size_t)S.nthreads) S.qhead = 0;
+    S.qlen--;
+    to = &S.f[(size_t)i];
+    if (to->state == F_NEW) prepare(*to);
+    to->state = F_RUNNABLE;
+    S.cur = i;
+    threadIdx = to->tid;
+  }
+  S.from_sched = &from == &S.sched;
+  kst->waits += !exiting && !S.from_sched;
+#if SF_EMU_ASAN
+  __sanitizer_start_switch_fiber(exiting ? NULL : &from.asan_fake, to == &S.sched ? S.sched_bottom : to->stack,
+                                 to == &S.sched ? S.sched_size : STACK_BYTES);
+#else
+  (void)exiting;
+#endif
+#if defined(__x86_64__)
+  sf_emu_switch(&from.sp, to->sp);
+#else
+  swapcontext(&from.uc, &to->uc);
+#endif
+#if SF_EMU_ASAN
+  __sanitizer_finish_switch_fiber(from.asan_fake, NULL, NULL);
+#endif
+  reap();
+}
+
+/* A stack's life: it starts a thread; when the thread finishes and the next in line has not started
+ * yet, that one runs here too, with no switch (so a kernel without barriers switches once per
+ * block); otherwise the stack is left for reuse and the next thread resumed. */
+extern "C" void fiber_main(void) {
+#if SF_EMU_ASAN
+  const void *bottom;
+  size_t size;
+  __sanitizer_finish_switch_fiber(NULL, &bottom, &size);
+  if (S.from_sched) { /* learn the scheduler's stack, to switch back to it */
+    S.sched_bottom = bottom;
+    S.sched_size = size;
+  }
+#endif
+  reap();
+  for (;;) {
+    S.entry(S.ctx);
+    fiber &me = S.f[(size_t)S.cur];
+    me.state = F_DONE;
+    S.done++;
+    if (S.qlen && S.f[(size_t)S.q[S.qhead]].state == F_NEW) {
+      int i = S.q[S.qhead];
+      if (++S.qhead == (size_t)S.nthreads) S.qhead = 0;
+      S.qlen--;
+      fiber &x = S.f[(size_t)i];
+      x.stack = me.stack;
+      me.stack = NULL;
+      x.state = F_RUNNABLE;
+      S.cur = i;
+      threadIdx = x.tid;
+      continue;
+    }
+    S.zombie = me.stack;
+    me.stack = NULL;
+    run_next(me, 1);
+    abort(); /* not reached: a finished thread is never resumed */
+  }
+}
+
+const char *state_name(fstate s) {
+  switch (s) {
+  case F_NEW:
+  case F_RUNNABLE: return "runnable";
+  case F_WAIT_BLOCK: return "at __syncthreads";
+  case F_WAIT_WARP: return "at __shfl_xor_sync";
+  case F_DONE: return "exited";
+  }
+  return "?";
+}
+
+/* Nothing can run, threads still wait: say who waits where, then abort. */
+[[noreturn]] void deadlock() {
+  char buf[2048];
+  size_t o = 0;
+  buf[0] = 0;
+  for (int t = 0; t < S.nthreads && o < sizeof buf - 100;) {
+    int u = t;
+    while (u + 1 < S.nthreads && S.f[(size_t)u + 1].state == S.f[(size_t)t].state &&
+           S.f[(size_t)u + 1].wmask == S.f[(size_t)t].wmask)
+      u++;
+    o += (size_t)snprintf(buf + o, sizeof buf - o, "\n  threads %d..%d %s", t, u, state_name(S.f[(size_t)t].state));
+    if (S.f[(size_t)t].state == F_WAIT_WARP)
+      o += (size_t)snprintf(buf + o, sizeof buf - o, " (mask 0x%08x)", S.f[(size_t)t].wmask);
+    t = u + 1;
+  }
+  die("deadlock: %d of %d threads wait at a barrier that the others will never reach (on a GPU: a hang "
+      "or undefined behaviour):%s",
+      S.nthreads - S.done, S.nthreads, buf);
+}
+
+void run_block() {
+  S.done = 0;
+  S.at_block_barrier = 0;
+  for (int t = 0; t < S.nthreads; t++) {
+    fiber &x = S.f[(size_t)t];
+    x.state = F_NEW;
+    x.wmask = 0;
+  }
+  for (warp &w : S.w) {
+    w.arrived = 0;
+    w.gen = 0;
+  }
+  S.qhead = 0;
+  S.qlen = 0;
+  for (int t : S.order) push(t);
+  run_next(S.sched, 0); /* back when no thread can run */
+  if (S.done != S.nthreads) deadlock();
+}
+
+/* the order of a block's threads (and whether blocks run backwards) for launch number k */
+void make_order(int n, unsigned long k) {
+  static const char *mode = getenv("SF_CUDAEMU_ORDER");
+  int m; /* 0 forward, 1 reverse, 2 shuffle */
+  if (mode && strcmp(mode, "forward") == 0) m = 0;
+  else if (mode && strcmp(mode, "reverse") == 0) m = 1;
+  else if (mode && strcmp(mode, "shuffle") == 0) m = 2;
+  else m = (int)(k % 3);
+  S.order.resize((size_t)n);
+  for (int i = 0; i < n; i++) S.order[(size_t)i] = m == 1 ? n - 1 - i : i;
+  if (m == 2) {
+    uint64_t r = 0x9e3779b97f4a7c15ull * (k + 1);
+    for (int i = n - 1; i > 0; i--) {
+      r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+      int j = (int)(r % (uint64_t)(i + 1));
+      int t = S.order[(size_t)i];
+      S.order[(size_t)i] = S.order[(size_t)j];
+      S.order[(size_t)j] = t;
+    }
+  }
+  S.reversed = m != 0;
+}
+
+fiber &current(const char *what) {
+  if (S.cur < 0) {
+    fprintf(stderr, "cudaemu: %s called outside a kernel\n", what);
+    abort();
+  }
+  return S.f[(size_t)S.cur];
+}
+
+} /* namespace */
+
+/* ==================================== device functions ==================================== */
+
+/* The last thread to arrive opens the barrier and goes on; the others wait in line behind it. */
+void __syncthreads(void) {
+  fiber &me = current("__syncthreads");
+  if (++S.at_block_barrier == S.nthreads) {
+    for (int t : S.order)
+      if (S.f[(size_t)t].state == F_WAIT_BLOCK) {
+        S.f[(size_t)t].state = F_RUNNABLE;
+        push(t);
+      }
+    S.at_block_barrier = 0;
+    return;
+  }
+  me.state = F_WAIT_BLOCK;
+  run_next(me, 0);
+}
+
+uint64_t sf_emu_shfl_xor(unsigned mask, uint64_t bits, int lane_mask, int width) {
+  fiber &me = current("__shfl_xor_sync");
+  int lane = me.lin % 32, base = me.lin / 32 * 32;
+  int lanes = S.nthreads - base < 32 ? S.nthreads - base : 32;
+  if (width < 1 || width > 32 || (width & (width - 1)))
+    die("thread %d: __shfl_xor_sync width %d is not a power of 2 up to 32", me.lin, width);
+  if (!(mask >> lane & 1u)) die("thread %d: __shfl_xor_sync mask 0x%08x lacks its own lane %d", me.lin, mask, lane);
+  if (lanes < 32 && mask >> lanes)
+    die("thread %d: __shfl_xor_sync mask 0x%08x names lanes that its warp (of %d threads) lacks", me.lin, mask, lanes);
+  warp &w = S.w[(size_t)(me.lin / 32)];
+  if (w.arrived && w.mask != mask)
+    die("thread %d: __shfl_xor_sync mask 0x%08x, its warp's other lanes gave 0x%08x", me.lin, mask, w.mask);
+  int src = lane ^ lane_mask;
+  if (src / width != lane / width) src = lane; /* outside the segment: own value, as the hardware */
+  if (!(mask >> src & 1u))
+    die("thread %d: __shfl_xor_sync reads lane %d, which is not in mask 0x%08x", me.lin, src, mask);
+  /* two slot sets, alternating: a lane can only overwrite set g & 1 at exchange g + 2, when every
+   * lane has arrived at exchange g + 1, so has read its value of exchange g */
+  unsigned par = w.gen & 1u;
+  w.slots[par][lane] = bits;
+  w.mask = mask;
+  w.arrived |= 1u << lane;
+  if (w.arrived == mask) { /* the last lane: the others go on after it */
+    for (int k = 0; k < lanes; k++) {
+      int l = S.reversed ? lanes - 1 - k : k;
+      if (l != lane && (mask >> l & 1u)) {
+        S.f[(size_t)(base + l)].state = F_RUNNABLE;
+        S.f[(size_t)(base + l)].wmask = 0;
+        push(base + l);
+      }
+    }
+    w.arrived = 0;
+    w.gen++;
+  } else {
+    me.state = F_WAIT_WARP;
+    me.wmask = mask;
+    run_next(me, 0);
+  }
+  return w.slots[par][src];
+}
+
+/* ==================================== launches ==================================== */
+
+void sf_emu_run(const char *name, dim3 grid, dim3 block, void (*entry)(void *), void *ctx) {
+  unsigned long long nt = (unsigned long long)block.x * block.y * block.z;
+  if (!ndevices()) {
+    fail(cudaErrorNoDevice);
+    return;
+  }
+  if (nt == 0 || nt > 1024 || block.x > 1024 || block.y > 1024 || block.z > 64 || grid.x == 0 || grid.y == 0 ||
+      grid.z == 0 || grid.x > 2147483647u || grid.y > 65535 || grid.z > 65535) {
+    fail(cudaErrorInvalidConfiguration);
+    return;
+  }
+  std::lock_guard<std::mutex> g(launch_lock);
+  S.name = name;
+  S.entry = entry;
+  S.ctx = ctx;
+  S.nthreads = (int)nt;
+  S.nwarps = (S.nthreads + 31) / 32;
+  S.f.resize((size_t)S.nthreads);
+  S.w.resize((size_t)S.nwarps);
+  S.q.resize((size_t)S.nthreads);
+  for (int t = 0; t < S.nthreads; t++) {
+    fiber &x = S.f[(size_t)t];
+    x.lin = t;
+    x.tid.x = (unsigned)t % block.x;
+    x.tid.y = (unsigned)t / block.x % block.y;
+    x.tid.z = (unsigned)t / (block.x * block.y);
+    x.stack = NULL;
+    x.asan_fake = NULL;
+  }
+  make_order(S.nthreads, launches++);
+  if (!stats && getenv("SF_CUDAEMU_STATS")) {
+    stats = new std::map<std::string, kstats>;
+    atexit(print_stats);
+  }
+  kst = stats ? &(*stats)[name] : &no_stats;
+  kst->launches++;
+  kst->threads += nt * grid.x * grid.y * grid.z;
+  gridDim = grid;
+  blockDim = block;
+  unsigned long long nb = (unsigned long long)grid.x * grid.y * grid.z;
+  for (unsigned long long b = 0; b < nb; b++) {
+    unsigned long long q = S.reversed ? nb - 1 - b : b;
+    blockIdx.x = (unsigned)(q % grid.x);
+    blockIdx.y = (unsigned)(q / grid.x % grid.y);
+    blockIdx.z = (unsigned)(q / ((unsigned long long)grid.x * grid.y));
+    run_block();
+  }
+  S.cur = -1;
+}
