@@ -36,14 +36,19 @@ if [ "$rc" != 0 ]; then
   echo "skip: no GPU: $msg"
   exit 77
 fi
+# the reference: the same run on the CPU (20 steps of this tiny model do not take the loss below
+# log(64) = 4.159, the uniform guess: the CPU's own run ends at 4.163)
+"$S" train --device cpu "${tiny[@]}" --json >"$tmp/cpu.json" || fail "train --device cpu"
 for p in fp32 tf32 bf16; do
   "$S" train --device cuda --precision $p "${tiny[@]}" --json >"$tmp/$p.json" || fail "train --device cuda --precision $p"
-  /usr/bin/python3 - "$tmp/$p.json" "$p" <<'PY' || fail "record of the $p run"
+  /usr/bin/python3 - "$tmp/$p.json" "$p" "$tmp/cpu.json" <<'PY' || fail "record of the $p run"
 import json, math, sys
-r = json.load(open(sys.argv[1]))
+r, cpu = json.load(open(sys.argv[1])), json.load(open(sys.argv[3]))
 assert r["precision"] == sys.argv[2] and r["config"]["device"] == "cuda", r
 assert r["device"] not in ("cpu", "cuda", ""), r["device"]
-assert math.isfinite(r["val_loss"]) and r["val_loss"] < math.log(64), r["val_loss"]
+# as tests/unit/test_train_cuda.c's runs: within 1e-3 of the CPU in fp32 and tf32, 2e-2 in bf16
+tol = 2e-2 if r["precision"] == "bf16" else 1e-3
+assert math.isfinite(r["val_loss"]) and abs(r["val_loss"] - cpu["val_loss"]) <= tol * cpu["val_loss"], (r["val_loss"], cpu["val_loss"])
 assert r["peak_flops"] > 1e12 and 0 < r["mfu"] < 1, (r["peak_flops"], r["mfu"])
 PY
 done
