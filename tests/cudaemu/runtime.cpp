@@ -58,6 +58,16 @@ static int env_int(const char *name, int fallback) {
   return *end || v < 0 || v > 1 << 30 ? fallback : (int)v;
 }
 
+/* Devices this process sees. As with the real runtime, the first call of a process initialises CUDA,
+ * and a child forked after that cannot use it: every call there fails with
+ * cudaErrorInitializationError (CUDA does not survive fork), which is what sweep --jobs must avoid. */
+static pid_t init_pid;
+static int forked_after_init(void) {
+  pid_t me = getpid();
+  if (!init_pid) init_pid = me;
+  return init_pid != me;
+}
+
 static int ndevices(void) { return env_int("SF_CUDAEMU_DEVICES", 1); }
 
 static size_t total_memory(void) { return (size_t)env_int("SF_CUDAEMU_MEMORY_MB", 4096) << 20; }
@@ -73,18 +83,21 @@ static cudaError_t fail(cudaError_t e) {
 extern "C" {
 
 cudaError_t cudaGetDeviceCount(int *count) {
+  if (forked_after_init()) return fail(cudaErrorInitializationError);
   int n = ndevices();
   *count = n;
   return n ? cudaSuccess : fail(cudaErrorNoDevice);
 }
 
 cudaError_t cudaSetDevice(int dev) {
+  if (forked_after_init()) return fail(cudaErrorInitializationError);
   if (dev < 0 || dev >= ndevices()) return fail(cudaErrorInvalidDevice);
   current_device = dev;
   return cudaSuccess;
 }
 
 cudaError_t cudaGetDevice(int *dev) {
+  if (forked_after_init()) return fail(cudaErrorInitializationError);
   if (!ndevices()) return fail(cudaErrorNoDevice);
   *dev = current_device;
   return cudaSuccess;
@@ -93,6 +106,7 @@ cudaError_t cudaGetDevice(int *dev) {
 enum { EMU_SMS = 132, EMU_CLOCK_KHZ = 1980000 };
 
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int dev) {
+  if (forked_after_init()) return fail(cudaErrorInitializationError);
   if (dev < 0 || dev >= ndevices()) return fail(cudaErrorInvalidDevice);
   memset(p, 0, sizeof *p);
   snprintf(p->name, sizeof p->name, "scalefit CUDA emulator");
@@ -106,6 +120,7 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int dev) {
 }
 
 cudaError_t cudaDeviceGetAttribute(int *value, cudaDeviceAttr attr, int dev) {
+  if (forked_after_init()) return fail(cudaErrorInitializationError);
   if (dev < 0 || dev >= ndevices()) return fail(cudaErrorInvalidDevice);
   switch (attr) {
   case cudaDevAttrMaxThreadsPerBlock: *value = 1024; return cudaSuccess;
@@ -141,7 +156,10 @@ cudaError_t cudaGetLastError(void) {
 cudaError_t cudaPeekAtLastError(void) { return last_error; }
 
 /* kernels run to completion at their launch: nothing is pending */
-cudaError_t cudaDeviceSynchronize(void) { return ndevices() ? cudaSuccess : fail(cudaErrorNoDevice); }
+cudaError_t cudaDeviceSynchronize(void) {
+  if (forked_after_init()) return fail(cudaErrorInitializationError);
+  return ndevices() ? cudaSuccess : fail(cudaErrorNoDevice);
+}
 
 } /* extern "C" */
 
@@ -194,6 +212,7 @@ static cudaError_t range_error(const char *call, const char *what, const void *p
 extern "C" {
 
 cudaError_t cudaMalloc(void **p, size_t bytes) {
+  if (forked_after_init()) return fail(cudaErrorInitializationError);
   *p = NULL;
   if (!ndevices()) return fail(cudaErrorNoDevice);
   if (!bytes) return cudaSuccess;
@@ -209,6 +228,7 @@ cudaError_t cudaMalloc(void **p, size_t bytes) {
 }
 
 cudaError_t cudaFree(void *p) {
+  if (forked_after_init()) return fail(cudaErrorInitializationError);
   if (!p) return cudaSuccess;
   std::lock_guard<std::mutex> g(mem_lock);
   auto it = allocations.find((uintptr_t)p);
@@ -223,6 +243,7 @@ cudaError_t cudaFree(void *p) {
 }
 
 cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes) {
+  if (forked_after_init()) return fail(cudaErrorInitializationError);
   if (!ndevices()) return fail(cudaErrorNoDevice);
   std::lock_guard<std::mutex> g(mem_lock);
   *total_bytes = total_memory();
@@ -231,6 +252,7 @@ cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes) {
 }
 
 cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind) {
+  if (forked_after_init()) return fail(cudaErrorInitializationError);
   if (!bytes) return cudaSuccess;
   int dst_dev = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
   int src_dev = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
@@ -249,6 +271,7 @@ cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, cudaMemcpyKind 
 }
 
 cudaError_t cudaMemset(void *p, int value, size_t bytes) {
+  if (forked_after_init()) return fail(cudaErrorInitializationError);
   if (!bytes) return cudaSuccess;
   cudaError_t e = range_error("cudaMemset", "destination", p, bytes);
   if (e) return e;
@@ -372,8 +395,9 @@ char *get_stack() {
     char *s = S.free_stacks.back();
     S.free_stacks.pop_back();
 #if SF_EMU_ASAN
-    /* frames that never returned (a thread's entry) leave poisoned shadow behind */
-    ASAN_UNPOISON_MEMORY_REGION(s, STACK_BYTES);
+    /* the frames that never returned (fiber_main, run_next of the thread that exited last on it) left
+     * poisoned shadow at the top; every deeper frame returned, unpoisoning its own */
+    ASAN_UNPOISON_MEMORY_REGION(s + STACK_BYTES - 16384, 16384);
 #endif
     return s;
   }
@@ -640,6 +664,10 @@ uint64_t sf_emu_shfl_xor(unsigned mask, uint64_t bits, int lane_mask, int width)
 
 void sf_emu_run(const char *name, dim3 grid, dim3 block, void (*entry)(void *), void *ctx) {
   unsigned long long nt = (unsigned long long)block.x * block.y * block.z;
+  if (forked_after_init()) {
+    fail(cudaErrorInitializationError);
+    return;
+  }
   if (!ndevices()) {
     fail(cudaErrorNoDevice);
     return;

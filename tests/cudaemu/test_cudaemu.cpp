@@ -8,6 +8,7 @@
  *   shuffle    __shfl_xor_sync butterflies give every lane the warp's sum; width 16 sums halves
  *   deadlock   a thread that exits before a __syncthreads the others wait at stops the program
  *              with a message naming the kernel (checked in a child process)
+ *   fork       a child forked after CUDA was initialised cannot use it, as with the real runtime
  *   memory     cudaMalloc fills with NaN; copies and memsets outside an allocation, and cudaFree of
  *              a pointer that is not one, are errors
  *   bf16       round to nearest even, NaN kept, exact back
@@ -177,8 +178,9 @@ __global__ void k_half_warp_shuffle(float *x) {
   if (threadIdx.x < 16) x[threadIdx.x] = __shfl_xor_sync(0xffffffffu, x[threadIdx.x], 1);
 }
 
-/* runs kernel k in a child; returns its stderr, and whether it died of SIGABRT in *aborted */
-static std::string run_child(const char *name, void (*k)(float *), int *aborted) {
+/* runs kernel `name` in a fresh process (this program again: a forked child could not use CUDA,
+ * test_fork); returns its stderr, and whether it died of SIGABRT in *aborted */
+static std::string run_child(const char *name, int *aborted) {
   int fd[2];
   assert_int_equal(pipe(fd), 0);
   fflush(stdout);
@@ -188,10 +190,8 @@ static std::string run_child(const char *name, void (*k)(float *), int *aborted)
   if (pid == 0) {
     dup2(fd[1], 2);
     close(fd[0]);
-    float *x;
-    if (cudaMalloc((void **)&x, sizeof(float) * 64) != cudaSuccess) _exit(3);
-    sf_emu_launch(name, k, dim3(2), dim3(64))(x);
-    _exit(0);
+    execl("/proc/self/exe", "test_cudaemu", "--child", name, (char *)NULL);
+    _exit(4);
   }
   close(fd[1]);
   std::string err;
@@ -205,16 +205,24 @@ static std::string run_child(const char *name, void (*k)(float *), int *aborted)
   return err;
 }
 
+static int child(const char *name) {
+  float *x;
+  if (cudaMalloc((void **)&x, sizeof(float) * 64) != cudaSuccess) return 3;
+  if (strcmp(name, "k_early_exit") == 0) LAUNCH(k_early_exit, dim3(2), dim3(64))(x);
+  if (strcmp(name, "k_half_warp_shuffle") == 0) LAUNCH(k_half_warp_shuffle, dim3(2), dim3(64))(x);
+  return 0;
+}
+
 static void test_deadlock(void **state) {
   (void)state;
   int aborted = 0;
-  std::string e = run_child("k_early_exit", k_early_exit, &aborted);
+  std::string e = run_child("k_early_exit", &aborted);
   printf("%s", e.c_str());
   assert_true(aborted);
   assert_non_null(strstr(e.c_str(), "kernel 'k_early_exit'"));
   assert_non_null(strstr(e.c_str(), "deadlock: 63 of 64 threads"));
   assert_non_null(strstr(e.c_str(), "threads 5..5 exited"));
-  e = run_child("k_half_warp_shuffle", k_half_warp_shuffle, &aborted);
+  e = run_child("k_half_warp_shuffle", &aborted);
   printf("%s", e.c_str());
   assert_true(aborted);
   assert_non_null(strstr(e.c_str(), "kernel 'k_half_warp_shuffle'"));
@@ -408,8 +416,32 @@ static void test_cublas(void **state) {
     assert_int_equal(cudaFree(p), cudaSuccess);
 }
 
-int main(void) {
+/* ---- fork ---- */
+
+static void test_fork(void **state) {
+  (void)state;
+  void *p;
+  assert_int_equal(cudaMalloc(&p, 16), cudaSuccess); /* CUDA is initialised in this process */
+  fflush(stdout);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    int n = -1;
+    void *q;
+    int ok = cudaGetDeviceCount(&n) == cudaErrorInitializationError && cudaMalloc(&q, 16) == cudaErrorInitializationError &&
+             cudaGetLastError() == cudaErrorInitializationError;
+    _exit(ok ? 0 : 1);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  assert_int_equal(cudaFree(p), cudaSuccess); /* the parent is unaffected */
+}
+
+int main(int argc, char **argv) {
+  if (argc == 3 && strcmp(argv[1], "--child") == 0) return child(argv[2]);
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_fork),
       cmocka_unit_test(test_launch),   cmocka_unit_test(test_barrier), cmocka_unit_test(test_shuffle),
       cmocka_unit_test(test_deadlock), cmocka_unit_test(test_memory),  cmocka_unit_test(test_bf16),
       cmocka_unit_test(test_cublas),
