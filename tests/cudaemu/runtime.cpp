@@ -200,6 +200,17 @@ extern "C" __attribute__((visibility("default"))) int sf_cudaemu_check_range(con
   return 0;
 }
 
+void sf_emu_check_arg(const char *name, int index, const void *p) {
+  if (!p) return;
+  std::lock_guard<std::mutex> g(mem_lock);
+  if (inside(p, 0, NULL, NULL)) return;
+  fprintf(stderr,
+          "cudaemu: kernel '%s': argument %d (%p) points outside every cudaMalloc allocation (a host pointer? on a "
+          "GPU: an illegal address)\n",
+          name, index + 1, p);
+  abort();
+}
+
 static cudaError_t range_error(const char *call, const char *what, const void *p, size_t bytes) {
   char why[160];
   if (!sf_cudaemu_check_range(p, bytes, why, sizeof why)) {
@@ -377,8 +388,14 @@ void print_stats() {
 std::mutex launch_lock;
 unsigned long launches;
 
-/* big enough for the kernels' frames and a message; AddressSanitizer's frames are several times larger */
-const size_t STACK_BYTES = SF_EMU_ASAN ? 256 * 1024 : 32 * 1024;
+/* Fiber stacks: big enough for the kernels' frames and a message. With AddressSanitizer (frames
+ * several times larger), separate mappings with a guard page below each. Otherwise 16 KiB each from
+ * one arena on huge pages, so that switching among a block's threads does not miss the TLB at every
+ * switch (a third of the time of a wait at a barrier), with a canary at the bottom of each, checked
+ * whenever a thread finishes on it. */
+const size_t STACK_BYTES = SF_EMU_ASAN ? 256 * 1024 : 16 * 1024;
+const size_t ARENA_STACKS = 1100; /* a block's 1024 threads, and spares */
+const uint64_t CANARY = 0x5cf1c0de5cf1c0deull;
 
 [[noreturn]] void die(const char *fmt, ...) {
   va_list ap;
@@ -388,6 +405,44 @@ const size_t STACK_BYTES = SF_EMU_ASAN ? 256 * 1024 : 32 * 1024;
   fprintf(stderr, "\n");
   va_end(ap);
   abort();
+}
+
+char *new_stack() {
+  char *s = NULL;
+#if !SF_EMU_ASAN
+  static char *arena;
+  static size_t used;
+  const size_t huge = 2u << 20;
+  if (!arena) {
+    size_t bytes = ARENA_STACKS * STACK_BYTES;
+    void *m = mmap(NULL, bytes + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m != MAP_FAILED) {
+      arena = (char *)(((uintptr_t)m + huge - 1) & ~(uintptr_t)(huge - 1));
+      madvise(arena, bytes, MADV_HUGEPAGE); /* advice: without huge pages it still works */
+    } else {
+      used = ARENA_STACKS;
+    }
+  }
+  if (used < ARENA_STACKS) s = arena + used++ * STACK_BYTES;
+#endif
+  if (!s) {
+    long page = sysconf(_SC_PAGESIZE);
+    void *m = mmap(NULL, STACK_BYTES + (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) {
+      fprintf(stderr, "cudaemu: cannot map a fiber stack: %s\n", strerror(errno));
+      abort();
+    }
+    mprotect(m, (size_t)page, PROT_NONE); /* a guard page below the stack: an overflow faults */
+    s = (char *)m + page;
+  }
+  for (int k = 0; k < 8; k++) memcpy(s + 8 * k, &CANARY, 8);
+  return s;
+}
+
+/* a stack a thread finished on: its canary intact */
+void check_stack(const char *s) {
+  for (int k = 0; k < 8; k++)
+    if (memcmp(s + 8 * k, &CANARY, 8) != 0) die("a thread overflowed its fiber stack of %zu bytes", STACK_BYTES);
 }
 
 char *get_stack() {
@@ -401,18 +456,12 @@ char *get_stack() {
 #endif
     return s;
   }
-  long page = sysconf(_SC_PAGESIZE);
-  void *m = mmap(NULL, STACK_BYTES + (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (m == MAP_FAILED) {
-    fprintf(stderr, "cudaemu: cannot map a fiber stack: %s\n", strerror(errno));
-    abort();
-  }
-  mprotect(m, (size_t)page, PROT_NONE); /* a guard page below the stack: an overflow faults */
-  return (char *)m + page;
+  return new_stack();
 }
 
 void reap() {
   if (S.zombie) {
+    check_stack(S.zombie);
     S.free_stacks.push_back(S.zombie);
     S.zombie = NULL;
   }
@@ -504,6 +553,7 @@ extern "C" void fiber_main(void) {
       if (++S.qhead == (size_t)S.nthreads) S.qhead = 0;
       S.qlen--;
       fiber &x = S.f[(size_t)i];
+      check_stack(me.stack);
       x.stack = me.stack;
       me.stack = NULL;
       x.state = F_RUNNABLE;

@@ -7,7 +7,8 @@
  *              wrong without it in at least one of the thread orders the launches cycle through
  *   shuffle    __shfl_xor_sync butterflies give every lane the warp's sum; width 16 sums halves
  *   deadlock   a thread that exits before a __syncthreads the others wait at stops the program
- *              with a message naming the kernel (checked in a child process)
+ *              with a message naming the kernel (checked in a child process); so does a host
+ *              pointer given to a kernel
  *   fork       a child forked after CUDA was initialised cannot use it, as with the real runtime
  *   memory     cudaMalloc fills with NaN; copies and memsets outside an allocation, and cudaFree of
  *              a pointer that is not one, are errors
@@ -208,6 +209,10 @@ static std::string run_child(const char *name, int *aborted) {
 static int child(const char *name) {
   float *x;
   if (cudaMalloc((void **)&x, sizeof(float) * 64) != cudaSuccess) return 3;
+  if (strcmp(name, "host pointer") == 0) {
+    static float host[64];
+    LAUNCH(k_early_exit, dim3(1), dim3(64))(host);
+  }
   if (strcmp(name, "k_early_exit") == 0) LAUNCH(k_early_exit, dim3(2), dim3(64))(x);
   if (strcmp(name, "k_half_warp_shuffle") == 0) LAUNCH(k_half_warp_shuffle, dim3(2), dim3(64))(x);
   return 0;
@@ -227,6 +232,11 @@ static void test_deadlock(void **state) {
   assert_true(aborted);
   assert_non_null(strstr(e.c_str(), "kernel 'k_half_warp_shuffle'"));
   assert_non_null(strstr(e.c_str(), "at __shfl_xor_sync (mask 0xffffffff)"));
+  /* not a deadlock, but the same way out: a host pointer given to a kernel */
+  e = run_child("host pointer", &aborted);
+  printf("%s", e.c_str());
+  assert_true(aborted);
+  assert_non_null(strstr(e.c_str(), "kernel 'k_early_exit': argument 1"));
 }
 
 /* ---- memory ---- */

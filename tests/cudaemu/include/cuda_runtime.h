@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 /* ---- qualifiers: every function is a host function; __shared__ variables are static, which gives
@@ -123,6 +124,9 @@ template <class T> inline T __shfl_xor_sync(unsigned mask, T v, int lane_mask, i
 /* Runs grid x block threads of entry(ctx) and returns; a bad configuration runs nothing and
  * becomes the next cudaGetLastError (cudaErrorInvalidConfiguration), as a real launch does. */
 void sf_emu_run(const char *name, dim3 grid, dim3 block, void (*entry)(void *), void *ctx);
+/* A pointer argument of a launch must be NULL or point into (or just past) a cudaMalloc allocation:
+ * a host pointer given to a kernel is an illegal address on a GPU. Otherwise a message and abort. */
+void sf_emu_check_arg(const char *name, int index, const void *p);
 
 template <class... P> struct sf_emu_launcher {
   const char *name;
@@ -140,7 +144,14 @@ template <class... P> struct sf_emu_launcher {
   template <class... A> void operator()(A &&...a) const {
     static_assert(sizeof...(A) == sizeof...(P), "kernel launched with the wrong number of arguments");
     call k{fn, std::tuple<P...>(std::forward<A>(a)...)};
+    check(k.args, std::index_sequence_for<P...>{});
     sf_emu_run(name, grid, block, &call::entry, &k);
+  }
+  template <size_t... I> void check(const std::tuple<P...> &t, std::index_sequence<I...>) const {
+    (check_one((int)I, std::get<I>(t)), ...);
+  }
+  template <class T> void check_one(int i, const T &v) const {
+    if constexpr (std::is_pointer<T>::value) sf_emu_check_arg(name, i, (const void *)v);
   }
 };
 
