@@ -3,16 +3,17 @@
  *
  * A launch runs its blocks one after another on the calling thread. A block's threads are
  * cooperative fibers, each on its own stack, switched by a few instructions of assembly (x86-64)
- * or swapcontext elsewhere. The scheduler runs the block in rounds: every runnable thread runs
- * until it finishes or waits at a barrier (__syncthreads: all threads of the block;
- * __shfl_xor_sync: the mask's lanes of its warp); then the barriers every participant has reached
- * open and the next round runs their threads. A round in which nothing can run while threads
- * still wait is a deadlock (some threads exited, or took another barrier): the emulator says
- * which kernel, block and threads, and aborts, as the GPU would hang or fault.
+ * or swapcontext elsewhere. Threads run in line, each until it finishes or waits at a barrier
+ * (__syncthreads: all threads of the block; __shfl_xor_sync: the mask's lanes of its warp); the last
+ * to arrive at a barrier puts the others back in line. A thread that finishes hands its stack to
+ * the next one that has not started, so a kernel without barriers runs without switching. When
+ * the line is empty and threads still wait, it is a deadlock (some threads exited, or took another
+ * barrier): the emulator says which kernel, block and threads, and aborts, as the GPU would hang.
  *
- * The order of threads in a round and of the blocks changes from launch to launch (forward,
- * reversed, shuffled; SF_CUDAEMU_ORDER fixes one), so that a kernel that depends on the order in
- * which threads or blocks run, a missing barrier among them, gives different results in the tests.
+ * The order of the threads in line changes from block to block and launch to launch (forward,
+ * reversed, shuffled), and the blocks run backwards every other launch (SF_CUDAEMU_ORDER fixes
+ * one order), so that a kernel whose result depends on the order its threads or blocks run in, a
+ * missing barrier, gives results that differ from the CPU's or between runs, which the tests see.
  *
  * Environment: SF_CUDAEMU_DEVICES (devices reported, default 1; 0 emulates a machine without a
  * GPU), SF_CUDAEMU_MEMORY_MB (device memory, default 4096), SF_CUDAEMU_ORDER (mixed, forward,
@@ -356,7 +357,7 @@ struct scheduler {
   std::vector<fiber> f;
   std::vector<warp> w;
   std::vector<int> order; /* the block's threads in this launch's order */
-  int reversed;           /* this launch runs blocks, and a warp's released lanes, backwards */
+  int mode;               /* this block's thread order: 0 forward, 1 reverse, 2 shuffled */
   std::vector<int> q;     /* ring of runnable threads */
   size_t qhead, qlen;
   std::vector<char *> free_stacks;
@@ -509,6 +510,7 @@ void run_next(fiber &from, int exiting) {
     to->state = F_RUNNABLE;
     S.cur = i;
     threadIdx = to->tid;
+    if (to == &from) return; /* it was next in line itself */
   }
   S.from_sched = &from == &S.sched;
   kst->waits += !exiting && !S.from_sched;
@@ -618,18 +620,26 @@ void run_block() {
   if (S.done != S.nthreads) deadlock();
 }
 
-/* the order of a block's threads (and whether blocks run backwards) for launch number k */
-void make_order(int n, unsigned long k) {
-  static const char *mode = getenv("SF_CUDAEMU_ORDER");
-  int m; /* 0 forward, 1 reverse, 2 shuffle */
-  if (mode && strcmp(mode, "forward") == 0) m = 0;
-  else if (mode && strcmp(mode, "reverse") == 0) m = 1;
-  else if (mode && strcmp(mode, "shuffle") == 0) m = 2;
-  else m = (int)(k % 3);
-  S.order.resize((size_t)n);
-  for (int i = 0; i < n; i++) S.order[(size_t)i] = m == 1 ? n - 1 - i : i;
-  if (m == 2) {
-    uint64_t r = 0x9e3779b97f4a7c15ull * (k + 1);
+/* The thread order: SF_CUDAEMU_ORDER fixes one for every block (0 forward, 1 reverse, 2 shuffle);
+ * by default (-1) it changes from block to block and from launch to launch. */
+int order_mode(void) {
+  static int m = -2;
+  if (m == -2) {
+    const char *e = getenv("SF_CUDAEMU_ORDER");
+    m = !e ? -1 : !strcmp(e, "forward") ? 0 : !strcmp(e, "reverse") ? 1 : !strcmp(e, "shuffle") ? 2 : -1;
+  }
+  return m;
+}
+
+/* the order of the threads of block b of launch k: S.order, S.mode */
+void make_order(int n, unsigned long k, unsigned long long b) {
+  int m = order_mode() >= 0 ? order_mode() : (int)((k + b) % 3);
+  if ((size_t)n != S.order.size() || m != S.mode || m == 2) {
+    S.order.resize((size_t)n);
+    for (int i = 0; i < n; i++) S.order[(size_t)i] = m == 1 ? n - 1 - i : i;
+  }
+  if (m == 2) { /* a permutation of its own for every block */
+    uint64_t r = 0x9e3779b97f4a7c15ull * (k + 1) ^ (b + 1) * 0xbf58476d1ce4e5b9ull;
     for (int i = n - 1; i > 0; i--) {
       r ^= r << 13, r ^= r >> 7, r ^= r << 17;
       int j = (int)(r % (uint64_t)(i + 1));
@@ -638,7 +648,7 @@ void make_order(int n, unsigned long k) {
       S.order[(size_t)j] = t;
     }
   }
-  S.reversed = m != 0;
+  S.mode = m;
 }
 
 fiber &current(const char *what) {
@@ -653,19 +663,24 @@ fiber &current(const char *what) {
 
 /* ==================================== device functions ==================================== */
 
-/* The last thread to arrive opens the barrier and goes on; the others wait in line behind it. */
+/* The last thread to arrive opens the barrier and goes on, the others in line behind it; in a
+ * shuffled block it takes its place in the line too (so that which thread runs first after a
+ * barrier is not always the last to arrive). */
 void __syncthreads(void) {
   fiber &me = current("__syncthreads");
+  me.state = F_WAIT_BLOCK;
   if (++S.at_block_barrier == S.nthreads) {
     for (int t : S.order)
-      if (S.f[(size_t)t].state == F_WAIT_BLOCK) {
+      if (S.f[(size_t)t].state == F_WAIT_BLOCK && (S.mode == 2 || t != me.lin)) {
         S.f[(size_t)t].state = F_RUNNABLE;
         push(t);
       }
     S.at_block_barrier = 0;
-    return;
+    if (S.mode != 2) {
+      me.state = F_RUNNABLE;
+      return;
+    }
   }
-  me.state = F_WAIT_BLOCK;
   run_next(me, 0);
 }
 
@@ -693,7 +708,7 @@ uint64_t sf_emu_shfl_xor(unsigned mask, uint64_t bits, int lane_mask, int width)
   w.arrived |= 1u << lane;
   if (w.arrived == mask) { /* the last lane: the others go on after it */
     for (int k = 0; k < lanes; k++) {
-      int l = S.reversed ? lanes - 1 - k : k;
+      int l = S.mode ? lanes - 1 - k : k;
       if (l != lane && (mask >> l & 1u)) {
         S.f[(size_t)(base + l)].state = F_RUNNABLE;
         S.f[(size_t)(base + l)].wmask = 0;
@@ -745,7 +760,8 @@ void sf_emu_run(const char *name, dim3 grid, dim3 block, void (*entry)(void *), 
     x.stack = NULL;
     x.asan_fake = NULL;
   }
-  make_order(S.nthreads, launches++);
+  unsigned long k = launches++;
+  S.mode = -1;
   if (!stats && getenv("SF_CUDAEMU_STATS")) {
     stats = new std::map<std::string, kstats>;
     atexit(print_stats);
@@ -757,7 +773,9 @@ void sf_emu_run(const char *name, dim3 grid, dim3 block, void (*entry)(void *), 
   blockDim = block;
   unsigned long long nb = (unsigned long long)grid.x * grid.y * grid.z;
   for (unsigned long long b = 0; b < nb; b++) {
-    unsigned long long q = S.reversed ? nb - 1 - b : b;
+    /* blocks backwards every other launch (all of them under a fixed order other than forward) */
+    unsigned long long q = (order_mode() < 0 ? k % 2 : order_mode() != 0) ? nb - 1 - b : b;
+    make_order(S.nthreads, k, b);
     blockIdx.x = (unsigned)(q % grid.x);
     blockIdx.y = (unsigned)(q / grid.x % grid.y);
     blockIdx.z = (unsigned)(q / ((unsigned long long)grid.x * grid.y));
