@@ -130,6 +130,7 @@ unpacked=$(du -sb "$stage" | cut -f1)
 packed=$(du -cb .gpu/* | tail -1 | cut -f1)
 tree=$(git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
 cat "$stage/BUILDINFO"
-printf 'libraries: %d in lib/, %d in lib/compat\n' "$(ls "$stage/lib" | grep -c '\.so')" "$(ls "$stage/lib/compat" | wc -l)"
+libs=("$stage"/lib/*.so*) compat=("$stage"/lib/compat/*)
+printf 'libraries: %d in lib/, %d in lib/compat\n' "${#libs[@]}" "${#compat[@]}"
 awk -v p="$packed" -v u="$unpacked" -v t="$tree" 'BEGIN {
   printf "bundle .gpu/: %.1f MiB (unpacked %.1f MiB); tracked tree: %.1f MiB; carry limit 64 MiB in all\n", p / 2^20, u / 2^20, t / 2^20 }'

@@ -17,7 +17,7 @@
 # (.gpu-run/scalefit, test_train_cuda, bench_train_cuda, bench_train) are wrappers that put the bundle's
 # lib/ first on the loader's path; SF_GPU_LDPATH, set here, adds the folder where cuBLAS was found.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 stage=${1:-}
 case $stage in
   checks | bench | sweep) stages=("$stage") ;;
