@@ -6,8 +6,9 @@
 #
 # The GPU machine has a CUDA toolkit but none of scalefit's libraries (GSL, HDF5, OpenBLAS, cmocka), no
 # network, and minutes of device time, so nothing can be built there. This script
-#  1. configures and builds BUILD_DIR in Release with the GPU trainer, without -march=native (the GPU
-#     machine's CPU differs) and without MPI (not installed there), only the targets the checks run:
+#  1. configures and builds BUILD_DIR in Release with the GPU trainer, with -march=x86-64-v3 (AVX2, FMA;
+#     $SF_BUNDLE_MARCH) instead of -march=native (the GPU machine's CPU differs) and without MPI (not
+#     installed there), only the targets the checks run:
 #     scalefit, tests/test_train_cuda, bench_train_cuda, bench_train (the CPU trainer, for ratios on the
 #     same host);
 #  2. collects every shared library they load (ldd) except glibc's own (libc, libm, libmvec, ...: the target
@@ -23,13 +24,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build-gpu}
+# the CPU code (the CPU trainer the tests and bench_train compare with): AVX2 and FMA, which every
+# x86-64 host of an A100/H100/H200 has, instead of this machine's -march=native
+march=${SF_BUNDLE_MARCH:-x86-64-v3}
 nvcc=${CUDACXX:-/usr/local/cuda/bin/nvcc}
 command -v "$nvcc" >/dev/null || nvcc=$(command -v nvcc || true)
 [ -n "$nvcc" ] || { echo "gpu_bundle: nvcc not found (set CUDACXX)" >&2; exit 1; }
 command -v xz >/dev/null || { echo "gpu_bundle: xz not found" >&2; exit 1; }
 
-echo "== configure and build $build (Release, CUDA, no -march=native, no MPI)"
+echo "== configure and build $build (Release, CUDA, -march=$march, no MPI)"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DSCALEFIT_CUDA=ON -DSCALEFIT_NATIVE=OFF -DSCALEFIT_MPI=OFF \
+  -DCMAKE_C_FLAGS="-march=$march" \
   -DCMAKE_CUDA_COMPILER="$nvcc" >"$build.configure.log" 2>&1 || { cat "$build.configure.log"; exit 1; }
 gpu_line=$(grep -o "scalefit: GPU trainer with CUDA.*" "$build.configure.log") ||
   { cat "$build.configure.log"; echo "gpu_bundle: CMake did not enable the GPU trainer" >&2; exit 1; }
@@ -105,6 +110,7 @@ need_cxx=$(for f in "$stage"/bin/* "$stage"/lib/*.so*; do objdump -T "$f"; done 
   echo "scalefit GPU bundle, built $(date -u '+%Y-%m-%d %H:%M UTC') on $(hostname)"
   echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
   echo "built with: ${gpu_line#scalefit: GPU trainer with }"
+  echo "cpu: -march=$march"
   echo "cuda runtime: static, needs a driver for CUDA $("$nvcc" --version | sed -n 's/.*release \([0-9]*\.[0-9]*\).*/\1/p') or newer"
   echo "cublas: libcublas.so.$("$nvcc" --version | sed -n 's/.*release \([0-9]*\)\..*/\1/p') at run time (dlopen), from the target's toolkit"
   echo "needs glibc: $need_glibc ($need_glibc_compat where lib/compat is used)"

@@ -76,9 +76,15 @@ if [ -z "$cublas" ]; then
     [ -e "$d/$soname" ] && { cublas=$d/$soname; break; }
   done
 fi
+if [ -z "$cublas" ]; then # nvidia/cublas/lib or nvidia/cu13/lib under the site-packages of either python
+  roots=$(for p in python3 "$py"; do
+    "$p" -c 'import site; print("\n".join(site.getsitepackages() + [site.getusersitepackages()]))' 2>/dev/null
+  done | sort -u)
+  # shellcheck disable=SC2086 # one folder a line
+  cublas=$(timeout 20 find $roots -maxdepth 4 -name "$soname" 2>/dev/null | head -1)
+fi
 if [ -z "$cublas" ]; then
-  roots=$("$py" -c 'import site, sys; print("\n".join(site.getsitepackages() + [site.getusersitepackages()]))' 2>/dev/null)
-  cublas=$(timeout 30 find $roots /opt /usr/local/lib /usr/lib/python3* -maxdepth 7 -name "$soname" 2>/dev/null | head -1)
+  cublas=$(timeout 30 find /opt /usr/local /usr/lib -maxdepth 10 -name "$soname" 2>/dev/null | head -1)
 fi
 if [ -n "$cublas" ]; then
   cublas_dir=$(dirname "$cublas")
@@ -103,6 +109,11 @@ built_cuda=$(sed -n 's/^cuda runtime: static, needs a driver for CUDA \([0-9.]*\
     [ -n "$driver_cuda" ] && [ -n "$built_cuda" ] && [ "$(printf '%s\n%s\n' "$built_cuda" "$driver_cuda" | sort -V | head -1)" != "$built_cuda" ] &&
       echo ' -- TOO OLD: every GPU step will fail at cudaGetDeviceCount')"
   echo "glibc: ${have_glibc:-unknown} (the bundle needs $need_glibc: $glibc_ok)"
+  march=$(sed -n 's/^cpu: -march=//p' "$run/BUILDINFO")
+  if [ "$march" = x86-64-v3 ]; then # the features -march=x86-64-v3 lets gcc use, beyond SSE2
+    missing=$(for f in avx avx2 bmi1 bmi2 f16c fma abm movbe xsave; do grep -qw "$f" /proc/cpuinfo || printf ' %s' "$f"; done)
+    echo "cpu: the bundle is built for x86-64-v3: ${missing:+MISSING$missing (its programs will die of SIGILL)}${missing:-ok}"
+  fi
   echo "cuBLAS: ${cublas:-NOT FOUND ($soname: the GPU runs will fail to open it)}"
   echo "python: $py ($("$py" --version 2>&1))"
   echo "libraries: $(SF_BUNDLE_LDD=1 "$run/scalefit" | awk '/=>/ {n++; if (index($3, "/.gpu-run/lib/") || index($3, "/.gpu-run/lib/compat/")) b++; else s[$3]=1}
@@ -113,6 +124,9 @@ built_cuda=$(sed -n 's/^cuda runtime: static, needs a driver for CUDA \([0-9.]*\
 
 # ------------------------------------------------------------------ steps
 names=() results=() notes=() times=()
+# line-buffered output (C stdio to a pipe is block-buffered): a step killed at its limit keeps what it printed
+linebuf=
+command -v stdbuf >/dev/null && linebuf="stdbuf -oL -eL"
 # step NAME LIMIT CLASSIFIER CMD...: runs CMD under timeout (LIMIT, capped by the stage's budget), its
 # output on stdout and in $work/NAME.log, then CLASSIFIER RC LOG sets $result and $note
 step() {
@@ -128,7 +142,7 @@ step() {
     rc=125
   else
     t0=$(date +%s.%N)
-    timeout -k 10 "$lim" "$@" 2>&1 | tee "$log"
+    timeout -k 10 "$lim" $linebuf "$@" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     t1=$(date +%s.%N)
   fi
