@@ -177,7 +177,9 @@ cls_cmocka() {
   if grep -q '^\[==========\] 0 test(s) run' "$2"; then
     note="no test matched"
   elif [ "$1" != 0 ]; then
-    note="$(grep -c '^\[  FAILED  \] test_' "$2") failed: $(sed -n 's/^\[  FAILED  \] \(test_[a-z0-9_]*\).*/\1/p' "$2" | sort -u | tr '\n' ' ')"
+    local failed
+    failed=$(sed -n 's/^\[  FAILED  \] \(test_[a-z0-9_]*\).*/\1/p' "$2" | sort -u | tr '\n' ' ')
+    note="exit $1: ${failed:-no test reported failing (a crash?)}"
   elif [ -n "$n" ]; then
     result=SKIP note="$(sed -n 's/^\[  PASSED  \] \([0-9]*\) .*/\1 passed, /p' "$2" | tail -1)$n skipped: $(grep -m1 '^skip: ' "$2" | cut -c7-100)"
   else
@@ -291,4 +293,12 @@ failed=0
   echo "logs: $out ($(ls "$out" | tr '\n' ' '))"
 } | tee -a "$summary"
 for i in "${!names[@]}"; do [ "${results[$i]}" != FAIL ] || failed=1; done
+# where nvidia-smi lists a GPU, a step that found no CUDA device is a failure to use it, not a skip
+if nvidia-smi -L 2>/dev/null | grep -q '^GPU '; then
+  unused=0
+  for i in "${!names[@]}"; do
+    case ${notes[$i]} in *"no CUDA device"* | *"no GPU"*) unused=1 failed=1 ;; esac
+  done
+  [ $unused = 0 ] || say "a GPU is listed above: steps that skipped for want of one count as failed (see the driver and cuBLAS lines)"
+fi
 exit $failed
