@@ -116,8 +116,8 @@ built_cuda=$(sed -n 's/^cuda runtime: static, needs a driver for CUDA \([0-9.]*\
   fi
   echo "cuBLAS: ${cublas:-NOT FOUND ($soname: the GPU runs will fail to open it)}"
   echo "python: $py ($("$py" --version 2>&1))"
-  echo "libraries: $(SF_BUNDLE_LDD=1 "$run/scalefit" | awk '/=>/ {n++; if (index($3, "/.gpu-run/lib/") || index($3, "/.gpu-run/lib/compat/")) b++; else s[$3]=1}
-    / not found/ {miss = miss " " $1} END {printf "%d, %d from the bundle", n, b; for (k in s) o = o " " k; if (o != "") printf "; from the system:%s", o;
+  echo "libraries: $(SF_BUNDLE_LDD=1 "$run/scalefit" | awk '/ not found/ {miss = miss " " $1; next}
+    /=>/ {n++; if (index($3, "/.gpu-run/lib/")) b++; else s[$3]=1} END {printf "%d, %d from the bundle", n, b; for (k in s) o = o " " k; if (o != "") printf "; from the system:%s", o;
     if (miss != "") printf "; NOT FOUND:%s", miss}')"
   sed 's/^/bundle: /' "$run/BUILDINFO"
 } | tee -a "$summary"
