@@ -114,9 +114,12 @@ void sf_fitrecord_from_fit(sf_fitrecord *rec, const struct sf_fit_table_result *
 char *sf_fitfile_to_json(const sf_fitrecord *rec, int pretty);
 /* A published law: row `id` of laws_csv (datasets/laws.csv). Catalogue names are taken from its
  * `law` column; `power0` rows there mean y = A*C^alpha with the exponent's own sign, which is the
- * catalogue's power0 (y = A*x^-alpha) with alpha negated. No covariance, no bootstrap, no data
- * range. SF_EINPUT for an unknown id (listing them), a law missing from the catalogue, or a
- * parameter the row does not give (Hoffmann's Table 2 exponents have no prefactor). */
+ * catalogue's power0 (y = A*x^-alpha) with alpha negated. Kaplan's one-variable laws (kaplan_n,
+ * kaplan_d, kaplan_c: y = (Xc/X)^alphaX) load as power0 of X with A = Xc^alphaX. The loaded law
+ * always takes C in FLOP: a row whose c_unit is PF-day (8.64e19 FLOP) has the unit folded into
+ * its prefactor. No covariance, no bootstrap, no data range. SF_EINPUT for an unknown id (listing
+ * them), a law missing from the catalogue, a parameter the row does not give (Hoffmann's Table 2
+ * exponents have no prefactor), or an unknown c_unit (naming the line). */
 int sf_fitfile_published(const char *laws_csv, const char *id, sf_fitfile **out);
 void sf_fitfile_free(sf_fitfile *ff); /* NULL-safe */
 /* Range of column name in the fit's data; 0 if unknown. */

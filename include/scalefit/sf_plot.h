@@ -231,7 +231,6 @@ int sf_plot_turn(const double *x, const double *y, size_t n, const char *xname, 
 typedef struct sf_plot_published {
   const char *id;     /* row of datasets/laws.csv */
   const char *label;  /* legend text */
-  double c_scale;     /* FLOP per unit of the law's C (Kaplan: PF-days, 8.64e19) */
   int panels;         /* 1: N panel, 2: D panel, 3: both */
 } sf_plot_published;
 extern const sf_plot_published sf_plot_published_laws[];

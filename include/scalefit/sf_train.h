@@ -199,8 +199,10 @@ typedef struct sf_train_config {
 
 /* Fills the zero fields with the defaults above (given model and tokens) and checks everything:
  * SF_EINPUT for an impossible model, a batch that is not a multiple of n_ctx, a budget smaller than
- * one batch, a bad learning rate, a precision the device does not have, and for device cuda a
- * library built without CUDA or a machine without a usable GPU (sf_train_device_check). */
+ * one batch, a bad learning rate, a precision the device does not have. It touches no device:
+ * whether a GPU is there is sf_train_device_check's question (and sf_train_run's, which asks it
+ * again), so that a process can plan GPU runs and then fork workers that use the GPU (a child
+ * cannot use the CUDA its parent started). */
 int sf_train_resolve(sf_train_config *c);
 
 /* The columns of sf_train_result.curve, in order. */

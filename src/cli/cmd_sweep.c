@@ -122,6 +122,10 @@ void progress_start(sweep_progress *p, const sf_sweep_plan *plan, int mode, int 
   p->plan_done = plan->flops_total - plan->flops_todo;
   p->t0 = p->last_line = now();
   p->last_draw = -1;
+  /* a shorter interval for logs watched closely (and for the tests) */
+  const char *e = getenv("SCALEFIT_LOG_EVERY");
+  double v;
+  p->log_every = e && sf_parse_double(e, &v) && v >= 0 ? v : 30;
 }
 
 /* FLOPs trained in this invocation so far: finished runs, and the steps of the runs in progress. */
@@ -195,7 +199,7 @@ void progress_step(sweep_progress *p, int slot, const char *run, double run_flop
   if (p->mode == 1 && (p->last_draw < 0 || t - p->last_draw >= 0.2)) {
     draw(p);
     p->last_draw = t;
-  } else if (p->mode == 2 && t - p->last_line >= 30) { /* a sign of life in logs of long runs */
+  } else if (p->mode == 2 && t - p->last_line >= p->log_every) { /* a sign of life in logs of long runs */
     char e[32];
     fmt_time(e, sizeof e, eta(p));
     fprintf(stderr, "sweep: %s step %ld/%ld, %.0f%% of the sweep, ETA %s\n", run, step, steps, percent(p), e);

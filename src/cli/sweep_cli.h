@@ -24,7 +24,8 @@ typedef struct sweep_progress {
   double work, work_done;   /* FLOPs to train in this invocation, and in finished runs */
   double plan_flops, plan_done; /* FLOPs of the whole plan, and of the runs done before */
   double t0, last_draw, last_line;
-  progress_slot slot[SWEEP_SLOTS]; /* by --jobs worker; 0 serial, and MPI rank 0's own run */
+  double log_every;         /* seconds between plain "sign of life" lines: 30, or $SCALEFIT_LOG_EVERY */
+  progress_slot slot[SWEEP_SLOTS]; /* by --jobs worker or MPI rank; 0 serial */
   int ranks;                /* MPI ranks or --jobs workers (1 serial) */
   const char *unit;         /* what ranks are: "rank" (MPI, the default) or "worker" (--jobs) */
 } sweep_progress;

@@ -35,13 +35,19 @@
 #include "cli/cli.h"
 #include "cli/sweep_cli.h"
 
-enum { TAG_ASK = 1, TAG_RESULT, TAG_FAIL, TAG_WORK };
+enum { TAG_ASK = 1, TAG_RESULT, TAG_FAIL, TAG_WORK, TAG_STEP };
 
 static int saved_stderr = -1;
 
 static void nap(void) {
   struct timespec ts = {0, 2000000};
   nanosleep(&ts, NULL);
+}
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static void wait_req(MPI_Request *r) {
@@ -185,15 +191,28 @@ static void service(master *m) {
     }
     MPI_Recv(buf, n, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     buf[n] = 0;
+    if (st.MPI_TAG == TAG_STEP) { /* progress only: asks for nothing */
+      long v[3];
+      if ((size_t)n == sizeof v) {
+        memcpy(v, buf, sizeof v);
+        if (v[0] >= 0 && (size_t)v[0] < m->x->plan.nruns) {
+          const sf_sweep_run *run = &m->x->plan.runs[v[0]];
+          progress_step(&m->x->prog, st.MPI_SOURCE, run->name, run->flops, v[1], v[2]);
+        }
+      }
+      free(buf);
+      continue;
+    }
     if (st.MPI_TAG == TAG_RESULT) on_result(m, st.MPI_SOURCE, buf, (size_t)n);
     else if (st.MPI_TAG == TAG_FAIL && (size_t)n > sizeof(int)) {
       int rc;
       memcpy(&rc, buf, sizeof rc);
       sf_fail(rc, "%s", buf + sizeof rc);
+      progress_drop(&m->x->prog, st.MPI_SOURCE);
       fail(m, rc, st.MPI_SOURCE);
     }
     free(buf);
-    give_work(m, st.MPI_SOURCE); /* every message asks for the next run */
+    give_work(m, st.MPI_SOURCE); /* every other message asks for the next run */
   }
 }
 
@@ -247,6 +266,32 @@ static void send_fail(int rc) {
   send_wait(buf, sizeof rc + strlen(buf + sizeof rc) + 1, TAG_FAIL);
 }
 
+/* A run's steps, sent to rank 0 for its progress display: at most four times a second, and only
+ * when the last message has gone (a rank never waits for the display). */
+typedef struct stepper {
+  int idx, busy;
+  double last;
+  long msg[3]; /* run, step, steps */
+  MPI_Request rq;
+} stepper;
+
+static int worker_step(void *ctx, long step, long steps, double loss, double seconds) {
+  stepper *s = ctx;
+  if (s->busy) {
+    int done = 0;
+    MPI_Test(&s->rq, &done, MPI_STATUS_IGNORE);
+    if (!done) return 0;
+    s->busy = 0;
+  }
+  double t = now();
+  if (step != 1 && step != steps && t - s->last < 0.25) return 0;
+  s->last = t;
+  s->msg[0] = s->idx, s->msg[1] = step, s->msg[2] = steps;
+  MPI_Isend(s->msg, (int)sizeof s->msg, MPI_BYTE, 0, TAG_STEP, MPI_COMM_WORLD, &s->rq);
+  s->busy = 1;
+  return 0;
+}
+
 static int run_worker(sweep_ctx *x) {
   int failed = SF_OK;
   char ask = 0;
@@ -258,7 +303,9 @@ static int run_worker(sweep_ctx *x) {
     wait_req(&rq);
     if (idx < 0 || (size_t)idx >= x->plan.nruns) break;
     sf_train_result r;
-    int rc = sweep_train(x, (size_t)idx, NULL, NULL, &r);
+    stepper sp = {.idx = idx, .last = -1e30};
+    int rc = sweep_train(x, (size_t)idx, worker_step, &sp, &r);
+    if (sp.busy) wait_req(&sp.rq); /* the run's last step message goes before its result */
     if (rc) {
       send_fail(failed = rc);
       continue;

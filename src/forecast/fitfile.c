@@ -365,13 +365,26 @@ static int param_in(const char *list, const char *name, double *v) {
   return 0;
 }
 
+/* FLOP in a petaflop/s-day, Kaplan et al. 2020's unit of compute. */
+#define PF_DAY 8.64e19
+
+/* Kaplan et al. 2020's one-variable laws L = (Xc/X)^alphaX, loaded as the catalogue's power0 of X. */
+typedef struct kaplan1 {
+  const char *law, *var, *xc, *alpha;
+} kaplan1;
+static const kaplan1 kaplan1_laws[] = {
+    {"kaplan_n", "N", "Nc", "alphaN"},
+    {"kaplan_d", "D", "Dc", "alphaD"},
+    {"kaplan_c", "C", "Cc", "alphaC"},
+};
+
 int sf_fitfile_published(const char *laws_csv, const char *id, sf_fitfile **out) {
   *out = NULL;
   sf_csvrec *c = NULL;
   int rc = sf_csvrec_read(laws_csv, &c);
   if (rc != SF_OK) return rc;
   int cid = sf_csvrec_col(c, "id"), claw = sf_csvrec_col(c, "law"), cout = sf_csvrec_col(c, "output"),
-      cpar = sf_csvrec_col(c, "params");
+      cpar = sf_csvrec_col(c, "params"), cunit = sf_csvrec_col(c, "c_unit");
   if (cid < 0 || claw < 0 || cout < 0 || cpar < 0) {
     rc = sf_fail(SF_EINPUT, "'%s' line 1: expected columns id, law, output, params", laws_csv);
     sf_csvrec_free(c);
@@ -392,30 +405,68 @@ int sf_fitfile_published(const char *laws_csv, const char *id, sf_fitfile **out)
   char origin[512];
   snprintf(origin, sizeof origin, "laws.csv:%s", id);
   const char *law_name = sf_csvrec_get(c, row, claw), *plist = sf_csvrec_get(c, row, cpar);
+  const char *unit = cunit >= 0 ? sf_csvrec_get(c, row, cunit) : "";
+  double cs = 1.0; /* FLOP per unit of the law's C */
+  if (strcmp(unit, "PF-day") == 0) cs = PF_DAY;
+  else if (*unit && strcmp(unit, "FLOP") != 0) {
+    rc = sf_fail(SF_EINPUT, "'%s' line %zu: c_unit '%s' of published law '%s' is not one of FLOP, PF-day", laws_csv,
+                 c->line[row], unit, id);
+    sf_csvrec_free(c);
+    return rc;
+  }
+  const kaplan1 *k1 = NULL;
+  for (size_t i = 0; i < sizeof kaplan1_laws / sizeof kaplan1_laws[0]; i++)
+    if (strcmp(law_name, kaplan1_laws[i].law) == 0) k1 = &kaplan1_laws[i];
   sf_fitfile *ff = fitfile_new(origin);
   if (!ff) {
     sf_csvrec_free(c);
     return sf_fail(SF_ENOMEM, "out of memory");
   }
-  ff->law_name = sf_strdup(law_name);
+  ff->law_name = sf_strdup(k1 ? "power0" : law_name);
   ff->output = sf_strdup(sf_csvrec_get(c, row, cout));
-  ff->law = sf_law_find(law_name);
+  ff->law = sf_law_find(k1 ? "power0" : law_name);
   if (!ff->law) {
     rc = sf_fail(SF_EINPUT, "published law '%s' uses law '%s', which the catalogue does not have", id, law_name);
     goto done;
   }
-  rc = bind_vars(ff, NULL, 0);
+  const char *k1var = k1 ? k1->var : NULL;
+  rc = bind_vars(ff, k1 ? &k1var : NULL, k1 ? 1 : 0);
   if (rc != SF_OK) goto done;
-  int negate_alpha = strcmp(law_name, "power0") == 0; /* laws.csv: A*C^alpha; catalogue: A*x^-alpha */
-  for (size_t j = 0; j < ff->law->np; j++) {
-    const char *pname = ff->law->par[j].name;
-    double v;
-    if (!param_in(plist, pname, &v)) {
-      rc = sf_fail(SF_EINPUT, "published law '%s' does not give parameter '%s' (params: %s)", id, pname, plist);
+  if (cs != 1.0 && ff->var_C < 0) {
+    rc = sf_fail(SF_EINPUT, "'%s' line %zu: published law '%s' has c_unit %s but no variable C", laws_csv,
+                 c->line[row], id, unit);
+    goto done;
+  }
+  if (k1) { /* (Xc/X)^a = (Xc * scale)^a * X^-a, X in the catalogue's units */
+    double xc, a;
+    const char *miss = !param_in(plist, k1->xc, &xc) ? k1->xc : !param_in(plist, k1->alpha, &a) ? k1->alpha : NULL;
+    if (miss) {
+      rc = sf_fail(SF_EINPUT, "published law '%s' does not give parameter '%s' (params: %s)", id, miss, plist);
       goto done;
     }
-    if (negate_alpha && strcmp(pname, "alpha") == 0) v = -v;
-    ff->params[j] = v;
+    ff->params[0] = pow(xc * (ff->var_C == 0 ? cs : 1.0), a);
+    ff->params[1] = a;
+  } else {
+    int negate_alpha = strcmp(law_name, "power0") == 0; /* laws.csv: A*C^alpha; catalogue: A*x^-alpha */
+    for (size_t j = 0; j < ff->law->np; j++) {
+      const char *pname = ff->law->par[j].name;
+      double v;
+      if (!param_in(plist, pname, &v)) {
+        rc = sf_fail(SF_EINPUT, "published law '%s' does not give parameter '%s' (params: %s)", id, pname, plist);
+        goto done;
+      }
+      if (negate_alpha && strcmp(pname, "alpha") == 0) v = -v;
+      ff->params[j] = v;
+    }
+    /* C in the law's units is C_FLOP / cs: A * (C / cs)^-alpha = (A * cs^alpha) * C^-alpha */
+    if (cs != 1.0) {
+      if (!negate_alpha) {
+        rc = sf_fail(SF_EINPUT, "'%s' line %zu: c_unit %s is supported for power0 and kaplan_c laws, not '%s'",
+                     laws_csv, c->line[row], unit, law_name);
+        goto done;
+      }
+      ff->params[0] *= pow(cs, ff->params[1]);
+    }
   }
   if (!ff->law_name || !ff->output) rc = sf_fail(SF_ENOMEM, "out of memory");
 done:

@@ -4,7 +4,7 @@
  *
  * N* and D* and their bands come from sf_optimal through sf_forecast_band (bootstrap percentiles
  * or the delta method), the same numbers `scalefit optimal` prints. Published laws speak for the
- * panel they were published for: Kaplan's N_opt only for N (its C is in PF-days, converted here),
+ * panel they were published for: Kaplan's N_opt only for N (its C, in PF-days, converted by the loader),
  * Llama 3's and DeepSeek's D_opt only for D. DeepSeek's M_opt is non-embedding FLOPs per token, not
  * parameters, and is left out (docs/PLOT.md).
  */
@@ -18,11 +18,11 @@
 #include "plot/plot.h"
 
 const sf_plot_published sf_plot_published_laws[] = {
-    {"hoffmann2022_approach3", "Hoffmann 2022 (appr. 3)", 1, 3},
-    {"epoch2024_replication", "Epoch 2024", 1, 3},
-    {"kaplan2020_Nopt", "Kaplan 2020", 8.64e19, 1},
-    {"llama3_Dopt", "Llama 3", 1, 2},
-    {"deepseek2024_Dopt", "DeepSeek 2024 (C = MD)", 1, 2},
+    {"hoffmann2022_approach3", "Hoffmann 2022 (appr. 3)", 3},
+    {"epoch2024_replication", "Epoch 2024", 3},
+    {"kaplan2020_Nopt", "Kaplan 2020", 1},
+    {"llama3_Dopt", "Llama 3", 2},
+    {"deepseek2024_Dopt", "DeepSeek 2024 (C = MD)", 2},
 };
 const size_t sf_plot_npublished = sizeof sf_plot_published_laws / sizeof sf_plot_published_laws[0];
 
@@ -116,8 +116,8 @@ int sf_plot_frontier(const sf_fitfile *ff, const sf_fitfile *const *pub, size_t 
       sf_optimum op;
       pn_[i] = pd_[i] = NAN;
       if (pf->alloc == SF_ALLOC_NOPT || pf->alloc == SF_ALLOC_DOPT) {
-        double cu = x[i] / pl->c_scale, v;
-        if (sf_forecast_eval(pf->law, pf->params, &cu, &v, NULL) != SF_OK) {
+        double v; /* the loader gives every published law C in FLOP (laws.csv's c_unit) */
+        if (sf_forecast_eval(pf->law, pf->params, &x[i], &v, NULL) != SF_OK) {
           sf_error_clear();
           continue;
         }

@@ -36,6 +36,10 @@ double sf_cuda_peak_for(const char *name, int major, int minor, int sms, int clo
   if (basis) *basis = "no CUDA";
   return 0.0;
 }
+int sf_cuda_gemm_peak(sf_precision p, int n, double seconds, double *flops) {
+  *flops = 0;
+  return NO_CUDA();
+}
 size_t sf_cuda_gpt_bytes(const sf_gpt_config *c, int B, sf_precision p) { return 0; }
 int sf_cuda_gpt_new(const sf_gpt *host, int max_B, sf_precision p, sf_cuda_gpt **out) {
   *out = NULL;

@@ -148,9 +148,6 @@ int sf_train_resolve(sf_train_config *c) {
   if (c->device == SF_DEVICE_CPU && c->precision != SF_PREC_FP32)
     return sf_fail(SF_EINPUT, "precision %s needs a GPU (device cuda): the CPU trainer computes in fp32",
                    sf_precision_name(c->precision));
-  if (c->device == SF_DEVICE_CUDA) {
-    if (sf_train_device_check(c->device, NULL, 0)) return sf_fail_context("device cuda: ");
-  }
   if (c->threads == 0) {
 #ifdef _OPENMP
     c->threads = c->model.d_model < 128 ? 1 : omp_get_num_procs();

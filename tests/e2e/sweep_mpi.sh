@@ -46,6 +46,17 @@ for np in 2 4; do
   echo "-np $np: 6 runs, losses identical to the serial sweep"
 done
 
+# Rank 0's progress follows the other ranks' steps as they train (not only when their runs end):
+# with a sign-of-life line after every step (SCALEFIT_LOG_EVERY=0), a run trained on rank 1 shows
+# up in step lines.
+SCALEFIT_LOG_EVERY=0 "${mpi[@]}" -x SCALEFIT_LOG_EVERY -np 2 "$S" sweep "${grid[@]}" -o "$tmp/steps.h5" \
+  >"$tmp/steplog" 2>&1 || fail "mpirun -np 2 with step lines: $(cat "$tmp/steplog")"
+r1=$(sed -n 's/^\[[0-9]*\/[0-9]*\] \(.*\) (rank 1):.*/\1/p' "$tmp/steplog" | head -1)
+[ -n "$r1" ] || fail "no run on rank 1: $(cat "$tmp/steplog")"
+grep -q "^sweep: $r1 step [0-9]*/[0-9]*, [0-9]*% of the sweep" "$tmp/steplog" ||
+  fail "rank 1's run '$r1' never showed its steps on rank 0: $(grep -c '^sweep: .* step' "$tmp/steplog") step lines"
+echo "-np 2: rank 0 reports rank 1's steps"
+
 # A run that fails (its checkpoint path is a folder that is no checkpoint): whichever rank has it,
 # rank 0 reports it with the rank, hands out no more runs, records the runs already in progress,
 # and the job fails; the file holds finished runs only (which ones depends on timing).

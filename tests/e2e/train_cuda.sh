@@ -4,6 +4,9 @@
 # precision whose record names the GPU and the precision.
 set -u
 S=${SCALEFIT:?}
+# for the records' JSON: any python3 (Debian's where present; $PYTHON on machines without it)
+python=${PYTHON:-/usr/bin/python3}
+[ -x "$python" ] || python=python3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -41,7 +44,7 @@ fi
 "$S" train --device cpu "${tiny[@]}" --json >"$tmp/cpu.json" || fail "train --device cpu"
 for p in fp32 tf32 bf16; do
   "$S" train --device cuda --precision $p "${tiny[@]}" --json >"$tmp/$p.json" || fail "train --device cuda --precision $p"
-  /usr/bin/python3 - "$tmp/$p.json" "$p" "$tmp/cpu.json" <<'PY' || fail "record of the $p run"
+  "$python" - "$tmp/$p.json" "$p" "$tmp/cpu.json" <<'PY' || fail "record of the $p run"
 import json, math, sys
 r, cpu = json.load(open(sys.argv[1])), json.load(open(sys.argv[3]))
 assert r["precision"] == sys.argv[2] and r["config"]["device"] == "cuda", r
@@ -62,4 +65,4 @@ runs() { "$S" export "$1" 2>/dev/null | tail -n +2 | sed -E 's/(,[^,]*){3}$//' |
 [ "$(runs "$tmp/s.h5" | wc -l)" = 8 ] || fail "the GPU sweep recorded $(runs "$tmp/s.h5" | wc -l) runs, want 8"
 [ "$(runs "$tmp/s.h5")" = "$(runs "$tmp/j.h5")" ] || fail "sweep -j 3 --device cuda differs from the serial GPU sweep:
 $(diff <(runs "$tmp/s.h5") <(runs "$tmp/j.h5"))"
-echo "train_cuda: ok ($(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["device"])' "$tmp/bf16.json"))"
+echo "train_cuda: ok ($("$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["device"])' "$tmp/bf16.json"))"

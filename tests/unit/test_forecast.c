@@ -112,11 +112,53 @@ static void test_published_laws(void **state) {
   ff = NULL;
   assert_int_equal(sf_fitfile_published(LAWS_CSV, "hoffmann2022_approach1_Nopt", &ff), SF_EINPUT);
   assert_non_null(strstr(sf_errmsg(), "parameter 'A'"));
-  assert_int_equal(sf_fitfile_published(LAWS_CSV, "kaplan2020_LN", &ff), SF_EINPUT);
-  assert_non_null(strstr(sf_errmsg(), "kaplan_n"));
   assert_int_equal(sf_fitfile_published(LAWS_CSV, "nope", &ff), SF_EINPUT);
   assert_non_null(strstr(sf_errmsg(), "epoch2024_replication"));
   assert_null(ff);
+}
+
+/* Kaplan et al. 2020's laws against their own formulas, with C in FLOP (1 PF-day = 1e15 * 86400):
+ * L(N) = (Nc/N)^alphaN, L(D) = (Dc/D)^alphaD, L(C) = (Cc/C_pf)^alphaC, N_opt = 1.3e9 C_pf^0.73. */
+static double eval1(const char *id, const char *var, double x) {
+  sf_fitfile *ff = published(id);
+  assert_int_equal(ff->nvar, 1);
+  assert_string_equal(ff->vars[0], var);
+  double y = NAN;
+  assert_int_equal(sf_forecast_eval(ff->law, ff->params, &x, &y, NULL), SF_OK);
+  sf_fitfile_free(ff);
+  return y;
+}
+
+static void test_published_kaplan(void **state) {
+  (void)state;
+  const double pfday = 1e15 * 86400.0;
+  assert_rel(eval1("kaplan2020_LN", "N", 8.8e13), 1.0, 1e-12); /* N = Nc */
+  assert_rel(eval1("kaplan2020_LN", "N", 1e9), pow(8.8e13 / 1e9, 0.076), 1e-12);
+  assert_rel(eval1("kaplan2020_LD", "D", 2e10), pow(5.4e13 / 2e10, 0.095), 1e-12);
+  assert_rel(eval1("kaplan2020_LC", "C", 3.1e8 * pfday), 1.0, 1e-12); /* C = Cc PF-days */
+  assert_rel(eval1("kaplan2020_LC", "C", 1e21), pow(3.1e8 / (1e21 / pfday), 0.050), 1e-12);
+  assert_rel(eval1("kaplan2020_LC_naive", "C", 1e21), pow(1.6e7 / (1e21 / pfday), 0.057), 1e-12);
+  assert_rel(eval1("kaplan2020_Nopt", "C", pfday), 1.3e9, 1e-12); /* A at 1 PF-day */
+  assert_rel(eval1("kaplan2020_Nopt", "C", 1e24), 1.3e9 * pow(1e24 / pfday, 0.73), 1e-12);
+  assert_rel(eval1("kaplan2020_Dopt", "C", 1e24), 2e10 * pow(1e24 / pfday, 0.27), 1e-12);
+  /* FLOP-based laws are untouched by the unit column */
+  assert_rel(eval1("llama3_Dopt", "C", 1e24), 0.29 * pow(1e24, 0.53), 1e-12);
+
+  /* a unit the loader does not know is refused with its line */
+  char path[512];
+  snprintf(path, sizeof path, "%s/laws_unit.csv", sf_test_tmpdir());
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("id,law,output,params,c_unit\nok,power0,N_opt,A=1;alpha=0.5,\nbad,power0,N_opt,A=1;alpha=0.5,GFLOP\n", f);
+  fclose(f);
+  sf_fitfile *ff = NULL;
+  assert_int_equal(sf_fitfile_published(path, "bad", &ff), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "line 3"));
+  assert_non_null(strstr(sf_errmsg(), "'GFLOP'"));
+  assert_null(ff);
+  assert_int_equal(sf_fitfile_published(path, "ok", &ff), SF_OK);
+  sf_fitfile_free(ff);
+  remove(path);
 }
 
 /* ---- predictions and bands ---- */
@@ -476,6 +518,7 @@ int main(void) {
       cmocka_unit_test(test_fitfile_reads_and_remaps),
       cmocka_unit_test(test_fitfile_errors),
       cmocka_unit_test(test_published_laws),
+      cmocka_unit_test(test_published_kaplan),
       cmocka_unit_test(test_eval_gradient),
       cmocka_unit_test(test_bands_widen),
       cmocka_unit_test(test_bands_bootstrap_vs_delta),

@@ -55,6 +55,11 @@ int sf_cuda_memory_budget(size_t *bytes, int *sharing);
  * *basis (may be NULL) receives a static description of where the figure comes from. 0 without
  * a device. */
 double sf_cuda_peak(sf_precision p, const char **basis);
+/* The measured peak: FLOP/s of the trainer's own product (sfk_matmul_forward, as a linear layer
+ * with n inputs, n outputs and n rows) in precision p on random n x n operands, repeated for about
+ * `seconds` after one warm-up product: the peer that the trainer's MFU is read against, beside the
+ * data-sheet figure of sf_cuda_peak (8192 gives a GPU's practical peak). */
+int sf_cuda_gemm_peak(sf_precision p, int n, double seconds, double *flops);
 /* The same from a device's description alone (for the tests): name, compute capability
  * major.minor, SM count and boost clock in kHz (as cudaDeviceProp has them). */
 double sf_cuda_peak_for(const char *name, int major, int minor, int sms, int clock_khz, sf_precision p,

@@ -10,9 +10,11 @@
  * worth of gradient buffers reused going down.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "train/cuda/common.cuh"
 #include "train/cuda/gpu.h"
@@ -426,4 +428,59 @@ int sf_cuda_gpt_adamw(sf_cuda_gpt *d, double lr, long t, float gscale, double wd
                   d->decay[k] ? (float)wd : 0.0f, gscale));
   }
   return refresh_bf16(d);
+}
+
+/* ---- the measured peak: the trainer's own product on large square matrices ---- */
+
+int sf_cuda_gemm_peak(sf_precision p, int n, double seconds, double *flops) {
+  *flops = 0;
+  if (n < 1) return sf_fail(SF_EINPUT, "a %d x %d product measures nothing", n, n);
+  size_t nn = (size_t)n * n;
+  float *h = (float *)malloc(sizeof(float) * nn), *a = NULL, *w = NULL, *out = NULL;
+  __nv_bfloat16 *w16 = NULL;
+  sfk_ctx x;
+  memset(&x, 0, sizeof x);
+  int rc = h ? SF_OK : sf_fail(SF_ENOMEM, "out of memory");
+  /* random operands: constant or zero ones run faster than real data on some GPUs (less toggling) */
+  uint64_t r = 0x9e3779b97f4a7c15ull;
+  for (size_t i = 0; !rc && i < nn; i++) {
+    r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+    h[i] = (float)((double)(r >> 11) / 9007199254740992.0 - 0.5);
+  }
+#define PK(call)                                                                                     \
+  do {                                                                                               \
+    cudaError_t e_ = (call);                                                                         \
+    if (!rc && e_ != cudaSuccess) rc = sf_cuda_fail(e_, #call);                                      \
+  } while (0)
+  if (!rc) rc = sfk_ctx_init(&x, p, p == SF_PREC_BF16 ? nn : 0, 0);
+  PK(cudaMalloc((void **)&a, sizeof(float) * nn));
+  PK(cudaMalloc((void **)&w, sizeof(float) * nn));
+  PK(cudaMalloc((void **)&out, sizeof(float) * nn));
+  if (p == SF_PREC_BF16) PK(cudaMalloc((void **)&w16, sizeof(__nv_bfloat16) * nn));
+  PK(cudaMemcpy(a, h, sizeof(float) * nn, cudaMemcpyHostToDevice));
+  PK(cudaMemcpy(w, h, sizeof(float) * nn, cudaMemcpyHostToDevice));
+  if (!rc && w16) rc = sfk_to_bf16(w16, w, nn);
+  /* warm-up (cuBLAS picks its kernel), then as many products as fit in `seconds` */
+  if (!rc) rc = sfk_matmul_forward(&x, out, a, w, w16, NULL, n, n, n);
+  PK(cudaDeviceSynchronize());
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  double t = 0;
+  long reps = 0;
+  for (long batch = 1; !rc && t < seconds; batch *= 2) {
+    for (long k = 0; !rc && k < batch; k++) rc = sfk_matmul_forward(&x, out, a, w, w16, NULL, n, n, n);
+    PK(cudaDeviceSynchronize());
+    reps += batch;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    t = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  }
+#undef PK
+  if (!rc) *flops = 2.0 * (double)n * (double)n * (double)n * (double)reps / t;
+  sfk_ctx_free(&x);
+  cudaFree(a);
+  cudaFree(w);
+  cudaFree(out);
+  cudaFree(w16);
+  free(h);
+  return rc;
 }
