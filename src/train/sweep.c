@@ -420,22 +420,6 @@ static int cmp_run(const void *a, const void *b) {
   return strcmp(x->name, y->name);
 }
 
-/* sf_train_resolve without its GPU probe: the caller has checked the device (under --jobs from a
- * child, because a parent that starts CUDA leaves its forked workers unable to use it: their every
- * CUDA call fails with "initialization error"), and every run checks it again when it starts. */
-static int resolve_without_probe(sf_train_config *c) {
-  if (c->device != SF_DEVICE_CUDA) return sf_train_resolve(c);
-  sf_precision p = c->precision == SF_PREC_DEFAULT ? SF_PREC_BF16 : c->precision;
-  if (p != SF_PREC_FP32 && p != SF_PREC_TF32 && p != SF_PREC_BF16)
-    return sf_fail(SF_EINPUT, "precision %d is not one of fp32, tf32, bf16", (int)p);
-  c->device = SF_DEVICE_CPU; /* the rest of the resolution is the same on both devices */
-  c->precision = SF_PREC_FP32;
-  int rc = sf_train_resolve(c);
-  c->device = SF_DEVICE_CUDA;
-  c->precision = p;
-  return rc;
-}
-
 int sf_sweep_plan_build(const sf_sweep *s, const sf_source *src, const sf_train_config *base, int threads_cap,
                         sf_sweep_plan *out) {
   memset(out, 0, sizeof *out);
@@ -472,7 +456,7 @@ int sf_sweep_plan_build(const sf_sweep *s, const sf_source *src, const sf_train_
       c->evals = (int)s->evals;
       c->seed = (uint64_t)s->seed;
       c->threads = (int)s->threads;
-      if ((rc = resolve_without_probe(c))) goto fail;
+      if ((rc = sf_train_resolve(c))) goto fail;
       if (!s->threads && threads_cap > 0 && (c->threads == 0 || c->threads > threads_cap)) c->threads = threads_cap;
       r->flops = 3.0 * floor(c->tokens / (double)c->batch_tokens) * (double)(c->batch_tokens / T) *
                  sf_gpt_flops_forward(&c->model, T);
