@@ -652,7 +652,7 @@ void make_order(int n, unsigned long k, unsigned long long b) {
 }
 
 fiber &current(const char *what) {
-  if (S.cur < 0) {
+  if (S.cur < 0 || (size_t)S.cur >= S.f.size()) {
     fprintf(stderr, "cudaemu: %s called outside a kernel\n", what);
     abort();
   }
