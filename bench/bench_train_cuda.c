@@ -4,7 +4,9 @@
  * vocabulary 50257), in fp32, tf32 and bf16. MFU is given against two peaks: the GPU's data-sheet
  * dense peak for the precision (what runs record), and the peer measured in this process, the
  * trainer's own product on 8192 x 8192 operands (sf_cuda_gemm_peak); each line also gives its
- * speed-up over the fp32 run of the same model. Without a GPU it says so and exits 0.
+ * speed-up over the fp32 run of the same model. Where bf16 runs flash attention (flash.cu), a
+ * fourth line runs the same bf16 model with the cuBLAS attention, the peer that flash attention
+ * must beat. Without a GPU it says so and exits 0.
  *
  *   build/bench_train_cuda [seconds per measurement (default 3)] [1: sweep sizes only]
  */
@@ -101,21 +103,27 @@ int main(int argc, char **argv) {
     printf("measured peak %s (8192^3 products): %.1f TFLOP/s, %.0f%% of the data sheet\n", sf_precision_name(ps[k]),
            measured[k] / 1e12, 100 * measured[k] / sf_cuda_peak(ps[k], NULL));
   }
-  printf("%-24s %-5s %12s %8s %10s %10s\n", "model", "prec", "tokens/s", "MFU", "/measured", "vs fp32");
+  printf("%-24s %-5s %-6s %12s %8s %10s %10s\n", "model", "prec", "attn", "tokens/s", "MFU", "/measured",
+         "vs fp32");
   int nshapes = (int)(sizeof shapes / sizeof shapes[0]) - (sweep_only ? 1 : 0);
   for (int i = 0; i < nshapes; i++) {
     double base = 0;
-    for (int k = 0; k < 3; k++) {
+    for (int v = 0; v < 4; v++) { /* fp32, tf32, bf16, bf16 with the cuBLAS attention */
+      int k = v < 3 ? v : 2;
+      if (v == 3 && !sf_cuda_flash(&shapes[i].c, SF_PREC_BF16)) continue;
+      sf_cuda_set_attention(v == 3 ? SF_ATTN_MATMUL : SF_ATTN_AUTO);
+      const char *attn = sf_cuda_flash(&shapes[i].c, ps[k]) ? "flash" : "cublas";
       double tps = 0, mfu = 0;
       int rc = measure(&shapes[i], ps[k], seconds, &tps, &mfu);
+      sf_cuda_set_attention(SF_ATTN_AUTO);
       if (rc) {
-        printf("%-24s %-5s failed: %s\n", shapes[i].name, sf_precision_name(ps[k]), sf_errmsg());
+        printf("%-24s %-5s %-6s failed: %s\n", shapes[i].name, sf_precision_name(ps[k]), attn, sf_errmsg());
         continue;
       }
       if (k == 0) base = tps;
       double of_measured = measured[k] > 0 ? mfu * sf_cuda_peak(ps[k], NULL) / measured[k] : 0.0;
-      printf("%-24s %-5s %12.0f %7.1f%% %9.1f%% %9.2fx\n", shapes[i].name, sf_precision_name(ps[k]), tps, 100 * mfu,
-             100 * of_measured, base > 0 ? tps / base : 0.0);
+      printf("%-24s %-5s %-6s %12.0f %7.1f%% %9.1f%% %9.2fx\n", shapes[i].name, sf_precision_name(ps[k]), attn, tps,
+             100 * mfu, 100 * of_measured, base > 0 ? tps / base : 0.0);
       fflush(stdout);
     }
   }

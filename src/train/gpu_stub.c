@@ -40,6 +40,11 @@ int sf_cuda_gemm_peak(sf_precision p, int n, double seconds, double *flops) {
   *flops = 0;
   return NO_CUDA();
 }
+int sf_cuda_set_attention(sf_cuda_attention mode) {
+  (void)mode;
+  return SF_OK;
+}
+int sf_cuda_flash(const sf_gpt_config *c, sf_precision p) { return 0; }
 size_t sf_cuda_gpt_bytes(const sf_gpt_config *c, int B, sf_precision p) { return 0; }
 int sf_cuda_gpt_new(const sf_gpt *host, int max_B, sf_precision p, sf_cuda_gpt **out) {
   *out = NULL;
@@ -87,6 +92,12 @@ int sf_cuda_host_attention_forward(sf_precision p, float *out, float *att, const
 }
 int sf_cuda_host_attention_backward(sf_precision p, float *dqkv, const float *dout, const float *qkv, int B, int T,
                                     int C, int NH) {
+  return NO_CUDA();
+}
+int sf_cuda_host_flash_forward(float *out, float *lse, const float *qkv, int B, int T, int C, int NH) {
+  return NO_CUDA();
+}
+int sf_cuda_host_flash_backward(float *dqkv, const float *dout, const float *qkv, int B, int T, int C, int NH) {
   return NO_CUDA();
 }
 int sf_cuda_host_gelu_forward(float *out, const float *inp, size_t n) { return NO_CUDA(); }

@@ -503,6 +503,66 @@ static void test_kernels_attention(void **state) {
   free(qkv), free(cpu), free(gpu), free(att), free(gatt), free(dout), free(dqkv), free(gdqkv), free(scratch);
 }
 
+/* Flash attention (bf16, flash.cu) against the CPU layer run on the same q, k, v rounded to bf16
+ * (what the kernel multiplies), at head sizes 16 to 128 and contexts that are not multiples of its
+ * 64-query blocks (padding), one shorter than a block, several blocks long. The log-normalisers it
+ * keeps for the backward are checked against log sum_j exp(s_j) in double: they see the rounded
+ * inputs exactly, so only fp32 sums separate them (1e-5). Out and dqkv also pass P, dO and dS
+ * through bf16: the bf16 tolerance. */
+static void test_kernels_flash(void **state) {
+  (void)state;
+  NEED_GPU();
+  const struct {
+    int B, T, C, NH;
+  } shapes[] = {{2, 33, 64, 4}, {1, 130, 64, 1}, {2, 64, 64, 2}, {1, 70, 128, 1}, {1, 5, 96, 2}};
+  for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+    const int b = shapes[k].B, t = shapes[k].T, c = shapes[k].C, nh = shapes[k].NH, hs = c / nh;
+    size_t NC = (size_t)b * t * c, ATT = (size_t)b * nh * t * t, rows = (size_t)b * nh * t;
+    float *qkv = rnd(3 * NC, 1.5f), *q16 = copy(qkv, 3 * NC), *cpu = rnd(NC, 1), *gpu = rnd(NC, 1), *att = rnd(ATT, 1);
+    float *dout = rnd(NC, 1), *dqkv = rnd(3 * NC, 1), *gdqkv = rnd(3 * NC, 1), *lse = rnd(rows, 1);
+    float *scratch = malloc(sizeof(float) * sf_attention_scratch(t, hs));
+    assert_true(sf_cuda_flash(&(sf_gpt_config){1, c, nh, t, 2}, SF_PREC_BF16));
+    assert_int_equal(sf_cuda_host_bf16_round(q16, 3 * NC), SF_OK);
+    sf_attention_forward(cpu, att, q16, scratch, b, t, c, nh);
+    sf_attention_backward(dqkv, dout, q16, att, scratch, b, t, c, nh);
+    double lerr = 0;
+    assert_int_equal(sf_cuda_host_flash_forward(gpu, lse, qkv, b, t, c, nh), SF_OK);
+    for (int bi = 0; bi < b; bi++)
+      for (int h = 0; h < nh; h++)
+        for (int i = 0; i < t; i++) {
+          const float *qi = q16 + ((size_t)bi * t + i) * 3 * c + (size_t)h * hs;
+          double s[256], mx = -INFINITY, sum = 0;
+          for (int j = 0; j <= i; j++) {
+            const float *kj = q16 + ((size_t)bi * t + j) * 3 * c + c + (size_t)h * hs;
+            double dot = 0;
+            for (int d = 0; d < hs; d++) dot += (double)qi[d] * kj[d];
+            s[j] = dot / sqrt((double)hs);
+            if (s[j] > mx) mx = s[j];
+          }
+          for (int j = 0; j <= i; j++) sum += exp(s[j] - mx);
+          double want = mx + log(sum), got = lse[((size_t)bi * nh + h) * t + i];
+          if (!isfinite(got)) fail_msg("flash lse (%d, %d, %d) is %g", bi, h, i, got);
+          if (fabs(got - want) / fabs(want) > lerr) lerr = fabs(got - want) / fabs(want);
+        }
+    char what[64];
+    printf("flash B %d T %3d C %3d NH %d (hs %3d): ", b, t, c, nh, hs);
+    snprintf(what, sizeof what, "log-normalisers");
+    printf("%-36s n %-7zu relative error %.2e (tolerance 1e-05)\n", what, rows, lerr);
+    assert_true(lerr <= 1e-5);
+    snprintf(what, sizeof what, "flash forward hs %d", hs);
+    check(what, gpu, cpu, NC, 2e-2);
+    assert_int_equal(sf_cuda_host_flash_backward(gdqkv, dout, qkv, b, t, c, nh), SF_OK);
+    snprintf(what, sizeof what, "flash backward hs %d", hs);
+    check(what, gdqkv, dqkv, 3 * NC, 2e-2);
+    free(qkv), free(q16), free(cpu), free(gpu), free(att), free(dout), free(dqkv), free(gdqkv), free(lse);
+    free(scratch);
+  }
+  /* head sizes it does not take go to the cuBLAS path */
+  assert_false(sf_cuda_flash(&(sf_gpt_config){1, 80, 4, 16, 2}, SF_PREC_BF16)); /* hs 20 */
+  assert_false(sf_cuda_flash(&(sf_gpt_config){1, 288, 2, 16, 2}, SF_PREC_BF16)); /* hs 144 */
+  assert_false(sf_cuda_flash(&(sf_gpt_config){1, 64, 2, 16, 2}, SF_PREC_TF32));
+}
+
 static void test_kernels_crossentropy(void **state) {
   (void)state;
   NEED_GPU();
@@ -525,15 +585,17 @@ static void test_kernels_crossentropy(void **state) {
 
 /* ==================================== model and runs (GPU) ==================================== */
 
-static void test_model_gradients(void **state) {
-  (void)state;
-  NEED_GPU();
+/* One forward and backward on the CPU (fp32) and on the GPU from the same weights; the loss within
+ * tol / 10, every gradient within tol. */
+static void model_grads(sf_precision p, sf_cuda_attention mode, double tol) {
   sf_gpt_config mc = {2, 64, 2, 48, 50};
   const int b = 3, t = 48;
   sf_gpt *g = NULL;
   sf_cuda_gpt *d = NULL;
+  assert_int_equal(sf_cuda_set_attention(mode), SF_OK);
+  printf("%s, %s attention\n", sf_precision_name(p), sf_cuda_flash(&mc, p) ? "flash" : "cuBLAS");
   assert_int_equal(sf_gpt_new(&mc, b, 11, &g), SF_OK);
-  assert_int_equal(sf_cuda_gpt_new(g, b, SF_PREC_FP32, &d), SF_OK);
+  assert_int_equal(sf_cuda_gpt_new(g, b, p, &d), SF_OK);
   int tok[b * t], tgt[b * t];
   for (int i = 0; i < b * t; i++) {
     tok[i] = (int)(sf_rng_next(rng) % 50);
@@ -545,7 +607,8 @@ static void test_model_gradients(void **state) {
   assert_int_equal(sf_cuda_gpt_zero_grad(d), SF_OK);
   assert_int_equal(sf_cuda_gpt_forward(d, tok, tgt, b, t, &gloss), SF_OK);
   assert_int_equal(sf_cuda_gpt_backward(d, 1.0f / 100.0f), SF_OK);
-  assert_rel(gloss, loss, 1e-5);
+  assert_int_equal(sf_cuda_set_attention(SF_ATTN_AUTO), SF_OK);
+  assert_rel(gloss, loss, tol / 10);
   size_t n = sf_gpt_size(g);
   float *cpu_grads = copy(sf_gpt_grads(g), n);
   sf_gpt *h = NULL;
@@ -557,17 +620,31 @@ static void test_model_gradients(void **state) {
     sf_gpt_tensor(g, k, &name, &off, &sz, NULL);
     char what[64];
     snprintf(what, sizeof what, "gradient of %s", name);
-    check(what, sf_gpt_grads(h) + off, cpu_grads + off, sz, 1e-4);
+    check(what, sf_gpt_grads(h) + off, cpu_grads + off, sz, tol);
   }
   check("parameters round trip", sf_gpt_params(h), sf_gpt_params(g), n, 0.0);
   double norm = 0, gnorm = 0;
   for (size_t i = 0; i < n; i++) norm += (double)cpu_grads[i] * cpu_grads[i];
   assert_int_equal(sf_cuda_gpt_grad_norm(d, &gnorm), SF_OK);
-  assert_rel(gnorm, sqrt(norm), 1e-4);
+  assert_rel(gnorm, sqrt(norm), tol);
   free(cpu_grads);
   sf_gpt_free(h);
   sf_cuda_gpt_free(d);
   sf_gpt_free(g);
+}
+
+static void test_model_gradients(void **state) {
+  (void)state;
+  NEED_GPU();
+  model_grads(SF_PREC_FP32, SF_ATTN_AUTO, 1e-4);
+}
+
+/* bf16 with each attention: the flash path (head size 32) and the cuBLAS one */
+static void test_model_gradients_bf16(void **state) {
+  (void)state;
+  NEED_GPU();
+  model_grads(SF_PREC_BF16, SF_ATTN_AUTO, 5e-2);
+  model_grads(SF_PREC_BF16, SF_ATTN_MATMUL, 5e-2);
 }
 
 static void run_pair(sf_precision p, double tol) {
@@ -619,7 +696,10 @@ static void test_runs_tf32(void **state) {
 static void test_runs_bf16(void **state) {
   (void)state;
   NEED_GPU();
+  run_pair(SF_PREC_BF16, 2e-2); /* flash attention (head size 32) */
+  assert_int_equal(sf_cuda_set_attention(SF_ATTN_MATMUL), SF_OK);
   run_pair(SF_PREC_BF16, 2e-2);
+  assert_int_equal(sf_cuda_set_attention(SF_ATTN_AUTO), SF_OK);
 }
 
 static int stop_at_13(void *ctx, long step, long steps, double loss, double secs) { return step == 13; }
@@ -679,8 +759,10 @@ int main(void) {
       cmocka_unit_test(test_kernels_encoder_layernorm),
       cmocka_unit_test(test_kernels_matmul),
       cmocka_unit_test(test_kernels_attention),
+      cmocka_unit_test(test_kernels_flash),
       cmocka_unit_test(test_kernels_crossentropy),
       cmocka_unit_test(test_model_gradients),
+      cmocka_unit_test(test_model_gradients_bf16),
       cmocka_unit_test(test_runs_fp32),
       cmocka_unit_test(test_runs_tf32),
       cmocka_unit_test(test_runs_bf16),

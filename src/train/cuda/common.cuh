@@ -134,4 +134,17 @@ int sfk_attention_forward(sfk_ctx *x, float *out, float *att, float *qkvh, float
 int sfk_attention_backward(sfk_ctx *x, float *dqkv, const float *dout, const float *qkvh, const float *att, float *dyh,
                            float *dqkvh, float *dpre, int B, int T, int C, int NH);
 
+/* ---- flash attention (flash.cu): bf16 on tensor cores, no T x T buffer ----
+ * For head sizes hs = C / NH of 16..128 in steps of 16 (sfk_flash_supported). Tp = sfk_flash_tpad(T)
+ * (T rounded up to 64). Every pointer 32-byte aligned (WMMA's rule for the tiles read from global).
+ * Forward: qkv [N, 3C] fp32 -> out [N, C] fp32; keeps for the backward qkvh [3, B, NH, Tp, hs]
+ * (bf16 head-major q, k, v; rows t >= T zero) and lse [B, NH, Tp] (log of each query's softmax
+ * normaliser, scores scaled). Backward: dout [N, C] and the forward's out -> dqkv [N, 3C]
+ * (overwritten); scratch doh [B, NH, Tp, hs] bf16 and dsum [B, NH, Tp]. */
+int sfk_flash_supported(int C, int NH);
+int sfk_flash_tpad(int T);
+int sfk_flash_forward(float *out, __nv_bfloat16 *qkvh, float *lse, const float *qkv, int B, int T, int C, int NH);
+int sfk_flash_backward(float *dqkv, const float *dout, const float *out, const __nv_bfloat16 *qkvh, const float *lse,
+                       __nv_bfloat16 *doh, float *dsum, int B, int T, int C, int NH);
+
 #endif

@@ -68,6 +68,15 @@ double sf_cuda_peak_for(const char *name, int major, int minor, int sms, int clo
 /* ---- the model on the GPU ---- */
 typedef struct sf_cuda_gpt sf_cuda_gpt;
 
+/* Attention: SF_ATTN_AUTO (the default) runs flash.cu's tensor-core flash attention in bf16 when
+ * the head size is a multiple of 16 up to 128, and the cuBLAS path (materialising the T x T
+ * probabilities) otherwise; SF_ATTN_MATMUL always the cuBLAS path (for comparisons: the benchmark
+ * and the tests). SF_ATTN_FLASH is AUTO. Applies to models made after the call, process-wide. */
+typedef enum { SF_ATTN_AUTO, SF_ATTN_MATMUL, SF_ATTN_FLASH } sf_cuda_attention;
+int sf_cuda_set_attention(sf_cuda_attention mode);
+/* 1 if a model of config c in precision p runs flash attention (under the current mode). */
+int sf_cuda_flash(const sf_gpt_config *c, sf_precision p);
+
 /* Device bytes a model of config c needs with activations for B sequences of n_ctx tokens. */
 size_t sf_cuda_gpt_bytes(const sf_gpt_config *c, int B, sf_precision p);
 /* Allocates the device model for up to max_B sequences in precision p (fp32, tf32 or bf16) and
@@ -116,6 +125,11 @@ int sf_cuda_host_attention_forward(sf_precision p, float *out, float *att, const
 /* Runs the forward on the device first (for its saved tensors), then the backward. */
 int sf_cuda_host_attention_backward(sf_precision p, float *dqkv, const float *dout, const float *qkv, int B, int T,
                                     int C, int NH);
+/* Flash attention (flash.cu, bf16; sfk_flash_supported shapes): out [N, C] and lse [B, NH, T], the
+ * log of each query's softmax normaliser over its scaled scores. The backward runs the forward on
+ * the device first, then the backward. */
+int sf_cuda_host_flash_forward(float *out, float *lse, const float *qkv, int B, int T, int C, int NH);
+int sf_cuda_host_flash_backward(float *dqkv, const float *dout, const float *qkv, int B, int T, int C, int NH);
 int sf_cuda_host_gelu_forward(float *out, const float *inp, size_t n);
 int sf_cuda_host_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n);
 int sf_cuda_host_residual_forward(float *out, const float *a, const float *b, size_t n);

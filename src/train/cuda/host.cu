@@ -194,6 +194,31 @@ int sf_cuda_host_attention_backward(sf_precision p, float *dqkv, const float *do
   return finish(&D);
 }
 
+int sf_cuda_host_flash_forward(float *out, float *lse, const float *qkv, int B, int T, int C, int NH) {
+  dev D = {};
+  size_t NC = (size_t)B * T * C, rows = (size_t)B * NH * sfk_flash_tpad(T), hrows = rows * (C / NH);
+  float *dq = (float *)up(&D, qkv, F(3 * NC)), *o = poisoned(&D, NC), *l = poisoned(&D, rows);
+  __nv_bfloat16 *qkvh = (__nv_bfloat16 *)poisoned(&D, (3 * hrows + 1) / 2);
+  RUN(sfk_flash_forward(o, qkvh, l, dq, B, T, C, NH));
+  down(&D, out, o, F(NC));
+  for (size_t bh = 0; !D.rc && bh < (size_t)B * NH; bh++) /* the rows t < T of each (b, h) */
+    down(&D, lse + bh * T, l + bh * sfk_flash_tpad(T), F(T));
+  return finish(&D);
+}
+
+int sf_cuda_host_flash_backward(float *dqkv, const float *dout, const float *qkv, int B, int T, int C, int NH) {
+  dev D = {};
+  size_t NC = (size_t)B * T * C, rows = (size_t)B * NH * sfk_flash_tpad(T), hrows = rows * (C / NH);
+  float *dq = (float *)up(&D, qkv, F(3 * NC)), *o = poisoned(&D, NC), *l = poisoned(&D, rows);
+  __nv_bfloat16 *qkvh = (__nv_bfloat16 *)poisoned(&D, (3 * hrows + 1) / 2);
+  __nv_bfloat16 *doh = (__nv_bfloat16 *)poisoned(&D, (hrows + 1) / 2);
+  float *dd = (float *)up(&D, dout, F(NC)), *g = poisoned(&D, 3 * NC), *dsum = poisoned(&D, rows);
+  RUN(sfk_flash_forward(o, qkvh, l, dq, B, T, C, NH));
+  RUN(sfk_flash_backward(g, dd, o, qkvh, l, doh, dsum, B, T, C, NH));
+  down(&D, dqkv, g, F(3 * NC));
+  return finish(&D);
+}
+
 int sf_cuda_host_gelu_forward(float *out, const float *inp, size_t n) {
   dev D = {};
   float *x = (float *)up(&D, inp, F(n)), *o = poisoned(&D, n);

@@ -134,21 +134,50 @@ enum { A_ENC, A_LN1, A_LN1M, A_LN1R, A_QKVH, A_ATTY, A_ATT, A_RES2, A_LN2, A_LN2
        A_LNF, A_LNFM, A_LNFR, A_PROBS, A_LOSS, A_TMP, A_QKV, A_YH, A_DRES, A_DLN, A_DATTY, A_DFCH, A_DQKVH, A_DPRE,
        NA };
 
-static void act_sizes(const sf_gpt_config *c, int B, size_t sz[NA]) {
+/* Which attention a model of config c runs in precision p: flash.cu's in bf16 when the head size
+ * allows it (sfk_flash_supported), unless sf_cuda_set_attention says otherwise; the cuBLAS path
+ * (kernels.cu) in every other case. */
+static sf_cuda_attention attn_mode = SF_ATTN_AUTO;
+
+int sf_cuda_set_attention(sf_cuda_attention mode) {
+  if (mode != SF_ATTN_AUTO && mode != SF_ATTN_MATMUL && mode != SF_ATTN_FLASH)
+    return sf_fail(SF_EINTERNAL, "cuda: attention mode %d", (int)mode);
+  attn_mode = mode;
+  return SF_OK;
+}
+
+int sf_cuda_flash(const sf_gpt_config *c, sf_precision p) {
+  return attn_mode != SF_ATTN_MATMUL && p == SF_PREC_BF16 && sfk_flash_supported(c->d_model, c->n_head);
+}
+
+/* floats that hold n bf16 values, rounded up to 64 floats (256 bytes: every buffer stays aligned) */
+static size_t bf16_floats(size_t n) { return (n + 127) / 128 * 64; }
+
+/* Sizes in floats, each rounded up to 64 (WMMA reads 32-byte aligned tiles). With flash attention,
+ * A_QKVH holds the bf16 head-major q, k, v per layer, A_ATT the log-normalisers (lse) per layer,
+ * A_DPRE the bf16 head-major dout then its row sums D, and A_YH, A_DQKVH are unused. */
+static void act_sizes(const sf_gpt_config *c, int B, int flash, size_t sz[NA]) {
   size_t C = (size_t)c->d_model, L = (size_t)c->n_layer, T = (size_t)c->n_ctx, V = (size_t)c->vocab;
   size_t NH = (size_t)c->n_head, N = (size_t)B * T, NC = N * C, ATT = (size_t)B * NH * T * T;
   size_t s[NA] = {NC,     L * NC, L * N,  L * N,  3 * L * NC, L * NC, L * ATT, L * NC, L * NC, L * N,
                   L * N,  4 * L * NC, 4 * L * NC, L * NC, NC, N, N, N * V, N, NC,
                   3 * NC, NC,     NC,     NC,     NC,     4 * NC, 3 * NC, ATT};
-  memcpy(sz, s, sizeof s);
+  if (flash) {
+    size_t rows = (size_t)B * NH * (size_t)sfk_flash_tpad(c->n_ctx), hrows = rows * (C / NH);
+    s[A_QKVH] = L * bf16_floats(3 * hrows);
+    s[A_ATT] = L * rows;
+    s[A_DPRE] = bf16_floats(hrows) + rows;
+    s[A_YH] = s[A_DQKVH] = 0;
+  }
+  for (int i = 0; i < NA; i++) sz[i] = (s[i] + 63) / 64 * 64;
 }
 
 /* values each bf16 staging buffer holds: the largest operand that is converted on the fly */
-static size_t staging(const sf_gpt_config *c, int B) {
+static size_t staging(const sf_gpt_config *c, int B, int flash) {
   size_t C = (size_t)c->d_model, N = (size_t)B * c->n_ctx, T = (size_t)c->n_ctx;
   size_t m = 4 * N * C;
   if (N * (size_t)c->vocab > m) m = N * (size_t)c->vocab;
-  if ((size_t)B * c->n_head * T * T > m) m = (size_t)B * c->n_head * T * T;
+  if (!flash && (size_t)B * c->n_head * T * T > m) m = (size_t)B * c->n_head * T * T;
   return m;
 }
 
@@ -158,10 +187,11 @@ static size_t nparams(const sf_gpt_config *c) {
 
 size_t sf_cuda_gpt_bytes(const sf_gpt_config *c, int B, sf_precision p) {
   size_t sz[NA], fl = 4 * nparams(c), N = (size_t)B * c->n_ctx;
-  act_sizes(c, B, sz);
+  int flash = sf_cuda_flash(c, p);
+  act_sizes(c, B, flash, sz);
   for (int i = 0; i < NA; i++) fl += sz[i];
   size_t bytes = sizeof(float) * (fl + N /* ones */) + sizeof(int) * (5 * N + 1) + sizeof(double) * SFK_NORM_BLOCKS;
-  if (p == SF_PREC_BF16) bytes += sizeof(__nv_bfloat16) * (nparams(c) + 2 * staging(c, B));
+  if (p == SF_PREC_BF16) bytes += sizeof(__nv_bfloat16) * (nparams(c) + 2 * staging(c, B, flash));
   return bytes + (64u << 20); /* cuBLAS's handle and workspace, roughly */
 }
 
@@ -170,6 +200,7 @@ struct sf_cuda_gpt {
   int max_B, B, T;
   size_t n, off[NPT], sz[NPT];
   int decay[NPT];
+  int flash; /* attention by flash.cu (sf_cuda_flash) */
   sfk_ctx x;
   float *mem, *P, *G, *M, *Vm; /* params | grads | m | v */
   __nv_bfloat16 *P16;          /* bf16 copy of P (bf16 only) */
@@ -224,10 +255,11 @@ int sf_cuda_gpt_new(const sf_gpt *host, int max_B, sf_precision p, sf_cuda_gpt *
   }
   if (!rc && sf_gpt_ntensors() != NPT) rc = sf_fail(SF_EINTERNAL, "cuda: the model has %zu tensors", sf_gpt_ntensors());
   size_t N = (size_t)max_B * d->c.n_ctx, V = (size_t)d->c.vocab, sz[NA], atotal = 0;
-  act_sizes(&d->c, max_B, sz);
+  d->flash = sf_cuda_flash(&d->c, p);
+  act_sizes(&d->c, max_B, d->flash, sz);
   for (int i = 0; i < NA; i++) atotal += sz[i];
   if (rc) goto fail;
-  if ((rc = sfk_ctx_init(&d->x, p, p == SF_PREC_BF16 ? staging(&d->c, max_B) : 0, N))) goto fail;
+  if ((rc = sfk_ctx_init(&d->x, p, p == SF_PREC_BF16 ? staging(&d->c, max_B, d->flash) : 0, N))) goto fail;
 #define CUF(call)                                                                                    \
   do {                                                                                               \
     cudaError_t e_ = (call);                                                                         \
@@ -297,6 +329,12 @@ int sf_cuda_gpt_download(sf_cuda_gpt *d, sf_gpt *host, int grads) {
 
 /* ---- forward and backward: gpt.c's order, layer by layer ---- */
 
+/* Flash attention's per-layer buffers for the current micro-batch (B, T): layer l's bf16 q, k, v
+ * and its lse (act_sizes); FL_ROWS is the (b, h, padded t) row count. */
+#define FL_ROWS ((size_t)B * NH * sfk_flash_tpad(T))
+#define FL_QKVH(l) ((__nv_bfloat16 *)(a[A_QKVH] + (size_t)(l) * bf16_floats(3 * FL_ROWS * (C / NH))))
+#define FL_LSE(l) (a[A_ATT] + (size_t)(l) * FL_ROWS)
+
 #define TRY(call)                                                                                    \
   do {                                                                                               \
     int rc_ = (call);                                                                                \
@@ -328,7 +366,8 @@ int sf_cuda_gpt_forward(sf_cuda_gpt *d, const int *tokens, const int *targets, i
                               N, C));
     TRY(sfk_matmul_forward(x, a[A_QKV], ln1, PT(d->P, P_QKVW) + lc * 3 * C, W16(P_QKVW) ? W16(P_QKVW) + lc * 3 * C : NULL,
                            PT(d->P, P_QKVB) + 3 * lc, N, C, 3 * C));
-    TRY(sfk_attention_forward(x, atty, att, qkvh, a[A_YH], a[A_QKV], B, T, C, NH));
+    if (d->flash) TRY(sfk_flash_forward(atty, FL_QKVH(l), FL_LSE(l), a[A_QKV], B, T, C, NH));
+    else TRY(sfk_attention_forward(x, atty, att, qkvh, a[A_YH], a[A_QKV], B, T, C, NH));
     TRY(sfk_matmul_forward(x, a[A_TMP], atty, PT(d->P, P_PROJW) + lc * C, W16(P_PROJW) ? W16(P_PROJW) + lc * C : NULL,
                            PT(d->P, P_PROJB) + lc, N, C, C));
     TRY(sfk_residual_forward(res2, res, a[A_TMP], NC));
@@ -395,7 +434,10 @@ int sf_cuda_gpt_backward(sf_cuda_gpt *d, float scale) {
     /* res2 = res + proj(attention(qkv(ln1(res)))): dres is now the gradient of res2 */
     TRY(sfk_matmul_backward(x, a[A_DATTY], PT(G, P_PROJW) + lc * C, PT(G, P_PROJB) + lc, a[A_DRES], atty,
                             PT(P, P_PROJW) + lc * C, W16(P_PROJW) ? W16(P_PROJW) + lc * C : NULL, N, C, C));
-    TRY(sfk_attention_backward(x, a[A_QKV], a[A_DATTY], qkvh, att, a[A_YH], a[A_DQKVH], a[A_DPRE], B, T, C, NH));
+    if (d->flash)
+      TRY(sfk_flash_backward(a[A_QKV], a[A_DATTY], atty, FL_QKVH(l), FL_LSE(l), (__nv_bfloat16 *)a[A_DPRE],
+                             a[A_DPRE] + bf16_floats(FL_ROWS * (C / NH)), B, T, C, NH));
+    else TRY(sfk_attention_backward(x, a[A_QKV], a[A_DATTY], qkvh, att, a[A_YH], a[A_DQKVH], a[A_DPRE], B, T, C, NH));
     TRY(sfk_matmul_backward(x, a[A_DLN], PT(G, P_QKVW) + lc * 3 * C, PT(G, P_QKVB) + 3 * lc, a[A_QKV], ln1,
                             PT(P, P_QKVW) + lc * 3 * C, W16(P_QKVW) ? W16(P_QKVW) + lc * 3 * C : NULL, N, C, 3 * C));
     TRY(sfk_layernorm_backward(x, a[A_DRES], PT(G, P_LN1W) + lc, PT(G, P_LN1B) + lc, a[A_TMP], a[A_DLN], res,

@@ -1,0 +1,446 @@
+/* flash.cu: causal self-attention in bf16 on tensor cores without the T x T matrix (the attention
+ * of the bf16 precision when the head size allows it; contracts in common.cuh).
+ *
+ * Why: the cuBLAS path (kernels.cu) writes scores and probabilities of every (query, key) pair to
+ * memory in fp32, converts them to bf16 for each product, and computes the masked half too. At
+ * GPT-2-small shapes (context 1024) that traffic costs about as much as all the model's matrix
+ * products, and the T x T buffers bound the micro-batch. Here each block keeps its tiles in shared
+ * memory: FlashAttention-2's schedule (Dao 2023), written with the WMMA API (16x16x16 bf16 tiles,
+ * fp32 accumulators), for head sizes 16..128 in steps of 16.
+ *
+ *   forward  one block per 64 queries of one (batch, head), a warp per 16 of them; over the key
+ *            tiles up to the diagonal: S = Q K^T (tensor cores), the online softmax in fp32 (running
+ *            max m, sum l, the output rescaled), O += P V with P rounded to bf16. Keeps
+ *            lse = m + log l per query for the backward.
+ *   backward P recomputed from lse. dK, dV: a block per 64 keys over the query tiles at or after
+ *            them; dQ: a block per 64 queries over the key tiles up to them. Two kernels rather than
+ *            one with atomic adds to dQ, so every sum runs in a fixed order: deterministic.
+ *            D = rowsum(dO * O) (= sum_j P dP) is computed first, from the forward's fp32 output.
+ *
+ * Operands and rounding are those of the cuBLAS path in bf16: Q, K, V, dO, P and dS are rounded to
+ * bf16, every product accumulates in fp32, the softmax is fp32. Only the places where P is rounded
+ * differ (here before the division by l), which the tests bound against the CPU layer.
+ *
+ * The fragments' element order is unspecified by CUDA: per-row factors (the rescaling by
+ * exp(m_old - m_new), the final 1/l) are applied by loading a 16x16 tile of them as a fragment of
+ * the same type, whose element i then sits at the same (row, column) as the accumulator's. Rows
+ * and columns of scores are handled in shared memory, never through fragment positions.
+ *
+ * Head-major bf16 copies are padded to Tp = T rounded up to 64 rows with zeros: keys past T are
+ * masked by causality for every real query, and zero V rows keep 0 * V finite; outputs of padded
+ * queries are computed and not stored.
+ */
+#include <math.h>
+#include <mma.h>
+#include <stdint.h>
+
+#include "train/cuda/common.cuh"
+
+using namespace nvcuda;
+
+enum { FL_ROWS = 64, FL_TILE = 32, FL_THREADS = 128 };
+
+typedef wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, wmma::row_major> frag_a;
+typedef wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::row_major> frag_b;
+typedef wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::col_major> frag_bt; /* B = X^T */
+typedef wmma::fragment<wmma::accumulator, 16, 16, 16, float> frag_c;
+
+int sfk_flash_supported(int C, int NH) {
+  if (NH < 1 || C % NH) return 0;
+  int hs = C / NH;
+  return hs % 16 == 0 && hs >= 16 && hs <= 128;
+}
+
+int sfk_flash_tpad(int T) { return (T + FL_ROWS - 1) / FL_ROWS * FL_ROWS; }
+
+static unsigned grid_for(size_t n) {
+  size_t b = (n + 255) / 256;
+  if (b < 1) b = 1;
+  if (b > (1u << 20)) b = 1u << 20;
+  return (unsigned)b;
+}
+
+/* ---- copies in and out of the head-major layout ---- */
+
+/* qkv [B*T, 3C] fp32 -> qkvh [3][B][NH][Tp][hs] bf16, rows t >= T zero. */
+__global__ void k_flash_pack(__nv_bfloat16 *qkvh, const float *qkv, int B, int T, int Tp, int C, int NH) {
+  int hs = C / NH;
+  size_t per = (size_t)B * NH * Tp * hs, n = 3 * per;
+  for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
+    size_t which = i / per, r = i % per;
+    int d = (int)(r % hs);
+    size_t row = r / hs; /* (b*NH + h)*Tp + t */
+    int t = (int)(row % Tp), bh = (int)(row / Tp), b = bh / NH, h = bh % NH;
+    float v = t < T ? qkv[((size_t)b * T + t) * 3 * C + which * C + (size_t)h * hs + d] : 0.0f;
+    qkvh[i] = __float2bfloat16(v);
+  }
+}
+
+/* One warp per row (b, h, t < Tp): doh [B][NH][Tp][hs] = bf16(dout's head h), zero for t >= T;
+ * dsum[row] = sum_d dout * out (fp32, a fixed order), 0 for t >= T. */
+__global__ void k_flash_prep(__nv_bfloat16 *doh, float *dsum, const float *dout, const float *out, int B, int T,
+                             int Tp, int C, int NH) {
+  int hs = C / NH, lane = threadIdx.x % 32;
+  size_t row = (size_t)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+  if (row >= (size_t)B * NH * Tp) return;
+  int t = (int)(row % Tp), bh = (int)(row / Tp), b = bh / NH, h = bh % NH;
+  float s = 0.0f;
+  for (int d = lane; d < hs; d += 32) {
+    float g = 0.0f;
+    if (t < T) {
+      size_t at = ((size_t)b * T + t) * C + (size_t)h * hs + d;
+      g = dout[at];
+      s += g * out[at];
+    }
+    doh[row * hs + d] = __float2bfloat16(g);
+  }
+  for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+  if (lane == 0) dsum[row] = s;
+}
+
+/* The warp's 16 x hs result (KD fragments, times the per-row factor f of the lane's row, which the
+ * caller has put in rows of fscale) into rows r0.. of a row-major fp32 matrix dst with leading
+ * dimension ld, columns col.., rows >= limit left alone. stage: 16*16 floats of the warp's. */
+template <int KD>
+__device__ void store_rows(float *dst, size_t ld, int r0, int limit, frag_c (&acc)[KD], float *stage) {
+  int lane = threadIdx.x % 32, r = lane / 2, c0 = (lane % 2) * 8;
+  for (int kd = 0; kd < KD; kd++) {
+    wmma::store_matrix_sync(stage, acc[kd], 16, wmma::mem_row_major);
+    __syncwarp();
+    if (r0 + r < limit)
+      for (int c = 0; c < 8; c++) dst[(size_t)(r0 + r) * ld + kd * 16 + c0 + c] = stage[r * 16 + c0 + c];
+    __syncwarp();
+  }
+}
+
+/* acc[kd] *= f(row) for the lane's row r = lane / 2 (both lanes of a row pass the same f). */
+template <int KD>
+__device__ void scale_rows(frag_c (&acc)[KD], float f, float *stage) {
+  int lane = threadIdx.x % 32, r = lane / 2, c0 = (lane % 2) * 8;
+  for (int c = 0; c < 8; c++) stage[r * 16 + c0 + c] = f;
+  __syncwarp();
+  frag_c fr;
+  wmma::load_matrix_sync(fr, stage, 16, wmma::mem_row_major);
+  for (int kd = 0; kd < KD; kd++)
+    for (int e = 0; e < fr.num_elements; e++) acc[kd].x[e] *= fr.x[e];
+  __syncwarp();
+}
+
+/* n bf16 values from global src into shared dst, by the block's threads (n even, both 4-byte aligned) */
+__device__ void copy_tile(__nv_bfloat16 *dst, const __nv_bfloat16 *src, int n) {
+  const uint32_t *s = (const uint32_t *)src;
+  uint32_t *d = (uint32_t *)dst;
+  for (int i = threadIdx.x; i < n / 2; i += blockDim.x) d[i] = s[i];
+}
+
+/* ---- forward ---- */
+
+template <int KD>
+__global__ void __launch_bounds__(FL_THREADS)
+    k_flash_forward(float *out, float *lse, const __nv_bfloat16 *qkvh, int B, int T, int Tp, int C, int NH,
+                    float scale) {
+  constexpr int HS = 16 * KD, BK = FL_TILE;
+  __shared__ __align__(32) __nv_bfloat16 Ks[BK * HS], Vs[BK * HS];
+  __shared__ __align__(32) float Ss[4][16 * BK];
+  __shared__ __align__(32) __nv_bfloat16 Ps[4][16 * BK];
+  __shared__ __align__(32) float Rs[4][16 * 16];
+  const int w = threadIdx.x / 32, lane = threadIdx.x % 32, r = lane / 2, c0 = (lane % 2) * 16;
+  const int bh = blockIdx.y, b = bh / NH, h = bh % NH, q0 = blockIdx.x * FL_ROWS, qw = q0 + 16 * w, i = qw + r;
+  const size_t per = (size_t)B * NH * Tp * HS;
+  const __nv_bfloat16 *Q = qkvh + (size_t)bh * Tp * HS, *K = Q + per, *V = Q + 2 * per;
+
+  frag_a qf[KD];
+  frag_c of[KD];
+  for (int kd = 0; kd < KD; kd++) {
+    wmma::load_matrix_sync(qf[kd], Q + (size_t)qw * HS + kd * 16, HS);
+    wmma::fill_fragment(of[kd], 0.0f);
+  }
+  float m = -INFINITY, l = 0.0f; /* the lane's row; both lanes of a row keep the same */
+  const int nkt = (q0 + FL_ROWS) / BK;
+  for (int kt = 0; kt < nkt; kt++) {
+    const int k0 = kt * BK;
+    __syncthreads(); /* every warp is done with the previous tile */
+    copy_tile(Ks, K + (size_t)k0 * HS, BK * HS);
+    copy_tile(Vs, V + (size_t)k0 * HS, BK * HS);
+    __syncthreads();
+    if (k0 > qw + 15) continue; /* the whole tile is above this warp's queries (k0 <= qw otherwise) */
+    for (int nb = 0; nb < BK / 16; nb++) {
+      frag_c s;
+      wmma::fill_fragment(s, 0.0f);
+      for (int kd = 0; kd < KD; kd++) {
+        frag_bt kf;
+        wmma::load_matrix_sync(kf, Ks + nb * 16 * HS + kd * 16, HS);
+        wmma::mma_sync(s, qf[kd], kf, s);
+      }
+      wmma::store_matrix_sync(Ss[w] + nb * 16, s, BK, wmma::mem_row_major);
+    }
+    __syncwarp();
+    /* online softmax over the lane's 16 columns of row r; key k0 <= qw <= i is never masked */
+    float sv[16], mx = -INFINITY;
+    for (int c = 0; c < 16; c++) {
+      int j = k0 + c0 + c;
+      sv[c] = j <= i ? Ss[w][r * BK + c0 + c] * scale : -INFINITY;
+      mx = fmaxf(mx, sv[c]);
+    }
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+    float mnew = fmaxf(m, mx), alpha = expf(m - mnew), sum = 0.0f;
+    for (int c = 0; c < 16; c++) {
+      float p = expf(sv[c] - mnew);
+      sum += p;
+      Ps[w][r * BK + c0 + c] = __float2bfloat16(p);
+    }
+    sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+    l = l * alpha + sum;
+    m = mnew;
+    scale_rows<KD>(of, alpha, Rs[w]);
+    for (int kb = 0; kb < BK / 16; kb++) {
+      frag_a pf;
+      wmma::load_matrix_sync(pf, Ps[w] + kb * 16, BK);
+      for (int kd = 0; kd < KD; kd++) {
+        frag_b vf;
+        wmma::load_matrix_sync(vf, Vs + kb * 16 * HS + kd * 16, HS);
+        wmma::mma_sync(of[kd], pf, vf, of[kd]);
+      }
+    }
+    __syncwarp();
+  }
+  scale_rows<KD>(of, 1.0f / l, Rs[w]);
+  store_rows<KD>(out + (size_t)b * T * C + (size_t)h * HS, (size_t)C, qw, T, of, Rs[w]);
+  if (lane % 2 == 0) lse[(size_t)bh * Tp + i] = m + logf(l);
+}
+
+/* ---- backward ---- */
+
+/* dK, dV of 64 keys (a warp per 16) of one (b, h), over the query tiles at or after them. */
+template <int KD>
+__global__ void __launch_bounds__(FL_THREADS)
+    k_flash_backward_kv(float *dqkv, const __nv_bfloat16 *qkvh, const __nv_bfloat16 *doh, const float *lse,
+                        const float *dsum, int B, int T, int Tp, int C, int NH, float scale) {
+  constexpr int HS = 16 * KD, BQ = FL_TILE;
+  __shared__ __align__(32) __nv_bfloat16 Qs[BQ * HS], dOs[BQ * HS];
+  __shared__ float Ls[BQ], Ds[BQ];
+  __shared__ __align__(32) float Sf[4][16 * BQ];
+  __shared__ __align__(32) __nv_bfloat16 Pb[4][16 * BQ], dSb[4][16 * BQ];
+  const int w = threadIdx.x / 32, lane = threadIdx.x % 32, r = lane / 2, c0 = (lane % 2) * 16;
+  const int bh = blockIdx.y, b = bh / NH, h = bh % NH, k0 = blockIdx.x * FL_ROWS, kw = k0 + 16 * w, j = kw + r;
+  const size_t per = (size_t)B * NH * Tp * HS;
+  const __nv_bfloat16 *Q = qkvh + (size_t)bh * Tp * HS, *K = Q + per, *V = Q + 2 * per;
+  const __nv_bfloat16 *dO = doh + (size_t)bh * Tp * HS;
+
+  frag_a kf[KD], vf[KD];
+  frag_c dk[KD], dv[KD];
+  for (int kd = 0; kd < KD; kd++) {
+    wmma::load_matrix_sync(kf[kd], K + (size_t)kw * HS + kd * 16, HS);
+    wmma::load_matrix_sync(vf[kd], V + (size_t)kw * HS + kd * 16, HS);
+    wmma::fill_fragment(dk[kd], 0.0f);
+    wmma::fill_fragment(dv[kd], 0.0f);
+  }
+  const int nqt = (T + BQ - 1) / BQ;
+  for (int qt = k0 / BQ; qt < nqt; qt++) {
+    const int q0 = qt * BQ;
+    __syncthreads();
+    copy_tile(Qs, Q + (size_t)q0 * HS, BQ * HS);
+    copy_tile(dOs, dO + (size_t)q0 * HS, BQ * HS);
+    for (int t = threadIdx.x; t < BQ; t += blockDim.x) {
+      Ls[t] = lse[(size_t)bh * Tp + q0 + t];
+      Ds[t] = dsum[(size_t)bh * Tp + q0 + t];
+    }
+    __syncthreads();
+    if (q0 + BQ <= kw) continue; /* every query of the tile precedes this warp's keys */
+    /* S^T = K Q^T (16 keys x BQ queries) */
+    for (int nb = 0; nb < BQ / 16; nb++) {
+      frag_c s;
+      wmma::fill_fragment(s, 0.0f);
+      for (int kd = 0; kd < KD; kd++) {
+        frag_bt qb;
+        wmma::load_matrix_sync(qb, Qs + nb * 16 * HS + kd * 16, HS);
+        wmma::mma_sync(s, kf[kd], qb, s);
+      }
+      wmma::store_matrix_sync(Sf[w] + nb * 16, s, BQ, wmma::mem_row_major);
+    }
+    __syncwarp();
+    float pv[16];
+    for (int c = 0; c < 16; c++) {
+      int q = q0 + c0 + c;
+      pv[c] = j <= q ? expf(Sf[w][r * BQ + c0 + c] * scale - Ls[c0 + c]) : 0.0f;
+      Pb[w][r * BQ + c0 + c] = __float2bfloat16(pv[c]);
+    }
+    __syncwarp();
+    /* dV += P^T dO */
+    for (int kb = 0; kb < BQ / 16; kb++) {
+      frag_a pa;
+      wmma::load_matrix_sync(pa, Pb[w] + kb * 16, BQ);
+      for (int kd = 0; kd < KD; kd++) {
+        frag_b ob;
+        wmma::load_matrix_sync(ob, dOs + kb * 16 * HS + kd * 16, HS);
+        wmma::mma_sync(dv[kd], pa, ob, dv[kd]);
+      }
+    }
+    /* dP^T = V dO^T */
+    for (int nb = 0; nb < BQ / 16; nb++) {
+      frag_c s;
+      wmma::fill_fragment(s, 0.0f);
+      for (int kd = 0; kd < KD; kd++) {
+        frag_bt ob;
+        wmma::load_matrix_sync(ob, dOs + nb * 16 * HS + kd * 16, HS);
+        wmma::mma_sync(s, vf[kd], ob, s);
+      }
+      wmma::store_matrix_sync(Sf[w] + nb * 16, s, BQ, wmma::mem_row_major);
+    }
+    __syncwarp();
+    /* dS^T = P^T (dP^T - D) */
+    for (int c = 0; c < 16; c++)
+      dSb[w][r * BQ + c0 + c] = __float2bfloat16(pv[c] * (Sf[w][r * BQ + c0 + c] - Ds[c0 + c]));
+    __syncwarp();
+    /* dK += dS^T Q (scaled once at the end) */
+    for (int kb = 0; kb < BQ / 16; kb++) {
+      frag_a sa;
+      wmma::load_matrix_sync(sa, dSb[w] + kb * 16, BQ);
+      for (int kd = 0; kd < KD; kd++) {
+        frag_b qb;
+        wmma::load_matrix_sync(qb, Qs + kb * 16 * HS + kd * 16, HS);
+        wmma::mma_sync(dk[kd], sa, qb, dk[kd]);
+      }
+    }
+  }
+  for (int kd = 0; kd < KD; kd++)
+    for (int e = 0; e < dk[kd].num_elements; e++) dk[kd].x[e] *= scale;
+  float *rows = dqkv + (size_t)b * T * 3 * C + (size_t)h * HS;
+  store_rows<KD>(rows + C, (size_t)3 * C, kw, T, dk, Sf[w]);
+  store_rows<KD>(rows + 2 * C, (size_t)3 * C, kw, T, dv, Sf[w]);
+}
+
+/* dQ of 64 queries (a warp per 16) of one (b, h), over the key tiles up to them. */
+template <int KD>
+__global__ void __launch_bounds__(FL_THREADS)
+    k_flash_backward_q(float *dqkv, const __nv_bfloat16 *qkvh, const __nv_bfloat16 *doh, const float *lse,
+                       const float *dsum, int B, int T, int Tp, int C, int NH, float scale) {
+  constexpr int HS = 16 * KD, BK = FL_TILE;
+  __shared__ __align__(32) __nv_bfloat16 Ks[BK * HS], Vs[BK * HS];
+  __shared__ __align__(32) float Sf[4][16 * BK];
+  __shared__ __align__(32) __nv_bfloat16 dSb[4][16 * BK];
+  const int w = threadIdx.x / 32, lane = threadIdx.x % 32, r = lane / 2, c0 = (lane % 2) * 16;
+  const int bh = blockIdx.y, b = bh / NH, h = bh % NH, q0 = blockIdx.x * FL_ROWS, qw = q0 + 16 * w, i = qw + r;
+  const size_t per = (size_t)B * NH * Tp * HS;
+  const __nv_bfloat16 *Q = qkvh + (size_t)bh * Tp * HS, *K = Q + per, *V = Q + 2 * per;
+  const __nv_bfloat16 *dO = doh + (size_t)bh * Tp * HS;
+  const float li = lse[(size_t)bh * Tp + i], di = dsum[(size_t)bh * Tp + i];
+
+  frag_a qf[KD], of[KD];
+  frag_c dq[KD];
+  for (int kd = 0; kd < KD; kd++) {
+    wmma::load_matrix_sync(qf[kd], Q + (size_t)qw * HS + kd * 16, HS);
+    wmma::load_matrix_sync(of[kd], dO + (size_t)qw * HS + kd * 16, HS);
+    wmma::fill_fragment(dq[kd], 0.0f);
+  }
+  const int nkt = (q0 + FL_ROWS) / BK;
+  for (int kt = 0; kt < nkt; kt++) {
+    const int k0 = kt * BK;
+    __syncthreads();
+    copy_tile(Ks, K + (size_t)k0 * HS, BK * HS);
+    copy_tile(Vs, V + (size_t)k0 * HS, BK * HS);
+    __syncthreads();
+    if (k0 > qw + 15) continue;
+    /* S = Q K^T */
+    for (int nb = 0; nb < BK / 16; nb++) {
+      frag_c s;
+      wmma::fill_fragment(s, 0.0f);
+      for (int kd = 0; kd < KD; kd++) {
+        frag_bt kb;
+        wmma::load_matrix_sync(kb, Ks + nb * 16 * HS + kd * 16, HS);
+        wmma::mma_sync(s, qf[kd], kb, s);
+      }
+      wmma::store_matrix_sync(Sf[w] + nb * 16, s, BK, wmma::mem_row_major);
+    }
+    __syncwarp();
+    float pv[16];
+    for (int c = 0; c < 16; c++) {
+      int jj = k0 + c0 + c;
+      pv[c] = jj <= i ? expf(Sf[w][r * BK + c0 + c] * scale - li) : 0.0f;
+    }
+    __syncwarp();
+    /* dP = dO V^T */
+    for (int nb = 0; nb < BK / 16; nb++) {
+      frag_c s;
+      wmma::fill_fragment(s, 0.0f);
+      for (int kd = 0; kd < KD; kd++) {
+        frag_bt vb;
+        wmma::load_matrix_sync(vb, Vs + nb * 16 * HS + kd * 16, HS);
+        wmma::mma_sync(s, of[kd], vb, s);
+      }
+      wmma::store_matrix_sync(Sf[w] + nb * 16, s, BK, wmma::mem_row_major);
+    }
+    __syncwarp();
+    for (int c = 0; c < 16; c++) dSb[w][r * BK + c0 + c] = __float2bfloat16(pv[c] * (Sf[w][r * BK + c0 + c] - di));
+    __syncwarp();
+    /* dQ += dS K */
+    for (int kb = 0; kb < BK / 16; kb++) {
+      frag_a sa;
+      wmma::load_matrix_sync(sa, dSb[w] + kb * 16, BK);
+      for (int kd = 0; kd < KD; kd++) {
+        frag_b kb2;
+        wmma::load_matrix_sync(kb2, Ks + kb * 16 * HS + kd * 16, HS);
+        wmma::mma_sync(dq[kd], sa, kb2, dq[kd]);
+      }
+    }
+  }
+  for (int kd = 0; kd < KD; kd++)
+    for (int e = 0; e < dq[kd].num_elements; e++) dq[kd].x[e] *= scale;
+  store_rows<KD>(dqkv + (size_t)b * T * 3 * C + (size_t)h * HS, (size_t)3 * C, qw, T, dq, Sf[w]);
+}
+
+/* ---- launches ---- */
+
+/* Runs F<KD> for the head size hs = 16 KD (sfk_flash_supported). */
+#define FL_DISPATCH(hs, F)                                                                           \
+  switch ((hs) / 16) {                                                                               \
+  case 1: F(1); break;                                                                               \
+  case 2: F(2); break;                                                                               \
+  case 3: F(3); break;                                                                               \
+  case 4: F(4); break;                                                                               \
+  case 5: F(5); break;                                                                               \
+  case 6: F(6); break;                                                                               \
+  case 7: F(7); break;                                                                               \
+  case 8: F(8); break;                                                                               \
+  }
+
+static int unsupported(int C, int NH) {
+  return sf_fail(SF_EINTERNAL, "cuda: flash attention of d_model %d over %d heads (head size must be 16..128, a "
+                               "multiple of 16)", C, NH);
+}
+
+int sfk_flash_forward(float *out, __nv_bfloat16 *qkvh, float *lse, const float *qkv, int B, int T, int C, int NH) {
+  if (B <= 0) return SF_OK;
+  if (!sfk_flash_supported(C, NH)) return unsupported(C, NH);
+  const int Tp = sfk_flash_tpad(T), hs = C / NH;
+  float scale = 1.0f / sqrtf((float)hs);
+  SFK_LAUNCH(k_flash_pack, grid_for(3 * (size_t)B * NH * Tp * hs), 256)(qkvh, qkv, B, T, Tp, C, NH);
+  LAUNCHED(k_flash_pack);
+  dim3 grid((unsigned)(Tp / FL_ROWS), (unsigned)(B * NH));
+#define FWD(kd) SFK_LAUNCH(k_flash_forward<kd>, grid, FL_THREADS)(out, lse, qkvh, B, T, Tp, C, NH, scale)
+  FL_DISPATCH(hs, FWD);
+#undef FWD
+  LAUNCHED(k_flash_forward);
+  return SF_OK;
+}
+
+int sfk_flash_backward(float *dqkv, const float *dout, const float *out, const __nv_bfloat16 *qkvh, const float *lse,
+                       __nv_bfloat16 *doh, float *dsum, int B, int T, int C, int NH) {
+  if (B <= 0) return SF_OK;
+  if (!sfk_flash_supported(C, NH)) return unsupported(C, NH);
+  const int Tp = sfk_flash_tpad(T), hs = C / NH;
+  float scale = 1.0f / sqrtf((float)hs);
+  size_t rows = (size_t)B * NH * Tp;
+  SFK_LAUNCH(k_flash_prep, (unsigned)((rows + 7) / 8), 256)(doh, dsum, dout, out, B, T, Tp, C, NH);
+  LAUNCHED(k_flash_prep);
+  dim3 grid((unsigned)(Tp / FL_ROWS), (unsigned)(B * NH));
+#define BKV(kd) SFK_LAUNCH(k_flash_backward_kv<kd>, grid, FL_THREADS)(dqkv, qkvh, doh, lse, dsum, B, T, Tp, C, NH, scale)
+  FL_DISPATCH(hs, BKV);
+#undef BKV
+  LAUNCHED(k_flash_backward_kv);
+#define BQ_(kd) SFK_LAUNCH(k_flash_backward_q<kd>, grid, FL_THREADS)(dqkv, qkvh, doh, lse, dsum, B, T, Tp, C, NH, scale)
+  FL_DISPATCH(hs, BQ_);
+#undef BQ_
+  LAUNCHED(k_flash_backward_q);
+  return SF_OK;
+}
