@@ -20,6 +20,8 @@
  * reverse, shuffle).
  */
 #include "cuda_runtime.h"
+#include "cuda_bf16.h"
+#include "mma.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -332,7 +334,8 @@ struct fiber {
   uint3 tid;
   int lin; /* linear index in the block: warp lin / 32, lane lin % 32 */
   fstate state;
-  unsigned wmask; /* the mask of the shuffle it waits at */
+  unsigned wmask;  /* the mask of the warp barrier it waits at */
+  const char *wop; /* and that barrier's name (__shfl_xor_sync, __syncwarp, wmma::mma_sync, ...) */
   char *stack;
 #if defined(__x86_64__)
   void *sp;
@@ -343,10 +346,14 @@ struct fiber {
 };
 
 struct warp {
-  unsigned arrived; /* lanes waiting at the shuffle */
-  unsigned mask;    /* the mask the first of them gave */
-  unsigned gen;     /* completed exchanges: slots[gen & 1] is the one being filled */
+  unsigned arrived;    /* lanes waiting at the warp barrier */
+  unsigned mask;       /* the mask the first of them gave */
+  const char *op;      /* the barrier they wait at */
+  unsigned char args[32]; /* and the arguments the first gave, which every lane must repeat */
+  size_t nargs;
+  unsigned gen;        /* completed exchanges: slots[gen & 1] is the one being filled */
   uint64_t slots[2][32];
+  void *lanes[32];     /* each lane's data for a collective (sf_emu_warp_sync) */
 };
 
 struct scheduler {
@@ -364,6 +371,7 @@ struct scheduler {
   char *zombie; /* the stack of a thread that just exited, reused once nothing runs on it */
   int cur;      /* the running thread; -1: the scheduler */
   int at_block_barrier, done;
+  unsigned long launch; /* this launch's number: seeds the WMMA fragment mappings */
   fiber sched;
   int from_sched; /* the last switch left the scheduler */
   const void *sched_bottom;
@@ -575,7 +583,7 @@ const char *state_name(fstate s) {
   case F_NEW:
   case F_RUNNABLE: return "runnable";
   case F_WAIT_BLOCK: return "at __syncthreads";
-  case F_WAIT_WARP: return "at __shfl_xor_sync";
+  case F_WAIT_WARP: return "at a warp barrier";
   case F_DONE: return "exited";
   }
   return "?";
@@ -588,12 +596,13 @@ const char *state_name(fstate s) {
   buf[0] = 0;
   for (int t = 0; t < S.nthreads && o < sizeof buf - 100;) {
     int u = t;
-    while (u + 1 < S.nthreads && S.f[(size_t)u + 1].state == S.f[(size_t)t].state &&
-           S.f[(size_t)u + 1].wmask == S.f[(size_t)t].wmask)
+    const fiber &x = S.f[(size_t)t];
+    while (u + 1 < S.nthreads && S.f[(size_t)u + 1].state == x.state && S.f[(size_t)u + 1].wmask == x.wmask &&
+           S.f[(size_t)u + 1].wop == x.wop)
       u++;
-    o += (size_t)snprintf(buf + o, sizeof buf - o, "\n  threads %d..%d %s", t, u, state_name(S.f[(size_t)t].state));
-    if (S.f[(size_t)t].state == F_WAIT_WARP)
-      o += (size_t)snprintf(buf + o, sizeof buf - o, " (mask 0x%08x)", S.f[(size_t)t].wmask);
+    if (x.state == F_WAIT_WARP)
+      o += (size_t)snprintf(buf + o, sizeof buf - o, "\n  threads %d..%d at %s (mask 0x%08x)", t, u, x.wop, x.wmask);
+    else o += (size_t)snprintf(buf + o, sizeof buf - o, "\n  threads %d..%d %s", t, u, state_name(x.state));
     t = u + 1;
   }
   die("deadlock: %d of %d threads wait at a barrier that the others will never reach (on a GPU: a hang "
@@ -608,6 +617,7 @@ void run_block() {
     fiber &x = S.f[(size_t)t];
     x.state = F_NEW;
     x.wmask = 0;
+    x.wop = NULL;
   }
   for (warp &w : S.w) {
     w.arrived = 0;
@@ -684,34 +694,51 @@ void __syncthreads(void) {
   run_next(me, 0);
 }
 
-uint64_t sf_emu_shfl_xor(unsigned mask, uint64_t bits, int lane_mask, int width) {
-  fiber &me = current("__shfl_xor_sync");
+namespace {
+
+/* A lane arriving at warp barrier `op`: its mask must name its own lane and only lanes its warp has,
+ * and agree with the barrier, mask and arguments of the lanes already waiting (one warp barrier at a
+ * time: lanes of a warp at different ones, or with different masks, are reported, not matched). */
+warp &warp_enter(fiber &me, const char *op, unsigned mask, const void *args, size_t nargs) {
   int lane = me.lin % 32, base = me.lin / 32 * 32;
   int lanes = S.nthreads - base < 32 ? S.nthreads - base : 32;
-  if (width < 1 || width > 32 || (width & (width - 1)))
-    die("thread %d: __shfl_xor_sync width %d is not a power of 2 up to 32", me.lin, width);
-  if (!(mask >> lane & 1u)) die("thread %d: __shfl_xor_sync mask 0x%08x lacks its own lane %d", me.lin, mask, lane);
+  if (!(mask >> lane & 1u)) die("thread %d: %s mask 0x%08x lacks its own lane %d", me.lin, op, mask, lane);
   if (lanes < 32 && mask >> lanes)
-    die("thread %d: __shfl_xor_sync mask 0x%08x names lanes that its warp (of %d threads) lacks", me.lin, mask, lanes);
+    die("thread %d: %s mask 0x%08x names lanes that its warp (of %d threads) lacks", me.lin, op, mask, lanes);
+  if (nargs > sizeof(((warp *)0)->args)) die("thread %d: %s: %zu bytes of arguments (the emulator's bug)", me.lin, op, nargs);
   warp &w = S.w[(size_t)(me.lin / 32)];
-  if (w.arrived && w.mask != mask)
-    die("thread %d: __shfl_xor_sync mask 0x%08x, its warp's other lanes gave 0x%08x", me.lin, mask, w.mask);
-  int src = lane ^ lane_mask;
-  if (src / width != lane / width) src = lane; /* outside the segment: own value, as the hardware */
-  if (!(mask >> src & 1u))
-    die("thread %d: __shfl_xor_sync reads lane %d, which is not in mask 0x%08x", me.lin, src, mask);
-  /* two slot sets, alternating: a lane can only overwrite set g & 1 at exchange g + 2, when every
-   * lane has arrived at exchange g + 1, so has read its value of exchange g */
-  unsigned par = w.gen & 1u;
-  w.slots[par][lane] = bits;
-  w.mask = mask;
+  if (w.arrived) {
+    if (strcmp(w.op, op) != 0)
+      die("thread %d: %s, while lanes 0x%08x of its warp wait at %s (every lane of the mask must reach the same "
+          "warp operation)",
+          me.lin, op, w.arrived, w.op);
+    if (w.mask != mask) die("thread %d: %s mask 0x%08x, its warp's other lanes gave 0x%08x", me.lin, op, mask, w.mask);
+    if (w.nargs != nargs || (nargs && memcmp(w.args, args, nargs) != 0))
+      die("thread %d: %s with arguments (pointer, ldm, layout, fragment type) other than its warp's other lanes "
+          "gave: they must be the same in every lane",
+          me.lin, op);
+  } else {
+    w.op = op;
+    w.mask = mask;
+    w.nargs = nargs;
+    if (nargs) memcpy(w.args, args, nargs);
+  }
+  return w;
+}
+
+/* The lane waits until the last lane of mask arrives; the last goes on at once, the others in line
+ * behind it. */
+void warp_arrive(fiber &me, warp &w, unsigned mask, const char *op) {
+  int lane = me.lin % 32, base = me.lin / 32 * 32;
+  int lanes = S.nthreads - base < 32 ? S.nthreads - base : 32;
   w.arrived |= 1u << lane;
-  if (w.arrived == mask) { /* the last lane: the others go on after it */
+  if (w.arrived == mask) {
     for (int k = 0; k < lanes; k++) {
       int l = S.mode ? lanes - 1 - k : k;
       if (l != lane && (mask >> l & 1u)) {
         S.f[(size_t)(base + l)].state = F_RUNNABLE;
         S.f[(size_t)(base + l)].wmask = 0;
+        S.f[(size_t)(base + l)].wop = NULL;
         push(base + l);
       }
     }
@@ -720,9 +747,177 @@ uint64_t sf_emu_shfl_xor(unsigned mask, uint64_t bits, int lane_mask, int width)
   } else {
     me.state = F_WAIT_WARP;
     me.wmask = mask;
+    me.wop = op;
     run_next(me, 0);
   }
+}
+
+} /* namespace */
+
+uint64_t sf_emu_shfl_xor(unsigned mask, uint64_t bits, int lane_mask, int width) {
+  const char *op = "__shfl_xor_sync";
+  fiber &me = current(op);
+  int lane = me.lin % 32;
+  if (width < 1 || width > 32 || (width & (width - 1)))
+    die("thread %d: __shfl_xor_sync width %d is not a power of 2 up to 32", me.lin, width);
+  warp &w = warp_enter(me, op, mask, NULL, 0);
+  int src = lane ^ lane_mask;
+  if (src / width != lane / width) src = lane; /* outside the segment: own value, as the hardware */
+  if (!(mask >> src & 1u))
+    die("thread %d: __shfl_xor_sync reads lane %d, which is not in mask 0x%08x", me.lin, src, mask);
+  /* two slot sets, alternating: a lane can only overwrite set g & 1 at exchange g + 2, when every
+   * lane has arrived at exchange g + 1, so has read its value of exchange g */
+  unsigned par = w.gen & 1u;
+  w.slots[par][lane] = bits;
+  warp_arrive(me, w, mask, op);
   return w.slots[par][src];
+}
+
+void sf_emu_warp_sync(const char *op, unsigned mask, const void *args, size_t nargs, void *mine,
+                      void (*last)(void *const *lanes)) {
+  fiber &me = current(op);
+  int lane = me.lin % 32;
+  warp &w = warp_enter(me, op, mask, args, nargs);
+  w.lanes[lane] = mine;
+  if (last && (w.arrived | 1u << lane) == mask) last(w.lanes);
+  warp_arrive(me, w, mask, op);
+}
+
+/* ==================================== WMMA (mma.h) ====================================
+ * A fragment's x[i] in lane l holds element map[l * 8 + i] (row * 16 + col) of the 16 x 16 tile: a
+ * permutation drawn afresh for every launch and every fragment kind, so not the hardware's, and a
+ * kernel that assumes any mapping gets wrong results, while fragments of one kind share theirs
+ * within a launch (element-wise work between them is right). */
+
+namespace {
+
+const char *const wmma_kind_name[SF_WMMA_KINDS] = {"matrix_a row_major", "matrix_a col_major", "matrix_b row_major",
+                                                   "matrix_b col_major", "accumulator"};
+
+const uint8_t *wmma_map(int kind) {
+  static uint8_t maps[SF_WMMA_KINDS][256];
+  static unsigned long made[SF_WMMA_KINDS]; /* the launch number + 1 each was drawn for */
+  if (made[kind] != S.launch + 1) {
+    uint8_t *m = maps[kind];
+    for (int i = 0; i < 256; i++) m[i] = (uint8_t)i;
+    uint64_t r = 0x9e3779b97f4a7c15ull * (S.launch + 1) ^ (uint64_t)(kind + 1) * 0xd6e8feb86659fd93ull;
+    for (int i = 255; i > 0; i--) {
+      r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+      int j = (int)(r % (uint64_t)(i + 1));
+      uint8_t t = m[i];
+      m[i] = m[j];
+      m[j] = t;
+    }
+    made[kind] = S.launch + 1;
+  }
+  return maps[kind];
+}
+
+/* what every lane of a WMMA load or store must give alike (no padding: compared as bytes) */
+struct wmma_args {
+  uint64_t p;
+  uint32_t ldm;
+  int32_t kind;
+  int32_t col_major; /* the memory layout */
+  int32_t zero;
+};
+
+/* The hardware's constraints on a load or store of the 16 x 16 tile at p: p 256-bit aligned, ldm a
+ * multiple of 8 (bf16) or 4 (float) elements (16 bytes either way), and, where p is in device memory,
+ * the tile inside that allocation. Shared and local memory (not cudaMalloc'd) are left to
+ * AddressSanitizer. A store with ldm < 16 would write elements over each other. */
+void wmma_check(fiber &me, const char *op, int kind, const void *p, unsigned ldm, int store) {
+  size_t es = kind == SF_WMMA_ACC ? 4 : 2;
+  const char *tname = es == 4 ? "float" : "__nv_bfloat16";
+  if ((uintptr_t)p % 32)
+    die("thread %d: %s (%s) at %p: the pointer is not 256-bit (32-byte) aligned", me.lin, op, wmma_kind_name[kind], p);
+  if (ldm % (es == 4 ? 4u : 8u))
+    die("thread %d: %s (%s): ldm %u is not a multiple of %u (%s elements)", me.lin, op, wmma_kind_name[kind], ldm,
+        es == 4 ? 4u : 8u, tname);
+  if (store && ldm < 16) die("thread %d: %s: ldm %u is below 16, the tile's rows overlap", me.lin, op, ldm);
+  size_t bytes = (15 * (size_t)ldm + 16) * es;
+  std::lock_guard<std::mutex> g(mem_lock);
+  uintptr_t a = (uintptr_t)p;
+  auto it = allocations.upper_bound(a);
+  if (it == allocations.begin()) return;
+  --it;
+  if (a - it->first >= it->second) return; /* not device memory */
+  if (bytes > it->second - (a - it->first))
+    die("thread %d: %s (%s, ldm %u) %s bytes %zu..%zu of an allocation of %zu bytes", me.lin, op, wmma_kind_name[kind],
+        ldm, store ? "writes" : "reads", (size_t)(a - it->first), (size_t)(a - it->first) + bytes, it->second);
+}
+
+/* element (r, c) of the tile at p in memory */
+inline size_t wmma_offset(int pos, unsigned ldm, int col_major) {
+  int r = pos / 16, c = pos % 16;
+  return col_major ? (size_t)c * ldm + (size_t)r : (size_t)r * ldm + (size_t)c;
+}
+
+struct mma_lane {
+  float *d;
+  const __nv_bfloat16 *a, *b;
+  const float *c;
+  int ka, kb;
+};
+
+/* run by the last lane to reach mma_sync, the others waiting: D = A B + C over the warp's fragments,
+ * in fp32 (bf16 products are exact there), k ascending */
+void mma_all(void *const *lanes) {
+  const mma_lane *l0 = (const mma_lane *)lanes[0];
+  const uint8_t *ma = wmma_map(l0->ka), *mb = wmma_map(l0->kb), *mc = wmma_map(SF_WMMA_ACC);
+  float A[256], B[256], C[256];
+  for (int l = 0; l < 32; l++) {
+    const mma_lane *x = (const mma_lane *)lanes[l];
+    for (int i = 0; i < 8; i++) {
+      A[ma[l * 8 + i]] = __bfloat162float(x->a[i]);
+      B[mb[l * 8 + i]] = __bfloat162float(x->b[i]);
+      C[mc[l * 8 + i]] = x->c[i];
+    }
+  }
+  float D[256];
+  for (int r = 0; r < 16; r++)
+    for (int c = 0; c < 16; c++) {
+      float s = C[r * 16 + c];
+      for (int k = 0; k < 16; k++) s += A[r * 16 + k] * B[k * 16 + c];
+      D[r * 16 + c] = s;
+    }
+  for (int l = 0; l < 32; l++) {
+    const mma_lane *x = (const mma_lane *)lanes[l];
+    for (int i = 0; i < 8; i++) x->d[i] = D[mc[l * 8 + i]];
+  }
+}
+
+} /* namespace */
+
+/* A lane reads its own elements when it calls (so memory another lane wrote without a __syncwarp or
+ * __syncthreads since may be read stale), then waits for the warp. */
+void sf_emu_wmma_load(int kind, void *x, const void *p, unsigned ldm, int col_major) {
+  const char *op = "wmma::load_matrix_sync";
+  fiber &me = current(op);
+  wmma_check(me, op, kind, p, ldm, 0);
+  size_t es = kind == SF_WMMA_ACC ? 4 : 2;
+  const uint8_t *m = wmma_map(kind) + me.lin % 32 * 8;
+  for (int i = 0; i < 8; i++) memcpy((char *)x + i * es, (const char *)p + wmma_offset(m[i], ldm, col_major) * es, es);
+  wmma_args a = {(uint64_t)(uintptr_t)p, ldm, kind, col_major, 0};
+  sf_emu_warp_sync(op, 0xffffffffu, &a, sizeof a, NULL, NULL);
+}
+
+/* The warp meets first; then each lane writes its own elements as it goes on (so another lane's
+ * elements are not yet there without a __syncwarp or __syncthreads after the store). */
+void sf_emu_wmma_store(float *p, const float *x, unsigned ldm, int col_major) {
+  const char *op = "wmma::store_matrix_sync";
+  fiber &me = current(op);
+  wmma_check(me, op, SF_WMMA_ACC, p, ldm, 1);
+  wmma_args a = {(uint64_t)(uintptr_t)p, ldm, SF_WMMA_ACC, col_major, 0};
+  sf_emu_warp_sync(op, 0xffffffffu, &a, sizeof a, NULL, NULL);
+  const uint8_t *m = wmma_map(SF_WMMA_ACC) + me.lin % 32 * 8;
+  for (int i = 0; i < 8; i++) p[wmma_offset(m[i], ldm, col_major)] = x[i];
+}
+
+void sf_emu_wmma_mma(float *d, int ka, const __nv_bfloat16 *a, int kb, const __nv_bfloat16 *b, const float *c) {
+  mma_lane mine = {d, a, b, c, ka, kb};
+  int32_t kinds[2] = {ka, kb};
+  sf_emu_warp_sync("wmma::mma_sync", 0xffffffffu, kinds, sizeof kinds, &mine, mma_all);
 }
 
 /* ==================================== launches ==================================== */
@@ -761,6 +956,7 @@ void sf_emu_run(const char *name, dim3 grid, dim3 block, void (*entry)(void *), 
     x.asan_fake = NULL;
   }
   unsigned long k = launches++;
+  S.launch = k;
   S.mode = -1;
   if (!stats && getenv("SF_CUDAEMU_STATS")) {
     stats = new std::map<std::string, kstats>;

@@ -13,6 +13,17 @@
  *   memory     cudaMalloc fills with NaN; copies and memsets outside an allocation, and cudaFree of
  *              a pointer that is not one, are errors
  *   bf16       round to nearest even, NaN kept, exact back
+ *   syncwarp   __syncwarp is a real barrier among a warp's lanes (a reversal within the warp is right
+ *              with it, wrong without it); a lane with another mask, or one that never comes, is
+ *              reported
+ *   wmma       16x16x16 and tiled 32x32x32 bf16 products (every row/col-major pair, ldm > 16,
+ *              accumulator loaded and stored in both layouts) equal a CPU reference exactly (small
+ *              integers); the element mapping is a permutation, not the hardware's, and changes
+ *              between launches and fragment kinds; uniform scaling and a same-type element-wise
+ *              product (a row-scale matrix as a mask) are right; a stored tile read by other lanes
+ *              without __syncwarp is stale; a misaligned tile, a bad ldm, a tile beyond its
+ *              allocation, lanes with different pointers, and a lane that skips mma_sync stop the
+ *              program with a message naming the kernel
  *   cublas     GemmEx / GemmStridedBatchedEx against a double-precision reference for every
  *              transpose pair, fp32 / TF32 / bf16; TF32 drops the 13 low mantissa bits; GEMV; wrong
  *              leading dimensions are CUBLAS_STATUS_INVALID_VALUE, an operand beyond its
@@ -35,6 +46,7 @@ extern "C" {
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
+#include <mma.h>
 
 #include <cmath>
 #include <string>
@@ -179,6 +191,34 @@ __global__ void k_half_warp_shuffle(float *x) {
   if (threadIdx.x < 16) x[threadIdx.x] = __shfl_xor_sync(0xffffffffu, x[threadIdx.x], 1);
 }
 
+__global__ void k_syncwarp_mask(float *x) {
+  x[threadIdx.x] = 1.0f;
+  __syncwarp(threadIdx.x == 5 ? 0xfffffffeu : 0xffffffffu); /* lane 5's mask lacks lane 0 */
+}
+
+__global__ void k_syncwarp_exit(float *x) {
+  if (threadIdx.x == 40) return;
+  __syncwarp();
+  x[threadIdx.x] = 1.0f;
+}
+
+/* a tile load at A + offset with leading dimension ldm, mma, store; lane `skip` skips the mma and
+ * exits (skip_to_store 0) or goes on to the store */
+__global__ void k_wmma_bad(float *C, const __nv_bfloat16 *A, int offset, int ldm, int skip, int skip_to_store,
+                           int lane_offset) {
+  using namespace nvcuda;
+  wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, wmma::col_major> a;
+  wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::row_major> b;
+  wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
+  wmma::fill_fragment(acc, 0.0f);
+  wmma::fill_fragment(b, 1.0f);
+  int o = offset + (threadIdx.x == 7 ? lane_offset : 0);
+  wmma::load_matrix_sync(a, A + o, (unsigned)ldm);
+  if ((int)threadIdx.x == skip && !skip_to_store) return;
+  if ((int)threadIdx.x != skip) wmma::mma_sync(acc, a, b, acc);
+  wmma::store_matrix_sync(C, acc, 16, wmma::mem_row_major);
+}
+
 /* runs kernel `name` in a fresh process (this program again: a forked child could not use CUDA,
  * test_fork); returns its stderr, and whether it died of SIGABRT in *aborted */
 static std::string run_child(const char *name, int *aborted) {
@@ -215,6 +255,21 @@ static int child(const char *name) {
   }
   if (strcmp(name, "k_early_exit") == 0) LAUNCH(k_early_exit, dim3(2), dim3(64))(x);
   if (strcmp(name, "k_half_warp_shuffle") == 0) LAUNCH(k_half_warp_shuffle, dim3(2), dim3(64))(x);
+  if (strcmp(name, "k_syncwarp_mask") == 0) LAUNCH(k_syncwarp_mask, dim3(1), dim3(32))(x);
+  if (strcmp(name, "k_syncwarp_exit") == 0) LAUNCH(k_syncwarp_exit, dim3(1), dim3(64))(x);
+  if (strncmp(name, "wmma ", 5) == 0) {
+    __nv_bfloat16 *A; /* 16 x 24 bf16: a 16 x 16 tile with ldm 16 or 24 fits, one starting 16 on does not */
+    float *C;
+    if (cudaMalloc((void **)&A, 2 * 16 * 24) != cudaSuccess || cudaMalloc((void **)&C, 4 * 256) != cudaSuccess) return 3;
+    int off = 0, ldm = 16, skip = -1, to_store = 0, lane_off = 0;
+    if (strcmp(name, "wmma misaligned") == 0) off = 8;   /* 16 bytes on */
+    if (strcmp(name, "wmma ldm") == 0) ldm = 12;         /* not a multiple of 8 */
+    if (strcmp(name, "wmma range") == 0) off = 16, ldm = 24; /* 16 + 15 * 24 + 16 > 384 elements */
+    if (strcmp(name, "wmma skip") == 0) skip = 3;
+    if (strcmp(name, "wmma skip to store") == 0) skip = 3, to_store = 1;
+    if (strcmp(name, "wmma lanes differ") == 0) lane_off = 16;
+    LAUNCH(k_wmma_bad, dim3(1), dim3(32))(C, A, off, ldm, skip, to_store, lane_off);
+  }
   return 0;
 }
 
@@ -237,6 +292,39 @@ static void test_deadlock(void **state) {
   printf("%s", e.c_str());
   assert_true(aborted);
   assert_non_null(strstr(e.c_str(), "kernel 'k_early_exit': argument 1"));
+  /* __syncwarp: a lane with another mask; a lane that exits instead */
+  e = run_child("k_syncwarp_mask", &aborted);
+  printf("%s", e.c_str());
+  assert_true(aborted);
+  assert_non_null(strstr(e.c_str(), "kernel 'k_syncwarp_mask'"));
+  assert_non_null(strstr(e.c_str(), "__syncwarp mask 0x"));
+  assert_non_null(strstr(e.c_str(), "its warp's other lanes gave 0x"));
+  e = run_child("k_syncwarp_exit", &aborted);
+  printf("%s", e.c_str());
+  assert_true(aborted);
+  assert_non_null(strstr(e.c_str(), "deadlock: 31 of 64 threads"));
+  assert_non_null(strstr(e.c_str(), "threads 32..39 at __syncwarp (mask 0xffffffff)"));
+  assert_non_null(strstr(e.c_str(), "threads 40..40 exited"));
+  /* WMMA: the hardware's constraints, and a lane that skips the collective mma */
+  const char *cases[][2] = {
+      {"wmma misaligned", "wmma::load_matrix_sync (matrix_a col_major) at 0x"},
+      {"wmma misaligned", "is not 256-bit (32-byte) aligned"},
+      {"wmma ldm", "ldm 12 is not a multiple of 8 (__nv_bfloat16 elements)"},
+      {"wmma range", "reads bytes 32..784 of an allocation of 768 bytes"},
+      {"wmma lanes differ", "thread 7: wmma::load_matrix_sync with arguments (pointer, ldm, layout, fragment type) other"},
+      {"wmma skip", "deadlock: 31 of 32 threads"},
+      {"wmma skip", "threads 3..3 exited"},
+      {"wmma skip", "at wmma::mma_sync (mask 0xffffffff)"},
+      {"wmma skip to store", "thread 3: wmma::store_matrix_sync, while lanes 0x"},
+      {"wmma skip to store", "of its warp wait at wmma::mma_sync"},
+  };
+  for (auto &c : cases) {
+    e = run_child(c[0], &aborted);
+    printf("%s", e.c_str());
+    assert_true(aborted);
+    assert_non_null(strstr(e.c_str(), "kernel 'k_wmma_bad', block (0, 0, 0): "));
+    assert_non_null(strstr(e.c_str(), c[1]));
+  }
 }
 
 /* ---- memory ---- */
@@ -426,6 +514,237 @@ static void test_cublas(void **state) {
     assert_int_equal(cudaFree(p), cudaSuccess);
 }
 
+/* ---- syncwarp ---- */
+
+__global__ void k_warp_reverse(float *out, const float *in, int sync) {
+  __shared__ __align__(32) float sh[64];
+  int t = threadIdx.x;
+  sh[t] = in[t];
+  if (sync) __syncwarp();
+  out[t] = sh[t / 32 * 32 + 31 - t % 32];
+}
+
+__global__ void __launch_bounds__(64, 2) k_syncwarp_halves(float *__restrict__ x) {
+  /* lanes 0..15 and 16..31 meet separately, one half after the other */
+  int t = threadIdx.x, lane = t % 32;
+  unsigned half = lane < 16 ? 0x0000ffffu : 0xffff0000u;
+  if (lane >= 16) __syncwarp(half);
+  x[t] = (float)t;
+  if (lane < 16) __syncwarp(half);
+  __syncwarp();
+  x[t] += x[t ^ 16];
+}
+
+static void test_syncwarp(void **state) {
+  (void)state;
+  float *in, *out;
+  assert_int_equal(cudaMalloc((void **)&in, sizeof(float) * 64), cudaSuccess);
+  assert_int_equal(cudaMalloc((void **)&out, sizeof(float) * 64), cudaSuccess);
+  int wrong_launches = 0;
+  for (int launch = 0; launch < 6; launch++) {
+    for (int i = 0; i < 64; i++) in[i] = (float)(i + 100 * launch);
+    LAUNCH(k_warp_reverse, dim3(1), dim3(64))(out, in, 1);
+    assert_int_equal(cudaGetLastError(), cudaSuccess);
+    for (int i = 0; i < 64; i++) assert_true(out[i] == in[i / 32 * 32 + 31 - i % 32]);
+    for (int i = 0; i < 64; i++) in[i] = (float)(i + 100 * launch + 50); /* not what shared memory holds */
+    LAUNCH(k_warp_reverse, dim3(1), dim3(64))(out, in, 0);
+    int wrong = 0;
+    for (int i = 0; i < 64; i++) wrong += out[i] != in[i / 32 * 32 + 31 - i % 32];
+    wrong_launches += wrong > 0;
+  }
+  printf("the warp reversal without __syncwarp was wrong in %d of 6 launches\n", wrong_launches);
+  assert_true(wrong_launches >= 3);
+  for (int rep = 0; rep < 3; rep++) {
+    LAUNCH(k_syncwarp_halves, dim3(1), dim3(64))(out);
+    for (int i = 0; i < 64; i++) assert_true(out[i] == (float)(i + (i ^ 16)));
+  }
+  cudaFree(in);
+  cudaFree(out);
+}
+
+/* ---- wmma ---- */
+
+using namespace nvcuda;
+
+/* C (n x n, row-major, ldc) = A B + C0 with one warp per 16 x 16 tile of C: A is n x n in layout LA
+ * with leading dimension lda, B in LB with ldb, C0 read in layout lc, the result written in ls */
+template <class LA, class LB>
+__global__ void k_wmma_gemm(float *C, const __nv_bfloat16 *A, const __nv_bfloat16 *B, const float *C0, int n, int lda,
+                            int ldb, int ldc, int lc, int ls) {
+  int w = threadIdx.x / 32, tiles = n / 16;
+  int ti = w / tiles, tj = w % tiles;
+  const int acol = std::is_same<LA, wmma::col_major>::value, bcol = std::is_same<LB, wmma::col_major>::value;
+  wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, LA> a;
+  wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, LB> b;
+  wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
+  wmma::layout_t lin = lc ? wmma::mem_col_major : wmma::mem_row_major;
+  wmma::layout_t lout = ls ? wmma::mem_col_major : wmma::mem_row_major;
+  /* element (r, c) of a matrix with leading dimension ld, in either layout */
+  auto at = [](int col_major, int r, int c, int ld) { return col_major ? (size_t)c * ld + r : (size_t)r * ld + c; };
+  wmma::load_matrix_sync(acc, C0 + at(lc, ti * 16, tj * 16, ldc), (unsigned)ldc, lin);
+  for (int k = 0; k < n; k += 16) {
+    wmma::load_matrix_sync(a, A + at(acol, ti * 16, k, lda), (unsigned)lda);
+    wmma::load_matrix_sync(b, B + at(bcol, k, tj * 16, ldb), (unsigned)ldb);
+    wmma::mma_sync(acc, a, b, acc);
+  }
+  wmma::store_matrix_sync(C + at(ls, ti * 16, tj * 16, ldc), acc, (unsigned)ldc, lout);
+}
+
+template <class LA, class LB> static void gemm_case(int n, int lda, int ldb, int ldc, int lc, int ls) {
+  const int acol = std::is_same<LA, wmma::col_major>::value, bcol = std::is_same<LB, wmma::col_major>::value;
+  std::vector<float> a((size_t)n * lda), b((size_t)n * ldb), c0((size_t)n * ldc);
+  for (size_t i = 0; i < a.size(); i++) a[i] = (float)((int)(i * 7 % 9) - 4);
+  for (size_t i = 0; i < b.size(); i++) b[i] = (float)((int)(i * 5 % 7) - 3);
+  for (size_t i = 0; i < c0.size(); i++) c0[i] = (float)((int)(i * 3 % 11) - 5);
+  __nv_bfloat16 *A = dev_bf16(a.data(), a.size()), *B = dev_bf16(b.data(), b.size());
+  float *C0, *C;
+  assert_int_equal(cudaMalloc((void **)&C0, sizeof(float) * c0.size()), cudaSuccess);
+  assert_int_equal(cudaMalloc((void **)&C, sizeof(float) * c0.size()), cudaSuccess);
+  memcpy(C0, c0.data(), sizeof(float) * c0.size());
+  int nw = (n / 16) * (n / 16);
+  sf_emu_launch("k_wmma_gemm", k_wmma_gemm<LA, LB>, dim3(1), dim3(32 * nw))(C, A, B, C0, n, lda, ldb, ldc, lc, ls);
+  assert_int_equal(cudaGetLastError(), cudaSuccess);
+  auto at = [](int col_major, int r, int c, int ld) { return col_major ? (size_t)c * ld + r : (size_t)r * ld + c; };
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < n; j++) {
+      double s = c0[at(lc, i, j, ldc)];
+      for (int k = 0; k < n; k++) s += (double)a[at(acol, i, k, lda)] * b[at(bcol, k, j, ldb)];
+      assert_true(C[at(ls, i, j, ldc)] == (float)s);
+    }
+  cudaFree(A);
+  cudaFree(B);
+  cudaFree(C0);
+  cudaFree(C);
+}
+
+/* each lane writes which element of the tile it holds in x[i]: the tile holds its own index */
+__global__ void k_wmma_map(float *acc_map, float *a_map, float *b_map, const float *idx, const __nv_bfloat16 *idx16) {
+  wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
+  wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, wmma::row_major> a;
+  wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::row_major> b;
+  wmma::load_matrix_sync(acc, idx, 16, wmma::mem_row_major);
+  wmma::load_matrix_sync(a, idx16, 16);
+  wmma::load_matrix_sync(b, idx16, 16);
+  int lane = threadIdx.x;
+  for (int i = 0; i < acc.num_elements; i++) {
+    acc_map[lane * 8 + i] = acc.x[i];
+    a_map[lane * 8 + i] = __bfloat162float(a.x[i]);
+    b_map[lane * 8 + i] = __bfloat162float(b.x[i]);
+  }
+}
+
+/* out = s * in (uniform scaling), in row-major, out column-major */
+__global__ void k_wmma_scale(float *out, const float *in, float s, int ld) {
+  wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
+  wmma::load_matrix_sync(acc, in, (unsigned)ld, wmma::mem_row_major);
+  for (int i = 0; i < acc.num_elements; i++) acc.x[i] *= s;
+  wmma::store_matrix_sync(out, acc, (unsigned)ld, wmma::mem_col_major);
+}
+
+/* out = in with row r scaled by scale[r]: the mask is a tile whose row r holds scale[r] everywhere,
+ * loaded into a fragment of the same type, multiplied element by element */
+__global__ void k_wmma_rowscale(float *out, const float *in, const float *scale) {
+  __shared__ __align__(32) float rows[16 * 16];
+  for (int e = (int)threadIdx.x; e < 256; e += 32) rows[e] = scale[e / 16];
+  __syncwarp();
+  wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc, mask;
+  wmma::load_matrix_sync(acc, in, 16, wmma::mem_row_major);
+  wmma::load_matrix_sync(mask, rows, 16, wmma::mem_row_major);
+  for (int i = 0; i < acc.num_elements; i++) acc.x[i] *= mask.x[i];
+  wmma::store_matrix_sync(out, acc, 16, wmma::mem_row_major);
+}
+
+/* stores a tile to shared memory, then every lane reads element `lane` of it: right only with a
+ * __syncwarp between (another lane's elements are written when that lane goes on) */
+__global__ void k_wmma_store_read(float *out, const float *in, int sync) {
+  __shared__ __align__(32) float sh[256];
+  wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
+  wmma::load_matrix_sync(acc, in, 16, wmma::mem_row_major);
+  wmma::store_matrix_sync(sh, acc, 16, wmma::mem_row_major);
+  if (sync) __syncwarp();
+  for (int e = (int)threadIdx.x; e < 256; e += 32) out[e] = sh[e];
+}
+
+static int is_permutation(const float *m) {
+  std::vector<int> seen(256, 0);
+  for (int i = 0; i < 256; i++) {
+    if (!(m[i] >= 0 && m[i] < 256 && m[i] == (float)(int)m[i]) || seen[(size_t)m[i]]++) return 0;
+  }
+  return 1;
+}
+
+static void test_wmma(void **state) {
+  (void)state;
+  /* products: one tile and 2 x 2 tiles (four warps), every layout pair, leading dimensions > 16 */
+  gemm_case<wmma::row_major, wmma::row_major>(16, 24, 32, 20, 0, 0);
+  gemm_case<wmma::row_major, wmma::col_major>(16, 16, 24, 16, 1, 0);
+  gemm_case<wmma::col_major, wmma::row_major>(16, 40, 16, 28, 0, 1);
+  gemm_case<wmma::col_major, wmma::col_major>(16, 24, 24, 24, 1, 1);
+  gemm_case<wmma::row_major, wmma::row_major>(32, 40, 48, 36, 0, 0);
+  gemm_case<wmma::row_major, wmma::col_major>(32, 32, 40, 40, 1, 0);
+  gemm_case<wmma::col_major, wmma::row_major>(32, 48, 32, 32, 0, 1);
+  gemm_case<wmma::col_major, wmma::col_major>(32, 40, 56, 44, 1, 1);
+
+  /* the mapping: a permutation of the tile, not the hardware's (sm_80's m16n16k16 fp32 accumulator:
+   * lane l holds rows l/4 and l/4 + 8, columns 2(l%4) + {0, 1} and + 8), not the identity, different
+   * for matrix_a, matrix_b and the accumulator, and different in the next launch */
+  float *idx, *maps;
+  assert_int_equal(cudaMalloc((void **)&idx, sizeof(float) * 256), cudaSuccess);
+  assert_int_equal(cudaMalloc((void **)&maps, sizeof(float) * 256 * 6), cudaSuccess);
+  for (int i = 0; i < 256; i++) idx[i] = (float)i;
+  __nv_bfloat16 *idx16 = dev_bf16(idx, 256);
+  LAUNCH(k_wmma_map, dim3(1), dim3(32))(maps, maps + 256, maps + 512, idx, idx16);
+  LAUNCH(k_wmma_map, dim3(1), dim3(32))(maps + 768, maps + 1024, maps + 1280, idx, idx16);
+  for (int m = 0; m < 6; m++) assert_true(is_permutation(maps + 256 * m));
+  int same_hw = 0, same_id = 0, same_ab = 0, same_aacc = 0, same_next = 0;
+  for (int l = 0; l < 32; l++)
+    for (int i = 0; i < 8; i++) {
+      int hw_r = l / 4 + 8 * (i / 2 % 2), hw_c = 2 * (l % 4) + i % 2 + 8 * (i / 4);
+      same_hw += maps[l * 8 + i] == (float)(hw_r * 16 + hw_c);
+      same_id += maps[l * 8 + i] == (float)(l * 8 + i);
+      same_ab += maps[256 + l * 8 + i] == maps[512 + l * 8 + i];
+      same_aacc += maps[256 + l * 8 + i] == maps[l * 8 + i];
+      same_next += maps[l * 8 + i] == maps[768 + l * 8 + i];
+    }
+  printf("wmma mapping: elements where the hardware's, the identity, matrix_b, the accumulator, the next launch "
+         "agree with it: %d %d %d %d %d of 256\n",
+         same_hw, same_id, same_ab, same_aacc, same_next);
+  assert_true(same_hw < 16 && same_id < 16 && same_ab < 16 && same_aacc < 16 && same_next < 16);
+
+  /* uniform scaling, row-major in, column-major out, ld 20 */
+  const int ld = 20;
+  float *in, *out, *scale;
+  assert_int_equal(cudaMalloc((void **)&in, sizeof(float) * 16 * ld), cudaSuccess);
+  assert_int_equal(cudaMalloc((void **)&out, sizeof(float) * 16 * ld), cudaSuccess);
+  assert_int_equal(cudaMalloc((void **)&scale, sizeof(float) * 16), cudaSuccess);
+  for (int i = 0; i < 16 * ld; i++) in[i] = (float)(i % 37) - 18.5f;
+  LAUNCH(k_wmma_scale, dim3(1), dim3(32))(out, in, 0.25f, ld);
+  for (int r = 0; r < 16; r++)
+    for (int c = 0; c < 16; c++) assert_true(out[c * ld + r] == 0.25f * in[r * ld + c]);
+  /* same-type element-wise product: per-row scaling */
+  for (int r = 0; r < 16; r++) scale[r] = (float)(r + 1) * 0.5f;
+  LAUNCH(k_wmma_rowscale, dim3(1), dim3(32))(out, in, scale);
+  for (int r = 0; r < 16; r++)
+    for (int c = 0; c < 16; c++) assert_true(out[r * 16 + c] == scale[r] * in[r * 16 + c]);
+
+  /* a stored tile read by other lanes: right after __syncwarp, stale without */
+  int wrong_launches = 0;
+  for (int launch = 0; launch < 4; launch++) {
+    for (int i = 0; i < 256; i++) in[i] = (float)(i + 1000 * launch);
+    LAUNCH(k_wmma_store_read, dim3(1), dim3(32))(out, in, 1);
+    for (int i = 0; i < 256; i++) assert_true(out[i] == in[i]);
+    for (int i = 0; i < 256; i++) in[i] = (float)(i + 1000 * launch + 500);
+    LAUNCH(k_wmma_store_read, dim3(1), dim3(32))(out, in, 0);
+    int wrong = 0;
+    for (int i = 0; i < 256; i++) wrong += out[i] != in[i];
+    wrong_launches += wrong > 0;
+  }
+  printf("a stored tile read without __syncwarp was stale in %d of 4 launches\n", wrong_launches);
+  assert_int_equal(wrong_launches, 4);
+  for (void *p : {(void *)idx, (void *)maps, (void *)idx16, (void *)in, (void *)out, (void *)scale})
+    assert_int_equal(cudaFree(p), cudaSuccess);
+}
+
 /* ---- fork ---- */
 
 static void test_fork(void **state) {
@@ -454,7 +773,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_fork),
       cmocka_unit_test(test_launch),   cmocka_unit_test(test_barrier), cmocka_unit_test(test_shuffle),
       cmocka_unit_test(test_deadlock), cmocka_unit_test(test_memory),  cmocka_unit_test(test_bf16),
-      cmocka_unit_test(test_cublas),
+      cmocka_unit_test(test_cublas),   cmocka_unit_test(test_syncwarp), cmocka_unit_test(test_wmma),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

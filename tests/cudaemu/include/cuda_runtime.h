@@ -31,6 +31,10 @@
 #define __host__
 #define __forceinline__ inline
 #define __shared__ static
+/* alignment as on the device (WMMA wants 256-bit aligned tiles: __shared__ __align__(32) float t[...]);
+ * launch bounds only guide nvcc's register allocation; __restrict__ is g++'s own */
+#define __align__(n) __attribute__((aligned(n)))
+#define __launch_bounds__(...)
 
 /* ---- built-in types and variables ---- */
 struct uint3 {
@@ -118,6 +122,16 @@ template <class T> inline T __shfl_xor_sync(unsigned mask, T v, int lane_mask, i
   memcpy(&out, &bits, sizeof out);
   return out;
 }
+
+/* A warp collective: every lane of mask (in the calling thread's warp) must call it with the same op,
+ * mask and argument bytes (args, nargs <= 32), else an abort saying which differed; a lane that never
+ * comes is a deadlock report. Each lane leaves `mine`; the last to arrive calls last(lanes) (lanes[l]:
+ * lane l's `mine`) before any lane goes on. runtime.cpp; mma.h builds WMMA on it. */
+void sf_emu_warp_sync(const char *op, unsigned mask, const void *args, size_t nargs, void *mine,
+                      void (*last)(void *const *lanes));
+
+/* a barrier among the mask's lanes of the calling warp (each must call it with the same mask) */
+inline void __syncwarp(unsigned mask = 0xffffffffu) { sf_emu_warp_sync("__syncwarp", mask, NULL, 0, NULL, NULL); }
 
 /* ---- launches ---- */
 
