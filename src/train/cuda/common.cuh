@@ -100,17 +100,22 @@ int sfk_encoder_backward(float *dwte, float *dwpe, const float *dout, const int 
 /* Host side of the buckets: inp[N] ids < V into uid[<=N], off[<=N+1], pos[N]; returns nu. count[V] is
  * scratch. */
 int sfk_encoder_buckets(const int *inp, int N, int V, int *count, int *uid, int *off, int *pos);
-int sfk_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b,
-                          int N, int C);
+/* Kernels with an out16 (dinp16, dlogits16) argument also write their result rounded to bf16
+ * there when it is not NULL: the operand of the next bf16 product, converted by its producer instead
+ * of a separate pass (the same rounding, so the same bits). */
+int sfk_layernorm_forward(float *out, __nv_bfloat16 *out16, float *mean, float *rstd, const float *inp,
+                          const float *w, const float *b, int N, int C);
 /* tmp [N, C] is scratch (the per-row terms of dw, summed by a GEMV). */
 int sfk_layernorm_backward(sfk_ctx *x, float *dinp, float *dw, float *db, float *tmp, const float *dout,
                            const float *inp, const float *w, const float *mean, const float *rstd, int N, int C);
-int sfk_gelu_forward(float *out, const float *inp, size_t n);
-int sfk_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n);
+int sfk_gelu_forward(float *out, __nv_bfloat16 *out16, const float *inp, size_t n);
+int sfk_gelu_backward(float *dinp, __nv_bfloat16 *dinp16, const float *inp, const float *dout, size_t n);
 int sfk_residual_forward(float *out, const float *a, const float *b, size_t n);
 /* logits [N, V] -> probabilities in place; losses[N] (0 where masked). */
 int sfk_crossentropy_forward(float *probs, float *losses, const int *targets, int N, int V);
-int sfk_crossentropy_backward(float *dlogits, const float *probs, const int *targets, float scale, int N, int V);
+/* dlogits (fp32) may be NULL when dlogits16 is not: only the bf16 copy is written */
+int sfk_crossentropy_backward(float *dlogits, __nv_bfloat16 *dlogits16, const float *probs, const int *targets,
+                              float scale, int N, int V);
 int sfk_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float c1, float c2, float wd,
               float gscale);
 /* Per-block partial sums of squares (double) of x[n] into part[SFK_NORM_BLOCKS]. */
@@ -118,12 +123,15 @@ enum { SFK_NORM_BLOCKS = 256 };
 int sfk_sumsq_partials(double *part, const float *x, size_t n);
 
 /* ---- products (kernels.cu) ----
- * w16 is the bf16 copy of w (used in bf16 only; may be NULL otherwise). */
-int sfk_matmul_forward(sfk_ctx *x, float *out, const float *inp, const float *w, const __nv_bfloat16 *w16,
-                       const float *bias, int N, int C, int OC);
-/* dinp may be NULL (not computed), dbias too. */
-int sfk_matmul_backward(sfk_ctx *x, float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
-                        const float *w, const __nv_bfloat16 *w16, int N, int C, int OC);
+ * w16, inp16, dout16 are bf16 copies of w, inp, dout, used in bf16 only (ignored otherwise) and
+ * converted on the fly when NULL. */
+int sfk_matmul_forward(sfk_ctx *x, float *out, const float *inp, const __nv_bfloat16 *inp16, const float *w,
+                       const __nv_bfloat16 *w16, const float *bias, int N, int C, int OC);
+/* dinp may be NULL (not computed), dbias too; dout may be NULL in bf16 when dout16 is given and
+ * dbias is NULL. */
+int sfk_matmul_backward(sfk_ctx *x, float *dinp, float *dw, float *dbias, const float *dout,
+                        const __nv_bfloat16 *dout16, const float *inp, const __nv_bfloat16 *inp16, const float *w,
+                        const __nv_bfloat16 *w16, int N, int C, int OC);
 
 /* Attention. Forward: qkv [N, 3C] -> out [N, C]; keeps qkvh [3, B, NH, T, hs] (head-major q, k, v)
  * and att [B, NH, T, T] for the backward; yh [B, NH, T, hs] is scratch. */
@@ -143,8 +151,10 @@ int sfk_attention_backward(sfk_ctx *x, float *dqkv, const float *dout, const flo
  * (overwritten); scratch doh [B, NH, Tp, hs] bf16 and dsum [B, NH, Tp]. */
 int sfk_flash_supported(int C, int NH);
 int sfk_flash_tpad(int T);
-int sfk_flash_forward(float *out, __nv_bfloat16 *qkvh, float *lse, const float *qkv, int B, int T, int C, int NH);
-int sfk_flash_backward(float *dqkv, const float *dout, const float *out, const __nv_bfloat16 *qkvh, const float *lse,
-                       __nv_bfloat16 *doh, float *dsum, int B, int T, int C, int NH);
+int sfk_flash_forward(float *out, __nv_bfloat16 *out16, __nv_bfloat16 *qkvh, float *lse, const float *qkv, int B,
+                      int T, int C, int NH);
+int sfk_flash_backward(float *dqkv, __nv_bfloat16 *dqkv16, const float *dout, const float *out,
+                       const __nv_bfloat16 *qkvh, const float *lse, __nv_bfloat16 *doh, float *dsum, int B, int T,
+                       int C, int NH);
 
 #endif

@@ -98,17 +98,23 @@ __global__ void k_flash_prep(__nv_bfloat16 *doh, float *dsum, const float *dout,
   if (lane == 0) dsum[row] = s;
 }
 
-/* The warp's 16 x hs result (KD fragments, times the per-row factor f of the lane's row, which the
- * caller has put in rows of fscale) into rows r0.. of a row-major fp32 matrix dst with leading
- * dimension ld, columns col.., rows >= limit left alone. stage: 16*16 floats of the warp's. */
+/* The warp's 16 x hs result (KD fragments) into rows r0.. of the row-major fp32 matrix dst with
+ * leading dimension ld (rows >= limit left alone), and rounded to bf16 into dst16 (same layout) when
+ * it is not NULL. stage: 16*16 floats of the warp's. */
 template <int KD>
-__device__ void store_rows(float *dst, size_t ld, int r0, int limit, frag_c (&acc)[KD], float *stage) {
+__device__ void store_rows(float *dst, __nv_bfloat16 *dst16, size_t ld, int r0, int limit, frag_c (&acc)[KD],
+                           float *stage) {
   int lane = threadIdx.x % 32, r = lane / 2, c0 = (lane % 2) * 8;
   for (int kd = 0; kd < KD; kd++) {
     wmma::store_matrix_sync(stage, acc[kd], 16, wmma::mem_row_major);
     __syncwarp();
     if (r0 + r < limit)
-      for (int c = 0; c < 8; c++) dst[(size_t)(r0 + r) * ld + kd * 16 + c0 + c] = stage[r * 16 + c0 + c];
+      for (int c = 0; c < 8; c++) {
+        size_t at = (size_t)(r0 + r) * ld + kd * 16 + c0 + c;
+        float v = stage[r * 16 + c0 + c];
+        dst[at] = v;
+        if (dst16) dst16[at] = __float2bfloat16(v);
+      }
     __syncwarp();
   }
 }
@@ -137,8 +143,8 @@ __device__ void copy_tile(__nv_bfloat16 *dst, const __nv_bfloat16 *src, int n) {
 
 template <int KD>
 __global__ void __launch_bounds__(FL_THREADS)
-    k_flash_forward(float *out, float *lse, const __nv_bfloat16 *qkvh, int B, int T, int Tp, int C, int NH,
-                    float scale) {
+    k_flash_forward(float *out, __nv_bfloat16 *out16, float *lse, const __nv_bfloat16 *qkvh, int B, int T, int Tp,
+                    int C, int NH, float scale) {
   constexpr int HS = 16 * KD, BK = FL_TILE;
   __shared__ __align__(32) __nv_bfloat16 Ks[BK * HS], Vs[BK * HS];
   __shared__ __align__(32) float Ss[4][16 * BK];
@@ -205,7 +211,8 @@ __global__ void __launch_bounds__(FL_THREADS)
     __syncwarp();
   }
   scale_rows<KD>(of, 1.0f / l, Rs[w]);
-  store_rows<KD>(out + (size_t)b * T * C + (size_t)h * HS, (size_t)C, qw, T, of, Rs[w]);
+  size_t o = (size_t)b * T * C + (size_t)h * HS;
+  store_rows<KD>(out + o, out16 ? out16 + o : NULL, (size_t)C, qw, T, of, Rs[w]);
   if (lane % 2 == 0) lse[(size_t)bh * Tp + i] = m + logf(l);
 }
 
@@ -214,8 +221,8 @@ __global__ void __launch_bounds__(FL_THREADS)
 /* dK, dV of 64 keys (a warp per 16) of one (b, h), over the query tiles at or after them. */
 template <int KD>
 __global__ void __launch_bounds__(FL_THREADS)
-    k_flash_backward_kv(float *dqkv, const __nv_bfloat16 *qkvh, const __nv_bfloat16 *doh, const float *lse,
-                        const float *dsum, int B, int T, int Tp, int C, int NH, float scale) {
+    k_flash_backward_kv(float *dqkv, __nv_bfloat16 *dqkv16, const __nv_bfloat16 *qkvh, const __nv_bfloat16 *doh,
+                        const float *lse, const float *dsum, int B, int T, int Tp, int C, int NH, float scale) {
   constexpr int HS = 16 * KD, BQ = FL_TILE;
   __shared__ __align__(32) __nv_bfloat16 Qs[BQ * HS], dOs[BQ * HS];
   __shared__ float Ls[BQ], Ds[BQ];
@@ -305,16 +312,16 @@ __global__ void __launch_bounds__(FL_THREADS)
   }
   for (int kd = 0; kd < KD; kd++)
     for (int e = 0; e < dk[kd].num_elements; e++) dk[kd].x[e] *= scale;
-  float *rows = dqkv + (size_t)b * T * 3 * C + (size_t)h * HS;
-  store_rows<KD>(rows + C, (size_t)3 * C, kw, T, dk, Sf[w]);
-  store_rows<KD>(rows + 2 * C, (size_t)3 * C, kw, T, dv, Sf[w]);
+  size_t o = (size_t)b * T * 3 * C + (size_t)h * HS;
+  store_rows<KD>(dqkv + o + C, dqkv16 ? dqkv16 + o + C : NULL, (size_t)3 * C, kw, T, dk, Sf[w]);
+  store_rows<KD>(dqkv + o + 2 * C, dqkv16 ? dqkv16 + o + 2 * C : NULL, (size_t)3 * C, kw, T, dv, Sf[w]);
 }
 
 /* dQ of 64 queries (a warp per 16) of one (b, h), over the key tiles up to them. */
 template <int KD>
 __global__ void __launch_bounds__(FL_THREADS)
-    k_flash_backward_q(float *dqkv, const __nv_bfloat16 *qkvh, const __nv_bfloat16 *doh, const float *lse,
-                       const float *dsum, int B, int T, int Tp, int C, int NH, float scale) {
+    k_flash_backward_q(float *dqkv, __nv_bfloat16 *dqkv16, const __nv_bfloat16 *qkvh, const __nv_bfloat16 *doh,
+                       const float *lse, const float *dsum, int B, int T, int Tp, int C, int NH, float scale) {
   constexpr int HS = 16 * KD, BK = FL_TILE;
   __shared__ __align__(32) __nv_bfloat16 Ks[BK * HS], Vs[BK * HS];
   __shared__ __align__(32) float Sf[4][16 * BK];
@@ -386,7 +393,8 @@ __global__ void __launch_bounds__(FL_THREADS)
   }
   for (int kd = 0; kd < KD; kd++)
     for (int e = 0; e < dq[kd].num_elements; e++) dq[kd].x[e] *= scale;
-  store_rows<KD>(dqkv + (size_t)b * T * 3 * C + (size_t)h * HS, (size_t)3 * C, qw, T, dq, Sf[w]);
+  size_t o = (size_t)b * T * 3 * C + (size_t)h * HS;
+  store_rows<KD>(dqkv + o, dqkv16 ? dqkv16 + o : NULL, (size_t)3 * C, qw, T, dq, Sf[w]);
 }
 
 /* ---- launches ---- */
@@ -409,7 +417,8 @@ static int unsupported(int C, int NH) {
                                "multiple of 16)", C, NH);
 }
 
-int sfk_flash_forward(float *out, __nv_bfloat16 *qkvh, float *lse, const float *qkv, int B, int T, int C, int NH) {
+int sfk_flash_forward(float *out, __nv_bfloat16 *out16, __nv_bfloat16 *qkvh, float *lse, const float *qkv, int B,
+                      int T, int C, int NH) {
   if (B <= 0) return SF_OK;
   if (!sfk_flash_supported(C, NH)) return unsupported(C, NH);
   const int Tp = sfk_flash_tpad(T), hs = C / NH;
@@ -417,15 +426,16 @@ int sfk_flash_forward(float *out, __nv_bfloat16 *qkvh, float *lse, const float *
   SFK_LAUNCH(k_flash_pack, grid_for(3 * (size_t)B * NH * Tp * hs), 256)(qkvh, qkv, B, T, Tp, C, NH);
   LAUNCHED(k_flash_pack);
   dim3 grid((unsigned)(Tp / FL_ROWS), (unsigned)(B * NH));
-#define FWD(kd) SFK_LAUNCH(k_flash_forward<kd>, grid, FL_THREADS)(out, lse, qkvh, B, T, Tp, C, NH, scale)
+#define FWD(kd) SFK_LAUNCH(k_flash_forward<kd>, grid, FL_THREADS)(out, out16, lse, qkvh, B, T, Tp, C, NH, scale)
   FL_DISPATCH(hs, FWD);
 #undef FWD
   LAUNCHED(k_flash_forward);
   return SF_OK;
 }
 
-int sfk_flash_backward(float *dqkv, const float *dout, const float *out, const __nv_bfloat16 *qkvh, const float *lse,
-                       __nv_bfloat16 *doh, float *dsum, int B, int T, int C, int NH) {
+int sfk_flash_backward(float *dqkv, __nv_bfloat16 *dqkv16, const float *dout, const float *out,
+                       const __nv_bfloat16 *qkvh, const float *lse, __nv_bfloat16 *doh, float *dsum, int B, int T,
+                       int C, int NH) {
   if (B <= 0) return SF_OK;
   if (!sfk_flash_supported(C, NH)) return unsupported(C, NH);
   const int Tp = sfk_flash_tpad(T), hs = C / NH;
@@ -434,11 +444,11 @@ int sfk_flash_backward(float *dqkv, const float *dout, const float *out, const _
   SFK_LAUNCH(k_flash_prep, (unsigned)((rows + 7) / 8), 256)(doh, dsum, dout, out, B, T, Tp, C, NH);
   LAUNCHED(k_flash_prep);
   dim3 grid((unsigned)(Tp / FL_ROWS), (unsigned)(B * NH));
-#define BKV(kd) SFK_LAUNCH(k_flash_backward_kv<kd>, grid, FL_THREADS)(dqkv, qkvh, doh, lse, dsum, B, T, Tp, C, NH, scale)
+#define BKV(kd) SFK_LAUNCH(k_flash_backward_kv<kd>, grid, FL_THREADS)(dqkv, dqkv16, qkvh, doh, lse, dsum, B, T, Tp, C, NH, scale)
   FL_DISPATCH(hs, BKV);
 #undef BKV
   LAUNCHED(k_flash_backward_kv);
-#define BQ_(kd) SFK_LAUNCH(k_flash_backward_q<kd>, grid, FL_THREADS)(dqkv, qkvh, doh, lse, dsum, B, T, Tp, C, NH, scale)
+#define BQ_(kd) SFK_LAUNCH(k_flash_backward_q<kd>, grid, FL_THREADS)(dqkv, dqkv16, qkvh, doh, lse, dsum, B, T, Tp, C, NH, scale)
   FL_DISPATCH(hs, BQ_);
 #undef BQ_
   LAUNCHED(k_flash_backward_q);

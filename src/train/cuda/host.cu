@@ -120,7 +120,7 @@ int sf_cuda_host_layernorm_forward(float *out, float *mean, float *rstd, const f
   size_t NC = (size_t)N * C;
   float *di = (float *)up(&D, inp, F(NC)), *dw = (float *)up(&D, w, F(C)), *db = (float *)up(&D, b, F(C));
   float *o = poisoned(&D, NC), *m = poisoned(&D, (size_t)N), *r = poisoned(&D, (size_t)N);
-  RUN(sfk_layernorm_forward(o, m, r, di, dw, db, N, C));
+  RUN(sfk_layernorm_forward(o, NULL, m, r, di, dw, db, N, C));
   down(&D, out, o, F(NC));
   down(&D, mean, m, F(N));
   down(&D, rstd, r, F(N));
@@ -148,7 +148,7 @@ int sf_cuda_host_matmul_forward(sf_precision p, float *out, const float *inp, co
   ctx(&D, p, max3((size_t)N * C, (size_t)OC * C, 1), (size_t)N);
   float *di = (float *)up(&D, inp, F((size_t)N * C)), *dw = (float *)up(&D, w, F((size_t)OC * C));
   float *dbias = bias ? (float *)up(&D, bias, F(OC)) : NULL, *o = poisoned(&D, (size_t)N * OC);
-  RUN(sfk_matmul_forward(&D.x, o, di, dw, NULL, dbias, N, C, OC));
+  RUN(sfk_matmul_forward(&D.x, o, di, NULL, dw, NULL, dbias, N, C, OC));
   down(&D, out, o, F((size_t)N * OC));
   return finish(&D);
 }
@@ -160,7 +160,7 @@ int sf_cuda_host_matmul_backward(sf_precision p, float *dinp, float *dw, float *
   float *dd = (float *)up(&D, dout, F((size_t)N * OC)), *x = (float *)up(&D, inp, F((size_t)N * C));
   float *ww = (float *)up(&D, w, F((size_t)OC * C)), *gw = (float *)up(&D, dw, F((size_t)OC * C));
   float *gb = dbias ? (float *)up(&D, dbias, F(OC)) : NULL, *gi = dinp ? poisoned(&D, (size_t)N * C) : NULL;
-  RUN(sfk_matmul_backward(&D.x, gi, gw, gb, dd, x, ww, NULL, N, C, OC));
+  RUN(sfk_matmul_backward(&D.x, gi, gw, gb, dd, NULL, x, NULL, ww, NULL, N, C, OC));
   if (dinp) down(&D, dinp, gi, F((size_t)N * C));
   down(&D, dw, gw, F((size_t)OC * C));
   if (dbias) down(&D, dbias, gb, F(OC));
@@ -199,7 +199,7 @@ int sf_cuda_host_flash_forward(float *out, float *lse, const float *qkv, int B, 
   size_t NC = (size_t)B * T * C, rows = (size_t)B * NH * sfk_flash_tpad(T), hrows = rows * (C / NH);
   float *dq = (float *)up(&D, qkv, F(3 * NC)), *o = poisoned(&D, NC), *l = poisoned(&D, rows);
   __nv_bfloat16 *qkvh = (__nv_bfloat16 *)poisoned(&D, (3 * hrows + 1) / 2);
-  RUN(sfk_flash_forward(o, qkvh, l, dq, B, T, C, NH));
+  RUN(sfk_flash_forward(o, NULL, qkvh, l, dq, B, T, C, NH));
   down(&D, out, o, F(NC));
   for (size_t bh = 0; !D.rc && bh < (size_t)B * NH; bh++) /* the rows t < T of each (b, h) */
     down(&D, lse + bh * T, l + bh * sfk_flash_tpad(T), F(T));
@@ -213,8 +213,8 @@ int sf_cuda_host_flash_backward(float *dqkv, const float *dout, const float *qkv
   __nv_bfloat16 *qkvh = (__nv_bfloat16 *)poisoned(&D, (3 * hrows + 1) / 2);
   __nv_bfloat16 *doh = (__nv_bfloat16 *)poisoned(&D, (hrows + 1) / 2);
   float *dd = (float *)up(&D, dout, F(NC)), *g = poisoned(&D, 3 * NC), *dsum = poisoned(&D, rows);
-  RUN(sfk_flash_forward(o, qkvh, l, dq, B, T, C, NH));
-  RUN(sfk_flash_backward(g, dd, o, qkvh, l, doh, dsum, B, T, C, NH));
+  RUN(sfk_flash_forward(o, NULL, qkvh, l, dq, B, T, C, NH));
+  RUN(sfk_flash_backward(g, NULL, dd, o, qkvh, l, doh, dsum, B, T, C, NH));
   down(&D, dqkv, g, F(3 * NC));
   return finish(&D);
 }
@@ -222,7 +222,7 @@ int sf_cuda_host_flash_backward(float *dqkv, const float *dout, const float *qkv
 int sf_cuda_host_gelu_forward(float *out, const float *inp, size_t n) {
   dev D = {};
   float *x = (float *)up(&D, inp, F(n)), *o = poisoned(&D, n);
-  RUN(sfk_gelu_forward(o, x, n));
+  RUN(sfk_gelu_forward(o, NULL, x, n));
   down(&D, out, o, F(n));
   return finish(&D);
 }
@@ -230,7 +230,7 @@ int sf_cuda_host_gelu_forward(float *out, const float *inp, size_t n) {
 int sf_cuda_host_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
   dev D = {};
   float *x = (float *)up(&D, inp, F(n)), *dd = (float *)up(&D, dout, F(n)), *o = poisoned(&D, n);
-  RUN(sfk_gelu_backward(o, x, dd, n));
+  RUN(sfk_gelu_backward(o, NULL, x, dd, n));
   down(&D, dinp, o, F(n));
   return finish(&D);
 }
@@ -262,7 +262,7 @@ int sf_cuda_host_crossentropy_backward(float *dlogits, const float *probs, const
   dev D = {};
   float *p = (float *)up(&D, probs, F((size_t)N * V)), *o = poisoned(&D, (size_t)N * V);
   int *t = (int *)up(&D, targets, sizeof(int) * (size_t)N);
-  RUN(sfk_crossentropy_backward(o, p, t, scale, N, V));
+  RUN(sfk_crossentropy_backward(o, NULL, p, t, scale, N, V));
   down(&D, dlogits, o, F((size_t)N * V));
   return finish(&D);
 }

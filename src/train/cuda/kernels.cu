@@ -229,33 +229,36 @@ int sfk_bf16_round(float *x, size_t n) {
 /* GELU, tanh form, written as layers.c writes it: tanh(u) = 1 - 2 / (1 + e^{2u}) */
 #define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
 
-__global__ void k_gelu_forward(float *out, const float *inp, size_t n) {
+__global__ void k_gelu_forward(float *out, __nv_bfloat16 *out16, const float *inp, size_t n) {
   GRID_STRIDE(i, n) {
     float x = inp[i], u = GELU_K * (x + 0.044715f * x * x * x);
-    float th = 1.0f - 2.0f / (1.0f + expf(2.0f * u));
-    out[i] = 0.5f * x * (1.0f + th);
+    float th = 1.0f - 2.0f / (1.0f + expf(2.0f * u)), y = 0.5f * x * (1.0f + th);
+    out[i] = y;
+    if (out16) out16[i] = __float2bfloat16(y);
   }
 }
 
-__global__ void k_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
+__global__ void k_gelu_backward(float *dinp, __nv_bfloat16 *dinp16, const float *inp, const float *dout, size_t n) {
   GRID_STRIDE(i, n) {
     float x = inp[i], u = GELU_K * (x + 0.044715f * x * x * x);
     float th = 1.0f - 2.0f / (1.0f + expf(2.0f * u));
     float g = 0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * GELU_K * (1.0f + 3.0f * 0.044715f * x * x);
-    dinp[i] = dout[i] * g; /* dinp may be dout: each thread reads its element before writing it */
+    float d = dout[i] * g; /* dinp may be dout: each thread reads its element before writing it */
+    dinp[i] = d;
+    if (dinp16) dinp16[i] = __float2bfloat16(d);
   }
 }
 
-int sfk_gelu_forward(float *out, const float *inp, size_t n) {
+int sfk_gelu_forward(float *out, __nv_bfloat16 *out16, const float *inp, size_t n) {
   if (!n) return SF_OK;
-  SFK_LAUNCH(k_gelu_forward, grid_for(n), TPB)(out, inp, n);
+  SFK_LAUNCH(k_gelu_forward, grid_for(n), TPB)(out, out16, inp, n);
   LAUNCHED(k_gelu_forward);
   return SF_OK;
 }
 
-int sfk_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
+int sfk_gelu_backward(float *dinp, __nv_bfloat16 *dinp16, const float *inp, const float *dout, size_t n) {
   if (!n) return SF_OK;
-  SFK_LAUNCH(k_gelu_backward, grid_for(n), TPB)(dinp, inp, dout, n);
+  SFK_LAUNCH(k_gelu_backward, grid_for(n), TPB)(dinp, dinp16, inp, dout, n);
   LAUNCHED(k_gelu_backward);
   return SF_OK;
 }
@@ -334,8 +337,8 @@ int sfk_encoder_backward(float *dwte, float *dwpe, const float *dout, const int 
 /* ==================================== layernorm ==================================== */
 
 /* One warp per row n: mean, variance (two passes, as layers.c), out = (x - m) * s * w + b. */
-__global__ void k_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w,
-                                    const float *b, int N, int C) {
+__global__ void k_layernorm_forward(float *out, __nv_bfloat16 *out16, float *mean, float *rstd, const float *inp,
+                                    const float *w, const float *b, int N, int C) {
   int n = blockIdx.x * WARPS_PER_BLOCK + threadIdx.x / 32, lane = threadIdx.x % 32;
   if (n >= N) return; /* whole warps leave together: n is the same for the 32 lanes */
   const float *x = inp + (size_t)n * C;
@@ -347,17 +350,21 @@ __global__ void k_layernorm_forward(float *out, float *mean, float *rstd, const 
   v = warp_sum(v);
   float s = 1.0f / sqrtf(v / (float)C + 1e-5f);
   float *o = out + (size_t)n * C;
-  for (int c = lane; c < C; c += 32) o[c] = (x[c] - m) * s * w[c] + b[c];
+  for (int c = lane; c < C; c += 32) {
+    float y = (x[c] - m) * s * w[c] + b[c];
+    o[c] = y;
+    if (out16) out16[(size_t)n * C + c] = __float2bfloat16(y);
+  }
   if (lane == 0) {
     mean[n] = m;
     rstd[n] = s;
   }
 }
 
-int sfk_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b,
-                          int N, int C) {
+int sfk_layernorm_forward(float *out, __nv_bfloat16 *out16, float *mean, float *rstd, const float *inp,
+                          const float *w, const float *b, int N, int C) {
   if (N <= 0) return SF_OK;
-  SFK_LAUNCH(k_layernorm_forward, grid_rows((size_t)N), TPB)(out, mean, rstd, inp, w, b, N, C);
+  SFK_LAUNCH(k_layernorm_forward, grid_rows((size_t)N), TPB)(out, out16, mean, rstd, inp, w, b, N, C);
   LAUNCHED(k_layernorm_forward);
   return SF_OK;
 }
@@ -436,9 +443,10 @@ int sfk_crossentropy_forward(float *probs, float *losses, const int *targets, in
   return SF_OK;
 }
 
-/* dlogits = scale * p - scale * onehot(target), 0 rows where masked; in place over probs allowed */
-__global__ void k_crossentropy_backward(float *dlogits, const float *probs, const int *targets, float scale,
-                                        size_t NV, int V) {
+/* dlogits = scale * p - scale * onehot(target), 0 rows where masked; in place over probs allowed;
+ * into dlogits (fp32) and/or dlogits16 (bf16), whichever is not NULL */
+__global__ void k_crossentropy_backward(float *dlogits, __nv_bfloat16 *dlogits16, const float *probs,
+                                        const int *targets, float scale, size_t NV, int V) {
   GRID_STRIDE(i, NV) {
     size_t n = i / (size_t)V;
     int v = (int)(i % (size_t)V), t = targets[n];
@@ -447,14 +455,16 @@ __global__ void k_crossentropy_backward(float *dlogits, const float *probs, cons
       d = scale * probs[i];
       if (v == t) d -= scale;
     }
-    dlogits[i] = d;
+    if (dlogits) dlogits[i] = d;
+    if (dlogits16) dlogits16[i] = __float2bfloat16(d);
   }
 }
 
-int sfk_crossentropy_backward(float *dlogits, const float *probs, const int *targets, float scale, int N, int V) {
+int sfk_crossentropy_backward(float *dlogits, __nv_bfloat16 *dlogits16, const float *probs, const int *targets,
+                              float scale, int N, int V) {
   size_t NV = (size_t)N * V;
   if (!NV) return SF_OK;
-  SFK_LAUNCH(k_crossentropy_backward, grid_for(NV), TPB)(dlogits, probs, targets, scale, NV, V);
+  SFK_LAUNCH(k_crossentropy_backward, grid_for(NV), TPB)(dlogits, dlogits16, probs, targets, scale, NV, V);
   LAUNCHED(k_crossentropy_backward);
   return SF_OK;
 }
@@ -545,10 +555,10 @@ static int gemm(sfk_ctx *x, sf_gemm_plan p, const float *A, const __nv_bfloat16 
 }
 
 /* out[N, OC] = inp[N, C] . w[OC, C]^T (+ bias): sf_plan_linear_forward, then the bias row added. */
-int sfk_matmul_forward(sfk_ctx *x, float *out, const float *inp, const float *w, const __nv_bfloat16 *w16,
-                       const float *bias, int N, int C, int OC) {
+int sfk_matmul_forward(sfk_ctx *x, float *out, const float *inp, const __nv_bfloat16 *inp16, const float *w,
+                       const __nv_bfloat16 *w16, const float *bias, int N, int C, int OC) {
   if (N <= 0) return SF_OK;
-  int rc = gemm(x, sf_plan_linear_forward(N, C, OC), w, w16, inp, NULL, out);
+  int rc = gemm(x, sf_plan_linear_forward(N, C, OC), w, w16, inp, inp16, out);
   if (rc || !bias) return rc;
   SFK_LAUNCH(k_add_bias, grid_for((size_t)N * OC), TPB)(out, bias, (size_t)N, OC);
   LAUNCHED(k_add_bias);
@@ -556,21 +566,23 @@ int sfk_matmul_forward(sfk_ctx *x, float *out, const float *inp, const float *w,
 }
 
 /* dinp[N, C] = dout . w (sf_plan_linear_dinp); dw[OC, C] += dout^T . inp (sf_plan_linear_dw);
- * dbias[OC] += column sums of dout (GEMV with ones). In bf16, dout is converted once, into b16 (it
- * is operand B of both products; operand A, w unless its copy w16 is given, then inp, goes to a16). */
-int sfk_matmul_backward(sfk_ctx *x, float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
-                        const float *w, const __nv_bfloat16 *w16, int N, int C, int OC) {
+ * dbias[OC] += column sums of dout (GEMV with ones). In bf16, dout is converted once, into b16,
+ * unless given converted (it is operand B of both products; operand A, w unless its copy w16 is
+ * given, then inp unless inp16 is, goes to a16). */
+int sfk_matmul_backward(sfk_ctx *x, float *dinp, float *dw, float *dbias, const float *dout,
+                        const __nv_bfloat16 *dout16, const float *inp, const __nv_bfloat16 *inp16, const float *w,
+                        const __nv_bfloat16 *w16, int N, int C, int OC) {
   if (N <= 0) return SF_OK;
   int rc = SF_OK;
-  const __nv_bfloat16 *dout16 = NULL;
   size_t ndout = (size_t)N * OC;
-  if (x->prec == SF_PREC_BF16) {
+  if (x->prec != SF_PREC_BF16) dout16 = inp16 = NULL;
+  else if (!dout16) {
     if (ndout > x->n16) return sf_fail(SF_EINTERNAL, "cuda: bf16 operand of %zu values, staging holds %zu", ndout, x->n16);
     if ((rc = sfk_to_bf16(x->b16, dout, ndout))) return rc;
     dout16 = x->b16;
   }
   if (dinp && (rc = gemm(x, sf_plan_linear_dinp(N, C, OC), w, w16, dout, dout16, dinp))) return rc;
-  if ((rc = gemm(x, sf_plan_linear_dw(N, C, OC), inp, NULL, dout, dout16, dw))) return rc;
+  if ((rc = gemm(x, sf_plan_linear_dw(N, C, OC), inp, inp16, dout, dout16, dw))) return rc;
   return dbias ? colsum_add(x, dbias, dout, N, OC) : SF_OK;
 }
 

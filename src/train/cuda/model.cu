@@ -181,6 +181,15 @@ static size_t staging(const sf_gpt_config *c, int B, int flash) {
   return m;
 }
 
+/* bf16 values of act16 for B sequences: per layer the inputs of the four linear layers (ln1, the
+ * attention's output, ln2: N x C each; GELU's output: N x 4C), then lnf's (N x C). Written by their
+ * producers in the forward, read by the forward's products and again by the backward's weight
+ * gradients, so no activation is converted twice. */
+static size_t act16_values(const sf_gpt_config *c, int B) {
+  size_t NC = (size_t)B * c->n_ctx * c->d_model;
+  return (7 * (size_t)c->n_layer + 1) * NC;
+}
+
 static size_t nparams(const sf_gpt_config *c) {
   return (size_t)(sf_gpt_nparams(c) + 0.5);
 }
@@ -191,7 +200,8 @@ size_t sf_cuda_gpt_bytes(const sf_gpt_config *c, int B, sf_precision p) {
   act_sizes(c, B, flash, sz);
   for (int i = 0; i < NA; i++) fl += sz[i];
   size_t bytes = sizeof(float) * (fl + N /* ones */) + sizeof(int) * (5 * N + 1) + sizeof(double) * SFK_NORM_BLOCKS;
-  if (p == SF_PREC_BF16) bytes += sizeof(__nv_bfloat16) * (nparams(c) + 2 * staging(c, B, flash));
+  if (p == SF_PREC_BF16)
+    bytes += sizeof(__nv_bfloat16) * (nparams(c) + 2 * staging(c, B, flash) + act16_values(c, B));
   return bytes + (64u << 20); /* cuBLAS's handle and workspace, roughly */
 }
 
@@ -204,6 +214,7 @@ struct sf_cuda_gpt {
   sfk_ctx x;
   float *mem, *P, *G, *M, *Vm; /* params | grads | m | v */
   __nv_bfloat16 *P16;          /* bf16 copy of P (bf16 only) */
+  __nv_bfloat16 *act16;        /* bf16 copies of the products' inputs, per layer (bf16 only; act16_values) */
   float *actmem, *a[NA];
   int *imem, *tok, *tgt, *uid, *off_b, *pos; /* device: tokens, targets, encoder buckets */
   double *part;
@@ -223,6 +234,7 @@ void sf_cuda_gpt_free(sf_cuda_gpt *d) {
   sfk_ctx_free(&d->x);
   cudaFree(d->mem);
   cudaFree(d->P16);
+  cudaFree(d->act16);
   cudaFree(d->actmem);
   cudaFree(d->imem);
   cudaFree(d->part);
@@ -270,6 +282,7 @@ int sf_cuda_gpt_new(const sf_gpt *host, int max_B, sf_precision p, sf_cuda_gpt *
   } while (0)
   CUF(cudaMalloc((void **)&d->mem, sizeof(float) * 4 * d->n));
   if (p == SF_PREC_BF16) CUF(cudaMalloc((void **)&d->P16, sizeof(__nv_bfloat16) * d->n));
+  if (p == SF_PREC_BF16) CUF(cudaMalloc((void **)&d->act16, sizeof(__nv_bfloat16) * act16_values(&d->c, max_B)));
   CUF(cudaMalloc((void **)&d->actmem, sizeof(float) * atotal));
   CUF(cudaMalloc((void **)&d->imem, sizeof(int) * (5 * N + 1)));
   CUF(cudaMalloc((void **)&d->part, sizeof(double) * SFK_NORM_BLOCKS));
@@ -334,6 +347,13 @@ int sf_cuda_gpt_download(sf_cuda_gpt *d, sf_gpt *host, int grads) {
 #define FL_ROWS ((size_t)B * NH * sfk_flash_tpad(T))
 #define FL_QKVH(l) ((__nv_bfloat16 *)(a[A_QKVH] + (size_t)(l) * bf16_floats(3 * FL_ROWS * (C / NH))))
 #define FL_LSE(l) (a[A_ATT] + (size_t)(l) * FL_ROWS)
+/* act16's copies for the current micro-batch (act16_values), NULL outside bf16 */
+#define A16(l, k) (d->act16 ? d->act16 + (size_t)(l) * 7 * NC + (size_t)(k) * NC : (__nv_bfloat16 *)NULL)
+#define LN1_16(l) A16(l, 0)
+#define ATTY16(l) A16(l, 1)
+#define LN2_16(l) A16(l, 2)
+#define FCG16(l) A16(l, 3) /* 4 NC */
+#define LNF16 A16(L, 0)
 
 #define TRY(call)                                                                                    \
   do {                                                                                               \
@@ -362,27 +382,30 @@ int sf_cuda_gpt_forward(sf_cuda_gpt *d, const int *tokens, const int *targets, i
     float *att = a[A_ATT] + (size_t)l * ATT, *res2 = a[A_RES2] + l * NC, *ln2 = a[A_LN2] + l * NC;
     float *fch = a[A_FCH] + 4 * l * NC, *fcg = a[A_FCG] + 4 * l * NC, *res3 = a[A_RES3] + l * NC;
     size_t lc = (size_t)l * C, ln = (size_t)l * N;
-    TRY(sfk_layernorm_forward(ln1, a[A_LN1M] + ln, a[A_LN1R] + ln, res, PT(d->P, P_LN1W) + lc, PT(d->P, P_LN1B) + lc,
-                              N, C));
-    TRY(sfk_matmul_forward(x, a[A_QKV], ln1, PT(d->P, P_QKVW) + lc * 3 * C, W16(P_QKVW) ? W16(P_QKVW) + lc * 3 * C : NULL,
+    TRY(sfk_layernorm_forward(ln1, LN1_16(l), a[A_LN1M] + ln, a[A_LN1R] + ln, res, PT(d->P, P_LN1W) + lc,
+                              PT(d->P, P_LN1B) + lc, N, C));
+    TRY(sfk_matmul_forward(x, a[A_QKV], ln1, LN1_16(l), PT(d->P, P_QKVW) + lc * 3 * C, W16(P_QKVW) ? W16(P_QKVW) + lc * 3 * C : NULL,
                            PT(d->P, P_QKVB) + 3 * lc, N, C, 3 * C));
-    if (d->flash) TRY(sfk_flash_forward(atty, FL_QKVH(l), FL_LSE(l), a[A_QKV], B, T, C, NH));
-    else TRY(sfk_attention_forward(x, atty, att, qkvh, a[A_YH], a[A_QKV], B, T, C, NH));
-    TRY(sfk_matmul_forward(x, a[A_TMP], atty, PT(d->P, P_PROJW) + lc * C, W16(P_PROJW) ? W16(P_PROJW) + lc * C : NULL,
+    if (d->flash) TRY(sfk_flash_forward(atty, ATTY16(l), FL_QKVH(l), FL_LSE(l), a[A_QKV], B, T, C, NH));
+    else {
+      TRY(sfk_attention_forward(x, atty, att, qkvh, a[A_YH], a[A_QKV], B, T, C, NH));
+      if (d->act16) TRY(sfk_to_bf16(ATTY16(l), atty, NC));
+    }
+    TRY(sfk_matmul_forward(x, a[A_TMP], atty, ATTY16(l), PT(d->P, P_PROJW) + lc * C, W16(P_PROJW) ? W16(P_PROJW) + lc * C : NULL,
                            PT(d->P, P_PROJB) + lc, N, C, C));
     TRY(sfk_residual_forward(res2, res, a[A_TMP], NC));
-    TRY(sfk_layernorm_forward(ln2, a[A_LN2M] + ln, a[A_LN2R] + ln, res2, PT(d->P, P_LN2W) + lc,
+    TRY(sfk_layernorm_forward(ln2, LN2_16(l), a[A_LN2M] + ln, a[A_LN2R] + ln, res2, PT(d->P, P_LN2W) + lc,
                               PT(d->P, P_LN2B) + lc, N, C));
-    TRY(sfk_matmul_forward(x, fch, ln2, PT(d->P, P_FCW) + lc * 4 * C, W16(P_FCW) ? W16(P_FCW) + lc * 4 * C : NULL,
+    TRY(sfk_matmul_forward(x, fch, ln2, LN2_16(l), PT(d->P, P_FCW) + lc * 4 * C, W16(P_FCW) ? W16(P_FCW) + lc * 4 * C : NULL,
                            PT(d->P, P_FCB) + 4 * lc, N, C, 4 * C));
-    TRY(sfk_gelu_forward(fcg, fch, 4 * NC));
-    TRY(sfk_matmul_forward(x, a[A_TMP], fcg, PT(d->P, P_FCPW) + lc * 4 * C,
+    TRY(sfk_gelu_forward(fcg, FCG16(l), fch, 4 * NC));
+    TRY(sfk_matmul_forward(x, a[A_TMP], fcg, FCG16(l), PT(d->P, P_FCPW) + lc * 4 * C,
                            W16(P_FCPW) ? W16(P_FCPW) + lc * 4 * C : NULL, PT(d->P, P_FCPB) + lc, N, 4 * C, C));
     TRY(sfk_residual_forward(res3, res2, a[A_TMP], NC));
   }
   const float *last = a[A_RES3] + (size_t)(L - 1) * NC;
-  TRY(sfk_layernorm_forward(a[A_LNF], a[A_LNFM], a[A_LNFR], last, PT(d->P, P_LNFW), PT(d->P, P_LNFB), N, C));
-  TRY(sfk_matmul_forward(x, a[A_PROBS], a[A_LNF], PT(d->P, P_WTE), W16(P_WTE), NULL, N, C, V));
+  TRY(sfk_layernorm_forward(a[A_LNF], LNF16, a[A_LNFM], a[A_LNFR], last, PT(d->P, P_LNFW), PT(d->P, P_LNFB), N, C));
+  TRY(sfk_matmul_forward(x, a[A_PROBS], a[A_LNF], LNF16, PT(d->P, P_WTE), W16(P_WTE), NULL, N, C, V));
   TRY(sfk_crossentropy_forward(a[A_PROBS], a[A_LOSS], d->tgt, N, V));
   CU(cudaMemcpy(d->hloss, a[A_LOSS], sizeof(float) * (size_t)N, cudaMemcpyDeviceToHost));
   double total = 0.0; /* in row order, as layers.c sums */
@@ -410,9 +433,14 @@ int sf_cuda_gpt_backward(sf_cuda_gpt *d, float scale) {
   sfk_ctx *x = &d->x;
   if (B < 1) return sf_fail(SF_EINTERNAL, "cuda: backward without a forward");
 
-  /* LM head (tied to wte): dlogits in place over the probabilities */
-  TRY(sfk_crossentropy_backward(a[A_PROBS], a[A_PROBS], d->tgt, scale, N, V));
-  TRY(sfk_matmul_backward(x, a[A_DLN], PT(G, P_WTE), NULL, a[A_PROBS], a[A_LNF], PT(P, P_WTE), W16(P_WTE), N, C, V));
+  /* In bf16 the gradients that feed products are written in bf16 by their producers, into the
+   * staging buffer b16 that matmul_backward would convert them into (cross-entropy, GELU, flash
+   * attention); the fp32 copies remain where a bias's column sums need them. */
+  __nv_bfloat16 *g16 = d->act16 ? x->b16 : NULL;
+  /* LM head (tied to wte): dlogits in place over the probabilities (fp32), or in bf16 only */
+  TRY(sfk_crossentropy_backward(g16 ? NULL : a[A_PROBS], g16, a[A_PROBS], d->tgt, scale, N, V));
+  TRY(sfk_matmul_backward(x, a[A_DLN], PT(G, P_WTE), NULL, g16 ? NULL : a[A_PROBS], g16, a[A_LNF], LNF16,
+                          PT(P, P_WTE), W16(P_WTE), N, C, V));
   CU(cudaMemset(a[A_DRES], 0, sizeof(float) * NC));
   const float *last = a[A_RES3] + (size_t)(L - 1) * NC;
   TRY(sfk_layernorm_backward(x, a[A_DRES], PT(G, P_LNFW), PT(G, P_LNFB), a[A_TMP], a[A_DLN], last, PT(P, P_LNFW),
@@ -424,22 +452,22 @@ int sf_cuda_gpt_backward(sf_cuda_gpt *d, float scale) {
     const float *fch = a[A_FCH] + 4 * l * NC, *fcg = a[A_FCG] + 4 * l * NC;
     size_t lc = (size_t)l * C, ln = (size_t)l * N;
     /* res3 = res2 + fcproj(gelu(fc(ln2(res2)))): dres is the gradient of res3, and of res2's skip path */
-    TRY(sfk_matmul_backward(x, a[A_DFCH], PT(G, P_FCPW) + lc * 4 * C, PT(G, P_FCPB) + lc, a[A_DRES], fcg,
-                            PT(P, P_FCPW) + lc * 4 * C, W16(P_FCPW) ? W16(P_FCPW) + lc * 4 * C : NULL, N, 4 * C, C));
-    TRY(sfk_gelu_backward(a[A_DFCH], fch, a[A_DFCH], 4 * NC));
-    TRY(sfk_matmul_backward(x, a[A_DLN], PT(G, P_FCW) + lc * 4 * C, PT(G, P_FCB) + 4 * lc, a[A_DFCH], ln2,
-                            PT(P, P_FCW) + lc * 4 * C, W16(P_FCW) ? W16(P_FCW) + lc * 4 * C : NULL, N, C, 4 * C));
+    TRY(sfk_matmul_backward(x, a[A_DFCH], PT(G, P_FCPW) + lc * 4 * C, PT(G, P_FCPB) + lc, a[A_DRES], NULL, fcg,
+                            FCG16(l), PT(P, P_FCPW) + lc * 4 * C, W16(P_FCPW) ? W16(P_FCPW) + lc * 4 * C : NULL, N, 4 * C, C));
+    TRY(sfk_gelu_backward(a[A_DFCH], g16, fch, a[A_DFCH], 4 * NC));
+    TRY(sfk_matmul_backward(x, a[A_DLN], PT(G, P_FCW) + lc * 4 * C, PT(G, P_FCB) + 4 * lc, a[A_DFCH], g16, ln2,
+                            LN2_16(l), PT(P, P_FCW) + lc * 4 * C, W16(P_FCW) ? W16(P_FCW) + lc * 4 * C : NULL, N, C, 4 * C));
     TRY(sfk_layernorm_backward(x, a[A_DRES], PT(G, P_LN2W) + lc, PT(G, P_LN2B) + lc, a[A_TMP], a[A_DLN], res2,
                                PT(P, P_LN2W) + lc, a[A_LN2M] + ln, a[A_LN2R] + ln, N, C));
     /* res2 = res + proj(attention(qkv(ln1(res)))): dres is now the gradient of res2 */
-    TRY(sfk_matmul_backward(x, a[A_DATTY], PT(G, P_PROJW) + lc * C, PT(G, P_PROJB) + lc, a[A_DRES], atty,
-                            PT(P, P_PROJW) + lc * C, W16(P_PROJW) ? W16(P_PROJW) + lc * C : NULL, N, C, C));
+    TRY(sfk_matmul_backward(x, a[A_DATTY], PT(G, P_PROJW) + lc * C, PT(G, P_PROJB) + lc, a[A_DRES], NULL, atty,
+                            ATTY16(l), PT(P, P_PROJW) + lc * C, W16(P_PROJW) ? W16(P_PROJW) + lc * C : NULL, N, C, C));
     if (d->flash)
-      TRY(sfk_flash_backward(a[A_QKV], a[A_DATTY], atty, FL_QKVH(l), FL_LSE(l), (__nv_bfloat16 *)a[A_DPRE],
+      TRY(sfk_flash_backward(a[A_QKV], g16, a[A_DATTY], atty, FL_QKVH(l), FL_LSE(l), (__nv_bfloat16 *)a[A_DPRE],
                              a[A_DPRE] + bf16_floats(FL_ROWS * (C / NH)), B, T, C, NH));
     else TRY(sfk_attention_backward(x, a[A_QKV], a[A_DATTY], qkvh, att, a[A_YH], a[A_DQKVH], a[A_DPRE], B, T, C, NH));
-    TRY(sfk_matmul_backward(x, a[A_DLN], PT(G, P_QKVW) + lc * 3 * C, PT(G, P_QKVB) + 3 * lc, a[A_QKV], ln1,
-                            PT(P, P_QKVW) + lc * 3 * C, W16(P_QKVW) ? W16(P_QKVW) + lc * 3 * C : NULL, N, C, 3 * C));
+    TRY(sfk_matmul_backward(x, a[A_DLN], PT(G, P_QKVW) + lc * 3 * C, PT(G, P_QKVB) + 3 * lc, a[A_QKV],
+                            d->flash ? g16 : NULL, ln1, LN1_16(l), PT(P, P_QKVW) + lc * 3 * C, W16(P_QKVW) ? W16(P_QKVW) + lc * 3 * C : NULL, N, C, 3 * C));
     TRY(sfk_layernorm_backward(x, a[A_DRES], PT(G, P_LN1W) + lc, PT(G, P_LN1B) + lc, a[A_TMP], a[A_DLN], res,
                                PT(P, P_LN1W) + lc, a[A_LN1M] + ln, a[A_LN1R] + ln, N, C));
   }
@@ -503,14 +531,14 @@ int sf_cuda_gemm_peak(sf_precision p, int n, double seconds, double *flops) {
   PK(cudaMemcpy(w, h, sizeof(float) * nn, cudaMemcpyHostToDevice));
   if (!rc && w16) rc = sfk_to_bf16(w16, w, nn);
   /* warm-up (cuBLAS picks its kernel), then as many products as fit in `seconds` */
-  if (!rc) rc = sfk_matmul_forward(&x, out, a, w, w16, NULL, n, n, n);
+  if (!rc) rc = sfk_matmul_forward(&x, out, a, NULL, w, w16, NULL, n, n, n);
   PK(cudaDeviceSynchronize());
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   double t = 0;
   long reps = 0;
   for (long batch = 1; !rc && t < seconds; batch *= 2) {
-    for (long k = 0; !rc && k < batch; k++) rc = sfk_matmul_forward(&x, out, a, w, w16, NULL, n, n, n);
+    for (long k = 0; !rc && k < batch; k++) rc = sfk_matmul_forward(&x, out, a, NULL, w, w16, NULL, n, n, n);
     PK(cudaDeviceSynchronize());
     reps += batch;
     clock_gettime(CLOCK_MONOTONIC, &t1);
