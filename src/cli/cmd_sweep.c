@@ -122,10 +122,15 @@ void progress_start(sweep_progress *p, const sf_sweep_plan *plan, int mode, int 
   p->plan_done = plan->flops_total - plan->flops_todo;
   p->t0 = p->last_line = sweep_now();
   p->last_draw = -1;
-  /* a shorter interval for logs watched closely (and for the tests) */
+  /* a shorter interval for logs watched closely (and for the tests); 0: a line after every step.
+   * A bad value is said once, by the process that shows progress (not with -q, not MPI ranks > 0). */
   const char *e = getenv("SCALEFIT_LOG_EVERY");
   double v;
-  p->log_every = e && sf_parse_double(e, &v) && v >= 0 ? v : 30;
+  p->log_every = 30;
+  if (e && *e) {
+    if (sf_parse_double(e, &v) && v >= 0) p->log_every = v;
+    else if (mode) fprintf(stderr, "warning: SCALEFIT_LOG_EVERY='%s' is not a number of seconds; using 30\n", e);
+  }
 }
 
 /* FLOPs trained in this invocation so far: finished runs, and the steps of the runs in progress. */
