@@ -30,6 +30,14 @@ static const char *const tensor_names[NPT] = {
     "wte", "wpe", "h.ln1_w", "h.ln1_b", "h.qkv_w", "h.qkv_b", "h.proj_w", "h.proj_b", "h.ln2_w", "h.ln2_b",
     "h.fc_w", "h.fc_b", "h.fcproj_w", "h.fcproj_b", "lnf_w", "lnf_b"};
 
+/* A function that keeps its first failure in `int rc`: a failed CUDA call becomes rc (its message
+ * recorded by sf_cuda_fail) unless rc holds an earlier failure, which stays. The call is made either
+ * way. Evaluates to the new rc. */
+static int cu_keep(int rc, cudaError_t e, const char *call) {
+  return rc || e == cudaSuccess ? rc : sf_cuda_fail(e, call);
+}
+#define CU_KEEP(call) (rc = cu_keep(rc, (call), #call))
+
 /* ---- device ---- */
 
 int sf_cuda_built(void) { return 1; }
@@ -230,11 +238,7 @@ int sf_cuda_gpt_new(const sf_gpt *host, int max_B, sf_precision p, sf_cuda_gpt *
   if ((rc = sfk_ctx_init(&d->x, p, p == SF_PREC_BF16 ? staging(&d->c, max_B) : 0, N))) goto fail;
 #define CUF(call)                                                                                    \
   do {                                                                                               \
-    cudaError_t e_ = (call);                                                                         \
-    if (e_ != cudaSuccess) {                                                                         \
-      rc = sf_cuda_fail(e_, #call);                                                                  \
-      goto fail;                                                                                     \
-    }                                                                                                \
+    if (CU_KEEP(call)) goto fail; /* rc is 0 here */                                                 \
   } while (0)
   CUF(cudaMalloc((void **)&d->mem, sizeof(float) * 4 * d->n));
   if (p == SF_PREC_BF16) CUF(cudaMalloc((void **)&d->P16, sizeof(__nv_bfloat16) * d->n));
@@ -447,34 +451,28 @@ int sf_cuda_gemm_peak(sf_precision p, int n, double seconds, double *flops) {
     r ^= r << 13, r ^= r >> 7, r ^= r << 17;
     h[i] = (float)((double)(r >> 11) / 9007199254740992.0 - 0.5);
   }
-#define PK(call)                                                                                     \
-  do {                                                                                               \
-    cudaError_t e_ = (call);                                                                         \
-    if (!rc && e_ != cudaSuccess) rc = sf_cuda_fail(e_, #call);                                      \
-  } while (0)
   if (!rc) rc = sfk_ctx_init(&x, p, p == SF_PREC_BF16 ? nn : 0, 0);
-  PK(cudaMalloc((void **)&a, sizeof(float) * nn));
-  PK(cudaMalloc((void **)&w, sizeof(float) * nn));
-  PK(cudaMalloc((void **)&out, sizeof(float) * nn));
-  if (p == SF_PREC_BF16) PK(cudaMalloc((void **)&w16, sizeof(__nv_bfloat16) * nn));
-  PK(cudaMemcpy(a, h, sizeof(float) * nn, cudaMemcpyHostToDevice));
-  PK(cudaMemcpy(w, h, sizeof(float) * nn, cudaMemcpyHostToDevice));
+  CU_KEEP(cudaMalloc((void **)&a, sizeof(float) * nn));
+  CU_KEEP(cudaMalloc((void **)&w, sizeof(float) * nn));
+  CU_KEEP(cudaMalloc((void **)&out, sizeof(float) * nn));
+  if (p == SF_PREC_BF16) CU_KEEP(cudaMalloc((void **)&w16, sizeof(__nv_bfloat16) * nn));
+  CU_KEEP(cudaMemcpy(a, h, sizeof(float) * nn, cudaMemcpyHostToDevice));
+  CU_KEEP(cudaMemcpy(w, h, sizeof(float) * nn, cudaMemcpyHostToDevice));
   if (!rc && w16) rc = sfk_to_bf16(w16, w, nn);
   /* warm-up (cuBLAS picks its kernel), then as many products as fit in `seconds` */
   if (!rc) rc = sfk_matmul_forward(&x, out, a, w, w16, NULL, n, n, n);
-  PK(cudaDeviceSynchronize());
+  CU_KEEP(cudaDeviceSynchronize());
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   double t = 0;
   long reps = 0;
   for (long batch = 1; !rc && t < seconds; batch *= 2) {
     for (long k = 0; !rc && k < batch; k++) rc = sfk_matmul_forward(&x, out, a, w, w16, NULL, n, n, n);
-    PK(cudaDeviceSynchronize());
+    CU_KEEP(cudaDeviceSynchronize());
     reps += batch;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     t = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
   }
-#undef PK
   if (!rc) *flops = 2.0 * (double)n * (double)n * (double)n * (double)reps / t;
   sfk_ctx_free(&x);
   cudaFree(a);
