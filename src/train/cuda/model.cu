@@ -426,12 +426,20 @@ int sf_cuda_gpt_adamw(sf_cuda_gpt *d, double lr, long t, float gscale, double wd
   /* the bias corrections exactly as train.c computes them (float betas, pow in double) */
   const float b1 = 0.9f, b2 = 0.95f;
   float c1 = (float)(1.0 / (1.0 - pow(b1, (double)t))), c2 = (float)(1.0 / (1.0 - pow(b2, (double)t)));
+  /* one launch for all tensors (laid end to end, as gpt.c lays them), the bf16 copy in the same pass */
+  static_assert((int)NPT <= (int)SFK_ADAMW_TENSORS, "sfk_adamw_layout holds every tensor");
+  sfk_adamw_layout lay;
+  memset(&lay, 0, sizeof lay);
+  lay.n = NPT;
   for (int k = 0; k < NPT; k++) {
-    size_t o = d->off[k];
-    TRY(sfk_adamw(d->P + o, d->G + o, d->M + o, d->Vm + o, d->sz[k], (float)lr, c1, c2,
-                  d->decay[k] ? (float)wd : 0.0f, gscale));
+    if (d->off[k] != lay.off[k])
+      return sf_fail(SF_EINTERNAL, "cuda: tensor %d starts at %zu, not %zu", k, d->off[k], lay.off[k]);
+    lay.off[k + 1] = d->off[k] + d->sz[k];
+    if (d->decay[k]) lay.decay |= 1u << k;
   }
-  return refresh_bf16(d);
+  if (lay.off[NPT] != d->n)
+    return sf_fail(SF_EINTERNAL, "cuda: the tensors hold %zu of %zu parameters", lay.off[NPT], d->n);
+  return sfk_adamw_all(d->P, d->P16, d->G, d->M, d->Vm, &lay, (float)lr, c1, c2, (float)wd, gscale);
 }
 
 /* ---- the measured peak: the trainer's own product on large square matrices ---- */
