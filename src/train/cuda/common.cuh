@@ -126,9 +126,6 @@ typedef struct sfk_adamw_layout {
  * p16 NULL, or the bf16 copy of p: it gets bf16(p[i]) of each updated weight in the same pass. */
 int sfk_adamw_all(float *p, __nv_bfloat16 *p16, const float *g, float *m, float *v, const sfk_adamw_layout *t,
                   float lr, float c1, float c2, float wd, float gscale);
-/* The same on one tensor of n elements with decay wd (sfk_adamw_all with one tensor, no bf16 copy). */
-int sfk_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float c1, float c2, float wd,
-              float gscale);
 /* Per-block partial sums of squares (double) of x[n] into part[SFK_NORM_BLOCKS]. */
 enum { SFK_NORM_BLOCKS = 256 };
 int sfk_sumsq_partials(double *part, const float *x, size_t n);

@@ -496,16 +496,6 @@ int sfk_adamw_all(float *p, __nv_bfloat16 *p16, const float *g, float *m, float 
   return SF_OK;
 }
 
-int sfk_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float c1, float c2, float wd,
-              float gscale) {
-  sfk_adamw_layout t;
-  memset(&t, 0, sizeof t);
-  t.n = 1;
-  t.decay = 1u;
-  t.off[1] = n;
-  return sfk_adamw_all(p, NULL, g, m, v, &t, lr, c1, c2, wd, gscale);
-}
-
 /* SFK_NORM_BLOCKS blocks, each a fixed strided share of x: part[block] = its sum of squares in
  * double (tree in shared memory, fixed order). The host adds the partials in block order. */
 __global__ void k_sumsq(double *part, const float *x, size_t n) {
