@@ -96,7 +96,7 @@ static const cli_cmd cmd = {
     1,
 };
 
-static double now(void) {
+double sweep_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
@@ -120,12 +120,17 @@ void progress_start(sweep_progress *p, const sf_sweep_plan *plan, int mode, int 
   p->work = plan->flops_todo;
   p->plan_flops = plan->flops_total;
   p->plan_done = plan->flops_total - plan->flops_todo;
-  p->t0 = p->last_line = now();
+  p->t0 = p->last_line = sweep_now();
   p->last_draw = -1;
-  /* a shorter interval for logs watched closely (and for the tests) */
+  /* a shorter interval for logs watched closely (and for the tests); 0: a line after every step.
+   * A bad value is said once, by the process that shows progress (not with -q, not MPI ranks > 0). */
   const char *e = getenv("SCALEFIT_LOG_EVERY");
   double v;
-  p->log_every = e && sf_parse_double(e, &v) && v >= 0 ? v : 30;
+  p->log_every = 30;
+  if (e && *e) {
+    if (sf_parse_double(e, &v) && v >= 0) p->log_every = v;
+    else if (mode) fprintf(stderr, "warning: SCALEFIT_LOG_EVERY='%s' is not a number of seconds; using 30\n", e);
+  }
 }
 
 /* FLOPs trained in this invocation so far: finished runs, and the steps of the runs in progress. */
@@ -150,7 +155,7 @@ static double resumed(const sweep_progress *p) {
 
 /* ETA from the FLOP rate of this invocation; a resumed run's earlier steps are not in the rate. */
 static double eta(const sweep_progress *p) {
-  double w = work_now(p), el = now() - p->t0;
+  double w = work_now(p), el = sweep_now() - p->t0;
   if (w <= 0 || el <= 0) return NAN;
   double left = p->work - w - resumed(p);
   return left > 0 ? left * el / w : 0;
@@ -195,7 +200,7 @@ void progress_step(sweep_progress *p, int slot, const char *run, double run_flop
     c->step = step;
     c->steps = steps;
   }
-  double t = now();
+  double t = sweep_now();
   if (p->mode == 1 && (p->last_draw < 0 || t - p->last_draw >= 0.2)) {
     draw(p);
     p->last_draw = t;
@@ -218,14 +223,14 @@ void progress_run_done(sweep_progress *p, const char *run, double run_flops, con
   p->work_done += run_flops;
   if (p->mode == 1) {
     draw(p);
-    p->last_draw = now();
+    p->last_draw = sweep_now();
   } else if (p->mode == 2) {
     char e[32], where[32] = "";
     fmt_time(e, sizeof e, eta(p));
     if (rank >= 0) snprintf(where, sizeof where, " (%s %d)", p->unit, rank);
     fprintf(stderr, "[%zu/%zu] %s%s: val_loss %.4f, %.1f s, MFU %.0f%%, ETA %s\n", p->finished, p->total, run, where,
             r->val_loss, r->seconds, 100 * r->mfu, e);
-    p->last_line = now();
+    p->last_line = sweep_now();
   }
 }
 
@@ -568,7 +573,7 @@ setup_done:
     if (rank == 0) sf_sweep_cleanup(output, NULL);
     if (!rc && mode) {
       char t[32];
-      fmt_time(t, sizeof t, now() - x.prog.t0);
+      fmt_time(t, sizeof t, sweep_now() - x.prog.t0);
       fprintf(stderr, "sweep: '%s' table '%s' holds all %zu runs (%s)\n", output, x.table, x.plan.nruns, t);
     }
   }

@@ -40,7 +40,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -54,12 +53,6 @@ typedef struct msg_head {
   long a, b;     /* MSG_STEP: step, steps; MSG_FAIL: the status */
   size_t len;    /* bytes that follow: MSG_DONE the record, MSG_FAIL the message */
 } msg_head;
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int write_full(int fd, const void *buf, size_t n) {
   const char *p = buf;
@@ -155,7 +148,7 @@ typedef struct worker_cb {
 static int worker_step(void *ctx, long step, long steps, double loss, double seconds) {
   worker_cb *w = ctx;
   if (getppid() != w->parent) return 1; /* the parent is gone: stop (the checkpoint stays) */
-  double t = now();
+  double t = sweep_now();
   if (step != 1 && step != steps && t - w->last < 0.1) return 0;
   w->last = t;
   msg_head h = {MSG_STEP, w->idx, step, steps, 0};

@@ -44,12 +44,6 @@ static void nap(void) {
   nanosleep(&ts, NULL);
 }
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void wait_req(MPI_Request *r) {
   for (int done = 0;;) {
     MPI_Test(r, &done, MPI_STATUS_IGNORE);
@@ -283,7 +277,7 @@ static int worker_step(void *ctx, long step, long steps, double loss, double sec
     if (!done) return 0;
     s->busy = 0;
   }
-  double t = now();
+  double t = sweep_now();
   if (step != 1 && step != steps && t - s->last < 0.25) return 0;
   s->last = t;
   s->msg[0] = s->idx, s->msg[1] = step, s->msg[2] = steps;

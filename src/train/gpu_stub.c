@@ -111,8 +111,8 @@ int sf_cuda_host_crossentropy_backward(float *dlogits, const float *probs, const
                                        int V) {
   return NO_CUDA();
 }
-int sf_cuda_host_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float c1, float c2, float wd,
-                       float gscale) {
+int sf_cuda_host_adamw(float *p, uint16_t *p16, const float *g, float *m, float *v, const size_t *off, const int *decay,
+                       int ntensors, float lr, float c1, float c2, float wd, float gscale) {
   return NO_CUDA();
 }
 int sf_cuda_host_sumsq(const float *x, size_t n, double *out) { return NO_CUDA(); }

@@ -32,7 +32,10 @@ ls "$tmp" | grep -q tmp && echo "the kill left a temporary file: $(ls "$tmp" | g
 ls "$tmp/runs.h5.ckpt.d" 2>/dev/null | grep -q '\.ckpt$' && echo "the run in progress left a checkpoint"
 
 "$S" sweep "${grid[@]}" -o "$tmp/runs.h5" -n | grep -c done | grep -qx "$n" || fail "dry run does not see $n done"
-"$S" sweep "${grid[@]}" -o "$tmp/runs.h5" 2>"$tmp/log" || fail "resumed sweep failed: $(cat "$tmp/log")"
+# (with a bad SCALEFIT_LOG_EVERY: one warning, then the default interval)
+SCALEFIT_LOG_EVERY=abc "$S" sweep "${grid[@]}" -o "$tmp/runs.h5" 2>"$tmp/log" || fail "resumed sweep failed: $(cat "$tmp/log")"
+[ "$(grep -c "^warning: SCALEFIT_LOG_EVERY='abc' is not a number of seconds; using 30$" "$tmp/log")" = 1 ] ||
+  fail "SCALEFIT_LOG_EVERY=abc: not one warning: $(cat "$tmp/log")"
 [ "$(count "$tmp/runs.h5")" = 6 ] || fail "resumed file holds $(count "$tmp/runs.h5") runs, want 6"
 [ -e "$tmp/runs.h5.ckpt.d" ] && fail "the checkpoints outlived the sweep: $(ls "$tmp/runs.h5.ckpt.d")"
 ls "$tmp" | grep -q tmp && fail "temporary files outlived the sweep: $(ls "$tmp")"

@@ -386,22 +386,39 @@ static void test_kernels_elementwise(void **state) {
   assert_int_equal(sf_cuda_host_residual_forward(gpu, x, y, n), SF_OK);
   check("residual", gpu, cpu, n, 1e-7);
 
-  /* AdamW: train.c's update (decay on) against the kernel, from the same state */
+  /* AdamW: train.c's update against the kernel, from the same state, on four tensors in one launch
+   * (one empty; decay on, on, off, on: the decay, worth 1e-4 of a weight, must follow the tensor) */
   float *p = rnd(n, 1), *m = rnd(n, 0.01f), *v = rnd(n, 0.01f);
   for (size_t i = 0; i < n; i++) v[i] = fabsf(v[i]);
   float *p2 = copy(p, n), *m2 = copy(m, n), *v2 = copy(v, n);
   const float b1 = 0.9f, b2 = 0.95f, eps = 1e-8f, lr = 1e-3f, wd = 0.1f, gs = 0.5f;
   float c1 = (float)(1.0 / (1.0 - pow(b1, 3.0))), c2 = (float)(1.0 / (1.0 - pow(b2, 3.0)));
-  for (size_t i = 0; i < n; i++) {
-    float gi = y[i] * gs;
-    m[i] = b1 * m[i] + (1.0f - b1) * gi;
-    v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
-    p[i] -= lr * ((m[i] * c1) / (sqrtf(v[i] * c2) + eps) + wd * p[i]);
+  const size_t off[5] = {0, 1200, 1200, 3500, n};
+  const int decay[4] = {1, 1, 0, 1};
+  for (int k = 0; k < 4; k++) {
+    float wdk = decay[k] ? wd : 0.0f;
+    for (size_t i = off[k]; i < off[k + 1]; i++) {
+      float gi = y[i] * gs;
+      m[i] = b1 * m[i] + (1.0f - b1) * gi;
+      v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
+      p[i] -= lr * ((m[i] * c1) / (sqrtf(v[i] * c2) + eps) + wdk * p[i]);
+    }
   }
-  assert_int_equal(sf_cuda_host_adamw(p2, y, m2, v2, n, lr, c1, c2, wd, gs), SF_OK);
+  uint16_t *p16 = malloc(sizeof(uint16_t) * n);
+  assert_non_null(p16);
+  assert_int_equal(sf_cuda_host_adamw(p2, p16, y, m2, v2, off, decay, 4, lr, c1, c2, wd, gs), SF_OK);
   check("adamw params", p2, p, n, 1e-6);
   check("adamw moment 1", m2, m, n, 1e-6);
   check("adamw moment 2", v2, v, n, 1e-6);
+  /* the bf16 copy: each updated weight rounded to nearest even (finite values: no NaN case) */
+  for (size_t i = 0; i < n; i++) {
+    uint32_t u;
+    memcpy(&u, &p2[i], sizeof u);
+    uint16_t want = (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+    if (p16[i] != want)
+      fail_msg("adamw bf16 copy: value %zu is 0x%04x, want 0x%04x (of %g)", i, p16[i], want, (double)p2[i]);
+  }
+  free(p16);
 
   double ss = 0, gss = 0;
   for (size_t i = 0; i < n; i++) ss += (double)x[i] * x[i];

@@ -29,6 +29,7 @@
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <scalefit/sf_error.h>
 #include <scalefit/sf_train.h>
@@ -116,8 +117,20 @@ int sfk_crossentropy_forward(float *probs, float *losses, const int *targets, in
 /* dlogits (fp32) may be NULL when dlogits16 is not: only the bf16 copy is written */
 int sfk_crossentropy_backward(float *dlogits, __nv_bfloat16 *dlogits16, const float *probs, const int *targets,
                               float scale, int N, int V);
-int sfk_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float c1, float c2, float wd,
-              float gscale);
+/* AdamW, train.c's update element by element (fp32, the same expression order, so the same bits),
+ * over tensors laid end to end: tensor k is elements [off[k], off[k+1]) of p, g, m, v, with
+ * off[0] = 0 and off non-decreasing; weight decay wd where bit k of decay is set, 0 elsewhere.
+ * Passed by value to the kernel (one launch for all tensors). */
+enum { SFK_ADAMW_TENSORS = 32 };
+typedef struct sfk_adamw_layout {
+  int n;                             /* tensors, 1..SFK_ADAMW_TENSORS */
+  uint32_t decay;                    /* bit k: tensor k decays */
+  size_t off[SFK_ADAMW_TENSORS + 1]; /* n + 1 boundaries; elements updated: off[n] */
+} sfk_adamw_layout;
+/* One step over every tensor of t in one launch (c1, c2: the bias corrections 1 / (1 - beta^t)).
+ * p16 NULL, or the bf16 copy of p: it gets bf16(p[i]) of each updated weight in the same pass. */
+int sfk_adamw_all(float *p, __nv_bfloat16 *p16, const float *g, float *m, float *v, const sfk_adamw_layout *t,
+                  float lr, float c1, float c2, float wd, float gscale);
 /* Per-block partial sums of squares (double) of x[n] into part[SFK_NORM_BLOCKS]. */
 enum { SFK_NORM_BLOCKS = 256 };
 int sfk_sumsq_partials(double *part, const float *x, size_t n);

@@ -19,6 +19,7 @@
 #define SF_TRAIN_GPU_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <scalefit/sf_train.h>
 
@@ -138,10 +139,12 @@ int sf_cuda_host_crossentropy_forward(float *probs_inout, float *losses, const i
                                       double *total);
 int sf_cuda_host_crossentropy_backward(float *dlogits, const float *probs, const int *targets, float scale, int N,
                                        int V);
-/* AdamW on n values (p, m, v updated in place), the update of train.c with bias corrections
- * c1 = 1/(1-0.9^t), c2 = 1/(1-0.95^t). */
-int sf_cuda_host_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float c1, float c2, float wd,
-                       float gscale);
+/* AdamW in one launch, as the model runs it, on ntensors tensors laid end to end in p, g, m, v (tensor
+ * k: elements off[k] .. off[k+1] - 1, off[0] = 0; p, m, v updated in place): the update of train.c
+ * with bias corrections c1 = 1/(1-0.9^t), c2 = 1/(1-0.95^t), weight decay wd where decay[k], 0
+ * elsewhere. p16 NULL, or off[ntensors] values: the bf16 bits of the updated p. */
+int sf_cuda_host_adamw(float *p, uint16_t *p16, const float *g, float *m, float *v, const size_t *off, const int *decay,
+                       int ntensors, float lr, float c1, float c2, float wd, float gscale);
 /* Sum of squares of x[n], in double. */
 int sf_cuda_host_sumsq(const float *x, size_t n, double *out);
 /* Rounds x[n] to bf16 and back, in place (what the bf16 products see). */

@@ -267,15 +267,30 @@ int sf_cuda_host_crossentropy_backward(float *dlogits, const float *probs, const
   return finish(&D);
 }
 
-int sf_cuda_host_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float c1, float c2, float wd,
-                       float gscale) {
+int sf_cuda_host_adamw(float *p, uint16_t *p16, const float *g, float *m, float *v, const size_t *off, const int *decay,
+                       int ntensors, float lr, float c1, float c2, float wd, float gscale) {
+  if (ntensors < 1 || ntensors > SFK_ADAMW_TENSORS)
+    return sf_fail(SF_EINTERNAL, "cuda: adamw over %d tensors (1 to %d)", ntensors, (int)SFK_ADAMW_TENSORS);
+  sfk_adamw_layout t;
+  memset(&t, 0, sizeof t);
+  t.n = ntensors;
+  for (int k = 0; k <= ntensors; k++) t.off[k] = off[k];
+  for (int k = 0; k < ntensors; k++)
+    if (decay[k]) t.decay |= 1u << k;
+  size_t n = off[ntensors];
   dev D = {};
   float *dp = (float *)up(&D, p, F(n)), *dg = (float *)up(&D, g, F(n));
   float *dm = (float *)up(&D, m, F(n)), *dv = (float *)up(&D, v, F(n));
-  RUN(sfk_adamw(dp, dg, dm, dv, n, lr, c1, c2, wd, gscale));
+  __nv_bfloat16 *d16 = NULL;
+  if (p16 && (d16 = (__nv_bfloat16 *)dalloc(&D, sizeof(uint16_t) * n))) {
+    cudaError_t e = cudaMemset(d16, 0xff, sizeof(uint16_t) * n); /* NaN: what the kernel must overwrite */
+    if (e != cudaSuccess) D.rc = sf_cuda_fail(e, "cudaMemset");
+  }
+  RUN(sfk_adamw_all(dp, d16, dg, dm, dv, &t, lr, c1, c2, wd, gscale));
   down(&D, p, dp, F(n));
   down(&D, m, dm, F(n));
   down(&D, v, dv, F(n));
+  if (p16) down(&D, p16, d16, sizeof(uint16_t) * n);
   return finish(&D);
 }
 

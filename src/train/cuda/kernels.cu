@@ -471,24 +471,37 @@ int sfk_crossentropy_backward(float *dlogits, __nv_bfloat16 *dlogits16, const fl
 
 /* ==================================== optimiser ==================================== */
 
-/* train.c's AdamW, element by element (fp32, same expression order) */
-__global__ void k_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float c1, float c2, float wd,
-                        float gscale) {
+/* train.c's AdamW, element by element (fp32, same expression order), and the bf16 copy of the new
+ * weight. Each element finds its tensor (for the decay) by walking the boundaries: a thread's
+ * grid-stride loop only goes forward, so each thread walks them at most once in all. */
+__global__ void k_adamw(float *p, __nv_bfloat16 *p16, const float *g, float *m, float *v, sfk_adamw_layout t,
+                        float lr, float c1, float c2, float wd, float gscale) {
   const float b1 = 0.9f, b2 = 0.95f, eps = 1e-8f;
-  GRID_STRIDE(i, n) {
+  int k = 0;
+  GRID_STRIDE(i, t.off[t.n]) {
+    while (i >= t.off[k + 1]) k++; /* i < off[n]: stops at k < n */
+    float wdk = (t.decay >> k) & 1u ? wd : 0.0f;
     float gi = g[i] * gscale;
     float mi = b1 * m[i] + (1.0f - b1) * gi;
     float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
     m[i] = mi;
     v[i] = vi;
-    p[i] -= lr * ((mi * c1) / (sqrtf(vi * c2) + eps) + wd * p[i]);
+    p[i] -= lr * ((mi * c1) / (sqrtf(vi * c2) + eps) + wdk * p[i]);
+    if (p16) p16[i] = __float2bfloat16(p[i]); /* round to nearest even, as sfk_to_bf16 */
   }
 }
 
-int sfk_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float c1, float c2, float wd,
-              float gscale) {
+int sfk_adamw_all(float *p, __nv_bfloat16 *p16, const float *g, float *m, float *v, const sfk_adamw_layout *t,
+                  float lr, float c1, float c2, float wd, float gscale) {
+  if (t->n < 1 || t->n > SFK_ADAMW_TENSORS || t->off[0] != 0)
+    return sf_fail(SF_EINTERNAL, "cuda: adamw over %d tensors from element %zu", t->n, t->n >= 1 ? t->off[0] : 0);
+  for (int k = 0; k < t->n; k++)
+    if (t->off[k + 1] < t->off[k])
+      return sf_fail(SF_EINTERNAL, "cuda: adamw tensor %d ends (%zu) before it starts (%zu)", k, t->off[k + 1],
+                     t->off[k]);
+  size_t n = t->off[t->n];
   if (!n) return SF_OK;
-  SFK_LAUNCH(k_adamw, grid_for(n), TPB)(p, g, m, v, n, lr, c1, c2, wd, gscale);
+  SFK_LAUNCH(k_adamw, grid_for(n), TPB)(p, p16, g, m, v, *t, lr, c1, c2, wd, gscale);
   LAUNCHED(k_adamw);
   return SF_OK;
 }

@@ -30,6 +30,14 @@ static const char *const tensor_names[NPT] = {
     "wte", "wpe", "h.ln1_w", "h.ln1_b", "h.qkv_w", "h.qkv_b", "h.proj_w", "h.proj_b", "h.ln2_w", "h.ln2_b",
     "h.fc_w", "h.fc_b", "h.fcproj_w", "h.fcproj_b", "lnf_w", "lnf_b"};
 
+/* A function that keeps its first failure in `int rc`: a failed CUDA call becomes rc (its message
+ * recorded by sf_cuda_fail) unless rc holds an earlier failure, which stays. The call is made either
+ * way. Evaluates to the new rc. */
+static int cu_keep(int rc, cudaError_t e, const char *call) {
+  return rc || e == cudaSuccess ? rc : sf_cuda_fail(e, call);
+}
+#define CU_KEEP(call) (rc = cu_keep(rc, (call), #call))
+
 /* ---- device ---- */
 
 int sf_cuda_built(void) { return 1; }
@@ -274,11 +282,7 @@ int sf_cuda_gpt_new(const sf_gpt *host, int max_B, sf_precision p, sf_cuda_gpt *
   if ((rc = sfk_ctx_init(&d->x, p, p == SF_PREC_BF16 ? staging(&d->c, max_B, d->flash) : 0, N))) goto fail;
 #define CUF(call)                                                                                    \
   do {                                                                                               \
-    cudaError_t e_ = (call);                                                                         \
-    if (e_ != cudaSuccess) {                                                                         \
-      rc = sf_cuda_fail(e_, #call);                                                                  \
-      goto fail;                                                                                     \
-    }                                                                                                \
+    if (CU_KEEP(call)) goto fail; /* rc is 0 here */                                                 \
   } while (0)
   CUF(cudaMalloc((void **)&d->mem, sizeof(float) * 4 * d->n));
   if (p == SF_PREC_BF16) CUF(cudaMalloc((void **)&d->P16, sizeof(__nv_bfloat16) * d->n));
@@ -492,12 +496,20 @@ int sf_cuda_gpt_adamw(sf_cuda_gpt *d, double lr, long t, float gscale, double wd
   /* the bias corrections exactly as train.c computes them (float betas, pow in double) */
   const float b1 = 0.9f, b2 = 0.95f;
   float c1 = (float)(1.0 / (1.0 - pow(b1, (double)t))), c2 = (float)(1.0 / (1.0 - pow(b2, (double)t)));
+  /* one launch for all tensors (laid end to end, as gpt.c lays them), the bf16 copy in the same pass */
+  static_assert((int)NPT <= (int)SFK_ADAMW_TENSORS, "sfk_adamw_layout holds every tensor");
+  sfk_adamw_layout lay;
+  memset(&lay, 0, sizeof lay);
+  lay.n = NPT;
   for (int k = 0; k < NPT; k++) {
-    size_t o = d->off[k];
-    TRY(sfk_adamw(d->P + o, d->G + o, d->M + o, d->Vm + o, d->sz[k], (float)lr, c1, c2,
-                  d->decay[k] ? (float)wd : 0.0f, gscale));
+    if (d->off[k] != lay.off[k])
+      return sf_fail(SF_EINTERNAL, "cuda: tensor %d starts at %zu, not %zu", k, d->off[k], lay.off[k]);
+    lay.off[k + 1] = d->off[k] + d->sz[k];
+    if (d->decay[k]) lay.decay |= 1u << k;
   }
-  return refresh_bf16(d);
+  if (lay.off[NPT] != d->n)
+    return sf_fail(SF_EINTERNAL, "cuda: the tensors hold %zu of %zu parameters", lay.off[NPT], d->n);
+  return sfk_adamw_all(d->P, d->P16, d->G, d->M, d->Vm, &lay, (float)lr, c1, c2, (float)wd, gscale);
 }
 
 /* ---- the measured peak: the trainer's own product on large square matrices ---- */
@@ -507,7 +519,7 @@ int sf_cuda_gemm_peak(sf_precision p, int n, double seconds, double *flops) {
   if (n < 1) return sf_fail(SF_EINPUT, "a %d x %d product measures nothing", n, n);
   size_t nn = (size_t)n * n;
   float *h = (float *)malloc(sizeof(float) * nn), *a = NULL, *w = NULL, *out = NULL;
-  __nv_bfloat16 *w16 = NULL;
+  __nv_bfloat16 *w16 = NULL, *a16 = NULL; /* bf16: both operands converted once, as the trainer has them */
   sfk_ctx x;
   memset(&x, 0, sizeof x);
   int rc = h ? SF_OK : sf_fail(SF_ENOMEM, "out of memory");
@@ -517,40 +529,37 @@ int sf_cuda_gemm_peak(sf_precision p, int n, double seconds, double *flops) {
     r ^= r << 13, r ^= r >> 7, r ^= r << 17;
     h[i] = (float)((double)(r >> 11) / 9007199254740992.0 - 0.5);
   }
-#define PK(call)                                                                                     \
-  do {                                                                                               \
-    cudaError_t e_ = (call);                                                                         \
-    if (!rc && e_ != cudaSuccess) rc = sf_cuda_fail(e_, #call);                                      \
-  } while (0)
   if (!rc) rc = sfk_ctx_init(&x, p, p == SF_PREC_BF16 ? nn : 0, 0);
-  PK(cudaMalloc((void **)&a, sizeof(float) * nn));
-  PK(cudaMalloc((void **)&w, sizeof(float) * nn));
-  PK(cudaMalloc((void **)&out, sizeof(float) * nn));
-  if (p == SF_PREC_BF16) PK(cudaMalloc((void **)&w16, sizeof(__nv_bfloat16) * nn));
-  PK(cudaMemcpy(a, h, sizeof(float) * nn, cudaMemcpyHostToDevice));
-  PK(cudaMemcpy(w, h, sizeof(float) * nn, cudaMemcpyHostToDevice));
+  CU_KEEP(cudaMalloc((void **)&a, sizeof(float) * nn));
+  CU_KEEP(cudaMalloc((void **)&w, sizeof(float) * nn));
+  CU_KEEP(cudaMalloc((void **)&out, sizeof(float) * nn));
+  if (p == SF_PREC_BF16) CU_KEEP(cudaMalloc((void **)&w16, sizeof(__nv_bfloat16) * nn));
+  if (p == SF_PREC_BF16) CU_KEEP(cudaMalloc((void **)&a16, sizeof(__nv_bfloat16) * nn));
+  CU_KEEP(cudaMemcpy(a, h, sizeof(float) * nn, cudaMemcpyHostToDevice));
+  CU_KEEP(cudaMemcpy(w, h, sizeof(float) * nn, cudaMemcpyHostToDevice));
   if (!rc && w16) rc = sfk_to_bf16(w16, w, nn);
+  if (!rc && a16) rc = sfk_to_bf16(a16, a, nn);
   /* warm-up (cuBLAS picks its kernel), then as many products as fit in `seconds` */
-  if (!rc) rc = sfk_matmul_forward(&x, out, a, NULL, w, w16, NULL, n, n, n);
-  PK(cudaDeviceSynchronize());
+  if (!rc) rc = sfk_matmul_forward(&x, out, a, a16, w, w16, NULL, n, n, n);
+  CU_KEEP(cudaDeviceSynchronize());
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   double t = 0;
   long reps = 0;
   for (long batch = 1; !rc && t < seconds; batch *= 2) {
-    for (long k = 0; !rc && k < batch; k++) rc = sfk_matmul_forward(&x, out, a, NULL, w, w16, NULL, n, n, n);
-    PK(cudaDeviceSynchronize());
+    for (long k = 0; !rc && k < batch; k++) rc = sfk_matmul_forward(&x, out, a, a16, w, w16, NULL, n, n, n);
+    CU_KEEP(cudaDeviceSynchronize());
     reps += batch;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     t = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
   }
-#undef PK
   if (!rc) *flops = 2.0 * (double)n * (double)n * (double)n * (double)reps / t;
   sfk_ctx_free(&x);
   cudaFree(a);
   cudaFree(w);
   cudaFree(out);
   cudaFree(w16);
+  cudaFree(a16);
   free(h);
   return rc;
 }
