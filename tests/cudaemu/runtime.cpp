@@ -4,8 +4,8 @@
  * A launch runs its blocks one after another on the calling thread. A block's threads are
  * cooperative fibers, each on its own stack, switched by a few instructions of assembly (x86-64)
  * or swapcontext elsewhere. Threads run in line, each until it finishes or waits at a barrier
- * (__syncthreads: all threads of the block; __shfl_xor_sync: the mask's lanes of its warp); the last
- * to arrive at a barrier puts the others back in line. A thread that finishes hands its stack to
+ * (__syncthreads: all threads of the block; __shfl_xor_sync, __syncwarp and the WMMA operations: the
+ * mask's lanes of its warp); the last to arrive at a barrier puts the others back in line. A thread that finishes hands its stack to
  * the next one that has not started, so a kernel without barriers runs without switching. When
  * the line is empty and threads still wait, it is a deadlock (some threads exited, or took another
  * barrier): the emulator says which kernel, block and threads, and aborts, as the GPU would hang.
@@ -706,7 +706,7 @@ namespace {
  * completes, then joins the second), but a lane that another group waits for while that group holds
  * lanes this one waits for closes a cycle: a certain deadlock, reported at once. Other mismatches
  * end as the deadlock report when nothing can run. Returns the lane's group. */
-wgroup &warp_enter(fiber &me, warp &w, const char *op, unsigned mask, const void *args, size_t nargs) {
+__attribute__((always_inline)) inline wgroup &warp_enter(fiber &me, warp &w, const char *op, unsigned mask, const void *args, size_t nargs) {
   int lane = me.lin % 32, base = me.lin / 32 * 32;
   int lanes = S.nthreads - base < 32 ? S.nthreads - base : 32;
   if (!(mask >> lane & 1u)) die("thread %d: %s mask 0x%08x lacks its own lane %d", me.lin, op, mask, lane);
@@ -717,7 +717,7 @@ wgroup &warp_enter(fiber &me, warp &w, const char *op, unsigned mask, const void
   for (int k = 0; k < w.ngroups; k++) {
     wgroup &g = w.g[k];
     if (g.mask == mask) {
-      if (strcmp(g.op, op) != 0)
+      if (g.op != op && strcmp(g.op, op) != 0)
         die("thread %d: %s, while lanes 0x%08x of its warp wait at %s with the same mask 0x%08x (every lane of the "
             "mask must reach the same warp operation)",
             me.lin, op, g.arrived, g.op, mask);
@@ -747,7 +747,7 @@ inline int warp_last(const wgroup &g, int lane) { return (g.arrived | 1u << lane
 
 /* The lane waits until the last lane of its group arrives; the last goes on at once, the others in
  * line behind it, and the group is gone. */
-void warp_arrive(fiber &me, warp &w, wgroup &g, const char *op) {
+__attribute__((always_inline)) inline void warp_arrive(fiber &me, warp &w, wgroup &g, const char *op) {
   int lane = me.lin % 32, base = me.lin / 32 * 32;
   int lanes = S.nthreads - base < 32 ? S.nthreads - base : 32;
   unsigned mask = g.mask;
@@ -762,7 +762,7 @@ void warp_arrive(fiber &me, warp &w, wgroup &g, const char *op) {
         push(base + l);
       }
     }
-    g = w.g[--w.ngroups];
+    if (&g != &w.g[--w.ngroups]) g = w.g[w.ngroups];
   } else {
     me.state = F_WAIT_WARP;
     me.wmask = mask;
