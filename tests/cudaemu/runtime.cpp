@@ -4,8 +4,8 @@
  * A launch runs its blocks one after another on the calling thread. A block's threads are
  * cooperative fibers, each on its own stack, switched by a few instructions of assembly (x86-64)
  * or swapcontext elsewhere. Threads run in line, each until it finishes or waits at a barrier
- * (__syncthreads: all threads of the block; __shfl_xor_sync: the mask's lanes of its warp); the last
- * to arrive at a barrier puts the others back in line. A thread that finishes hands its stack to
+ * (__syncthreads: all threads of the block; __shfl_xor_sync, __syncwarp and the WMMA operations: the
+ * mask's lanes of its warp); the last to arrive at a barrier puts the others back in line. A thread that finishes hands its stack to
  * the next one that has not started, so a kernel without barriers runs without switching. When
  * the line is empty and threads still wait, it is a deadlock (some threads exited, or took another
  * barrier): the emulator says which kernel, block and threads, and aborts, as the GPU would hang.
@@ -345,15 +345,21 @@ struct fiber {
   void *asan_fake;
 };
 
-struct warp {
-  unsigned arrived;    /* lanes waiting at the warp barrier */
-  unsigned mask;       /* the mask the first of them gave */
-  const char *op;      /* the barrier they wait at */
+/* lanes of a warp waiting at one warp barrier (a warp may have several, with disjoint masks) */
+struct wgroup {
+  unsigned arrived;       /* lanes waiting */
+  unsigned mask;          /* the mask the first of them gave */
+  const char *op;         /* the barrier they wait at */
   unsigned char args[32]; /* and the arguments the first gave, which every lane must repeat */
   size_t nargs;
-  unsigned gen;        /* completed exchanges: slots[gen & 1] is the one being filled */
-  uint64_t slots[2][32];
-  void *lanes[32];     /* each lane's data for a collective (sf_emu_warp_sync) */
+};
+
+struct warp {
+  int ngroups;
+  wgroup g[32];
+  uint64_t in[32], out[32]; /* a shuffle's values: deposited, and received (set by the last lane) */
+  int src[32];              /* the lane each lane reads in a shuffle */
+  void *lanes[32];          /* each lane's data for a collective (sf_emu_warp_sync) */
 };
 
 struct scheduler {
@@ -619,10 +625,7 @@ void run_block() {
     x.wmask = 0;
     x.wop = NULL;
   }
-  for (warp &w : S.w) {
-    w.arrived = 0;
-    w.gen = 0;
-  }
+  for (warp &w : S.w) w.ngroups = 0;
   S.qhead = 0;
   S.qlen = 0;
   for (int t : S.order) push(t);
@@ -696,43 +699,60 @@ void __syncthreads(void) {
 
 namespace {
 
-/* A lane arriving at warp barrier `op`: its mask must name its own lane and only lanes its warp has,
- * and agree with the barrier, mask and arguments of the lanes already waiting (one warp barrier at a
- * time: lanes of a warp at different ones, or with different masks, are reported, not matched). */
-warp &warp_enter(fiber &me, const char *op, unsigned mask, const void *args, size_t nargs) {
+/* A lane arriving at warp barrier `op` with mask: the mask must name its own lane and only lanes its
+ * warp has. It joins the lanes waiting with the same mask, which must wait at the same operation with
+ * the same arguments, or starts a group of its own. Groups with different masks may wait at once
+ * (lanes 0..15 at __syncwarp(0xffff), 16..31 at __syncwarp(0xffffffff) are fine: the first group
+ * completes, then joins the second), but a lane that another group waits for while that group holds
+ * lanes this one waits for closes a cycle: a certain deadlock, reported at once. Other mismatches
+ * end as the deadlock report when nothing can run. Returns the lane's group. */
+__attribute__((always_inline)) inline wgroup &warp_enter(fiber &me, warp &w, const char *op, unsigned mask, const void *args, size_t nargs) {
   int lane = me.lin % 32, base = me.lin / 32 * 32;
   int lanes = S.nthreads - base < 32 ? S.nthreads - base : 32;
   if (!(mask >> lane & 1u)) die("thread %d: %s mask 0x%08x lacks its own lane %d", me.lin, op, mask, lane);
   if (lanes < 32 && mask >> lanes)
     die("thread %d: %s mask 0x%08x names lanes that its warp (of %d threads) lacks", me.lin, op, mask, lanes);
-  if (nargs > sizeof(((warp *)0)->args)) die("thread %d: %s: %zu bytes of arguments (the emulator's bug)", me.lin, op, nargs);
-  warp &w = S.w[(size_t)(me.lin / 32)];
-  if (w.arrived) {
-    if (strcmp(w.op, op) != 0)
-      die("thread %d: %s, while lanes 0x%08x of its warp wait at %s (every lane of the mask must reach the same "
-          "warp operation)",
-          me.lin, op, w.arrived, w.op);
-    if (w.mask != mask) die("thread %d: %s mask 0x%08x, its warp's other lanes gave 0x%08x", me.lin, op, mask, w.mask);
-    if (w.nargs != nargs || (nargs && memcmp(w.args, args, nargs) != 0))
-      die("thread %d: %s with arguments (pointer, ldm, layout, fragment type) other than its warp's other lanes "
-          "gave: they must be the same in every lane",
-          me.lin, op);
-  } else {
-    w.op = op;
-    w.mask = mask;
-    w.nargs = nargs;
-    if (nargs) memcpy(w.args, args, nargs);
+  if (nargs > sizeof(((wgroup *)0)->args)) die("thread %d: %s: %zu bytes of arguments (the emulator's bug)", me.lin, op, nargs);
+  wgroup *mine = NULL;
+  for (int k = 0; k < w.ngroups; k++) {
+    wgroup &g = w.g[k];
+    if (g.mask == mask) {
+      if (g.op != op && strcmp(g.op, op) != 0)
+        die("thread %d: %s, while lanes 0x%08x of its warp wait at %s with the same mask 0x%08x (every lane of the "
+            "mask must reach the same warp operation)",
+            me.lin, op, g.arrived, g.op, mask);
+      if (g.nargs != nargs || (nargs && memcmp(g.args, args, nargs) != 0))
+        die("thread %d: %s with arguments (pointer, ldm, layout, fragment type) other than its warp's other lanes "
+            "gave: they must be the same in every lane",
+            me.lin, op);
+      mine = &g;
+    } else if ((g.mask >> lane & 1u) && (g.arrived & mask)) {
+      die("thread %d: %s mask 0x%08x waits for lanes 0x%08x, which wait for it at %s with mask 0x%08x (every lane "
+          "of a mask must call with that mask)",
+          me.lin, op, mask, g.arrived & mask, g.op, g.mask);
+    }
   }
-  return w;
+  if (mine) return *mine;
+  wgroup &g = w.g[w.ngroups++]; /* at most 32: every group holds a lane, no lane is in two */
+  g.arrived = 0;
+  g.op = op;
+  g.mask = mask;
+  g.nargs = nargs;
+  if (nargs) memcpy(g.args, args, nargs);
+  return g;
 }
 
-/* The lane waits until the last lane of mask arrives; the last goes on at once, the others in line
- * behind it. */
-void warp_arrive(fiber &me, warp &w, unsigned mask, const char *op) {
+/* 1 if the calling lane is the last its group waits for */
+inline int warp_last(const wgroup &g, int lane) { return (g.arrived | 1u << lane) == g.mask; }
+
+/* The lane waits until the last lane of its group arrives; the last goes on at once, the others in
+ * line behind it, and the group is gone. */
+__attribute__((always_inline)) inline void warp_arrive(fiber &me, warp &w, wgroup &g, const char *op) {
   int lane = me.lin % 32, base = me.lin / 32 * 32;
   int lanes = S.nthreads - base < 32 ? S.nthreads - base : 32;
-  w.arrived |= 1u << lane;
-  if (w.arrived == mask) {
+  unsigned mask = g.mask;
+  g.arrived |= 1u << lane;
+  if (g.arrived == mask) {
     for (int k = 0; k < lanes; k++) {
       int l = S.mode ? lanes - 1 - k : k;
       if (l != lane && (mask >> l & 1u)) {
@@ -742,8 +762,7 @@ void warp_arrive(fiber &me, warp &w, unsigned mask, const char *op) {
         push(base + l);
       }
     }
-    w.arrived = 0;
-    w.gen++;
+    if (&g != &w.g[--w.ngroups]) g = w.g[w.ngroups];
   } else {
     me.state = F_WAIT_WARP;
     me.wmask = mask;
@@ -760,27 +779,32 @@ uint64_t sf_emu_shfl_xor(unsigned mask, uint64_t bits, int lane_mask, int width)
   int lane = me.lin % 32;
   if (width < 1 || width > 32 || (width & (width - 1)))
     die("thread %d: __shfl_xor_sync width %d is not a power of 2 up to 32", me.lin, width);
-  warp &w = warp_enter(me, op, mask, NULL, 0);
+  warp &w = S.w[(size_t)(me.lin / 32)];
+  wgroup &g = warp_enter(me, w, op, mask, NULL, 0);
   int src = lane ^ lane_mask;
   if (src / width != lane / width) src = lane; /* outside the segment: own value, as the hardware */
   if (!(mask >> src & 1u))
     die("thread %d: __shfl_xor_sync reads lane %d, which is not in mask 0x%08x", me.lin, src, mask);
-  /* two slot sets, alternating: a lane can only overwrite set g & 1 at exchange g + 2, when every
-   * lane has arrived at exchange g + 1, so has read its value of exchange g */
-  unsigned par = w.gen & 1u;
-  w.slots[par][lane] = bits;
-  warp_arrive(me, w, mask, op);
-  return w.slots[par][src];
+  w.in[lane] = bits;
+  w.src[lane] = src;
+  /* the last lane hands out every lane's value: out[l] stays until lane l has read it, since it
+   * cannot join another exchange before */
+  if (warp_last(g, lane))
+    for (int l = 0; l < 32; l++)
+      if (mask >> l & 1u) w.out[l] = w.in[w.src[l]];
+  warp_arrive(me, w, g, op);
+  return w.out[lane];
 }
 
 void sf_emu_warp_sync(const char *op, unsigned mask, const void *args, size_t nargs, void *mine,
                       void (*last)(void *const *lanes)) {
   fiber &me = current(op);
   int lane = me.lin % 32;
-  warp &w = warp_enter(me, op, mask, args, nargs);
+  warp &w = S.w[(size_t)(me.lin / 32)];
+  wgroup &g = warp_enter(me, w, op, mask, args, nargs);
   w.lanes[lane] = mine;
-  if (last && (w.arrived | 1u << lane) == mask) last(w.lanes);
-  warp_arrive(me, w, mask, op);
+  if (last && warp_last(g, lane)) last(w.lanes);
+  warp_arrive(me, w, g, op);
 }
 
 /* ==================================== WMMA (mma.h) ====================================

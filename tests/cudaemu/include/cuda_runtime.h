@@ -5,7 +5,8 @@
  *
  * Kernels are ordinary C++ functions; SFK_LAUNCH (common.cuh) calls sf_emu_launch, which runs the
  * grid block after block on the calling thread, each block's threads as cooperative fibers
- * (runtime.cpp), so that __syncthreads and __shfl_xor_sync are real barriers. Device memory is host
+ * (runtime.cpp), so that __syncthreads, __syncwarp, __shfl_xor_sync and the WMMA operations of mma.h
+ * are real barriers. Device memory is host
  * memory (malloc), so AddressSanitizer sees a kernel's out-of-bounds access.
  */
 #ifndef SF_CUDAEMU_CUDA_RUNTIME_H
