@@ -132,11 +132,12 @@ __device__ void scale_rows(frag_c (&acc)[KD], float f, float *stage) {
   __syncwarp();
 }
 
-/* n bf16 values from global src into shared dst, by the block's threads (n even, both 4-byte aligned) */
+/* n bf16 values from global src into shared dst by the block's threads, 16 bytes a copy (n a multiple
+ * of 8; both 16-byte aligned: tiles start at multiples of 16 rows of hs values) */
 __device__ void copy_tile(__nv_bfloat16 *dst, const __nv_bfloat16 *src, int n) {
-  const uint32_t *s = (const uint32_t *)src;
-  uint32_t *d = (uint32_t *)dst;
-  for (int i = threadIdx.x; i < n / 2; i += blockDim.x) d[i] = s[i];
+  const uint4 *s = (const uint4 *)src;
+  uint4 *d = (uint4 *)dst;
+  for (int i = threadIdx.x; i < n / 8; i += blockDim.x) d[i] = s[i];
 }
 
 /* ---- forward ---- */
@@ -151,7 +152,9 @@ __global__ void __launch_bounds__(FL_THREADS)
   __shared__ __align__(32) __nv_bfloat16 Ps[4][16 * BK];
   __shared__ __align__(32) float Rs[4][16 * 16];
   const int w = threadIdx.x / 32, lane = threadIdx.x % 32, r = lane / 2, c0 = (lane % 2) * 16;
-  const int bh = blockIdx.y, b = bh / NH, h = bh % NH, q0 = blockIdx.x * FL_ROWS, qw = q0 + 16 * w, i = qw + r;
+  /* the longest rows (the last queries) first: blocks start roughly in index order */
+  const int bh = blockIdx.x, b = bh / NH, h = bh % NH, q0 = (gridDim.y - 1 - blockIdx.y) * FL_ROWS;
+  const int qw = q0 + 16 * w, i = qw + r;
   const size_t per = (size_t)B * NH * Tp * HS;
   const __nv_bfloat16 *Q = qkvh + (size_t)bh * Tp * HS, *K = Q + per, *V = Q + 2 * per;
 
@@ -229,7 +232,8 @@ __global__ void __launch_bounds__(FL_THREADS)
   __shared__ __align__(32) float Sf[4][16 * BQ];
   __shared__ __align__(32) __nv_bfloat16 Pb[4][16 * BQ], dSb[4][16 * BQ];
   const int w = threadIdx.x / 32, lane = threadIdx.x % 32, r = lane / 2, c0 = (lane % 2) * 16;
-  const int bh = blockIdx.y, b = bh / NH, h = bh % NH, k0 = blockIdx.x * FL_ROWS, kw = k0 + 16 * w, j = kw + r;
+  /* the first keys, which the most queries see, first */
+  const int bh = blockIdx.x, b = bh / NH, h = bh % NH, k0 = blockIdx.y * FL_ROWS, kw = k0 + 16 * w, j = kw + r;
   const size_t per = (size_t)B * NH * Tp * HS;
   const __nv_bfloat16 *Q = qkvh + (size_t)bh * Tp * HS, *K = Q + per, *V = Q + 2 * per;
   const __nv_bfloat16 *dO = doh + (size_t)bh * Tp * HS;
@@ -327,7 +331,9 @@ __global__ void __launch_bounds__(FL_THREADS)
   __shared__ __align__(32) float Sf[4][16 * BK];
   __shared__ __align__(32) __nv_bfloat16 dSb[4][16 * BK];
   const int w = threadIdx.x / 32, lane = threadIdx.x % 32, r = lane / 2, c0 = (lane % 2) * 16;
-  const int bh = blockIdx.y, b = bh / NH, h = bh % NH, q0 = blockIdx.x * FL_ROWS, qw = q0 + 16 * w, i = qw + r;
+  /* the longest rows (the last queries) first: blocks start roughly in index order */
+  const int bh = blockIdx.x, b = bh / NH, h = bh % NH, q0 = (gridDim.y - 1 - blockIdx.y) * FL_ROWS;
+  const int qw = q0 + 16 * w, i = qw + r;
   const size_t per = (size_t)B * NH * Tp * HS;
   const __nv_bfloat16 *Q = qkvh + (size_t)bh * Tp * HS, *K = Q + per, *V = Q + 2 * per;
   const __nv_bfloat16 *dO = doh + (size_t)bh * Tp * HS;
@@ -425,7 +431,7 @@ int sfk_flash_forward(float *out, __nv_bfloat16 *out16, __nv_bfloat16 *qkvh, flo
   float scale = 1.0f / sqrtf((float)hs);
   SFK_LAUNCH(k_flash_pack, grid_for(3 * (size_t)B * NH * Tp * hs), 256)(qkvh, qkv, B, T, Tp, C, NH);
   LAUNCHED(k_flash_pack);
-  dim3 grid((unsigned)(Tp / FL_ROWS), (unsigned)(B * NH));
+  dim3 grid((unsigned)(B * NH), (unsigned)(Tp / FL_ROWS)); /* (b, h) on x: up to 2^31 - 1 */
 #define FWD(kd) SFK_LAUNCH(k_flash_forward<kd>, grid, FL_THREADS)(out, out16, lse, qkvh, B, T, Tp, C, NH, scale)
   FL_DISPATCH(hs, FWD);
 #undef FWD
@@ -443,7 +449,7 @@ int sfk_flash_backward(float *dqkv, __nv_bfloat16 *dqkv16, const float *dout, co
   size_t rows = (size_t)B * NH * Tp;
   SFK_LAUNCH(k_flash_prep, (unsigned)((rows + 7) / 8), 256)(doh, dsum, dout, out, B, T, Tp, C, NH);
   LAUNCHED(k_flash_prep);
-  dim3 grid((unsigned)(Tp / FL_ROWS), (unsigned)(B * NH));
+  dim3 grid((unsigned)(B * NH), (unsigned)(Tp / FL_ROWS)); /* (b, h) on x: up to 2^31 - 1 */
 #define BKV(kd) SFK_LAUNCH(k_flash_backward_kv<kd>, grid, FL_THREADS)(dqkv, dqkv16, qkvh, doh, lse, dsum, B, T, Tp, C, NH, scale)
   FL_DISPATCH(hs, BKV);
 #undef BKV

@@ -45,6 +45,10 @@ struct dim3 {
   unsigned x, y, z;
   constexpr dim3(unsigned vx = 1, unsigned vy = 1, unsigned vz = 1) : x(vx), y(vy), z(vz) {}
 };
+/* the 16-byte vector type (vector_types.h), for 128-bit copies */
+struct alignas(16) uint4 {
+  unsigned x, y, z, w;
+};
 /* the running fiber's indices, set by the scheduler before every switch to a fiber */
 extern uint3 threadIdx, blockIdx;
 extern dim3 blockDim, gridDim;
