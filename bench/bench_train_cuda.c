@@ -52,7 +52,7 @@ static int measure(const shape *s, sf_precision p, double seconds, double *tps, 
   while (!rc && (steps < 3 || t < seconds)) {
     if (steps == 0) t0 = now();
     if (!rc) rc = sf_cuda_gpt_zero_grad(d);
-    if (!rc) rc = sf_cuda_gpt_forward(d, tok, tgt, s->B, T, &loss);
+    if (!rc) rc = sf_cuda_gpt_forward_train(d, tok, tgt, s->B, T, 1.0f / (float)n, &loss);
     if (!rc) rc = sf_cuda_gpt_backward(d, 1.0f / (float)n);
     if (!rc) rc = sf_cuda_gpt_grad_norm(d, &norm); /* copies to the host: the step is finished */
     if (!rc) rc = sf_cuda_gpt_adamw(d, 1e-4, steps + 3, 1.0f, 0.1);

@@ -56,6 +56,10 @@ int sf_cuda_gpt_download(sf_cuda_gpt *d, sf_gpt *host, int grads) { return NO_CU
 int sf_cuda_gpt_forward(sf_cuda_gpt *d, const int *tokens, const int *targets, int B, int T, double *loss) {
   return NO_CUDA();
 }
+int sf_cuda_gpt_forward_train(sf_cuda_gpt *d, const int *tokens, const int *targets, int B, int T, float scale,
+                              double *loss) {
+  return NO_CUDA();
+}
 int sf_cuda_gpt_probs(sf_cuda_gpt *d, float *host) { return NO_CUDA(); }
 int sf_cuda_gpt_zero_grad(sf_cuda_gpt *d) { return NO_CUDA(); }
 int sf_cuda_gpt_backward(sf_cuda_gpt *d, float scale) { return NO_CUDA(); }
@@ -105,6 +109,10 @@ int sf_cuda_host_gelu_backward(float *dinp, const float *inp, const float *dout,
 int sf_cuda_host_residual_forward(float *out, const float *a, const float *b, size_t n) { return NO_CUDA(); }
 int sf_cuda_host_crossentropy_forward(float *probs_inout, float *losses, const int *targets, int N, int V,
                                       double *total) {
+  return NO_CUDA();
+}
+int sf_cuda_host_crossentropy_fused(float *dlogits, int bf16, float *losses, const float *logits, const int *targets,
+                                    float scale, int N, int V) {
   return NO_CUDA();
 }
 int sf_cuda_host_crossentropy_backward(float *dlogits, const float *probs, const int *targets, float scale, int N,

@@ -175,6 +175,14 @@ static int eng_forward(engine *e, const int *tok, const int *tgt, int B, int T, 
   return SF_OK;
 }
 
+/* A training forward, followed by the backward with this scale (on the GPU the loss's gradient is
+ * computed in the forward's last pass) */
+static int eng_forward_train(engine *e, const int *tok, const int *tgt, int B, int T, float scale, double *loss) {
+  if (e->d) return sf_cuda_gpt_forward_train(e->d, tok, tgt, B, T, scale, loss);
+  *loss = sf_gpt_forward(e->g, tok, tgt, B, T);
+  return SF_OK;
+}
+
 static int eng_step(engine *e, const sf_train_config *c, double lr, long t, float gscale) {
   if (e->d) return sf_cuda_gpt_adamw(e->d, lr, t, gscale, c->weight_decay);
   adamw(e->g, c, lr, t, gscale);
@@ -388,7 +396,7 @@ int sf_train_run(const sf_train_config *cfg, sf_source *src, sf_train_progress_f
       size_t o = (size_t)a * micro * T;
       double l;
       float scale = count ? 1.0f / (float)count : 0.0f;
-      if ((rc = eng_forward(&eng, tok + o, tgt + o, micro, T, &l))) goto done;
+      if ((rc = eng_forward_train(&eng, tok + o, tgt + o, micro, T, scale, &l))) goto done;
       loss += l;
       if (gpu && (rc = sf_cuda_gpt_backward(eng.d, scale))) goto done;
       if (!gpu) sf_gpt_backward(g, scale);

@@ -601,20 +601,32 @@ static void test_kernels_crossentropy(void **state) {
   sf_crossentropy_backward(d, p, tgt, 0.01f, N, VV);
   assert_int_equal(sf_cuda_host_crossentropy_backward(gd, p, tgt, 0.01f, N, VV), SF_OK);
   check("crossentropy backward", gd, d, (size_t)N * VV, 1e-6);
+  /* forward and backward fused (the training step's), in fp32 and with the gradient in bf16 (one
+   * rounding: half an ulp, up to 2^-8 of the value) */
+  for (int bf = 0; bf < 2; bf++) {
+    float *fd = rnd((size_t)N * VV, 1), floss[N];
+    assert_int_equal(sf_cuda_host_crossentropy_fused(fd, bf, floss, logits, tgt, 0.01f, N, VV), SF_OK);
+    check(bf ? "crossentropy fused losses (bf16)" : "crossentropy fused losses", floss, loss, N, 1e-5);
+    check(bf ? "crossentropy fused gradient bf16" : "crossentropy fused gradient", fd, d, (size_t)N * VV,
+          bf ? 5e-3 : 1e-5);
+    free(fd);
+  }
   free(logits), free(p), free(gp), free(d), free(gd);
 }
 
 /* ==================================== model and runs (GPU) ==================================== */
 
 /* One forward and backward on the CPU (fp32) and on the GPU from the same weights; the loss within
- * tol / 10, every gradient within tol. */
-static void model_grads(sf_precision p, sf_cuda_attention mode, double tol) {
+ * tol / 10, every gradient within tol. train: the GPU's training forward (the loss's gradient fused
+ * into it), else the plain forward and the backward's own cross-entropy gradient. */
+static void model_grads(sf_precision p, sf_cuda_attention mode, int train, double tol) {
   sf_gpt_config mc = {2, 64, 2, 48, 50};
   const int b = 3, t = 48;
   sf_gpt *g = NULL;
   sf_cuda_gpt *d = NULL;
   assert_int_equal(sf_cuda_set_attention(mode), SF_OK);
-  printf("%s, %s attention\n", sf_precision_name(p), sf_cuda_flash(&mc, p) ? "flash" : "cuBLAS");
+  printf("%s, %s attention, %s forward\n", sf_precision_name(p), sf_cuda_flash(&mc, p) ? "flash" : "cuBLAS",
+         train ? "training" : "plain");
   assert_int_equal(sf_gpt_new(&mc, b, 11, &g), SF_OK);
   assert_int_equal(sf_cuda_gpt_new(g, b, p, &d), SF_OK);
   int tok[b * t], tgt[b * t];
@@ -626,7 +638,14 @@ static void model_grads(sf_precision p, sf_cuda_attention mode, double tol) {
   double loss = sf_gpt_forward(g, tok, tgt, b, t), gloss = 0;
   sf_gpt_backward(g, 1.0f / 100.0f);
   assert_int_equal(sf_cuda_gpt_zero_grad(d), SF_OK);
-  assert_int_equal(sf_cuda_gpt_forward(d, tok, tgt, b, t, &gloss), SF_OK);
+  if (train) {
+    assert_int_equal(sf_cuda_gpt_forward_train(d, tok, tgt, b, t, 1.0f / 100.0f, &gloss), SF_OK);
+    float probe;
+    assert_int_equal(sf_cuda_gpt_probs(d, &probe), SF_EINTERNAL); /* none kept */
+    assert_int_equal(sf_cuda_gpt_backward(d, 1.0f / 50.0f), SF_EINTERNAL); /* not the forward's scale */
+  } else {
+    assert_int_equal(sf_cuda_gpt_forward(d, tok, tgt, b, t, &gloss), SF_OK);
+  }
   assert_int_equal(sf_cuda_gpt_backward(d, 1.0f / 100.0f), SF_OK);
   assert_int_equal(sf_cuda_set_attention(SF_ATTN_AUTO), SF_OK);
   assert_rel(gloss, loss, tol / 10);
@@ -657,15 +676,16 @@ static void model_grads(sf_precision p, sf_cuda_attention mode, double tol) {
 static void test_model_gradients(void **state) {
   (void)state;
   NEED_GPU();
-  model_grads(SF_PREC_FP32, SF_ATTN_AUTO, 1e-4);
+  model_grads(SF_PREC_FP32, SF_ATTN_AUTO, 0, 1e-4);
+  model_grads(SF_PREC_FP32, SF_ATTN_AUTO, 1, 1e-4);
 }
 
 /* bf16 with each attention: the flash path (head size 32) and the cuBLAS one */
 static void test_model_gradients_bf16(void **state) {
   (void)state;
   NEED_GPU();
-  model_grads(SF_PREC_BF16, SF_ATTN_AUTO, 2e-2);
-  model_grads(SF_PREC_BF16, SF_ATTN_MATMUL, 2e-2);
+  model_grads(SF_PREC_BF16, SF_ATTN_AUTO, 1, 2e-2);
+  model_grads(SF_PREC_BF16, SF_ATTN_MATMUL, 0, 2e-2);
 }
 
 static void run_pair(sf_precision p, double tol) {

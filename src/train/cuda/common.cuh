@@ -114,6 +114,11 @@ int sfk_gelu_backward(float *dinp, __nv_bfloat16 *dinp16, const float *inp, cons
 int sfk_residual_forward(float *out, const float *a, const float *b, size_t n);
 /* logits [N, V] -> probabilities in place; losses[N] (0 where masked). */
 int sfk_crossentropy_forward(float *probs, float *losses, const int *targets, int N, int V);
+/* The forward and backward in one: logits [N, V] -> losses[N] and the gradient of scale * (summed
+ * loss) with respect to the logits, in place (fp32), or only in bf16 into dlogits16 when it is not
+ * NULL (the logits are then left as they were). */
+int sfk_crossentropy_fused(float *logits, __nv_bfloat16 *dlogits16, float *losses, const int *targets, float scale,
+                           int N, int V);
 /* dlogits (fp32) may be NULL when dlogits16 is not: only the bf16 copy is written */
 int sfk_crossentropy_backward(float *dlogits, __nv_bfloat16 *dlogits16, const float *probs, const int *targets,
                               float scale, int N, int V);

@@ -91,6 +91,11 @@ int sf_cuda_gpt_download(sf_cuda_gpt *d, sf_gpt *host, int grads);
 
 /* As sf_gpt_forward: tokens, targets are host arrays of B*T ids; *loss = summed cross-entropy. */
 int sf_cuda_gpt_forward(sf_cuda_gpt *d, const int *tokens, const int *targets, int B, int T, double *loss);
+/* As sf_cuda_gpt_forward, for a training step followed by sf_cuda_gpt_backward(d, scale): the
+ * gradient of scale * loss at the logits is computed in the forward's last pass (cross-entropy's
+ * forward and backward fused), so the probabilities are never stored (sf_cuda_gpt_probs refuses). */
+int sf_cuda_gpt_forward_train(sf_cuda_gpt *d, const int *tokens, const int *targets, int B, int T, float scale,
+                              double *loss);
 /* The probabilities of the last forward, [B*T, V], into a host array. */
 int sf_cuda_gpt_probs(sf_cuda_gpt *d, float *host);
 /* As sf_gpt_zero_grad / sf_gpt_backward (gradients accumulate over micro-batches). */
@@ -137,6 +142,10 @@ int sf_cuda_host_residual_forward(float *out, const float *a, const float *b, si
 /* logits in, probabilities out (in place), losses[N], *total their sum. */
 int sf_cuda_host_crossentropy_forward(float *probs_inout, float *losses, const int *targets, int N, int V,
                                       double *total);
+/* Forward and backward in one (the training step's): losses[N] and dlogits = scale * (p - onehot),
+ * in fp32, or computed in bf16 (bf16 != 0; returned as floats). */
+int sf_cuda_host_crossentropy_fused(float *dlogits, int bf16, float *losses, const float *logits, const int *targets,
+                                    float scale, int N, int V);
 int sf_cuda_host_crossentropy_backward(float *dlogits, const float *probs, const int *targets, float scale, int N,
                                        int V);
 /* AdamW in one launch, as the model runs it, on ntensors tensors laid end to end in p, g, m, v (tensor

@@ -267,6 +267,30 @@ int sf_cuda_host_crossentropy_backward(float *dlogits, const float *probs, const
   return finish(&D);
 }
 
+int sf_cuda_host_crossentropy_fused(float *dlogits, int bf16, float *losses, const float *logits, const int *targets,
+                                    float scale, int N, int V) {
+  dev D = {};
+  size_t NV = (size_t)N * V;
+  float *p = (float *)up(&D, logits, F(NV)), *l = poisoned(&D, (size_t)N);
+  __nv_bfloat16 *d16 = bf16 ? (__nv_bfloat16 *)poisoned(&D, (NV + 1) / 2) : NULL;
+  int *t = (int *)up(&D, targets, sizeof(int) * (size_t)N);
+  RUN(sfk_crossentropy_fused(p, d16, l, t, scale, N, V));
+  down(&D, losses, l, F(N));
+  if (!bf16) {
+    down(&D, dlogits, p, F(NV));
+  } else {
+    uint16_t *h = (uint16_t *)malloc(sizeof(uint16_t) * (NV ? NV : 1));
+    if (!h && !D.rc) D.rc = sf_fail(SF_ENOMEM, "out of memory");
+    down(&D, h, d16, sizeof(uint16_t) * NV);
+    for (size_t i = 0; !D.rc && i < NV; i++) { /* bf16 is the top half of an fp32 */
+      uint32_t bits = (uint32_t)h[i] << 16;
+      memcpy(&dlogits[i], &bits, sizeof bits);
+    }
+    free(h);
+  }
+  return finish(&D);
+}
+
 int sf_cuda_host_adamw(float *p, uint16_t *p16, const float *g, float *m, float *v, const size_t *off, const int *decay,
                        int ntensors, float lr, float c1, float c2, float wd, float gscale) {
   if (ntensors < 1 || ntensors > SFK_ADAMW_TENSORS)

@@ -412,33 +412,64 @@ int sfk_layernorm_backward(sfk_ctx *x, float *dinp, float *dw, float *db, float 
 
 /* ==================================== cross-entropy ==================================== */
 
-/* One block per row n of logits [N, V]: probabilities in place, losses[n] = log(sum) - (z_t - max)
- * (exact where p underflows, as layers.c), 0 where masked. */
-__global__ void k_crossentropy_forward(float *probs, float *losses, const int *targets, int V) {
+/* One block per row n of logits [N, V]: losses[n] = log(sum) - (z_t - max) (exact where p
+ * underflows, as layers.c), 0 where masked. Two passes over the row: the maximum and the sum of
+ * exp(z - max) together (each thread keeps its own running pair, rescaled when its maximum grows,
+ * then the block combines them), then the output:
+ *   grad 0: the probabilities, in place;
+ *   grad 1: the loss's gradient scale * (p - onehot(t)) (0 rows where masked), in place, or only in
+ *           bf16 into d16 when d16 is not NULL: cross-entropy's backward fused into its forward, so
+ *           the probabilities are never written and read back. */
+__global__ void k_crossentropy_forward(float *p, float *losses, const int *targets, int V, int grad, float scale,
+                                       __nv_bfloat16 *d16) {
   __shared__ float sh[WARPS_PER_BLOCK];
   size_t n = blockIdx.x;
-  float *p = probs + n * (size_t)V;
+  p += n * (size_t)V;
+  if (d16) d16 += n * (size_t)V;
   int t = targets[n];
-  float mx = -INFINITY;
-  for (int v = threadIdx.x; v < V; v += blockDim.x) mx = fmaxf(mx, p[v]);
-  mx = block_max(mx, sh);
+  float m = -INFINITY, s = 0.0f;
+  for (int v = threadIdx.x; v < V; v += blockDim.x) {
+    float z = p[v];
+    if (z > m) {
+      s = s * expf(m - z) + 1.0f; /* expf(-inf) = 0 on the first element */
+      m = z;
+    } else {
+      s += expf(z - m);
+    }
+  }
+  float mx = block_max(m, sh);
+  float sum = block_sum(m == -INFINITY ? 0.0f : s * expf(m - mx), sh);
   float zt = t >= 0 ? p[t] - mx : 0.0f; /* read by every thread before the barrier below */
   __syncthreads();
-  float sum = 0.0f;
-  for (int v = threadIdx.x; v < V; v += blockDim.x) {
-    float e = expf(p[v] - mx);
-    p[v] = e;
-    sum += e;
-  }
-  sum = block_sum(sum, sh);
   float inv = 1.0f / sum;
-  for (int v = threadIdx.x; v < V; v += blockDim.x) p[v] *= inv;
+  for (int v = threadIdx.x; v < V; v += blockDim.x) {
+    float q = expf(p[v] - mx) * inv;
+    if (grad) {
+      float d = 0.0f;
+      if (t >= 0) {
+        d = scale * q;
+        if (v == t) d -= scale;
+      }
+      if (d16) d16[v] = __float2bfloat16(d);
+      else p[v] = d;
+    } else {
+      p[v] = q;
+    }
+  }
   if (threadIdx.x == 0) losses[n] = t >= 0 ? logf(sum) - zt : 0.0f;
 }
 
 int sfk_crossentropy_forward(float *probs, float *losses, const int *targets, int N, int V) {
   if (N <= 0) return SF_OK;
-  SFK_LAUNCH(k_crossentropy_forward, (unsigned)N, TPB)(probs, losses, targets, V);
+  SFK_LAUNCH(k_crossentropy_forward, (unsigned)N, TPB)(probs, losses, targets, V, 0, 0.0f, (__nv_bfloat16 *)NULL);
+  LAUNCHED(k_crossentropy_forward);
+  return SF_OK;
+}
+
+int sfk_crossentropy_fused(float *logits, __nv_bfloat16 *dlogits16, float *losses, const int *targets, float scale,
+                           int N, int V) {
+  if (N <= 0) return SF_OK;
+  SFK_LAUNCH(k_crossentropy_forward, (unsigned)N, TPB)(logits, losses, targets, V, 1, scale, dlogits16);
   LAUNCHED(k_crossentropy_forward);
   return SF_OK;
 }

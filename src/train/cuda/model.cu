@@ -219,6 +219,8 @@ struct sf_cuda_gpt {
   size_t n, off[NPT], sz[NPT];
   int decay[NPT];
   int flash; /* attention by flash.cu (sf_cuda_flash) */
+  int dlogits;   /* the last forward was a training one: the logits' gradient is ready (for dscale) */
+  float dscale;
   sfk_ctx x;
   float *mem, *P, *G, *M, *Vm; /* params | grads | m | v */
   __nv_bfloat16 *P16;          /* bf16 copy of P (bf16 only) */
@@ -365,7 +367,9 @@ int sf_cuda_gpt_download(sf_cuda_gpt *d, sf_gpt *host, int grads) {
     if (rc_) return rc_;                                                                             \
   } while (0)
 
-int sf_cuda_gpt_forward(sf_cuda_gpt *d, const int *tokens, const int *targets, int B, int T, double *loss) {
+/* train: also the logits' gradient for a backward with this scale (sf_cuda_gpt_forward_train) */
+static int forward(sf_cuda_gpt *d, const int *tokens, const int *targets, int B, int T, int train, float scale,
+                   double *loss) {
   const int C = d->c.d_model, L = d->c.n_layer, NH = d->c.n_head, V = d->c.vocab, N = B * T;
   if (B < 1 || B > d->max_B || T < 1 || T > d->c.n_ctx)
     return sf_fail(SF_EINTERNAL, "cuda: forward of %d x %d tokens, model sized for %d x %d", B, T, d->max_B,
@@ -375,6 +379,7 @@ int sf_cuda_gpt_forward(sf_cuda_gpt *d, const int *tokens, const int *targets, i
   sfk_ctx *x = &d->x;
   d->B = B;
   d->T = T;
+  d->dlogits = 0;
   memcpy(d->htok, tokens, sizeof(int) * (size_t)N);
   CU(cudaMemcpy(d->tok, tokens, sizeof(int) * (size_t)N, cudaMemcpyHostToDevice));
   CU(cudaMemcpy(d->tgt, targets, sizeof(int) * (size_t)N, cudaMemcpyHostToDevice));
@@ -410,7 +415,10 @@ int sf_cuda_gpt_forward(sf_cuda_gpt *d, const int *tokens, const int *targets, i
   const float *last = a[A_RES3] + (size_t)(L - 1) * NC;
   TRY(sfk_layernorm_forward(a[A_LNF], LNF16, a[A_LNFM], a[A_LNFR], last, PT(d->P, P_LNFW), PT(d->P, P_LNFB), N, C));
   TRY(sfk_matmul_forward(x, a[A_PROBS], a[A_LNF], LNF16, PT(d->P, P_WTE), W16(P_WTE), NULL, N, C, V));
-  TRY(sfk_crossentropy_forward(a[A_PROBS], a[A_LOSS], d->tgt, N, V));
+  if (train) TRY(sfk_crossentropy_fused(a[A_PROBS], d->act16 ? x->b16 : NULL, a[A_LOSS], d->tgt, scale, N, V));
+  else TRY(sfk_crossentropy_forward(a[A_PROBS], a[A_LOSS], d->tgt, N, V));
+  d->dlogits = train;
+  d->dscale = scale;
   CU(cudaMemcpy(d->hloss, a[A_LOSS], sizeof(float) * (size_t)N, cudaMemcpyDeviceToHost));
   double total = 0.0; /* in row order, as layers.c sums */
   for (int n = 0; n < N; n++) total += d->hloss[n];
@@ -418,7 +426,17 @@ int sf_cuda_gpt_forward(sf_cuda_gpt *d, const int *tokens, const int *targets, i
   return SF_OK;
 }
 
+int sf_cuda_gpt_forward(sf_cuda_gpt *d, const int *tokens, const int *targets, int B, int T, double *loss) {
+  return forward(d, tokens, targets, B, T, 0, 0.0f, loss);
+}
+
+int sf_cuda_gpt_forward_train(sf_cuda_gpt *d, const int *tokens, const int *targets, int B, int T, float scale,
+                              double *loss) {
+  return forward(d, tokens, targets, B, T, 1, scale, loss);
+}
+
 int sf_cuda_gpt_probs(sf_cuda_gpt *d, float *host) {
+  if (d->dlogits) return sf_fail(SF_EINTERNAL, "cuda: no probabilities after a training forward");
   CU(cudaMemcpy(host, d->a[A_PROBS], sizeof(float) * (size_t)d->B * d->T * d->c.vocab, cudaMemcpyDeviceToHost));
   return SF_OK;
 }
@@ -441,8 +459,12 @@ int sf_cuda_gpt_backward(sf_cuda_gpt *d, float scale) {
    * staging buffer b16 that matmul_backward would convert them into (cross-entropy, GELU, flash
    * attention); the fp32 copies remain where a bias's column sums need them. */
   __nv_bfloat16 *g16 = d->act16 ? x->b16 : NULL;
-  /* LM head (tied to wte): dlogits in place over the probabilities (fp32), or in bf16 only */
-  TRY(sfk_crossentropy_backward(g16 ? NULL : a[A_PROBS], g16, a[A_PROBS], d->tgt, scale, N, V));
+  /* LM head (tied to wte): dlogits in place over the probabilities (fp32), or in bf16 only; a
+   * training forward has computed them already */
+  if (d->dlogits && d->dscale != scale)
+    return sf_fail(SF_EINTERNAL, "cuda: backward with scale %g after a training forward for %g", (double)scale,
+                   (double)d->dscale);
+  if (!d->dlogits) TRY(sfk_crossentropy_backward(g16 ? NULL : a[A_PROBS], g16, a[A_PROBS], d->tgt, scale, N, V));
   TRY(sfk_matmul_backward(x, a[A_DLN], PT(G, P_WTE), NULL, g16 ? NULL : a[A_PROBS], g16, a[A_LNF], LNF16,
                           PT(P, P_WTE), W16(P_WTE), N, C, V));
   CU(cudaMemset(a[A_DRES], 0, sizeof(float) * NC));
