@@ -140,6 +140,45 @@ __device__ void copy_tile(__nv_bfloat16 *dst, const __nv_bfloat16 *src, int n) {
   for (int i = threadIdx.x; i < n / 8; i += blockDim.x) d[i] = s[i];
 }
 
+/* dst [16 x FL_TILE] (fp32, row-major) = A X^T: A the warp's 16 x hs rows (KD fragments), X a
+ * FL_TILE x hs tile in shared memory (row-major). */
+template <int KD>
+__device__ void tile_scores(float *dst, const frag_a (&a)[KD], const __nv_bfloat16 *xs) {
+  constexpr int HS = 16 * KD;
+  for (int nb = 0; nb < FL_TILE / 16; nb++) {
+    frag_c s;
+    wmma::fill_fragment(s, 0.0f);
+    for (int kd = 0; kd < KD; kd++) {
+      frag_bt xb;
+      wmma::load_matrix_sync(xb, xs + nb * 16 * HS + kd * 16, HS);
+      wmma::mma_sync(s, a[kd], xb, s);
+    }
+    wmma::store_matrix_sync(dst + nb * 16, s, FL_TILE, wmma::mem_row_major);
+  }
+}
+
+/* acc (16 x hs) += P Y: P a 16 x FL_TILE bf16 matrix (row-major, shared), Y a FL_TILE x hs tile
+ * (row-major, shared). */
+template <int KD>
+__device__ void tile_accumulate(frag_c (&acc)[KD], const __nv_bfloat16 *p, const __nv_bfloat16 *ys) {
+  constexpr int HS = 16 * KD;
+  for (int kb = 0; kb < FL_TILE / 16; kb++) {
+    frag_a pa;
+    wmma::load_matrix_sync(pa, p + kb * 16, FL_TILE);
+    for (int kd = 0; kd < KD; kd++) {
+      frag_b yb;
+      wmma::load_matrix_sync(yb, ys + kb * 16 * HS + kd * 16, HS);
+      wmma::mma_sync(acc[kd], pa, yb, acc[kd]);
+    }
+  }
+}
+
+template <int KD>
+__device__ void scale_all(frag_c (&acc)[KD], float f) {
+  for (int kd = 0; kd < KD; kd++)
+    for (int e = 0; e < acc[kd].num_elements; e++) acc[kd].x[e] *= f;
+}
+
 /* ---- forward ---- */
 
 template <int KD>
@@ -173,16 +212,7 @@ __global__ void __launch_bounds__(FL_THREADS)
     copy_tile(Vs, V + (size_t)k0 * HS, BK * HS);
     __syncthreads();
     if (k0 > qw + 15) continue; /* the whole tile is above this warp's queries (k0 <= qw otherwise) */
-    for (int nb = 0; nb < BK / 16; nb++) {
-      frag_c s;
-      wmma::fill_fragment(s, 0.0f);
-      for (int kd = 0; kd < KD; kd++) {
-        frag_bt kf;
-        wmma::load_matrix_sync(kf, Ks + nb * 16 * HS + kd * 16, HS);
-        wmma::mma_sync(s, qf[kd], kf, s);
-      }
-      wmma::store_matrix_sync(Ss[w] + nb * 16, s, BK, wmma::mem_row_major);
-    }
+    tile_scores<KD>(Ss[w], qf, Ks);
     __syncwarp();
     /* online softmax over the lane's 16 columns of row r; key k0 <= qw <= i is never masked */
     float sv[16], mx = -INFINITY;
@@ -202,15 +232,7 @@ __global__ void __launch_bounds__(FL_THREADS)
     l = l * alpha + sum;
     m = mnew;
     scale_rows<KD>(of, alpha, Rs[w]);
-    for (int kb = 0; kb < BK / 16; kb++) {
-      frag_a pf;
-      wmma::load_matrix_sync(pf, Ps[w] + kb * 16, BK);
-      for (int kd = 0; kd < KD; kd++) {
-        frag_b vf;
-        wmma::load_matrix_sync(vf, Vs + kb * 16 * HS + kd * 16, HS);
-        wmma::mma_sync(of[kd], pf, vf, of[kd]);
-      }
-    }
+    tile_accumulate<KD>(of, Ps[w], Vs);
     __syncwarp();
   }
   scale_rows<KD>(of, 1.0f / l, Rs[w]);
@@ -258,17 +280,7 @@ __global__ void __launch_bounds__(FL_THREADS)
     }
     __syncthreads();
     if (q0 + BQ <= kw) continue; /* every query of the tile precedes this warp's keys */
-    /* S^T = K Q^T (16 keys x BQ queries) */
-    for (int nb = 0; nb < BQ / 16; nb++) {
-      frag_c s;
-      wmma::fill_fragment(s, 0.0f);
-      for (int kd = 0; kd < KD; kd++) {
-        frag_bt qb;
-        wmma::load_matrix_sync(qb, Qs + nb * 16 * HS + kd * 16, HS);
-        wmma::mma_sync(s, kf[kd], qb, s);
-      }
-      wmma::store_matrix_sync(Sf[w] + nb * 16, s, BQ, wmma::mem_row_major);
-    }
+    tile_scores<KD>(Sf[w], kf, Qs); /* S^T = K Q^T (16 keys x BQ queries) */
     __syncwarp();
     float pv[16];
     for (int c = 0; c < 16; c++) {
@@ -277,45 +289,16 @@ __global__ void __launch_bounds__(FL_THREADS)
       Pb[w][r * BQ + c0 + c] = __float2bfloat16(pv[c]);
     }
     __syncwarp();
-    /* dV += P^T dO */
-    for (int kb = 0; kb < BQ / 16; kb++) {
-      frag_a pa;
-      wmma::load_matrix_sync(pa, Pb[w] + kb * 16, BQ);
-      for (int kd = 0; kd < KD; kd++) {
-        frag_b ob;
-        wmma::load_matrix_sync(ob, dOs + kb * 16 * HS + kd * 16, HS);
-        wmma::mma_sync(dv[kd], pa, ob, dv[kd]);
-      }
-    }
-    /* dP^T = V dO^T */
-    for (int nb = 0; nb < BQ / 16; nb++) {
-      frag_c s;
-      wmma::fill_fragment(s, 0.0f);
-      for (int kd = 0; kd < KD; kd++) {
-        frag_bt ob;
-        wmma::load_matrix_sync(ob, dOs + nb * 16 * HS + kd * 16, HS);
-        wmma::mma_sync(s, vf[kd], ob, s);
-      }
-      wmma::store_matrix_sync(Sf[w] + nb * 16, s, BQ, wmma::mem_row_major);
-    }
+    tile_accumulate<KD>(dv, Pb[w], dOs); /* dV += P^T dO */
+    tile_scores<KD>(Sf[w], vf, dOs);     /* dP^T = V dO^T */
     __syncwarp();
     /* dS^T = P^T (dP^T - D) */
     for (int c = 0; c < 16; c++)
       dSb[w][r * BQ + c0 + c] = __float2bfloat16(pv[c] * (Sf[w][r * BQ + c0 + c] - Ds[c0 + c]));
     __syncwarp();
-    /* dK += dS^T Q (scaled once at the end) */
-    for (int kb = 0; kb < BQ / 16; kb++) {
-      frag_a sa;
-      wmma::load_matrix_sync(sa, dSb[w] + kb * 16, BQ);
-      for (int kd = 0; kd < KD; kd++) {
-        frag_b qb;
-        wmma::load_matrix_sync(qb, Qs + kb * 16 * HS + kd * 16, HS);
-        wmma::mma_sync(dk[kd], sa, qb, dk[kd]);
-      }
-    }
+    tile_accumulate<KD>(dk, dSb[w], Qs); /* dK += dS^T Q (scaled once at the end) */
   }
-  for (int kd = 0; kd < KD; kd++)
-    for (int e = 0; e < dk[kd].num_elements; e++) dk[kd].x[e] *= scale;
+  scale_all<KD>(dk, scale);
   size_t o = (size_t)b * T * 3 * C + (size_t)h * HS;
   store_rows<KD>(dqkv + o + C, dqkv16 ? dqkv16 + o + C : NULL, (size_t)3 * C, kw, T, dk, Sf[w]);
   store_rows<KD>(dqkv + o + 2 * C, dqkv16 ? dqkv16 + o + 2 * C : NULL, (size_t)3 * C, kw, T, dv, Sf[w]);
@@ -354,17 +337,7 @@ __global__ void __launch_bounds__(FL_THREADS)
     copy_tile(Vs, V + (size_t)k0 * HS, BK * HS);
     __syncthreads();
     if (k0 > qw + 15) continue;
-    /* S = Q K^T */
-    for (int nb = 0; nb < BK / 16; nb++) {
-      frag_c s;
-      wmma::fill_fragment(s, 0.0f);
-      for (int kd = 0; kd < KD; kd++) {
-        frag_bt kb;
-        wmma::load_matrix_sync(kb, Ks + nb * 16 * HS + kd * 16, HS);
-        wmma::mma_sync(s, qf[kd], kb, s);
-      }
-      wmma::store_matrix_sync(Sf[w] + nb * 16, s, BK, wmma::mem_row_major);
-    }
+    tile_scores<KD>(Sf[w], qf, Ks); /* S = Q K^T */
     __syncwarp();
     float pv[16];
     for (int c = 0; c < 16; c++) {
@@ -372,33 +345,13 @@ __global__ void __launch_bounds__(FL_THREADS)
       pv[c] = jj <= i ? expf(Sf[w][r * BK + c0 + c] * scale - li) : 0.0f;
     }
     __syncwarp();
-    /* dP = dO V^T */
-    for (int nb = 0; nb < BK / 16; nb++) {
-      frag_c s;
-      wmma::fill_fragment(s, 0.0f);
-      for (int kd = 0; kd < KD; kd++) {
-        frag_bt vb;
-        wmma::load_matrix_sync(vb, Vs + nb * 16 * HS + kd * 16, HS);
-        wmma::mma_sync(s, of[kd], vb, s);
-      }
-      wmma::store_matrix_sync(Sf[w] + nb * 16, s, BK, wmma::mem_row_major);
-    }
+    tile_scores<KD>(Sf[w], of, Vs); /* dP = dO V^T */
     __syncwarp();
     for (int c = 0; c < 16; c++) dSb[w][r * BK + c0 + c] = __float2bfloat16(pv[c] * (Sf[w][r * BK + c0 + c] - di));
     __syncwarp();
-    /* dQ += dS K */
-    for (int kb = 0; kb < BK / 16; kb++) {
-      frag_a sa;
-      wmma::load_matrix_sync(sa, dSb[w] + kb * 16, BK);
-      for (int kd = 0; kd < KD; kd++) {
-        frag_b kb2;
-        wmma::load_matrix_sync(kb2, Ks + kb * 16 * HS + kd * 16, HS);
-        wmma::mma_sync(dq[kd], sa, kb2, dq[kd]);
-      }
-    }
+    tile_accumulate<KD>(dq, dSb[w], Ks); /* dQ += dS K */
   }
-  for (int kd = 0; kd < KD; kd++)
-    for (int e = 0; e < dq[kd].num_elements; e++) dq[kd].x[e] *= scale;
+  scale_all<KD>(dq, scale);
   size_t o = (size_t)b * T * 3 * C + (size_t)h * HS;
   store_rows<KD>(dqkv + o, dqkv16 ? dqkv16 + o : NULL, (size_t)3 * C, qw, T, dq, Sf[w]);
 }
