@@ -7,7 +7,9 @@
  * upload and optimiser step), and one allocation of activations for max_B sequences: per layer
  * what the backward needs (as gpt.c keeps: LayerNorm outputs and statistics, head-major q/k/v,
  * attention probabilities, attention output, residuals, MLP pre- and post-GELU), plus one layer's
- * worth of gradient buffers reused going down.
+ * worth of gradient buffers reused going down. With flash attention (bf16, flash.cu) the bf16 q/k/v
+ * and one log-normaliser per query take the place of the fp32 q/k/v and the T x T probabilities; in
+ * bf16 the products' inputs are also kept in bf16 (act16_values).
  */
 #include <math.h>
 #include <stdint.h>
@@ -387,8 +389,9 @@ static int forward(sf_cuda_gpt *d, const int *tokens, const int *targets, int B,
   TRY(sfk_encoder_forward(a[A_ENC], d->tok, PT(d->P, P_WTE), PT(d->P, P_WPE), B, T, C));
   for (int l = 0; l < L; l++) {
     const float *res = l == 0 ? a[A_ENC] : a[A_RES3] + (size_t)(l - 1) * NC;
-    float *ln1 = a[A_LN1] + l * NC, *qkvh = a[A_QKVH] + 3 * l * NC, *atty = a[A_ATTY] + l * NC;
-    float *att = a[A_ATT] + (size_t)l * ATT, *res2 = a[A_RES2] + l * NC, *ln2 = a[A_LN2] + l * NC;
+    /* qkvh, att: the cuBLAS attention's (flash attention lays A_QKVH and A_ATT out otherwise) */
+    float *qkvh = d->flash ? NULL : a[A_QKVH] + 3 * l * NC, *att = d->flash ? NULL : a[A_ATT] + (size_t)l * ATT;
+    float *ln1 = a[A_LN1] + l * NC, *atty = a[A_ATTY] + l * NC, *res2 = a[A_RES2] + l * NC, *ln2 = a[A_LN2] + l * NC;
     float *fch = a[A_FCH] + 4 * l * NC, *fcg = a[A_FCG] + 4 * l * NC, *res3 = a[A_RES3] + l * NC;
     size_t lc = (size_t)l * C, ln = (size_t)l * N;
     TRY(sfk_layernorm_forward(ln1, LN1_16(l), a[A_LN1M] + ln, a[A_LN1R] + ln, res, PT(d->P, P_LN1W) + lc,
@@ -473,8 +476,9 @@ int sf_cuda_gpt_backward(sf_cuda_gpt *d, float scale) {
                              a[A_LNFM], a[A_LNFR], N, C));
   for (int l = L - 1; l >= 0; l--) {
     const float *res = l == 0 ? a[A_ENC] : a[A_RES3] + (size_t)(l - 1) * NC;
-    const float *ln1 = a[A_LN1] + l * NC, *qkvh = a[A_QKVH] + 3 * l * NC, *atty = a[A_ATTY] + l * NC;
-    const float *att = a[A_ATT] + (size_t)l * ATT, *res2 = a[A_RES2] + l * NC, *ln2 = a[A_LN2] + l * NC;
+    const float *qkvh = d->flash ? NULL : a[A_QKVH] + 3 * l * NC, *att = d->flash ? NULL : a[A_ATT] + (size_t)l * ATT;
+    const float *ln1 = a[A_LN1] + l * NC, *atty = a[A_ATTY] + l * NC, *res2 = a[A_RES2] + l * NC;
+    const float *ln2 = a[A_LN2] + l * NC;
     const float *fch = a[A_FCH] + 4 * l * NC, *fcg = a[A_FCG] + 4 * l * NC;
     size_t lc = (size_t)l * C, ln = (size_t)l * N;
     /* res3 = res2 + fcproj(gelu(fc(ln2(res2)))): dres is the gradient of res3, and of res2's skip path */
