@@ -57,6 +57,8 @@ void sf_train_result_json(const sf_train_result *r, const sf_source *src, void *
   sf_json_number(&j, "peak_flops", r->peak_flops);
   sf_json_string(&j, "device", r->device[0] ? r->device : sf_device_name(r->cfg.device));
   sf_json_string(&j, "precision", sf_precision_name(r->cfg.precision));
+  if (r->cfg.device == SF_DEVICE_CUDA) /* which attention ran (docs/TRAIN.md) */
+    sf_json_string(&j, "attention", sf_cuda_flash(&r->cfg.model, r->cfg.precision) ? "flash" : "cublas");
   sf_json_number(&j, "seconds", r->seconds);
   sf_json_number(&j, "train_seconds", r->train_seconds);
   sf_json_int(&j, "steps", r->steps);

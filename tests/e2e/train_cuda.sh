@@ -53,6 +53,8 @@ assert r["device"] not in ("cpu", "cuda", ""), r["device"]
 tol = 2e-2 if r["precision"] == "bf16" else 1e-3
 assert math.isfinite(r["val_loss"]) and abs(r["val_loss"] - cpu["val_loss"]) <= tol * cpu["val_loss"], (r["val_loss"], cpu["val_loss"])
 assert r["peak_flops"] > 1e12 and 0 < r["mfu"] < 1, (r["peak_flops"], r["mfu"])
+# head size 32: flash attention in bf16, the cuBLAS one otherwise
+assert r["attention"] == ("flash" if r["precision"] == "bf16" else "cublas"), r["attention"]
 PY
 done
 grid=(--sizes 1x32,1x48,2x32,2x48 --tokens 5120,10240 --context 32 --batch 256 --data markov --device cuda -q)
