@@ -183,6 +183,15 @@ static int eng_forward_train(engine *e, const int *tok, const int *tgt, int B, i
   return SF_OK;
 }
 
+/* SCALEFIT_ATTENTION, a switch for comparing and for a way out (docs/TRAIN.md): auto or flash (the
+ * default: flash attention in bf16 where the head size allows it), cublas (the cuBLAS attention). */
+static int attention_from_env(void) {
+  const char *e = getenv("SCALEFIT_ATTENTION");
+  if (!e || !*e || !strcmp(e, "auto") || !strcmp(e, "flash")) return sf_cuda_set_attention(SF_ATTN_AUTO);
+  if (!strcmp(e, "cublas")) return sf_cuda_set_attention(SF_ATTN_MATMUL);
+  return sf_fail(SF_EINPUT, "SCALEFIT_ATTENTION '%s' is not one of auto, flash, cublas", e);
+}
+
 static int eng_step(engine *e, const sf_train_config *c, double lr, long t, float gscale) {
   if (e->d) return sf_cuda_gpt_adamw(e->d, lr, t, gscale, c->weight_decay);
   adamw(e->g, c, lr, t, gscale);
@@ -288,6 +297,7 @@ int sf_train_run(const sf_train_config *cfg, sf_source *src, sf_train_progress_f
   const int gpu = cfg->device == SF_DEVICE_CUDA;
   char devname[sizeof res->device] = {0}; /* all of it goes into the record, which is sent as bytes */
   if ((rc = sf_train_device_check(cfg->device, devname, sizeof devname))) return rc;
+  if (gpu && (rc = attention_from_env())) return rc;
   sf_precision prec = cfg->precision ? cfg->precision : gpu ? SF_PREC_BF16 : SF_PREC_FP32;
   if (!gpu && prec != SF_PREC_FP32)
     return sf_fail(SF_EINPUT, "precision %s needs a GPU (device cuda): the CPU trainer computes in fp32",

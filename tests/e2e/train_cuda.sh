@@ -57,6 +57,10 @@ assert r["peak_flops"] > 1e12 and 0 < r["mfu"] < 1, (r["peak_flops"], r["mfu"])
 assert r["attention"] == ("flash" if r["precision"] == "bf16" else "cublas"), r["attention"]
 PY
 done
+# SCALEFIT_ATTENTION: the cuBLAS attention on request; a value it does not know is refused
+SCALEFIT_ATTENTION=cublas "$S" train --device cuda "${tiny[@]}" --json >"$tmp/cublas.json" || fail "SCALEFIT_ATTENTION=cublas"
+"$python" -c 'import json,sys; r = json.load(open(sys.argv[1])); assert r["attention"] == "cublas" and r["precision"] == "bf16", r["attention"]' "$tmp/cublas.json" || fail "SCALEFIT_ATTENTION=cublas ran flash attention"
+SCALEFIT_ATTENTION=fast expect 2 "SCALEFIT_ATTENTION 'fast' is not one of auto, flash, cublas" train --device cuda "${tiny[@]}"
 grid=(--sizes 1x32,1x48,2x32,2x48 --tokens 5120,10240 --context 32 --batch 256 --data markov --device cuda -q)
 "$S" sweep "${grid[@]}" -o "$tmp/s.h5" || fail "sweep --device cuda"
 # packed: three workers on one GPU at once; each run is deterministic on a given GPU, so every loss
