@@ -184,11 +184,12 @@ static int eng_forward_train(engine *e, const int *tok, const int *tgt, int B, i
 }
 
 /* SCALEFIT_ATTENTION, a switch for comparing and for a way out (docs/TRAIN.md): auto or flash (the
- * default: flash attention in bf16 where the head size allows it), cublas (the cuBLAS attention). */
-static int attention_from_env(void) {
+ * default: flash attention in bf16 where the head size allows it), cublas (the cuBLAS attention).
+ * model.cu reads it where the attention is chosen (so a sweep's record writer sees it too); here its
+ * value is checked before a GPU run. */
+static int attention_env_check(void) {
   const char *e = getenv("SCALEFIT_ATTENTION");
-  if (!e || !*e || !strcmp(e, "auto") || !strcmp(e, "flash")) return sf_cuda_set_attention(SF_ATTN_AUTO);
-  if (!strcmp(e, "cublas")) return sf_cuda_set_attention(SF_ATTN_MATMUL);
+  if (!e || !*e || !strcmp(e, "auto") || !strcmp(e, "flash") || !strcmp(e, "cublas")) return SF_OK;
   return sf_fail(SF_EINPUT, "SCALEFIT_ATTENTION '%s' is not one of auto, flash, cublas", e);
 }
 
@@ -297,7 +298,7 @@ int sf_train_run(const sf_train_config *cfg, sf_source *src, sf_train_progress_f
   const int gpu = cfg->device == SF_DEVICE_CUDA;
   char devname[sizeof res->device] = {0}; /* all of it goes into the record, which is sent as bytes */
   if ((rc = sf_train_device_check(cfg->device, devname, sizeof devname))) return rc;
-  if (gpu && (rc = attention_from_env())) return rc;
+  if (gpu && (rc = attention_env_check())) return rc;
   sf_precision prec = cfg->precision ? cfg->precision : gpu ? SF_PREC_BF16 : SF_PREC_FP32;
   if (!gpu && prec != SF_PREC_FP32)
     return sf_fail(SF_EINPUT, "precision %s needs a GPU (device cuda): the CPU trainer computes in fp32",

@@ -148,16 +148,20 @@ enum { A_ENC, A_LN1, A_LN1M, A_LN1R, A_QKVH, A_ATTY, A_ATT, A_RES2, A_LN2, A_LN2
  * allows it (sfk_flash_supported), unless sf_cuda_set_attention says otherwise; the cuBLAS path
  * (kernels.cu) in every other case. */
 static sf_cuda_attention attn_mode = SF_ATTN_AUTO;
+static int attn_set = 0; /* set in code; until then SCALEFIT_ATTENTION=cublas chooses (train.c checks its value) */
 
 int sf_cuda_set_attention(sf_cuda_attention mode) {
   if (mode != SF_ATTN_AUTO && mode != SF_ATTN_MATMUL && mode != SF_ATTN_FLASH)
     return sf_fail(SF_EINTERNAL, "cuda: attention mode %d", (int)mode);
   attn_mode = mode;
+  attn_set = 1;
   return SF_OK;
 }
 
 int sf_cuda_flash(const sf_gpt_config *c, sf_precision p) {
-  return attn_mode != SF_ATTN_MATMUL && p == SF_PREC_BF16 && sfk_flash_supported(c->d_model, c->n_head);
+  const char *e = attn_set ? NULL : getenv("SCALEFIT_ATTENTION");
+  sf_cuda_attention mode = attn_set ? attn_mode : e && !strcmp(e, "cublas") ? SF_ATTN_MATMUL : SF_ATTN_AUTO;
+  return mode != SF_ATTN_MATMUL && p == SF_PREC_BF16 && sfk_flash_supported(c->d_model, c->n_head);
 }
 
 /* floats that hold n bf16 values, rounded up to 64 floats (256 bytes: every buffer stays aligned) */
