@@ -8,13 +8,17 @@
  * fourth line runs the same bf16 model with the cuBLAS attention, the peer that flash attention
  * must beat. Without a GPU it says so and exits 0.
  *
- *   build/bench_train_cuda [seconds per measurement (default 3)] [1: sweep sizes only]
+ *   build/bench_train_cuda [seconds per measurement (default 3)] [1: sweep sizes only] [filter]
+ *
+ * A filter keeps the lines whose "model precision attention" label contains it (for instance
+ * "124M T1024 bf16 flash") and skips the measured peaks: a profiler then sees only those steps.
  */
 #include <scalefit/sf_error.h>
 #include <scalefit/sf_train.h>
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "train/cuda/gpu.h"
@@ -74,6 +78,7 @@ static int measure(const shape *s, sf_precision p, double seconds, double *tps, 
 int main(int argc, char **argv) {
   double seconds = argc > 1 ? atof(argv[1]) : 3.0;
   int sweep_only = argc > 2 ? atoi(argv[2]) : 0;
+  const char *filter = argc > 3 ? argv[3] : NULL;
   char name[128];
   if (sf_cuda_probe(name, sizeof name)) {
     printf("bench_train_cuda: skipped: %s\n", sf_errmsg());
@@ -95,7 +100,7 @@ int main(int argc, char **argv) {
   printf("GPU: %s; data-sheet peaks fp32 %.1f, tf32 %.1f, bf16 %.1f TFLOP/s (%s)\n", name, pk32 / 1e12, pktf / 1e12,
          pkbf / 1e12, basis);
   double measured[3] = {0, 0, 0};
-  for (int k = 0; k < 3; k++) {
+  for (int k = 0; k < 3 && !filter; k++) {
     if (sf_cuda_gemm_peak(ps[k], 8192, seconds, &measured[k])) {
       printf("measured peak %s: failed: %s\n", sf_precision_name(ps[k]), sf_errmsg());
       continue;
@@ -113,6 +118,12 @@ int main(int argc, char **argv) {
       if (v == 3 && !sf_cuda_flash(&shapes[i].c, SF_PREC_BF16)) continue;
       sf_cuda_set_attention(v == 3 ? SF_ATTN_MATMUL : SF_ATTN_AUTO);
       const char *attn = sf_cuda_flash(&shapes[i].c, ps[k]) ? "flash" : "cublas";
+      char label[160];
+      snprintf(label, sizeof label, "%s %s %s", shapes[i].name, sf_precision_name(ps[k]), attn);
+      if (filter && !strstr(label, filter)) {
+        sf_cuda_set_attention(SF_ATTN_AUTO);
+        continue;
+      }
       double tps = 0, mfu = 0;
       int rc = measure(&shapes[i], ps[k], seconds, &tps, &mfu);
       sf_cuda_set_attention(SF_ATTN_AUTO);

@@ -252,24 +252,45 @@ static void ref_gemm(sf_gemm_plan p, const float *A, const float *Bm, float *Cm)
   }
 }
 
+/* the plans with rows ld apart in the output and its gradient (ld > oc: the padded logits); the
+ * padding holds NaN and must stay unread (dinp, dw) and unwritten (out) */
 static void test_plans_linear(void **state) {
   (void)state;
-  const int n = 37, c = 24, oc = 72;
-  float *x = rnd((size_t)n * c, 1), *w = rnd((size_t)oc * c, 1), *bias = rnd(oc, 1), *dout = rnd((size_t)n * oc, 1);
-  float *cpu = rnd((size_t)n * oc, 1), *emu = rnd((size_t)n * oc, 1);
-  sf_matmul_forward(cpu, x, w, bias, n, c, oc);
-  ref_gemm(sf_plan_linear_forward(n, c, oc), w, x, emu);
-  for (int i = 0; i < n * oc; i++) emu[i] += bias[i % oc];
-  check("plan: linear forward", emu, cpu, (size_t)n * oc, 1e-5);
-  float *dinp = rnd((size_t)n * c, 1), *edinp = rnd((size_t)n * c, 1), *dw = rnd((size_t)oc * c, 1);
-  float *edw = copy(dw, (size_t)oc * c);
-  sf_matmul_backward(dinp, dw, NULL, dout, x, w, n, c, oc);
-  ref_gemm(sf_plan_linear_dinp(n, c, oc), w, dout, edinp);
-  ref_gemm(sf_plan_linear_dw(n, c, oc), x, dout, edw);
-  check("plan: linear dinp", edinp, dinp, (size_t)n * c, 1e-5);
-  check("plan: linear dw (+=)", edw, dw, (size_t)oc * c, 1e-5);
-  assert_true(sf_plan_linear_forward(n, c, oc).nA == (size_t)oc * c && sf_plan_linear_dw(n, c, oc).nB == (size_t)n * oc);
-  free(x), free(w), free(bias), free(dout), free(cpu), free(emu), free(dinp), free(edinp), free(dw), free(edw);
+  const int n = 37, c = 24, shapes[2][2] = {{72, 72}, {70, 80}};
+  for (int s = 0; s < 2; s++) {
+    const int oc = shapes[s][0], ld = shapes[s][1];
+    float *x = rnd((size_t)n * c, 1), *w = rnd((size_t)oc * c, 1), *bias = rnd(oc, 1), *dout = rnd((size_t)n * oc, 1);
+    float *cpu = rnd((size_t)n * oc, 1), *emu = malloc(sizeof(float) * (size_t)n * ld);
+    float *pdout = malloc(sizeof(float) * (size_t)n * ld); /* dout with rows ld apart */
+    assert_non_null(emu);
+    assert_non_null(pdout);
+    for (int i = 0; i < n * ld; i++) emu[i] = pdout[i] = i % ld < oc ? 0.0f : NAN;
+    for (int i = 0; i < n; i++) memcpy(pdout + (size_t)i * ld, dout + (size_t)i * oc, sizeof(float) * oc);
+    sf_matmul_forward(cpu, x, w, bias, n, c, oc);
+    ref_gemm(sf_plan_linear_forward(n, c, oc, ld), w, x, emu);
+    int pad_kept = 1;
+    for (int i = 0; i < n; i++) {
+      for (int o = 0; o < ld; o++) {
+        if (o >= oc) pad_kept &= isnan(emu[(size_t)i * ld + o]);
+        else emu[(size_t)i * oc + o] = emu[(size_t)i * ld + o] + bias[o]; /* packed in place, rows ascending */
+      }
+    }
+    assert_true(pad_kept);
+    check(s ? "plan: linear forward, rows padded" : "plan: linear forward", emu, cpu, (size_t)n * oc, 1e-5);
+    float *dinp = rnd((size_t)n * c, 1), *edinp = rnd((size_t)n * c, 1), *dw = rnd((size_t)oc * c, 1);
+    float *edw = copy(dw, (size_t)oc * c);
+    sf_matmul_backward(dinp, dw, NULL, dout, x, w, n, c, oc);
+    ref_gemm(sf_plan_linear_dinp(n, c, oc, ld), w, pdout, edinp);
+    ref_gemm(sf_plan_linear_dw(n, c, oc, ld), x, pdout, edw);
+    check(s ? "plan: linear dinp, rows padded" : "plan: linear dinp", edinp, dinp, (size_t)n * c, 1e-5);
+    check(s ? "plan: linear dw (+=), rows padded" : "plan: linear dw (+=)", edw, dw, (size_t)oc * c, 1e-5);
+    assert_true(sf_plan_linear_forward(n, c, oc, ld).nA == (size_t)oc * c &&
+                sf_plan_linear_dw(n, c, oc, ld).nB == (size_t)n * ld);
+    free(x), free(w), free(bias), free(dout), free(cpu), free(emu), free(dinp), free(edinp), free(dw), free(edw);
+    free(pdout);
+  }
+  assert_int_equal(sf_vocab_ld(50257), 50304);
+  assert_int_equal(sf_vocab_ld(256), 256);
 }
 
 /* kernels.cu's k_softmax_causal_forward / backward, row by row */

@@ -112,16 +112,18 @@ int sfk_layernorm_backward(sfk_ctx *x, float *dinp, float *dw, float *db, float 
 int sfk_gelu_forward(float *out, __nv_bfloat16 *out16, const float *inp, size_t n);
 int sfk_gelu_backward(float *dinp, __nv_bfloat16 *dinp16, const float *inp, const float *dout, size_t n);
 int sfk_residual_forward(float *out, const float *a, const float *b, size_t n);
-/* logits [N, V] -> probabilities in place; losses[N] (0 where masked). */
-int sfk_crossentropy_forward(float *probs, float *losses, const int *targets, int N, int V);
-/* The forward and backward in one: logits [N, V] -> losses[N] and the gradient of scale * (summed
- * loss) with respect to the logits, in place (fp32), or only in bf16 into dlogits16 when it is not
- * NULL (the logits are then left as they were). */
+/* Cross-entropy over logits [N, V] whose rows are ld >= V apart (sf_vocab_ld; every buffer below
+ * has that layout; the padding columns are neither read nor written).
+ * logits -> probabilities in place; losses[N] (0 where masked). */
+int sfk_crossentropy_forward(float *probs, float *losses, const int *targets, int N, int V, int ld);
+/* The forward and backward in one: logits -> losses[N] and the gradient of scale * (summed loss)
+ * with respect to the logits, in place (fp32), or only in bf16 into dlogits16 when it is not NULL
+ * (the logits are then left as they were). */
 int sfk_crossentropy_fused(float *logits, __nv_bfloat16 *dlogits16, float *losses, const int *targets, float scale,
-                           int N, int V);
+                           int N, int V, int ld);
 /* dlogits (fp32) may be NULL when dlogits16 is not: only the bf16 copy is written */
 int sfk_crossentropy_backward(float *dlogits, __nv_bfloat16 *dlogits16, const float *probs, const int *targets,
-                              float scale, int N, int V);
+                              float scale, int N, int V, int ld);
 /* AdamW, train.c's update element by element (fp32, the same expression order, so the same bits),
  * over tensors laid end to end: tensor k is elements [off[k], off[k+1]) of p, g, m, v, with
  * off[0] = 0 and off non-decreasing; weight decay wd where bit k of decay is set, 0 elsewhere.
@@ -142,14 +144,15 @@ int sfk_sumsq_partials(double *part, const float *x, size_t n);
 
 /* ---- products (kernels.cu) ----
  * w16, inp16, dout16 are bf16 copies of w, inp, dout, used in bf16 only (ignored otherwise) and
- * converted on the fly when NULL. */
+ * converted on the fly when NULL. out and dout have rows ldo >= OC apart (plan.h); a bias needs
+ * ldo == OC. */
 int sfk_matmul_forward(sfk_ctx *x, float *out, const float *inp, const __nv_bfloat16 *inp16, const float *w,
-                       const __nv_bfloat16 *w16, const float *bias, int N, int C, int OC);
+                       const __nv_bfloat16 *w16, const float *bias, int N, int C, int OC, int ldo);
 /* dinp may be NULL (not computed), dbias too; dout may be NULL in bf16 when dout16 is given and
  * dbias is NULL. */
 int sfk_matmul_backward(sfk_ctx *x, float *dinp, float *dw, float *dbias, const float *dout,
                         const __nv_bfloat16 *dout16, const float *inp, const __nv_bfloat16 *inp16, const float *w,
-                        const __nv_bfloat16 *w16, int N, int C, int OC);
+                        const __nv_bfloat16 *w16, int N, int C, int OC, int ldo);
 
 /* Attention. Forward: qkv [N, 3C] -> out [N, C]; keeps qkvh [3, B, NH, T, hs] (head-major q, k, v)
  * and att [B, NH, T, T] for the backward; yh [B, NH, T, hs] is scratch. */
@@ -163,14 +166,15 @@ int sfk_attention_backward(sfk_ctx *x, float *dqkv, const float *dout, const flo
 /* ---- flash attention (flash.cu): bf16 on tensor cores, no T x T buffer ----
  * For head sizes hs = C / NH of 16..128 in steps of 16 (sfk_flash_supported). Tp = sfk_flash_tpad(T)
  * (T rounded up to 64). Every pointer 32-byte aligned (WMMA's rule for the tiles read from global).
- * Forward: qkv [N, 3C] fp32 -> out [N, C] fp32; keeps for the backward qkvh [3, B, NH, Tp, hs]
+ * Forward: qkv [N, 3C] fp32, plus bias [3C] when not NULL (the qkv layer's bias, added here rather
+ * than in a pass of its own) -> out [N, C] fp32; keeps for the backward qkvh [3, B, NH, Tp, hs]
  * (bf16 head-major q, k, v; rows t >= T zero) and lse [B, NH, Tp] (log of each query's softmax
  * normaliser, scores scaled). Backward: dout [N, C] and the forward's out -> dqkv [N, 3C]
  * (overwritten); scratch doh [B, NH, Tp, hs] bf16 and dsum [B, NH, Tp]. */
 int sfk_flash_supported(int C, int NH);
 int sfk_flash_tpad(int T);
-int sfk_flash_forward(float *out, __nv_bfloat16 *out16, __nv_bfloat16 *qkvh, float *lse, const float *qkv, int B,
-                      int T, int C, int NH);
+int sfk_flash_forward(float *out, __nv_bfloat16 *out16, __nv_bfloat16 *qkvh, float *lse, const float *qkv,
+                      const float *bias, int B, int T, int C, int NH);
 int sfk_flash_backward(float *dqkv, __nv_bfloat16 *dqkv16, const float *dout, const float *out,
                        const __nv_bfloat16 *qkvh, const float *lse, __nv_bfloat16 *doh, float *dsum, int B, int T,
                        int C, int NH);

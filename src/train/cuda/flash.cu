@@ -40,6 +40,17 @@ using namespace nvcuda;
 
 enum { FL_ROWS = 64, FL_TILE = 32, FL_THREADS = 128 };
 
+/* Leading dimensions of the shared-memory tiles, padded so that consecutive rows start 16 bytes
+ * (4 banks) apart: with rows of 64 or 128 bytes every row of a fragment load or store falls in the
+ * same banks (an 8-way conflict measured on an H100). SLD: fp32 scores (16 x FL_TILE); PLD: bf16
+ * P and dS (16 x FL_TILE); RLD: the 16 x 16 tile of row factors; kld(hs): bf16 rows of q, k, v, dO.
+ * Each keeps WMMA's rules: ldm a multiple of 8 bf16 or 4 floats, tiles starting 32-byte aligned. */
+enum { SLD = FL_TILE + 4, PLD = FL_TILE + 8, RLD = 16 + 4 };
+#define KLD(HS) ((HS) + 8)
+/* The lanes of a warp own the rows of a 16 x 32 score tile in pairs, 16 columns each; lane (r, c0)
+ * visits its columns starting at r (mod 16), so the 32 lanes of one step touch 32 different banks. */
+#define ROT(c, r) (((c) + (r)) & 15)
+
 typedef wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, wmma::row_major> frag_a;
 typedef wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::row_major> frag_b;
 typedef wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::col_major> frag_bt; /* B = X^T */
@@ -62,17 +73,23 @@ static unsigned grid_for(size_t n) {
 
 /* ---- copies in and out of the head-major layout ---- */
 
-/* qkv [B*T, 3C] fp32 -> qkvh [3][B][NH][Tp][hs] bf16, rows t >= T zero. */
-__global__ void k_flash_pack(__nv_bfloat16 *qkvh, const float *qkv, int B, int T, int Tp, int C, int NH) {
-  int hs = C / NH;
-  size_t per = (size_t)B * NH * Tp * hs, n = 3 * per;
+/* qkv [B*T, 3C] fp32 (+ bias [3C] when not NULL) -> qkvh [3][B][NH][Tp][hs] bf16, rows t >= T
+ * zero. A thread converts 8 consecutive values of a row (hs is a multiple of 16): the index
+ * arithmetic, 64-bit divisions, is done once per 8. */
+__global__ void k_flash_pack(__nv_bfloat16 *qkvh, const float *qkv, const float *bias, int B, int T, int Tp, int C,
+                             int NH) {
+  int hs = C / NH, u8 = hs / 8;
+  size_t per = (size_t)B * NH * Tp * u8, n = 3 * per;
   for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
     size_t which = i / per, r = i % per;
-    int d = (int)(r % hs);
-    size_t row = r / hs; /* (b*NH + h)*Tp + t */
+    int d = (int)(r % u8) * 8;
+    size_t row = r / u8; /* (b*NH + h)*Tp + t */
     int t = (int)(row % Tp), bh = (int)(row / Tp), b = bh / NH, h = bh % NH;
-    float v = t < T ? qkv[((size_t)b * T + t) * 3 * C + which * C + (size_t)h * hs + d] : 0.0f;
-    qkvh[i] = __float2bfloat16(v);
+    size_t col = which * C + (size_t)h * hs + d;
+    const float *src = qkv + ((size_t)b * T + t) * 3 * C + col;
+    __nv_bfloat16 *dst = qkvh + i * 8;
+    for (int k = 0; k < 8; k++)
+      dst[k] = __float2bfloat16(t < T ? src[k] + (bias ? bias[col + k] : 0.0f) : 0.0f);
   }
 }
 
@@ -104,17 +121,18 @@ __global__ void k_flash_prep(__nv_bfloat16 *doh, float *dsum, const float *dout,
 template <int KD>
 __device__ void store_rows(float *dst, __nv_bfloat16 *dst16, size_t ld, int r0, int limit, frag_c (&acc)[KD],
                            float *stage) {
-  int lane = threadIdx.x % 32, r = lane / 2, c0 = (lane % 2) * 8;
+  /* half a warp per row, two rows a step: each store writes two runs of 64 contiguous bytes */
+  int lane = threadIdx.x % 32, rr = lane / 16, c = lane % 16;
   for (int kd = 0; kd < KD; kd++) {
     wmma::store_matrix_sync(stage, acc[kd], 16, wmma::mem_row_major);
     __syncwarp();
-    if (r0 + r < limit)
-      for (int c = 0; c < 8; c++) {
-        size_t at = (size_t)(r0 + r) * ld + kd * 16 + c0 + c;
-        float v = stage[r * 16 + c0 + c];
-        dst[at] = v;
-        if (dst16) dst16[at] = __float2bfloat16(v);
-      }
+    for (int r = rr; r < 16; r += 2) {
+      if (r0 + r >= limit) break;
+      size_t at = (size_t)(r0 + r) * ld + kd * 16 + c;
+      float v = stage[r * 16 + c];
+      dst[at] = v;
+      if (dst16) dst16[at] = __float2bfloat16(v);
+    }
     __syncwarp();
   }
 }
@@ -123,25 +141,28 @@ __device__ void store_rows(float *dst, __nv_bfloat16 *dst16, size_t ld, int r0, 
 template <int KD>
 __device__ void scale_rows(frag_c (&acc)[KD], float f, float *stage) {
   int lane = threadIdx.x % 32, r = lane / 2, c0 = (lane % 2) * 8;
-  for (int c = 0; c < 8; c++) stage[r * 16 + c0 + c] = f;
+  for (int c = 0; c < 8; c++) stage[r * RLD + c0 + ((c + r) & 7)] = f; /* rotated: fewer bank conflicts */
   __syncwarp();
   frag_c fr;
-  wmma::load_matrix_sync(fr, stage, 16, wmma::mem_row_major);
+  wmma::load_matrix_sync(fr, stage, RLD, wmma::mem_row_major);
   for (int kd = 0; kd < KD; kd++)
     for (int e = 0; e < fr.num_elements; e++) acc[kd].x[e] *= fr.x[e];
   __syncwarp();
 }
 
-/* n bf16 values from global src into shared dst by the block's threads, 16 bytes a copy (n a multiple
- * of 8; both 16-byte aligned: tiles start at multiples of 16 rows of hs values) */
-__device__ void copy_tile(__nv_bfloat16 *dst, const __nv_bfloat16 *src, int n) {
+/* rows x HS bf16 values from global src (contiguous rows) into shared dst (rows KLD(HS) apart) by
+ * the block's threads, 16 bytes a copy (HS a multiple of 16; both 16-byte aligned: tiles start at
+ * multiples of 16 rows) */
+template <int HS>
+__device__ void copy_tile(__nv_bfloat16 *dst, const __nv_bfloat16 *src, int rows) {
+  constexpr int U = HS / 8; /* 16-byte units a row */
   const uint4 *s = (const uint4 *)src;
-  uint4 *d = (uint4 *)dst;
-  for (int i = threadIdx.x; i < n / 8; i += blockDim.x) d[i] = s[i];
+  for (int i = threadIdx.x; i < rows * U; i += blockDim.x)
+    *(uint4 *)(dst + (i / U) * KLD(HS) + (i % U) * 8) = s[i];
 }
 
-/* dst [16 x FL_TILE] (fp32, row-major) = A X^T: A the warp's 16 x hs rows (KD fragments), X a
- * FL_TILE x hs tile in shared memory (row-major). */
+/* dst [16 x FL_TILE] (fp32, row-major, ld SLD) = A X^T: A the warp's 16 x hs rows (KD fragments),
+ * X a FL_TILE x hs tile in shared memory (row-major, ld KLD). */
 template <int KD>
 __device__ void tile_scores(float *dst, const frag_a (&a)[KD], const __nv_bfloat16 *xs) {
   constexpr int HS = 16 * KD;
@@ -150,24 +171,24 @@ __device__ void tile_scores(float *dst, const frag_a (&a)[KD], const __nv_bfloat
     wmma::fill_fragment(s, 0.0f);
     for (int kd = 0; kd < KD; kd++) {
       frag_bt xb;
-      wmma::load_matrix_sync(xb, xs + nb * 16 * HS + kd * 16, HS);
+      wmma::load_matrix_sync(xb, xs + nb * 16 * KLD(HS) + kd * 16, KLD(HS));
       wmma::mma_sync(s, a[kd], xb, s);
     }
-    wmma::store_matrix_sync(dst + nb * 16, s, FL_TILE, wmma::mem_row_major);
+    wmma::store_matrix_sync(dst + nb * 16, s, SLD, wmma::mem_row_major);
   }
 }
 
-/* acc (16 x hs) += P Y: P a 16 x FL_TILE bf16 matrix (row-major, shared), Y a FL_TILE x hs tile
- * (row-major, shared). */
+/* acc (16 x hs) += P Y: P a 16 x FL_TILE bf16 matrix (row-major, shared, ld PLD), Y a FL_TILE x hs
+ * tile (row-major, shared, ld KLD). */
 template <int KD>
 __device__ void tile_accumulate(frag_c (&acc)[KD], const __nv_bfloat16 *p, const __nv_bfloat16 *ys) {
   constexpr int HS = 16 * KD;
   for (int kb = 0; kb < FL_TILE / 16; kb++) {
     frag_a pa;
-    wmma::load_matrix_sync(pa, p + kb * 16, FL_TILE);
+    wmma::load_matrix_sync(pa, p + kb * 16, PLD);
     for (int kd = 0; kd < KD; kd++) {
       frag_b yb;
-      wmma::load_matrix_sync(yb, ys + kb * 16 * HS + kd * 16, HS);
+      wmma::load_matrix_sync(yb, ys + kb * 16 * KLD(HS) + kd * 16, KLD(HS));
       wmma::mma_sync(acc[kd], pa, yb, acc[kd]);
     }
   }
@@ -186,10 +207,10 @@ __global__ void __launch_bounds__(FL_THREADS)
     k_flash_forward(float *out, __nv_bfloat16 *out16, float *lse, const __nv_bfloat16 *qkvh, int B, int T, int Tp,
                     int C, int NH, float scale) {
   constexpr int HS = 16 * KD, BK = FL_TILE;
-  __shared__ __align__(32) __nv_bfloat16 Ks[BK * HS], Vs[BK * HS];
-  __shared__ __align__(32) float Ss[4][16 * BK];
-  __shared__ __align__(32) __nv_bfloat16 Ps[4][16 * BK];
-  __shared__ __align__(32) float Rs[4][16 * 16];
+  __shared__ __align__(32) __nv_bfloat16 Ks[BK * KLD(HS)], Vs[BK * KLD(HS)];
+  __shared__ __align__(32) float Ss[4][16 * SLD];
+  __shared__ __align__(32) __nv_bfloat16 Ps[4][16 * PLD];
+  __shared__ __align__(32) float Rs[4][16 * RLD];
   const int w = threadIdx.x / 32, lane = threadIdx.x % 32, r = lane / 2, c0 = (lane % 2) * 16;
   /* the longest rows (the last queries) first: blocks start roughly in index order */
   const int bh = blockIdx.x, b = bh / NH, h = bh % NH, q0 = (gridDim.y - 1 - blockIdx.y) * FL_ROWS;
@@ -208,8 +229,8 @@ __global__ void __launch_bounds__(FL_THREADS)
   for (int kt = 0; kt < nkt; kt++) {
     const int k0 = kt * BK;
     __syncthreads(); /* every warp is done with the previous tile */
-    copy_tile(Ks, K + (size_t)k0 * HS, BK * HS);
-    copy_tile(Vs, V + (size_t)k0 * HS, BK * HS);
+    copy_tile<HS>(Ks, K + (size_t)k0 * HS, BK);
+    copy_tile<HS>(Vs, V + (size_t)k0 * HS, BK);
     __syncthreads();
     if (k0 > qw + 15) continue; /* the whole tile is above this warp's queries (k0 <= qw otherwise) */
     tile_scores<KD>(Ss[w], qf, Ks);
@@ -217,8 +238,8 @@ __global__ void __launch_bounds__(FL_THREADS)
     /* online softmax over the lane's 16 columns of row r; key k0 <= qw <= i is never masked */
     float sv[16], mx = -INFINITY;
     for (int c = 0; c < 16; c++) {
-      int j = k0 + c0 + c;
-      sv[c] = j <= i ? Ss[w][r * BK + c0 + c] * scale : -INFINITY;
+      int col = c0 + ROT(c, r), j = k0 + col;
+      sv[c] = j <= i ? Ss[w][r * SLD + col] * scale : -INFINITY;
       mx = fmaxf(mx, sv[c]);
     }
     mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
@@ -226,7 +247,7 @@ __global__ void __launch_bounds__(FL_THREADS)
     for (int c = 0; c < 16; c++) {
       float p = expf(sv[c] - mnew);
       sum += p;
-      Ps[w][r * BK + c0 + c] = __float2bfloat16(p);
+      Ps[w][r * PLD + c0 + ROT(c, r)] = __float2bfloat16(p);
     }
     sum += __shfl_xor_sync(0xffffffffu, sum, 1);
     l = l * alpha + sum;
@@ -249,10 +270,10 @@ __global__ void __launch_bounds__(FL_THREADS)
     k_flash_backward_kv(float *dqkv, __nv_bfloat16 *dqkv16, const __nv_bfloat16 *qkvh, const __nv_bfloat16 *doh,
                         const float *lse, const float *dsum, int B, int T, int Tp, int C, int NH, float scale) {
   constexpr int HS = 16 * KD, BQ = FL_TILE;
-  __shared__ __align__(32) __nv_bfloat16 Qs[BQ * HS], dOs[BQ * HS];
+  __shared__ __align__(32) __nv_bfloat16 Qs[BQ * KLD(HS)], dOs[BQ * KLD(HS)];
   __shared__ float Ls[BQ], Ds[BQ];
-  __shared__ __align__(32) float Sf[4][16 * BQ];
-  __shared__ __align__(32) __nv_bfloat16 Pb[4][16 * BQ], dSb[4][16 * BQ];
+  __shared__ __align__(32) float Sf[4][16 * SLD];
+  __shared__ __align__(32) __nv_bfloat16 Pb[4][16 * PLD], dSb[4][16 * PLD];
   const int w = threadIdx.x / 32, lane = threadIdx.x % 32, r = lane / 2, c0 = (lane % 2) * 16;
   /* the first keys, which the most queries see, first */
   const int bh = blockIdx.x, b = bh / NH, h = bh % NH, k0 = blockIdx.y * FL_ROWS, kw = k0 + 16 * w, j = kw + r;
@@ -272,8 +293,8 @@ __global__ void __launch_bounds__(FL_THREADS)
   for (int qt = k0 / BQ; qt < nqt; qt++) {
     const int q0 = qt * BQ;
     __syncthreads();
-    copy_tile(Qs, Q + (size_t)q0 * HS, BQ * HS);
-    copy_tile(dOs, dO + (size_t)q0 * HS, BQ * HS);
+    copy_tile<HS>(Qs, Q + (size_t)q0 * HS, BQ);
+    copy_tile<HS>(dOs, dO + (size_t)q0 * HS, BQ);
     for (int t = threadIdx.x; t < BQ; t += blockDim.x) {
       Ls[t] = lse[(size_t)bh * Tp + q0 + t];
       Ds[t] = dsum[(size_t)bh * Tp + q0 + t];
@@ -284,17 +305,19 @@ __global__ void __launch_bounds__(FL_THREADS)
     __syncwarp();
     float pv[16];
     for (int c = 0; c < 16; c++) {
-      int q = q0 + c0 + c;
-      pv[c] = j <= q ? expf(Sf[w][r * BQ + c0 + c] * scale - Ls[c0 + c]) : 0.0f;
-      Pb[w][r * BQ + c0 + c] = __float2bfloat16(pv[c]);
+      int col = c0 + ROT(c, r), q = q0 + col;
+      pv[c] = j <= q ? expf(Sf[w][r * SLD + col] * scale - Ls[col]) : 0.0f;
+      Pb[w][r * PLD + col] = __float2bfloat16(pv[c]);
     }
     __syncwarp();
     tile_accumulate<KD>(dv, Pb[w], dOs); /* dV += P^T dO */
     tile_scores<KD>(Sf[w], vf, dOs);     /* dP^T = V dO^T */
     __syncwarp();
     /* dS^T = P^T (dP^T - D) */
-    for (int c = 0; c < 16; c++)
-      dSb[w][r * BQ + c0 + c] = __float2bfloat16(pv[c] * (Sf[w][r * BQ + c0 + c] - Ds[c0 + c]));
+    for (int c = 0; c < 16; c++) {
+      int col = c0 + ROT(c, r);
+      dSb[w][r * PLD + col] = __float2bfloat16(pv[c] * (Sf[w][r * SLD + col] - Ds[col]));
+    }
     __syncwarp();
     tile_accumulate<KD>(dk, dSb[w], Qs); /* dK += dS^T Q (scaled once at the end) */
   }
@@ -310,9 +333,9 @@ __global__ void __launch_bounds__(FL_THREADS)
     k_flash_backward_q(float *dqkv, __nv_bfloat16 *dqkv16, const __nv_bfloat16 *qkvh, const __nv_bfloat16 *doh,
                        const float *lse, const float *dsum, int B, int T, int Tp, int C, int NH, float scale) {
   constexpr int HS = 16 * KD, BK = FL_TILE;
-  __shared__ __align__(32) __nv_bfloat16 Ks[BK * HS], Vs[BK * HS];
-  __shared__ __align__(32) float Sf[4][16 * BK];
-  __shared__ __align__(32) __nv_bfloat16 dSb[4][16 * BK];
+  __shared__ __align__(32) __nv_bfloat16 Ks[BK * KLD(HS)], Vs[BK * KLD(HS)];
+  __shared__ __align__(32) float Sf[4][16 * SLD];
+  __shared__ __align__(32) __nv_bfloat16 dSb[4][16 * PLD];
   const int w = threadIdx.x / 32, lane = threadIdx.x % 32, r = lane / 2, c0 = (lane % 2) * 16;
   /* the longest rows (the last queries) first: blocks start roughly in index order */
   const int bh = blockIdx.x, b = bh / NH, h = bh % NH, q0 = (gridDim.y - 1 - blockIdx.y) * FL_ROWS;
@@ -333,21 +356,24 @@ __global__ void __launch_bounds__(FL_THREADS)
   for (int kt = 0; kt < nkt; kt++) {
     const int k0 = kt * BK;
     __syncthreads();
-    copy_tile(Ks, K + (size_t)k0 * HS, BK * HS);
-    copy_tile(Vs, V + (size_t)k0 * HS, BK * HS);
+    copy_tile<HS>(Ks, K + (size_t)k0 * HS, BK);
+    copy_tile<HS>(Vs, V + (size_t)k0 * HS, BK);
     __syncthreads();
     if (k0 > qw + 15) continue;
     tile_scores<KD>(Sf[w], qf, Ks); /* S = Q K^T */
     __syncwarp();
     float pv[16];
     for (int c = 0; c < 16; c++) {
-      int jj = k0 + c0 + c;
-      pv[c] = jj <= i ? expf(Sf[w][r * BK + c0 + c] * scale - li) : 0.0f;
+      int col = c0 + ROT(c, r), jj = k0 + col;
+      pv[c] = jj <= i ? expf(Sf[w][r * SLD + col] * scale - li) : 0.0f;
     }
     __syncwarp();
     tile_scores<KD>(Sf[w], of, Vs); /* dP = dO V^T */
     __syncwarp();
-    for (int c = 0; c < 16; c++) dSb[w][r * BK + c0 + c] = __float2bfloat16(pv[c] * (Sf[w][r * BK + c0 + c] - di));
+    for (int c = 0; c < 16; c++) {
+      int col = c0 + ROT(c, r);
+      dSb[w][r * PLD + col] = __float2bfloat16(pv[c] * (Sf[w][r * SLD + col] - di));
+    }
     __syncwarp();
     tile_accumulate<KD>(dq, dSb[w], Ks); /* dQ += dS K */
   }
@@ -376,13 +402,13 @@ static int unsupported(int C, int NH) {
                                "multiple of 16)", C, NH);
 }
 
-int sfk_flash_forward(float *out, __nv_bfloat16 *out16, __nv_bfloat16 *qkvh, float *lse, const float *qkv, int B,
-                      int T, int C, int NH) {
+int sfk_flash_forward(float *out, __nv_bfloat16 *out16, __nv_bfloat16 *qkvh, float *lse, const float *qkv,
+                      const float *bias, int B, int T, int C, int NH) {
   if (B <= 0) return SF_OK;
   if (!sfk_flash_supported(C, NH)) return unsupported(C, NH);
   const int Tp = sfk_flash_tpad(T), hs = C / NH;
   float scale = 1.0f / sqrtf((float)hs);
-  SFK_LAUNCH(k_flash_pack, grid_for(3 * (size_t)B * NH * Tp * hs), 256)(qkvh, qkv, B, T, Tp, C, NH);
+  SFK_LAUNCH(k_flash_pack, grid_for(3 * (size_t)B * NH * Tp * (hs / 8)), 256)(qkvh, qkv, bias, B, T, Tp, C, NH);
   LAUNCHED(k_flash_pack);
   dim3 grid((unsigned)(B * NH), (unsigned)(Tp / FL_ROWS)); /* (b, h) on x: up to 2^31 - 1 */
 #define FWD(kd) SFK_LAUNCH(k_flash_forward<kd>, grid, FL_THREADS)(out, out16, lse, qkvh, B, T, Tp, C, NH, scale)

@@ -1,11 +1,13 @@
 /* host.cu: one layer at a time on host arrays (gpu.h's sf_cuda_host_*), so that the tests can hold
  * every kernel against its CPU reference from plain C: copy in, poison what the kernel overwrites
  * with NaN (all bits set), run exactly the device function the model runs, copy out. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "train/cuda/common.cuh"
 #include "train/cuda/gpu.h"
+#include "train/cuda/plan.h"
 
 /* The device buffers of one call, freed together. */
 typedef struct dev {
@@ -70,6 +72,33 @@ static int finish(dev *d) {
   if (d->have_x) sfk_ctx_free(&d->x);
   for (int i = 0; i < d->n; i++) cudaFree(d->p[i]);
   return d->rc;
+}
+
+/* N rows of V floats from host into a device matrix whose rows are ld >= V apart, the padding
+ * poisoned (the model's logits: sf_vocab_ld) */
+static float *up_rows(dev *d, const float *host, int N, int V, int ld) {
+  float *p = poisoned(d, (size_t)N * ld);
+  for (int n = 0; p && !d->rc && n < N; n++) {
+    cudaError_t e = cudaMemcpy(p + (size_t)n * ld, host + (size_t)n * V, sizeof(float) * V, cudaMemcpyHostToDevice);
+    if (e != cudaSuccess) d->rc = sf_cuda_fail(e, "cudaMemcpy (to the device)");
+  }
+  return d->rc ? NULL : p;
+}
+
+/* the N rows of V floats back, after checking that the padding is still poison (never written) */
+static void down_rows(dev *d, float *host, const float *p, int N, int V, int ld) {
+  float *all = d->rc ? NULL : (float *)malloc(sizeof(float) * ((size_t)N * ld + 1));
+  if (!d->rc && !all) d->rc = sf_fail(SF_ENOMEM, "out of memory");
+  down(d, all, p, sizeof(float) * (size_t)N * ld);
+  for (int n = 0; !d->rc && n < N; n++) {
+    memcpy(host + (size_t)n * V, all + (size_t)n * ld, sizeof(float) * V);
+    for (int v = V; v < ld; v++) {
+      uint32_t bits;
+      memcpy(&bits, &all[(size_t)n * ld + v], sizeof bits);
+      if (bits != 0xffffffffu) d->rc = sf_fail(SF_EINTERNAL, "cuda: padding column %d of row %d written", v, n);
+    }
+  }
+  free(all);
 }
 
 static size_t max3(size_t a, size_t b, size_t c) { return a > b ? (a > c ? a : c) : (b > c ? b : c); }
@@ -148,7 +177,7 @@ int sf_cuda_host_matmul_forward(sf_precision p, float *out, const float *inp, co
   ctx(&D, p, max3((size_t)N * C, (size_t)OC * C, 1), (size_t)N);
   float *di = (float *)up(&D, inp, F((size_t)N * C)), *dw = (float *)up(&D, w, F((size_t)OC * C));
   float *dbias = bias ? (float *)up(&D, bias, F(OC)) : NULL, *o = poisoned(&D, (size_t)N * OC);
-  RUN(sfk_matmul_forward(&D.x, o, di, NULL, dw, NULL, dbias, N, C, OC));
+  RUN(sfk_matmul_forward(&D.x, o, di, NULL, dw, NULL, dbias, N, C, OC, OC));
   down(&D, out, o, F((size_t)N * OC));
   return finish(&D);
 }
@@ -160,7 +189,7 @@ int sf_cuda_host_matmul_backward(sf_precision p, float *dinp, float *dw, float *
   float *dd = (float *)up(&D, dout, F((size_t)N * OC)), *x = (float *)up(&D, inp, F((size_t)N * C));
   float *ww = (float *)up(&D, w, F((size_t)OC * C)), *gw = (float *)up(&D, dw, F((size_t)OC * C));
   float *gb = dbias ? (float *)up(&D, dbias, F(OC)) : NULL, *gi = dinp ? poisoned(&D, (size_t)N * C) : NULL;
-  RUN(sfk_matmul_backward(&D.x, gi, gw, gb, dd, NULL, x, NULL, ww, NULL, N, C, OC));
+  RUN(sfk_matmul_backward(&D.x, gi, gw, gb, dd, NULL, x, NULL, ww, NULL, N, C, OC, OC));
   if (dinp) down(&D, dinp, gi, F((size_t)N * C));
   down(&D, dw, gw, F((size_t)OC * C));
   if (dbias) down(&D, dbias, gb, F(OC));
@@ -199,7 +228,7 @@ int sf_cuda_host_flash_forward(float *out, float *lse, const float *qkv, int B, 
   size_t NC = (size_t)B * T * C, rows = (size_t)B * NH * sfk_flash_tpad(T), hrows = rows * (C / NH);
   float *dq = (float *)up(&D, qkv, F(3 * NC)), *o = poisoned(&D, NC), *l = poisoned(&D, rows);
   __nv_bfloat16 *qkvh = (__nv_bfloat16 *)poisoned(&D, (3 * hrows + 1) / 2);
-  RUN(sfk_flash_forward(o, NULL, qkvh, l, dq, B, T, C, NH));
+  RUN(sfk_flash_forward(o, NULL, qkvh, l, dq, NULL, B, T, C, NH));
   down(&D, out, o, F(NC));
   for (size_t bh = 0; !D.rc && bh < (size_t)B * NH; bh++) /* the rows t < T of each (b, h) */
     down(&D, lse + bh * T, l + bh * sfk_flash_tpad(T), F(T));
@@ -213,7 +242,7 @@ int sf_cuda_host_flash_backward(float *dqkv, const float *dout, const float *qkv
   __nv_bfloat16 *qkvh = (__nv_bfloat16 *)poisoned(&D, (3 * hrows + 1) / 2);
   __nv_bfloat16 *doh = (__nv_bfloat16 *)poisoned(&D, (hrows + 1) / 2);
   float *dd = (float *)up(&D, dout, F(NC)), *g = poisoned(&D, 3 * NC), *dsum = poisoned(&D, rows);
-  RUN(sfk_flash_forward(o, NULL, qkvh, l, dq, B, T, C, NH));
+  RUN(sfk_flash_forward(o, NULL, qkvh, l, dq, NULL, B, T, C, NH));
   RUN(sfk_flash_backward(g, NULL, dd, o, qkvh, l, doh, dsum, B, T, C, NH));
   down(&D, dqkv, g, F(3 * NC));
   return finish(&D);
@@ -246,10 +275,11 @@ int sf_cuda_host_residual_forward(float *out, const float *a, const float *b, si
 int sf_cuda_host_crossentropy_forward(float *probs_inout, float *losses, const int *targets, int N, int V,
                                       double *total) {
   dev D = {};
-  float *p = (float *)up(&D, probs_inout, F((size_t)N * V)), *l = poisoned(&D, (size_t)N);
+  int ld = sf_vocab_ld(V); /* the model's layout, padding included */
+  float *p = up_rows(&D, probs_inout, N, V, ld), *l = poisoned(&D, (size_t)N);
   int *t = (int *)up(&D, targets, sizeof(int) * (size_t)N);
-  RUN(sfk_crossentropy_forward(p, l, t, N, V));
-  down(&D, probs_inout, p, F((size_t)N * V));
+  RUN(sfk_crossentropy_forward(p, l, t, N, V, ld));
+  down_rows(&D, probs_inout, p, N, V, ld);
   down(&D, losses, l, F(N));
   double s = 0.0;
   for (int n = 0; !D.rc && n < N; n++) s += losses[n];
@@ -260,31 +290,37 @@ int sf_cuda_host_crossentropy_forward(float *probs_inout, float *losses, const i
 int sf_cuda_host_crossentropy_backward(float *dlogits, const float *probs, const int *targets, float scale, int N,
                                        int V) {
   dev D = {};
-  float *p = (float *)up(&D, probs, F((size_t)N * V)), *o = poisoned(&D, (size_t)N * V);
+  int ld = sf_vocab_ld(V);
+  float *p = up_rows(&D, probs, N, V, ld), *o = poisoned(&D, (size_t)N * ld);
   int *t = (int *)up(&D, targets, sizeof(int) * (size_t)N);
-  RUN(sfk_crossentropy_backward(o, NULL, p, t, scale, N, V));
-  down(&D, dlogits, o, F((size_t)N * V));
+  RUN(sfk_crossentropy_backward(o, NULL, p, t, scale, N, V, ld));
+  down_rows(&D, dlogits, o, N, V, ld);
   return finish(&D);
 }
 
 int sf_cuda_host_crossentropy_fused(float *dlogits, int bf16, float *losses, const float *logits, const int *targets,
                                     float scale, int N, int V) {
   dev D = {};
-  size_t NV = (size_t)N * V;
-  float *p = (float *)up(&D, logits, F(NV)), *l = poisoned(&D, (size_t)N);
-  __nv_bfloat16 *d16 = bf16 ? (__nv_bfloat16 *)poisoned(&D, (NV + 1) / 2) : NULL;
+  int ld = sf_vocab_ld(V);
+  size_t NL = (size_t)N * ld;
+  float *p = up_rows(&D, logits, N, V, ld), *l = poisoned(&D, (size_t)N);
+  __nv_bfloat16 *d16 = bf16 ? (__nv_bfloat16 *)poisoned(&D, (NL + 1) / 2) : NULL;
   int *t = (int *)up(&D, targets, sizeof(int) * (size_t)N);
-  RUN(sfk_crossentropy_fused(p, d16, l, t, scale, N, V));
+  RUN(sfk_crossentropy_fused(p, d16, l, t, scale, N, V, ld));
   down(&D, losses, l, F(N));
   if (!bf16) {
-    down(&D, dlogits, p, F(NV));
+    down_rows(&D, dlogits, p, N, V, ld);
   } else {
-    uint16_t *h = (uint16_t *)malloc(sizeof(uint16_t) * (NV ? NV : 1));
+    uint16_t *h = (uint16_t *)malloc(sizeof(uint16_t) * (NL ? NL : 1));
     if (!h && !D.rc) D.rc = sf_fail(SF_ENOMEM, "out of memory");
-    down(&D, h, d16, sizeof(uint16_t) * NV);
-    for (size_t i = 0; !D.rc && i < NV; i++) { /* bf16 is the top half of an fp32 */
+    down(&D, h, d16, sizeof(uint16_t) * NL);
+    for (size_t i = 0; !D.rc && i < NL; i++) { /* bf16 is the top half of an fp32 */
       uint32_t bits = (uint32_t)h[i] << 16;
-      memcpy(&dlogits[i], &bits, sizeof bits);
+      if ((int)(i % ld) >= V) {
+        if (h[i] != 0xffffu) D.rc = sf_fail(SF_EINTERNAL, "cuda: padding of bf16 row %zu written", i / ld);
+        continue;
+      }
+      memcpy(&dlogits[i / ld * V + i % ld], &bits, sizeof bits);
     }
     free(h);
   }

@@ -274,9 +274,10 @@ int sfk_residual_forward(float *out, const float *a, const float *b, size_t n) {
   return SF_OK;
 }
 
-/* out[n, o] += bias[o] over N rows of OC */
-__global__ void k_add_bias(float *out, const float *bias, size_t N, int OC) {
-  GRID_STRIDE(i, N * (size_t)OC) out[i] += bias[i % (size_t)OC];
+/* out[n, o] += bias[o] over N rows of OC (32-bit index arithmetic: a 64-bit modulo per element
+ * costs more than the memory traffic; the host splits larger matrices by rows) */
+__global__ void k_add_bias(float *out, const float *bias, unsigned n, unsigned OC) {
+  for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) out[i] += bias[i % OC];
 }
 
 /* ==================================== encoder ==================================== */
@@ -392,12 +393,12 @@ __global__ void k_layernorm_backward(float *dinp, float *tmp, const float *dout,
   }
 }
 
-/* y[C] += column sums of a row-major [N, C] matrix: to cuBLAS that matrix is C x N (ld C), and
- * y = 1 * A * ones(N) + 1 * y is one GEMV. */
-static int colsum_add(sfk_ctx *x, float *y, const float *a, int N, int C) {
+/* y[C] += column sums of a row-major [N, C] matrix with rows ld apart: to cuBLAS that matrix is
+ * C x N (ld ld), and y = 1 * A * ones(N) + 1 * y is one GEMV. */
+static int colsum_add(sfk_ctx *x, float *y, const float *a, int N, int C, int ld) {
   if ((size_t)N > x->nones) return sf_fail(SF_EINTERNAL, "cuda: column sum over %d rows, ones sized for %zu", N, x->nones);
   const float one = 1.0f;
-  CB(cb.sgemv(x->h, CUBLAS_OP_N, C, N, &one, a, C, x->ones, 1, &one, y, 1));
+  CB(cb.sgemv(x->h, CUBLAS_OP_N, C, N, &one, a, ld, x->ones, 1, &one, y, 1));
   return SF_OK;
 }
 
@@ -406,13 +407,13 @@ int sfk_layernorm_backward(sfk_ctx *x, float *dinp, float *dw, float *db, float 
   if (N <= 0) return SF_OK;
   SFK_LAUNCH(k_layernorm_backward, grid_rows((size_t)N), TPB)(dinp, tmp, dout, inp, w, mean, rstd, N, C);
   LAUNCHED(k_layernorm_backward);
-  int rc = colsum_add(x, dw, tmp, N, C);
-  return rc ? rc : colsum_add(x, db, dout, N, C);
+  int rc = colsum_add(x, dw, tmp, N, C, C);
+  return rc ? rc : colsum_add(x, db, dout, N, C, C);
 }
 
 /* ==================================== cross-entropy ==================================== */
 
-/* One block per row n of logits [N, V]: losses[n] = log(sum) - (z_t - max) (exact where p
+/* One block per row n of logits [N, V] (rows ld apart): losses[n] = log(sum) - (z_t - max) (exact where p
  * underflows, as layers.c), 0 where masked. Two passes over the row: the maximum and the sum of
  * exp(z - max) together (each thread keeps its own running pair, rescaled when its maximum grows,
  * then the block combines them), then the output:
@@ -420,12 +421,12 @@ int sfk_layernorm_backward(sfk_ctx *x, float *dinp, float *dw, float *db, float 
  *   grad 1: the loss's gradient scale * (p - onehot(t)) (0 rows where masked), in place, or only in
  *           bf16 into d16 when d16 is not NULL: cross-entropy's backward fused into its forward, so
  *           the probabilities are never written and read back. */
-__global__ void k_crossentropy_forward(float *p, float *losses, const int *targets, int V, int grad, float scale,
-                                       __nv_bfloat16 *d16) {
+__global__ void k_crossentropy_forward(float *p, float *losses, const int *targets, int V, int ld, int grad,
+                                       float scale, __nv_bfloat16 *d16) {
   __shared__ float sh[WARPS_PER_BLOCK];
   size_t n = blockIdx.x;
-  p += n * (size_t)V;
-  if (d16) d16 += n * (size_t)V;
+  p += n * (size_t)ld;
+  if (d16) d16 += n * (size_t)ld;
   int t = targets[n];
   float m = -INFINITY, s = 0.0f;
   for (int v = threadIdx.x; v < V; v += blockDim.x) {
@@ -459,43 +460,43 @@ __global__ void k_crossentropy_forward(float *p, float *losses, const int *targe
   if (threadIdx.x == 0) losses[n] = t >= 0 ? logf(sum) - zt : 0.0f;
 }
 
-int sfk_crossentropy_forward(float *probs, float *losses, const int *targets, int N, int V) {
+int sfk_crossentropy_forward(float *probs, float *losses, const int *targets, int N, int V, int ld) {
   if (N <= 0) return SF_OK;
-  SFK_LAUNCH(k_crossentropy_forward, (unsigned)N, TPB)(probs, losses, targets, V, 0, 0.0f, (__nv_bfloat16 *)NULL);
+  SFK_LAUNCH(k_crossentropy_forward, (unsigned)N, TPB)(probs, losses, targets, V, ld, 0, 0.0f, (__nv_bfloat16 *)NULL);
   LAUNCHED(k_crossentropy_forward);
   return SF_OK;
 }
 
 int sfk_crossentropy_fused(float *logits, __nv_bfloat16 *dlogits16, float *losses, const int *targets, float scale,
-                           int N, int V) {
+                           int N, int V, int ld) {
   if (N <= 0) return SF_OK;
-  SFK_LAUNCH(k_crossentropy_forward, (unsigned)N, TPB)(logits, losses, targets, V, 1, scale, dlogits16);
+  SFK_LAUNCH(k_crossentropy_forward, (unsigned)N, TPB)(logits, losses, targets, V, ld, 1, scale, dlogits16);
   LAUNCHED(k_crossentropy_forward);
   return SF_OK;
 }
 
 /* dlogits = scale * p - scale * onehot(target), 0 rows where masked; in place over probs allowed;
- * into dlogits (fp32) and/or dlogits16 (bf16), whichever is not NULL */
+ * into dlogits (fp32) and/or dlogits16 (bf16), whichever is not NULL; rows ld apart in all three */
 __global__ void k_crossentropy_backward(float *dlogits, __nv_bfloat16 *dlogits16, const float *probs,
-                                        const int *targets, float scale, size_t NV, int V) {
+                                        const int *targets, float scale, size_t NV, int V, int ld) {
   GRID_STRIDE(i, NV) {
-    size_t n = i / (size_t)V;
+    size_t n = i / (size_t)V, at = n * (size_t)ld + i % (size_t)V;
     int v = (int)(i % (size_t)V), t = targets[n];
     float d = 0.0f;
     if (t >= 0) {
-      d = scale * probs[i];
+      d = scale * probs[at];
       if (v == t) d -= scale;
     }
-    if (dlogits) dlogits[i] = d;
-    if (dlogits16) dlogits16[i] = __float2bfloat16(d);
+    if (dlogits) dlogits[at] = d;
+    if (dlogits16) dlogits16[at] = __float2bfloat16(d);
   }
 }
 
 int sfk_crossentropy_backward(float *dlogits, __nv_bfloat16 *dlogits16, const float *probs, const int *targets,
-                              float scale, int N, int V) {
+                              float scale, int N, int V, int ld) {
   size_t NV = (size_t)N * V;
   if (!NV) return SF_OK;
-  SFK_LAUNCH(k_crossentropy_backward, grid_for(NV), TPB)(dlogits, dlogits16, probs, targets, scale, NV, V);
+  SFK_LAUNCH(k_crossentropy_backward, grid_for(NV), TPB)(dlogits, dlogits16, probs, targets, scale, NV, V, ld);
   LAUNCHED(k_crossentropy_backward);
   return SF_OK;
 }
@@ -598,14 +599,21 @@ static int gemm(sfk_ctx *x, sf_gemm_plan p, const float *A, const __nv_bfloat16 
   return SF_OK;
 }
 
-/* out[N, OC] = inp[N, C] . w[OC, C]^T (+ bias): sf_plan_linear_forward, then the bias row added. */
+/* out[N, OC] (rows ldo apart) = inp[N, C] . w[OC, C]^T (+ bias): sf_plan_linear_forward, then the
+ * bias row added. */
 int sfk_matmul_forward(sfk_ctx *x, float *out, const float *inp, const __nv_bfloat16 *inp16, const float *w,
-                       const __nv_bfloat16 *w16, const float *bias, int N, int C, int OC) {
+                       const __nv_bfloat16 *w16, const float *bias, int N, int C, int OC, int ldo) {
   if (N <= 0) return SF_OK;
-  int rc = gemm(x, sf_plan_linear_forward(N, C, OC), w, w16, inp, inp16, out);
+  int rc = gemm(x, sf_plan_linear_forward(N, C, OC, ldo), w, w16, inp, inp16, out);
   if (rc || !bias) return rc;
-  SFK_LAUNCH(k_add_bias, grid_for((size_t)N * OC), TPB)(out, bias, (size_t)N, OC);
-  LAUNCHED(k_add_bias);
+  if (ldo != OC) return sf_fail(SF_EINTERNAL, "cuda: a bias over rows of %d padded to %d", OC, ldo);
+  /* in slices of whole rows under 2^31 elements: the kernel indexes in 32 bits */
+  size_t rows = ((size_t)1 << 31) / (size_t)OC;
+  for (size_t r0 = 0; r0 < (size_t)N; r0 += rows) {
+    size_t n = ((size_t)N - r0 < rows ? (size_t)N - r0 : rows) * (size_t)OC;
+    SFK_LAUNCH(k_add_bias, grid_for(n), TPB)(out + r0 * (size_t)OC, bias, (unsigned)n, (unsigned)OC);
+    LAUNCHED(k_add_bias);
+  }
   return SF_OK;
 }
 
@@ -615,19 +623,19 @@ int sfk_matmul_forward(sfk_ctx *x, float *out, const float *inp, const __nv_bflo
  * given, then inp unless inp16 is, goes to a16). */
 int sfk_matmul_backward(sfk_ctx *x, float *dinp, float *dw, float *dbias, const float *dout,
                         const __nv_bfloat16 *dout16, const float *inp, const __nv_bfloat16 *inp16, const float *w,
-                        const __nv_bfloat16 *w16, int N, int C, int OC) {
+                        const __nv_bfloat16 *w16, int N, int C, int OC, int ldo) {
   if (N <= 0) return SF_OK;
   int rc = SF_OK;
-  size_t ndout = (size_t)N * OC;
+  size_t ndout = (size_t)N * ldo;
   if (x->prec != SF_PREC_BF16) dout16 = inp16 = NULL;
   else if (!dout16) {
     if (ndout > x->n16) return sf_fail(SF_EINTERNAL, "cuda: bf16 operand of %zu values, staging holds %zu", ndout, x->n16);
     if ((rc = sfk_to_bf16(x->b16, dout, ndout))) return rc;
     dout16 = x->b16;
   }
-  if (dinp && (rc = gemm(x, sf_plan_linear_dinp(N, C, OC), w, w16, dout, dout16, dinp))) return rc;
-  if ((rc = gemm(x, sf_plan_linear_dw(N, C, OC), inp, inp16, dout, dout16, dw))) return rc;
-  return dbias ? colsum_add(x, dbias, dout, N, OC) : SF_OK;
+  if (dinp && (rc = gemm(x, sf_plan_linear_dinp(N, C, OC, ldo), w, w16, dout, dout16, dinp))) return rc;
+  if ((rc = gemm(x, sf_plan_linear_dw(N, C, OC, ldo), inp, inp16, dout, dout16, dw))) return rc;
+  return dbias ? colsum_add(x, dbias, dout, N, OC, ldo) : SF_OK;
 }
 
 /* ==================================== attention ==================================== */

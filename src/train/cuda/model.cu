@@ -171,7 +171,7 @@ static size_t bf16_floats(size_t n) { return (n + 127) / 128 * 64; }
  * A_QKVH holds the bf16 head-major q, k, v per layer, A_ATT the log-normalisers (lse) per layer,
  * A_DPRE the bf16 head-major dout then its row sums D, and A_YH, A_DQKVH are unused. */
 static void act_sizes(const sf_gpt_config *c, int B, int flash, size_t sz[NA]) {
-  size_t C = (size_t)c->d_model, L = (size_t)c->n_layer, T = (size_t)c->n_ctx, V = (size_t)c->vocab;
+  size_t C = (size_t)c->d_model, L = (size_t)c->n_layer, T = (size_t)c->n_ctx, V = (size_t)sf_vocab_ld(c->vocab);
   size_t NH = (size_t)c->n_head, N = (size_t)B * T, NC = N * C, ATT = (size_t)B * NH * T * T;
   size_t s[NA] = {NC,     L * NC, L * N,  L * N,  3 * L * NC, L * NC, L * ATT, L * NC, L * NC, L * N,
                   L * N,  4 * L * NC, 4 * L * NC, L * NC, NC, N, N, N * V, N, NC,
@@ -190,7 +190,7 @@ static void act_sizes(const sf_gpt_config *c, int B, int flash, size_t sz[NA]) {
 static size_t staging(const sf_gpt_config *c, int B, int flash) {
   size_t C = (size_t)c->d_model, N = (size_t)B * c->n_ctx, T = (size_t)c->n_ctx;
   size_t m = 4 * N * C;
-  if (N * (size_t)c->vocab > m) m = N * (size_t)c->vocab;
+  if (N * (size_t)sf_vocab_ld(c->vocab) > m) m = N * (size_t)sf_vocab_ld(c->vocab); /* the padded logits */
   if (!flash && (size_t)B * c->n_head * T * T > m) m = (size_t)B * c->n_head * T * T;
   return m;
 }
@@ -376,7 +376,7 @@ int sf_cuda_gpt_download(sf_cuda_gpt *d, sf_gpt *host, int grads) {
 /* train: also the logits' gradient for a backward with this scale (sf_cuda_gpt_forward_train) */
 static int forward(sf_cuda_gpt *d, const int *tokens, const int *targets, int B, int T, int train, float scale,
                    double *loss) {
-  const int C = d->c.d_model, L = d->c.n_layer, NH = d->c.n_head, V = d->c.vocab, N = B * T;
+  const int C = d->c.d_model, L = d->c.n_layer, NH = d->c.n_head, V = d->c.vocab, Vp = sf_vocab_ld(V), N = B * T;
   if (B < 1 || B > d->max_B || T < 1 || T > d->c.n_ctx)
     return sf_fail(SF_EINTERNAL, "cuda: forward of %d x %d tokens, model sized for %d x %d", B, T, d->max_B,
                    d->c.n_ctx);
@@ -400,30 +400,33 @@ static int forward(sf_cuda_gpt *d, const int *tokens, const int *targets, int B,
     size_t lc = (size_t)l * C, ln = (size_t)l * N;
     TRY(sfk_layernorm_forward(ln1, LN1_16(l), a[A_LN1M] + ln, a[A_LN1R] + ln, res, PT(d->P, P_LN1W) + lc,
                               PT(d->P, P_LN1B) + lc, N, C));
+    /* flash attention adds qkv's bias as it packs q, k, v (the fp32 qkv is its scratch) */
+    const float *qkvb = PT(d->P, P_QKVB) + 3 * lc;
     TRY(sfk_matmul_forward(x, a[A_QKV], ln1, LN1_16(l), PT(d->P, P_QKVW) + lc * 3 * C, W16(P_QKVW) ? W16(P_QKVW) + lc * 3 * C : NULL,
-                           PT(d->P, P_QKVB) + 3 * lc, N, C, 3 * C));
-    if (d->flash) TRY(sfk_flash_forward(atty, ATTY16(l), FL_QKVH(l), FL_LSE(l), a[A_QKV], B, T, C, NH));
+                           d->flash ? NULL : qkvb, N, C, 3 * C, 3 * C));
+    if (d->flash) TRY(sfk_flash_forward(atty, ATTY16(l), FL_QKVH(l), FL_LSE(l), a[A_QKV], qkvb, B, T, C, NH));
     else {
       TRY(sfk_attention_forward(x, atty, att, qkvh, a[A_YH], a[A_QKV], B, T, C, NH));
       if (d->act16) TRY(sfk_to_bf16(ATTY16(l), atty, NC));
     }
     TRY(sfk_matmul_forward(x, a[A_TMP], atty, ATTY16(l), PT(d->P, P_PROJW) + lc * C, W16(P_PROJW) ? W16(P_PROJW) + lc * C : NULL,
-                           PT(d->P, P_PROJB) + lc, N, C, C));
+                           PT(d->P, P_PROJB) + lc, N, C, C, C));
     TRY(sfk_residual_forward(res2, res, a[A_TMP], NC));
     TRY(sfk_layernorm_forward(ln2, LN2_16(l), a[A_LN2M] + ln, a[A_LN2R] + ln, res2, PT(d->P, P_LN2W) + lc,
                               PT(d->P, P_LN2B) + lc, N, C));
     TRY(sfk_matmul_forward(x, fch, ln2, LN2_16(l), PT(d->P, P_FCW) + lc * 4 * C, W16(P_FCW) ? W16(P_FCW) + lc * 4 * C : NULL,
-                           PT(d->P, P_FCB) + 4 * lc, N, C, 4 * C));
+                           PT(d->P, P_FCB) + 4 * lc, N, C, 4 * C, 4 * C));
     TRY(sfk_gelu_forward(fcg, FCG16(l), fch, 4 * NC));
     TRY(sfk_matmul_forward(x, a[A_TMP], fcg, FCG16(l), PT(d->P, P_FCPW) + lc * 4 * C,
-                           W16(P_FCPW) ? W16(P_FCPW) + lc * 4 * C : NULL, PT(d->P, P_FCPB) + lc, N, 4 * C, C));
+                           W16(P_FCPW) ? W16(P_FCPW) + lc * 4 * C : NULL, PT(d->P, P_FCPB) + lc, N, 4 * C, C, C));
     TRY(sfk_residual_forward(res3, res2, a[A_TMP], NC));
   }
   const float *last = a[A_RES3] + (size_t)(L - 1) * NC;
   TRY(sfk_layernorm_forward(a[A_LNF], LNF16, a[A_LNFM], a[A_LNFR], last, PT(d->P, P_LNFW), PT(d->P, P_LNFB), N, C));
-  TRY(sfk_matmul_forward(x, a[A_PROBS], a[A_LNF], LNF16, PT(d->P, P_WTE), W16(P_WTE), NULL, N, C, V));
-  if (train) TRY(sfk_crossentropy_fused(a[A_PROBS], d->act16 ? x->b16 : NULL, a[A_LOSS], d->tgt, scale, N, V));
-  else TRY(sfk_crossentropy_forward(a[A_PROBS], a[A_LOSS], d->tgt, N, V));
+  /* the logits' rows padded to Vp (plan.h: aligned rows keep the head's products on fast kernels) */
+  TRY(sfk_matmul_forward(x, a[A_PROBS], a[A_LNF], LNF16, PT(d->P, P_WTE), W16(P_WTE), NULL, N, C, V, Vp));
+  if (train) TRY(sfk_crossentropy_fused(a[A_PROBS], d->act16 ? x->b16 : NULL, a[A_LOSS], d->tgt, scale, N, V, Vp));
+  else TRY(sfk_crossentropy_forward(a[A_PROBS], a[A_LOSS], d->tgt, N, V, Vp));
   d->dlogits = train;
   d->dscale = scale;
   CU(cudaMemcpy(d->hloss, a[A_LOSS], sizeof(float) * (size_t)N, cudaMemcpyDeviceToHost));
@@ -444,8 +447,17 @@ int sf_cuda_gpt_forward_train(sf_cuda_gpt *d, const int *tokens, const int *targ
 
 int sf_cuda_gpt_probs(sf_cuda_gpt *d, float *host) {
   if (d->dlogits) return sf_fail(SF_EINTERNAL, "cuda: no probabilities after a training forward");
-  CU(cudaMemcpy(host, d->a[A_PROBS], sizeof(float) * (size_t)d->B * d->T * d->c.vocab, cudaMemcpyDeviceToHost));
-  return SF_OK;
+  size_t N = (size_t)d->B * d->T, V = (size_t)d->c.vocab, Vp = (size_t)sf_vocab_ld(d->c.vocab);
+  if (V == Vp) {
+    CU(cudaMemcpy(host, d->a[A_PROBS], sizeof(float) * N * V, cudaMemcpyDeviceToHost));
+    return SF_OK;
+  }
+  float *all = (float *)malloc(sizeof(float) * N * Vp); /* the padded rows, then packed */
+  if (!all) return sf_fail(SF_ENOMEM, "out of memory");
+  cudaError_t e = cudaMemcpy(all, d->a[A_PROBS], sizeof(float) * N * Vp, cudaMemcpyDeviceToHost);
+  for (size_t n = 0; e == cudaSuccess && n < N; n++) memcpy(host + n * V, all + n * Vp, sizeof(float) * V);
+  free(all);
+  return e == cudaSuccess ? SF_OK : sf_cuda_fail(e, "cudaMemcpy (probabilities)");
 }
 
 int sf_cuda_gpt_zero_grad(sf_cuda_gpt *d) {
@@ -454,7 +466,7 @@ int sf_cuda_gpt_zero_grad(sf_cuda_gpt *d) {
 }
 
 int sf_cuda_gpt_backward(sf_cuda_gpt *d, float scale) {
-  const int C = d->c.d_model, L = d->c.n_layer, NH = d->c.n_head, V = d->c.vocab;
+  const int C = d->c.d_model, L = d->c.n_layer, NH = d->c.n_head, V = d->c.vocab, Vp = sf_vocab_ld(V);
   const int B = d->B, T = d->T, N = B * T;
   const size_t NC = (size_t)N * C, ATT = (size_t)B * NH * T * T;
   float **a = d->a, *G = d->G;
@@ -471,9 +483,9 @@ int sf_cuda_gpt_backward(sf_cuda_gpt *d, float scale) {
   if (d->dlogits && d->dscale != scale)
     return sf_fail(SF_EINTERNAL, "cuda: backward with scale %g after a training forward for %g", (double)scale,
                    (double)d->dscale);
-  if (!d->dlogits) TRY(sfk_crossentropy_backward(g16 ? NULL : a[A_PROBS], g16, a[A_PROBS], d->tgt, scale, N, V));
+  if (!d->dlogits) TRY(sfk_crossentropy_backward(g16 ? NULL : a[A_PROBS], g16, a[A_PROBS], d->tgt, scale, N, V, Vp));
   TRY(sfk_matmul_backward(x, a[A_DLN], PT(G, P_WTE), NULL, g16 ? NULL : a[A_PROBS], g16, a[A_LNF], LNF16,
-                          PT(P, P_WTE), W16(P_WTE), N, C, V));
+                          PT(P, P_WTE), W16(P_WTE), N, C, V, Vp));
   CU(cudaMemset(a[A_DRES], 0, sizeof(float) * NC));
   const float *last = a[A_RES3] + (size_t)(L - 1) * NC;
   TRY(sfk_layernorm_backward(x, a[A_DRES], PT(G, P_LNFW), PT(G, P_LNFB), a[A_TMP], a[A_DLN], last, PT(P, P_LNFW),
@@ -487,21 +499,21 @@ int sf_cuda_gpt_backward(sf_cuda_gpt *d, float scale) {
     size_t lc = (size_t)l * C, ln = (size_t)l * N;
     /* res3 = res2 + fcproj(gelu(fc(ln2(res2)))): dres is the gradient of res3, and of res2's skip path */
     TRY(sfk_matmul_backward(x, a[A_DFCH], PT(G, P_FCPW) + lc * 4 * C, PT(G, P_FCPB) + lc, a[A_DRES], NULL, fcg,
-                            FCG16(l), PT(P, P_FCPW) + lc * 4 * C, W16(P_FCPW) ? W16(P_FCPW) + lc * 4 * C : NULL, N, 4 * C, C));
+                            FCG16(l), PT(P, P_FCPW) + lc * 4 * C, W16(P_FCPW) ? W16(P_FCPW) + lc * 4 * C : NULL, N, 4 * C, C, C));
     TRY(sfk_gelu_backward(a[A_DFCH], g16, fch, a[A_DFCH], 4 * NC));
     TRY(sfk_matmul_backward(x, a[A_DLN], PT(G, P_FCW) + lc * 4 * C, PT(G, P_FCB) + 4 * lc, a[A_DFCH], g16, ln2,
-                            LN2_16(l), PT(P, P_FCW) + lc * 4 * C, W16(P_FCW) ? W16(P_FCW) + lc * 4 * C : NULL, N, C, 4 * C));
+                            LN2_16(l), PT(P, P_FCW) + lc * 4 * C, W16(P_FCW) ? W16(P_FCW) + lc * 4 * C : NULL, N, C, 4 * C, 4 * C));
     TRY(sfk_layernorm_backward(x, a[A_DRES], PT(G, P_LN2W) + lc, PT(G, P_LN2B) + lc, a[A_TMP], a[A_DLN], res2,
                                PT(P, P_LN2W) + lc, a[A_LN2M] + ln, a[A_LN2R] + ln, N, C));
     /* res2 = res + proj(attention(qkv(ln1(res)))): dres is now the gradient of res2 */
     TRY(sfk_matmul_backward(x, a[A_DATTY], PT(G, P_PROJW) + lc * C, PT(G, P_PROJB) + lc, a[A_DRES], NULL, atty,
-                            ATTY16(l), PT(P, P_PROJW) + lc * C, W16(P_PROJW) ? W16(P_PROJW) + lc * C : NULL, N, C, C));
+                            ATTY16(l), PT(P, P_PROJW) + lc * C, W16(P_PROJW) ? W16(P_PROJW) + lc * C : NULL, N, C, C, C));
     if (d->flash)
       TRY(sfk_flash_backward(a[A_QKV], g16, a[A_DATTY], atty, FL_QKVH(l), FL_LSE(l), (__nv_bfloat16 *)a[A_DPRE],
                              a[A_DPRE] + bf16_floats(FL_ROWS * (C / NH)), B, T, C, NH));
     else TRY(sfk_attention_backward(x, a[A_QKV], a[A_DATTY], qkvh, att, a[A_YH], a[A_DQKVH], a[A_DPRE], B, T, C, NH));
     TRY(sfk_matmul_backward(x, a[A_DLN], PT(G, P_QKVW) + lc * 3 * C, PT(G, P_QKVB) + 3 * lc, a[A_QKV],
-                            d->flash ? g16 : NULL, ln1, LN1_16(l), PT(P, P_QKVW) + lc * 3 * C, W16(P_QKVW) ? W16(P_QKVW) + lc * 3 * C : NULL, N, C, 3 * C));
+                            d->flash ? g16 : NULL, ln1, LN1_16(l), PT(P, P_QKVW) + lc * 3 * C, W16(P_QKVW) ? W16(P_QKVW) + lc * 3 * C : NULL, N, C, 3 * C, 3 * C));
     TRY(sfk_layernorm_backward(x, a[A_DRES], PT(G, P_LN1W) + lc, PT(G, P_LN1B) + lc, a[A_TMP], a[A_DLN], res,
                                PT(P, P_LN1W) + lc, a[A_LN1M] + ln, a[A_LN1R] + ln, N, C));
   }
@@ -570,14 +582,14 @@ int sf_cuda_gemm_peak(sf_precision p, int n, double seconds, double *flops) {
   if (!rc && w16) rc = sfk_to_bf16(w16, w, nn);
   if (!rc && a16) rc = sfk_to_bf16(a16, a, nn);
   /* warm-up (cuBLAS picks its kernel), then as many products as fit in `seconds` */
-  if (!rc) rc = sfk_matmul_forward(&x, out, a, a16, w, w16, NULL, n, n, n);
+  if (!rc) rc = sfk_matmul_forward(&x, out, a, a16, w, w16, NULL, n, n, n, n);
   CU_KEEP(cudaDeviceSynchronize());
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   double t = 0;
   long reps = 0;
   for (long batch = 1; !rc && t < seconds; batch *= 2) {
-    for (long k = 0; !rc && k < batch; k++) rc = sfk_matmul_forward(&x, out, a, a16, w, w16, NULL, n, n, n);
+    for (long k = 0; !rc && k < batch; k++) rc = sfk_matmul_forward(&x, out, a, a16, w, w16, NULL, n, n, n, n);
     CU_KEEP(cudaDeviceSynchronize());
     reps += batch;
     clock_gettime(CLOCK_MONOTONIC, &t1);

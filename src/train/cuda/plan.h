@@ -38,23 +38,30 @@ static inline sf_gemm_plan sf_plan(int tA, int tB, int m, int n, int k, int lda,
   return p;
 }
 
-/* ---- linear layers: inp [N, C], w [OC, C], out [N, OC] ---- */
+/* ---- linear layers: inp [N, C], w [OC, C], out [N, OC] with rows ldo >= OC apart ----
+ * ldo > OC pads the output's rows: the language-model head's logits have rows of the vocabulary
+ * rounded up (sf_vocab_ld), because tensor-core GEMMs need 16-byte aligned rows and GPT-2's
+ * vocabulary (50257) is odd: unpadded, cuBLAS falls back to kernels three times slower (measured on
+ * an H100). The padding columns are never read or written. */
 
-/* out = inp . w^T: column-major out^T (OC x N, ld OC) = op_T(w read as C x OC, ld C) . (inp read as
+/* out = inp . w^T: column-major out^T (OC x N, ld ldo) = op_T(w read as C x OC, ld C) . (inp read as
  * C x N, ld C). A = w, B = inp. */
-static inline sf_gemm_plan sf_plan_linear_forward(int N, int C, int OC) {
-  return sf_plan(1, 0, OC, N, C, C, C, OC, 0, 0, 0, 1, 1.0f, 0.0f, (size_t)OC * C, (size_t)N * C);
+static inline sf_gemm_plan sf_plan_linear_forward(int N, int C, int OC, int ldo) {
+  return sf_plan(1, 0, OC, N, C, C, C, ldo, 0, 0, 0, 1, 1.0f, 0.0f, (size_t)OC * C, (size_t)N * C);
 }
 /* dinp [N, C] = dout . w: column-major dinp^T (C x N, ld C) = (w read as C x OC, ld C)
- * . (dout read as OC x N, ld OC). A = w, B = dout. */
-static inline sf_gemm_plan sf_plan_linear_dinp(int N, int C, int OC) {
-  return sf_plan(0, 0, C, N, OC, C, OC, C, 0, 0, 0, 1, 1.0f, 0.0f, (size_t)OC * C, (size_t)N * OC);
+ * . (dout read as OC x N, ld ldo). A = w, B = dout. */
+static inline sf_gemm_plan sf_plan_linear_dinp(int N, int C, int OC, int ldo) {
+  return sf_plan(0, 0, C, N, OC, C, ldo, C, 0, 0, 0, 1, 1.0f, 0.0f, (size_t)OC * C, (size_t)N * ldo);
 }
 /* dw [OC, C] += dout^T . inp: column-major dw^T (C x OC, ld C) = (inp read as C x N, ld C)
- * . op_T(dout read as OC x N, ld OC). A = inp, B = dout, beta 1 (accumulate). */
-static inline sf_gemm_plan sf_plan_linear_dw(int N, int C, int OC) {
-  return sf_plan(0, 1, C, OC, N, C, OC, C, 0, 0, 0, 1, 1.0f, 1.0f, (size_t)N * C, (size_t)N * OC);
+ * . op_T(dout read as OC x N, ld ldo). A = inp, B = dout, beta 1 (accumulate). */
+static inline sf_gemm_plan sf_plan_linear_dw(int N, int C, int OC, int ldo) {
+  return sf_plan(0, 1, C, OC, N, C, ldo, C, 0, 0, 0, 1, 1.0f, 1.0f, (size_t)N * C, (size_t)N * ldo);
 }
+/* The row length of the logits for a vocabulary of V: V rounded up to 64 (16-byte rows in fp32 and
+ * bf16, and whole 128-byte lines in bf16). */
+static inline int sf_vocab_ld(int V) { return (V + 63) / 64 * 64; }
 
 /* ---- attention, per head (b, h) over B*NH heads: Q, K, V, dY, dQ, dK, dV are row-major [T, hs]
  * matrices, stride T*hs apart in head-major buffers; S, P, dP, dS row-major [T, T] (query row t,
