@@ -109,16 +109,18 @@ int sfk_layernorm_forward(float *out, __nv_bfloat16 *out16, float *mean, float *
 /* tmp [N, C] is scratch (the per-row terms of dw, summed by a GEMV). */
 int sfk_layernorm_backward(sfk_ctx *x, float *dinp, float *dw, float *db, float *tmp, const float *dout,
                            const float *inp, const float *w, const float *mean, const float *rstd, int N, int C);
-int sfk_gelu_forward(float *out, __nv_bfloat16 *out16, const float *inp, size_t n);
+/* bias [OC] not NULL: inp (rows of OC) += bias first, in place: a linear layer's bias, fused here */
+int sfk_gelu_forward(float *out, __nv_bfloat16 *out16, float *inp, const float *bias, int OC, size_t n);
 int sfk_gelu_backward(float *dinp, __nv_bfloat16 *dinp16, const float *inp, const float *dout, size_t n);
-int sfk_residual_forward(float *out, const float *a, const float *b, size_t n);
+/* out = a + (b + bias), the bias [OC] over rows of OC (b's layer's, fused here) when not NULL */
+int sfk_residual_forward(float *out, const float *a, const float *b, const float *bias, int OC, size_t n);
 /* Cross-entropy over logits [N, V] whose rows are ld >= V apart (sf_vocab_ld; every buffer below
  * has that layout; the padding columns are neither read nor written).
  * logits -> probabilities in place; losses[N] (0 where masked). */
 int sfk_crossentropy_forward(float *probs, float *losses, const int *targets, int N, int V, int ld);
 /* The forward and backward in one: logits -> losses[N] and the gradient of scale * (summed loss)
  * with respect to the logits, in place (fp32), or only in bf16 into dlogits16 when it is not NULL
- * (the logits are then left as they were). */
+ * (the logits are then left as they were; the bf16 gradient's padding columns get zeros). */
 int sfk_crossentropy_fused(float *logits, __nv_bfloat16 *dlogits16, float *losses, const int *targets, float scale,
                            int N, int V, int ld);
 /* dlogits (fp32) may be NULL when dlogits16 is not: only the bf16 copy is written */
@@ -148,6 +150,9 @@ int sfk_sumsq_partials(double *part, const float *x, size_t n);
  * ldo == OC. */
 int sfk_matmul_forward(sfk_ctx *x, float *out, const float *inp, const __nv_bfloat16 *inp16, const float *w,
                        const __nv_bfloat16 *w16, const float *bias, int N, int C, int OC, int ldo);
+/* The head's backward in bf16 over the padded vocabulary (kernels.cu says how). */
+int sfk_lmhead_backward16(sfk_ctx *x, float *dinp, float *dw, float *scratch, const __nv_bfloat16 *dout16,
+                          const __nv_bfloat16 *inp16, const __nv_bfloat16 *w16, int N, int C, int V, int Vp);
 /* dinp may be NULL (not computed), dbias too; dout may be NULL in bf16 when dout16 is given and
  * dbias is NULL. */
 int sfk_matmul_backward(sfk_ctx *x, float *dinp, float *dw, float *dbias, const float *dout,

@@ -229,9 +229,31 @@ int sfk_bf16_round(float *x, size_t n) {
 /* GELU, tanh form, written as layers.c writes it: tanh(u) = 1 - 2 / (1 + e^{2u}) */
 #define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
 
-__global__ void k_gelu_forward(float *out, __nv_bfloat16 *out16, const float *inp, size_t n) {
+/* A grid-stride loop's column in rows of OC: one 64-bit division per thread, then additions (a
+ * division per element costs more than the memory traffic of these kernels). */
+struct col_walk {
+  unsigned c, step, oc;
+  __device__ col_walk(size_t i0, size_t stride, unsigned OC)
+      : c((unsigned)(i0 % OC)), step((unsigned)(stride % OC)), oc(OC) {}
+  __device__ void next() {
+    c += step;
+    if (c >= oc) c -= oc;
+  }
+};
+
+/* bias not NULL: inp[i] += bias[column] first (the fc layer's bias, added here instead of in a pass
+ * of its own; inp is what the backward reads) */
+__global__ void k_gelu_forward(float *out, __nv_bfloat16 *out16, float *inp, const float *bias, unsigned OC,
+                               size_t n) {
+  col_walk col((size_t)blockIdx.x * blockDim.x + threadIdx.x, (size_t)gridDim.x * blockDim.x, OC);
   GRID_STRIDE(i, n) {
-    float x = inp[i], u = GELU_K * (x + 0.044715f * x * x * x);
+    float x = inp[i];
+    if (bias) {
+      x += bias[col.c];
+      inp[i] = x;
+      col.next();
+    }
+    float u = GELU_K * (x + 0.044715f * x * x * x);
     float th = 1.0f - 2.0f / (1.0f + expf(2.0f * u)), y = 0.5f * x * (1.0f + th);
     out[i] = y;
     if (out16) out16[i] = __float2bfloat16(y);
@@ -249,9 +271,10 @@ __global__ void k_gelu_backward(float *dinp, __nv_bfloat16 *dinp16, const float 
   }
 }
 
-int sfk_gelu_forward(float *out, __nv_bfloat16 *out16, const float *inp, size_t n) {
+int sfk_gelu_forward(float *out, __nv_bfloat16 *out16, float *inp, const float *bias, int OC, size_t n) {
   if (!n) return SF_OK;
-  SFK_LAUNCH(k_gelu_forward, grid_for(n), TPB)(out, out16, inp, n);
+  if (OC < 1) return sf_fail(SF_EINTERNAL, "cuda: gelu over rows of %d", OC);
+  SFK_LAUNCH(k_gelu_forward, grid_for(n), TPB)(out, out16, inp, bias, (unsigned)OC, n);
   LAUNCHED(k_gelu_forward);
   return SF_OK;
 }
@@ -263,13 +286,23 @@ int sfk_gelu_backward(float *dinp, __nv_bfloat16 *dinp16, const float *inp, cons
   return SF_OK;
 }
 
-__global__ void k_residual(float *out, const float *a, const float *b, size_t n) {
-  GRID_STRIDE(i, n) out[i] = a[i] + b[i];
+/* out = a + b, + bias[column] when bias is not NULL (b's layer's bias, added in this pass) */
+__global__ void k_residual(float *out, const float *a, const float *b, const float *bias, unsigned OC, size_t n) {
+  col_walk col((size_t)blockIdx.x * blockDim.x + threadIdx.x, (size_t)gridDim.x * blockDim.x, OC);
+  GRID_STRIDE(i, n) {
+    float y = b[i];
+    if (bias) {
+      y += bias[col.c]; /* (a + (b + bias)): the CPU's order, the bias added to the product first */
+      col.next();
+    }
+    out[i] = a[i] + y;
+  }
 }
 
-int sfk_residual_forward(float *out, const float *a, const float *b, size_t n) {
+int sfk_residual_forward(float *out, const float *a, const float *b, const float *bias, int OC, size_t n) {
   if (!n) return SF_OK;
-  SFK_LAUNCH(k_residual, grid_for(n), TPB)(out, a, b, n);
+  if (OC < 1) return sf_fail(SF_EINTERNAL, "cuda: residual over rows of %d", OC);
+  SFK_LAUNCH(k_residual, grid_for(n), TPB)(out, a, b, bias, (unsigned)OC, n);
   LAUNCHED(k_residual);
   return SF_OK;
 }
@@ -457,6 +490,9 @@ __global__ void k_crossentropy_forward(float *p, float *losses, const int *targe
       p[v] = q;
     }
   }
+  /* the bf16 gradient's padding is a K-dimension tail of the head's dinp product: zeros */
+  if (grad && d16)
+    for (int v = V + threadIdx.x; v < ld; v += blockDim.x) d16[v] = __float2bfloat16(0.0f);
   if (threadIdx.x == 0) losses[n] = t >= 0 ? logf(sum) - zt : 0.0f;
 }
 
@@ -476,12 +512,17 @@ int sfk_crossentropy_fused(float *logits, __nv_bfloat16 *dlogits16, float *losse
 }
 
 /* dlogits = scale * p - scale * onehot(target), 0 rows where masked; in place over probs allowed;
- * into dlogits (fp32) and/or dlogits16 (bf16), whichever is not NULL; rows ld apart in all three */
+ * into dlogits (fp32) and/or dlogits16 (bf16), whichever is not NULL; rows ld apart in all three;
+ * the bf16 rows' padding gets zeros (as the fused kernel's) */
 __global__ void k_crossentropy_backward(float *dlogits, __nv_bfloat16 *dlogits16, const float *probs,
-                                        const int *targets, float scale, size_t NV, int V, int ld) {
-  GRID_STRIDE(i, NV) {
-    size_t n = i / (size_t)V, at = n * (size_t)ld + i % (size_t)V;
-    int v = (int)(i % (size_t)V), t = targets[n];
+                                        const int *targets, float scale, size_t NL, int V, int ld) {
+  GRID_STRIDE(at, NL) {
+    size_t n = at / (size_t)ld;
+    int v = (int)(at % (size_t)ld), t = targets[n];
+    if (v >= V) {
+      if (dlogits16) dlogits16[at] = __float2bfloat16(0.0f);
+      continue;
+    }
     float d = 0.0f;
     if (t >= 0) {
       d = scale * probs[at];
@@ -494,9 +535,9 @@ __global__ void k_crossentropy_backward(float *dlogits, __nv_bfloat16 *dlogits16
 
 int sfk_crossentropy_backward(float *dlogits, __nv_bfloat16 *dlogits16, const float *probs, const int *targets,
                               float scale, int N, int V, int ld) {
-  size_t NV = (size_t)N * V;
-  if (!NV) return SF_OK;
-  SFK_LAUNCH(k_crossentropy_backward, grid_for(NV), TPB)(dlogits, dlogits16, probs, targets, scale, NV, V, ld);
+  size_t NL = (size_t)N * ld;
+  if (!NL || V < 1) return SF_OK;
+  SFK_LAUNCH(k_crossentropy_backward, grid_for(NL), TPB)(dlogits, dlogits16, probs, targets, scale, NL, V, ld);
   LAUNCHED(k_crossentropy_backward);
   return SF_OK;
 }
@@ -636,6 +677,30 @@ int sfk_matmul_backward(sfk_ctx *x, float *dinp, float *dw, float *dbias, const 
   if (dinp && (rc = gemm(x, sf_plan_linear_dinp(N, C, OC, ldo), w, w16, dout, dout16, dinp))) return rc;
   if ((rc = gemm(x, sf_plan_linear_dw(N, C, OC, ldo), inp, inp16, dout, dout16, dw))) return rc;
   return dbias ? colsum_add(x, dbias, dout, N, OC, ldo) : SF_OK;
+}
+
+__global__ void k_accumulate(float *y, const float *a, size_t n) {
+  GRID_STRIDE(i, n) y[i] += a[i];
+}
+
+/* The language-model head's backward in bf16 over the padded vocabulary Vp (model.cu): w16 has Vp
+ * readable rows (those past V finite), dout16 [N, Vp] zeros past V. dinp = dout . w (exact: the
+ * padding adds 0 * finite terms); dw's Vp rows go to scratch [Vp, C], whose first V rows are then
+ * added to dw [V, C] (dw has no room for the padding rows). */
+int sfk_lmhead_backward16(sfk_ctx *x, float *dinp, float *dw, float *scratch, const __nv_bfloat16 *dout16,
+                          const __nv_bfloat16 *inp16, const __nv_bfloat16 *w16, int N, int C, int V, int Vp) {
+  if (N <= 0) return SF_OK;
+  if (x->prec != SF_PREC_BF16 || !dout16 || !inp16 || !w16 || Vp < V)
+    return sf_fail(SF_EINTERNAL, "cuda: the head's bf16 backward needs bf16 operands and Vp >= V");
+  int rc = gemm(x, sf_plan_linear_dinp(N, C, Vp, Vp), NULL, w16, NULL, dout16, dinp);
+  sf_gemm_plan p = sf_plan_linear_dw(N, C, Vp, Vp);
+  p.beta = 0.0f; /* scratch is overwritten */
+  if (!rc) rc = gemm(x, p, NULL, inp16, NULL, dout16, scratch);
+  if (rc) return rc;
+  size_t n = (size_t)V * C;
+  SFK_LAUNCH(k_accumulate, grid_for(n), TPB)(dw, scratch, n);
+  LAUNCHED(k_accumulate);
+  return SF_OK;
 }
 
 /* ==================================== attention ==================================== */

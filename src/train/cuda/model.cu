@@ -174,7 +174,7 @@ static void act_sizes(const sf_gpt_config *c, int B, int flash, size_t sz[NA]) {
   size_t C = (size_t)c->d_model, L = (size_t)c->n_layer, T = (size_t)c->n_ctx, V = (size_t)sf_vocab_ld(c->vocab);
   size_t NH = (size_t)c->n_head, N = (size_t)B * T, NC = N * C, ATT = (size_t)B * NH * T * T;
   size_t s[NA] = {NC,     L * NC, L * N,  L * N,  3 * L * NC, L * NC, L * ATT, L * NC, L * NC, L * N,
-                  L * N,  4 * L * NC, 4 * L * NC, L * NC, NC, N, N, N * V, N, NC,
+                  L * N,  4 * L * NC, 4 * L * NC, L * NC, NC, N, N, (N > C ? N : C) * V, N, NC,
                   3 * NC, NC,     NC,     NC,     NC,     4 * NC, 3 * NC, ATT};
   if (flash) {
     size_t rows = (size_t)B * NH * (size_t)sfk_flash_tpad(c->n_ctx), hrows = rows * (C / NH);
@@ -215,7 +215,8 @@ size_t sf_cuda_gpt_bytes(const sf_gpt_config *c, int B, sf_precision p) {
   for (int i = 0; i < NA; i++) fl += sz[i];
   size_t bytes = sizeof(float) * (fl + N /* ones */) + sizeof(int) * (5 * N + 1) + sizeof(double) * SFK_NORM_BLOCKS;
   if (p == SF_PREC_BF16)
-    bytes += sizeof(__nv_bfloat16) * (nparams(c) + 2 * staging(c, B, flash) + act16_values(c, B));
+    bytes += sizeof(__nv_bfloat16) * (nparams(c) + (size_t)(sf_vocab_ld(c->vocab) - c->vocab) * c->d_model +
+                                      2 * staging(c, B, flash) + act16_values(c, B));
   return bytes + (64u << 20); /* cuBLAS's handle and workspace, roughly */
 }
 
@@ -283,6 +284,7 @@ int sf_cuda_gpt_new(const sf_gpt *host, int max_B, sf_precision p, sf_cuda_gpt *
   }
   if (!rc && sf_gpt_ntensors() != NPT) rc = sf_fail(SF_EINTERNAL, "cuda: the model has %zu tensors", sf_gpt_ntensors());
   size_t N = (size_t)max_B * d->c.n_ctx, V = (size_t)d->c.vocab, sz[NA], atotal = 0;
+  size_t tail = (size_t)(sf_vocab_ld(d->c.vocab) - d->c.vocab) * d->c.d_model; /* wte16's padding rows */
   d->flash = sf_cuda_flash(&d->c, p);
   act_sizes(&d->c, max_B, d->flash, sz);
   for (int i = 0; i < NA; i++) atotal += sz[i];
@@ -293,7 +295,10 @@ int sf_cuda_gpt_new(const sf_gpt *host, int max_B, sf_precision p, sf_cuda_gpt *
     if (CU_KEEP(call)) goto fail; /* rc is 0 here */                                                 \
   } while (0)
   CUF(cudaMalloc((void **)&d->mem, sizeof(float) * 4 * d->n));
-  if (p == SF_PREC_BF16) CUF(cudaMalloc((void **)&d->P16, sizeof(__nv_bfloat16) * d->n));
+  /* in bf16 the head reads wte's copy as Vp rows (forward, model.cu): the rows past V are the next
+   * tensors' bf16 values or, at the end, the zeroed tail, finite either way */
+  if (p == SF_PREC_BF16) CUF(cudaMalloc((void **)&d->P16, sizeof(__nv_bfloat16) * (d->n + tail)));
+  if (p == SF_PREC_BF16) CUF(cudaMemset(d->P16 + d->n, 0, sizeof(__nv_bfloat16) * tail));
   if (p == SF_PREC_BF16) CUF(cudaMalloc((void **)&d->act16, sizeof(__nv_bfloat16) * act16_values(&d->c, max_B)));
   CUF(cudaMalloc((void **)&d->actmem, sizeof(float) * atotal));
   CUF(cudaMalloc((void **)&d->imem, sizeof(int) * (5 * N + 1)));
@@ -410,21 +415,26 @@ static int forward(sf_cuda_gpt *d, const int *tokens, const int *targets, int B,
       if (d->act16) TRY(sfk_to_bf16(ATTY16(l), atty, NC));
     }
     TRY(sfk_matmul_forward(x, a[A_TMP], atty, ATTY16(l), PT(d->P, P_PROJW) + lc * C, W16(P_PROJW) ? W16(P_PROJW) + lc * C : NULL,
-                           PT(d->P, P_PROJB) + lc, N, C, C, C));
-    TRY(sfk_residual_forward(res2, res, a[A_TMP], NC));
+                           NULL, N, C, C, C));
+    /* the biases of proj, fc and fcproj are added by the pass that reads the product next */
+    TRY(sfk_residual_forward(res2, res, a[A_TMP], PT(d->P, P_PROJB) + lc, C, NC));
     TRY(sfk_layernorm_forward(ln2, LN2_16(l), a[A_LN2M] + ln, a[A_LN2R] + ln, res2, PT(d->P, P_LN2W) + lc,
                               PT(d->P, P_LN2B) + lc, N, C));
     TRY(sfk_matmul_forward(x, fch, ln2, LN2_16(l), PT(d->P, P_FCW) + lc * 4 * C, W16(P_FCW) ? W16(P_FCW) + lc * 4 * C : NULL,
-                           PT(d->P, P_FCB) + 4 * lc, N, C, 4 * C, 4 * C));
-    TRY(sfk_gelu_forward(fcg, FCG16(l), fch, 4 * NC));
+                           NULL, N, C, 4 * C, 4 * C));
+    TRY(sfk_gelu_forward(fcg, FCG16(l), fch, PT(d->P, P_FCB) + 4 * lc, 4 * C, 4 * NC));
     TRY(sfk_matmul_forward(x, a[A_TMP], fcg, FCG16(l), PT(d->P, P_FCPW) + lc * 4 * C,
-                           W16(P_FCPW) ? W16(P_FCPW) + lc * 4 * C : NULL, PT(d->P, P_FCPB) + lc, N, 4 * C, C, C));
-    TRY(sfk_residual_forward(res3, res2, a[A_TMP], NC));
+                           W16(P_FCPW) ? W16(P_FCPW) + lc * 4 * C : NULL, NULL, N, 4 * C, C, C));
+    TRY(sfk_residual_forward(res3, res2, a[A_TMP], PT(d->P, P_FCPB) + lc, C, NC));
   }
   const float *last = a[A_RES3] + (size_t)(L - 1) * NC;
   TRY(sfk_layernorm_forward(a[A_LNF], LNF16, a[A_LNFM], a[A_LNFR], last, PT(d->P, P_LNFW), PT(d->P, P_LNFB), N, C));
-  /* the logits' rows padded to Vp (plan.h: aligned rows keep the head's products on fast kernels) */
-  TRY(sfk_matmul_forward(x, a[A_PROBS], a[A_LNF], LNF16, PT(d->P, P_WTE), W16(P_WTE), NULL, N, C, V, Vp));
+  /* The logits' rows are padded to Vp: aligned rows keep the head's products on fast kernels
+   * (plan.h). In bf16 the product also runs over all Vp columns, since cuBLAS also picks its slow
+   * kernels for an odd dimension (an H100 profile: 3x); the padding columns (wte16's next rows) are
+   * never read. */
+  TRY(sfk_matmul_forward(x, a[A_PROBS], a[A_LNF], LNF16, PT(d->P, P_WTE), W16(P_WTE), NULL, N, C,
+                         d->act16 ? Vp : V, Vp));
   if (train) TRY(sfk_crossentropy_fused(a[A_PROBS], d->act16 ? x->b16 : NULL, a[A_LOSS], d->tgt, scale, N, V, Vp));
   else TRY(sfk_crossentropy_forward(a[A_PROBS], a[A_LOSS], d->tgt, N, V, Vp));
   d->dlogits = train;
@@ -484,8 +494,11 @@ int sf_cuda_gpt_backward(sf_cuda_gpt *d, float scale) {
     return sf_fail(SF_EINTERNAL, "cuda: backward with scale %g after a training forward for %g", (double)scale,
                    (double)d->dscale);
   if (!d->dlogits) TRY(sfk_crossentropy_backward(g16 ? NULL : a[A_PROBS], g16, a[A_PROBS], d->tgt, scale, N, V, Vp));
-  TRY(sfk_matmul_backward(x, a[A_DLN], PT(G, P_WTE), NULL, g16 ? NULL : a[A_PROBS], g16, a[A_LNF], LNF16,
-                          PT(P, P_WTE), W16(P_WTE), N, C, V, Vp));
+  if (g16) /* over the Vp columns too; the logits' buffer is free now: the scratch of wte's gradient */
+    TRY(sfk_lmhead_backward16(x, a[A_DLN], PT(G, P_WTE), a[A_PROBS], g16, LNF16, W16(P_WTE), N, C, V, Vp));
+  else
+    TRY(sfk_matmul_backward(x, a[A_DLN], PT(G, P_WTE), NULL, a[A_PROBS], NULL, a[A_LNF], LNF16, PT(P, P_WTE),
+                            W16(P_WTE), N, C, V, Vp));
   CU(cudaMemset(a[A_DRES], 0, sizeof(float) * NC));
   const float *last = a[A_RES3] + (size_t)(L - 1) * NC;
   TRY(sfk_layernorm_backward(x, a[A_DRES], PT(G, P_LNFW), PT(G, P_LNFB), a[A_TMP], a[A_DLN], last, PT(P, P_LNFW),
