@@ -164,6 +164,14 @@ int sf_train_device_check(sf_device d, char *name, size_t n);
  * its runs' micro-batches within its share of that GPU's memory. Call before the first GPU run;
  * nothing for CPU runs. Default: 0 of 1. */
 void sf_train_set_gpu(int slot, int nprocs);
+/* GPUs found by the last successful sf_train_device_check(SF_DEVICE_CUDA), 0 before one. */
+int sf_train_gpus(void);
+/* 1 if an MPS control daemon (nvidia-cuda-mps-control -d) appears to run: its pipe "control" in
+ * $CUDA_MPS_PIPE_DIRECTORY, else in /tmp/nvidia-mps, is a FIFO. Processes that share a GPU without
+ * MPS take turns on it (the driver time-slices between their contexts) instead of running at once:
+ * on an H100, 4 sweep workers on one GPU were 2x slower than one at a time without MPS, 3x faster
+ * with it (docs/TRAIN.md). */
+int sf_train_mps_active(void);
 
 /* Defaults by size (sf_train_defaults), documented here because they are part of the results:
  *   lr            3e-3 * min(1, sqrt(128 / d_model))  (3e-3 at d 128, 2.1e-3 at 256, 1.5e-3 at 512)

@@ -86,7 +86,9 @@ static const cli_cmd cmd = {
     "each taking the next when free; a run's threads default to cores/K (at least 1), and the parent\n"
     "alone writes the run file. A failed or killed worker stops the sweep once the others finish\n"
     "their runs; the same command run again trains what is missing. With --device cuda the workers\n"
-    "share the GPUs (worker k on GPU k mod count), so that small runs keep a GPU busy. Not under mpirun.\n"
+    "share the GPUs (worker k on GPU k mod count), so that small runs keep a GPU busy; workers that\n"
+    "share a GPU run at once only under NVIDIA's MPS (nvidia-cuda-mps-control -d; without it they\n"
+    "take turns, and sweep warns). Not under mpirun.\n"
     "\n"
     "Under MPI (mpirun -np K scalefit sweep ...), the ranks share the runs, most expensive first,\n"
     "each asking for the next when free; rank 0 trains too and alone writes the run file. With\n"
@@ -506,7 +508,7 @@ int cmd_sweep(int argc, char **argv) {
     goto setup_done;
   }
   /* the parent of --jobs workers must not start CUDA: a forked child cannot use its parent's */
-  rc = jobs > 1 && base.device == SF_DEVICE_CUDA ? sweep_jobs_device_check(&devopt)
+  rc = jobs > 1 && base.device == SF_DEVICE_CUDA ? sweep_jobs_device_check(&devopt, jobs)
                                                  : train_device_check("sweep", &devopt);
   if (rc) goto setup_done;
   if (jobs > 1) { /* the cores shared by the workers, as the ranks share them under MPI */

@@ -78,8 +78,9 @@ int sweep_jobs_cores(void);
 int sweep_jobs_peaks(sweep_ctx *x);
 /* train_device_check (train_cli.h) for --jobs with --device cuda, in a short-lived child process:
  * the parent must not initialise CUDA, whose state a forked worker cannot use. The child prints
- * the error itself; returns its status. */
-int sweep_jobs_device_check(const train_device_opts *o);
+ * the error itself, and a warning when the jobs workers would share a GPU without MPS
+ * (sf_train_mps_active); returns its status. */
+int sweep_jobs_device_check(const train_device_opts *o, long jobs);
 /* The sweep on `jobs` forked workers (at most one per run to train): the parent hands out runs,
  * most expensive first, drives the progress display and alone records every result. Returns the
  * first failure's status; prints each failure (naming the worker and the run) itself. */

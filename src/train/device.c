@@ -4,7 +4,9 @@
 #include <scalefit/sf_train.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "train/cuda/gpu.h"
 
@@ -45,3 +47,13 @@ int sf_train_device_check(sf_device d, char *name, size_t n) {
 }
 
 void sf_train_set_gpu(int slot, int nprocs) { sf_cuda_use(slot, nprocs); }
+
+int sf_train_gpus(void) { return sf_cuda_count(); }
+
+int sf_train_mps_active(void) {
+  const char *dir = getenv("CUDA_MPS_PIPE_DIRECTORY");
+  char path[4096];
+  if (snprintf(path, sizeof path, "%s/control", dir && *dir ? dir : "/tmp/nvidia-mps") >= (int)sizeof path) return 0;
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISFIFO(st.st_mode);
+}

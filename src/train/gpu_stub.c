@@ -17,6 +17,7 @@ int sf_cuda_probe(char *name, size_t n) {
   if (name && n) name[0] = '\0';
   return NO_CUDA();
 }
+int sf_cuda_count(void) { return 0; }
 int sf_cuda_cublas_check(void) { return NO_CUDA(); }
 int sf_cuda_meminfo(size_t *free_bytes, size_t *total_bytes) {
   *free_bytes = *total_bytes = 0;

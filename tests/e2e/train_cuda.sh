@@ -64,8 +64,10 @@ SCALEFIT_ATTENTION=fast expect 2 "SCALEFIT_ATTENTION 'fast' is not one of auto, 
 grid=(--sizes 1x32,1x48,2x32,2x48 --tokens 5120,10240 --context 32 --batch 256 --data markov --device cuda -q)
 "$S" sweep "${grid[@]}" -o "$tmp/s.h5" || fail "sweep --device cuda"
 # packed: three workers on one GPU at once; each run is deterministic on a given GPU, so every loss
-# equals the one-at-a-time sweep's to the bit
-"$S" sweep "${grid[@]}" -j 3 -o "$tmp/j.h5" || fail "sweep -j 3 --device cuda"
+# equals the one-at-a-time sweep's to the bit. No MPS daemon's pipe in an empty folder: a warning
+mkdir "$tmp/mps"
+CUDA_MPS_PIPE_DIRECTORY=$tmp/mps "$S" sweep "${grid[@]}" -j 3 -o "$tmp/j.h5" 2>"$tmp/err" || fail "sweep -j 3 --device cuda: $(cat "$tmp/err")"
+grep -q "warning: sweep: 3 workers share 1 GPU without MPS" "$tmp/err" || fail "sweep -j 3 on one GPU without MPS did not warn: $(cat "$tmp/err")"
 # the runs as CSV, sorted, without the timing columns (tokens_per_s, mfu, seconds: the last three)
 runs() { "$S" export "$1" 2>/dev/null | tail -n +2 | sed -E 's/(,[^,]*){3}$//' | sort; }
 [ "$(runs "$tmp/s.h5" | wc -l)" = 8 ] || fail "the GPU sweep recorded $(runs "$tmp/s.h5" | wc -l) runs, want 8"

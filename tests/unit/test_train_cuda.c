@@ -38,6 +38,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <scalefit/sf_error.h>
 #include <scalefit/sf_train.h>
@@ -92,6 +94,30 @@ static void check(const char *what, const float *got, const float *want, size_t 
 }
 
 /* ==================================== everywhere ==================================== */
+
+/* sf_train_mps_active: the MPS control daemon's pipe, a FIFO, in $CUDA_MPS_PIPE_DIRECTORY */
+static void test_mps_detect(void **state) {
+  (void)state;
+  char dir[] = "/tmp/sf_mps_XXXXXX", ctl[64];
+  assert_non_null(mkdtemp(dir));
+  snprintf(ctl, sizeof ctl, "%s/control", dir);
+  const char *old = getenv("CUDA_MPS_PIPE_DIRECTORY");
+  char *saved = old ? strdup(old) : NULL;
+  setenv("CUDA_MPS_PIPE_DIRECTORY", dir, 1);
+  assert_int_equal(sf_train_mps_active(), 0); /* no pipe */
+  FILE *f = fopen(ctl, "w");
+  assert_non_null(f);
+  fclose(f);
+  assert_int_equal(sf_train_mps_active(), 0); /* a plain file is not the daemon's pipe */
+  assert_int_equal(unlink(ctl), 0);
+  assert_int_equal(mkfifo(ctl, 0600), 0);
+  assert_int_equal(sf_train_mps_active(), 1);
+  unlink(ctl);
+  rmdir(dir);
+  if (saved) setenv("CUDA_MPS_PIPE_DIRECTORY", saved, 1);
+  else unsetenv("CUDA_MPS_PIPE_DIRECTORY");
+  free(saved);
+}
 
 static void test_names(void **state) {
   (void)state;
@@ -805,6 +831,7 @@ int main(void) {
   sf_rng_seed(rng, 42);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_names),
+      cmocka_unit_test(test_mps_detect),
       cmocka_unit_test(test_resolve),
       cmocka_unit_test(test_peaks),
       cmocka_unit_test(test_cublas_loads),

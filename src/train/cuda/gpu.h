@@ -39,6 +39,8 @@ void sf_cuda_use(int slot, int nprocs);
  * calling thread (the CUDA runtime binds devices per host thread): the trainer probes, then makes
  * every CUDA call, from the thread that calls sf_train_run. */
 int sf_cuda_probe(char *name, size_t n);
+/* CUDA devices the last successful sf_cuda_probe found (0 before one) */
+int sf_cuda_count(void);
 /* SF_OK if cuBLAS can be opened (dlopen, at the first GPU run) with every function the trainer
  * calls; SF_EINPUT saying what is missing. Needs no GPU. */
 int sf_cuda_cublas_check(void);

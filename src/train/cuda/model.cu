@@ -68,6 +68,8 @@ int sf_cuda_probe(char *name, size_t n) {
   return sfk_cublas_load();
 }
 
+int sf_cuda_count(void) { return use_count; }
+
 int sf_cuda_cublas_check(void) { return sfk_cublas_load(); }
 
 int sf_cuda_meminfo(size_t *free_bytes, size_t *total_bytes) {
