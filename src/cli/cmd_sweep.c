@@ -474,9 +474,9 @@ int cmd_sweep(int argc, char **argv) {
     return SF_OK;
   }
   if (rc) return rc;
-  int rank = 0, ranks = 1, threads_cap = 0, mpi = 0;
+  int rank = 0, ranks = 1, node_ranks = 1, threads_cap = 0, mpi = 0;
 #ifdef SF_HAVE_MPI
-  if ((mpi = sweep_mpi_launched()) && (rc = sweep_mpi_init(&rank, &ranks, &threads_cap))) return rc;
+  if ((mpi = sweep_mpi_launched()) && (rc = sweep_mpi_init(&rank, &ranks, &node_ranks, &threads_cap))) return rc;
 #endif
   sf_sweep *sw = NULL;
   sf_source *src = NULL;
@@ -511,6 +511,7 @@ int cmd_sweep(int argc, char **argv) {
   rc = jobs > 1 && base.device == SF_DEVICE_CUDA ? sweep_jobs_device_check(&devopt, jobs)
                                                  : train_device_check("sweep", &devopt);
   if (rc) goto setup_done;
+  if (mpi && base.device == SF_DEVICE_CUDA) sweep_gpu_share_warn(node_ranks, "ranks on this node"); /* rank 0 speaks */
   if (jobs > 1) { /* the cores shared by the workers, as the ranks share them under MPI */
     threads_cap = sweep_jobs_cores() / (int)jobs;
     if (threads_cap < 1) threads_cap = 1;

@@ -81,6 +81,9 @@ int sweep_jobs_peaks(sweep_ctx *x);
  * the error itself, and a warning when the jobs workers would share a GPU without MPS
  * (sf_train_mps_active); returns its status. */
 int sweep_jobs_device_check(const train_device_opts *o, long jobs);
+/* After a successful GPU check: a warning when procs processes (who: "workers", "ranks") would share
+ * this machine's GPUs without MPS (sf_train_mps_active), which makes them take turns. */
+void sweep_gpu_share_warn(long procs, const char *who);
 /* The sweep on `jobs` forked workers (at most one per run to train): the parent hands out runs,
  * most expensive first, drives the progress display and alone records every result. Returns the
  * first failure's status; prints each failure (naming the worker and the run) itself. */
@@ -89,9 +92,9 @@ int sweep_jobs_run(sweep_ctx *x, int jobs);
 #ifdef SF_HAVE_MPI
 /* 1 when this process was started by mpirun (or another MPI launcher), 0 when alone. */
 int sweep_mpi_launched(void);
-/* MPI_Init and where this rank stands: rank, ranks, and the default threads per run (cores of the
- * node over the ranks on it, at least 1, within this process's CPU affinity). */
-int sweep_mpi_init(int *rank, int *ranks, int *threads_cap);
+/* MPI_Init and where this rank stands: rank, ranks, the ranks on this node, and the default threads
+ * per run (cores of the node over the ranks on it, at least 1, within this process's CPU affinity). */
+int sweep_mpi_init(int *rank, int *ranks, int *node_ranks, int *threads_cap);
 /* Combines every rank's setup status (the worst wins) and rank 0's peaks; waits without spinning. */
 int sweep_mpi_agree(int rc, sweep_ctx *x);
 /* The distributed sweep: rank 0 hands out runs (most expensive first), records every result and

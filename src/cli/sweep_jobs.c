@@ -120,6 +120,15 @@ int sweep_jobs_peaks(sweep_ctx *x) {
   return SF_OK;
 }
 
+void sweep_gpu_share_warn(long procs, const char *who) {
+  int gpus = sf_train_gpus();
+  if (gpus < 1 || procs <= gpus || sf_train_mps_active()) return;
+  cli_warn("sweep: %ld %s share %d GPU%s without MPS, so they take turns on %s rather than run at once (on an "
+           "H100, 4 workers ran the default sweep 2x slower than 1, and 3x faster under MPS); start MPS first "
+           "(nvidia-cuda-mps-control -d), or run %d at a time",
+           procs, who, gpus, gpus > 1 ? "s" : "", gpus > 1 ? "them" : "it", gpus);
+}
+
 int sweep_jobs_device_check(const train_device_opts *o, long jobs) {
   fflush(NULL);
   pid_t pid = fork();
@@ -127,12 +136,7 @@ int sweep_jobs_device_check(const train_device_opts *o, long jobs) {
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     int rc = train_device_check("sweep", o);
-    int gpus = sf_train_gpus();
-    if (!rc && gpus > 0 && jobs > gpus && !sf_train_mps_active())
-      cli_warn("sweep: %ld workers share %d GPU%s without MPS, so they take turns on %s rather than run at "
-               "once (on an H100, -j 4 ran the default sweep 2x slower than -j 1, and 3x faster under MPS); "
-               "start MPS first (nvidia-cuda-mps-control -d), or use -j %d",
-               jobs, gpus, gpus > 1 ? "s" : "", gpus > 1 ? "them" : "it", gpus);
+    if (!rc) sweep_gpu_share_warn(jobs, "workers");
     fflush(NULL);
     _exit(rc);
   }

@@ -56,7 +56,7 @@ int sweep_mpi_launched(void) {
   return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK") || getenv("PMI_SIZE");
 }
 
-int sweep_mpi_init(int *rank, int *ranks, int *threads_cap) {
+int sweep_mpi_init(int *rank, int *ranks, int *node_ranks, int *threads_cap) {
   int provided;
   /* only the main thread calls MPI (the progress callback runs outside OpenMP regions) */
   if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
@@ -74,6 +74,7 @@ int sweep_mpi_init(int *rank, int *ranks, int *threads_cap) {
     sf_train_set_gpu(local, here); /* GPU runs: the node's rank k on its GPU k mod count */
     MPI_Comm_free(&node);
   }
+  *node_ranks = here;
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   cpu_set_t set;
   int mine = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : (int)cores;
