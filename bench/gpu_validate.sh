@@ -4,7 +4,8 @@
 #
 #   bash bench/gpu_validate.sh checks   # kernel tests, model gradients, all of test_train_cuda, e2e
 #   bash bench/gpu_validate.sh bench    # bench_train_cuda (tokens/s, MFU) and the CPU trainer beside it
-#   bash bench/gpu_validate.sh sweep    # the default sweep on the GPU against the shipped CPU sweep; -j 4
+#   bash bench/gpu_validate.sh sweep    # the default sweep on the GPU against the shipped CPU sweep; -j 4,
+#                                       # then -j 4 under MPS where nvidia-cuda-mps-control is installed
 #   bash bench/gpu_validate.sh all      # the three, one after the other (longer than one 10-minute call)
 #
 # Each stage stays under SF_GPU_BUDGET seconds (default 540; all: 3600): every step runs under `timeout`,
@@ -276,6 +277,27 @@ for cur in "${stages[@]}"; do
       say "$(awk -v a="$wall" -v b="$wall4" 'BEGIN {printf "default sweep on the GPU: -j 4 %.1f s wall against one at a time %.1f s: %.2fx\n", b, a, a / b}')"
       join <(column "$work/sweep.h5" loss | sort) <(column "$work/sweep_j4.h5" loss | sort) |
         awk '$2 != $3 {d++} END {printf "losses, -j 4 against one at a time: %d of %d runs differ\n", d, NR}' | tee -a "$summary"
+    fi
+    # Again under NVIDIA's MPS, which lets processes sharing a GPU run at once rather than take turns
+    # (docs/TRAIN.md, --jobs): its own daemon with a private pipe folder, stopped afterwards.
+    mps=$(command -v nvidia-cuda-mps-control || true)
+    if [ -n "$mps" ] && [ "${results[-1]}" = PASS ]; then
+      export CUDA_MPS_PIPE_DIRECTORY=$work/mps-pipe CUDA_MPS_LOG_DIRECTORY=$work/mps-log
+      mkdir -p "$CUDA_MPS_PIPE_DIRECTORY" "$CUDA_MPS_LOG_DIRECTORY"
+      if "$mps" -d; then
+        t0=$(date +%s.%N)
+        step sweep_mps 120 cls_sweep "$run/scalefit" sweep --preset default --device cuda -j 4 --corpus-dir "$corpus" -o "$work/sweep_mps.h5"
+        wallm=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+        echo quit | "$mps"
+        if [ "${results[-1]}" = PASS ] && [ -f "$work/sweep_mps.h5" ]; then
+          say "$(awk -v a="$wall" -v b="$wallm" 'BEGIN {printf "default sweep on the GPU: -j 4 under MPS %.1f s wall against one at a time %.1f s: %.2fx; against the CPU sweep (916 s): %.1fx\n", b, a, a / b, 916 / b}')"
+          join <(column "$work/sweep.h5" loss | sort) <(column "$work/sweep_mps.h5" loss | sort) |
+            awk '$2 != $3 {d++} END {printf "losses, -j 4 under MPS against one at a time: %d of %d runs differ\n", d, NR}' | tee -a "$summary"
+        fi
+      else
+        say "MPS: '$mps -d' failed; no sweep under MPS"
+      fi
+      unset CUDA_MPS_PIPE_DIRECTORY CUDA_MPS_LOG_DIRECTORY
     fi
     ;;
   esac
