@@ -496,11 +496,11 @@ int sf_cuda_gpt_backward(sf_cuda_gpt *d, float scale) {
     return sf_fail(SF_EINTERNAL, "cuda: backward with scale %g after a training forward for %g", (double)scale,
                    (double)d->dscale);
   if (!d->dlogits) TRY(sfk_crossentropy_backward(g16 ? NULL : a[A_PROBS], g16, a[A_PROBS], d->tgt, scale, N, V, Vp));
-  if (g16) /* over the Vp columns too; the logits' buffer is free now: the scratch of wte's gradient */
+  if (g16 && Vp != V) /* over the Vp columns too; the logits' buffer is free now: the scratch of wte's gradient */
     TRY(sfk_lmhead_backward16(x, a[A_DLN], PT(G, P_WTE), a[A_PROBS], g16, LNF16, W16(P_WTE), N, C, V, Vp));
   else
-    TRY(sfk_matmul_backward(x, a[A_DLN], PT(G, P_WTE), NULL, a[A_PROBS], NULL, a[A_LNF], LNF16, PT(P, P_WTE),
-                            W16(P_WTE), N, C, V, Vp));
+    TRY(sfk_matmul_backward(x, a[A_DLN], PT(G, P_WTE), NULL, g16 ? NULL : a[A_PROBS], g16, a[A_LNF], LNF16,
+                            PT(P, P_WTE), W16(P_WTE), N, C, V, Vp));
   CU(cudaMemset(a[A_DRES], 0, sizeof(float) * NC));
   const float *last = a[A_RES3] + (size_t)(L - 1) * NC;
   TRY(sfk_layernorm_backward(x, a[A_DRES], PT(G, P_LNFW), PT(G, P_LNFB), a[A_TMP], a[A_DLN], last, PT(P, P_LNFW),
