@@ -4,7 +4,8 @@
 #   2. Release build + every test (unit, end-to-end),
 #   3. AddressSanitizer + UndefinedBehaviorSanitizer build + every test,
 #   4. valgrind leak check of the CLI paths,
-#   5. every fuzz target for a bounded time (SF_FUZZ_SECONDS, default 60) on its corpus in tests/fuzz/.
+#   5. every fuzz target for a bounded time (SF_FUZZ_SECONDS, default 60) on its corpus in tests/fuzz/,
+#      SF_JOBS targets (default 2) at a time.
 # Ends with one line "N passed, N failed" over the stages; exits non-zero if any stage failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -79,25 +80,42 @@ leaks() {
     bash tests/valgrind.sh
 }
 
+# Fuzzes one target for $fuzz_seconds on a scratch copy of its corpus (new inputs go there); a crash
+# is written under build-fuzz/ and fails it. Its libFuzzer output is build-fuzz/NAME.log.
+fuzz_one() { # fuzz_one TARGET
+  local t=$1 name corpus work rc=0
+  name=$(basename "$t")
+  corpus="tests/fuzz/corpus_${name#fuzz_}"
+  work=$(mktemp -d)
+  cp -r "$corpus"/. "$work"/ 2>/dev/null || true
+  if ! ASAN_OPTIONS=detect_leaks=1 "$t" -max_total_time="$fuzz_seconds" -artifact_prefix=build-fuzz/"$name"- \
+    -print_final_stats=0 "$work" >"build-fuzz/$name.log" 2>&1; then
+    echo "$name failed:"
+    tail -40 "build-fuzz/$name.log"
+    rc=1
+  fi
+  rm -rf "$work"
+  return $rc
+}
+
 fuzz() {
   command -v clang >/dev/null || { echo "clang not installed"; return 1; }
   CC=clang build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSCALEFIT_FUZZ=ON -DSCALEFIT_NATIVE=OFF -DSCALEFIT_TESTS=ON || return 1
-  local ok=0 t
+  # $jobs targets at a time: a target is one single-threaded process, so each still fuzzes on a core
+  # of its own for its full $fuzz_seconds, and the stage takes targets/jobs rounds of it, not targets.
+  local ok=0 t name pids=() names=() i
   for t in build-fuzz/tests/fuzz_*; do
     [ -x "$t" ] || continue
-    local name corpus work
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
     name=$(basename "$t")
-    corpus="tests/fuzz/corpus_${name#fuzz_}"
-    work=$(mktemp -d)
-    cp -r "$corpus"/. "$work"/ 2>/dev/null || true
-    echo "fuzzing $name for $fuzz_seconds s (corpus $corpus)"
-    # New inputs go to a scratch copy; crashes are written under build-fuzz/ and fail the stage.
-    if ! ASAN_OPTIONS=detect_leaks=1 "$t" -max_total_time="$fuzz_seconds" -artifact_prefix=build-fuzz/"$name"- \
-      -print_final_stats=0 "$work" >"build-fuzz/$name.log" 2>&1; then
-      tail -40 "build-fuzz/$name.log"
-      ok=1
-    fi
-    rm -rf "$work"
+    echo "fuzzing $name for $fuzz_seconds s (corpus tests/fuzz/corpus_${name#fuzz_})"
+    fuzz_one "$t" >"build-fuzz/$name.out" 2>&1 &
+    pids+=($!)
+    names+=("$name")
+  done
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || ok=1
+    cat "build-fuzz/${names[$i]}.out"
   done
   return $ok
 }
