@@ -6,7 +6,8 @@
 #   bash bench/gpu_validate.sh bench    # bench_train_cuda (tokens/s, MFU) and the CPU trainer beside it
 #   bash bench/gpu_validate.sh sweep    # the default sweep on the GPU against the shipped CPU sweep; -j 4,
 #                                       # then -j 4 under MPS where nvidia-cuda-mps-control is installed
-#   bash bench/gpu_validate.sh all      # the three, one after the other (longer than one 10-minute call)
+#   bash bench/gpu_validate.sh profile  # one bf16 step of GPT-2 small under Nsight Compute: ms per kernel
+#   bash bench/gpu_validate.sh all      # checks, bench, sweep (longer than one 10-minute call)
 #
 # Each stage stays under SF_GPU_BUDGET seconds (default 540; all: 3600): every step runs under `timeout`,
 # capped by what is left. A failing step never stops the stage: every step runs, then a table of
@@ -21,10 +22,10 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 stage=${1:-}
 case $stage in
-  checks | bench | sweep) stages=("$stage") ;;
+  checks | bench | sweep | profile) stages=("$stage") ;;
   all) stages=(checks bench sweep) ;;
   *)
-    echo "usage: bash bench/gpu_validate.sh checks|bench|sweep|all" >&2
+    echo "usage: bash bench/gpu_validate.sh checks|bench|sweep|profile|all" >&2
     exit 1
     ;;
 esac
@@ -298,6 +299,35 @@ for cur in "${stages[@]}"; do
         say "MPS: '$mps -d' failed; no sweep under MPS"
       fi
       unset CUDA_MPS_PIPE_DIRECTORY CUDA_MPS_LOG_DIRECTORY
+    fi
+    ;;
+  profile)
+    # Each kernel's GPU time (kernels serialised by the profiler) over the 5 steps bench_train_cuda takes
+    # with 0 seconds (2 warm-up, 3 timed, the same work), per step, largest first: where a step's time goes.
+    ncu=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null || true)
+    if [ -z "$ncu" ]; then
+      say "profile: Nsight Compute (ncu) not found; no profile"
+    else
+      filter=${SF_PROFILE_FILTER:-124M T1024 bf16 flash}
+      step ncu 300 cls_bench "$ncu" --metrics gpu__time_duration.sum --csv --print-units base --target-processes all \
+        "$run/bench_train_cuda" 0 0 "$filter"
+      if [ "${results[-1]}" = PASS ]; then
+        "$py" - "$work/ncu.log" 5 <<'PY' | tee -a "$summary"
+import collections, csv, sys
+rows = [r for r in csv.DictReader(l for l in open(sys.argv[1]) if l.startswith('"')) if r.get("Metric Name") == "gpu__time_duration.sum"]
+steps = int(sys.argv[2])
+agg = collections.defaultdict(lambda: [0, 0.0])
+for r in rows:
+    name = r["Kernel Name"].split("(")[0][:90]  # without the parameter list
+    agg[name][0] += 1
+    agg[name][1] += float(r["Metric Value"].replace(",", "")) / 1e6  # ns -> ms
+total = sum(v[1] for v in agg.values())
+print(f"\nprofile: {len(rows) // steps} kernels, {total / steps:.2f} ms a step (kernels serialised)")
+print(f"{'ms/step':>9} {'share':>6} {'calls':>6}  kernel")
+for k, (n, t) in sorted(agg.items(), key=lambda kv: -kv[1][1]):
+    print(f"{t / steps:9.3f} {100 * t / total:5.1f}% {n // steps:6d}  {k}")
+PY
+      fi
     fi
     ;;
   esac
