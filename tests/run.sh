@@ -11,6 +11,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 jobs=${SF_JOBS:-2}
+# shellcheck source=tests/parallel.sh
+. tests/parallel.sh
 fuzz_seconds=${SF_FUZZ_SECONDS:-60}
 
 bash .ci/install-deps.sh || { echo "tests: cannot install dependencies"; exit 1; }
@@ -103,21 +105,14 @@ fuzz() {
   CC=clang build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSCALEFIT_FUZZ=ON -DSCALEFIT_NATIVE=OFF -DSCALEFIT_TESTS=ON || return 1
   # $jobs targets at a time: a target is one single-threaded process, so each still fuzzes on a core
   # of its own for its full $fuzz_seconds, and the stage takes targets/jobs rounds of it, not targets.
-  local ok=0 t name pids=() names=() i
+  local t name
   for t in build-fuzz/tests/fuzz_*; do
     [ -x "$t" ] || continue
-    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
     name=$(basename "$t")
     echo "fuzzing $name for $fuzz_seconds s (corpus tests/fuzz/corpus_${name#fuzz_})"
-    fuzz_one "$t" >"build-fuzz/$name.out" 2>&1 &
-    pids+=($!)
-    names+=("$name")
+    par_start "$jobs" "build-fuzz/$name.out" fuzz_one "$t"
   done
-  for i in "${!pids[@]}"; do
-    wait "${pids[$i]}" || ok=1
-    cat "build-fuzz/${names[$i]}.out"
-  done
-  return $ok
+  par_finish
 }
 
 stage "release build and tests" release

@@ -35,29 +35,24 @@ done
 for script in "$SF_SRC"/tests/valgrind.d/*.sh; do
   [[ " ${first[*]} " == *" $(basename "$script" .sh) "* ]] || scripts+=("$script")
 done
-pids=()
-names=()
+# shellcheck source=tests/parallel.sh
+. "$SF_SRC/tests/parallel.sh"
+# One script, in the background (par_start): its own $tmp and $status, its verdict its exit code.
+run_script() { # run_script SCRIPT NAME
+  tmp=$top/$2
+  status=0
+  local t0=$SECONDS
+  mkdir "$tmp"
+  # shellcheck source=/dev/null
+  . "$1"
+  echo "valgrind.d/$2.sh: $([ $status -eq 0 ] && echo ok || echo FAILED) ($((SECONDS - t0)) s)"
+  return $status
+}
 for script in "${scripts[@]}"; do
   [ -f "$script" ] || continue
-  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
   name=$(basename "$script" .sh)
-  mkdir "$top/$name"
-  # A subshell: its own $tmp and $status, its messages in $top/NAME.log, its verdict its exit code.
-  (
-    tmp=$top/$name
-    status=0
-    t0=$SECONDS
-    # shellcheck source=/dev/null
-    . "$script"
-    echo "valgrind.d/$name.sh: $([ $status -eq 0 ] && echo ok || echo FAILED) ($((SECONDS - t0)) s)"
-    exit $status
-  ) >"$top/$name.log" 2>&1 &
-  pids+=($!)
-  names+=("$name")
+  par_start "$jobs" "$top/$name.log" run_script "$script" "$name"
 done
-for i in "${!pids[@]}"; do
-  wait "${pids[$i]}" || status=1
-  cat "$top/${names[$i]}.log"
-done
+par_finish || status=1
 [ $status -eq 0 ] && echo "valgrind: no leaks or memory errors"
 exit $status
