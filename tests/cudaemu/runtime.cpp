@@ -140,6 +140,7 @@ const char *cudaGetErrorString(cudaError_t e) {
   case cudaErrorMemoryAllocation: return "out of memory";
   case cudaErrorInitializationError: return "initialization error";
   case cudaErrorInvalidConfiguration: return "invalid configuration argument";
+  case cudaErrorInvalidPitchValue: return "invalid pitch argument";
   case cudaErrorInvalidDevicePointer: return "invalid device pointer";
   case cudaErrorInvalidMemcpyDirection: return "invalid copy direction for memcpy";
   case cudaErrorInsufficientDriver: return "CUDA driver version is insufficient for CUDA runtime version";
@@ -281,6 +282,16 @@ cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, cudaMemcpyKind 
   if (dst_dev && (e = range_error("cudaMemcpy", "destination", dst, bytes))) return e;
   if (src_dev && (e = range_error("cudaMemcpy", "source", src, bytes))) return e;
   memmove(dst, src, bytes);
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemcpy2D(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height,
+                         cudaMemcpyKind kind) {
+  if (width > dpitch || width > spitch) return fail(cudaErrorInvalidPitchValue);
+  for (size_t r = 0; r < height; r++) { /* row by row: each row's range checked as cudaMemcpy checks it */
+    cudaError_t e = cudaMemcpy((char *)dst + r * dpitch, (const char *)src + r * spitch, width, kind);
+    if (e) return e;
+  }
   return cudaSuccess;
 }
 

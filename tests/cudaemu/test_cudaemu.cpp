@@ -339,6 +339,19 @@ static void test_memory(void **state) {
   assert_int_equal(cudaMemcpy(h, d + 4, sizeof h, cudaMemcpyDeviceToHost), cudaErrorInvalidValue);
   assert_int_equal(cudaMemcpy(h, h + 1, sizeof(float), cudaMemcpyDeviceToHost), cudaErrorInvalidValue);
   assert_int_equal(cudaMemset(d + 7, 0, 2 * sizeof(float)), cudaErrorInvalidValue);
+  /* cudaMemcpy2D: 2 rows of 3 floats from rows 4 apart into rows 3 apart, and back padded */
+  float src[8] = {1, 2, 3, -1, 4, 5, 6, -1}, dst[8];
+  for (float &v : dst) v = 0;
+  assert_int_equal(cudaMemcpy2D(d, 3 * sizeof(float), src, 4 * sizeof(float), 3 * sizeof(float), 2,
+                                cudaMemcpyHostToDevice), cudaSuccess);
+  assert_int_equal(cudaMemcpy2D(dst, 4 * sizeof(float), d, 3 * sizeof(float), 3 * sizeof(float), 2,
+                                cudaMemcpyDeviceToHost), cudaSuccess);
+  for (int i = 0; i < 8; i++) assert_true(dst[i] == (i % 4 == 3 ? 0.0f : src[i]));
+  assert_int_equal(cudaMemcpy2D(dst, 2 * sizeof(float), d, 3 * sizeof(float), 3 * sizeof(float), 2,
+                                cudaMemcpyDeviceToHost), cudaErrorInvalidPitchValue);
+  assert_int_equal(cudaMemcpy2D(d, 6 * sizeof(float), src, 4 * sizeof(float), 3 * sizeof(float), 2,
+                                cudaMemcpyHostToDevice), cudaErrorInvalidValue); /* row 2 ends past d's 8 */
+  assert_int_equal(cudaGetLastError(), cudaErrorInvalidValue);
   assert_int_equal(cudaFree(d + 1), cudaErrorInvalidValue);
   size_t free_b, total_b, free_after;
   assert_int_equal(cudaMemGetInfo(&free_b, &total_b), cudaSuccess);

@@ -78,10 +78,10 @@ static int finish(dev *d) {
  * poisoned (the model's logits: sf_vocab_ld) */
 static float *up_rows(dev *d, const float *host, int N, int V, int ld) {
   float *p = poisoned(d, (size_t)N * ld);
-  for (int n = 0; p && !d->rc && n < N; n++) {
-    cudaError_t e = cudaMemcpy(p + (size_t)n * ld, host + (size_t)n * V, sizeof(float) * V, cudaMemcpyHostToDevice);
-    if (e != cudaSuccess) d->rc = sf_cuda_fail(e, "cudaMemcpy (to the device)");
-  }
+  if (!p) return NULL;
+  cudaError_t e = cudaMemcpy2D(p, sizeof(float) * ld, host, sizeof(float) * V, sizeof(float) * V, N,
+                               cudaMemcpyHostToDevice);
+  if (e != cudaSuccess) d->rc = sf_cuda_fail(e, "cudaMemcpy2D (to the device)");
   return d->rc ? NULL : p;
 }
 

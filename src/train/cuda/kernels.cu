@@ -229,12 +229,13 @@ int sfk_bf16_round(float *x, size_t n) {
 /* GELU, tanh form, written as layers.c writes it: tanh(u) = 1 - 2 / (1 + e^{2u}) */
 #define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
 
-/* A grid-stride loop's column in rows of OC: one 64-bit division per thread, then additions (a
- * division per element costs more than the memory traffic of these kernels). */
+/* The column, in rows of OC, of this thread's element in a GRID_STRIDE loop: one 64-bit division per
+ * thread, then additions (a division per element costs more than these kernels' memory traffic). */
 struct col_walk {
   unsigned c, step, oc;
-  __device__ col_walk(size_t i0, size_t stride, unsigned OC)
-      : c((unsigned)(i0 % OC)), step((unsigned)(stride % OC)), oc(OC) {}
+  __device__ explicit col_walk(unsigned OC)
+      : c((unsigned)(((size_t)blockIdx.x * blockDim.x + threadIdx.x) % OC)),
+        step((unsigned)((size_t)gridDim.x * blockDim.x % OC)), oc(OC) {}
   __device__ void next() {
     c += step;
     if (c >= oc) c -= oc;
@@ -245,7 +246,7 @@ struct col_walk {
  * of its own; inp is what the backward reads) */
 __global__ void k_gelu_forward(float *out, __nv_bfloat16 *out16, float *inp, const float *bias, unsigned OC,
                                size_t n) {
-  col_walk col((size_t)blockIdx.x * blockDim.x + threadIdx.x, (size_t)gridDim.x * blockDim.x, OC);
+  col_walk col(OC);
   GRID_STRIDE(i, n) {
     float x = inp[i];
     if (bias) {
@@ -288,7 +289,7 @@ int sfk_gelu_backward(float *dinp, __nv_bfloat16 *dinp16, const float *inp, cons
 
 /* out = a + b, + bias[column] when bias is not NULL (b's layer's bias, added in this pass) */
 __global__ void k_residual(float *out, const float *a, const float *b, const float *bias, unsigned OC, size_t n) {
-  col_walk col((size_t)blockIdx.x * blockDim.x + threadIdx.x, (size_t)gridDim.x * blockDim.x, OC);
+  col_walk col(OC);
   GRID_STRIDE(i, n) {
     float y = b[i];
     if (bias) {
@@ -307,10 +308,13 @@ int sfk_residual_forward(float *out, const float *a, const float *b, const float
   return SF_OK;
 }
 
-/* out[n, o] += bias[o] over N rows of OC (32-bit index arithmetic: a 64-bit modulo per element
- * costs more than the memory traffic; the host splits larger matrices by rows) */
-__global__ void k_add_bias(float *out, const float *bias, unsigned n, unsigned OC) {
-  for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) out[i] += bias[i % OC];
+/* out[n, o] += bias[o] over rows of OC (n elements in all) */
+__global__ void k_add_bias(float *out, const float *bias, unsigned OC, size_t n) {
+  col_walk col(OC);
+  GRID_STRIDE(i, n) {
+    out[i] += bias[col.c];
+    col.next();
+  }
 }
 
 /* ==================================== encoder ==================================== */
@@ -648,13 +652,9 @@ int sfk_matmul_forward(sfk_ctx *x, float *out, const float *inp, const __nv_bflo
   int rc = gemm(x, sf_plan_linear_forward(N, C, OC, ldo), w, w16, inp, inp16, out);
   if (rc || !bias) return rc;
   if (ldo != OC) return sf_fail(SF_EINTERNAL, "cuda: a bias over rows of %d padded to %d", OC, ldo);
-  /* in slices of whole rows under 2^31 elements: the kernel indexes in 32 bits */
-  size_t rows = ((size_t)1 << 31) / (size_t)OC;
-  for (size_t r0 = 0; r0 < (size_t)N; r0 += rows) {
-    size_t n = ((size_t)N - r0 < rows ? (size_t)N - r0 : rows) * (size_t)OC;
-    SFK_LAUNCH(k_add_bias, grid_for(n), TPB)(out + r0 * (size_t)OC, bias, (unsigned)n, (unsigned)OC);
-    LAUNCHED(k_add_bias);
-  }
+  size_t n = (size_t)N * OC;
+  SFK_LAUNCH(k_add_bias, grid_for(n), TPB)(out, bias, (unsigned)OC, n);
+  LAUNCHED(k_add_bias);
   return SF_OK;
 }
 
@@ -679,10 +679,6 @@ int sfk_matmul_backward(sfk_ctx *x, float *dinp, float *dw, float *dbias, const 
   return dbias ? colsum_add(x, dbias, dout, N, OC, ldo) : SF_OK;
 }
 
-__global__ void k_accumulate(float *y, const float *a, size_t n) {
-  GRID_STRIDE(i, n) y[i] += a[i];
-}
-
 /* The language-model head's backward in bf16 over the padded vocabulary Vp (model.cu): w16 has Vp
  * readable rows (those past V finite), dout16 [N, Vp] zeros past V. dinp = dout . w (exact: the
  * padding adds 0 * finite terms); dw's Vp rows go to scratch [Vp, C], whose first V rows are then
@@ -696,11 +692,8 @@ int sfk_lmhead_backward16(sfk_ctx *x, float *dinp, float *dw, float *scratch, co
   sf_gemm_plan p = sf_plan_linear_dw(N, C, Vp, Vp);
   p.beta = 0.0f; /* scratch is overwritten */
   if (!rc) rc = gemm(x, p, NULL, inp16, NULL, dout16, scratch);
-  if (rc) return rc;
-  size_t n = (size_t)V * C;
-  SFK_LAUNCH(k_accumulate, grid_for(n), TPB)(dw, scratch, n);
-  LAUNCHED(k_accumulate);
-  return SF_OK;
+  /* dw += the first V rows (dw = dw + scratch: the element-wise sum, in place) */
+  return rc ? rc : sfk_residual_forward(dw, dw, scratch, NULL, 1, (size_t)V * C);
 }
 
 /* ==================================== attention ==================================== */

@@ -192,7 +192,8 @@ static void act_sizes(const sf_gpt_config *c, int B, int flash, size_t sz[NA]) {
 static size_t staging(const sf_gpt_config *c, int B, int flash) {
   size_t C = (size_t)c->d_model, N = (size_t)B * c->n_ctx, T = (size_t)c->n_ctx;
   size_t m = 4 * N * C;
-  if (N * (size_t)sf_vocab_ld(c->vocab) > m) m = N * (size_t)sf_vocab_ld(c->vocab); /* the padded logits */
+  size_t logits = N * (size_t)sf_vocab_ld(c->vocab); /* padded rows */
+  if (logits > m) m = logits;
   if (!flash && (size_t)B * c->n_head * T * T > m) m = (size_t)B * c->n_head * T * T;
   return m;
 }
@@ -460,16 +461,10 @@ int sf_cuda_gpt_forward_train(sf_cuda_gpt *d, const int *tokens, const int *targ
 int sf_cuda_gpt_probs(sf_cuda_gpt *d, float *host) {
   if (d->dlogits) return sf_fail(SF_EINTERNAL, "cuda: no probabilities after a training forward");
   size_t N = (size_t)d->B * d->T, V = (size_t)d->c.vocab, Vp = (size_t)sf_vocab_ld(d->c.vocab);
-  if (V == Vp) {
-    CU(cudaMemcpy(host, d->a[A_PROBS], sizeof(float) * N * V, cudaMemcpyDeviceToHost));
-    return SF_OK;
-  }
-  float *all = (float *)malloc(sizeof(float) * N * Vp); /* the padded rows, then packed */
-  if (!all) return sf_fail(SF_ENOMEM, "out of memory");
-  cudaError_t e = cudaMemcpy(all, d->a[A_PROBS], sizeof(float) * N * Vp, cudaMemcpyDeviceToHost);
-  for (size_t n = 0; e == cudaSuccess && n < N; n++) memcpy(host + n * V, all + n * Vp, sizeof(float) * V);
-  free(all);
-  return e == cudaSuccess ? SF_OK : sf_cuda_fail(e, "cudaMemcpy (probabilities)");
+  /* the V columns of each padded row */
+  CU(cudaMemcpy2D(host, sizeof(float) * V, d->a[A_PROBS], sizeof(float) * Vp, sizeof(float) * V, N,
+                  cudaMemcpyDeviceToHost));
+  return SF_OK;
 }
 
 int sf_cuda_gpt_zero_grad(sf_cuda_gpt *d) {
