@@ -1,17 +1,19 @@
 /* bench_train_cuda.c: the GPU trainer's speed: tokens/s and MFU (exact FLOPs, sf_train.h) of full
- * optimiser steps (forward, backward, gradient norm, AdamW) for the default sweep's model sizes,
+ * optimiser steps as training runs them (sf_cuda_gpt_train_step: forward, backward, gradient norm,
+ * clipping, AdamW; a CUDA graph from the second step on) for the default sweep's model sizes,
  * larger ones, and a GPT-2-small shape (124M: 12 layers, d_model 768, 12 heads, context 1024,
  * vocabulary 50257), in fp32, tf32 and bf16. MFU is given against two peaks: the GPU's data-sheet
  * dense peak for the precision (what runs record), and the peer measured in this process, the
  * trainer's own product on 8192 x 8192 operands (sf_cuda_gemm_peak); each line also gives its
  * speed-up over the fp32 run of the same model. Where bf16 runs flash attention (flash.cu), a
  * fourth line runs the same bf16 model with the cuBLAS attention, the peer that flash attention
- * must beat. Without a GPU it says so and exits 0.
+ * must beat; a last line runs bf16 launch by launch (SCALEFIT_CUDA_GRAPHS=0), the peer of the
+ * graph, whose gain is largest where the kernels are smallest. Without a GPU it says so and exits 0.
  *
  *   build/bench_train_cuda [seconds per measurement (default 3)] [1: sweep sizes only] [filter]
  *
- * A filter keeps the lines whose "model precision attention" label contains it (for instance
- * "124M T1024 bf16 flash") and skips the measured peaks: a profiler then sees only those steps.
+ * A filter keeps the lines whose "model precision attention step" label contains it (for instance
+ * "124M T1024 bf16 flash graph") and skips the measured peaks: a profiler then sees only those steps.
  */
 #include <scalefit/sf_error.h>
 #include <scalefit/sf_train.h>
@@ -36,12 +38,14 @@ typedef struct shape {
   int B; /* sequences per step */
 } shape;
 
-/* One measurement: *tps tokens/s and *mfu, or the failure's status. */
-static int measure(const shape *s, sf_precision p, double seconds, double *tps, double *mfu) {
+/* One measurement: *tps tokens/s and *mfu, or the failure's status; eager: without CUDA graphs. */
+static int measure(const shape *s, sf_precision p, int eager, double seconds, double *tps, double *mfu) {
   sf_gpt *h = NULL;
   sf_cuda_gpt *d = NULL;
   int rc = sf_gpt_new_params(&s->c, 1, &h);
+  if (eager) setenv("SCALEFIT_CUDA_GRAPHS", "0", 1); /* read when the model is made */
   if (!rc) rc = sf_cuda_gpt_new(h, s->B, p, &d);
+  unsetenv("SCALEFIT_CUDA_GRAPHS");
   int T = s->c.n_ctx, n = s->B * T;
   int *tok = malloc(sizeof(int) * (size_t)n), *tgt = malloc(sizeof(int) * (size_t)n);
   if (!rc && (!tok || !tgt)) rc = sf_fail(SF_ENOMEM, "out of memory");
@@ -52,14 +56,11 @@ static int measure(const shape *s, sf_precision p, double seconds, double *tps, 
     tgt[i] = (int)(sf_rng_next(rng) % (uint64_t)s->c.vocab);
   }
   double t0 = 0, t = 0, loss, norm;
-  long steps = -2; /* two warm-up steps (cuBLAS picks its kernels) */
+  long steps = -2; /* two warm-up steps (cuBLAS picks its kernels; the graph is captured) */
   while (!rc && (steps < 3 || t < seconds)) {
     if (steps == 0) t0 = now();
-    if (!rc) rc = sf_cuda_gpt_zero_grad(d);
-    if (!rc) rc = sf_cuda_gpt_forward_train(d, tok, tgt, s->B, T, 1.0f / (float)n, &loss);
-    if (!rc) rc = sf_cuda_gpt_backward(d, 1.0f / (float)n);
-    if (!rc) rc = sf_cuda_gpt_grad_norm(d, &norm); /* copies to the host: the step is finished */
-    if (!rc) rc = sf_cuda_gpt_adamw(d, 1e-4, steps + 3, 1.0f, 0.1);
+    /* returns when the step is finished (its loss is on the host) */
+    rc = sf_cuda_gpt_train_step(d, tok, tgt, 1, s->B, T, 1.0f / (float)n, 1e-4, steps + 3, 1.0, 0.1, &loss, &norm);
     steps++;
     if (steps > 0) t = now() - t0;
   }
@@ -108,33 +109,35 @@ int main(int argc, char **argv) {
     printf("measured peak %s (8192^3 products): %.1f TFLOP/s, %.0f%% of the data sheet\n", sf_precision_name(ps[k]),
            measured[k] / 1e12, 100 * measured[k] / sf_cuda_peak(ps[k], NULL));
   }
-  printf("%-24s %-5s %-6s %12s %8s %10s %10s\n", "model", "prec", "attn", "tokens/s", "MFU", "/measured",
-         "vs fp32");
+  printf("%-24s %-5s %-6s %-5s %12s %8s %10s %10s\n", "model", "prec", "attn", "step", "tokens/s", "MFU",
+         "/measured", "vs fp32");
   int nshapes = (int)(sizeof shapes / sizeof shapes[0]) - (sweep_only ? 1 : 0);
   for (int i = 0; i < nshapes; i++) {
     double base = 0;
-    for (int v = 0; v < 4; v++) { /* fp32, tf32, bf16, bf16 with the cuBLAS attention */
-      int k = v < 3 ? v : 2;
+    /* fp32, tf32, bf16, bf16 with the cuBLAS attention, bf16 launch by launch */
+    for (int v = 0; v < 5; v++) {
+      int k = v < 3 ? v : 2, eager = v == 4;
       if (v == 3 && !sf_cuda_flash(&shapes[i].c, SF_PREC_BF16)) continue;
       sf_cuda_set_attention(v == 3 ? SF_ATTN_MATMUL : SF_ATTN_AUTO);
-      const char *attn = sf_cuda_flash(&shapes[i].c, ps[k]) ? "flash" : "cublas";
+      const char *attn = sf_cuda_flash(&shapes[i].c, ps[k]) ? "flash" : "cublas", *step = eager ? "eager" : "graph";
       char label[160];
-      snprintf(label, sizeof label, "%s %s %s", shapes[i].name, sf_precision_name(ps[k]), attn);
+      snprintf(label, sizeof label, "%s %s %s %s", shapes[i].name, sf_precision_name(ps[k]), attn, step);
       if (filter && !strstr(label, filter)) {
         sf_cuda_set_attention(SF_ATTN_AUTO);
         continue;
       }
       double tps = 0, mfu = 0;
-      int rc = measure(&shapes[i], ps[k], seconds, &tps, &mfu);
+      int rc = measure(&shapes[i], ps[k], eager, seconds, &tps, &mfu);
       sf_cuda_set_attention(SF_ATTN_AUTO);
       if (rc) {
-        printf("%-24s %-5s %-6s failed: %s\n", shapes[i].name, sf_precision_name(ps[k]), attn, sf_errmsg());
+        printf("%-24s %-5s %-6s %-5s failed: %s\n", shapes[i].name, sf_precision_name(ps[k]), attn, step,
+               sf_errmsg());
         continue;
       }
       if (k == 0) base = tps;
       double of_measured = measured[k] > 0 ? mfu * sf_cuda_peak(ps[k], NULL) / measured[k] : 0.0;
-      printf("%-24s %-5s %-6s %12.0f %7.1f%% %9.1f%% %9.2fx\n", shapes[i].name, sf_precision_name(ps[k]), attn, tps,
-             100 * mfu, 100 * of_measured, base > 0 ? tps / base : 0.0);
+      printf("%-24s %-5s %-6s %-5s %12.0f %7.1f%% %9.1f%% %9.2fx\n", shapes[i].name, sf_precision_name(ps[k]), attn,
+             step, tps, 100 * mfu, 100 * of_measured, base > 0 ? tps / base : 0.0);
       fflush(stdout);
     }
   }

@@ -243,7 +243,7 @@ for cur in "${stages[@]}"; do
     cpu=$(awk '$1 == 4 && $2 == 128 && $4 == 128 {print $7}' "$work/bench_cpu.log" 2>/dev/null)
     for p in fp32 bf16; do
       # the first line of the precision: in bf16, the default attention (flash), not the cuBLAS peer after it
-      gpu=$(awk -v p=$p '$1 == "sweep" && $2 == "4x128" && $5 == p {print $7; exit}' "$work/bench_cuda.log" 2>/dev/null)
+      gpu=$(awk -v p=$p '$1 == "sweep" && $2 == "4x128" && $5 == p {print $8; exit}' "$work/bench_cuda.log" 2>/dev/null)
       [ -n "$cpu" ] && [ -n "$gpu" ] && say "$(awk -v g="$gpu" -v c="$cpu" -v p=$p 'BEGIN {
         printf "4x128 T128: GPU %s %.0f tokens/s, CPU (all cores, this host) %.0f tokens/s: GPU %.1fx\n", p, g, c, g / c }')"
     done

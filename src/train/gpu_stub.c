@@ -66,6 +66,10 @@ int sf_cuda_gpt_zero_grad(sf_cuda_gpt *d) { return NO_CUDA(); }
 int sf_cuda_gpt_backward(sf_cuda_gpt *d, float scale) { return NO_CUDA(); }
 int sf_cuda_gpt_grad_norm(sf_cuda_gpt *d, double *norm) { return NO_CUDA(); }
 int sf_cuda_gpt_adamw(sf_cuda_gpt *d, double lr, long t, float gscale, double wd) { return NO_CUDA(); }
+int sf_cuda_gpt_train_step(sf_cuda_gpt *d, const int *tokens, const int *targets, int accum, int B, int T,
+                           float scale, double lr, long t, double clip, double wd, double *loss, double *norm) {
+  return NO_CUDA();
+}
 
 int sf_cuda_host_encoder_forward(float *out, const int *inp, const float *wte, const float *wpe, int B, int T, int C,
                                  int V) {
@@ -125,6 +129,7 @@ int sf_cuda_host_adamw(float *p, uint16_t *p16, const float *g, float *m, float 
   return NO_CUDA();
 }
 int sf_cuda_host_sumsq(const float *x, size_t n, double *out) { return NO_CUDA(); }
+int sf_cuda_host_grad_clip(const float *x, size_t n, double clip, double *norm, float *gscale) { return NO_CUDA(); }
 int sf_cuda_host_bf16_round(float *x, size_t n) { return NO_CUDA(); }
 #else
 typedef int sf_gpu_stub_unused; /* ISO C wants a translation unit to declare something */

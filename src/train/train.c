@@ -175,14 +175,6 @@ static int eng_forward(engine *e, const int *tok, const int *tgt, int B, int T, 
   return SF_OK;
 }
 
-/* A training forward, followed by the backward with this scale (on the GPU the loss's gradient is
- * computed in the forward's last pass) */
-static int eng_forward_train(engine *e, const int *tok, const int *tgt, int B, int T, float scale, double *loss) {
-  if (e->d) return sf_cuda_gpt_forward_train(e->d, tok, tgt, B, T, scale, loss);
-  *loss = sf_gpt_forward(e->g, tok, tgt, B, T);
-  return SF_OK;
-}
-
 /* SCALEFIT_ATTENTION, a switch for comparing and for a way out (docs/TRAIN.md): auto or flash (the
  * default: flash attention in bf16 where the head size allows it), cublas (the cuBLAS attention).
  * model.cu reads it where the attention is chosen (so a sweep's record writer sees it too); here its
@@ -191,12 +183,6 @@ static int attention_env_check(void) {
   const char *e = getenv("SCALEFIT_ATTENTION");
   if (!e || !*e || !strcmp(e, "auto") || !strcmp(e, "flash") || !strcmp(e, "cublas")) return SF_OK;
   return sf_fail(SF_EINPUT, "SCALEFIT_ATTENTION '%s' is not one of auto, flash, cublas", e);
-}
-
-static int eng_step(engine *e, const sf_train_config *c, double lr, long t, float gscale) {
-  if (e->d) return sf_cuda_gpt_adamw(e->d, lr, t, gscale, c->weight_decay);
-  adamw(e->g, c, lr, t, gscale);
-  return SF_OK;
 }
 
 /* Mean loss (nats/token) over the first nseq validation sequences; accuracy (exact match of each
@@ -400,28 +386,30 @@ int sf_train_run(const sf_train_config *cfg, sf_source *src, sf_train_progress_f
     sf_source_train_batch(src, rng, (int)bseq, T, tok, tgt);
     long count = 0;
     for (long i = 0; i < bseq * T; i++) count += tgt[i] >= 0;
-    double loss = 0.0, norm = 0.0;
-    if (gpu && (rc = sf_cuda_gpt_zero_grad(eng.d))) goto done;
-    if (!gpu) sf_gpt_zero_grad(g);
-    for (long a = 0; a < accum; a++) {
-      size_t o = (size_t)a * micro * T;
-      double l;
-      float scale = count ? 1.0f / (float)count : 0.0f;
-      if ((rc = eng_forward_train(&eng, tok + o, tgt + o, micro, T, scale, &l))) goto done;
-      loss += l;
-      if (gpu && (rc = sf_cuda_gpt_backward(eng.d, scale))) goto done;
-      if (!gpu) sf_gpt_backward(g, scale);
+    double loss = 0.0, norm = 0.0, lr = schedule(cfg, step, steps, warmup);
+    float scale = count ? 1.0f / (float)count : 0.0f;
+    if (gpu) {
+      /* the whole step in one submission (model.cu: a CUDA graph), the update included: the GPU
+       * applies this loop's clipping rule itself, and skips the update when the norm is not finite */
+      if ((rc = sf_cuda_gpt_train_step(eng.d, tok, tgt, (int)accum, micro, T, scale, lr, step + 1, cfg->grad_clip,
+                                       cfg->weight_decay, &loss, &norm)))
+        goto done;
+    } else {
+      sf_gpt_zero_grad(g);
+      for (long a = 0; a < accum; a++) {
+        size_t o = (size_t)a * micro * T;
+        loss += sf_gpt_forward(g, tok + o, tgt + o, micro, T);
+        sf_gpt_backward(g, scale);
+      }
+      norm = grad_norm(sf_gpt_grads(g), sf_gpt_size(g));
     }
     loss = count ? loss / (double)count : 0.0;
-    if (gpu && (rc = sf_cuda_gpt_grad_norm(eng.d, &norm))) goto done;
-    if (!gpu) norm = grad_norm(sf_gpt_grads(g), sf_gpt_size(g));
     if (!isfinite(loss) || !isfinite(norm)) {
       rc = sf_fail(SF_ENUMERIC, "training diverged at step %ld of %ld (loss %g, gradient norm %g); try a lower --lr",
                    step + 1, steps, loss, norm);
       goto done;
     }
-    float gscale = norm > cfg->grad_clip ? (float)(cfg->grad_clip / norm) : 1.0f;
-    if ((rc = eng_step(&eng, cfg, schedule(cfg, step, steps, warmup), step + 1, gscale))) goto done;
+    if (!gpu) adamw(g, cfg, lr, step + 1, norm > cfg->grad_clip ? (float)(cfg->grad_clip / norm) : 1.0f);
     t_train += now() - t0;
     acc_loss += loss;
     acc_n++;

@@ -1,5 +1,5 @@
-/* cublas.cpp (tests/cudaemu): the emulator's libcublas.so.13, the seven functions the trainer
- * opens with dlopen (src/train/cuda/kernels.cu, sfk_cublas_load), with cuBLAS's signatures and
+/* cublas.cpp (tests/cudaemu): the emulator's libcublas.so.13, the functions the trainer opens
+ * with dlopen (src/train/cuda/kernels.cu, sfk_cublas_load), with cuBLAS's signatures and
  * column-major semantics, on the emulated device's memory (host memory).
  *
  * Arguments are validated as cuBLAS documents (m, n, k >= 0, leading dimensions at least the rows
@@ -14,6 +14,10 @@
  * fp32 input to TF32 (10 mantissa bits, to nearest, ties away from zero as cvt.rna.tf32.f32) first;
  * bf16 inputs are used as stored; accumulation in fp32. beta == 0 does not read C (NaN there stays
  * out of the result), as cuBLAS.
+ *
+ * Streams: a call on the handle's stream (cublasSetStream) while that stream captures is checked
+ * now and recorded (the runtime's sf_cudaemu_capture), with alpha and beta read now, as cuBLAS
+ * reads host scalars at the call; it runs at each replay of the graph.
  */
 #include "cublas_v2.h"
 
@@ -29,11 +33,24 @@
 struct cublasContext {
   unsigned magic;
   cublasMath_t math;
+  cudaStream_t stream;
 };
 enum { MAGIC = 0x5cf1b1a5u };
 
 typedef int (*range_fn)(const void *, size_t, char *, size_t);
 static range_fn range_check; /* the runtime's, when the executable exports it */
+typedef int (*capture_fn)(const char *, cudaStream_t, void (*)(void *), void *, void (*)(void *));
+static capture_fn capture; /* the runtime's sf_cudaemu_capture, likewise */
+
+/* Runs c (a heap copy of a call, which this takes) now, or records it when the handle's stream
+ * captures: CUBLAS_STATUS_EXECUTION_FAILED when the runtime refuses the stream. */
+template <class Call> static cublasStatus_t submit(const char *what, cublasHandle_t h, Call *c) {
+  int mode = capture ? capture(what, h->stream, &Call::run, c, &Call::destroy) : 0;
+  if (mode == 1) return CUBLAS_STATUS_SUCCESS;
+  if (mode == 0) Call::run(c);
+  delete c;
+  return mode == 0 ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_EXECUTION_FAILED;
+}
 
 static int valid(cublasHandle_t h) { return h && h->magic == MAGIC; }
 
@@ -43,7 +60,9 @@ SF_EMU_EXPORT cublasStatus_t cublasCreate_v2(cublasHandle_t *handle) {
   if (!c) return CUBLAS_STATUS_ALLOC_FAILED;
   c->magic = MAGIC;
   c->math = CUBLAS_DEFAULT_MATH;
+  c->stream = NULL;
   if (!range_check) range_check = (range_fn)dlsym(RTLD_DEFAULT, "sf_cudaemu_check_range");
+  if (!capture) capture = (capture_fn)dlsym(RTLD_DEFAULT, "sf_cudaemu_capture");
   *handle = c;
   return CUBLAS_STATUS_SUCCESS;
 }
@@ -60,6 +79,23 @@ SF_EMU_EXPORT cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath
   unsigned m = (unsigned)mode & ~16u; /* CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION */
   if (m > 3) return CUBLAS_STATUS_INVALID_VALUE;
   handle->math = mode;
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+SF_EMU_EXPORT cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t stream) {
+  if (!valid(handle)) return CUBLAS_STATUS_NOT_INITIALIZED;
+  handle->stream = stream;
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+SF_EMU_EXPORT cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t handle, void *workspace, size_t bytes) {
+  if (!valid(handle)) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (bytes && (!workspace || (uintptr_t)workspace % 256)) return CUBLAS_STATUS_INVALID_VALUE;
+  char why[160];
+  if (bytes && range_check && !range_check(workspace, bytes, why, sizeof why)) {
+    fprintf(stderr, "cudaemu: cublasSetWorkspace: the workspace's %zu bytes are %s\n", bytes, why);
+    return CUBLAS_STATUS_INVALID_VALUE;
+  }
   return CUBLAS_STATUS_SUCCESS;
 }
 
@@ -153,6 +189,30 @@ __attribute__((no_sanitize("address", "undefined"))) static void product(const f
   }
 }
 
+/* a checked GEMM, its scalars read: run now or at each replay */
+struct gemm_call;
+static void gemm_run(const gemm_call &g);
+struct gemm_call {
+  cublasOperation_t ta, tb;
+  int m, n, k;
+  float al;
+  const void *A;
+  cudaDataType Atype;
+  int lda;
+  long long sA;
+  const void *B;
+  cudaDataType Btype;
+  int ldb;
+  long long sB;
+  float be;
+  void *C;
+  int ldc;
+  long long sC;
+  int batch, tf32;
+  static void run(void *c) { gemm_run(*static_cast<gemm_call *>(c)); }
+  static void destroy(void *c) { delete static_cast<gemm_call *>(c); }
+};
+
 static cublasStatus_t gemm(const char *call, cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m,
                            int n, int k, const void *alpha, const void *A, cudaDataType Atype, int lda, long long sA,
                            const void *B, cudaDataType Btype, int ldb, long long sB, const void *beta, void *C,
@@ -193,8 +253,19 @@ static cublasStatus_t gemm(const char *call, cublasHandle_t h, cublasOperation_t
       }
     }
   }
-  const float al = *(const float *)alpha, be = *(const float *)beta;
-  const int round_tf32 = ct == CUBLAS_COMPUTE_32F_FAST_TF32;
+  return submit(call, h, new gemm_call{ta, tb, m, n, k, *(const float *)alpha, A, Atype, lda, sA, B, Btype, ldb, sB,
+                                       *(const float *)beta, C, ldc, sC, batch, ct == CUBLAS_COMPUTE_32F_FAST_TF32});
+}
+
+static void gemm_run(const gemm_call &g) {
+  const cublasOperation_t ta = g.ta, tb = g.tb;
+  const long long m = g.m, n = g.n, k = g.k, lda = g.lda, ldb = g.ldb, ldc = g.ldc, sA = g.sA, sB = g.sB, sC = g.sC;
+  const cudaDataType Atype = g.Atype, Btype = g.Btype;
+  const void *A = g.A, *B = g.B;
+  void *C = g.C;
+  const int batch = g.batch, round_tf32 = g.tf32;
+  const float al = g.al, be = g.be;
+  const size_t ea = Atype == CUDA_R_16BF ? 2 : 4;
   static thread_local std::vector<float> a, b, acc;
   a.resize((size_t)m * (size_t)k);
   b.resize((size_t)k * (size_t)n);
@@ -211,7 +282,6 @@ static cublasStatus_t gemm(const char *call, cublasHandle_t h, cublasOperation_t
         b[(size_t)(p + j * k)] = load(Bq, Btype, tb == CUBLAS_OP_N ? p + j * ldb : j + p * ldb, round_tf32);
     product(a.data(), b.data(), acc.data(), Cq, m, n, k, ldc, al, be);
   }
-  return CUBLAS_STATUS_SUCCESS;
 }
 
 SF_EMU_EXPORT cublasStatus_t cublasGemmEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb,
@@ -234,7 +304,24 @@ SF_EMU_EXPORT cublasStatus_t cublasGemmStridedBatchedEx(
               ldb, strideB, beta, C, Ctype, ldc, strideC, batchCount, computeType);
 }
 
-/* y = alpha op(A) x + beta y, A m x n column-major */
+/* y = alpha op(A) x + beta y, A m x n column-major; checked, then run now or at each replay */
+struct gemv_call;
+static void gemv_run(const gemv_call &g);
+struct gemv_call {
+  cublasOperation_t trans;
+  int m, n;
+  float al;
+  const float *A;
+  int lda;
+  const float *x;
+  int incx;
+  float be;
+  float *y;
+  int incy;
+  static void run(void *c) { gemv_run(*static_cast<gemv_call *>(c)); }
+  static void destroy(void *c) { delete static_cast<gemv_call *>(c); }
+};
+
 SF_EMU_EXPORT cublasStatus_t cublasSgemv_v2(cublasHandle_t handle, cublasOperation_t trans, int m, int n,
                                             const float *alpha, const float *A, int lda, const float *x, int incx,
                                             const float *beta, float *y, int incy) {
@@ -248,7 +335,17 @@ SF_EMU_EXPORT cublasStatus_t cublasSgemv_v2(cublasHandle_t handle, cublasOperati
   if (!extent_ok("cublasSgemv", "A", A, 4, m, n, lda, 0, 1) || !extent_ok("cublasSgemv", "x", x, 4, 1, nx, ax, 0, 1) ||
       !extent_ok("cublasSgemv", "y", y, 4, 1, ny, ay, 0, 1))
     return CUBLAS_STATUS_EXECUTION_FAILED;
-  const float al = *alpha, be = *beta;
+  return submit("cublasSgemv", handle, new gemv_call{trans, m, n, *alpha, A, lda, x, incx, *beta, y, incy});
+}
+
+static void gemv_run(const gemv_call &g) {
+  const cublasOperation_t trans = g.trans;
+  const long long m = g.m, n = g.n, lda = g.lda;
+  const int incx = g.incx, incy = g.incy;
+  const float *A = g.A, *x = g.x, al = g.al, be = g.be;
+  float *y = g.y;
+  long long nx = trans == CUBLAS_OP_N ? n : m, ny = trans == CUBLAS_OP_N ? m : n;
+  long long ax = incx < 0 ? -incx : incx, ay = incy < 0 ? -incy : incy;
   /* element i of a vector with increment inc (negative: from the end, as BLAS) */
 #define VX(i) x[incx > 0 ? (i) * incx : (nx - 1 - (i)) * ax]
 #define VY(i) y[incy > 0 ? (i) * incy : (ny - 1 - (i)) * ay]
@@ -259,5 +356,4 @@ SF_EMU_EXPORT cublasStatus_t cublasSgemv_v2(cublasHandle_t handle, cublasOperati
   }
 #undef VX
 #undef VY
-  return CUBLAS_STATUS_SUCCESS;
 }

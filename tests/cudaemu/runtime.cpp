@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -81,6 +82,25 @@ static thread_local int current_device = 0;
 static cudaError_t fail(cudaError_t e) {
   last_error = e;
   return e;
+}
+
+/* The stream capture under way on this thread (cudaStreamBeginCapture .. EndCapture), if any. A
+ * call that a capture forbids (a synchronising copy, an allocation, waiting for the device, work
+ * on the legacy stream) fails with the runtime's error and invalidates the capture, whose end
+ * then fails: as the real runtime does in the global and thread-local modes. */
+struct capture_op;
+static thread_local struct {
+  cudaStream_t stream; /* NULL: no capture */
+  int invalid;
+  std::vector<std::shared_ptr<capture_op>> *ops;
+} cap;
+
+static cudaError_t capture_forbids(const char *call) {
+  if (!cap.stream) return cudaSuccess;
+  fprintf(stderr, "cudaemu: %s while a stream capture is under way: not permitted (the capture is invalidated)\n",
+          call);
+  cap.invalid = 1;
+  return fail(cudaErrorStreamCaptureUnsupported);
 }
 
 extern "C" {
@@ -147,6 +167,12 @@ const char *cudaGetErrorString(cudaError_t e) {
   case cudaErrorNoDevice: return "no CUDA-capable device is detected";
   case cudaErrorInvalidDevice: return "invalid device ordinal";
   case cudaErrorLaunchFailure: return "unspecified launch failure";
+  case cudaErrorInvalidResourceHandle: return "invalid resource handle";
+  case cudaErrorIllegalState: return "the operation cannot be performed in the present state";
+  case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing";
+  case cudaErrorStreamCaptureInvalidated: return "operation failed due to a previous error during capture";
+  case cudaErrorStreamCaptureImplicit:
+    return "operation would make the legacy stream depend on a capturing blocking stream";
   }
   return "unrecognized error code";
 }
@@ -162,6 +188,7 @@ cudaError_t cudaPeekAtLastError(void) { return last_error; }
 /* kernels run to completion at their launch: nothing is pending */
 cudaError_t cudaDeviceSynchronize(void) {
   if (forked_after_init()) return fail(cudaErrorInitializationError);
+  if (cudaError_t e = capture_forbids("cudaDeviceSynchronize")) return e;
   return ndevices() ? cudaSuccess : fail(cudaErrorNoDevice);
 }
 
@@ -229,6 +256,7 @@ extern "C" {
 cudaError_t cudaMalloc(void **p, size_t bytes) {
   if (forked_after_init()) return fail(cudaErrorInitializationError);
   *p = NULL;
+  if (cudaError_t e = capture_forbids("cudaMalloc")) return e;
   if (!ndevices()) return fail(cudaErrorNoDevice);
   if (!bytes) return cudaSuccess;
   std::lock_guard<std::mutex> g(mem_lock);
@@ -244,6 +272,7 @@ cudaError_t cudaMalloc(void **p, size_t bytes) {
 
 cudaError_t cudaFree(void *p) {
   if (forked_after_init()) return fail(cudaErrorInitializationError);
+  if (cudaError_t e = capture_forbids("cudaFree")) return e;
   if (!p) return cudaSuccess;
   std::lock_guard<std::mutex> g(mem_lock);
   auto it = allocations.find((uintptr_t)p);
@@ -266,8 +295,16 @@ cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes) {
   return cudaSuccess;
 }
 
+/* the copy itself, checked (cudaMemcpy, cudaMemcpyAsync) */
+static cudaError_t copy(const char *call, void *dst, const void *src, size_t bytes, cudaMemcpyKind kind);
+
 cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind) {
   if (forked_after_init()) return fail(cudaErrorInitializationError);
+  if (cudaError_t e = capture_forbids("cudaMemcpy")) return e;
+  return copy("cudaMemcpy", dst, src, bytes, kind);
+}
+
+static cudaError_t copy(const char *call, void *dst, const void *src, size_t bytes, cudaMemcpyKind kind) {
   if (!bytes) return cudaSuccess;
   int dst_dev = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
   int src_dev = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
@@ -279,8 +316,8 @@ cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, cudaMemcpyKind 
     return fail(cudaErrorInvalidMemcpyDirection);
   }
   cudaError_t e;
-  if (dst_dev && (e = range_error("cudaMemcpy", "destination", dst, bytes))) return e;
-  if (src_dev && (e = range_error("cudaMemcpy", "source", src, bytes))) return e;
+  if (dst_dev && (e = range_error(call, "destination", dst, bytes))) return e;
+  if (src_dev && (e = range_error(call, "source", src, bytes))) return e;
   memmove(dst, src, bytes);
   return cudaSuccess;
 }
@@ -297,6 +334,7 @@ cudaError_t cudaMemcpy2D(void *dst, size_t dpitch, const void *src, size_t spitc
 
 cudaError_t cudaMemset(void *p, int value, size_t bytes) {
   if (forked_after_init()) return fail(cudaErrorInitializationError);
+  if (cudaError_t e = capture_forbids("cudaMemset")) return e;
   if (!bytes) return cudaSuccess;
   cudaError_t e = range_error("cudaMemset", "destination", p, bytes);
   if (e) return e;
@@ -1014,3 +1052,197 @@ void sf_emu_run(const char *name, dim3 grid, dim3 block, void (*entry)(void *), 
   }
   S.cur = -1;
 }
+
+/* ==================================== streams and graphs ====================================
+ * Every operation runs when it is called, so a stream only orders work that has already finished:
+ * the asynchronous calls are their synchronous selves. Streams matter to capture: between
+ * cudaStreamBeginCapture(s) and cudaStreamEndCapture(s), kernel launches, memsets and cuBLAS calls
+ * on s are recorded, not run (their arguments checked and copied as at a real launch), and
+ * cudaGraphLaunch runs the record again, in order, each time. What a capture forbids fails as
+ * capture_forbids says: synchronising calls, allocations, a copy on the capturing stream (a copy
+ * node: the trainer keeps its copies outside its graph, so the emulator does not record them), and
+ * work on the legacy stream (cudaErrorStreamCaptureImplicit: it would wait for the capture). */
+
+struct capture_op {
+  const char *what;
+  void (*run)(void *);
+  void *ctx;
+  void (*destroy)(void *);
+  ~capture_op() {
+    if (destroy) destroy(ctx);
+  }
+};
+struct CUgraph_st {
+  std::vector<std::shared_ptr<capture_op>> ops;
+};
+struct CUgraphExec_st {
+  std::vector<std::shared_ptr<capture_op>> ops;
+};
+
+static int legacy(cudaStream_t s) { return s == NULL || s == cudaStreamLegacy; }
+
+int sf_emu_stream_mode(const char *what, cudaStream_t s) {
+  if (!legacy(s) && s != cudaStreamPerThread) {
+    fprintf(stderr, "cudaemu: %s on stream %p: not a stream (the emulator knows 0, cudaStreamLegacy and "
+            "cudaStreamPerThread)\n", what, (void *)s);
+    fail(cudaErrorInvalidResourceHandle);
+    return SF_EMU_REFUSED;
+  }
+  if (!cap.stream) return SF_EMU_NOW;
+  if (s == cap.stream) return SF_EMU_RECORD;
+  if (legacy(s)) {
+    fprintf(stderr, "cudaemu: %s on the legacy stream while stream %p captures: not permitted (the capture is "
+            "invalidated)\n", what, (void *)cap.stream);
+    cap.invalid = 1;
+    fail(cudaErrorStreamCaptureImplicit);
+    return SF_EMU_REFUSED;
+  }
+  return SF_EMU_NOW;
+}
+
+void sf_emu_record(const char *what, void (*run)(void *), void *ctx, void (*destroy)(void *)) {
+  auto op = std::make_shared<capture_op>();
+  op->what = what;
+  op->run = run;
+  op->ctx = ctx;
+  op->destroy = destroy;
+  cap.ops->push_back(op);
+}
+
+/* For the emulated cuBLAS (found with dlsym): where a call on stream s goes (sf_emu_stream_mode);
+ * when SF_EMU_RECORD, run(ctx) has been recorded (and the graph owns ctx). */
+extern "C" __attribute__((visibility("default"))) int sf_cudaemu_capture(const char *what, cudaStream_t s,
+                                                                        void (*run)(void *), void *ctx,
+                                                                        void (*destroy)(void *)) {
+  int mode = sf_emu_stream_mode(what, s);
+  if (mode == SF_EMU_RECORD) sf_emu_record(what, run, ctx, destroy);
+  return mode;
+}
+
+namespace {
+struct memset_op {
+  void *p;
+  int value;
+  size_t bytes;
+  static void run(void *m) {
+    memset_op *x = static_cast<memset_op *>(m);
+    memset(x->p, x->value, x->bytes);
+  }
+  static void destroy(void *m) { delete static_cast<memset_op *>(m); }
+};
+} /* namespace */
+
+extern "C" {
+
+cudaError_t cudaMallocHost(void **p, size_t bytes) {
+  if (forked_after_init()) return fail(cudaErrorInitializationError);
+  *p = NULL;
+  if (cudaError_t e = capture_forbids("cudaMallocHost")) return e;
+  if (!ndevices()) return fail(cudaErrorNoDevice);
+  if (bytes && !(*p = malloc(bytes))) return fail(cudaErrorMemoryAllocation);
+  return cudaSuccess;
+}
+
+cudaError_t cudaFreeHost(void *p) {
+  if (forked_after_init()) return fail(cudaErrorInitializationError);
+  if (cudaError_t e = capture_forbids("cudaFreeHost")) return e;
+  free(p);
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, cudaStream_t s) {
+  if (forked_after_init()) return fail(cudaErrorInitializationError);
+  int mode = sf_emu_stream_mode("cudaMemcpyAsync", s);
+  if (mode == SF_EMU_REFUSED) return last_error;
+  if (mode == SF_EMU_RECORD) return capture_forbids("cudaMemcpyAsync on the capturing stream (not emulated)");
+  return copy("cudaMemcpyAsync", dst, src, bytes, kind);
+}
+
+cudaError_t cudaMemsetAsync(void *p, int value, size_t bytes, cudaStream_t s) {
+  if (forked_after_init()) return fail(cudaErrorInitializationError);
+  if (!bytes) return cudaSuccess;
+  cudaError_t e = range_error("cudaMemsetAsync", "destination", p, bytes);
+  if (e) return e;
+  int mode = sf_emu_stream_mode("cudaMemsetAsync", s);
+  if (mode == SF_EMU_REFUSED) return last_error;
+  if (mode == SF_EMU_RECORD) sf_emu_record("cudaMemsetAsync", &memset_op::run, new memset_op{p, value, bytes}, &memset_op::destroy);
+  else memset(p, value, bytes);
+  return cudaSuccess;
+}
+
+cudaError_t cudaStreamSynchronize(cudaStream_t s) {
+  if (forked_after_init()) return fail(cudaErrorInitializationError);
+  if (sf_emu_stream_mode("cudaStreamSynchronize", s) == SF_EMU_REFUSED) return last_error;
+  if (cap.stream && (s == cap.stream || legacy(s))) return capture_forbids("cudaStreamSynchronize");
+  return cudaSuccess;
+}
+
+cudaError_t cudaStreamBeginCapture(cudaStream_t s, cudaStreamCaptureMode mode) {
+  if (forked_after_init()) return fail(cudaErrorInitializationError);
+  if (legacy(s)) {
+    fprintf(stderr, "cudaemu: cudaStreamBeginCapture on the legacy stream: not permitted\n");
+    return fail(cudaErrorStreamCaptureUnsupported);
+  }
+  if (sf_emu_stream_mode("cudaStreamBeginCapture", s) == SF_EMU_REFUSED) return last_error;
+  if (cap.stream) {
+    fprintf(stderr, "cudaemu: cudaStreamBeginCapture while stream %p already captures\n", (void *)cap.stream);
+    return fail(cudaErrorIllegalState);
+  }
+  if (mode != cudaStreamCaptureModeGlobal && mode != cudaStreamCaptureModeThreadLocal &&
+      mode != cudaStreamCaptureModeRelaxed)
+    return fail(cudaErrorInvalidValue);
+  cap.stream = s;
+  cap.invalid = 0;
+  cap.ops = new std::vector<std::shared_ptr<capture_op>>;
+  return cudaSuccess;
+}
+
+cudaError_t cudaStreamEndCapture(cudaStream_t s, cudaGraph_t *graph) {
+  if (forked_after_init()) return fail(cudaErrorInitializationError);
+  *graph = NULL;
+  if (!cap.stream || s != cap.stream) {
+    fprintf(stderr, "cudaemu: cudaStreamEndCapture on stream %p, which is not capturing\n", (void *)s);
+    return fail(cudaErrorIllegalState);
+  }
+  std::vector<std::shared_ptr<capture_op>> *ops = cap.ops;
+  int invalid = cap.invalid;
+  cap.stream = NULL;
+  cap.ops = NULL;
+  if (invalid) {
+    delete ops;
+    return fail(cudaErrorStreamCaptureInvalidated);
+  }
+  *graph = new CUgraph_st{std::move(*ops)};
+  delete ops;
+  return cudaSuccess;
+}
+
+cudaError_t cudaGraphInstantiate(cudaGraphExec_t *exec, cudaGraph_t graph, unsigned long long flags) {
+  if (forked_after_init()) return fail(cudaErrorInitializationError);
+  *exec = NULL;
+  if (!graph || flags) return fail(cudaErrorInvalidValue);
+  *exec = new CUgraphExec_st{graph->ops};
+  return cudaSuccess;
+}
+
+cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t s) {
+  if (forked_after_init()) return fail(cudaErrorInitializationError);
+  if (!exec) return fail(cudaErrorInvalidValue);
+  int mode = sf_emu_stream_mode("cudaGraphLaunch", s);
+  if (mode == SF_EMU_REFUSED) return last_error;
+  if (mode == SF_EMU_RECORD) return capture_forbids("cudaGraphLaunch on the capturing stream (not emulated)");
+  for (auto &op : exec->ops) op->run(op->ctx);
+  return cudaSuccess;
+}
+
+cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec) {
+  delete exec;
+  return cudaSuccess;
+}
+
+cudaError_t cudaGraphDestroy(cudaGraph_t graph) {
+  delete graph;
+  return cudaSuccess;
+}
+
+} /* extern "C" */

@@ -28,6 +28,11 @@
  *              transpose pair, fp32 / TF32 / bf16; TF32 drops the 13 low mantissa bits; GEMV; wrong
  *              leading dimensions are CUBLAS_STATUS_INVALID_VALUE, an operand beyond its
  *              allocation CUBLAS_STATUS_EXECUTION_FAILED
+ *   capture    between cudaStreamBeginCapture and EndCapture a launch, a memset and a GEMM on the
+ *              capturing stream are recorded, not run; each replay of the graph runs them again and
+ *              reads device memory as it is then; a synchronising copy, an allocation, a stream
+ *              synchronisation and a legacy-stream launch during a capture fail and invalidate it;
+ *              cuBLAS's workspace must be aligned device memory
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -53,6 +58,7 @@ extern "C" {
 #include <vector>
 
 #define LAUNCH(kernel, grid, block) sf_emu_launch(#kernel, kernel, grid, block)
+#define LAUNCH_ON(kernel, grid, block, stream) sf_emu_launch(#kernel, kernel, grid, block, stream)
 
 /* ---- launch ---- */
 
@@ -760,6 +766,93 @@ static void test_wmma(void **state) {
     assert_int_equal(cudaFree(p), cudaSuccess);
 }
 
+/* ---- capture ---- */
+
+__global__ void k_add(float *x, const float *inc) { x[threadIdx.x] += *inc; }
+
+static void test_capture(void **state) {
+  (void)state;
+  const cudaStream_t s = cudaStreamPerThread;
+  enum { M = 4, N = 3, K = 5 };
+  float *x, *inc, *A, *B, *C, *z;
+  assert_int_equal(cudaMalloc((void **)&x, sizeof(float) * 32), cudaSuccess);
+  assert_int_equal(cudaMalloc((void **)&inc, sizeof(float)), cudaSuccess);
+  assert_int_equal(cudaMalloc((void **)&A, sizeof(float) * M * K), cudaSuccess);
+  assert_int_equal(cudaMalloc((void **)&B, sizeof(float) * K * N), cudaSuccess);
+  assert_int_equal(cudaMalloc((void **)&C, sizeof(float) * M * N), cudaSuccess);
+  assert_int_equal(cudaMalloc((void **)&z, sizeof(float) * 8), cudaSuccess);
+  assert_int_equal(cudaMemset(x, 0, sizeof(float) * 32), cudaSuccess);
+  float one = 1.0f, ha[M * K], hb[K * N], want[M * N];
+  for (int i = 0; i < M * K; i++) ha[i] = (float)(i % 7 - 3);
+  for (int i = 0; i < K * N; i++) hb[i] = (float)(i % 5 - 2);
+  ref_gemm(0, 0, M, N, K, 1.0f, ha, M, hb, K, 0.0f, want, M, 0);
+  assert_int_equal(cudaMemcpy(inc, &one, sizeof one, cudaMemcpyHostToDevice), cudaSuccess);
+  assert_int_equal(cudaMemcpy(A, ha, sizeof ha, cudaMemcpyHostToDevice), cudaSuccess);
+  assert_int_equal(cudaMemcpy(B, hb, sizeof hb, cudaMemcpyHostToDevice), cudaSuccess);
+  cublasHandle_t h;
+  assert_int_equal(cublasCreate(&h), CUBLAS_STATUS_SUCCESS);
+  assert_int_equal(cublasSetStream(h, s), CUBLAS_STATUS_SUCCESS);
+  void *ws;
+  assert_int_equal(cudaMalloc(&ws, 4096), cudaSuccess);
+  assert_int_equal(cublasSetWorkspace(h, (char *)ws + 8, 256), CUBLAS_STATUS_INVALID_VALUE); /* not 256-aligned */
+  assert_int_equal(cublasSetWorkspace(h, ws, 8192), CUBLAS_STATUS_INVALID_VALUE);           /* beyond it */
+  assert_int_equal(cublasSetWorkspace(h, ws, 4096), CUBLAS_STATUS_SUCCESS);
+
+  /* recorded, not run: a launch, a memset and a GEMM on the capturing stream */
+  assert_int_equal(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal), cudaSuccess);
+  LAUNCH_ON(k_add, dim3(1), dim3(32), s)(x, inc);
+  assert_int_equal(cudaGetLastError(), cudaSuccess);
+  assert_int_equal(cudaMemsetAsync(z, 0, sizeof(float) * 8, s), cudaSuccess);
+  float zero = 0.0f;
+  assert_int_equal(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, M, N, K, &one, A, CUDA_R_32F, M, B, CUDA_R_32F, K, &zero,
+                                C, CUDA_R_32F, M, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                   CUBLAS_STATUS_SUCCESS);
+  cudaGraph_t g;
+  assert_int_equal(cudaStreamEndCapture(s, &g), cudaSuccess);
+  cudaGraphExec_t e;
+  assert_int_equal(cudaGraphInstantiate(&e, g, 0), cudaSuccess);
+  assert_int_equal(cudaGraphDestroy(g), cudaSuccess); /* the instance keeps what it needs */
+  assert_true(x[0] == 0.0f && std::isnan(z[0]) && std::isnan(C[0]));
+
+  /* every replay runs it all again, and reads what the memory holds then (the pointers were fixed) */
+  const float incs[3] = {1.0f, 2.0f, 5.0f};
+  for (float v : incs) {
+    assert_int_equal(cudaMemcpy(inc, &v, sizeof v, cudaMemcpyHostToDevice), cudaSuccess);
+    assert_int_equal(cudaGraphLaunch(e, s), cudaSuccess);
+  }
+  assert_int_equal(cudaStreamSynchronize(s), cudaSuccess);
+  for (int i = 0; i < 32; i++) assert_true(x[i] == 8.0f);
+  for (int i = 0; i < 8; i++) assert_true(z[i] == 0.0f);
+  for (int i = 0; i < M * N; i++) assert_true(C[i] == want[i]);
+  assert_int_equal(cudaGraphExecDestroy(e), cudaSuccess);
+
+  /* what a capture forbids fails, and its end then fails: a synchronising copy; legacy-stream work */
+  assert_int_equal(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal), cudaSuccess);
+  assert_int_equal(cudaMemcpy(inc, &one, sizeof one, cudaMemcpyHostToDevice), cudaErrorStreamCaptureUnsupported);
+  assert_int_equal(cudaStreamEndCapture(s, &g), cudaErrorStreamCaptureInvalidated);
+  assert_null(g);
+  (void)cudaGetLastError();
+  assert_int_equal(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal), cudaSuccess);
+  LAUNCH(k_add, dim3(1), dim3(32))(x, inc); /* the legacy stream */
+  assert_int_equal(cudaGetLastError(), cudaErrorStreamCaptureImplicit);
+  assert_int_equal(cudaMalloc(&ws, 16), cudaErrorStreamCaptureUnsupported);
+  assert_int_equal(cudaStreamSynchronize(s), cudaErrorStreamCaptureUnsupported);
+  assert_int_equal(cudaStreamEndCapture(s, &g), cudaErrorStreamCaptureInvalidated);
+  for (int i = 0; i < 32; i++) assert_true(x[i] == 8.0f); /* the refused launch did not run */
+  /* no capture on the legacy stream; no end without a beginning; all is usable afterwards */
+  assert_int_equal(cudaStreamBeginCapture(0, cudaStreamCaptureModeThreadLocal), cudaErrorStreamCaptureUnsupported);
+  assert_int_equal(cudaStreamEndCapture(s, &g), cudaErrorIllegalState);
+  (void)cudaGetLastError();
+  assert_int_equal(cudaMemcpy(inc, &one, sizeof one, cudaMemcpyHostToDevice), cudaSuccess);
+  LAUNCH_ON(k_add, dim3(1), dim3(32), s)(x, inc);
+  assert_int_equal(cudaGetLastError(), cudaSuccess);
+  assert_true(x[0] == 9.0f);
+  assert_int_equal(cublasDestroy(h), CUBLAS_STATUS_SUCCESS);
+  float *bufs[] = {x, inc, A, B, C, z};
+  for (float *b : bufs) assert_int_equal(cudaFree(b), cudaSuccess);
+  assert_int_equal(cudaFree(ws), cudaSuccess);
+}
+
 /* ---- fork ---- */
 
 static void test_fork(void **state) {
@@ -789,6 +882,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_launch),   cmocka_unit_test(test_barrier), cmocka_unit_test(test_shuffle),
       cmocka_unit_test(test_deadlock), cmocka_unit_test(test_memory),  cmocka_unit_test(test_bf16),
       cmocka_unit_test(test_cublas),   cmocka_unit_test(test_syncwarp), cmocka_unit_test(test_wmma),
+      cmocka_unit_test(test_capture),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

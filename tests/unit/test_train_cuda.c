@@ -22,6 +22,9 @@
  *   model     one forward and backward of a 2-layer model on the CPU and on the GPU from the same
  *             weights: the loss within 1e-5 and every gradient within 1e-4 (fp32); in bf16 with
  *             flash and with cuBLAS attention, gradients within 2e-2 (emulated: 6e-3 at most)
+ *   step      the whole training step in one submission (eager, and a CUDA graph replayed) against
+ *             the separate calls: losses, norms, parameters and moments bit for bit over 4 steps of
+ *             2 micro-batches whose scale, learning rate and bias corrections change, clipping live
  *   runs      CPU and GPU runs from the same seed: per-step training losses over 50 steps within
  *             1e-3 relative in fp32 and TF32, within 2e-2 in BF16 (bf16 rounds every product's
  *             operands to 3 significant digits; measured drift on a real GPU still to be recorded)
@@ -466,10 +469,34 @@ static void test_kernels_elementwise(void **state) {
   }
   free(p16);
 
+  /* gscale NaN (sfk_clip's verdict on a gradient that is not finite): no update at all */
+  float *p3 = copy(p2, n), *m3 = copy(m2, n), *v3 = copy(v2, n);
+  assert_int_equal(sf_cuda_host_adamw(p3, NULL, y, m3, v3, off, decay, 4, lr, c1, c2, wd, NAN), SF_OK);
+  assert_memory_equal(p3, p2, sizeof(float) * n);
+  assert_memory_equal(m3, m2, sizeof(float) * n);
+  assert_memory_equal(v3, v2, sizeof(float) * n);
+  free(p3), free(m3), free(v3);
+
   double ss = 0, gss = 0;
   for (size_t i = 0; i < n; i++) ss += (double)x[i] * x[i];
   assert_int_equal(sf_cuda_host_sumsq(x, n, &gss), SF_OK);
   assert_rel(gss, ss, 1e-12);
+  /* the clipping on the device: the host's norm (the same sum, so the same bits) and train.c's rule,
+   * below and above the threshold; a NaN or an infinity in the gradient gives NaN (no update) */
+  double gn = 0;
+  float gsc = 0;
+  assert_int_equal(sf_cuda_host_grad_clip(x, n, 1e9, &gn, &gsc), SF_OK);
+  assert_true(gn == sqrt(gss) && gsc == 1.0f);
+  assert_int_equal(sf_cuda_host_grad_clip(x, n, 1.0, &gn, &gsc), SF_OK);
+  assert_true(gn == sqrt(gss) && gsc == (float)(1.0 / sqrt(gss)));
+  float keep = x[17];
+  x[17] = NAN;
+  assert_int_equal(sf_cuda_host_grad_clip(x, n, 1.0, &gn, &gsc), SF_OK);
+  assert_true(isnan(gn) && isnan(gsc));
+  x[17] = INFINITY;
+  assert_int_equal(sf_cuda_host_grad_clip(x, n, 1.0, &gn, &gsc), SF_OK);
+  assert_true(isinf(gn) && isnan(gsc));
+  x[17] = keep;
 
   /* bf16 rounding: 1 + 2^-9 is not representable (7 mantissa bits) and rounds to 1 */
   float r[3] = {1.0f + 1.0f / 512.0f, 1.0f + 1.0f / 64.0f, -3.0f};
@@ -719,6 +746,82 @@ static void model_grads(sf_precision p, sf_cuda_attention mode, int train, doubl
   sf_gpt_free(g);
 }
 
+/* sf_cuda_gpt_train_step (eagerly, and as a CUDA graph captured at the second step and replayed)
+ * against the separate calls train.c made before it (zero_grad, forward_train and backward per
+ * micro-batch, grad_norm, the host's clipping, adamw): the same losses, norms and, after the steps,
+ * parameters and moments, bit for bit. Each step changes what a graph must not bake in: the
+ * masked targets (so the loss's scale), the learning rate and the bias corrections; the clipping
+ * threshold is below the norms, so the clipping factor is live. */
+static void step_run(sf_precision p) {
+  sf_gpt_config mc = {2, 64, 2, 32, 40};
+  enum { SB = 2, ST = 32, ACC = 2, STEPS = 4, NT = ACC * SB * ST };
+  const double clip = 0.05, wd = 0.1;
+  sf_gpt *g = NULL;
+  sf_cuda_gpt *d[3] = {NULL, NULL, NULL}; /* separate calls, whole step eager, whole step graph */
+  assert_int_equal(sf_gpt_new_params(&mc, 5, &g), SF_OK);
+  setenv("SCALEFIT_CUDA_GRAPHS", "0", 1);
+  assert_int_equal(sf_cuda_gpt_new(g, SB, p, &d[0]), SF_OK);
+  assert_int_equal(sf_cuda_gpt_new(g, SB, p, &d[1]), SF_OK);
+  unsetenv("SCALEFIT_CUDA_GRAPHS");
+  assert_int_equal(sf_cuda_gpt_new(g, SB, p, &d[2]), SF_OK);
+  int tok[NT], tgt[NT], clipped = 0;
+  for (int step = 0; step < STEPS; step++) {
+    long count = 0;
+    for (int i = 0; i < NT; i++) {
+      tok[i] = (int)(sf_rng_next(rng) % 40);
+      tgt[i] = (i + step) % (7 + step) == 3 ? -1 : (int)(sf_rng_next(rng) % 40);
+      count += tgt[i] >= 0;
+    }
+    float scale = 1.0f / (float)count;
+    double lr = 1e-3 * (step + 1), loss[3] = {0, 0, 0}, norm[3] = {0, 0, 0};
+    assert_int_equal(sf_cuda_gpt_zero_grad(d[0]), SF_OK);
+    for (int a = 0; a < ACC; a++) {
+      double l = 0;
+      assert_int_equal(sf_cuda_gpt_forward_train(d[0], tok + a * SB * ST, tgt + a * SB * ST, SB, ST, scale, &l), SF_OK);
+      loss[0] += l;
+      assert_int_equal(sf_cuda_gpt_backward(d[0], scale), SF_OK);
+    }
+    assert_int_equal(sf_cuda_gpt_grad_norm(d[0], &norm[0]), SF_OK);
+    assert_int_equal(sf_cuda_gpt_adamw(d[0], lr, step + 1, norm[0] > clip ? (float)(clip / norm[0]) : 1.0f, wd), SF_OK);
+    clipped += norm[0] > clip;
+    for (int k = 1; k < 3; k++) {
+      assert_int_equal(sf_cuda_gpt_train_step(d[k], tok, tgt, ACC, SB, ST, scale, lr, step + 1, clip, wd, &loss[k],
+                                              &norm[k]),
+                       SF_OK);
+      if (loss[k] != loss[0] || norm[k] != norm[0])
+        fail_msg("%s step %d, %s: loss %.17g norm %.17g, separate calls %.17g %.17g", sf_precision_name(p), step + 1,
+                 k == 1 ? "eager" : "graph", loss[k], norm[k], loss[0], norm[0]);
+    }
+  }
+  assert_true(clipped > 0);
+  sf_gpt *h[3] = {NULL, NULL, NULL};
+  for (int k = 0; k < 3; k++) {
+    assert_int_equal(sf_gpt_new_params(&mc, 5, &h[k]), SF_OK);
+    assert_int_equal(sf_cuda_gpt_download(d[k], h[k], 0), SF_OK);
+  }
+  size_t n = sf_gpt_size(g);
+  for (int k = 1; k < 3; k++) {
+    assert_memory_equal(sf_gpt_params(h[k]), sf_gpt_params(h[0]), sizeof(float) * n);
+    assert_memory_equal(sf_gpt_moment1(h[k]), sf_gpt_moment1(h[0]), sizeof(float) * n);
+    assert_memory_equal(sf_gpt_moment2(h[k]), sf_gpt_moment2(h[0]), sizeof(float) * n);
+  }
+  assert_memory_not_equal(sf_gpt_params(h[0]), sf_gpt_params(g), sizeof(float) * n); /* it trained */
+  printf("%s: %d steps of %d micro-batches, whole step (eager and graph) = separate calls, bit for bit\n",
+         sf_precision_name(p), STEPS, ACC);
+  for (int k = 0; k < 3; k++) {
+    sf_gpt_free(h[k]);
+    sf_cuda_gpt_free(d[k]);
+  }
+  sf_gpt_free(g);
+}
+
+static void test_train_step(void **state) {
+  (void)state;
+  NEED_GPU();
+  step_run(SF_PREC_FP32);
+  step_run(SF_PREC_BF16);
+}
+
 static void test_model_gradients(void **state) {
   (void)state;
   NEED_GPU();
@@ -848,6 +951,7 @@ int main(void) {
       cmocka_unit_test(test_kernels_crossentropy),
       cmocka_unit_test(test_model_gradients),
       cmocka_unit_test(test_model_gradients_bf16),
+      cmocka_unit_test(test_train_step),
       cmocka_unit_test(test_runs_fp32),
       cmocka_unit_test(test_runs_tf32),
       cmocka_unit_test(test_runs_bf16),

@@ -18,9 +18,11 @@
  * Gradient conventions (layers.h): weight and bias gradients ACCUMULATE (+=); matmul and attention
  * overwrite their input gradients; layernorm adds to its input gradient.
  *
- * Every function returns SF_OK or an sf_fail status; kernels are launched on the legacy default
- * stream (stream 0) that cuBLAS also uses, so all work is ordered without explicit syncs, and the
- * first synchronising call (a copy to the host) reports any asynchronous kernel fault.
+ * Every function returns SF_OK or an sf_fail status. Kernels, memsets and cuBLAS go to one stream,
+ * SFK_STREAM (the per-thread default stream), so all work is ordered without explicit syncs; a
+ * plain cudaMemcpy (legacy stream) waits for it, and the first synchronising call reports any
+ * asynchronous kernel fault. One stream that is not the legacy one is what lets model.cu capture a
+ * whole training step as a CUDA graph.
  */
 #ifndef SF_TRAIN_CUDA_COMMON_CUH
 #define SF_TRAIN_CUDA_COMMON_CUH
@@ -61,13 +63,14 @@ int sf_cublas_fail(cublasStatus_t s, const char *call);
     if (cu_e_ != cudaSuccess) return sf_cuda_fail(cu_e_, "launch of " #name);                        \
   } while (0)
 
-/* Every kernel launch: SFK_LAUNCH(kernel, grid, block)(args...) is kernel<<<grid, block>>>(args...)
- * under nvcc. Built by tests/cudaemu (SF_CUDA_EMU: the .cu files compiled as C++ against a CPU
+/* Every kernel launch: SFK_LAUNCH(kernel, grid, block)(args...) is kernel<<<grid, block, 0,
+ * SFK_STREAM>>>(args...) under nvcc. Built by tests/cudaemu (SF_CUDA_EMU: the .cu files compiled as C++ against a CPU
  * emulation of CUDA, for the tests), it runs the grid on the host instead (tests/cudaemu/README.md). */
+#define SFK_STREAM cudaStreamPerThread
 #ifdef SF_CUDA_EMU
-#define SFK_LAUNCH(kernel, grid, block) sf_emu_launch(#kernel, kernel, grid, block)
+#define SFK_LAUNCH(kernel, grid, block) sf_emu_launch(#kernel, kernel, grid, block, SFK_STREAM)
 #else
-#define SFK_LAUNCH(kernel, grid, block) kernel<<<grid, block>>>
+#define SFK_LAUNCH(kernel, grid, block) kernel<<<grid, block, 0, SFK_STREAM>>>
 #endif
 
 /* What the products need: the cuBLAS handle, the precision, and bf16 staging buffers. In bf16 both
@@ -80,11 +83,15 @@ typedef struct sfk_ctx {
   size_t n16;
   float *ones;
   size_t nones;
+  void *ws; /* cuBLAS's workspace when sfk_ctx_workspace gave it one */
 } sfk_ctx;
 
 /* Creates the handle (math mode: default, so fp32 is IEEE fp32; TF32 is asked per call) and the
  * buffers for products of up to n16 operand values and column sums over up to nones rows. */
 int sfk_ctx_init(sfk_ctx *x, sf_precision p, size_t n16, size_t nones);
+/* Gives cuBLAS a workspace of its own (bytes, freed with the context): a graph capture then never
+ * has cuBLAS allocate (model.cu). */
+int sfk_ctx_workspace(sfk_ctx *x, size_t bytes);
 void sfk_ctx_free(sfk_ctx *x);
 
 /* ---- element-wise and row kernels (kernels.cu); shapes as in layers.h ---- */
@@ -93,11 +100,12 @@ int sfk_to_bf16(__nv_bfloat16 *out, const float *in, size_t n);
 int sfk_bf16_round(float *x, size_t n); /* x = float(bf16(x)), for the tests */
 int sfk_encoder_forward(float *out, const int *inp, const float *wte, const float *wpe, int B, int T, int C);
 /* dwte += per token the sum of its rows of dout; the tokens come sorted into buckets by the host
- * (sfk_encoder_buckets): nu distinct ids uid[u], whose rows are pos[off[u] .. off[u+1]) in
- * increasing order, so every sum runs in row order with no atomics (deterministic).
- * dwpe[T, C] += sum over the batch. */
-int sfk_encoder_backward(float *dwte, float *dwpe, const float *dout, const int *uid, const int *off, const int *pos,
-                         int nu, int B, int T, int C);
+ * (sfk_encoder_buckets): *nu distinct ids uid[u], whose rows are pos[off[u] .. off[u+1]) in
+ * increasing order, so every sum runs in row order with no atomics (deterministic). nu is device
+ * memory, read by the kernel (a captured step's count changes from step to step); maxu >= *nu
+ * sizes the grid. dwpe[T, C] += sum over the batch. */
+int sfk_encoder_backward(float *dwte, float *dwpe, const float *dout, const int *nu, const int *uid, const int *off,
+                         const int *pos, int maxu, int B, int T, int C);
 /* Host side of the buckets: inp[N] ids < V into uid[<=N], off[<=N+1], pos[N]; returns nu. count[V] is
  * scratch. */
 int sfk_encoder_buckets(const int *inp, int N, int V, int *count, int *uid, int *off, int *pos);
@@ -118,11 +126,12 @@ int sfk_residual_forward(float *out, const float *a, const float *b, const float
  * has that layout; the padding columns are neither read nor written).
  * logits -> probabilities in place; losses[N] (0 where masked). */
 int sfk_crossentropy_forward(float *probs, float *losses, const int *targets, int N, int V, int ld);
-/* The forward and backward in one: logits -> losses[N] and the gradient of scale * (summed loss)
+/* The forward and backward in one: logits -> losses[N] and the gradient of *scale * (summed loss)
  * with respect to the logits, in place (fp32), or only in bf16 into dlogits16 when it is not NULL
- * (the logits are then left as they were; the bf16 gradient's padding columns get zeros). */
-int sfk_crossentropy_fused(float *logits, __nv_bfloat16 *dlogits16, float *losses, const int *targets, float scale,
-                           int N, int V, int ld);
+ * (the logits are then left as they were; the bf16 gradient's padding columns get zeros). scale
+ * is device memory (sfk_scalars.scale), read by the kernel. */
+int sfk_crossentropy_fused(float *logits, __nv_bfloat16 *dlogits16, float *losses, const int *targets,
+                           const float *scale, int N, int V, int ld);
 /* dlogits (fp32) may be NULL when dlogits16 is not: only the bf16 copy is written */
 int sfk_crossentropy_backward(float *dlogits, __nv_bfloat16 *dlogits16, const float *probs, const int *targets,
                               float scale, int N, int V, int ld);
@@ -136,13 +145,26 @@ typedef struct sfk_adamw_layout {
   uint32_t decay;                    /* bit k: tensor k decays */
   size_t off[SFK_ADAMW_TENSORS + 1]; /* n + 1 boundaries; elements updated: off[n] */
 } sfk_adamw_layout;
-/* One step over every tensor of t in one launch (c1, c2: the bias corrections 1 / (1 - beta^t)).
- * p16 NULL, or the bf16 copy of p: it gets bf16(p[i]) of each updated weight in the same pass. */
+/* The scalars of a training step in device memory, which the kernels read when they run: a step
+ * captured as a CUDA graph (model.cu) then takes each step's values without being captured again.
+ * The host sets scale, lr, c1, c2, wd and clip; sfk_clip sets norm and gscale (or the host sets
+ * gscale itself). */
+typedef struct sfk_scalars {
+  float scale;          /* of the summed loss's gradient (1 / the step's valid targets) */
+  float lr, c1, c2, wd; /* AdamW's rate, bias corrections 1 / (1 - beta^t), decay */
+  float gscale;         /* the gradients' factor (clipping); NaN: the norm was not finite, no update */
+  double clip, norm;    /* the clipping threshold; the global gradient norm */
+} sfk_scalars;
+/* One step over every tensor of t in one launch with the scalars s (device memory). p16 NULL, or the
+ * bf16 copy of p: it gets bf16(p[i]) of each updated weight in the same pass. */
 int sfk_adamw_all(float *p, __nv_bfloat16 *p16, const float *g, float *m, float *v, const sfk_adamw_layout *t,
-                  float lr, float c1, float c2, float wd, float gscale);
+                  const sfk_scalars *s);
 /* Per-block partial sums of squares (double) of x[n] into part[SFK_NORM_BLOCKS]. */
 enum { SFK_NORM_BLOCKS = 256 };
 int sfk_sumsq_partials(double *part, const float *x, size_t n);
+/* s->norm = the square root of the partials' sum (in block order, double, as the host sums them);
+ * s->gscale = clip / norm when norm > clip, else 1 (train.c's rule), NaN when norm is not finite. */
+int sfk_clip(sfk_scalars *s, const double *part);
 
 /* ---- products (kernels.cu) ----
  * w16, inp16, dout16 are bf16 copies of w, inp, dout, used in bf16 only (ignored otherwise) and

@@ -109,6 +109,19 @@ int sf_cuda_gpt_grad_norm(sf_cuda_gpt *d, double *norm);
  * sf_gpt_tensor marks), gradients scaled by gscale (clipping); t counts steps from 1. In bf16,
  * refreshes the bf16 copy of the weights. */
 int sf_cuda_gpt_adamw(sf_cuda_gpt *d, double lr, long t, float gscale, double wd);
+/* A whole training step, as train.c's loop strings the calls above, in one submission: zeroed
+ * gradients, forward and backward of accum micro-batches of B x T (tokens, targets: host arrays of
+ * accum*B*T ids, micro-batch after micro-batch) with the loss's scale, the gradient norm, the
+ * clipping factor (clip / norm above clip) and AdamW with rate lr at step t (from 1) and decay wd.
+ * *loss = the summed cross-entropy (micro-batch sums added in order), *norm = the norm before
+ * clipping. The same kernels with the same arguments as those calls, so the same bits; the
+ * difference is that the update is done before the host sees loss and norm: a norm that is not
+ * finite skips it (the caller stops), a loss that is not finite does not.
+ * From the second step of a shape on, the step is a CUDA graph captured once and replayed (its
+ * scalars in device memory): one launch instead of a hundred or more. SCALEFIT_CUDA_GRAPHS=0
+ * runs every step launch by launch instead (for comparison). */
+int sf_cuda_gpt_train_step(sf_cuda_gpt *d, const int *tokens, const int *targets, int accum, int B, int T,
+                           float scale, double lr, long t, double clip, double wd, double *loss, double *norm);
 
 /* ---- single layers on host arrays, for the tests ----
  * Each copies its inputs to the device, fills the outputs it overwrites with NaN first (so a
@@ -158,6 +171,9 @@ int sf_cuda_host_adamw(float *p, uint16_t *p16, const float *g, float *m, float 
                        int ntensors, float lr, float c1, float c2, float wd, float gscale);
 /* Sum of squares of x[n], in double. */
 int sf_cuda_host_sumsq(const float *x, size_t n, double *out);
+/* The model's clipping on the device: *norm = the norm of x[n] (sf_cuda_gpt_grad_norm's sum),
+ * *gscale = clip / norm when norm > clip, else 1; NaN when the norm is not finite. */
+int sf_cuda_host_grad_clip(const float *x, size_t n, double clip, double *norm, float *gscale);
 /* Rounds x[n] to bf16 and back, in place (what the bf16 products see). */
 int sf_cuda_host_bf16_round(float *x, size_t n);
 

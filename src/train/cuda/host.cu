@@ -133,7 +133,9 @@ int sf_cuda_host_encoder_backward(float *dwte, float *dwpe, const float *dout, c
   int *dp = (int *)up(&D, pos, sizeof(int) * (size_t)N);
   float *dd = (float *)up(&D, dout, F((size_t)N * C));
   float *gwte = (float *)up(&D, dwte, F((size_t)V * C)), *gwpe = (float *)up(&D, dwpe, F((size_t)T * C));
-  RUN(sfk_encoder_backward(gwte, gwpe, dd, du, dof, dp, nu, B, T, C));
+  int *dnu = (int *)up(&D, &nu, sizeof nu);
+  /* a grid for N ids, as a captured step launches it: the blocks past nu must leave */
+  RUN(sfk_encoder_backward(gwte, gwpe, dd, dnu, du, dof, dp, N, B, T, C));
   down(&D, dwte, gwte, F((size_t)V * C));
   down(&D, dwpe, gwpe, F((size_t)T * C));
   free(count);
@@ -306,7 +308,8 @@ int sf_cuda_host_crossentropy_fused(float *dlogits, int bf16, float *losses, con
   float *p = up_rows(&D, logits, N, V, ld), *l = poisoned(&D, (size_t)N);
   __nv_bfloat16 *d16 = bf16 ? (__nv_bfloat16 *)poisoned(&D, (NL + 1) / 2) : NULL;
   int *t = (int *)up(&D, targets, sizeof(int) * (size_t)N);
-  RUN(sfk_crossentropy_fused(p, d16, l, t, scale, N, V, ld));
+  float *dscale = (float *)up(&D, &scale, sizeof scale);
+  RUN(sfk_crossentropy_fused(p, d16, l, t, dscale, N, V, ld));
   down(&D, losses, l, F(N));
   if (!bf16) {
     down_rows(&D, dlogits, p, N, V, ld);
@@ -346,7 +349,15 @@ int sf_cuda_host_adamw(float *p, uint16_t *p16, const float *g, float *m, float 
     cudaError_t e = cudaMemset(d16, 0xff, sizeof(uint16_t) * n); /* NaN: what the kernel must overwrite */
     if (e != cudaSuccess) D.rc = sf_cuda_fail(e, "cudaMemset");
   }
-  RUN(sfk_adamw_all(dp, d16, dg, dm, dv, &t, lr, c1, c2, wd, gscale));
+  sfk_scalars sc;
+  memset(&sc, 0, sizeof sc);
+  sc.lr = lr;
+  sc.c1 = c1;
+  sc.c2 = c2;
+  sc.wd = wd;
+  sc.gscale = gscale;
+  sfk_scalars *ds = (sfk_scalars *)up(&D, &sc, sizeof sc);
+  RUN(sfk_adamw_all(dp, d16, dg, dm, dv, &t, ds));
   down(&D, p, dp, F(n));
   down(&D, m, dm, F(n));
   down(&D, v, dv, F(n));
@@ -363,6 +374,22 @@ int sf_cuda_host_sumsq(const float *x, size_t n, double *out) {
   double s = 0.0;
   for (int i = 0; !D.rc && i < SFK_NORM_BLOCKS; i++) s += hp[i];
   *out = s;
+  return finish(&D);
+}
+
+int sf_cuda_host_grad_clip(const float *x, size_t n, double clip, double *norm, float *gscale) {
+  dev D = {};
+  sfk_scalars sc;
+  memset(&sc, 0xff, sizeof sc); /* NaN: what sfk_clip must write */
+  sc.clip = clip;
+  float *dx = (float *)up(&D, x, F(n));
+  double *part = (double *)dalloc(&D, sizeof(double) * SFK_NORM_BLOCKS);
+  sfk_scalars *ds = (sfk_scalars *)up(&D, &sc, sizeof sc);
+  RUN(sfk_sumsq_partials(part, dx, n));
+  RUN(sfk_clip(ds, part));
+  down(&D, &sc, ds, sizeof sc);
+  *norm = sc.norm;
+  *gscale = sc.gscale;
   return finish(&D);
 }
 

@@ -29,6 +29,8 @@
 typedef cublasStatus_t (*fn_create)(cublasHandle_t *);
 typedef cublasStatus_t (*fn_destroy)(cublasHandle_t);
 typedef cublasStatus_t (*fn_setmath)(cublasHandle_t, cublasMath_t);
+typedef cublasStatus_t (*fn_setstream)(cublasHandle_t, cudaStream_t);
+typedef cublasStatus_t (*fn_setworkspace)(cublasHandle_t, void *, size_t);
 typedef const char *(*fn_status)(cublasStatus_t);
 typedef cublasStatus_t (*fn_gemmex)(cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int, const void *,
                                     const void *, cudaDataType, int, const void *, cudaDataType, int, const void *,
@@ -42,6 +44,8 @@ typedef cublasStatus_t (*fn_sgemv)(cublasHandle_t, cublasOperation_t, int, int, 
 static_assert(sizeof(static_cast<fn_create>(&cublasCreate)) > 0, "cublasCreate's signature");
 static_assert(sizeof(static_cast<fn_destroy>(&cublasDestroy)) > 0, "cublasDestroy's signature");
 static_assert(sizeof(static_cast<fn_setmath>(&cublasSetMathMode)) > 0, "cublasSetMathMode's signature");
+static_assert(sizeof(static_cast<fn_setstream>(&cublasSetStream)) > 0, "cublasSetStream's signature");
+static_assert(sizeof(static_cast<fn_setworkspace>(&cublasSetWorkspace)) > 0, "cublasSetWorkspace's signature");
 static_assert(sizeof(static_cast<fn_status>(&cublasGetStatusString)) > 0, "cublasGetStatusString's signature");
 static_assert(sizeof(static_cast<fn_gemmex>(&cublasGemmEx)) > 0, "cublasGemmEx's signature");
 static_assert(sizeof(static_cast<fn_gemmsbex>(&cublasGemmStridedBatchedEx)) > 0, "cublasGemmStridedBatchedEx's signature");
@@ -51,6 +55,8 @@ static struct {
   fn_create create;
   fn_destroy destroy;
   fn_setmath setmath;
+  fn_setstream setstream;
+  fn_setworkspace setworkspace;
   fn_status status;
   fn_gemmex gemmex;
   fn_gemmsbex gemmsbex;
@@ -77,9 +83,10 @@ int sfk_cublas_load(void) {
     } else {
       static const char *const names[] = {"cublasCreate_v2", "cublasDestroy_v2", "cublasSetMathMode",
                                           "cublasGetStatusString", "cublasGemmEx", "cublasGemmStridedBatchedEx",
-                                          "cublasSgemv_v2"};
-      void *f[7];
-      for (int i = 0; i < 7 && !rc; i++)
+                                          "cublasSgemv_v2", "cublasSetStream_v2", "cublasSetWorkspace_v2"};
+      enum { NF = sizeof names / sizeof *names };
+      void *f[NF];
+      for (int i = 0; i < NF && !rc; i++)
         if (!(f[i] = dlsym(h, names[i]))) rc = sf_fail(SF_EINPUT, "cuBLAS (%s) lacks %s", CUBLAS_SONAME, names[i]);
       if (!rc) {
         cb.create = (fn_create)f[0];
@@ -89,6 +96,8 @@ int sfk_cublas_load(void) {
         cb.gemmex = (fn_gemmex)f[4];
         cb.gemmsbex = (fn_gemmsbex)f[5];
         cb.sgemv = (fn_sgemv)f[6];
+        cb.setstream = (fn_setstream)f[7];
+        cb.setworkspace = (fn_setworkspace)f[8];
         cb.loaded = 1;
       }
     }
@@ -118,6 +127,7 @@ int sfk_ctx_init(sfk_ctx *x, sf_precision p, size_t n16, size_t nones) {
   CB(cb.create(&x->h));
   /* default math: fp32 GEMMs are IEEE fp32; TF32 is requested per call by the compute type */
   CB(cb.setmath(x->h, CUBLAS_DEFAULT_MATH));
+  CB(cb.setstream(x->h, SFK_STREAM));
   if (p == SF_PREC_BF16 && n16) {
     CU(cudaMalloc((void **)&x->a16, sizeof(__nv_bfloat16) * n16));
     CU(cudaMalloc((void **)&x->b16, sizeof(__nv_bfloat16) * n16));
@@ -131,8 +141,15 @@ int sfk_ctx_init(sfk_ctx *x, sf_precision p, size_t n16, size_t nones) {
   return SF_OK;
 }
 
+int sfk_ctx_workspace(sfk_ctx *x, size_t bytes) {
+  CU(cudaMalloc(&x->ws, bytes));
+  CB(cb.setworkspace(x->h, x->ws, bytes));
+  return SF_OK;
+}
+
 void sfk_ctx_free(sfk_ctx *x) {
   if (x->h && cb.loaded) cb.destroy(x->h);
+  cudaFree(x->ws);
   cudaFree(x->a16);
   cudaFree(x->b16);
   cudaFree(x->ones);
@@ -340,11 +357,11 @@ int sfk_encoder_buckets(const int *inp, int N, int V, int *count, int *uid, int 
   return sf_encoder_buckets(inp, N, V, count, uid, off, pos);
 }
 
-/* grid (nu, ceil(C / TPB)): block u, thread column c sums the rows of token uid[u] in order */
-__global__ void k_encoder_backward_wte(float *dwte, const float *dout, const int *uid, const int *off, const int *pos,
-                                       int C) {
+/* grid (maxu, ceil(C / TPB)): block u < *nu, thread column c sums the rows of token uid[u] in order */
+__global__ void k_encoder_backward_wte(float *dwte, const float *dout, const int *nu, const int *uid, const int *off,
+                                       const int *pos, int C) {
   int u = blockIdx.x, c = blockIdx.y * blockDim.x + threadIdx.x;
-  if (c >= C) return;
+  if (u >= *nu || c >= C) return;
   float s = 0.0f;
   for (int k = off[u]; k < off[u + 1]; k++) s += dout[(size_t)pos[k] * C + c];
   dwte[(size_t)uid[u] * C + c] += s;
@@ -360,11 +377,11 @@ __global__ void k_encoder_backward_wpe(float *dwpe, const float *dout, int B, in
   }
 }
 
-int sfk_encoder_backward(float *dwte, float *dwpe, const float *dout, const int *uid, const int *off, const int *pos,
-                         int nu, int B, int T, int C) {
-  if (nu > 0) {
-    dim3 grid((unsigned)nu, (unsigned)((C + TPB - 1) / TPB));
-    SFK_LAUNCH(k_encoder_backward_wte, grid, TPB)(dwte, dout, uid, off, pos, C);
+int sfk_encoder_backward(float *dwte, float *dwpe, const float *dout, const int *nu, const int *uid, const int *off,
+                         const int *pos, int maxu, int B, int T, int C) {
+  if (maxu > 0) {
+    dim3 grid((unsigned)maxu, (unsigned)((C + TPB - 1) / TPB));
+    SFK_LAUNCH(k_encoder_backward_wte, grid, TPB)(dwte, dout, nu, uid, off, pos, C);
     LAUNCHED(k_encoder_backward_wte);
   }
   SFK_LAUNCH(k_encoder_backward_wpe, grid_for((size_t)T * C), TPB)(dwpe, dout, B, T, C);
@@ -458,9 +475,11 @@ int sfk_layernorm_backward(sfk_ctx *x, float *dinp, float *dw, float *db, float 
  *   grad 1: the loss's gradient scale * (p - onehot(t)) (0 rows where masked), in place, or only in
  *           bf16 into d16 when d16 is not NULL: cross-entropy's backward fused into its forward, so
  *           the probabilities are never written and read back. */
-__global__ void k_crossentropy_forward(float *p, float *losses, const int *targets, int V, int ld, int grad,
-                                       float scale, __nv_bfloat16 *d16) {
+__global__ void k_crossentropy_forward(float *p, float *losses, const int *targets, int V, int ld,
+                                       const float *dscale, __nv_bfloat16 *d16) {
   __shared__ float sh[WARPS_PER_BLOCK];
+  const int grad = dscale != NULL;
+  const float scale = grad ? *dscale : 0.0f;
   size_t n = blockIdx.x;
   p += n * (size_t)ld;
   if (d16) d16 += n * (size_t)ld;
@@ -502,15 +521,17 @@ __global__ void k_crossentropy_forward(float *p, float *losses, const int *targe
 
 int sfk_crossentropy_forward(float *probs, float *losses, const int *targets, int N, int V, int ld) {
   if (N <= 0) return SF_OK;
-  SFK_LAUNCH(k_crossentropy_forward, (unsigned)N, TPB)(probs, losses, targets, V, ld, 0, 0.0f, (__nv_bfloat16 *)NULL);
+  SFK_LAUNCH(k_crossentropy_forward, (unsigned)N, TPB)(probs, losses, targets, V, ld, (const float *)NULL,
+                                                       (__nv_bfloat16 *)NULL);
   LAUNCHED(k_crossentropy_forward);
   return SF_OK;
 }
 
-int sfk_crossentropy_fused(float *logits, __nv_bfloat16 *dlogits16, float *losses, const int *targets, float scale,
-                           int N, int V, int ld) {
+int sfk_crossentropy_fused(float *logits, __nv_bfloat16 *dlogits16, float *losses, const int *targets,
+                           const float *scale, int N, int V, int ld) {
   if (N <= 0) return SF_OK;
-  SFK_LAUNCH(k_crossentropy_forward, (unsigned)N, TPB)(logits, losses, targets, V, ld, 1, scale, dlogits16);
+  if (!scale) return sf_fail(SF_EINTERNAL, "cuda: cross-entropy's gradient without its scale");
+  SFK_LAUNCH(k_crossentropy_forward, (unsigned)N, TPB)(logits, losses, targets, V, ld, scale, dlogits16);
   LAUNCHED(k_crossentropy_forward);
   return SF_OK;
 }
@@ -552,8 +573,10 @@ int sfk_crossentropy_backward(float *dlogits, __nv_bfloat16 *dlogits16, const fl
  * weight. Each element finds its tensor (for the decay) by walking the boundaries: a thread's
  * grid-stride loop only goes forward, so each thread walks them at most once in all. */
 __global__ void k_adamw(float *p, __nv_bfloat16 *p16, const float *g, float *m, float *v, sfk_adamw_layout t,
-                        float lr, float c1, float c2, float wd, float gscale) {
+                        const sfk_scalars *s) {
   const float b1 = 0.9f, b2 = 0.95f, eps = 1e-8f;
+  const float lr = s->lr, c1 = s->c1, c2 = s->c2, wd = s->wd, gscale = s->gscale;
+  if (isnan(gscale)) return; /* sfk_clip: the gradient is not finite; the host reports it */
   int k = 0;
   GRID_STRIDE(i, t.off[t.n]) {
     while (i >= t.off[k + 1]) k++; /* i < off[n]: stops at k < n */
@@ -569,7 +592,7 @@ __global__ void k_adamw(float *p, __nv_bfloat16 *p16, const float *g, float *m, 
 }
 
 int sfk_adamw_all(float *p, __nv_bfloat16 *p16, const float *g, float *m, float *v, const sfk_adamw_layout *t,
-                  float lr, float c1, float c2, float wd, float gscale) {
+                  const sfk_scalars *s) {
   if (t->n < 1 || t->n > SFK_ADAMW_TENSORS || t->off[0] != 0)
     return sf_fail(SF_EINTERNAL, "cuda: adamw over %d tensors from element %zu", t->n, t->n >= 1 ? t->off[0] : 0);
   for (int k = 0; k < t->n; k++)
@@ -578,7 +601,7 @@ int sfk_adamw_all(float *p, __nv_bfloat16 *p16, const float *g, float *m, float 
                      t->off[k]);
   size_t n = t->off[t->n];
   if (!n) return SF_OK;
-  SFK_LAUNCH(k_adamw, grid_for(n), TPB)(p, p16, g, m, v, *t, lr, c1, c2, wd, gscale);
+  SFK_LAUNCH(k_adamw, grid_for(n), TPB)(p, p16, g, m, v, *t, s);
   LAUNCHED(k_adamw);
   return SF_OK;
 }
@@ -601,6 +624,22 @@ __global__ void k_sumsq(double *part, const float *x, size_t n) {
 int sfk_sumsq_partials(double *part, const float *x, size_t n) {
   SFK_LAUNCH(k_sumsq, SFK_NORM_BLOCKS, TPB)(part, x, n);
   LAUNCHED(k_sumsq);
+  return SF_OK;
+}
+
+/* One thread: the host's sum of the partials (block order, double), its square root, and
+ * train.c's clipping factor from it (the same expression, so the same bits). */
+__global__ void k_clip(sfk_scalars *s, const double *part) {
+  double sum = 0.0;
+  for (int i = 0; i < SFK_NORM_BLOCKS; i++) sum += part[i];
+  double norm = sqrt(sum);
+  s->norm = norm;
+  s->gscale = !isfinite(norm) ? NAN : norm > s->clip ? (float)(s->clip / norm) : 1.0f;
+}
+
+int sfk_clip(sfk_scalars *s, const double *part) {
+  SFK_LAUNCH(k_clip, 1, 1)(s, part);
+  LAUNCHED(k_clip);
   return SF_OK;
 }
 

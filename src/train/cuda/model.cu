@@ -141,6 +141,9 @@ double sf_cuda_peak(sf_precision p, const char **basis) {
 
 /* ---- layout ---- */
 
+/* cuBLAS's workspace (sfk_ctx_workspace): its default size on Hopper */
+#define CUBLAS_WORKSPACE ((size_t)32 << 20)
+
 /* The float buffers of the activations, in allocation order. */
 enum { A_ENC, A_LN1, A_LN1M, A_LN1R, A_QKVH, A_ATTY, A_ATT, A_RES2, A_LN2, A_LN2M, A_LN2R, A_FCH, A_FCG, A_RES3,
        A_LNF, A_LNFM, A_LNFR, A_PROBS, A_LOSS, A_TMP, A_QKV, A_YH, A_DRES, A_DLN, A_DATTY, A_DFCH, A_DQKVH, A_DPRE,
@@ -216,11 +219,13 @@ size_t sf_cuda_gpt_bytes(const sf_gpt_config *c, int B, sf_precision p) {
   int flash = sf_cuda_flash(c, p);
   act_sizes(c, B, flash, sz);
   for (int i = 0; i < NA; i++) fl += sz[i];
-  size_t bytes = sizeof(float) * (fl + N /* ones */) + sizeof(int) * (5 * N + 1) + sizeof(double) * SFK_NORM_BLOCKS;
+  size_t bytes = sizeof(float) * (fl + N /* ones */) + sizeof(int) * (5 * N + 2) + sizeof(double) * SFK_NORM_BLOCKS;
   if (p == SF_PREC_BF16)
     bytes += sizeof(__nv_bfloat16) * (nparams(c) + (size_t)(sf_vocab_ld(c->vocab) - c->vocab) * c->d_model +
                                       2 * staging(c, B, flash) + act16_values(c, B));
-  return bytes + (64u << 20); /* cuBLAS's handle and workspace, roughly */
+  /* cuBLAS's workspace; then its handle and a whole step's inputs and losses (sf_cuda_gpt_train_step:
+   * 28 bytes a token of the batch), roughly */
+  return bytes + CUBLAS_WORKSPACE + (32u << 20);
 }
 
 struct sf_cuda_gpt {
@@ -236,8 +241,18 @@ struct sf_cuda_gpt {
   __nv_bfloat16 *P16;          /* bf16 copy of P (bf16 only) */
   __nv_bfloat16 *act16;        /* bf16 copies of the products' inputs, per layer (bf16 only; act16_values) */
   float *actmem, *a[NA];
-  int *imem, *tok, *tgt, *uid, *off_b, *pos; /* device: tokens, targets, encoder buckets */
+  int *imem, *tok, *tgt, *uid, *off_b, *pos, *nu; /* device: tokens, targets, encoder buckets */
   double *part;
+  sfk_scalars *sc; /* device: the step's scalars (the kernels read them) */
+  /* sf_cuda_gpt_train_step: its inputs for `accum` micro-batches of B x T (step_in), in
+   * page-locked host memory and on the device, the losses out, and the step's graph */
+  int graphs;                 /* capture steps as CUDA graphs (SCALEFIT_CUDA_GRAPHS is not 0) */
+  int s_accum, s_B, s_T;      /* the shape the buffers and the graph are for; 0: none yet */
+  long s_steps;               /* steps run in this shape (the first runs eagerly: a warm-up) */
+  int *s_in_h, *s_in_d;       /* step_in ints a micro-batch, s_accum of them */
+  float *s_loss_h, *s_loss_d; /* s_accum * B * T losses */
+  sfk_scalars *s_sc_h;
+  cudaGraphExec_t s_exec;
   /* host scratch */
   int *htok, *hcount, *huid, *hoff, *hpos;
   float *hloss;
@@ -249,8 +264,25 @@ struct sf_cuda_gpt {
 
 static int refresh_bf16(sf_cuda_gpt *d) { return d->P16 ? sfk_to_bf16(d->P16, d->P, d->n) : SF_OK; }
 
+static void step_free(sf_cuda_gpt *d) {
+  if (d->s_exec) cudaGraphExecDestroy(d->s_exec);
+  cudaFreeHost(d->s_in_h);
+  cudaFreeHost(d->s_loss_h);
+  cudaFreeHost(d->s_sc_h);
+  cudaFree(d->s_in_d);
+  cudaFree(d->s_loss_d);
+  d->s_exec = NULL;
+  d->s_in_h = d->s_in_d = NULL;
+  d->s_loss_h = d->s_loss_d = NULL;
+  d->s_sc_h = NULL;
+  d->s_accum = d->s_B = d->s_T = 0;
+  d->s_steps = 0;
+}
+
 void sf_cuda_gpt_free(sf_cuda_gpt *d) {
   if (!d) return;
+  step_free(d);
+  cudaFree(d->sc);
   sfk_ctx_free(&d->x);
   cudaFree(d->mem);
   cudaFree(d->P16);
@@ -293,6 +325,11 @@ int sf_cuda_gpt_new(const sf_gpt *host, int max_B, sf_precision p, sf_cuda_gpt *
   for (int i = 0; i < NA; i++) atotal += sz[i];
   if (rc) goto fail;
   if ((rc = sfk_ctx_init(&d->x, p, p == SF_PREC_BF16 ? staging(&d->c, max_B, d->flash) : 0, N))) goto fail;
+  if ((rc = sfk_ctx_workspace(&d->x, CUBLAS_WORKSPACE))) goto fail;
+  {
+    const char *e = getenv("SCALEFIT_CUDA_GRAPHS");
+    d->graphs = !(e && !strcmp(e, "0"));
+  }
 #define CUF(call)                                                                                    \
   do {                                                                                               \
     if (CU_KEEP(call)) goto fail; /* rc is 0 here */                                                 \
@@ -304,8 +341,9 @@ int sf_cuda_gpt_new(const sf_gpt *host, int max_B, sf_precision p, sf_cuda_gpt *
   if (p == SF_PREC_BF16) CUF(cudaMemset(d->P16 + d->n, 0, sizeof(__nv_bfloat16) * tail));
   if (p == SF_PREC_BF16) CUF(cudaMalloc((void **)&d->act16, sizeof(__nv_bfloat16) * act16_values(&d->c, max_B)));
   CUF(cudaMalloc((void **)&d->actmem, sizeof(float) * atotal));
-  CUF(cudaMalloc((void **)&d->imem, sizeof(int) * (5 * N + 1)));
+  CUF(cudaMalloc((void **)&d->imem, sizeof(int) * (5 * N + 2)));
   CUF(cudaMalloc((void **)&d->part, sizeof(double) * SFK_NORM_BLOCKS));
+  CUF(cudaMalloc((void **)&d->sc, sizeof(sfk_scalars)));
   d->P = d->mem;
   d->G = d->mem + d->n;
   d->M = d->mem + 2 * d->n;
@@ -322,6 +360,7 @@ int sf_cuda_gpt_new(const sf_gpt *host, int max_B, sf_precision p, sf_cuda_gpt *
   d->uid = d->imem + 2 * N;
   d->pos = d->imem + 3 * N;
   d->off_b = d->imem + 4 * N; /* N + 1 */
+  d->nu = d->imem + 5 * N + 1;
   d->htok = (int *)malloc(sizeof(int) * N);
   d->hcount = (int *)malloc(sizeof(int) * V);
   d->huid = (int *)malloc(sizeof(int) * N);
@@ -381,24 +420,27 @@ int sf_cuda_gpt_download(sf_cuda_gpt *d, sf_gpt *host, int grads) {
     if (rc_) return rc_;                                                                             \
   } while (0)
 
-/* train: also the logits' gradient for a backward with this scale (sf_cuda_gpt_forward_train) */
-static int forward(sf_cuda_gpt *d, const int *tokens, const int *targets, int B, int T, int train, float scale,
-                   double *loss) {
-  const int C = d->c.d_model, L = d->c.n_layer, NH = d->c.n_head, V = d->c.vocab, Vp = sf_vocab_ld(V), N = B * T;
+static int check_shape(const sf_cuda_gpt *d, int B, int T) {
   if (B < 1 || B > d->max_B || T < 1 || T > d->c.n_ctx)
     return sf_fail(SF_EINTERNAL, "cuda: forward of %d x %d tokens, model sized for %d x %d", B, T, d->max_B,
                    d->c.n_ctx);
+  return SF_OK;
+}
+
+/* The forward on device tokens tok, targets tgt [B*T], losses into losses[B*T]; train: also the
+ * logits' gradient, for a backward with the scale d->sc->scale. Only stream work: it can be
+ * captured. */
+static int forward_dev(sf_cuda_gpt *d, const int *tok, const int *tgt, float *losses, int B, int T, int train) {
+  const int C = d->c.d_model, L = d->c.n_layer, NH = d->c.n_head, V = d->c.vocab, Vp = sf_vocab_ld(V), N = B * T;
+  TRY(check_shape(d, B, T));
   const size_t NC = (size_t)N * C, ATT = (size_t)B * NH * T * T;
   float **a = d->a;
   sfk_ctx *x = &d->x;
   d->B = B;
   d->T = T;
   d->dlogits = 0;
-  memcpy(d->htok, tokens, sizeof(int) * (size_t)N);
-  CU(cudaMemcpy(d->tok, tokens, sizeof(int) * (size_t)N, cudaMemcpyHostToDevice));
-  CU(cudaMemcpy(d->tgt, targets, sizeof(int) * (size_t)N, cudaMemcpyHostToDevice));
 
-  TRY(sfk_encoder_forward(a[A_ENC], d->tok, PT(d->P, P_WTE), PT(d->P, P_WPE), B, T, C));
+  TRY(sfk_encoder_forward(a[A_ENC], tok, PT(d->P, P_WTE), PT(d->P, P_WPE), B, T, C));
   for (int l = 0; l < L; l++) {
     const float *res = l == 0 ? a[A_ENC] : a[A_RES3] + (size_t)(l - 1) * NC;
     /* qkvh, att: the cuBLAS attention's (flash attention lays A_QKVH and A_ATT out otherwise) */
@@ -438,14 +480,32 @@ static int forward(sf_cuda_gpt *d, const int *tokens, const int *targets, int B,
    * never read. */
   TRY(sfk_matmul_forward(x, a[A_PROBS], a[A_LNF], LNF16, PT(d->P, P_WTE), W16(P_WTE), NULL, N, C,
                          d->act16 ? Vp : V, Vp));
-  if (train) TRY(sfk_crossentropy_fused(a[A_PROBS], d->act16 ? x->b16 : NULL, a[A_LOSS], d->tgt, scale, N, V, Vp));
-  else TRY(sfk_crossentropy_forward(a[A_PROBS], a[A_LOSS], d->tgt, N, V, Vp));
+  if (train) TRY(sfk_crossentropy_fused(a[A_PROBS], d->act16 ? x->b16 : NULL, losses, tgt, &d->sc->scale, N, V, Vp));
+  else TRY(sfk_crossentropy_forward(a[A_PROBS], losses, tgt, N, V, Vp));
   d->dlogits = train;
+  return SF_OK;
+}
+
+/* the sum of losses[N] in row order, as layers.c sums */
+static double row_sum(const float *losses, int N) {
+  double total = 0.0;
+  for (int n = 0; n < N; n++) total += losses[n];
+  return total;
+}
+
+/* train: also the logits' gradient for a backward with this scale (sf_cuda_gpt_forward_train) */
+static int forward(sf_cuda_gpt *d, const int *tokens, const int *targets, int B, int T, int train, float scale,
+                   double *loss) {
+  TRY(check_shape(d, B, T));
+  const int N = B * T;
+  memcpy(d->htok, tokens, sizeof(int) * (size_t)N);
+  CU(cudaMemcpy(d->tok, tokens, sizeof(int) * (size_t)N, cudaMemcpyHostToDevice));
+  CU(cudaMemcpy(d->tgt, targets, sizeof(int) * (size_t)N, cudaMemcpyHostToDevice));
+  if (train) CU(cudaMemcpy(&d->sc->scale, &scale, sizeof scale, cudaMemcpyHostToDevice));
+  TRY(forward_dev(d, d->tok, d->tgt, d->a[A_LOSS], B, T, train));
   d->dscale = scale;
-  CU(cudaMemcpy(d->hloss, a[A_LOSS], sizeof(float) * (size_t)N, cudaMemcpyDeviceToHost));
-  double total = 0.0; /* in row order, as layers.c sums */
-  for (int n = 0; n < N; n++) total += d->hloss[n];
-  *loss = total;
+  CU(cudaMemcpy(d->hloss, d->a[A_LOSS], sizeof(float) * (size_t)N, cudaMemcpyDeviceToHost));
+  *loss = row_sum(d->hloss, N);
   return SF_OK;
 }
 
@@ -468,11 +528,14 @@ int sf_cuda_gpt_probs(sf_cuda_gpt *d, float *host) {
 }
 
 int sf_cuda_gpt_zero_grad(sf_cuda_gpt *d) {
-  CU(cudaMemset(d->G, 0, sizeof(float) * d->n));
+  CU(cudaMemsetAsync(d->G, 0, sizeof(float) * d->n, SFK_STREAM));
   return SF_OK;
 }
 
-int sf_cuda_gpt_backward(sf_cuda_gpt *d, float scale) {
+/* The backward of the last forward_dev, with the encoder's buckets on the device (nu, uid, off, pos;
+ * maxu >= *nu sizes the grid): gradients accumulate into G. Only stream work: it can be captured. */
+static int backward_dev(sf_cuda_gpt *d, float scale, const int *nu, const int *uid, const int *off, const int *pos,
+                        int maxu) {
   const int C = d->c.d_model, L = d->c.n_layer, NH = d->c.n_head, V = d->c.vocab, Vp = sf_vocab_ld(V);
   const int B = d->B, T = d->T, N = B * T;
   const size_t NC = (size_t)N * C, ATT = (size_t)B * NH * T * T;
@@ -487,16 +550,13 @@ int sf_cuda_gpt_backward(sf_cuda_gpt *d, float scale) {
   __nv_bfloat16 *g16 = d->act16 ? x->b16 : NULL;
   /* LM head (tied to wte): dlogits in place over the probabilities (fp32), or in bf16 only; a
    * training forward has computed them already */
-  if (d->dlogits && d->dscale != scale)
-    return sf_fail(SF_EINTERNAL, "cuda: backward with scale %g after a training forward for %g", (double)scale,
-                   (double)d->dscale);
   if (!d->dlogits) TRY(sfk_crossentropy_backward(g16 ? NULL : a[A_PROBS], g16, a[A_PROBS], d->tgt, scale, N, V, Vp));
   if (g16 && Vp != V) /* over the Vp columns too; the logits' buffer is free now: the scratch of wte's gradient */
     TRY(sfk_lmhead_backward16(x, a[A_DLN], PT(G, P_WTE), a[A_PROBS], g16, LNF16, W16(P_WTE), N, C, V, Vp));
   else
     TRY(sfk_matmul_backward(x, a[A_DLN], PT(G, P_WTE), NULL, g16 ? NULL : a[A_PROBS], g16, a[A_LNF], LNF16,
                             PT(P, P_WTE), W16(P_WTE), N, C, V, Vp));
-  CU(cudaMemset(a[A_DRES], 0, sizeof(float) * NC));
+  CU(cudaMemsetAsync(a[A_DRES], 0, sizeof(float) * NC, SFK_STREAM));
   const float *last = a[A_RES3] + (size_t)(L - 1) * NC;
   TRY(sfk_layernorm_backward(x, a[A_DRES], PT(G, P_LNFW), PT(G, P_LNFB), a[A_TMP], a[A_DLN], last, PT(P, P_LNFW),
                              a[A_LNFM], a[A_LNFR], N, C));
@@ -527,12 +587,22 @@ int sf_cuda_gpt_backward(sf_cuda_gpt *d, float scale) {
     TRY(sfk_layernorm_backward(x, a[A_DRES], PT(G, P_LN1W) + lc, PT(G, P_LN1B) + lc, a[A_TMP], a[A_DLN], res,
                                PT(P, P_LN1W) + lc, a[A_LN1M] + ln, a[A_LN1R] + ln, N, C));
   }
-  int nu = sfk_encoder_buckets(d->htok, N, V, d->hcount, d->huid, d->hoff, d->hpos);
+  TRY(sfk_encoder_backward(PT(G, P_WTE), PT(G, P_WPE), a[A_DRES], nu, uid, off, pos, maxu, B, T, C));
+  return SF_OK;
+}
+
+int sf_cuda_gpt_backward(sf_cuda_gpt *d, float scale) {
+  const int N = d->B * d->T;
+  if (d->B < 1) return sf_fail(SF_EINTERNAL, "cuda: backward without a forward");
+  if (d->dlogits && d->dscale != scale)
+    return sf_fail(SF_EINTERNAL, "cuda: backward with scale %g after a training forward for %g", (double)scale,
+                   (double)d->dscale);
+  int nu = sfk_encoder_buckets(d->htok, N, d->c.vocab, d->hcount, d->huid, d->hoff, d->hpos);
   CU(cudaMemcpy(d->uid, d->huid, sizeof(int) * (size_t)nu, cudaMemcpyHostToDevice));
   CU(cudaMemcpy(d->off_b, d->hoff, sizeof(int) * (size_t)(nu + 1), cudaMemcpyHostToDevice));
   CU(cudaMemcpy(d->pos, d->hpos, sizeof(int) * (size_t)N, cudaMemcpyHostToDevice));
-  TRY(sfk_encoder_backward(PT(G, P_WTE), PT(G, P_WPE), a[A_DRES], d->uid, d->off_b, d->pos, nu, B, T, C));
-  return SF_OK;
+  CU(cudaMemcpy(d->nu, &nu, sizeof nu, cudaMemcpyHostToDevice));
+  return backward_dev(d, scale, d->nu, d->uid, d->off_b, d->pos, nu);
 }
 
 int sf_cuda_gpt_grad_norm(sf_cuda_gpt *d, double *norm) {
@@ -544,11 +614,16 @@ int sf_cuda_gpt_grad_norm(sf_cuda_gpt *d, double *norm) {
   return SF_OK;
 }
 
-int sf_cuda_gpt_adamw(sf_cuda_gpt *d, double lr, long t, float gscale, double wd) {
-  /* the bias corrections exactly as train.c computes them (float betas, pow in double) */
+/* the bias corrections exactly as train.c computes them (float betas, pow in double) */
+static void bias_corrections(long t, float *c1, float *c2) {
   const float b1 = 0.9f, b2 = 0.95f;
-  float c1 = (float)(1.0 / (1.0 - pow(b1, (double)t))), c2 = (float)(1.0 / (1.0 - pow(b2, (double)t)));
-  /* one launch for all tensors (laid end to end, as gpt.c lays them), the bf16 copy in the same pass */
+  *c1 = (float)(1.0 / (1.0 - pow(b1, (double)t)));
+  *c2 = (float)(1.0 / (1.0 - pow(b2, (double)t)));
+}
+
+/* AdamW with the scalars in d->sc: one launch for all tensors (laid end to end, as gpt.c lays
+ * them), the bf16 copy in the same pass */
+static int adamw_dev(sf_cuda_gpt *d) {
   static_assert((int)NPT <= (int)SFK_ADAMW_TENSORS, "sfk_adamw_layout holds every tensor");
   sfk_adamw_layout lay;
   memset(&lay, 0, sizeof lay);
@@ -561,7 +636,113 @@ int sf_cuda_gpt_adamw(sf_cuda_gpt *d, double lr, long t, float gscale, double wd
   }
   if (lay.off[NPT] != d->n)
     return sf_fail(SF_EINTERNAL, "cuda: the tensors hold %zu of %zu parameters", lay.off[NPT], d->n);
-  return sfk_adamw_all(d->P, d->P16, d->G, d->M, d->Vm, &lay, (float)lr, c1, c2, (float)wd, gscale);
+  return sfk_adamw_all(d->P, d->P16, d->G, d->M, d->Vm, &lay, d->sc);
+}
+
+int sf_cuda_gpt_adamw(sf_cuda_gpt *d, double lr, long t, float gscale, double wd) {
+  sfk_scalars sc;
+  memset(&sc, 0, sizeof sc);
+  sc.lr = (float)lr;
+  bias_corrections(t, &sc.c1, &sc.c2);
+  sc.wd = (float)wd;
+  sc.gscale = gscale;
+  CU(cudaMemcpy(d->sc, &sc, sizeof sc, cudaMemcpyHostToDevice));
+  return adamw_dev(d);
+}
+
+/* ---- a whole training step in one submission ----
+ * The inputs of micro-batch a (step_in ints each, at s_in + a * step_in): tokens [N], targets [N],
+ * the encoder's buckets (uid [N], off [N + 1], pos [N]) and their count nu. */
+static size_t step_in(int N) { return 5 * (size_t)N + 2; }
+#define S_TOK(p, N) (p)
+#define S_TGT(p, N) ((p) + (N))
+#define S_UID(p, N) ((p) + 2 * (size_t)(N))
+#define S_POS(p, N) ((p) + 3 * (size_t)(N))
+#define S_OFF(p, N) ((p) + 4 * (size_t)(N)) /* N + 1 */
+#define S_NU(p, N) ((p) + 5 * (size_t)(N) + 1)
+
+/* Buffers for steps of accum x B x T; a new shape drops the old buffers and graph. */
+static int step_buffers(sf_cuda_gpt *d, int accum, int B, int T) {
+  if (d->s_accum == accum && d->s_B == B && d->s_T == T) return SF_OK;
+  step_free(d);
+  size_t N = (size_t)B * T, ints = step_in((int)N) * accum, losses = N * accum;
+  CU(cudaMallocHost((void **)&d->s_in_h, sizeof(int) * ints));
+  CU(cudaMallocHost((void **)&d->s_loss_h, sizeof(float) * losses));
+  CU(cudaMallocHost((void **)&d->s_sc_h, sizeof(sfk_scalars)));
+  CU(cudaMalloc((void **)&d->s_in_d, sizeof(int) * ints));
+  CU(cudaMalloc((void **)&d->s_loss_d, sizeof(float) * losses));
+  d->s_accum = accum;
+  d->s_B = B;
+  d->s_T = T;
+  return SF_OK;
+}
+
+/* The step's stream work, from the inputs already on the device: zeroed gradients, every
+ * micro-batch's forward and backward, the norm and clipping factor (sfk_clip), AdamW. */
+static int step_body(sf_cuda_gpt *d) {
+  const int B = d->s_B, T = d->s_T, N = B * T, V = d->c.vocab, maxu = N < V ? N : V;
+  CU(cudaMemsetAsync(d->G, 0, sizeof(float) * d->n, SFK_STREAM));
+  for (int a = 0; a < d->s_accum; a++) {
+    const int *in = d->s_in_d + (size_t)a * step_in(N);
+    TRY(forward_dev(d, S_TOK(in, N), S_TGT(in, N), d->s_loss_d + (size_t)a * N, B, T, 1));
+    TRY(backward_dev(d, 0.0f, S_NU(in, N), S_UID(in, N), S_OFF(in, N), S_POS(in, N), maxu));
+  }
+  TRY(sfk_sumsq_partials(d->part, d->G, d->n));
+  TRY(sfk_clip(d->sc, d->part));
+  return adamw_dev(d);
+}
+
+/* Captures step_body as a graph and instantiates it into d->s_exec; a failure inside ends the
+ * capture before it returns. */
+static int step_capture(sf_cuda_gpt *d) {
+  CU(cudaStreamBeginCapture(SFK_STREAM, cudaStreamCaptureModeThreadLocal));
+  int rc = step_body(d);
+  cudaGraph_t g = NULL;
+  cudaError_t e = cudaStreamEndCapture(SFK_STREAM, &g);
+  if (!rc && e != cudaSuccess) rc = sf_cuda_fail(e, "cudaStreamEndCapture");
+  if (!rc) CU_KEEP(cudaGraphInstantiate(&d->s_exec, g, 0));
+  if (g) cudaGraphDestroy(g);
+  return rc;
+}
+
+int sf_cuda_gpt_train_step(sf_cuda_gpt *d, const int *tokens, const int *targets, int accum, int B, int T,
+                           float scale, double lr, long t, double clip, double wd, double *loss, double *norm) {
+  TRY(check_shape(d, B, T));
+  if (accum < 1) return sf_fail(SF_EINTERNAL, "cuda: a step of %d micro-batches", accum);
+  TRY(step_buffers(d, accum, B, T));
+  const int N = B * T;
+  for (int a = 0; a < accum; a++) {
+    int *in = d->s_in_h + (size_t)a * step_in(N);
+    const int *tok = tokens + (size_t)a * N;
+    memcpy(S_TOK(in, N), tok, sizeof(int) * (size_t)N);
+    memcpy(S_TGT(in, N), targets + (size_t)a * N, sizeof(int) * (size_t)N);
+    *S_NU(in, N) = sfk_encoder_buckets(tok, N, d->c.vocab, d->hcount, S_UID(in, N), S_OFF(in, N), S_POS(in, N));
+  }
+  sfk_scalars *sc = d->s_sc_h;
+  memset(sc, 0, sizeof *sc);
+  sc->scale = scale;
+  sc->lr = (float)lr;
+  bias_corrections(t, &sc->c1, &sc->c2);
+  sc->wd = (float)wd;
+  sc->clip = clip;
+  CU(cudaMemcpyAsync(d->s_in_d, d->s_in_h, sizeof(int) * step_in(N) * accum, cudaMemcpyHostToDevice, SFK_STREAM));
+  CU(cudaMemcpyAsync(d->sc, sc, sizeof *sc, cudaMemcpyHostToDevice, SFK_STREAM));
+  /* the first step of a shape runs eagerly: libraries finish their lazy set-up outside a capture */
+  if (!d->graphs || d->s_steps == 0) TRY(step_body(d));
+  else {
+    if (!d->s_exec) TRY(step_capture(d));
+    CU(cudaGraphLaunch(d->s_exec, SFK_STREAM));
+  }
+  d->s_steps++;
+  CU(cudaMemcpyAsync(d->s_loss_h, d->s_loss_d, sizeof(float) * (size_t)N * accum, cudaMemcpyDeviceToHost,
+                     SFK_STREAM));
+  CU(cudaMemcpyAsync(sc, d->sc, sizeof *sc, cudaMemcpyDeviceToHost, SFK_STREAM));
+  CU(cudaStreamSynchronize(SFK_STREAM));
+  double total = 0.0; /* micro-batch by micro-batch, as train.c adds them */
+  for (int a = 0; a < accum; a++) total += row_sum(d->s_loss_h + (size_t)a * N, N);
+  *loss = total;
+  *norm = sc->norm;
+  return SF_OK;
 }
 
 /* ---- the measured peak: the trainer's own product on large square matrices ---- */

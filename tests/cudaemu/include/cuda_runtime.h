@@ -67,8 +67,26 @@ typedef enum cudaError {
   cudaErrorInsufficientDriver = 35,
   cudaErrorNoDevice = 100,
   cudaErrorInvalidDevice = 101,
+  cudaErrorInvalidResourceHandle = 400,
+  cudaErrorIllegalState = 401,
   cudaErrorLaunchFailure = 719,
+  cudaErrorStreamCaptureUnsupported = 900,
+  cudaErrorStreamCaptureInvalidated = 901,
+  cudaErrorStreamCaptureImplicit = 906,
 } cudaError_t;
+
+/* Streams: the legacy default stream (0 or cudaStreamLegacy) and the per-thread default stream;
+ * the emulator runs every operation at once, so streams only matter to graph capture. */
+typedef struct CUstream_st *cudaStream_t;
+#define cudaStreamLegacy ((cudaStream_t)0x1)
+#define cudaStreamPerThread ((cudaStream_t)0x2)
+typedef struct CUgraph_st *cudaGraph_t;
+typedef struct CUgraphExec_st *cudaGraphExec_t;
+typedef enum cudaStreamCaptureMode {
+  cudaStreamCaptureModeGlobal = 0,
+  cudaStreamCaptureModeThreadLocal = 1,
+  cudaStreamCaptureModeRelaxed = 2,
+} cudaStreamCaptureMode;
 
 typedef enum cudaMemcpyKind {
   cudaMemcpyHostToHost = 0,
@@ -112,6 +130,20 @@ cudaError_t cudaGetLastError(void);
 cudaError_t cudaPeekAtLastError(void);
 cudaError_t cudaDeviceSynchronize(void);
 const char *cudaGetErrorString(cudaError_t e);
+/* page-locked host memory (malloc here; the copies below accept any host memory) */
+cudaError_t cudaMallocHost(void **p, size_t bytes);
+cudaError_t cudaFreeHost(void *p);
+/* As cudaMemcpy and cudaMemset, ordered on stream s (run at once here) */
+cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, cudaStream_t s);
+cudaError_t cudaMemsetAsync(void *p, int value, size_t bytes, cudaStream_t s);
+cudaError_t cudaStreamSynchronize(cudaStream_t s);
+/* Graphs by stream capture (runtime.cpp says what is recorded and what a capture forbids) */
+cudaError_t cudaStreamBeginCapture(cudaStream_t s, cudaStreamCaptureMode mode);
+cudaError_t cudaStreamEndCapture(cudaStream_t s, cudaGraph_t *graph);
+cudaError_t cudaGraphInstantiate(cudaGraphExec_t *exec, cudaGraph_t graph, unsigned long long flags);
+cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t s);
+cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec);
+cudaError_t cudaGraphDestroy(cudaGraph_t graph);
 }
 
 /* ---- device functions ---- */
@@ -147,6 +179,15 @@ inline void __syncwarp(unsigned mask = 0xffffffffu) { sf_emu_warp_sync("__syncwa
 /* Runs grid x block threads of entry(ctx) and returns; a bad configuration runs nothing and
  * becomes the next cudaGetLastError (cudaErrorInvalidConfiguration), as a real launch does. */
 void sf_emu_run(const char *name, dim3 grid, dim3 block, void (*entry)(void *), void *ctx);
+/* What becomes of an operation on stream s (what names it in messages): SF_EMU_NOW runs it,
+ * SF_EMU_RECORD adds it to the capture under way on s (sf_emu_record), SF_EMU_REFUSED drops it
+ * (the error is the next cudaGetLastError and the capture is invalidated: legacy-stream work while
+ * a stream captures, or an invalid stream). */
+enum { SF_EMU_NOW = 0, SF_EMU_RECORD = 1, SF_EMU_REFUSED = -1 };
+int sf_emu_stream_mode(const char *what, cudaStream_t s);
+/* Appends run(ctx) to the capture under way; the graph owns ctx and calls destroy(ctx) when the
+ * last graph holding it goes. */
+void sf_emu_record(const char *what, void (*run)(void *), void *ctx, void (*destroy)(void *));
 /* A pointer argument of a launch must be NULL or point into (or just past) a cudaMalloc allocation:
  * a host pointer given to a kernel is an illegal address on a GPU. Otherwise a message and abort. */
 void sf_emu_check_arg(const char *name, int index, const void *p);
@@ -155,6 +196,7 @@ template <class... P> struct sf_emu_launcher {
   const char *name;
   void (*fn)(P...);
   dim3 grid, block;
+  cudaStream_t stream;
   /* the arguments are converted to the kernel's parameter types and copied, as at a real launch */
   struct call {
     void (*fn)(P...);
@@ -168,8 +210,21 @@ template <class... P> struct sf_emu_launcher {
     static_assert(sizeof...(A) == sizeof...(P), "kernel launched with the wrong number of arguments");
     call k{fn, std::tuple<P...>(std::forward<A>(a)...)};
     check(k.args, std::index_sequence_for<P...>{});
-    sf_emu_run(name, grid, block, &call::entry, &k);
+    int mode = sf_emu_stream_mode(name, stream);
+    if (mode == SF_EMU_NOW) sf_emu_run(name, grid, block, &call::entry, &k);
+    else if (mode == SF_EMU_RECORD) sf_emu_record(name, &recorded::run, new recorded{name, grid, block, k}, &recorded::destroy);
   }
+  /* a captured launch: its arguments as converted at the capture, run again at every replay */
+  struct recorded {
+    const char *name;
+    dim3 grid, block;
+    call k;
+    static void run(void *r) {
+      recorded *x = static_cast<recorded *>(r);
+      sf_emu_run(x->name, x->grid, x->block, &call::entry, &x->k);
+    }
+    static void destroy(void *r) { delete static_cast<recorded *>(r); }
+  };
   template <size_t... I> void check(const std::tuple<P...> &t, std::index_sequence<I...>) const {
     (check_one((int)I, std::get<I>(t)), ...);
   }
@@ -179,8 +234,8 @@ template <class... P> struct sf_emu_launcher {
 };
 
 template <class... P> inline sf_emu_launcher<P...> sf_emu_launch(const char *name, void (*fn)(P...), dim3 grid,
-                                                                  dim3 block) {
-  return sf_emu_launcher<P...>{name, fn, grid, block};
+                                                                  dim3 block, cudaStream_t stream = 0) {
+  return sf_emu_launcher<P...>{name, fn, grid, block, stream};
 }
 
 #endif
