@@ -835,7 +835,8 @@ static void test_capture(void **state) {
   assert_int_equal(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal), cudaSuccess);
   LAUNCH(k_add, dim3(1), dim3(32))(x, inc); /* the legacy stream */
   assert_int_equal(cudaGetLastError(), cudaErrorStreamCaptureImplicit);
-  assert_int_equal(cudaMalloc(&ws, 16), cudaErrorStreamCaptureUnsupported);
+  void *q;
+  assert_int_equal(cudaMalloc(&q, 16), cudaErrorStreamCaptureUnsupported);
   assert_int_equal(cudaStreamSynchronize(s), cudaErrorStreamCaptureUnsupported);
   assert_int_equal(cudaStreamEndCapture(s, &g), cudaErrorStreamCaptureInvalidated);
   for (int i = 0; i < 32; i++) assert_true(x[i] == 8.0f); /* the refused launch did not run */

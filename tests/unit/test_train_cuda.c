@@ -760,7 +760,7 @@ static void step_run(sf_precision p) {
   sf_cuda_gpt *d[3] = {NULL, NULL, NULL}; /* separate calls, whole step eager, whole step graph */
   assert_int_equal(sf_gpt_new_params(&mc, 5, &g), SF_OK);
   setenv("SCALEFIT_CUDA_GRAPHS", "0", 1);
-  assert_int_equal(sf_cuda_gpt_new(g, SB, p, &d[0]), SF_OK);
+  if (sf_cuda_gpt_new(g, SB, p, &d[0])) fail_msg("%s", sf_errmsg());
   assert_int_equal(sf_cuda_gpt_new(g, SB, p, &d[1]), SF_OK);
   unsetenv("SCALEFIT_CUDA_GRAPHS");
   assert_int_equal(sf_cuda_gpt_new(g, SB, p, &d[2]), SF_OK);
