@@ -159,10 +159,10 @@ int sf_precision_parse(const char *name, sf_precision *out);
  * cudaGetDeviceProperties); else SF_EINPUT: "this scalefit was built without CUDA (nvcc was not
  * found at build time)" or "no CUDA device (cudaGetDeviceCount: <CUDA's reason>)". */
 int sf_train_device_check(sf_device d, char *name, size_t n);
-/* For processes that share the machine's GPUs (a sweep's --jobs workers, the MPI ranks of one
- * node): this process is number slot of nprocs, trains on GPU slot % (number of GPUs), and sizes
- * its runs' micro-batches within its share of that GPU's memory. Call before the first GPU run;
- * nothing for CPU runs. Default: 0 of 1. */
+/* For processes or threads that share the machine's GPUs (a sweep's --jobs workers, the MPI ranks
+ * of one node): the calling thread is number slot of nprocs, trains on GPU slot % (number of GPUs),
+ * and sizes its runs' micro-batches within its share of that GPU's memory. Per thread; call before
+ * the thread's first GPU run; nothing for CPU runs. Default: 0 of 1. */
 void sf_train_set_gpu(int slot, int nprocs);
 /* GPUs found by the last successful sf_train_device_check(SF_DEVICE_CUDA), 0 before one. */
 int sf_train_gpus(void);

@@ -86,9 +86,9 @@ static const cli_cmd cmd = {
     "each taking the next when free; a run's threads default to cores/K (at least 1), and the parent\n"
     "alone writes the run file. A failed or killed worker stops the sweep once the others finish\n"
     "their runs; the same command run again trains what is missing. With --device cuda the workers\n"
-    "share the GPUs (worker k on GPU k mod count), so that small runs keep a GPU busy; workers that\n"
-    "share a GPU run at once only under NVIDIA's MPS (nvidia-cuda-mps-control -d; without it they\n"
-    "take turns, and sweep warns). Not under mpirun.\n"
+    "are threads of one process, each on its own CUDA stream, sharing the GPUs (worker k on GPU k\n"
+    "mod count), so that small runs keep a GPU busy: they run at once without NVIDIA's MPS. Not\n"
+    "under mpirun.\n"
     "\n"
     "Under MPI (mpirun -np K scalefit sweep ...), the ranks share the runs, most expensive first,\n"
     "each asking for the next when free; rank 0 trains too and alone writes the run file. With\n"
@@ -507,10 +507,8 @@ int cmd_sweep(int argc, char **argv) {
     rc = SF_EINPUT;
     goto setup_done;
   }
-  /* the parent of --jobs workers must not start CUDA: a forked child cannot use its parent's */
-  rc = jobs > 1 && base.device == SF_DEVICE_CUDA ? sweep_jobs_device_check(&devopt, jobs)
-                                                 : train_device_check("sweep", &devopt);
-  if (rc) goto setup_done;
+  /* GPU runs with --jobs are threads of this process (sweep_jobs.c), which may start CUDA itself */
+  if ((rc = train_device_check("sweep", &devopt))) goto setup_done;
   if (mpi && base.device == SF_DEVICE_CUDA) sweep_gpu_share_warn(node_ranks, "ranks on this node"); /* rank 0 speaks */
   if (jobs > 1) { /* the cores shared by the workers, as the ranks share them under MPI */
     threads_cap = sweep_jobs_cores() / (int)jobs;
@@ -564,7 +562,7 @@ setup_done:
 #endif
     if (workers) { /* the sgemm peaks first, once, while nothing else runs */
       if ((rc = sweep_jobs_peaks(&x))) cli_fail_lib(rc);
-      else rc = sweep_jobs_run(&x, workers);
+      else rc = sweep_jobs_run(&x, workers, base.device == SF_DEVICE_CUDA);
     } else
       rc = serial_sweep(&x);
     progress_clear(&x.prog);

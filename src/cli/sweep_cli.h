@@ -76,18 +76,14 @@ int sweep_jobs_cores(void);
  * process (the parent must not start OpenMP's thread pool: libgomp's pool does not survive fork,
  * and a worker's first parallel region would hang), and keeps them in x->peak_by. */
 int sweep_jobs_peaks(sweep_ctx *x);
-/* train_device_check (train_cli.h) for --jobs with --device cuda, in a short-lived child process:
- * the parent must not initialise CUDA, whose state a forked worker cannot use. The child prints
- * the error itself, and a warning when the jobs workers would share a GPU without MPS
- * (sf_train_mps_active); returns its status. */
-int sweep_jobs_device_check(const train_device_opts *o, long jobs);
 /* After a successful GPU check: a warning when procs processes (who: "workers", "ranks") would share
  * this machine's GPUs without MPS (sf_train_mps_active), which makes them take turns. */
 void sweep_gpu_share_warn(long procs, const char *who);
-/* The sweep on `jobs` forked workers (at most one per run to train): the parent hands out runs,
- * most expensive first, drives the progress display and alone records every result. Returns the
- * first failure's status; prints each failure (naming the worker and the run) itself. */
-int sweep_jobs_run(sweep_ctx *x, int jobs);
+/* The sweep on `jobs` workers (at most one per run to train): forked processes, or threads of this
+ * process when `threads` (GPU runs: sweep_jobs.c says why). The parent hands out runs, most
+ * expensive first, drives the progress display and alone records every result. Returns the first
+ * failure's status; prints each failure (naming the worker and the run) itself. */
+int sweep_jobs_run(sweep_ctx *x, int jobs, int threads);
 
 #ifdef SF_HAVE_MPI
 /* 1 when this process was started by mpirun (or another MPI launcher), 0 when alone. */

@@ -1,5 +1,13 @@
 /* sweep_jobs.c: `scalefit sweep --jobs K`, the runs of one sweep trained K at a time on this
- * machine by forked worker processes, without MPI (cmd_sweep.c calls it for K > 1).
+ * machine by workers, without MPI (cmd_sweep.c calls it for K > 1): forked processes for CPU runs,
+ * threads of this process for GPU runs.
+ *
+ * Why threads on a GPU: processes sharing a GPU get time slices of it unless NVIDIA's MPS daemon
+ * runs (on an H100, 4 processes trained the default sweep 2x slower than 1), while the threads of
+ * one process each launch on their own stream (the per-thread default stream, src/train/cuda), and
+ * the GPU runs streams of one process at once. Each thread picks its GPU (worker k on GPU k mod
+ * count); the runs share the data source, which training only reads. The protocol below is the
+ * same for both kinds of worker.
  *
  * It is sweep_mpi.c's scheme with fork() and pipes instead of ranks. Every worker is a copy of the
  * parent made after all the setup checks, so it holds the same plan and data source and a run is
@@ -32,7 +40,9 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -124,40 +134,23 @@ void sweep_gpu_share_warn(long procs, const char *who) {
   int gpus = sf_train_gpus();
   if (gpus < 1 || procs <= gpus || sf_train_mps_active()) return;
   cli_warn("sweep: %ld %s share %d GPU%s without MPS, so they take turns on %s rather than run at once (on an "
-           "H100, 4 workers ran the default sweep 2x slower than 1, and 3x faster under MPS); start MPS first "
+           "H100, 4 processes ran the default sweep 2x slower than 1, and 3x faster under MPS); start MPS first "
            "(nvidia-cuda-mps-control -d), or run %d at a time",
            procs, who, gpus, gpus > 1 ? "s" : "", gpus > 1 ? "them" : "it", gpus);
-}
-
-int sweep_jobs_device_check(const train_device_opts *o, long jobs) {
-  fflush(NULL);
-  pid_t pid = fork();
-  if (pid < 0) return sf_fail(SF_EIO, "cannot fork: %s", strerror(errno));
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int rc = train_device_check("sweep", o);
-    if (!rc) sweep_gpu_share_warn(jobs, "workers");
-    fflush(NULL);
-    _exit(rc);
-  }
-  int st = 0;
-  reap(pid, &st);
-  if (WIFEXITED(st)) return WEXITSTATUS(st);
-  cli_error("sweep: the process checking the GPU was killed by signal %d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-  return SF_EINTERNAL;
 }
 
 /* ============================== a worker ============================== */
 
 typedef struct worker_cb {
   int fd, idx;
-  double last; /* when the last step was reported */
-  pid_t parent;
+  double last;        /* when the last step was reported */
+  pid_t parent;       /* a process: its parent; 0 for a thread */
+  atomic_int *halt;   /* a thread: set when the parent stops it */
 } worker_cb;
 
 static int worker_step(void *ctx, long step, long steps, double loss, double seconds) {
   worker_cb *w = ctx;
-  if (getppid() != w->parent) return 1; /* the parent is gone: stop (the checkpoint stays) */
+  if (w->parent ? getppid() != w->parent : atomic_load(w->halt)) return 1; /* stop (the checkpoint stays) */
   double t = sweep_now();
   if (step != 1 && step != steps && t - w->last < 0.1) return 0;
   w->last = t;
@@ -165,12 +158,12 @@ static int worker_step(void *ctx, long step, long steps, double loss, double sec
   return write_full(w->fd, &h, sizeof h) ? 1 : 0;
 }
 
-/* Trains what the task pipe hands out until it closes; never returns. */
-static void worker_main(sweep_ctx *x, int task, int report, pid_t parent) {
+/* Trains what the task pipe hands out until it closes, then closes both pipes. */
+static void worker_loop(sweep_ctx *x, int task, int report, pid_t parent, atomic_int *halt) {
   for (;;) {
     int idx;
     if (!read_full(task, &idx, sizeof idx) || idx < 0 || (size_t)idx >= x->plan.nruns) break;
-    worker_cb cb = {report, idx, -1e30, parent};
+    worker_cb cb = {report, idx, -1e30, parent, halt};
     sf_train_result r;
     int rc = sweep_train(x, (size_t)idx, worker_step, &cb, &r);
     char *buf = NULL;
@@ -188,13 +181,36 @@ static void worker_main(sweep_ctx *x, int task, int report, pid_t parent) {
   }
   close(task);
   close(report);
+}
+
+/* A worker process: never returns. */
+static void worker_main(sweep_ctx *x, int task, int report, pid_t parent) {
+  worker_loop(x, task, report, parent, NULL);
   _exit(0); /* not exit(): the parent's atexit handlers (HDF5's) are not the worker's to run */
+}
+
+/* A worker thread: its GPU, then the loop. */
+typedef struct thread_arg {
+  sweep_ctx *x;
+  int k, nw, task, report;
+  atomic_int *halt;
+} thread_arg;
+
+static void *worker_thread(void *p) {
+  thread_arg *a = p;
+  sf_train_set_gpu(a->k, a->nw); /* this thread's: worker k on GPU k mod count */
+  worker_loop(a->x, a->task, a->report, 0, a->halt);
+  free(a);
+  return NULL;
 }
 
 /* ============================== the parent ============================== */
 
 typedef struct worker {
-  pid_t pid;
+  pid_t pid;        /* a process; -1 once reaped, 0 for a thread */
+  pthread_t th;     /* a thread, while `joinable` */
+  int joinable;
+  atomic_int halt;  /* a thread: stop at the next step */
   int task, report; /* the parent's ends: run indices out, messages in; -1 once closed */
   long run;         /* the run it trains, -1 none */
 } worker;
@@ -220,9 +236,11 @@ static void fail(sched *s, int rc, int k, const char *fmt, ...) {
   if (!s->failed) s->failed = rc;
 }
 
-/* Kills worker k at once (a broken pipe, or the parent cannot go on); gone() reaps it. */
+/* Kills worker k at once (a broken pipe, or the parent cannot go on), or tells a thread to stop at
+ * its next step; gone() reaps or joins it. */
 static void stop(sched *s, int k) {
   if (s->w[k].pid > 0) kill(s->w[k].pid, SIGKILL); /* never kill(-1, ...) */
+  atomic_store(&s->w[k].halt, 1);
 }
 
 /* The next run to worker k, or the end: closing its task pipe tells it to exit. */
@@ -251,7 +269,13 @@ static void gone(sched *s, int k) {
   w->report = -1;
   if (w->task >= 0) close(w->task);
   w->task = -1;
-  reap(w->pid, &st);
+  if (w->joinable) { /* its pipes are closed: it stops at its next step or read */
+    atomic_store(&w->halt, 1);
+    pthread_join(w->th, NULL);
+    w->joinable = 0;
+  } else if (w->pid > 0) {
+    reap(w->pid, &st);
+  }
   w->pid = -1;
   progress_drop(&s->x->prog, k);
   const char *name = w->run >= 0 ? s->x->plan.runs[w->run].name : NULL;
@@ -311,7 +335,22 @@ static void serve(sched *s, int k) {
   give(s, k);
 }
 
-int sweep_jobs_run(sweep_ctx *x, int jobs) {
+/* Worker k as a thread of this process on the pipes' ends t (task) and r (report). */
+static int start_thread(sched *s, int k, int nw, int t, int r) {
+  worker *w = &s->w[k];
+  thread_arg *a = malloc(sizeof *a);
+  if (!a) return sf_fail(SF_ENOMEM, "out of memory");
+  *a = (thread_arg){s->x, k, nw, t, r, &w->halt};
+  int e = pthread_create(&w->th, NULL, worker_thread, a);
+  if (e) {
+    free(a);
+    return sf_fail(SF_EIO, "cannot start a thread: %s", strerror(e));
+  }
+  w->joinable = 1;
+  return SF_OK;
+}
+
+int sweep_jobs_run(sweep_ctx *x, int jobs, int threads) {
   sched s = {.x = x};
   if (!(s.order = malloc((x->plan.nruns + 1) * sizeof *s.order))) return sf_fail(SF_ENOMEM, "out of memory");
   for (size_t i = x->plan.nruns; i-- > 0;)
@@ -334,6 +373,20 @@ int sweep_jobs_run(sweep_ctx *x, int jobs) {
       if (r[0] < 0) close(t[0]), close(t[1]);
       fail(&s, SF_EIO, k, ": cannot make a pipe: %s", strerror(e));
       break;
+    }
+    if (threads) {
+      atomic_init(&s.w[k].halt, 0);
+      if (start_thread(&s, k, nw, t[0], r[1])) {
+        fail(&s, SF_EIO, k, ": %s", sf_errmsg());
+        close(t[0]), close(t[1]), close(r[0]), close(r[1]);
+        break;
+      }
+      s.w[k].pid = 0;
+      s.w[k].task = t[1];
+      s.w[k].report = r[0];
+      s.w[k].run = -1;
+      s.nw = k + 1;
+      continue;
     }
     pid_t pid = fork();
     if (pid == 0) {
@@ -358,7 +411,10 @@ int sweep_jobs_run(sweep_ctx *x, int jobs) {
       fail(&s, SF_EIO, k, ": cannot fork: %s", strerror(e));
       break;
     }
-    s.w[k] = (worker){pid, t[1], r[0], -1};
+    s.w[k].pid = pid;
+    s.w[k].task = t[1];
+    s.w[k].report = r[0];
+    s.w[k].run = -1;
     s.nw = k + 1;
   }
   for (int k = 0; k < s.nw; k++) give(&s, k);

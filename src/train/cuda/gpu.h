@@ -29,10 +29,11 @@ extern "C" {
 
 /* 1 if this library was built with CUDA. */
 int sf_cuda_built(void);
-/* Which GPU this process trains on when several processes share the machine's GPUs (sweep --jobs
- * workers, the MPI ranks of a node): slot % device count picks the device, so K processes spread
- * over the GPUs, and a run plans its memory within its share of that device (sf_cuda_memory_budget).
- * Call before sf_cuda_probe; touches no CUDA state. Default: slot 0 of 1. */
+/* Which GPU the calling thread trains on when several processes or threads share the machine's GPUs
+ * (sweep --jobs workers, the MPI ranks of a node): slot % device count picks the device, so K of
+ * them spread over the GPUs, and a run plans its memory within its share of that device
+ * (sf_cuda_memory_budget). Per thread, as CUDA's current device is. Call before sf_cuda_probe;
+ * touches no CUDA state. Default: slot 0 of 1. */
 void sf_cuda_use(int slot, int nprocs);
 /* SF_OK and the name of this process's device (above) in name[n] if a CUDA device is usable, else
  * SF_EINPUT with the reason (see sf_train_device_check). Makes that device current for the

@@ -44,8 +44,10 @@ static int cu_keep(int rc, cudaError_t e, const char *call) {
 
 int sf_cuda_built(void) { return 1; }
 
-/* this process's place among those sharing the GPUs (sf_cuda_use) */
-static int use_slot = 0, use_procs = 1, use_count = 0;
+/* this thread's place among the processes or threads sharing the GPUs (sf_cuda_use): the device is
+ * per thread in CUDA's runtime, and `sweep --jobs` runs GPU workers as threads */
+static thread_local int use_slot = 0, use_procs = 1;
+static int use_count = 0;
 
 void sf_cuda_use(int slot, int nprocs) {
   use_procs = nprocs > 0 ? nprocs : 1;
