@@ -1158,6 +1158,20 @@ cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, cudaMemcpy
   return copy("cudaMemcpyAsync", dst, src, bytes, kind);
 }
 
+cudaError_t cudaMemcpy2DAsync(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height,
+                              cudaMemcpyKind kind, cudaStream_t s) {
+  if (forked_after_init()) return fail(cudaErrorInitializationError);
+  int mode = sf_emu_stream_mode("cudaMemcpy2DAsync", s);
+  if (mode == SF_EMU_REFUSED) return last_error;
+  if (mode == SF_EMU_RECORD) return capture_forbids("cudaMemcpy2DAsync on the capturing stream (not emulated)");
+  if (width > dpitch || width > spitch) return fail(cudaErrorInvalidPitchValue);
+  for (size_t r = 0; r < height; r++) { /* row by row, each checked as cudaMemcpy checks it */
+    cudaError_t e = copy("cudaMemcpy2DAsync", (char *)dst + r * dpitch, (const char *)src + r * spitch, width, kind);
+    if (e) return e;
+  }
+  return cudaSuccess;
+}
+
 cudaError_t cudaMemsetAsync(void *p, int value, size_t bytes, cudaStream_t s) {
   if (forked_after_init()) return fail(cudaErrorInitializationError);
   if (!bytes) return cudaSuccess;

@@ -261,6 +261,18 @@ struct sf_cuda_gpt {
   double *hpart;
 };
 
+/* Copies on this thread's stream, not the legacy stream's cudaMemcpy, which would also wait for the
+ * work of every other thread's stream (sweep --jobs runs GPU workers as threads). to_device: from
+ * pageable memory the runtime stages the bytes before it returns, so the source may change at once;
+ * to_host: waited for. */
+static cudaError_t to_device(void *dst, const void *src, size_t bytes) {
+  return cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, SFK_STREAM);
+}
+static cudaError_t to_host(void *dst, const void *src, size_t bytes) {
+  cudaError_t e = cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, SFK_STREAM);
+  return e != cudaSuccess ? e : cudaStreamSynchronize(SFK_STREAM);
+}
+
 #define PT(base, i) ((base) + d->off[i])
 #define W16(i) (d->P16 ? d->P16 + d->off[i] : NULL)
 
@@ -386,18 +398,18 @@ fail:
 
 int sf_cuda_gpt_upload(sf_cuda_gpt *d, sf_gpt *host) {
   size_t b = sizeof(float) * d->n;
-  CU(cudaMemcpy(d->P, sf_gpt_params(host), b, cudaMemcpyHostToDevice));
-  CU(cudaMemcpy(d->M, sf_gpt_moment1(host), b, cudaMemcpyHostToDevice));
-  CU(cudaMemcpy(d->Vm, sf_gpt_moment2(host), b, cudaMemcpyHostToDevice));
+  CU(to_device(d->P, sf_gpt_params(host), b));
+  CU(to_device(d->M, sf_gpt_moment1(host), b));
+  CU(to_device(d->Vm, sf_gpt_moment2(host), b));
   return refresh_bf16(d);
 }
 
 int sf_cuda_gpt_download(sf_cuda_gpt *d, sf_gpt *host, int grads) {
   size_t b = sizeof(float) * d->n;
-  CU(cudaMemcpy(sf_gpt_params(host), d->P, b, cudaMemcpyDeviceToHost));
-  CU(cudaMemcpy(sf_gpt_moment1(host), d->M, b, cudaMemcpyDeviceToHost));
-  CU(cudaMemcpy(sf_gpt_moment2(host), d->Vm, b, cudaMemcpyDeviceToHost));
-  if (grads) CU(cudaMemcpy(sf_gpt_grads(host), d->G, b, cudaMemcpyDeviceToHost));
+  CU(to_host(sf_gpt_params(host), d->P, b));
+  CU(to_host(sf_gpt_moment1(host), d->M, b));
+  CU(to_host(sf_gpt_moment2(host), d->Vm, b));
+  if (grads) CU(to_host(sf_gpt_grads(host), d->G, b));
   return SF_OK;
 }
 
@@ -501,12 +513,12 @@ static int forward(sf_cuda_gpt *d, const int *tokens, const int *targets, int B,
   TRY(check_shape(d, B, T));
   const int N = B * T;
   memcpy(d->htok, tokens, sizeof(int) * (size_t)N);
-  CU(cudaMemcpy(d->tok, tokens, sizeof(int) * (size_t)N, cudaMemcpyHostToDevice));
-  CU(cudaMemcpy(d->tgt, targets, sizeof(int) * (size_t)N, cudaMemcpyHostToDevice));
-  if (train) CU(cudaMemcpy(&d->sc->scale, &scale, sizeof scale, cudaMemcpyHostToDevice));
+  CU(to_device(d->tok, tokens, sizeof(int) * (size_t)N));
+  CU(to_device(d->tgt, targets, sizeof(int) * (size_t)N));
+  if (train) CU(to_device(&d->sc->scale, &scale, sizeof scale));
   TRY(forward_dev(d, d->tok, d->tgt, d->a[A_LOSS], B, T, train));
   d->dscale = scale;
-  CU(cudaMemcpy(d->hloss, d->a[A_LOSS], sizeof(float) * (size_t)N, cudaMemcpyDeviceToHost));
+  CU(to_host(d->hloss, d->a[A_LOSS], sizeof(float) * (size_t)N));
   *loss = row_sum(d->hloss, N);
   return SF_OK;
 }
@@ -524,8 +536,9 @@ int sf_cuda_gpt_probs(sf_cuda_gpt *d, float *host) {
   if (d->dlogits) return sf_fail(SF_EINTERNAL, "cuda: no probabilities after a training forward");
   size_t N = (size_t)d->B * d->T, V = (size_t)d->c.vocab, Vp = (size_t)sf_vocab_ld(d->c.vocab);
   /* the V columns of each padded row */
-  CU(cudaMemcpy2D(host, sizeof(float) * V, d->a[A_PROBS], sizeof(float) * Vp, sizeof(float) * V, N,
-                  cudaMemcpyDeviceToHost));
+  CU(cudaMemcpy2DAsync(host, sizeof(float) * V, d->a[A_PROBS], sizeof(float) * Vp, sizeof(float) * V, N,
+                       cudaMemcpyDeviceToHost, SFK_STREAM));
+  CU(cudaStreamSynchronize(SFK_STREAM));
   return SF_OK;
 }
 
@@ -600,16 +613,16 @@ int sf_cuda_gpt_backward(sf_cuda_gpt *d, float scale) {
     return sf_fail(SF_EINTERNAL, "cuda: backward with scale %g after a training forward for %g", (double)scale,
                    (double)d->dscale);
   int nu = sfk_encoder_buckets(d->htok, N, d->c.vocab, d->hcount, d->huid, d->hoff, d->hpos);
-  CU(cudaMemcpy(d->uid, d->huid, sizeof(int) * (size_t)nu, cudaMemcpyHostToDevice));
-  CU(cudaMemcpy(d->off_b, d->hoff, sizeof(int) * (size_t)(nu + 1), cudaMemcpyHostToDevice));
-  CU(cudaMemcpy(d->pos, d->hpos, sizeof(int) * (size_t)N, cudaMemcpyHostToDevice));
-  CU(cudaMemcpy(d->nu, &nu, sizeof nu, cudaMemcpyHostToDevice));
+  CU(to_device(d->uid, d->huid, sizeof(int) * (size_t)nu));
+  CU(to_device(d->off_b, d->hoff, sizeof(int) * (size_t)(nu + 1)));
+  CU(to_device(d->pos, d->hpos, sizeof(int) * (size_t)N));
+  CU(to_device(d->nu, &nu, sizeof nu));
   return backward_dev(d, scale, d->nu, d->uid, d->off_b, d->pos, nu);
 }
 
 int sf_cuda_gpt_grad_norm(sf_cuda_gpt *d, double *norm) {
   TRY(sfk_sumsq_partials(d->part, d->G, d->n));
-  CU(cudaMemcpy(d->hpart, d->part, sizeof(double) * SFK_NORM_BLOCKS, cudaMemcpyDeviceToHost));
+  CU(to_host(d->hpart, d->part, sizeof(double) * SFK_NORM_BLOCKS));
   double s = 0.0;
   for (int i = 0; i < SFK_NORM_BLOCKS; i++) s += d->hpart[i];
   *norm = sqrt(s);
@@ -648,7 +661,7 @@ int sf_cuda_gpt_adamw(sf_cuda_gpt *d, double lr, long t, float gscale, double wd
   bias_corrections(t, &sc.c1, &sc.c2);
   sc.wd = (float)wd;
   sc.gscale = gscale;
-  CU(cudaMemcpy(d->sc, &sc, sizeof sc, cudaMemcpyHostToDevice));
+  CU(to_device(d->sc, &sc, sizeof sc));
   return adamw_dev(d);
 }
 
@@ -770,8 +783,8 @@ int sf_cuda_gemm_peak(sf_precision p, int n, double seconds, double *flops) {
   CU_KEEP(cudaMalloc((void **)&out, sizeof(float) * nn));
   if (p == SF_PREC_BF16) CU_KEEP(cudaMalloc((void **)&w16, sizeof(__nv_bfloat16) * nn));
   if (p == SF_PREC_BF16) CU_KEEP(cudaMalloc((void **)&a16, sizeof(__nv_bfloat16) * nn));
-  CU_KEEP(cudaMemcpy(a, h, sizeof(float) * nn, cudaMemcpyHostToDevice));
-  CU_KEEP(cudaMemcpy(w, h, sizeof(float) * nn, cudaMemcpyHostToDevice));
+  CU_KEEP(to_device(a, h, sizeof(float) * nn));
+  CU_KEEP(to_device(w, h, sizeof(float) * nn));
   if (!rc && w16) rc = sfk_to_bf16(w16, w, nn);
   if (!rc && a16) rc = sfk_to_bf16(a16, a, nn);
   /* warm-up (cuBLAS picks its kernel), then as many products as fit in `seconds` */

@@ -136,6 +136,8 @@ cudaError_t cudaFreeHost(void *p);
 /* As cudaMemcpy and cudaMemset, ordered on stream s (run at once here) */
 cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, cudaStream_t s);
 cudaError_t cudaMemsetAsync(void *p, int value, size_t bytes, cudaStream_t s);
+cudaError_t cudaMemcpy2DAsync(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height,
+                              cudaMemcpyKind kind, cudaStream_t s);
 cudaError_t cudaStreamSynchronize(cudaStream_t s);
 /* Graphs by stream capture (runtime.cpp says what is recorded and what a capture forbids) */
 cudaError_t cudaStreamBeginCapture(cudaStream_t s, cudaStreamCaptureMode mode);
