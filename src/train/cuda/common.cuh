@@ -111,7 +111,9 @@ int sfk_encoder_backward(float *dwte, float *dwpe, const float *dout, const int 
 int sfk_encoder_buckets(const int *inp, int N, int V, int *count, int *uid, int *off, int *pos);
 /* Kernels with an out16 (dinp16, dlogits16) argument also write their result rounded to bf16
  * there when it is not NULL: the operand of the next bf16 product, converted by its producer instead
- * of a separate pass (the same rounding, so the same bits). */
+ * of a separate pass (the same rounding, so the same bits). LayerNorm's and GELU's forward take a
+ * NULL fp32 out when out16 is given: in bf16 only the copy is read (the products take it, the
+ * backward passes read their inputs, not these outputs). */
 int sfk_layernorm_forward(float *out, __nv_bfloat16 *out16, float *mean, float *rstd, const float *inp,
                           const float *w, const float *b, int N, int C);
 /* tmp [N, C] is scratch (the per-row terms of dw, summed by a GEMV). */

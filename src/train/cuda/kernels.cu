@@ -273,7 +273,7 @@ __global__ void k_gelu_forward(float *out, __nv_bfloat16 *out16, float *inp, con
     }
     float u = GELU_K * (x + 0.044715f * x * x * x);
     float th = 1.0f - 2.0f / (1.0f + expf(2.0f * u)), y = 0.5f * x * (1.0f + th);
-    out[i] = y;
+    if (out) out[i] = y;
     if (out16) out16[i] = __float2bfloat16(y);
   }
 }
@@ -292,6 +292,7 @@ __global__ void k_gelu_backward(float *dinp, __nv_bfloat16 *dinp16, const float 
 int sfk_gelu_forward(float *out, __nv_bfloat16 *out16, float *inp, const float *bias, int OC, size_t n) {
   if (!n) return SF_OK;
   if (OC < 1) return sf_fail(SF_EINTERNAL, "cuda: gelu over rows of %d", OC);
+  if (!out && !out16) return sf_fail(SF_EINTERNAL, "cuda: gelu with no output");
   SFK_LAUNCH(k_gelu_forward, grid_for(n), TPB)(out, out16, inp, bias, (unsigned)OC, n);
   LAUNCHED(k_gelu_forward);
   return SF_OK;
@@ -404,10 +405,9 @@ __global__ void k_layernorm_forward(float *out, __nv_bfloat16 *out16, float *mea
   for (int c = lane; c < C; c += 32) v += (x[c] - m) * (x[c] - m);
   v = warp_sum(v);
   float s = 1.0f / sqrtf(v / (float)C + 1e-5f);
-  float *o = out + (size_t)n * C;
   for (int c = lane; c < C; c += 32) {
     float y = (x[c] - m) * s * w[c] + b[c];
-    o[c] = y;
+    if (out) out[(size_t)n * C + c] = y;
     if (out16) out16[(size_t)n * C + c] = __float2bfloat16(y);
   }
   if (lane == 0) {
@@ -419,6 +419,7 @@ __global__ void k_layernorm_forward(float *out, __nv_bfloat16 *out16, float *mea
 int sfk_layernorm_forward(float *out, __nv_bfloat16 *out16, float *mean, float *rstd, const float *inp,
                           const float *w, const float *b, int N, int C) {
   if (N <= 0) return SF_OK;
+  if (!out && !out16) return sf_fail(SF_EINTERNAL, "cuda: layernorm with no output");
   SFK_LAUNCH(k_layernorm_forward, grid_rows((size_t)N), TPB)(out, out16, mean, rstd, inp, w, b, N, C);
   LAUNCHED(k_layernorm_forward);
   return SF_OK;

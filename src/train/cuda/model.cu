@@ -427,6 +427,8 @@ int sf_cuda_gpt_download(sf_cuda_gpt *d, sf_gpt *host, int grads) {
 #define LN2_16(l) A16(l, 2)
 #define FCG16(l) A16(l, 3) /* 4 NC */
 #define LNF16 A16(L, 0)
+/* an fp32 output that only products read: not written in bf16, where they read the bf16 copy */
+#define F32(p) (d->act16 ? (float *)NULL : (p))
 
 #define TRY(call)                                                                                    \
   do {                                                                                               \
@@ -462,7 +464,7 @@ static int forward_dev(sf_cuda_gpt *d, const int *tok, const int *tgt, float *lo
     float *ln1 = a[A_LN1] + l * NC, *atty = a[A_ATTY] + l * NC, *res2 = a[A_RES2] + l * NC, *ln2 = a[A_LN2] + l * NC;
     float *fch = a[A_FCH] + 4 * l * NC, *fcg = a[A_FCG] + 4 * l * NC, *res3 = a[A_RES3] + l * NC;
     size_t lc = (size_t)l * C, ln = (size_t)l * N;
-    TRY(sfk_layernorm_forward(ln1, LN1_16(l), a[A_LN1M] + ln, a[A_LN1R] + ln, res, PT(d->P, P_LN1W) + lc,
+    TRY(sfk_layernorm_forward(F32(ln1), LN1_16(l), a[A_LN1M] + ln, a[A_LN1R] + ln, res, PT(d->P, P_LN1W) + lc,
                               PT(d->P, P_LN1B) + lc, N, C));
     /* flash attention adds qkv's bias as it packs q, k, v (the fp32 qkv is its scratch) */
     const float *qkvb = PT(d->P, P_QKVB) + 3 * lc;
@@ -477,17 +479,18 @@ static int forward_dev(sf_cuda_gpt *d, const int *tok, const int *tgt, float *lo
                            NULL, N, C, C, C));
     /* the biases of proj, fc and fcproj are added by the pass that reads the product next */
     TRY(sfk_residual_forward(res2, res, a[A_TMP], PT(d->P, P_PROJB) + lc, C, NC));
-    TRY(sfk_layernorm_forward(ln2, LN2_16(l), a[A_LN2M] + ln, a[A_LN2R] + ln, res2, PT(d->P, P_LN2W) + lc,
+    TRY(sfk_layernorm_forward(F32(ln2), LN2_16(l), a[A_LN2M] + ln, a[A_LN2R] + ln, res2, PT(d->P, P_LN2W) + lc,
                               PT(d->P, P_LN2B) + lc, N, C));
     TRY(sfk_matmul_forward(x, fch, ln2, LN2_16(l), PT(d->P, P_FCW) + lc * 4 * C, W16(P_FCW) ? W16(P_FCW) + lc * 4 * C : NULL,
                            NULL, N, C, 4 * C, 4 * C));
-    TRY(sfk_gelu_forward(fcg, FCG16(l), fch, PT(d->P, P_FCB) + 4 * lc, 4 * C, 4 * NC));
+    TRY(sfk_gelu_forward(F32(fcg), FCG16(l), fch, PT(d->P, P_FCB) + 4 * lc, 4 * C, 4 * NC));
     TRY(sfk_matmul_forward(x, a[A_TMP], fcg, FCG16(l), PT(d->P, P_FCPW) + lc * 4 * C,
                            W16(P_FCPW) ? W16(P_FCPW) + lc * 4 * C : NULL, NULL, N, 4 * C, C, C));
     TRY(sfk_residual_forward(res3, res2, a[A_TMP], PT(d->P, P_FCPB) + lc, C, NC));
   }
   const float *last = a[A_RES3] + (size_t)(L - 1) * NC;
-  TRY(sfk_layernorm_forward(a[A_LNF], LNF16, a[A_LNFM], a[A_LNFR], last, PT(d->P, P_LNFW), PT(d->P, P_LNFB), N, C));
+  TRY(sfk_layernorm_forward(F32(a[A_LNF]), LNF16, a[A_LNFM], a[A_LNFR], last, PT(d->P, P_LNFW), PT(d->P, P_LNFB), N,
+                            C));
   /* The logits' rows are padded to Vp: aligned rows keep the head's products on fast kernels
    * (plan.h). In bf16 the product also runs over all Vp columns, since cuBLAS also picks its slow
    * kernels for an odd dimension (an H100 profile: 3x); the padding columns (wte16's next rows) are
