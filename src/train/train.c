@@ -162,7 +162,8 @@ static void adamw(sf_gpt *g, const sf_train_config *c, double lr, long t, float 
 
 /* The model a run trains: the CPU's sf_gpt, or the GPU's sf_cuda_gpt beside a host sf_gpt that
  * holds only the weights (their initialisation, and checkpoints in the CPU's file format). The
- * loop below is the same for both; only these few operations differ. */
+ * loop below is the same for both; a training step is the CPU's calls or the GPU's one call
+ * (sf_cuda_gpt_train_step), and evaluation goes through the operations below. */
 typedef struct engine {
   sf_gpt *g;
   sf_cuda_gpt *d; /* NULL on the CPU */
