@@ -6,9 +6,9 @@
  * trainer's own product on 8192 x 8192 operands (sf_cuda_gemm_peak); each line also gives its
  * speed-up over the fp32 run of the same model. Where bf16 runs flash attention (flash.cu), a
  * fourth line runs the same bf16 model with the cuBLAS attention, the peer that flash attention
- * must beat, and a fifth (attention "mma") with flash attention's register-resident mma.sync
- * forward (SCALEFIT_FLASH_FORWARD=mma) instead of the WMMA one, its speed also given against the
- * WMMA line's. Without a GPU it says so and exits 0.
+ * must beat, and two more with flash attention's register-resident mma.sync forward instead of the
+ * WMMA one (attention "mma-pf": SCALEFIT_FLASH_FORWARD=mma, "mma-np": mma-noprefetch), their speed also
+ * given against the WMMA line's. Without a GPU it says so and exits 0.
  *
  *   build/bench_train_cuda [seconds per measurement (default 3)] [1: sweep sizes only] [filter]
  *
@@ -115,13 +115,18 @@ int main(int argc, char **argv) {
   int nshapes = (int)(sizeof shapes / sizeof shapes[0]) - (sweep_only ? 1 : 0);
   for (int i = 0; i < nshapes; i++) {
     double base = 0, wmma = 0;
-    /* fp32, tf32, bf16, bf16 with the cuBLAS attention, bf16 with the mma.sync flash forward */
-    for (int v = 0; v < 5; v++) {
+    /* fp32, tf32, bf16, bf16 with the cuBLAS attention, bf16 with the mma.sync flash forwards */
+    for (int v = 0; v < 6; v++) {
       int k = v < 3 ? v : 2;
       if (v >= 3 && !sf_cuda_flash(&shapes[i].c, SF_PREC_BF16)) continue;
       sf_cuda_set_attention(v == 3 ? SF_ATTN_MATMUL : SF_ATTN_AUTO);
-      sf_cuda_set_flash_forward(v == 4 ? SF_FLASH_FWD_MMA : SF_FLASH_FWD_WMMA);
-      const char *attn = v == 4 ? "mma" : sf_cuda_flash(&shapes[i].c, ps[k]) ? "flash" : "cublas";
+      sf_cuda_set_flash_forward(v == 4   ? SF_FLASH_FWD_MMA
+                                : v == 5 ? SF_FLASH_FWD_MMA_NOPREFETCH
+                                         : SF_FLASH_FWD_WMMA);
+      const char *attn = v == 4                                ? "mma-pf"
+                         : v == 5                              ? "mma-np"
+                         : sf_cuda_flash(&shapes[i].c, ps[k]) ? "flash"
+                                                               : "cublas";
       char label[160];
       snprintf(label, sizeof label, "%s %s %s", shapes[i].name, sf_precision_name(ps[k]), attn);
       if (filter && !strstr(label, filter)) {
@@ -142,7 +147,7 @@ int main(int argc, char **argv) {
       double of_measured = measured[k] > 0 ? mfu * sf_cuda_peak(ps[k], NULL) / measured[k] : 0.0;
       printf("%-24s %-5s %-6s %12.0f %7.1f%% %9.1f%% %9.2fx", shapes[i].name, sf_precision_name(ps[k]), attn, tps,
              100 * mfu, 100 * of_measured, base > 0 ? tps / base : 0.0);
-      if (v == 4 && wmma > 0) printf("  %.2fx the WMMA forward's", tps / wmma);
+      if (v >= 4 && wmma > 0) printf("  %.2fx the WMMA forward's", tps / wmma);
       printf("\n");
       fflush(stdout);
     }

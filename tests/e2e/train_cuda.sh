@@ -70,7 +70,7 @@ r, cpu = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 assert r["attention"] == "flash" and r["precision"] == "bf16", (r["attention"], r["precision"])
 assert math.isfinite(r["val_loss"]) and abs(r["val_loss"] - cpu["val_loss"]) <= 2e-2 * cpu["val_loss"], (r["val_loss"], cpu["val_loss"])
 PY
-SCALEFIT_FLASH_FORWARD=fast expect 2 "SCALEFIT_FLASH_FORWARD 'fast' is not one of wmma, mma" train --device cuda "${tiny[@]}"
+SCALEFIT_FLASH_FORWARD=fast expect 2 "SCALEFIT_FLASH_FORWARD 'fast' is not one of wmma, mma, mma-noprefetch" train --device cuda "${tiny[@]}"
 grid=(--sizes 1x32,1x48,2x32,2x48 --tokens 5120,10240 --context 32 --batch 256 --data markov --device cuda -q)
 "$S" sweep "${grid[@]}" -o "$tmp/s.h5" || fail "sweep --device cuda"
 # packed: three workers on one GPU at once; each run is deterministic on a given GPU, so every loss

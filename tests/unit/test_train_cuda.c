@@ -577,19 +577,20 @@ static void test_kernels_attention(void **state) {
  * 64-query blocks (padding), one shorter than a block, several blocks long. The log-normalisers it
  * keeps for the backward are checked against log sum_j exp(s_j) in double: they see the rounded
  * inputs exactly, so only fp32 sums separate them (1e-5). Out and dqkv also pass P, dO and dS
- * through bf16: the bf16 tolerance. Both forwards (WMMA, and the register-resident mma.sync one that
- * SCALEFIT_FLASH_FORWARD=mma selects), each followed by the backward that consumes its lse and out;
- * a SCALEFIT_FLASH_FORWARD it does not know is refused by name. */
+ * through bf16: the bf16 tolerance. Every forward (WMMA, and the register-resident mma.sync one that
+ * SCALEFIT_FLASH_FORWARD=mma selects, with and without its prefetch), each followed by the backward
+ * that consumes its lse and out; a SCALEFIT_FLASH_FORWARD it does not know is refused by name. */
 static void test_kernels_flash(void **state) {
   (void)state;
   NEED_GPU();
   const struct {
     int B, T, C, NH;
-  } shapes[] = {{2, 33, 64, 4}, {1, 130, 64, 1}, {2, 64, 64, 2}, {1, 70, 128, 1}, {1, 5, 96, 2}, {1, 200, 128, 2}};
+  } shapes[] = {{2, 33, 64, 4}, {1, 130, 64, 1}, {2, 64, 64, 2}, {1, 70, 128, 1},
+                {1, 5, 96, 2}, {1, 200, 128, 2}, {1, 100, 160, 2}, {1, 66, 112, 1}};
   const struct {
     sf_cuda_flash_forward kind;
     const char *name;
-  } fwds[] = {{SF_FLASH_FWD_WMMA, "wmma"}, {SF_FLASH_FWD_MMA, "mma"}};
+  } fwds[] = {{SF_FLASH_FWD_WMMA, "wmma"}, {SF_FLASH_FWD_MMA, "mma"}, {SF_FLASH_FWD_MMA_NOPREFETCH, "mma-noprefetch"}};
   for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
     const int b = shapes[k].B, t = shapes[k].T, c = shapes[k].C, nh = shapes[k].NH, hs = c / nh;
     size_t NC = (size_t)b * t * c, ATT = (size_t)b * nh * t * t, rows = (size_t)b * nh * t;
@@ -623,14 +624,14 @@ static void test_kernels_flash(void **state) {
             if (fabs(got - want) / fabs(want) > lerr) lerr = fabs(got - want) / fabs(want);
           }
       char what[64];
-      printf("flash %-4s B %d T %3d C %3d NH %d (hs %3d): ", fwds[f].name, b, t, c, nh, hs);
+      printf("flash %-14s B %d T %3d C %3d NH %d (hs %3d): ", fwds[f].name, b, t, c, nh, hs);
       snprintf(what, sizeof what, "log-normalisers");
       printf("%-36s n %-7zu relative error %.2e (tolerance 1e-05)\n", what, rows, lerr);
       assert_true(lerr <= 1e-5);
       snprintf(what, sizeof what, "flash forward %s hs %d", fwds[f].name, hs);
       check(what, gpu, cpu, NC, 2e-2);
       assert_int_equal(sf_cuda_host_flash_backward(gdqkv, dout, qkv, b, t, c, nh), SF_OK);
-      snprintf(what, sizeof what, "flash backward (%s forward) hs %d", fwds[f].name, hs);
+      snprintf(what, sizeof what, "flash backward (%s) hs %d", fwds[f].name, hs);
       check(what, gdqkv, dqkv, 3 * NC, 2e-2);
       free(gpu), free(gdqkv), free(lse);
     }
@@ -643,7 +644,7 @@ static void test_kernels_flash(void **state) {
   setenv("SCALEFIT_FLASH_FORWARD", "fast", 1);
   float *qkv = rnd(3 * 64, 1), out[64], lse[4];
   assert_int_equal(sf_cuda_host_flash_forward(out, lse, qkv, 1, 4, 16, 1), SF_EINPUT);
-  assert_string_equal(sf_errmsg(), "SCALEFIT_FLASH_FORWARD 'fast' is not one of wmma, mma");
+  assert_string_equal(sf_errmsg(), "SCALEFIT_FLASH_FORWARD 'fast' is not one of wmma, mma, mma-noprefetch");
   if (saved) setenv("SCALEFIT_FLASH_FORWARD", saved, 1);
   else unsetenv("SCALEFIT_FLASH_FORWARD");
   free(saved), free(qkv);
@@ -757,6 +758,9 @@ static void test_model_gradients_bf16(void **state) {
   model_grads(SF_PREC_BF16, SF_ATTN_AUTO, 1, 2e-2);
   printf("with the mma.sync flash forward: ");
   assert_int_equal(sf_cuda_set_flash_forward(SF_FLASH_FWD_MMA), SF_OK);
+  model_grads(SF_PREC_BF16, SF_ATTN_AUTO, 1, 2e-2);
+  printf("with the mma.sync flash forward, no prefetch: ");
+  assert_int_equal(sf_cuda_set_flash_forward(SF_FLASH_FWD_MMA_NOPREFETCH), SF_OK);
   model_grads(SF_PREC_BF16, SF_ATTN_AUTO, 1, 2e-2);
   assert_int_equal(sf_cuda_set_flash_forward(SF_FLASH_FWD_ENV), SF_OK);
   model_grads(SF_PREC_BF16, SF_ATTN_MATMUL, 0, 2e-2);

@@ -285,9 +285,10 @@ __global__ void __launch_bounds__(FL_THREADS)
  *
  * Tiles: 64 queries a block (4 warps), BK keys a step (64 for head sizes up to 64, else 32, to keep
  * the accumulators, S and Q in registers); K and V copied into shared memory by 16-byte vector
- * loads, rows KLD(hs) apart: 16 bytes mod 128 between consecutive rows, so the 8 rows of every
- * ldmatrix matrix fall in 8 different 16-byte bank groups (no conflict), and so do the copies.
- * Same inputs, outputs and contract as k_flash_forward. */
+ * loads (PF: the next tile's issued before the products on this one; SCALEFIT_FLASH_FORWARD=mma, or
+ * mma-noprefetch without), rows KLD(hs) apart: 16 bytes mod 128 between consecutive rows, so the 8
+ * rows of every ldmatrix matrix fall in 8 different 16-byte bank groups (no conflict), and so do the
+ * copies. Same inputs, outputs and contract as k_flash_forward. */
 
 /* an fp32 pair and a bf16 pair, stored in one access each */
 struct __align__(8) fl_f2 {
@@ -297,7 +298,7 @@ struct __align__(4) fl_bf2 {
   __nv_bfloat16 x, y;
 };
 
-template <int KD>
+template <int KD, bool PF>
 __global__ void __launch_bounds__(FL_THREADS)
     k_flash_forward_mma(float *out, __nv_bfloat16 *out16, float *lse, const __nv_bfloat16 *qkvh, int B, int T,
                         int Tp, int C, int NH, float scale_log2) {
@@ -317,14 +318,29 @@ __global__ void __launch_bounds__(FL_THREADS)
   const int ar = (lane & 7) + (lane & 8), ac = (lane >> 4) * 8;
   const int kr = (lane & 7) + (lane >> 4) * 8, kc = lane & 8;
 
+  /* PF: the next K and V tiles wait in registers (16-byte units, U a row, the thread's every
+   * FL_THREADS-th) while the warps compute on the current one, so that their global loads overlap
+   * the products instead of stalling the block between its two barriers; at the price of UT
+   * 16-byte registers each (at head size 64: about 160 registers a thread instead of 110, 3 blocks
+   * an SM instead of 4). Which wins is for a GPU to tell (docs/TRAIN.md). */
+  constexpr int U = HS / 8, UT = PF ? (BK * U + FL_THREADS - 1) / FL_THREADS : 1;
+  uint4 kn[UT], vn[UT];
+  const uint4 *Kg = (const uint4 *)K, *Vg = (const uint4 *)V;
+  if constexpr (PF) {
+    SFK_UNROLL
+    for (int u = 0; u < UT; u++) {
+      int x = threadIdx.x + u * FL_THREADS;
+      if (x < BK * U) kn[u] = Kg[x], vn[u] = Vg[x];
+    }
+  }
   copy_tile<HS>(sm, Q + (size_t)q0 * HS, FL_ROWS);
   __syncthreads();
   uint32_t qa[KD][4];
-SFK_UNROLL
+  SFK_UNROLL
   for (int kd = 0; kd < KD; kd++) sfk_ldmatrix_x4(qa[kd], sm + (16 * w + ar) * LD + kd * 16 + ac);
 
   float o[NO][4];
-SFK_UNROLL
+  SFK_UNROLL
   for (int d = 0; d < NO; d++) o[d][0] = o[d][1] = o[d][2] = o[d][3] = 0.0f;
   /* rows g and g + 8: running max (base 2) and this lane's part of the sum */
   float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
@@ -333,17 +349,36 @@ SFK_UNROLL
   for (int kt = 0; kt < nkt; kt++) {
     const int k0 = kt * BK;
     __syncthreads(); /* every warp is done with the previous tile (or with Q) */
-    copy_tile<HS>(Ks, K + (size_t)k0 * HS, BK);
-    copy_tile<HS>(Vs, V + (size_t)k0 * HS, BK);
-    __syncthreads();
+    if constexpr (PF) {
+      SFK_UNROLL
+      for (int u = 0; u < UT; u++) {
+        int x = threadIdx.x + u * FL_THREADS;
+        if (x < BK * U) {
+          *(uint4 *)(Ks + (x / U) * LD + (x % U) * 8) = kn[u];
+          *(uint4 *)(Vs + (x / U) * LD + (x % U) * 8) = vn[u];
+        }
+      }
+      __syncthreads();
+      if (kt + 1 < nkt) {
+        SFK_UNROLL
+        for (int u = 0; u < UT; u++) {
+          int x = threadIdx.x + u * FL_THREADS;
+          if (x < BK * U) kn[u] = Kg[(size_t)(k0 + BK) * U + x], vn[u] = Vg[(size_t)(k0 + BK) * U + x];
+        }
+      }
+    } else {
+      copy_tile<HS>(Ks, K + (size_t)k0 * HS, BK);
+      copy_tile<HS>(Vs, V + (size_t)k0 * HS, BK);
+      __syncthreads();
+    }
     if (k0 > last) continue; /* the whole tile is above this warp's queries (k0 <= qw otherwise) */
     float s[NS][4];
-SFK_UNROLL
+    SFK_UNROLL
     for (int n = 0; n < NS; n++) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
-SFK_UNROLL
+    SFK_UNROLL
     for (int n2 = 0; n2 < NS / 2; n2++) {
       if (k0 + 16 * n2 > last) break; /* keys after every query of the warp (warp-uniform) */
-SFK_UNROLL
+      SFK_UNROLL
       for (int kd = 0; kd < KD; kd++) {
         uint32_t kb[4];
         sfk_ldmatrix_x4(kb, Ks + (16 * n2 + kr) * LD + kd * 16 + kc);
@@ -355,9 +390,9 @@ SFK_UNROLL
      * key k0 <= qw is never masked, so every row keeps a finite maximum */
     const bool diag = k0 + BK - 1 > qw;
     float mx[2] = {-INFINITY, -INFINITY};
-SFK_UNROLL
+    SFK_UNROLL
     for (int n = 0; n < NS; n++)
-SFK_UNROLL
+      SFK_UNROLL
       for (int e = 0; e < 4; e++) {
         int j = k0 + 8 * n + 2 * t + (e & 1), i = qw + g + 8 * (e >> 1);
         float v = s[n][e] * scale_log2;
@@ -365,7 +400,7 @@ SFK_UNROLL
         mx[e >> 1] = fmaxf(mx[e >> 1], s[n][e]);
       }
     float alpha[2];
-SFK_UNROLL
+    SFK_UNROLL
     for (int r = 0; r < 2; r++) {
       mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
       mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
@@ -374,27 +409,27 @@ SFK_UNROLL
       m[r] = mnew;
       l[r] *= alpha[r];
     }
-SFK_UNROLL
+    SFK_UNROLL
     for (int n = 0; n < NS; n++)
-SFK_UNROLL
+      SFK_UNROLL
       for (int e = 0; e < 4; e++) {
         float p = exp2f(s[n][e] - m[e >> 1]);
         l[e >> 1] += p;
         s[n][e] = p;
       }
-SFK_UNROLL
+    SFK_UNROLL
     for (int d = 0; d < NO; d++) {
       o[d][0] *= alpha[0], o[d][1] *= alpha[0];
       o[d][2] *= alpha[1], o[d][3] *= alpha[1];
     }
     /* O += P V, 16 keys a step: P rounded to bf16 as the A operand, V^T's B operands by .trans */
-SFK_UNROLL
+    SFK_UNROLL
     for (int kk = 0; kk < BK / 16; kk++) {
       if (k0 + 16 * kk > last) break; /* P is 0 there */
       uint32_t pa[4] = {sfk_pack_bf16x2(s[2 * kk][0], s[2 * kk][1]), sfk_pack_bf16x2(s[2 * kk][2], s[2 * kk][3]),
                         sfk_pack_bf16x2(s[2 * kk + 1][0], s[2 * kk + 1][1]),
                         sfk_pack_bf16x2(s[2 * kk + 1][2], s[2 * kk + 1][3])};
-SFK_UNROLL
+      SFK_UNROLL
       for (int d2 = 0; d2 < NO / 2; d2++) {
         uint32_t vb[4];
         sfk_ldmatrix_x4_trans(vb, Vs + (16 * kk + ar) * LD + d2 * 16 + ac);
@@ -406,7 +441,7 @@ SFK_UNROLL
   /* the quad's sums; out = O / l for rows < T; lse = ln 2 (m + log2 l) for every row (padded ones
    * too: the backward reads them, and must find them finite) */
   float inv[2];
-SFK_UNROLL
+  SFK_UNROLL
   for (int r = 0; r < 2; r++) {
     l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
     l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
@@ -414,12 +449,12 @@ SFK_UNROLL
     int i = qw + g + 8 * r;
     if (t == 0) lse[(size_t)bh * Tp + i] = (m[r] + log2f(l[r])) * 0.69314718055994531f;
   }
-SFK_UNROLL
+  SFK_UNROLL
   for (int r = 0; r < 2; r++) {
     int i = qw + g + 8 * r;
     if (i >= T) continue;
     size_t at = ((size_t)b * T + i) * C + (size_t)h * HS + 2 * t;
-SFK_UNROLL
+    SFK_UNROLL
     for (int d = 0; d < NO; d++) {
       fl_f2 v = {o[d][2 * r] * inv[r], o[d][2 * r + 1] * inv[r]};
       *(fl_f2 *)(out + at + 8 * d) = v;
@@ -569,46 +604,56 @@ static int unsupported(int C, int NH) {
 }
 
 /* Which forward runs: set in code (sf_cuda_set_flash_forward), else SCALEFIT_FLASH_FORWARD read at
- * every call (mma or wmma; wmma when unset or empty). WMMA stays the default until the mma kernel
- * has been measured against it on a GPU (docs/TRAIN.md). */
+ * every call (wmma when unset or empty, mma, mma-noprefetch). WMMA stays the default until the mma
+ * kernels have been measured against it on a GPU (docs/TRAIN.md). */
 static sf_cuda_flash_forward fwd_kind = SF_FLASH_FWD_ENV;
 
 int sf_cuda_set_flash_forward(sf_cuda_flash_forward k) {
-  if (k != SF_FLASH_FWD_ENV && k != SF_FLASH_FWD_WMMA && k != SF_FLASH_FWD_MMA)
+  if (k != SF_FLASH_FWD_ENV && k != SF_FLASH_FWD_WMMA && k != SF_FLASH_FWD_MMA && k != SF_FLASH_FWD_MMA_NOPREFETCH)
     return sf_fail(SF_EINTERNAL, "cuda: flash forward kind %d", (int)k);
   fwd_kind = k;
   return SF_OK;
 }
 
-/* *mma = 1 for the mma.sync forward; SF_EINPUT for a SCALEFIT_FLASH_FORWARD it does not know */
-static int forward_kind(int *mma) {
-  *mma = fwd_kind == SF_FLASH_FWD_MMA;
+/* *k: the kernel (never SF_FLASH_FWD_ENV); SF_EINPUT for a SCALEFIT_FLASH_FORWARD it does not know */
+static int forward_kind(sf_cuda_flash_forward *k) {
+  *k = fwd_kind;
   if (fwd_kind != SF_FLASH_FWD_ENV) return SF_OK;
   const char *e = getenv("SCALEFIT_FLASH_FORWARD");
+  *k = SF_FLASH_FWD_WMMA;
   if (!e || !*e || !strcmp(e, "wmma")) return SF_OK;
-  if (!strcmp(e, "mma")) {
-    *mma = 1;
+  if (!strcmp(e, "mma") || !strcmp(e, "mma-noprefetch")) {
+    *k = e[3] ? SF_FLASH_FWD_MMA_NOPREFETCH : SF_FLASH_FWD_MMA;
     return SF_OK;
   }
-  return sf_fail(SF_EINPUT, "SCALEFIT_FLASH_FORWARD '%s' is not one of wmma, mma", e);
+  return sf_fail(SF_EINPUT, "SCALEFIT_FLASH_FORWARD '%s' is not one of wmma, mma, mma-noprefetch", e);
 }
 
 int sfk_flash_forward(float *out, __nv_bfloat16 *out16, __nv_bfloat16 *qkvh, float *lse, const float *qkv,
                       const float *bias, int B, int T, int C, int NH) {
   if (B <= 0) return SF_OK;
   if (!sfk_flash_supported(C, NH)) return unsupported(C, NH);
-  int mma, rc = forward_kind(&mma);
+  sf_cuda_flash_forward kind;
+  int rc = forward_kind(&kind);
   if (rc) return rc;
   const int Tp = sfk_flash_tpad(T), hs = C / NH;
   float scale = 1.0f / sqrtf((float)hs);
   SFK_LAUNCH(k_flash_pack, grid_for(3 * (size_t)B * NH * Tp * (hs / 8)), 256)(qkvh, qkv, bias, B, T, Tp, C, NH);
   LAUNCHED(k_flash_pack);
   dim3 grid((unsigned)(B * NH), (unsigned)(Tp / FL_ROWS)); /* (b, h) on x: up to 2^31 - 1 */
-  if (mma) {
+  if (kind != SF_FLASH_FWD_WMMA) {
     float scale_log2 = scale * 1.4426950408889634f; /* exp(x scale) = exp2(x scale log2(e)) */
-#define FWD(kd) SFK_LAUNCH(k_flash_forward_mma<kd>, grid, FL_THREADS)(out, out16, lse, qkvh, B, T, Tp, C, NH, scale_log2)
-    FL_DISPATCH(hs, FWD);
+    if (kind == SF_FLASH_FWD_MMA) {
+#define FWD(kd)                                                                                      \
+  SFK_LAUNCH((k_flash_forward_mma<kd, true>), grid, FL_THREADS)(out, out16, lse, qkvh, B, T, Tp, C, NH, scale_log2)
+      FL_DISPATCH(hs, FWD);
 #undef FWD
+    } else {
+#define FWD(kd)                                                                                      \
+  SFK_LAUNCH((k_flash_forward_mma<kd, false>), grid, FL_THREADS)(out, out16, lse, qkvh, B, T, Tp, C, NH, scale_log2)
+      FL_DISPATCH(hs, FWD);
+#undef FWD
+    }
     LAUNCHED(k_flash_forward_mma);
     return SF_OK;
   }
