@@ -24,6 +24,16 @@
  *              without __syncwarp is stale; a misaligned tile, a bad ldm, a tile beyond its
  *              allocation, lanes with different pointers, and a lane that skips mma_sync stop the
  *              program with a message naming the kernel
+ *   mma16816   mma.m16n8k16 (bf16, fp32) and ldmatrix (.x4, .x2, .trans) with the hardware's
+ *              layouts, checked against the PTX ISA's tables restated here: a product of small
+ *              integers placed by the tables equals the host's exactly, and so does one whose A
+ *              operand is two accumulator tiles packed to bf16; every register of every lane of
+ *              ldmatrix holds the 16-bit codes the table names (and x4 gives the A operand's
+ *              layout), and is stale where another lane wrote the row without __syncwarp; the flash
+ *              forward's operand recipes (B from k-major rows without .trans, from n-major rows with
+ *              it) give exact products; a lane that skips ldmatrix or the product is the deadlock
+ *              report; a row not 16-byte aligned, a row in device memory, lanes at different shapes
+ *              abort naming the kernel, block and thread
  *   cublas     GemmEx / GemmStridedBatchedEx against a double-precision reference for every
  *              transpose pair, fp32 / TF32 / bf16; TF32 drops the 13 low mantissa bits; GEMV; wrong
  *              leading dimensions are CUBLAS_STATUS_INVALID_VALUE, an operand beyond its
@@ -831,6 +841,18 @@ __global__ void k_ldmatrix(uint32_t *out, const __nv_bfloat16 *tile) {
   for (int k = 0; k < 2; k++) out[l * 12 + 8 + k] = x2[k], out[l * 12 + 10 + k] = x2t[k];
 }
 
+/* every lane writes the row that the next lane addresses (codes from salt on), then ldmatrix.x4:
+ * right only with a __syncwarp between (a lane reads its row when it arrives) */
+__global__ void k_ldmatrix_stale(uint32_t *out, int salt, int sync) {
+  __shared__ __align__(16) __nv_bfloat16 sh[32 * 8];
+  int l = (int)threadIdx.x, next = (l + 1) % 32;
+  for (int c = 0; c < 8; c++) sh[next * 8 + c].x = (uint16_t)(salt + next * 8 + c);
+  if (sync) __syncwarp();
+  uint32_t r[4];
+  sfk_ldmatrix_x4(r, sh + l * 8);
+  for (int k = 0; k < 4; k++) out[l * 4 + k] = r[k];
+}
+
 /* The flash forward's two operand recipes on tiles in shared memory: S = Q X^T with X (8 keys x 16)
  * by ldmatrix.x2 (B = X^T, k-major: no transpose), O = P Y with Y (16 keys x 8) by ldmatrix.x2.trans;
  * Q and P by ldmatrix.x4 */
@@ -965,6 +987,22 @@ static void test_mma16816(void **state) {
       for (int h = 0; h < 2; h++)
         assert_int_equal(out[l * 12 + j] >> (16 * h) & 0xffffu,
                          (uint32_t)(mma_a_row(l, 2 * j + h) * 16 + mma_a_col(l, 2 * j + h)));
+    }
+
+  /* rows written by other lanes: right after __syncwarp, stale without (in every thread order) */
+  for (int launch = 0; launch < 3; launch++)
+    for (int sync = 1; sync >= 0; sync--) {
+      int salt = 1000 * (2 * launch + sync); /* shared memory keeps the last launch's rows */
+      for (int e = 0; e < 32 * 12; e++) out[e] = 0xdeadbeefu;
+      LAUNCH(k_ldmatrix_stale, dim3(1), dim3(32))(out, salt, sync);
+      int wrong = 0;
+      for (int l = 0; l < 32; l++)
+        for (int j = 0; j < 4; j++) {
+          uint32_t e = (uint32_t)(salt + (8 * j + l / 4) * 8 + 2 * (l % 4));
+          wrong += out[l * 4 + j] != (e | (e + 1) << 16);
+        }
+      if (sync) assert_int_equal(wrong, 0);
+      else assert_true(wrong > 0);
     }
 
   /* the flash forward's operand recipes: S = Q X^T, O = P Y through ldmatrix, exact */
