@@ -25,7 +25,7 @@
 #include "train/cuda/mma16816.cuh"
 
 /* runtime.cpp: the calling thread's fault, "cudaemu: kernel 'K', block (x, y, z): thread N: ...", abort */
-[[noreturn]] void sf_emu_thread_die(const char *fmt, ...);
+[[noreturn]] void sf_emu_thread_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* runtime.cpp: 1 if [p, p + bytes) lies inside one cudaMalloc allocation */
 extern "C" int sf_cudaemu_check_range(const void *p, size_t bytes, char *why, size_t n);
 
