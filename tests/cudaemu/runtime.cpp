@@ -1260,3 +1260,16 @@ cudaError_t cudaGraphDestroy(cudaGraph_t graph) {
 }
 
 } /* extern "C" */
+
+/* ============================ for the emulator's other parts (mma16816.cpp) ============================ */
+
+/* The calling thread's fault: "cudaemu: kernel 'K', block (x, y, z): thread N: <message>", then abort. */
+[[noreturn]] void sf_emu_thread_die(const char *fmt, ...) {
+  fiber &me = current("a device function");
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  die("thread %d: %s", me.lin, msg);
+}

@@ -24,6 +24,16 @@
  *              without __syncwarp is stale; a misaligned tile, a bad ldm, a tile beyond its
  *              allocation, lanes with different pointers, and a lane that skips mma_sync stop the
  *              program with a message naming the kernel
+ *   mma16816   mma.m16n8k16 (bf16, fp32) and ldmatrix (.x4, .x2, .trans) with the hardware's
+ *              layouts, checked against the PTX ISA's tables restated here: a product of small
+ *              integers placed by the tables equals the host's exactly, and so does one whose A
+ *              operand is two accumulator tiles packed to bf16; every register of every lane of
+ *              ldmatrix holds the 16-bit codes the table names (and x4 gives the A operand's
+ *              layout), and is stale where another lane wrote the row without __syncwarp; the flash
+ *              forward's operand recipes (B from k-major rows without .trans, from n-major rows with
+ *              it) give exact products; a lane that skips ldmatrix or the product is the deadlock
+ *              report; a row not 16-byte aligned, a row in device memory, lanes at different shapes
+ *              abort naming the kernel, block and thread
  *   cublas     GemmEx / GemmStridedBatchedEx against a double-precision reference for every
  *              transpose pair, fp32 / TF32 / bf16; TF32 drops the 13 low mantissa bits; GEMV; wrong
  *              leading dimensions are CUBLAS_STATUS_INVALID_VALUE, an operand beyond its
@@ -52,6 +62,8 @@ extern "C" {
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <mma.h>
+
+#include "train/cuda/mma16816.cuh"
 
 #include <cmath>
 #include <string>
@@ -252,7 +264,10 @@ static std::string run_child(const char *name, int *aborted) {
   return err;
 }
 
+static int child_mma(const char *name);
+
 static int child(const char *name) {
+  if (strncmp(name, "mma ", 4) == 0) return child_mma(name);
   float *x;
   if (cudaMalloc((void **)&x, sizeof(float) * 64) != cudaSuccess) return 3;
   if (strcmp(name, "host pointer") == 0) {
@@ -854,6 +869,283 @@ static void test_capture(void **state) {
   assert_int_equal(cudaFree(ws), cudaSuccess);
 }
 
+/* ---- mma.m16n8k16 and ldmatrix (src/train/cuda/mma16816.cuh): the hardware's layouts ----
+ * The tables as the PTX ISA states them, written here independently of mma16816.cpp: element i of
+ * a lane's operand (two per 32-bit register, i even in the low half), g = lane / 4, t = lane % 4:
+ *   A (16 x 16): row g + 8 * (i / 2 % 2), column 2t + i % 2 + 8 * (i / 4), i = 0..7
+ *   B (16 x 8):  row 2t + i % 2 + 8 * (i / 2), column g, i = 0..3
+ *   C, D:        row g + 8 * (i / 2), column 2t + i % 2, i = 0..3 (one float each) */
+static __device__ __host__ int mma_a_row(int l, int i) { return l / 4 + 8 * (i / 2 % 2); }
+static __device__ __host__ int mma_a_col(int l, int i) { return 2 * (l % 4) + i % 2 + 8 * (i / 4); }
+static __device__ __host__ int mma_b_row(int l, int i) { return 2 * (l % 4) + i % 2 + 8 * (i / 2); }
+static __device__ __host__ int mma_b_col(int l, int i) { return (void)i, l / 4; }
+static __device__ __host__ int mma_c_row(int l, int i) { return l / 4 + 8 * (i / 2); }
+static __device__ __host__ int mma_c_col(int l, int i) { return 2 * (l % 4) + i % 2; }
+
+/* element i of n packed from x (row-major, ld) by the table's row and column functions */
+template <int N>
+static __device__ void mma_gather(uint32_t *reg, const float *x, int ld, int (*row)(int, int), int (*col)(int, int)) {
+  int l = (int)threadIdx.x % 32;
+  for (int i = 0; i < N; i += 2)
+    reg[i / 2] = sfk_pack_bf16x2(x[row(l, i) * ld + col(l, i)], x[row(l, i + 1) * ld + col(l, i + 1)]);
+}
+
+/* D = A B + C (A 16 x 16, B 16 x 8, C 16 x 8 row-major), operands placed by the tables; then the
+ * two accumulator tiles D0 = A B0, D1 = A B1 packed as the A operand of E = [D0 D1] B2 (the
+ * conversion the flash forward makes from scores to probabilities) */
+__global__ void k_mma_layout(float *D, float *E, const float *A, const float *B, const float *C, const float *B0,
+                             const float *B1, const float *B2) {
+  int l = (int)threadIdx.x;
+  uint32_t a[4], b[2], b0[2], b1[2], b2[2];
+  float c[4], d[4];
+  mma_gather<8>(a, A, 16, mma_a_row, mma_a_col);
+  mma_gather<4>(b, B, 8, mma_b_row, mma_b_col);
+  for (int i = 0; i < 4; i++) c[i] = C[mma_c_row(l, i) * 8 + mma_c_col(l, i)];
+  sfk_mma16816(d, a, b, c);
+  for (int i = 0; i < 4; i++) D[mma_c_row(l, i) * 8 + mma_c_col(l, i)] = d[i];
+  mma_gather<4>(b0, B0, 8, mma_b_row, mma_b_col);
+  mma_gather<4>(b1, B1, 8, mma_b_row, mma_b_col);
+  mma_gather<4>(b2, B2, 8, mma_b_row, mma_b_col);
+  float zero[4] = {0, 0, 0, 0}, d0[4], d1[4], e[4];
+  sfk_mma16816(d0, a, b0, zero);
+  sfk_mma16816(d1, a, b1, zero);
+  uint32_t p[4] = {sfk_pack_bf16x2(d0[0], d0[1]), sfk_pack_bf16x2(d0[2], d0[3]), sfk_pack_bf16x2(d1[0], d1[1]),
+                   sfk_pack_bf16x2(d1[2], d1[3])};
+  sfk_mma16816(e, p, b2, zero);
+  for (int i = 0; i < 4; i++) E[mma_c_row(l, i) * 8 + mma_c_col(l, i)] = e[i];
+}
+
+/* ldmatrix of a 16 x 16 tile of 16-bit codes (row r, column c holds r * 16 + c) kept in shared
+ * memory with rows 24 elements apart; lane l addresses row l % 8 of 8 x 8 matrix l / 8, matrix j at
+ * rows 8 (j % 2), columns 8 (j / 2) (the A operand's order). Out: per lane, 4 registers of x4, of
+ * x4.trans, 2 of x2, of x2.trans (lanes 16..31 give x2 a misaligned address, which it ignores). */
+__global__ void k_ldmatrix(uint32_t *out, const __nv_bfloat16 *tile) {
+  __shared__ __align__(16) __nv_bfloat16 sh[16 * 24];
+  int l = (int)threadIdx.x;
+  for (int e = l; e < 256; e += 32) sh[e / 16 * 24 + e % 16] = tile[e];
+  __syncwarp();
+  int j = l / 8, r = l % 8;
+  const __nv_bfloat16 *row = sh + (8 * (j % 2) + r) * 24 + 8 * (j / 2);
+  uint32_t x4[4], x4t[4], x2[2], x2t[2];
+  sfk_ldmatrix_x4(x4, row);
+  sfk_ldmatrix_x4_trans(x4t, row);
+  sfk_ldmatrix_x2(x2, l < 16 ? row : row + 1);
+  sfk_ldmatrix_x2_trans(x2t, l < 16 ? row : row + 1);
+  for (int k = 0; k < 4; k++) out[l * 12 + k] = x4[k], out[l * 12 + 4 + k] = x4t[k];
+  for (int k = 0; k < 2; k++) out[l * 12 + 8 + k] = x2[k], out[l * 12 + 10 + k] = x2t[k];
+}
+
+/* every lane writes the row that the next lane addresses (codes from salt on), then ldmatrix.x4:
+ * right only with a __syncwarp between (a lane reads its row when it arrives) */
+__global__ void k_ldmatrix_stale(uint32_t *out, int salt, int sync) {
+  __shared__ __align__(16) __nv_bfloat16 sh[32 * 8];
+  int l = (int)threadIdx.x, next = (l + 1) % 32;
+  for (int c = 0; c < 8; c++) sh[next * 8 + c].x = (uint16_t)(salt + next * 8 + c);
+  if (sync) __syncwarp();
+  uint32_t r[4];
+  sfk_ldmatrix_x4(r, sh + l * 8);
+  for (int k = 0; k < 4; k++) out[l * 4 + k] = r[k];
+}
+
+/* The flash forward's two operand recipes on tiles in shared memory: S = Q X^T with X (8 keys x 16)
+ * by ldmatrix.x2 (B = X^T, k-major: no transpose), O = P Y with Y (16 keys x 8) by ldmatrix.x2.trans;
+ * Q and P by ldmatrix.x4 */
+__global__ void k_ldmatrix_mma(float *S, float *O, const float *Q, const float *X, const float *P, const float *Y) {
+  __shared__ __align__(16) __nv_bfloat16 q[16 * 24], x[8 * 24], p[16 * 24], y[16 * 16];
+  int l = (int)threadIdx.x;
+  for (int e = l; e < 256; e += 32) {
+    q[e / 16 * 24 + e % 16] = __float2bfloat16(Q[e]);
+    p[e / 16 * 24 + e % 16] = __float2bfloat16(P[e]);
+  }
+  for (int e = l; e < 128; e += 32) {
+    x[e / 16 * 24 + e % 16] = __float2bfloat16(X[e]);
+    y[e / 8 * 16 + e % 8] = __float2bfloat16(Y[e]);
+  }
+  __syncwarp();
+  int j = l / 8, r = l % 8;
+  uint32_t a[4], b[2], pa[4], yb[2];
+  sfk_ldmatrix_x4(a, q + (8 * (j % 2) + r) * 24 + 8 * (j / 2));
+  sfk_ldmatrix_x2(b, x + r * 24 + 8 * (j % 2));         /* lanes 0..7: dims 0..7, 8..15: dims 8..15 */
+  sfk_ldmatrix_x4(pa, p + (8 * (j % 2) + r) * 24 + 8 * (j / 2));
+  sfk_ldmatrix_x2_trans(yb, y + (8 * (j % 2) + r) * 16); /* lanes 0..7: keys 0..7, 8..15: keys 8..15 */
+  float zero[4] = {0, 0, 0, 0}, s[4], o[4];
+  sfk_mma16816(s, a, b, zero);
+  sfk_mma16816(o, pa, yb, zero);
+  for (int i = 0; i < 4; i++) {
+    S[mma_c_row(l, i) * 8 + mma_c_col(l, i)] = s[i];
+    O[mma_c_row(l, i) * 8 + mma_c_col(l, i)] = o[i];
+  }
+}
+
+/* misuse: lane 3 leaves before the ldmatrix (skip 1) or the product (skip 2); lane `bad` gives a
+ * row 8 bytes off, or (global) every lane a row in device memory; `mixed`: lanes 16..31 call .x2
+ * where the others call .x4 */
+__global__ void k_mma_bad(float *out, const __nv_bfloat16 *global, int skip, int bad, int use_global, int mixed) {
+  __shared__ __align__(16) __nv_bfloat16 sh[16 * 24];
+  int l = (int)threadIdx.x;
+  for (int e = l; e < 16 * 24; e += 32) sh[e] = __float2bfloat16(1.0f);
+  __syncwarp();
+  if (l == 3 && skip == 1) return;
+  const __nv_bfloat16 *row = use_global ? global + l % 16 * 8 : sh + l % 16 * 24 + l / 16 * 8;
+  if (l == bad) row += 4;
+  uint32_t a[4], b[2] = {0, 0};
+  if (mixed && l >= 16) sfk_ldmatrix_x2(a, row);
+  else sfk_ldmatrix_x4(a, row);
+  float c[4] = {0, 0, 0, 0};
+  if (l == 3 && skip == 2) return;
+  sfk_mma16816(c, a, b, c);
+  out[l] = c[0];
+}
+
+static int child_mma(const char *name) {
+  float *out;
+  __nv_bfloat16 *g;
+  if (cudaMalloc((void **)&out, sizeof(float) * 32) != cudaSuccess || cudaMalloc((void **)&g, 2 * 256) != cudaSuccess)
+    return 3;
+  int skip = 0, bad = -1, use_global = 0, mixed = 0;
+  if (strcmp(name, "mma skip ldmatrix") == 0) skip = 1;
+  if (strcmp(name, "mma skip mma") == 0) skip = 2;
+  if (strcmp(name, "mma misaligned") == 0) bad = 5;
+  if (strcmp(name, "mma global") == 0) use_global = 1;
+  if (strcmp(name, "mma mixed") == 0) mixed = 1;
+  LAUNCH(k_mma_bad, dim3(1), dim3(32))(out, g, skip, bad, use_global, mixed);
+  return 0;
+}
+
+static float *dev_floats(const std::vector<float> &v) {
+  float *p;
+  assert_int_equal(cudaMalloc((void **)&p, sizeof(float) * v.size()), cudaSuccess);
+  memcpy(p, v.data(), sizeof(float) * v.size());
+  return p;
+}
+
+/* small integers: every product and sum exact in fp32, every value exact in bf16 */
+static std::vector<float> ints(size_t n, int mul, int mod) {
+  std::vector<float> v(n);
+  for (size_t i = 0; i < n; i++) v[i] = (float)((int)((i * (size_t)mul + 1) % (size_t)mod) - mod / 2);
+  return v;
+}
+
+static void test_mma16816(void **state) {
+  (void)state;
+  /* the product, and accumulators reused as the next A operand, against the host */
+  std::vector<float> a = ints(256, 7, 9), b = ints(128, 5, 7), c = ints(128, 3, 11), b0 = ints(128, 11, 5),
+                     b1 = ints(128, 13, 7), b2 = ints(128, 17, 5);
+  float *A = dev_floats(a), *B = dev_floats(b), *C = dev_floats(c), *B0 = dev_floats(b0), *B1 = dev_floats(b1),
+        *B2 = dev_floats(b2), *D, *E;
+  assert_int_equal(cudaMalloc((void **)&D, sizeof(float) * 128), cudaSuccess);
+  assert_int_equal(cudaMalloc((void **)&E, sizeof(float) * 128), cudaSuccess);
+  LAUNCH(k_mma_layout, dim3(1), dim3(32))(D, E, A, B, C, B0, B1, B2);
+  assert_int_equal(cudaGetLastError(), cudaSuccess);
+  float d01[16][16];
+  for (int r = 0; r < 16; r++)
+    for (int n = 0; n < 8; n++) {
+      double s = c[r * 8 + n], s0 = 0, s1 = 0;
+      for (int k = 0; k < 16; k++) {
+        s += (double)a[r * 16 + k] * b[k * 8 + n];
+        s0 += (double)a[r * 16 + k] * b0[k * 8 + n];
+        s1 += (double)a[r * 16 + k] * b1[k * 8 + n];
+      }
+      assert_true(D[r * 8 + n] == (float)s);
+      assert_true(fabs(s0) <= 256 && fabs(s1) <= 256); /* exact in bf16 */
+      d01[r][n] = (float)s0, d01[r][n + 8] = (float)s1;
+    }
+  for (int r = 0; r < 16; r++)
+    for (int n = 0; n < 8; n++) {
+      double s = 0;
+      for (int k = 0; k < 16; k++) s += (double)d01[r][k] * b2[k * 8 + n];
+      assert_true(E[r * 8 + n] == (float)s);
+    }
+
+  /* ldmatrix, register by register, against the table: register j of lane l holds (row l / 4,
+   * columns 2 (l % 4), + 1) of matrix j, or with .trans (rows 2 (l % 4), + 1, column l / 4) */
+  __nv_bfloat16 *tile;
+  uint32_t *out;
+  assert_int_equal(cudaMalloc((void **)&tile, 2 * 256), cudaSuccess);
+  assert_int_equal(cudaMalloc((void **)&out, 4 * 32 * 12), cudaSuccess);
+  for (int e = 0; e < 256; e++) tile[e].x = (uint16_t)e; /* codes, not numbers: ldmatrix moves bits */
+  LAUNCH(k_ldmatrix, dim3(1), dim3(32))(out, tile);
+  assert_int_equal(cudaGetLastError(), cudaSuccess);
+  for (int l = 0; l < 32; l++)
+    for (int j = 0; j < 4; j++) {
+      int r0 = 8 * (j % 2), c0 = 8 * (j / 2), rr = l / 4, cc = 2 * (l % 4);
+      uint32_t want = (uint32_t)((r0 + rr) * 16 + c0 + cc) | (uint32_t)((r0 + rr) * 16 + c0 + cc + 1) << 16;
+      uint32_t want_t = (uint32_t)((r0 + cc) * 16 + c0 + rr) | (uint32_t)((r0 + cc + 1) * 16 + c0 + rr) << 16;
+      assert_int_equal(out[l * 12 + j], want);
+      assert_int_equal(out[l * 12 + 4 + j], want_t);
+      if (j < 2) {
+        assert_int_equal(out[l * 12 + 8 + j], want);
+        assert_int_equal(out[l * 12 + 10 + j], want_t);
+      }
+      /* and x4 in this order is the A operand: its elements 2j, 2j + 1 where the mma table puts them */
+      for (int h = 0; h < 2; h++)
+        assert_int_equal(out[l * 12 + j] >> (16 * h) & 0xffffu,
+                         (uint32_t)(mma_a_row(l, 2 * j + h) * 16 + mma_a_col(l, 2 * j + h)));
+    }
+
+  /* rows written by other lanes: right after __syncwarp, stale without (in every thread order) */
+  for (int launch = 0; launch < 3; launch++)
+    for (int sync = 1; sync >= 0; sync--) {
+      int salt = 1000 * (2 * launch + sync); /* shared memory keeps the last launch's rows */
+      for (int e = 0; e < 32 * 12; e++) out[e] = 0xdeadbeefu;
+      LAUNCH(k_ldmatrix_stale, dim3(1), dim3(32))(out, salt, sync);
+      int wrong = 0;
+      for (int l = 0; l < 32; l++)
+        for (int j = 0; j < 4; j++) {
+          uint32_t e = (uint32_t)(salt + (8 * j + l / 4) * 8 + 2 * (l % 4));
+          wrong += out[l * 4 + j] != (e | (e + 1) << 16);
+        }
+      if (sync) assert_int_equal(wrong, 0);
+      else assert_true(wrong > 0);
+    }
+
+  /* the flash forward's operand recipes: S = Q X^T, O = P Y through ldmatrix, exact */
+  std::vector<float> q = ints(256, 7, 9), x = ints(128, 5, 7), p = ints(256, 3, 5), y = ints(128, 11, 9);
+  float *Q = dev_floats(q), *X = dev_floats(x), *P = dev_floats(p), *Y = dev_floats(y), *S, *O;
+  assert_int_equal(cudaMalloc((void **)&S, sizeof(float) * 128), cudaSuccess);
+  assert_int_equal(cudaMalloc((void **)&O, sizeof(float) * 128), cudaSuccess);
+  LAUNCH(k_ldmatrix_mma, dim3(1), dim3(32))(S, O, Q, X, P, Y);
+  assert_int_equal(cudaGetLastError(), cudaSuccess);
+  for (int r = 0; r < 16; r++)
+    for (int n = 0; n < 8; n++) {
+      double s = 0, o = 0;
+      for (int k = 0; k < 16; k++) {
+        s += (double)q[r * 16 + k] * x[n * 16 + k];
+        o += (double)p[r * 16 + k] * y[k * 8 + n];
+      }
+      assert_true(S[r * 8 + n] == (float)s);
+      assert_true(O[r * 8 + n] == (float)o);
+    }
+  for (void *v : {(void *)A, (void *)B, (void *)C, (void *)B0, (void *)B1, (void *)B2, (void *)D, (void *)E,
+                  (void *)tile, (void *)out, (void *)Q, (void *)X, (void *)P, (void *)Y, (void *)S, (void *)O})
+    assert_int_equal(cudaFree(v), cudaSuccess);
+
+  /* misuse, in child processes: a lane that skips the product, a misaligned row, a row in device
+   * memory, lanes at different ldmatrix shapes */
+  const char *cases[][2] = {
+      {"mma skip ldmatrix", "deadlock: 31 of 32 threads"},
+      {"mma skip ldmatrix", "threads 3..3 exited"},
+      {"mma skip ldmatrix", "at ldmatrix.m8n8.x4 (mask 0xffffffff)"},
+      {"mma skip mma", "deadlock: 31 of 32 threads"},
+      {"mma skip mma", "threads 3..3 exited"},
+      {"mma skip mma", "at mma.sync.aligned.m16n8k16 (mask 0xffffffff)"},
+      {"mma misaligned", "thread 5: ldmatrix.m8n8.x4: row address 0x"},
+      {"mma misaligned", "is not 16-byte aligned"},
+      {"mma global", "thread "},
+      {"mma global", "is in a cudaMalloc allocation, not in shared memory"},
+      {"mma mixed", "ldmatrix.m8n8."},
+      {"mma mixed", "with the same mask 0xffffffff"},
+  };
+  int aborted = 0;
+  for (auto &k : cases) {
+    std::string e = run_child(k[0], &aborted);
+    printf("%s", e.c_str());
+    assert_true(aborted);
+    assert_non_null(strstr(e.c_str(), "kernel 'k_mma_bad', block (0, 0, 0): "));
+    assert_non_null(strstr(e.c_str(), k[1]));
+  }
+}
+
 /* ---- fork ---- */
 
 static void test_fork(void **state) {
@@ -884,6 +1176,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_deadlock), cmocka_unit_test(test_memory),  cmocka_unit_test(test_bf16),
       cmocka_unit_test(test_cublas),   cmocka_unit_test(test_syncwarp), cmocka_unit_test(test_wmma),
       cmocka_unit_test(test_capture),
+      cmocka_unit_test(test_mma16816),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

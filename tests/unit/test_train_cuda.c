@@ -18,10 +18,12 @@
  *             error (max |gpu - cpu| / max |cpu|) within: 1e-5 for the fp32 kernels and products,
  *             5e-3 for TF32 products (10-bit mantissa), 2e-2 for BF16 products (8-bit mantissa)
  *             flash attention (bf16, no T x T buffer) against the CPU layer on bf16-rounded inputs at
- *             head sizes 16..128 and padded contexts, its log-normalisers within 1e-5
+ *             head sizes 16..128 and padded contexts, its log-normalisers within 1e-5, with each
+ *             forward kernel (WMMA; mma.sync, SCALEFIT_FLASH_FORWARD=mma) and the backward after it
  *   model     one forward and backward of a 2-layer model on the CPU and on the GPU from the same
  *             weights: the loss within 1e-5 and every gradient within 1e-4 (fp32); in bf16 with
- *             flash and with cuBLAS attention, gradients within 2e-2 (emulated: 6e-3 at most)
+ *             flash (each forward kernel) and with cuBLAS attention, gradients within 2e-2
+ *             (emulated: 6e-3 at most)
  *   step      the whole training step in one submission (eager, and a CUDA graph replayed) against
  *             the separate calls: losses, norms, parameters and moments bit for bit over 4 steps of
  *             2 micro-batches whose scale, learning rate and bias corrections change, clipping live
@@ -602,55 +604,77 @@ static void test_kernels_attention(void **state) {
  * 64-query blocks (padding), one shorter than a block, several blocks long. The log-normalisers it
  * keeps for the backward are checked against log sum_j exp(s_j) in double: they see the rounded
  * inputs exactly, so only fp32 sums separate them (1e-5). Out and dqkv also pass P, dO and dS
- * through bf16: the bf16 tolerance. */
+ * through bf16: the bf16 tolerance. Every forward (WMMA, and the register-resident mma.sync one that
+ * SCALEFIT_FLASH_FORWARD=mma selects, with and without its prefetch), each followed by the backward
+ * that consumes its lse and out; a SCALEFIT_FLASH_FORWARD it does not know is refused by name. */
 static void test_kernels_flash(void **state) {
   (void)state;
   NEED_GPU();
   const struct {
     int B, T, C, NH;
-  } shapes[] = {{2, 33, 64, 4}, {1, 130, 64, 1}, {2, 64, 64, 2}, {1, 70, 128, 1}, {1, 5, 96, 2}};
+  } shapes[] = {{2, 33, 64, 4}, {1, 130, 64, 1}, {2, 64, 64, 2}, {1, 70, 128, 1},
+                {1, 5, 96, 2}, {1, 200, 128, 2}, {1, 100, 160, 2}, {1, 66, 112, 1}};
+  const struct {
+    sf_cuda_flash_forward kind;
+    const char *name;
+  } fwds[] = {{SF_FLASH_FWD_WMMA, "wmma"}, {SF_FLASH_FWD_MMA, "mma"}, {SF_FLASH_FWD_MMA_NOPREFETCH, "mma-noprefetch"}};
   for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
     const int b = shapes[k].B, t = shapes[k].T, c = shapes[k].C, nh = shapes[k].NH, hs = c / nh;
     size_t NC = (size_t)b * t * c, ATT = (size_t)b * nh * t * t, rows = (size_t)b * nh * t;
-    float *qkv = rnd(3 * NC, 1.5f), *q16 = copy(qkv, 3 * NC), *cpu = rnd(NC, 1), *gpu = rnd(NC, 1), *att = rnd(ATT, 1);
-    float *dout = rnd(NC, 1), *dqkv = rnd(3 * NC, 1), *gdqkv = rnd(3 * NC, 1), *lse = rnd(rows, 1);
+    float *qkv = rnd(3 * NC, 1.5f), *q16 = copy(qkv, 3 * NC), *cpu = rnd(NC, 1), *att = rnd(ATT, 1);
+    float *dout = rnd(NC, 1), *dqkv = rnd(3 * NC, 1);
     float *scratch = malloc(sizeof(float) * sf_attention_scratch(t, hs));
     assert_true(sf_cuda_flash(&(sf_gpt_config){1, c, nh, t, 2}, SF_PREC_BF16));
     assert_int_equal(sf_cuda_host_bf16_round(q16, 3 * NC), SF_OK);
     sf_attention_forward(cpu, att, q16, scratch, b, t, c, nh);
     sf_attention_backward(dqkv, dout, q16, att, scratch, b, t, c, nh);
-    double lerr = 0;
-    assert_int_equal(sf_cuda_host_flash_forward(gpu, lse, qkv, b, t, c, nh), SF_OK);
-    for (int bi = 0; bi < b; bi++)
-      for (int h = 0; h < nh; h++)
-        for (int i = 0; i < t; i++) {
-          const float *qi = q16 + ((size_t)bi * t + i) * 3 * c + (size_t)h * hs;
-          double s[256], mx = -INFINITY, sum = 0;
-          for (int j = 0; j <= i; j++) {
-            const float *kj = q16 + ((size_t)bi * t + j) * 3 * c + c + (size_t)h * hs;
-            double dot = 0;
-            for (int d = 0; d < hs; d++) dot += (double)qi[d] * kj[d];
-            s[j] = dot / sqrt((double)hs);
-            if (s[j] > mx) mx = s[j];
+    for (size_t f = 0; f < sizeof fwds / sizeof fwds[0]; f++) {
+      float *gpu = rnd(NC, 1), *gdqkv = rnd(3 * NC, 1), *lse = rnd(rows, 1);
+      assert_int_equal(sf_cuda_set_flash_forward(fwds[f].kind), SF_OK);
+      double lerr = 0;
+      assert_int_equal(sf_cuda_host_flash_forward(gpu, lse, qkv, b, t, c, nh), SF_OK);
+      for (int bi = 0; bi < b; bi++)
+        for (int h = 0; h < nh; h++)
+          for (int i = 0; i < t; i++) {
+            const float *qi = q16 + ((size_t)bi * t + i) * 3 * c + (size_t)h * hs;
+            double s[256], mx = -INFINITY, sum = 0;
+            for (int j = 0; j <= i; j++) {
+              const float *kj = q16 + ((size_t)bi * t + j) * 3 * c + c + (size_t)h * hs;
+              double dot = 0;
+              for (int d = 0; d < hs; d++) dot += (double)qi[d] * kj[d];
+              s[j] = dot / sqrt((double)hs);
+              if (s[j] > mx) mx = s[j];
+            }
+            for (int j = 0; j <= i; j++) sum += exp(s[j] - mx);
+            double want = mx + log(sum), got = lse[((size_t)bi * nh + h) * t + i];
+            if (!isfinite(got)) fail_msg("flash lse (%d, %d, %d) is %g", bi, h, i, got);
+            if (fabs(got - want) / fabs(want) > lerr) lerr = fabs(got - want) / fabs(want);
           }
-          for (int j = 0; j <= i; j++) sum += exp(s[j] - mx);
-          double want = mx + log(sum), got = lse[((size_t)bi * nh + h) * t + i];
-          if (!isfinite(got)) fail_msg("flash lse (%d, %d, %d) is %g", bi, h, i, got);
-          if (fabs(got - want) / fabs(want) > lerr) lerr = fabs(got - want) / fabs(want);
-        }
-    char what[64];
-    printf("flash B %d T %3d C %3d NH %d (hs %3d): ", b, t, c, nh, hs);
-    snprintf(what, sizeof what, "log-normalisers");
-    printf("%-36s n %-7zu relative error %.2e (tolerance 1e-05)\n", what, rows, lerr);
-    assert_true(lerr <= 1e-5);
-    snprintf(what, sizeof what, "flash forward hs %d", hs);
-    check(what, gpu, cpu, NC, 2e-2);
-    assert_int_equal(sf_cuda_host_flash_backward(gdqkv, dout, qkv, b, t, c, nh), SF_OK);
-    snprintf(what, sizeof what, "flash backward hs %d", hs);
-    check(what, gdqkv, dqkv, 3 * NC, 2e-2);
-    free(qkv), free(q16), free(cpu), free(gpu), free(att), free(dout), free(dqkv), free(gdqkv), free(lse);
-    free(scratch);
+      char what[64];
+      printf("flash %-14s B %d T %3d C %3d NH %d (hs %3d): ", fwds[f].name, b, t, c, nh, hs);
+      snprintf(what, sizeof what, "log-normalisers");
+      printf("%-36s n %-7zu relative error %.2e (tolerance 1e-05)\n", what, rows, lerr);
+      assert_true(lerr <= 1e-5);
+      snprintf(what, sizeof what, "flash forward %s hs %d", fwds[f].name, hs);
+      check(what, gpu, cpu, NC, 2e-2);
+      assert_int_equal(sf_cuda_host_flash_backward(gdqkv, dout, qkv, b, t, c, nh), SF_OK);
+      snprintf(what, sizeof what, "flash backward (%s) hs %d", fwds[f].name, hs);
+      check(what, gdqkv, dqkv, 3 * NC, 2e-2);
+      free(gpu), free(gdqkv), free(lse);
+    }
+    free(qkv), free(q16), free(cpu), free(att), free(dout), free(dqkv), free(scratch);
   }
+  /* the environment's choice (SF_FLASH_FWD_ENV): a value it does not know is bad input */
+  assert_int_equal(sf_cuda_set_flash_forward(SF_FLASH_FWD_ENV), SF_OK);
+  const char *old = getenv("SCALEFIT_FLASH_FORWARD");
+  char *saved = old ? strdup(old) : NULL;
+  setenv("SCALEFIT_FLASH_FORWARD", "fast", 1);
+  float *qkv = rnd(3 * 64, 1), out[64], lse[4];
+  assert_int_equal(sf_cuda_host_flash_forward(out, lse, qkv, 1, 4, 16, 1), SF_EINPUT);
+  assert_string_equal(sf_errmsg(), "SCALEFIT_FLASH_FORWARD 'fast' is not one of wmma, mma, mma-noprefetch");
+  if (saved) setenv("SCALEFIT_FLASH_FORWARD", saved, 1);
+  else unsetenv("SCALEFIT_FLASH_FORWARD");
+  free(saved), free(qkv);
   /* head sizes it does not take go to the cuBLAS path */
   assert_false(sf_cuda_flash(&(sf_gpt_config){1, 80, 4, 16, 2}, SF_PREC_BF16)); /* hs 20 */
   assert_false(sf_cuda_flash(&(sf_gpt_config){1, 288, 2, 16, 2}, SF_PREC_BF16)); /* hs 144 */
@@ -829,11 +853,19 @@ static void test_model_gradients(void **state) {
   model_grads(SF_PREC_FP32, SF_ATTN_AUTO, 1, 1e-4);
 }
 
-/* bf16 with each attention: the flash path (head size 32) and the cuBLAS one */
+/* bf16 with each attention: the flash path (head size 32) with each forward kernel, and the cuBLAS one */
 static void test_model_gradients_bf16(void **state) {
   (void)state;
   NEED_GPU();
+  assert_int_equal(sf_cuda_set_flash_forward(SF_FLASH_FWD_WMMA), SF_OK);
   model_grads(SF_PREC_BF16, SF_ATTN_AUTO, 1, 2e-2);
+  printf("with the mma.sync flash forward: ");
+  assert_int_equal(sf_cuda_set_flash_forward(SF_FLASH_FWD_MMA), SF_OK);
+  model_grads(SF_PREC_BF16, SF_ATTN_AUTO, 1, 2e-2);
+  printf("with the mma.sync flash forward, no prefetch: ");
+  assert_int_equal(sf_cuda_set_flash_forward(SF_FLASH_FWD_MMA_NOPREFETCH), SF_OK);
+  model_grads(SF_PREC_BF16, SF_ATTN_AUTO, 1, 2e-2);
+  assert_int_equal(sf_cuda_set_flash_forward(SF_FLASH_FWD_ENV), SF_OK);
   model_grads(SF_PREC_BF16, SF_ATTN_MATMUL, 0, 2e-2);
 }
 

@@ -26,6 +26,11 @@
  * the same type, whose element i then sits at the same (row, column) as the accumulator's. Rows
  * and columns of scores are handled in shared memory, never through fragment positions.
  *
+ * A second forward, k_flash_forward_mma, keeps the softmax in registers on mma.sync.m16n8k16, whose
+ * register layout PTX defines (mma16816.cuh; its section below says how). Same inputs and outputs,
+ * so the same backward follows. SCALEFIT_FLASH_FORWARD=mma selects it (sf_cuda_set_flash_forward in
+ * code); the WMMA one stays the default until the two are compared on a GPU (docs/TRAIN.md).
+ *
  * Head-major bf16 copies are padded to Tp = T rounded up to 64 rows with zeros: keys past T are
  * masked by causality for every real query, and zero V rows keep 0 * V finite; outputs of padded
  * queries are computed and not stored.
@@ -33,8 +38,12 @@
 #include <math.h>
 #include <mma.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "train/cuda/common.cuh"
+#include "train/cuda/gpu.h"
+#include "train/cuda/mma16816.cuh"
 
 using namespace nvcuda;
 
@@ -262,6 +271,198 @@ __global__ void __launch_bounds__(FL_THREADS)
   if (lane % 2 == 0) lse[(size_t)bh * Tp + i] = m + logf(l);
 }
 
+/* ---- forward, register-resident (mma.sync; SCALEFIT_FLASH_FORWARD=mma) ----
+ *
+ * FlashAttention-2's forward on mma.m16n8k16 (mma16816.cuh), whose register layouts the PTX ISA
+ * defines, so the softmax never leaves the registers: a warp owns 16 queries; S = Q K^T lands in
+ * accumulators where lane (g, t) of quad g holds rows g and g + 8, two columns of every 8; the row
+ * max and sum are reduced among the quad's 4 lanes with two shuffles (the sum only once, at the end:
+ * every lane rescales its partial sum by the quad's common factor); P is packed to bf16 straight
+ * from the accumulators into the A operand of P V (two 8-key tiles make one 16-key fragment).
+ * Operands come from shared memory by ldmatrix: Q once, K without transpose (S = Q K^T needs K^T
+ * as the k-major B operand, which rows of K are), V with .trans. The softmax runs in base 2:
+ * scores scaled by scale * log2(e), exp2f, lse converted back to natural log for the backward.
+ *
+ * Tiles: 64 queries a block (4 warps), BK keys a step (64 for head sizes up to 64, else 32, to keep
+ * the accumulators, S and Q in registers); K and V copied into shared memory by 16-byte vector
+ * loads (PF: the next tile's issued before the products on this one; SCALEFIT_FLASH_FORWARD=mma, or
+ * mma-noprefetch without), rows KLD(hs) apart: 16 bytes mod 128 between consecutive rows, so the 8
+ * rows of every ldmatrix matrix fall in 8 different 16-byte bank groups (no conflict), and so do the
+ * copies. Same inputs, outputs and contract as k_flash_forward. */
+
+/* an fp32 pair and a bf16 pair, stored in one access each */
+struct __align__(8) fl_f2 {
+  float x, y;
+};
+struct __align__(4) fl_bf2 {
+  __nv_bfloat16 x, y;
+};
+
+template <int KD, bool PF>
+__global__ void __launch_bounds__(FL_THREADS)
+    k_flash_forward_mma(float *out, __nv_bfloat16 *out16, float *lse, const __nv_bfloat16 *qkvh, int B, int T,
+                        int Tp, int C, int NH, float scale_log2) {
+  constexpr int HS = 16 * KD, BK = HS <= 64 ? 64 : 32, LD = KLD(HS), NS = BK / 8, NO = HS / 8;
+  /* K then V tiles; before the first, the block's 64 rows of Q (2 BK >= 64) */
+  __shared__ __align__(128) __nv_bfloat16 sm[2 * BK * LD];
+  __nv_bfloat16 *Ks = sm, *Vs = sm + BK * LD;
+  const int w = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+  /* the longest rows (the last queries) first: blocks start roughly in index order */
+  const int bh = blockIdx.x, b = bh / NH, h = bh % NH, q0 = (gridDim.y - 1 - blockIdx.y) * FL_ROWS;
+  const int qw = q0 + 16 * w;
+  const size_t per = (size_t)B * NH * Tp * HS;
+  const __nv_bfloat16 *Q = qkvh + (size_t)bh * Tp * HS, *K = Q + per, *V = Q + 2 * per;
+  /* The row each lane addresses in an ldmatrix.x4 of a 16 x 16 block: (ar, ac) takes the matrices
+   * in the order rows 0-7 | 8-15 first, then columns 8-15: the A operand (Q) and, transposed, two
+   * 8-column B operands of V. (kr, kc) takes columns 8-15 first: two 8-key B operands of K^T. */
+  const int ar = (lane & 7) + (lane & 8), ac = (lane >> 4) * 8;
+  const int kr = (lane & 7) + (lane >> 4) * 8, kc = lane & 8;
+
+  /* PF: the next K and V tiles wait in registers (16-byte units, U a row, the thread's every
+   * FL_THREADS-th) while the warps compute on the current one, so that their global loads overlap
+   * the products instead of stalling the block between its two barriers; at the price of UT
+   * 16-byte registers each (at head size 64: about 160 registers a thread instead of 110, 3 blocks
+   * an SM instead of 4). Which wins is for a GPU to tell (docs/TRAIN.md). */
+  constexpr int U = HS / 8, UT = PF ? (BK * U + FL_THREADS - 1) / FL_THREADS : 1;
+  uint4 kn[UT], vn[UT];
+  const uint4 *Kg = (const uint4 *)K, *Vg = (const uint4 *)V;
+  if constexpr (PF) {
+    SFK_UNROLL
+    for (int u = 0; u < UT; u++) {
+      int x = threadIdx.x + u * FL_THREADS;
+      if (x < BK * U) kn[u] = Kg[x], vn[u] = Vg[x];
+    }
+  }
+  copy_tile<HS>(sm, Q + (size_t)q0 * HS, FL_ROWS);
+  __syncthreads();
+  uint32_t qa[KD][4];
+  SFK_UNROLL
+  for (int kd = 0; kd < KD; kd++) sfk_ldmatrix_x4(qa[kd], sm + (16 * w + ar) * LD + kd * 16 + ac);
+
+  float o[NO][4];
+  SFK_UNROLL
+  for (int d = 0; d < NO; d++) o[d][0] = o[d][1] = o[d][2] = o[d][3] = 0.0f;
+  /* rows g and g + 8: running max (base 2) and this lane's part of the sum */
+  float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
+  const int last = qw + 15; /* the warp's last query */
+  const int nkt = (q0 + FL_ROWS) / BK;
+  for (int kt = 0; kt < nkt; kt++) {
+    const int k0 = kt * BK;
+    __syncthreads(); /* every warp is done with the previous tile (or with Q) */
+    if constexpr (PF) {
+      SFK_UNROLL
+      for (int u = 0; u < UT; u++) {
+        int x = threadIdx.x + u * FL_THREADS;
+        if (x < BK * U) {
+          *(uint4 *)(Ks + (x / U) * LD + (x % U) * 8) = kn[u];
+          *(uint4 *)(Vs + (x / U) * LD + (x % U) * 8) = vn[u];
+        }
+      }
+      __syncthreads();
+      if (kt + 1 < nkt) {
+        SFK_UNROLL
+        for (int u = 0; u < UT; u++) {
+          int x = threadIdx.x + u * FL_THREADS;
+          if (x < BK * U) kn[u] = Kg[(size_t)(k0 + BK) * U + x], vn[u] = Vg[(size_t)(k0 + BK) * U + x];
+        }
+      }
+    } else {
+      copy_tile<HS>(Ks, K + (size_t)k0 * HS, BK);
+      copy_tile<HS>(Vs, V + (size_t)k0 * HS, BK);
+      __syncthreads();
+    }
+    if (k0 > last) continue; /* the whole tile is above this warp's queries (k0 <= qw otherwise) */
+    float s[NS][4];
+    SFK_UNROLL
+    for (int n = 0; n < NS; n++) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
+    SFK_UNROLL
+    for (int n2 = 0; n2 < NS / 2; n2++) {
+      if (k0 + 16 * n2 > last) break; /* keys after every query of the warp (warp-uniform) */
+      SFK_UNROLL
+      for (int kd = 0; kd < KD; kd++) {
+        uint32_t kb[4];
+        sfk_ldmatrix_x4(kb, Ks + (16 * n2 + kr) * LD + kd * 16 + kc);
+        sfk_mma16816(s[2 * n2], qa[kd], kb, s[2 * n2]);
+        sfk_mma16816(s[2 * n2 + 1], qa[kd], kb + 2, s[2 * n2 + 1]);
+      }
+    }
+    /* scale to base 2, mask above the diagonal (key j > query i) where the tile reaches past qw;
+     * key k0 <= qw is never masked, so every row keeps a finite maximum */
+    const bool diag = k0 + BK - 1 > qw;
+    float mx[2] = {-INFINITY, -INFINITY};
+    SFK_UNROLL
+    for (int n = 0; n < NS; n++)
+      SFK_UNROLL
+      for (int e = 0; e < 4; e++) {
+        int j = k0 + 8 * n + 2 * t + (e & 1), i = qw + g + 8 * (e >> 1);
+        float v = s[n][e] * scale_log2;
+        s[n][e] = diag && j > i ? -INFINITY : v;
+        mx[e >> 1] = fmaxf(mx[e >> 1], s[n][e]);
+      }
+    float alpha[2];
+    SFK_UNROLL
+    for (int r = 0; r < 2; r++) {
+      mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+      mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+      float mnew = fmaxf(m[r], mx[r]);
+      alpha[r] = exp2f(m[r] - mnew); /* 0 at the first tile (m = -inf) */
+      m[r] = mnew;
+      l[r] *= alpha[r];
+    }
+    SFK_UNROLL
+    for (int n = 0; n < NS; n++)
+      SFK_UNROLL
+      for (int e = 0; e < 4; e++) {
+        float p = exp2f(s[n][e] - m[e >> 1]);
+        l[e >> 1] += p;
+        s[n][e] = p;
+      }
+    SFK_UNROLL
+    for (int d = 0; d < NO; d++) {
+      o[d][0] *= alpha[0], o[d][1] *= alpha[0];
+      o[d][2] *= alpha[1], o[d][3] *= alpha[1];
+    }
+    /* O += P V, 16 keys a step: P rounded to bf16 as the A operand, V^T's B operands by .trans */
+    SFK_UNROLL
+    for (int kk = 0; kk < BK / 16; kk++) {
+      if (k0 + 16 * kk > last) break; /* P is 0 there */
+      uint32_t pa[4] = {sfk_pack_bf16x2(s[2 * kk][0], s[2 * kk][1]), sfk_pack_bf16x2(s[2 * kk][2], s[2 * kk][3]),
+                        sfk_pack_bf16x2(s[2 * kk + 1][0], s[2 * kk + 1][1]),
+                        sfk_pack_bf16x2(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+      SFK_UNROLL
+      for (int d2 = 0; d2 < NO / 2; d2++) {
+        uint32_t vb[4];
+        sfk_ldmatrix_x4_trans(vb, Vs + (16 * kk + ar) * LD + d2 * 16 + ac);
+        sfk_mma16816(o[2 * d2], pa, vb, o[2 * d2]);
+        sfk_mma16816(o[2 * d2 + 1], pa, vb + 2, o[2 * d2 + 1]);
+      }
+    }
+  }
+  /* the quad's sums; out = O / l for rows < T; lse = ln 2 (m + log2 l) for every row (padded ones
+   * too: the backward reads them, and must find them finite) */
+  float inv[2];
+  SFK_UNROLL
+  for (int r = 0; r < 2; r++) {
+    l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
+    l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
+    inv[r] = 1.0f / l[r];
+    int i = qw + g + 8 * r;
+    if (t == 0) lse[(size_t)bh * Tp + i] = (m[r] + log2f(l[r])) * 0.69314718055994531f;
+  }
+  SFK_UNROLL
+  for (int r = 0; r < 2; r++) {
+    int i = qw + g + 8 * r;
+    if (i >= T) continue;
+    size_t at = ((size_t)b * T + i) * C + (size_t)h * HS + 2 * t;
+    SFK_UNROLL
+    for (int d = 0; d < NO; d++) {
+      fl_f2 v = {o[d][2 * r] * inv[r], o[d][2 * r + 1] * inv[r]};
+      *(fl_f2 *)(out + at + 8 * d) = v;
+      if (out16) *(fl_bf2 *)(out16 + at + 8 * d) = fl_bf2{__float2bfloat16(v.x), __float2bfloat16(v.y)};
+    }
+  }
+}
+
 /* ---- backward ---- */
 
 /* dK, dV of 64 keys (a warp per 16) of one (b, h), over the query tiles at or after them. */
@@ -402,15 +603,60 @@ static int unsupported(int C, int NH) {
                                "multiple of 16)", C, NH);
 }
 
+/* Which forward runs: set in code (sf_cuda_set_flash_forward), else SCALEFIT_FLASH_FORWARD read at
+ * every call (wmma when unset or empty, mma, mma-noprefetch). WMMA stays the default until the mma
+ * kernels have been measured against it on a GPU (docs/TRAIN.md). */
+static sf_cuda_flash_forward fwd_kind = SF_FLASH_FWD_ENV;
+
+int sf_cuda_set_flash_forward(sf_cuda_flash_forward k) {
+  if (k != SF_FLASH_FWD_ENV && k != SF_FLASH_FWD_WMMA && k != SF_FLASH_FWD_MMA && k != SF_FLASH_FWD_MMA_NOPREFETCH)
+    return sf_fail(SF_EINTERNAL, "cuda: flash forward kind %d", (int)k);
+  fwd_kind = k;
+  return SF_OK;
+}
+
+/* *k: the kernel (never SF_FLASH_FWD_ENV); SF_EINPUT for a SCALEFIT_FLASH_FORWARD it does not know */
+static int forward_kind(sf_cuda_flash_forward *k) {
+  *k = fwd_kind;
+  if (fwd_kind != SF_FLASH_FWD_ENV) return SF_OK;
+  const char *e = getenv("SCALEFIT_FLASH_FORWARD");
+  *k = SF_FLASH_FWD_WMMA;
+  if (!e || !*e || !strcmp(e, "wmma")) return SF_OK;
+  if (!strcmp(e, "mma") || !strcmp(e, "mma-noprefetch")) {
+    *k = e[3] ? SF_FLASH_FWD_MMA_NOPREFETCH : SF_FLASH_FWD_MMA;
+    return SF_OK;
+  }
+  return sf_fail(SF_EINPUT, "SCALEFIT_FLASH_FORWARD '%s' is not one of wmma, mma, mma-noprefetch", e);
+}
+
 int sfk_flash_forward(float *out, __nv_bfloat16 *out16, __nv_bfloat16 *qkvh, float *lse, const float *qkv,
                       const float *bias, int B, int T, int C, int NH) {
   if (B <= 0) return SF_OK;
   if (!sfk_flash_supported(C, NH)) return unsupported(C, NH);
+  sf_cuda_flash_forward kind;
+  int rc = forward_kind(&kind);
+  if (rc) return rc;
   const int Tp = sfk_flash_tpad(T), hs = C / NH;
   float scale = 1.0f / sqrtf((float)hs);
   SFK_LAUNCH(k_flash_pack, grid_for(3 * (size_t)B * NH * Tp * (hs / 8)), 256)(qkvh, qkv, bias, B, T, Tp, C, NH);
   LAUNCHED(k_flash_pack);
   dim3 grid((unsigned)(B * NH), (unsigned)(Tp / FL_ROWS)); /* (b, h) on x: up to 2^31 - 1 */
+  if (kind != SF_FLASH_FWD_WMMA) {
+    float scale_log2 = scale * 1.4426950408889634f; /* exp(x scale) = exp2(x scale log2(e)) */
+    if (kind == SF_FLASH_FWD_MMA) {
+#define FWD(kd)                                                                                      \
+  SFK_LAUNCH((k_flash_forward_mma<kd, true>), grid, FL_THREADS)(out, out16, lse, qkvh, B, T, Tp, C, NH, scale_log2)
+      FL_DISPATCH(hs, FWD);
+#undef FWD
+    } else {
+#define FWD(kd)                                                                                      \
+  SFK_LAUNCH((k_flash_forward_mma<kd, false>), grid, FL_THREADS)(out, out16, lse, qkvh, B, T, Tp, C, NH, scale_log2)
+      FL_DISPATCH(hs, FWD);
+#undef FWD
+    }
+    LAUNCHED(k_flash_forward_mma);
+    return SF_OK;
+  }
 #define FWD(kd) SFK_LAUNCH(k_flash_forward<kd>, grid, FL_THREADS)(out, out16, lse, qkvh, B, T, Tp, C, NH, scale)
   FL_DISPATCH(hs, FWD);
 #undef FWD

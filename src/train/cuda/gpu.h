@@ -80,6 +80,20 @@ typedef enum { SF_ATTN_AUTO, SF_ATTN_MATMUL, SF_ATTN_FLASH } sf_cuda_attention;
 int sf_cuda_set_attention(sf_cuda_attention mode);
 /* 1 if a model of config c in precision p runs flash attention (under the current mode). */
 int sf_cuda_flash(const sf_gpt_config *c, sf_precision p);
+/* Which kernel runs flash attention's forward (flash.cu): SF_FLASH_FWD_ENV (the default) reads
+ * SCALEFIT_FLASH_FORWARD at every forward, wmma (when unset), mma or mma-noprefetch, and fails with
+ * SF_EINPUT naming any other value; SF_FLASH_FWD_WMMA the WMMA kernel (the default, measured on an
+ * H100); SF_FLASH_FWD_MMA the register-resident mma.sync kernel, which loads the next key tile while
+ * it computes on this one, and SF_FLASH_FWD_MMA_NOPREFETCH the same without (fewer registers, more
+ * blocks an SM): neither yet measured on a GPU. All keep the same outputs for the same backward.
+ * Process-wide, from the next forward on. */
+typedef enum {
+  SF_FLASH_FWD_ENV,
+  SF_FLASH_FWD_WMMA,
+  SF_FLASH_FWD_MMA,
+  SF_FLASH_FWD_MMA_NOPREFETCH
+} sf_cuda_flash_forward;
+int sf_cuda_set_flash_forward(sf_cuda_flash_forward k);
 
 /* Device bytes a model of config c needs with activations for B sequences of n_ctx tokens. */
 size_t sf_cuda_gpt_bytes(const sf_gpt_config *c, int B, sf_precision p);
