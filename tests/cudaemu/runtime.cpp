@@ -31,6 +31,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -87,16 +88,34 @@ static cudaError_t fail(cudaError_t e) {
 /* The stream capture under way on this thread (cudaStreamBeginCapture .. EndCapture), if any. A
  * call that a capture forbids (a synchronising copy, an allocation, waiting for the device, work
  * on the legacy stream) fails with the runtime's error and invalidates the capture, whose end
- * then fails: as the real runtime does in the global and thread-local modes. */
+ * then fails: as the real runtime does in the global and thread-local modes.
+ * Made by another thread, the same calls invalidate every capture under way (and succeed
+ * themselves): CUDA invalidates the captures on a device that another thread synchronises, even in
+ * the thread-local mode, which the trainer's threads must therefore keep apart (model.cu). */
 struct capture_op;
-static thread_local struct {
+struct capture_state {
   cudaStream_t stream; /* NULL: no capture */
-  int invalid;
+  std::atomic<int> invalid;
   std::vector<std::shared_ptr<capture_op>> *ops;
-} cap;
+};
+static thread_local capture_state cap;
+static std::mutex captures_lock;
+static std::vector<capture_state *> captures; /* every thread's capture under way */
+
+/* call (a device-synchronising call) from a thread that captures nothing: the others' captures end */
+static void invalidate_others(const char *call) {
+  std::lock_guard<std::mutex> g(captures_lock);
+  for (capture_state *c : captures)
+    if (c != &cap && !c->invalid.exchange(1))
+      fprintf(stderr, "cudaemu: %s in one thread while another captures stream %p: the capture is invalidated\n", call,
+              (void *)c->stream);
+}
 
 static cudaError_t capture_forbids(const char *call) {
-  if (!cap.stream) return cudaSuccess;
+  if (!cap.stream) {
+    invalidate_others(call);
+    return cudaSuccess;
+  }
   fprintf(stderr, "cudaemu: %s while a stream capture is under way: not permitted (the capture is invalidated)\n",
           call);
   cap.invalid = 1;
@@ -1088,7 +1107,10 @@ int sf_emu_stream_mode(const char *what, cudaStream_t s) {
     fail(cudaErrorInvalidResourceHandle);
     return SF_EMU_REFUSED;
   }
-  if (!cap.stream) return SF_EMU_NOW;
+  if (!cap.stream) {
+    if (legacy(s)) invalidate_others(what); /* the legacy stream would wait for the capturing stream */
+    return SF_EMU_NOW;
+  }
   if (s == cap.stream) return SF_EMU_RECORD;
   if (legacy(s)) {
     fprintf(stderr, "cudaemu: %s on the legacy stream while stream %p captures: not permitted (the capture is "
@@ -1208,6 +1230,8 @@ cudaError_t cudaStreamBeginCapture(cudaStream_t s, cudaStreamCaptureMode mode) {
   cap.stream = s;
   cap.invalid = 0;
   cap.ops = new std::vector<std::shared_ptr<capture_op>>;
+  std::lock_guard<std::mutex> g(captures_lock);
+  captures.push_back(&cap);
   return cudaSuccess;
 }
 
@@ -1219,6 +1243,11 @@ cudaError_t cudaStreamEndCapture(cudaStream_t s, cudaGraph_t *graph) {
     return fail(cudaErrorIllegalState);
   }
   std::vector<std::shared_ptr<capture_op>> *ops = cap.ops;
+  {
+    std::lock_guard<std::mutex> g(captures_lock);
+    for (size_t i = 0; i < captures.size(); i++)
+      if (captures[i] == &cap) captures.erase(captures.begin() + (long)i--);
+  }
   int invalid = cap.invalid;
   cap.stream = NULL;
   cap.ops = NULL;

@@ -42,7 +42,8 @@
  *              capturing stream are recorded, not run; each replay of the graph runs them again and
  *              reads device memory as it is then; a synchronising copy, an allocation, a stream
  *              synchronisation and a legacy-stream launch during a capture fail and invalidate it;
- *              cuBLAS's workspace must be aligned device memory
+ *              cuBLAS's workspace must be aligned device memory; an allocation in another thread
+ *              invalidates the capture, that thread's wait for its own stream does not
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -67,6 +68,7 @@ extern "C" {
 
 #include <cmath>
 #include <string>
+#include <thread>
 #include <vector>
 
 #define LAUNCH(kernel, grid, block) sf_emu_launch(#kernel, kernel, grid, block)
@@ -867,6 +869,25 @@ static void test_capture(void **state) {
   float *bufs[] = {x, inc, A, B, C, z};
   for (float *b : bufs) assert_int_equal(cudaFree(b), cudaSuccess);
   assert_int_equal(cudaFree(ws), cudaSuccess);
+
+  /* another thread that synchronises the device ends this thread's capture (as CUDA does, whatever
+   * the mode); one that waits for its own stream does not */
+  for (int sync_device = 0; sync_device < 2; sync_device++) {
+    assert_int_equal(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal), cudaSuccess);
+    std::thread other([sync_device] {
+      void *p = NULL;
+      if (sync_device) {
+        assert_int_equal(cudaMalloc(&p, 64), cudaSuccess);
+        assert_int_equal(cudaFree(p), cudaSuccess);
+      } else {
+        assert_int_equal(cudaStreamSynchronize(cudaStreamPerThread), cudaSuccess);
+      }
+    });
+    other.join();
+    assert_int_equal(cudaStreamEndCapture(s, &g), sync_device ? cudaErrorStreamCaptureInvalidated : cudaSuccess);
+    if (g) assert_int_equal(cudaGraphDestroy(g), cudaSuccess);
+    (void)cudaGetLastError();
+  }
 }
 
 /* ---- mma.m16n8k16 and ldmatrix (src/train/cuda/mma16816.cuh): the hardware's layouts ----

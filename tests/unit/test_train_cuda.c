@@ -27,6 +27,8 @@
  *   step      the whole training step in one submission (eager, and a CUDA graph replayed) against
  *             the separate calls: losses, norms, parameters and moments bit for bit over 4 steps of
  *             2 micro-batches whose scale, learning rate and bias corrections change, clipping live
+ *   threads   3 threads each making a model, capturing and replaying its steps and freeing it at
+ *             once (sweep --jobs's worker threads): each thread's losses equal its steps run alone
  *   runs      CPU and GPU runs from the same seed: per-step training losses over 50 steps within
  *             1e-3 relative in fp32 and TF32, within 2e-2 in BF16 (bf16 rounds every product's
  *             operands to 3 significant digits; measured drift on a real GPU still to be recorded)
@@ -40,6 +42,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -839,6 +842,87 @@ static void step_run(sf_precision p) {
   sf_gpt_free(g);
 }
 
+/* sweep --jobs on a GPU: worker threads, each capturing its steps while the others allocate, free
+ * and train, and one more thread makes and frees models all the time (the emulator, as CUDA,
+ * invalidates a capture when another thread synchronises the device: model.cu keeps them apart).
+ * Each thread's losses equal the same steps run alone. */
+enum { JOB_ROUNDS = 3, JOB_STEPS = 4 };
+typedef struct step_job {
+  sf_gpt_config mc;
+  int seed, steps;               /* steps a round (at most JOB_STEPS) */
+  double loss[JOB_ROUNDS][JOB_STEPS];
+  int rc;
+} step_job;
+
+/* JOB_ROUNDS times: a model made, `steps` steps (a graph captured at the second), the model freed */
+static void *step_job_run(void *p) {
+  step_job *j = p;
+  enum { SB = 2, ST = 16, NT = SB * ST };
+  for (int round = 0; !j->rc && round < JOB_ROUNDS; round++) {
+    sf_gpt *g = NULL;
+    sf_cuda_gpt *d = NULL;
+    uint64_t r[4];
+    sf_rng_seed(r, (uint64_t)(j->seed + round));
+    j->rc = sf_gpt_new_params(&j->mc, (uint64_t)j->seed, &g);
+    if (!j->rc) j->rc = sf_cuda_gpt_new(g, SB, SF_PREC_BF16, &d);
+    for (int step = 0; !j->rc && step < j->steps; step++) {
+      int tok[NT], tgt[NT];
+      for (int i = 0; i < NT; i++) {
+        tok[i] = (int)(sf_rng_next(r) % (uint64_t)j->mc.vocab);
+        tgt[i] = (int)(sf_rng_next(r) % (uint64_t)j->mc.vocab);
+      }
+      double norm;
+      j->rc = sf_cuda_gpt_train_step(d, tok, tgt, 1, SB, ST, 1.0f / NT, 1e-3, step + 1, 1.0, 0.1,
+                                     &j->loss[round][step], &norm);
+    }
+    sf_cuda_gpt_free(d);
+    sf_gpt_free(g);
+  }
+  return NULL;
+}
+
+/* makes and frees a small model over and over until *stop: allocations all the time */
+static void *alloc_loop(void *p) {
+  volatile int *stop = p;
+  sf_gpt_config mc = {1, 16, 1, 8, 16};
+  sf_gpt *g = NULL;
+  if (sf_gpt_new_params(&mc, 1, &g)) return NULL;
+  while (!*stop) {
+    sf_cuda_gpt *d = NULL;
+    if (sf_cuda_gpt_new(g, 1, SF_PREC_BF16, &d)) break;
+    sf_cuda_gpt_free(d);
+  }
+  sf_gpt_free(g);
+  return NULL;
+}
+
+static void test_train_step_threads(void **state) {
+  (void)state;
+  NEED_GPU();
+  enum { NJ = 3 };
+  step_job alone[NJ], together[NJ];
+  for (int k = 0; k < NJ; k++) {
+    alone[k] = (step_job){{1, 32, 1, 16, 24}, 10 * k + 1, 3 + k % 2, {{0}}, 0};
+    together[k] = alone[k];
+    step_job_run(&alone[k]);
+    assert_int_equal(alone[k].rc, SF_OK);
+  }
+  pthread_t th[NJ], hammer;
+  volatile int stop = 0;
+  assert_int_equal(pthread_create(&hammer, NULL, alloc_loop, (void *)&stop), 0);
+  for (int k = 0; k < NJ; k++) assert_int_equal(pthread_create(&th[k], NULL, step_job_run, &together[k]), 0);
+  for (int k = 0; k < NJ; k++) pthread_join(th[k], NULL);
+  stop = 1;
+  pthread_join(hammer, NULL);
+  for (int k = 0; k < NJ; k++) {
+    if (together[k].rc) fail_msg("thread %d: status %d", k, together[k].rc);
+    assert_memory_equal(together[k].loss, alone[k].loss, sizeof alone[k].loss);
+  }
+  printf("%d threads making models, capturing and replaying steps, freeing models at once: the losses of each alone, "
+         "bit for bit\n",
+         NJ);
+}
+
 static void test_train_step(void **state) {
   (void)state;
   NEED_GPU();
@@ -984,6 +1068,7 @@ int main(void) {
       cmocka_unit_test(test_model_gradients),
       cmocka_unit_test(test_model_gradients_bf16),
       cmocka_unit_test(test_train_step),
+      cmocka_unit_test(test_train_step_threads),
       cmocka_unit_test(test_runs_fp32),
       cmocka_unit_test(test_runs_tf32),
       cmocka_unit_test(test_runs_bf16),

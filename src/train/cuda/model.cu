@@ -18,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <mutex>
+
 #include "train/cuda/common.cuh"
 #include "train/cuda/gpu.h"
 #include "train/cuda/plan.h"
@@ -74,7 +76,15 @@ int sf_cuda_count(void) { return use_count; }
 
 int sf_cuda_cublas_check(void) { return sfk_cublas_load(); }
 
+/* A graph capture (step_capture) and the calls that may synchronise the device (allocations and
+ * frees, cuBLAS handles, plain copies and memsets) exclude each other across the threads of the
+ * process: CUDA invalidates a capture when another thread synchronises the device it captures on,
+ * and sweep --jobs runs GPU workers as threads. Stream-ordered work (launches, asynchronous copies,
+ * a thread's wait for its own stream) needs no lock. */
+static std::mutex device_lock;
+
 int sf_cuda_meminfo(size_t *free_bytes, size_t *total_bytes) {
+  std::lock_guard<std::mutex> hold(device_lock);
   CU(cudaMemGetInfo(free_bytes, total_bytes));
   return SF_OK;
 }
@@ -295,6 +305,7 @@ static void step_free(sf_cuda_gpt *d) {
 
 void sf_cuda_gpt_free(sf_cuda_gpt *d) {
   if (!d) return;
+  std::lock_guard<std::mutex> hold(device_lock);
   step_free(d);
   cudaFree(d->sc);
   sfk_ctx_free(&d->x);
@@ -316,6 +327,7 @@ void sf_cuda_gpt_free(sf_cuda_gpt *d) {
 
 int sf_cuda_gpt_new(const sf_gpt *host, int max_B, sf_precision p, sf_cuda_gpt **out) {
   *out = NULL;
+  std::unique_lock<std::mutex> hold(device_lock);
   if (max_B < 1) return sf_fail(SF_EINPUT, "batch of %d sequences must be at least 1", max_B);
   if (p != SF_PREC_FP32 && p != SF_PREC_TF32 && p != SF_PREC_BF16)
     return sf_fail(SF_EINPUT, "precision %d is not one of fp32, tf32, bf16", (int)p);
@@ -392,6 +404,7 @@ int sf_cuda_gpt_new(const sf_gpt *host, int max_B, sf_precision p, sf_cuda_gpt *
   *out = d;
   return SF_OK;
 fail:
+  hold.unlock(); /* sf_cuda_gpt_free takes it */
   sf_cuda_gpt_free(d);
   return rc;
 }
@@ -682,6 +695,7 @@ static size_t step_in(int N) { return 5 * (size_t)N + 2; }
 /* Buffers for steps of accum x B x T; a new shape drops the old buffers and graph. */
 static int step_buffers(sf_cuda_gpt *d, int accum, int B, int T) {
   if (d->s_accum == accum && d->s_B == B && d->s_T == T) return SF_OK;
+  std::lock_guard<std::mutex> hold(device_lock);
   step_free(d);
   size_t N = (size_t)B * T, ints = step_in((int)N) * accum, losses = N * accum;
   CU(cudaMallocHost((void **)&d->s_in_h, sizeof(int) * ints));
@@ -713,6 +727,7 @@ static int step_body(sf_cuda_gpt *d) {
 /* Captures step_body as a graph and instantiates it into d->s_exec; a failure inside ends the
  * capture before it returns. */
 static int step_capture(sf_cuda_gpt *d) {
+  std::lock_guard<std::mutex> hold(device_lock);
   CU(cudaStreamBeginCapture(SFK_STREAM, cudaStreamCaptureModeThreadLocal));
   int rc = step_body(d);
   cudaGraph_t g = NULL;
