@@ -27,8 +27,9 @@
  *   step      the whole training step in one submission (eager, and a CUDA graph replayed) against
  *             the separate calls: losses, norms, parameters and moments bit for bit over 4 steps of
  *             2 micro-batches whose scale, learning rate and bias corrections change, clipping live
- *   threads   3 threads each making a model, capturing and replaying its steps and freeing it at
- *             once (sweep --jobs's worker threads): each thread's losses equal its steps run alone
+ *   threads   3 threads each making models, capturing and replaying their steps and freeing them at
+ *             once (sweep --jobs's worker threads), beside one more that makes and frees models all
+ *             the time: each thread's losses equal its steps run alone
  *   runs      CPU and GPU runs from the same seed: per-step training losses over 50 steps within
  *             1e-3 relative in fp32 and TF32, within 2e-2 in BF16 (bf16 rounds every product's
  *             operands to 3 significant digits; measured drift on a real GPU still to be recorded)
