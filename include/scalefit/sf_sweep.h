@@ -102,8 +102,12 @@ typedef struct sf_sweep_plan {
  * impossible configuration or a compute budget below one batch; SF_ENOMEM. */
 int sf_sweep_plan_build(const sf_sweep *s, const sf_source *src, const sf_train_config *base, int threads_cap,
                         sf_sweep_plan *out);
-/* Marks done the runs whose names are rows of t (NULL: none) and updates ndone, flops_todo. */
-void sf_sweep_plan_mark_done(sf_sweep_plan *p, const struct sf_table *t);
+/* Marks done the runs whose names are rows of t (NULL: none) and updates ndone, flops_todo. A row
+ * whose notes or source (sf_train_result_text) record another batch, learning rate or, for markov
+ * and addition data (src, may be NULL), other data than the plan's run of that name is SF_EINPUT
+ * saying which: a run's name does not hold them, and the run would be skipped though never trained
+ * this way. */
+int sf_sweep_plan_mark_done(sf_sweep_plan *p, const struct sf_table *t, const struct sf_source *src);
 void sf_sweep_plan_free(sf_sweep_plan *p);
 
 /* ---- files beside the run file ---- */

@@ -532,7 +532,11 @@ int cmd_sweep(int argc, char **argv) {
     goto setup_done;
   }
   x.src = src;
-  sf_sweep_plan_mark_done(&x.plan, done);
+  if ((rc = sf_sweep_plan_mark_done(&x.plan, done, src))) {
+    sf_fail_context("sweep: '%s' table '%s': ", output, x.table ? x.table : "runs");
+    rc = cli_fail_lib(rc);
+    goto setup_done;
+  }
   if (rank == 0 && !dry_run) {
     sf_sweep_cleanup(output, &x.plan); /* leftovers of killed writers, checkpoints of recorded runs */
     if ((rc = sf_sweep_checkpoint_dir(output))) cli_fail_lib(rc);

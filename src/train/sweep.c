@@ -490,16 +490,57 @@ int sf_sweep_plan_build(const sf_sweep *s, const sf_source *src, const sf_train_
   return SF_OK;
 }
 
-void sf_sweep_plan_mark_done(sf_sweep_plan *p, const sf_table *t) {
+/* The value of key in a record's notes (space-separated key=value words, record.c) into v[n]; 0 when
+ * the notes lack it (a row that scalefit did not write) */
+static int note_value(const char *notes, const char *key, char *v, size_t n) {
+  size_t kl = strlen(key);
+  for (const char *w = notes; w && *w; w = strchr(w, ' '), w = w ? w + 1 : NULL)
+    if (!strncmp(w, key, kl) && w[kl] == '=') {
+      size_t len = strcspn(w + kl + 1, " ");
+      snprintf(v, n, "%.*s", (int)len, w + kl + 1);
+      return 1;
+    }
+  return 0;
+}
+
+/* Run r against row k of its name: what the name does not hold must agree where the row records it
+ * (the batch, the learning rate, and the data of the sources with parameters), else the run would
+ * be skipped as done although it was trained otherwise. 1 and how they differ in why[n] if not. */
+static int differs(const sf_sweep_run *r, const sf_table *t, size_t k, const sf_source *src, char *why, size_t n) {
+  char want[64], got[64];
+  snprintf(want, sizeof want, "%ld", r->cfg.batch_tokens);
+  if (note_value(t->notes[k], "batch_tokens", got, sizeof got) && strcmp(got, want))
+    return snprintf(why, n, "a batch of %s tokens, and this sweep trains it with %s", got, want), 1;
+  snprintf(want, sizeof want, "%g", r->cfg.lr);
+  if (note_value(t->notes[k], "lr", got, sizeof got) && strcmp(got, want))
+    return snprintf(why, n, "learning rate %s, and this sweep trains it with %s", got, want), 1;
+  /* markov and addition data are described by their parameters alone (the corpus by its path too) */
+  const char *data = strstr(t->source[k], "data=");
+  if (src && sf_source_kind(src) != SF_DATA_CORPUS && data && strcmp(data + 5, sf_source_describe(src)))
+    return snprintf(why, n, "data %s, and this sweep trains it on %s", data + 5, sf_source_describe(src)), 1;
+  return 0;
+}
+
+int sf_sweep_plan_mark_done(sf_sweep_plan *p, const sf_table *t, const sf_source *src) {
   p->ndone = 0;
   p->flops_todo = 0;
   for (size_t i = 0; i < p->nruns; i++) {
     sf_sweep_run *r = &p->runs[i];
     r->done = 0;
-    for (size_t k = 0; t && !r->done && k < t->nrows; k++) r->done = !strcmp(t->run[k], r->name);
+    for (size_t k = 0; t && !r->done && k < t->nrows; k++) {
+      if (strcmp(t->run[k], r->name)) continue;
+      char why[512];
+      if (differs(r, t, k, src, why, sizeof why))
+        return sf_fail(SF_EINPUT,
+                       "run '%s' is recorded with %s; its name does not say so, and the sweep would skip it as done: "
+                       "give this sweep another run file or table",
+                       r->name, why);
+      r->done = 1;
+    }
     if (r->done) p->ndone++;
     else p->flops_todo += r->flops;
   }
+  return SF_OK;
 }
 
 void sf_sweep_plan_free(sf_sweep_plan *p) {

@@ -51,6 +51,19 @@ assert all((s.decode() if isinstance(s, bytes) else s).startswith("scalefit trai
 PY
 # Rerunning a finished sweep trains nothing.
 "$S" sweep "${grid[@]}" -o "$tmp/runs.h5" -n | grep -c done | grep -qx 6 || fail "finished sweep not recognised"
+# The same names trained otherwise (what a name does not hold: batch, learning rate, the Markov chain)
+# are not taken for done: exit 2 naming the difference, nothing written
+cp "$tmp/runs.h5" "$tmp/before.h5"
+for other in "--batch 256" "--lr 0.001" "--markov-order 3"; do
+  # shellcheck disable=SC2086 # $other is two words
+  "$S" sweep "${grid[@]}" $other -o "$tmp/runs.h5" -n >/dev/null 2>"$tmp/err"
+  [ $? = 2 ] || fail "sweep $other into a file of the same names did not exit 2: $(cat "$tmp/err")"
+  grep -q "error: sweep: '$tmp/runs.h5' table 'runs': run '.*' is recorded with .*; its name does not say so, and the sweep would skip it as done" "$tmp/err" ||
+    fail "sweep $other into a file of the same names: $(cat "$tmp/err")"
+  cmp -s "$tmp/runs.h5" "$tmp/before.h5" || fail "the refused sweep $other changed the run file"
+done
+grep -q "recorded with a batch of 512 tokens, and this sweep trains it with 256" <("$S" sweep "${grid[@]}" --batch 256 -o "$tmp/runs.h5" -n 2>&1) ||
+  fail "the batch's message"
 # isoFLOP: every size gets the whole batches that fit in each compute budget (within one batch below it).
 "$S" sweep --data markov --sizes 1x32,2x64 --flops 1e10,3e10 --context 64 -n -o "$tmp/iso.h5" >"$tmp/iso" \
   || fail "isoFLOP dry run failed"

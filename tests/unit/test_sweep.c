@@ -272,13 +272,39 @@ static void test_plan(void **state) {
   sf_table *t = sf_table_new("runs");
   assert_true(sf_table_add_row(t, "markov-L1-d32-h1-T32-D40960-s7", "", "", "") >= 0);
   assert_true(sf_table_add_row(t, "some-other-run", "", "", "") >= 0);
-  sf_sweep_plan_mark_done(&p, t);
+  assert_int_equal(sf_sweep_plan_mark_done(&p, t, src), SF_OK);
   assert_int_equal(p.ndone, 1);
   assert_int_equal(p.runs[3].done, 1);
   assert_rel(p.flops_todo, total - p.runs[3].flops, 1e-12);
-  sf_sweep_plan_mark_done(&p, NULL);
+  assert_int_equal(sf_sweep_plan_mark_done(&p, NULL, src), SF_OK);
   assert_int_equal(p.ndone, 0);
   sf_table_free(t);
+  /* a row of the same name recorded with another batch, learning rate or data is refused, naming
+   * the difference: the run would be skipped though never trained this way; the same ones pass */
+  char same[256], data[256];
+  snprintf(same, sizeof same, "layers=1 d_model=32 heads=1 context=32 vocab=64 tokens=40960 batch_tokens=%ld lr=%g "
+           "min_lr_frac=0.1 seed=7", p.runs[3].cfg.batch_tokens, p.runs[3].cfg.lr);
+  snprintf(data, sizeof data, "scalefit train 0.1.0, data=%s", sf_source_describe(src));
+  const struct { const char *source, *notes, *why; } rows[] = {
+      {data, same, NULL},
+      {data, "lr=0.002 batch_tokens=1024", "with a batch of 1024 tokens, and this sweep trains it with 512"},
+      {data, "batch_tokens=512 lr=0.003", "with learning rate 0.003, and this sweep trains it with 0.002"},
+      {"scalefit train 0.1.0, data=markov vocab 64 order 3 alpha 0.1 seed 1", same, "data markov vocab 64 order 3"},
+  };
+  for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++) {
+    t = sf_table_new("runs");
+    assert_true(sf_table_add_row(t, "markov-L1-d32-h1-T32-D40960-s7", "", rows[k].source, rows[k].notes) >= 0);
+    int rc = sf_sweep_plan_mark_done(&p, t, src);
+    if (!rows[k].why) {
+      assert_int_equal(rc, SF_OK);
+      assert_int_equal(p.ndone, 1);
+    } else {
+      assert_int_equal(rc, SF_EINPUT);
+      if (!strstr(sf_errmsg(), rows[k].why) || !strstr(sf_errmsg(), "would skip"))
+        fail_msg("row %zu: %s", k, sf_errmsg());
+    }
+    sf_table_free(t);
+  }
   sf_sweep_plan_free(&p);
 
   /* settings the file does not hold come from the caller's base config */
