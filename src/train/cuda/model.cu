@@ -735,7 +735,8 @@ static int step_capture(sf_cuda_gpt *d) {
   if (!rc && e != cudaSuccess) rc = sf_cuda_fail(e, "cudaStreamEndCapture");
   if (!rc) CU_KEEP(cudaGraphInstantiate(&d->s_exec, g, 0));
   if (g) cudaGraphDestroy(g);
-  if (rc) sf_fail_context("capturing a training step as a CUDA graph (SCALEFIT_CUDA_GRAPHS=0 runs it launch by launch): ");
+  if (rc)
+    sf_fail_context("capturing a training step as a CUDA graph (SCALEFIT_CUDA_GRAPHS=0 runs it launch by launch): ");
   return rc;
 }
 
