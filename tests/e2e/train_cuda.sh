@@ -61,6 +61,10 @@ done
 SCALEFIT_ATTENTION=cublas "$S" train --device cuda "${tiny[@]}" --json >"$tmp/cublas.json" || fail "SCALEFIT_ATTENTION=cublas"
 "$python" -c 'import json,sys; r = json.load(open(sys.argv[1])); assert r["attention"] == "cublas" and r["precision"] == "bf16", r["attention"]' "$tmp/cublas.json" || fail "SCALEFIT_ATTENTION=cublas ran flash attention"
 SCALEFIT_ATTENTION=fast expect 2 "SCALEFIT_ATTENTION 'fast' is not one of auto, flash, cublas" train --device cuda "${tiny[@]}"
+# SCALEFIT_CUDA_GRAPHS=0: every step launch by launch, the same run to the bit; a value it does not know is refused
+SCALEFIT_CUDA_GRAPHS=0 "$S" train --device cuda "${tiny[@]}" --json >"$tmp/eager.json" || fail "SCALEFIT_CUDA_GRAPHS=0"
+"$python" -c 'import json,sys; a, b = (json.load(open(f)) for f in sys.argv[1:]); assert a["val_loss"] == b["val_loss"], (a["val_loss"], b["val_loss"])' "$tmp/eager.json" "$tmp/bf16.json" || fail "SCALEFIT_CUDA_GRAPHS=0 changed the run"
+SCALEFIT_CUDA_GRAPHS=no expect 2 "SCALEFIT_CUDA_GRAPHS 'no' is not one of 0, 1" train --device cuda "${tiny[@]}"
 # SCALEFIT_FLASH_FORWARD: the mma.sync flash forward trains as the WMMA one (the bf16 tolerance against
 # the CPU); a value it does not know is refused
 SCALEFIT_FLASH_FORWARD=mma "$S" train --device cuda "${tiny[@]}" --json >"$tmp/mma.json" || fail "SCALEFIT_FLASH_FORWARD=mma"

@@ -258,7 +258,7 @@ struct sf_cuda_gpt {
   sfk_scalars *sc; /* device: the step's scalars (the kernels read them) */
   /* sf_cuda_gpt_train_step: its inputs for `accum` micro-batches of B x T (step_in), in
    * page-locked host memory and on the device, the losses out, and the step's graph */
-  int graphs;                 /* capture steps as CUDA graphs (SCALEFIT_CUDA_GRAPHS is not 0) */
+  int graphs;                 /* capture steps as CUDA graphs (SCALEFIT_CUDA_GRAPHS 1 or unset, not 0) */
   int s_accum, s_B, s_T;      /* the shape the buffers and the graph are for; 0: none yet */
   long s_steps;               /* steps run in this shape (the first runs eagerly: a warm-up) */
   int *s_in_h, *s_in_d;       /* step_in ints a micro-batch, s_accum of them */
@@ -349,13 +349,15 @@ int sf_cuda_gpt_new(const sf_gpt *host, int max_B, sf_precision p, sf_cuda_gpt *
   d->flash = sf_cuda_flash(&d->c, p);
   act_sizes(&d->c, max_B, d->flash, sz);
   for (int i = 0; i < NA; i++) atotal += sz[i];
+  {
+    const char *e = getenv("SCALEFIT_CUDA_GRAPHS"); /* 1 (or unset, empty): graphs; 0: launch by launch */
+    d->graphs = !(e && !strcmp(e, "0"));
+    if (!rc && e && *e && strcmp(e, "0") && strcmp(e, "1"))
+      rc = sf_fail(SF_EINPUT, "SCALEFIT_CUDA_GRAPHS '%s' is not one of 0, 1", e);
+  }
   if (rc) goto fail;
   if ((rc = sfk_ctx_init(&d->x, p, p == SF_PREC_BF16 ? staging(&d->c, max_B, d->flash) : 0, N))) goto fail;
   if ((rc = sfk_ctx_workspace(&d->x, CUBLAS_WORKSPACE))) goto fail;
-  {
-    const char *e = getenv("SCALEFIT_CUDA_GRAPHS");
-    d->graphs = !(e && !strcmp(e, "0"));
-  }
 #define CUF(call)                                                                                    \
   do {                                                                                               \
     if (CU_KEEP(call)) goto fail; /* rc is 0 here */                                                 \
