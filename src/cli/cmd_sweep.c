@@ -55,7 +55,7 @@ static const cli_opt opts[] = {
     TRAIN_DEVICE_OPTS(devopt),
     {"seed", 0, CLI_INT, &seed, "S", "weights and data order of every run (default 1)"},
     {"threads", 0, CLI_INT, &threads, "N", "threads per run (default 1 below d-model 128, else all; with --jobs K or under MPI at most cores/K)"},
-    {"jobs", 'j', CLI_INT, &jobs, "K", "train K runs at a time in forked worker processes (default 1)"},
+    {"jobs", 'j', CLI_INT, &jobs, "K", "train K runs at a time in K workers: processes, threads on a GPU (default 1)"},
     {"evals", 0, CLI_INT, &evals, "N", "validations during each run (default 10)"},
     {"val-tokens", 0, CLI_INT, &val_tokens, "N", "validation tokens (default 16384)"},
     {"peak", 0, CLI_DOUBLE, &peak, "GFLOPS", "sgemm peak for MFU (default: measured once, about 1 s)"},
@@ -82,7 +82,7 @@ static const cli_cmd cmd = {
     "the same command again: runs already in the file are skipped, and a run in progress continues\n"
     "from its checkpoint (FILE.h5.ckpt.d/RUN.ckpt, written every minute, removed once recorded).\n"
     "\n"
-    "With --jobs K (-j K), K worker processes share the runs on this machine, most expensive first,\n"
+    "With --jobs K (-j K), K workers share the runs on this machine, most expensive first,\n"
     "each taking the next when free; a run's threads default to cores/K (at least 1), and the parent\n"
     "alone writes the run file. A failed or killed worker stops the sweep once the others finish\n"
     "their runs; the same command run again trains what is missing. With --device cuda the workers\n"

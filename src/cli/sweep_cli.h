@@ -1,5 +1,5 @@
 /* sweep_cli.h: what `scalefit sweep`'s serial loop (cmd_sweep.c), its MPI loop (sweep_mpi.c) and
- * its --jobs loop of forked workers (sweep_jobs.c) share: the sweep in progress, training and recording one run of the plan, and the progress
+ * its --jobs loop of workers (sweep_jobs.c) share: the sweep in progress, training and recording one run of the plan, and the progress
  * display (an updating line with ETA on a terminal, plain lines in a log). */
 #ifndef SF_SWEEP_CLI_H
 #define SF_SWEEP_CLI_H
