@@ -169,10 +169,20 @@ static float load(const void *p, cudaDataType t, long long i, int round_tf32) {
   return round_tf32 ? tf32(f) : f;
 }
 
-/* C (ld ldc) = al * a . b + be * C for dense column-major a (m x k), b (k x n); acc[m] scratch. The
- * operands' extents were checked before: not instrumented in the sanitizer build, for speed. */
+/* fp32 to bf16, to nearest even (NaN kept a NaN), as cuBLAS rounds a bf16 output */
+static uint16_t to_bf16(float f) {
+  uint32_t u;
+  memcpy(&u, &f, sizeof u);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40u);
+  return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+/* C (ld ldc) = al * a . b + be * C for dense column-major a (m x k), b (k x n); acc[m] scratch. C is
+ * fp32, or bf16 when c16 (the sum in fp32, C read and the result written rounded, as cuBLAS does
+ * for a bf16 output with fp32 compute). The operands' extents were checked before: not
+ * instrumented in the sanitizer build, for speed. */
 __attribute__((no_sanitize("address", "undefined"))) static void product(const float *a, const float *b, float *acc,
-                                                                          float *C, long long m, long long n,
+                                                                          void *C, int c16, long long m, long long n,
                                                                           long long k, long long ldc, float al,
                                                                           float be) {
   for (long long j = 0; j < n; j++) {
@@ -181,7 +191,16 @@ __attribute__((no_sanitize("address", "undefined"))) static void product(const f
       const float bv = b[p + j * k], *ap = a + p * m;
       for (long long i = 0; i < m; i++) acc[i] += ap[i] * bv;
     }
-    float *cj = C + j * ldc;
+    if (c16) {
+      uint16_t *cj = (uint16_t *)C + j * ldc;
+      for (long long i = 0; i < m; i++) {
+        float c = al * acc[i];
+        if (be != 0.0f) c += be * load(cj, CUDA_R_16BF, i, 0);
+        cj[i] = to_bf16(c);
+      }
+      continue;
+    }
+    float *cj = (float *)C + j * ldc;
     if (be == 0.0f)
       for (long long i = 0; i < m; i++) cj[i] = al * acc[i];
     else
@@ -206,6 +225,7 @@ struct gemm_call {
   long long sB;
   float be;
   void *C;
+  int c16; /* C is bf16 (else fp32) */
   int ldc;
   long long sC;
   int batch, tf32;
@@ -224,7 +244,8 @@ static cublasStatus_t gemm(const char *call, cublasHandle_t h, cublasOperation_t
   long long rb = tb == CUBLAS_OP_N ? k : n, cb = tb == CUBLAS_OP_N ? n : k;
   if (lda < (ra > 1 ? ra : 1) || ldb < (rb > 1 ? rb : 1) || ldc < (m > 1 ? m : 1)) return CUBLAS_STATUS_INVALID_VALUE;
   /* the combinations the trainer uses, as cuBLAS's table of GemmEx types allows them */
-  if (Ctype != CUDA_R_32F || Atype != Btype) return CUBLAS_STATUS_NOT_SUPPORTED;
+  if (Atype != Btype || (Ctype != CUDA_R_32F && !(Ctype == CUDA_R_16BF && Atype == CUDA_R_16BF)))
+    return CUBLAS_STATUS_NOT_SUPPORTED;
   if (Atype == CUDA_R_32F) {
     if (ct != CUBLAS_COMPUTE_32F && ct != CUBLAS_COMPUTE_32F_PEDANTIC && ct != CUBLAS_COMPUTE_32F_FAST_TF32)
       return CUBLAS_STATUS_NOT_SUPPORTED;
@@ -234,13 +255,13 @@ static cublasStatus_t gemm(const char *call, cublasHandle_t h, cublasOperation_t
     return CUBLAS_STATUS_NOT_SUPPORTED;
   }
   if (!m || !n || !batch) return CUBLAS_STATUS_SUCCESS;
-  size_t ea = Atype == CUDA_R_16BF ? 2 : 4;
+  size_t ea = Atype == CUDA_R_16BF ? 2 : 4, ec = Ctype == CUDA_R_16BF ? 2 : 4;
   if (!extent_ok(call, "A", A, ea, ra, ca, lda, sA, batch) || !extent_ok(call, "B", B, ea, rb, cb, ldb, sB, batch) ||
-      !extent_ok(call, "C", C, 4, m, n, ldc, sC, batch))
+      !extent_ok(call, "C", C, ec, m, n, ldc, sC, batch))
     return CUBLAS_STATUS_EXECUTION_FAILED;
   {
     const char *c0, *c1, *x0, *x1;
-    span(C, 4, m, n, ldc, sC, batch, &c0, &c1);
+    span(C, ec, m, n, ldc, sC, batch, &c0, &c1);
     if (k > 0) {
       span(A, ea, ra, ca, lda, sA, batch, &x0, &x1);
       int overlap_a = c0 < x1 && x0 < c1;
@@ -254,7 +275,8 @@ static cublasStatus_t gemm(const char *call, cublasHandle_t h, cublasOperation_t
     }
   }
   return submit(call, h, new gemm_call{ta, tb, m, n, k, *(const float *)alpha, A, Atype, lda, sA, B, Btype, ldb, sB,
-                                       *(const float *)beta, C, ldc, sC, batch, ct == CUBLAS_COMPUTE_32F_FAST_TF32});
+                                       *(const float *)beta, C, Ctype == CUDA_R_16BF, ldc, sC, batch,
+                                       ct == CUBLAS_COMPUTE_32F_FAST_TF32});
 }
 
 static void gemm_run(const gemm_call &g) {
@@ -272,7 +294,7 @@ static void gemm_run(const gemm_call &g) {
   acc.resize((size_t)m);
   for (int q = 0; q < batch; q++) {
     const char *Aq = (const char *)A + q * sA * (long long)ea, *Bq = (const char *)B + q * sB * (long long)ea;
-    float *Cq = (float *)C + q * sC;
+    void *Cq = (char *)C + q * sC * (long long)(g.c16 ? 2 : 4);
     /* op(A) as a dense m x k, op(B) as a dense k x n, column-major */
     for (long long p = 0; p < k; p++)
       for (long long i = 0; i < m; i++)
@@ -280,7 +302,7 @@ static void gemm_run(const gemm_call &g) {
     for (long long j = 0; j < n; j++)
       for (long long p = 0; p < k; p++)
         b[(size_t)(p + j * k)] = load(Bq, Btype, tb == CUBLAS_OP_N ? p + j * ldb : j + p * ldb, round_tf32);
-    product(a.data(), b.data(), acc.data(), Cq, m, n, k, ldc, al, be);
+    product(a.data(), b.data(), acc.data(), Cq, g.c16, m, n, k, ldc, al, be);
   }
 }
 

@@ -521,6 +521,46 @@ static void test_cublas(void **state) {
   assert_int_equal(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &alpha, A16, CUDA_R_16BF, ld, B16, CUDA_R_16BF,
                                 ld, &beta, C, CUDA_R_32F, ld, CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_GEMM_DEFAULT),
                    CUBLAS_STATUS_NOT_SUPPORTED);
+  /* a bf16 output (bf16 operands, fp32 compute): the fp32 result with beta's C read from bf16,
+   * rounded to nearest even; fp32 operands with a bf16 output are not a combination cuBLAS has */
+  {
+    __nv_bfloat16 *C16 = dev_bf16(C, (size_t)ld * ld);
+    std::vector<float> c0((size_t)ld * ld), r((size_t)ld * ld);
+    for (size_t e = 0; e < c0.size(); e++) c0[e] = __bfloat162float(C16[e]);
+    r = c0;
+    ref_gemm(0, 1, m, n, k, alpha, A, ld, B, ld, beta, r.data(), ld, 2);
+    assert_int_equal(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_T, m, n, k, &alpha, A16, CUDA_R_16BF, ld, B16,
+                                  CUDA_R_16BF, ld, &beta, C16, CUDA_R_16BF, ld, CUBLAS_COMPUTE_32F,
+                                  CUBLAS_GEMM_DEFAULT),
+                     CUBLAS_STATUS_SUCCESS);
+    int exact = 0;
+    for (int j = 0; j < ld; j++)
+      for (int i = 0; i < ld; i++) {
+        size_t e = (size_t)(i + j * ld);
+        float got = __bfloat162float(C16[e]);
+        if (i >= m || j >= n) {
+          assert_true(got == c0[e] || (std::isnan(got) && std::isnan(c0[e]))); /* outside: untouched */
+          continue;
+        }
+        /* within half a bf16 unit (2^-9 relative) of the fp32 result, and exactly its rounding
+         * wherever the reference is not within 1e-5 of a tie */
+        assert_true(fabsf(got - r[e]) <= fabsf(r[e]) / 256.0f + 1e-6f);
+        exact += got == __bfloat162float(__float2bfloat16(r[e]));
+      }
+    assert_true(exact >= m * n - 2);
+    assert_int_equal(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &alpha, A, CUDA_R_32F, ld, B, CUDA_R_32F, ld,
+                                  &beta, C16, CUDA_R_16BF, ld, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                     CUBLAS_STATUS_NOT_SUPPORTED);
+    /* the output's extent is counted in bf16 elements: C of exactly (n - 1) ld + m of them fits */
+    __nv_bfloat16 *Cx;
+    assert_int_equal(cudaMalloc((void **)&Cx, 2 * (size_t)((n - 1) * ld + m)), cudaSuccess);
+    assert_int_equal(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_T, m, n, k, &alpha, A16, CUDA_R_16BF, ld, B16,
+                                  CUDA_R_16BF, ld, &zero, Cx, CUDA_R_16BF, ld, CUBLAS_COMPUTE_32F,
+                                  CUBLAS_GEMM_DEFAULT),
+                     CUBLAS_STATUS_SUCCESS);
+    assert_int_equal(cudaFree(Cx), cudaSuccess);
+    assert_int_equal(cudaFree(C16), cudaSuccess);
+  }
   /* one batch too many: operand A runs past its allocation */
   assert_int_equal(cublasGemmStridedBatchedEx(h, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &alpha, A, CUDA_R_32F, ld, s, B,
                                               CUDA_R_32F, ld, 0, &beta, C, CUDA_R_32F, ld, 0, batch + 1,

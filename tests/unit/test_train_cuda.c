@@ -16,14 +16,17 @@
  *   kernels   every layer (gpu.h's sf_cuda_host_*) against its CPU reference (layers.c) on random
  *             inputs, outputs poisoned with NaN before the kernel (so all must be written), relative
  *             error (max |gpu - cpu| / max |cpu|) within: 1e-5 for the fp32 kernels and products,
- *             5e-3 for TF32 products (10-bit mantissa), 2e-2 for BF16 products (8-bit mantissa)
+ *             5e-3 for TF32 products (10-bit mantissa), 2e-2 for BF16 products (8-bit mantissa);
+ *             the bf16 MLP's products, GELU and the cross-entropy on bf16 logits against the CPU on
+ *             the same bf16-rounded inputs, within one rounding of the result (4e-3 > 2^-8);
  *             flash attention (bf16, no T x T buffer) against the CPU layer on bf16-rounded inputs at
  *             head sizes 16..128 and padded contexts, its log-normalisers within 1e-5, with each
  *             forward kernel (WMMA; mma.sync, SCALEFIT_FLASH_FORWARD=mma) and the backward after it
  *   model     one forward and backward of a 2-layer model on the CPU and on the GPU from the same
  *             weights: the loss within 1e-5 and every gradient within 1e-4 (fp32); in bf16 with
  *             flash (each forward kernel) and with cuBLAS attention, gradients within 2e-2
- *             (emulated: 6e-3 at most)
+ *             (emulated: 8.5e-3 at most, with the MLP, the residual gradient and the training
+ *             logits in bf16)
  *   step      the whole training step in one submission (eager, and a CUDA graph replayed) against
  *             the separate calls: losses, norms, parameters and moments bit for bit over 4 steps of
  *             2 micro-batches whose scale, learning rate and bias corrections change, clipping live
@@ -535,10 +538,15 @@ static void test_kernels_encoder_layernorm(void **state) {
   check("layernorm mean", gmean, mean, N, 1e-5);
   check("layernorm rstd", grstd, rstd, N, 1e-5);
   float *dinp = rnd((size_t)N * C, 1), *dw = rnd(C, 1), *db = rnd(C, 1), scratch[2 * C];
-  float *dinp2 = copy(dinp, (size_t)N * C), *dw2 = copy(dw, C), *db2 = copy(db, C);
+  float *dinp2 = copy(dinp, (size_t)N * C), *dw2 = copy(dw, C), *db2 = copy(db, C), *d16 = rnd((size_t)N * C, 1);
   sf_layernorm_backward(dinp, dw, db, scratch, dout, x, w, mean, rstd, N, C);
-  assert_int_equal(sf_cuda_host_layernorm_backward(dinp2, dw2, db2, dout, x, w, mean, rstd, N, C), SF_OK);
+  assert_int_equal(sf_cuda_host_layernorm_backward(dinp2, d16, dw2, db2, dout, x, w, mean, rstd, N, C), SF_OK);
   check("layernorm backward dinp (+=)", dinp2, dinp, (size_t)N * C, 1e-5);
+  /* its bf16 copy (the residual gradient the bf16 products read): the new fp32 value rounded */
+  float *r16 = copy(dinp2, (size_t)N * C);
+  assert_int_equal(sf_cuda_host_bf16_round(r16, (size_t)N * C), SF_OK);
+  assert_memory_equal(d16, r16, sizeof(float) * (size_t)N * C);
+  free(d16), free(r16);
   check("layernorm backward dw (+=)", dw2, dw, C, 1e-5);
   check("layernorm backward db (+=)", db2, db, C, 1e-5);
   free(wte), free(wpe), free(cpu), free(gpu), free(dout), free(dwte), free(dwpe), free(dwte2), free(dwpe2);
@@ -565,7 +573,7 @@ static void test_kernels_matmul(void **state) {
     check(what, gpu, cpu, (size_t)N * OC, tol);
     float *dw = copy(dw0, (size_t)OC * C), *db = copy(db0, OC), *gdw = copy(dw0, (size_t)OC * C), *gdb = copy(db0, OC);
     sf_matmul_backward(dinp, dw, db, dout, x, w, N, C, OC);
-    assert_int_equal(sf_cuda_host_matmul_backward(ps[k], gdinp, gdw, gdb, dout, x, w, N, C, OC), SF_OK);
+    if (sf_cuda_host_matmul_backward(ps[k], gdinp, gdw, gdb, dout, x, w, N, C, OC)) fail_msg("%s", sf_errmsg());
     snprintf(what, sizeof what, "matmul backward dinp %s", sf_precision_name(ps[k]));
     check(what, gdinp, dinp, (size_t)N * C, tol);
     snprintf(what, sizeof what, "matmul backward dw (+=) %s", sf_precision_name(ps[k]));
@@ -574,6 +582,49 @@ static void test_kernels_matmul(void **state) {
     free(dw), free(db), free(gdw), free(gdb);
   }
   free(x), free(w), free(bias), free(cpu), free(gpu), free(dout), free(dinp), free(gdinp), free(dw0), free(db0);
+}
+
+/* The bf16 MLP (model.cu in bf16): its products with a bf16 output and a bf16 output gradient, and
+ * its GELU on the fc product's bf16 output plus the bias, against the CPU layers on the same
+ * bf16-rounded operands. One rounding of the result to bf16 (8 significant bits: within 2^-8 =
+ * 3.9e-3 of each value): 4e-3 of the largest allowed. */
+static void test_kernels_mlp16(void **state) {
+  (void)state;
+  NEED_GPU();
+  const int OC = 4 * C;
+  const size_t NC = (size_t)N * C, NO = (size_t)N * OC, OCC = (size_t)OC * C;
+  float *x = rnd(NC, 1), *w = rnd(OCC, 0.2f), *dout = rnd(NO, 1), *dw0 = rnd(OCC, 1), *db0 = rnd(OC, 1);
+  float *xr = copy(x, NC), *wr = copy(w, OCC), *dr = copy(dout, NO);
+  assert_int_equal(sf_cuda_host_bf16_round(xr, NC), SF_OK);
+  assert_int_equal(sf_cuda_host_bf16_round(wr, OCC), SF_OK);
+  assert_int_equal(sf_cuda_host_bf16_round(dr, NO), SF_OK);
+  float *out = rnd(NO, 1), *gout = rnd(NO, 1), *dinp = rnd(NC, 1), *gdinp = rnd(NC, 1);
+  float *dw = copy(dw0, OCC), *db = copy(db0, OC), *gdw = copy(dw0, OCC), *gdb = copy(db0, OC);
+  sf_matmul_forward(out, xr, wr, NULL, N, C, OC);
+  sf_matmul_backward(dinp, dw, db, dr, xr, wr, N, C, OC);
+  assert_int_equal(sf_cuda_host_matmul16(gout, gdinp, gdw, gdb, dout, x, w, N, C, OC), SF_OK);
+  check("matmul16 forward (bf16 out)", gout, out, NO, 4e-3);
+  check("matmul16 backward dinp (bf16 out)", gdinp, dinp, NC, 4e-3);
+  check("matmul16 backward dw (+=)", gdw, dw, OCC, 1e-5);
+  check("matmul16 backward dbias (+=, bf16 dout)", gdb, db, OC, 1e-5);
+  /* GELU: rows whose length takes 16-byte units (4C) and rows that do not (4C - 4) */
+  for (int k = 0; k < 2; k++) {
+    const int oc = k ? OC - 4 : OC;
+    const size_t n = (size_t)N * oc;
+    float *pre = rnd(n, 3), *bias = rnd(oc, 0.5f), *g = rnd(n, 1), *y = rnd(n, 1), *gy = rnd(n, 1);
+    float *dpre = rnd(n, 1), *gdpre = rnd(n, 1), *xb = rnd(n, 1);
+    assert_int_equal(sf_cuda_host_bf16_round(pre, n), SF_OK);
+    assert_int_equal(sf_cuda_host_bf16_round(g, n), SF_OK);
+    for (size_t i = 0; i < n; i++) xb[i] = pre[i] + bias[i % (size_t)oc];
+    sf_gelu_forward(y, xb, n);
+    sf_gelu_backward(dpre, xb, g, n);
+    assert_int_equal(sf_cuda_host_gelu16(gy, gdpre, pre, bias, g, oc, n), SF_OK);
+    check(k ? "gelu16 forward (rows of 4C - 4)" : "gelu16 forward", gy, y, n, 4e-3);
+    check(k ? "gelu16 backward (rows of 4C - 4)" : "gelu16 backward", gdpre, dpre, n, 4e-3);
+    free(pre), free(bias), free(g), free(y), free(gy), free(dpre), free(gdpre), free(xb);
+  }
+  free(x), free(w), free(dout), free(dw0), free(db0), free(xr), free(wr), free(dr), free(out), free(gout);
+  free(dinp), free(gdinp), free(dw), free(db), free(gdw), free(gdb);
 }
 
 static void test_kernels_attention(void **state) {
@@ -711,6 +762,24 @@ static void test_kernels_crossentropy(void **state) {
     check(bf ? "crossentropy fused gradient bf16" : "crossentropy fused gradient", fd, d, (size_t)N * VV,
           bf ? 5e-3 : 1e-5);
     free(fd);
+  }
+  /* the bf16 training forward's: logits rounded to bf16 (as the head's product writes them), the
+   * gradient written over them in bf16; against the CPU on the same rounded logits, at this
+   * vocabulary and at one that takes each of the block's threads along a row three times */
+  for (int big = 0; big < 2; big++) {
+    const int V2 = big ? 20011 : VV;
+    const size_t NV = (size_t)N * V2;
+    int t2[N];
+    for (int i = 0; i < N; i++) t2[i] = big ? (i % 5 == 1 ? -1 : (int)(sf_rng_next(rng) % V2)) : tgt[i];
+    float *lg = big ? rnd(NV, 8) : copy(logits, NV), *p2, l2[N], *d2 = rnd(NV, 1), *fd = rnd(NV, 1), fl[N];
+    assert_int_equal(sf_cuda_host_bf16_round(lg, NV), SF_OK);
+    p2 = copy(lg, NV);
+    sf_crossentropy_forward(p2, l2, t2, N, V2);
+    sf_crossentropy_backward(d2, p2, t2, 0.01f, N, V2);
+    assert_int_equal(sf_cuda_host_crossentropy_fused(fd, 2, fl, lg, t2, 0.01f, N, V2), SF_OK);
+    check(big ? "crossentropy fused16 losses (V 20011)" : "crossentropy fused16 losses", fl, l2, N, 1e-5);
+    check(big ? "crossentropy fused16 gradient (V 20011)" : "crossentropy fused16 gradient", fd, d2, NV, 5e-3);
+    free(lg), free(p2), free(d2), free(fd);
   }
   free(logits), free(p), free(gp), free(d), free(gd);
 }
@@ -1063,6 +1132,7 @@ int main(void) {
       cmocka_unit_test(test_kernels_elementwise),
       cmocka_unit_test(test_kernels_encoder_layernorm),
       cmocka_unit_test(test_kernels_matmul),
+      cmocka_unit_test(test_kernels_mlp16),
       cmocka_unit_test(test_kernels_attention),
       cmocka_unit_test(test_kernels_flash),
       cmocka_unit_test(test_kernels_crossentropy),

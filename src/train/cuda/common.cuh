@@ -74,14 +74,17 @@ int sf_cublas_fail(cublasStatus_t s, const char *call);
 #endif
 
 /* What the products need: the cuBLAS handle, the precision, and bf16 staging buffers. In bf16 both
- * operands of every product are converted into a16 / b16 (n16 values each) just before the GEMM;
- * ones[nones] is a vector of 1.0f for column sums (bias and LayerNorm gradients) as GEMVs. */
+ * operands of every product are converted into a16 / b16 (n16 values each) just before the GEMM,
+ * unless the caller has them in bf16; ones[nones] is a vector of 1.0f for column sums (bias and
+ * LayerNorm gradients) as GEMVs, ones16 the same in bf16 (bf16 only) for column sums of bf16
+ * gradients. */
 typedef struct sfk_ctx {
   cublasHandle_t h;
   sf_precision prec;       /* SF_PREC_FP32, SF_PREC_TF32 or SF_PREC_BF16 */
   __nv_bfloat16 *a16, *b16; /* bf16 only; n16 values each */
   size_t n16;
   float *ones;
+  __nv_bfloat16 *ones16;
   size_t nones;
   void *ws; /* cuBLAS's workspace when sfk_ctx_workspace gave it one */
 } sfk_ctx;
@@ -116,12 +119,20 @@ int sfk_encoder_buckets(const int *inp, int N, int V, int *count, int *uid, int 
  * backward passes read their inputs, not these outputs). */
 int sfk_layernorm_forward(float *out, __nv_bfloat16 *out16, float *mean, float *rstd, const float *inp,
                           const float *w, const float *b, int N, int C);
-/* tmp [N, C] is scratch (the per-row terms of dw, summed by a GEMV). */
-int sfk_layernorm_backward(sfk_ctx *x, float *dinp, float *dw, float *db, float *tmp, const float *dout,
-                           const float *inp, const float *w, const float *mean, const float *rstd, int N, int C);
+/* tmp [N, C] is scratch (the per-row terms of dw, summed by a GEMV). dinp16 not NULL: the new dinp
+ * also rounded to bf16 there (the residual stream's gradient, which two products read next). */
+int sfk_layernorm_backward(sfk_ctx *x, float *dinp, __nv_bfloat16 *dinp16, float *dw, float *db, float *tmp,
+                           const float *dout, const float *inp, const float *w, const float *mean, const float *rstd,
+                           int N, int C);
 /* bias [OC] not NULL: inp (rows of OC) += bias first, in place: a linear layer's bias, fused here */
 int sfk_gelu_forward(float *out, __nv_bfloat16 *out16, float *inp, const float *bias, int OC, size_t n);
 int sfk_gelu_backward(float *dinp, __nv_bfloat16 *dinp16, const float *inp, const float *dout, size_t n);
+/* The bf16 MLP's GELU: inp16 is the fc product's output without its bias; both passes add
+ * bias[OC] as they read it (x = inp16 + bias, fp32) and round their result to bf16.
+ * out16 = gelu(x); dinp16 = gelu'(x) * dout16 (dinp16 may be dout16). n a multiple of OC. */
+int sfk_gelu_forward16(__nv_bfloat16 *out16, const __nv_bfloat16 *inp16, const float *bias, int OC, size_t n);
+int sfk_gelu_backward16(__nv_bfloat16 *dinp16, const __nv_bfloat16 *inp16, const float *bias,
+                        const __nv_bfloat16 *dout16, int OC, size_t n);
 /* out = a + (b + bias), the bias [OC] over rows of OC (b's layer's, fused here) when not NULL */
 int sfk_residual_forward(float *out, const float *a, const float *b, const float *bias, int OC, size_t n);
 /* Cross-entropy over logits [N, V] whose rows are ld >= V apart (sf_vocab_ld; every buffer below
@@ -134,6 +145,10 @@ int sfk_crossentropy_forward(float *probs, float *losses, const int *targets, in
  * is device memory (sfk_scalars.scale), read by the kernel. */
 int sfk_crossentropy_fused(float *logits, __nv_bfloat16 *dlogits16, float *losses, const int *targets,
                            const float *scale, int N, int V, int ld);
+/* The same on bf16 logits (the training forward in bf16), in place: z16 [N, ld] (ld a multiple of 8,
+ * z16 16-byte aligned) holds the logits in and the bf16 gradient out, padding columns zeroed. */
+int sfk_crossentropy_fused16(__nv_bfloat16 *z16, float *losses, const int *targets, const float *scale, int N, int V,
+                             int ld);
 /* dlogits (fp32) may be NULL when dlogits16 is not: only the bf16 copy is written */
 int sfk_crossentropy_backward(float *dlogits, __nv_bfloat16 *dlogits16, const float *probs, const int *targets,
                               float scale, int N, int V, int ld);
@@ -174,12 +189,15 @@ int sfk_clip(sfk_scalars *s, const double *part);
  * ldo == OC. */
 int sfk_matmul_forward(sfk_ctx *x, float *out, const float *inp, const __nv_bfloat16 *inp16, const float *w,
                        const __nv_bfloat16 *w16, const float *bias, int N, int C, int OC, int ldo);
+/* bf16 only: the same product from bf16 operands into a bf16 output (no bias), rounded once */
+int sfk_matmul_forward16(sfk_ctx *x, __nv_bfloat16 *out16, const __nv_bfloat16 *inp16, const __nv_bfloat16 *w16,
+                         int N, int C, int OC, int ldo);
 /* The head's backward in bf16 over the padded vocabulary (kernels.cu says how). */
 int sfk_lmhead_backward16(sfk_ctx *x, float *dinp, float *dw, float *scratch, const __nv_bfloat16 *dout16,
                           const __nv_bfloat16 *inp16, const __nv_bfloat16 *w16, int N, int C, int V, int Vp);
-/* dinp may be NULL (not computed), dbias too; dout may be NULL in bf16 when dout16 is given and
- * dbias is NULL. */
-int sfk_matmul_backward(sfk_ctx *x, float *dinp, float *dw, float *dbias, const float *dout,
+/* dinp may be NULL: then dinp16 gets it in bf16 (bf16 only) when not NULL, else it is not computed;
+ * dbias may be NULL; dout may be NULL in bf16 when dout16 is given (dbias then sums dout16). */
+int sfk_matmul_backward(sfk_ctx *x, float *dinp, __nv_bfloat16 *dinp16, float *dw, float *dbias, const float *dout,
                         const __nv_bfloat16 *dout16, const float *inp, const __nv_bfloat16 *inp16, const float *w,
                         const __nv_bfloat16 *w16, int N, int C, int OC, int ldo);
 

@@ -149,12 +149,23 @@ int sf_cuda_host_encoder_backward(float *dwte, float *dwpe, const float *dout, c
                                   int V);
 int sf_cuda_host_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w,
                                    const float *b, int N, int C);
-int sf_cuda_host_layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp,
-                                    const float *w, const float *mean, const float *rstd, int N, int C);
+/* dinp16 not NULL: the new dinp as the kernel also rounds it to bf16 (the model's bf16 path) */
+int sf_cuda_host_layernorm_backward(float *dinp, float *dinp16, float *dw, float *db, const float *dout,
+                                    const float *inp, const float *w, const float *mean, const float *rstd, int N,
+                                    int C);
 int sf_cuda_host_matmul_forward(sf_precision p, float *out, const float *inp, const float *w, const float *bias, int N,
                                 int C, int OC);
 int sf_cuda_host_matmul_backward(sf_precision p, float *dinp, float *dw, float *dbias, const float *dout,
                                  const float *inp, const float *w, int N, int C, int OC);
+/* The bf16 MLP's products: inp, w, dout rounded to bf16 as uploaded; out = inp . w^T written in
+ * bf16 by the product; dinp = dout . w in bf16; dw += dout^T . inp and dbias += the column sums of
+ * the bf16 dout, in fp32. */
+int sf_cuda_host_matmul16(float *out, float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
+                          const float *w, int N, int C, int OC);
+/* The bf16 MLP's GELU on inp and dout rounded to bf16 (n values in rows of OC): out = gelu(inp +
+ * bias), dinp = gelu'(inp + bias) * dout, both rounded to bf16. */
+int sf_cuda_host_gelu16(float *out, float *dinp, const float *inp, const float *bias, const float *dout, int OC,
+                        size_t n);
 /* att[B,NH,T,T] as the CPU's (probabilities, 0 above the diagonal). */
 int sf_cuda_host_attention_forward(sf_precision p, float *out, float *att, const float *qkv, int B, int T, int C,
                                    int NH);
@@ -173,7 +184,8 @@ int sf_cuda_host_residual_forward(float *out, const float *a, const float *b, si
 int sf_cuda_host_crossentropy_forward(float *probs_inout, float *losses, const int *targets, int N, int V,
                                       double *total);
 /* Forward and backward in one (the training step's): losses[N] and dlogits = scale * (p - onehot),
- * in fp32, or computed in bf16 (bf16 != 0; returned as floats). */
+ * in fp32 (bf16 0), or written in bf16 from fp32 logits (bf16 1), or from the logits rounded to bf16
+ * and in place over them (bf16 2: the bf16 training forward's); bf16 results returned as floats. */
 int sf_cuda_host_crossentropy_fused(float *dlogits, int bf16, float *losses, const float *logits, const int *targets,
                                     float scale, int N, int V);
 int sf_cuda_host_crossentropy_backward(float *dlogits, const float *probs, const int *targets, float scale, int N,

@@ -101,6 +101,35 @@ static void down_rows(dev *d, float *host, const float *p, int N, int V, int ld)
   free(all);
 }
 
+/* n values of host rounded to bf16 on the device (sfk_to_bf16: the model's rounding) */
+static __nv_bfloat16 *up16(dev *d, const float *host, size_t n) {
+  float *f = (float *)up(d, host, sizeof(float) * n);
+  __nv_bfloat16 *p = (__nv_bfloat16 *)dalloc(d, sizeof(__nv_bfloat16) * n);
+  if (!d->rc) d->rc = sfk_to_bf16(p, f, n);
+  return d->rc ? NULL : p;
+}
+
+/* n bf16 NaNs (0xffff) */
+static __nv_bfloat16 *poisoned16(dev *d, size_t n) {
+  __nv_bfloat16 *p = (__nv_bfloat16 *)dalloc(d, sizeof(__nv_bfloat16) * n);
+  if (!p) return NULL;
+  cudaError_t e = cudaMemset(p, 0xff, sizeof(__nv_bfloat16) * n);
+  if (e != cudaSuccess) d->rc = sf_cuda_fail(e, "cudaMemset");
+  return d->rc ? NULL : p;
+}
+
+/* n bf16 values back as floats (exact: bf16 is the top half of an fp32) */
+static void down16(dev *d, float *host, const __nv_bfloat16 *p, size_t n) {
+  uint16_t *h = d->rc ? NULL : (uint16_t *)malloc(sizeof(uint16_t) * (n ? n : 1));
+  if (!d->rc && !h) d->rc = sf_fail(SF_ENOMEM, "out of memory");
+  down(d, h, p, sizeof(uint16_t) * n);
+  for (size_t i = 0; !d->rc && i < n; i++) {
+    uint32_t bits = (uint32_t)h[i] << 16;
+    memcpy(&host[i], &bits, sizeof bits);
+  }
+  free(h);
+}
+
 static size_t max3(size_t a, size_t b, size_t c) { return a > b ? (a > c ? a : c) : (b > c ? b : c); }
 
 #define F(n) (sizeof(float) * (size_t)(n))
@@ -158,15 +187,18 @@ int sf_cuda_host_layernorm_forward(float *out, float *mean, float *rstd, const f
   return finish(&D);
 }
 
-int sf_cuda_host_layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp,
-                                    const float *w, const float *mean, const float *rstd, int N, int C) {
+int sf_cuda_host_layernorm_backward(float *dinp, float *dinp16, float *dw, float *db, const float *dout,
+                                    const float *inp, const float *w, const float *mean, const float *rstd, int N,
+                                    int C) {
   dev D = {};
   size_t NC = (size_t)N * C;
   ctx(&D, SF_PREC_FP32, 0, (size_t)N);
   float *gi = (float *)up(&D, dinp, F(NC)), *gw = (float *)up(&D, dw, F(C)), *gb = (float *)up(&D, db, F(C));
   float *dd = (float *)up(&D, dout, F(NC)), *x = (float *)up(&D, inp, F(NC)), *ww = (float *)up(&D, w, F(C));
   float *m = (float *)up(&D, mean, F(N)), *r = (float *)up(&D, rstd, F(N)), *tmp = poisoned(&D, NC);
-  RUN(sfk_layernorm_backward(&D.x, gi, gw, gb, tmp, dd, x, ww, m, r, N, C));
+  __nv_bfloat16 *g16 = dinp16 ? poisoned16(&D, NC) : NULL;
+  RUN(sfk_layernorm_backward(&D.x, gi, g16, gw, gb, tmp, dd, x, ww, m, r, N, C));
+  if (dinp16) down16(&D, dinp16, g16, NC);
   down(&D, dinp, gi, F(NC));
   down(&D, dw, gw, F(C));
   down(&D, db, gb, F(C));
@@ -191,10 +223,40 @@ int sf_cuda_host_matmul_backward(sf_precision p, float *dinp, float *dw, float *
   float *dd = (float *)up(&D, dout, F((size_t)N * OC)), *x = (float *)up(&D, inp, F((size_t)N * C));
   float *ww = (float *)up(&D, w, F((size_t)OC * C)), *gw = (float *)up(&D, dw, F((size_t)OC * C));
   float *gb = dbias ? (float *)up(&D, dbias, F(OC)) : NULL, *gi = dinp ? poisoned(&D, (size_t)N * C) : NULL;
-  RUN(sfk_matmul_backward(&D.x, gi, gw, gb, dd, NULL, x, NULL, ww, NULL, N, C, OC, OC));
+  RUN(sfk_matmul_backward(&D.x, gi, NULL, gw, gb, dd, NULL, x, NULL, ww, NULL, N, C, OC, OC));
   if (dinp) down(&D, dinp, gi, F((size_t)N * C));
   down(&D, dw, gw, F((size_t)OC * C));
   if (dbias) down(&D, dbias, gb, F(OC));
+  return finish(&D);
+}
+
+int sf_cuda_host_matmul16(float *out, float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
+                          const float *w, int N, int C, int OC) {
+  dev D = {};
+  size_t NC = (size_t)N * C, NO = (size_t)N * OC, OCC = (size_t)OC * C;
+  ctx(&D, SF_PREC_BF16, max3(NC, OCC, NO), (size_t)N);
+  __nv_bfloat16 *x = up16(&D, inp, NC), *ww = up16(&D, w, OCC), *dd = up16(&D, dout, NO);
+  __nv_bfloat16 *o = poisoned16(&D, NO), *gi = poisoned16(&D, NC);
+  float *gw = (float *)up(&D, dw, F(OCC)), *gb = (float *)up(&D, dbias, F(OC));
+  RUN(sfk_matmul_forward16(&D.x, o, x, ww, N, C, OC, OC));
+  /* the bf16 MLP's backward: dout only in bf16 (dbias from it), dinp out in bf16 */
+  RUN(sfk_matmul_backward(&D.x, NULL, gi, gw, gb, NULL, dd, NULL, x, NULL, ww, N, C, OC, OC));
+  down16(&D, out, o, NO);
+  down16(&D, dinp, gi, NC);
+  down(&D, dw, gw, F(OCC));
+  down(&D, dbias, gb, F(OC));
+  return finish(&D);
+}
+
+int sf_cuda_host_gelu16(float *out, float *dinp, const float *inp, const float *bias, const float *dout, int OC,
+                        size_t n) {
+  dev D = {};
+  __nv_bfloat16 *x = up16(&D, inp, n), *dd = up16(&D, dout, n), *o = poisoned16(&D, n), *g = poisoned16(&D, n);
+  float *b = (float *)up(&D, bias, F(OC));
+  RUN(sfk_gelu_forward16(o, x, b, OC, n));
+  RUN(sfk_gelu_backward16(g, x, b, dd, OC, n));
+  down16(&D, out, o, n);
+  down16(&D, dinp, g, n);
   return finish(&D);
 }
 
@@ -306,10 +368,18 @@ int sf_cuda_host_crossentropy_fused(float *dlogits, int bf16, float *losses, con
   int ld = sf_vocab_ld(V);
   size_t NL = (size_t)N * ld;
   float *p = up_rows(&D, logits, N, V, ld), *l = poisoned(&D, (size_t)N);
-  __nv_bfloat16 *d16 = bf16 ? (__nv_bfloat16 *)poisoned(&D, (NL + 1) / 2) : NULL;
+  __nv_bfloat16 *d16 = bf16 ? poisoned16(&D, NL) : NULL;
   int *t = (int *)up(&D, targets, sizeof(int) * (size_t)N);
   float *dscale = (float *)up(&D, &scale, sizeof scale);
-  RUN(sfk_crossentropy_fused(p, d16, l, t, dscale, N, V, ld));
+  if (bf16 == 2) {
+    /* bf16 logits, in place: the poisoned rows get the logits' bf16 values, the padding stays NaN */
+    for (int n = 0; !D.rc && n < N; n++) {
+      RUN(sfk_to_bf16(d16 + (size_t)n * ld, p + (size_t)n * ld, (size_t)V));
+    }
+    RUN(sfk_crossentropy_fused16(d16, l, t, dscale, N, V, ld));
+  } else {
+    RUN(sfk_crossentropy_fused(p, d16, l, t, dscale, N, V, ld));
+  }
   down(&D, losses, l, F(N));
   if (!bf16) {
     down_rows(&D, dlogits, p, N, V, ld);

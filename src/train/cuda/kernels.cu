@@ -137,6 +137,10 @@ int sfk_ctx_init(sfk_ctx *x, sf_precision p, size_t n16, size_t nones) {
     CU(cudaMalloc((void **)&x->ones, sizeof(float) * nones));
     x->nones = nones;
     if ((rc = sfk_fill(x->ones, nones, 1.0f))) return rc;
+    if (p == SF_PREC_BF16) {
+      CU(cudaMalloc((void **)&x->ones16, sizeof(__nv_bfloat16) * nones));
+      if ((rc = sfk_to_bf16(x->ones16, x->ones, nones))) return rc;
+    }
   }
   return SF_OK;
 }
@@ -153,6 +157,7 @@ void sfk_ctx_free(sfk_ctx *x) {
   cudaFree(x->a16);
   cudaFree(x->b16);
   cudaFree(x->ones);
+  cudaFree(x->ones16);
   memset(x, 0, sizeof *x);
 }
 
@@ -305,6 +310,78 @@ int sfk_gelu_backward(float *dinp, __nv_bfloat16 *dinp16, const float *inp, cons
   return SF_OK;
 }
 
+/* The bf16 MLP (model.cu in bf16): the fc product's output inp16 is kept in bf16 without its bias,
+ * which both passes add as they read it (x = inp16 + bias[column], in fp32), so the pre-activation
+ * is never rewritten. Each thread takes U consecutive values of a row (OC a multiple of U): 16-byte
+ * accesses when U is 8. */
+template <int U> struct __align__(2 * U) bf16_vec {
+  __nv_bfloat16 v[U];
+};
+
+__device__ __forceinline__ float gelu_of(float x) {
+  float u = GELU_K * (x + 0.044715f * x * x * x);
+  return 0.5f * x * (1.0f + (1.0f - 2.0f / (1.0f + expf(2.0f * u))));
+}
+
+__device__ __forceinline__ float gelu_grad(float x) {
+  float u = GELU_K * (x + 0.044715f * x * x * x), th = 1.0f - 2.0f / (1.0f + expf(2.0f * u));
+  return 0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * GELU_K * (1.0f + 3.0f * 0.044715f * x * x);
+}
+
+template <int U>
+__global__ void k_gelu_forward16(__nv_bfloat16 *out16, const __nv_bfloat16 *inp16, const float *bias, unsigned OC,
+                                 size_t units) {
+  col_walk col(OC / U);
+  GRID_STRIDE(i, units) {
+    bf16_vec<U> x = ((const bf16_vec<U> *)inp16)[i], y;
+    for (int k = 0; k < U; k++) y.v[k] = __float2bfloat16(gelu_of(__bfloat162float(x.v[k]) + bias[col.c * U + k]));
+    ((bf16_vec<U> *)out16)[i] = y;
+    col.next();
+  }
+}
+
+/* dinp16 = bf16(gelu'(inp16 + bias) * dout16); may be dout16 (each unit read before it is written) */
+template <int U>
+__global__ void k_gelu_backward16(__nv_bfloat16 *dinp16, const __nv_bfloat16 *inp16, const float *bias,
+                                  const __nv_bfloat16 *dout16, unsigned OC, size_t units) {
+  col_walk col(OC / U);
+  GRID_STRIDE(i, units) {
+    bf16_vec<U> x = ((const bf16_vec<U> *)inp16)[i], d = ((const bf16_vec<U> *)dout16)[i], y;
+    for (int k = 0; k < U; k++)
+      y.v[k] = __float2bfloat16(__bfloat162float(d.v[k]) * gelu_grad(__bfloat162float(x.v[k]) + bias[col.c * U + k]));
+    ((bf16_vec<U> *)dinp16)[i] = y;
+    col.next();
+  }
+}
+
+/* 16-byte units when rows hold whole ones and the buffers start on 16 bytes, else one value a thread */
+static int gelu16_wide(unsigned OC, const void *a, const void *b, const void *c) {
+  return OC % 8 == 0 && ((uintptr_t)a | (uintptr_t)b | (uintptr_t)c) % 16 == 0;
+}
+
+int sfk_gelu_forward16(__nv_bfloat16 *out16, const __nv_bfloat16 *inp16, const float *bias, int OC, size_t n) {
+  if (!n) return SF_OK;
+  if (OC < 1 || n % (size_t)OC) return sf_fail(SF_EINTERNAL, "cuda: gelu over %zu values in rows of %d", n, OC);
+  if (gelu16_wide((unsigned)OC, out16, inp16, inp16))
+    SFK_LAUNCH(k_gelu_forward16<8>, grid_for(n / 8), TPB)(out16, inp16, bias, (unsigned)OC, n / 8);
+  else
+    SFK_LAUNCH(k_gelu_forward16<1>, grid_for(n), TPB)(out16, inp16, bias, (unsigned)OC, n);
+  LAUNCHED(k_gelu_forward16);
+  return SF_OK;
+}
+
+int sfk_gelu_backward16(__nv_bfloat16 *dinp16, const __nv_bfloat16 *inp16, const float *bias,
+                        const __nv_bfloat16 *dout16, int OC, size_t n) {
+  if (!n) return SF_OK;
+  if (OC < 1 || n % (size_t)OC) return sf_fail(SF_EINTERNAL, "cuda: gelu over %zu values in rows of %d", n, OC);
+  if (gelu16_wide((unsigned)OC, dinp16, inp16, dout16))
+    SFK_LAUNCH(k_gelu_backward16<8>, grid_for(n / 8), TPB)(dinp16, inp16, bias, dout16, (unsigned)OC, n / 8);
+  else
+    SFK_LAUNCH(k_gelu_backward16<1>, grid_for(n), TPB)(dinp16, inp16, bias, dout16, (unsigned)OC, n);
+  LAUNCHED(k_gelu_backward16);
+  return SF_OK;
+}
+
 /* out = a + b, + bias[column] when bias is not NULL (b's layer's bias, added in this pass) */
 __global__ void k_residual(float *out, const float *a, const float *b, const float *bias, unsigned OC, size_t n) {
   col_walk col(OC);
@@ -427,8 +504,9 @@ int sfk_layernorm_forward(float *out, __nv_bfloat16 *out16, float *mean, float *
 
 /* One warp per row: dinp[n] += (dn - mean(dn) - norm * mean(dn * norm)) * s with dn = w * dout;
  * tmp[n, c] = norm * dout, whose column sums (a GEMV) are dw's increments. */
-__global__ void k_layernorm_backward(float *dinp, float *tmp, const float *dout, const float *inp, const float *w,
-                                     const float *mean, const float *rstd, int N, int C) {
+__global__ void k_layernorm_backward(float *dinp, __nv_bfloat16 *dinp16, float *tmp, const float *dout,
+                                     const float *inp, const float *w, const float *mean, const float *rstd, int N,
+                                     int C) {
   int n = blockIdx.x * WARPS_PER_BLOCK + threadIdx.x / 32, lane = threadIdx.x % 32;
   if (n >= N) return;
   const float *x = inp + (size_t)n * C, *d = dout + (size_t)n * C;
@@ -444,7 +522,9 @@ __global__ void k_layernorm_backward(float *dinp, float *tmp, const float *dout,
   for (int c = lane; c < C; c += 32) {
     float norm = (x[c] - m) * s, dn = w[c] * d[c];
     tm[c] = norm * d[c];
-    di[c] += (dn - dm - norm * dnm) * s;
+    float v = di[c] + (dn - dm - norm * dnm) * s;
+    di[c] = v;
+    if (dinp16) dinp16[(size_t)n * C + c] = __float2bfloat16(v);
   }
 }
 
@@ -457,10 +537,22 @@ static int colsum_add(sfk_ctx *x, float *y, const float *a, int N, int C, int ld
   return SF_OK;
 }
 
-int sfk_layernorm_backward(sfk_ctx *x, float *dinp, float *dw, float *db, float *tmp, const float *dout,
-                           const float *inp, const float *w, const float *mean, const float *rstd, int N, int C) {
+/* y[C] += column sums of a row-major bf16 [N, C] matrix (rows ld apart), in fp32: the same product
+ * with the bf16 ones, as a GEMM (GEMV has no bf16 form). */
+static int colsum_add16(sfk_ctx *x, float *y, const __nv_bfloat16 *a, int N, int C, int ld) {
+  if ((size_t)N > x->nones || !x->ones16)
+    return sf_fail(SF_EINTERNAL, "cuda: bf16 column sum over %d rows, ones sized for %zu", N, x->ones16 ? x->nones : 0);
+  const float one = 1.0f;
+  CB(cb.gemmex(x->h, CUBLAS_OP_N, CUBLAS_OP_N, C, 1, N, &one, a, CUDA_R_16BF, ld, x->ones16, CUDA_R_16BF, N, &one, y,
+               CUDA_R_32F, C, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+  return SF_OK;
+}
+
+int sfk_layernorm_backward(sfk_ctx *x, float *dinp, __nv_bfloat16 *dinp16, float *dw, float *db, float *tmp,
+                           const float *dout, const float *inp, const float *w, const float *mean, const float *rstd,
+                           int N, int C) {
   if (N <= 0) return SF_OK;
-  SFK_LAUNCH(k_layernorm_backward, grid_rows((size_t)N), TPB)(dinp, tmp, dout, inp, w, mean, rstd, N, C);
+  SFK_LAUNCH(k_layernorm_backward, grid_rows((size_t)N), TPB)(dinp, dinp16, tmp, dout, inp, w, mean, rstd, N, C);
   LAUNCHED(k_layernorm_backward);
   int rc = colsum_add(x, dw, tmp, N, C, C);
   return rc ? rc : colsum_add(x, db, dout, N, C, C);
@@ -534,6 +626,75 @@ int sfk_crossentropy_fused(float *logits, __nv_bfloat16 *dlogits16, float *losse
   if (!scale) return sf_fail(SF_EINTERNAL, "cuda: cross-entropy's gradient without its scale");
   SFK_LAUNCH(k_crossentropy_forward, (unsigned)N, TPB)(logits, losses, targets, V, ld, scale, dlogits16);
   LAUNCHED(k_crossentropy_forward);
+  return SF_OK;
+}
+
+/* The fused forward and backward on bf16 logits (the training forward in bf16: the head's product
+ * writes its logits in bf16, half the bytes of fp32 both ways), in place: z16 [N, ld] in, the
+ * gradient out, padding columns zeroed. A block of CE16_THREADS per row: 2 rows an SM, whose 2 x
+ * 100 KB at GPT-2's vocabulary stay in the L2 cache between the two passes (blocks of 256 would
+ * keep 8 rows an SM, more than L2 holds across 132 SMs). The rows start 16-byte aligned (ld a
+ * multiple of 64, sf_vocab_ld), so each thread reads 8 values at a time. */
+enum { CE16_THREADS = 1024, CE16_WARPS = CE16_THREADS / 32 };
+__global__ void __launch_bounds__(CE16_THREADS)
+    k_crossentropy_fused16(__nv_bfloat16 *z16, float *losses, const int *targets, int V, int ld, const float *dscale) {
+  __shared__ float sh[CE16_WARPS];
+  const float scale = *dscale;
+  const size_t n = blockIdx.x;
+  z16 += n * (size_t)ld;
+  const int t = targets[n], lane = threadIdx.x % 32, w = threadIdx.x / 32;
+  float m = -INFINITY, s = 0.0f;
+  for (int v0 = threadIdx.x * 8; v0 < V; v0 += CE16_THREADS * 8) {
+    bf16_vec<8> u = *(const bf16_vec<8> *)(z16 + v0);
+    for (int k = 0; k < 8 && v0 + k < V; k++) {
+      float z = __bfloat162float(u.v[k]);
+      if (z > m) {
+        s = s * expf(m - z) + 1.0f; /* expf(-inf) = 0 on the first element */
+        m = z;
+      } else {
+        s += expf(z - m);
+      }
+    }
+  }
+  /* the block's maximum, then its sum, each in a fixed order (deterministic) */
+  float mx = warp_max(m);
+  if (lane == 0) sh[w] = mx;
+  __syncthreads();
+  mx = -INFINITY;
+  for (int i = 0; i < CE16_WARPS; i++) mx = fmaxf(mx, sh[i]);
+  __syncthreads();
+  float sum = warp_sum(m == -INFINITY ? 0.0f : s * expf(m - mx));
+  if (lane == 0) sh[w] = sum;
+  __syncthreads();
+  sum = 0.0f;
+  for (int i = 0; i < CE16_WARPS; i++) sum += sh[i];
+  const float zt = t >= 0 ? __bfloat162float(z16[t]) - mx : 0.0f; /* read before the row is overwritten */
+  __syncthreads();
+  const float inv = 1.0f / sum;
+  for (int v0 = threadIdx.x * 8; v0 < ld; v0 += CE16_THREADS * 8) {
+    bf16_vec<8> u = *(const bf16_vec<8> *)(z16 + v0);
+    for (int k = 0; k < 8; k++) {
+      int v = v0 + k;
+      float d = 0.0f;
+      if (v < V && t >= 0) {
+        d = scale * (expf(__bfloat162float(u.v[k]) - mx) * inv);
+        if (v == t) d -= scale;
+      }
+      u.v[k] = __float2bfloat16(d);
+    }
+    *(bf16_vec<8> *)(z16 + v0) = u;
+  }
+  if (threadIdx.x == 0) losses[n] = t >= 0 ? logf(sum) - zt : 0.0f;
+}
+
+int sfk_crossentropy_fused16(__nv_bfloat16 *z16, float *losses, const int *targets, const float *scale, int N, int V,
+                             int ld) {
+  if (N <= 0) return SF_OK;
+  if (!scale) return sf_fail(SF_EINTERNAL, "cuda: cross-entropy's gradient without its scale");
+  if (ld % 8 || ld < V || (uintptr_t)z16 % 16)
+    return sf_fail(SF_EINTERNAL, "cuda: bf16 logits in rows of %d for a vocabulary of %d", ld, V);
+  SFK_LAUNCH(k_crossentropy_fused16, (unsigned)N, CE16_THREADS)(z16, losses, targets, V, ld, scale);
+  LAUNCHED(k_crossentropy_fused16);
   return SF_OK;
 }
 
@@ -651,9 +812,11 @@ int sfk_clip(sfk_scalars *s, const double *part) {
  * fp32: IEEE fp32 (CUBLAS_COMPUTE_32F). tf32: the same fp32 operands on TF32 tensor cores
  * (CUBLAS_COMPUTE_32F_FAST_TF32). bf16: A and B are converted into the context's a16 / b16 unless
  * the caller passes them converted (A16 / B16: the weights' bf16 copy, or an operand converted
- * once for two products); the product accumulates in fp32 and Cm stays fp32. */
-static int gemm(sfk_ctx *x, sf_gemm_plan p, const float *A, const __nv_bfloat16 *A16, const float *Bm,
-                const __nv_bfloat16 *B16, float *Cm) {
+ * once for two products); the product accumulates in fp32 and Cm is fp32, or bf16 with c16 (bf16
+ * only: the result rounded once, by cuBLAS, for a consumer that reads bf16). */
+static int gemm_to(sfk_ctx *x, sf_gemm_plan p, const float *A, const __nv_bfloat16 *A16, const float *Bm,
+                   const __nv_bfloat16 *B16, void *Cm, int c16) {
+  if (c16 && x->prec != SF_PREC_BF16) return sf_fail(SF_EINTERNAL, "cuda: a bf16 product output outside bf16");
   const void *a = A, *b = Bm;
   cudaDataType_t ta = CUDA_R_32F, tb = CUDA_R_32F;
   cublasComputeType_t ct = x->prec == SF_PREC_TF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
@@ -675,13 +838,19 @@ static int gemm(sfk_ctx *x, sf_gemm_plan p, const float *A, const __nv_bfloat16 
     ta = tb = CUDA_R_16BF;
   }
   cublasOperation_t oa = p.transA ? CUBLAS_OP_T : CUBLAS_OP_N, ob = p.transB ? CUBLAS_OP_T : CUBLAS_OP_N;
+  cudaDataType_t tc = c16 ? CUDA_R_16BF : CUDA_R_32F;
   if (p.batch == 1)
-    CB(cb.gemmex(x->h, oa, ob, p.m, p.n, p.k, &p.alpha, a, ta, p.lda, b, tb, p.ldb, &p.beta, Cm, CUDA_R_32F, p.ldc,
-                    ct, CUBLAS_GEMM_DEFAULT));
+    CB(cb.gemmex(x->h, oa, ob, p.m, p.n, p.k, &p.alpha, a, ta, p.lda, b, tb, p.ldb, &p.beta, Cm, tc, p.ldc, ct,
+                 CUBLAS_GEMM_DEFAULT));
   else
-    CB(cb.gemmsbex(x->h, oa, ob, p.m, p.n, p.k, &p.alpha, a, ta, p.lda, p.sA, b, tb, p.ldb, p.sB,
-                                  &p.beta, Cm, CUDA_R_32F, p.ldc, p.sC, p.batch, ct, CUBLAS_GEMM_DEFAULT));
+    CB(cb.gemmsbex(x->h, oa, ob, p.m, p.n, p.k, &p.alpha, a, ta, p.lda, p.sA, b, tb, p.ldb, p.sB, &p.beta, Cm, tc,
+                   p.ldc, p.sC, p.batch, ct, CUBLAS_GEMM_DEFAULT));
   return SF_OK;
+}
+
+static int gemm(sfk_ctx *x, sf_gemm_plan p, const float *A, const __nv_bfloat16 *A16, const float *Bm,
+                const __nv_bfloat16 *B16, float *Cm) {
+  return gemm_to(x, p, A, A16, Bm, B16, Cm, 0);
 }
 
 /* out[N, OC] (rows ldo apart) = inp[N, C] . w[OC, C]^T (+ bias): sf_plan_linear_forward, then the
@@ -698,25 +867,36 @@ int sfk_matmul_forward(sfk_ctx *x, float *out, const float *inp, const __nv_bflo
   return SF_OK;
 }
 
+int sfk_matmul_forward16(sfk_ctx *x, __nv_bfloat16 *out16, const __nv_bfloat16 *inp16, const __nv_bfloat16 *w16,
+                         int N, int C, int OC, int ldo) {
+  if (N <= 0) return SF_OK;
+  if (!inp16 || !w16) return sf_fail(SF_EINTERNAL, "cuda: a bf16 product without its bf16 operands");
+  return gemm_to(x, sf_plan_linear_forward(N, C, OC, ldo), NULL, w16, NULL, inp16, out16, 1);
+}
+
 /* dinp[N, C] = dout . w (sf_plan_linear_dinp); dw[OC, C] += dout^T . inp (sf_plan_linear_dw);
  * dbias[OC] += column sums of dout (GEMV with ones). In bf16, dout is converted once, into b16,
  * unless given converted (it is operand B of both products; operand A, w unless its copy w16 is
  * given, then inp unless inp16 is, goes to a16). */
-int sfk_matmul_backward(sfk_ctx *x, float *dinp, float *dw, float *dbias, const float *dout,
+int sfk_matmul_backward(sfk_ctx *x, float *dinp, __nv_bfloat16 *dinp16, float *dw, float *dbias, const float *dout,
                         const __nv_bfloat16 *dout16, const float *inp, const __nv_bfloat16 *inp16, const float *w,
                         const __nv_bfloat16 *w16, int N, int C, int OC, int ldo) {
   if (N <= 0) return SF_OK;
   int rc = SF_OK;
   size_t ndout = (size_t)N * ldo;
   if (x->prec != SF_PREC_BF16) dout16 = inp16 = NULL;
-  else if (!dout16) {
+  if (!dout && !dout16) return sf_fail(SF_EINTERNAL, "cuda: a product's backward without its output gradient");
+  if (x->prec == SF_PREC_BF16 && !dout16) {
     if (ndout > x->n16) return sf_fail(SF_EINTERNAL, "cuda: bf16 operand of %zu values, staging holds %zu", ndout, x->n16);
     if ((rc = sfk_to_bf16(x->b16, dout, ndout))) return rc;
     dout16 = x->b16;
   }
   if (dinp && (rc = gemm(x, sf_plan_linear_dinp(N, C, OC, ldo), w, w16, dout, dout16, dinp))) return rc;
+  if (!dinp && dinp16 && (rc = gemm_to(x, sf_plan_linear_dinp(N, C, OC, ldo), w, w16, dout, dout16, dinp16, 1)))
+    return rc;
   if ((rc = gemm(x, sf_plan_linear_dw(N, C, OC, ldo), inp, inp16, dout, dout16, dw))) return rc;
-  return dbias ? colsum_add(x, dbias, dout, N, OC, ldo) : SF_OK;
+  if (!dbias) return SF_OK;
+  return dout ? colsum_add(x, dbias, dout, N, OC, ldo) : colsum_add16(x, dbias, dout16, N, OC, ldo);
 }
 
 /* The language-model head's backward in bf16 over the padded vocabulary Vp (model.cu): w16 has Vp

@@ -9,7 +9,9 @@
  * attention probabilities, attention output, residuals, MLP pre- and post-GELU), plus one layer's
  * worth of gradient buffers reused going down. With flash attention (bf16, flash.cu) the bf16 q/k/v
  * and one log-normaliser per query take the place of the fp32 q/k/v and the T x T probabilities; in
- * bf16 the products' inputs are also kept in bf16 (act16_values).
+ * bf16 the products' inputs are also kept in bf16 (act16_values), and what only bf16 products and
+ * kernels read lives there alone: LayerNorm outputs, the MLP's activations and gradient, the
+ * residual stream's gradient (a copy), a training step's logits (in the staging buffer).
  */
 #include <math.h>
 #include <stdint.h>
@@ -186,8 +188,10 @@ static size_t bf16_floats(size_t n) { return (n + 127) / 128 * 64; }
 
 /* Sizes in floats, each rounded up to 64 (WMMA reads 32-byte aligned tiles). With flash attention,
  * A_QKVH holds the bf16 head-major q, k, v per layer, A_ATT the log-normalisers (lse) per layer,
- * A_DPRE the bf16 head-major dout then its row sums D, and A_YH, A_DQKVH are unused. */
-static void act_sizes(const sf_gpt_config *c, int B, int flash, size_t sz[NA]) {
+ * A_DPRE the bf16 head-major dout then its row sums D, and A_YH, A_DQKVH are unused. In bf16 the
+ * LayerNorm outputs and the MLP's activations and gradient live in act16 only (act16_values):
+ * A_LN1, A_LN2, A_LNF, A_FCH, A_FCG and A_DFCH are empty (their pointers NULL). */
+static void act_sizes(const sf_gpt_config *c, int B, int flash, int bf16, size_t sz[NA]) {
   size_t C = (size_t)c->d_model, L = (size_t)c->n_layer, T = (size_t)c->n_ctx, V = (size_t)sf_vocab_ld(c->vocab);
   size_t NH = (size_t)c->n_head, N = (size_t)B * T, NC = N * C, ATT = (size_t)B * NH * T * T;
   size_t s[NA] = {NC,     L * NC, L * N,  L * N,  3 * L * NC, L * NC, L * ATT, L * NC, L * NC, L * N,
@@ -200,6 +204,7 @@ static void act_sizes(const sf_gpt_config *c, int B, int flash, size_t sz[NA]) {
     s[A_DPRE] = bf16_floats(hrows) + rows;
     s[A_YH] = s[A_DQKVH] = 0;
   }
+  if (bf16) s[A_LN1] = s[A_LN2] = s[A_LNF] = s[A_FCH] = s[A_FCG] = s[A_DFCH] = 0;
   for (int i = 0; i < NA; i++) sz[i] = (s[i] + 63) / 64 * 64;
 }
 
@@ -214,12 +219,15 @@ static size_t staging(const sf_gpt_config *c, int B, int flash) {
 }
 
 /* bf16 values of act16 for B sequences: per layer the inputs of the four linear layers (ln1, the
- * attention's output, ln2: N x C each; GELU's output: N x 4C), then lnf's (N x C). Written by their
- * producers in the forward, read by the forward's products and again by the backward's weight
- * gradients, so no activation is converted twice. */
+ * attention's output, ln2: N x C each; GELU's output: N x 4C) and the fc product's output (GELU's
+ * input without its bias: N x 4C), then lnf's (N x C), then two gradients of one layer at a time:
+ * the residual stream's (N x C, written by the LayerNorm backward passes, read by the proj and
+ * fcproj products) and GELU's output's (N x 4C). Written by their producers, read by the products
+ * and by the backward, so nothing is converted twice and the MLP never goes through fp32 memory. */
+enum { A16_LAYER = 11, A16_TAIL = 6 }; /* N x C blocks: per layer, then lnf and the two gradients */
 static size_t act16_values(const sf_gpt_config *c, int B) {
   size_t NC = (size_t)B * c->n_ctx * c->d_model;
-  return (7 * (size_t)c->n_layer + 1) * NC;
+  return (A16_LAYER * (size_t)c->n_layer + A16_TAIL) * NC;
 }
 
 static size_t nparams(const sf_gpt_config *c) {
@@ -229,12 +237,12 @@ static size_t nparams(const sf_gpt_config *c) {
 size_t sf_cuda_gpt_bytes(const sf_gpt_config *c, int B, sf_precision p) {
   size_t sz[NA], fl = 4 * nparams(c), N = (size_t)B * c->n_ctx;
   int flash = sf_cuda_flash(c, p);
-  act_sizes(c, B, flash, sz);
+  act_sizes(c, B, flash, p == SF_PREC_BF16, sz);
   for (int i = 0; i < NA; i++) fl += sz[i];
   size_t bytes = sizeof(float) * (fl + N /* ones */) + sizeof(int) * (5 * N + 2) + sizeof(double) * SFK_NORM_BLOCKS;
   if (p == SF_PREC_BF16)
     bytes += sizeof(__nv_bfloat16) * (nparams(c) + (size_t)(sf_vocab_ld(c->vocab) - c->vocab) * c->d_model +
-                                      2 * staging(c, B, flash) + act16_values(c, B));
+                                      2 * staging(c, B, flash) + act16_values(c, B) + N /* ones16 */);
   /* cuBLAS's workspace; then its handle and a whole step's inputs and losses (sf_cuda_gpt_train_step:
    * 28 bytes a token of the batch), roughly */
   return bytes + CUBLAS_WORKSPACE + (32u << 20);
@@ -347,7 +355,7 @@ int sf_cuda_gpt_new(const sf_gpt *host, int max_B, sf_precision p, sf_cuda_gpt *
   size_t N = (size_t)max_B * d->c.n_ctx, V = (size_t)d->c.vocab, sz[NA], atotal = 0;
   size_t tail = (size_t)(sf_vocab_ld(d->c.vocab) - d->c.vocab) * d->c.d_model; /* wte16's padding rows */
   d->flash = sf_cuda_flash(&d->c, p);
-  act_sizes(&d->c, max_B, d->flash, sz);
+  act_sizes(&d->c, max_B, d->flash, p == SF_PREC_BF16, sz);
   for (int i = 0; i < NA; i++) atotal += sz[i];
   {
     const char *e = getenv("SCALEFIT_CUDA_GRAPHS"); /* 1 (or unset, empty): graphs; 0: launch by launch */
@@ -379,7 +387,7 @@ int sf_cuda_gpt_new(const sf_gpt *host, int max_B, sf_precision p, sf_cuda_gpt *
   {
     float *q = d->actmem;
     for (int i = 0; i < NA; i++) {
-      d->a[i] = q;
+      d->a[i] = sz[i] ? q : NULL;
       q += sz[i];
     }
   }
@@ -436,13 +444,16 @@ int sf_cuda_gpt_download(sf_cuda_gpt *d, sf_gpt *host, int grads) {
 #define FL_QKVH(l) ((__nv_bfloat16 *)(a[A_QKVH] + (size_t)(l) * bf16_floats(3 * FL_ROWS * (C / NH))))
 #define FL_LSE(l) (a[A_ATT] + (size_t)(l) * FL_ROWS)
 /* act16's copies for the current micro-batch (act16_values), NULL outside bf16 */
-#define A16(l, k) (d->act16 ? d->act16 + (size_t)(l) * 7 * NC + (size_t)(k) * NC : (__nv_bfloat16 *)NULL)
+#define A16(l, k) (d->act16 ? d->act16 + (size_t)(l) * A16_LAYER * NC + (size_t)(k) * NC : (__nv_bfloat16 *)NULL)
 #define LN1_16(l) A16(l, 0)
 #define ATTY16(l) A16(l, 1)
 #define LN2_16(l) A16(l, 2)
 #define FCG16(l) A16(l, 3) /* 4 NC */
+#define FCH16(l) A16(l, 7) /* 4 NC */
 #define LNF16 A16(L, 0)
-/* an fp32 output that only products read: not written in bf16, where they read the bf16 copy */
+#define DRES16 A16(L, 1)
+#define DFCH16 A16(L, 2) /* 4 NC */
+/* an fp32 buffer that bf16 keeps in act16 only (act_sizes): NULL in bf16, p not evaluated */
 #define F32(p) (d->act16 ? (float *)NULL : (p))
 
 #define TRY(call)                                                                                    \
@@ -476,10 +487,11 @@ static int forward_dev(sf_cuda_gpt *d, const int *tok, const int *tgt, float *lo
     const float *res = l == 0 ? a[A_ENC] : a[A_RES3] + (size_t)(l - 1) * NC;
     /* qkvh, att: the cuBLAS attention's (flash attention lays A_QKVH and A_ATT out otherwise) */
     float *qkvh = d->flash ? NULL : a[A_QKVH] + 3 * l * NC, *att = d->flash ? NULL : a[A_ATT] + (size_t)l * ATT;
-    float *ln1 = a[A_LN1] + l * NC, *atty = a[A_ATTY] + l * NC, *res2 = a[A_RES2] + l * NC, *ln2 = a[A_LN2] + l * NC;
-    float *fch = a[A_FCH] + 4 * l * NC, *fcg = a[A_FCG] + 4 * l * NC, *res3 = a[A_RES3] + l * NC;
+    float *ln1 = F32(a[A_LN1] + l * NC), *atty = a[A_ATTY] + l * NC, *res2 = a[A_RES2] + l * NC;
+    float *ln2 = F32(a[A_LN2] + l * NC), *fch = F32(a[A_FCH] + 4 * l * NC), *fcg = F32(a[A_FCG] + 4 * l * NC);
+    float *res3 = a[A_RES3] + l * NC;
     size_t lc = (size_t)l * C, ln = (size_t)l * N;
-    TRY(sfk_layernorm_forward(F32(ln1), LN1_16(l), a[A_LN1M] + ln, a[A_LN1R] + ln, res, PT(d->P, P_LN1W) + lc,
+    TRY(sfk_layernorm_forward(ln1, LN1_16(l), a[A_LN1M] + ln, a[A_LN1R] + ln, res, PT(d->P, P_LN1W) + lc,
                               PT(d->P, P_LN1B) + lc, N, C));
     /* flash attention adds qkv's bias as it packs q, k, v (the fp32 qkv is its scratch) */
     const float *qkvb = PT(d->P, P_QKVB) + 3 * lc;
@@ -494,11 +506,16 @@ static int forward_dev(sf_cuda_gpt *d, const int *tok, const int *tgt, float *lo
                            NULL, N, C, C, C));
     /* the biases of proj, fc and fcproj are added by the pass that reads the product next */
     TRY(sfk_residual_forward(res2, res, a[A_TMP], PT(d->P, P_PROJB) + lc, C, NC));
-    TRY(sfk_layernorm_forward(F32(ln2), LN2_16(l), a[A_LN2M] + ln, a[A_LN2R] + ln, res2, PT(d->P, P_LN2W) + lc,
+    TRY(sfk_layernorm_forward(ln2, LN2_16(l), a[A_LN2M] + ln, a[A_LN2R] + ln, res2, PT(d->P, P_LN2W) + lc,
                               PT(d->P, P_LN2B) + lc, N, C));
-    TRY(sfk_matmul_forward(x, fch, ln2, LN2_16(l), PT(d->P, P_FCW) + lc * 4 * C, W16(P_FCW) ? W16(P_FCW) + lc * 4 * C : NULL,
-                           NULL, N, C, 4 * C, 4 * C));
-    TRY(sfk_gelu_forward(F32(fcg), FCG16(l), fch, PT(d->P, P_FCB) + 4 * lc, 4 * C, 4 * NC));
+    /* in bf16 the MLP's activations stay bf16: the fc product writes bf16, GELU adds fc's bias */
+    if (d->act16) {
+      TRY(sfk_matmul_forward16(x, FCH16(l), LN2_16(l), W16(P_FCW) + lc * 4 * C, N, C, 4 * C, 4 * C));
+      TRY(sfk_gelu_forward16(FCG16(l), FCH16(l), PT(d->P, P_FCB) + 4 * lc, 4 * C, 4 * NC));
+    } else {
+      TRY(sfk_matmul_forward(x, fch, ln2, NULL, PT(d->P, P_FCW) + lc * 4 * C, NULL, NULL, N, C, 4 * C, 4 * C));
+      TRY(sfk_gelu_forward(fcg, NULL, fch, PT(d->P, P_FCB) + 4 * lc, 4 * C, 4 * NC));
+    }
     TRY(sfk_matmul_forward(x, a[A_TMP], fcg, FCG16(l), PT(d->P, P_FCPW) + lc * 4 * C,
                            W16(P_FCPW) ? W16(P_FCPW) + lc * 4 * C : NULL, NULL, N, 4 * C, C, C));
     TRY(sfk_residual_forward(res3, res2, a[A_TMP], PT(d->P, P_FCPB) + lc, C, NC));
@@ -509,11 +526,19 @@ static int forward_dev(sf_cuda_gpt *d, const int *tok, const int *tgt, float *lo
   /* The logits' rows are padded to Vp: aligned rows keep the head's products on fast kernels
    * (plan.h). In bf16 the product also runs over all Vp columns, since cuBLAS also picks its slow
    * kernels for an odd dimension (an H100 profile: 3x); the padding columns (wte16's next rows) are
-   * never read. */
-  TRY(sfk_matmul_forward(x, a[A_PROBS], a[A_LNF], LNF16, PT(d->P, P_WTE), W16(P_WTE), NULL, N, C,
-                         d->act16 ? Vp : V, Vp));
-  if (train) TRY(sfk_crossentropy_fused(a[A_PROBS], d->act16 ? x->b16 : NULL, losses, tgt, &d->sc->scale, N, V, Vp));
-  else TRY(sfk_crossentropy_forward(a[A_PROBS], losses, tgt, N, V, Vp));
+   * never read. Training in bf16 writes the logits in bf16 into the staging buffer, where the
+   * cross-entropy turns them into their gradient in place (the backward's operand): the largest
+   * activation of a small-vocabulary-hungry model, at half the bytes both ways. Evaluation keeps
+   * fp32 logits, so validation losses and probabilities do not carry that rounding. */
+  if (train && d->act16) {
+    TRY(sfk_matmul_forward16(x, x->b16, LNF16, W16(P_WTE), N, C, Vp, Vp));
+    TRY(sfk_crossentropy_fused16(x->b16, losses, tgt, &d->sc->scale, N, V, Vp));
+  } else {
+    TRY(sfk_matmul_forward(x, a[A_PROBS], a[A_LNF], LNF16, PT(d->P, P_WTE), W16(P_WTE), NULL, N, C,
+                           d->act16 ? Vp : V, Vp));
+    if (train) TRY(sfk_crossentropy_fused(a[A_PROBS], NULL, losses, tgt, &d->sc->scale, N, V, Vp));
+    else TRY(sfk_crossentropy_forward(a[A_PROBS], losses, tgt, N, V, Vp));
+  }
   d->dlogits = train;
   return SF_OK;
 }
@@ -587,38 +612,52 @@ static int backward_dev(sf_cuda_gpt *d, float scale, const int *nu, const int *u
   if (g16 && Vp != V) /* over the Vp columns too; the logits' buffer is free now: the scratch of wte's gradient */
     TRY(sfk_lmhead_backward16(x, a[A_DLN], PT(G, P_WTE), a[A_PROBS], g16, LNF16, W16(P_WTE), N, C, V, Vp));
   else
-    TRY(sfk_matmul_backward(x, a[A_DLN], PT(G, P_WTE), NULL, g16 ? NULL : a[A_PROBS], g16, a[A_LNF], LNF16,
+    TRY(sfk_matmul_backward(x, a[A_DLN], NULL, PT(G, P_WTE), NULL, g16 ? NULL : a[A_PROBS], g16, a[A_LNF], LNF16,
                             PT(P, P_WTE), W16(P_WTE), N, C, V, Vp));
   CU(cudaMemsetAsync(a[A_DRES], 0, sizeof(float) * NC, SFK_STREAM));
   const float *last = a[A_RES3] + (size_t)(L - 1) * NC;
-  TRY(sfk_layernorm_backward(x, a[A_DRES], PT(G, P_LNFW), PT(G, P_LNFB), a[A_TMP], a[A_DLN], last, PT(P, P_LNFW),
-                             a[A_LNFM], a[A_LNFR], N, C));
+  /* in bf16 the LayerNorm passes also leave the residual stream's gradient in bf16 (DRES16): the
+   * operand of the proj and fcproj products, never converted */
+  TRY(sfk_layernorm_backward(x, a[A_DRES], DRES16, PT(G, P_LNFW), PT(G, P_LNFB), a[A_TMP], a[A_DLN], last,
+                             PT(P, P_LNFW), a[A_LNFM], a[A_LNFR], N, C));
   for (int l = L - 1; l >= 0; l--) {
     const float *res = l == 0 ? a[A_ENC] : a[A_RES3] + (size_t)(l - 1) * NC;
     const float *qkvh = d->flash ? NULL : a[A_QKVH] + 3 * l * NC, *att = d->flash ? NULL : a[A_ATT] + (size_t)l * ATT;
-    const float *ln1 = a[A_LN1] + l * NC, *atty = a[A_ATTY] + l * NC, *res2 = a[A_RES2] + l * NC;
-    const float *ln2 = a[A_LN2] + l * NC;
-    const float *fch = a[A_FCH] + 4 * l * NC, *fcg = a[A_FCG] + 4 * l * NC;
+    const float *ln1 = F32(a[A_LN1] + l * NC), *atty = a[A_ATTY] + l * NC, *res2 = a[A_RES2] + l * NC;
+    const float *ln2 = F32(a[A_LN2] + l * NC);
+    const float *fch = F32(a[A_FCH] + 4 * l * NC), *fcg = F32(a[A_FCG] + 4 * l * NC);
     size_t lc = (size_t)l * C, ln = (size_t)l * N;
     /* res3 = res2 + fcproj(gelu(fc(ln2(res2)))): dres is the gradient of res3, and of res2's skip path */
-    TRY(sfk_matmul_backward(x, a[A_DFCH], PT(G, P_FCPW) + lc * 4 * C, PT(G, P_FCPB) + lc, a[A_DRES], NULL, fcg,
-                            FCG16(l), PT(P, P_FCPW) + lc * 4 * C, W16(P_FCPW) ? W16(P_FCPW) + lc * 4 * C : NULL, N, 4 * C, C, C));
-    TRY(sfk_gelu_backward(a[A_DFCH], g16, fch, a[A_DFCH], 4 * NC));
-    TRY(sfk_matmul_backward(x, a[A_DLN], PT(G, P_FCW) + lc * 4 * C, PT(G, P_FCB) + 4 * lc, a[A_DFCH], g16, ln2,
-                            LN2_16(l), PT(P, P_FCW) + lc * 4 * C, W16(P_FCW) ? W16(P_FCW) + lc * 4 * C : NULL, N, C, 4 * C, 4 * C));
-    TRY(sfk_layernorm_backward(x, a[A_DRES], PT(G, P_LN2W) + lc, PT(G, P_LN2B) + lc, a[A_TMP], a[A_DLN], res2,
-                               PT(P, P_LN2W) + lc, a[A_LN2M] + ln, a[A_LN2R] + ln, N, C));
+    if (d->act16) {
+      /* bf16: GELU's output gradient comes out of the product in bf16; GELU's backward reads it and
+       * fc's bf16 output, and writes the fc product's operand (g16), whose column sums are fc's bias
+       * gradient */
+      TRY(sfk_matmul_backward(x, NULL, DFCH16, PT(G, P_FCPW) + lc * 4 * C, PT(G, P_FCPB) + lc, a[A_DRES], DRES16,
+                              NULL, FCG16(l), PT(P, P_FCPW) + lc * 4 * C, W16(P_FCPW) + lc * 4 * C, N, 4 * C, C, C));
+      TRY(sfk_gelu_backward16(g16, FCH16(l), PT(P, P_FCB) + 4 * lc, DFCH16, 4 * C, 4 * NC));
+      TRY(sfk_matmul_backward(x, a[A_DLN], NULL, PT(G, P_FCW) + lc * 4 * C, PT(G, P_FCB) + 4 * lc, NULL, g16, NULL,
+                              LN2_16(l), PT(P, P_FCW) + lc * 4 * C, W16(P_FCW) + lc * 4 * C, N, C, 4 * C, 4 * C));
+    } else {
+      TRY(sfk_matmul_backward(x, a[A_DFCH], NULL, PT(G, P_FCPW) + lc * 4 * C, PT(G, P_FCPB) + lc, a[A_DRES], NULL,
+                              fcg, NULL, PT(P, P_FCPW) + lc * 4 * C, NULL, N, 4 * C, C, C));
+      TRY(sfk_gelu_backward(a[A_DFCH], NULL, fch, a[A_DFCH], 4 * NC));
+      TRY(sfk_matmul_backward(x, a[A_DLN], NULL, PT(G, P_FCW) + lc * 4 * C, PT(G, P_FCB) + 4 * lc, a[A_DFCH], NULL,
+                              ln2, NULL, PT(P, P_FCW) + lc * 4 * C, NULL, N, C, 4 * C, 4 * C));
+    }
+    TRY(sfk_layernorm_backward(x, a[A_DRES], DRES16, PT(G, P_LN2W) + lc, PT(G, P_LN2B) + lc, a[A_TMP], a[A_DLN],
+                               res2, PT(P, P_LN2W) + lc, a[A_LN2M] + ln, a[A_LN2R] + ln, N, C));
     /* res2 = res + proj(attention(qkv(ln1(res)))): dres is now the gradient of res2 */
-    TRY(sfk_matmul_backward(x, a[A_DATTY], PT(G, P_PROJW) + lc * C, PT(G, P_PROJB) + lc, a[A_DRES], NULL, atty,
-                            ATTY16(l), PT(P, P_PROJW) + lc * C, W16(P_PROJW) ? W16(P_PROJW) + lc * C : NULL, N, C, C, C));
+    TRY(sfk_matmul_backward(x, a[A_DATTY], NULL, PT(G, P_PROJW) + lc * C, PT(G, P_PROJB) + lc, a[A_DRES], DRES16,
+                            atty, ATTY16(l), PT(P, P_PROJW) + lc * C, W16(P_PROJW) ? W16(P_PROJW) + lc * C : NULL, N,
+                            C, C, C));
     if (d->flash)
       TRY(sfk_flash_backward(a[A_QKV], g16, a[A_DATTY], atty, FL_QKVH(l), FL_LSE(l), (__nv_bfloat16 *)a[A_DPRE],
                              a[A_DPRE] + bf16_floats(FL_ROWS * (C / NH)), B, T, C, NH));
     else TRY(sfk_attention_backward(x, a[A_QKV], a[A_DATTY], qkvh, att, a[A_YH], a[A_DQKVH], a[A_DPRE], B, T, C, NH));
-    TRY(sfk_matmul_backward(x, a[A_DLN], PT(G, P_QKVW) + lc * 3 * C, PT(G, P_QKVB) + 3 * lc, a[A_QKV],
+    TRY(sfk_matmul_backward(x, a[A_DLN], NULL, PT(G, P_QKVW) + lc * 3 * C, PT(G, P_QKVB) + 3 * lc, a[A_QKV],
                             d->flash ? g16 : NULL, ln1, LN1_16(l), PT(P, P_QKVW) + lc * 3 * C, W16(P_QKVW) ? W16(P_QKVW) + lc * 3 * C : NULL, N, C, 3 * C, 3 * C));
-    TRY(sfk_layernorm_backward(x, a[A_DRES], PT(G, P_LN1W) + lc, PT(G, P_LN1B) + lc, a[A_TMP], a[A_DLN], res,
-                               PT(P, P_LN1W) + lc, a[A_LN1M] + ln, a[A_LN1R] + ln, N, C));
+    TRY(sfk_layernorm_backward(x, a[A_DRES], l > 0 ? DRES16 : NULL, PT(G, P_LN1W) + lc, PT(G, P_LN1B) + lc, a[A_TMP],
+                               a[A_DLN], res, PT(P, P_LN1W) + lc, a[A_LN1M] + ln, a[A_LN1R] + ln, N, C));
   }
   TRY(sfk_encoder_backward(PT(G, P_WTE), PT(G, P_WPE), a[A_DRES], nu, uid, off, pos, maxu, B, T, C));
   return SF_OK;
