@@ -547,6 +547,28 @@ static void test_kernels_encoder_layernorm(void **state) {
   assert_int_equal(sf_cuda_host_bf16_round(r16, (size_t)N * C), SF_OK);
   assert_memory_equal(d16, r16, sizeof(float) * (size_t)N * C);
   free(d16), free(r16);
+  /* the shapes the sums-in-the-pass kernel leaves to the GEMV path (2 rows; rows of 1100) and the
+   * widest it takes (rows of 1024, 300 rows: several blocks' partials summed) */
+  const int shapes[3][2] = {{2, 40}, {5, 1100}, {300, 1024}};
+  for (int k = 0; k < 3; k++) {
+    const int n2 = shapes[k][0], c2 = shapes[k][1];
+    const size_t nc = (size_t)n2 * c2;
+    float *x2 = rnd(nc, 2), *w2 = rnd(c2, 1), *b2 = rnd(c2, 1), *o2 = rnd(nc, 1), *m2 = rnd(n2, 1), *s2 = rnd(n2, 1);
+    float *do2 = rnd(nc, 1), *di = rnd(nc, 1), *dw3 = rnd(c2, 1), *db3 = rnd(c2, 1), *sc = rnd(2 * (size_t)c2, 1);
+    float *gdi = copy(di, nc), *gdw = copy(dw3, c2), *gdb = copy(db3, c2);
+    sf_layernorm_forward(o2, m2, s2, x2, w2, b2, n2, c2);
+    sf_layernorm_backward(di, dw3, db3, sc, do2, x2, w2, m2, s2, n2, c2);
+    assert_int_equal(sf_cuda_host_layernorm_backward(gdi, NULL, gdw, gdb, do2, x2, w2, m2, s2, n2, c2), SF_OK);
+    char what[64];
+    snprintf(what, sizeof what, "layernorm backward %d x %d dinp", n2, c2);
+    check(what, gdi, di, nc, 1e-5);
+    snprintf(what, sizeof what, "layernorm backward %d x %d dw", n2, c2);
+    check(what, gdw, dw3, c2, 1e-5);
+    snprintf(what, sizeof what, "layernorm backward %d x %d db", n2, c2);
+    check(what, gdb, db3, c2, 1e-5);
+    free(x2), free(w2), free(b2), free(o2), free(m2), free(s2), free(do2), free(di), free(dw3), free(db3), free(sc);
+    free(gdi), free(gdw), free(gdb);
+  }
   check("layernorm backward dw (+=)", dw2, dw, C, 1e-5);
   check("layernorm backward db (+=)", db2, db, C, 1e-5);
   free(wte), free(wpe), free(cpu), free(gpu), free(dout), free(dwte), free(dwpe), free(dwte2), free(dwpe2);

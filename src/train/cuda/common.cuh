@@ -119,7 +119,8 @@ int sfk_encoder_buckets(const int *inp, int N, int V, int *count, int *uid, int 
  * backward passes read their inputs, not these outputs). */
 int sfk_layernorm_forward(float *out, __nv_bfloat16 *out16, float *mean, float *rstd, const float *inp,
                           const float *w, const float *b, int N, int C);
-/* tmp [N, C] is scratch (the per-row terms of dw, summed by a GEMV). dinp16 not NULL: the new dinp
+/* tmp [N, C] is scratch (per-block partial sums of dw and db, or per-row terms of dw summed by a
+ * GEMV for rows wider than 1024 or fewer than 3 rows). dinp16 not NULL: the new dinp
  * also rounded to bf16 there (the residual stream's gradient, which two products read next). */
 int sfk_layernorm_backward(sfk_ctx *x, float *dinp, __nv_bfloat16 *dinp16, float *dw, float *db, float *tmp,
                            const float *dout, const float *inp, const float *w, const float *mean, const float *rstd,

@@ -503,7 +503,8 @@ int sfk_layernorm_forward(float *out, __nv_bfloat16 *out16, float *mean, float *
 }
 
 /* One warp per row: dinp[n] += (dn - mean(dn) - norm * mean(dn * norm)) * s with dn = w * dout;
- * tmp[n, c] = norm * dout, whose column sums (a GEMV) are dw's increments. */
+ * tmp[n, c] = norm * dout, whose column sums (a GEMV) are dw's increments. For rows wider than
+ * k_layernorm_backward_sums takes, or fewer than 3 rows. */
 __global__ void k_layernorm_backward(float *dinp, __nv_bfloat16 *dinp16, float *tmp, const float *dout,
                                      const float *inp, const float *w, const float *mean, const float *rstd, int N,
                                      int C) {
@@ -548,10 +549,97 @@ static int colsum_add16(sfk_ctx *x, float *y, const __nv_bfloat16 *a, int N, int
   return SF_OK;
 }
 
+/* The same with dw's and db's column sums taken in the pass (up to LN_CPL_MAX * 32 columns): no
+ * per-row terms written and read back, no second read of dout. Block g of G takes rows
+ * [g R, g R + R), a warp every WARPS_PER_BLOCK-th of them, each lane its columns lane + 32 k in
+ * registers (the row's x and dout are read once); the block sums its warps in order into
+ * part[g] = (dw's partial [C], db's [C]), and k_layernorm_parts adds the G partials in order:
+ * deterministic, for a given N and C, on any GPU. */
+enum { LN_BLOCKS = 256, LN_CPL_MAX = 32 };
+template <int CPL>
+__global__ void __launch_bounds__(TPB)
+    k_layernorm_backward_sums(float *dinp, __nv_bfloat16 *dinp16, float *part, const float *dout, const float *inp,
+                              const float *w, const float *mean, const float *rstd, int N, int C, int R) {
+  __shared__ float sh[WARPS_PER_BLOCK][32];
+  const int lane = threadIdx.x % 32, wp = threadIdx.x / 32;
+  float adw[CPL], adb[CPL];
+  for (int k = 0; k < CPL; k++) adw[k] = adb[k] = 0.0f;
+  const int r0 = blockIdx.x * R, r1 = r0 + R < N ? r0 + R : N;
+  for (int n = r0 + wp; n < r1; n += WARPS_PER_BLOCK) {
+    const float *x = inp + (size_t)n * C, *d = dout + (size_t)n * C;
+    const float m = mean[n], s = rstd[n];
+    float xv[CPL], dv[CPL], dm = 0.0f, dnm = 0.0f;
+    for (int k = 0; k < CPL; k++) {
+      int c = lane + 32 * k;
+      xv[k] = c < C ? x[c] : 0.0f;
+      dv[k] = c < C ? d[c] : 0.0f;
+      float norm = (xv[k] - m) * s, dn = c < C ? w[c] * dv[k] : 0.0f;
+      dm += dn;
+      dnm += dn * norm;
+    }
+    dm = warp_sum(dm) / (float)C;
+    dnm = warp_sum(dnm) / (float)C;
+    float *di = dinp + (size_t)n * C;
+    for (int k = 0; k < CPL; k++) {
+      int c = lane + 32 * k;
+      if (c < C) {
+        float norm = (xv[k] - m) * s, dn = w[c] * dv[k];
+        adw[k] += norm * dv[k];
+        adb[k] += dv[k];
+        float v = di[c] + (dn - dm - norm * dnm) * s;
+        di[c] = v;
+        if (dinp16) dinp16[(size_t)n * C + c] = __float2bfloat16(v);
+      }
+    }
+  }
+  float *pw = part + (size_t)blockIdx.x * 2 * C, *pb = pw + C;
+  for (int k = 0; k < CPL; k++) {
+    int c = lane + 32 * k;
+    for (int which = 0; which < 2; which++) {
+      sh[wp][lane] = which ? adb[k] : adw[k];
+      __syncthreads();
+      if (wp == 0 && c < C) {
+        float t = 0.0f;
+        for (int i = 0; i < WARPS_PER_BLOCK; i++) t += sh[i][lane];
+        (which ? pb : pw)[c] = t;
+      }
+      __syncthreads();
+    }
+  }
+}
+
+/* dw[c] += sum over g of part[g][c], db[c] += sum of part[g][C + c], g in order */
+__global__ void k_layernorm_parts(float *dw, float *db, const float *part, int G, int C) {
+  GRID_STRIDE(c, 2 * (size_t)C) {
+    float t = 0.0f;
+    for (int g = 0; g < G; g++) t += part[(size_t)g * 2 * C + c];
+    if ((int)c < C) dw[c] += t;
+    else db[c - C] += t;
+  }
+}
+
 int sfk_layernorm_backward(sfk_ctx *x, float *dinp, __nv_bfloat16 *dinp16, float *dw, float *db, float *tmp,
                            const float *dout, const float *inp, const float *w, const float *mean, const float *rstd,
                            int N, int C) {
   if (N <= 0) return SF_OK;
+  /* G blocks of R rows, G partials of 2C floats in tmp: 2 G C <= N C from N = 3 rows on */
+  const int G = (N + WARPS_PER_BLOCK - 1) / WARPS_PER_BLOCK < LN_BLOCKS ? (N + WARPS_PER_BLOCK - 1) / WARPS_PER_BLOCK
+                                                                         : LN_BLOCKS;
+  const int R = (N + G - 1) / G, cpl = (C + 31) / 32;
+  if (N >= 3 && cpl <= LN_CPL_MAX) {
+#define LNB(k) SFK_LAUNCH(k_layernorm_backward_sums<k>, G, TPB)(dinp, dinp16, tmp, dout, inp, w, mean, rstd, N, C, R)
+    if (cpl <= 2) LNB(2);
+    else if (cpl <= 4) LNB(4);
+    else if (cpl <= 8) LNB(8);
+    else if (cpl <= 16) LNB(16);
+    else if (cpl <= 24) LNB(24);
+    else LNB(32);
+#undef LNB
+    LAUNCHED(k_layernorm_backward_sums);
+    SFK_LAUNCH(k_layernorm_parts, grid_for(2 * (size_t)C), TPB)(dw, db, tmp, G, C);
+    LAUNCHED(k_layernorm_parts);
+    return SF_OK;
+  }
   SFK_LAUNCH(k_layernorm_backward, grid_rows((size_t)N), TPB)(dinp, dinp16, tmp, dout, inp, w, mean, rstd, N, C);
   LAUNCHED(k_layernorm_backward);
   int rc = colsum_add(x, dw, tmp, N, C, C);
