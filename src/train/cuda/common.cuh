@@ -73,6 +73,16 @@ int sf_cublas_fail(cublasStatus_t s, const char *call);
 #define SFK_LAUNCH(kernel, grid, block) kernel<<<grid, block, 0, SFK_STREAM>>>
 #endif
 
+/* Loops over register arrays must be unrolled (an array indexed at run time lives in local
+ * memory); the emulator's compiler has no such pragma and needs none. */
+#ifndef SFK_UNROLL
+#ifdef SF_CUDA_EMU
+#define SFK_UNROLL
+#else
+#define SFK_UNROLL _Pragma("unroll")
+#endif
+#endif
+
 /* What the products need: the cuBLAS handle, the precision, and bf16 staging buffers. In bf16 both
  * operands of every product are converted into a16 / b16 (n16 values each) just before the GEMM,
  * unless the caller has them in bf16; ones[nones] is a vector of 1.0f for column sums (bias and

@@ -563,12 +563,14 @@ __global__ void __launch_bounds__(TPB)
   __shared__ float sh[WARPS_PER_BLOCK][32];
   const int lane = threadIdx.x % 32, wp = threadIdx.x / 32;
   float adw[CPL], adb[CPL];
+  SFK_UNROLL
   for (int k = 0; k < CPL; k++) adw[k] = adb[k] = 0.0f;
   const int r0 = blockIdx.x * R, r1 = r0 + R < N ? r0 + R : N;
   for (int n = r0 + wp; n < r1; n += WARPS_PER_BLOCK) {
     const float *x = inp + (size_t)n * C, *d = dout + (size_t)n * C;
     const float m = mean[n], s = rstd[n];
     float xv[CPL], dv[CPL], dm = 0.0f, dnm = 0.0f;
+    SFK_UNROLL
     for (int k = 0; k < CPL; k++) {
       int c = lane + 32 * k;
       xv[k] = c < C ? x[c] : 0.0f;
@@ -580,6 +582,7 @@ __global__ void __launch_bounds__(TPB)
     dm = warp_sum(dm) / (float)C;
     dnm = warp_sum(dnm) / (float)C;
     float *di = dinp + (size_t)n * C;
+    SFK_UNROLL
     for (int k = 0; k < CPL; k++) {
       int c = lane + 32 * k;
       if (c < C) {
@@ -593,6 +596,7 @@ __global__ void __launch_bounds__(TPB)
     }
   }
   float *pw = part + (size_t)blockIdx.x * 2 * C, *pb = pw + C;
+  SFK_UNROLL
   for (int k = 0; k < CPL; k++) {
     int c = lane + 32 * k;
     for (int which = 0; which < 2; which++) {
