@@ -92,6 +92,10 @@ int sf_cuda_host_layernorm_backward(float *dinp, float *dinp16, float *dw, float
                                     int C) {
   return NO_CUDA();
 }
+int sf_cuda_host_residual_layernorm(float *res, float *out, float *mean, float *rstd, const float *a, const float *b,
+                                    const float *bias, const float *w, const float *lb, int N, int C) {
+  return NO_CUDA();
+}
 int sf_cuda_host_matmul16(float *out, float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
                           const float *w, int N, int C, int OC) {
   return NO_CUDA();

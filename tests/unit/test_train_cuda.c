@@ -537,6 +537,26 @@ static void test_kernels_encoder_layernorm(void **state) {
   check("layernorm forward", gpu, cpu, (size_t)N * C, 1e-5);
   check("layernorm mean", gmean, mean, N, 1e-5);
   check("layernorm rstd", grstd, rstd, N, 1e-5);
+  /* the residual sum fused with the LayerNorm that reads it: the sum bit for bit (a + (b + bias),
+   * the CPU's order), the LayerNorm as the layer's; rows in registers (80, 1024) and wider (1100) */
+  for (int k = 0; k < 3; k++) {
+    const int n2 = k == 0 ? N : 7, c2 = k == 0 ? C : k == 1 ? 1024 : 1100;
+    const size_t nc = (size_t)n2 * c2;
+    float *ra = rnd(nc, 1), *rb = rnd(nc, 1), *rbias = rnd(c2, 1), *rw = rnd(c2, 1), *rlb = rnd(c2, 1);
+    float *want = rnd(nc, 1), *got = rnd(nc, 1), *lo = rnd(nc, 1), *glo = rnd(nc, 1);
+    float *m2 = rnd(n2, 1), *s2 = rnd(n2, 1), *gm2 = rnd(n2, 1), *gs2 = rnd(n2, 1);
+    for (size_t i = 0; i < nc; i++) want[i] = ra[i] + (rb[i] + rbias[i % (size_t)c2]);
+    sf_layernorm_forward(lo, m2, s2, want, rw, rlb, n2, c2);
+    assert_int_equal(sf_cuda_host_residual_layernorm(got, glo, gm2, gs2, ra, rb, rbias, rw, rlb, n2, c2), SF_OK);
+    assert_memory_equal(got, want, sizeof(float) * nc);
+    char what[64];
+    snprintf(what, sizeof what, "residual + layernorm %d x %d", n2, c2);
+    check(what, glo, lo, nc, 1e-5);
+    check("residual + layernorm mean", gm2, m2, n2, 1e-5);
+    check("residual + layernorm rstd", gs2, s2, n2, 1e-5);
+    free(ra), free(rb), free(rbias), free(rw), free(rlb), free(want), free(got), free(lo), free(glo);
+    free(m2), free(s2), free(gm2), free(gs2);
+  }
   float *dinp = rnd((size_t)N * C, 1), *dw = rnd(C, 1), *db = rnd(C, 1), scratch[2 * C];
   float *dinp2 = copy(dinp, (size_t)N * C), *dw2 = copy(dw, C), *db2 = copy(db, C), *d16 = rnd((size_t)N * C, 1);
   sf_layernorm_backward(dinp, dw, db, scratch, dout, x, w, mean, rstd, N, C);

@@ -129,6 +129,11 @@ int sfk_encoder_buckets(const int *inp, int N, int V, int *count, int *uid, int 
  * backward passes read their inputs, not these outputs). */
 int sfk_layernorm_forward(float *out, __nv_bfloat16 *out16, float *mean, float *rstd, const float *inp,
                           const float *w, const float *b, int N, int C);
+/* res = a + (b + bias) (sfk_residual_forward over rows of C), then the LayerNorm of res into out /
+ * out16, mean, rstd (sfk_layernorm_forward), in one pass: the same values, res read back never. */
+int sfk_residual_layernorm(float *res, const float *a, const float *b, const float *bias, float *out,
+                           __nv_bfloat16 *out16, float *mean, float *rstd, const float *w, const float *lb, int N,
+                           int C);
 /* tmp [N, C] is scratch (per-block partial sums of dw and db, or per-row terms of dw summed by a
  * GEMV for rows wider than 1024 or fewer than 3 rows). dinp16 not NULL: the new dinp
  * also rounded to bf16 there (the residual stream's gradient, which two products read next). */

@@ -149,6 +149,9 @@ int sf_cuda_host_encoder_backward(float *dwte, float *dwpe, const float *dout, c
                                   int V);
 int sf_cuda_host_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w,
                                    const float *b, int N, int C);
+/* res = a + (b + bias) over rows of C, then its LayerNorm (out, mean, rstd), in one pass */
+int sf_cuda_host_residual_layernorm(float *res, float *out, float *mean, float *rstd, const float *a, const float *b,
+                                    const float *bias, const float *w, const float *lb, int N, int C);
 /* dinp16 not NULL: the new dinp as the kernel also rounds it to bf16 (the model's bf16 path) */
 int sf_cuda_host_layernorm_backward(float *dinp, float *dinp16, float *dw, float *db, const float *dout,
                                     const float *inp, const float *w, const float *mean, const float *rstd, int N,

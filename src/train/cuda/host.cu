@@ -187,6 +187,21 @@ int sf_cuda_host_layernorm_forward(float *out, float *mean, float *rstd, const f
   return finish(&D);
 }
 
+int sf_cuda_host_residual_layernorm(float *res, float *out, float *mean, float *rstd, const float *a, const float *b,
+                                    const float *bias, const float *w, const float *lb, int N, int C) {
+  dev D = {};
+  size_t NC = (size_t)N * C;
+  float *da = (float *)up(&D, a, F(NC)), *db = (float *)up(&D, b, F(NC)), *dbias = (float *)up(&D, bias, F(C));
+  float *dw = (float *)up(&D, w, F(C)), *dlb = (float *)up(&D, lb, F(C));
+  float *r = poisoned(&D, NC), *o = poisoned(&D, NC), *m = poisoned(&D, (size_t)N), *s = poisoned(&D, (size_t)N);
+  RUN(sfk_residual_layernorm(r, da, db, dbias, o, NULL, m, s, dw, dlb, N, C));
+  down(&D, res, r, F(NC));
+  down(&D, out, o, F(NC));
+  down(&D, mean, m, F(N));
+  down(&D, rstd, s, F(N));
+  return finish(&D);
+}
+
 int sf_cuda_host_layernorm_backward(float *dinp, float *dinp16, float *dw, float *db, const float *dout,
                                     const float *inp, const float *w, const float *mean, const float *rstd, int N,
                                     int C) {

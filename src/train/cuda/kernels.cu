@@ -502,6 +502,80 @@ int sfk_layernorm_forward(float *out, __nv_bfloat16 *out16, float *mean, float *
   return SF_OK;
 }
 
+/* Rows of up to 32 LN_CPL_MAX columns are held in registers by the kernels below; LN_BLOCKS bounds
+ * the partial sums of the LayerNorm backward. */
+enum { LN_BLOCKS = 256, LN_CPL_MAX = 32 };
+
+/* The residual sum and the LayerNorm that reads it, one warp per row with the row in registers
+ * (C <= 32 CPL): res = a + (b + bias) (k_residual's order), written once and not read back, then
+ * k_layernorm_forward's statistics and output in its order of operations: the two kernels' values
+ * with 2 of their 7 row-sized memory accesses fewer. */
+template <int CPL>
+__global__ void __launch_bounds__(TPB)
+    k_residual_layernorm(float *res, const float *a, const float *b, const float *bias, float *out,
+                         __nv_bfloat16 *out16, float *mean, float *rstd, const float *w, const float *lb, int N,
+                         int C) {
+  int n = blockIdx.x * WARPS_PER_BLOCK + threadIdx.x / 32, lane = threadIdx.x % 32;
+  if (n >= N) return;
+  const size_t row = (size_t)n * C;
+  float x[CPL], m = 0.0f;
+  SFK_UNROLL
+  for (int k = 0; k < CPL; k++) {
+    int c = lane + 32 * k;
+    x[k] = 0.0f;
+    if (c < C) {
+      float y = b[row + c];
+      if (bias) y += bias[c];
+      x[k] = a[row + c] + y;
+      res[row + c] = x[k];
+      m += x[k];
+    }
+  }
+  m = warp_sum(m) / (float)C;
+  float v = 0.0f;
+  SFK_UNROLL
+  for (int k = 0; k < CPL; k++)
+    if (lane + 32 * k < C) v += (x[k] - m) * (x[k] - m);
+  v = warp_sum(v);
+  float s = 1.0f / sqrtf(v / (float)C + 1e-5f);
+  SFK_UNROLL
+  for (int k = 0; k < CPL; k++) {
+    int c = lane + 32 * k;
+    if (c < C) {
+      float y = (x[k] - m) * s * w[c] + lb[c];
+      if (out) out[row + c] = y;
+      if (out16) out16[row + c] = __float2bfloat16(y);
+    }
+  }
+  if (lane == 0) {
+    mean[n] = m;
+    rstd[n] = s;
+  }
+}
+
+int sfk_residual_layernorm(float *res, const float *a, const float *b, const float *bias, float *out,
+                           __nv_bfloat16 *out16, float *mean, float *rstd, const float *w, const float *lb, int N,
+                           int C) {
+  if (N <= 0) return SF_OK;
+  if (!out && !out16) return sf_fail(SF_EINTERNAL, "cuda: layernorm with no output");
+  const int cpl = (C + 31) / 32;
+  if (cpl > LN_CPL_MAX) { /* wider rows: the two kernels */
+    int rc = sfk_residual_forward(res, a, b, bias, C, (size_t)N * C);
+    return rc ? rc : sfk_layernorm_forward(out, out16, mean, rstd, res, w, lb, N, C);
+  }
+#define RLN(k)                                                                                       \
+  SFK_LAUNCH(k_residual_layernorm<k>, grid_rows((size_t)N), TPB)(res, a, b, bias, out, out16, mean, rstd, w, lb, N, C)
+  if (cpl <= 2) RLN(2);
+  else if (cpl <= 4) RLN(4);
+  else if (cpl <= 8) RLN(8);
+  else if (cpl <= 16) RLN(16);
+  else if (cpl <= 24) RLN(24);
+  else RLN(32);
+#undef RLN
+  LAUNCHED(k_residual_layernorm);
+  return SF_OK;
+}
+
 /* One warp per row: dinp[n] += (dn - mean(dn) - norm * mean(dn * norm)) * s with dn = w * dout;
  * tmp[n, c] = norm * dout, whose column sums (a GEMV) are dw's increments. For rows wider than
  * k_layernorm_backward_sums takes, or fewer than 3 rows. */
@@ -555,7 +629,6 @@ static int colsum_add16(sfk_ctx *x, float *y, const __nv_bfloat16 *a, int N, int
  * registers (the row's x and dout are read once); the block sums its warps in order into
  * part[g] = (dw's partial [C], db's [C]), and k_layernorm_parts adds the G partials in order:
  * deterministic, for a given N and C, on any GPU. */
-enum { LN_BLOCKS = 256, LN_CPL_MAX = 32 };
 template <int CPL>
 __global__ void __launch_bounds__(TPB)
     k_layernorm_backward_sums(float *dinp, __nv_bfloat16 *dinp16, float *part, const float *dout, const float *inp,

@@ -483,6 +483,10 @@ static int forward_dev(sf_cuda_gpt *d, const int *tok, const int *tgt, float *lo
   d->dlogits = 0;
 
   TRY(sfk_encoder_forward(a[A_ENC], tok, PT(d->P, P_WTE), PT(d->P, P_WPE), B, T, C));
+  /* each residual sum is fused with the LayerNorm that reads it: layer 0's ln1 here, ln2 after the
+   * attention, the next layer's ln1 (or lnf) after the MLP */
+  TRY(sfk_layernorm_forward(F32(a[A_LN1]), LN1_16(0), a[A_LN1M], a[A_LN1R], a[A_ENC], PT(d->P, P_LN1W),
+                            PT(d->P, P_LN1B), N, C));
   for (int l = 0; l < L; l++) {
     const float *res = l == 0 ? a[A_ENC] : a[A_RES3] + (size_t)(l - 1) * NC;
     /* qkvh, att: the cuBLAS attention's (flash attention lays A_QKVH and A_ATT out otherwise) */
@@ -491,8 +495,6 @@ static int forward_dev(sf_cuda_gpt *d, const int *tok, const int *tgt, float *lo
     float *ln2 = F32(a[A_LN2] + l * NC), *fch = F32(a[A_FCH] + 4 * l * NC), *fcg = F32(a[A_FCG] + 4 * l * NC);
     float *res3 = a[A_RES3] + l * NC;
     size_t lc = (size_t)l * C, ln = (size_t)l * N;
-    TRY(sfk_layernorm_forward(ln1, LN1_16(l), a[A_LN1M] + ln, a[A_LN1R] + ln, res, PT(d->P, P_LN1W) + lc,
-                              PT(d->P, P_LN1B) + lc, N, C));
     /* flash attention adds qkv's bias as it packs q, k, v (the fp32 qkv is its scratch) */
     const float *qkvb = PT(d->P, P_QKVB) + 3 * lc;
     TRY(sfk_matmul_forward(x, a[A_QKV], ln1, LN1_16(l), PT(d->P, P_QKVW) + lc * 3 * C, W16(P_QKVW) ? W16(P_QKVW) + lc * 3 * C : NULL,
@@ -505,9 +507,8 @@ static int forward_dev(sf_cuda_gpt *d, const int *tok, const int *tgt, float *lo
     TRY(sfk_matmul_forward(x, a[A_TMP], atty, ATTY16(l), PT(d->P, P_PROJW) + lc * C, W16(P_PROJW) ? W16(P_PROJW) + lc * C : NULL,
                            NULL, N, C, C, C));
     /* the biases of proj, fc and fcproj are added by the pass that reads the product next */
-    TRY(sfk_residual_forward(res2, res, a[A_TMP], PT(d->P, P_PROJB) + lc, C, NC));
-    TRY(sfk_layernorm_forward(ln2, LN2_16(l), a[A_LN2M] + ln, a[A_LN2R] + ln, res2, PT(d->P, P_LN2W) + lc,
-                              PT(d->P, P_LN2B) + lc, N, C));
+    TRY(sfk_residual_layernorm(res2, res, a[A_TMP], PT(d->P, P_PROJB) + lc, ln2, LN2_16(l), a[A_LN2M] + ln,
+                               a[A_LN2R] + ln, PT(d->P, P_LN2W) + lc, PT(d->P, P_LN2B) + lc, N, C));
     /* in bf16 the MLP's activations stay bf16: the fc product writes bf16, GELU adds fc's bias */
     if (d->act16) {
       TRY(sfk_matmul_forward16(x, FCH16(l), LN2_16(l), W16(P_FCW) + lc * 4 * C, N, C, 4 * C, 4 * C));
@@ -518,11 +519,14 @@ static int forward_dev(sf_cuda_gpt *d, const int *tok, const int *tgt, float *lo
     }
     TRY(sfk_matmul_forward(x, a[A_TMP], fcg, FCG16(l), PT(d->P, P_FCPW) + lc * 4 * C,
                            W16(P_FCPW) ? W16(P_FCPW) + lc * 4 * C : NULL, NULL, N, 4 * C, C, C));
-    TRY(sfk_residual_forward(res3, res2, a[A_TMP], PT(d->P, P_FCPB) + lc, C, NC));
+    if (l + 1 < L)
+      TRY(sfk_residual_layernorm(res3, res2, a[A_TMP], PT(d->P, P_FCPB) + lc, F32(a[A_LN1] + (l + 1) * NC),
+                                 LN1_16(l + 1), a[A_LN1M] + ln + N, a[A_LN1R] + ln + N, PT(d->P, P_LN1W) + lc + C,
+                                 PT(d->P, P_LN1B) + lc + C, N, C));
+    else
+      TRY(sfk_residual_layernorm(res3, res2, a[A_TMP], PT(d->P, P_FCPB) + lc, F32(a[A_LNF]), LNF16, a[A_LNFM],
+                                 a[A_LNFR], PT(d->P, P_LNFW), PT(d->P, P_LNFB), N, C));
   }
-  const float *last = a[A_RES3] + (size_t)(L - 1) * NC;
-  TRY(sfk_layernorm_forward(F32(a[A_LNF]), LNF16, a[A_LNFM], a[A_LNFR], last, PT(d->P, P_LNFW), PT(d->P, P_LNFB), N,
-                            C));
   /* The logits' rows are padded to Vp: aligned rows keep the head's products on fast kernels
    * (plan.h). In bf16 the product also runs over all Vp columns, since cuBLAS also picks its slow
    * kernels for an odd dimension (an H100 profile: 3x); the padding columns (wte16's next rows) are
