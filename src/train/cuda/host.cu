@@ -43,14 +43,16 @@ static void *up(dev *d, const void *host, size_t bytes) {
   return d->rc ? NULL : p;
 }
 
-/* n floats of NaN (0xffffffff is a quiet NaN) */
-static float *poisoned(dev *d, size_t n) {
-  float *p = (float *)dalloc(d, sizeof(float) * n);
+/* bytes of all bits set: NaN as floats (0xffffffff) and as bf16 (0xffff) */
+static void *poison(dev *d, size_t bytes) {
+  void *p = dalloc(d, bytes);
   if (!p) return NULL;
-  cudaError_t e = cudaMemset(p, 0xff, sizeof(float) * n);
+  cudaError_t e = cudaMemset(p, 0xff, bytes);
   if (e != cudaSuccess) d->rc = sf_cuda_fail(e, "cudaMemset");
   return d->rc ? NULL : p;
 }
+
+static float *poisoned(dev *d, size_t n) { return (float *)poison(d, sizeof(float) * n); }
 
 static void down(dev *d, void *host, const void *p, size_t bytes) {
   if (d->rc) return;
@@ -109,14 +111,7 @@ static __nv_bfloat16 *up16(dev *d, const float *host, size_t n) {
   return d->rc ? NULL : p;
 }
 
-/* n bf16 NaNs (0xffff) */
-static __nv_bfloat16 *poisoned16(dev *d, size_t n) {
-  __nv_bfloat16 *p = (__nv_bfloat16 *)dalloc(d, sizeof(__nv_bfloat16) * n);
-  if (!p) return NULL;
-  cudaError_t e = cudaMemset(p, 0xff, sizeof(__nv_bfloat16) * n);
-  if (e != cudaSuccess) d->rc = sf_cuda_fail(e, "cudaMemset");
-  return d->rc ? NULL : p;
-}
+static __nv_bfloat16 *poisoned16(dev *d, size_t n) { return (__nv_bfloat16 *)poison(d, sizeof(__nv_bfloat16) * n); }
 
 /* n bf16 values back as floats (exact: bf16 is the top half of an fp32) */
 static void down16(dev *d, float *host, const __nv_bfloat16 *p, size_t n) {

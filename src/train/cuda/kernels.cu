@@ -505,6 +505,16 @@ int sfk_layernorm_forward(float *out, __nv_bfloat16 *out16, float *mean, float *
 /* Rows of up to 32 LN_CPL_MAX columns are held in registers by the kernels below; LN_BLOCKS bounds
  * the partial sums of the LayerNorm backward. */
 enum { LN_BLOCKS = 256, LN_CPL_MAX = 32 };
+/* Runs F(k) for the smallest instantiated k >= cpl (columns a lane; cpl <= LN_CPL_MAX) */
+#define LN_CPL_DISPATCH(cpl, F)                                                                      \
+  do {                                                                                               \
+    if ((cpl) <= 2) F(2);                                                                            \
+    else if ((cpl) <= 4) F(4);                                                                       \
+    else if ((cpl) <= 8) F(8);                                                                       \
+    else if ((cpl) <= 16) F(16);                                                                     \
+    else if ((cpl) <= 24) F(24);                                                                     \
+    else F(32);                                                                                      \
+  } while (0)
 
 /* The residual sum and the LayerNorm that reads it, one warp per row with the row in registers
  * (C <= 32 CPL): res = a + (b + bias) (k_residual's order), written once and not read back, then
@@ -565,12 +575,7 @@ int sfk_residual_layernorm(float *res, const float *a, const float *b, const flo
   }
 #define RLN(k)                                                                                       \
   SFK_LAUNCH(k_residual_layernorm<k>, grid_rows((size_t)N), TPB)(res, a, b, bias, out, out16, mean, rstd, w, lb, N, C)
-  if (cpl <= 2) RLN(2);
-  else if (cpl <= 4) RLN(4);
-  else if (cpl <= 8) RLN(8);
-  else if (cpl <= 16) RLN(16);
-  else if (cpl <= 24) RLN(24);
-  else RLN(32);
+  LN_CPL_DISPATCH(cpl, RLN);
 #undef RLN
   LAUNCHED(k_residual_layernorm);
   return SF_OK;
@@ -705,12 +710,7 @@ int sfk_layernorm_backward(sfk_ctx *x, float *dinp, __nv_bfloat16 *dinp16, float
   const int R = (N + G - 1) / G, cpl = (C + 31) / 32;
   if (N >= 3 && cpl <= LN_CPL_MAX) {
 #define LNB(k) SFK_LAUNCH(k_layernorm_backward_sums<k>, G, TPB)(dinp, dinp16, tmp, dout, inp, w, mean, rstd, N, C, R)
-    if (cpl <= 2) LNB(2);
-    else if (cpl <= 4) LNB(4);
-    else if (cpl <= 8) LNB(8);
-    else if (cpl <= 16) LNB(16);
-    else if (cpl <= 24) LNB(24);
-    else LNB(32);
+    LN_CPL_DISPATCH(cpl, LNB);
 #undef LNB
     LAUNCHED(k_layernorm_backward_sums);
     SFK_LAUNCH(k_layernorm_parts, grid_for(2 * (size_t)C), TPB)(dw, db, tmp, G, C);
