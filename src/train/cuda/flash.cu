@@ -28,8 +28,14 @@
  *
  * A second forward, k_flash_forward_mma, keeps the softmax in registers on mma.sync.m16n8k16, whose
  * register layout PTX defines (mma16816.cuh; its section below says how). Same inputs and outputs,
- * so the same backward follows. SCALEFIT_FLASH_FORWARD=mma selects it (sf_cuda_set_flash_forward in
+ * so either backward follows. SCALEFIT_FLASH_FORWARD=mma selects it (sf_cuda_set_flash_forward in
  * code); the WMMA one stays the default until the two are compared on a GPU (docs/TRAIN.md).
+ *
+ * A second backward, k_flash_backward_kv_mma and k_flash_backward_q_mma, likewise on mma.sync: the
+ * same two kernels and fixed order of every sum (deterministic), with the recomputed P, dP and dS
+ * in registers, packed to bf16 from the accumulators as the next product's operand (its section
+ * below). SCALEFIT_FLASH_BACKWARD=mma selects it (sf_cuda_set_flash_backward in code), after either
+ * forward; the WMMA pair stays the default until the two are compared on a GPU (not yet done).
  *
  * Head-major bf16 copies are padded to Tp = T rounded up to 64 rows with zeros: keys past T are
  * masked by causality for every real query, and zero V rows keep 0 * V finite; outputs of padded
