@@ -8,8 +8,10 @@
  * speed-up over the fp32 run of the same model. Where bf16 runs flash attention (flash.cu), a
  * fourth line runs the same bf16 model with the cuBLAS attention, the peer that flash attention
  * must beat, and two more with flash attention's register-resident mma.sync forward instead of the
- * WMMA one (attention "mma-pf": SCALEFIT_FLASH_FORWARD=mma, "mma-np": mma-noprefetch), their speed also
- * given against the WMMA line's; a last line runs bf16 launch by launch (SCALEFIT_CUDA_GRAPHS=0), the
+ * WMMA one (attention "mma-pf": SCALEFIT_FLASH_FORWARD=mma, "mma-np": mma-noprefetch), and one more
+ * with the mma-pf forward and the register-resident mma.sync backward (attention "mma-bw":
+ * SCALEFIT_FLASH_BACKWARD=mma as well), their speed also given against the WMMA line's (WMMA forward
+ * and backward); a last line runs bf16 launch by launch (SCALEFIT_CUDA_GRAPHS=0), the
  * peer of the graph, whose gain is largest where the kernels are smallest. Without a GPU it says so
  * and exits 0.
  *
@@ -116,18 +118,20 @@ int main(int argc, char **argv) {
          "/measured", "vs fp32");
   int nshapes = (int)(sizeof shapes / sizeof shapes[0]) - (sweep_only ? 1 : 0);
   for (int i = 0; i < nshapes; i++) {
-    double base = 0, wmma = 0, graph = 0; /* fp32's; bf16 with the WMMA flash forward's; bf16's */
+    double base = 0, wmma = 0, graph = 0; /* fp32's; bf16 with the WMMA flash kernels'; bf16's */
     /* fp32, tf32, bf16, bf16 with the cuBLAS attention, bf16 with the mma.sync flash forwards, bf16
-     * launch by launch */
-    for (int v = 0; v < 7; v++) {
-      int k = v < 3 ? v : 2, eager = v == 6;
-      if (v >= 3 && v <= 5 && !sf_cuda_flash(&shapes[i].c, SF_PREC_BF16)) continue;
+     * with the mma.sync flash forward and backward, bf16 launch by launch */
+    for (int v = 0; v < 8; v++) {
+      int k = v < 3 ? v : 2, eager = v == 7;
+      if (v >= 3 && v <= 6 && !sf_cuda_flash(&shapes[i].c, SF_PREC_BF16)) continue;
       sf_cuda_set_attention(v == 3 ? SF_ATTN_MATMUL : SF_ATTN_AUTO);
-      sf_cuda_set_flash_forward(v == 4   ? SF_FLASH_FWD_MMA
-                                : v == 5 ? SF_FLASH_FWD_MMA_NOPREFETCH
-                                         : SF_FLASH_FWD_WMMA);
+      sf_cuda_set_flash_forward(v == 4 || v == 6 ? SF_FLASH_FWD_MMA
+                                : v == 5         ? SF_FLASH_FWD_MMA_NOPREFETCH
+                                                 : SF_FLASH_FWD_WMMA);
+      sf_cuda_set_flash_backward(v == 6 ? SF_FLASH_BWD_MMA : SF_FLASH_BWD_WMMA);
       const char *attn = v == 4                                ? "mma-pf"
                          : v == 5                              ? "mma-np"
+                         : v == 6                              ? "mma-bw"
                          : sf_cuda_flash(&shapes[i].c, ps[k]) ? "flash"
                                                                : "cublas";
       const char *step = eager ? "eager" : "graph";
@@ -136,12 +140,14 @@ int main(int argc, char **argv) {
       if (filter && !strstr(label, filter)) {
         sf_cuda_set_attention(SF_ATTN_AUTO);
         sf_cuda_set_flash_forward(SF_FLASH_FWD_ENV);
+        sf_cuda_set_flash_backward(SF_FLASH_BWD_ENV);
         continue;
       }
       double tps = 0, mfu = 0;
       int rc = measure(&shapes[i], ps[k], eager, seconds, &tps, &mfu);
       sf_cuda_set_attention(SF_ATTN_AUTO);
       sf_cuda_set_flash_forward(SF_FLASH_FWD_ENV);
+      sf_cuda_set_flash_backward(SF_FLASH_BWD_ENV);
       if (rc) {
         printf("%-24s %-5s %-6s %-5s failed: %s\n", shapes[i].name, sf_precision_name(ps[k]), attn, step,
                sf_errmsg());
@@ -154,7 +160,8 @@ int main(int argc, char **argv) {
       printf("%-24s %-5s %-6s %-5s %12.0f %7.1f%% %9.1f%% %9.2fx", shapes[i].name, sf_precision_name(ps[k]), attn,
              step, tps, 100 * mfu, 100 * of_measured, base > 0 ? tps / base : 0.0);
       if ((v == 4 || v == 5) && wmma > 0) printf("  %.2fx the WMMA forward's", tps / wmma);
-      if (v == 6 && graph > 0) printf("  the graph: %.2fx this", graph / tps);
+      if (v == 6 && wmma > 0) printf("  %.2fx the WMMA forward and backward's", tps / wmma);
+      if (v == 7 && graph > 0) printf("  the graph: %.2fx this", graph / tps);
       printf("\n");
       fflush(stdout);
     }

@@ -7,6 +7,9 @@
 #   bash bench/gpu_validate.sh sweep    # the default sweep on the GPU against the shipped CPU sweep; then
 #                                       # -j 4 and -j 8 (worker threads, one stream each)
 #   bash bench/gpu_validate.sh profile  # one bf16 step of GPT-2 small under Nsight Compute: ms per kernel
+#                                       # (SF_PROFILE_FILTER picks bench_train_cuda's line: "124M T1024 bf16
+#                                       # flash" by default, the WMMA flash kernels; "... mma-pf" / "mma-np"
+#                                       # the mma.sync forwards; "... mma-bw" the mma.sync forward and backward)
 #   bash bench/gpu_validate.sh all      # checks, bench, sweep (longer than one 10-minute call)
 #
 # Each stage stays under SF_GPU_BUDGET seconds (default 540; all: 3600): every step runs under `timeout`,
@@ -293,6 +296,7 @@ for cur in "${stages[@]}"; do
   profile)
     # Each kernel's GPU time (kernels serialised by the profiler) over the 5 steps bench_train_cuda takes
     # with 0 seconds (2 warm-up, 3 timed, the same work), per step, largest first: where a step's time goes.
+    # The filter is a label of bench_train_cuda's: attention flash (WMMA), mma-pf, mma-np or mma-bw.
     ncu=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null || true)
     if [ -z "$ncu" ]; then
       say "profile: Nsight Compute (ncu) not found; no profile"

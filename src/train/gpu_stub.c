@@ -50,6 +50,10 @@ int sf_cuda_set_flash_forward(sf_cuda_flash_forward k) {
   (void)k;
   return SF_OK;
 }
+int sf_cuda_set_flash_backward(sf_cuda_flash_backward k) {
+  (void)k;
+  return SF_OK;
+}
 size_t sf_cuda_gpt_bytes(const sf_gpt_config *c, int B, sf_precision p) { return 0; }
 int sf_cuda_gpt_new(const sf_gpt *host, int max_B, sf_precision p, sf_cuda_gpt **out) {
   *out = NULL;

@@ -75,6 +75,17 @@ assert r["attention"] == "flash" and r["precision"] == "bf16", (r["attention"], 
 assert math.isfinite(r["val_loss"]) and abs(r["val_loss"] - cpu["val_loss"]) <= 2e-2 * cpu["val_loss"], (r["val_loss"], cpu["val_loss"])
 PY
 SCALEFIT_FLASH_FORWARD=fast expect 2 "SCALEFIT_FLASH_FORWARD 'fast' is not one of wmma, mma, mma-noprefetch" train --device cuda "${tiny[@]}"
+# SCALEFIT_FLASH_BACKWARD: the mma.sync flash backward (after the mma.sync forward) trains as the WMMA one;
+# a value it does not know is refused
+SCALEFIT_FLASH_FORWARD=mma SCALEFIT_FLASH_BACKWARD=mma "$S" train --device cuda "${tiny[@]}" --json >"$tmp/mmab.json" ||
+  fail "SCALEFIT_FLASH_BACKWARD=mma"
+"$python" - "$tmp/mmab.json" "$tmp/cpu.json" <<'PY' || fail "record of the SCALEFIT_FLASH_BACKWARD=mma run"
+import json, math, sys
+r, cpu = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert r["attention"] == "flash" and r["precision"] == "bf16", (r["attention"], r["precision"])
+assert math.isfinite(r["val_loss"]) and abs(r["val_loss"] - cpu["val_loss"]) <= 2e-2 * cpu["val_loss"], (r["val_loss"], cpu["val_loss"])
+PY
+SCALEFIT_FLASH_BACKWARD=fast expect 2 "SCALEFIT_FLASH_BACKWARD 'fast' is not one of wmma, mma" train --device cuda "${tiny[@]}"
 grid=(--sizes 1x32,1x48,2x32,2x48 --tokens 5120,10240 --context 32 --batch 256 --data markov --device cuda -q)
 "$S" sweep "${grid[@]}" -o "$tmp/s.h5" || fail "sweep --device cuda"
 # packed: three worker threads on one GPU at once, each on its own stream; each run is deterministic

@@ -21,12 +21,14 @@
  *             the same bf16-rounded inputs, within one rounding of the result (4e-3 > 2^-8);
  *             flash attention (bf16, no T x T buffer) against the CPU layer on bf16-rounded inputs at
  *             head sizes 16..128 and padded contexts, its log-normalisers within 1e-5, with each
- *             forward kernel (WMMA; mma.sync, SCALEFIT_FLASH_FORWARD=mma) and the backward after it
+ *             forward kernel (WMMA; mma.sync, SCALEFIT_FLASH_FORWARD=mma) and each backward after it
+ *             (WMMA; mma.sync, SCALEFIT_FLASH_BACKWARD=mma: within 1.5 times WMMA's error, and
+ *             deterministic to the bit)
  *   model     one forward and backward of a 2-layer model on the CPU and on the GPU from the same
  *             weights: the loss within 1e-5 and every gradient within 1e-4 (fp32); in bf16 with
- *             flash (each forward kernel) and with cuBLAS attention, gradients within 2e-2
- *             (emulated: 8.5e-3 at most, with the MLP, the residual gradient and the training
- *             logits in bf16)
+ *             flash (each forward kernel, each backward) and with cuBLAS attention, gradients
+ *             within 2e-2 (emulated: 9.4e-3 at most, with the MLP, the residual gradient and the
+ *             training logits in bf16)
  *   step      the whole training step in one submission (eager, and a CUDA graph replayed) against
  *             the separate calls: losses, norms, parameters and moments bit for bit over 4 steps of
  *             2 micro-batches whose scale, learning rate and bias corrections change, clipping live
@@ -91,8 +93,9 @@ static float *copy(const float *x, size_t n) {
   return y;
 }
 
-/* Every value of got finite (the poison was overwritten) and max|got - want| <= tol * max|want|. */
-static void check(const char *what, const float *got, const float *want, size_t n, double tol) {
+/* Every value of got finite (the poison was overwritten) and max|got - want| <= tol * max|want|;
+ * returns that relative error. */
+static double check(const char *what, const float *got, const float *want, size_t n, double tol) {
   double err = 0.0, mag = 0.0;
   for (size_t i = 0; i < n; i++) {
     if (!isfinite(got[i])) fail_msg("%s: value %zu is %g (not written, or not finite)", what, i, (double)got[i]);
@@ -103,6 +106,7 @@ static void check(const char *what, const float *got, const float *want, size_t 
   double rel = mag > 0 ? err / mag : err;
   printf("%-36s n %-7zu relative error %.2e (tolerance %.0e)\n", what, n, rel, tol);
   if (!(rel <= tol)) fail_msg("%s: relative error %.3e above %.0e", what, rel, tol);
+  return rel;
 }
 
 /* ==================================== everywhere ==================================== */
@@ -697,36 +701,47 @@ static void test_kernels_attention(void **state) {
 }
 
 /* Flash attention (bf16, flash.cu) against the CPU layer run on the same q, k, v rounded to bf16
- * (what the kernel multiplies), at head sizes 16 to 128 and contexts that are not multiples of its
- * 64-query blocks (padding), one shorter than a block, several blocks long. The log-normalisers it
- * keeps for the backward are checked against log sum_j exp(s_j) in double: they see the rounded
- * inputs exactly, so only fp32 sums separate them (1e-5). Out and dqkv also pass P, dO and dS
- * through bf16: the bf16 tolerance. Every forward (WMMA, and the register-resident mma.sync one that
- * SCALEFIT_FLASH_FORWARD=mma selects, with and without its prefetch), each followed by the backward
- * that consumes its lse and out; a SCALEFIT_FLASH_FORWARD it does not know is refused by name. */
+ * (what the kernel multiplies), at every head size it takes (16 to 128 in steps of 16) and contexts
+ * that are not multiples of its 64-query blocks (padding), one shorter than a block, several blocks
+ * long. The log-normalisers it keeps for the backward are checked against log sum_j exp(s_j) in
+ * double: they see the rounded inputs exactly, so only fp32 sums separate them (1e-5, relative to
+ * the value or to 1 where it is smaller). Out and dqkv
+ * also pass P, dO and dS through bf16: the bf16 tolerance. Every forward (WMMA, and the
+ * register-resident mma.sync one that SCALEFIT_FLASH_FORWARD=mma selects, with and without its
+ * prefetch), each followed by every backward (WMMA, and the mma.sync one of SCALEFIT_FLASH_BACKWARD=
+ * mma) that consumes its lse and out: the mma backward's error no more than 1.5 times the WMMA one's
+ * (the same roundings in another order of operations), and its result the same bits when run again
+ * (deterministic). A SCALEFIT_FLASH_FORWARD or SCALEFIT_FLASH_BACKWARD it does not know is refused by
+ * name. */
 static void test_kernels_flash(void **state) {
   (void)state;
   NEED_GPU();
   const struct {
     int B, T, C, NH;
-  } shapes[] = {{2, 33, 64, 4}, {1, 130, 64, 1}, {2, 64, 64, 2}, {1, 70, 128, 1},
-                {1, 5, 96, 2}, {1, 200, 128, 2}, {1, 100, 160, 2}, {1, 66, 112, 1}};
+  } shapes[] = {{2, 33, 64, 4}, {1, 130, 64, 1}, {2, 64, 64, 2}, {1, 70, 128, 1},  {1, 5, 96, 2},
+                {1, 200, 128, 2}, {1, 100, 160, 2}, {1, 66, 112, 1}, {1, 97, 96, 1}, {2, 129, 96, 2}, {1, 150, 256, 2}};
   const struct {
     sf_cuda_flash_forward kind;
     const char *name;
   } fwds[] = {{SF_FLASH_FWD_WMMA, "wmma"}, {SF_FLASH_FWD_MMA, "mma"}, {SF_FLASH_FWD_MMA_NOPREFETCH, "mma-noprefetch"}};
+  int seen[9] = {0}; /* head sizes covered, by hs / 16 */
   for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
     const int b = shapes[k].B, t = shapes[k].T, c = shapes[k].C, nh = shapes[k].NH, hs = c / nh;
     size_t NC = (size_t)b * t * c, ATT = (size_t)b * nh * t * t, rows = (size_t)b * nh * t;
     float *qkv = rnd(3 * NC, 1.5f), *q16 = copy(qkv, 3 * NC), *cpu = rnd(NC, 1), *att = rnd(ATT, 1);
     float *dout = rnd(NC, 1), *dqkv = rnd(3 * NC, 1);
     float *scratch = malloc(sizeof(float) * sf_attention_scratch(t, hs));
+    seen[hs / 16] = 1;
     assert_true(sf_cuda_flash(&(sf_gpt_config){1, c, nh, t, 2}, SF_PREC_BF16));
     assert_int_equal(sf_cuda_host_bf16_round(q16, 3 * NC), SF_OK);
     sf_attention_forward(cpu, att, q16, scratch, b, t, c, nh);
     sf_attention_backward(dqkv, dout, q16, att, scratch, b, t, c, nh);
     for (size_t f = 0; f < sizeof fwds / sizeof fwds[0]; f++) {
-      float *gpu = rnd(NC, 1), *gdqkv = rnd(3 * NC, 1), *lse = rnd(rows, 1);
+      float *gpu = rnd(NC, 1), *gdqkv = rnd(3 * NC, 1), *mdqkv = malloc(sizeof(float) * 3 * NC);
+      float *again = malloc(sizeof(float) * 3 * NC);
+      assert_non_null(mdqkv);
+      assert_non_null(again);
+      float *lse = rnd(rows, 1);
       assert_int_equal(sf_cuda_set_flash_forward(fwds[f].kind), SF_OK);
       double lerr = 0;
       assert_int_equal(sf_cuda_host_flash_forward(gpu, lse, qkv, b, t, c, nh), SF_OK);
@@ -745,7 +760,10 @@ static void test_kernels_flash(void **state) {
             for (int j = 0; j <= i; j++) sum += exp(s[j] - mx);
             double want = mx + log(sum), got = lse[((size_t)bi * nh + h) * t + i];
             if (!isfinite(got)) fail_msg("flash lse (%d, %d, %d) is %g", bi, h, i, got);
-            if (fabs(got - want) / fabs(want) > lerr) lerr = fabs(got - want) / fabs(want);
+            /* relative, but to at least 1: lse = m + log l is near 0 where the scores are (the first
+             * query's is its one score), and its fp32 error there is absolute */
+            double e = fabs(got - want) / fmax(fabs(want), 1.0);
+            if (e > lerr) lerr = e;
           }
       char what[64];
       printf("flash %-14s B %d T %3d C %3d NH %d (hs %3d): ", fwds[f].name, b, t, c, nh, hs);
@@ -754,24 +772,83 @@ static void test_kernels_flash(void **state) {
       assert_true(lerr <= 1e-5);
       snprintf(what, sizeof what, "flash forward %s hs %d", fwds[f].name, hs);
       check(what, gpu, cpu, NC, 2e-2);
+      assert_int_equal(sf_cuda_set_flash_backward(SF_FLASH_BWD_WMMA), SF_OK);
       assert_int_equal(sf_cuda_host_flash_backward(gdqkv, dout, qkv, b, t, c, nh), SF_OK);
-      snprintf(what, sizeof what, "flash backward (%s) hs %d", fwds[f].name, hs);
-      check(what, gdqkv, dqkv, 3 * NC, 2e-2);
-      free(gpu), free(gdqkv), free(lse);
+      snprintf(what, sizeof what, "flash backward (%s) wmma hs %d", fwds[f].name, hs);
+      double ew = check(what, gdqkv, dqkv, 3 * NC, 2e-2);
+      assert_int_equal(sf_cuda_set_flash_backward(SF_FLASH_BWD_MMA), SF_OK);
+      assert_int_equal(sf_cuda_host_flash_backward(mdqkv, dout, qkv, b, t, c, nh), SF_OK);
+      snprintf(what, sizeof what, "flash backward (%s) mma hs %d", fwds[f].name, hs);
+      double em = check(what, mdqkv, dqkv, 3 * NC, 2e-2);
+      if (!(em <= 1.5 * ew)) fail_msg("%s: relative error %.3e, the WMMA backward's %.3e", what, em, ew);
+      snprintf(what, sizeof what, "flash backward mma against wmma");
+      check(what, mdqkv, gdqkv, 3 * NC, 2e-2);
+      assert_int_equal(sf_cuda_host_flash_backward(again, dout, qkv, b, t, c, nh), SF_OK);
+      assert_memory_equal(again, mdqkv, sizeof(float) * 3 * NC); /* deterministic */
+      assert_int_equal(sf_cuda_set_flash_backward(SF_FLASH_BWD_ENV), SF_OK);
+      free(gpu), free(gdqkv), free(mdqkv), free(again), free(lse);
     }
     free(qkv), free(q16), free(cpu), free(att), free(dout), free(dqkv), free(scratch);
   }
-  /* the environment's choice (SF_FLASH_FWD_ENV): a value it does not know is bad input */
+  for (int k = 1; k <= 8; k++)
+    if (!seen[k]) fail_msg("flash: head size %d not tested", 16 * k);
+  /* the environment's choice (SF_FLASH_FWD_ENV, SF_FLASH_BWD_ENV): a value it does not know is bad
+   * input; SCALEFIT_FLASH_BACKWARD=mma runs what SF_FLASH_BWD_MMA runs */
   assert_int_equal(sf_cuda_set_flash_forward(SF_FLASH_FWD_ENV), SF_OK);
-  const char *old = getenv("SCALEFIT_FLASH_FORWARD");
-  char *saved = old ? strdup(old) : NULL;
+  assert_int_equal(sf_cuda_set_flash_backward(SF_FLASH_BWD_ENV), SF_OK);
+  assert_int_equal(sf_cuda_set_flash_backward((sf_cuda_flash_backward)7), SF_EINTERNAL);
+  const char *envs[] = {"SCALEFIT_FLASH_FORWARD", "SCALEFIT_FLASH_BACKWARD"};
+  char *saved[2];
+  for (int e = 0; e < 2; e++) {
+    const char *old = getenv(envs[e]);
+    saved[e] = old ? strdup(old) : NULL;
+    unsetenv(envs[e]);
+  }
+  /* Which backward the environment picked shows in the bits: the two differ only where expf and
+   * exp2f round P or dS to another bf16 value, so draw inputs (T 200, hs 64) until the two set in
+   * code give different results (the first draw does here), then the environment's runs must equal
+   * one of them to the bit. */
+  enum { TT = 200, CC = 128, HH = 2 };
+  size_t n3 = 3 * (size_t)TT * CC;
+  float *qkv = NULL, out[64], lse[4], *dout = NULL;
+  float *dw = malloc(sizeof(float) * n3), *dm = malloc(sizeof(float) * n3), *de = malloc(sizeof(float) * n3);
+  assert_true(dw && dm && de);
+  float *small = rnd(3 * 64, 1);
   setenv("SCALEFIT_FLASH_FORWARD", "fast", 1);
-  float *qkv = rnd(3 * 64, 1), out[64], lse[4];
-  assert_int_equal(sf_cuda_host_flash_forward(out, lse, qkv, 1, 4, 16, 1), SF_EINPUT);
+  assert_int_equal(sf_cuda_host_flash_forward(out, lse, small, 1, 4, 16, 1), SF_EINPUT);
+  free(small);
   assert_string_equal(sf_errmsg(), "SCALEFIT_FLASH_FORWARD 'fast' is not one of wmma, mma, mma-noprefetch");
-  if (saved) setenv("SCALEFIT_FLASH_FORWARD", saved, 1);
-  else unsetenv("SCALEFIT_FLASH_FORWARD");
-  free(saved), free(qkv);
+  unsetenv("SCALEFIT_FLASH_FORWARD");
+  int draws = 0;
+  do {
+    free(qkv), free(dout);
+    qkv = rnd(n3, 1.5f), dout = rnd((size_t)TT * CC, 1);
+    assert_int_equal(sf_cuda_set_flash_backward(SF_FLASH_BWD_WMMA), SF_OK); /* set in code: no env read */
+    assert_int_equal(sf_cuda_host_flash_backward(dw, dout, qkv, 1, TT, CC, HH), SF_OK);
+    assert_int_equal(sf_cuda_set_flash_backward(SF_FLASH_BWD_MMA), SF_OK);
+    assert_int_equal(sf_cuda_host_flash_backward(dm, dout, qkv, 1, TT, CC, HH), SF_OK);
+  } while (!memcmp(dw, dm, sizeof(float) * n3) && ++draws < 8);
+  if (draws == 8) fail_msg("flash: the WMMA and mma backwards agree to the bit on 8 draws; cannot tell them apart");
+  printf("flash backward selection: WMMA and mma results differ at draw %d\n", draws + 1);
+  assert_int_equal(sf_cuda_set_flash_backward(SF_FLASH_BWD_ENV), SF_OK);
+  setenv("SCALEFIT_FLASH_BACKWARD", "mma-noprefetch", 1);
+  assert_int_equal(sf_cuda_host_flash_backward(de, dout, qkv, 1, TT, CC, HH), SF_EINPUT);
+  assert_string_equal(sf_errmsg(), "SCALEFIT_FLASH_BACKWARD 'mma-noprefetch' is not one of wmma, mma");
+  setenv("SCALEFIT_FLASH_BACKWARD", "mma", 1);
+  assert_int_equal(sf_cuda_host_flash_backward(de, dout, qkv, 1, TT, CC, HH), SF_OK);
+  assert_memory_equal(de, dm, sizeof(float) * n3);
+  setenv("SCALEFIT_FLASH_BACKWARD", "", 1); /* empty: WMMA, as unset */
+  assert_int_equal(sf_cuda_host_flash_backward(de, dout, qkv, 1, TT, CC, HH), SF_OK);
+  assert_memory_equal(de, dw, sizeof(float) * n3);
+  setenv("SCALEFIT_FLASH_BACKWARD", "wmma", 1);
+  assert_int_equal(sf_cuda_host_flash_backward(de, dout, qkv, 1, TT, CC, HH), SF_OK);
+  assert_memory_equal(de, dw, sizeof(float) * n3);
+  for (int e = 0; e < 2; e++) {
+    if (saved[e]) setenv(envs[e], saved[e], 1);
+    else unsetenv(envs[e]);
+    free(saved[e]);
+  }
+  free(qkv), free(dout), free(dw), free(dm), free(de);
   /* head sizes it does not take go to the cuBLAS path */
   assert_false(sf_cuda_flash(&(sf_gpt_config){1, 80, 4, 16, 2}, SF_PREC_BF16)); /* hs 20 */
   assert_false(sf_cuda_flash(&(sf_gpt_config){1, 288, 2, 16, 2}, SF_PREC_BF16)); /* hs 144 */
@@ -1049,7 +1126,8 @@ static void test_model_gradients(void **state) {
   model_grads(SF_PREC_FP32, SF_ATTN_AUTO, 1, 1e-4);
 }
 
-/* bf16 with each attention: the flash path (head size 32) with each forward kernel, and the cuBLAS one */
+/* bf16 with each attention: the flash path (head size 32) with each forward kernel and each
+ * backward, and the cuBLAS one */
 static void test_model_gradients_bf16(void **state) {
   (void)state;
   NEED_GPU();
@@ -1061,6 +1139,14 @@ static void test_model_gradients_bf16(void **state) {
   printf("with the mma.sync flash forward, no prefetch: ");
   assert_int_equal(sf_cuda_set_flash_forward(SF_FLASH_FWD_MMA_NOPREFETCH), SF_OK);
   model_grads(SF_PREC_BF16, SF_ATTN_AUTO, 1, 2e-2);
+  printf("with the mma.sync flash forward and backward: ");
+  assert_int_equal(sf_cuda_set_flash_forward(SF_FLASH_FWD_MMA), SF_OK);
+  assert_int_equal(sf_cuda_set_flash_backward(SF_FLASH_BWD_MMA), SF_OK);
+  model_grads(SF_PREC_BF16, SF_ATTN_AUTO, 1, 2e-2);
+  printf("with the WMMA flash forward and the mma.sync backward: ");
+  assert_int_equal(sf_cuda_set_flash_forward(SF_FLASH_FWD_WMMA), SF_OK);
+  model_grads(SF_PREC_BF16, SF_ATTN_AUTO, 0, 2e-2);
+  assert_int_equal(sf_cuda_set_flash_backward(SF_FLASH_BWD_ENV), SF_OK);
   assert_int_equal(sf_cuda_set_flash_forward(SF_FLASH_FWD_ENV), SF_OK);
   model_grads(SF_PREC_BF16, SF_ATTN_MATMUL, 0, 2e-2);
 }

@@ -28,8 +28,14 @@
  *
  * A second forward, k_flash_forward_mma, keeps the softmax in registers on mma.sync.m16n8k16, whose
  * register layout PTX defines (mma16816.cuh; its section below says how). Same inputs and outputs,
- * so the same backward follows. SCALEFIT_FLASH_FORWARD=mma selects it (sf_cuda_set_flash_forward in
+ * so either backward follows. SCALEFIT_FLASH_FORWARD=mma selects it (sf_cuda_set_flash_forward in
  * code); the WMMA one stays the default until the two are compared on a GPU (docs/TRAIN.md).
+ *
+ * A second backward, k_flash_backward_kv_mma and k_flash_backward_q_mma, likewise on mma.sync: the
+ * same two kernels and fixed order of every sum (deterministic), with the recomputed P, dP and dS
+ * in registers, packed to bf16 from the accumulators as the next product's operand (its section
+ * below). SCALEFIT_FLASH_BACKWARD=mma selects it (sf_cuda_set_flash_backward in code), after either
+ * forward; the WMMA pair stays the default until the two are compared on a GPU (not yet done).
  *
  * Head-major bf16 copies are padded to Tp = T rounded up to 64 rows with zeros: keys past T are
  * masked by causality for every real query, and zero V rows keep 0 * V finite; outputs of padded
@@ -583,6 +589,261 @@ __global__ void __launch_bounds__(FL_THREADS)
   store_rows<KD>(dqkv + o, dqkv16 ? dqkv16 + o : NULL, (size_t)3 * C, qw, T, dq, Sf[w]);
 }
 
+/* ---- backward, register-resident (mma.sync; SCALEFIT_FLASH_BACKWARD=mma) ----
+ *
+ * The two backward kernels above on mma.m16n8k16 (mma16816.cuh), as k_flash_forward_mma is the
+ * forward: every score tile is an accumulator whose layout PTX defines, so P, dP and dS stay in
+ * registers and P and dS are packed to bf16 straight from the accumulators as the A operand of
+ * the next product (two 8-column tiles make one 16-wide fragment). P is recomputed in base 2 from
+ * lse (converted once: lse log2(e)) as exp2f(s scale log2(e) - lse log2(e)).
+ *
+ *   kv  a block per 64 keys (a warp per 16), the block's K and V rows in shared memory for the
+ *       whole loop, over query tiles of BQ rows at or after them (Q, dO, lse, D copied per tile):
+ *       S^T = K Q^T (K's rows as A, Q's rows as B without transpose, as K in the forward),
+ *       P^T = exp(S^T scale - lse) with lse per column, dV += P^T dO (dO as B by ldmatrix .trans,
+ *       as V in the forward), dP^T = V dO^T (dO's rows as B), dS^T = P^T (dP^T - D),
+ *       dK += dS^T Q (Q by .trans). BQ = 64 up to head size 64, 32 up to 112, 16 at 128: the
+ *       accumulators of dK, dV, S^T and dP^T in registers, K, V, Q and dO within the 48 KiB of
+ *       static shared memory.
+ *   q   a block per 64 queries (a warp per 16), Q and dO as A operands in registers for the whole
+ *       loop (through shared memory once), over key tiles of BK rows up to them (K, V per tile):
+ *       S = Q K^T, P = exp(S scale - lse) with lse per row (two a lane), dP = dO V^T,
+ *       dS = P (dP - D), dQ += dS K (K by .trans). BK as the forward's: 64 up to head size 64,
+ *       else 32.
+ *
+ * Each accumulator sums its products in a fixed order (tiles in index order, the head dimension
+ * ascending), no atomics: deterministic, as the WMMA pair. Skipped work is only what causality
+ * zeroes: 16-row groups of a tile wholly on the far side of the diagonal from the warp's rows. */
+
+#define FLB_BQ(HS) ((HS) <= 64 ? 64 : (HS) <= 112 ? 32 : 16)
+#define FL_LOG2E 1.4426950408889634f
+
+template <int KD>
+__global__ void __launch_bounds__(FL_THREADS)
+    k_flash_backward_kv_mma(float *dqkv, __nv_bfloat16 *dqkv16, const __nv_bfloat16 *qkvh, const __nv_bfloat16 *doh,
+                            const float *lse, const float *dsum, int B, int T, int Tp, int C, int NH, float scale,
+                            float scale_log2) {
+  constexpr int HS = 16 * KD, BQ = FLB_BQ(HS), LD = KLD(HS), NS = BQ / 8, NO = HS / 8;
+  __shared__ __align__(128) __nv_bfloat16 Ks[FL_ROWS * LD], Vs[FL_ROWS * LD], Qs[BQ * LD], dOs[BQ * LD];
+  __shared__ float Ls[BQ], Ds[BQ];
+  const int w = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+  /* the first keys, which the most queries see, first */
+  const int bh = blockIdx.x, b = bh / NH, h = bh % NH, k0 = blockIdx.y * FL_ROWS, kw = k0 + 16 * w;
+  const size_t per = (size_t)B * NH * Tp * HS;
+  const __nv_bfloat16 *Q = qkvh + (size_t)bh * Tp * HS, *K = Q + per, *V = Q + 2 * per;
+  const __nv_bfloat16 *dO = doh + (size_t)bh * Tp * HS;
+  /* ldmatrix rows as in k_flash_forward_mma: (ar, ac) an A operand or two .trans B operands,
+   * (kr, kc) two 8-row B operands from rows */
+  const int ar = (lane & 7) + (lane & 8), ac = (lane >> 4) * 8;
+  const int kr = (lane & 7) + (lane >> 4) * 8, kc = lane & 8;
+  const __nv_bfloat16 *Kw = Ks + (16 * w + ar) * LD + ac, *Vw = Vs + (16 * w + ar) * LD + ac;
+
+  copy_tile<HS>(Ks, K + (size_t)k0 * HS, FL_ROWS);
+  copy_tile<HS>(Vs, V + (size_t)k0 * HS, FL_ROWS);
+  float dk[NO][4], dv[NO][4];
+  SFK_UNROLL
+  for (int d = 0; d < NO; d++)
+    SFK_UNROLL
+    for (int e = 0; e < 4; e++) dk[d][e] = dv[d][e] = 0.0f;
+  const int nqt = (T + BQ - 1) / BQ;
+  for (int qt = k0 / BQ; qt < nqt; qt++) {
+    const int q0 = qt * BQ;
+    __syncthreads(); /* every warp is done with the previous tile */
+    copy_tile<HS>(Qs, Q + (size_t)q0 * HS, BQ);
+    copy_tile<HS>(dOs, dO + (size_t)q0 * HS, BQ);
+    for (int x = threadIdx.x; x < BQ; x += blockDim.x) {
+      Ls[x] = lse[(size_t)bh * Tp + q0 + x] * FL_LOG2E;
+      Ds[x] = dsum[(size_t)bh * Tp + q0 + x];
+    }
+    __syncthreads();
+    if (q0 + BQ <= kw) continue; /* every query of the tile precedes this warp's keys */
+    /* S^T = K Q^T and dP^T = V dO^T (16 keys x BQ queries); 16-query groups before the warp's
+     * first key are skipped (their P is 0) */
+    float s[NS][4], dp[NS][4];
+    SFK_UNROLL
+    for (int n = 0; n < NS; n++)
+      SFK_UNROLL
+      for (int e = 0; e < 4; e++) s[n][e] = dp[n][e] = 0.0f;
+    SFK_UNROLL
+    for (int kd = 0; kd < KD; kd++) {
+      uint32_t ka[4], va[4];
+      sfk_ldmatrix_x4(ka, Kw + kd * 16);
+      sfk_ldmatrix_x4(va, Vw + kd * 16);
+      SFK_UNROLL
+      for (int n2 = 0; n2 < NS / 2; n2++) {
+        if (q0 + 16 * n2 + 15 < kw) continue; /* warp-uniform */
+        uint32_t qb[4], ob[4];
+        sfk_ldmatrix_x4(qb, Qs + (16 * n2 + kr) * LD + kd * 16 + kc);
+        sfk_ldmatrix_x4(ob, dOs + (16 * n2 + kr) * LD + kd * 16 + kc);
+        sfk_mma16816(s[2 * n2], ka, qb, s[2 * n2]);
+        sfk_mma16816(s[2 * n2 + 1], ka, qb + 2, s[2 * n2 + 1]);
+        sfk_mma16816(dp[2 * n2], va, ob, dp[2 * n2]);
+        sfk_mma16816(dp[2 * n2 + 1], va, ob + 2, dp[2 * n2 + 1]);
+      }
+    }
+    /* P^T (0 where key j > query i), then dS^T = P^T (dP^T - D) in dp; the lane's columns are
+     * queries q0 + 8n + 2t (+1), its rows keys kw + g (+8) */
+    SFK_UNROLL
+    for (int n = 0; n < NS; n++)
+      SFK_UNROLL
+      for (int e = 0; e < 4; e++) {
+        int c = 8 * n + 2 * t + (e & 1), i = q0 + c, j = kw + g + 8 * (e >> 1);
+        float p = j > i ? 0.0f : exp2f(s[n][e] * scale_log2 - Ls[c]);
+        s[n][e] = p;
+        dp[n][e] = p * (dp[n][e] - Ds[c]);
+      }
+    /* dV += P^T dO and dK += dS^T Q, 16 queries a step: P^T and dS^T rounded to bf16 as A
+     * operands, dO's and Q's B operands by .trans */
+    SFK_UNROLL
+    for (int kk = 0; kk < BQ / 16; kk++) {
+      if (q0 + 16 * kk + 15 < kw) continue; /* P^T and dS^T are 0 there */
+      uint32_t pa[4] = {sfk_pack_bf16x2(s[2 * kk][0], s[2 * kk][1]), sfk_pack_bf16x2(s[2 * kk][2], s[2 * kk][3]),
+                        sfk_pack_bf16x2(s[2 * kk + 1][0], s[2 * kk + 1][1]),
+                        sfk_pack_bf16x2(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+      uint32_t da[4] = {sfk_pack_bf16x2(dp[2 * kk][0], dp[2 * kk][1]), sfk_pack_bf16x2(dp[2 * kk][2], dp[2 * kk][3]),
+                        sfk_pack_bf16x2(dp[2 * kk + 1][0], dp[2 * kk + 1][1]),
+                        sfk_pack_bf16x2(dp[2 * kk + 1][2], dp[2 * kk + 1][3])};
+      SFK_UNROLL
+      for (int d2 = 0; d2 < NO / 2; d2++) {
+        uint32_t ob[4], qb[4];
+        sfk_ldmatrix_x4_trans(ob, dOs + (16 * kk + ar) * LD + d2 * 16 + ac);
+        sfk_ldmatrix_x4_trans(qb, Qs + (16 * kk + ar) * LD + d2 * 16 + ac);
+        sfk_mma16816(dv[2 * d2], pa, ob, dv[2 * d2]);
+        sfk_mma16816(dv[2 * d2 + 1], pa, ob + 2, dv[2 * d2 + 1]);
+        sfk_mma16816(dk[2 * d2], da, qb, dk[2 * d2]);
+        sfk_mma16816(dk[2 * d2 + 1], da, qb + 2, dk[2 * d2 + 1]);
+      }
+    }
+  }
+  /* rows kw + g (+8) < T: dK (scaled once here) and dV into their thirds of dqkv's rows */
+  SFK_UNROLL
+  for (int r = 0; r < 2; r++) {
+    int j = kw + g + 8 * r;
+    if (j >= T) continue;
+    size_t at = ((size_t)b * T + j) * 3 * C + (size_t)h * HS + 2 * t;
+    SFK_UNROLL
+    for (int d = 0; d < NO; d++) {
+      fl_f2 vk = {dk[d][2 * r] * scale, dk[d][2 * r + 1] * scale}, vv = {dv[d][2 * r], dv[d][2 * r + 1]};
+      *(fl_f2 *)(dqkv + at + C + 8 * d) = vk;
+      *(fl_f2 *)(dqkv + at + 2 * C + 8 * d) = vv;
+      if (dqkv16) {
+        *(fl_bf2 *)(dqkv16 + at + C + 8 * d) = fl_bf2{__float2bfloat16(vk.x), __float2bfloat16(vk.y)};
+        *(fl_bf2 *)(dqkv16 + at + 2 * C + 8 * d) = fl_bf2{__float2bfloat16(vv.x), __float2bfloat16(vv.y)};
+      }
+    }
+  }
+}
+
+template <int KD>
+__global__ void __launch_bounds__(FL_THREADS)
+    k_flash_backward_q_mma(float *dqkv, __nv_bfloat16 *dqkv16, const __nv_bfloat16 *qkvh, const __nv_bfloat16 *doh,
+                           const float *lse, const float *dsum, int B, int T, int Tp, int C, int NH, float scale,
+                           float scale_log2) {
+  constexpr int HS = 16 * KD, BK = HS <= 64 ? 64 : 32, LD = KLD(HS), NS = BK / 8, NO = HS / 8;
+  /* K then V tiles; before the first, the block's 64 rows of Q, then of dO (2 BK >= 64) */
+  __shared__ __align__(128) __nv_bfloat16 sm[2 * BK * LD];
+  __nv_bfloat16 *Ks = sm, *Vs = sm + BK * LD;
+  const int w = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+  /* the longest rows (the last queries) first: blocks start roughly in index order */
+  const int bh = blockIdx.x, b = bh / NH, h = bh % NH, q0 = (gridDim.y - 1 - blockIdx.y) * FL_ROWS;
+  const int qw = q0 + 16 * w;
+  const size_t per = (size_t)B * NH * Tp * HS;
+  const __nv_bfloat16 *Q = qkvh + (size_t)bh * Tp * HS, *K = Q + per, *V = Q + 2 * per;
+  const __nv_bfloat16 *dO = doh + (size_t)bh * Tp * HS;
+  const int ar = (lane & 7) + (lane & 8), ac = (lane >> 4) * 8;
+  const int kr = (lane & 7) + (lane >> 4) * 8, kc = lane & 8;
+
+  uint32_t qa[KD][4], oa[KD][4];
+  copy_tile<HS>(sm, Q + (size_t)q0 * HS, FL_ROWS);
+  __syncthreads();
+  SFK_UNROLL
+  for (int kd = 0; kd < KD; kd++) sfk_ldmatrix_x4(qa[kd], sm + (16 * w + ar) * LD + kd * 16 + ac);
+  __syncthreads();
+  copy_tile<HS>(sm, dO + (size_t)q0 * HS, FL_ROWS);
+  __syncthreads();
+  SFK_UNROLL
+  for (int kd = 0; kd < KD; kd++) sfk_ldmatrix_x4(oa[kd], sm + (16 * w + ar) * LD + kd * 16 + ac);
+  /* rows qw + g and qw + g + 8: lse in base 2 and D */
+  float l2[2], dd[2];
+  SFK_UNROLL
+  for (int r = 0; r < 2; r++) {
+    l2[r] = lse[(size_t)bh * Tp + qw + g + 8 * r] * FL_LOG2E;
+    dd[r] = dsum[(size_t)bh * Tp + qw + g + 8 * r];
+  }
+  float dq[NO][4];
+  SFK_UNROLL
+  for (int d = 0; d < NO; d++) dq[d][0] = dq[d][1] = dq[d][2] = dq[d][3] = 0.0f;
+  const int last = qw + 15; /* the warp's last query */
+  const int nkt = (q0 + FL_ROWS) / BK;
+  for (int kt = 0; kt < nkt; kt++) {
+    const int k0 = kt * BK;
+    __syncthreads(); /* every warp is done with the previous tile (or with Q and dO) */
+    copy_tile<HS>(Ks, K + (size_t)k0 * HS, BK);
+    copy_tile<HS>(Vs, V + (size_t)k0 * HS, BK);
+    __syncthreads();
+    if (k0 > last) continue; /* the whole tile is after this warp's queries */
+    /* S = Q K^T and dP = dO V^T (16 queries x BK keys); 16-key groups after the warp's last query
+     * are skipped (their P is 0) */
+    float s[NS][4], dp[NS][4];
+    SFK_UNROLL
+    for (int n = 0; n < NS; n++)
+      SFK_UNROLL
+      for (int e = 0; e < 4; e++) s[n][e] = dp[n][e] = 0.0f;
+    SFK_UNROLL
+    for (int n2 = 0; n2 < NS / 2; n2++) {
+      if (k0 + 16 * n2 > last) break; /* warp-uniform */
+      SFK_UNROLL
+      for (int kd = 0; kd < KD; kd++) {
+        uint32_t kb[4], vb[4];
+        sfk_ldmatrix_x4(kb, Ks + (16 * n2 + kr) * LD + kd * 16 + kc);
+        sfk_ldmatrix_x4(vb, Vs + (16 * n2 + kr) * LD + kd * 16 + kc);
+        sfk_mma16816(s[2 * n2], qa[kd], kb, s[2 * n2]);
+        sfk_mma16816(s[2 * n2 + 1], qa[kd], kb + 2, s[2 * n2 + 1]);
+        sfk_mma16816(dp[2 * n2], oa[kd], vb, dp[2 * n2]);
+        sfk_mma16816(dp[2 * n2 + 1], oa[kd], vb + 2, dp[2 * n2 + 1]);
+      }
+    }
+    /* dS = P (dP - D) in dp, P = 0 where key j > query i; the lane's rows are queries qw + g (+8),
+     * its columns keys k0 + 8n + 2t (+1) */
+    SFK_UNROLL
+    for (int n = 0; n < NS; n++)
+      SFK_UNROLL
+      for (int e = 0; e < 4; e++) {
+        int j = k0 + 8 * n + 2 * t + (e & 1), i = qw + g + 8 * (e >> 1);
+        float p = j > i ? 0.0f : exp2f(s[n][e] * scale_log2 - l2[e >> 1]);
+        dp[n][e] = p * (dp[n][e] - dd[e >> 1]);
+      }
+    /* dQ += dS K, 16 keys a step: dS rounded to bf16 as the A operand, K's B operands by .trans */
+    SFK_UNROLL
+    for (int kk = 0; kk < BK / 16; kk++) {
+      if (k0 + 16 * kk > last) break; /* dS is 0 there */
+      uint32_t da[4] = {sfk_pack_bf16x2(dp[2 * kk][0], dp[2 * kk][1]), sfk_pack_bf16x2(dp[2 * kk][2], dp[2 * kk][3]),
+                        sfk_pack_bf16x2(dp[2 * kk + 1][0], dp[2 * kk + 1][1]),
+                        sfk_pack_bf16x2(dp[2 * kk + 1][2], dp[2 * kk + 1][3])};
+      SFK_UNROLL
+      for (int d2 = 0; d2 < NO / 2; d2++) {
+        uint32_t kb[4];
+        sfk_ldmatrix_x4_trans(kb, Ks + (16 * kk + ar) * LD + d2 * 16 + ac);
+        sfk_mma16816(dq[2 * d2], da, kb, dq[2 * d2]);
+        sfk_mma16816(dq[2 * d2 + 1], da, kb + 2, dq[2 * d2 + 1]);
+      }
+    }
+  }
+  /* rows qw + g (+8) < T: dQ (scaled once here) into the first third of dqkv's rows */
+  SFK_UNROLL
+  for (int r = 0; r < 2; r++) {
+    int i = qw + g + 8 * r;
+    if (i >= T) continue;
+    size_t at = ((size_t)b * T + i) * 3 * C + (size_t)h * HS + 2 * t;
+    SFK_UNROLL
+    for (int d = 0; d < NO; d++) {
+      fl_f2 v = {dq[d][2 * r] * scale, dq[d][2 * r + 1] * scale};
+      *(fl_f2 *)(dqkv + at + 8 * d) = v;
+      if (dqkv16) *(fl_bf2 *)(dqkv16 + at + 8 * d) = fl_bf2{__float2bfloat16(v.x), __float2bfloat16(v.y)};
+    }
+  }
+}
+
 /* ---- launches ---- */
 
 /* Runs F<KD> for the head size hs = 16 KD (sfk_flash_supported). */
@@ -664,17 +925,62 @@ int sfk_flash_forward(float *out, __nv_bfloat16 *out16, __nv_bfloat16 *qkvh, flo
   return SF_OK;
 }
 
+/* Which backward runs: set in code (sf_cuda_set_flash_backward), else SCALEFIT_FLASH_BACKWARD read
+ * at every call (wmma when unset or empty, mma). WMMA stays the default until the two have been
+ * measured against each other on a GPU (docs/TRAIN.md). */
+static sf_cuda_flash_backward bwd_kind = SF_FLASH_BWD_ENV;
+
+int sf_cuda_set_flash_backward(sf_cuda_flash_backward k) {
+  if (k != SF_FLASH_BWD_ENV && k != SF_FLASH_BWD_WMMA && k != SF_FLASH_BWD_MMA)
+    return sf_fail(SF_EINTERNAL, "cuda: flash backward kind %d", (int)k);
+  bwd_kind = k;
+  return SF_OK;
+}
+
+/* *k: the kernels (never SF_FLASH_BWD_ENV); SF_EINPUT for a SCALEFIT_FLASH_BACKWARD it does not know */
+static int backward_kind(sf_cuda_flash_backward *k) {
+  *k = bwd_kind;
+  if (bwd_kind != SF_FLASH_BWD_ENV) return SF_OK;
+  const char *e = getenv("SCALEFIT_FLASH_BACKWARD");
+  *k = SF_FLASH_BWD_WMMA;
+  if (!e || !*e || !strcmp(e, "wmma")) return SF_OK;
+  if (!strcmp(e, "mma")) {
+    *k = SF_FLASH_BWD_MMA;
+    return SF_OK;
+  }
+  return sf_fail(SF_EINPUT, "SCALEFIT_FLASH_BACKWARD '%s' is not one of wmma, mma", e);
+}
+
 int sfk_flash_backward(float *dqkv, __nv_bfloat16 *dqkv16, const float *dout, const float *out,
                        const __nv_bfloat16 *qkvh, const float *lse, __nv_bfloat16 *doh, float *dsum, int B, int T,
                        int C, int NH) {
   if (B <= 0) return SF_OK;
   if (!sfk_flash_supported(C, NH)) return unsupported(C, NH);
+  sf_cuda_flash_backward kind;
+  int rc = backward_kind(&kind);
+  if (rc) return rc;
   const int Tp = sfk_flash_tpad(T), hs = C / NH;
   float scale = 1.0f / sqrtf((float)hs);
   size_t rows = (size_t)B * NH * Tp;
   SFK_LAUNCH(k_flash_prep, (unsigned)((rows + 7) / 8), 256)(doh, dsum, dout, out, B, T, Tp, C, NH);
   LAUNCHED(k_flash_prep);
   dim3 grid((unsigned)(B * NH), (unsigned)(Tp / FL_ROWS)); /* (b, h) on x: up to 2^31 - 1 */
+  if (kind == SF_FLASH_BWD_MMA) {
+    float scale_log2 = scale * FL_LOG2E;
+#define BKV(kd)                                                                                      \
+  SFK_LAUNCH(k_flash_backward_kv_mma<kd>, grid, FL_THREADS)(dqkv, dqkv16, qkvh, doh, lse, dsum, B, T, Tp, C, NH, \
+                                                           scale, scale_log2)
+    FL_DISPATCH(hs, BKV);
+#undef BKV
+    LAUNCHED(k_flash_backward_kv_mma);
+#define BQ_(kd)                                                                                      \
+  SFK_LAUNCH(k_flash_backward_q_mma<kd>, grid, FL_THREADS)(dqkv, dqkv16, qkvh, doh, lse, dsum, B, T, Tp, C, NH, \
+                                                          scale, scale_log2)
+    FL_DISPATCH(hs, BQ_);
+#undef BQ_
+    LAUNCHED(k_flash_backward_q_mma);
+    return SF_OK;
+  }
 #define BKV(kd) SFK_LAUNCH(k_flash_backward_kv<kd>, grid, FL_THREADS)(dqkv, dqkv16, qkvh, doh, lse, dsum, B, T, Tp, C, NH, scale)
   FL_DISPATCH(hs, BKV);
 #undef BKV

@@ -94,6 +94,13 @@ typedef enum {
   SF_FLASH_FWD_MMA_NOPREFETCH
 } sf_cuda_flash_forward;
 int sf_cuda_set_flash_forward(sf_cuda_flash_forward k);
+/* Which kernels run flash attention's backward (flash.cu): SF_FLASH_BWD_ENV (the default) reads
+ * SCALEFIT_FLASH_BACKWARD at every backward, wmma (when unset) or mma, and fails with SF_EINPUT
+ * naming any other value; SF_FLASH_BWD_WMMA the WMMA kernels (the default, measured on an H100);
+ * SF_FLASH_BWD_MMA the register-resident mma.sync kernels, not yet measured on a GPU. Either follows
+ * either forward; both are deterministic. Process-wide, from the next backward on. */
+typedef enum { SF_FLASH_BWD_ENV, SF_FLASH_BWD_WMMA, SF_FLASH_BWD_MMA } sf_cuda_flash_backward;
+int sf_cuda_set_flash_backward(sf_cuda_flash_backward k);
 
 /* Device bytes a model of config c needs with activations for B sequences of n_ctx tokens. */
 size_t sf_cuda_gpt_bytes(const sf_gpt_config *c, int B, sf_precision p);

@@ -1,7 +1,7 @@
 /* mma16816.cuh: the warp-level tensor-core operations whose register layouts the PTX ISA defines,
- * for kernels that keep their tiles in registers (flash.cu's register-resident forward): the bf16
- * product mma.sync.m16n8k16 (fp32 accumulators) and ldmatrix (8 x 8 tiles of 16-bit values from
- * shared memory into registers, the operands' layouts). Inline PTX under nvcc (sm_80 and later); in
+ * for kernels that keep their tiles in registers (flash.cu's register-resident forward and
+ * backward): the bf16 product mma.sync.m16n8k16 (fp32 accumulators) and ldmatrix (8 x 8 tiles of
+ * 16-bit values from shared memory into registers, the operands' layouts). Inline PTX under nvcc (sm_80 and later); in
  * the CUDA emulator (SF_CUDA_EMU, tests/cudaemu/mma16816.cpp) warp-collective calls with exactly
  * these layouts, which the emulator's tests check element by element.
  *
