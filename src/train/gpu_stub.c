@@ -130,6 +130,9 @@ int sf_cuda_host_flash_forward(float *out, float *lse, const float *qkv, int B, 
 int sf_cuda_host_flash_backward(float *dqkv, const float *dout, const float *qkv, int B, int T, int C, int NH) {
   return NO_CUDA();
 }
+int sf_cuda_host_flash_backward16(float *dqkv, const float *dout, const float *qkv, int B, int T, int C, int NH) {
+  return NO_CUDA();
+}
 int sf_cuda_host_gelu_forward(float *out, const float *inp, size_t n) { return NO_CUDA(); }
 int sf_cuda_host_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) { return NO_CUDA(); }
 int sf_cuda_host_residual_forward(float *out, const float *a, const float *b, size_t n) { return NO_CUDA(); }

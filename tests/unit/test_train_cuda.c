@@ -785,6 +785,14 @@ static void test_kernels_flash(void **state) {
       check(what, mdqkv, gdqkv, 3 * NC, 2e-2);
       assert_int_equal(sf_cuda_host_flash_backward(again, dout, qkv, b, t, c, nh), SF_OK);
       assert_memory_equal(again, mdqkv, sizeof(float) * 3 * NC); /* deterministic */
+      /* the bf16 model's inputs and outputs: qkv and dout in bf16, the output kept in bf16 (D from
+       * it), dqkv written in bf16 only */
+      for (int kb = 0; kb < 2; kb++) {
+        assert_int_equal(sf_cuda_set_flash_backward(kb ? SF_FLASH_BWD_MMA : SF_FLASH_BWD_WMMA), SF_OK);
+        assert_int_equal(sf_cuda_host_flash_backward16(again, dout, qkv, b, t, c, nh), SF_OK);
+        snprintf(what, sizeof what, "flash backward (%s) %s, bf16 in/out", fwds[f].name, kb ? "mma" : "wmma");
+        check(what, again, dqkv, 3 * NC, 2e-2);
+      }
       assert_int_equal(sf_cuda_set_flash_backward(SF_FLASH_BWD_ENV), SF_OK);
       free(gpu), free(gdqkv), free(mdqkv), free(again), free(lse);
     }

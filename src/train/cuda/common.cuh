@@ -229,17 +229,19 @@ int sfk_attention_backward(sfk_ctx *x, float *dqkv, const float *dout, const flo
 /* ---- flash attention (flash.cu): bf16 on tensor cores, no T x T buffer ----
  * For head sizes hs = C / NH of 16..128 in steps of 16 (sfk_flash_supported). Tp = sfk_flash_tpad(T)
  * (T rounded up to 64). Every pointer 32-byte aligned (WMMA's rule for the tiles read from global).
- * Forward: qkv [N, 3C] fp32, plus bias [3C] when not NULL (the qkv layer's bias, added here rather
- * than in a pass of its own) -> out [N, C] fp32; keeps for the backward qkvh [3, B, NH, Tp, hs]
- * (bf16 head-major q, k, v; rows t >= T zero) and lse [B, NH, Tp] (log of each query's softmax
- * normaliser, scores scaled). Backward: dout [N, C] and the forward's out -> dqkv [N, 3C]
- * (overwritten); scratch doh [B, NH, Tp, hs] bf16 and dsum [B, NH, Tp]. */
+ * Forward: qkv [N, 3C] fp32, or qkv16 in bf16 (16-byte aligned) when not NULL, plus bias [3C] when
+ * not NULL (the qkv layer's bias, added here in fp32 rather than in a pass of its own) -> out [N, C]
+ * fp32 and/or out16 in bf16 (either may be NULL, not both); keeps for the backward qkvh [3, B, NH,
+ * Tp, hs] (bf16 head-major q, k, v; rows t >= T zero) and lse [B, NH, Tp] (log of each query's
+ * softmax normaliser, scores scaled). Backward: dout [N, C] and the forward's out (each fp32, or in
+ * bf16 from dout16 / out16 when not NULL) -> dqkv [N, 3C] fp32 and/or dqkv16 in bf16 (overwritten;
+ * either may be NULL, not both); scratch doh [B, NH, Tp, hs] bf16 and dsum [B, NH, Tp]. */
 int sfk_flash_supported(int C, int NH);
 int sfk_flash_tpad(int T);
 int sfk_flash_forward(float *out, __nv_bfloat16 *out16, __nv_bfloat16 *qkvh, float *lse, const float *qkv,
-                      const float *bias, int B, int T, int C, int NH);
-int sfk_flash_backward(float *dqkv, __nv_bfloat16 *dqkv16, const float *dout, const float *out,
-                       const __nv_bfloat16 *qkvh, const float *lse, __nv_bfloat16 *doh, float *dsum, int B, int T,
-                       int C, int NH);
+                      const __nv_bfloat16 *qkv16, const float *bias, int B, int T, int C, int NH);
+int sfk_flash_backward(float *dqkv, __nv_bfloat16 *dqkv16, const float *dout, const __nv_bfloat16 *dout16,
+                       const float *out, const __nv_bfloat16 *out16, const __nv_bfloat16 *qkvh, const float *lse,
+                       __nv_bfloat16 *doh, float *dsum, int B, int T, int C, int NH);
 
 #endif

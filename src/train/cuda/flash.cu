@@ -88,11 +88,17 @@ static unsigned grid_for(size_t n) {
 
 /* ---- copies in and out of the head-major layout ---- */
 
-/* qkv [B*T, 3C] fp32 (+ bias [3C] when not NULL) -> qkvh [3][B][NH][Tp][hs] bf16, rows t >= T
- * zero. A thread converts 8 consecutive values of a row (hs is a multiple of 16): the index
- * arithmetic, 64-bit divisions, is done once per 8. */
-__global__ void k_flash_pack(__nv_bfloat16 *qkvh, const float *qkv, const float *bias, int B, int T, int Tp, int C,
-                             int NH) {
+/* 8 bf16 values, one 16-byte access (read as what they are: no type punning through uint4) */
+struct __align__(16) fl_bf8 {
+  __nv_bfloat16 v[8];
+};
+
+/* qkv [B*T, 3C] fp32, or qkv16 in bf16 when not NULL (+ bias [3C] when not NULL, in fp32) -> qkvh
+ * [3][B][NH][Tp][hs] bf16, rows t >= T zero. A thread converts 8 consecutive values of a row (hs is
+ * a multiple of 16): the index arithmetic, 64-bit divisions, is done once per 8, and 8 bf16 values
+ * are one 16-byte load (their offset is a multiple of 8). */
+__global__ void k_flash_pack(__nv_bfloat16 *qkvh, const float *qkv, const __nv_bfloat16 *qkv16, const float *bias,
+                             int B, int T, int Tp, int C, int NH) {
   int hs = C / NH, u8 = hs / 8;
   size_t per = (size_t)B * NH * Tp * u8, n = 3 * per;
   for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
@@ -101,17 +107,28 @@ __global__ void k_flash_pack(__nv_bfloat16 *qkvh, const float *qkv, const float 
     size_t row = r / u8; /* (b*NH + h)*Tp + t */
     int t = (int)(row % Tp), bh = (int)(row / Tp), b = bh / NH, h = bh % NH;
     size_t col = which * C + (size_t)h * hs + d;
-    const float *src = qkv + ((size_t)b * T + t) * 3 * C + col;
+    const size_t at = ((size_t)b * T + t) * 3 * C + col;
+    float v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    if (t < T) {
+      if (qkv16) {
+        fl_bf8 u = *(const fl_bf8 *)(qkv16 + at);
+        for (int k = 0; k < 8; k++) v[k] = __bfloat162float(u.v[k]);
+      } else {
+        for (int k = 0; k < 8; k++) v[k] = qkv[at + k];
+      }
+      if (bias)
+        for (int k = 0; k < 8; k++) v[k] += bias[col + k];
+    }
     __nv_bfloat16 *dst = qkvh + i * 8;
-    for (int k = 0; k < 8; k++)
-      dst[k] = __float2bfloat16(t < T ? src[k] + (bias ? bias[col + k] : 0.0f) : 0.0f);
+    for (int k = 0; k < 8; k++) dst[k] = __float2bfloat16(v[k]);
   }
 }
 
 /* One warp per row (b, h, t < Tp): doh [B][NH][Tp][hs] = bf16(dout's head h), zero for t >= T;
- * dsum[row] = sum_d dout * out (fp32, a fixed order), 0 for t >= T. */
-__global__ void k_flash_prep(__nv_bfloat16 *doh, float *dsum, const float *dout, const float *out, int B, int T,
-                             int Tp, int C, int NH) {
+ * dsum[row] = sum_d dout * out (fp32, a fixed order), 0 for t >= T. dout16, out16: the same in bf16,
+ * read instead of dout, out when not NULL. */
+__global__ void k_flash_prep(__nv_bfloat16 *doh, float *dsum, const float *dout, const __nv_bfloat16 *dout16,
+                             const float *out, const __nv_bfloat16 *out16, int B, int T, int Tp, int C, int NH) {
   int hs = C / NH, lane = threadIdx.x % 32;
   size_t row = (size_t)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
   if (row >= (size_t)B * NH * Tp) return;
@@ -121,8 +138,8 @@ __global__ void k_flash_prep(__nv_bfloat16 *doh, float *dsum, const float *dout,
     float g = 0.0f;
     if (t < T) {
       size_t at = ((size_t)b * T + t) * C + (size_t)h * hs + d;
-      g = dout[at];
-      s += g * out[at];
+      g = dout16 ? __bfloat162float(dout16[at]) : dout[at];
+      s += g * (out16 ? __bfloat162float(out16[at]) : out[at]);
     }
     doh[row * hs + d] = __float2bfloat16(g);
   }
@@ -131,8 +148,8 @@ __global__ void k_flash_prep(__nv_bfloat16 *doh, float *dsum, const float *dout,
 }
 
 /* The warp's 16 x hs result (KD fragments) into rows r0.. of the row-major fp32 matrix dst with
- * leading dimension ld (rows >= limit left alone), and rounded to bf16 into dst16 (same layout) when
- * it is not NULL. stage: 16*16 floats of the warp's. */
+ * leading dimension ld (rows >= limit left alone) when dst is not NULL, and rounded to bf16 into
+ * dst16 (same layout) when it is not NULL. stage: 16*16 floats of the warp's. */
 template <int KD>
 __device__ void store_rows(float *dst, __nv_bfloat16 *dst16, size_t ld, int r0, int limit, frag_c (&acc)[KD],
                            float *stage) {
@@ -145,7 +162,7 @@ __device__ void store_rows(float *dst, __nv_bfloat16 *dst16, size_t ld, int r0, 
       if (r0 + r >= limit) break;
       size_t at = (size_t)(r0 + r) * ld + kd * 16 + c;
       float v = stage[r * 16 + c];
-      dst[at] = v;
+      if (dst) dst[at] = v;
       if (dst16) dst16[at] = __float2bfloat16(v);
     }
     __syncwarp();
@@ -273,7 +290,7 @@ __global__ void __launch_bounds__(FL_THREADS)
   }
   scale_rows<KD>(of, 1.0f / l, Rs[w]);
   size_t o = (size_t)b * T * C + (size_t)h * HS;
-  store_rows<KD>(out + o, out16 ? out16 + o : NULL, (size_t)C, qw, T, of, Rs[w]);
+  store_rows<KD>(out ? out + o : NULL, out16 ? out16 + o : NULL, (size_t)C, qw, T, of, Rs[w]);
   if (lane % 2 == 0) lse[(size_t)bh * Tp + i] = m + logf(l);
 }
 
@@ -463,7 +480,7 @@ __global__ void __launch_bounds__(FL_THREADS)
     SFK_UNROLL
     for (int d = 0; d < NO; d++) {
       fl_f2 v = {o[d][2 * r] * inv[r], o[d][2 * r + 1] * inv[r]};
-      *(fl_f2 *)(out + at + 8 * d) = v;
+      if (out) *(fl_f2 *)(out + at + 8 * d) = v;
       if (out16) *(fl_bf2 *)(out16 + at + 8 * d) = fl_bf2{__float2bfloat16(v.x), __float2bfloat16(v.y)};
     }
   }
@@ -530,8 +547,9 @@ __global__ void __launch_bounds__(FL_THREADS)
   }
   scale_all<KD>(dk, scale);
   size_t o = (size_t)b * T * 3 * C + (size_t)h * HS;
-  store_rows<KD>(dqkv + o + C, dqkv16 ? dqkv16 + o + C : NULL, (size_t)3 * C, kw, T, dk, Sf[w]);
-  store_rows<KD>(dqkv + o + 2 * C, dqkv16 ? dqkv16 + o + 2 * C : NULL, (size_t)3 * C, kw, T, dv, Sf[w]);
+  store_rows<KD>(dqkv ? dqkv + o + C : NULL, dqkv16 ? dqkv16 + o + C : NULL, (size_t)3 * C, kw, T, dk, Sf[w]);
+  store_rows<KD>(dqkv ? dqkv + o + 2 * C : NULL, dqkv16 ? dqkv16 + o + 2 * C : NULL, (size_t)3 * C, kw, T, dv,
+                 Sf[w]);
 }
 
 /* dQ of 64 queries (a warp per 16) of one (b, h), over the key tiles up to them. */
@@ -586,7 +604,7 @@ __global__ void __launch_bounds__(FL_THREADS)
   }
   scale_all<KD>(dq, scale);
   size_t o = (size_t)b * T * 3 * C + (size_t)h * HS;
-  store_rows<KD>(dqkv + o, dqkv16 ? dqkv16 + o : NULL, (size_t)3 * C, qw, T, dq, Sf[w]);
+  store_rows<KD>(dqkv ? dqkv + o : NULL, dqkv16 ? dqkv16 + o : NULL, (size_t)3 * C, qw, T, dq, Sf[w]);
 }
 
 /* ---- backward, register-resident (mma.sync; SCALEFIT_FLASH_BACKWARD=mma) ----
@@ -724,8 +742,10 @@ __global__ void __launch_bounds__(FL_THREADS)
     SFK_UNROLL
     for (int d = 0; d < NO; d++) {
       fl_f2 vk = {dk[d][2 * r] * scale, dk[d][2 * r + 1] * scale}, vv = {dv[d][2 * r], dv[d][2 * r + 1]};
-      *(fl_f2 *)(dqkv + at + C + 8 * d) = vk;
-      *(fl_f2 *)(dqkv + at + 2 * C + 8 * d) = vv;
+      if (dqkv) {
+        *(fl_f2 *)(dqkv + at + C + 8 * d) = vk;
+        *(fl_f2 *)(dqkv + at + 2 * C + 8 * d) = vv;
+      }
       if (dqkv16) {
         *(fl_bf2 *)(dqkv16 + at + C + 8 * d) = fl_bf2{__float2bfloat16(vk.x), __float2bfloat16(vk.y)};
         *(fl_bf2 *)(dqkv16 + at + 2 * C + 8 * d) = fl_bf2{__float2bfloat16(vv.x), __float2bfloat16(vv.y)};
@@ -838,7 +858,7 @@ __global__ void __launch_bounds__(FL_THREADS)
     SFK_UNROLL
     for (int d = 0; d < NO; d++) {
       fl_f2 v = {dq[d][2 * r] * scale, dq[d][2 * r + 1] * scale};
-      *(fl_f2 *)(dqkv + at + 8 * d) = v;
+      if (dqkv) *(fl_f2 *)(dqkv + at + 8 * d) = v;
       if (dqkv16) *(fl_bf2 *)(dqkv16 + at + 8 * d) = fl_bf2{__float2bfloat16(v.x), __float2bfloat16(v.y)};
     }
   }
@@ -891,15 +911,17 @@ static int forward_kind(sf_cuda_flash_forward *k) {
 }
 
 int sfk_flash_forward(float *out, __nv_bfloat16 *out16, __nv_bfloat16 *qkvh, float *lse, const float *qkv,
-                      const float *bias, int B, int T, int C, int NH) {
+                      const __nv_bfloat16 *qkv16, const float *bias, int B, int T, int C, int NH) {
   if (B <= 0) return SF_OK;
   if (!sfk_flash_supported(C, NH)) return unsupported(C, NH);
+  if ((!out && !out16) || (!qkv && !qkv16) || (uintptr_t)qkv16 % 16)
+    return sf_fail(SF_EINTERNAL, "cuda: flash forward without an output or an input, or bf16 qkv not 16-byte aligned");
   sf_cuda_flash_forward kind;
   int rc = forward_kind(&kind);
   if (rc) return rc;
   const int Tp = sfk_flash_tpad(T), hs = C / NH;
   float scale = 1.0f / sqrtf((float)hs);
-  SFK_LAUNCH(k_flash_pack, grid_for(3 * (size_t)B * NH * Tp * (hs / 8)), 256)(qkvh, qkv, bias, B, T, Tp, C, NH);
+  SFK_LAUNCH(k_flash_pack, grid_for(3 * (size_t)B * NH * Tp * (hs / 8)), 256)(qkvh, qkv, qkv16, bias, B, T, Tp, C, NH);
   LAUNCHED(k_flash_pack);
   dim3 grid((unsigned)(B * NH), (unsigned)(Tp / FL_ROWS)); /* (b, h) on x: up to 2^31 - 1 */
   if (kind != SF_FLASH_FWD_WMMA) {
@@ -951,18 +973,20 @@ static int backward_kind(sf_cuda_flash_backward *k) {
   return sf_fail(SF_EINPUT, "SCALEFIT_FLASH_BACKWARD '%s' is not one of wmma, mma", e);
 }
 
-int sfk_flash_backward(float *dqkv, __nv_bfloat16 *dqkv16, const float *dout, const float *out,
-                       const __nv_bfloat16 *qkvh, const float *lse, __nv_bfloat16 *doh, float *dsum, int B, int T,
-                       int C, int NH) {
+int sfk_flash_backward(float *dqkv, __nv_bfloat16 *dqkv16, const float *dout, const __nv_bfloat16 *dout16,
+                       const float *out, const __nv_bfloat16 *out16, const __nv_bfloat16 *qkvh, const float *lse,
+                       __nv_bfloat16 *doh, float *dsum, int B, int T, int C, int NH) {
   if (B <= 0) return SF_OK;
   if (!sfk_flash_supported(C, NH)) return unsupported(C, NH);
+  if ((!dqkv && !dqkv16) || (!dout && !dout16) || (!out && !out16))
+    return sf_fail(SF_EINTERNAL, "cuda: flash backward without an output gradient, an input or its output");
   sf_cuda_flash_backward kind;
   int rc = backward_kind(&kind);
   if (rc) return rc;
   const int Tp = sfk_flash_tpad(T), hs = C / NH;
   float scale = 1.0f / sqrtf((float)hs);
   size_t rows = (size_t)B * NH * Tp;
-  SFK_LAUNCH(k_flash_prep, (unsigned)((rows + 7) / 8), 256)(doh, dsum, dout, out, B, T, Tp, C, NH);
+  SFK_LAUNCH(k_flash_prep, (unsigned)((rows + 7) / 8), 256)(doh, dsum, dout, dout16, out, out16, B, T, Tp, C, NH);
   LAUNCHED(k_flash_prep);
   dim3 grid((unsigned)(B * NH), (unsigned)(Tp / FL_ROWS)); /* (b, h) on x: up to 2^31 - 1 */
   if (kind == SF_FLASH_BWD_MMA) {

@@ -187,6 +187,9 @@ int sf_cuda_host_attention_backward(sf_precision p, float *dqkv, const float *do
  * the device first, then the backward. */
 int sf_cuda_host_flash_forward(float *out, float *lse, const float *qkv, int B, int T, int C, int NH);
 int sf_cuda_host_flash_backward(float *dqkv, const float *dout, const float *qkv, int B, int T, int C, int NH);
+/* The same as the bf16 model runs it: qkv and dout rounded to bf16 in, the forward's output kept in
+ * bf16 only, dqkv written in bf16 only (returned as floats). */
+int sf_cuda_host_flash_backward16(float *dqkv, const float *dout, const float *qkv, int B, int T, int C, int NH);
 int sf_cuda_host_gelu_forward(float *out, const float *inp, size_t n);
 int sf_cuda_host_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n);
 int sf_cuda_host_residual_forward(float *out, const float *a, const float *b, size_t n);

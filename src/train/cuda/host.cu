@@ -302,7 +302,7 @@ int sf_cuda_host_flash_forward(float *out, float *lse, const float *qkv, int B, 
   size_t NC = (size_t)B * T * C, rows = (size_t)B * NH * sfk_flash_tpad(T), hrows = rows * (C / NH);
   float *dq = (float *)up(&D, qkv, F(3 * NC)), *o = poisoned(&D, NC), *l = poisoned(&D, rows);
   __nv_bfloat16 *qkvh = (__nv_bfloat16 *)poisoned(&D, (3 * hrows + 1) / 2);
-  RUN(sfk_flash_forward(o, NULL, qkvh, l, dq, NULL, B, T, C, NH));
+  RUN(sfk_flash_forward(o, NULL, qkvh, l, dq, NULL, NULL, B, T, C, NH));
   down(&D, out, o, F(NC));
   for (size_t bh = 0; !D.rc && bh < (size_t)B * NH; bh++) /* the rows t < T of each (b, h) */
     down(&D, lse + bh * T, l + bh * sfk_flash_tpad(T), F(T));
@@ -316,9 +316,21 @@ int sf_cuda_host_flash_backward(float *dqkv, const float *dout, const float *qkv
   __nv_bfloat16 *qkvh = (__nv_bfloat16 *)poisoned(&D, (3 * hrows + 1) / 2);
   __nv_bfloat16 *doh = (__nv_bfloat16 *)poisoned(&D, (hrows + 1) / 2);
   float *dd = (float *)up(&D, dout, F(NC)), *g = poisoned(&D, 3 * NC), *dsum = poisoned(&D, rows);
-  RUN(sfk_flash_forward(o, NULL, qkvh, l, dq, NULL, B, T, C, NH));
-  RUN(sfk_flash_backward(g, NULL, dd, o, qkvh, l, doh, dsum, B, T, C, NH));
+  RUN(sfk_flash_forward(o, NULL, qkvh, l, dq, NULL, NULL, B, T, C, NH));
+  RUN(sfk_flash_backward(g, NULL, dd, NULL, o, NULL, qkvh, l, doh, dsum, B, T, C, NH));
   down(&D, dqkv, g, F(3 * NC));
+  return finish(&D);
+}
+
+int sf_cuda_host_flash_backward16(float *dqkv, const float *dout, const float *qkv, int B, int T, int C, int NH) {
+  dev D = {};
+  size_t NC = (size_t)B * T * C, rows = (size_t)B * NH * sfk_flash_tpad(T), hrows = rows * (C / NH);
+  __nv_bfloat16 *q16 = up16(&D, qkv, 3 * NC), *o16 = poisoned16(&D, NC), *d16 = up16(&D, dout, NC);
+  __nv_bfloat16 *qkvh = poisoned16(&D, 3 * hrows), *doh = poisoned16(&D, hrows), *g16 = poisoned16(&D, 3 * NC);
+  float *l = poisoned(&D, rows), *dsum = poisoned(&D, rows);
+  RUN(sfk_flash_forward(NULL, o16, qkvh, l, NULL, q16, NULL, B, T, C, NH));
+  RUN(sfk_flash_backward(NULL, g16, NULL, d16, NULL, o16, qkvh, l, doh, dsum, B, T, C, NH));
+  down16(&D, dqkv, g16, 3 * NC);
   return finish(&D);
 }
 

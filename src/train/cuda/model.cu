@@ -188,7 +188,8 @@ static size_t bf16_floats(size_t n) { return (n + 127) / 128 * 64; }
 
 /* Sizes in floats, each rounded up to 64 (WMMA reads 32-byte aligned tiles). With flash attention,
  * A_QKVH holds the bf16 head-major q, k, v per layer, A_ATT the log-normalisers (lse) per layer,
- * A_DPRE the bf16 head-major dout then its row sums D, and A_YH, A_DQKVH are unused. In bf16 the
+ * A_DPRE the bf16 head-major dout then its row sums D, and A_YH, A_DQKVH, A_ATTY, A_QKV, A_DATTY are
+ * unused (attention's inputs, outputs and their gradients are bf16: act16 and staging). In bf16 the
  * LayerNorm outputs and the MLP's activations and gradient live in act16 only (act16_values):
  * A_LN1, A_LN2, A_LNF, A_FCH, A_FCG and A_DFCH are empty (their pointers NULL). */
 static void act_sizes(const sf_gpt_config *c, int B, int flash, int bf16, size_t sz[NA]) {
@@ -205,6 +206,7 @@ static void act_sizes(const sf_gpt_config *c, int B, int flash, int bf16, size_t
     s[A_YH] = s[A_DQKVH] = 0;
   }
   if (bf16) s[A_LN1] = s[A_LN2] = s[A_LNF] = s[A_FCH] = s[A_FCG] = s[A_DFCH] = 0;
+  if (flash) s[A_ATTY] = s[A_QKV] = s[A_DATTY] = 0; /* flash attention's inputs and outputs are bf16 */
   for (int i = 0; i < NA; i++) sz[i] = (s[i] + 63) / 64 * 64;
 }
 
@@ -453,6 +455,7 @@ int sf_cuda_gpt_download(sf_cuda_gpt *d, sf_gpt *host, int grads) {
 #define LNF16 A16(L, 0)
 #define DRES16 A16(L, 1)
 #define DFCH16 A16(L, 2) /* 4 NC */
+#define DATTY16 DFCH16     /* the attention output's gradient: the MLP's is spent by then (NC) */
 /* an fp32 buffer that bf16 keeps in act16 only (act_sizes): NULL in bf16, p not evaluated */
 #define F32(p) (d->act16 ? (float *)NULL : (p))
 
@@ -491,16 +494,19 @@ static int forward_dev(sf_cuda_gpt *d, const int *tok, const int *tgt, float *lo
     const float *res = l == 0 ? a[A_ENC] : a[A_RES3] + (size_t)(l - 1) * NC;
     /* qkvh, att: the cuBLAS attention's (flash attention lays A_QKVH and A_ATT out otherwise) */
     float *qkvh = d->flash ? NULL : a[A_QKVH] + 3 * l * NC, *att = d->flash ? NULL : a[A_ATT] + (size_t)l * ATT;
-    float *ln1 = F32(a[A_LN1] + l * NC), *atty = a[A_ATTY] + l * NC, *res2 = a[A_RES2] + l * NC;
+    float *ln1 = F32(a[A_LN1] + l * NC), *atty = d->flash ? NULL : a[A_ATTY] + l * NC, *res2 = a[A_RES2] + l * NC;
     float *ln2 = F32(a[A_LN2] + l * NC), *fch = F32(a[A_FCH] + 4 * l * NC), *fcg = F32(a[A_FCG] + 4 * l * NC);
     float *res3 = a[A_RES3] + l * NC;
     size_t lc = (size_t)l * C, ln = (size_t)l * N;
-    /* flash attention adds qkv's bias as it packs q, k, v (the fp32 qkv is its scratch) */
     const float *qkvb = PT(d->P, P_QKVB) + 3 * lc;
-    TRY(sfk_matmul_forward(x, a[A_QKV], ln1, LN1_16(l), PT(d->P, P_QKVW) + lc * 3 * C, W16(P_QKVW) ? W16(P_QKVW) + lc * 3 * C : NULL,
-                           d->flash ? NULL : qkvb, N, C, 3 * C, 3 * C));
-    if (d->flash) TRY(sfk_flash_forward(atty, ATTY16(l), FL_QKVH(l), FL_LSE(l), a[A_QKV], qkvb, B, T, C, NH));
-    else {
+    if (d->flash) {
+      /* flash attention (bf16 only) reads the qkv product's bf16 output (in the staging buffer, free
+       * here) and adds qkv's bias as it packs q, k, v; its output is kept in bf16 only */
+      TRY(sfk_matmul_forward16(x, x->b16, LN1_16(l), W16(P_QKVW) + lc * 3 * C, N, C, 3 * C, 3 * C));
+      TRY(sfk_flash_forward(NULL, ATTY16(l), FL_QKVH(l), FL_LSE(l), NULL, x->b16, qkvb, B, T, C, NH));
+    } else {
+      TRY(sfk_matmul_forward(x, a[A_QKV], ln1, LN1_16(l), PT(d->P, P_QKVW) + lc * 3 * C,
+                             W16(P_QKVW) ? W16(P_QKVW) + lc * 3 * C : NULL, qkvb, N, C, 3 * C, 3 * C));
       TRY(sfk_attention_forward(x, atty, att, qkvh, a[A_YH], a[A_QKV], B, T, C, NH));
       if (d->act16) TRY(sfk_to_bf16(ATTY16(l), atty, NC));
     }
@@ -627,7 +633,8 @@ static int backward_dev(sf_cuda_gpt *d, float scale, const int *nu, const int *u
   for (int l = L - 1; l >= 0; l--) {
     const float *res = l == 0 ? a[A_ENC] : a[A_RES3] + (size_t)(l - 1) * NC;
     const float *qkvh = d->flash ? NULL : a[A_QKVH] + 3 * l * NC, *att = d->flash ? NULL : a[A_ATT] + (size_t)l * ATT;
-    const float *ln1 = F32(a[A_LN1] + l * NC), *atty = a[A_ATTY] + l * NC, *res2 = a[A_RES2] + l * NC;
+    const float *ln1 = F32(a[A_LN1] + l * NC), *atty = d->flash ? NULL : a[A_ATTY] + l * NC;
+    const float *res2 = a[A_RES2] + l * NC;
     const float *ln2 = F32(a[A_LN2] + l * NC);
     const float *fch = F32(a[A_FCH] + 4 * l * NC), *fcg = F32(a[A_FCG] + 4 * l * NC);
     size_t lc = (size_t)l * C, ln = (size_t)l * N;
@@ -651,15 +658,25 @@ static int backward_dev(sf_cuda_gpt *d, float scale, const int *nu, const int *u
     TRY(sfk_layernorm_backward(x, a[A_DRES], DRES16, PT(G, P_LN2W) + lc, PT(G, P_LN2B) + lc, a[A_TMP], a[A_DLN],
                                res2, PT(P, P_LN2W) + lc, a[A_LN2M] + ln, a[A_LN2R] + ln, N, C));
     /* res2 = res + proj(attention(qkv(ln1(res)))): dres is now the gradient of res2 */
-    TRY(sfk_matmul_backward(x, a[A_DATTY], NULL, PT(G, P_PROJW) + lc * C, PT(G, P_PROJB) + lc, a[A_DRES], DRES16,
-                            atty, ATTY16(l), PT(P, P_PROJW) + lc * C, W16(P_PROJW) ? W16(P_PROJW) + lc * C : NULL, N,
-                            C, C, C));
-    if (d->flash)
-      TRY(sfk_flash_backward(a[A_QKV], g16, a[A_DATTY], atty, FL_QKVH(l), FL_LSE(l), (__nv_bfloat16 *)a[A_DPRE],
-                             a[A_DPRE] + bf16_floats(FL_ROWS * (C / NH)), B, T, C, NH));
-    else TRY(sfk_attention_backward(x, a[A_QKV], a[A_DATTY], qkvh, att, a[A_YH], a[A_DQKVH], a[A_DPRE], B, T, C, NH));
-    TRY(sfk_matmul_backward(x, a[A_DLN], NULL, PT(G, P_QKVW) + lc * 3 * C, PT(G, P_QKVB) + 3 * lc, a[A_QKV],
-                            d->flash ? g16 : NULL, ln1, LN1_16(l), PT(P, P_QKVW) + lc * 3 * C, W16(P_QKVW) ? W16(P_QKVW) + lc * 3 * C : NULL, N, C, 3 * C, 3 * C));
+    if (d->flash) {
+      /* bf16 in and out: the attention output's gradient comes out of the product in bf16, flash
+       * attention reads it and its bf16 output, and writes dqkv in bf16 only (g16), the qkv
+       * product's operand, whose column sums are qkv's bias gradient */
+      TRY(sfk_matmul_backward(x, NULL, DATTY16, PT(G, P_PROJW) + lc * C, PT(G, P_PROJB) + lc, a[A_DRES], DRES16, NULL,
+                              ATTY16(l), PT(P, P_PROJW) + lc * C, W16(P_PROJW) + lc * C, N, C, C, C));
+      TRY(sfk_flash_backward(NULL, g16, NULL, DATTY16, NULL, ATTY16(l), FL_QKVH(l), FL_LSE(l),
+                             (__nv_bfloat16 *)a[A_DPRE], a[A_DPRE] + bf16_floats(FL_ROWS * (C / NH)), B, T, C, NH));
+      TRY(sfk_matmul_backward(x, a[A_DLN], NULL, PT(G, P_QKVW) + lc * 3 * C, PT(G, P_QKVB) + 3 * lc, NULL, g16, NULL,
+                              LN1_16(l), PT(P, P_QKVW) + lc * 3 * C, W16(P_QKVW) + lc * 3 * C, N, C, 3 * C, 3 * C));
+    } else {
+      TRY(sfk_matmul_backward(x, a[A_DATTY], NULL, PT(G, P_PROJW) + lc * C, PT(G, P_PROJB) + lc, a[A_DRES], DRES16,
+                              atty, ATTY16(l), PT(P, P_PROJW) + lc * C, W16(P_PROJW) ? W16(P_PROJW) + lc * C : NULL,
+                              N, C, C, C));
+      TRY(sfk_attention_backward(x, a[A_QKV], a[A_DATTY], qkvh, att, a[A_YH], a[A_DQKVH], a[A_DPRE], B, T, C, NH));
+      TRY(sfk_matmul_backward(x, a[A_DLN], NULL, PT(G, P_QKVW) + lc * 3 * C, PT(G, P_QKVB) + 3 * lc, a[A_QKV], NULL,
+                              ln1, LN1_16(l), PT(P, P_QKVW) + lc * 3 * C, W16(P_QKVW) ? W16(P_QKVW) + lc * 3 * C : NULL,
+                              N, C, 3 * C, 3 * C));
+    }
     TRY(sfk_layernorm_backward(x, a[A_DRES], l > 0 ? DRES16 : NULL, PT(G, P_LN1W) + lc, PT(G, P_LN1B) + lc, a[A_TMP],
                                a[A_DLN], res, PT(P, P_LN1W) + lc, a[A_LN1M] + ln, a[A_LN1R] + ln, N, C));
   }
