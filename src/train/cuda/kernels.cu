@@ -796,10 +796,12 @@ int sfk_crossentropy_fused(float *logits, __nv_bfloat16 *dlogits16, float *losse
 
 /* The fused forward and backward on bf16 logits (the training forward in bf16: the head's product
  * writes its logits in bf16, half the bytes of fp32 both ways), in place: z16 [N, ld] in, the
- * gradient out, padding columns zeroed. A block of CE16_THREADS per row: 2 rows an SM, whose 2 x
- * 100 KB at GPT-2's vocabulary stay in the L2 cache between the two passes (blocks of 256 would
- * keep 8 rows an SM, more than L2 holds across 132 SMs). The rows start 16-byte aligned (ld a
- * multiple of 64, sf_vocab_ld), so each thread reads 8 values at a time. */
+ * gradient out, padding columns zeroed. A block per row, of up to CE16_THREADS: at GPT-2's
+ * vocabulary 2 rows an SM, whose 2 x 100 KB stay in the L2 cache between the two passes (blocks of
+ * 256 would keep 8 rows an SM, more than L2 holds across 132 SMs); a small vocabulary gets a block
+ * of as many warps as its row needs (one for up to 256 columns), not 32 mostly idle ones. The rows
+ * start 16-byte aligned (ld a multiple of 64, sf_vocab_ld), so each thread reads 8 values at a
+ * time. */
 enum { CE16_THREADS = 1024, CE16_WARPS = CE16_THREADS / 32 };
 __global__ void __launch_bounds__(CE16_THREADS)
     k_crossentropy_fused16(__nv_bfloat16 *z16, float *losses, const int *targets, int V, int ld, const float *dscale) {
@@ -807,9 +809,10 @@ __global__ void __launch_bounds__(CE16_THREADS)
   const float scale = *dscale;
   const size_t n = blockIdx.x;
   z16 += n * (size_t)ld;
-  const int t = targets[n], lane = threadIdx.x % 32, w = threadIdx.x / 32;
+  const int t = targets[n], lane = threadIdx.x % 32, w = threadIdx.x / 32, nw = blockDim.x / 32;
+  const int stride = blockDim.x * 8;
   float m = -INFINITY, s = 0.0f;
-  for (int v0 = threadIdx.x * 8; v0 < V; v0 += CE16_THREADS * 8) {
+  for (int v0 = threadIdx.x * 8; v0 < V; v0 += stride) {
     bf16_vec<8> u = *(const bf16_vec<8> *)(z16 + v0);
     for (int k = 0; k < 8 && v0 + k < V; k++) {
       float z = __bfloat162float(u.v[k]);
@@ -826,17 +829,17 @@ __global__ void __launch_bounds__(CE16_THREADS)
   if (lane == 0) sh[w] = mx;
   __syncthreads();
   mx = -INFINITY;
-  for (int i = 0; i < CE16_WARPS; i++) mx = fmaxf(mx, sh[i]);
+  for (int i = 0; i < nw; i++) mx = fmaxf(mx, sh[i]);
   __syncthreads();
   float sum = warp_sum(m == -INFINITY ? 0.0f : s * expf(m - mx));
   if (lane == 0) sh[w] = sum;
   __syncthreads();
   sum = 0.0f;
-  for (int i = 0; i < CE16_WARPS; i++) sum += sh[i];
+  for (int i = 0; i < nw; i++) sum += sh[i];
   const float zt = t >= 0 ? __bfloat162float(z16[t]) - mx : 0.0f; /* read before the row is overwritten */
   __syncthreads();
   const float inv = 1.0f / sum;
-  for (int v0 = threadIdx.x * 8; v0 < ld; v0 += CE16_THREADS * 8) {
+  for (int v0 = threadIdx.x * 8; v0 < ld; v0 += stride) {
     bf16_vec<8> u = *(const bf16_vec<8> *)(z16 + v0);
     for (int k = 0; k < 8; k++) {
       int v = v0 + k;
@@ -858,7 +861,10 @@ int sfk_crossentropy_fused16(__nv_bfloat16 *z16, float *losses, const int *targe
   if (!scale) return sf_fail(SF_EINTERNAL, "cuda: cross-entropy's gradient without its scale");
   if (ld % 8 || ld < V || (uintptr_t)z16 % 16)
     return sf_fail(SF_EINTERNAL, "cuda: bf16 logits in rows of %d for a vocabulary of %d", ld, V);
-  SFK_LAUNCH(k_crossentropy_fused16, (unsigned)N, CE16_THREADS)(z16, losses, targets, V, ld, scale);
+  /* whole warps covering the row 8 values a thread, at most CE16_THREADS: fixed by ld alone */
+  unsigned threads = (unsigned)((ld / 8 + 31) / 32 * 32);
+  if (threads > CE16_THREADS) threads = CE16_THREADS;
+  SFK_LAUNCH(k_crossentropy_fused16, (unsigned)N, threads)(z16, losses, targets, V, ld, scale);
   LAUNCHED(k_crossentropy_fused16);
   return SF_OK;
 }
