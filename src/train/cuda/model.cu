@@ -537,8 +537,8 @@ static int forward_dev(sf_cuda_gpt *d, const int *tok, const int *tgt, float *lo
    * (plan.h). In bf16 the product also runs over all Vp columns, since cuBLAS also picks its slow
    * kernels for an odd dimension (an H100 profile: 3x); the padding columns (wte16's next rows) are
    * never read. Training in bf16 writes the logits in bf16 into the staging buffer, where the
-   * cross-entropy turns them into their gradient in place (the backward's operand): the largest
-   * activation of a small-vocabulary-hungry model, at half the bytes both ways. Evaluation keeps
+   * cross-entropy turns them into their gradient in place (the backward's operand): at GPT-2's
+   * vocabulary the largest activation of the step, at half the bytes both ways. Evaluation keeps
    * fp32 logits, so validation losses and probabilities do not carry that rounding. */
   if (train && d->act16) {
     TRY(sfk_matmul_forward16(x, x->b16, LNF16, W16(P_WTE), N, C, Vp, Vp));
