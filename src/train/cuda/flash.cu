@@ -44,6 +44,7 @@
 #include <math.h>
 #include <mma.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -321,6 +322,60 @@ struct __align__(4) fl_bf2 {
   __nv_bfloat16 x, y;
 };
 
+/* Two 8-column accumulator tiles (16 x 8 each, columns 8 apart) rounded to bf16 as one 16 x 16 A
+ * operand: mma.m16n8k16's accumulator layout is its A layout's half, so no shuffle is needed. */
+__device__ __forceinline__ void fl_acc_to_a(uint32_t a[4], const float (&lo)[4], const float (&hi)[4]) {
+  a[0] = sfk_pack_bf16x2(lo[0], lo[1]);
+  a[1] = sfk_pack_bf16x2(lo[2], lo[3]);
+  a[2] = sfk_pack_bf16x2(hi[0], hi[1]);
+  a[3] = sfk_pack_bf16x2(hi[2], hi[3]);
+}
+
+/* acc (16 x 8 NO) += S X: S the warp's 16 x 8 NS score-shaped accumulators rounded to bf16 (A
+ * operands, 16 columns a step), X the 8 NS x 8 NO rows in shared memory (LD apart) as B operands by
+ * ldmatrix .trans from each lane's offset xo (its row and column in a 16 x 16 block). Only the
+ * 16-column groups kk in [lo, hi) are taken: the others are zeros (causality). Sums in kk, then
+ * d2, order. */
+template <int NS, int NO, int LD>
+__device__ __forceinline__ void fl_mma_acc(float (&acc)[NO][4], const float (&sc)[NS][4], const __nv_bfloat16 *X,
+                                           int xo, int lo, int hi) {
+  SFK_UNROLL
+  for (int kk = 0; kk < NS / 2; kk++) {
+    if (kk < lo || kk >= hi) continue; /* warp-uniform */
+    uint32_t a[4];
+    fl_acc_to_a(a, sc[2 * kk], sc[2 * kk + 1]);
+    SFK_UNROLL
+    for (int d2 = 0; d2 < NO / 2; d2++) {
+      uint32_t xb[4];
+      sfk_ldmatrix_x4_trans(xb, X + 16 * kk * LD + d2 * 16 + xo);
+      sfk_mma16816(acc[2 * d2], a, xb, acc[2 * d2]);
+      sfk_mma16816(acc[2 * d2 + 1], a, xb + 2, acc[2 * d2 + 1]);
+    }
+  }
+}
+
+/* A warp's 16 x 8 NO accumulators times a factor per row, into rows r0 .. r0 + 15 (those < T) of a
+ * row-major matrix at base with rows ld apart: fp32 at dst and/or bf16 at dst16 (each when not
+ * NULL). Lane (g, t) holds rows r0 + g and r0 + g + 8 (factors f[0], f[1]), columns 2t and 2t + 1
+ * of every 8: one 8-byte (4-byte in bf16) store per pair. */
+template <int NO>
+__device__ __forceinline__ void fl_store_rows(float *dst, __nv_bfloat16 *dst16, size_t base, size_t ld, int r0, int T,
+                                              const float (&acc)[NO][4], const float (&f)[2]) {
+  const int g = threadIdx.x % 32 / 4, t = threadIdx.x % 4;
+  SFK_UNROLL
+  for (int r = 0; r < 2; r++) {
+    int i = r0 + g + 8 * r;
+    if (i >= T) continue;
+    size_t at = base + (size_t)i * ld + 2 * t;
+    SFK_UNROLL
+    for (int d = 0; d < NO; d++) {
+      fl_f2 v = {acc[d][2 * r] * f[r], acc[d][2 * r + 1] * f[r]};
+      if (dst) *(fl_f2 *)(dst + at + 8 * d) = v;
+      if (dst16) *(fl_bf2 *)(dst16 + at + 8 * d) = fl_bf2{__float2bfloat16(v.x), __float2bfloat16(v.y)};
+    }
+  }
+}
+
 template <int KD, bool PF>
 __global__ void __launch_bounds__(FL_THREADS)
     k_flash_forward_mma(float *out, __nv_bfloat16 *out16, float *lse, const __nv_bfloat16 *qkvh, int B, int T,
@@ -445,21 +500,9 @@ __global__ void __launch_bounds__(FL_THREADS)
       o[d][0] *= alpha[0], o[d][1] *= alpha[0];
       o[d][2] *= alpha[1], o[d][3] *= alpha[1];
     }
-    /* O += P V, 16 keys a step: P rounded to bf16 as the A operand, V^T's B operands by .trans */
-    SFK_UNROLL
-    for (int kk = 0; kk < BK / 16; kk++) {
-      if (k0 + 16 * kk > last) break; /* P is 0 there */
-      uint32_t pa[4] = {sfk_pack_bf16x2(s[2 * kk][0], s[2 * kk][1]), sfk_pack_bf16x2(s[2 * kk][2], s[2 * kk][3]),
-                        sfk_pack_bf16x2(s[2 * kk + 1][0], s[2 * kk + 1][1]),
-                        sfk_pack_bf16x2(s[2 * kk + 1][2], s[2 * kk + 1][3])};
-      SFK_UNROLL
-      for (int d2 = 0; d2 < NO / 2; d2++) {
-        uint32_t vb[4];
-        sfk_ldmatrix_x4_trans(vb, Vs + (16 * kk + ar) * LD + d2 * 16 + ac);
-        sfk_mma16816(o[2 * d2], pa, vb, o[2 * d2]);
-        sfk_mma16816(o[2 * d2 + 1], pa, vb + 2, o[2 * d2 + 1]);
-      }
-    }
+    /* O += P V, 16 keys a step: P rounded to bf16 as the A operand, V^T's B operands by .trans;
+     * key groups after the warp's last query skipped (P is 0 there) */
+    fl_mma_acc<NS, NO, LD>(o, s, Vs, ar * LD + ac, 0, (last - k0) / 16 + 1);
   }
   /* the quad's sums; out = O / l for rows < T; lse = ln 2 (m + log2 l) for every row (padded ones
    * too: the backward reads them, and must find them finite) */
@@ -472,18 +515,7 @@ __global__ void __launch_bounds__(FL_THREADS)
     int i = qw + g + 8 * r;
     if (t == 0) lse[(size_t)bh * Tp + i] = (m[r] + log2f(l[r])) * 0.69314718055994531f;
   }
-  SFK_UNROLL
-  for (int r = 0; r < 2; r++) {
-    int i = qw + g + 8 * r;
-    if (i >= T) continue;
-    size_t at = ((size_t)b * T + i) * C + (size_t)h * HS + 2 * t;
-    SFK_UNROLL
-    for (int d = 0; d < NO; d++) {
-      fl_f2 v = {o[d][2 * r] * inv[r], o[d][2 * r + 1] * inv[r]};
-      if (out) *(fl_f2 *)(out + at + 8 * d) = v;
-      if (out16) *(fl_bf2 *)(out16 + at + 8 * d) = fl_bf2{__float2bfloat16(v.x), __float2bfloat16(v.y)};
-    }
-  }
+  fl_store_rows<NO>(out, out16, (size_t)b * T * C + (size_t)h * HS, (size_t)C, qw, T, o, inv);
 }
 
 /* ---- backward ---- */
@@ -711,47 +743,17 @@ __global__ void __launch_bounds__(FL_THREADS)
         dp[n][e] = p * (dp[n][e] - Ds[c]);
       }
     /* dV += P^T dO and dK += dS^T Q, 16 queries a step: P^T and dS^T rounded to bf16 as A
-     * operands, dO's and Q's B operands by .trans */
-    SFK_UNROLL
-    for (int kk = 0; kk < BQ / 16; kk++) {
-      if (q0 + 16 * kk + 15 < kw) continue; /* P^T and dS^T are 0 there */
-      uint32_t pa[4] = {sfk_pack_bf16x2(s[2 * kk][0], s[2 * kk][1]), sfk_pack_bf16x2(s[2 * kk][2], s[2 * kk][3]),
-                        sfk_pack_bf16x2(s[2 * kk + 1][0], s[2 * kk + 1][1]),
-                        sfk_pack_bf16x2(s[2 * kk + 1][2], s[2 * kk + 1][3])};
-      uint32_t da[4] = {sfk_pack_bf16x2(dp[2 * kk][0], dp[2 * kk][1]), sfk_pack_bf16x2(dp[2 * kk][2], dp[2 * kk][3]),
-                        sfk_pack_bf16x2(dp[2 * kk + 1][0], dp[2 * kk + 1][1]),
-                        sfk_pack_bf16x2(dp[2 * kk + 1][2], dp[2 * kk + 1][3])};
-      SFK_UNROLL
-      for (int d2 = 0; d2 < NO / 2; d2++) {
-        uint32_t ob[4], qb[4];
-        sfk_ldmatrix_x4_trans(ob, dOs + (16 * kk + ar) * LD + d2 * 16 + ac);
-        sfk_ldmatrix_x4_trans(qb, Qs + (16 * kk + ar) * LD + d2 * 16 + ac);
-        sfk_mma16816(dv[2 * d2], pa, ob, dv[2 * d2]);
-        sfk_mma16816(dv[2 * d2 + 1], pa, ob + 2, dv[2 * d2 + 1]);
-        sfk_mma16816(dk[2 * d2], da, qb, dk[2 * d2]);
-        sfk_mma16816(dk[2 * d2 + 1], da, qb + 2, dk[2 * d2 + 1]);
-      }
-    }
+     * operands, dO's and Q's B operands by .trans; query groups wholly before the warp's first key
+     * skipped (P^T and dS^T are 0 there) */
+    const int lo = q0 + 15 >= kw ? 0 : (kw - q0 - 15 + 15) / 16;
+    fl_mma_acc<NS, NO, LD>(dv, s, dOs, ar * LD + ac, lo, NS / 2);
+    fl_mma_acc<NS, NO, LD>(dk, dp, Qs, ar * LD + ac, lo, NS / 2);
   }
   /* rows kw + g (+8) < T: dK (scaled once here) and dV into their thirds of dqkv's rows */
-  SFK_UNROLL
-  for (int r = 0; r < 2; r++) {
-    int j = kw + g + 8 * r;
-    if (j >= T) continue;
-    size_t at = ((size_t)b * T + j) * 3 * C + (size_t)h * HS + 2 * t;
-    SFK_UNROLL
-    for (int d = 0; d < NO; d++) {
-      fl_f2 vk = {dk[d][2 * r] * scale, dk[d][2 * r + 1] * scale}, vv = {dv[d][2 * r], dv[d][2 * r + 1]};
-      if (dqkv) {
-        *(fl_f2 *)(dqkv + at + C + 8 * d) = vk;
-        *(fl_f2 *)(dqkv + at + 2 * C + 8 * d) = vv;
-      }
-      if (dqkv16) {
-        *(fl_bf2 *)(dqkv16 + at + C + 8 * d) = fl_bf2{__float2bfloat16(vk.x), __float2bfloat16(vk.y)};
-        *(fl_bf2 *)(dqkv16 + at + 2 * C + 8 * d) = fl_bf2{__float2bfloat16(vv.x), __float2bfloat16(vv.y)};
-      }
-    }
-  }
+  const size_t base = (size_t)b * T * 3 * C + (size_t)h * HS;
+  const float fk[2] = {scale, scale}, fv[2] = {1.0f, 1.0f};
+  fl_store_rows<NO>(dqkv, dqkv16, base + C, (size_t)3 * C, kw, T, dk, fk);
+  fl_store_rows<NO>(dqkv, dqkv16, base + 2 * C, (size_t)3 * C, kw, T, dv, fv);
 }
 
 template <int KD>
@@ -833,35 +835,13 @@ __global__ void __launch_bounds__(FL_THREADS)
         float p = j > i ? 0.0f : exp2f(s[n][e] * scale_log2 - l2[e >> 1]);
         dp[n][e] = p * (dp[n][e] - dd[e >> 1]);
       }
-    /* dQ += dS K, 16 keys a step: dS rounded to bf16 as the A operand, K's B operands by .trans */
-    SFK_UNROLL
-    for (int kk = 0; kk < BK / 16; kk++) {
-      if (k0 + 16 * kk > last) break; /* dS is 0 there */
-      uint32_t da[4] = {sfk_pack_bf16x2(dp[2 * kk][0], dp[2 * kk][1]), sfk_pack_bf16x2(dp[2 * kk][2], dp[2 * kk][3]),
-                        sfk_pack_bf16x2(dp[2 * kk + 1][0], dp[2 * kk + 1][1]),
-                        sfk_pack_bf16x2(dp[2 * kk + 1][2], dp[2 * kk + 1][3])};
-      SFK_UNROLL
-      for (int d2 = 0; d2 < NO / 2; d2++) {
-        uint32_t kb[4];
-        sfk_ldmatrix_x4_trans(kb, Ks + (16 * kk + ar) * LD + d2 * 16 + ac);
-        sfk_mma16816(dq[2 * d2], da, kb, dq[2 * d2]);
-        sfk_mma16816(dq[2 * d2 + 1], da, kb + 2, dq[2 * d2 + 1]);
-      }
-    }
+    /* dQ += dS K, 16 keys a step: dS rounded to bf16 as the A operand, K's B operands by .trans;
+     * key groups after the warp's last query skipped (dS is 0 there) */
+    fl_mma_acc<NS, NO, LD>(dq, dp, Ks, ar * LD + ac, 0, (last - k0) / 16 + 1);
   }
   /* rows qw + g (+8) < T: dQ (scaled once here) into the first third of dqkv's rows */
-  SFK_UNROLL
-  for (int r = 0; r < 2; r++) {
-    int i = qw + g + 8 * r;
-    if (i >= T) continue;
-    size_t at = ((size_t)b * T + i) * 3 * C + (size_t)h * HS + 2 * t;
-    SFK_UNROLL
-    for (int d = 0; d < NO; d++) {
-      fl_f2 v = {dq[d][2 * r] * scale, dq[d][2 * r + 1] * scale};
-      if (dqkv) *(fl_f2 *)(dqkv + at + 8 * d) = v;
-      if (dqkv16) *(fl_bf2 *)(dqkv16 + at + 8 * d) = fl_bf2{__float2bfloat16(v.x), __float2bfloat16(v.y)};
-    }
-  }
+  const float fq[2] = {scale, scale};
+  fl_store_rows<NO>(dqkv, dqkv16, (size_t)b * T * 3 * C + (size_t)h * HS, (size_t)3 * C, qw, T, dq, fq);
 }
 
 /* ---- launches ---- */
@@ -884,6 +864,23 @@ static int unsupported(int C, int NH) {
                                "multiple of 16)", C, NH);
 }
 
+/* *idx: which of names[n] the environment variable var holds (0, the default, when it is unset or
+ * empty); SF_EINPUT naming the variable, its value and the choices otherwise */
+static int env_choice(const char *var, const char *const *names, int n, int *idx) {
+  const char *e = getenv(var);
+  *idx = 0;
+  if (!e || !*e) return SF_OK;
+  char list[128] = "";
+  for (int i = 0; i < n; i++) {
+    if (!strcmp(e, names[i])) {
+      *idx = i;
+      return SF_OK;
+    }
+    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", names[i]);
+  }
+  return sf_fail(SF_EINPUT, "%s '%s' is not one of %s", var, e, list);
+}
+
 /* Which forward runs: set in code (sf_cuda_set_flash_forward), else SCALEFIT_FLASH_FORWARD read at
  * every call (wmma when unset or empty, mma, mma-noprefetch). WMMA stays the default until the mma
  * kernels have been measured against it on a GPU (docs/TRAIN.md). */
@@ -898,16 +895,13 @@ int sf_cuda_set_flash_forward(sf_cuda_flash_forward k) {
 
 /* *k: the kernel (never SF_FLASH_FWD_ENV); SF_EINPUT for a SCALEFIT_FLASH_FORWARD it does not know */
 static int forward_kind(sf_cuda_flash_forward *k) {
+  static const char *const names[] = {"wmma", "mma", "mma-noprefetch"};
+  static const sf_cuda_flash_forward kinds[] = {SF_FLASH_FWD_WMMA, SF_FLASH_FWD_MMA, SF_FLASH_FWD_MMA_NOPREFETCH};
   *k = fwd_kind;
   if (fwd_kind != SF_FLASH_FWD_ENV) return SF_OK;
-  const char *e = getenv("SCALEFIT_FLASH_FORWARD");
-  *k = SF_FLASH_FWD_WMMA;
-  if (!e || !*e || !strcmp(e, "wmma")) return SF_OK;
-  if (!strcmp(e, "mma") || !strcmp(e, "mma-noprefetch")) {
-    *k = e[3] ? SF_FLASH_FWD_MMA_NOPREFETCH : SF_FLASH_FWD_MMA;
-    return SF_OK;
-  }
-  return sf_fail(SF_EINPUT, "SCALEFIT_FLASH_FORWARD '%s' is not one of wmma, mma, mma-noprefetch", e);
+  int i, rc = env_choice("SCALEFIT_FLASH_FORWARD", names, 3, &i);
+  *k = kinds[i];
+  return rc;
 }
 
 int sfk_flash_forward(float *out, __nv_bfloat16 *out16, __nv_bfloat16 *qkvh, float *lse, const float *qkv,
@@ -961,16 +955,13 @@ int sf_cuda_set_flash_backward(sf_cuda_flash_backward k) {
 
 /* *k: the kernels (never SF_FLASH_BWD_ENV); SF_EINPUT for a SCALEFIT_FLASH_BACKWARD it does not know */
 static int backward_kind(sf_cuda_flash_backward *k) {
+  static const char *const names[] = {"wmma", "mma"};
+  static const sf_cuda_flash_backward kinds[] = {SF_FLASH_BWD_WMMA, SF_FLASH_BWD_MMA};
   *k = bwd_kind;
   if (bwd_kind != SF_FLASH_BWD_ENV) return SF_OK;
-  const char *e = getenv("SCALEFIT_FLASH_BACKWARD");
-  *k = SF_FLASH_BWD_WMMA;
-  if (!e || !*e || !strcmp(e, "wmma")) return SF_OK;
-  if (!strcmp(e, "mma")) {
-    *k = SF_FLASH_BWD_MMA;
-    return SF_OK;
-  }
-  return sf_fail(SF_EINPUT, "SCALEFIT_FLASH_BACKWARD '%s' is not one of wmma, mma", e);
+  int i, rc = env_choice("SCALEFIT_FLASH_BACKWARD", names, 2, &i);
+  *k = kinds[i];
+  return rc;
 }
 
 int sfk_flash_backward(float *dqkv, __nv_bfloat16 *dqkv16, const float *dout, const __nv_bfloat16 *dout16,
