@@ -124,9 +124,9 @@ int sfk_encoder_backward(float *dwte, float *dwpe, const float *dout, const int 
 int sfk_encoder_buckets(const int *inp, int N, int V, int *count, int *uid, int *off, int *pos);
 /* Kernels with an out16 (dinp16, dlogits16) argument also write their result rounded to bf16
  * there when it is not NULL: the operand of the next bf16 product, converted by its producer instead
- * of a separate pass (the same rounding, so the same bits). LayerNorm's and GELU's forward take a
- * NULL fp32 out when out16 is given: in bf16 only the copy is read (the products take it, the
- * backward passes read their inputs, not these outputs). */
+ * of a separate pass (the same rounding, so the same bits). LayerNorm's forward takes a NULL fp32
+ * out when out16 is given: in bf16 only the copy is read (the products take it, the backward passes
+ * read their inputs, not these outputs). */
 int sfk_layernorm_forward(float *out, __nv_bfloat16 *out16, float *mean, float *rstd, const float *inp,
                           const float *w, const float *b, int N, int C);
 /* res = a + (b + bias) (sfk_residual_forward over rows of C), then the LayerNorm of res into out /
@@ -140,9 +140,10 @@ int sfk_residual_layernorm(float *res, const float *a, const float *b, const flo
 int sfk_layernorm_backward(sfk_ctx *x, float *dinp, __nv_bfloat16 *dinp16, float *dw, float *db, float *tmp,
                            const float *dout, const float *inp, const float *w, const float *mean, const float *rstd,
                            int N, int C);
-/* bias [OC] not NULL: inp (rows of OC) += bias first, in place: a linear layer's bias, fused here */
-int sfk_gelu_forward(float *out, __nv_bfloat16 *out16, float *inp, const float *bias, int OC, size_t n);
-int sfk_gelu_backward(float *dinp, __nv_bfloat16 *dinp16, const float *inp, const float *dout, size_t n);
+/* GELU in fp32 and tf32 runs. bias [OC] not NULL: inp (rows of OC) += bias first, in place: a linear
+ * layer's bias, fused here. dinp may be dout. */
+int sfk_gelu_forward(float *out, float *inp, const float *bias, int OC, size_t n);
+int sfk_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n);
 /* The bf16 MLP's GELU: inp16 is the fc product's output without its bias; both passes add
  * bias[OC] as they read it (x = inp16 + bias, fp32) and round their result to bf16.
  * out16 = gelu(x); dinp16 = gelu'(x) * dout16 (dinp16 may be dout16). n a multiple of OC. */
@@ -155,12 +156,11 @@ int sfk_residual_forward(float *out, const float *a, const float *b, const float
  * has that layout; the padding columns are neither read nor written).
  * logits -> probabilities in place; losses[N] (0 where masked). */
 int sfk_crossentropy_forward(float *probs, float *losses, const int *targets, int N, int V, int ld);
-/* The forward and backward in one: logits -> losses[N] and the gradient of *scale * (summed loss)
- * with respect to the logits, in place (fp32), or only in bf16 into dlogits16 when it is not NULL
- * (the logits are then left as they were; the bf16 gradient's padding columns get zeros). scale
- * is device memory (sfk_scalars.scale), read by the kernel. */
-int sfk_crossentropy_fused(float *logits, __nv_bfloat16 *dlogits16, float *losses, const int *targets,
-                           const float *scale, int N, int V, int ld);
+/* The forward and backward in one (fp32 and tf32 runs): logits -> losses[N] and the gradient of
+ * *scale * (summed loss) with respect to the logits, in place. scale is device memory
+ * (sfk_scalars.scale), read by the kernel. */
+int sfk_crossentropy_fused(float *logits, float *losses, const int *targets, const float *scale, int N, int V,
+                           int ld);
 /* The same on bf16 logits (the training forward in bf16), in place: z16 [N, ld] (ld a multiple of 8,
  * z16 16-byte aligned) holds the logits in and the bf16 gradient out, padding columns zeroed. */
 int sfk_crossentropy_fused16(__nv_bfloat16 *z16, float *losses, const int *targets, const float *scale, int N, int V,

@@ -197,8 +197,8 @@ int sf_cuda_host_residual_forward(float *out, const float *a, const float *b, si
 int sf_cuda_host_crossentropy_forward(float *probs_inout, float *losses, const int *targets, int N, int V,
                                       double *total);
 /* Forward and backward in one (the training step's): losses[N] and dlogits = scale * (p - onehot),
- * in fp32 (bf16 0), or written in bf16 from fp32 logits (bf16 1), or from the logits rounded to bf16
- * and in place over them (bf16 2: the bf16 training forward's); bf16 results returned as floats. */
+ * in fp32 (bf16 0), or from the logits rounded to bf16 and in bf16 over them (bf16 1: the bf16
+ * training forward's; returned as floats). */
 int sf_cuda_host_crossentropy_fused(float *dlogits, int bf16, float *losses, const float *logits, const int *targets,
                                     float scale, int N, int V);
 int sf_cuda_host_crossentropy_backward(float *dlogits, const float *probs, const int *targets, float scale, int N,

@@ -337,7 +337,7 @@ int sf_cuda_host_flash_backward16(float *dqkv, const float *dout, const float *q
 int sf_cuda_host_gelu_forward(float *out, const float *inp, size_t n) {
   dev D = {};
   float *x = (float *)up(&D, inp, F(n)), *o = poisoned(&D, n);
-  RUN(sfk_gelu_forward(o, NULL, x, NULL, 1, n));
+  RUN(sfk_gelu_forward(o, x, NULL, 1, n));
   down(&D, out, o, F(n));
   return finish(&D);
 }
@@ -345,7 +345,7 @@ int sf_cuda_host_gelu_forward(float *out, const float *inp, size_t n) {
 int sf_cuda_host_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
   dev D = {};
   float *x = (float *)up(&D, inp, F(n)), *dd = (float *)up(&D, dout, F(n)), *o = poisoned(&D, n);
-  RUN(sfk_gelu_backward(o, NULL, x, dd, n));
+  RUN(sfk_gelu_backward(o, x, dd, n));
   down(&D, dinp, o, F(n));
   return finish(&D);
 }
@@ -393,14 +393,14 @@ int sf_cuda_host_crossentropy_fused(float *dlogits, int bf16, float *losses, con
   __nv_bfloat16 *d16 = bf16 ? poisoned16(&D, NL) : NULL;
   int *t = (int *)up(&D, targets, sizeof(int) * (size_t)N);
   float *dscale = (float *)up(&D, &scale, sizeof scale);
-  if (bf16 == 2) {
+  if (bf16) {
     /* bf16 logits, in place: the poisoned rows get the logits' bf16 values, the padding stays NaN */
     for (int n = 0; !D.rc && n < N; n++) {
       RUN(sfk_to_bf16(d16 + (size_t)n * ld, p + (size_t)n * ld, (size_t)V));
     }
     RUN(sfk_crossentropy_fused16(d16, l, t, dscale, N, V, ld));
   } else {
-    RUN(sfk_crossentropy_fused(p, d16, l, t, dscale, N, V, ld));
+    RUN(sfk_crossentropy_fused(p, l, t, dscale, N, V, ld));
   }
   down(&D, losses, l, F(N));
   if (!bf16) {

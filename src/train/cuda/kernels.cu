@@ -264,10 +264,19 @@ struct col_walk {
   }
 };
 
-/* bias not NULL: inp[i] += bias[column] first (the fc layer's bias, added here instead of in a pass
- * of its own; inp is what the backward reads) */
-__global__ void k_gelu_forward(float *out, __nv_bfloat16 *out16, float *inp, const float *bias, unsigned OC,
-                               size_t n) {
+__device__ __forceinline__ float gelu_of(float x) {
+  float u = GELU_K * (x + 0.044715f * x * x * x);
+  return 0.5f * x * (1.0f + (1.0f - 2.0f / (1.0f + expf(2.0f * u))));
+}
+
+__device__ __forceinline__ float gelu_grad(float x) {
+  float u = GELU_K * (x + 0.044715f * x * x * x), th = 1.0f - 2.0f / (1.0f + expf(2.0f * u));
+  return 0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * GELU_K * (1.0f + 3.0f * 0.044715f * x * x);
+}
+
+/* fp32 and tf32 runs. bias not NULL: inp[i] += bias[column] first (the fc layer's bias, added here
+ * instead of in a pass of its own; inp is what the backward reads) */
+__global__ void k_gelu_forward(float *out, float *inp, const float *bias, unsigned OC, size_t n) {
   col_walk col(OC);
   GRID_STRIDE(i, n) {
     float x = inp[i];
@@ -276,36 +285,26 @@ __global__ void k_gelu_forward(float *out, __nv_bfloat16 *out16, float *inp, con
       inp[i] = x;
       col.next();
     }
-    float u = GELU_K * (x + 0.044715f * x * x * x);
-    float th = 1.0f - 2.0f / (1.0f + expf(2.0f * u)), y = 0.5f * x * (1.0f + th);
-    if (out) out[i] = y;
-    if (out16) out16[i] = __float2bfloat16(y);
+    out[i] = gelu_of(x);
   }
 }
 
-__global__ void k_gelu_backward(float *dinp, __nv_bfloat16 *dinp16, const float *inp, const float *dout, size_t n) {
-  GRID_STRIDE(i, n) {
-    float x = inp[i], u = GELU_K * (x + 0.044715f * x * x * x);
-    float th = 1.0f - 2.0f / (1.0f + expf(2.0f * u));
-    float g = 0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * GELU_K * (1.0f + 3.0f * 0.044715f * x * x);
-    float d = dout[i] * g; /* dinp may be dout: each thread reads its element before writing it */
-    dinp[i] = d;
-    if (dinp16) dinp16[i] = __float2bfloat16(d);
-  }
+/* dinp may be dout: each thread reads its element before writing it */
+__global__ void k_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
+  GRID_STRIDE(i, n) dinp[i] = dout[i] * gelu_grad(inp[i]);
 }
 
-int sfk_gelu_forward(float *out, __nv_bfloat16 *out16, float *inp, const float *bias, int OC, size_t n) {
+int sfk_gelu_forward(float *out, float *inp, const float *bias, int OC, size_t n) {
   if (!n) return SF_OK;
   if (OC < 1) return sf_fail(SF_EINTERNAL, "cuda: gelu over rows of %d", OC);
-  if (!out && !out16) return sf_fail(SF_EINTERNAL, "cuda: gelu with no output");
-  SFK_LAUNCH(k_gelu_forward, grid_for(n), TPB)(out, out16, inp, bias, (unsigned)OC, n);
+  SFK_LAUNCH(k_gelu_forward, grid_for(n), TPB)(out, inp, bias, (unsigned)OC, n);
   LAUNCHED(k_gelu_forward);
   return SF_OK;
 }
 
-int sfk_gelu_backward(float *dinp, __nv_bfloat16 *dinp16, const float *inp, const float *dout, size_t n) {
+int sfk_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
   if (!n) return SF_OK;
-  SFK_LAUNCH(k_gelu_backward, grid_for(n), TPB)(dinp, dinp16, inp, dout, n);
+  SFK_LAUNCH(k_gelu_backward, grid_for(n), TPB)(dinp, inp, dout, n);
   LAUNCHED(k_gelu_backward);
   return SF_OK;
 }
@@ -317,16 +316,6 @@ int sfk_gelu_backward(float *dinp, __nv_bfloat16 *dinp16, const float *inp, cons
 template <int U> struct __align__(2 * U) bf16_vec {
   __nv_bfloat16 v[U];
 };
-
-__device__ __forceinline__ float gelu_of(float x) {
-  float u = GELU_K * (x + 0.044715f * x * x * x);
-  return 0.5f * x * (1.0f + (1.0f - 2.0f / (1.0f + expf(2.0f * u))));
-}
-
-__device__ __forceinline__ float gelu_grad(float x) {
-  float u = GELU_K * (x + 0.044715f * x * x * x), th = 1.0f - 2.0f / (1.0f + expf(2.0f * u));
-  return 0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * GELU_K * (1.0f + 3.0f * 0.044715f * x * x);
-}
 
 template <int U>
 __global__ void k_gelu_forward16(__nv_bfloat16 *out16, const __nv_bfloat16 *inp16, const float *bias, unsigned OC,
@@ -730,17 +719,16 @@ int sfk_layernorm_backward(sfk_ctx *x, float *dinp, __nv_bfloat16 *dinp16, float
  * exp(z - max) together (each thread keeps its own running pair, rescaled when its maximum grows,
  * then the block combines them), then the output:
  *   grad 0: the probabilities, in place;
- *   grad 1: the loss's gradient scale * (p - onehot(t)) (0 rows where masked), in place, or only in
- *           bf16 into d16 when d16 is not NULL: cross-entropy's backward fused into its forward, so
- *           the probabilities are never written and read back. */
+ *   grad 1: the loss's gradient scale * (p - onehot(t)) (0 rows where masked), in place:
+ *           cross-entropy's backward fused into its forward, so the probabilities are never written
+ *           and read back (bf16 runs: k_crossentropy_fused16). */
 __global__ void k_crossentropy_forward(float *p, float *losses, const int *targets, int V, int ld,
-                                       const float *dscale, __nv_bfloat16 *d16) {
+                                       const float *dscale) {
   __shared__ float sh[WARPS_PER_BLOCK];
   const int grad = dscale != NULL;
   const float scale = grad ? *dscale : 0.0f;
   size_t n = blockIdx.x;
   p += n * (size_t)ld;
-  if (d16) d16 += n * (size_t)ld;
   int t = targets[n];
   float m = -INFINITY, s = 0.0f;
   for (int v = threadIdx.x; v < V; v += blockDim.x) {
@@ -765,31 +753,26 @@ __global__ void k_crossentropy_forward(float *p, float *losses, const int *targe
         d = scale * q;
         if (v == t) d -= scale;
       }
-      if (d16) d16[v] = __float2bfloat16(d);
-      else p[v] = d;
+      p[v] = d;
     } else {
       p[v] = q;
     }
   }
-  /* the bf16 gradient's padding is a K-dimension tail of the head's dinp product: zeros */
-  if (grad && d16)
-    for (int v = V + threadIdx.x; v < ld; v += blockDim.x) d16[v] = __float2bfloat16(0.0f);
   if (threadIdx.x == 0) losses[n] = t >= 0 ? logf(sum) - zt : 0.0f;
 }
 
 int sfk_crossentropy_forward(float *probs, float *losses, const int *targets, int N, int V, int ld) {
   if (N <= 0) return SF_OK;
-  SFK_LAUNCH(k_crossentropy_forward, (unsigned)N, TPB)(probs, losses, targets, V, ld, (const float *)NULL,
-                                                       (__nv_bfloat16 *)NULL);
+  SFK_LAUNCH(k_crossentropy_forward, (unsigned)N, TPB)(probs, losses, targets, V, ld, (const float *)NULL);
   LAUNCHED(k_crossentropy_forward);
   return SF_OK;
 }
 
-int sfk_crossentropy_fused(float *logits, __nv_bfloat16 *dlogits16, float *losses, const int *targets,
-                           const float *scale, int N, int V, int ld) {
+int sfk_crossentropy_fused(float *logits, float *losses, const int *targets, const float *scale, int N, int V,
+                           int ld) {
   if (N <= 0) return SF_OK;
   if (!scale) return sf_fail(SF_EINTERNAL, "cuda: cross-entropy's gradient without its scale");
-  SFK_LAUNCH(k_crossentropy_forward, (unsigned)N, TPB)(logits, losses, targets, V, ld, scale, dlogits16);
+  SFK_LAUNCH(k_crossentropy_forward, (unsigned)N, TPB)(logits, losses, targets, V, ld, scale);
   LAUNCHED(k_crossentropy_forward);
   return SF_OK;
 }

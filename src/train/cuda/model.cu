@@ -521,7 +521,7 @@ static int forward_dev(sf_cuda_gpt *d, const int *tok, const int *tgt, float *lo
       TRY(sfk_gelu_forward16(FCG16(l), FCH16(l), PT(d->P, P_FCB) + 4 * lc, 4 * C, 4 * NC));
     } else {
       TRY(sfk_matmul_forward(x, fch, ln2, NULL, PT(d->P, P_FCW) + lc * 4 * C, NULL, NULL, N, C, 4 * C, 4 * C));
-      TRY(sfk_gelu_forward(fcg, NULL, fch, PT(d->P, P_FCB) + 4 * lc, 4 * C, 4 * NC));
+      TRY(sfk_gelu_forward(fcg, fch, PT(d->P, P_FCB) + 4 * lc, 4 * C, 4 * NC));
     }
     TRY(sfk_matmul_forward(x, a[A_TMP], fcg, FCG16(l), PT(d->P, P_FCPW) + lc * 4 * C,
                            W16(P_FCPW) ? W16(P_FCPW) + lc * 4 * C : NULL, NULL, N, 4 * C, C, C));
@@ -546,7 +546,7 @@ static int forward_dev(sf_cuda_gpt *d, const int *tok, const int *tgt, float *lo
   } else {
     TRY(sfk_matmul_forward(x, a[A_PROBS], a[A_LNF], LNF16, PT(d->P, P_WTE), W16(P_WTE), NULL, N, C,
                            d->act16 ? Vp : V, Vp));
-    if (train) TRY(sfk_crossentropy_fused(a[A_PROBS], NULL, losses, tgt, &d->sc->scale, N, V, Vp));
+    if (train) TRY(sfk_crossentropy_fused(a[A_PROBS], losses, tgt, &d->sc->scale, N, V, Vp));
     else TRY(sfk_crossentropy_forward(a[A_PROBS], losses, tgt, N, V, Vp));
   }
   d->dlogits = train;
@@ -651,7 +651,7 @@ static int backward_dev(sf_cuda_gpt *d, float scale, const int *nu, const int *u
     } else {
       TRY(sfk_matmul_backward(x, a[A_DFCH], NULL, PT(G, P_FCPW) + lc * 4 * C, PT(G, P_FCPB) + lc, a[A_DRES], NULL,
                               fcg, NULL, PT(P, P_FCPW) + lc * 4 * C, NULL, N, 4 * C, C, C));
-      TRY(sfk_gelu_backward(a[A_DFCH], NULL, fch, a[A_DFCH], 4 * NC));
+      TRY(sfk_gelu_backward(a[A_DFCH], fch, a[A_DFCH], 4 * NC));
       TRY(sfk_matmul_backward(x, a[A_DLN], NULL, PT(G, P_FCW) + lc * 4 * C, PT(G, P_FCB) + 4 * lc, a[A_DFCH], NULL,
                               ln2, NULL, PT(P, P_FCW) + lc * 4 * C, NULL, N, C, 4 * C, 4 * C));
     }
