@@ -91,7 +91,7 @@ int sf_cuda_host_layernorm_forward(float *out, float *mean, float *rstd, const f
                                    const float *b, int N, int C) {
   return NO_CUDA();
 }
-int sf_cuda_host_layernorm_backward(float *dinp, float *dinp16, float *dw, float *db, const float *dout,
+int sf_cuda_host_layernorm_backward(float *dinp, float *dinp16, float *dsum, float *dw, float *db, const float *dout,
                                     const float *inp, const float *w, const float *mean, const float *rstd, int N,
                                     int C) {
   return NO_CUDA();
@@ -104,8 +104,8 @@ int sf_cuda_host_matmul16(float *out, float *dinp, float *dw, float *dbias, cons
                           const float *w, int N, int C, int OC) {
   return NO_CUDA();
 }
-int sf_cuda_host_gelu16(float *out, float *dinp, const float *inp, const float *bias, const float *dout, int OC,
-                        size_t n) {
+int sf_cuda_host_gelu16(float *out, float *dinp, float *dbias, const float *inp, const float *bias, const float *dout,
+                        int OC, size_t n) {
   return NO_CUDA();
 }
 int sf_cuda_host_matmul_forward(sf_precision p, float *out, const float *inp, const float *w, const float *bias, int N,

@@ -564,7 +564,7 @@ static void test_kernels_encoder_layernorm(void **state) {
   float *dinp = rnd((size_t)N * C, 1), *dw = rnd(C, 1), *db = rnd(C, 1), scratch[2 * C];
   float *dinp2 = copy(dinp, (size_t)N * C), *dw2 = copy(dw, C), *db2 = copy(db, C), *d16 = rnd((size_t)N * C, 1);
   sf_layernorm_backward(dinp, dw, db, scratch, dout, x, w, mean, rstd, N, C);
-  assert_int_equal(sf_cuda_host_layernorm_backward(dinp2, d16, dw2, db2, dout, x, w, mean, rstd, N, C), SF_OK);
+  assert_int_equal(sf_cuda_host_layernorm_backward(dinp2, d16, NULL, dw2, db2, dout, x, w, mean, rstd, N, C), SF_OK);
   check("layernorm backward dinp (+=)", dinp2, dinp, (size_t)N * C, 1e-5);
   /* its bf16 copy (the residual gradient the bf16 products read): the new fp32 value rounded */
   float *r16 = copy(dinp2, (size_t)N * C);
@@ -572,7 +572,9 @@ static void test_kernels_encoder_layernorm(void **state) {
   assert_memory_equal(d16, r16, sizeof(float) * (size_t)N * C);
   free(d16), free(r16);
   /* the shapes the sums-in-the-pass kernel leaves to the GEMV path (2 rows; rows of 1100) and the
-   * widest it takes (rows of 1024, 300 rows: several blocks' partials summed) */
+   * widest it takes (rows of 1024, 300 rows: several blocks' partials summed); with the new dinp's
+   * column sums (a bias gradient) added to dsum in the pass (k = 0, 2; k = 1 and the call above
+   * without), against the CPU's dinp summed in double */
   const int shapes[3][2] = {{2, 40}, {5, 1100}, {300, 1024}};
   for (int k = 0; k < 3; k++) {
     const int n2 = shapes[k][0], c2 = shapes[k][1];
@@ -580,10 +582,21 @@ static void test_kernels_encoder_layernorm(void **state) {
     float *x2 = rnd(nc, 2), *w2 = rnd(c2, 1), *b2 = rnd(c2, 1), *o2 = rnd(nc, 1), *m2 = rnd(n2, 1), *s2 = rnd(n2, 1);
     float *do2 = rnd(nc, 1), *di = rnd(nc, 1), *dw3 = rnd(c2, 1), *db3 = rnd(c2, 1), *sc = rnd(2 * (size_t)c2, 1);
     float *gdi = copy(di, nc), *gdw = copy(dw3, c2), *gdb = copy(db3, c2);
+    float *gds = k != 1 ? rnd(c2, 1) : NULL, *ds = k != 1 ? copy(gds, c2) : NULL;
     sf_layernorm_forward(o2, m2, s2, x2, w2, b2, n2, c2);
     sf_layernorm_backward(di, dw3, db3, sc, do2, x2, w2, m2, s2, n2, c2);
-    assert_int_equal(sf_cuda_host_layernorm_backward(gdi, NULL, gdw, gdb, do2, x2, w2, m2, s2, n2, c2), SF_OK);
+    assert_int_equal(sf_cuda_host_layernorm_backward(gdi, NULL, gds, gdw, gdb, do2, x2, w2, m2, s2, n2, c2), SF_OK);
     char what[64];
+    if (ds) {
+      for (int c = 0; c < c2; c++) {
+        double t = ds[c];
+        for (int n = 0; n < n2; n++) t += di[(size_t)n * c2 + c];
+        ds[c] = (float)t;
+      }
+      snprintf(what, sizeof what, "layernorm backward %d x %d dsum", n2, c2);
+      check(what, gds, ds, c2, 1e-5);
+      free(gds), free(ds);
+    }
     snprintf(what, sizeof what, "layernorm backward %d x %d dinp", n2, c2);
     check(what, gdi, di, nc, 1e-5);
     snprintf(what, sizeof what, "layernorm backward %d x %d dw", n2, c2);
@@ -653,20 +666,37 @@ static void test_kernels_mlp16(void **state) {
   check("matmul16 backward dinp (bf16 out)", gdinp, dinp, NC, 4e-3);
   check("matmul16 backward dw (+=)", gdw, dw, OCC, 1e-5);
   check("matmul16 backward dbias (+=, bf16 dout)", gdb, db, OC, 1e-5);
-  /* GELU: rows whose length takes 16-byte units (4C) and rows that do not (4C - 4) */
-  for (int k = 0; k < 2; k++) {
-    const int oc = k ? OC - 4 : OC;
+  /* GELU: rows whose length takes 16-byte units (4C) and rows that do not (4C - 4), with fc's bias
+   * gradient summed in the backward's pass (against the CPU's fp32 gradient summed in double; the
+   * row blocks' partials as many as the model's scratch holds, here 16), and without (k = 2) */
+  for (int k = 0; k < 3; k++) {
+    const int oc = k == 1 ? OC - 4 : OC;
     const size_t n = (size_t)N * oc;
     float *pre = rnd(n, 3), *bias = rnd(oc, 0.5f), *g = rnd(n, 1), *y = rnd(n, 1), *gy = rnd(n, 1);
     float *dpre = rnd(n, 1), *gdpre = rnd(n, 1), *xb = rnd(n, 1);
+    float *gdb16 = k < 2 ? rnd(oc, 1) : NULL, *db16 = k < 2 ? copy(gdb16, oc) : NULL;
     assert_int_equal(sf_cuda_host_bf16_round(pre, n), SF_OK);
     assert_int_equal(sf_cuda_host_bf16_round(g, n), SF_OK);
     for (size_t i = 0; i < n; i++) xb[i] = pre[i] + bias[i % (size_t)oc];
     sf_gelu_forward(y, xb, n);
     sf_gelu_backward(dpre, xb, g, n);
-    assert_int_equal(sf_cuda_host_gelu16(gy, gdpre, pre, bias, g, oc, n), SF_OK);
-    check(k ? "gelu16 forward (rows of 4C - 4)" : "gelu16 forward", gy, y, n, 4e-3);
-    check(k ? "gelu16 backward (rows of 4C - 4)" : "gelu16 backward", gdpre, dpre, n, 4e-3);
+    assert_int_equal(sf_cuda_host_gelu16(gy, gdpre, gdb16, pre, bias, g, oc, n), SF_OK);
+    const char *rows = k == 1 ? " (rows of 4C - 4)" : k == 2 ? " (no bias sums)" : "";
+    char what[64];
+    snprintf(what, sizeof what, "gelu16 forward%s", rows);
+    check(what, gy, y, n, 4e-3);
+    snprintf(what, sizeof what, "gelu16 backward%s", rows);
+    check(what, gdpre, dpre, n, 4e-3);
+    if (db16) {
+      for (int c = 0; c < oc; c++) {
+        double t = db16[c];
+        for (int r = 0; r < N; r++) t += dpre[(size_t)r * oc + c];
+        db16[c] = (float)t;
+      }
+      snprintf(what, sizeof what, "gelu16 backward dbias (+=)%s", rows);
+      check(what, gdb16, db16, oc, 1e-5);
+      free(gdb16), free(db16);
+    }
     free(pre), free(bias), free(g), free(y), free(gy), free(dpre), free(gdpre), free(xb);
   }
   free(x), free(w), free(dout), free(dw0), free(db0), free(xr), free(wr), free(dr), free(out), free(gout);

@@ -136,10 +136,12 @@ int sfk_residual_layernorm(float *res, const float *a, const float *b, const flo
                            int C);
 /* tmp [N, C] is scratch (per-block partial sums of dw and db, or per-row terms of dw summed by a
  * GEMV for rows wider than 1024 or fewer than 3 rows). dinp16 not NULL: the new dinp
- * also rounded to bf16 there (the residual stream's gradient, which two products read next). */
-int sfk_layernorm_backward(sfk_ctx *x, float *dinp, __nv_bfloat16 *dinp16, float *dw, float *db, float *tmp,
-                           const float *dout, const float *inp, const float *w, const float *mean, const float *rstd,
-                           int N, int C);
+ * also rounded to bf16 there (the residual stream's gradient, which two products read next).
+ * dsum [C] not NULL: dsum += the new dinp's column sums, in the same pass (the bias gradient of
+ * the product whose output was added to the residual stream that this LayerNorm read). */
+int sfk_layernorm_backward(sfk_ctx *x, float *dinp, __nv_bfloat16 *dinp16, float *dsum, float *dw, float *db,
+                           float *tmp, const float *dout, const float *inp, const float *w, const float *mean,
+                           const float *rstd, int N, int C);
 /* GELU in fp32 and tf32 runs. bias [OC] not NULL: inp (rows of OC) += bias first, in place: a linear
  * layer's bias, fused here. dinp may be dout. */
 int sfk_gelu_forward(float *out, float *inp, const float *bias, int OC, size_t n);
@@ -148,8 +150,10 @@ int sfk_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n
  * bias[OC] as they read it (x = inp16 + bias, fp32) and round their result to bf16.
  * out16 = gelu(x); dinp16 = gelu'(x) * dout16 (dinp16 may be dout16). n a multiple of OC. */
 int sfk_gelu_forward16(__nv_bfloat16 *out16, const __nv_bfloat16 *inp16, const float *bias, int OC, size_t n);
+/* dbias [OC] not NULL: dbias += dinp's column sums (of the fp32 values), summed in the pass through
+ * per-block partials in part (part_n floats; at least OC, the more the more row blocks). */
 int sfk_gelu_backward16(__nv_bfloat16 *dinp16, const __nv_bfloat16 *inp16, const float *bias,
-                        const __nv_bfloat16 *dout16, int OC, size_t n);
+                        const __nv_bfloat16 *dout16, int OC, size_t n, float *dbias, float *part, size_t part_n);
 /* out = a + (b + bias), the bias [OC] over rows of OC (b's layer's, fused here) when not NULL */
 int sfk_residual_forward(float *out, const float *a, const float *b, const float *bias, int OC, size_t n);
 /* Cross-entropy over logits [N, V] whose rows are ld >= V apart (sf_vocab_ld; every buffer below

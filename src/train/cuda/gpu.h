@@ -159,8 +159,9 @@ int sf_cuda_host_layernorm_forward(float *out, float *mean, float *rstd, const f
 /* res = a + (b + bias) over rows of C, then its LayerNorm (out, mean, rstd), in one pass */
 int sf_cuda_host_residual_layernorm(float *res, float *out, float *mean, float *rstd, const float *a, const float *b,
                                     const float *bias, const float *w, const float *lb, int N, int C);
-/* dinp16 not NULL: the new dinp as the kernel also rounds it to bf16 (the model's bf16 path) */
-int sf_cuda_host_layernorm_backward(float *dinp, float *dinp16, float *dw, float *db, const float *dout,
+/* dinp16 not NULL: the new dinp as the kernel also rounds it to bf16 (the model's bf16 path);
+ * dsum [C] not NULL: dsum += the new dinp's column sums (a bias gradient, summed in the pass) */
+int sf_cuda_host_layernorm_backward(float *dinp, float *dinp16, float *dsum, float *dw, float *db, const float *dout,
                                     const float *inp, const float *w, const float *mean, const float *rstd, int N,
                                     int C);
 int sf_cuda_host_matmul_forward(sf_precision p, float *out, const float *inp, const float *w, const float *bias, int N,
@@ -173,9 +174,10 @@ int sf_cuda_host_matmul_backward(sf_precision p, float *dinp, float *dw, float *
 int sf_cuda_host_matmul16(float *out, float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
                           const float *w, int N, int C, int OC);
 /* The bf16 MLP's GELU on inp and dout rounded to bf16 (n values in rows of OC): out = gelu(inp +
- * bias), dinp = gelu'(inp + bias) * dout, both rounded to bf16. */
-int sf_cuda_host_gelu16(float *out, float *dinp, const float *inp, const float *bias, const float *dout, int OC,
-                        size_t n);
+ * bias), dinp = gelu'(inp + bias) * dout, both rounded to bf16; dbias not NULL: dbias += dinp's
+ * column sums, summed in the backward's pass with n / 4 floats of scratch (the model's). */
+int sf_cuda_host_gelu16(float *out, float *dinp, float *dbias, const float *inp, const float *bias, const float *dout,
+                        int OC, size_t n);
 /* att[B,NH,T,T] as the CPU's (probabilities, 0 above the diagonal). */
 int sf_cuda_host_attention_forward(sf_precision p, float *out, float *att, const float *qkv, int B, int T, int C,
                                    int NH);

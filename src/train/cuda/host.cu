@@ -197,7 +197,7 @@ int sf_cuda_host_residual_layernorm(float *res, float *out, float *mean, float *
   return finish(&D);
 }
 
-int sf_cuda_host_layernorm_backward(float *dinp, float *dinp16, float *dw, float *db, const float *dout,
+int sf_cuda_host_layernorm_backward(float *dinp, float *dinp16, float *dsum, float *dw, float *db, const float *dout,
                                     const float *inp, const float *w, const float *mean, const float *rstd, int N,
                                     int C) {
   dev D = {};
@@ -207,8 +207,10 @@ int sf_cuda_host_layernorm_backward(float *dinp, float *dinp16, float *dw, float
   float *dd = (float *)up(&D, dout, F(NC)), *x = (float *)up(&D, inp, F(NC)), *ww = (float *)up(&D, w, F(C));
   float *m = (float *)up(&D, mean, F(N)), *r = (float *)up(&D, rstd, F(N)), *tmp = poisoned(&D, NC);
   __nv_bfloat16 *g16 = dinp16 ? poisoned16(&D, NC) : NULL;
-  RUN(sfk_layernorm_backward(&D.x, gi, g16, gw, gb, tmp, dd, x, ww, m, r, N, C));
+  float *gs = dsum ? (float *)up(&D, dsum, F(C)) : NULL;
+  RUN(sfk_layernorm_backward(&D.x, gi, g16, gs, gw, gb, tmp, dd, x, ww, m, r, N, C));
   if (dinp16) down16(&D, dinp16, g16, NC);
+  if (dsum) down(&D, dsum, gs, F(C));
   down(&D, dinp, gi, F(NC));
   down(&D, dw, gw, F(C));
   down(&D, db, gb, F(C));
@@ -258,15 +260,18 @@ int sf_cuda_host_matmul16(float *out, float *dinp, float *dw, float *dbias, cons
   return finish(&D);
 }
 
-int sf_cuda_host_gelu16(float *out, float *dinp, const float *inp, const float *bias, const float *dout, int OC,
-                        size_t n) {
+int sf_cuda_host_gelu16(float *out, float *dinp, float *dbias, const float *inp, const float *bias, const float *dout,
+                        int OC, size_t n) {
   dev D = {};
   __nv_bfloat16 *x = up16(&D, inp, n), *dd = up16(&D, dout, n), *o = poisoned16(&D, n), *g = poisoned16(&D, n);
   float *b = (float *)up(&D, bias, F(OC));
+  /* the model's scratch for the bias sums: [N, C] floats for rows of OC = 4 C */
+  float *db = dbias ? (float *)up(&D, dbias, F(OC)) : NULL, *part = dbias ? poisoned(&D, n / 4) : NULL;
   RUN(sfk_gelu_forward16(o, x, b, OC, n));
-  RUN(sfk_gelu_backward16(g, x, b, dd, OC, n));
+  RUN(sfk_gelu_backward16(g, x, b, dd, OC, n, db, part, n / 4));
   down16(&D, out, o, n);
   down16(&D, dinp, g, n);
+  if (dbias) down(&D, dbias, db, F(OC));
   return finish(&D);
 }
 

@@ -163,7 +163,9 @@ void sfk_ctx_free(sfk_ctx *x) {
 
 /* ==================================== launch helpers ==================================== */
 
-enum { TPB = 256, WARPS_PER_BLOCK = TPB / 32 };
+/* SUM_BLOCKS bounds the row blocks whose partial column sums a pass writes (the LayerNorm backward's
+ * and GELU's backward bias sums), which one more kernel adds in order. */
+enum { TPB = 256, WARPS_PER_BLOCK = TPB / 32, SUM_BLOCKS = 256 };
 
 /* Blocks for a grid-stride loop over n elements (any n: the loop covers what the grid does not). */
 static unsigned grid_for(size_t n) {
@@ -343,6 +345,57 @@ __global__ void k_gelu_backward16(__nv_bfloat16 *dinp16, const __nv_bfloat16 *in
   }
 }
 
+/* The same with fc's bias gradient summed in the pass: dbias += the column sums of dinp (of the fp32
+ * values, before rounding; the fc product's dw then reads the rounded ones). Block (g, b) takes
+ * the rows [g R, g R + R) and a block of units of the row: thread (tx, ty) the unit b blockDim.x +
+ * tx of rows g R + ty, + blockDim.y, ..., with the unit's bias in registers; the block adds its
+ * threads' sums over ty in order into part[g][OC], and k_colsum_parts adds the G partials in
+ * order: deterministic, no atomics, no second read of dinp16. */
+template <int U>
+__global__ void __launch_bounds__(TPB)
+    k_gelu_backward16_sums(__nv_bfloat16 *dinp16, const __nv_bfloat16 *inp16, const float *bias,
+                           const __nv_bfloat16 *dout16, float *part, unsigned units, int N, int R) {
+  __shared__ float sh[TPB * U];
+  const unsigned tx = threadIdx.x, ty = threadIdx.y, u = blockIdx.y * blockDim.x + tx, OC = units * U;
+  float acc[U], b[U];
+  SFK_UNROLL
+  for (int k = 0; k < U; k++) acc[k] = 0.0f, b[k] = u < units ? bias[u * U + k] : 0.0f;
+  if (u < units) {
+    const int r1 = (int)blockIdx.x * R + R < N ? (int)blockIdx.x * R + R : N;
+    for (int n = (int)blockIdx.x * R + (int)ty; n < r1; n += (int)blockDim.y) {
+      const size_t i = (size_t)n * units + u;
+      bf16_vec<U> x = ((const bf16_vec<U> *)inp16)[i], d = ((const bf16_vec<U> *)dout16)[i], y;
+      SFK_UNROLL
+      for (int k = 0; k < U; k++) {
+        float v = __bfloat162float(d.v[k]) * gelu_grad(__bfloat162float(x.v[k]) + b[k]);
+        acc[k] += v;
+        y.v[k] = __float2bfloat16(v);
+      }
+      ((bf16_vec<U> *)dinp16)[i] = y;
+    }
+  }
+  SFK_UNROLL
+  for (int k = 0; k < U; k++) sh[(ty * blockDim.x + tx) * U + k] = acc[k];
+  __syncthreads();
+  if (ty == 0 && u < units) {
+    SFK_UNROLL
+    for (int k = 0; k < U; k++) {
+      float t = 0.0f;
+      for (unsigned j = 0; j < blockDim.y; j++) t += sh[(j * blockDim.x + tx) * U + k];
+      part[(size_t)blockIdx.x * OC + u * U + k] = t;
+    }
+  }
+}
+
+/* y[c] += sum over g of part[g][c] (G partials of OC), g in order */
+__global__ void k_colsum_parts(float *y, const float *part, int G, unsigned OC) {
+  GRID_STRIDE(c, (size_t)OC) {
+    float t = 0.0f;
+    for (int g = 0; g < G; g++) t += part[(size_t)g * OC + c];
+    y[c] += t;
+  }
+}
+
 /* 16-byte units when rows hold whole ones and the buffers start on 16 bytes, else one value a thread */
 static int gelu16_wide(unsigned OC, const void *a, const void *b, const void *c) {
   return OC % 8 == 0 && ((uintptr_t)a | (uintptr_t)b | (uintptr_t)c) % 16 == 0;
@@ -360,10 +413,32 @@ int sfk_gelu_forward16(__nv_bfloat16 *out16, const __nv_bfloat16 *inp16, const f
 }
 
 int sfk_gelu_backward16(__nv_bfloat16 *dinp16, const __nv_bfloat16 *inp16, const float *bias,
-                        const __nv_bfloat16 *dout16, int OC, size_t n) {
+                        const __nv_bfloat16 *dout16, int OC, size_t n, float *dbias, float *part, size_t part_n) {
   if (!n) return SF_OK;
   if (OC < 1 || n % (size_t)OC) return sf_fail(SF_EINTERNAL, "cuda: gelu over %zu values in rows of %d", n, OC);
-  if (gelu16_wide((unsigned)OC, dinp16, inp16, dout16))
+  const int N = (int)(n / (size_t)OC), wide = gelu16_wide((unsigned)OC, dinp16, inp16, dout16);
+  const unsigned units = wide ? (unsigned)OC / 8 : (unsigned)OC;
+  /* blocks of 32 to 128 units across and TPB / that many rows at a time; up to SUM_BLOCKS row
+   * blocks, as many partials as part holds */
+  const unsigned bx = units >= 128 ? 128 : (units + 31) / 32 * 32, by = TPB / bx;
+  size_t G = ((size_t)N + by - 1) / by;
+  if (G > SUM_BLOCKS) G = SUM_BLOCKS;
+  if (dbias && part && G > part_n / (size_t)OC) G = part_n / (size_t)OC;
+  if (dbias && part && G >= 1) {
+    const int R = (int)(((size_t)N + G - 1) / G);
+    G = ((size_t)N + R - 1) / R; /* no block without rows */
+    const dim3 grid((unsigned)G, (units + bx - 1) / bx), block(bx, by);
+    if (wide)
+      SFK_LAUNCH(k_gelu_backward16_sums<8>, grid, block)(dinp16, inp16, bias, dout16, part, units, N, R);
+    else
+      SFK_LAUNCH(k_gelu_backward16_sums<1>, grid, block)(dinp16, inp16, bias, dout16, part, units, N, R);
+    LAUNCHED(k_gelu_backward16_sums);
+    SFK_LAUNCH(k_colsum_parts, grid_for((size_t)OC), TPB)(dbias, part, (int)G, (unsigned)OC);
+    LAUNCHED(k_colsum_parts);
+    return SF_OK;
+  }
+  if (dbias) return sf_fail(SF_EINTERNAL, "cuda: gelu's bias sums over rows of %d with %zu floats of scratch", OC, part_n);
+  if (wide)
     SFK_LAUNCH(k_gelu_backward16<8>, grid_for(n / 8), TPB)(dinp16, inp16, bias, dout16, (unsigned)OC, n / 8);
   else
     SFK_LAUNCH(k_gelu_backward16<1>, grid_for(n), TPB)(dinp16, inp16, bias, dout16, (unsigned)OC, n);
@@ -491,9 +566,8 @@ int sfk_layernorm_forward(float *out, __nv_bfloat16 *out16, float *mean, float *
   return SF_OK;
 }
 
-/* Rows of up to 32 LN_CPL_MAX columns are held in registers by the kernels below; LN_BLOCKS bounds
- * the partial sums of the LayerNorm backward. */
-enum { LN_BLOCKS = 256, LN_CPL_MAX = 32 };
+/* Rows of up to 32 LN_CPL_MAX columns are held in registers by the kernels below. */
+enum { LN_CPL_MAX = 32 };
 /* Runs F(k) for the smallest instantiated k >= cpl (columns a lane; cpl <= LN_CPL_MAX) */
 #define LN_CPL_DISPATCH(cpl, F)                                                                      \
   do {                                                                                               \
@@ -621,17 +695,19 @@ static int colsum_add16(sfk_ctx *x, float *y, const __nv_bfloat16 *a, int N, int
  * per-row terms written and read back, no second read of dout. Block g of G takes rows
  * [g R, g R + R), a warp every WARPS_PER_BLOCK-th of them, each lane its columns lane + 32 k in
  * registers (the row's x and dout are read once); the block sums its warps in order into
- * part[g] = (dw's partial [C], db's [C]), and k_layernorm_parts adds the G partials in order:
- * deterministic, for a given N and C, on any GPU. */
-template <int CPL>
+ * part[g] = (dw's partial [C], db's [C], and with S the new dinp's [C]), and k_layernorm_parts
+ * adds the G partials in order: deterministic, for a given N and C, on any GPU. S = 3 sums dinp's
+ * columns too (the bias gradient of the product whose output joined the residual stream here),
+ * S = 2 not. */
+template <int CPL, int S>
 __global__ void __launch_bounds__(TPB)
     k_layernorm_backward_sums(float *dinp, __nv_bfloat16 *dinp16, float *part, const float *dout, const float *inp,
                               const float *w, const float *mean, const float *rstd, int N, int C, int R) {
   __shared__ float sh[WARPS_PER_BLOCK][32];
   const int lane = threadIdx.x % 32, wp = threadIdx.x / 32;
-  float adw[CPL], adb[CPL];
+  float adw[CPL], adb[CPL], ads[S == 3 ? CPL : 1];
   SFK_UNROLL
-  for (int k = 0; k < CPL; k++) adw[k] = adb[k] = 0.0f;
+  for (int k = 0; k < CPL; k++) adw[k] = adb[k] = ads[S == 3 ? k : 0] = 0.0f;
   const int r0 = blockIdx.x * R, r1 = r0 + R < N ? r0 + R : N;
   for (int n = r0 + wp; n < r1; n += WARPS_PER_BLOCK) {
     const float *x = inp + (size_t)n * C, *d = dout + (size_t)n * C;
@@ -658,58 +734,66 @@ __global__ void __launch_bounds__(TPB)
         adb[k] += dv[k];
         float v = di[c] + (dn - dm - norm * dnm) * s;
         di[c] = v;
+        if (S == 3) ads[S == 3 ? k : 0] += v;
         if (dinp16) dinp16[(size_t)n * C + c] = __float2bfloat16(v);
       }
     }
   }
-  float *pw = part + (size_t)blockIdx.x * 2 * C, *pb = pw + C;
+  float *pw = part + (size_t)blockIdx.x * S * C;
   SFK_UNROLL
   for (int k = 0; k < CPL; k++) {
     int c = lane + 32 * k;
-    for (int which = 0; which < 2; which++) {
-      sh[wp][lane] = which ? adb[k] : adw[k];
+    for (int which = 0; which < S; which++) {
+      sh[wp][lane] = which == 0 ? adw[k] : which == 1 ? adb[k] : ads[S == 3 ? k : 0];
       __syncthreads();
       if (wp == 0 && c < C) {
         float t = 0.0f;
         for (int i = 0; i < WARPS_PER_BLOCK; i++) t += sh[i][lane];
-        (which ? pb : pw)[c] = t;
+        pw[(size_t)which * C + c] = t;
       }
       __syncthreads();
     }
   }
 }
 
-/* dw[c] += sum over g of part[g][c], db[c] += sum of part[g][C + c], g in order */
-__global__ void k_layernorm_parts(float *dw, float *db, const float *part, int G, int C) {
-  GRID_STRIDE(c, 2 * (size_t)C) {
+/* dw[c] += sum over g of part[g][c], db[c] += sum of part[g][C + c], and with S = 3
+ * ds[c] += sum of part[g][2 C + c], g in order */
+__global__ void k_layernorm_parts(float *dw, float *db, float *ds, const float *part, int G, int C, int S) {
+  GRID_STRIDE(c, (size_t)S * C) {
     float t = 0.0f;
-    for (int g = 0; g < G; g++) t += part[(size_t)g * 2 * C + c];
+    for (int g = 0; g < G; g++) t += part[(size_t)g * S * C + c];
     if ((int)c < C) dw[c] += t;
-    else db[c - C] += t;
+    else if ((int)c < 2 * C) db[c - C] += t;
+    else ds[c - 2 * C] += t;
   }
 }
 
-int sfk_layernorm_backward(sfk_ctx *x, float *dinp, __nv_bfloat16 *dinp16, float *dw, float *db, float *tmp,
-                           const float *dout, const float *inp, const float *w, const float *mean, const float *rstd,
-                           int N, int C) {
+int sfk_layernorm_backward(sfk_ctx *x, float *dinp, __nv_bfloat16 *dinp16, float *dsum, float *dw, float *db,
+                           float *tmp, const float *dout, const float *inp, const float *w, const float *mean,
+                           const float *rstd, int N, int C) {
   if (N <= 0) return SF_OK;
-  /* G blocks of R rows, G partials of 2C floats in tmp: 2 G C <= N C from N = 3 rows on */
-  const int G = (N + WARPS_PER_BLOCK - 1) / WARPS_PER_BLOCK < LN_BLOCKS ? (N + WARPS_PER_BLOCK - 1) / WARPS_PER_BLOCK
-                                                                         : LN_BLOCKS;
-  const int R = (N + G - 1) / G, cpl = (C + 31) / 32;
+  /* G blocks of R rows, G partials of S C floats in tmp: 3 G C <= N C from N = 3 rows on */
+  const int G0 = (N + WARPS_PER_BLOCK - 1) / WARPS_PER_BLOCK < SUM_BLOCKS ? (N + WARPS_PER_BLOCK - 1) / WARPS_PER_BLOCK
+                                                                          : SUM_BLOCKS;
+  const int R = (N + G0 - 1) / G0, G = (N + R - 1) / R, cpl = (C + 31) / 32, S = dsum ? 3 : 2;
   if (N >= 3 && cpl <= LN_CPL_MAX) {
-#define LNB(k) SFK_LAUNCH(k_layernorm_backward_sums<k>, G, TPB)(dinp, dinp16, tmp, dout, inp, w, mean, rstd, N, C, R)
+#define LNB(k)                                                                                                     \
+  do {                                                                                                             \
+    if (dsum) SFK_LAUNCH((k_layernorm_backward_sums<k, 3>), G, TPB)(dinp, dinp16, tmp, dout, inp, w, mean, rstd, N, C, R); \
+    else SFK_LAUNCH((k_layernorm_backward_sums<k, 2>), G, TPB)(dinp, dinp16, tmp, dout, inp, w, mean, rstd, N, C, R);      \
+  } while (0)
     LN_CPL_DISPATCH(cpl, LNB);
 #undef LNB
     LAUNCHED(k_layernorm_backward_sums);
-    SFK_LAUNCH(k_layernorm_parts, grid_for(2 * (size_t)C), TPB)(dw, db, tmp, G, C);
+    SFK_LAUNCH(k_layernorm_parts, grid_for((size_t)S * C), TPB)(dw, db, dsum, tmp, G, C, S);
     LAUNCHED(k_layernorm_parts);
     return SF_OK;
   }
   SFK_LAUNCH(k_layernorm_backward, grid_rows((size_t)N), TPB)(dinp, dinp16, tmp, dout, inp, w, mean, rstd, N, C);
   LAUNCHED(k_layernorm_backward);
   int rc = colsum_add(x, dw, tmp, N, C, C);
-  return rc ? rc : colsum_add(x, db, dout, N, C, C);
+  if (!rc) rc = colsum_add(x, db, dout, N, C, C);
+  return rc || !dsum ? rc : colsum_add(x, dsum, dinp, N, C, C);
 }
 
 /* ==================================== cross-entropy ==================================== */

@@ -627,9 +627,12 @@ static int backward_dev(sf_cuda_gpt *d, float scale, const int *nu, const int *u
   CU(cudaMemsetAsync(a[A_DRES], 0, sizeof(float) * NC, SFK_STREAM));
   const float *last = a[A_RES3] + (size_t)(L - 1) * NC;
   /* in bf16 the LayerNorm passes also leave the residual stream's gradient in bf16 (DRES16): the
-   * operand of the proj and fcproj products, never converted */
-  TRY(sfk_layernorm_backward(x, a[A_DRES], DRES16, PT(G, P_LNFW), PT(G, P_LNFB), a[A_TMP], a[A_DLN], last,
-                             PT(P, P_LNFW), a[A_LNFM], a[A_LNFR], N, C));
+   * operand of the proj and fcproj products, never converted. Each also sums the gradient it
+   * leaves into the bias gradient of the product whose output joined the stream there (the last
+   * fcproj's here, proj's after ln2, the previous layer's fcproj after ln1), so those products'
+   * backward sum no bias. */
+  TRY(sfk_layernorm_backward(x, a[A_DRES], DRES16, PT(G, P_FCPB) + (size_t)(L - 1) * C, PT(G, P_LNFW), PT(G, P_LNFB),
+                             a[A_TMP], a[A_DLN], last, PT(P, P_LNFW), a[A_LNFM], a[A_LNFR], N, C));
   for (int l = L - 1; l >= 0; l--) {
     const float *res = l == 0 ? a[A_ENC] : a[A_RES3] + (size_t)(l - 1) * NC;
     const float *qkvh = d->flash ? NULL : a[A_QKVH] + 3 * l * NC, *att = d->flash ? NULL : a[A_ATT] + (size_t)l * ATT;
@@ -641,35 +644,36 @@ static int backward_dev(sf_cuda_gpt *d, float scale, const int *nu, const int *u
     /* res3 = res2 + fcproj(gelu(fc(ln2(res2)))): dres is the gradient of res3, and of res2's skip path */
     if (d->act16) {
       /* bf16: GELU's output gradient comes out of the product in bf16; GELU's backward reads it and
-       * fc's bf16 output, and writes the fc product's operand (g16), whose column sums are fc's bias
-       * gradient */
-      TRY(sfk_matmul_backward(x, NULL, DFCH16, PT(G, P_FCPW) + lc * 4 * C, PT(G, P_FCPB) + lc, a[A_DRES], DRES16,
+       * fc's bf16 output, writes the fc product's operand (g16) and sums its columns, fc's bias
+       * gradient, in the same pass (partials in A_TMP, free until the LayerNorm backward) */
+      TRY(sfk_matmul_backward(x, NULL, DFCH16, PT(G, P_FCPW) + lc * 4 * C, NULL, a[A_DRES], DRES16,
                               NULL, FCG16(l), PT(P, P_FCPW) + lc * 4 * C, W16(P_FCPW) + lc * 4 * C, N, 4 * C, C, C));
-      TRY(sfk_gelu_backward16(g16, FCH16(l), PT(P, P_FCB) + 4 * lc, DFCH16, 4 * C, 4 * NC));
-      TRY(sfk_matmul_backward(x, a[A_DLN], NULL, PT(G, P_FCW) + lc * 4 * C, PT(G, P_FCB) + 4 * lc, NULL, g16, NULL,
+      TRY(sfk_gelu_backward16(g16, FCH16(l), PT(P, P_FCB) + 4 * lc, DFCH16, 4 * C, 4 * NC, PT(G, P_FCB) + 4 * lc,
+                              a[A_TMP], NC));
+      TRY(sfk_matmul_backward(x, a[A_DLN], NULL, PT(G, P_FCW) + lc * 4 * C, NULL, NULL, g16, NULL,
                               LN2_16(l), PT(P, P_FCW) + lc * 4 * C, W16(P_FCW) + lc * 4 * C, N, C, 4 * C, 4 * C));
     } else {
-      TRY(sfk_matmul_backward(x, a[A_DFCH], NULL, PT(G, P_FCPW) + lc * 4 * C, PT(G, P_FCPB) + lc, a[A_DRES], NULL,
+      TRY(sfk_matmul_backward(x, a[A_DFCH], NULL, PT(G, P_FCPW) + lc * 4 * C, NULL, a[A_DRES], NULL,
                               fcg, NULL, PT(P, P_FCPW) + lc * 4 * C, NULL, N, 4 * C, C, C));
       TRY(sfk_gelu_backward(a[A_DFCH], fch, a[A_DFCH], 4 * NC));
       TRY(sfk_matmul_backward(x, a[A_DLN], NULL, PT(G, P_FCW) + lc * 4 * C, PT(G, P_FCB) + 4 * lc, a[A_DFCH], NULL,
                               ln2, NULL, PT(P, P_FCW) + lc * 4 * C, NULL, N, C, 4 * C, 4 * C));
     }
-    TRY(sfk_layernorm_backward(x, a[A_DRES], DRES16, PT(G, P_LN2W) + lc, PT(G, P_LN2B) + lc, a[A_TMP], a[A_DLN],
-                               res2, PT(P, P_LN2W) + lc, a[A_LN2M] + ln, a[A_LN2R] + ln, N, C));
+    TRY(sfk_layernorm_backward(x, a[A_DRES], DRES16, PT(G, P_PROJB) + lc, PT(G, P_LN2W) + lc, PT(G, P_LN2B) + lc,
+                               a[A_TMP], a[A_DLN], res2, PT(P, P_LN2W) + lc, a[A_LN2M] + ln, a[A_LN2R] + ln, N, C));
     /* res2 = res + proj(attention(qkv(ln1(res)))): dres is now the gradient of res2 */
     if (d->flash) {
       /* bf16 in and out: the attention output's gradient comes out of the product in bf16, flash
        * attention reads it and its bf16 output, and writes dqkv in bf16 only (g16), the qkv
        * product's operand, whose column sums are qkv's bias gradient */
-      TRY(sfk_matmul_backward(x, NULL, DATTY16, PT(G, P_PROJW) + lc * C, PT(G, P_PROJB) + lc, a[A_DRES], DRES16, NULL,
+      TRY(sfk_matmul_backward(x, NULL, DATTY16, PT(G, P_PROJW) + lc * C, NULL, a[A_DRES], DRES16, NULL,
                               ATTY16(l), PT(P, P_PROJW) + lc * C, W16(P_PROJW) + lc * C, N, C, C, C));
       TRY(sfk_flash_backward(NULL, g16, NULL, DATTY16, NULL, ATTY16(l), FL_QKVH(l), FL_LSE(l),
                              (__nv_bfloat16 *)a[A_DPRE], a[A_DPRE] + bf16_floats(FL_ROWS * (C / NH)), B, T, C, NH));
       TRY(sfk_matmul_backward(x, a[A_DLN], NULL, PT(G, P_QKVW) + lc * 3 * C, PT(G, P_QKVB) + 3 * lc, NULL, g16, NULL,
                               LN1_16(l), PT(P, P_QKVW) + lc * 3 * C, W16(P_QKVW) + lc * 3 * C, N, C, 3 * C, 3 * C));
     } else {
-      TRY(sfk_matmul_backward(x, a[A_DATTY], NULL, PT(G, P_PROJW) + lc * C, PT(G, P_PROJB) + lc, a[A_DRES], DRES16,
+      TRY(sfk_matmul_backward(x, a[A_DATTY], NULL, PT(G, P_PROJW) + lc * C, NULL, a[A_DRES], DRES16,
                               atty, ATTY16(l), PT(P, P_PROJW) + lc * C, W16(P_PROJW) ? W16(P_PROJW) + lc * C : NULL,
                               N, C, C, C));
       TRY(sfk_attention_backward(x, a[A_QKV], a[A_DATTY], qkvh, att, a[A_YH], a[A_DQKVH], a[A_DPRE], B, T, C, NH));
@@ -677,8 +681,9 @@ static int backward_dev(sf_cuda_gpt *d, float scale, const int *nu, const int *u
                               ln1, LN1_16(l), PT(P, P_QKVW) + lc * 3 * C, W16(P_QKVW) ? W16(P_QKVW) + lc * 3 * C : NULL,
                               N, C, 3 * C, 3 * C));
     }
-    TRY(sfk_layernorm_backward(x, a[A_DRES], l > 0 ? DRES16 : NULL, PT(G, P_LN1W) + lc, PT(G, P_LN1B) + lc, a[A_TMP],
-                               a[A_DLN], res, PT(P, P_LN1W) + lc, a[A_LN1M] + ln, a[A_LN1R] + ln, N, C));
+    TRY(sfk_layernorm_backward(x, a[A_DRES], l > 0 ? DRES16 : NULL, l > 0 ? PT(G, P_FCPB) + lc - C : NULL,
+                               PT(G, P_LN1W) + lc, PT(G, P_LN1B) + lc, a[A_TMP], a[A_DLN], res, PT(P, P_LN1W) + lc,
+                               a[A_LN1M] + ln, a[A_LN1R] + ln, N, C));
   }
   TRY(sfk_encoder_backward(PT(G, P_WTE), PT(G, P_WPE), a[A_DRES], nu, uid, off, pos, maxu, B, T, C));
   return SF_OK;
