@@ -67,6 +67,7 @@ typedef struct sf_fit_result {
   double rmse;        /* sqrt(rss / n) */
   double aic, bic;    /* n log(rss/n) + 2k, n log(rss/n) + k log n, k = nfree (Gaussian residuals) */
   double rcond;       /* reciprocal condition number of the residual Jacobian (internal params) */
+  size_t nbeyond;     /* huber: points whose |residual| exceeds delta at the optimum (0 for l2) */
   int converged;      /* the best start met the convergence test */
   size_t nstarts, nconverged, best_basin, best_start;
   size_t nabandoned;  /* starts given up early, heading for a worse basin (opts.abandon) */
@@ -187,7 +188,8 @@ typedef enum sf_fit_warnkind {
   SF_FITWARN_CI_UNDEFINED,     /* its bootstrap interval is undefined */
   SF_FITWARN_CI_AT_BOUND,      /* its bootstrap interval touches the parameter's bound */
   SF_FITWARN_CI_WIDE,          /* a positive parameter's interval spans more than 6 decades */
-  SF_FITWARN_BOOT_FAILED       /* some bootstrap refits failed and were left out */
+  SF_FITWARN_BOOT_FAILED,      /* some bootstrap refits failed and were left out */
+  SF_FITWARN_HUBER_STDERR      /* huber: most residuals beyond delta, the standard errors are least squares' */
 } sf_fit_warnkind;
 
 typedef struct sf_fit_warning {
@@ -196,7 +198,7 @@ typedef struct sf_fit_warning {
   char text[256];           /* one line, git-style: "parameter 'E' is poorly identified: ..." */
 } sf_fit_warning;
 
-#define SF_FIT_MAXWARN (4 + 2 * SF_LAW_MAXPAR)
+#define SF_FIT_MAXWARN (5 + 2 * SF_LAW_MAXPAR)
 #define SF_FIT_MAXRANGE 8
 
 /* Which step a failed sf_fit_table stopped at, so that a caller can point at what asked for it. */

@@ -600,10 +600,12 @@ static void finish_stats(solver *s, sf_fit_result *res) {
   res->rcond = NAN;
   res->rss = NAN;
   res->n = n;
+  res->nbeyond = 0;
   if (!A || !V || !S || !work || bad) goto out;
   for (size_t i = 0; i < n; i++) {
     double wi = s->wt[i], fi = s->f[i];
     double r = (w->o.space == SF_SPACE_LOG ? log(fi) : fi) - s->ty[i];
+    if (w->o.loss == SF_LOSS_HUBER && wi > 0 && fabs(r) > w->o.delta) res->nbeyond++;
     double c = sqrt(wi) / (w->o.space == SF_SPACE_LOG ? fi : 1);
     rss += wi * r * r;
     wsum += wi;

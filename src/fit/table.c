@@ -389,7 +389,7 @@ static int setup(job *jb) {
 static void warn(sf_fit_table_result *res, sf_fit_warnkind kind, int param, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static void warn(sf_fit_table_result *res, sf_fit_warnkind kind, int param, const char *fmt, ...) {
-  if (res->nwarn == SF_FIT_MAXWARN) return; /* cannot happen: at most 4 + 2 per parameter */
+  if (res->nwarn == SF_FIT_MAXWARN) return; /* cannot happen: at most 5 + 2 per parameter */
   sf_fit_warning *w = &res->warn[res->nwarn++];
   w->kind = kind;
   w->param = param;
@@ -438,6 +438,14 @@ static void check_trust(sf_fit_table_result *res) {
   }
   if (res->nfailed)
     warn(res, SF_FITWARN_BOOT_FAILED, -1, "%zu of %zu bootstrap fits failed and were left out", res->nfailed, res->K);
+  /* Beyond delta a point's pull is capped (the fit leans towards least absolute deviations), and
+   * the least-squares covariance says nothing about such a fit's sampling error; Huber's sandwich
+   * would divide by the share of points inside delta, which is then near zero. */
+  if (o->loss == SF_LOSS_HUBER && r->n && 2 * r->nbeyond > r->n)
+    warn(res, SF_FITWARN_HUBER_STDERR, -1,
+         "huber loss: %zu of %zu residuals exceed delta %g, so the standard errors (least squares' formula) are "
+         "rough: %s",
+         r->nbeyond, r->n, o->delta, res->K ? "read the bootstrap intervals" : "use --bootstrap for intervals");
 }
 
 /* ---- the pipeline ---- */

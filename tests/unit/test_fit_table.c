@@ -214,6 +214,59 @@ static void test_trust_warnings(void **state) {
   sf_table_free(t);
 }
 
+static double param_named(const sf_fit_table_result *res, const char *name) {
+  for (size_t j = 0; j < res->law->np; j++)
+    if (!strcmp(res->law->par[j].name, name)) return res->fit.params[j];
+  fail_msg("no parameter '%s'", name);
+  return NAN;
+}
+
+/* A Huber fit's standard errors are least squares' formula: said when most residuals lie beyond
+ * delta (counted here from the fitted law by hand), not when all lie within it, never for l2;
+ * delta = 0.5% falls inside the residuals' spread, where the count is sensitive to the rule. */
+static void test_huber_stderr_warning(void **state) {
+  (void)state;
+  sf_table *t = make_runs(1.7);
+  const sf_law *law = sf_law_find("power");
+  const double deltas[4] = {1e-3, 1.0, NAN, 5e-3};
+  const int losses[4] = {SF_LOSS_HUBER, SF_LOSS_HUBER, SF_LOSS_L2, SF_LOSS_HUBER};
+  for (int k = 0; k < 4; k++) {
+    sf_fit_request rq;
+    sf_fit_request_init(&rq, law);
+    rq.loss = losses[k];
+    rq.delta = deltas[k];
+    rq.threads = 1;
+    sf_fit_table_result res;
+    assert_int_equal(sf_fit_table(t, &rq, &res), SF_OK);
+    double E = param_named(&res, "E"), A = param_named(&res, "A"), alpha = param_named(&res, "alpha");
+    size_t beyond = 0, n = 0;
+    for (size_t i = 0; i < NRUN; i++) {
+      double C = sf_table_get(t, i, "C"), y = sf_table_get(t, i, "loss");
+      if (!isfinite(y)) continue;
+      n++;
+      if (losses[k] == SF_LOSS_HUBER && fabs(log(E + A * pow(C, -alpha)) - log(y)) > deltas[k]) beyond++;
+    }
+    assert_int_equal(res.fit.n, n);
+    assert_int_equal(res.fit.nbeyond, beyond);
+    int said = -1;
+    for (size_t w = 0; w < res.nwarn; w++)
+      if (res.warn[w].kind == SF_FITWARN_HUBER_STDERR) said = (int)w;
+    if (k == 0) {
+      assert_true(2 * beyond > n); /* a 1% wobble against delta = 0.1% */
+      assert_true(said >= 0);
+      assert_non_null(strstr(res.warn[said].text, "use --bootstrap"));
+    } else if (k == 3) {
+      assert_true(beyond > 0 && beyond < n);
+      assert_int_equal(said >= 0, 2 * beyond > n);
+    } else {
+      assert_int_equal(beyond, 0);
+      assert_int_equal(said, -1);
+    }
+    sf_fit_table_result_free(&res);
+  }
+  sf_table_free(t);
+}
+
 /* Bad requests and data: status, the step, and a message naming the run or option. */
 static void test_errors(void **state) {
   (void)state;
@@ -296,6 +349,7 @@ int main(void) {
       cmocka_unit_test(test_matches_parts),
       cmocka_unit_test(test_starts_and_bootstrap),
       cmocka_unit_test(test_trust_warnings),
+      cmocka_unit_test(test_huber_stderr_warning),
       cmocka_unit_test(test_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
