@@ -297,6 +297,10 @@ for cur in "${stages[@]}"; do
     # Each kernel's GPU time (kernels serialised by the profiler) over the 5 steps bench_train_cuda takes
     # with 0 seconds (2 warm-up, 3 timed, the same work), per step, largest first: where a step's time goes.
     # The filter is a label of bench_train_cuda's: attention flash (WMMA), mma-pf, mma-np or mma-bw.
+    # Then a second pass over the last step's kernels alone (the run is deterministic, so the same
+    # launches), with what each kernel moves through DRAM and its speed of light: the share of the
+    # memory system's and of the SMs' peak it sustained, so that a slow kernel reads as bound by memory,
+    # by compute, or by neither (latency, occupancy). A failure there leaves the first table standing.
     ncu=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null || true)
     if [ -z "$ncu" ]; then
       say "profile: Nsight Compute (ncu) not found; no profile"
@@ -305,21 +309,16 @@ for cur in "${stages[@]}"; do
       step ncu 300 cls_bench "$ncu" --metrics gpu__time_duration.sum --csv --print-units base --target-processes all \
         "$run/bench_train_cuda" 0 0 "$filter"
       if [ "${results[-1]}" = PASS ]; then
-        "$py" - "$work/ncu.log" 5 <<'PY' | tee -a "$summary"
-import collections, csv, sys
-rows = [r for r in csv.DictReader(l for l in open(sys.argv[1]) if l.startswith('"')) if r.get("Metric Name") == "gpu__time_duration.sum"]
-steps = int(sys.argv[2])
-agg = collections.defaultdict(lambda: [0, 0.0])
-for r in rows:
-    name = r["Kernel Name"].split("(")[0][:90]  # without the parameter list
-    agg[name][0] += 1
-    agg[name][1] += float(r["Metric Value"].replace(",", "")) / 1e6  # ns -> ms
-total = sum(v[1] for v in agg.values())
-print(f"\nprofile: {len(rows) // steps} kernels, {total / steps:.2f} ms a step (kernels serialised)")
-print(f"{'ms/step':>9} {'share':>6} {'calls':>6}  kernel")
-for k, (n, t) in sorted(agg.items(), key=lambda kv: -kv[1][1]):
-    print(f"{t / steps:9.3f} {100 * t / total:5.1f}% {n // steps:6d}  {k}")
-PY
+        "$py" bench/ncu_table.py time "$work/ncu.log" 5 "$work/ncu-count" | tee -a "$summary"
+        read -r total per_step <"$work/ncu-count" 2>/dev/null || total=0
+        if [ "${total:-0}" -gt 0 ] && [ "${per_step:-0}" -gt 0 ]; then
+          sol=gpu__time_duration.sum,dram__bytes_read.sum,dram__bytes_write.sum
+          sol=$sol,gpu__compute_memory_throughput.avg.pct_of_peak_sustained_elapsed,sm__throughput.avg.pct_of_peak_sustained_elapsed
+          step ncu-sol 200 cls_bench "$ncu" --metrics "$sol" \
+            --launch-skip $((total - per_step)) --launch-count "$per_step" --csv --print-units base --target-processes all \
+            "$run/bench_train_cuda" 0 0 "$filter"
+          [ "${results[-1]}" = PASS ] && "$py" bench/ncu_table.py sol "$work/ncu-sol.log" | tee -a "$summary"
+        fi
       fi
     fi
     ;;
