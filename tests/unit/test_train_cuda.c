@@ -572,11 +572,12 @@ static void test_kernels_encoder_layernorm(void **state) {
   assert_memory_equal(d16, r16, sizeof(float) * (size_t)N * C);
   free(d16), free(r16);
   /* the shapes the sums-in-the-pass kernel leaves to the GEMV path (2 rows; rows of 1100) and the
-   * widest it takes (rows of 1024, 300 rows: several blocks' partials summed); with the new dinp's
-   * column sums (a bias gradient) added to dsum in the pass (k = 0, 2; k = 1 and the call above
-   * without), against the CPU's dinp summed in double */
-  const int shapes[3][2] = {{2, 40}, {5, 1100}, {300, 1024}};
-  for (int k = 0; k < 3; k++) {
+   * widest it takes (rows of 1024, 300 rows: several blocks' partials summed), and GPT-2 small's
+   * width (768: 24 columns a lane); with the new dinp's column sums (a bias gradient) added to dsum
+   * in the pass (k = 0, 2, 3; k = 1 and the call above without), against the CPU's dinp summed in
+   * double */
+  const int shapes[4][2] = {{2, 40}, {5, 1100}, {300, 1024}, {37, 768}};
+  for (int k = 0; k < 4; k++) {
     const int n2 = shapes[k][0], c2 = shapes[k][1];
     const size_t nc = (size_t)n2 * c2;
     float *x2 = rnd(nc, 2), *w2 = rnd(c2, 1), *b2 = rnd(c2, 1), *o2 = rnd(nc, 1), *m2 = rnd(n2, 1), *s2 = rnd(n2, 1);
@@ -668,20 +669,21 @@ static void test_kernels_mlp16(void **state) {
   check("matmul16 backward dbias (+=, bf16 dout)", gdb, db, OC, 1e-5);
   /* GELU: rows whose length takes 16-byte units (4C) and rows that do not (4C - 4), with fc's bias
    * gradient summed in the backward's pass (against the CPU's fp32 gradient summed in double; the
-   * row blocks' partials as many as the model's scratch holds, here 16), and without (k = 2) */
-  for (int k = 0; k < 3; k++) {
-    const int oc = k == 1 ? OC - 4 : OC;
-    const size_t n = (size_t)N * oc;
+   * row blocks' partials as many as the model's scratch holds, here 16), without (k = 2), and
+   * GPT-2 small's rows (3072: three blocks of 128 units across, 21 rows) */
+  for (int k = 0; k < 4; k++) {
+    const int oc = k == 1 ? OC - 4 : k == 3 ? 3072 : OC, nr = k == 3 ? 21 : N;
+    const size_t n = (size_t)nr * oc;
     float *pre = rnd(n, 3), *bias = rnd(oc, 0.5f), *g = rnd(n, 1), *y = rnd(n, 1), *gy = rnd(n, 1);
     float *dpre = rnd(n, 1), *gdpre = rnd(n, 1), *xb = rnd(n, 1);
-    float *gdb16 = k < 2 ? rnd(oc, 1) : NULL, *db16 = k < 2 ? copy(gdb16, oc) : NULL;
+    float *gdb16 = k != 2 ? rnd(oc, 1) : NULL, *db16 = k != 2 ? copy(gdb16, oc) : NULL;
     assert_int_equal(sf_cuda_host_bf16_round(pre, n), SF_OK);
     assert_int_equal(sf_cuda_host_bf16_round(g, n), SF_OK);
     for (size_t i = 0; i < n; i++) xb[i] = pre[i] + bias[i % (size_t)oc];
     sf_gelu_forward(y, xb, n);
     sf_gelu_backward(dpre, xb, g, n);
     assert_int_equal(sf_cuda_host_gelu16(gy, gdpre, gdb16, pre, bias, g, oc, n), SF_OK);
-    const char *rows = k == 1 ? " (rows of 4C - 4)" : k == 2 ? " (no bias sums)" : "";
+    const char *rows = k == 1 ? " (rows of 4C - 4)" : k == 2 ? " (no bias sums)" : k == 3 ? " (rows of 3072)" : "";
     char what[64];
     snprintf(what, sizeof what, "gelu16 forward%s", rows);
     check(what, gy, y, n, 4e-3);
@@ -690,7 +692,7 @@ static void test_kernels_mlp16(void **state) {
     if (db16) {
       for (int c = 0; c < oc; c++) {
         double t = db16[c];
-        for (int r = 0; r < N; r++) t += dpre[(size_t)r * oc + c];
+        for (int r = 0; r < nr; r++) t += dpre[(size_t)r * oc + c];
         db16[c] = (float)t;
       }
       snprintf(what, sizeof what, "gelu16 backward dbias (+=)%s", rows);
