@@ -151,8 +151,9 @@ int sfk_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n
  * out16 = gelu(x); dinp16 = gelu'(x) * dout16 (dinp16 may be dout16). n a multiple of OC. */
 int sfk_gelu_forward16(__nv_bfloat16 *out16, const __nv_bfloat16 *inp16, const float *bias, int OC, size_t n);
 /* dbias [OC] not NULL: dbias += dinp's column sums (of the fp32 values), summed in the pass through
- * per-block partials in part (part_n floats; at least OC, the more the more row blocks). */
-int sfk_gelu_backward16(__nv_bfloat16 *dinp16, const __nv_bfloat16 *inp16, const float *bias,
+ * per-block partials in part (part_n floats: the more, the more row blocks; fewer than OC: a
+ * bf16 GEMM sums the rounded values after the pass, through x's bf16 ones). */
+int sfk_gelu_backward16(sfk_ctx *x, __nv_bfloat16 *dinp16, const __nv_bfloat16 *inp16, const float *bias,
                         const __nv_bfloat16 *dout16, int OC, size_t n, float *dbias, float *part, size_t part_n);
 /* out = a + (b + bias), the bias [OC] over rows of OC (b's layer's, fused here) when not NULL */
 int sfk_residual_forward(float *out, const float *a, const float *b, const float *bias, int OC, size_t n);

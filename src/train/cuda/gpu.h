@@ -175,7 +175,8 @@ int sf_cuda_host_matmul16(float *out, float *dinp, float *dw, float *dbias, cons
                           const float *w, int N, int C, int OC);
 /* The bf16 MLP's GELU on inp and dout rounded to bf16 (n values in rows of OC): out = gelu(inp +
  * bias), dinp = gelu'(inp + bias) * dout, both rounded to bf16; dbias not NULL: dbias += dinp's
- * column sums, summed in the backward's pass with n / 4 floats of scratch (the model's). */
+ * column sums, summed in the backward's pass with n / 4 floats of scratch (the model's; with fewer
+ * than 4 rows too little, and a GEMM sums them after it). */
 int sf_cuda_host_gelu16(float *out, float *dinp, float *dbias, const float *inp, const float *bias, const float *dout,
                         int OC, size_t n);
 /* att[B,NH,T,T] as the CPU's (probabilities, 0 above the diagonal). */

@@ -267,8 +267,9 @@ int sf_cuda_host_gelu16(float *out, float *dinp, float *dbias, const float *inp,
   float *b = (float *)up(&D, bias, F(OC));
   /* the model's scratch for the bias sums: [N, C] floats for rows of OC = 4 C */
   float *db = dbias ? (float *)up(&D, dbias, F(OC)) : NULL, *part = dbias ? poisoned(&D, n / 4) : NULL;
+  ctx(&D, SF_PREC_BF16, 0, n / (size_t)OC);
   RUN(sfk_gelu_forward16(o, x, b, OC, n));
-  RUN(sfk_gelu_backward16(g, x, b, dd, OC, n, db, part, n / 4));
+  RUN(sfk_gelu_backward16(&D.x, g, x, b, dd, OC, n, db, part, n / 4));
   down16(&D, out, o, n);
   down16(&D, dinp, g, n);
   if (dbias) down(&D, dbias, db, F(OC));

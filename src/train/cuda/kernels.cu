@@ -186,6 +186,26 @@ __device__ __forceinline__ float warp_sum(float v) {
   return v;
 }
 
+/* y[C] += column sums of a row-major [N, C] matrix with rows ld apart: to cuBLAS that matrix is
+ * C x N (ld ld), and y = 1 * A * ones(N) + 1 * y is one GEMV. */
+static int colsum_add(sfk_ctx *x, float *y, const float *a, int N, int C, int ld) {
+  if ((size_t)N > x->nones) return sf_fail(SF_EINTERNAL, "cuda: column sum over %d rows, ones sized for %zu", N, x->nones);
+  const float one = 1.0f;
+  CB(cb.sgemv(x->h, CUBLAS_OP_N, C, N, &one, a, ld, x->ones, 1, &one, y, 1));
+  return SF_OK;
+}
+
+/* y[C] += column sums of a row-major bf16 [N, C] matrix (rows ld apart), in fp32: the same product
+ * with the bf16 ones, as a GEMM (GEMV has no bf16 form). */
+static int colsum_add16(sfk_ctx *x, float *y, const __nv_bfloat16 *a, int N, int C, int ld) {
+  if ((size_t)N > x->nones || !x->ones16)
+    return sf_fail(SF_EINTERNAL, "cuda: bf16 column sum over %d rows, ones sized for %zu", N, x->ones16 ? x->nones : 0);
+  const float one = 1.0f;
+  CB(cb.gemmex(x->h, CUBLAS_OP_N, CUBLAS_OP_N, C, 1, N, &one, a, CUDA_R_16BF, ld, x->ones16, CUDA_R_16BF, N, &one, y,
+               CUDA_R_32F, C, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+  return SF_OK;
+}
+
 __device__ __forceinline__ float warp_max(float v) {
   for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
   return v;
@@ -412,7 +432,7 @@ int sfk_gelu_forward16(__nv_bfloat16 *out16, const __nv_bfloat16 *inp16, const f
   return SF_OK;
 }
 
-int sfk_gelu_backward16(__nv_bfloat16 *dinp16, const __nv_bfloat16 *inp16, const float *bias,
+int sfk_gelu_backward16(sfk_ctx *x, __nv_bfloat16 *dinp16, const __nv_bfloat16 *inp16, const float *bias,
                         const __nv_bfloat16 *dout16, int OC, size_t n, float *dbias, float *part, size_t part_n) {
   if (!n) return SF_OK;
   if (OC < 1 || n % (size_t)OC) return sf_fail(SF_EINTERNAL, "cuda: gelu over %zu values in rows of %d", n, OC);
@@ -437,13 +457,13 @@ int sfk_gelu_backward16(__nv_bfloat16 *dinp16, const __nv_bfloat16 *inp16, const
     LAUNCHED(k_colsum_parts);
     return SF_OK;
   }
-  if (dbias) return sf_fail(SF_EINTERNAL, "cuda: gelu's bias sums over rows of %d with %zu floats of scratch", OC, part_n);
   if (wide)
     SFK_LAUNCH(k_gelu_backward16<8>, grid_for(n / 8), TPB)(dinp16, inp16, bias, dout16, (unsigned)OC, n / 8);
   else
     SFK_LAUNCH(k_gelu_backward16<1>, grid_for(n), TPB)(dinp16, inp16, bias, dout16, (unsigned)OC, n);
   LAUNCHED(k_gelu_backward16);
-  return SF_OK;
+  /* too little scratch for one row block's partials (fewer than 4 rows in the model): a GEMM sums */
+  return dbias ? colsum_add16(x, dbias, dinp16, N, OC, OC) : SF_OK;
 }
 
 /* out = a + b, + bias[column] when bias is not NULL (b's layer's bias, added in this pass) */
@@ -669,26 +689,6 @@ __global__ void k_layernorm_backward(float *dinp, __nv_bfloat16 *dinp16, float *
     di[c] = v;
     if (dinp16) dinp16[(size_t)n * C + c] = __float2bfloat16(v);
   }
-}
-
-/* y[C] += column sums of a row-major [N, C] matrix with rows ld apart: to cuBLAS that matrix is
- * C x N (ld ld), and y = 1 * A * ones(N) + 1 * y is one GEMV. */
-static int colsum_add(sfk_ctx *x, float *y, const float *a, int N, int C, int ld) {
-  if ((size_t)N > x->nones) return sf_fail(SF_EINTERNAL, "cuda: column sum over %d rows, ones sized for %zu", N, x->nones);
-  const float one = 1.0f;
-  CB(cb.sgemv(x->h, CUBLAS_OP_N, C, N, &one, a, ld, x->ones, 1, &one, y, 1));
-  return SF_OK;
-}
-
-/* y[C] += column sums of a row-major bf16 [N, C] matrix (rows ld apart), in fp32: the same product
- * with the bf16 ones, as a GEMM (GEMV has no bf16 form). */
-static int colsum_add16(sfk_ctx *x, float *y, const __nv_bfloat16 *a, int N, int C, int ld) {
-  if ((size_t)N > x->nones || !x->ones16)
-    return sf_fail(SF_EINTERNAL, "cuda: bf16 column sum over %d rows, ones sized for %zu", N, x->ones16 ? x->nones : 0);
-  const float one = 1.0f;
-  CB(cb.gemmex(x->h, CUBLAS_OP_N, CUBLAS_OP_N, C, 1, N, &one, a, CUDA_R_16BF, ld, x->ones16, CUDA_R_16BF, N, &one, y,
-               CUDA_R_32F, C, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-  return SF_OK;
 }
 
 /* The same with dw's and db's column sums taken in the pass (up to LN_CPL_MAX * 32 columns): no

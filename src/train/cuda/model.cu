@@ -648,7 +648,7 @@ static int backward_dev(sf_cuda_gpt *d, float scale, const int *nu, const int *u
        * gradient, in the same pass (partials in A_TMP, free until the LayerNorm backward) */
       TRY(sfk_matmul_backward(x, NULL, DFCH16, PT(G, P_FCPW) + lc * 4 * C, NULL, a[A_DRES], DRES16,
                               NULL, FCG16(l), PT(P, P_FCPW) + lc * 4 * C, W16(P_FCPW) + lc * 4 * C, N, 4 * C, C, C));
-      TRY(sfk_gelu_backward16(g16, FCH16(l), PT(P, P_FCB) + 4 * lc, DFCH16, 4 * C, 4 * NC, PT(G, P_FCB) + 4 * lc,
+      TRY(sfk_gelu_backward16(x, g16, FCH16(l), PT(P, P_FCB) + 4 * lc, DFCH16, 4 * C, 4 * NC, PT(G, P_FCB) + 4 * lc,
                               a[A_TMP], NC));
       TRY(sfk_matmul_backward(x, a[A_DLN], NULL, PT(G, P_FCW) + lc * 4 * C, NULL, NULL, g16, NULL,
                               LN2_16(l), PT(P, P_FCW) + lc * 4 * C, W16(P_FCW) + lc * 4 * C, N, C, 4 * C, 4 * C));
