@@ -92,6 +92,18 @@ static void test_markov_errors(void **state) {
   assert_int_equal(sf_source_open(&spec, &s), SF_EINPUT);
   assert_null(s);
   assert_non_null(strstr(sf_errmsg(), "order 9"));
+  /* a context shorter than the order leaves no unmasked prediction (a loss of 0 / 0) */
+  spec.markov_order = 3;
+  assert_int_equal(sf_source_open(&spec, &s), SF_OK);
+  assert_int_equal(sf_source_check_context(s, 2), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "context 2 masks every prediction of the order-3 markov chain"));
+  assert_int_equal(sf_source_check_context(s, 3), SF_OK);
+  int tok[3], tgt[3];
+  uint64_t rng[4];
+  sf_rng_seed(rng, 5);
+  sf_source_train_batch(s, rng, 1, 3, tok, tgt);
+  assert_true(tgt[0] < 0 && tgt[1] < 0 && tgt[2] >= 0); /* the shortest context: one prediction */
+  sf_source_free(s);
 }
 
 /* ---- addition ---- */
