@@ -124,6 +124,10 @@ int sf_train_resolve(sf_train_config *c) {
     return sf_fail(SF_EINPUT, "batch of %ld tokens is not a multiple of the context %d", c->batch_tokens, T);
   if (c->tokens < (double)c->batch_tokens)
     return sf_fail(SF_EINPUT, "token budget %.0f is smaller than one batch (%ld tokens)", c->tokens, c->batch_tokens);
+  /* steps are counted in a long, and no run here takes anywhere near this many */
+  if (c->tokens / (double)c->batch_tokens > 1e12)
+    return sf_fail(SF_EINPUT, "token budget %g is %.3g batches of %ld tokens: more than the 1e12 steps a run may take",
+                   c->tokens, c->tokens / (double)c->batch_tokens, c->batch_tokens);
   if (c->lr == 0) c->lr = 3e-3 * fmin(1.0, sqrt(128.0 / c->model.d_model));
   if (!(c->lr > 0) || c->lr > 1 || !isfinite(c->lr)) return sf_fail(SF_EINPUT, "learning rate %g is out of range (0, 1]", c->lr);
   if (c->warmup_frac == 0) c->warmup_frac = 0.1;

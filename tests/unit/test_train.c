@@ -275,6 +275,10 @@ static void test_resolve_errors(void **state) {
   assert_int_equal(sf_train_resolve(&c), SF_EINPUT);
   assert_non_null(strstr(sf_errmsg(), "not divisible"));
   c = tiny_cfg(64);
+  c.tokens = 1e30; /* more steps than a long counts */
+  assert_int_equal(sf_train_resolve(&c), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "more than the 1e12 steps"));
+  c = tiny_cfg(64);
   assert_int_equal(sf_train_resolve(&c), SF_OK);
   assert_rel(c.lr, 3e-3, 1e-12); /* default for d_model <= 128 */
   assert_rel(c.weight_decay, 0.1, 0);
