@@ -2,12 +2,15 @@
  * last checkpoint left it. The file holds a text header (magic and the configuration as one line,
  * which is how a checkpoint of another configuration is recognised and named in the message),
  * then the loop's counters, the data RNG, the curve so far, and the parameters with AdamW's two
- * moments. It is written atomically (temporary file, fsync, rename). Same machine and build only:
- * numbers are stored in native byte order. */
+ * moments, and last a 64-bit FNV-1a hash of everything after the header, so that a damaged file
+ * (a flipped bit in a weight would otherwise resume silently) is refused. It is written atomically
+ * (temporary file, fsync, rename). Same machine and build only: numbers are stored in native byte
+ * order. */
 #include <scalefit/sf_error.h>
 #include <scalefit/sf_train.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +20,26 @@
 #include "train/internal.h"
 #include "util/util.h"
 
-static const char magic[] = "scalefit-checkpoint 1\n";
+static const char magic[] = "scalefit-checkpoint 2\n", magic_stem[] = "scalefit-checkpoint ";
+
+/* FNV-1a over the payload, block by block as it is written or read */
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ULL;
+  return h;
+}
+#define FNV_BASIS 0xcbf29ce484222325ULL
+
+static int put(FILE *f, uint64_t *h, const void *p, size_t size, size_t n) {
+  *h = fnv(*h, p, size * n);
+  return fwrite(p, size, n, f) == n;
+}
+
+static int get(FILE *f, uint64_t *h, void *p, size_t size, size_t n) {
+  if (fread(p, size, n, f) != n) return 0;
+  *h = fnv(*h, p, size * n);
+  return 1;
+}
 
 /* A CPU run's results depend on its thread count, a GPU run's on its precision (not on the host's
  * threads): the line ends with what the run depends on, so a CPU checkpoint never resumes a GPU run
@@ -41,12 +63,11 @@ int sf_ckpt_save(const char *path, const char *config, const sf_ckpt_state *st, 
   int rc = sf_atomic_open(&a, path);
   if (rc) return rc;
   size_t n = sf_gpt_size(g);
-  int ok = fputs(magic, a.fp) >= 0 && fprintf(a.fp, "%s\n", config) > 0 &&
-           fwrite(st, sizeof *st, 1, a.fp) == 1 &&
-           fwrite(curve, sizeof(double) * SF_TRAIN_CURVE_COLS, st->np, a.fp) == st->np &&
-           fwrite(sf_gpt_params(g), sizeof(float), n, a.fp) == n &&
-           fwrite(sf_gpt_moment1(g), sizeof(float), n, a.fp) == n &&
-           fwrite(sf_gpt_moment2(g), sizeof(float), n, a.fp) == n;
+  uint64_t h = FNV_BASIS;
+  int ok = fputs(magic, a.fp) >= 0 && fprintf(a.fp, "%s\n", config) > 0 && put(a.fp, &h, st, sizeof *st, 1) &&
+           put(a.fp, &h, curve, sizeof(double) * SF_TRAIN_CURVE_COLS, st->np) &&
+           put(a.fp, &h, sf_gpt_params(g), sizeof(float), n) && put(a.fp, &h, sf_gpt_moment1(g), sizeof(float), n) &&
+           put(a.fp, &h, sf_gpt_moment2(g), sizeof(float), n) && fwrite(&h, sizeof h, 1, a.fp) == 1;
   if (!ok) {
     sf_atomic_abort(&a);
     return sf_fail(SF_EIO, "cannot write checkpoint '%s'", path);
@@ -57,8 +78,11 @@ int sf_ckpt_save(const char *path, const char *config, const sf_ckpt_state *st, 
 /* Reads the header; *line is the stored configuration (caller frees). */
 static int read_header(FILE *f, const char *path, char **line) {
   char buf[sizeof magic];
-  if (!fgets(buf, sizeof buf, f) || strcmp(buf, magic) != 0)
+  if (!fgets(buf, sizeof buf, f) || strncmp(buf, magic_stem, sizeof magic_stem - 1) != 0)
     return sf_fail(SF_EINPUT, "'%s' is not a scalefit checkpoint", path);
+  if (strcmp(buf, magic) != 0)
+    return sf_fail(SF_EINPUT, "checkpoint '%s' is of another format (%.*s, this scalefit writes %.*s): delete it to start "
+                   "the run afresh", path, (int)strcspn(buf, "\n"), buf, (int)strcspn(magic, "\n"), magic);
   sf_buf b;
   sf_buf_init(&b);
   for (int ch; (ch = fgetc(f)) != EOF && ch != '\n';) sf_buf_addc(&b, (char)ch);
@@ -76,11 +100,16 @@ int sf_ckpt_load(const char *path, const char *config, sf_ckpt_state *st, double
     rc = sf_fail(SF_EINPUT, "checkpoint '%s' is from another configuration (%s) than this run (%s)", path, line,
                  config);
   size_t n = sf_gpt_size(g);
-  if (!rc && (fread(st, sizeof *st, 1, f) != 1 || st->np > maxpoints ||
-              fread(curve, sizeof(double) * SF_TRAIN_CURVE_COLS, st->np, f) != st->np ||
-              fread(sf_gpt_params(g), sizeof(float), n, f) != n || fread(sf_gpt_moment1(g), sizeof(float), n, f) != n ||
-              fread(sf_gpt_moment2(g), sizeof(float), n, f) != n || fgetc(f) != EOF))
+  uint64_t h = FNV_BASIS, stored = 0;
+  if (!rc && (!get(f, &h, st, sizeof *st, 1) || st->np > maxpoints ||
+              !get(f, &h, curve, sizeof(double) * SF_TRAIN_CURVE_COLS, st->np) ||
+              !get(f, &h, sf_gpt_params(g), sizeof(float), n) || !get(f, &h, sf_gpt_moment1(g), sizeof(float), n) ||
+              !get(f, &h, sf_gpt_moment2(g), sizeof(float), n) || fread(&stored, sizeof stored, 1, f) != 1 ||
+              fgetc(f) != EOF))
     rc = sf_fail(SF_EINPUT, "checkpoint '%s' is truncated or of another size", path);
+  if (!rc && stored != h)
+    rc = sf_fail(SF_EINPUT, "checkpoint '%s' is damaged (its checksum does not match its contents): delete it to start "
+                 "the run afresh", path);
   free(line);
   fclose(f);
   return rc;

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <scalefit/sf_error.h>
@@ -359,6 +360,39 @@ static int first_step(void *ctx, long step, long steps, double loss, double secs
   return 0;
 }
 
+/* Copies of the checkpoint at path, each damaged one way, are refused with a message, and the run
+ * writes no record: one bit of a weight flipped (the checksum), the file cut short, the header of
+ * the previous format. */
+static void damaged_checkpoints(const sf_train_config *c, sf_source *s, const char *path) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  assert_int_equal(fseek(f, 0, SEEK_END), 0);
+  long size = ftell(f);
+  rewind(f);
+  unsigned char *b = malloc((size_t)size);
+  assert_int_equal(fread(b, 1, (size_t)size, f), (size_t)size);
+  fclose(f);
+  char bad[600];
+  snprintf(bad, sizeof bad, "%s.bad", path);
+  const char *want[3] = {"is damaged (its checksum does not match", "is truncated", "is of another format"};
+  for (int k = 0; k < 3; k++) {
+    f = fopen(bad, "wb");
+    assert_non_null(f);
+    if (k == 0) b[size / 2] ^= 0x10; /* within the weights and moments, the bulk of the file */
+    if (k == 2) memcpy(b, "scalefit-checkpoint 1\n", 22);
+    assert_int_equal(fwrite(b, 1, k == 1 ? (size_t)size - 9 : (size_t)size, f), k == 1 ? (size_t)size - 9 : (size_t)size);
+    fclose(f);
+    if (k == 0) b[size / 2] ^= 0x10;
+    sf_train_config d = *c;
+    d.checkpoint = bad;
+    sf_train_result r;
+    assert_int_equal(sf_train_run(&d, s, NULL, NULL, &r), SF_EINPUT);
+    if (!strstr(sf_errmsg(), want[k])) fail_msg("damage %d: '%s' lacks '%s'", k, sf_errmsg(), want[k]);
+  }
+  unlink(bad);
+  free(b);
+}
+
 static void test_checkpoint_resume(void **state) {
   (void)state;
   sf_source_spec spec = {.kind = SF_DATA_MARKOV};
@@ -376,6 +410,7 @@ static void test_checkpoint_resume(void **state) {
   c.checkpoint_every = 1e-9; /* every step */
   assert_int_equal(sf_train_run(&c, s, stop_at_13, NULL, &resumed), SF_EUSAGE); /* "killed" after step 13 */
   assert_true(sf_train_checkpoint_matches(path, &c));
+  damaged_checkpoints(&c, s, path);
   long first = 0;
   assert_int_equal(sf_train_run(&c, s, first_step, &first, &resumed), SF_OK);
   assert_int_equal(first, 14); /* continued after the 13 steps in the checkpoint */
