@@ -2,7 +2,7 @@
  * last checkpoint left it. The file holds a text header (magic and the configuration as one line,
  * which is how a checkpoint of another configuration is recognised and named in the message),
  * then the loop's counters, the data RNG, the curve so far, and the parameters with AdamW's two
- * moments, and last a 64-bit FNV-1a hash of everything after the header, so that a damaged file
+ * moments, and last a 64-bit FNV-1a-style hash of everything after the header, so that a damaged file
  * (a flipped bit in a weight would otherwise resume silently) is refused. It is written atomically
  * (temporary file, fsync, rename). Same machine and build only: numbers are stored in native byte
  * order. */
@@ -22,10 +22,18 @@
 
 static const char magic[] = "scalefit-checkpoint 2\n", magic_stem[] = "scalefit-checkpoint ";
 
-/* FNV-1a over the payload, block by block as it is written or read */
+/* FNV-1a's step over the payload's 64-bit words (then its last bytes), block by block as it is
+ * written or read: a word at a time, so that hashing GPT-2 small's 1.5 GB of weights and moments
+ * costs a fraction of a second, not seconds, every checkpoint */
 static uint64_t fnv(uint64_t h, const void *p, size_t n) {
   const unsigned char *b = p;
-  for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ULL;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, b + i, 8);
+    h = (h ^ w) * 0x100000001b3ULL;
+  }
+  for (; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ULL;
   return h;
 }
 #define FNV_BASIS 0xcbf29ce484222325ULL
