@@ -17,7 +17,7 @@ enum sf_status {
   SF_EUSAGE = 1,    /* bad command line or API misuse */
   SF_EINPUT = 2,    /* bad input: file missing, malformed, wrong layout, invalid values */
   SF_ENUMERIC = 3,  /* numerical failure: no convergence, singular problem, non-finite result */
-  SF_EIO = 4,       /* cannot write an output (permissions, disk full) */
+  SF_EIO = 4,       /* cannot write an output (permissions, disk full), or a CUDA call failed */
   SF_ENOMEM = 5,    /* out of memory */
   SF_EINTERNAL = 6  /* a bug in scalefit */
 };

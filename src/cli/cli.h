@@ -3,7 +3,7 @@
  * its --help read, so the help cannot drift from the behaviour.
  *
  * Exit codes are the library's status codes (sf_error.h): 0 ok, 1 usage, 2 bad input,
- * 3 numerical failure, 4 output error, 5 out of memory, 6 internal error.
+ * 3 numerical failure, 4 output error or a failed CUDA call, 5 out of memory (host or GPU), 6 internal error.
  */
 #ifndef SF_CLI_H
 #define SF_CLI_H

@@ -19,7 +19,7 @@ static const command commands[] = {
     {"import", cmd_import, "import CSV files of runs into an HDF5 run file"},
     {"export", cmd_export, "write a table of runs as CSV"},
     {"info", cmd_info, "describe the runs in a CSV or HDF5 file"},
-    {"train", cmd_train, "train a small GPT on the CPU and record the run"},
+    {"train", cmd_train, "train a small GPT on the CPU or a GPU and record the run"},
     {"sweep", cmd_sweep, "train a grid of sizes x budgets into a run file (resumable)"},
     {"laws", cmd_laws, "list the scaling laws that fit knows"},
     {"fit", cmd_fit, "fit a scaling law to runs, with uncertainty"},
@@ -40,8 +40,8 @@ static void print_help(FILE *out) {
   for (size_t i = 0; commands[i].name; i++) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
   fprintf(out,
           "\n'scalefit COMMAND --help' shows a command's options.\n"
-          "exit codes: 0 ok, 1 usage, 2 bad input, 3 numerical failure, 4 output error,\n"
-          "            5 out of memory, 6 internal error\n");
+          "exit codes: 0 ok, 1 usage, 2 bad input, 3 numerical failure, 4 output or GPU error,\n"
+          "            5 out of memory (host or GPU), 6 internal error\n");
 }
 
 static const command *find(const char *name) {
