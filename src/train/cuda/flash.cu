@@ -233,6 +233,24 @@ __device__ void scale_all(frag_c (&acc)[KD], float f) {
     for (int e = 0; e < acc[kd].num_elements; e++) acc[kd].x[e] *= f;
 }
 
+/* A block's head (blockIdx.x = b NH + h) and where its q, k, v start in the head-major buffer
+ * k_flash_pack writes (q, then k, then v, each [B, NH, Tp, HS]). */
+struct fl_head {
+  int bh, b, h;
+  const __nv_bfloat16 *Q, *K, *V;
+};
+template <int HS>
+__device__ __forceinline__ fl_head fl_head_of(const __nv_bfloat16 *qkvh, int B, int Tp, int NH) {
+  const int bh = blockIdx.x;
+  const size_t per = (size_t)B * NH * Tp * HS;
+  const __nv_bfloat16 *Q = qkvh + (size_t)bh * Tp * HS;
+  return {bh, bh / NH, bh % NH, Q, Q + per, Q + 2 * per};
+}
+
+/* The first of a query block's FL_ROWS queries: the longest rows (the last queries) first, so that
+ * blocks start roughly in index order. */
+__device__ __forceinline__ int fl_first_query() { return (int)(gridDim.y - 1 - blockIdx.y) * FL_ROWS; }
+
 /* ---- forward ---- */
 
 template <int KD>
@@ -245,11 +263,8 @@ __global__ void __launch_bounds__(FL_THREADS)
   __shared__ __align__(32) __nv_bfloat16 Ps[4][16 * PLD];
   __shared__ __align__(32) float Rs[4][16 * RLD];
   const int w = threadIdx.x / 32, lane = threadIdx.x % 32, r = lane / 2, c0 = (lane % 2) * 16;
-  /* the longest rows (the last queries) first: blocks start roughly in index order */
-  const int bh = blockIdx.x, b = bh / NH, h = bh % NH, q0 = (gridDim.y - 1 - blockIdx.y) * FL_ROWS;
-  const int qw = q0 + 16 * w, i = qw + r;
-  const size_t per = (size_t)B * NH * Tp * HS;
-  const __nv_bfloat16 *Q = qkvh + (size_t)bh * Tp * HS, *K = Q + per, *V = Q + 2 * per;
+  const auto [bh, b, h, Q, K, V] = fl_head_of<HS>(qkvh, B, Tp, NH);
+  const int q0 = fl_first_query(), qw = q0 + 16 * w, i = qw + r;
 
   frag_a qf[KD];
   frag_c of[KD];
@@ -331,6 +346,17 @@ __device__ __forceinline__ void fl_acc_to_a(uint32_t a[4], const float (&lo)[4],
   a[3] = sfk_pack_bf16x2(hi[2], hi[3]);
 }
 
+/* The row and column each lane addresses in an ldmatrix.x4 of a 16 x 16 block at (row, col) =
+ * (ar, ac): the matrices in the order rows 0-7 | 8-15 first, then columns 8-15, which is an A
+ * operand and, with .trans, two 8-column B operands (V's, dO's). (kr, kc) takes columns 8-15
+ * first: two B operands of 8 rows each, from a tile stored by rows (K^T's, Q^T's). */
+struct fl_lanes {
+  int ar, ac, kr, kc;
+};
+__device__ __forceinline__ fl_lanes fl_ldm_lanes(int lane) {
+  return {(lane & 7) + (lane & 8), (lane >> 4) * 8, (lane & 7) + (lane >> 4) * 8, lane & 8};
+}
+
 /* acc (16 x 8 NO) += S X: S the warp's 16 x 8 NS score-shaped accumulators rounded to bf16 (A
  * operands, 16 columns a step), X the 8 NS x 8 NO rows in shared memory (LD apart) as B operands by
  * ldmatrix .trans from each lane's offset xo (its row and column in a 16 x 16 block). Only the
@@ -385,16 +411,9 @@ __global__ void __launch_bounds__(FL_THREADS)
   __shared__ __align__(128) __nv_bfloat16 sm[2 * BK * LD];
   __nv_bfloat16 *Ks = sm, *Vs = sm + BK * LD;
   const int w = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
-  /* the longest rows (the last queries) first: blocks start roughly in index order */
-  const int bh = blockIdx.x, b = bh / NH, h = bh % NH, q0 = (gridDim.y - 1 - blockIdx.y) * FL_ROWS;
-  const int qw = q0 + 16 * w;
-  const size_t per = (size_t)B * NH * Tp * HS;
-  const __nv_bfloat16 *Q = qkvh + (size_t)bh * Tp * HS, *K = Q + per, *V = Q + 2 * per;
-  /* The row each lane addresses in an ldmatrix.x4 of a 16 x 16 block: (ar, ac) takes the matrices
-   * in the order rows 0-7 | 8-15 first, then columns 8-15: the A operand (Q) and, transposed, two
-   * 8-column B operands of V. (kr, kc) takes columns 8-15 first: two 8-key B operands of K^T. */
-  const int ar = (lane & 7) + (lane & 8), ac = (lane >> 4) * 8;
-  const int kr = (lane & 7) + (lane >> 4) * 8, kc = lane & 8;
+  const auto [bh, b, h, Q, K, V] = fl_head_of<HS>(qkvh, B, Tp, NH);
+  const int q0 = fl_first_query(), qw = q0 + 16 * w;
+  const auto [ar, ac, kr, kc] = fl_ldm_lanes(lane); /* Q's A operand, V's .trans and K^T's B operands */
 
   /* PF: the next K and V tiles wait in registers (16-byte units, U a row, the thread's every
    * FL_THREADS-th) while the warps compute on the current one, so that their global loads overlap
@@ -531,10 +550,9 @@ __global__ void __launch_bounds__(FL_THREADS)
   __shared__ __align__(32) float Sf[4][16 * SLD];
   __shared__ __align__(32) __nv_bfloat16 Pb[4][16 * PLD], dSb[4][16 * PLD];
   const int w = threadIdx.x / 32, lane = threadIdx.x % 32, r = lane / 2, c0 = (lane % 2) * 16;
+  const auto [bh, b, h, Q, K, V] = fl_head_of<HS>(qkvh, B, Tp, NH);
   /* the first keys, which the most queries see, first */
-  const int bh = blockIdx.x, b = bh / NH, h = bh % NH, k0 = blockIdx.y * FL_ROWS, kw = k0 + 16 * w, j = kw + r;
-  const size_t per = (size_t)B * NH * Tp * HS;
-  const __nv_bfloat16 *Q = qkvh + (size_t)bh * Tp * HS, *K = Q + per, *V = Q + 2 * per;
+  const int k0 = blockIdx.y * FL_ROWS, kw = k0 + 16 * w, j = kw + r;
   const __nv_bfloat16 *dO = doh + (size_t)bh * Tp * HS;
 
   frag_a kf[KD], vf[KD];
@@ -594,11 +612,8 @@ __global__ void __launch_bounds__(FL_THREADS)
   __shared__ __align__(32) float Sf[4][16 * SLD];
   __shared__ __align__(32) __nv_bfloat16 dSb[4][16 * PLD];
   const int w = threadIdx.x / 32, lane = threadIdx.x % 32, r = lane / 2, c0 = (lane % 2) * 16;
-  /* the longest rows (the last queries) first: blocks start roughly in index order */
-  const int bh = blockIdx.x, b = bh / NH, h = bh % NH, q0 = (gridDim.y - 1 - blockIdx.y) * FL_ROWS;
-  const int qw = q0 + 16 * w, i = qw + r;
-  const size_t per = (size_t)B * NH * Tp * HS;
-  const __nv_bfloat16 *Q = qkvh + (size_t)bh * Tp * HS, *K = Q + per, *V = Q + 2 * per;
+  const auto [bh, b, h, Q, K, V] = fl_head_of<HS>(qkvh, B, Tp, NH);
+  const int q0 = fl_first_query(), qw = q0 + 16 * w, i = qw + r;
   const __nv_bfloat16 *dO = doh + (size_t)bh * Tp * HS;
   const float li = lse[(size_t)bh * Tp + i], di = dsum[(size_t)bh * Tp + i];
 
@@ -677,15 +692,11 @@ __global__ void __launch_bounds__(FL_THREADS)
   __shared__ __align__(128) __nv_bfloat16 Ks[FL_ROWS * LD], Vs[FL_ROWS * LD], Qs[BQ * LD], dOs[BQ * LD];
   __shared__ float Ls[BQ], Ds[BQ];
   const int w = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+  const auto [bh, b, h, Q, K, V] = fl_head_of<HS>(qkvh, B, Tp, NH);
   /* the first keys, which the most queries see, first */
-  const int bh = blockIdx.x, b = bh / NH, h = bh % NH, k0 = blockIdx.y * FL_ROWS, kw = k0 + 16 * w;
-  const size_t per = (size_t)B * NH * Tp * HS;
-  const __nv_bfloat16 *Q = qkvh + (size_t)bh * Tp * HS, *K = Q + per, *V = Q + 2 * per;
+  const int k0 = blockIdx.y * FL_ROWS, kw = k0 + 16 * w;
   const __nv_bfloat16 *dO = doh + (size_t)bh * Tp * HS;
-  /* ldmatrix rows as in k_flash_forward_mma: (ar, ac) an A operand or two .trans B operands,
-   * (kr, kc) two 8-row B operands from rows */
-  const int ar = (lane & 7) + (lane & 8), ac = (lane >> 4) * 8;
-  const int kr = (lane & 7) + (lane >> 4) * 8, kc = lane & 8;
+  const auto [ar, ac, kr, kc] = fl_ldm_lanes(lane);
   const __nv_bfloat16 *Kw = Ks + (16 * w + ar) * LD + ac, *Vw = Vs + (16 * w + ar) * LD + ac;
 
   copy_tile<HS>(Ks, K + (size_t)k0 * HS, FL_ROWS);
@@ -766,14 +777,10 @@ __global__ void __launch_bounds__(FL_THREADS)
   __shared__ __align__(128) __nv_bfloat16 sm[2 * BK * LD];
   __nv_bfloat16 *Ks = sm, *Vs = sm + BK * LD;
   const int w = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
-  /* the longest rows (the last queries) first: blocks start roughly in index order */
-  const int bh = blockIdx.x, b = bh / NH, h = bh % NH, q0 = (gridDim.y - 1 - blockIdx.y) * FL_ROWS;
-  const int qw = q0 + 16 * w;
-  const size_t per = (size_t)B * NH * Tp * HS;
-  const __nv_bfloat16 *Q = qkvh + (size_t)bh * Tp * HS, *K = Q + per, *V = Q + 2 * per;
+  const auto [bh, b, h, Q, K, V] = fl_head_of<HS>(qkvh, B, Tp, NH);
+  const int q0 = fl_first_query(), qw = q0 + 16 * w;
   const __nv_bfloat16 *dO = doh + (size_t)bh * Tp * HS;
-  const int ar = (lane & 7) + (lane & 8), ac = (lane >> 4) * 8;
-  const int kr = (lane & 7) + (lane >> 4) * 8, kc = lane & 8;
+  const auto [ar, ac, kr, kc] = fl_ldm_lanes(lane);
 
   uint32_t qa[KD][4], oa[KD][4];
   copy_tile<HS>(sm, Q + (size_t)q0 * HS, FL_ROWS);
