@@ -106,27 +106,25 @@ void sf_band_delta(sf_band *b, double var, double z) {
   b->kind = SF_BAND_DELTA;
 }
 
-/* Bootstrap percentiles of fn over ff's samples. */
+/* Bootstrap percentiles of fn over ff's samples, each output over the refits where it is a number:
+ * a derived value may be undefined for every refit (N and D of a law of C alone) without taking the
+ * other outputs' bands with it; an infinite value (a target never reached) stays in, as a bound. */
 static int boot_band(const sf_fitfile *ff, sf_derived_fn fn, void *ctx, size_t nout, sf_band *out) {
   double *v = malloc(ff->K * nout * sizeof *v);
   if (!v) return sf_fail(SF_ENOMEM, "out of memory");
-  size_t n = 0;
+  size_t n[BAND_MAXOUT] = {0};
   double tmp[BAND_MAXOUT];
   for (size_t r = 0; r < ff->K; r++) {
     if (fn(ff->samples + r * ff->np, ctx, tmp) != SF_OK) continue;
-    int finite_or_inf = 1;
     for (size_t o = 0; o < nout; o++)
-      if (isnan(tmp[o])) finite_or_inf = 0;
-    if (!finite_or_inf) continue;
-    for (size_t o = 0; o < nout; o++) v[o * ff->K + n] = tmp[o];
-    n++;
+      if (!isnan(tmp[o])) v[o * ff->K + n[o]++] = tmp[o];
   }
   double a = (1 - ff->ci_level) / 2;
   for (size_t o = 0; o < nout; o++) {
-    out[o].n_ok = n;
-    if (n < 2) continue;
-    out[o].lo = sf_percentile_sorted(v + o * ff->K, n, a);
-    out[o].hi = sf_percentile_sorted(v + o * ff->K, n, 1 - a);
+    out[o].n_ok = n[o];
+    if (n[o] < 2) continue;
+    out[o].lo = sf_percentile_sorted(v + o * ff->K, n[o], a);
+    out[o].hi = sf_percentile_sorted(v + o * ff->K, n[o], 1 - a);
     out[o].kind = SF_BAND_BOOTSTRAP;
   }
   free(v);

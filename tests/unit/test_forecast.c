@@ -457,6 +457,83 @@ static void test_target_rising(void **state) {
   sf_fitfile_free(ff);
 }
 
+/* The target's bootstrap band for a law of C alone, as `scalefit target` derives it (C, N, D; N
+ * and D are undefined for such a law): the C band holds the percentiles of the closed-form inverse
+ * C = (A / (y - E))^(1/alpha) over the refits; refits whose E is above the target never reach it and
+ * make the upper end infinite. Once, every refit was dropped for its undefined N and D: no band. */
+typedef struct tgt_band_ctx {
+  const sf_fitfile *ff;
+  double y;
+} tgt_band_ctx;
+
+static int tgt_band_fn(const double *params, void *vctx, double *out) {
+  const tgt_band_ctx *c = vctx;
+  sf_alloc_opts o = {0};
+  sf_optimum t;
+  int reached;
+  int rc = sf_target(c->ff, params, c->y, &o, &t, &reached);
+  out[0] = t.C, out[1] = t.N, out[2] = t.D;
+  return rc;
+}
+
+static double quantile7(double *v, size_t n, double q) { /* the linear rule, sorted by hand */
+  for (size_t i = 1; i < n; i++)
+    for (size_t j = i; j > 0 && v[j] < v[j - 1]; j--) {
+      double t = v[j];
+      v[j] = v[j - 1], v[j - 1] = t;
+    }
+  double h = q * (double)(n - 1), w = h - floor(h);
+  size_t i = (size_t)h;
+  return w == 0 || isinf(v[i + 1]) ? v[i] : v[i] + w * (v[i + 1] - v[i]);
+}
+
+static void test_target_band_law_of_C(void **state) {
+  (void)state;
+  sf_fitfile *ff = load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"power\", \"vars\": [\"C\"], "
+                             "\"params\": {\"E\": 1.7, \"A\": 400, \"alpha\": 0.12}}",
+                             SF_OK);
+  const size_t K = 41;
+  const double y = 2.3;
+  ff->samples = malloc(K * 3 * sizeof *ff->samples);
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 11);
+  double ref[41];
+  for (size_t k = 0; k < K; k++) {
+    double *p = ff->samples + k * 3;
+    p[0] = 1.7 + 0.05 * gsl_ran_ugaussian(r);
+    p[1] = 400 * exp(0.1 * gsl_ran_ugaussian(r));
+    p[2] = 0.12 + 0.005 * gsl_ran_ugaussian(r);
+    ref[k] = pow(p[1] / (y - p[0]), 1 / p[2]);
+  }
+  gsl_rng_free(r);
+  ff->K = K;
+  tgt_band_ctx c = {ff, y};
+  sf_band b[3];
+  assert_int_equal(sf_forecast_band(ff, tgt_band_fn, &c, 3, b), SF_OK);
+  assert_rel(b[0].value, pow(400 / (y - 1.7), 1 / 0.12), 1e-8);
+  assert_int_equal(b[0].kind, SF_BAND_BOOTSTRAP);
+  assert_int_equal(b[0].n_ok, K);
+  double lo = quantile7(ref, K, 0.025), hi = quantile7(ref, K, 0.975);
+  assert_rel(b[0].lo, lo, 1e-7);
+  assert_rel(b[0].hi, hi, 1e-7);
+  assert_true(b[0].lo < b[0].value && b[0].value < b[0].hi);
+  assert_true(isnan(b[1].value) && b[1].kind == SF_BAND_NONE && b[1].n_ok == 0);
+  assert_true(isnan(b[2].lo) && b[2].kind == SF_BAND_NONE);
+  /* two refits with E above the target: unbounded above, the lower end from the other refits */
+  ff->samples[5 * 3 + 0] = ff->samples[9 * 3 + 0] = 2.4;
+  assert_int_equal(sf_forecast_band(ff, tgt_band_fn, &c, 3, b), SF_OK);
+  assert_int_equal(b[0].n_ok, K);
+  double ref2[41];
+  for (size_t k = 0; k < K; k++) {
+    const double *p = ff->samples + k * 3;
+    ref2[k] = p[0] >= y ? INFINITY : pow(p[1] / (y - p[0]), 1 / p[2]);
+  }
+  assert_rel(b[0].lo, quantile7(ref2, K, 0.025), 1e-7);
+  assert_true(isinf(b[0].hi));
+  assert_true(isfinite(b[0].lo) && b[0].lo < b[0].value);
+  sf_fitfile_free(ff);
+}
+
 /* ---- two-stage forecasts ---- */
 
 /* Stage 1: loss = E + A C^-alpha; stage 2: acc = 0.25 + 0.7/(1 + exp(k (loss - m))), a decreasing
@@ -532,6 +609,7 @@ int main(void) {
       cmocka_unit_test(test_optimal_refuses),
       cmocka_unit_test(test_target_inverts),
       cmocka_unit_test(test_target_rising),
+      cmocka_unit_test(test_target_band_law_of_C),
       cmocka_unit_test(test_twostage),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
