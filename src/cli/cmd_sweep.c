@@ -31,11 +31,10 @@
 #include "cli/train_cli.h"
 #include "util/util.h"
 
-#define UNSET LONG_MIN /* an integer option not given: the file's value (or the default) stands */
+#define UNSET TRAIN_UNSET /* an integer option not given: the file's value (or the default) stands */
 
 static const char *preset = NULL, *sizes = NULL, *budgets = NULL, *computes = NULL;
-static train_data_opts dopt = {.markov_vocab = UNSET, .markov_order = UNSET, .markov_seed = UNSET, .digits = UNSET,
-                               .markov_alpha = NAN};
+static train_data_opts dopt = {TRAIN_DATA_OPTS_UNSET};
 static train_device_opts devopt;
 static const char *output = NULL, *table = NULL;
 static long jobs = 1;
@@ -371,6 +370,9 @@ static void list_presets(void) {
 
 /* The sweep from the file, the preset or the flags, with the command line's settings over the
  * file's. Prints its own messages. */
+/* A data option given on the command line, else the sweep file's (0 there: not set, the default). */
+static long given_or_file(long given, long file) { return given != UNSET ? given : file ? file : UNSET; }
+
 static int make_sweep(const char *file, sf_sweep **out) {
   *out = NULL;
   int grid_flags = sizes || budgets || computes, rc;
@@ -432,11 +434,11 @@ static int make_sweep(const char *file, sf_sweep **out) {
   train_data_opts d = {
       .data = dopt.data ? dopt.data : kinds[s->data.kind],
       .corpus_dir = dopt.corpus_dir ? dopt.corpus_dir : s->data.corpus_dir,
-      .markov_vocab = dopt.markov_vocab != UNSET ? dopt.markov_vocab : s->data.markov_vocab,
-      .markov_order = dopt.markov_order != UNSET ? dopt.markov_order : s->data.markov_order,
-      .markov_seed = dopt.markov_seed != UNSET ? dopt.markov_seed : (long)s->data.markov_seed,
-      .digits = dopt.digits != UNSET ? dopt.digits : s->data.add_digits,
-      .markov_alpha = !isnan(dopt.markov_alpha) ? dopt.markov_alpha : s->data.markov_alpha,
+      .markov_vocab = given_or_file(dopt.markov_vocab, s->data.markov_vocab),
+      .markov_order = given_or_file(dopt.markov_order, s->data.markov_order),
+      .markov_seed = given_or_file(dopt.markov_seed, (long)s->data.markov_seed),
+      .digits = given_or_file(dopt.digits, s->data.add_digits),
+      .markov_alpha = !isnan(dopt.markov_alpha) ? dopt.markov_alpha : s->data.markov_alpha > 0 ? s->data.markov_alpha : NAN,
   };
   sf_source_spec spec;
   if ((rc = train_data_spec("sweep", &d, &spec))) {

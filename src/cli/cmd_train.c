@@ -20,7 +20,7 @@ static long layers = 2, d_model = 64, heads = 0, context = 128, batch = 0, threa
 static long seed = 1;
 static double tokens = 0, lr = 0, peak = 0, ckpt_every = 0;
 static const char *output = NULL, *table = NULL, *run_name = NULL;
-static train_data_opts dopt = {.data = "corpus"};
+static train_data_opts dopt = {.data = "corpus", TRAIN_DATA_OPTS_UNSET};
 static train_device_opts devopt;
 static const char *checkpoint = NULL;
 static int json = 0, quiet = 0;

@@ -21,21 +21,22 @@ int train_data_spec(const char *cmd, const train_data_opts *d, sf_source_spec *s
     cli_error("%s: --data '%s' is not one of corpus, markov, addition", cmd, d->data);
     return SF_EUSAGE;
   }
-  if (!train_in_range(cmd, "markov-vocab", d->markov_vocab, 0, 65536) ||
-      !train_in_range(cmd, "markov-order", d->markov_order, 0, 8) ||
-      !train_in_range(cmd, "markov-seed", d->markov_seed, 0, 1L << 62) ||
-      !train_in_range(cmd, "digits", d->digits, 0, 9))
+  /* the library's own ranges (data_markov.c, data_addition.c), so that the error names the option */
+  if ((d->markov_vocab != TRAIN_UNSET && !train_in_range(cmd, "markov-vocab", d->markov_vocab, 2, 65536)) ||
+      (d->markov_order != TRAIN_UNSET && !train_in_range(cmd, "markov-order", d->markov_order, 1, 8)) ||
+      (d->markov_seed != TRAIN_UNSET && !train_in_range(cmd, "markov-seed", d->markov_seed, 1, 1L << 62)) ||
+      (d->digits != TRAIN_UNSET && !train_in_range(cmd, "digits", d->digits, 1, 9)))
     return SF_EINPUT;
-  if (d->markov_alpha < 0) {
-    cli_error("%s: --markov-alpha must be positive", cmd);
+  if (!isnan(d->markov_alpha) && !(d->markov_alpha > 0 && isfinite(d->markov_alpha))) {
+    cli_error("%s: --markov-alpha %g is not a Dirichlet concentration (a number > 0)", cmd, d->markov_alpha);
     return SF_EINPUT;
   }
   spec->corpus_dir = d->corpus_dir;
-  spec->markov_vocab = (int)d->markov_vocab;
-  spec->markov_order = (int)d->markov_order;
-  spec->markov_alpha = d->markov_alpha;
-  spec->markov_seed = (uint64_t)d->markov_seed;
-  spec->add_digits = (int)d->digits;
+  spec->markov_vocab = d->markov_vocab == TRAIN_UNSET ? 0 : (int)d->markov_vocab;
+  spec->markov_order = d->markov_order == TRAIN_UNSET ? 0 : (int)d->markov_order;
+  spec->markov_alpha = isnan(d->markov_alpha) ? 0 : d->markov_alpha;
+  spec->markov_seed = d->markov_seed == TRAIN_UNSET ? 0 : (uint64_t)d->markov_seed;
+  spec->add_digits = d->digits == TRAIN_UNSET ? 0 : (int)d->digits;
   return SF_OK;
 }
 

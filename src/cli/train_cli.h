@@ -5,13 +5,25 @@
 
 #include <scalefit/sf_train.h>
 
+#include <limits.h>
+#include <math.h>
+
 #include "cli/cli.h"
+
+/* An integer option not given (the file's value, else the library's default, stands); markov_alpha
+ * not given is NaN. A value given is checked as given: --markov-seed 0 is refused, never read as
+ * "the default", which would train seed 1's chain under another name. */
+#define TRAIN_UNSET LONG_MIN
 
 typedef struct train_data_opts {
   const char *data, *corpus_dir;
   long markov_vocab, markov_order, markov_seed, digits;
   double markov_alpha;
 } train_data_opts;
+
+#define TRAIN_DATA_OPTS_UNSET                                                                                    \
+  .markov_vocab = TRAIN_UNSET, .markov_order = TRAIN_UNSET, .markov_seed = TRAIN_UNSET, .digits = TRAIN_UNSET,   \
+  .markov_alpha = NAN
 
 #define TRAIN_DATA_OPTS(d)                                                                                       \
   {"data", 0, CLI_STRING, &(d).data, "KIND", "corpus, markov or addition (default corpus)"},                     \
@@ -38,7 +50,8 @@ sf_precision train_precision(const char *cmd, const train_device_opts *o);
  * printing "CMD: --device cuda: no CUDA device (cudaGetDeviceCount: ...)". */
 int train_device_check(const char *cmd, const train_device_opts *o);
 
-/* Checks the options (printing "CMD: --markov-order 100 is out of range (0..8)") and fills spec.
+/* Checks the options given (printing "CMD: --markov-order 100 is out of range (1..8)") and fills
+ * spec, where an option not given is 0, the library's default.
  * SF_EUSAGE for an unknown --data kind, SF_EINPUT for a value out of range. */
 int train_data_spec(const char *cmd, const train_data_opts *d, sf_source_spec *spec);
 

@@ -18,6 +18,11 @@ expect 2 "smaller than one batch" --tokens 100 --data markov
 expect 2 "corpus directory '$tmp/none' not found" --corpus-dir "$tmp/none"
 expect 4 "cannot write" --data markov -o "$tmp/no/such/dir/run.json"
 expect 1 "not one of" --data nonsense
+# a value given is checked as given: 0 once meant "the default" here, so --markov-seed 0 trained seed 1's chain
+expect 2 "markov-seed 0 is out of range (1.." --data markov --markov-seed 0
+expect 2 "markov-order 0 is out of range (1..8)" --data markov --markov-order 0
+expect 2 "markov-alpha 0 is not a Dirichlet concentration" --data markov --markov-alpha 0
+expect 2 "digits 0 is out of range (1..9)" --data addition --digits 0
 [ -z "$(ls "$tmp/no" 2>/dev/null)" ] || fail "a refused run left files behind"
 
 tiny=(--layers 1 --d-model 32 --context 32 --batch 256 --tokens 5120 --peak 100 --evals 2 --val-tokens 1024 -q)
