@@ -39,7 +39,7 @@ static train_device_opts devopt;
 static const char *output = NULL, *table = NULL;
 static long jobs = 1;
 static long context = UNSET, batch = UNSET, threads = UNSET, seed = UNSET, evals = UNSET, val_tokens = UNSET;
-static double lr = NAN, peak = 0, ckpt_every = 0;
+static double lr = NAN, peak = NAN, ckpt_every = NAN; /* NaN: not given */
 static int dry_run = 0, quiet = 0;
 
 static const cli_opt opts[] = {
@@ -53,7 +53,7 @@ static const cli_opt opts[] = {
     TRAIN_DATA_OPTS(dopt),
     TRAIN_DEVICE_OPTS(devopt),
     {"seed", 0, CLI_INT, &seed, "S", "weights and data order of every run (default 1)"},
-    {"threads", 0, CLI_INT, &threads, "N", "threads per run (default 1 below d-model 128, else all; with --jobs K or under MPI at most cores/K)"},
+    {"threads", 0, CLI_INT, &threads, "N", "threads per run (default or 0: 1 below d-model 128, else all; with --jobs K or under MPI at most cores/K)"},
     {"jobs", 'j', CLI_INT, &jobs, "K", "train K runs at a time in K workers: processes, threads on a GPU (default 1)"},
     {"evals", 0, CLI_INT, &evals, "N", "validations during each run (default 10)"},
     {"val-tokens", 0, CLI_INT, &val_tokens, "N", "validation tokens (default 16384)"},
@@ -487,8 +487,8 @@ int cmd_sweep(int argc, char **argv) {
   memset(&x, 0, sizeof x);
   x.output = output;
   x.table = table ? table : "runs";
-  x.peak = peak * 1e9;
-  x.ckpt_every = ckpt_every;
+  x.peak = isnan(peak) ? 0 : peak * 1e9;
+  x.ckpt_every = isnan(ckpt_every) ? 0 : ckpt_every;
 
   sf_train_config base; /* what every run has beside the sweep's settings */
   memset(&base, 0, sizeof base);
@@ -523,8 +523,9 @@ int cmd_sweep(int argc, char **argv) {
   } else if (!sf_ext_is(output, ".h5") && !sf_ext_is(output, ".hdf5")) {
     cli_error("sweep: output '%s' must be a run file ending in .h5", output);
     rc = SF_EUSAGE;
-  } else if (peak < 0 || ckpt_every < 0) {
-    cli_error("sweep: --peak and --checkpoint-every must be positive");
+  } else if ((!isnan(peak) && !(peak > 0 && isfinite(peak))) ||
+             (!isnan(ckpt_every) && !(ckpt_every > 0 && isfinite(ckpt_every)))) {
+    cli_error("sweep: --peak and --checkpoint-every must be positive numbers");
     rc = SF_EINPUT;
   }
   if (rc) goto setup_done;

@@ -16,9 +16,11 @@
 #include "cli/train_cli.h"
 #include "util/util.h"
 
-static long layers = 2, d_model = 64, heads = 0, context = 128, batch = 0, threads = 0, evals = 0, val_tokens = 0;
-static long seed = 1;
-static double tokens = 0, lr = 0, peak = 0, ckpt_every = 0;
+/* options whose default depends on others are TRAIN_UNSET (NaN) until given: a value given is checked
+ * as given, never taken for "the default" (--lr 0 once trained at the default rate) */
+static long layers = 2, d_model = 64, heads = TRAIN_UNSET, context = 128, batch = TRAIN_UNSET, threads = 0;
+static long evals = TRAIN_UNSET, val_tokens = TRAIN_UNSET, seed = 1;
+static double tokens = NAN, lr = NAN, peak = NAN, ckpt_every = NAN;
 static const char *output = NULL, *table = NULL, *run_name = NULL;
 static train_data_opts dopt = {.data = "corpus", TRAIN_DATA_OPTS_UNSET};
 static train_device_opts devopt;
@@ -36,7 +38,7 @@ static const cli_opt opts[] = {
     TRAIN_DATA_OPTS(dopt),
     TRAIN_DEVICE_OPTS(devopt),
     {"seed", 0, CLI_INT, &seed, "S", "weights and data order (default 1)"},
-    {"threads", 0, CLI_INT, &threads, "N", "threads (default 1 below d-model 128, else all cores)"},
+    {"threads", 0, CLI_INT, &threads, "N", "threads (default or 0: 1 below d-model 128, else all cores)"},
     {"evals", 0, CLI_INT, &evals, "N", "validations during the run (default 10)"},
     {"val-tokens", 0, CLI_INT, &val_tokens, "N", "validation tokens (default 16384)"},
     {"peak", 0, CLI_DOUBLE, &peak, "GFLOPS", "sgemm peak for MFU (default: measured, about 1 s)"},
@@ -102,6 +104,25 @@ static int on_step(void *ctx, long step, long steps, double loss, double secs) {
 
 static int in_range(const char *name, long v, long lo, long hi) { return train_in_range("train", name, v, lo, hi); }
 
+/* An option not given becomes 0, the library's "default"; one given must lie in its range. */
+static int given_in_range(const char *name, long *v, long lo, long hi) {
+  if (*v == TRAIN_UNSET) {
+    *v = 0;
+    return 1;
+  }
+  return in_range(name, *v, lo, hi);
+}
+
+static int given_positive(const char *name, double *v) {
+  if (isnan(*v)) {
+    *v = 0;
+    return 1;
+  }
+  if (*v > 0 && isfinite(*v)) return 1;
+  cli_error("train: --%s %g must be a positive number", name, *v);
+  return 0;
+}
+
 static int is_h5(const char *path) { return sf_ext_is(path, ".h5") || sf_ext_is(path, ".hdf5"); }
 
 /* Can we write the output? Checked before training so that a typo does not cost the run. */
@@ -140,13 +161,14 @@ int cmd_train(int argc, char **argv) {
   if ((rc = train_data_spec("train", &dopt, &spec))) return rc;
   if ((rc = train_device_check("train", &devopt))) return rc;
   if (!in_range("layers", layers, 1, 1024) || !in_range("d-model", d_model, 1, 65536) ||
-      !in_range("heads", heads, 0, 65536) || !in_range("context", context, 1, 65536) ||
-      !in_range("batch", batch, 0, 1L << 40) || !in_range("threads", threads, 0, 4096) ||
-      !in_range("evals", evals, 0, 100000) || !in_range("val-tokens", val_tokens, 0, 1L << 40) ||
-      !in_range("seed", seed, 0, 1L << 62))
+      !given_in_range("heads", &heads, 1, 65536) || !in_range("context", context, 1, 65536) ||
+      !given_in_range("batch", &batch, 1, 1L << 40) || !in_range("threads", threads, 0, 4096) ||
+      !given_in_range("evals", &evals, 1, 100000) || !given_in_range("val-tokens", &val_tokens, 1, 1L << 40) ||
+      !in_range("seed", seed, 0, 1L << 62) || !given_positive("tokens", &tokens) || !given_positive("lr", &lr) ||
+      !given_positive("peak", &peak) || !given_positive("checkpoint-every", &ckpt_every))
     return SF_EINPUT;
-  if (tokens < 0 || lr < 0 || peak < 0 || ckpt_every < 0) {
-    cli_error("train: --tokens, --lr, --peak and --checkpoint-every must be positive");
+  if (lr >= 1) {
+    cli_error("train: --lr %g is not a learning rate in (0, 1)", lr);
     return SF_EINPUT;
   }
   if (output && (rc = check_output(output))) return cli_fail_lib(rc);

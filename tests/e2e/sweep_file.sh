@@ -72,6 +72,7 @@ expect 2 "batch 512 tokens is not a whole number of sequences of context 48" \
   "$S" sweep "$tmp/grid.ini" --context 48 -o "$tmp/bad.h5"
 expect 2 "markov-order 9 is out of range" "$S" sweep "$tmp/grid.ini" --markov-order 9 -o "$tmp/bad.h5"
 expect 2 "markov-seed 0 is out of range (1.." "$S" sweep "$tmp/grid.ini" --markov-seed 0 -o "$tmp/bad.h5"
+expect 2 "peak and --checkpoint-every must be positive" "$S" sweep "$tmp/grid.ini" --peak 0 -o "$tmp/bad.h5"
 
 # Presets: listed by --help, found through the data folder (SCALEFIT_DATA moves it).
 "$S" sweep --help | grep -q "^  tiny .*6 runs" || fail "--help does not list the tiny preset"

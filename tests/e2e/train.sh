@@ -23,6 +23,11 @@ expect 2 "markov-seed 0 is out of range (1.." --data markov --markov-seed 0
 expect 2 "markov-order 0 is out of range (1..8)" --data markov --markov-order 0
 expect 2 "markov-alpha 0 is not a Dirichlet concentration" --data markov --markov-alpha 0
 expect 2 "digits 0 is out of range (1..9)" --data addition --digits 0
+expect 2 "lr 0 must be a positive number" --data markov --lr 0
+expect 2 "tokens 0 must be a positive number" --data markov --tokens 0
+expect 2 "evals 0 is out of range (1..100000)" --data markov --evals 0
+expect 2 "heads 0 is out of range (1..65536)" --data markov --heads 0
+expect 2 "peak 0 must be a positive number" --data markov --peak 0
 [ -z "$(ls "$tmp/no" 2>/dev/null)" ] || fail "a refused run left files behind"
 
 tiny=(--layers 1 --d-model 32 --context 32 --batch 256 --tokens 5120 --peak 100 --evals 2 --val-tokens 1024 -q)
