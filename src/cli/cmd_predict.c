@@ -246,7 +246,11 @@ int cmd_predict(int argc, char **argv) {
         printf("%10s ", s);
       }
       if (ff2) printf("%12.6g ", mid.value);
-      printf("%12.6g %12.6g %12.6g  ", b.value, b.lo, b.hi);
+      /* no band (published constants): a dash, not "nan" */
+      char lo[32] = "-", hi[32] = "-";
+      if (!isnan(b.lo)) snprintf(lo, sizeof lo, "%.6g", b.lo);
+      if (!isnan(b.hi)) snprintf(hi, sizeof hi, "%.6g", b.hi);
+      printf("%12.6g %12s %12s  ", b.value, lo, hi);
       if (isnan(beyond)) printf("(no data range)\n");
       else if (beyond == 0) printf("inside\n");
       else printf("%.1f decades\n", beyond);

@@ -36,8 +36,8 @@ int fc_cost_setup(fc_cost *c) {
     cli_error("--mfu must be in (0, 1], got %g (a fraction: 0.4 for 40%%)", c->mfu);
     return SF_EINPUT;
   }
-  if (!isnan(c->gpus) && !(c->gpus >= 1)) {
-    cli_error("--gpus must be at least 1, got %g", c->gpus);
+  if (!isnan(c->gpus) && !(c->gpus >= 1 && c->gpus == floor(c->gpus) && isfinite(c->gpus))) {
+    cli_error("--gpus must be a whole number of accelerators, at least 1, got %g", c->gpus);
     return SF_EINPUT;
   }
   if (!isnan(c->price) && !(c->price >= 0)) {
@@ -243,7 +243,9 @@ long fc_parse_range(const char *cmd, const char *opt, const char *spec, double *
     return -1;
   }
   size_t n = (size_t)cnt;
-  for (size_t i = 0; i < n; i++) v[i] = exp(log(lo) + (log(hi) - log(lo)) * (double)i / (double)(n - 1));
+  /* in decades, so that whole decades come out exact (exp(log(1e21)) is 9.999999999999983e+20) */
+  for (size_t i = 0; i < n; i++) v[i] = pow(10, log10(lo) + (log10(hi) - log10(lo)) * (double)i / (double)(n - 1));
+  v[0] = lo;
   v[n - 1] = hi;
   return (long)n;
 }

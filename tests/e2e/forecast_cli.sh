@@ -113,6 +113,17 @@ grep -q "band: 95% delta method" "$out/mix.txt" || fail "mixed two-stage text: $
   || fail "paired two-stage band label"
 expect 2 "must be a law of one variable" "$SCALEFIT" predict "$SF_INPUTS/fit_loss_of_c.json" --then "$FIT" --at C=1e24
 
+# a range's ends are the budgets given, not exp(log(LO)) (1e21 came back as 9.999999999999983e+20)
+"$SCALEFIT" optimal "$FIT" --compute 1e21:1e25:5 --json 2>/dev/null \
+  | $PY -c "import json,sys; c=[o['C'] for o in json.load(sys.stdin)['optima']]; assert c[0]==1e21 and c[-1]==1e25 and all(abs(x/10**(21+i)-1)<1e-15 for i,x in enumerate(c)), c" \
+  || fail "range ends"
+# a fraction of an accelerator is refused, not printed as a whole one ('2 in parallel' for 2.5)
+expect 2 "whole number of accelerators" "$SCALEFIT" optimal "$FIT" --compute 1e24 --gpu h100 --gpus 2.5
+# a published law has no band: its columns say so with a dash, never "nan"
+"$SCALEFIT" predict --published epoch2024_replication --at N=65.2e9,D=1.4e12 > "$out/pub.txt" || fail "published exit"
+grep -qi nan "$out/pub.txt" && fail "nan printed: $(cat "$out/pub.txt")"
+grep -q "1.97592 *- *- " "$out/pub.txt" || fail "published row: $(cat "$out/pub.txt")"
+
 # -o writes the same JSON atomically
 "$SCALEFIT" optimal "$FIT" --compute 1e22 -o "$out/saved.json" > /dev/null 2>&1 || fail "-o exit"
 $PY -c "import json; assert json.load(open('$out/saved.json'))['format']=='scalefit-forecast'" || fail "-o file"
