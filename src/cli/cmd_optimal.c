@@ -95,7 +95,7 @@ int cmd_optimal(int argc, char **argv) {
   sf_json j;
   sf_json_init(&j, &out, 1);
   sf_json_begin_object(&j, NULL);
-  fc_json_fit(&j, ff);
+  fc_json_fit(&j, ff, NULL);
   sf_json_string(&j, "method", ff->alloc != SF_ALLOC_ND ? "published allocation law"
                                : (!numeric && !attention && strcmp(ff->law->name, "chinchilla") == 0)
                                    ? "closed form"
@@ -104,7 +104,7 @@ int cmd_optimal(int argc, char **argv) {
   fc_cost_json_model(&cost, &j);
   sf_json_begin_array(&j, "optima");
   if (!json) {
-    fc_band_note(ff);
+    fc_band_note(ff, NULL);
     fc_cost_header(&cost);
     printf("%10s %10s %10s %22s %10s %14s %12s\n", "C", "N", "D", "tokens/param", ff->alloc == SF_ALLOC_ND ? ff->output : "loss", "N band", "beyond data");
   }

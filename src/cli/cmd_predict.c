@@ -41,7 +41,7 @@ static const cli_cmd cmd = {
     "--peak-flops) needs a compute figure: C itself, or 6ND (+ attention) for laws of N and D.\n"
     "With --then FIT2 (Llama 3's two-stage method) the prediction is fed into FIT2, a law of one\n"
     "variable (e.g. a sigmoid of loss fitted on models' loss and accuracy); the band pairs the two\n"
-    "fits' bootstrap samples, or adds both stages' delta-method variances.",
+    "fits' bootstrap samples when both have them, else adds both stages' delta-method variances.",
     opts, 0, 1};
 
 /* "N=70e9,D=1.4e12" into x (law order); every variable must be given exactly once. */
@@ -179,7 +179,7 @@ int cmd_predict(int argc, char **argv) {
   sf_json j;
   sf_json_init(&j, &out, 1);
   sf_json_begin_object(&j, NULL);
-  fc_json_fit(&j, ff);
+  fc_json_fit(&j, ff, ff2);
   fc_cost_json_model(&cost, &j);
   if (ff2) {
     sf_json_begin_object(&j, "stage2");
@@ -190,7 +190,7 @@ int cmd_predict(int argc, char **argv) {
   }
   sf_json_begin_array(&j, "predictions");
   if (!json) {
-    fc_band_note(ff);
+    fc_band_note(ff, ff2);
     fc_cost_header(&cost);
     for (size_t k = 0; k < ff->nvar; k++) printf("%10s ", ff->vars[k]);
     if (ff2) printf("%12s ", ff->output);
@@ -246,7 +246,11 @@ int cmd_predict(int argc, char **argv) {
         printf("%10s ", s);
       }
       if (ff2) printf("%12.6g ", mid.value);
-      printf("%12.6g %12.6g %12.6g  ", b.value, b.lo, b.hi);
+      /* no band (published constants): a dash, not "nan" */
+      char lo[32] = "-", hi[32] = "-";
+      if (!isnan(b.lo)) snprintf(lo, sizeof lo, "%.6g", b.lo);
+      if (!isnan(b.hi)) snprintf(hi, sizeof hi, "%.6g", b.hi);
+      printf("%12.6g %12s %12s  ", b.value, lo, hi);
       if (isnan(beyond)) printf("(no data range)\n");
       else if (beyond == 0) printf("inside\n");
       else printf("%.1f decades\n", beyond);

@@ -113,7 +113,7 @@ int cmd_target(int argc, char **argv) {
   sf_json j;
   sf_json_init(&j, &out, 1);
   sf_json_begin_object(&j, NULL);
-  fc_json_fit(&j, ff);
+  fc_json_fit(&j, ff, NULL);
   fc_cost_json_model(&cost, &j);
   sf_json_number(&j, "target", value);
   sf_json_bool(&j, "reachable", reached != 0);
@@ -126,7 +126,7 @@ int cmd_target(int argc, char **argv) {
   if (reached == 1) fc_cost_json(&cost, &j, opt.C);
   sf_json_end_object(&j);
   if (!json) {
-    fc_band_note(ff);
+    fc_band_note(ff, NULL);
     printf("target %s = %g: %s\n", ff->output, value, verdict);
     if (!isnan(prob))
       printf("probability the target is reachable at all (bootstrap%s): %.3f\n",

@@ -193,25 +193,28 @@ int cmd_turn(int argc, char **argv) {
       printf("  %-10s %10.4g %10.2f %10.2f %14.4g\n", L->name, L->rss, L->aic, L->bic, L->holdout_error);
     }
     const sf_turn_law *S = &res.law[SF_TURN_SIGMOID];
-    if (S->ok)
+    /* without a sigmoid there is no inflection, no parting of the curves and no delta to report */
+    if (S->ok) {
       printf("\n  sigmoid: floor %g, ceiling %.3f, slope %.3g per decade, midpoint at %s = %.3g\n", S->params[0],
              S->params[1], S->params[2], xcol, pow(10, S->params[3]));
-    if (res.inflection_identified)
-      printf("  inflection %.3g, %.0f%% bootstrap interval [%.3g, %.3g] (%zu/%ld resamples)\n", res.inflection,
-             100 * o.level, res.inflection_lo, res.inflection_hi, res.boot_ok, bootstrap);
-    else
-      printf("  inflection not identified (bootstrap interval not within half a decade of the data)\n");
-    if (res.diverge_x == res.xmax)
-      printf("  the %s law and the sigmoid differ by more than %g already at the largest run (%s = %.3g)\n",
-             res.law[res.best_growth].name, tol, xcol, res.xmax);
-    else if (!isnan(res.diverge_x))
-      printf("  the %s law and the sigmoid extrapolations part by more than %g at %s = %.3g\n",
-             res.law[res.best_growth].name, tol, xcol, res.diverge_x);
-    else
-      printf("  the %s law and the sigmoid stay within %g of each other up to %s = 1e30\n", res.law[res.best_growth].name,
-             tol, xcol);
-    printf("  delta AIC (sigmoid - %s) %+.2f, delta BIC %+.2f\n\nverdict: %s\n", res.law[res.best_growth].name,
-           res.delta_aic, res.delta_bic, res.verdict);
+      if (res.inflection_identified)
+        printf("  inflection %.3g, %.0f%% bootstrap interval [%.3g, %.3g] (%zu/%ld resamples)\n", res.inflection,
+               100 * o.level, res.inflection_lo, res.inflection_hi, res.boot_ok, bootstrap);
+      else
+        printf("  inflection not identified (bootstrap interval not within half a decade of the data)\n");
+      if (res.diverge_x == res.xmax)
+        printf("  the %s law and the sigmoid differ by more than %g already at the largest run (%s = %.3g)\n",
+               res.law[res.best_growth].name, tol, xcol, res.xmax);
+      else if (!isnan(res.diverge_x))
+        printf("  the %s law and the sigmoid extrapolations part by more than %g at %s = %.3g\n",
+               res.law[res.best_growth].name, tol, xcol, res.diverge_x);
+      else
+        printf("  the %s law and the sigmoid stay within %g of each other up to %s = 1e30\n", res.law[res.best_growth].name,
+               tol, xcol);
+      printf("  delta AIC (sigmoid - %s) %+.2f, delta BIC %+.2f\n", res.law[res.best_growth].name, res.delta_aic,
+             res.delta_bic);
+    }
+    printf("\nverdict: %s\n", res.verdict);
   }
   if (json || output) rc = fc_emit_json(&out, output, json);
   sf_buf_free(&out);

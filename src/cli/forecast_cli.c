@@ -36,8 +36,8 @@ int fc_cost_setup(fc_cost *c) {
     cli_error("--mfu must be in (0, 1], got %g (a fraction: 0.4 for 40%%)", c->mfu);
     return SF_EINPUT;
   }
-  if (!isnan(c->gpus) && !(c->gpus >= 1)) {
-    cli_error("--gpus must be at least 1, got %g", c->gpus);
+  if (!isnan(c->gpus) && !(c->gpus >= 1 && c->gpus == floor(c->gpus) && isfinite(c->gpus))) {
+    cli_error("--gpus must be a whole number of accelerators, at least 1, got %g", c->gpus);
     return SF_EINPUT;
   }
   if (!isnan(c->price) && !(c->price >= 0)) {
@@ -152,15 +152,39 @@ const char *fc_band_kind(sf_bandkind k) {
   return k == SF_BAND_BOOTSTRAP ? "bootstrap" : k == SF_BAND_DELTA ? "delta" : "none";
 }
 
-void fc_band_note(const sf_fitfile *ff) {
-  printf("law '%s' (%s) from '%s'; ", ff->law->name, ff->output, ff->origin);
-  if (ff->K >= 2) printf("band: %.0f%% bootstrap percentiles over %zu refits\n", 100 * ff->ci_level, ff->K);
-  else if (ff->has_cov) printf("band: %.0f%% delta method (covariance; no bootstrap in the fit)\n", 100 * ff->ci_level);
-  else if (strncmp(ff->origin, "laws.csv:", 9) == 0) printf("no band (published constants come without uncertainty)\n");
-  else printf("no band (the fit has neither bootstrap samples nor a covariance)\n");
+/* Refits behind the band of a forecast from ff, or from ff then ff2 (two-stage): the stages'
+ * bootstrap rows are paired, so a two-stage band is a bootstrap only when both fits have one, and
+ * otherwise the delta method with both stages' covariances (sf_forecast_twostage). */
+static size_t band_refits(const sf_fitfile *ff, const sf_fitfile *ff2) {
+  size_t K = ff2 && ff2->K < ff->K ? ff2->K : ff->K;
+  return K >= 2 ? K : 0;
 }
 
-void fc_json_fit(sf_json *j, const sf_fitfile *ff) {
+static int band_has_cov(const sf_fitfile *ff, const sf_fitfile *ff2) {
+  return ff->has_cov || (ff2 && ff2->has_cov);
+}
+
+void fc_band_note(const sf_fitfile *ff, const sf_fitfile *ff2) {
+  printf("law '%s' (%s) from '%s'; ", ff->law->name, ff->output, ff->origin);
+  if (ff2) printf("then law '%s' (%s) from '%s'; ", ff2->law->name, ff2->output, ff2->origin);
+  size_t K = band_refits(ff, ff2);
+  if (K) {
+    printf("band: %.0f%% bootstrap percentiles over %zu %srefits\n", 100 * ff->ci_level, K, ff2 ? "paired " : "");
+  } else if (band_has_cov(ff, ff2)) {
+    printf("band: %.0f%% delta method (covariance", 100 * ff->ci_level);
+    if (!ff2) printf("; no bootstrap in the fit)\n");
+    else if (ff->K >= 2 || ff2->K >= 2) /* one stage's refits cannot be paired with nothing */
+      printf("s of both stages; '%s' has no bootstrap, so the other stage's is not used)\n",
+             ff->K >= 2 ? ff2->origin : ff->origin);
+    else printf("s of both stages)\n");
+  } else if (strncmp(ff->origin, "laws.csv:", 9) == 0 && !ff2) {
+    printf("no band (published constants come without uncertainty)\n");
+  } else {
+    printf("no band (the fit%s neither bootstrap samples nor a covariance)\n", ff2 ? "s have" : " has");
+  }
+}
+
+void fc_json_fit(sf_json *j, const sf_fitfile *ff, const sf_fitfile *ff2) {
   sf_json_string(j, "format", "scalefit-forecast");
   sf_json_int(j, "version", 1);
   sf_json_string(j, "scalefit_version", sf_version());
@@ -172,9 +196,10 @@ void fc_json_fit(sf_json *j, const sf_fitfile *ff) {
   for (size_t k = 0; k < ff->np; k++) sf_json_number(j, ff->law->par[k].name, ff->params[k]);
   sf_json_end_object(j);
   sf_json_end_object(j);
-  sf_json_string(j, "band", ff->K >= 2 ? "bootstrap" : ff->has_cov ? "delta" : "none");
+  size_t K = band_refits(ff, ff2);
+  sf_json_string(j, "band", K ? "bootstrap" : band_has_cov(ff, ff2) ? "delta" : "none");
   sf_json_number(j, "ci_level", ff->ci_level);
-  if (ff->K >= 2) sf_json_int(j, "bootstrap_samples", (long long)ff->K);
+  if (K) sf_json_int(j, "bootstrap_samples", (long long)K);
 }
 
 void fc_json_band(sf_json *j, const char *key, const sf_band *b) {
@@ -218,7 +243,9 @@ long fc_parse_range(const char *cmd, const char *opt, const char *spec, double *
     return -1;
   }
   size_t n = (size_t)cnt;
-  for (size_t i = 0; i < n; i++) v[i] = exp(log(lo) + (log(hi) - log(lo)) * (double)i / (double)(n - 1));
+  /* in decades, so that whole decades come out exact (exp(log(1e21)) is 9.999999999999983e+20) */
+  for (size_t i = 0; i < n; i++) v[i] = pow(10, log10(lo) + (log10(hi) - log10(lo)) * (double)i / (double)(n - 1));
+  v[0] = lo;
   v[n - 1] = hi;
   return (long)n;
 }

@@ -41,9 +41,11 @@ void fc_cost_header(const fc_cost *c);                           /* the assumpti
 /* ---- the law ---- */
 /* args/nargs from cli_parse; exactly one of a FIT.json argument or --published. */
 int fc_load(char **args, size_t nargs, const char *published, const char *cmd, sf_fitfile **out);
-void fc_band_note(const sf_fitfile *ff); /* "band: 95% bootstrap percentiles (K refits)" on stdout */
+/* "band: 95% bootstrap percentiles (K refits)" on stdout; ff2: the second stage of a two-stage
+ * forecast (predict --then), else NULL */
+void fc_band_note(const sf_fitfile *ff, const sf_fitfile *ff2);
 const char *fc_band_kind(sf_bandkind k);
-void fc_json_fit(sf_json *j, const sf_fitfile *ff); /* "fit": {...}, "band", "ci_level" */
+void fc_json_fit(sf_json *j, const sf_fitfile *ff, const sf_fitfile *ff2); /* "fit": {...}, "band", "ci_level" */
 void fc_json_band(sf_json *j, const char *key, const sf_band *b);
 
 /* ---- numbers ---- */

@@ -195,7 +195,14 @@ int sf_target(const sf_fitfile *ff, const double *params, double target, const s
   const double l0 = log10(SF_TARGET_CMIN), l1 = log10(SF_TARGET_CMAX);
   double g0 = gap(l0, &ctx), g1 = gap(l1, &ctx);
   if (ctx.failed) return sf_errcode() ? sf_errcode() : SF_ENUMERIC;
-  int falling = g1 < g0; /* a loss falls with compute; an accuracy rises */
+  /* a loss falls with compute; an accuracy rises. Read off the values, not the gaps: a target far
+   * from the law rounds both gaps to the same number and would hide the direction */
+  double v0, v1;
+  sf_optimum ends;
+  if (sf_value_at_compute(ff, params, SF_TARGET_CMIN, o, &v0, &ends) != SF_OK ||
+      sf_value_at_compute(ff, params, SF_TARGET_CMAX, o, &v1, &ends) != SF_OK)
+    return sf_errcode() ? sf_errcode() : SF_ENUMERIC;
+  int falling = v1 < v0;
   /* "reached" means the value is at or past the target in the law's own direction */
 #define PAST(g) (falling ? (g) <= 0 : (g) >= 0)
   *reached = 0;

@@ -39,6 +39,9 @@ void sf_turn_opts_default(sf_turn_opts *o) {
   o->delta_ic = 2.0;
 }
 
+/* the sigmoid's floor for --chance 0, as a fraction of the metric's maximum */
+#define SF_TURN_MIN_FLOOR 1e-9
+
 static const char *const law_names[SF_TURN_NLAWS] = {"loglinear", "power0", "sigmoid"};
 static const char *const law_labels[SF_TURN_NLAWS] = {"loglinear", "power", "sigmoid"};
 
@@ -70,7 +73,9 @@ static int fit_setup(turn_fit *f, int l, const sf_turn_opts *o, const sf_law_dat
   f->o.threads = 1;
   if (l == SF_TURN_SIGMOID) {
     f->o.fixed[0] = 1;
-    f->o.fix_value[0] = o->chance;
+    /* the catalogue's floor lives in the open (0, 1): a metric with no chance level (generated
+     * answers, --chance 0) is pinned a hair above 0 instead, far below any score's resolution */
+    f->o.fix_value[0] = o->chance > SF_TURN_MIN_FLOOR ? o->chance : SF_TURN_MIN_FLOOR;
     f->o.bounded[1] = 1;
     f->o.lo[1] = o->chance;
     f->o.hi[1] = o->max;

@@ -90,7 +90,39 @@ assert abs(p["stage1"]["value"] - L) < 1e-12
 assert abs(p["value"] - (0.25 + 0.7 / (1 + math.exp(6 * (L - 2.2))))) < 1e-12
 assert p["lo"] < p["value"] < p["hi"] and p["stage1"]["lo"] < L < p["stage1"]["hi"]
 PY
+# a bootstrap in one stage only cannot be paired: the band is the delta method of both stages, and
+# the output says so (it used to announce the first stage's bootstrap over a delta-method band)
+$PY - "$SF_INPUTS/fit_loss_of_c.json" "$out/boot_c.json" <<'PY' || fail "make boot_c.json"
+import json, sys
+f = json.load(open(sys.argv[1]))
+f["bootstrap"] = {"samples": [[1.68, 1900, 0.15], [1.7, 2000, 0.149], [1.73, 2100, 0.151]]}
+json.dump(f, open(sys.argv[2], "w"))
+PY
+"$SCALEFIT" predict "$out/boot_c.json" --then "$SF_INPUTS/fit_acc_of_loss.json" --at C=1e24 --json \
+  > "$out/mix.json" 2>/dev/null || fail "mixed two-stage exit $?"
+$PY - "$out/mix.json" "$out/two.json" <<'PY' || fail "mixed two-stage band"
+import json, sys
+m, d = (json.load(open(f)) for f in sys.argv[1:3])
+assert m["band"] == "delta" and "bootstrap_samples" not in m, (m["band"], m.get("bootstrap_samples"))
+assert m["predictions"][0]["lo"] == d["predictions"][0]["lo"]   # the same band as without the rows
+PY
+"$SCALEFIT" predict "$out/boot_c.json" --then "$SF_INPUTS/fit_acc_of_loss.json" --at C=1e24 > "$out/mix.txt" 2>/dev/null
+grep -q "band: 95% delta method" "$out/mix.txt" || fail "mixed two-stage text: $(head -1 "$out/mix.txt")"
+"$SCALEFIT" predict "$out/boot_c.json" --then "$out/boot_c.json" --at C=1e24 --json 2>/dev/null \
+  | $PY -c "import json,sys; r=json.load(sys.stdin); assert r['band']=='bootstrap' and r['bootstrap_samples']==3, r" \
+  || fail "paired two-stage band label"
 expect 2 "must be a law of one variable" "$SCALEFIT" predict "$SF_INPUTS/fit_loss_of_c.json" --then "$FIT" --at C=1e24
+
+# a range's ends are the budgets given, not exp(log(LO)) (1e21 came back as 9.999999999999983e+20)
+"$SCALEFIT" optimal "$FIT" --compute 1e21:1e25:5 --json 2>/dev/null \
+  | $PY -c "import json,sys; c=[o['C'] for o in json.load(sys.stdin)['optima']]; assert c[0]==1e21 and c[-1]==1e25 and all(abs(x/10**(21+i)-1)<1e-15 for i,x in enumerate(c)), c" \
+  || fail "range ends"
+# a fraction of an accelerator is refused, not printed as a whole one ('2 in parallel' for 2.5)
+expect 2 "whole number of accelerators" "$SCALEFIT" optimal "$FIT" --compute 1e24 --gpu h100 --gpus 2.5
+# a published law has no band: its columns say so with a dash, never "nan"
+"$SCALEFIT" predict --published epoch2024_replication --at N=65.2e9,D=1.4e12 > "$out/pub.txt" || fail "published exit"
+grep -qi nan "$out/pub.txt" && fail "nan printed: $(cat "$out/pub.txt")"
+grep -q "1.97592 *- *- " "$out/pub.txt" || fail "published row: $(cat "$out/pub.txt")"
 
 # -o writes the same JSON atomically
 "$SCALEFIT" optimal "$FIT" --compute 1e22 -o "$out/saved.json" > /dev/null 2>&1 || fail "-o exit"

@@ -45,6 +45,19 @@ assert r["laws"]["sigmoid"]["aic"] < r["laws"]["loglinear"]["aic"]
 PY
 fi
 
+# a metric with no chance level (generated answers) takes --chance 0: the sigmoid from 0 to 0.8
+# generated here is found, and nothing in the text is NaN (the sigmoid used never to fit at 0)
+$PY -c '
+import math
+print("run,C,acc")
+for i in range(30):
+    t = 19 + 6 * i / 29
+    print("r%d,%g,%.6f" % (i, 10 ** t, max(0.0, 0.8 / (1 + math.exp(-2 * (t - 22.5))) + 0.01 * math.sin(7 * i))))
+' > "$out/zero.csv"
+"$SCALEFIT" turn "$out/zero.csv" --y acc --chance 0 --bootstrap 50 > "$out/z.txt" || fail "chance 0 exit $?"
+grep -qi "nan" "$out/z.txt" && fail "chance 0: NaN in the output: $(cat "$out/z.txt")"
+grep -q "^verdict: saturation supported: inflection at 3.2e+22" "$out/z.txt" || fail "chance 0: $(cat "$out/z.txt")"
+
 printf 'run,C,mmlu\na,1e20,0.3\nb,1e21,0.35\nc,1e22,1.4\nd,1e23,0.5\ne,1e24,0.6\nf,1e25,0.7\n' > "$out/bad.csv"
 "$SCALEFIT" turn "$out/bad.csv" --y mmlu 2> "$out/err" && fail "metric > max accepted"
 [ $? -eq 2 ] || fail "metric > max: want exit 2"

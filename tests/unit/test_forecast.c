@@ -457,6 +457,37 @@ static void test_target_rising(void **state) {
   sf_fitfile_free(ff);
 }
 
+/* A target far above everything the law ever gives is reached at once, whichever the law's
+ * direction. The direction used to be read off the gaps value - target at both ends of the search,
+ * which round to the same number once the target dwarfs the law's change (1e17 against a loss
+ * falling by 0.4): a loss of 1e17 was called "not reached below 1e40". Likewise a rising metric's
+ * target far below it. */
+static void test_target_far_beyond(void **state) {
+  (void)state;
+  sf_fitfile *ff = load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"power\", \"vars\": [\"C\"], "
+                             "\"params\": {\"E\": 1.7, \"A\": 2000, \"alpha\": 0.15}}",
+                             SF_OK);
+  sf_alloc_opts o = {0};
+  sf_optimum t;
+  int reached;
+  /* at C = 1e10 the loss is 1.7 + 2000 * 1e10^-0.15 = 65.0: any target above is already met */
+  assert_int_equal(sf_target(ff, ff->params, 1e3, &o, &t, &reached), SF_OK);
+  assert_int_equal(reached, -1);
+  assert_int_equal(sf_target(ff, ff->params, 1e17, &o, &t, &reached), SF_OK);
+  assert_int_equal(reached, -1);
+  assert_int_equal(sf_target(ff, ff->params, 1e300, &o, &t, &reached), SF_OK);
+  assert_int_equal(reached, -1);
+  sf_fitfile_free(ff);
+  ff = load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"loglinear\", \"vars\": [\"C\"], "
+                 "\"y\": \"mmlu\", \"params\": {\"a\": -2.0, \"b\": 0.1}}",
+                 SF_OK);
+  assert_int_equal(sf_target(ff, ff->params, -1e17, &o, &t, &reached), SF_OK); /* -1 at 1e10: met */
+  assert_int_equal(reached, -1);
+  assert_int_equal(sf_target(ff, ff->params, 1e17, &o, &t, &reached), SF_OK); /* 2 at 1e40: never */
+  assert_int_equal(reached, 0);
+  sf_fitfile_free(ff);
+}
+
 /* The target's bootstrap band for a law of C alone, as `scalefit target` derives it (C, N, D; N
  * and D are undefined for such a law): the C band holds the percentiles of the closed-form inverse
  * C = (A / (y - E))^(1/alpha) over the refits; refits whose E is above the target never reach it and
@@ -609,6 +640,7 @@ int main(void) {
       cmocka_unit_test(test_optimal_refuses),
       cmocka_unit_test(test_target_inverts),
       cmocka_unit_test(test_target_rising),
+      cmocka_unit_test(test_target_far_beyond),
       cmocka_unit_test(test_target_band_law_of_C),
       cmocka_unit_test(test_twostage),
   };

@@ -200,6 +200,35 @@ static void test_band(void **state) {
   assert_int_equal(sf_turn_band(SF_TURN_NLAWS, boot, KB, 0.95, xs, 2, lo, hi), SF_EUSAGE);
 }
 
+/* A metric with no chance level (generated answers: GSM8K, HumanEval) is analysed with --chance 0.
+ * The catalogue's sigmoid keeps its floor inside (0, 1), so a floor pinned at exactly 0 used to
+ * make every sigmoid fit fail ("no verdict"); a sigmoid from 0 to 0.8 must be found like any other. */
+static void test_chance_zero(void **state) {
+  (void)state;
+  double x[NPTS], y[NPTS];
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(rng, 5);
+  for (int i = 0; i < NPTS; i++) {
+    double t = 18.0 + 7.0 * i / (NPTS - 1);
+    x[i] = pow(10, t);
+    y[i] = 0.8 / (1 + exp(-1.5 * (t - 22.0))) + 0.01 * gsl_ran_ugaussian(rng);
+    if (y[i] < 0) y[i] = 0;
+  }
+  gsl_rng_free(rng);
+  sf_turn_opts o;
+  sf_turn_opts_default(&o);
+  o.chance = 0;
+  o.bootstrap = 60;
+  sf_turn_result r;
+  assert_int_equal(sf_turn(x, y, NPTS, &o, &r), SF_OK);
+  assert_true(r.law[SF_TURN_SIGMOID].ok);
+  assert_close(r.law[SF_TURN_SIGMOID].params[0], 0.0, 1e-6); /* the floor: chance */
+  assert_rel(r.law[SF_TURN_SIGMOID].params[1], 0.8, 0.03);
+  assert_close(log10(r.inflection), 22.0, 0.15);
+  assert_true(r.saturation_supported);
+  assert_true(isfinite(r.delta_aic) && r.delta_aic < -10);
+}
+
 int main(void) {
   gsl_set_error_handler_off();
   const struct CMUnitTest tests[] = {
@@ -209,6 +238,7 @@ int main(void) {
       cmocka_unit_test(test_percent_scale),
       cmocka_unit_test(test_resample),
       cmocka_unit_test(test_band),
+      cmocka_unit_test(test_chance_zero),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
