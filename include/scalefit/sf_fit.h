@@ -61,7 +61,7 @@ typedef struct sf_fit_result {
   double theta[SF_LAW_MAXPAR];  /* internal parameters at the optimum */
   double params[SF_LAW_MAXPAR]; /* natural parameters */
   double stderr_[SF_LAW_MAXPAR]; /* natural; 0 for fixed, NaN where not identifiable */
-  double cov[SF_LAW_MAXPAR * SF_LAW_MAXPAR]; /* natural, np x np row-major, scaled by RSS/(n - nfree) */
+  double cov[SF_LAW_MAXPAR * SF_LAW_MAXPAR]; /* natural, np x np row-major, scaled by RSS/(n - nfree) (NaN: singular) */
   double objective;   /* the minimised objective (summed) */
   double rss;         /* sum w r^2 at the optimum (fitted space) */
   double rmse;        /* sqrt(rss / n) */

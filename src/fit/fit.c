@@ -637,7 +637,10 @@ static void finish_stats(solver *s, sf_fit_result *res) {
       for (size_t b = 0; b < nf; b++) {
         int jb = w->free_idx[b];
         double db = sf_param_dnatural(&w->law->par[jb], theta[jb]);
-        res->cov[(size_t)ja * np + (size_t)jb] = da * db * covt[a * nf + b];
+        /* singular: (J^T J)^-1 does not exist; the pseudo-inverse above leaves out the directions
+         * the data do not constrain, and a forecast band taken from it would be finite and narrow
+         * exactly where the law is not identified. NaN (null in the saved fit): no delta band. */
+        res->cov[(size_t)ja * np + (size_t)jb] = singular ? NAN : da * db * covt[a * nf + b];
       }
       res->stderr_[ja] = singular ? INFINITY : sqrt(res->cov[(size_t)ja * np + (size_t)ja]);
     }

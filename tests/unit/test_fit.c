@@ -400,6 +400,35 @@ static void test_fix_and_bound(void **state) {
   sf_fit_free(w);
 }
 
+/* Every run at the same x: E + A x^-alpha cannot tell E, A and alpha apart, J^T J is singular and
+ * has no inverse. The covariance must say so (NaN, null in the saved fit, so that a forecast draws
+ * no delta band) rather than hold the pseudo-inverse, whose finite entries gave a narrow band for
+ * a law the data do not determine at all. */
+static void test_singular_no_covariance(void **state) {
+  (void)state;
+  const sf_law *law = sf_law_find("power");
+  set1 s;
+  make_power(&s, 5);
+  for (size_t i = 0; i < s.n; i++) {
+    s.x[i] = 1e20;
+    s.lx[i] = log(1e20);
+  }
+  size_t ns = law->starts(law, &s.d, s.y, NULL, 0);
+  double st[64 * 3];
+  law->starts(law, &s.d, s.y, st, ns);
+  sf_fit_opts o;
+  sf_fit_opts_default(&o, law);
+  sf_fit_workspace *w = sf_fit_alloc(law, s.n, &o);
+  sf_fit_result res;
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, st, ns, &res), SF_OK);
+  assert_true(res.rcond < 1e-12);
+  for (size_t j = 0; j < 3; j++) {
+    assert_true(isinf(res.stderr_[j]));
+    for (size_t k = 0; k < 3; k++) assert_true(isnan(res.cov[j * 3 + k]));
+  }
+  sf_fit_free(w);
+}
+
 static void test_bad_input(void **state) {
   (void)state;
   const sf_law *law = sf_law_find("power");
@@ -474,6 +503,7 @@ int main(void) {
       cmocka_unit_test(test_bootstrap_coverage),
       cmocka_unit_test(test_percentile),
       cmocka_unit_test(test_fix_and_bound),
+      cmocka_unit_test(test_singular_no_covariance),
       cmocka_unit_test(test_bad_input),
       cmocka_unit_test(test_no_finite_start),
   };
