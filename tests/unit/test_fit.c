@@ -429,6 +429,36 @@ static void test_singular_no_covariance(void **state) {
   sf_fit_free(w);
 }
 
+/* In linear space the objective carries y's units squared: loglinear on values of order 1e30 (a
+ * compute or token count as the output) has a sum of squares near 1e60, which the fixed sentinel
+ * for an undefined model (1e30) took for "undefined everywhere" (exit 3). Reference: the
+ * closed-form least-squares line through (log10 x, y). */
+static void test_linear_space_large_values(void **state) {
+  (void)state;
+  const sf_law *law = sf_law_find("loglinear");
+  set1 s;
+  make_power(&s, 9);
+  double sx = 0, sy = 0, sxx = 0, sxy = 0, n = (double)s.n;
+  for (size_t i = 0; i < s.n; i++) {
+    double t = log10(s.x[i]);
+    s.y[i] = 1e30 * (0.2 + 0.05 * t + 0.01 * nrand());
+    sx += t, sy += s.y[i], sxx += t * t, sxy += t * s.y[i];
+  }
+  double b = (n * sxy - sx * sy) / (n * sxx - sx * sx), a = (sy - b * sx) / n;
+  size_t ns = law->starts(law, &s.d, s.y, NULL, 0);
+  double st[8 * 2];
+  law->starts(law, &s.d, s.y, st, ns);
+  sf_fit_opts o;
+  sf_fit_opts_default(&o, law);
+  sf_fit_workspace *w = sf_fit_alloc(law, s.n, &o);
+  sf_fit_result res;
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, st, ns, &res), SF_OK);
+  assert_rel(res.params[0], a, 1e-8);
+  assert_rel(res.params[1], b, 1e-8);
+  assert_true(res.converged);
+  sf_fit_free(w);
+}
+
 static void test_bad_input(void **state) {
   (void)state;
   const sf_law *law = sf_law_find("power");
@@ -504,6 +534,7 @@ int main(void) {
       cmocka_unit_test(test_percentile),
       cmocka_unit_test(test_fix_and_bound),
       cmocka_unit_test(test_singular_no_covariance),
+      cmocka_unit_test(test_linear_space_large_values),
       cmocka_unit_test(test_bad_input),
       cmocka_unit_test(test_no_finite_start),
   };
