@@ -143,6 +143,11 @@ int sf_fit_residuals(const sf_law *law, const sf_law_data *d, const double *y, s
  * unknown name (pointing to `scalefit laws`) or a formula that does not parse. */
 struct sf_table;
 int sf_fit_law_for_table(const char *spec, const struct sf_table *t, const sf_law **law, sf_law **owned);
+/* The --holdout FRAC rule, shared with the charts that mark held-out runs: sorts keys[0..m) (the
+ * compute of the selected runs) and returns the smallest key held out. Runs with a key >= it are
+ * held out: the ceil(FRAC m) largest and every run tied with them (an isoFLOP budget goes whole);
+ * INFINITY when none is. */
+double sf_fit_holdout_from(double *keys, size_t m, double frac);
 
 typedef struct sf_fit_request {
   const sf_law *law;
