@@ -110,7 +110,12 @@ static void theta_to_phi(const struct sf_fit_workspace *w, const double *theta, 
     if (w->o.bounded[j]) {
       double lo = w->o.lo[j], hi = w->o.hi[j], p = sf_param_natural(&w->law->par[j], theta[j]);
       double s = (p - lo) / (hi - lo);
-      if (!(s > 1e-6)) s = 1e-6; /* also catches NaN */
+      /* A start outside the bounds goes 1% inside, not to the edge: at s = 1e-6 the logistic's
+       * slope is 1e-6, the gradient in phi vanishes with it, and a start of the grid that lay
+       * outside a --bound stopped there, on the bound, even with the optimum well inside. */
+      if (!(s > 0)) s = 0.01; /* also catches NaN */
+      else if (s >= 1) s = 0.99;
+      if (s < 1e-6) s = 1e-6;
       if (s > 1 - 1e-6) s = 1 - 1e-6;
       phi[k] = log(s / (1 - s));
     } else {

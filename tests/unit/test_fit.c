@@ -459,6 +459,38 @@ static void test_linear_space_large_values(void **state) {
   sf_fit_free(w);
 }
 
+/* A bound around the optimum must not change the fit. The power law's grid starts E at 0.1, 0.5
+ * and 0.9 of the smallest loss, all outside E's bound here; such starts were put at 1e-6 of the
+ * bound's width from its edge, where the logistic map is flat, and stopped there: E on a bound
+ * with a worse objective. Reference: the free fit. */
+static void test_bound_around_optimum(void **state) {
+  (void)state;
+  const sf_law *law = sf_law_find("power");
+  set1 s;
+  make_power(&s, 3);
+  s.n = s.d.n = 20; /* x up to 1e21: the smallest loss lies well above E */
+  size_t ns = law->starts(law, &s.d, s.y, NULL, 0);
+  double st[64 * 3];
+  law->starts(law, &s.d, s.y, st, ns);
+  sf_fit_opts o;
+  sf_fit_opts_default(&o, law);
+  sf_fit_workspace *w = sf_fit_alloc(law, s.n, &o);
+  sf_fit_result free_fit, res;
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, st, ns, &free_fit), SF_OK);
+  sf_fit_free(w);
+  double E = free_fit.params[0], ymin = INFINITY;
+  for (size_t i = 0; i < s.n; i++) ymin = s.y[i] < ymin ? s.y[i] : ymin;
+  o.bounded[0] = 1;
+  o.lo[0] = 0.95 * E;
+  o.hi[0] = 1.05 * E;
+  assert_true(0.5 * ymin < o.lo[0] && 0.9 * ymin > o.hi[0]); /* every start lies outside the bound */
+  w = sf_fit_alloc(law, s.n, &o);
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, st, ns, &res), SF_OK);
+  assert_rel(res.objective, free_fit.objective, 1e-8);
+  for (size_t j = 0; j < 3; j++) assert_rel(res.params[j], free_fit.params[j], 1e-4);
+  sf_fit_free(w);
+}
+
 static void test_bad_input(void **state) {
   (void)state;
   const sf_law *law = sf_law_find("power");
@@ -535,6 +567,7 @@ int main(void) {
       cmocka_unit_test(test_fix_and_bound),
       cmocka_unit_test(test_singular_no_covariance),
       cmocka_unit_test(test_linear_space_large_values),
+      cmocka_unit_test(test_bound_around_optimum),
       cmocka_unit_test(test_bad_input),
       cmocka_unit_test(test_no_finite_start),
   };
