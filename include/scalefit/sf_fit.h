@@ -194,7 +194,8 @@ typedef enum sf_fit_warnkind {
   SF_FITWARN_CI_AT_BOUND,      /* its bootstrap interval touches the parameter's bound */
   SF_FITWARN_CI_WIDE,          /* a positive parameter's interval spans more than 6 decades */
   SF_FITWARN_BOOT_FAILED,      /* some bootstrap refits failed and were left out */
-  SF_FITWARN_HUBER_STDERR      /* huber: most residuals beyond delta, the standard errors are least squares' */
+  SF_FITWARN_HUBER_STDERR,     /* huber: most residuals beyond delta, the standard errors are least squares' */
+  SF_FITWARN_AT_BOUND          /* the estimate sits on its --bound (or a logistic law range's end) */
 } sf_fit_warnkind;
 
 typedef struct sf_fit_warning {

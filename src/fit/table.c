@@ -427,7 +427,17 @@ static void check_trust(sf_fit_table_result *res) {
     if (o->fixed[j]) continue;
     const char *name = law->par[j].name;
     double p = r->params[j], se = r->stderr_[j];
+    /* on a bound the optimum lies beyond it: the value is the bound's, and the standard error
+     * (from the Jacobian, as if the parameter were free) describes neither */
+    int logi = law->par[j].tr == SF_TR_LOGISTIC;
+    double plo = o->bounded[j] ? o->lo[j] : logi ? law->par[j].lo : NAN;
+    double phi = o->bounded[j] ? o->hi[j] : logi ? law->par[j].hi : NAN;
+    double tol = 1e-6 * (phi - plo);
     if (!isfinite(p)) warn(res, SF_FITWARN_NOT_FINITE, (int)j, "parameter '%s' is not finite (%g)", name, p);
+    else if (isfinite(tol) && (p - plo <= tol || phi - p <= tol))
+      warn(res, SF_FITWARN_AT_BOUND, (int)j,
+           "parameter '%s' = %.6g is at its bound (%g:%g): the data put its optimum beyond, and its standard "
+           "error does not apply", name, p, plo, phi);
     else if (!isfinite(se))
       warn(res, SF_FITWARN_NO_STDERR, (int)j, "parameter '%s' is not identifiable: its standard error is undefined", name);
     else if (se > fabs(p))

@@ -433,6 +433,44 @@ static void test_holdout_bad_output(void **state) {
   sf_table_free(t);
 }
 
+static int warned(const sf_fit_table_result *res, sf_fit_warnkind kind, int param) {
+  for (size_t k = 0; k < res->nwarn; k++)
+    if (res->warn[k].kind == kind && res->warn[k].param == param) return 1;
+  return 0;
+}
+
+/* An estimate pressed against its --bound is said, once: before, 'E 1.75 stderr 0.0084' read as a
+ * well-determined value with no hint that the data put E below the bound. The free fit (no bound)
+ * is the reference for where the optimum lies. */
+static void test_at_bound_warning(void **state) {
+  (void)state;
+  sf_table *t = make_runs(1.7);
+  const sf_law *law = sf_law_find("power");
+  sf_fit_request rq;
+  sf_fit_request_init(&rq, law);
+  rq.threads = 1;
+  sf_fit_table_result res;
+  assert_int_equal(sf_fit_table(t, &rq, &res), SF_OK);
+  double E = res.fit.params[0];
+  assert_false(warned(&res, SF_FITWARN_AT_BOUND, 0));
+  sf_fit_table_result_free(&res);
+  const char *bn[1] = {"E"};
+  double lo[2] = {E * 1.02, E * 0.9}, hi[2] = {E * 1.5, E * 1.1};
+  for (int k = 0; k < 2; k++) { /* above the free optimum: on the bound; around it: inside */
+    rq.nbound = 1, rq.bound_name = bn, rq.bound_lo = &lo[k], rq.bound_hi = &hi[k];
+    assert_int_equal(sf_fit_table(t, &rq, &res), SF_OK);
+    assert_int_equal(warned(&res, SF_FITWARN_AT_BOUND, 0), k == 0);
+    if (k == 0) {
+      assert_rel(res.fit.params[0], lo[0], 1e-6);
+      assert_false(warned(&res, SF_FITWARN_POOR_STDERR, 0)); /* one warning per parameter */
+    } else {
+      assert_rel(res.fit.params[0], E, 1e-6);
+    }
+    sf_fit_table_result_free(&res);
+  }
+  sf_table_free(t);
+}
+
 int main(void) {
   gsl_set_error_handler_off(); /* as the CLI does: failures come back as status codes */
   const struct CMUnitTest tests[] = {
@@ -443,6 +481,7 @@ int main(void) {
       cmocka_unit_test(test_errors),
       cmocka_unit_test(test_holdout_ties),
       cmocka_unit_test(test_holdout_bad_output),
+      cmocka_unit_test(test_at_bound_warning),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
