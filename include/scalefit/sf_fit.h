@@ -61,7 +61,7 @@ typedef struct sf_fit_result {
   double theta[SF_LAW_MAXPAR];  /* internal parameters at the optimum */
   double params[SF_LAW_MAXPAR]; /* natural parameters */
   double stderr_[SF_LAW_MAXPAR]; /* natural; 0 for fixed, NaN where not identifiable */
-  double cov[SF_LAW_MAXPAR * SF_LAW_MAXPAR]; /* natural, np x np row-major, scaled by RSS/(n - nfree) */
+  double cov[SF_LAW_MAXPAR * SF_LAW_MAXPAR]; /* natural, np x np row-major, scaled by RSS/(n - nfree) (NaN: singular) */
   double objective;   /* the minimised objective (summed) */
   double rss;         /* sum w r^2 at the optimum (fitted space) */
   double rmse;        /* sqrt(rss / n) */
@@ -143,6 +143,11 @@ int sf_fit_residuals(const sf_law *law, const sf_law_data *d, const double *y, s
  * unknown name (pointing to `scalefit laws`) or a formula that does not parse. */
 struct sf_table;
 int sf_fit_law_for_table(const char *spec, const struct sf_table *t, const sf_law **law, sf_law **owned);
+/* The --holdout FRAC rule, shared with the charts that mark held-out runs: sorts keys[0..m) (the
+ * compute of the selected runs) and returns the smallest key held out. Runs with a key >= it are
+ * held out: the ceil(FRAC m) largest and every run tied with them (an isoFLOP budget goes whole);
+ * INFINITY when none is. */
+double sf_fit_holdout_from(double *keys, size_t m, double frac);
 
 typedef struct sf_fit_request {
   const sf_law *law;
@@ -189,7 +194,8 @@ typedef enum sf_fit_warnkind {
   SF_FITWARN_CI_AT_BOUND,      /* its bootstrap interval touches the parameter's bound */
   SF_FITWARN_CI_WIDE,          /* a positive parameter's interval spans more than 6 decades */
   SF_FITWARN_BOOT_FAILED,      /* some bootstrap refits failed and were left out */
-  SF_FITWARN_HUBER_STDERR      /* huber: most residuals beyond delta, the standard errors are least squares' */
+  SF_FITWARN_HUBER_STDERR,     /* huber: most residuals beyond delta, the standard errors are least squares' */
+  SF_FITWARN_AT_BOUND          /* the estimate sits on its --bound (or a logistic law range's end) */
 } sf_fit_warnkind;
 
 typedef struct sf_fit_warning {

@@ -7,6 +7,7 @@
  * (sf_chart_render: a gnuplot script run into a temporary file, renamed into place).
  */
 #include <scalefit/sf_error.h>
+#include <scalefit/sf_fit.h>
 #include <scalefit/sf_forecast.h>
 #include <scalefit/sf_plot.h>
 #include <scalefit/sf_store.h>
@@ -152,11 +153,6 @@ static int fit_first(const char *data, const char *kind, char **path) {
   return SF_OK;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 /* Which rows of t the fit held out (1) or did not see through its --where (2), as `scalefit fit`
  * chose them: the fit file records --where, --holdout and --holdout-above, and the runs are those
  * of t with every column the law needs. *mask is NULL when the fit held nothing out. */
@@ -212,18 +208,14 @@ static int fit_mask(const sf_table *t, const char *fitfile, const sf_fitfile *ff
     }
     keys[nsel++] = cC >= 0 ? t->cols[cC].v[r] : t->cols[cols[0]].v[r];
   }
-  double cut = INFINITY;
-  if (frac > 0 && nsel) {
-    qsort(keys, nsel, sizeof *keys, cmp_double);
-    size_t nh = (size_t)ceil(frac * (double)nsel);
-    cut = nh > 0 && nh < nsel ? keys[nsel - nh - 1] : INFINITY;
-  } else if (isfinite(above)) {
-    cut = above;
-  }
+  double cut = INFINITY; /* held out: keys >= cut with a fraction (the fit's own rule), > cut with a threshold */
+  int at_cut = frac > 0;
+  if (frac > 0) cut = sf_fit_holdout_from(keys, nsel, frac);
+  else if (isfinite(above)) cut = above;
   for (size_t r = 0; r < nr; r++) {
     if (m[r]) continue;
     double key = cC >= 0 ? t->cols[cC].v[r] : t->cols[cols[0]].v[r];
-    if (key > cut) m[r] = 1;
+    if (key > cut || (at_cut && key == cut)) m[r] = 1;
   }
 done:
   sf_expr_free(e);

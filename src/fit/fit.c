@@ -42,7 +42,13 @@
 #endif
 
 #define MAXP SF_LAW_MAXPAR
-#define HUGE_OBJ 1e30 /* objective where the model is undefined: large, finite, so line searches back off */
+/* The objective where the model is undefined: large, finite, so line searches back off, and above
+ * any objective the data can give. In log space residuals are logs, so 1e30 is out of reach; in
+ * linear space the residuals carry the units of y, and y of order 1e15 (FLOPs, tokens) makes the
+ * sum of squares pass 1e30, where every fit was once declared undefined: the sentinel is scaled
+ * by the largest |y| (w->huge, w->bad_r; set by prepare_data). */
+#define HUGE_OBJ 1e30
+#define BAD_RESIDUAL 1e50 /* a residual where the model is undefined, for the least-squares solver */
 
 typedef struct solver {
   struct sf_fit_workspace *w;
@@ -72,6 +78,7 @@ struct sf_fit_workspace {
   int nthreads;
   solver *sv;
   double *ty; /* transformed y of the caller's data (nmax) */
+  double huge, bad_r; /* HUGE_OBJ and BAD_RESIDUAL scaled to the data (prepare_data) */
   double *wt; /* the caller's weights, or ones (nmax) */
 };
 
@@ -103,7 +110,12 @@ static void theta_to_phi(const struct sf_fit_workspace *w, const double *theta, 
     if (w->o.bounded[j]) {
       double lo = w->o.lo[j], hi = w->o.hi[j], p = sf_param_natural(&w->law->par[j], theta[j]);
       double s = (p - lo) / (hi - lo);
-      if (!(s > 1e-6)) s = 1e-6; /* also catches NaN */
+      /* A start outside the bounds goes 1% inside, not to the edge: at s = 1e-6 the logistic's
+       * slope is 1e-6, the gradient in phi vanishes with it, and a start of the grid that lay
+       * outside a --bound stopped there, on the bound, even with the optimum well inside. */
+      if (!(s > 0)) s = 0.01; /* also catches NaN */
+      else if (s >= 1) s = 0.99;
+      if (s < 1e-6) s = 1e-6;
       if (s > 1 - 1e-6) s = 1 - 1e-6;
       phi[k] = log(s / (1 - s));
     } else {
@@ -122,7 +134,7 @@ static double objective(solver *s, const double *phi, double *grad) {
   double theta[MAXP], dth[MAXP];
   phi_to_theta(w, phi, theta, dth);
   s->evals++;
-  if (w->law->eval(w->law, &s->d, theta, s->f, grad ? s->J : NULL, s->scratch)) return HUGE_OBJ;
+  if (w->law->eval(w->law, &s->d, theta, s->f, grad ? s->J : NULL, s->scratch)) return w->huge;
   const double *restrict f = s->f, *restrict ty = s->ty, *restrict wt = s->wt;
   double *restrict c = s->c;
   const double delta = w->o.delta;
@@ -154,7 +166,7 @@ SF_SIMD_SUM(obj)
       c[i] = 2 * wt[i] * r / (logsp ? f[i] : 1.0);
     }
   }
-  if (!isfinite(obj)) return HUGE_OBJ;
+  if (!isfinite(obj)) return w->huge;
   if (grad) {
     for (size_t k = 0; k < w->nfree; k++) {
       const double *restrict Jj = s->J + (size_t)w->free_idx[k] * n;
@@ -194,9 +206,9 @@ static int nl_f(const gsl_vector *x, void *p, gsl_vector *out) {
   int bad = w->law->eval(w->law, &s->d, theta, s->f, NULL, s->scratch);
   for (size_t i = 0; i < n; i++) {
     double fi = s->f[i], r;
-    if (bad || (w->o.space == SF_SPACE_LOG && !(fi > 0))) r = 1e50;
+    if (bad || (w->o.space == SF_SPACE_LOG && !(fi > 0))) r = w->bad_r;
     else r = (w->o.space == SF_SPACE_LOG ? log(fi) : fi) - s->ty[i];
-    if (!isfinite(r)) r = 1e50;
+    if (!isfinite(r)) r = w->bad_r;
     gsl_vector_set(out, i, sqrt(s->wt[i]) * r);
   }
   /* the workspace is sized for nmax points; a bootstrap resample has fewer distinct ones, and
@@ -313,7 +325,7 @@ static void local_bfgs(solver *s, const double *phi0, const stop_rule *rule, dou
   memcpy(out->phi, s->mm->x->data, nf * sizeof *phi0);
   out->obj = f;
   out->iters = it;
-  if (!(f < HUGE_OBJ)) out->converged = 0;
+  if (!(f < s->w->huge)) out->converged = 0;
 }
 
 static void local_lm(solver *s, const double *phi0, size_t max_iter, local_result *out) {
@@ -337,7 +349,7 @@ static void local_lm(solver *s, const double *phi0, size_t max_iter, local_resul
     double f = objective(s, out->phi, g);
     out->converged = inf_norm(g, nf) <= 1e-4 * (f > 1e-300 ? f : 1e-300) + 1e-14;
   }
-  if (!(out->obj < HUGE_OBJ)) out->converged = 0;
+  if (!(out->obj < s->w->huge)) out->converged = 0;
 }
 
 /* One start (internal theta0) to the explore rule. */
@@ -377,7 +389,7 @@ static size_t polish_best(solver *s, local_result *lr, size_t ns) {
       }
       if (!skip && (b == SIZE_MAX || better(lr[k].obj, k, lr[b].obj, b))) b = k;
     }
-    if (b == SIZE_MAX || !(lr[b].obj < HUGE_OBJ)) break;
+    if (b == SIZE_MAX || !(lr[b].obj < s->w->huge)) break;
     pick[np++] = b;
   }
   size_t best = SIZE_MAX;
@@ -583,6 +595,14 @@ static void prepare_data(struct sf_fit_workspace *w, const double *y, const doub
     w->ty[i] = w->o.space == SF_SPACE_LOG ? log(y[i]) : y[i];
     w->wt[i] = weights ? weights[i] : 1;
   }
+  /* a loop of its own: inside the one above it stops that loop's logs from vectorising, and
+   * libmvec's log differs from the scalar one in the last bit, enough to move a Huber optimum
+   * along a flat valley */
+  double ymax = 1;
+  for (size_t i = 0; w->o.space == SF_SPACE_LINEAR && i < n; i++)
+    if (w->wt[i] > 0 && fabs(y[i]) > ymax) ymax = fabs(y[i]);
+  w->bad_r = BAD_RESIDUAL * ymax < 1e150 ? BAD_RESIDUAL * ymax : 1e150;
+  w->huge = HUGE_OBJ * ymax * ymax < 1e300 ? HUGE_OBJ * ymax * ymax : 1e300;
 }
 
 /* Residual Jacobian (internal theta of the free parameters) at theta, its SVD, the covariance
@@ -637,7 +657,10 @@ static void finish_stats(solver *s, sf_fit_result *res) {
       for (size_t b = 0; b < nf; b++) {
         int jb = w->free_idx[b];
         double db = sf_param_dnatural(&w->law->par[jb], theta[jb]);
-        res->cov[(size_t)ja * np + (size_t)jb] = da * db * covt[a * nf + b];
+        /* singular: (J^T J)^-1 does not exist; the pseudo-inverse above leaves out the directions
+         * the data do not constrain, and a forecast band taken from it would be finite and narrow
+         * exactly where the law is not identified. NaN (null in the saved fit): no delta band. */
+        res->cov[(size_t)ja * np + (size_t)jb] = singular ? NAN : da * db * covt[a * nf + b];
       }
       res->stderr_[ja] = singular ? INFINITY : sqrt(res->cov[(size_t)ja * np + (size_t)ja]);
     }
@@ -699,7 +722,7 @@ int sf_fit_run(sf_fit_workspace *w, const sf_law_data *d, const double *y, const
     res->iterations += w->sv[t].iters;
     res->evaluations += w->sv[t].evals;
   }
-  if (!(lr[best].obj < HUGE_OBJ)) {
+  if (!(lr[best].obj < w->huge)) {
     free(lr);
     return sf_fail(SF_ENUMERIC, "law '%s' cannot be evaluated on this data from any of the %zu starts", w->law->name,
                    nstarts);
@@ -789,7 +812,7 @@ static void multistart_serial(solver *s, const double *starts, size_t nstarts, l
   size_t b = polish_best(s, lr, nstarts);
   memcpy(best_phi, lr[b].phi, s->w->nfree * sizeof *best_phi);
   *best_obj = lr[b].obj;
-  *ok = lr[b].obj < HUGE_OBJ;
+  *ok = lr[b].obj < s->w->huge;
 }
 
 int sf_fit_bootstrap(sf_fit_workspace *w, const sf_law_data *d, const double *y, const double *weights,

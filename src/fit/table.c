@@ -92,6 +92,18 @@ typedef struct job {
   int cx[SF_LAW_MAXVAR], cy, ckey;
 } job;
 
+/* The held-out runs are the ceil(FRAC m) largest and every run tied with the smallest of them.
+ * Cutting strictly above the (m - ceil(FRAC m))-th key, as before, held out none of an isoFLOP
+ * grid whose top budget has more runs than FRAC m (and fitted them all); a fraction that takes
+ * every run now leaves nothing to fit, which the caller reports. */
+double sf_fit_holdout_from(double *keys, size_t m, double frac) {
+  if (!m || !(frac > 0)) return INFINITY;
+  qsort(keys, m, sizeof *keys, cmp_double);
+  /* 1e-12 below: 0.07 * 100 is 7.000000000000001 in floating point, whose ceiling is 8 */
+  size_t nh = (size_t)ceil(frac * (double)m * (1 - 1e-12));
+  return nh ? keys[m - (nh < m ? nh : m)] : INFINITY;
+}
+
 /* Selects rows, splits off the held-out ones (res->role) and copies their columns into p. */
 static int pick_rows(job *jb, picked *p) {
   const sf_table *t = jb->t;
@@ -153,8 +165,10 @@ static int pick_rows(job *jb, picked *p) {
     role[r] = 1;
     nsel++;
   }
-  /* held out: the largest runs by compute (C, else the first input) */
+  /* held out: the largest runs by compute (C, else the first input); the runs at the cut too
+   * with a fraction (sf_fit_holdout_from), only those above it with a threshold */
   double cut = INFINITY;
+  int at_cut = 0;
   if (rq->holdout > 0) {
     if (!(keys = malloc((nsel ? nsel : 1) * sizeof *keys))) {
       rc = sf_fail(SF_ENOMEM, "out of memory");
@@ -163,14 +177,13 @@ static int pick_rows(job *jb, picked *p) {
     size_t m = 0;
     for (size_t r = 0; r < nr; r++)
       if (role[r]) keys[m++] = t->cols[jb->ckey].v[r];
-    qsort(keys, m, sizeof *keys, cmp_double);
-    size_t nh = (size_t)ceil(rq->holdout * (double)m);
-    cut = nh > 0 && nh < m ? keys[m - nh - 1] : INFINITY; /* hold out keys > cut */
+    cut = sf_fit_holdout_from(keys, m, rq->holdout);
+    at_cut = 1;
   } else if (isfinite(rq->holdout_above)) {
     cut = rq->holdout_above;
   }
   for (size_t r = 0; r < nr; r++) {
-    if (role[r] && t->cols[jb->ckey].v[r] > cut) role[r] = 2;
+    if (role[r] && (t->cols[jb->ckey].v[r] > cut || (at_cut && t->cols[jb->ckey].v[r] == cut))) role[r] = 2;
     p->n += role[r] == 1, p->nh += role[r] == 2;
   }
   for (size_t v = 0; v < nv; v++) {
@@ -198,7 +211,7 @@ static int pick_rows(job *jb, picked *p) {
     }
     double y = t->cols[jb->cy].v[r];
     (held ? p->hy : p->y)[k] = y;
-    if (!held && res->opts.space == SF_SPACE_LOG && !(y > 0)) {
+    if (res->opts.space == SF_SPACE_LOG && !(y > 0)) { /* held out too: its log residual is scored */
       rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s = %g, but residuals are in log space (values must be > 0; "
                    "try %sspace linear)", t->run[r], r + 1, jb->data, res->yname, y, jb->pre);
       goto out;
@@ -414,7 +427,17 @@ static void check_trust(sf_fit_table_result *res) {
     if (o->fixed[j]) continue;
     const char *name = law->par[j].name;
     double p = r->params[j], se = r->stderr_[j];
+    /* on a bound the optimum lies beyond it: the value is the bound's, and the standard error
+     * (from the Jacobian, as if the parameter were free) describes neither */
+    int logi = law->par[j].tr == SF_TR_LOGISTIC;
+    double plo = o->bounded[j] ? o->lo[j] : logi ? law->par[j].lo : NAN;
+    double phi = o->bounded[j] ? o->hi[j] : logi ? law->par[j].hi : NAN;
+    double tol = 1e-6 * (phi - plo);
     if (!isfinite(p)) warn(res, SF_FITWARN_NOT_FINITE, (int)j, "parameter '%s' is not finite (%g)", name, p);
+    else if (isfinite(tol) && (p - plo <= tol || phi - p <= tol))
+      warn(res, SF_FITWARN_AT_BOUND, (int)j,
+           "parameter '%s' = %.6g is at its bound (%g:%g): the data put its optimum beyond, and its standard "
+           "error does not apply", name, p, plo, phi);
     else if (!isfinite(se))
       warn(res, SF_FITWARN_NO_STDERR, (int)j, "parameter '%s' is not identifiable: its standard error is undefined", name);
     else if (se > fabs(p))

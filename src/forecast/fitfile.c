@@ -254,7 +254,9 @@ int sf_fitfile_from_json(const sf_jval *root, const char *origin, sf_fitfile **o
         ff->cov[(size_t)map[a] * np + (size_t)map[b]] = v;
       }
     }
-    ff->has_cov = 1;
+    /* a fit whose J^T J was singular saves its covariance as nulls: that is no covariance */
+    for (size_t a = 0; a < np && !ff->has_cov; a++)
+      ff->has_cov = !ff->fixed[a] && !isnan(ff->cov[a * np + a]);
   }
 
   /* bootstrap samples */

@@ -400,6 +400,97 @@ static void test_fix_and_bound(void **state) {
   sf_fit_free(w);
 }
 
+/* Every run at the same x: E + A x^-alpha cannot tell E, A and alpha apart, J^T J is singular and
+ * has no inverse. The covariance must say so (NaN, null in the saved fit, so that a forecast draws
+ * no delta band) rather than hold the pseudo-inverse, whose finite entries gave a narrow band for
+ * a law the data do not determine at all. */
+static void test_singular_no_covariance(void **state) {
+  (void)state;
+  const sf_law *law = sf_law_find("power");
+  set1 s;
+  make_power(&s, 5);
+  for (size_t i = 0; i < s.n; i++) {
+    s.x[i] = 1e20;
+    s.lx[i] = log(1e20);
+  }
+  size_t ns = law->starts(law, &s.d, s.y, NULL, 0);
+  double st[64 * 3];
+  law->starts(law, &s.d, s.y, st, ns);
+  sf_fit_opts o;
+  sf_fit_opts_default(&o, law);
+  sf_fit_workspace *w = sf_fit_alloc(law, s.n, &o);
+  sf_fit_result res;
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, st, ns, &res), SF_OK);
+  assert_true(res.rcond < 1e-12);
+  for (size_t j = 0; j < 3; j++) {
+    assert_true(isinf(res.stderr_[j]));
+    for (size_t k = 0; k < 3; k++) assert_true(isnan(res.cov[j * 3 + k]));
+  }
+  sf_fit_free(w);
+}
+
+/* In linear space the objective carries y's units squared: loglinear on values of order 1e30 (a
+ * compute or token count as the output) has a sum of squares near 1e60, which the fixed sentinel
+ * for an undefined model (1e30) took for "undefined everywhere" (exit 3). Reference: the
+ * closed-form least-squares line through (log10 x, y). */
+static void test_linear_space_large_values(void **state) {
+  (void)state;
+  const sf_law *law = sf_law_find("loglinear");
+  set1 s;
+  make_power(&s, 9);
+  double sx = 0, sy = 0, sxx = 0, sxy = 0, n = (double)s.n;
+  for (size_t i = 0; i < s.n; i++) {
+    double t = log10(s.x[i]);
+    s.y[i] = 1e30 * (0.2 + 0.05 * t + 0.01 * nrand());
+    sx += t, sy += s.y[i], sxx += t * t, sxy += t * s.y[i];
+  }
+  double b = (n * sxy - sx * sy) / (n * sxx - sx * sx), a = (sy - b * sx) / n;
+  size_t ns = law->starts(law, &s.d, s.y, NULL, 0);
+  double st[8 * 2];
+  law->starts(law, &s.d, s.y, st, ns);
+  sf_fit_opts o;
+  sf_fit_opts_default(&o, law);
+  sf_fit_workspace *w = sf_fit_alloc(law, s.n, &o);
+  sf_fit_result res;
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, st, ns, &res), SF_OK);
+  assert_rel(res.params[0], a, 1e-8);
+  assert_rel(res.params[1], b, 1e-8);
+  assert_true(res.converged);
+  sf_fit_free(w);
+}
+
+/* A bound around the optimum must not change the fit. The power law's grid starts E at 0.1, 0.5
+ * and 0.9 of the smallest loss, all outside E's bound here; such starts were put at 1e-6 of the
+ * bound's width from its edge, where the logistic map is flat, and stopped there: E on a bound
+ * with a worse objective. Reference: the free fit. */
+static void test_bound_around_optimum(void **state) {
+  (void)state;
+  const sf_law *law = sf_law_find("power");
+  set1 s;
+  make_power(&s, 3);
+  s.n = s.d.n = 20; /* x up to 1e21: the smallest loss lies well above E */
+  size_t ns = law->starts(law, &s.d, s.y, NULL, 0);
+  double st[64 * 3];
+  law->starts(law, &s.d, s.y, st, ns);
+  sf_fit_opts o;
+  sf_fit_opts_default(&o, law);
+  sf_fit_workspace *w = sf_fit_alloc(law, s.n, &o);
+  sf_fit_result free_fit, res;
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, st, ns, &free_fit), SF_OK);
+  sf_fit_free(w);
+  double E = free_fit.params[0], ymin = INFINITY;
+  for (size_t i = 0; i < s.n; i++) ymin = s.y[i] < ymin ? s.y[i] : ymin;
+  o.bounded[0] = 1;
+  o.lo[0] = 0.95 * E;
+  o.hi[0] = 1.05 * E;
+  assert_true(0.5 * ymin < o.lo[0] && 0.9 * ymin > o.hi[0]); /* every start lies outside the bound */
+  w = sf_fit_alloc(law, s.n, &o);
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, st, ns, &res), SF_OK);
+  assert_rel(res.objective, free_fit.objective, 1e-8);
+  for (size_t j = 0; j < 3; j++) assert_rel(res.params[j], free_fit.params[j], 1e-4);
+  sf_fit_free(w);
+}
+
 static void test_bad_input(void **state) {
   (void)state;
   const sf_law *law = sf_law_find("power");
@@ -474,6 +565,9 @@ int main(void) {
       cmocka_unit_test(test_bootstrap_coverage),
       cmocka_unit_test(test_percentile),
       cmocka_unit_test(test_fix_and_bound),
+      cmocka_unit_test(test_singular_no_covariance),
+      cmocka_unit_test(test_linear_space_large_values),
+      cmocka_unit_test(test_bound_around_optimum),
       cmocka_unit_test(test_bad_input),
       cmocka_unit_test(test_no_finite_start),
   };

@@ -343,6 +343,134 @@ static void test_errors(void **state) {
   sf_table_free(t);
 }
 
+/* An isoFLOP grid: NB budgets of NPER runs each (C equal within a budget), loss on a power law of
+ * C with a wobble; 'score' is the loss, or -1 on the run given (a value log space cannot take). */
+enum { NB = 5, NPER = 8 };
+static sf_table *make_isoflop(long bad_row) {
+  sf_table *t = sf_table_new("iso");
+  assert_non_null(t);
+  for (size_t i = 0; i < NB * NPER; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "r%zu", i);
+    long r = sf_table_add_row(t, name, "", "", "");
+    assert_true(r >= 0);
+    double C = pow(10, 18 + (double)(i / NPER)), L = (1.7 + 1000 * pow(C, -0.15)) * exp(0.01 * sin(7.0 * (double)i));
+    assert_int_equal(sf_table_set(t, (size_t)r, "C", C), SF_OK);
+    assert_int_equal(sf_table_set(t, (size_t)r, "loss", L), SF_OK);
+    assert_int_equal(sf_table_set(t, (size_t)r, "score", r == bad_row ? -1 : L), SF_OK);
+  }
+  return t;
+}
+
+static size_t held_out(const sf_table *t, double frac, int *rc) {
+  sf_fit_request rq;
+  sf_fit_request_init(&rq, sf_law_find("power"));
+  rq.holdout = frac;
+  rq.threads = 1;
+  sf_fit_table_result res;
+  *rc = sf_fit_table(t, &rq, &res);
+  size_t nh = *rc ? 0 : res.n_holdout;
+  if (!*rc) {
+    size_t n2 = 0;
+    for (size_t r = 0; r < t->nrows; r++) n2 += res.role[r] == 2;
+    assert_int_equal(n2, nh);
+    assert_int_equal(res.fit.n + nh, t->nrows);
+  }
+  sf_fit_table_result_free(&res);
+  return nh;
+}
+
+/* --holdout FRAC on tied compute: the ceil(FRAC n) largest runs and every run tied with the
+ * smallest of them. Before, the cut was strictly above the (n - ceil(FRAC n))-th key, so on an
+ * isoFLOP grid a fraction below one budget's share held out no run at all (and fit them all),
+ * and 0.3 of 40 runs held out one budget (8), not the 12 asked. Counts here by hand: budgets of 8. */
+static void test_holdout_ties(void **state) {
+  (void)state;
+  sf_table *t = make_isoflop(-1);
+  int rc;
+  assert_int_equal(held_out(t, 0.1, &rc), NPER); /* 4 asked: the whole top budget */
+  assert_int_equal(rc, SF_OK);
+  assert_int_equal(held_out(t, 0.2, &rc), NPER); /* exactly one budget */
+  assert_int_equal(held_out(t, 0.3, &rc), 2 * NPER); /* 12 asked: the second budget is cut, held whole */
+  /* a fraction that takes every run leaves nothing to fit: an error, not a fit on all of them */
+  assert_int_equal(held_out(t, 0.99, &rc), 0);
+  assert_int_equal(rc, SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "0 runs left to fit"));
+  sf_table_free(t);
+  /* distinct keys: 0.07 of 100 runs is 7 (7.000000000000001 in floating point, whose ceiling is 8) */
+  t = sf_table_new("d");
+  for (size_t i = 0; i < 100; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "r%zu", i);
+    long r = sf_table_add_row(t, name, "", "", "");
+    double C = pow(10, 18 + 0.05 * (double)i);
+    assert_int_equal(sf_table_set(t, (size_t)r, "C", C), SF_OK);
+    assert_int_equal(sf_table_set(t, (size_t)r, "loss", (1.7 + 1000 * pow(C, -0.15)) * exp(0.01 * sin((double)i))), SF_OK);
+  }
+  assert_int_equal(held_out(t, 0.07, &rc), 7);
+  sf_table_free(t);
+}
+
+/* A held-out run whose output log space cannot take is an error naming it, as a fitted run's is;
+ * before, it was scored as a NaN log residual and printed 'RMSE -nan, max |residual| 0'. */
+static void test_holdout_bad_output(void **state) {
+  (void)state;
+  sf_table *t = make_isoflop(NB * NPER - 1); /* the largest run: held out */
+  sf_fit_request rq;
+  sf_fit_request_init(&rq, sf_law_find("power"));
+  rq.y = "score";
+  rq.holdout = 0.2;
+  rq.threads = 1;
+  rq.data_name = "iso.csv";
+  sf_fit_table_result res;
+  assert_int_equal(sf_fit_table(t, &rq, &res), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "run 'r39' (row 40 of 'iso.csv'): score = -1"));
+  sf_fit_table_result_free(&res);
+  rq.space = SF_SPACE_LINEAR; /* where -1 is a value like any other */
+  assert_int_equal(sf_fit_table(t, &rq, &res), SF_OK);
+  assert_true(isfinite(res.holdout_rmse) && res.holdout_rmse > 0);
+  sf_fit_table_result_free(&res);
+  sf_table_free(t);
+}
+
+static int warned(const sf_fit_table_result *res, sf_fit_warnkind kind, int param) {
+  for (size_t k = 0; k < res->nwarn; k++)
+    if (res->warn[k].kind == kind && res->warn[k].param == param) return 1;
+  return 0;
+}
+
+/* An estimate pressed against its --bound is said, once: before, 'E 1.75 stderr 0.0084' read as a
+ * well-determined value with no hint that the data put E below the bound. The free fit (no bound)
+ * is the reference for where the optimum lies. */
+static void test_at_bound_warning(void **state) {
+  (void)state;
+  sf_table *t = make_runs(1.7);
+  const sf_law *law = sf_law_find("power");
+  sf_fit_request rq;
+  sf_fit_request_init(&rq, law);
+  rq.threads = 1;
+  sf_fit_table_result res;
+  assert_int_equal(sf_fit_table(t, &rq, &res), SF_OK);
+  double E = res.fit.params[0];
+  assert_false(warned(&res, SF_FITWARN_AT_BOUND, 0));
+  sf_fit_table_result_free(&res);
+  const char *bn[1] = {"E"};
+  double lo[2] = {E * 1.02, E * 0.9}, hi[2] = {E * 1.5, E * 1.1};
+  for (int k = 0; k < 2; k++) { /* above the free optimum: on the bound; around it: inside */
+    rq.nbound = 1, rq.bound_name = bn, rq.bound_lo = &lo[k], rq.bound_hi = &hi[k];
+    assert_int_equal(sf_fit_table(t, &rq, &res), SF_OK);
+    assert_int_equal(warned(&res, SF_FITWARN_AT_BOUND, 0), k == 0);
+    if (k == 0) {
+      assert_rel(res.fit.params[0], lo[0], 1e-6);
+      assert_false(warned(&res, SF_FITWARN_POOR_STDERR, 0)); /* one warning per parameter */
+    } else {
+      assert_rel(res.fit.params[0], E, 1e-6);
+    }
+    sf_fit_table_result_free(&res);
+  }
+  sf_table_free(t);
+}
+
 int main(void) {
   gsl_set_error_handler_off(); /* as the CLI does: failures come back as status codes */
   const struct CMUnitTest tests[] = {
@@ -351,6 +479,9 @@ int main(void) {
       cmocka_unit_test(test_trust_warnings),
       cmocka_unit_test(test_huber_stderr_warning),
       cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_holdout_ties),
+      cmocka_unit_test(test_holdout_bad_output),
+      cmocka_unit_test(test_at_bound_warning),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
