@@ -387,6 +387,7 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
   size_t total = 0;
   for (size_t k = 0; k < c->npanels; k++) total += c->panels[k]->nseries;
   sf_legend_pos *pos = NULL;
+  double *ytop = NULL; /* per panel: a raised top of the y axis, or NaN */
   size_t *ids = calloc(total + 1, sizeof *ids);
   int *colors = calloc(total + 1, sizeof *colors), *has_rows = calloc(total + 1, sizeof *has_rows);
   sf_buf b;
@@ -408,7 +409,8 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
   double ph = (cv.h - (c->title[0] ? (c->subtitle[0] ? 3.6 : 2.2) * cv.em : 0)) / (double)rows - 5 * cv.em;
   /* legends first: one that goes below a single panel may make the canvas taller */
   pos = calloc(c->npanels, sizeof *pos);
-  if (!pos) goto oom;
+  ytop = calloc(c->npanels, sizeof *ytop);
+  if (!pos || !ytop) goto oom;
   sf_chart sized = *c;
   for (size_t k = 0; k < c->npanels; k++) {
     const sf_panel *p = c->panels[k];
@@ -416,6 +418,9 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
     for (size_t i = 0; i < p->nseries; i++)
       if (p->series[i]->z) has_cb = 1;
     pos[k] = sf_plot_legend_place(p, has_cb ? pw - 5 * cv.em : pw, ph, cv.em, c->npanels == 1);
+    /* a legend pinned to a top corner, or the least crowded one of stacked panels, may sit on
+     * data: the y axis then grows upwards to make room for it */
+    ytop[k] = sf_plot_legend_top(p, pos[k], has_cb ? pw - 5 * cv.em : pw, ph, cv.em);
     if (pos[k] == SF_LEGEND_BELOW && c->npanels == 1 && c->grow) {
       size_t cols_key, rows_key;
       key_grid(p, panel_w, cv.em, &cols_key, &rows_key);
@@ -486,7 +491,13 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
     for (size_t i = 0; i < p->nseries; i++)
       if (p->series[i]->z) has_cb = 1;
     axis(&b, p, SF_AXIS_X);
-    axis(&b, p, SF_AXIS_Y);
+    if (isfinite(ytop[k])) {
+      sf_panel lifted = *p;
+      lifted.y.max = ytop[k];
+      axis(&b, &lifted, SF_AXIS_Y);
+    } else {
+      axis(&b, p, SF_AXIS_Y);
+    }
     if (has_cb) {
       axis(&b, p, SF_AXIS_CB);
       /* room right of the plot for the colour bar, its tick labels and its label */
@@ -504,6 +515,7 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
   sf_buf_add(&b, "unset output\n");
   if (b.oom) goto oom;
   free(pos);
+  free(ytop);
   free(ids);
   free(colors);
   free(has_rows);
@@ -511,6 +523,7 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
   return SF_OK;
 oom:
   free(pos);
+  free(ytop);
   free(ids);
   free(colors);
   free(has_rows);

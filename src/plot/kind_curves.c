@@ -53,7 +53,15 @@ int sf_plot_curves(const sf_table *t, const sf_plot_opts *o, sf_chart **out) {
       if (sf_plot_find_curve_column(t, prefs[i]) >= 0) xname = prefs[i];
     if (!xname) xname = "tokens";
   }
-  const char *yname = o->y ? o->y : "loss";
+  /* The trainer records train_loss and val_loss (the table's loss is the final val_loss), other
+   * sources a plain loss: take the first there is, so the default works on both. */
+  const char *yname = o->y;
+  if (!yname) {
+    static const char *const prefs[] = {"loss", "val_loss", "train_loss"};
+    for (size_t i = 0; i < 3 && !yname; i++)
+      if (sf_plot_find_curve_column(t, prefs[i]) >= 0) yname = prefs[i];
+    if (!yname) yname = "loss";
+  }
   const char *cby = o->color_by ? o->color_by : "family";
   int xc = sf_plot_find_curve_column(t, xname), yc = sf_plot_find_curve_column(t, yname), zc = -1;
   if (xc < 0) return sf_plot_missing_column(t, xname, 1);
@@ -90,7 +98,7 @@ int sf_plot_curves(const sf_table *t, const sf_plot_opts *o, sf_chart **out) {
     }
     zlog = pos && hi > 20 * lo;
   }
-  size_t drawn = 0;
+  size_t drawn = 0, novalue = 0; /* novalue: runs whose curve has no drawable point */
   for (size_t r = 0; r < t->nrows && !rc; r++) {
     size_t len = t->curve_len[r], nc = t->ncurve;
     if (len == 0) continue;
@@ -98,11 +106,23 @@ int sf_plot_curves(const sf_table *t, const sf_plot_opts *o, sf_chart **out) {
       c->skipped++;
       continue;
     }
+    /* Points without a value are left out rather than passed on: gnuplot breaks a line at each
+     * NaN, and val_loss, evaluated every few hundred steps, is NaN between evaluations, so its
+     * curves came out as specks. Likewise values a log axis cannot show. */
+    size_t m = 0;
     for (size_t i = 0; i < len; i++) {
-      x[i] = t->curve[r][i * nc + (size_t)xc];
-      y[i] = t->curve[r][i * nc + (size_t)yc];
-      z[i] = zc >= 0 ? t->cols[zc].v[r] : 0;
+      double xv = t->curve[r][i * nc + (size_t)xc], yv = t->curve[r][i * nc + (size_t)yc];
+      if (!isfinite(xv) || !isfinite(yv) || xv <= 0 || (yv <= 0 && !o->linear_y)) continue;
+      x[m] = xv;
+      y[m] = yv;
+      z[m] = zc >= 0 ? t->cols[zc].v[r] : 0;
+      m++;
     }
+    if (m == 0) {
+      novalue++;
+      continue;
+    }
+    len = m;
     const char *legend = "";
     if (by_family && first_of_family(t, r)) legend = t->family[r][0] ? t->family[r] : "(no family)";
     sf_series *s = sf_panel_add_line(p, legend, len, x, y, 0);
@@ -123,12 +143,17 @@ int sf_plot_curves(const sf_table *t, const sf_plot_opts *o, sf_chart **out) {
     }
     drawn++;
   }
-  if (!rc && drawn == 0)
+  if (!rc && drawn == 0 && novalue > 0)
+    rc = sf_fail(SF_EINPUT, "no run in table '%s' has a curve with values of '%s' and '%s'%s", t->name ? t->name : "",
+                 xname, yname, o->linear_y ? "" : " (positive, for the log axes)");
+  else if (!rc && drawn == 0)
     rc = sf_fail(SF_EINPUT, "no run in table '%s' has a curve and a value of '%s'", t->name ? t->name : "", cby);
   if (!rc) {
     char sub[160];
     int k = snprintf(sub, sizeof sub, "%zu run%s with training curves", drawn, drawn == 1 ? "" : "s");
-    if (c->skipped) snprintf(sub + k, sizeof sub - (size_t)k, "; %zu without '%s' left out", c->skipped, cby);
+    if (c->skipped) k += snprintf(sub + k, sizeof sub - (size_t)k, "; %zu without '%s' left out", c->skipped, cby);
+    if (novalue && k < (int)sizeof sub)
+      snprintf(sub + k, sizeof sub - (size_t)k, "; %zu without values of '%s' left out", novalue, yname);
     rc = sf_chart_set_subtitle(c, sub);
   }
   free(x);

@@ -139,7 +139,8 @@ int sf_plot_frontier(const sf_fitfile *ff, const sf_fitfile *const *pub, size_t 
   double rlo, rhi;
   int marked = sf_fitfile_range(ff, "C", &rlo, &rhi) && rhi > cmin && rhi < cmax;
   if (marked && (!sf_panel_add_vline(pn, "", rhi) || !sf_panel_add_vline(pd, "", rhi))) goto fail_errcode;
-  /* every curve rises from bottom left to top right: top left stays empty */
+  /* every curve rises from bottom left to top right: top left is the emptiest corner (where a
+   * curve flatter than the diagonal runs under it, the renderer raises the y axis to make room) */
   pn->legend = SF_LEGEND_TOP_LEFT;
   pd->legend = SF_LEGEND_TOP_LEFT;
   char sub[240];

@@ -408,6 +408,43 @@ sf_legend_pos sf_plot_legend_place(const sf_panel *p, double plot_w, double plot
   return SF_LEGEND_BELOW;
 }
 
+double sf_plot_legend_top(const sf_panel *p, sf_legend_pos pos, double plot_w, double plot_h, double font_px) {
+  if (pos != SF_LEGEND_TOP_LEFT && pos != SF_LEGEND_TOP_RIGHT) return NAN;
+  if (isfinite(p->y.max)) return NAN;
+  size_t maxlen, n = sf_plot_legend_entries(p, &maxlen);
+  if (n == 0) return NAN;
+  double char_w = SF_CHAR_W * font_px, line_h = SF_LINE_H * font_px, m = 0.015;
+  double bw = ((double)maxlen + 7) * char_w / plot_w, bh = ((double)n + 0.6) * line_h / plot_h;
+  double room = 1 - bh - 2 * m; /* the share of the height left below the box */
+  if (room < 1.0 / 3 || bw > 0.9) return NAN;
+  double u0 = pos == SF_LEGEND_TOP_LEFT ? -0.01 : 1 - bw - m, u1 = pos == SF_LEGEND_TOP_LEFT ? bw + m : 1.01;
+  frame f;
+  sf_plot_axis_range(p, SF_AXIS_X, &f.xlo, &f.xhi);
+  sf_plot_axis_range(p, SF_AXIS_Y, &f.ylo, &f.yhi);
+  f.xlog = p->x.log;
+  f.ylog = p->y.log;
+  if (f.xlog) f.xlo = log10(f.xlo), f.xhi = log10(f.xhi);
+  if (f.ylog) f.ylo = log10(f.ylo), f.yhi = log10(f.yhi);
+  /* the highest sample under the box's width */
+  double vmax = -INFINITY;
+  for (size_t i = 0; i < p->nseries; i++) {
+    const sf_series *s = p->series[i];
+    if (s->kind != SF_SERIES_POINTS && s->kind != SF_SERIES_LINE && s->kind != SF_SERIES_DASHED &&
+        s->kind != SF_SERIES_BAND)
+      continue;
+    for (size_t r = 0; r < s->n; r++) {
+      double y = s->kind == SF_SERIES_BAND ? s->hi[r] : s->y[r], u, v;
+      if (!sf_plot_row_ok(p, s->x[r], y)) continue;
+      to_unit(&f, s->x[r], y, &u, &v);
+      if (u >= u0 && u <= u1 && v > vmax) vmax = v;
+    }
+  }
+  if (!(vmax > room)) return NAN;
+  /* stretch the axis so that vmax lands at `room`: its bottom stays, its top rises */
+  double top = f.ylo + vmax * (f.yhi - f.ylo) / room;
+  return f.ylog ? pow(10, top) : top;
+}
+
 /* ---------------------------------------------------------------- text */
 
 void sf_plot_quote(sf_buf *b, const char *text) {

@@ -57,6 +57,12 @@ void sf_plot_assign_colors(const sf_panel *p, int *colors);
 sf_legend_pos sf_plot_legend_place(const sf_panel *p, double plot_w, double plot_h, double font_px,
                                    int may_go_outside);
 
+/* For a legend in a top corner (pos) that would cover a line, band or point of p: the top of
+ * the y axis (data units) that lifts every such sample below the legend box, so the plot makes
+ * room instead of hiding data; NaN when nothing lies under it, when p's y axis has a fixed
+ * maximum, or when the data would be squeezed into less than a third of the height. */
+double sf_plot_legend_top(const sf_panel *p, sf_legend_pos pos, double plot_w, double plot_h, double font_px);
+
 /* Legend metrics in units of the base font size, generous enough for every terminal (measured
  * key boxes: 1.8 font sizes per entry in pngcairo, 2.3 in svg; about 0.8 per character). */
 #define SF_CHAR_W 0.85

@@ -39,6 +39,7 @@ typedef struct rp_target {
   int reached;        /* 1, 0 never (C = inf), -1 already at the smallest budget */
   sf_band C, N, D;
   double prob;        /* fraction of bootstrap refits that can reach it; NaN without */
+  double beyond;      /* decades the reaching budget (its N, D, C) lies outside the fit's data; NaN if none */
 } rp_target;
 
 typedef struct rp_cost {

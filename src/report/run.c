@@ -297,6 +297,10 @@ static int forecast_source(rp_state *st, int src) {
     if (rc)
       return rp_fail(st, line, rc, "[forecast]: '%s' target %g: %s", rp_source_name(st, src), x.target, sf_errmsg());
     x.prob = sf_target_prob_reachable(ff, x.target, &c.ao);
+    /* as `scalefit target` says it: a target reached only far beyond the data is an extrapolation */
+    const char *names[3] = {"N", "D", "C"};
+    double vals[3] = {o.N, o.D, o.C};
+    x.beyond = x.reached == 1 ? sf_fitfile_decades_beyond(ff, names, vals, 3) : NAN;
     if ((rc = add_tg(st, &x))) return rc;
   }
   return SF_OK;

@@ -247,9 +247,10 @@ static void body(rp_state *st, out *o) {
   if (st->ntg) {
     heading(o, 2, "Targets");
     para(o, "The smallest compute at which the compute-optimally allocated law reaches the target. 'Reachable' is the "
-         "share of bootstrap refits that reach it at all.", NULL);
-    const char *cols[] = {"law", "target", "compute C (FLOP)", "N", "D", "reachable"};
-    table_begin(o, cols, 6);
+         "share of bootstrap refits that reach it at all; 'beyond data' how many decades that budget lies outside "
+         "the fit's data.", NULL);
+    const char *cols[] = {"law", "target", "compute C (FLOP)", "N", "D", "reachable", "beyond data"};
+    table_begin(o, cols, 7);
     for (size_t i = 0; i < st->ntg; i++) {
       const rp_target *x = &st->tg[i];
       snprintf(c1, sizeof c1, "%s %g", rp_source_ff(st, x->fit)->output, x->target);
@@ -260,8 +261,11 @@ static void body(rp_state *st, out *o) {
       fmt_band(c4, sizeof c4, &x->D);
       if (isnan(x->prob)) snprintf(c5, sizeof c5, "-");
       else snprintf(c5, sizeof c5, "%.0f%%", 100 * x->prob);
-      const char *cells[] = {rp_source_name(st, x->fit), c1, c2, x->reached == 1 ? c3 : "-", x->reached == 1 ? c4 : "-", c5};
-      table_row(o, cells, 6);
+      if (isnan(x->beyond)) snprintf(c6, sizeof c6, "-");
+      else snprintf(c6, sizeof c6, "%.1f dec", x->beyond);
+      const char *cells[] = {rp_source_name(st, x->fit), c1, c2, x->reached == 1 ? c3 : "-", x->reached == 1 ? c4 : "-", c5,
+                             c6};
+      table_row(o, cells, 7);
     }
     table_end(o);
   }
@@ -562,6 +566,7 @@ static void write_json(rp_state *st, sf_buf *b) {
       sf_json_end_object(&j);
     }
     sf_json_number(&j, "prob_reachable", x->prob);
+    sf_json_number(&j, "decades_beyond", x->beyond);
     sf_json_end_object(&j);
   }
   sf_json_end_array(&j);

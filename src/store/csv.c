@@ -79,6 +79,17 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
   const char *const A = p->arena.s;
   if (p->nr == 1) return sf_fail(SF_EINPUT, "'%s' has a header but no rows", origin);
   size_t nc = h->n;
+  /* A header that is one field holding semicolons or tabs is another separator (Excel writes ';'
+   * where the decimal mark is a comma): read as one text column, it was skipped and the file
+   * imported as runs without a value, or failed on a row's commas with "N fields, expected 1". */
+  if (nc == 1) {
+    const char *hd = A + p->f[h->first].off;
+    char sep = strchr(hd, ';') ? ';' : strchr(hd, '\t') ? '\t' : 0;
+    if (sep)
+      return sf_fail(SF_EINPUT, "'%s' line %zu: the header is one field holding %s ('%.60s'): fields must be "
+                     "separated by commas (convert the file to comma-separated CSV, with '.' as the decimal mark)",
+                     origin, p->f[h->first].line, sep == ';' ? "semicolons" : "tabs", hd);
+  }
   colinfo *ci = calloc(nc, sizeof *ci);
   if (!ci) return sf_fail(SF_ENOMEM, "out of memory");
   int rc = SF_OK;

@@ -497,8 +497,13 @@ static int is_text_field(const char *name) {
   return -1;
 }
 
-static int read_units(hid_t d, char **unit) {
+/* The units attribute of dataset <sub>/<name>; a units attribute that is not one string (an
+ * integer, an array) is bad input, not the out-of-memory it was once reported as. */
+static int read_units(const rd *c, hid_t d, const char *sub, const char *name, char **unit) {
   int a = attr_read_str(d, "units", unit);
+  if (a < 0)
+    return h5_fail(SF_EINPUT, "'%s': attribute 'units' of dataset '%s/%s/%s' is not a string (see docs/FORMAT.md)",
+                   c->path, c->gpath, sub, name);
   if (a == 0) *unit = sf_strdup("");
   return *unit ? SF_OK : oom();
 }
@@ -584,7 +589,7 @@ static int read_columns(const rd *c, hid_t tg, sf_table *t, long long nrows_attr
       goto done;
     } else {
       char *unit = NULL;
-      if ((rc = read_units(d, &unit))) goto done;
+      if ((rc = read_units(c, d, "columns", names[i], &unit))) goto done;
       int k = sf_table_add_column(t, names[i], unit);
       free(unit);
       if (k < 0) {
@@ -669,7 +674,7 @@ static int read_curves(const rd *c, hid_t tg, sf_table *t) {
     if (strcmp(names[i], "offsets") == 0) continue;
     size_t len = total;
     if ((rc = open_1d(c, g, "curves", names[i], &len, &d))) goto done;
-    if ((rc = read_units(d, &units[nc]))) goto done;
+    if ((rc = read_units(c, d, "curves", names[i], &units[nc]))) goto done;
     cn[nc] = names[i];
     vals[nc] = malloc((total ? total : 1) * sizeof(double));
     if (!vals[nc]) {

@@ -31,6 +31,11 @@ svg_check "$tmp/n.svg" gpPt6 0 "Compute spent (FLOP)" "Model size N (parameters)
 "$SCALEFIT" plot curves "$runs" -o "$tmp/c2.png" >/dev/null 2>&1
 same "$tmp/c.png" "$tmp/c2.png"
 
+# the trainer's own run file: curves of train_loss and val_loss (NaN between evaluations), no 'loss'
+"$SCALEFIT" plot curves "$SF_SRC/datasets/sweep_default.h5" -o "$tmp/own.svg" >/dev/null 2>"$tmp/err" ||
+  bad "curves of the shipped sweep: $(cat "$tmp/err")"
+svg_check "$tmp/own.svg" gpPt6 0 "15 runs with training curves" "val_loss (nats/token)"
+
 chin="$SF_SHARED/chinchilla_svg_extracted.csv"
 if [ -f "$chin" ]; then
   expect_exit 2 "has no training curves" -- plot curves "$chin" -o "$tmp/x.png"

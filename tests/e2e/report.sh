@@ -96,6 +96,35 @@ assert r["verdict"] == t["verdict"], (r["verdict"], t["verdict"])
 print("ok: turn matches scalefit turn:", r["verdict"])
 PY
 
+# a target reached only beyond the data says how far beyond, as `scalefit target` does (the report
+# used to give it without: a loss of 1.0 on the own sweep needs 1.8x its largest budget)
+cat > own.ini <<INI
+[data]
+file = $SF_SRC/datasets/sweep_default.h5
+[fit chin]
+law = chinchilla
+[forecast]
+targets = 1.5, 1.0
+INI
+"$SCALEFIT" report own.ini -o out > /dev/null 2>&1 || fail "own-sweep target spec exit $?"
+"$SCALEFIT" export "$SF_SRC/datasets/sweep_default.h5" -o own.csv 2> /dev/null || fail "export of the own sweep"
+"$PY" - out/own/report.json own.csv out/own/report.md <<'PY' || fail "targets beyond the data"
+import csv, json, math, sys
+r = json.load(open(sys.argv[1]))
+rows = list(csv.DictReader(open(sys.argv[2])))
+hi = {k: max(float(x[k]) for x in rows) for k in ("N", "D", "C")}
+lo = {k: min(float(x[k]) for x in rows) for k in ("N", "D", "C")}
+md = open(sys.argv[3]).read()
+for t in r["targets"]:
+    assert t["reached"] == 1, t
+    v = {k: t[k]["value"] for k in ("N", "D", "C")}
+    want = max(max(0, math.log10(v[k] / hi[k]), math.log10(lo[k] / v[k])) for k in v)
+    assert abs(t["decades_beyond"] - want) < 1e-9, (t["target"], t.get("decades_beyond"), want)
+    assert f"| {want:.1f} dec |" in md, (want, md)
+assert max(t["decades_beyond"] for t in r["targets"]) > 0.2
+print("ok: targets say how far beyond the data:", [round(t["decades_beyond"], 2) for t in r["targets"]])
+PY
+
 # a rerun replaces the report and leaves nothing beside it
 "$SCALEFIT" report "$SF_SRC/examples/published-laws.ini" -o out > /dev/null 2>&1 || fail "rerun exit $?"
 [ -z "$(ls -A out | grep '^\.')" ] || fail "rerun left temporary folders: $(ls -A out)"

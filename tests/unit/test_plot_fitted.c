@@ -26,6 +26,7 @@
 #include <scalefit/sf_plot.h>
 #include <scalefit/sf_store.h>
 
+#include "plot/plot.h"
 #include "sf_test.h"
 #include "util/util.h"
 
@@ -433,6 +434,78 @@ static void test_turn(void **state) {
 
 /* ------------------------------------------------------------ 3. frontier */
 
+/* The frontier's legends cover no curve and no band. They are pinned top left ("every curve rises
+ * from bottom left to top right"), but curves flatter than the axes' diagonal run through that
+ * corner: on the own sweep's fit (tests/inputs/fit_own_sweep.json, `scalefit fit
+ * datasets/sweep_default.h5 --law chinchilla -b 20`) the D* panel's legend hid Epoch's and
+ * DeepSeek's lines and the band's top from 1e13.5 to 1e14.5 FLOP. The check takes the axis ranges
+ * from the gnuplot script, recomputes each legend's box from the documented metrics (rows SF_LINE_H
+ * font sizes high, SF_CHAR_W per character, a 900 x 900 chart) and samples every line and band
+ * against it. */
+static void test_frontier_legend(void **state) {
+  (void)state;
+  sf_fitfile *ff = NULL;
+  assert_int_equal(sf_fitfile_read(SF_TEST_INPUTS "/fit_own_sweep.json", &ff), SF_OK);
+  char *csv = sf_asprintf("%s/laws.csv", SF_TEST_DATADIR);
+  sf_fitfile *pub[8] = {0};
+  for (size_t i = 0; i < sf_plot_npublished; i++)
+    assert_int_equal(sf_fitfile_published(csv, sf_plot_published_laws[i].id, &pub[i]), SF_OK);
+  sf_chart *c = NULL;
+  assert_int_equal(sf_plot_frontier(ff, (const sf_fitfile *const *)pub, sf_plot_npublished, 0, 0, NULL, &c), SF_OK);
+  assert_int_equal(c->width, 900);
+  assert_int_equal(c->height, 900);
+  char *script = NULL;
+  assert_int_equal(sf_chart_script(c, "frontier.svg", &script), SF_OK);
+  const char *at = script;
+  /* the plot area of each stacked panel as the renderer estimates it: font 13 px at 900 px */
+  double em = 13, pw = 900 - 9 * em, ph = (900 - 3.6 * em) / 2 - 5 * em;
+  for (size_t k = 0; k < c->npanels; k++) {
+    const sf_panel *p = c->panels[k];
+    double xlo, xhi, ylo, yhi;
+    at = strstr(at, "set xrange [");
+    assert_non_null(at);
+    assert_int_equal(sscanf(at, "set xrange [%lf:%lf]", &xlo, &xhi), 2);
+    at = strstr(at, "set yrange [");
+    assert_non_null(at);
+    assert_int_equal(sscanf(at, "set yrange [%lf:%lf]", &ylo, &yhi), 2);
+    at++;
+    sf_legend_pos pos = sf_plot_legend_place(p, pw, ph, em, 0);
+    assert_true(pos == SF_LEGEND_TOP_LEFT || pos == SF_LEGEND_TOP_RIGHT || pos == SF_LEGEND_BOTTOM_LEFT ||
+                pos == SF_LEGEND_BOTTOM_RIGHT);
+    size_t maxlen, n = sf_plot_legend_entries(p, &maxlen);
+    double bw = ((double)maxlen + 7) * SF_CHAR_W * em / pw, bh = ((double)n + 0.6) * SF_LINE_H * em / ph;
+    int right = pos == SF_LEGEND_TOP_RIGHT || pos == SF_LEGEND_BOTTOM_RIGHT;
+    int top = pos == SF_LEGEND_TOP_LEFT || pos == SF_LEGEND_TOP_RIGHT;
+    double u0 = right ? 1 - bw : 0, u1 = right ? 1 : bw, v0 = top ? 1 - bh : 0, v1 = top ? 1 : bh;
+    size_t inside = 0, drawn = 0;
+    for (size_t i = 0; i < p->nseries; i++) {
+      const sf_series *s = p->series[i];
+      if (s->kind != SF_SERIES_LINE && s->kind != SF_SERIES_DASHED && s->kind != SF_SERIES_BAND) continue;
+      for (size_t r = 0; r < s->n; r++) {
+        double ys[2] = {s->kind == SF_SERIES_BAND ? s->lo[r] : s->y[r], s->kind == SF_SERIES_BAND ? s->hi[r] : s->y[r]};
+        double u = log10(s->x[r] / xlo) / log10(xhi / xlo);
+        for (int e = 0; e < 2; e++) {
+          if (!(ys[e] > 0)) continue;
+          double v = log10(ys[e] / ylo) / log10(yhi / ylo);
+          assert_true(v >= 0 && v <= 1); /* and still on the chart */
+          drawn++;
+          if (u > u0 && u < u1 && v > v0 && v < v1) {
+            if (!inside) print_error("panel %zu: '%s' at C = %g, y = %g under the legend\n", k, s->title, s->x[r], ys[e]);
+            inside++;
+          }
+        }
+      }
+    }
+    assert_true(drawn > 100);
+    assert_int_equal(inside, 0);
+  }
+  free(script);
+  sf_chart_free(c);
+  for (size_t i = 0; i < sf_plot_npublished; i++) sf_fitfile_free(pub[i]);
+  free(csv);
+  sf_fitfile_free(ff);
+}
+
 static void test_frontier(void **state) {
   fixture *fx = *state;
   if (!fx) skip();
@@ -699,7 +772,7 @@ static void test_isoflop(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_scaling_fit), cmocka_unit_test(test_scaling_fit_errors),
-      cmocka_unit_test(test_frontier),    cmocka_unit_test(test_residuals),
+      cmocka_unit_test(test_frontier),    cmocka_unit_test(test_frontier_legend),    cmocka_unit_test(test_residuals),
       cmocka_unit_test(test_bootstrap),
   };
   const struct CMUnitTest plain[] = {

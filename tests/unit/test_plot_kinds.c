@@ -215,6 +215,61 @@ static void test_curves(void **state) {
   sf_table_free(t);
 }
 
+/* Curves as the trainer records them (train_loss every step, val_loss only at evaluations, NaN
+ * between): with no 'loss' curve the default is val_loss, and each curve is the evaluated
+ * points joined (a NaN handed to gnuplot breaks the line: the curves came out as specks). */
+static void test_curves_trainer(void **state) {
+  (void)state;
+  sf_table *t = sf_table_new("runs");
+  assert_non_null(t);
+  static const char *names[] = {"step", "tokens", "flops", "train_loss", "val_loss"},
+                    *units[] = {"", "tokens", "FLOP", "nats/token", "nats/token"};
+  assert_int_equal(sf_table_set_curve_columns(t, 5, names, units), SF_OK);
+  long r = sf_table_add_row(t, "r1", "own", "test", "");
+  assert_true(r >= 0);
+  sf_table_set(t, (size_t)r, "N", 1e5);
+  sf_table_set(t, (size_t)r, "D", 2e6);
+  double data[40 * 5];
+  for (int k = 0; k < 40; k++) {
+    data[k * 5 + 0] = k; /* step 0 cannot go on a log axis */
+    data[k * 5 + 1] = 5e4 * (k + 1);
+    data[k * 5 + 2] = 6e5 * 5e4 * (k + 1);
+    data[k * 5 + 3] = 3 + 1.0 / (k + 1);
+    data[k * 5 + 4] = k % 10 == 9 ? 2 + 1.0 / (k + 1) : NAN; /* evaluated at k = 9, 19, 29, 39 */
+  }
+  assert_int_equal(sf_table_set_curve(t, (size_t)r, 40, data), SF_OK);
+  assert_int_equal(sf_table_derive(t), SF_OK);
+  sf_chart *c = NULL;
+  assert_int_equal(sf_plot_curves(t, NULL, &c), SF_OK);
+  sf_series *s = c->panels[0]->series[0];
+  assert_string_equal(c->panels[0]->y.label, "val_loss");
+  assert_int_equal(s->n, 4);
+  for (size_t i = 0; i < 4; i++) {
+    assert_rel(s->x[i], 5e4 * (10.0 * i + 10), 1e-15);
+    assert_rel(s->y[i], 2 + 1.0 / (10.0 * i + 10), 1e-15);
+  }
+  sf_chart_free(c);
+
+  /* against steps: step 0 is left out of the log axis, the other 39 points drawn */
+  sf_plot_opts o;
+  sf_plot_opts_init(&o);
+  o.x = "step";
+  o.y = "train_loss";
+  assert_int_equal(sf_plot_curves(t, &o, &c), SF_OK);
+  s = c->panels[0]->series[0];
+  assert_int_equal(s->n, 39);
+  assert_rel(s->x[0], 1, 0);
+  assert_rel(s->y[0], 3.5, 1e-15);
+  sf_chart_free(c);
+
+  /* a curve column with no value at all: an error naming it, not an empty chart */
+  for (int k = 0; k < 40; k++) data[k * 5 + 4] = NAN;
+  assert_int_equal(sf_table_set_curve(t, (size_t)r, 40, data), SF_OK);
+  assert_int_equal(sf_plot_curves(t, NULL, &c), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "has a curve with values of 'tokens' and 'val_loss'"));
+  sf_table_free(t);
+}
+
 /* Curves through an HDF5 run file and gnuplot: the SVG has the three runs as paths in the
  * families' colours and the two legend entries. */
 static void test_curves_file(void **state) {
@@ -247,7 +302,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_scaling_by_family), cmocka_unit_test(test_scaling_by_column),
       cmocka_unit_test(test_scaling_errors),    cmocka_unit_test(test_curves),
-      cmocka_unit_test(test_curves_file),
+      cmocka_unit_test(test_curves_file),       cmocka_unit_test(test_curves_trainer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

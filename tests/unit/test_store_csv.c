@@ -200,6 +200,15 @@ static void test_bad_memory(void **state) {
   expect_bad(s11, strlen(s11), (const char *const[]){"line 1, column 3", "'???derived'", NULL});
   const char *s12 = "N,D\n1e-400,1\n"; /* underflow to zero is out of range, not 0 */
   expect_bad(s12, strlen(s12), (const char *const[]){"line 2, column 1", "out of range", NULL});
+  /* Another separator: a semicolon file (Excel where the decimal mark is a comma) imported as one
+   * skipped text column, runs without values and exit 0; with decimal commas it failed with
+   * "2 fields, expected 1". Both say what the separator is now; so does a tab-separated one. */
+  const char *s13 = "run;N;D;loss\na;1e6;2e7;3.1\n";
+  expect_bad(s13, strlen(s13), (const char *const[]){"line 1", "one field holding semicolons", "separated by commas", NULL});
+  const char *s14 = "run;N;loss\na;1000000;3,1\n";
+  expect_bad(s14, strlen(s14), (const char *const[]){"line 1", "one field holding semicolons", NULL});
+  const char *s15 = "run\tN\tloss\na\t1e6\t3.1\n";
+  expect_bad(s15, strlen(s15), (const char *const[]){"line 1", "one field holding tabs", NULL});
 }
 
 static void tables_equal(const sf_table *a, const sf_table *b) {

@@ -380,6 +380,15 @@ static void make_foreign(const char *path, int variant) {
     H5Sclose(sp);
     H5Gclose(tg);
   }
+  if (variant == 9) { /* a units attribute that is a number, as a careless writer might set */
+    hid_t dn = H5Dopen2(f, "tables/py/columns/N", H5P_DEFAULT), sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(dn, "units", H5T_STD_I32LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    int u = 5;
+    H5Awrite(a, H5T_NATIVE_INT, &u);
+    H5Aclose(a);
+    H5Sclose(sp);
+    H5Dclose(dn);
+  }
   if (variant == 7) {
     hid_t dg = H5Gcreate2(f, "tables/py/derived", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     double x[3] = {0, 0, 0};
@@ -439,6 +448,9 @@ static void test_foreign_files(void **state) {
   expect_read_error(path, NULL, "derived/C' has no numeric column");
   make_foreign(path, 8);
   expect_read_error(path, NULL, "has 3 values, expected 1000000000000");
+  /* was "out of memory" (exit 5): bad input, naming the dataset */
+  make_foreign(path, 9);
+  expect_read_error(path, NULL, "attribute 'units' of dataset '/tables/py/columns/N' is not a string");
 
   /* a plain HDF5 file with no attributes at all */
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
