@@ -51,6 +51,10 @@ typedef struct sf_fit_opts {
   double abandon;    /* a start whose objective is still above abandon x the best known and whose
                         progress has slowed is given up early (default 3; 0 = run every start
                         to its stopping rule, the plain multi-start) */
+  /* sf_fit_bootstrap calls progress(progress_ctx, done, K) after each resample, one call at a
+   * time (from whichever thread finished it), done rising from 1 to K; NULL: none */
+  void (*progress)(void *ctx, size_t done, size_t total);
+  void *progress_ctx;
 } sf_fit_opts;
 
 void sf_fit_opts_default(sf_fit_opts *o, const sf_law *law);
@@ -176,6 +180,8 @@ typedef struct sf_fit_request {
   const char *data_name;    /* the data in messages (NULL: the table's origin) */
   const char *opt_prefix;   /* how messages name the request's fields as options: "--" gives
                                "--where: ...", "" (default) gives "where: ..." */
+  void (*progress)(void *ctx, size_t done, size_t total); /* the bootstrap's (sf_fit_opts); NULL: none */
+  void *progress_ctx;
 } sf_fit_request;
 
 /* Defaults: everything the law's, no selection, no hold-out, the default grid, no bootstrap,

@@ -97,20 +97,7 @@ static const cli_cmd cmd = {
     1,
 };
 
-double sweep_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* ============================== progress ============================== */
-
-static void fmt_time(char *buf, size_t n, double s) {
-  if (!isfinite(s) || s < 0) snprintf(buf, n, "?");
-  else if (s < 60) snprintf(buf, n, "%.0fs", s);
-  else if (s < 3600) snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
-  else snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
-}
 
 void progress_start(sweep_progress *p, const sf_sweep_plan *plan, int mode, int ranks) {
   memset(p, 0, sizeof *p);
@@ -121,7 +108,7 @@ void progress_start(sweep_progress *p, const sf_sweep_plan *plan, int mode, int 
   p->work = plan->flops_todo;
   p->plan_flops = plan->flops_total;
   p->plan_done = plan->flops_total - plan->flops_todo;
-  p->t0 = p->last_line = sweep_now();
+  p->t0 = p->last_line = cli_now();
   p->last_draw = -1;
   /* a shorter interval for logs watched closely (and for the tests); 0: a line after every step.
    * A bad value is said once, by the process that shows progress (not with -q, not MPI ranks > 0). */
@@ -156,7 +143,7 @@ static double resumed(const sweep_progress *p) {
 
 /* ETA from the FLOP rate of this invocation; a resumed run's earlier steps are not in the rate. */
 static double eta(const sweep_progress *p) {
-  double w = work_now(p), el = sweep_now() - p->t0;
+  double w = work_now(p), el = cli_now() - p->t0;
   if (w <= 0 || el <= 0) return NAN;
   double left = p->work - w - resumed(p);
   return left > 0 ? left * el / w : 0;
@@ -168,7 +155,7 @@ static double percent(const sweep_progress *p) {
 
 static void draw(sweep_progress *p) {
   char line[512], e[32];
-  fmt_time(e, sizeof e, eta(p));
+  cli_fmt_time(e, sizeof e, eta(p));
   int n = snprintf(line, sizeof line, "sweep [%zu/%zu runs%s%s%s] %3.0f%% ETA %s", p->finished, p->total,
                    p->ranks > 1 ? ", all " : "", p->ranks > 1 ? p->unit : "", p->ranks > 1 ? "s" : "", percent(p), e);
   const progress_slot *shown = NULL;
@@ -201,13 +188,13 @@ void progress_step(sweep_progress *p, int slot, const char *run, double run_flop
     c->step = step;
     c->steps = steps;
   }
-  double t = sweep_now();
+  double t = cli_now();
   if (p->mode == 1 && (p->last_draw < 0 || t - p->last_draw >= 0.2)) {
     draw(p);
     p->last_draw = t;
   } else if (p->mode == 2 && t - p->last_line >= p->log_every) { /* a sign of life in logs of long runs */
     char e[32];
-    fmt_time(e, sizeof e, eta(p));
+    cli_fmt_time(e, sizeof e, eta(p));
     fprintf(stderr, "sweep: %s step %ld/%ld, %.0f%% of the sweep, ETA %s\n", run, step, steps, percent(p), e);
     p->last_line = t;
   }
@@ -224,14 +211,14 @@ void progress_run_done(sweep_progress *p, const char *run, double run_flops, con
   p->work_done += run_flops;
   if (p->mode == 1) {
     draw(p);
-    p->last_draw = sweep_now();
+    p->last_draw = cli_now();
   } else if (p->mode == 2) {
     char e[32], where[32] = "";
-    fmt_time(e, sizeof e, eta(p));
+    cli_fmt_time(e, sizeof e, eta(p));
     if (rank >= 0) snprintf(where, sizeof where, " (%s %d)", p->unit, rank);
     fprintf(stderr, "[%zu/%zu] %s%s: val_loss %.4f, %.1f s, MFU %.0f%%, ETA %s\n", p->finished, p->total, run, where,
             r->val_loss, r->seconds, 100 * r->mfu, e);
-    p->last_line = sweep_now();
+    p->last_line = cli_now();
   }
 }
 
@@ -581,7 +568,7 @@ setup_done:
     if (rank == 0) sf_sweep_cleanup(output, NULL);
     if (!rc && mode) {
       char t[32];
-      fmt_time(t, sizeof t, sweep_now() - x.prog.t0);
+      cli_fmt_time(t, sizeof t, cli_now() - x.prog.t0);
       fprintf(stderr, "sweep: '%s' table '%s' holds all %zu runs (%s)\n", output, x.table, x.plan.nruns, t);
     }
   }

@@ -74,18 +74,11 @@ typedef struct progress {
   long every;
 } progress;
 
-static void fmt_time(char *buf, size_t n, double s) {
-  if (!isfinite(s) || s < 0) snprintf(buf, n, "?");
-  else if (s < 60) snprintf(buf, n, "%.0fs", s);
-  else if (s < 3600) snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
-  else snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
-}
-
 static int on_step(void *ctx, long step, long steps, double loss, double secs) {
   progress *p = ctx;
   char eta[32], el[32];
-  fmt_time(eta, sizeof eta, secs / (double)step * (double)(steps - step));
-  fmt_time(el, sizeof el, secs);
+  cli_fmt_time(eta, sizeof eta, secs / (double)step * (double)(steps - step));
+  cli_fmt_time(el, sizeof el, secs);
   if (p->tty) {
     if (step < steps && secs - p->last < 0.1) return 0;
     p->last = secs;

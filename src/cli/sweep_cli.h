@@ -57,9 +57,6 @@ int sweep_record(sweep_ctx *x, size_t i, const sf_train_result *r);
 int sweep_result_pack(int idx, const sf_train_result *r, char **buf, size_t *n);
 int sweep_result_unpack(const sweep_ctx *x, const char *buf, size_t n, int *idx, sf_train_result *r);
 
-/* Seconds on the monotonic clock (CLOCK_MONOTONIC), for intervals: progress, ETA, timeouts. */
-double sweep_now(void);
-
 void progress_start(sweep_progress *p, const sf_sweep_plan *plan, int mode, int ranks);
 /* Step `step` of `steps` of run `run`, trained by worker `slot` (0 serial): every slot's steps count
  * in the percentage and the ETA; the updating line shows the lowest busy slot's run. */

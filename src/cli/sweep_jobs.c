@@ -151,7 +151,7 @@ typedef struct worker_cb {
 static int worker_step(void *ctx, long step, long steps, double loss, double seconds) {
   worker_cb *w = ctx;
   if (w->parent ? getppid() != w->parent : atomic_load(w->halt)) return 1; /* stop (the checkpoint stays) */
-  double t = sweep_now();
+  double t = cli_now();
   if (step != 1 && step != steps && t - w->last < 0.1) return 0;
   w->last = t;
   msg_head h = {MSG_STEP, w->idx, step, steps, 0};

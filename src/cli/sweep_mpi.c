@@ -278,7 +278,7 @@ static int worker_step(void *ctx, long step, long steps, double loss, double sec
     if (!done) return 0;
     s->busy = 0;
   }
-  double t = sweep_now();
+  double t = cli_now();
   if (step != 1 && step != steps && t - s->last < 0.25) return 0;
   s->last = t;
   s->msg[0] = s->idx, s->msg[1] = step, s->msg[2] = steps;

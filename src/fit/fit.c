@@ -821,11 +821,11 @@ int sf_fit_bootstrap(sf_fit_workspace *w, const sf_law_data *d, const double *y,
   int rc = sf_fit_check(w, d, y, weights);
   if (rc) return rc;
   prepare_data(w, y, weights, d->n);
-  size_t fails = 0;
+  size_t fails = 0, done = 0;
   const size_t nt = (size_t)w->nthreads;
   local_result *lr = malloc(nt * nstarts * sizeof *lr);
   if (!lr) return sf_fail(SF_ENOMEM, "out of memory for %zu starts", nstarts);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(w->nthreads) reduction(+ : fails)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(w->nthreads) reduction(+ : fails) shared(done)
   for (size_t k = 0; k < K; k++) {
 #ifdef _OPENMP
     size_t t = (size_t)omp_get_thread_num();
@@ -841,6 +841,10 @@ int sf_fit_bootstrap(sf_fit_workspace *w, const sf_law_data *d, const double *y,
     phi_to_theta(w, phi, th, NULL);
     for (size_t j = 0; j < w->np; j++) samples[k * w->np + j] = ok ? sf_param_natural(&w->law->par[j], th[j]) : NAN;
     if (!ok) fails++;
+    if (w->o.progress) {
+#pragma omp critical(sf_fit_bootstrap_progress)
+      w->o.progress(w->o.progress_ctx, ++done, K);
+    }
   }
   free(lr);
   if (nfailed) *nfailed = fails;

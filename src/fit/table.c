@@ -360,6 +360,8 @@ static int setup(job *jb) {
   /* options */
   sf_fit_opts *o = &res->opts;
   sf_fit_opts_default(o, law);
+  o->progress = rq->progress;
+  o->progress_ctx = rq->progress_ctx;
   if (rq->loss >= 0) {
     if (rq->loss != SF_LOSS_L2 && rq->loss != SF_LOSS_HUBER) return sf_fail(SF_EUSAGE, "%sloss must be l2 or huber", pre);
     o->loss = (sf_loss)rq->loss;

@@ -356,6 +356,48 @@ static void test_bootstrap_coverage(void **state) {
   for (int j = 0; j < 3; j++) assert_in_range(cover[j], 6, SETS); /* ~9 expected */
 }
 
+/* The bootstrap's progress hook: one call per resample, done counting 1..K in order even when two
+ * threads finish resamples, total K; the results are those of a run without the hook. */
+typedef struct calls {
+  size_t n, last, total, out_of_order;
+} calls;
+
+static void count_call(void *ctx, size_t done, size_t total) {
+  calls *c = ctx;
+  c->out_of_order += done != c->last + 1;
+  c->last = done;
+  c->total = total;
+  c->n++;
+}
+
+static void test_bootstrap_progress(void **state) {
+  (void)state;
+  const sf_law *law = sf_law_find("power");
+  enum { K = 24 };
+  set1 s;
+  make_power(&s, 11);
+  double st[64 * 3], with[K * 3], without[K * 3];
+  size_t ns = law->starts(law, &s.d, s.y, NULL, 0), m = 0, nfail;
+  assert_true(ns <= 64);
+  law->starts(law, &s.d, s.y, st, ns);
+  for (size_t k = 0; k < ns; k += 7, m++) memmove(st + 3 * m, st + 3 * k, 3 * sizeof *st);
+  calls c = {0};
+  for (int hook = 0; hook < 2; hook++) {
+    sf_fit_opts o;
+    sf_fit_opts_default(&o, law);
+    o.threads = 2;
+    if (hook) o.progress = count_call, o.progress_ctx = &c;
+    sf_fit_workspace *w = sf_fit_alloc(law, s.n, &o);
+    assert_int_equal(sf_fit_bootstrap(w, &s.d, s.y, NULL, st, m, K, 9, hook ? with : without, NULL, &nfail), SF_OK);
+    sf_fit_free(w);
+  }
+  assert_int_equal(c.n, K);
+  assert_int_equal(c.last, K);
+  assert_int_equal(c.total, K);
+  assert_int_equal(c.out_of_order, 0);
+  assert_memory_equal(with, without, sizeof with);
+}
+
 static void test_percentile(void **state) {
   (void)state;
   double v[5 * 2] = {5, 0, 1, 0, 4, 0, NAN, 0, 2, 0};
@@ -563,6 +605,7 @@ int main(void) {
       cmocka_unit_test(test_bootstrap_matches_plain_fit),
       cmocka_unit_test(test_bootstrap_reproducible),
       cmocka_unit_test(test_bootstrap_coverage),
+      cmocka_unit_test(test_bootstrap_progress),
       cmocka_unit_test(test_percentile),
       cmocka_unit_test(test_fix_and_bound),
       cmocka_unit_test(test_singular_no_covariance),
