@@ -85,6 +85,7 @@ struct sf_law {
   sf_loss loss;                    /* default loss */
   double delta;                    /* default Huber delta */
   int x_positive;                  /* inputs must be > 0 (logs are taken) */
+  int y_fraction;                  /* outputs are fractions in [0, 1] (the law cannot leave (0, 1)) */
   size_t np;
   sf_param par[SF_LAW_MAXPAR];
   sf_law_eval_fn eval;

@@ -564,6 +564,9 @@ int sf_fit_check(const sf_fit_workspace *w, const sf_law_data *d, const double *
                        law->vars[v], x, law->name);
     }
     if (!isfinite(y[i])) return sf_fail(SF_EINPUT, "row %zu: '%s' is missing or not finite", i + 1, law->y);
+    if (law->y_fraction && !(y[i] >= 0 && y[i] <= 1))
+      return sf_fail(SF_EINPUT, "row %zu: '%s' = %g but law '%s' models fractions in [0, 1]", i + 1, law->y, y[i],
+                     law->name);
     if (w->o.space == SF_SPACE_LOG && !(y[i] > 0))
       return sf_fail(SF_EINPUT, "row %zu: '%s' = %g but residuals are in log space (values must be > 0; try --space linear)",
                      i + 1, law->y, y[i]);

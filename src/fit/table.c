@@ -211,6 +211,11 @@ static int pick_rows(job *jb, picked *p) {
     }
     double y = t->cols[jb->cy].v[r];
     (held ? p->hy : p->y)[k] = y;
+    if (law->y_fraction && !(y >= 0 && y <= 1)) { /* 87 for 87%: the fit would end at a bound, k infinite */
+      rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s = %g, but law '%s' models fractions in [0, 1] "
+                   "(give an accuracy of 87%% as 0.87)", t->run[r], r + 1, jb->data, res->yname, y, law->name);
+      goto out;
+    }
     if (res->opts.space == SF_SPACE_LOG && !(y > 0)) { /* held out too: its log residual is scored */
       rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s = %g, but residuals are in log space (values must be > 0; "
                    "try %sspace linear)", t->run[r], r + 1, jb->data, res->yname, y, jb->pre);

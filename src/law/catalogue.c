@@ -379,7 +379,7 @@ static const sf_law law_sigmoid = {
     .formula = "y = lo + (hi - lo)/(1 + exp(-k*(log10(x) - x0)))",
     .summary = "S-curve in log x for benchmark accuracies; 0 < lo < hi < 1; x default C",
     .nvar = 1, .vars = {"C"}, .y = "accuracy",
-    .space = SF_SPACE_LINEAR, .loss = SF_LOSS_L2, .delta = 1e-3, .x_positive = 1,
+    .space = SF_SPACE_LINEAR, .loss = SF_LOSS_L2, .delta = 1e-3, .x_positive = 1, .y_fraction = 1,
     .np = 4,
     .par = {{"lo", "logit_lo", SF_TR_LOGISTIC, 0, 1}, {"hi", "logit_hi", SF_TR_LOGISTIC, 0, 1},
             {"k", "log_k", SF_TR_EXP, 0, 0}, {"x0", "x0", SF_TR_IDENTITY, 0, 0}},
