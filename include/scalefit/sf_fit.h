@@ -223,7 +223,7 @@ typedef enum sf_fit_stage {
 
 typedef struct sf_fit_table_result {
   const sf_law *law;
-  char *xname[SF_LAW_MAXVAR]; /* the input columns as requested (law->nvar) */
+  char *xname[SF_LAW_MAXVAR]; /* the input columns (law->nvar), by the table's names (--x c: "C") */
   char *yname;
   sf_fit_opts opts;           /* as used (loss, space, delta, pinned, bounded) */
   sf_fit_result fit;

@@ -77,6 +77,12 @@ int sf_table_set_description(sf_table *t, const char *text);
  * source, notes, derived). N, D, C and loss get their fixed units whatever unit says. */
 int sf_table_add_column(sf_table *t, const char *name, const char *unit);
 int sf_table_find(const sf_table *t, const char *name); /* index or -1 */
+/* A column named by a user (--x, --y, a spec file): its exact name, else the name a CSV header
+ * so spelled becomes (aliases, case, "ARC-C" -> "arc_c"; docs/FORMAT.md). Index or -1.
+ * Added 2026 (forecast2 branch), additive. */
+int sf_table_lookup(const sf_table *t, const char *name);
+/* "N, D, C, loss, mmlu": the column names for a message ("none" if none); caller frees, NULL on OOM. */
+char *sf_table_column_names(const sf_table *t);
 
 /* Appends a row (all values NaN) and returns its index, or a negative status on failure. */
 long sf_table_add_row(sf_table *t, const char *run, const char *family, const char *source,

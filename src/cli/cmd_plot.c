@@ -250,8 +250,16 @@ static int build_turn(const sf_table *t, const char *input, const sf_plot_opts *
   const char *xn = x_col ? x_col : "C", *yn = y_col;
   if (!yn) return sf_fail(SF_EUSAGE, "plot turn: which capability? give --y COL (e.g. --y mmlu)");
   if (!(maxv > chance) || chance < 0) return sf_fail(SF_EUSAGE, "plot turn: --chance must be >= 0 and below --max");
-  int cx = sf_table_find(t, xn), cy = sf_table_find(t, yn);
-  if (cx < 0 || cy < 0) return sf_fail(SF_EINPUT, "column '%s' not found in '%s'", cx < 0 ? xn : yn, input);
+  int cx = sf_table_lookup(t, xn), cy = sf_table_lookup(t, yn);
+  if (cx < 0 || cy < 0) {
+    char *names = sf_table_column_names(t);
+    int rc = sf_fail(SF_EINPUT, "column '%s' not found in '%s' (it has %s)", cx < 0 ? xn : yn, input,
+                     names ? names : "?");
+    free(names);
+    return rc;
+  }
+  xn = t->cols[cx].name; /* the column's own name on the chart (--y GSM8K is gsm8k) */
+  yn = t->cols[cy].name;
   double *x = malloc((t->nrows + 1) * sizeof *x), *y = malloc((t->nrows + 1) * sizeof *y);
   if (!x || !y) {
     free(x), free(y);

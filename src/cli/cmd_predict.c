@@ -21,7 +21,7 @@ static fc_cost cost;
 
 static const cli_opt opts[] = {
     {"at", 0, CLI_LIST, &at, "V=X,...", "a point, e.g. C=1e25 or N=70e9,D=1.4e12 (repeatable)"},
-    {"grid", 0, CLI_STRING, &grid, "V=LO:HI:K", "K log-spaced values of one variable (others from --at)"},
+    {"grid", 0, CLI_STRING, &grid, "V=LO:HI:K", "K log-spaced values of one variable (the others from one --at)"},
     {"published", 0, CLI_STRING, &published, "ID", "a published law from datasets/laws.csv instead of FIT"},
     {"then", 0, CLI_STRING, &then, "FIT2", "two-stage: feed the prediction into FIT2 (e.g. loss -> accuracy)"},
     {"attention", 0, CLI_STRING, &attention, "L:CTX:DM", "count attention FLOPs (layers:context:d_model) in C"},
@@ -44,12 +44,22 @@ static const cli_cmd cmd = {
     "fits' bootstrap samples when both have them, else adds both stages' delta-method variances.",
     opts, 0, 1};
 
-/* "N=70e9,D=1.4e12" into x (law order); every variable must be given exactly once. */
+/* "N=70e9,D=1.4e12" into x (law order); a variable given twice, or an empty item, is refused
+ * (strtok passed over "N=1e9,,D=1e10" and the last of two N's won, in silence). */
 static int parse_point(const sf_fitfile *ff, const char *spec, double *x, int *given) {
   char buf[512];
+  if (strlen(spec) >= sizeof buf) {
+    cli_error("predict: --at '%.40s...' is longer than %zu characters", spec, sizeof buf - 1);
+    return SF_EUSAGE;
+  }
   snprintf(buf, sizeof buf, "%s", spec);
   for (size_t k = 0; k < ff->nvar; k++) given[k] = 0;
-  for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+  for (char *tok = buf, *next; tok; tok = next) {
+    if ((next = strchr(tok, ','))) *next++ = '\0';
+    if (!*tok) {
+      cli_error("predict: empty item in --at '%s'", spec);
+      return SF_EUSAGE;
+    }
     char *eq = strchr(tok, '=');
     if (!eq) {
       cli_error("predict: '%s' in --at is not VAR=VALUE", tok);
@@ -68,6 +78,10 @@ static int parse_point(const sf_fitfile *ff, const char *spec, double *x, int *g
       else
         cli_error("predict: '%s' is not a variable of law '%s' (it takes %s%s%s)", tok, ff->law->name, ff->vars[0],
                   ff->nvar > 1 ? ", " : "", ff->nvar > 1 ? ff->vars[1] : "");
+      return SF_EUSAGE;
+    }
+    if (given[k]) {
+      cli_error("predict: %s is given twice in --at '%s'", ff->vars[k], spec);
       return SF_EUSAGE;
     }
     if (!sf_parse_double(eq + 1, &x[k]) || !(x[k] > 0)) {
@@ -100,6 +114,12 @@ int cmd_predict(int argc, char **argv) {
   sf_fitfile *ff;
   if ((rc = fc_load(args, nargs, published, "predict", &ff)) != SF_OK) return rc;
 
+  if (cost.enabled && ff->var_C < 0 && !(ff->var_N >= 0 && ff->var_D >= 0)) {
+    /* it printed the cost header and then no cost at all */
+    cli_warn("predict: law '%s' of %s has no compute figure (C, or N and D for 6ND): no cost computed", ff->law->name,
+             ff->vars[0]);
+    cost.enabled = 0;
+  }
   sf_fitfile *ff2 = NULL;
   if (then) {
     rc = sf_fitfile_read(then, &ff2);
@@ -133,8 +153,14 @@ int cmd_predict(int argc, char **argv) {
         }
     npts++;
   }
+  if (rc == SF_OK && grid && at.n > 1) {
+    /* the grid sweeps one variable and takes the others from one --at; a second --at used to be
+     * dropped in silence */
+    cli_error("predict: --grid takes the other variables from one --at, got %zu (run predict once per --at)", at.n);
+    rc = SF_EUSAGE;
+  }
   if (rc == SF_OK && grid) {
-    /* the grid replaces the --at points: its variable swept, the others from the first --at */
+    /* the grid replaces the --at point: its variable swept, the others from the --at */
     double base[SF_LAW_MAXVAR] = {0};
     int have[SF_LAW_MAXVAR] = {0};
     if (npts) {

@@ -97,12 +97,17 @@ int cmd_turn(int argc, char **argv) {
   sf_table *t = NULL;
   rc = sf_data_load(args[0], table, &t);
   if (rc != SF_OK) return cli_fail_lib(rc);
-  int cx = sf_table_find(t, xcol), cy = sf_table_find(t, ycol);
+  int cx = sf_table_lookup(t, xcol), cy = sf_table_lookup(t, ycol);
   if (cx < 0 || cy < 0) {
-    cli_error("turn: column '%s' not found in '%s'", cx < 0 ? xcol : ycol, args[0]);
+    char *names = sf_table_column_names(t);
+    cli_error("turn: column '%s' not found in '%s' (it has %s)", cx < 0 ? xcol : ycol, args[0], names ? names : "?");
+    free(names);
     sf_table_free(t);
     return SF_EINPUT;
   }
+  /* the columns' own names from here on (--y GSM8K is the column gsm8k) */
+  xcol = t->cols[cx].name;
+  ycol = t->cols[cy].name;
   double *x = malloc((t->nrows + 1) * sizeof *x), *y = malloc((t->nrows + 1) * sizeof *y);
   size_t n = 0;
   if (!x || !y) {

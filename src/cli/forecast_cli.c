@@ -28,26 +28,32 @@ int fc_cost_setup(fc_cost *c) {
     cli_error("give either --gpu or --peak-flops, not both");
     return SF_EUSAGE;
   }
+  /* a peak given is already the peak at the precision trained in: --precision would be ignored */
+  if (c->precision && !isnan(c->peak_flops)) {
+    cli_error("--precision picks a peak from --gpu's table; with --peak-flops give the peak at that precision "
+              "instead (%g TFLOP/s was given)", c->peak_flops);
+    return SF_EUSAGE;
+  }
   if (isnan(c->mfu)) {
     c->mfu = 0.4;
     c->mfu_default = 1;
   }
   if (!(c->mfu > 0 && c->mfu <= 1)) {
     cli_error("--mfu must be in (0, 1], got %g (a fraction: 0.4 for 40%%)", c->mfu);
-    return SF_EINPUT;
+    return SF_EUSAGE;
   }
   if (!isnan(c->gpus) && !(c->gpus >= 1 && c->gpus == floor(c->gpus) && isfinite(c->gpus))) {
     cli_error("--gpus must be a whole number of accelerators, at least 1, got %g", c->gpus);
-    return SF_EINPUT;
+    return SF_EUSAGE;
   }
   if (!isnan(c->price) && !(c->price >= 0)) {
     cli_error("--price-per-hour must be >= 0, got %g", c->price);
-    return SF_EINPUT;
+    return SF_EUSAGE;
   }
   if (!isnan(c->peak_flops)) {
     if (!(c->peak_flops > 0) || !isfinite(c->peak_flops)) {
       cli_error("--peak-flops must be a positive number of TFLOP/s, got %g", c->peak_flops);
-      return SF_EINPUT;
+      return SF_EUSAGE;
     }
     c->peak_flops *= 1e12;
     snprintf(c->gpu_name, sizeof c->gpu_name, "%s", "(--peak-flops)");
@@ -63,12 +69,18 @@ int fc_cost_setup(fc_cost *c) {
       cli_error("unknown GPU '%s' (known: %s; or give --peak-flops)", c->gpu, names ? names : "");
       free(names);
       sf_accel_free(t);
-      return SF_EINPUT;
+      return SF_EUSAGE;
     }
     rc = sf_accel_peak(a, c->precision ? c->precision : "bf16", &c->peak_flops);
     snprintf(c->gpu_name, sizeof c->gpu_name, "%s", a->name);
     sf_accel_free(t);
-    if (rc != SF_OK) return cli_fail_lib(rc);
+    /* an unknown precision, or none in the table for this GPU: either way another option value
+     * fixes it, so a usage error like the other cost options (the library says EINPUT for the
+     * latter, which is right for a report spec file) */
+    if (rc != SF_OK) {
+      cli_fail_lib(rc);
+      return rc == SF_ENOMEM ? rc : SF_EUSAGE;
+    }
   }
   c->enabled = 1;
   return SF_OK;
@@ -211,12 +223,17 @@ void fc_json_band(sf_json *j, const char *key, const sf_band *b) {
   sf_json_end_object(j);
 }
 
-long fc_parse_range(const char *cmd, const char *opt, const char *spec, double *v, size_t cap) {
-  char buf[256];
-  snprintf(buf, sizeof buf, "%s", spec);
+/* fc_parse_range on buf, a writable copy of spec (spec is what the messages quote) */
+static long parse_range(const char *cmd, const char *opt, const char *spec, char *buf, double *v, size_t cap) {
   if (strchr(buf, ',')) { /* a list: 8.4e23,6.3e24,3.8e25 */
+    /* split by hand: strtok would pass over an empty item (1e21,,1e22 or a trailing comma) in silence */
     size_t n = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    for (char *tok = buf, *next; tok; tok = next) {
+      if ((next = strchr(tok, ','))) *next++ = '\0';
+      if (!*tok) {
+        cli_error("%s: empty item in the %s list '%s'", cmd, opt, spec);
+        return -1;
+      }
       if (n == cap || !sf_parse_double(tok, &v[n]) || !(v[n] > 0)) {
         cli_error("%s: %s expects positive numbers separated by commas (at most %zu), got '%s'", cmd, opt, cap, spec);
         return -1;
@@ -248,6 +265,18 @@ long fc_parse_range(const char *cmd, const char *opt, const char *spec, double *
   v[0] = lo;
   v[n - 1] = hi;
   return (long)n;
+}
+
+long fc_parse_range(const char *cmd, const char *opt, const char *spec, double *v, size_t cap) {
+  /* a copy of the whole spec: a fixed buffer cut a long list short, and its last item with it */
+  char *buf = sf_strdup(spec);
+  if (!buf) {
+    cli_error("out of memory");
+    return -1;
+  }
+  long n = parse_range(cmd, opt, spec, buf, v, cap);
+  free(buf);
+  return n;
 }
 
 int fc_parse_attention(const char *cmd, const char *spec, sf_alloc_opts *o) {

@@ -352,13 +352,31 @@ static int setup(job *jb) {
       if (!(res->xname[v] = sf_strdup(law->vars[v]))) return sf_fail(SF_ENOMEM, "out of memory");
   }
   if (!(res->yname = sf_strdup(rq->y ? rq->y : law->y))) return sf_fail(SF_ENOMEM, "out of memory");
-  for (size_t v = 0; v < law->nvar; v++)
-    if ((jb->cx[v] = sf_table_find(t, res->xname[v])) < 0)
-      return sf_fail(SF_EINPUT, "column '%s' missing in '%s' (law '%s' needs it%s%sx)", res->xname[v], jb->data,
-                     law->name, formula ? "" : "; choose another with ", formula ? "" : pre);
-  if ((jb->cy = sf_table_find(t, res->yname)) < 0)
-    return sf_fail(SF_EINPUT, "column '%s' missing in '%s' (the output of law '%s'; choose another with %sy)",
-                   res->yname, jb->data, law->name, pre);
+  /* a column is found as its header would be read (--y MMLU is the column mmlu), and is then
+   * known by its own name (the fit file's variables and output; a formula's names stay its own) */
+  for (size_t v = 0; v <= law->nvar; v++) {
+    char **name = v < law->nvar ? &res->xname[v] : &res->yname;
+    int c = sf_table_lookup(t, *name);
+    if (c < 0) {
+      char *names = sf_table_column_names(t);
+      if (v < law->nvar)
+        sf_fail(SF_EINPUT, "column '%s' missing in '%s' (law '%s' needs it%s%sx; the table has %s)", *name, jb->data,
+                law->name, formula ? "" : "; choose another with ", formula ? "" : pre, names ? names : "?");
+      else
+        sf_fail(SF_EINPUT, "column '%s' missing in '%s' (the output of law '%s'; choose another with %sy; the table "
+                "has %s)", *name, jb->data, law->name, pre, names ? names : "?");
+      free(names);
+      return SF_EINPUT;
+    }
+    if (!formula && strcmp(*name, t->cols[c].name) != 0) { /* a formula keeps its own identifiers */
+      char *own = sf_strdup(t->cols[c].name);
+      if (!own) return sf_fail(SF_ENOMEM, "out of memory");
+      free(*name);
+      *name = own;
+    }
+    if (v < law->nvar) jb->cx[v] = c;
+    else jb->cy = c;
+  }
   int cC = sf_table_find(t, "C");
   jb->ckey = cC >= 0 ? cC : jb->cx[0];
   res->holdout_by = cC >= 0 ? "C" : res->xname[0];

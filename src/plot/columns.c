@@ -27,9 +27,7 @@ int sf_plot_column_axis(sf_axis *a, const char *name, const char *unit, int log)
 }
 
 int sf_plot_find_column(const sf_table *t, const char *name) {
-  for (size_t i = 0; i < t->ncols; i++)
-    if (strcmp(t->cols[i].name, name) == 0) return (int)i;
-  return -1;
+  return sf_table_lookup(t, name); /* as a header would be read: --y MMLU is the column mmlu */
 }
 
 int sf_plot_find_curve_column(const sf_table *t, const char *name) {

@@ -96,6 +96,9 @@ int sf_plot_scaling(const sf_table *t, const sf_plot_opts *o, sf_chart **out) {
     return sf_fail_context("cannot colour by '%s' (not 'family', 'none' or a column): ", cby);
   }
   const double *xv = t->cols[xc].v, *yv = t->cols[yc].v, *zv = zc >= 0 ? t->cols[zc].v : NULL;
+  xname = t->cols[xc].name; /* the columns' own names on the axes (--x c is "Training compute C") */
+  yname = t->cols[yc].name;
+  if (zc >= 0) cby = t->cols[zc].name;
 
   sf_chart *c = NULL;
   sf_panel *p = NULL;

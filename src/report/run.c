@@ -381,10 +381,15 @@ static int run_turn(rp_state *st, rp_turn *tu) {
   const sf_spec_turn *sp = tu->spec;
   const sf_table *t = st->table;
   tu->x = sp->x ? sp->x : "C";
-  int cx = sf_table_find(t, tu->x), cy = sf_table_find(t, sp->y);
-  if (cx < 0 || cy < 0)
-    return rp_fail(st, sp->line, SF_EINPUT, "[turn %s]: column '%s' missing in '%s'", sp->name, cx < 0 ? tu->x : sp->y,
-                   st->spec->data_file_given);
+  int cx = sf_table_lookup(t, tu->x), cy = sf_table_lookup(t, sp->y);
+  if (cx < 0 || cy < 0) {
+    char *names = sf_table_column_names(t);
+    int rc = rp_fail(st, sp->line, SF_EINPUT, "[turn %s]: column '%s' missing in '%s' (it has %s)", sp->name,
+                     cx < 0 ? tu->x : sp->y, st->spec->data_file_given, names ? names : "?");
+    free(names);
+    return rc;
+  }
+  tu->x = t->cols[cx].name;
   tu->xv = malloc((t->nrows + 1) * sizeof *tu->xv);
   tu->yv = malloc((t->nrows + 1) * sizeof *tu->yv);
   if (!tu->xv || !tu->yv) return sf_fail(SF_ENOMEM, "out of memory");

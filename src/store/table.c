@@ -141,6 +141,33 @@ int sf_table_find(const sf_table *t, const char *name) {
   return -1;
 }
 
+int sf_table_lookup(const sf_table *t, const char *name) {
+  int k = sf_table_find(t, name ? name : "");
+  if (k >= 0 || !name) return k;
+  /* the name its header would have become (docs/FORMAT.md): --y GSM8K is the column "gsm8k" */
+  char *nm = NULL, *unit = NULL;
+  double scale;
+  enum sf_field_kind kind;
+  if (sf_header_canonical(name, &nm, &unit, &scale, &kind) == SF_OK && kind == SF_FIELD_NUMERIC)
+    k = sf_table_find(t, nm);
+  free(nm);
+  free(unit);
+  sf_error_clear(); /* a name that is no header at all is simply not found */
+  return k;
+}
+
+char *sf_table_column_names(const sf_table *t) {
+  sf_buf b;
+  sf_buf_init(&b);
+  for (size_t c = 0; c < t->ncols; c++) sf_buf_printf(&b, "%s%s", c ? ", " : "", t->cols[c].name);
+  if (!t->ncols) sf_buf_add(&b, "none");
+  if (b.oom) {
+    sf_buf_free(&b);
+    return NULL;
+  }
+  return b.s;
+}
+
 /* The four canonical columns have fixed units whatever the caller passes. */
 static const char *fixed_unit(const char *name) {
   if (strcmp(name, "N") == 0) return "parameters";

@@ -61,11 +61,11 @@ expect() { # code, needle, command...
   [ $rc -eq "$code" ] || fail "$* exited $rc, want $code ($(cat "$out/err"))"
   grep -q -- "$needle" "$out/err" || fail "$*: message lacks '$needle': $(cat "$out/err")"
 }
-expect 2 "unknown GPU 'z9000'" "$SCALEFIT" optimal "$FIT" --compute 1e24 --gpu z9000
-expect 2 "known: v100, a100" "$SCALEFIT" optimal "$FIT" --compute 1e24 --gpu z9000
-expect 2 "mfu must be in (0, 1]" "$SCALEFIT" optimal "$FIT" --compute 1e24 --gpu h100 --mfu 1.2
-expect 2 "mfu must be in (0, 1]" "$SCALEFIT" optimal "$FIT" --compute 1e24 --gpu h100 --mfu 0
-expect 2 "no bf16 peak for 'V100" "$SCALEFIT" optimal "$FIT" --compute 1e24 --gpu v100
+expect 1 "unknown GPU 'z9000'" "$SCALEFIT" optimal "$FIT" --compute 1e24 --gpu z9000
+expect 1 "known: v100, a100" "$SCALEFIT" optimal "$FIT" --compute 1e24 --gpu z9000
+expect 1 "mfu must be in (0, 1]" "$SCALEFIT" optimal "$FIT" --compute 1e24 --gpu h100 --mfu 1.2
+expect 1 "mfu must be in (0, 1]" "$SCALEFIT" optimal "$FIT" --compute 1e24 --gpu h100 --mfu 0
+expect 1 "no bf16 peak for 'V100" "$SCALEFIT" optimal "$FIT" --compute 1e24 --gpu v100
 expect 1 "unknown precision" "$SCALEFIT" optimal "$FIT" --compute 1e24 --gpu v100 --precision fp8
 echo '{"format": "scalefit-fit", "version": 7, "law": "chinchilla"}' > "$out/v7.json"
 expect 2 "version 7 is not supported" "$SCALEFIT" predict "$out/v7.json" --at N=1,D=1
@@ -118,11 +118,30 @@ expect 2 "must be a law of one variable" "$SCALEFIT" predict "$SF_INPUTS/fit_los
   | $PY -c "import json,sys; c=[o['C'] for o in json.load(sys.stdin)['optima']]; assert c[0]==1e21 and c[-1]==1e25 and all(abs(x/10**(21+i)-1)<1e-15 for i,x in enumerate(c)), c" \
   || fail "range ends"
 # a fraction of an accelerator is refused, not printed as a whole one ('2 in parallel' for 2.5)
-expect 2 "whole number of accelerators" "$SCALEFIT" optimal "$FIT" --compute 1e24 --gpu h100 --gpus 2.5
+expect 1 "whole number of accelerators" "$SCALEFIT" optimal "$FIT" --compute 1e24 --gpu h100 --gpus 2.5
 # a published law has no band: its columns say so with a dash, never "nan"
 "$SCALEFIT" predict --published epoch2024_replication --at N=65.2e9,D=1.4e12 > "$out/pub.txt" || fail "published exit"
 grep -qi nan "$out/pub.txt" && fail "nan printed: $(cat "$out/pub.txt")"
 grep -q "1.97592 *- *- " "$out/pub.txt" || fail "published row: $(cat "$out/pub.txt")"
+
+# a variable twice in one --at was the last one's value in silence; an empty item was skipped
+expect 1 "N is given twice in --at 'N=1e9,N=2e9,D=1e10'" "$SCALEFIT" predict "$FIT" --at N=1e9,N=2e9,D=1e10
+expect 1 "D is given twice" "$SCALEFIT" predict "$FIT" --at d=1e10,N=1e9,D=2e10
+expect 1 "empty item in --at" "$SCALEFIT" predict "$FIT" --at N=1e9,,D=1e10
+expect 1 "empty item in --at" "$SCALEFIT" predict "$FIT" --at N=1e9,D=1e10,
+# --grid takes the other variables from one --at: a second one was dropped in silence
+expect 1 "grid takes the other variables from one --at, got 2" \
+  "$SCALEFIT" predict "$FIT" --at N=1e9,D=1 --at N=2e9,D=1 --grid D=1e9:1e12:3
+# an empty item in a list of budgets (or grid values) was skipped in silence
+expect 1 "empty item in the --compute list '1e21,,1e22'" "$SCALEFIT" optimal "$FIT" --compute 1e21,,1e22
+expect 1 "empty item in the --compute list" "$SCALEFIT" optimal "$FIT" --compute ,1e21
+expect 1 "empty item in the --compute list" "$SCALEFIT" optimal "$FIT" --compute 1e21,
+expect 1 "empty item in the --grid list" "$SCALEFIT" predict "$FIT" --at N=1e9,D=1 --grid D=1e9,,1e10
+# a long list is read whole (a 255-character buffer cut it, and turned its last 3.8e25 into 3.8)
+LIST=$($PY -c "print(','.join('%.6e' % (1e21 * 1.2 ** i) for i in range(39)) + ',3.8e25')")
+"$SCALEFIT" optimal "$FIT" --compute "$LIST" --json 2>/dev/null \
+  | $PY -c "import json,sys; c=[o['C'] for o in json.load(sys.stdin)['optima']]; assert len(c)==40 and c[-1]==3.8e25 and abs(c[1]/1.2e21-1)<1e-12, (len(c), c[-1])" \
+  || fail "long --compute list"
 
 # -o writes the same JSON atomically
 "$SCALEFIT" optimal "$FIT" --compute 1e22 -o "$out/saved.json" > /dev/null 2>&1 || fail "-o exit"

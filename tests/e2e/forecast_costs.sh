@@ -44,6 +44,40 @@ days_from_throughput = 780e9 / 238300 / 86400                       # 37.9 days 
 assert abs(p["days"] / days_from_throughput - 1) < 0.01, (p["days"], days_from_throughput)
 PY
 
+# a law without a compute figure (kaplan2020_LN is L(N)) printed the cost header and then no cost:
+# it now says so and prints no header (and no cost_model in the JSON)
+"$SCALEFIT" predict --published kaplan2020_LN --at N=1e9 --gpu a100 > "$out/ln.txt" 2> "$out/ln.err" \
+  || fail "kaplan LN exit $?"
+grep -q "no compute figure" "$out/ln.err" || fail "kaplan LN: no warning: $(cat "$out/ln.err")"
+grep -q "^cost:" "$out/ln.txt" && fail "kaplan LN: a cost header without a cost: $(cat "$out/ln.txt")"
+"$SCALEFIT" predict --published kaplan2020_LN --at N=1e9 --gpu a100 --json 2>/dev/null \
+  | $PY -c "import json,sys; r=json.load(sys.stdin); assert 'cost_model' not in r and 'gpu_hours' not in r['predictions'][0], r" \
+  || fail "kaplan LN json"
+
+# bad values of the cost options are usage errors (exit 1) like every other bad option value
+# (--mfu abc already was); --precision with --peak-flops did nothing and is refused
+code() { # want, needle, args...
+  local want=$1 needle=$2; shift 2
+  "$SCALEFIT" "$@" > /dev/null 2> "$out/err"; local rc=$?
+  [ $rc -eq "$want" ] || fail "$* exited $rc, want $want ($(cat "$out/err"))"
+  grep -q -- "$needle" "$out/err" || fail "$*: message lacks '$needle': $(cat "$out/err")"
+}
+P="predict --published epoch2024_replication --at N=1e9,D=2e10"
+code 1 "expects a number" $P --gpu a100 --mfu abc
+code 1 "mfu must be in (0, 1]" $P --gpu a100 --mfu 1.5
+code 1 "unknown precision 'fp8'" $P --gpu a100 --precision fp8
+code 1 "no bf16 peak for 'V100" $P --gpu v100
+code 1 "unknown GPU 'z9000'" $P --gpu z9000
+code 1 "whole number of accelerators" $P --gpu a100 --gpus 0
+code 1 "price-per-hour must be >= 0" $P --gpu a100 --price-per-hour -1
+code 1 "peak-flops must be a positive" $P --peak-flops -3
+code 1 "precision picks a peak from --gpu's table" $P --peak-flops 312 --precision fp32
+code 1 "not both" $P --peak-flops 312 --gpu a100
+# a peak given is used as it is: 6 * 1e9 * 2e10 FLOP at 312 TFLOP/s and MFU 0.5
+"$SCALEFIT" $P --peak-flops 312 --mfu 0.5 --json 2>/dev/null \
+  | $PY -c "import json,sys; p=json.load(sys.stdin)['predictions'][0]; assert abs(p['gpu_hours']/(1.2e20/(312e12*0.5)/3600)-1)<1e-12, p" \
+  || fail "--peak-flops cost"
+
 # the example script itself runs
 SCALEFIT="$SCALEFIT" sh "$SF_SRC/examples/costs.sh" > "$out/costs.txt" 2>&1 || fail "examples/costs.sh"
 grep -q "accelerator-hours" "$out/costs.txt" || fail "examples/costs.sh printed no cost"

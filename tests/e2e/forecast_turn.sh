@@ -58,6 +58,33 @@ for i in range(30):
 grep -qi "nan" "$out/z.txt" && fail "chance 0: NaN in the output: $(cat "$out/z.txt")"
 grep -q "^verdict: saturation supported: inflection at 3.2e+22" "$out/z.txt" || fail "chance 0: $(cat "$out/z.txt")"
 
+# a column is named as its header is read (docs/FORMAT.md): the header GSM8K is the column gsm8k,
+# and --y GSM8K used to be 'not found'; a name that is no column lists the columns there are
+$PY -c '
+import math
+print("Model,FLOPs (1E21),GSM8K,ARC-C")
+for i in range(20):
+    t = 19 + 5 * i / 19
+    print("m%d,%g,%.6f,%.6f" % (i, 10 ** t / 1e21, 0.02 + 0.01 * i * i / 4, 0.3 + 0.02 * i))
+' > "$out/caps.csv"
+"$SCALEFIT" turn "$out/caps.csv" --y GSM8K --chance 0 --bootstrap 20 --json > "$out/up.json" 2>/dev/null \
+  || fail "--y GSM8K exit $?"
+"$SCALEFIT" turn "$out/caps.csv" --y gsm8k --chance 0 --bootstrap 20 --json > "$out/lo.json" 2>/dev/null \
+  || fail "--y gsm8k exit $?"
+$PY - "$out/up.json" "$out/lo.json" <<'PY' || fail "--y GSM8K is not the column gsm8k"
+import json, sys
+u, l = (json.load(open(f)) for f in sys.argv[1:3])
+assert u["y"] == "gsm8k" and u["n"] == 20 and abs(u["x_range"][0] / 1e19 - 1) < 1e-12, (u["y"], u["n"], u["x_range"])
+assert u["laws"] == l["laws"] and u["verdict"] == l["verdict"]
+PY
+"$SCALEFIT" turn "$out/caps.csv" --y ARC-C --x compute --bootstrap 20 > /dev/null 2>&1 || fail "--y ARC-C --x compute"
+"$SCALEFIT" turn "$out/caps.csv" --y gsm9k 2> "$out/err"; [ $? -eq 2 ] || fail "unknown column: want exit 2"
+grep -q "column 'gsm9k' not found in '.*caps.csv' (it has C, gsm8k, arc_c)" "$out/err" || fail "column list: $(cat "$out/err")"
+"$SCALEFIT" fit "$out/caps.csv" --law loglinear --x C --y ARC-C -o "$out/arc.json" > /dev/null 2>&1 || fail "fit --y ARC-C"
+$PY -c "import json; f=json.load(open('$out/arc.json')); assert f['y']=='arc_c', f['y']" || fail "fit --y ARC-C output name"
+"$SCALEFIT" fit "$out/caps.csv" --law loglinear --x C --y gsm9k 2> "$out/err" > /dev/null
+grep -q "the table has C, gsm8k, arc_c" "$out/err" || fail "fit column list: $(cat "$out/err")"
+
 printf 'run,C,mmlu\na,1e20,0.3\nb,1e21,0.35\nc,1e22,1.4\nd,1e23,0.5\ne,1e24,0.6\nf,1e25,0.7\n' > "$out/bad.csv"
 "$SCALEFIT" turn "$out/bad.csv" --y mmlu 2> "$out/err" && fail "metric > max accepted"
 [ $? -eq 2 ] || fail "metric > max: want exit 2"
