@@ -152,6 +152,8 @@ int cmd_target(int argc, char **argv) {
       fc_cost_text(&cost, opt.C);
     }
   }
+  if (reached != 1 && cost.enabled)
+    cli_warn("target: %s: no budget, so no cost computed", reached == -1 ? "reached at the bottom of the search" : "never reached");
   if (reached == 1 && beyond > warn_decades)
     cli_warn("the target needs a budget %.1f decades beyond the fit's data: an extrapolation of the law's form", beyond);
   if (json || output) rc = fc_emit_json(&out, output, json);

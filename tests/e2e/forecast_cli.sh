@@ -62,6 +62,8 @@ expect() { # code, needle, command...
   grep -q -- "$needle" "$out/err" || fail "$*: message lacks '$needle': $(cat "$out/err")"
 }
 expect 1 "unknown GPU 'z9000'" "$SCALEFIT" optimal "$FIT" --compute 1e24 --gpu z9000
+# a target never reached has no cost to show: said, not left out in silence
+expect 0 "never reached: no budget, so no cost computed" "$SCALEFIT" target "$FIT" --value 1.7 --gpu h100
 expect 1 "known: v100, a100" "$SCALEFIT" optimal "$FIT" --compute 1e24 --gpu z9000
 expect 1 "mfu must be in (0, 1]" "$SCALEFIT" optimal "$FIT" --compute 1e24 --gpu h100 --mfu 1.2
 expect 1 "mfu must be in (0, 1]" "$SCALEFIT" optimal "$FIT" --compute 1e24 --gpu h100 --mfu 0
