@@ -552,8 +552,15 @@ int sf_fit_table(const sf_table *t, const sf_fit_request *rq, sf_fit_table_resul
   size_t nfree = 0;
   for (size_t j = 0; j < law->np; j++) nfree += !res->opts.fixed[j];
   if (pk.n <= nfree) {
-    rc = sf_fail(SF_EINPUT, "%zu runs left to fit in '%s' but law '%s' has %zu free parameters: need at least %zu", pk.n,
-                 jb.data, law->name, nfree, nfree + 1);
+    /* say where the runs went: the selection, missing values, the hold-out */
+    char why[160] = "";
+    size_t at = 0;
+    if (res->n_where) at += (size_t)snprintf(why, sizeof why, "; %swhere left out %zu", jb.pre, res->n_where);
+    if (res->n_skipped && at < sizeof why)
+      at += (size_t)snprintf(why + at, sizeof why - at, "; %zu lack a value", res->n_skipped);
+    if (pk.nh && at < sizeof why) snprintf(why + at, sizeof why - at, "; %zu are held out", pk.nh);
+    rc = sf_fail(SF_EINPUT, "%zu runs left to fit in '%s' but law '%s' has %zu free parameters: need at least %zu%s",
+                 pk.n, jb.data, law->name, nfree, nfree + 1, why);
     goto out;
   }
   sf_law_data d = {.n = pk.n, .nvar = law->nvar};

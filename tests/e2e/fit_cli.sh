@@ -73,6 +73,8 @@ expect 2 "unknown law 'nolaw'" $SCALEFIT fit "$tmp/runs.csv" --law nolaw
 expect 2 "cannot parse" $SCALEFIT fit "$tmp/runs.csv" --law 'loss = E + (A*C'
 expect 2 "names no column" $SCALEFIT fit "$tmp/runs.csv" --law 'loss = E + A'
 expect 2 "need at least 4" $SCALEFIT fit "$tmp/runs.csv" --law power --where 'N < 1.3e7'
+expect 2 "0 runs left to fit in '$tmp/runs.csv' but law 'power' has 3 free parameters: need at least 4; --where left out" \
+  $SCALEFIT fit "$tmp/runs.csv" --law power --where 'loss < 0'
 # a sigmoid of percentages once ended with k = inf and exit 0: the law models fractions
 printf 'name,C,acc\na,1e20,25.4\nb,1e21,31\nc,1e22,52\nd,1e23,79\ne,1e24,84\nf,1e25,85\n' >"$tmp/pct.csv"
 expect 2 "run 'a' (row 1 of '$tmp/pct.csv'): acc = 25.4, but law 'sigmoid' models fractions in [0, 1]" \
