@@ -90,6 +90,15 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
                      "separated by commas (convert the file to comma-separated CSV, with '.' as the decimal mark)",
                      origin, p->f[h->first].line, sep == ';' ? "semicolons" : "tabs", hd);
   }
+  /* Spreadsheets save trailing columns without a name and without a value ("a,b,,"): dropped, as
+   * long as every cell under them is empty; a value under an empty header stays an error. */
+  while (nc > 1 && is_blank(A + p->f[h->first + nc - 1].off)) {
+    int empty = 1;
+    for (size_t r = 1; r < p->nr && empty; r++)
+      if (p->r[r].n >= nc && !is_blank(A + p->f[p->r[r].first + nc - 1].off)) empty = 0;
+    if (!empty) break;
+    nc--;
+  }
   colinfo *ci = calloc(nc, sizeof *ci);
   if (!ci) return sf_fail(SF_ENOMEM, "out of memory");
   int rc = SF_OK;
@@ -123,9 +132,9 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
   }
 
   for (size_t r = 1; r < p->nr; r++)
-    if (p->r[r].n != nc) {
+    if (p->r[r].n != h->n && p->r[r].n != nc) {
       rc = sf_fail(SF_EINPUT, "'%s' line %zu: %zu fields, expected %zu as in the header", origin, p->r[r].line,
-                   p->r[r].n, nc);
+                   p->r[r].n, h->n);
       goto done;
     }
 

@@ -119,6 +119,13 @@ static void test_parsing_edge_cases(void **state) {
   assert_string_equal(u->skipped[1], "hex_color");
   sf_table_free(u);
   sf_table_free(t);
+  /* trailing columns without a name or a value, as spreadsheets save them, are dropped; rows may
+   * carry their empty cells or not */
+  t = mem("run,N,loss,,\r\na,1e9,2.5,,\r\nb,2e9,2.4\r\n");
+  assert_int_equal(t->nrows, 2);
+  assert_int_equal(t->ncols, 2);
+  assert_rel(sf_table_get(t, 1, "loss"), 2.4, 0);
+  sf_table_free(t);
   /* an all-empty column is kept (all missing) */
   t = mem("N,mmlu\n1,\n2,\n");
   assert_int_equal(t->ncols, 2);
@@ -207,6 +214,11 @@ static void test_bad_memory(void **state) {
   expect_bad(s13, strlen(s13), (const char *const[]){"line 1", "one field holding semicolons", "separated by commas", NULL});
   const char *s14 = "run;N;loss\na;1000000;3,1\n";
   expect_bad(s14, strlen(s14), (const char *const[]){"line 1", "one field holding semicolons", NULL});
+  /* a value under a trailing empty header is still an error */
+  const char *s16 = "run,N,loss,\na,1e6,3.1,7\n";
+  expect_bad(s16, strlen(s16), (const char *const[]){"line 1, column 4", "empty header", NULL});
+  const char *s17 = "run,N,loss,,\na,1e6,3.1,,\nb,1e6,3\n,\n";
+  expect_bad(s17, strlen(s17), (const char *const[]){"line 4: 2 fields, expected 5", NULL});
   const char *s15 = "run\tN\tloss\na\t1e6\t3.1\n";
   expect_bad(s15, strlen(s15), (const char *const[]){"line 1", "one field holding tabs", NULL});
 }
