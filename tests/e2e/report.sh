@@ -125,6 +125,37 @@ assert max(t["decades_beyond"] for t in r["targets"]) > 0.2
 print("ok: targets say how far beyond the data:", [round(t["decades_beyond"], 2) for t in r["targets"]])
 PY
 
+# report.md shows the title and description as written: Markdown-active characters are escaped
+# (CommonMark: a backslash before ASCII punctuation renders the punctuation itself), so '<b>' is
+# not swallowed as HTML, '*runs*' not turned into italics, '[x](y)' not into a link, and a
+# description starting '- ' or '3. ' is not a list (report.md once copied both in raw)
+cat > md.ini <<'INI'
+[report]
+title = Loss < 2 for <b>all</b> *runs* [x](y) a_b | c ~d~ $1 & &amp; `e` \ end #
+description = - 3. <i>it</i> **not bold** #1
+[forecast]
+published = epoch2024_replication
+budgets = 1e22
+INI
+"$SCALEFIT" report md.ini -o out > /dev/null 2>&1 || fail "markdown spec exit $?"
+"$PY" - out/md/report.md <<'PY' || fail "report.md does not show the title as written"
+import re, sys
+title = r"Loss < 2 for <b>all</b> *runs* [x](y) a_b | c ~d~ $1 & &amp; `e` \ end #"
+desc = r"- 3. <i>it</i> **not bold** #1"
+lines = open(sys.argv[1]).read().split("\n")
+head, para = lines[0], lines[2]
+assert head.startswith("# "), head
+def unescape(s):   # CommonMark's backslash escapes
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", s)
+def bare(s):       # active characters left without their backslash
+    return re.findall(r"(?<!\\)(?:\\\\)*([<>*_\[\]`|~$&#])", s)
+assert unescape(head[2:]) == title, (head, unescape(head[2:]))
+assert unescape(para) == desc, (para, unescape(para))
+assert not bare(head[2:]) and not bare(para), (bare(head[2:]), bare(para))
+assert not re.match(r"\s*([-+*]|\d+[.)])\s", para), para  # not a list item
+print("ok: report.md title and description escaped:", head)
+PY
+
 # a rerun replaces the report and leaves nothing beside it
 "$SCALEFIT" report "$SF_SRC/examples/published-laws.ini" -o out > /dev/null 2>&1 || fail "rerun exit $?"
 [ -z "$(ls -A out | grep '^\.')" ] || fail "rerun left temporary folders: $(ls -A out)"
