@@ -139,7 +139,6 @@ int cmd_report(int argc, char **argv) {
     return SF_EUSAGE;
   }
   sf_report_ctx ctx = {sf_buf_str(&cl), NULL, threads_arg >= 0 ? (int)threads_arg : jobs > 1 ? 1 : 0};
-  /* two specs of the same name would write the same folder */
   job *J = calloc(nargs, sizeof *J);
   if (!J) {
     sf_buf_free(&cl);
@@ -147,6 +146,26 @@ int cmd_report(int argc, char **argv) {
     return SF_ENOMEM;
   }
   for (size_t i = 0; i < nargs; i++) J[i].spec = args[i], sf_buf_init(&J[i].msg);
+  /* two specs of the same file name (a/x.ini, b/x.ini) would write the same folder, and which
+   * report survived would depend on timing: refuse before anything runs */
+  rc = SF_OK;
+  for (size_t i = 0; i < nargs && !rc; i++)
+    if (!(J[i].name = sf_spec_folder_name(J[i].spec))) rc = SF_ENOMEM;
+  for (size_t i = 0; i < nargs && !rc; i++)
+    for (size_t k = i + 1; k < nargs && !rc; k++)
+      if (!strcmp(J[i].name, J[k].name)) {
+        cli_error("report: '%s' and '%s' would both write '%s/%s'; rename one of them (the folder is the spec's "
+                  "file name without its extension)", J[i].spec, J[k].spec, out_dir, J[i].name);
+        rc = SF_EUSAGE;
+      }
+  for (size_t i = 0; i < nargs; i++) free(J[i].name), J[i].name = NULL;
+  if (rc) {
+    if (rc == SF_ENOMEM) cli_error("out of memory");
+    for (size_t i = 0; i < nargs; i++) sf_buf_free(&J[i].msg);
+    free(J);
+    sf_buf_free(&cl);
+    return rc;
+  }
   fflush(stdout);
   fflush(stderr);
   size_t next = 0, running = 0, finished = 0;
@@ -198,11 +217,6 @@ int cmd_report(int argc, char **argv) {
         fflush(stdout);
       }
   }
-  /* two specs named alike: the later one replaced the earlier's folder */
-  for (size_t i = 0; i < nargs; i++)
-    for (size_t k = i + 1; k < nargs; k++)
-      if (!J[i].rc && !J[k].rc && J[i].name && J[k].name && !strcmp(J[i].name, J[k].name))
-        cli_warn("'%s' and '%s' both write '%s/%s': only one report is kept", J[i].spec, J[k].spec, out_dir, J[i].name);
   sf_report_entry *E = calloc(nargs, sizeof *E);
   size_t ok = 0;
   int first_rc = 0;

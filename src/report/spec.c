@@ -173,6 +173,8 @@ static char *spec_name(const char *origin) {
   return s;
 }
 
+char *sf_spec_folder_name(const char *path) { return spec_name(path); }
+
 /* ---- sections ---- */
 
 static void *grow(void *arr, size_t n, size_t size) {

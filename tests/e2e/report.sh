@@ -37,6 +37,17 @@ grep -q 'href="published-models/index.html"' out/index.html || fail "index links
 grep -q "runfail.ini:3:" out/index.html || fail "index shows the failure"
 grep -q "2 reports written, 2 failed" out/index.html || fail "index summary"
 
+# two specs with one file name in different folders would write one report folder (which one
+# survived depended on timing, and the summary said "2 reports written"): refused before
+# anything runs, exit 1, naming both files, nothing written
+mkdir -p a b
+cp "$SF_SRC/examples/published-laws.ini" a/x.ini
+cp "$SF_SRC/examples/published-laws.ini" b/x.ini
+"$SCALEFIT" report a/x.ini b/x.ini -o dup -j 2 > dup.out 2> dup.err; rc=$?
+[ $rc -eq 1 ] || fail "same file name twice: exit $rc, want 1"
+grep -q "'a/x.ini' and 'b/x.ini' would both write 'dup/x'" dup.err || fail "same-name message: $(cat dup.err)"
+[ ! -e dup ] || fail "same file name twice: something was written: $(ls -A dup)"
+
 # self-contained: every chart inline, no external resource
 "$PY" - out "$SF_SRC/datasets/laws.csv" <<'PY' || fail "report contents"
 import csv, json, math, re, sys
