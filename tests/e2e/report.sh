@@ -48,6 +48,16 @@ cp "$SF_SRC/examples/published-laws.ini" b/x.ini
 grep -q "'a/x.ini' and 'b/x.ini' would both write 'dup/x'" dup.err || fail "same-name message: $(cat dup.err)"
 [ ! -e dup ] || fail "same file name twice: something was written: $(ls -A dup)"
 
+# a batch in which every spec fails writes nothing: no index of failures in a folder of its own
+# making (it once left DIR/index.html alone in a new folder), nor over an earlier index
+"$SCALEFIT" report runfail.ini -o fresh/sub > /dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || fail "failing spec alone: exit $rc, want 2"
+[ ! -e fresh ] || fail "a failed batch left: $(find fresh)"
+cp out/index.html index.before
+"$SCALEFIT" report runfail.ini broken.ini -o out -j 2 > /dev/null 2>&1 && fail "failing specs accepted"
+cmp -s index.before out/index.html || fail "a failed batch replaced the index of earlier reports"
+[ -z "$(ls -A out | grep -v -e '^published-models$' -e '^published-laws$' -e '^index.html$')" ] || fail "leftovers: $(ls -A out)"
+
 # self-contained: every chart inline, no external resource
 "$PY" - out "$SF_SRC/datasets/laws.csv" <<'PY' || fail "report contents"
 import csv, json, math, re, sys
