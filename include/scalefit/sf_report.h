@@ -107,6 +107,11 @@ typedef struct sf_spec {
 int sf_spec_parse(const char *text, size_t len, const char *origin, sf_spec **out);
 int sf_spec_read(const char *path, sf_spec **out);
 void sf_spec_free(sf_spec *s); /* NULL-safe */
+/* The report folder a spec file gets: its base name without the extension, characters outside
+ * [A-Za-z0-9_.-] as '_' ("index" becomes "index_"); the same as sf_spec's name, known without
+ * reading the file, so a batch can refuse two specs that would write one folder. Caller frees;
+ * NULL when out of memory. */
+char *sf_spec_folder_name(const char *path);
 
 typedef struct sf_report_ctx {
   const char *command_line; /* the exact command, shown in the report */

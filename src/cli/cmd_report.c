@@ -35,7 +35,8 @@ static const cli_cmd cmd = {
     "Each SPEC (an INI-like file, see docs/REPORT.md and examples/*.ini) gives the folder DIR/<name>/\n"
     "with index.html (self-contained, charts inline), report.md and report.json; DIR/index.html links\n"
     "them all. A spec that fails is reported as FILE:LINE: message and leaves no folder; the others\n"
-    "still run, and the exit code is then that of the first failure.",
+    "still run, and the exit code is then that of the first failure. When every spec fails, nothing\n"
+    "is written (no DIR/index.html). Two specs with the same file name are refused (exit 1).",
     opts, 1, 4096};
 
 typedef struct job {
@@ -139,7 +140,6 @@ int cmd_report(int argc, char **argv) {
     return SF_EUSAGE;
   }
   sf_report_ctx ctx = {sf_buf_str(&cl), NULL, threads_arg >= 0 ? (int)threads_arg : jobs > 1 ? 1 : 0};
-  /* two specs of the same name would write the same folder */
   job *J = calloc(nargs, sizeof *J);
   if (!J) {
     sf_buf_free(&cl);
@@ -147,6 +147,43 @@ int cmd_report(int argc, char **argv) {
     return SF_ENOMEM;
   }
   for (size_t i = 0; i < nargs; i++) J[i].spec = args[i], sf_buf_init(&J[i].msg);
+  /* two specs of the same file name (a/x.ini, b/x.ini) would write the same folder, and which
+   * report survived would depend on timing: refuse before anything runs */
+  rc = SF_OK;
+  for (size_t i = 0; i < nargs && !rc; i++)
+    if (!(J[i].name = sf_spec_folder_name(J[i].spec))) rc = SF_ENOMEM;
+  for (size_t i = 0; i < nargs && !rc; i++)
+    for (size_t k = i + 1; k < nargs && !rc; k++)
+      if (!strcmp(J[i].name, J[k].name)) {
+        cli_error("report: '%s' and '%s' would both write '%s/%s'; rename one of them (the folder is the spec's "
+                  "file name without its extension)", J[i].spec, J[k].spec, out_dir, J[i].name);
+        rc = SF_EUSAGE;
+      }
+  for (size_t i = 0; i < nargs; i++) free(J[i].name), J[i].name = NULL;
+  if (rc) {
+    if (rc == SF_ENOMEM) cli_error("out of memory");
+    for (size_t i = 0; i < nargs; i++) sf_buf_free(&J[i].msg);
+    free(J);
+    sf_buf_free(&cl);
+    return rc;
+  }
+  /* the folders this batch creates (DIR and missing parents): a batch that writes no report
+   * removes them again, so a failed spec leaves nothing behind */
+  char **made = NULL;
+  size_t nmade = 0;
+  {
+    char *d = sf_strdup(out_dir);
+    struct stat sb;
+    while (d && *d && strcmp(d, ".") && strcmp(d, "/") && stat(d, &sb) != 0 && errno == ENOENT) {
+      char **m = realloc(made, (nmade + 1) * sizeof *m);
+      if (!m) break;
+      made = m, made[nmade++] = d;
+      char *slash = strrchr(d, '/');
+      while (slash && slash > d && slash[1] == 0) *slash = 0, slash = strrchr(d, '/'); /* "a/b/" */
+      d = slash && slash > d ? sf_asprintf("%.*s", (int)(slash - d), d) : NULL;
+    }
+    free(d); /* the first folder that exists (or NULL) */
+  }
   fflush(stdout);
   fflush(stderr);
   size_t next = 0, running = 0, finished = 0;
@@ -170,6 +207,8 @@ int cmd_report(int argc, char **argv) {
           sf_buf_free(&J[k].msg), free(J[k].name);
         }
         free(J);
+        for (size_t k = 0; k < nmade; k++) free(made[k]);
+        free(made);
         child(spec, p[1], &ctx);
       }
       close(p[1]);
@@ -198,11 +237,6 @@ int cmd_report(int argc, char **argv) {
         fflush(stdout);
       }
   }
-  /* two specs named alike: the later one replaced the earlier's folder */
-  for (size_t i = 0; i < nargs; i++)
-    for (size_t k = i + 1; k < nargs; k++)
-      if (!J[i].rc && !J[k].rc && J[i].name && J[k].name && !strcmp(J[i].name, J[k].name))
-        cli_warn("'%s' and '%s' both write '%s/%s': only one report is kept", J[i].spec, J[k].spec, out_dir, J[i].name);
   sf_report_entry *E = calloc(nargs, sizeof *E);
   size_t ok = 0;
   int first_rc = 0;
@@ -213,10 +247,16 @@ int cmd_report(int argc, char **argv) {
   }
   int irc = SF_OK;
   struct stat sb;
-  if (E && stat(out_dir, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+  /* the index only beside at least one report: a batch in which every spec failed writes
+   * nothing (an index of failures alone would replace one that links earlier reports) */
+  if (ok && E && stat(out_dir, &sb) == 0 && S_ISDIR(sb.st_mode)) {
     irc = sf_report_index(out_dir, E, nargs, sf_buf_str(&cl));
     if (irc) cli_error("%s", sf_errmsg());
   }
+  if (!ok)
+    for (size_t i = 0; i < nmade; i++) rmdir(made[i]); /* deepest first; a folder not empty stays */
+  for (size_t i = 0; i < nmade; i++) free(made[i]);
+  free(made);
   printf("%zu report%s written, %zu failed\n", ok, ok == 1 ? "" : "s", nargs - ok);
   free(E);
   for (size_t i = 0; i < nargs; i++) sf_buf_free(&J[i].msg), free(J[i].name);

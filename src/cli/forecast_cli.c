@@ -260,10 +260,7 @@ static long parse_range(const char *cmd, const char *opt, const char *spec, char
     return -1;
   }
   size_t n = (size_t)cnt;
-  /* in decades, so that whole decades come out exact (exp(log(1e21)) is 9.999999999999983e+20) */
-  for (size_t i = 0; i < n; i++) v[i] = pow(10, log10(lo) + (log10(hi) - log10(lo)) * (double)i / (double)(n - 1));
-  v[0] = lo;
-  v[n - 1] = hi;
+  sf_logspace(lo, hi, n, v); /* the report spec's ranges use the same rule */
   return (long)n;
 }
 

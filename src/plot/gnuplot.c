@@ -268,7 +268,8 @@ static void key(sf_buf *b, sf_legend_pos pos, const sf_panel *p, double panel_w,
 }
 
 /* Markers, regions and labels are gnuplot objects set before the plot command. */
-static void decorations(sf_buf *b, const sf_panel *p, const int *colors, const look *lk) {
+static void decorations(sf_buf *b, const sf_panel *p, const int *colors, const look *lk, double ymax, double plot_w,
+                        double plot_h, double em) {
   double xlo, xhi;
   sf_plot_axis_range(p, SF_AXIS_X, &xlo, &xhi);
   for (size_t i = 0; i < p->nseries; i++) {
@@ -286,12 +287,16 @@ static void decorations(sf_buf *b, const sf_panel *p, const int *colors, const l
       sf_buf_printf(b, ", graph 1 nohead back lw %.2f dt (6,4) lc rgb '%s'\n", 1.5 * lk->line,
                     color_of(colors[i], "#555555"));
       if (s->title[0]) {
+        /* beside the line, where it covers no run, line or other label (at the top if it can) */
+        double top;
+        int right;
+        sf_plot_vline_label(p, i, ymax, plot_w, plot_h, em, &top, &right);
         sf_buf_add(b, "set label ");
         sf_plot_quote(b, s->title);
         sf_buf_add(b, " at first ");
         num(b, s->x0);
-        sf_buf_printf(b, ", graph 0.98 rotate by 90 right offset character -0.7,0 front textcolor rgb '%s'\n",
-                      color_of(colors[i], "#404040"));
+        sf_buf_printf(b, ", graph %.4g rotate by 90 right offset character %s,0 front textcolor rgb '%s'\n", top,
+                      right ? "1.6" : "-0.7", color_of(colors[i], "#404040"));
       }
       break;
     case SF_SERIES_XREGION: {
@@ -507,7 +512,7 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
     }
     sf_plot_assign_colors(p, colors + at);
     key(&b, pos[k], p, panel_w, cv.em, &lk);
-    decorations(&b, p, colors + at, &lk);
+    decorations(&b, p, colors + at, &lk, ytop[k], has_cb ? pw - 5 * cv.em : pw, ph, cv.em);
     plot_command(&b, p, colors + at, ids + at, has_rows + at, &lk);
     at += p->nseries;
   }

@@ -119,8 +119,10 @@ int sf_plot_scaling(const sf_table *t, const sf_plot_opts *o, sf_chart **out) {
   }
   c->skipped = t->nrows - n;
   if (n == 0) {
-    rc = sf_fail(SF_EINPUT, "no run in table '%s' has both '%s' and '%s'%s", t->name ? t->name : "", xname, yname,
-                 p->y.log ? " (positive, for log axes)" : "");
+    rc = sf_fail(SF_EINPUT, "no run in table '%s' has both '%s' and '%s'%s%s%s", t->name ? t->name : "", xname, yname,
+                 p->x.log && p->y.log ? " (positive, for log axes)" : p->x.log || p->y.log ? " (" : "",
+                 p->x.log && p->y.log ? "" : p->x.log ? xname : p->y.log ? yname : "",
+                 p->x.log != p->y.log ? " positive, for its log axis)" : "");
     goto fail;
   }
 
@@ -174,9 +176,13 @@ int sf_plot_scaling(const sf_table *t, const sf_plot_opts *o, sf_chart **out) {
   char sub[200];
   int k = snprintf(sub, sizeof sub, "%zu run%s", n, n == 1 ? "" : "s");
   if (nfam > 1) k += snprintf(sub + k, sizeof sub - (size_t)k, " in %zu families", nfam);
-  if (c->skipped)
-    snprintf(sub + k, sizeof sub - (size_t)k, "; %zu left out (%s, %s%s%s missing or not positive)", c->skipped,
-             xname, yname, zv ? " or " : "", zv ? cby : "");
+  if (c->skipped) {
+    /* "not positive" only for the columns on a log axis: with --linear-y a negative y is drawn */
+    const char *must = p->x.log && p->y.log ? "" : p->x.log ? xname : p->y.log ? yname : NULL;
+    snprintf(sub + k, sizeof sub - (size_t)k, "; %zu left out (%s, %s%s%s missing%s%s%s)", c->skipped, xname, yname,
+             zv ? " or " : "", zv ? cby : "", !must ? "" : *must ? ", or " : " or not positive", must && *must ? must : "",
+             must && *must ? " not positive" : "");
+  }
   rc = sf_chart_set_subtitle(c, sub);
   if (rc) goto fail;
   free(rows);

@@ -302,6 +302,98 @@ static void hit_segment(box *b, size_t nb, double u0, double v0, double u1, doub
   hit_segment_w(b, nb, u0, v0, u1, v1, 1);
 }
 
+/* The frame of p as drawn, with the y axis's top at ymax when that is finite (a lifted axis). */
+static void frame_of(const sf_panel *p, double ymax, frame *f) {
+  sf_panel q = *p;
+  if (isfinite(ymax)) q.y.max = ymax;
+  sf_plot_axis_range(&q, SF_AXIS_X, &f->xlo, &f->xhi);
+  sf_plot_axis_range(&q, SF_AXIS_Y, &f->ylo, &f->yhi);
+  f->xlog = p->x.log;
+  f->ylog = p->y.log;
+  if (f->xlog) f->xlo = log10(f->xlo), f->xhi = log10(f->xhi);
+  if (f->ylog) f->ylo = log10(f->ylo), f->yhi = log10(f->yhi);
+}
+
+void sf_plot_vline_label(const sf_panel *p, size_t i, double ymax, double plot_w, double plot_h, double font_px,
+                         double *v1, int *right) {
+  const sf_series *me = p->series[i];
+  *v1 = 0.98, *right = 0;
+  if (!me->title[0] || (p->x.log && !(me->x0 > 0))) return;
+  frame f;
+  frame_of(p, ymax, &f);
+  double em_u = font_px / plot_w, em_v = font_px / plot_h, u, v;
+  double len = (double)strlen(me->title) * SF_CHAR_W * font_px / plot_h;
+  to_unit(&f, me->x0, f.ylog ? pow(10, f.ylo) : f.ylo, &u, &v);
+  /* candidates: from the top (the usual place), from the bottom, then sliding down from the top;
+   * each on the line's left, then its right. The first that covers nothing wins, else the least
+   * covering one: points weigh most (a word over a run hides it), other labels next, lines least. */
+  enum { NC = 64 };
+  box b[NC];
+  double top[NC];
+  int side[NC];
+  size_t nc = 0;
+  double tops[NC / 2];
+  size_t nt = 0;
+  tops[nt++] = 0.98;
+  if (len + 0.03 < 0.98) tops[nt++] = len + 0.03;
+  for (double t = 0.94; t - len > 0.03 && nt < NC / 2; t -= 0.02) tops[nt++] = t;
+  for (size_t k = 0; k < nt; k++)
+    for (int r = 0; r < 2; r++) {
+      top[nc] = tops[k], side[nc] = r;
+      b[nc] = (box){r ? u - 0.3 * em_u : u - 2.0 * em_u, r ? u + 2.0 * em_u : u + 0.3 * em_u, tops[k] - len - 0.02,
+                    tops[k] + 0.02, 0};
+      nc++;
+    }
+  for (size_t j = 0; j < p->nseries; j++) {
+    const sf_series *s = p->series[j];
+    double u0, v0, u1, v1_;
+    switch (s->kind) {
+    case SF_SERIES_POINTS:
+      for (size_t r = 0; r < s->n; r++) {
+        if (!sf_plot_row_ok(p, s->x[r], s->y[r])) continue;
+        to_unit(&f, s->x[r], s->y[r], &u0, &v0);
+        hit_w(b, nc, u0, v0, 16);
+      }
+      break;
+    case SF_SERIES_LINE:
+    case SF_SERIES_DASHED:
+      for (size_t r = 0; r + 1 < s->n; r++) {
+        if (!sf_plot_row_ok(p, s->x[r], s->y[r]) || !sf_plot_row_ok(p, s->x[r + 1], s->y[r + 1])) continue;
+        to_unit(&f, s->x[r], s->y[r], &u0, &v0);
+        to_unit(&f, s->x[r + 1], s->y[r + 1], &u1, &v1_);
+        hit_segment(b, nc, u0, v0, u1, v1_);
+      }
+      break;
+    case SF_SERIES_XREGION:
+      /* its label, centred at the top (as the renderer puts it) */
+      if (!s->title[0] || (p->x.log && !(s->x1 > 0))) break;
+      {
+        double x0 = p->x.log && !(s->x0 > 0) ? pow(10, f.xlo) : s->x0;
+        double mid = p->x.log ? sqrt(x0 * s->x1) : (x0 + s->x1) / 2;
+        double half = 0.5 * (double)strlen(s->title) * SF_CHAR_W * font_px / plot_w;
+        to_unit(&f, mid, f.ylog ? pow(10, f.ylo) : f.ylo, &u0, &v0);
+        for (int k = -1; k <= 1; k++) hit_segment_w(b, nc, u0 - half, 0.96 + 0.9 * k * em_v, u0 + half, 0.96 + 0.9 * k * em_v, 8);
+      }
+      break;
+    case SF_SERIES_LABEL:
+      if (!sf_plot_row_ok(p, s->x0, s->y0)) break;
+      to_unit(&f, s->x0, s->y0, &u0, &v0);
+      hit_segment_w(b, nc, u0, v0, u0 + (double)strlen(s->title) * SF_CHAR_W * font_px / plot_w, v0, 8);
+      break;
+    default: break;
+    }
+  }
+  size_t best = 0;
+  for (size_t k = 0; k < nc; k++) {
+    if (b[k].hits == 0) {
+      best = k;
+      break;
+    }
+    if (b[k].hits < b[best].hits) best = k;
+  }
+  *v1 = top[best], *right = side[best];
+}
+
 sf_legend_pos sf_plot_legend_place(const sf_panel *p, double plot_w, double plot_h, double font_px,
                                    int may_go_outside) {
   size_t maxlen;
@@ -371,10 +463,14 @@ sf_legend_pos sf_plot_legend_place(const sf_panel *p, double plot_w, double plot
         if (p->x.log && !(s->x0 > 0)) break;
         to_unit(&f, s->x0, f.ylog ? pow(10, f.ylo) : f.ylo, &u, &v);
         hit_segment(b, 4, u, 0, u, 1);
-        /* its label runs down from the top, just left of the line */
-        if (s->title[0])
-          hit_segment_w(b, 4, u - 0.5 * line_h / plot_w, 0.98,
-                        u - 0.5 * line_h / plot_w, 0.98 - (double)strlen(s->title) * char_w / plot_h, 8);
+        /* its label runs down from where sf_plot_vline_label puts it, beside the line */
+        if (s->title[0]) {
+          double top;
+          int right;
+          sf_plot_vline_label(p, i, NAN, plot_w, plot_h, font_px, &top, &right);
+          double lu = u + (right ? 0.5 : -0.5) * line_h / plot_w;
+          hit_segment_w(b, 4, lu, top, lu, top - (double)strlen(s->title) * char_w / plot_h, 8);
+        }
         break;
       case SF_SERIES_LABEL:
         if (!sf_plot_row_ok(p, s->x0, s->y0)) break;

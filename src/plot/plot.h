@@ -63,6 +63,14 @@ sf_legend_pos sf_plot_legend_place(const sf_panel *p, double plot_w, double plot
  * maximum, or when the data would be squeezed into less than a third of the height. */
 double sf_plot_legend_top(const sf_panel *p, sf_legend_pos pos, double plot_w, double plot_h, double font_px);
 
+/* Where the label of the marker line p->series[i] (SF_SERIES_VLINE) goes: its text runs down
+ * from *v1 (a fraction of the plot's height), left of the line or, with *right, right of it.
+ * The top is tried first, then the bottom, then places below the top: the first that covers no
+ * point, line or other label (a region's label at the top, a run's label), else the least
+ * covering. ymax: the y axis's top when lifted for a legend (sf_plot_legend_top), else NaN. */
+void sf_plot_vline_label(const sf_panel *p, size_t i, double ymax, double plot_w, double plot_h, double font_px,
+                         double *v1, int *right);
+
 /* Legend metrics in units of the base font size, generous enough for every terminal (measured
  * key boxes: 1.8 font sizes per entry in pngcairo, 2.3 in svg; about 0.8 per character). */
 #define SF_CHAR_W 0.85

@@ -35,10 +35,6 @@ static const rp_fit *find_fit(const rp_state *st, const char *name) {
   return NULL;
 }
 
-static void logspace(double lo, double hi, size_t n, double *out) {
-  for (size_t i = 0; i < n; i++) out[i] = exp(log(lo) + (log(hi) - log(lo)) * (double)i / (double)(n - 1));
-}
-
 /* The fit's curve: solid over [lo, hi], dashed with a band over [hi, end]. */
 static int chart_scaling(rp_state *st, const sf_spec_chart *cs, sf_chart **out, sf_buf *note) {
   const rp_fit *f = find_fit(st, cs->fit);
@@ -89,7 +85,7 @@ static int chart_frontier_published(rp_state *st, const sf_spec_chart *cs, sf_ch
   sf_axis_set(&pn->y, "Parameters", "", 1);
   sf_axis_set(&pd->y, "Tokens", "", 1);
   double x[NGRID];
-  logspace(lo, end, NGRID, x);
+  sf_logspace(lo, end, NGRID, x);
   int color = 0;
   double nmax = 0;
   for (size_t k = 0; k < st->spec->npublished; k++) {

@@ -113,8 +113,9 @@ static int val_numbers(const parser *p, const char *key, const char *v, double *
         return perr(p, p->line, "%s: a range needs 0 < LO < HI, got '%s:%s'", key, tok, c1 + 1);
       if (val_long(p, key, trim(c2 + 1), 2, SF_SPEC_MAXLIST, &k)) return SF_EINPUT;
       if (*n + (size_t)k > SF_SPEC_MAXLIST) return perr(p, p->line, "%s: more than %d values", key, SF_SPEC_MAXLIST);
-      for (long i = 0; i < k; i++)
-        out[(*n)++] = exp(log(lo) + (log(hi) - log(lo)) * (double)i / (double)(k - 1));
+      /* as `--compute LO:HI:COUNT`: in decades, the ends exactly as given */
+      sf_logspace(lo, hi, (size_t)k, out + *n);
+      *n += (size_t)k;
     } else {
       double x;
       if (!sf_parse_double(tok, &x)) return perr(p, p->line, "%s: expected numbers, got '%s'", key, tok);
@@ -171,6 +172,8 @@ static char *spec_name(const char *origin) {
   }
   return s;
 }
+
+char *sf_spec_folder_name(const char *path) { return spec_name(path); }
 
 /* ---- sections ---- */
 

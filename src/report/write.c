@@ -39,12 +39,32 @@ typedef struct out {
   int html;
 } out;
 
+/* Markdown: text as written. Every character that can open markup (emphasis, code, links,
+ * inline HTML, entities, table cells, GitHub's strikethrough and math) is backslash-escaped,
+ * which CommonMark renders as the character itself: a title "loss < 2 for <b>" or a formula
+ * "A*N^-alpha + B*D^-beta" would otherwise lose its "<b>" to HTML or turn into italics. At the
+ * start of a paragraph also what would make it a list, a heading underline or a numbered item. */
+static void md_esc(sf_buf *b, const char *s, int block_start) {
+  if (!s) return;
+  if (block_start) {
+    if (*s == '-' || *s == '+' || *s == '=') sf_buf_addc(b, '\\');
+    const char *d = s;
+    while (*d >= '0' && *d <= '9') d++;
+    if (d > s && (*d == '.' || *d == ')')) { /* "3. x" would be an ordered list */
+      sf_buf_addn(b, s, (size_t)(d - s));
+      sf_buf_addc(b, '\\');
+      s = d;
+    }
+  }
+  for (; *s; s++) {
+    if (strchr("\\`*_[]<>&|#~$", *s)) sf_buf_addc(b, '\\');
+    sf_buf_addc(b, *s);
+  }
+}
+
 static void esc(out *o, const char *s) {
   if (!o->html) {
-    for (; s && *s; s++) {
-      if (*s == '|') sf_buf_add(o->b, "\\|");
-      else sf_buf_addc(o->b, *s);
-    }
+    md_esc(o->b, s, 0);
     return;
   }
   char *e = sf_html_escape(s);
@@ -59,7 +79,9 @@ static void heading(out *o, int level, const char *text) {
     sf_buf_printf(o->b, "</h%d>\n", level);
   } else {
     for (int i = 0; i < level; i++) sf_buf_addc(o->b, '#');
-    sf_buf_printf(o->b, " %s\n\n", text);
+    sf_buf_addc(o->b, ' ');
+    md_esc(o->b, text, 0);
+    sf_buf_add(o->b, "\n\n");
   }
 }
 
@@ -69,7 +91,10 @@ static void para(out *o, const char *text, const char *cls) {
     esc(o, text);
     sf_buf_add(o->b, "</p>\n");
   } else {
-    sf_buf_printf(o->b, "%s%s\n\n", cls && !strcmp(cls, "warn") ? "> **warning:** " : "", text);
+    int warn = cls && !strcmp(cls, "warn");
+    if (warn) sf_buf_add(o->b, "> **warning:** ");
+    md_esc(o->b, text, !warn);
+    sf_buf_add(o->b, "\n\n");
   }
 }
 
@@ -84,7 +109,11 @@ static void table_begin(out *o, const char *const *cols, size_t n) {
     sf_buf_add(o->b, "</tr></thead>\n<tbody>\n");
   } else {
     sf_buf_add(o->b, "|");
-    for (size_t i = 0; i < n; i++) sf_buf_printf(o->b, " %s |", cols[i]);
+    for (size_t i = 0; i < n; i++) {
+      sf_buf_addc(o->b, ' ');
+      md_esc(o->b, cols[i], 0);
+      sf_buf_add(o->b, " |");
+    }
     sf_buf_add(o->b, "\n|");
     for (size_t i = 0; i < n; i++) sf_buf_add(o->b, i ? "---:|" : "---|");
     sf_buf_add(o->b, "\n");
@@ -383,8 +412,13 @@ static void write_charts(rp_state *st, out *o) {
       }
       sf_buf_add(o->b, "</figcaption>\n</figure>\n");
     } else {
-      sf_buf_printf(o->b, "![%s](%s)\n\n", ch->spec->name, ch->file);
-      if (ch->note) sf_buf_printf(o->b, "%s\n\n", ch->note);
+      sf_buf_add(o->b, "![");
+      md_esc(o->b, ch->spec->name, 0);
+      sf_buf_printf(o->b, "](%s)\n\n", ch->file); /* chart-NAME.svg: NAME is [A-Za-z0-9_.-]+ */
+      if (ch->note) {
+        md_esc(o->b, ch->note, 1);
+        sf_buf_add(o->b, "\n\n");
+      }
     }
   }
 }

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -123,4 +124,26 @@ int sf_parse_double(const char *s, double *out) {
   if (errno == ERANGE && v != 0.0) return 0;
   *out = v;
   return 1;
+}
+
+/* The double nearest 10^k, as the literal "1eK" reads (pow(10, 23) is 1.0000000000000001e+23,
+ * one ulp above the literal 1e23). */
+static double pow10_nearest(int k) {
+  char lit[16];
+  snprintf(lit, sizeof lit, "1e%d", k);
+  return strtod(lit, NULL);
+}
+
+void sf_logspace(double lo, double hi, size_t n, double *out) {
+  if (n == 0) return;
+  /* steps in decades; a point a whole number of decades from lo is lo times that power of ten,
+   * rounded once, so 1e21:1e25:5 gives exactly the literals 1e21 ... 1e25 (exp(log(1e21)) is
+   * 9.999999999999983e+20); the ends are lo and hi as given */
+  double a = log10(lo), step = n > 1 ? (log10(hi) - a) / (double)(n - 1) : 0;
+  for (size_t i = 1; i + 1 < n; i++) {
+    double t = step * (double)i, k = round(t);
+    out[i] = fabs(t - k) < 1e-9 && fabs(k) < 300 ? lo * pow10_nearest((int)k) : pow(10, a + t);
+  }
+  out[0] = lo;
+  if (n > 1) out[n - 1] = hi;
 }

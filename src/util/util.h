@@ -102,4 +102,8 @@ int sf_strcaseeq(const char *a, const char *b);
 /* Parses a whole string as a finite double ("1e21", "  3.5 "). Returns 1 on success. */
 int sf_parse_double(const char *s, double *out);
 
+/* n >= 1 values from lo to hi (both > 0) evenly spaced in decades, the ends exactly lo and hi:
+ * the one range rule of `--compute LO:HI:COUNT` and a report spec's `budgets = LO:HI:COUNT`. */
+void sf_logspace(double lo, double hi, size_t n, double *out);
+
 #endif

@@ -37,6 +37,27 @@ grep -q 'href="published-models/index.html"' out/index.html || fail "index links
 grep -q "runfail.ini:3:" out/index.html || fail "index shows the failure"
 grep -q "2 reports written, 2 failed" out/index.html || fail "index summary"
 
+# two specs with one file name in different folders would write one report folder (which one
+# survived depended on timing, and the summary said "2 reports written"): refused before
+# anything runs, exit 1, naming both files, nothing written
+mkdir -p a b
+cp "$SF_SRC/examples/published-laws.ini" a/x.ini
+cp "$SF_SRC/examples/published-laws.ini" b/x.ini
+"$SCALEFIT" report a/x.ini b/x.ini -o dup -j 2 > dup.out 2> dup.err; rc=$?
+[ $rc -eq 1 ] || fail "same file name twice: exit $rc, want 1"
+grep -q "'a/x.ini' and 'b/x.ini' would both write 'dup/x'" dup.err || fail "same-name message: $(cat dup.err)"
+[ ! -e dup ] || fail "same file name twice: something was written: $(ls -A dup)"
+
+# a batch in which every spec fails writes nothing: no index of failures in a folder of its own
+# making (it once left DIR/index.html alone in a new folder), nor over an earlier index
+"$SCALEFIT" report runfail.ini -o fresh/sub > /dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || fail "failing spec alone: exit $rc, want 2"
+[ ! -e fresh ] || fail "a failed batch left: $(find fresh)"
+cp out/index.html index.before
+"$SCALEFIT" report runfail.ini broken.ini -o out -j 2 > /dev/null 2>&1 && fail "failing specs accepted"
+cmp -s index.before out/index.html || fail "a failed batch replaced the index of earlier reports"
+[ -z "$(ls -A out | grep -v -e '^published-models$' -e '^published-laws$' -e '^index.html$')" ] || fail "leftovers: $(ls -A out)"
+
 # self-contained: every chart inline, no external resource
 "$PY" - out "$SF_SRC/datasets/laws.csv" <<'PY' || fail "report contents"
 import csv, json, math, re, sys
@@ -123,6 +144,37 @@ for t in r["targets"]:
     assert f"| {want:.1f} dec |" in md, (want, md)
 assert max(t["decades_beyond"] for t in r["targets"]) > 0.2
 print("ok: targets say how far beyond the data:", [round(t["decades_beyond"], 2) for t in r["targets"]])
+PY
+
+# report.md shows the title and description as written: Markdown-active characters are escaped
+# (CommonMark: a backslash before ASCII punctuation renders the punctuation itself), so '<b>' is
+# not swallowed as HTML, '*runs*' not turned into italics, '[x](y)' not into a link, and a
+# description starting '- ' or '3. ' is not a list (report.md once copied both in raw)
+cat > md.ini <<'INI'
+[report]
+title = Loss < 2 for <b>all</b> *runs* [x](y) a_b | c ~d~ $1 & &amp; `e` \ end #
+description = - 3. <i>it</i> **not bold** #1
+[forecast]
+published = epoch2024_replication
+budgets = 1e22
+INI
+"$SCALEFIT" report md.ini -o out > /dev/null 2>&1 || fail "markdown spec exit $?"
+"$PY" - out/md/report.md <<'PY' || fail "report.md does not show the title as written"
+import re, sys
+title = r"Loss < 2 for <b>all</b> *runs* [x](y) a_b | c ~d~ $1 & &amp; `e` \ end #"
+desc = r"- 3. <i>it</i> **not bold** #1"
+lines = open(sys.argv[1]).read().split("\n")
+head, para = lines[0], lines[2]
+assert head.startswith("# "), head
+def unescape(s):   # CommonMark's backslash escapes
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", s)
+def bare(s):       # active characters left without their backslash
+    return re.findall(r"(?<!\\)(?:\\\\)*([<>*_\[\]`|~$&#])", s)
+assert unescape(head[2:]) == title, (head, unescape(head[2:]))
+assert unescape(para) == desc, (para, unescape(para))
+assert not bare(head[2:]) and not bare(para), (bare(head[2:]), bare(para))
+assert not re.match(r"\s*([-+*]|\d+[.)])\s", para), para  # not a list item
+print("ok: report.md title and description escaped:", head)
 PY
 
 # a rerun replaces the report and leaves nothing beside it

@@ -344,6 +344,53 @@ static void test_legend_place(void **state) {
   sf_chart_free(c);
 }
 
+/* A marker line's label goes where it covers no run and no other label. It used to run down
+ * from the top always: over the own sweep's runs at its largest budget ("end of fitted runs"),
+ * and over the turn chart's "inflection interval". Axes: log x over [1, 100], linear y over
+ * [0, 1] (the frame's units then follow from the data alone, up to the axis padding). */
+static void test_vline_label(void **state) {
+  (void)state;
+  const double W = 700, H = 480, F = 13;
+  static const double fx[] = {1, 100}, fy[] = {0, 1};
+  static const double px[] = {10, 10, 10, 10}, py[] = {0.6, 0.7, 0.8, 0.95};
+  sf_chart *c = sf_chart_new("");
+  sf_panel *p = sf_chart_add_panel(c, "");
+  sf_axis_set(&p->x, "x", "", 1);
+  sf_axis_set(&p->y, "y", "", 0);
+  sf_panel_add_points(p, "frame", 2, fx, fy);
+  assert_non_null(sf_panel_add_vline(p, "end of fitted runs", 10));
+  double top, len = strlen("end of fitted runs") * SF_CHAR_W * F / H;
+  int right;
+  /* nothing near the line: the top, on its left, as always */
+  sf_plot_vline_label(p, 1, NAN, W, H, F, &top, &right);
+  assert_true(top == 0.98 && !right);
+  /* runs on the line from y 0.6 up: the label runs below them, inside the plot */
+  sf_panel_add_points(p, "runs", 4, px, py);
+  sf_plot_vline_label(p, 1, NAN, W, H, F, &top, &right);
+  double ylo, yhi;
+  sf_plot_axis_range(p, SF_AXIS_Y, &ylo, &yhi);
+  double vrun = (0.6 - ylo) / (yhi - ylo); /* the lowest run, as a fraction of the height */
+  assert_true(top < vrun - 0.02 && top - len > 0);
+  char *sc = script_of(c, "a.png");
+  assert_non_null(strstr(sc, "'end of fitted runs' at first 10, graph "));
+  assert_null(strstr(sc, "'end of fitted runs' at first 10, graph 0.98")); /* not on the runs */
+  free(sc);
+  sf_chart_free(c);
+  /* a region's label at the top centre, the line inside the region: the two do not overlap */
+  c = sf_chart_new("");
+  p = sf_chart_add_panel(c, "");
+  sf_axis_set(&p->x, "x", "", 1);
+  sf_axis_set(&p->y, "y", "", 0);
+  sf_panel_add_points(p, "frame", 2, fx, fy);
+  assert_non_null(sf_panel_add_xregion(p, "inflection interval", 5, 20));
+  assert_non_null(sf_panel_add_vline(p, "inflection", 10));
+  len = strlen("inflection") * SF_CHAR_W * F / H;
+  sf_plot_vline_label(p, 2, NAN, W, H, F, &top, &right);
+  double text_lo = 0.96 - 0.6 * F / H; /* the region label's lower edge: centred at 0.96, ~1.2 em tall */
+  assert_true(top < text_lo && top - len > 0);
+  sf_chart_free(c);
+}
+
 static void test_legend_in_script(void **state) {
   (void)state;
   sf_chart *c = diagonal(40, 1);
@@ -489,7 +536,7 @@ int main(void) {
       cmocka_unit_test(test_terminal_per_extension), cmocka_unit_test(test_log_axis_script),
       cmocka_unit_test(test_palette),          cmocka_unit_test(test_bands_drawn_first),
       cmocka_unit_test(test_quote),            cmocka_unit_test(test_ranges),
-      cmocka_unit_test(test_log_ticks),        cmocka_unit_test(test_legend_place),
+      cmocka_unit_test(test_log_ticks),        cmocka_unit_test(test_legend_place), cmocka_unit_test(test_vline_label),
       cmocka_unit_test(test_legend_in_script), cmocka_unit_test(test_color_bar_script),
       cmocka_unit_test(test_panels),           cmocka_unit_test(test_misuse),
       cmocka_unit_test(test_render_gnuplot_missing), cmocka_unit_test(test_render_gnuplot_fails),

@@ -104,6 +104,9 @@ static void test_scaling_by_column(void **state) {
   assert_int_equal(sf_plot_scaling(t, &o, &c), SF_OK);
   assert_int_equal(c->panels[0]->nseries, 1);
   assert_null(c->panels[0]->series[0]->z);
+  /* b2 lacks N; only N's axis is a log axis, so only N must be positive (the subtitle once said
+   * "N, loss missing or not positive", as if a negative loss could not be drawn on the linear y) */
+  assert_non_null(strstr(c->subtitle, "; 1 left out (N, loss missing, or N not positive)"));
   sf_chart_free(c);
   sf_table_free(t);
 }

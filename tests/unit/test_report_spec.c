@@ -115,6 +115,22 @@ static void test_full_spec(void **state) {
   sf_spec_free(s);
 }
 
+/* A range gives the values `--compute LO:HI:COUNT` gives: whole decades exactly as written (the
+ * spec once stored 1e21:1e25:5 as 9.999999999999983e+20, 1.0000000000000029e+22, ...), steps
+ * in between evenly spaced in log10, the ends exactly LO and HI even when not decades. */
+static void test_range_values(void **state) {
+  (void)state;
+  sf_spec *s = parse_ok("[forecast]\npublished = llama3_Dopt\nbudgets = 1e21:1e25:5, 2e21:6e23:3, 1e20:1e21:3\n");
+  assert_int_equal(s->nbudget, 11);
+  const double decades[5] = {1e21, 1e22, 1e23, 1e24, 1e25}; /* the compiler's reading of the literals */
+  for (int i = 0; i < 5; i++) assert_true(s->budget[i] == decades[i]);
+  assert_true(s->budget[5] == 2e21 && s->budget[7] == 6e23);
+  assert_rel(s->budget[6], sqrt(2e21 * 6e23), 1e-14); /* the geometric mean */
+  assert_true(s->budget[8] == 1e20 && s->budget[10] == 1e21);
+  assert_rel(s->budget[9], 3.1622776601683795e20, 1e-15); /* 10^20.5 */
+  sf_spec_free(s);
+}
+
 static void test_relative_path_and_name(void **state) {
   (void)state;
   /* a data path is relative to the spec's folder; the report is named after the file */
@@ -248,6 +264,7 @@ static void test_html_escape(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_full_spec),
+      cmocka_unit_test(test_range_values),
       cmocka_unit_test(test_relative_path_and_name),
       cmocka_unit_test(test_errors),
       cmocka_unit_test(test_binary_and_long_lines),
