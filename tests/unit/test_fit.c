@@ -323,6 +323,15 @@ static void make_power(set1 *s, uint64_t seed) {
   s->d = (sf_law_data){.n = s->n, .nvar = 1, .x = {s->x}, .lx = {s->lx}};
 }
 
+/* Every 7th start of the power law's grid for s, into st (64 rows of 3 at most): fast tests. */
+static size_t every_7th_start(const sf_law *law, const set1 *s, double *st) {
+  size_t ns = law->starts(law, &s->d, s->y, NULL, 0), m = 0;
+  assert_true(ns <= 64);
+  law->starts(law, &s->d, s->y, st, ns);
+  for (size_t k = 0; k < ns; k += 7, m++) memmove(st + 3 * m, st + 3 * k, 3 * sizeof *st);
+  return m;
+}
+
 /* 90% percentile intervals from K = 30 resamples cover the truth in most of 10 sets (starts:
  * every 7th of the law's grid, to keep the test fast). */
 static void test_bootstrap_coverage(void **state) {
@@ -337,12 +346,8 @@ static void test_bootstrap_coverage(void **state) {
     sf_fit_opts o;
     sf_fit_opts_default(&o, law);
     sf_fit_workspace *w = sf_fit_alloc(law, s.n, &o);
-    size_t ns = law->starts(law, &s.d, s.y, NULL, 0), m = 0;
     double st[64 * 3], samples[K * 3];
-    assert_true(ns <= 64);
-    law->starts(law, &s.d, s.y, st, ns);
-    for (size_t k = 0; k < ns; k += 7, m++) memmove(st + 3 * m, st + 3 * k, 3 * sizeof *st);
-    size_t nfail;
+    size_t m = every_7th_start(law, &s, st), nfail;
     assert_int_equal(sf_fit_bootstrap(w, &s.d, s.y, NULL, st, m, K, 5, samples, NULL, &nfail), SF_OK);
     assert_int_equal(nfail, 0);
     for (size_t j = 0; j < 3; j++) {
@@ -377,10 +382,7 @@ static void test_bootstrap_progress(void **state) {
   set1 s;
   make_power(&s, 11);
   double st[64 * 3], with[K * 3], without[K * 3];
-  size_t ns = law->starts(law, &s.d, s.y, NULL, 0), m = 0, nfail;
-  assert_true(ns <= 64);
-  law->starts(law, &s.d, s.y, st, ns);
-  for (size_t k = 0; k < ns; k += 7, m++) memmove(st + 3 * m, st + 3 * k, 3 * sizeof *st);
+  size_t m = every_7th_start(law, &s, st), nfail;
   calls c = {0};
   for (int hook = 0; hook < 2; hook++) {
     sf_fit_opts o;
