@@ -302,6 +302,42 @@ static void hit_segment(box *b, size_t nb, double u0, double v0, double u1, doub
   hit_segment_w(b, nb, u0, v0, u1, v1, 1);
 }
 
+/* Marks the boxes under a series' points, lines and text label, the part of the crowding test that
+ * the legend and a vertical line's label share (a point weighs point_w; a character of text spans
+ * char_u of the plot's width). Returns 0 for the kinds it leaves to the caller. */
+static int hit_marks(const sf_panel *p, const frame *f, const sf_series *s, box *b, size_t nb, size_t point_w,
+                     double char_u) {
+  double u, v, u1, v1;
+  switch (s->kind) {
+  case SF_SERIES_POINTS:
+    for (size_t r = 0; r < s->n; r++) {
+      if (!sf_plot_row_ok(p, s->x[r], s->y[r])) continue;
+      to_unit(f, s->x[r], s->y[r], &u, &v);
+      hit_w(b, nb, u, v, point_w);
+    }
+    return 1;
+  case SF_SERIES_LINE:
+  case SF_SERIES_DASHED:
+    for (size_t r = 0; r + 1 < s->n; r++) {
+      if (!sf_plot_row_ok(p, s->x[r], s->y[r]) || !sf_plot_row_ok(p, s->x[r + 1], s->y[r + 1])) continue;
+      to_unit(f, s->x[r], s->y[r], &u, &v);
+      to_unit(f, s->x[r + 1], s->y[r + 1], &u1, &v1);
+      hit_segment(b, nb, u, v, u1, v1);
+    }
+    if (s->n == 1 && sf_plot_row_ok(p, s->x[0], s->y[0])) {
+      to_unit(f, s->x[0], s->y[0], &u, &v);
+      hit(b, nb, u, v);
+    }
+    return 1;
+  case SF_SERIES_LABEL: /* the text runs right of its anchor */
+    if (!sf_plot_row_ok(p, s->x0, s->y0)) return 1;
+    to_unit(f, s->x0, s->y0, &u, &v);
+    hit_segment_w(b, nb, u, v, u + (double)strlen(s->title) * char_u, v, 8);
+    return 1;
+  default: return 0;
+  }
+}
+
 /* The frame of p as drawn, with the y axis's top at ymax when that is finite (a lifted axis). */
 static void frame_of(const sf_panel *p, double ymax, frame *f) {
   sf_panel q = *p;
@@ -346,42 +382,14 @@ void sf_plot_vline_label(const sf_panel *p, size_t i, double ymax, double plot_w
     }
   for (size_t j = 0; j < p->nseries; j++) {
     const sf_series *s = p->series[j];
-    double u0, v0, u1, v1_;
-    switch (s->kind) {
-    case SF_SERIES_POINTS:
-      for (size_t r = 0; r < s->n; r++) {
-        if (!sf_plot_row_ok(p, s->x[r], s->y[r])) continue;
-        to_unit(&f, s->x[r], s->y[r], &u0, &v0);
-        hit_w(b, nc, u0, v0, 16);
-      }
-      break;
-    case SF_SERIES_LINE:
-    case SF_SERIES_DASHED:
-      for (size_t r = 0; r + 1 < s->n; r++) {
-        if (!sf_plot_row_ok(p, s->x[r], s->y[r]) || !sf_plot_row_ok(p, s->x[r + 1], s->y[r + 1])) continue;
-        to_unit(&f, s->x[r], s->y[r], &u0, &v0);
-        to_unit(&f, s->x[r + 1], s->y[r + 1], &u1, &v1_);
-        hit_segment(b, nc, u0, v0, u1, v1_);
-      }
-      break;
-    case SF_SERIES_XREGION:
-      /* its label, centred at the top (as the renderer puts it) */
-      if (!s->title[0] || (p->x.log && !(s->x1 > 0))) break;
-      {
-        double x0 = p->x.log && !(s->x0 > 0) ? pow(10, f.xlo) : s->x0;
-        double mid = p->x.log ? sqrt(x0 * s->x1) : (x0 + s->x1) / 2;
-        double half = 0.5 * (double)strlen(s->title) * SF_CHAR_W * font_px / plot_w;
-        to_unit(&f, mid, f.ylog ? pow(10, f.ylo) : f.ylo, &u0, &v0);
-        for (int k = -1; k <= 1; k++) hit_segment_w(b, nc, u0 - half, 0.96 + 0.9 * k * em_v, u0 + half, 0.96 + 0.9 * k * em_v, 8);
-      }
-      break;
-    case SF_SERIES_LABEL:
-      if (!sf_plot_row_ok(p, s->x0, s->y0)) break;
-      to_unit(&f, s->x0, s->y0, &u0, &v0);
-      hit_segment_w(b, nc, u0, v0, u0 + (double)strlen(s->title) * SF_CHAR_W * font_px / plot_w, v0, 8);
-      break;
-    default: break;
-    }
+    if (hit_marks(p, &f, s, b, nc, 16, SF_CHAR_W * font_px / plot_w)) continue;
+    /* a region's label, centred at the top (as the renderer puts it) */
+    if (s->kind != SF_SERIES_XREGION || !s->title[0] || (p->x.log && !(s->x1 > 0))) continue;
+    double x0 = p->x.log && !(s->x0 > 0) ? pow(10, f.xlo) : s->x0, u0, v0;
+    double mid = p->x.log ? sqrt(x0 * s->x1) : (x0 + s->x1) / 2;
+    double half = 0.5 * (double)strlen(s->title) * SF_CHAR_W * font_px / plot_w;
+    to_unit(&f, mid, f.ylog ? pow(10, f.ylo) : f.ylo, &u0, &v0);
+    for (int k = -1; k <= 1; k++) hit_segment_w(b, nc, u0 - half, 0.96 + 0.9 * k * em_v, u0 + half, 0.96 + 0.9 * k * em_v, 8);
   }
   size_t best = 0;
   for (size_t k = 0; k < nc; k++) {
@@ -429,27 +437,8 @@ sf_legend_pos sf_plot_legend_place(const sf_panel *p, double plot_w, double plot
     for (size_t i = 0; i < p->nseries; i++) {
       const sf_series *s = p->series[i];
       double u, v, u1, v1;
+      if (hit_marks(p, &f, s, b, 4, 1, char_w / plot_w)) continue;
       switch (s->kind) {
-      case SF_SERIES_POINTS:
-        for (size_t r = 0; r < s->n; r++) {
-          if (!sf_plot_row_ok(p, s->x[r], s->y[r])) continue;
-          to_unit(&f, s->x[r], s->y[r], &u, &v);
-          hit(b, 4, u, v);
-        }
-        break;
-      case SF_SERIES_LINE:
-      case SF_SERIES_DASHED:
-        for (size_t r = 0; r + 1 < s->n; r++) {
-          if (!sf_plot_row_ok(p, s->x[r], s->y[r]) || !sf_plot_row_ok(p, s->x[r + 1], s->y[r + 1])) continue;
-          to_unit(&f, s->x[r], s->y[r], &u, &v);
-          to_unit(&f, s->x[r + 1], s->y[r + 1], &u1, &v1);
-          hit_segment(b, 4, u, v, u1, v1);
-        }
-        if (s->n == 1 && sf_plot_row_ok(p, s->x[0], s->y[0])) {
-          to_unit(&f, s->x[0], s->y[0], &u, &v);
-          hit(b, 4, u, v);
-        }
-        break;
       case SF_SERIES_BAND:
         /* the filled area: vertical strokes between lo and hi at every x */
         for (size_t r = 0; r < s->n; r++) {
@@ -472,12 +461,6 @@ sf_legend_pos sf_plot_legend_place(const sf_panel *p, double plot_w, double plot
           hit_segment_w(b, 4, lu, top, lu, top - (double)strlen(s->title) * char_w / plot_h, 8);
         }
         break;
-      case SF_SERIES_LABEL:
-        if (!sf_plot_row_ok(p, s->x0, s->y0)) break;
-        to_unit(&f, s->x0, s->y0, &u, &v);
-        /* the text runs right of its anchor */
-        hit_segment_w(b, 4, u, v, u + (double)strlen(s->title) * char_w / plot_w, v, 8);
-        break;
       case SF_SERIES_XREGION:
         /* a light shade behind the legend is fine, its label (top centre) is not */
         if (!s->title[0] || (p->x.log && !(s->x0 > 0))) break;
@@ -488,6 +471,7 @@ sf_legend_pos sf_plot_legend_place(const sf_panel *p, double plot_w, double plot
           hit_segment_w(b, 4, u - half, 0.96, u + half, 0.96, 8);
         }
         break;
+      default: break;
       }
     }
     size_t best = 0;
