@@ -153,6 +153,13 @@ int sf_fit_law_for_table(const char *spec, const struct sf_table *t, const sf_la
  * INFINITY when none is. */
 double sf_fit_holdout_from(double *keys, size_t m, double frac);
 
+/* Where parameter j's estimates can pile up under options o: the user's bound, else its
+ * transform's own (0 below a positive parameter, (lo, hi) for a logistic one), else -inf/+inf.
+ * sf_fit_snap_to_bound(v, ...) is that bound when v lies within 1e-6 of the span of it (an
+ * interval's end of 2.8e-63 for a positive E reads 0), else v. */
+void sf_fit_param_bounds(const sf_law *law, const sf_fit_opts *o, size_t j, double *lo, double *hi);
+double sf_fit_snap_to_bound(double v, double lo, double hi, double value);
+
 typedef struct sf_fit_request {
   const sf_law *law;
   const char *x;            /* input columns, separated by ',' or spaces; NULL: the law's (formulas: must be NULL) */

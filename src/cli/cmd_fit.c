@@ -174,7 +174,12 @@ static void print_table(const sf_fit_table_result *fr, const char *path) {
   for (size_t j = 0; j < law->np; j++) {
     printf("  %-10s %14.6g %12.4g", law->par[j].name, r->params[j], r->stderr_[j]);
     if (o->fixed[j]) printf("   (fixed)");
-    else if (fr->K) printf("   [%.6g, %.6g]", fr->ci_lo[j], fr->ci_hi[j]);
+    else if (fr->K) { /* an end within rounding of the parameter's bound reads as the bound */
+      double blo, bhi;
+      sf_fit_param_bounds(law, o, j, &blo, &bhi);
+      printf("   [%.6g, %.6g]", sf_fit_snap_to_bound(fr->ci_lo[j], blo, bhi, r->params[j]),
+             sf_fit_snap_to_bound(fr->ci_hi[j], blo, bhi, r->params[j]));
+    }
     printf("\n");
   }
   printf("\nobjective %.8g  RMSE %.4g  AIC %.2f  BIC %.2f  rcond %.2g\n", r->objective, r->rmse, r->aic, r->bic,

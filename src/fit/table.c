@@ -96,6 +96,19 @@ typedef struct job {
  * Cutting strictly above the (m - ceil(FRAC m))-th key, as before, held out none of an isoFLOP
  * grid whose top budget has more runs than FRAC m (and fitted them all); a fraction that takes
  * every run now leaves nothing to fit, which the caller reports. */
+void sf_fit_param_bounds(const sf_law *law, const sf_fit_opts *o, size_t j, double *lo, double *hi) {
+  int logi = law->par[j].tr == SF_TR_LOGISTIC;
+  *lo = o->bounded[j] ? o->lo[j] : logi ? law->par[j].lo : law->par[j].tr == SF_TR_EXP ? 0 : -INFINITY;
+  *hi = o->bounded[j] ? o->hi[j] : logi ? law->par[j].hi : INFINITY;
+}
+
+double sf_fit_snap_to_bound(double v, double lo, double hi, double value) {
+  double span = isfinite(lo) && isfinite(hi) ? hi - lo : fabs(value) + 1;
+  if (isfinite(lo) && v - lo <= 1e-6 * span) return lo;
+  if (isfinite(hi) && hi - v <= 1e-6 * span) return hi;
+  return v;
+}
+
 double sf_fit_holdout_from(double *keys, size_t m, double frac) {
   if (!m || !(frac > 0)) return INFINITY;
   qsort(keys, m, sizeof *keys, cmp_double);
@@ -469,17 +482,14 @@ static void check_trust(sf_fit_table_result *res) {
       warn(res, SF_FITWARN_POOR_STDERR, (int)j,
            "parameter '%s' is poorly identified: standard error %.3g exceeds its value %.3g", name, se, p);
     if (!res->K) continue;
-    /* the bound an interval can pile up against: the user's, else the transform's own */
-    double lo = res->ci_lo[j], hi = res->ci_hi[j];
-    double blo = o->bounded[j] ? o->lo[j] : law->par[j].tr == SF_TR_EXP ? 0 : -INFINITY;
-    double bhi = o->bounded[j] ? o->hi[j] : law->par[j].tr == SF_TR_LOGISTIC ? law->par[j].hi : INFINITY;
-    if (law->par[j].tr == SF_TR_LOGISTIC && !o->bounded[j]) blo = law->par[j].lo;
-    double span = isfinite(blo) && isfinite(bhi) ? bhi - blo : fabs(p) + 1;
+    double lo = res->ci_lo[j], hi = res->ci_hi[j], blo, bhi;
+    sf_fit_param_bounds(law, o, j, &blo, &bhi);
+    double slo = sf_fit_snap_to_bound(lo, blo, bhi, p), shi = sf_fit_snap_to_bound(hi, blo, bhi, p);
     if (!isfinite(lo) || !isfinite(hi))
       warn(res, SF_FITWARN_CI_UNDEFINED, (int)j, "bootstrap interval of '%s' is undefined", name);
-    else if ((isfinite(blo) && lo - blo <= 1e-6 * span) || (isfinite(bhi) && bhi - hi <= 1e-6 * span))
+    else if (slo != lo || shi != hi || lo == blo || hi == bhi)
       warn(res, SF_FITWARN_CI_AT_BOUND, (int)j,
-           "bootstrap interval of '%s' [%.4g, %.4g] touches its bound: not identifiable within it", name, lo, hi);
+           "bootstrap interval of '%s' [%.4g, %.4g] touches its bound: not identifiable within it", name, slo, shi);
     else if (law->par[j].tr == SF_TR_EXP && lo > 0 && hi / lo > 1e6)
       warn(res, SF_FITWARN_CI_WIDE, (int)j, "bootstrap interval of '%s' spans %.0f orders of magnitude: not identifiable",
            name, log10(hi / lo));

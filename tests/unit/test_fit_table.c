@@ -439,6 +439,34 @@ static int warned(const sf_fit_table_result *res, sf_fit_warnkind kind, int para
   return 0;
 }
 
+/* The bounds an interval's end reads against: a positive parameter's 0, a logistic one's (lo, hi),
+ * the user's --bound over either. An end of 2.8e-63 (the own sweep's E, whose resamples pile up at
+ * 0 once the Huber fits converge) printed as such; it reads 0 now, and an end clear of the bound
+ * keeps its digits. */
+static void test_snap_to_bound(void **state) {
+  (void)state;
+  const sf_law *chin = sf_law_find("chinchilla"), *sig = sf_law_find("sigmoid");
+  sf_fit_opts o;
+  double lo, hi;
+  sf_fit_opts_default(&o, chin);
+  sf_fit_param_bounds(chin, &o, 0, &lo, &hi); /* E */
+  assert_true(lo == 0 && isinf(hi));
+  assert_true(sf_fit_snap_to_bound(2.8e-63, lo, hi, 0.074) == 0);
+  assert_true(sf_fit_snap_to_bound(1.2e-6, lo, hi, 0.074) == 1.2e-6); /* 1e-6 of |E| + 1 is the tolerance */
+  assert_true(sf_fit_snap_to_bound(0.928, lo, hi, 0.074) == 0.928);
+  o.bounded[0] = 1, o.lo[0] = 1.5, o.hi[0] = 2.0;
+  sf_fit_param_bounds(chin, &o, 0, &lo, &hi);
+  assert_true(lo == 1.5 && hi == 2.0);
+  assert_true(sf_fit_snap_to_bound(2.0 - 1e-7, lo, hi, 1.8) == 2.0);
+  assert_true(sf_fit_snap_to_bound(1.9999, lo, hi, 1.8) == 1.9999);
+  sf_fit_opts_default(&o, sig);
+  sf_fit_param_bounds(sig, &o, 1, &lo, &hi); /* hi of the sigmoid, in (0, 1) */
+  assert_true(lo == 0 && hi == 1);
+  assert_true(sf_fit_snap_to_bound(1 - 1e-9, lo, hi, 0.8) == 1);
+  sf_fit_param_bounds(sig, &o, 3, &lo, &hi); /* x0: unbounded */
+  assert_true(isinf(lo) && isinf(hi) && sf_fit_snap_to_bound(-1e300, lo, hi, 22) == -1e300);
+}
+
 /* An estimate pressed against its --bound is said, once: before, 'E 1.75 stderr 0.0084' read as a
  * well-determined value with no hint that the data put E below the bound. The free fit (no bound)
  * is the reference for where the optimum lies. */
@@ -482,6 +510,7 @@ int main(void) {
       cmocka_unit_test(test_holdout_ties),
       cmocka_unit_test(test_holdout_bad_output),
       cmocka_unit_test(test_at_bound_warning),
+      cmocka_unit_test(test_snap_to_bound),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
