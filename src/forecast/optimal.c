@@ -76,11 +76,15 @@ static int minimise_line(const sf_fitfile *ff, const double *params, double C, c
                    ff->law->name, ib == 0 ? 1.0 : nmax);
   double a = umax * (double)(ib - 1) / (SCAN_POINTS - 1), b = umax * (double)(ib + 1) / (SCAN_POINTS - 1);
   double m = umax * (double)ib / (SCAN_POINTS - 1);
-  /* Brent needs f(m) strictly below both ends; equal plateaus mean the scan already is the answer */
-  if (!(f[ib] < f[ib - 1] && f[ib] < f[ib + 1])) {
-    *Nopt = exp(m);
-    return SF_OK;
-  }
+  /* Brent needs f(m) strictly below both ends. Equal neighbours mean the law is flat to rounding
+   * there (the reducible loss lost below E's last digit at an absurd budget): the first scan point
+   * of the plateau was returned as the optimum, 1e55 parameters at 1e300 FLOP where the closed
+   * form says 4e152. */
+  if (!(f[ib] < f[ib - 1] && f[ib] < f[ib + 1]))
+    return sf_fail(SF_ENUMERIC,
+                   "law '%s' is flat to rounding along C = %g FLOP (its loss changes by less than its last digit "
+                   "near the optimum): no optimum can be told apart at this budget",
+                   ff->law->name, C);
   gsl_function F = {on_line, &ctx};
   gsl_min_fminimizer *s = gsl_min_fminimizer_alloc(gsl_min_fminimizer_brent);
   if (!s) return sf_fail(SF_ENOMEM, "out of memory");

@@ -302,6 +302,17 @@ static void test_optimal_epoch(void **state) {
   assert_int_equal(sf_optimal(ff, ff->params, 1e21, &o, &an), SF_OK);
   assert_rel(an.N, a.N, 1e-6);
   assert_rel(an.loss, a.loss, 1e-12);
+  /* far out, still the closed form; where the law is flat to rounding (1e300 FLOP: the reducible
+   * loss is below E's last digit) an error, not the first scan point of the plateau (1e55 where
+   * the closed form says 4e152) */
+  sf_optimum far, farn;
+  o.numeric = 0;
+  assert_int_equal(sf_optimal(ff, ff->params, 1e60, &o, &far), SF_OK);
+  o.numeric = 1;
+  assert_int_equal(sf_optimal(ff, ff->params, 1e60, &o, &farn), SF_OK);
+  assert_rel(farn.N, far.N, 1e-4);
+  assert_int_equal(sf_optimal(ff, ff->params, 1e300, &o, &farn), SF_ENUMERIC);
+  assert_non_null(strstr(sf_errmsg(), "flat to rounding"));
   sf_fitfile_free(ff);
 }
 
