@@ -325,7 +325,8 @@ static const sf_law law_loglinear = {
 
 /* ---- sigmoid: y = lo + (hi - lo) / (1 + exp(-k (log10 x - x0))) ----
  * lo and hi live in (0, 1) through logistic transforms (accuracies); raise lo's floor to the
- * chance level with a bound (--bound lo=0.25:1). k > 0 (log k internal): the metric rises. */
+ * chance level with a bound (--bound lo=0.25:1). k > 0 (log k internal): the metric
+ * rises from lo to hi, or falls when hi < lo (accuracy against loss, for predict --then). */
 
 static int sigmoid_eval(const sf_law *law, const sf_law_data *d, const double *th, double *f, double *J,
                         double *scratch) {
@@ -377,7 +378,7 @@ static size_t sigmoid_starts(const sf_law *law, const sf_law_data *d, const doub
 static const sf_law law_sigmoid = {
     .name = "sigmoid",
     .formula = "y = lo + (hi - lo)/(1 + exp(-k*(log10(x) - x0)))",
-    .summary = "S-curve in log x for benchmark accuracies; 0 < lo < hi < 1; x default C",
+    .summary = "S-curve in log x for benchmark accuracies; lo, hi in (0, 1) (hi < lo: falling); x default C",
     .nvar = 1, .vars = {"C"}, .y = "accuracy",
     .space = SF_SPACE_LINEAR, .loss = SF_LOSS_L2, .delta = 1e-3, .x_positive = 1, .y_fraction = 1,
     .np = 4,
