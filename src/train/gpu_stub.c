@@ -6,7 +6,7 @@
 
 #include "train/cuda/gpu.h"
 
-#define NO_CUDA() sf_fail(SF_EINPUT, "this scalefit was built without CUDA (nvcc was not found at build time)")
+#define NO_CUDA() sf_fail(SF_EINPUT, "this scalefit was built without CUDA (nvcc was not found at build time, or -DSCALEFIT_CUDA=OFF)")
 
 int sf_cuda_built(void) { return 0; }
 void sf_cuda_use(int slot, int nprocs) {

@@ -29,7 +29,7 @@ if [ "$rc" != 0 ]; then
   # no usable GPU here: the error must say why, and nothing may have been written
   msg=$(cat "$tmp/err")
   [ "$rc" = 2 ] || fail "train --device cuda without a GPU exited $rc, want 2 ($(cat "$tmp/err"))"
-  grep -qE "train: --device cuda: (no CUDA device \(cudaGetDeviceCount: |this scalefit was built without CUDA \(nvcc was not found at build time\))" "$tmp/err" ||
+  grep -qE "train: --device cuda: (no CUDA device \(cudaGetDeviceCount: |this scalefit was built without CUDA \(nvcc was not found at build time, or -DSCALEFIT_CUDA=OFF\))" "$tmp/err" ||
     fail "unclear message without a GPU: $(cat "$tmp/err")"
   expect 2 "device cuda: " sweep --preset tiny --data markov --device cuda -o "$tmp/s.h5"
   # --jobs: the same message, once
