@@ -258,7 +258,7 @@ int sweep_train(sweep_ctx *x, size_t i, sf_train_progress_fn fn, void *fn_ctx, s
   c.checkpoint = ckpt;
   c.checkpoint_every = x->ckpt_every;
   /* a leftover of the same run with other settings (threads, batch, ...) cannot be continued */
-  if (!sf_train_checkpoint_matches(ckpt, &c)) sf_train_checkpoint_remove(ckpt);
+  if (!sf_train_checkpoint_matches(ckpt, &c, x->src)) sf_train_checkpoint_remove(ckpt);
   int rc = sf_train_run(&c, x->src, fn, fn_ctx, r);
   if (rc) sf_fail_context("run '%s': ", run->name);
   else r->cfg.checkpoint = NULL; /* freed below */

@@ -447,7 +447,7 @@ static void test_checkpoint_resume(void **state) {
   c.checkpoint = path;
   c.checkpoint_every = 1e-9; /* every step */
   assert_int_equal(sf_train_run(&c, s, stop_at_13, NULL, &resumed), SF_EUSAGE); /* "killed" after step 13 */
-  assert_true(sf_train_checkpoint_matches(path, &c));
+  assert_true(sf_train_checkpoint_matches(path, &c, s));
   damaged_checkpoints(&c, s, path);
   long first = 0;
   assert_int_equal(sf_train_run(&c, s, first_step, &first, &resumed), SF_OK);
@@ -460,12 +460,24 @@ static void test_checkpoint_resume(void **state) {
   /* a checkpoint of another configuration is refused, naming both */
   sf_train_config other = c;
   other.lr = 1e-3;
-  assert_false(sf_train_checkpoint_matches(path, &other));
+  assert_false(sf_train_checkpoint_matches(path, &other, s));
   sf_train_result r;
   assert_int_equal(sf_train_run(&other, s, NULL, NULL, &r), SF_EINPUT);
   assert_non_null(strstr(sf_errmsg(), "another configuration"));
+  /* and so is one of the same configuration on other data of the same vocabulary: another chain's
+   * weights once continued silently (a sweep's run names do not hold the chain's seed) */
+  sf_source_spec spec2 = {.kind = SF_DATA_MARKOV, .markov_seed = 2};
+  sf_source *s2 = NULL;
+  assert_int_equal(sf_source_open(&spec2, &s2), SF_OK);
+  assert_int_equal(sf_source_vocab(s2), sf_source_vocab(s));
+  assert_false(sf_train_checkpoint_matches(path, &c, s2));
+  assert_int_equal(sf_train_run(&c, s2, NULL, NULL, &r), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "another configuration"));
+  assert_non_null(strstr(sf_errmsg(), "seed 1, entropy"));
+  assert_non_null(strstr(sf_errmsg(), "seed 2, entropy"));
+  sf_source_free(s2);
   sf_train_checkpoint_remove(path);
-  assert_false(sf_train_checkpoint_matches(path, &c));
+  assert_false(sf_train_checkpoint_matches(path, &c, s));
   sf_train_result_free(&whole);
   sf_train_result_free(&resumed);
   sf_source_free(s);
