@@ -165,6 +165,10 @@ int cmd_train(int argc, char **argv) {
     return SF_EINPUT;
   }
   if (output && (rc = check_output(output))) return cli_fail_lib(rc);
+  /* a run killed while writing its checkpoint (up to gigabytes) or its record left a temporary that
+   * nothing else removes */
+  if (checkpoint) sf_atomic_remove_stale(checkpoint);
+  if (output) sf_atomic_remove_stale(output);
 
   sf_source *src = NULL;
   if ((rc = sf_source_open(&spec, &src))) return cli_fail_lib(rc);

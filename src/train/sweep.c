@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <glob.h>
 #include <math.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -564,22 +563,6 @@ int sf_sweep_checkpoint_dir(const char *runfile) {
   return rc;
 }
 
-/* 1 when process pid will write nothing more: it does not exist, or it is a zombie (killed, not yet
- * reaped: the ranks of an mpirun that was itself killed are orphans that linger so until init reaps
- * them). A pid on another machine (a shared folder under MPI) looks alive, so its files are kept. */
-static int process_gone(long pid) {
-  if (kill((pid_t)pid, 0) != 0) return errno == ESRCH;
-  char path[64], buf[512];
-  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = 0;
-  const char *end = strrchr(buf, ')'); /* "pid (comm) S ...": comm may hold spaces and parentheses */
-  return end && end[1] == ' ' && end[2] == 'Z';
-}
-
 /* Temporary files "<prefix>.tmp.<pid>.<n>" of writers killed while writing (SIGKILL cannot be
  * cleaned up after): removed when their process is gone. */
 static void remove_stale_temps(const char *pattern, size_t pid_at) {
@@ -588,7 +571,7 @@ static void remove_stale_temps(const char *pattern, size_t pid_at) {
   for (size_t i = 0; i < gl.gl_pathc; i++) {
     const char *t = strstr(gl.gl_pathv[i] + pid_at, ".tmp.");
     long pid = t ? strtol(t + 5, NULL, 10) : 0;
-    if (pid > 0 && process_gone(pid)) remove(gl.gl_pathv[i]);
+    if (pid > 0 && sf_process_gone(pid)) remove(gl.gl_pathv[i]);
   }
   globfree(&gl);
 }

@@ -78,6 +78,15 @@ wait
 /usr/bin/python3 -c "import h5py,sys; r=h5py.File(sys.argv[1],'r')['tables/runs/columns/run'][:]; assert len(r) == 6, r" \
   "$tmp/runs.h5" || fail "concurrent appends lost a run"
 [ -e "$tmp/runs.h5.lock" ] && fail "the writers' lock outlived the appends"
+# A run killed while writing its checkpoint or its record leaves "<file>.tmp.<pid>.<n>": the next run
+# removes those of writers that are gone (a checkpoint's could be gigabytes) and keeps a live one's.
+true & dead=$!
+wait "$dead"
+mkdir "$tmp/stale"
+touch "$tmp/stale/ck.tmp.$dead.3" "$tmp/stale/r.json.tmp.$dead.0" "$tmp/stale/ck.tmp.$$.1" "$tmp/stale/ck.other"
+"$S" train --data markov "${tiny[@]}" --checkpoint "$tmp/stale/ck" -o "$tmp/stale/r.json" || fail "run beside stale temporaries"
+left=$(cd "$tmp/stale" && ls | tr '\n' ' ')
+[ "$left" = "ck.other ck.tmp.$$.1 r.json " ] || fail "after a run beside dead writers' temporaries: $left"
 printf 'not hdf5' >"$tmp/bad.h5"
 expect 2 "bad.h5" --data markov -o "$tmp/bad.h5"
 
