@@ -428,7 +428,7 @@ static int make_sweep(const char *file, sf_sweep **out) {
       .markov_alpha = !isnan(dopt.markov_alpha) ? dopt.markov_alpha : s->data.markov_alpha > 0 ? s->data.markov_alpha : NAN,
   };
   sf_source_spec spec;
-  if ((rc = train_data_spec("sweep", &d, &spec))) {
+  if ((rc = train_data_spec("sweep", &d, &spec)) || (rc = train_data_given_check("sweep", &dopt, d.data))) {
     sf_sweep_free(s);
     return rc;
   }

@@ -28,6 +28,10 @@ expect 2 "tokens 0 must be a positive number" --data markov --tokens 0
 expect 2 "evals 0 is out of range (1..100000)" --data markov --evals 0
 expect 2 "heads 0 is out of range (1..65536)" --data markov --heads 0
 expect 2 "peak 0 must be a positive number" --data markov --peak 0
+# a data option of another source is refused: --markov-order without --data markov trained on the corpus
+expect 1 "markov-order applies to --data markov, and the data is corpus" --markov-order 1
+expect 1 "digits applies to --data addition, and the data is markov" --data markov --digits 2
+expect 1 "corpus-dir applies to --data corpus, and the data is addition" --data addition --corpus-dir "$tmp"
 [ -z "$(ls "$tmp/no" 2>/dev/null)" ] || fail "a refused run left files behind"
 
 tiny=(--layers 1 --d-model 32 --context 32 --batch 256 --tokens 5120 --peak 100 --evals 2 --val-tokens 1024 -q)
