@@ -60,32 +60,40 @@ static int parse_size(const char *tok, int out[3]) {
   return 1;
 }
 
+/* The lists are split in a copy of their own length: a fixed buffer once cut a --tokens list of over
+ * 4 kB (padded, or generated) silently, its last budget 400000 read as 40000. */
 int sf_sweep_parse_sizes(const char *list, int (*out)[3], size_t *n) {
-  char buf[4096];
-  snprintf(buf, sizeof buf, "%s", list);
+  char *buf = sf_strdup(list);
+  if (!buf) return sf_fail(SF_ENOMEM, "out of memory");
+  int rc = SF_OK;
   *n = 0;
-  for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+  for (char *save = NULL, *tok = strtok_r(buf, ",", &save); !rc && tok; tok = strtok_r(NULL, ",", &save)) {
     tok = trim(tok);
-    if (*n == SF_SWEEP_MAXLIST) return sf_fail(SF_EINPUT, "more than %d sizes", SF_SWEEP_MAXLIST);
-    if (!parse_size(tok, out[*n]))
-      return sf_fail(SF_EINPUT, "'%s' is not LAYERSxD_MODEL[:HEADS] (e.g. 2x64 or 4x256:4)", tok);
-    (*n)++;
+    if (*n == SF_SWEEP_MAXLIST) rc = sf_fail(SF_EINPUT, "more than %d sizes", SF_SWEEP_MAXLIST);
+    else if (!parse_size(tok, out[*n]))
+      rc = sf_fail(SF_EINPUT, "'%s' is not LAYERSxD_MODEL[:HEADS] (e.g. 2x64 or 4x256:4)", tok);
+    else (*n)++;
   }
+  free(buf);
+  if (rc) return rc;
   return *n ? SF_OK : sf_fail(SF_EINPUT, "expected at least one size (e.g. 2x64, 4x128)");
 }
 
 int sf_sweep_parse_budgets(const char *list, double *out, size_t *n) {
-  char buf[4096];
-  snprintf(buf, sizeof buf, "%s", list);
+  char *buf = sf_strdup(list);
+  if (!buf) return sf_fail(SF_ENOMEM, "out of memory");
+  int rc = SF_OK;
   *n = 0;
-  for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+  for (char *save = NULL, *tok = strtok_r(buf, ",", &save); !rc && tok; tok = strtok_r(NULL, ",", &save)) {
     tok = trim(tok);
     double v;
-    if (*n == SF_SWEEP_MAXLIST) return sf_fail(SF_EINPUT, "more than %d budgets", SF_SWEEP_MAXLIST);
-    if (!sf_parse_double(tok, &v) || !(v > 0) || !isfinite(v))
-      return sf_fail(SF_EINPUT, "'%s' is not a positive number", tok);
-    out[(*n)++] = v;
+    if (*n == SF_SWEEP_MAXLIST) rc = sf_fail(SF_EINPUT, "more than %d budgets", SF_SWEEP_MAXLIST);
+    else if (!sf_parse_double(tok, &v) || !(v > 0) || !isfinite(v))
+      rc = sf_fail(SF_EINPUT, "'%s' is not a positive number", tok);
+    else out[(*n)++] = v;
   }
+  free(buf);
+  if (rc) return rc;
   return *n ? SF_OK : sf_fail(SF_EINPUT, "expected at least one budget (e.g. 1e5, 3e5)");
 }
 
