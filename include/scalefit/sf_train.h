@@ -251,7 +251,7 @@ typedef int (*sf_train_progress_fn)(void *ctx, long step, long steps, double tra
 /* Trains one model on src. cfg must have been resolved; its vocab must match the source's.
  * With cfg->checkpoint set and the file present, the run continues from it and ends exactly as
  * the uninterrupted run would have (same weights, data order, curve, losses; only the times
- * differ); a checkpoint of another configuration (or thread count) is SF_EINPUT, naming both.
+ * differ); a checkpoint of another configuration, thread count or data is SF_EINPUT, naming both.
  * SF_ENUMERIC when the loss turns non-finite; SF_ENOMEM; SF_EIO when a checkpoint cannot be
  * written. res is filled (free with sf_train_result_free) on SF_OK. The checkpoint file is left
  * in place: remove it (sf_train_checkpoint_remove) once the run is recorded. */
@@ -259,8 +259,9 @@ int sf_train_run(const sf_train_config *cfg, sf_source *src, sf_train_progress_f
                  sf_train_result *res);
 void sf_train_result_free(sf_train_result *r);
 
-/* 1 if path holds a checkpoint of exactly this (resolved) configuration, 0 if not or absent. */
-int sf_train_checkpoint_matches(const char *path, const sf_train_config *c);
+/* 1 if path holds a checkpoint of exactly this (resolved) configuration on this data, 0 if not or
+ * absent. */
+int sf_train_checkpoint_matches(const char *path, const sf_train_config *c, const sf_source *src);
 void sf_train_checkpoint_remove(const char *path);
 
 /* The run record as JSON (one object: measurements, config, seed, data, curve as columns) appended

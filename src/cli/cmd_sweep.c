@@ -258,7 +258,7 @@ int sweep_train(sweep_ctx *x, size_t i, sf_train_progress_fn fn, void *fn_ctx, s
   c.checkpoint = ckpt;
   c.checkpoint_every = x->ckpt_every;
   /* a leftover of the same run with other settings (threads, batch, ...) cannot be continued */
-  if (!sf_train_checkpoint_matches(ckpt, &c)) sf_train_checkpoint_remove(ckpt);
+  if (!sf_train_checkpoint_matches(ckpt, &c, x->src)) sf_train_checkpoint_remove(ckpt);
   int rc = sf_train_run(&c, x->src, fn, fn_ctx, r);
   if (rc) sf_fail_context("run '%s': ", run->name);
   else r->cfg.checkpoint = NULL; /* freed below */
@@ -428,7 +428,7 @@ static int make_sweep(const char *file, sf_sweep **out) {
       .markov_alpha = !isnan(dopt.markov_alpha) ? dopt.markov_alpha : s->data.markov_alpha > 0 ? s->data.markov_alpha : NAN,
   };
   sf_source_spec spec;
-  if ((rc = train_data_spec("sweep", &d, &spec))) {
+  if ((rc = train_data_spec("sweep", &d, &spec)) || (rc = train_data_given_check("sweep", &dopt, d.data))) {
     sf_sweep_free(s);
     return rc;
   }

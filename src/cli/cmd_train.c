@@ -151,7 +151,8 @@ int cmd_train(int argc, char **argv) {
   if (rc == CLI_HELP_SHOWN) return SF_OK;
   if (rc) return rc;
   sf_source_spec spec;
-  if ((rc = train_data_spec("train", &dopt, &spec))) return rc;
+  if ((rc = train_data_spec("train", &dopt, &spec)) || (rc = train_data_given_check("train", &dopt, dopt.data)))
+    return rc;
   if ((rc = train_device_check("train", &devopt))) return rc;
   if (!in_range("layers", layers, 1, 1024) || !in_range("d-model", d_model, 1, 65536) ||
       !given_in_range("heads", &heads, 1, 65536) || !in_range("context", context, 1, 65536) ||
@@ -165,6 +166,10 @@ int cmd_train(int argc, char **argv) {
     return SF_EINPUT;
   }
   if (output && (rc = check_output(output))) return cli_fail_lib(rc);
+  /* a run killed while writing its checkpoint (up to gigabytes) or its record left a temporary that
+   * nothing else removes */
+  if (checkpoint) sf_atomic_remove_stale(checkpoint);
+  if (output) sf_atomic_remove_stale(output);
 
   sf_source *src = NULL;
   if ((rc = sf_source_open(&spec, &src))) return cli_fail_lib(rc);

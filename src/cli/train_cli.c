@@ -40,6 +40,24 @@ int train_data_spec(const char *cmd, const train_data_opts *d, sf_source_spec *s
   return SF_OK;
 }
 
+int train_data_given_check(const char *cmd, const train_data_opts *g, const char *kind) {
+  const struct {
+    const char *name, *kind;
+    int given;
+  } o[] = {{"corpus-dir", "corpus", g->corpus_dir != NULL},
+           {"markov-vocab", "markov", g->markov_vocab != TRAIN_UNSET},
+           {"markov-order", "markov", g->markov_order != TRAIN_UNSET},
+           {"markov-alpha", "markov", !isnan(g->markov_alpha)},
+           {"markov-seed", "markov", g->markov_seed != TRAIN_UNSET},
+           {"digits", "addition", g->digits != TRAIN_UNSET}};
+  for (size_t i = 0; i < sizeof o / sizeof o[0]; i++)
+    if (o[i].given && strcmp(o[i].kind, kind)) {
+      cli_error("%s: --%s applies to --data %s, and the data is %s", cmd, o[i].name, o[i].kind, kind);
+      return SF_EUSAGE;
+    }
+  return SF_OK;
+}
+
 sf_device train_device(const char *cmd, const train_device_opts *o) {
   sf_device d = SF_DEVICE_CPU;
   if (o->device && sf_device_parse(o->device, &d)) {

@@ -55,6 +55,11 @@ int train_device_check(const char *cmd, const train_device_opts *o);
  * SF_EUSAGE for an unknown --data kind, SF_EINPUT for a value out of range. */
 int train_data_spec(const char *cmd, const train_data_opts *d, sf_source_spec *spec);
 
+/* Refuses a data option given on the command line that belongs to another source than kind (corpus,
+ * markov, addition): 'train --markov-order 1' without --data markov trained on the corpus. Prints
+ * "CMD: --markov-order applies to --data markov, and the data is corpus"; SF_OK or SF_EUSAGE. */
+int train_data_given_check(const char *cmd, const train_data_opts *given, const char *kind);
+
 /* 1 if lo <= v <= hi, else prints "CMD: --NAME V is out of range (LO..HI)" and returns 0. */
 int train_in_range(const char *cmd, const char *name, long v, long lo, long hi);
 

@@ -51,19 +51,26 @@ static int get(FILE *f, uint64_t *h, void *p, size_t size, size_t n) {
 
 /* A CPU run's results depend on its thread count, a GPU run's on its precision (not on the host's
  * threads): the line ends with what the run depends on, so a CPU checkpoint never resumes a GPU run
- * or the other way round, and the refusal names both. */
-char *sf_ckpt_config_line(const sf_train_config *c, int threads) {
+ * or the other way round, and the refusal names both. The data's description comes last: the
+ * weights of a run on one Markov chain (or corpus folder) must not continue on another of the same
+ * vocabulary, and a sweep's run names do not hold the chain's parameters. */
+char *sf_ckpt_config_line(const sf_train_config *c, int threads, const sf_source *src) {
   char tail[64];
   if (c->device == SF_DEVICE_CUDA)
     snprintf(tail, sizeof tail, "device=cuda precision=%s", sf_precision_name(c->precision));
   else
     snprintf(tail, sizeof tail, "threads=%d", threads);
-  return sf_asprintf("layers=%d d_model=%d heads=%d context=%d vocab=%d tokens=%.17g batch_tokens=%ld lr=%.17g "
-                     "warmup_frac=%.17g min_lr_frac=%.17g weight_decay=%.17g grad_clip=%.17g val_tokens=%ld evals=%d "
-                     "seed=%llu %s",
-                     c->model.n_layer, c->model.d_model, c->model.n_head, c->model.n_ctx, c->model.vocab, c->tokens,
-                     c->batch_tokens, c->lr, c->warmup_frac, c->min_lr_frac, c->weight_decay, c->grad_clip,
-                     c->val_tokens, c->evals, (unsigned long long)c->seed, tail);
+  char *line = sf_asprintf("layers=%d d_model=%d heads=%d context=%d vocab=%d tokens=%.17g batch_tokens=%ld lr=%.17g "
+                           "warmup_frac=%.17g min_lr_frac=%.17g weight_decay=%.17g grad_clip=%.17g val_tokens=%ld "
+                           "evals=%d seed=%llu %s data=%s",
+                           c->model.n_layer, c->model.d_model, c->model.n_head, c->model.n_ctx, c->model.vocab,
+                           c->tokens, c->batch_tokens, c->lr, c->warmup_frac, c->min_lr_frac, c->weight_decay,
+                           c->grad_clip, c->val_tokens, c->evals, (unsigned long long)c->seed, tail,
+                           sf_source_describe(src));
+  /* the header is one line: a corpus folder's name may hold a newline */
+  for (char *p = line; p && *p; p++)
+    if (*p == '\n' || *p == '\r') *p = ' ';
+  return line;
 }
 
 int sf_ckpt_save(const char *path, const char *config, const sf_ckpt_state *st, const double *curve, sf_gpt *g) {
@@ -123,10 +130,10 @@ int sf_ckpt_load(const char *path, const char *config, sf_ckpt_state *st, double
   return rc;
 }
 
-int sf_train_checkpoint_matches(const char *path, const sf_train_config *c) {
+int sf_train_checkpoint_matches(const char *path, const sf_train_config *c, const sf_source *src) {
   FILE *f = fopen(path, "rb");
   if (!f) return 0;
-  char *line = NULL, *want = sf_ckpt_config_line(c, c->threads);
+  char *line = NULL, *want = sf_ckpt_config_line(c, c->threads, src);
   int rc = read_header(f, path, &line);
   int same = !rc && want && strcmp(line, want) == 0;
   sf_error_clear();

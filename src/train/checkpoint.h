@@ -12,8 +12,9 @@ typedef struct sf_ckpt_state {
   size_t np; /* curve points so far */
 } sf_ckpt_state;
 
-/* The configuration as one line; threads is the count the run uses. Caller frees; NULL on OOM. */
-char *sf_ckpt_config_line(const sf_train_config *c, int threads);
+/* The configuration as one line; threads is the count the run uses, src the data it trains on.
+ * Caller frees; NULL on OOM. */
+char *sf_ckpt_config_line(const sf_train_config *c, int threads, const sf_source *src);
 int sf_ckpt_save(const char *path, const char *config, const sf_ckpt_state *st, const double *curve, sf_gpt *g);
 int sf_ckpt_load(const char *path, const char *config, sf_ckpt_state *st, double *curve, size_t maxpoints,
                  sf_gpt *g);

@@ -80,6 +80,10 @@ int sf_source_check_context(const sf_source *s, int T) {
   if (T < 1) return sf_fail(SF_EINPUT, "context %d must be at least 1", T);
   if (s->kind == SF_DATA_CORPUS && (size_t)T + 1 >= s->nval)
     return sf_fail(SF_EINPUT, "context %d is longer than the corpus's validation split (%zu bytes)", T, s->nval);
+  /* training windows start anywhere in [0, ntrain - T - 1]: a split of T bytes or fewer has none (the
+   * validation split can be the larger one: a single large document at index 10) */
+  if (s->kind == SF_DATA_CORPUS && (size_t)T + 1 >= s->ntrain)
+    return sf_fail(SF_EINPUT, "context %d is longer than the corpus's training split (%zu bytes)", T, s->ntrain);
   /* the first order - 1 predictions of a sequence lack the chain's full context and are masked */
   if (s->kind == SF_DATA_MARKOV && T < s->order)
     return sf_fail(SF_EINPUT, "context %d masks every prediction of the order-%d markov chain (at least %d tokens)", T,

@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <glob.h>
 #include <math.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,32 +60,40 @@ static int parse_size(const char *tok, int out[3]) {
   return 1;
 }
 
+/* The lists are split in a copy of their own length: a fixed buffer once cut a --tokens list of over
+ * 4 kB (padded, or generated) silently, its last budget 400000 read as 40000. */
 int sf_sweep_parse_sizes(const char *list, int (*out)[3], size_t *n) {
-  char buf[4096];
-  snprintf(buf, sizeof buf, "%s", list);
+  char *buf = sf_strdup(list);
+  if (!buf) return sf_fail(SF_ENOMEM, "out of memory");
+  int rc = SF_OK;
   *n = 0;
-  for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+  for (char *save = NULL, *tok = strtok_r(buf, ",", &save); !rc && tok; tok = strtok_r(NULL, ",", &save)) {
     tok = trim(tok);
-    if (*n == SF_SWEEP_MAXLIST) return sf_fail(SF_EINPUT, "more than %d sizes", SF_SWEEP_MAXLIST);
-    if (!parse_size(tok, out[*n]))
-      return sf_fail(SF_EINPUT, "'%s' is not LAYERSxD_MODEL[:HEADS] (e.g. 2x64 or 4x256:4)", tok);
-    (*n)++;
+    if (*n == SF_SWEEP_MAXLIST) rc = sf_fail(SF_EINPUT, "more than %d sizes", SF_SWEEP_MAXLIST);
+    else if (!parse_size(tok, out[*n]))
+      rc = sf_fail(SF_EINPUT, "'%s' is not LAYERSxD_MODEL[:HEADS] (e.g. 2x64 or 4x256:4)", tok);
+    else (*n)++;
   }
+  free(buf);
+  if (rc) return rc;
   return *n ? SF_OK : sf_fail(SF_EINPUT, "expected at least one size (e.g. 2x64, 4x128)");
 }
 
 int sf_sweep_parse_budgets(const char *list, double *out, size_t *n) {
-  char buf[4096];
-  snprintf(buf, sizeof buf, "%s", list);
+  char *buf = sf_strdup(list);
+  if (!buf) return sf_fail(SF_ENOMEM, "out of memory");
+  int rc = SF_OK;
   *n = 0;
-  for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+  for (char *save = NULL, *tok = strtok_r(buf, ",", &save); !rc && tok; tok = strtok_r(NULL, ",", &save)) {
     tok = trim(tok);
     double v;
-    if (*n == SF_SWEEP_MAXLIST) return sf_fail(SF_EINPUT, "more than %d budgets", SF_SWEEP_MAXLIST);
-    if (!sf_parse_double(tok, &v) || !(v > 0) || !isfinite(v))
-      return sf_fail(SF_EINPUT, "'%s' is not a positive number", tok);
-    out[(*n)++] = v;
+    if (*n == SF_SWEEP_MAXLIST) rc = sf_fail(SF_EINPUT, "more than %d budgets", SF_SWEEP_MAXLIST);
+    else if (!sf_parse_double(tok, &v) || !(v > 0) || !isfinite(v))
+      rc = sf_fail(SF_EINPUT, "'%s' is not a positive number", tok);
+    else out[(*n)++] = v;
   }
+  free(buf);
+  if (rc) return rc;
   return *n ? SF_OK : sf_fail(SF_EINPUT, "expected at least one budget (e.g. 1e5, 3e5)");
 }
 
@@ -564,22 +571,6 @@ int sf_sweep_checkpoint_dir(const char *runfile) {
   return rc;
 }
 
-/* 1 when process pid will write nothing more: it does not exist, or it is a zombie (killed, not yet
- * reaped: the ranks of an mpirun that was itself killed are orphans that linger so until init reaps
- * them). A pid on another machine (a shared folder under MPI) looks alive, so its files are kept. */
-static int process_gone(long pid) {
-  if (kill((pid_t)pid, 0) != 0) return errno == ESRCH;
-  char path[64], buf[512];
-  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = 0;
-  const char *end = strrchr(buf, ')'); /* "pid (comm) S ...": comm may hold spaces and parentheses */
-  return end && end[1] == ' ' && end[2] == 'Z';
-}
-
 /* Temporary files "<prefix>.tmp.<pid>.<n>" of writers killed while writing (SIGKILL cannot be
  * cleaned up after): removed when their process is gone. */
 static void remove_stale_temps(const char *pattern, size_t pid_at) {
@@ -588,7 +579,7 @@ static void remove_stale_temps(const char *pattern, size_t pid_at) {
   for (size_t i = 0; i < gl.gl_pathc; i++) {
     const char *t = strstr(gl.gl_pathv[i] + pid_at, ".tmp.");
     long pid = t ? strtol(t + 5, NULL, 10) : 0;
-    if (pid > 0 && process_gone(pid)) remove(gl.gl_pathv[i]);
+    if (pid > 0 && sf_process_gone(pid)) remove(gl.gl_pathv[i]);
   }
   globfree(&gl);
 }

@@ -367,7 +367,7 @@ int sf_train_run(const sf_train_config *cfg, sf_source *src, sf_train_progress_f
   if (cfg->checkpoint) {
     sf_train_config ck = *cfg;
     ck.precision = prec;
-    if (!(cline = sf_ckpt_config_line(&ck, threads_used))) {
+    if (!(cline = sf_ckpt_config_line(&ck, threads_used, src))) {
       rc = sf_fail(SF_ENOMEM, "out of memory");
       goto done;
     }

@@ -4,9 +4,12 @@
 
 #include <scalefit/sf_error.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -71,4 +74,40 @@ int sf_write_file_atomic(const char *path, const char *data, size_t len) {
     return sf_fail(SF_EIO, "cannot write '%s': %s", path, strerror(errno));
   }
   return sf_atomic_commit(&a);
+}
+
+/* 1 when process pid will write nothing more: it does not exist, or it is a zombie (killed, not yet
+ * reaped: the ranks of an mpirun that was itself killed are orphans that linger so until init reaps
+ * them). A pid on another machine (a shared folder under MPI) looks alive, so its files are kept. */
+int sf_process_gone(long pid) {
+  if (kill((pid_t)pid, 0) != 0) return errno == ESRCH;
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  const char *end = strrchr(buf, ')'); /* "pid (comm) S ...": comm may hold spaces and parentheses */
+  return end && end[1] == ' ' && end[2] == 'Z';
+}
+
+void sf_atomic_remove_stale(const char *path) {
+  const char *slash = strrchr(path, '/');
+  char *dir = slash ? sf_asprintf("%.*s", (int)(slash - path) + 1, path) : sf_strdup(".");
+  const char *base = slash ? slash + 1 : path;
+  size_t bl = strlen(base);
+  DIR *d = dir ? opendir(dir) : NULL;
+  for (struct dirent *e; d && (e = readdir(d));) {
+    /* "<base>.tmp.<pid>.<n>", as sf_temp_path_beside names them */
+    if (strncmp(e->d_name, base, bl) || strncmp(e->d_name + bl, ".tmp.", 5)) continue;
+    char *end;
+    long pid = strtol(e->d_name + bl + 5, &end, 10);
+    if (pid <= 0 || *end != '.' || !sf_process_gone(pid)) continue;
+    char *t = slash ? sf_asprintf("%s%s", dir, e->d_name) : sf_strdup(e->d_name); /* dir ends in '/' */
+    if (t) remove(t);
+    free(t);
+  }
+  if (d) closedir(d);
+  free(dir);
 }

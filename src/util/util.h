@@ -89,6 +89,10 @@ int sf_atomic_open(sf_atomic *a, const char *path);       /* SF_OK or SF_EIO */
 int sf_atomic_commit(sf_atomic *a);                       /* SF_OK or SF_EIO; tmp removed on error */
 void sf_atomic_abort(sf_atomic *a);
 char *sf_temp_path_beside(const char *path);              /* "<path>.tmp.<pid>.<n>", caller frees */
+/* Removes the temporaries of path ("<path>.tmp.<pid>.<n>") whose writer is gone: one killed while
+ * writing (SIGKILL cannot be cleaned up after) left it, and nothing will rename or remove it. */
+void sf_atomic_remove_stale(const char *path);
+int sf_process_gone(long pid);                            /* 1: pid exists no more, or is a zombie */
 int sf_write_file_atomic(const char *path, const char *data, size_t len);
 
 /* ---- strings and paths ---- */

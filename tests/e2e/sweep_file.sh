@@ -53,6 +53,12 @@ grep -q "holds all 3 runs" "$tmp/log" || fail "closing line: $(cat "$tmp/log")"
 # Command-line settings override the file's: another seed is another set of runs.
 "$S" sweep "$tmp/grid.ini" --seed 4 --markov-order 2 -o "$tmp/runs.h5" -n >"$tmp/plan2" || fail "override"
 [ "$(grep -c 'todo.*-s4 ' "$tmp/plan2")" = 3 ] || fail "--seed did not override the file: $(cat "$tmp/plan2")"
+# A data option of another source than the sweep's (the file's, or --data's) is refused, as it is in a file;
+# --data over the file's source drops the file's options of the other source.
+expect 1 "digits applies to --data addition, and the data is markov" "$S" sweep "$tmp/grid.ini" --digits 2 -o "$tmp/runs.h5" -n
+expect 1 "markov-seed applies to --data markov, and the data is corpus" "$S" sweep --sizes 1x32 --tokens 1e4 --markov-seed 2 -o "$tmp/runs.h5" -n
+"$S" sweep "$tmp/grid.ini" --data addition -o "$tmp/runs.h5" -n >"$tmp/plan3" || fail "--data over the file's source"
+grep -q 'todo  addition-' "$tmp/plan3" || fail "--data addition: $(cat "$tmp/plan3")"
 
 # Refusals: exit 2 (bad input) or 1 (usage), before anything is written.
 printf '[sweep]\ncontext = 32\n[grid]\nsizes = 2x64\ntokens = 1e5\nflops = 1e12\n' >"$tmp/bad.ini"

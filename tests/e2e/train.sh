@@ -28,6 +28,10 @@ expect 2 "tokens 0 must be a positive number" --data markov --tokens 0
 expect 2 "evals 0 is out of range (1..100000)" --data markov --evals 0
 expect 2 "heads 0 is out of range (1..65536)" --data markov --heads 0
 expect 2 "peak 0 must be a positive number" --data markov --peak 0
+# a data option of another source is refused: --markov-order without --data markov trained on the corpus
+expect 1 "markov-order applies to --data markov, and the data is corpus" --markov-order 1
+expect 1 "digits applies to --data addition, and the data is markov" --data markov --digits 2
+expect 1 "corpus-dir applies to --data corpus, and the data is addition" --data addition --corpus-dir "$tmp"
 [ -z "$(ls "$tmp/no" 2>/dev/null)" ] || fail "a refused run left files behind"
 
 tiny=(--layers 1 --d-model 32 --context 32 --batch 256 --tokens 5120 --peak 100 --evals 2 --val-tokens 1024 -q)
@@ -78,6 +82,15 @@ wait
 /usr/bin/python3 -c "import h5py,sys; r=h5py.File(sys.argv[1],'r')['tables/runs/columns/run'][:]; assert len(r) == 6, r" \
   "$tmp/runs.h5" || fail "concurrent appends lost a run"
 [ -e "$tmp/runs.h5.lock" ] && fail "the writers' lock outlived the appends"
+# A run killed while writing its checkpoint or its record leaves "<file>.tmp.<pid>.<n>": the next run
+# removes those of writers that are gone (a checkpoint's could be gigabytes) and keeps a live one's.
+true & dead=$!
+wait "$dead"
+mkdir "$tmp/stale"
+touch "$tmp/stale/ck.tmp.$dead.3" "$tmp/stale/r.json.tmp.$dead.0" "$tmp/stale/ck.tmp.$$.1" "$tmp/stale/ck.other"
+"$S" train --data markov "${tiny[@]}" --checkpoint "$tmp/stale/ck" -o "$tmp/stale/r.json" || fail "run beside stale temporaries"
+left=$(cd "$tmp/stale" && ls | tr '\n' ' ')
+[ "$left" = "ck.other ck.tmp.$$.1 r.json " ] || fail "after a run beside dead writers' temporaries: $left"
 printf 'not hdf5' >"$tmp/bad.h5"
 expect 2 "bad.h5" --data markov -o "$tmp/bad.h5"
 

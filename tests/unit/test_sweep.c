@@ -56,6 +56,16 @@ static void test_sizes(void **state) {
   for (size_t i = 0; i < sizeof badb / sizeof badb[0]; i++)
     assert_int_equal(sf_sweep_parse_budgets(badb[i], b, &n), SF_EINPUT);
   assert_non_null(strstr(sf_errmsg(), "'inf' is not a positive number"));
+  /* a list longer than 4 kB is read whole (it was cut: the last budget 400000 read as 40000) */
+  char longlist[5000];
+  snprintf(longlist, sizeof longlist, "1e5,%4100s400000", "");
+  assert_int_equal(sf_sweep_parse_budgets(longlist, b, &n), SF_OK);
+  assert_int_equal(n, 2);
+  assert_rel(b[1], 4e5, 0);
+  snprintf(longlist, sizeof longlist, "2x64,%4100s4x256", "");
+  assert_int_equal(sf_sweep_parse_sizes(longlist, sz, &n), SF_OK);
+  assert_int_equal(n, 2);
+  assert_int_equal(sz[1][1], 256);
 }
 
 /* ---- files ---- */

@@ -210,6 +210,44 @@ static void test_corpus_missing(void **state) {
   assert_non_null(strstr(sf_errmsg(), "'/nonexistent/corpus' not found"));
 }
 
+/* A corpus whose validation split outweighs its training split (one large document at index 10):
+ * a context the validation split allows but the training split does not is refused, where it once
+ * drew training windows from before the text (a size_t underflow) and crashed. */
+static void test_corpus_short_train(void **state) {
+  (void)state;
+  char dir[512], path[600];
+  snprintf(dir, sizeof dir, "%s/corpus-short-train", sf_test_tmpdir());
+  mkdir(dir, 0755);
+  for (int i = 0; i < 20; i++) {
+    snprintf(path, sizeof path, "%s/f%02d.txt", dir, i);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    size_t n = i == 10 ? 20000 : 300; /* train 19 * 300 = 5700 bytes, validation 20000 */
+    for (size_t k = 0; k < n; k++) fputc('a' + (int)((k * 7 + (size_t)i) % 26), f);
+    fclose(f);
+  }
+  sf_source_spec spec = {.kind = SF_DATA_CORPUS, .corpus_dir = dir};
+  sf_source *s = NULL;
+  assert_int_equal(sf_source_open(&spec, &s), SF_OK);
+  assert_int_equal(sf_source_train_size(s), 5700);
+  assert_int_equal(sf_source_val_size(s), 20000);
+  assert_int_equal(sf_source_check_context(s, 8192), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "training split (5700 bytes)"));
+  assert_int_equal(sf_source_check_context(s, 5700), SF_EINPUT); /* a window and its next-byte target: T + 1 */
+  assert_int_equal(sf_source_check_context(s, 5698), SF_OK);
+  /* the longest window allowed reads within the text: its targets are the bytes after its tokens */
+  int T = 5698, *tok = malloc(sizeof(int) * (size_t)T), *tgt = malloc(sizeof(int) * (size_t)T);
+  uint64_t rng[4];
+  sf_rng_seed(rng, 3);
+  for (int rep = 0; rep < 20; rep++) {
+    sf_source_train_batch(s, rng, 1, T, tok, tgt);
+    for (int i = 0; i < T; i++) assert_true(tok[i] >= 'a' && tok[i] <= 'z' && tgt[i] >= 'a' && tgt[i] <= 'z');
+  }
+  free(tok);
+  free(tgt);
+  sf_source_free(s);
+}
+
 /* ---- model ---- */
 
 static void test_overfit(void **state) {
@@ -409,7 +447,7 @@ static void test_checkpoint_resume(void **state) {
   c.checkpoint = path;
   c.checkpoint_every = 1e-9; /* every step */
   assert_int_equal(sf_train_run(&c, s, stop_at_13, NULL, &resumed), SF_EUSAGE); /* "killed" after step 13 */
-  assert_true(sf_train_checkpoint_matches(path, &c));
+  assert_true(sf_train_checkpoint_matches(path, &c, s));
   damaged_checkpoints(&c, s, path);
   long first = 0;
   assert_int_equal(sf_train_run(&c, s, first_step, &first, &resumed), SF_OK);
@@ -422,12 +460,24 @@ static void test_checkpoint_resume(void **state) {
   /* a checkpoint of another configuration is refused, naming both */
   sf_train_config other = c;
   other.lr = 1e-3;
-  assert_false(sf_train_checkpoint_matches(path, &other));
+  assert_false(sf_train_checkpoint_matches(path, &other, s));
   sf_train_result r;
   assert_int_equal(sf_train_run(&other, s, NULL, NULL, &r), SF_EINPUT);
   assert_non_null(strstr(sf_errmsg(), "another configuration"));
+  /* and so is one of the same configuration on other data of the same vocabulary: another chain's
+   * weights once continued silently (a sweep's run names do not hold the chain's seed) */
+  sf_source_spec spec2 = {.kind = SF_DATA_MARKOV, .markov_seed = 2};
+  sf_source *s2 = NULL;
+  assert_int_equal(sf_source_open(&spec2, &s2), SF_OK);
+  assert_int_equal(sf_source_vocab(s2), sf_source_vocab(s));
+  assert_false(sf_train_checkpoint_matches(path, &c, s2));
+  assert_int_equal(sf_train_run(&c, s2, NULL, NULL, &r), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "another configuration"));
+  assert_non_null(strstr(sf_errmsg(), "seed 1, entropy"));
+  assert_non_null(strstr(sf_errmsg(), "seed 2, entropy"));
+  sf_source_free(s2);
   sf_train_checkpoint_remove(path);
-  assert_false(sf_train_checkpoint_matches(path, &c));
+  assert_false(sf_train_checkpoint_matches(path, &c, s));
   sf_train_result_free(&whole);
   sf_train_result_free(&resumed);
   sf_source_free(s);
@@ -466,7 +516,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_markov_entropy), cmocka_unit_test(test_markov_errors),
       cmocka_unit_test(test_addition),       cmocka_unit_test(test_corpus),
-      cmocka_unit_test(test_corpus_missing), cmocka_unit_test(test_overfit),
+      cmocka_unit_test(test_corpus_missing), cmocka_unit_test(test_corpus_short_train),
+      cmocka_unit_test(test_overfit),
       cmocka_unit_test(test_resolve_errors), cmocka_unit_test(test_deterministic),
       cmocka_unit_test(test_corpus_beats_unigram), cmocka_unit_test(test_store_check),
       cmocka_unit_test(test_checkpoint_resume),

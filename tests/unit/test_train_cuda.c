@@ -256,19 +256,24 @@ static void test_ckpt_line(void **state) {
   (void)state;
   sf_train_config c = small_cfg();
   assert_int_equal(sf_train_resolve(&c), SF_OK);
-  char *cpu = sf_ckpt_config_line(&c, 1);
+  sf_source_spec spec = {.kind = SF_DATA_MARKOV};
+  sf_source *s = NULL;
+  assert_int_equal(sf_source_open(&spec, &s), SF_OK);
+  char *cpu = sf_ckpt_config_line(&c, 1, s);
   c.device = SF_DEVICE_CUDA;
   c.precision = SF_PREC_BF16;
-  char *bf = sf_ckpt_config_line(&c, 1);
+  char *bf = sf_ckpt_config_line(&c, 1, s);
   c.precision = SF_PREC_TF32;
-  char *tf = sf_ckpt_config_line(&c, 1);
+  char *tf = sf_ckpt_config_line(&c, 1, s);
   assert_non_null(strstr(cpu, " threads=1"));
   assert_non_null(strstr(bf, " device=cuda precision=bf16"));
   assert_string_not_equal(cpu, bf);
   assert_string_not_equal(bf, tf);
+  assert_non_null(strstr(cpu, " data=markov vocab 64 order 2"));
   free(cpu);
   free(bf);
   free(tf);
+  sf_source_free(s);
 }
 
 /* ==================================== plans (CPU) ==================================== */
@@ -1270,7 +1275,7 @@ static void test_resume(void **state) {
   c.checkpoint = path;
   c.checkpoint_every = 1e-9;
   assert_int_equal(sf_train_run(&c, s, stop_at_13, NULL, &r), SF_EUSAGE);
-  assert_true(sf_train_checkpoint_matches(path, &c));
+  assert_true(sf_train_checkpoint_matches(path, &c, s));
   assert_int_equal(sf_train_run(&c, s, NULL, NULL, &resumed), SF_OK);
   assert_true(resumed.val_loss == whole.val_loss);
   assert_memory_equal(resumed.curve, whole.curve, sizeof(double) * SF_TRAIN_CURVE_COLS * whole.ncurve);
