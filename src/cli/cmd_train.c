@@ -247,6 +247,8 @@ int cmd_train(int argc, char **argv) {
       printf("\n%.0f tokens/s, MFU %.1f%% of %.1f GFLOP/s, %.1f s\n", r.tokens_per_s, 100.0 * r.mfu, r.peak_flops / 1e9,
              r.seconds);
   }
+  if (r.mfu > 1 && peak > 0) /* a peak given by hand that this run beat cannot be the machine's */
+    cli_warn("train: MFU %.0f%% is above 100%%: --peak %g GFLOP/s is below what this run achieved", 100.0 * r.mfu, peak);
   if (!rc) sf_train_checkpoint_remove(checkpoint); /* the run is recorded: its state is no longer needed */
   sf_buf_free(&b);
   sf_train_result_free(&r);

@@ -103,7 +103,9 @@ int sf_corpus_open(sf_source *s, const char *dir) {
                      "corpus '%s' not found: install the Debian package '" SF_CORPUS_PACKAGE
                      "' (apt-get install " SF_CORPUS_PACKAGE ")",
                      dir);
-    return sf_fail(SF_EINPUT, "corpus directory '%s' not found", dir);
+    if (stat(dir, &st) == 0)
+      return sf_fail(SF_EINPUT, "corpus directory '%s' is a file: give the folder that holds the text files", dir);
+    return sf_fail(SF_EINPUT, "corpus directory '%s' not found (%s)", dir, strerror(errno));
   }
   paths ps = {0};
   int rc = collect(&ps, dir, 0);

@@ -16,6 +16,8 @@ expect 2 "not divisible by heads" --d-model 100 --heads 3 --data markov
 expect 2 "context 0" --context 0 --data markov
 expect 2 "smaller than one batch" --tokens 100 --data markov
 expect 2 "corpus directory '$tmp/none' not found" --corpus-dir "$tmp/none"
+: >"$tmp/afile"
+expect 2 "corpus directory '$tmp/afile' is a file" --corpus-dir "$tmp/afile"
 expect 4 "cannot write" --data markov -o "$tmp/no/such/dir/run.json"
 expect 1 "not one of" --data nonsense
 # a value given is checked as given: 0 once meant "the default" here, so --markov-seed 0 trained seed 1's chain
@@ -28,6 +30,11 @@ expect 2 "tokens 0 must be a positive number" --data markov --tokens 0
 expect 2 "evals 0 is out of range (1..100000)" --data markov --evals 0
 expect 2 "heads 0 is out of range (1..65536)" --data markov --heads 0
 expect 2 "peak 0 must be a positive number" --data markov --peak 0
+# a hand-given peak the run beats is not the machine's: said, not printed as "MFU 43972%" alone
+"$S" train --data markov --layers 1 --d-model 16 --context 16 --tokens 4096 --peak 0.01 -q >"$tmp/out" 2>"$tmp/err" ||
+  fail "train with a low --peak exited $?"
+grep -q "MFU .* is above 100%: --peak 0.01 GFLOP/s is below what this run achieved" "$tmp/err" ||
+  fail "no warning for an MFU above 100%: $(cat "$tmp/err")"
 # a data option of another source is refused: --markov-order without --data markov trained on the corpus
 expect 1 "markov-order applies to --data markov, and the data is corpus" --markov-order 1
 expect 1 "digits applies to --data addition, and the data is markov" --data markov --digits 2
