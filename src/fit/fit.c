@@ -199,6 +199,31 @@ static double mm_f(const gsl_vector *x, void *p) { return cached(p, x, NULL); }
 static void mm_df(const gsl_vector *x, void *p, gsl_vector *g) { cached(p, x, g->data); }
 static void mm_fdf(const gsl_vector *x, void *p, double *f, gsl_vector *g) { *f = cached(p, x, g->data); }
 
+/* Run i's residual in the fitted space at the model values in s->f; w->bad_r where the model is
+ * undefined (bad), not positive in log space, or the residual not finite. */
+static double residual_at(const struct sf_fit_workspace *w, const solver *s, size_t i, int bad) {
+  double fi = s->f[i];
+  if (bad || (w->o.space == SF_SPACE_LOG && !(fi > 0))) return w->bad_r;
+  double r = (w->o.space == SF_SPACE_LOG ? log(fi) : fi) - s->ty[i];
+  return isfinite(r) ? r : w->bad_r;
+}
+
+/* Row i of the solver's Jacobian in phi: c times the law's df_i/dtheta (s->J) times dtheta/dphi. */
+static void jacobian_row(const struct sf_fit_workspace *w, const solver *s, size_t i, double c, const double *dth,
+                         gsl_matrix *Jo) {
+  for (size_t k = 0; k < w->nfree; k++) {
+    double v = c * s->J[(size_t)w->free_idx[k] * s->d.n + i] * dth[k];
+    gsl_matrix_set(Jo, i, k, isfinite(v) ? v : 0);
+  }
+}
+
+/* The workspace is sized for nmax points; a bootstrap resample has fewer distinct ones, and the
+ * unused rows must not carry an earlier fit's values. */
+static void zero_rows_beyond(const struct sf_fit_workspace *w, size_t n, gsl_matrix *Jo) {
+  for (size_t i = n; i < Jo->size1; i++)
+    for (size_t k = 0; k < w->nfree; k++) gsl_matrix_set(Jo, i, k, 0);
+}
+
 /* GSL nlinear callbacks: r_i = sqrt(w_i) * residual, J = dr/dphi */
 static int nl_f(const gsl_vector *x, void *p, gsl_vector *out) {
   solver *s = p;
@@ -207,13 +232,7 @@ static int nl_f(const gsl_vector *x, void *p, gsl_vector *out) {
   phi_to_theta(w, x->data, theta, NULL);
   const size_t n = s->d.n;
   int bad = w->law->eval(w->law, &s->d, theta, s->f, NULL, s->scratch);
-  for (size_t i = 0; i < n; i++) {
-    double fi = s->f[i], r;
-    if (bad || (w->o.space == SF_SPACE_LOG && !(fi > 0))) r = w->bad_r;
-    else r = (w->o.space == SF_SPACE_LOG ? log(fi) : fi) - s->ty[i];
-    if (!isfinite(r)) r = w->bad_r;
-    gsl_vector_set(out, i, sqrt(s->wt[i]) * r);
-  }
+  for (size_t i = 0; i < n; i++) gsl_vector_set(out, i, sqrt(s->wt[i]) * residual_at(w, s, i, bad));
   /* the workspace is sized for nmax points; a bootstrap resample has fewer distinct ones, and
    * the unused rows must not carry residuals of an earlier fit */
   for (size_t i = n; i < out->size; i++) gsl_vector_set(out, i, 0);
@@ -233,13 +252,9 @@ static int nl_df(const gsl_vector *x, void *p, gsl_matrix *Jo) {
   for (size_t i = 0; i < n; i++) {
     double c = sqrt(s->wt[i]);
     if (w->o.space == SF_SPACE_LOG) c = s->f[i] > 0 ? c / s->f[i] : 0;
-    for (size_t k = 0; k < w->nfree; k++) {
-      double v = c * s->J[(size_t)w->free_idx[k] * n + i] * dth[k];
-      gsl_matrix_set(Jo, i, k, isfinite(v) ? v : 0);
-    }
+    jacobian_row(w, s, i, c, dth, Jo);
   }
-  for (size_t i = n; i < Jo->size1; i++)
-    for (size_t k = 0; k < w->nfree; k++) gsl_matrix_set(Jo, i, k, 0);
+  zero_rows_beyond(w, n, Jo);
   return GSL_SUCCESS;
 }
 
@@ -273,13 +288,7 @@ static int hl_f(const gsl_vector *x, void *p, gsl_vector *out) {
   const size_t n = s->d.n;
   s->evals++;
   int bad = w->law->eval(w->law, &s->d, theta, s->f, NULL, s->scratch);
-  for (size_t i = 0; i < n; i++) {
-    double fi = s->f[i], r;
-    if (bad || (w->o.space == SF_SPACE_LOG && !(fi > 0))) r = w->bad_r;
-    else r = (w->o.space == SF_SPACE_LOG ? log(fi) : fi) - s->ty[i];
-    if (!isfinite(r)) r = w->bad_r;
-    gsl_vector_set(out, i, sqrt(s->wt[i]) * huber_pseudo(r, w->o.delta, &ds));
-  }
+  for (size_t i = 0; i < n; i++) gsl_vector_set(out, i, sqrt(s->wt[i]) * huber_pseudo(residual_at(w, s, i, bad), w->o.delta, &ds));
   for (size_t i = n; i < out->size; i++) gsl_vector_set(out, i, 0); /* see nl_f */
   return GSL_SUCCESS;
 }
@@ -303,13 +312,9 @@ static int hl_df(const gsl_vector *x, void *p, gsl_matrix *Jo) {
       huber_pseudo(log(fi) - s->ty[i], w->o.delta, &ds);
       c = sqrt(s->wt[i]) * ds / fi;
     }
-    for (size_t k = 0; k < w->nfree; k++) {
-      double v = c * s->J[(size_t)w->free_idx[k] * n + i] * dth[k];
-      gsl_matrix_set(Jo, i, k, isfinite(v) ? v : 0);
-    }
+    jacobian_row(w, s, i, c, dth, Jo);
   }
-  for (size_t i = n; i < Jo->size1; i++)
-    for (size_t k = 0; k < w->nfree; k++) gsl_matrix_set(Jo, i, k, 0);
+  zero_rows_beyond(w, n, Jo);
   return GSL_SUCCESS;
 }
 
