@@ -127,6 +127,8 @@ int sf_fitfile_range(const sf_fitfile *ff, const char *name, double *lo, double 
 /* How far outside the fit's data the point lies: the largest, over the named columns with a
  * known range, of log10(v/hi) or log10(lo/v) (0 inside). NaN when no column has a range. */
 double sf_fitfile_decades_beyond(const sf_fitfile *ff, const char *const *names, const double *v, size_t n);
+/* The same for an allocation: N, D and C (optimal, target). */
+double sf_fitfile_decades_beyond_ndc(const sf_fitfile *ff, double N, double D, double C);
 
 /* ---- evaluation and bands ---- */
 

@@ -118,9 +118,7 @@ int cmd_optimal(int argc, char **argv) {
       cli_fail_lib(rc);
       break;
     }
-    const char *names[3] = {"N", "D", "C"};
-    double vals[3] = {b[0].value, b[1].value, Cs[i]};
-    double beyond = sf_fitfile_decades_beyond(ff, names, vals, 3);
+    double beyond = sf_fitfile_decades_beyond_ndc(ff, b[0].value, b[1].value, Cs[i]);
     if (beyond > warn_decades) {
       far++;
       if (beyond > worst) worst = beyond;

@@ -101,6 +101,25 @@ static void collect(job *j, int status) {
   j->msg.len = strlen(s);
 }
 
+/* dir and those of its parents that do not exist yet, deepest first (*out, caller frees each and
+ * the array); their count. */
+static size_t missing_dirs(const char *dir, char ***out) {
+  char **made = NULL, *d = sf_strdup(dir);
+  size_t n = 0;
+  struct stat sb;
+  while (d && *d && strcmp(d, ".") && strcmp(d, "/") && stat(d, &sb) != 0 && errno == ENOENT) {
+    char **m = realloc(made, (n + 1) * sizeof *m);
+    if (!m) break;
+    made = m, made[n++] = d;
+    char *slash = strrchr(d, '/');
+    while (slash && slash > d && slash[1] == 0) *slash = 0, slash = strrchr(d, '/'); /* "a/b/" */
+    d = slash && slash > d ? sf_asprintf("%.*s", (int)(slash - d), d) : NULL;
+  }
+  free(d); /* the first folder that exists (or NULL) */
+  *out = made;
+  return n;
+}
+
 int cmd_report(int argc, char **argv) {
   out_dir = NULL;
   jobs = 1, threads_arg = -1;
@@ -167,23 +186,10 @@ int cmd_report(int argc, char **argv) {
     sf_buf_free(&cl);
     return rc;
   }
-  /* the folders this batch creates (DIR and missing parents): a batch that writes no report
-   * removes them again, so a failed spec leaves nothing behind */
+  /* the folders this batch creates: a batch that writes no report removes them again, so a
+   * failed spec leaves nothing behind */
   char **made = NULL;
-  size_t nmade = 0;
-  {
-    char *d = sf_strdup(out_dir);
-    struct stat sb;
-    while (d && *d && strcmp(d, ".") && strcmp(d, "/") && stat(d, &sb) != 0 && errno == ENOENT) {
-      char **m = realloc(made, (nmade + 1) * sizeof *m);
-      if (!m) break;
-      made = m, made[nmade++] = d;
-      char *slash = strrchr(d, '/');
-      while (slash && slash > d && slash[1] == 0) *slash = 0, slash = strrchr(d, '/'); /* "a/b/" */
-      d = slash && slash > d ? sf_asprintf("%.*s", (int)(slash - d), d) : NULL;
-    }
-    free(d); /* the first folder that exists (or NULL) */
-  }
+  size_t nmade = missing_dirs(out_dir, &made);
   fflush(stdout);
   fflush(stderr);
   size_t next = 0, running = 0, finished = 0;

@@ -390,12 +390,10 @@ static int make_sweep(const char *file, sf_sweep **out) {
     }
   }
   /* the command line over the file */
-  if ((context != UNSET && !train_in_range("sweep", "context", context, 1, 65536)) ||
-      (batch != UNSET && !train_in_range("sweep", "batch", batch, 1, 1L << 40)) ||
-      (threads != UNSET && !train_in_range("sweep", "threads", threads, 0, 1024)) ||
-      (seed != UNSET && !train_in_range("sweep", "seed", seed, 0, 1L << 62)) ||
-      (evals != UNSET && !train_in_range("sweep", "evals", evals, 1, 10000)) ||
-      (val_tokens != UNSET && !train_in_range("sweep", "val-tokens", val_tokens, 1, 1L << 32))) {
+  if (!train_in_range("sweep", "context", context, 1, 65536) || !train_in_range("sweep", "batch", batch, 1, 1L << 40) ||
+      !train_in_range("sweep", "threads", threads, 0, 1024) || !train_in_range("sweep", "seed", seed, 0, 1L << 62) ||
+      !train_in_range("sweep", "evals", evals, 1, 10000) ||
+      !train_in_range("sweep", "val-tokens", val_tokens, 1, 1L << 32)) {
     sf_sweep_free(s);
     return SF_EINPUT;
   }

@@ -104,9 +104,7 @@ int cmd_target(int argc, char **argv) {
              value, E);
   else snprintf(verdict, sizeof verdict, "not reached below %.0e FLOP", SF_TARGET_CMAX);
 
-  const char *names[3] = {"N", "D", "C"};
-  double vals[3] = {opt.N, opt.D, opt.C};
-  double beyond = reached == 1 ? sf_fitfile_decades_beyond(ff, names, vals, 3) : NAN;
+  double beyond = reached == 1 ? sf_fitfile_decades_beyond_ndc(ff, opt.N, opt.D, opt.C) : NAN;
 
   sf_buf out;
   sf_buf_init(&out);

@@ -97,13 +97,11 @@ static int on_step(void *ctx, long step, long steps, double loss, double secs) {
 
 static int in_range(const char *name, long v, long lo, long hi) { return train_in_range("train", name, v, lo, hi); }
 
-/* An option not given becomes 0, the library's "default"; one given must lie in its range. */
+/* An option given must lie in its range; one not given becomes 0, the library's "default". */
 static int given_in_range(const char *name, long *v, long lo, long hi) {
-  if (*v == TRAIN_UNSET) {
-    *v = 0;
-    return 1;
-  }
-  return in_range(name, *v, lo, hi);
+  if (!in_range(name, *v, lo, hi)) return 0;
+  if (*v == TRAIN_UNSET) *v = 0;
+  return 1;
 }
 
 static int given_positive(const char *name, double *v) {

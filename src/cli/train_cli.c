@@ -7,7 +7,7 @@
 #include <string.h>
 
 int train_in_range(const char *cmd, const char *name, long v, long lo, long hi) {
-  if (v >= lo && v <= hi) return 1;
+  if (v == TRAIN_UNSET || (v >= lo && v <= hi)) return 1;
   cli_error("%s: --%s %ld is out of range (%ld..%ld)", cmd, name, v, lo, hi);
   return 0;
 }
@@ -22,10 +22,9 @@ int train_data_spec(const char *cmd, const train_data_opts *d, sf_source_spec *s
     return SF_EUSAGE;
   }
   /* the library's own ranges (data_markov.c, data_addition.c), so that the error names the option */
-  if ((d->markov_vocab != TRAIN_UNSET && !train_in_range(cmd, "markov-vocab", d->markov_vocab, 2, 65536)) ||
-      (d->markov_order != TRAIN_UNSET && !train_in_range(cmd, "markov-order", d->markov_order, 1, 8)) ||
-      (d->markov_seed != TRAIN_UNSET && !train_in_range(cmd, "markov-seed", d->markov_seed, 1, 1L << 62)) ||
-      (d->digits != TRAIN_UNSET && !train_in_range(cmd, "digits", d->digits, 1, 9)))
+  if (!train_in_range(cmd, "markov-vocab", d->markov_vocab, 2, 65536) ||
+      !train_in_range(cmd, "markov-order", d->markov_order, 1, 8) ||
+      !train_in_range(cmd, "markov-seed", d->markov_seed, 1, 1L << 62) || !train_in_range(cmd, "digits", d->digits, 1, 9))
     return SF_EINPUT;
   if (!isnan(d->markov_alpha) && !(d->markov_alpha > 0 && isfinite(d->markov_alpha))) {
     cli_error("%s: --markov-alpha %g is not a Dirichlet concentration (a number > 0)", cmd, d->markov_alpha);

@@ -60,7 +60,8 @@ int train_data_spec(const char *cmd, const train_data_opts *d, sf_source_spec *s
  * "CMD: --markov-order applies to --data markov, and the data is corpus"; SF_OK or SF_EUSAGE. */
 int train_data_given_check(const char *cmd, const train_data_opts *given, const char *kind);
 
-/* 1 if lo <= v <= hi, else prints "CMD: --NAME V is out of range (LO..HI)" and returns 0. */
+/* 1 if lo <= v <= hi or v is TRAIN_UNSET (not given), else prints "CMD: --NAME V is out of range
+ * (LO..HI)" and returns 0. */
 int train_in_range(const char *cmd, const char *name, long v, long lo, long hi);
 
 #endif

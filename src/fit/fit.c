@@ -62,7 +62,6 @@ typedef struct solver {
   gsl_multimin_function_fdf mfdf;
   gsl_multifit_nlinear_workspace *nl;
   gsl_multifit_nlinear_fdf nfdf;
-  gsl_multifit_nlinear_fdf hfdf; /* the Huber polish's pseudo-residuals (local_huber_lm) */
   gsl_vector *x0;
   /* bootstrap resample buffers (nmax each) */
   double *bx[SF_LAW_MAXVAR], *blx[SF_LAW_MAXVAR], *by, *bw;
@@ -208,56 +207,6 @@ static double residual_at(const struct sf_fit_workspace *w, const solver *s, siz
   return isfinite(r) ? r : w->bad_r;
 }
 
-/* Row i of the solver's Jacobian in phi: c times the law's df_i/dtheta (s->J) times dtheta/dphi. */
-static void jacobian_row(const struct sf_fit_workspace *w, const solver *s, size_t i, double c, const double *dth,
-                         gsl_matrix *Jo) {
-  for (size_t k = 0; k < w->nfree; k++) {
-    double v = c * s->J[(size_t)w->free_idx[k] * s->d.n + i] * dth[k];
-    gsl_matrix_set(Jo, i, k, isfinite(v) ? v : 0);
-  }
-}
-
-/* The workspace is sized for nmax points; a bootstrap resample has fewer distinct ones, and the
- * unused rows must not carry an earlier fit's values. */
-static void zero_rows_beyond(const struct sf_fit_workspace *w, size_t n, gsl_matrix *Jo) {
-  for (size_t i = n; i < Jo->size1; i++)
-    for (size_t k = 0; k < w->nfree; k++) gsl_matrix_set(Jo, i, k, 0);
-}
-
-/* GSL nlinear callbacks: r_i = sqrt(w_i) * residual, J = dr/dphi */
-static int nl_f(const gsl_vector *x, void *p, gsl_vector *out) {
-  solver *s = p;
-  const struct sf_fit_workspace *w = s->w;
-  double theta[MAXP];
-  phi_to_theta(w, x->data, theta, NULL);
-  const size_t n = s->d.n;
-  int bad = w->law->eval(w->law, &s->d, theta, s->f, NULL, s->scratch);
-  for (size_t i = 0; i < n; i++) gsl_vector_set(out, i, sqrt(s->wt[i]) * residual_at(w, s, i, bad));
-  /* the workspace is sized for nmax points; a bootstrap resample has fewer distinct ones, and
-   * the unused rows must not carry residuals of an earlier fit */
-  for (size_t i = n; i < out->size; i++) gsl_vector_set(out, i, 0);
-  return GSL_SUCCESS;
-}
-
-static int nl_df(const gsl_vector *x, void *p, gsl_matrix *Jo) {
-  solver *s = p;
-  const struct sf_fit_workspace *w = s->w;
-  double theta[MAXP], dth[MAXP];
-  phi_to_theta(w, x->data, theta, dth);
-  const size_t n = s->d.n;
-  if (w->law->eval(w->law, &s->d, theta, s->f, s->J, s->scratch)) { /* undefined here: f and J unset */
-    gsl_matrix_set_zero(Jo);
-    return GSL_SUCCESS;
-  }
-  for (size_t i = 0; i < n; i++) {
-    double c = sqrt(s->wt[i]);
-    if (w->o.space == SF_SPACE_LOG) c = s->f[i] > 0 ? c / s->f[i] : 0;
-    jacobian_row(w, s, i, c, dth, Jo);
-  }
-  zero_rows_beyond(w, n, Jo);
-  return GSL_SUCCESS;
-}
-
 /* Huber's objective as a sum of squares, for the least-squares solver: the pseudo-residual
  * s = sign(r) sqrt(2 rho(r)) (s = r within delta, sign(r) sqrt(delta (2|r| - delta)) beyond) has
  * s^2/2 = rho(r) and ds/dr = psi(r)/s: 1 within delta, delta/|s| beyond, continuous at |r| = delta
@@ -267,7 +216,7 @@ static int nl_df(const gsl_vector *x, void *p, gsl_matrix *Jo) {
  * the optimum the iteration converges linearly (rate 0.75..0.8 on Chinchilla's runs), to where
  * the objective's changes fall below its rounding: ~12 iterations from a BFGS2 end point to
  * within 1e-7 of the optimum (tests/unit/test_fit.c checks against an exact-Hessian Newton
- * iteration). r where the model is undefined: w->bad_r. */
+ * iteration). */
 static double huber_pseudo(double r, double delta, double *dsdr) {
   double a = fabs(r);
   if (a <= delta) {
@@ -279,42 +228,55 @@ static double huber_pseudo(double r, double delta, double *dsdr) {
   return r < 0 ? -m : m;
 }
 
-/* GSL nlinear callbacks for the Huber polish: s_i = sqrt(w_i) * pseudo-residual, J = ds/dphi */
-static int hl_f(const gsl_vector *x, void *p, gsl_vector *out) {
+/* GSL nlinear callbacks: r_i = sqrt(w_i) * residual, J = dr/dphi; for a Huber fit (its polish,
+ * local_huber_lm) the residual is huber_pseudo's. The workspace is sized for nmax points; a
+ * bootstrap resample has fewer distinct ones, and the unused rows must not carry an earlier
+ * fit's values. */
+static int nl_f(const gsl_vector *x, void *p, gsl_vector *out) {
   solver *s = p;
   const struct sf_fit_workspace *w = s->w;
   double theta[MAXP], ds;
   phi_to_theta(w, x->data, theta, NULL);
   const size_t n = s->d.n;
+  const int huber = w->o.loss == SF_LOSS_HUBER;
   s->evals++;
   int bad = w->law->eval(w->law, &s->d, theta, s->f, NULL, s->scratch);
-  for (size_t i = 0; i < n; i++) gsl_vector_set(out, i, sqrt(s->wt[i]) * huber_pseudo(residual_at(w, s, i, bad), w->o.delta, &ds));
-  for (size_t i = n; i < out->size; i++) gsl_vector_set(out, i, 0); /* see nl_f */
+  for (size_t i = 0; i < n; i++) {
+    double r = residual_at(w, s, i, bad);
+    gsl_vector_set(out, i, sqrt(s->wt[i]) * (huber ? huber_pseudo(r, w->o.delta, &ds) : r));
+  }
+  for (size_t i = n; i < out->size; i++) gsl_vector_set(out, i, 0);
   return GSL_SUCCESS;
 }
 
-static int hl_df(const gsl_vector *x, void *p, gsl_matrix *Jo) {
+static int nl_df(const gsl_vector *x, void *p, gsl_matrix *Jo) {
   solver *s = p;
   const struct sf_fit_workspace *w = s->w;
   double theta[MAXP], dth[MAXP];
   phi_to_theta(w, x->data, theta, dth);
   const size_t n = s->d.n;
-  if (w->law->eval(w->law, &s->d, theta, s->f, s->J, s->scratch)) {
+  const int logsp = w->o.space == SF_SPACE_LOG;
+  if (w->law->eval(w->law, &s->d, theta, s->f, s->J, s->scratch)) { /* undefined here: f and J unset */
     gsl_matrix_set_zero(Jo);
     return GSL_SUCCESS;
   }
   for (size_t i = 0; i < n; i++) {
-    double fi = s->f[i], c = 0, ds;
-    if (w->o.space == SF_SPACE_LINEAR) {
-      huber_pseudo(fi - s->ty[i], w->o.delta, &ds);
-      c = sqrt(s->wt[i]) * ds;
-    } else if (fi > 0) {
-      huber_pseudo(log(fi) - s->ty[i], w->o.delta, &ds);
-      c = sqrt(s->wt[i]) * ds / fi;
+    double fi = s->f[i], c = sqrt(s->wt[i]), ds;
+    if (logsp && !(fi > 0)) c = 0;
+    else {
+      if (w->o.loss == SF_LOSS_HUBER) {
+        huber_pseudo((logsp ? log(fi) : fi) - s->ty[i], w->o.delta, &ds);
+        c *= ds;
+      }
+      if (logsp) c /= fi;
     }
-    jacobian_row(w, s, i, c, dth, Jo);
+    for (size_t k = 0; k < w->nfree; k++) {
+      double v = c * s->J[(size_t)w->free_idx[k] * n + i] * dth[k];
+      gsl_matrix_set(Jo, i, k, isfinite(v) ? v : 0);
+    }
   }
-  zero_rows_beyond(w, n, Jo);
+  for (size_t i = n; i < Jo->size1; i++)
+    for (size_t k = 0; k < w->nfree; k++) gsl_matrix_set(Jo, i, k, 0);
   return GSL_SUCCESS;
 }
 
@@ -446,7 +408,7 @@ static void local_huber_lm(solver *s, const double *phi0, local_result *out) {
   out->converged = 0;
   out->abandoned = 0;
   size_t it = 0;
-  int status = gsl_multifit_nlinear_init(s->x0, &s->hfdf, s->nl);
+  int status = gsl_multifit_nlinear_init(s->x0, &s->nfdf, s->nl);
   while (status == GSL_SUCCESS && it < HUBER_LM_MAXITER) {
     status = gsl_multifit_nlinear_iterate(s->nl);
     it++;
@@ -582,7 +544,6 @@ static int solver_init(solver *s, struct sf_fit_workspace *w) {
   par.trs = gsl_multifit_nlinear_trs_lm;
   s->nl = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &par, n, w->nfree);
   s->nfdf = (gsl_multifit_nlinear_fdf){.f = nl_f, .df = nl_df, .fvv = NULL, .n = n, .p = w->nfree, .params = s};
-  s->hfdf = (gsl_multifit_nlinear_fdf){.f = hl_f, .df = hl_df, .fvv = NULL, .n = n, .p = w->nfree, .params = s};
   for (size_t v = 0; v < w->law->nvar; v++) {
     s->bx[v] = malloc(n * sizeof(double));
     s->blx[v] = malloc(n * sizeof(double));

@@ -92,10 +92,6 @@ typedef struct job {
   int cx[SF_LAW_MAXVAR], cy, ckey;
 } job;
 
-/* The held-out runs are the ceil(FRAC m) largest and every run tied with the smallest of them.
- * Cutting strictly above the (m - ceil(FRAC m))-th key, as before, held out none of an isoFLOP
- * grid whose top budget has more runs than FRAC m (and fitted them all); a fraction that takes
- * every run now leaves nothing to fit, which the caller reports. */
 void sf_fit_param_bounds(const sf_law *law, const sf_fit_opts *o, size_t j, double *lo, double *hi) {
   int logi = law->par[j].tr == SF_TR_LOGISTIC;
   *lo = o->bounded[j] ? o->lo[j] : logi ? law->par[j].lo : law->par[j].tr == SF_TR_EXP ? 0 : -INFINITY;
@@ -109,6 +105,15 @@ double sf_fit_snap_to_bound(double v, double lo, double hi, double value) {
   return v;
 }
 
+/* Is v on a bound (within sf_fit_snap_to_bound's tolerance)? */
+static int at_bound(double v, double lo, double hi, double value) {
+  return v == lo || v == hi || sf_fit_snap_to_bound(v, lo, hi, value) != v;
+}
+
+/* The held-out runs are the ceil(FRAC m) largest and every run tied with the smallest of them.
+ * Cutting strictly above the (m - ceil(FRAC m))-th key, as before, held out none of an isoFLOP
+ * grid whose top budget has more runs than FRAC m (and fitted them all); a fraction that takes
+ * every run now leaves nothing to fit, which the caller reports. */
 double sf_fit_holdout_from(double *keys, size_t m, double frac) {
   if (!m || !(frac > 0)) return INFINITY;
   qsort(keys, m, sizeof *keys, cmp_double);
@@ -467,29 +472,26 @@ static void check_trust(sf_fit_table_result *res) {
     double p = r->params[j], se = r->stderr_[j];
     /* on a bound the optimum lies beyond it: the value is the bound's, and the standard error
      * (from the Jacobian, as if the parameter were free) describes neither */
-    int logi = law->par[j].tr == SF_TR_LOGISTIC;
-    double plo = o->bounded[j] ? o->lo[j] : logi ? law->par[j].lo : NAN;
-    double phi = o->bounded[j] ? o->hi[j] : logi ? law->par[j].hi : NAN;
-    double tol = 1e-6 * (phi - plo);
+    double blo, bhi;
+    sf_fit_param_bounds(law, o, j, &blo, &bhi);
     if (!isfinite(p)) warn(res, SF_FITWARN_NOT_FINITE, (int)j, "parameter '%s' is not finite (%g)", name, p);
-    else if (isfinite(tol) && (p - plo <= tol || phi - p <= tol))
+    else if (at_bound(p, blo, bhi, p))
       warn(res, SF_FITWARN_AT_BOUND, (int)j,
            "parameter '%s' = %.6g is at its bound (%g:%g): the data put its optimum beyond, and its standard "
-           "error does not apply", name, p, plo, phi);
+           "error does not apply", name, p, blo, bhi);
     else if (!isfinite(se))
       warn(res, SF_FITWARN_NO_STDERR, (int)j, "parameter '%s' is not identifiable: its standard error is undefined", name);
     else if (se > fabs(p))
       warn(res, SF_FITWARN_POOR_STDERR, (int)j,
            "parameter '%s' is poorly identified: standard error %.3g exceeds its value %.3g", name, se, p);
     if (!res->K) continue;
-    double lo = res->ci_lo[j], hi = res->ci_hi[j], blo, bhi;
-    sf_fit_param_bounds(law, o, j, &blo, &bhi);
-    double slo = sf_fit_snap_to_bound(lo, blo, bhi, p), shi = sf_fit_snap_to_bound(hi, blo, bhi, p);
+    double lo = res->ci_lo[j], hi = res->ci_hi[j];
     if (!isfinite(lo) || !isfinite(hi))
       warn(res, SF_FITWARN_CI_UNDEFINED, (int)j, "bootstrap interval of '%s' is undefined", name);
-    else if (slo != lo || shi != hi || lo == blo || hi == bhi)
+    else if (at_bound(lo, blo, bhi, p) || at_bound(hi, blo, bhi, p))
       warn(res, SF_FITWARN_CI_AT_BOUND, (int)j,
-           "bootstrap interval of '%s' [%.4g, %.4g] touches its bound: not identifiable within it", name, slo, shi);
+           "bootstrap interval of '%s' [%.4g, %.4g] touches its bound: not identifiable within it", name,
+           sf_fit_snap_to_bound(lo, blo, bhi, p), sf_fit_snap_to_bound(hi, blo, bhi, p));
     else if (law->par[j].tr == SF_TR_EXP && lo > 0 && hi / lo > 1e6)
       warn(res, SF_FITWARN_CI_WIDE, (int)j, "bootstrap interval of '%s' spans %.0f orders of magnitude: not identifiable",
            name, log10(hi / lo));

@@ -505,3 +505,9 @@ double sf_fitfile_decades_beyond(const sf_fitfile *ff, const char *const *names,
   }
   return worst;
 }
+
+double sf_fitfile_decades_beyond_ndc(const sf_fitfile *ff, double N, double D, double C) {
+  static const char *const names[3] = {"N", "D", "C"};
+  const double v[3] = {N, D, C};
+  return sf_fitfile_decades_beyond(ff, names, v, 3);
+}

@@ -30,6 +30,13 @@ static int first_of_family(const sf_table *t, size_t r) {
   return 1;
 }
 
+/* The first of names that is a curve column of t, else the first (whose absence is then reported). */
+static const char *first_curve_column(const sf_table *t, const char *const *names, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (sf_plot_find_curve_column(t, names[i]) >= 0) return names[i];
+  return names[0];
+}
+
 int sf_plot_curves(const sf_table *t, const sf_plot_opts *o, sf_chart **out) {
   sf_plot_opts defaults;
   if (!o) {
@@ -46,22 +53,11 @@ int sf_plot_curves(const sf_table *t, const sf_plot_opts *o, sf_chart **out) {
     return sf_fail(SF_EINPUT, "table '%s'%s%s%s has no training curves", t->name ? t->name : "",
                    t->origin && t->origin[0] ? " ('" : "", t->origin ? t->origin : "",
                    t->origin && t->origin[0] ? "')" : "");
-  const char *xname = o->x;
-  if (!xname) {
-    static const char *const prefs[] = {"tokens", "flops", "step"};
-    for (size_t i = 0; i < 3 && !xname; i++)
-      if (sf_plot_find_curve_column(t, prefs[i]) >= 0) xname = prefs[i];
-    if (!xname) xname = "tokens";
-  }
-  /* The trainer records train_loss and val_loss (the table's loss is the final val_loss), other
-   * sources a plain loss: take the first there is, so the default works on both. */
-  const char *yname = o->y;
-  if (!yname) {
-    static const char *const prefs[] = {"loss", "val_loss", "train_loss"};
-    for (size_t i = 0; i < 3 && !yname; i++)
-      if (sf_plot_find_curve_column(t, prefs[i]) >= 0) yname = prefs[i];
-    if (!yname) yname = "loss";
-  }
+  /* defaults: the first curve column there is; the trainer records train_loss and val_loss (the
+   * table's loss is the final val_loss), other sources a plain loss */
+  static const char *const xprefs[] = {"tokens", "flops", "step"}, *const yprefs[] = {"loss", "val_loss", "train_loss"};
+  const char *xname = o->x ? o->x : first_curve_column(t, xprefs, 3);
+  const char *yname = o->y ? o->y : first_curve_column(t, yprefs, 3);
   const char *cby = o->color_by ? o->color_by : "family";
   int xc = sf_plot_find_curve_column(t, xname), yc = sf_plot_find_curve_column(t, yname), zc = -1;
   if (xc < 0) return sf_plot_missing_column(t, xname, 1);

@@ -402,6 +402,15 @@ void sf_plot_vline_label(const sf_panel *p, size_t i, double ymax, double plot_w
   *v1 = top[best], *right = side[best];
 }
 
+/* The legend box's width and height as shares of the plot area: a sample of about 4 characters,
+ * the text, margins; rows 1.25 lines high. */
+static void legend_box(size_t rows, size_t maxlen, double plot_w, double plot_h, double font_px, double *bw,
+                       double *bh) {
+  double char_w = SF_CHAR_W * font_px, line_h = SF_LINE_H * font_px;
+  *bw = ((double)maxlen + 7) * char_w / plot_w;
+  *bh = ((double)rows + 0.6) * line_h / plot_h;
+}
+
 sf_legend_pos sf_plot_legend_place(const sf_panel *p, double plot_w, double plot_h, double font_px,
                                    int may_go_outside) {
   size_t maxlen;
@@ -413,17 +422,11 @@ sf_legend_pos sf_plot_legend_place(const sf_panel *p, double plot_w, double plot
   for (size_t i = 0; i < p->nseries; i++)
     if (p->series[i]->z) has_cb = 1;
 
-  /* the legend box: a sample of about 4 characters, the text, margins; rows 1.25 lines high */
-  double char_w = SF_CHAR_W * font_px, line_h = SF_LINE_H * font_px;
-  double bw = ((double)maxlen + 7) * char_w / plot_w, bh = ((double)n + 0.6) * line_h / plot_h;
+  double char_w = SF_CHAR_W * font_px, line_h = SF_LINE_H * font_px, bw, bh;
+  legend_box(n, maxlen, plot_w, plot_h, font_px, &bw, &bh);
   if (bw < 0.9 && bh < 0.9) {
     frame f;
-    sf_plot_axis_range(p, SF_AXIS_X, &f.xlo, &f.xhi);
-    sf_plot_axis_range(p, SF_AXIS_Y, &f.ylo, &f.yhi);
-    f.xlog = p->x.log;
-    f.ylog = p->y.log;
-    if (f.xlog) f.xlo = log10(f.xlo), f.xhi = log10(f.xhi);
-    if (f.ylog) f.ylo = log10(f.ylo), f.yhi = log10(f.yhi);
+    frame_of(p, NAN, &f);
     /* a small margin around the box: a point just outside it still crowds it */
     double m = 0.015;
     box b[4] = {
@@ -493,18 +496,13 @@ double sf_plot_legend_top(const sf_panel *p, sf_legend_pos pos, double plot_w, d
   if (isfinite(p->y.max)) return NAN;
   size_t maxlen, n = sf_plot_legend_entries(p, &maxlen);
   if (n == 0) return NAN;
-  double char_w = SF_CHAR_W * font_px, line_h = SF_LINE_H * font_px, m = 0.015;
-  double bw = ((double)maxlen + 7) * char_w / plot_w, bh = ((double)n + 0.6) * line_h / plot_h;
+  double m = 0.015, bw, bh;
+  legend_box(n, maxlen, plot_w, plot_h, font_px, &bw, &bh);
   double room = 1 - bh - 2 * m; /* the share of the height left below the box */
   if (room < 1.0 / 3 || bw > 0.9) return NAN;
   double u0 = pos == SF_LEGEND_TOP_LEFT ? -0.01 : 1 - bw - m, u1 = pos == SF_LEGEND_TOP_LEFT ? bw + m : 1.01;
   frame f;
-  sf_plot_axis_range(p, SF_AXIS_X, &f.xlo, &f.xhi);
-  sf_plot_axis_range(p, SF_AXIS_Y, &f.ylo, &f.yhi);
-  f.xlog = p->x.log;
-  f.ylog = p->y.log;
-  if (f.xlog) f.xlo = log10(f.xlo), f.xhi = log10(f.xhi);
-  if (f.ylog) f.ylo = log10(f.ylo), f.yhi = log10(f.yhi);
+  frame_of(p, NAN, &f);
   /* the highest sample under the box's width */
   double vmax = -INFINITY;
   for (size_t i = 0; i < p->nseries; i++) {

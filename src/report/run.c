@@ -266,9 +266,7 @@ static int forecast_source(rp_state *st, int src) {
       x.kind = RP_OPT;
       rc = sf_forecast_band(ff, opt_fn, &c, 4, b);
       if (!rc) x.N = b[0], x.D = b[1], x.tpp = b[2], x.value = b[3];
-      const char *names[3] = {"N", "D", "C"};
-      double vals[3] = {x.N.value, x.D.value, x.C};
-      if (!rc) x.beyond = sf_fitfile_decades_beyond(ff, names, vals, 3);
+      if (!rc) x.beyond = sf_fitfile_decades_beyond_ndc(ff, x.N.value, x.D.value, x.C);
     } else {
       x.kind = RP_PREDICT;
       rc = sf_forecast_band(ff, pred_fn, &c, 1, &x.value);
@@ -298,9 +296,7 @@ static int forecast_source(rp_state *st, int src) {
       return rp_fail(st, line, rc, "[forecast]: '%s' target %g: %s", rp_source_name(st, src), x.target, sf_errmsg());
     x.prob = sf_target_prob_reachable(ff, x.target, &c.ao);
     /* as `scalefit target` says it: a target reached only far beyond the data is an extrapolation */
-    const char *names[3] = {"N", "D", "C"};
-    double vals[3] = {o.N, o.D, o.C};
-    x.beyond = x.reached == 1 ? sf_fitfile_decades_beyond(ff, names, vals, 3) : NAN;
+    x.beyond = x.reached == 1 ? sf_fitfile_decades_beyond_ndc(ff, o.N, o.D, o.C) : NAN;
     if ((rc = add_tg(st, &x))) return rc;
   }
   return SF_OK;

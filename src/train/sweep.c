@@ -17,7 +17,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <glob.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -571,24 +570,11 @@ int sf_sweep_checkpoint_dir(const char *runfile) {
   return rc;
 }
 
-/* Temporary files "<prefix>.tmp.<pid>.<n>" of writers killed while writing (SIGKILL cannot be
- * cleaned up after): removed when their process is gone. */
-static void remove_stale_temps(const char *pattern, size_t pid_at) {
-  glob_t gl;
-  if (glob(pattern, GLOB_NOSORT, NULL, &gl) != 0) return;
-  for (size_t i = 0; i < gl.gl_pathc; i++) {
-    const char *t = strstr(gl.gl_pathv[i] + pid_at, ".tmp.");
-    long pid = t ? strtol(t + 5, NULL, 10) : 0;
-    if (pid > 0 && sf_process_gone(pid)) remove(gl.gl_pathv[i]);
-  }
-  globfree(&gl);
-}
-
 void sf_sweep_cleanup(const char *runfile, const sf_sweep_plan *p) {
-  char *pat = sf_asprintf("%s.tmp.*", runfile), *dir = sf_asprintf("%s.ckpt.d", runfile),
-       *pat2 = sf_asprintf("%s.ckpt.d/*.tmp.*", runfile);
-  if (pat) remove_stale_temps(pat, strlen(runfile));
-  if (pat2) remove_stale_temps(pat2, strlen(runfile) + 7);
+  /* temporaries of writers killed while writing (SIGKILL cannot be cleaned up after) */
+  char *dir = sf_asprintf("%s.ckpt.d", runfile);
+  sf_atomic_remove_stale(runfile);
+  if (dir) sf_atomic_remove_stale_dir(dir);
   for (size_t i = 0; p && i < p->nruns; i++)
     if (p->runs[i].done) {
       char *c = sf_sweep_checkpoint_path(runfile, p->runs[i].name);
@@ -596,7 +582,5 @@ void sf_sweep_cleanup(const char *runfile, const sf_sweep_plan *p) {
       free(c);
     }
   if (dir) rmdir(dir); /* fails, as it should, unless empty */
-  free(pat);
-  free(pat2);
   free(dir);
 }

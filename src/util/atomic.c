@@ -79,7 +79,7 @@ int sf_write_file_atomic(const char *path, const char *data, size_t len) {
 /* 1 when process pid will write nothing more: it does not exist, or it is a zombie (killed, not yet
  * reaped: the ranks of an mpirun that was itself killed are orphans that linger so until init reaps
  * them). A pid on another machine (a shared folder under MPI) looks alive, so its files are kept. */
-int sf_process_gone(long pid) {
+static int process_gone(long pid) {
   if (kill((pid_t)pid, 0) != 0) return errno == ESRCH;
   char path[64], buf[512];
   snprintf(path, sizeof path, "/proc/%ld/stat", pid);
@@ -92,22 +92,39 @@ int sf_process_gone(long pid) {
   return end && end[1] == ' ' && end[2] == 'Z';
 }
 
-void sf_atomic_remove_stale(const char *path) {
-  const char *slash = strrchr(path, '/');
-  char *dir = slash ? sf_asprintf("%.*s", (int)(slash - path) + 1, path) : sf_strdup(".");
-  const char *base = slash ? slash + 1 : path;
-  size_t bl = strlen(base);
-  DIR *d = dir ? opendir(dir) : NULL;
+/* In folder dir ("" for the current one, else ending in '/'), removes the entries
+ * "<base>.tmp.<pid>.<n>" (any base when base is NULL: the last ".tmp." of the name) whose writer
+ * is gone. */
+static void remove_stale_in(const char *dir, const char *base) {
+  size_t bl = base ? strlen(base) : 0;
+  DIR *d = opendir(*dir ? dir : ".");
   for (struct dirent *e; d && (e = readdir(d));) {
-    /* "<base>.tmp.<pid>.<n>", as sf_temp_path_beside names them */
-    if (strncmp(e->d_name, base, bl) || strncmp(e->d_name + bl, ".tmp.", 5)) continue;
+    const char *tmp = NULL;
+    if (base) {
+      if (strncmp(e->d_name, base, bl) == 0 && strncmp(e->d_name + bl, ".tmp.", 5) == 0) tmp = e->d_name + bl;
+    } else {
+      for (const char *q = e->d_name; (q = strstr(q, ".tmp.")); q++) tmp = q;
+    }
+    if (!tmp) continue;
     char *end;
-    long pid = strtol(e->d_name + bl + 5, &end, 10);
-    if (pid <= 0 || *end != '.' || !sf_process_gone(pid)) continue;
-    char *t = slash ? sf_asprintf("%s%s", dir, e->d_name) : sf_strdup(e->d_name); /* dir ends in '/' */
+    long pid = strtol(tmp + 5, &end, 10);
+    if (pid <= 0 || *end != '.' || !process_gone(pid)) continue;
+    char *t = sf_asprintf("%s%s", dir, e->d_name);
     if (t) remove(t);
     free(t);
   }
   if (d) closedir(d);
+}
+
+void sf_atomic_remove_stale(const char *path) {
+  const char *slash = strrchr(path, '/');
+  char *dir = slash ? sf_asprintf("%.*s", (int)(slash - path) + 1, path) : sf_strdup("");
+  if (dir) remove_stale_in(dir, slash ? slash + 1 : path);
   free(dir);
+}
+
+void sf_atomic_remove_stale_dir(const char *dir) {
+  char *d = sf_asprintf("%s/", dir);
+  if (d) remove_stale_in(d, NULL);
+  free(d);
 }
