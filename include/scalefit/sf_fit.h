@@ -5,8 +5,8 @@
  *
  *   sf_fit_opts o;  sf_fit_opts_default(&o, law);   // loss, delta, space from the law
  *   sf_fit_workspace *w = sf_fit_alloc(law, n, &o);  // all allocation happens here
- *   sf_fit_run(w, &data, y, NULL, starts, nstarts, &res);
- *   sf_fit_bootstrap(w, &data, y, NULL, starts, nstarts, K, seed, samples, &nfail);
+ *   sf_fit_run(w, &data, y, sigma, NULL, starts, nstarts, &res);      // sigma may be NULL
+ *   sf_fit_bootstrap(w, &data, y, sigma, NULL, starts, nstarts, K, seed, samples, NULL, &nfail);
  *   sf_fit_free(w);
  *
  * Residuals are r = log f - log y (SF_SPACE_LOG, the default for losses) or r = f - y. The
@@ -14,6 +14,13 @@
  * with huber(r) = r^2/2 for |r| <= delta, delta (|r| - delta/2) beyond (Hoffmann et al.;
  * averaging makes stopping rules end early, Besiroglu et al. 2024). Stopping rules are scaled to
  * the objective's own size, not to 1.
+ *
+ * Uncertainties (scipy's curve_fit(sigma=...)): with sigma, per point standard deviations of y in
+ * y's units, each residual is divided by its own scale before the loss: (f - y)/sigma_i in linear
+ * space, (log f - log y)/(sigma_i/y_i) in log space (the delta method: sigma/y is the standard
+ * deviation of log y). Huber's delta is then in units of sigma. The covariance is scaled by
+ * chi2/dof unless opts.absolute_sigma. The weights are frequency weights (a bootstrap's counts):
+ * a point of weight 2 counts as two points, in the objective and in the degrees of freedom.
  *
  * Multi-start: every start is optimised to a loose stopping rule scaled to the objective (as a
  * scipy user's L-BFGS-B would), or until it is clearly heading for a worse basin (opts.abandon),
@@ -55,6 +62,9 @@ typedef struct sf_fit_opts {
    * time (from whichever thread finished it), done rising from 1 to K; NULL: none */
   void (*progress)(void *ctx, size_t done, size_t total);
   void *progress_ctx;
+  int absolute_sigma; /* the covariance is (J^T W J)^-1 with the sigmas taken as the residuals'
+                         standard deviations (scipy's absolute_sigma=True); 0: scaled by chi2/dof,
+                         the sigmas are relative (default). Without sigma, W = 1. */
 } sf_fit_opts;
 
 void sf_fit_opts_default(sf_fit_opts *o, const sf_law *law);
@@ -65,11 +75,14 @@ typedef struct sf_fit_result {
   double theta[SF_LAW_MAXPAR];  /* internal parameters at the optimum */
   double params[SF_LAW_MAXPAR]; /* natural parameters */
   double stderr_[SF_LAW_MAXPAR]; /* natural; 0 for fixed, NaN where not identifiable */
-  double cov[SF_LAW_MAXPAR * SF_LAW_MAXPAR]; /* natural, np x np row-major, scaled by RSS/(n - nfree) (NaN: singular) */
+  double cov[SF_LAW_MAXPAR * SF_LAW_MAXPAR]; /* natural, np x np row-major, (J^T W J)^-1 scaled by chi2/dof
+                                                unless opts.absolute_sigma (NaN: singular) */
   double objective;   /* the minimised objective (summed) */
-  double rss;         /* sum w r^2 at the optimum (fitted space) */
-  double rmse;        /* sqrt(rss / n) */
-  double aic, bic;    /* n log(rss/n) + 2k, n log(rss/n) + k log n, k = nfree (Gaussian residuals) */
+  double rss;         /* sum w r^2 at the optimum (fitted space, not divided by sigma) */
+  double chi2, dof;   /* sum w (r/s)^2 with s the residual's sigma (= rss without sigma); n - nfree */
+  double rmse;        /* sqrt(rss / n): unweighted, in the fitted space */
+  double aic, bic;    /* n log(chi2/n) + 2k, n log(chi2/n) + k log n, k = nfree (Gaussian residuals
+                         with a common scale fitted; without sigma chi2 = rss) */
   double rcond;       /* reciprocal condition number of the residual Jacobian (internal params) */
   size_t nbeyond;     /* huber: points whose |residual| exceeds delta at the optimum (0 for l2) */
   int converged;      /* the best start met the convergence test */
@@ -88,23 +101,26 @@ sf_fit_workspace *sf_fit_alloc(const sf_law *law, size_t nmax, const sf_fit_opts
 void sf_fit_free(sf_fit_workspace *w);
 
 /* Checks data against the law and the options: at least nfree + 1 points, finite values, x > 0
- * where the law takes logs, y > 0 in log space, weights >= 0. SF_EINPUT naming the row. */
-int sf_fit_check(const sf_fit_workspace *w, const sf_law_data *d, const double *y, const double *weights);
+ * where the law takes logs, y > 0 in log space, weights >= 0, sigma finite and > 0 (where given
+ * and the weight is > 0). SF_EINPUT naming the row. */
+int sf_fit_check(const sf_fit_workspace *w, const sf_law_data *d, const double *y, const double *sigma,
+                 const double *weights);
 
 /* Fits from nstarts starting points (row-major, internal parameters, np per row; fixed
- * parameters' columns are ignored). weights may be NULL (all 1). SF_ENUMERIC when no start
- * gives a finite objective; a best start that did not converge is reported in res->converged. */
-int sf_fit_run(sf_fit_workspace *w, const sf_law_data *d, const double *y, const double *weights,
-               const double *starts, size_t nstarts, sf_fit_result *res);
+ * parameters' columns are ignored). sigma (d->n standard deviations of y, in y's units) may be
+ * NULL (unweighted), weights too (all 1). SF_ENUMERIC when no start gives a finite objective; a
+ * best start that did not converge is reported in res->converged. */
+int sf_fit_run(sf_fit_workspace *w, const sf_law_data *d, const double *y, const double *sigma,
+               const double *weights, const double *starts, size_t nstarts, sf_fit_result *res);
 
-/* Natural parameters of K bootstrap refits: resample the points with replacement (resample k
- * draws from its own RNG stream seeded by (seed, k), so results do not depend on threads) and
- * run the full multi-start on each. samples is K x np row-major; a resample whose fit fails is
+/* Natural parameters of K bootstrap refits: resample the points with replacement, each with its
+ * sigma (resample k draws from its own RNG stream seeded by (seed, k), so results do not depend
+ * on threads) and run the full multi-start on each. samples is K x np row-major; a resample whose fit fails is
  * a row of NaN, counted in *nfailed. objectives (K, may be NULL) receives each best objective.
  * Threads work on different resamples; each resample's multi-start runs serially in one. */
-int sf_fit_bootstrap(sf_fit_workspace *w, const sf_law_data *d, const double *y, const double *weights,
-                     const double *starts, size_t nstarts, size_t K, unsigned long long seed, double *samples,
-                     double *objectives, size_t *nfailed);
+int sf_fit_bootstrap(sf_fit_workspace *w, const sf_law_data *d, const double *y, const double *sigma,
+                     const double *weights, const double *starts, size_t nstarts, size_t K, unsigned long long seed,
+                     double *samples, double *objectives, size_t *nfailed);
 
 /* How often each of n points is drawn in resample k of a bootstrap with this seed (count[n]):
  * what sf_fit_bootstrap fits, exposed so that a resample can be checked or reproduced. */
@@ -137,7 +153,10 @@ int sf_fit_residuals(const sf_law *law, const sf_law_data *d, const double *y, s
  * value in every column the fit needs (the law's inputs and output, and with a hold-out the
  * column the runs are ranked by: C, else the first input) is skipped (n_skipped). A kept row
  * whose input is <= 0 for a law that takes logs, or a fitted row whose output is <= 0 with
- * residuals in log space, is an error naming the run (SF_EINPUT), not silently dropped. The
+ * residuals in log space, is an error naming the run (SF_EINPUT), not silently dropped; so is a
+ * fitted row whose sigma is missing, not finite or <= 0 (held-out runs are scored unweighted and
+ * need none), where rq.where can leave such runs out. With sigma and huber loss the delta must
+ * be given (in units of sigma: the law's default is in the residual's own units). The
  * hold-out keeps the ceil(holdout * n) largest runs by C (else the first input) out of the fit,
  * or those above holdout_above; they are scored with the fitted parameters. Like every call
  * here that reaches GSL, it expects the program to have called gsl_set_error_handler_off(). */
@@ -164,6 +183,9 @@ typedef struct sf_fit_request {
   const sf_law *law;
   const char *x;            /* input columns, separated by ',' or spaces; NULL: the law's (formulas: must be NULL) */
   const char *y;            /* output column; NULL: the law's */
+  const char *sigma;        /* column of per-run standard deviations of the output, in its units
+                               (e.g. the std of the loss over seeds); NULL: unweighted */
+  int absolute_sigma;       /* with sigma: sf_fit_opts.absolute_sigma (not without one) */
   int loss;                 /* -1: the law's, else an sf_loss */
   int space;                /* -1: the law's, else an sf_space */
   double delta;             /* Huber threshold; NaN: the default */
@@ -208,7 +230,8 @@ typedef enum sf_fit_warnkind {
   SF_FITWARN_CI_WIDE,          /* a positive parameter's interval spans more than 6 decades */
   SF_FITWARN_BOOT_FAILED,      /* some bootstrap refits failed and were left out */
   SF_FITWARN_HUBER_STDERR,     /* huber: most residuals beyond delta, the standard errors are least squares' */
-  SF_FITWARN_AT_BOUND          /* the estimate sits on its --bound (or a logistic law range's end) */
+  SF_FITWARN_AT_BOUND,         /* the estimate sits on its --bound (or a logistic law range's end) */
+  SF_FITWARN_CHI2              /* absolute sigma: chi2/dof is improbable (p < 0.001 either way) */
 } sf_fit_warnkind;
 
 typedef struct sf_fit_warning {
@@ -217,7 +240,7 @@ typedef struct sf_fit_warning {
   char text[256];           /* one line, git-style: "parameter 'E' is poorly identified: ..." */
 } sf_fit_warning;
 
-#define SF_FIT_MAXWARN (5 + 2 * SF_LAW_MAXPAR)
+#define SF_FIT_MAXWARN (6 + 2 * SF_LAW_MAXPAR)
 #define SF_FIT_MAXRANGE 8
 
 /* Which step a failed sf_fit_table stopped at, so that a caller can point at what asked for it. */
@@ -232,7 +255,8 @@ typedef struct sf_fit_table_result {
   const sf_law *law;
   char *xname[SF_LAW_MAXVAR]; /* the input columns (law->nvar), by the table's names (--x c: "C") */
   char *yname;
-  sf_fit_opts opts;           /* as used (loss, space, delta, pinned, bounded) */
+  char *sigma_name;           /* the sigma column (the table's name); NULL: unweighted */
+  sf_fit_opts opts;           /* as used (loss, space, delta, pinned, bounded, absolute_sigma) */
   sf_fit_result fit;
   sf_fit_stage stage;         /* on failure: where it stopped */
   size_t n_rows;              /* rows fitted plus held out */

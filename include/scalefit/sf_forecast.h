@@ -52,6 +52,8 @@ typedef struct sf_fitfile {
   char *law_name;     /* "chinchilla", or "formula" */
   char *origin;       /* file path, or "laws.csv:ID" */
   char *output;       /* what the law predicts: the fit's y column ("loss", "mmlu") or "D_opt" */
+  char *sigma;        /* the fit's sigma column (a weighted fit); NULL: unweighted, or an older file */
+  int absolute_sigma; /* its covariance takes the sigmas as exact (not scaled by chi2/dof) */
   size_t nvar;
   char *vars[SF_LAW_MAXVAR]; /* data columns bound to the law's variables, in law order */
   int var_N, var_D, var_C;   /* index in vars of N, D, C, or -1 */
@@ -85,6 +87,7 @@ typedef struct sf_fitrecord {
   const sf_law *law;            /* a catalogue law, or a formula law (name "formula", its text as formula) */
   const char *const *xname;     /* law->nvar input columns */
   const char *yname;
+  const char *sigma;            /* the column of per-run standard deviations; NULL: unweighted */
   const struct sf_fit_opts *opts;
   const struct sf_fit_result *res;
   size_t K, nfailed;            /* bootstrap resamples (0: none) and failed refits */

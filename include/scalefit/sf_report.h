@@ -34,6 +34,8 @@ typedef struct sf_spec_fit {
   char *law;                  /* catalogue name or a formula */
   size_t law_line;
   char *x, *y;                /* "N,D" / "loss"; NULL: the law's */
+  char *sigma;                /* column of per-run standard deviations of y; NULL: unweighted */
+  int absolute_sigma;         /* the sigmas as exact (`fit --absolute-sigma`) */
   char *loss, *space;         /* NULL: the law's */
   double delta;               /* NaN: the law's */
   long bootstrap;             /* 0: none */

@@ -21,18 +21,20 @@
 #include "cli/cli.h"
 #include "util/util.h"
 
-static const char *law_arg, *x_arg, *y_arg, *loss_arg, *space_arg, *grid_arg, *where_arg, *out_path, *table_name;
+static const char *law_arg, *x_arg, *y_arg, *sigma_arg, *loss_arg, *space_arg, *grid_arg, *where_arg, *out_path, *table_name;
 static double delta_arg, holdout_frac, holdout_above, level;
 static long boot_k, seed_arg, threads_arg;
-static int json;
+static int json, absolute_sigma;
 static cli_list fix_list, bound_list;
 
 static const cli_opt opts[] = {
     {"law", 'l', CLI_STRING, &law_arg, "LAW", "a law of 'scalefit laws', or a formula 'loss = E + A*N^-alpha'"},
     {"x", 0, CLI_STRING, &x_arg, "COL[,COL]", "input columns (default: the law's, e.g. N,D or C)"},
     {"y", 0, CLI_STRING, &y_arg, "COL", "output column (default: the law's, e.g. loss)"},
+    {"sigma", 0, CLI_STRING, &sigma_arg, "COL", "per-run standard deviations of the output (its units): weighted fit"},
+    {"absolute-sigma", 0, CLI_FLAG, &absolute_sigma, NULL, "take the sigmas as exact: errors not scaled by chi2/dof"},
     {"loss", 0, CLI_STRING, &loss_arg, "l2|huber", "loss on the residuals (default: the law's)"},
-    {"delta", 0, CLI_DOUBLE, &delta_arg, "D", "Huber threshold (default 1e-3)"},
+    {"delta", 0, CLI_DOUBLE, &delta_arg, "D", "Huber threshold (default 1e-3; in units of sigma with --sigma)"},
     {"space", 0, CLI_STRING, &space_arg, "log|linear", "residuals log(f) - log(y) or f - y (default: the law's)"},
     {"grid", 0, CLI_STRING, &grid_arg, "SPEC", "starts: default, random:K, or a FILE of natural parameter rows"},
     {"bootstrap", 'b', CLI_INT, &boot_k, "K", "K bootstrap resamples, each with the full multi-start"},
@@ -52,14 +54,22 @@ static const cli_opt opts[] = {
 
 static const cli_cmd cmd = {
     "fit",
-    "scalefit fit DATA --law LAW [--x COL] [--y COL] [--loss l2|huber] [--delta D] [--space log|linear]\n"
-    "                    [--grid default|random:K|FILE] [--bootstrap K] [--seed S] [--holdout FRAC|--holdout-above C]\n"
-    "                    [--where EXPR] [--fix NAME=VALUE] [--bound NAME=LO:HI] [--threads T] [--json] [-o FIT.json]",
+    "scalefit fit DATA --law LAW [--x COL] [--y COL] [--sigma COL [--absolute-sigma]] [--loss l2|huber]\n"
+    "                    [--delta D] [--space log|linear] [--grid default|random:K|FILE] [--bootstrap K] [--seed S]\n"
+    "                    [--holdout FRAC|--holdout-above C] [--where EXPR] [--fix NAME=VALUE] [--bound NAME=LO:HI]\n"
+    "                    [--threads T] [--json] [-o FIT.json]",
     "fit a scaling law to runs, with standard errors and bootstrap intervals",
     "Every start of the grid is optimised and the best objective wins (ties to the first start), so\n"
-    "results do not depend on --threads. The bootstrap resamples runs with replacement and repeats\n"
-    "the full multi-start on each resample, showing its progress on a terminal. Exit codes: 2 bad\n"
-    "input, 3 the fit failed numerically.",
+    "results do not depend on --threads. The bootstrap resamples runs (each with its sigma) with\n"
+    "replacement and repeats the full multi-start on each resample, showing its progress on a\n"
+    "terminal. Exit codes: 2 bad input, 3 the fit failed numerically.\n"
+    "\n"
+    "--sigma COL weights each run by its standard deviation (scipy's curve_fit(sigma=...)): the\n"
+    "residual is (f - y)/sigma in linear space and (log f - log y)/(sigma/y) in log space (the delta\n"
+    "method: sigma/y is the standard deviation of log y). With huber loss, delta is in units of sigma\n"
+    "and must be given. The standard errors are scaled by chi-square/dof (the sigmas are relative)\n"
+    "unless --absolute-sigma; the summary prints chi-square/dof. A fitted run whose sigma is missing,\n"
+    "not finite or <= 0 is an error (leave it out with --where); held-out runs are scored unweighted.",
     opts,
     1,
     1};
@@ -164,6 +174,9 @@ static void print_table(const sf_fit_table_result *fr, const char *path) {
   printf("fitted %zu runs of '%s' (%s", r->n, path, o->loss == SF_LOSS_HUBER ? "huber" : "l2");
   if (o->loss == SF_LOSS_HUBER) printf(" delta %g", o->delta);
   printf(" on %s residuals", o->space == SF_SPACE_LOG ? "log" : "linear");
+  if (fr->sigma_name)
+    printf(" in units of %s%s%s", o->space == SF_SPACE_LOG ? "sigma/y, sigma from " : "", fr->sigma_name,
+           o->absolute_sigma ? ", absolute" : "");
   if (fr->n_where) printf("; %zu excluded by --where", fr->n_where);
   if (fr->n_skipped) printf("; %zu with missing values skipped", fr->n_skipped);
   printf(")\n%zu starts: %zu converged, %zu abandoned heading for worse basins, %zu in the best basin; %.3f s\n\n",
@@ -184,6 +197,9 @@ static void print_table(const sf_fit_table_result *fr, const char *path) {
   }
   printf("\nobjective %.8g  RMSE %.4g  AIC %.2f  BIC %.2f  rcond %.2g\n", r->objective, r->rmse, r->aic, r->bic,
          r->rcond);
+  if (fr->sigma_name)
+    printf("chi-square %.6g / dof %g = %.4g (standard errors %s)\n", r->chi2, r->dof, r->chi2 / r->dof,
+           o->absolute_sigma ? "from the sigmas as given, not scaled" : "scaled by it: the sigmas are relative");
   if (fr->n_holdout)
     printf("held out %zu runs: RMSE %.4g, max |residual| %.4g, mean relative error %.3g%%\n", fr->n_holdout,
            fr->holdout_rmse, fr->holdout_maxabs, 100 * fr->holdout_mean_rel);
@@ -216,9 +232,9 @@ static void on_resample(void *ctx, size_t done, size_t total) {
 }
 
 int cmd_fit(int argc, char **argv) {
-  law_arg = x_arg = y_arg = loss_arg = space_arg = grid_arg = where_arg = out_path = table_name = NULL;
+  law_arg = x_arg = y_arg = sigma_arg = loss_arg = space_arg = grid_arg = where_arg = out_path = table_name = NULL;
   delta_arg = NAN, holdout_frac = 0, holdout_above = NAN, level = 0.95;
-  boot_k = 0, seed_arg = 1, threads_arg = 0, json = 0;
+  boot_k = 0, seed_arg = 1, threads_arg = 0, json = 0, absolute_sigma = 0;
   memset(&fix_list, 0, sizeof fix_list);
   memset(&bound_list, 0, sizeof bound_list);
   char **args;
@@ -259,6 +275,8 @@ int cmd_fit(int argc, char **argv) {
   sf_fit_request_init(&rq, law);
   rq.x = x_arg;
   rq.y = y_arg;
+  rq.sigma = sigma_arg;
+  rq.absolute_sigma = absolute_sigma;
   if (loss_arg) {
     if (!strcmp(loss_arg, "l2")) rq.loss = SF_LOSS_L2;
     else if (!strcmp(loss_arg, "huber")) rq.loss = SF_LOSS_HUBER;

@@ -176,9 +176,16 @@ static int band_has_cov(const sf_fitfile *ff, const sf_fitfile *ff2) {
   return ff->has_cov || (ff2 && ff2->has_cov);
 }
 
+/* "law 'power' (loss, weighted by loss_sd, absolute) from 'fit.json'; " */
+static void law_note(const sf_fitfile *ff) {
+  printf("law '%s' (%s", ff->law->name, ff->output);
+  if (ff->sigma) printf(", weighted by %s%s", ff->sigma, ff->absolute_sigma ? ", absolute" : "");
+  printf(") from '%s'; ", ff->origin);
+}
+
 void fc_band_note(const sf_fitfile *ff, const sf_fitfile *ff2) {
-  printf("law '%s' (%s) from '%s'; ", ff->law->name, ff->output, ff->origin);
-  if (ff2) printf("then law '%s' (%s) from '%s'; ", ff2->law->name, ff2->output, ff2->origin);
+  law_note(ff);
+  if (ff2) printf("then "), law_note(ff2);
   size_t K = band_refits(ff, ff2);
   if (K) {
     printf("band: %.0f%% bootstrap percentiles over %zu %srefits\n", 100 * ff->ci_level, K, ff2 ? "paired " : "");
@@ -204,6 +211,10 @@ void fc_json_fit(sf_json *j, const sf_fitfile *ff, const sf_fitfile *ff2) {
   sf_json_string(j, "source", ff->origin);
   sf_json_string(j, "law", ff->law->name);
   sf_json_string(j, "output", ff->output);
+  if (ff->sigma) {
+    sf_json_string(j, "sigma", ff->sigma);
+    sf_json_bool(j, "absolute_sigma", ff->absolute_sigma);
+  }
   sf_json_begin_object(j, "params");
   for (size_t k = 0; k < ff->np; k++) sf_json_number(j, ff->law->par[k].name, ff->params[k]);
   sf_json_end_object(j);

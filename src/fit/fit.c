@@ -56,6 +56,7 @@ typedef struct solver {
   struct sf_fit_workspace *w;
   sf_law_data d;     /* the data being fitted (the caller's, or a compacted bootstrap resample) */
   const double *ty;  /* log y or y */
+  const double *is;  /* 1/sigma of ty: 1/sigma (linear space), y/sigma (log); all 1 without sigma */
   const double *wt;  /* weights (all 1 when the caller gave none) */
   double *f, *J, *c, *scratch;
   gsl_multimin_fdfminimizer *mm;
@@ -64,7 +65,7 @@ typedef struct solver {
   gsl_multifit_nlinear_fdf nfdf;
   gsl_vector *x0;
   /* bootstrap resample buffers (nmax each) */
-  double *bx[SF_LAW_MAXVAR], *blx[SF_LAW_MAXVAR], *by, *bw;
+  double *bx[SF_LAW_MAXVAR], *blx[SF_LAW_MAXVAR], *by, *bis, *bw;
   size_t *count;
   size_t iters, evals;
   int cache_ok; /* last objective evaluated by the BFGS callbacks (valid for the current data) */
@@ -80,6 +81,7 @@ struct sf_fit_workspace {
   int nthreads;
   solver *sv;
   double *ty; /* transformed y of the caller's data (nmax) */
+  double *is; /* the inverse scale of each residual, from the caller's sigma (nmax; ones without) */
   double huge, bad_r; /* HUGE_OBJ and BAD_RESIDUAL scaled to the data (prepare_data) */
   double *wt; /* the caller's weights, or ones (nmax) */
 };
@@ -137,7 +139,7 @@ static double objective(solver *s, const double *phi, double *grad) {
   phi_to_theta(w, phi, theta, dth);
   s->evals++;
   if (w->law->eval(w->law, &s->d, theta, s->f, grad ? s->J : NULL, s->scratch)) return w->huge;
-  const double *restrict f = s->f, *restrict ty = s->ty, *restrict wt = s->wt;
+  const double *restrict f = s->f, *restrict ty = s->ty, *restrict wt = s->wt, *restrict is = s->is;
   double *restrict c = s->c;
   const double delta = w->o.delta;
   const int logsp = w->o.space == SF_SPACE_LOG, huber = w->o.loss == SF_LOSS_HUBER;
@@ -145,7 +147,8 @@ static double objective(solver *s, const double *phi, double *grad) {
   /* Two passes: a loop containing a call is not if-converted by GCC, so the logs come first
    * (vectorised through libmvec) and the branch-free loss arithmetic second. Afterwards
    * c[i] = w_i psi(r_i) dr_i/df_i, so that dobj/dtheta_j = sum_i c_i J_ij. A non-positive or
-   * non-finite f makes obj NaN or inf, caught below. */
+   * non-finite f makes obj NaN or inf, caught below. The residual is scaled by its sigma
+   * (is = 1 without one: multiplying by 1 is exact, unweighted fits are unchanged to the bit). */
   if (logsp) {
 SF_SIMD
     for (size_t i = 0; i < n; i++) c[i] = log(f[i]);
@@ -155,17 +158,17 @@ SF_SIMD
   if (huber) {
 SF_SIMD_SUM(obj)
     for (size_t i = 0; i < n; i++) {
-      double r = c[i] - ty[i];
+      double r = (c[i] - ty[i]) * is[i];
       double psi = r > delta ? delta : r < -delta ? -delta : r; /* fmin/fmax would not vectorise */
       obj += wt[i] * psi * (r - 0.5 * psi); /* r^2/2 inside, delta (|r| - delta/2) beyond */
-      c[i] = wt[i] * psi / (logsp ? f[i] : 1.0);
+      c[i] = wt[i] * psi * is[i] / (logsp ? f[i] : 1.0);
     }
   } else {
 SF_SIMD_SUM(obj)
     for (size_t i = 0; i < n; i++) {
-      double r = c[i] - ty[i];
+      double r = (c[i] - ty[i]) * is[i];
       obj += wt[i] * r * r;
-      c[i] = 2 * wt[i] * r / (logsp ? f[i] : 1.0);
+      c[i] = 2 * wt[i] * r * is[i] / (logsp ? f[i] : 1.0);
     }
   }
   if (!isfinite(obj)) return w->huge;
@@ -198,12 +201,12 @@ static double mm_f(const gsl_vector *x, void *p) { return cached(p, x, NULL); }
 static void mm_df(const gsl_vector *x, void *p, gsl_vector *g) { cached(p, x, g->data); }
 static void mm_fdf(const gsl_vector *x, void *p, double *f, gsl_vector *g) { *f = cached(p, x, g->data); }
 
-/* Run i's residual in the fitted space at the model values in s->f; w->bad_r where the model is
- * undefined (bad), not positive in log space, or the residual not finite. */
+/* Run i's residual in the fitted space at the model values in s->f, in units of its sigma; w->bad_r
+ * where the model is undefined (bad), not positive in log space, or the residual not finite. */
 static double residual_at(const struct sf_fit_workspace *w, const solver *s, size_t i, int bad) {
   double fi = s->f[i];
   if (bad || (w->o.space == SF_SPACE_LOG && !(fi > 0))) return w->bad_r;
-  double r = (w->o.space == SF_SPACE_LOG ? log(fi) : fi) - s->ty[i];
+  double r = ((w->o.space == SF_SPACE_LOG ? log(fi) : fi) - s->ty[i]) * s->is[i];
   return isfinite(r) ? r : w->bad_r;
 }
 
@@ -228,7 +231,7 @@ static double huber_pseudo(double r, double delta, double *dsdr) {
   return r < 0 ? -m : m;
 }
 
-/* GSL nlinear callbacks: r_i = sqrt(w_i) * residual, J = dr/dphi; for a Huber fit (its polish,
+/* GSL nlinear callbacks: r_i = sqrt(w_i) * residual / sigma_i, J = dr/dphi; for a Huber fit (its polish,
  * local_huber_lm) the residual is huber_pseudo's. The workspace is sized for nmax points; a
  * bootstrap resample has fewer distinct ones, and the unused rows must not carry an earlier
  * fit's values. */
@@ -261,11 +264,11 @@ static int nl_df(const gsl_vector *x, void *p, gsl_matrix *Jo) {
     return GSL_SUCCESS;
   }
   for (size_t i = 0; i < n; i++) {
-    double fi = s->f[i], c = sqrt(s->wt[i]), ds;
+    double fi = s->f[i], c = sqrt(s->wt[i]) * s->is[i], ds;
     if (logsp && !(fi > 0)) c = 0;
     else {
       if (w->o.loss == SF_LOSS_HUBER) {
-        huber_pseudo((logsp ? log(fi) : fi) - s->ty[i], w->o.delta, &ds);
+        huber_pseudo(((logsp ? log(fi) : fi) - s->ty[i]) * s->is[i], w->o.delta, &ds);
         c *= ds;
       }
       if (logsp) c /= fi;
@@ -526,6 +529,7 @@ static void solver_free(solver *s) {
     free(s->blx[v]);
   }
   free(s->by);
+  free(s->bis);
   free(s->bw);
   free(s->count);
 }
@@ -550,9 +554,11 @@ static int solver_init(solver *s, struct sf_fit_workspace *w) {
     if (!s->bx[v] || !s->blx[v]) return SF_ENOMEM;
   }
   s->by = malloc(n * sizeof *s->by);
+  s->bis = malloc(n * sizeof *s->bis);
   s->bw = malloc(n * sizeof *s->bw);
   s->count = malloc(n * sizeof *s->count);
-  if (!s->f || !s->J || !s->c || !s->scratch || !s->x0 || !s->mm || !s->nl || !s->by || !s->bw || !s->count) return SF_ENOMEM;
+  if (!s->f || !s->J || !s->c || !s->scratch || !s->x0 || !s->mm || !s->nl || !s->by || !s->bis || !s->bw || !s->count)
+    return SF_ENOMEM;
   return SF_OK;
 }
 
@@ -561,6 +567,7 @@ void sf_fit_free(sf_fit_workspace *w) {
   for (int t = 0; w->sv && t < w->nthreads; t++) solver_free(&w->sv[t]);
   free(w->sv);
   free(w->ty);
+  free(w->is);
   free(w->wt);
   free(w);
 }
@@ -620,8 +627,9 @@ sf_fit_workspace *sf_fit_alloc(const sf_law *law, size_t nmax, const sf_fit_opts
 #endif
   w->sv = calloc((size_t)w->nthreads, sizeof *w->sv);
   w->ty = malloc(nmax * sizeof *w->ty);
+  w->is = malloc(nmax * sizeof *w->is);
   w->wt = malloc(nmax * sizeof *w->wt);
-  if (!w->sv || !w->ty || !w->wt) {
+  if (!w->sv || !w->ty || !w->is || !w->wt) {
     sf_fit_free(w);
     sf_fail(SF_ENOMEM, "out of memory");
     return NULL;
@@ -636,7 +644,8 @@ sf_fit_workspace *sf_fit_alloc(const sf_law *law, size_t nmax, const sf_fit_opts
   return w;
 }
 
-int sf_fit_check(const sf_fit_workspace *w, const sf_law_data *d, const double *y, const double *weights) {
+int sf_fit_check(const sf_fit_workspace *w, const sf_law_data *d, const double *y, const double *sigma,
+                 const double *weights) {
   const sf_law *law = w->law;
   size_t used = 0;
   if (d->nvar != law->nvar) return sf_fail(SF_EUSAGE, "law '%s' takes %zu variables, got %zu", law->name, law->nvar, d->nvar);
@@ -660,6 +669,10 @@ int sf_fit_check(const sf_fit_workspace *w, const sf_law_data *d, const double *
     if (w->o.space == SF_SPACE_LOG && !(y[i] > 0))
       return sf_fail(SF_EINPUT, "row %zu: '%s' = %g but residuals are in log space (values must be > 0; try --space linear)",
                      i + 1, law->y, y[i]);
+    /* a sigma of 0 would give the run infinite weight, a NaN one none: neither is a measurement */
+    if (sigma && !(sigma[i] > 0 && isfinite(sigma[i])))
+      return sf_fail(SF_EINPUT, "row %zu: sigma = %g is not a standard deviation (must be finite and > 0)", i + 1,
+                     sigma[i]);
   }
   if (used <= w->nfree)
     return sf_fail(SF_EINPUT, "%zu runs for %zu free parameters of '%s': need at least %zu", used, w->nfree, law->name,
@@ -670,9 +683,10 @@ int sf_fit_check(const sf_fit_workspace *w, const sf_law_data *d, const double *
 /* ---- multi-start ---- */
 
 
-static void solver_bind(solver *s, const sf_law_data *d, const double *ty, const double *wt) {
+static void solver_bind(solver *s, const sf_law_data *d, const double *ty, const double *is, const double *wt) {
   s->d = *d;
   s->ty = ty;
+  s->is = is;
   s->wt = wt;
 }
 
@@ -682,18 +696,26 @@ static double now_seconds(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* The caller's y in the fitted space and its weights (ones if none) into the workspace. */
-static void prepare_data(struct sf_fit_workspace *w, const double *y, const double *weights, size_t n) {
+/* The caller's y in the fitted space, the inverse scale of each residual and the weights (ones
+ * if none) into the workspace. In log space the residual's scale is sigma/y, the delta method's
+ * standard deviation of log y (first order in sigma/y). */
+static void prepare_data(struct sf_fit_workspace *w, const double *y, const double *sigma, const double *weights,
+                         size_t n) {
   for (size_t i = 0; i < n; i++) {
     w->ty[i] = w->o.space == SF_SPACE_LOG ? log(y[i]) : y[i];
     w->wt[i] = weights ? weights[i] : 1;
+    w->is[i] = !sigma ? 1 : w->o.space == SF_SPACE_LOG ? y[i] / sigma[i] : 1 / sigma[i];
   }
   /* a loop of its own: inside the one above it stops that loop's logs from vectorising, and
    * libmvec's log differs from the scalar one in the last bit, enough to move a Huber optimum
    * along a flat valley */
-  double ymax = 1;
+  double ymax = 1, imax = 1;
   for (size_t i = 0; w->o.space == SF_SPACE_LINEAR && i < n; i++)
     if (w->wt[i] > 0 && fabs(y[i]) > ymax) ymax = fabs(y[i]);
+  /* residuals in units of sigma: a sigma of 1e-9 makes them 1e9 times larger */
+  for (size_t i = 0; sigma && i < n; i++)
+    if (w->wt[i] > 0 && w->is[i] > imax) imax = w->is[i];
+  ymax *= imax;
   w->bad_r = BAD_RESIDUAL * ymax < 1e150 ? BAD_RESIDUAL * ymax : 1e150;
   w->huge = HUGE_OBJ * ymax * ymax < 1e300 ? HUGE_OBJ * ymax * ymax : 1e300;
 }
@@ -705,30 +727,35 @@ static void finish_stats(solver *s, sf_fit_result *res) {
   const size_t n = s->d.n, np = w->np, nf = w->nfree;
   const double *theta = res->theta;
   int bad = w->law->eval(w->law, &s->d, theta, s->f, s->J, s->scratch);
-  double rss = 0, wsum = 0;
+  double rss = 0, chi2 = 0, wsum = 0;
   gsl_matrix *A = gsl_matrix_alloc(n, nf), *V = gsl_matrix_alloc(nf, nf);
   gsl_vector *S = gsl_vector_alloc(nf), *work = gsl_vector_alloc(nf);
   for (size_t j = 0; j < np * np; j++) res->cov[j] = 0;
   for (size_t j = 0; j < np; j++) res->stderr_[j] = w->o.fixed[j] ? 0 : NAN;
   res->rcond = NAN;
-  res->rss = NAN;
+  res->rss = res->chi2 = res->dof = NAN;
   res->n = n;
   res->nbeyond = 0;
   if (!A || !V || !S || !work || bad) goto out;
   for (size_t i = 0; i < n; i++) {
     double wi = s->wt[i], fi = s->f[i];
-    double r = (w->o.space == SF_SPACE_LOG ? log(fi) : fi) - s->ty[i];
-    if (w->o.loss == SF_LOSS_HUBER && wi > 0 && fabs(r) > w->o.delta) res->nbeyond++;
-    double c = sqrt(wi) / (w->o.space == SF_SPACE_LOG ? fi : 1);
+    double r = (w->o.space == SF_SPACE_LOG ? log(fi) : fi) - s->ty[i], z = r * s->is[i];
+    if (w->o.loss == SF_LOSS_HUBER && wi > 0 && fabs(z) > w->o.delta) res->nbeyond++;
+    double c = sqrt(wi) * s->is[i] / (w->o.space == SF_SPACE_LOG ? fi : 1);
     rss += wi * r * r;
+    chi2 += wi * z * z;
     wsum += wi;
     for (size_t k = 0; k < nf; k++) gsl_matrix_set(A, i, k, c * s->J[(size_t)w->free_idx[k] * n + i]);
   }
   res->rss = rss;
+  res->chi2 = chi2;
+  res->dof = wsum - (double)nf;
   if (n >= nf && gsl_linalg_SV_decomp(A, V, S, work) == GSL_SUCCESS) {
     double smax = gsl_vector_get(S, 0), smin = gsl_vector_get(S, nf - 1);
     res->rcond = smax > 0 ? smin / smax : 0;
-    double dof = wsum - (double)nf, s2 = dof > 0 ? rss / dof : NAN;
+    /* scipy's absolute_sigma: the sigmas are the residuals' standard deviations as given, else
+     * they are relative and their common scale is estimated from the scatter, chi2/dof */
+    double s2 = w->o.absolute_sigma ? 1 : res->dof > 0 ? chi2 / res->dof : NAN;
     double covt[MAXP * MAXP];
     int singular = 0;
     for (size_t a = 0; a < nf; a++)
@@ -765,23 +792,25 @@ out:
   gsl_vector_free(work);
   double nn = (double)n, k = (double)nf;
   res->rmse = n ? sqrt(res->rss / nn) : NAN;
-  res->aic = nn * log(res->rss / nn) + 2 * k;
-  res->bic = nn * log(res->rss / nn) + k * log(nn);
+  /* Gaussian residuals with a common scale fitted (the sigmas, if any, known up to it): the
+   * weighted sum of squares, chi2 (rss without sigma), is what the likelihood sees */
+  res->aic = nn * log(res->chi2 / nn) + 2 * k;
+  res->bic = nn * log(res->chi2 / nn) + k * log(nn);
 }
 
-int sf_fit_run(sf_fit_workspace *w, const sf_law_data *d, const double *y, const double *weights,
-               const double *starts, size_t nstarts, sf_fit_result *res) {
+int sf_fit_run(sf_fit_workspace *w, const sf_law_data *d, const double *y, const double *sigma,
+               const double *weights, const double *starts, size_t nstarts, sf_fit_result *res) {
   double t0 = now_seconds();
   memset(res, 0, sizeof *res);
-  int rc = sf_fit_check(w, d, y, weights);
+  int rc = sf_fit_check(w, d, y, sigma, weights);
   if (rc) return rc;
   if (nstarts == 0) return sf_fail(SF_EUSAGE, "no starting points");
-  prepare_data(w, y, weights, d->n);
+  prepare_data(w, y, sigma, weights, d->n);
   const size_t nf = w->nfree;
   local_result *lr = malloc(nstarts * sizeof *lr);
   if (!lr) return sf_fail(SF_ENOMEM, "out of memory for %zu starts", nstarts);
   for (int t = 0; t < w->nthreads; t++) {
-    solver_bind(&w->sv[t], d, w->ty, w->wt);
+    solver_bind(&w->sv[t], d, w->ty, w->is, w->wt);
     w->sv[t].iters = 0;
     w->sv[t].evals = 0;
   }
@@ -861,9 +890,10 @@ void sf_fit_resample_counts(size_t n, unsigned long long seed, size_t k, size_t 
 }
 
 /* Draws resample k into s's buffers as distinct points with integer weights (a point drawn
- * c times counts c times: the same objective as the duplicated data, fewer evaluations). */
-static void draw_resample(solver *s, const sf_law_data *d, const double *ty, const double *weights, uint64_t seed,
-                          size_t k) {
+ * c times counts c times: the same objective as the duplicated data, fewer evaluations). A run
+ * keeps its sigma: the pairs (x, y, sigma) are resampled together. */
+static void draw_resample(solver *s, const sf_law_data *d, const double *ty, const double *is, const double *weights,
+                          uint64_t seed, size_t k) {
   const size_t n = d->n;
   sf_fit_resample_counts(n, seed, k, s->count);
   size_t m = 0;
@@ -874,6 +904,7 @@ static void draw_resample(solver *s, const sf_law_data *d, const double *ty, con
       s->blx[v][m] = d->lx[v] ? d->lx[v][i] : NAN;
     }
     s->by[m] = ty[i];
+    s->bis[m] = is[i];
     s->bw[m] = (double)s->count[i] * weights[i];
     m++;
   }
@@ -884,6 +915,7 @@ static void draw_resample(solver *s, const sf_law_data *d, const double *ty, con
     s->d.lx[v] = s->blx[v];
   }
   s->ty = s->by;
+  s->is = s->bis;
   s->wt = s->bw;
 }
 
@@ -908,12 +940,12 @@ static void multistart_serial(solver *s, const double *starts, size_t nstarts, l
   *ok = lr[b].obj < s->w->huge;
 }
 
-int sf_fit_bootstrap(sf_fit_workspace *w, const sf_law_data *d, const double *y, const double *weights,
-                     const double *starts, size_t nstarts, size_t K, unsigned long long seed, double *samples,
-                     double *objectives, size_t *nfailed) {
-  int rc = sf_fit_check(w, d, y, weights);
+int sf_fit_bootstrap(sf_fit_workspace *w, const sf_law_data *d, const double *y, const double *sigma,
+                     const double *weights, const double *starts, size_t nstarts, size_t K, unsigned long long seed,
+                     double *samples, double *objectives, size_t *nfailed) {
+  int rc = sf_fit_check(w, d, y, sigma, weights);
   if (rc) return rc;
-  prepare_data(w, y, weights, d->n);
+  prepare_data(w, y, sigma, weights, d->n);
   size_t fails = 0, done = 0;
   const size_t nt = (size_t)w->nthreads;
   local_result *lr = malloc(nt * nstarts * sizeof *lr);
@@ -926,7 +958,7 @@ int sf_fit_bootstrap(sf_fit_workspace *w, const sf_law_data *d, const double *y,
     size_t t = 0;
 #endif
     solver *s = &w->sv[t];
-    draw_resample(s, d, w->ty, w->wt, seed, k);
+    draw_resample(s, d, w->ty, w->is, w->wt, seed, k);
     double phi[MAXP], obj, th[MAXP];
     int ok;
     multistart_serial(s, starts, nstarts, lr + t * nstarts, phi, &obj, &ok);

@@ -15,6 +15,8 @@
 #include <scalefit/sf_law.h>
 #include <scalefit/sf_store.h>
 
+#include <gsl/gsl_cdf.h>
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -60,6 +62,7 @@ void sf_fit_table_result_free(sf_fit_table_result *res) {
   for (size_t v = 0; v < SF_LAW_MAXVAR; v++) free(res->xname[v]);
   for (size_t k = 0; k < SF_FIT_MAXRANGE; k++) free(res->range_name[k]);
   free(res->yname);
+  free(res->sigma_name);
   free(res->role);
   free(res->samples);
   free(res->warnings);
@@ -70,13 +73,13 @@ void sf_fit_table_result_free(sf_fit_table_result *res) {
 
 typedef struct picked {
   size_t n, nh;
-  double *x[SF_LAW_MAXVAR], *lx[SF_LAW_MAXVAR], *y;
+  double *x[SF_LAW_MAXVAR], *lx[SF_LAW_MAXVAR], *y, *s; /* s: the fitted runs' sigma (NULL: none) */
   double *hx[SF_LAW_MAXVAR], *hlx[SF_LAW_MAXVAR], *hy;
 } picked;
 
 static void picked_free(picked *p) {
   for (size_t v = 0; v < SF_LAW_MAXVAR; v++) free(p->x[v]), free(p->lx[v]), free(p->hx[v]), free(p->hlx[v]);
-  free(p->y), free(p->hy);
+  free(p->y), free(p->s), free(p->hy);
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -89,7 +92,7 @@ typedef struct job {
   const sf_fit_request *rq;
   sf_fit_table_result *res;
   const char *data, *pre; /* the data and the option prefix, for messages */
-  int cx[SF_LAW_MAXVAR], cy, ckey;
+  int cx[SF_LAW_MAXVAR], cy, ckey, csig; /* csig: the sigma column, -1 for none */
 } job;
 
 void sf_fit_param_bounds(const sf_law *law, const sf_fit_opts *o, size_t j, double *lo, double *hi) {
@@ -213,6 +216,7 @@ static int pick_rows(job *jb, picked *p) {
   }
   p->y = malloc((p->n + 1) * sizeof(double));
   p->hy = malloc((p->nh + 1) * sizeof(double));
+  if (jb->csig >= 0 && !(p->s = malloc((p->n + 1) * sizeof(double)))) rc = SF_ENOMEM;
   if (rc || !p->y || !p->hy) {
     rc = sf_fail(SF_ENOMEM, "out of memory");
     goto out;
@@ -238,6 +242,19 @@ static int pick_rows(job *jb, picked *p) {
       rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s = %g, but residuals are in log space (values must be > 0; "
                    "try %sspace linear)", t->run[r], r + 1, jb->data, res->yname, y, jb->pre);
       goto out;
+    }
+    if (jb->csig >= 0 && !held) { /* held-out runs are scored unweighted: their sigma is not used */
+      double sg = t->cols[jb->csig].v[r];
+      p->s[k] = sg;
+      /* never skipped as a missing value is: a run without its sigma would silently leave the fit */
+      if (!(sg > 0 && isfinite(sg))) {
+        char val[48];
+        snprintf(val, sizeof val, isnan(sg) ? "is missing" : "= %g", sg);
+        rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s %s, but %ssigma needs a standard deviation that is "
+                     "finite and > 0 (leave such runs out with %swhere)", t->run[r], r + 1, jb->data, res->sigma_name,
+                     val, jb->pre, jb->pre);
+        goto out;
+      }
     }
   }
   res->n_rows = p->n + p->nh;
@@ -395,6 +412,22 @@ static int setup(job *jb) {
     if (v < law->nvar) jb->cx[v] = c;
     else jb->cy = c;
   }
+  jb->csig = -1;
+  if (rq->sigma) {
+    int c = sf_table_lookup(t, rq->sigma);
+    if (c < 0) {
+      char *names = sf_table_column_names(t);
+      sf_fail(SF_EINPUT, "column '%s' missing in '%s' (%ssigma: the standard deviations of %s; the table has %s)",
+              rq->sigma, jb->data, pre, res->yname, names ? names : "?");
+      free(names);
+      return SF_EINPUT;
+    }
+    if (c == jb->cy) return sf_fail(SF_EUSAGE, "%ssigma '%s' is the output column itself", pre, rq->sigma);
+    if (!(res->sigma_name = sf_strdup(t->cols[c].name))) return sf_fail(SF_ENOMEM, "out of memory");
+    jb->csig = c;
+  } else if (rq->absolute_sigma) {
+    return sf_fail(SF_EUSAGE, "%sabsolute-sigma needs %ssigma COL (the column of standard deviations)", pre, pre);
+  }
   int cC = sf_table_find(t, "C");
   jb->ckey = cC >= 0 ? cC : jb->cx[0];
   res->holdout_by = cC >= 0 ? "C" : res->xname[0];
@@ -416,6 +449,16 @@ static int setup(job *jb) {
     if (!(rq->delta > 0) || !isfinite(rq->delta)) return sf_fail(SF_EUSAGE, "%sdelta must be > 0", pre);
     o->delta = rq->delta;
   }
+  /* Huber on residuals in units of sigma is scipy's curve_fit(sigma=..., loss='huber',
+   * f_scale=delta); but the law's default delta (1e-3 for Hoffmann et al.'s log-loss) is in the
+   * residual's own units, and carried over it would make the fit least absolute deviations
+   * without saying so. The user says what delta means. */
+  if (rq->sigma && o->loss == SF_LOSS_HUBER && isnan(rq->delta))
+    return sf_fail(SF_EUSAGE, "%ssigma with huber loss (law '%s' defaults to it): give %sdelta in units of sigma "
+                   "(1.345 keeps 95%% of least squares' efficiency with normal errors; the default %g is in units of "
+                   "the %s residual) or use %sloss l2", pre, law->name, pre, law->delta,
+                   o->space == SF_SPACE_LOG ? "log" : "linear", pre);
+  o->absolute_sigma = rq->sigma && rq->absolute_sigma;
   o->threads = rq->threads;
   for (size_t k = 0; k < rq->nfix; k++) {
     int j = param_index(jb, rq->fix_name[k], "fix");
@@ -445,7 +488,7 @@ static int setup(job *jb) {
 static void warn(sf_fit_table_result *res, sf_fit_warnkind kind, int param, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static void warn(sf_fit_table_result *res, sf_fit_warnkind kind, int param, const char *fmt, ...) {
-  if (res->nwarn == SF_FIT_MAXWARN) return; /* cannot happen: at most 5 + 2 per parameter */
+  if (res->nwarn == SF_FIT_MAXWARN) return; /* cannot happen: at most 6 + 2 per parameter */
   sf_fit_warning *w = &res->warn[res->nwarn++];
   w->kind = kind;
   w->param = param;
@@ -501,6 +544,18 @@ static void check_trust(sf_fit_table_result *res) {
   /* Beyond delta a point's pull is capped (the fit leans towards least absolute deviations), and
    * the least-squares covariance says nothing about such a fit's sampling error; Huber's sandwich
    * would divide by the share of points inside delta, which is then near zero. */
+  /* With sigmas taken as exact, chi2 follows a chi-square distribution of dof degrees of freedom
+   * (normal errors, l2): one far in either tail says the sigmas do not describe the scatter, and
+   * the standard errors, not rescaled, inherit that. */
+  if (res->sigma_name && o->absolute_sigma && r->dof > 0 && isfinite(r->chi2)) {
+    double pu = gsl_cdf_chisq_Q(r->chi2, r->dof), pl = gsl_cdf_chisq_P(r->chi2, r->dof);
+    if (pu < 1e-3 || pl < 1e-3)
+      warn(res, SF_FITWARN_CHI2, -1,
+           "chi-square/dof = %.3g (%.4g / %g) is improbable if '%s' were the runs' standard deviations (p = %.2g): "
+           "they %s the scatter, and the absolute standard errors are too %s; without absolute sigma they are "
+           "scaled by chi-square/dof", r->chi2 / r->dof, r->chi2, r->dof, res->sigma_name, pu < pl ? pu : pl,
+           pu < 1e-3 ? "understate" : "overstate", pu < 1e-3 ? "small" : "large");
+  }
   if (o->loss == SF_LOSS_HUBER && r->n && 2 * r->nbeyond > r->n)
     warn(res, SF_FITWARN_HUBER_STDERR, -1,
          "huber loss: %zu of %zu residuals exceed delta %g, so the standard errors (least squares' formula) are "
@@ -546,7 +601,7 @@ int sf_fit_table(const sf_table *t, const sf_fit_request *rq, sf_fit_table_resul
   if (!rq->law) return sf_fail(SF_EUSAGE, "sf_fit_table: no law");
   const sf_law *law = rq->law;
   res->law = law;
-  job jb = {.t = t, .rq = rq, .res = res};
+  job jb = {.t = t, .rq = rq, .res = res, .csig = -1};
   jb.data = rq->data_name ? rq->data_name : t->origin && t->origin[0] ? t->origin : t->name;
   jb.pre = rq->opt_prefix ? rq->opt_prefix : "";
   picked pk;
@@ -585,9 +640,9 @@ int sf_fit_table(const sf_table *t, const sf_fit_request *rq, sf_fit_table_resul
     goto out;
   }
   res->stage = SF_FITSTAGE_DATA;
-  if ((rc = sf_fit_check(w, &d, pk.y, NULL))) goto out;
+  if ((rc = sf_fit_check(w, &d, pk.y, pk.s, NULL))) goto out;
   res->stage = SF_FITSTAGE_FIT;
-  if ((rc = sf_fit_run(w, &d, pk.y, NULL, starts, ns, &res->fit))) goto out;
+  if ((rc = sf_fit_run(w, &d, pk.y, pk.s, NULL, starts, ns, &res->fit))) goto out;
   if (rq->bootstrap > 0) {
     res->stage = SF_FITSTAGE_BOOTSTRAP;
     res->K = rq->bootstrap;
@@ -596,7 +651,7 @@ int sf_fit_table(const sf_table *t, const sf_fit_request *rq, sf_fit_table_resul
       goto out;
     }
     double t0 = now_seconds();
-    if ((rc = sf_fit_bootstrap(w, &d, pk.y, NULL, starts, ns, res->K, rq->seed, res->samples, NULL, &res->nfailed)))
+    if ((rc = sf_fit_bootstrap(w, &d, pk.y, pk.s, NULL, starts, ns, res->K, rq->seed, res->samples, NULL, &res->nfailed)))
       goto out;
     res->boot_seconds = now_seconds() - t0;
     for (size_t j = 0; j < law->np; j++)

@@ -22,6 +22,7 @@ void sf_fitfile_free(sf_fitfile *ff) {
   free(ff->law_name);
   free(ff->origin);
   free(ff->output);
+  free(ff->sigma);
   for (size_t k = 0; k < SF_LAW_MAXVAR; k++) free(ff->vars[k]);
   free(ff->samples);
   for (size_t k = 0; k < ff->nrange; k++) free(ff->range[k].name);
@@ -117,6 +118,24 @@ int sf_fitfile_from_json(const sf_jval *root, const char *origin, sf_fitfile **o
   int rc = SF_OK;
   ff->law_name = sf_strdup(law_name);
   ff->output = sf_strdup(sf_jstr(sf_jget(root, "y"), ""));
+  /* a weighted fit's sigma column; absent in unweighted fits and in files from before them */
+  const sf_jval *jsg = sf_jget(root, "sigma"), *ja = sf_jget(root, "absolute_sigma");
+  if (jsg && jsg->type != SF_JNULL) {
+    const char *sg = sf_jstr(jsg, NULL);
+    if (!sg || !*sg) {
+      rc = sf_fail(SF_EINPUT, "'%s': 'sigma' must be the name of the fit's sigma column", origin);
+      goto fail;
+    }
+    if (!(ff->sigma = sf_strdup(sg))) {
+      rc = sf_fail(SF_ENOMEM, "out of memory");
+      goto fail;
+    }
+  }
+  if (ja && ja->type != SF_JBOOL) {
+    rc = sf_fail(SF_EINPUT, "'%s': 'absolute_sigma' must be true or false", origin);
+    goto fail;
+  }
+  ff->absolute_sigma = ja && ja->num != 0;
 
   /* variables */
   const sf_jval *jv = sf_jget(root, "vars");

@@ -29,6 +29,7 @@ void sf_fitrecord_from_fit(sf_fitrecord *rec, const sf_fit_table_result *f) {
   rec->law = f->law;
   rec->xname = (const char *const *)f->xname;
   rec->yname = f->yname;
+  rec->sigma = f->sigma_name;
   rec->opts = &f->opts;
   rec->res = &f->fit;
   rec->K = f->K;
@@ -77,6 +78,10 @@ char *sf_fitfile_to_json(const sf_fitrecord *rec, int pretty) {
   sf_json_string(&j, "space", o->space == SF_SPACE_LOG ? "log" : "linear");
   sf_json_string(&j, "loss", o->loss == SF_LOSS_HUBER ? "huber" : "l2");
   if (o->loss == SF_LOSS_HUBER) sf_json_number(&j, "delta", o->delta);
+  if (rec->sigma) { /* absent in an unweighted fit (and in files written before weighted fits) */
+    sf_json_string(&j, "sigma", rec->sigma);
+    sf_json_bool(&j, "absolute_sigma", o->absolute_sigma);
+  }
   sf_json_begin_array(&j, "param_order");
   for (size_t k = 0; k < law->np; k++) sf_json_string(&j, NULL, law->par[k].name);
   sf_json_end_array(&j);
@@ -118,6 +123,10 @@ char *sf_fitfile_to_json(const sf_fitrecord *rec, int pretty) {
   sf_json_int(&j, "n_free", (long long)r->nfree);
   sf_json_number(&j, "rss", r->rss);
   sf_json_number(&j, "rmse", r->rmse);
+  if (rec->sigma) {
+    sf_json_number(&j, "chi2", r->chi2);
+    sf_json_number(&j, "dof", r->dof);
+  }
   sf_json_number(&j, "aic", r->aic);
   sf_json_number(&j, "bic", r->bic);
   sf_json_number(&j, "rcond", r->rcond);

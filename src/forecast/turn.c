@@ -139,7 +139,7 @@ static int fit_once(turn_fit *f, const sf_law_data *d, const double *y, double *
   sf_fit_workspace *w = sf_fit_alloc(f->law, d->n, &f->o);
   if (!w) return sf_errcode() ? sf_errcode() : SF_ENOMEM;
   sf_fit_result r;
-  int rc = sf_fit_run(w, d, y, NULL, f->starts, f->nstarts, &r);
+  int rc = sf_fit_run(w, d, y, NULL, NULL, f->starts, f->nstarts, &r);
   sf_fit_free(w);
   if (rc != SF_OK) return rc;
   memcpy(params, r.params, f->law->np * sizeof *params);
@@ -284,7 +284,7 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
           sf_law_data bd;
           make_data(&bd, bx, blx, n);
           sf_fit_result fr;
-          if (sf_fit_run(w, &bd, by, NULL, st, fs->nstarts + 1, &fr) == SF_OK && isfinite(fr.params[3]))
+          if (sf_fit_run(w, &bd, by, NULL, NULL, st, fs->nstarts + 1, &fr) == SF_OK && isfinite(fr.params[3]))
             x0[m++] = fr.params[3];
         }
         res->boot_ok = m;

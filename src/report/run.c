@@ -135,6 +135,8 @@ static int run_fit(rp_state *st, rp_fit *f) {
   sf_fit_request_init(&rq, f->law);
   rq.x = sp->x;
   rq.y = sp->y;
+  rq.sigma = sp->sigma;
+  rq.absolute_sigma = sp->absolute_sigma;
   if (sp->loss) rq.loss = !strcmp(sp->loss, "huber") ? SF_LOSS_HUBER : SF_LOSS_L2;
   if (sp->space) rq.space = !strcmp(sp->space, "log") ? SF_SPACE_LOG : SF_SPACE_LINEAR;
   rq.delta = sp->delta;

@@ -31,7 +31,7 @@ static const struct {
 } sections[] = {
     {"report", SEC_REPORT, 0, "title, description"},
     {"data", SEC_DATA, 0, "file, table, where"},
-    {"fit", SEC_FIT, 1, "law, x, y, loss, delta, space, bootstrap, seed, holdout, holdout_above, fix"},
+    {"fit", SEC_FIT, 1, "law, x, y, sigma, absolute_sigma, loss, delta, space, bootstrap, seed, holdout, holdout_above, fix"},
     {"forecast", SEC_FORECAST, 0, "fits, budgets, targets, published"},
     {"cost", SEC_COST, 1, "gpu, precision, peak_tflops, mfu, gpus, price"},
     {"turn", SEC_TURN, 2, "x, y, chance, max, bootstrap, seed"},
@@ -289,6 +289,8 @@ static int set_key(parser *p, const char *key, const char *v) {
     }
     if (!strcmp(key, "x")) return val_string(p, v, &f->x);
     if (!strcmp(key, "y")) return val_string(p, v, &f->y);
+    if (!strcmp(key, "sigma")) return val_string(p, v, &f->sigma);
+    if (!strcmp(key, "absolute_sigma")) return val_bool(p, key, v, &f->absolute_sigma);
     if (!strcmp(key, "loss")) {
       if (strcmp(v, "l2") && strcmp(v, "huber")) return perr(p, p->line, "loss: expected l2 or huber, got '%s'", v);
       return val_string(p, v, &f->loss);
@@ -425,8 +427,12 @@ static int find_fit(const sf_spec *s, const char *name) {
 
 static int check_refs(parser *p) {
   sf_spec *s = p->s;
-  for (size_t i = 0; i < s->nfit; i++)
+  for (size_t i = 0; i < s->nfit; i++) {
     if (!s->fit[i].law) return perr(p, s->fit[i].line, "[fit %s] needs a law (e.g. law = chinchilla)", s->fit[i].name);
+    if (s->fit[i].absolute_sigma && !s->fit[i].sigma)
+      return perr(p, s->fit[i].line, "[fit %s]: absolute_sigma needs sigma = COLUMN (the runs' standard deviations)",
+                  s->fit[i].name);
+  }
   if (s->nfit && !s->data_file) return perr(p, s->fit[0].line, "[fit %s] needs data: add [data] with file = ...", s->fit[0].name);
   for (size_t i = 0; i < s->nturn; i++) {
     if (!s->turn[i].y) return perr(p, s->turn[i].line, "[turn %s] needs y (the capability column, e.g. y = mmlu)", s->turn[i].name);
@@ -546,7 +552,7 @@ void sf_spec_free(sf_spec *s) {
   free(s->where);
   for (size_t i = 0; i < s->nfit; i++) {
     sf_spec_fit *f = &s->fit[i];
-    free(f->name), free(f->law), free(f->x), free(f->y), free(f->loss), free(f->space);
+    free(f->name), free(f->law), free(f->x), free(f->y), free(f->sigma), free(f->loss), free(f->space);
     for (size_t k = 0; k < f->nfix; k++) free(f->fix_name[k]);
   }
   free(s->fit);

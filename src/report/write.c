@@ -187,6 +187,14 @@ static void body(rp_state *st, out *o) {
              r->rmse, r->aic, r->bic);
     sf_buf_free(&xs);
     para(o, buf, NULL);
+    if (f->fr.sigma_name) {
+      snprintf(buf, sizeof buf, "Weighted by %s, the runs' standard deviations of %s%s: chi-square %.4g for %g degrees "
+               "of freedom (chi-square/dof %.3g); the standard errors %s.", f->fr.sigma_name, f->fr.yname,
+               f->fr.opts.space == SF_SPACE_LOG ? " (residuals in units of sigma/y, the delta method)" : "",
+               r->chi2, r->dof, r->chi2 / r->dof,
+               f->fr.opts.absolute_sigma ? "take them as exact (absolute sigma)" : "are scaled by chi-square/dof");
+      para(o, buf, NULL);
+    }
     char cihdr[64];
     snprintf(cihdr, sizeof cihdr, f->fr.K ? "95%% bootstrap interval (%zu resamples)" : "95%% interval", f->fr.K);
     const char *cols[] = {"parameter", "value", "standard error", f->fr.K ? cihdr : "interval (±1.96 SE)"};

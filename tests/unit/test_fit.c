@@ -106,7 +106,7 @@ static void fit(const runs *r, int threads, sf_fit_result *res) {
   assert_non_null(w);
   size_t ns;
   double *st = grid(law, &r->d, r->L, &ns);
-  assert_int_equal(sf_fit_run(w, &r->d, r->L, NULL, st, ns, res), SF_OK);
+  assert_int_equal(sf_fit_run(w, &r->d, r->L, NULL, NULL, st, ns, res), SF_OK);
   free(st);
   sf_fit_free(w);
 }
@@ -169,11 +169,11 @@ static void test_abandon_equals_plain(void **state) {
   double *st = grid(law, &r.d, r.L, &ns);
   sf_fit_result a, p;
   sf_fit_workspace *w = sf_fit_alloc(law, r.n, &o);
-  assert_int_equal(sf_fit_run(w, &r.d, r.L, NULL, st, ns, &a), SF_OK);
+  assert_int_equal(sf_fit_run(w, &r.d, r.L, NULL, NULL, st, ns, &a), SF_OK);
   sf_fit_free(w);
   o.abandon = 0;
   w = sf_fit_alloc(law, r.n, &o);
-  assert_int_equal(sf_fit_run(w, &r.d, r.L, NULL, st, ns, &p), SF_OK);
+  assert_int_equal(sf_fit_run(w, &r.d, r.L, NULL, NULL, st, ns, &p), SF_OK);
   sf_fit_free(w);
   free(st);
   assert_true(a.objective <= p.objective * (1 + 1e-6));
@@ -209,7 +209,7 @@ static void test_perturbed_start_returns(void **state) {
   sf_fit_opts o;
   sf_fit_opts_default(&o, law);
   sf_fit_workspace *w = sf_fit_alloc(law, r.n, &o);
-  assert_int_equal(sf_fit_run(w, &r.d, r.L, NULL, start, 1, &res), SF_OK);
+  assert_int_equal(sf_fit_run(w, &r.d, r.L, NULL, NULL, start, 1, &res), SF_OK);
   assert_rel(res.objective, ref.objective, 1e-6);
   for (int j = 0; j < 5; j++) assert_rel(res.params[j], ref.params[j], 5e-3);
   sf_fit_free(w);
@@ -234,7 +234,7 @@ static void test_bootstrap_matches_plain_fit(void **state) {
   enum { K = 3 };
   double samples[K * 5], obj[K];
   size_t nfail = 9;
-  assert_int_equal(sf_fit_bootstrap(w, &r.d, r.L, NULL, st, ns, K, 42, samples, obj, &nfail), SF_OK);
+  assert_int_equal(sf_fit_bootstrap(w, &r.d, r.L, NULL, NULL, st, ns, K, 42, samples, obj, &nfail), SF_OK);
   assert_int_equal(nfail, 0);
   for (size_t k = 0; k < K; k++) {
     size_t count[245];
@@ -251,7 +251,7 @@ static void test_bootstrap_matches_plain_fit(void **state) {
     assert_int_equal(dup.n, 245);
     bind(&dup);
     sf_fit_result res;
-    assert_int_equal(sf_fit_run(plain, &dup.d, dup.L, NULL, st, ns, &res), SF_OK);
+    assert_int_equal(sf_fit_run(plain, &dup.d, dup.L, NULL, NULL, st, ns, &res), SF_OK);
     assert_true(obj[k] <= res.objective * (1 + 1e-6)); /* the bootstrap finds the plain optimum */
     assert_rel(obj[k], res.objective, 1e-6);
     /* the same optimum: parameters agree to a small fraction of their standard errors (B lies on
@@ -275,7 +275,7 @@ static void boot(const runs *r, int threads, unsigned long long seed, double *sa
   for (size_t k = 0; k < ns; k += 9, m++) memmove(st + m * 5, st + k * 5, 5 * sizeof *st);
   sf_fit_workspace *w = sf_fit_alloc(law, r->n, &o);
   size_t nfail;
-  assert_int_equal(sf_fit_bootstrap(w, &r->d, r->L, NULL, st, m, 6, seed, samples, NULL, &nfail), SF_OK);
+  assert_int_equal(sf_fit_bootstrap(w, &r->d, r->L, NULL, NULL, st, m, 6, seed, samples, NULL, &nfail), SF_OK);
   assert_int_equal(nfail, 0);
   sf_fit_free(w);
   free(st);
@@ -408,7 +408,7 @@ static void check_exact_optimum(runs *r, size_t every) {
   double *st = grid(law, &r->d, r->L, &ns);
   for (size_t k = 0; k < ns; k += every, m++) memmove(st + m * 5, st + k * 5, 5 * sizeof *st);
   sf_fit_result res;
-  assert_int_equal(sf_fit_run(w, &r->d, r->L, NULL, st, m, &res), SF_OK);
+  assert_int_equal(sf_fit_run(w, &r->d, r->L, NULL, NULL, st, m, &res), SF_OK);
   double th[5], g[5], H[5][5], ref;
   memcpy(th, res.theta, sizeof th);
   assert_rel(huber_ref(r, th, g, H), res.objective, 1e-12); /* the same objective */
@@ -501,7 +501,7 @@ static void test_bootstrap_coverage(void **state) {
     sf_fit_workspace *w = sf_fit_alloc(law, s.n, &o);
     double st[64 * 3], samples[K * 3];
     size_t m = every_7th_start(law, &s, st), nfail;
-    assert_int_equal(sf_fit_bootstrap(w, &s.d, s.y, NULL, st, m, K, 5, samples, NULL, &nfail), SF_OK);
+    assert_int_equal(sf_fit_bootstrap(w, &s.d, s.y, NULL, NULL, st, m, K, 5, samples, NULL, &nfail), SF_OK);
     assert_int_equal(nfail, 0);
     for (size_t j = 0; j < 3; j++) {
       double lo, hi;
@@ -543,7 +543,7 @@ static void test_bootstrap_progress(void **state) {
     o.threads = 2;
     if (hook) o.progress = count_call, o.progress_ctx = &c;
     sf_fit_workspace *w = sf_fit_alloc(law, s.n, &o);
-    assert_int_equal(sf_fit_bootstrap(w, &s.d, s.y, NULL, st, m, K, 9, hook ? with : without, NULL, &nfail), SF_OK);
+    assert_int_equal(sf_fit_bootstrap(w, &s.d, s.y, NULL, NULL, st, m, K, 9, hook ? with : without, NULL, &nfail), SF_OK);
     sf_fit_free(w);
   }
   assert_int_equal(c.n, K);
@@ -579,7 +579,7 @@ static void test_fix_and_bound(void **state) {
   o.fix_value[0] = 1.5;
   sf_fit_workspace *w = sf_fit_alloc(law, s.n, &o);
   sf_fit_result res;
-  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, st, ns, &res), SF_OK);
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, NULL, st, ns, &res), SF_OK);
   assert_rel(res.params[0], 1.5, 1e-14);
   assert_true(res.stderr_[0] == 0);
   assert_int_equal(res.nfree, 2);
@@ -591,7 +591,7 @@ static void test_fix_and_bound(void **state) {
   o.lo[2] = 0.05;
   o.hi[2] = 0.12;
   w = sf_fit_alloc(law, s.n, &o);
-  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, st, ns, &res), SF_OK);
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, NULL, st, ns, &res), SF_OK);
   assert_true(res.params[2] >= 0.05 && res.params[2] <= 0.12);
   assert_true(res.params[2] > 0.119); /* pressed against the bound the truth lies beyond */
   sf_fit_free(w);
@@ -617,7 +617,7 @@ static void test_singular_no_covariance(void **state) {
   sf_fit_opts_default(&o, law);
   sf_fit_workspace *w = sf_fit_alloc(law, s.n, &o);
   sf_fit_result res;
-  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, st, ns, &res), SF_OK);
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, NULL, st, ns, &res), SF_OK);
   assert_true(res.rcond < 1e-12);
   for (size_t j = 0; j < 3; j++) {
     assert_true(isinf(res.stderr_[j]));
@@ -649,7 +649,7 @@ static void test_linear_space_large_values(void **state) {
   sf_fit_opts_default(&o, law);
   sf_fit_workspace *w = sf_fit_alloc(law, s.n, &o);
   sf_fit_result res;
-  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, st, ns, &res), SF_OK);
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, NULL, st, ns, &res), SF_OK);
   assert_rel(res.params[0], a, 1e-8);
   assert_rel(res.params[1], b, 1e-8);
   assert_true(res.converged);
@@ -673,7 +673,7 @@ static void test_bound_around_optimum(void **state) {
   sf_fit_opts_default(&o, law);
   sf_fit_workspace *w = sf_fit_alloc(law, s.n, &o);
   sf_fit_result free_fit, res;
-  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, st, ns, &free_fit), SF_OK);
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, NULL, st, ns, &free_fit), SF_OK);
   sf_fit_free(w);
   double E = free_fit.params[0], ymin = INFINITY;
   for (size_t i = 0; i < s.n; i++) ymin = s.y[i] < ymin ? s.y[i] : ymin;
@@ -682,9 +682,234 @@ static void test_bound_around_optimum(void **state) {
   o.hi[0] = 1.05 * E;
   assert_true(0.5 * ymin < o.lo[0] && 0.9 * ymin > o.hi[0]); /* every start lies outside the bound */
   w = sf_fit_alloc(law, s.n, &o);
-  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, st, ns, &res), SF_OK);
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, NULL, st, ns, &res), SF_OK);
   assert_rel(res.objective, free_fit.objective, 1e-8);
   for (size_t j = 0; j < 3; j++) assert_rel(res.params[j], free_fit.params[j], 1e-4);
+  sf_fit_free(w);
+}
+
+/* ---- per-run uncertainties (sigma) ---- */
+
+/* Weighted least squares for y = a + b t with weights w_i (1/sigma_i^2), by the normal equations:
+ * ab = (a, b), cov = (X^T W X)^-1 (absolute), chi2 = sum w (y - a - b t)^2. Written here
+ * independently of the library, as the reference for the weighted fits below. */
+static double wls_line(const double *t, const double *y, const double *w, size_t n, double ab[2], double cov[4]) {
+  double S = 0, Sx = 0, Sxx = 0, Sy = 0, Sxy = 0;
+  for (size_t i = 0; i < n; i++) {
+    S += w[i], Sx += w[i] * t[i], Sxx += w[i] * t[i] * t[i], Sy += w[i] * y[i], Sxy += w[i] * t[i] * y[i];
+  }
+  double det = S * Sxx - Sx * Sx;
+  ab[0] = (Sxx * Sy - Sx * Sxy) / det;
+  ab[1] = (S * Sxy - Sx * Sy) / det;
+  cov[0] = Sxx / det, cov[1] = cov[2] = -Sx / det, cov[3] = S / det;
+  double chi2 = 0;
+  for (size_t i = 0; i < n; i++) chi2 += w[i] * (y[i] - ab[0] - ab[1] * t[i]) * (y[i] - ab[0] - ab[1] * t[i]);
+  return chi2;
+}
+
+/* 25 runs of y = 0.3 + 0.05 log10 x with heteroscedastic noise: sigma_i from 0.01 to 0.04. */
+static void make_line_sigma(set1 *s, double *sigma, uint64_t seed) {
+  rs = seed;
+  s->n = 25;
+  for (size_t i = 0; i < s->n; i++) {
+    s->x[i] = pow(10, 15 + 6.0 * (double)i / 24);
+    s->lx[i] = log(s->x[i]);
+    sigma[i] = 0.01 * (1 + 3 * urand());
+    s->y[i] = 0.3 + 0.05 * log10(s->x[i]) + sigma[i] * nrand();
+  }
+  s->d = (sf_law_data){.n = s->n, .nvar = 1, .x = {s->x}, .lx = {s->lx}};
+}
+
+static void fit_sigma(const sf_law *law, const set1 *s, const double *sigma, sf_space space, int absolute,
+                      sf_fit_result *res) {
+  size_t ns = law->starts(law, &s->d, s->y, NULL, 0);
+  double st[64 * 3];
+  assert_true(ns <= 64);
+  law->starts(law, &s->d, s->y, st, ns);
+  sf_fit_opts o;
+  sf_fit_opts_default(&o, law);
+  o.space = space;
+  o.absolute_sigma = absolute;
+  sf_fit_workspace *w = sf_fit_alloc(law, s->n, &o);
+  assert_non_null(w);
+  assert_int_equal(sf_fit_run(w, &s->d, s->y, sigma, NULL, st, ns, res), SF_OK);
+  sf_fit_free(w);
+}
+
+/* The loglinear law in linear space is a straight line in t = log10 x: with sigma the fit is
+ * weighted least squares, whose parameters, chi-square and covariance (scaled by chi2/dof, or
+ * absolute) the normal equations give exactly. */
+static void test_sigma_weighted_line(void **state) {
+  (void)state;
+  const sf_law *law = sf_law_find("loglinear");
+  set1 s;
+  double sigma[64], t[64], w[64], ab[2], cov[4];
+  make_line_sigma(&s, sigma, 31);
+  for (size_t i = 0; i < s.n; i++) t[i] = log10(s.x[i]), w[i] = 1 / (sigma[i] * sigma[i]);
+  double chi2 = wls_line(t, s.y, w, s.n, ab, cov), dof = (double)s.n - 2;
+  for (int absolute = 0; absolute < 2; absolute++) {
+    sf_fit_result res;
+    fit_sigma(law, &s, sigma, SF_SPACE_LINEAR, absolute, &res);
+    assert_rel(res.params[0], ab[0], 1e-9);
+    assert_rel(res.params[1], ab[1], 1e-9);
+    assert_rel(res.chi2, chi2, 1e-9);
+    assert_rel(res.objective, chi2, 1e-9);
+    assert_rel(res.dof, dof, 1e-15);
+    double scale = absolute ? 1 : chi2 / dof;
+    for (int j = 0; j < 4; j++) assert_rel(res.cov[j], cov[j] * scale, 1e-7);
+    assert_rel(res.stderr_[0], sqrt(cov[0] * scale), 1e-7);
+    assert_rel(res.stderr_[1], sqrt(cov[3] * scale), 1e-7);
+    /* AIC and BIC from the weighted sum of squares; RMSE stays the unweighted residuals' */
+    double rss = 0;
+    for (size_t i = 0; i < s.n; i++) rss += (s.y[i] - ab[0] - ab[1] * t[i]) * (s.y[i] - ab[0] - ab[1] * t[i]);
+    assert_rel(res.aic, 25 * log(chi2 / 25) + 4, 1e-9);
+    assert_rel(res.bic, 25 * log(chi2 / 25) + 2 * log(25.0), 1e-9);
+    assert_rel(res.rmse, sqrt(rss / 25), 1e-9);
+  }
+  /* the noise is heteroscedastic: the unweighted line differs from the weighted one */
+  sf_fit_result un;
+  fit_sigma(law, &s, NULL, SF_SPACE_LINEAR, 0, &un);
+  assert_true(fabs(un.params[1] - ab[1]) > 1e-4 * fabs(ab[1]));
+}
+
+/* In log space a run's residual is scaled by sigma/y (the delta method): power0, log y = log A -
+ * alpha log x, is then weighted least squares on (log x, log y) with weights (y/sigma)^2. */
+static void test_sigma_log_space(void **state) {
+  (void)state;
+  const sf_law *law = sf_law_find("power0");
+  set1 s;
+  double sigma[64], t[64], ly[64], w[64], ab[2], cov[4];
+  rs = 77;
+  s.n = 30;
+  for (size_t i = 0; i < s.n; i++) {
+    s.x[i] = pow(10, 17 + 6.0 * (double)i / 29);
+    s.lx[i] = log(s.x[i]);
+    double f = 40 * pow(s.x[i], -0.07);
+    sigma[i] = f * 0.002 * (1 + 5 * urand());
+    s.y[i] = f + sigma[i] * nrand();
+    t[i] = s.lx[i], ly[i] = log(s.y[i]), w[i] = s.y[i] * s.y[i] / (sigma[i] * sigma[i]);
+  }
+  s.d = (sf_law_data){.n = s.n, .nvar = 1, .x = {s.x}, .lx = {s.lx}};
+  double chi2 = wls_line(t, ly, w, s.n, ab, cov), dof = (double)s.n - 2;
+  double A = exp(ab[0]), alpha = -ab[1];
+  for (int absolute = 0; absolute < 2; absolute++) {
+    sf_fit_result res;
+    fit_sigma(law, &s, sigma, SF_SPACE_LOG, absolute, &res);
+    double scale = absolute ? 1 : chi2 / dof;
+    assert_rel(res.params[0], A, 1e-8);
+    assert_rel(res.params[1], alpha, 1e-8);
+    assert_rel(res.chi2, chi2, 1e-8);
+    assert_rel(res.stderr_[0], A * sqrt(cov[0] * scale), 1e-6); /* A = exp(log A): dA = A dlog A */
+    assert_rel(res.stderr_[1], sqrt(cov[3] * scale), 1e-6);
+    assert_rel(res.cov[1], -A * cov[1] * scale, 1e-6);
+  }
+}
+
+/* Every sigma equal to s: the parameters are the unweighted fit's, the relative standard errors
+ * too (chi2/dof absorbs s), and the absolute ones are s / sqrt(RSS/dof) times them. Huber with
+ * delta/s on residuals in units of s is Huber with delta on the plain residuals (its objective
+ * divided by s^2), so it finds the same optimum as well. */
+static void test_sigma_equal(void **state) {
+  (void)state;
+  const sf_law *law = sf_law_find("power");
+  set1 s;
+  make_power(&s, 5);
+  const double sd = 0.004;
+  double sigma[64];
+  for (size_t i = 0; i < s.n; i++) sigma[i] = sd;
+  sf_fit_result un, rel, ab;
+  fit_sigma(law, &s, NULL, SF_SPACE_LINEAR, 0, &un);
+  fit_sigma(law, &s, sigma, SF_SPACE_LINEAR, 0, &rel);
+  fit_sigma(law, &s, sigma, SF_SPACE_LINEAR, 1, &ab);
+  double k = sd / sqrt(un.rss / (double)(s.n - 3));
+  for (size_t j = 0; j < 3; j++) {
+    assert_rel(rel.params[j], un.params[j], 1e-7);
+    assert_rel(ab.params[j], un.params[j], 1e-7);
+    assert_rel(rel.stderr_[j], un.stderr_[j], 1e-6);
+    assert_rel(ab.stderr_[j], k * un.stderr_[j], 1e-6);
+  }
+  assert_rel(rel.chi2, un.rss / (sd * sd), 1e-7);
+  assert_rel(rel.rss, un.rss, 1e-7);
+
+  size_t ns = law->starts(law, &s.d, s.y, NULL, 0);
+  double st[64 * 3];
+  law->starts(law, &s.d, s.y, st, ns);
+  sf_fit_opts o;
+  sf_fit_opts_default(&o, law);
+  o.loss = SF_LOSS_HUBER;
+  o.space = SF_SPACE_LINEAR;
+  o.delta = 2e-3;
+  sf_fit_workspace *w = sf_fit_alloc(law, s.n, &o);
+  sf_fit_result hu, hs;
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, NULL, st, ns, &hu), SF_OK);
+  sf_fit_free(w);
+  o.delta = 2e-3 / sd;
+  w = sf_fit_alloc(law, s.n, &o);
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, sigma, NULL, st, ns, &hs), SF_OK);
+  sf_fit_free(w);
+  assert_true(hu.nbeyond > 0 && hu.nbeyond < s.n); /* both regimes of the loss are in play */
+  assert_int_equal(hs.nbeyond, hu.nbeyond);
+  assert_rel(hs.objective, hu.objective / (sd * sd), 1e-7);
+  for (size_t j = 0; j < 3; j++) assert_close(hs.params[j], hu.params[j], 1e-3 * hu.stderr_[j]);
+}
+
+/* A bootstrap resample keeps each run's sigma: every refit equals the weighted least-squares line
+ * (normal equations) through the resample's runs, each counted as often as it was drawn and
+ * weighted by its own 1/sigma^2. */
+static void test_sigma_bootstrap(void **state) {
+  (void)state;
+  const sf_law *law = sf_law_find("loglinear");
+  set1 s;
+  double sigma[64];
+  make_line_sigma(&s, sigma, 32);
+  size_t ns = law->starts(law, &s.d, s.y, NULL, 0);
+  double st[64 * 2];
+  law->starts(law, &s.d, s.y, st, ns);
+  sf_fit_opts o;
+  sf_fit_opts_default(&o, law);
+  sf_fit_workspace *w = sf_fit_alloc(law, s.n, &o);
+  enum { K = 5 };
+  double samples[K * 2];
+  size_t nfail = 9;
+  assert_int_equal(sf_fit_bootstrap(w, &s.d, s.y, sigma, NULL, st, ns, K, 11, samples, NULL, &nfail), SF_OK);
+  assert_int_equal(nfail, 0);
+  sf_fit_free(w);
+  for (size_t k = 0; k < K; k++) {
+    size_t count[64];
+    double t[64], wt[64], ab[2], cov[4];
+    sf_fit_resample_counts(s.n, 11, k, count);
+    for (size_t i = 0; i < s.n; i++) t[i] = log10(s.x[i]), wt[i] = (double)count[i] / (sigma[i] * sigma[i]);
+    wls_line(t, s.y, wt, s.n, ab, cov);
+    /* to 1e-5 of the standard errors (the intercept at log10 x = 0 lies far from the data, and
+     * where a resample's LM stops is felt there at 3e-8 of its value); a run refitted with
+     * another's sigma, or with none, moves the line by a good part of them */
+    assert_close(samples[2 * k], ab[0], 1e-5 * sqrt(cov[0]));
+    assert_close(samples[2 * k + 1], ab[1], 1e-5 * sqrt(cov[3]));
+  }
+}
+
+/* A sigma that is not a standard deviation (0, negative, NaN, inf) is an error naming the row. */
+static void test_sigma_bad(void **state) {
+  (void)state;
+  const sf_law *law = sf_law_find("loglinear");
+  set1 s;
+  double sigma[64], st[2] = {0, 0.05};
+  make_line_sigma(&s, sigma, 33);
+  sf_fit_opts o;
+  sf_fit_opts_default(&o, law);
+  sf_fit_workspace *w = sf_fit_alloc(law, s.n, &o);
+  sf_fit_result res;
+  const double bad[4] = {0, -0.01, NAN, INFINITY};
+  for (int b = 0; b < 4; b++) {
+    double keep = sigma[6];
+    sigma[6] = bad[b];
+    assert_int_equal(sf_fit_run(w, &s.d, s.y, sigma, NULL, st, 1, &res), SF_EINPUT);
+    assert_non_null(strstr(sf_errmsg(), "row 7: sigma"));
+    double samples[2];
+    assert_int_equal(sf_fit_bootstrap(w, &s.d, s.y, sigma, NULL, st, 1, 1, 1, samples, NULL, NULL), SF_EINPUT);
+    sigma[6] = keep;
+  }
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, sigma, NULL, st, 1, &res), SF_OK);
   sf_fit_free(w);
 }
 
@@ -700,16 +925,16 @@ static void test_bad_input(void **state) {
   sf_fit_result res;
   sf_law_data d3 = s.d;
   d3.n = 3;
-  assert_int_equal(sf_fit_run(w, &d3, s.y, NULL, st, 1, &res), SF_EINPUT);
+  assert_int_equal(sf_fit_run(w, &d3, s.y, NULL, NULL, st, 1, &res), SF_EINPUT);
   assert_non_null(strstr(sf_errmsg(), "3 runs for 3 free parameters"));
   s.y[4] = -1;
-  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, st, 1, &res), SF_EINPUT);
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, NULL, st, 1, &res), SF_EINPUT);
   assert_non_null(strstr(sf_errmsg(), "row 5"));
   s.y[4] = NAN;
-  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, st, 1, &res), SF_EINPUT);
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, NULL, st, 1, &res), SF_EINPUT);
   s.y[4] = 2;
   s.x[7] = 0;
-  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, st, 1, &res), SF_EINPUT);
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, NULL, st, 1, &res), SF_EINPUT);
   assert_non_null(strstr(sf_errmsg(), "takes its log"));
   sf_fit_free(w);
 
@@ -745,7 +970,7 @@ static void test_no_finite_start(void **state) {
   sf_fit_workspace *w = sf_fit_alloc(law, s.n, &o);
   double st[1] = {1};
   sf_fit_result res;
-  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, st, 1, &res), SF_ENUMERIC);
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, NULL, st, 1, &res), SF_ENUMERIC);
   sf_fit_free(w);
   sf_law_free(law);
 }
@@ -767,6 +992,11 @@ int main(void) {
       cmocka_unit_test(test_singular_no_covariance),
       cmocka_unit_test(test_linear_space_large_values),
       cmocka_unit_test(test_bound_around_optimum),
+      cmocka_unit_test(test_sigma_weighted_line),
+      cmocka_unit_test(test_sigma_log_space),
+      cmocka_unit_test(test_sigma_equal),
+      cmocka_unit_test(test_sigma_bootstrap),
+      cmocka_unit_test(test_sigma_bad),
       cmocka_unit_test(test_bad_input),
       cmocka_unit_test(test_no_finite_start),
   };

@@ -106,7 +106,7 @@ static void test_matches_parts(void **state) {
   sf_fit_workspace *w = sf_fit_alloc(law, n, &o);
   assert_non_null(w);
   sf_fit_result direct;
-  assert_int_equal(sf_fit_run(w, &d, y, NULL, starts, ns, &direct), SF_OK);
+  assert_int_equal(sf_fit_run(w, &d, y, NULL, NULL, starts, ns, &direct), SF_OK);
   assert_int_equal(res.fit.nstarts, ns);
   assert_true(res.fit.objective == direct.objective);
   for (size_t j = 0; j < law->np; j++) assert_true(res.fit.params[j] == direct.params[j]);
@@ -499,6 +499,137 @@ static void test_at_bound_warning(void **state) {
   sf_table_free(t);
 }
 
+/* ---- sigma ---- */
+
+/* make_runs with a column loss_sd of standard deviations, 0.5% to 2% of the loss. */
+static sf_table *make_runs_sigma(void) {
+  sf_table *t = make_runs(1.7);
+  int cL = sf_table_find(t, "loss");
+  for (size_t r = 0; r < NRUN; r++) {
+    double L = t->cols[cL].v[r];
+    assert_int_equal(sf_table_set(t, r, "loss_sd", isfinite(L) ? L * 0.005 * (double)(1 + r % 4) : 0.01), SF_OK);
+  }
+  return t;
+}
+
+static int fit_status(const sf_table *t, const sf_fit_request *rq, const char *want) {
+  sf_fit_table_result res;
+  int rc = sf_fit_table(t, rq, &res);
+  if (want && !strstr(sf_errmsg(), want)) fail_msg("message '%s' lacks '%s'", sf_errmsg(), want);
+  sf_fit_table_result_free(&res);
+  return rc;
+}
+
+/* The pipeline passes the fitted runs' sigma to the fit (the same as sf_fit_run with them), and
+ * refuses a fitted run whose sigma is not a standard deviation, naming the run, its row, the data
+ * and the value, instead of skipping it as a run without a value (which would change the fit
+ * without a word); --where leaves such runs out, and a held-out run needs none. */
+static void test_sigma(void **state) {
+  (void)state;
+  sf_table *t = make_runs_sigma();
+  const sf_law *law = sf_law_find("power");
+  sf_fit_request rq;
+  sf_fit_request_init(&rq, law);
+  rq.sigma = "LOSS_SD"; /* found as a header would be read, then known by its own name */
+  rq.threads = 1;
+  rq.data_name = "runs.csv";
+  rq.opt_prefix = "--";
+  sf_fit_table_result res;
+  assert_int_equal(sf_fit_table(t, &rq, &res), SF_OK);
+  assert_string_equal(res.sigma_name, "loss_sd");
+  assert_int_equal(res.fit.n, NRUN - 1);
+  /* by hand: the runs with a loss, their sigma, the law's starts */
+  int cC = sf_table_find(t, "C"), cL = sf_table_find(t, "loss"), cS = sf_table_find(t, "loss_sd");
+  double x[NRUN], lx[NRUN], y[NRUN], sg[NRUN];
+  size_t n = 0;
+  for (size_t r = 0; r < NRUN; r++)
+    if (isfinite(t->cols[cL].v[r]))
+      x[n] = t->cols[cC].v[r], lx[n] = log(x[n]), y[n] = t->cols[cL].v[r], sg[n++] = t->cols[cS].v[r];
+  sf_law_data d = {.n = n, .nvar = 1, .x = {x}, .lx = {lx}};
+  size_t ns = law->starts(law, &d, y, NULL, 0);
+  double *st = malloc(ns * law->np * sizeof *st);
+  law->starts(law, &d, y, st, ns);
+  sf_fit_opts o;
+  sf_fit_opts_default(&o, law);
+  o.threads = 1;
+  sf_fit_workspace *w = sf_fit_alloc(law, n, &o);
+  sf_fit_result direct, plain;
+  assert_int_equal(sf_fit_run(w, &d, y, sg, NULL, st, ns, &direct), SF_OK);
+  assert_int_equal(sf_fit_run(w, &d, y, NULL, NULL, st, ns, &plain), SF_OK);
+  sf_fit_free(w);
+  free(st);
+  for (size_t j = 0; j < law->np; j++) {
+    assert_rel(res.fit.params[j], direct.params[j], 1e-12);
+    assert_rel(res.fit.stderr_[j], direct.stderr_[j], 1e-12);
+    assert_true(res.fit.params[j] != plain.params[j]);
+  }
+  sf_fit_table_result_free(&res);
+
+  /* bad sigmas: row 10 is run r9 */
+  const double bad[4] = {0, -0.5, NAN, INFINITY};
+  const char *said[4] = {"run 'r9' (row 10 of 'runs.csv'): loss_sd = 0, but --sigma needs a standard deviation",
+                         "loss_sd = -0.5,", "run 'r9' (row 10 of 'runs.csv'): loss_sd is missing, but", "loss_sd = inf,"};
+  double keep = t->cols[cS].v[9];
+  for (int b = 0; b < 4; b++) {
+    assert_int_equal(sf_table_set(t, 9, "loss_sd", bad[b]), SF_OK);
+    assert_int_equal(fit_status(t, &rq, said[b]), SF_EINPUT);
+    assert_non_null(strstr(sf_errmsg(), "(leave such runs out with --where)"));
+  }
+  rq.where = "loss_sd < 1e300"; /* NaN compares false: the run goes */
+  assert_int_equal(fit_status(t, &rq, NULL), SF_OK);
+  rq.where = NULL;
+  assert_int_equal(sf_table_set(t, 9, "loss_sd", keep), SF_OK);
+  /* the largest run held out without a sigma: it is scored unweighted */
+  assert_int_equal(sf_table_set(t, NRUN - 1, "loss_sd", NAN), SF_OK);
+  assert_int_equal(fit_status(t, &rq, "run 'r29'"), SF_EINPUT);
+  rq.holdout = 0.05;
+  assert_int_equal(fit_status(t, &rq, NULL), SF_OK);
+  rq.holdout = 0;
+
+  /* options */
+  rq.sigma = "nope";
+  assert_int_equal(fit_status(t, &rq, "column 'nope' missing in 'runs.csv' (--sigma"), SF_EINPUT);
+  rq.sigma = NULL;
+  rq.absolute_sigma = 1;
+  assert_int_equal(fit_status(t, &rq, "--absolute-sigma needs --sigma"), SF_EUSAGE);
+  rq.sigma = "loss_sd";
+  assert_int_equal(sf_table_set(t, NRUN - 1, "loss_sd", keep), SF_OK);
+  rq.loss = SF_LOSS_HUBER;
+  assert_int_equal(fit_status(t, &rq, "--sigma with huber loss"), SF_EUSAGE);
+  rq.delta = 1.345;
+  assert_int_equal(fit_status(t, &rq, NULL), SF_OK);
+  sf_table_free(t);
+}
+
+/* With absolute sigma, a chi-square improbable for its degrees of freedom is warned about: sigmas
+ * 100 times too small (chi2/dof ~ 1e4) or 100 times too large (~1e-4). Relative sigmas are
+ * rescaled by chi2/dof, and nothing is said. */
+static void test_sigma_chi2_warning(void **state) {
+  (void)state;
+  sf_table *t = make_runs_sigma();
+  int cS = sf_table_find(t, "loss_sd");
+  const sf_law *law = sf_law_find("power");
+  for (int scale = 0; scale < 2; scale++) {
+    for (size_t r = 0; r < NRUN; r++) t->cols[cS].v[r] *= scale ? 1e4 : 1e-2;
+    for (int absolute = 0; absolute < 2; absolute++) {
+      sf_fit_request rq;
+      sf_fit_request_init(&rq, law);
+      rq.sigma = "loss_sd";
+      rq.absolute_sigma = absolute;
+      rq.threads = 1;
+      sf_fit_table_result res;
+      assert_int_equal(sf_fit_table(t, &rq, &res), SF_OK);
+      int found = 0;
+      for (size_t k = 0; k < res.nwarn; k++) found += res.warn[k].kind == SF_FITWARN_CHI2;
+      assert_int_equal(found, absolute);
+      if (absolute)
+        assert_non_null(strstr(res.warnings, scale ? "they overstate the scatter" : "they understate the scatter"));
+      sf_fit_table_result_free(&res);
+    }
+  }
+  sf_table_free(t);
+}
+
 int main(void) {
   gsl_set_error_handler_off(); /* as the CLI does: failures come back as status codes */
   const struct CMUnitTest tests[] = {
@@ -511,6 +642,8 @@ int main(void) {
       cmocka_unit_test(test_holdout_bad_output),
       cmocka_unit_test(test_at_bound_warning),
       cmocka_unit_test(test_snap_to_bound),
+      cmocka_unit_test(test_sigma),
+      cmocka_unit_test(test_sigma_chi2_warning),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

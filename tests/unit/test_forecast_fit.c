@@ -71,7 +71,7 @@ static void test_real_fit_round_trip(void **state) {
     memcpy(starts + 5 * k, row, sizeof row);
   }
   sf_fit_result res;
-  assert_int_equal(sf_fit_run(w, &d, y, NULL, starts, 8, &res), SF_OK);
+  assert_int_equal(sf_fit_run(w, &d, y, NULL, NULL, starts, 8, &res), SF_OK);
   /* FIELD-NOTES: the grid fit of these 240 runs gives E 1.817, A 477.8, B 2143, alpha 0.347, beta 0.367 */
   assert_rel(res.params[0], 1.817, 0.01);
   assert_rel(res.params[3], 0.347, 0.02);
@@ -80,7 +80,7 @@ static void test_real_fit_round_trip(void **state) {
   size_t nfail = 0;
   double warm[5];
   for (int j = 0; j < 5; j++) warm[j] = res.theta[j];
-  assert_int_equal(sf_fit_bootstrap(w, &d, y, NULL, warm, 1, KBOOT, 7, samples, NULL, &nfail), SF_OK);
+  assert_int_equal(sf_fit_bootstrap(w, &d, y, NULL, NULL, warm, 1, KBOOT, 7, samples, NULL, &nfail), SF_OK);
   sf_fit_free(w);
 
   /* the saved fit file, as `scalefit fit -o` writes it */

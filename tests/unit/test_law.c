@@ -151,7 +151,7 @@ static void fit_synthetic(const sf_law *law, const law_case *lc, uint64_t seed, 
   size_t ns = law->starts(law, &s.d, s.y, NULL, 0);
   double *starts = malloc(ns * law->np * sizeof *starts);
   assert_int_equal(law->starts(law, &s.d, s.y, starts, ns), ns);
-  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, starts, ns, res), SF_OK);
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, NULL, starts, ns, res), SF_OK);
   free(starts);
   sf_fit_free(w);
 }
@@ -301,7 +301,7 @@ static void test_formula_matches_builtin(void **state) {
   double *st = malloc(ns * 5 * sizeof *st);
   ch->starts(ch, &s.d, s.y, st, ns);
   sf_fit_result rb, rf;
-  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, st, ns, &rb), SF_OK);
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, NULL, st, ns, &rb), SF_OK);
   sf_fit_free(w);
   free(st);
 
@@ -320,7 +320,7 @@ static void test_formula_matches_builtin(void **state) {
             double row[5] = {a ? 2.0 : 1.0, b ? 1000 : 100, c ? 0.5 : 0.2, d ? 1000 : 100, e ? 0.5 : 0.2};
             memcpy(grid + k * 5, row, sizeof row);
           }
-  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, grid, 32, &rf), SF_OK);
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, NULL, grid, 32, &rf), SF_OK);
   /* parameter order: formula E A alpha B beta; built-in E A B alpha beta */
   assert_rel(rf.objective, rb.objective, 1e-6);
   assert_rel(rf.params[0], rb.params[0], 1e-4);

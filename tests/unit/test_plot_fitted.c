@@ -162,11 +162,11 @@ static int setup(void **state) {
   sf_fit_workspace *w = sf_fit_alloc(law, n, &o);
   assert_non_null(w);
   sf_fit_result res;
-  assert_int_equal(sf_fit_run(w, &d, y, NULL, starts, ns, &res), SF_OK);
+  assert_int_equal(sf_fit_run(w, &d, y, NULL, NULL, starts, ns, &res), SF_OK);
   enum { K = 12 };
   double samples[K * 5];
   size_t nfail = 0;
-  assert_int_equal(sf_fit_bootstrap(w, &d, y, NULL, starts, ns, K, 7, samples, NULL, &nfail), SF_OK);
+  assert_int_equal(sf_fit_bootstrap(w, &d, y, NULL, NULL, starts, ns, K, 7, samples, NULL, &nfail), SF_OK);
   assert_int_equal(nfail, 0);
   sf_fit_free(w);
   free(starts);

@@ -49,6 +49,8 @@ static void test_full_spec(void **state) {
       "[fit c]\n"
       "law = power\n"
       "x = C\n"
+      "sigma = loss_sd\n"
+      "absolute_sigma = true\n"
       "[forecast]\n"
       "budgets = 1e20:1e24:5, 3e25\n"
       "targets = 2.0, 1.9\n"
@@ -93,6 +95,10 @@ static void test_full_spec(void **state) {
   assert_int_equal(s->fit[1].bootstrap, 0);
   assert_true(isnan(s->fit[1].delta));
   assert_true(isnan(s->fit[1].holdout_above));
+  assert_null(s->fit[0].sigma);
+  assert_false(s->fit[0].absolute_sigma);
+  assert_string_equal(s->fit[1].sigma, "loss_sd");
+  assert_true(s->fit[1].absolute_sigma);
   /* 1e20:1e24:5 is one value per decade, then the listed one */
   assert_int_equal(s->nbudget, 6);
   for (int i = 0; i < 5; i++) assert_rel(s->budget[i], pow(10, 20 + i), 1e-12);
@@ -176,6 +182,10 @@ static const struct {
     {"[data]\nfile = @datasets/models.csv\n[fit a]\nlaw = power\nholdout = 1\n", "s.ini:5: holdout: a fraction in [0, 1)"},
     {"[data]\nfile = @datasets/models.csv\n[fit a]\nlaw = power\nfix = E\n", "s.ini:5: fix: expected NAME=VALUE, got 'E'"},
     {"[data]\nfile = @datasets/models.csv\n[fit a]\nx = C\n", "s.ini:3: [fit a] needs a law"},
+    {"[data]\nfile = @datasets/models.csv\n[fit a]\nlaw = power\nabsolute_sigma = yes\n",
+     "s.ini:3: [fit a]: absolute_sigma needs sigma = COLUMN"},
+    {"[data]\nfile = @datasets/models.csv\n[fit a]\nlaw = power\nsigma = sd\nabsolute_sigma = maybe\n",
+     "s.ini:6: absolute_sigma: expected yes or no, got 'maybe'"},
     {"[fit]\nlaw = power\n", "s.ini:1: section [fit] needs a name: [fit NAME]"},
     {"[report x]\n", "s.ini:1: section [report] takes no name, got 'x'"},
     {"[report]\n[report]\n", "s.ini:2: section [report] given twice"},

@@ -3,16 +3,23 @@
 /usr/bin/python3 - "$tmp/fit_runs.csv" <<'PY'
 import math, sys
 with open(sys.argv[1], "w") as f:
-    f.write("run,N,D,loss\n")
+    f.write("run,N,D,loss,loss_sd\n")
     for i in range(24):
         N = 10 ** (7 + 3 * i / 23); D = 20 * N
-        f.write("r%d,%.17g,%.17g,%.17g\n" % (i, N, D, (1.7 + 1000 * (6 * N * D) ** -0.15) * math.exp(0.003 * math.sin(7 * i))))
+        f.write("r%d,%.17g,%.17g,%.17g,%.3g\n" % (i, N, D, (1.7 + 1000 * (6 * N * D) ** -0.15) * math.exp(0.003 * math.sin(7 * i)),
+                                              0.004 * (1 + i % 3)))
 PY
+sed 's/^r5,\(.*\),[^,]*$/r5,\1,0/' "$tmp/fit_runs.csv" >"$tmp/fit_badsd.csv"
 vg 0 laws
 vg 0 laws --json
 vg 0 fit "$tmp/fit_runs.csv" --law power --bootstrap 4 --holdout 0.2 -o "$tmp/fit.json"
 vg 0 fit "$tmp/fit_runs.csv" --law chinchilla --grid random:20 --fix E=1.7 --bound alpha=0.1:0.6 -j 1 --json
 vg 0 fit "$tmp/fit_runs.csv" --law 'loss = E + A*C^-alpha' --grid random:8 --where 'N > 1e8'
+vg 0 fit "$tmp/fit_runs.csv" --law power --sigma loss_sd --absolute-sigma --bootstrap 4 -o "$tmp/fit_sd.json"
+vg 0 predict "$tmp/fit_sd.json" --at C=1e22
+vg 0 fit "$tmp/fit_runs.csv" --law power --sigma loss_sd --loss huber --delta 1.345 --grid random:8 --json
+vg 2 fit "$tmp/fit_badsd.csv" --law power --sigma loss_sd
+vg 1 fit "$tmp/fit_runs.csv" --law power --sigma loss_sd --loss huber
 vg 2 fit "$tmp/fit_runs.csv" --law 'loss = (E'
 vg 2 fit "$tmp/fit_runs.csv" --law power --y nope
 vg 2 fit "$tmp/fit_runs.csv" --law power --where 'zz > 1'
