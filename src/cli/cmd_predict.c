@@ -200,6 +200,56 @@ int cmd_predict(int argc, char **argv) {
     return rc;
   }
 
+  /* every point is computed before anything is printed: a point where a law is undefined used
+   * to leave the header and the rows before it on stdout, a half table under a non-zero exit */
+  typedef struct pred_row {
+    sf_band b, mid;
+    double C, beyond;
+  } pred_row;
+  pred_row *row = malloc((npts ? npts : 1) * sizeof *row);
+  if (!row) {
+    cli_error("out of memory");
+    sf_fitfile_free(ff2);
+    sf_fitfile_free(ff);
+    return SF_ENOMEM;
+  }
+  size_t far = 0;
+  double worst = 0;
+  for (size_t i = 0; i < npts; i++) {
+    const double *x = pts[i];
+    pred_row *r = &row[i];
+    rc = ff2 ? sf_forecast_twostage(ff, ff2, x, &r->mid, &r->b) : sf_forecast_predict(ff, x, &r->b);
+    if (rc != SF_OK) {
+      cli_fail_lib(rc);
+      free(row);
+      sf_fitfile_free(ff2);
+      sf_fitfile_free(ff);
+      return rc;
+    }
+    /* the compute of this point, where it has one */
+    double C = NAN;
+    if (ff->var_C >= 0) C = x[ff->var_C];
+    else if (ff->var_N >= 0 && ff->var_D >= 0)
+      C = sf_flops_train(x[ff->var_N], x[ff->var_D], ao.n_layer, ao.n_ctx, ao.d_model);
+    const char *names[SF_LAW_MAXVAR + 1];
+    double vals[SF_LAW_MAXVAR + 1];
+    size_t nn = 0;
+    for (size_t k = 0; k < ff->nvar; k++) {
+      names[nn] = ff->vars[k];
+      vals[nn++] = x[k];
+    }
+    if (ff->var_C < 0 && !isnan(C)) {
+      names[nn] = "C";
+      vals[nn++] = C;
+    }
+    r->C = C;
+    r->beyond = sf_fitfile_decades_beyond(ff, names, vals, nn);
+    if (r->beyond > warn_decades) {
+      far++;
+      if (r->beyond > worst) worst = r->beyond;
+    }
+  }
+
   sf_buf out;
   sf_buf_init(&out);
   sf_json j;
@@ -222,37 +272,10 @@ int cmd_predict(int argc, char **argv) {
     if (ff2) printf("%12s ", ff->output);
     printf("%12s %12s %12s  %s\n", ff2 ? ff2->output : ff->output, "lo", "hi", "beyond data");
   }
-  size_t far = 0;
-  double worst = 0;
-  for (size_t i = 0; i < npts && rc == SF_OK; i++) {
+  for (size_t i = 0; i < npts; i++) {
     const double *x = pts[i];
-    sf_band b, mid;
-    rc = ff2 ? sf_forecast_twostage(ff, ff2, x, &mid, &b) : sf_forecast_predict(ff, x, &b);
-    if (rc != SF_OK) {
-      cli_fail_lib(rc);
-      break;
-    }
-    /* the compute of this point, where it has one */
-    double C = NAN;
-    if (ff->var_C >= 0) C = x[ff->var_C];
-    else if (ff->var_N >= 0 && ff->var_D >= 0)
-      C = sf_flops_train(x[ff->var_N], x[ff->var_D], ao.n_layer, ao.n_ctx, ao.d_model);
-    const char *names[SF_LAW_MAXVAR + 1];
-    double vals[SF_LAW_MAXVAR + 1];
-    size_t nn = 0;
-    for (size_t k = 0; k < ff->nvar; k++) {
-      names[nn] = ff->vars[k];
-      vals[nn++] = x[k];
-    }
-    if (ff->var_C < 0 && !isnan(C)) {
-      names[nn] = "C";
-      vals[nn++] = C;
-    }
-    double beyond = sf_fitfile_decades_beyond(ff, names, vals, nn);
-    if (beyond > warn_decades) {
-      far++;
-      if (beyond > worst) worst = beyond;
-    }
+    const sf_band b = row[i].b, mid = row[i].mid;
+    double C = row[i].C, beyond = row[i].beyond;
     sf_json_begin_object(&j, NULL);
     sf_json_begin_object(&j, "inputs");
     for (size_t k = 0; k < ff->nvar; k++) sf_json_number(&j, ff->vars[k], x[k]);
@@ -285,11 +308,12 @@ int cmd_predict(int argc, char **argv) {
   }
   sf_json_end_array(&j);
   sf_json_end_object(&j);
-  if (rc == SF_OK && far)
+  free(row);
+  if (far)
     cli_warn("%zu point%s lie%s more than %g decade%s beyond the fit's data (up to %.1f): an extrapolation that far "
              "rests on the law's form; read the band as a lower bound on the uncertainty",
              far, far > 1 ? "s" : "", far > 1 ? "" : "s", warn_decades, warn_decades == 1 ? "" : "s", worst);
-  if (rc == SF_OK && (json || output)) rc = fc_emit_json(&out, output, json);
+  if (json || output) rc = fc_emit_json(&out, output, json);
   sf_buf_free(&out);
   sf_fitfile_free(ff2);
   sf_fitfile_free(ff);
