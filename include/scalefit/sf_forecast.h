@@ -69,6 +69,9 @@ typedef struct sf_fitfile {
   double ci_level;                    /* 0.95 unless the file says otherwise */
   size_t nrange;
   sf_fitrange range[SF_FITFILE_MAXRANGE]; /* data ranges per column ("N", "D", "C", "loss") */
+  int fraction; /* the output is a fraction in [0, 1] (an accuracy): the sigmoid law, or an output other
+                   than loss whose fitted values all lie in [0, 1]; its delta-method band is taken on
+                   the logit (added session 11, forecast branch) */
 } sf_fitfile;
 
 /* Reads a saved fit. SF_EINPUT naming the file and what is wrong: not JSON, format is not
@@ -161,15 +164,17 @@ typedef int (*sf_derived_fn)(const double *params, void *ctx, double *out);
 int sf_forecast_band(const sf_fitfile *ff, sf_derived_fn fn, void *ctx, size_t nout, sf_band *out);
 
 /* The law's prediction at x with its band (delta method with the exact gradient when there is
- * no bootstrap, on the logarithm of a positive prediction as in sf_forecast_band). */
+ * no bootstrap: on the logit of a prediction in (0, 1) when ff->fraction, so that an accuracy's band
+ * stays inside (0, 1); otherwise on the logarithm of a positive prediction as in sf_forecast_band). */
 int sf_forecast_predict(const sf_fitfile *ff, const double *x, sf_band *out);
 
 /* Two-stage forecast (Llama 3's method): stage 1 maps x (its variables, e.g. C) to an
  * intermediate (loss or NLL), stage 2, a law of one variable, maps that to the final metric
  * (accuracy). mid receives stage 1's value and band, out the composed value and band. Bands: with
  * bootstraps in both fits, percentiles over paired samples (row k of each; min(K1, K2) pairs);
- * otherwise the delta method with the stages independent, var = g2'S2 g2 + (df2/dmid)^2 g1'S1 g1
- * (mid's band on its logarithm as in sf_forecast_band, the metric's linear).
+ * otherwise the delta method with the stages independent, var = g2'S2 g2 + (df2/dmid)^2 g1'S1 g1,
+ * each figure banded as sf_forecast_predict bands it (mid, a loss, on its logarithm; the metric on
+ * its logit when s2->fraction, else as mid).
  * SF_EUSAGE if stage 2 is not a law of one variable. */
 int sf_forecast_twostage(const sf_fitfile *s1, const sf_fitfile *s2, const double *x, sf_band *mid, sf_band *out);
 

@@ -118,6 +118,16 @@ double sf_expr_eval(const sf_expr *e, const double *values);
  * SF_EINPUT if the formula does not parse, names no variable or no parameter, or has too many.
  * Free with sf_law_free. */
 int sf_law_from_formula(const char *formula, const char *const *columns, size_t ncol, sf_law **out);
+/* How sf_law_from_formula_with tells a column from a parameter: *col receives the index of the
+ * column that name denotes (any numbering the caller likes), -1 for none; exact = 1 asks about the
+ * exact spelling only, 0 about any spelling the caller accepts for a column (sf_table_resolve's).
+ * Another status (an ambiguous name) fails the formula with that message. */
+typedef int (*sf_formula_column_fn)(void *ctx, const char *name, int exact, int *col);
+/* The same with columns decided by column(): a name spelled exactly as a column is a variable;
+ * a name of two or more characters that column() accepts otherwise is one too, unless the formula
+ * also names that column exactly (then it is a parameter); a one-letter name must be exact ('c'
+ * beside a column C is a parameter). Added 2026 (forecast branch, session 11), additive. */
+int sf_law_from_formula_with(const char *formula, sf_formula_column_fn column, void *ctx, sf_law **out);
 void sf_law_free(sf_law *law); /* for laws from sf_law_from_formula; NULL-safe, no-op on built-ins */
 
 #ifdef __cplusplus

@@ -81,6 +81,12 @@ int sf_table_find(const sf_table *t, const char *name); /* index or -1 */
  * so spelled becomes (aliases, case, "ARC-C" -> "arc_c"; docs/FORMAT.md). Index or -1.
  * Added 2026 (forecast2 branch), additive. */
 int sf_table_lookup(const sf_table *t, const char *name);
+/* The same with ambiguity reported: *col is the column's index, or -1 when nothing matches
+ * (SF_OK); the name is tried exactly, then as a header would be read, then regardless of letter
+ * case, and SF_EINPUT names the candidates when these give two different columns ("acc" in a
+ * table with "Acc" and "ACC"). sf_table_lookup gives -1 for an ambiguous name.
+ * Added 2026 (forecast branch, session 11), additive. */
+int sf_table_resolve(const sf_table *t, const char *name, int *col);
 /* "N, D, C, loss, mmlu": the column names for a message ("none" if none); caller frees, NULL on OOM. */
 char *sf_table_column_names(const sf_table *t);
 

@@ -90,6 +90,38 @@ int cmd_optimal(int argc, char **argv) {
     return SF_EINPUT;
   }
 
+  /* every budget is computed before anything is printed: a budget that fails (a law flat to
+   * rounding there, an optimum off the scan) used to leave the header and the rows before it on
+   * stdout, a half table under a non-zero exit */
+  typedef struct opt_row {
+    sf_band b[4];
+    double beyond;
+  } opt_row;
+  opt_row *row = malloc((size_t)nC * sizeof *row);
+  if (!row) {
+    sf_fitfile_free(ff);
+    cli_error("out of memory");
+    return SF_ENOMEM;
+  }
+  size_t far = 0;
+  double worst = 0;
+  for (long i = 0; i < nC; i++) {
+    opt_ctx ctx = {ff, Cs[i], &ao};
+    rc = sf_forecast_band(ff, opt_fn, &ctx, 4, row[i].b);
+    if (rc != SF_OK) {
+      cli_fail_lib(rc);
+      free(row);
+      sf_fitfile_free(ff);
+      return rc;
+    }
+    const sf_band *b = row[i].b;
+    double beyond = row[i].beyond = sf_fitfile_decades_beyond_ndc(ff, b[0].value, b[1].value, Cs[i]);
+    if (beyond > warn_decades) {
+      far++;
+      if (beyond > worst) worst = beyond;
+    }
+  }
+
   sf_buf out;
   sf_buf_init(&out);
   sf_json j;
@@ -108,21 +140,9 @@ int cmd_optimal(int argc, char **argv) {
     fc_cost_header(&cost);
     printf("%10s %10s %10s %22s %10s %14s %12s\n", "C", "N", "D", "tokens/param", ff->alloc == SF_ALLOC_ND ? ff->output : "loss", "N band", "beyond data");
   }
-  size_t far = 0;
-  double worst = 0;
-  for (long i = 0; i < nC && rc == SF_OK; i++) {
-    opt_ctx ctx = {ff, Cs[i], &ao};
-    sf_band b[4];
-    rc = sf_forecast_band(ff, opt_fn, &ctx, 4, b);
-    if (rc != SF_OK) {
-      cli_fail_lib(rc);
-      break;
-    }
-    double beyond = sf_fitfile_decades_beyond_ndc(ff, b[0].value, b[1].value, Cs[i]);
-    if (beyond > warn_decades) {
-      far++;
-      if (beyond > worst) worst = beyond;
-    }
+  for (long i = 0; i < nC; i++) {
+    const sf_band *b = row[i].b;
+    double beyond = row[i].beyond;
     sf_json_begin_object(&j, NULL);
     sf_json_number(&j, "C", Cs[i]);
     fc_json_band(&j, "N", &b[0]);
@@ -154,11 +174,12 @@ int cmd_optimal(int argc, char **argv) {
   }
   sf_json_end_array(&j);
   sf_json_end_object(&j);
-  if (rc == SF_OK && far)
+  free(row);
+  if (far)
     cli_warn("%zu budget%s put the optimum more than %g decade%s beyond the fit's data (up to %.1f): the allocation "
              "there is an extrapolation of the law's form",
              far, far > 1 ? "s" : "", warn_decades, warn_decades == 1 ? "" : "s", worst);
-  if (rc == SF_OK && (json || output)) rc = fc_emit_json(&out, output, json);
+  if (json || output) rc = fc_emit_json(&out, output, json);
   sf_buf_free(&out);
   sf_fitfile_free(ff);
   return rc;

@@ -250,7 +250,8 @@ static int build_turn(const sf_table *t, const char *input, const sf_plot_opts *
   const char *xn = x_col ? x_col : "C", *yn = y_col;
   if (!yn) return sf_fail(SF_EUSAGE, "plot turn: which capability? give --y COL (e.g. --y mmlu)");
   if (!(maxv > chance) || chance < 0) return sf_fail(SF_EUSAGE, "plot turn: --chance must be >= 0 and below --max");
-  int cx = sf_table_lookup(t, xn), cy = sf_table_lookup(t, yn);
+  int cx, cy, lrc; /* a name two columns answer to is an error of its own, not "not found" */
+  if ((lrc = sf_table_resolve(t, xn, &cx)) != SF_OK || (lrc = sf_table_resolve(t, yn, &cy)) != SF_OK) return lrc;
   if (cx < 0 || cy < 0) {
     char *names = sf_table_column_names(t);
     int rc = sf_fail(SF_EINPUT, "column '%s' not found in '%s' (it has %s)", cx < 0 ? xn : yn, input,

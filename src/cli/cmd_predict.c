@@ -41,7 +41,12 @@ static const cli_cmd cmd = {
     "--peak-flops) needs a compute figure: C itself, or 6ND (+ attention) for laws of N and D.\n"
     "With --then FIT2 (Llama 3's two-stage method) the prediction is fed into FIT2, a law of one\n"
     "variable (e.g. a sigmoid of loss fitted on models' loss and accuracy); the band pairs the two\n"
-    "fits' bootstrap samples when both have them, else adds both stages' delta-method variances.",
+    "fits' bootstrap samples when both have them, else adds both stages' delta-method variances.\n"
+    "'beyond data' then has two parts: the point against FIT's data, and the first stage's\n"
+    "value (e.g. the loss) against the values FIT2 was fitted on (a warning when outside).\n"
+    "Delta-method bands are taken on the logarithm of a positive figure (a loss) and on the logit\n"
+    "of a fraction (an accuracy: a sigmoid fit, or an output other than loss whose fitted values\n"
+    "lie in [0, 1]), so that neither leaves its range; in both stages alike.",
     opts, 0, 1};
 
 /* "N=70e9,D=1.4e12" into x (law order); a variable given twice, or an empty item, is refused
@@ -200,6 +205,65 @@ int cmd_predict(int argc, char **argv) {
     return rc;
   }
 
+  /* every point is computed before anything is printed: a point where a law is undefined used
+   * to leave the header and the rows before it on stdout, a half table under a non-zero exit */
+  typedef struct pred_row {
+    sf_band b, mid;
+    double C, beyond, beyond2; /* beyond2: stage 1's value against the range FIT2 was fitted on */
+  } pred_row;
+  pred_row *row = malloc((npts ? npts : 1) * sizeof *row);
+  if (!row) {
+    cli_error("out of memory");
+    sf_fitfile_free(ff2);
+    sf_fitfile_free(ff);
+    return SF_ENOMEM;
+  }
+  size_t far = 0, far2 = 0;
+  double worst = 0, worst2 = 0;
+  double lo2 = NAN, hi2 = NAN;
+  if (ff2) sf_fitfile_range(ff2, ff2->vars[0], &lo2, &hi2);
+  for (size_t i = 0; i < npts; i++) {
+    const double *x = pts[i];
+    pred_row *r = &row[i];
+    rc = ff2 ? sf_forecast_twostage(ff, ff2, x, &r->mid, &r->b) : sf_forecast_predict(ff, x, &r->b);
+    if (rc != SF_OK) {
+      cli_fail_lib(rc);
+      free(row);
+      sf_fitfile_free(ff2);
+      sf_fitfile_free(ff);
+      return rc;
+    }
+    /* the compute of this point, where it has one */
+    double C = NAN;
+    if (ff->var_C >= 0) C = x[ff->var_C];
+    else if (ff->var_N >= 0 && ff->var_D >= 0)
+      C = sf_flops_train(x[ff->var_N], x[ff->var_D], ao.n_layer, ao.n_ctx, ao.d_model);
+    const char *names[SF_LAW_MAXVAR + 1];
+    double vals[SF_LAW_MAXVAR + 1];
+    size_t nn = 0;
+    for (size_t k = 0; k < ff->nvar; k++) {
+      names[nn] = ff->vars[k];
+      vals[nn++] = x[k];
+    }
+    if (ff->var_C < 0 && !isnan(C)) {
+      names[nn] = "C";
+      vals[nn++] = C;
+    }
+    r->C = C;
+    r->beyond = sf_fitfile_decades_beyond(ff, names, vals, nn);
+    if (r->beyond > warn_decades) {
+      far++;
+      if (r->beyond > worst) worst = r->beyond;
+    }
+    /* the second stage extrapolates too when stage 1's value (a loss) lies outside the values it
+     * was fitted on: the data of stage 1 say nothing about that */
+    r->beyond2 = ff2 ? sf_fitfile_decades_beyond(ff2, (const char *const *)&ff2->vars[0], &r->mid.value, 1) : NAN;
+    if (r->beyond2 > 0) {
+      far2++;
+      if (r->beyond2 > worst2) worst2 = r->beyond2;
+    }
+  }
+
   sf_buf out;
   sf_buf_init(&out);
   sf_json j;
@@ -220,39 +284,13 @@ int cmd_predict(int argc, char **argv) {
     fc_cost_header(&cost);
     for (size_t k = 0; k < ff->nvar; k++) printf("%10s ", ff->vars[k]);
     if (ff2) printf("%12s ", ff->output);
-    printf("%12s %12s %12s  %s\n", ff2 ? ff2->output : ff->output, "lo", "hi", "beyond data");
+    printf("%12s %12s %12s  %s\n", ff2 ? ff2->output : ff->output, "lo", "hi",
+           ff2 ? "beyond data (stage 1; stage 2)" : "beyond data");
   }
-  size_t far = 0;
-  double worst = 0;
-  for (size_t i = 0; i < npts && rc == SF_OK; i++) {
+  for (size_t i = 0; i < npts; i++) {
     const double *x = pts[i];
-    sf_band b, mid;
-    rc = ff2 ? sf_forecast_twostage(ff, ff2, x, &mid, &b) : sf_forecast_predict(ff, x, &b);
-    if (rc != SF_OK) {
-      cli_fail_lib(rc);
-      break;
-    }
-    /* the compute of this point, where it has one */
-    double C = NAN;
-    if (ff->var_C >= 0) C = x[ff->var_C];
-    else if (ff->var_N >= 0 && ff->var_D >= 0)
-      C = sf_flops_train(x[ff->var_N], x[ff->var_D], ao.n_layer, ao.n_ctx, ao.d_model);
-    const char *names[SF_LAW_MAXVAR + 1];
-    double vals[SF_LAW_MAXVAR + 1];
-    size_t nn = 0;
-    for (size_t k = 0; k < ff->nvar; k++) {
-      names[nn] = ff->vars[k];
-      vals[nn++] = x[k];
-    }
-    if (ff->var_C < 0 && !isnan(C)) {
-      names[nn] = "C";
-      vals[nn++] = C;
-    }
-    double beyond = sf_fitfile_decades_beyond(ff, names, vals, nn);
-    if (beyond > warn_decades) {
-      far++;
-      if (beyond > worst) worst = beyond;
-    }
+    const sf_band b = row[i].b, mid = row[i].mid;
+    double C = row[i].C, beyond = row[i].beyond;
     sf_json_begin_object(&j, NULL);
     sf_json_begin_object(&j, "inputs");
     for (size_t k = 0; k < ff->nvar; k++) sf_json_number(&j, ff->vars[k], x[k]);
@@ -263,6 +301,7 @@ int cmd_predict(int argc, char **argv) {
     sf_json_number(&j, "lo", b.lo);
     sf_json_number(&j, "hi", b.hi);
     sf_json_number(&j, "decades_beyond", beyond);
+    if (ff2) sf_json_number(&j, "stage2_decades_beyond", row[i].beyond2);
     fc_cost_json(&cost, &j, C);
     sf_json_end_object(&j);
     if (!json) {
@@ -277,19 +316,29 @@ int cmd_predict(int argc, char **argv) {
       if (!isnan(b.lo)) snprintf(lo, sizeof lo, "%.6g", b.lo);
       if (!isnan(b.hi)) snprintf(hi, sizeof hi, "%.6g", b.hi);
       printf("%12.6g %12s %12s  ", b.value, lo, hi);
-      if (isnan(beyond)) printf("(no data range)\n");
-      else if (beyond == 0) printf("inside\n");
-      else printf("%.1f decades\n", beyond);
+      if (isnan(beyond)) printf("(no data range)");
+      else if (beyond == 0) printf("inside");
+      else printf("%.1f decades", beyond);
+      double b2 = row[i].beyond2;
+      if (!ff2) printf("\n");
+      else if (isnan(b2)) printf("; (no %s range)\n", ff2->vars[0]);
+      else if (b2 == 0) printf("; inside\n");
+      else printf("; %s %.4g outside [%.4g, %.4g] (%.2g decades)\n", ff2->vars[0], mid.value, lo2, hi2, b2);
       if (!isnan(C)) fc_cost_text(&cost, C);
     }
   }
   sf_json_end_array(&j);
   sf_json_end_object(&j);
-  if (rc == SF_OK && far)
+  free(row);
+  if (far)
     cli_warn("%zu point%s lie%s more than %g decade%s beyond the fit's data (up to %.1f): an extrapolation that far "
              "rests on the law's form; read the band as a lower bound on the uncertainty",
              far, far > 1 ? "s" : "", far > 1 ? "" : "s", warn_decades, warn_decades == 1 ? "" : "s", worst);
-  if (rc == SF_OK && (json || output)) rc = fc_emit_json(&out, output, json);
+  if (far2)
+    cli_warn("%zu point%s put%s %s outside the range '%s' was fitted on (%.4g to %.4g; up to %.2g decades out): the "
+             "second stage is an extrapolation there, whatever the first stage's data",
+             far2, far2 > 1 ? "s" : "", far2 > 1 ? "" : "s", ff->output, then, lo2, hi2, worst2);
+  if (json || output) rc = fc_emit_json(&out, output, json);
   sf_buf_free(&out);
   sf_fitfile_free(ff2);
   sf_fitfile_free(ff);

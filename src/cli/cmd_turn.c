@@ -97,7 +97,11 @@ int cmd_turn(int argc, char **argv) {
   sf_table *t = NULL;
   rc = sf_data_load(args[0], table, &t);
   if (rc != SF_OK) return cli_fail_lib(rc);
-  int cx = sf_table_lookup(t, xcol), cy = sf_table_lookup(t, ycol);
+  int cx, cy;
+  if ((rc = sf_table_resolve(t, xcol, &cx)) != SF_OK || (rc = sf_table_resolve(t, ycol, &cy)) != SF_OK) {
+    sf_table_free(t);
+    return cli_fail_lib(rc); /* a name two columns answer to */
+  }
   if (cx < 0 || cy < 0) {
     char *names = sf_table_column_names(t);
     cli_error("turn: column '%s' not found in '%s' (it has %s)", cx < 0 ? xcol : ycol, args[0], names ? names : "?");

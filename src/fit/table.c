@@ -29,6 +29,16 @@
 
 /* ---- the law ---- */
 
+/* A formula's names are found among the table's columns as --x and --y are (sf_table_resolve) */
+static int table_column(void *ctx, const char *name, int exact, int *col) {
+  const sf_table *t = ctx;
+  if (exact) {
+    *col = sf_table_find(t, name);
+    return SF_OK;
+  }
+  return sf_table_resolve(t, name, col);
+}
+
 int sf_fit_law_for_table(const char *spec, const sf_table *t, const sf_law **law, sf_law **owned) {
   *law = NULL;
   *owned = NULL;
@@ -36,11 +46,7 @@ int sf_fit_law_for_table(const char *spec, const sf_table *t, const sf_law **law
   if (!strpbrk(spec, "=+-*/^()"))
     return sf_fail(SF_EINPUT, "unknown law '%s' (see 'scalefit laws', or give a formula such as 'loss = E + A*C^-alpha')",
                    spec);
-  const char **names = malloc((t->ncols + 1) * sizeof *names);
-  if (!names) return sf_fail(SF_ENOMEM, "out of memory");
-  for (size_t c = 0; c < t->ncols; c++) names[c] = t->cols[c].name;
-  int rc = sf_law_from_formula(spec, names, t->ncols, owned);
-  free(names);
+  int rc = sf_law_from_formula_with(spec, table_column, (void *)t, owned);
   if (rc) return rc;
   *law = *owned;
   return SF_OK;
@@ -152,11 +158,21 @@ static int pick_rows(job *jb, picked *p) {
       rc = sf_fail(SF_ENOMEM, "out of memory");
       goto out;
     }
-    for (size_t k = 0; k < ni; k++)
-      if ((wcol[k] = sf_table_find(t, sf_expr_ident(where, k))) < 0) {
-        rc = sf_fail(SF_EINPUT, "%swhere: '%s' is not a column of '%s'", jb->pre, sf_expr_ident(where, k), jb->data);
+    /* columns as --x and --y find them (exact, as a header would be read, any letter case):
+     * 'n > 1e8' is N, as --x n is */
+    for (size_t k = 0; k < ni; k++) {
+      if ((rc = sf_table_resolve(t, sf_expr_ident(where, k), &wcol[k]))) {
+        sf_fail_context("%swhere: ", jb->pre);
         goto out;
       }
+      if (wcol[k] < 0) {
+        char *names = sf_table_column_names(t);
+        rc = sf_fail(SF_EINPUT, "%swhere: '%s' is not a column of '%s' (it has %s)", jb->pre, sf_expr_ident(where, k),
+                     jb->data, names ? names : "?");
+        free(names);
+        goto out;
+      }
+    }
   }
   size_t nsel = 0;
   for (size_t r = 0; r < nr; r++) {
@@ -265,11 +281,13 @@ out:
   return rc;
 }
 
-/* Records [min, max] of a column over the fitted rows (skipped when absent or never finite). */
-static int add_range(job *jb, const char *name) {
+/* Records [min, max] of column c (-1: the column called name) over the fitted rows under name
+ * (skipped when absent or never finite). A formula's variable is recorded under its own name,
+ * which is what a saved fit's vars hold, even where it found its column in another case. */
+static int add_range(job *jb, const char *name, int c) {
   sf_fit_table_result *res = jb->res;
   const sf_table *t = jb->t;
-  int c = sf_table_find(t, name);
+  if (c < 0) c = sf_table_find(t, name);
   if (c < 0 || res->nrange >= SF_FIT_MAXRANGE) return SF_OK;
   for (size_t k = 0; k < res->nrange; k++)
     if (strcmp(res->range_name[k], name) == 0) return SF_OK;
@@ -281,7 +299,7 @@ static int add_range(job *jb, const char *name) {
     hi = v > hi ? v : hi;
   }
   if (lo > hi) return SF_OK;
-  if (!(res->range_name[res->nrange] = sf_strdup(t->cols[c].name))) return sf_fail(SF_ENOMEM, "out of memory");
+  if (!(res->range_name[res->nrange] = sf_strdup(name))) return sf_fail(SF_ENOMEM, "out of memory");
   res->range_lo[res->nrange] = lo;
   res->range_hi[res->nrange++] = hi;
   return SF_OK;
@@ -391,7 +409,8 @@ static int setup(job *jb) {
    * known by its own name (the fit file's variables and output; a formula's names stay its own) */
   for (size_t v = 0; v <= law->nvar; v++) {
     char **name = v < law->nvar ? &res->xname[v] : &res->yname;
-    int c = sf_table_lookup(t, *name);
+    int c, rrc = sf_table_resolve(t, *name, &c);
+    if (rrc) return rrc;
     if (c < 0) {
       char *names = sf_table_column_names(t);
       if (v < law->nvar)
@@ -612,9 +631,10 @@ int sf_fit_table(const sf_table *t, const sf_fit_request *rq, sf_fit_table_resul
   if (rc) goto out;
   res->stage = SF_FITSTAGE_DATA;
   if ((rc = pick_rows(&jb, &pk))) goto out;
-  for (size_t v = 0; v < law->nvar && !rc; v++) rc = add_range(&jb, res->xname[v]);
-  const char *more[4] = {res->yname, "N", "D", "C"};
-  for (size_t k = 0; k < 4 && !rc; k++) rc = add_range(&jb, more[k]);
+  for (size_t v = 0; v < law->nvar && !rc; v++) rc = add_range(&jb, res->xname[v], jb.cx[v]);
+  rc = rc ? rc : add_range(&jb, res->yname, jb.cy);
+  const char *more[3] = {"N", "D", "C"};
+  for (size_t k = 0; k < 3 && !rc; k++) rc = add_range(&jb, more[k], -1);
   if (rc) goto out;
   size_t nfree = 0;
   for (size_t j = 0; j < law->np; j++) nfree += !res->opts.fixed[j];

@@ -345,6 +345,9 @@ int sf_fitfile_from_json(const sf_jval *root, const char *origin, sf_fitfile **o
     rc = sf_fail(SF_ENOMEM, "out of memory");
     goto fail;
   }
+  double ylo, yhi;
+  ff->fraction = strcmp(ff->law->name, "sigmoid") == 0 ||
+                 (strcmp(ff->output, "loss") != 0 && sf_fitfile_range(ff, ff->output, &ylo, &yhi) && ylo >= 0 && yhi <= 1);
   *out = ff;
   return SF_OK;
 fail:

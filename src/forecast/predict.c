@@ -72,8 +72,9 @@ double sf_percentile_sorted(double *v, size_t n, double q) {
 
 #define BAND_MAXOUT 8
 
-/* sd^2 = g' Cov g over the free parameters, g given per output (nout x np). */
-static void delta_band(const sf_fitfile *ff, const double *g, size_t nout, sf_band *out) {
+/* sd^2 = g' Cov g over the free parameters, g given per output (nout x np); output: the figures are
+ * the law's own prediction (sf_band_delta_output), else derived figures (sf_band_delta). */
+static void delta_band(const sf_fitfile *ff, const double *g, size_t nout, sf_band *out, int output) {
   const size_t np = ff->np;
   double z = gsl_cdf_ugaussian_Pinv(0.5 + ff->ci_level / 2);
   for (size_t o = 0; o < nout; o++) {
@@ -85,7 +86,8 @@ static void delta_band(const sf_fitfile *ff, const double *g, size_t nout, sf_ba
         if (ga == 0 || gb == 0) continue; /* a parameter that does not matter adds nothing, even if its variance is NaN */
         var += ga * c * gb;
       }
-    sf_band_delta(&out[o], var, z);
+    if (output) sf_band_delta_output(ff, &out[o], var, z);
+    else sf_band_delta(&out[o], var, z);
   }
 }
 
@@ -103,6 +105,19 @@ void sf_band_delta(sf_band *b, double var, double z) {
     b->lo = v - z * sqrt(var);
     b->hi = v + z * sqrt(var);
   }
+  b->kind = SF_BAND_DELTA;
+}
+
+void sf_band_delta_output(const sf_fitfile *ff, sf_band *b, double var, double z) {
+  double v = b->value;
+  if (!ff->fraction || !(v > 0 && v < 1) || !(var >= 0)) {
+    sf_band_delta(b, var, z);
+    return;
+  }
+  /* d logit(v) = dv / (v (1 - v)) */
+  double s = z * sqrt(var) / (v * (1 - v)), l = log(v / (1 - v));
+  b->lo = 1 / (1 + exp(-(l - s)));
+  b->hi = 1 / (1 + exp(-(l + s)));
   b->kind = SF_BAND_DELTA;
 }
 
@@ -154,7 +169,7 @@ int sf_forecast_band(const sf_fitfile *ff, sf_derived_fn fn, void *ctx, size_t n
     for (size_t o = 0; o < nout; o++)
       g[o * np + j] = (ru == SF_OK && rd == SF_OK) ? (up[o] - dn[o]) / (2 * h) : NAN;
   }
-  delta_band(ff, g, nout, out);
+  delta_band(ff, g, nout, out, 0);
   return SF_OK;
 }
 
@@ -177,6 +192,6 @@ int sf_forecast_predict(const sf_fitfile *ff, const double *x, sf_band *out) {
   out->lo = out->hi = NAN;
   out->kind = SF_BAND_NONE;
   out->n_ok = 0;
-  delta_band(ff, grad, 1, out);
+  delta_band(ff, grad, 1, out, 1);
   return SF_OK;
 }

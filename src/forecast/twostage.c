@@ -72,10 +72,8 @@ int sf_forecast_twostage(const sf_fitfile *s1, const sf_fitfile *s2, const doubl
   double z = gsl_cdf_ugaussian_Pinv(0.5 + s1->ci_level / 2);
   if (s1->has_cov) sf_band_delta(mid, v1, z); /* the loss, banded as `predict` bands it */
   double v = v2 + dfdm * dfdm * v1;
-  if (v >= 0) { /* the metric (an accuracy, bounded on both sides) keeps the linear band */
-    out->lo = f - z * sqrt(v);
-    out->hi = f + z * sqrt(v);
-    out->kind = SF_BAND_DELTA;
-  }
+  /* the metric banded as `predict` bands that fit's own prediction: an accuracy on its logit (the
+   * linear band it had crossed 1 and 0 near the ends: 0.95 -+ 0.08), anything else as the loss */
+  sf_band_delta_output(s2, out, v, z);
   return SF_OK;
 }

@@ -33,7 +33,10 @@ typedef struct parser {
 
 static int perr(parser *ps, const char *what) {
   if (ps->rc) return -1;
-  size_t pos = (size_t)(ps->p - ps->src) + 1;
+  /* the column as the user counts it: in characters (a UTF-8 name is one per letter, not per
+   * byte) from the first of the text typed, which for a formula is the left of its '=' */
+  size_t pos = 1;
+  for (const char *q = ps->src; q < ps->p; q++) pos += ((unsigned char)*q & 0xC0) != 0x80;
   const char *more = strlen(ps->src) > 80 ? "..." : ""; /* long input: quote its start only */
   if (*ps->p)
     ps->rc = sf_fail(SF_EINPUT, "cannot parse '%.80s%s': %s at column %zu ('%.10s')", ps->src, more, what, pos, ps->p);
@@ -259,11 +262,13 @@ static int p_or(parser *ps) {
   return a;
 }
 
-int sf_expr_parse(const char *src, int logical, sf_expr **out) {
+int sf_expr_parse(const char *src, int logical, sf_expr **out) { return sf_expr_parse_from(src, 0, logical, out); }
+
+int sf_expr_parse_from(const char *src, size_t start, int logical, sf_expr **out) {
   *out = NULL;
   sf_expr *e = calloc(1, sizeof *e);
   if (!e) return sf_fail(SF_ENOMEM, "out of memory");
-  parser ps = {src, src, logical, 0, e, 0};
+  parser ps = {src, src + start, logical, 0, e, 0};
   int root = p_or(&ps);
   if (root >= 0) {
     skip_ws(&ps);

@@ -30,4 +30,9 @@ struct sf_expr {
   double *val; /* nnode values for sf_expr_eval (not thread-safe by design: --where runs once) */
 };
 
+/* sf_expr_parse of src + start, with src the whole text for messages: they quote src and count
+ * the error's column from its first character (a formula's right-hand side is parsed inside the
+ * formula the user typed, so that "column 35" is the 35th character of what was typed). */
+int sf_expr_parse_from(const char *src, size_t start, int logical, sf_expr **out);
+
 #endif

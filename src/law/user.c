@@ -164,7 +164,26 @@ static const char *find_assign(const char *s) {
   return NULL;
 }
 
+/* sf_law_from_formula's columns: a list, exact names only */
+typedef struct col_list {
+  const char *const *columns;
+  size_t ncol;
+} col_list;
+
+static int list_column(void *ctx, const char *name, int exact, int *col) {
+  const col_list *l = ctx;
+  *col = -1;
+  for (size_t c = 0; exact && c < l->ncol; c++)
+    if (strcmp(l->columns[c], name) == 0) *col = (int)c;
+  return SF_OK;
+}
+
 int sf_law_from_formula(const char *formula, const char *const *columns, size_t ncol, sf_law **out) {
+  col_list l = {columns, ncol};
+  return sf_law_from_formula_with(formula, list_column, &l, out);
+}
+
+int sf_law_from_formula_with(const char *formula, sf_formula_column_fn column, void *ctx, sf_law **out) {
   *out = NULL;
   sf_law *law = calloc(1, sizeof *law);
   user_impl *u = calloc(1, sizeof *u);
@@ -180,7 +199,8 @@ int sf_law_from_formula(const char *formula, const char *const *columns, size_t 
     rc = sf_fail(SF_ENOMEM, "out of memory");
     goto fail;
   }
-  const char *rhs = formula, *eq = find_assign(formula);
+  const char *eq = find_assign(formula);
+  size_t rhs = 0;
   if (eq) {
     const char *a = formula, *b = eq;
     while (*a == ' ' || *a == '\t') a++;
@@ -193,7 +213,7 @@ int sf_law_from_formula(const char *formula, const char *const *columns, size_t 
       goto fail;
     }
     u->y = strndup(a, (size_t)(b - a));
-    rhs = eq + 1;
+    rhs = (size_t)(eq + 1 - formula);
   } else {
     u->y = strdup("loss");
   }
@@ -201,23 +221,42 @@ int sf_law_from_formula(const char *formula, const char *const *columns, size_t 
     rc = sf_fail(SF_ENOMEM, "out of memory");
     goto fail;
   }
-  rc = sf_expr_parse(rhs, 0, &u->expr);
-  if (rc) {
-    /* name the whole formula in the message, not only the right-hand side */
-    if (eq) sf_fail_context("in '%s': ", formula);
-    goto fail;
-  }
+  /* the right-hand side parsed inside the whole formula, so that an error quotes what was typed
+   * and its column counts from the formula's first character, not from after the '=' */
+  if ((rc = sf_expr_parse_from(formula, rhs, 0, &u->expr))) goto fail;
   const sf_expr *e = u->expr;
   if (e->nident > 256) {
     rc = sf_fail(SF_EINPUT, "formula '%s' has too many names", formula);
     goto fail;
   }
+  /* Which names are columns. The exact spelling first; then, as --x, --y and --where find
+   * columns, any letter case or a header's spelling (MMLU for mmlu, Loss for loss), but never
+   * for a one-letter name (c beside a column C is the usual name of an offset: 'loss = a*N^-b + c')
+   * nor for a column the formula also names exactly (then the other spelling is a parameter). */
+  int col[256], exact[256];
+  for (size_t k = 0; k < e->nident; k++)
+    if ((rc = column(ctx, e->ident[k], 1, &exact[k]))) goto fail;
+  for (size_t k = 0; k < e->nident; k++) {
+    col[k] = exact[k];
+    if (col[k] >= 0 || strlen(e->ident[k]) < 2) continue;
+    int c;
+    if ((rc = column(ctx, e->ident[k], 0, &c))) {
+      sf_fail_context("formula '%s': ", formula);
+      goto fail;
+    }
+    for (size_t i = 0; c >= 0 && i < e->nident; i++)
+      if (exact[i] == c) c = -1; /* named exactly elsewhere: this spelling is a parameter */
+    for (size_t i = 0; c >= 0 && i < k; i++)
+      if (col[i] == c) {
+        rc = sf_fail(SF_EINPUT, "formula '%s' names one column as '%s' and as '%s' (write it one way)", formula,
+                     e->ident[i], e->ident[k]);
+        goto fail;
+      }
+    col[k] = c;
+  }
   size_t nv = 0, np = 0;
   for (size_t k = 0; k < e->nident; k++) {
-    int is_col = 0;
-    for (size_t c = 0; c < ncol; c++)
-      if (strcmp(columns[c], e->ident[k]) == 0) is_col = 1;
-    if (is_col) nv++;
+    if (col[k] >= 0) nv++;
     else np++;
   }
   if (nv == 0) {
@@ -236,9 +275,7 @@ int sf_law_from_formula(const char *formula, const char *const *columns, size_t 
   }
   size_t iv = 0, ip = 0;
   for (size_t k = 0; k < e->nident; k++) {
-    int is_col = 0;
-    for (size_t c = 0; c < ncol; c++)
-      if (strcmp(columns[c], e->ident[k]) == 0) is_col = 1;
+    int is_col = col[k] >= 0;
     char *name = strdup(e->ident[k]);
     if (!name) {
       rc = sf_fail(SF_ENOMEM, "out of memory");

@@ -37,6 +37,8 @@ int sf_plot_find_curve_column(const sf_table *t, const char *name) {
 }
 
 int sf_plot_missing_column(const sf_table *t, const char *name, int curve) {
+  int c, rc = curve ? SF_OK : sf_table_resolve(t, name, &c);
+  if (rc != SF_OK) return rc; /* not missing: two columns answer to the name */
   sf_buf b;
   sf_buf_init(&b);
   size_t n = curve ? t->ncurve : t->ncols;
@@ -45,7 +47,7 @@ int sf_plot_missing_column(const sf_table *t, const char *name, int curve) {
     sf_buf_add(&b, curve ? t->curve_name[i] : t->cols[i].name);
   }
   const char *origin = t->origin && t->origin[0] ? t->origin : NULL;
-  int rc = sf_fail(SF_EINPUT, "%scolumn '%s' is not in table '%s'%s%s%s; it has: %s", curve ? "curve " : "", name,
+  rc = sf_fail(SF_EINPUT, "%scolumn '%s' is not in table '%s'%s%s%s; it has: %s", curve ? "curve " : "", name,
                    t->name ? t->name : "", origin ? " ('" : "", origin ? origin : "", origin ? "')" : "",
                    n ? sf_buf_str(&b) : "(none)");
   sf_buf_free(&b);

@@ -379,7 +379,9 @@ static int run_turn(rp_state *st, rp_turn *tu) {
   const sf_spec_turn *sp = tu->spec;
   const sf_table *t = st->table;
   tu->x = sp->x ? sp->x : "C";
-  int cx = sf_table_lookup(t, tu->x), cy = sf_table_lookup(t, sp->y);
+  int cx, cy, lrc; /* a name two columns answer to is an error of its own, not "missing" */
+  if ((lrc = sf_table_resolve(t, tu->x, &cx)) != SF_OK || (lrc = sf_table_resolve(t, sp->y, &cy)) != SF_OK)
+    return rp_fail(st, sp->line, lrc, "[turn %s]: %s", sp->name, sf_errmsg());
   if (cx < 0 || cy < 0) {
     char *names = sf_table_column_names(t);
     int rc = rp_fail(st, sp->line, SF_EINPUT, "[turn %s]: column '%s' missing in '%s' (it has %s)", sp->name,

@@ -141,18 +141,48 @@ int sf_table_find(const sf_table *t, const char *name) {
   return -1;
 }
 
-int sf_table_lookup(const sf_table *t, const char *name) {
-  int k = sf_table_find(t, name ? name : "");
-  if (k >= 0 || !name) return k;
-  /* the name its header would have become (docs/FORMAT.md): --y GSM8K is the column "gsm8k" */
+int sf_table_resolve(const sf_table *t, const char *name, int *col) {
+  *col = sf_table_find(t, name ? name : "");
+  if (*col >= 0 || !name) return SF_OK;
+  /* candidates: the name its header would have become (docs/FORMAT.md: --y GSM8K is the column
+   * "gsm8k", --x params is N), and every column spelled the same but for letter case (a run file
+   * written by another program may hold "Acc"); two different ones are an error, never a guess */
+  int cand[8], nc = 0;
   char *nm = NULL, *unit = NULL;
   double scale;
   enum sf_field_kind kind;
-  if (sf_header_canonical(name, &nm, &unit, &scale, &kind) == SF_OK && kind == SF_FIELD_NUMERIC)
-    k = sf_table_find(t, nm);
+  if (sf_header_canonical(name, &nm, &unit, &scale, &kind) == SF_OK && kind == SF_FIELD_NUMERIC) {
+    int k = sf_table_find(t, nm);
+    if (k >= 0) cand[nc++] = k;
+  }
   free(nm);
   free(unit);
   sf_error_clear(); /* a name that is no header at all is simply not found */
+  size_t nall = nc;
+  for (size_t c = 0; c < t->ncols; c++)
+    if (sf_strcaseeq(t->cols[c].name, name) && (nc == 0 || cand[0] != (int)c)) {
+      if (nc < (int)(sizeof cand / sizeof cand[0])) cand[nc++] = (int)c;
+      nall++;
+    }
+  if (nc == 1) *col = cand[0];
+  if (nc <= 1) return SF_OK;
+  sf_buf b;
+  sf_buf_init(&b);
+  for (int i = 0; i < nc; i++) sf_buf_printf(&b, "%s'%s'", i == 0 ? "" : i + 1 < nc ? ", " : " or ", t->cols[cand[i]].name);
+  if (nall > (size_t)nc) sf_buf_printf(&b, " (and %zu more)", nall - (size_t)nc);
+  int rc = b.oom ? sf_fail(SF_ENOMEM, "out of memory")
+                 : sf_fail(SF_EINPUT, "column '%s' is ambiguous in table '%s': it could be %s (give the exact name)",
+                           name, t->name, b.s);
+  sf_buf_free(&b);
+  return rc;
+}
+
+int sf_table_lookup(const sf_table *t, const char *name) {
+  int k;
+  if (sf_table_resolve(t, name, &k) != SF_OK) {
+    sf_error_clear();
+    return -1;
+  }
   return k;
 }
 

@@ -605,7 +605,10 @@ static void test_twostage(void **state) {
   double e = exp(6 * (L - 2.2)), s = 0.7 * e / ((1 + e) * (1 + e)); /* -d acc / d(k (L - m)) */
   double dk = -s * (L - 2.2), dm = s * 6, dL = -s * 6;
   double v = dk * dk * 0.25 + dm * dm * 0.0009 + dL * dL * v1;
-  assert_rel((out.hi - out.lo) / 2, 1.959963984540054 * sqrt(v), 1e-5);
+  /* an output that is not known to be a fraction (no range in the file) is banded as predict bands
+   * a positive prediction: on its logarithm (it was the linear band here, the log band in predict) */
+  assert_rel(out.lo, acc * exp(-1.959963984540054 * sqrt(v) / acc), 1e-5);
+  assert_rel(out.hi, acc * exp(1.959963984540054 * sqrt(v) / acc), 1e-5);
   /* the loss is banded as predict bands it: on its logarithm, sd(log L) = sd(L) / L */
   assert_rel(mid.lo, L * exp(-1.959963984540054 * sqrt(v1) / L), 1e-6);
   assert_rel(mid.hi, L * exp(1.959963984540054 * sqrt(v1) / L), 1e-6);
@@ -627,6 +630,70 @@ static void test_twostage(void **state) {
   double want[3] = {comp[0], comp[1], comp[2]};
   assert_rel(out.lo, sf_percentile_sorted(want, 3, 0.025), 1e-12);
   assert_rel(out.hi, sf_percentile_sorted(want, 3, 0.975), 1e-12);
+  sf_fitfile_free(s1);
+  sf_fitfile_free(s2);
+}
+
+/* An accuracy (a fit whose output values lie in [0, 1], or a sigmoid) is banded on its logit by
+ * predict and by the second stage of --then alike: the same band for the same fit at the same loss
+ * (predict took the logarithm, --then the linear band), and one that never leaves (0, 1). */
+static void test_band_fraction(void **state) {
+  (void)state;
+  const double z = 1.959963984540054;
+  sf_fitfile *s1 = load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"power\", \"vars\": [\"C\"], "
+                             "\"param_order\": [\"E\", \"A\", \"alpha\"], "
+                             "\"params\": {\"E\": 1.7, \"A\": 2000, \"alpha\": 0.15}}",
+                             SF_OK); /* no covariance: the composed band is stage 2's alone */
+  sf_fitfile *s2 = load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"formula\", "
+                             "\"formula\": \"acc = 0.25 + 0.7/(1 + exp(k*(loss - m)))\", \"vars\": [\"loss\"], "
+                             "\"param_order\": [\"k\", \"m\"], \"params\": {\"k\": 6, \"m\": 2.2},"
+                             "\"cov\": [[0.25, 0], [0, 0.0009]], \"data\": {\"range\": {\"loss\": [1.9, 3.5], "
+                             "\"acc\": [0.27, 0.93]}}}",
+                             SF_OK);
+  assert_true(s2->fraction && !s1->fraction);
+  double C = 1e28, L = 1.7 + 2000 * pow(C, -0.15);
+  double e = exp(6 * (L - 2.2)), acc = 0.25 + 0.7 / (1 + e), sl = 0.7 * e / ((1 + e) * (1 + e));
+  double dk = -sl * (L - 2.2), dm = sl * 6, sd = sqrt(dk * dk * 0.25 + dm * dm * 0.0009);
+  double lg = log(acc / (1 - acc)), w = z * sd / (acc * (1 - acc));
+  double lo = 1 / (1 + exp(-(lg - w))), hi = 1 / (1 + exp(-(lg + w)));
+  sf_band mid, two, one;
+  assert_int_equal(sf_forecast_twostage(s1, s2, &C, &mid, &two), SF_OK);
+  assert_int_equal(sf_forecast_predict(s2, &L, &one), SF_OK);
+  assert_rel(two.value, acc, 1e-12);
+  assert_rel(two.lo, lo, 1e-6);
+  assert_rel(two.hi, hi, 1e-6);
+  assert_rel(one.lo, lo, 1e-9);
+  assert_rel(one.hi, hi, 1e-9);
+  assert_rel(two.lo, one.lo, 1e-6);
+  assert_rel(two.hi, one.hi, 1e-6);
+  /* a loss is not a fraction even below 1 (a Markov chain's): its band stays the log band */
+  sf_fitfile *ls = load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"power\", \"vars\": [\"C\"], "
+                             "\"y\": \"loss\", \"param_order\": [\"E\", \"A\", \"alpha\"], "
+                             "\"params\": {\"E\": 0.5, \"A\": 20, \"alpha\": 0.2}, "
+                             "\"cov\": [[0.0004, 0, 0], [0, 1, 0], [0, 0, 0.0001]], "
+                             "\"data\": {\"range\": {\"loss\": [0.6, 0.9]}}}",
+                             SF_OK);
+  assert_false(ls->fraction);
+  /* a sigmoid near its ceiling: the log band would cross 1, the logit band cannot */
+  sf_fitfile *sg = load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"sigmoid\", \"vars\": [\"C\"], "
+                             "\"param_order\": [\"lo\", \"hi\", \"k\", \"x0\"], "
+                             "\"params\": {\"lo\": 0.25, \"hi\": 0.99, \"k\": 2, \"x0\": 23}, "
+                             "\"cov\": [[0, 0, 0, 0], [0, 0.0004, 0, 0], [0, 0, 0.25, 0], [0, 0, 0, 0.09]]}",
+                             SF_OK);
+  assert_true(sg->fraction);
+  double x = 1e25, q = exp(-2 * (25 - 23.0)), f = 0.25 + 0.74 / (1 + q);
+  double dhi = 1 / (1 + q), dkk = 0.74 * q * (25 - 23.0) / ((1 + q) * (1 + q)), dx0 = -0.74 * q * 2 / ((1 + q) * (1 + q));
+  double sg_sd = sqrt(dhi * dhi * 0.0004 + dkk * dkk * 0.25 + dx0 * dx0 * 0.09);
+  assert_true(f * exp(z * sg_sd / f) > 1); /* what the log band gave */
+  sf_band b;
+  assert_int_equal(sf_forecast_predict(sg, &x, &b), SF_OK);
+  double lgs = log(f / (1 - f)), ws = z * sg_sd / (f * (1 - f));
+  assert_rel(b.value, f, 1e-12);
+  assert_rel(b.hi, 1 / (1 + exp(-(lgs + ws))), 1e-9);
+  assert_rel(b.lo, 1 / (1 + exp(-(lgs - ws))), 1e-9);
+  assert_true(b.lo > 0 && b.hi < 1);
+  sf_fitfile_free(sg);
+  sf_fitfile_free(ls);
   sf_fitfile_free(s1);
   sf_fitfile_free(s2);
 }
@@ -654,6 +721,7 @@ int main(void) {
       cmocka_unit_test(test_target_far_beyond),
       cmocka_unit_test(test_target_band_law_of_C),
       cmocka_unit_test(test_twostage),
+      cmocka_unit_test(test_band_fraction),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

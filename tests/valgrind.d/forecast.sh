@@ -11,5 +11,8 @@ vg 1 optimal "$FIT" --compute 1e24 --gpu z9000
 vg 1 optimal "$FIT" --compute 1e24 --gpu h100 --mfu 1.5
 vg 2 predict "$SF_SRC/tests/inputs/badmetric.csv" --at N=1
 vg 1 predict "$FIT" --at C=1e25
+# a budget that fails after a good one: the rows computed so far are freed, nothing printed
+vg 3 optimal "$SF_SRC/tests/inputs/fit_own_sweep.json" --compute 1e13,1e300 --numeric
+vg 0 predict "$SF_SRC/tests/inputs/fit_loss_of_c.json" --then "$SF_SRC/tests/inputs/fit_acc_of_loss.json" --at C=1e20 --at C=1e28 --json
 vg 0 turn "$SF_SRC/datasets/models.csv" --y mmlu --bootstrap 5
 vg 2 turn "$SF_SRC/datasets/models.csv" --y mmlu --max 0.5
