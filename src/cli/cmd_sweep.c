@@ -45,7 +45,7 @@ static int dry_run = 0, quiet = 0;
 static const cli_opt opts[] = {
     {"preset", 0, CLI_STRING, &preset, "NAME", "a shipped sweep file (listed below)"},
     {"sizes", 0, CLI_STRING, &sizes, "LIST", "model sizes LAYERSxD_MODEL[:HEADS], comma-separated (2x64,4x128)"},
-    {"tokens", 0, CLI_STRING, &budgets, "LIST", "token budgets, comma-separated (1e5,3e5)"},
+    {"tokens", 0, CLI_STRING, &budgets, "LIST", "token budgets, comma-separated (1e5,3e5); each trains its whole batches"},
     {"flops", 0, CLI_STRING, &computes, "LIST", "isoFLOP: compute budgets instead of --tokens; each size gets D = C/(3F/T)"},
     {"context", 0, CLI_INT, &context, "T", "context length (default 128)"},
     {"batch", 0, CLI_INT, &batch, "TOKENS", "tokens per step (default 16*T)"},
@@ -442,6 +442,29 @@ static int make_sweep(const char *file, sf_sweep **out) {
   return SF_OK;
 }
 
+/* Token budgets that are not whole batches train fewer tokens than asked (the run name keeps the
+ * budget asked for, the record's D is what was trained): said once, each budget once. */
+static void note_rounding(const sf_sweep_plan *p) {
+  sf_buf b;
+  sf_buf_init(&b);
+  size_t nseen = 0;
+  long per_batch = 0;
+  for (size_t i = 0; i < p->nruns; i++) {
+    const sf_train_config *c = &p->runs[i].cfg;
+    double whole = floor(c->tokens / (double)c->batch_tokens) * (double)c->batch_tokens;
+    size_t j = 0;
+    while (j < i && p->runs[j].cfg.tokens != c->tokens) j++;
+    if (whole == c->tokens || j < i) continue;
+    per_batch = c->batch_tokens;
+    if (nseen++ < 8) sf_buf_printf(&b, "%s%.0f trains %.0f", nseen > 1 ? ", " : "", c->tokens, whole);
+  }
+  if (nseen > 8) sf_buf_printf(&b, " (and %zu more)", nseen - 8);
+  if (nseen && !b.oom)
+    cli_note("sweep: a run trains whole batches of %ld tokens: token budget %s; run names keep the budget asked "
+             "for, the run file's D and C are what was trained", per_batch, sf_buf_str(&b));
+  sf_buf_free(&b);
+}
+
 static void print_plan(const sf_sweep_plan *p) {
   for (size_t i = 0; i < p->nruns; i++) {
     char f[32], th[16] = "all";
@@ -533,6 +556,7 @@ setup_done:
 #ifdef SF_HAVE_MPI
   if (mpi) rc = sweep_mpi_agree(rc, &x); /* every rank stops if any failed; rank 0's peaks for all */
 #endif
+  if (!rc && rank == 0) note_rounding(&x.plan); /* not progress: -q keeps it */
   if (!rc && dry_run) {
     if (rank == 0) print_plan(&x.plan);
   } else if (!rc) {

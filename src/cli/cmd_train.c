@@ -33,7 +33,7 @@ static const cli_opt opts[] = {
     {"heads", 0, CLI_INT, &heads, "H", "attention heads (default d-model/64, at least 1)"},
     {"context", 0, CLI_INT, &context, "T", "context length in tokens (default 128)"},
     {"batch", 0, CLI_INT, &batch, "TOKENS", "tokens per optimiser step, a multiple of T (default 16*T)"},
-    {"tokens", 0, CLI_DOUBLE, &tokens, "D", "training budget in tokens (default 20 per parameter)"},
+    {"tokens", 0, CLI_DOUBLE, &tokens, "D", "training budget in tokens, rounded down to whole batches (default 20 per parameter)"},
     {"lr", 0, CLI_DOUBLE, &lr, "RATE", "peak learning rate (default 3e-3*min(1,sqrt(128/C)))"},
     TRAIN_DATA_OPTS(dopt),
     TRAIN_DEVICE_OPTS(devopt),
@@ -203,6 +203,10 @@ int cmd_train(int argc, char **argv) {
   progress pr = {isatty(STDERR_FILENO), -1.0, 1};
   long steps = (long)floor(c.tokens / (double)c.batch_tokens);
   pr.every = steps / 10 > 1 ? steps / 10 : 1;
+  if ((double)steps * (double)c.batch_tokens != c.tokens) /* not progress: -q keeps it */
+    cli_note("train: %s %.0f is not a whole number of batches of %ld tokens: the run trains %.0f (the record's D "
+             "and C); its default name keeps %.0f", tokens > 0 ? "--tokens" : "the default budget", c.tokens,
+             c.batch_tokens, (double)steps * (double)c.batch_tokens, c.tokens);
   if (!quiet) {
     char n[32], d[32];
     cli_fmt_count(n, sizeof n, sf_gpt_nparams(&c.model));

@@ -14,6 +14,17 @@ grid=(--data markov --sizes 1x16,1x32,2x64 --tokens 20480,81920 --context 32 --b
 "$S" sweep "${grid[@]}" -n -o "$tmp/runs.h5" | grep -c todo | grep -qx 6 || fail "dry run does not list 6 runs"
 [ -e "$tmp/runs.h5" ] && fail "dry run wrote the run file"
 
+# Runs train whole batches (512 tokens) and are named by the budget asked for: 9000 and 9100 are both
+# 17 batches (8704 tokens), one training under two names, refused before anything is written; budgets
+# that are not whole batches are said once.
+"$S" sweep "${grid[@]/20480,81920/9000,9100}" -n -o "$tmp/same.h5" >"$tmp/out" 2>"$tmp/err"
+[ $? = 2 ] || fail "two budgets of the same whole batches were not refused: $(cat "$tmp/err")"
+grep -q "size 1x16, budget 9100: trains 8704 tokens (17 whole batches of 512), as does run 'markov-L1-d16-h1-T32-D9000-s1' of this sweep: the same run under two names" \
+  "$tmp/err" || fail "two budgets of the same whole batches: $(cat "$tmp/err")"
+"$S" sweep "${grid[@]/20480,81920/9000,20480}" -n -o "$tmp/same.h5" >"$tmp/out" 2>"$tmp/err" || fail "9000,20480: $(cat "$tmp/err")"
+[ "$(grep -c "note: sweep: a run trains whole batches of 512 tokens: token budget 9000 trains 8704; run names keep the budget asked for" \
+  "$tmp/err")" = 1 ] || fail "the rounding of 9000 tokens is not said once: $(cat "$tmp/err")"
+[ -e "$tmp/same.h5" ] && fail "a dry run wrote the run file"
 # Kill the sweep (SIGKILL) as soon as two runs are in the file: the third is then in progress.
 "$S" sweep "${grid[@]}" -q --checkpoint-every 0.01 -o "$tmp/runs.h5" &
 pid=$!

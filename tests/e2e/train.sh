@@ -59,6 +59,17 @@ assert r["val_loss"] > r["entropy_rate"] > 2.3
 assert len(r["curve"]["step"]) == 20 and r["curve"]["step"][-1] == 20
 assert r["config"]["threads"] == 1 and r["data"]["kind"] == "markov"
 PY
+# A budget that is not whole batches trains the whole batches below it (5300 tokens: 20 of 256, 5120),
+# is said once, and the record's D and C are what was trained: the 5120-token run's.
+"$S" train --data markov "${tiny[@]}" --tokens 5300 --json >"$tmp/r.json" 2>"$tmp/err" || fail "--tokens 5300 failed"
+[ "$(grep -c "note: train: --tokens 5300 is not a whole number of batches of 256 tokens: the run trains 5120" \
+  "$tmp/err")" = 1 ] || fail "--tokens 5300: not one note of the rounding: $(cat "$tmp/err")"
+/usr/bin/python3 - "$tmp/r.json" "$tmp/m.json" <<'PY' || fail "--tokens 5300: the record is not the 5120-token run's"
+import json, sys
+r, m = (json.load(open(p)) for p in sys.argv[1:])
+assert r["D"] == 20 * 256 and r["steps"] == 20 and r["config"]["tokens"] == 5300, (r["D"], r["steps"])
+assert (r["flops"], r["val_loss"]) == (m["flops"], m["val_loss"])
+PY
 "$S" train --data addition --digits 2 "${tiny[@]}" --json >"$tmp/a.json" \
   || fail "addition run failed"
 /usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1])); a=r['accuracy']; assert a is not None and 0 <= a <= 1, a" \
