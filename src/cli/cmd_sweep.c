@@ -53,7 +53,7 @@ static const cli_opt opts[] = {
     TRAIN_DATA_OPTS(dopt),
     TRAIN_DEVICE_OPTS(devopt),
     {"seed", 0, CLI_INT, &seed, "S", "weights and data order of every run (default 1)"},
-    {"threads", 0, CLI_INT, &threads, "N", "threads per run (default or 0: 1 below d-model 128, else all; with --jobs K or under MPI at most cores/K)"},
+    {"threads", 0, CLI_INT, &threads, "N", "threads per run (default or 0: 1 below d-model 128, else all; with --jobs K or under MPI at most cores/K; more than the cores: warned, not capped)"},
     {"jobs", 'j', CLI_INT, &jobs, "K", "train K runs at a time in K workers: processes, threads on a GPU (default 1)"},
     {"evals", 0, CLI_INT, &evals, "N", "validations during each run (default 10)"},
     {"val-tokens", 0, CLI_INT, &val_tokens, "N", "validation tokens (default 16384)"},
@@ -557,6 +557,12 @@ setup_done:
   if (mpi) rc = sweep_mpi_agree(rc, &x); /* every rank stops if any failed; rank 0's peaks for all */
 #endif
   if (!rc && rank == 0) note_rounding(&x.plan); /* not progress: -q keeps it */
+  if (!rc && rank == 0 && sw->threads > 0) { /* threads given (flag or file), beyond the cores a run has */
+    char sharing[96] = "";
+    if (jobs > 1) snprintf(sharing, sizeof sharing, " (%ld workers sharing %d cores)", jobs, sweep_jobs_cores());
+    if (mpi) snprintf(sharing, sizeof sharing, " (%d ranks sharing this node)", node_ranks);
+    train_threads_warn("sweep", sw->threads, threads_cap > 0 ? threads_cap : train_cores(), sharing);
+  }
   if (!rc && dry_run) {
     if (rank == 0) print_plan(&x.plan);
   } else if (!rc) {

@@ -38,7 +38,7 @@ static const cli_opt opts[] = {
     TRAIN_DATA_OPTS(dopt),
     TRAIN_DEVICE_OPTS(devopt),
     {"seed", 0, CLI_INT, &seed, "S", "weights and data order (default 1)"},
-    {"threads", 0, CLI_INT, &threads, "N", "threads (default or 0: 1 below d-model 128, else all cores)"},
+    {"threads", 0, CLI_INT, &threads, "N", "threads (default or 0: 1 below d-model 128, else all cores; more than the cores: warned, not capped)"},
     {"evals", 0, CLI_INT, &evals, "N", "validations during the run (default 10)"},
     {"val-tokens", 0, CLI_INT, &val_tokens, "N", "validation tokens (default 16384)"},
     {"peak", 0, CLI_DOUBLE, &peak, "GFLOPS", "sgemm peak for MFU (default: measured, about 1 s)"},
@@ -200,6 +200,7 @@ int cmd_train(int argc, char **argv) {
     return cli_fail_lib(rc);
   }
 
+  if (threads > 0 && c.device == SF_DEVICE_CPU) train_threads_warn("train", threads, train_cores(), NULL);
   progress pr = {isatty(STDERR_FILENO), -1.0, 1};
   long steps = (long)floor(c.tokens / (double)c.batch_tokens);
   pr.every = steps / 10 > 1 ? steps / 10 : 1;

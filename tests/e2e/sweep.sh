@@ -25,6 +25,20 @@ grep -q "size 1x16, budget 9100: trains 8704 tokens (17 whole batches of 512), a
 [ "$(grep -c "note: sweep: a run trains whole batches of 512 tokens: token budget 9000 trains 8704; run names keep the budget asked for" \
   "$tmp/err")" = 1 ] || fail "the rounding of 9000 tokens is not said once: $(cat "$tmp/err")"
 [ -e "$tmp/same.h5" ] && fail "a dry run wrote the run file"
+# Threads beyond the cores a run has are warned about, once, not capped: on one core, 2 threads per run;
+# on two, 2 workers of 2 threads each.
+if command -v taskset >/dev/null; then
+  unpinned=("${grid[@]::${#grid[@]}-2}") # the grid without its --threads 1
+  taskset -c 0 "$S" sweep "${unpinned[@]}" --threads 2 -n -o "$tmp/th.h5" >"$tmp/out" 2>"$tmp/err" || fail "--threads 2: $(cat "$tmp/err")"
+  [ "$(grep -c "warning: sweep: 2 threads per run is more than the 1 core each run has" "$tmp/err")" = 1 ] ||
+    fail "--threads 2 on one core: not one warning: $(cat "$tmp/err")"
+  grep -q "todo .* threads 2$" "$tmp/out" || fail "--threads 2 on one core was capped: $(cat "$tmp/out")"
+  if [ "$(nproc)" -ge 2 ]; then
+    taskset -c 0,1 "$S" sweep "${unpinned[@]}" --threads 2 -j 2 -n -o "$tmp/th.h5" >/dev/null 2>"$tmp/err"
+    grep -q "warning: sweep: 2 threads per run (2 workers sharing 2 cores) is more than the 1 core each run has" "$tmp/err" ||
+      fail "-j 2 --threads 2 on two cores: $(cat "$tmp/err")"
+  fi
+fi
 # Kill the sweep (SIGKILL) as soon as two runs are in the file: the third is then in progress.
 "$S" sweep "${grid[@]}" -q --checkpoint-every 0.01 -o "$tmp/runs.h5" &
 pid=$!
