@@ -209,16 +209,19 @@ void progress_run_done(sweep_progress *p, const char *run, double run_flops, con
     if (p->slot[k].run == run) p->slot[k].run = NULL;
   p->finished++;
   p->work_done += run_flops;
-  if (p->mode == 1) {
-    draw(p);
-    p->last_draw = cli_now();
-  } else if (p->mode == 2) {
+  if (p->mode) {
+    /* on a terminal too: the updating line alone never showed a finished run's loss */
     char e[32], where[32] = "";
     cli_fmt_time(e, sizeof e, eta(p));
     if (rank >= 0) snprintf(where, sizeof where, " (%s %d)", p->unit, rank);
+    if (p->mode == 1) fprintf(stderr, "\r\033[K");
     fprintf(stderr, "[%zu/%zu] %s%s: val_loss %.4f, %.1f s, MFU %.0f%%, ETA %s\n", p->finished, p->total, run, where,
             r->val_loss, r->seconds, 100 * r->mfu, e);
     p->last_line = cli_now();
+  }
+  if (p->mode == 1) {
+    draw(p);
+    p->last_draw = cli_now();
   }
 }
 

@@ -89,6 +89,14 @@ for other in "--batch 256" "--lr 0.001" "--markov-order 3"; do
 done
 grep -q "recorded with a batch of 512 tokens, and this sweep trains it with 256" <("$S" sweep "${grid[@]}" --batch 256 -o "$tmp/runs.h5" -n 2>&1) ||
   fail "the batch's message"
+# On a terminal (script(1) gives the sweep one) each finished run leaves its line above the updating one:
+# the updating line alone never showed a run's loss.
+if command -v script >/dev/null; then
+  script -qc "'$S' sweep --data markov --sizes 1x16 --tokens 1024 --context 32 --peak 100 --evals 2 --val-tokens 1024 -o '$tmp/tty.h5'" \
+    /dev/null </dev/null | tr '\r' '\n' >"$tmp/tty"
+  grep -q "^.*\[1/1\] markov-L1-d16-h1-T32-D1024-s1: val_loss [0-9.]*, " "$tmp/tty" ||
+    fail "on a terminal, no line for the finished run: $(cat -A "$tmp/tty")"
+fi
 # isoFLOP: every size gets the whole batches that fit in each compute budget (within one batch below it).
 "$S" sweep --data markov --sizes 1x32,2x64 --flops 1e10,3e10 --context 64 -n -o "$tmp/iso.h5" >"$tmp/iso" \
   || fail "isoFLOP dry run failed"
