@@ -99,7 +99,9 @@ typedef struct sf_sweep_plan {
  * validation settings are then set over it and the run resolved (sf_train_resolve). threads_cap > 0
  * caps the threads of each run when s->threads is 0 (MPI ranks sharing a node); 0: no cap.
  * SF_EINPUT prefixed with the grid ("FILE:LINE: [grid NAME] size 2x64, budget 1e+06: ...") for an
- * impossible configuration or a compute budget below one batch; SF_ENOMEM. */
+ * impossible configuration, a compute budget below one batch, or a budget that trains the same whole
+ * batches of the same size as another run of the plan (one training under two names: a run's name
+ * holds the token budget asked for, its record the tokens trained); SF_ENOMEM. */
 int sf_sweep_plan_build(const sf_sweep *s, const sf_source *src, const sf_train_config *base, int threads_cap,
                         sf_sweep_plan *out);
 /* Marks done the runs whose names are rows of t (NULL: none) and updates ndone, flops_todo. A row

@@ -45,7 +45,7 @@ static int dry_run = 0, quiet = 0;
 static const cli_opt opts[] = {
     {"preset", 0, CLI_STRING, &preset, "NAME", "a shipped sweep file (listed below)"},
     {"sizes", 0, CLI_STRING, &sizes, "LIST", "model sizes LAYERSxD_MODEL[:HEADS], comma-separated (2x64,4x128)"},
-    {"tokens", 0, CLI_STRING, &budgets, "LIST", "token budgets, comma-separated (1e5,3e5)"},
+    {"tokens", 0, CLI_STRING, &budgets, "LIST", "token budgets, comma-separated (1e5,3e5); each trains its whole batches"},
     {"flops", 0, CLI_STRING, &computes, "LIST", "isoFLOP: compute budgets instead of --tokens; each size gets D = C/(3F/T)"},
     {"context", 0, CLI_INT, &context, "T", "context length (default 128)"},
     {"batch", 0, CLI_INT, &batch, "TOKENS", "tokens per step (default 16*T)"},
@@ -53,7 +53,7 @@ static const cli_opt opts[] = {
     TRAIN_DATA_OPTS(dopt),
     TRAIN_DEVICE_OPTS(devopt),
     {"seed", 0, CLI_INT, &seed, "S", "weights and data order of every run (default 1)"},
-    {"threads", 0, CLI_INT, &threads, "N", "threads per run (default or 0: 1 below d-model 128, else all; with --jobs K or under MPI at most cores/K)"},
+    {"threads", 0, CLI_INT, &threads, "N", "threads per run (default or 0: 1 below d-model 128, else all; with --jobs K or under MPI at most cores/K; more than the cores: warned, not capped)"},
     {"jobs", 'j', CLI_INT, &jobs, "K", "train K runs at a time in K workers: processes, threads on a GPU (default 1)"},
     {"evals", 0, CLI_INT, &evals, "N", "validations during each run (default 10)"},
     {"val-tokens", 0, CLI_INT, &val_tokens, "N", "validation tokens (default 16384)"},
@@ -209,16 +209,19 @@ void progress_run_done(sweep_progress *p, const char *run, double run_flops, con
     if (p->slot[k].run == run) p->slot[k].run = NULL;
   p->finished++;
   p->work_done += run_flops;
-  if (p->mode == 1) {
-    draw(p);
-    p->last_draw = cli_now();
-  } else if (p->mode == 2) {
+  if (p->mode) {
+    /* on a terminal too: the updating line alone never showed a finished run's loss */
     char e[32], where[32] = "";
     cli_fmt_time(e, sizeof e, eta(p));
     if (rank >= 0) snprintf(where, sizeof where, " (%s %d)", p->unit, rank);
+    if (p->mode == 1) fprintf(stderr, "\r\033[K");
     fprintf(stderr, "[%zu/%zu] %s%s: val_loss %.4f, %.1f s, MFU %.0f%%, ETA %s\n", p->finished, p->total, run, where,
             r->val_loss, r->seconds, 100 * r->mfu, e);
     p->last_line = cli_now();
+  }
+  if (p->mode == 1) {
+    draw(p);
+    p->last_draw = cli_now();
   }
 }
 
@@ -442,6 +445,29 @@ static int make_sweep(const char *file, sf_sweep **out) {
   return SF_OK;
 }
 
+/* Token budgets that are not whole batches train fewer tokens than asked (the run name keeps the
+ * budget asked for, the record's D is what was trained): said once, each budget once. */
+static void note_rounding(const sf_sweep_plan *p) {
+  sf_buf b;
+  sf_buf_init(&b);
+  size_t nseen = 0;
+  long per_batch = 0;
+  for (size_t i = 0; i < p->nruns; i++) {
+    const sf_train_config *c = &p->runs[i].cfg;
+    double whole = floor(c->tokens / (double)c->batch_tokens) * (double)c->batch_tokens;
+    size_t j = 0;
+    while (j < i && p->runs[j].cfg.tokens != c->tokens) j++;
+    if (whole == c->tokens || j < i) continue;
+    per_batch = c->batch_tokens;
+    if (nseen++ < 8) sf_buf_printf(&b, "%s%.0f trains %.0f", nseen > 1 ? ", " : "", c->tokens, whole);
+  }
+  if (nseen > 8) sf_buf_printf(&b, " (and %zu more)", nseen - 8);
+  if (nseen && !b.oom)
+    cli_note("sweep: a run trains whole batches of %ld tokens: token budget %s; run names keep the budget asked "
+             "for, the run file's D and C are what was trained", per_batch, sf_buf_str(&b));
+  sf_buf_free(&b);
+}
+
 static void print_plan(const sf_sweep_plan *p) {
   for (size_t i = 0; i < p->nruns; i++) {
     char f[32], th[16] = "all";
@@ -533,6 +559,13 @@ setup_done:
 #ifdef SF_HAVE_MPI
   if (mpi) rc = sweep_mpi_agree(rc, &x); /* every rank stops if any failed; rank 0's peaks for all */
 #endif
+  if (!rc && rank == 0) note_rounding(&x.plan); /* not progress: -q keeps it */
+  if (!rc && rank == 0 && sw->threads > 0) { /* threads given (flag or file), beyond the cores a run has */
+    char sharing[96] = "";
+    if (jobs > 1) snprintf(sharing, sizeof sharing, " (%ld workers sharing %d cores)", jobs, sweep_jobs_cores());
+    if (mpi) snprintf(sharing, sizeof sharing, " (%d ranks sharing this node)", node_ranks);
+    train_threads_warn("sweep", sw->threads, threads_cap > 0 ? threads_cap : train_cores(), sharing);
+  }
   if (!rc && dry_run) {
     if (rank == 0) print_plan(&x.plan);
   } else if (!rc) {

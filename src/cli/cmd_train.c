@@ -33,12 +33,12 @@ static const cli_opt opts[] = {
     {"heads", 0, CLI_INT, &heads, "H", "attention heads (default d-model/64, at least 1)"},
     {"context", 0, CLI_INT, &context, "T", "context length in tokens (default 128)"},
     {"batch", 0, CLI_INT, &batch, "TOKENS", "tokens per optimiser step, a multiple of T (default 16*T)"},
-    {"tokens", 0, CLI_DOUBLE, &tokens, "D", "training budget in tokens (default 20 per parameter)"},
+    {"tokens", 0, CLI_DOUBLE, &tokens, "D", "training budget in tokens, rounded down to whole batches (default 20 per parameter)"},
     {"lr", 0, CLI_DOUBLE, &lr, "RATE", "peak learning rate (default 3e-3*min(1,sqrt(128/C)))"},
     TRAIN_DATA_OPTS(dopt),
     TRAIN_DEVICE_OPTS(devopt),
     {"seed", 0, CLI_INT, &seed, "S", "weights and data order (default 1)"},
-    {"threads", 0, CLI_INT, &threads, "N", "threads (default or 0: 1 below d-model 128, else all cores)"},
+    {"threads", 0, CLI_INT, &threads, "N", "threads (default or 0: 1 below d-model 128, else all cores; more than the cores: warned, not capped)"},
     {"evals", 0, CLI_INT, &evals, "N", "validations during the run (default 10)"},
     {"val-tokens", 0, CLI_INT, &val_tokens, "N", "validation tokens (default 16384)"},
     {"peak", 0, CLI_DOUBLE, &peak, "GFLOPS", "sgemm peak for MFU (default: measured, about 1 s)"},
@@ -200,9 +200,14 @@ int cmd_train(int argc, char **argv) {
     return cli_fail_lib(rc);
   }
 
+  if (threads > 0 && c.device == SF_DEVICE_CPU) train_threads_warn("train", threads, train_cores(), NULL);
   progress pr = {isatty(STDERR_FILENO), -1.0, 1};
   long steps = (long)floor(c.tokens / (double)c.batch_tokens);
   pr.every = steps / 10 > 1 ? steps / 10 : 1;
+  if ((double)steps * (double)c.batch_tokens != c.tokens) /* not progress: -q keeps it */
+    cli_note("train: %s %.0f is not a whole number of batches of %ld tokens: the run trains %.0f (the record's D "
+             "and C); its default name keeps %.0f", tokens > 0 ? "--tokens" : "the default budget", c.tokens,
+             c.batch_tokens, (double)steps * (double)c.batch_tokens, c.tokens);
   if (!quiet) {
     char n[32], d[32];
     cli_fmt_count(n, sizeof n, sf_gpt_nparams(&c.model));

@@ -94,12 +94,7 @@ static void reap(pid_t pid, int *status) {
   }
 }
 
-int sweep_jobs_cores(void) {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n > 0 ? (int)n : 1;
-}
+int sweep_jobs_cores(void) { return train_cores(); }
 
 int sweep_jobs_peaks(sweep_ctx *x) {
   if (!sweep_peaks_missing(x)) return SF_OK;

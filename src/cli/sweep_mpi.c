@@ -96,10 +96,14 @@ int sweep_mpi_init(int *rank, int *ranks, int *node_ranks, int *threads_cap) {
 }
 
 int sweep_mpi_agree(int rc, sweep_ctx *x) {
-  int rank, worst = rc;
+  int rank, worst = rc, rc0 = rc;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Request rq;
   MPI_Iallreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD, &rq);
+  wait_req(&rq);
+  /* rank 0's own status: when it failed it has said why, and the other ranks, which read the same
+   * files, failed the same way (every rank printed the same error, interleaved on one line) */
+  MPI_Ibcast(&rc0, 1, MPI_INT, 0, MPI_COMM_WORLD, &rq);
   wait_req(&rq);
   if (saved_stderr >= 0) {
     dup2(saved_stderr, STDERR_FILENO);
@@ -108,7 +112,7 @@ int sweep_mpi_agree(int rc, sweep_ctx *x) {
   }
   if (worst) {
     if (rank == 0 && !rc) cli_error("sweep: another rank could not set up (status %d)", worst);
-    if (rank != 0 && rc) cli_error("sweep: rank %d: %s", rank, *sf_errmsg() ? sf_errmsg() : sf_status_name(rc));
+    if (rank != 0 && rc && !rc0) cli_error("sweep: rank %d: %s", rank, *sf_errmsg() ? sf_errmsg() : sf_status_name(rc));
     return worst;
   }
   /* one measurement of the sgemm peak per thread count, by rank 0 while the others sleep: ranks

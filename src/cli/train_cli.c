@@ -1,10 +1,13 @@
 /* train_cli.c: the data-source and device options shared by `scalefit train` and `scalefit sweep`. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "cli/train_cli.h"
 
 #include <scalefit/sf_error.h>
 
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 int train_in_range(const char *cmd, const char *name, long v, long lo, long hi) {
   if (v == TRAIN_UNSET || (v >= lo && v <= hi)) return 1;
@@ -86,4 +89,22 @@ int train_device_check(const char *cmd, const train_device_opts *o) {
   int rc = sf_train_device_check(d, NULL, 0);
   if (rc) cli_error("%s: --device %s: %s", cmd, sf_device_name(d), sf_errmsg());
   return rc;
+}
+
+int train_cores(void) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int)n : 1;
+}
+
+/* OpenMP tools do what OMP_NUM_THREADS asks even beyond the cores, and so does the trainer: a run's
+ * sums depend on its thread count (the record and the checkpoint hold it), so capping would train
+ * another run than the one asked for, and differently on every machine. Oversubscribed threads take
+ * turns on the cores (1000 threads on 2 cores: 35 times slower on a tiny model): said, not capped. */
+void train_threads_warn(const char *cmd, long threads, int cores, const char *sharing) {
+  if (threads <= cores) return;
+  cli_warn("%s: %ld threads per run%s is more than the %d core%s each run has: the threads take turns on them, "
+           "which slows training down (the run still trains with %ld threads, as its record says)",
+           cmd, threads, sharing ? sharing : "", cores, cores == 1 ? "" : "s", threads);
 }

@@ -64,4 +64,10 @@ int train_data_given_check(const char *cmd, const train_data_opts *given, const 
  * (LO..HI)" and returns 0. */
 int train_in_range(const char *cmd, const char *name, long v, long lo, long hi);
 
+/* The CPUs this process may run on (sched_getaffinity, what nproc prints), at least 1. */
+int train_cores(void);
+/* Warns (never caps) when a run's threads exceed the cores it has: "CMD: 1000 threads per run[SHARING] is
+ * more than the 2 cores each run has: ...". sharing: NULL, or e.g. " (2 workers sharing 2 cores)". */
+void train_threads_warn(const char *cmd, long threads, int cores, const char *sharing);
+
 #endif

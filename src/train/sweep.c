@@ -477,6 +477,23 @@ int sf_sweep_plan_build(const sf_sweep *s, const sf_source *src, const sf_train_
         r->name = NULL;
         continue;
       }
+      /* A run trains whole batches, and its name holds the budget asked for: two budgets within one
+       * batch of each other (--tokens 9000,10000 at 2048 a batch) would train the same run twice under
+       * two names, two identical points of a fit. The other settings are the sweep's, the same for all. */
+      const double steps = floor(c->tokens / (double)c->batch_tokens);
+      for (size_t i = 0; i < out->nruns; i++) {
+        const sf_train_config *o = &out->runs[i].cfg;
+        if (o->model.n_layer != c->model.n_layer || o->model.d_model != c->model.d_model ||
+            o->model.n_head != c->model.n_head || floor(o->tokens / (double)o->batch_tokens) != steps)
+          continue;
+        rc = sf_fail(SF_EINPUT,
+                     "trains %.0f tokens (%.0f whole batches of %ld), as does run '%s' of this sweep: the same "
+                     "run under two names; give budgets at least one batch (%ld tokens) apart",
+                     steps * (double)c->batch_tokens, steps, c->batch_tokens, out->runs[i].name, c->batch_tokens);
+        free(r->name);
+        r->name = NULL;
+        goto fail;
+      }
       out->nruns++;
       out->flops_total += r->flops;
       continue;

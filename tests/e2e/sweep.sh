@@ -14,6 +14,31 @@ grid=(--data markov --sizes 1x16,1x32,2x64 --tokens 20480,81920 --context 32 --b
 "$S" sweep "${grid[@]}" -n -o "$tmp/runs.h5" | grep -c todo | grep -qx 6 || fail "dry run does not list 6 runs"
 [ -e "$tmp/runs.h5" ] && fail "dry run wrote the run file"
 
+# Runs train whole batches (512 tokens) and are named by the budget asked for: 9000 and 9100 are both
+# 17 batches (8704 tokens), one training under two names, refused before anything is written; budgets
+# that are not whole batches are said once.
+"$S" sweep "${grid[@]/20480,81920/9000,9100}" -n -o "$tmp/same.h5" >"$tmp/out" 2>"$tmp/err"
+[ $? = 2 ] || fail "two budgets of the same whole batches were not refused: $(cat "$tmp/err")"
+grep -q "size 1x16, budget 9100: trains 8704 tokens (17 whole batches of 512), as does run 'markov-L1-d16-h1-T32-D9000-s1' of this sweep: the same run under two names" \
+  "$tmp/err" || fail "two budgets of the same whole batches: $(cat "$tmp/err")"
+"$S" sweep "${grid[@]/20480,81920/9000,20480}" -n -o "$tmp/same.h5" >"$tmp/out" 2>"$tmp/err" || fail "9000,20480: $(cat "$tmp/err")"
+[ "$(grep -c "note: sweep: a run trains whole batches of 512 tokens: token budget 9000 trains 8704; run names keep the budget asked for" \
+  "$tmp/err")" = 1 ] || fail "the rounding of 9000 tokens is not said once: $(cat "$tmp/err")"
+[ -e "$tmp/same.h5" ] && fail "a dry run wrote the run file"
+# Threads beyond the cores a run has are warned about, once, not capped: on one core, 2 threads per run;
+# on two, 2 workers of 2 threads each.
+if command -v taskset >/dev/null; then
+  unpinned=("${grid[@]::${#grid[@]}-2}") # the grid without its --threads 1
+  taskset -c 0 "$S" sweep "${unpinned[@]}" --threads 2 -n -o "$tmp/th.h5" >"$tmp/out" 2>"$tmp/err" || fail "--threads 2: $(cat "$tmp/err")"
+  [ "$(grep -c "warning: sweep: 2 threads per run is more than the 1 core each run has" "$tmp/err")" = 1 ] ||
+    fail "--threads 2 on one core: not one warning: $(cat "$tmp/err")"
+  grep -q "todo .* threads 2$" "$tmp/out" || fail "--threads 2 on one core was capped: $(cat "$tmp/out")"
+  if [ "$(nproc)" -ge 2 ]; then
+    taskset -c 0,1 "$S" sweep "${unpinned[@]}" --threads 2 -j 2 -n -o "$tmp/th.h5" >/dev/null 2>"$tmp/err"
+    grep -q "warning: sweep: 2 threads per run (2 workers sharing 2 cores) is more than the 1 core each run has" "$tmp/err" ||
+      fail "-j 2 --threads 2 on two cores: $(cat "$tmp/err")"
+  fi
+fi
 # Kill the sweep (SIGKILL) as soon as two runs are in the file: the third is then in progress.
 "$S" sweep "${grid[@]}" -q --checkpoint-every 0.01 -o "$tmp/runs.h5" &
 pid=$!
@@ -64,6 +89,14 @@ for other in "--batch 256" "--lr 0.001" "--markov-order 3"; do
 done
 grep -q "recorded with a batch of 512 tokens, and this sweep trains it with 256" <("$S" sweep "${grid[@]}" --batch 256 -o "$tmp/runs.h5" -n 2>&1) ||
   fail "the batch's message"
+# On a terminal (script(1) gives the sweep one) each finished run leaves its line above the updating one:
+# the updating line alone never showed a run's loss.
+if command -v script >/dev/null; then
+  script -qc "'$S' sweep --data markov --sizes 1x16 --tokens 1024 --context 32 --peak 100 --evals 2 --val-tokens 1024 -o '$tmp/tty.h5'" \
+    /dev/null </dev/null | tr '\r' '\n' >"$tmp/tty"
+  grep -q "^.*\[1/1\] markov-L1-d16-h1-T32-D1024-s1: val_loss [0-9.]*, " "$tmp/tty" ||
+    fail "on a terminal, no line for the finished run: $(cat -A "$tmp/tty")"
+fi
 # isoFLOP: every size gets the whole batches that fit in each compute budget (within one batch below it).
 "$S" sweep --data markov --sizes 1x32,2x64 --flops 1e10,3e10 --context 64 -n -o "$tmp/iso.h5" >"$tmp/iso" \
   || fail "isoFLOP dry run failed"

@@ -35,6 +35,14 @@ grid=(--data markov --sizes 1x16,1x32,2x48 --tokens 10240,30720 --context 32 --b
 losses "$tmp/serial.h5" >"$tmp/serial.txt"
 [ "$(wc -l <"$tmp/serial.txt")" = 6 ] || fail "serial sweep: $(cat "$tmp/serial.txt")"
 
+# A sweep that cannot start (two budgets training the same whole batches) is refused once, by rank 0,
+# for all ranks: every rank printed the same error, interleaved on one line.
+"${mpi[@]}" -np 3 "$S" sweep "${grid[@]/10240,30720/10240,10300}" -n -o "$tmp/bad.h5" >"$tmp/badlog" 2>&1 &&
+  fail "mpirun -np 3 with a bad grid exited 0"
+[ "$(grep -c "budget 10300: trains 10240 tokens" "$tmp/badlog")" = 1 ] ||
+  fail "mpirun -np 3 with a bad grid: not one error: $(cat "$tmp/badlog")"
+grep -q "^scalefit: error: size 1x16, budget 10300: trains 10240 tokens" "$tmp/badlog" || fail "the error: $(cat "$tmp/badlog")"
+
 for np in 2 4; do
   "${mpi[@]}" -np $np "$S" sweep "${grid[@]}" -o "$tmp/np$np.h5" >"$tmp/log$np" 2>&1 || fail "mpirun -np $np: $(cat "$tmp/log$np")"
   losses "$tmp/np$np.h5" >"$tmp/np$np.txt" || fail "the run file of -np $np does not read"

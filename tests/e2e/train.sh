@@ -35,6 +35,18 @@ expect 2 "peak 0 must be a positive number" --data markov --peak 0
   fail "train with a low --peak exited $?"
 grep -q "MFU .* is above 100%: --peak 0.01 GFLOP/s is below what this run achieved" "$tmp/err" ||
   fail "no warning for an MFU above 100%: $(cat "$tmp/err")"
+# More threads than cores is trained as asked (a run's sums depend on its thread count) but warned about,
+# once: pinned to one core, 2 threads take turns on it; 1 thread is not warned about.
+if command -v taskset >/dev/null; then
+  taskset -c 0 "$S" train --data markov --layers 1 --d-model 16 --context 16 --tokens 4096 --peak 100 --threads 2 --json \
+    -q >"$tmp/out" 2>"$tmp/err" || fail "train --threads 2 on one core exited $?"
+  [ "$(grep -c "warning: train: 2 threads per run is more than the 1 core each run has: the threads take turns" "$tmp/err")" = 1 ] ||
+    fail "--threads 2 on one core: not one warning: $(cat "$tmp/err")"
+  grep -q '"threads": 2' "$tmp/out" || fail "--threads 2 on one core did not train with 2 threads"
+  taskset -c 0 "$S" train --data markov --layers 1 --d-model 16 --context 16 --tokens 4096 --peak 100 --threads 1 \
+    -q >"$tmp/out" 2>"$tmp/err" || fail "train --threads 1 on one core exited $?"
+  [ -s "$tmp/err" ] && fail "--threads 1 on one core: $(cat "$tmp/err")"
+fi
 # a data option of another source is refused: --markov-order without --data markov trained on the corpus
 expect 1 "markov-order applies to --data markov, and the data is corpus" --markov-order 1
 expect 1 "digits applies to --data addition, and the data is markov" --data markov --digits 2
@@ -58,6 +70,17 @@ assert r["flops"] == 3 * F * (5120 // T)
 assert r["val_loss"] > r["entropy_rate"] > 2.3
 assert len(r["curve"]["step"]) == 20 and r["curve"]["step"][-1] == 20
 assert r["config"]["threads"] == 1 and r["data"]["kind"] == "markov"
+PY
+# A budget that is not whole batches trains the whole batches below it (5300 tokens: 20 of 256, 5120),
+# is said once, and the record's D and C are what was trained: the 5120-token run's.
+"$S" train --data markov "${tiny[@]}" --tokens 5300 --json >"$tmp/r.json" 2>"$tmp/err" || fail "--tokens 5300 failed"
+[ "$(grep -c "note: train: --tokens 5300 is not a whole number of batches of 256 tokens: the run trains 5120" \
+  "$tmp/err")" = 1 ] || fail "--tokens 5300: not one note of the rounding: $(cat "$tmp/err")"
+/usr/bin/python3 - "$tmp/r.json" "$tmp/m.json" <<'PY' || fail "--tokens 5300: the record is not the 5120-token run's"
+import json, sys
+r, m = (json.load(open(p)) for p in sys.argv[1:])
+assert r["D"] == 20 * 256 and r["steps"] == 20 and r["config"]["tokens"] == 5300, (r["D"], r["steps"])
+assert (r["flops"], r["val_loss"]) == (m["flops"], m["val_loss"])
 PY
 "$S" train --data addition --digits 2 "${tiny[@]}" --json >"$tmp/a.json" \
   || fail "addition run failed"

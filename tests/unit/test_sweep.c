@@ -6,7 +6,8 @@
  *              is a valid 12-16 run sweep at context 128 on the corpus
  *   plans      the union of grids (a shared run once), cheapest first, FLOPs against the closed
  *              form of sf_train.h computed here, isoFLOP token rounding (whole batches, within one
- *              batch below the budget), done/todo against a run table, the MPI threads cap
+ *              batch below the budget), done/todo against a run table, the MPI threads cap; two budgets
+ *              that train the same whole batches (one run under two names) refused
  *   files      per-run checkpoint paths; cleanup removes only dead writers' temporaries
  */
 #include <setjmp.h>
@@ -365,6 +366,38 @@ static void test_plan(void **state) {
   sf_source_free(src);
 }
 
+/* Runs train whole batches (512 tokens here: 16 sequences of 32) and are named by the budget asked
+ * for: two budgets within one batch of each other would be the same training under two names. */
+static void test_plan_same_training(void **state) {
+  (void)state;
+  sf_source *src = markov(64);
+  sf_sweep_plan p;
+  /* 9000 and 9100 tokens are both 17 batches: 17 * 512 = 8704 tokens */
+  sf_sweep *s = parse_ok("[sweep]\ncontext = 32\n[grid]\nsizes = 1x16, 1x32\ntokens = 9000, 9100\n");
+  assert_int_equal(sf_sweep_plan_build(s, src, NULL, 0, &p), SF_EINPUT);
+  if (!strstr(sf_errmsg(), "dir/t.ini:3: [grid] size 1x16, budget 9100: trains 8704 tokens (17 whole batches of 512), "
+                           "as does run 'markov-L1-d16-h1-T32-D9000-s1' of this sweep: the same run under two names"))
+    fail_msg("%s", sf_errmsg());
+  sf_sweep_free(s);
+  /* 9300 tokens are 18 batches: two runs */
+  s = parse_ok("[sweep]\ncontext = 32\n[grid]\nsizes = 1x16\ntokens = 9000, 9300\n");
+  assert_int_equal(sf_sweep_plan_build(s, src, NULL, 0, &p), SF_OK);
+  assert_int_equal(p.nruns, 2);
+  sf_sweep_plan_free(&p);
+  sf_sweep_free(s);
+  /* across grids: an isoFLOP budget of 17.5 batches of 2x32 trains the 17 batches that --tokens 9000 does */
+  char text[256];
+  snprintf(text, sizeof text, "[sweep]\ncontext = 32\n[grid a]\nsizes = 2x32\ntokens = 9000\n[grid b]\nsizes = 2x32\n"
+           "flops = %.17g\n", 17.5 * 3 * 16 * fwd(2, 32, 32, 64));
+  s = parse_ok(text);
+  assert_int_equal(sf_sweep_plan_build(s, src, NULL, 0, &p), SF_EINPUT);
+  if (!strstr(sf_errmsg(), "dir/t.ini:6: [grid b] size 2x32, budget ") ||
+      !strstr(sf_errmsg(), "trains 8704 tokens (17 whole batches of 512), as does run 'markov-L2-d32-h1-T32-D9000-s1'"))
+    fail_msg("%s", sf_errmsg());
+  sf_sweep_free(s);
+  sf_source_free(src);
+}
+
 /* ---- presets ---- */
 
 static void test_presets(void **state) {
@@ -465,7 +498,8 @@ static void test_cleanup(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sizes),   cmocka_unit_test(test_file),    cmocka_unit_test(test_bad_files),
-      cmocka_unit_test(test_plan),    cmocka_unit_test(test_presets), cmocka_unit_test(test_cleanup),
+      cmocka_unit_test(test_plan),    cmocka_unit_test(test_plan_same_training), cmocka_unit_test(test_presets),
+      cmocka_unit_test(test_cleanup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
