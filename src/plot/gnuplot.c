@@ -600,6 +600,57 @@ static void first_lines(const char *s, char *out, size_t n) {
   out[k] = '\0';
 }
 
+/* gnuplot's SVG gives the legend of an opaque key (ours) a second <g id="gnuplot_plot_N">, the id
+ * of the series it belongs to: an id twice is invalid SVG and, inlined, invalid HTML (the W3C
+ * validator rejects every report with a legend). Each repeat of an id gets a suffix (_2, _3, ..)
+ * in the file at path; nothing refers to these groups. */
+static int svg_unique_ids(const char *path) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return sf_fail(SF_EIO, "cannot read '%s': %s", path, strerror(errno));
+  sf_buf in, out;
+  sf_buf_init(&in);
+  sf_buf_init(&out);
+  char chunk[8192];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) sf_buf_addn(&in, chunk, n);
+  fclose(fp);
+  const char *s = sf_buf_str(&in), **seen = NULL;
+  size_t *seenlen = NULL, nseen = 0, cap = 0;
+  int dup = 0, oom = in.oom;
+  const char *p = s;
+  for (const char *q = s; !oom && (q = strstr(q, "id=")); q += 3) {
+    if (q == s || (q[-1] != ' ' && q[-1] != '\t') || (q[3] != '"' && q[3] != '\'')) continue;
+    const char *v = q + 4, *e = strchr(v, q[3]);
+    if (!e) break;
+    size_t len = (size_t)(e - v), times = 0;
+    for (size_t i = 0; i < nseen; i++) times += seenlen[i] == len && !memcmp(seen[i], v, len);
+    sf_buf_addn(&out, p, (size_t)(e - p));
+    p = e;
+    if (times) sf_buf_printf(&out, "_%zu", times + 1), dup = 1;
+    if (nseen == cap) {
+      cap = cap ? 2 * cap : 64;
+      const char **ns = realloc(seen, cap * sizeof *ns);
+      if (ns) seen = ns;
+      size_t *nl = ns ? realloc(seenlen, cap * sizeof *nl) : NULL;
+      if (nl) seenlen = nl;
+      if (!nl) {
+        oom = 1;
+        break;
+      }
+    }
+    seen[nseen] = v, seenlen[nseen++] = len;
+  }
+  sf_buf_add(&out, p);
+  free(seen);
+  free(seenlen);
+  int rc = SF_OK;
+  if (oom || out.oom) rc = sf_fail(SF_ENOMEM, "out of memory");
+  else if (dup) rc = sf_write_file_atomic(path, out.s, out.len);
+  sf_buf_free(&in);
+  sf_buf_free(&out);
+  return rc;
+}
+
 int sf_chart_render(const sf_chart *c, const char *output, sf_render_opts *opts) {
   sf_render_opts none = {NULL, NULL, NULL};
   if (!opts) opts = &none;
@@ -662,6 +713,8 @@ int sf_chart_render(const sf_chart *c, const char *output, sf_render_opts *opts)
       rc = sf_fail(SF_EIO, "gnuplot failed on '%s' (killed by signal %d)", script_path, WTERMSIG(status));
   } else if (rc == SF_OK && (stat(tmp_out, &st) != 0 || st.st_size == 0)) {
     rc = sf_fail(SF_EIO, "gnuplot wrote nothing for '%s' (script '%s')", output, script_path);
+  } else if (rc == SF_OK && sf_ext_is(output, ".svg") && (rc = svg_unique_ids(tmp_out))) {
+    /* the message is svg_unique_ids' */
   } else if (rc == SF_OK && rename(tmp_out, output) != 0) {
     rc = sf_fail(SF_EIO, "cannot rename into '%s': %s", output, strerror(errno));
   }
