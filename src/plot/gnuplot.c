@@ -232,6 +232,24 @@ typedef struct canvas {
 
 static canvas canvas_of(const sf_chart *c) { return (canvas){(double)c->width, (double)c->height, font_pt(c)}; }
 
+/* The most characters of running text in font size font_px that fit across 95% of a canvas
+ * w wide (at least 10: a narrow chart still gets words on a line). */
+static size_t wrap_chars(double w, double font_px) {
+  double k = 0.95 * w / (SF_TEXT_W * font_px);
+  return k < 10 ? 10 : (size_t)k;
+}
+
+/* n bytes of text quoted as sf_plot_quote does. */
+static void quote_n(sf_buf *b, const char *text, size_t n) {
+  char *t = sf_asprintf("%.*s", (int)n, text);
+  if (!t) {
+    b->oom = 1;
+    return;
+  }
+  sf_plot_quote(b, t);
+  free(t);
+}
+
 /* Columns and rows of a legend below the plot: as many columns as fit across the panel. */
 static void key_grid(const sf_panel *p, double panel_w, double em, size_t *cols, size_t *rows) {
   size_t maxlen, n = sf_plot_legend_entries(p, &maxlen);
@@ -395,8 +413,11 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
   double *ytop = NULL; /* per panel: a raised top of the y axis, or NaN */
   size_t *ids = calloc(total + 1, sizeof *ids);
   int *colors = calloc(total + 1, sizeof *colors), *has_rows = calloc(total + 1, sizeof *has_rows);
-  sf_buf b;
+  sf_buf b, tl, sl; /* the script; the title's and subtitle's lines */
   sf_buf_init(&b);
+  sf_buf_init(&tl);
+  sf_buf_init(&sl);
+  int multi = c->npanels > 1;
   if (!ids || !colors || !has_rows) goto oom;
 
   sf_buf_printf(&b, "# %s\n# drawn by scalefit %s; redraw with: gnuplot THIS_FILE.gp (the data are below)\n",
@@ -410,8 +431,14 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
   look lk = look_of(fmt);
   /* the plot area of one panel: its share of the canvas less room for tick labels, axis labels
    * and titles (estimates; gnuplot lays out the rest) */
+  /* a title or subtitle wider than the canvas is wrapped at spaces: gnuplot would cut it at both
+   * edges */
+  size_t ntl = sf_plot_wrap(c->title, wrap_chars(cv.w, cv.em + 2), &tl);
+  size_t nsl = sf_plot_wrap(c->subtitle, wrap_chars(cv.w, multi ? 0.8 * cv.em : cv.em), &sl);
+  if (tl.oom || sl.oom) goto oom;
   double panel_w = cv.w / (double)cols, pw = panel_w - 9 * cv.em;
-  double ph = (cv.h - (c->title[0] ? (c->subtitle[0] ? 3.6 : 2.2) * cv.em : 0)) / (double)rows - 5 * cv.em;
+  double title_h = (c->title[0] ? (c->subtitle[0] ? 3.6 : 2.2) * cv.em : 0) + 1.3 * cv.em * (double)(ntl + nsl - 2);
+  double ph = (cv.h - title_h) / (double)rows - 5 * cv.em;
   /* legends first: one that goes below a single panel may make the canvas taller */
   pos = calloc(c->npanels, sizeof *pos);
   ytop = calloc(c->npanels, sizeof *ytop);
@@ -452,17 +479,26 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
     }
   }
 
-  int multi = c->npanels > 1;
   if (multi) {
     sf_buf_add(&b, "\nset multiplot");
     sf_buf_printf(&b, " layout %zu,%zu", rows, cols);
     if (c->title[0]) {
       sf_buf_add(&b, " title ");
-      sf_plot_quote(&b, c->title);
-      if (c->subtitle[0]) {
+      const char *t = sf_buf_str(&tl), *e;
+      for (int first = 1;; first = 0, t = e + 1) {
+        e = strchr(t, '\n');
+        if (!first) sf_buf_add(&b, ".\"\\n\".");
+        quote_n(&b, t, e ? (size_t)(e - t) : strlen(t));
+        if (!e) break;
+      }
+      /* each subtitle line in its own smaller-font group: enhanced text ends a group at a line break */
+      t = sf_buf_str(&sl);
+      for (; c->subtitle[0]; t = e + 1) {
+        e = strchr(t, '\n');
         sf_buf_printf(&b, ".\"\\n\".'{/*0.8 '.");
-        sf_plot_quote(&b, c->subtitle);
+        quote_n(&b, t, e ? (size_t)(e - t) : strlen(t));
         sf_buf_add(&b, ".'}'");
+        if (!e) break;
       }
     }
     sf_buf_addc(&b, '\n');
@@ -480,16 +516,25 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
       /* the figure's title centred on the canvas, not on the plot area: a legend or colour bar
        * beside the plot would push a plot-centred title off the edge */
       double y = 1 - 1.5 * cv.em / cv.h;
-      sf_buf_add(&b, "set label 1001 ");
-      sf_plot_quote(&b, c->title);
-      sf_buf_printf(&b, " at screen 0.5, screen %.4f center front font ',%.1f'\n", y, (cv.em + 2) * lk.font);
-      if (c->subtitle[0]) {
-        sf_buf_add(&b, "set label 1002 ");
-        sf_plot_quote(&b, c->subtitle);
-        sf_buf_printf(&b, " at screen 0.5, screen %.4f center front textcolor rgb '#404040'\n", y - 1.55 * cv.em / cv.h);
+      const char *t = sf_buf_str(&tl), *e;
+      for (size_t i = 0;; i++, t = e + 1, y -= 1.45 * (cv.em + 2) / cv.h) {
+        e = strchr(t, '\n');
+        sf_buf_printf(&b, "set label %zu ", 1001 + i);
+        quote_n(&b, t, e ? (size_t)(e - t) : strlen(t));
+        sf_buf_printf(&b, " at screen 0.5, screen %.4f center front font ',%.1f'\n", y, (cv.em + 2) * lk.font);
+        if (!e) break;
+      }
+      t = sf_buf_str(&sl);
+      for (size_t i = 0; c->subtitle[0]; i++, t = e + 1) {
+        e = strchr(t, '\n');
+        y -= (i ? 1.3 : 1.55) * cv.em / cv.h;
+        sf_buf_printf(&b, "set label %zu ", 1101 + i);
+        quote_n(&b, t, e ? (size_t)(e - t) : strlen(t));
+        sf_buf_printf(&b, " at screen 0.5, screen %.4f center front textcolor rgb '#404040'\n", y);
+        if (!e) break;
       }
       /* the plot starts a line below the last title line, whatever the terminal's metrics */
-      double top = (c->subtitle[0] ? y - 1.55 * cv.em / cv.h : y) - 1.6 * cv.em / cv.h;
+      double top = y - 1.6 * cv.em / cv.h;
       sf_buf_printf(&b, "set tmargin at screen %.4f\n", top);
     }
     int has_cb = 0;
@@ -524,6 +569,8 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
   free(ids);
   free(colors);
   free(has_rows);
+  sf_buf_free(&tl);
+  sf_buf_free(&sl);
   *script = sf_buf_take(&b);
   return SF_OK;
 oom:
@@ -532,6 +579,8 @@ oom:
   free(ids);
   free(colors);
   free(has_rows);
+  sf_buf_free(&tl);
+  sf_buf_free(&sl);
   sf_buf_free(&b);
   return sf_fail(SF_ENOMEM, "out of memory");
 }
@@ -600,6 +649,57 @@ static void first_lines(const char *s, char *out, size_t n) {
   out[k] = '\0';
 }
 
+/* gnuplot's SVG gives the legend of an opaque key (ours) a second <g id="gnuplot_plot_N">, the id
+ * of the series it belongs to: an id twice is invalid SVG and, inlined, invalid HTML (the W3C
+ * validator rejects every report with a legend). Each repeat of an id gets a suffix (_2, _3, ..)
+ * in the file at path; nothing refers to these groups. */
+static int svg_unique_ids(const char *path) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return sf_fail(SF_EIO, "cannot read '%s': %s", path, strerror(errno));
+  sf_buf in, out;
+  sf_buf_init(&in);
+  sf_buf_init(&out);
+  char chunk[8192];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) sf_buf_addn(&in, chunk, n);
+  fclose(fp);
+  const char *s = sf_buf_str(&in), **seen = NULL;
+  size_t *seenlen = NULL, nseen = 0, cap = 0;
+  int dup = 0, oom = in.oom;
+  const char *p = s;
+  for (const char *q = s; !oom && (q = strstr(q, "id=")); q += 3) {
+    if (q == s || (q[-1] != ' ' && q[-1] != '\t') || (q[3] != '"' && q[3] != '\'')) continue;
+    const char *v = q + 4, *e = strchr(v, q[3]);
+    if (!e) break;
+    size_t len = (size_t)(e - v), times = 0;
+    for (size_t i = 0; i < nseen; i++) times += seenlen[i] == len && !memcmp(seen[i], v, len);
+    sf_buf_addn(&out, p, (size_t)(e - p));
+    p = e;
+    if (times) sf_buf_printf(&out, "_%zu", times + 1), dup = 1;
+    if (nseen == cap) {
+      cap = cap ? 2 * cap : 64;
+      const char **ns = realloc(seen, cap * sizeof *ns);
+      if (ns) seen = ns;
+      size_t *nl = ns ? realloc(seenlen, cap * sizeof *nl) : NULL;
+      if (nl) seenlen = nl;
+      if (!nl) {
+        oom = 1;
+        break;
+      }
+    }
+    seen[nseen] = v, seenlen[nseen++] = len;
+  }
+  sf_buf_add(&out, p);
+  free(seen);
+  free(seenlen);
+  int rc = SF_OK;
+  if (oom || out.oom) rc = sf_fail(SF_ENOMEM, "out of memory");
+  else if (dup) rc = sf_write_file_atomic(path, out.s, out.len);
+  sf_buf_free(&in);
+  sf_buf_free(&out);
+  return rc;
+}
+
 int sf_chart_render(const sf_chart *c, const char *output, sf_render_opts *opts) {
   sf_render_opts none = {NULL, NULL, NULL};
   if (!opts) opts = &none;
@@ -662,6 +762,8 @@ int sf_chart_render(const sf_chart *c, const char *output, sf_render_opts *opts)
       rc = sf_fail(SF_EIO, "gnuplot failed on '%s' (killed by signal %d)", script_path, WTERMSIG(status));
   } else if (rc == SF_OK && (stat(tmp_out, &st) != 0 || st.st_size == 0)) {
     rc = sf_fail(SF_EIO, "gnuplot wrote nothing for '%s' (script '%s')", output, script_path);
+  } else if (rc == SF_OK && sf_ext_is(output, ".svg") && (rc = svg_unique_ids(tmp_out))) {
+    /* the message is svg_unique_ids' */
   } else if (rc == SF_OK && rename(tmp_out, output) != 0) {
     rc = sf_fail(SF_EIO, "cannot rename into '%s': %s", output, strerror(errno));
   }

@@ -525,6 +525,31 @@ double sf_plot_legend_top(const sf_panel *p, sf_legend_pos pos, double plot_w, d
 
 /* ---------------------------------------------------------------- text */
 
+static size_t utf8_chars(const char *s, size_t n) {
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) k += ((unsigned char)s[i] & 0xC0) != 0x80;
+  return k;
+}
+
+size_t sf_plot_wrap(const char *text, size_t max_chars, sf_buf *out) {
+  size_t lines = 1, line = 0; /* characters on the current line */
+  for (const char *s = text ? text : "";;) {
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
+    if (!*s) break;
+    size_t n = strcspn(s, " \t\n\r"), w = utf8_chars(s, n);
+    if (line && line + 1 + w > max_chars) {
+      sf_buf_addc(out, '\n');
+      lines++, line = 0;
+    } else if (line) {
+      sf_buf_addc(out, ' ');
+      line++;
+    }
+    sf_buf_addn(out, s, n);
+    line += w, s += n;
+  }
+  return lines;
+}
+
 void sf_plot_quote(sf_buf *b, const char *text) {
   sf_buf_addc(b, '\'');
   for (const char *c = text ? text : ""; *c; c++) {

@@ -76,6 +76,15 @@ void sf_plot_vline_label(const sf_panel *p, size_t i, double ymax, double plot_w
 #define SF_CHAR_W 0.85
 #define SF_LINE_H 2.2
 
+/* The width of an average character of running text (titles) in units of the font size: measured
+ * on mixed text in pngcairo at 0.65, which the look carries to svg and pdfcairo. */
+#define SF_TEXT_W 0.7
+
+/* text broken at spaces (and tabs, newlines) into lines of at most max_chars characters (UTF-8
+ * characters; a longer word has a line of its own), written to out with '\n' between them; the
+ * number of lines (1 for an empty text). */
+size_t sf_plot_wrap(const char *text, size_t max_chars, sf_buf *out);
+
 /* Legend entries of p and the length of the longest (in characters). */
 size_t sf_plot_legend_entries(const sf_panel *p, size_t *maxlen);
 

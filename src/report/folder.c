@@ -48,6 +48,33 @@ int rp_remove_tree(const char *dir) {
   return rmdir(dir);
 }
 
+/* A run killed while it built report NAME (Ctrl-C, SIGKILL, a crash; cleanup code cannot run
+ * then) leaves OUTDIR/.NAME.tmp.PID, half-built, and perhaps OUTDIR/.NAME.old.PID, the report before
+ * it, moved aside for the rename into place. Nothing else would ever remove them: once PID is gone,
+ * the half-built folder is removed, and a report found only moved aside goes back into place. */
+void rp_remove_stale(const char *outdir, const char *name) {
+  DIR *d = opendir(outdir);
+  size_t nl = strlen(name);
+  for (struct dirent *e; d && (e = readdir(d));) {
+    const char *n = e->d_name;
+    if (n[0] != '.' || strncmp(n + 1, name, nl) || (strncmp(n + 1 + nl, ".tmp.", 5) && strncmp(n + 1 + nl, ".old.", 5)))
+      continue;
+    char *end;
+    long pid = strtol(n + nl + 6, &end, 10);
+    if (pid <= 0 || *end || !sf_process_gone(pid)) continue;
+    char *p = sf_asprintf("%s/%s", outdir, n), *final = sf_asprintf("%s/%s", outdir, name);
+    struct stat sb;
+    if (p && final && n[nl + 2] == 'o' && stat(final, &sb) != 0 && errno == ENOENT && rename(p, final) == 0) {
+      /* put back */
+    } else if (p) {
+      rp_remove_tree(p);
+    }
+    free(p);
+    free(final);
+  }
+  if (d) closedir(d);
+}
+
 int rp_read_file(const char *path, char **text, size_t *len) {
   FILE *fp = fopen(path, "rb");
   if (!fp) return sf_fail(SF_EIO, "cannot read '%s': %s", path, strerror(errno));

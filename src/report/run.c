@@ -466,6 +466,7 @@ int sf_report_run(const sf_spec *s, const char *outdir, const sf_report_ctx *ctx
     goto out;
   }
   rp_remove_tree(st.dir);
+  rp_remove_stale(outdir, s->name);
   if (mkdir(st.dir, 0777)) {
     rc = rp_fail(&st, 0, SF_EIO, "cannot write in output folder '%s': %s", outdir, strerror(errno));
     goto out;

@@ -79,7 +79,7 @@ int sf_write_file_atomic(const char *path, const char *data, size_t len) {
 /* 1 when process pid will write nothing more: it does not exist, or it is a zombie (killed, not yet
  * reaped: the ranks of an mpirun that was itself killed are orphans that linger so until init reaps
  * them). A pid on another machine (a shared folder under MPI) looks alive, so its files are kept. */
-static int process_gone(long pid) {
+int sf_process_gone(long pid) {
   if (kill((pid_t)pid, 0) != 0) return errno == ESRCH;
   char path[64], buf[512];
   snprintf(path, sizeof path, "/proc/%ld/stat", pid);
@@ -108,7 +108,7 @@ static void remove_stale_in(const char *dir, const char *base) {
     if (!tmp) continue;
     char *end;
     long pid = strtol(tmp + 5, &end, 10);
-    if (pid <= 0 || *end != '.' || !process_gone(pid)) continue;
+    if (pid <= 0 || *end != '.' || !sf_process_gone(pid)) continue;
     char *t = sf_asprintf("%s%s", dir, e->d_name);
     if (t) remove(t);
     free(t);

@@ -93,6 +93,7 @@ char *sf_temp_path_beside(const char *path);              /* "<path>.tmp.<pid>.<
  * writing (SIGKILL cannot be cleaned up after) left it, and nothing will rename or remove it. */
 void sf_atomic_remove_stale(const char *path);
 void sf_atomic_remove_stale_dir(const char *dir);                /* the same for any file in dir */
+int sf_process_gone(long pid); /* 1: no such process on this machine, or a zombie: it writes nothing more */
 int sf_write_file_atomic(const char *path, const char *data, size_t len);
 
 /* ---- strings and paths ---- */

@@ -4,7 +4,8 @@
 # full, the bad ones are reported as FILE:LINE: message and leave no folder, the exit code is
 # non-zero and the summary counts both. The numbers in report.json are checked against
 # independent arithmetic (Chinchilla's closed-form allocation from laws.csv, the cost formula)
-# and against `scalefit turn` run on its own; a rerun replaces a report cleanly; an unwritable
+# and against `scalefit turn` run on its own; a rerun replaces a report cleanly, and removes what a
+# run killed midway left; an unwritable
 # output folder is an error naming the spec. With ../shared present, a Chinchilla refit spec is
 # checked against the reference fit of FIELD-NOTES.md.
 set -u
@@ -181,6 +182,26 @@ PY
 "$SCALEFIT" report "$SF_SRC/examples/published-laws.ini" -o out > /dev/null 2>&1 || fail "rerun exit $?"
 [ -z "$(ls -A out | grep '^\.')" ] || fail "rerun left temporary folders: $(ls -A out)"
 [ -s out/published-laws/index.html ] || fail "rerun lost the report"
+
+# a run killed midway (Ctrl-C, SIGKILL: nothing can clean up) leaves its half-built hidden folder;
+# the next run of that spec removes it (it stayed for good, one more per interruption), and the
+# report already there is untouched by the killed run
+cp out/published-models/report.json before.json
+setsid "$SCALEFIT" report "$SF_SRC/examples/published-models.ini" -o out > /dev/null 2>&1 &
+pid=$!
+for _ in $(seq 100); do ls -A out | grep -q '^\.published-models\.tmp\.' && break; sleep 0.05; done
+kill -KILL -- -$pid 2>/dev/null; wait $pid 2>/dev/null
+ls -A out | grep -q '^\.published-models\.tmp\.' || fail "the killed run left no folder to clean (test broken?)"
+cmp -s before.json out/published-models/report.json || fail "a killed run changed the report"
+# the killed process's id may be given to the next run's process at once (seen here): move the
+# folder to one no process can have, above the kernel's largest
+dead=$(( $(cat /proc/sys/kernel/pid_max 2>/dev/null || echo 4194304) + 1 ))
+mv out/.published-models.tmp.* "out/.published-models.tmp.$dead"
+# and a report moved aside (.NAME.old.PID) by a run killed just before its rename
+cp -r out/published-laws "out/.published-laws.old.$dead"
+"$SCALEFIT" report "$SF_SRC/examples/published-models.ini" "$SF_SRC/examples/published-laws.ini" -o out > /dev/null 2>&1 \
+  || fail "run after a kill: exit $?"
+[ -z "$(ls -A out | grep '^\.')" ] || fail "leftovers of a killed run stayed: $(ls -A out | grep '^\.')"
 
 # an output folder that cannot be written
 mkdir ro && chmod a-w ro

@@ -441,6 +441,76 @@ static void test_panels(void **state) {
   sf_chart_free(c);
 }
 
+/* The number after the first key in s, or NaN. */
+static double number_after(const char *s, const char *key) {
+  const char *p = strstr(s, key);
+  return p ? atof(p + strlen(key)) : NAN;
+}
+
+/* The text of "set label ID '...'" in script s (quotes undoubled), or NULL. */
+static char *label_text(const char *s, int id, double *y) {
+  char head[40];
+  snprintf(head, sizeof head, "set label %d '", id);
+  const char *p = strstr(s, head);
+  if (!p) return NULL;
+  p += strlen(head);
+  sf_buf b;
+  sf_buf_init(&b);
+  for (; *p && !(p[0] == '\'' && p[1] != '\''); p++) {
+    if (p[0] == '\'') p++;
+    sf_buf_addc(&b, *p);
+  }
+  const char *at = strstr(p, "screen 0.5, screen ");
+  if (y) *y = at ? atof(at + 19) : NAN;
+  return sf_buf_take(&b);
+}
+
+/* A title wider than the canvas is wrapped at spaces, not cut at both edges (it was, in every
+ * format: 92 characters of mixed text span a 900-px PNG at the title's font, 15 px). On a
+ * 900-px chart the title font is 13 + 2 px: at 0.7 font sizes a character, with 5% to spare,
+ * 0.95 * 900 / (0.7 * 15) = 81 characters a line. */
+static void test_long_title_wrapped(void **state) {
+  (void)state;
+  const char *title = "Validation loss of the own sweep against training compute, with the fitted law along "
+                      "its compute-optimal frontier and a band from two hundred resamples";
+  sf_chart *c = sf_chart_new(title);
+  assert_non_null(c);
+  sf_panel *p = sf_chart_add_panel(c, "");
+  static const double C[] = {1e18, 1e19, 1e20}, L[] = {3.0, 2.5, 2.125};
+  sf_axis_set(&p->x, "C", "FLOP", 1);
+  sf_axis_set(&p->y, "Loss", "", 1);
+  assert_non_null(sf_panel_add_points(p, "runs", 3, C, L));
+  sf_chart_set_subtitle(c, "3 runs");
+  char *s = NULL;
+  assert_int_equal(sf_chart_script(c, "a.png", &s), SF_OK);
+  double y1, y2, ys;
+  char *l1 = label_text(s, 1001, &y1), *l2 = label_text(s, 1002, &y2), *sub = label_text(s, 1101, &ys);
+  assert_non_null(l1);
+  assert_non_null(l2);
+  assert_null(label_text(s, 1003, NULL));
+  assert_true(strlen(l1) <= 81 && strlen(l2) <= 81);
+  assert_true(strlen(l1) > 60); /* filled, not broken early */
+  char joined[400];
+  snprintf(joined, sizeof joined, "%s %s", l1, l2);
+  assert_string_equal(joined, title);
+  /* the lines, the subtitle and the plot's top go down in that order */
+  assert_non_null(sub);
+  assert_string_equal(sub, "3 runs");
+  double top = number_after(s, "set tmargin at screen ");
+  assert_true(y1 > y2 && y2 > ys && ys > top);
+  free(sub), free(s);
+  /* panels: the multiplot title gets the line break */
+  static const double x[] = {1, 2, 3}, y[] = {1, 4, 9};
+  sf_panel_add_line(sf_chart_add_panel(c, "second"), "square", 3, x, y, 0);
+  s = NULL;
+  assert_int_equal(sf_chart_script(c, "a.png", &s), SF_OK);
+  char want[400];
+  snprintf(want, sizeof want, "title '%s'.\"\\n\".'%s'.\"\\n\".'{/*0.8 '.'3 runs'.'}'\n", l1, l2);
+  assert_non_null(strstr(s, want));
+  free(l1), free(l2), free(s);
+  sf_chart_free(c);
+}
+
 static void test_misuse(void **state) {
   (void)state;
   sf_chart *c = sf_chart_new("");
@@ -538,7 +608,7 @@ int main(void) {
       cmocka_unit_test(test_quote),            cmocka_unit_test(test_ranges),
       cmocka_unit_test(test_log_ticks),        cmocka_unit_test(test_legend_place), cmocka_unit_test(test_vline_label),
       cmocka_unit_test(test_legend_in_script), cmocka_unit_test(test_color_bar_script),
-      cmocka_unit_test(test_panels),           cmocka_unit_test(test_misuse),
+      cmocka_unit_test(test_panels),           cmocka_unit_test(test_misuse), cmocka_unit_test(test_long_title_wrapped),
       cmocka_unit_test(test_render_gnuplot_missing), cmocka_unit_test(test_render_gnuplot_fails),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -72,6 +72,26 @@ static void test_png(void **state) {
   sf_chart_free(c);
 }
 
+/* 1 when every id="..." / id='...' attribute of an SVG is different (XML and HTML require it) */
+static int ids_unique(const char *d) {
+  const char *v[512];
+  size_t len[512], n = 0;
+  for (const char *q = d; (q = strstr(q, "id=")); q += 3) {
+    if (q == d || (q[-1] != ' ' && q[-1] != '\t') || (q[3] != '"' && q[3] != '\'')) continue;
+    const char *e = strchr(q + 4, q[3]);
+    assert_non_null(e);
+    assert_true(n < 512);
+    v[n] = q + 4, len[n] = (size_t)(e - q - 4);
+    for (size_t i = 0; i < n; i++)
+      if (len[i] == len[n] && !memcmp(v[i], v[n], len[n])) {
+        print_error("id '%.*s' twice\n", (int)len[n], v[n]);
+        return 0;
+      }
+    n++;
+  }
+  return n > 0;
+}
+
 static void test_svg(void **state) {
   (void)state;
   if (!sf_test_have("gnuplot")) skip();
@@ -104,6 +124,21 @@ static void test_svg(void **state) {
   }
   /* the band is a semi-transparent fill in the fit's colour (bluish green 0,158,115) */
   assert_non_null(strstr(d, "fill = 'rgb(  0, 158, 115)'"));
+  /* the opaque legend is drawn again over the plot, and gnuplot gives its entries the ids of their
+   * series: each id must still be there once (W3C validator: "duplicate ID"), also across the
+   * panels of a multiplot, which each count their series from 1 */
+  assert_true(ids_unique(d));
+  free(d);
+  sf_panel *p2 = sf_chart_add_panel(c, "second");
+  assert_non_null(p2);
+  sf_axis_set(&p2->x, "C", "", 1);
+  sf_axis_set(&p2->y, "L", "", 1);
+  static const double x2[] = {1e18, 1e19}, y2[] = {3.0, 2.5};
+  assert_non_null(sf_panel_add_points(p2, "other", 2, x2, y2));
+  render_ok(c, sf_test_path("b.svg"), NULL);
+  d = sf_test_slurp(sf_test_path("b.svg"), &n);
+  assert_non_null(d);
+  assert_true(ids_unique(d));
   free(d);
   sf_chart_free(c);
 }
