@@ -389,8 +389,11 @@ static int open_1d(const rd *c, hid_t g, const char *sub, const char *name, size
   if (*n == SIZE_MAX) *n = (size_t)dims[0];
   else if (dims[0] != *n) {
     close_id(d);
-    return sf_fail(SF_EINPUT, "'%s': dataset '%s/%s/%s' has %llu values, expected %zu (one per run)", c->path,
-                   c->gpath, sub, name, (unsigned long long)dims[0], *n);
+    const char *why = strcmp(sub, "curves") != 0 ? "one per run"
+                      : strcmp(name, "offsets") == 0 ? "runs + 1"
+                                                     : "the last value of curves/offsets";
+    return sf_fail(SF_EINPUT, "'%s': dataset '%s/%s/%s' has %llu values, expected %zu (%s)", c->path, c->gpath,
+                   sub, name, (unsigned long long)dims[0], *n, why);
   }
   return SF_OK;
 }
@@ -615,11 +618,22 @@ static int read_columns(const rd *c, hid_t tg, sf_table *t, long long nrows_attr
       char *unit = NULL;
       if ((rc = read_units(c, d, "columns", names[i], &unit))) goto done;
       int k = sf_table_add_column(t, names[i], unit);
-      free(unit);
       if (k < 0) {
-        rc = sf_fail(SF_EINPUT, "'%s': dataset '%s/columns/%s': %s", c->path, c->gpath, names[i], sf_errmsg());
+        free(unit);
+        sf_fail_context("'%s': dataset '%s/columns/%s': ", c->path, c->gpath, names[i]);
+        rc = SF_EINPUT;
         goto done;
       }
+      /* N, D, C and loss have fixed units: a file that says otherwise (loss in bits, N in
+       * billions) would otherwise be read as if it were in them, silently wrong by 1.44x or 1e9. */
+      if (unit[0] && strcmp(unit, t->cols[k].unit) != 0) {
+        rc = sf_fail(SF_EINPUT, "'%s': dataset '%s/columns/%s' has units '%s', expected '%s' (convert the values "
+                     "before writing, or leave the attribute out; see docs/FORMAT.md)", c->path, c->gpath, names[i],
+                     unit, t->cols[k].unit);
+        free(unit);
+        goto done;
+      }
+      free(unit);
       if ((rc = read_numbers(c, d, "columns", names[i], H5T_NATIVE_DOUBLE, t->cols[k].v, n))) goto done;
     }
     close_id(&d);
@@ -648,8 +662,18 @@ static int read_derived(const rd *c, hid_t tg, sf_table *t) {
     }
     size_t n = t->nrows;
     if ((rc = open_1d(c, g, "derived", names[i], &n, &d))) break;
-    rc = read_numbers(c, d, "derived", names[i], H5T_NATIVE_UCHAR, t->cols[k].derived, n);
-    for (size_t r = 0; r < n; r++) t->cols[k].derived[r] = t->cols[k].derived[r] != 0;
+    /* Read as doubles: a flag of 0.5 or NaN (numpy arrays are float by default) would have
+     * become 0 or 1 in the conversion to bytes; only 0 and 1 mean something. */
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v) rc = oom();
+    if (!rc) rc = read_numbers(c, d, "derived", names[i], H5T_NATIVE_DOUBLE, v, n);
+    for (size_t r = 0; r < n && !rc; r++) {
+      if (v[r] != 0 && v[r] != 1)
+        rc = sf_fail(SF_EINPUT, "'%s': dataset '%s/derived/%s' holds %g at row %zu, expected 0 or 1", c->path,
+                     c->gpath, names[i], v[r], r + 1);
+      else t->cols[k].derived[r] = v[r] == 1;
+    }
+    free(v);
     close_id(&d);
   }
   close_id(&g);
@@ -683,9 +707,25 @@ static int read_curves(const rd *c, hid_t tg, sf_table *t) {
     rc = sf_fail(SF_EINPUT, "'%s': '%s/curves' has no 'offsets' dataset", c->path, c->gpath);
     goto done;
   }
-  if ((rc = open_1d(c, g, "curves", "offsets", &n1, &d)) ||
-      (rc = read_numbers(c, d, "curves", "offsets", H5T_NATIVE_INT64, off, n1)))
-    goto done;
+  if ((rc = open_1d(c, g, "curves", "offsets", &n1, &d))) goto done;
+  {
+    /* Read as doubles and checked, so that float offsets with a fraction (1.5) fail instead of
+     * being truncated into a different split of the points between runs. */
+    double *dv = malloc(n1 * sizeof *dv);
+    if (!dv) {
+      rc = oom();
+      goto done;
+    }
+    rc = read_numbers(c, d, "curves", "offsets", H5T_NATIVE_DOUBLE, dv, n1);
+    for (size_t r = 0; r < n1 && !rc; r++) {
+      if (!(dv[r] >= 0 && dv[r] <= 9007199254740992.0 && dv[r] == floor(dv[r])))
+        rc = sf_fail(SF_EINPUT, "'%s': dataset '%s/curves/offsets' holds %g at index %zu, expected a whole number "
+                     "from 0 to 2^53", c->path, c->gpath, dv[r], r);
+      else off[r] = (int64_t)dv[r];
+    }
+    free(dv);
+    if (rc) goto done;
+  }
   close_id(&d);
   for (size_t r = 0; r < t->nrows; r++)
     if (off[0] != 0 || off[r + 1] < off[r]) {
