@@ -237,6 +237,70 @@ static int write_strings(hid_t g, const char *name, char *const *v, size_t n) {
 
 /* ---- opening a scalefit file ---- */
 
+/* What a file that is not HDF5 is instead: a directory, empty, or (often) a CSV given a .h5 name. */
+static int not_hdf5(const char *path) {
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return sf_fail(SF_EINPUT, "'%s' is a directory, not an HDF5 file", path);
+  if (stat(path, &st) == 0 && st.st_size == 0) return sf_fail(SF_EINPUT, "'%s' is empty, not an HDF5 file", path);
+  char head[256] = "";
+  FILE *fp = fopen(path, "rb");
+  size_t n = fp ? fread(head, 1, sizeof head - 1, fp) : 0;
+  if (fp) fclose(fp);
+  head[n] = '\0';
+  size_t line = strcspn(head, "\r\n");
+  int text = n > 0 && strlen(head) == n;
+  for (size_t i = 0; text && i < line; i++) text = (unsigned char)head[i] >= 0x20 || head[i] == '\t';
+  if (text && memchr(head, ',', line))
+    return sf_fail(SF_EINPUT, "'%s' is not an HDF5 file: it looks like CSV ('%.*s'); give it a .csv name to read it "
+                   "as CSV", path, (int)(line < 60 ? line : 60), head);
+  return sf_fail(SF_EINPUT, "'%s' is not an HDF5 file", path);
+}
+
+/* 1 when HDF5's error stack says the file is locked (open for writing in another program). */
+static herr_t find_lock(unsigned n, const H5E_error2_t *e, void *data) {
+  (void)n;
+  if (e->desc && strstr(e->desc, "unable to lock file")) *(int *)data = 1;
+  return 0;
+}
+
+/* pandas' DataFrame.to_hdf writes PyTables files: their keys are groups with a pandas_type. */
+typedef struct pandas_keys {
+  char list[200];
+  int n;
+} pandas_keys;
+
+static herr_t find_pandas(hid_t g, const char *name, const H5L_info_t *info, void *data) {
+  (void)info;
+  pandas_keys *k = data;
+  if (H5Aexists_by_name(g, name, "pandas_type", H5P_DEFAULT) > 0) {
+    size_t used = strlen(k->list);
+    if (used + strlen(name) + 8 < sizeof k->list)
+      snprintf(k->list + used, sizeof k->list - used, "%s'%s'", k->n ? ", " : "", name);
+    k->n++;
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return 0;
+}
+
+static int foreign_hdf5(const char *path, hid_t f) {
+  if (H5Aexists(f, "PYTABLES_FORMAT_VERSION") <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return sf_fail(SF_EINPUT, "'%s' is an HDF5 file but not a scalefit run file (no 'format' attribute on '/'; "
+                   "see docs/FORMAT.md)", path);
+  }
+  pandas_keys k = {"", 0};
+  H5Lvisit(f, H5_INDEX_NAME, H5_ITER_INC, find_pandas, &k);
+  H5Eclear2(H5E_DEFAULT);
+  if (!k.n)
+    return sf_fail(SF_EINPUT, "'%s' is a PyTables file, not a scalefit run file: write the runs as CSV and "
+                   "'scalefit import' them, or write the layout of docs/FORMAT.md with h5py", path);
+  const char *key = k.n == 1 ? k.list : "'KEY'";
+  return sf_fail(SF_EINPUT, "'%s' was written by pandas (DataFrame.to_hdf, PyTables format; key%s %s), which "
+                 "scalefit does not read: convert it with pandas.read_hdf('%s', %s).to_csv('runs.csv', "
+                 "index=False) and 'scalefit import runs.csv -o runs.h5'", path, k.n == 1 ? "" : "s", k.list, path,
+                 key);
+}
+
 static int open_ours(const char *path, unsigned mode, hid_t *fid) {
   *fid = -1;
   quiet();
@@ -244,17 +308,27 @@ static int open_ours(const char *path, unsigned mode, hid_t *fid) {
   htri_t is = H5Fis_hdf5(path);
   if (is <= 0) {
     H5Eclear2(H5E_DEFAULT);
-    return sf_fail(SF_EINPUT, "'%s' is not an HDF5 file", path);
+    return not_hdf5(path);
   }
   hid_t f = H5Fopen(path, mode, H5P_DEFAULT);
-  if (f < 0) return h5_fail(SF_EINPUT, "cannot open '%s' as HDF5 (truncated or corrupt?)", path);
+  if (f < 0) {
+    int locked = 0;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, find_lock, &locked);
+    /* HDF5 1.10 locks a file open for writing; without a word the error read as corruption. */
+    if (locked) {
+      H5Eclear2(H5E_DEFAULT);
+      return sf_fail(SF_EINPUT, "cannot open '%s': it is open for writing in another program (HDF5 file lock); "
+                     "close it there (h5py: f.close()) and retry, or set HDF5_USE_FILE_LOCKING=FALSE to read it "
+                     "anyway", path);
+    }
+    return h5_fail(SF_EINPUT, "cannot open '%s' as HDF5 (truncated or corrupt?)", path);
+  }
   char *fmt = NULL;
   long long ver = 0;
   int a = attr_read_str(f, "format", &fmt);
   int rc = SF_OK;
   if (a == 0)
-    rc = sf_fail(SF_EINPUT, "'%s' is an HDF5 file but not a scalefit run file (no 'format' attribute on '/'; "
-                 "see docs/FORMAT.md)", path);
+    rc = foreign_hdf5(path, f);
   else if (a < 0 || strcmp(fmt, SF_H5_FORMAT) != 0)
     rc = sf_fail(SF_EINPUT, "'%s' has format '%s', expected '" SF_H5_FORMAT "'", path, fmt ? fmt : "?");
   else if (attr_read_ll(f, "format_version", &ver) != 1)
@@ -398,6 +472,31 @@ static int open_1d(const rd *c, hid_t g, const char *sub, const char *name, size
   return SF_OK;
 }
 
+/* After a failed read: if the dataset uses a filter this libhdf5 lacks (h5py's lzf, or blosc,
+ * zstd, bitshuffle from hdf5plugin), say so; HDF5 itself blames its plugin directory. */
+static int read_fail(const rd *c, hid_t d, const char *sub, const char *name) {
+  hid_t dcpl = H5Dget_create_plist(d);
+  int nf = dcpl >= 0 ? H5Pget_nfilters(dcpl) : 0;
+  for (int i = 0; i < nf; i++) {
+    unsigned flags = 0, conf = 0;
+    size_t ne = 0;
+    char fname[64] = "";
+    H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &ne, NULL, sizeof fname, fname, &conf);
+    if (id >= 0 && H5Zfilter_avail(id) <= 0) {
+      close_id(&dcpl);
+      H5Eclear2(H5E_DEFAULT);
+      const char *known = id == 32000 ? "lzf" : id == 32001 ? "blosc" : id == 32008 ? "bitshuffle"
+                        : id == 32015 ? "zstd" : fname[0] ? fname : "unknown";
+      return sf_fail(SF_EINPUT, "'%s': cannot read dataset '%s/%s/%s': it is compressed with the %s filter (HDF5 "
+                     "filter %d), which this scalefit's libhdf5 does not have; rewrite it with gzip "
+                     "(h5py: compression=\"gzip\") or without compression", c->path, c->gpath, sub, name, known,
+                     (int)id);
+    }
+  }
+  close_id(&dcpl);
+  return h5_fail(SF_EINPUT, "'%s': cannot read dataset '%s/%s/%s'", c->path, c->gpath, sub, name);
+}
+
 static int read_numbers(const rd *c, hid_t d, const char *sub, const char *name, hid_t memtype, void *buf, size_t n) {
   hid_t ft = H5Dget_type(d);
   H5T_class_t cl = ft >= 0 ? H5Tget_class(ft) : H5T_NO_CLASS;
@@ -405,8 +504,7 @@ static int read_numbers(const rd *c, hid_t d, const char *sub, const char *name,
   if (cl != H5T_FLOAT && cl != H5T_INTEGER)
     return sf_fail(SF_EINPUT, "'%s': dataset '%s/%s/%s' is not numeric (expected float64)", c->path, c->gpath, sub,
                    name);
-  if (n && H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
-    return h5_fail(SF_EINPUT, "'%s': cannot read dataset '%s/%s/%s'", c->path, c->gpath, sub, name);
+  if (n && H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) return read_fail(c, d, sub, name);
   return SF_OK;
 }
 
@@ -473,7 +571,7 @@ static int read_strings(const rd *c, hid_t d, const char *name, char **out, size
     if (H5Dread(d, mt, H5S_ALL, H5S_ALL, dx, v) < 0) {
       close_id(&dx);
       free(v);
-      rc = h5_fail(SF_EINPUT, "'%s': cannot read dataset '%s/columns/%s'", c->path, c->gpath, name);
+      rc = read_fail(c, d, "columns", name);
       goto done;
     }
     for (size_t i = 0; i < n && !rc; i++)
@@ -497,7 +595,7 @@ static int read_strings(const rd *c, hid_t d, const char *name, char **out, size
     H5Tset_strpad(mt, H5T_STR_NULLPAD);
     if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
       free(buf);
-      rc = h5_fail(SF_EINPUT, "'%s': cannot read dataset '%s/columns/%s'", c->path, c->gpath, name);
+      rc = read_fail(c, d, "columns", name);
       goto done;
     }
     for (size_t i = 0; i < n && !rc; i++) {

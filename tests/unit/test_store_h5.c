@@ -269,7 +269,10 @@ static void test_bad_files(void **state) {
   spit(sf_test_path("garbage.h5"), "this is not hdf5 at all\n", 24);
   expect_read_error(sf_test_path("garbage.h5"), NULL, "is not an HDF5 file");
   spit(sf_test_path("zero.h5"), "", 0);
-  expect_read_error(sf_test_path("zero.h5"), NULL, "is not an HDF5 file");
+  expect_read_error(sf_test_path("zero.h5"), NULL, "is empty, not an HDF5 file");
+  spit(sf_test_path("runs_csv.h5"), "run,N,D\na,1e6,2e7\n", 18); /* a CSV given an .h5 name */
+  expect_read_error(sf_test_path("runs_csv.h5"), NULL, "is not an HDF5 file: it looks like CSV ('run,N,D')");
+  expect_read_error(sf_test_tmpdir(), NULL, "is a directory, not an HDF5 file");
   /* a real file cut short */
   sf_table *a = sample("a", 1);
   const char *good = sf_test_path("good.h5");
