@@ -62,6 +62,18 @@ static enum cell parse_cell(const char *s, double *v) {
   return CELL_NUMBER;
 }
 
+/* How R, Excel, SQL exports and hand-made files spell a missing value; scalefit's spelling is an
+ * empty cell, and the error says so instead of a bare "not a number". */
+static int missing_spelling(const char *s) {
+  static const char *const words[] = {"NA", "N/A", "#N/A", "NULL", "None", "nil", "-", "--", "?", "missing"};
+  while (*s && isspace((unsigned char)*s)) s++;
+  size_t n = strlen(s);
+  while (n && isspace((unsigned char)s[n - 1])) n--;
+  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+    if (strlen(words[i]) == n && strncasecmp(s, words[i], n) == 0) return 1;
+  return 0;
+}
+
 static int is_key_column(const char *name) {
   return strcmp(name, "N") == 0 || strcmp(name, "D") == 0 || strcmp(name, "C") == 0 || strcmp(name, "loss") == 0;
 }
@@ -251,8 +263,8 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
                      hd, cell);
         goto done;
       case CELL_TEXT:
-        rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu ('%s'): '%s' is not a number", origin, f->line, j + 1, hd,
-                     cell);
+        rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu ('%s'): '%s' is not a number%s", origin, f->line, j + 1, hd,
+                     cell, missing_spelling(cell) ? " (leave the cell empty for a missing value)" : "");
         goto done;
       }
       t->cols[ci[j].index].v[row] = v;

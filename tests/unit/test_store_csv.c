@@ -224,6 +224,12 @@ static void test_bad_memory(void **state) {
   /* an unnamed first column that is not pandas' default index (0, 1, 2, ...) is kept an error */
   const char *s18 = ",run,N\n5,a,1e6\n6,b,2e6\n";
   expect_bad(s18, strlen(s18), (const char *const[]){"line 1, column 1", "empty header", "to_csv(index=False)", NULL});
+  /* R's NA, Excel's #N/A, SQL's NULL: the message says how to write a missing value */
+  const char *s20 = "run,N,mmlu\na,1e6,0.5\nb,1e6,#N/A\n";
+  expect_bad(s20, strlen(s20), (const char *const[]){"line 3, column 3 ('mmlu')", "'#N/A' is not a number (leave the "
+                                                      "cell empty for a missing value)", NULL});
+  const char *s21 = "run,N,loss\na,1e6,NA\n";
+  expect_bad(s21, strlen(s21), (const char *const[]){"'NA' is not a number (leave the cell empty", NULL});
   const char *s19 = ",run,N\n0,a,1e6\n2,b,2e6\n";
   expect_bad(s19, strlen(s19), (const char *const[]){"line 1, column 1", "index.name", NULL});
 }
