@@ -157,7 +157,8 @@ static int show_text(const sf_table *t, const char *path) {
   /* A CSV column with no number in it is left out of the table; import says so, and so must
    * info, or the column silently is not there. */
   for (size_t k = 0; k < t->nskipped; k++)
-    printf("%s'%s'%s", k ? ", " : "  skipped (no number in any cell): ", t->skipped[k], k + 1 == t->nskipped ? "\n" : "");
+    printf("%s'%s'%s", k ? ", " : "  skipped (no number in any cell): ", t->skipped[k],
+           k + 1 == t->nskipped ? "\n" : "");
   tally_free(&fam);
   tally_free(&src);
   size_t runs, pts = curve_points(t, &runs);

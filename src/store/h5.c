@@ -240,7 +240,8 @@ static int write_strings(hid_t g, const char *name, char *const *v, size_t n) {
 /* What a file that is not HDF5 is instead: a directory, empty, or (often) a CSV given a .h5 name. */
 static int not_hdf5(const char *path) {
   struct stat st;
-  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return sf_fail(SF_EINPUT, "'%s' is a directory, not an HDF5 file", path);
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    return sf_fail(SF_EINPUT, "'%s' is a directory, not an HDF5 file", path);
   if (stat(path, &st) == 0 && st.st_size == 0) return sf_fail(SF_EINPUT, "'%s' is empty, not an HDF5 file", path);
   char head[256] = "";
   FILE *fp = fopen(path, "rb");
