@@ -111,12 +111,23 @@ static void print_tally(const char *label, const tally *t) {
   printf("\n");
 }
 
+/* Width on screen of UTF-8 text (a code point a column): "µs" is 2, not 3 bytes, so a unit or
+ * column name with a non-ASCII letter no longer shifts the rest of its row. */
+static int u8width(const char *s) {
+  int n = 0;
+  for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
+  return n;
+}
+
+/* printf's %-*s pads bytes; this pads to a width on screen. */
+static int pad(int width, const char *s) { return width + (int)strlen(s) - u8width(s); }
+
 static int show_text(const sf_table *t, const char *path) {
   printf("table '%s' in '%s': %zu runs\n", t->name, path, t->nrows);
   if (t->description[0]) printf("  %s\n", t->description);
   int wn = 6, wu = 4; /* widths of the name and unit columns */
   for (size_t c = 0; c < t->ncols; c++) {
-    int a = (int)strlen(t->cols[c].name), b = (int)strlen(t->cols[c].unit);
+    int a = u8width(t->cols[c].name), b = u8width(t->cols[c].unit);
     wn = a > wn ? a : wn;
     wu = b > wu ? b : wu;
   }
@@ -130,8 +141,9 @@ static int show_text(const sf_table *t, const char *path) {
     fmt_value(shi, sizeof shi, t->cols[c].name, hi);
     size_t nd = sf_table_count_derived(t, (int)c);
     if (nd) snprintf(sd, sizeof sd, "%zu", nd);
-    printf("  %-*s  %-*s %7zu %10s %10s %8s\n", wn, t->cols[c].name, wu, t->cols[c].unit[0] ? t->cols[c].unit : "-",
-           n, slo, shi, sd);
+    const char *unit = t->cols[c].unit[0] ? t->cols[c].unit : "-";
+    printf("  %-*s  %-*s %7zu %10s %10s %8s\n", pad(wn, t->cols[c].name), t->cols[c].name, pad(wu, unit), unit, n, slo,
+           shi, sd);
   }
   tally fam, src;
   int rc = tally_of(t->family, t->nrows, &fam);
@@ -142,6 +154,11 @@ static int show_text(const sf_table *t, const char *path) {
   }
   print_tally("families", &fam);
   print_tally("sources", &src);
+  /* A CSV column with no number in it is left out of the table; import says so, and so must
+   * info, or the column silently is not there. */
+  for (size_t k = 0; k < t->nskipped; k++)
+    printf("%s'%s'%s", k ? ", " : "  skipped (no number in any cell): ", t->skipped[k],
+           k + 1 == t->nskipped ? "\n" : "");
   tally_free(&fam);
   tally_free(&src);
   size_t runs, pts = curve_points(t, &runs);

@@ -31,6 +31,7 @@ typedef struct colinfo {
   double scale;
   enum sf_field_kind kind;
   int skip;  /* no numeric cell: left out of the table */
+  int dropped; /* pandas' unnamed row-number index: left out without a word */
   int index; /* column in the table, numeric columns only */
 } colinfo;
 
@@ -59,6 +60,18 @@ static enum cell parse_cell(const char *s, double *v) {
   if (!isfinite(x) || (errno == ERANGE && x == 0.0)) return CELL_RANGE;
   *v = x;
   return CELL_NUMBER;
+}
+
+/* How R, Excel, SQL exports and hand-made files spell a missing value; scalefit's spelling is an
+ * empty cell, and the error says so instead of a bare "not a number". */
+static int missing_spelling(const char *s) {
+  static const char *const words[] = {"NA", "N/A", "#N/A", "NULL", "None", "nil", "-", "--", "?", "missing"};
+  while (*s && isspace((unsigned char)*s)) s++;
+  size_t n = strlen(s);
+  while (n && isspace((unsigned char)s[n - 1])) n--;
+  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+    if (strlen(words[i]) == n && strncasecmp(s, words[i], n) == 0) return 1;
+  return 0;
 }
 
 static int is_key_column(const char *name) {
@@ -103,13 +116,31 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
   if (!ci) return sf_fail(SF_ENOMEM, "out of memory");
   int rc = SF_OK;
   sf_table *t = NULL;
+  /* pandas' to_csv() writes the row index first, under an empty header (",run,N,..."): with
+   * the default index (0, 1, 2, ... in every row) it holds nothing and is dropped. Any other
+   * unnamed first column may mean something, and stays an error that says what to do. */
+  int index_col = nc > 1 && is_blank(A + p->f[h->first].off), default_index = index_col;
+  for (size_t r = 1; r < p->nr && default_index; r++) {
+    char want[32];
+    snprintf(want, sizeof want, "%zu", r - 1);
+    default_index = p->r[r].n > 0 && strcmp(A + p->f[p->r[r].first].off, want) == 0;
+  }
 
   for (size_t j = 0; j < nc; j++) {
     const sf_csvtok_field *f = &p->f[h->first + j];
     const char *hd = A + f->off;
+    if (j == 0 && default_index) {
+      ci[0].dropped = 1;
+      if (!(ci[0].name = sf_strdup("")) || !(ci[0].unit = sf_strdup(""))) {
+        rc = sf_fail(SF_ENOMEM, "out of memory");
+        goto done;
+      }
+      continue;
+    }
     if (is_blank(hd)) {
-      rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu: empty header (every column needs a name)", origin, f->line,
-                   j + 1);
+      rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu: empty header (every column needs a name%s)", origin, f->line,
+                   j + 1, j == 0 && index_col ? "; if it is the index pandas writes, write the file with "
+                   "to_csv(index=False), or name the index: df.index.name = 'run'" : "");
       goto done;
     }
     rc = sf_header_canonical(hd, &ci[j].name, &ci[j].unit, &ci[j].scale, &ci[j].kind);
@@ -142,7 +173,7 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
    * of the columns the laws need: there, text is an error reported below like any bad cell. */
   size_t nskip = 0;
   for (size_t j = 0; j < nc; j++) {
-    if (ci[j].kind != SF_FIELD_NUMERIC || is_key_column(ci[j].name)) continue;
+    if (ci[j].dropped || ci[j].kind != SF_FIELD_NUMERIC || is_key_column(ci[j].name)) continue;
     int any_text = 0, any_number = 0;
     for (size_t r = 1; r < p->nr; r++) {
       double v;
@@ -178,6 +209,7 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
   }
   int text_col[6] = {-1, -1, -1, -1, -1, -1}; /* by sf_field_kind */
   for (size_t j = 0; j < nc; j++) {
+    if (ci[j].dropped) continue;
     if (ci[j].kind != SF_FIELD_NUMERIC) {
       text_col[ci[j].kind] = (int)j;
       continue;
@@ -191,7 +223,7 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
   }
   int derived_col = -1;
   for (size_t j = 0; j < nc; j++)
-    if (ci[j].kind == SF_FIELD_DERIVED) derived_col = (int)j;
+    if (!ci[j].dropped && ci[j].kind == SF_FIELD_DERIVED) derived_col = (int)j;
 
   for (size_t r = 1; r < p->nr; r++) {
     const sf_csvtok_record *rec = &p->r[r];
@@ -203,7 +235,7 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
       goto done;
     }
     for (size_t j = 0; j < nc; j++) {
-      if (ci[j].kind != SF_FIELD_NUMERIC || ci[j].skip) continue;
+      if (ci[j].dropped || ci[j].kind != SF_FIELD_NUMERIC || ci[j].skip) continue;
       const sf_csvtok_field *f = &p->f[rec->first + j];
       const char *cell = A + f->off, *hd = A + p->f[h->first + j].off;
       double v = NAN;
@@ -231,8 +263,8 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
                      hd, cell);
         goto done;
       case CELL_TEXT:
-        rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu ('%s'): '%s' is not a number", origin, f->line, j + 1, hd,
-                     cell);
+        rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu ('%s'): '%s' is not a number%s", origin, f->line, j + 1, hd,
+                     cell, missing_spelling(cell) ? " (leave the cell empty for a missing value)" : "");
         goto done;
       }
       t->cols[ci[j].index].v[row] = v;

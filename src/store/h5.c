@@ -164,9 +164,12 @@ static int attr_read_ll(hid_t obj, const char *name, long long *v) {
   return rc;
 }
 
-static hid_t group_create(hid_t parent, const char *name) {
+static hid_t group_create_n(hid_t parent, const char *name, size_t nlinks) {
   hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
   if (gcpl < 0) return -1;
+  /* Sizing the header for the links to come: grown one link at a time, libhdf5 spent 17 s on
+   * a table of 2000 columns. */
+  if (nlinks > 8) H5Pset_est_link_info(gcpl, nlinks > 65535 ? 65535 : (unsigned)nlinks, 16);
   /* Creation order is tracked so columns read back in the order they were written. Links stay
    * in the (checksummed) object header however many columns there are: "dense" storage keeps
    * them in a fractal heap without checksums, and libhdf5 1.10 crashes on a damaged one. */
@@ -176,6 +179,8 @@ static hid_t group_create(hid_t parent, const char *name) {
   H5Pclose(gcpl);
   return g;
 }
+
+static hid_t group_create(hid_t parent, const char *name) { return group_create_n(parent, name, 0); }
 
 static hid_t dataset_create(hid_t g, const char *name, hid_t type, size_t n) {
   hsize_t dims[1] = {n};
@@ -232,6 +237,71 @@ static int write_strings(hid_t g, const char *name, char *const *v, size_t n) {
 
 /* ---- opening a scalefit file ---- */
 
+/* What a file that is not HDF5 is instead: a directory, empty, or (often) a CSV given a .h5 name. */
+static int not_hdf5(const char *path) {
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    return sf_fail(SF_EINPUT, "'%s' is a directory, not an HDF5 file", path);
+  if (stat(path, &st) == 0 && st.st_size == 0) return sf_fail(SF_EINPUT, "'%s' is empty, not an HDF5 file", path);
+  char head[256] = "";
+  FILE *fp = fopen(path, "rb");
+  size_t n = fp ? fread(head, 1, sizeof head - 1, fp) : 0;
+  if (fp) fclose(fp);
+  head[n] = '\0';
+  size_t line = strcspn(head, "\r\n");
+  int text = n > 0 && strlen(head) == n;
+  for (size_t i = 0; text && i < line; i++) text = (unsigned char)head[i] >= 0x20 || head[i] == '\t';
+  if (text && memchr(head, ',', line))
+    return sf_fail(SF_EINPUT, "'%s' is not an HDF5 file: it looks like CSV ('%.*s'); give it a .csv name to read it "
+                   "as CSV", path, (int)(line < 60 ? line : 60), head);
+  return sf_fail(SF_EINPUT, "'%s' is not an HDF5 file", path);
+}
+
+/* 1 when HDF5's error stack says the file is locked (open for writing in another program). */
+static herr_t find_lock(unsigned n, const H5E_error2_t *e, void *data) {
+  (void)n;
+  if (e->desc && strstr(e->desc, "unable to lock file")) *(int *)data = 1;
+  return 0;
+}
+
+/* pandas' DataFrame.to_hdf writes PyTables files: their keys are groups with a pandas_type. */
+typedef struct pandas_keys {
+  char list[200];
+  int n;
+} pandas_keys;
+
+static herr_t find_pandas(hid_t g, const char *name, const H5L_info_t *info, void *data) {
+  (void)info;
+  pandas_keys *k = data;
+  if (H5Aexists_by_name(g, name, "pandas_type", H5P_DEFAULT) > 0) {
+    size_t used = strlen(k->list);
+    if (used + strlen(name) + 8 < sizeof k->list)
+      snprintf(k->list + used, sizeof k->list - used, "%s'%s'", k->n ? ", " : "", name);
+    k->n++;
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return 0;
+}
+
+static int foreign_hdf5(const char *path, hid_t f) {
+  if (H5Aexists(f, "PYTABLES_FORMAT_VERSION") <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return sf_fail(SF_EINPUT, "'%s' is an HDF5 file but not a scalefit run file (no 'format' attribute on '/'; "
+                   "see docs/FORMAT.md)", path);
+  }
+  pandas_keys k = {"", 0};
+  H5Lvisit(f, H5_INDEX_NAME, H5_ITER_INC, find_pandas, &k);
+  H5Eclear2(H5E_DEFAULT);
+  if (!k.n)
+    return sf_fail(SF_EINPUT, "'%s' is a PyTables file, not a scalefit run file: write the runs as CSV and "
+                   "'scalefit import' them, or write the layout of docs/FORMAT.md with h5py", path);
+  const char *key = k.n == 1 ? k.list : "'KEY'";
+  return sf_fail(SF_EINPUT, "'%s' was written by pandas (DataFrame.to_hdf, PyTables format; key%s %s), which "
+                 "scalefit does not read: convert it with pandas.read_hdf('%s', %s).to_csv('runs.csv', "
+                 "index=False) and 'scalefit import runs.csv -o runs.h5'", path, k.n == 1 ? "" : "s", k.list, path,
+                 key);
+}
+
 static int open_ours(const char *path, unsigned mode, hid_t *fid) {
   *fid = -1;
   quiet();
@@ -239,17 +309,27 @@ static int open_ours(const char *path, unsigned mode, hid_t *fid) {
   htri_t is = H5Fis_hdf5(path);
   if (is <= 0) {
     H5Eclear2(H5E_DEFAULT);
-    return sf_fail(SF_EINPUT, "'%s' is not an HDF5 file", path);
+    return not_hdf5(path);
   }
   hid_t f = H5Fopen(path, mode, H5P_DEFAULT);
-  if (f < 0) return h5_fail(SF_EINPUT, "cannot open '%s' as HDF5 (truncated or corrupt?)", path);
+  if (f < 0) {
+    int locked = 0;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, find_lock, &locked);
+    /* HDF5 1.10 locks a file open for writing; without a word the error read as corruption. */
+    if (locked) {
+      H5Eclear2(H5E_DEFAULT);
+      return sf_fail(SF_EINPUT, "cannot open '%s': it is open for writing in another program (HDF5 file lock); "
+                     "close it there (h5py: f.close()) and retry, or set HDF5_USE_FILE_LOCKING=FALSE to read it "
+                     "anyway", path);
+    }
+    return h5_fail(SF_EINPUT, "cannot open '%s' as HDF5 (truncated or corrupt?)", path);
+  }
   char *fmt = NULL;
   long long ver = 0;
   int a = attr_read_str(f, "format", &fmt);
   int rc = SF_OK;
   if (a == 0)
-    rc = sf_fail(SF_EINPUT, "'%s' is an HDF5 file but not a scalefit run file (no 'format' attribute on '/'; "
-                 "see docs/FORMAT.md)", path);
+    rc = foreign_hdf5(path, f);
   else if (a < 0 || strcmp(fmt, SF_H5_FORMAT) != 0)
     rc = sf_fail(SF_EINPUT, "'%s' has format '%s', expected '" SF_H5_FORMAT "'", path, fmt ? fmt : "?");
   else if (attr_read_ll(f, "format_version", &ver) != 1)
@@ -265,30 +345,49 @@ static int open_ours(const char *path, unsigned mode, hid_t *fid) {
   return SF_OK;
 }
 
-/* Names of the links in a group, in creation order when the group tracks it, else by name. */
+/* Names of the links in a group, in creation order when the group tracks it, else by name.
+ * One H5Literate pass: asking for each name by index made libhdf5 rebuild and sort the
+ * group's whole link table per call, so a table of 8000 columns took 18 s to open. */
+typedef struct names_acc {
+  char **v;
+  size_t n, cap;
+  int oom;
+} names_acc;
+
+static herr_t collect_name(hid_t g, const char *name, const H5L_info_t *info, void *data) {
+  (void)g;
+  (void)info;
+  names_acc *a = data;
+  if (a->n == a->cap) {
+    size_t cap = a->cap ? 2 * a->cap : 16;
+    char **v = realloc(a->v, cap * sizeof *v);
+    if (!v) return a->oom = 1, -1;
+    a->v = v;
+    a->cap = cap;
+  }
+  if (!(a->v[a->n] = sf_strdup(name))) return a->oom = 1, -1;
+  a->n++;
+  return 0;
+}
+
 static int link_names(hid_t g, char ***names, size_t *n) {
   *names = NULL;
   *n = 0;
-  H5G_info_t gi;
-  if (H5Gget_info(g, &gi) < 0) return -1;
-  if (gi.nlinks == 0) return 0;
-  H5_index_t idx = H5_INDEX_CRT_ORDER;
-  if (H5Lget_name_by_idx(g, ".", idx, H5_ITER_INC, 0, NULL, 0, H5P_DEFAULT) < 0) {
+  names_acc a = {NULL, 0, 0, 0};
+  hsize_t at = 0;
+  herr_t r = H5Literate(g, H5_INDEX_CRT_ORDER, H5_ITER_INC, &at, collect_name, &a);
+  if (r < 0 && !a.oom && a.n == 0) { /* the group does not track creation order */
     H5Eclear2(H5E_DEFAULT);
-    idx = H5_INDEX_NAME;
+    at = 0;
+    r = H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &at, collect_name, &a);
   }
-  char **v = calloc(gi.nlinks, sizeof *v);
-  if (!v) return -2;
-  for (hsize_t i = 0; i < gi.nlinks; i++) {
-    ssize_t len = H5Lget_name_by_idx(g, ".", idx, H5_ITER_INC, i, NULL, 0, H5P_DEFAULT);
-    if (len < 0 || !(v[i] = malloc((size_t)len + 1)) ||
-        H5Lget_name_by_idx(g, ".", idx, H5_ITER_INC, i, v[i], (size_t)len + 1, H5P_DEFAULT) < 0) {
-      sf_h5_free_list(v, (size_t)i + 1);
-      return len < 0 ? -1 : -2;
-    }
+  if (r < 0) {
+    int rc = a.oom ? -2 : -1;
+    sf_h5_free_list(a.v, a.n);
+    return rc;
   }
-  *names = v;
-  *n = (size_t)gi.nlinks;
+  *names = a.v;
+  *n = a.n;
   return 0;
 }
 
@@ -365,10 +464,38 @@ static int open_1d(const rd *c, hid_t g, const char *sub, const char *name, size
   if (*n == SIZE_MAX) *n = (size_t)dims[0];
   else if (dims[0] != *n) {
     close_id(d);
-    return sf_fail(SF_EINPUT, "'%s': dataset '%s/%s/%s' has %llu values, expected %zu (one per run)", c->path,
-                   c->gpath, sub, name, (unsigned long long)dims[0], *n);
+    const char *why = strcmp(sub, "curves") != 0 ? "one per run"
+                      : strcmp(name, "offsets") == 0 ? "runs + 1"
+                                                     : "the last value of curves/offsets";
+    return sf_fail(SF_EINPUT, "'%s': dataset '%s/%s/%s' has %llu values, expected %zu (%s)", c->path, c->gpath,
+                   sub, name, (unsigned long long)dims[0], *n, why);
   }
   return SF_OK;
+}
+
+/* After a failed read: if the dataset uses a filter this libhdf5 lacks (h5py's lzf, or blosc,
+ * zstd, bitshuffle from hdf5plugin), say so; HDF5 itself blames its plugin directory. */
+static int read_fail(const rd *c, hid_t d, const char *sub, const char *name) {
+  hid_t dcpl = H5Dget_create_plist(d);
+  int nf = dcpl >= 0 ? H5Pget_nfilters(dcpl) : 0;
+  for (int i = 0; i < nf; i++) {
+    unsigned flags = 0, conf = 0;
+    size_t ne = 0;
+    char fname[64] = "";
+    H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &ne, NULL, sizeof fname, fname, &conf);
+    if (id >= 0 && H5Zfilter_avail(id) <= 0) {
+      close_id(&dcpl);
+      H5Eclear2(H5E_DEFAULT);
+      const char *known = id == 32000 ? "lzf" : id == 32001 ? "blosc" : id == 32008 ? "bitshuffle"
+                        : id == 32015 ? "zstd" : fname[0] ? fname : "unknown";
+      return sf_fail(SF_EINPUT, "'%s': cannot read dataset '%s/%s/%s': it is compressed with the %s filter (HDF5 "
+                     "filter %d), which this scalefit's libhdf5 does not have; rewrite it with gzip "
+                     "(h5py: compression=\"gzip\") or without compression", c->path, c->gpath, sub, name, known,
+                     (int)id);
+    }
+  }
+  close_id(&dcpl);
+  return h5_fail(SF_EINPUT, "'%s': cannot read dataset '%s/%s/%s'", c->path, c->gpath, sub, name);
 }
 
 static int read_numbers(const rd *c, hid_t d, const char *sub, const char *name, hid_t memtype, void *buf, size_t n) {
@@ -378,8 +505,7 @@ static int read_numbers(const rd *c, hid_t d, const char *sub, const char *name,
   if (cl != H5T_FLOAT && cl != H5T_INTEGER)
     return sf_fail(SF_EINPUT, "'%s': dataset '%s/%s/%s' is not numeric (expected float64)", c->path, c->gpath, sub,
                    name);
-  if (n && H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
-    return h5_fail(SF_EINPUT, "'%s': cannot read dataset '%s/%s/%s'", c->path, c->gpath, sub, name);
+  if (n && H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) return read_fail(c, d, sub, name);
   return SF_OK;
 }
 
@@ -446,7 +572,7 @@ static int read_strings(const rd *c, hid_t d, const char *name, char **out, size
     if (H5Dread(d, mt, H5S_ALL, H5S_ALL, dx, v) < 0) {
       close_id(&dx);
       free(v);
-      rc = h5_fail(SF_EINPUT, "'%s': cannot read dataset '%s/columns/%s'", c->path, c->gpath, name);
+      rc = read_fail(c, d, "columns", name);
       goto done;
     }
     for (size_t i = 0; i < n && !rc; i++)
@@ -470,7 +596,7 @@ static int read_strings(const rd *c, hid_t d, const char *name, char **out, size
     H5Tset_strpad(mt, H5T_STR_NULLPAD);
     if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
       free(buf);
-      rc = h5_fail(SF_EINPUT, "'%s': cannot read dataset '%s/columns/%s'", c->path, c->gpath, name);
+      rc = read_fail(c, d, "columns", name);
       goto done;
     }
     for (size_t i = 0; i < n && !rc; i++) {
@@ -591,11 +717,22 @@ static int read_columns(const rd *c, hid_t tg, sf_table *t, long long nrows_attr
       char *unit = NULL;
       if ((rc = read_units(c, d, "columns", names[i], &unit))) goto done;
       int k = sf_table_add_column(t, names[i], unit);
-      free(unit);
       if (k < 0) {
-        rc = sf_fail(SF_EINPUT, "'%s': dataset '%s/columns/%s': %s", c->path, c->gpath, names[i], sf_errmsg());
+        free(unit);
+        sf_fail_context("'%s': dataset '%s/columns/%s': ", c->path, c->gpath, names[i]);
+        rc = SF_EINPUT;
         goto done;
       }
+      /* N, D, C and loss have fixed units: a file that says otherwise (loss in bits, N in
+       * billions) would otherwise be read as if it were in them, silently wrong by 1.44x or 1e9. */
+      if (unit[0] && strcmp(unit, t->cols[k].unit) != 0) {
+        rc = sf_fail(SF_EINPUT, "'%s': dataset '%s/columns/%s' has units '%s', expected '%s' (convert the values "
+                     "before writing, or leave the attribute out; see docs/FORMAT.md)", c->path, c->gpath, names[i],
+                     unit, t->cols[k].unit);
+        free(unit);
+        goto done;
+      }
+      free(unit);
       if ((rc = read_numbers(c, d, "columns", names[i], H5T_NATIVE_DOUBLE, t->cols[k].v, n))) goto done;
     }
     close_id(&d);
@@ -624,8 +761,18 @@ static int read_derived(const rd *c, hid_t tg, sf_table *t) {
     }
     size_t n = t->nrows;
     if ((rc = open_1d(c, g, "derived", names[i], &n, &d))) break;
-    rc = read_numbers(c, d, "derived", names[i], H5T_NATIVE_UCHAR, t->cols[k].derived, n);
-    for (size_t r = 0; r < n; r++) t->cols[k].derived[r] = t->cols[k].derived[r] != 0;
+    /* Read as doubles: a flag of 0.5 or NaN (numpy arrays are float by default) would have
+     * become 0 or 1 in the conversion to bytes; only 0 and 1 mean something. */
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v) rc = oom();
+    if (!rc) rc = read_numbers(c, d, "derived", names[i], H5T_NATIVE_DOUBLE, v, n);
+    for (size_t r = 0; r < n && !rc; r++) {
+      if (v[r] != 0 && v[r] != 1)
+        rc = sf_fail(SF_EINPUT, "'%s': dataset '%s/derived/%s' holds %g at row %zu, expected 0 or 1", c->path,
+                     c->gpath, names[i], v[r], r + 1);
+      else t->cols[k].derived[r] = v[r] == 1;
+    }
+    free(v);
     close_id(&d);
   }
   close_id(&g);
@@ -659,9 +806,25 @@ static int read_curves(const rd *c, hid_t tg, sf_table *t) {
     rc = sf_fail(SF_EINPUT, "'%s': '%s/curves' has no 'offsets' dataset", c->path, c->gpath);
     goto done;
   }
-  if ((rc = open_1d(c, g, "curves", "offsets", &n1, &d)) ||
-      (rc = read_numbers(c, d, "curves", "offsets", H5T_NATIVE_INT64, off, n1)))
-    goto done;
+  if ((rc = open_1d(c, g, "curves", "offsets", &n1, &d))) goto done;
+  {
+    /* Read as doubles and checked, so that float offsets with a fraction (1.5) fail instead of
+     * being truncated into a different split of the points between runs. */
+    double *dv = malloc(n1 * sizeof *dv);
+    if (!dv) {
+      rc = oom();
+      goto done;
+    }
+    rc = read_numbers(c, d, "curves", "offsets", H5T_NATIVE_DOUBLE, dv, n1);
+    for (size_t r = 0; r < n1 && !rc; r++) {
+      if (!(dv[r] >= 0 && dv[r] <= 9007199254740992.0 && dv[r] == floor(dv[r])))
+        rc = sf_fail(SF_EINPUT, "'%s': dataset '%s/curves/offsets' holds %g at index %zu, expected a whole number "
+                     "from 0 to 2^53", c->path, c->gpath, dv[r], r);
+      else off[r] = (int64_t)dv[r];
+    }
+    free(dv);
+    if (rc) goto done;
+  }
   close_id(&d);
   for (size_t r = 0; r < t->nrows; r++)
     if (off[0] != 0 || off[r + 1] < off[r]) {
@@ -808,7 +971,7 @@ static int write_table(hid_t f, const sf_table *t) {
   if (a < 0 || attr_write_str(tg, "description", t->description ? t->description : "") < 0 ||
       attr_write_i64(tg, "nrows", (long long)t->nrows) < 0)
     goto done;
-  if ((g = group_create(tg, "columns")) < 0) goto done;
+  if ((g = group_create_n(tg, "columns", 4 + t->ncols)) < 0) goto done;
   char **const text[4] = {t->run, t->family, t->source, t->notes};
   for (int i = 0; i < 4; i++)
     if (write_strings(g, text_fields[i], text[i], t->nrows) < 0) goto done;

@@ -221,6 +221,33 @@ static void test_bad_memory(void **state) {
   expect_bad(s17, strlen(s17), (const char *const[]){"line 4: 2 fields, expected 5", NULL});
   const char *s15 = "run\tN\tloss\na\t1e6\t3.1\n";
   expect_bad(s15, strlen(s15), (const char *const[]){"line 1", "one field holding tabs", NULL});
+  /* an unnamed first column that is not pandas' default index (0, 1, 2, ...) is kept an error */
+  const char *s18 = ",run,N\n5,a,1e6\n6,b,2e6\n";
+  expect_bad(s18, strlen(s18), (const char *const[]){"line 1, column 1", "empty header", "to_csv(index=False)", NULL});
+  /* R's NA, Excel's #N/A, SQL's NULL: the message says how to write a missing value */
+  const char *s20 = "run,N,mmlu\na,1e6,0.5\nb,1e6,#N/A\n";
+  expect_bad(s20, strlen(s20), (const char *const[]){"line 3, column 3 ('mmlu')", "'#N/A' is not a number (leave the "
+                                                      "cell empty for a missing value)", NULL});
+  const char *s21 = "run,N,loss\na,1e6,NA\n";
+  expect_bad(s21, strlen(s21), (const char *const[]){"'NA' is not a number (leave the cell empty", NULL});
+  const char *s19 = ",run,N\n0,a,1e6\n2,b,2e6\n";
+  expect_bad(s19, strlen(s19), (const char *const[]){"line 1, column 1", "index.name", NULL});
+}
+
+/* pandas' DataFrame.to_csv() without index=False, the most common CSV from Python: the header
+ * starts with ',' and every row with its row number. That column is dropped; it was refused as
+ * an empty header. */
+static void test_pandas_index(void **state) {
+  (void)state;
+  sf_table *t = mem(",run,family,N,D,loss\n0,a,Qwen\xc2\xb7" "2,1e6,2e7,4.0\n1,b,Llama,2e6,4e7,\n");
+  assert_int_equal(t->nrows, 2);
+  assert_int_equal(t->ncols, 3);
+  assert_string_equal(t->cols[0].name, "N");
+  assert_string_equal(t->run[1], "b");
+  assert_string_equal(t->family[0], "Qwen\xc2\xb7" "2");
+  assert_rel(sf_table_get(t, 1, "D"), 4e7, 0);
+  assert_true(isnan(sf_table_get(t, 1, "loss")));
+  sf_table_free(t);
 }
 
 static void tables_equal(const sf_table *a, const sf_table *b) {
@@ -443,6 +470,7 @@ int main(void) {
       cmocka_unit_test(test_parsing_edge_cases),
       cmocka_unit_test(test_bad_files),
       cmocka_unit_test(test_bad_memory),
+      cmocka_unit_test(test_pandas_index),
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_write_failure_leaves_nothing),
       cmocka_unit_test(test_chinchilla),

@@ -269,7 +269,10 @@ static void test_bad_files(void **state) {
   spit(sf_test_path("garbage.h5"), "this is not hdf5 at all\n", 24);
   expect_read_error(sf_test_path("garbage.h5"), NULL, "is not an HDF5 file");
   spit(sf_test_path("zero.h5"), "", 0);
-  expect_read_error(sf_test_path("zero.h5"), NULL, "is not an HDF5 file");
+  expect_read_error(sf_test_path("zero.h5"), NULL, "is empty, not an HDF5 file");
+  spit(sf_test_path("runs_csv.h5"), "run,N,D\na,1e6,2e7\n", 18); /* a CSV given an .h5 name */
+  expect_read_error(sf_test_path("runs_csv.h5"), NULL, "is not an HDF5 file: it looks like CSV ('run,N,D')");
+  expect_read_error(sf_test_tmpdir(), NULL, "is a directory, not an HDF5 file");
   /* a real file cut short */
   sf_table *a = sample("a", 1);
   const char *good = sf_test_path("good.h5");
@@ -389,6 +392,30 @@ static void make_foreign(const char *path, int variant) {
     H5Sclose(sp);
     H5Dclose(dn);
   }
+  if (variant == 10) { /* loss in bits: was read as nats (the fixed unit) without a word */
+    hid_t dl = H5Dopen2(f, "tables/py/columns/loss", H5P_DEFAULT);
+    put_str_attr(dl, "units", "bits");
+    H5Dclose(dl);
+  }
+  if (variant == 11) { /* a column name scalefit cannot keep: the message was garbled */
+    hid_t cg = H5Gopen2(f, "tables/py/columns", H5P_DEFAULT);
+    double x[3] = {1, 2, 3};
+    put_doubles(cg, "a,b", x, 3);
+    H5Gclose(cg);
+  }
+  if (variant == 12 || variant == 13) { /* float offsets with a fraction were truncated */
+    hid_t cg = H5Gcreate2(f, "tables/py/curves", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    double off[4] = {0, variant == 12 ? 1.5 : 1, 2, 4}, step[4] = {1, 2, 3, 4};
+    put_doubles(cg, "offsets", off, 4);
+    put_doubles(cg, "step", step, 4);
+    H5Gclose(cg);
+  }
+  if (variant == 14) { /* a derived flag of 0.5 was read as 0 */
+    hid_t dg = H5Gcreate2(f, "tables/py/derived", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    double x[3] = {0, 0.5, 1};
+    put_doubles(dg, "N", x, 3);
+    H5Gclose(dg);
+  }
   if (variant == 7) {
     hid_t dg = H5Gcreate2(f, "tables/py/derived", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     double x[3] = {0, 0, 0};
@@ -451,6 +478,22 @@ static void test_foreign_files(void **state) {
   /* was "out of memory" (exit 5): bad input, naming the dataset */
   make_foreign(path, 9);
   expect_read_error(path, NULL, "attribute 'units' of dataset '/tables/py/columns/N' is not a string");
+
+  make_foreign(path, 10);
+  expect_read_error(path, NULL, "dataset '/tables/py/columns/loss' has units 'bits', expected 'nats/token'");
+  make_foreign(path, 11);
+  expect_read_error(path, NULL, "foreign.h5': dataset '/tables/py/columns/a,b': invalid column name 'a,b'");
+  make_foreign(path, 12);
+  expect_read_error(path, NULL, "dataset '/tables/py/curves/offsets' holds 1.5 at index 1, expected a whole number");
+  make_foreign(path, 13); /* float offsets that are whole numbers are fine */
+  assert_int_equal(sf_h5_read(path, NULL, &t), SF_OK);
+  assert_int_equal(t->curve_len[0], 1);
+  assert_int_equal(t->curve_len[1], 1);
+  assert_int_equal(t->curve_len[2], 2);
+  assert_rel(t->curve[2][1], 4, 0);
+  sf_table_free(t);
+  make_foreign(path, 14);
+  expect_read_error(path, NULL, "dataset '/tables/py/derived/N' holds 0.5 at row 2, expected 0 or 1");
 
   /* a plain HDF5 file with no attributes at all */
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
