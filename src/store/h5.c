@@ -1047,6 +1047,71 @@ static int copy_kept(hid_t src, hid_t dst, char **names, size_t nn, const sf_tab
 
 int sf_h5_write(const char *path, const sf_table *t, int flags) { return sf_h5_write_tables(path, &t, 1, flags); }
 
+/* ---- the file image ----
+ * A run file is built in memory (HDF5's core driver, no backing store) and its bytes written by
+ * sf_atomic. HDF5 cannot survive a failed write of its own: when H5Fclose fails to flush (a full
+ * disk), the file stays half-closed inside the library and its exit handler crashes on it. In
+ * memory nothing can fail but an allocation, and a full disk becomes an ordinary write error. The
+ * core driver allocates its buffer through these callbacks; the one it frees at close holds the
+ * finished file, and is kept instead. */
+typedef struct image {
+  void *buf;   /* the driver's current buffer */
+  size_t size; /* its allocated size: the file rounded up to the driver's increment */
+  void *done;  /* the buffer handed back at close: the finished file */
+  size_t done_size;
+} image;
+
+static void *image_malloc(size_t n, H5FD_file_image_op_t op, void *udata) {
+  (void)op;
+  image *im = udata;
+  void *p = malloc(n ? n : 1);
+  if (p) im->buf = p, im->size = n;
+  return p;
+}
+
+static void *image_memcpy(void *dst, const void *src, size_t n, H5FD_file_image_op_t op, void *udata) {
+  (void)op, (void)udata;
+  return memcpy(dst, src, n);
+}
+
+static void *image_realloc(void *p, size_t n, H5FD_file_image_op_t op, void *udata) {
+  (void)op;
+  image *im = udata;
+  void *q = realloc(p, n ? n : 1);
+  if (q) im->buf = q, im->size = n;
+  return q;
+}
+
+static herr_t image_free(void *p, H5FD_file_image_op_t op, void *udata) {
+  image *im = udata;
+  if (op == H5FD_FILE_IMAGE_OP_FILE_CLOSE && p && p == im->buf) {
+    im->done = p, im->done_size = im->size;
+    im->buf = NULL;
+  } else {
+    free(p);
+  }
+  return 0;
+}
+
+/* The callbacks share one udata: the driver copies it with the property list, but every copy
+ * must reach the same image. */
+static void *image_udata_copy(void *udata) { return udata; }
+static herr_t image_udata_free(void *udata) {
+  (void)udata;
+  return 0;
+}
+
+/* The file's length: the buffer is rounded up to the driver's increment, the superblock (version
+ * 2, as H5F_LIBVER_V18 writes it: signature, version, offset and length sizes, flags, then base,
+ * extension, end-of-file and root addresses) says where the file ends. */
+static size_t image_length(const image *im) {
+  const unsigned char *b = im->done;
+  if (im->done_size < 48 || memcmp(b, "\x89HDF\r\n\x1a\n", 8) != 0 || b[8] != 2 || b[9] != 8) return im->done_size;
+  uint64_t eof = 0;
+  for (int k = 7; k >= 0; k--) eof = eof << 8 | b[28 + k];
+  return eof > 0 && eof <= im->done_size ? (size_t)eof : im->done_size;
+}
+
 int sf_h5_write_tables(const char *path, const sf_table *const *t, size_t n, int flags) {
   quiet();
   for (size_t i = 0; i < n; i++) {
@@ -1059,7 +1124,8 @@ int sf_h5_write_tables(const char *path, const sf_table *const *t, size_t n, int
   hid_t src = -1, dst = -1, fcpl = -1, fapl = -1;
   char **names = NULL, *tmp = NULL;
   size_t nn = 0;
-  int rc = SF_OK, made = 0;
+  int rc = SF_OK;
+  image im = {0};
   if (access(path, F_OK) == 0) {
     if ((rc = open_ours(path, H5F_ACC_RDONLY, &src))) {
       sf_fail_context("cannot add to '%s': ", path);
@@ -1087,15 +1153,19 @@ int sf_h5_write_tables(const char *path, const sf_table *const *t, size_t n, int
    * carries a checksum, so a damaged file fails cleanly instead of being parsed; HDF5 1.8 and
    * later (h5py included) read it. */
   fapl = H5Pcreate(H5P_FILE_ACCESS);
-  if (fapl >= 0) H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18);
-  dst = H5Fcreate(tmp, H5F_ACC_EXCL, fcpl, fapl);
-  if (dst < 0) {
-    rc = h5_fail(SF_EIO, "cannot write '%s': cannot create '%s'", path, tmp);
+  H5FD_file_image_callbacks_t cb = {image_malloc, image_memcpy,     image_realloc, image_free,
+                                    image_udata_copy, image_udata_free, &im};
+  if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) < 0 ||
+      H5Pset_fapl_core(fapl, (size_t)1 << 20, 0) < 0 || H5Pset_file_image_callbacks(fapl, &cb) < 0) {
+    rc = h5_fail(SF_EIO, "cannot write '%s'", path);
     goto done;
   }
-  made = 1;
-  struct stat st;
-  if (src >= 0 && stat(path, &st) == 0) chmod(tmp, st.st_mode & 07777); /* a private file stays private */
+  /* In memory: the name only labels the file in HDF5's messages. */
+  dst = H5Fcreate(tmp, H5F_ACC_EXCL, fcpl, fapl);
+  if (dst < 0) {
+    rc = h5_fail(SF_EIO, "cannot write '%s'", path);
+    goto done;
+  }
   if (attr_write_str(dst, "format", SF_H5_FORMAT) < 0 || attr_write_i64(dst, "format_version", SF_H5_VERSION) < 0) {
     rc = h5_fail(SF_EIO, "cannot write '%s'", path);
     goto done;
@@ -1111,29 +1181,29 @@ int sf_h5_write_tables(const char *path, const sf_table *const *t, size_t n, int
     }
   herr_t cl = H5Fclose(dst);
   dst = -1;
-  if (cl < 0) {
-    rc = h5_fail(SF_EIO, "cannot write '%s'", path);
+  if (cl < 0 || !im.done) {
+    rc = cl < 0 ? h5_fail(SF_EIO, "cannot write '%s'", path) : oom();
     goto done;
   }
-  int fd = open(tmp, O_RDONLY);
-  if (fd < 0 || fsync(fd) != 0) {
-    rc = sf_fail(SF_EIO, "cannot write '%s': %s", path, strerror(errno));
-    if (fd >= 0) close(fd);
-    goto done;
-  }
-  close(fd);
+  struct stat st;
+  int keep_mode = src >= 0 && stat(path, &st) == 0;
   close_id(&src); /* before the rename: the original is still open for reading */
-  if (rename(tmp, path) != 0) {
-    rc = sf_fail(SF_EIO, "cannot rename into '%s': %s", path, strerror(errno));
+  sf_atomic a;
+  if ((rc = sf_atomic_open(&a, path))) goto done;
+  if (keep_mode) fchmod(fileno(a.fp), st.st_mode & 07777); /* a private file stays private */
+  size_t len = image_length(&im);
+  if (fwrite(im.done, 1, len, a.fp) != len) {
+    rc = sf_fail(SF_EIO, "cannot write '%s': %s", path, strerror(errno));
+    sf_atomic_abort(&a);
     goto done;
   }
-  made = 0;
+  rc = sf_atomic_commit(&a);
 done:
   close_id(&dst);
   close_id(&src);
   close_id(&fcpl);
   close_id(&fapl);
-  if (made) unlink(tmp);
+  free(im.done);
   free(tmp);
   sf_h5_free_list(names, nn);
   return rc;

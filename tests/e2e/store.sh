@@ -173,4 +173,20 @@ if [ -r "$obs" ]; then
   want=$(awk -F, 'NR > 1 && $4 != ""' "$obs" | wc -l)
   tr -d ' \n' <"$tmp/obs.json" | grep -q "{\"name\":\"D\",\"unit\":\"tokens\",\"count\":$want," || fail "D count $want"
 fi
+# A full disk while the run file is written (here a file-size limit, which fails the same
+# write(2)): exit 4 naming the file and the cause, the file as it was, nothing half-written beside
+# it. HDF5 cannot survive a failed flush of its own (its exit handler crashed, SIGSEGV), so the
+# file is built in memory and written by scalefit.
+mkdir "$tmp/full"
+"$SCALEFIT" import "$SF_INPUTS/../../datasets/models.csv" -o "$tmp/full/runs.h5" >/dev/null 2>&1
+cp "$tmp/full/runs.h5" "$tmp/before.h5"
+rows=""; for i in $(seq 1 3000); do rows="$rows
+r$i,$i.5e6,2e9,1e17,3.25"; done
+printf 'name,N,D,C,loss%s\n' "$rows" >"$tmp/big.csv"
+rc=0; ( trap '' XFSZ; ulimit -f 64; exec "$SCALEFIT" import "$tmp/big.csv" -o "$tmp/full/runs.h5" --table big ) \
+  >/dev/null 2>"$tmp/err" || rc=$?
+[ "$rc" -eq 4 ] || fail "import past the file-size limit: exit $rc, expected 4 ($(cat "$tmp/err"))"
+grep -q "cannot write '.*full/runs.h5': File too large" "$tmp/err" || fail "file-size limit message: $(cat "$tmp/err")"
+cmp -s "$tmp/full/runs.h5" "$tmp/before.h5" || fail "a failed write changed the run file"
+[ "$(ls -A "$tmp/full")" = runs.h5 ] || fail "a failed write left $(ls -A "$tmp/full")"
 echo "store.sh: ok"
