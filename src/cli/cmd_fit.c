@@ -201,8 +201,8 @@ static void print_table(const sf_fit_table_result *fr, const char *path) {
     printf("chi-square %.6g / dof %g = %.4g (standard errors %s)\n", r->chi2, r->dof, r->chi2 / r->dof,
            o->absolute_sigma ? "from the sigmas as given, not scaled" : "scaled by it: the sigmas are relative");
   if (fr->n_holdout)
-    printf("held out %zu runs: RMSE %.4g, max |residual| %.4g, mean relative error %.3g%%\n", fr->n_holdout,
-           fr->holdout_rmse, fr->holdout_maxabs, 100 * fr->holdout_mean_rel);
+    printf("held out %zu run%s: RMSE %.4g, max |residual| %.4g, mean relative error %.3g%%\n", fr->n_holdout,
+           fr->n_holdout == 1 ? "" : "s", fr->holdout_rmse, fr->holdout_maxabs, 100 * fr->holdout_mean_rel);
 }
 
 /* ---- the command ---- */

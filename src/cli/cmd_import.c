@@ -110,7 +110,7 @@ int cmd_import(int argc, char **argv) {
     sf_buf cols;
     sf_buf_init(&cols);
     for (size_t c = 0; c < t->ncols; c++) sf_buf_printf(&cols, "%s%s", c ? ", " : "", t->cols[c].name);
-    printf("imported %zu runs into table '%s' of '%s' (columns: %s)\n", t->nrows, t->name, out_path,
+    printf("imported %zu run%s into table '%s' of '%s' (columns: %s)\n", t->nrows, t->nrows == 1 ? "" : "s", t->name, out_path,
            sf_buf_str(&cols));
     sf_buf_free(&cols);
     for (size_t c = 0; c < t->ncols; c++) {

@@ -123,7 +123,7 @@ static int u8width(const char *s) {
 static int pad(int width, const char *s) { return width + (int)strlen(s) - u8width(s); }
 
 static int show_text(const sf_table *t, const char *path) {
-  printf("table '%s' in '%s': %zu runs\n", t->name, path, t->nrows);
+  printf("table '%s' in '%s': %zu run%s\n", t->name, path, t->nrows, t->nrows == 1 ? "" : "s");
   if (t->description[0]) printf("  %s\n", t->description);
   int wn = 6, wu = 4; /* widths of the name and unit columns */
   for (size_t c = 0; c < t->ncols; c++) {
@@ -163,7 +163,7 @@ static int show_text(const sf_table *t, const char *path) {
   tally_free(&src);
   size_t runs, pts = curve_points(t, &runs);
   if (t->ncurve) {
-    printf("  curves: %zu points over %zu runs; columns", pts, runs);
+    printf("  curves: %zu point%s over %zu run%s; columns", pts, pts == 1 ? "" : "s", runs, runs == 1 ? "" : "s");
     for (size_t j = 0; j < t->ncurve; j++)
       printf("%s %s%s%s%s", j ? "," : "", t->curve_name[j], t->curve_unit[j][0] ? " [" : "", t->curve_unit[j],
              t->curve_unit[j][0] ? "]" : "");

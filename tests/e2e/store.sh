@@ -189,4 +189,9 @@ rc=0; ( trap '' XFSZ; ulimit -f 64; exec "$SCALEFIT" import "$tmp/big.csv" -o "$
 grep -q "cannot write '.*full/runs.h5': File too large" "$tmp/err" || fail "file-size limit message: $(cat "$tmp/err")"
 cmp -s "$tmp/full/runs.h5" "$tmp/before.h5" || fail "a failed write changed the run file"
 [ "$(ls -A "$tmp/full")" = runs.h5 ] || fail "a failed write left $(ls -A "$tmp/full")"
+# One run is "1 run", not "1 runs".
+printf 'name,N,D,C,loss\nr1,1e6,2e7,1.2e14,3.1\n' >"$tmp/one.csv"
+"$SCALEFIT" import "$tmp/one.csv" -o "$tmp/one.h5" >"$tmp/out" 2>/dev/null
+grep -q "^imported 1 run into" "$tmp/out" || fail "one-run import summary: $(cat "$tmp/out")"
+"$SCALEFIT" info "$tmp/one.h5" | grep -q "^table 'one' in '.*one.h5': 1 run$" || fail "one-run info: $("$SCALEFIT" info "$tmp/one.h5")"
 echo "store.sh: ok"
