@@ -80,6 +80,8 @@ static const cli_cmd cmd = {
     "left half-written), so an interrupted sweep, even one killed with SIGKILL, resumes by running\n"
     "the same command again: runs already in the file are skipped, and a run in progress continues\n"
     "from its checkpoint (FILE.h5.ckpt.d/RUN.ckpt, written every minute, removed once recorded).\n"
+    "A run in the file recorded with another batch, learning rate, --val-tokens, --evals or data\n"
+    "than this sweep's stops it before it starts (exit 2): give it another run file or --table.\n"
     "\n"
     "With --jobs K (-j K), K workers share the runs on this machine, most expensive first,\n"
     "each taking the next when free; a run's threads default to cores/K (at least 1), and the parent\n"

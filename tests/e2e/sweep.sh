@@ -76,10 +76,12 @@ assert all((s.decode() if isinstance(s, bytes) else s).startswith("scalefit trai
 PY
 # Rerunning a finished sweep trains nothing.
 "$S" sweep "${grid[@]}" -o "$tmp/runs.h5" -n | grep -c done | grep -qx 6 || fail "finished sweep not recognised"
-# The same names trained otherwise (what a name does not hold: batch, learning rate, the Markov chain)
-# are not taken for done: exit 2 naming the difference, nothing written
+# The same names trained otherwise (what a name does not hold: batch, learning rate, the Markov chain,
+# the validation set and the validations) are not taken for done: exit 2 naming the difference, nothing
+# written. (--val-tokens and --evals were once not compared: every run showed done, and the file mixed
+# losses measured on different validation sets.)
 cp "$tmp/runs.h5" "$tmp/before.h5"
-for other in "--batch 256" "--lr 0.001" "--markov-order 3"; do
+for other in "--batch 256" "--lr 0.001" "--markov-order 3" "--val-tokens 2048" "--evals 3"; do
   # shellcheck disable=SC2086 # $other is two words
   "$S" sweep "${grid[@]}" $other -o "$tmp/runs.h5" -n >/dev/null 2>"$tmp/err"
   [ $? = 2 ] || fail "sweep $other into a file of the same names did not exit 2: $(cat "$tmp/err")"
@@ -89,6 +91,31 @@ for other in "--batch 256" "--lr 0.001" "--markov-order 3"; do
 done
 grep -q "recorded with a batch of 512 tokens, and this sweep trains it with 256" <("$S" sweep "${grid[@]}" --batch 256 -o "$tmp/runs.h5" -n 2>&1) ||
   fail "the batch's message"
+grep -q "recorded with 1024 validation tokens, and this sweep measures it on 2048" \
+  <("$S" sweep "${grid[@]}" --val-tokens 2048 -o "$tmp/runs.h5" -n 2>&1) || fail "the validation tokens' message"
+/usr/bin/python3 - "$tmp/runs.h5" <<'PY' || fail "the notes do not record val_tokens and evals"
+import h5py, sys
+for n in h5py.File(sys.argv[1], "r")["tables/runs/columns/notes"][:]:
+    w = n.decode().split()
+    assert "val_tokens=1024" in w and "evals=2" in w, n
+PY
+# Run files written before val_tokens and evals were recorded were trained with that version's defaults
+# (16384, 10): the shipped sweep's file is still complete, and unchanged. The H100's, trained on a copy of the
+# corpus in another folder, is complete too: the corpus is compared by its files and sizes, not its path.
+if [ -d /usr/share/doc/python3.11/html/_sources ]; then
+  for f in sweep_default sweep_default_h100; do
+    cp "$SF_SRC/datasets/$f.h5" "$tmp/$f.h5"
+    "$S" sweep --preset default -o "$tmp/$f.h5" >"$tmp/out" 2>"$tmp/err" || fail "$f.h5: $(cat "$tmp/err")"
+    grep -q "sweep: 15 runs, 15 already in '$tmp/$f.h5', 0 to train" "$tmp/err" || fail "$f.h5: $(cat "$tmp/err")"
+    cmp -s "$tmp/$f.h5" "$SF_SRC/datasets/$f.h5" || fail "resuming a copy of $f.h5 changed it"
+  done
+  "$S" sweep --preset default --val-tokens 8192 -o "$tmp/sweep_default.h5" -n >/dev/null 2>"$tmp/err"
+  [ $? = 2 ] && grep -q "recorded with 16384 validation tokens, and this sweep measures it on 8192" "$tmp/err" ||
+    fail "the shipped file resumed with --val-tokens 8192: $(cat "$tmp/err")"
+  "$S" sweep --preset default --corpus-dir "$SF_INPUTS" -o "$tmp/sweep_default.h5" -n >/dev/null 2>"$tmp/err"
+  [ $? = 2 ] && grep -q "recorded with data python3.11-doc .*, and this sweep trains it on directory" "$tmp/err" ||
+    fail "the shipped file resumed on another corpus: $(cat "$tmp/err")"
+fi
 # On a terminal (script(1) gives the sweep one) each finished run leaves its line above the updating one:
 # the updating line alone never showed a run's loss.
 if command -v script >/dev/null; then
