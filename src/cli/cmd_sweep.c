@@ -158,8 +158,8 @@ static double percent(const sweep_progress *p) {
 static void draw(sweep_progress *p) {
   char line[512], e[32];
   cli_fmt_time(e, sizeof e, eta(p));
-  int n = snprintf(line, sizeof line, "sweep [%zu/%zu runs%s%s%s] %3.0f%% ETA %s", p->finished, p->total,
-                   p->ranks > 1 ? ", all " : "", p->ranks > 1 ? p->unit : "", p->ranks > 1 ? "s" : "", percent(p), e);
+  int n = snprintf(line, sizeof line, "sweep [%zu/%zu run%s%s%s%s] %3.0f%% ETA %s", p->finished, p->total,
+                   train_s((double)p->total), p->ranks > 1 ? ", all " : "", p->ranks > 1 ? p->unit : "", p->ranks > 1 ? "s" : "", percent(p), e);
   const progress_slot *shown = NULL;
   int busy = 0;
   for (int k = 0; k < SWEEP_SLOTS; k++)
@@ -465,8 +465,8 @@ static void note_rounding(const sf_sweep_plan *p) {
   }
   if (nseen > 8) sf_buf_printf(&b, " (and %zu more)", nseen - 8);
   if (nseen && !b.oom)
-    cli_note("sweep: a run trains whole batches of %ld tokens: token budget %s; run names keep the budget asked "
-             "for, the run file's D and C are what was trained", per_batch, sf_buf_str(&b));
+    cli_note("sweep: a run trains whole batches of %ld tokens: token budget%s %s; run names keep the budget asked "
+             "for, the run file's D and C are what was trained", per_batch, train_s((double)nseen), sf_buf_str(&b));
   sf_buf_free(&b);
 }
 
@@ -564,8 +564,9 @@ setup_done:
   if (!rc && rank == 0) note_rounding(&x.plan); /* not progress: -q keeps it */
   if (!rc && rank == 0 && sw->threads > 0) { /* threads given (flag or file), beyond the cores a run has */
     char sharing[96] = "";
-    if (jobs > 1) snprintf(sharing, sizeof sharing, " (%ld workers sharing %d cores)", jobs, sweep_jobs_cores());
-    if (mpi) snprintf(sharing, sizeof sharing, " (%d ranks sharing this node)", node_ranks);
+    if (jobs > 1) snprintf(sharing, sizeof sharing, " (%ld workers sharing %d core%s)", jobs, sweep_jobs_cores(),
+                            train_s(sweep_jobs_cores()));
+    if (mpi) snprintf(sharing, sizeof sharing, " (%d rank%s sharing this node)", node_ranks, train_s(node_ranks));
     train_threads_warn("sweep", sw->threads, threads_cap > 0 ? threads_cap : train_cores(), sharing);
   }
   if (!rc && dry_run) {
@@ -580,7 +581,8 @@ setup_done:
       char on[48] = "";
       if (ranks > 1) snprintf(on, sizeof on, " on %d ranks", ranks);
       if (workers > 1) snprintf(on, sizeof on, " on %d workers", workers);
-      fprintf(stderr, "sweep: %zu runs, %zu already in '%s', %zu to train%s (%s)\n", x.plan.nruns, x.plan.ndone, output,
+      fprintf(stderr, "sweep: %zu run%s, %zu already in '%s', %zu to train%s (%s)\n", x.plan.nruns,
+              train_s((double)x.plan.nruns), x.plan.ndone, output,
               x.plan.nruns - x.plan.ndone, on, sf_source_describe(src));
     }
 #ifdef SF_HAVE_MPI
@@ -596,13 +598,14 @@ setup_done:
     /* under MPI and --jobs, each failure has been reported with its rank or worker */
     if (rc && !mpi && !workers) cli_fail_lib(rc);
     if (rc && workers && mode)
-      cli_note("sweep: %zu of %zu runs to train were recorded; the same command again trains the rest", x.prog.finished,
-               x.prog.total);
+      cli_note("sweep: recorded %zu of the %zu run%s to train; the same command again trains the rest", x.prog.finished,
+               x.prog.total, train_s((double)x.prog.total));
     if (rank == 0) sf_sweep_cleanup(output, NULL);
     if (!rc && mode) {
       char t[32];
       cli_fmt_time(t, sizeof t, cli_now() - x.prog.t0);
-      fprintf(stderr, "sweep: '%s' table '%s' holds all %zu runs (%s)\n", output, x.table, x.plan.nruns, t);
+      if (x.plan.nruns == 1) fprintf(stderr, "sweep: '%s' table '%s' holds its one run (%s)\n", output, x.table, t);
+      else fprintf(stderr, "sweep: '%s' table '%s' holds all %zu runs (%s)\n", output, x.table, x.plan.nruns, t);
     }
   }
   sf_sweep_plan_free(&x.plan);

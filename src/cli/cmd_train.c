@@ -212,8 +212,9 @@ int cmd_train(int argc, char **argv) {
     char n[32], d[32];
     cli_fmt_count(n, sizeof n, sf_gpt_nparams(&c.model));
     cli_fmt_count(d, sizeof d, (double)steps * (double)c.batch_tokens);
-    fprintf(stderr, "train: %s parameters (%d layers, d_model %d, %d heads, context %d), %s tokens in %ld steps, %s\n", n,
-            c.model.n_layer, c.model.d_model, c.model.n_head, c.model.n_ctx, d, steps, sf_source_describe(src));
+    fprintf(stderr, "train: %s parameters (%d layer%s, d_model %d, %d head%s, context %d), %s tokens in %ld step%s, %s\n",
+            n, c.model.n_layer, train_s(c.model.n_layer), c.model.d_model, c.model.n_head, train_s(c.model.n_head),
+            c.model.n_ctx, d, steps, train_s((double)steps), sf_source_describe(src));
   }
   sf_train_result r;
   rc = sf_train_run(&c, src, quiet ? NULL : on_step, &pr, &r);

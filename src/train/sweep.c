@@ -487,9 +487,9 @@ int sf_sweep_plan_build(const sf_sweep *s, const sf_source *src, const sf_train_
             o->model.n_head != c->model.n_head || floor(o->tokens / (double)o->batch_tokens) != steps)
           continue;
         rc = sf_fail(SF_EINPUT,
-                     "trains %.0f tokens (%.0f whole batches of %ld), as does run '%s' of this sweep: the same "
+                     "trains %.0f tokens (%.0f whole batch%s of %ld), as does run '%s' of this sweep: the same "
                      "run under two names; give budgets at least one batch (%ld tokens) apart",
-                     steps * (double)c->batch_tokens, steps, c->batch_tokens, out->runs[i].name, c->batch_tokens);
+                     steps * (double)c->batch_tokens, steps, steps == 1 ? "" : "es", c->batch_tokens, out->runs[i].name, c->batch_tokens);
         free(r->name);
         r->name = NULL;
         goto fail;

@@ -38,6 +38,9 @@ if command -v taskset >/dev/null; then
     grep -q "warning: sweep: 2 threads per run (2 workers sharing 2 cores) is more than the 1 core each run has" "$tmp/err" ||
       fail "-j 2 --threads 2 on two cores: $(cat "$tmp/err")"
   fi
+  taskset -c 0 "$S" sweep "${unpinned[@]}" --threads 2 -j 2 -n -o "$tmp/th.h5" >/dev/null 2>"$tmp/err"
+  grep -q "warning: sweep: 2 threads per run (2 workers sharing 1 core) is more than the 1 core each run has" "$tmp/err" ||
+    fail "-j 2 --threads 2 on one core: $(cat "$tmp/err")"
 fi
 # Kill the sweep (SIGKILL) as soon as two runs are in the file: the third is then in progress.
 "$S" sweep "${grid[@]}" -q --checkpoint-every 0.01 -o "$tmp/runs.h5" &
@@ -123,7 +126,19 @@ if command -v script >/dev/null; then
     /dev/null </dev/null | tr '\r' '\n' >"$tmp/tty"
   grep -q "^.*\[1/1\] markov-L1-d16-h1-T32-D1024-s1: val_loss [0-9.]*, " "$tmp/tty" ||
     fail "on a terminal, no line for the finished run: $(cat -A "$tmp/tty")"
+  # one run is one run (the messages once said "1 runs")
+  grep -q "sweep \[0/1 run\] " "$tmp/tty" || fail "on a terminal, the progress line of one run: $(cat -A "$tmp/tty")"
 fi
+"$S" sweep --data markov --sizes 1x16 --tokens 1024 --context 32 --peak 100 --evals 2 --val-tokens 1024 -o "$tmp/one.h5" \
+  2>"$tmp/err" || fail "a sweep of one run: $(cat "$tmp/err")"
+grep -q "^sweep: 1 run, 0 already in '$tmp/one.h5', 1 to train " "$tmp/err" && grep -q "holds its one run" "$tmp/err" ||
+  fail "a sweep of one run: $(cat "$tmp/err")"
+grep -q "\b1 runs\b" "$tmp/err" && fail "a sweep of one run speaks of runs: $(cat "$tmp/err")"
+# one whole batch, and several budgets rounded, in the plural only where it is one
+"$S" sweep "${grid[@]/20480,81920/600,700}" -n -o "$tmp/same.h5" 2>"$tmp/err" && fail "600,700 at 512 a batch: not refused"
+grep -q "trains 512 tokens (1 whole batch of 512), as does run" "$tmp/err" || fail "one whole batch: $(cat "$tmp/err")"
+"$S" sweep "${grid[@]/20480,81920/9000,20000}" -n -o "$tmp/same.h5" >/dev/null 2>"$tmp/err" || fail "9000,20000: $(cat "$tmp/err")"
+grep -q "token budgets 9000 trains 8704, 20000 trains 19968; run names" "$tmp/err" || fail "two budgets rounded: $(cat "$tmp/err")"
 # isoFLOP: every size gets the whole batches that fit in each compute budget (within one batch below it).
 "$S" sweep --data markov --sizes 1x32,2x64 --flops 1e10,3e10 --context 64 -n -o "$tmp/iso.h5" >"$tmp/iso" \
   || fail "isoFLOP dry run failed"

@@ -30,6 +30,15 @@ expect 2 "tokens 0 must be a positive number" --data markov --tokens 0
 expect 2 "evals 0 is out of range (1..100000)" --data markov --evals 0
 expect 2 "heads 0 is out of range (1..65536)" --data markov --heads 0
 expect 2 "peak 0 must be a positive number" --data markov --peak 0
+# The header counts in the singular where it is one (it once said "(1 layers, ..., 1 heads").
+"$S" train --data markov --layers 1 --d-model 16 --context 32 --tokens 512 --batch 512 --evals 1 --val-tokens 64 \
+  >/dev/null 2>"$tmp/err" || fail "a one-step run: $(cat "$tmp/err")"
+grep -q "^train: .* parameters (1 layer, d_model 16, 1 head, context 32), 512 tokens in 1 step, markov" "$tmp/err" ||
+  fail "header of a 1-layer, 1-head, 1-step run: $(cat "$tmp/err")"
+"$S" train --data markov --layers 2 --d-model 16 --heads 2 --context 32 --tokens 1024 --batch 512 --evals 1 \
+  --val-tokens 64 >/dev/null 2>"$tmp/err" || fail "a two-step run: $(cat "$tmp/err")"
+grep -q "^train: .* parameters (2 layers, d_model 16, 2 heads, context 32), [0-9.k]* tokens in 2 steps, markov" "$tmp/err" ||
+  fail "header of a 2-layer, 2-head, 2-step run: $(cat "$tmp/err")"
 # a hand-given peak the run beats is not the machine's: said, not printed as "MFU 43972%" alone
 "$S" train --data markov --layers 1 --d-model 16 --context 16 --tokens 4096 --peak 0.01 -q >"$tmp/out" 2>"$tmp/err" ||
   fail "train with a low --peak exited $?"
