@@ -39,6 +39,15 @@ grep -q "^train: .* parameters (1 layer, d_model 16, 1 head, context 32), 512 to
   --val-tokens 64 >/dev/null 2>"$tmp/err" || fail "a two-step run: $(cat "$tmp/err")"
 grep -q "^train: .* parameters (2 layers, d_model 16, 2 heads, context 32), [0-9.k]* tokens in 2 steps, markov" "$tmp/err" ||
   fail "header of a 2-layer, 2-head, 2-step run: $(cat "$tmp/err")"
+# An output that is a directory is said to be one, before training (it was "is not an HDF5 file", and
+# for a record "cannot rename into" once the run had trained)
+mkdir "$tmp/dir.h5" "$tmp/dir.json"
+expect 4 "cannot write '$tmp/dir.h5': it is a directory" --data markov --layers 1 --d-model 16 --context 32 -o "$tmp/dir.h5"
+expect 4 "cannot write '$tmp/dir.json': it is a directory" --data markov --layers 1 --d-model 16 --context 32 -o "$tmp/dir.json"
+grep -q "^train: " "$tmp/err" && fail "-o DIR.json: trained before refusing: $(cat "$tmp/err")"
+"$S" sweep --data markov --sizes 1x16 --tokens 4096 --context 32 -o "$tmp/dir.h5" >/dev/null 2>"$tmp/err"
+[ $? = 4 ] && grep -q "error: cannot write '$tmp/dir.h5': it is a directory" "$tmp/err" || fail "sweep -o DIR.h5: $(cat "$tmp/err")"
+[ -z "$(ls -A "$tmp/dir.h5")" ] || fail "sweep -o DIR.h5 wrote into it: $(ls -A "$tmp/dir.h5")"
 # a hand-given peak the run beats is not the machine's: said, not printed as "MFU 43972%" alone
 "$S" train --data markov --layers 1 --d-model 16 --context 16 --tokens 4096 --peak 0.01 -q >"$tmp/out" 2>"$tmp/err" ||
   fail "train with a low --peak exited $?"
