@@ -123,8 +123,9 @@ char *sf_sweep_checkpoint_path(const char *runfile, const char *run_name);
 int sf_sweep_checkpoint_dir(const char *runfile);
 /* Housekeeping before and after a sweep: removes temporary files ("<path>.tmp.<pid>.<n>") left
  * beside the run file and the checkpoints by writers killed mid-write (only those whose process
- * is gone), the checkpoints of runs the plan has as done (p may be NULL), and the checkpoint
- * folder when it is empty. */
+ * is gone), the run file's "<path>.lock" left by a writer killed while holding it (only when no
+ * live writer holds it), the checkpoints of runs the plan has as done (p may be NULL), and the
+ * checkpoint folder when it is empty. */
 void sf_sweep_cleanup(const char *runfile, const sf_sweep_plan *p);
 
 #ifdef __cplusplus

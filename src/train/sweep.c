@@ -26,6 +26,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "train/internal.h"
 #include "util/ini.h"
 #include "util/util.h"
 
@@ -639,6 +640,7 @@ void sf_sweep_cleanup(const char *runfile, const sf_sweep_plan *p) {
   /* temporaries of writers killed while writing (SIGKILL cannot be cleaned up after) */
   char *dir = sf_asprintf("%s.ckpt.d", runfile);
   sf_atomic_remove_stale(runfile);
+  sf_train_store_unlock_stale(runfile);
   if (dir) sf_atomic_remove_stale_dir(dir);
   for (size_t i = 0; p && i < p->nruns; i++)
     if (p->runs[i].done) {

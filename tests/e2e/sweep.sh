@@ -79,6 +79,32 @@ assert all((s.decode() if isinstance(s, bytes) else s).startswith("scalefit trai
 PY
 # Rerunning a finished sweep trains nothing.
 "$S" sweep "${grid[@]}" -o "$tmp/runs.h5" -n | grep -c done | grep -qx 6 || fail "finished sweep not recognised"
+# The run file's lock (runs.h5.lock, an flock around each append): a writer that holds it is waited for;
+# one killed while holding it has had its flock released by the kernel, so the next writer goes on at once,
+# and its lock file, which once stayed for good when nothing was left to append, is removed by the next
+# sweep. A live holder's lock is left alone.
+if command -v flock >/dev/null; then
+  hold() { # hold FILE.lock: a process holding the flock, as a writer mid-append; its pid in $holder
+    (exec 9>"$1"; flock 9; exec sleep 60) &
+    holder=$!
+    for _ in $(seq 1 100); do flock -n "$1" true 2>/dev/null || return 0; sleep 0.05; done
+    fail "could not hold $1"
+  }
+  hold "$tmp/runs.h5.lock"
+  timeout 20 "$S" sweep "${grid[@]}" -q -o "$tmp/runs.h5" || fail "a finished sweep beside a held lock failed or hung"
+  [ -e "$tmp/runs.h5.lock" ] || fail "a live writer's lock was removed"
+  kill -9 $holder; wait $holder 2>/dev/null
+  [ -e "$tmp/runs.h5.lock" ] || fail "the killed holder's lock file is gone already"
+  timeout 20 "$S" sweep "${grid[@]}" -q -o "$tmp/runs.h5" || fail "a finished sweep after a killed writer failed or hung"
+  [ -e "$tmp/runs.h5.lock" ] && fail "the lock file of a killed writer outlived the next sweep"
+  one=(--data markov --layers 1 --d-model 16 --context 32 --tokens 4096 --evals 1 --val-tokens 64 -q)
+  hold "$tmp/lock.h5.lock"
+  timeout 3 "$S" train "${one[@]}" -o "$tmp/lock.h5"
+  [ $? = 124 ] || fail "train -o did not wait for a live writer's lock"
+  kill -9 $holder; wait $holder 2>/dev/null
+  timeout 20 "$S" train "${one[@]}" -o "$tmp/lock.h5" || fail "train -o after a killed writer failed or hung"
+  [ "$(count "$tmp/lock.h5")" = 1 ] && [ ! -e "$tmp/lock.h5.lock" ] || fail "train -o after a killed writer"
+fi
 # The same names trained otherwise (what a name does not hold: batch, learning rate, the Markov chain,
 # the validation set and the validations) are not taken for done: exit 2 naming the difference, nothing
 # written. (--val-tokens and --evals were once not compared: every run showed done, and the file mixed
