@@ -56,7 +56,7 @@ static const cli_opt opts[] = {
     {"threads", 0, CLI_INT, &threads, "N", "threads per run (default or 0: 1 below d-model 128, else all; with --jobs K or under MPI at most cores/K; more than the cores: warned, not capped)"},
     {"jobs", 'j', CLI_INT, &jobs, "K", "train K runs at a time in K workers: processes, threads on a GPU (default 1)"},
     {"evals", 0, CLI_INT, &evals, "N", "validations during each run (default 10)"},
-    {"val-tokens", 0, CLI_INT, &val_tokens, "N", "validation tokens (default 16384)"},
+    {"val-tokens", 0, CLI_INT, &val_tokens, "N", "validation tokens, in whole sequences of the context (default 16384)"},
     {"peak", 0, CLI_DOUBLE, &peak, "GFLOPS", "sgemm peak for MFU (default: measured once, about 1 s)"},
     {"output", 'o', CLI_STRING, &output, "FILE", "the run file (.h5), created or resumed"},
     {"checkpoint-every", 0, CLI_DOUBLE, &ckpt_every, "SECONDS", "checkpoint interval of a run in progress (default 60)"},

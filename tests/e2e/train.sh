@@ -121,6 +121,44 @@ assert src.startswith("scalefit train") and "markov" in src and "seed=1" in note
 assert len(f["tables/runs/curves/step"]) == 40  # 20 points per run
 PY
 "$S" info "$tmp/runs.h5" >/dev/null || fail "info cannot read the run file"
+# docs/TRAIN.md's record table documents every field of the JSON record (config and curve included) and every
+# column of the run file, with the unit the file stores (val_entropy, peak_flops, train_seconds, steps and the
+# config were once undocumented); its worked example is this hand count of a 1x16 run at context 32.
+"$S" train --data markov --layers 1 --d-model 16 --context 32 --tokens 4096 --evals 2 --val-tokens 1024 --peak 100 \
+  -q --json >"$tmp/doc.json" || fail "the documented example run failed"
+/usr/bin/python3 - "$SF_SRC/docs/TRAIN.md" "$tmp/m.json" "$tmp/runs.h5" "$tmp/doc.json" <<'PY' || fail "the record's documentation"
+import h5py, json, re, sys
+doc = open(sys.argv[1]).read()
+table = doc[doc.index("| JSON field (run-file column) |"):]
+table = table[:table.index("\n\n")]
+rows = [[c.strip() for c in l.strip("|").split("|")] for l in table.splitlines()[2:]]
+named = {n: r[1] for r in rows for n in re.findall(r"`([A-Za-z_0-9]+)`", r[0])}
+text = " ".join(r[0] + " " + r[2] for r in rows)
+r = json.load(open(sys.argv[2]))
+for k in list(r) + ["attention"]:
+    assert k in named, f"JSON field {k} is not in the table"
+for k in list(r["config"]) + list(r["curve"]):
+    assert f"`{k}`" in text, f"config/curve field {k} is not in the table"
+g = h5py.File(sys.argv[3], "r")["tables/runs/columns"]
+for k, d in g.items():
+    if k in ("run", "family", "source", "notes"):
+        continue
+    assert f"(`{k}`)" in table, f"run-file column {k} is not in the table"
+    unit = d.attrs["units"].decode()
+    row = next(x for x in rows if f"(`{k}`)" in x[0])
+    assert row[1] == unit, f"column {k}: the file says {unit}, the table {row[1]}"
+e = json.load(open(sys.argv[4]))
+N, F = 64*16 + 32*16 + (12*256 + 13*16) + 2*16, 32*(24*256 + 2*16*64) + 2*16*32*33
+assert (e["N"], e["N_nonembed"], e["D"], e["steps"]) == (N, N - 64*16 - 32*16, 4096, 8) == (4848, 3312, 4096, 8)
+assert e["flops"] == 3 * F * 16 * 8 == 113639424 and e["flops_6nd"] == 6 * N * 4096 == 119144448
+for n in ("4848", "3312", "113,639,424", "119,144,448", "295,936"):
+    assert n in doc, n
+assert abs(e["mfu"] - e["flops"] / e["train_seconds"] / e["peak_flops"]) < 1e-12 and e["peak_flops"] == 1e11
+assert abs(e["tokens_per_s"] - e["D"] / e["train_seconds"]) < 1e-6 * e["tokens_per_s"]
+assert e["curve"]["flops"][0] == 3 * F * 16 and e["curve"]["tokens"][-1] == 4096
+assert e["train_loss"] == e["curve"]["train_loss"][-1]  # the last 10% of 8 steps: the last one
+assert [v is not None for v in e["curve"]["val_loss"]] == [False] * 3 + [True] + [False] * 3 + [True]
+PY
 # A run file names each run once: the same run again is refused before any training.
 expect 2 "already in" --data markov "${tiny[@]}" -o "$tmp/runs.h5"
 [ -e "$tmp/runs.h5.lock" ] && fail "the writers' lock outlived the append"
