@@ -105,10 +105,12 @@ typedef struct sf_sweep_plan {
 int sf_sweep_plan_build(const sf_sweep *s, const sf_source *src, const sf_train_config *base, int threads_cap,
                         sf_sweep_plan *out);
 /* Marks done the runs whose names are rows of t (NULL: none) and updates ndone, flops_todo. A row
- * whose notes or source (sf_train_result_text) record another batch, learning rate or, for markov
- * and addition data (src, may be NULL), other data than the plan's run of that name is SF_EINPUT
- * saying which: a run's name does not hold them, and the run would be skipped though never trained
- * this way. */
+ * whose notes or source (sf_train_result_text) record another batch, learning rate, schedule
+ * (warmup_frac, min_lr_frac, weight_decay, grad_clip), val_tokens, evals or other data (src, may be
+ * NULL; the corpus by its files and sizes, not its folder) than the plan's run of that name is
+ * SF_EINPUT saying which: a run's name does not hold them, and the run would be skipped though never
+ * trained or measured this way. A row written by `scalefit train` without val_tokens or evals (0.1.0)
+ * has that version's defaults, 16384 and 10. */
 int sf_sweep_plan_mark_done(sf_sweep_plan *p, const struct sf_table *t, const struct sf_source *src);
 void sf_sweep_plan_free(sf_sweep_plan *p);
 
@@ -121,8 +123,9 @@ char *sf_sweep_checkpoint_path(const char *runfile, const char *run_name);
 int sf_sweep_checkpoint_dir(const char *runfile);
 /* Housekeeping before and after a sweep: removes temporary files ("<path>.tmp.<pid>.<n>") left
  * beside the run file and the checkpoints by writers killed mid-write (only those whose process
- * is gone), the checkpoints of runs the plan has as done (p may be NULL), and the checkpoint
- * folder when it is empty. */
+ * is gone), the run file's "<path>.lock" left by a writer killed while holding it (only when no
+ * live writer holds it), the checkpoints of runs the plan has as done (p may be NULL), and the
+ * checkpoint folder when it is empty. */
 void sf_sweep_cleanup(const char *runfile, const sf_sweep_plan *p);
 
 #ifdef __cplusplus

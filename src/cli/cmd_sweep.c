@@ -56,7 +56,7 @@ static const cli_opt opts[] = {
     {"threads", 0, CLI_INT, &threads, "N", "threads per run (default or 0: 1 below d-model 128, else all; with --jobs K or under MPI at most cores/K; more than the cores: warned, not capped)"},
     {"jobs", 'j', CLI_INT, &jobs, "K", "train K runs at a time in K workers: processes, threads on a GPU (default 1)"},
     {"evals", 0, CLI_INT, &evals, "N", "validations during each run (default 10)"},
-    {"val-tokens", 0, CLI_INT, &val_tokens, "N", "validation tokens (default 16384)"},
+    {"val-tokens", 0, CLI_INT, &val_tokens, "N", "validation tokens, in whole sequences of the context (default 16384)"},
     {"peak", 0, CLI_DOUBLE, &peak, "GFLOPS", "sgemm peak for MFU (default: measured once, about 1 s)"},
     {"output", 'o', CLI_STRING, &output, "FILE", "the run file (.h5), created or resumed"},
     {"checkpoint-every", 0, CLI_DOUBLE, &ckpt_every, "SECONDS", "checkpoint interval of a run in progress (default 60)"},
@@ -80,6 +80,8 @@ static const cli_cmd cmd = {
     "left half-written), so an interrupted sweep, even one killed with SIGKILL, resumes by running\n"
     "the same command again: runs already in the file are skipped, and a run in progress continues\n"
     "from its checkpoint (FILE.h5.ckpt.d/RUN.ckpt, written every minute, removed once recorded).\n"
+    "A run in the file recorded with another batch, learning rate, --val-tokens, --evals or data\n"
+    "than this sweep's stops it before it starts (exit 2): give it another run file or --table.\n"
     "\n"
     "With --jobs K (-j K), K workers share the runs on this machine, most expensive first,\n"
     "each taking the next when free; a run's threads default to cores/K (at least 1), and the parent\n"
@@ -156,8 +158,8 @@ static double percent(const sweep_progress *p) {
 static void draw(sweep_progress *p) {
   char line[512], e[32];
   cli_fmt_time(e, sizeof e, eta(p));
-  int n = snprintf(line, sizeof line, "sweep [%zu/%zu runs%s%s%s] %3.0f%% ETA %s", p->finished, p->total,
-                   p->ranks > 1 ? ", all " : "", p->ranks > 1 ? p->unit : "", p->ranks > 1 ? "s" : "", percent(p), e);
+  int n = snprintf(line, sizeof line, "sweep [%zu/%zu run%s%s%s%s] %3.0f%% ETA %s", p->finished, p->total,
+                   train_s((double)p->total), p->ranks > 1 ? ", all " : "", p->ranks > 1 ? p->unit : "", p->ranks > 1 ? "s" : "", percent(p), e);
   const progress_slot *shown = NULL;
   int busy = 0;
   for (int k = 0; k < SWEEP_SLOTS; k++)
@@ -463,8 +465,8 @@ static void note_rounding(const sf_sweep_plan *p) {
   }
   if (nseen > 8) sf_buf_printf(&b, " (and %zu more)", nseen - 8);
   if (nseen && !b.oom)
-    cli_note("sweep: a run trains whole batches of %ld tokens: token budget %s; run names keep the budget asked "
-             "for, the run file's D and C are what was trained", per_batch, sf_buf_str(&b));
+    cli_note("sweep: a run trains whole batches of %ld tokens: token budget%s %s; run names keep the budget asked "
+             "for, the run file's D and C are what was trained", per_batch, train_s((double)nseen), sf_buf_str(&b));
   sf_buf_free(&b);
 }
 
@@ -562,8 +564,9 @@ setup_done:
   if (!rc && rank == 0) note_rounding(&x.plan); /* not progress: -q keeps it */
   if (!rc && rank == 0 && sw->threads > 0) { /* threads given (flag or file), beyond the cores a run has */
     char sharing[96] = "";
-    if (jobs > 1) snprintf(sharing, sizeof sharing, " (%ld workers sharing %d cores)", jobs, sweep_jobs_cores());
-    if (mpi) snprintf(sharing, sizeof sharing, " (%d ranks sharing this node)", node_ranks);
+    if (jobs > 1) snprintf(sharing, sizeof sharing, " (%ld workers sharing %d core%s)", jobs, sweep_jobs_cores(),
+                            train_s(sweep_jobs_cores()));
+    if (mpi) snprintf(sharing, sizeof sharing, " (%d rank%s sharing this node)", node_ranks, train_s(node_ranks));
     train_threads_warn("sweep", sw->threads, threads_cap > 0 ? threads_cap : train_cores(), sharing);
   }
   if (!rc && dry_run) {
@@ -578,7 +581,8 @@ setup_done:
       char on[48] = "";
       if (ranks > 1) snprintf(on, sizeof on, " on %d ranks", ranks);
       if (workers > 1) snprintf(on, sizeof on, " on %d workers", workers);
-      fprintf(stderr, "sweep: %zu runs, %zu already in '%s', %zu to train%s (%s)\n", x.plan.nruns, x.plan.ndone, output,
+      fprintf(stderr, "sweep: %zu run%s, %zu already in '%s', %zu to train%s (%s)\n", x.plan.nruns,
+              train_s((double)x.plan.nruns), x.plan.ndone, output,
               x.plan.nruns - x.plan.ndone, on, sf_source_describe(src));
     }
 #ifdef SF_HAVE_MPI
@@ -594,13 +598,14 @@ setup_done:
     /* under MPI and --jobs, each failure has been reported with its rank or worker */
     if (rc && !mpi && !workers) cli_fail_lib(rc);
     if (rc && workers && mode)
-      cli_note("sweep: %zu of %zu runs to train were recorded; the same command again trains the rest", x.prog.finished,
-               x.prog.total);
+      cli_note("sweep: recorded %zu of the %zu run%s to train; the same command again trains the rest", x.prog.finished,
+               x.prog.total, train_s((double)x.prog.total));
     if (rank == 0) sf_sweep_cleanup(output, NULL);
     if (!rc && mode) {
       char t[32];
       cli_fmt_time(t, sizeof t, cli_now() - x.prog.t0);
-      fprintf(stderr, "sweep: '%s' table '%s' holds all %zu runs (%s)\n", output, x.table, x.plan.nruns, t);
+      if (x.plan.nruns == 1) fprintf(stderr, "sweep: '%s' table '%s' holds its one run (%s)\n", output, x.table, t);
+      else fprintf(stderr, "sweep: '%s' table '%s' holds all %zu runs (%s)\n", output, x.table, x.plan.nruns, t);
     }
   }
   sf_sweep_plan_free(&x.plan);

@@ -40,14 +40,14 @@ static const cli_opt opts[] = {
     {"seed", 0, CLI_INT, &seed, "S", "weights and data order (default 1)"},
     {"threads", 0, CLI_INT, &threads, "N", "threads (default or 0: 1 below d-model 128, else all cores; more than the cores: warned, not capped)"},
     {"evals", 0, CLI_INT, &evals, "N", "validations during the run (default 10)"},
-    {"val-tokens", 0, CLI_INT, &val_tokens, "N", "validation tokens (default 16384)"},
+    {"val-tokens", 0, CLI_INT, &val_tokens, "N", "validation tokens, in whole sequences of the context (default 16384)"},
     {"peak", 0, CLI_DOUBLE, &peak, "GFLOPS", "sgemm peak for MFU (default: measured, about 1 s)"},
     {"output", 'o', CLI_STRING, &output, "FILE", "append the run to a run file (.h5) or save its record (.json)"},
     {"table", 0, CLI_STRING, &table, "NAME", "table of the .h5 run file (default runs)"},
     {"name", 0, CLI_STRING, &run_name, "RUN", "the run's name in the run file (default from its config)"},
     {"checkpoint", 0, CLI_STRING, &checkpoint, "FILE", "save the state there (and resume from it); removed at the end"},
     {"checkpoint-every", 0, CLI_DOUBLE, &ckpt_every, "SECONDS", "checkpoint interval (default 60)"},
-    {"json", 0, CLI_FLAG, &json, NULL, "print the run record as JSON on stdout"},
+    {"json", 0, CLI_FLAG, &json, NULL, "print the run record as JSON on stdout (fields and units: docs/TRAIN.md)"},
     {"quiet", 'q', CLI_FLAG, &quiet, NULL, "no progress display"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
@@ -212,8 +212,9 @@ int cmd_train(int argc, char **argv) {
     char n[32], d[32];
     cli_fmt_count(n, sizeof n, sf_gpt_nparams(&c.model));
     cli_fmt_count(d, sizeof d, (double)steps * (double)c.batch_tokens);
-    fprintf(stderr, "train: %s parameters (%d layers, d_model %d, %d heads, context %d), %s tokens in %ld steps, %s\n", n,
-            c.model.n_layer, c.model.d_model, c.model.n_head, c.model.n_ctx, d, steps, sf_source_describe(src));
+    fprintf(stderr, "train: %s parameters (%d layer%s, d_model %d, %d head%s, context %d), %s tokens in %ld step%s, %s\n",
+            n, c.model.n_layer, train_s(c.model.n_layer), c.model.d_model, c.model.n_head, train_s(c.model.n_head),
+            c.model.n_ctx, d, steps, train_s((double)steps), sf_source_describe(src));
   }
   sf_train_result r;
   rc = sf_train_run(&c, src, quiet ? NULL : on_step, &pr, &r);

@@ -69,5 +69,7 @@ int train_cores(void);
 /* Warns (never caps) when a run's threads exceed the cores it has: "CMD: 1000 threads per run[SHARING] is
  * more than the 2 cores each run has: ...". sharing: NULL, or e.g. " (2 workers sharing 2 cores)". */
 void train_threads_warn(const char *cmd, long threads, int cores, const char *sharing);
+/* "s" after a count other than 1, for messages ("1 run", "2 runs"). */
+static inline const char *train_s(double n) { return n == 1 ? "" : "s"; }
 
 #endif

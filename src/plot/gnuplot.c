@@ -716,6 +716,10 @@ int sf_chart_render(const sf_chart *c, const char *output, sf_render_opts *opts)
   }
   int writable = access(dir, W_OK) == 0, e = errno;
   free(dir);
+  if (writable && sf_is_dir(output)) {
+    free(script);
+    return sf_fail(SF_EIO, "cannot write '%s': it is a directory", output);
+  }
   if (!writable) {
     free(script);
     return sf_fail(SF_EIO, "cannot write '%s': %s", output, strerror(e));

@@ -306,6 +306,7 @@ static int open_ours(const char *path, unsigned mode, hid_t *fid) {
   *fid = -1;
   quiet();
   if (access(path, R_OK) != 0) return sf_fail(SF_EINPUT, "cannot open '%s': %s", path, strerror(errno));
+  if (sf_is_dir(path)) return sf_fail(SF_EINPUT, "'%s' is a directory, not an HDF5 file", path);
   htri_t is = H5Fis_hdf5(path);
   if (is <= 0) {
     H5Eclear2(H5E_DEFAULT);
@@ -1126,6 +1127,7 @@ int sf_h5_write_tables(const char *path, const sf_table *const *t, size_t n, int
   size_t nn = 0;
   int rc = SF_OK;
   image im = {0};
+  if (sf_is_dir(path)) return sf_fail(SF_EIO, "cannot write '%s': it is a directory", path);
   if (access(path, F_OK) == 0) {
     if ((rc = open_ours(path, H5F_ACC_RDONLY, &src))) {
       sf_fail_context("cannot add to '%s': ", path);

@@ -119,8 +119,8 @@ int sf_corpus_open(sf_source *s, const char *dir) {
   free(ps.p);
   if (rc) return rc;
   if (s->ntrain < 4096 || s->nval < 1024)
-    return sf_fail(SF_EINPUT, "corpus '%s' is too small (%zu files, %zu bytes; need at least 21 files and 5 kB)", dir,
-                   nfiles, s->ntrain + s->nval);
+    return sf_fail(SF_EINPUT, "corpus '%s' is too small (%zu file%s, %zu bytes; need at least 21 files and 5 kB)", dir,
+                   nfiles, nfiles == 1 ? "" : "s", s->ntrain + s->nval);
   s->vocab = 256;
   char version[96];
   if (is_default) package_version(version, sizeof version);

@@ -13,6 +13,9 @@ float *sf_gpt_moment2(sf_gpt *g);
  * its host copy of the weights this way (initialisation and checkpoints). */
 int sf_gpt_new_params(const sf_gpt_config *c, uint64_t seed, sf_gpt **out);
 
+/* Removes the run file's "<path>.lock" if a writer killed while holding it left it (runstore.c). */
+void sf_train_store_unlock_stale(const char *path);
+
 /* Random normal (Box-Muller) from the trainer's RNG. */
 double sf_rng_normal(uint64_t rng[4]);
 

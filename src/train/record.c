@@ -92,11 +92,11 @@ int sf_train_result_text(const sf_train_result *r, const sf_source *src, char **
   int gpu = c->device == SF_DEVICE_CUDA;
   /* the device's name in quotes: GPU names have spaces ("NVIDIA H100 80GB HBM3") */
   *notes = sf_asprintf("layers=%d d_model=%d heads=%d context=%d vocab=%d tokens=%.0f batch_tokens=%ld lr=%g "
-                       "warmup_frac=%g min_lr_frac=%g weight_decay=%g grad_clip=%g threads=%d seed=%llu "
+                       "warmup_frac=%g min_lr_frac=%g weight_decay=%g grad_clip=%g val_tokens=%ld evals=%d threads=%d seed=%llu "
                        "device=%s precision=%s%s%s%s%s",
                        c->model.n_layer, c->model.d_model, c->model.n_head, c->model.n_ctx, c->model.vocab, c->tokens,
                        c->batch_tokens, c->lr, c->warmup_frac, c->min_lr_frac, c->weight_decay, c->grad_clip,
-                       c->threads, (unsigned long long)c->seed, sf_device_name(c->device),
+                       c->val_tokens, c->evals, c->threads, (unsigned long long)c->seed, sf_device_name(c->device),
                        sf_precision_name(c->precision), gpu ? " gpu=\"" : "", gpu ? r->device : "", gpu ? "\"" : "",
                        !gpu ? "" : sf_cuda_flash(&c->model, c->precision) ? " attention=flash" : " attention=cublas");
   if (!*family || !*source || !*notes) {

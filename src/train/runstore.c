@@ -83,6 +83,21 @@ static void store_unlock(int fd, char *lockpath) {
   free(lockpath);
 }
 
+/* A writer killed while holding the lock (SIGKILL, a machine lost) leaves "<path>.lock" behind; the
+ * kernel released its flock when it died, so the next writer takes it at once, but a sweep with
+ * nothing left to append would leave it for good. Removed here when no one holds it, as store_unlock
+ * does (a writer waiting on it sees the inode gone and opens a new one); a live writer's is left. */
+void sf_train_store_unlock_stale(const char *path) {
+  char *lockpath = sf_asprintf("%s.lock", path);
+  int fd = lockpath ? open(lockpath, O_RDWR | O_CLOEXEC) : -1;
+  struct stat a, b;
+  if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &a) == 0 && stat(lockpath, &b) == 0 &&
+      a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+    unlink(lockpath);
+  if (fd >= 0) close(fd);
+  free(lockpath);
+}
+
 int sf_train_store_append(const char *path, const char *table, const sf_train_result *r, const sf_source *src,
                           const char *run_name) {
   if (!table) table = "runs";

@@ -26,6 +26,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "train/internal.h"
 #include "util/ini.h"
 #include "util/util.h"
 
@@ -487,9 +488,9 @@ int sf_sweep_plan_build(const sf_sweep *s, const sf_source *src, const sf_train_
             o->model.n_head != c->model.n_head || floor(o->tokens / (double)o->batch_tokens) != steps)
           continue;
         rc = sf_fail(SF_EINPUT,
-                     "trains %.0f tokens (%.0f whole batches of %ld), as does run '%s' of this sweep: the same "
+                     "trains %.0f tokens (%.0f whole batch%s of %ld), as does run '%s' of this sweep: the same "
                      "run under two names; give budgets at least one batch (%ld tokens) apart",
-                     steps * (double)c->batch_tokens, steps, c->batch_tokens, out->runs[i].name, c->batch_tokens);
+                     steps * (double)c->batch_tokens, steps, steps == 1 ? "" : "es", c->batch_tokens, out->runs[i].name, c->batch_tokens);
         free(r->name);
         r->name = NULL;
         goto fail;
@@ -526,21 +527,69 @@ static int note_value(const char *notes, const char *key, char *v, size_t n) {
   return 0;
 }
 
+/* What a row written by `scalefit train` without key was trained with: the default of the version
+ * that wrote it. val_tokens and evals entered the notes after 0.1.0, whose defaults (16384, 10) are
+ * the only ones these settings have had; NULL for a row that scalefit did not write (nothing to
+ * compare) and for the settings that were always recorded. */
+static const char *absent_default(const char *source, const char *key) {
+  if (strncmp(source, "scalefit train ", 15)) return NULL;
+  if (!strcmp(key, "val_tokens")) return "16384";
+  if (!strcmp(key, "evals")) return "10";
+  return NULL;
+}
+
+/* The corpus's description without its folder and package ("python3.11-doc 3.11.2 (/usr/share/...),
+ * 497 files, 10.56 MB train, 0.49 MB val, byte-level" from ", 497 files"): the same text moved
+ * elsewhere (a GPU machine's copy) is the same data, another corpus is not. */
+static const char *corpus_tail(const char *desc) {
+  const char *t = NULL;
+  for (const char *c = strstr(desc, "), "); c; c = strstr(c + 1, "), ")) t = c + 1;
+  return t ? t : desc;
+}
+
 /* Run r against row k of its name: what the name does not hold must agree where the row records it
- * (the batch, the learning rate, and the data of the sources with parameters), else the run would
- * be skipped as done although it was trained otherwise. 1 and how they differ in why[n] if not. */
+ * (the batch, the learning rate and schedule, the validation set and evaluations, and the data), else
+ * the run would be skipped as done although it was trained, or its loss measured, otherwise: a file
+ * of losses on different validation sets. Not compared: threads, device and precision, which change
+ * only the rounding (a sweep resumed on a GPU skips the CPU's runs). 1 and how they differ in why[n]
+ * if not. */
 static int differs(const sf_sweep_run *r, const sf_table *t, size_t k, const sf_source *src, char *why, size_t n) {
-  char want[64], got[64];
-  snprintf(want, sizeof want, "%ld", r->cfg.batch_tokens);
-  if (note_value(t->notes[k], "batch_tokens", got, sizeof got) && strcmp(got, want))
-    return snprintf(why, n, "a batch of %s tokens, and this sweep trains it with %s", got, want), 1;
-  snprintf(want, sizeof want, "%g", r->cfg.lr);
-  if (note_value(t->notes[k], "lr", got, sizeof got) && strcmp(got, want))
-    return snprintf(why, n, "learning rate %s, and this sweep trains it with %s", got, want), 1;
-  /* markov and addition data are described by their parameters alone (the corpus by its path too) */
+  const sf_train_config *c = &r->cfg;
+  struct {
+    const char *key, *what;
+    char want[48];
+  } s[] = {{"batch_tokens", "a batch of %s tokens, and this sweep trains it with %s", ""},
+           {"lr", "learning rate %s, and this sweep trains it with %s", ""},
+           {"warmup_frac", "warm-up fraction %s, and this sweep trains it with %s", ""},
+           {"min_lr_frac", "final learning-rate fraction %s, and this sweep trains it with %s", ""},
+           {"weight_decay", "weight decay %s, and this sweep trains it with %s", ""},
+           {"grad_clip", "gradient clip %s, and this sweep trains it with %s", ""},
+           {"val_tokens", "%s validation tokens, and this sweep measures it on %s", ""},
+           {"evals", "%s validations, and this sweep makes %s", ""}};
+  snprintf(s[0].want, sizeof s[0].want, "%ld", c->batch_tokens);
+  snprintf(s[1].want, sizeof s[1].want, "%g", c->lr);
+  snprintf(s[2].want, sizeof s[2].want, "%g", c->warmup_frac);
+  snprintf(s[3].want, sizeof s[3].want, "%g", c->min_lr_frac);
+  snprintf(s[4].want, sizeof s[4].want, "%g", c->weight_decay);
+  snprintf(s[5].want, sizeof s[5].want, "%g", c->grad_clip);
+  snprintf(s[6].want, sizeof s[6].want, "%ld", c->val_tokens);
+  snprintf(s[7].want, sizeof s[7].want, "%d", c->evals);
+  for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+    char got[64];
+    const char *dflt = absent_default(t->source[k], s[i].key);
+    if (!note_value(t->notes[k], s[i].key, got, sizeof got)) {
+      if (!dflt) continue;
+      snprintf(got, sizeof got, "%s", dflt);
+    }
+    if (strcmp(got, s[i].want)) return snprintf(why, n, s[i].what, got, s[i].want), 1;
+  }
+  /* markov and addition data are described by their parameters alone; the corpus by its folder too,
+   * which may move: its files and sizes are compared */
   const char *data = strstr(t->source[k], "data=");
-  if (src && sf_source_kind(src) != SF_DATA_CORPUS && data && strcmp(data + 5, sf_source_describe(src)))
-    return snprintf(why, n, "data %s, and this sweep trains it on %s", data + 5, sf_source_describe(src)), 1;
+  if (!src || !data) return 0;
+  const char *want = sf_source_describe(src), *got = data + 5;
+  if (sf_source_kind(src) == SF_DATA_CORPUS ? strcmp(corpus_tail(got), corpus_tail(want)) : strcmp(got, want))
+    return snprintf(why, n, "data %s, and this sweep trains it on %s", got, want), 1;
   return 0;
 }
 
@@ -591,6 +640,7 @@ void sf_sweep_cleanup(const char *runfile, const sf_sweep_plan *p) {
   /* temporaries of writers killed while writing (SIGKILL cannot be cleaned up after) */
   char *dir = sf_asprintf("%s.ckpt.d", runfile);
   sf_atomic_remove_stale(runfile);
+  sf_train_store_unlock_stale(runfile);
   if (dir) sf_atomic_remove_stale_dir(dir);
   for (size_t i = 0; p && i < p->nruns; i++)
     if (p->runs[i].done) {

@@ -22,6 +22,7 @@ char *sf_temp_path_beside(const char *path) {
 
 int sf_atomic_open(sf_atomic *a, const char *path) {
   memset(a, 0, sizeof *a);
+  if (sf_is_dir(path)) return sf_fail(SF_EIO, "cannot write '%s': it is a directory", path);
   a->path = sf_strdup(path);
   a->tmp = sf_temp_path_beside(path);
   if (!a->path || !a->tmp) {

@@ -108,6 +108,11 @@ int sf_file_exists(const char *path) {
   return stat(path, &st) == 0;
 }
 
+int sf_is_dir(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int sf_strcaseeq(const char *a, const char *b) { return strcasecmp(a, b) == 0; }
 
 int sf_parse_double(const char *s, double *out) {

@@ -102,6 +102,9 @@ char *sf_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *sf_path_ext(const char *path);                 /* ".csv" or "" (no dot) */
 int sf_ext_is(const char *path, const char *ext);          /* case-insensitive, ext with dot */
 int sf_file_exists(const char *path);
+/* 1 if path is a directory (an output named like a file, "-o runs.h5", can be one: said as such,
+ * not as "not an HDF5 file" or "cannot rename into"). */
+int sf_is_dir(const char *path);
 int sf_strcaseeq(const char *a, const char *b);
 
 /* Parses a whole string as a finite double ("1e21", "  3.5 "). Returns 1 on success. */

@@ -25,6 +25,8 @@ expect_exit 2 "no-such.csv" -- plot scaling "$tmp/no-such.csv" -o "$out/a.png"
 expect_exit 2 "column 'mmlu' is not in table 'chinchilla_svg_extracted'" -- plot scaling "$chin" --y mmlu -o "$out/a.png"
 expect_exit 2 "cannot colour by 'colour'" -- plot scaling "$chin" --color-by colour -o "$out/a.png"
 expect_exit 4 "nonexistent" -- plot scaling "$chin" -o "$tmp/nonexistent/a.png"
+mkdir "$tmp/dir.png"
+expect_exit 4 "cannot write '$tmp/dir.png': it is a directory" -- plot scaling "$chin" -o "$tmp/dir.png"
 
 # gnuplot missing: exit 4 (no output can be made) naming the Debian package; an existing chart
 # is left as it was

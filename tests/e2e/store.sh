@@ -143,6 +143,19 @@ rc=0; "$SCALEFIT" import "$SF_INPUTS/bom_crlf.csv" -o "$tmp/junk.h5" 2>"$tmp/err
 [ "$rc" -eq 2 ] && [ "$(cat "$tmp/junk.h5")" = "not hdf5" ] || fail "import into junk.h5: $rc"
 
 # The issue's acceptance: the Chinchilla CSV.
+# An output or input that is a directory is said to be one (it was "'d.h5' is not an HDF5 file" and
+# "cannot rename into 'd.csv': Is a directory"): exit 4 for an output, 2 for an input, the folder untouched.
+mkdir "$tmp/d.h5" "$tmp/d.csv"
+for args in "import $SF_INPUTS/valid_mixed.csv -o $tmp/d.h5" "export $SF_INPUTS/valid_mixed.csv -o $tmp/d.csv" \
+            "export $SF_INPUTS/valid_mixed.csv -o $tmp/d.h5"; do
+  rc=0; "$SCALEFIT" $args >/dev/null 2>"$tmp/err" || rc=$?
+  [ "$rc" -eq 4 ] && grep -q "^scalefit: error: cannot write '$tmp/d\.[a-z0-9]*': it is a directory$" "$tmp/err" ||
+    fail "$args: exit $rc, $(cat "$tmp/err")"
+done
+rc=0; "$SCALEFIT" info "$tmp/d.h5" >/dev/null 2>"$tmp/err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "'$tmp/d.h5' is a directory, not an HDF5 file" "$tmp/err" || fail "info DIR.h5: exit $rc, $(cat "$tmp/err")"
+[ -z "$(find "$tmp/d.h5" "$tmp/d.csv" -mindepth 1)" ] || fail "the directories were written into"
+rmdir "$tmp/d.h5" "$tmp/d.csv"
 chin=${SF_SHARED:-}/chinchilla_svg_extracted.csv
 if [ ! -r "$chin" ]; then
   echo "store.sh: $chin absent; Chinchilla checks skipped" >&2

@@ -38,6 +38,9 @@ if command -v taskset >/dev/null; then
     grep -q "warning: sweep: 2 threads per run (2 workers sharing 2 cores) is more than the 1 core each run has" "$tmp/err" ||
       fail "-j 2 --threads 2 on two cores: $(cat "$tmp/err")"
   fi
+  taskset -c 0 "$S" sweep "${unpinned[@]}" --threads 2 -j 2 -n -o "$tmp/th.h5" >/dev/null 2>"$tmp/err"
+  grep -q "warning: sweep: 2 threads per run (2 workers sharing 1 core) is more than the 1 core each run has" "$tmp/err" ||
+    fail "-j 2 --threads 2 on one core: $(cat "$tmp/err")"
 fi
 # Kill the sweep (SIGKILL) as soon as two runs are in the file: the third is then in progress.
 "$S" sweep "${grid[@]}" -q --checkpoint-every 0.01 -o "$tmp/runs.h5" &
@@ -76,10 +79,38 @@ assert all((s.decode() if isinstance(s, bytes) else s).startswith("scalefit trai
 PY
 # Rerunning a finished sweep trains nothing.
 "$S" sweep "${grid[@]}" -o "$tmp/runs.h5" -n | grep -c done | grep -qx 6 || fail "finished sweep not recognised"
-# The same names trained otherwise (what a name does not hold: batch, learning rate, the Markov chain)
-# are not taken for done: exit 2 naming the difference, nothing written
+# The run file's lock (runs.h5.lock, an flock around each append): a writer that holds it is waited for;
+# one killed while holding it has had its flock released by the kernel, so the next writer goes on at once,
+# and its lock file, which once stayed for good when nothing was left to append, is removed by the next
+# sweep. A live holder's lock is left alone.
+if command -v flock >/dev/null; then
+  hold() { # hold FILE.lock: a process holding the flock, as a writer mid-append; its pid in $holder
+    (exec 9>"$1"; flock 9; exec sleep 60) &
+    holder=$!
+    for _ in $(seq 1 100); do flock -n "$1" true 2>/dev/null || return 0; sleep 0.05; done
+    fail "could not hold $1"
+  }
+  hold "$tmp/runs.h5.lock"
+  timeout 20 "$S" sweep "${grid[@]}" -q -o "$tmp/runs.h5" || fail "a finished sweep beside a held lock failed or hung"
+  [ -e "$tmp/runs.h5.lock" ] || fail "a live writer's lock was removed"
+  kill -9 $holder; wait $holder 2>/dev/null
+  [ -e "$tmp/runs.h5.lock" ] || fail "the killed holder's lock file is gone already"
+  timeout 20 "$S" sweep "${grid[@]}" -q -o "$tmp/runs.h5" || fail "a finished sweep after a killed writer failed or hung"
+  [ -e "$tmp/runs.h5.lock" ] && fail "the lock file of a killed writer outlived the next sweep"
+  one=(--data markov --layers 1 --d-model 16 --context 32 --tokens 4096 --evals 1 --val-tokens 64 -q)
+  hold "$tmp/lock.h5.lock"
+  timeout 3 "$S" train "${one[@]}" -o "$tmp/lock.h5"
+  [ $? = 124 ] || fail "train -o did not wait for a live writer's lock"
+  kill -9 $holder; wait $holder 2>/dev/null
+  timeout 20 "$S" train "${one[@]}" -o "$tmp/lock.h5" || fail "train -o after a killed writer failed or hung"
+  [ "$(count "$tmp/lock.h5")" = 1 ] && [ ! -e "$tmp/lock.h5.lock" ] || fail "train -o after a killed writer"
+fi
+# The same names trained otherwise (what a name does not hold: batch, learning rate, the Markov chain,
+# the validation set and the validations) are not taken for done: exit 2 naming the difference, nothing
+# written. (--val-tokens and --evals were once not compared: every run showed done, and the file mixed
+# losses measured on different validation sets.)
 cp "$tmp/runs.h5" "$tmp/before.h5"
-for other in "--batch 256" "--lr 0.001" "--markov-order 3"; do
+for other in "--batch 256" "--lr 0.001" "--markov-order 3" "--val-tokens 2048" "--evals 3"; do
   # shellcheck disable=SC2086 # $other is two words
   "$S" sweep "${grid[@]}" $other -o "$tmp/runs.h5" -n >/dev/null 2>"$tmp/err"
   [ $? = 2 ] || fail "sweep $other into a file of the same names did not exit 2: $(cat "$tmp/err")"
@@ -89,6 +120,31 @@ for other in "--batch 256" "--lr 0.001" "--markov-order 3"; do
 done
 grep -q "recorded with a batch of 512 tokens, and this sweep trains it with 256" <("$S" sweep "${grid[@]}" --batch 256 -o "$tmp/runs.h5" -n 2>&1) ||
   fail "the batch's message"
+grep -q "recorded with 1024 validation tokens, and this sweep measures it on 2048" \
+  <("$S" sweep "${grid[@]}" --val-tokens 2048 -o "$tmp/runs.h5" -n 2>&1) || fail "the validation tokens' message"
+/usr/bin/python3 - "$tmp/runs.h5" <<'PY' || fail "the notes do not record val_tokens and evals"
+import h5py, sys
+for n in h5py.File(sys.argv[1], "r")["tables/runs/columns/notes"][:]:
+    w = n.decode().split()
+    assert "val_tokens=1024" in w and "evals=2" in w, n
+PY
+# Run files written before val_tokens and evals were recorded were trained with that version's defaults
+# (16384, 10): the shipped sweep's file is still complete, and unchanged. The H100's, trained on a copy of the
+# corpus in another folder, is complete too: the corpus is compared by its files and sizes, not its path.
+if [ -d /usr/share/doc/python3.11/html/_sources ]; then
+  for f in sweep_default sweep_default_h100; do
+    cp "$SF_SRC/datasets/$f.h5" "$tmp/$f.h5"
+    "$S" sweep --preset default -o "$tmp/$f.h5" >"$tmp/out" 2>"$tmp/err" || fail "$f.h5: $(cat "$tmp/err")"
+    grep -q "sweep: 15 runs, 15 already in '$tmp/$f.h5', 0 to train" "$tmp/err" || fail "$f.h5: $(cat "$tmp/err")"
+    cmp -s "$tmp/$f.h5" "$SF_SRC/datasets/$f.h5" || fail "resuming a copy of $f.h5 changed it"
+  done
+  "$S" sweep --preset default --val-tokens 8192 -o "$tmp/sweep_default.h5" -n >/dev/null 2>"$tmp/err"
+  [ $? = 2 ] && grep -q "recorded with 16384 validation tokens, and this sweep measures it on 8192" "$tmp/err" ||
+    fail "the shipped file resumed with --val-tokens 8192: $(cat "$tmp/err")"
+  "$S" sweep --preset default --corpus-dir "$SF_INPUTS" -o "$tmp/sweep_default.h5" -n >/dev/null 2>"$tmp/err"
+  [ $? = 2 ] && grep -q "recorded with data python3.11-doc .*, and this sweep trains it on directory" "$tmp/err" ||
+    fail "the shipped file resumed on another corpus: $(cat "$tmp/err")"
+fi
 # On a terminal (script(1) gives the sweep one) each finished run leaves its line above the updating one:
 # the updating line alone never showed a run's loss.
 if command -v script >/dev/null; then
@@ -96,7 +152,19 @@ if command -v script >/dev/null; then
     /dev/null </dev/null | tr '\r' '\n' >"$tmp/tty"
   grep -q "^.*\[1/1\] markov-L1-d16-h1-T32-D1024-s1: val_loss [0-9.]*, " "$tmp/tty" ||
     fail "on a terminal, no line for the finished run: $(cat -A "$tmp/tty")"
+  # one run is one run (the messages once said "1 runs")
+  grep -q "sweep \[0/1 run\] " "$tmp/tty" || fail "on a terminal, the progress line of one run: $(cat -A "$tmp/tty")"
 fi
+"$S" sweep --data markov --sizes 1x16 --tokens 1024 --context 32 --peak 100 --evals 2 --val-tokens 1024 -o "$tmp/one.h5" \
+  2>"$tmp/err" || fail "a sweep of one run: $(cat "$tmp/err")"
+grep -q "^sweep: 1 run, 0 already in '$tmp/one.h5', 1 to train " "$tmp/err" && grep -q "holds its one run" "$tmp/err" ||
+  fail "a sweep of one run: $(cat "$tmp/err")"
+grep -q "\b1 runs\b" "$tmp/err" && fail "a sweep of one run speaks of runs: $(cat "$tmp/err")"
+# one whole batch, and several budgets rounded, in the plural only where it is one
+"$S" sweep "${grid[@]/20480,81920/600,700}" -n -o "$tmp/same.h5" 2>"$tmp/err" && fail "600,700 at 512 a batch: not refused"
+grep -q "trains 512 tokens (1 whole batch of 512), as does run" "$tmp/err" || fail "one whole batch: $(cat "$tmp/err")"
+"$S" sweep "${grid[@]/20480,81920/9000,20000}" -n -o "$tmp/same.h5" >/dev/null 2>"$tmp/err" || fail "9000,20000: $(cat "$tmp/err")"
+grep -q "token budgets 9000 trains 8704, 20000 trains 19968; run names" "$tmp/err" || fail "two budgets rounded: $(cat "$tmp/err")"
 # isoFLOP: every size gets the whole batches that fit in each compute budget (within one batch below it).
 "$S" sweep --data markov --sizes 1x32,2x64 --flops 1e10,3e10 --context 64 -n -o "$tmp/iso.h5" >"$tmp/iso" \
   || fail "isoFLOP dry run failed"

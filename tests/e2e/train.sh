@@ -30,6 +30,24 @@ expect 2 "tokens 0 must be a positive number" --data markov --tokens 0
 expect 2 "evals 0 is out of range (1..100000)" --data markov --evals 0
 expect 2 "heads 0 is out of range (1..65536)" --data markov --heads 0
 expect 2 "peak 0 must be a positive number" --data markov --peak 0
+# The header counts in the singular where it is one (it once said "(1 layers, ..., 1 heads").
+"$S" train --data markov --layers 1 --d-model 16 --context 32 --tokens 512 --batch 512 --evals 1 --val-tokens 64 \
+  >/dev/null 2>"$tmp/err" || fail "a one-step run: $(cat "$tmp/err")"
+grep -q "^train: .* parameters (1 layer, d_model 16, 1 head, context 32), 512 tokens in 1 step, markov" "$tmp/err" ||
+  fail "header of a 1-layer, 1-head, 1-step run: $(cat "$tmp/err")"
+"$S" train --data markov --layers 2 --d-model 16 --heads 2 --context 32 --tokens 1024 --batch 512 --evals 1 \
+  --val-tokens 64 >/dev/null 2>"$tmp/err" || fail "a two-step run: $(cat "$tmp/err")"
+grep -q "^train: .* parameters (2 layers, d_model 16, 2 heads, context 32), [0-9.k]* tokens in 2 steps, markov" "$tmp/err" ||
+  fail "header of a 2-layer, 2-head, 2-step run: $(cat "$tmp/err")"
+# An output that is a directory is said to be one, before training (it was "is not an HDF5 file", and
+# for a record "cannot rename into" once the run had trained)
+mkdir "$tmp/dir.h5" "$tmp/dir.json"
+expect 4 "cannot write '$tmp/dir.h5': it is a directory" --data markov --layers 1 --d-model 16 --context 32 -o "$tmp/dir.h5"
+expect 4 "cannot write '$tmp/dir.json': it is a directory" --data markov --layers 1 --d-model 16 --context 32 -o "$tmp/dir.json"
+grep -q "^train: " "$tmp/err" && fail "-o DIR.json: trained before refusing: $(cat "$tmp/err")"
+"$S" sweep --data markov --sizes 1x16 --tokens 4096 --context 32 -o "$tmp/dir.h5" >/dev/null 2>"$tmp/err"
+[ $? = 4 ] && grep -q "error: cannot write '$tmp/dir.h5': it is a directory" "$tmp/err" || fail "sweep -o DIR.h5: $(cat "$tmp/err")"
+[ -z "$(ls -A "$tmp/dir.h5")" ] || fail "sweep -o DIR.h5 wrote into it: $(ls -A "$tmp/dir.h5")"
 # a hand-given peak the run beats is not the machine's: said, not printed as "MFU 43972%" alone
 "$S" train --data markov --layers 1 --d-model 16 --context 16 --tokens 4096 --peak 0.01 -q >"$tmp/out" 2>"$tmp/err" ||
   fail "train with a low --peak exited $?"
@@ -103,6 +121,44 @@ assert src.startswith("scalefit train") and "markov" in src and "seed=1" in note
 assert len(f["tables/runs/curves/step"]) == 40  # 20 points per run
 PY
 "$S" info "$tmp/runs.h5" >/dev/null || fail "info cannot read the run file"
+# docs/TRAIN.md's record table documents every field of the JSON record (config and curve included) and every
+# column of the run file, with the unit the file stores (val_entropy, peak_flops, train_seconds, steps and the
+# config were once undocumented); its worked example is this hand count of a 1x16 run at context 32.
+"$S" train --data markov --layers 1 --d-model 16 --context 32 --tokens 4096 --evals 2 --val-tokens 1024 --peak 100 \
+  -q --json >"$tmp/doc.json" || fail "the documented example run failed"
+/usr/bin/python3 - "$SF_SRC/docs/TRAIN.md" "$tmp/m.json" "$tmp/runs.h5" "$tmp/doc.json" <<'PY' || fail "the record's documentation"
+import h5py, json, re, sys
+doc = open(sys.argv[1]).read()
+table = doc[doc.index("| JSON field (run-file column) |"):]
+table = table[:table.index("\n\n")]
+rows = [[c.strip() for c in l.strip("|").split("|")] for l in table.splitlines()[2:]]
+named = {n: r[1] for r in rows for n in re.findall(r"`([A-Za-z_0-9]+)`", r[0])}
+text = " ".join(r[0] + " " + r[2] for r in rows)
+r = json.load(open(sys.argv[2]))
+for k in list(r) + ["attention"]:
+    assert k in named, f"JSON field {k} is not in the table"
+for k in list(r["config"]) + list(r["curve"]):
+    assert f"`{k}`" in text, f"config/curve field {k} is not in the table"
+g = h5py.File(sys.argv[3], "r")["tables/runs/columns"]
+for k, d in g.items():
+    if k in ("run", "family", "source", "notes"):
+        continue
+    assert f"(`{k}`)" in table, f"run-file column {k} is not in the table"
+    unit = d.attrs["units"].decode()
+    row = next(x for x in rows if f"(`{k}`)" in x[0])
+    assert row[1] == unit, f"column {k}: the file says {unit}, the table {row[1]}"
+e = json.load(open(sys.argv[4]))
+N, F = 64*16 + 32*16 + (12*256 + 13*16) + 2*16, 32*(24*256 + 2*16*64) + 2*16*32*33
+assert (e["N"], e["N_nonembed"], e["D"], e["steps"]) == (N, N - 64*16 - 32*16, 4096, 8) == (4848, 3312, 4096, 8)
+assert e["flops"] == 3 * F * 16 * 8 == 113639424 and e["flops_6nd"] == 6 * N * 4096 == 119144448
+for n in ("4848", "3312", "113,639,424", "119,144,448", "295,936"):
+    assert n in doc, n
+assert abs(e["mfu"] - e["flops"] / e["train_seconds"] / e["peak_flops"]) < 1e-12 and e["peak_flops"] == 1e11
+assert abs(e["tokens_per_s"] - e["D"] / e["train_seconds"]) < 1e-6 * e["tokens_per_s"]
+assert e["curve"]["flops"][0] == 3 * F * 16 and e["curve"]["tokens"][-1] == 4096
+assert e["train_loss"] == e["curve"]["train_loss"][-1]  # the last 10% of 8 steps: the last one
+assert [v is not None for v in e["curve"]["val_loss"]] == [False] * 3 + [True] + [False] * 3 + [True]
+PY
 # A run file names each run once: the same run again is refused before any training.
 expect 2 "already in" --data markov "${tiny[@]}" -o "$tmp/runs.h5"
 [ -e "$tmp/runs.h5.lock" ] && fail "the writers' lock outlived the append"

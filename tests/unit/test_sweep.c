@@ -290,17 +290,29 @@ static void test_plan(void **state) {
   assert_int_equal(sf_sweep_plan_mark_done(&p, NULL, src), SF_OK);
   assert_int_equal(p.ndone, 0);
   sf_table_free(t);
-  /* a row of the same name recorded with another batch, learning rate or data is refused, naming
-   * the difference: the run would be skipped though never trained this way; the same ones pass */
+  /* a row of the same name recorded with another batch, learning rate, schedule, validation set,
+   * number of validations or data is refused, naming the difference: the run would be skipped though
+   * never trained (or measured) this way; the same ones pass */
   char same[256], data[256];
   snprintf(same, sizeof same, "layers=1 d_model=32 heads=1 context=32 vocab=64 tokens=40960 batch_tokens=%ld lr=%g "
-           "min_lr_frac=0.1 seed=7", p.runs[3].cfg.batch_tokens, p.runs[3].cfg.lr);
+           "min_lr_frac=0.1 val_tokens=1024 evals=2 seed=7", p.runs[3].cfg.batch_tokens, p.runs[3].cfg.lr);
   snprintf(data, sizeof data, "scalefit train 0.1.0, data=%s", sf_source_describe(src));
   const struct { const char *source, *notes, *why; } rows[] = {
       {data, same, NULL},
       {data, "lr=0.002 batch_tokens=1024", "with a batch of 1024 tokens, and this sweep trains it with 512"},
       {data, "batch_tokens=512 lr=0.003", "with learning rate 0.003, and this sweep trains it with 0.002"},
       {"scalefit train 0.1.0, data=markov vocab 64 order 3 alpha 0.1 seed 1", same, "data markov vocab 64 order 3"},
+      {data, "val_tokens=2048 evals=2", "with 2048 validation tokens, and this sweep measures it on 1024"},
+      {data, "val_tokens=1024 evals=3", "with 3 validations, and this sweep makes 2"},
+      {data, "val_tokens=1024 evals=2 warmup_frac=0.2", "with warm-up fraction 0.2, and this sweep trains it with 0.1"},
+      {data, "val_tokens=1024 evals=2 min_lr_frac=0.5", "with final learning-rate fraction 0.5, and this sweep trains"},
+      {data, "val_tokens=1024 evals=2 weight_decay=0", "with weight decay 0, and this sweep trains it with 0.1"},
+      {data, "val_tokens=1024 evals=2 grad_clip=2", "with gradient clip 2, and this sweep trains it with 1"},
+      /* written before val_tokens and evals were recorded: the defaults of that version, 16384 and 10 */
+      {data, "batch_tokens=512", "with 16384 validation tokens, and this sweep measures it on 1024"},
+      {data, "val_tokens=1024", "with 10 validations, and this sweep makes 2"},
+      /* a row that scalefit did not write says nothing about what it lacks */
+      {"", "batch_tokens=512", NULL},
   };
   for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++) {
     t = sf_table_new("runs");
