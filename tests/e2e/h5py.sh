@@ -59,6 +59,11 @@ def expected(path):
 with h5py.File(h5, "r") as f:
     assert f.attrs["format"] == b"scalefit-runs" and f.attrs["format_version"] == 1
     tables = list(f["tables"])
+# The block on a run file the trainer wrote: its curves hold val_loss and train_loss, no loss.
+ns = {"path": os.path.join(os.path.dirname(fmt_md), "..", "datasets", "sweep_default.h5"), "table": "runs"}
+exec(blocks[1], ns)
+assert len(ns["curve"]) == len(ns["N"]) == 15 and ns["ycol"] == "val_loss", ns.get("ycol")
+assert all(len(c) > 1 for c in ns["curve"]) and sum(map(len, ns["curve"])) == 1532
 for path in csvs:
     table = re.sub(r"[^A-Za-z0-9_.-]", "_", os.path.splitext(os.path.basename(path))[0])
     assert table in tables, (table, tables)
