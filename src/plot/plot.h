@@ -32,8 +32,9 @@ int sf_plot_axis_range(const sf_panel *p, int axis, double *lo, double *hi);
 
 /* Tick marks of a log axis over [lo, hi]. With two or more powers of ten inside, pow10 is set
  * and ticks are every `step` (a power of ten) labelled 10^k by gnuplot's format "10^{%T}";
- * otherwise explicit ticks at 1-2-5 (or 1..9) multiples of a power of ten, or at even linear
- * steps on a very narrow range, with their labels. */
+ * otherwise explicit ticks at 1-2-5 (or 1..9, or 1-1.5-2-3-4-5-6-8) multiples of a power of ten,
+ * or at even linear steps on a very narrow range, with their labels, a tick within a quarter of
+ * the axis of each end (else one at the end itself). */
 #define SF_MAX_TICKS 16
 typedef struct sf_ticks {
   int pow10;

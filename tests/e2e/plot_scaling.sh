@@ -64,6 +64,26 @@ mkdir "$tmp/cwd"
 (cd "$tmp/cwd" && "$SCALEFIT" plot scaling "$chin" >"$tmp/out" 2>&1) || bad "default output: $(cat "$tmp/out")"
 png_check "$tmp/cwd/plots/chinchilla_svg_extracted-scaling.png" 900 600
 
+# every log axis is labelled at both ends: runs all at one compute (the axis is that C halved to
+# doubled: 1-2-5 ticks labelled only 1e18 and 2e18, the left 37% bare), one run, and a power law
+# whose extrapolation falls below 0.1 (0.06..0.23: nothing was labelled below 0.1)
+printf 'name,N,D,C,loss\na,1e8,2e9,1.2e18,3.1\nb,2e8,1e9,1.2e18,3.0\nc,4e8,5e8,1.2e18,3.05\n' >"$tmp/onec.csv"
+head -2 "$tmp/onec.csv" >"$tmp/onerun.csv"
+printf 'name,N,D,C,loss\n' >"$tmp/low.csv"
+for c in 1e18 3.16e18 1e19 3.16e19 1e20; do
+  awk -v c=$c 'BEGIN { printf "r%s,1e8,1e9,%s,%.4g\n", c, c, 0.22 * (c / 1e18) ^ -0.13 }' >>"$tmp/low.csv"
+done
+for f in onec onerun; do
+  "$SCALEFIT" plot scaling "$tmp/$f.csv" --script -o "$tmp/$f.png" >/dev/null 2>"$tmp/err" || bad "$(cat "$tmp/err")"
+  ends_labelled "$tmp/$f.gp" x
+  ends_labelled "$tmp/$f.gp" y
+done
+"$SCALEFIT" plot scaling "$tmp/low.csv" --law power0 --script -o "$tmp/low.png" >/dev/null 2>"$tmp/err" ||
+  bad "$(cat "$tmp/err")"
+ends_labelled "$tmp/low.gp" x
+ends_labelled "$tmp/low.gp" y
+rm -f "$tmp"/*.gp "$tmp"/*.csv
+
 # nothing but the charts and the kept script is left in the output folder
 left=$(ls "$tmp" | grep -c '\.tmp\.')
 [ "$left" -eq 0 ] && pass "no temporary files left" || bad "$left temporary files left in $tmp"
