@@ -155,8 +155,10 @@ typedef struct sf_render_opts {
   const char *script_path; /* keep the script here (e.g. sf_plot_script_path(output)); NULL: a
                               temporary script removed after a successful run */
   const char *gnuplot;     /* the gnuplot program; NULL: "gnuplot" on PATH */
-  char *warnings;          /* out: what gnuplot said on stderr in a successful run, or NULL;
-                              the caller frees */
+  char *warnings;          /* out: what gnuplot said on stderr in a successful run, one warning
+                              a line, or NULL; without script_path, the temporary script's name
+                              and line are left out, and a known warning says what it means for
+                              the chart. The caller frees */
 } sf_render_opts;
 
 /* Writes the script, runs gnuplot on it and renames its output into place, so that output is

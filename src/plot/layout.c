@@ -575,6 +575,36 @@ size_t sf_plot_wrap(const char *text, size_t max_chars, sf_buf *out) {
   return lines;
 }
 
+size_t sf_plot_legend_cap(double plot_w, double font_px) {
+  /* a column of a legend below the plot: sample, gap and text at 0.75 font sizes a character
+   * (as key_grid in gnuplot.c counts), across 92% of the plot's width */
+  double k = 0.92 * plot_w / (0.75 * font_px) - 8;
+  return k < 12 ? 12 : (size_t)k;
+}
+
+size_t sf_plot_shorten(const char *text, size_t max_chars, sf_buf *out) {
+  const char *s = text ? text : "";
+  size_t len = strlen(s), chars = utf8_chars(s, len);
+  if (chars <= max_chars || max_chars < 3) {
+    sf_buf_add(out, s);
+    return chars;
+  }
+  /* the first and the last characters, the ellipsis between: sweeps' names share long starts
+   * and differ at their ends (_v1, _seed3) */
+  size_t keep = max_chars - 1, head = (keep + 1) / 2, tail = keep - head, i = 0, j = len;
+  for (size_t k = 0; k < head; k++)
+    do i++; while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80);
+  for (size_t k = 0; k < tail; k++)
+    do j--; while (j > 0 && ((unsigned char)s[j] & 0xC0) == 0x80);
+  /* no space or underscore next to the ellipsis: it reads as part of neither word */
+  while (i > 1 && (s[i - 1] == ' ' || s[i - 1] == '_')) i--;
+  while (j + 1 < len && (s[j] == ' ' || s[j] == '_')) j++;
+  sf_buf_addn(out, s, i);
+  sf_buf_add(out, "\xe2\x80\xa6"); /* U+2026 HORIZONTAL ELLIPSIS */
+  sf_buf_add(out, s + j);
+  return utf8_chars(s, i) + 1 + utf8_chars(s + j, len - j);
+}
+
 void sf_plot_quote(sf_buf *b, const char *text) {
   sf_buf_addc(b, '\'');
   for (const char *c = text ? text : ""; *c; c++) {

@@ -86,6 +86,16 @@ void sf_plot_vline_label(const sf_panel *p, size_t i, double ymax, double plot_w
  * number of lines (1 for an empty text). */
 size_t sf_plot_wrap(const char *text, size_t max_chars, sf_buf *out);
 
+/* The most characters a legend entry may have on a plot plot_w pixels wide in font size font_px:
+ * what one column of a legend below the plot holds (at least 12). A longer entry made gnuplot
+ * warn "difficulty fitting plot titles into key" and run the legend off the canvas. */
+size_t sf_plot_legend_cap(double plot_w, double font_px);
+
+/* text, or, when it has more than max_chars characters (UTF-8), its first and last characters
+ * with an ellipsis (U+2026) between, max_chars in all (fewer where a space or underscore next to
+ * the ellipsis is dropped), appended to out; the characters written. */
+size_t sf_plot_shorten(const char *text, size_t max_chars, sf_buf *out);
+
 /* Legend entries of p and the length of the longest (in characters). */
 size_t sf_plot_legend_entries(const sf_panel *p, size_t *maxlen);
 
