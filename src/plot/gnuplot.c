@@ -141,7 +141,18 @@ static int datablock(sf_buf *b, const sf_panel *p, const sf_series *s, size_t id
     if (s->kind == SF_SERIES_BAND) {
       sf_buf_addc(b, ' ');
       num(b, s->hi[r]);
-    } else if (s->z) {
+    } else if (s->lo) {
+      /* an error bar: without finite ends none (both at y); a lower end a log axis cannot show
+       * runs off the bottom of the plot */
+      double lo = s->lo[r], hi = s->hi[r];
+      if (!isfinite(lo) || !isfinite(hi)) lo = hi = s->y[r];
+      if (p->y.log && !(lo > 0)) lo = s->y[r] * 1e-12;
+      sf_buf_addc(b, ' ');
+      num(b, lo);
+      sf_buf_addc(b, ' ');
+      num(b, hi);
+    }
+    if (s->kind != SF_SERIES_BAND && s->z) {
       sf_buf_addc(b, ' ');
       num(b, s->z[r]);
     }
@@ -377,7 +388,13 @@ static void plot_command(sf_buf *b, const sf_panel *p, const int *colors, const 
       sf_buf_printf(b, "$d%zu using 1:2", ids[i]);
       switch (s->kind) {
       case SF_SERIES_POINTS:
-        if (s->z) sf_buf_printf(b, ":3 with points pt 7 ps %.2f lc palette", ps * s->size);
+        if (s->lo) {
+          /* error bars: x y lo hi [z], each point drawn with its bar */
+          if (s->z) sf_buf_printf(b, ":3:4:5 with yerrorbars pt 7 ps %.2f lw %.2f lc palette", ps * s->size, lk->line);
+          else
+            sf_buf_printf(b, ":3:4 with yerrorbars pt %d ps %.2f lw %.2f lc rgb '%s'",
+                          sf_point_types[(c + c / SF_PALETTE_SIZE) % SF_PALETTE_SIZE], ps * s->size, lk->line, col);
+        } else if (s->z) sf_buf_printf(b, ":3 with points pt 7 ps %.2f lc palette", ps * s->size);
         else
           sf_buf_printf(b, " with points pt %d ps %.2f lc rgb '%s'", sf_point_types[(c + c / SF_PALETTE_SIZE) % SF_PALETTE_SIZE],
                         ps * s->size, col);

@@ -60,8 +60,12 @@ int sf_plot_axis_range(const sf_panel *p, int axis, double *lo, double *hi) {
       for (size_t r = 0; r < s->n; r++) {
         if (!sf_plot_row_ok(p, s->x[r], s->y[r])) continue;
         if (axis == SF_AXIS_X) extend(&e, s->x[r], a->log);
-        else if (axis == SF_AXIS_Y) extend(&e, s->y[r], a->log);
-        else if (s->z) extend(&e, s->z[r], a->log);
+        else if (axis == SF_AXIS_Y) {
+          extend(&e, s->y[r], a->log);
+          /* error bars (points): their ends, where the axis can show them */
+          if (s->lo) extend(&e, s->lo[r], a->log);
+          if (s->hi) extend(&e, s->hi[r], a->log);
+        } else if (s->z) extend(&e, s->z[r], a->log);
       }
       break;
     case SF_SERIES_BAND:
@@ -339,6 +343,13 @@ static int hit_marks(const sf_panel *p, const frame *f, const sf_series *s, box 
       if (!sf_plot_row_ok(p, s->x[r], s->y[r])) continue;
       to_unit(f, s->x[r], s->y[r], &u, &v);
       hit_w(b, nb, u, v, point_w);
+      /* an error bar is a line */
+      if (s->lo && s->hi && isfinite(s->lo[r]) && isfinite(s->hi[r])) {
+        double lo = p->y.log && !(s->lo[r] > 0) ? NAN : s->lo[r];
+        to_unit(f, s->x[r], isfinite(lo) ? lo : (f->ylog ? pow(10, f->ylo) : f->ylo), &u, &v);
+        to_unit(f, s->x[r], s->hi[r], &u1, &v1);
+        hit_segment(b, nb, u, v, u1, v1);
+      }
     }
     return 1;
   case SF_SERIES_LINE:
