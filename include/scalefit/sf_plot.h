@@ -71,7 +71,8 @@ typedef struct sf_series {
   char *title;       /* legend entry for data series, text for markers and labels; "" for none */
   size_t n;          /* rows of x, y, lo, hi, z */
   double *x, *y;     /* y is NULL for bands */
-  double *lo, *hi;   /* bands only */
+  double *lo, *hi;   /* bands; points: the ends of each one's error bar (NULL: none; a
+                        non-finite end: no bar for that point) */
   double *z;         /* points or lines coloured by a continuous value (colour bar); else NULL */
   double x0, x1, y0; /* markers, regions, labels */
   int color;         /* palette index or SF_COLOR_AUTO; series may share a colour on purpose */
@@ -138,6 +139,10 @@ sf_series *sf_panel_add_label(sf_panel *p, const char *text, double x, double y)
 int sf_series_color_by(sf_panel *p, sf_series *s, const double *z, const char *label,
                        const char *unit, int log);
 
+/* Gives the points series s vertical error bars from lo[i] to hi[i] (s->n each, copied); a bar
+ * whose ends are not finite is left out, a lower end a log axis cannot show runs off the bottom. */
+int sf_series_error_bars(sf_series *s, const double *lo, const double *hi);
+
 /* ---------------------------------------------------------------- rendering */
 
 typedef enum sf_plot_format { SF_PLOT_PNG, SF_PLOT_SVG, SF_PLOT_PDF } sf_plot_format;
@@ -155,8 +160,10 @@ typedef struct sf_render_opts {
   const char *script_path; /* keep the script here (e.g. sf_plot_script_path(output)); NULL: a
                               temporary script removed after a successful run */
   const char *gnuplot;     /* the gnuplot program; NULL: "gnuplot" on PATH */
-  char *warnings;          /* out: what gnuplot said on stderr in a successful run, or NULL;
-                              the caller frees */
+  char *warnings;          /* out: what gnuplot said on stderr in a successful run, one warning
+                              a line, or NULL; without script_path, the temporary script's name
+                              and line are left out, and a known warning says what it means for
+                              the chart. The caller frees */
 } sf_render_opts;
 
 /* Writes the script, runs gnuplot on it and renames its output into place, so that output is
@@ -176,6 +183,9 @@ typedef struct sf_plot_opts {
   const char *y;        /* y column; NULL: "loss" */
   const char *color_by; /* "family", "none", or a numeric column (e.g. "N") for a colour bar;
                            NULL: "family" */
+  const char *sigma;    /* scaling: a column of per-run standard deviations of y, drawn as error
+                           bars y - sigma .. y + sigma (sf_plot_scaling_fit: the fit's own sigma
+                           column when NULL); NULL: none */
   const char *title;    /* NULL: the kind's default (built from the table's name) */
   int linear_y;         /* linear y axis instead of log */
   int width, height;    /* 0: the chart's defaults */
@@ -211,7 +221,8 @@ int sf_plot_curves(const sf_table *t, const sf_plot_opts *o, sf_chart **out);
 /* sf_plot_scaling's chart plus the fitted law of ff: a line over the fitted runs' x range, a
  * dashed extrapolation from there to o->extrapolate_to, a band (ff's bootstrap percentiles, else
  * the delta method) under both, the held-out runs (o->heldout) ringed as their own legend entry
- * and the end of the fitted range as a vertical marker. x must be a variable of a one-variable
+ * and the end of the fitted range as a vertical marker; the runs of a weighted fit (ff->sigma, or
+ * o->sigma) with error bars y -+ sigma. x must be a variable of a one-variable
  * law, or C for a law of N and D, drawn along its compute-optimal frontier L(N_opt(C), D_opt(C)).
  * SF_EUSAGE for any other x. */
 int sf_plot_scaling_fit(const sf_table *t, const sf_fitfile *ff, const sf_plot_opts *o, sf_chart **out);
@@ -245,7 +256,10 @@ int sf_plot_frontier(const sf_fitfile *ff, const sf_fitfile *const *pub, size_t 
 
 /* Residuals of ff on t's runs (log f - log y, or f - y with o->linear_space) against o->x
  * (C by default, or "fitted" for the fitted value), one points series per family, held-out runs
- * ringed, a zero line. Rows without the law's inputs are left out and counted. */
+ * ringed, a zero line. Rows without the law's inputs are left out and counted. A weighted fit
+ * (ff->sigma): each residual divided by its standard deviation (sigma, or sigma/y in log space),
+ * a band at +-1 and chi^2/dof in the subtitle; rows without a positive sigma left out and counted;
+ * SF_EINPUT when t lacks the sigma column. */
 int sf_plot_residuals(const sf_table *t, const sf_fitfile *ff, const sf_plot_opts *o, sf_chart **out);
 
 /* Bootstrap distributions of ff's free parameters: a histogram panel each, and scatter panels

@@ -469,7 +469,7 @@ int cmd_plot(int argc, char **argv) {
   if (ro.warnings) {
     /* gnuplot drew the chart but had something to say: pass it on, one line at a time */
     for (char *line = strtok(ro.warnings, "\n"); line; line = strtok(NULL, "\n"))
-      if (*line) cli_warn("gnuplot: %s", line);
+      if (*line) cli_warn("gnuplot, drawing '%s': %s", out_path, line);
   }
   if (chart->skipped && t)
     cli_note("%zu of %zu runs in '%s' left out of the chart (values missing, or not positive on a log axis)",

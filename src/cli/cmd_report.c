@@ -12,8 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -36,7 +39,9 @@ static const cli_cmd cmd = {
     "with index.html (self-contained, charts inline), report.md and report.json; DIR/index.html links\n"
     "them all. A spec that fails is reported as FILE:LINE: message and leaves no folder; the others\n"
     "still run, and the exit code is then that of the first failure. When every spec fails, nothing\n"
-    "is written (no DIR/index.html). Two specs with the same file name are refused (exit 1).",
+    "is written (no DIR/index.html). Two specs with the same file name are refused (exit 1).\n"
+    "Each finished spec prints one line counted [k/n]; on a terminal a status line shows the specs\n"
+    "running, the elapsed time and an ETA.",
     opts, 1, 4096};
 
 typedef struct job {
@@ -99,6 +104,51 @@ static void collect(job *j, int status) {
   j->name = t1[1] ? sf_strdup(t1 + 1) : NULL;
   memmove(s, t2 + 1, strlen(t2 + 1) + 1);
   j->msg.len = strlen(s);
+}
+
+/* Progress, as `sweep` shows it: on a terminal an updating status line on stderr (specs done and
+ * running, elapsed time, ETA) from the start, so a batch of 60 is not silent until the first spec
+ * ends; in a log nothing but the one line per finished spec, which carries its count ([k/n]). */
+typedef struct report_progress {
+  int tty;
+  size_t total, finished;
+  double t0, last_draw;
+  int drawn;
+} report_progress;
+
+static void status_clear(report_progress *pg) {
+  if (pg->tty && pg->drawn) {
+    fprintf(stderr, "\r\033[K");
+    fflush(stderr);
+    pg->drawn = 0;
+  }
+}
+
+static void status_draw(report_progress *pg, const job *J, size_t n) {
+  if (!pg->tty) return;
+  char line[512], el[32], eta[32];
+  double t = cli_now() - pg->t0;
+  cli_fmt_time(el, sizeof el, t);
+  /* specs differ in cost: the mean so far is the best guess for the rest */
+  cli_fmt_time(eta, sizeof eta, pg->finished ? t / (double)pg->finished * (double)(pg->total - pg->finished) : NAN);
+  size_t running = 0;
+  for (size_t i = 0; i < n; i++) running += J[i].pid > 0 && !J[i].done;
+  int k = snprintf(line, sizeof line, "report [%zu/%zu] %s elapsed, ETA %s", pg->finished, pg->total, el, eta);
+  for (size_t i = 0, shown = 0; i < n && k > 0 && (size_t)k < sizeof line; i++)
+    if (J[i].pid > 0 && !J[i].done) {
+      if (shown++ == 0) k += snprintf(line + k, sizeof line - (size_t)k, " | %s", J[i].spec);
+      else {
+        k += snprintf(line + k, sizeof line - (size_t)k, " (+%zu more)", running - 1);
+        break;
+      }
+    }
+  struct winsize ws;
+  size_t width = ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10 ? ws.ws_col - 1 : 100;
+  if (width < sizeof line) line[width] = 0;
+  fprintf(stderr, "\r%s\033[K", line);
+  fflush(stderr);
+  pg->drawn = 1;
+  pg->last_draw = cli_now();
 }
 
 /* dir and those of its parents that do not exist yet, deepest first (*out, caller frees each and
@@ -193,6 +243,7 @@ int cmd_report(int argc, char **argv) {
   fflush(stdout);
   fflush(stderr);
   size_t next = 0, running = 0, finished = 0;
+  report_progress pg = {isatty(STDERR_FILENO), nargs, 0, cli_now(), 0, 0};
   while (finished < nargs) {
     while (running < (size_t)jobs && next < nargs) {
       job *j = &J[next++];
@@ -200,6 +251,9 @@ int cmd_report(int argc, char **argv) {
       if (pipe(p)) {
         sf_buf_printf(&j->msg, "%s: cannot start: %s", j->spec, strerror(errno));
         j->rc = SF_EINTERNAL, j->done = 1, finished++;
+        pg.finished = finished;
+        status_clear(&pg);
+        cli_error("[%zu/%zu] %s", finished, nargs, sf_buf_str(&j->msg));
         continue;
       }
       pid_t pid = fork();
@@ -222,6 +276,9 @@ int cmd_report(int argc, char **argv) {
         close(p[0]);
         sf_buf_printf(&j->msg, "%s: cannot start: %s", j->spec, strerror(errno));
         j->rc = SF_EINTERNAL, j->done = 1, finished++;
+        pg.finished = finished;
+        status_clear(&pg);
+        cli_error("[%zu/%zu] %s", finished, nargs, sf_buf_str(&j->msg));
         continue;
       }
       j->pid = pid, j->fd = p[0];
@@ -229,7 +286,14 @@ int cmd_report(int argc, char **argv) {
     }
     if (!running) continue;
     int status;
-    pid_t pid = waitpid(-1, &status, 0);
+    /* on a terminal the status line ticks while the specs run; in a log the wait just blocks */
+    if (pg.tty && (!pg.drawn || cli_now() - pg.last_draw >= 1)) status_draw(&pg, J, nargs);
+    pid_t pid = waitpid(-1, &status, pg.tty ? WNOHANG : 0);
+    if (pid == 0) {
+      struct timespec nap = {0, 100 * 1000 * 1000};
+      nanosleep(&nap, NULL);
+      continue;
+    }
     if (pid < 0) {
       if (errno == EINTR) continue;
       break;
@@ -238,11 +302,16 @@ int cmd_report(int argc, char **argv) {
       if (J[i].pid == pid && !J[i].done) {
         collect(&J[i], status);
         running--, finished++;
-        if (J[i].rc) cli_error("%s", sf_buf_str(&J[i].msg));
-        else printf("%s -> %s/%s/index.html (%s)\n", J[i].spec, out_dir, J[i].name ? J[i].name : "?", sf_buf_str(&J[i].msg));
+        pg.finished = finished;
+        status_clear(&pg);
+        if (J[i].rc) cli_error("[%zu/%zu] %s", finished, nargs, sf_buf_str(&J[i].msg));
+        else
+          printf("[%zu/%zu] %s -> %s/%s/index.html (%s)\n", finished, nargs, J[i].spec, out_dir, J[i].name ? J[i].name : "?",
+                 sf_buf_str(&J[i].msg));
         fflush(stdout);
       }
   }
+  status_clear(&pg);
   sf_report_entry *E = calloc(nargs, sizeof *E);
   size_t ok = 0;
   int first_rc = 0;

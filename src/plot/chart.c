@@ -231,3 +231,18 @@ int sf_series_color_by(sf_panel *p, sf_series *s, const double *z, const char *l
   s->z = zz;
   return SF_OK;
 }
+
+int sf_series_error_bars(sf_series *s, const double *lo, const double *hi) {
+  if (s->kind != SF_SERIES_POINTS) return sf_fail(SF_EUSAGE, "only points can have error bars");
+  double *l = copy_array(lo, s->n), *h = copy_array(hi, s->n);
+  if (!l || !h) {
+    free(l);
+    free(h);
+    return sf_fail(SF_ENOMEM, "out of memory");
+  }
+  free(s->lo);
+  free(s->hi);
+  s->lo = l;
+  s->hi = h;
+  return SF_OK;
+}

@@ -141,7 +141,18 @@ static int datablock(sf_buf *b, const sf_panel *p, const sf_series *s, size_t id
     if (s->kind == SF_SERIES_BAND) {
       sf_buf_addc(b, ' ');
       num(b, s->hi[r]);
-    } else if (s->z) {
+    } else if (s->lo) {
+      /* an error bar: without finite ends none (both at y); a lower end a log axis cannot show
+       * runs off the bottom of the plot */
+      double lo = s->lo[r], hi = s->hi[r];
+      if (!isfinite(lo) || !isfinite(hi)) lo = hi = s->y[r];
+      if (p->y.log && !(lo > 0)) lo = s->y[r] * 1e-12;
+      sf_buf_addc(b, ' ');
+      num(b, lo);
+      sf_buf_addc(b, ' ');
+      num(b, hi);
+    }
+    if (s->kind != SF_SERIES_BAND && s->z) {
       sf_buf_addc(b, ' ');
       num(b, s->z[r]);
     }
@@ -250,6 +261,10 @@ static void quote_n(sf_buf *b, const char *text, size_t n) {
   free(t);
 }
 
+/* Extra height of a legend below the plot, in rows: a gap between the x axis's label and the
+ * first entry. gnuplot spends about 1.9 font sizes on a row. */
+#define KEY_GAP 0.5
+
 /* Columns and rows of a legend below the plot: as many columns as fit across the panel. */
 static void key_grid(const sf_panel *p, double panel_w, double em, size_t *cols, size_t *rows) {
   size_t maxlen, n = sf_plot_legend_entries(p, &maxlen);
@@ -275,9 +290,12 @@ static void key(sf_buf *b, sf_legend_pos pos, const sf_panel *p, double panel_w,
   case SF_LEGEND_BELOW: {
     size_t cols, rows;
     key_grid(p, panel_w, em, &cols, &rows);
-    /* no box: gnuplot's box for a key below runs over the x label and off the canvas */
-    sf_buf_printf(b, "set key below center horizontal Left reverse maxcols %zu maxrows %zu nobox noopaque width -2",
-                  cols, rows);
+    /* no box: gnuplot's box for a key below runs over the x label and off the canvas; half a
+     * row more height: without it the first entry touches the x axis's label */
+    sf_buf_printf(b,
+                  "set key below center horizontal Left reverse maxcols %zu maxrows %zu nobox noopaque width -2 "
+                  "height %.1f",
+                  cols, rows, KEY_GAP);
     if (sf_plot_legend_entries(p, NULL) > 12) sf_buf_printf(b, " font ',%.1f'", 0.85 * em * lk->font);
     sf_buf_addc(b, '\n');
     break;
@@ -370,7 +388,13 @@ static void plot_command(sf_buf *b, const sf_panel *p, const int *colors, const 
       sf_buf_printf(b, "$d%zu using 1:2", ids[i]);
       switch (s->kind) {
       case SF_SERIES_POINTS:
-        if (s->z) sf_buf_printf(b, ":3 with points pt 7 ps %.2f lc palette", ps * s->size);
+        if (s->lo) {
+          /* error bars: x y lo hi [z], each point drawn with its bar */
+          if (s->z) sf_buf_printf(b, ":3:4:5 with yerrorbars pt 7 ps %.2f lw %.2f lc palette", ps * s->size, lk->line);
+          else
+            sf_buf_printf(b, ":3:4 with yerrorbars pt %d ps %.2f lw %.2f lc rgb '%s'",
+                          sf_point_types[(c + c / SF_PALETTE_SIZE) % SF_PALETTE_SIZE], ps * s->size, lk->line, col);
+        } else if (s->z) sf_buf_printf(b, ":3 with points pt 7 ps %.2f lc palette", ps * s->size);
         else
           sf_buf_printf(b, " with points pt %d ps %.2f lc rgb '%s'", sf_point_types[(c + c / SF_PALETTE_SIZE) % SF_PALETTE_SIZE],
                         ps * s->size, col);
@@ -398,6 +422,62 @@ static void plot_command(sf_buf *b, const sf_panel *p, const int *colors, const 
   sf_buf_addc(b, '\n');
 }
 
+/* p with its legend entries shortened to cap characters (sf_plot_shorten), or p itself when none
+ * is longer: a shallow copy whose series are copies sharing the data. NULL when out of memory. */
+static const sf_panel *legend_fitted(const sf_panel *p, size_t cap) {
+  int longer = 0;
+  size_t maxlen;
+  if (sf_plot_legend_entries(p, &maxlen) && maxlen > cap) longer = 1;
+  if (!longer) return p;
+  sf_panel *q = malloc(sizeof *q);
+  sf_series **sp = calloc(p->nseries + 1, sizeof *sp), *ss = calloc(p->nseries + 1, sizeof *ss);
+  if (!q || !sp || !ss) goto oom;
+  *q = *p;
+  q->series = sp;
+  q->cap = p->nseries;
+  for (size_t i = 0; i < p->nseries; i++) {
+    const sf_series *s = p->series[i];
+    ss[i] = *s;
+    sp[i] = &ss[i];
+    if (s->kind == SF_SERIES_VLINE || s->kind == SF_SERIES_XREGION || s->kind == SF_SERIES_LABEL) continue;
+    sf_buf t;
+    sf_buf_init(&t);
+    sf_plot_shorten(s->title, cap, &t);
+    if (t.oom) {
+      sf_buf_free(&t);
+      for (size_t k = 0; k < i; k++)
+        if (ss[k].title != p->series[k]->title) free(ss[k].title);
+      goto oom;
+    }
+    if (!(ss[i].title = sf_buf_take(&t))) {
+      ss[i].title = p->series[i]->title;
+      for (size_t k = 0; k < i; k++)
+        if (ss[k].title != p->series[k]->title) free(ss[k].title);
+      goto oom;
+    }
+  }
+  return q;
+oom:
+  free(q);
+  free(sp);
+  free(ss);
+  return NULL;
+}
+
+static void legend_fitted_free(const sf_panel *q, const sf_panel *p) {
+  if (!q || q == p) return;
+  for (size_t i = 0; i < q->nseries; i++)
+    if (q->series[i]->title != p->series[i]->title) free(q->series[i]->title);
+  free(q->series[0]);
+  free(q->series);
+  free((sf_panel *)q);
+}
+
+static void free_panels(const sf_chart *c, const sf_panel **panels) {
+  for (size_t k = 0; panels && k < c->npanels; k++) legend_fitted_free(panels[k], c->panels[k]);
+  free(panels);
+}
+
 int sf_chart_script(const sf_chart *c, const char *output, char **script) {
   sf_plot_format fmt;
   int rc = sf_plot_format_of(output, &fmt);
@@ -410,6 +490,7 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
   size_t total = 0;
   for (size_t k = 0; k < c->npanels; k++) total += c->panels[k]->nseries;
   sf_legend_pos *pos = NULL;
+  const sf_panel **panels = NULL; /* c's panels, legend entries shortened to fit */
   double *ytop = NULL; /* per panel: a raised top of the y axis, or NaN */
   size_t *ids = calloc(total + 1, sizeof *ids);
   int *colors = calloc(total + 1, sizeof *colors), *has_rows = calloc(total + 1, sizeof *has_rows);
@@ -442,10 +523,20 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
   /* legends first: one that goes below a single panel may make the canvas taller */
   pos = calloc(c->npanels, sizeof *pos);
   ytop = calloc(c->npanels, sizeof *ytop);
-  if (!pos || !ytop) goto oom;
+  panels = calloc(c->npanels, sizeof *panels);
+  if (!pos || !ytop || !panels) goto oom;
+  for (size_t k = 0; k < c->npanels; k++) {
+    /* an entry too long for a column of a legend below the plot is shortened in its middle:
+     * gnuplot would warn "difficulty fitting plot titles into key" and run it off the canvas */
+    const sf_panel *p = c->panels[k];
+    int has_cb = 0;
+    for (size_t i = 0; i < p->nseries; i++)
+      if (p->series[i]->z) has_cb = 1;
+    if (!(panels[k] = legend_fitted(p, sf_plot_legend_cap(has_cb ? pw - 5 * cv.em : pw, cv.em)))) goto oom;
+  }
   sf_chart sized = *c;
   for (size_t k = 0; k < c->npanels; k++) {
-    const sf_panel *p = c->panels[k];
+    const sf_panel *p = panels[k];
     int has_cb = 0;
     for (size_t i = 0; i < p->nseries; i++)
       if (p->series[i]->z) has_cb = 1;
@@ -456,9 +547,10 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
     if (pos[k] == SF_LEGEND_BELOW && c->npanels == 1 && c->grow) {
       size_t cols_key, rows_key;
       key_grid(p, panel_w, cv.em, &cols_key, &rows_key);
-      /* the canvas grows by the legend's rows beyond the first, which fits in the usual margin */
+      /* the canvas grows by the legend's rows beyond the first, which fits in the usual margin,
+       * and by the gap above it */
       double key_em = sf_plot_legend_entries(p, NULL) > 12 ? 0.85 * cv.em : cv.em;
-      double extra = rows_key > 1 ? (double)(rows_key - 1) * 1.9 * key_em : 0;
+      double extra = ((rows_key > 1 ? (double)(rows_key - 1) : 0) + KEY_GAP) * 1.9 * key_em;
       sized.height = c->height + (int)ceil(extra);
     }
   }
@@ -469,11 +561,13 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
   /* datablocks, numbered across panels */
   size_t id = 0;
   for (size_t k = 0, at = 0; k < c->npanels; k++) {
-    const sf_panel *p = c->panels[k];
+    const sf_panel *p = panels[k];
     for (size_t i = 0; i < p->nseries; i++, at++) {
       const sf_series *s = p->series[i];
       if (s->kind == SF_SERIES_VLINE || s->kind == SF_SERIES_XREGION || s->kind == SF_SERIES_LABEL) continue;
-      sf_buf_printf(&b, "# %s\n", s->title[0] ? s->title : "(no legend entry)");
+      /* the name in full, where the legend may have shortened it */
+      const char *name = c->panels[k]->series[i]->title;
+      sf_buf_printf(&b, "# %s\n", name[0] ? name : "(no legend entry)");
       ids[at] = id;
       has_rows[at] = datablock(&b, p, s, id++);
     }
@@ -504,7 +598,7 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
     sf_buf_addc(&b, '\n');
   }
   for (size_t k = 0, at = 0; k < c->npanels; k++) {
-    const sf_panel *p = c->panels[k];
+    const sf_panel *p = panels[k];
     sf_buf_printf(&b, "\n# ---- panel %zu\n", k + 1);
     if (multi) sf_buf_add(&b, "reset\n");
     style(&b, &lk);
@@ -564,6 +658,7 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
   if (multi) sf_buf_add(&b, "unset multiplot\n");
   sf_buf_add(&b, "unset output\n");
   if (b.oom) goto oom;
+  free_panels(c, panels);
   free(pos);
   free(ytop);
   free(ids);
@@ -574,6 +669,7 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
   *script = sf_buf_take(&b);
   return SF_OK;
 oom:
+  free_panels(c, panels);
   free(pos);
   free(ytop);
   free(ids);
@@ -700,6 +796,53 @@ static int svg_unique_ids(const char *path) {
   return rc;
 }
 
+/* gnuplot's warnings from a successful run, one a line, made readable: they name the script and a
+ * line in it ("x.png.tmp.PID.0.gp" line 57: warning: Warning - ...), which means nothing once the
+ * temporary script is gone, so without a kept script (kept 0) that part goes; the ones we know get
+ * what they mean for the chart. NULL when out of memory. */
+static char *tidy_warnings(const char *err, const char *script_path, int kept) {
+  static const struct {
+    const char *says, *means;
+  } known[] = {
+      {"difficulty fitting plot titles into key", "the legend's entries are too long for the chart; some may be cut off"},
+  };
+  sf_buf b, prefix;
+  sf_buf_init(&b);
+  sf_buf_init(&prefix);
+  sf_buf_printf(&prefix, "\"%s\" line ", script_path);
+  for (const char *line = err; *line;) {
+    size_t n = strcspn(line, "\n");
+    char *l = sf_asprintf("%.*s", (int)n, line);
+    line += n + (line[n] == '\n');
+    if (!l) {
+      b.oom = 1;
+      break;
+    }
+    const char *t = l;
+    if (!kept && !prefix.oom && !strncmp(t, sf_buf_str(&prefix), prefix.len)) {
+      const char *colon = strstr(t + prefix.len, ": ");
+      if (colon) t = colon + 2;
+    }
+    if (!kept) {
+      if (!strncmp(t, "warning: ", 9)) t += 9;
+      if (!strncmp(t, "Warning - ", 10)) t += 10;
+    }
+    if (*t) {
+      sf_buf_add(&b, t);
+      for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
+        if (strstr(t, known[k].says)) sf_buf_printf(&b, " (%s)", known[k].means);
+      sf_buf_addc(&b, '\n');
+    }
+    free(l);
+  }
+  sf_buf_free(&prefix);
+  if (b.oom) {
+    sf_buf_free(&b);
+    return NULL;
+  }
+  return b.len ? sf_buf_take(&b) : NULL;
+}
+
 int sf_chart_render(const sf_chart *c, const char *output, sf_render_opts *opts) {
   sf_render_opts none = {NULL, NULL, NULL};
   if (!opts) opts = &none;
@@ -771,7 +914,7 @@ int sf_chart_render(const sf_chart *c, const char *output, sf_render_opts *opts)
   } else if (rc == SF_OK && rename(tmp_out, output) != 0) {
     rc = sf_fail(SF_EIO, "cannot rename into '%s': %s", output, strerror(errno));
   }
-  if (rc == SF_OK && err.len) opts->warnings = sf_buf_take(&err);
+  if (rc == SF_OK && err.len) opts->warnings = tidy_warnings(sf_buf_str(&err), script_path, keep);
   sf_buf_free(&err);
   if (rc != SF_OK) unlink(tmp_out);
   if (!keep) unlink(script_path);

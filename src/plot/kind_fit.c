@@ -84,6 +84,8 @@ int sf_plot_scaling_fit(const sf_table *t, const sf_fitfile *ff, const sf_plot_o
   sf_plot_opts po = *o;
   po.x = xname;
   po.y = yname;
+  /* a weighted fit: the runs with the standard deviations it weighed them by */
+  if (!po.sigma && ff->sigma) po.sigma = ff->sigma;
   sf_chart *c = NULL;
   if ((rc = sf_plot_scaling(t, &po, &c))) return rc;
   sf_panel *p = c->panels[0];

@@ -1,7 +1,8 @@
 /* kind_residuals.c: the `residuals` chart, a fit's residuals in its fitted space (log f - log y,
  * or f - y) against compute or the fitted value, one points series per family, the held-out runs
  * ringed, and a zero line. The residuals are sf_fit_residuals' own, so the chart shows exactly
- * what the fit minimised. */
+ * what the fit minimised: for a weighted fit (--sigma) that is each residual in units of its own
+ * standard deviation (sigma, or sigma/y in log space), drawn so, with a band at +-1 and chi^2/dof. */
 #include <scalefit/sf_error.h>
 #include <scalefit/sf_fit.h>
 #include <scalefit/sf_plot.h>
@@ -26,6 +27,12 @@ int sf_plot_residuals(const sf_table *t, const sf_fitfile *ff, const sf_plot_opt
   if (!against_fitted && xc < 0) return sf_plot_missing_column(t, xname, 0);
   for (size_t v = 0; v < ff->nvar; v++)
     if ((cols[v] = sf_plot_find_column(t, ff->vars[v])) < 0) return sf_plot_missing_column(t, ff->vars[v], 0);
+  /* a weighted fit: residuals in units of the standard deviations it weighed them by */
+  int sc = -1;
+  if (ff->sigma && (sc = sf_plot_find_column(t, ff->sigma)) < 0) {
+    sf_plot_missing_column(t, ff->sigma, 0);
+    return sf_fail_context("the fit was weighted by '%s' (fit --sigma): ", ff->sigma);
+  }
 
   size_t nr = t->nrows, n = 0;
   double *xs[SF_LAW_MAXVAR] = {0}, *lxs[SF_LAW_MAXVAR] = {0}, *ys = malloc((nr + 1) * sizeof *ys), *r = malloc((nr + 1) * sizeof *r);
@@ -44,6 +51,7 @@ int sf_plot_residuals(const sf_table *t, const sf_fitfile *ff, const sf_plot_opt
     int ok = isfinite(t->cols[yc].v[i]) && (o->linear_space || t->cols[yc].v[i] > 0);
     for (size_t v = 0; v < ff->nvar; v++) ok = ok && t->cols[cols[v]].v[i] > 0;
     if (!against_fitted) ok = ok && t->cols[xc].v[i] > 0;
+    if (sc >= 0) ok = ok && isfinite(t->cols[sc].v[i]) && t->cols[sc].v[i] > 0;
     if (!ok) continue;
     for (size_t v = 0; v < ff->nvar; v++) xs[v][n] = t->cols[cols[v]].v[i], lxs[v][n] = log(xs[v][n]);
     ys[n] = t->cols[yc].v[i];
@@ -57,6 +65,17 @@ int sf_plot_residuals(const sf_table *t, const sf_fitfile *ff, const sf_plot_opt
   for (size_t v = 0; v < ff->nvar; v++) d.x[v] = xs[v], d.lx[v] = lxs[v];
   if ((rc = sf_fit_residuals(ff->law, &d, ys, o->linear_space ? SF_SPACE_LINEAR : SF_SPACE_LOG, ff->params, r)))
     goto done;
+  /* the x of a residual against the fitted value is that value: taken before r is scaled */
+  double *fitted = malloc(n * sizeof *fitted);
+  if (!fitted) {
+    rc = sf_fail(SF_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) {
+    fitted[i] = o->linear_space ? ys[i] + r[i] : ys[i] * exp(r[i]);
+    /* the fit's scale of each residual (sf_fit.h): sigma, or sigma/y for log f - log y */
+    if (sc >= 0) r[i] /= o->linear_space ? t->cols[sc].v[row[i]] : t->cols[sc].v[row[i]] / ys[i];
+  }
 
   char title[200];
   snprintf(title, sizeof title, "Residuals of the %s fit", ff->law_name);
@@ -69,17 +88,26 @@ int sf_plot_residuals(const sf_table *t, const sf_fitfile *ff, const sf_plot_opt
   snprintf(fl, sizeof fl, "Fitted %s", yname);
   if (against_fitted) rc = sf_axis_set(&p->x, fl, t->cols[yc].unit ? t->cols[yc].unit : "", !o->linear_space);
   else rc = sf_plot_column_axis(&p->x, xname, t->cols[xc].unit, 1);
-  if (!rc) rc = sf_axis_set(&p->y, o->linear_space ? "Residual f - y" : "Residual log f - log y", "", 0);
-  if (rc) goto done;
+  if (!rc) {
+    const char *yl = sc >= 0 ? (o->linear_space ? "Residual (f - y)/σ" : "Residual (log f - log y)/(σ/y)")
+                     : o->linear_space ? "Residual f - y"
+                                       : "Residual log f - log y";
+    rc = sf_axis_set(&p->y, yl, "", 0);
+  }
+  if (rc) {
+    free(fitted);
+    goto done;
+  }
   c->skipped = nr - n;
   /* x of each residual */
   double *xr = malloc(n * sizeof *xr);
   if (!xr) {
+    free(fitted);
     rc = sf_fail(SF_ENOMEM, "out of memory");
     goto done;
   }
-  for (size_t i = 0; i < n; i++)
-    xr[i] = against_fitted ? (o->linear_space ? ys[i] + r[i] : ys[i] * exp(r[i])) : t->cols[xc].v[row[i]];
+  for (size_t i = 0; i < n; i++) xr[i] = against_fitted ? fitted[i] : t->cols[xc].v[row[i]];
+  free(fitted);
   double xlo = INFINITY, xhi = -INFINITY;
   size_t nh = 0;
   for (size_t i = 0; i < n; i++) {
@@ -88,6 +116,12 @@ int sf_plot_residuals(const sf_table *t, const sf_fitfile *ff, const sf_plot_opt
   }
   sf_series *s;
   double zx[2] = {xlo, xhi}, zy[2] = {0, 0};
+  if (sc >= 0) {
+    /* one standard deviation either side: about two thirds of the runs inside if the sigmas are right */
+    double m1[2] = {-1, -1}, p1[2] = {1, 1};
+    if (!(s = sf_panel_add_band(p, "±1 sd", 2, zx, m1, p1))) goto fail_xr;
+    s->color = 5; /* sky blue, as the scaling chart's band */
+  }
   if (!(s = sf_panel_add_line(p, "", 2, zx, zy, 1))) goto fail_xr;
   s->color = 6;
   s->size = 0.6;
@@ -133,10 +167,23 @@ int sf_plot_residuals(const sf_table *t, const sf_fitfile *ff, const sf_plot_opt
     s->color = 6 + SF_PALETTE_SIZE; /* black open square */
     s->size = 2.0;
   }
-  char sub[240];
-  int k = snprintf(sub, sizeof sub, "%zu runs, RMSE %.3g on the fitted runs", n, nfit ? sqrt(ss / (double)nfit) : NAN);
-  if (nh) k += snprintf(sub + k, sizeof sub - (size_t)k, ", %.3g on the %zu held out", sqrt(hss / (double)nh), nh);
-  if (c->skipped) snprintf(sub + k, sizeof sub - (size_t)k, "; %zu left out (values missing)", c->skipped);
+  char sub[300];
+  int k;
+  if (sc >= 0) {
+    /* chi^2 over n - k degrees of freedom, k the parameters the fit was free to move */
+    size_t nfree = 0;
+    for (size_t j = 0; j < ff->np; j++) nfree += !ff->fixed[j];
+    double dof = nfit > nfree ? (double)(nfit - nfree) : NAN;
+    k = snprintf(sub, sizeof sub, "%zu runs weighted by %s; χ²/dof %.3g (%.4g / %.0f) on the fitted runs", n,
+                 ff->sigma, ss / dof, ss, dof);
+    if (nh) k += snprintf(sub + k, sizeof sub - (size_t)k, ", RMS %.3g sd on the %zu held out", sqrt(hss / (double)nh), nh);
+  } else {
+    k = snprintf(sub, sizeof sub, "%zu runs, RMSE %.3g on the fitted runs", n, nfit ? sqrt(ss / (double)nfit) : NAN);
+    if (nh) k += snprintf(sub + k, sizeof sub - (size_t)k, ", %.3g on the %zu held out", sqrt(hss / (double)nh), nh);
+  }
+  if (c->skipped)
+    snprintf(sub + k, sizeof sub - (size_t)k, "; %zu left out (values missing%s)", c->skipped,
+             sc >= 0 ? ", or no positive sd" : "");
   free(xr);
   rc = sf_chart_set_subtitle(c, sub);
   goto done;

@@ -51,14 +51,31 @@ static int wants_log(const double *v, size_t n) {
   return hi > 20 * lo;
 }
 
+/* Error bars y - sigma .. y + sigma of the k points (x, y) of s, sigma[i] their standard
+ * deviations (one not finite or not positive: no bar). */
+static int add_bars(sf_series *s, const double *y, const double *sigma, size_t k) {
+  double *lo = malloc((k ? k : 1) * sizeof *lo), *hi = malloc((k ? k : 1) * sizeof *hi);
+  int rc = lo && hi ? SF_OK : sf_fail(SF_ENOMEM, "out of memory");
+  for (size_t i = 0; i < k && !rc; i++) {
+    int ok = isfinite(sigma[i]) && sigma[i] > 0;
+    lo[i] = ok ? y[i] - sigma[i] : NAN;
+    hi[i] = ok ? y[i] + sigma[i] : NAN;
+  }
+  if (!rc) rc = sf_series_error_bars(s, lo, hi);
+  free(lo);
+  free(hi);
+  return rc;
+}
+
 /* Adds one points series per distinct family among rows[0..n) (in order of first appearance),
- * each a colour and a legend entry. */
+ * each a colour and a legend entry; with sv (per-row standard deviations of y), error bars. */
 static int points_by_family(sf_panel *p, const sf_table *t, const size_t *rows, size_t n, const double *xv,
-                            const double *yv) {
+                            const double *yv, const double *sv) {
   double *x = malloc((n ? n : 1) * sizeof *x), *y = malloc((n ? n : 1) * sizeof *y);
+  double *sd = malloc((n ? n : 1) * sizeof *sd);
   unsigned char *done = calloc(n ? n : 1, 1);
   int rc = SF_OK;
-  if (!x || !y || !done) rc = sf_fail(SF_ENOMEM, "out of memory");
+  if (!x || !y || !sd || !done) rc = sf_fail(SF_ENOMEM, "out of memory");
   for (size_t i = 0; i < n && !rc; i++) {
     if (done[i]) continue;
     const char *fam = t->family[rows[i]];
@@ -68,12 +85,16 @@ static int points_by_family(sf_panel *p, const sf_table *t, const size_t *rows, 
       done[j] = 1;
       x[k] = xv[rows[j]];
       y[k] = yv[rows[j]];
+      sd[k] = sv ? sv[rows[j]] : NAN;
       k++;
     }
-    if (!sf_panel_add_points(p, fam[0] ? fam : "(no family)", k, x, y)) rc = sf_errcode();
+    sf_series *s = sf_panel_add_points(p, fam[0] ? fam : "(no family)", k, x, y);
+    if (!s) rc = sf_errcode();
+    else if (sv) rc = add_bars(s, y, sd, k);
   }
   free(x);
   free(y);
+  free(sd);
   free(done);
   return rc;
 }
@@ -95,7 +116,13 @@ int sf_plot_scaling(const sf_table *t, const sf_plot_opts *o, sf_chart **out) {
     sf_plot_missing_column(t, cby, 0);
     return sf_fail_context("cannot colour by '%s' (not 'family', 'none' or a column): ", cby);
   }
+  int sc = -1;
+  if (o->sigma && (sc = sf_plot_find_column(t, o->sigma)) < 0) {
+    sf_plot_missing_column(t, o->sigma, 0);
+    return sf_fail_context("cannot draw error bars from '%s': ", o->sigma);
+  }
   const double *xv = t->cols[xc].v, *yv = t->cols[yc].v, *zv = zc >= 0 ? t->cols[zc].v : NULL;
+  const double *sv = sc >= 0 ? t->cols[sc].v : NULL;
   xname = t->cols[xc].name; /* the columns' own names on the axes (--x c is "Training compute C") */
   yname = t->cols[yc].name;
   if (zc >= 0) cby = t->cols[zc].name;
@@ -127,17 +154,21 @@ int sf_plot_scaling(const sf_table *t, const sf_plot_opts *o, sf_chart **out) {
   }
 
   if (by_family) {
-    rc = points_by_family(p, t, rows, n, xv, yv);
+    rc = points_by_family(p, t, rows, n, xv, yv, sv);
   } else {
     double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y), *z = malloc(n * sizeof *z);
-    if (!x || !y || !z) rc = sf_fail(SF_ENOMEM, "out of memory");
+    double *sd = malloc(n * sizeof *sd);
+    if (!x || !y || !z || !sd) rc = sf_fail(SF_ENOMEM, "out of memory");
     for (size_t i = 0; i < n && !rc; i++) {
       x[i] = xv[rows[i]];
       y[i] = yv[rows[i]];
       if (z) z[i] = zv ? zv[rows[i]] : 0;
+      sd[i] = sv ? sv[rows[i]] : NAN;
     }
     sf_series *s = rc ? NULL : sf_panel_add_points(p, "", n, x, y);
     if (!rc && !s) rc = sf_errcode();
+    if (!rc && sv) rc = add_bars(s, y, sd, n);
+    free(sd);
     if (!rc && zv) {
       sf_axis tmp = {NULL, NULL, 0, NAN, NAN};
       int lg = wants_log(z, n);
@@ -176,6 +207,7 @@ int sf_plot_scaling(const sf_table *t, const sf_plot_opts *o, sf_chart **out) {
   char sub[200];
   int k = snprintf(sub, sizeof sub, "%zu run%s", n, n == 1 ? "" : "s");
   if (nfam > 1) k += snprintf(sub + k, sizeof sub - (size_t)k, " in %zu families", nfam);
+  if (sv) k += snprintf(sub + k, sizeof sub - (size_t)k, ", error bars ±1 sd (%s)", t->cols[sc].name);
   if (c->skipped) {
     /* "not positive" only for the columns on a log axis: with --linear-y a negative y is drawn */
     const char *must = p->x.log && p->y.log ? "" : p->x.log ? xname : p->y.log ? yname : NULL;

@@ -60,8 +60,12 @@ int sf_plot_axis_range(const sf_panel *p, int axis, double *lo, double *hi) {
       for (size_t r = 0; r < s->n; r++) {
         if (!sf_plot_row_ok(p, s->x[r], s->y[r])) continue;
         if (axis == SF_AXIS_X) extend(&e, s->x[r], a->log);
-        else if (axis == SF_AXIS_Y) extend(&e, s->y[r], a->log);
-        else if (s->z) extend(&e, s->z[r], a->log);
+        else if (axis == SF_AXIS_Y) {
+          extend(&e, s->y[r], a->log);
+          /* error bars (points): their ends, where the axis can show them */
+          if (s->lo) extend(&e, s->lo[r], a->log);
+          if (s->hi) extend(&e, s->hi[r], a->log);
+        } else if (s->z) extend(&e, s->z[r], a->log);
       }
       break;
     case SF_SERIES_BAND:
@@ -140,11 +144,11 @@ static void tick_label(char *out, size_t n, double v) {
   int k = (int)floor(log10(a) + 1e-9);
   double m = v / pow(10, k);
   if (fabs(m - 1) < 1e-9) snprintf(out, n, "10^{%d}", k);
-  else snprintf(out, n, "%.3g×10^{%d}", m, k);
+  else snprintf(out, n, "%.6g×10^{%d}", m, k); /* 1.201×10^{18}: as many digits as the tick has */
 }
 
 /* Ticks at mantissa * 10^k inside [lo, hi]; returns how many (at most SF_MAX_TICKS). */
-static size_t ticks_at(double lo, double hi, const int *mant, size_t nmant, double *at) {
+static size_t ticks_at(double lo, double hi, const double *mant, size_t nmant, double *at) {
   size_t n = 0;
   int k0 = (int)floor(log10(lo)) - 1, k1 = (int)ceil(log10(hi)) + 1;
   for (int k = k0; k <= k1; k++) {
@@ -174,6 +178,13 @@ static size_t linear_ticks(double lo, double hi, int target, double *at) {
   return n;
 }
 
+/* v rounded to a multiple of unit towards the inside of an axis (dir 1: up, -1: down). */
+static double round_in(double v, double unit, int dir) {
+  double m = v / unit;
+  m = dir > 0 ? ceil(m * (1 - 1e-12)) : floor(m * (1 + 1e-12));
+  return m * unit;
+}
+
 void sf_plot_log_ticks(double lo, double hi, sf_ticks *t) {
   memset(t, 0, sizeof *t);
   int k0 = (int)ceil(log10(lo) - 1e-9), k1 = (int)floor(log10(hi) + 1e-9);
@@ -186,23 +197,28 @@ void sf_plot_log_ticks(double lo, double hi, sf_ticks *t) {
     return;
   }
   /* Candidates, sparsest first: 1-2-5 and 1..9 times powers of ten, then even steps aiming at
-   * about 5 and about 8 ticks. The first that labels the whole axis is taken: 3 to 10 ticks,
-   * neither end more than a quarter of the axis from a tick, no gap over 45% of it. Without
-   * one, the candidate whose widest gap is smallest. */
-  static const int m125[] = {1, 2, 5}, m19[] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
-  double cand[4][SF_MAX_TICKS], span = log10(hi / lo), best_gap = INFINITY;
-  size_t ncand[4], n = 0;
+   * about 5 and about 8 ticks, then the finer 1-1.5-2-3-4-5-6-8 (an axis of 6e17..2.4e18, one
+   * compute widened 2x each way, or of 0.057..0.22, has only 1e18, 2e18 or 0.1, 0.2 in 1-2-5 and
+   * a gap over 45% in 1..9). The first that labels the whole axis is taken: 3 to 10 ticks,
+   * neither end more than a quarter of the axis from a tick, no gap over 45% of it. Without one,
+   * the candidate whose widest gap is smallest, and an end it leaves bare gets a label of its own. */
+  static const double m125[] = {1, 2, 5}, m19[] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, mfine[] = {1, 1.5, 2, 3, 4, 5, 6, 8};
+  enum { NCAND = 5 };
+  double cand[NCAND][SF_MAX_TICKS], span = log10(hi / lo), best_gap = INFINITY;
+  size_t ncand[NCAND], n = 0;
   ncand[0] = ticks_at(lo, hi, m125, 3, cand[0]);
   ncand[1] = ticks_at(lo, hi, m19, 9, cand[1]);
   ncand[2] = linear_ticks(lo, hi, 5, cand[2]);
   ncand[3] = linear_ticks(lo, hi, 8, cand[3]);
+  ncand[4] = ticks_at(lo, hi, mfine, 8, cand[4]);
   double at[SF_MAX_TICKS];
-  for (int k = 0; k < 4; k++) {
+  int good = 0;
+  for (int k = 0; k < NCAND; k++) {
     size_t m = ncand[k];
     if (m < 2 || m > SF_MAX_TICKS) continue;
     double end_gap = fmax(log10(cand[k][0] / lo), log10(hi / cand[k][m - 1])) / span, gap = 0;
     for (size_t i = 1; i < m; i++) gap = fmax(gap, log10(cand[k][i] / cand[k][i - 1]) / span);
-    int good = m >= 3 && m <= 10 && end_gap <= 0.25 && gap <= 0.45;
+    good = m >= 3 && m <= 10 && end_gap <= 0.25 && gap <= 0.45;
     double worst = fmax(end_gap, gap);
     if (good || worst < best_gap) {
       best_gap = good ? -1 : worst;
@@ -210,6 +226,19 @@ void sf_plot_log_ticks(double lo, double hi, sf_ticks *t) {
       memcpy(at, cand[k], m * sizeof *at);
     }
     if (good) break;
+  }
+  if (!good) {
+    /* an end more than a quarter of the axis from the nearest tick gets a tick at the end itself
+     * (rounded inwards to a tenth of the axis's order of magnitude: 1.16..3.02 -> 1.2, 3), unless
+     * that would crowd the tick next to it */
+    double unit = pow(10, floor(log10(hi - lo)) - 1), end[2] = {round_in(lo, unit, 1), round_in(hi, unit, -1)};
+    if (n == 0 || (log10(at[0] / lo) / span > 0.25 && log10(at[0] / end[0]) / span > 0.12 && n < SF_MAX_TICKS)) {
+      memmove(at + 1, at, n * sizeof *at);
+      at[0] = end[0];
+      n++;
+    }
+    if (log10(hi / at[n - 1]) / span > 0.25 && log10(end[1] / at[n - 1]) / span > 0.12 && n < SF_MAX_TICKS)
+      at[n++] = end[1];
   }
   t->n = n;
   for (size_t i = 0; i < n; i++) {
@@ -314,6 +343,13 @@ static int hit_marks(const sf_panel *p, const frame *f, const sf_series *s, box 
       if (!sf_plot_row_ok(p, s->x[r], s->y[r])) continue;
       to_unit(f, s->x[r], s->y[r], &u, &v);
       hit_w(b, nb, u, v, point_w);
+      /* an error bar is a line */
+      if (s->lo && s->hi && isfinite(s->lo[r]) && isfinite(s->hi[r])) {
+        double lo = p->y.log && !(s->lo[r] > 0) ? NAN : s->lo[r];
+        to_unit(f, s->x[r], isfinite(lo) ? lo : (f->ylog ? pow(10, f->ylo) : f->ylo), &u, &v);
+        to_unit(f, s->x[r], s->hi[r], &u1, &v1);
+        hit_segment(b, nb, u, v, u1, v1);
+      }
     }
     return 1;
   case SF_SERIES_LINE:
@@ -548,6 +584,36 @@ size_t sf_plot_wrap(const char *text, size_t max_chars, sf_buf *out) {
     line += w, s += n;
   }
   return lines;
+}
+
+size_t sf_plot_legend_cap(double plot_w, double font_px) {
+  /* a column of a legend below the plot: sample, gap and text at 0.75 font sizes a character
+   * (as key_grid in gnuplot.c counts), across 92% of the plot's width */
+  double k = 0.92 * plot_w / (0.75 * font_px) - 8;
+  return k < 12 ? 12 : (size_t)k;
+}
+
+size_t sf_plot_shorten(const char *text, size_t max_chars, sf_buf *out) {
+  const char *s = text ? text : "";
+  size_t len = strlen(s), chars = utf8_chars(s, len);
+  if (chars <= max_chars || max_chars < 3) {
+    sf_buf_add(out, s);
+    return chars;
+  }
+  /* the first and the last characters, the ellipsis between: sweeps' names share long starts
+   * and differ at their ends (_v1, _seed3) */
+  size_t keep = max_chars - 1, head = (keep + 1) / 2, tail = keep - head, i = 0, j = len;
+  for (size_t k = 0; k < head; k++)
+    do i++; while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80);
+  for (size_t k = 0; k < tail; k++)
+    do j--; while (j > 0 && ((unsigned char)s[j] & 0xC0) == 0x80);
+  /* no space or underscore next to the ellipsis: it reads as part of neither word */
+  while (i > 1 && (s[i - 1] == ' ' || s[i - 1] == '_')) i--;
+  while (j + 1 < len && (s[j] == ' ' || s[j] == '_')) j++;
+  sf_buf_addn(out, s, i);
+  sf_buf_add(out, "\xe2\x80\xa6"); /* U+2026 HORIZONTAL ELLIPSIS */
+  sf_buf_add(out, s + j);
+  return utf8_chars(s, i) + 1 + utf8_chars(s + j, len - j);
 }
 
 void sf_plot_quote(sf_buf *b, const char *text) {

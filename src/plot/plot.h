@@ -32,8 +32,9 @@ int sf_plot_axis_range(const sf_panel *p, int axis, double *lo, double *hi);
 
 /* Tick marks of a log axis over [lo, hi]. With two or more powers of ten inside, pow10 is set
  * and ticks are every `step` (a power of ten) labelled 10^k by gnuplot's format "10^{%T}";
- * otherwise explicit ticks at 1-2-5 (or 1..9) multiples of a power of ten, or at even linear
- * steps on a very narrow range, with their labels. */
+ * otherwise explicit ticks at 1-2-5 (or 1..9, or 1-1.5-2-3-4-5-6-8) multiples of a power of ten,
+ * or at even linear steps on a very narrow range, with their labels, a tick within a quarter of
+ * the axis of each end (else one at the end itself). */
 #define SF_MAX_TICKS 16
 typedef struct sf_ticks {
   int pow10;
@@ -84,6 +85,16 @@ void sf_plot_vline_label(const sf_panel *p, size_t i, double ymax, double plot_w
  * characters; a longer word has a line of its own), written to out with '\n' between them; the
  * number of lines (1 for an empty text). */
 size_t sf_plot_wrap(const char *text, size_t max_chars, sf_buf *out);
+
+/* The most characters a legend entry may have on a plot plot_w pixels wide in font size font_px:
+ * what one column of a legend below the plot holds (at least 12). A longer entry made gnuplot
+ * warn "difficulty fitting plot titles into key" and run the legend off the canvas. */
+size_t sf_plot_legend_cap(double plot_w, double font_px);
+
+/* text, or, when it has more than max_chars characters (UTF-8), its first and last characters
+ * with an ellipsis (U+2026) between, max_chars in all (fewer where a space or underscore next to
+ * the ellipsis is dropped), appended to out; the characters written. */
+size_t sf_plot_shorten(const char *text, size_t max_chars, sf_buf *out);
 
 /* Legend entries of p and the length of the longest (in characters). */
 size_t sf_plot_legend_entries(const sf_panel *p, size_t *maxlen);

@@ -90,6 +90,55 @@ if [ -f "$models" ]; then
   svg_check "$tmp/turn.svg" gpPt6 -1 "$verdict"
 fi
 
+# a weighted fit (fit --sigma loss_sd, docs/FIT.md): the scaling chart draws each run with an error
+# bar loss -+ loss_sd from the data file, the residuals chart each residual in units of its sigma
+# (log f - log y over sigma/y, the delta method the fit divides by), checked against the fit file's
+# parameters put into the power law by python, and chi^2/dof against the fit's own chi2 and dof
+"$py" - "$tmp/w.csv" <<'PY'
+import random, sys
+random.seed(7)
+with open(sys.argv[1], "w") as f:
+    f.write("run,C,loss,loss_sd\n")
+    for i in range(20):
+        C = 10 ** (15 + 6 * i / 19); s = 0.004 * (1 + 4 * random.random())
+        f.write("r%d,%.17g,%.17g,%.6g\n" % (i, C, 1.7 + 1000 * C ** -0.2 + s * random.gauss(0, 1), s))
+PY
+"$SCALEFIT" fit "$tmp/w.csv" --law power --sigma loss_sd -o "$tmp/w.json" >/dev/null 2>"$tmp/err" || bad "fit --sigma: $(cat "$tmp/err")"
+for kind in scaling residuals; do
+  "$SCALEFIT" plot $kind "$tmp/w.csv" --fit "$tmp/w.json" --script -o "$tmp/w-$kind.svg" >/dev/null 2>"$tmp/err" ||
+    bad "plot $kind of a weighted fit: $(cat "$tmp/err")"
+done
+svg_check "$tmp/w-residuals.svg" gpPt6 -1 "Residual (log f - log y)/(σ/y)" "±1 sd"
+"$py" - "$tmp/w.csv" "$tmp/w.json" "$tmp/w-scaling.gp" "$tmp/w-residuals.gp" <<'PY' && pass "weighted fit: error bars and residuals in units of sigma" || bad "weighted fit charts"
+import csv, json, math, re, sys
+runs = list(csv.DictReader(open(sys.argv[1])))
+fit = json.load(open(sys.argv[2]))
+E, A, alpha = (fit["params"][k] for k in ("E", "A", "alpha"))
+def block(path, k):
+    m = re.search(r"^\$d%d << EOD\n(.*?)^EOD$" % k, open(path).read(), re.S | re.M)
+    return [list(map(float, l.split())) for l in m.group(1).splitlines() if l.strip()]
+# scaling: the runs' block is x y lo hi
+rows = block(sys.argv[3], 0)
+assert len(rows) == len(runs), (len(rows), len(runs))
+for r, (x, y, lo, hi) in zip(runs, rows):
+    C, L, s = float(r["C"]), float(r["loss"]), float(r["loss_sd"])
+    assert abs(x / C - 1) < 1e-9 and abs(lo - (L - s)) < 1e-9 and abs(hi - (L + s)) < 1e-9, (r, lo, hi)
+assert "with yerrorbars" in open(sys.argv[3]).read()
+# residuals: the runs' block (after the zero line and the band) is x pull
+gp = open(sys.argv[4]).read()
+k = int(re.search(r"^# runs\n\$d(\d+) << EOD$", gp, re.M).group(1))
+chi2 = 0
+for r, (x, pull) in zip(runs, block(sys.argv[4], k)):
+    C, L, s = float(r["C"]), float(r["loss"]), float(r["loss_sd"])
+    want = (math.log(E + A * C ** -alpha) - math.log(L)) / (s / L)
+    assert abs(pull - want) < 1e-6 * max(1, abs(want)), (r, pull, want)
+    chi2 += want * want
+sub = "χ²/dof %.3g (%.4g / %.0f)" % (fit["chi2"] / fit["dof"], fit["chi2"], fit["dof"])
+assert abs(chi2 / fit["chi2"] - 1) < 1e-6, (chi2, fit["chi2"])
+assert sub in gp, (sub, re.findall(r"set label 110\d '([^']*)'", gp))
+print(f"ok: 20 error bars, 20 residuals in sd units, {sub}")
+PY
+
 n=$(ls "$tmp" | grep -c '\.tmp\.' || true)
 [ "$n" -eq 0 ] && pass "no temporary chart files" || bad "temporary files left: $(ls "$tmp")"
 exit $fail

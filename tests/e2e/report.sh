@@ -37,6 +37,21 @@ done
 grep -q 'href="published-models/index.html"' out/index.html || fail "index links the report"
 grep -q "runfail.ini:3:" out/index.html || fail "index shows the failure"
 grep -q "2 reports written, 2 failed" out/index.html || fail "index summary"
+# progress as `sweep` shows it: in a log (not a terminal) one line per finished spec, each with its
+# count, [1/4] .. [4/4] once each, and no terminal control characters
+counts=$(cat stdout.txt stderr.txt | sed -n 's/^\(scalefit: error: \)\{0,1\}\[\([0-9]*\)\/4\] .*/\2/p' | sort -n | tr '\n' ' ')
+[ "$counts" = "1 2 3 4 " ] || fail "finished specs not counted [k/4] once each: '$counts'"
+[ "$(grep -c '\[[0-9]/4\]' stdout.txt stderr.txt | awk -F: '{s += $2} END {print s}')" = 4 ] || fail "not one line per spec"
+! grep -q "$(printf '\r\|\033')" stdout.txt stderr.txt || fail "terminal control characters in a log"
+# on a terminal, a status line from the start ("report [0/2] ... | the spec running"), cleared before
+# each finished spec's line (script(1) gives the command a terminal)
+if command -v script >/dev/null 2>&1; then
+  script -qec "'$SCALEFIT' report '$SF_SRC/examples/published-laws.ini' broken.ini -o outtty" /dev/null >tty.txt 2>&1
+  tr '\r' '\n' <tty.txt | grep -q "^report \[0/2\] .*| .*published-laws.ini" || fail "no status line on a terminal: $(cat -A tty.txt)"
+  tr '\r' '\n' <tty.txt | grep -q "\[1/2\] .*published-laws.ini -> outtty/published-laws/index.html" ||
+    fail "no [1/2] line on a terminal: $(cat -A tty.txt)"
+  rm -rf outtty tty.txt
+fi
 
 # two specs with one file name in different folders would write one report folder (which one
 # survived depended on timing, and the summary said "2 reports written"): refused before

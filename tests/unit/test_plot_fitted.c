@@ -622,6 +622,108 @@ static void test_residuals(void **state) {
   sf_chart_free(c);
 }
 
+/* A weighted fit (fit --sigma loss_sd) of the power law y = E + A C^-alpha: the scaling chart
+ * draws each run with an error bar y -+ sigma from the fit's sigma column, and the residuals chart
+ * each residual in units of the standard deviation the fit divided it by (sf_fit.h: sigma in linear
+ * space, sigma/y for log f - log y), with a +-1 band and chi^2/dof in the subtitle. Runs, sigmas
+ * and parameters are made up; every expected value is worked out here from the closed form. */
+static void test_weighted(void **state) {
+  (void)state;
+  static const double C[] = {1e18, 1e19, 1e20, 1e21, 1e22, 1e23}, L[] = {1.97, 1.86, 1.83, 1.76, 1.745, 1.72},
+                      SD[] = {0.02, 0.01, 0.03, 0.015, NAN, 0.01};
+  const double E = 1.7, A = 1000, alpha = 0.2;
+  char path[512];
+  snprintf(path, sizeof path, "%s/weighted.csv", sf_test_tmpdir());
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("name,C,loss,loss_sd\n", f);
+  for (int i = 0; i < 6; i++) {
+    if (isnan(SD[i])) fprintf(f, "r%d,%g,%g,\n", i, C[i], L[i]);
+    else fprintf(f, "r%d,%g,%g,%g\n", i, C[i], L[i], SD[i]);
+  }
+  fclose(f);
+  sf_table *t = NULL;
+  assert_int_equal(sf_data_load(path, NULL, &t), SF_OK);
+  const char *json = "{\"format\":\"scalefit-fit\",\"version\":1,\"law\":\"power\",\"y\":\"loss\",\"vars\":[\"C\"],"
+                     "\"sigma\":\"loss_sd\",\"absolute_sigma\":false,\"params\":{\"E\":1.7,\"A\":1000,\"alpha\":0.2}}";
+  sf_jval *root = NULL;
+  sf_fitfile *ff = NULL;
+  assert_int_equal(sf_jparse(json, strlen(json), "weighted fit", &root), SF_OK);
+  assert_int_equal(sf_fitfile_from_json(root, "weighted fit", &ff), SF_OK);
+  sf_jfree(root);
+  assert_string_equal(ff->sigma, "loss_sd");
+
+  /* scaling: error bars from the fit's column; the run without a sigma has none */
+  sf_plot_opts o;
+  sf_plot_opts_init(&o);
+  sf_chart *c = NULL;
+  assert_int_equal(sf_plot_scaling_fit(t, ff, &o, &c), SF_OK);
+  const sf_series *runs = find_series(c->panels[0], SF_SERIES_POINTS, "runs");
+  assert_non_null(runs);
+  assert_int_equal(runs->n, 6);
+  assert_non_null(runs->lo);
+  for (int i = 0; i < 6; i++) {
+    if (isnan(SD[i])) {
+      assert_true(isnan(runs->lo[i]) && isnan(runs->hi[i]));
+      continue;
+    }
+    assert_rel(runs->lo[i], L[i] - SD[i], 1e-12);
+    assert_rel(runs->hi[i], L[i] + SD[i], 1e-12);
+  }
+  assert_non_null(strstr(c->subtitle, "error bars ±1 sd (loss_sd)"));
+  size_t n;
+  char *svg = render_all(c, "weighted-scaling", &n);
+  free(svg);
+  sf_chart_free(c);
+
+  /* residuals in units of sigma, log space then linear space */
+  for (int linear = 0; linear < 2; linear++) {
+    o.linear_space = linear;
+    assert_int_equal(sf_plot_residuals(t, ff, &o, &c), SF_OK);
+    const sf_panel *p = c->panels[0];
+    runs = find_series(p, SF_SERIES_POINTS, "runs");
+    assert_non_null(runs);
+    assert_int_equal(runs->n, 5); /* the run without a sigma cannot be scaled: left out, counted */
+    assert_int_equal(c->skipped, 1);
+    double chi2 = 0;
+    for (int i = 0, k = 0; i < 6; i++) {
+      if (isnan(SD[i])) continue;
+      double fv = E + A * pow(C[i], -alpha);
+      double want = linear ? (fv - L[i]) / SD[i] : (log(fv) - log(L[i])) / (SD[i] / L[i]);
+      assert_rel(runs->x[k], C[i], 1e-12);
+      assert_rel(runs->y[k], want, 1e-9);
+      chi2 += want * want;
+      k++;
+    }
+    char want[120];
+    snprintf(want, sizeof want, "χ²/dof %.3g (%.4g / 2)", chi2 / 2, chi2); /* 5 runs, 3 parameters */
+    if (!strstr(c->subtitle, want)) print_error("subtitle '%s' lacks '%s'\n", c->subtitle, want);
+    assert_non_null(strstr(c->subtitle, want));
+    assert_non_null(strstr(p->y.label, linear ? "(f - y)/σ" : "(log f - log y)/(σ/y)"));
+    const sf_series *band = find_series(p, SF_SERIES_BAND, "±1 sd");
+    assert_non_null(band);
+    assert_rel(band->lo[0], -1, 0);
+    assert_rel(band->hi[1], 1, 0);
+    svg = render_all(c, "weighted-residuals", &n);
+    free(svg);
+    sf_chart_free(c);
+  }
+  /* a table without the fit's sigma column: an error naming it */
+  sf_table *t2 = NULL;
+  snprintf(path, sizeof path, "%s/unweighted.csv", sf_test_tmpdir());
+  f = fopen(path, "w");
+  fputs("name,C,loss\nr0,1e18,2\nr1,1e19,1.9\n", f);
+  fclose(f);
+  assert_int_equal(sf_data_load(path, NULL, &t2), SF_OK);
+  assert_int_equal(sf_plot_residuals(t2, ff, &o, &c), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "loss_sd"));
+  assert_int_equal(sf_plot_scaling_fit(t2, ff, &o, &c), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "loss_sd"));
+  sf_table_free(t2);
+  sf_table_free(t);
+  sf_fitfile_free(ff);
+}
+
 static void test_bootstrap(void **state) {
   fixture *fx = *state;
   if (!fx) skip();
@@ -772,7 +874,7 @@ static void test_isoflop(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_scaling_fit), cmocka_unit_test(test_scaling_fit_errors),
-      cmocka_unit_test(test_frontier),    cmocka_unit_test(test_frontier_legend),    cmocka_unit_test(test_residuals),
+      cmocka_unit_test(test_frontier),    cmocka_unit_test(test_frontier_legend),    cmocka_unit_test(test_residuals), cmocka_unit_test(test_weighted),
       cmocka_unit_test(test_bootstrap),
   };
   const struct CMUnitTest plain[] = {

@@ -212,11 +212,44 @@ static void test_unwritable(void **state) {
   sf_chart_free(c);
 }
 
+/* Families named with 70 characters and more (a sweep's configuration spelt out): gnuplot warned
+ * "difficulty fitting plot titles into key" and ran the legend below the plot off the canvas at
+ * every size and format; the entries are now shortened to what fits and it draws silently. */
+static void test_long_legend_entries(void **state) {
+  (void)state;
+  if (!sf_test_have("gnuplot")) skip();
+  static const int widths[] = {400, 900, 1600};
+  static const char *const ext[] = {"png", "svg", "pdf"};
+  for (size_t w = 0; w < 3; w++)
+    for (size_t e = 0; e < 3; e++) {
+      sf_chart *c = sf_chart_new("long names");
+      sf_panel *p = sf_chart_add_panel(c, "");
+      sf_axis_set(&p->x, "Training compute C", "FLOP", 1);
+      sf_axis_set(&p->y, "Loss", "nats/token", 1);
+      for (int f = 0; f < 3; f++) {
+        /* the runs fill every corner, as in a real sweep: the legend goes below */
+        double C[4] = {1e18, 1e19, 1e20, 1e21}, L[4] = {4.8, 1.1, 4.8, 1.1};
+        for (int k = 0; k < 4; k++) L[k] *= 1 + 0.02 * f;
+        char title[200];
+        snprintf(title, sizeof title,
+                 "a_very_long_family_name_describing_the_sweep_configuration_with_rotary_embeddings_and_more_v%d", f);
+        assert_non_null(sf_panel_add_points(p, title, 4, C, L));
+      }
+      c->width = widths[w];
+      c->height = 2 * widths[w] / 3;
+      char name[32];
+      snprintf(name, sizeof name, "long%d.%s", widths[w], ext[e]);
+      render_ok(c, sf_test_path(name), NULL);
+      sf_chart_free(c);
+    }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_png),           cmocka_unit_test(test_svg),
       cmocka_unit_test(test_pdf),           cmocka_unit_test(test_deterministic),
       cmocka_unit_test(test_kept_script_redraws), cmocka_unit_test(test_unwritable),
+      cmocka_unit_test(test_long_legend_entries),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -88,3 +88,30 @@ expect_exit() {
     pass "scalefit $* -> $rc: $(head -1 "$tmp/err")"
   fi
 }
+
+# ends_labelled SCRIPT AXIS: in a kept gnuplot script, the log axis AXIS (x or y) has a labelled
+# tick within a quarter of the axis of each end (docs/PLOT.md: no end of an axis goes unlabelled),
+# or powers of ten no more than a decade apart from either end.
+ends_labelled() {
+  "$py" - "$1" "$2" <<'PY' && pass "$1: both ends of the $2 axis labelled" || bad "$1: an end of the $2 axis is unlabelled"
+import math, re, sys
+gp, ax = open(sys.argv[1]).read(), sys.argv[2]
+lo, hi = map(float, re.search(r"^set %srange \[([^:]+):([^\]]+)\]" % ax, gp, re.M).groups())
+span = math.log10(hi / lo)
+m = re.search(r"^set %stics \((.*)\)$" % ax, gp, re.M)
+if m:
+    at = sorted(float(v) for v in re.findall(r"'[^']*' ([-+0-9.e]+)", m.group(1)))
+    ends = (math.log10(at[0] / lo) / span, math.log10(hi / at[-1]) / span)
+    print(f"{ax}: [{lo:g}, {hi:g}] ticks {at}: ends {ends[0]:.2f}, {ends[1]:.2f} of the axis bare")
+    sys.exit(0 if len(at) >= 2 and max(ends) <= 0.25 else 1)
+# powers of ten every step
+m = re.search(r"^set %stics ([-+0-9.e]+), ([-+0-9.e]+)$" % ax, gp, re.M)
+first, step = float(m.group(1)), float(m.group(2))
+last = first
+while last * step <= hi * (1 + 1e-9):
+    last *= step
+ends = (math.log10(first / lo), math.log10(hi / last))
+print(f"{ax}: [{lo:g}, {hi:g}] powers of ten from {first:g} to {last:g}: {ends[0]:.2f}, {ends[1]:.2f} decades bare")
+sys.exit(0 if max(ends) <= math.log10(step) else 1)
+PY
+}
