@@ -265,6 +265,7 @@ typedef struct sf_turn_opts {
   double tol;        /* the extrapolations "part" where they differ by more than this (0.05) */
   double level;      /* interval level (0.95) */
   double delta_ic;   /* information-criterion margin the sigmoid must win by (2) */
+  int below_chance_ok; /* 1: do not refuse runs far below chance (the full data already passed) */
 } sf_turn_opts;
 
 void sf_turn_opts_default(sf_turn_opts *o);

@@ -22,7 +22,7 @@ static int json;
 static const cli_opt opts[] = {
     {"x", 0, CLI_STRING, &xcol, "COL", "the compute column (default C)"},
     {"y", 0, CLI_STRING, &ycol, "COL", "the capability column, e.g. mmlu (required)"},
-    {"chance", 0, CLI_DOUBLE, &chance, "P", "the metric's chance level, the sigmoid's floor (default 0.25)"},
+    {"chance", 0, CLI_DOUBLE, &chance, "P", "the metric's chance level, the sigmoid's floor (default 0.25; 0: generated answers)"},
     {"max", 0, CLI_DOUBLE, &maxv, "M", "the metric's maximum, bound on the sigmoid's ceiling (default 1)"},
     {"holdout", 0, CLI_INT, &holdout, "K", "hold out the K largest runs for the extrapolation check (n/5)"},
     {"bootstrap", 0, CLI_INT, &bootstrap, "K", "resamples for the inflection interval (default 200)"},
@@ -40,7 +40,8 @@ static const cli_cmd cmd = {
     "Saturation is called 'supported' only when the sigmoid beats the better growth law on both AIC\n"
     "and BIC by at least 2 AND its inflection's bootstrap interval lies within half a decade of the\n"
     "data; otherwise the verdict says how far the data rule an inflection out. Runs without both\n"
-    "values are skipped.",
+    "values are skipped. A chance level the data contradict is refused (exit 2): more than a tenth\n"
+    "of the runs (and at least 3) scoring more than a tenth of (max - chance) below it.",
     opts, 1, 1};
 
 static void json_law(sf_json *j, const sf_turn_law *L, const sf_turn_result *r, int is_sigmoid) {
@@ -145,6 +146,7 @@ int cmd_turn(int argc, char **argv) {
   rc = sf_turn(x, y, n, &o, &res);
   free(x), free(y);
   if (rc != SF_OK) {
+    if (rc == SF_EINPUT) sf_fail_context("turn: '%s', %s against %s: ", args[0], ycol, xcol);
     sf_table_free(t);
     return cli_fail_lib(rc);
   }

@@ -39,6 +39,14 @@ void sf_turn_opts_default(sf_turn_opts *o) {
   o->delta_ic = 2.0;
 }
 
+/* A chance level the data contradict: runs more than a tenth of (max - chance) below it (0.175 for
+ * 4-way multiple choice) are not noise around chance (MMLU's 14k questions give a standard error
+ * of 0.004 there, ARC-C's 1.2k 0.013), and a sigmoid pinned at chance would lie above them all.
+ * More than a tenth of the runs so far below (and at least 3) means the metric has another chance
+ * level: GSM8K or HumanEval (generated answers, chance 0) under the default 0.25. */
+#define SF_TURN_BELOW_DEPTH 0.1
+#define SF_TURN_BELOW_FRAC 0.1
+
 /* the sigmoid's floor for --chance 0, as a fraction of the metric's maximum */
 #define SF_TURN_MIN_FLOOR 1e-9
 
@@ -180,6 +188,20 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
     if (y[i] < o->chance) res->n_below_chance++;
     if (x[i] < res->xmin) res->xmin = x[i];
     if (x[i] > res->xmax) res->xmax = x[i];
+  }
+  if (!o->below_chance_ok) {
+    double depth = o->chance - SF_TURN_BELOW_DEPTH * (o->max - o->chance), lowest = HUGE_VAL;
+    size_t far = 0;
+    for (size_t i = 0; i < n; i++) {
+      far += y[i] < depth;
+      if (y[i] < lowest) lowest = y[i];
+    }
+    if (far >= 3 && (double)far > SF_TURN_BELOW_FRAC * (double)n)
+      return sf_fail(SF_EINPUT,
+                     "%zu of %zu runs score below %g, far under the chance level %g (lowest %g): the sigmoid's "
+                     "floor is pinned at chance, so this metric's chance level must be lower (give --chance 0 "
+                     "for answers generated rather than chosen, e.g. GSM8K, HumanEval)",
+                     far, n, depth, o->chance, lowest);
   }
   if (!(res->xmax > res->xmin)) return sf_fail(SF_EINPUT, "all runs have the same x = %g", res->xmin);
 
@@ -396,6 +418,7 @@ int sf_turn_resample(const double *x, const double *y, size_t n, const sf_turn_o
   gsl_rng_set(rng, (unsigned long)seed);
   sf_turn_opts o = *to;
   o.bootstrap = 0; /* the inflection's own interval is not needed per resample */
+  o.below_chance_ok = 1; /* the runs passed as a whole: a resample is not refused for its draw */
   for (size_t k = 0; k < nboot; k++) {
     for (size_t i = 0; i < n; i++) {
       size_t j = (size_t)gsl_rng_uniform_int(rng, n);
