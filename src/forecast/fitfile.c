@@ -8,6 +8,7 @@
  */
 #include <scalefit/sf_error.h>
 #include <scalefit/sf_forecast.h>
+#include <scalefit/sf_store.h>
 
 #include <math.h>
 #include <stdlib.h>
@@ -56,6 +57,26 @@ static int unknown_law(const char *origin, const char *name) {
   return rc;
 }
 
+/* The canonical column a variable names by the store's header rule (docs/FORMAT.md: `Params`,
+ * `Tokens`, `Compute`, `model_size` are N, D, C), as 'N', 'D', 'C', or 0. A scaled spelling
+ * ("Params (B)") is not N in parameters and names none; a one-letter name only itself, as in
+ * formulas (docs/FIT.md: `c` is a parameter beside the column C). */
+static char canonical_ndc(const char *var) {
+  if (var[0] && !var[1]) return strchr("NDC", var[0]) ? var[0] : 0;
+  char *nm = NULL, *unit = NULL;
+  double scale = 1;
+  enum sf_field_kind kind;
+  char r = 0;
+  if (sf_header_canonical(var, &nm, &unit, &scale, &kind) == SF_OK && kind == SF_FIELD_NUMERIC && scale == 1 &&
+      nm && nm[0] && !nm[1] && strchr("NDC", nm[0]))
+    r = nm[0];
+  else
+    sf_error_clear(); /* a variable that is no header at all names no canonical column */
+  free(nm);
+  free(unit);
+  return r;
+}
+
 /* Binds variables, decides what `optimal` can do. vars may be NULL (the law's defaults). */
 static int bind_vars(sf_fitfile *ff, const char *const *vars, size_t nvar) {
   const sf_law *law = ff->law;
@@ -66,9 +87,16 @@ static int bind_vars(sf_fitfile *ff, const char *const *vars, size_t nvar) {
   for (size_t k = 0; k < law->nvar; k++) {
     ff->vars[k] = sf_strdup(vars ? vars[k] : law->vars[k]);
     if (!ff->vars[k]) return sf_fail(SF_ENOMEM, "out of memory");
-    if (strcmp(ff->vars[k], "N") == 0) ff->var_N = (int)k;
-    if (strcmp(ff->vars[k], "D") == 0) ff->var_D = (int)k;
-    if (strcmp(ff->vars[k], "C") == 0) ff->var_C = (int)k;
+  }
+  /* N, D and C by the rule the store reads headers with, so that a formula written with the
+   * data's own spelling (`Params`, `Tokens`, `Compute`) gets allocation and cost like N, D, C;
+   * two variables naming the same column (N and params) bind neither: no guess */
+  int *slot[3] = {&ff->var_N, &ff->var_D, &ff->var_C};
+  for (int q = 0; q < 3; q++) {
+    int found = -1, count = 0;
+    for (size_t k = 0; k < law->nvar; k++)
+      if (canonical_ndc(ff->vars[k]) == "NDC"[q]) found = (int)k, count++;
+    *slot[q] = count == 1 ? found : -1;
   }
   ff->alloc = SF_ALLOC_NONE;
   if (ff->var_N >= 0 && ff->var_D >= 0 && ff->nvar == 2) ff->alloc = SF_ALLOC_ND;
@@ -508,6 +536,14 @@ done:
 int sf_fitfile_range(const sf_fitfile *ff, const char *name, double *lo, double *hi) {
   for (size_t k = 0; k < ff->nrange; k++)
     if (strcmp(ff->range[k].name, name) == 0) {
+      *lo = ff->range[k].lo;
+      *hi = ff->range[k].hi;
+      return 1;
+    }
+  /* N, D, C under another spelling of the same column (a range saved as "Params") */
+  char c = canonical_ndc(name);
+  for (size_t k = 0; c && k < ff->nrange; k++)
+    if (canonical_ndc(ff->range[k].name) == c) {
       *lo = ff->range[k].lo;
       *hi = ff->range[k].hi;
       return 1;

@@ -362,6 +362,59 @@ static void test_optimal_formula_law(void **state) {
   sf_fitfile_free(ff);
 }
 
+/* A formula written in the data's own spelling (`Params`, `Tokens`, `Compute`: the store's header
+ * aliases of N, D, C, any letter case) is a law of N and D or of C like the one above: it used to
+ * get no allocation and no compute figure (bind_vars matched "N", "D", "C" exactly). A scaled
+ * spelling ("Params (B)") is not N in parameters, and two names of the same column bind neither. */
+static void test_optimal_formula_aliases(void **state) {
+  (void)state;
+  sf_fitfile *ff = load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"formula\", "
+                             "\"formula\": \"loss = E + A*Params^-alpha + B*tokens^-beta\", "
+                             "\"vars\": [\"Params\", \"tokens\"], "
+                             "\"params\": {\"E\": 1.8172, \"A\": 482.01, \"B\": 2085.43, \"alpha\": 0.3478, "
+                             "\"beta\": 0.3658}, \"data\": {\"range\": {\"Params\": [1e8, 1e10]}}}",
+                             SF_OK);
+  assert_int_equal(ff->alloc, SF_ALLOC_ND);
+  assert_int_equal(ff->var_N, 0);
+  assert_int_equal(ff->var_D, 1);
+  sf_optimum a;
+  sf_alloc_opts o = {0};
+  assert_int_equal(sf_optimal(ff, ff->params, 1e23, &o, &a), SF_OK);
+  double p[5] = {1.8172, 482.01, 2085.43, 0.3478, 0.3658}, N, D;
+  sf_optimal_chinchilla(p, 1e23, &N, &D);
+  assert_rel(a.N, N, 1e-6);
+  assert_rel(a.D, D, 1e-6);
+  /* the range saved as "Params" is N's: 1e12 parameters are two decades beyond 1e10 */
+  assert_rel(sf_fitfile_decades_beyond_ndc(ff, 1e12, NAN, NAN), 2.0, 1e-12);
+  sf_fitfile_free(ff);
+  /* a law of compute spelled Compute: target inverts it like a law of C */
+  ff = load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"formula\", "
+                 "\"formula\": \"loss = E + A*Compute^-alpha\", \"vars\": [\"Compute\"], "
+                 "\"params\": {\"E\": 1.7, \"A\": 20, \"alpha\": 0.05}}",
+                 SF_OK);
+  assert_int_equal(ff->var_C, 0);
+  sf_optimum t;
+  int reached = 0;
+  assert_int_equal(sf_target(ff, ff->params, 2.0, &o, &t, &reached), SF_OK);
+  assert_int_equal(reached, 1);
+  assert_rel(t.C, pow(20 / 0.3, 1 / 0.05), 1e-6); /* 1.7 + 20 C^-0.05 = 2 */
+  sf_fitfile_free(ff);
+  /* "Params (B)" is N in billions, not N: no allocation, no guessed cost */
+  ff = load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"power0\", "
+                 "\"vars\": [\"Params (B)\"], \"params\": {\"A\": 3, \"alpha\": 0.1}}",
+                 SF_OK);
+  assert_int_equal(ff->var_N, -1);
+  sf_fitfile_free(ff);
+  /* N and params are the same column: neither is taken for N */
+  ff = load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"formula\", "
+                 "\"formula\": \"loss = E + A*N^-alpha + B*params^-beta\", \"vars\": [\"N\", \"params\"], "
+                 "\"params\": {\"E\": 1.8, \"A\": 400, \"B\": 400, \"alpha\": 0.3, \"beta\": 0.3}}",
+                 SF_OK);
+  assert_int_equal(ff->var_N, -1);
+  assert_int_equal(ff->alloc, SF_ALLOC_NONE);
+  sf_fitfile_free(ff);
+}
+
 /* Llama 3 (Sec. 3.2.1): optimal TOKENS D = 0.29 C^0.53; at 3.8e25 FLOP, ln C = 58.9000, so
  * D = 0.29 e^(0.53 * 58.9000) = 0.29 * 3.608e13 = 1.0464e13 tokens and N = C/(6D) = 6.053e11.
  * The paper's 402B on 16.55T comes from the unrounded fit: its Fig. 3 legend (A = 0.299,
@@ -713,6 +766,7 @@ int main(void) {
       cmocka_unit_test(test_optimal_hoffmann_exponent),
       cmocka_unit_test(test_optimal_kaplan_numeric),
       cmocka_unit_test(test_optimal_formula_law),
+      cmocka_unit_test(test_optimal_formula_aliases),
       cmocka_unit_test(test_optimal_llama3),
       cmocka_unit_test(test_optimal_attention),
       cmocka_unit_test(test_optimal_refuses),
