@@ -125,6 +125,16 @@ static int get_num_or_null(const sf_jval *v, double *out) {
   return get_num(v, out);
 }
 
+/* An optional key present with the wrong type is an error, never skipped: a hand-edited
+ * "ci_level": "0.9" or "bootstrap": [...] silently ignored gives other bands than the file says.
+ * null stands for absent (the writer emits null for a value it does not have). */
+static const char *const jtype_names[] = {"null", "true or false", "a number", "a string", "an array", "an object"};
+
+static int check_type(const sf_jval *v, sf_jtype want, const char *origin, const char *key) {
+  if (!v || v->type == want || v->type == SF_JNULL) return SF_OK;
+  return sf_fail(SF_EINPUT, "'%s': '%s' must be %s, not %s", origin, key, jtype_names[want], jtype_names[v->type]);
+}
+
 int sf_fitfile_from_json(const sf_jval *root, const char *origin, sf_fitfile **out) {
   *out = NULL;
   if (!root || root->type != SF_JOBJ) return sf_fail(SF_EINPUT, "'%s' is not a scalefit fit file (not a JSON object)", origin);
@@ -133,13 +143,27 @@ int sf_fitfile_from_json(const sf_jval *root, const char *origin, sf_fitfile **o
     return sf_fail(SF_EINPUT, "'%s' is not a scalefit fit file (format '%s', expected 'scalefit-fit')", origin,
                    format ? format : "(none)");
   double version;
+  if (check_type(sf_jget(root, "version"), SF_JNUM, origin, "version") != SF_OK) return SF_EINPUT;
   if (!get_num(sf_jget(root, "version"), &version))
     return sf_fail(SF_EINPUT, "'%s': fit file has no 'version'", origin);
   if (version != SF_FITFILE_VERSION)
     return sf_fail(SF_EINPUT, "'%s': fit file version %g is not supported (this scalefit reads version %d)", origin,
                    version, SF_FITFILE_VERSION);
   const char *law_name = sf_jstr(sf_jget(root, "law"), NULL);
+  if (check_type(sf_jget(root, "law"), SF_JSTR, origin, "law") != SF_OK) return SF_EINPUT;
   if (!law_name) return sf_fail(SF_EINPUT, "'%s': fit file has no 'law'", origin);
+  /* the optional keys this reader uses, each of one type when present */
+  static const struct {
+    const char *key;
+    sf_jtype type;
+  } optional[] = {{"y", SF_JSTR},     {"formula", SF_JSTR}, {"fixed", SF_JOBJ},
+                  {"bootstrap", SF_JOBJ}, {"ci_level", SF_JNUM}, {"data", SF_JOBJ}};
+  for (size_t k = 0; k < sizeof optional / sizeof optional[0]; k++)
+    if (check_type(sf_jget(root, optional[k].key), optional[k].type, origin, optional[k].key) != SF_OK)
+      return SF_EINPUT;
+  if (check_type(sf_jget(sf_jget(root, "data"), "range"), SF_JOBJ, origin, "data.range") != SF_OK ||
+      check_type(sf_jget(sf_jget(root, "bootstrap"), "failed"), SF_JNUM, origin, "bootstrap.failed") != SF_OK)
+    return SF_EINPUT;
 
   sf_fitfile *ff = fitfile_new(origin);
   if (!ff) return sf_fail(SF_ENOMEM, "out of memory");
@@ -180,6 +204,11 @@ int sf_fitfile_from_json(const sf_jval *root, const char *origin, sf_fitfile **o
         rc = sf_fail(SF_EINPUT, "'%s': 'vars' item %zu is not a string", origin, k + 1);
         goto fail;
       }
+      for (size_t q = 0; q < k; q++)
+        if (strcmp(vars[q], vars[k]) == 0) {
+          rc = sf_fail(SF_EINPUT, "'%s': 'vars' names '%s' twice (items %zu and %zu)", origin, vars[k], q + 1, k + 1);
+          goto fail;
+        }
     }
     nvar = jv->n;
   }
@@ -301,6 +330,13 @@ int sf_fitfile_from_json(const sf_jval *root, const char *origin, sf_fitfile **o
         ff->cov[(size_t)map[a] * np + (size_t)map[b]] = v;
       }
     }
+    /* a variance below 0 is no covariance (a hand edit): refused, not turned into a missing band */
+    for (size_t a = 0; a < np; a++)
+      if (ff->cov[a * np + a] < 0) {
+        rc = sf_fail(SF_EINPUT, "'%s': 'cov' gives parameter '%s' a negative variance (%g)", origin, law->par[a].name,
+                     ff->cov[a * np + a]);
+        goto fail;
+      }
     /* a fit whose J^T J was singular saves its covariance as nulls: that is no covariance */
     for (size_t a = 0; a < np && !ff->has_cov; a++)
       ff->has_cov = !ff->fixed[a] && !isnan(ff->cov[a * np + a]);

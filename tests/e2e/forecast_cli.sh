@@ -149,3 +149,37 @@ LIST=$($PY -c "print(','.join('%.6e' % (1e21 * 1.2 ** i) for i in range(39)) + '
 "$SCALEFIT" optimal "$FIT" --compute 1e22 -o "$out/saved.json" > /dev/null 2>&1 || fail "-o exit"
 $PY -c "import json; assert json.load(open('$out/saved.json'))['format']=='scalefit-forecast'" || fail "-o file"
 echo ok
+
+# fit files edited by hand: a key of the wrong type, a repeated variable or a negative variance was
+# skipped in silence (another level, no bootstrap, a band of "-") or refused with exit 1 and no
+# file; each command now exits 2 naming the file and the key, and prints nothing on stdout
+$PY - "$FIT" "$out" <<'PY' || fail "making the edited fit files"
+import json, sys, copy
+base = json.load(open(sys.argv[1]))
+edits = {
+    "ci_level": lambda r: r.__setitem__("ci_level", "0.9"),
+    "bootstrap": lambda r: r.__setitem__("bootstrap", []),
+    "fixed": lambda r: r.__setitem__("fixed", ["E"]),
+    "y": lambda r: r.__setitem__("y", 1),
+    "data.range": lambda r: r["data"].__setitem__("range", []),
+    "vars": lambda r: r.__setitem__("vars", ["N", "N"]),
+    "cov": lambda r: r["cov"][0].__setitem__(0, -1.0),
+    "version": lambda r: r.__setitem__("version", 2),
+    "law": lambda r: r.__setitem__("law", "chinchila"),
+}
+for key, f in edits.items():
+    r = copy.deepcopy(base)
+    f(r)
+    json.dump(r, open("%s/edited_%s.json" % (sys.argv[2], key), "w"))
+PY
+for key in ci_level bootstrap fixed y data.range vars cov version law; do
+  f="$out/edited_$key.json"
+  for c in "predict --at N=1e9,D=2e10" "optimal --compute 1e23" "target --value 2"; do
+    "$SCALEFIT" ${c%% *} "$f" ${c#* } > "$out/e.out" 2> "$out/e.err"
+    rc=$?
+    [ "$rc" = 2 ] || fail "$key edited, ${c%% *}: exit $rc, want 2: $(cat "$out/e.err")"
+    [ -s "$out/e.out" ] && fail "$key edited, ${c%% *}: printed $(cat "$out/e.out")"
+    grep -qF "edited_$key.json" "$out/e.err" || fail "$key edited: the file is not named: $(cat "$out/e.err")"
+    case $key in version | law) ;; *) grep -qF "'$key'" "$out/e.err" || fail "$key edited: key not named: $(cat "$out/e.err")" ;; esac
+  done
+done

@@ -91,13 +91,31 @@ static void test_fitfile_errors(void **state) {
       {CHIN_HEAD "\"params\": {\"E\": -1, \"A\": 400, \"B\": 400, \"alpha\": 0.3, \"beta\": 0.3}}", "outside the range"},
       {"{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"formula\", \"vars\": [\"N\"], "
        "\"formula\": \"L = E + A*N^\", \"params\": {}}", "formula"},
+      /* hand edits of the wrong type used to be skipped in silence (another level, no bootstrap,
+       * no ranges, the law's own y) or misreported as missing; each is named now */
+      {"{\"format\": \"scalefit-fit\", \"version\": \"1\", \"law\": \"chinchilla\"}", "'version' must be a number, not a string"},
+      {"{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": 3}", "'law' must be a string, not a number"},
+      {CHIN_HEAD CHIN_PARAMS ", \"ci_level\": \"0.9\"}", "'ci_level' must be a number, not a string"},
+      {CHIN_HEAD CHIN_PARAMS ", \"bootstrap\": [[1, 2, 3, 4, 5]]}", "'bootstrap' must be an object, not an array"},
+      {CHIN_HEAD CHIN_PARAMS ", \"bootstrap\": {\"failed\": \"2\"}}", "'bootstrap.failed' must be a number"},
+      {CHIN_HEAD CHIN_PARAMS ", \"fixed\": [\"E\"]}", "'fixed' must be an object, not an array"},
+      {CHIN_HEAD CHIN_PARAMS ", \"y\": 3}", "'y' must be a string, not a number"},
+      {CHIN_HEAD CHIN_PARAMS ", \"data\": \"runs.csv\"}", "'data' must be an object, not a string"},
+      {CHIN_HEAD CHIN_PARAMS ", \"data\": {\"range\": [1, 2]}}", "'data.range' must be an object, not an array"},
+      {CHIN_HEAD CHIN_PARAMS ", \"vars\": [\"N\", \"N\"]}", "'vars' names 'N' twice"},
+      /* a negative variance gave a band of "-" with no word why */
+      {CHIN_HEAD CHIN_PARAMS ", \"cov\": [[1,0,0,0,0],[0,1,0,0,0],[0,0,-1,0,0],[0,0,0,1,0],[0,0,0,0,1]]}",
+       "'cov' gives parameter 'E' a negative variance"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     sf_fitfile *ff = load_json(bad[i].json, SF_EINPUT);
     assert_null(ff);
     if (!strstr(sf_errmsg(), bad[i].needle)) print_error("case %zu: '%s'\n", i, sf_errmsg());
     assert_non_null(strstr(sf_errmsg(), bad[i].needle));
+    assert_non_null(strstr(sf_errmsg(), "t.json")); /* the file, always */
   }
+  /* null stands for a value the writer did not have: accepted as absent */
+  sf_fitfile_free(load_json(CHIN_HEAD CHIN_PARAMS ", \"ci_level\": null, \"y\": null, \"data\": null}", SF_OK));
 }
 
 static void test_published_laws(void **state) {
