@@ -130,6 +130,10 @@ int sf_fitfile_published(const char *laws_csv, const char *id, sf_fitfile **out)
 void sf_fitfile_free(sf_fitfile *ff); /* NULL-safe */
 /* Range of column name in the fit's data; 0 if unknown. */
 int sf_fitfile_range(const sf_fitfile *ff, const char *name, double *lo, double *hi);
+/* The index in ff->vars of the variable a user's name means: spelled exactly, else but for letter
+ * case, else N, D or C under another spelling of the store's header rule (`params` for N). -1 if
+ * none. */
+int sf_fitfile_var_index(const sf_fitfile *ff, const char *name);
 /* How far outside the fit's data the point lies: the largest, over the named columns with a
  * known range, of log10(v/hi) or log10(lo/v) (0 inside). NaN when no column has a range. */
 double sf_fitfile_decades_beyond(const sf_fitfile *ff, const char *const *names, const double *v, size_t n);

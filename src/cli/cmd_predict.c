@@ -71,11 +71,7 @@ static int parse_point(const sf_fitfile *ff, const char *spec, double *x, int *g
       return SF_EUSAGE;
     }
     *eq = '\0';
-    int k = -1;
-    for (size_t i = 0; i < ff->nvar; i++)
-      if (strcmp(ff->vars[i], tok) == 0) k = (int)i;
-    for (size_t i = 0; k < 0 && i < ff->nvar; i++)
-      if (sf_strcaseeq(ff->vars[i], tok)) k = (int)i;
+    int k = sf_fitfile_var_index(ff, tok); /* N=, n=, params= alike, as the store reads headers */
     if (k < 0) {
       if (sf_strcaseeq(tok, "C") && ff->alloc == SF_ALLOC_ND)
         cli_error("predict: law '%s' is a law of N and D; for a compute budget use 'scalefit optimal --compute %s'",
@@ -178,8 +174,7 @@ int cmd_predict(int argc, char **argv) {
     if (eq && (size_t)(eq - grid) < sizeof var) {
       memcpy(var, grid, (size_t)(eq - grid));
       var[eq - grid] = '\0';
-      for (size_t i = 0; i < ff->nvar; i++)
-        if (sf_strcaseeq(ff->vars[i], var)) k = (int)i;
+      k = sf_fitfile_var_index(ff, var);
     }
     if (k < 0) {
       cli_error("predict: --grid expects V=LO:HI:K with V a variable of law '%s', got '%s'", ff->law->name, grid);

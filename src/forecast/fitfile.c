@@ -587,6 +587,19 @@ int sf_fitfile_range(const sf_fitfile *ff, const char *name, double *lo, double 
   return 0;
 }
 
+int sf_fitfile_var_index(const sf_fitfile *ff, const char *name) {
+  for (size_t i = 0; i < ff->nvar; i++)
+    if (strcmp(ff->vars[i], name) == 0) return (int)i;
+  for (size_t i = 0; i < ff->nvar; i++)
+    if (sf_strcaseeq(ff->vars[i], name)) return (int)i;
+  switch (canonical_ndc(name)) {
+  case 'N': return ff->var_N;
+  case 'D': return ff->var_D;
+  case 'C': return ff->var_C;
+  }
+  return -1;
+}
+
 double sf_fitfile_decades_beyond(const sf_fitfile *ff, const char *const *names, const double *v, size_t n) {
   double worst = NAN;
   for (size_t k = 0; k < n; k++) {

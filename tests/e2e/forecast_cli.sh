@@ -183,3 +183,19 @@ for key in ci_level bootstrap fixed y data.range vars cov version law; do
     case $key in version | law) ;; *) grep -qF "'$key'" "$out/e.err" || fail "$key edited: key not named: $(cat "$out/e.err")" ;; esac
   done
 done
+
+# --at and --grid read a variable's name as the store reads a header: params and tokens are N and D
+# (they were "not a variable of law 'chinchilla'", exit 1, while n and d were taken)
+"$SCALEFIT" predict "$FIT" --at params=1e9,Tokens=2e10 --json > "$out/alias.json" 2> "$out/alias.err" \
+  || fail "--at params=,Tokens= exit $?: $(cat "$out/alias.err")"
+"$SCALEFIT" predict "$FIT" --at N=1e9,D=1 --grid tokens=2e10:2e11:2 --json > "$out/aliasg.json" 2> "$out/alias.err" \
+  || fail "--grid tokens= exit $?: $(cat "$out/alias.err")"
+$PY - "$FIT" "$out/alias.json" "$out/aliasg.json" <<'PY' || fail "--at params=,Tokens= values"
+import json, sys
+p = json.load(open(sys.argv[1]))["params"]
+law = lambda N, D: p["E"] + p["A"] * N ** -p["alpha"] + p["B"] * D ** -p["beta"]
+a = json.load(open(sys.argv[2]))["predictions"][0]
+assert a["inputs"] == {"N": 1e9, "D": 2e10} and abs(a["value"] - law(1e9, 2e10)) < 1e-12, a
+g = json.load(open(sys.argv[3]))["predictions"]
+assert len(g) == 2 and abs(g[1]["value"] - law(1e9, 2e11)) < 1e-12, g
+PY

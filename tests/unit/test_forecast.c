@@ -402,6 +402,13 @@ static void test_optimal_formula_aliases(void **state) {
   sf_optimal_chinchilla(p, 1e23, &N, &D);
   assert_rel(a.N, N, 1e-6);
   assert_rel(a.D, D, 1e-6);
+  /* a user's names for them: the file's spelling, any case, or N and D themselves */
+  assert_int_equal(sf_fitfile_var_index(ff, "Params"), 0);
+  assert_int_equal(sf_fitfile_var_index(ff, "TOKENS"), 1);
+  assert_int_equal(sf_fitfile_var_index(ff, "N"), 0);
+  assert_int_equal(sf_fitfile_var_index(ff, "d"), -1); /* one letter: only itself, as in formulas */
+  assert_int_equal(sf_fitfile_var_index(ff, "D"), 1);
+  assert_int_equal(sf_fitfile_var_index(ff, "C"), -1);
   /* the range saved as "Params" is N's: 1e12 parameters are two decades beyond 1e10 */
   assert_rel(sf_fitfile_decades_beyond_ndc(ff, 1e12, NAN, NAN), 2.0, 1e-12);
   sf_fitfile_free(ff);
