@@ -21,7 +21,7 @@ static fc_cost cost;
 
 static const cli_opt opts[] = {
     {"at", 0, CLI_LIST, &at, "V=X,...", "a point, e.g. C=1e25 or N=70e9,D=1.4e12 (repeatable)"},
-    {"grid", 0, CLI_STRING, &grid, "V=LO:HI:K", "K log-spaced values of one variable (the others from one --at)"},
+    {"grid", 0, CLI_STRING, &grid, "V=LO:HI:K", "K log-spaced values of one variable (the others from one --at; X:X:1 one)"},
     {"published", 0, CLI_STRING, &published, "ID", "a published law from datasets/laws.csv instead of FIT"},
     {"then", 0, CLI_STRING, &then, "FIT2", "two-stage: feed the prediction into FIT2 (e.g. loss -> accuracy)"},
     {"attention", 0, CLI_STRING, &attention, "L:CTX:DM", "count attention FLOPs (layers:context:d_model) in C"},

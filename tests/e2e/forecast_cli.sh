@@ -199,3 +199,18 @@ assert a["inputs"] == {"N": 1e9, "D": 2e10} and abs(a["value"] - law(1e9, 2e10))
 g = json.load(open(sys.argv[3]))["predictions"]
 assert len(g) == 2 and abs(g[1]["value"] - law(1e9, 2e11)) < 1e-12, g
 PY
+
+# a grid of one point, X:X:1 (a script's range that shrank to one value), is that value; it was
+# refused (exit 1). A range of one point between two different ends stays refused: which end?
+"$SCALEFIT" predict "$FIT" --at N=1e9,D=1 --grid D=2e10:2e10:1 --json > "$out/g1.json" || fail "--grid X:X:1 exit $?"
+"$SCALEFIT" optimal "$FIT" --compute 1e21:1e21:1 --json > "$out/c1.json" || fail "--compute X:X:1 exit $?"
+"$SCALEFIT" optimal "$FIT" --compute 1e21 --json > "$out/c0.json" || fail "--compute X exit $?"
+$PY - "$out/g1.json" "$out/c1.json" "$out/c0.json" <<'PY' || fail "one-point grids"
+import json, sys
+g = json.load(open(sys.argv[1]))["predictions"]
+assert len(g) == 1 and g[0]["inputs"] == {"N": 1e9, "D": 2e10}, g
+c1, c0 = (json.load(open(f))["optima"] for f in sys.argv[2:4])
+assert len(c1) == 1 and c1 == c0, (c1, c0)
+PY
+"$SCALEFIT" optimal "$FIT" --compute 1e21:1e22:1 > /dev/null 2>&1
+[ $? = 1 ] || fail "--compute 1e21:1e22:1 not refused with exit 1"
