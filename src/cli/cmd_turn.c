@@ -24,8 +24,8 @@ static const cli_opt opts[] = {
     {"y", 0, CLI_STRING, &ycol, "COL", "the capability column, e.g. mmlu (required)"},
     {"chance", 0, CLI_DOUBLE, &chance, "P", "the metric's chance level, the sigmoid's floor (default 0.25; 0: generated answers)"},
     {"max", 0, CLI_DOUBLE, &maxv, "M", "the metric's maximum, bound on the sigmoid's ceiling (default 1)"},
-    {"holdout", 0, CLI_INT, &holdout, "K", "hold out the K largest runs for the extrapolation check (n/5)"},
-    {"bootstrap", 0, CLI_INT, &bootstrap, "K", "resamples for the inflection interval (default 200)"},
+    {"holdout", 0, CLI_INT, &holdout, "K", "hold out the K largest runs for the extrapolation check (n/5, at most n-6)"},
+    {"bootstrap", 0, CLI_INT, &bootstrap, "K", "resamples for the inflection interval (default 200; under 2: no verdict)"},
     {"seed", 0, CLI_INT, &seed, "S", "bootstrap seed (default 1)"},
     {"tol", 0, CLI_DOUBLE, &tol, "T", "the extrapolations part where they differ by more than T (0.05)"},
     {"table", 't', CLI_STRING, &table, "NAME", "HDF5 table (default: the file's only table)"},
@@ -194,6 +194,9 @@ int cmd_turn(int argc, char **argv) {
     printf("%s against %s: %zu runs (%zu skipped without both), %s from %.3g to %.3g; %zu held out\n", ycol, xcol,
            res.n, skipped, xcol, res.xmin, res.xmax, res.n_holdout);
     if (res.n_below_chance) printf("note: %zu runs score below the chance level %g\n", res.n_below_chance, chance);
+    if (holdout && (size_t)holdout != res.n_holdout)
+      printf("note: --holdout %ld cut to %zu (a hold-out of 2 or more must leave 6 runs to fit)\n", holdout,
+             res.n_holdout);
     printf("\n  %-10s %10s %10s %10s %14s\n", "law", "rss", "AIC", "BIC", "holdout RMSE");
     for (int l = 0; l < SF_TURN_NLAWS; l++) {
       const sf_turn_law *L = &res.law[l];
@@ -211,6 +214,8 @@ int cmd_turn(int argc, char **argv) {
       if (res.inflection_identified)
         printf("  inflection %.3g, %.0f%% bootstrap interval [%.3g, %.3g] (%zu/%ld resamples)\n", res.inflection,
                100 * o.level, res.inflection_lo, res.inflection_hi, res.boot_ok, bootstrap);
+      else if (bootstrap < 2)
+        printf("  inflection's interval not computed (--bootstrap %ld)\n", bootstrap);
       else
         printf("  inflection not identified (bootstrap interval not within half a decade of the data)\n");
       if (res.diverge_x == res.xmax)

@@ -227,9 +227,11 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
     lxs[i] = log(ord[i].x);
     ys[i] = y[ord[i].i] / scale;
   }
+  /* at least 2 held out, and at least 6 runs left to fit: an explicit --holdout beyond that is cut to
+   * n - 6 like the default (it used to fall to 0 at n = 8, where the default holds out 2) */
   size_t h = o->holdout ? o->holdout : n / 5;
   if (h < 2) h = 2;
-  if (h > n - 6) h = n > 8 ? n - 6 : 0;
+  if (h > n - 6) h = n - 6 >= 2 ? n - 6 : 0;
   res->n_holdout = h;
 
   sf_law_data d, dtrain;
@@ -372,6 +374,12 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
   res->saturation_supported = wins && res->inflection_identified;
   if (!LS->ok) {
     snprintf(res->verdict, sizeof res->verdict, "no verdict: the sigmoid could not be fitted");
+  } else if (o->bootstrap < 2) {
+    /* no resamples, no interval: "not identifiable" would be a claim about the data it never tested */
+    snprintf(res->verdict, sizeof res->verdict,
+             "no verdict on saturation: the inflection's interval needs a bootstrap of 2 or more resamples "
+             "(sigmoid against the %s law: delta AIC %+.1f, delta BIC %+.1f)",
+             G->name, res->delta_aic, res->delta_bic);
   } else if (res->saturation_supported) {
     snprintf(res->verdict, sizeof res->verdict, "saturation supported: inflection at %.2g [%.2g, %.2g]",
              res->inflection, res->inflection_lo, res->inflection_hi);

@@ -274,6 +274,37 @@ static void test_chance_contradicted(void **state) {
   assert_non_null(strstr(sf_errmsg(), "5 of 40 runs"));
 }
 
+/* Odd but legitimate options: an explicit hold-out larger than the runs allow is cut to n - 6 like
+ * the default (at n = 8 it fell to 0 while the default holds out 2); and without a bootstrap there
+ * is no interval, so no claim that the inflection "is not identifiable" (the verdict said so). */
+static void test_holdout_and_no_bootstrap(void **state) {
+  (void)state;
+  double x[8], y[8];
+  for (int i = 0; i < 8; i++) {
+    double t = 19 + 6.0 * i / 7;
+    x[i] = pow(10, t);
+    y[i] = gen(0, t) + 0.01 * sin(3.0 * i);
+  }
+  sf_turn_opts o;
+  sf_turn_opts_default(&o);
+  o.bootstrap = 20;
+  sf_turn_result r;
+  assert_int_equal(sf_turn(x, y, 8, &o, &r), SF_OK);
+  assert_int_equal(r.n_holdout, 2); /* the default: n / 5 = 1, at least 2, leaving 6 */
+  o.holdout = 100;
+  assert_int_equal(sf_turn(x, y, 8, &o, &r), SF_OK);
+  assert_int_equal(r.n_holdout, 2);
+  assert_true(isfinite(r.law[SF_TURN_LOGLINEAR].holdout_error));
+  o.holdout = 0;
+  for (size_t k = 0; k < 2; k++) {
+    o.bootstrap = k;
+    assert_int_equal(sf_turn(x, y, 8, &o, &r), SF_OK);
+    assert_false(r.saturation_supported);
+    assert_null(strstr(r.verdict, "not identifiable"));
+    assert_non_null(strstr(r.verdict, "no verdict on saturation"));
+  }
+}
+
 int main(void) {
   gsl_set_error_handler_off();
   const struct CMUnitTest tests[] = {
@@ -285,6 +316,7 @@ int main(void) {
       cmocka_unit_test(test_band),
       cmocka_unit_test(test_chance_zero),
       cmocka_unit_test(test_chance_contradicted),
+      cmocka_unit_test(test_holdout_and_no_bootstrap),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
