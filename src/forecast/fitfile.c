@@ -529,7 +529,8 @@ int sf_fitfile_published(const char *laws_csv, const char *id, sf_fitfile **out)
     double xc, a;
     const char *miss = !param_in(plist, k1->xc, &xc) ? k1->xc : !param_in(plist, k1->alpha, &a) ? k1->alpha : NULL;
     if (miss) {
-      rc = sf_fail(SF_EINPUT, "published law '%s' does not give parameter '%s' (params: %s)", id, miss, plist);
+      rc = sf_fail(SF_EINPUT, "'%s' line %zu: published law '%s' does not give parameter '%s' (params: %s)", laws_csv,
+                   c->line[row], id, miss, plist);
       goto done;
     }
     ff->params[0] = pow(xc * (ff->var_C == 0 ? cs : 1.0), a);
@@ -540,7 +541,13 @@ int sf_fitfile_published(const char *laws_csv, const char *id, sf_fitfile **out)
       const char *pname = ff->law->par[j].name;
       double v;
       if (!param_in(plist, pname, &v)) {
-        rc = sf_fail(SF_EINPUT, "published law '%s' does not give parameter '%s' (params: %s)", id, pname, plist);
+        /* Hoffmann's Table 2 gives only the exponents: say so, these rows are for reading, not forecasting */
+        rc = sf_fail(SF_EINPUT, "'%s' line %zu: published law '%s' does not give parameter '%s' (params: %s)%s",
+                     laws_csv, c->line[row], id, pname, plist,
+                     param_in(plist, "alpha", &v) && strcmp(pname, "A") == 0
+                         ? "; only its exponent was published, so it cannot forecast (epoch2024_replication or "
+                           "hoffmann2022_approach3 can)"
+                         : "");
         goto done;
       }
       if (negate_alpha && strcmp(pname, "alpha") == 0) v = -v;

@@ -130,6 +130,9 @@ static void test_published_laws(void **state) {
   ff = NULL;
   assert_int_equal(sf_fitfile_published(LAWS_CSV, "hoffmann2022_approach1_Nopt", &ff), SF_EINPUT);
   assert_non_null(strstr(sf_errmsg(), "parameter 'A'"));
+  /* the file and its line, and why: Hoffmann's Table 2 publishes only the exponent */
+  assert_non_null(strstr(sf_errmsg(), LAWS_CSV "' line "));
+  assert_non_null(strstr(sf_errmsg(), "only its exponent was published"));
   assert_int_equal(sf_fitfile_published(LAWS_CSV, "nope", &ff), SF_EINPUT);
   assert_non_null(strstr(sf_errmsg(), "epoch2024_replication"));
   assert_null(ff);
