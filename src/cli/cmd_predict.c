@@ -2,6 +2,7 @@
  * law at new points with a band (bootstrap percentiles, or the delta method), how far each point
  * lies beyond the fit's data, and the training cost where the point has a compute figure. */
 #include <scalefit/sf_error.h>
+#include <scalefit/sf_store.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -48,6 +49,20 @@ static const cli_cmd cmd = {
     "of a fraction (an accuracy: a sigmoid fit, or an output other than loss whose fitted values\n"
     "lie in [0, 1]), so that neither leaves its range; in both stages alike.",
     opts, 0, 1};
+
+/* The column a name means by the store's header rule ("val_loss" is loss, "Compute" C), or "". */
+static void canonical(const char *name, char *out, size_t n) {
+  char *nm = NULL, *unit = NULL;
+  double scale;
+  enum sf_field_kind kind;
+  out[0] = '\0';
+  if (sf_header_canonical(name, &nm, &unit, &scale, &kind) == SF_OK && kind == SF_FIELD_NUMERIC && scale == 1)
+    snprintf(out, n, "%s", nm);
+  else
+    sf_error_clear();
+  free(nm);
+  free(unit);
+}
 
 /* "N=70e9,D=1.4e12" into x (law order); a variable given twice, or an empty item, is refused
  * (strtok passed over "N=1e9,,D=1e10" and the last of two N's won, in silence). */
@@ -136,7 +151,18 @@ int cmd_predict(int argc, char **argv) {
       sf_fitfile_free(ff);
       return rc;
     }
-    if (strcmp(ff2->vars[0], ff->output) != 0)
+    char c1[16], c2[16];
+    canonical(ff->output, c1, sizeof c1);
+    canonical(ff2->vars[0], c2, sizeof c2);
+    if (!strcmp(c1, "loss") && (!strcmp(c2, "N") || !strcmp(c2, "D") || !strcmp(c2, "C"))) {
+      /* a loss fed to a law of compute or size gives a number with no meaning: refused, not warned */
+      cli_error("predict: --then '%s' is a law of %s, but the first stage predicts %s: the second stage must take "
+                "the first's output (e.g. a law of loss)", then, ff2->vars[0], ff->output);
+      sf_fitfile_free(ff2);
+      sf_fitfile_free(ff);
+      return SF_EINPUT;
+    }
+    if (strcmp(ff2->vars[0], ff->output) != 0 && (strcmp(c1, c2) != 0 || !*c1))
       cli_warn("predict: --then '%s' is a law of '%s' but the first stage predicts '%s'", then, ff2->vars[0],
                ff->output);
   }

@@ -110,7 +110,14 @@ assert m["predictions"][0]["lo"] == d["predictions"][0]["lo"]   # the same band 
 PY
 "$SCALEFIT" predict "$out/boot_c.json" --then "$SF_INPUTS/fit_acc_of_loss.json" --at C=1e24 > "$out/mix.txt" 2>/dev/null
 grep -q "band: 95% delta method" "$out/mix.txt" || fail "mixed two-stage text: $(head -1 "$out/mix.txt")"
-"$SCALEFIT" predict "$out/boot_c.json" --then "$out/boot_c.json" --at C=1e24 --json 2>/dev/null \
+# (both stages with 3 rows; the second a law of loss: a law of C there is refused now)
+$PY - "$SF_INPUTS/fit_acc_of_loss.json" "$out/boot_acc.json" <<'PY' || fail "make boot_acc.json"
+import json, sys
+f = json.load(open(sys.argv[1]))
+f["bootstrap"] = {"samples": [[5.5, 2.19], [6, 2.2], [6.5, 2.21]]}
+json.dump(f, open(sys.argv[2], "w"))
+PY
+"$SCALEFIT" predict "$out/boot_c.json" --then "$out/boot_acc.json" --at C=1e24 --json 2>/dev/null \
   | $PY -c "import json,sys; r=json.load(sys.stdin); assert r['band']=='bootstrap' and r['bootstrap_samples']==3, r" \
   || fail "paired two-stage band label"
 expect 2 "must be a law of one variable" "$SCALEFIT" predict "$SF_INPUTS/fit_loss_of_c.json" --then "$FIT" --at C=1e24
