@@ -290,7 +290,7 @@ int sf_fitfile_from_json(const sf_jval *root, const char *origin, sf_fitfile **o
                    law->par[j].name, law->name);
       goto fail;
     }
-    if (isnan(sf_param_internal(&law->par[j], v))) {
+    if (isnan(sf_param_internal_closed(&law->par[j], v))) {
       rc = sf_fail(SF_EINPUT, "'%s': parameter '%s' = %g is outside the range law '%s' allows", origin,
                    law->par[j].name, v, law->name);
       goto fail;

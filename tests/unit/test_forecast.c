@@ -443,6 +443,41 @@ static void test_optimal_formula_aliases(void **state) {
   sf_fitfile_free(ff);
 }
 
+/* A fit that ran to a parameter's bound saves the bound itself: `fit --law sigmoid --x C --y mmlu`
+ * on datasets/models.csv gives lo = 0, a chinchilla fit of small models can give E = 0. The forecast
+ * commands refused such files ("'lo' = 0 is outside the range law 'sigmoid' allows"); they are the
+ * limit of the law and evaluate as it, while a value strictly outside stays refused. */
+static void test_params_at_bound(void **state) {
+  (void)state;
+  sf_fitfile *ff = load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"sigmoid\", "
+                             "\"vars\": [\"C\"], \"y\": \"mmlu\", "
+                             "\"params\": {\"lo\": 0, \"hi\": 0.85, \"k\": 1.3, \"x0\": 22.8}}",
+                             SF_OK);
+  double x = 1e24, f, g[4];
+  assert_int_equal(sf_forecast_eval(ff->law, ff->params, &x, &f, g), SF_OK);
+  double e = exp(-1.3 * (24 - 22.8));
+  assert_rel(f, 0.85 / (1 + e), 1e-12);
+  assert_rel(g[0], 1 - 1 / (1 + e), 1e-6); /* df/dlo, finite at the bound */
+  assert_rel(g[1], 1 / (1 + e), 1e-12);
+  sf_fitfile_free(ff);
+  ff = load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"sigmoid\", "
+                 "\"params\": {\"lo\": 0.2, \"hi\": 1, \"k\": 1.3, \"x0\": 22.8}}",
+                 SF_OK);
+  assert_int_equal(sf_forecast_eval(ff->law, ff->params, &x, &f, NULL), SF_OK);
+  assert_rel(f, 0.2 + 0.8 / (1 + e), 1e-12);
+  sf_fitfile_free(ff);
+  ff = load_json(CHIN_HEAD "\"params\": {\"E\": 0, \"A\": 400, \"B\": 400, \"alpha\": 0.3, \"beta\": 0.3}}", SF_OK);
+  double nd[2] = {1e9, 2e10};
+  assert_int_equal(sf_forecast_eval(ff->law, ff->params, nd, &f, g), SF_OK);
+  assert_rel(f, 400 * pow(1e9, -0.3) + 400 * pow(2e10, -0.3), 1e-12);
+  assert_rel(g[0], 1, 1e-6); /* dL/dE */
+  sf_fitfile_free(ff);
+  assert_null(load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"sigmoid\", "
+                        "\"params\": {\"lo\": -0.01, \"hi\": 0.85, \"k\": 1.3, \"x0\": 22.8}}",
+                        SF_EINPUT));
+  assert_non_null(strstr(sf_errmsg(), "'lo' = -0.01 is outside the range"));
+}
+
 /* Llama 3 (Sec. 3.2.1): optimal TOKENS D = 0.29 C^0.53; at 3.8e25 FLOP, ln C = 58.9000, so
  * D = 0.29 e^(0.53 * 58.9000) = 0.29 * 3.608e13 = 1.0464e13 tokens and N = C/(6D) = 6.053e11.
  * The paper's 402B on 16.55T comes from the unrounded fit: its Fig. 3 legend (A = 0.299,
@@ -795,6 +830,7 @@ int main(void) {
       cmocka_unit_test(test_optimal_kaplan_numeric),
       cmocka_unit_test(test_optimal_formula_law),
       cmocka_unit_test(test_optimal_formula_aliases),
+      cmocka_unit_test(test_params_at_bound),
       cmocka_unit_test(test_optimal_llama3),
       cmocka_unit_test(test_optimal_attention),
       cmocka_unit_test(test_optimal_refuses),
