@@ -79,6 +79,12 @@ t = json.load(open(sys.argv[3]))
 C = t["C"]["value"] if isinstance(t["C"], dict) else t["C"]
 assert abs(f(C) - 0.5) < 1e-9, (C, f(C))
 PY
+# a target above the sigmoid's ceiling is unreachable at any budget, said so (the verdict was
+# "not reached below 1e+40 FLOP", as if a larger search might find it)
+hi=$($py -c "import json,sys; print(json.load(open(sys.argv[1]))['params']['hi'] + 0.01)" "$tmp/sig.json")
+$SCALEFIT target "$tmp/sig.json" --value "$hi" > "$tmp/sigc.txt" 2>&1 || fail "target above the ceiling exit $?"
+grep -q "unreachable: the target .* is at or beyond the sigmoid's ceiling hi = " "$tmp/sigc.txt" \
+  || fail "target above the ceiling: $(cat "$tmp/sigc.txt")"
 
 [ $fails = 0 ] && echo "fit_to_forecast: ok"
 exit $((fails > 0))
