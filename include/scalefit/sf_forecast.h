@@ -130,6 +130,10 @@ int sf_fitfile_published(const char *laws_csv, const char *id, sf_fitfile **out)
 void sf_fitfile_free(sf_fitfile *ff); /* NULL-safe */
 /* Range of column name in the fit's data; 0 if unknown. */
 int sf_fitfile_range(const sf_fitfile *ff, const char *name, double *lo, double *hi);
+/* The index in ff->vars of the variable a user's name means: spelled exactly, else but for letter
+ * case, else N, D or C under another spelling of the store's header rule (`params` for N). -1 if
+ * none. */
+int sf_fitfile_var_index(const sf_fitfile *ff, const char *name);
 /* How far outside the fit's data the point lies: the largest, over the named columns with a
  * known range, of log10(v/hi) or log10(lo/v) (0 inside). NaN when no column has a range. */
 double sf_fitfile_decades_beyond(const sf_fitfile *ff, const char *const *names, const double *v, size_t n);
@@ -265,6 +269,7 @@ typedef struct sf_turn_opts {
   double tol;        /* the extrapolations "part" where they differ by more than this (0.05) */
   double level;      /* interval level (0.95) */
   double delta_ic;   /* information-criterion margin the sigmoid must win by (2) */
+  int below_chance_ok; /* 1: do not refuse runs far below chance (the full data already passed) */
 } sf_turn_opts;
 
 void sf_turn_opts_default(sf_turn_opts *o);

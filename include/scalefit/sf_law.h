@@ -46,6 +46,9 @@ double sf_param_natural(const sf_param *p, double theta);  /* internal -> natura
 double sf_param_dnatural(const sf_param *p, double theta); /* d natural / d internal */
 /* natural -> internal; NaN when p is outside the transform's range */
 double sf_param_internal(const sf_param *p, double natural);
+/* the same, but a value at the closed end of the range (a fit that ran to its bound and saved it,
+ * e.g. a sigmoid's lo = 0) maps a rounding error inside instead of NaN */
+double sf_param_internal_closed(const sf_param *p, double natural);
 
 typedef enum sf_space { SF_SPACE_LOG = 0, SF_SPACE_LINEAR = 1 } sf_space;
 typedef enum sf_loss { SF_LOSS_L2 = 0, SF_LOSS_HUBER = 1 } sf_loss;

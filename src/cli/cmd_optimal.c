@@ -19,7 +19,7 @@ static double warn_decades;
 static fc_cost cost;
 
 static const cli_opt opts[] = {
-    {"compute", 'C', CLI_STRING, &compute, "C|LO:HI:K", "budget in FLOP, or K log-spaced budgets"},
+    {"compute", 'C', CLI_STRING, &compute, "C|LO:HI:K", "budget in FLOP, a list A,B, or K log-spaced budgets (X:X:1 one)"},
     {"published", 0, CLI_STRING, &published, "ID", "a published law from datasets/laws.csv instead of FIT"},
     {"attention", 0, CLI_STRING, &attention, "L:CTX:DM",
      "count attention FLOPs 6*L*CTX*DM per token (shape held fixed)"},

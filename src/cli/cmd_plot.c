@@ -49,7 +49,7 @@ static const cli_opt opts[] = {
     {"holdout-above", 0, CLI_DOUBLE, &holdout_above, "C", "with --law: hold out the runs above this compute"},
     {"where", 'w', CLI_STRING, &where_arg, "EXPR", "with --law: fit the runs where EXPR holds"},
     {"extrapolate-to", 0, CLI_DOUBLE, &extrapolate_to, "X", "scaling, turn: draw the laws out to this x"},
-    {"chance", 0, CLI_DOUBLE, &chance, "P", "turn: the metric's chance level (default 0.25)"},
+    {"chance", 0, CLI_DOUBLE, &chance, "P", "turn: the metric's chance level (default 0.25; 0: generated answers)"},
     {"max", 0, CLI_DOUBLE, &maxv, "M", "turn: the metric's maximum (default 1)"},
     {"bins", 0, CLI_INT, &bins, "K", "isoflop: K equal bins in log C (default: split where C jumps)"},
     {"edges", 0, CLI_STRING, &edges_arg, "C1,C2,..", "isoflop: explicit bin edges in C"},

@@ -2,6 +2,7 @@
  * law at new points with a band (bootstrap percentiles, or the delta method), how far each point
  * lies beyond the fit's data, and the training cost where the point has a compute figure. */
 #include <scalefit/sf_error.h>
+#include <scalefit/sf_store.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -21,7 +22,7 @@ static fc_cost cost;
 
 static const cli_opt opts[] = {
     {"at", 0, CLI_LIST, &at, "V=X,...", "a point, e.g. C=1e25 or N=70e9,D=1.4e12 (repeatable)"},
-    {"grid", 0, CLI_STRING, &grid, "V=LO:HI:K", "K log-spaced values of one variable (the others from one --at)"},
+    {"grid", 0, CLI_STRING, &grid, "V=LO:HI:K", "K log-spaced values of one variable (the others from one --at; X:X:1 one)"},
     {"published", 0, CLI_STRING, &published, "ID", "a published law from datasets/laws.csv instead of FIT"},
     {"then", 0, CLI_STRING, &then, "FIT2", "two-stage: feed the prediction into FIT2 (e.g. loss -> accuracy)"},
     {"attention", 0, CLI_STRING, &attention, "L:CTX:DM", "count attention FLOPs (layers:context:d_model) in C"},
@@ -49,6 +50,20 @@ static const cli_cmd cmd = {
     "lie in [0, 1]), so that neither leaves its range; in both stages alike.",
     opts, 0, 1};
 
+/* The column a name means by the store's header rule ("val_loss" is loss, "Compute" C), or "". */
+static void canonical(const char *name, char *out, size_t n) {
+  char *nm = NULL, *unit = NULL;
+  double scale;
+  enum sf_field_kind kind;
+  out[0] = '\0';
+  if (sf_header_canonical(name, &nm, &unit, &scale, &kind) == SF_OK && kind == SF_FIELD_NUMERIC && scale == 1)
+    snprintf(out, n, "%s", nm);
+  else
+    sf_error_clear();
+  free(nm);
+  free(unit);
+}
+
 /* "N=70e9,D=1.4e12" into x (law order); a variable given twice, or an empty item, is refused
  * (strtok passed over "N=1e9,,D=1e10" and the last of two N's won, in silence). */
 static int parse_point(const sf_fitfile *ff, const char *spec, double *x, int *given) {
@@ -71,11 +86,7 @@ static int parse_point(const sf_fitfile *ff, const char *spec, double *x, int *g
       return SF_EUSAGE;
     }
     *eq = '\0';
-    int k = -1;
-    for (size_t i = 0; i < ff->nvar; i++)
-      if (strcmp(ff->vars[i], tok) == 0) k = (int)i;
-    for (size_t i = 0; k < 0 && i < ff->nvar; i++)
-      if (sf_strcaseeq(ff->vars[i], tok)) k = (int)i;
+    int k = sf_fitfile_var_index(ff, tok); /* N=, n=, params= alike, as the store reads headers */
     if (k < 0) {
       if (sf_strcaseeq(tok, "C") && ff->alloc == SF_ALLOC_ND)
         cli_error("predict: law '%s' is a law of N and D; for a compute budget use 'scalefit optimal --compute %s'",
@@ -140,7 +151,18 @@ int cmd_predict(int argc, char **argv) {
       sf_fitfile_free(ff);
       return rc;
     }
-    if (strcmp(ff2->vars[0], ff->output) != 0)
+    char c1[16], c2[16];
+    canonical(ff->output, c1, sizeof c1);
+    canonical(ff2->vars[0], c2, sizeof c2);
+    if (!strcmp(c1, "loss") && (!strcmp(c2, "N") || !strcmp(c2, "D") || !strcmp(c2, "C"))) {
+      /* a loss fed to a law of compute or size gives a number with no meaning: refused, not warned */
+      cli_error("predict: --then '%s' is a law of %s, but the first stage predicts %s: the second stage must take "
+                "the first's output (e.g. a law of loss)", then, ff2->vars[0], ff->output);
+      sf_fitfile_free(ff2);
+      sf_fitfile_free(ff);
+      return SF_EINPUT;
+    }
+    if (strcmp(ff2->vars[0], ff->output) != 0 && (strcmp(c1, c2) != 0 || !*c1))
       cli_warn("predict: --then '%s' is a law of '%s' but the first stage predicts '%s'", then, ff2->vars[0],
                ff->output);
   }
@@ -178,8 +200,7 @@ int cmd_predict(int argc, char **argv) {
     if (eq && (size_t)(eq - grid) < sizeof var) {
       memcpy(var, grid, (size_t)(eq - grid));
       var[eq - grid] = '\0';
-      for (size_t i = 0; i < ff->nvar; i++)
-        if (sf_strcaseeq(ff->vars[i], var)) k = (int)i;
+      k = sf_fitfile_var_index(ff, var);
     }
     if (k < 0) {
       cli_error("predict: --grid expects V=LO:HI:K with V a variable of law '%s', got '%s'", ff->law->name, grid);

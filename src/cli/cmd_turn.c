@@ -22,10 +22,10 @@ static int json;
 static const cli_opt opts[] = {
     {"x", 0, CLI_STRING, &xcol, "COL", "the compute column (default C)"},
     {"y", 0, CLI_STRING, &ycol, "COL", "the capability column, e.g. mmlu (required)"},
-    {"chance", 0, CLI_DOUBLE, &chance, "P", "the metric's chance level, the sigmoid's floor (default 0.25)"},
+    {"chance", 0, CLI_DOUBLE, &chance, "P", "the metric's chance level, the sigmoid's floor (default 0.25; 0: generated answers)"},
     {"max", 0, CLI_DOUBLE, &maxv, "M", "the metric's maximum, bound on the sigmoid's ceiling (default 1)"},
-    {"holdout", 0, CLI_INT, &holdout, "K", "hold out the K largest runs for the extrapolation check (n/5)"},
-    {"bootstrap", 0, CLI_INT, &bootstrap, "K", "resamples for the inflection interval (default 200)"},
+    {"holdout", 0, CLI_INT, &holdout, "K", "hold out the K largest runs for the extrapolation check (n/5, at most n-6)"},
+    {"bootstrap", 0, CLI_INT, &bootstrap, "K", "resamples for the inflection interval (default 200; under 2: no verdict)"},
     {"seed", 0, CLI_INT, &seed, "S", "bootstrap seed (default 1)"},
     {"tol", 0, CLI_DOUBLE, &tol, "T", "the extrapolations part where they differ by more than T (0.05)"},
     {"table", 't', CLI_STRING, &table, "NAME", "HDF5 table (default: the file's only table)"},
@@ -40,7 +40,8 @@ static const cli_cmd cmd = {
     "Saturation is called 'supported' only when the sigmoid beats the better growth law on both AIC\n"
     "and BIC by at least 2 AND its inflection's bootstrap interval lies within half a decade of the\n"
     "data; otherwise the verdict says how far the data rule an inflection out. Runs without both\n"
-    "values are skipped.",
+    "values are skipped. A chance level the data contradict is refused (exit 2): more than a tenth\n"
+    "of the runs (and at least 3) scoring more than a tenth of (max - chance) below it.",
     opts, 1, 1};
 
 static void json_law(sf_json *j, const sf_turn_law *L, const sf_turn_result *r, int is_sigmoid) {
@@ -145,6 +146,7 @@ int cmd_turn(int argc, char **argv) {
   rc = sf_turn(x, y, n, &o, &res);
   free(x), free(y);
   if (rc != SF_OK) {
+    if (rc == SF_EINPUT) sf_fail_context("turn: '%s', %s against %s: ", args[0], ycol, xcol);
     sf_table_free(t);
     return cli_fail_lib(rc);
   }
@@ -192,6 +194,9 @@ int cmd_turn(int argc, char **argv) {
     printf("%s against %s: %zu runs (%zu skipped without both), %s from %.3g to %.3g; %zu held out\n", ycol, xcol,
            res.n, skipped, xcol, res.xmin, res.xmax, res.n_holdout);
     if (res.n_below_chance) printf("note: %zu runs score below the chance level %g\n", res.n_below_chance, chance);
+    if (holdout && (size_t)holdout != res.n_holdout)
+      printf("note: --holdout %ld cut to %zu (a hold-out of 2 or more must leave 6 runs to fit)\n", holdout,
+             res.n_holdout);
     printf("\n  %-10s %10s %10s %10s %14s\n", "law", "rss", "AIC", "BIC", "holdout RMSE");
     for (int l = 0; l < SF_TURN_NLAWS; l++) {
       const sf_turn_law *L = &res.law[l];
@@ -209,6 +214,8 @@ int cmd_turn(int argc, char **argv) {
       if (res.inflection_identified)
         printf("  inflection %.3g, %.0f%% bootstrap interval [%.3g, %.3g] (%zu/%ld resamples)\n", res.inflection,
                100 * o.level, res.inflection_lo, res.inflection_hi, res.boot_ok, bootstrap);
+      else if (bootstrap < 2)
+        printf("  inflection's interval not computed (--bootstrap %ld)\n", bootstrap);
       else
         printf("  inflection not identified (bootstrap interval not within half a decade of the data)\n");
       if (res.diverge_x == res.xmax)

@@ -265,9 +265,15 @@ static long parse_range(const char *cmd, const char *opt, const char *spec, char
   char *c2 = strchr(c1 + 1, ':');
   double lo, hi, cnt;
   if (c2) *c2 = '\0';
-  if (!c2 || !sf_parse_double(buf, &lo) || !sf_parse_double(c1 + 1, &hi) || !sf_parse_double(c2 + 1, &cnt) ||
-      !(lo > 0) || !(hi > lo) || cnt != floor(cnt) || cnt < 2 || cnt > (double)cap) {
-    cli_error("%s: %s expects LO:HI:COUNT with 0 < LO < HI and 2 <= COUNT <= %zu, got '%s'", cmd, opt, cap, spec);
+  int ok = c2 && sf_parse_double(buf, &lo) && sf_parse_double(c1 + 1, &hi) && sf_parse_double(c2 + 1, &cnt) && lo > 0;
+  /* one point is X:X:1 (a script's grid that shrank to one value); a range needs two or more */
+  if (ok && cnt == 1 && hi == lo && isfinite(lo)) {
+    v[0] = lo;
+    return 1;
+  }
+  if (!ok || !(hi > lo) || cnt != floor(cnt) || cnt < 2 || cnt > (double)cap) {
+    cli_error("%s: %s expects LO:HI:COUNT with 0 < LO < HI and 2 <= COUNT <= %zu, or X:X:1 for one value, got '%s'",
+              cmd, opt, cap, spec);
     return -1;
   }
   size_t n = (size_t)cnt;

@@ -8,6 +8,7 @@
  */
 #include <scalefit/sf_error.h>
 #include <scalefit/sf_forecast.h>
+#include <scalefit/sf_store.h>
 
 #include <math.h>
 #include <stdlib.h>
@@ -56,6 +57,26 @@ static int unknown_law(const char *origin, const char *name) {
   return rc;
 }
 
+/* The canonical column a variable names by the store's header rule (docs/FORMAT.md: `Params`,
+ * `Tokens`, `Compute`, `model_size` are N, D, C), as 'N', 'D', 'C', or 0. A scaled spelling
+ * ("Params (B)") is not N in parameters and names none; a one-letter name only itself, as in
+ * formulas (docs/FIT.md: `c` is a parameter beside the column C). */
+static char canonical_ndc(const char *var) {
+  if (var[0] && !var[1]) return strchr("NDC", var[0]) ? var[0] : 0;
+  char *nm = NULL, *unit = NULL;
+  double scale = 1;
+  enum sf_field_kind kind;
+  char r = 0;
+  if (sf_header_canonical(var, &nm, &unit, &scale, &kind) == SF_OK && kind == SF_FIELD_NUMERIC && scale == 1 &&
+      nm && nm[0] && !nm[1] && strchr("NDC", nm[0]))
+    r = nm[0];
+  else
+    sf_error_clear(); /* a variable that is no header at all names no canonical column */
+  free(nm);
+  free(unit);
+  return r;
+}
+
 /* Binds variables, decides what `optimal` can do. vars may be NULL (the law's defaults). */
 static int bind_vars(sf_fitfile *ff, const char *const *vars, size_t nvar) {
   const sf_law *law = ff->law;
@@ -66,9 +87,16 @@ static int bind_vars(sf_fitfile *ff, const char *const *vars, size_t nvar) {
   for (size_t k = 0; k < law->nvar; k++) {
     ff->vars[k] = sf_strdup(vars ? vars[k] : law->vars[k]);
     if (!ff->vars[k]) return sf_fail(SF_ENOMEM, "out of memory");
-    if (strcmp(ff->vars[k], "N") == 0) ff->var_N = (int)k;
-    if (strcmp(ff->vars[k], "D") == 0) ff->var_D = (int)k;
-    if (strcmp(ff->vars[k], "C") == 0) ff->var_C = (int)k;
+  }
+  /* N, D and C by the rule the store reads headers with, so that a formula written with the
+   * data's own spelling (`Params`, `Tokens`, `Compute`) gets allocation and cost like N, D, C;
+   * two variables naming the same column (N and params) bind neither: no guess */
+  int *slot[3] = {&ff->var_N, &ff->var_D, &ff->var_C};
+  for (int q = 0; q < 3; q++) {
+    int found = -1, count = 0;
+    for (size_t k = 0; k < law->nvar; k++)
+      if (canonical_ndc(ff->vars[k]) == "NDC"[q]) found = (int)k, count++;
+    *slot[q] = count == 1 ? found : -1;
   }
   ff->alloc = SF_ALLOC_NONE;
   if (ff->var_N >= 0 && ff->var_D >= 0 && ff->nvar == 2) ff->alloc = SF_ALLOC_ND;
@@ -97,6 +125,16 @@ static int get_num_or_null(const sf_jval *v, double *out) {
   return get_num(v, out);
 }
 
+/* An optional key present with the wrong type is an error, never skipped: a hand-edited
+ * "ci_level": "0.9" or "bootstrap": [...] silently ignored gives other bands than the file says.
+ * null stands for absent (the writer emits null for a value it does not have). */
+static const char *const jtype_names[] = {"null", "true or false", "a number", "a string", "an array", "an object"};
+
+static int check_type(const sf_jval *v, sf_jtype want, const char *origin, const char *key) {
+  if (!v || v->type == want || v->type == SF_JNULL) return SF_OK;
+  return sf_fail(SF_EINPUT, "'%s': '%s' must be %s, not %s", origin, key, jtype_names[want], jtype_names[v->type]);
+}
+
 int sf_fitfile_from_json(const sf_jval *root, const char *origin, sf_fitfile **out) {
   *out = NULL;
   if (!root || root->type != SF_JOBJ) return sf_fail(SF_EINPUT, "'%s' is not a scalefit fit file (not a JSON object)", origin);
@@ -105,13 +143,27 @@ int sf_fitfile_from_json(const sf_jval *root, const char *origin, sf_fitfile **o
     return sf_fail(SF_EINPUT, "'%s' is not a scalefit fit file (format '%s', expected 'scalefit-fit')", origin,
                    format ? format : "(none)");
   double version;
+  if (check_type(sf_jget(root, "version"), SF_JNUM, origin, "version") != SF_OK) return SF_EINPUT;
   if (!get_num(sf_jget(root, "version"), &version))
     return sf_fail(SF_EINPUT, "'%s': fit file has no 'version'", origin);
   if (version != SF_FITFILE_VERSION)
     return sf_fail(SF_EINPUT, "'%s': fit file version %g is not supported (this scalefit reads version %d)", origin,
                    version, SF_FITFILE_VERSION);
   const char *law_name = sf_jstr(sf_jget(root, "law"), NULL);
+  if (check_type(sf_jget(root, "law"), SF_JSTR, origin, "law") != SF_OK) return SF_EINPUT;
   if (!law_name) return sf_fail(SF_EINPUT, "'%s': fit file has no 'law'", origin);
+  /* the optional keys this reader uses, each of one type when present */
+  static const struct {
+    const char *key;
+    sf_jtype type;
+  } optional[] = {{"y", SF_JSTR},     {"formula", SF_JSTR}, {"fixed", SF_JOBJ},
+                  {"bootstrap", SF_JOBJ}, {"ci_level", SF_JNUM}, {"data", SF_JOBJ}};
+  for (size_t k = 0; k < sizeof optional / sizeof optional[0]; k++)
+    if (check_type(sf_jget(root, optional[k].key), optional[k].type, origin, optional[k].key) != SF_OK)
+      return SF_EINPUT;
+  if (check_type(sf_jget(sf_jget(root, "data"), "range"), SF_JOBJ, origin, "data.range") != SF_OK ||
+      check_type(sf_jget(sf_jget(root, "bootstrap"), "failed"), SF_JNUM, origin, "bootstrap.failed") != SF_OK)
+    return SF_EINPUT;
 
   sf_fitfile *ff = fitfile_new(origin);
   if (!ff) return sf_fail(SF_ENOMEM, "out of memory");
@@ -152,6 +204,11 @@ int sf_fitfile_from_json(const sf_jval *root, const char *origin, sf_fitfile **o
         rc = sf_fail(SF_EINPUT, "'%s': 'vars' item %zu is not a string", origin, k + 1);
         goto fail;
       }
+      for (size_t q = 0; q < k; q++)
+        if (strcmp(vars[q], vars[k]) == 0) {
+          rc = sf_fail(SF_EINPUT, "'%s': 'vars' names '%s' twice (items %zu and %zu)", origin, vars[k], q + 1, k + 1);
+          goto fail;
+        }
     }
     nvar = jv->n;
   }
@@ -233,7 +290,7 @@ int sf_fitfile_from_json(const sf_jval *root, const char *origin, sf_fitfile **o
                    law->par[j].name, law->name);
       goto fail;
     }
-    if (isnan(sf_param_internal(&law->par[j], v))) {
+    if (isnan(sf_param_internal_closed(&law->par[j], v))) {
       rc = sf_fail(SF_EINPUT, "'%s': parameter '%s' = %g is outside the range law '%s' allows", origin,
                    law->par[j].name, v, law->name);
       goto fail;
@@ -273,6 +330,13 @@ int sf_fitfile_from_json(const sf_jval *root, const char *origin, sf_fitfile **o
         ff->cov[(size_t)map[a] * np + (size_t)map[b]] = v;
       }
     }
+    /* a variance below 0 is no covariance (a hand edit): refused, not turned into a missing band */
+    for (size_t a = 0; a < np; a++)
+      if (ff->cov[a * np + a] < 0) {
+        rc = sf_fail(SF_EINPUT, "'%s': 'cov' gives parameter '%s' a negative variance (%g)", origin, law->par[a].name,
+                     ff->cov[a * np + a]);
+        goto fail;
+      }
     /* a fit whose J^T J was singular saves its covariance as nulls: that is no covariance */
     for (size_t a = 0; a < np && !ff->has_cov; a++)
       ff->has_cov = !ff->fixed[a] && !isnan(ff->cov[a * np + a]);
@@ -465,7 +529,8 @@ int sf_fitfile_published(const char *laws_csv, const char *id, sf_fitfile **out)
     double xc, a;
     const char *miss = !param_in(plist, k1->xc, &xc) ? k1->xc : !param_in(plist, k1->alpha, &a) ? k1->alpha : NULL;
     if (miss) {
-      rc = sf_fail(SF_EINPUT, "published law '%s' does not give parameter '%s' (params: %s)", id, miss, plist);
+      rc = sf_fail(SF_EINPUT, "'%s' line %zu: published law '%s' does not give parameter '%s' (params: %s)", laws_csv,
+                   c->line[row], id, miss, plist);
       goto done;
     }
     ff->params[0] = pow(xc * (ff->var_C == 0 ? cs : 1.0), a);
@@ -476,7 +541,13 @@ int sf_fitfile_published(const char *laws_csv, const char *id, sf_fitfile **out)
       const char *pname = ff->law->par[j].name;
       double v;
       if (!param_in(plist, pname, &v)) {
-        rc = sf_fail(SF_EINPUT, "published law '%s' does not give parameter '%s' (params: %s)", id, pname, plist);
+        /* Hoffmann's Table 2 gives only the exponents: say so, these rows are for reading, not forecasting */
+        rc = sf_fail(SF_EINPUT, "'%s' line %zu: published law '%s' does not give parameter '%s' (params: %s)%s",
+                     laws_csv, c->line[row], id, pname, plist,
+                     param_in(plist, "alpha", &v) && strcmp(pname, "A") == 0
+                         ? "; only its exponent was published, so it cannot forecast (epoch2024_replication or "
+                           "hoffmann2022_approach3 can)"
+                         : "");
         goto done;
       }
       if (negate_alpha && strcmp(pname, "alpha") == 0) v = -v;
@@ -512,7 +583,28 @@ int sf_fitfile_range(const sf_fitfile *ff, const char *name, double *lo, double 
       *hi = ff->range[k].hi;
       return 1;
     }
+  /* N, D, C under another spelling of the same column (a range saved as "Params") */
+  char c = canonical_ndc(name);
+  for (size_t k = 0; c && k < ff->nrange; k++)
+    if (canonical_ndc(ff->range[k].name) == c) {
+      *lo = ff->range[k].lo;
+      *hi = ff->range[k].hi;
+      return 1;
+    }
   return 0;
+}
+
+int sf_fitfile_var_index(const sf_fitfile *ff, const char *name) {
+  for (size_t i = 0; i < ff->nvar; i++)
+    if (strcmp(ff->vars[i], name) == 0) return (int)i;
+  for (size_t i = 0; i < ff->nvar; i++)
+    if (sf_strcaseeq(ff->vars[i], name)) return (int)i;
+  switch (canonical_ndc(name)) {
+  case 'N': return ff->var_N;
+  case 'D': return ff->var_D;
+  case 'C': return ff->var_C;
+  }
+  return -1;
 }
 
 double sf_fitfile_decades_beyond(const sf_fitfile *ff, const char *const *names, const double *v, size_t n) {

@@ -19,7 +19,7 @@
 int sf_forecast_eval(const sf_law *law, const double *params, const double *x, double *f, double *grad) {
   double theta[SF_LAW_MAXPAR], lx[SF_LAW_MAXVAR], J[SF_LAW_MAXPAR];
   for (size_t j = 0; j < law->np; j++) {
-    theta[j] = sf_param_internal(&law->par[j], params[j]);
+    theta[j] = sf_param_internal_closed(&law->par[j], params[j]);
     if (isnan(theta[j]))
       return sf_fail(SF_ENUMERIC, "parameter '%s' = %g is outside the range law '%s' allows", law->par[j].name,
                      params[j], law->name);

@@ -39,6 +39,14 @@ void sf_turn_opts_default(sf_turn_opts *o) {
   o->delta_ic = 2.0;
 }
 
+/* A chance level the data contradict: runs more than a tenth of (max - chance) below it (0.175 for
+ * 4-way multiple choice) are not noise around chance (MMLU's 14k questions give a standard error
+ * of 0.004 there, ARC-C's 1.2k 0.013), and a sigmoid pinned at chance would lie above them all.
+ * More than a tenth of the runs so far below (and at least 3) means the metric has another chance
+ * level: GSM8K or HumanEval (generated answers, chance 0) under the default 0.25. */
+#define SF_TURN_BELOW_DEPTH 0.1
+#define SF_TURN_BELOW_FRAC 0.1
+
 /* the sigmoid's floor for --chance 0, as a fraction of the metric's maximum */
 #define SF_TURN_MIN_FLOOR 1e-9
 
@@ -181,6 +189,20 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
     if (x[i] < res->xmin) res->xmin = x[i];
     if (x[i] > res->xmax) res->xmax = x[i];
   }
+  if (!o->below_chance_ok) {
+    double depth = o->chance - SF_TURN_BELOW_DEPTH * (o->max - o->chance), lowest = HUGE_VAL;
+    size_t far = 0;
+    for (size_t i = 0; i < n; i++) {
+      far += y[i] < depth;
+      if (y[i] < lowest) lowest = y[i];
+    }
+    if (far >= 3 && (double)far > SF_TURN_BELOW_FRAC * (double)n)
+      return sf_fail(SF_EINPUT,
+                     "%zu of %zu runs score below %g, far under the chance level %g (lowest %g): the sigmoid's "
+                     "floor is pinned at chance, so this metric's chance level must be lower (give --chance 0 "
+                     "for answers generated rather than chosen, e.g. GSM8K, HumanEval)",
+                     far, n, depth, o->chance, lowest);
+  }
   if (!(res->xmax > res->xmin)) return sf_fail(SF_EINPUT, "all runs have the same x = %g", res->xmin);
 
   /* sort by x once: the held-out runs are the largest */
@@ -205,9 +227,11 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
     lxs[i] = log(ord[i].x);
     ys[i] = y[ord[i].i] / scale;
   }
+  /* at least 2 held out, and at least 6 runs left to fit: an explicit --holdout beyond that is cut to
+   * n - 6 like the default (it used to fall to 0 at n = 8, where the default holds out 2) */
   size_t h = o->holdout ? o->holdout : n / 5;
   if (h < 2) h = 2;
-  if (h > n - 6) h = n > 8 ? n - 6 : 0;
+  if (h > n - 6) h = n - 6 >= 2 ? n - 6 : 0;
   res->n_holdout = h;
 
   sf_law_data d, dtrain;
@@ -350,6 +374,12 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
   res->saturation_supported = wins && res->inflection_identified;
   if (!LS->ok) {
     snprintf(res->verdict, sizeof res->verdict, "no verdict: the sigmoid could not be fitted");
+  } else if (o->bootstrap < 2) {
+    /* no resamples, no interval: "not identifiable" would be a claim about the data it never tested */
+    snprintf(res->verdict, sizeof res->verdict,
+             "no verdict on saturation: the inflection's interval needs a bootstrap of 2 or more resamples "
+             "(sigmoid against the %s law: delta AIC %+.1f, delta BIC %+.1f)",
+             G->name, res->delta_aic, res->delta_bic);
   } else if (res->saturation_supported) {
     snprintf(res->verdict, sizeof res->verdict, "saturation supported: inflection at %.2g [%.2g, %.2g]",
              res->inflection, res->inflection_lo, res->inflection_hi);
@@ -396,6 +426,7 @@ int sf_turn_resample(const double *x, const double *y, size_t n, const sf_turn_o
   gsl_rng_set(rng, (unsigned long)seed);
   sf_turn_opts o = *to;
   o.bootstrap = 0; /* the inflection's own interval is not needed per resample */
+  o.below_chance_ok = 1; /* the runs passed as a whole: a resample is not refused for its draw */
   for (size_t k = 0; k < nboot; k++) {
     for (size_t i = 0; i < n; i++) {
       size_t j = (size_t)gsl_rng_uniform_int(rng, n);

@@ -14,6 +14,7 @@
 
 #include "util/vmath.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -497,6 +498,22 @@ double sf_param_dnatural(const sf_param *p, double t) {
   }
   case SF_TR_LOWER: return exp(t);
   default: return 1;
+  }
+}
+
+double sf_param_internal_closed(const sf_param *p, double v) {
+  double t = sf_param_internal(p, v);
+  if (!isnan(t)) return t;
+  /* a fit that ran to its bound saves the bound itself (lo 0 of a sigmoid, E 0): taken a rounding
+   * error inside, where the internal value, the law and its derivatives are all finite */
+  switch (p->tr) {
+  case SF_TR_EXP: return v == 0 ? log(DBL_MIN) : NAN;
+  case SF_TR_LOGISTIC:
+    if (v == p->lo) return sf_param_internal(p, p->lo + (p->hi - p->lo) * DBL_EPSILON);
+    if (v == p->hi) return sf_param_internal(p, p->hi - (p->hi - p->lo) * DBL_EPSILON);
+    return NAN;
+  case SF_TR_LOWER: return v == p->lo ? sf_param_internal(p, p->lo + fmax(fabs(p->lo), 1) * DBL_EPSILON) : NAN;
+  default: return NAN;
   }
 }
 

@@ -63,5 +63,28 @@ echo '{"law": "chinchilla"}' >"$tmp/bad.json"
 $SCALEFIT predict "$tmp/bad.json" --at N=1e9,D=1e10 >/dev/null 2>"$tmp/err"
 [ $? = 2 ] || fail "foreign fit file not refused with 2"
 
+# a fit that ran to a bound (the sigmoid of MMLU on the shipped models puts lo at 0) is read by the
+# forecast commands; it was refused ("'lo' = 0 is outside the range law 'sigmoid' allows")
+$SCALEFIT fit "$SF_SRC/datasets/models.csv" --law sigmoid --x C --y mmlu -o "$tmp/sig.json" >/dev/null 2>&1 \
+  || fail "fit --law sigmoid exit $?"
+$SCALEFIT predict "$tmp/sig.json" --at C=1e24 --json > "$tmp/sigp.json" 2> "$tmp/err" || fail "predict on a sigmoid fit: $(cat "$tmp/err")"
+$SCALEFIT target "$tmp/sig.json" --value 0.5 --json > "$tmp/sigt.json" 2> "$tmp/err" || fail "target on a sigmoid fit: $(cat "$tmp/err")"
+$py - "$tmp/sig.json" "$tmp/sigp.json" "$tmp/sigt.json" <<'PY' || fail "sigmoid fit forecasts"
+import json, sys, math
+p = json.load(open(sys.argv[1]))["params"]
+f = lambda C: p["lo"] + (p["hi"] - p["lo"]) / (1 + math.exp(-p["k"] * (math.log10(C) - p["x0"])))
+v = json.load(open(sys.argv[2]))["predictions"][0]["value"]
+assert abs(v - f(1e24)) < 1e-12, (v, f(1e24))
+t = json.load(open(sys.argv[3]))
+C = t["C"]["value"] if isinstance(t["C"], dict) else t["C"]
+assert abs(f(C) - 0.5) < 1e-9, (C, f(C))
+PY
+# a target above the sigmoid's ceiling is unreachable at any budget, said so (the verdict was
+# "not reached below 1e+40 FLOP", as if a larger search might find it)
+hi=$($py -c "import json,sys; print(json.load(open(sys.argv[1]))['params']['hi'] + 0.01)" "$tmp/sig.json")
+$SCALEFIT target "$tmp/sig.json" --value "$hi" > "$tmp/sigc.txt" 2>&1 || fail "target above the ceiling exit $?"
+grep -q "unreachable: the target .* is at or beyond the sigmoid's ceiling hi = " "$tmp/sigc.txt" \
+  || fail "target above the ceiling: $(cat "$tmp/sigc.txt")"
+
 [ $fails = 0 ] && echo "fit_to_forecast: ok"
 exit $((fails > 0))

@@ -110,7 +110,14 @@ assert m["predictions"][0]["lo"] == d["predictions"][0]["lo"]   # the same band 
 PY
 "$SCALEFIT" predict "$out/boot_c.json" --then "$SF_INPUTS/fit_acc_of_loss.json" --at C=1e24 > "$out/mix.txt" 2>/dev/null
 grep -q "band: 95% delta method" "$out/mix.txt" || fail "mixed two-stage text: $(head -1 "$out/mix.txt")"
-"$SCALEFIT" predict "$out/boot_c.json" --then "$out/boot_c.json" --at C=1e24 --json 2>/dev/null \
+# (both stages with 3 rows; the second a law of loss: a law of C there is refused now)
+$PY - "$SF_INPUTS/fit_acc_of_loss.json" "$out/boot_acc.json" <<'PY' || fail "make boot_acc.json"
+import json, sys
+f = json.load(open(sys.argv[1]))
+f["bootstrap"] = {"samples": [[5.5, 2.19], [6, 2.2], [6.5, 2.21]]}
+json.dump(f, open(sys.argv[2], "w"))
+PY
+"$SCALEFIT" predict "$out/boot_c.json" --then "$out/boot_acc.json" --at C=1e24 --json 2>/dev/null \
   | $PY -c "import json,sys; r=json.load(sys.stdin); assert r['band']=='bootstrap' and r['bootstrap_samples']==3, r" \
   || fail "paired two-stage band label"
 expect 2 "must be a law of one variable" "$SCALEFIT" predict "$SF_INPUTS/fit_loss_of_c.json" --then "$FIT" --at C=1e24
@@ -149,3 +156,68 @@ LIST=$($PY -c "print(','.join('%.6e' % (1e21 * 1.2 ** i) for i in range(39)) + '
 "$SCALEFIT" optimal "$FIT" --compute 1e22 -o "$out/saved.json" > /dev/null 2>&1 || fail "-o exit"
 $PY -c "import json; assert json.load(open('$out/saved.json'))['format']=='scalefit-forecast'" || fail "-o file"
 echo ok
+
+# fit files edited by hand: a key of the wrong type, a repeated variable or a negative variance was
+# skipped in silence (another level, no bootstrap, a band of "-") or refused with exit 1 and no
+# file; each command now exits 2 naming the file and the key, and prints nothing on stdout
+$PY - "$FIT" "$out" <<'PY' || fail "making the edited fit files"
+import json, sys, copy
+base = json.load(open(sys.argv[1]))
+edits = {
+    "ci_level": lambda r: r.__setitem__("ci_level", "0.9"),
+    "bootstrap": lambda r: r.__setitem__("bootstrap", []),
+    "fixed": lambda r: r.__setitem__("fixed", ["E"]),
+    "y": lambda r: r.__setitem__("y", 1),
+    "data.range": lambda r: r["data"].__setitem__("range", []),
+    "vars": lambda r: r.__setitem__("vars", ["N", "N"]),
+    "cov": lambda r: r["cov"][0].__setitem__(0, -1.0),
+    "version": lambda r: r.__setitem__("version", 2),
+    "law": lambda r: r.__setitem__("law", "chinchila"),
+}
+for key, f in edits.items():
+    r = copy.deepcopy(base)
+    f(r)
+    json.dump(r, open("%s/edited_%s.json" % (sys.argv[2], key), "w"))
+PY
+for key in ci_level bootstrap fixed y data.range vars cov version law; do
+  f="$out/edited_$key.json"
+  for c in "predict --at N=1e9,D=2e10" "optimal --compute 1e23" "target --value 2"; do
+    "$SCALEFIT" ${c%% *} "$f" ${c#* } > "$out/e.out" 2> "$out/e.err"
+    rc=$?
+    [ "$rc" = 2 ] || fail "$key edited, ${c%% *}: exit $rc, want 2: $(cat "$out/e.err")"
+    [ -s "$out/e.out" ] && fail "$key edited, ${c%% *}: printed $(cat "$out/e.out")"
+    grep -qF "edited_$key.json" "$out/e.err" || fail "$key edited: the file is not named: $(cat "$out/e.err")"
+    case $key in version | law) ;; *) grep -qF "'$key'" "$out/e.err" || fail "$key edited: key not named: $(cat "$out/e.err")" ;; esac
+  done
+done
+
+# --at and --grid read a variable's name as the store reads a header: params and tokens are N and D
+# (they were "not a variable of law 'chinchilla'", exit 1, while n and d were taken)
+"$SCALEFIT" predict "$FIT" --at params=1e9,Tokens=2e10 --json > "$out/alias.json" 2> "$out/alias.err" \
+  || fail "--at params=,Tokens= exit $?: $(cat "$out/alias.err")"
+"$SCALEFIT" predict "$FIT" --at N=1e9,D=1 --grid tokens=2e10:2e11:2 --json > "$out/aliasg.json" 2> "$out/alias.err" \
+  || fail "--grid tokens= exit $?: $(cat "$out/alias.err")"
+$PY - "$FIT" "$out/alias.json" "$out/aliasg.json" <<'PY' || fail "--at params=,Tokens= values"
+import json, sys
+p = json.load(open(sys.argv[1]))["params"]
+law = lambda N, D: p["E"] + p["A"] * N ** -p["alpha"] + p["B"] * D ** -p["beta"]
+a = json.load(open(sys.argv[2]))["predictions"][0]
+assert a["inputs"] == {"N": 1e9, "D": 2e10} and abs(a["value"] - law(1e9, 2e10)) < 1e-12, a
+g = json.load(open(sys.argv[3]))["predictions"]
+assert len(g) == 2 and abs(g[1]["value"] - law(1e9, 2e11)) < 1e-12, g
+PY
+
+# a grid of one point, X:X:1 (a script's range that shrank to one value), is that value; it was
+# refused (exit 1). A range of one point between two different ends stays refused: which end?
+"$SCALEFIT" predict "$FIT" --at N=1e9,D=1 --grid D=2e10:2e10:1 --json > "$out/g1.json" || fail "--grid X:X:1 exit $?"
+"$SCALEFIT" optimal "$FIT" --compute 1e21:1e21:1 --json > "$out/c1.json" || fail "--compute X:X:1 exit $?"
+"$SCALEFIT" optimal "$FIT" --compute 1e21 --json > "$out/c0.json" || fail "--compute X exit $?"
+$PY - "$out/g1.json" "$out/c1.json" "$out/c0.json" <<'PY' || fail "one-point grids"
+import json, sys
+g = json.load(open(sys.argv[1]))["predictions"]
+assert len(g) == 1 and g[0]["inputs"] == {"N": 1e9, "D": 2e10}, g
+c1, c0 = (json.load(open(f))["optima"] for f in sys.argv[2:4])
+assert len(c1) == 1 and c1 == c0, (c1, c0)
+PY
+"$SCALEFIT" optimal "$FIT" --compute 1e21:1e22:1 > /dev/null 2>&1
+[ $? = 1 ] || fail "--compute 1e21:1e22:1 not refused with exit 1"

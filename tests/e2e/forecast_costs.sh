@@ -82,3 +82,40 @@ code 1 "not both" $P --peak-flops 312 --gpu a100
 SCALEFIT="$SCALEFIT" sh "$SF_SRC/examples/costs.sh" > "$out/costs.txt" 2>&1 || fail "examples/costs.sh"
 grep -q "accelerator-hours" "$out/costs.txt" || fail "examples/costs.sh printed no cost"
 echo ok
+
+# a formula fitted in the data's own spelling (Params, Tokens: the store's header aliases of N and
+# D) used to get no compute figure: optimal and target refused the law, predict computed no cost.
+# Its optimum is Chinchilla's closed form and its cost C / (989.4 TFLOP/s x 0.4) / 3600 per H100.
+cat > "$out/alias.json" <<'JSON'
+{"format": "scalefit-fit", "version": 1, "law": "formula",
+ "formula": "loss = E + A*Params^-alpha + B*Tokens^-beta", "vars": ["Params", "Tokens"], "y": "loss",
+ "params": {"E": 1.8172, "A": 482.01, "B": 2085.43, "alpha": 0.3478, "beta": 0.3658},
+ "data": {"range": {"Params": [7e7, 1.6e10], "Tokens": [8e8, 3.2e11]}}}
+JSON
+"$SCALEFIT" optimal "$out/alias.json" --compute 1e23 --gpu h100 --json > "$out/ao.json" 2> "$out/ao.err" \
+  || fail "optimal on Params/Tokens exit $?: $(cat "$out/ao.err")"
+"$SCALEFIT" target "$out/alias.json" --value 2.0 --gpu h100 --json > "$out/at.json" 2> "$out/at.err" \
+  || fail "target on Params/Tokens exit $?: $(cat "$out/at.err")"
+"$SCALEFIT" predict "$out/alias.json" --at Params=1e9,Tokens=2e10 --gpu h100 --json > "$out/ap.json" 2> "$out/ap.err" \
+  || fail "predict on Params/Tokens exit $?"
+grep -q "no compute figure" "$out/ap.err" && fail "predict on Params/Tokens: $(cat "$out/ap.err")"
+$PY - "$out/ao.json" "$out/at.json" "$out/ap.json" <<'PY' || fail "Params/Tokens numbers"
+import json, sys
+E, A, B, a, b = 1.8172, 482.01, 2085.43, 0.3478, 0.3658
+G = (a * A / (b * B)) ** (1 / (a + b))
+hours = lambda C: C / (989.4e12 * 0.4) / 3600
+o = json.load(open(sys.argv[1]))["optima"][0]
+N = G * (1e23 / 6) ** (b / (a + b))
+assert abs(o["N"]["value"] / N - 1) < 1e-6, (o["N"], N)
+assert abs(o["gpu_hours"] / hours(1e23) - 1) < 1e-9, o["gpu_hours"]
+import math                                                       # the ranges saved as Params, Tokens
+want = max(math.log10(N / 1.6e10), math.log10(1e23 / (6 * N) / 3.2e11), 0)
+assert want > 0.2 and abs(o["decades_beyond"] - want) < 1e-9, (o["decades_beyond"], want)
+t = json.load(open(sys.argv[2]))
+C = t["C"]["value"] if isinstance(t["C"], dict) else t["C"]
+Nt = G * (C / 6) ** (b / (a + b)); Dt = C / (6 * Nt)
+assert abs(E + A * Nt ** -a + B * Dt ** -b - 2.0) < 1e-6, (C, Nt, Dt)
+assert abs(t["gpu_hours"] / hours(C) - 1) < 1e-9, t["gpu_hours"]
+p = json.load(open(sys.argv[3]))["predictions"][0]
+assert abs(p["C"] / (6 * 1e9 * 2e10) - 1) < 1e-12 and abs(p["gpu_hours"] / hours(1.2e20) - 1) < 1e-9, p
+PY

@@ -78,6 +78,24 @@ assert u["y"] == "gsm8k" and u["n"] == 20 and abs(u["x_range"][0] / 1e19 - 1) < 
 assert u["laws"] == l["laws"] and u["verdict"] == l["verdict"]
 PY
 "$SCALEFIT" turn "$out/caps.csv" --y ARC-C --x compute --bootstrap 20 > /dev/null 2>&1 || fail "--y ARC-C --x compute"
+# under the default chance 0.25 a generated-answer metric used to be fitted with its floor above
+# most runs ("no clear sign of saturation, delta AIC +55" on the obsscaling GSM8K): refused now,
+# naming the file and how many runs lie far below chance (0.02 + 0.0025 i^2 < 0.175 for i <= 7)
+"$SCALEFIT" turn "$out/caps.csv" --y GSM8K --bootstrap 20 > "$out/g.txt" 2> "$out/g.err"
+rc=$?
+[ "$rc" = 2 ] || fail "GSM8K under chance 0.25: exit $rc, want 2: $(cat "$out/g.txt" "$out/g.err")"
+[ -s "$out/g.txt" ] && fail "GSM8K under chance 0.25 printed a result: $(cat "$out/g.txt")"
+grep -q "caps.csv.*8 of 20 runs score below 0.175.*--chance 0" "$out/g.err" || fail "GSM8K message: $(cat "$out/g.err")"
+"$SCALEFIT" plot turn "$out/caps.csv" --y GSM8K -o "$out/g.svg" 2> "$out/gp.err"
+rc=$?
+[ "$rc" = 2 ] && [ ! -e "$out/g.svg" ] || fail "plot turn GSM8K under chance 0.25: exit $rc: $(cat "$out/gp.err")"
+if [ -f "$OBS" ]; then
+  for m in GSM8K HumanEval; do
+    "$SCALEFIT" turn "$OBS" --y $m > /dev/null 2> "$out/m.err" && fail "obsscaling $m under chance 0.25 accepted"
+    grep -q "chance level 0.25" "$out/m.err" || fail "obsscaling $m: $(cat "$out/m.err")"
+    "$SCALEFIT" turn "$OBS" --y $m --chance 0 --bootstrap 20 > /dev/null || fail "obsscaling $m --chance 0"
+  done
+fi
 "$SCALEFIT" turn "$out/caps.csv" --y gsm9k 2> "$out/err"; [ $? -eq 2 ] || fail "unknown column: want exit 2"
 grep -q "column 'gsm9k' not found in '.*caps.csv' (it has C, gsm8k, arc_c)" "$out/err" || fail "column list: $(cat "$out/err")"
 "$SCALEFIT" fit "$out/caps.csv" --law loglinear --x C --y ARC-C -o "$out/arc.json" > /dev/null 2>&1 || fail "fit --y ARC-C"

@@ -34,3 +34,12 @@ grep -q "inside; loss 3.7 outside \[1.9, 3.5\]" "$out/p.txt" || fail "text: $(ca
 [ -s "$out/err" ] && fail "warning inside both ranges: $(cat "$out/err")"
 grep -q "inside; inside" "$out/p.txt" || fail "text: $(cat "$out/p.txt")"
 echo ok
+
+# a second stage of compute fed the first stage's loss printed a "loss" of 1645 from C = 3.7 FLOP,
+# exit 0, after a warning: refused now (exit 2), naming the file, and nothing printed
+"$SCALEFIT" predict "$SF_INPUTS/fit_loss_of_c.json" --then "$SF_INPUTS/fit_loss_of_c.json" --at C=1e20 \
+  > "$out/lc.out" 2> "$out/lc.err"
+rc=$?
+[ "$rc" = 2 ] || fail "--then a law of C after a loss: exit $rc, want 2: $(cat "$out/lc.out" "$out/lc.err")"
+[ -s "$out/lc.out" ] && fail "--then a law of C after a loss printed: $(cat "$out/lc.out")"
+grep -q "fit_loss_of_c.json' is a law of C, but the first stage predicts loss" "$out/lc.err" || fail "message: $(cat "$out/lc.err")"

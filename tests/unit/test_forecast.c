@@ -91,13 +91,31 @@ static void test_fitfile_errors(void **state) {
       {CHIN_HEAD "\"params\": {\"E\": -1, \"A\": 400, \"B\": 400, \"alpha\": 0.3, \"beta\": 0.3}}", "outside the range"},
       {"{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"formula\", \"vars\": [\"N\"], "
        "\"formula\": \"L = E + A*N^\", \"params\": {}}", "formula"},
+      /* hand edits of the wrong type used to be skipped in silence (another level, no bootstrap,
+       * no ranges, the law's own y) or misreported as missing; each is named now */
+      {"{\"format\": \"scalefit-fit\", \"version\": \"1\", \"law\": \"chinchilla\"}", "'version' must be a number, not a string"},
+      {"{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": 3}", "'law' must be a string, not a number"},
+      {CHIN_HEAD CHIN_PARAMS ", \"ci_level\": \"0.9\"}", "'ci_level' must be a number, not a string"},
+      {CHIN_HEAD CHIN_PARAMS ", \"bootstrap\": [[1, 2, 3, 4, 5]]}", "'bootstrap' must be an object, not an array"},
+      {CHIN_HEAD CHIN_PARAMS ", \"bootstrap\": {\"failed\": \"2\"}}", "'bootstrap.failed' must be a number"},
+      {CHIN_HEAD CHIN_PARAMS ", \"fixed\": [\"E\"]}", "'fixed' must be an object, not an array"},
+      {CHIN_HEAD CHIN_PARAMS ", \"y\": 3}", "'y' must be a string, not a number"},
+      {CHIN_HEAD CHIN_PARAMS ", \"data\": \"runs.csv\"}", "'data' must be an object, not a string"},
+      {CHIN_HEAD CHIN_PARAMS ", \"data\": {\"range\": [1, 2]}}", "'data.range' must be an object, not an array"},
+      {CHIN_HEAD CHIN_PARAMS ", \"vars\": [\"N\", \"N\"]}", "'vars' names 'N' twice"},
+      /* a negative variance gave a band of "-" with no word why */
+      {CHIN_HEAD CHIN_PARAMS ", \"cov\": [[1,0,0,0,0],[0,1,0,0,0],[0,0,-1,0,0],[0,0,0,1,0],[0,0,0,0,1]]}",
+       "'cov' gives parameter 'E' a negative variance"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     sf_fitfile *ff = load_json(bad[i].json, SF_EINPUT);
     assert_null(ff);
     if (!strstr(sf_errmsg(), bad[i].needle)) print_error("case %zu: '%s'\n", i, sf_errmsg());
     assert_non_null(strstr(sf_errmsg(), bad[i].needle));
+    assert_non_null(strstr(sf_errmsg(), "t.json")); /* the file, always */
   }
+  /* null stands for a value the writer did not have: accepted as absent */
+  sf_fitfile_free(load_json(CHIN_HEAD CHIN_PARAMS ", \"ci_level\": null, \"y\": null, \"data\": null}", SF_OK));
 }
 
 static void test_published_laws(void **state) {
@@ -112,6 +130,9 @@ static void test_published_laws(void **state) {
   ff = NULL;
   assert_int_equal(sf_fitfile_published(LAWS_CSV, "hoffmann2022_approach1_Nopt", &ff), SF_EINPUT);
   assert_non_null(strstr(sf_errmsg(), "parameter 'A'"));
+  /* the file and its line, and why: Hoffmann's Table 2 publishes only the exponent */
+  assert_non_null(strstr(sf_errmsg(), LAWS_CSV "' line "));
+  assert_non_null(strstr(sf_errmsg(), "only its exponent was published"));
   assert_int_equal(sf_fitfile_published(LAWS_CSV, "nope", &ff), SF_EINPUT);
   assert_non_null(strstr(sf_errmsg(), "epoch2024_replication"));
   assert_null(ff);
@@ -360,6 +381,101 @@ static void test_optimal_formula_law(void **state) {
   sf_optimal_chinchilla(p, 1e23, &N, &D);
   assert_rel(a.N, N, 1e-6);
   sf_fitfile_free(ff);
+}
+
+/* A formula written in the data's own spelling (`Params`, `Tokens`, `Compute`: the store's header
+ * aliases of N, D, C, any letter case) is a law of N and D or of C like the one above: it used to
+ * get no allocation and no compute figure (bind_vars matched "N", "D", "C" exactly). A scaled
+ * spelling ("Params (B)") is not N in parameters, and two names of the same column bind neither. */
+static void test_optimal_formula_aliases(void **state) {
+  (void)state;
+  sf_fitfile *ff = load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"formula\", "
+                             "\"formula\": \"loss = E + A*Params^-alpha + B*tokens^-beta\", "
+                             "\"vars\": [\"Params\", \"tokens\"], "
+                             "\"params\": {\"E\": 1.8172, \"A\": 482.01, \"B\": 2085.43, \"alpha\": 0.3478, "
+                             "\"beta\": 0.3658}, \"data\": {\"range\": {\"Params\": [1e8, 1e10]}}}",
+                             SF_OK);
+  assert_int_equal(ff->alloc, SF_ALLOC_ND);
+  assert_int_equal(ff->var_N, 0);
+  assert_int_equal(ff->var_D, 1);
+  sf_optimum a;
+  sf_alloc_opts o = {0};
+  assert_int_equal(sf_optimal(ff, ff->params, 1e23, &o, &a), SF_OK);
+  double p[5] = {1.8172, 482.01, 2085.43, 0.3478, 0.3658}, N, D;
+  sf_optimal_chinchilla(p, 1e23, &N, &D);
+  assert_rel(a.N, N, 1e-6);
+  assert_rel(a.D, D, 1e-6);
+  /* a user's names for them: the file's spelling, any case, or N and D themselves */
+  assert_int_equal(sf_fitfile_var_index(ff, "Params"), 0);
+  assert_int_equal(sf_fitfile_var_index(ff, "TOKENS"), 1);
+  assert_int_equal(sf_fitfile_var_index(ff, "N"), 0);
+  assert_int_equal(sf_fitfile_var_index(ff, "d"), -1); /* one letter: only itself, as in formulas */
+  assert_int_equal(sf_fitfile_var_index(ff, "D"), 1);
+  assert_int_equal(sf_fitfile_var_index(ff, "C"), -1);
+  /* the range saved as "Params" is N's: 1e12 parameters are two decades beyond 1e10 */
+  assert_rel(sf_fitfile_decades_beyond_ndc(ff, 1e12, NAN, NAN), 2.0, 1e-12);
+  sf_fitfile_free(ff);
+  /* a law of compute spelled Compute: target inverts it like a law of C */
+  ff = load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"formula\", "
+                 "\"formula\": \"loss = E + A*Compute^-alpha\", \"vars\": [\"Compute\"], "
+                 "\"params\": {\"E\": 1.7, \"A\": 20, \"alpha\": 0.05}}",
+                 SF_OK);
+  assert_int_equal(ff->var_C, 0);
+  sf_optimum t;
+  int reached = 0;
+  assert_int_equal(sf_target(ff, ff->params, 2.0, &o, &t, &reached), SF_OK);
+  assert_int_equal(reached, 1);
+  assert_rel(t.C, pow(20 / 0.3, 1 / 0.05), 1e-6); /* 1.7 + 20 C^-0.05 = 2 */
+  sf_fitfile_free(ff);
+  /* "Params (B)" is N in billions, not N: no allocation, no guessed cost */
+  ff = load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"power0\", "
+                 "\"vars\": [\"Params (B)\"], \"params\": {\"A\": 3, \"alpha\": 0.1}}",
+                 SF_OK);
+  assert_int_equal(ff->var_N, -1);
+  sf_fitfile_free(ff);
+  /* N and params are the same column: neither is taken for N */
+  ff = load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"formula\", "
+                 "\"formula\": \"loss = E + A*N^-alpha + B*params^-beta\", \"vars\": [\"N\", \"params\"], "
+                 "\"params\": {\"E\": 1.8, \"A\": 400, \"B\": 400, \"alpha\": 0.3, \"beta\": 0.3}}",
+                 SF_OK);
+  assert_int_equal(ff->var_N, -1);
+  assert_int_equal(ff->alloc, SF_ALLOC_NONE);
+  sf_fitfile_free(ff);
+}
+
+/* A fit that ran to a parameter's bound saves the bound itself: `fit --law sigmoid --x C --y mmlu`
+ * on datasets/models.csv gives lo = 0, a chinchilla fit of small models can give E = 0. The forecast
+ * commands refused such files ("'lo' = 0 is outside the range law 'sigmoid' allows"); they are the
+ * limit of the law and evaluate as it, while a value strictly outside stays refused. */
+static void test_params_at_bound(void **state) {
+  (void)state;
+  sf_fitfile *ff = load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"sigmoid\", "
+                             "\"vars\": [\"C\"], \"y\": \"mmlu\", "
+                             "\"params\": {\"lo\": 0, \"hi\": 0.85, \"k\": 1.3, \"x0\": 22.8}}",
+                             SF_OK);
+  double x = 1e24, f, g[4];
+  assert_int_equal(sf_forecast_eval(ff->law, ff->params, &x, &f, g), SF_OK);
+  double e = exp(-1.3 * (24 - 22.8));
+  assert_rel(f, 0.85 / (1 + e), 1e-12);
+  assert_rel(g[0], 1 - 1 / (1 + e), 1e-6); /* df/dlo, finite at the bound */
+  assert_rel(g[1], 1 / (1 + e), 1e-12);
+  sf_fitfile_free(ff);
+  ff = load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"sigmoid\", "
+                 "\"params\": {\"lo\": 0.2, \"hi\": 1, \"k\": 1.3, \"x0\": 22.8}}",
+                 SF_OK);
+  assert_int_equal(sf_forecast_eval(ff->law, ff->params, &x, &f, NULL), SF_OK);
+  assert_rel(f, 0.2 + 0.8 / (1 + e), 1e-12);
+  sf_fitfile_free(ff);
+  ff = load_json(CHIN_HEAD "\"params\": {\"E\": 0, \"A\": 400, \"B\": 400, \"alpha\": 0.3, \"beta\": 0.3}}", SF_OK);
+  double nd[2] = {1e9, 2e10};
+  assert_int_equal(sf_forecast_eval(ff->law, ff->params, nd, &f, g), SF_OK);
+  assert_rel(f, 400 * pow(1e9, -0.3) + 400 * pow(2e10, -0.3), 1e-12);
+  assert_rel(g[0], 1, 1e-6); /* dL/dE */
+  sf_fitfile_free(ff);
+  assert_null(load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"sigmoid\", "
+                        "\"params\": {\"lo\": -0.01, \"hi\": 0.85, \"k\": 1.3, \"x0\": 22.8}}",
+                        SF_EINPUT));
+  assert_non_null(strstr(sf_errmsg(), "'lo' = -0.01 is outside the range"));
 }
 
 /* Llama 3 (Sec. 3.2.1): optimal TOKENS D = 0.29 C^0.53; at 3.8e25 FLOP, ln C = 58.9000, so
@@ -713,6 +829,8 @@ int main(void) {
       cmocka_unit_test(test_optimal_hoffmann_exponent),
       cmocka_unit_test(test_optimal_kaplan_numeric),
       cmocka_unit_test(test_optimal_formula_law),
+      cmocka_unit_test(test_optimal_formula_aliases),
+      cmocka_unit_test(test_params_at_bound),
       cmocka_unit_test(test_optimal_llama3),
       cmocka_unit_test(test_optimal_attention),
       cmocka_unit_test(test_optimal_refuses),

@@ -229,6 +229,82 @@ static void test_chance_zero(void **state) {
   assert_true(isfinite(r.delta_aic) && r.delta_aic < -10);
 }
 
+/* The same generated-answer sigmoid (0 to 0.8) under the default chance 0.25: the pinned floor lies
+ * above the 18 of 40 runs that score under 0.175 (t < 21.15, where 0.8 / (1 + e^(-1.5 (t - 22))) is
+ * 0.175), so the analysis is refused with the count, not fitted into "no sign of saturation".
+ * Runs scattered just under chance (a 4-way benchmark's small models at 0.22 to 0.25) are noise
+ * around the floor and stay accepted, as do a few far below it. */
+static void test_chance_contradicted(void **state) {
+  (void)state;
+  double x[NPTS], y[NPTS];
+  size_t far = 0;
+  for (int i = 0; i < NPTS; i++) {
+    double t = 18.0 + 7.0 * i / (NPTS - 1);
+    x[i] = pow(10, t);
+    y[i] = 0.8 / (1 + exp(-1.5 * (t - 22.0)));
+    far += y[i] < 0.175;
+  }
+  assert_int_equal(far, 18); /* t = 18 + 7 i / 39 < 22 - ln(0.8 / 0.175 - 1) / 1.5 = 21.15 for i <= 17 */
+  sf_turn_opts o;
+  sf_turn_opts_default(&o);
+  o.bootstrap = 0;
+  sf_turn_result r;
+  assert_int_equal(sf_turn(x, y, NPTS, &o, &r), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "18 of 40 runs score below 0.175"));
+  assert_non_null(strstr(sf_errmsg(), "--chance 0"));
+  o.chance = 0;
+  assert_int_equal(sf_turn(x, y, NPTS, &o, &r), SF_OK);
+  /* in percent the same rule: 18 runs under 17.5 with --chance 25 --max 100 */
+  double yp[NPTS];
+  for (int i = 0; i < NPTS; i++) yp[i] = 100 * y[i];
+  o.chance = 25, o.max = 100;
+  assert_int_equal(sf_turn(x, yp, NPTS, &o, &r), SF_EINPUT);
+  /* noise around chance: a third of the runs at 0.22..0.25, then a rise; accepted */
+  sf_turn_opts_default(&o);
+  o.bootstrap = 0;
+  make(0, 0.0, 1, x, y);
+  for (int i = 0; i < NPTS / 3; i++) y[i] = 0.22 + 0.03 * (i % 2);
+  assert_int_equal(sf_turn(x, y, NPTS, &o, &r), SF_OK);
+  assert_true(r.n_below_chance >= 6);
+  /* and 3 of 40 runs far below (a broken evaluation or two): a tenth is the line, 3 are accepted */
+  y[0] = y[1] = y[2] = 0.01;
+  assert_int_equal(sf_turn(x, y, NPTS, &o, &r), SF_OK);
+  y[3] = y[4] = 0.01;
+  assert_int_equal(sf_turn(x, y, NPTS, &o, &r), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "5 of 40 runs"));
+}
+
+/* Odd but legitimate options: an explicit hold-out larger than the runs allow is cut to n - 6 like
+ * the default (at n = 8 it fell to 0 while the default holds out 2); and without a bootstrap there
+ * is no interval, so no claim that the inflection "is not identifiable" (the verdict said so). */
+static void test_holdout_and_no_bootstrap(void **state) {
+  (void)state;
+  double x[8], y[8];
+  for (int i = 0; i < 8; i++) {
+    double t = 19 + 6.0 * i / 7;
+    x[i] = pow(10, t);
+    y[i] = gen(0, t) + 0.01 * sin(3.0 * i);
+  }
+  sf_turn_opts o;
+  sf_turn_opts_default(&o);
+  o.bootstrap = 20;
+  sf_turn_result r;
+  assert_int_equal(sf_turn(x, y, 8, &o, &r), SF_OK);
+  assert_int_equal(r.n_holdout, 2); /* the default: n / 5 = 1, at least 2, leaving 6 */
+  o.holdout = 100;
+  assert_int_equal(sf_turn(x, y, 8, &o, &r), SF_OK);
+  assert_int_equal(r.n_holdout, 2);
+  assert_true(isfinite(r.law[SF_TURN_LOGLINEAR].holdout_error));
+  o.holdout = 0;
+  for (size_t k = 0; k < 2; k++) {
+    o.bootstrap = k;
+    assert_int_equal(sf_turn(x, y, 8, &o, &r), SF_OK);
+    assert_false(r.saturation_supported);
+    assert_null(strstr(r.verdict, "not identifiable"));
+    assert_non_null(strstr(r.verdict, "no verdict on saturation"));
+  }
+}
+
 int main(void) {
   gsl_set_error_handler_off();
   const struct CMUnitTest tests[] = {
@@ -239,6 +315,8 @@ int main(void) {
       cmocka_unit_test(test_resample),
       cmocka_unit_test(test_band),
       cmocka_unit_test(test_chance_zero),
+      cmocka_unit_test(test_chance_contradicted),
+      cmocka_unit_test(test_holdout_and_no_bootstrap),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
