@@ -453,7 +453,7 @@ static void test_params_at_bound(void **state) {
                              "\"vars\": [\"C\"], \"y\": \"mmlu\", "
                              "\"params\": {\"lo\": 0, \"hi\": 0.85, \"k\": 1.3, \"x0\": 22.8}}",
                              SF_OK);
-  double x = 1e24, f, g[4];
+  double x = 1e24, f, g[SF_LAW_MAXPAR]; /* the chinchilla case below has 5 parameters */
   assert_int_equal(sf_forecast_eval(ff->law, ff->params, &x, &f, g), SF_OK);
   double e = exp(-1.3 * (24 - 22.8));
   assert_rel(f, 0.85 / (1 + e), 1e-12);
