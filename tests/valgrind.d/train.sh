@@ -10,7 +10,8 @@ vg 0 train --data markov --layers 1 --d-model 16 --context 16 --batch 64 --token
   --val-tokens 64 -q -o "$tmp/runs.h5"
 vg 0 sweep --data markov --sizes 1x16 --tokens 640,1280 --context 16 --batch 64 --peak 100 --evals 1 \
   --val-tokens 64 -q -o "$tmp/runs.h5"
-vg 0 sweep --data markov --sizes 1x16 --tokens 640,1280 --context 16 --batch 64 --peak 100 -n -o "$tmp/runs.h5"
+vg 0 sweep --data markov --sizes 1x16 --tokens 640,1280 --context 16 --batch 64 --peak 100 --evals 1 \
+  --val-tokens 64 -n -o "$tmp/runs.h5"
 vg 1 sweep --sizes 2x -o "$tmp/runs.h5" --tokens 1e5
 vg 2 sweep --data markov --sizes 1x16 --tokens 10 --context 16 -o "$tmp/runs2.h5"
 vg 0 train --data markov --layers 1 --d-model 16 --context 16 --batch 64 --tokens 640 --peak 100 --evals 1 \
