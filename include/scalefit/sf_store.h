@@ -131,6 +131,11 @@ enum sf_field_kind { SF_FIELD_NUMERIC, SF_FIELD_RUN, SF_FIELD_FAMILY, SF_FIELD_S
                      SF_FIELD_DERIVED };
 int sf_header_canonical(const char *header, char **name, char **unit, double *scale,
                         enum sf_field_kind *kind);
+/* The numeric column a name means by the same rule, unscaled ("Compute" -> "C", "GSM8K" ->
+ * "gsm8k"; "Model Size (B)" names no column in its units): 1 and the name in out[n], or 0 and
+ * out "" for a name that is no header (no error is left set). For matching names a user types
+ * (--x, --where, --at, formula variables) against columns. */
+int sf_header_column(const char *name, char *out, size_t n);
 
 /* ---- CSV ----
  * One table per file; the table is named after the file (sf_table_name_from_path(origin)).

@@ -50,20 +50,6 @@ static const cli_cmd cmd = {
     "lie in [0, 1]), so that neither leaves its range; in both stages alike.",
     opts, 0, 1};
 
-/* The column a name means by the store's header rule ("val_loss" is loss, "Compute" C), or "". */
-static void canonical(const char *name, char *out, size_t n) {
-  char *nm = NULL, *unit = NULL;
-  double scale;
-  enum sf_field_kind kind;
-  out[0] = '\0';
-  if (sf_header_canonical(name, &nm, &unit, &scale, &kind) == SF_OK && kind == SF_FIELD_NUMERIC && scale == 1)
-    snprintf(out, n, "%s", nm);
-  else
-    sf_error_clear();
-  free(nm);
-  free(unit);
-}
-
 /* "N=70e9,D=1.4e12" into x (law order); a variable given twice, or an empty item, is refused
  * (strtok passed over "N=1e9,,D=1e10" and the last of two N's won, in silence). */
 static int parse_point(const sf_fitfile *ff, const char *spec, double *x, int *given) {
@@ -152,8 +138,8 @@ int cmd_predict(int argc, char **argv) {
       return rc;
     }
     char c1[16], c2[16];
-    canonical(ff->output, c1, sizeof c1);
-    canonical(ff2->vars[0], c2, sizeof c2);
+    sf_header_column(ff->output, c1, sizeof c1); /* "val_loss" is loss, "Compute" C */
+    sf_header_column(ff2->vars[0], c2, sizeof c2);
     if (!strcmp(c1, "loss") && (!strcmp(c2, "N") || !strcmp(c2, "D") || !strcmp(c2, "C"))) {
       /* a loss fed to a law of compute or size gives a number with no meaning: refused, not warned */
       cli_error("predict: --then '%s' is a law of %s, but the first stage predicts %s: the second stage must take "

@@ -24,7 +24,7 @@ int sf_csvrec_read(const char *path, sf_csvrec **out) {
   *out = NULL;
   char *text = NULL;
   size_t len = 0;
-  int rc = sf_csvtok_slurp(path, &text, &len);
+  int rc = sf_read_file(path, SF_EINPUT, &text, &len);
   if (!rc) rc = sf_csvrec_parse(text, len, path, out);
   free(text);
   return rc;

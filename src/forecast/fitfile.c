@@ -63,18 +63,8 @@ static int unknown_law(const char *origin, const char *name) {
  * formulas (docs/FIT.md: `c` is a parameter beside the column C). */
 static char canonical_ndc(const char *var) {
   if (var[0] && !var[1]) return strchr("NDC", var[0]) ? var[0] : 0;
-  char *nm = NULL, *unit = NULL;
-  double scale = 1;
-  enum sf_field_kind kind;
-  char r = 0;
-  if (sf_header_canonical(var, &nm, &unit, &scale, &kind) == SF_OK && kind == SF_FIELD_NUMERIC && scale == 1 &&
-      nm && nm[0] && !nm[1] && strchr("NDC", nm[0]))
-    r = nm[0];
-  else
-    sf_error_clear(); /* a variable that is no header at all names no canonical column */
-  free(nm);
-  free(unit);
-  return r;
+  char nm[2];
+  return sf_header_column(var, nm, sizeof nm) && strchr("NDC", nm[0]) ? nm[0] : 0;
 }
 
 /* Binds variables, decides what `optimal` can do. vars may be NULL (the law's defaults). */
@@ -410,7 +400,7 @@ int sf_fitfile_from_json(const sf_jval *root, const char *origin, sf_fitfile **o
     goto fail;
   }
   double ylo, yhi;
-  ff->fraction = strcmp(ff->law->name, "sigmoid") == 0 ||
+  ff->fraction = ff->law->y_fraction ||
                  (strcmp(ff->output, "loss") != 0 && sf_fitfile_range(ff, ff->output, &ylo, &yhi) && ylo >= 0 && yhi <= 1);
   *out = ff;
   return SF_OK;

@@ -424,44 +424,39 @@ static void plot_command(sf_buf *b, const sf_panel *p, const int *colors, const 
 
 /* p with its legend entries shortened to cap characters (sf_plot_shorten), or p itself when none
  * is longer: a shallow copy whose series are copies sharing the data. NULL when out of memory. */
+static void legend_fitted_free(const sf_panel *q, const sf_panel *p);
+
 static const sf_panel *legend_fitted(const sf_panel *p, size_t cap) {
-  int longer = 0;
   size_t maxlen;
-  if (sf_plot_legend_entries(p, &maxlen) && maxlen > cap) longer = 1;
-  if (!longer) return p;
+  if (!sf_plot_legend_entries(p, &maxlen) || maxlen <= cap) return p;
   sf_panel *q = malloc(sizeof *q);
   sf_series **sp = calloc(p->nseries + 1, sizeof *sp), *ss = calloc(p->nseries + 1, sizeof *ss);
-  if (!q || !sp || !ss) goto oom;
+  if (!q || !sp || !ss) {
+    free(q);
+    free(sp);
+    free(ss);
+    return NULL;
+  }
   *q = *p;
   q->series = sp;
   q->cap = p->nseries;
+  for (size_t i = 0; i < p->nseries; i++) ss[i] = *p->series[i], sp[i] = &ss[i];
+  /* titles are p's until replaced: legend_fitted_free frees only the replaced ones */
   for (size_t i = 0; i < p->nseries; i++) {
     const sf_series *s = p->series[i];
-    ss[i] = *s;
-    sp[i] = &ss[i];
     if (s->kind == SF_SERIES_VLINE || s->kind == SF_SERIES_XREGION || s->kind == SF_SERIES_LABEL) continue;
     sf_buf t;
     sf_buf_init(&t);
     sf_plot_shorten(s->title, cap, &t);
-    if (t.oom) {
-      sf_buf_free(&t);
-      for (size_t k = 0; k < i; k++)
-        if (ss[k].title != p->series[k]->title) free(ss[k].title);
-      goto oom;
+    char *title = t.oom ? NULL : sf_buf_take(&t);
+    sf_buf_free(&t);
+    if (!title) {
+      legend_fitted_free(q, p);
+      return NULL;
     }
-    if (!(ss[i].title = sf_buf_take(&t))) {
-      ss[i].title = p->series[i]->title;
-      for (size_t k = 0; k < i; k++)
-        if (ss[k].title != p->series[k]->title) free(ss[k].title);
-      goto oom;
-    }
+    ss[i].title = title;
   }
   return q;
-oom:
-  free(q);
-  free(sp);
-  free(ss);
-  return NULL;
 }
 
 static void legend_fitted_free(const sf_panel *q, const sf_panel *p) {
@@ -750,18 +745,15 @@ static void first_lines(const char *s, char *out, size_t n) {
  * validator rejects every report with a legend). Each repeat of an id gets a suffix (_2, _3, ..)
  * in the file at path; nothing refers to these groups. */
 static int svg_unique_ids(const char *path) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return sf_fail(SF_EIO, "cannot read '%s': %s", path, strerror(errno));
-  sf_buf in, out;
-  sf_buf_init(&in);
-  sf_buf_init(&out);
-  char chunk[8192];
+  char *s;
   size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) sf_buf_addn(&in, chunk, n);
-  fclose(fp);
-  const char *s = sf_buf_str(&in), **seen = NULL;
+  int rc = sf_read_file(path, SF_EIO, &s, &n);
+  if (rc) return rc;
+  sf_buf out;
+  sf_buf_init(&out);
+  const char **seen = NULL;
   size_t *seenlen = NULL, nseen = 0, cap = 0;
-  int dup = 0, oom = in.oom;
+  int dup = 0, oom = 0;
   const char *p = s;
   for (const char *q = s; !oom && (q = strstr(q, "id=")); q += 3) {
     if (q == s || (q[-1] != ' ' && q[-1] != '\t') || (q[3] != '"' && q[3] != '\'')) continue;
@@ -788,10 +780,9 @@ static int svg_unique_ids(const char *path) {
   sf_buf_add(&out, p);
   free(seen);
   free(seenlen);
-  int rc = SF_OK;
   if (oom || out.oom) rc = sf_fail(SF_ENOMEM, "out of memory");
   else if (dup) rc = sf_write_file_atomic(path, out.s, out.len);
-  sf_buf_free(&in);
+  free(s);
   sf_buf_free(&out);
   return rc;
 }

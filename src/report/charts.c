@@ -238,7 +238,7 @@ int rp_charts(rp_state *st) {
     }
     char *text = NULL;
     size_t len;
-    if (!rc && !(rc = rp_read_file(path, &text, &len))) {
+    if (!rc && !(rc = sf_read_file(path, SF_EIO, &text, &len))) {
       ch->svg = inline_svg(text, i);
       if (!ch->svg) rc = rp_fail(st, cs->line, SF_EINTERNAL, "[chart %s]: gnuplot wrote no SVG", cs->name);
     }

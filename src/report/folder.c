@@ -75,24 +75,6 @@ void rp_remove_stale(const char *outdir, const char *name) {
   if (d) closedir(d);
 }
 
-int rp_read_file(const char *path, char **text, size_t *len) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return sf_fail(SF_EIO, "cannot read '%s': %s", path, strerror(errno));
-  sf_buf b;
-  sf_buf_init(&b);
-  char chunk[8192];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) sf_buf_addn(&b, chunk, n);
-  fclose(fp);
-  if (b.oom) {
-    sf_buf_free(&b);
-    return sf_fail(SF_ENOMEM, "out of memory reading '%s'", path);
-  }
-  *len = b.len;
-  *text = b.s ? sf_buf_take(&b) : sf_strdup("");
-  return *text ? SF_OK : sf_fail(SF_ENOMEM, "out of memory");
-}
-
 void rp_fmt(char *buf, size_t n, double v) {
   double a = fabs(v);
   if (isnan(v)) snprintf(buf, n, "-");

@@ -214,3 +214,16 @@ int sf_header_canonical(const char *header, char **name, char **unit, double *sc
   *scale = sc;
   return SF_OK;
 }
+
+int sf_header_column(const char *name, char *out, size_t n) {
+  char *nm = NULL, *unit = NULL;
+  double scale;
+  enum sf_field_kind kind;
+  int ok = sf_header_canonical(name, &nm, &unit, &scale, &kind) == SF_OK && kind == SF_FIELD_NUMERIC && scale == 1 &&
+           strlen(nm) < n;
+  if (!ok) sf_error_clear(); /* a name that is no header at all is simply no column */
+  snprintf(out, n, "%s", ok ? nm : "");
+  free(nm);
+  free(unit);
+  return ok;
+}

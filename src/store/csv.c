@@ -318,7 +318,7 @@ int sf_csv_read(const char *path, sf_table **out) {
   *out = NULL;
   char *text = NULL;
   size_t len = 0;
-  int rc = sf_csvtok_slurp(path, &text, &len);
+  int rc = sf_read_file(path, SF_EINPUT, &text, &len);
   if (!rc) rc = sf_csv_read_mem(text, len, path, out);
   free(text);
   return rc;

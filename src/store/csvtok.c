@@ -119,28 +119,3 @@ int sf_csvtok_split(const char *s, size_t len, const char *origin, sf_csvtok *p)
   return SF_OK;
 }
 
-int sf_csvtok_slurp(const char *path, char **text, size_t *len) {
-  *text = NULL;
-  *len = 0;
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return sf_fail(SF_EINPUT, "cannot open '%s': %s", path, strerror(errno));
-  sf_buf b;
-  sf_buf_init(&b);
-  char chunk[65536];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) sf_buf_addn(&b, chunk, n);
-  int err = ferror(fp) ? errno : 0;
-  fclose(fp);
-  if (err) {
-    sf_buf_free(&b);
-    return sf_fail(SF_EINPUT, "cannot read '%s': %s", path, strerror(err));
-  }
-  if (b.oom) {
-    sf_buf_free(&b);
-    return sf_fail(SF_ENOMEM, "out of memory reading '%s'", path);
-  }
-  *len = b.len;
-  *text = sf_buf_take(&b);
-  if (!*text) return sf_fail(SF_ENOMEM, "out of memory reading '%s'", path);
-  return SF_OK;
-}

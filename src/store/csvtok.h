@@ -46,8 +46,5 @@ static inline char *sf_csvtok_text(const sf_csvtok *p, size_t r, size_t k) {
   return p->arena.s + p->f[p->r[r].first + k].off;
 }
 
-/* The whole file at path into *text (NUL-terminated, caller frees) and *len. SF_EINPUT "cannot
- * open 'path': reason" or "cannot read 'path': reason"; SF_ENOMEM. */
-int sf_csvtok_slurp(const char *path, char **text, size_t *len);
 
 #endif

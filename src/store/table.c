@@ -148,16 +148,11 @@ int sf_table_resolve(const sf_table *t, const char *name, int *col) {
    * "gsm8k", --x params is N), and every column spelled the same but for letter case (a run file
    * written by another program may hold "Acc"); two different ones are an error, never a guess */
   int cand[8], nc = 0;
-  char *nm = NULL, *unit = NULL;
-  double scale;
-  enum sf_field_kind kind;
-  if (sf_header_canonical(name, &nm, &unit, &scale, &kind) == SF_OK && kind == SF_FIELD_NUMERIC) {
-    int k = sf_table_find(t, nm);
+  char canon[128];
+  if (sf_header_column(name, canon, sizeof canon)) {
+    int k = sf_table_find(t, canon);
     if (k >= 0) cand[nc++] = k;
   }
-  free(nm);
-  free(unit);
-  sf_error_clear(); /* a name that is no header at all is simply not found */
   size_t nall = nc;
   for (size_t c = 0; c < t->ncols; c++)
     if (sf_strcaseeq(t->cols[c].name, name) && (nc == 0 || cand[0] != (int)c)) {

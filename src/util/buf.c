@@ -1,6 +1,8 @@
 /* buf.c: growable strings and the small string/path helpers of util.h. */
 #include "util/util.h"
 
+#include <scalefit/sf_error.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -114,6 +116,28 @@ int sf_is_dir(const char *path) {
 }
 
 int sf_strcaseeq(const char *a, const char *b) { return strcasecmp(a, b) == 0; }
+
+int sf_read_file(const char *path, int code, char **text, size_t *len) {
+  *text = NULL;
+  *len = 0;
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return sf_fail(code, "cannot open '%s': %s", path, strerror(errno));
+  sf_buf b;
+  sf_buf_init(&b);
+  char chunk[65536];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) sf_buf_addn(&b, chunk, n);
+  int err = ferror(fp) ? errno : 0;
+  fclose(fp);
+  if (err || b.oom) {
+    sf_buf_free(&b);
+    return err ? sf_fail(code, "cannot read '%s': %s", path, strerror(err))
+               : sf_fail(SF_ENOMEM, "out of memory reading '%s'", path);
+  }
+  *len = b.len;
+  *text = b.s ? sf_buf_take(&b) : sf_strdup("");
+  return *text ? SF_OK : sf_fail(SF_ENOMEM, "out of memory reading '%s'", path);
+}
 
 int sf_parse_double(const char *s, double *out) {
   if (!s) return 0;

@@ -314,25 +314,12 @@ int sf_jparse(const char *text, size_t len, const char *origin, sf_jval **out) {
 
 int sf_jparse_file(const char *path, sf_jval **out) {
   *out = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f) return sf_fail(SF_EINPUT, "cannot read '%s': %s", path, strerror(errno));
-  sf_buf b;
-  sf_buf_init(&b);
-  char chunk[65536];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) sf_buf_addn(&b, chunk, n);
-  int bad = ferror(f);
-  fclose(f);
-  if (bad) {
-    sf_buf_free(&b);
-    return sf_fail(SF_EINPUT, "cannot read '%s'", path);
-  }
-  if (b.oom) {
-    sf_buf_free(&b);
-    return sf_fail(SF_ENOMEM, "out of memory reading '%s'", path);
-  }
-  int rc = sf_jparse(sf_buf_str(&b), b.len, path, out);
-  sf_buf_free(&b);
+  char *text;
+  size_t len;
+  int rc = sf_read_file(path, SF_EINPUT, &text, &len);
+  if (rc) return rc;
+  rc = sf_jparse(text, len, path, out);
+  free(text);
   return rc;
 }
 

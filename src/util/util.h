@@ -106,6 +106,10 @@ int sf_file_exists(const char *path);
  * not as "not an HDF5 file" or "cannot rename into"). */
 int sf_is_dir(const char *path);
 int sf_strcaseeq(const char *a, const char *b);
+/* The whole file at path into *text (NUL-terminated, caller frees; *len bytes, NULs included).
+ * Failing to open or read it is an error of the given code (SF_EINPUT for a user's file, SF_EIO
+ * for one scalefit wrote), "cannot open 'path': why"; SF_ENOMEM when out of memory. */
+int sf_read_file(const char *path, int code, char **text, size_t *len);
 
 /* Parses a whole string as a finite double ("1e21", "  3.5 "). Returns 1 on success. */
 int sf_parse_double(const char *s, double *out);
