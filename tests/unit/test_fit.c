@@ -476,6 +476,18 @@ static void make_power(set1 *s, uint64_t seed) {
   s->d = (sf_law_data){.n = s->n, .nvar = 1, .x = {s->x}, .lx = {s->lx}};
 }
 
+/* One fit of s from the law's own starts under options o (sigma may be NULL), asserted to succeed. */
+static void fit_with(const sf_law *law, const set1 *s, const double *sigma, const sf_fit_opts *o, sf_fit_result *res) {
+  size_t ns = law->starts(law, &s->d, s->y, NULL, 0);
+  double st[64 * SF_LAW_MAXPAR];
+  assert_true(ns <= 64);
+  law->starts(law, &s->d, s->y, st, ns);
+  sf_fit_workspace *w = sf_fit_alloc(law, s->n, o);
+  assert_non_null(w);
+  assert_int_equal(sf_fit_run(w, &s->d, s->y, sigma, NULL, st, ns, res), SF_OK);
+  sf_fit_free(w);
+}
+
 /* Every 7th start of the power law's grid for s, into st (64 rows of 3 at most): fast tests. */
 static size_t every_7th_start(const sf_law *law, const set1 *s, double *st) {
   size_t ns = law->starts(law, &s->d, s->y, NULL, 0), m = 0;
@@ -610,20 +622,15 @@ static void test_singular_no_covariance(void **state) {
     s.x[i] = 1e20;
     s.lx[i] = log(1e20);
   }
-  size_t ns = law->starts(law, &s.d, s.y, NULL, 0);
-  double st[64 * 3];
-  law->starts(law, &s.d, s.y, st, ns);
   sf_fit_opts o;
   sf_fit_opts_default(&o, law);
-  sf_fit_workspace *w = sf_fit_alloc(law, s.n, &o);
   sf_fit_result res;
-  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, NULL, st, ns, &res), SF_OK);
+  fit_with(law, &s, NULL, &o, &res);
   assert_true(res.rcond < 1e-12);
   for (size_t j = 0; j < 3; j++) {
     assert_true(isinf(res.stderr_[j]));
     for (size_t k = 0; k < 3; k++) assert_true(isnan(res.cov[j * 3 + k]));
   }
-  sf_fit_free(w);
 }
 
 /* In linear space the objective carries y's units squared: loglinear on values of order 1e30 (a
@@ -642,18 +649,13 @@ static void test_linear_space_large_values(void **state) {
     sx += t, sy += s.y[i], sxx += t * t, sxy += t * s.y[i];
   }
   double b = (n * sxy - sx * sy) / (n * sxx - sx * sx), a = (sy - b * sx) / n;
-  size_t ns = law->starts(law, &s.d, s.y, NULL, 0);
-  double st[8 * 2];
-  law->starts(law, &s.d, s.y, st, ns);
   sf_fit_opts o;
   sf_fit_opts_default(&o, law);
-  sf_fit_workspace *w = sf_fit_alloc(law, s.n, &o);
   sf_fit_result res;
-  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, NULL, st, ns, &res), SF_OK);
+  fit_with(law, &s, NULL, &o, &res);
   assert_rel(res.params[0], a, 1e-8);
   assert_rel(res.params[1], b, 1e-8);
   assert_true(res.converged);
-  sf_fit_free(w);
 }
 
 /* A bound around the optimum must not change the fit. The power law's grid starts E at 0.1, 0.5
@@ -666,26 +668,19 @@ static void test_bound_around_optimum(void **state) {
   set1 s;
   make_power(&s, 3);
   s.n = s.d.n = 20; /* x up to 1e21: the smallest loss lies well above E */
-  size_t ns = law->starts(law, &s.d, s.y, NULL, 0);
-  double st[64 * 3];
-  law->starts(law, &s.d, s.y, st, ns);
   sf_fit_opts o;
   sf_fit_opts_default(&o, law);
-  sf_fit_workspace *w = sf_fit_alloc(law, s.n, &o);
   sf_fit_result free_fit, res;
-  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, NULL, st, ns, &free_fit), SF_OK);
-  sf_fit_free(w);
+  fit_with(law, &s, NULL, &o, &free_fit);
   double E = free_fit.params[0], ymin = INFINITY;
   for (size_t i = 0; i < s.n; i++) ymin = s.y[i] < ymin ? s.y[i] : ymin;
   o.bounded[0] = 1;
   o.lo[0] = 0.95 * E;
   o.hi[0] = 1.05 * E;
   assert_true(0.5 * ymin < o.lo[0] && 0.9 * ymin > o.hi[0]); /* every start lies outside the bound */
-  w = sf_fit_alloc(law, s.n, &o);
-  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, NULL, st, ns, &res), SF_OK);
+  fit_with(law, &s, NULL, &o, &res);
   assert_rel(res.objective, free_fit.objective, 1e-8);
   for (size_t j = 0; j < 3; j++) assert_rel(res.params[j], free_fit.params[j], 1e-4);
-  sf_fit_free(w);
 }
 
 /* ---- per-run uncertainties (sigma) ---- */
@@ -722,18 +717,11 @@ static void make_line_sigma(set1 *s, double *sigma, uint64_t seed) {
 
 static void fit_sigma(const sf_law *law, const set1 *s, const double *sigma, sf_space space, int absolute,
                       sf_fit_result *res) {
-  size_t ns = law->starts(law, &s->d, s->y, NULL, 0);
-  double st[64 * 3];
-  assert_true(ns <= 64);
-  law->starts(law, &s->d, s->y, st, ns);
   sf_fit_opts o;
   sf_fit_opts_default(&o, law);
   o.space = space;
   o.absolute_sigma = absolute;
-  sf_fit_workspace *w = sf_fit_alloc(law, s->n, &o);
-  assert_non_null(w);
-  assert_int_equal(sf_fit_run(w, &s->d, s->y, sigma, NULL, st, ns, res), SF_OK);
-  sf_fit_free(w);
+  fit_with(law, s, sigma, &o, res);
 }
 
 /* The loglinear law in linear space is a straight line in t = log10 x: with sigma the fit is
@@ -831,22 +819,15 @@ static void test_sigma_equal(void **state) {
   assert_rel(rel.chi2, un.rss / (sd * sd), 1e-7);
   assert_rel(rel.rss, un.rss, 1e-7);
 
-  size_t ns = law->starts(law, &s.d, s.y, NULL, 0);
-  double st[64 * 3];
-  law->starts(law, &s.d, s.y, st, ns);
   sf_fit_opts o;
   sf_fit_opts_default(&o, law);
   o.loss = SF_LOSS_HUBER;
   o.space = SF_SPACE_LINEAR;
   o.delta = 2e-3;
-  sf_fit_workspace *w = sf_fit_alloc(law, s.n, &o);
   sf_fit_result hu, hs;
-  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, NULL, st, ns, &hu), SF_OK);
-  sf_fit_free(w);
+  fit_with(law, &s, NULL, &o, &hu);
   o.delta = 2e-3 / sd;
-  w = sf_fit_alloc(law, s.n, &o);
-  assert_int_equal(sf_fit_run(w, &s.d, s.y, sigma, NULL, st, ns, &hs), SF_OK);
-  sf_fit_free(w);
+  fit_with(law, &s, sigma, &o, &hs);
   assert_true(hu.nbeyond > 0 && hu.nbeyond < s.n); /* both regimes of the loss are in play */
   assert_int_equal(hs.nbeyond, hu.nbeyond);
   assert_rel(hs.objective, hu.objective / (sd * sd), 1e-7);
