@@ -475,7 +475,7 @@ static int setup(job *jb) {
   if (rq->sigma && o->loss == SF_LOSS_HUBER && isnan(rq->delta)) {
     /* say where huber came from: the user's own loss option, or the law's default */
     char why[96];
-    if (rq->loss >= 0) snprintf(why, sizeof why, " %sloss huber", pre);
+    if (rq->loss >= 0) snprintf(why, sizeof why, " %sloss%shuber", pre, *pre ? " " : " = ");
     else snprintf(why, sizeof why, " huber loss (law '%s' defaults to it)", law->name);
     return sf_fail(SF_EUSAGE, "%ssigma with%s: give %sdelta in units of sigma "
                    "(1.345 keeps 95%% of least squares' efficiency with normal errors; the default %g is in units of "

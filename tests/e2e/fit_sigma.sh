@@ -165,6 +165,9 @@ PY
 else
   fail "report with sigma: $(cat "$tmp/err")"
 fi
+# a spec names its keys as a spec writes them
+printf '[data]\nfile = %s\n[fit f]\nlaw = power\nsigma = loss_sd\nloss = huber\n' "$tmp/runs.csv" >"$tmp/h.ini"
+expect 2 "sigma with loss = huber: give delta in units of sigma" "$SCALEFIT" report "$tmp/h.ini" -o "$tmp/rep3"
 sed -i 's/^sigma = loss_sd$//' "$tmp/w.ini"
 expect 2 "absolute_sigma needs sigma = COLUMN" "$SCALEFIT" report "$tmp/w.ini" -o "$tmp/rep2"
 
