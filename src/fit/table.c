@@ -472,11 +472,16 @@ static int setup(job *jb) {
    * f_scale=delta); but the law's default delta (1e-3 for Hoffmann et al.'s log-loss) is in the
    * residual's own units, and carried over it would make the fit least absolute deviations
    * without saying so. The user says what delta means. */
-  if (rq->sigma && o->loss == SF_LOSS_HUBER && isnan(rq->delta))
-    return sf_fail(SF_EUSAGE, "%ssigma with huber loss (law '%s' defaults to it): give %sdelta in units of sigma "
+  if (rq->sigma && o->loss == SF_LOSS_HUBER && isnan(rq->delta)) {
+    /* say where huber came from: the user's own loss option, or the law's default */
+    char why[96];
+    if (rq->loss >= 0) snprintf(why, sizeof why, " %sloss%shuber", pre, *pre ? " " : " = ");
+    else snprintf(why, sizeof why, " huber loss (law '%s' defaults to it)", law->name);
+    return sf_fail(SF_EUSAGE, "%ssigma with%s: give %sdelta in units of sigma "
                    "(1.345 keeps 95%% of least squares' efficiency with normal errors; the default %g is in units of "
-                   "the %s residual) or use %sloss l2", pre, law->name, pre, law->delta,
+                   "the %s residual) or use %sloss l2", pre, why, pre, law->delta,
                    o->space == SF_SPACE_LOG ? "log" : "linear", pre);
+  }
   o->absolute_sigma = rq->sigma && rq->absolute_sigma;
   o->threads = rq->threads;
   for (size_t k = 0; k < rq->nfix; k++) {

@@ -132,8 +132,14 @@ done
 # options
 expect 1 "--absolute-sigma needs --sigma COL" "$SCALEFIT" fit "$tmp/runs.csv" --law power --absolute-sigma
 expect 2 "column 'nope' missing in '$tmp/runs.csv' (--sigma" "$SCALEFIT" fit "$tmp/runs.csv" --law power --sigma nope
-expect 1 "--sigma with huber loss (law 'power' defaults to it): give --delta in units of sigma" \
+# huber asked for with --loss: the message must not blame the law's default (power's is l2)
+expect 1 "--sigma with --loss huber: give --delta in units of sigma" \
   "$SCALEFIT" fit "$tmp/runs.csv" --law power --sigma loss_sd --loss huber
+grep -qF "defaults to it" "$tmp/err" && fail "--loss huber given, yet the message says the law defaults to huber: $(cat "$tmp/err")"
+# huber by the law's default (chinchilla's)
+printf 'run,N,D,loss,loss_sd\na,1e6,1e8,3.1,0.01\nb,2e6,2e8,2.9,0.01\n' >"$tmp/nd.csv"
+expect 1 "--sigma with huber loss (law 'chinchilla' defaults to it): give --delta in units of sigma" \
+  "$SCALEFIT" fit "$tmp/nd.csv" --law chinchilla --sigma loss_sd
 "$SCALEFIT" fit --help | grep -q "(log f - log y)/(sigma/y)" || fail "--help lacks the log-space residual"
 
 # ---- a report's [fit] with sigma reproduces `fit --sigma` (both run sf_fit_table)
@@ -159,6 +165,9 @@ PY
 else
   fail "report with sigma: $(cat "$tmp/err")"
 fi
+# a spec names its keys as a spec writes them
+printf '[data]\nfile = %s\n[fit f]\nlaw = power\nsigma = loss_sd\nloss = huber\n' "$tmp/runs.csv" >"$tmp/h.ini"
+expect 2 "sigma with loss = huber: give delta in units of sigma" "$SCALEFIT" report "$tmp/h.ini" -o "$tmp/rep3"
 sed -i 's/^sigma = loss_sd$//' "$tmp/w.ini"
 expect 2 "absolute_sigma needs sigma = COLUMN" "$SCALEFIT" report "$tmp/w.ini" -o "$tmp/rep2"
 

@@ -595,7 +595,7 @@ static void test_sigma(void **state) {
   rq.sigma = "loss_sd";
   assert_int_equal(sf_table_set(t, NRUN - 1, "loss_sd", keep), SF_OK);
   rq.loss = SF_LOSS_HUBER;
-  assert_int_equal(fit_status(t, &rq, "--sigma with huber loss"), SF_EUSAGE);
+  assert_int_equal(fit_status(t, &rq, "--sigma with --loss huber: give --delta"), SF_EUSAGE);
   rq.delta = 1.345;
   assert_int_equal(fit_status(t, &rq, NULL), SF_OK);
   sf_table_free(t);
