@@ -448,15 +448,30 @@ static void bounded_free(void *p, void *info) {
   free(p);
 }
 
-/* Opens dataset name in g and checks it is 1-D of length n (n == SIZE_MAX: any length, set). */
+/* Opens dataset name in g and checks it holds one value per row: 1-D of length n (n == SIZE_MAX:
+ * any length, set). A 2-D dataset with one side 1 is a column too: pandas users write
+ * f["columns/loss"] = df[["loss"]].values, shape (n, 1), and its row-major data is the column's. */
 static int open_1d(const rd *c, hid_t g, const char *sub, const char *name, size_t *n, hid_t *d) {
   *d = H5Dopen2(g, name, H5P_DEFAULT);
   if (*d < 0) return h5_fail(SF_EINPUT, "'%s': cannot open dataset '%s/%s/%s'", c->path, c->gpath, sub, name);
   hid_t sp = H5Dget_space(*d);
-  hsize_t dims[1] = {0};
+  hsize_t dims[H5S_MAX_RANK] = {0};
   int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
-  if (rank == 1) H5Sget_simple_extent_dims(sp, dims, NULL);
+  if (rank > 0) H5Sget_simple_extent_dims(sp, dims, NULL);
   close_id(&sp);
+  if (rank == 2 && (dims[0] == 1 || dims[1] == 1)) {
+    dims[0] *= dims[1];
+    rank = 1;
+  }
+  if (rank >= 2) {
+    char shape[160] = "";
+    size_t used = 0;
+    for (int i = 0; i < rank && used + 24 < sizeof shape; i++)
+      used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%llu", i ? ", " : "", (unsigned long long)dims[i]);
+    close_id(d);
+    return sf_fail(SF_EINPUT, "'%s': dataset '%s/%s/%s' has shape (%s), expected a single column: 1-D (n,), or "
+                   "2-D (n, 1) or (1, n); write one dataset per column", c->path, c->gpath, sub, name, shape);
+  }
   if (rank != 1) {
     close_id(d);
     return sf_fail(SF_EINPUT, "'%s': dataset '%s/%s/%s' has %d dimensions, expected 1", c->path, c->gpath, sub, name,

@@ -140,7 +140,7 @@ PY
 # values written (checked through 'scalefit export' and pandas) or fails with exit 2 and a message
 # naming the file, the dataset and what was expected. Never a crash, a hang or "out of memory".
 "$py" - "$SCALEFIT" "$tmp" <<'PY'
-import io, math, os, subprocess, sys, time
+import io, math, os, re, subprocess, sys, time
 import h5py, numpy as np
 sf, tmp = sys.argv[1], sys.argv[2]
 d = os.path.join(tmp, "variants"); os.makedirs(d)
@@ -252,17 +252,52 @@ ok("allnan.h5", m=[np.nan] * 3)
 with new("empty.h5") as f:
     c = f.create_group("tables/t/columns"); c["N"] = np.zeros(0); c["run"] = np.zeros(0, "S1")
 rc, out, err = export("empty.h5"); assert rc == 0 and out == "run,N\n", (out, err)
-# shapes: scalar, 2-D, a length that differs
-for name, val, needle in (("scalar.h5", 5.0, "has 0 dimensions, expected 1"), ("twod.h5", np.ones((3, 2)), "has 2 dimensions"),
+# a column as a 2-D dataset with one side 1: pandas' df[["loss"]].values is (n, 1); (1, n) reads too
+with new("column2d.h5") as f:
+    g = f.create_group("tables/t"); c = g.create_group("columns")
+    c["run"] = np.array([[b"a"], [b"bb"], [b"ccc"]]); c["N"] = N.reshape(3, 1); c["D"] = D.astype(np.int64).reshape(1, 3)
+    c["loss"] = L.reshape(3, 1); g["derived/D"] = np.array([[0], [1], [0]], np.uint8)
+    cv = g.create_group("curves"); cv["offsets"] = np.array([[0], [2], [2], [3]]); cv["step"] = np.arange(3.0).reshape(1, 3)
+ok("column2d.h5", run=["a", "bb", "ccc"], N=N.reshape(3, 1)[:, 0], D=D.astype(np.int64).reshape(1, 3)[0],
+   loss=L.reshape(3, 1)[:, 0], derived=["C", "D;C", "C"])
+p = run("info", os.path.join(d, "column2d.h5"), "--json")
+assert p.returncode == 0 and re.search(r'"points": *3\b', p.stdout), (p.stdout, p.stderr)
+# shapes: scalar, two columns in one dataset, a length that differs
+for name, val, needle in (("scalar.h5", 5.0, "has 0 dimensions, expected 1"),
+                          ("twod.h5", np.ones((3, 2)), "has shape (3, 2), expected a single column"),
+                          ("threed.h5", np.ones((3, 1, 1)), "has shape (3, 1, 1)"),
                           ("long.h5", np.ones(4), "has 4 values, expected 3 (one per run)")):
     with new(name) as f:
         c = f.create_group("tables/t/columns"); std(c); c["m"] = val
     bad(name, "dataset '/tables/t/columns/m'", needle)
+# bools (h5py: an enum FALSE/TRUE): a metric or a derived flag reads as 0/1, as numpy converts them;
+# N, D, C, loss and curve offsets cannot be bools and say so
+B = np.array([True, False, True])
+with new("bool.h5") as f:
+    g = f.create_group("tables/t"); c = g.create_group("columns"); std(c); c["m"] = B; g["derived/D"] = ~B
+    cv = g.create_group("curves"); cv["offsets"] = np.array([0, 1, 1, 3]); cv["eval"] = B
+ok("bool.h5", m=B, D=D, derived=["C", "D;C", "C"])
+p = run("info", os.path.join(d, "bool.h5"), "--json")
+assert p.returncode == 0, p.stderr
+for name, where, needle in (("bool_N.h5", "columns/N", "N must be a positive number in parameters"),
+                            ("bool_loss.h5", "columns/loss", "loss must be a positive number in nats/token"),
+                            ("bool_offsets.h5", "curves/offsets", "expected whole numbers")):
+    with new(name) as f:
+        g = f.create_group("tables/t"); std(g.create_group("columns"))
+        if where == "curves/offsets": g["curves/step"] = np.arange(3.0)
+        else: del g[where]
+        g[where] = np.array([True, True, True, True][: 4 if "offsets" in where else 3])
+    bad(name, f"dataset '/tables/t/{where}' holds bools (True/False)", needle)
+with new("bool_bad.h5") as f:                # a stored value that is neither member
+    c = f.create_group("tables/t/columns"); std(c)
+    c.create_dataset("m", data=np.array([0, 2, 1], "i1"), dtype=h5py.enum_dtype({"FALSE": 0, "TRUE": 1}, basetype="i1"))
+bad("bool_bad.h5", "dataset '/tables/t/columns/m' (bool) holds a value that is neither FALSE nor TRUE at row 2")
 # types that are not numbers
-for name, val in (("bool.h5", np.array([True, False, True])), ("complex.h5", np.ones(3) * 1j),
+colors = h5py.enum_dtype({"RED": 0, "GREEN": 1, "BLUE": 2}, basetype="i1")     # an enum that is not a bool
+for name, val in (("enum.h5", np.array([0, 2, 1], colors)), ("complex.h5", np.ones(3) * 1j),
                   ("compound.h5", np.zeros(3, dtype=[("a", "i4"), ("b", "f8")]))):
     with new(name) as f:
-        c = f.create_group("tables/t/columns"); std(c); c["m"] = val
+        c = f.create_group("tables/t/columns"); std(c); c.create_dataset("m", data=val, dtype=val.dtype)
     bad(name, "dataset '/tables/t/columns/m' is not numeric")
 # groups nested otherwise
 with new("flat.h5") as f: std(f.create_group("tables/t"))
