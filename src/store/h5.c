@@ -514,14 +514,48 @@ static int read_fail(const rd *c, hid_t d, const char *sub, const char *name) {
   return h5_fail(SF_EINPUT, "'%s': cannot read dataset '%s/%s/%s'", c->path, c->gpath, sub, name);
 }
 
-static int read_numbers(const rd *c, hid_t d, const char *sub, const char *name, hid_t memtype, void *buf, size_t n) {
+/* 1 if d holds numpy bools as h5py writes them: an enum whose members are FALSE and TRUE. */
+static int is_bool(hid_t d) {
+  hid_t ft = H5Dget_type(d);
+  int yes = ft >= 0 && H5Tget_class(ft) == H5T_ENUM && H5Tget_nmembers(ft) == 2;
+  for (unsigned i = 0; yes && i < 2; i++) {
+    char *m = H5Tget_member_name(ft, i);
+    yes = m && (strcmp(m, "FALSE") == 0 || strcmp(m, "TRUE") == 0);
+    H5free_memory(m);
+  }
+  close_id(&ft);
+  H5Eclear2(H5E_DEFAULT);
+  return yes;
+}
+
+/* Reads the n values of d as doubles: integers and floats as numpy widens them, bools (an enum,
+ * which HDF5 converts to no number) as 0 and 1, through an enum of the same names. */
+static int read_numbers(const rd *c, hid_t d, const char *sub, const char *name, double *buf, size_t n) {
   hid_t ft = H5Dget_type(d);
   H5T_class_t cl = ft >= 0 ? H5Tget_class(ft) : H5T_NO_CLASS;
   close_id(&ft);
+  if (cl == H5T_ENUM && is_bool(d)) {
+    signed char *b = malloc(n ? n : 1), no = 0, yes = 1;
+    hid_t mt = H5Tenum_create(H5T_NATIVE_SCHAR);
+    int ok = b && mt >= 0 && H5Tenum_insert(mt, "FALSE", &no) >= 0 && H5Tenum_insert(mt, "TRUE", &yes) >= 0;
+    int rc = ok ? SF_OK : oom();
+    /* A stored value that is neither member converts to -1 (all bits set). */
+    if (ok && n && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, b) < 0) rc = read_fail(c, d, sub, name);
+    for (size_t r = 0; r < n && !rc; r++) {
+      if (b[r] != 0 && b[r] != 1)
+        rc = sf_fail(SF_EINPUT, "'%s': dataset '%s/%s/%s' (bool) holds a value that is neither FALSE nor TRUE at "
+                     "%s %zu", c->path, c->gpath, sub, name, strcmp(sub, "curves") == 0 ? "index" : "row",
+                     strcmp(sub, "curves") == 0 ? r : r + 1);
+      else buf[r] = b[r];
+    }
+    close_id(&mt);
+    free(b);
+    return rc;
+  }
   if (cl != H5T_FLOAT && cl != H5T_INTEGER)
     return sf_fail(SF_EINPUT, "'%s': dataset '%s/%s/%s' is not numeric (expected float64)", c->path, c->gpath, sub,
                    name);
-  if (n && H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) return read_fail(c, d, sub, name);
+  if (n && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) return read_fail(c, d, sub, name);
   return SF_OK;
 }
 
@@ -730,6 +764,16 @@ static int read_columns(const rd *c, hid_t tg, sf_table *t, long long nrows_attr
                    "(see docs/FORMAT.md)", c->path, c->gpath, names[i]);
       goto done;
     } else {
+      /* A bool is a metric's 0/1 (converged, has_eval), but no model size, token count, compute or loss. */
+      static const char *const quantity[4][2] = {
+          {"N", "parameters"}, {"D", "tokens"}, {"C", "FLOP"}, {"loss", "nats/token"}};
+      for (int q = 0; q < 4; q++)
+        if (strcmp(names[i], quantity[q][0]) == 0 && is_bool(d)) {
+          rc = sf_fail(SF_EINPUT, "'%s': dataset '%s/columns/%s' holds bools (True/False); %s must be a positive "
+                       "number in %s (only metrics may be bools, read as 0 and 1)", c->path, c->gpath, names[i],
+                       names[i], quantity[q][1]);
+          goto done;
+        }
       char *unit = NULL;
       if ((rc = read_units(c, d, "columns", names[i], &unit))) goto done;
       int k = sf_table_add_column(t, names[i], unit);
@@ -749,7 +793,7 @@ static int read_columns(const rd *c, hid_t tg, sf_table *t, long long nrows_attr
         goto done;
       }
       free(unit);
-      if ((rc = read_numbers(c, d, "columns", names[i], H5T_NATIVE_DOUBLE, t->cols[k].v, n))) goto done;
+      if ((rc = read_numbers(c, d, "columns", names[i], t->cols[k].v, n))) goto done;
     }
     close_id(&d);
   }
@@ -781,7 +825,7 @@ static int read_derived(const rd *c, hid_t tg, sf_table *t) {
      * become 0 or 1 in the conversion to bytes; only 0 and 1 mean something. */
     double *v = malloc((n ? n : 1) * sizeof *v);
     if (!v) rc = oom();
-    if (!rc) rc = read_numbers(c, d, "derived", names[i], H5T_NATIVE_DOUBLE, v, n);
+    if (!rc) rc = read_numbers(c, d, "derived", names[i], v, n);
     for (size_t r = 0; r < n && !rc; r++) {
       if (v[r] != 0 && v[r] != 1)
         rc = sf_fail(SF_EINPUT, "'%s': dataset '%s/derived/%s' holds %g at row %zu, expected 0 or 1", c->path,
@@ -831,7 +875,10 @@ static int read_curves(const rd *c, hid_t tg, sf_table *t) {
       rc = oom();
       goto done;
     }
-    rc = read_numbers(c, d, "curves", "offsets", H5T_NATIVE_DOUBLE, dv, n1);
+    if (is_bool(d))
+      rc = sf_fail(SF_EINPUT, "'%s': dataset '%s/curves/offsets' holds bools (True/False), expected whole numbers "
+                   "(run r's points are [offsets[r], offsets[r+1]))", c->path, c->gpath);
+    else rc = read_numbers(c, d, "curves", "offsets", dv, n1);
     for (size_t r = 0; r < n1 && !rc; r++) {
       if (!(dv[r] >= 0 && dv[r] <= 9007199254740992.0 && dv[r] == floor(dv[r])))
         rc = sf_fail(SF_EINPUT, "'%s': dataset '%s/curves/offsets' holds %g at index %zu, expected a whole number "
@@ -861,7 +908,7 @@ static int read_curves(const rd *c, hid_t tg, sf_table *t) {
       goto done;
     }
     nc++;
-    if ((rc = read_numbers(c, d, "curves", names[i], H5T_NATIVE_DOUBLE, vals[nc - 1], total))) goto done;
+    if ((rc = read_numbers(c, d, "curves", names[i], vals[nc - 1], total))) goto done;
     close_id(&d);
   }
   if (nc == 0) goto done;
