@@ -436,6 +436,7 @@ typedef struct rd {
   const char *path;
   const char *gpath; /* "/tables/<name>" */
   size_t limit;      /* the file's size: no string in it can be longer */
+  hid_t dapl;        /* dataset access: external raw files looked for beside the run file */
 } rd;
 
 /* HDF5 allocates each variable-length string at the length the file claims; in a corrupt file
@@ -448,12 +449,79 @@ static void bounded_free(void *p, void *info) {
   free(p);
 }
 
+/* Whether a dataset's external raw files (h5py: external=[("runs.bin", 0, size)]) are all in dir
+ * ("" the current directory) and long enough: 1 yes; 0 one is missing; -1 one is shorter than
+ * the dataset needs (HDF5 would read the part missing as zeros). why names the first one wrong. */
+static int external_found(hid_t dcpl, int count, hsize_t need, const char *dir, char *why, size_t wn) {
+  for (int i = 0; i < count; i++) {
+    char nm[4096] = "", full[8192];
+    off_t off = 0;
+    hsize_t size = 0;
+    if (H5Pget_external(dcpl, (unsigned)i, sizeof nm, nm, &off, &size) < 0) return 0;
+    int here = nm[0] == '/' || !dir[0];
+    snprintf(full, sizeof full, "%s%s%s", here ? "" : dir, here ? "" : "/", nm);
+    hsize_t take = size < need ? size : need;
+    need -= take;
+    struct stat st;
+    if (stat(full, &st) != 0 || !S_ISREG(st.st_mode)) {
+      snprintf(why, wn, "'%.400s' is missing", full);
+      return 0;
+    }
+    if (take && (hsize_t)st.st_size < (hsize_t)off + take) {
+      snprintf(why, wn, "'%.400s' holds %lld bytes where %llu from byte %lld are needed (truncated?)", full,
+               (long long)st.st_size, (unsigned long long)take, (long long)off);
+      return -1;
+    }
+  }
+  return 1;
+}
+
+/* External raw storage names its files relative to a directory that HDF5 takes to be the
+ * current one, so a run file written with its .bin beside it did not read from another folder.
+ * The files are looked for beside the run file (the dataset is opened with HDF5's ${ORIGIN}
+ * prefix), then, as before, in the current directory (where h5py puts them when the file is
+ * written from elsewhere: *d is reopened so). HDF5_EXTFILE_PREFIX, when set, decides instead. */
+static int external_storage(const rd *c, hid_t g, const char *sub, const char *name, hid_t *d) {
+  hid_t dcpl = H5Dget_create_plist(*d), sp = H5Dget_space(*d), ft = H5Dget_type(*d);
+  int count = dcpl >= 0 ? H5Pget_external_count(dcpl) : 0, rc = SF_OK;
+  const char *env = getenv("HDF5_EXTFILE_PREFIX");
+  if (count > 0 && !(env && env[0])) {
+    hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : 0;
+    hsize_t need = (hsize_t)(np > 0 ? np : 0) * (ft >= 0 ? H5Tget_size(ft) : 0);
+    char file[4096] = "", beside_why[600] = "", cwd_why[600] = "";
+    H5Fget_name(*d, file, sizeof file); /* the file holding the dataset: an external link's target */
+    char *slash = strrchr(file, '/');
+    if (slash) *slash = '\0';
+    const char *dir = slash ? (file[0] ? file : "/") : "";
+    int beside = external_found(dcpl, count, need, dir, beside_why, sizeof beside_why);
+    int cwd = beside == 1 || !dir[0] ? beside : external_found(dcpl, count, need, "", cwd_why, sizeof cwd_why);
+    if (beside != 1) close_id(d);
+    if (beside != 1 && cwd == 1) {
+      if ((*d = H5Dopen2(g, name, H5P_DEFAULT)) < 0)
+        rc = h5_fail(SF_EINPUT, "'%s': cannot open dataset '%s/%s/%s'", c->path, c->gpath, sub, name);
+    } else if (beside != 1 && dir[0]) {
+      rc = sf_fail(SF_EINPUT, "'%s': dataset '%s/%s/%s' keeps its values in external files: beside the run file, %s; "
+                   "in the current directory, %s", c->path, c->gpath, sub, name, beside_why, cwd_why);
+    } else if (beside != 1) {
+      rc = sf_fail(SF_EINPUT, "'%s': dataset '%s/%s/%s' keeps its values in external files, and %s", c->path,
+                   c->gpath, sub, name, beside_why);
+    }
+  }
+  H5Eclear2(H5E_DEFAULT);
+  close_id(&ft);
+  close_id(&sp);
+  close_id(&dcpl);
+  return rc;
+}
+
 /* Opens dataset name in g and checks it holds one value per row: 1-D of length n (n == SIZE_MAX:
  * any length, set). A 2-D dataset with one side 1 is a column too: pandas users write
  * f["columns/loss"] = df[["loss"]].values, shape (n, 1), and its row-major data is the column's. */
 static int open_1d(const rd *c, hid_t g, const char *sub, const char *name, size_t *n, hid_t *d) {
-  *d = H5Dopen2(g, name, H5P_DEFAULT);
+  *d = H5Dopen2(g, name, c->dapl);
   if (*d < 0) return h5_fail(SF_EINPUT, "'%s': cannot open dataset '%s/%s/%s'", c->path, c->gpath, sub, name);
+  int rc = external_storage(c, g, sub, name, d);
+  if (rc) return rc;
   hid_t sp = H5Dget_space(*d);
   hsize_t dims[H5S_MAX_RANK] = {0};
   int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
@@ -1003,10 +1071,17 @@ int sf_h5_read(const char *path, const char *table, sf_table **out) {
     goto done;
   }
   struct stat st;
-  rd c = {path, gpath, stat(path, &st) == 0 && st.st_size > 0 ? (size_t)st.st_size : SIZE_MAX};
-  if ((rc = read_columns(&c, tg, t, a == 1 ? nrows : -1)) || (rc = read_derived(&c, tg, t)) ||
-      (rc = read_curves(&c, tg, t)))
+  rd c = {path, gpath, stat(path, &st) == 0 && st.st_size > 0 ? (size_t)st.st_size : SIZE_MAX,
+          H5Pcreate(H5P_DATASET_ACCESS)};
+  if (c.dapl < 0 || H5Pset_efile_prefix(c.dapl, "${ORIGIN}") < 0) {
+    close_id(&c.dapl);
+    rc = h5_fail(SF_EINPUT, "'%s': cannot set up reading", path);
     goto done;
+  }
+  rc = read_columns(&c, tg, t, a == 1 ? nrows : -1);
+  if (!rc) rc = read_derived(&c, tg, t);
+  if (!rc) rc = read_curves(&c, tg, t);
+  close_id(&c.dapl);
 done:
   close_id(&tg);
   H5Fclose(f);

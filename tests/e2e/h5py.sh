@@ -155,19 +155,19 @@ def std(c, **kw):
     c.create_dataset("run", data=np.array([b"a", b"bb", b"ccc"]), **kw)
     for k, v in (("N", N), ("D", D), ("loss", L)): c.create_dataset(k, data=v, **kw)
 
-def run(*args, env=None):
+def run(*args, env=None, cwd=None):
     t0 = time.time()
-    p = subprocess.run([sf, *args], capture_output=True, text=True, timeout=60, env=env)
+    p = subprocess.run([sf, *args], capture_output=True, text=True, timeout=60, env=env, cwd=cwd)
     assert time.time() - t0 < 30, (args, "slow")
     return p
 
-def export(name):
-    p = run("export", os.path.join(d, name))
+def export(name, cwd=None):
+    p = run("export", os.path.join(d, name) if cwd is None else name, cwd=cwd)
     return p.returncode, p.stdout, p.stderr
 
-def ok(name, **want):
+def ok(name, cwd=None, **want):
     """Reads, and each column in want comes back bit for bit (NaN as empty)."""
-    rc, out, err = export(name)
+    rc, out, err = export(name, cwd)
     assert rc == 0, (name, rc, err)
     import csv
     rows = list(csv.DictReader(io.StringIO(out)))
@@ -181,8 +181,8 @@ def ok(name, **want):
             assert np.array_equal(got, ref, equal_nan=True), (name, col, got, ref)
     return rows
 
-def bad(name, *needles):
-    rc, out, err = export(name)
+def bad(name, *needles, cwd=None):
+    rc, out, err = export(name, cwd)
     assert rc == 2 and out == "", (name, rc, out, err)
     assert err.startswith("scalefit: error: ") and name in err, (name, err)
     for s in needles: assert s in err, (name, s, err)
@@ -312,6 +312,28 @@ with h5py.File(os.path.join(d, "target.h5"), "w") as f: f["m"] = np.array([7.0, 
 with new("external.h5") as f:
     c = f.create_group("tables/t/columns"); std(c); c["m"] = h5py.ExternalLink("target.h5", "/m")
 ok("external.h5", m=[7, 8, 9])
+# external raw storage (h5py external=): a relative name is looked for beside the run file, so it reads
+# from any folder; the current directory, where h5py puts it when the file is written from elsewhere,
+# still works; a missing or truncated raw file is named (HDF5 would read zeros for the missing part)
+ext = os.path.join(d, "ext"); os.makedirs(ext)
+def external(name, cwd, raw, vals):
+    here = os.getcwd(); os.chdir(cwd)                   # h5py writes the raw file relative to the cwd
+    try:
+        with new(name) as f:
+            c = f.create_group("tables/t/columns"); std(c)
+            c.create_dataset("m", data=vals, external=[(raw, 0, h5py.h5f.UNLIMITED)])
+    finally:
+        os.chdir(here)
+external("ext/beside.h5", ext, "beside.raw", N)
+assert os.path.getsize(os.path.join(ext, "beside.raw")) == N.nbytes
+for cwd, path in ((ext, "beside.h5"), (d, "ext/beside.h5"), ("/", os.path.join(ext, "beside.h5"))):
+    ok(path, cwd=cwd, m=N, N=N)
+external("ext/cwd.h5", d, "cwd.raw", 2 * N)               # raw file in d, the run file in d/ext
+ok("ext/cwd.h5", cwd=d, m=2 * N)
+bad("cwd.h5", "dataset '/tables/t/columns/m' keeps its values in external files, and 'cwd.raw' is missing", cwd=ext)
+with open(os.path.join(ext, "beside.raw"), "r+b") as fh: fh.truncate(20)
+bad("beside.h5", "dataset '/tables/t/columns/m' keeps its values in external files, and 'beside.raw' holds 20 bytes "
+    "where 24 from byte 0 are needed (truncated?)", cwd=ext)
 with new("dangling.h5") as f:
     c = f.create_group("tables/t/columns"); std(c); c["m"] = h5py.SoftLink("/nowhere")
 bad("dangling.h5", "'/tables/t/columns/m'")
