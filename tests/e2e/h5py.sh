@@ -351,6 +351,26 @@ except ImportError:                         # the same marks PyTables and pandas
     with h5py.File(os.path.join(d, "pandas.h5"), "w") as f:
         f.attrs["PYTABLES_FORMAT_VERSION"] = b"2.1"; f.create_group("runs").attrs["pandas_type"] = b"frame"
 bad("pandas.h5", "written by pandas (DataFrame.to_hdf", "key 'runs'", "read_hdf('", "scalefit import")
+# ... and the conversion it prints, run as printed, gives the frame's runs: names kept as pandas' index
+# (df.set_index("run"), which to_csv(index=False) dropped without a word) or as a column beside the
+# default index 0, 1, 2, in both of to_hdf's formats
+try:
+    import pandas as pd, tables  # noqa: F401
+except ImportError:
+    pd = None
+for fmt in ("table", "fixed") if pd is not None else ():
+    for indexed in (True, False):
+        name = f"pandas_{fmt}_{int(indexed)}.h5"; conv = os.path.join(d, name + ".conv"); os.makedirs(conv)
+        df = pd.DataFrame({"run": ["a", "bb", "ccc"], "N": N, "D": D, "loss": L})
+        (df.set_index("run") if indexed else df).to_hdf(os.path.join(conv, name), key="runs", format=fmt)
+        rc, out, err = export(name, cwd=conv)
+        m = re.search(r"convert it with (pandas\.read_hdf\(.*?\)\.to_csv\(.*?\)) and '(scalefit import [^']*)'", err)
+        assert rc == 2 and m, (name, err)
+        here = os.getcwd(); os.chdir(conv)
+        try: exec(m.group(1), {"pandas": pd})              # the printed line, in the printed folder
+        finally: os.chdir(here)
+        p = run(*m.group(2).split()[1:], cwd=conv); assert p.returncode == 0, (name, p.stderr)
+        ok("runs.h5", cwd=conv, run=["a", "bb", "ccc"], N=N, D=D, loss=L, C=6 * N * D)
 # truncated, not HDF5, a CSV named .h5
 data = open(os.path.join(d, "s_gzip.h5"), "rb").read()
 open(os.path.join(d, "trunc.h5"), "wb").write(data[: len(data) - 100])
