@@ -296,10 +296,11 @@ static int foreign_hdf5(const char *path, hid_t f) {
     return sf_fail(SF_EINPUT, "'%s' is a PyTables file, not a scalefit run file: write the runs as CSV and "
                    "'scalefit import' them, or write the layout of docs/FORMAT.md with h5py", path);
   const char *key = k.n == 1 ? k.list : "'KEY'";
+  /* to_csv keeps the index: run names are often it (df.set_index("run")), and index=False dropped
+   * them without a word; the default index 0, 1, 2 is an unnamed first column import drops. */
   return sf_fail(SF_EINPUT, "'%s' was written by pandas (DataFrame.to_hdf, PyTables format; key%s %s), which "
-                 "scalefit does not read: convert it with pandas.read_hdf('%s', %s).to_csv('runs.csv', "
-                 "index=False) and 'scalefit import runs.csv -o runs.h5'", path, k.n == 1 ? "" : "s", k.list, path,
-                 key);
+                 "scalefit does not read: convert it with pandas.read_hdf('%s', %s).to_csv('runs.csv') and "
+                 "'scalefit import runs.csv -o runs.h5'", path, k.n == 1 ? "" : "s", k.list, path, key);
 }
 
 static int open_ours(const char *path, unsigned mode, hid_t *fid) {
@@ -436,6 +437,7 @@ typedef struct rd {
   const char *path;
   const char *gpath; /* "/tables/<name>" */
   size_t limit;      /* the file's size: no string in it can be longer */
+  hid_t dapl;        /* dataset access: external raw files looked for beside the run file */
 } rd;
 
 /* HDF5 allocates each variable-length string at the length the file claims; in a corrupt file
@@ -448,15 +450,97 @@ static void bounded_free(void *p, void *info) {
   free(p);
 }
 
-/* Opens dataset name in g and checks it is 1-D of length n (n == SIZE_MAX: any length, set). */
-static int open_1d(const rd *c, hid_t g, const char *sub, const char *name, size_t *n, hid_t *d) {
-  *d = H5Dopen2(g, name, H5P_DEFAULT);
-  if (*d < 0) return h5_fail(SF_EINPUT, "'%s': cannot open dataset '%s/%s/%s'", c->path, c->gpath, sub, name);
-  hid_t sp = H5Dget_space(*d);
-  hsize_t dims[1] = {0};
-  int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
-  if (rank == 1) H5Sget_simple_extent_dims(sp, dims, NULL);
+/* Whether a dataset's external raw files (h5py: external=[("runs.bin", 0, size)]) are all in dir
+ * ("" the current directory) and long enough: 1 yes; 0 one is missing; -1 one is shorter than
+ * the dataset needs (HDF5 would read the part missing as zeros). why names the first one wrong. */
+static int external_found(hid_t dcpl, int count, hsize_t need, const char *dir, char *why, size_t wn) {
+  for (int i = 0; i < count; i++) {
+    char nm[4096] = "", full[8192];
+    off_t off = 0;
+    hsize_t size = 0;
+    if (H5Pget_external(dcpl, (unsigned)i, sizeof nm, nm, &off, &size) < 0) return 0;
+    int here = nm[0] == '/' || !dir[0];
+    snprintf(full, sizeof full, "%s%s%s", here ? "" : dir, here ? "" : "/", nm);
+    hsize_t take = size < need ? size : need;
+    need -= take;
+    struct stat st;
+    if (stat(full, &st) != 0 || !S_ISREG(st.st_mode)) {
+      snprintf(why, wn, "'%.400s' is missing", full);
+      return 0;
+    }
+    if (take && (hsize_t)st.st_size < (hsize_t)off + take) {
+      snprintf(why, wn, "'%.400s' holds %lld bytes where %llu from byte %lld are needed (truncated?)", full,
+               (long long)st.st_size, (unsigned long long)take, (long long)off);
+      return -1;
+    }
+  }
+  return 1;
+}
+
+/* External raw storage names its files relative to a directory that HDF5 takes to be the
+ * current one, so a run file written with its .bin beside it did not read from another folder.
+ * The files are looked for beside the run file (the dataset is opened with HDF5's ${ORIGIN}
+ * prefix), then, as before, in the current directory (where h5py puts them when the file is
+ * written from elsewhere: *d is reopened so). HDF5_EXTFILE_PREFIX, when set, decides instead. */
+static int external_storage(const rd *c, hid_t g, const char *sub, const char *name, hid_t *d) {
+  hid_t dcpl = H5Dget_create_plist(*d), sp = H5Dget_space(*d), ft = H5Dget_type(*d);
+  int count = dcpl >= 0 ? H5Pget_external_count(dcpl) : 0, rc = SF_OK;
+  const char *env = getenv("HDF5_EXTFILE_PREFIX");
+  if (count > 0 && !(env && env[0])) {
+    hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : 0;
+    hsize_t need = (hsize_t)(np > 0 ? np : 0) * (ft >= 0 ? H5Tget_size(ft) : 0);
+    char file[4096] = "", beside_why[600] = "", cwd_why[600] = "";
+    H5Fget_name(*d, file, sizeof file); /* the file holding the dataset: an external link's target */
+    char *slash = strrchr(file, '/');
+    if (slash) *slash = '\0';
+    const char *dir = slash ? (file[0] ? file : "/") : "";
+    int beside = external_found(dcpl, count, need, dir, beside_why, sizeof beside_why);
+    int cwd = beside == 1 || !dir[0] ? beside : external_found(dcpl, count, need, "", cwd_why, sizeof cwd_why);
+    if (beside != 1) close_id(d);
+    if (beside != 1 && cwd == 1) {
+      if ((*d = H5Dopen2(g, name, H5P_DEFAULT)) < 0)
+        rc = h5_fail(SF_EINPUT, "'%s': cannot open dataset '%s/%s/%s'", c->path, c->gpath, sub, name);
+    } else if (beside != 1 && dir[0]) {
+      rc = sf_fail(SF_EINPUT, "'%s': dataset '%s/%s/%s' keeps its values in external files: beside the run file, %s; "
+                   "in the current directory, %s", c->path, c->gpath, sub, name, beside_why, cwd_why);
+    } else if (beside != 1) {
+      rc = sf_fail(SF_EINPUT, "'%s': dataset '%s/%s/%s' keeps its values in external files, and %s", c->path,
+                   c->gpath, sub, name, beside_why);
+    }
+  }
+  H5Eclear2(H5E_DEFAULT);
+  close_id(&ft);
   close_id(&sp);
+  close_id(&dcpl);
+  return rc;
+}
+
+/* Opens dataset name in g and checks it holds one value per row: 1-D of length n (n == SIZE_MAX:
+ * any length, set). A 2-D dataset with one side 1 is a column too: pandas users write
+ * f["columns/loss"] = df[["loss"]].values, shape (n, 1), and its row-major data is the column's. */
+static int open_1d(const rd *c, hid_t g, const char *sub, const char *name, size_t *n, hid_t *d) {
+  *d = H5Dopen2(g, name, c->dapl);
+  if (*d < 0) return h5_fail(SF_EINPUT, "'%s': cannot open dataset '%s/%s/%s'", c->path, c->gpath, sub, name);
+  int rc = external_storage(c, g, sub, name, d);
+  if (rc) return rc;
+  hid_t sp = H5Dget_space(*d);
+  hsize_t dims[H5S_MAX_RANK] = {0};
+  int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+  if (rank > 0) H5Sget_simple_extent_dims(sp, dims, NULL);
+  close_id(&sp);
+  if (rank == 2 && (dims[0] == 1 || dims[1] == 1)) {
+    dims[0] *= dims[1];
+    rank = 1;
+  }
+  if (rank >= 2) {
+    char shape[160] = "";
+    size_t used = 0;
+    for (int i = 0; i < rank && used + 24 < sizeof shape; i++)
+      used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%llu", i ? ", " : "", (unsigned long long)dims[i]);
+    close_id(d);
+    return sf_fail(SF_EINPUT, "'%s': dataset '%s/%s/%s' has shape (%s), expected a single column: 1-D (n,), or "
+                   "2-D (n, 1) or (1, n); write one dataset per column", c->path, c->gpath, sub, name, shape);
+  }
   if (rank != 1) {
     close_id(d);
     return sf_fail(SF_EINPUT, "'%s': dataset '%s/%s/%s' has %d dimensions, expected 1", c->path, c->gpath, sub, name,
@@ -499,14 +583,48 @@ static int read_fail(const rd *c, hid_t d, const char *sub, const char *name) {
   return h5_fail(SF_EINPUT, "'%s': cannot read dataset '%s/%s/%s'", c->path, c->gpath, sub, name);
 }
 
-static int read_numbers(const rd *c, hid_t d, const char *sub, const char *name, hid_t memtype, void *buf, size_t n) {
+/* 1 if d holds numpy bools as h5py writes them: an enum whose members are FALSE and TRUE. */
+static int is_bool(hid_t d) {
+  hid_t ft = H5Dget_type(d);
+  int yes = ft >= 0 && H5Tget_class(ft) == H5T_ENUM && H5Tget_nmembers(ft) == 2;
+  for (unsigned i = 0; yes && i < 2; i++) {
+    char *m = H5Tget_member_name(ft, i);
+    yes = m && (strcmp(m, "FALSE") == 0 || strcmp(m, "TRUE") == 0);
+    H5free_memory(m);
+  }
+  close_id(&ft);
+  H5Eclear2(H5E_DEFAULT);
+  return yes;
+}
+
+/* Reads the n values of d as doubles: integers and floats as numpy widens them, bools (an enum,
+ * which HDF5 converts to no number) as 0 and 1, through an enum of the same names. */
+static int read_numbers(const rd *c, hid_t d, const char *sub, const char *name, double *buf, size_t n) {
   hid_t ft = H5Dget_type(d);
   H5T_class_t cl = ft >= 0 ? H5Tget_class(ft) : H5T_NO_CLASS;
   close_id(&ft);
+  if (cl == H5T_ENUM && is_bool(d)) {
+    signed char *b = malloc(n ? n : 1), no = 0, yes = 1;
+    hid_t mt = H5Tenum_create(H5T_NATIVE_SCHAR);
+    int ok = b && mt >= 0 && H5Tenum_insert(mt, "FALSE", &no) >= 0 && H5Tenum_insert(mt, "TRUE", &yes) >= 0;
+    int rc = ok ? SF_OK : oom();
+    /* A stored value that is neither member converts to -1 (all bits set). */
+    if (ok && n && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, b) < 0) rc = read_fail(c, d, sub, name);
+    for (size_t r = 0; r < n && !rc; r++) {
+      if (b[r] != 0 && b[r] != 1)
+        rc = sf_fail(SF_EINPUT, "'%s': dataset '%s/%s/%s' (bool) holds a value that is neither FALSE nor TRUE at "
+                     "%s %zu", c->path, c->gpath, sub, name, strcmp(sub, "curves") == 0 ? "index" : "row",
+                     strcmp(sub, "curves") == 0 ? r : r + 1);
+      else buf[r] = b[r];
+    }
+    close_id(&mt);
+    free(b);
+    return rc;
+  }
   if (cl != H5T_FLOAT && cl != H5T_INTEGER)
     return sf_fail(SF_EINPUT, "'%s': dataset '%s/%s/%s' is not numeric (expected float64)", c->path, c->gpath, sub,
                    name);
-  if (n && H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) return read_fail(c, d, sub, name);
+  if (n && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) return read_fail(c, d, sub, name);
   return SF_OK;
 }
 
@@ -715,6 +833,16 @@ static int read_columns(const rd *c, hid_t tg, sf_table *t, long long nrows_attr
                    "(see docs/FORMAT.md)", c->path, c->gpath, names[i]);
       goto done;
     } else {
+      /* A bool is a metric's 0/1 (converged, has_eval), but no model size, token count, compute or loss. */
+      static const char *const quantity[4][2] = {
+          {"N", "parameters"}, {"D", "tokens"}, {"C", "FLOP"}, {"loss", "nats/token"}};
+      for (int q = 0; q < 4; q++)
+        if (strcmp(names[i], quantity[q][0]) == 0 && is_bool(d)) {
+          rc = sf_fail(SF_EINPUT, "'%s': dataset '%s/columns/%s' holds bools (True/False); %s must be a positive "
+                       "number in %s (only metrics may be bools, read as 0 and 1)", c->path, c->gpath, names[i],
+                       names[i], quantity[q][1]);
+          goto done;
+        }
       char *unit = NULL;
       if ((rc = read_units(c, d, "columns", names[i], &unit))) goto done;
       int k = sf_table_add_column(t, names[i], unit);
@@ -734,7 +862,7 @@ static int read_columns(const rd *c, hid_t tg, sf_table *t, long long nrows_attr
         goto done;
       }
       free(unit);
-      if ((rc = read_numbers(c, d, "columns", names[i], H5T_NATIVE_DOUBLE, t->cols[k].v, n))) goto done;
+      if ((rc = read_numbers(c, d, "columns", names[i], t->cols[k].v, n))) goto done;
     }
     close_id(&d);
   }
@@ -766,7 +894,7 @@ static int read_derived(const rd *c, hid_t tg, sf_table *t) {
      * become 0 or 1 in the conversion to bytes; only 0 and 1 mean something. */
     double *v = malloc((n ? n : 1) * sizeof *v);
     if (!v) rc = oom();
-    if (!rc) rc = read_numbers(c, d, "derived", names[i], H5T_NATIVE_DOUBLE, v, n);
+    if (!rc) rc = read_numbers(c, d, "derived", names[i], v, n);
     for (size_t r = 0; r < n && !rc; r++) {
       if (v[r] != 0 && v[r] != 1)
         rc = sf_fail(SF_EINPUT, "'%s': dataset '%s/derived/%s' holds %g at row %zu, expected 0 or 1", c->path,
@@ -816,7 +944,10 @@ static int read_curves(const rd *c, hid_t tg, sf_table *t) {
       rc = oom();
       goto done;
     }
-    rc = read_numbers(c, d, "curves", "offsets", H5T_NATIVE_DOUBLE, dv, n1);
+    if (is_bool(d))
+      rc = sf_fail(SF_EINPUT, "'%s': dataset '%s/curves/offsets' holds bools (True/False), expected whole numbers "
+                   "(run r's points are [offsets[r], offsets[r+1]))", c->path, c->gpath);
+    else rc = read_numbers(c, d, "curves", "offsets", dv, n1);
     for (size_t r = 0; r < n1 && !rc; r++) {
       if (!(dv[r] >= 0 && dv[r] <= 9007199254740992.0 && dv[r] == floor(dv[r])))
         rc = sf_fail(SF_EINPUT, "'%s': dataset '%s/curves/offsets' holds %g at index %zu, expected a whole number "
@@ -846,7 +977,7 @@ static int read_curves(const rd *c, hid_t tg, sf_table *t) {
       goto done;
     }
     nc++;
-    if ((rc = read_numbers(c, d, "curves", names[i], H5T_NATIVE_DOUBLE, vals[nc - 1], total))) goto done;
+    if ((rc = read_numbers(c, d, "curves", names[i], vals[nc - 1], total))) goto done;
     close_id(&d);
   }
   if (nc == 0) goto done;
@@ -941,10 +1072,17 @@ int sf_h5_read(const char *path, const char *table, sf_table **out) {
     goto done;
   }
   struct stat st;
-  rd c = {path, gpath, stat(path, &st) == 0 && st.st_size > 0 ? (size_t)st.st_size : SIZE_MAX};
-  if ((rc = read_columns(&c, tg, t, a == 1 ? nrows : -1)) || (rc = read_derived(&c, tg, t)) ||
-      (rc = read_curves(&c, tg, t)))
+  rd c = {path, gpath, stat(path, &st) == 0 && st.st_size > 0 ? (size_t)st.st_size : SIZE_MAX,
+          H5Pcreate(H5P_DATASET_ACCESS)};
+  if (c.dapl < 0 || H5Pset_efile_prefix(c.dapl, "${ORIGIN}") < 0) {
+    close_id(&c.dapl);
+    rc = h5_fail(SF_EINPUT, "'%s': cannot set up reading", path);
     goto done;
+  }
+  rc = read_columns(&c, tg, t, a == 1 ? nrows : -1);
+  if (!rc) rc = read_derived(&c, tg, t);
+  if (!rc) rc = read_curves(&c, tg, t);
+  close_id(&c.dapl);
 done:
   close_id(&tg);
   H5Fclose(f);

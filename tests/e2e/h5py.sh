@@ -140,7 +140,7 @@ PY
 # values written (checked through 'scalefit export' and pandas) or fails with exit 2 and a message
 # naming the file, the dataset and what was expected. Never a crash, a hang or "out of memory".
 "$py" - "$SCALEFIT" "$tmp" <<'PY'
-import io, math, os, subprocess, sys, time
+import io, math, os, re, subprocess, sys, time
 import h5py, numpy as np
 sf, tmp = sys.argv[1], sys.argv[2]
 d = os.path.join(tmp, "variants"); os.makedirs(d)
@@ -155,19 +155,19 @@ def std(c, **kw):
     c.create_dataset("run", data=np.array([b"a", b"bb", b"ccc"]), **kw)
     for k, v in (("N", N), ("D", D), ("loss", L)): c.create_dataset(k, data=v, **kw)
 
-def run(*args, env=None):
+def run(*args, env=None, cwd=None):
     t0 = time.time()
-    p = subprocess.run([sf, *args], capture_output=True, text=True, timeout=60, env=env)
+    p = subprocess.run([sf, *args], capture_output=True, text=True, timeout=60, env=env, cwd=cwd)
     assert time.time() - t0 < 30, (args, "slow")
     return p
 
-def export(name):
-    p = run("export", os.path.join(d, name))
+def export(name, cwd=None):
+    p = run("export", os.path.join(d, name) if cwd is None else name, cwd=cwd)
     return p.returncode, p.stdout, p.stderr
 
-def ok(name, **want):
+def ok(name, cwd=None, **want):
     """Reads, and each column in want comes back bit for bit (NaN as empty)."""
-    rc, out, err = export(name)
+    rc, out, err = export(name, cwd)
     assert rc == 0, (name, rc, err)
     import csv
     rows = list(csv.DictReader(io.StringIO(out)))
@@ -181,8 +181,8 @@ def ok(name, **want):
             assert np.array_equal(got, ref, equal_nan=True), (name, col, got, ref)
     return rows
 
-def bad(name, *needles):
-    rc, out, err = export(name)
+def bad(name, *needles, cwd=None):
+    rc, out, err = export(name, cwd)
     assert rc == 2 and out == "", (name, rc, out, err)
     assert err.startswith("scalefit: error: ") and name in err, (name, err)
     for s in needles: assert s in err, (name, s, err)
@@ -252,17 +252,52 @@ ok("allnan.h5", m=[np.nan] * 3)
 with new("empty.h5") as f:
     c = f.create_group("tables/t/columns"); c["N"] = np.zeros(0); c["run"] = np.zeros(0, "S1")
 rc, out, err = export("empty.h5"); assert rc == 0 and out == "run,N\n", (out, err)
-# shapes: scalar, 2-D, a length that differs
-for name, val, needle in (("scalar.h5", 5.0, "has 0 dimensions, expected 1"), ("twod.h5", np.ones((3, 2)), "has 2 dimensions"),
+# a column as a 2-D dataset with one side 1: pandas' df[["loss"]].values is (n, 1); (1, n) reads too
+with new("column2d.h5") as f:
+    g = f.create_group("tables/t"); c = g.create_group("columns")
+    c["run"] = np.array([[b"a"], [b"bb"], [b"ccc"]]); c["N"] = N.reshape(3, 1); c["D"] = D.astype(np.int64).reshape(1, 3)
+    c["loss"] = L.reshape(3, 1); g["derived/D"] = np.array([[0], [1], [0]], np.uint8)
+    cv = g.create_group("curves"); cv["offsets"] = np.array([[0], [2], [2], [3]]); cv["step"] = np.arange(3.0).reshape(1, 3)
+ok("column2d.h5", run=["a", "bb", "ccc"], N=N.reshape(3, 1)[:, 0], D=D.astype(np.int64).reshape(1, 3)[0],
+   loss=L.reshape(3, 1)[:, 0], derived=["C", "D;C", "C"])
+p = run("info", os.path.join(d, "column2d.h5"), "--json")
+assert p.returncode == 0 and re.search(r'"points": *3\b', p.stdout), (p.stdout, p.stderr)
+# shapes: scalar, two columns in one dataset, a length that differs
+for name, val, needle in (("scalar.h5", 5.0, "has 0 dimensions, expected 1"),
+                          ("twod.h5", np.ones((3, 2)), "has shape (3, 2), expected a single column"),
+                          ("threed.h5", np.ones((3, 1, 1)), "has shape (3, 1, 1)"),
                           ("long.h5", np.ones(4), "has 4 values, expected 3 (one per run)")):
     with new(name) as f:
         c = f.create_group("tables/t/columns"); std(c); c["m"] = val
     bad(name, "dataset '/tables/t/columns/m'", needle)
+# bools (h5py: an enum FALSE/TRUE): a metric or a derived flag reads as 0/1, as numpy converts them;
+# N, D, C, loss and curve offsets cannot be bools and say so
+B = np.array([True, False, True])
+with new("bool.h5") as f:
+    g = f.create_group("tables/t"); c = g.create_group("columns"); std(c); c["m"] = B; g["derived/D"] = ~B
+    cv = g.create_group("curves"); cv["offsets"] = np.array([0, 1, 1, 3]); cv["eval"] = B
+ok("bool.h5", m=B, D=D, derived=["C", "D;C", "C"])
+p = run("info", os.path.join(d, "bool.h5"), "--json")
+assert p.returncode == 0, p.stderr
+for name, where, needle in (("bool_N.h5", "columns/N", "N must be a positive number in parameters"),
+                            ("bool_loss.h5", "columns/loss", "loss must be a positive number in nats/token"),
+                            ("bool_offsets.h5", "curves/offsets", "expected whole numbers")):
+    with new(name) as f:
+        g = f.create_group("tables/t"); std(g.create_group("columns"))
+        if where == "curves/offsets": g["curves/step"] = np.arange(3.0)
+        else: del g[where]
+        g[where] = np.array([True, True, True, True][: 4 if "offsets" in where else 3])
+    bad(name, f"dataset '/tables/t/{where}' holds bools (True/False)", needle)
+with new("bool_bad.h5") as f:                # a stored value that is neither member
+    c = f.create_group("tables/t/columns"); std(c)
+    c.create_dataset("m", data=np.array([0, 2, 1], "i1"), dtype=h5py.enum_dtype({"FALSE": 0, "TRUE": 1}, basetype="i1"))
+bad("bool_bad.h5", "dataset '/tables/t/columns/m' (bool) holds a value that is neither FALSE nor TRUE at row 2")
 # types that are not numbers
-for name, val in (("bool.h5", np.array([True, False, True])), ("complex.h5", np.ones(3) * 1j),
+colors = h5py.enum_dtype({"RED": 0, "GREEN": 1, "BLUE": 2}, basetype="i1")     # an enum that is not a bool
+for name, val in (("enum.h5", np.array([0, 2, 1], colors)), ("complex.h5", np.ones(3) * 1j),
                   ("compound.h5", np.zeros(3, dtype=[("a", "i4"), ("b", "f8")]))):
     with new(name) as f:
-        c = f.create_group("tables/t/columns"); std(c); c["m"] = val
+        c = f.create_group("tables/t/columns"); std(c); c.create_dataset("m", data=val, dtype=val.dtype)
     bad(name, "dataset '/tables/t/columns/m' is not numeric")
 # groups nested otherwise
 with new("flat.h5") as f: std(f.create_group("tables/t"))
@@ -277,6 +312,28 @@ with h5py.File(os.path.join(d, "target.h5"), "w") as f: f["m"] = np.array([7.0, 
 with new("external.h5") as f:
     c = f.create_group("tables/t/columns"); std(c); c["m"] = h5py.ExternalLink("target.h5", "/m")
 ok("external.h5", m=[7, 8, 9])
+# external raw storage (h5py external=): a relative name is looked for beside the run file, so it reads
+# from any folder; the current directory, where h5py puts it when the file is written from elsewhere,
+# still works; a missing or truncated raw file is named (HDF5 would read zeros for the missing part)
+ext = os.path.join(d, "ext"); os.makedirs(ext)
+def external(name, cwd, raw, vals):
+    here = os.getcwd(); os.chdir(cwd)                   # h5py writes the raw file relative to the cwd
+    try:
+        with new(name) as f:
+            c = f.create_group("tables/t/columns"); std(c)
+            c.create_dataset("m", data=vals, external=[(raw, 0, h5py.h5f.UNLIMITED)])
+    finally:
+        os.chdir(here)
+external("ext/beside.h5", ext, "beside.raw", N)
+assert os.path.getsize(os.path.join(ext, "beside.raw")) == N.nbytes
+for cwd, path in ((ext, "beside.h5"), (d, "ext/beside.h5"), ("/", os.path.join(ext, "beside.h5"))):
+    ok(path, cwd=cwd, m=N, N=N)
+external("ext/cwd.h5", d, "cwd.raw", 2 * N)               # raw file in d, the run file in d/ext
+ok("ext/cwd.h5", cwd=d, m=2 * N)
+bad("cwd.h5", "dataset '/tables/t/columns/m' keeps its values in external files, and 'cwd.raw' is missing", cwd=ext)
+with open(os.path.join(ext, "beside.raw"), "r+b") as fh: fh.truncate(20)
+bad("beside.h5", "dataset '/tables/t/columns/m' keeps its values in external files, and 'beside.raw' holds 20 bytes "
+    "where 24 from byte 0 are needed (truncated?)", cwd=ext)
 with new("dangling.h5") as f:
     c = f.create_group("tables/t/columns"); std(c); c["m"] = h5py.SoftLink("/nowhere")
 bad("dangling.h5", "'/tables/t/columns/m'")
@@ -294,6 +351,26 @@ except ImportError:                         # the same marks PyTables and pandas
     with h5py.File(os.path.join(d, "pandas.h5"), "w") as f:
         f.attrs["PYTABLES_FORMAT_VERSION"] = b"2.1"; f.create_group("runs").attrs["pandas_type"] = b"frame"
 bad("pandas.h5", "written by pandas (DataFrame.to_hdf", "key 'runs'", "read_hdf('", "scalefit import")
+# ... and the conversion it prints, run as printed, gives the frame's runs: names kept as pandas' index
+# (df.set_index("run"), which to_csv(index=False) dropped without a word) or as a column beside the
+# default index 0, 1, 2, in both of to_hdf's formats
+try:
+    import pandas as pd, tables  # noqa: F401
+except ImportError:
+    pd = None
+for fmt in ("table", "fixed") if pd is not None else ():
+    for indexed in (True, False):
+        name = f"pandas_{fmt}_{int(indexed)}.h5"; conv = os.path.join(d, name + ".conv"); os.makedirs(conv)
+        df = pd.DataFrame({"run": ["a", "bb", "ccc"], "N": N, "D": D, "loss": L})
+        (df.set_index("run") if indexed else df).to_hdf(os.path.join(conv, name), key="runs", format=fmt)
+        rc, out, err = export(name, cwd=conv)
+        m = re.search(r"convert it with (pandas\.read_hdf\(.*?\)\.to_csv\(.*?\)) and '(scalefit import [^']*)'", err)
+        assert rc == 2 and m, (name, err)
+        here = os.getcwd(); os.chdir(conv)
+        try: exec(m.group(1), {"pandas": pd})              # the printed line, in the printed folder
+        finally: os.chdir(here)
+        p = run(*m.group(2).split()[1:], cwd=conv); assert p.returncode == 0, (name, p.stderr)
+        ok("runs.h5", cwd=conv, run=["a", "bb", "ccc"], N=N, D=D, loss=L, C=6 * N * D)
 # truncated, not HDF5, a CSV named .h5
 data = open(os.path.join(d, "s_gzip.h5"), "rb").read()
 open(os.path.join(d, "trunc.h5"), "wb").write(data[: len(data) - 100])

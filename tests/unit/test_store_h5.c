@@ -317,6 +317,32 @@ static void put_doubles(hid_t g, const char *name, const double *v, hsize_t n) {
   H5Sclose(s);
 }
 
+/* A rows x cols dataset of doubles, as numpy's 2-D arrays are written. */
+static void put_doubles_2d(hid_t g, const char *name, const double *v, hsize_t rows, hsize_t cols) {
+  hsize_t dims[2] = {rows, cols};
+  hid_t s = H5Screate_simple(2, dims, NULL);
+  hid_t d = H5Dcreate2(g, name, H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  assert_true(d >= 0);
+  H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+  H5Dclose(d);
+  H5Sclose(s);
+}
+
+/* numpy bools as h5py writes them: an enum of int8 with members FALSE = 0 and TRUE = 1. */
+static void put_bools(hid_t g, const char *name, const signed char *v, hsize_t n) {
+  signed char no = 0, yes = 1;
+  hid_t t = H5Tenum_create(H5T_STD_I8LE);
+  H5Tenum_insert(t, "FALSE", &no);
+  H5Tenum_insert(t, "TRUE", &yes);
+  hid_t s = H5Screate_simple(1, &n, NULL);
+  hid_t d = H5Dcreate2(g, name, t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  assert_true(d >= 0);
+  H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+  H5Dclose(d);
+  H5Sclose(s);
+  H5Tclose(t);
+}
+
 static void put_fixed_strings(hid_t g, const char *name, const char *v, size_t width, hsize_t n) {
   hid_t t = H5Tcopy(H5T_C_S1);
   H5Tset_size(t, width);
@@ -416,6 +442,19 @@ static void make_foreign(const char *path, int variant) {
     put_doubles(dg, "N", x, 3);
     H5Gclose(dg);
   }
+  if (variant >= 15 && variant <= 17) { /* what numpy users write: df[["x"]].values, bools */
+    hid_t cg = H5Gopen2(f, "tables/py/columns", H5P_DEFAULT);
+    double col[3] = {0.5, 0.25, 0.125}, wide[6] = {1, 2, 3, 4, 5, 6};
+    signed char conv[3] = {1, 0, 1};
+    if (variant == 15) {
+      put_doubles_2d(cg, "acc", col, 3, 1);
+      put_doubles_2d(cg, "acc_row", col, 1, 3);
+      put_bools(cg, "converged", conv, 3);
+    }
+    if (variant == 16) put_doubles_2d(cg, "wide", wide, 3, 2);
+    if (variant == 17) put_bools(cg, "C", conv, 3);
+    H5Gclose(cg);
+  }
   if (variant == 7) {
     hid_t dg = H5Gcreate2(f, "tables/py/derived", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     double x[3] = {0, 0, 0};
@@ -494,6 +533,18 @@ static void test_foreign_files(void **state) {
   sf_table_free(t);
   make_foreign(path, 14);
   expect_read_error(path, NULL, "dataset '/tables/py/derived/N' holds 0.5 at row 2, expected 0 or 1");
+  make_foreign(path, 15); /* (n, 1) and (1, n) are columns; a bool metric is 0/1 */
+  assert_int_equal(sf_h5_read(path, NULL, &t), SF_OK);
+  for (size_t r = 0; r < 3; r++) {
+    assert_rel(sf_table_get(t, r, "acc"), ldexp(1, -(int)r - 1), 0);
+    assert_rel(sf_table_get(t, r, "acc_row"), ldexp(1, -(int)r - 1), 0);
+    assert_rel(sf_table_get(t, r, "converged"), r == 1 ? 0 : 1, 0);
+  }
+  sf_table_free(t);
+  make_foreign(path, 16);
+  expect_read_error(path, NULL, "dataset '/tables/py/columns/wide' has shape (3, 2), expected a single column");
+  make_foreign(path, 17);
+  expect_read_error(path, NULL, "dataset '/tables/py/columns/C' holds bools (True/False); C must be a positive number");
 
   /* a plain HDF5 file with no attributes at all */
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
