@@ -135,6 +135,18 @@ int sf_fit_percentile(const double *samples, size_t K, size_t np, size_t j, doub
 int sf_fit_residuals(const sf_law *law, const sf_law_data *d, const double *y, sf_space space,
                      const double *params, double *r);
 
+/* Information criteria of a least-squares fit with a Gaussian scale profiled out: n points,
+ * chi2 the (weighted) sum of squared residuals (the rss without sigma), k free parameters:
+ * aic = n log(chi2/n) + 2k, bic = n log(chi2/n) + k log n. One formula for every fit and every
+ * comparison (sf_fit_run, turn, sf_fit_compare), so that their numbers can be set side by side. */
+void sf_fit_criteria(size_t n, double chi2, size_t k, double *aic, double *bic);
+
+/* Compares m values of one criterion (AIC or BIC; NaN for a model that could not be fitted):
+ * delta[i] = ic[i] - min (NaN where ic[i] is not finite), weight[i] = exp(-delta[i]/2) over
+ * their sum (Akaike weights; 0 where ic[i] is not finite); either output may be NULL. Returns the
+ * index of the smallest, the first on ties, or -1 when none is finite. */
+int sf_fit_ic_compare(const double *ic, size_t m, double *delta, double *weight);
+
 /* ---- the whole pipeline on a table: sf_fit_table ----
  *
  * What `scalefit fit` and a report's [fit] section both do, in one call, so that they cannot
@@ -291,6 +303,41 @@ typedef struct sf_fit_table_result {
  * initialised; free it with sf_fit_table_result_free either way. Prints nothing. */
 int sf_fit_table(const struct sf_table *t, const sf_fit_request *rq, sf_fit_table_result *res);
 void sf_fit_table_result_free(sf_fit_table_result *res);
+
+/* ---- several laws on the same runs: sf_fit_compare ----
+ *
+ * Fits each of m laws with sf_fit_table from one request (rq->law is ignored; everything else,
+ * where, hold-out, sigma, loss, space, starts' kind, applies to every law) and ranks them by AIC
+ * and BIC. Their criteria are comparable only between fits of the same runs, the same output, in
+ * the same residual space with the same likelihood, so the call refuses (SF_EUSAGE, naming the
+ * laws and their defaults) laws whose inputs, output, residual space or loss would differ: give
+ * rq->space (a common space) or pick laws that agree. Huber loss is refused: its optimum is not a
+ * maximum of the Gaussian likelihood that the criteria count. So are the per-law requests a
+ * comparison cannot share: fixed or bounded parameters, a caller's starts, a bootstrap.
+ * With the same inputs, output and selection the runs picked are the same (checked).
+ *
+ * Returns SF_OK when every law fitted; SF_ENUMERIC when some could not (each such law has
+ * rc[i] = SF_ENUMERIC and its message in error[i], the others are ranked without it; the message
+ * names the failed laws); any other status when the request or the data are refused, with
+ * nothing compared. res is always initialised; free it with sf_fit_compare_result_free. */
+#define SF_FIT_MAXCOMPARE 16 /* laws in one comparison */
+
+typedef struct sf_fit_compare_result {
+  size_t m;
+  sf_fit_table_result *fit;    /* m: each law's fit (its table result even where it failed) */
+  int *rc;                     /* m: SF_OK, or SF_ENUMERIC for a law that could not be fitted */
+  char **error;                /* m: that law's message, NULL where it fitted */
+  double *delta_aic, *delta_bic; /* m: against the best fitted law (NaN for a failed one) */
+  double *weight;              /* m: Akaike weights over the fitted laws (0 for a failed one) */
+  int best_aic, best_bic;      /* indices, -1 when no law fitted */
+  size_t nfailed;
+  sf_loss loss;                /* the common loss and space, as fitted */
+  sf_space space;
+} sf_fit_compare_result;
+
+int sf_fit_compare(const struct sf_table *t, const sf_fit_request *rq, const sf_law *const *laws, size_t m,
+                   sf_fit_compare_result *res);
+void sf_fit_compare_result_free(sf_fit_compare_result *res);
 
 #ifdef __cplusplus
 }

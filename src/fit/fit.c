@@ -790,12 +790,10 @@ out:
   gsl_matrix_free(V);
   gsl_vector_free(S);
   gsl_vector_free(work);
-  double nn = (double)n, k = (double)nf;
-  res->rmse = n ? sqrt(res->rss / nn) : NAN;
+  res->rmse = n ? sqrt(res->rss / (double)n) : NAN;
   /* Gaussian residuals with a common scale fitted (the sigmas, if any, known up to it): the
    * weighted sum of squares, chi2 (rss without sigma), is what the likelihood sees */
-  res->aic = nn * log(res->chi2 / nn) + 2 * k;
-  res->bic = nn * log(res->chi2 / nn) + k * log(nn);
+  sf_fit_criteria(n, res->chi2, nf, &res->aic, &res->bic);
 }
 
 int sf_fit_run(sf_fit_workspace *w, const sf_law_data *d, const double *y, const double *sigma,

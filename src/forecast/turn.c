@@ -254,9 +254,7 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
     L->ok = 1;
     any = 1;
     L->k = nfree;
-    double rss = L->rss > 1e-300 ? L->rss : 1e-300;
-    L->aic = (double)n * log(rss / (double)n) + 2.0 * (double)nfree;
-    L->bic = (double)n * log(rss / (double)n) + (double)nfree * log((double)n);
+    sf_fit_criteria(n, L->rss > 1e-300 ? L->rss : 1e-300, nfree, &L->aic, &L->bic);
     if (h) {
       double p[SF_LAW_MAXPAR], r2;
       turn_fit ft;
@@ -276,7 +274,9 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
     goto done;
   }
   const sf_turn_law *LL = &res->law[SF_TURN_LOGLINEAR], *LP = &res->law[SF_TURN_POWER], *LS = &res->law[SF_TURN_SIGMOID];
-  res->best_growth = (!LL->ok || (LP->ok && LP->aic < LL->aic)) ? SF_TURN_POWER : SF_TURN_LOGLINEAR;
+  /* the better growth law by AIC, loglinear on a tie (a failed law's AIC is NaN) */
+  const double growth_aic[2] = {LL->aic, LP->aic};
+  res->best_growth = sf_fit_ic_compare(growth_aic, 2, NULL, NULL) == 0 ? SF_TURN_LOGLINEAR : SF_TURN_POWER;
   const sf_turn_law *G = &res->law[res->best_growth];
   res->delta_aic = LS->ok && G->ok ? LS->aic - G->aic : NAN;
   res->delta_bic = LS->ok && G->ok ? LS->bic - G->bic : NAN;
@@ -364,9 +364,7 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
     L->holdout_error *= scale;
     if (!L->ok) continue;
     L->rss *= scale * scale;
-    double rss = L->rss > 1e-300 ? L->rss : 1e-300;
-    L->aic = (double)n * log(rss / (double)n) + 2.0 * (double)L->k;
-    L->bic = (double)n * log(rss / (double)n) + (double)L->k * log((double)n);
+    sf_fit_criteria(n, L->rss > 1e-300 ? L->rss : 1e-300, L->k, &L->aic, &L->bic);
   }
 
   /* the verdict: never more than the data supports */

@@ -24,3 +24,10 @@ vg 2 fit "$tmp/fit_runs.csv" --law 'loss = (E'
 vg 2 fit "$tmp/fit_runs.csv" --law power --y nope
 vg 2 fit "$tmp/fit_runs.csv" --law power --where 'zz > 1'
 vg 3 fit "$tmp/fit_runs.csv" --law 'loss = log(-a*a - 1) + C*0' --grid random:2
+# several laws compared on the same runs (sf_fit_compare): ranked, one failing numerically (exit 3), refused
+vg 0 fit "$tmp/fit_runs.csv" --law power,power0 --holdout 0.2 --grid random:8 --sigma loss_sd --json
+vg 0 fit "$tmp/fit_runs.csv" --law 'power0,loss = E + A*C^-alpha' --grid random:8 --where 'N > 1e8'
+vg 3 fit "$tmp/fit_runs.csv" --law 'power0,loss = log(-a*a - 1) + C*0' --grid random:2
+vg 1 fit "$tmp/fit_runs.csv" --law power,loglinear
+vg 1 fit "$tmp/fit_runs.csv" --law power,power0 -o "$tmp/fit_two.json"
+vg 2 fit "$tmp/fit_runs.csv" --law power0,nosuch

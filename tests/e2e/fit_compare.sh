@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# fit_compare.sh: `scalefit fit --law A,B,...`, several laws on the same runs, against an independent
+# reference: scipy's least_squares (Levenberg-Marquardt) from the same starts as each law's default
+# grid (rebuilt here from src/law/catalogue.c's rules) on the same runs, with AIC = n log(RSS/n) + 2k,
+# BIC = n log(RSS/n) + k log n (RSS -> chi-square with --sigma, docs/FIT.md), delta against the
+# smallest and Akaike weights exp(-delta/2)/sum. On scalefit's own sweep (datasets/sweep_default.h5,
+# 15 runs) power, power0 and bnsl reach the same optima in both; then the hold-out, --sigma, --where,
+# a formula in the list, and every refusal with its exit code. Skipped (77) without scipy or the data.
+set -u
+: "${SCALEFIT:?}" "${SF_SRC:?}"
+py=/usr/bin/python3
+h5="$SF_SRC/datasets/sweep_default.h5"
+[ -r "$h5" ] || { echo "skip: $h5 absent"; exit 77; }
+$py -c "import scipy" 2>/dev/null || { echo "skip: no python3-scipy"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+# expect CODE FRAGMENT CMD...: exit code and a fragment of stderr
+expect() {
+  local code=$1 frag=$2
+  shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local rc=$?
+  [ "$rc" = "$code" ] || fail "$* exited $rc, want $code ($(cat "$tmp/err"))"
+  grep -qF -- "$frag" "$tmp/err" || fail "$*: stderr lacks '$frag': $(cat "$tmp/err")"
+}
+
+# the runs as CSV (table order kept: the starts anchor on the first run of smallest C), with a
+# standard deviation per run for the weighted comparison
+"$SCALEFIT" export "$h5" -o "$tmp/all.csv" 2>/dev/null || { fail "export"; exit 1; }
+$py - "$tmp/all.csv" "$tmp/runs.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+with open(sys.argv[2], "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["run", "N", "D", "C", "loss", "loss_sd"])
+    for i, r in enumerate(rows):
+        w.writerow([r["run"], r["N"], r["D"], r["C"], r["loss"], "%.4g" % (0.01 * float(r["loss"]) * (1 + i % 3))])
+PY
+
+cat >"$tmp/ref.py" <<'PY'
+# ref.py CSV LAWS [holdout FRAC] [sigma COL] [nmin N]: the comparison from scratch, as JSON
+import csv, json, math, sys
+import numpy as np
+from scipy.optimize import least_squares
+path, laws = sys.argv[1], sys.argv[2].split(",")
+opt = dict(zip(sys.argv[3::2], sys.argv[4::2]))
+frac, sig, nmin = float(opt.get("holdout", 0)), opt.get("sigma"), float(opt.get("nmin", 0))
+rows = [r for r in csv.DictReader(open(path)) if float(r["N"]) > nmin]
+x = np.array([float(r["C"]) for r in rows]); y = np.array([float(r["loss"]) for r in rows])
+s = np.array([float(r[sig]) for r in rows]) if sig else np.ones(len(rows))
+held = np.zeros(len(x), bool)
+if frac > 0:  # the ceil(frac m) largest by C and every run tied with the smallest of them
+    nh = math.ceil(frac * len(x) * (1 - 1e-12)); held = x >= np.sort(x)[len(x) - nh]
+xt, yt, st, xh, yh = x[~held], y[~held], s[~held], x[held], y[held]
+lx = np.log(xt); n = len(xt); k0 = int(np.argmin(xt)); ymin = yt.min()
+scale = st / yt if sig else np.ones(n)  # the delta method: sigma/y is the sd of log y
+softplus = lambda z: np.logaddexp(0, z)
+def quantile(q):
+    m = min(n, 4096); t = np.sort([lx[i * n // m] for i in range(m)]); pos = q * (m - 1); lo = int(pos)
+    return t[m - 1] if lo + 1 >= m else t[lo] + (pos - lo) * (t[lo + 1] - t[lo])
+def f_power(th, l): return np.exp(th[0]) + np.exp(th[1] - th[2] * l)
+def f_power0(th, l): return np.exp(th[0] - th[1] * l)
+def f_bnsl(th, l):
+    f1 = np.exp(th[5]); return np.exp(th[0]) + np.exp(th[1] - th[2] * l - th[3] * f1 * softplus((l - th[4]) / f1))
+def top(E): return yt[k0] - E if yt[k0] - E > 0 else 0.1 * ymin
+def starts_power():
+    return [[math.log(e * ymin), math.log(top(e * ymin)) + a * lx[k0] + sh, a] for e in (0.1, 0.5, 0.9)
+            for a in (0.05, 0.1, 0.2, 0.35, 0.5, 0.8, 1.2) for sh in (-1, 0, 1)]
+def starts_power0():
+    return [[math.log(yt[k0]) + a * lx[k0], a] for a in (-1, -0.3, -0.1, 0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.8, 1.2)]
+def starts_bnsl():
+    return [[math.log(a * ymin), math.log(top(a * ymin)) + c0 * lx[k0] + c1 * f1 * softplus((lx[k0] - quantile(q)) / f1),
+             c0, c1, quantile(q), math.log(f1)] for a in (0.1, 0.8) for c0 in (0.05, 0.3) for c1 in (-0.2, 0.1, 0.5)
+            for q in (0.25, 0.5, 0.75) for f1 in (0.3, 1.0)]
+LAWS = {"power": (f_power, starts_power), "power0": (f_power0, starts_power0), "bnsl": (f_bnsl, starts_bnsl)}
+out = {}
+np.seterr(all="ignore")
+for name in laws:
+    f, starts = LAWS[name]
+    best = None
+    for th0 in starts():
+        try:
+            r = least_squares(lambda th: (np.log(f(th, lx)) - np.log(yt)) / scale, th0, method="lm",
+                              xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=20000)
+        except ValueError:
+            continue
+        chi2 = float(np.sum(r.fun ** 2))
+        if math.isfinite(chi2) and (best is None or chi2 < best[0]): best = (chi2, r.x)
+    chi2, th = best; k = len(th)
+    e = {"k": k, "n": n, "chi2": chi2, "rss": float(np.sum((np.log(f(th, lx)) - np.log(yt)) ** 2)),
+         "aic": n * math.log(chi2 / n) + 2 * k, "bic": n * math.log(chi2 / n) + k * math.log(n)}
+    if len(xh): e["holdout_rmse"] = float(np.sqrt(np.mean((np.log(f(th, np.log(xh))) - np.log(yh)) ** 2)))
+    out[name] = e
+ba = min(v["aic"] for v in out.values()); bb = min(v["bic"] for v in out.values())
+tot = sum(math.exp(-(v["aic"] - ba) / 2) for v in out.values())
+for v in out.values():
+    v["delta_aic"], v["delta_bic"] = v["aic"] - ba, v["bic"] - bb
+    v["weight"] = math.exp(-(v["aic"] - ba) / 2) / tot
+print(json.dumps(out))
+PY
+
+# check REF.json SF.json [LAW=ALIAS ...]: every law's k, n, RSS (or chi-square), AIC, BIC, deltas,
+# weight and held-out RMSE against the reference; scalefit's objective may be lower, never higher
+check() {
+  $py - "$@" <<'PY'
+import json, sys
+ref = json.load(open(sys.argv[1])); sf = json.load(open(sys.argv[2]))
+alias = dict(a.split("=") for a in sys.argv[3:])
+assert sf["format"] == "scalefit-compare" and sf["failed"] == 0 and sf["loss"] == "l2", sf
+laws = {l["label"]: l for l in sf["laws"]}
+assert len(laws) == len(ref), (list(laws), list(ref))
+for label, l in laws.items():
+    r = ref[alias.get(label, label)]
+    got = l.get("chi2", l["rss"]); want = r["chi2"]
+    print("%-8s k %d n %d  chi2 %.10g / scipy %.10g  AIC %.4f / %.4f  BIC %.4f / %.4f  weight %.5f / %.5f" % (
+        label, l["k"], l["n"], got, want, l["aic"], r["aic"], l["bic"], r["bic"], l["akaike_weight"], r["weight"]))
+    assert l["ok"] and l["k"] == r["k"] and l["n"] == r["n"] == sf["n_points"], (label, l["k"], l["n"])
+    assert abs(got - want) <= 1e-6 * want, (label, got, want)
+    for key, rkey, tol in (("aic", "aic", 1e-4), ("bic", "bic", 1e-4), ("delta_aic", "delta_aic", 1e-4),
+                           ("delta_bic", "delta_bic", 1e-4), ("akaike_weight", "weight", 1e-5)):
+        assert abs(l[key] - r[rkey]) <= tol, (label, key, l[key], r[rkey])
+    if "holdout_rmse" in r:
+        assert abs(l["holdout_rmse"] - r["holdout_rmse"]) <= 1e-5 * r["holdout_rmse"], (label, l["holdout_rmse"], r)
+best = min(ref, key=lambda k: ref[k]["aic"])
+assert alias.get(sf["best_aic"], sf["best_aic"]) == best, (sf["best_aic"], best)
+assert abs(sum(l["akaike_weight"] for l in sf["laws"]) - 1) < 1e-12
+PY
+}
+
+# ---- 1. power, power0, bnsl on the 15 runs: all three reach scipy's optima
+"$SCALEFIT" fit "$h5" --law power,power0,bnsl --x C --json >"$tmp/sf1.json" 2>"$tmp/err" || fail "compare: $(cat "$tmp/err")"
+$py "$tmp/ref.py" "$tmp/runs.csv" power,power0,bnsl >"$tmp/ref1.json" || fail "reference 1"
+check "$tmp/ref1.json" "$tmp/sf1.json" || fail "power,power0,bnsl against scipy"
+# the table says the same: one row per law in the order given, the best by AIC named
+"$SCALEFIT" fit "$h5" --law power,power0,bnsl >"$tmp/t1" 2>/dev/null || fail "compare table"
+$py - "$tmp/ref1.json" "$tmp/t1" <<'PY' || fail "compare table values"
+import json, sys
+ref = json.load(open(sys.argv[1])); lines = open(sys.argv[2]).read().splitlines()
+rows = [l.split() for l in lines if l.split() and l.split()[0] in ref and len(l.split()) >= 10]
+assert [r[0] for r in rows[:3]] == ["power", "power0", "bnsl"], rows
+for r in rows[:3]:
+    e = ref[r[0]]
+    assert int(r[1]) == e["k"] and int(r[2]) == e["n"], r
+    assert abs(float(r[5]) - e["aic"]) <= 0.006 and abs(float(r[6]) - e["bic"]) <= 0.006, (r, e)
+    assert abs(float(r[9]) - e["weight"]) <= 6e-4, (r, e)
+assert any(l.startswith("best by AIC: power ") for l in lines), lines
+PY
+
+# ---- 2. a hold-out: the same 12 runs fitted for each law, the 3 largest scored
+"$SCALEFIT" fit "$h5" --law power,power0 --holdout 0.2 --json >"$tmp/sf2.json" 2>"$tmp/err" || fail "holdout: $(cat "$tmp/err")"
+$py "$tmp/ref.py" "$tmp/runs.csv" power,power0 holdout 0.2 >"$tmp/ref2.json" || fail "reference 2"
+check "$tmp/ref2.json" "$tmp/sf2.json" || fail "hold-out against scipy"
+
+# ---- 3. weighted by a sigma column: AIC and BIC from chi-square
+"$SCALEFIT" fit "$tmp/runs.csv" --law power,power0 --sigma loss_sd --json >"$tmp/sf3.json" 2>"$tmp/err" ||
+  fail "sigma: $(cat "$tmp/err")"
+$py "$tmp/ref.py" "$tmp/runs.csv" power,power0 sigma loss_sd >"$tmp/ref3.json" || fail "reference 3"
+check "$tmp/ref3.json" "$tmp/sf3.json" || fail "--sigma against scipy"
+
+# ---- 4. --where, and a formula in the list (the same model as power, under its own label)
+"$SCALEFIT" fit "$tmp/runs.csv" --law 'power0, loss = E + A*C^-alpha' --where 'N > 2e4' --json >"$tmp/sf4.json" \
+  2>"$tmp/err" || fail "where + formula: $(cat "$tmp/err")"
+$py "$tmp/ref.py" "$tmp/runs.csv" power0,power nmin 2e4 >"$tmp/ref4.json" || fail "reference 4"
+check "$tmp/ref4.json" "$tmp/sf4.json" formula1=power || fail "--where and a formula against scipy"
+
+# ---- refusals: exit 1 for a request a comparison cannot make, 2 for bad input
+expect 1 "'power' is listed twice" "$SCALEFIT" fit "$h5" --law power,power0,power
+expect 1 "listed twice" "$SCALEFIT" fit "$h5" --law 'loss = E + A*C^-a,loss=E+A*C^-a'
+expect 2 "unknown law 'nosuch'" "$SCALEFIT" fit "$h5" --law power,nosuch
+expect 1 "law 2 of the list is empty" "$SCALEFIT" fit "$h5" --law power,,bnsl
+expect 1 "'power' (log), 'loglinear' (linear)" "$SCALEFIT" fit "$h5" --law power,loglinear
+expect 1 "'power' (C), 'chinchilla' (N, D)" "$SCALEFIT" fit "$h5" --law power,chinchilla
+expect 1 "'power' (loss), 'sigmoid' (accuracy)" "$SCALEFIT" fit "$h5" --law power,sigmoid
+expect 1 "'chinchilla' (huber), 'kaplan' (l2)" "$SCALEFIT" fit "$h5" --law chinchilla,kaplan
+expect 1 "--loss huber: AIC and BIC" "$SCALEFIT" fit "$h5" --law power,power0 --loss huber
+expect 1 "rerun the chosen one alone" "$SCALEFIT" fit "$h5" --law power,power0 -o "$tmp/fit.json"
+[ -e "$tmp/fit.json" ] && fail "-o with several laws wrote a file"
+expect 1 "rerun the chosen law with --bootstrap" "$SCALEFIT" fit "$h5" --law power,power0 --bootstrap 5
+expect 1 "--fix applies to one law" "$SCALEFIT" fit "$h5" --law power,power0 --fix E=1
+echo "1 0.1" >"$tmp/grid"
+expect 1 "--grid FILE holds one law" "$SCALEFIT" fit "$h5" --law power,power0 --grid "$tmp/grid"
+# one space given for all: accepted and said
+"$SCALEFIT" fit "$h5" --law power,loglinear --space linear >"$tmp/out" 2>/dev/null || fail "--space linear"
+grep -q "l2 on linear residuals (--space for every law)" "$tmp/out" || fail "common space not said: $(cat "$tmp/out")"
+# a law that fails numerically: the others still ranked, the failed one marked, exit 3
+expect 3 "1 of 2 laws could not be fitted" "$SCALEFIT" fit "$h5" --law 'power,loss = log(-a*a - 1) + C*0' --grid random:4
+grep -q "^  formula1     fit failed" "$tmp/out" || fail "failed law not marked: $(cat "$tmp/out")"
+grep -q "^  power  .*1\.000$" "$tmp/out" || fail "power not ranked alone: $(cat "$tmp/out")"
+
+[ "$fails" = 0 ] || { echo "fit_compare: $fails failures"; exit 1; }
+echo "fit_compare: AIC, BIC, deltas and Akaike weights match scipy's fits; refusals as documented"
