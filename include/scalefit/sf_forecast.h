@@ -299,6 +299,15 @@ typedef struct sf_turn_result {
   double delta_aic, delta_bic; /* sigmoid minus best growth law (negative favours the sigmoid) */
   int saturation_supported;
   char verdict[256];
+  /* a chance level that looks too low (a warning, not a refusal): fewer than 3 runs within a tenth of
+   * (max - chance) of it, and the lowest score within a tenth of (max - c) of a common chance level
+   * c = max/k (k = 2..5) above it, with at least 3 and more than a tenth of the runs that close to c.
+   * chance_suggest is that c (the largest such), NaN when the chance level looks right */
+  double chance_suggest;
+  double lowest;             /* the lowest score */
+  size_t n_near_chance;      /* runs within a tenth of (max - chance) of the chance level, or below it */
+  size_t n_near_suggest;     /* runs within a tenth of (max - chance_suggest) of chance_suggest */
+  char chance_warning[400];  /* that warning with its evidence and the --chance to try; "" if none */
 } sf_turn_result;
 
 /* Fits the three laws to (x[i], y[i]), i < n (x > 0), and judges saturation. The sigmoid's

@@ -375,6 +375,7 @@ static void body(rp_state *st, out *o) {
              r->n_holdout);
     para(o, buf, NULL);
     para(o, r->verdict, "verdict");
+    if (r->chance_warning[0]) para(o, r->chance_warning, "warn");
     const char *cols[] = {"law", "formula", "parameters", "AIC", "BIC", "held-out RMSE"};
     table_begin(o, cols, 6);
     for (int l = 0; l < SF_TURN_NLAWS; l++) {
@@ -656,6 +657,8 @@ static void write_json(rp_state *st, sf_buf *b) {
     sf_json_number(&j, "delta_aic", r->delta_aic);
     sf_json_bool(&j, "saturation_supported", r->saturation_supported);
     sf_json_string(&j, "verdict", r->verdict);
+    if (r->chance_warning[0]) sf_json_string(&j, "chance_warning", r->chance_warning);
+    else sf_json_null(&j, "chance_warning");
     sf_json_end_object(&j);
   }
   sf_json_end_array(&j);
