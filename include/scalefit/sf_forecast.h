@@ -137,6 +137,9 @@ int sf_fitfile_var_index(const sf_fitfile *ff, const char *name);
 /* How far outside the fit's data the point lies: the largest, over the named columns with a
  * known range, of log10(v/hi) or log10(lo/v) (0 inside). NaN when no column has a range. */
 double sf_fitfile_decades_beyond(const sf_fitfile *ff, const char *const *names, const double *v, size_t n);
+/* The same from log10 of the values (a compute 6ND past a double's range still has a finite log):
+ * log10v[k] - log10(hi) or log10(lo) - log10v[k]; a NaN or infinite log10v[k] is skipped. */
+double sf_fitfile_decades_beyond_log10(const sf_fitfile *ff, const char *const *names, const double *log10v, size_t n);
 /* The same for an allocation: N, D and C (optimal, target). */
 double sf_fitfile_decades_beyond_ndc(const sf_fitfile *ff, double N, double D, double C);
 
