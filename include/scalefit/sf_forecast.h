@@ -143,6 +143,12 @@ double sf_fitfile_decades_beyond_log10(const sf_fitfile *ff, const char *const *
 /* The same for an allocation: N, D and C (optimal, target). */
 double sf_fitfile_decades_beyond_ndc(const sf_fitfile *ff, double N, double D, double C);
 
+/* The warning for forecasts far beyond the fit's data, one text for the CLI and the report: far
+ * of the points (budgets for SF_FAR_OPTIMAL, points for SF_FAR_PREDICT; a single target for
+ * SF_FAR_TARGET, far ignored) lie more than limit decades out, the farthest worst. */
+enum { SF_FAR_OPTIMAL, SF_FAR_PREDICT, SF_FAR_TARGET };
+void sf_far_warning(char *buf, size_t n, int kind, size_t far, double limit, double worst);
+
 /* ---- evaluation and bands ---- */
 
 /* The law at natural params, at point x (law->nvar values). grad (law->np, may be NULL)

@@ -345,10 +345,11 @@ int cmd_predict(int argc, char **argv) {
   sf_json_end_array(&j);
   sf_json_end_object(&j);
   free(row);
-  if (far)
-    cli_warn("%zu point%s lie%s more than %g decade%s beyond the fit's data (up to %.1f): an extrapolation that far "
-             "rests on the law's form; read the band as a lower bound on the uncertainty",
-             far, far > 1 ? "s" : "", far > 1 ? "" : "s", warn_decades, warn_decades == 1 ? "" : "s", worst);
+  if (far) {
+    char w[400];
+    sf_far_warning(w, sizeof w, SF_FAR_PREDICT, far, warn_decades, worst);
+    cli_warn("%s", w);
+  }
   if (far2)
     cli_warn("%zu point%s put%s %s outside the range '%s' was fitted on (%.4g to %.4g; up to %.2g decades out): the "
              "second stage is an extrapolation there, whatever the first stage's data",

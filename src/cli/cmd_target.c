@@ -157,8 +157,11 @@ int cmd_target(int argc, char **argv) {
   }
   if (reached != 1 && cost.enabled)
     cli_warn("target: %s: no budget, so no cost computed", reached == -1 ? "reached at the bottom of the search" : "never reached");
-  if (reached == 1 && beyond > warn_decades)
-    cli_warn("the target needs a budget %.1f decades beyond the fit's data: an extrapolation of the law's form", beyond);
+  if (reached == 1 && beyond > warn_decades) {
+    char w[400];
+    sf_far_warning(w, sizeof w, SF_FAR_TARGET, 1, warn_decades, beyond);
+    cli_warn("%s", w);
+  }
   if (json || output) rc = fc_emit_json(&out, output, json);
   sf_buf_free(&out);
   sf_fitfile_free(ff);

@@ -11,6 +11,7 @@
 #include <scalefit/sf_store.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -620,6 +621,20 @@ double sf_fitfile_decades_beyond(const sf_fitfile *ff, const char *const *names,
     if (isnan(worst) || d > worst) worst = d;
   }
   return worst;
+}
+
+void sf_far_warning(char *buf, size_t n, int kind, size_t far, double limit, double worst) {
+  const char *s = far > 1 ? "s" : "", *ds = limit == 1 ? "" : "s";
+  if (kind == SF_FAR_TARGET)
+    snprintf(buf, n, "the target needs a budget %.1f decades beyond the fit's data: an extrapolation of the law's form",
+             worst);
+  else if (kind == SF_FAR_OPTIMAL)
+    snprintf(buf, n, "%zu budget%s put the optimum more than %g decade%s beyond the fit's data (up to %.1f): the "
+             "allocation there is an extrapolation of the law's form", far, s, limit, ds, worst);
+  else
+    snprintf(buf, n, "%zu point%s lie%s more than %g decade%s beyond the fit's data (up to %.1f): an extrapolation "
+             "that far rests on the law's form; read the band as a lower bound on the uncertainty",
+             far, s, far > 1 ? "" : "s", limit, ds, worst);
 }
 
 double sf_fitfile_decades_beyond_ndc(const sf_fitfile *ff, double N, double D, double C) {

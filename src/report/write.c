@@ -156,6 +156,20 @@ static const char *band_kind(sf_bandkind k) {
   return k == SF_BAND_BOOTSTRAP ? "bootstrap" : k == SF_BAND_DELTA ? "delta method" : "none";
 }
 
+/* Forecasts more than this many decades beyond a fit's data are warned about: the default of
+ * `scalefit optimal`, `predict` and `target` (--warn-decades 1), with their words. */
+#define RP_WARN_DECADES 1.0
+
+/* The warning under one source's forecast table, if any of its rows lay far out; resets the count. */
+static void far_para(out *o, int kind, size_t *far, double *worst) {
+  if (*far) {
+    char w[400];
+    sf_far_warning(w, sizeof w, kind == RP_PREDICT ? SF_FAR_PREDICT : SF_FAR_OPTIMAL, *far, RP_WARN_DECADES, *worst);
+    para(o, w, "warn");
+  }
+  *far = 0, *worst = 0;
+}
+
 /* ---- the body, in either language ---- */
 
 static void body(rp_state *st, out *o) {
@@ -231,11 +245,16 @@ static void body(rp_state *st, out *o) {
                     : "For each budget C, the compute-optimal parameters N* and tokens D* under C = 6ND and, for laws "
                       "of N and D, the loss they predict there. Published laws come without uncertainty.",
          NULL);
+    size_t far = 0; /* the source's budgets far beyond its data, warned about as the CLI does */
+    double worst = 0;
     for (size_t i = 0; i < st->nfc; i++) {
       const rp_fc *x = &st->fc[i];
       const sf_fitfile *ff = rp_source_ff(st, x->fit);
       if (i == 0 || st->fc[i - 1].fit != x->fit) {
-        if (i) table_end(o);
+        if (i) {
+          table_end(o);
+          far_para(o, st->fc[i - 1].kind, &far, &worst);
+        }
         snprintf(buf, sizeof buf, "%s", rp_source_name(st, x->fit));
         heading(o, 3, buf);
         if (x->fit >= 0) {
@@ -278,8 +297,13 @@ static void body(rp_state *st, out *o) {
       else if (ff->alloc == SF_ALLOC_ND) cells[nc++] = c6;
       if (x->fit >= 0) cells[nc++] = c5;
       table_row(o, cells, nc);
+      if (x->beyond > RP_WARN_DECADES) {
+        far++;
+        if (x->beyond > worst) worst = x->beyond;
+      }
     }
     table_end(o);
+    far_para(o, st->fc[st->nfc - 1].kind, &far, &worst);
   }
   if (st->ntg) {
     heading(o, 2, "Targets");
@@ -305,6 +329,15 @@ static void body(rp_state *st, out *o) {
       table_row(o, cells, 7);
     }
     table_end(o);
+    for (size_t i = 0; i < st->ntg; i++) {
+      const rp_target *x = &st->tg[i];
+      if (x->reached != 1 || !(x->beyond > RP_WARN_DECADES)) continue;
+      char w[400];
+      sf_far_warning(w, sizeof w, SF_FAR_TARGET, 1, RP_WARN_DECADES, x->beyond);
+      snprintf(buf, sizeof buf, "%s, %s %g: %s", rp_source_name(st, x->fit), rp_source_ff(st, x->fit)->output,
+               x->target, w);
+      para(o, buf, "warn");
+    }
   }
   /* costs */
   if (s->ncost && (st->nfc || st->ntg)) {
