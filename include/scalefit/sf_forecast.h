@@ -237,6 +237,13 @@ int sf_value_at_compute(const sf_fitfile *ff, const double *params, double C, co
 int sf_target(const sf_fitfile *ff, const double *params, double target, const sf_alloc_opts *o,
               sf_optimum *opt, int *reached);
 
+/* What sf_target's answer means, in words, for `scalefit target` and the report alike: "reached at
+ * C = ...", "already reached at 1e+10 FLOP, ...", "unreachable: ... at or below the fitted
+ * irreducible loss E = ..." or "... beyond the sigmoid's ceiling hi = ...", else "not reached below
+ * 1e+40 FLOP" (a law with no floor, e.g. power0, that is only slow). opt may be NULL unless
+ * reached == 1. */
+void sf_target_verdict(const sf_fitfile *ff, double target, int reached, const sf_optimum *opt, char *buf, size_t n);
+
 /* Fraction of the bootstrap samples for which target is reachable at all: E < target for a law
  * with an irreducible term E that falls towards it, otherwise a reach within SF_TARGET_CMAX. NaN
  * without a bootstrap. */

@@ -95,19 +95,8 @@ int cmd_target(int argc, char **argv) {
   }
   double prob = sf_target_prob_reachable(ff, value, &ao);
   int jE = sf_law_param_index(ff->law, "E");
-  double E = jE >= 0 ? ff->params[jE] : NAN;
   char verdict[256];
-  if (reached == 1) snprintf(verdict, sizeof verdict, "reached at C = %.3g FLOP", opt.C);
-  else if (reached == -1) snprintf(verdict, sizeof verdict, "already reached at %.0e FLOP, the bottom of the search", SF_TARGET_CMIN);
-  else if (!isnan(E) && value <= E)
-    snprintf(verdict, sizeof verdict, "unreachable: the target %g is at or below the fitted irreducible loss E = %.4g",
-             value, E);
-  else if (!strcmp(ff->law->name, "sigmoid") && (ff->params[1] >= ff->params[0] ? value >= ff->params[1]
-                                                                                 : value <= ff->params[1]))
-    /* the sigmoid's level at infinite compute is hi: "not reached below 1e40" hid that no budget ever does */
-    snprintf(verdict, sizeof verdict, "unreachable: the target %g is at or beyond the sigmoid's ceiling hi = %.4g",
-             value, ff->params[1]);
-  else snprintf(verdict, sizeof verdict, "not reached below %.0e FLOP", SF_TARGET_CMAX);
+  sf_target_verdict(ff, value, reached, &opt, verdict, sizeof verdict);
 
   double beyond = reached == 1 ? sf_fitfile_decades_beyond_ndc(ff, opt.N, opt.D, opt.C) : NAN;
 

@@ -59,4 +59,30 @@ for a, f in zip(r["targets"], sys.argv[3:]):
             assert same(a[k][q], b[k][q]), (a["target"], k, q, a[k][q], b[k][q])
     assert same(a["decades_beyond"], b["decades_beyond"]), (a, b)
 PY
+
+# a target that is not reached: the report used the words "never (below the law's floor)" for every
+# case, also for power0 (A*C^-alpha, no floor at all), where `scalefit target` says "not reached
+# below 1e+40 FLOP"; and for a target under chinchilla's E the CLI names E. Both now say the same.
+cat > "$tmp/u.ini" <<INI
+[report]
+title = unreached targets
+[data]
+file = $SF_SRC/datasets/sweep_default.h5
+[fit p0]
+law = power0
+[fit ch]
+law = chinchilla
+[forecast]
+budgets = 1e13
+targets = 1e-9
+INI
+"$SCALEFIT" report "$tmp/u.ini" -o "$tmp/rep" > /dev/null 2>&1 || fail "report u exit $?"
+"$SCALEFIT" fit "$SF_SRC/datasets/sweep_default.h5" --law power0 -o "$tmp/p0.json" > /dev/null 2>&1 || fail "fit p0"
+for f in p0 f; do
+  v=$("$SCALEFIT" target "$tmp/$f.json" --value 1e-9 2> /dev/null | sed -n 's/^target loss = 1e-09: //p')
+  [ -n "$v" ] || fail "target $f: no verdict"
+  grep -qF -- "| $v |" "$tmp/rep/u/report.md" || fail "report lacks target $f's verdict '$v': $(grep 1e-09 "$tmp/rep/u/report.md")"
+done
+grep -q "not reached below 1e+40 FLOP" "$tmp/rep/u/report.md" || fail "power0's verdict"
+grep -q "at or below the fitted irreducible loss E = " "$tmp/rep/u/report.md" || fail "chinchilla's verdict"
 exit 0
