@@ -41,6 +41,9 @@ double sf_cost_implied_mfu(double flops, double peak_flops, double gpu_hours);
 /* Training FLOPs of a dense decoder: 6*N*D, plus 6*n_layer*n_ctx*d_model*D for attention
  * scores and values when n_layer > 0 (Kaplan et al. 2020, Table 1, forward pass doubled twice). */
 double sf_flops_train(double n_params, double tokens, double n_layer, double n_ctx, double d_model);
+/* log10 of the same, computed in log space: finite where the FLOPs themselves overflow a double
+ * (N = D = 1e300 gives 600.78); NaN unless n_params, tokens > 0. */
+double sf_flops_train_log10(double n_params, double tokens, double n_layer, double n_ctx, double d_model);
 
 #ifdef __cplusplus
 }

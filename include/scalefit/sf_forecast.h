@@ -137,8 +137,17 @@ int sf_fitfile_var_index(const sf_fitfile *ff, const char *name);
 /* How far outside the fit's data the point lies: the largest, over the named columns with a
  * known range, of log10(v/hi) or log10(lo/v) (0 inside). NaN when no column has a range. */
 double sf_fitfile_decades_beyond(const sf_fitfile *ff, const char *const *names, const double *v, size_t n);
+/* The same from log10 of the values (a compute 6ND past a double's range still has a finite log):
+ * log10v[k] - log10(hi) or log10(lo) - log10v[k]; a NaN or infinite log10v[k] is skipped. */
+double sf_fitfile_decades_beyond_log10(const sf_fitfile *ff, const char *const *names, const double *log10v, size_t n);
 /* The same for an allocation: N, D and C (optimal, target). */
 double sf_fitfile_decades_beyond_ndc(const sf_fitfile *ff, double N, double D, double C);
+
+/* The warning for forecasts far beyond the fit's data, one text for the CLI and the report: far
+ * of the points (budgets for SF_FAR_OPTIMAL, points for SF_FAR_PREDICT; a single target for
+ * SF_FAR_TARGET, far ignored) lie more than limit decades out, the farthest worst. */
+enum { SF_FAR_OPTIMAL, SF_FAR_PREDICT, SF_FAR_TARGET };
+void sf_far_warning(char *buf, size_t n, int kind, size_t far, double limit, double worst);
 
 /* ---- evaluation and bands ---- */
 
@@ -228,6 +237,13 @@ int sf_value_at_compute(const sf_fitfile *ff, const double *params, double C, co
 int sf_target(const sf_fitfile *ff, const double *params, double target, const sf_alloc_opts *o,
               sf_optimum *opt, int *reached);
 
+/* What sf_target's answer means, in words, for `scalefit target` and the report alike: "reached at
+ * C = ...", "already reached at 1e+10 FLOP, ...", "unreachable: ... at or below the fitted
+ * irreducible loss E = ..." or "... beyond the sigmoid's ceiling hi = ...", else "not reached below
+ * 1e+40 FLOP" (a law with no floor, e.g. power0, that is only slow). opt may be NULL unless
+ * reached == 1. */
+void sf_target_verdict(const sf_fitfile *ff, double target, int reached, const sf_optimum *opt, char *buf, size_t n);
+
 /* Fraction of the bootstrap samples for which target is reachable at all: E < target for a law
  * with an irreducible term E that falls towards it, otherwise a reach within SF_TARGET_CMAX. NaN
  * without a bootstrap. */
@@ -299,6 +315,15 @@ typedef struct sf_turn_result {
   double delta_aic, delta_bic; /* sigmoid minus best growth law (negative favours the sigmoid) */
   int saturation_supported;
   char verdict[256];
+  /* a chance level that looks too low (a warning, not a refusal): fewer than 3 runs within a tenth of
+   * (max - chance) of it, and the lowest score within a tenth of (max - c) of a common chance level
+   * c = max/k (k = 2..5) above it, with at least 3 and more than a tenth of the runs that close to c.
+   * chance_suggest is that c (the largest such), NaN when the chance level looks right */
+  double chance_suggest;
+  double lowest;             /* the lowest score */
+  size_t n_near_chance;      /* runs within a tenth of (max - chance) of the chance level, or below it */
+  size_t n_near_suggest;     /* runs within a tenth of (max - chance_suggest) of chance_suggest */
+  char chance_warning[400];  /* that warning with its evidence and the --chance to try; "" if none */
 } sf_turn_result;
 
 /* Fits the three laws to (x[i], y[i]), i < n (x > 0), and judges saturation. The sigmoid's

@@ -175,10 +175,11 @@ int cmd_optimal(int argc, char **argv) {
   sf_json_end_array(&j);
   sf_json_end_object(&j);
   free(row);
-  if (far)
-    cli_warn("%zu budget%s put the optimum more than %g decade%s beyond the fit's data (up to %.1f): the allocation "
-             "there is an extrapolation of the law's form",
-             far, far > 1 ? "s" : "", warn_decades, warn_decades == 1 ? "" : "s", worst);
+  if (far) {
+    char w[400];
+    sf_far_warning(w, sizeof w, SF_FAR_OPTIMAL, far, warn_decades, worst);
+    cli_warn("%s", w);
+  }
   if (json || output) rc = fc_emit_json(&out, output, json);
   sf_buf_free(&out);
   sf_fitfile_free(ff);

@@ -283,6 +283,7 @@ static int build_turn(const sf_table *t, const char *input, const sf_plot_opts *
   to.max = maxv;
   sf_turn_result res;
   if (!rc) rc = sf_turn(x, y, n, &to, &res);
+  if (!rc && res.chance_warning[0]) cli_warn("plot turn: '%s', %s: %s", input, yn, res.chance_warning);
   /* the laws' bands: the same analysis on 100 resamples of the runs */
   enum { TURN_BOOT = 100 };
   double *boot = rc ? NULL : malloc(TURN_BOOT * SF_TURN_NLAWS * 4 * sizeof *boot);

@@ -217,6 +217,7 @@ int cmd_predict(int argc, char **argv) {
   typedef struct pred_row {
     sf_band b, mid;
     double C, beyond, beyond2; /* beyond2: stage 1's value against the range FIT2 was fitted on */
+    double log10_C;            /* where 6ND overflows a double (C = inf): its log10, else NaN */
   } pred_row;
   pred_row *row = malloc((npts ? npts : 1) * sizeof *row);
   if (!row) {
@@ -241,23 +242,27 @@ int cmd_predict(int argc, char **argv) {
       return rc;
     }
     /* the compute of this point, where it has one */
-    double C = NAN;
+    double C = NAN, lC = NAN;
     if (ff->var_C >= 0) C = x[ff->var_C];
-    else if (ff->var_N >= 0 && ff->var_D >= 0)
+    else if (ff->var_N >= 0 && ff->var_D >= 0) {
       C = sf_flops_train(x[ff->var_N], x[ff->var_D], ao.n_layer, ao.n_ctx, ao.d_model);
+      lC = sf_flops_train_log10(x[ff->var_N], x[ff->var_D], ao.n_layer, ao.n_ctx, ao.d_model);
+    }
+    /* the decades in log space: 6ND of N = D = 1e300 is inf as a double, and was "inf decades" */
     const char *names[SF_LAW_MAXVAR + 1];
-    double vals[SF_LAW_MAXVAR + 1];
+    double lvals[SF_LAW_MAXVAR + 1];
     size_t nn = 0;
     for (size_t k = 0; k < ff->nvar; k++) {
       names[nn] = ff->vars[k];
-      vals[nn++] = x[k];
+      lvals[nn++] = x[k] > 0 ? log10(x[k]) : NAN;
     }
-    if (ff->var_C < 0 && !isnan(C)) {
+    if (ff->var_C < 0 && !isnan(lC)) {
       names[nn] = "C";
-      vals[nn++] = C;
+      lvals[nn++] = lC;
     }
     r->C = C;
-    r->beyond = sf_fitfile_decades_beyond(ff, names, vals, nn);
+    r->log10_C = isfinite(C) ? NAN : lC;
+    r->beyond = sf_fitfile_decades_beyond_log10(ff, names, lvals, nn);
     if (r->beyond > warn_decades) {
       far++;
       if (r->beyond > worst) worst = r->beyond;
@@ -303,6 +308,7 @@ int cmd_predict(int argc, char **argv) {
     for (size_t k = 0; k < ff->nvar; k++) sf_json_number(&j, ff->vars[k], x[k]);
     sf_json_end_object(&j);
     if (!isnan(C)) sf_json_number(&j, "C", C);
+    if (!isnan(row[i].log10_C)) sf_json_number(&j, "log10_C", row[i].log10_C);
     if (ff2) fc_json_band(&j, "stage1", &mid);
     sf_json_number(&j, "value", b.value);
     sf_json_number(&j, "lo", b.lo);
@@ -331,16 +337,19 @@ int cmd_predict(int argc, char **argv) {
       else if (isnan(b2)) printf("; (no %s range)\n", ff2->vars[0]);
       else if (b2 == 0) printf("; inside\n");
       else printf("; %s %.4g outside [%.4g, %.4g] (%.2g decades)\n", ff2->vars[0], mid.value, lo2, hi2, b2);
-      if (!isnan(C)) fc_cost_text(&cost, C);
+      if (!isnan(row[i].log10_C)) {
+        if (cost.enabled) printf("    cost: none: C = 6ND = 10^%.2f FLOP is beyond a double's range\n", row[i].log10_C);
+      } else if (!isnan(C)) fc_cost_text(&cost, C);
     }
   }
   sf_json_end_array(&j);
   sf_json_end_object(&j);
   free(row);
-  if (far)
-    cli_warn("%zu point%s lie%s more than %g decade%s beyond the fit's data (up to %.1f): an extrapolation that far "
-             "rests on the law's form; read the band as a lower bound on the uncertainty",
-             far, far > 1 ? "s" : "", far > 1 ? "" : "s", warn_decades, warn_decades == 1 ? "" : "s", worst);
+  if (far) {
+    char w[400];
+    sf_far_warning(w, sizeof w, SF_FAR_PREDICT, far, warn_decades, worst);
+    cli_warn("%s", w);
+  }
   if (far2)
     cli_warn("%zu point%s put%s %s outside the range '%s' was fitted on (%.4g to %.4g; up to %.2g decades out): the "
              "second stage is an extrapolation there, whatever the first stage's data",

@@ -95,19 +95,8 @@ int cmd_target(int argc, char **argv) {
   }
   double prob = sf_target_prob_reachable(ff, value, &ao);
   int jE = sf_law_param_index(ff->law, "E");
-  double E = jE >= 0 ? ff->params[jE] : NAN;
   char verdict[256];
-  if (reached == 1) snprintf(verdict, sizeof verdict, "reached at C = %.3g FLOP", opt.C);
-  else if (reached == -1) snprintf(verdict, sizeof verdict, "already reached at %.0e FLOP, the bottom of the search", SF_TARGET_CMIN);
-  else if (!isnan(E) && value <= E)
-    snprintf(verdict, sizeof verdict, "unreachable: the target %g is at or below the fitted irreducible loss E = %.4g",
-             value, E);
-  else if (!strcmp(ff->law->name, "sigmoid") && (ff->params[1] >= ff->params[0] ? value >= ff->params[1]
-                                                                                 : value <= ff->params[1]))
-    /* the sigmoid's level at infinite compute is hi: "not reached below 1e40" hid that no budget ever does */
-    snprintf(verdict, sizeof verdict, "unreachable: the target %g is at or beyond the sigmoid's ceiling hi = %.4g",
-             value, ff->params[1]);
-  else snprintf(verdict, sizeof verdict, "not reached below %.0e FLOP", SF_TARGET_CMAX);
+  sf_target_verdict(ff, value, reached, &opt, verdict, sizeof verdict);
 
   double beyond = reached == 1 ? sf_fitfile_decades_beyond_ndc(ff, opt.N, opt.D, opt.C) : NAN;
 
@@ -157,8 +146,11 @@ int cmd_target(int argc, char **argv) {
   }
   if (reached != 1 && cost.enabled)
     cli_warn("target: %s: no budget, so no cost computed", reached == -1 ? "reached at the bottom of the search" : "never reached");
-  if (reached == 1 && beyond > warn_decades)
-    cli_warn("the target needs a budget %.1f decades beyond the fit's data: an extrapolation of the law's form", beyond);
+  if (reached == 1 && beyond > warn_decades) {
+    char w[400];
+    sf_far_warning(w, sizeof w, SF_FAR_TARGET, 1, warn_decades, beyond);
+    cli_warn("%s", w);
+  }
   if (json || output) rc = fc_emit_json(&out, output, json);
   sf_buf_free(&out);
   sf_fitfile_free(ff);

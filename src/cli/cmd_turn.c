@@ -41,7 +41,10 @@ static const cli_cmd cmd = {
     "and BIC by at least 2 AND its inflection's bootstrap interval lies within half a decade of the\n"
     "data; otherwise the verdict says how far the data rule an inflection out. Runs without both\n"
     "values are skipped. A chance level the data contradict is refused (exit 2): more than a tenth\n"
-    "of the runs (and at least 3) scoring more than a tenth of (max - chance) below it.",
+    "of the runs (and at least 3) scoring more than a tenth of (max - chance) below it. One that\n"
+    "looks too low is warned about: fewer than 3 runs within a tenth of (max - chance) of it, and\n"
+    "the lowest score and more than a tenth of the runs (at least 3) within a tenth of (max - c) of\n"
+    "a common chance level c = max/2, max/3, max/4, max/5 above it (a binary task under 0.25).",
     opts, 1, 1};
 
 static void json_law(sf_json *j, const sf_turn_law *L, const sf_turn_result *r, int is_sigmoid) {
@@ -187,9 +190,21 @@ int cmd_turn(int argc, char **argv) {
   sf_json_int(&j, "bootstrap_ok", (long long)res.boot_ok);
   sf_json_number(&j, "tol", tol);
   sf_json_number(&j, "diverge_x", res.diverge_x);
+  if (res.chance_warning[0]) {
+    sf_json_begin_object(&j, "chance_too_low");
+    sf_json_number(&j, "lowest", res.lowest);
+    sf_json_int(&j, "n_near_chance", (long long)res.n_near_chance);
+    sf_json_number(&j, "suggested_chance", res.chance_suggest);
+    sf_json_int(&j, "n_near_suggested", (long long)res.n_near_suggest);
+    sf_json_string(&j, "warning", res.chance_warning);
+    sf_json_end_object(&j);
+  } else {
+    sf_json_null(&j, "chance_too_low");
+  }
   sf_json_bool(&j, "saturation_supported", res.saturation_supported);
   sf_json_string(&j, "verdict", res.verdict);
   sf_json_end_object(&j);
+  if (res.chance_warning[0]) cli_warn("turn: '%s', %s: %s", args[0], ycol, res.chance_warning);
   if (!json) {
     printf("%s against %s: %zu runs (%zu skipped without both), %s from %.3g to %.3g; %zu held out\n", ycol, xcol,
            res.n, skipped, xcol, res.xmin, res.xmax, res.n_holdout);

@@ -31,3 +31,12 @@ double sf_flops_train(double n_params, double tokens, double n_layer, double n_c
   if (n_layer > 0) per_token += 6.0 * n_layer * n_ctx * d_model;
   return per_token * tokens;
 }
+
+double sf_flops_train_log10(double n_params, double tokens, double n_layer, double n_ctx, double d_model) {
+  if (!(n_params > 0) || !(tokens > 0)) return NAN;
+  /* 6 (N + n_layer n_ctx d_model) D: the factor 6 outside, so that only an N past a double's range
+   * could overflow the sum */
+  double per_token6 = n_params;
+  if (n_layer > 0) per_token6 += n_layer * n_ctx * d_model;
+  return log10(6.0) + log10(per_token6) + log10(tokens);
+}

@@ -11,6 +11,7 @@
 #include <scalefit/sf_store.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -597,17 +598,43 @@ int sf_fitfile_var_index(const sf_fitfile *ff, const char *name) {
   return -1;
 }
 
-double sf_fitfile_decades_beyond(const sf_fitfile *ff, const char *const *names, const double *v, size_t n) {
+double sf_fitfile_decades_beyond_log10(const sf_fitfile *ff, const char *const *names, const double *log10v,
+                                       size_t n) {
   double worst = NAN;
   for (size_t k = 0; k < n; k++) {
     double lo, hi;
-    if (!sf_fitfile_range(ff, names[k], &lo, &hi) || !(v[k] > 0) || !(lo > 0)) continue;
+    if (!sf_fitfile_range(ff, names[k], &lo, &hi) || !isfinite(log10v[k]) || !(lo > 0)) continue;
+    /* in log space: v / hi of N = D = 1e300 against a compute range is 6e600 / hi, inf as a double */
     double d = 0;
-    if (v[k] > hi) d = log10(v[k] / hi);
-    else if (v[k] < lo) d = log10(lo / v[k]);
+    if (log10v[k] > log10(hi)) d = log10v[k] - log10(hi);
+    else if (log10v[k] < log10(lo)) d = log10(lo) - log10v[k];
     if (isnan(worst) || d > worst) worst = d;
   }
   return worst;
+}
+
+double sf_fitfile_decades_beyond(const sf_fitfile *ff, const char *const *names, const double *v, size_t n) {
+  double worst = NAN;
+  for (size_t k = 0; k < n; k++) {
+    double lv = v[k] > 0 ? log10(v[k]) : NAN;
+    double d = sf_fitfile_decades_beyond_log10(ff, names + k, &lv, 1);
+    if (isnan(worst) || d > worst) worst = d;
+  }
+  return worst;
+}
+
+void sf_far_warning(char *buf, size_t n, int kind, size_t far, double limit, double worst) {
+  const char *s = far > 1 ? "s" : "", *ds = limit == 1 ? "" : "s";
+  if (kind == SF_FAR_TARGET)
+    snprintf(buf, n, "the target needs a budget %.1f decades beyond the fit's data: an extrapolation of the law's form",
+             worst);
+  else if (kind == SF_FAR_OPTIMAL)
+    snprintf(buf, n, "%zu budget%s put the optimum more than %g decade%s beyond the fit's data (up to %.1f): the "
+             "allocation there is an extrapolation of the law's form", far, s, limit, ds, worst);
+  else
+    snprintf(buf, n, "%zu point%s lie%s more than %g decade%s beyond the fit's data (up to %.1f): an extrapolation "
+             "that far rests on the law's form; read the band as a lower bound on the uncertainty",
+             far, s, far > 1 ? "" : "s", limit, ds, worst);
 }
 
 double sf_fitfile_decades_beyond_ndc(const sf_fitfile *ff, double N, double D, double C) {

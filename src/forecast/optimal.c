@@ -16,6 +16,7 @@
 #include <gsl/gsl_min.h>
 #include <gsl/gsl_roots.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 static double flops_per_token(const sf_alloc_opts *o, double N) {
@@ -255,6 +256,21 @@ int sf_target(const sf_fitfile *ff, const double *params, double target, const s
   *reached = 1;
   double v;
   return sf_value_at_compute(ff, params, pow(10, lc), o, &v, opt);
+}
+
+void sf_target_verdict(const sf_fitfile *ff, double target, int reached, const sf_optimum *opt, char *buf, size_t n) {
+  int jE = sf_law_param_index(ff->law, "E");
+  double E = jE >= 0 ? ff->params[jE] : NAN;
+  if (reached == 1) snprintf(buf, n, "reached at C = %.3g FLOP", opt->C);
+  else if (reached == -1) snprintf(buf, n, "already reached at %.0e FLOP, the bottom of the search", SF_TARGET_CMIN);
+  else if (!isnan(E) && target <= E)
+    snprintf(buf, n, "unreachable: the target %g is at or below the fitted irreducible loss E = %.4g", target, E);
+  else if (!strcmp(ff->law->name, "sigmoid") && (ff->params[1] >= ff->params[0] ? target >= ff->params[1]
+                                                                                  : target <= ff->params[1]))
+    /* the sigmoid's level at infinite compute is hi: "not reached below 1e40" hid that no budget ever does */
+    snprintf(buf, n, "unreachable: the target %g is at or beyond the sigmoid's ceiling hi = %.4g", target,
+             ff->params[1]);
+  else snprintf(buf, n, "not reached below %.0e FLOP", SF_TARGET_CMAX);
 }
 
 double sf_target_prob_reachable(const sf_fitfile *ff, double target, const sf_alloc_opts *o) {

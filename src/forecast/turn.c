@@ -47,6 +47,19 @@ void sf_turn_opts_default(sf_turn_opts *o) {
 #define SF_TURN_BELOW_DEPTH 0.1
 #define SF_TURN_BELOW_FRAC 0.1
 
+/* A chance level that looks too low: the opposite error, a binary task (Winogrande, chance 0.5) under
+ * the default 0.25. Nothing is contradicted (no run lies below the floor), but the floor is pinned
+ * where no run is, and the sigmoid spends its rise from chance in that empty gap: on the obsscaling
+ * Winograd scores its inflection moves from 7.3e22 to 9e21 FLOP and saturation goes from "supported"
+ * to "no clear sign". The floor is taken as unobserved when fewer than 3 runs score within a tenth
+ * of (max - chance) of it (HellaSwag's smallest models have 7 there, MMLU's 64); the data point at
+ * another level when the lowest score lies within a tenth of (max - c) of a common chance level
+ * c = max/k, k = 2..5, above chance, with at least 3 and more than a tenth of the runs that close
+ * to c: the lowest scores pile up at c, as a floor does. A warning, not a refusal: a set of only
+ * large models can sit at 0.5 on a 4-way task too (the published models' MMLU starts at 0.25
+ * with PaLM 8B and is not flat at 0.5, so it passes). */
+#define SF_TURN_LEVEL_KMAX 5
+
 /* the sigmoid's floor for --chance 0, as a fraction of the metric's maximum */
 #define SF_TURN_MIN_FLOOR 1e-9
 
@@ -173,7 +186,7 @@ static int cmp_idx(const void *a, const void *b) {
 
 int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, sf_turn_result *res) {
   memset(res, 0, sizeof *res);
-  res->inflection = res->inflection_lo = res->inflection_hi = res->diverge_x = NAN;
+  res->inflection = res->inflection_lo = res->inflection_hi = res->diverge_x = res->chance_suggest = NAN;
   if (!(o->max > o->chance) || !(o->chance >= 0))
     return sf_fail(SF_EUSAGE, "the chance level (%g) must be >= 0 and below the maximum (%g)", o->chance, o->max);
   if (n < 6) return sf_fail(SF_EINPUT, "turn needs at least 6 runs with both values, got %zu", n);
@@ -204,6 +217,30 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
                      far, n, depth, o->chance, lowest);
   }
   if (!(res->xmax > res->xmin)) return sf_fail(SF_EINPUT, "all runs have the same x = %g", res->xmin);
+  res->chance_suggest = NAN;
+  res->lowest = HUGE_VAL;
+  for (size_t i = 0; i < n; i++) {
+    res->n_near_chance += y[i] < o->chance + SF_TURN_BELOW_DEPTH * (o->max - o->chance);
+    if (y[i] < res->lowest) res->lowest = y[i];
+  }
+  for (int k = 2; k <= SF_TURN_LEVEL_KMAX && res->n_near_chance < 3; k++) {
+    double c = o->max / k, b = SF_TURN_BELOW_DEPTH * (o->max - c);
+    if (c <= o->chance + SF_TURN_BELOW_DEPTH * (o->max - o->chance) || res->lowest < c - b) continue;
+    size_t near = 0;
+    for (size_t i = 0; i < n; i++) near += y[i] <= c + b;
+    if (near >= 3 && (double)near > SF_TURN_BELOW_FRAC * (double)n) {
+      res->chance_suggest = c;
+      res->n_near_suggest = near;
+      static const char *const eg[SF_TURN_LEVEL_KMAX + 1] = {"", "", ", e.g. Winogrande", "", ", e.g. MMLU", ""};
+      snprintf(res->chance_warning, sizeof res->chance_warning,
+               "the chance level %g looks too low: %zu of %zu runs score below %.3g (lowest %.3g), while %zu lie "
+               "within %.3g of %.3g, the chance level of a %d-way choice; the sigmoid's floor is pinned below every "
+               "run, which moves its inflection (for a %d-way choice%s, give --chance %.3g)",
+               o->chance, res->n_near_chance, n, o->chance + SF_TURN_BELOW_DEPTH * (o->max - o->chance), res->lowest,
+               near, b, c, k, k, eg[k], c);
+      break;
+    }
+  }
 
   /* sort by x once: the held-out runs are the largest */
   idx_x *ord = malloc(n * sizeof *ord);

@@ -156,6 +156,20 @@ static const char *band_kind(sf_bandkind k) {
   return k == SF_BAND_BOOTSTRAP ? "bootstrap" : k == SF_BAND_DELTA ? "delta method" : "none";
 }
 
+/* Forecasts more than this many decades beyond a fit's data are warned about: the default of
+ * `scalefit optimal`, `predict` and `target` (--warn-decades 1), with their words. */
+#define RP_WARN_DECADES 1.0
+
+/* The warning under one source's forecast table, if any of its rows lay far out; resets the count. */
+static void far_para(out *o, int kind, size_t *far, double *worst) {
+  if (*far) {
+    char w[400];
+    sf_far_warning(w, sizeof w, kind == RP_PREDICT ? SF_FAR_PREDICT : SF_FAR_OPTIMAL, *far, RP_WARN_DECADES, *worst);
+    para(o, w, "warn");
+  }
+  *far = 0, *worst = 0;
+}
+
 /* ---- the body, in either language ---- */
 
 static void body(rp_state *st, out *o) {
@@ -231,11 +245,16 @@ static void body(rp_state *st, out *o) {
                     : "For each budget C, the compute-optimal parameters N* and tokens D* under C = 6ND and, for laws "
                       "of N and D, the loss they predict there. Published laws come without uncertainty.",
          NULL);
+    size_t far = 0; /* the source's budgets far beyond its data, warned about as the CLI does */
+    double worst = 0;
     for (size_t i = 0; i < st->nfc; i++) {
       const rp_fc *x = &st->fc[i];
       const sf_fitfile *ff = rp_source_ff(st, x->fit);
       if (i == 0 || st->fc[i - 1].fit != x->fit) {
-        if (i) table_end(o);
+        if (i) {
+          table_end(o);
+          far_para(o, st->fc[i - 1].kind, &far, &worst);
+        }
         snprintf(buf, sizeof buf, "%s", rp_source_name(st, x->fit));
         heading(o, 3, buf);
         if (x->fit >= 0) {
@@ -278,8 +297,13 @@ static void body(rp_state *st, out *o) {
       else if (ff->alloc == SF_ALLOC_ND) cells[nc++] = c6;
       if (x->fit >= 0) cells[nc++] = c5;
       table_row(o, cells, nc);
+      if (x->beyond > RP_WARN_DECADES) {
+        far++;
+        if (x->beyond > worst) worst = x->beyond;
+      }
     }
     table_end(o);
+    far_para(o, st->fc[st->nfc - 1].kind, &far, &worst);
   }
   if (st->ntg) {
     heading(o, 2, "Targets");
@@ -291,8 +315,8 @@ static void body(rp_state *st, out *o) {
     for (size_t i = 0; i < st->ntg; i++) {
       const rp_target *x = &st->tg[i];
       snprintf(c1, sizeof c1, "%s %g", rp_source_ff(st, x->fit)->output, x->target);
-      if (x->reached == 0) snprintf(c2, sizeof c2, "never (below the law's floor)");
-      else if (x->reached < 0) snprintf(c2, sizeof c2, "already below 1e10");
+      /* unreached: `scalefit target`'s words (a power law without a floor is slow, not floored) */
+      if (x->reached != 1) sf_target_verdict(rp_source_ff(st, x->fit), x->target, x->reached, NULL, c2, sizeof c2);
       else fmt_band(c2, sizeof c2, &x->C);
       fmt_band(c3, sizeof c3, &x->N);
       fmt_band(c4, sizeof c4, &x->D);
@@ -305,6 +329,15 @@ static void body(rp_state *st, out *o) {
       table_row(o, cells, 7);
     }
     table_end(o);
+    for (size_t i = 0; i < st->ntg; i++) {
+      const rp_target *x = &st->tg[i];
+      if (x->reached != 1 || !(x->beyond > RP_WARN_DECADES)) continue;
+      char w[400];
+      sf_far_warning(w, sizeof w, SF_FAR_TARGET, 1, RP_WARN_DECADES, x->beyond);
+      snprintf(buf, sizeof buf, "%s, %s %g: %s", rp_source_name(st, x->fit), rp_source_ff(st, x->fit)->output,
+               x->target, w);
+      para(o, buf, "warn");
+    }
   }
   /* costs */
   if (s->ncost && (st->nfc || st->ntg)) {
@@ -375,6 +408,7 @@ static void body(rp_state *st, out *o) {
              r->n_holdout);
     para(o, buf, NULL);
     para(o, r->verdict, "verdict");
+    if (r->chance_warning[0]) para(o, r->chance_warning, "warn");
     const char *cols[] = {"law", "formula", "parameters", "AIC", "BIC", "held-out RMSE"};
     table_begin(o, cols, 6);
     for (int l = 0; l < SF_TURN_NLAWS; l++) {
@@ -656,6 +690,8 @@ static void write_json(rp_state *st, sf_buf *b) {
     sf_json_number(&j, "delta_aic", r->delta_aic);
     sf_json_bool(&j, "saturation_supported", r->saturation_supported);
     sf_json_string(&j, "verdict", r->verdict);
+    if (r->chance_warning[0]) sf_json_string(&j, "chance_warning", r->chance_warning);
+    else sf_json_null(&j, "chance_warning");
     sf_json_end_object(&j);
   }
   sf_json_end_array(&j);

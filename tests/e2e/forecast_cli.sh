@@ -27,6 +27,22 @@ assert abs(b["decades_beyond"] - 2.2917) < 1e-3, b["decades_beyond"]
 assert a["lo"] < a["value"] < a["hi"] and b["lo"] < b["value"] < b["hi"]
 PY
 
+# N = D = 1e300: C = 6ND overflows a double, and the decades were 'inf'; in log space they are
+# log10(6e600 / 3e21) = 579.30 (C's range ends at 3e21), and the cost says why there is none
+"$SCALEFIT" predict "$FIT" --at N=1e300,D=1e300 --gpu h100 > "$out/big.txt" 2> "$out/big.err" || fail "1e300 exit $?"
+grep -q "inf" "$out/big.txt" "$out/big.err" && fail "1e300: $(cat "$out/big.txt" "$out/big.err")"
+grep -q " 579.3 decades" "$out/big.txt" || fail "1e300 decades: $(cat "$out/big.txt")"
+grep -q "up to 579.3)" "$out/big.err" || fail "1e300 warning: $(cat "$out/big.err")"
+grep -q "cost: none: C = 6ND = 10^600.78 FLOP is beyond a double's range" "$out/big.txt" || fail "1e300 cost: $(cat "$out/big.txt")"
+"$SCALEFIT" predict "$FIT" --at N=1e300,D=1e300 --json 2> /dev/null > "$out/big.json" || fail "1e300 --json"
+$PY - "$out/big.json" <<'PY' || fail "1e300 json"
+import json, sys, math
+p = json.load(open(sys.argv[1]))["predictions"][0]
+want = math.log10(6) + 600 - math.log10(3e21)
+assert abs(p["decades_beyond"] - want) < 1e-9, p
+assert p["C"] is None and abs(p["log10_C"] - (600 + math.log10(6))) < 1e-9, p
+PY
+
 # --grid: 13 log-spaced D values at N = 1e9
 "$SCALEFIT" predict "$FIT" --at N=1e9,D=1 --grid D=1e9:1e12:13 --json > "$out/g.json" || fail "grid exit $?"
 $PY -c "import json,sys; p=json.load(open('$out/g.json'))['predictions']; assert len(p)==13 and abs(p[6]['inputs']['D']/10**10.5-1)<1e-12" \

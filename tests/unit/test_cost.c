@@ -66,12 +66,25 @@ static void test_attention_flops(void **state) {
   assert_rel(with, (6e6 + 6.0 * 4 * 256 * 128) * 1e9, 1e-15);
 }
 
+/* The FLOPs' log10 in log space: equal to log10 of the FLOPs where they fit a double, and finite
+ * where 6ND overflows (N = D = 1e300: log10 6 + 600; N = 1e308, D = 1e3: log10 6 + 311). */
+static void test_flops_log10(void **state) {
+  (void)state;
+  assert_close(sf_flops_train_log10(1e6, 1e9, 4, 256, 128), log10((6e6 + 6.0 * 4 * 256 * 128) * 1e9), 1e-13);
+  assert_close(sf_flops_train_log10(65.2e9, 1.4e12, 0, 0, 0), log10(6 * 65.2e9 * 1.4e12), 1e-13);
+  assert_true(isinf(sf_flops_train(1e300, 1e300, 0, 0, 0)));
+  assert_close(sf_flops_train_log10(1e300, 1e300, 0, 0, 0), 600 + log10(6.0), 1e-12);
+  assert_close(sf_flops_train_log10(1e308, 1e3, 0, 0, 0), 311 + log10(6.0), 1e-12);
+  assert_true(isnan(sf_flops_train_log10(0, 1e3, 0, 0, 0)));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_llama65b),
       cmocka_unit_test(test_llama31_405b),
       cmocka_unit_test(test_bad_inputs),
       cmocka_unit_test(test_attention_flops),
+      cmocka_unit_test(test_flops_log10),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

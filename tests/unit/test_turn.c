@@ -305,6 +305,77 @@ static void test_holdout_and_no_bootstrap(void **state) {
   }
 }
 
+/* The opposite error: a binary task (chance 0.5, e.g. Winogrande) under the default 0.25. Runs
+ * y = 0.5 + 0.4 / (1 + e^(-1.5 (t - 22))), t = 18 .. 25: none scores below 0.325 (chance plus a
+ * tenth of 0.75), the lowest is 0.5 + 0.4 / (1 + e^6) = 0.50099, and y <= 0.55 (0.5 plus a tenth of
+ * 0.5) holds for t <= 22 - ln 7 / 1.5 = 20.703, i.e. i <= 15: 16 runs at the binary floor. So the
+ * chance level is flagged (a warning: the analysis still runs) with 0.5 suggested; under 0.5 it is
+ * not, and the midpoint comes back at 1e22, where under 0.25 the sigmoid bends through the empty
+ * gap between 0.25 and 0.5 and its midpoint moves. Controls: the 4-way sigmoid (0.25 to 0.85) under
+ * 0.25, and only its upper part (t >= 21.5, lowest 0.4425, still rising: no plateau at 1/3 or 1/2)
+ * are not flagged; the 4-way sigmoid under --chance 0 is, with 0.25 suggested. */
+static void test_chance_too_low(void **state) {
+  (void)state;
+  double x[NPTS], y[NPTS];
+  for (int i = 0; i < NPTS; i++) {
+    double t = 18.0 + 7.0 * i / (NPTS - 1);
+    x[i] = pow(10, t);
+    y[i] = 0.5 + 0.4 / (1 + exp(-1.5 * (t - 22.0)));
+  }
+  sf_turn_opts o;
+  sf_turn_opts_default(&o);
+  o.bootstrap = 0;
+  sf_turn_result r;
+  assert_int_equal(sf_turn(x, y, NPTS, &o, &r), SF_OK);
+  assert_close(r.chance_suggest, 0.5, 1e-12);
+  assert_int_equal(r.n_near_chance, 0);
+  assert_int_equal(r.n_near_suggest, 16);
+  assert_close(r.lowest, 0.5 + 0.4 / (1 + exp(6.0)), 1e-12);
+  assert_non_null(strstr(r.chance_warning, "0 of 40 runs score below 0.325 (lowest 0.501)"));
+  assert_non_null(strstr(r.chance_warning, "16 lie within 0.05 of 0.5, the chance level of a 2-way choice"));
+  assert_non_null(strstr(r.chance_warning, "--chance 0.5"));
+  double mid25 = r.law[SF_TURN_SIGMOID].params[3];
+  o.chance = 0.5;
+  assert_int_equal(sf_turn(x, y, NPTS, &o, &r), SF_OK);
+  assert_true(isnan(r.chance_suggest));
+  assert_string_equal(r.chance_warning, "");
+  assert_close(r.law[SF_TURN_SIGMOID].params[3], 22.0, 1e-3);
+  assert_true(fabs(mid25 - 22.0) > 0.3); /* the bias the warning is about */
+  /* in percent: the same rule, 50 suggested */
+  double yp[NPTS];
+  for (int i = 0; i < NPTS; i++) yp[i] = 100 * y[i];
+  o.chance = 25, o.max = 100;
+  assert_int_equal(sf_turn(x, yp, NPTS, &o, &r), SF_OK);
+  assert_close(r.chance_suggest, 50, 1e-12);
+  assert_non_null(strstr(r.chance_warning, "--chance 50"));
+  /* three runs near 0.25 (a floor that is observed): not flagged */
+  sf_turn_opts_default(&o);
+  o.bootstrap = 0;
+  y[0] = y[1] = y[2] = 0.3;
+  assert_int_equal(sf_turn(x, y, NPTS, &o, &r), SF_OK);
+  assert_int_equal(r.n_near_chance, 3);
+  assert_true(isnan(r.chance_suggest));
+  /* controls: a 4-way sigmoid under 0.25, whole and its upper part alone */
+  make(0, 0.0, 1, x, y);
+  assert_int_equal(sf_turn(x, y, NPTS, &o, &r), SF_OK);
+  assert_true(isnan(r.chance_suggest));
+  for (int i = 0; i < NPTS; i++) {
+    double t = 21.5 + 3.5 * i / (NPTS - 1);
+    x[i] = pow(10, t);
+    y[i] = gen(0, t);
+  }
+  assert_int_equal(sf_turn(x, y, NPTS, &o, &r), SF_OK);
+  assert_int_equal(r.n_near_chance, 0);
+  assert_true(isnan(r.chance_suggest));
+  /* the 4-way sigmoid under --chance 0: lowest 0.2515, y <= 0.325 for t <= 20.703 again (16 runs) */
+  make(0, 0.0, 1, x, y);
+  o.chance = 0;
+  assert_int_equal(sf_turn(x, y, NPTS, &o, &r), SF_OK);
+  assert_close(r.chance_suggest, 0.25, 1e-12);
+  assert_int_equal(r.n_near_suggest, 16);
+  assert_non_null(strstr(r.chance_warning, "4-way choice"));
+}
+
 int main(void) {
   gsl_set_error_handler_off();
   const struct CMUnitTest tests[] = {
@@ -316,6 +387,7 @@ int main(void) {
       cmocka_unit_test(test_band),
       cmocka_unit_test(test_chance_zero),
       cmocka_unit_test(test_chance_contradicted),
+      cmocka_unit_test(test_chance_too_low),
       cmocka_unit_test(test_holdout_and_no_bootstrap),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
