@@ -31,6 +31,7 @@ typedef struct colinfo {
   double scale;
   enum sf_field_kind kind;
   int skip;  /* no numeric cell: left out of the table */
+  int boolean; /* every non-empty cell a bool word (pandas' True/False): read as 0/1 */
   int dropped; /* pandas' unnamed row-number index: left out without a word */
   int index; /* column in the table, numeric columns only */
 } colinfo;
@@ -71,6 +72,16 @@ static int missing_spelling(const char *s) {
   while (n && isspace((unsigned char)s[n - 1])) n--;
   for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
     if (strlen(words[i]) == n && strncasecmp(s, words[i], n) == 0) return 1;
+  return 0;
+}
+
+/* pandas' to_csv spells a bool column True/False, R TRUE/FALSE: *v gets 1 or 0. */
+static int bool_word(const char *s, double *v) {
+  while (*s && isspace((unsigned char)*s)) s++;
+  size_t n = strlen(s);
+  while (n && isspace((unsigned char)s[n - 1])) n--;
+  if (n == 4 && strncasecmp(s, "true", 4) == 0) return *v = 1, 1;
+  if (n == 5 && strncasecmp(s, "false", 5) == 0) return *v = 0, 1;
   return 0;
 }
 
@@ -170,18 +181,21 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
     }
 
   /* A column with text in every non-empty cell is decoration (e.g. "color"), unless it is one
-   * of the columns the laws need: there, text is an error reported below like any bad cell. */
+   * of the columns the laws need: there, text is an error reported below like any bad cell. A
+   * column of bool words only is a 0/1 metric, as h5py's bools are (h5.c). */
   size_t nskip = 0;
   for (size_t j = 0; j < nc; j++) {
     if (ci[j].dropped || ci[j].kind != SF_FIELD_NUMERIC || is_key_column(ci[j].name)) continue;
-    int any_text = 0, any_number = 0;
+    int any_text = 0, any_number = 0, all_bool = 1;
     for (size_t r = 1; r < p->nr; r++) {
       double v;
-      enum cell c = parse_cell(A + p->f[p->r[r].first + j].off, &v);
-      if (c == CELL_TEXT) any_text = 1;
+      const char *cell = A + p->f[p->r[r].first + j].off;
+      enum cell c = parse_cell(cell, &v);
+      if (c == CELL_TEXT) any_text = 1, all_bool &= bool_word(cell, &v);
       else if (c != CELL_EMPTY) any_number = 1;
     }
-    ci[j].skip = any_text && !any_number;
+    ci[j].boolean = any_text && !any_number && all_bool;
+    ci[j].skip = any_text && !any_number && !all_bool;
     nskip += (size_t)ci[j].skip;
   }
 
@@ -263,6 +277,7 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
                      hd, cell);
         goto done;
       case CELL_TEXT:
+        if (ci[j].boolean && bool_word(cell, &v)) break;
         rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu ('%s'): '%s' is not a number%s", origin, f->line, j + 1, hd,
                      cell, missing_spelling(cell) ? " (leave the cell empty for a missing value)" : "");
         goto done;

@@ -250,6 +250,28 @@ static void test_pandas_index(void **state) {
   sf_table_free(t);
 }
 
+/* pandas' to_csv writes a bool column as True/False (R as TRUE/FALSE): a column whose every
+ * non-empty cell is such a word is a 0/1 metric, as the same column read from h5py is. A key
+ * column of bools, or bool words mixed with numbers, stays an error. */
+static void test_bool_columns(void **state) {
+  (void)state;
+  sf_table *t = mem("run,N,loss,passed,flag\na,1e6,4.0,True,TRUE\nb,2e6,3.5,False,\nc,4e6,3.1,true,false\n");
+  assert_int_equal(t->nskipped, 0);
+  assert_int_equal(t->ncols, 4);
+  assert_rel(sf_table_get(t, 0, "passed"), 1, 0);
+  assert_rel(sf_table_get(t, 1, "passed"), 0, 0);
+  assert_rel(sf_table_get(t, 2, "passed"), 1, 0);
+  assert_rel(sf_table_get(t, 0, "flag"), 1, 0);
+  assert_true(isnan(sf_table_get(t, 1, "flag")));
+  assert_rel(sf_table_get(t, 2, "flag"), 0, 0);
+  sf_table_free(t);
+
+  const char *mixed = "N,loss,passed\n1e6,4.0,True\n2e6,3.5,0.5\n";
+  expect_bad(mixed, strlen(mixed), (const char *const[]){"line 2", "'passed'", "'True' is not a number", NULL});
+  const char *key = "N,loss\nTrue,4.0\n";
+  expect_bad(key, strlen(key), (const char *const[]){"line 2", "'N'", "'True' is not a number", NULL});
+}
+
 static void tables_equal(const sf_table *a, const sf_table *b) {
   assert_int_equal(a->nrows, b->nrows);
   assert_int_equal(a->ncols, b->ncols);
@@ -471,6 +493,7 @@ int main(void) {
       cmocka_unit_test(test_bad_files),
       cmocka_unit_test(test_bad_memory),
       cmocka_unit_test(test_pandas_index),
+      cmocka_unit_test(test_bool_columns),
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_write_failure_leaves_nothing),
       cmocka_unit_test(test_chinchilla),
