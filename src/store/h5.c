@@ -296,11 +296,19 @@ static int foreign_hdf5(const char *path, hid_t f) {
     return sf_fail(SF_EINPUT, "'%s' is a PyTables file, not a scalefit run file: write the runs as CSV and "
                    "'scalefit import' them, or write the layout of docs/FORMAT.md with h5py", path);
   const char *key = k.n == 1 ? k.list : "'KEY'";
+  /* The path as a Python literal, so the printed line runs as it is whatever the file's name. */
+  char lit[2 * 4096 + 3], *o = lit;
+  *o++ = '\'';
+  for (const char *c = path; *c && o < lit + sizeof lit - 3; c++) {
+    if (*c == '\'' || *c == '\\') *o++ = '\\';
+    *o++ = *c;
+  }
+  *o++ = '\'', *o = '\0';
   /* to_csv keeps the index: run names are often it (df.set_index("run")), and index=False dropped
    * them without a word; the default index 0, 1, 2 is an unnamed first column import drops. */
   return sf_fail(SF_EINPUT, "'%s' was written by pandas (DataFrame.to_hdf, PyTables format; key%s %s), which "
-                 "scalefit does not read: convert it with pandas.read_hdf('%s', %s).to_csv('runs.csv') and "
-                 "'scalefit import runs.csv -o runs.h5'", path, k.n == 1 ? "" : "s", k.list, path, key);
+                 "scalefit does not read: convert it with pandas.read_hdf(%s, %s).to_csv('runs.csv') and "
+                 "'scalefit import runs.csv -o runs.h5'", path, k.n == 1 ? "" : "s", k.list, lit, key);
 }
 
 static int open_ours(const char *path, unsigned mode, hid_t *fid) {

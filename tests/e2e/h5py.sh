@@ -353,14 +353,14 @@ except ImportError:                         # the same marks PyTables and pandas
 bad("pandas.h5", "written by pandas (DataFrame.to_hdf", "key 'runs'", "read_hdf('", "scalefit import")
 # ... and the conversion it prints, run as printed, gives the frame's runs: names kept as pandas' index
 # (df.set_index("run"), which to_csv(index=False) dropped without a word) or as a column beside the
-# default index 0, 1, 2, in both of to_hdf's formats
+# default index 0, 1, 2, in both of to_hdf's formats; file names with a quote and a backslash
 try:
     import pandas as pd, tables  # noqa: F401
 except ImportError:
     pd = None
 for fmt in ("table", "fixed") if pd is not None else ():
     for indexed in (True, False):
-        name = f"pandas_{fmt}_{int(indexed)}.h5"; conv = os.path.join(d, name + ".conv"); os.makedirs(conv)
+        name = f"pandas_{fmt}_{int(indexed)}{chr(39) if indexed else chr(92)}.h5"; conv = os.path.join(d, name + ".conv"); os.makedirs(conv)
         df = pd.DataFrame({"run": ["a", "bb", "ccc"], "N": N, "D": D, "loss": L})
         (df.set_index("run") if indexed else df).to_hdf(os.path.join(conv, name), key="runs", format=fmt)
         rc, out, err = export(name, cwd=conv)
