@@ -45,6 +45,14 @@ typedef struct sf_ticks {
 } sf_ticks;
 void sf_plot_log_ticks(double lo, double hi, sf_ticks *t);
 
+/* Tick marks of a linear axis over [lo, hi], len_px pixels long (vertical: a y axis or colour
+ * bar) in font size font_px, with their labels: even steps of 1, 2 or 5 times a power of ten, the
+ * sparsest of at most 5 intervals (6 vertically; coarser where long labels would overprint) or one
+ * of the next two finer steps whose labels keep clear of each other, so that a tick lies within a
+ * fifth of the axis of each end; where none does, a tick of its own at the bare end (rounded
+ * inwards) unless its label would overprint its neighbour's. */
+void sf_plot_linear_ticks(double lo, double hi, double len_px, double font_px, int vertical, sf_ticks *t);
+
 /* The palette index of every series of p, in order (colors[p->nseries]): explicit colours as
  * given, SF_COLOR_AUTO series take the lowest index no explicit or earlier series holds. */
 void sf_plot_assign_colors(const sf_panel *p, int *colors);

@@ -88,7 +88,20 @@ if [ -f "$models" ]; then
   svg_check "$tmp/turn.svg" gpPt6 22 "models" "sigmoid (AIC -128.1)" "chance (0.25)" "extrapolations part"
   verdict=$("$SCALEFIT" turn "$models" --x C --y mmlu | sed -n 's/^verdict: //p')
   svg_check "$tmp/turn.svg" gpPt6 -1 "$verdict"
+  # linear axes labelled at both ends: the turn chart's y axis from below chance to 1 (gnuplot's
+  # ticks every 0.2 left 0.21..0.4 bare), and the models' MMLU on a linear y axis
+  for ext in png svg; do
+    "$SCALEFIT" plot turn "$models" --y mmlu --chance 0.25 --script -o "$tmp/t25.$ext" >/dev/null 2>"$tmp/err" ||
+      bad "plot turn --chance 0.25: $(cat "$tmp/err")"
+    ends_labelled "$tmp/t25.gp" y
+  done
+  "$SCALEFIT" plot scaling "$models" --y mmlu --linear-y --script -o "$tmp/mmlu.svg" >/dev/null 2>"$tmp/err" ||
+    bad "plot scaling --linear-y: $(cat "$tmp/err")"
+  ends_labelled "$tmp/mmlu.gp" y
 fi
+"$SCALEFIT" plot residuals "$chin" --fit "$tmp/fit.json" --script -o "$tmp/res.svg" >/dev/null 2>"$tmp/err" ||
+  bad "plot residuals: $(cat "$tmp/err")"
+ends_labelled "$tmp/res.gp" y
 
 # a weighted fit (fit --sigma loss_sd, docs/FIT.md): the scaling chart draws each run with an error
 # bar loss -+ loss_sd from the data file, the residuals chart each residual in units of its sigma
