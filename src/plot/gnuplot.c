@@ -453,6 +453,46 @@ static const sf_panel *legend_fitted(const sf_panel *p, size_t cap) {
     }
     ss[i].title = title;
   }
+  /* names that differ only in the middle shorten to one text (two identical legend entries):
+   * each of them is shortened again around the first character where its name parts from those
+   * it was confused with; those still alike (they part further on) go round again */
+  size_t *at = malloc(p->nseries * sizeof *at);
+  if (!at) {
+    legend_fitted_free(q, p);
+    return NULL;
+  }
+  for (size_t round = 0; round < p->nseries; round++) {
+    int again = 0;
+    for (size_t i = 0; i < p->nseries; i++) {
+      at[i] = (size_t)-1;
+      for (size_t j = 0; j < p->nseries; j++) {
+        const char *a = p->series[i]->title, *b = p->series[j]->title;
+        if (j == i || strcmp(ss[i].title, ss[j].title) != 0 || strcmp(a, b) == 0) continue;
+        size_t k = 0, chars = 0; /* the characters the two names share from the start */
+        for (; a[k] && a[k] == b[k]; k++) chars += ((unsigned char)a[k] & 0xC0) != 0x80;
+        if (chars && ((unsigned char)a[k] & 0xC0) == 0x80) chars--; /* they part inside a character */
+        if (chars < at[i]) at[i] = chars;
+      }
+    }
+    for (size_t i = 0; i < p->nseries; i++) {
+      if (at[i] == (size_t)-1) continue;
+      sf_buf t;
+      sf_buf_init(&t);
+      sf_plot_shorten_around(p->series[i]->title, cap, at[i], &t);
+      char *title = t.oom ? NULL : sf_buf_take(&t);
+      sf_buf_free(&t);
+      if (!title) {
+        free(at);
+        legend_fitted_free(q, p);
+        return NULL;
+      }
+      if (strcmp(title, ss[i].title) != 0) again = 1;
+      if (ss[i].title != p->series[i]->title) free(ss[i].title);
+      ss[i].title = title;
+    }
+    if (!again) break;
+  }
+  free(at);
   return q;
 }
 

@@ -741,6 +741,52 @@ size_t sf_plot_shorten(const char *text, size_t max_chars, sf_buf *out) {
   return utf8_chars(s, i) + 1 + utf8_chars(s + j, len - j);
 }
 
+/* The byte offset of character k (UTF-8) of s, len bytes long. */
+static size_t char_offset(const char *s, size_t len, size_t k) {
+  size_t i = 0;
+  for (; k && i < len; k--)
+    do i++; while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80);
+  return i;
+}
+
+size_t sf_plot_shorten_around(const char *text, size_t max_chars, size_t at, sf_buf *out) {
+  const char *s = text ? text : "";
+  size_t len = strlen(s), n = utf8_chars(s, len);
+  if (n <= max_chars || max_chars < 12 || at >= n) return sf_plot_shorten(text, max_chars, out);
+  /* a third of the room shows where the names differ: from the word before character `at` (a
+   * word starts after _ - space / .), as "lr_3e-4" for a difference at its 3 */
+  size_t room = max_chars - 2, wl = room / 3, h = room / 3, t = room - wl - h;
+  size_t a = at > wl / 3 ? at - wl / 3 : 0;
+  for (size_t k = a > 0 ? a : 1; k <= at; k++) {
+    char c = s[char_offset(s, len, k - 1)];
+    if (c == '_' || c == '-' || c == ' ' || c == '/' || c == '.') {
+      a = k;
+      break;
+    }
+  }
+  /* pieces [0, k0) … [k1, k2) … [k3, n): one ellipsis where the window joins the start or the end */
+  size_t k0, k1, k2, k3;
+  if (a + wl + 1 + room / 3 <= max_chars) { /* the start runs on through the window */
+    k0 = k1 = k2 = a + wl;
+    k3 = n - (max_chars - 1 - k0);
+  } else if ((n - a) + 1 + room / 3 <= max_chars) { /* the window runs on to the end */
+    k3 = k1 = k2 = a;
+    k0 = max_chars - 1 - (n - a);
+  } else {
+    k0 = h, k1 = a, k2 = a + wl, k3 = n - t;
+  }
+  size_t b0 = char_offset(s, len, k0), b1 = char_offset(s, len, k1), b2 = char_offset(s, len, k2),
+         b3 = char_offset(s, len, k3);
+  sf_buf_addn(out, s, b0);
+  sf_buf_add(out, "\xe2\x80\xa6");
+  if (k1 < k2) {
+    sf_buf_addn(out, s + b1, b2 - b1);
+    sf_buf_add(out, "\xe2\x80\xa6");
+  }
+  sf_buf_add(out, s + b3);
+  return k0 + 1 + (k1 < k2 ? k2 - k1 + 1 : 0) + (n - k3);
+}
+
 void sf_plot_quote(sf_buf *b, const char *text) {
   sf_buf_addc(b, '\'');
   for (const char *c = text ? text : ""; *c; c++) {

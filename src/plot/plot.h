@@ -104,6 +104,13 @@ size_t sf_plot_legend_cap(double plot_w, double font_px);
  * the ellipsis is dropped), appended to out; the characters written. */
 size_t sf_plot_shorten(const char *text, size_t max_chars, sf_buf *out);
 
+/* text shortened to max_chars characters as sf_plot_shorten does, but keeping character `at`
+ * (counted in characters) in view: a third of the room, from the word before it, between the
+ * start and the end, with an ellipsis on each side of it (one where it joins the start or the
+ * end). Names that differ only in the middle (lr_3e-4 / lr_1e-3 of one long sweep name) thus
+ * stay apart; the characters written. */
+size_t sf_plot_shorten_around(const char *text, size_t max_chars, size_t at, sf_buf *out);
+
 /* Legend entries of p and the length of the longest (in characters). */
 size_t sf_plot_legend_entries(const sf_panel *p, size_t *maxlen);
 

@@ -852,6 +852,47 @@ static void test_long_legend_script(void **state) {
   sf_chart_free(c);
 }
 
+/* Names that differ only in their middle shortened to one text: the legend showed two identical
+ * entries. Each entry now keeps the part where its name differs from the others in view (the
+ * learning rate, the warmup), its start and its end; names that are the same stay the same. */
+static void test_long_legend_distinct(void **state) {
+  (void)state;
+  sf_chart *c = sf_chart_new("");
+  sf_panel *p = sf_chart_add_panel(c, "");
+  sf_axis_set(&p->x, "C", "FLOP", 1);
+  sf_axis_set(&p->y, "Loss", "", 1);
+  static const double C[] = {1e18, 1e19, 1e20, 1e21}, L[] = {4.8, 1.1, 4.8, 1.1};
+  /* the first two differ at the learning rate (character 39), the third from the first at the
+   * warmup (character 51), the fourth repeats the first */
+  static const char *const names[] = {
+      "chinchilla_replication_sweep_rotary_lr_3e-4_warmup_2000_batch_512_cosine_decay_seed1",
+      "chinchilla_replication_sweep_rotary_lr_1e-3_warmup_2000_batch_512_cosine_decay_seed1",
+      "chinchilla_replication_sweep_rotary_lr_3e-4_warmup_8000_batch_512_cosine_decay_seed1",
+      "chinchilla_replication_sweep_rotary_lr_3e-4_warmup_2000_batch_512_cosine_decay_seed1",
+  };
+  static const char *const shows[] = {"lr_3e-4", "lr_1e-3", "8000", "lr_3e-4"};
+  for (int f = 0; f < 4; f++) {
+    assert_int_equal(strlen(names[f]), 84);
+    sf_panel_add_points(p, names[f], 4, C, L);
+  }
+  char *s = script_of(c, "a.png");
+  char titles[8][200];
+  assert_int_equal(script_titles(s, titles, 8), 4);
+  for (int f = 0; f < 4; f++) {
+    size_t len = utf8_len(titles[f]);
+    assert_true(len >= 30 && len < 84);
+    assert_non_null(strstr(titles[f], "\xe2\x80\xa6"));
+    assert_memory_equal(titles[f], names[f], 10);
+    assert_string_equal(titles[f] + strlen(titles[f]) - 5, "seed1");
+    assert_non_null(strstr(titles[f], shows[f]));
+    for (int g = 0; g < f; g++)
+      if (strcmp(names[f], names[g]) != 0) assert_string_not_equal(titles[f], titles[g]);
+  }
+  assert_string_equal(titles[3], titles[0]);
+  free(s);
+  sf_chart_free(c);
+}
+
 /* gnuplot's warnings name the script and a line in it; with the script a temporary file that is
  * gone when the user reads the warning, that part goes, and a known warning says what it means. A
  * stand-in gnuplot writes the chart and warns as gnuplot does. */
@@ -904,7 +945,7 @@ int main(void) {
       cmocka_unit_test(test_legend_in_script), cmocka_unit_test(test_color_bar_script),
       cmocka_unit_test(test_panels),           cmocka_unit_test(test_misuse), cmocka_unit_test(test_long_title_wrapped),
       cmocka_unit_test(test_render_gnuplot_missing), cmocka_unit_test(test_render_gnuplot_fails),
-      cmocka_unit_test(test_shorten),           cmocka_unit_test(test_long_legend_script),
+      cmocka_unit_test(test_shorten),           cmocka_unit_test(test_long_legend_script), cmocka_unit_test(test_long_legend_distinct),
       cmocka_unit_test(test_render_warnings),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
