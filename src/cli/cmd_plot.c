@@ -26,7 +26,7 @@
 #include "util/util.h"
 
 static const char *out_path, *x_col, *y_col, *color_by, *title, *table_name, *fit_path, *law_arg, *where_arg,
-    *edges_arg, *laws_csv, *range_arg;
+    *edges_arg, *laws_csv, *range_arg, *sigma_col, *loss_arg, *delta_arg;
 static long width, height, bins, boot_k;
 static double extrapolate_to, chance, maxv, holdout_frac, holdout_above;
 static int keep_script, linear_y;
@@ -48,6 +48,10 @@ static const cli_opt opts[] = {
     {"holdout", 0, CLI_DOUBLE, &holdout_frac, "FRAC", "with --law: hold out the largest FRAC of runs by C"},
     {"holdout-above", 0, CLI_DOUBLE, &holdout_above, "C", "with --law: hold out the runs above this compute"},
     {"where", 'w', CLI_STRING, &where_arg, "EXPR", "with --law: fit the runs where EXPR holds"},
+    {"sigma", 0, CLI_STRING, &sigma_col, "COL",
+     "scaling: error bars +-1 sd from COL; with --law: a weighted fit (fit --sigma COL)"},
+    {"loss", 0, CLI_STRING, &loss_arg, "l2|huber", "with --law: the fit's loss (as fit --loss)"},
+    {"delta", 0, CLI_STRING, &delta_arg, "D", "with --law: the Huber threshold (as fit --delta; with --sigma in sigmas)"},
     {"extrapolate-to", 0, CLI_DOUBLE, &extrapolate_to, "X", "scaling, turn: draw the laws out to this x"},
     {"chance", 0, CLI_DOUBLE, &chance, "P", "turn: the metric's chance level (default 0.25; 0: generated answers)"},
     {"max", 0, CLI_DOUBLE, &maxv, "M", "turn: the metric's maximum (default 1)"},
@@ -132,6 +136,9 @@ static int fit_first(const char *data, const char *kind, char **path) {
   if (where_arg) argv[argc++] = "--where", argv[argc++] = where_arg;
   if (table_name) argv[argc++] = "--table", argv[argc++] = table_name;
   if (y_col && strcmp(kind, "turn") != 0) argv[argc++] = "--y", argv[argc++] = y_col;
+  if (sigma_col) argv[argc++] = "--sigma", argv[argc++] = sigma_col;
+  if (loss_arg) argv[argc++] = "--loss", argv[argc++] = loss_arg;
+  if (delta_arg) argv[argc++] = "--delta", argv[argc++] = delta_arg;
   argv[argc] = NULL;
   /* fit prints its table on stdout; the chart command prints only what it wrote */
   fflush(stdout);
@@ -245,6 +252,26 @@ static size_t parse_list(const char *spec, const char *opt, double *v, size_t ca
   return n;
 }
 
+/* --sigma COL of the scaling chart: every run drawn that a fit would weigh (with a fit, its fitted
+ * runs: mask 0) needs a standard deviation that is finite and > 0, as `fit --sigma` requires of
+ * its runs; a missing one would silently draw the run without its bar. y is the column drawn. */
+static int check_sigma(const sf_table *t, const char *input, const char *y, const unsigned char *mask) {
+  int cs = sf_table_lookup(t, sigma_col), cx = sf_table_lookup(t, x_col ? x_col : "C"), cy = sf_table_lookup(t, y);
+  if (cs < 0 || cx < 0 || cy < 0) return SF_OK; /* the chart names the missing column */
+  for (size_t r = 0; r < t->nrows; r++) {
+    double x = t->cols[cx].v[r], yv = t->cols[cy].v[r], sg = t->cols[cs].v[r];
+    if (!(x > 0) || !isfinite(x) || !isfinite(yv) || (!linear_y && !(yv > 0))) continue; /* not drawn */
+    if (mask && mask[r]) continue; /* held out or left out by the fit's --where: not weighed */
+    if (sg > 0 && isfinite(sg)) continue;
+    char val[48];
+    snprintf(val, sizeof val, isnan(sg) ? "is missing" : "= %g", sg);
+    return sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s %s, but --sigma needs a standard deviation that is "
+                   "finite and > 0 (%s)", t->run[r], r + 1, input, t->cols[cs].name, val,
+                   fit_path ? "give it one, or draw without --sigma" : "give it one, or leave such runs out of the table");
+  }
+  return SF_OK;
+}
+
 /* The turn chart: the analysis (sf_turn) on the input's x and y, then its chart. */
 static int build_turn(const sf_table *t, const char *input, const sf_plot_opts *po, sf_chart **chart) {
   const char *xn = x_col ? x_col : "C", *yn = y_col;
@@ -312,7 +339,7 @@ static int load_published(const char *csv, sf_fitfile **pub) {
 
 int cmd_plot(int argc, char **argv) {
   out_path = x_col = y_col = color_by = title = table_name = fit_path = law_arg = where_arg = edges_arg = NULL;
-  laws_csv = range_arg = NULL;
+  laws_csv = range_arg = sigma_col = loss_arg = delta_arg = NULL;
   width = height = bins = boot_k = 0;
   extrapolate_to = 0, chance = 0.25, maxv = 1, holdout_frac = 0, holdout_above = NAN;
   keep_script = linear_y = 0;
@@ -352,6 +379,21 @@ int cmd_plot(int argc, char **argv) {
     cli_error("plot: kind '%s' takes no --fit or --law", kind);
     return SF_EUSAGE;
   }
+  /* --sigma draws error bars (scaling) and weighs a fit made first (--law); a chart of a saved fit
+   * other than scaling shows what that fit did, weighted or not */
+  if ((loss_arg || delta_arg) && !law_arg) {
+    cli_error("plot: --loss and --delta go to the fit --law makes first; give --law LAW");
+    return SF_EUSAGE;
+  }
+  if (sigma_col && (!strcmp(kind, "curves") || !strcmp(kind, "turn") || !strcmp(kind, "isoflop"))) {
+    cli_error("plot: kind '%s' takes no --sigma", kind);
+    return SF_EUSAGE;
+  }
+  if (sigma_col && needs_fit && !law_arg) {
+    cli_error("plot: kind '%s' takes --sigma only with --law LAW (the fit it makes first is weighted); a saved "
+              "fit is drawn as it was made (scalefit fit --sigma COL weighs it)", kind);
+    return SF_EUSAGE;
+  }
 
   char *def_out = NULL;
   if (!out_path) {
@@ -382,6 +424,7 @@ int cmd_plot(int argc, char **argv) {
   po.height = (int)height;
   po.extrapolate_to = extrapolate_to;
   po.bins = (size_t)bins;
+  if (!strcmp(kind, "scaling")) po.sigma = sigma_col;
   if (edges_arg) {
     if (!(po.nedges = parse_list(edges_arg, "--edges", edges, SF_ISOFLOP_MAXBINS + 1))) {
       rc = sf_errcode();
@@ -404,6 +447,7 @@ int cmd_plot(int argc, char **argv) {
   }
 
   if (!strcmp(kind, "scaling")) {
+    if (sigma_col && (rc = check_sigma(t, input, y_col ? y_col : ff ? ff->output : "loss", mask))) goto fail;
     rc = ff ? sf_plot_scaling_fit(t, ff, &po, &chart) : sf_plot_scaling(t, &po, &chart);
   } else if (!strcmp(kind, "curves")) {
     rc = sf_plot_curves(t, &po, &chart);

@@ -162,7 +162,19 @@ static int datablock(sf_buf *b, const sf_panel *p, const sf_series *s, size_t id
   return any;
 }
 
-static void axis(sf_buf *b, const sf_panel *p, int which) {
+/* "set xtics ('0.2' 0.2, ...)": the ticks of t, labelled as t says. */
+static void ticks_list(sf_buf *b, const char *n, const sf_ticks *t) {
+  sf_buf_printf(b, "set format %s '%%g'\nset %stics (", n, n);
+  for (size_t i = 0; i < t->n; i++) {
+    sf_buf_printf(b, "%s'%s' ", i ? ", " : "", t->label[i]);
+    num(b, t->at[i]);
+  }
+  sf_buf_add(b, ")\n");
+}
+
+/* The range, ticks and label of an axis of p, whose plot area is plot_w x plot_h pixels in font
+ * size em. */
+static void axis(sf_buf *b, const sf_panel *p, int which, double plot_w, double plot_h, double em) {
   const sf_axis *a = which == SF_AXIS_X ? &p->x : which == SF_AXIS_Y ? &p->y : &p->cb;
   const char *n = which == SF_AXIS_X ? "x" : which == SF_AXIS_Y ? "y" : "cb";
   double lo, hi;
@@ -178,18 +190,11 @@ static void axis(sf_buf *b, const sf_panel *p, int which) {
   num(b, hi);
   sf_buf_add(b, "]\n");
   if (!a->log) {
-    /* gnuplot's own linear ticks crowd a small panel: a 1-2-5 step giving at most 6 ticks
-     * (5 on x, whose labels sit side by side) */
-    double w = hi - lo, most = which == SF_AXIS_X ? 5 : 6;
-    if (which != SF_AXIS_CB && w > 0 && isfinite(w)) {
-      double step = pow(10, floor(log10(w / most))), m[] = {1, 2, 5, 10};
-      for (size_t k = 0; k < sizeof m / sizeof m[0]; k++)
-        if (w / (m[k] * step) <= most) {
-          step *= m[k];
-          break;
-        }
-      sf_buf_printf(b, "set %stics %.10g\n", n, step);
-    }
+    /* gnuplot's own linear ticks crowd a small panel and leave up to a step bare at an end */
+    sf_ticks t;
+    sf_plot_linear_ticks(lo, hi, which == SF_AXIS_X ? plot_w : plot_h, em, which != SF_AXIS_X, &t);
+    if (t.n == 0) return;
+    ticks_list(b, n, &t);
     return;
   }
   sf_buf_printf(b, "set logscale %s 10\n", n);
@@ -202,26 +207,18 @@ static void axis(sf_buf *b, const sf_panel *p, int which) {
                   pow(10, ceil(log10(lo) - 1e-9)), t.step, n, t.step > 10 ? "1" : "10");
     return;
   }
-  sf_buf_printf(b, "set format %s '%%g'\nset %stics (", n, n);
-  for (size_t i = 0; i < t.n; i++) {
-    sf_buf_printf(b, "%s'%s' ", i ? ", " : "", t.label[i]);
-    num(b, t.at[i]);
-  }
-  sf_buf_add(b, ")\n");
+  ticks_list(b, n, &t);
   if (which != SF_AXIS_CB) sf_buf_printf(b, "set m%stics 10\n", n);
 }
 
 /* The widest tick label of p's colour bar in characters as printed (enhanced-text markup and
  * UTF-8 continuation bytes not counted). */
-static int cb_label_chars(const sf_panel *p) {
+static int cb_label_chars(const sf_panel *p, double plot_h, double em) {
   double lo, hi;
   sf_plot_axis_range(p, SF_AXIS_CB, &lo, &hi);
-  if (!p->cb.log) {
-    /* gnuplot's own labels on a linear axis: about 6 characters */
-    return 6;
-  }
   sf_ticks t;
-  sf_plot_log_ticks(lo, hi, &t);
+  if (p->cb.log) sf_plot_log_ticks(lo, hi, &t);
+  else sf_plot_linear_ticks(lo, hi, plot_h, em, 1, &t);
   if (t.pow10) return 5;
   int w = 0;
   for (size_t i = 0; i < t.n; i++) {
@@ -230,7 +227,7 @@ static int cb_label_chars(const sf_panel *p) {
       if ((*c & 0xC0) != 0x80 && *c != '{' && *c != '}' && *c != '^') k++;
     if (k > w) w = k;
   }
-  return w;
+  return w ? w : 6;
 }
 
 static const char *color_of(int c, const char *fallback) { return c >= 0 ? sf_palette[c % SF_PALETTE_SIZE] : fallback; }
@@ -456,6 +453,46 @@ static const sf_panel *legend_fitted(const sf_panel *p, size_t cap) {
     }
     ss[i].title = title;
   }
+  /* names that differ only in the middle shorten to one text (two identical legend entries):
+   * each of them is shortened again around the first character where its name parts from those
+   * it was confused with; those still alike (they part further on) go round again */
+  size_t *at = malloc(p->nseries * sizeof *at);
+  if (!at) {
+    legend_fitted_free(q, p);
+    return NULL;
+  }
+  for (size_t round = 0; round < p->nseries; round++) {
+    int again = 0;
+    for (size_t i = 0; i < p->nseries; i++) {
+      at[i] = (size_t)-1;
+      for (size_t j = 0; j < p->nseries; j++) {
+        const char *a = p->series[i]->title, *b = p->series[j]->title;
+        if (j == i || strcmp(ss[i].title, ss[j].title) != 0 || strcmp(a, b) == 0) continue;
+        size_t k = 0, chars = 0; /* the characters the two names share from the start */
+        for (; a[k] && a[k] == b[k]; k++) chars += ((unsigned char)a[k] & 0xC0) != 0x80;
+        if (chars && ((unsigned char)a[k] & 0xC0) == 0x80) chars--; /* they part inside a character */
+        if (chars < at[i]) at[i] = chars;
+      }
+    }
+    for (size_t i = 0; i < p->nseries; i++) {
+      if (at[i] == (size_t)-1) continue;
+      sf_buf t;
+      sf_buf_init(&t);
+      sf_plot_shorten_around(p->series[i]->title, cap, at[i], &t);
+      char *title = t.oom ? NULL : sf_buf_take(&t);
+      sf_buf_free(&t);
+      if (!title) {
+        free(at);
+        legend_fitted_free(q, p);
+        return NULL;
+      }
+      if (strcmp(title, ss[i].title) != 0) again = 1;
+      if (ss[i].title != p->series[i]->title) free(ss[i].title);
+      ss[i].title = title;
+    }
+    if (!again) break;
+  }
+  free(at);
   return q;
 }
 
@@ -629,18 +666,19 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
     int has_cb = 0;
     for (size_t i = 0; i < p->nseries; i++)
       if (p->series[i]->z) has_cb = 1;
-    axis(&b, p, SF_AXIS_X);
+    double plot_w = has_cb ? pw - 5 * cv.em : pw;
+    axis(&b, p, SF_AXIS_X, plot_w, ph, cv.em);
     if (isfinite(ytop[k])) {
       sf_panel lifted = *p;
       lifted.y.max = ytop[k];
-      axis(&b, &lifted, SF_AXIS_Y);
+      axis(&b, &lifted, SF_AXIS_Y, plot_w, ph, cv.em);
     } else {
-      axis(&b, p, SF_AXIS_Y);
+      axis(&b, p, SF_AXIS_Y, plot_w, ph, cv.em);
     }
     if (has_cb) {
-      axis(&b, p, SF_AXIS_CB);
+      axis(&b, p, SF_AXIS_CB, plot_w, ph, cv.em);
       /* room right of the plot for the colour bar, its tick labels and its label */
-      sf_buf_printf(&b, "set rmargin %d\n", 9 + cb_label_chars(p));
+      sf_buf_printf(&b, "set rmargin %d\n", 9 + cb_label_chars(p, ph, cv.em));
     } else {
       sf_buf_add(&b, "unset colorbox\n");
     }

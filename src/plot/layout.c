@@ -5,7 +5,8 @@
  *   - ranges: gnuplot extends a log axis to whole decades, squeezing a loss axis of 1.9..5 into
  *     the bottom third of 1..10; we pad the data's range by a few percent instead;
  *   - ticks: on a log axis narrower than two decades gnuplot labels one tick or none; we write
- *     1-2-5 ticks there and powers of ten (10^k) only where two or more decades show;
+ *     1-2-5 ticks there and powers of ten (10^k) only where two or more decades show; on a
+ *     linear axis its even steps can leave almost a step bare at an end;
  *   - the legend: gnuplot puts it top right whatever lies there; we look for an empty corner.
  */
 #include "plot/plot.h"
@@ -244,6 +245,130 @@ void sf_plot_log_ticks(double lo, double hi, sf_ticks *t) {
   for (size_t i = 0; i < n; i++) {
     t->at[i] = at[i];
     tick_label(t->label[i], sizeof t->label[i], at[i]);
+  }
+}
+
+/* The width of a tick label as printed, in font sizes: a digit, sign or letter 0.64 (DejaVu
+ * Sans), a point 0.32; enhanced-text markup and UTF-8 continuation bytes not counted. */
+static double label_width(const char *s) {
+  double w = 0;
+  for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+    if ((*c & 0xC0) != 0x80 && *c != '{' && *c != '}' && *c != '^') w += *c == '.' ? 0.32 : 0.64;
+  return w;
+}
+
+/* Whether ticks at[0..n) with labels lab sit far enough apart on an axis of len_px pixels to be
+ * read: on a vertical axis `line` font sizes apart, on a horizontal one half of each neighbour's
+ * label plus `line` - 1.5 font sizes of space. Even steps want 2.5 (a line and a gap), a tick
+ * added at an end only that the labels keep clear of each other (2.1: the plot area of a small
+ * panel is smaller than estimated). */
+static int ticks_fit(const double *at, char (*lab)[32], size_t n, double lo, double hi, double len_px,
+                     double font_px, int vertical, double line) {
+  for (size_t i = 1; i < n; i++) {
+    double apart = (at[i] - at[i - 1]) / (hi - lo) * len_px;
+    double need = vertical ? line : 0.5 * (label_width(lab[i]) + label_width(lab[i - 1])) + line - 1.5;
+    if (apart < need * font_px) return 0;
+  }
+  return 1;
+}
+
+/* The ticks at k * step inside [lo, hi] with their labels; 0 when there would be more than
+ * SF_MAX_TICKS. */
+static size_t even_ticks(double lo, double hi, double step, double *at, char (*lab)[32]) {
+  double k0 = ceil(lo / step - 1e-9), k1 = floor(hi / step + 1e-9);
+  if (k1 - k0 + 1 > SF_MAX_TICKS) return 0;
+  size_t n = 0;
+  for (double k = k0; k <= k1; k++) {
+    at[n] = k * step + 0.0; /* -0 is 0 */
+    tick_label(lab[n], sizeof lab[n], at[n]);
+    n++;
+  }
+  return n;
+}
+
+void sf_plot_linear_ticks(double lo, double hi, double len_px, double font_px, int vertical, sf_ticks *t) {
+  memset(t, 0, sizeof *t);
+  double w = hi - lo;
+  if (!(w > 0) || !isfinite(w)) return;
+  /* the sparsest 1-2-5 step with at most 5 intervals across (6 up: labels there stack, not sit
+   * side by side) */
+  double at[SF_MAX_TICKS];
+  char lab[SF_MAX_TICKS][32];
+  double most = vertical ? 6 : 5, e = floor(log10(w / most));
+  static const double m125[] = {1, 2, 5};
+  int mi = 0;
+  while (w / (m125[mi] * pow(10, e)) > most) {
+    if (++mi == 3) mi = 0, e++;
+  }
+  /* on a short axis long labels (-0.001775) would still overprint: coarser, while three ticks
+   * remain */
+  for (;;) {
+    size_t m = even_ticks(lo, hi, m125[mi] * pow(10, e), at, lab);
+    if (m < 3 || ticks_fit(at, lab, m, lo, hi, len_px, font_px, vertical, 2.1)) break;
+    int mn = mi + 1;
+    double en = e;
+    if (mn == 3) mn = 0, en++;
+    if (even_ticks(lo, hi, m125[mn] * pow(10, en), at, lab) < 2) break;
+    mi = mn, e = en;
+  }
+  /* It leaves up to a whole step bare at an end (0.21..1 in steps of 0.2 labels nothing below
+   * 0.4, the bottom 24%). The first of it and the next two finer steps that labels both ends
+   * (a tick within END of the axis of each) and whose labels do not crowd is taken; without
+   * one, the sparsest step and, at an end it leaves bare, a tick of its own rounded inwards. */
+  const double END = 0.2;
+  size_t n = 0;
+  for (int k = 0; k < 3; k++) {
+    int mk = mi - k, ek = (int)e;
+    while (mk < 0) mk += 3, ek--;
+    double step = m125[mk] * pow(10, ek);
+    size_t m = even_ticks(lo, hi, step, at, lab);
+    if (m < 2 || (k > 0 && !ticks_fit(at, lab, m, lo, hi, len_px, font_px, vertical, 2.5))) continue;
+    if ((at[0] - lo) / w <= END && (hi - at[m - 1]) / w <= END) {
+      n = m;
+      break;
+    }
+  }
+  if (n == 0) {
+    double step = m125[mi] * pow(10, e);
+    n = even_ticks(lo, hi, step, at, lab);
+    /* an end more than END of the axis from its nearest tick gets a tick of its own, at the end
+     * rounded inwards to the step's last digit (steps of 5 or 2: a whole number, 14 on 0..14.56),
+     * else to one digit more: the first that lies within END of the end and leaves room for its
+     * neighbour's label (if none does, the end stays as it was rather than have two labels
+     * overprint) */
+    double unit0 = pow(10, floor(log10(step) + 1e-9));
+    for (int end = 0; end < 2 && n > 0 && n < SF_MAX_TICKS; end++) {
+      double gap = end == 0 ? (at[0] - lo) / w : (hi - at[n - 1]) / w;
+      if (gap <= END) continue;
+      for (int f = 0; f < 2; f++) {
+        double v = round_in(end == 0 ? lo : hi, f ? unit0 / 10 : unit0, end == 0 ? 1 : -1) + 0.0;
+        if ((end == 0 ? v - lo : hi - v) / w > END) continue;
+        double pair[2];
+        char plab[2][32];
+        pair[end == 0 ? 0 : 1] = v;
+        pair[end == 0 ? 1 : 0] = end == 0 ? at[0] : at[n - 1];
+        if (!(pair[1] > pair[0])) continue;
+        tick_label(plab[0], sizeof plab[0], pair[0]);
+        tick_label(plab[1], sizeof plab[1], pair[1]);
+        if (!ticks_fit(pair, plab, 2, lo, hi, len_px, font_px, vertical, 2.1)) continue;
+        if (end == 0) {
+          memmove(at + 1, at, n * sizeof *at);
+          memmove(lab + 1, lab, n * sizeof *lab);
+          at[0] = v;
+          memcpy(lab[0], plab[0], sizeof lab[0]);
+        } else {
+          at[n] = v;
+          memcpy(lab[n], plab[1], sizeof lab[n]);
+        }
+        n++;
+        break;
+      }
+    }
+  }
+  t->n = n;
+  for (size_t i = 0; i < n; i++) {
+    t->at[i] = at[i];
+    memcpy(t->label[i], lab[i], sizeof t->label[i]);
   }
 }
 
@@ -614,6 +739,52 @@ size_t sf_plot_shorten(const char *text, size_t max_chars, sf_buf *out) {
   sf_buf_add(out, "\xe2\x80\xa6"); /* U+2026 HORIZONTAL ELLIPSIS */
   sf_buf_add(out, s + j);
   return utf8_chars(s, i) + 1 + utf8_chars(s + j, len - j);
+}
+
+/* The byte offset of character k (UTF-8) of s, len bytes long. */
+static size_t char_offset(const char *s, size_t len, size_t k) {
+  size_t i = 0;
+  for (; k && i < len; k--)
+    do i++; while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80);
+  return i;
+}
+
+size_t sf_plot_shorten_around(const char *text, size_t max_chars, size_t at, sf_buf *out) {
+  const char *s = text ? text : "";
+  size_t len = strlen(s), n = utf8_chars(s, len);
+  if (n <= max_chars || max_chars < 12 || at >= n) return sf_plot_shorten(text, max_chars, out);
+  /* a third of the room shows where the names differ: from the word before character `at` (a
+   * word starts after _ - space / .), as "lr_3e-4" for a difference at its 3 */
+  size_t room = max_chars - 2, wl = room / 3, h = room / 3, t = room - wl - h;
+  size_t a = at > wl / 3 ? at - wl / 3 : 0;
+  for (size_t k = a > 0 ? a : 1; k <= at; k++) {
+    char c = s[char_offset(s, len, k - 1)];
+    if (c == '_' || c == '-' || c == ' ' || c == '/' || c == '.') {
+      a = k;
+      break;
+    }
+  }
+  /* pieces [0, k0) … [k1, k2) … [k3, n): one ellipsis where the window joins the start or the end */
+  size_t k0, k1, k2, k3;
+  if (a + wl + 1 + room / 3 <= max_chars) { /* the start runs on through the window */
+    k0 = k1 = k2 = a + wl;
+    k3 = n - (max_chars - 1 - k0);
+  } else if ((n - a) + 1 + room / 3 <= max_chars) { /* the window runs on to the end */
+    k3 = k1 = k2 = a;
+    k0 = max_chars - 1 - (n - a);
+  } else {
+    k0 = h, k1 = a, k2 = a + wl, k3 = n - t;
+  }
+  size_t b0 = char_offset(s, len, k0), b1 = char_offset(s, len, k1), b2 = char_offset(s, len, k2),
+         b3 = char_offset(s, len, k3);
+  sf_buf_addn(out, s, b0);
+  sf_buf_add(out, "\xe2\x80\xa6");
+  if (k1 < k2) {
+    sf_buf_addn(out, s + b1, b2 - b1);
+    sf_buf_add(out, "\xe2\x80\xa6");
+  }
+  sf_buf_add(out, s + b3);
+  return k0 + 1 + (k1 < k2 ? k2 - k1 + 1 : 0) + (n - k3);
 }
 
 void sf_plot_quote(sf_buf *b, const char *text) {

@@ -45,6 +45,14 @@ typedef struct sf_ticks {
 } sf_ticks;
 void sf_plot_log_ticks(double lo, double hi, sf_ticks *t);
 
+/* Tick marks of a linear axis over [lo, hi], len_px pixels long (vertical: a y axis or colour
+ * bar) in font size font_px, with their labels: even steps of 1, 2 or 5 times a power of ten, the
+ * sparsest of at most 5 intervals (6 vertically; coarser where long labels would overprint) or one
+ * of the next two finer steps whose labels keep clear of each other, so that a tick lies within a
+ * fifth of the axis of each end; where none does, a tick of its own at the bare end (rounded
+ * inwards) unless its label would overprint its neighbour's. */
+void sf_plot_linear_ticks(double lo, double hi, double len_px, double font_px, int vertical, sf_ticks *t);
+
 /* The palette index of every series of p, in order (colors[p->nseries]): explicit colours as
  * given, SF_COLOR_AUTO series take the lowest index no explicit or earlier series holds. */
 void sf_plot_assign_colors(const sf_panel *p, int *colors);
@@ -95,6 +103,13 @@ size_t sf_plot_legend_cap(double plot_w, double font_px);
  * with an ellipsis (U+2026) between, max_chars in all (fewer where a space or underscore next to
  * the ellipsis is dropped), appended to out; the characters written. */
 size_t sf_plot_shorten(const char *text, size_t max_chars, sf_buf *out);
+
+/* text shortened to max_chars characters as sf_plot_shorten does, but keeping character `at`
+ * (counted in characters) in view: a third of the room, from the word before it, between the
+ * start and the end, with an ellipsis on each side of it (one where it joins the start or the
+ * end). Names that differ only in the middle (lr_3e-4 / lr_1e-3 of one long sweep name) thus
+ * stay apart; the characters written. */
+size_t sf_plot_shorten_around(const char *text, size_t max_chars, size_t at, sf_buf *out);
 
 /* Legend entries of p and the length of the longest (in characters). */
 size_t sf_plot_legend_entries(const sf_panel *p, size_t *maxlen);

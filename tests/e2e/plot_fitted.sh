@@ -88,7 +88,20 @@ if [ -f "$models" ]; then
   svg_check "$tmp/turn.svg" gpPt6 22 "models" "sigmoid (AIC -128.1)" "chance (0.25)" "extrapolations part"
   verdict=$("$SCALEFIT" turn "$models" --x C --y mmlu | sed -n 's/^verdict: //p')
   svg_check "$tmp/turn.svg" gpPt6 -1 "$verdict"
+  # linear axes labelled at both ends: the turn chart's y axis from below chance to 1 (gnuplot's
+  # ticks every 0.2 left 0.21..0.4 bare), and the models' MMLU on a linear y axis
+  for ext in png svg; do
+    "$SCALEFIT" plot turn "$models" --y mmlu --chance 0.25 --script -o "$tmp/t25.$ext" >/dev/null 2>"$tmp/err" ||
+      bad "plot turn --chance 0.25: $(cat "$tmp/err")"
+    ends_labelled "$tmp/t25.gp" y
+  done
+  "$SCALEFIT" plot scaling "$models" --y mmlu --linear-y --script -o "$tmp/mmlu.svg" >/dev/null 2>"$tmp/err" ||
+    bad "plot scaling --linear-y: $(cat "$tmp/err")"
+  ends_labelled "$tmp/mmlu.gp" y
 fi
+"$SCALEFIT" plot residuals "$chin" --fit "$tmp/fit.json" --script -o "$tmp/res.svg" >/dev/null 2>"$tmp/err" ||
+  bad "plot residuals: $(cat "$tmp/err")"
+ends_labelled "$tmp/res.gp" y
 
 # a weighted fit (fit --sigma loss_sd, docs/FIT.md): the scaling chart draws each run with an error
 # bar loss -+ loss_sd from the data file, the residuals chart each residual in units of its sigma
@@ -138,6 +151,72 @@ assert abs(chi2 / fit["chi2"] - 1) < 1e-6, (chi2, fit["chi2"])
 assert sub in gp, (sub, re.findall(r"set label 110\d '([^']*)'", gp))
 print(f"ok: 20 error bars, 20 residuals in sd units, {sub}")
 PY
+
+# plot scaling --sigma COL: error bars y -+ sigma from the column without a fit (two families: every
+# run once, in its family's block, with its own sigma), and with --law the fit made first is the
+# weighted fit `fit --sigma` makes (the same chart as from w.json); a sigma fit --sigma refuses
+# (zero, negative, missing) is refused the same way, naming the file, the run and the value; the
+# residuals of --law --sigma are those of the weighted fit; kinds without a use for it refuse it
+"$py" - "$tmp/w.csv" "$tmp/wf.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+with open(sys.argv[2], "w") as f:
+    f.write("run,family,C,loss,loss_sd\n")
+    for i, r in enumerate(rows):
+        f.write("%s,%s,%s,%s,%s\n" % (r["run"], "odd" if i % 2 else "even", r["C"], r["loss"], r["loss_sd"]))
+PY
+"$SCALEFIT" plot scaling "$tmp/wf.csv" --sigma loss_sd --script -o "$tmp/ws.svg" >/dev/null 2>"$tmp/err" ||
+  bad "plot scaling --sigma: $(cat "$tmp/err")"
+svg_check "$tmp/ws.svg" gpPt6 -1 "20 runs in 2 families, error bars ±1 sd (loss_sd)" "even" "odd"
+"$py" - "$tmp/wf.csv" "$tmp/ws.gp" <<'PY' && pass "scaling --sigma: 20 runs with bars loss -+ loss_sd" || bad "scaling --sigma: the error bars"
+import csv, re, sys
+runs = list(csv.DictReader(open(sys.argv[1])))
+gp = open(sys.argv[2]).read()
+seen = 0
+for fam in ("even", "odd"):
+    k = int(re.search(r"^# %s\n\$d(\d+) << EOD$" % fam, gp, re.M).group(1))
+    m = re.search(r"^\$d%d << EOD\n(.*?)^EOD$" % k, gp, re.S | re.M)
+    rows = [list(map(float, l.split())) for l in m.group(1).splitlines() if l.strip()]
+    want = [r for r in runs if r["family"] == fam]
+    assert len(rows) == len(want) == 10, (fam, len(rows))
+    for r, (x, y, lo, hi) in zip(want, rows):
+        C, L, s = float(r["C"]), float(r["loss"]), float(r["loss_sd"])
+        assert abs(x / C - 1) < 1e-9 and abs(y - L) < 1e-9 and abs(lo - (L - s)) < 1e-9 and abs(hi - (L + s)) < 1e-9, (r, lo, hi)
+        seen += 1
+    assert re.search(r"\$d%d using 1:2:3:4 with yerrorbars" % k, gp), fam
+assert seen == 20
+PY
+"$SCALEFIT" plot scaling "$tmp/w.csv" --law power --sigma loss_sd -o "$tmp/wlaw.svg" >/dev/null 2>"$tmp/err" ||
+  bad "plot scaling --law --sigma: $(cat "$tmp/err")"
+"$SCALEFIT" plot scaling "$tmp/w.csv" --fit "$tmp/w.json" -o "$tmp/wfit.svg" >/dev/null 2>"$tmp/err" || bad "$(cat "$tmp/err")"
+same "$tmp/wlaw.svg" "$tmp/wfit.svg"
+"$SCALEFIT" plot residuals "$tmp/w.csv" --law power --sigma loss_sd -o "$tmp/wrlaw.svg" >/dev/null 2>"$tmp/err" ||
+  bad "plot residuals --law --sigma: $(cat "$tmp/err")"
+"$SCALEFIT" plot residuals "$tmp/w.csv" --fit "$tmp/w.json" -o "$tmp/wrfit.svg" >/dev/null 2>"$tmp/err" || bad "$(cat "$tmp/err")"
+same "$tmp/wrlaw.svg" "$tmp/wrfit.svg"
+for v in 0 -0.01 ""; do
+  sed "s/^r3,\(.*\),[^,]*$/r3,\1,$v/" "$tmp/w.csv" >"$tmp/wbad.csv"
+  shown="is missing"
+  [ -n "$v" ] && shown="= $v"
+  expect_exit 2 "run 'r3' (row 4 of '$tmp/wbad.csv'): loss_sd $shown, but --sigma needs a standard deviation" -- \
+    plot scaling "$tmp/wbad.csv" --sigma loss_sd -o "$tmp/wbad.png"
+  [ -e "$tmp/wbad.png" ] && bad "a chart was drawn with loss_sd $shown"
+  expect_exit 2 "run 'r3' (row 4 of '$tmp/wbad.csv'): loss_sd $shown, but --sigma needs a standard deviation" -- \
+    plot scaling "$tmp/wbad.csv" --law power --sigma loss_sd -o "$tmp/wbad.png"
+  "$SCALEFIT" fit "$tmp/wbad.csv" --law power --sigma loss_sd >/dev/null 2>"$tmp/fit.err"
+  [ "$(head -1 "$tmp/err")" = "$(cat "$tmp/fit.err")" ] && pass "plot --law --sigma says what fit --sigma says" ||
+    bad "plot --law --sigma: '$(head -1 "$tmp/err")', fit: '$(cat "$tmp/fit.err")'"
+done
+expect_exit 2 "column 'sd' is not in table" -- plot scaling "$tmp/w.csv" --sigma sd -o "$tmp/wbad.png"
+expect_exit 1 "takes --sigma only with --law" -- plot residuals "$tmp/w.csv" --fit "$tmp/w.json" --sigma loss_sd -o "$tmp/x.png"
+expect_exit 1 "takes no --sigma" -- plot isoflop "$tmp/w.csv" --sigma loss_sd -o "$tmp/x.png"
+"$SCALEFIT" plot --help | grep -q -- "--sigma COL" && pass "plot --help shows --sigma" || bad "plot --help lacks --sigma"
+# a law fitted with Huber loss (chinchilla) needs --delta in sigmas, as fit does: passed on
+awk -F, 'NR == 1 { print $0 ",loss_sd"; next } { print $0 ",0.01" }' "$chin" >"$tmp/chs.csv"
+expect_exit 1 "give --delta in units of sigma" -- plot scaling "$tmp/chs.csv" --law chinchilla --sigma loss_sd -o "$tmp/x.png"
+"$SCALEFIT" plot scaling "$tmp/chs.csv" --law chinchilla --sigma loss_sd --delta 1.345 -o "$tmp/chs.svg" >/dev/null \
+  2>"$tmp/err" && pass "plot --law chinchilla --sigma --delta" || bad "plot --law chinchilla --sigma --delta: $(cat "$tmp/err")"
+expect_exit 1 "give --law LAW" -- plot scaling "$tmp/chs.csv" --delta 1 -o "$tmp/x.png"
 
 n=$(ls "$tmp" | grep -c '\.tmp\.' || true)
 [ "$n" -eq 0 ] && pass "no temporary chart files" || bad "temporary files left: $(ls "$tmp")"

@@ -89,21 +89,29 @@ expect_exit() {
   fi
 }
 
-# ends_labelled SCRIPT AXIS: in a kept gnuplot script, the log axis AXIS (x or y) has a labelled
-# tick within a quarter of the axis of each end (docs/PLOT.md: no end of an axis goes unlabelled),
-# or powers of ten no more than a decade apart from either end.
+# ends_labelled SCRIPT AXIS: in a kept gnuplot script, the axis AXIS (x or y) of its first panel
+# has a labelled tick near each end (docs/PLOT.md: no end of an axis goes unlabelled): on a log
+# axis within a quarter of the axis of each end, or powers of ten no more than a decade apart from
+# either end; on a linear axis within a fifth of it (gnuplot's own ticks at the multiples of an
+# increment, "set ytics 0.2", count as they fall).
 ends_labelled() {
   "$py" - "$1" "$2" <<'PY' && pass "$1: both ends of the $2 axis labelled" || bad "$1: an end of the $2 axis is unlabelled"
 import math, re, sys
 gp, ax = open(sys.argv[1]).read(), sys.argv[2]
 lo, hi = map(float, re.search(r"^set %srange \[([^:]+):([^\]]+)\]" % ax, gp, re.M).groups())
-span = math.log10(hi / lo)
+log = re.search(r"^set logscale %s " % ax, gp, re.M) is not None
+pos = (lambda v: math.log10(v)) if log else (lambda v: v)
+span = pos(hi) - pos(lo)
 m = re.search(r"^set %stics \((.*)\)$" % ax, gp, re.M)
 if m:
     at = sorted(float(v) for v in re.findall(r"'[^']*' ([-+0-9.e]+)", m.group(1)))
-    ends = (math.log10(at[0] / lo) / span, math.log10(hi / at[-1]) / span)
+elif not log:
+    step = float(re.search(r"^set %stics ([-+0-9.e]+)$" % ax, gp, re.M).group(1))
+    at = [k * step for k in range(math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9) + 1)]
+if m or not log:
+    ends = ((pos(at[0]) - pos(lo)) / span, (pos(hi) - pos(at[-1])) / span)
     print(f"{ax}: [{lo:g}, {hi:g}] ticks {at}: ends {ends[0]:.2f}, {ends[1]:.2f} of the axis bare")
-    sys.exit(0 if len(at) >= 2 and max(ends) <= 0.25 else 1)
+    sys.exit(0 if len(at) >= 2 and max(ends) <= (0.25 if log else 0.2 + 1e-9) else 1)
 # powers of ten every step
 m = re.search(r"^set %stics ([-+0-9.e]+), ([-+0-9.e]+)$" % ax, gp, re.M)
 first, step = float(m.group(1)), float(m.group(2))
