@@ -202,6 +202,10 @@ typedef struct sf_fit_request {
   int space;                /* -1: the law's, else an sf_space */
   double delta;             /* Huber threshold; NaN: the default */
   const char *where;        /* row selection (sf_expr_parse logical); NULL: every row */
+  const unsigned char *rows; /* t->nrows flags: only rows with rows[r] != 0 are considered, before
+                               where (the others are not counted anywhere); NULL: every row. What
+                               sf_fit_by fits each group with: a group of a text field is no where.
+                               Added 2026 (byfit branch, session 12), additive. */
   double holdout;           /* fraction in [0, 1) of the largest runs held out; 0: none */
   double holdout_above;     /* or: runs above this key value held out; NaN: none (not both) */
   size_t nfix;              /* parameters pinned: fix_name[k] = fix_value[k] (natural) */
@@ -338,6 +342,60 @@ typedef struct sf_fit_compare_result {
 int sf_fit_compare(const struct sf_table *t, const sf_fit_request *rq, const sf_law *const *laws, size_t m,
                    sf_fit_compare_result *res);
 void sf_fit_compare_result_free(sf_fit_compare_result *res);
+
+/* ---- one law per group of runs: sf_fit_by ----
+ *
+ * Fits rq->law separately to the runs of each value of column `by` (a text field, family, source,
+ * notes or run, named as a CSV header would name it, or a numeric column), and once to all those
+ * runs together (pooled), then tests whether the groups share the law. Added 2026 (byfit branch,
+ * session 12), additive.
+ *
+ * Runs are selected as sf_fit_table selects them (where, complete values, the hold-out); a
+ * selected run without a value of `by` ("" or NaN) belongs to no group and is left out of every
+ * fit (n_nolabel). Groups are sorted: text by bytes (strcmp), numbers ascending. A group with no
+ * more fitted runs than the law has free parameters cannot be fitted: it is skipped (skip_label,
+ * skip_n) and its runs are left out of the pooled fit too, so that the pooled and separate fits
+ * see the same runs. A hold-out is decided once, on the pooled selection (--holdout FRAC: the
+ * largest runs of all groups), and each group's held-out runs are scored with its own fit.
+ *
+ * The test (l2 only; with huber, test is 0 and no_test says why): pooled (k free parameters)
+ * against separate fits (k per group, kk = k G), on the same n runs, by AIC and BIC
+ * (sf_fit_criteria with the summed chi-square; weights by sf_fit_ic_compare) and by the F-test
+ * of the extra sum of squares, F = ((chi2_pooled - chi2_sep)/(kk - k)) / (chi2_sep/(n - kk)) on
+ * (kk - k, n - kk) degrees of freedom (exact for laws linear in their parameters, asymptotic
+ * otherwise). With exactly two groups, z[j] = (p1 - p2)/sqrt(se1^2 + se2^2) per free parameter
+ * (NaN where a standard error is undefined; not computed, z_ok 0, when a huber fit warned that its
+ * standard errors are rough). Refuses (SF_EINPUT) an unknown column, more than SF_FIT_MAXGROUP
+ * groups, fewer than 2 groups that can be fitted. res is always initialised; free it with
+ * sf_fit_group_result_free either way. */
+#define SF_FIT_MAXGROUP 64
+
+typedef struct sf_fit_group_result {
+  char *by;                     /* the column as the table names it ("family", "vocab") */
+  int by_text;                  /* a text field rather than a numeric column */
+  size_t ngroup;
+  char **label;                 /* ngroup, sorted */
+  sf_fit_table_result *fit;     /* ngroup */
+  sf_fit_table_result pooled;   /* the runs of every fitted group */
+  size_t nskip;                 /* groups too small to fit */
+  char **skip_label;
+  size_t *skip_n;               /* their fitted runs */
+  size_t n_nolabel;             /* selected runs without a value of by, left out */
+  double holdout_cut;           /* runs with key >= this are held out (INFINITY: none) */
+  double holdout_rmse_sep;      /* every held-out run scored by its group's fit (NaN: none or unscored) */
+  int test;                     /* 1: the test below was computed */
+  char *no_test;                /* else why not */
+  size_t n, k_pooled, k_sep;
+  double chi2_pooled, chi2_sep;
+  double aic[2], bic[2], delta_aic[2], delta_bic[2], weight[2]; /* [0] pooled, [1] separate */
+  double F, df1, df2, p;
+  int z_ok;                     /* two groups and z computed */
+  char *no_z;                   /* why not, when two groups */
+  double z[SF_LAW_MAXPAR], z_p[SF_LAW_MAXPAR]; /* two-sided normal p of z */
+} sf_fit_group_result;
+
+int sf_fit_by(const struct sf_table *t, const sf_fit_request *rq, const char *by, sf_fit_group_result *res);
+void sf_fit_group_result_free(sf_fit_group_result *res);
 
 #ifdef __cplusplus
 }

@@ -21,7 +21,8 @@
 #include "cli/cli.h"
 #include "util/util.h"
 
-static const char *law_arg, *x_arg, *y_arg, *sigma_arg, *loss_arg, *space_arg, *grid_arg, *where_arg, *out_path, *table_name;
+static const char *law_arg, *x_arg, *y_arg, *sigma_arg, *loss_arg, *space_arg, *grid_arg, *where_arg, *out_path, *table_name,
+    *by_arg;
 static double delta_arg, holdout_frac, holdout_above, level;
 static long boot_k, seed_arg, threads_arg;
 static int json, absolute_sigma;
@@ -43,6 +44,7 @@ static const cli_opt opts[] = {
     {"holdout", 0, CLI_DOUBLE, &holdout_frac, "FRAC", "fit without the largest FRAC of runs (by C) and score them"},
     {"holdout-above", 0, CLI_DOUBLE, &holdout_above, "C", "fit without the runs above this compute and score them"},
     {"where", 'w', CLI_STRING, &where_arg, "EXPR", "keep the runs where EXPR holds, e.g. 'loss < 3.7 and N > 1e8'"},
+    {"by", 0, CLI_STRING, &by_arg, "COL", "fit each group of runs (each value of COL, e.g. family) and test if they share the law"},
     {"fix", 0, CLI_LIST, &fix_list, "NAME=VALUE", "pin a parameter (repeatable)"},
     {"bound", 0, CLI_LIST, &bound_list, "NAME=LO:HI", "keep a parameter inside (LO, HI) (repeatable)"},
     {"threads", 'j', CLI_INT, &threads_arg, "T", "threads (default: all cores)"},
@@ -57,7 +59,7 @@ static const cli_cmd cmd = {
     "scalefit fit DATA --law LAW[,LAW...] [--x COL] [--y COL] [--sigma COL [--absolute-sigma]] [--loss l2|huber]\n"
     "                    [--delta D] [--space log|linear] [--grid default|random:K|FILE] [--bootstrap K] [--seed S]\n"
     "                    [--holdout FRAC|--holdout-above C] [--where EXPR] [--fix NAME=VALUE] [--bound NAME=LO:HI]\n"
-    "                    [--threads T] [--json] [-o FIT.json]",
+    "                    [--by COL] [--threads T] [--json] [-o FIT.json]",
     "fit a scaling law to runs, with standard errors and bootstrap intervals",
     "Every start of the grid is optimised and the best objective wins (ties to the first start), so\n"
     "results do not depend on --threads. The bootstrap resamples runs (each with its sigma) with\n"
@@ -78,7 +80,17 @@ static const cli_cmd cmd = {
     "output and share a residual space (else give --space) and least squares (huber is refused: AIC\n"
     "and BIC count a Gaussian likelihood). Not with -o, --bootstrap, --fix, --bound or --grid FILE:\n"
     "those are one law's; rerun the chosen law with them. A law that fails numerically is marked and\n"
-    "the others still ranked; the exit status is then 3.",
+    "the others still ranked; the exit status is then 3.\n"
+    "\n"
+    "--by COL fits the law separately to the runs of each value of COL (family, source, notes, run, or\n"
+    "a numeric column of few values; groups sorted: text by bytes, numbers ascending) and to all of\n"
+    "them together (pooled), then tests whether the groups share the law: pooled against separate\n"
+    "fits (k parameters per group) by AIC and BIC and, for l2, the F-test of the extra sum of squares;\n"
+    "with two groups, each parameter's difference in standard errors (z). Runs without a value of\n"
+    "COL, and groups with no more runs than the law's free parameters, are left out of every fit (a\n"
+    "note names them). A hold-out is the pooled one, each group scoring its own held-out runs. With\n"
+    "huber loss the groups are fitted but not tested (--loss l2 for the test). Not with a list of\n"
+    "laws or -o (a saved fit cannot name a group of a text column); --bootstrap runs per group.",
     opts,
     1,
     1};
@@ -532,6 +544,290 @@ done:
   return rc;
 }
 
+/* ---- one law per group: --by COL (sf_fit_by) ---- */
+
+/* A group's fit, or the pooled one (key "pooled"), in the JSON of --by. With a hold-out a group
+ * without held-out runs is expected: its 'no run was held out' warning is not repeated. */
+static void group_json(sf_json *j, const char *key, const char *label, const sf_fit_table_result *f, int held) {
+  const sf_law *law = f->law;
+  const sf_fit_result *r = &f->fit;
+  sf_json_begin_object(j, key);
+  if (label) sf_json_string(j, "label", label);
+  sf_json_int(j, "n", (long long)r->n);
+  sf_json_int(j, "k", (long long)r->nfree);
+  sf_json_number(j, "objective", r->objective);
+  sf_json_number(j, "rss", r->rss);
+  if (f->sigma_name) sf_json_number(j, "chi2", r->chi2);
+  sf_json_number(j, "rmse", r->rmse);
+  sf_json_number(j, "aic", r->aic);
+  sf_json_number(j, "bic", r->bic);
+  if (held) {
+    sf_json_int(j, "n_holdout", (long long)f->n_holdout);
+    if (f->n_holdout) sf_json_number(j, "holdout_rmse", f->holdout_rmse);
+    else sf_json_null(j, "holdout_rmse");
+  }
+  sf_json_bool(j, "converged", r->converged);
+  sf_json_begin_object(j, "params");
+  for (size_t p = 0; p < law->np; p++) sf_json_number(j, law->par[p].name, r->params[p]);
+  sf_json_end_object(j);
+  sf_json_begin_object(j, "stderr");
+  for (size_t p = 0; p < law->np; p++) sf_json_number(j, law->par[p].name, r->stderr_[p]);
+  sf_json_end_object(j);
+  if (f->K) {
+    sf_json_begin_object(j, "interval");
+    for (size_t p = 0; p < law->np; p++) {
+      sf_json_begin_array(j, law->par[p].name);
+      sf_json_number(j, NULL, f->ci_lo[p]);
+      sf_json_number(j, NULL, f->ci_hi[p]);
+      sf_json_end_array(j);
+    }
+    sf_json_end_object(j);
+  }
+  sf_json_begin_array(j, "warnings");
+  for (size_t k = 0; k < f->nwarn; k++)
+    if (!(held && f->warn[k].kind == SF_FITWARN_HOLDOUT_EMPTY)) sf_json_string(j, NULL, f->warn[k].text);
+  sf_json_end_array(j);
+  sf_json_end_object(j);
+}
+
+static char *by_json(const sf_fit_group_result *gr, const sf_table *t, const char *path) {
+  const sf_fit_table_result *p0 = &gr->pooled;
+  const sf_law *law = p0->law;
+  int held = p0->n_holdout > 0;
+  sf_buf out;
+  sf_buf_init(&out);
+  sf_json j;
+  sf_json_init(&j, &out, 0);
+  sf_json_begin_object(&j, NULL);
+  sf_json_string(&j, "format", "scalefit-by");
+  sf_json_int(&j, "version", 1);
+  sf_json_begin_object(&j, "data");
+  sf_json_string(&j, "file", path);
+  sf_json_string(&j, "table", table_name ? table_name : t->name);
+  sf_json_string(&j, "where", where_arg);
+  sf_json_end_object(&j);
+  sf_json_string(&j, "by", gr->by);
+  sf_json_string(&j, "by_kind", gr->by_text ? "text" : "numeric");
+  sf_json_string(&j, "law", law->name);
+  sf_json_string(&j, "formula", law->formula);
+  sf_json_begin_array(&j, "vars");
+  for (size_t v = 0; v < law->nvar; v++) sf_json_string(&j, NULL, p0->xname[v]);
+  sf_json_end_array(&j);
+  sf_json_string(&j, "y", p0->yname);
+  sf_json_string(&j, "sigma", p0->sigma_name);
+  sf_json_string(&j, "loss", p0->opts.loss == SF_LOSS_HUBER ? "huber" : "l2");
+  sf_json_string(&j, "space", p0->opts.space == SF_SPACE_LOG ? "log" : "linear");
+  if (held) {
+    sf_json_begin_object(&j, "holdout");
+    sf_json_string(&j, "by", p0->holdout_by);
+    sf_json_number(&j, "from", gr->holdout_cut);
+    sf_json_int(&j, "n_test", (long long)p0->n_holdout);
+    sf_json_number(&j, "rmse_pooled", p0->holdout_rmse);
+    sf_json_number(&j, "rmse_separate", gr->holdout_rmse_sep);
+    sf_json_end_object(&j);
+  } else {
+    sf_json_null(&j, "holdout");
+  }
+  sf_json_begin_array(&j, "groups");
+  for (size_t g = 0; g < gr->ngroup; g++) group_json(&j, NULL, gr->label[g], &gr->fit[g], held);
+  sf_json_end_array(&j);
+  group_json(&j, "pooled", NULL, p0, held);
+  sf_json_begin_array(&j, "skipped");
+  for (size_t g = 0; g < gr->nskip; g++) {
+    sf_json_begin_object(&j, NULL);
+    sf_json_string(&j, "label", gr->skip_label[g]);
+    sf_json_int(&j, "n", (long long)gr->skip_n[g]);
+    sf_json_end_object(&j);
+  }
+  sf_json_end_array(&j);
+  sf_json_int(&j, "n_without_value", (long long)gr->n_nolabel);
+  sf_json_begin_object(&j, "test");
+  sf_json_bool(&j, "applicable", gr->test);
+  if (!gr->test) {
+    sf_json_string(&j, "reason", gr->no_test);
+  } else {
+    sf_json_int(&j, "n", (long long)gr->n);
+    sf_json_int(&j, "k_pooled", (long long)gr->k_pooled);
+    sf_json_int(&j, "k_separate", (long long)gr->k_sep);
+    sf_json_number(&j, "chi2_pooled", gr->chi2_pooled);
+    sf_json_number(&j, "chi2_separate", gr->chi2_sep);
+    sf_json_number(&j, "aic_pooled", gr->aic[0]);
+    sf_json_number(&j, "aic_separate", gr->aic[1]);
+    sf_json_number(&j, "bic_pooled", gr->bic[0]);
+    sf_json_number(&j, "bic_separate", gr->bic[1]);
+    sf_json_number(&j, "delta_aic_pooled", gr->delta_aic[0]);
+    sf_json_number(&j, "delta_aic_separate", gr->delta_aic[1]);
+    sf_json_number(&j, "delta_bic_pooled", gr->delta_bic[0]);
+    sf_json_number(&j, "delta_bic_separate", gr->delta_bic[1]);
+    sf_json_number(&j, "akaike_weight_pooled", gr->weight[0]);
+    sf_json_number(&j, "akaike_weight_separate", gr->weight[1]);
+    sf_json_number(&j, "F", gr->F);
+    sf_json_number(&j, "df1", gr->df1);
+    sf_json_number(&j, "df2", gr->df2);
+    sf_json_number(&j, "p", gr->p);
+  }
+  sf_json_end_object(&j);
+  if (gr->ngroup == 2 && gr->z_ok) {
+    sf_json_begin_object(&j, "difference");
+    for (size_t p = 0; p < law->np; p++) {
+      sf_json_begin_object(&j, law->par[p].name);
+      sf_json_number(&j, "diff", gr->fit[0].fit.params[p] - gr->fit[1].fit.params[p]);
+      sf_json_number(&j, "z", gr->z[p]);
+      sf_json_number(&j, "p", gr->z_p[p]);
+      sf_json_end_object(&j);
+    }
+    sf_json_end_object(&j);
+  } else {
+    sf_json_null(&j, "difference");
+  }
+  sf_json_end_object(&j);
+  char *text = out.oom ? NULL : sf_buf_take(&out);
+  sf_buf_free(&out);
+  return text;
+}
+
+/* one row of the --by table: the group, its runs, its fit's quality and each parameter (stderr) */
+static void by_row(const char *label, int wlab, const sf_fit_table_result *f, int held) {
+  const sf_law *law = f->law;
+  const sf_fit_result *r = &f->fit;
+  printf("  %-*s %5zu %10.4g", wlab, label, r->n, r->rmse);
+  if (held) {
+    if (f->n_holdout) printf(" %5zu %10.4g", f->n_holdout, f->holdout_rmse);
+    else printf(" %5d %10s", 0, "-");
+  }
+  char cell[64];
+  for (size_t p = 0; p < law->np; p++) {
+    if (f->opts.fixed[p]) snprintf(cell, sizeof cell, "%.6g (fixed)", r->params[p]);
+    else snprintf(cell, sizeof cell, "%.6g (%.3g)", r->params[p], r->stderr_[p]);
+    printf("  %-22s", cell);
+  }
+  printf("\n");
+}
+
+static void print_by(const sf_fit_group_result *gr, const char *path) {
+  const sf_fit_table_result *p0 = &gr->pooled;
+  const sf_law *law = p0->law;
+  const sf_fit_opts *o = &p0->opts;
+  int held = p0->n_holdout > 0;
+  printf("law %s: %s\n", law->name, law->formula);
+  printf("fitted by %s: %zu groups of '%s' (%s ascending), %zu runs (%s", gr->by, gr->ngroup, path,
+         gr->by_text ? "names" : "values", p0->fit.n, o->loss == SF_LOSS_HUBER ? "huber" : "l2");
+  if (o->loss == SF_LOSS_HUBER) printf(" delta %g", o->delta);
+  printf(" on %s residuals", o->space == SF_SPACE_LOG ? "log" : "linear");
+  if (p0->sigma_name)
+    printf(" in units of %s%s%s", o->space == SF_SPACE_LOG ? "sigma/y, sigma from " : "", p0->sigma_name,
+           o->absolute_sigma ? ", absolute" : "");
+  if (p0->n_where) printf("; %zu excluded by --where", p0->n_where);
+  if (p0->n_skipped) printf("; %zu with missing values skipped", p0->n_skipped);
+  printf(")\n");
+  if (held)
+    printf("held out the %zu run%s with %s >= %g (the pooled hold-out), each scored by its group's fit\n",
+           p0->n_holdout, p0->n_holdout == 1 ? "" : "s", p0->holdout_by, gr->holdout_cut);
+  int wlab = 8;
+  for (size_t g = 0; g < gr->ngroup; g++) {
+    int l = (int)strlen(gr->label[g]);
+    wlab = l > wlab ? (l < 32 ? l : 32) : wlab;
+  }
+  printf("\n  %-*s %5s %10s", wlab, gr->by, "n", "RMSE");
+  if (held) printf(" %5s %10s", "held", "held RMSE");
+  for (size_t p = 0; p < law->np; p++) printf("  %-22s", law->par[p].name);
+  printf("\n");
+  for (size_t g = 0; g < gr->ngroup; g++) by_row(gr->label[g], wlab, &gr->fit[g], held);
+  by_row("(pooled)", wlab, p0, held);
+  if (gr->ngroup == 2 && gr->z_ok) {
+    char lab[80], cell[64];
+    snprintf(lab, sizeof lab, "z");
+    printf("  %-*s %5s %10s", wlab, lab, "", "");
+    if (held) printf(" %5s %10s", "", "");
+    for (size_t p = 0; p < law->np; p++) {
+      if (isfinite(gr->z[p])) snprintf(cell, sizeof cell, "%+.3g (p %.2g)", gr->z[p], gr->z_p[p]);
+      else snprintf(cell, sizeof cell, "-");
+      printf("  %-22s", cell);
+    }
+    printf("\n  z: ('%s' - '%s') / sqrt(se1^2 + se2^2), p two-sided (normal)\n", gr->label[0], gr->label[1]);
+  } else if (gr->ngroup == 2) {
+    printf("  no z per parameter: %s\n", gr->no_z);
+  }
+  if (p0->K)
+    for (size_t g = 0; g <= gr->ngroup; g++) {
+      const sf_fit_table_result *f = g < gr->ngroup ? &gr->fit[g] : p0;
+      printf("  %-*s %g%% bootstrap (%zu resamples):", wlab, g < gr->ngroup ? gr->label[g] : "(pooled)",
+             100 * f->level, f->K);
+      for (size_t p = 0; p < law->np; p++) {
+        double blo, bhi;
+        sf_fit_param_bounds(law, &f->opts, p, &blo, &bhi);
+        if (f->opts.fixed[p]) printf("  %s fixed", law->par[p].name);
+        else
+          printf("  %s [%.6g, %.6g]", law->par[p].name, sf_fit_snap_to_bound(f->ci_lo[p], blo, bhi, f->fit.params[p]),
+                 sf_fit_snap_to_bound(f->ci_hi[p], blo, bhi, f->fit.params[p]));
+      }
+      printf("\n");
+    }
+  if (held)
+    printf("\nheld-out RMSE: pooled fit %.4g, each group's own fit %.4g\n", p0->holdout_rmse, gr->holdout_rmse_sep);
+  printf("\none law for every %s? pooled (k %zu) against separate fits (k %zu x %zu groups) on the same %zu runs\n",
+         gr->by, gr->pooled.fit.nfree, gr->pooled.fit.nfree, gr->ngroup, gr->pooled.fit.n);
+  if (!gr->test) {
+    printf("  not tested: %s\n", gr->no_test);
+    return;
+  }
+  const char *what = p0->sigma_name ? "chi-square" : "RSS";
+  printf("  %-10s %4s %14s %10s %10s %8s %8s %8s\n", "model", "k", what, "AIC", "BIC", "dAIC", "dBIC", "weight");
+  const char *name[2] = {"pooled", "separate"};
+  size_t kk[2] = {gr->k_pooled, gr->k_sep};
+  double chi[2] = {gr->chi2_pooled, gr->chi2_sep};
+  for (int m = 0; m < 2; m++)
+    printf("  %-10s %4zu %14.8g %10.2f %10.2f %8.2f %8.2f %8.3f\n", name[m], kk[m], chi[m], gr->aic[m], gr->bic[m],
+           gr->delta_aic[m], gr->delta_bic[m], gr->weight[m]);
+  printf("  F = %.4g on (%g, %g) degrees of freedom, p = %.3g (extra sum of squares; exact for laws linear in their "
+         "parameters, asymptotic otherwise)\n", gr->F, gr->df1, gr->df2, gr->p);
+}
+
+/* `fit DATA --law LAW --by COL`: the law per group, pooled, and the test (sf_fit_by) */
+static int fit_by(const sf_table *t, const sf_fit_request *rq, const char *path) {
+  sf_fit_group_result gr;
+  int rc = sf_fit_by(t, rq, by_arg, &gr);
+  if (rc) {
+    sf_fit_group_result_free(&gr);
+    return cli_fail_lib(rc);
+  }
+  if (gr.n_nolabel)
+    cli_note("%zu run%s without a value of %s left out of every fit", gr.n_nolabel, gr.n_nolabel == 1 ? "" : "s",
+             gr.by);
+  if (gr.nskip) { /* one line: a benchmark table can have a dozen families of one or two models */
+    sf_buf b;
+    sf_buf_init(&b);
+    for (size_t g = 0; g < gr.nskip; g++) sf_buf_printf(&b, "%s'%s' (%zu)", g ? ", " : "", gr.skip_label[g], gr.skip_n[g]);
+    cli_note("%zu group%s left out of every fit, with no more fitted runs than law '%s' has free parameters (%zu): %s",
+             gr.nskip, gr.nskip == 1 ? "" : "s", gr.pooled.law->name, gr.pooled.fit.nfree, b.oom ? "?" : sf_buf_str(&b));
+    sf_buf_free(&b);
+  }
+  if (gr.pooled.n_skipped)
+    cli_note("%zu runs without a value for every column the fit needs were skipped", gr.pooled.n_skipped);
+  if (json) {
+    char *text = by_json(&gr, t, path);
+    if (!text) {
+      sf_fit_group_result_free(&gr);
+      return cli_fail_lib(sf_fail(SF_ENOMEM, "out of memory"));
+    }
+    puts(text);
+    free(text);
+  } else {
+    print_by(&gr, path);
+  }
+  fflush(stdout);
+  int held = gr.pooled.n_holdout > 0;
+  for (size_t g = 0; g <= gr.ngroup; g++) {
+    const sf_fit_table_result *f = g < gr.ngroup ? &gr.fit[g] : &gr.pooled;
+    for (size_t k = 0; k < f->nwarn; k++)
+      if (!(held && f->warn[k].kind == SF_FITWARN_HOLDOUT_EMPTY))
+        cli_warn("%s%s%s: %s", g < gr.ngroup ? "group '" : "the pooled fit", g < gr.ngroup ? gr.label[g] : "",
+                 g < gr.ngroup ? "'" : "", f->warn[k].text);
+  }
+  sf_fit_group_result_free(&gr);
+  return SF_OK;
+}
+
 /* ---- the command ---- */
 
 /* The bootstrap's progress on a terminal (4000 resamples of the 4500-start grid take minutes):
@@ -559,7 +855,7 @@ static void on_resample(void *ctx, size_t done, size_t total) {
 }
 
 int cmd_fit(int argc, char **argv) {
-  law_arg = x_arg = y_arg = sigma_arg = loss_arg = space_arg = grid_arg = where_arg = out_path = table_name = NULL;
+  law_arg = x_arg = y_arg = sigma_arg = loss_arg = space_arg = grid_arg = where_arg = out_path = table_name = by_arg = NULL;
   delta_arg = NAN, holdout_frac = 0, holdout_above = NAN, level = 0.95;
   boot_k = 0, seed_arg = 1, threads_arg = 0, json = 0, absolute_sigma = 0;
   memset(&fix_list, 0, sizeof fix_list);
@@ -580,12 +876,23 @@ int cmd_fit(int argc, char **argv) {
     return SF_EUSAGE;
   }
   const char *path = args[0];
+  if (by_arg && out_path) {
+    cli_error("fit: -o saves one fit, whose runs a data file and --where name, and --where cannot name a group of a "
+              "text column: fit --by without -o, then save a group's fit from a file of its runs alone");
+    return SF_EUSAGE;
+  }
   {
     char *buf, *item[SF_FIT_MAXCOMPARE];
     size_t m;
     if ((rc = split_laws(law_arg, &buf, item, &m))) {
       free(buf);
       return cli_fail_lib(rc);
+    }
+    if (m > 1 && by_arg) {
+      free(buf);
+      cli_error("fit: --by fits one law per group; compare laws (--law %s) without --by, or run --by once per law",
+                law_arg);
+      return SF_EUSAGE;
     }
     if (m > 1) {
       rc = fit_compare(path, item, m);
@@ -621,6 +928,10 @@ int cmd_fit(int argc, char **argv) {
   if (grid_arg && strcmp(grid_arg, "default") != 0 && strncmp(grid_arg, "random:", 7) != 0) {
     if ((rc = read_grid_file(grid_arg, law, &grid, &ngrid))) goto fail;
     rq.starts = grid, rq.nstarts = ngrid;
+  }
+  if (by_arg) {
+    rc = fit_by(t, &rq, path);
+    goto done;
   }
   if ((rc = sf_fit_table(t, &rq, &fr))) goto fail;
   if (fr.n_skipped) cli_note("%zu runs without a value for every column the fit needs were skipped", fr.n_skipped);

@@ -176,6 +176,7 @@ static int pick_rows(job *jb, picked *p) {
   }
   size_t nsel = 0;
   for (size_t r = 0; r < nr; r++) {
+    if (rq->rows && !rq->rows[r]) continue;
     if (where) {
       double vals[256];
       size_t ni = sf_expr_nidents(where);

@@ -31,3 +31,25 @@ vg 3 fit "$tmp/fit_runs.csv" --law 'power0,loss = log(-a*a - 1) + C*0' --grid ra
 vg 1 fit "$tmp/fit_runs.csv" --law power,loglinear
 vg 1 fit "$tmp/fit_runs.csv" --law power,power0 -o "$tmp/fit_two.json"
 vg 2 fit "$tmp/fit_runs.csv" --law power0,nosuch
+# one law per group (sf_fit_by): two families, a run without one and a family too small to fit
+# (notes), a numeric column, the shared hold-out with a bootstrap per group, huber (groups fitted,
+# the test refused), and the refusals
+/usr/bin/python3 - "$tmp/fit_runs.csv" "$tmp/fit_fam.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+with open(sys.argv[2], "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["run", "family", "N", "D", "loss", "vocab"])
+    for i, r in enumerate(rows):
+        fam, voc = ("a", 32000) if i % 2 else ("b", 50000)
+        if i == 0: fam, voc = "", ""
+        if i in (1, 2): fam, voc = "tiny", 64000
+        w.writerow([r["run"], fam, r["N"], r["D"], r["loss"], voc])
+PY
+vg 0 fit "$tmp/fit_fam.csv" --law power --by family --grid random:8
+vg 0 fit "$tmp/fit_fam.csv" --law power --by vocab --holdout 0.2 --bootstrap 3 --grid random:4 --json
+vg 0 fit "$tmp/fit_fam.csv" --law power --by family --loss huber --grid random:4 --json
+vg 2 fit "$tmp/fit_fam.csv" --law power --by nope
+vg 2 fit "$tmp/fit_fam.csv" --law power --by run --grid random:2
+vg 1 fit "$tmp/fit_fam.csv" --law power,power0 --by family
+vg 1 fit "$tmp/fit_fam.csv" --law power --by family -o "$tmp/fit_by.json"
