@@ -752,7 +752,9 @@ static void finish_stats(solver *s, sf_fit_result *res) {
   res->dof = wsum - (double)nf;
   if (n >= nf && gsl_linalg_SV_decomp(A, V, S, work) == GSL_SUCCESS) {
     double smax = gsl_vector_get(S, 0), smin = gsl_vector_get(S, nf - 1);
-    res->rcond = smax > 0 ? smin / smax : 0;
+    /* fabs: GSL returns a zero singular value with the sign it came with (a column of -0, a
+     * negative coefficient times a term that underflowed), and -0 / smax printed as "rcond -0" */
+    res->rcond = smax > 0 ? fabs(smin) / smax : 0;
     /* scipy's absolute_sigma: the sigmas are the residuals' standard deviations as given, else
      * they are relative and their common scale is estimated from the scatter, chi2/dof */
     double s2 = w->o.absolute_sigma ? 1 : res->dof > 0 ? chi2 / res->dof : NAN;
