@@ -796,6 +796,7 @@ out:
   /* Gaussian residuals with a common scale fitted (the sigmas, if any, known up to it): the
    * weighted sum of squares, chi2 (rss without sigma), is what the likelihood sees */
   sf_fit_criteria(n, res->chi2, nf, &res->aic, &res->bic);
+  res->aicc = sf_fit_aicc(n, nf, res->aic);
 }
 
 int sf_fit_run(sf_fit_workspace *w, const sf_law_data *d, const double *y, const double *sigma,
