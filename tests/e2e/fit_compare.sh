@@ -200,6 +200,49 @@ d = json.load(open(sys.argv[1])); n, k = d["n_points"], d["n_free"]
 assert abs(d["aicc"] - (d["aic"] + 2 * k * (k + 1) / (n - k - 1))) < 1e-9, d
 PY
 
+# ---- 6. bnsl's degenerate optima are said, with the reason, and checked here from the runs:
+# on the 15 runs its break falls inside the largest budget (runs within 0.01% of C = 1e13), so the
+# segment after it is a step; with the hold-out b runs off to infinity and the held-out runs have no
+# score, shown as '-' with the reason rather than nan
+"$SCALEFIT" fit "$h5" --law power,bnsl --json >"$tmp/sf6.json" 2>/dev/null || fail "bnsl degenerate json"
+"$SCALEFIT" fit "$h5" --law power,bnsl >"$tmp/t6" 2>/dev/null || fail "bnsl degenerate table"
+"$SCALEFIT" fit "$h5" --law power,bnsl --holdout 0.2 >"$tmp/t6h" 2>/dev/null || fail "bnsl hold-out table"
+"$SCALEFIT" fit "$h5" --law power,bnsl --holdout 0.2 --json >"$tmp/sf6h.json" 2>/dev/null || fail "bnsl hold-out json"
+$py - "$tmp/sf6.json" "$tmp/runs.csv" "$tmp/t6" "$tmp/t6h" "$tmp/sf6h.json" <<'PY' || fail "bnsl degeneracy"
+import csv, json, math, sys
+sf = json.load(open(sys.argv[1])); rows = list(csv.DictReader(open(sys.argv[2])))
+t6 = open(sys.argv[3]).read(); t6h = open(sys.argv[4]).read(); ho = json.load(open(sys.argv[5]))
+power, b = sf["laws"]
+assert not power["degenerate"] and power["degenerate_reason"] is None, power
+lc = sorted(math.log(float(r["C"])) for r in rows); ld = math.log(b["params"]["d1"])
+after = [v for v in lc if v >= ld]; before = [v for v in lc if v < ld]
+span = max(after) - min(after); rng = lc[-1] - lc[0]
+assert before and 1 <= len(after) and span < 0.05 * rng, (len(after), span, rng)  # a step, by the rule
+assert b["degenerate"] and "is a step" in b["degenerate_reason"], b
+assert "  bnsl *" in t6 and "    bnsl: " + b["degenerate_reason"] in t6, t6
+hb = ho["laws"][1]
+assert hb["degenerate"] and hb["holdout_rmse"] is None and "not finite" in hb["degenerate_reason"], hb
+row = [l for l in t6h.splitlines() if l.startswith("  bnsl *")][0]
+assert row.split()[-1] == "-" and "nan" not in t6h, t6h
+assert "holdout RMSE -: the fitted law cannot be evaluated" in t6h and "bnsl: held-out runs cannot be scored" in t6h, t6h
+PY
+# on Chinchilla's runs (when the shared data are there) the break sharpens into a kink no run is near
+chin="${SF_SHARED:-}/chinchilla_svg_extracted.csv"
+if [ -r "$chin" ]; then
+  "$SCALEFIT" fit "$chin" --law power,bnsl --x C --holdout 0.2 --json >"$tmp/sf7.json" 2>"$tmp/err7" || fail "chinchilla"
+  grep -q "rcond -0" "$tmp/err7" && fail "rcond printed as -0: $(cat "$tmp/err7")"
+  $py - "$tmp/sf7.json" "$chin" <<'PY' || fail "bnsl kink on Chinchilla"
+import csv, json, math, sys
+sf = json.load(open(sys.argv[1])); b = sf["laws"][1]; p = b["params"]
+ld, f1, c1 = math.log(p["d1"]), p["f1"], p["c1"]
+C = sorted(float(r["Training FLOP"]) for r in csv.DictReader(open(sys.argv[2])))[: sf["n_points"]]
+sp = lambda z: max(z, 0) + math.log1p(math.exp(-abs(z)))
+shape = max(abs(c1) * f1 * sp(-abs(math.log(c) - ld) / f1) for c in C)
+assert shape < 1e-6 and min(C) < p["d1"] < max(C), (shape, p)
+assert b["degenerate"] and "sharpened into a kink" in b["degenerate_reason"], b
+PY
+fi
+
 # ---- refusals: exit 1 for a request a comparison cannot make, 2 for bad input
 expect 1 "'power' is listed twice" "$SCALEFIT" fit "$h5" --law power,power0,power
 expect 1 "listed twice" "$SCALEFIT" fit "$h5" --law 'loss = E + A*C^-a,loss=E+A*C^-a'
