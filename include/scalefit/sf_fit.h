@@ -83,6 +83,7 @@ typedef struct sf_fit_result {
   double rmse;        /* sqrt(rss / n): unweighted, in the fitted space */
   double aic, bic;    /* n log(chi2/n) + 2k, n log(chi2/n) + k log n, k = nfree (Gaussian residuals
                          with a common scale fitted; without sigma chi2 = rss) */
+  double aicc;        /* aic + 2k(k+1)/(n-k-1), the small-sample AIC (sf_fit_aicc); NaN when n <= k+1 */
   double rcond;       /* reciprocal condition number of the residual Jacobian (internal params) */
   size_t nbeyond;     /* huber: points whose |residual| exceeds delta at the optimum (0 for l2) */
   int converged;      /* the best start met the convergence test */
@@ -141,7 +142,13 @@ int sf_fit_residuals(const sf_law *law, const sf_law_data *d, const double *y, s
  * comparison (sf_fit_run, turn, sf_fit_compare), so that their numbers can be set side by side. */
 void sf_fit_criteria(size_t n, double chi2, size_t k, double *aic, double *bic);
 
-/* Compares m values of one criterion (AIC or BIC; NaN for a model that could not be fitted):
+/* The small-sample AIC (Hurvich & Tsai 1989; Burnham & Anderson 2002, who advise it whenever
+ * n/k < 40, i.e. for every sweep of tens of runs): aic + 2k(k+1)/(n-k-1), the same likelihood with
+ * a penalty that grows without bound as n approaches k + 1. NaN where it is undefined (n <= k + 1,
+ * the penalty's limit is +inf) or aic is not finite. Added 2026 (aicc branch, session 12). */
+double sf_fit_aicc(size_t n, size_t k, double aic);
+
+/* Compares m values of one criterion (AICc, AIC or BIC; NaN for a model that could not be fitted):
  * delta[i] = ic[i] - min (NaN where ic[i] is not finite), weight[i] = exp(-delta[i]/2) over
  * their sum (Akaike weights; 0 where ic[i] is not finite); either output may be NULL. Returns the
  * index of the smallest, the first on ties, or -1 when none is finite. */
@@ -247,7 +254,8 @@ typedef enum sf_fit_warnkind {
   SF_FITWARN_BOOT_FAILED,      /* some bootstrap refits failed and were left out */
   SF_FITWARN_HUBER_STDERR,     /* huber: most residuals beyond delta, the standard errors are least squares' */
   SF_FITWARN_AT_BOUND,         /* the estimate sits on its --bound (or a logistic law range's end) */
-  SF_FITWARN_CHI2              /* absolute sigma: chi2/dof is improbable (p < 0.001 either way) */
+  SF_FITWARN_CHI2,             /* absolute sigma: chi2/dof is improbable (p < 0.001 either way) */
+  SF_FITWARN_DEGENERATE        /* the law says its optimum is a degenerate case (sf_law.degenerate) */
 } sf_fit_warnkind;
 
 typedef struct sf_fit_warning {
@@ -256,7 +264,7 @@ typedef struct sf_fit_warning {
   char text[256];           /* one line, git-style: "parameter 'E' is poorly identified: ..." */
 } sf_fit_warning;
 
-#define SF_FIT_MAXWARN (6 + 2 * SF_LAW_MAXPAR)
+#define SF_FIT_MAXWARN (7 + 2 * SF_LAW_MAXPAR)
 #define SF_FIT_MAXRANGE 8
 
 /* Which step a failed sf_fit_table stopped at, so that a caller can point at what asked for it. */
@@ -316,7 +324,10 @@ void sf_fit_table_result_free(sf_fit_table_result *res);
  * the same residual space with the same likelihood, so the call refuses (SF_EUSAGE, naming the
  * laws and their defaults) laws whose inputs, output, residual space or loss would differ: give
  * rq->space (a common space) or pick laws that agree. Huber loss is refused: its optimum is not a
- * maximum of the Gaussian likelihood that the criteria count. So are the per-law requests a
+ * maximum of the Gaussian likelihood that the criteria count. The Akaike weights and the "best"
+ * law are by AICc (the sample sizes of scaling sweeps are far below Burnham & Anderson's n/k < 40,
+ * under which plain AIC favours the law with more parameters); a law whose AICc is undefined
+ * (n = k + 1: its penalty's limit is +inf) has weight 0, as that limit gives. So are the per-law requests a
  * comparison cannot share: fixed or bounded parameters, a caller's starts, a bootstrap.
  * With the same inputs, output and selection the runs picked are the same (checked).
  *
@@ -332,8 +343,11 @@ typedef struct sf_fit_compare_result {
   int *rc;                     /* m: SF_OK, or SF_ENUMERIC for a law that could not be fitted */
   char **error;                /* m: that law's message, NULL where it fitted */
   double *delta_aic, *delta_bic; /* m: against the best fitted law (NaN for a failed one) */
-  double *weight;              /* m: Akaike weights over the fitted laws (0 for a failed one) */
+  double *delta_aicc;          /* m: against the smallest AICc (NaN for a failed law or an undefined AICc) */
+  double *weight;              /* m: Akaike weights exp(-dAICc/2)/sum over the laws with an AICc (0 for
+                                  the others) */
   int best_aic, best_bic;      /* indices, -1 when no law fitted */
+  int best_aicc;               /* index, -1 when no law has an AICc */
   size_t nfailed;
   sf_loss loss;                /* the common loss and space, as fitted */
   sf_space space;

@@ -77,6 +77,14 @@ typedef int (*sf_law_eval_fn)(const sf_law *law, const sf_law_data *d, const dou
 typedef size_t (*sf_law_starts_fn)(const sf_law *law, const sf_law_data *d, const double *y, double *out,
                                    size_t cap);
 
+/* Whether natural parameters fitted to the runs d are a degenerate case of the law: a limit that
+ * the runs do not determine as a whole (bnsl: its break beyond every run, a step between runs of
+ * one x, a break sharpened into a kink no run is near enough to shape). Returns 1 and writes one
+ * line saying why to why (cap chars), else 0; 0 where a parameter is not finite (the fit's own
+ * warnings say so). */
+typedef int (*sf_law_degenerate_fn)(const sf_law *law, const sf_law_data *d, const double *params, char *why,
+                                    size_t cap);
+
 struct sf_law {
   const char *name;    /* "chinchilla" */
   const char *formula; /* "L = E + A/N^alpha + B/D^beta" */
@@ -95,6 +103,7 @@ struct sf_law {
   sf_law_starts_fn starts;
   size_t nscratch;                 /* doubles of scratch eval needs (0 for built-ins) */
   void *impl;                      /* private state of user-defined laws (NULL for built-ins) */
+  sf_law_degenerate_fn degenerate; /* optional (NULL: never degenerate); added 2026, aicc branch */
 };
 
 /* ---- the catalogue ---- */

@@ -74,8 +74,9 @@ static const cli_cmd cmd = {
     "not finite or <= 0 is an error (leave it out with --where); held-out runs are scored unweighted.\n"
     "\n"
     "--law power,power0,bnsl compares laws: each is fitted to the same runs (the same --where, hold-out\n"
-    "and --sigma) and a table gives k, n, objective, RMSE, AIC, BIC, their differences from the best,\n"
-    "Akaike weights and the held-out RMSE, then each law's parameters (--json: one object). Commas\n"
+    "and --sigma) and a table gives k, n, objective, RMSE, AIC, AICc (small-sample AIC), BIC, dAICc,\n"
+    "dBIC, Akaike weights from AICc and the held-out RMSE, then each law's parameters (--json: one\n"
+    "object); '*' marks a degenerate fit, with the reason. Commas\n"
     "outside parentheses separate laws (formulas have none). The laws must take the same inputs and\n"
     "output and share a residual space (else give --space) and least squares (huber is refused: AIC\n"
     "and BIC count a Gaussian likelihood). Not with -o, --bootstrap, --fix, --bound or --grid FILE:\n"
@@ -314,12 +315,22 @@ static void law_label(char *out, size_t n, const sf_law *const *laws, size_t i) 
   snprintf(out, n, "formula%zu", k);
 }
 
-/* A fit whose criteria describe a limit rather than an optimum: it did not converge, or a
- * parameter ran off to infinity (bnsl's break sharpening into a step on a few runs) */
-static int degenerate(const sf_fit_table_result *f) {
+/* A fit whose criteria describe a limit rather than an optimum: a parameter ran off to infinity,
+ * the law says its optimum is a degenerate case (bnsl's break beyond the runs, a step, a kink), or
+ * it did not converge. Returns the warning that says why (the first in that order), else NULL. */
+static const char *degenerate(const sf_fit_table_result *f) {
+  static const sf_fit_warnkind order[] = {SF_FITWARN_NOT_FINITE, SF_FITWARN_DEGENERATE, SF_FITWARN_NOT_CONVERGED};
+  for (size_t o = 0; o < sizeof order / sizeof order[0]; o++)
+    for (size_t k = 0; k < f->nwarn; k++)
+      if (f->warn[k].kind == order[o]) return f->warn[k].text;
+  return NULL;
+}
+
+/* why the held-out runs have no score (the fit's warning), or NULL */
+static const char *unscored(const sf_fit_table_result *f) {
   for (size_t k = 0; k < f->nwarn; k++)
-    if (f->warn[k].kind == SF_FITWARN_NOT_CONVERGED || f->warn[k].kind == SF_FITWARN_NOT_FINITE) return 1;
-  return 0;
+    if (f->warn[k].kind == SF_FITWARN_HOLDOUT_UNSCORED) return f->warn[k].text;
+  return f->n_holdout && !isfinite(f->holdout_rmse) ? "held-out runs cannot be scored" : NULL;
 }
 
 static const sf_fit_table_result *first_fitted(const sf_fit_compare_result *cr) {
@@ -364,6 +375,8 @@ static char *compare_json(const sf_fit_compare_result *cr, const sf_law *const *
     sf_json_null(&j, "holdout");
   }
   char lab[32];
+  if (cr->best_aicc >= 0) law_label(lab, sizeof lab, laws, (size_t)cr->best_aicc);
+  sf_json_string(&j, "best_aicc", cr->best_aicc >= 0 ? lab : NULL);
   if (cr->best_aic >= 0) law_label(lab, sizeof lab, laws, (size_t)cr->best_aic);
   sf_json_string(&j, "best_aic", cr->best_aic >= 0 ? lab : NULL);
   if (cr->best_bic >= 0) law_label(lab, sizeof lab, laws, (size_t)cr->best_bic);
@@ -392,14 +405,17 @@ static char *compare_json(const sf_fit_compare_result *cr, const sf_law *const *
     if (f->sigma_name) sf_json_number(&j, "chi2", r->chi2);
     sf_json_number(&j, "rmse", r->rmse);
     sf_json_number(&j, "aic", r->aic);
+    sf_json_number(&j, "aicc", r->aicc);
     sf_json_number(&j, "bic", r->bic);
     sf_json_number(&j, "delta_aic", cr->delta_aic[i]);
+    sf_json_number(&j, "delta_aicc", cr->delta_aicc[i]);
     sf_json_number(&j, "delta_bic", cr->delta_bic[i]);
     sf_json_number(&j, "akaike_weight", cr->weight[i]);
     if (f->n_holdout) sf_json_number(&j, "holdout_rmse", f->holdout_rmse);
     else sf_json_null(&j, "holdout_rmse");
     sf_json_bool(&j, "converged", r->converged);
-    sf_json_bool(&j, "degenerate", degenerate(f));
+    sf_json_bool(&j, "degenerate", degenerate(f) != NULL);
+    sf_json_string(&j, "degenerate_reason", degenerate(f));
     sf_json_begin_object(&j, "params");
     for (size_t p = 0; p < law->np; p++) sf_json_number(&j, law->par[p].name, r->params[p]);
     sf_json_end_object(&j);
@@ -433,12 +449,12 @@ static void print_compare(const sf_fit_compare_result *cr, const sf_law *const *
   if (f0->n_holdout)
     printf("held out the %zu largest run%s by %s and scored %s with each law's fit\n", f0->n_holdout,
            f0->n_holdout == 1 ? "" : "s", f0->holdout_by, f0->n_holdout == 1 ? "it" : "them");
-  printf("\n  %-12s %3s %4s %13s %10s %10s %10s %8s %8s %8s", "law", "k", "n", "objective", "RMSE", "AIC", "BIC",
-         "dAIC", "dBIC", "weight");
+  printf("\n  %-12s %3s %4s %13s %10s %10s %10s %10s %8s %8s %8s", "law", "k", "n", "objective", "RMSE", "AIC", "AICc",
+         "BIC", "dAICc", "dBIC", "weight");
   if (f0->n_holdout) printf(" %13s", "holdout RMSE");
   printf("\n");
   char lab[40];
-  size_t ndegen = 0;
+  size_t ndegen = 0, nnoaicc = 0, nunscored = 0;
   for (size_t i = 0; i < cr->m; i++) {
     const sf_fit_result *r = &cr->fit[i].fit;
     law_label(lab, sizeof lab, laws, i);
@@ -447,17 +463,39 @@ static void print_compare(const sf_fit_compare_result *cr, const sf_law *const *
       continue;
     }
     if (degenerate(&cr->fit[i])) strcat(lab, " *"), ndegen++;
-    printf("  %-12s %3zu %4zu %13.8g %10.4g %10.2f %10.2f %8.2f %8.2f %8.3f", lab, r->nfree, r->n, r->objective,
-           r->rmse, r->aic, r->bic, cr->delta_aic[i], cr->delta_bic[i], cr->weight[i]);
-    if (f0->n_holdout) printf(" %13.4g", cr->fit[i].holdout_rmse);
+    char aicc[16] = "-", daicc[16] = "-"; /* undefined where n <= k + 1 */
+    if (isfinite(r->aicc)) snprintf(aicc, sizeof aicc, "%.2f", r->aicc), snprintf(daicc, sizeof daicc, "%.2f",
+                                                                                  cr->delta_aicc[i]);
+    else nnoaicc++;
+    printf("  %-12s %3zu %4zu %13.8g %10.4g %10.2f %10s %10.2f %8s %8.2f %8.3f", lab, r->nfree, r->n, r->objective,
+           r->rmse, r->aic, aicc, r->bic, daicc, cr->delta_bic[i], cr->weight[i]);
+    if (f0->n_holdout && unscored(&cr->fit[i])) printf(" %13s", "-"), nunscored++;
+    else if (f0->n_holdout) printf(" %13.4g", cr->fit[i].holdout_rmse);
     printf("\n");
   }
-  if (ndegen)
-    printf("  * did not converge or has a parameter that is not finite (warnings below): its criteria are those of "
-           "a limit, not an optimum\n");
+  if (ndegen) {
+    printf("  * a degenerate fit, its criteria those of a limit rather than an optimum:\n");
+    for (size_t i = 0; i < cr->m; i++)
+      if (cr->rc[i] == SF_OK && degenerate(&cr->fit[i]))
+        law_label(lab, sizeof lab, laws, i), printf("    %s: %s\n", lab, degenerate(&cr->fit[i]));
+  }
+  if (nunscored) {
+    printf("  holdout RMSE -: the fitted law cannot be evaluated at the held-out runs:\n");
+    for (size_t i = 0; i < cr->m; i++)
+      if (cr->rc[i] == SF_OK && unscored(&cr->fit[i]))
+        law_label(lab, sizeof lab, laws, i), printf("    %s: %s\n", lab, unscored(&cr->fit[i]));
+  }
+  if (nnoaicc)
+    printf("  AICc - : undefined with n <= k + 1 runs (its penalty 2k(k+1)/(n-k-1) has no finite value): no weight\n");
   if (cr->best_aic >= 0) {
+    if (cr->best_aicc >= 0) {
+      law_label(lab, sizeof lab, laws, (size_t)cr->best_aicc);
+      printf("\nbest by AICc: %s (Akaike weight %.3f)", lab, cr->weight[cr->best_aicc]);
+    } else {
+      printf("\nbest by AICc: none (undefined for every law)");
+    }
     law_label(lab, sizeof lab, laws, (size_t)cr->best_aic);
-    printf("\nbest by AIC: %s (Akaike weight %.3f)", lab, cr->weight[cr->best_aic]);
+    printf("; by AIC: %s", lab);
     law_label(lab, sizeof lab, laws, (size_t)cr->best_bic);
     printf("; by BIC: %s\n", lab);
   }

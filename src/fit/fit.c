@@ -752,7 +752,9 @@ static void finish_stats(solver *s, sf_fit_result *res) {
   res->dof = wsum - (double)nf;
   if (n >= nf && gsl_linalg_SV_decomp(A, V, S, work) == GSL_SUCCESS) {
     double smax = gsl_vector_get(S, 0), smin = gsl_vector_get(S, nf - 1);
-    res->rcond = smax > 0 ? smin / smax : 0;
+    /* fabs: GSL returns a zero singular value with the sign it came with (a column of -0, a
+     * negative coefficient times a term that underflowed), and -0 / smax printed as "rcond -0" */
+    res->rcond = smax > 0 ? fabs(smin) / smax : 0;
     /* scipy's absolute_sigma: the sigmas are the residuals' standard deviations as given, else
      * they are relative and their common scale is estimated from the scatter, chi2/dof */
     double s2 = w->o.absolute_sigma ? 1 : res->dof > 0 ? chi2 / res->dof : NAN;
@@ -794,6 +796,7 @@ out:
   /* Gaussian residuals with a common scale fitted (the sigmas, if any, known up to it): the
    * weighted sum of squares, chi2 (rss without sigma), is what the likelihood sees */
   sf_fit_criteria(n, res->chi2, nf, &res->aic, &res->bic);
+  res->aicc = sf_fit_aicc(n, nf, res->aic);
 }
 
 int sf_fit_run(sf_fit_workspace *w, const sf_law_data *d, const double *y, const double *sigma,

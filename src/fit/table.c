@@ -513,7 +513,7 @@ static int setup(job *jb) {
 static void warn(sf_fit_table_result *res, sf_fit_warnkind kind, int param, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static void warn(sf_fit_table_result *res, sf_fit_warnkind kind, int param, const char *fmt, ...) {
-  if (res->nwarn == SF_FIT_MAXWARN) return; /* cannot happen: at most 6 + 2 per parameter */
+  if (res->nwarn == SF_FIT_MAXWARN) return; /* cannot happen: at most 7 + 2 per parameter */
   sf_fit_warning *w = &res->warn[res->nwarn++];
   w->kind = kind;
   w->param = param;
@@ -696,6 +696,9 @@ int sf_fit_table(const sf_table *t, const sf_fit_request *rq, sf_fit_table_resul
     warn(res, SF_FITWARN_HOLDOUT_EMPTY, -1, "no run was held out (none above the threshold)");
   }
   check_trust(res);
+  char why[sizeof res->warn[0].text];
+  if (law->degenerate && law->degenerate(law, &d, res->fit.params, why, sizeof why))
+    warn(res, SF_FITWARN_DEGENERATE, -1, "%s", why);
   sf_buf b;
   sf_buf_init(&b);
   for (size_t k = 0; k < res->nwarn; k++) sf_buf_printf(&b, "%s\n", res->warn[k].text);

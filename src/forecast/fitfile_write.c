@@ -128,6 +128,7 @@ char *sf_fitfile_to_json(const sf_fitrecord *rec, int pretty) {
     sf_json_number(&j, "dof", r->dof);
   }
   sf_json_number(&j, "aic", r->aic);
+  sf_json_number(&j, "aicc", r->aicc); /* null where undefined (n <= k + 1) */
   sf_json_number(&j, "bic", r->bic);
   sf_json_number(&j, "rcond", r->rcond);
   sf_json_bool(&j, "converged", r->converged);

@@ -2,8 +2,9 @@
 # fit_compare.sh: `scalefit fit --law A,B,...`, several laws on the same runs, against an independent
 # reference: scipy's least_squares (Levenberg-Marquardt) from the same starts as each law's default
 # grid (rebuilt here from src/law/catalogue.c's rules) on the same runs, with AIC = n log(RSS/n) + 2k,
-# BIC = n log(RSS/n) + k log n (RSS -> chi-square with --sigma, docs/FIT.md), delta against the
-# smallest and Akaike weights exp(-delta/2)/sum. On scalefit's own sweep (datasets/sweep_default.h5,
+# BIC = n log(RSS/n) + k log n (RSS -> chi-square with --sigma, docs/FIT.md), the small-sample
+# AICc = AIC + 2k(k+1)/(n-k-1) (undefined for n <= k + 1), deltas against the smallest and Akaike
+# weights exp(-dAICc/2)/sum over the laws with an AICc. On scalefit's own sweep (datasets/sweep_default.h5,
 # 15 runs) power, power0 and bnsl reach the same optima in both; then the hold-out, --sigma, --where,
 # a formula in the list, and every refusal with its exit code. Skipped (77) without scipy or the data.
 set -u
@@ -91,13 +92,16 @@ for name in laws:
     chi2, th = best; k = len(th)
     e = {"k": k, "n": n, "chi2": chi2, "rss": float(np.sum((np.log(f(th, lx)) - np.log(yt)) ** 2)),
          "aic": n * math.log(chi2 / n) + 2 * k, "bic": n * math.log(chi2 / n) + k * math.log(n)}
+    e["aicc"] = e["aic"] + 2 * k * (k + 1) / (n - k - 1) if n - k - 1 > 0 else None
     if len(xh): e["holdout_rmse"] = float(np.sqrt(np.mean((np.log(f(th, np.log(xh))) - np.log(yh)) ** 2)))
     out[name] = e
 ba = min(v["aic"] for v in out.values()); bb = min(v["bic"] for v in out.values())
-tot = sum(math.exp(-(v["aic"] - ba) / 2) for v in out.values())
+bc = min(v["aicc"] for v in out.values() if v["aicc"] is not None)
+tot = sum(math.exp(-(v["aicc"] - bc) / 2) for v in out.values() if v["aicc"] is not None)
 for v in out.values():
     v["delta_aic"], v["delta_bic"] = v["aic"] - ba, v["bic"] - bb
-    v["weight"] = math.exp(-(v["aic"] - ba) / 2) / tot
+    v["delta_aicc"] = v["aicc"] - bc if v["aicc"] is not None else None
+    v["weight"] = math.exp(-(v["aicc"] - bc) / 2) / tot if v["aicc"] is not None else 0.0
 print(json.dumps(out))
 PY
 
@@ -119,12 +123,16 @@ for label, l in laws.items():
     assert l["ok"] and l["k"] == r["k"] and l["n"] == r["n"] == sf["n_points"], (label, l["k"], l["n"])
     assert abs(got - want) <= 1e-6 * want, (label, got, want)
     for key, rkey, tol in (("aic", "aic", 1e-4), ("bic", "bic", 1e-4), ("delta_aic", "delta_aic", 1e-4),
-                           ("delta_bic", "delta_bic", 1e-4), ("akaike_weight", "weight", 1e-5)):
+                           ("delta_bic", "delta_bic", 1e-4), ("aicc", "aicc", 1e-4), ("delta_aicc", "delta_aicc", 1e-4),
+                           ("akaike_weight", "weight", 1e-5)):
+        if r[rkey] is None: assert l[key] is None, (label, key, l[key]); continue
         assert abs(l[key] - r[rkey]) <= tol, (label, key, l[key], r[rkey])
     if "holdout_rmse" in r:
         assert abs(l["holdout_rmse"] - r["holdout_rmse"]) <= 1e-5 * r["holdout_rmse"], (label, l["holdout_rmse"], r)
 best = min(ref, key=lambda k: ref[k]["aic"])
 assert alias.get(sf["best_aic"], sf["best_aic"]) == best, (sf["best_aic"], best)
+best = min((k for k in ref if ref[k]["aicc"] is not None), key=lambda k: ref[k]["aicc"])
+assert alias.get(sf["best_aicc"], sf["best_aicc"]) == best, (sf["best_aicc"], best)
 assert abs(sum(l["akaike_weight"] for l in sf["laws"]) - 1) < 1e-12
 PY
 }
@@ -138,14 +146,16 @@ check "$tmp/ref1.json" "$tmp/sf1.json" || fail "power,power0,bnsl against scipy"
 $py - "$tmp/ref1.json" "$tmp/t1" <<'PY' || fail "compare table values"
 import json, sys
 ref = json.load(open(sys.argv[1])); lines = open(sys.argv[2]).read().splitlines()
-rows = [l.split() for l in lines if l.split() and l.split()[0] in ref and len(l.split()) >= 10]
+rows = [[w for w in l.split() if w != "*"] for l in lines if l.split() and l.split()[0] in ref and len(l.split()) >= 11]
 assert [r[0] for r in rows[:3]] == ["power", "power0", "bnsl"], rows
-for r in rows[:3]:
+for r in rows[:3]:  # law k n objective RMSE AIC AICc BIC dAICc dBIC weight
     e = ref[r[0]]
     assert int(r[1]) == e["k"] and int(r[2]) == e["n"], r
-    assert abs(float(r[5]) - e["aic"]) <= 0.006 and abs(float(r[6]) - e["bic"]) <= 0.006, (r, e)
-    assert abs(float(r[9]) - e["weight"]) <= 6e-4, (r, e)
-assert any(l.startswith("best by AIC: power ") for l in lines), lines
+    assert abs(float(r[5]) - e["aic"]) <= 0.006 and abs(float(r[7]) - e["bic"]) <= 0.006, (r, e)
+    assert abs(float(r[6]) - e["aicc"]) <= 0.006 and abs(float(r[8]) - e["delta_aicc"]) <= 0.006, (r, e)
+    assert abs(float(r[10]) - e["weight"]) <= 6e-4, (r, e)
+assert any(l.startswith("best by AICc: power (Akaike weight ") and "; by AIC: power; by BIC: power" in l
+           for l in lines), lines
 PY
 
 # ---- 2. a hold-out: the same 12 runs fitted for each law, the 3 largest scored
@@ -164,6 +174,74 @@ check "$tmp/ref3.json" "$tmp/sf3.json" || fail "--sigma against scipy"
   2>"$tmp/err" || fail "where + formula: $(cat "$tmp/err")"
 $py "$tmp/ref.py" "$tmp/runs.csv" power0,power nmin 2e4 >"$tmp/ref4.json" || fail "reference 4"
 check "$tmp/ref4.json" "$tmp/sf4.json" formula1=power || fail "--where and a formula against scipy"
+
+# ---- 5. AICc undefined: bnsl (k = 6) on 7 runs has n - k - 1 = 0; null in JSON, '-' in the table,
+# no weight; the other laws' weights are exp(-dAICc/2) over theirs alone (closed form from their AIC)
+sel='C < 2e12 or loss < 1.22'
+"$SCALEFIT" fit "$tmp/runs.csv" --law power0,bnsl --where "$sel" --json >"$tmp/sf5.json" 2>/dev/null || fail "n = k + 1"
+"$SCALEFIT" fit "$tmp/runs.csv" --law power0,bnsl --where "$sel" >"$tmp/t5" 2>/dev/null || fail "n = k + 1 table"
+"$SCALEFIT" fit "$tmp/runs.csv" --law bnsl --where "$sel" --json >"$tmp/sf5b.json" 2>/dev/null || fail "n = k + 1 alone"
+$py - "$tmp/sf5.json" "$tmp/t5" "$tmp/sf5b.json" <<'PY' || fail "AICc undefined at n = k + 1"
+import json, math, sys
+sf = json.load(open(sys.argv[1])); lines = open(sys.argv[2]).read().splitlines(); one = json.load(open(sys.argv[3]))
+p0, b = sf["laws"]
+assert b["n"] == 7 and b["k"] == 6 and b["aicc"] is None and b["delta_aicc"] is None and b["akaike_weight"] == 0, b
+assert p0["aicc"] == p0["aic"] + 2 * 2 * 3 / (7 - 2 - 1) and p0["akaike_weight"] == 1 and sf["best_aicc"] == "power0"
+assert one["aicc"] is None and one["n_points"] == 7 and one["n_free"] == 6, one
+row = [l.split() for l in lines if l.startswith("  bnsl")][0]
+assert row[6 if row[1] != "*" else 7] == "-", row
+assert any("AICc - : undefined with n <= k + 1" in l for l in lines), lines
+PY
+# the single fit's JSON carries aicc = aic + 2k(k+1)/(n-k-1)
+"$SCALEFIT" fit "$h5" --law power --x C --json >"$tmp/one.json" 2>/dev/null || fail "single fit"
+$py - "$tmp/one.json" <<'PY' || fail "single fit's aicc"
+import json, sys
+d = json.load(open(sys.argv[1])); n, k = d["n_points"], d["n_free"]
+assert abs(d["aicc"] - (d["aic"] + 2 * k * (k + 1) / (n - k - 1))) < 1e-9, d
+PY
+
+# ---- 6. bnsl's degenerate optima are said, with the reason, and checked here from the runs:
+# on the 15 runs its break falls inside the largest budget (runs within 0.01% of C = 1e13), so the
+# segment after it is a step; with the hold-out b runs off to infinity and the held-out runs have no
+# score, shown as '-' with the reason rather than nan
+"$SCALEFIT" fit "$h5" --law power,bnsl --json >"$tmp/sf6.json" 2>/dev/null || fail "bnsl degenerate json"
+"$SCALEFIT" fit "$h5" --law power,bnsl >"$tmp/t6" 2>/dev/null || fail "bnsl degenerate table"
+"$SCALEFIT" fit "$h5" --law power,bnsl --holdout 0.2 >"$tmp/t6h" 2>/dev/null || fail "bnsl hold-out table"
+"$SCALEFIT" fit "$h5" --law power,bnsl --holdout 0.2 --json >"$tmp/sf6h.json" 2>/dev/null || fail "bnsl hold-out json"
+$py - "$tmp/sf6.json" "$tmp/runs.csv" "$tmp/t6" "$tmp/t6h" "$tmp/sf6h.json" <<'PY' || fail "bnsl degeneracy"
+import csv, json, math, sys
+sf = json.load(open(sys.argv[1])); rows = list(csv.DictReader(open(sys.argv[2])))
+t6 = open(sys.argv[3]).read(); t6h = open(sys.argv[4]).read(); ho = json.load(open(sys.argv[5]))
+power, b = sf["laws"]
+assert not power["degenerate"] and power["degenerate_reason"] is None, power
+lc = sorted(math.log(float(r["C"])) for r in rows); ld = math.log(b["params"]["d1"])
+after = [v for v in lc if v >= ld]; before = [v for v in lc if v < ld]
+span = max(after) - min(after); rng = lc[-1] - lc[0]
+assert before and 1 <= len(after) and span < 0.05 * rng, (len(after), span, rng)  # a step, by the rule
+assert b["degenerate"] and "is a step" in b["degenerate_reason"], b
+assert "  bnsl *" in t6 and "    bnsl: " + b["degenerate_reason"] in t6, t6
+hb = ho["laws"][1]
+assert hb["degenerate"] and hb["holdout_rmse"] is None and "not finite" in hb["degenerate_reason"], hb
+row = [l for l in t6h.splitlines() if l.startswith("  bnsl *")][0]
+assert row.split()[-1] == "-" and "nan" not in t6h, t6h
+assert "holdout RMSE -: the fitted law cannot be evaluated" in t6h and "bnsl: held-out runs cannot be scored" in t6h, t6h
+PY
+# on Chinchilla's runs (when the shared data are there) the break sharpens into a kink no run is near
+chin="${SF_SHARED:-}/chinchilla_svg_extracted.csv"
+if [ -r "$chin" ]; then
+  "$SCALEFIT" fit "$chin" --law power,bnsl --x C --holdout 0.2 --json >"$tmp/sf7.json" 2>"$tmp/err7" || fail "chinchilla"
+  grep -q "rcond -0" "$tmp/err7" && fail "rcond printed as -0: $(cat "$tmp/err7")"
+  $py - "$tmp/sf7.json" "$chin" <<'PY' || fail "bnsl kink on Chinchilla"
+import csv, json, math, sys
+sf = json.load(open(sys.argv[1])); b = sf["laws"][1]; p = b["params"]
+ld, f1, c1 = math.log(p["d1"]), p["f1"], p["c1"]
+C = sorted(float(r["Training FLOP"]) for r in csv.DictReader(open(sys.argv[2])))[: sf["n_points"]]
+sp = lambda z: max(z, 0) + math.log1p(math.exp(-abs(z)))
+shape = max(abs(c1) * f1 * sp(-abs(math.log(c) - ld) / f1) for c in C)
+assert shape < 1e-6 and min(C) < p["d1"] < max(C), (shape, p)
+assert b["degenerate"] and "sharpened into a kink" in b["degenerate_reason"], b
+PY
+fi
 
 # ---- refusals: exit 1 for a request a comparison cannot make, 2 for bad input
 expect 1 "'power' is listed twice" "$SCALEFIT" fit "$h5" --law power,power0,power

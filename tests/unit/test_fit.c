@@ -633,6 +633,66 @@ static void test_singular_no_covariance(void **state) {
   }
 }
 
+/* AICc = AIC + 2k(k+1)/(n-k-1) (Hurvich & Tsai 1989), by hand: n = 15, k = 6 adds 84/8 = 10.5,
+ * k = 3 adds 24/11; n = k + 1 (the fewest runs a fit accepts) and below are undefined, NaN, with no
+ * division by zero or by a wrapped-around unsigned count; a NaN AIC stays NaN. */
+static void test_aicc(void **state) {
+  (void)state;
+  assert_true(sf_fit_aicc(15, 6, -86.0) == -86.0 + 10.5);
+  assert_true(fabs(sf_fit_aicc(15, 3, -88.0) - (-88.0 + 24.0 / 11)) < 1e-12);
+  assert_true(sf_fit_aicc(1000, 2, 5.0) - 5.0 < 0.013); /* 12/997: AIC's limit for n >> k */
+  assert_true(isnan(sf_fit_aicc(7, 6, -35.0)));
+  assert_true(isnan(sf_fit_aicc(3, 6, -35.0)));
+  assert_true(isnan(sf_fit_aicc(15, 3, NAN)));
+  /* a fit's result carries it: power on 40 points, k = 3 */
+  const sf_law *law = sf_law_find("power");
+  set1 s;
+  make_power(&s, 5);
+  sf_fit_opts o;
+  sf_fit_opts_default(&o, law);
+  sf_fit_result res;
+  fit_with(law, &s, NULL, &o, &res);
+  assert_true(fabs(res.aicc - (res.aic + 24.0 / 36)) < 1e-9);
+}
+
+/* A parameter whose derivative is -0 at every run (bnsl's break term underflowed to 0 and scaled
+ * by a negative c1 gives such a column on the Chinchilla runs): the data do not constrain it,
+ * J^T J is singular, and GSL's SVD hands back that zero singular value as -0, which the
+ * ill-conditioned warning printed as "rcond -0". The reciprocal condition number is 0. */
+static int negzero_eval(const sf_law *law, const sf_law_data *d, const double *th, double *f, double *J,
+                        double *scratch) {
+  (void)law, (void)scratch;
+  for (size_t i = 0; i < d->n; i++) {
+    f[i] = exp(th[0] - 0.1 * d->lx[0][i]);
+    if (J) J[i] = f[i], J[d->n + i] = -0.0 * th[1];
+  }
+  return 0;
+}
+
+static void test_rcond_negative_zero(void **state) {
+  (void)state;
+  const sf_law law = {.name = "negzero", .formula = "y = exp(a) x^-0.1 (b unused)", .nvar = 1, .vars = {"C"},
+                      .y = "loss", .space = SF_SPACE_LOG, .loss = SF_LOSS_L2, .delta = 1e-3, .x_positive = 1,
+                      .np = 2, .par = {{"a", "a", SF_TR_IDENTITY, 0, 0}, {"b", "b", SF_TR_IDENTITY, 0, 0}},
+                      .eval = negzero_eval};
+  set1 s;
+  make_power(&s, 11);
+  sf_fit_opts o;
+  sf_fit_opts_default(&o, &law);
+  sf_fit_workspace *w = sf_fit_alloc(&law, s.n, &o);
+  assert_non_null(w);
+  const double start[2] = {1, 1};
+  sf_fit_result res;
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, NULL, start, 1, &res), SF_OK);
+  sf_fit_free(w);
+  assert_true(res.rcond == 0);
+  assert_false(signbit(res.rcond));
+  char text[32];
+  snprintf(text, sizeof text, "%.2g", res.rcond);
+  assert_string_equal(text, "0");
+  assert_true(isinf(res.stderr_[1]));
+}
+
 /* In linear space the objective carries y's units squared: loglinear on values of order 1e30 (a
  * compute or token count as the output) has a sum of squares near 1e60, which the fixed sentinel
  * for an undefined model (1e30) took for "undefined everywhere" (exit 3). Reference: the
@@ -971,6 +1031,8 @@ int main(void) {
       cmocka_unit_test(test_percentile),
       cmocka_unit_test(test_fix_and_bound),
       cmocka_unit_test(test_singular_no_covariance),
+      cmocka_unit_test(test_rcond_negative_zero),
+      cmocka_unit_test(test_aicc),
       cmocka_unit_test(test_linear_space_large_values),
       cmocka_unit_test(test_bound_around_optimum),
       cmocka_unit_test(test_sigma_weighted_line),
