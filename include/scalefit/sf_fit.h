@@ -373,8 +373,9 @@ void sf_fit_compare_result_free(sf_fit_compare_result *res);
  * largest runs of all groups), and each group's held-out runs are scored with its own fit.
  *
  * The test (l2 only; with huber, test is 0 and no_test says why): pooled (k free parameters)
- * against separate fits (k per group, kk = k G), on the same n runs, by AIC and BIC
- * (sf_fit_criteria with the summed chi-square; weights by sf_fit_ic_compare) and by the F-test
+ * against separate fits (k per group, kk = k G), on the same n runs, by AIC, AICc and BIC
+ * (sf_fit_criteria and sf_fit_aicc with the summed chi-square; weights by sf_fit_ic_compare over
+ * AICc, as sf_fit_compare weighs: the separate model's k G parameters are many for n) and by the F-test
  * of the extra sum of squares, F = ((chi2_pooled - chi2_sep)/(kk - k)) / (chi2_sep/(n - kk)) on
  * (kk - k, n - kk) degrees of freedom (exact for laws linear in their parameters, asymptotic
  * otherwise). With exactly two groups, z[j] = (p1 - p2)/sqrt(se1^2 + se2^2) per free parameter
@@ -401,7 +402,9 @@ typedef struct sf_fit_group_result {
   char *no_test;                /* else why not */
   size_t n, k_pooled, k_sep;
   double chi2_pooled, chi2_sep;
-  double aic[2], bic[2], delta_aic[2], delta_bic[2], weight[2]; /* [0] pooled, [1] separate */
+  double aic[2], aicc[2], bic[2];  /* [0] pooled, [1] separate; aicc NaN when n <= k+1 */
+  double delta_aic[2], delta_aicc[2], delta_bic[2];
+  double weight[2];               /* Akaike weights by AICc, as the comparison of laws weighs */
   double F, df1, df2, p;
   int z_ok;                     /* two groups and z computed */
   char *no_z;                   /* why not, when two groups */

@@ -695,6 +695,10 @@ static char *by_json(const sf_fit_group_result *gr, const sf_table *t, const cha
     sf_json_number(&j, "bic_separate", gr->bic[1]);
     sf_json_number(&j, "delta_aic_pooled", gr->delta_aic[0]);
     sf_json_number(&j, "delta_aic_separate", gr->delta_aic[1]);
+    sf_json_number(&j, "aicc_pooled", gr->aicc[0]);
+    sf_json_number(&j, "aicc_separate", gr->aicc[1]);
+    sf_json_number(&j, "delta_aicc_pooled", gr->delta_aicc[0]);
+    sf_json_number(&j, "delta_aicc_separate", gr->delta_aicc[1]);
     sf_json_number(&j, "delta_bic_pooled", gr->delta_bic[0]);
     sf_json_number(&j, "delta_bic_separate", gr->delta_bic[1]);
     sf_json_number(&j, "akaike_weight_pooled", gr->weight[0]);
@@ -810,13 +814,15 @@ static void print_by(const sf_fit_group_result *gr, const char *path) {
     return;
   }
   const char *what = p0->sigma_name ? "chi-square" : "RSS";
-  printf("  %-10s %4s %14s %10s %10s %8s %8s %8s\n", "model", "k", what, "AIC", "BIC", "dAIC", "dBIC", "weight");
+  printf("  %-10s %4s %14s %10s %10s %10s %8s %8s %8s\n", "model", "k", what, "AIC", "AICc", "BIC", "dAICc", "dBIC",
+         "weight");
   const char *name[2] = {"pooled", "separate"};
   size_t kk[2] = {gr->k_pooled, gr->k_sep};
   double chi[2] = {gr->chi2_pooled, gr->chi2_sep};
+  /* AICc is defined for both: every group has more runs than parameters, so n - kG >= G >= 2 */
   for (int m = 0; m < 2; m++)
-    printf("  %-10s %4zu %14.8g %10.2f %10.2f %8.2f %8.2f %8.3f\n", name[m], kk[m], chi[m], gr->aic[m], gr->bic[m],
-           gr->delta_aic[m], gr->delta_bic[m], gr->weight[m]);
+    printf("  %-10s %4zu %14.8g %10.2f %10.2f %10.2f %8.2f %8.2f %8.3f\n", name[m], kk[m], chi[m], gr->aic[m],
+           gr->aicc[m], gr->bic[m], gr->delta_aicc[m], gr->delta_bic[m], gr->weight[m]);
   printf("  F = %.4g on (%g, %g) degrees of freedom, p = %.3g (extra sum of squares; exact for laws linear in their "
          "parameters, asymptotic otherwise)\n", gr->F, gr->df1, gr->df2, gr->p);
 }

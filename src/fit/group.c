@@ -278,7 +278,9 @@ int sf_fit_by(const sf_table *t, const sf_fit_request *rq, const char *by, sf_fi
     res->test = 1;
     sf_fit_criteria(res->n, res->chi2_pooled, res->k_pooled, &res->aic[0], &res->bic[0]);
     sf_fit_criteria(res->n, res->chi2_sep, res->k_sep, &res->aic[1], &res->bic[1]);
-    sf_fit_ic_compare(res->aic, 2, res->delta_aic, res->weight);
+    for (int m = 0; m < 2; m++) res->aicc[m] = sf_fit_aicc(res->n, m ? res->k_sep : res->k_pooled, res->aic[m]);
+    sf_fit_ic_compare(res->aicc, 2, res->delta_aicc, res->weight);
+    sf_fit_ic_compare(res->aic, 2, res->delta_aic, NULL);
     sf_fit_ic_compare(res->bic, 2, res->delta_bic, NULL);
     res->df1 = (double)(res->k_sep - res->k_pooled);
     res->df2 = (double)(res->n - res->k_sep); /* > 0: every group has more runs than parameters */

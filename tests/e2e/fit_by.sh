@@ -109,8 +109,12 @@ aic = [n * math.log(r / n) + 2 * kk_ for r, kk_ in ((rp, k), (rs, kk))]
 bic = [n * math.log(r / n) + kk_ * math.log(n) for r, kk_ in ((rp, k), (rs, kk))]
 close("AIC pooled", t["aic_pooled"], aic[0], 1e-7); close("AIC separate", t["aic_separate"], aic[1], 1e-7)
 close("BIC pooled", t["bic_pooled"], bic[0], 1e-7); close("BIC separate", t["bic_separate"], bic[1], 1e-7)
-d = aic[0] - min(aic)
-w = math.exp(-d / 2) / (math.exp(-d / 2) + math.exp(-(aic[1] - min(aic)) / 2))
+# AICc (Hurvich & Tsai): the weights are by it, as the comparison of laws weighs
+aicc = [a + 2 * kk_ * (kk_ + 1) / (n - kk_ - 1) for a, kk_ in zip(aic, (k, kk))]
+close("AICc pooled", t["aicc_pooled"], aicc[0], 1e-7); close("AICc separate", t["aicc_separate"], aicc[1], 1e-7)
+close("dAICc pooled", t["delta_aicc_pooled"] + 1e-300, aicc[0] - min(aicc) + 1e-300, 1e-6)
+d = aicc[0] - min(aicc)
+w = math.exp(-d / 2) / (math.exp(-d / 2) + math.exp(-(aicc[1] - min(aicc)) / 2))
 close("Akaike weight pooled", t["akaike_weight_pooled"] + 1e-300, w + 1e-300, 1e-6)
 for j, name in enumerate(("E", "A", "alpha")):
     (pa, sa), (pb, sb) = res["alpha"][:2], res["beta"][:2]
