@@ -331,6 +331,28 @@ typedef struct sf_turn_result {
  * than 6 points, x <= 0, or y outside [0, max] (naming the point); SF_ENUMERIC if no law fits. */
 int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, sf_turn_result *res);
 
+/* The runs a turn analysis takes from a table, the same for `scalefit turn` and a report: rows
+ * where column cx (compute) or cy (the metric) is missing (NaN) are skipped and counted in
+ * *skipped; any other row must have a finite x > 0 and a y in [0, max], else SF_EINPUT naming
+ * the run ("run 'X': C = 0 must be positive ..."), where the caller adds its file and context.
+ * *x and *y are malloc'ed (free them); *n rows. */
+struct sf_table;
+int sf_turn_rows(const struct sf_table *t, int cx, int cy, double max, double **x, double **y, size_t *n,
+                 size_t *skipped);
+
+/* What `scalefit turn` says beside its table, in the words the CLI prints and a report shows:
+ * note[] the remarks on the input (runs below chance, a hold-out cut to what the runs allow),
+ * line[] the sigmoid's parameters, its inflection, where the extrapolations part, the deltas
+ * ("" each when the sigmoid did not fit). o holds the options asked for; xname the compute
+ * column. No trailing newlines. */
+typedef struct sf_turn_text {
+  char note[2][200];
+  size_t nnote;
+  char line[4][300];
+  size_t nline;
+} sf_turn_text;
+void sf_turn_describe(const sf_turn_result *r, const sf_turn_opts *o, const char *xname, sf_turn_text *t);
+
 /* Uncertainty bands for the three laws' curves (what the turn chart shades). sf_turn reports
  * parameters, not their spread, so the bands come from refits of the same analysis: the pairs
  * (x, y) resampled with replacement nboot times (GSL's mt19937 seeded with seed: deterministic)

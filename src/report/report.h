@@ -53,7 +53,7 @@ typedef struct rp_turn {
   const char *x;
   sf_turn_opts opts;
   sf_turn_result res;
-  size_t n;
+  size_t n, skipped;  /* runs taken; runs without both values */
   double *xv, *yv;
 } rp_turn;
 
