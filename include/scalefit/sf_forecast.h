@@ -149,6 +149,18 @@ double sf_fitfile_decades_beyond_ndc(const sf_fitfile *ff, double N, double D, d
 enum { SF_FAR_OPTIMAL, SF_FAR_PREDICT, SF_FAR_TARGET };
 void sf_far_warning(char *buf, size_t n, int kind, size_t far, double limit, double worst);
 
+/* How a forecast's figures are displayed, one rule per quantity for the CLI and the report alike
+ * (a report must never show a number differently from the command that computes it):
+ *   sf_fmt_value  compute, N, D, losses, accelerator-hours, dollars: from 1e4 on 3 significant
+ *                 digits with k, M, B, T (174k, 46.9B, 1e+22 from 1e15); below, 4 significant
+ *                 digits (a loss 1.678 and its band [1.578, 1.778]); "inf", "-inf"; NaN "-"
+ *   sf_fmt_ratio  tokens per parameter and days: 3 significant digits, whole from 100 on (55.3,
+ *                 124, 1.77, 0.00714, 1235); NaN "-"
+ *   sf_fmt_band   "V [LO, HI]" with either rule, "V" alone when the band is NaN */
+void sf_fmt_value(char *buf, size_t n, double v);
+void sf_fmt_ratio(char *buf, size_t n, double v);
+void sf_fmt_band(char *buf, size_t n, double v, double lo, double hi, void (*fmt)(char *, size_t, double));
+
 /* ---- evaluation and bands ---- */
 
 /* The law at natural params, at point x (law->nvar values). grad (law->np, may be NULL)

@@ -143,17 +143,7 @@ static void table_end(out *o) { sf_buf_add(o->b, o->html ? "</tbody></table></di
 
 /* the CLI's display rule (sf_fmt_value): a report shows each figure as `scalefit optimal` and
  * `target` print it */
-static void fmt_band(char *buf, size_t n, const sf_band *b) {
-  char v[40], lo[40], hi[40];
-  rp_fmt(v, sizeof v, b->value);
-  if (isnan(b->lo) || isnan(b->hi)) {
-    snprintf(buf, n, "%s", v);
-    return;
-  }
-  rp_fmt(lo, sizeof lo, b->lo);
-  rp_fmt(hi, sizeof hi, b->hi);
-  snprintf(buf, n, "%s [%s, %s]", v, lo, hi);
-}
+static void fmt_band(char *buf, size_t n, const sf_band *b) { sf_fmt_band(buf, n, b->value, b->lo, b->hi, sf_fmt_value); }
 
 static const char *band_kind(sf_bandkind k) {
   return k == SF_BAND_BOOTSTRAP ? "bootstrap" : k == SF_BAND_DELTA ? "delta method" : "none";
@@ -285,12 +275,10 @@ static void body(rp_state *st, out *o) {
         if (x->fit >= 0) cols[nc++] = "beyond data";
         table_begin(o, cols, nc);
       }
-      rp_fmt(c1, sizeof c1, x->C);
+      sf_fmt_value(c1, sizeof c1, x->C);
       fmt_band(c2, sizeof c2, &x->N);
       fmt_band(c3, sizeof c3, &x->D);
-      if (isnan(x->tpp.value)) snprintf(c4, sizeof c4, "-");
-      else if (isnan(x->tpp.lo)) snprintf(c4, sizeof c4, "%.1f", x->tpp.value);
-      else snprintf(c4, sizeof c4, "%.1f [%.1f, %.1f]", x->tpp.value, x->tpp.lo, x->tpp.hi);
+      sf_fmt_band(c4, sizeof c4, x->tpp.value, x->tpp.lo, x->tpp.hi, sf_fmt_ratio);
       fmt_band(c6, sizeof c6, &x->value);
       if (isnan(x->beyond)) snprintf(c5, sizeof c5, "-");
       else snprintf(c5, sizeof c5, "%.1f dec", x->beyond);
@@ -324,7 +312,7 @@ static void body(rp_state *st, out *o) {
       fmt_band(c3, sizeof c3, &x->N);
       fmt_band(c4, sizeof c4, &x->D);
       if (isnan(x->prob)) snprintf(c5, sizeof c5, "-");
-      else snprintf(c5, sizeof c5, "%.0f%%", 100 * x->prob);
+      else snprintf(c5, sizeof c5, "%.3f", x->prob); /* as `scalefit target` prints it */
       if (isnan(x->beyond)) snprintf(c6, sizeof c6, "-");
       else snprintf(c6, sizeof c6, "%.1f dec", x->beyond);
       const char *cells[] = {rp_source_name(st, x->fit), c1, c2, x->reached == 1 ? c3 : "-", x->reached == 1 ? c4 : "-", c5,
@@ -383,14 +371,13 @@ static void body(rp_state *st, out *o) {
           sf_error_clear();
           continue;
         }
-        rp_fmt(c5, sizeof c5, C);
-        rp_fmt(c1, sizeof c1, k2.gpu_hours);
-        if (isnan(k2.days)) snprintf(c2, sizeof c2, "-");
-        else snprintf(c2, sizeof c2, k2.days < 10 ? "%.2g" : "%.0f", k2.days);
+        sf_fmt_value(c5, sizeof c5, C);
+        sf_fmt_value(c1, sizeof c1, k2.gpu_hours);
+        sf_fmt_ratio(c2, sizeof c2, k2.days);
         if (isnan(k2.dollars)) snprintf(c3, sizeof c3, "-");
         else {
           c3[0] = '$';
-          rp_fmt(c3 + 1, sizeof c3 - 1, k2.dollars);
+          sf_fmt_value(c3 + 1, sizeof c3 - 1, k2.dollars);
         }
         const char *cells[] = {c5, what, c1, c2, c3};
         const char *cells2[] = {c5, c1, c2, c3};
