@@ -149,6 +149,18 @@ double sf_fitfile_decades_beyond_ndc(const sf_fitfile *ff, double N, double D, d
 enum { SF_FAR_OPTIMAL, SF_FAR_PREDICT, SF_FAR_TARGET };
 void sf_far_warning(char *buf, size_t n, int kind, size_t far, double limit, double worst);
 
+/* How a forecast's figures are displayed, one rule per quantity for the CLI and the report alike
+ * (a report must never show a number differently from the command that computes it):
+ *   sf_fmt_value  compute, N, D, losses, accelerator-hours, dollars: from 1e4 on 3 significant
+ *                 digits with k, M, B, T (174k, 46.9B, 1e+22 from 1e15); below, 4 significant
+ *                 digits (a loss 1.678 and its band [1.578, 1.778]); "inf", "-inf"; NaN "-"
+ *   sf_fmt_ratio  tokens per parameter and days: 3 significant digits, whole from 100 on (55.3,
+ *                 124, 1.77, 0.00714, 1235); NaN "-"
+ *   sf_fmt_band   "V [LO, HI]" with either rule, "V" alone when the band is NaN */
+void sf_fmt_value(char *buf, size_t n, double v);
+void sf_fmt_ratio(char *buf, size_t n, double v);
+void sf_fmt_band(char *buf, size_t n, double v, double lo, double hi, void (*fmt)(char *, size_t, double));
+
 /* ---- evaluation and bands ---- */
 
 /* The law at natural params, at point x (law->nvar values). grad (law->np, may be NULL)
@@ -330,6 +342,28 @@ typedef struct sf_turn_result {
  * floor is pinned at o->chance and its ceiling bounded to (chance, max]. SF_EINPUT if fewer
  * than 6 points, x <= 0, or y outside [0, max] (naming the point); SF_ENUMERIC if no law fits. */
 int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, sf_turn_result *res);
+
+/* The runs a turn analysis takes from a table, the same for `scalefit turn` and a report: rows
+ * where column cx (compute) or cy (the metric) is missing (NaN) are skipped and counted in
+ * *skipped; any other row must have a finite x > 0 and a y in [0, max], else SF_EINPUT naming
+ * the run ("run 'X': C = 0 must be positive ..."), where the caller adds its file and context.
+ * *x and *y are malloc'ed (free them); *n rows. */
+struct sf_table;
+int sf_turn_rows(const struct sf_table *t, int cx, int cy, double max, double **x, double **y, size_t *n,
+                 size_t *skipped);
+
+/* What `scalefit turn` says beside its table, in the words the CLI prints and a report shows:
+ * note[] the remarks on the input (runs below chance, a hold-out cut to what the runs allow),
+ * line[] the sigmoid's parameters, its inflection, where the extrapolations part, the deltas
+ * ("" each when the sigmoid did not fit). o holds the options asked for; xname the compute
+ * column. No trailing newlines. */
+typedef struct sf_turn_text {
+  char note[2][200];
+  size_t nnote;
+  char line[4][300];
+  size_t nline;
+} sf_turn_text;
+void sf_turn_describe(const sf_turn_result *r, const sf_turn_opts *o, const char *xname, sf_turn_text *t);
 
 /* Uncertainty bands for the three laws' curves (what the turn chart shades). sf_turn reports
  * parameters, not their spread, so the bands come from refits of the same analysis: the pairs

@@ -62,6 +62,8 @@ typedef struct sf_spec_turn {
   double chance, max;         /* defaults 0.25, 1 */
   long bootstrap;             /* default 200 */
   long seed;
+  long holdout;               /* the largest runs held out (0: n/5), as `scalefit turn --holdout` */
+  double tol;                 /* the extrapolations part beyond this difference (default 0.05, --tol) */
 } sf_spec_turn;
 
 typedef struct sf_spec_chart {

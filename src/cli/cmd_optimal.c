@@ -161,14 +161,17 @@ int cmd_optimal(int argc, char **argv) {
       fc_fmt(hi, sizeof hi, b[0].hi);
       snprintf(band, sizeof band, isnan(b[0].lo) ? "-" : "[%s, %s]", lo, hi);
       char tpp[64];
-      if (isnan(b[2].lo)) snprintf(tpp, sizeof tpp, "%.2f", b[2].value);
-      else snprintf(tpp, sizeof tpp, "%.2f [%.3g, %.3g]", b[2].value, b[2].lo, b[2].hi);
+      sf_fmt_band(tpp, sizeof tpp, b[2].value, b[2].lo, b[2].hi, sf_fmt_ratio);
       char loss[32];
       fc_fmt(loss, sizeof loss, b[3].value);
       printf("%10s %10s %10s %22s %10s %14s ", c, n, d, tpp, loss, band);
       if (isnan(beyond)) printf("%12s\n", "-");
       else printf("%9.1f dec\n", beyond);
-      if (!isnan(b[3].lo)) printf("    %s band [%.5g, %.5g]\n", ff->output, b[3].lo, b[3].hi);
+      if (!isnan(b[3].lo)) {
+        fc_fmt(lo, sizeof lo, b[3].lo);
+        fc_fmt(hi, sizeof hi, b[3].hi);
+        printf("    %s band [%s, %s]\n", ff->output, lo, hi);
+      }
       fc_cost_text(&cost, Cs[i]);
     }
   }

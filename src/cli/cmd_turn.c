@@ -116,27 +116,14 @@ int cmd_turn(int argc, char **argv) {
   /* the columns' own names from here on (--y GSM8K is the column gsm8k) */
   xcol = t->cols[cx].name;
   ycol = t->cols[cy].name;
-  double *x = malloc((t->nrows + 1) * sizeof *x), *y = malloc((t->nrows + 1) * sizeof *y);
-  size_t n = 0;
-  if (!x || !y) {
-    free(x), free(y), sf_table_free(t);
-    cli_error("out of memory");
-    return SF_ENOMEM;
+  /* the rows as a report's [turn] takes them: missing values skipped, x <= 0 and y outside [0, max] refused */
+  double *x, *y;
+  size_t n, skipped;
+  if ((rc = sf_turn_rows(t, cx, cy, maxv, &x, &y, &n, &skipped)) != SF_OK) {
+    if (rc == SF_EINPUT) sf_fail_context("turn: '%s': ", args[0]);
+    sf_table_free(t);
+    return cli_fail_lib(rc);
   }
-  for (size_t r = 0; r < t->nrows; r++) {
-    double xv = t->cols[cx].v[r], yv = t->cols[cy].v[r];
-    if (isnan(xv) || isnan(yv)) continue;
-    if (!(yv >= 0 && yv <= maxv)) {
-      cli_error("turn: '%s' run '%s': %s = %g is outside [0, %g] (if the metric is in percent, give --max 100 "
-                "--chance 25)",
-                args[0], t->run[r], ycol, yv, maxv);
-      free(x), free(y), sf_table_free(t);
-      return SF_EINPUT;
-    }
-    x[n] = xv;
-    y[n++] = yv;
-  }
-  size_t skipped = t->nrows - n;
   sf_turn_opts o;
   sf_turn_opts_default(&o);
   o.chance = chance;
@@ -208,10 +195,9 @@ int cmd_turn(int argc, char **argv) {
   if (!json) {
     printf("%s against %s: %zu runs (%zu skipped without both), %s from %.3g to %.3g; %zu held out\n", ycol, xcol,
            res.n, skipped, xcol, res.xmin, res.xmax, res.n_holdout);
-    if (res.n_below_chance) printf("note: %zu runs score below the chance level %g\n", res.n_below_chance, chance);
-    if (holdout && (size_t)holdout != res.n_holdout)
-      printf("note: --holdout %ld cut to %zu (a hold-out of 2 or more must leave 6 runs to fit)\n", holdout,
-             res.n_holdout);
+    sf_turn_text tx;
+    sf_turn_describe(&res, &o, xcol, &tx);
+    for (size_t k = 0; k < tx.nnote; k++) printf("note: %s\n", tx.note[k]);
     printf("\n  %-10s %10s %10s %10s %14s\n", "law", "rss", "AIC", "BIC", "holdout RMSE");
     for (int l = 0; l < SF_TURN_NLAWS; l++) {
       const sf_turn_law *L = &res.law[l];
@@ -221,30 +207,7 @@ int cmd_turn(int argc, char **argv) {
       }
       printf("  %-10s %10.4g %10.2f %10.2f %14.4g\n", L->name, L->rss, L->aic, L->bic, L->holdout_error);
     }
-    const sf_turn_law *S = &res.law[SF_TURN_SIGMOID];
-    /* without a sigmoid there is no inflection, no parting of the curves and no delta to report */
-    if (S->ok) {
-      printf("\n  sigmoid: floor %g, ceiling %.3f, slope %.3g per decade, midpoint at %s = %.3g\n", S->params[0],
-             S->params[1], S->params[2], xcol, pow(10, S->params[3]));
-      if (res.inflection_identified)
-        printf("  inflection %.3g, %.0f%% bootstrap interval [%.3g, %.3g] (%zu/%ld resamples)\n", res.inflection,
-               100 * o.level, res.inflection_lo, res.inflection_hi, res.boot_ok, bootstrap);
-      else if (bootstrap < 2)
-        printf("  inflection's interval not computed (--bootstrap %ld)\n", bootstrap);
-      else
-        printf("  inflection not identified (bootstrap interval not within half a decade of the data)\n");
-      if (res.diverge_x == res.xmax)
-        printf("  the %s law and the sigmoid differ by more than %g already at the largest run (%s = %.3g)\n",
-               res.law[res.best_growth].name, tol, xcol, res.xmax);
-      else if (!isnan(res.diverge_x))
-        printf("  the %s law and the sigmoid extrapolations part by more than %g at %s = %.3g\n",
-               res.law[res.best_growth].name, tol, xcol, res.diverge_x);
-      else
-        printf("  the %s law and the sigmoid stay within %g of each other up to %s = 1e30\n", res.law[res.best_growth].name,
-               tol, xcol);
-      printf("  delta AIC (sigmoid - %s) %+.2f, delta BIC %+.2f\n", res.law[res.best_growth].name, res.delta_aic,
-             res.delta_bic);
-    }
+    for (size_t k = 0; k < tx.nline; k++) printf("%s  %s\n", k ? "" : "\n", tx.line[k]);
     printf("\nverdict: %s\n", res.verdict);
   }
   if (json || output) rc = fc_emit_json(&out, output, json);

@@ -131,7 +131,10 @@ void fc_cost_text(const fc_cost *c, double C) {
   char h[32];
   fc_fmt(h, sizeof h, k.gpu_hours);
   printf("    cost: %s accelerator-hours", h);
-  if (!isnan(k.days)) printf(k.days < 10 ? ", %.3g days" : ", %.1f days", k.days);
+  if (!isnan(k.days)) {
+    sf_fmt_ratio(h, sizeof h, k.days);
+    printf(", %s days", h);
+  }
   if (!isnan(k.dollars)) {
     fc_fmt(h, sizeof h, k.dollars);
     printf(", $%s", h);
@@ -312,12 +315,8 @@ int fc_parse_attention(const char *cmd, const char *spec, sf_alloc_opts *o) {
   return SF_OK;
 }
 
-void fc_fmt(char *buf, size_t n, double v) {
-  if (isinf(v)) snprintf(buf, n, v > 0 ? "inf" : "-inf");
-  else if (isnan(v)) snprintf(buf, n, "-");
-  else if (fabs(v) >= 1e4) cli_fmt_count(buf, n, v);
-  else snprintf(buf, n, "%.4g", v);
-}
+/* the library's rule, which a report's tables use too */
+void fc_fmt(char *buf, size_t n, double v) { sf_fmt_value(buf, n, v); }
 
 int fc_emit_json(sf_buf *b, const char *path, int to_stdout) {
   sf_buf_add(b, "\n");

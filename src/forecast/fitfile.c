@@ -637,6 +637,57 @@ void sf_far_warning(char *buf, size_t n, int kind, size_t far, double limit, dou
              far, s, far > 1 ? "" : "s", limit, ds, worst);
 }
 
+void sf_fmt_value(char *buf, size_t n, double v) {
+  if (isnan(v)) {
+    snprintf(buf, n, "-");
+    return;
+  }
+  if (isinf(v)) {
+    snprintf(buf, n, v > 0 ? "inf" : "-inf");
+    return;
+  }
+  char r[40];
+  snprintf(r, sizeof r, "%.4g", v);
+  if (fabs(strtod(r, NULL)) < 1e4) { /* 9999.7 rounds to 1e+04: a count from there on */
+    snprintf(buf, n, "%s", r);
+    return;
+  }
+  /* the unit is chosen after rounding to the three digits shown: 999.7e9 is "1T", not "1e+03B" */
+  static const struct { double scale; const char *suffix; } units[] = {{1e12, "T"}, {1e9, "B"}, {1e6, "M"}, {1e3, "k"}};
+  snprintf(r, sizeof r, "%.3g", v);
+  double rv = strtod(r, NULL), a = fabs(rv);
+  for (size_t i = 0; a < 1e15 && i < sizeof units / sizeof units[0]; i++)
+    if (a >= units[i].scale) {
+      snprintf(buf, n, "%.3g%s", rv / units[i].scale, units[i].suffix);
+      return;
+    }
+  snprintf(buf, n, "%s", r);
+}
+
+void sf_fmt_ratio(char *buf, size_t n, double v) {
+  if (isnan(v)) {
+    snprintf(buf, n, "-");
+    return;
+  }
+  char r[40];
+  snprintf(r, sizeof r, "%.3g", v);
+  /* 124.35 tokens per parameter is "124", not "1.24e+02"; 1234.6 days "1235" */
+  if (isfinite(v) && fabs(strtod(r, NULL)) >= 100) snprintf(buf, n, "%.0f", v);
+  else snprintf(buf, n, "%s", r);
+}
+
+void sf_fmt_band(char *buf, size_t n, double v, double lo, double hi, void (*fmt)(char *, size_t, double)) {
+  char a[48], b[48], c[48];
+  fmt(a, sizeof a, v);
+  if (isnan(lo) || isnan(hi)) {
+    snprintf(buf, n, "%s", a);
+    return;
+  }
+  fmt(b, sizeof b, lo);
+  fmt(c, sizeof c, hi);
+  snprintf(buf, n, "%s [%s, %s]", a, b, c);
+}
+
 double sf_fitfile_decades_beyond_ndc(const sf_fitfile *ff, double N, double D, double C) {
   static const char *const names[3] = {"N", "D", "C"};
   const double v[3] = {N, D, C};

@@ -20,6 +20,7 @@
 #include <scalefit/sf_error.h>
 #include <scalefit/sf_fit.h>
 #include <scalefit/sf_forecast.h>
+#include <scalefit/sf_store.h>
 
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -444,6 +445,78 @@ done:
   for (int l = 0; l < SF_TURN_NLAWS; l++) fit_free(&fits[l]);
   free(ord), free(xs), free(lxs), free(ys);
   return rc;
+}
+
+/* ---- the runs and the words, shared by `scalefit turn` and a report ---- */
+
+int sf_turn_rows(const sf_table *t, int cx, int cy, double max, double **x, double **y, size_t *n, size_t *skipped) {
+  *x = *y = NULL;
+  *n = *skipped = 0;
+  double *xv = malloc((t->nrows + 1) * sizeof *xv), *yv = malloc((t->nrows + 1) * sizeof *yv);
+  if (!xv || !yv) {
+    free(xv), free(yv);
+    return sf_fail(SF_ENOMEM, "out of memory");
+  }
+  const char *xn = t->cols[cx].name, *yn = t->cols[cy].name;
+  size_t m = 0;
+  for (size_t r = 0; r < t->nrows; r++) {
+    double a = t->cols[cx].v[r], b = t->cols[cy].v[r];
+    if (isnan(a) || isnan(b)) { /* a run without both values is not part of the question */
+      ++*skipped;
+      continue;
+    }
+    /* anything else is data the analysis would misread: refused, not dropped in silence */
+    int rc = SF_OK;
+    if (!(a > 0) || !isfinite(a))
+      rc = sf_fail(SF_EINPUT, "run '%s': %s = %g must be positive and finite (compute goes on a log axis)", t->run[r],
+                   xn, a);
+    else if (!(b >= 0 && b <= max))
+      rc = sf_fail(SF_EINPUT, "run '%s': %s = %g is outside [0, %g] (a metric in percent needs max 100 and chance 25)",
+                   t->run[r], yn, b, max);
+    if (rc) {
+      free(xv), free(yv);
+      return rc;
+    }
+    xv[m] = a, yv[m] = b, m++;
+  }
+  *x = xv, *y = yv, *n = m;
+  return SF_OK;
+}
+
+void sf_turn_describe(const sf_turn_result *r, const sf_turn_opts *o, const char *xname, sf_turn_text *t) {
+  memset(t, 0, sizeof *t);
+  if (r->n_below_chance)
+    snprintf(t->note[t->nnote++], sizeof t->note[0], "%zu runs score below the chance level %g", r->n_below_chance,
+             o->chance);
+  if (o->holdout && o->holdout != r->n_holdout)
+    snprintf(t->note[t->nnote++], sizeof t->note[0],
+             "a hold-out of %zu runs cut to %zu (a hold-out of 2 or more must leave 6 runs to fit)", o->holdout,
+             r->n_holdout);
+  const sf_turn_law *S = &r->law[SF_TURN_SIGMOID];
+  /* without a sigmoid there is no inflection, no parting of the curves and no delta to report */
+  if (!S->ok) return;
+  const size_t L = sizeof t->line[0];
+  const char *g = r->law[r->best_growth].name;
+  snprintf(t->line[t->nline++], L, "sigmoid: floor %g, ceiling %.3f, slope %.3g per decade, midpoint at %s = %.3g",
+           S->params[0], S->params[1], S->params[2], xname, pow(10, S->params[3]));
+  if (r->inflection_identified)
+    snprintf(t->line[t->nline++], L, "inflection %.3g, %.0f%% bootstrap interval [%.3g, %.3g] (%zu/%zu resamples)",
+             r->inflection, 100 * o->level, r->inflection_lo, r->inflection_hi, r->boot_ok, o->bootstrap);
+  else if (o->bootstrap < 2)
+    snprintf(t->line[t->nline++], L, "inflection's interval not computed (bootstrap of %zu resamples; it needs 2 or more)",
+             o->bootstrap);
+  else
+    snprintf(t->line[t->nline++], L, "inflection not identified (bootstrap interval not within half a decade of the data)");
+  if (r->diverge_x == r->xmax)
+    snprintf(t->line[t->nline++], L, "the %s law and the sigmoid differ by more than %g already at the largest run (%s = %.3g)",
+             g, o->tol, xname, r->xmax);
+  else if (!isnan(r->diverge_x))
+    snprintf(t->line[t->nline++], L, "the %s law and the sigmoid extrapolations part by more than %g at %s = %.3g", g,
+             o->tol, xname, r->diverge_x);
+  else
+    snprintf(t->line[t->nline++], L, "the %s law and the sigmoid stay within %g of each other up to %s = 1e30", g, o->tol,
+             xname);
+  snprintf(t->line[t->nline++], L, "delta AIC (sigmoid - %s) %+.2f, delta BIC %+.2f", g, r->delta_aic, r->delta_bic);
 }
 
 /* ---- bands for the turn chart: the analysis refitted on resampled runs ---- */

@@ -75,15 +75,3 @@ void rp_remove_stale(const char *outdir, const char *name) {
   if (d) closedir(d);
 }
 
-void rp_fmt(char *buf, size_t n, double v) {
-  double a = fabs(v);
-  if (isnan(v)) snprintf(buf, n, "-");
-  else if (isinf(v)) snprintf(buf, n, v > 0 ? "never" : "-inf");
-  else if (a >= 1e15 || (a > 0 && a < 1e-3)) snprintf(buf, n, "%.3g", v);
-  else if (a >= 1e12) snprintf(buf, n, "%.3gT", v / 1e12);
-  else if (a >= 1e9) snprintf(buf, n, "%.3gB", v / 1e9);
-  else if (a >= 1e6) snprintf(buf, n, "%.3gM", v / 1e6);
-  else if (a >= 1e4) snprintf(buf, n, "%.3gk", v / 1e3);
-  else if (a < 10) snprintf(buf, n, "%.3f", v); /* losses and accuracies keep their third decimal */
-  else snprintf(buf, n, "%.4g", v);
-}

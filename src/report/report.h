@@ -53,7 +53,7 @@ typedef struct rp_turn {
   const char *x;
   sf_turn_opts opts;
   sf_turn_result res;
-  size_t n;
+  size_t n, skipped;  /* runs taken; runs without both values */
   double *xv, *yv;
 } rp_turn;
 
@@ -96,6 +96,5 @@ int rp_write(rp_state *st);   /* write.c: report.json, report.md, index.html int
 int rp_mkdir_p(const char *dir);
 int rp_remove_tree(const char *dir); /* a report folder: files only, one level */
 void rp_remove_stale(const char *outdir, const char *name); /* what a killed run of report name left */
-void rp_fmt(char *buf, size_t n, double v); /* 1.94 / 65.2B / 3.8e+25 */
 
 #endif

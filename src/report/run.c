@@ -390,25 +390,20 @@ static int run_turn(rp_state *st, rp_turn *tu) {
     return rc;
   }
   tu->x = t->cols[cx].name;
-  tu->xv = malloc((t->nrows + 1) * sizeof *tu->xv);
-  tu->yv = malloc((t->nrows + 1) * sizeof *tu->yv);
-  if (!tu->xv || !tu->yv) return sf_fail(SF_ENOMEM, "out of memory");
-  for (size_t r = 0; r < t->nrows; r++) {
-    double x = t->cols[cx].v[r], y = t->cols[cy].v[r];
-    if (!(x > 0) || !isfinite(x) || !isfinite(y)) continue;
-    if (!(y >= 0 && y <= sp->max))
-      return rp_fail(st, sp->line, SF_EINPUT, "[turn %s]: run '%s': %s = %g is outside [0, %g] (a metric in percent "
-                     "needs max = 100, chance = 25)", sp->name, t->run[r], sp->y, y, sp->max);
-    tu->xv[tu->n] = x, tu->yv[tu->n] = y, tu->n++;
-  }
+  /* the rows as `scalefit turn` takes them, by the same call: missing values skipped (counted),
+   * x <= 0 and y outside [0, max] refused with its words (the report once dropped x <= 0 silently) */
+  int rc = sf_turn_rows(t, cx, cy, sp->max, &tu->xv, &tu->yv, &tu->n, &tu->skipped);
+  if (rc) return rp_fail(st, sp->line, rc, "[turn %s]: '%s': %s", sp->name, st->spec->data_file_given, sf_errmsg());
   sf_turn_opts o;
   sf_turn_opts_default(&o);
   o.chance = sp->chance;
   o.max = sp->max;
   o.bootstrap = (size_t)sp->bootstrap;
   o.seed = (unsigned long long)sp->seed;
+  o.holdout = (size_t)sp->holdout;
+  o.tol = sp->tol;
   tu->opts = o;
-  int rc = sf_turn(tu->xv, tu->yv, tu->n, &o, &tu->res);
+  rc = sf_turn(tu->xv, tu->yv, tu->n, &o, &tu->res);
   if (rc) return rp_fail(st, sp->line, rc, "[turn %s]: %s", sp->name, sf_errmsg());
   return SF_OK;
 }

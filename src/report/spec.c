@@ -34,7 +34,7 @@ static const struct {
     {"fit", SEC_FIT, 1, "law, x, y, sigma, absolute_sigma, loss, delta, space, bootstrap, seed, holdout, holdout_above, fix"},
     {"forecast", SEC_FORECAST, 0, "fits, budgets, targets, published"},
     {"cost", SEC_COST, 1, "gpu, precision, peak_tflops, mfu, gpus, price"},
-    {"turn", SEC_TURN, 2, "x, y, chance, max, bootstrap, seed"},
+    {"turn", SEC_TURN, 2, "x, y, chance, max, holdout, bootstrap, seed, tol"},
     {"chart", SEC_CHART, 1, "kind, fit, turn, x, y, color_by, title, linear_y"},
 };
 #define NSECTIONS (sizeof sections / sizeof sections[0])
@@ -230,6 +230,7 @@ static int open_section(parser *p, const char *hdr, const char *name) {
     s->turn[p->cur_idx].max = 1;
     s->turn[p->cur_idx].bootstrap = 200;
     s->turn[p->cur_idx].seed = 1;
+    s->turn[p->cur_idx].tol = 0.05;
     break;
   case SEC_CHART:
     ADD_NAMED(chart, nchart, sf_spec_chart);
@@ -390,6 +391,12 @@ static int set_key(parser *p, const char *key, const char *v) {
     if (!strcmp(key, "max")) return val_number(p, key, v, &t->max);
     if (!strcmp(key, "bootstrap")) return val_long(p, key, v, 0, 100000, &t->bootstrap);
     if (!strcmp(key, "seed")) return val_long(p, key, v, 0, 2147483647L, &t->seed);
+    if (!strcmp(key, "holdout")) return val_long(p, key, v, 0, 1000000000L, &t->holdout);
+    if (!strcmp(key, "tol")) {
+      if (val_number(p, key, v, &t->tol)) return SF_EINPUT;
+      if (!(t->tol > 0)) return perr(p, p->line, "tol: expected a difference > 0, got '%s'", v);
+      return SF_OK;
+    }
     return unknown_key(p, key);
   }
   case SEC_CHART: {

@@ -7,6 +7,7 @@
 #include <scalefit/sf_error.h>
 #include <scalefit/sf_version.h>
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,17 +141,9 @@ static void table_row(out *o, const char *const *cells, size_t n) {
 
 static void table_end(out *o) { sf_buf_add(o->b, o->html ? "</tbody></table></div>\n" : "\n"); }
 
-static void fmt_band(char *buf, size_t n, const sf_band *b) {
-  char v[40], lo[40], hi[40];
-  rp_fmt(v, sizeof v, b->value);
-  if (isnan(b->lo) || isnan(b->hi)) {
-    snprintf(buf, n, "%s", v);
-    return;
-  }
-  rp_fmt(lo, sizeof lo, b->lo);
-  rp_fmt(hi, sizeof hi, b->hi);
-  snprintf(buf, n, "%s [%s, %s]", v, lo, hi);
-}
+/* the CLI's display rule (sf_fmt_value): a report shows each figure as `scalefit optimal` and
+ * `target` print it */
+static void fmt_band(char *buf, size_t n, const sf_band *b) { sf_fmt_band(buf, n, b->value, b->lo, b->hi, sf_fmt_value); }
 
 static const char *band_kind(sf_bandkind k) {
   return k == SF_BAND_BOOTSTRAP ? "bootstrap" : k == SF_BAND_DELTA ? "delta method" : "none";
@@ -282,12 +275,10 @@ static void body(rp_state *st, out *o) {
         if (x->fit >= 0) cols[nc++] = "beyond data";
         table_begin(o, cols, nc);
       }
-      rp_fmt(c1, sizeof c1, x->C);
+      sf_fmt_value(c1, sizeof c1, x->C);
       fmt_band(c2, sizeof c2, &x->N);
       fmt_band(c3, sizeof c3, &x->D);
-      if (isnan(x->tpp.value)) snprintf(c4, sizeof c4, "-");
-      else if (isnan(x->tpp.lo)) snprintf(c4, sizeof c4, "%.1f", x->tpp.value);
-      else snprintf(c4, sizeof c4, "%.1f [%.1f, %.1f]", x->tpp.value, x->tpp.lo, x->tpp.hi);
+      sf_fmt_band(c4, sizeof c4, x->tpp.value, x->tpp.lo, x->tpp.hi, sf_fmt_ratio);
       fmt_band(c6, sizeof c6, &x->value);
       if (isnan(x->beyond)) snprintf(c5, sizeof c5, "-");
       else snprintf(c5, sizeof c5, "%.1f dec", x->beyond);
@@ -321,7 +312,7 @@ static void body(rp_state *st, out *o) {
       fmt_band(c3, sizeof c3, &x->N);
       fmt_band(c4, sizeof c4, &x->D);
       if (isnan(x->prob)) snprintf(c5, sizeof c5, "-");
-      else snprintf(c5, sizeof c5, "%.0f%%", 100 * x->prob);
+      else snprintf(c5, sizeof c5, "%.3f", x->prob); /* as `scalefit target` prints it */
       if (isnan(x->beyond)) snprintf(c6, sizeof c6, "-");
       else snprintf(c6, sizeof c6, "%.1f dec", x->beyond);
       const char *cells[] = {rp_source_name(st, x->fit), c1, c2, x->reached == 1 ? c3 : "-", x->reached == 1 ? c4 : "-", c5,
@@ -380,14 +371,13 @@ static void body(rp_state *st, out *o) {
           sf_error_clear();
           continue;
         }
-        rp_fmt(c5, sizeof c5, C);
-        rp_fmt(c1, sizeof c1, k2.gpu_hours);
-        if (isnan(k2.days)) snprintf(c2, sizeof c2, "-");
-        else snprintf(c2, sizeof c2, k2.days < 10 ? "%.2g" : "%.0f", k2.days);
+        sf_fmt_value(c5, sizeof c5, C);
+        sf_fmt_value(c1, sizeof c1, k2.gpu_hours);
+        sf_fmt_ratio(c2, sizeof c2, k2.days);
         if (isnan(k2.dollars)) snprintf(c3, sizeof c3, "-");
         else {
           c3[0] = '$';
-          rp_fmt(c3 + 1, sizeof c3 - 1, k2.dollars);
+          sf_fmt_value(c3 + 1, sizeof c3 - 1, k2.dollars);
         }
         const char *cells[] = {c5, what, c1, c2, c3};
         const char *cells2[] = {c5, c1, c2, c3};
@@ -403,32 +393,41 @@ static void body(rp_state *st, out *o) {
     const sf_turn_result *r = &tu->res;
     snprintf(buf, sizeof buf, "Turn '%s': %s against %s", tu->spec->name, tu->spec->y, tu->x);
     heading(o, 2, buf);
-    snprintf(buf, sizeof buf, "%zu runs with both values (%s from %.3g to %.3g), chance %g, maximum %g; the %zu largest "
-             "held out for the extrapolation check.", r->n, tu->x, r->xmin, r->xmax, tu->spec->chance, tu->spec->max,
-             r->n_holdout);
+    /* everything `scalefit turn` prints, in its words (sf_turn_describe): a report never says less */
+    snprintf(buf, sizeof buf, "%zu runs with both values (%zu skipped without both), %s from %.3g to %.3g, chance %g, "
+             "maximum %g; the %zu largest held out for the extrapolation check.", r->n, tu->skipped, tu->x, r->xmin,
+             r->xmax, tu->spec->chance, tu->spec->max, r->n_holdout);
     para(o, buf, NULL);
+    sf_turn_text tx;
+    sf_turn_describe(r, &tu->opts, tu->x, &tx);
+    for (size_t k = 0; k < tx.nnote; k++) {
+      snprintf(buf, sizeof buf, "Note: %s.", tx.note[k]);
+      para(o, buf, NULL);
+    }
     para(o, r->verdict, "verdict");
     if (r->chance_warning[0]) para(o, r->chance_warning, "warn");
-    const char *cols[] = {"law", "formula", "parameters", "AIC", "BIC", "held-out RMSE"};
-    table_begin(o, cols, 6);
+    const char *cols[] = {"law", "formula", "parameters", "RSS", "AIC", "BIC", "held-out RMSE"};
+    table_begin(o, cols, 7);
     for (int l = 0; l < SF_TURN_NLAWS; l++) {
       const sf_turn_law *L = &r->law[l];
       sf_buf ps;
       sf_buf_init(&ps);
       for (size_t k = 0; k < L->np; k++) sf_buf_printf(&ps, "%s%s %.4g", k ? ", " : "", L->param_names[k], L->params[k]);
+      snprintf(c4, sizeof c4, "%.4g", L->rss);
       snprintf(c1, sizeof c1, "%.2f", L->aic);
       snprintf(c2, sizeof c2, "%.2f", L->bic);
       snprintf(c3, sizeof c3, "%.4g", L->holdout_error);
-      const char *cells[] = {L->name, L->formula, sf_buf_str(&ps), L->ok ? c1 : "did not fit", L->ok ? c2 : "-", c3};
-      table_row(o, cells, 6);
+      const char *cells[] = {L->name, L->formula, L->ok ? sf_buf_str(&ps) : "-", L->ok ? c4 : "fit failed",
+                             L->ok ? c1 : "-", L->ok ? c2 : "-", L->ok ? c3 : "-"};
+      table_row(o, cells, 7);
       sf_buf_free(&ps);
     }
     table_end(o);
-    if (r->inflection_identified)
-      snprintf(buf, sizeof buf, "Sigmoid inflection at %s = %.3g, 95%% interval [%.3g, %.3g] (%zu resamples fitted).",
-               tu->x, r->inflection, r->inflection_lo, r->inflection_hi, r->boot_ok);
-    else snprintf(buf, sizeof buf, "The sigmoid's inflection is not identified by these runs.");
-    para(o, buf, NULL);
+    for (size_t k = 0; k < tx.nline; k++) {
+      /* "sigmoid: floor ..." reads as a sentence in a report: capitalised, with a full stop */
+      snprintf(buf, sizeof buf, "%c%s.", toupper((unsigned char)tx.line[k][0]), tx.line[k] + 1);
+      para(o, buf, NULL);
+    }
   }
 }
 
@@ -666,8 +665,21 @@ static void write_json(rp_state *st, sf_buf *b) {
     sf_json_string(&j, "name", tu->spec->name);
     sf_json_string(&j, "x", tu->x);
     sf_json_string(&j, "y", tu->spec->y);
+    /* the fields of `scalefit turn --json` (there under the same names), plus the words it prints */
     sf_json_int(&j, "n", (long long)r->n);
+    sf_json_int(&j, "n_skipped", (long long)tu->skipped);
     sf_json_int(&j, "n_holdout", (long long)r->n_holdout);
+    sf_json_int(&j, "holdout_asked", (long long)tu->opts.holdout);
+    sf_json_int(&j, "n_below_chance", (long long)r->n_below_chance);
+    sf_json_number(&j, "chance", tu->opts.chance);
+    sf_json_number(&j, "max", tu->opts.max);
+    sf_json_begin_array(&j, "x_range");
+    sf_json_number(&j, NULL, r->xmin);
+    sf_json_number(&j, NULL, r->xmax);
+    sf_json_end_array(&j);
+    sf_json_int(&j, "bootstrap", (long long)tu->opts.bootstrap);
+    sf_json_int(&j, "bootstrap_ok", (long long)r->boot_ok);
+    sf_json_number(&j, "tol", tu->opts.tol);
     sf_json_begin_object(&j, "laws");
     for (int l = 0; l < SF_TURN_NLAWS; l++) {
       const sf_turn_law *L = &r->law[l];
@@ -676,6 +688,8 @@ static void write_json(rp_state *st, sf_buf *b) {
       sf_json_begin_object(&j, "params");
       for (size_t k = 0; k < L->np; k++) sf_json_number(&j, L->param_names[k], L->params[k]);
       sf_json_end_object(&j);
+      sf_json_int(&j, "k", (long long)L->k);
+      sf_json_number(&j, "rss", L->rss);
       sf_json_number(&j, "aic", L->aic);
       sf_json_number(&j, "bic", L->bic);
       sf_json_number(&j, "holdout_rmse", L->holdout_error);
@@ -687,11 +701,21 @@ static void write_json(rp_state *st, sf_buf *b) {
     sf_json_number(&j, "inflection_lo", r->inflection_lo);
     sf_json_number(&j, "inflection_hi", r->inflection_hi);
     sf_json_number(&j, "diverge_x", r->diverge_x);
+    sf_json_string(&j, "best_growth_law", r->law[r->best_growth].name);
     sf_json_number(&j, "delta_aic", r->delta_aic);
+    sf_json_number(&j, "delta_bic", r->delta_bic);
     sf_json_bool(&j, "saturation_supported", r->saturation_supported);
     sf_json_string(&j, "verdict", r->verdict);
     if (r->chance_warning[0]) sf_json_string(&j, "chance_warning", r->chance_warning);
     else sf_json_null(&j, "chance_warning");
+    sf_turn_text tx;
+    sf_turn_describe(r, &tu->opts, tu->x, &tx);
+    sf_json_begin_array(&j, "notes");
+    for (size_t k = 0; k < tx.nnote; k++) sf_json_string(&j, NULL, tx.note[k]);
+    sf_json_end_array(&j);
+    sf_json_begin_array(&j, "lines");
+    for (size_t k = 0; k < tx.nline; k++) sf_json_string(&j, NULL, tx.line[k]);
+    sf_json_end_array(&j);
     sf_json_end_object(&j);
   }
   sf_json_end_array(&j);

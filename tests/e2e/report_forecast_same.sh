@@ -60,6 +60,84 @@ for a, f in zip(r["targets"], sys.argv[3:]):
     assert same(a["decades_beyond"], b["decades_beyond"]), (a, b)
 PY
 
+# and the displayed strings: a figure reads the same in the report as in the CLI (the report once
+# rounded by its own rules: "1.8" days against "1.77 days", tokens per parameter "124.4 [75.5, 231.3]"
+# against "124.35 [75.5, 231]", a loss band "[1.578, 1.778]" against "[1.5782, 1.7784]"). Both now
+# format through the library (sf_fmt_value, sf_fmt_ratio); the fit here has delta-method bands, and
+# Epoch's published law a target and costs on 4096 H100.
+"$SCALEFIT" optimal "$tmp/f.json" --compute 1e12,1e13,1e14,1e15 > "$tmp/o.txt" 2> /dev/null || fail "optimal text"
+"$SCALEFIT" target "$tmp/f.json" --value 1.0 > "$tmp/t.txt" 2> /dev/null || fail "target text"
+cat > "$tmp/p.ini" <<INI
+[forecast]
+published = epoch2024_replication
+budgets = 1e22, 1e23
+targets = 2.0
+[cost h100]
+gpu = h100
+gpus = 4096
+price = 2.5
+INI
+"$SCALEFIT" report "$tmp/p.ini" -o "$tmp/rep" > /dev/null 2>&1 || fail "report p exit $?"
+cost="--gpu h100 --gpus 4096 --price-per-hour 2.5"
+"$SCALEFIT" optimal --published epoch2024_replication --compute 1e22,1e23 $cost > "$tmp/po.txt" 2> /dev/null ||
+  fail "optimal published"
+"$SCALEFIT" target --published epoch2024_replication --value 2.0 $cost > "$tmp/pt.txt" 2> /dev/null || fail "target published"
+$py - "$md" "$tmp/o.txt" "$tmp/t.txt" "$tmp/rep/p/report.md" "$tmp/po.txt" "$tmp/pt.txt" <<'PY' || fail "displayed strings differ"
+import re, sys
+def md_rows(path):
+    text = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", open(path).read())
+    return [[c.strip() for c in l.strip().strip("|").split("|")] for l in text.splitlines() if l.startswith("| ")]
+def band(v, b):  # the CLI's "V" and "[LO, HI]" (or "-", "[-, -]": no band) as the report's cell
+    return v if b in ("-", "[-, -]") else v + " " + b
+row = re.compile(r"^\s*(\S+)\s+(\S+)\s+(\S+)\s+(\S+(?: \[[^]]*\])?)\s+(\S+)\s+(\[[^]]*\]|-)\s+(\S+ dec|-)$")
+def optimal(path):  # [(C, N, D, tpp, loss, N band, beyond, loss band, cost)]
+    out = []
+    for l in open(path).read().splitlines():
+        m = row.match(l)
+        if m and m.group(1) != "C":
+            out.append(list(m.groups()) + ["-", None])
+        elif l.startswith("    loss band "):
+            out[-1][7] = l.split("band ", 1)[1]
+        elif l.startswith("    cost: "):
+            out[-1][8] = l
+    return out
+def target(path):
+    t = open(path).read()
+    g = lambda k: re.search(r"^  %s = (\S+)(?: FLOP)?  (\[[^]]*\])$" % k, t, re.M).groups()
+    c = re.search(r"^    cost: .*$", t, re.M)
+    return [band(*g(k)) for k in ("C", "N", "D")], c and c.group(0)
+def cost_cells(line):  # "    cost: 174k accelerator-hours, 1.77 days, $434k"
+    m = re.match(r"    cost: (\S+) accelerator-hours, (\S+) days, \$(\S+)$", line)
+    assert m, line
+    return [m.group(1), m.group(2), "$" + m.group(3)]
+checked = 0
+for rep, cli in ((sys.argv[1], sys.argv[2]), (sys.argv[4], sys.argv[5])):
+    rows = md_rows(rep)
+    for C, N, D, tpp, loss, nb, beyond, lb, cst in optimal(cli):
+        r = [x for x in rows if x[0] == C and len(x) >= 5]
+        assert r, ("no report row for C", C, rows)
+        r = r[0]
+        assert r[1] == band(N, nb) or (nb == "-" and r[1].split(" [")[0] == N), ("N", r[1], N, nb)
+        assert r[2].split(" [")[0] == D, ("D", r[2], D)
+        assert r[3] == tpp, ("tokens per parameter", r[3], tpp)
+        assert r[4] == band(loss, lb), ("loss", r[4], loss, lb)
+        if beyond != "-": assert r[5] == beyond, ("beyond", r[5], beyond)
+        if cst:
+            c = [x for x in rows if x[0] == C and len(x) == 5 and x[1] == "budget"]
+            assert c and c[0][2:] == cost_cells(cst), ("cost", c, cst)
+        checked += 1
+for rep, cli, law, v in ((sys.argv[1], sys.argv[3], "ch", "loss 1"), (sys.argv[4], sys.argv[6], "epoch2024_replication", "loss 2")):
+    want, cst = target(cli)
+    r = [x for x in md_rows(rep) if x[:2] == [law, v]]
+    assert r and r[0][2:5] == want, ("target", r, want)
+    if cst:
+        c = [x for x in md_rows(rep) if len(x) == 5 and x[1] == law + " reaches " + v]
+        assert c and c[0][2:] == cost_cells(cst), ("target's cost", c, cst)
+    checked += 1
+assert checked == 8, checked
+PY
+grep -qF "1.77" "$tmp/rep/p/report.md" || fail "days of the published target: $(grep reaches "$tmp/rep/p/report.md")"
+
 # a target that is not reached: the report used the words "never (below the law's floor)" for every
 # case, also for power0 (A*C^-alpha, no floor at all), where `scalefit target` says "not reached
 # below 1e+40 FLOP"; and for a target under chinchilla's E the CLI names E. Both now say the same.

@@ -814,6 +814,35 @@ static void test_band_fraction(void **state) {
   sf_fitfile_free(s2);
 }
 
+/* The display rules the CLI and a report share, on figures whose rounding is worked out by hand:
+ * 3 significant digits with a unit from 1e4 on (the unit after rounding), 4 below; ratios to 3
+ * significant digits, whole from 100 on. */
+static void test_display_rules(void **state) {
+  (void)state;
+  char b[64];
+  static const struct { double v; const char *want; } value[] = {
+      {174236, "174k"}, {46.9e9, "46.9B"}, {999.7e9, "1T"}, {9999.7, "10k"}, {7019.4, "7019"}, {1.57816, "1.578"},
+      {0.5, "0.5"}, {1e22, "1e+22"}, {2.468e23, "2.47e+23"}, {1e12, "1T"}, {-25000, "-25k"}, {NAN, "-"}, {INFINITY, "inf"}};
+  for (size_t k = 0; k < sizeof value / sizeof value[0]; k++) {
+    sf_fmt_value(b, sizeof b, value[k].v);
+    assert_string_equal(b, value[k].want);
+  }
+  /* 2.47e23 FLOP on 4096 H100 at 989.4 TFLOP/s and MFU 0.4: 2.47e23 / 3.9576e14 / 3600 / 4096 / 24 = 1.765 days */
+  static const struct { double v; const char *want; } ratio[] = {
+      {124.35, "124"}, {55.31, "55.3"}, {16.52, "16.5"}, {1.7654, "1.77"}, {0.0071428, "0.00714"}, {99.96, "100"},
+      {1234.6, "1235"}, {NAN, "-"}};
+  for (size_t k = 0; k < sizeof ratio / sizeof ratio[0]; k++) {
+    sf_fmt_ratio(b, sizeof b, ratio[k].v);
+    assert_string_equal(b, ratio[k].want);
+  }
+  sf_fmt_band(b, sizeof b, 124.35, 75.49, 231.3, sf_fmt_ratio);
+  assert_string_equal(b, "124 [75.5, 231]");
+  sf_fmt_band(b, sizeof b, 1.6783, 1.57816, 1.77843, sf_fmt_value);
+  assert_string_equal(b, "1.678 [1.578, 1.778]");
+  sf_fmt_band(b, sizeof b, 18.2, NAN, NAN, sf_fmt_ratio);
+  assert_string_equal(b, "18.2");
+}
+
 int main(void) {
   gsl_set_error_handler_off();
   const struct CMUnitTest tests[] = {
@@ -840,6 +869,7 @@ int main(void) {
       cmocka_unit_test(test_target_band_law_of_C),
       cmocka_unit_test(test_twostage),
       cmocka_unit_test(test_band_fraction),
+      cmocka_unit_test(test_display_rules),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
