@@ -43,16 +43,26 @@ svg_check "$tmp/scaling.svg" gpPt3 6
 grep -q "10^{24}\|>24<" "$tmp/scaling.svg" && pass "x axis reaches 10^24" || bad "x axis stops short of --extrapolate-to 1e24"
 
 # --law fits first with fit's defaults: the same chart as from the same fit saved (no bootstrap:
-# delta-method band), and no temporary fit file left behind
-before=$(ls /tmp | grep -c '^scalefit-plot-fit-' || true)
-"$SCALEFIT" plot scaling "$chin" --law chinchilla --where 'loss < 3.7' --holdout 0.1 -o "$tmp/law.svg" >"$tmp/out" \
-  2>"$tmp/err" || bad "plot --law: $(cat "$tmp/err")"
+# delta-method band), and no temporary fit file left behind. The fit file is made in $TMPDIR, here
+# a folder of this test's own: counting files in the shared /tmp raced with every other test (and
+# copy of this one) that ran plot --law at the same time. A gnuplot first on PATH lists the folder
+# while the chart is drawn, so the fit file is seen to be there and not elsewhere.
+mkdir -p "$tmp/td" "$tmp/bin"
+printf '#!/bin/sh\nls "%s" >"%s"\nexec "%s" "$@"\n' "$tmp/td" "$tmp/td.during" "$(command -v gnuplot)" >"$tmp/bin/gnuplot"
+chmod +x "$tmp/bin/gnuplot"
+TMPDIR="$tmp/td" PATH="$tmp/bin:$PATH" "$SCALEFIT" plot scaling "$chin" --law chinchilla --where 'loss < 3.7' \
+  --holdout 0.1 -o "$tmp/law.svg" >"$tmp/out" 2>"$tmp/err" || bad "plot --law: $(cat "$tmp/err")"
+grep -q '^scalefit-plot-fit-.*\.json$' "$tmp/td.during" 2>/dev/null && pass "--law fits into a file in \$TMPDIR" ||
+  bad "--law: no fit file in \$TMPDIR while drawing: $(cat "$tmp/td.during" 2>&1)"
+[ -z "$(ls -A "$tmp/td")" ] && pass "no temporary fit file left" || bad "temporary fit files left: $(ls "$tmp/td")"
 "$SCALEFIT" plot scaling "$chin" --fit "$tmp/nob.json" -o "$tmp/nob.svg" 2>"$tmp/err" || bad "$(cat "$tmp/err")"
 same "$tmp/law.svg" "$tmp/nob.svg"
 svg_check "$tmp/law.svg" gpPt6 246 "95% band (delta method)" "chinchilla_svg_extracted: Loss against training compute C"
 [ "$(cat "$tmp/out")" = "wrote $tmp/law.svg" ] && pass "--law prints only what it wrote" || bad "--law printed: $(cat "$tmp/out")"
-after=$(ls /tmp | grep -c '^scalefit-plot-fit-' || true)
-[ "$after" -le "$before" ] && pass "no temporary fit file left" || bad "temporary fit files left in /tmp"
+# a $TMPDIR that cannot take the fit file is named
+TMPDIR="$tmp/none" expect_exit 4 "cannot create a temporary fit file in '$tmp/none' (TMPDIR)" -- \
+  plot scaling "$chin" --law chinchilla -o "$tmp/x.png"
+[ -e "$tmp/x.png" ] && bad "a chart was drawn without its fit"
 
 # frontier from the fit file alone: two stacked panels, the published laws in their panels
 run frontier frontier "$tmp/fit.json"
