@@ -467,7 +467,7 @@ int cmd_plot(int argc, char **argv) {
     rc = sf_plot_isoflop(t, &po, &chart, &ir);
     for (size_t k = 0; !rc && k < ir.nbins; k++)
       if (ir.bin[k].n && !ir.bin[k].interior)
-        cli_note("compute bin C = %.3g (%zu runs): %s", ir.bin[k].c_mid, ir.bin[k].n,
+        cli_note("compute bin C = %.3g (%zu run%s): %s", ir.bin[k].c_mid, ir.bin[k].n, ir.bin[k].n == 1 ? "" : "s",
                  ir.bin[k].fitted ? "no interior minimum (the parabola's vertex is outside the bin's model sizes)"
                                   : "too few distinct model sizes for a parabola");
   } else { /* frontier */

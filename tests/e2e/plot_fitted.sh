@@ -88,6 +88,14 @@ svg_check "$tmp/isoflop.svg" gpPt6 -1 "chinchilla_svg_extracted: isoFLOP profile
   "Model size N (parameters)" "Training compute C (FLOP)"
 grep -q "no interior minimum" "$tmp/err" && pass "bins without an interior minimum are reported" ||
   bad "no report of bins without a minimum: $(cat "$tmp/err")"
+# the largest budget is one run (Training FLOP 1.3e22, the only one above 1e22): "1 run", not "1 runs"
+n22=$(awk -F, 'NR > 1 && $5 > 1e22' "$chin" | wc -l)
+[ "$n22" = 1 ] || bad "$n22 runs above 1e22 FLOP in $chin, want 1"
+grep -q "compute bin C = 1.3e+22 (1 run): too few distinct model sizes" "$tmp/err" && ! grep -q "(1 runs)" "$tmp/err" &&
+  pass "a bin of one run is '1 run'" || bad "the bin of one run: $(grep 1.3e+22 "$tmp/err")"
+awk -F, -v OFS=, 'NR == 2 { $7 = "" } 1' "$chin" >"$tmp/chin1.csv"
+"$SCALEFIT" plot isoflop "$tmp/chin1.csv" --bins 4 -o "$tmp/iso1.svg" 2>"$tmp/err" || bad "$(cat "$tmp/err")"
+svg_check "$tmp/iso1.svg" gpPt6 -1 "244 runs in 4 compute bins; parabolas in log N; 1 run left out"
 "$SCALEFIT" plot isoflop "$chin" --bins 4 -o "$tmp/iso4.svg" 2>"$tmp/err" || bad "$(cat "$tmp/err")"
 svg_check "$tmp/iso4.svg" gpPt6 -1 "245 runs in 4 compute bins; parabolas in log N"
 "$SCALEFIT" plot isoflop "$chin" --edges 1e18,1e19,1e20,1e21,1e23 -o "$tmp/isoe.svg" 2>"$tmp/err" || bad "$(cat "$tmp/err")"
