@@ -374,6 +374,8 @@ static void test_turn(void **state) {
   assert_int_equal(sf_turn_resample(x, y, NT, &to, KB, 3, boot), SF_OK);
   assert_int_equal(sf_plot_turn(x, y, NT, "C", "mmlu", &res, &to, boot, KB, &o, &c), SF_OK);
   assert_string_equal(c->subtitle, res.verdict);
+  /* the title in words: the metric as named, C as what it is */
+  assert_string_equal(c->title, "Does the growth of mmlu with training compute turn into a sigmoid?");
   const sf_panel *p = c->panels[0];
   assert_int_equal(find_series(p, SF_SERIES_POINTS, "models")->n, NT);
   /* the sigmoid as drawn equals its formula with the analysis' parameters */
@@ -407,10 +409,12 @@ static void test_turn(void **state) {
   double again[KB * SF_TURN_NLAWS * 4];
   assert_int_equal(sf_turn_resample(x, y, NT, &to, KB, 3, again), SF_OK);
   assert_memory_equal(boot, again, sizeof boot);
-  /* the inflection, its interval and where the laws part */
+  /* the inflection, its interval and where the laws part. One label names both, the region's
+   * (the line at its centre bare): the line's own label ran down under the region's, the two
+   * read as one T-shaped caption */
   if (res.inflection_identified) {
-    const sf_series *v = find_series(p, SF_SERIES_VLINE, "inflection");
-    const sf_series *r = find_series(p, SF_SERIES_XREGION, "inflection interval");
+    const sf_series *v = find_series(p, SF_SERIES_VLINE, "");
+    const sf_series *r = find_series(p, SF_SERIES_XREGION, "inflection, 95% interval");
     assert_non_null(v);
     assert_non_null(r);
     assert_rel(v->x0, res.inflection, 1e-12);
@@ -419,13 +423,13 @@ static void test_turn(void **state) {
     assert_true(res.inflection > 3e22 && res.inflection < 3e23); /* the true midpoint is 1e23 */
   }
   assert_true(isfinite(res.diverge_x));
-  const sf_series *part = find_series(p, SF_SERIES_XREGION, "extrapolations part");
+  const sf_series *part = find_series(p, SF_SERIES_XREGION, "laws differ by > 0.05");
   assert_non_null(part);
   assert_rel(part->x0, res.diverge_x, 1e-12);
   size_t n;
   char *svg = render_all(c, "turn", &n);
   if (svg) {
-    assert_non_null(strstr(svg, ">extrapolations part</tspan>"));
+    assert_non_null(strstr(svg, ">laws differ by > 0.05</tspan>"));
     assert_non_null(strstr(svg, ">chance (0.25)</tspan>"));
     free(svg);
   }
