@@ -102,11 +102,19 @@ static int is_json(const char *path) {
 }
 
 /* Runs `scalefit fit DATA --law LAW ... -o TMP` with its table output silenced; *path is the
- * temporary fit file (the caller unlinks and frees it). */
+ * temporary fit file (the caller unlinks and frees it). TMP is made in $TMPDIR (else /tmp), so
+ * that a caller (a test run beside others) can give the command a folder of its own. */
 static int fit_first(const char *data, const char *kind, char **path) {
-  char tmpl[] = "/tmp/scalefit-plot-fit-XXXXXX.json";
+  const char *dir = getenv("TMPDIR");
+  if (!dir || !*dir) dir = "/tmp";
+  char *tmpl = sf_asprintf("%s/scalefit-plot-fit-XXXXXX.json", dir);
+  if (!tmpl) return sf_fail(SF_ENOMEM, "out of memory");
   int fd = mkstemps(tmpl, 5);
-  if (fd < 0) return sf_fail(SF_EIO, "cannot create a temporary fit file: %s", strerror(errno));
+  if (fd < 0) {
+    int rc = sf_fail(SF_EIO, "cannot create a temporary fit file in '%s' (TMPDIR): %s", dir, strerror(errno));
+    free(tmpl);
+    return rc;
+  }
   close(fd);
   char kbuf[32], hbuf[64], abuf[64];
   const char *argv[32];
@@ -150,13 +158,10 @@ static int fit_first(const char *data, const char *kind, char **path) {
   if (devnull >= 0) close(devnull);
   if (rc) {
     unlink(tmpl);
+    free(tmpl);
     return sf_fail(rc, "plot: fitting law '%s' to '%s' failed (see above)", law_arg, data);
   }
-  *path = sf_strdup(tmpl);
-  if (!*path) {
-    unlink(tmpl);
-    return sf_fail(SF_ENOMEM, "out of memory");
-  }
+  *path = tmpl;
   return SF_OK;
 }
 
@@ -462,7 +467,7 @@ int cmd_plot(int argc, char **argv) {
     rc = sf_plot_isoflop(t, &po, &chart, &ir);
     for (size_t k = 0; !rc && k < ir.nbins; k++)
       if (ir.bin[k].n && !ir.bin[k].interior)
-        cli_note("compute bin C = %.3g (%zu runs): %s", ir.bin[k].c_mid, ir.bin[k].n,
+        cli_note("compute bin C = %.3g (%zu run%s): %s", ir.bin[k].c_mid, ir.bin[k].n, ir.bin[k].n == 1 ? "" : "s",
                  ir.bin[k].fitted ? "no interior minimum (the parabola's vertex is outside the bin's model sizes)"
                                   : "too few distinct model sizes for a parabola");
   } else { /* frontier */

@@ -143,7 +143,12 @@ int sf_plot_bootstrap(const sf_fitfile *ff, const sf_plot_opts *o, sf_chart **ou
   for (size_t q = 0; q < npairs && !rc; q++) {
     const char *na = ff->law->par[pa[q]].name, *nbn = ff->law->par[pb[q]].name;
     char pt[120], xl[80], yl[80];
-    snprintf(pt, sizeof pt, "r = %.2f", pr[q]);
+    /* 2 decimals, or as many more as keep an r short of 1 from reading "r = 1.00" (Chinchilla's
+     * log10 A and alpha refit along a ridge at r = 0.999: 1.00 looked like a parameter plotted
+     * against itself) */
+    int dec = 2;
+    while (dec < 6 && fabs(pr[q]) < 1 && fabs(round(pr[q] * pow(10, dec))) >= pow(10, dec)) dec++;
+    snprintf(pt, sizeof pt, "r = %.*f", dec, pr[q]);
     snprintf(xl, sizeof xl, lg[pa[q]] ? "log10 %s" : "%s", na);
     snprintf(yl, sizeof yl, lg[pb[q]] ? "log10 %s" : "%s", nbn);
     sf_panel *p = sf_chart_add_panel(c, pt);

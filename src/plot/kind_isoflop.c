@@ -265,10 +265,12 @@ int sf_plot_isoflop(const sf_table *t, const sf_plot_opts *o, sf_chart **out, sf
   }
   free(bp), free(bx), free(by);
   char sub[400];
-  int len = snprintf(sub, sizeof sub, "%zu runs in %zu compute bins; parabolas in log N", n - nout, R.nbins);
+  int len = snprintf(sub, sizeof sub, "%zu run%s in %zu compute bin%s; parabolas in log N", n - nout,
+                     n - nout == 1 ? "" : "s", R.nbins, R.nbins == 1 ? "" : "s");
   if (nnoint)
     len += snprintf(sub + len, sizeof sub - (size_t)len, "; no interior minimum at C = %s", noint);
-  if (c->skipped) snprintf(sub + len, sizeof sub - (size_t)len, "; %zu runs left out", c->skipped);
+  if (c->skipped)
+    snprintf(sub + len, sizeof sub - (size_t)len, "; %zu run%s left out", c->skipped, c->skipped == 1 ? "" : "s");
   rc = sf_chart_set_subtitle(c, sub);
   goto done;
 fail_bins:

@@ -2,7 +2,11 @@
  * or f - y) against compute or the fitted value, one points series per family, the held-out runs
  * ringed, and a zero line. The residuals are sf_fit_residuals' own, so the chart shows exactly
  * what the fit minimised: for a weighted fit (--sigma) that is each residual in units of its own
- * standard deviation (sigma, or sigma/y in log space), drawn so, with a band at +-1 and chi^2/dof. */
+ * standard deviation (sigma, or sigma/y in log space), drawn so, with a band at +-1 and chi^2/dof.
+ * The y axis is the fitted and held-out runs': runs a fit's --where left out may lie far off the
+ * law (that is often why they were left out), and sized to them the axis squeezed the residuals a
+ * reader came to read into a line; those off it are drawn as a triangle at its edge, their values
+ * in the subtitle. */
 #include <scalefit/sf_error.h>
 #include <scalefit/sf_fit.h>
 #include <scalefit/sf_plot.h>
@@ -114,6 +118,14 @@ int sf_plot_residuals(const sf_table *t, const sf_fitfile *ff, const sf_plot_opt
     xlo = xr[i] < xlo ? xr[i] : xlo;
     xhi = xr[i] > xhi ? xr[i] : xhi;
   }
+  /* the residuals of the runs the fit saw (with the zero line and the +-1 band), and the levels
+   * beyond which an excluded run is off the axis: 5% of their span past either end */
+  double rlo = sc >= 0 ? -1 : 0, rhi = sc >= 0 ? 1 : 0;
+  for (size_t i = 0; i < n; i++)
+    if (!(o->heldout && o->heldout[row[i]] == 2)) rlo = r[i] < rlo ? r[i] : rlo, rhi = r[i] > rhi ? r[i] : rhi;
+  double cut_lo = rlo - 0.05 * (rhi - rlo), cut_hi = rhi + 0.05 * (rhi - rlo);
+  if (!(rhi > rlo)) cut_lo = -INFINITY, cut_hi = INFINITY; /* nothing to size the axis to */
+#define OFF_AXIS(i) (o->heldout && o->heldout[row[i]] == 2 && (r[i] < cut_lo || r[i] > cut_hi))
   sf_series *s;
   double zx[2] = {xlo, xhi}, zy[2] = {0, 0};
   if (sc >= 0) {
@@ -126,11 +138,11 @@ int sf_plot_residuals(const sf_table *t, const sf_fitfile *ff, const sf_plot_opt
   s->color = 6;
   s->size = 0.6;
   for (size_t i = 0; i < n; i++) {
-    if (done[i]) continue;
+    if (done[i] || OFF_AXIS(i)) continue;
     const char *fam = t->family[row[i]];
     size_t k = 0;
     for (size_t j = i; j < n; j++) {
-      if (done[j] || strcmp(t->family[row[j]], fam) != 0) continue;
+      if (done[j] || OFF_AXIS(j) || strcmp(t->family[row[j]], fam) != 0) continue;
       done[j] = 1;
       px[k] = xr[j];
       py[k++] = r[j];
@@ -159,7 +171,7 @@ int sf_plot_residuals(const sf_table *t, const sf_fitfile *ff, const sf_plot_opt
   }
   size_t nx = 0;
   for (size_t i = 0; o->heldout && i < n; i++)
-    if (o->heldout[row[i]] == 2) px[nx] = xr[i], py[nx++] = r[i];
+    if (o->heldout[row[i]] == 2 && !OFF_AXIS(i)) px[nx] = xr[i], py[nx++] = r[i];
   if (nx) {
     char label[80];
     snprintf(label, sizeof label, "excluded by --where (%zu)", nx);
@@ -167,6 +179,27 @@ int sf_plot_residuals(const sf_table *t, const sf_fitfile *ff, const sf_plot_opt
     s->color = 6 + SF_PALETTE_SIZE; /* black open square */
     s->size = 2.0;
   }
+  /* excluded runs off the axis: a black triangle at the edge each lies beyond, pointing its way */
+  double off_lo = INFINITY, off_hi = -INFINITY;
+  size_t noff = 0;
+  for (int side = 0; side < 2; side++) {
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+      if (!OFF_AXIS(i) || (side == 0) != (r[i] < cut_lo)) continue;
+      px[m] = xr[i];
+      py[m++] = side == 0 ? cut_lo : cut_hi;
+      off_lo = r[i] < off_lo ? r[i] : off_lo;
+      off_hi = r[i] > off_hi ? r[i] : off_hi;
+    }
+    if (!m) continue;
+    char label[80];
+    snprintf(label, sizeof label, "excluded, %s the axis (%zu)", side == 0 ? "below" : "above", m);
+    if (!(s = sf_panel_add_points(p, label, m, px, py))) goto fail_xr;
+    s->color = sf_color_with_shape(6, side == 0 ? 3 : 2); /* black triangle down, up */
+    s->size = 1.3;
+    noff += m;
+  }
+#undef OFF_AXIS
   char sub[300];
   int k;
   if (sc >= 0) {
@@ -181,6 +214,10 @@ int sf_plot_residuals(const sf_table *t, const sf_fitfile *ff, const sf_plot_opt
     k = snprintf(sub, sizeof sub, "%zu runs, RMSE %.3g on the fitted runs", n, nfit ? sqrt(ss / (double)nfit) : NAN);
     if (nh) k += snprintf(sub + k, sizeof sub - (size_t)k, ", %.3g on the %zu held out", sqrt(hss / (double)nh), nh);
   }
+  if (noff == 1) k += snprintf(sub + k, sizeof sub - (size_t)k, "; 1 excluded by --where off the axis (residual %.3g)", off_lo);
+  else if (noff)
+    k += snprintf(sub + k, sizeof sub - (size_t)k, "; %zu excluded by --where off the axis (residuals %.3g to %.3g)", noff, off_lo,
+                  off_hi);
   if (c->skipped)
     snprintf(sub + k, sizeof sub - (size_t)k, "; %zu left out (values missing%s)", c->skipped,
              sc >= 0 ? ", or no positive sd" : "");

@@ -1,5 +1,5 @@
 /* kind_turn.c: the `turn` chart, a capability against compute with the two growth laws and the
- * sigmoid of a turn analysis (sf_turn), the inflection and where the extrapolations part.
+ * sigmoid of a turn analysis (sf_turn), the inflection and where the extrapolations part ways.
  *
  * The analysis is done by the forecast stage; this only draws its result: the three laws are
  * evaluated with their fitted parameters (sf_forecast_eval on the catalogue laws loglinear, power0
@@ -35,8 +35,12 @@ int sf_plot_turn(const double *x, const double *y, size_t n, const char *xname, 
   }
   *out = NULL;
   if (n == 0) return sf_fail(SF_EUSAGE, "turn chart: no runs");
+  /* the title in words: the metric as the user named it, the run store's columns as what they are */
+  const char *xwords = !strcmp(xname, "C") ? "training compute" : !strcmp(xname, "N") ? "model size"
+                       : !strcmp(xname, "D")                   ? "training data"
+                                                               : xname;
   char title[200];
-  snprintf(title, sizeof title, "Does %s growth with %s turn into a sigmoid?", yname, xname);
+  snprintf(title, sizeof title, "Does the growth of %s with %s turn into a sigmoid?", yname, xwords);
   sf_chart *c = sf_chart_new(o->title ? o->title : title);
   if (!c) return sf_errcode();
   if (o->width > 0) c->width = o->width;
@@ -58,12 +62,20 @@ int sf_plot_turn(const double *x, const double *y, size_t n, const char *xname, 
   double xend = o->extrapolate_to > 0 ? o->extrapolate_to : 10 * xmax, xbeg = xmin / 2;
   if (isfinite(res->diverge_x) && res->diverge_x * 3 > xend) xend = res->diverge_x * 3;
 
-  /* shaded regions first: they sit behind everything */
-  if (res->inflection_identified && isfinite(res->inflection_lo) && res->inflection_hi > res->inflection_lo) {
-    if (!sf_panel_add_xregion(p, "inflection interval", res->inflection_lo, res->inflection_hi)) goto fail_errcode;
+  /* shaded regions first: they sit behind everything. The inflection's interval is labelled for
+   * both (the line at its centre then goes bare): a label of the line's own ran down from under
+   * the region's, and the two read as one caption. */
+  int shaded = res->inflection_identified && isfinite(res->inflection_lo) && res->inflection_hi > res->inflection_lo;
+  char rl[80];
+  if (shaded) {
+    snprintf(rl, sizeof rl, "inflection, %g%% interval", 100 * (to ? to->level : 0.95));
+    if (!sf_panel_add_xregion(p, rl, res->inflection_lo, res->inflection_hi)) goto fail_errcode;
   }
   if (isfinite(res->diverge_x)) {
-    if (!sf_panel_add_xregion(p, "extrapolations part", res->diverge_x, xend)) goto fail_errcode;
+    /* beyond diverge_x the better growth law and the sigmoid forecast values more than tol apart */
+    if (to) snprintf(rl, sizeof rl, "laws differ by > %g", to->tol);
+    else snprintf(rl, sizeof rl, "laws differ");
+    if (!sf_panel_add_xregion(p, rl, res->diverge_x, xend)) goto fail_errcode;
   }
   sf_series *s = sf_panel_add_points(p, "models", n, x, y);
   if (!s) goto fail_errcode;
@@ -121,7 +133,7 @@ int sf_plot_turn(const double *x, const double *y, size_t n, const char *xname, 
     s->size = 0.5;
   }
   if (res->inflection_identified && isfinite(res->inflection)) {
-    if (!sf_panel_add_vline(p, "inflection", res->inflection)) goto fail_errcode;
+    if (!sf_panel_add_vline(p, shaded ? "" : "inflection", res->inflection)) goto fail_errcode;
   }
   char sub[320];
   snprintf(sub, sizeof sub, "%s", res->verdict);

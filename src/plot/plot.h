@@ -22,6 +22,13 @@ extern const int sf_point_types[SF_PALETTE_SIZE];
 
 enum { SF_AXIS_X = 0, SF_AXIS_Y = 1, SF_AXIS_CB = 2 };
 
+/* A series colour that draws points in palette colour `color` with the point shape of palette
+ * slot `shape` (e.g. black, 6, as a triangle down, 3): the renderer draws colour c in
+ * sf_palette[c % SF_PALETTE_SIZE] with shape sf_point_types[(c + c / SF_PALETTE_SIZE) % SF_PALETTE_SIZE]. */
+static inline int sf_color_with_shape(int color, int shape) {
+  return color + SF_PALETTE_SIZE * ((shape - color + SF_PALETTE_SIZE) % SF_PALETTE_SIZE);
+}
+
 /* Whether (x, y) can be drawn on p's axes: finite and positive on a log axis. */
 int sf_plot_row_ok(const sf_panel *p, double x, double y);
 

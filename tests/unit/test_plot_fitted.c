@@ -374,6 +374,8 @@ static void test_turn(void **state) {
   assert_int_equal(sf_turn_resample(x, y, NT, &to, KB, 3, boot), SF_OK);
   assert_int_equal(sf_plot_turn(x, y, NT, "C", "mmlu", &res, &to, boot, KB, &o, &c), SF_OK);
   assert_string_equal(c->subtitle, res.verdict);
+  /* the title in words: the metric as named, C as what it is */
+  assert_string_equal(c->title, "Does the growth of mmlu with training compute turn into a sigmoid?");
   const sf_panel *p = c->panels[0];
   assert_int_equal(find_series(p, SF_SERIES_POINTS, "models")->n, NT);
   /* the sigmoid as drawn equals its formula with the analysis' parameters */
@@ -407,10 +409,12 @@ static void test_turn(void **state) {
   double again[KB * SF_TURN_NLAWS * 4];
   assert_int_equal(sf_turn_resample(x, y, NT, &to, KB, 3, again), SF_OK);
   assert_memory_equal(boot, again, sizeof boot);
-  /* the inflection, its interval and where the laws part */
+  /* the inflection, its interval and where the laws part. One label names both, the region's
+   * (the line at its centre bare): the line's own label ran down under the region's, the two
+   * read as one T-shaped caption */
   if (res.inflection_identified) {
-    const sf_series *v = find_series(p, SF_SERIES_VLINE, "inflection");
-    const sf_series *r = find_series(p, SF_SERIES_XREGION, "inflection interval");
+    const sf_series *v = find_series(p, SF_SERIES_VLINE, "");
+    const sf_series *r = find_series(p, SF_SERIES_XREGION, "inflection, 95% interval");
     assert_non_null(v);
     assert_non_null(r);
     assert_rel(v->x0, res.inflection, 1e-12);
@@ -419,13 +423,13 @@ static void test_turn(void **state) {
     assert_true(res.inflection > 3e22 && res.inflection < 3e23); /* the true midpoint is 1e23 */
   }
   assert_true(isfinite(res.diverge_x));
-  const sf_series *part = find_series(p, SF_SERIES_XREGION, "extrapolations part");
+  const sf_series *part = find_series(p, SF_SERIES_XREGION, "laws differ by > 0.05");
   assert_non_null(part);
   assert_rel(part->x0, res.diverge_x, 1e-12);
   size_t n;
   char *svg = render_all(c, "turn", &n);
   if (svg) {
-    assert_non_null(strstr(svg, ">extrapolations part</tspan>"));
+    assert_non_null(strstr(svg, ">laws differ by > 0.05</tspan>"));
     assert_non_null(strstr(svg, ">chance (0.25)</tspan>"));
     free(svg);
   }
@@ -596,18 +600,31 @@ static void test_residuals(void **state) {
   const sf_series *held = find_prefix(p, SF_SERIES_POINTS, "held out");
   assert_non_null(runs);
   assert_non_null(held);
-  assert_int_equal(runs->n, fx->t->nrows);
   assert_int_equal(held->n, fx->nheld);
   assert_false(p->y.log);
   const sf_table *t = fx->t;
   int cN = sf_table_find(t, "N"), cD = sf_table_find(t, "D"), cL = sf_table_find(t, "loss");
-  double ss = 0;
-  size_t nf = 0;
+  double ss = 0, *res = malloc(t->nrows * sizeof *res), rlo = 0, rhi = 0;
+  size_t nf = 0, k = 0, noff = 0;
+  assert_non_null(res);
   for (size_t r = 0; r < t->nrows; r++) {
-    double want = log(chinchilla(fx->ff->params, t->cols[cN].v[r], t->cols[cD].v[r])) - log(t->cols[cL].v[r]);
-    assert_rel(runs->y[r], want, 1e-9); /* one family: the runs in table order */
-    if (!fx->heldout[r]) ss += want * want, nf++;
+    res[r] = log(chinchilla(fx->ff->params, t->cols[cN].v[r], t->cols[cD].v[r])) - log(t->cols[cL].v[r]);
+    if (fx->heldout[r] != 2) rlo = fmin(rlo, res[r]), rhi = fmax(rhi, res[r]);
   }
+  for (size_t r = 0; r < t->nrows; r++) {
+    /* the runs loss < 3.7 left out lie far below the law (-0.1 and less): off the axis, which
+     * is the fitted and held-out runs' and 5% more, they are not among the family's points */
+    if (fx->heldout[r] == 2 && (res[r] < rlo - 0.05 * (rhi - rlo) || res[r] > rhi + 0.05 * (rhi - rlo))) {
+      noff++;
+      continue;
+    }
+    assert_rel(runs->y[k++], res[r], 1e-9); /* one family: the runs in table order */
+    if (!fx->heldout[r]) ss += res[r] * res[r], nf++;
+  }
+  free(res);
+  assert_int_equal(runs->n, k);
+  assert_int_equal(noff, 4);
+  assert_non_null(find_series(p, SF_SERIES_POINTS, "excluded, below the axis (4)"));
   /* the fitted runs' RMSE is in the subtitle, as the fit minimised it */
   char want[64];
   snprintf(want, sizeof want, "RMSE %.3g on the fitted runs", sqrt(ss / (double)nf));
@@ -616,7 +633,7 @@ static void test_residuals(void **state) {
   char *svg = render_all(c, "residuals", &n);
   if (svg) {
     assert_non_null(strstr(svg, ">Residual log f - log y</tspan>"));
-    assert_int_equal(sf_test_count(svg, n, "color='rgb(  0, 114, 178)'"), t->nrows + 1);
+    assert_int_equal(sf_test_count(svg, n, "color='rgb(  0, 114, 178)'"), k + 1);
     free(svg);
   }
   sf_chart_free(c);
@@ -724,6 +741,93 @@ static void test_weighted(void **state) {
   sf_fitfile_free(ff);
 }
 
+/* Runs a fit's --where left out (heldout 2) can lie far off the law (that is why they were left
+ * out): the residuals axis is sized to the runs the fit saw (fitted and held out), which fill it,
+ * and an excluded run off that axis is drawn as a triangle at its edge pointing its way, counted
+ * in the legend and with its value in the subtitle; one inside is drawn in place, squared. The
+ * power law y = E + A C^-alpha with loss made so that log f - log y is exactly the residual set. */
+static void test_residuals_excluded(void **state) {
+  (void)state;
+  static const double R[] = {0.01, -0.004, 0.002, -0.01, 0.006, -0.002, 0.004, -0.006, 0.008, 0, -0.3, 0.005, 0.25};
+  static const unsigned char H[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 2, 2};
+  enum { NR = sizeof R / sizeof R[0] };
+  const double E = 1.7, A = 1000, alpha = 0.2;
+  char path[512];
+  snprintf(path, sizeof path, "%s/excluded.csv", sf_test_tmpdir());
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("name,C,loss\n", f);
+  for (int i = 0; i < NR; i++) {
+    double C = pow(10, 18 + 0.4 * i);
+    fprintf(f, "r%d,%.17g,%.17g\n", i, C, (E + A * pow(C, -alpha)) * exp(-R[i]));
+  }
+  fclose(f);
+  sf_table *t = NULL;
+  assert_int_equal(sf_data_load(path, NULL, &t), SF_OK);
+  const char *json = "{\"format\":\"scalefit-fit\",\"version\":1,\"law\":\"power\",\"y\":\"loss\",\"vars\":[\"C\"],"
+                     "\"params\":{\"E\":1.7,\"A\":1000,\"alpha\":0.2}}";
+  sf_jval *root = NULL;
+  sf_fitfile *ff = NULL;
+  assert_int_equal(sf_jparse(json, strlen(json), "fit", &root), SF_OK);
+  assert_int_equal(sf_fitfile_from_json(root, "fit", &ff), SF_OK);
+  sf_jfree(root);
+  sf_plot_opts o;
+  sf_plot_opts_init(&o);
+  o.heldout = H;
+  sf_chart *c = NULL;
+  assert_int_equal(sf_plot_residuals(t, ff, &o, &c), SF_OK);
+  const sf_panel *p = c->panels[0];
+  /* the runs the fit saw, -0.01..0.01, fill the axis but for its padding */
+  double lo, hi;
+  sf_plot_axis_range(p, SF_AXIS_Y, &lo, &hi);
+  if (lo < -0.0125 || hi > 0.0125) print_error("y axis %g..%g, the fitted runs span -0.01..0.01\n", lo, hi);
+  assert_true(lo >= -0.0125 && lo <= -0.01 && hi <= 0.0125 && hi >= 0.01);
+  /* the family's points: the runs the fit saw and the excluded one in range, not those off it */
+  const sf_series *runs = find_series(p, SF_SERIES_POINTS, "runs");
+  assert_non_null(runs);
+  assert_int_equal(runs->n, 11);
+  for (size_t k = 0; k < runs->n; k++) assert_true(runs->y[k] >= lo && runs->y[k] <= hi);
+  const sf_series *in = find_series(p, SF_SERIES_POINTS, "excluded by --where (1)");
+  assert_non_null(in);
+  assert_int_equal(in->n, 1);
+  assert_rel(in->y[0], 0.005, 1e-9);
+  /* the two off the axis: a triangle each at the edge it lies beyond, inside the axis, pointing
+   * its way (gnuplot's filled triangle down, pt 11, and up, pt 9, in black) */
+  const sf_series *below = find_series(p, SF_SERIES_POINTS, "excluded, below the axis (1)");
+  const sf_series *above = find_series(p, SF_SERIES_POINTS, "excluded, above the axis (1)");
+  assert_non_null(below);
+  assert_non_null(above);
+  assert_int_equal(below->n, 1);
+  assert_int_equal(above->n, 1);
+  assert_rel(below->x[0], 1e22, 1e-12); /* r10, -0.3 */
+  assert_rel(above->x[0], pow(10, 22.8), 1e-12); /* r12, +0.25 */
+  assert_true(below->y[0] >= lo && below->y[0] < -0.01);
+  assert_true(above->y[0] <= hi && above->y[0] > 0.01);
+  assert_int_equal(below->color % SF_PALETTE_SIZE, 6);
+  assert_int_equal(sf_point_types[(below->color + below->color / SF_PALETTE_SIZE) % SF_PALETTE_SIZE], 11);
+  assert_int_equal(sf_point_types[(above->color + above->color / SF_PALETTE_SIZE) % SF_PALETTE_SIZE], 9);
+  /* the subtitle: the fitted runs' RMSE, and where the off-axis residuals are */
+  double ss = 0;
+  for (int i = 0; i < 9; i++) ss += R[i] * R[i];
+  char want[120];
+  snprintf(want, sizeof want, "RMSE %.3g on the fitted runs", sqrt(ss / 9));
+  assert_non_null(strstr(c->subtitle, want));
+  if (!strstr(c->subtitle, "-0.3") || !strstr(c->subtitle, "0.25"))
+    print_error("subtitle '%s' lacks the off-axis residuals -0.3 and 0.25\n", c->subtitle);
+  assert_non_null(strstr(c->subtitle, "-0.3"));
+  assert_non_null(strstr(c->subtitle, "0.25"));
+  size_t n;
+  char *svg = render_all(c, "residuals-excluded", &n);
+  if (svg) {
+    assert_non_null(strstr(svg, ">excluded, below the axis (1)</tspan>"));
+    assert_non_null(strstr(svg, ">excluded, above the axis (1)</tspan>"));
+    free(svg);
+  }
+  sf_chart_free(c);
+  sf_table_free(t);
+  sf_fitfile_free(ff);
+}
+
 static void test_bootstrap(void **state) {
   fixture *fx = *state;
   if (!fx) skip();
@@ -753,9 +857,19 @@ static void test_bootstrap(void **state) {
       sxx += (s->x[i] - mx) * (s->x[i] - mx), syy += (s->y[i] - my) * (s->y[i] - my),
           sxy += (s->x[i] - mx) * (s->y[i] - my);
     double r = sxy / sqrt(sxx * syy);
-    char want[32];
-    snprintf(want, sizeof want, "r = %.2f", r);
-    assert_string_equal(p->title, want);
+    /* r to 2 decimals, or as many more as keep an r short of 1 from reading 1.00: A and log10 alpha
+     * of this fit correlate at 0.999 (a ridge of the Chinchilla law, numpy on the fit's samples), and
+     * "r = 1.00" read as a chart that plotted a parameter against itself */
+    assert_true(strncmp(p->title, "r = ", 4) == 0);
+    const char *num = p->title + 4, *dot = strchr(num, '.');
+    assert_non_null(dot);
+    int d = (int)strlen(dot + 1);
+    double shown = strtod(num, NULL);
+    if (fabs(shown - r) > 0.5 * pow(10, -d) + 1e-12) print_error("title '%s', r %.9f\n", p->title, r);
+    assert_true(fabs(shown - r) <= 0.5 * pow(10, -d) + 1e-12);
+    assert_true(d >= 2 && d <= 6);
+    if (fabs(r) < 1 - 5e-7) assert_true(fabs(shown) < 1);
+    if (d > 2) assert_true(fabs(round(r * pow(10, d - 1))) == pow(10, d - 1)); /* one fewer read 1 */
     assert_true(fabs(r) <= prev + 1e-12);
     prev = fabs(r);
   }
@@ -879,6 +993,7 @@ int main(void) {
   };
   const struct CMUnitTest plain[] = {
       cmocka_unit_test(test_turn),
+      cmocka_unit_test(test_residuals_excluded),
       cmocka_unit_test(test_isoflop),
   };
   int failed = cmocka_run_group_tests_name("fitted kinds (Chinchilla fit)", tests, setup, teardown);
