@@ -5,6 +5,9 @@
  * the optimiser is O(N) and not a product) for models of d_model 64..512 and prints tokens/s,
  * achieved GFLOP/s (exact FLOP count, sf_gpt_flops_forward) and the ratio to the peak (MFU).
  * The ratio is what to read: absolute numbers move with other work on a shared machine.
+ * The first lines are the default sweep's own shapes (datasets/sweeps/default.ini: two layers,
+ * context 128, one head below d_model 128, 16 sequences per pass as its runs take them); the
+ * others, four layers and 4096 tokens per pass, the larger models.
  *
  *   build/bench_train [threads] [seconds-per-model]
  */
@@ -29,10 +32,13 @@ int main(int argc, char **argv) {
          "(the machine is shared: the bracketing keeps the ratio honest when the load drifts)\n\n");
   printf("%6s %6s %5s %5s %4s %10s %10s %10s %10s %8s %8s\n", "layers", "d", "heads", "ctx", "B", "params",
          "tokens/s", "GFLOP/s", "peak", "MFU", "attn%");
-  static const int cfgs[][4] = {{4, 64, 2, 128}, {4, 128, 2, 128}, {4, 256, 4, 256}, {4, 384, 6, 256}, {4, 512, 8, 256}};
+  /* layers, d_model, heads, context, sequences per pass */
+  static const int cfgs[][5] = {{2, 16, 1, 128, 16},  {2, 32, 1, 128, 16},  {2, 64, 1, 128, 16},
+                                {2, 128, 2, 128, 16}, {4, 64, 2, 128, 32},  {4, 128, 2, 128, 32},
+                                {4, 256, 4, 256, 16}, {4, 384, 6, 256, 16}, {4, 512, 8, 256, 16}};
   for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
     sf_gpt_config c = {cfgs[i][0], cfgs[i][1], cfgs[i][2], cfgs[i][3], 256};
-    int T = c.n_ctx, B = 4096 / T;
+    int T = c.n_ctx, B = cfgs[i][4];
     sf_gpt *g = NULL;
     if (sf_gpt_new(&c, B, 1, &g)) return 1;
     int *tok = malloc(sizeof(int) * (size_t)B * T), *tgt = malloc(sizeof(int) * (size_t)B * T);

@@ -222,55 +222,72 @@ void sf_matmul_backward(float *dinp, float *dw, float *dbias, const float *dout,
 }
 
 /* ---------------------------------------------------------------------------------------------
- * attention's small products: C = A . B over a 4 x 16 register tile, with the causal structure
+ * attention's small products: C = A . B over an 8 x 16 register tile, with the causal structure
  * expressed as per-row-tile limits on the columns or on the inner index.
+ *
+ * Every output is one chain of fused multiply-adds over the inner index in increasing order,
+ * starting from zero, whichever tile computes it. Products with an exact zero (P and dS hold zeros
+ * above the diagonal) leave a sum unchanged, so the limits below may include some of them.
+ * Operands are read where they lie: A row-major or transposed (A[i,k] at A[k*lda + i]), B
+ * row-major or transposed, straight from the qkv and gradient rows, so no head is copied out or
+ * transposed on its own.
  * ------------------------------------------------------------------------------------------- */
-enum { MR = 4, NR = 16 };
+enum { MR = 8, NR = 16 };
 enum mm_mode {
   MM_CAUSAL_COLS, /* only columns j < i0 + MR are needed for row tile i0 (scores: j <= i) */
   MM_K_LOWER,     /* A is lower-triangular: inner index k < i0 + MR for row tile i0 */
-  MM_K_FROM_COL   /* B is lower-triangular: inner index k >= j0 for column tile j0 */
+  MM_K_FROM_ROW   /* A^T is lower-triangular (A[i,k] = 0 for k < i): inner index k >= i0 for row tile i0 */
 };
 
 /* 8 floats in a 256-bit register (GCC/Clang vector extension), loadable from any float address.
  * Written out because the compiler does not keep a 4x16 accumulator array in registers by itself. */
 typedef float v8 __attribute__((vector_size(32), aligned(4)));
 
-/* C[4,16] = sum_{k0 <= k < k1} A[:,k] B[k,:] */
-static inline void tile_full(int k0, int k1, const float *restrict A, int lda, const float *restrict B, int ldb,
-                             float *restrict Cm, int ldc) {
+/* C[8,16] = sum_{k0 <= k < k1} A[:,k] B[k,:], A[r,k] at A[r*sr + k*sk]. Eight rows: sixteen
+ * independent accumulators keep both FMA pipes busy through their latency (four rows, eight
+ * accumulators, ran the products at a third of the core's peak); AVX-512 has the 32 registers. */
+static inline void tile_full(int k0, int k1, const float *restrict A, size_t sr, size_t sk, const float *restrict B,
+                             int ldb, float *restrict Cm, int ldc) {
   v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0}, c30 = {0}, c31 = {0};
-  const float *a1 = A + lda, *a2 = A + 2 * (size_t)lda, *a3 = A + 3 * (size_t)lda;
+  v8 c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0}, c60 = {0}, c61 = {0}, c70 = {0}, c71 = {0};
+  const float *a1 = A + sr, *a2 = A + 2 * sr, *a3 = A + 3 * sr, *a4 = A + 4 * sr, *a5 = A + 5 * sr,
+              *a6 = A + 6 * sr, *a7 = A + 7 * sr;
   for (int k = k0; k < k1; k++) {
     const float *b = B + (size_t)k * ldb;
+    size_t o = (size_t)k * sk;
     v8 b0 = *(const v8 *)b, b1 = *(const v8 *)(b + 8);
-    c00 += A[k] * b0;
-    c01 += A[k] * b1;
-    c10 += a1[k] * b0;
-    c11 += a1[k] * b1;
-    c20 += a2[k] * b0;
-    c21 += a2[k] * b1;
-    c30 += a3[k] * b0;
-    c31 += a3[k] * b1;
+    c00 += A[o] * b0;
+    c01 += A[o] * b1;
+    c10 += a1[o] * b0;
+    c11 += a1[o] * b1;
+    c20 += a2[o] * b0;
+    c21 += a2[o] * b1;
+    c30 += a3[o] * b0;
+    c31 += a3[o] * b1;
+    c40 += a4[o] * b0;
+    c41 += a4[o] * b1;
+    c50 += a5[o] * b0;
+    c51 += a5[o] * b1;
+    c60 += a6[o] * b0;
+    c61 += a6[o] * b1;
+    c70 += a7[o] * b0;
+    c71 += a7[o] * b1;
   }
-  *(v8 *)(Cm) = c00;
-  *(v8 *)(Cm + 8) = c01;
-  *(v8 *)(Cm + ldc) = c10;
-  *(v8 *)(Cm + ldc + 8) = c11;
-  *(v8 *)(Cm + 2 * (size_t)ldc) = c20;
-  *(v8 *)(Cm + 2 * (size_t)ldc + 8) = c21;
-  *(v8 *)(Cm + 3 * (size_t)ldc) = c30;
-  *(v8 *)(Cm + 3 * (size_t)ldc + 8) = c31;
+  v8 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
+  for (int r = 0; r < MR; r++) {
+    *(v8 *)(Cm + (size_t)r * ldc) = acc[r][0];
+    *(v8 *)(Cm + (size_t)r * ldc + 8) = acc[r][1];
+  }
 }
 
-static void tile_edge(int mr, int nr, int k0, int k1, const float *A, int lda, const float *B, int ldb,
+static void tile_edge(int mr, int nr, int k0, int k1, const float *A, size_t sr, size_t sk, const float *B, int ldb,
                       float *Cm, int ldc) {
   float acc[MR][NR];
   memset(acc, 0, sizeof acc);
   for (int k = k0; k < k1; k++) {
     const float *b = B + (size_t)k * ldb;
     for (int r = 0; r < mr; r++) {
-      float a = A[(size_t)r * lda + k];
+      float a = A[r * sr + k * sk];
       for (int c = 0; c < nr; c++) acc[r][c] += a * b[c];
     }
   }
@@ -278,37 +295,54 @@ static void tile_edge(int mr, int nr, int k0, int k1, const float *A, int lda, c
     for (int c = 0; c < nr; c++) Cm[(size_t)r * ldc + c] = acc[r][c];
 }
 
-/* C[M,N] = A[M,K] . B[K,N] (row-major, leading dimensions given), restricted by mode. Each column
- * tile of B is first copied into pack ([K,16], zero-padded) so that the kernel streams it from L1
- * for every row tile, instead of striding through B by ldb. */
-static void mm(enum mm_mode mode, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-               float *Cm, int ldc, float *restrict pack) {
+/* One operand as it lies in memory: element [i,j] at p[i*ld + j], or at p[j*ld + i] when t. */
+typedef struct operand {
+  const float *p;
+  int ld, t;
+} operand;
+
+/* C[M,N] = A[M,K] . (B[K,N] * bscale) (C row-major with leading dimension ldc), restricted by mode.
+ * Each column tile of B (times bscale, a rounding of its own as if B had been scaled beforehand) is
+ * first copied into pack ([K,16], zero-padded) so that the kernel streams it from L1 for every row
+ * tile. */
+static void mm(enum mm_mode mode, int M, int N, int K, operand A, operand B, float bscale, float *Cm, int ldc,
+               float *restrict pack) {
   float buf[MR * NR];
+  size_t sr = A.t ? 1 : (size_t)A.ld, sk = A.t ? (size_t)A.ld : 1;
   for (int j0 = 0; j0 < N; j0 += NR) {
     int nr = N - j0 < NR ? N - j0 : NR;
-    int kb = mode == MM_K_FROM_COL ? j0 : 0;
-    for (int k = kb; k < K; k++) {
-      const float *src = B + (size_t)k * ldb + j0;
-      float *dst = pack + (size_t)k * NR;
-      for (int c = 0; c < nr; c++) dst[c] = src[c];
-      for (int c = nr; c < NR; c++) dst[c] = 0.0f;
+    if (B.t) {
+      for (int c = 0; c < nr; c++) {
+        const float *src = B.p + (size_t)(j0 + c) * B.ld;
+        for (int k = 0; k < K; k++) pack[(size_t)k * NR + c] = src[k] * bscale;
+      }
+      for (int k = 0; k < K; k++)
+        for (int c = nr; c < NR; c++) pack[(size_t)k * NR + c] = 0.0f;
+    } else {
+      for (int k = 0; k < K; k++) {
+        const float *src = B.p + (size_t)k * B.ld + j0;
+        float *dst = pack + (size_t)k * NR;
+        for (int c = 0; c < nr; c++) dst[c] = src[c] * bscale;
+        for (int c = nr; c < NR; c++) dst[c] = 0.0f;
+      }
     }
     /* scores: row tile i0 needs column j0 only if some row i in it has i >= j0 */
     int istart = mode == MM_CAUSAL_COLS ? (j0 / MR) * MR : 0;
     for (int i0 = istart; i0 < M; i0 += MR) {
       int mr = M - i0 < MR ? M - i0 : MR, nc = nr;
       if (mode == MM_CAUSAL_COLS && i0 + mr - j0 < nc) nc = i0 + mr - j0;
-      int k0 = kb, k1 = K;
+      int k0 = mode == MM_K_FROM_ROW ? i0 : 0, k1 = K;
       if (mode == MM_K_LOWER && i0 + mr < K) k1 = i0 + mr;
-      const float *a = A + (size_t)i0 * lda;
+      const float *a = A.p + (size_t)i0 * sr;
       float *c = Cm + (size_t)i0 * ldc + j0;
       if (mr == MR && nc == NR) {
-        tile_full(k0, k1, a, lda, pack, NR, c, ldc);
+        tile_full(k0, k1, a, sr, sk, pack, NR, c, ldc);
       } else if (mr == MR) {
-        tile_full(k0, k1, a, lda, pack, NR, buf, NR);
-        for (int r = 0; r < MR; r++) memcpy(c + (size_t)r * ldc, buf + r * NR, sizeof(float) * (size_t)nc);
+        tile_full(k0, k1, a, sr, sk, pack, NR, buf, NR);
+        for (int r = 0; r < MR; r++)
+          for (int e = 0; e < nc; e++) c[(size_t)r * ldc + e] = buf[r * NR + e];
       } else {
-        tile_edge(mr, nc, k0, k1, a, lda, pack, NR, c, ldc);
+        tile_edge(mr, nc, k0, k1, a, sr, sk, pack, NR, c, ldc);
       }
     }
   }
@@ -317,41 +351,30 @@ static void mm(enum mm_mode mode, int M, int N, int K, const float *A, int lda, 
 /* ---------------------------------------------------------------------------------------------
  * attention
  * ------------------------------------------------------------------------------------------- */
-/* per thread: six [T,hs] matrices, one [T,T], and the packing buffer of mm ([K,16] with K = T or hs) */
+/* per thread: one [T,T] (dS), one [T,hs] (q scaled; dq before its scale), and the packing buffer of
+ * mm ([K,16] with K = T or hs) */
 size_t sf_attention_scratch(int T, int hs) {
-  return 6 * (size_t)T * hs + (size_t)T * T + (size_t)(T > hs ? T : hs) * NR;
-}
-
-/* Copies one head's q (scaled), k, v out of the interleaved qkv rows into contiguous matrices;
- * any destination may be NULL. The ...t ones are transposes ([hs,T]). */
-static void gather(const float *qkv, int T, int C, int h, int hs, float scale, float *q, float *qt, float *k,
-                   float *kt, float *v, float *vt) {
-  for (int t = 0; t < T; t++) {
-    const float *row = qkv + (size_t)t * 3 * C + (size_t)h * hs;
-    for (int d = 0; d < hs; d++) {
-      if (q) q[(size_t)t * hs + d] = row[d] * scale;
-      if (qt) qt[(size_t)d * T + t] = row[d] * scale;
-      if (k) k[(size_t)t * hs + d] = row[C + d];
-      if (kt) kt[(size_t)d * T + t] = row[C + d];
-      if (v) v[(size_t)t * hs + d] = row[2 * C + d];
-      if (vt) vt[(size_t)d * T + t] = row[2 * C + d];
-    }
-  }
+  return (size_t)T * T + (size_t)T * hs + (size_t)(T > hs ? T : hs) * NR;
 }
 
 void sf_attention_forward(float *out, float *att, const float *qkv, float *scratch, int B, int T, int C, int NH) {
   int hs = C / NH;
   float scale = 1.0f / sqrtf((float)hs);
-  size_t per = sf_attention_scratch(T, hs), th = (size_t)T * hs;
+  size_t per = sf_attention_scratch(T, hs), tt = (size_t)T * T;
 #pragma omp parallel for schedule(dynamic, 1) /* each (b, h) whole on one thread: any order is exact */
   for (int bh = 0; bh < B * NH; bh++) {
     int b = bh / NH, h = bh % NH;
     float *s = scratch + per * (size_t)omp_get_thread_num();
-    float *q = s, *kt = s + th, *v = s + 2 * th, *o = s + 3 * th, *pack = s + 6 * th + (size_t)T * T;
-    const float *x = qkv + (size_t)b * T * 3 * C;
-    gather(x, T, C, h, hs, scale, q, NULL, NULL, kt, v, NULL);
-    float *P = att + (size_t)bh * T * T;
-    mm(MM_CAUSAL_COLS, T, T, hs, q, hs, kt, T, P, T, pack);
+    float *q = s + tt, *pack = q + (size_t)T * hs;
+    const float *x = qkv + (size_t)b * T * 3 * C + (size_t)h * hs; /* this head's q; k at +C, v at +2C */
+    for (int t = 0; t < T; t++) {
+      const float *row = x + (size_t)t * 3 * C;
+      float *qr = q + (size_t)t * hs;
+      for (int d = 0; d < hs; d++) qr[d] = row[d] * scale;
+    }
+    float *P = att + (size_t)bh * tt;
+    /* S = (q * scale) . k^T */
+    mm(MM_CAUSAL_COLS, T, T, hs, (operand){q, hs, 0}, (operand){x + C, 3 * C, 1}, 1.0f, P, T, pack);
     for (int i = 0; i < T; i++) {
       float *p = P + (size_t)i * T;
       float mx = row_max(p, i + 1), sum = 0.0f;
@@ -364,9 +387,9 @@ void sf_attention_forward(float *out, float *att, const float *qkv, float *scrat
       for (int j = 0; j <= i; j++) p[j] *= inv;
       for (int j = i + 1; j < T; j++) p[j] = 0.0f;
     }
-    mm(MM_K_LOWER, T, hs, T, P, T, v, hs, o, hs, pack);
-    for (int t = 0; t < T; t++)
-      memcpy(out + ((size_t)b * T + t) * C + (size_t)h * hs, o + (size_t)t * hs, sizeof(float) * (size_t)hs);
+    /* out = P . v, written into this head's columns */
+    mm(MM_K_LOWER, T, hs, T, (operand){P, T, 0}, (operand){x + 2 * C, 3 * C, 0}, 1.0f,
+       out + (size_t)b * T * C + (size_t)h * hs, C, pack);
   }
 }
 
@@ -374,23 +397,17 @@ void sf_attention_backward(float *dqkv, const float *dout, const float *qkv, con
                            int B, int T, int C, int NH) {
   int hs = C / NH;
   float scale = 1.0f / sqrtf((float)hs);
-  size_t per = sf_attention_scratch(T, hs), th = (size_t)T * hs, tt = (size_t)T * T;
+  size_t per = sf_attention_scratch(T, hs), tt = (size_t)T * T;
 #pragma omp parallel for schedule(dynamic, 1) /* each (b, h) whole on one thread: any order is exact */
   for (int bh = 0; bh < B * NH; bh++) {
     int b = bh / NH, h = bh % NH;
     float *s = scratch + per * (size_t)omp_get_thread_num();
-    float *qt = s, *k = s + th, *vt = s + 2 * th, *dO = s + 3 * th, *dOt = s + 4 * th, *r = s + 5 * th;
-    float *dS = s + 6 * th, *pack = dS + (size_t)T * T;
-    const float *x = qkv + (size_t)b * T * 3 * C;
+    float *dS = s, *r = s + tt, *pack = r + (size_t)T * hs;
+    const float *x = qkv + (size_t)b * T * 3 * C + (size_t)h * hs;
+    const float *dO = dout + (size_t)b * T * C + (size_t)h * hs;
     const float *P = att + (size_t)bh * tt;
-    gather(x, T, C, h, hs, scale, NULL, qt, k, NULL, NULL, vt);
-    for (int t = 0; t < T; t++) {
-      const float *d = dout + ((size_t)b * T + t) * C + (size_t)h * hs;
-      memcpy(dO + (size_t)t * hs, d, sizeof(float) * (size_t)hs);
-      for (int e = 0; e < hs; e++) dOt[(size_t)e * T + t] = d[e];
-    }
-    /* dP = dO . V^T, then the softmax's backward in place: dS = P * (dP - sum_j P dP) */
-    mm(MM_CAUSAL_COLS, T, T, hs, dO, hs, vt, T, dS, T, pack);
+    /* dP = dO . v^T, then the softmax's backward in place: dS = P * (dP - sum_j P dP) */
+    mm(MM_CAUSAL_COLS, T, T, hs, (operand){dO, C, 0}, (operand){x + 2 * C, 3 * C, 1}, 1.0f, dS, T, pack);
     for (int i = 0; i < T; i++) {
       const float *p = P + (size_t)i * T;
       float *d = dS + (size_t)i * T;
@@ -401,18 +418,17 @@ void sf_attention_backward(float *dqkv, const float *dout, const float *qkv, con
       for (int j = i + 1; j < T; j++) d[j] = 0.0f;
     }
     float *dx = dqkv + (size_t)b * T * 3 * C + (size_t)h * hs;
-    /* dq = dS . K * scale (the scale was folded into q on the way in) */
-    mm(MM_K_LOWER, T, hs, T, dS, T, k, hs, r, hs, pack);
-    for (int t = 0; t < T; t++)
-      for (int e = 0; e < hs; e++) dx[(size_t)t * 3 * C + e] = r[(size_t)t * hs + e] * scale;
-    /* dk^T = (q * scale)^T . dS and dv^T = dO^T . P: transposed products, so that the T x T matrices
-     * are read row by row (column tile j needs rows i >= j only) and never transposed */
-    mm(MM_K_FROM_COL, hs, T, T, qt, T, dS, T, r, T, pack);
-    for (int t = 0; t < T; t++) /* strided reads from scratch, contiguous writes to dqkv */
-      for (int e = 0; e < hs; e++) dx[(size_t)t * 3 * C + C + e] = r[(size_t)e * T + t];
-    mm(MM_K_FROM_COL, hs, T, T, dOt, T, P, T, r, T, pack);
-    for (int t = 0; t < T; t++)
-      for (int e = 0; e < hs; e++) dx[(size_t)t * 3 * C + 2 * C + e] = r[(size_t)e * T + t];
+    /* dq = dS . k * scale (the scale was folded into q on the way in) */
+    mm(MM_K_LOWER, T, hs, T, (operand){dS, T, 0}, (operand){x + C, 3 * C, 0}, 1.0f, r, hs, pack);
+    for (int t = 0; t < T; t++) {
+      float *o = dx + (size_t)t * 3 * C;
+      const float *ri = r + (size_t)t * hs;
+      for (int e = 0; e < hs; e++) o[e] = ri[e] * scale;
+    }
+    /* dk = dS^T . (q * scale) and dv = P^T . dO: the T x T matrices are read transposed, four
+     * adjacent columns of one row at a time; row t needs the rows i >= t of dS and P only */
+    mm(MM_K_FROM_ROW, T, hs, T, (operand){dS, T, 1}, (operand){x, 3 * C, 0}, scale, dx + C, 3 * C, pack);
+    mm(MM_K_FROM_ROW, T, hs, T, (operand){P, T, 1}, (operand){dO, C, 0}, 1.0f, dx + 2 * C, 3 * C, pack);
   }
 }
 
