@@ -380,6 +380,7 @@ static int param_index(const job *jb, const char *name, const char *opt) {
   for (size_t k = 0; k < law->np; k++) sf_buf_printf(&b, "%s%s", k ? ", " : "", law->par[k].name);
   sf_fail(SF_EUSAGE, "%s%s: law '%s' has no parameter '%s' (it has %s)", jb->pre, opt, law->name, name, sf_buf_str(&b));
   sf_buf_free(&b);
+  jb->res->opt = opt;
   return -1;
 }
 
@@ -390,6 +391,8 @@ static int setup(job *jb) {
   const sf_law *law = rq->law;
   const char *pre = jb->pre;
   int formula = law->name && strcmp(law->name, "formula") == 0;
+  /* res->opt: which field of the request a failure here is about, for a caller to point at */
+  res->opt = "x";
   if (rq->x && formula)
     return sf_fail(SF_EUSAGE, "%sx does not apply to a formula: its column names are its variables", pre);
   if (rq->x) {
@@ -410,6 +413,7 @@ static int setup(job *jb) {
    * known by its own name (the fit file's variables and output; a formula's names stay its own) */
   for (size_t v = 0; v <= law->nvar; v++) {
     char **name = v < law->nvar ? &res->xname[v] : &res->yname;
+    res->opt = v < law->nvar ? (rq->x ? "x" : "law") : (rq->y ? "y" : "law");
     int c, rrc = sf_table_resolve(t, *name, &c);
     if (rrc) return rrc;
     if (c < 0) {
@@ -433,6 +437,7 @@ static int setup(job *jb) {
     else jb->cy = c;
   }
   jb->csig = -1;
+  res->opt = "sigma";
   if (rq->sigma) {
     int c = sf_table_lookup(t, rq->sigma);
     if (c < 0) {
@@ -446,6 +451,7 @@ static int setup(job *jb) {
     if (!(res->sigma_name = sf_strdup(t->cols[c].name))) return sf_fail(SF_ENOMEM, "out of memory");
     jb->csig = c;
   } else if (rq->absolute_sigma) {
+    res->opt = "absolute_sigma";
     return sf_fail(SF_EUSAGE, "%sabsolute-sigma needs %ssigma COL (the column of standard deviations)", pre, pre);
   }
   int cC = sf_table_find(t, "C");
@@ -457,15 +463,18 @@ static int setup(job *jb) {
   o->progress = rq->progress;
   o->progress_ctx = rq->progress_ctx;
   if (rq->loss >= 0) {
+    res->opt = "loss";
     if (rq->loss != SF_LOSS_L2 && rq->loss != SF_LOSS_HUBER) return sf_fail(SF_EUSAGE, "%sloss must be l2 or huber", pre);
     o->loss = (sf_loss)rq->loss;
   }
   if (rq->space >= 0) {
+    res->opt = "space";
     if (rq->space != SF_SPACE_LOG && rq->space != SF_SPACE_LINEAR)
       return sf_fail(SF_EUSAGE, "%sspace must be log or linear", pre);
     o->space = (sf_space)rq->space;
   }
   if (!isnan(rq->delta)) {
+    res->opt = "delta";
     if (!(rq->delta > 0) || !isfinite(rq->delta)) return sf_fail(SF_EUSAGE, "%sdelta must be > 0", pre);
     o->delta = rq->delta;
   }
@@ -476,6 +485,7 @@ static int setup(job *jb) {
   if (rq->sigma && o->loss == SF_LOSS_HUBER && isnan(rq->delta)) {
     /* say where huber came from: the user's own loss option, or the law's default */
     char why[96];
+    res->opt = rq->loss >= 0 ? "loss" : "sigma";
     if (rq->loss >= 0) snprintf(why, sizeof why, " %sloss%shuber", pre, *pre ? " " : " = ");
     else snprintf(why, sizeof why, " huber loss (law '%s' defaults to it)", law->name);
     return sf_fail(SF_EUSAGE, "%ssigma with%s: give %sdelta in units of sigma "
@@ -498,9 +508,12 @@ static int setup(job *jb) {
     o->lo[j] = rq->bound_lo[k];
     o->hi[j] = rq->bound_hi[k];
   }
+  res->opt = "holdout";
   if (!(rq->holdout >= 0 && rq->holdout < 1) || (rq->holdout > 0 && isfinite(rq->holdout_above)))
     return sf_fail(SF_EUSAGE, "%sholdout: a fraction in [0, 1), and not together with %sholdout-above", pre, pre);
+  res->opt = "level";
   if (!(rq->level > 0 && rq->level < 1)) return sf_fail(SF_EUSAGE, "%slevel must be in (0, 1)", pre);
+  res->opt = NULL;
   res->holdout = rq->holdout > 0 ? rq->holdout : NAN;
   res->holdout_above = rq->holdout > 0 ? NAN : rq->holdout_above;
   res->level = rq->level;
