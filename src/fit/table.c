@@ -196,7 +196,7 @@ static int pick_rows(job *jb, picked *p) {
       double x = t->cols[jb->cx[v]].v[r];
       if (law->x_positive && !(x > 0)) {
         rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s = %g, but law '%s' takes its log (values must be > 0)",
-                     t->run[r], r + 1, jb->data, t->cols[jb->cx[v]].name, x, law->name);
+                     t->run[r], r + 1, jb->data, t->cols[jb->cx[v]].name, x, sf_law_label(law));
         goto out;
       }
     }
@@ -252,7 +252,7 @@ static int pick_rows(job *jb, picked *p) {
     (held ? p->hy : p->y)[k] = y;
     if (law->y_fraction && !(y >= 0 && y <= 1)) { /* 87 for 87%: the fit would end at a bound, k infinite */
       rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s = %g, but law '%s' models fractions in [0, 1] "
-                   "(give an accuracy of 87%% as 0.87)", t->run[r], r + 1, jb->data, res->yname, y, law->name);
+                   "(give an accuracy of 87%% as 0.87)", t->run[r], r + 1, jb->data, res->yname, y, sf_law_label(law));
       goto out;
     }
     if (res->opts.space == SF_SPACE_LOG && !(y > 0)) { /* held out too: its log residual is scored */
@@ -378,7 +378,7 @@ static int param_index(const job *jb, const char *name, const char *opt) {
   sf_buf b;
   sf_buf_init(&b);
   for (size_t k = 0; k < law->np; k++) sf_buf_printf(&b, "%s%s", k ? ", " : "", law->par[k].name);
-  sf_fail(SF_EUSAGE, "%s%s: law '%s' has no parameter '%s' (it has %s)", jb->pre, opt, law->name, name, sf_buf_str(&b));
+  sf_fail(SF_EUSAGE, "%s%s: law '%s' has no parameter '%s' (it has %s)", jb->pre, opt, sf_law_label(law), name, sf_buf_str(&b));
   sf_buf_free(&b);
   jb->res->opt = opt;
   return -1;
@@ -402,7 +402,7 @@ static int setup(job *jb) {
     for (char *save = NULL, *tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save), nx++)
       if (nx < SF_LAW_MAXVAR && !(res->xname[nx] = sf_strdup(tok))) return sf_fail(SF_ENOMEM, "out of memory");
     if (nx != law->nvar)
-      return sf_fail(SF_EUSAGE, "%sx '%s': law '%s' takes %zu input column%s", pre, rq->x, law->name, law->nvar,
+      return sf_fail(SF_EUSAGE, "%sx '%s': law '%s' takes %zu input column%s", pre, rq->x, sf_law_label(law), law->nvar,
                      law->nvar == 1 ? "" : "s");
   } else {
     for (size_t v = 0; v < law->nvar; v++)
@@ -420,10 +420,10 @@ static int setup(job *jb) {
       char *names = sf_table_column_names(t);
       if (v < law->nvar)
         sf_fail(SF_EINPUT, "column '%s' missing in '%s' (law '%s' needs it%s%sx; the table has %s)", *name, jb->data,
-                law->name, formula ? "" : "; choose another with ", formula ? "" : pre, names ? names : "?");
+                sf_law_label(law), formula ? "" : "; choose another with ", formula ? "" : pre, names ? names : "?");
       else
         sf_fail(SF_EINPUT, "column '%s' missing in '%s' (the output of law '%s'; choose another with %sy; the table "
-                "has %s)", *name, jb->data, law->name, pre, names ? names : "?");
+                "has %s)", *name, jb->data, sf_law_label(law), pre, names ? names : "?");
       free(names);
       return SF_EINPUT;
     }
@@ -487,7 +487,7 @@ static int setup(job *jb) {
     char why[96];
     res->opt = rq->loss >= 0 ? "loss" : "sigma";
     if (rq->loss >= 0) snprintf(why, sizeof why, " %sloss%shuber", pre, *pre ? " " : " = ");
-    else snprintf(why, sizeof why, " huber loss (law '%s' defaults to it)", law->name);
+    else snprintf(why, sizeof why, " huber loss (law '%s' defaults to it)", sf_law_label(law));
     return sf_fail(SF_EUSAGE, "%ssigma with%s: give %sdelta in units of sigma "
                    "(1.345 keeps 95%% of least squares' efficiency with normal errors; the default %g is in units of "
                    "the %s residual) or use %sloss l2", pre, why, pre, law->delta,
@@ -666,7 +666,7 @@ int sf_fit_table(const sf_table *t, const sf_fit_request *rq, sf_fit_table_resul
       at += (size_t)snprintf(why + at, sizeof why - at, "; %zu lack a value", res->n_skipped);
     if (pk.nh && at < sizeof why) snprintf(why + at, sizeof why - at, "; %zu are held out", pk.nh);
     rc = sf_fail(SF_EINPUT, "%zu runs left to fit in '%s' but law '%s' has %zu free parameters: need at least %zu%s",
-                 pk.n, jb.data, law->name, nfree, nfree + 1, why);
+                 pk.n, jb.data, sf_law_label(law), nfree, nfree + 1, why);
     goto out;
   }
   sf_law_data d = {.n = pk.n, .nvar = law->nvar};

@@ -161,8 +161,7 @@ static int run_fit(rp_state *st, rp_fit *f) {
     if (f->fr.stage == SF_FITSTAGE_BOOTSTRAP)
       return rp_fail(st, key_line(st, sp->line, "bootstrap"), code, "[fit %s]: bootstrap failed: %s", sp->name,
                      sf_errmsg());
-    if (f->fr.stage == SF_FITSTAGE_FIT)
-      return rp_fail(st, at, code, "[fit %s]: law '%s' failed to fit: %s", sp->name, f->law->name, sf_errmsg());
+    /* a failed fit's message names the law already ("law '...' cannot be evaluated ...") */
     return rp_fail(st, at, code, "[fit %s]: %s", sp->name, sf_errmsg());
   }
   sf_fitrecord rec;

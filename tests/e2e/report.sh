@@ -233,7 +233,9 @@ printf '[report]\ntitle = t\n[data]\nfile = %s\n[fit f]\n# the log of a negative
   "$SF_SRC/datasets/models.csv" > numfail.ini
 "$SCALEFIT" report numfail.ini -o out 2> err.txt; rc=$?
 [ $rc -eq 3 ] || fail "failed fit: exit $rc, want 3"
-grep -q "numfail.ini:7: \[fit f\]: law 'formula' failed to fit" err.txt || fail "failed fit message: $(cat err.txt)"
+# the formula as typed, once (it was "law 'formula' failed to fit: law 'formula' cannot be evaluated")
+grep -q "numfail.ini:7: \[fit f\]: law 'mmlu = A\*log(-N\*B)' cannot be evaluated" err.txt || fail "failed fit message: $(cat err.txt)"
+[ "$(grep -o "law '" err.txt | wc -l)" = 1 ] || fail "the law named more than once: $(cat err.txt)"
 [ ! -e out/numfail ] || fail "failed fit left a folder"
 
 # a failure about one key's value names that key's line, not its section's header (they are
