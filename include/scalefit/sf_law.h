@@ -104,6 +104,8 @@ struct sf_law {
   size_t nscratch;                 /* doubles of scratch eval needs (0 for built-ins) */
   void *impl;                      /* private state of user-defined laws (NULL for built-ins) */
   sf_law_degenerate_fn degenerate; /* optional (NULL: never degenerate); added 2026, aicc branch */
+  const char *label;               /* how messages name it (NULL: name); see sf_law_label. Added 2026 (msgs
+                                      branch, session 12), additive */
 };
 
 /* ---- the catalogue ---- */
@@ -111,6 +113,11 @@ size_t sf_law_count(void);
 const sf_law *sf_law_at(size_t i);
 const sf_law *sf_law_find(const char *name); /* NULL if no law has that name */
 int sf_law_param_index(const sf_law *law, const char *name); /* by natural or internal name; -1 */
+/* The law as an error or warning names it: a catalogue law by its name, a formula by its text as
+ * typed (every formula's name is "formula", which tells the user nothing), shortened in the middle
+ * with "..." past SF_LAW_MAXLABEL characters. Tables that need a short label keep their own. */
+#define SF_LAW_MAXLABEL 60
+const char *sf_law_label(const sf_law *law);
 
 /* ---- expressions ---- */
 typedef struct sf_expr sf_expr;

@@ -28,11 +28,16 @@ extern "C" {
 #define SF_SPEC_MAXLIST 64 /* budgets, targets, published laws per list */
 #define SF_SPEC_MAXFIX 12
 
+typedef struct sf_spec_keyline {
+  size_t section;             /* the line of its section's header */
+  char key[16];               /* every known key is shorter */
+  size_t line;
+} sf_spec_keyline;
+
 typedef struct sf_spec_fit {
   char *name;
   size_t line;                /* of the [fit NAME] header */
   char *law;                  /* catalogue name or a formula */
-  size_t law_line;
   char *x, *y;                /* "N,D" / "loss"; NULL: the law's */
   char *sigma;                /* column of per-run standard deviations of y; NULL: unweighted */
   int absolute_sigma;         /* the sigmas as exact (`fit --absolute-sigma`) */
@@ -82,12 +87,12 @@ typedef struct sf_spec {
   char *title, *description;
   char *data_file;            /* resolved path */
   char *data_file_given;      /* as written in the spec */
-  size_t data_line;
+  size_t data_header_line;    /* of the [data] header */
   char *table, *where;
   size_t nfit;
   sf_spec_fit *fit;
   /* [forecast] */
-  size_t forecast_line;
+  size_t forecast_line;       /* of the [forecast] header */
   size_t nbudget, ntarget, npublished, nffits;
   double budget[SF_SPEC_MAXLIST];
   double target[SF_SPEC_MAXLIST];
@@ -99,7 +104,14 @@ typedef struct sf_spec {
   sf_spec_turn *turn;
   size_t nchart;
   sf_spec_chart *chart;
+  size_t nkeyline;            /* where each key was given: see sf_spec_key_line */
+  sf_spec_keyline *keyline;
 } sf_spec;
+
+/* The line of key in the section whose header is on line section (a section's .line,
+ * data_header_line, forecast_line); section itself when the key was not given, since then the
+ * section's default is what is at fault. A message about a key's value points here. */
+size_t sf_spec_key_line(const sf_spec *s, size_t section, const char *key);
 
 /* Parses spec text; origin names the file in messages and anchors relative data paths (they
  * are relative to the spec's folder; "@datasets/NAME" is the shipped datasets folder). Errors

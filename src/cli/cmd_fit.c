@@ -568,7 +568,11 @@ static int fit_compare(const char *path, char *const *item, size_t m) {
   char lab[32];
   for (size_t i = 0; i < m; i++) {
     law_label(lab, sizeof lab, laws, i);
-    for (size_t k = 0; cr.rc[i] == SF_OK && k < cr.fit[i].nwarn; k++) cli_warn("%s: %s", lab, cr.fit[i].warn[k].text);
+    /* the table's formulaK, with the formula itself: a warning alone must say which law it is about */
+    int formula = strcmp(laws[i]->name, "formula") == 0;
+    for (size_t k = 0; cr.rc[i] == SF_OK && k < cr.fit[i].nwarn; k++)
+      cli_warn("%s%s%s%s: %s", lab, formula ? " ('" : "", formula ? sf_law_label(laws[i]) : "", formula ? "')" : "",
+               cr.fit[i].warn[k].text);
   }
   /* the failed laws' message, kept from sf_fit_compare: the exit status says some did not fit */
   rc = failed ? cli_fail_lib(failed) : SF_OK;
@@ -843,7 +847,7 @@ static int fit_by(const sf_table *t, const sf_fit_request *rq, const char *path)
     sf_buf_init(&b);
     for (size_t g = 0; g < gr.nskip; g++) sf_buf_printf(&b, "%s'%s' (%zu)", g ? ", " : "", gr.skip_label[g], gr.skip_n[g]);
     cli_note("%zu group%s left out of every fit, with no more fitted runs than law '%s' has free parameters (%zu): %s",
-             gr.nskip, gr.nskip == 1 ? "" : "s", gr.pooled.law->name, gr.pooled.fit.nfree, b.oom ? "?" : sf_buf_str(&b));
+             gr.nskip, gr.nskip == 1 ? "" : "s", sf_law_label(gr.pooled.law), gr.pooled.fit.nfree, b.oom ? "?" : sf_buf_str(&b));
     sf_buf_free(&b);
   }
   if (gr.pooled.n_skipped)

@@ -85,7 +85,7 @@ int cmd_optimal(int argc, char **argv) {
   if (ff->alloc == SF_ALLOC_NONE) {
     cli_error("optimal: law '%s' of %s predicts '%s'; compute-optimal allocation needs a law of N and D (or a "
               "published N_opt / D_opt law)",
-              ff->law->name, ff->vars[0], ff->output);
+              sf_law_label(ff->law), ff->vars[0], ff->output);
     sf_fitfile_free(ff);
     return SF_EINPUT;
   }

@@ -76,9 +76,9 @@ static int parse_point(const sf_fitfile *ff, const char *spec, double *x, int *g
     if (k < 0) {
       if (sf_strcaseeq(tok, "C") && ff->alloc == SF_ALLOC_ND)
         cli_error("predict: law '%s' is a law of N and D; for a compute budget use 'scalefit optimal --compute %s'",
-                  ff->law->name, eq + 1);
+                  sf_law_label(ff->law), eq + 1);
       else
-        cli_error("predict: '%s' is not a variable of law '%s' (it takes %s%s%s)", tok, ff->law->name, ff->vars[0],
+        cli_error("predict: '%s' is not a variable of law '%s' (it takes %s%s%s)", tok, sf_law_label(ff->law), ff->vars[0],
                   ff->nvar > 1 ? ", " : "", ff->nvar > 1 ? ff->vars[1] : "");
       return SF_EUSAGE;
     }
@@ -118,7 +118,7 @@ int cmd_predict(int argc, char **argv) {
 
   if (cost.enabled && ff->var_C < 0 && !(ff->var_N >= 0 && ff->var_D >= 0)) {
     /* it printed the cost header and then no cost at all */
-    cli_warn("predict: law '%s' of %s has no compute figure (C, or N and D for 6ND): no cost computed", ff->law->name,
+    cli_warn("predict: law '%s' of %s has no compute figure (C, or N and D for 6ND): no cost computed", sf_law_label(ff->law),
              ff->vars[0]);
     cost.enabled = 0;
   }
@@ -189,7 +189,7 @@ int cmd_predict(int argc, char **argv) {
       k = sf_fitfile_var_index(ff, var);
     }
     if (k < 0) {
-      cli_error("predict: --grid expects V=LO:HI:K with V a variable of law '%s', got '%s'", ff->law->name, grid);
+      cli_error("predict: --grid expects V=LO:HI:K with V a variable of law '%s', got '%s'", sf_law_label(ff->law), grid);
       rc = SF_EUSAGE;
     }
     for (size_t i = 0; rc == SF_OK && i < ff->nvar; i++)

@@ -65,9 +65,7 @@ void sf_fit_compare_result_free(sf_fit_compare_result *res) {
 }
 
 /* A law as messages name it: its catalogue name, or a formula's text */
-static const char *label(const sf_law *law) {
-  return strcmp(law->name, "formula") == 0 ? law->formula : law->name;
-}
+static const char *label(const sf_law *law) { return sf_law_label(law); }
 
 /* The columns law would fit under rq, as sf_fit_table's setup finds them (--x for a catalogue
  * law, a formula's own names, else the law's defaults), sorted; -1 for a name that finds no

@@ -616,7 +616,7 @@ sf_fit_workspace *sf_fit_alloc(const sf_law *law, size_t nmax, const sf_fit_opts
     else w->free_idx[w->nfree++] = (int)j;
   }
   if (w->nfree == 0) {
-    sf_fail(SF_EINPUT, "every parameter of '%s' is fixed: nothing to fit", law->name);
+    sf_fail(SF_EINPUT, "every parameter of '%s' is fixed: nothing to fit", sf_law_label(law));
     free(w);
     return NULL;
   }
@@ -648,7 +648,7 @@ int sf_fit_check(const sf_fit_workspace *w, const sf_law_data *d, const double *
                  const double *weights) {
   const sf_law *law = w->law;
   size_t used = 0;
-  if (d->nvar != law->nvar) return sf_fail(SF_EUSAGE, "law '%s' takes %zu variables, got %zu", law->name, law->nvar, d->nvar);
+  if (d->nvar != law->nvar) return sf_fail(SF_EUSAGE, "law '%s' takes %zu variables, got %zu", sf_law_label(law), law->nvar, d->nvar);
   if (d->n > w->nmax) return sf_fail(SF_EUSAGE, "%zu points but the workspace holds %zu", d->n, w->nmax);
   for (size_t i = 0; i < d->n; i++) {
     double wi = weights ? weights[i] : 1;
@@ -660,12 +660,12 @@ int sf_fit_check(const sf_fit_workspace *w, const sf_law_data *d, const double *
       if (!isfinite(x)) return sf_fail(SF_EINPUT, "row %zu: '%s' is missing or not finite", i + 1, law->vars[v]);
       if (law->x_positive && !(x > 0))
         return sf_fail(SF_EINPUT, "row %zu: '%s' = %g but law '%s' takes its log (values must be > 0)", i + 1,
-                       law->vars[v], x, law->name);
+                       law->vars[v], x, sf_law_label(law));
     }
     if (!isfinite(y[i])) return sf_fail(SF_EINPUT, "row %zu: '%s' is missing or not finite", i + 1, law->y);
     if (law->y_fraction && !(y[i] >= 0 && y[i] <= 1))
       return sf_fail(SF_EINPUT, "row %zu: '%s' = %g but law '%s' models fractions in [0, 1]", i + 1, law->y, y[i],
-                     law->name);
+                     sf_law_label(law));
     if (w->o.space == SF_SPACE_LOG && !(y[i] > 0))
       return sf_fail(SF_EINPUT, "row %zu: '%s' = %g but residuals are in log space (values must be > 0; try --space linear)",
                      i + 1, law->y, y[i]);
@@ -675,7 +675,7 @@ int sf_fit_check(const sf_fit_workspace *w, const sf_law_data *d, const double *
                      sigma[i]);
   }
   if (used <= w->nfree)
-    return sf_fail(SF_EINPUT, "%zu runs for %zu free parameters of '%s': need at least %zu", used, w->nfree, law->name,
+    return sf_fail(SF_EINPUT, "%zu runs for %zu free parameters of '%s': need at least %zu", used, w->nfree, sf_law_label(law),
                    w->nfree + 1);
   return SF_OK;
 }
@@ -847,7 +847,7 @@ int sf_fit_run(sf_fit_workspace *w, const sf_law_data *d, const double *y, const
   }
   if (!(lr[best].obj < w->huge)) {
     free(lr);
-    return sf_fail(SF_ENUMERIC, "law '%s' cannot be evaluated on this data from any of the %zu starts", w->law->name,
+    return sf_fail(SF_ENUMERIC, "law '%s' cannot be evaluated on this data from any of the %zu starts", sf_law_label(w->law),
                    nstarts);
   }
   double bth[MAXP];
@@ -1017,10 +1017,10 @@ int sf_fit_residuals(const sf_law *law, const sf_law_data *d, const double *y, s
   if (!scratch) return sf_fail(SF_ENOMEM, "out of memory");
   int bad = law->eval(law, d, theta, r, NULL, scratch);
   free(scratch);
-  if (bad) return sf_fail(SF_ENUMERIC, "law '%s' cannot be evaluated at these parameters", law->name);
+  if (bad) return sf_fail(SF_ENUMERIC, "law '%s' cannot be evaluated at these parameters", sf_law_label(law));
   for (size_t i = 0; i < d->n; i++) {
     if (space == SF_SPACE_LOG) {
-      if (!(r[i] > 0)) return sf_fail(SF_ENUMERIC, "law '%s' predicts %g at point %zu: no log residual", law->name, r[i], i + 1);
+      if (!(r[i] > 0)) return sf_fail(SF_ENUMERIC, "law '%s' predicts %g at point %zu: no log residual", sf_law_label(law), r[i], i + 1);
       r[i] = log(r[i]) - log(y[i]);
     } else {
       r[i] -= y[i];

@@ -209,7 +209,7 @@ int sf_fit_by(const sf_table *t, const sf_fit_request *rq, const char *by, sf_fi
     if (res->nskip > 8) sf_buf_printf(&b, " and %zu more", res->nskip - 8);
     rc = sf_fail(SF_EINPUT, "%sby %s: %zu group%s of '%s' %s more fitted runs than law '%s' has free parameters (%zu)%s; "
                  "comparing groups needs at least 2", pre, res->by, res->ngroup, res->ngroup == 1 ? "" : "s", data,
-                 res->ngroup == 1 ? "has" : "have", rq->law->name, k, b.oom ? "" : sf_buf_str(&b));
+                 res->ngroup == 1 ? "has" : "have", sf_law_label(rq->law), k, b.oom ? "" : sf_buf_str(&b));
     sf_buf_free(&b);
     goto out;
   }

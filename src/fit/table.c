@@ -196,7 +196,7 @@ static int pick_rows(job *jb, picked *p) {
       double x = t->cols[jb->cx[v]].v[r];
       if (law->x_positive && !(x > 0)) {
         rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s = %g, but law '%s' takes its log (values must be > 0)",
-                     t->run[r], r + 1, jb->data, t->cols[jb->cx[v]].name, x, law->name);
+                     t->run[r], r + 1, jb->data, t->cols[jb->cx[v]].name, x, sf_law_label(law));
         goto out;
       }
     }
@@ -252,7 +252,7 @@ static int pick_rows(job *jb, picked *p) {
     (held ? p->hy : p->y)[k] = y;
     if (law->y_fraction && !(y >= 0 && y <= 1)) { /* 87 for 87%: the fit would end at a bound, k infinite */
       rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s = %g, but law '%s' models fractions in [0, 1] "
-                   "(give an accuracy of 87%% as 0.87)", t->run[r], r + 1, jb->data, res->yname, y, law->name);
+                   "(give an accuracy of 87%% as 0.87)", t->run[r], r + 1, jb->data, res->yname, y, sf_law_label(law));
       goto out;
     }
     if (res->opts.space == SF_SPACE_LOG && !(y > 0)) { /* held out too: its log residual is scored */
@@ -378,8 +378,9 @@ static int param_index(const job *jb, const char *name, const char *opt) {
   sf_buf b;
   sf_buf_init(&b);
   for (size_t k = 0; k < law->np; k++) sf_buf_printf(&b, "%s%s", k ? ", " : "", law->par[k].name);
-  sf_fail(SF_EUSAGE, "%s%s: law '%s' has no parameter '%s' (it has %s)", jb->pre, opt, law->name, name, sf_buf_str(&b));
+  sf_fail(SF_EUSAGE, "%s%s: law '%s' has no parameter '%s' (it has %s)", jb->pre, opt, sf_law_label(law), name, sf_buf_str(&b));
   sf_buf_free(&b);
+  jb->res->opt = opt;
   return -1;
 }
 
@@ -390,6 +391,8 @@ static int setup(job *jb) {
   const sf_law *law = rq->law;
   const char *pre = jb->pre;
   int formula = law->name && strcmp(law->name, "formula") == 0;
+  /* res->opt: which field of the request a failure here is about, for a caller to point at */
+  res->opt = "x";
   if (rq->x && formula)
     return sf_fail(SF_EUSAGE, "%sx does not apply to a formula: its column names are its variables", pre);
   if (rq->x) {
@@ -399,7 +402,7 @@ static int setup(job *jb) {
     for (char *save = NULL, *tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save), nx++)
       if (nx < SF_LAW_MAXVAR && !(res->xname[nx] = sf_strdup(tok))) return sf_fail(SF_ENOMEM, "out of memory");
     if (nx != law->nvar)
-      return sf_fail(SF_EUSAGE, "%sx '%s': law '%s' takes %zu input column%s", pre, rq->x, law->name, law->nvar,
+      return sf_fail(SF_EUSAGE, "%sx '%s': law '%s' takes %zu input column%s", pre, rq->x, sf_law_label(law), law->nvar,
                      law->nvar == 1 ? "" : "s");
   } else {
     for (size_t v = 0; v < law->nvar; v++)
@@ -410,16 +413,17 @@ static int setup(job *jb) {
    * known by its own name (the fit file's variables and output; a formula's names stay its own) */
   for (size_t v = 0; v <= law->nvar; v++) {
     char **name = v < law->nvar ? &res->xname[v] : &res->yname;
+    res->opt = v < law->nvar ? (rq->x ? "x" : "law") : (rq->y ? "y" : "law");
     int c, rrc = sf_table_resolve(t, *name, &c);
     if (rrc) return rrc;
     if (c < 0) {
       char *names = sf_table_column_names(t);
       if (v < law->nvar)
         sf_fail(SF_EINPUT, "column '%s' missing in '%s' (law '%s' needs it%s%sx; the table has %s)", *name, jb->data,
-                law->name, formula ? "" : "; choose another with ", formula ? "" : pre, names ? names : "?");
+                sf_law_label(law), formula ? "" : "; choose another with ", formula ? "" : pre, names ? names : "?");
       else
         sf_fail(SF_EINPUT, "column '%s' missing in '%s' (the output of law '%s'; choose another with %sy; the table "
-                "has %s)", *name, jb->data, law->name, pre, names ? names : "?");
+                "has %s)", *name, jb->data, sf_law_label(law), pre, names ? names : "?");
       free(names);
       return SF_EINPUT;
     }
@@ -433,6 +437,7 @@ static int setup(job *jb) {
     else jb->cy = c;
   }
   jb->csig = -1;
+  res->opt = "sigma";
   if (rq->sigma) {
     int c = sf_table_lookup(t, rq->sigma);
     if (c < 0) {
@@ -446,6 +451,7 @@ static int setup(job *jb) {
     if (!(res->sigma_name = sf_strdup(t->cols[c].name))) return sf_fail(SF_ENOMEM, "out of memory");
     jb->csig = c;
   } else if (rq->absolute_sigma) {
+    res->opt = "absolute_sigma";
     return sf_fail(SF_EUSAGE, "%sabsolute-sigma needs %ssigma COL (the column of standard deviations)", pre, pre);
   }
   int cC = sf_table_find(t, "C");
@@ -457,15 +463,18 @@ static int setup(job *jb) {
   o->progress = rq->progress;
   o->progress_ctx = rq->progress_ctx;
   if (rq->loss >= 0) {
+    res->opt = "loss";
     if (rq->loss != SF_LOSS_L2 && rq->loss != SF_LOSS_HUBER) return sf_fail(SF_EUSAGE, "%sloss must be l2 or huber", pre);
     o->loss = (sf_loss)rq->loss;
   }
   if (rq->space >= 0) {
+    res->opt = "space";
     if (rq->space != SF_SPACE_LOG && rq->space != SF_SPACE_LINEAR)
       return sf_fail(SF_EUSAGE, "%sspace must be log or linear", pre);
     o->space = (sf_space)rq->space;
   }
   if (!isnan(rq->delta)) {
+    res->opt = "delta";
     if (!(rq->delta > 0) || !isfinite(rq->delta)) return sf_fail(SF_EUSAGE, "%sdelta must be > 0", pre);
     o->delta = rq->delta;
   }
@@ -476,8 +485,9 @@ static int setup(job *jb) {
   if (rq->sigma && o->loss == SF_LOSS_HUBER && isnan(rq->delta)) {
     /* say where huber came from: the user's own loss option, or the law's default */
     char why[96];
+    res->opt = rq->loss >= 0 ? "loss" : "sigma";
     if (rq->loss >= 0) snprintf(why, sizeof why, " %sloss%shuber", pre, *pre ? " " : " = ");
-    else snprintf(why, sizeof why, " huber loss (law '%s' defaults to it)", law->name);
+    else snprintf(why, sizeof why, " huber loss (law '%s' defaults to it)", sf_law_label(law));
     return sf_fail(SF_EUSAGE, "%ssigma with%s: give %sdelta in units of sigma "
                    "(1.345 keeps 95%% of least squares' efficiency with normal errors; the default %g is in units of "
                    "the %s residual) or use %sloss l2", pre, why, pre, law->delta,
@@ -498,9 +508,12 @@ static int setup(job *jb) {
     o->lo[j] = rq->bound_lo[k];
     o->hi[j] = rq->bound_hi[k];
   }
+  res->opt = "holdout";
   if (!(rq->holdout >= 0 && rq->holdout < 1) || (rq->holdout > 0 && isfinite(rq->holdout_above)))
     return sf_fail(SF_EUSAGE, "%sholdout: a fraction in [0, 1), and not together with %sholdout-above", pre, pre);
+  res->opt = "level";
   if (!(rq->level > 0 && rq->level < 1)) return sf_fail(SF_EUSAGE, "%slevel must be in (0, 1)", pre);
+  res->opt = NULL;
   res->holdout = rq->holdout > 0 ? rq->holdout : NAN;
   res->holdout_above = rq->holdout > 0 ? NAN : rq->holdout_above;
   res->level = rq->level;
@@ -653,7 +666,7 @@ int sf_fit_table(const sf_table *t, const sf_fit_request *rq, sf_fit_table_resul
       at += (size_t)snprintf(why + at, sizeof why - at, "; %zu lack a value", res->n_skipped);
     if (pk.nh && at < sizeof why) snprintf(why + at, sizeof why - at, "; %zu are held out", pk.nh);
     rc = sf_fail(SF_EINPUT, "%zu runs left to fit in '%s' but law '%s' has %zu free parameters: need at least %zu%s",
-                 pk.n, jb.data, law->name, nfree, nfree + 1, why);
+                 pk.n, jb.data, sf_law_label(law), nfree, nfree + 1, why);
     goto out;
   }
   sf_law_data d = {.n = pk.n, .nvar = law->nvar};

@@ -73,7 +73,7 @@ static int bind_vars(sf_fitfile *ff, const char *const *vars, size_t nvar) {
   const sf_law *law = ff->law;
   if (vars && nvar != law->nvar)
     return sf_fail(SF_EINPUT, "'%s': 'vars' has %zu names but law '%s' takes %zu variables", ff->origin, nvar,
-                   law->name, law->nvar);
+                   sf_law_label(law), law->nvar);
   ff->nvar = law->nvar;
   for (size_t k = 0; k < law->nvar; k++) {
     ff->vars[k] = sf_strdup(vars ? vars[k] : law->vars[k]);
@@ -245,7 +245,7 @@ int sf_fitfile_from_json(const sf_jval *root, const char *origin, sf_fitfile **o
   size_t nfile = np;
   if (po) {
     if (po->type != SF_JARR || po->n != np) {
-      rc = sf_fail(SF_EINPUT, "'%s': 'param_order' must list the %zu parameters of law '%s'", origin, np, law->name);
+      rc = sf_fail(SF_EINPUT, "'%s': 'param_order' must list the %zu parameters of law '%s'", origin, np, sf_law_label(law));
       goto fail;
     }
     for (size_t k = 0; k < np; k++) {
@@ -253,7 +253,7 @@ int sf_fitfile_from_json(const sf_jval *root, const char *origin, sf_fitfile **o
       int j = name ? sf_law_param_index(law, name) : -1;
       if (j < 0) {
         rc = sf_fail(SF_EINPUT, "'%s': 'param_order' item %zu ('%s') is not a parameter of law '%s'", origin, k + 1,
-                     name ? name : "?", law->name);
+                     name ? name : "?", sf_law_label(law));
         goto fail;
       }
       map[k] = j;
@@ -278,12 +278,12 @@ int sf_fitfile_from_json(const sf_jval *root, const char *origin, sf_fitfile **o
     double v;
     if (!get_num(sf_jget(jp, law->par[j].name), &v) || !isfinite(v)) {
       rc = sf_fail(SF_EINPUT, "'%s': parameter '%s' of law '%s' is missing from 'params' or not a number", origin,
-                   law->par[j].name, law->name);
+                   law->par[j].name, sf_law_label(law));
       goto fail;
     }
     if (isnan(sf_param_internal_closed(&law->par[j], v))) {
       rc = sf_fail(SF_EINPUT, "'%s': parameter '%s' = %g is outside the range law '%s' allows", origin,
-                   law->par[j].name, v, law->name);
+                   law->par[j].name, v, sf_law_label(law));
       goto fail;
     }
     ff->params[j] = v;
@@ -293,7 +293,7 @@ int sf_fitfile_from_json(const sf_jval *root, const char *origin, sf_fitfile **o
     for (size_t k = 0; k < jf->n; k++) {
       int j = sf_law_param_index(law, jf->keys[k]);
       if (j < 0) {
-        rc = sf_fail(SF_EINPUT, "'%s': 'fixed' names '%s', not a parameter of law '%s'", origin, jf->keys[k], law->name);
+        rc = sf_fail(SF_EINPUT, "'%s': 'fixed' names '%s', not a parameter of law '%s'", origin, jf->keys[k], sf_law_label(law));
         goto fail;
       }
       ff->fixed[j] = 1;

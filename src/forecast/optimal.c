@@ -70,11 +70,11 @@ static int minimise_line(const sf_fitfile *ff, const double *params, double C, c
       ib = i;
     }
   }
-  if (!isfinite(best)) return sf_fail(SF_ENUMERIC, "law '%s' cannot be evaluated along the budget C = %g", ff->law->name, C);
+  if (!isfinite(best)) return sf_fail(SF_ENUMERIC, "law '%s' cannot be evaluated along the budget C = %g", sf_law_label(ff->law), C);
   if (ib == 0 || ib == SCAN_POINTS - 1)
     return sf_fail(SF_ENUMERIC,
                    "no interior optimum at C = %g FLOP: law '%s' keeps falling towards N = %g along C = 6ND", C,
-                   ff->law->name, ib == 0 ? 1.0 : nmax);
+                   sf_law_label(ff->law), ib == 0 ? 1.0 : nmax);
   double a = umax * (double)(ib - 1) / (SCAN_POINTS - 1), b = umax * (double)(ib + 1) / (SCAN_POINTS - 1);
   double m = umax * (double)ib / (SCAN_POINTS - 1);
   /* Brent needs f(m) strictly below both ends. Equal neighbours mean the law is flat to rounding
@@ -85,7 +85,7 @@ static int minimise_line(const sf_fitfile *ff, const double *params, double C, c
     return sf_fail(SF_ENUMERIC,
                    "law '%s' is flat to rounding along C = %g FLOP (its loss changes by less than its last digit "
                    "near the optimum): no optimum can be told apart at this budget",
-                   ff->law->name, C);
+                   sf_law_label(ff->law), C);
   gsl_function F = {on_line, &ctx};
   gsl_min_fminimizer *s = gsl_min_fminimizer_alloc(gsl_min_fminimizer_brent);
   if (!s) return sf_fail(SF_ENOMEM, "out of memory");
@@ -143,7 +143,7 @@ int sf_optimal(const sf_fitfile *ff, const double *params, double C, const sf_al
     return sf_fail(SF_EUSAGE,
                    "law '%s' of %s predicts '%s'; compute-optimal allocation needs a law of N and D, or a published "
                    "N_opt / D_opt law of C",
-                   ff->law->name, ff->vars[0], ff->output);
+                   sf_law_label(ff->law), ff->vars[0], ff->output);
   }
   if (rc != SF_OK) return rc;
   if (!(out->N > 0 && out->D > 0))
@@ -169,7 +169,7 @@ int sf_value_at_compute(const sf_fitfile *ff, const double *params, double C, co
     return rc;
   }
   return sf_fail(SF_EUSAGE, "law '%s' predicts '%s' from %s; a value at a compute budget needs a law of C, or of N and D",
-                 ff->law->name, ff->output, ff->vars[0]);
+                 sf_law_label(ff->law), ff->output, ff->vars[0]);
 }
 
 typedef struct root_ctx {

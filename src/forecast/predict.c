@@ -22,13 +22,13 @@ int sf_forecast_eval(const sf_law *law, const double *params, const double *x, d
     theta[j] = sf_param_internal_closed(&law->par[j], params[j]);
     if (isnan(theta[j]))
       return sf_fail(SF_ENUMERIC, "parameter '%s' = %g is outside the range law '%s' allows", law->par[j].name,
-                     params[j], law->name);
+                     params[j], sf_law_label(law));
   }
   sf_law_data d = {.n = 1, .nvar = law->nvar};
   for (size_t k = 0; k < law->nvar; k++) {
     lx[k] = x[k] > 0 ? log(x[k]) : NAN;
     if (law->x_positive && !(x[k] > 0))
-      return sf_fail(SF_EUSAGE, "law '%s' needs %s > 0, got %g", law->name, law->vars[k], x[k]);
+      return sf_fail(SF_EUSAGE, "law '%s' needs %s > 0, got %g", sf_law_label(law), law->vars[k], x[k]);
     d.x[k] = &x[k];
     d.lx[k] = &lx[k];
   }
@@ -43,7 +43,7 @@ int sf_forecast_eval(const sf_law *law, const double *params, const double *x, d
     char at[160] = "";
     for (size_t k = 0, used = 0; k < law->nvar && used < sizeof at; k++)
       used += (size_t)snprintf(at + used, sizeof at - used, "%s%s = %g", k ? ", " : "", law->vars[k], x[k]);
-    return sf_fail(SF_ENUMERIC, "law '%s' is undefined at %s", law->name, at);
+    return sf_fail(SF_ENUMERIC, "law '%s' is undefined at %s", sf_law_label(law), at);
   }
   if (grad)
     for (size_t j = 0; j < law->np; j++) {

@@ -535,6 +535,8 @@ const sf_law *sf_law_find(const char *name) {
   return NULL;
 }
 
+const char *sf_law_label(const sf_law *law) { return law->label ? law->label : law->name; }
+
 int sf_law_param_index(const sf_law *law, const char *name) {
   for (size_t j = 0; name && j < law->np; j++)
     if (strcmp(law->par[j].name, name) == 0 || strcmp(law->par[j].internal, name) == 0) return (int)j;

@@ -12,12 +12,14 @@
 #include <scalefit/sf_error.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct user_impl {
   sf_expr *expr;
   char *formula, *y;
+  char label[SF_LAW_MAXLABEL + 1]; /* the formula for messages (sf_law_label) */
   char *names[SF_LAW_MAXVAR + SF_LAW_MAXPAR];
   int kind[256]; /* per identifier: 0..nvar-1 variable, nvar+j parameter j */
   unsigned char *dep; /* per node: depends on a parameter */
@@ -303,6 +305,16 @@ int sf_law_from_formula_with(const char *formula, sf_formula_column_fn column, v
   }
   law->name = "formula";
   law->formula = u->formula;
+  /* a long formula keeps its start (the output and first terms) and its end, so the user still
+   * recognises which of several it is */
+  size_t len = strlen(u->formula);
+  if (len <= SF_LAW_MAXLABEL) {
+    snprintf(u->label, sizeof u->label, "%s", u->formula);
+  } else {
+    int head = (SF_LAW_MAXLABEL - 3) / 2, tail = SF_LAW_MAXLABEL - 3 - head;
+    snprintf(u->label, sizeof u->label, "%.*s...%s", head, u->formula, u->formula + len - (size_t)tail);
+  }
+  law->label = u->label;
   law->summary = "user-defined formula";
   law->nvar = nv;
   law->y = u->y;

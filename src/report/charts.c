@@ -35,6 +35,22 @@ static const rp_fit *find_fit(const rp_state *st, const char *name) {
   return NULL;
 }
 
+/* A chart that failed: at the line of its x, y or color_by when that names no column of the runs
+ * (the drawing's message says which column), else at its header. */
+static int chart_fail(const rp_state *st, const sf_spec_chart *cs, int rc) {
+  char msg[1024];
+  snprintf(msg, sizeof msg, "%s", sf_errmsg());
+  size_t at = cs->line;
+  const char *key[3] = {"x", "y", "color_by"}, *val[3] = {cs->x, cs->y, cs->color_by};
+  for (int k = 0; k < 3 && at == cs->line && st->table; k++) {
+    int c;
+    if (k == 2 && val[k] && (!strcmp(val[k], "family") || !strcmp(val[k], "none"))) continue; /* not columns */
+    if (val[k] && (sf_table_resolve(st->table, val[k], &c) != SF_OK || c < 0))
+      at = sf_spec_key_line(st->spec, cs->line, key[k]);
+  }
+  return rp_fail(st, at, rc, "[chart %s]: %s", cs->name, msg);
+}
+
 /* The fit's curve: solid over [lo, hi], dashed with a band over [hi, end]. */
 static int chart_scaling(rp_state *st, const sf_spec_chart *cs, sf_chart **out, sf_buf *note) {
   const rp_fit *f = find_fit(st, cs->fit);
@@ -59,7 +75,7 @@ static int chart_scaling(rp_state *st, const sf_spec_chart *cs, sf_chart **out, 
     rc = sf_plot_scaling(st->table, &o, out);
   }
   free(held);
-  if (rc) return rp_fail(st, cs->line, rc, "[chart %s]: %s", cs->name, sf_errmsg());
+  if (rc) return chart_fail(st, cs, rc);
   if ((*out)->skipped) sf_buf_printf(note, "%zu runs without %s or %s left out. ", (*out)->skipped, o.x, o.y);
   return SF_OK;
 }
@@ -155,7 +171,7 @@ static int chart_fitted(rp_state *st, const sf_spec_chart *cs, sf_chart **out) {
     rc = sf_plot_isoflop(st->table, &o, out, NULL);
   }
   free(held);
-  if (rc) return rp_fail(st, cs->line, rc, "[chart %s]: %s", cs->name, sf_errmsg());
+  if (rc) return chart_fail(st, cs, rc);
   return SF_OK;
 }
 
@@ -172,7 +188,7 @@ static int chart_turn(rp_state *st, const sf_spec_chart *cs, sf_chart **out) {
   o.title = cs->title;
   if (!rc) rc = sf_plot_turn(tu->xv, tu->yv, tu->n, tu->x, tu->spec->y, &tu->res, &tu->opts, boot, TURN_BOOT, &o, out);
   free(boot);
-  if (rc) return rp_fail(st, cs->line, rc, "[chart %s]: %s", cs->name, sf_errmsg());
+  if (rc) return chart_fail(st, cs, rc);
   return SF_OK;
 }
 

@@ -34,6 +34,12 @@ int rp_fail(const rp_state *st, size_t line, int code, const char *fmt, ...) {
   return sf_fail(code, "%s: %s", st->spec->path, msg);
 }
 
+/* The line of one key of the section headed on line section (its header when the key was not
+ * given): a failure about a key's value points at the key. */
+static size_t key_line(const rp_state *st, size_t section, const char *key) {
+  return sf_spec_key_line(st->spec, section, key);
+}
+
 const char *rp_source_name(const rp_state *st, int fit) {
   return fit >= 0 ? st->fits[fit].spec->name : st->spec->published[-1 - fit];
 }
@@ -47,13 +53,13 @@ static int select_rows(rp_state *st) {
   const sf_spec *s = st->spec;
   sf_table *t = NULL;
   int rc = sf_data_load(s->data_file, s->table, &t);
-  if (rc) return rp_fail(st, s->data_line, rc, "%s", sf_errmsg());
+  if (rc) return rp_fail(st, key_line(st, s->data_header_line, "file"), rc, "%s", sf_errmsg());
   st->n_loaded = t->nrows;
   sf_expr *where = NULL;
   int *wcol = NULL;
   if (s->where) {
     if ((rc = sf_expr_parse(s->where, 1, &where))) {
-      rc = rp_fail(st, s->data_line, rc, "where '%s': %s", s->where, sf_errmsg());
+      rc = rp_fail(st, key_line(st, s->data_header_line, "where"), rc, "where '%s': %s", s->where, sf_errmsg());
       goto out;
     }
     size_t ni = sf_expr_nidents(where);
@@ -64,7 +70,8 @@ static int select_rows(rp_state *st) {
     }
     for (size_t k = 0; k < ni; k++)
       if ((wcol[k] = sf_table_find(t, sf_expr_ident(where, k))) < 0) {
-        rc = rp_fail(st, s->data_line, SF_EINPUT, "where: '%s' is not a column of '%s'", sf_expr_ident(where, k),
+        rc = rp_fail(st, key_line(st, s->data_header_line, "where"), SF_EINPUT, "where: '%s' is not a column of '%s'",
+                     sf_expr_ident(where, k),
                      s->data_file_given);
         goto out;
       }
@@ -106,7 +113,8 @@ static int select_rows(rp_state *st) {
   }
   if (sel->nrows == 0) {
     sf_table_free(sel);
-    rc = rp_fail(st, s->data_line, SF_EINPUT, "no run of '%s' is left after where '%s'", s->data_file_given,
+    rc = rp_fail(st, key_line(st, s->data_header_line, "where"), SF_EINPUT, "no run of '%s' is left after where '%s'",
+                 s->data_file_given,
                  s->where ? s->where : "");
     goto out;
   }
@@ -120,17 +128,11 @@ out:
 
 /* ---- fits ---- */
 
-/* The line a failure points at: the law's own line for a law that does not parse or fit, the
- * section's header for everything else. */
-static size_t fit_line(const sf_spec_fit *sp, int at_law) {
-  return at_law && sp->law_line ? sp->law_line : sp->line;
-}
-
 static int run_fit(rp_state *st, rp_fit *f) {
   const sf_spec_fit *sp = f->spec;
   const sf_table *t = st->table;
   int rc = sf_fit_law_for_table(sp->law, t, &f->law, &f->owned);
-  if (rc) return rp_fail(st, fit_line(sp, 1), rc, "[fit %s]: %s", sp->name, sf_errmsg());
+  if (rc) return rp_fail(st, key_line(st, sp->line, "law"), rc, "[fit %s]: %s", sp->name, sf_errmsg());
   sf_fit_request rq;
   sf_fit_request_init(&rq, f->law);
   rq.x = sp->x;
@@ -153,12 +155,14 @@ static int run_fit(rp_state *st, rp_fit *f) {
   if ((rc = sf_fit_table(t, &rq, &f->fr))) {
     /* a spec asking for what the law or data cannot give is bad input, not a usage error */
     int code = rc == SF_EUSAGE ? SF_EINPUT : rc;
-    if (f->fr.stage == SF_FITSTAGE_FIT)
-      return rp_fail(st, fit_line(sp, 1), code, "[fit %s]: law '%s' failed to fit: %s", sp->name, f->law->name,
-                     sf_errmsg());
+    /* at the key the failure is about (x, sigma, fix, ...), the law for a fit that failed, else the header */
+    size_t at = f->fr.opt ? key_line(st, sp->line, f->fr.opt)
+                : f->fr.stage == SF_FITSTAGE_FIT ? key_line(st, sp->line, "law") : sp->line;
     if (f->fr.stage == SF_FITSTAGE_BOOTSTRAP)
-      return rp_fail(st, sp->line, code, "[fit %s]: bootstrap failed: %s", sp->name, sf_errmsg());
-    return rp_fail(st, sp->line, code, "[fit %s]: %s", sp->name, sf_errmsg());
+      return rp_fail(st, key_line(st, sp->line, "bootstrap"), code, "[fit %s]: bootstrap failed: %s", sp->name,
+                     sf_errmsg());
+    /* a failed fit's message names the law already ("law '...' cannot be evaluated ...") */
+    return rp_fail(st, at, code, "[fit %s]: %s", sp->name, sf_errmsg());
   }
   sf_fitrecord rec;
   sf_fitrecord_from_fit(&rec, &f->fr);
@@ -252,7 +256,7 @@ static int forecast_source(rp_state *st, int src) {
   size_t line = s->forecast_line;
   if (!kind) {
     if (src < 0 || s->nffits)
-      return rp_fail(st, line, SF_EINPUT, "[forecast]: '%s' predicts %s from %s; forecasts need a law of N and D, a "
+      return rp_fail(st, key_line(st, line, src < 0 ? "published" : "fits"), SF_EINPUT, "[forecast]: '%s' predicts %s from %s; forecasts need a law of N and D, a "
                      "published N_opt/D_opt law, or a law of C", rp_source_name(st, src), ff->output, ff->vars[0]);
     return SF_OK; /* a fit of something else (e.g. mmlu against N) is simply not forecast */
   }
@@ -276,7 +280,7 @@ static int forecast_source(rp_state *st, int src) {
       x.beyond = sf_fitfile_decades_beyond(ff, names, &x.C, 1);
     }
     if (rc)
-      return rp_fail(st, line, rc, "[forecast]: '%s' at budget %g FLOP: %s", rp_source_name(st, src), s->budget[i],
+      return rp_fail(st, key_line(st, line, "budgets"), rc, "[forecast]: '%s' at budget %g FLOP: %s", rp_source_name(st, src), s->budget[i],
                      sf_errmsg());
     if ((rc = add_fc(st, &x))) return rc;
   }
@@ -295,7 +299,7 @@ static int forecast_source(rp_state *st, int src) {
       if (!rc) x.C = b[0], x.N = b[1], x.D = b[2];
     }
     if (rc)
-      return rp_fail(st, line, rc, "[forecast]: '%s' target %g: %s", rp_source_name(st, src), x.target, sf_errmsg());
+      return rp_fail(st, key_line(st, line, "targets"), rc, "[forecast]: '%s' target %g: %s", rp_source_name(st, src), x.target, sf_errmsg());
     x.prob = sf_target_prob_reachable(ff, x.target, &c.ao);
     /* as `scalefit target` says it: a target reached only far beyond the data is an extrapolation */
     x.beyond = x.reached == 1 ? sf_fitfile_decades_beyond_ndc(ff, o.N, o.D, o.C) : NAN;
@@ -314,7 +318,7 @@ static int run_forecasts(rp_state *st) {
     for (size_t i = 0; i < s->npublished; i++)
       if ((rc = sf_fitfile_published(laws, s->published[i], &st->pub[i]))) {
         free(laws);
-        return rp_fail(st, s->forecast_line, rc, "[forecast] published: %s", sf_errmsg());
+        return rp_fail(st, key_line(st, s->forecast_line, "published"), rc, "[forecast] published: %s", sf_errmsg());
       }
     free(laws);
   }
@@ -356,14 +360,15 @@ static int setup_costs(rp_state *st) {
     const sf_accel *a = sf_accel_find(t, c->gpu);
     if (!a) {
       char *names = sf_accel_names(t);
-      rc = rp_fail(st, c->line, SF_EINPUT, "[cost %s]: unknown gpu '%s' (known: %s; or give peak_tflops)", c->name, c->gpu,
+      rc = rp_fail(st, key_line(st, c->line, "gpu"), SF_EINPUT, "[cost %s]: unknown gpu '%s' (known: %s; or give peak_tflops)", c->name, c->gpu,
                    names ? names : "");
       free(names);
       sf_accel_free(t);
       return rc;
     }
     if ((rc = sf_accel_peak(a, c->precision ? c->precision : "bf16", &rc_->peak))) {
-      rc = rp_fail(st, c->line, rc, "[cost %s]: %s", c->name, sf_errmsg());
+      rc = rp_fail(st, key_line(st, c->line, c->precision ? "precision" : "gpu"), rc, "[cost %s]: %s", c->name,
+                   sf_errmsg());
       sf_accel_free(t);
       return rc;
     }
@@ -380,11 +385,13 @@ static int run_turn(rp_state *st, rp_turn *tu) {
   const sf_table *t = st->table;
   tu->x = sp->x ? sp->x : "C";
   int cx, cy, lrc; /* a name two columns answer to is an error of its own, not "missing" */
-  if ((lrc = sf_table_resolve(t, tu->x, &cx)) != SF_OK || (lrc = sf_table_resolve(t, sp->y, &cy)) != SF_OK)
-    return rp_fail(st, sp->line, lrc, "[turn %s]: %s", sp->name, sf_errmsg());
+  if ((lrc = sf_table_resolve(t, tu->x, &cx)) != SF_OK)
+    return rp_fail(st, key_line(st, sp->line, "x"), lrc, "[turn %s]: %s", sp->name, sf_errmsg());
+  if ((lrc = sf_table_resolve(t, sp->y, &cy)) != SF_OK)
+    return rp_fail(st, key_line(st, sp->line, "y"), lrc, "[turn %s]: %s", sp->name, sf_errmsg());
   if (cx < 0 || cy < 0) {
     char *names = sf_table_column_names(t);
-    int rc = rp_fail(st, sp->line, SF_EINPUT, "[turn %s]: column '%s' missing in '%s' (it has %s)", sp->name,
+    int rc = rp_fail(st, key_line(st, sp->line, cx < 0 ? "x" : "y"), SF_EINPUT, "[turn %s]: column '%s' missing in '%s' (it has %s)", sp->name,
                      cx < 0 ? tu->x : sp->y, st->spec->data_file_given, names ? names : "?");
     free(names);
     return rc;

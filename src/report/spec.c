@@ -42,6 +42,7 @@ static const struct {
 typedef struct parser {
   const char *origin;
   size_t line;
+  size_t sec_line; /* of the current section's header */
   sf_spec *s;
   sec_kind cur;
   size_t cur_idx;
@@ -238,6 +239,9 @@ static int open_section(parser *p, const char *hdr, const char *name) {
   case SEC_FORECAST:
     s->forecast_line = p->line;
     break;
+  case SEC_DATA:
+    s->data_header_line = p->line;
+    break;
   default:
     break;
   }
@@ -270,7 +274,6 @@ static int set_key(parser *p, const char *key, const char *v) {
     return unknown_key(p, key);
   case SEC_DATA:
     if (!strcmp(key, "file")) {
-      s->data_line = p->line;
       if (val_string(p, v, &s->data_file_given)) return SF_ENOMEM;
       free(s->data_file);
       if (!(s->data_file = resolve_data(p->origin, v))) return sf_fail(SF_ENOMEM, "out of memory");
@@ -284,10 +287,7 @@ static int set_key(parser *p, const char *key, const char *v) {
     return unknown_key(p, key);
   case SEC_FIT: {
     sf_spec_fit *f = &s->fit[p->cur_idx];
-    if (!strcmp(key, "law")) {
-      f->law_line = p->line;
-      return val_string(p, v, &f->law);
-    }
+    if (!strcmp(key, "law")) return val_string(p, v, &f->law);
     if (!strcmp(key, "x")) return val_string(p, v, &f->x);
     if (!strcmp(key, "y")) return val_string(p, v, &f->y);
     if (!strcmp(key, "sigma")) return val_string(p, v, &f->sigma);
@@ -434,33 +434,39 @@ static int find_fit(const sf_spec *s, const char *name) {
 
 static int check_refs(parser *p) {
   sf_spec *s = p->s;
+  /* a message about one key's value names that key's line; one about what a section lacks, its header */
+#define KEYLINE(section, key) sf_spec_key_line(s, (section), (key))
   for (size_t i = 0; i < s->nfit; i++) {
     if (!s->fit[i].law) return perr(p, s->fit[i].line, "[fit %s] needs a law (e.g. law = chinchilla)", s->fit[i].name);
     if (s->fit[i].absolute_sigma && !s->fit[i].sigma)
-      return perr(p, s->fit[i].line, "[fit %s]: absolute_sigma needs sigma = COLUMN (the runs' standard deviations)",
+      return perr(p, KEYLINE(s->fit[i].line, "absolute_sigma"), "[fit %s]: absolute_sigma needs sigma = COLUMN (the runs' standard deviations)",
                   s->fit[i].name);
   }
   if (s->nfit && !s->data_file) return perr(p, s->fit[0].line, "[fit %s] needs data: add [data] with file = ...", s->fit[0].name);
   for (size_t i = 0; i < s->nturn; i++) {
     if (!s->turn[i].y) return perr(p, s->turn[i].line, "[turn %s] needs y (the capability column, e.g. y = mmlu)", s->turn[i].name);
-    if (!(s->turn[i].max > s->turn[i].chance) || s->turn[i].chance < 0)
-      return perr(p, s->turn[i].line, "[turn %s]: chance (%g) must be >= 0 and below max (%g)", s->turn[i].name,
-                  s->turn[i].chance, s->turn[i].max);
+    if (!(s->turn[i].max > s->turn[i].chance) || s->turn[i].chance < 0) {
+      size_t at = KEYLINE(s->turn[i].line, "chance"); /* a default chance is refused by the max given */
+      if (at == s->turn[i].line) at = KEYLINE(s->turn[i].line, "max");
+      return perr(p, at, "[turn %s]: chance (%g) must be >= 0 and below max (%g)", s->turn[i].name, s->turn[i].chance,
+                  s->turn[i].max);
+    }
     if (!s->data_file) return perr(p, s->turn[i].line, "[turn %s] needs data: add [data] with file = ...", s->turn[i].name);
   }
   for (size_t i = 0; i < s->nffits; i++)
     if (find_fit(s, s->ffits[i]) < 0)
-      return perr(p, s->forecast_line, "[forecast] fits: no [fit %s] in this spec", s->ffits[i]);
+      return perr(p, KEYLINE(s->forecast_line, "fits"), "[forecast] fits: no [fit %s] in this spec", s->ffits[i]);
   if ((s->nbudget || s->ntarget) && !s->nfit && !s->npublished)
-    return perr(p, s->forecast_line, "[forecast] has budgets or targets but nothing to forecast from: add a [fit NAME] "
+    return perr(p, KEYLINE(s->forecast_line, s->nbudget ? "budgets" : "targets"), "[forecast] has budgets or targets but nothing to forecast from: add a [fit NAME] "
                 "or published = ID");
   if (s->npublished && !s->nbudget && !s->ntarget)
-    return perr(p, s->forecast_line, "[forecast] published laws need budgets or targets");
+    return perr(p, KEYLINE(s->forecast_line, "published"), "[forecast] published laws need budgets or targets");
   for (size_t i = 0; i < s->ncost; i++) {
     sf_spec_cost *c = &s->cost[i];
     if (!c->gpu && isnan(c->peak_tflops))
       return perr(p, c->line, "[cost %s] needs gpu = NAME (a100, h100, ...) or peak_tflops = T", c->name);
-    if (c->gpu && !isnan(c->peak_tflops)) return perr(p, c->line, "[cost %s]: give gpu or peak_tflops, not both", c->name);
+    if (c->gpu && !isnan(c->peak_tflops))
+      return perr(p, KEYLINE(c->line, "peak_tflops"), "[cost %s]: give gpu or peak_tflops, not both", c->name);
   }
   if (s->ncost && !s->nbudget && !s->ntarget)
     return perr(p, s->cost[0].line, "[cost %s]: costs are of forecast budgets or targets; add [forecast] budgets = ...",
@@ -470,28 +476,33 @@ static int check_refs(parser *p) {
     if (!c->kind)
       return perr(p, c->line, "[chart %s] needs a kind (scaling, frontier, turn, residuals, bootstrap or isoflop)", c->name);
     if (!strcmp(c->kind, "turn")) {
-      if (c->fit) return perr(p, c->line, "[chart %s]: a turn chart draws a [turn], not a fit", c->name);
-      if (!s->nturn) return perr(p, c->line, "[chart %s]: kind turn needs a [turn] section", c->name);
+      if (c->fit) return perr(p, KEYLINE(c->line, "fit"), "[chart %s]: a turn chart draws a [turn], not a fit", c->name);
+      if (!s->nturn) return perr(p, KEYLINE(c->line, "kind"), "[chart %s]: kind turn needs a [turn] section", c->name);
       if (!c->turn && s->nturn > 1)
         return perr(p, c->line, "[chart %s]: which turn analysis? give turn = NAME", c->name);
       int found = !c->turn;
       for (size_t k = 0; c->turn && k < s->nturn; k++) found |= !strcmp(s->turn[k].name, c->turn);
-      if (!found) return perr(p, c->line, "[chart %s]: no [turn %s] in this spec", c->name, c->turn);
+      if (!found) return perr(p, KEYLINE(c->line, "turn"), "[chart %s]: no [turn %s] in this spec", c->name, c->turn);
     } else {
-      if (c->turn) return perr(p, c->line, "[chart %s]: turn = applies to kind turn only", c->name);
+      if (c->turn) return perr(p, KEYLINE(c->line, "turn"), "[chart %s]: turn = applies to kind turn only", c->name);
       if ((!strcmp(c->kind, "scaling") || !strcmp(c->kind, "isoflop")) && !s->data_file)
-        return perr(p, c->line, "[chart %s]: kind %s draws runs; add [data] with file = ...", c->name, c->kind);
+        return perr(p, KEYLINE(c->line, "kind"), "[chart %s]: kind %s draws runs; add [data] with file = ...", c->name,
+                    c->kind);
       if ((!strcmp(c->kind, "residuals") || !strcmp(c->kind, "bootstrap")) && !c->fit)
-        return perr(p, c->line, "[chart %s]: kind %s needs fit = NAME", c->name, c->kind);
+        return perr(p, KEYLINE(c->line, "kind"), "[chart %s]: kind %s needs fit = NAME", c->name, c->kind);
       if (!strcmp(c->kind, "isoflop") && c->fit)
-        return perr(p, c->line, "[chart %s]: an isoflop chart fits its own parabolas per bin; it takes no fit", c->name);
+        return perr(p, KEYLINE(c->line, "fit"), "[chart %s]: an isoflop chart fits its own parabolas per bin; it takes no "
+                    "fit", c->name);
       if (!c->fit && !strcmp(c->kind, "frontier") && !s->npublished)
-        return perr(p, c->line, "[chart %s]: a frontier chart needs fit = NAME or [forecast] published laws", c->name);
-      if (c->fit && find_fit(s, c->fit) < 0) return perr(p, c->line, "[chart %s]: no [fit %s] in this spec", c->name, c->fit);
+        return perr(p, KEYLINE(c->line, "kind"), "[chart %s]: a frontier chart needs fit = NAME or [forecast] published "
+                    "laws", c->name);
+      if (c->fit && find_fit(s, c->fit) < 0)
+        return perr(p, KEYLINE(c->line, "fit"), "[chart %s]: no [fit %s] in this spec", c->name, c->fit);
     }
   }
   if (!s->nfit && !s->nturn && !s->npublished && !s->nchart)
     return perr(p, p->line ? p->line : 1, "nothing to report: add a [fit NAME], [turn], [chart NAME] or [forecast] published = ID");
+#undef KEYLINE
   return SF_OK;
 }
 
@@ -499,7 +510,7 @@ static int check_refs(parser *p) {
 
 static int on_section(void *ctx, size_t line, char *name, char *arg) {
   parser *p = ctx;
-  p->line = line;
+  p->line = p->sec_line = line;
   return open_section(p, name, arg);
 }
 
@@ -507,7 +518,23 @@ static int on_key(void *ctx, size_t line, int in_section, const char *section, c
   parser *p = ctx;
   p->line = line;
   if (!in_section) return perr(p, line, "key '%s' before any section (start with [report] or [data])", key);
-  return set_key(p, key, val);
+  int rc = set_key(p, key, val);
+  if (rc) return rc;
+  /* known keys only (set_key refused the rest), so each fits the record */
+  sf_spec *s = p->s;
+  sf_spec_keyline *a = grow(s->keyline, s->nkeyline, sizeof *a);
+  if (!a) return sf_fail(SF_ENOMEM, "out of memory");
+  s->keyline = a;
+  a[s->nkeyline].section = p->sec_line;
+  snprintf(a[s->nkeyline].key, sizeof a[s->nkeyline].key, "%s", key);
+  a[s->nkeyline++].line = line;
+  return SF_OK;
+}
+
+size_t sf_spec_key_line(const sf_spec *s, size_t section, const char *key) {
+  for (size_t i = 0; i < s->nkeyline; i++)
+    if (s->keyline[i].section == section && !strcmp(s->keyline[i].key, key)) return s->keyline[i].line;
+  return section;
 }
 
 int sf_spec_parse(const char *text, size_t len, const char *origin, sf_spec **out) {
@@ -574,5 +601,6 @@ void sf_spec_free(sf_spec *s) {
     free(c->name), free(c->kind), free(c->fit), free(c->turn), free(c->x), free(c->y), free(c->color_by), free(c->title);
   }
   free(s->chart);
+  free(s->keyline);
   free(s);
 }

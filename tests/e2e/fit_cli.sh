@@ -88,6 +88,22 @@ expect 1 "has no parameter 'Z'" $SCALEFIT fit "$tmp/runs.csv" --law power --fix 
 expect 2 "outside the parameter's range" $SCALEFIT fit "$tmp/runs.csv" --law power --fix E=-1
 expect 1 "which law" $SCALEFIT fit "$tmp/runs.csv"
 expect 3 "cannot be evaluated" $SCALEFIT fit "$tmp/runs.csv" --law 'loss = log(-a*a - 1) + C*0'
+# a formula is named by its text in errors and warnings (every formula's internal name is
+# 'formula', which once was all the messages said), a long one kept at both ends around '...'
+expect 3 "law 'loss = log(-a*a - 1) + C*0' cannot be evaluated" $SCALEFIT fit "$tmp/runs.csv" --law 'loss = log(-a*a - 1) + C*0'
+grep -q "'formula'" "$tmp/err" && fail "a formula named 'formula': $(cat "$tmp/err")"
+long='loss = log(-a*a - 1) + C*0 + b1*0 + b2*0 + b3*0 + b4*0 + b5*0 + b6*0'
+expect 3 "law '${long:0:28}...${long: -29}' cannot be evaluated" $SCALEFIT fit "$tmp/runs.csv" --law "$long"
+# in a comparison the table keeps its label formulaK; the failure and the warnings say which formula
+expect 3 "1 of 2 laws could not be fitted: 'loss = log(-a*a - 1) + C*0'" \
+  $SCALEFIT fit "$tmp/runs.csv" --law 'loss = log(-a*a - 1) + C*0,power'
+grep -q "formula1 .*fit failed: law 'loss = log(-a\*a - 1) + C\*0' cannot be evaluated" "$tmp/out" ||
+  fail "comparison row of a failed formula: $(cat "$tmp/out")"
+grep -q "'formula'" "$tmp/out" "$tmp/err" && fail "comparison names a formula 'formula': $(cat "$tmp/out" "$tmp/err")"
+expect 0 "warning: formula1 ('loss = E + A*C^-alpha + c*0'): " \
+  $SCALEFIT fit "$tmp/runs.csv" --law 'loss = E + A*C^-alpha + c*0,power'
+$SCALEFIT fit "$tmp/runs.csv" --law 'loss = E + A*C^-alpha' -o "$tmp/fc.json" >/dev/null 2>&1 || fail "formula fit -o"
+expect 2 "optimal: law 'loss = E + A*C^-alpha' of C predicts 'loss'" $SCALEFIT optimal "$tmp/fc.json" --compute 1e22
 expect 4 "" $SCALEFIT fit "$tmp/runs.csv" --law power -o /nonexistent/dir/fit.json
 [ -e /nonexistent/dir/fit.json ] && fail "half-written output"
 # a poorly identified parameter is warned about, not silently printed

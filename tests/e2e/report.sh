@@ -28,14 +28,14 @@ cat stdout.txt stderr.txt
 [ $rc -eq 2 ] || fail "exit $rc, want 2 (bad input)"
 grep -qx "2 reports written, 2 failed" stdout.txt || fail "summary line"
 grep -q "broken.ini:4: unknown key 'fiel' in \[data\] (known: file, table, where)" stderr.txt || fail "parse error with file:line"
-grep -q "runfail.ini:3: \[fit bad\]: column 'nosuchcolumn' missing in" stderr.txt || fail "run error with file:line"
+grep -q "runfail.ini:5: \[fit bad\]: column 'nosuchcolumn' missing in" stderr.txt || fail "run error with file:line"
 for r in published-models published-laws; do
   for f in index.html report.md report.json; do [ -s "out/$r/$f" ] || fail "out/$r/$f missing"; done
 done
 [ ! -e out/broken ] && [ ! -e out/runfail ] || fail "a failed spec left a folder"
 [ -z "$(ls -A out | grep -v -e '^published-models$' -e '^published-laws$' -e '^index.html$')" ] || fail "leftovers: $(ls -A out)"
 grep -q 'href="published-models/index.html"' out/index.html || fail "index links the report"
-grep -q "runfail.ini:3:" out/index.html || fail "index shows the failure"
+grep -q "runfail.ini:5:" out/index.html || fail "index shows the failure"
 grep -q "2 reports written, 2 failed" out/index.html || fail "index summary"
 # progress as `sweep` shows it: in a log (not a terminal) one line per finished spec, each with its
 # count, [1/4] .. [4/4] once each, and no terminal control characters
@@ -233,8 +233,39 @@ printf '[report]\ntitle = t\n[data]\nfile = %s\n[fit f]\n# the log of a negative
   "$SF_SRC/datasets/models.csv" > numfail.ini
 "$SCALEFIT" report numfail.ini -o out 2> err.txt; rc=$?
 [ $rc -eq 3 ] || fail "failed fit: exit $rc, want 3"
-grep -q "numfail.ini:7: \[fit f\]: law 'formula' failed to fit" err.txt || fail "failed fit message: $(cat err.txt)"
+# the formula as typed, once (it was "law 'formula' failed to fit: law 'formula' cannot be evaluated")
+grep -q "numfail.ini:7: \[fit f\]: law 'mmlu = A\*log(-N\*B)' cannot be evaluated" err.txt || fail "failed fit message: $(cat err.txt)"
+[ "$(grep -o "law '" err.txt | wc -l)" = 1 ] || fail "the law named more than once: $(cat err.txt)"
 [ ! -e out/numfail ] || fail "failed fit left a folder"
+
+# a failure about one key's value names that key's line, not its section's header (they are
+# several lines apart in each spec); what a section lacks is said at its header
+keyline() { # SPEC-TEXT WANT: the spec fails (exit 2) with WANT on stderr
+  printf '%b' "$1" > kl.ini
+  "$SCALEFIT" report kl.ini -o out 2> err.txt; local rc=$?
+  [ $rc -eq 2 ] || fail "exit $rc, want 2: $1: $(cat err.txt)"
+  grep -qF "kl.ini:$2" err.txt || fail "want 'kl.ini:$2': $(cat err.txt)"
+  [ ! -e out/kl ] || fail "a failed spec left a folder"
+}
+M="$SF_SRC/datasets/models.csv"
+keyline "[data]\nfile = $M\n[fit f]\nlaw = mmlu = A*N^b\n# the column\n\nx = N\n" \
+  "7: [fit f]: x does not apply to a formula"
+keyline "[data]\nfile = $M\n[fit f]\nlaw = power\nx = C\n\ny = nosuch\n" "7: [fit f]: column 'nosuch' missing"
+keyline "[data]\nfile = $M\n[fit f]\nlaw = power\nx = C\ny = mmlu\nsigma = nosd\n" "7: [fit f]: column 'nosd' missing"
+keyline "[data]\nfile = $M\n[fit f]\nlaw = power\nx = C\ny = mmlu\nfix = Z = 1\n" "7: [fit f]: fix: law 'power' has no parameter 'Z'"
+keyline "[data]\nfile = $M\n[fit f]\nlaw = power\nx = C\ny = mmlu\nsigma = N\nloss = huber\n" "8: [fit f]: sigma with loss = huber"
+keyline "[data]\nfile = $M\n[fit f]\nx = C\ny = mmlu\nlaw = nolaw\n" "6: [fit f]: unknown law 'nolaw'"
+keyline "[data]\nfile = $M\ntable = models\n\nwhere = zz > 1\n[fit f]\nlaw = power\nx = C\ny = mmlu\n" \
+  "5: where: 'zz' is not a column"
+keyline "[data]\nfile = $M\n[turn]\nx = C\nbootstrap = 10\ny = nosuch\n" "6: [turn turn]: column 'nosuch' missing"
+keyline "[data]\nfile = $M\n[turn]\ny = mmlu\nbootstrap = 10\nx = nosuch\n" "6: [turn turn]: column 'nosuch' missing"
+keyline "[data]\nfile = $M\n[turn]\ny = mmlu\n\nchance = 2\n" "6: [turn turn]: chance (2) must be >= 0 and below max"
+keyline "[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost c]\nmfu = 0.5\ngpus = 8\ngpu = nosuch\n" \
+  "7: [cost c]: unknown gpu 'nosuch'"
+keyline "[data]\nfile = $M\n[fit m]\nlaw = power\nx = N\ny = mmlu\n[forecast]\nbudgets = 1e22\n\nfits = m\n" \
+  "10: [forecast]: 'm' predicts mmlu from N"
+keyline "[data]\nfile = $M\n[chart a]\nkind = scaling\ntitle = t\n\ny = nosuch\n" "7: [chart a]: column 'nosuch'"
+keyline "[data]\nfile = $M\n[chart a]\nkind = scaling\ny = mmlu\n\ncolor_by = nosuch\n" "7: [chart a]: cannot colour by 'nosuch'"
 
 # Chinchilla refit (shared data only; not shipped)
 CH="$SF_SHARED/chinchilla_svg_extracted.csv"

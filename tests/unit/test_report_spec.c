@@ -74,12 +74,21 @@ static void test_full_spec(void **state) {
   char want[4096];
   snprintf(want, sizeof want, "%s/models.csv", sf_datadir());
   assert_string_equal(s->data_file, want);
-  assert_int_equal(s->data_line, 7);
+  /* every key's line, looked up by its section's header; a key not given answers the header */
+  assert_int_equal(s->data_header_line, 6);
+  assert_int_equal(sf_spec_key_line(s, 6, "file"), 7);
+  assert_int_equal(sf_spec_key_line(s, 6, "where"), 8);
+  assert_int_equal(sf_spec_key_line(s, 6, "table"), 6);
   assert_string_equal(s->where, "N > 1e9");
   assert_int_equal(s->nfit, 2);
   assert_string_equal(s->fit[0].name, "chin");
   assert_int_equal(s->fit[0].line, 9);
-  assert_int_equal(s->fit[0].law_line, 10);
+  assert_int_equal(sf_spec_key_line(s, s->fit[0].line, "law"), 10);
+  assert_int_equal(sf_spec_key_line(s, s->fit[0].line, "fix"), 16);
+  assert_int_equal(sf_spec_key_line(s, s->fit[1].line, "x"), 19);  /* [fit c]'s x, not another section's */
+  assert_int_equal(sf_spec_key_line(s, s->fit[0].line, "x"), 9);
+  assert_int_equal(sf_spec_key_line(s, s->forecast_line, "published"), 25);
+  assert_int_equal(sf_spec_key_line(s, s->chart[0].line, "linear_y"), 35);
   assert_string_equal(s->fit[0].loss, "huber");
   assert_rel(s->fit[0].delta, 1e-3, 1e-15);
   assert_int_equal(s->fit[0].bootstrap, 50);
@@ -182,8 +191,9 @@ static const struct {
     {"[data]\nfile = @datasets/models.csv\n[fit a]\nlaw = power\nholdout = 1\n", "s.ini:5: holdout: a fraction in [0, 1)"},
     {"[data]\nfile = @datasets/models.csv\n[fit a]\nlaw = power\nfix = E\n", "s.ini:5: fix: expected NAME=VALUE, got 'E'"},
     {"[data]\nfile = @datasets/models.csv\n[fit a]\nx = C\n", "s.ini:3: [fit a] needs a law"},
-    {"[data]\nfile = @datasets/models.csv\n[fit a]\nlaw = power\nabsolute_sigma = yes\n",
-     "s.ini:3: [fit a]: absolute_sigma needs sigma = COLUMN"},
+    /* a message about a key's value names the key's line, not its section's header */
+    {"[data]\nfile = @datasets/models.csv\n[fit a]\nlaw = power\n# weighted\n\nabsolute_sigma = yes\n",
+     "s.ini:7: [fit a]: absolute_sigma needs sigma = COLUMN"},
     {"[data]\nfile = @datasets/models.csv\n[fit a]\nlaw = power\nsigma = sd\nabsolute_sigma = maybe\n",
      "s.ini:6: absolute_sigma: expected yes or no, got 'maybe'"},
     {"[fit]\nlaw = power\n", "s.ini:1: section [fit] needs a name: [fit NAME]"},
@@ -202,31 +212,47 @@ static const struct {
     {"[forecast]\npublished = llama3_Dopt\nbudgets = -5\n", "s.ini:3: budgets: compute must be > 0 FLOP"},
     {"[forecast]\npublished = llama3_Dopt, llama3_Dopt\nbudgets = 1e22\n", "s.ini:2: published: 'llama3_Dopt' is listed twice"},
     {"[forecast]\npublished = a b\nbudgets = 1e22\n", "s.ini:2: published: 'a b' is not a name"},
-    {"[forecast]\npublished = llama3_Dopt\n", "s.ini:1: [forecast] published laws need budgets or targets"},
-    {"[forecast]\nbudgets = 1e22\n", "s.ini:1: [forecast] has budgets or targets but nothing to forecast from"},
-    {"[data]\nfile = @datasets/models.csv\n[fit a]\nlaw = power\n[forecast]\nfits = b\nbudgets = 1e22\n",
-     "s.ini:5: [forecast] fits: no [fit b] in this spec"},
+    {"[forecast]\n# from the paper\npublished = llama3_Dopt\n", "s.ini:3: [forecast] published laws need budgets or targets"},
+    {"[forecast]\n\nbudgets = 1e22\n", "s.ini:3: [forecast] has budgets or targets but nothing to forecast from"},
+    {"[forecast]\n\ntargets = 2\n", "s.ini:3: [forecast] has budgets or targets but nothing to forecast from"},
+    {"[data]\nfile = @datasets/models.csv\n[fit a]\nlaw = power\n[forecast]\nbudgets = 1e22\nfits = b\n",
+     "s.ini:7: [forecast] fits: no [fit b] in this spec"},
     {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost x]\nmfu = 0.4\n", "s.ini:4: [cost x] needs gpu = NAME"},
     {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost x]\ngpu = h100\nmfu = 40\n",
      "s.ini:6: mfu: a fraction in (0, 1] (0.4 for 40%), got '40'"},
     {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost x]\ngpu = h100\ngpus = 0\n", "s.ini:6: gpus: must be at least 1"},
     {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost x]\ngpu = h100\nprecision = int4\n",
      "s.ini:6: precision: expected bf16, fp16, tf32 or fp32"},
-    {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost x]\ngpu = h100\npeak_tflops = 100\n",
-     "s.ini:4: [cost x]: give gpu or peak_tflops, not both"},
+    {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost x]\ngpu = h100\nmfu = 0.5\npeak_tflops = 100\n",
+     "s.ini:7: [cost x]: give gpu or peak_tflops, not both"},
     {"[data]\nfile = @datasets/models.csv\n[turn]\nx = C\n", "s.ini:3: [turn turn] needs y"},
-    {"[data]\nfile = @datasets/models.csv\n[turn]\ny = mmlu\nchance = 2\n", "s.ini:3: [turn turn]: chance (2) must be >= 0 and below max (1)"},
+    {"[data]\nfile = @datasets/models.csv\n[turn]\ny = mmlu\nx = C\n\nchance = 2\n",
+     "s.ini:7: [turn turn]: chance (2) must be >= 0 and below max (1)"},
+    {"[data]\nfile = @datasets/models.csv\n[turn]\ny = mmlu\nx = C\nmax = 0.2\n",
+     "s.ini:6: [turn turn]: chance (0.25) must be >= 0 and below max (0.2)"},
     {"[turn]\ny = mmlu\n", "s.ini:1: [turn turn] needs data"},
     {"[data]\nfile = @datasets/models.csv\n[chart a]\nfit = x\n", "s.ini:3: [chart a] needs a kind"},
     {"[data]\nfile = @datasets/models.csv\n[chart a]\nkind = pie\n", "s.ini:4: kind: expected scaling, frontier, turn, residuals, bootstrap or isoflop, got 'pie'"},
-    {"[data]\nfile = @datasets/models.csv\n[chart a]\nkind = residuals\n", "s.ini:3: [chart a]: kind residuals needs fit = NAME"},
-    {"[data]\nfile = @datasets/models.csv\n[fit f]\nlaw = power\n[chart a]\nkind = isoflop\nfit = f\n",
-     "s.ini:5: [chart a]: an isoflop chart fits its own parabolas per bin"},
-    {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[chart a]\nkind = isoflop\n",
-     "s.ini:4: [chart a]: kind isoflop draws runs; add [data]"},
-    {"[data]\nfile = @datasets/models.csv\n[chart a]\nkind = scaling\nfit = nope\n", "s.ini:3: [chart a]: no [fit nope] in this spec"},
-    {"[data]\nfile = @datasets/models.csv\n[chart a]\nkind = turn\n", "s.ini:3: [chart a]: kind turn needs a [turn] section"},
-    {"[data]\nfile = @datasets/models.csv\n[chart a]\nkind = frontier\n", "s.ini:3: [chart a]: a frontier chart needs fit = NAME"},
+    {"[data]\nfile = @datasets/models.csv\n[chart a]\ntitle = r\nkind = residuals\n",
+     "s.ini:5: [chart a]: kind residuals needs fit = NAME"},
+    {"[data]\nfile = @datasets/models.csv\n[fit f]\nlaw = power\n[chart a]\nkind = isoflop\ntitle = i\nfit = f\n",
+     "s.ini:8: [chart a]: an isoflop chart fits its own parabolas per bin"},
+    {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[chart a]\ntitle = i\nkind = isoflop\n",
+     "s.ini:6: [chart a]: kind isoflop draws runs; add [data]"},
+    {"[data]\nfile = @datasets/models.csv\n[chart a]\nkind = scaling\ntitle = s\nfit = nope\n",
+     "s.ini:6: [chart a]: no [fit nope] in this spec"},
+    {"[data]\nfile = @datasets/models.csv\n[chart a]\ntitle = t\nkind = turn\n", "s.ini:5: [chart a]: kind turn needs a [turn] section"},
+    {"[data]\nfile = @datasets/models.csv\n[turn]\ny = mmlu\n[chart a]\nkind = turn\nfit = f\n",
+     "s.ini:7: [chart a]: a turn chart draws a [turn], not a fit"},
+    {"[data]\nfile = @datasets/models.csv\n[turn]\ny = mmlu\n[chart a]\nkind = turn\ntitle = t\nturn = other\n",
+     "s.ini:8: [chart a]: no [turn other] in this spec"},
+    {"[data]\nfile = @datasets/models.csv\n[turn]\ny = mmlu\n[chart a]\nkind = scaling\ntitle = t\nturn = turn\n",
+     "s.ini:8: [chart a]: turn = applies to kind turn only"},
+    {"[data]\nfile = @datasets/models.csv\n[chart a]\ntitle = f\nkind = frontier\n",
+     "s.ini:5: [chart a]: a frontier chart needs fit = NAME"},
+    /* what a section lacks is said at its header */
+    {"[data]\nfile = @datasets/models.csv\n[turn]\ny = mmlu\n[turn b]\ny = mmlu\n[chart a]\nkind = turn\n",
+     "s.ini:7: [chart a]: which turn analysis? give turn = NAME"},
     {"[data]\nfile = @datasets/models.csv\n[chart a]\nkind = scaling\nlinear_y = maybe\n", "s.ini:5: linear_y: expected yes or no"},
     {"[report]\ntitle = nothing\n", "s.ini:2: nothing to report"},
     {"", "s.ini:1: nothing to report"},
