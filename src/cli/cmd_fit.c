@@ -339,6 +339,49 @@ static const sf_fit_table_result *first_fitted(const sf_fit_compare_result *cr) 
   return &cr->fit[0];
 }
 
+/* The head both --law A,B and --by write: format, version and the data (n_rows < 0: left out). */
+static void json_head(sf_json *j, const char *format, const sf_table *t, const char *path, long long n_rows) {
+  sf_json_begin_object(j, NULL);
+  sf_json_string(j, "format", format);
+  sf_json_int(j, "version", 1);
+  sf_json_begin_object(j, "data");
+  sf_json_string(j, "file", path);
+  sf_json_string(j, "table", table_name ? table_name : t->name);
+  sf_json_string(j, "where", where_arg);
+  if (n_rows >= 0) sf_json_int(j, "n_rows", n_rows);
+  sf_json_end_object(j);
+}
+
+static void json_columns(sf_json *j, const sf_fit_table_result *f, sf_loss loss, sf_space space) {
+  sf_json_begin_array(j, "vars");
+  for (size_t v = 0; v < f->law->nvar; v++) sf_json_string(j, NULL, f->xname[v]);
+  sf_json_end_array(j);
+  sf_json_string(j, "y", f->yname);
+  sf_json_string(j, "sigma", f->sigma_name);
+  sf_json_string(j, "loss", loss == SF_LOSS_HUBER ? "huber" : "l2");
+  sf_json_string(j, "space", space == SF_SPACE_LOG ? "log" : "linear");
+}
+
+/* One fit's size and criteria, as a law of a comparison and a group report them. */
+static void json_fit_stats(sf_json *j, const sf_fit_table_result *f) {
+  const sf_fit_result *r = &f->fit;
+  sf_json_int(j, "k", (long long)r->nfree);
+  sf_json_int(j, "n", (long long)r->n);
+  sf_json_number(j, "objective", r->objective);
+  sf_json_number(j, "rss", r->rss);
+  if (f->sigma_name) sf_json_number(j, "chi2", r->chi2);
+  sf_json_number(j, "rmse", r->rmse);
+  sf_json_number(j, "aic", r->aic);
+  sf_json_number(j, "aicc", r->aicc);
+  sf_json_number(j, "bic", r->bic);
+}
+
+static void json_params(sf_json *j, const char *key, const sf_law *law, const double *v) {
+  sf_json_begin_object(j, key);
+  for (size_t p = 0; p < law->np; p++) sf_json_number(j, law->par[p].name, v[p]);
+  sf_json_end_object(j);
+}
+
 static char *compare_json(const sf_fit_compare_result *cr, const sf_law *const *laws, const sf_table *t,
                           const char *path) {
   const sf_fit_table_result *f0 = first_fitted(cr);
@@ -346,22 +389,8 @@ static char *compare_json(const sf_fit_compare_result *cr, const sf_law *const *
   sf_buf_init(&out);
   sf_json j;
   sf_json_init(&j, &out, 0);
-  sf_json_begin_object(&j, NULL);
-  sf_json_string(&j, "format", "scalefit-compare");
-  sf_json_int(&j, "version", 1);
-  sf_json_begin_object(&j, "data");
-  sf_json_string(&j, "file", path);
-  sf_json_string(&j, "table", table_name ? table_name : t->name);
-  sf_json_string(&j, "where", where_arg);
-  sf_json_int(&j, "n_rows", (long long)f0->n_rows);
-  sf_json_end_object(&j);
-  sf_json_begin_array(&j, "vars");
-  for (size_t v = 0; v < f0->law->nvar; v++) sf_json_string(&j, NULL, f0->xname[v]);
-  sf_json_end_array(&j);
-  sf_json_string(&j, "y", f0->yname);
-  sf_json_string(&j, "sigma", f0->sigma_name);
-  sf_json_string(&j, "loss", cr->loss == SF_LOSS_HUBER ? "huber" : "l2");
-  sf_json_string(&j, "space", cr->space == SF_SPACE_LOG ? "log" : "linear");
+  json_head(&j, "scalefit-compare", t, path, (long long)f0->n_rows);
+  json_columns(&j, f0, cr->loss, cr->space);
   sf_json_bool(&j, "space_given", space_arg != NULL);
   sf_json_int(&j, "n_points", (long long)(f0->n_rows - f0->n_holdout));
   if (f0->n_holdout) {
@@ -398,15 +427,7 @@ static char *compare_json(const sf_fit_compare_result *cr, const sf_law *const *
       sf_json_end_object(&j);
       continue;
     }
-    sf_json_int(&j, "k", (long long)r->nfree);
-    sf_json_int(&j, "n", (long long)r->n);
-    sf_json_number(&j, "objective", r->objective);
-    sf_json_number(&j, "rss", r->rss);
-    if (f->sigma_name) sf_json_number(&j, "chi2", r->chi2);
-    sf_json_number(&j, "rmse", r->rmse);
-    sf_json_number(&j, "aic", r->aic);
-    sf_json_number(&j, "aicc", r->aicc);
-    sf_json_number(&j, "bic", r->bic);
+    json_fit_stats(&j, f);
     sf_json_number(&j, "delta_aic", cr->delta_aic[i]);
     sf_json_number(&j, "delta_aicc", cr->delta_aicc[i]);
     sf_json_number(&j, "delta_bic", cr->delta_bic[i]);
@@ -416,12 +437,8 @@ static char *compare_json(const sf_fit_compare_result *cr, const sf_law *const *
     sf_json_bool(&j, "converged", r->converged);
     sf_json_bool(&j, "degenerate", degenerate(f) != NULL);
     sf_json_string(&j, "degenerate_reason", degenerate(f));
-    sf_json_begin_object(&j, "params");
-    for (size_t p = 0; p < law->np; p++) sf_json_number(&j, law->par[p].name, r->params[p]);
-    sf_json_end_object(&j);
-    sf_json_begin_object(&j, "stderr");
-    for (size_t p = 0; p < law->np; p++) sf_json_number(&j, law->par[p].name, r->stderr_[p]);
-    sf_json_end_object(&j);
+    json_params(&j, "params", law, r->params);
+    json_params(&j, "stderr", law, r->stderr_);
     sf_json_begin_array(&j, "warnings");
     for (size_t k = 0; k < f->nwarn; k++) sf_json_string(&j, NULL, f->warn[k].text);
     sf_json_end_array(&j);
@@ -595,26 +612,15 @@ static void group_json(sf_json *j, const char *key, const char *label, const sf_
   const sf_fit_result *r = &f->fit;
   sf_json_begin_object(j, key);
   if (label) sf_json_string(j, "label", label);
-  sf_json_int(j, "n", (long long)r->n);
-  sf_json_int(j, "k", (long long)r->nfree);
-  sf_json_number(j, "objective", r->objective);
-  sf_json_number(j, "rss", r->rss);
-  if (f->sigma_name) sf_json_number(j, "chi2", r->chi2);
-  sf_json_number(j, "rmse", r->rmse);
-  sf_json_number(j, "aic", r->aic);
-  sf_json_number(j, "bic", r->bic);
+  json_fit_stats(j, f);
   if (held) {
     sf_json_int(j, "n_holdout", (long long)f->n_holdout);
     if (f->n_holdout) sf_json_number(j, "holdout_rmse", f->holdout_rmse);
     else sf_json_null(j, "holdout_rmse");
   }
   sf_json_bool(j, "converged", r->converged);
-  sf_json_begin_object(j, "params");
-  for (size_t p = 0; p < law->np; p++) sf_json_number(j, law->par[p].name, r->params[p]);
-  sf_json_end_object(j);
-  sf_json_begin_object(j, "stderr");
-  for (size_t p = 0; p < law->np; p++) sf_json_number(j, law->par[p].name, r->stderr_[p]);
-  sf_json_end_object(j);
+  json_params(j, "params", law, r->params);
+  json_params(j, "stderr", law, r->stderr_);
   if (f->K) {
     sf_json_begin_object(j, "interval");
     for (size_t p = 0; p < law->np; p++) {
@@ -640,25 +646,12 @@ static char *by_json(const sf_fit_group_result *gr, const sf_table *t, const cha
   sf_buf_init(&out);
   sf_json j;
   sf_json_init(&j, &out, 0);
-  sf_json_begin_object(&j, NULL);
-  sf_json_string(&j, "format", "scalefit-by");
-  sf_json_int(&j, "version", 1);
-  sf_json_begin_object(&j, "data");
-  sf_json_string(&j, "file", path);
-  sf_json_string(&j, "table", table_name ? table_name : t->name);
-  sf_json_string(&j, "where", where_arg);
-  sf_json_end_object(&j);
+  json_head(&j, "scalefit-by", t, path, -1);
   sf_json_string(&j, "by", gr->by);
   sf_json_string(&j, "by_kind", gr->by_text ? "text" : "numeric");
   sf_json_string(&j, "law", law->name);
   sf_json_string(&j, "formula", law->formula);
-  sf_json_begin_array(&j, "vars");
-  for (size_t v = 0; v < law->nvar; v++) sf_json_string(&j, NULL, p0->xname[v]);
-  sf_json_end_array(&j);
-  sf_json_string(&j, "y", p0->yname);
-  sf_json_string(&j, "sigma", p0->sigma_name);
-  sf_json_string(&j, "loss", p0->opts.loss == SF_LOSS_HUBER ? "huber" : "l2");
-  sf_json_string(&j, "space", p0->opts.space == SF_SPACE_LOG ? "log" : "linear");
+  json_columns(&j, p0, p0->opts.loss, p0->opts.space);
   if (held) {
     sf_json_begin_object(&j, "holdout");
     sf_json_string(&j, "by", p0->holdout_by);
