@@ -339,6 +339,14 @@ static const sf_fit_table_result *first_fitted(const sf_fit_compare_result *cr) 
   return &cr->fit[0];
 }
 
+/* Prints and frees a JSON document a writer below returned (NULL: out of memory). */
+static int put_json(char *text) {
+  if (!text) return sf_fail(SF_ENOMEM, "out of memory");
+  puts(text);
+  free(text);
+  return SF_OK;
+}
+
 /* The head both --law A,B and --by write: format, version and the data (n_rows < 0: left out). */
 static void json_head(sf_json *j, const char *format, const sf_table *t, const char *path, long long n_rows) {
   sf_json_begin_object(j, NULL);
@@ -571,13 +579,7 @@ static int fit_compare(const char *path, char *const *item, size_t m) {
   const sf_fit_table_result *f0 = first_fitted(&cr);
   if (f0->n_skipped) cli_note("%zu runs without a value for every column the fit needs were skipped", f0->n_skipped);
   if (json) {
-    char *text = compare_json(&cr, laws, t, path);
-    if (!text) {
-      rc = sf_fail(SF_ENOMEM, "out of memory");
-      goto fail;
-    }
-    puts(text);
-    free(text);
+    if ((rc = put_json(compare_json(&cr, laws, t, path)))) goto fail;
   } else {
     print_compare(&cr, laws, path);
   }
@@ -846,13 +848,10 @@ static int fit_by(const sf_table *t, const sf_fit_request *rq, const char *path)
   if (gr.pooled.n_skipped)
     cli_note("%zu runs without a value for every column the fit needs were skipped", gr.pooled.n_skipped);
   if (json) {
-    char *text = by_json(&gr, t, path);
-    if (!text) {
+    if ((rc = put_json(by_json(&gr, t, path)))) {
       sf_fit_group_result_free(&gr);
-      return cli_fail_lib(sf_fail(SF_ENOMEM, "out of memory"));
+      return cli_fail_lib(rc);
     }
-    puts(text);
-    free(text);
   } else {
     print_by(&gr, path);
   }
@@ -977,13 +976,7 @@ int cmd_fit(int argc, char **argv) {
   if ((rc = sf_fit_table(t, &rq, &fr))) goto fail;
   if (fr.n_skipped) cli_note("%zu runs without a value for every column the fit needs were skipped", fr.n_skipped);
   if (json) {
-    char *text = fit_json(&fr, t, path, 0);
-    if (!text) {
-      rc = sf_fail(SF_ENOMEM, "out of memory");
-      goto fail;
-    }
-    puts(text);
-    free(text);
+    if ((rc = put_json(fit_json(&fr, t, path, 0)))) goto fail;
   } else {
     print_table(&fr, path);
   }

@@ -12,19 +12,7 @@ set -u
 : "${SCALEFIT:?}" "${SF_SHARED:=}"
 py=/usr/bin/python3
 $py -c "import scipy" 2>/dev/null || { echo "skip: no python3-scipy"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-# expect CODE FRAGMENT CMD...: exit code and a fragment of stderr
-expect() {
-  local code=$1 frag=$2
-  shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local rc=$?
-  [ "$rc" = "$code" ] || fail "$* exited $rc, want $code ($(cat "$tmp/err"))"
-  grep -qF -- "$frag" "$tmp/err" || fail "$*: stderr lacks '$frag': $(cat "$tmp/err")"
-}
+. "$(dirname "$0")/lib/expect.sh"  # $tmp, fails, fail(), expect CODE FRAGMENT CMD...
 
 # beta (E 1.8, A 300, alpha 0.15) listed before alpha (E 1.7, A 900, alpha 0.2): the groups come out
 # sorted; vocab numbers the same groups, empty for the run without a family

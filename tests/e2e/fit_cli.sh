@@ -4,21 +4,9 @@
 # reproducibility, and every bad-input path with its message and exit code.
 set -u
 : "${SCALEFIT:?}" "${SF_SHARED:=}"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib/expect.sh"  # $tmp, fails, fail(), expect CODE FRAGMENT CMD...
 py=/usr/bin/python3
 jget() { $py -c "import json,sys; d=json.load(open('$1')); print(eval('d'+sys.argv[1]))" "$2"; }
-# expect CODE FRAGMENT CMD...: exit code and a fragment of stderr
-expect() {
-  local code=$1 frag=$2
-  shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local rc=$?
-  [ "$rc" = "$code" ] || fail "$* exited $rc, want $code ($(cat "$tmp/err"))"
-  grep -qF -- "$frag" "$tmp/err" || fail "$*: stderr lacks '$frag': $(cat "$tmp/err")"
-}
 
 # ---- the catalogue
 $SCALEFIT laws >"$tmp/laws" || fail "laws"

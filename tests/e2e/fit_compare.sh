@@ -13,19 +13,7 @@ py=/usr/bin/python3
 h5="$SF_SRC/datasets/sweep_default.h5"
 [ -r "$h5" ] || { echo "skip: $h5 absent"; exit 77; }
 $py -c "import scipy" 2>/dev/null || { echo "skip: no python3-scipy"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-# expect CODE FRAGMENT CMD...: exit code and a fragment of stderr
-expect() {
-  local code=$1 frag=$2
-  shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local rc=$?
-  [ "$rc" = "$code" ] || fail "$* exited $rc, want $code ($(cat "$tmp/err"))"
-  grep -qF -- "$frag" "$tmp/err" || fail "$*: stderr lacks '$frag': $(cat "$tmp/err")"
-}
+. "$(dirname "$0")/lib/expect.sh"  # $tmp, fails, fail(), expect CODE FRAGMENT CMD...
 
 # the runs as CSV (table order kept: the starts anchor on the first run of smallest C), with a
 # standard deviation per run for the weighted comparison

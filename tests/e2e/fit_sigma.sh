@@ -11,18 +11,7 @@ set -u
 : "${SCALEFIT:?}"
 py=/usr/bin/python3
 [ -x "$py" ] || { echo "skip: no $py"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect() {
-  local code=$1 frag=$2
-  shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local rc=$?
-  [ "$rc" = "$code" ] || fail "$* exited $rc, want $code ($(cat "$tmp/err"))"
-  grep -qF -- "$frag" "$tmp/err" || fail "$*: stderr lacks '$frag': $(cat "$tmp/err")"
-}
+. "$(dirname "$0")/lib/expect.sh"  # $tmp, fails, fail(), expect CODE FRAGMENT CMD...
 
 # 30 runs of loss = 1.7 + 1000 C^-0.2, C from 1e15 to 1e21, each with its own standard deviation
 # (0.004 to 0.02) and noise drawn from it
