@@ -88,6 +88,11 @@ else
   "$S" sweep "${slow[@]}" -q -o "$tmp/slow_serial.h5" || fail "serial slow sweep"
   losses "$tmp/slow_serial.h5" >"$tmp/slow_serial.txt"
 fi
+# The kill waits for a checkpoint of the plan's last (costliest) run: any earlier run's checkpoint
+# could be gone before the kill lands, its run finished, leaving none to resume (runs of a second or
+# less: seen once in CI after the attention got faster).
+last=$("$S" sweep "${slow[@]}" -n -o "$tmp/plan.h5" | awk '$1 == "todo" { r = $2 } END { print r }')
+[ -n "$last" ] || fail "no run planned for the kill"
 "${mpi[@]}" -np 2 "$S" sweep "${slow[@]}" -q --checkpoint-every 0.01 -o "$tmp/kill.h5" >"$tmp/killlog" 2>&1 &
 mpipid=$!
 victim=
@@ -97,8 +102,8 @@ for _ in $(seq 1 300); do
       tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1 && victim=$p
     done
   fi
-  # as soon as one run is recorded and another has a checkpoint (the file exists once a run is in it)
-  [ -n "$victim" ] && [ -e "$tmp/kill.h5" ] && ls "$tmp/kill.h5.ckpt.d" 2>/dev/null | grep -q '\.ckpt$' && break
+  # as soon as one run is recorded and the last has a checkpoint (the file exists once a run is in it)
+  [ -n "$victim" ] && [ -e "$tmp/kill.h5" ] && [ -e "$tmp/kill.h5.ckpt.d/$last.ckpt" ] && break
   sleep 0.1
 done
 [ -n "$victim" ] || fail "no rank 1 process found under mpirun"
