@@ -330,7 +330,10 @@ void sf_fit_table_result_free(sf_fit_table_result *res);
  * maximum of the Gaussian likelihood that the criteria count. The Akaike weights and the "best"
  * law are by AICc (the sample sizes of scaling sweeps are far below Burnham & Anderson's n/k < 40,
  * under which plain AIC favours the law with more parameters); a law whose AICc is undefined
- * (n = k + 1: its penalty's limit is +inf) has weight 0, as that limit gives. So are the per-law requests a
+ * (n = k + 1: its penalty's limit is +inf) has weight 0, as that limit gives. A degenerate fit
+ * (sf_fit_degenerate: its criteria those of a limit, not an optimum, and k not the parameters the
+ * runs determine) is not ranked: its criteria are kept, its deltas and weight are NaN, it is never
+ * a best, and the weights are over the other laws. Refused as well are the per-law requests a
  * comparison cannot share: fixed or bounded parameters, a caller's starts, a bootstrap.
  * With the same inputs, output and selection the runs picked are the same (checked).
  *
@@ -345,16 +348,24 @@ typedef struct sf_fit_compare_result {
   sf_fit_table_result *fit;    /* m: each law's fit (its table result even where it failed) */
   int *rc;                     /* m: SF_OK, or SF_ENUMERIC for a law that could not be fitted */
   char **error;                /* m: that law's message, NULL where it fitted */
-  double *delta_aic, *delta_bic; /* m: against the best fitted law (NaN for a failed one) */
-  double *delta_aicc;          /* m: against the smallest AICc (NaN for a failed law or an undefined AICc) */
-  double *weight;              /* m: Akaike weights exp(-dAICc/2)/sum over the laws with an AICc (0 for
-                                  the others) */
-  int best_aic, best_bic;      /* indices, -1 when no law fitted */
-  int best_aicc;               /* index, -1 when no law has an AICc */
+  double *delta_aic, *delta_bic; /* m: against the best ranked law (NaN for a failed or degenerate one) */
+  double *delta_aicc;          /* m: against the smallest ranked AICc (NaN for a failed or degenerate law
+                                  or an undefined AICc) */
+  double *weight;              /* m: Akaike weights exp(-dAICc/2)/sum over the ranked laws with an AICc
+                                  (0 for a failed law or an undefined AICc, NaN for a degenerate law) */
+  int best_aic, best_bic;      /* indices, -1 when no law fitted or every one that did is degenerate */
+  int best_aicc;               /* index, -1 when no ranked law has an AICc */
   size_t nfailed;
+  size_t ndegenerate;          /* laws that fitted but were left out of the ranking as degenerate */
   sf_loss loss;                /* the common loss and space, as fitted */
   sf_space space;
 } sf_fit_compare_result;
+
+/* Why the fit's criteria describe a limit rather than an optimum, or NULL: a free parameter that
+ * is not finite, the law's own verdict on its optimum (sf_law.degenerate: bnsl's break beyond the
+ * runs, a step, a kink), a best start that did not converge; the first of these warnings, in
+ * that order. sf_fit_compare does not rank such a fit. */
+const char *sf_fit_degenerate(const sf_fit_table_result *f);
 
 int sf_fit_compare(const struct sf_table *t, const sf_fit_request *rq, const sf_law *const *laws, size_t m,
                    sf_fit_compare_result *res);

@@ -76,7 +76,8 @@ static const cli_cmd cmd = {
     "--law power,power0,bnsl compares laws: each is fitted to the same runs (the same --where, hold-out\n"
     "and --sigma) and a table gives k, n, objective, RMSE, AIC, AICc (small-sample AIC), BIC, dAICc,\n"
     "dBIC, Akaike weights from AICc and the held-out RMSE, then each law's parameters (--json: one\n"
-    "object); '*' marks a degenerate fit, with the reason. Commas\n"
+    "object); '*' marks a degenerate fit (its criteria a limit's), with the reason: it is not ranked\n"
+    "(no deltas, no weight, never best) and the weights are over the other laws. Commas\n"
     "outside parentheses separate laws (formulas have none). The laws must take the same inputs and\n"
     "output and share a residual space (else give --space) and least squares (huber is refused: AIC\n"
     "and BIC count a Gaussian likelihood). Not with -o, --bootstrap, --fix, --bound or --grid FILE:\n"
@@ -315,17 +316,6 @@ static void law_label(char *out, size_t n, const sf_law *const *laws, size_t i) 
   snprintf(out, n, "formula%zu", k);
 }
 
-/* A fit whose criteria describe a limit rather than an optimum: a parameter ran off to infinity,
- * the law says its optimum is a degenerate case (bnsl's break beyond the runs, a step, a kink), or
- * it did not converge. Returns the warning that says why (the first in that order), else NULL. */
-static const char *degenerate(const sf_fit_table_result *f) {
-  static const sf_fit_warnkind order[] = {SF_FITWARN_NOT_FINITE, SF_FITWARN_DEGENERATE, SF_FITWARN_NOT_CONVERGED};
-  for (size_t o = 0; o < sizeof order / sizeof order[0]; o++)
-    for (size_t k = 0; k < f->nwarn; k++)
-      if (f->warn[k].kind == order[o]) return f->warn[k].text;
-  return NULL;
-}
-
 /* why the held-out runs have no score (the fit's warning), or NULL */
 static const char *unscored(const sf_fit_table_result *f) {
   for (size_t k = 0; k < f->nwarn; k++)
@@ -419,6 +409,7 @@ static char *compare_json(const sf_fit_compare_result *cr, const sf_law *const *
   if (cr->best_bic >= 0) law_label(lab, sizeof lab, laws, (size_t)cr->best_bic);
   sf_json_string(&j, "best_bic", cr->best_bic >= 0 ? lab : NULL);
   sf_json_int(&j, "failed", (long long)cr->nfailed);
+  sf_json_int(&j, "degenerate", (long long)cr->ndegenerate);
   sf_json_begin_array(&j, "laws");
   for (size_t i = 0; i < cr->m; i++) {
     const sf_fit_table_result *f = &cr->fit[i];
@@ -443,8 +434,8 @@ static char *compare_json(const sf_fit_compare_result *cr, const sf_law *const *
     if (f->n_holdout) sf_json_number(&j, "holdout_rmse", f->holdout_rmse);
     else sf_json_null(&j, "holdout_rmse");
     sf_json_bool(&j, "converged", r->converged);
-    sf_json_bool(&j, "degenerate", degenerate(f) != NULL);
-    sf_json_string(&j, "degenerate_reason", degenerate(f));
+    sf_json_bool(&j, "degenerate", sf_fit_degenerate(f) != NULL);
+    sf_json_string(&j, "degenerate_reason", sf_fit_degenerate(f));
     json_params(&j, "params", law, r->params);
     json_params(&j, "stderr", law, r->stderr_);
     sf_json_begin_array(&j, "warnings");
@@ -487,22 +478,26 @@ static void print_compare(const sf_fit_compare_result *cr, const sf_law *const *
       printf("  %-12s fit failed: %s\n", lab, cr->error[i]);
       continue;
     }
-    if (degenerate(&cr->fit[i])) strcat(lab, " *"), ndegen++;
-    char aicc[16] = "-", daicc[16] = "-"; /* undefined where n <= k + 1 */
-    if (isfinite(r->aicc)) snprintf(aicc, sizeof aicc, "%.2f", r->aicc), snprintf(daicc, sizeof daicc, "%.2f",
-                                                                                  cr->delta_aicc[i]);
+    if (sf_fit_degenerate(&cr->fit[i])) strcat(lab, " *"), ndegen++;
+    /* '-' where undefined (AICc with n <= k + 1) or not ranked (a degenerate fit: no deltas, no weight) */
+    char aicc[16] = "-", daicc[16] = "-", dbic[16] = "-", weight[16] = "-";
+    if (isfinite(r->aicc)) snprintf(aicc, sizeof aicc, "%.2f", r->aicc);
     else nnoaicc++;
-    printf("  %-12s %3zu %4zu %13.8g %10.4g %10.2f %10s %10.2f %8s %8.2f %8.3f", lab, r->nfree, r->n, r->objective,
-           r->rmse, r->aic, aicc, r->bic, daicc, cr->delta_bic[i], cr->weight[i]);
+    if (isfinite(cr->delta_aicc[i])) snprintf(daicc, sizeof daicc, "%.2f", cr->delta_aicc[i]);
+    if (isfinite(cr->delta_bic[i])) snprintf(dbic, sizeof dbic, "%.2f", cr->delta_bic[i]);
+    if (isfinite(cr->weight[i])) snprintf(weight, sizeof weight, "%.3f", cr->weight[i]);
+    printf("  %-12s %3zu %4zu %13.8g %10.4g %10.2f %10s %10.2f %8s %8s %8s", lab, r->nfree, r->n, r->objective,
+           r->rmse, r->aic, aicc, r->bic, daicc, dbic, weight);
     if (f0->n_holdout && unscored(&cr->fit[i])) printf(" %13s", "-"), nunscored++;
     else if (f0->n_holdout) printf(" %13.4g", cr->fit[i].holdout_rmse);
     printf("\n");
   }
   if (ndegen) {
-    printf("  * a degenerate fit, its criteria those of a limit rather than an optimum:\n");
+    printf("  * a degenerate fit, its criteria those of a limit rather than an optimum: not ranked (no deltas, no "
+           "weight)\n");
     for (size_t i = 0; i < cr->m; i++)
-      if (cr->rc[i] == SF_OK && degenerate(&cr->fit[i]))
-        law_label(lab, sizeof lab, laws, i), printf("    %s: %s\n", lab, degenerate(&cr->fit[i]));
+      if (cr->rc[i] == SF_OK && sf_fit_degenerate(&cr->fit[i]))
+        law_label(lab, sizeof lab, laws, i), printf("    %s: %s\n", lab, sf_fit_degenerate(&cr->fit[i]));
   }
   if (nunscored) {
     printf("  holdout RMSE -: the fitted law cannot be evaluated at the held-out runs:\n");
@@ -517,12 +512,34 @@ static void print_compare(const sf_fit_compare_result *cr, const sf_law *const *
       law_label(lab, sizeof lab, laws, (size_t)cr->best_aicc);
       printf("\nbest by AICc: %s (Akaike weight %.3f)", lab, cr->weight[cr->best_aicc]);
     } else {
-      printf("\nbest by AICc: none (undefined for every law)");
+      printf("\nbest by AICc: none (undefined for every %slaw)", cr->ndegenerate ? "ranked " : "");
     }
     law_label(lab, sizeof lab, laws, (size_t)cr->best_aic);
     printf("; by AIC: %s", lab);
     law_label(lab, sizeof lab, laws, (size_t)cr->best_bic);
     printf("; by BIC: %s\n", lab);
+  } else if (cr->ndegenerate) {
+    printf("\nbest: none; every law that fitted is degenerate, so none is ranked\n");
+  }
+  /* what a degenerate law's criterion would have said, so that a limit that fits far better (the
+   * runs may want a break the law cannot place) is seen rather than hidden */
+  if (cr->ndegenerate && cr->best_aic >= 0) {
+    int by_aicc = cr->best_aicc >= 0, ref = by_aicc ? cr->best_aicc : cr->best_aic;
+    char best[40];
+    law_label(best, sizeof best, laws, (size_t)ref);
+    printf("not ranked, degenerate:");
+    size_t k = 0;
+    for (size_t i = 0; i < cr->m; i++) {
+      if (cr->rc[i] != SF_OK || !sf_fit_degenerate(&cr->fit[i])) continue;
+      const sf_fit_result *r = &cr->fit[i].fit, *b = &cr->fit[ref].fit;
+      double mine = by_aicc ? r->aicc : r->aic, theirs = by_aicc ? b->aicc : b->aic;
+      law_label(lab, sizeof lab, laws, i);
+      printf("%s %s", k++ ? ";" : "", lab);
+      if (isfinite(mine))
+        printf(" (its %s %.2f %s %s's, as a limit)", by_aicc ? "AICc" : "AIC", fabs(mine - theirs),
+               mine < theirs ? "below" : "above", best);
+    }
+    printf("\n");
   }
   printf("\n");
   for (size_t i = 0; i < cr->m; i++) {

@@ -53,6 +53,14 @@ int sf_fit_ic_compare(const double *ic, size_t m, double *delta, double *weight)
 
 /* ---- the comparison ---- */
 
+const char *sf_fit_degenerate(const sf_fit_table_result *f) {
+  static const sf_fit_warnkind order[] = {SF_FITWARN_NOT_FINITE, SF_FITWARN_DEGENERATE, SF_FITWARN_NOT_CONVERGED};
+  for (size_t o = 0; o < sizeof order / sizeof order[0]; o++)
+    for (size_t k = 0; k < f->nwarn; k++)
+      if (f->warn[k].kind == order[o]) return f->warn[k].text;
+  return NULL;
+}
+
 void sf_fit_compare_result_free(sf_fit_compare_result *res) {
   if (!res) return;
   for (size_t i = 0; i < res->m; i++) {
@@ -267,6 +275,13 @@ int sf_fit_compare(const sf_table *t, const sf_fit_request *rq, const sf_law *co
       rc = sf_fail(SF_EINTERNAL, "law '%s' was fitted to other runs than law '%s'", label(laws[i]), label(laws[0]));
       goto out;
     }
+    /* a degenerate fit is not ranked: its likelihood is a limit's (a step through two runs, a
+     * kink no run shapes) and its k counts parameters the runs do not determine, so a weight
+     * would call a limit the model to prefer (Chinchilla's runs: bnsl's kink took weight 1.000) */
+    if (sf_fit_degenerate(&res->fit[i])) {
+      res->ndegenerate++;
+      continue;
+    }
     aic[i] = res->fit[i].fit.aic;
     bic[i] = res->fit[i].fit.bic;
     aicc[i] = res->fit[i].fit.aicc;
@@ -276,6 +291,8 @@ int sf_fit_compare(const sf_table *t, const sf_fit_request *rq, const sf_law *co
   res->best_aicc = sf_fit_ic_compare(aicc, m, res->delta_aicc, res->weight);
   res->best_aic = sf_fit_ic_compare(aic, m, res->delta_aic, NULL);
   res->best_bic = sf_fit_ic_compare(bic, m, res->delta_bic, NULL);
+  for (size_t i = 0; i < m; i++)
+    if (res->rc[i] == SF_OK && sf_fit_degenerate(&res->fit[i])) res->weight[i] = NAN; /* not weighed, not 0 */
   rc = SF_OK;
   if (res->nfailed)
     rc = sf_fail(SF_ENUMERIC, "%zu of %zu laws could not be fitted: %s", res->nfailed, m,

@@ -433,6 +433,64 @@ static void test_holdout_bad_output(void **state) {
   sf_table_free(t);
 }
 
+/* A degenerate fit is shown but not ranked: scalefit's own isoFLOP sweep (datasets/sweep_default.h5,
+ * three budgets of five runs, C within 0.01% in each), where bnsl's least squares put a step between
+ * two runs of the largest budget (its AICc was still given a weight, 0.003; on Chinchilla's runs its
+ * kink took weight 1.000 and "best"). The step is checked from the runs here: the runs on one side
+ * of d1 span under 5% of the log range. The weights are exp(-dAICc/2) over power and power0 alone. */
+static void test_compare_degenerate_unranked(void **state) {
+  (void)state;
+  static const double runs[15][2] = {
+      {9999413673984, 1.222168032924145},  {9999889465344, 1.3181229486084156}, {9999338176512, 1.2119658426025843},
+      {9998775091200, 1.200950265631601},  {2999916429312, 1.4504254606950724}, {9994594418688, 1.2228084598440567},
+      {2999037984768, 1.3684486741535977}, {2999809474560, 1.5175967693721049}, {2998471753728, 1.5551845348399524},
+      {2998665216000, 1.4348535424260263}, {999722188800, 1.776239937270418},   {999825211392, 1.898166378637029},
+      {999555072000, 2.0222967158736083},  {999636074496, 1.8175839386428834}, {999351779328, 1.9681398466345854}};
+  sf_table *t = sf_table_new("sweep");
+  assert_non_null(t);
+  for (size_t i = 0; i < 15; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "r%zu", i);
+    long r = sf_table_add_row(t, name, "", "", "");
+    assert_true(r >= 0);
+    assert_int_equal(sf_table_set(t, (size_t)r, "C", runs[i][0]), SF_OK);
+    assert_int_equal(sf_table_set(t, (size_t)r, "loss", runs[i][1]), SF_OK);
+  }
+  const sf_law *laws[3] = {sf_law_find("power"), sf_law_find("power0"), sf_law_find("bnsl")};
+  sf_fit_request rq;
+  sf_fit_request_init(&rq, laws[0]);
+  sf_fit_compare_result cr;
+  assert_int_equal(sf_fit_compare(t, &rq, laws, 3, &cr), SF_OK);
+  assert_null(sf_fit_degenerate(&cr.fit[0]));
+  assert_null(sf_fit_degenerate(&cr.fit[1]));
+  const char *why = sf_fit_degenerate(&cr.fit[2]);
+  assert_non_null(why);
+  assert_non_null(strstr(why, "is a step"));
+  double ld = log(param_named(&cr.fit[2], "d1")), lo = INFINITY, hi = -INFINITY, alo = INFINITY, ahi = -INFINITY;
+  double blo = INFINITY, bhi = -INFINITY;
+  for (size_t i = 0; i < 15; i++) {
+    double v = log(runs[i][0]);
+    lo = fmin(lo, v), hi = fmax(hi, v);
+    if (v < ld) blo = fmin(blo, v), bhi = fmax(bhi, v);
+    else alo = fmin(alo, v), ahi = fmax(ahi, v);
+  }
+  assert_true(isfinite(bhi) && isfinite(ahi)); /* runs on both sides: inside the runs, not beyond */
+  assert_true(fmin(ahi - alo, bhi - blo) < 0.05 * (hi - lo));
+  assert_int_equal(cr.ndegenerate, 1);
+  assert_true(isnan(cr.weight[2]) && isnan(cr.delta_aicc[2]) && isnan(cr.delta_aic[2]) && isnan(cr.delta_bic[2]));
+  assert_true(isfinite(cr.fit[2].fit.aicc)); /* its criteria are kept, only not ranked */
+  assert_int_equal(cr.best_aicc, 0);
+  assert_int_equal(cr.best_aic, 0);
+  assert_int_equal(cr.best_bic, 0);
+  double d = cr.fit[1].fit.aicc - cr.fit[0].fit.aicc;
+  assert_true(d > 0);
+  assert_close(cr.weight[0], 1 / (1 + exp(-d / 2)), 1e-12);
+  assert_close(cr.weight[1], exp(-d / 2) / (1 + exp(-d / 2)), 1e-12);
+  assert_close(cr.delta_aicc[1], d, 1e-12);
+  sf_fit_compare_result_free(&cr);
+  sf_table_free(t);
+}
+
 static int warned(const sf_fit_table_result *res, sf_fit_warnkind kind, int param) {
   for (size_t k = 0; k < res->nwarn; k++)
     if (res->warn[k].kind == kind && res->warn[k].param == param) return 1;
@@ -644,6 +702,7 @@ int main(void) {
       cmocka_unit_test(test_snap_to_bound),
       cmocka_unit_test(test_sigma),
       cmocka_unit_test(test_sigma_chi2_warning),
+      cmocka_unit_test(test_compare_degenerate_unranked),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
