@@ -49,7 +49,7 @@ typedef struct sf_fitrange {
 typedef struct sf_fitfile {
   const sf_law *law;  /* catalogue law, or `owned` for a user formula */
   sf_law *owned;
-  char *law_name;     /* "chinchilla", or "formula" */
+  char *law_name;     /* "chinchilla", or "formula" (what to show a reader: sf_law_label(law)) */
   char *origin;       /* file path, or "laws.csv:ID" */
   char *output;       /* what the law predicts: the fit's y column ("loss", "mmlu") or "D_opt" */
   char *sigma;        /* the fit's sigma column (a weighted fit); NULL: unweighted, or an older file */
