@@ -283,9 +283,12 @@ typedef struct sf_fit_table_result {
   sf_fit_opts opts;           /* as used (loss, space, delta, pinned, bounded, absolute_sigma) */
   sf_fit_result fit;
   sf_fit_stage stage;         /* on failure: where it stopped */
-  const char *opt;            /* on a setup failure about one field of the request: its name ("law", "x", "y",
+  const char *opt;            /* on a failure about one field of the request: its name ("law", "x", "y",
                                  "sigma", "absolute_sigma", "loss", "space", "delta", "fix", "bound", "holdout",
-                                 "level"); NULL otherwise */
+                                 "level", "where"): in setup, or a run's value of the x, y or sigma column
+                                 (the law's own column: "law"), or too few runs left by the hold-out or
+                                 where; "runs" for too few runs that neither left out; NULL otherwise.
+                                 The data-stage cases added 2026 (wording branch, session 13) */
   size_t n_rows;              /* rows fitted plus held out */
   size_t n_where, n_skipped;  /* rows left out by where, rows without every value needed */
   unsigned char *role;        /* per table row: 0 not used, 1 fitted, 2 held out */

@@ -49,7 +49,7 @@ typedef struct sf_fitrange {
 typedef struct sf_fitfile {
   const sf_law *law;  /* catalogue law, or `owned` for a user formula */
   sf_law *owned;
-  char *law_name;     /* "chinchilla", or "formula" */
+  char *law_name;     /* "chinchilla", or "formula" (what to show a reader: sf_law_label(law)) */
   char *origin;       /* file path, or "laws.csv:ID" */
   char *output;       /* what the law predicts: the fit's y column ("loss", "mmlu") or "D_opt" */
   char *sigma;        /* the fit's sigma column (a weighted fit); NULL: unweighted, or an older file */
@@ -340,7 +340,9 @@ typedef struct sf_turn_result {
 
 /* Fits the three laws to (x[i], y[i]), i < n (x > 0), and judges saturation. The sigmoid's
  * floor is pinned at o->chance and its ceiling bounded to (chance, max]. SF_EINPUT if fewer
- * than 6 points, x <= 0, or y outside [0, max] (naming the point); SF_ENUMERIC if no law fits. */
+ * than SF_TURN_MINRUNS points, x <= 0, or y outside [0, max] (naming the point); SF_ENUMERIC if
+ * no law fits. */
+#define SF_TURN_MINRUNS 6 /* added 2026 (wording branch), so a caller can say where the runs went */
 int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, sf_turn_result *res);
 
 /* The runs a turn analysis takes from a table, the same for `scalefit turn` and a report: rows

@@ -283,8 +283,9 @@ typedef struct sf_isoflop_result {
 } sf_isoflop_result;
 
 /* The isoflop chart: per bin the runs, the parabola (least squares in u = log10 N) and, when
- * interior, its minimum as a marked point with a label; bins without an interior minimum are
- * named in the subtitle, not drawn as minima. res (may be NULL) receives the bins. Bins: o->edges,
+ * interior, its minimum as a marked point with a label; bins without an interior minimum, and
+ * bins skipped for fewer than 3 model sizes (no parabola), are named in the subtitle, not drawn
+ * as minima. res (may be NULL) receives the bins. Bins: o->edges,
  * else o->bins equal widths in log10 C, else a new bin wherever sorted log10 C jumps by more than
  * 0.15 (runs trained on a few budgets), or, if that leaves a bin wider than half a decade (C
  * spread evenly), equal bins about a third of a decade wide (up to SF_ISOFLOP_MAXBINS). */

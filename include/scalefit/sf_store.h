@@ -175,6 +175,11 @@ int sf_h5_sniff(const char *path);
  * table (NULL: the only one; for a CSV, a non-NULL table must equal the CSV's own name).
  * Derives C and D and checks values. */
 int sf_data_load(const char *path, const char *table, sf_table **out);
+/* Whether the file holds a table of that name, as sf_data_load would look for it: 1 yes, 0 no (a
+ * CSV named otherwise, an HDF5 file without it), -1 when the file cannot be read or listed (the
+ * message then says why). For a caller that asks, after a failed load, whether its table was at
+ * fault: copy the load's message first. Added 2026 (wording branch, session 13), additive. */
+int sf_data_has_table(const char *path, const char *table);
 
 #ifdef __cplusplus
 }

@@ -323,12 +323,17 @@ int cmd_predict(int argc, char **argv) {
         fc_fmt(s, sizeof s, x[k]);
         printf("%10s ", s);
       }
-      if (ff2) printf("%12.6g ", mid.value);
-      /* no band (published constants): a dash, not "nan" */
-      char lo[32] = "-", hi[32] = "-";
-      if (!isnan(b.lo)) snprintf(lo, sizeof lo, "%.6g", b.lo);
-      if (!isnan(b.hi)) snprintf(hi, sizeof hi, "%.6g", b.hi);
-      printf("%12.6g %12s %12s  ", b.value, lo, hi);
+      /* the display rule of optimal, target and the report (sf_fmt_value: a loss to 4 digits, no
+       * band a dash, never "nan"); the unrounded numbers are in --json, for reading by machine */
+      char v[32], lo[32], hi[32];
+      if (ff2) {
+        fc_fmt(v, sizeof v, mid.value);
+        printf("%12s ", v);
+      }
+      fc_fmt(v, sizeof v, b.value);
+      fc_fmt(lo, sizeof lo, b.lo);
+      fc_fmt(hi, sizeof hi, b.hi);
+      printf("%12s %12s %12s  ", v, lo, hi);
       if (isnan(beyond)) printf("(no data range)");
       else if (beyond == 0) printf("inside");
       else printf("%.1f decades", beyond);

@@ -123,21 +123,17 @@ int cmd_target(int argc, char **argv) {
     if (!isnan(prob))
       printf("probability the target is reachable at all (bootstrap%s): %.3f\n",
              jE >= 0 ? ", fraction of refits with E below it" : "", prob);
-    char c[32], lo[32], hi[32];
     if (reached == 1) {
-      fc_fmt(c, sizeof c, b[0].value);
-      fc_fmt(lo, sizeof lo, b[0].lo);
-      fc_fmt(hi, sizeof hi, b[0].hi);
-      printf("  C = %s FLOP  [%s, %s]\n", c, lo, hi);
+      /* each figure as the report's cell shows it (sf_fmt_band): without a band (published
+       * constants, a fit with neither bootstrap nor covariance) the value alone, not "[-, -]" */
+      char c[120];
+      sf_fmt_band(c, sizeof c, b[0].value, b[0].lo, b[0].hi, sf_fmt_value);
+      printf("  C = %s FLOP\n", c);
       if (!isnan(b[1].value)) {
-        fc_fmt(c, sizeof c, b[1].value);
-        fc_fmt(lo, sizeof lo, b[1].lo);
-        fc_fmt(hi, sizeof hi, b[1].hi);
-        printf("  N = %s  [%s, %s]\n", c, lo, hi);
-        fc_fmt(c, sizeof c, b[2].value);
-        fc_fmt(lo, sizeof lo, b[2].lo);
-        fc_fmt(hi, sizeof hi, b[2].hi);
-        printf("  D = %s  [%s, %s]\n", c, lo, hi);
+        sf_fmt_band(c, sizeof c, b[1].value, b[1].lo, b[1].hi, sf_fmt_value);
+        printf("  N = %s\n", c);
+        sf_fmt_band(c, sizeof c, b[2].value, b[2].lo, b[2].hi, sf_fmt_value);
+        printf("  D = %s\n", c);
       }
       if (!isnan(beyond)) printf("  %.1f decades beyond the fit's data\n", beyond);
       fc_cost_header(&cost);

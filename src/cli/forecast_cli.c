@@ -181,7 +181,7 @@ static int band_has_cov(const sf_fitfile *ff, const sf_fitfile *ff2) {
 
 /* "law 'power' (loss, weighted by loss_sd, absolute) from 'fit.json'; " */
 static void law_note(const sf_fitfile *ff) {
-  printf("law '%s' (%s", ff->law->name, ff->output);
+  printf("law '%s' (%s", sf_law_label(ff->law), ff->output);
   if (ff->sigma) printf(", weighted by %s%s", ff->sigma, ff->absolute_sigma ? ", absolute" : "");
   printf(") from '%s'; ", ff->origin);
 }

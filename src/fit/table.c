@@ -145,6 +145,8 @@ static int pick_rows(job *jb, picked *p) {
   int *wcol = NULL, rc = SF_OK;
   double *keys = NULL;
   if (rq->where) {
+    /* res->opt: as in setup, which field of the request a failure here is about */
+    res->opt = "where";
     if ((rc = sf_expr_parse(rq->where, 1, &where))) {
       sf_fail_context("%swhere: ", jb->pre);
       goto out;
@@ -173,6 +175,7 @@ static int pick_rows(job *jb, picked *p) {
         goto out;
       }
     }
+    res->opt = NULL;
   }
   size_t nsel = 0;
   for (size_t r = 0; r < nr; r++) {
@@ -197,6 +200,7 @@ static int pick_rows(job *jb, picked *p) {
       if (law->x_positive && !(x > 0)) {
         rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s = %g, but law '%s' takes its log (values must be > 0)",
                      t->run[r], r + 1, jb->data, t->cols[jb->cx[v]].name, x, sf_law_label(law));
+        res->opt = rq->x ? "x" : "law";
         goto out;
       }
     }
@@ -253,11 +257,13 @@ static int pick_rows(job *jb, picked *p) {
     if (law->y_fraction && !(y >= 0 && y <= 1)) { /* 87 for 87%: the fit would end at a bound, k infinite */
       rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s = %g, but law '%s' models fractions in [0, 1] "
                    "(give an accuracy of 87%% as 0.87)", t->run[r], r + 1, jb->data, res->yname, y, sf_law_label(law));
+      res->opt = rq->y ? "y" : "law";
       goto out;
     }
     if (res->opts.space == SF_SPACE_LOG && !(y > 0)) { /* held out too: its log residual is scored */
       rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s = %g, but residuals are in log space (values must be > 0; "
                    "try %sspace linear)", t->run[r], r + 1, jb->data, res->yname, y, jb->pre);
+      res->opt = rq->y ? "y" : "law";
       goto out;
     }
     if (jb->csig >= 0 && !held) { /* held-out runs are scored unweighted: their sigma is not used */
@@ -270,6 +276,7 @@ static int pick_rows(job *jb, picked *p) {
         rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s %s, but %ssigma needs a standard deviation that is "
                      "finite and > 0 (leave such runs out with %swhere)", t->run[r], r + 1, jb->data, res->sigma_name,
                      val, jb->pre, jb->pre);
+        res->opt = "sigma";
         goto out;
       }
     }
@@ -667,6 +674,9 @@ int sf_fit_table(const sf_table *t, const sf_fit_request *rq, sf_fit_table_resul
     if (pk.nh && at < sizeof why) snprintf(why + at, sizeof why - at, "; %zu are held out", pk.nh);
     rc = sf_fail(SF_EINPUT, "%zu runs left to fit in '%s' but law '%s' has %zu free parameters: need at least %zu%s",
                  pk.n, jb.data, sf_law_label(law), nfree, nfree + 1, why);
+    /* the hold-out or the where that took the runs; "runs" when neither did (the data are short,
+     * or a caller selected them beforehand: a report's [data] where) */
+    res->opt = pk.nh ? "holdout" : res->n_where ? "where" : "runs";
     goto out;
   }
   sf_law_data d = {.n = pk.n, .nvar = law->nvar};

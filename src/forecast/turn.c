@@ -190,7 +190,8 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
   res->inflection = res->inflection_lo = res->inflection_hi = res->diverge_x = res->chance_suggest = NAN;
   if (!(o->max > o->chance) || !(o->chance >= 0))
     return sf_fail(SF_EUSAGE, "the chance level (%g) must be >= 0 and below the maximum (%g)", o->chance, o->max);
-  if (n < 6) return sf_fail(SF_EINPUT, "turn needs at least 6 runs with both values, got %zu", n);
+  if (n < SF_TURN_MINRUNS)
+    return sf_fail(SF_EINPUT, "turn needs at least %d runs with both values, got %zu", SF_TURN_MINRUNS, n);
   res->n = n;
   res->xmin = HUGE_VAL;
   res->xmax = -HUGE_VAL;

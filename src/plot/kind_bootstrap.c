@@ -61,7 +61,7 @@ int sf_plot_bootstrap(const sf_fitfile *ff, const sf_plot_opts *o, sf_chart **ou
       lg[j] = spans(ff->samples, K, np, j);
     }
   char title[200];
-  snprintf(title, sizeof title, "Bootstrap of the %s fit: %zu refits", ff->law_name, K);
+  snprintf(title, sizeof title, "Bootstrap of the %s fit: %zu refits", sf_law_label(ff->law), K);
   sf_chart *c = sf_chart_new(o->title ? o->title : title);
   if (!c) return sf_errcode();
   /* most correlated pairs (in the scale each is drawn in) */

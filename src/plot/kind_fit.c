@@ -41,13 +41,13 @@ static int curve_mode(const sf_fitfile *ff, const char *x, int *along_c) {
     return SF_OK;
   }
   if (ff->nvar == 1)
-    return sf_fail(SF_EUSAGE, "law '%s' is a law of '%s' and cannot be drawn against '%s': use --x %s", ff->law_name,
-                   ff->vars[0], x, ff->vars[0]);
+    return sf_fail(SF_EUSAGE, "law '%s' is a law of '%s' and cannot be drawn against '%s': use --x %s",
+                   sf_law_label(ff->law), ff->vars[0], x, ff->vars[0]);
   if (ff->alloc == SF_ALLOC_ND)
     return sf_fail(SF_EUSAGE,
                    "law '%s' of %s and %s cannot be drawn against '%s' alone: use --x C (its compute-optimal frontier)",
-                   ff->law_name, ff->vars[ff->var_N], ff->vars[ff->var_D], x);
-  return sf_fail(SF_EUSAGE, "law '%s' of %zu variables has no curve against '%s'", ff->law_name, ff->nvar, x);
+                   sf_law_label(ff->law), ff->vars[ff->var_N], ff->vars[ff->var_D], x);
+  return sf_fail(SF_EUSAGE, "law '%s' of %zu variables has no curve against '%s'", sf_law_label(ff->law), ff->nvar, x);
 }
 
 /* The law (and its band) at n log-spaced x from x0 to x1 into y, lo, hi. Points where the band
@@ -130,7 +130,7 @@ int sf_plot_scaling_fit(const sf_table *t, const sf_fitfile *ff, const sf_plot_o
   sample_curve(ff, along_c, fx0, fx1, nf, cx, cy, clo, chi, &has_band);
   if (ne) sample_curve(ff, along_c, fx1, xend, ne, cx + nf, cy + nf, clo + nf, chi + nf, &has_band);
   char label[200];
-  snprintf(label, sizeof label, "%s%s", ff->law_name, along_c ? ", compute-optimal" : " fit");
+  snprintf(label, sizeof label, "%s%s", sf_law_label(ff->law), along_c ? ", compute-optimal" : " fit");
   const int fit_color = 6; /* black: the law stands apart from the families' colours */
   sf_series *s;
   if (has_band) {
@@ -171,7 +171,7 @@ int sf_plot_scaling_fit(const sf_table *t, const sf_fitfile *ff, const sf_plot_o
     }
   /* a legend with many entries and a long diagonal curve has no free corner */
   char sub[300];
-  snprintf(sub, sizeof sub, "%s; law %s%s", c->subtitle, ff->law_name,
+  snprintf(sub, sizeof sub, "%s; law %s%s", c->subtitle, sf_law_label(ff->law),
            has_band == SF_BAND_BOOTSTRAP ? ", band from bootstrap refits"
            : has_band == SF_BAND_DELTA   ? ", band by the delta method"
                                          : ", no band (the fit has neither bootstrap nor covariance)");

@@ -53,14 +53,14 @@ int sf_plot_frontier(const sf_fitfile *ff, const sf_fitfile *const *pub, size_t 
   *out = NULL;
   if (ff->alloc != SF_ALLOC_ND)
     return sf_fail(SF_EUSAGE, "law '%s' of '%s' is not a law of N and D: it has no compute-optimal allocation",
-                   ff->law_name, ff->origin);
+                   sf_law_label(ff->law), ff->origin);
   if (!(cmin > 0) || !(cmax > cmin)) {
     double lo, hi;
     if (sf_fitfile_range(ff, "C", &lo, &hi)) cmin = lo, cmax = hi * 1e4;
     else cmin = 1e18, cmax = 1e26;
   }
   char title[200];
-  snprintf(title, sizeof title, "Compute-optimal allocation: %s fit against published laws", ff->law_name);
+  snprintf(title, sizeof title, "Compute-optimal allocation: %s fit against published laws", sf_law_label(ff->law));
   sf_chart *c = sf_chart_new(o->title ? o->title : title);
   if (!c) return sf_errcode();
   if (o->width > 0) c->width = o->width;
@@ -144,7 +144,7 @@ int sf_plot_frontier(const sf_fitfile *ff, const sf_fitfile *const *pub, size_t 
   pn->legend = SF_LEGEND_TOP_LEFT;
   pd->legend = SF_LEGEND_TOP_LEFT;
   char sub[240];
-  snprintf(sub, sizeof sub, "law %s, C = 6ND; %s%s", ff->law_name,
+  snprintf(sub, sizeof sub, "law %s, C = 6ND; %s%s", sf_law_label(ff->law),
            band == SF_BAND_BOOTSTRAP ? "band: bootstrap percentiles of the fit"
            : band                    ? "band: delta method"
                                      : "no band (the fit has no uncertainty)",

@@ -5,7 +5,8 @@
  * scaling law, so it is fitted here. A bin whose parabola opens downwards, or whose vertex lies
  * outside the model sizes the bin actually trained, has no interior minimum: its optimum is not
  * observed, and it is named in the subtitle instead of being drawn as a minimum (peers' users ask
- * for exactly this refusal).
+ * for exactly this refusal). A bin with fewer than 3 model sizes (a budget with a single run) gets
+ * no parabola: its runs are drawn and the subtitle says it was skipped.
  */
 #include <scalefit/sf_error.h>
 #include <scalefit/sf_plot.h>
@@ -192,8 +193,8 @@ int sf_plot_isoflop(const sf_table *t, const sf_plot_opts *o, sf_chart **out, sf
     used += m > 0;
   }
   int bar = used > SF_PALETTE_SIZE;
-  char noint[200] = "";
-  size_t nnoint = 0, shown = 0;
+  char noint[200] = "", nofit[200] = "";
+  size_t nnoint = 0, nnofit = 0, shown = 0;
   for (size_t k = 0; k < R.nbins && !rc; k++) {
     sf_isoflop_bin *B = &R.bin[k];
     size_t m = 0;
@@ -225,7 +226,14 @@ int sf_plot_isoflop(const sf_table *t, const sf_plot_opts *o, sf_chart **out, sf
     s->color = color;
     if (bar && (rc = colour_by_c(p, s, B->c_mid, m))) goto fail_bins_rc;
     B->fitted = parabola(bp, m, &B->a, &B->b, &B->c);
-    if (!B->fitted) continue;
+    if (!B->fitted) { /* its runs are drawn, but it has no profile: said, as a bin without a minimum is */
+      nnofit++;
+      size_t len = strlen(nofit);
+      if (len < sizeof nofit - 40)
+        snprintf(nofit + len, sizeof nofit - len, "%s%.1e (%zu run%s)", nnofit > 1 ? ", " : "", B->c_mid, m,
+                 m == 1 ? "" : "s");
+      continue;
+    }
     double ulo = INFINITY, uhi = -INFINITY;
     for (size_t i = 0; i < m; i++) ulo = bp[i].u < ulo ? bp[i].u : ulo, uhi = bp[i].u > uhi ? bp[i].u : uhi;
     double px[PARABOLA_POINTS], py[PARABOLA_POINTS];
@@ -264,11 +272,13 @@ int sf_plot_isoflop(const sf_table *t, const sf_plot_opts *o, sf_chart **out, sf
     l->size = 0.5;
   }
   free(bp), free(bx), free(by);
-  char sub[400];
+  char sub[800]; /* room for both lists of bins in full (200 each) */
   int len = snprintf(sub, sizeof sub, "%zu run%s in %zu compute bin%s; parabolas in log N", n - nout,
                      n - nout == 1 ? "" : "s", R.nbins, R.nbins == 1 ? "" : "s");
   if (nnoint)
     len += snprintf(sub + len, sizeof sub - (size_t)len, "; no interior minimum at C = %s", noint);
+  if (nnofit)
+    len += snprintf(sub + len, sizeof sub - (size_t)len, "; skipped, under 3 model sizes: C = %s", nofit);
   if (c->skipped)
     snprintf(sub + len, sizeof sub - (size_t)len, "; %zu run%s left out", c->skipped, c->skipped == 1 ? "" : "s");
   rc = sf_chart_set_subtitle(c, sub);

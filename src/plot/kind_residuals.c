@@ -82,7 +82,7 @@ int sf_plot_residuals(const sf_table *t, const sf_fitfile *ff, const sf_plot_opt
   }
 
   char title[200];
-  snprintf(title, sizeof title, "Residuals of the %s fit", ff->law_name);
+  snprintf(title, sizeof title, "Residuals of the %s fit", sf_law_label(ff->law));
   if (!(c = sf_chart_new(o->title ? o->title : title))) goto fail_errcode;
   if (o->width > 0) c->width = o->width;
   if (o->height > 0) c->height = o->height;

@@ -53,7 +53,15 @@ static int select_rows(rp_state *st) {
   const sf_spec *s = st->spec;
   sf_table *t = NULL;
   int rc = sf_data_load(s->data_file, s->table, &t);
-  if (rc) return rp_fail(st, key_line(st, s->data_header_line, "file"), rc, "%s", sf_errmsg());
+  if (rc) {
+    /* a table the file does not hold is the `table` line's fault, and bad input in a spec (the
+     * CSV reader calls it a usage error: on the command line it is --table's) */
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", sf_errmsg());
+    if (s->table && sf_data_has_table(s->data_file, s->table) == 0)
+      return rp_fail(st, key_line(st, s->data_header_line, "table"), SF_EINPUT, "%s", msg);
+    return rp_fail(st, key_line(st, s->data_header_line, "file"), rc, "%s", msg);
+  }
   st->n_loaded = t->nrows;
   sf_expr *where = NULL;
   int *wcol = NULL;
@@ -161,6 +169,11 @@ static int run_fit(rp_state *st, rp_fit *f) {
     if (f->fr.stage == SF_FITSTAGE_BOOTSTRAP)
       return rp_fail(st, key_line(st, sp->line, "bootstrap"), code, "[fit %s]: bootstrap failed: %s", sp->name,
                      sf_errmsg());
+    /* too few runs: the fit sees only what [data] where left (st->table), so it cannot say that
+     * the where took the others; the report can, at the where's line */
+    if (f->fr.opt && !strcmp(f->fr.opt, "runs") && st->spec->where && st->n_where)
+      return rp_fail(st, key_line(st, st->spec->data_header_line, "where"), code,
+                     "[fit %s]: %s; [data] where left out %zu", sp->name, sf_errmsg(), st->n_where);
     /* a failed fit's message names the law already ("law '...' cannot be evaluated ...") */
     return rp_fail(st, at, code, "[fit %s]: %s", sp->name, sf_errmsg());
   }
@@ -400,7 +413,25 @@ static int run_turn(rp_state *st, rp_turn *tu) {
   /* the rows as `scalefit turn` takes them, by the same call: missing values skipped (counted),
    * x <= 0 and y outside [0, max] refused with its words (the report once dropped x <= 0 silently) */
   int rc = sf_turn_rows(t, cx, cy, sp->max, &tu->xv, &tu->yv, &tu->n, &tu->skipped);
+  if (rc == SF_EINPUT) {
+    /* a refused value: at x's line when the first run refused has a compute <= 0 (the rule of
+     * sf_turn_rows), else at y's */
+    const char *key = "y";
+    for (size_t r = 0; r < t->nrows; r++) {
+      double a = t->cols[cx].v[r], b = t->cols[cy].v[r];
+      if (isnan(a) || isnan(b)) continue;
+      if (!(a > 0) || !isfinite(a)) key = "x";
+      if (!(a > 0) || !isfinite(a) || !(b >= 0 && b <= sp->max)) break;
+    }
+    return rp_fail(st, key_line(st, sp->line, key), rc, "[turn %s]: '%s': %s", sp->name, st->spec->data_file_given,
+                   sf_errmsg());
+  }
   if (rc) return rp_fail(st, sp->line, rc, "[turn %s]: '%s': %s", sp->name, st->spec->data_file_given, sf_errmsg());
+  /* too few runs, where [data] where took some: the where's line says why (turn sees its rows only) */
+  if (tu->n < SF_TURN_MINRUNS && st->spec->where && st->n_where)
+    return rp_fail(st, key_line(st, st->spec->data_header_line, "where"), SF_EINPUT,
+                   "[turn %s]: turn needs at least %d runs with both values, got %zu; [data] where left out %zu",
+                   sp->name, SF_TURN_MINRUNS, tu->n, st->n_where);
   sf_turn_opts o;
   sf_turn_opts_default(&o);
   o.chance = sp->chance;

@@ -5,16 +5,38 @@
 #include <scalefit/sf_store.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "util/util.h"
 
+/* HDF5 by extension, else by its signature, unless the name says CSV. */
+static int is_h5(const char *path) {
+  return sf_ext_is(path, ".h5") || sf_ext_is(path, ".hdf5") || (!sf_ext_is(path, ".csv") && sf_h5_sniff(path));
+}
+
+int sf_data_has_table(const char *path, const char *table) {
+  if (access(path, R_OK) != 0) return -1;
+  if (!is_h5(path)) {
+    char *name = sf_table_name_from_path(path);
+    int has = name ? strcmp(name, table) == 0 : -1;
+    free(name);
+    return has;
+  }
+  char **names = NULL;
+  size_t n = 0;
+  if (sf_h5_list(path, &names, &n) != SF_OK) return -1;
+  int has = 0;
+  for (size_t i = 0; i < n; i++) has |= strcmp(names[i], table) == 0;
+  sf_h5_free_list(names, n);
+  return has;
+}
+
 int sf_data_load(const char *path, const char *table, sf_table **out) {
   *out = NULL;
   if (access(path, R_OK) != 0) return sf_fail(SF_EINPUT, "cannot open '%s': %s", path, strerror(errno));
-  int h5 = sf_ext_is(path, ".h5") || sf_ext_is(path, ".hdf5") ||
-           (!sf_ext_is(path, ".csv") && sf_h5_sniff(path));
+  int h5 = is_h5(path);
   sf_table *t = NULL;
   int rc = h5 ? sf_h5_read(path, table, &t) : sf_csv_read(path, &t);
   if (rc) return rc;

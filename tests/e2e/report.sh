@@ -266,6 +266,26 @@ keyline "[data]\nfile = $M\n[fit m]\nlaw = power\nx = N\ny = mmlu\n[forecast]\nb
   "10: [forecast]: 'm' predicts mmlu from N"
 keyline "[data]\nfile = $M\n[chart a]\nkind = scaling\ntitle = t\n\ny = nosuch\n" "7: [chart a]: column 'nosuch'"
 keyline "[data]\nfile = $M\n[chart a]\nkind = scaling\ny = mmlu\n\ncolor_by = nosuch\n" "7: [chart a]: cannot colour by 'nosuch'"
+# a table the file does not hold was blamed on the file line, and for a CSV with exit 1 (usage)
+keyline "[data]\nfile = $M\n\ntable = nosuch\n[fit f]\nlaw = power\nx = C\ny = mmlu\n" \
+  "4: '$M' is a CSV file holding one table, 'models', not 'nosuch'"
+H="$SF_SRC/datasets/sweep_default.h5"
+keyline "[data]\nfile = $H\n# which table\n\ntable = nosuch\n[fit f]\nlaw = chinchilla\n" "5: '$H' has no table 'nosuch' (tables: runs)"
+# a run's value the law, the log residuals, sigma or turn cannot take, and too few runs left by a
+# hold-out or [data] where, were blamed on the section's header: now on the key that chose them
+printf 'run,N,D,loss,acc,z\na,1e6,1e8,4.0,0.1,0\nb,2e6,2e8,3.6,0.2,1\nc,4e6,4e8,3.3,0.3,2\nd,8e6,8e8,3.1,0.4,3\n%s\n%s\n' \
+  e,1.6e7,1.6e9,2.9,0.5,4 f,3.2e7,3.2e9,2.8,0.6,5 > z.csv
+keyline "[data]\nfile = z.csv\n[fit f]\nlaw = power\n\nx = z\n" "6: [fit f]: run 'a' (row 1 of 'z.csv'): z = 0, but law 'power' takes its log"
+keyline "[data]\nfile = z.csv\n[fit f]\nlaw = power\nx = N\n\ny = z\n" "7: [fit f]: run 'a' (row 1 of 'z.csv'): z = 0, but residuals are in log space"
+keyline "[data]\nfile = z.csv\n[fit f]\nlaw = power\nx = N\n\nsigma = z\n" "7: [fit f]: run 'a' (row 1 of 'z.csv'): z = 0, but sigma needs"
+keyline "[data]\nfile = z.csv\n[fit f]\nlaw = power\nx = N\n\nholdout = 0.8\n" \
+  "7: [fit f]: 1 runs left to fit in 'z.csv' but law 'power' has 3 free parameters: need at least 4; 5 are held out"
+keyline "[data]\nfile = z.csv\nwhere = N < 3e6\n[fit f]\nlaw = power\nx = N\n" \
+  "3: [fit f]: 2 runs left to fit in 'z.csv' but law 'power' has 3 free parameters: need at least 4; [data] where left out 4"
+keyline "[data]\nfile = z.csv\n[turn]\ny = acc\n\nx = z\n" "6: [turn turn]: 'z.csv': run 'a': z = 0 must be positive"
+keyline "[data]\nfile = z.csv\n[turn]\nx = N\n\ny = loss\n" "6: [turn turn]: 'z.csv': run 'a': loss = 4 is outside [0, 1]"
+keyline "[data]\nfile = z.csv\nwhere = N > 1e6\n[turn]\ny = acc\nx = N\n" \
+  "3: [turn turn]: turn needs at least 6 runs with both values, got 5; [data] where left out 1"
 
 # Chinchilla refit (shared data only; not shipped)
 CH="$SF_SHARED/chinchilla_svg_extracted.csv"

@@ -101,11 +101,11 @@ def optimal(path):  # [(C, N, D, tpp, loss, N band, beyond, loss band, cost)]
         elif l.startswith("    cost: "):
             out[-1][8] = l
     return out
-def target(path):
+def target(path):  # "  C = 18.4T [12.9T, 26T] FLOP": the report's cell, word for word, before the unit
     t = open(path).read()
-    g = lambda k: re.search(r"^  %s = (\S+)(?: FLOP)?  (\[[^]]*\])$" % k, t, re.M).groups()
+    g = lambda k: re.search(r"^  %s = (.+?)(?: FLOP)?$" % k, t, re.M).group(1)
     c = re.search(r"^    cost: .*$", t, re.M)
-    return [band(*g(k)) for k in ("C", "N", "D")], c and c.group(0)
+    return [g(k) for k in ("C", "N", "D")], c and c.group(0)
 def cost_cells(line):  # "    cost: 174k accelerator-hours, 1.77 days, $434k"
     m = re.match(r"    cost: (\S+) accelerator-hours, (\S+) days, \$(\S+)$", line)
     assert m, line
@@ -137,6 +137,10 @@ for rep, cli, law, v in ((sys.argv[1], sys.argv[3], "ch", "loss 1"), (sys.argv[4
 assert checked == 8, checked
 PY
 grep -qF "1.77" "$tmp/rep/p/report.md" || fail "days of the published target: $(grep reaches "$tmp/rep/p/report.md")"
+# a target without a band (published constants) printed "C = 2.47e+23 FLOP  [-, -]" where the
+# report's cell is "2.47e+23": both now show the value alone, as sf_fmt_band does
+grep -qF -- "-, -" "$tmp/pt.txt" && fail "target prints an empty band: $(cat "$tmp/pt.txt")"
+grep -q "^  C = [^ []* FLOP$" "$tmp/pt.txt" || fail "published target's C: $(cat "$tmp/pt.txt")"
 
 # a target that is not reached: the report used the words "never (below the law's floor)" for every
 # case, also for power0 (A*C^-alpha, no floor at all), where `scalefit target` says "not reached
@@ -162,5 +166,23 @@ for f in p0 f; do
   grep -qF -- "| $v |" "$tmp/rep/u/report.md" || fail "report lacks target $f's verdict '$v': $(grep 1e-09 "$tmp/rep/u/report.md")"
 done
 grep -q "not reached below 1e+40 FLOP" "$tmp/rep/u/report.md" || fail "power0's verdict"
+
+# predict printed its value and band with %.6g ("1.07997  0.906567  1.28628") where the report's
+# [forecast] of the same law of C shows "1.08 [0.9066, 1.286]": predict now follows the display
+# rule too (sf_fmt_value). The same power0 fit, at the report's budget 1e13.
+"$SCALEFIT" predict "$tmp/p0.json" --at C=1e13 > "$tmp/pp.txt" 2> /dev/null || fail "predict p0"
+$py - "$tmp/rep/u/report.md" "$tmp/pp.txt" <<'PY' || fail "predict's figures differ from the report's"
+import re, sys
+text = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", open(sys.argv[1]).read())
+rows = [[c.strip() for c in l.strip().strip("|").split("|")] for l in text.splitlines() if l.startswith("| ")]
+cli = [l.split() for l in open(sys.argv[2]).read().splitlines()]
+hdr = [i for i, l in enumerate(cli) if l[:2] == ["C", "loss"]]
+assert hdr, cli
+C, v, lo, hi = cli[hdr[0] + 1][:4]
+cell = v if lo == "-" else "%s [%s, %s]" % (v, lo, hi)
+r = [x for x in rows if x[0] == C and len(x) == 3]
+assert r, ("no report row for C", C, rows)
+assert r[0][1] == cell, ("predict", r[0][1], cell)
+PY
 grep -q "at or below the fitted irreducible loss E = " "$tmp/rep/u/report.md" || fail "chinchilla's verdict"
 exit 0

@@ -101,5 +101,6 @@ rc=$?
 [ ! -e "$tmp/rep/z" ] || fail "a report of a refused spec was written"
 msg="run 'r5': budget = 0 must be positive"
 grep -qF "$msg" "$tmp/zcli.err" || fail "turn's message: $(cat "$tmp/zcli.err")"
-grep -qF "z.ini:3: [turn acc]: 'zero.csv': $msg" "$tmp/zrep.err" || fail "report's message: $(cat "$tmp/zrep.err")"
+# at the line of x = budget, the key that chose the column (it was the [turn acc] header's, 3)
+grep -qF "z.ini:4: [turn acc]: 'zero.csv': $msg" "$tmp/zrep.err" || fail "report's message: $(cat "$tmp/zrep.err")"
 exit 0

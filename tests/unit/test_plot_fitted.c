@@ -976,6 +976,22 @@ static void test_isoflop(void **state) {
   assert_rel(r.bin[0].c, 0.02, 1e-8);
   assert_rel(r.bin[0].n_opt, 1e10, 1e-8); /* vertex at u = 0.4 / 0.04 = 10 */
   sf_chart_free(c);
+  /* a budget with a single run gets no parabola: the subtitle said nothing of it (only stderr did) */
+  o.edges = NULL;
+  o.nedges = 0;
+  f = fopen(path, "a");
+  fprintf(f, "single,1e11,1e22,2.5\n");
+  fclose(f);
+  sf_table *t3 = NULL;
+  assert_int_equal(sf_data_load(path, NULL, &t3), SF_OK);
+  assert_int_equal(sf_plot_isoflop(t3, &o, &c, &r), SF_OK);
+  assert_int_equal(r.nbins, 2); /* the 7 runs near 1e20, the one at 1e22 */
+  assert_int_equal(r.bin[1].n, 1);
+  assert_false(r.bin[1].fitted);
+  assert_non_null(strstr(c->subtitle, "8 runs in 2 compute bins"));
+  assert_non_null(strstr(c->subtitle, "skipped, under 3 model sizes: C = 1.0e+22 (1 run)"));
+  sf_chart_free(c);
+  sf_table_free(t3);
   /* bad edges */
   double bad[2] = {2e20, 1e20};
   o.edges = bad;
