@@ -261,7 +261,11 @@ int sf_target(const sf_fitfile *ff, const double *params, double target, const s
 void sf_target_verdict(const sf_fitfile *ff, double target, int reached, const sf_optimum *opt, char *buf, size_t n) {
   int jE = sf_law_param_index(ff->law, "E");
   double E = jE >= 0 ? ff->params[jE] : NAN;
-  if (reached == 1) snprintf(buf, n, "reached at C = %.3g FLOP", opt->C);
+  if (reached == 1) {
+    char c[32];
+    sf_fmt_value(c, sizeof c, opt->C); /* as the C line under it shows it */
+    snprintf(buf, n, "reached at C = %s FLOP", c);
+  }
   else if (reached == -1) snprintf(buf, n, "already reached at %.0e FLOP, the bottom of the search", SF_TARGET_CMIN);
   else if (!isnan(E) && target <= E)
     snprintf(buf, n, "unreachable: the target %g is at or below the fitted irreducible loss E = %.4g", target, E);

@@ -69,6 +69,20 @@ C=$($PY -c "import json; print(repr(json.load(open('$out/o.json'))['optima'][1][
 $PY -c "import json; t=json.load(open('$out/t.json')); assert abs(t['C']['value']/$C-1)<1e-7, t" || fail "target inverse"
 "$SCALEFIT" target "$FIT" --value 1.7 > "$out/t2.txt" || fail "target below E exit $?"
 grep -q "below the fitted irreducible loss E = 1.817" "$out/t2.txt" || fail "below-E message"
+# the verdict names C as the C line under it does (one display rule): 655T both, not 6.55e+14 above 655T
+"$SCALEFIT" target "$FIT" --value 8 > "$out/t3.txt" 2>/dev/null || fail "target 8 exit $?"
+"$SCALEFIT" target "$FIT" --value 8 --json > "$out/t3.json" 2>/dev/null || fail "target 8 --json exit $?"
+$PY - "$out/t3.txt" "$out/t3.json" <<'PY' || fail "target verdict's C differs from its C line or from --json"
+import json, re, sys
+txt = open(sys.argv[1]).read()
+verdict = re.search(r"reached at C = (\S+) FLOP", txt).group(1)
+line = re.search(r"^  C = (\S+)", txt, re.M).group(1)
+assert verdict == line, (verdict, line)
+C = json.load(open(sys.argv[2]))["C"]["value"]
+scale = {"k": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}
+shown = float(verdict[:-1]) * scale[verdict[-1]] if verdict[-1] in scale else float(verdict)
+assert 1e4 <= C < 1e15 and abs(shown / C - 1) < 5e-3, (verdict, C)
+PY
 
 # bad input: exit codes and messages
 expect() { # code, needle, command...
