@@ -296,7 +296,7 @@ typedef struct sf_turn_opts {
   unsigned long long seed;
   double tol;        /* the extrapolations "part" where they differ by more than this (0.05) */
   double level;      /* interval level (0.95) */
-  double delta_ic;   /* information-criterion margin the sigmoid must win by (2) */
+  double delta_ic;   /* the margin the sigmoid must win by on both AICc and BIC (2) */
   int below_chance_ok; /* 1: do not refuse runs far below chance (the full data already passed) */
 } sf_turn_opts;
 
@@ -310,6 +310,8 @@ typedef struct sf_turn_law {
   const char *param_names[4];
   size_t np;
   double rss, aic, bic;    /* linear-space residuals, Gaussian AIC/BIC with k free parameters */
+  double aicc;             /* the small-sample AIC (sf_fit_aicc), by which the laws are ranked */
+  double weight;           /* Akaike weight by AICc among the fitted laws (sf_fit_ic_compare); 0 if failed */
   double holdout_error;    /* RMSE on the held-out largest runs, refit on the rest (NaN if none) */
   int ok;                  /* the fit converged to something finite */
 } sf_turn_law;
@@ -318,13 +320,14 @@ typedef struct sf_turn_result {
   size_t n, n_holdout, n_below_chance;
   double xmin, xmax;
   sf_turn_law law[SF_TURN_NLAWS];
-  int best_growth;           /* SF_TURN_LOGLINEAR or SF_TURN_POWER, by AIC */
+  int best_growth;           /* SF_TURN_LOGLINEAR or SF_TURN_POWER, by AICc */
   double inflection, inflection_lo, inflection_hi; /* x of the sigmoid's midpoint, NaN if not identified */
   int inflection_identified;
   size_t boot_ok;            /* resamples whose sigmoid fit succeeded */
   double diverge_x;          /* smallest x >= xmax where the best growth law and the sigmoid differ by more
                                 than tol (= xmax: apart already at the largest run; NaN: not below 1e30) */
   double delta_aic, delta_bic; /* sigmoid minus best growth law (negative favours the sigmoid) */
+  double delta_aicc;         /* the same by AICc: what is printed and, with delta_bic, what the verdict reads */
   int saturation_supported;
   char verdict[256];
   /* a chance level that looks too low (a warning, not a refusal): fewer than 3 runs within a tenth of

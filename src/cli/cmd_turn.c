@@ -1,6 +1,6 @@
 /* cmd_turn.c: `scalefit turn DATA --x C --y mmlu`, the sigmoid question: fit two growth laws
  * (loglinear, power) and a sigmoid (floor at chance, ceiling <= max) to a capability against
- * compute, compare them (AIC, BIC, held-out error on the largest runs), bound the sigmoid's
+ * compute, compare them (AICc, BIC, held-out error on the largest runs), bound the sigmoid's
  * inflection by the bootstrap, and say only what the data supports. */
 #include <scalefit/sf_error.h>
 #include <scalefit/sf_forecast.h>
@@ -37,14 +37,18 @@ static const cli_opt opts[] = {
 static const cli_cmd cmd = {
     "turn", "scalefit turn DATA --y COL [--x C] [--chance P] [--max M] [options]",
     "does capability growth turn into a sigmoid? (growth laws vs sigmoid)",
-    "Saturation is called 'supported' only when the sigmoid beats the better growth law on both AIC\n"
-    "and BIC by at least 2 AND its inflection's bootstrap interval lies within half a decade of the\n"
-    "data; otherwise the verdict says how far the data rule an inflection out. Runs without both\n"
-    "values are skipped. A chance level the data contradict is refused (exit 2): more than a tenth\n"
-    "of the runs (and at least 3) scoring more than a tenth of (max - chance) below it. One that\n"
-    "looks too low is warned about: fewer than 3 runs within a tenth of (max - chance) of it, and\n"
-    "the lowest score and more than a tenth of the runs (at least 3) within a tenth of (max - c) of\n"
-    "a common chance level c = max/2, max/3, max/4, max/5 above it (a binary task under 0.25).",
+    "The laws are ranked by AICc, the small-sample AIC (AIC + 2k(k+1)/(n-k-1)): the table gives AIC,\n"
+    "AICc, BIC and Akaike weights from AICc, the deltas are the sigmoid's AICc and BIC minus the\n"
+    "better growth law's (by AICc). Saturation is called 'supported' only when the sigmoid beats\n"
+    "that law on both AICc and BIC by at least 2 AND its inflection's bootstrap interval lies within\n"
+    "half a decade of the data; otherwise the verdict says how far the data rule an inflection out.\n"
+    "(AICc charges the sigmoid's third parameter more than BIC up to 18 runs, BIC more from 19.)\n"
+    "Runs without both values are skipped. A chance level the data contradict is refused (exit 2):\n"
+    "more than a tenth of the runs (and at least 3) scoring more than a tenth of (max - chance)\n"
+    "below it. One that looks too low is warned about: fewer than 3 runs within a tenth of\n"
+    "(max - chance) of it, and the lowest score and more than a tenth of the runs (at least 3)\n"
+    "within a tenth of (max - c) of a common chance level c = max/2, max/3, max/4, max/5 above it\n"
+    "(a binary task under 0.25).",
     opts, 1, 1};
 
 static void json_law(sf_json *j, const sf_turn_law *L, const sf_turn_result *r, int is_sigmoid) {
@@ -57,7 +61,9 @@ static void json_law(sf_json *j, const sf_turn_law *L, const sf_turn_result *r, 
   sf_json_int(j, "k", (long long)L->k);
   sf_json_number(j, "rss", L->rss);
   sf_json_number(j, "aic", L->aic);
+  sf_json_number(j, "aicc", L->aicc);
   sf_json_number(j, "bic", L->bic);
+  sf_json_number(j, "akaike_weight", L->weight);
   sf_json_number(j, "holdout_error", L->holdout_error);
   if (is_sigmoid && r->inflection_identified) {
     sf_json_begin_object(j, "inflection");
@@ -164,6 +170,7 @@ int cmd_turn(int argc, char **argv) {
   sf_json_end_object(&j);
   sf_json_string(&j, "best_growth_law", res.law[res.best_growth].name);
   sf_json_number(&j, "delta_aic", res.delta_aic);
+  sf_json_number(&j, "delta_aicc", res.delta_aicc);
   sf_json_number(&j, "delta_bic", res.delta_bic);
   if (res.inflection_identified) {
     sf_json_begin_object(&j, "inflection");
@@ -198,14 +205,15 @@ int cmd_turn(int argc, char **argv) {
     sf_turn_text tx;
     sf_turn_describe(&res, &o, xcol, &tx);
     for (size_t k = 0; k < tx.nnote; k++) printf("note: %s\n", tx.note[k]);
-    printf("\n  %-10s %10s %10s %10s %14s\n", "law", "rss", "AIC", "BIC", "holdout RMSE");
+    printf("\n  %-10s %9s %9s %9s %9s %12s %13s\n", "law", "rss", "AIC", "AICc", "BIC", "AICc weight", "holdout RMSE");
     for (int l = 0; l < SF_TURN_NLAWS; l++) {
       const sf_turn_law *L = &res.law[l];
       if (!L->ok) {
         printf("  %-10s (fit failed)\n", L->name);
         continue;
       }
-      printf("  %-10s %10.4g %10.2f %10.2f %14.4g\n", L->name, L->rss, L->aic, L->bic, L->holdout_error);
+      printf("  %-10s %9.4g %9.2f %9.2f %9.2f %12.3f %13.4g\n", L->name, L->rss, L->aic, L->aicc, L->bic, L->weight,
+             L->holdout_error);
     }
     for (size_t k = 0; k < tx.nline; k++) printf("%s  %s\n", k ? "" : "\n", tx.line[k]);
     printf("\nverdict: %s\n", res.verdict);

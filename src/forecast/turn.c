@@ -1,15 +1,19 @@
 /* turn.c: does a capability's growth with compute turn into a sigmoid?
  *
  * Three laws are fitted to (x, y) by least squares in linear space, so that their residual sums,
- * AIC and BIC are comparable: two growth laws with no ceiling (loglinear: y = a + b log10 x;
+ * AICc and BIC are comparable: two growth laws with no ceiling (loglinear: y = a + b log10 x;
  * power: y = A x^-alpha with alpha < 0 for growth) and a sigmoid in log10 x whose floor is pinned
  * at the metric's chance level and whose ceiling is bounded by the metric's maximum. The sigmoid's
  * inflection x0 (10^x0 in x) gets a bootstrap interval; each law is refitted without the largest
  * runs and scored on them; and the compute where the best growth law and the sigmoid part by more
  * than a tolerance says from where on the choice matters.
  *
+ * The laws are ranked by AICc, not AIC: a turn analysis has tens of runs and 2 or 3 free parameters,
+ * far below Burnham & Anderson's n/k < 40, where AIC's 2k under-charges the sigmoid's third one
+ * (AICc charges it 2 + 24/(n-4) - 12/(n-3): 2.75 at n = 21, 10 at n = 6).
+ *
  * The verdict is deliberately conservative: saturation is "supported" only when the sigmoid wins
- * on both AIC and BIC by a margin AND its inflection is identified: most resamples refit, the
+ * on both AICc and BIC by a margin AND its inflection is identified: most resamples refit, the
  * bootstrap interval lies within half a decade of the data, and at least 3 runs lie beyond it on
  * each side (so the curve's bend towards the ceiling is observed, not only its rise from chance).
  * An inflection beyond the data is a guess about runs nobody trained, and is reported as such.
@@ -282,7 +286,7 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
   for (int l = 0; l < SF_TURN_NLAWS; l++) {
     sf_turn_law *L = &res->law[l];
     L->name = law_labels[l];
-    L->aic = L->bic = L->rss = L->holdout_error = NAN;
+    L->aic = L->aicc = L->bic = L->rss = L->holdout_error = NAN;
     rc = fit_setup(&fits[l], l, o, &d, ys);
     if (rc != SF_OK) goto done;
     L->formula = fits[l].law->formula;
@@ -294,6 +298,7 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
     any = 1;
     L->k = nfree;
     sf_fit_criteria(n, L->rss > 1e-300 ? L->rss : 1e-300, nfree, &L->aic, &L->bic);
+    L->aicc = sf_fit_aicc(n, nfree, L->aic);
     if (h) {
       double p[SF_LAW_MAXPAR], r2;
       turn_fit ft;
@@ -313,11 +318,12 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
     goto done;
   }
   const sf_turn_law *LL = &res->law[SF_TURN_LOGLINEAR], *LP = &res->law[SF_TURN_POWER], *LS = &res->law[SF_TURN_SIGMOID];
-  /* the better growth law by AIC, loglinear on a tie (a failed law's AIC is NaN) */
-  const double growth_aic[2] = {LL->aic, LP->aic};
-  res->best_growth = sf_fit_ic_compare(growth_aic, 2, NULL, NULL) == 0 ? SF_TURN_LOGLINEAR : SF_TURN_POWER;
+  /* the better growth law by AICc, loglinear on a tie (a failed law's AICc is NaN) */
+  const double growth_aicc[2] = {LL->aicc, LP->aicc};
+  res->best_growth = sf_fit_ic_compare(growth_aicc, 2, NULL, NULL) == 0 ? SF_TURN_LOGLINEAR : SF_TURN_POWER;
   const sf_turn_law *G = &res->law[res->best_growth];
   res->delta_aic = LS->ok && G->ok ? LS->aic - G->aic : NAN;
+  res->delta_aicc = LS->ok && G->ok ? LS->aicc - G->aicc : NAN;
   res->delta_bic = LS->ok && G->ok ? LS->bic - G->bic : NAN;
 
   if (LS->ok) {
@@ -404,10 +410,16 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
     if (!L->ok) continue;
     L->rss *= scale * scale;
     sf_fit_criteria(n, L->rss > 1e-300 ? L->rss : 1e-300, L->k, &L->aic, &L->bic);
+    L->aicc = sf_fit_aicc(n, L->k, L->aic);
   }
+  double aicc[SF_TURN_NLAWS], weight[SF_TURN_NLAWS];
+  for (int l = 0; l < SF_TURN_NLAWS; l++) aicc[l] = res->law[l].aicc;
+  sf_fit_ic_compare(aicc, SF_TURN_NLAWS, NULL, weight);
+  for (int l = 0; l < SF_TURN_NLAWS; l++) res->law[l].weight = weight[l];
 
-  /* the verdict: never more than the data supports */
-  int wins = isfinite(res->delta_aic) && res->delta_aic <= -o->delta_ic && res->delta_bic <= -o->delta_ic;
+  /* the verdict: never more than the data supports. AICc and BIC must both agree: AICc charges the
+   * sigmoid's extra parameter more than BIC's ln n up to n = 18 runs, BIC more from 19 on */
+  int wins = isfinite(res->delta_aicc) && res->delta_aicc <= -o->delta_ic && res->delta_bic <= -o->delta_ic;
   res->saturation_supported = wins && res->inflection_identified;
   if (!LS->ok) {
     snprintf(res->verdict, sizeof res->verdict, "no verdict: the sigmoid could not be fitted");
@@ -415,16 +427,16 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
     /* no resamples, no interval: "not identifiable" would be a claim about the data it never tested */
     snprintf(res->verdict, sizeof res->verdict,
              "no verdict on saturation: the inflection's interval needs a bootstrap of 2 or more resamples "
-             "(sigmoid against the %s law: delta AIC %+.1f, delta BIC %+.1f)",
-             G->name, res->delta_aic, res->delta_bic);
+             "(sigmoid against the %s law: delta AICc %+.1f, delta BIC %+.1f)",
+             G->name, res->delta_aicc, res->delta_bic);
   } else if (res->saturation_supported) {
     snprintf(res->verdict, sizeof res->verdict, "saturation supported: inflection at %.2g [%.2g, %.2g]",
              res->inflection, res->inflection_lo, res->inflection_hi);
   } else if (res->inflection_identified) {
     snprintf(res->verdict, sizeof res->verdict,
              "no clear sign of saturation: a sigmoid with inflection at %.2g [%.2g, %.2g] fits no better than the %s "
-             "law (delta AIC %+.1f, delta BIC %+.1f)",
-             res->inflection, res->inflection_lo, res->inflection_hi, G->name, res->delta_aic, res->delta_bic);
+             "law (delta AICc %+.1f, delta BIC %+.1f)",
+             res->inflection, res->inflection_lo, res->inflection_hi, G->name, res->delta_aicc, res->delta_bic);
   } else {
     /* the bound below which the data rule the inflection out: the largest run, or the bootstrap's
      * lower end where that lies beyond it */
@@ -433,9 +445,9 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
     double dec = pow(10, ceil(log10(bound) - 1e-9));
     if (wins)
       snprintf(res->verdict, sizeof res->verdict,
-               "growth is bending (sigmoid preferred, delta AIC %+.1f) but the inflection is not identifiable below "
+               "growth is bending (sigmoid preferred, delta AICc %+.1f) but the inflection is not identifiable below "
                "%.0e",
-               res->delta_aic, dec);
+               res->delta_aicc, dec);
     else
       snprintf(res->verdict, sizeof res->verdict, "no sign of saturation yet: inflection not identifiable below %.0e",
                dec);
@@ -517,7 +529,7 @@ void sf_turn_describe(const sf_turn_result *r, const sf_turn_opts *o, const char
   else
     snprintf(t->line[t->nline++], L, "the %s law and the sigmoid stay within %g of each other up to %s = 1e30", g, o->tol,
              xname);
-  snprintf(t->line[t->nline++], L, "delta AIC (sigmoid - %s) %+.2f, delta BIC %+.2f", g, r->delta_aic, r->delta_bic);
+  snprintf(t->line[t->nline++], L, "delta AICc (sigmoid - %s) %+.2f, delta BIC %+.2f", g, r->delta_aicc, r->delta_bic);
 }
 
 /* ---- bands for the turn chart: the analysis refitted on resampled runs ---- */

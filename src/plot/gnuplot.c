@@ -341,12 +341,13 @@ static void decorations(sf_buf *b, const sf_panel *p, const int *colors, const l
       sf_buf_printf(b, ", graph 1 behind fillcolor rgb '%s' fillstyle transparent solid 0.12 noborder\n",
                     color_of(colors[i], "#808080"));
       if (s->title[0]) {
-        double mid = p->x.log ? sqrt(x0 * s->x1) : (x0 + s->x1) / 2;
+        /* at the top of the region, or lower where a curve or a run would cross it */
+        double u, v;
+        sf_plot_region_label(p, i, ymax, plot_w, plot_h, em, &u, &v);
         sf_buf_add(b, "set label ");
         sf_plot_quote(b, s->title);
-        sf_buf_add(b, " at first ");
-        num(b, mid);
-        sf_buf_printf(b, ", graph 0.96 center front textcolor rgb '%s'\n", color_of(colors[i], "#404040"));
+        sf_buf_printf(b, " at graph %.4g, graph %.4g center front textcolor rgb '%s'\n", u, v,
+                      color_of(colors[i], "#404040"));
       }
       break;
     }

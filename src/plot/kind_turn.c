@@ -109,7 +109,7 @@ int sf_plot_turn(const double *x, const double *y, size_t n, const char *xname, 
       }
     }
     char label[160];
-    snprintf(label, sizeof label, "%s (AIC %.1f%s)", legend_names[l], L->aic,
+    snprintf(label, sizeof label, "%s (AICc %.1f%s)", legend_names[l], L->aicc,
              l != SF_TURN_SIGMOID && l == res->best_growth ? ", better growth law" : "");
     /* beyond the largest run the laws are extrapolations: dashed */
     size_t split = 0;

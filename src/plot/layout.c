@@ -511,6 +511,82 @@ static void frame_of(const sf_panel *p, double ymax, frame *f) {
   if (f->ylog) f->ylo = log10(f->ylo), f->yhi = log10(f->yhi);
 }
 
+/* The filled area of a band: vertical strokes between lo and hi at every x. */
+static void hit_band(const sf_panel *p, const frame *f, const sf_series *s, box *b, size_t nb) {
+  for (size_t r = 0; r < s->n; r++) {
+    double u, v, u1, v1;
+    if (!sf_plot_row_ok(p, s->x[r], s->lo[r]) || !sf_plot_row_ok(p, s->x[r], s->hi[r])) continue;
+    to_unit(f, s->x[r], s->lo[r], &u, &v);
+    to_unit(f, s->x[r], s->hi[r], &u1, &v1);
+    hit_segment(b, nb, u, v, u1, v1);
+  }
+}
+
+/* The region s's visible part [u0, u1] of the plot's width. */
+static void region_span(const sf_panel *p, const frame *f, const sf_series *s, double *u0, double *u1) {
+  double x0 = p->x.log && !(s->x0 > 0) ? pow(10, f->xlo) : s->x0, v;
+  to_unit(f, x0, f->ylog ? pow(10, f->ylo) : f->ylo, u0, &v);
+  to_unit(f, s->x1, f->ylog ? pow(10, f->ylo) : f->ylo, u1, &v);
+  if (*u0 < 0) *u0 = 0;
+  if (*u1 > 1) *u1 = 1;
+}
+
+void sf_plot_region_label(const sf_panel *p, size_t i, double ymax, double plot_w, double plot_h, double font_px,
+                          double *u, double *v) {
+  const sf_series *me = p->series[i];
+  *u = 0.5, *v = 0.96;
+  if (me->kind != SF_SERIES_XREGION || !me->title[0] || (p->x.log && !(me->x1 > 0))) return;
+  frame f;
+  frame_of(p, ymax, &f);
+  /* running text's width, not the legends' generous one: that one put the label's right end a tenth
+   * of the plot short of where the clamp meant it */
+  double em_v = font_px / plot_h, u0, u1;
+  double half = 0.5 * (double)strlen(me->title) * SF_TEXT_W * font_px / plot_w;
+  region_span(p, &f, me, &u0, &u1);
+  double uc = u0 < u1 ? (u0 + u1) / 2 : u0;
+  /* inside the plot: a label wider than what is left of the region reaches back over its edge */
+  if (uc + half > 0.99) uc = 0.99 - half;
+  if (uc - half < 0.01) uc = 0.01 + half;
+  if (2 * half > 0.98) uc = 0.5;
+  *u = uc;
+  enum { NC = 48 };
+  box hard[NC], soft[NC];
+  double vs[NC];
+  size_t nc = 0;
+  for (double t = 0.96; t > 0.03 && nc < NC; t -= 0.02) {
+    vs[nc] = t;
+    hard[nc] = soft[nc] = (box){uc - half, uc + half, t - 0.9 * em_v, t + 0.9 * em_v, 0}; /* with a margin */
+    nc++;
+  }
+  for (size_t j = 0; j < p->nseries; j++) {
+    const sf_series *s = p->series[j];
+    if (j == i || hit_marks(p, &f, s, hard, nc, 16, SF_CHAR_W * font_px / plot_w)) continue;
+    double a, b;
+    if (s->kind == SF_SERIES_BAND) {
+      hit_band(p, &f, s, soft, nc);
+    } else if (s->kind == SF_SERIES_VLINE && !(p->x.log && !(s->x0 > 0))) {
+      /* a marker inside the region is its own (the inflection in its interval): the label sits on it */
+      if (s->x0 >= me->x0 && s->x0 <= me->x1) continue;
+      to_unit(&f, s->x0, f.ylog ? pow(10, f.ylo) : f.ylo, &a, &b);
+      hit_segment(hard, nc, a, 0, a, 1);
+    } else if (s->kind == SF_SERIES_XREGION && j < i && s->title[0] && !(p->x.log && !(s->x1 > 0))) {
+      sf_plot_region_label(p, j, ymax, plot_w, plot_h, font_px, &a, &b);
+      double h = 0.5 * (double)strlen(s->title) * SF_TEXT_W * font_px / plot_w;
+      for (int k = -1; k <= 1; k++) hit_segment_w(hard, nc, a - h, b + 0.6 * k * em_v, a + h, b + 0.6 * k * em_v, 8);
+    }
+  }
+  size_t best = 0, clear = nc;
+  for (size_t k = 0; k < nc; k++) {
+    if (hard[k].hits == 0 && soft[k].hits == 0) {
+      *v = vs[k];
+      return;
+    }
+    if (hard[k].hits == 0 && clear == nc) clear = k;
+    if (hard[k].hits < hard[best].hits) best = k;
+  }
+  *v = vs[clear < nc ? clear : best];
+}
+
 void sf_plot_vline_label(const sf_panel *p, size_t i, double ymax, double plot_w, double plot_h, double font_px,
                          double *v1, int *right) {
   const sf_series *me = p->series[i];
@@ -544,13 +620,12 @@ void sf_plot_vline_label(const sf_panel *p, size_t i, double ymax, double plot_w
   for (size_t j = 0; j < p->nseries; j++) {
     const sf_series *s = p->series[j];
     if (hit_marks(p, &f, s, b, nc, 16, SF_CHAR_W * font_px / plot_w)) continue;
-    /* a region's label, centred at the top (as the renderer puts it) */
+    /* a region's label, where the renderer puts it */
     if (s->kind != SF_SERIES_XREGION || !s->title[0] || (p->x.log && !(s->x1 > 0))) continue;
-    double x0 = p->x.log && !(s->x0 > 0) ? pow(10, f.xlo) : s->x0, u0, v0;
-    double mid = p->x.log ? sqrt(x0 * s->x1) : (x0 + s->x1) / 2;
+    double u0, v0;
+    sf_plot_region_label(p, j, ymax, plot_w, plot_h, font_px, &u0, &v0);
     double half = 0.5 * (double)strlen(s->title) * SF_CHAR_W * font_px / plot_w;
-    to_unit(&f, mid, f.ylog ? pow(10, f.ylo) : f.ylo, &u0, &v0);
-    for (int k = -1; k <= 1; k++) hit_segment_w(b, nc, u0 - half, 0.96 + 0.9 * k * em_v, u0 + half, 0.96 + 0.9 * k * em_v, 8);
+    for (int k = -1; k <= 1; k++) hit_segment_w(b, nc, u0 - half, v0 + 0.9 * k * em_v, u0 + half, v0 + 0.9 * k * em_v, 8);
   }
   size_t best = 0;
   for (size_t k = 0; k < nc; k++) {
@@ -600,18 +675,10 @@ sf_legend_pos sf_plot_legend_place(const sf_panel *p, double plot_w, double plot
                                          SF_LEGEND_BOTTOM_RIGHT};
     for (size_t i = 0; i < p->nseries; i++) {
       const sf_series *s = p->series[i];
-      double u, v, u1, v1;
+      double u, v;
       if (hit_marks(p, &f, s, b, 4, 1, char_w / plot_w)) continue;
       switch (s->kind) {
-      case SF_SERIES_BAND:
-        /* the filled area: vertical strokes between lo and hi at every x */
-        for (size_t r = 0; r < s->n; r++) {
-          if (!sf_plot_row_ok(p, s->x[r], s->lo[r]) || !sf_plot_row_ok(p, s->x[r], s->hi[r])) continue;
-          to_unit(&f, s->x[r], s->lo[r], &u, &v);
-          to_unit(&f, s->x[r], s->hi[r], &u1, &v1);
-          hit_segment(b, 4, u, v, u1, v1);
-        }
-        break;
+      case SF_SERIES_BAND: hit_band(p, &f, s, b, 4); break;
       case SF_SERIES_VLINE:
         if (p->x.log && !(s->x0 > 0)) break;
         to_unit(&f, s->x0, f.ylog ? pow(10, f.ylo) : f.ylo, &u, &v);
@@ -626,13 +693,12 @@ sf_legend_pos sf_plot_legend_place(const sf_panel *p, double plot_w, double plot
         }
         break;
       case SF_SERIES_XREGION:
-        /* a light shade behind the legend is fine, its label (top centre) is not */
-        if (!s->title[0] || (p->x.log && !(s->x0 > 0))) break;
+        /* a light shade behind the legend is fine, its label (where sf_plot_region_label puts it) is not */
+        if (!s->title[0] || (p->x.log && !(s->x1 > 0))) break;
         {
-          double mid = p->x.log ? sqrt(s->x0 * s->x1) : (s->x0 + s->x1) / 2, half;
-          to_unit(&f, mid, f.ylog ? pow(10, f.ylo) : f.ylo, &u, &v);
-          half = 0.5 * (double)strlen(s->title) * char_w / plot_w;
-          hit_segment_w(b, 4, u - half, 0.96, u + half, 0.96, 8);
+          double half = 0.5 * (double)strlen(s->title) * char_w / plot_w;
+          sf_plot_region_label(p, i, NAN, plot_w, plot_h, font_px, &u, &v);
+          hit_segment_w(b, 4, u - half, v, u + half, v, 8);
         }
         break;
       default: break;

@@ -87,6 +87,16 @@ double sf_plot_legend_top(const sf_panel *p, sf_legend_pos pos, double plot_w, d
 void sf_plot_vline_label(const sf_panel *p, size_t i, double ymax, double plot_w, double plot_h, double font_px,
                          double *v1, int *right);
 
+/* Where the label of the shaded region p->series[i] (SF_SERIES_XREGION) goes: centred at (*u, *v), as
+ * fractions of the plot's width and height. Horizontally at the middle of the region's visible part,
+ * moved in so the text stays inside the plot; vertically the top (0.96) first, then lower: the first
+ * place where it crosses no point, line, marker line outside the region or earlier region's label,
+ * nor a band; else the first that crosses only bands; else the least crossing. A label at the top
+ * always once crossed the turn chart's growth law where it rose through the "laws differ" region.
+ * ymax as for sf_plot_vline_label. */
+void sf_plot_region_label(const sf_panel *p, size_t i, double ymax, double plot_w, double plot_h, double font_px,
+                          double *u, double *v);
+
 /* Legend metrics in units of the base font size, generous enough for every terminal (measured
  * key boxes: 1.8 font sizes per entry in pngcairo, 2.3 in svg; about 0.8 per character). */
 #define SF_CHAR_W 0.85

@@ -406,8 +406,9 @@ static void body(rp_state *st, out *o) {
     }
     para(o, r->verdict, "verdict");
     if (r->chance_warning[0]) para(o, r->chance_warning, "warn");
-    const char *cols[] = {"law", "formula", "parameters", "RSS", "AIC", "BIC", "held-out RMSE"};
-    table_begin(o, cols, 7);
+    /* ranked by AICc as `scalefit turn` ranks them, AIC still shown */
+    const char *cols[] = {"law", "formula", "parameters", "RSS", "AIC", "AICc", "BIC", "AICc weight", "held-out RMSE"};
+    table_begin(o, cols, 9);
     for (int l = 0; l < SF_TURN_NLAWS; l++) {
       const sf_turn_law *L = &r->law[l];
       sf_buf ps;
@@ -417,9 +418,11 @@ static void body(rp_state *st, out *o) {
       snprintf(c1, sizeof c1, "%.2f", L->aic);
       snprintf(c2, sizeof c2, "%.2f", L->bic);
       snprintf(c3, sizeof c3, "%.4g", L->holdout_error);
+      snprintf(c5, sizeof c5, "%.2f", L->aicc);
+      snprintf(c6, sizeof c6, "%.3f", L->weight);
       const char *cells[] = {L->name, L->formula, L->ok ? sf_buf_str(&ps) : "-", L->ok ? c4 : "fit failed",
-                             L->ok ? c1 : "-", L->ok ? c2 : "-", L->ok ? c3 : "-"};
-      table_row(o, cells, 7);
+                             L->ok ? c1 : "-", L->ok ? c5 : "-", L->ok ? c2 : "-", L->ok ? c6 : "-", L->ok ? c3 : "-"};
+      table_row(o, cells, 9);
       sf_buf_free(&ps);
     }
     table_end(o);
@@ -691,7 +694,9 @@ static void write_json(rp_state *st, sf_buf *b) {
       sf_json_int(&j, "k", (long long)L->k);
       sf_json_number(&j, "rss", L->rss);
       sf_json_number(&j, "aic", L->aic);
+      sf_json_number(&j, "aicc", L->aicc);
       sf_json_number(&j, "bic", L->bic);
+      sf_json_number(&j, "akaike_weight", L->weight);
       sf_json_number(&j, "holdout_rmse", L->holdout_error);
       sf_json_bool(&j, "ok", L->ok);
       sf_json_end_object(&j);
@@ -703,6 +708,7 @@ static void write_json(rp_state *st, sf_buf *b) {
     sf_json_number(&j, "diverge_x", r->diverge_x);
     sf_json_string(&j, "best_growth_law", r->law[r->best_growth].name);
     sf_json_number(&j, "delta_aic", r->delta_aic);
+    sf_json_number(&j, "delta_aicc", r->delta_aicc);
     sf_json_number(&j, "delta_bic", r->delta_bic);
     sf_json_bool(&j, "saturation_supported", r->saturation_supported);
     sf_json_string(&j, "verdict", r->verdict);

@@ -105,7 +105,7 @@ expect_exit 1 "--edges" -- plot isoflop "$chin" --edges 1e18,x -o "$tmp/x.png"
 # turn on the published models: 21 models with C and MMLU
 if [ -f "$models" ]; then
   run turn turn "$models" --y mmlu
-  svg_check "$tmp/turn.svg" gpPt6 22 "models" "sigmoid (AIC -128.1)" "chance (0.25)" "laws differ by > 0.05" "inflection, 95% interval" \
+  svg_check "$tmp/turn.svg" gpPt6 22 "models" "sigmoid (AICc -126.7)" "chance (0.25)" "laws differ by > 0.05" "inflection, 95% interval" \
     "Does the growth of mmlu with training compute turn into a sigmoid?"
   verdict=$("$SCALEFIT" turn "$models" --x C --y mmlu | sed -n 's/^verdict: //p')
   svg_check "$tmp/turn.svg" gpPt6 -1 "$verdict"

@@ -566,6 +566,73 @@ static void test_vline_label(void **state) {
   sf_chart_free(c);
 }
 
+/* The lowest and highest v of the polyline (u[k], v[k]) over [ua, ub], as fractions of the plot. */
+static void poly_span(const double *u, const double *v, size_t n, double ua, double ub, double *lo, double *hi) {
+  *lo = INFINITY, *hi = -INFINITY;
+  for (size_t k = 0; k + 1 < n; k++)
+    for (int q = 0; q <= 200; q++) {
+      double t = q / 200.0, uu = u[k] + t * (u[k + 1] - u[k]), vv = v[k] + t * (v[k + 1] - v[k]);
+      if (uu < ua || uu > ub) continue;
+      if (vv < *lo) *lo = vv;
+      if (vv > *hi) *hi = vv;
+    }
+}
+
+/* A region's label crosses no line: it used to sit at the top centre of its region always, and
+ * the turn chart's growth law, rising through the "laws differ" region, ran through it. Log x
+ * over [1, 100], linear y over [0, 1]; the region [10, 100]; a line rising from y 0.55 at x = 10
+ * to 1.2 at x = 100, through the top. The line's height under the label is computed here from
+ * the axis ranges. */
+static void test_region_label(void **state) {
+  (void)state;
+  const double W = 700, H = 480, F = 13;
+  static const double fx[] = {1, 100}, fy[] = {0, 1}, lx[] = {1, 10, 100}, ly[] = {0.2, 0.55, 1.2};
+  static const char *label = "laws differ by > 0.05";
+  sf_chart *c = sf_chart_new("");
+  sf_panel *p = sf_chart_add_panel(c, "");
+  sf_axis_set(&p->x, "x", "", 1);
+  sf_axis_set(&p->y, "y", "", 0);
+  p->y.min = 0, p->y.max = 1;
+  sf_panel_add_points(p, "frame", 2, fx, fy);
+  assert_non_null(sf_panel_add_xregion(p, label, 10, 100));
+  double xlo, xhi, u, v, half = 0.5 * strlen(label) * SF_TEXT_W * F / W, em = F / H;
+  sf_plot_axis_range(p, SF_AXIS_X, &xlo, &xhi);
+  double ur0 = (1 - log10(xlo)) / (log10(xhi) - log10(xlo)), ur1 = (2 - log10(xlo)) / (log10(xhi) - log10(xlo));
+  /* nothing in the region: the top, centred in it */
+  sf_plot_region_label(p, 1, NAN, W, H, F, &u, &v);
+  assert_true(v == 0.96);
+  assert_close(u, (ur0 + ur1) / 2, 1e-9);
+  /* the line through the top: the label goes below it, crossing nothing, inside the plot */
+  sf_panel_add_line(p, "growth", 3, lx, ly, 0);
+  sf_plot_region_label(p, 1, NAN, W, H, F, &u, &v);
+  double pu[3], pv[3], lo, hi, ylo, yhi;
+  sf_plot_axis_range(p, SF_AXIS_Y, &ylo, &yhi);
+  for (int k = 0; k < 3; k++)
+    pu[k] = (log10(lx[k]) - log10(xlo)) / (log10(xhi) - log10(xlo)), pv[k] = (ly[k] - ylo) / (yhi - ylo);
+  poly_span(pu, pv, 3, u - half, u + half, &lo, &hi);
+  assert_true(v + 0.6 * em < lo || v - 0.6 * em > hi);
+  assert_true(v < 0.96 && v - 0.6 * em > 0 && u + half <= 1 && u - half >= 0);
+  /* the script draws it as placed for the chart's own size, in graph coordinates: off the top and
+   * under the line at its centre (its ends depend on the font's size in the chart) */
+  char *sc = NULL;
+  assert_int_equal(sf_chart_script(c, "a.png", &sc), SF_OK);
+  const char *at = strstr(sc, "'laws differ by > 0.05' at ");
+  double su = NAN, sv = NAN;
+  int got = at ? sscanf(at, "'laws differ by > 0.05' at graph %lf, graph %lf", &su, &sv) : 0;
+  free(sc);
+  assert_int_equal(got, 2);
+  poly_span(pu, pv, 3, su - 0.01, su + 0.01, &lo, &hi);
+  assert_true(sv < 0.9 && lo > sv + 0.03);
+  /* a band where the line was: a clear place off the band is taken over one on it */
+  static const double blo[] = {0.0, 0.0, 0.0}, bhi[] = {0.45, 0.45, 0.45};
+  sf_panel_add_band(p, "band", 3, lx, blo, bhi);
+  sf_plot_region_label(p, 1, NAN, W, H, F, &u, &v);
+  poly_span(pu, pv, 3, u - half, u + half, &lo, &hi);
+  assert_true(v + 0.6 * em < lo || v - 0.6 * em > hi);
+  assert_true(v - 0.6 * em > 0.45);
+  sf_chart_free(c);
+}
+
 static void test_legend_in_script(void **state) {
   (void)state;
   sf_chart *c = diagonal(40, 1);
@@ -941,7 +1008,7 @@ int main(void) {
       cmocka_unit_test(test_palette),          cmocka_unit_test(test_bands_drawn_first),
       cmocka_unit_test(test_quote),            cmocka_unit_test(test_ranges),
       cmocka_unit_test(test_log_ticks),        cmocka_unit_test(test_log_ticks_ends),        cmocka_unit_test(test_linear_ticks_ends),
-      cmocka_unit_test(test_legend_place), cmocka_unit_test(test_vline_label),
+      cmocka_unit_test(test_legend_place), cmocka_unit_test(test_vline_label), cmocka_unit_test(test_region_label),
       cmocka_unit_test(test_legend_in_script), cmocka_unit_test(test_color_bar_script),
       cmocka_unit_test(test_panels),           cmocka_unit_test(test_misuse), cmocka_unit_test(test_long_title_wrapped),
       cmocka_unit_test(test_render_gnuplot_missing), cmocka_unit_test(test_render_gnuplot_fails),

@@ -60,6 +60,17 @@ static void test_sigmoid_found(void **state) {
   assert_close(log10(r.inflection), 22.0, 0.15);
   assert_rel(r.law[SF_TURN_SIGMOID].params[1], 0.85, 0.03);      /* ceiling */
   assert_true(r.delta_aic < -10);
+  /* ranked by AICc, by hand: 2k(k+1)/(n-k-1) is 12/37 for the growth laws (k = 2) and 24/36 for
+   * the sigmoid (k = 3, its floor pinned); the weights exp(-dAICc/2), normalised */
+  const double pen[SF_TURN_NLAWS] = {12.0 / 37, 12.0 / 37, 24.0 / 36};
+  double wsum = 0, wref[SF_TURN_NLAWS];
+  for (int l = 0; l < SF_TURN_NLAWS; l++) {
+    assert_int_equal(r.law[l].k, l == SF_TURN_SIGMOID ? 3 : 2);
+    assert_close(r.law[l].aicc, r.law[l].aic + pen[l], 1e-9);
+    wsum += wref[l] = exp(-(r.law[l].aicc - r.law[SF_TURN_SIGMOID].aicc) / 2);
+  }
+  for (int l = 0; l < SF_TURN_NLAWS; l++) assert_close(r.law[l].weight, wref[l] / wsum, 1e-12);
+  assert_close(r.delta_aicc, r.delta_aic + 24.0 / 36 - 12.0 / 37, 1e-9);
   assert_non_null(strstr(r.verdict, "saturation supported"));
   /* the sigmoid extrapolates best: lowest held-out error */
   assert_true(r.law[SF_TURN_SIGMOID].holdout_error < r.law[SF_TURN_LOGLINEAR].holdout_error);
@@ -126,6 +137,7 @@ static void test_percent_scale(void **state) {
   assert_rel(b.law[SF_TURN_SIGMOID].rss, 1e4 * a.law[SF_TURN_SIGMOID].rss, 1e-6);
   assert_rel(b.law[SF_TURN_SIGMOID].holdout_error, 100 * a.law[SF_TURN_SIGMOID].holdout_error, 1e-6);
   assert_rel(b.delta_aic, a.delta_aic, 1e-6);
+  assert_rel(b.delta_aicc, a.delta_aicc, 1e-6);
   assert_rel(b.diverge_x, a.diverge_x, 1e-6);
   assert_int_equal(b.saturation_supported, a.saturation_supported);
 }
