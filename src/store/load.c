@@ -41,7 +41,8 @@ int sf_data_load(const char *path, const char *table, sf_table **out) {
   int rc = h5 ? sf_h5_read(path, table, &t) : sf_csv_read(path, &t);
   if (rc) return rc;
   if (!h5 && table && strcmp(table, t->name) != 0) {
-    rc = sf_fail(SF_EUSAGE, "'%s' is a CSV file holding one table, '%s', not '%s'", path, t->name, table);
+    /* bad input, as an HDF5 file without the table is: the option is fine, the file lacks it */
+    rc = sf_fail(SF_EINPUT, "'%s' is a CSV file holding one table, '%s', not '%s'", path, t->name, table);
   } else if (!(rc = sf_table_check(t)) && !(rc = sf_table_derive(t))) {
     /* Checked before deriving, so a bad D is reported as D and not as the C made from it;
      * and after, because 6ND can overflow. */

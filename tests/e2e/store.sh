@@ -62,6 +62,9 @@ rc=0; "$SCALEFIT" export "$tmp/ok.h5" >/dev/null 2>"$tmp/err" || rc=$?
 [ "$rc" -eq 2 ] && grep -q "2 tables (bom_crlf, valid_mixed)" "$tmp/err" || fail "export without --table: $rc $(cat "$tmp/err")"
 rc=0; "$SCALEFIT" info "$tmp/ok.h5" --table nope >/dev/null 2>"$tmp/err" || rc=$?
 [ "$rc" -eq 2 ] && grep -q "no table 'nope' (tables: bom_crlf, valid_mixed)" "$tmp/err" || fail "info --table nope"
+# a CSV holds one table: another name is the same bad input (exit 2), as for an HDF5 file
+rc=0; "$SCALEFIT" info "$SF_INPUTS/bom_crlf.csv" --table nope >/dev/null 2>"$tmp/err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "holding one table, 'bom_crlf', not 'nope'" "$tmp/err" || fail "info CSV --table nope: $rc $(cat "$tmp/err")"
 
 # Importing a table that exists fails and leaves the file alone; --replace replaces it.
 cp "$tmp/ok.h5" "$tmp/ok.copy"

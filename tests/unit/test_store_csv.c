@@ -430,7 +430,7 @@ static void test_data_load_csv(void **state) {
   sf_table_free(t);
   assert_int_equal(sf_data_load(input("valid_mixed.csv"), "valid_mixed", &t), SF_OK);
   sf_table_free(t);
-  assert_int_equal(sf_data_load(input("valid_mixed.csv"), "other", &t), SF_EUSAGE);
+  assert_int_equal(sf_data_load(input("valid_mixed.csv"), "other", &t), SF_EINPUT);
   assert_null(t);
   /* no extension: sniffed as not HDF5, read as CSV */
   char path[4096];
