@@ -54,8 +54,7 @@ static int select_rows(rp_state *st) {
   sf_table *t = NULL;
   int rc = sf_data_load(s->data_file, s->table, &t);
   if (rc) {
-    /* a table the file does not hold is the `table` line's fault, and bad input in a spec (the
-     * CSV reader calls it a usage error: on the command line it is --table's) */
+    /* a table the file does not hold is the `table` line's fault */
     char msg[1024];
     snprintf(msg, sizeof msg, "%s", sf_errmsg());
     if (s->table && sf_data_has_table(s->data_file, s->table) == 0)

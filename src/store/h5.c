@@ -1040,7 +1040,7 @@ int sf_h5_read(const char *path, const char *table, sf_table **out) {
   join_names(list, sizeof list, names, nn);
   if (!table) {
     if (nn != 1) {
-      rc = nn ? sf_fail(SF_EINPUT, "'%s' has %zu tables (%s): choose one with --table", path, nn, list)
+      rc = nn ? sf_fail(SF_EINPUT, "'%s' has %zu tables (%s): choose one (--table; in a report spec, `table = NAME`)", path, nn, list)
               : sf_fail(SF_EINPUT, "'%s' has no tables", path);
       goto done;
     }

@@ -271,6 +271,10 @@ keyline "[data]\nfile = $M\n\ntable = nosuch\n[fit f]\nlaw = power\nx = C\ny = m
   "4: '$M' is a CSV file holding one table, 'models', not 'nosuch'"
 H="$SF_SRC/datasets/sweep_default.h5"
 keyline "[data]\nfile = $H\n# which table\n\ntable = nosuch\n[fit f]\nlaw = chinchilla\n" "5: '$H' has no table 'nosuch' (tables: runs)"
+# a file of several tables and no table key: the spec's key is named, not only the CLI's --table
+"$SCALEFIT" import "$SF_SRC/datasets/models.csv" "$SF_SRC/datasets/models_rumoured.csv" -o two.h5 >/dev/null 2>&1 || fail "import two.h5"
+keyline "[data]\nfile = two.h5\n[fit f]\nlaw = power\nx = C\ny = mmlu\n" \
+  "2: 'two.h5' has 2 tables (models, models_rumoured): choose one (--table; in a report spec, \`table = NAME\`)"
 # a run's value the law, the log residuals, sigma or turn cannot take, and too few runs left by a
 # hold-out or [data] where, were blamed on the section's header: now on the key that chose them
 printf 'run,N,D,loss,acc,z\na,1e6,1e8,4.0,0.1,0\nb,2e6,2e8,3.6,0.2,1\nc,4e6,4e8,3.3,0.3,2\nd,8e6,8e8,3.1,0.4,3\n%s\n%s\n' \
