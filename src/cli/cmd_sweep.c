@@ -231,10 +231,18 @@ void progress_run_done(sweep_progress *p, const char *run, double run_flops, con
 
 double sweep_peak(sweep_ctx *x, int th) {
   if (x->peak > 0) return x->peak;
-  if (th >= 0 && th <= 64 && x->peak_by[th] > 0) return x->peak_by[th];
+  int kept = th >= 0 && th <= SWEEP_MAX_THREADS;
+  if (kept && x->peak_by[th] > 0) return x->peak_by[th];
   sf_train_set_threads(th);
   double pk = sf_train_sgemm_peak(1.0);
-  if (th >= 0 && th <= 64) x->peak_by[th] = pk;
+  if (kept) x->peak_by[th] = pk;
+  if (x->say_peak) { /* said: it takes a second, and MFU is against it */
+    char on[32] = "all cores";
+    if (th > 0) snprintf(on, sizeof on, "%d thread%s", th, train_s(th));
+    if (x->prog.mode == 1) fprintf(stderr, "\r\033[K"); /* a lazy measurement may interrupt the updating line */
+    fprintf(stderr, "sweep: sgemm peak on %s: %.1f GFLOP/s, measured once for every run on %s (their MFU)\n", on,
+            pk / 1e9, on);
+  }
   return pk;
 }
 
@@ -243,7 +251,8 @@ int sweep_peaks_missing(const sweep_ctx *x) {
   for (size_t i = 0; i < x->plan.nruns; i++) {
     const sf_sweep_run *r = &x->plan.runs[i];
     int th = r->cfg.threads;
-    if (!r->done && r->cfg.device == SF_DEVICE_CPU && th >= 0 && th <= 64 && !(x->peak_by[th] > 0)) return 1;
+    if (!r->done && r->cfg.device == SF_DEVICE_CPU && th >= 0 && th <= SWEEP_MAX_THREADS && !(x->peak_by[th] > 0))
+      return 1;
   }
   return 0;
 }
@@ -501,6 +510,7 @@ int cmd_sweep(int argc, char **argv) {
   x.output = output;
   x.table = table ? table : "runs";
   x.peak = isnan(peak) ? 0 : peak * 1e9;
+  x.say_peak = !quiet && rank == 0;
   x.ckpt_every = isnan(ckpt_every) ? 0 : ckpt_every;
 
   sf_train_config base; /* what every run has beside the sweep's settings */

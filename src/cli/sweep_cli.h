@@ -30,12 +30,17 @@ typedef struct sweep_progress {
   const char *unit;         /* what ranks are: "rank" (MPI, the default) or "worker" (--jobs) */
 } sweep_progress;
 
+enum { SWEEP_MAX_THREADS = 1024 }; /* threads per run: --threads and `threads =` are refused above */
+
 typedef struct sweep_ctx {
   const char *output, *table;
   sf_sweep_plan plan;
   sf_source *src;
   double peak;           /* --peak (FLOP/s), 0: measured */
-  double peak_by[65];    /* measured sgemm peak by thread count, 0 until measured */
+  /* measured sgemm peak by thread count, 0 until measured: every count a run may have (0..1024, the
+   * range of --threads and of cores/ranks capped by it), so that no run measures it again */
+  double peak_by[SWEEP_MAX_THREADS + 1];
+  int say_peak;          /* print each measurement (not -q, rank 0 only) */
   double ckpt_every;
   sweep_progress prog;
 } sweep_ctx;

@@ -115,7 +115,7 @@ int sweep_jobs_peaks(sweep_ctx *x) {
     _exit(write_full(fd[1], x->peak_by, sizeof x->peak_by) ? 1 : 0);
   }
   close(fd[1]);
-  double by[65];
+  double by[SWEEP_MAX_THREADS + 1];
   int got = read_full(fd[0], by, sizeof by), st = 0;
   close(fd[0]);
   reap(pid, &st);

@@ -119,7 +119,7 @@ int sweep_mpi_agree(int rc, sweep_ctx *x) {
    * measuring at once on shared cores would each see a fraction of it */
   if (x->peak == 0) {
     if (rank == 0) sweep_measure_peaks(x);
-    MPI_Ibcast(x->peak_by, 65, MPI_DOUBLE, 0, MPI_COMM_WORLD, &rq);
+    MPI_Ibcast(x->peak_by, SWEEP_MAX_THREADS + 1, MPI_DOUBLE, 0, MPI_COMM_WORLD, &rq);
     wait_req(&rq);
   }
   return SF_OK;

@@ -25,6 +25,20 @@ grep -q "size 1x16, budget 9100: trains 8704 tokens (17 whole batches of 512), a
 [ "$(grep -c "note: sweep: a run trains whole batches of 512 tokens: token budget 9000 trains 8704; run names keep the budget asked for" \
   "$tmp/err")" = 1 ] || fail "the rounding of 9000 tokens is not said once: $(cat "$tmp/err")"
 [ -e "$tmp/same.h5" ] && fail "a dry run wrote the run file"
+# The sgemm peak (about 1 s) is measured once per sweep process and thread count, not once per run,
+# and every run records it; a second invocation (a resumed sweep) measures once again, an invocation
+# with nothing to train not at all. 65 threads: counts above 64 were measured again for every run.
+. "$SF_SRC/tests/e2e/lib/run_checks.sh"
+pk=(--data markov --sizes 1x16 --context 32 --batch 512 --evals 2 --val-tokens 1024 --threads 65)
+"$S" sweep "${pk[@]}" --tokens 1024,2048,4096 -o "$tmp/peak.h5" 2>"$tmp/log" || fail "--threads 65: $(cat "$tmp/log")"
+p=$(one_peak "$tmp/peak.h5" "$tmp/log" 65) || exit 1 # fail() in $(...) ends the subshell alone
+echo "one peak measured for 3 runs on 65 threads: $p GFLOP/s"
+"$S" sweep "${pk[@]}" --tokens 1024,2048,4096,6144,8192 -o "$tmp/peak.h5" 2>"$tmp/log" || fail "resumed: $(cat "$tmp/log")"
+p=$(one_peak "$tmp/peak.h5" "$tmp/log" 65 'D(6144|8192)-') || exit 1
+echo "resumed, measured again for the 2 new runs: $p GFLOP/s"
+"$S" sweep "${pk[@]}" --tokens 1024,2048 -o "$tmp/peak.h5" 2>"$tmp/log" || fail "nothing to train: $(cat "$tmp/log")"
+grep -q "sgemm peak" "$tmp/log" && fail "a sweep with nothing to train measured the peak: $(cat "$tmp/log")"
+
 # Threads beyond the cores a run has are warned about, once, not capped: on one core, 2 threads per run;
 # on two, 2 workers of 2 threads each.
 if command -v taskset >/dev/null; then

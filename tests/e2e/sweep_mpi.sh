@@ -54,6 +54,14 @@ for np in 2 4; do
   echo "-np $np: 6 runs, losses identical to the serial sweep"
 done
 
+# The peak of 65 threads is measured once, by rank 0, and every rank's runs record it (counts above 64
+# were measured again by each rank for every run).
+pk=(--data markov --sizes 1x16,1x32 --tokens 1024,2048 --context 32 --batch 512 --evals 2 --val-tokens 1024 --threads 65)
+"${mpi[@]}" -np 2 "$S" sweep "${pk[@]}" -o "$tmp/peak.h5" >"$tmp/log" 2>&1 || fail "-np 2 --threads 65: $(cat "$tmp/log")"
+grep -q "(rank 1)" "$tmp/log" || fail "-np 2 --threads 65: rank 1 recorded no run: $(cat "$tmp/log")"
+p=$(one_peak "$tmp/peak.h5" "$tmp/log" 65) || exit 1 # fail() in $(...) ends the subshell alone
+echo "-np 2: one peak for the 4 runs of both ranks: $p GFLOP/s"
+
 # Rank 0's progress follows the other ranks' steps as they train (not only when their runs end):
 # with a sign-of-life line after every step (SCALEFIT_LOG_EVERY=0), a run trained on rank 1 shows
 # up in step lines.

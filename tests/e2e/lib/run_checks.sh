@@ -28,3 +28,26 @@ expect() {
 
 # The pids given whose processes are still alive (zombies waiting for a reaper are dead).
 alive() { for p in "$@"; do s=$(ps -o stat= -p "$p" 2>/dev/null) && [ "${s#Z}" = "$s" ] && echo "$p"; done; }
+
+# one_peak FILE LOG THREADS [RUNS]: the sgemm peak of the runs on THREADS threads was measured once:
+# LOG has exactly one line of it, and every run of FILE (or those whose names match the Python
+# regular expression RUNS) recorded that peak. A record does not hold the peak, but its MFU is
+# C / train_seconds / peak and tokens_per_s is D / train_seconds, so peak = C * tokens_per_s /
+# (D * mfu): runs that measured their own peak differ by the measurement's noise (percents), runs of
+# one peak agree to rounding. Prints the peak (GFLOP/s).
+one_peak() {
+  local n
+  n=$(grep -c "^sweep: sgemm peak on $3 threads: " "$2")
+  [ "$n" = 1 ] || fail "the peak on $3 threads was measured $n times, not once: $(cat "$2")"
+  /usr/bin/python3 - "$1" "$(sed -n "s/^sweep: sgemm peak on $3 threads: \([0-9.]*\) GFLOP\/s.*/\1/p" "$2")" "${4:-}" <<'PY' ||
+import h5py, re, sys
+c = h5py.File(sys.argv[1], "r")["tables/runs/columns"]
+pk = [C * t / (D * m) / 1e9 for r, C, t, D, m in zip(c["run"][:], c["C"][:], c["tokens_per_s"][:], c["D"][:], c["mfu"][:])
+      if re.search(sys.argv[3], r.decode())]
+said = float(sys.argv[2])
+if not pk or max(pk) - min(pk) > 1e-9 * max(pk) or abs(pk[0] - said) > 0.051:
+    sys.exit("runs recorded peaks %s GFLOP/s, the sweep said %g" % (pk, said))
+print("%.1f" % pk[0])
+PY
+    fail "the runs of '$1' do not share the one peak measured"
+}
