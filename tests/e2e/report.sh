@@ -162,6 +162,30 @@ assert max(t["decades_beyond"] for t in r["targets"]) > 0.2
 print("ok: targets say how far beyond the data:", [round(t["decades_beyond"], 2) for t in r["targets"]])
 PY
 
+# a bootstrap interval that ends on a parameter's bound reads as that bound, as `scalefit fit` prints it:
+# on the own sweep about half the refits put E at 0 (E = exp(e), e running off to -inf), and the
+# report's table showed the 2.5% percentile as it came out, [2.8009e-63, 0.92819]
+cat > ownboot.ini <<INI
+[data]
+file = $SF_SRC/datasets/sweep_default.h5
+[fit chin]
+law = chinchilla
+bootstrap = 40
+INI
+"$SCALEFIT" report ownboot.ini -o out > /dev/null 2>&1 || fail "own-sweep bootstrap spec exit $?"
+"$PY" - out/ownboot/report.json out/ownboot/report.md out/ownboot/index.html <<'PY' || fail "an interval at a bound"
+import json, re, sys
+f = json.load(open(sys.argv[1]))["fits"]["chin"]
+lo, hi = f["ci"]["E"]
+assert 0 <= lo < 1e-6 * hi, (lo, hi)   # the refits' E at its bound 0, to rounding
+md, html = open(sys.argv[2]).read(), open(sys.argv[3]).read()
+want = "[0, %.5g]" % hi
+row = re.search(r"^\| E \|.*$", md, re.M).group(0)
+assert row.endswith("| \\" + want[:-1] + "\\] |"), (row, want)
+assert '<td>E</td>' in html and f'<td class="num">{want}</td>' in html, want
+print("ok: E's interval reads", want)
+PY
+
 # report.md shows the title and description as written: Markdown-active characters are escaped
 # (CommonMark: a backslash before ASCII punctuation renders the punctuation itself), so '<b>' is
 # not swallowed as HTML, '*runs*' not turned into italics, '[x](y)' not into a link, and a
