@@ -42,6 +42,19 @@ svg_check "$tmp/scaling.svg" gpPt5 26
 svg_check "$tmp/scaling.svg" gpPt3 6
 grep -q "10^{24}\|>24<" "$tmp/scaling.svg" && pass "x axis reaches 10^24" || bad "x axis stops short of --extrapolate-to 1e24"
 
+# a fit's --where names its columns as --x does ('val_loss' is loss, 'params' is N; docs/FORMAT.md),
+# and the chart reads them back so: it refused the fit with "'val_loss' is not a column of the input"
+# (the runs at loss >= 3.7 excluded, counted here from the CSV)
+nex=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "loss") c = i; next } $c >= 3.7 { n++ } END { print n + 0 }' "$chin")
+"$SCALEFIT" fit "$chin" --law power --x C --where 'val_loss < 3.7 and params > 0' -o "$tmp/alias.json" >/dev/null \
+  2>"$tmp/err" || bad "fit with aliases in --where: $(cat "$tmp/err")"
+if "$SCALEFIT" plot scaling "$chin" --fit "$tmp/alias.json" --script -o "$tmp/alias.svg" >/dev/null 2>"$tmp/err"; then
+  grep -q "excluded by --where ($nex)" "$tmp/alias.gp" && pass "a fit's --where with aliases: $nex runs excluded" ||
+    bad "a fit's --where with aliases: no 'excluded by --where ($nex)' in the chart"
+else
+  bad "plot of a fit whose --where names aliases: $(cat "$tmp/err")"
+fi
+
 # --law fits first with fit's defaults: the same chart as from the same fit saved (no bootstrap:
 # delta-method band), and no temporary fit file left behind. The fit file is made in $TMPDIR, here
 # a folder of this test's own: counting files in the shared /tmp raced with every other test (and

@@ -162,6 +162,24 @@ assert max(t["decades_beyond"] for t in r["targets"]) > 0.2
 print("ok: targets say how far beyond the data:", [round(t["decades_beyond"], 2) for t in r["targets"]])
 PY
 
+# [data] where names columns as `fit --where` does (docs/FORMAT.md: 'params' is N, 'Loss' is loss);
+# the report refused 'params' as "not a column". The runs kept are counted here from the CSV.
+cat > whalias.ini <<INI
+[data]
+file = $SF_SRC/datasets/sweep_default.h5
+where = params > 2e4 and Loss < 1.9
+[fit p]
+law = power
+INI
+"$SCALEFIT" report whalias.ini -o out > /dev/null 2> err.txt || fail "where with aliases: exit $?: $(cat err.txt)"
+"$PY" - out/whalias/report.json own.csv <<'PY' || fail "where with aliases: the runs kept"
+import csv, json, sys
+r = json.load(open(sys.argv[1]))
+want = sum(1 for x in csv.DictReader(open(sys.argv[2])) if float(x["N"]) > 2e4 and float(x["loss"]) < 1.9)
+assert 0 < want < 15 and r["fits"]["p"]["n_points"] == want, (r["fits"]["p"]["n_points"], want)
+print("ok: where with aliases keeps", want, "runs")
+PY
+
 # a bootstrap interval that ends on a parameter's bound reads as that bound, as `scalefit fit` prints it:
 # on the own sweep about half the refits put E at 0 (E = exp(e), e running off to -inf), and the
 # report's table showed the 2.5% percentile as it came out, [2.8009e-63, 0.92819]
