@@ -175,8 +175,13 @@ static int pick_rows(job *jb, picked *p) {
       }
       if (wcol[k] < 0) {
         char *names = sf_table_column_names(t);
-        rc = sf_fail(SF_EINPUT, "%swhere: '%s' is not a column of '%s' (it has %s)", jb->pre, sf_expr_ident(where, k),
-                     jb->data, names ? names : "?");
+        if (sf_header_text_field(sf_expr_ident(where, k)))
+          rc = sf_fail(SF_EINPUT, "%swhere: '%s' is a text field, and --where compares numbers (columns of '%s': %s); "
+                       "fit each family with --by family, or one from a file of its runs", jb->pre,
+                       sf_expr_ident(where, k), jb->data, names ? names : "?");
+        else
+          rc = sf_fail(SF_EINPUT, "%swhere: '%s' is not a column of '%s' (it has %s)", jb->pre, sf_expr_ident(where, k),
+                       jb->data, names ? names : "?");
         free(names);
         goto out;
       }

@@ -75,9 +75,12 @@ static int select_rows(rp_state *st) {
         goto out;
       }
       if (wcol[k] < 0) {
-        rc = rp_fail(st, key_line(st, s->data_header_line, "where"), SF_EINPUT, "where: '%s' is not a column of '%s'",
-                     sf_expr_ident(where, k),
-                     s->data_file_given);
+        rc = rp_fail(st, key_line(st, s->data_header_line, "where"), SF_EINPUT,
+                     sf_header_text_field(sf_expr_ident(where, k))
+                         ? "where: '%s' is a text field of '%s', and where compares numbers: select its runs in a "
+                           "file of their own"
+                         : "where: '%s' is not a column of '%s'",
+                     sf_expr_ident(where, k), s->data_file_given);
         goto out;
       }
     }

@@ -299,6 +299,8 @@ keyline "[data]\nfile = $M\n[fit f]\nlaw = power\nx = C\ny = mmlu\nsigma = N\nlo
 keyline "[data]\nfile = $M\n[fit f]\nx = C\ny = mmlu\nlaw = nolaw\n" "6: [fit f]: unknown law 'nolaw'"
 keyline "[data]\nfile = $M\ntable = models\n\nwhere = zz > 1\n[fit f]\nlaw = power\nx = C\ny = mmlu\n" \
   "5: where: 'zz' is not a column"
+keyline "[data]\nfile = $M\nwhere = Model_Family > 1\n[fit f]\nlaw = power\nx = C\ny = mmlu\n" \
+  "3: where: 'Model_Family' is a text field of"
 keyline "[data]\nfile = $M\n[turn]\nx = C\nbootstrap = 10\ny = nosuch\n" "6: [turn turn]: column 'nosuch' missing"
 keyline "[data]\nfile = $M\n[turn]\ny = mmlu\nbootstrap = 10\nx = nosuch\n" "6: [turn turn]: column 'nosuch' missing"
 keyline "[data]\nfile = $M\n[turn]\ny = mmlu\n\nchance = 2\n" "6: [turn turn]: chance (2) must be >= 0 and below max"
