@@ -185,7 +185,7 @@ static int run_fit(rp_state *st, rp_fit *f) {
   snprintf(origin, sizeof origin, "[fit %s]", sp->name);
   if ((rc = sf_jparse(f->json, strlen(f->json), origin, &root)) == SF_OK) rc = sf_fitfile_from_json(root, origin, &f->ff);
   sf_jfree(root);
-  if (rc) rc = rp_fail(st, sp->line, rc, "[fit %s]: %s", sp->name, sf_errmsg());
+  if (rc) rc = rp_fail(st, sp->line, rc, "%s", sf_errmsg()); /* the message names [fit NAME] as its origin */
   return rc;
 }
 

@@ -299,6 +299,9 @@ keyline "[data]\nfile = $M\n[fit f]\nlaw = power\nx = C\ny = mmlu\nsigma = N\nlo
 keyline "[data]\nfile = $M\n[fit f]\nx = C\ny = mmlu\nlaw = nolaw\n" "6: [fit f]: unknown law 'nolaw'"
 keyline "[data]\nfile = $M\ntable = models\n\nwhere = zz > 1\n[fit f]\nlaw = power\nx = C\ny = mmlu\n" \
   "5: where: 'zz' is not a column"
+# a fit that diverged (A = inf on two budgets of the own sweep) fails its spec saying so, naming the fit once
+keyline "[data]\nfile = $SF_SRC/datasets/sweep_default.h5\nwhere = N > 5e4 and loss < 1.5\n[fit p]\nlaw = power\n" \
+  "4: '[fit p]': parameter 'A' of law 'power' has no finite value (null): the fit diverged"
 keyline "[data]\nfile = $M\nwhere = Model_Family > 1\n[fit f]\nlaw = power\nx = C\ny = mmlu\n" \
   "3: where: 'Model_Family' is a text field of"
 keyline "[data]\nfile = $M\n[turn]\nx = C\nbootstrap = 10\ny = nosuch\n" "6: [turn turn]: column 'nosuch' missing"
