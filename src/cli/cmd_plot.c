@@ -416,6 +416,8 @@ int cmd_plot(int argc, char **argv) {
     free(def_out);
     return cli_fail_lib(rc);
   }
+  /* a chart that cannot be written is said before --law fits (with --bootstrap, for minutes) */
+  if (!def_out && (rc = sf_output_probe(out_path))) return cli_fail_lib(rc);
 
   sf_table *t = NULL;
   sf_chart *chart = NULL;
