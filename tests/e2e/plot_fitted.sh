@@ -82,18 +82,20 @@ run frontier frontier "$tmp/fit.json"
 png_check "$tmp/frontier.png" 900 900
 svg_check "$tmp/frontier.svg" gpPt6 0 "Parameters N*" "Training tokens D*" "this fit" "Hoffmann 2022 (appr. 3)" \
   "Epoch 2024" "Kaplan 2020" "Llama 3" "DeepSeek 2024 (C = MD)"
-# the legends are as tall in SVG as in PNG, which the layout sizes them on: gnuplot's svg terminal
-# spaced their rows 1.5 font sizes apart, 29% more than pngcairo, and in a browser the legend
-# covered the curves near the largest fitted run that the PNG shows clear. Heights of the grey
-# legend boxes (rgb 208,208,208): the SVG's paths, the PNG's pixel rows.
-/usr/bin/python3 - "$tmp/frontier.svg" "$tmp/frontier.png" <<'PY' && pass "legend boxes as tall in SVG as in PNG" ||
+# the legends are as tall and wide in SVG as in PNG, which the layout sizes them on: gnuplot's svg
+# terminal spaced their rows 1.5 font sizes apart, 29% more than pngcairo, and made them 11% wider,
+# and in a browser the legend covered the curves near the largest fitted run that the PNG shows
+# clear. The grey legend boxes (rgb 208,208,208): the SVG's paths, the PNG's pixel rows.
+/usr/bin/python3 - "$tmp/frontier.svg" "$tmp/frontier.png" <<'PY' && pass "legend boxes as large in SVG as in PNG" ||
 import re, struct, sys, zlib
 svg = open(sys.argv[1]).read()
-hs = []
+hs, ws = [], []
 for d in re.findall(r"stroke='rgb\(208, 208, 208\)'\s+d='([^']*Z)", svg):
     ys = [float(y) for y in re.findall(r"[\d.]+,([\d.]+)", d)]
-    hs.append(round(max(ys) - min(ys), 2))
+    xs = [float(x) for x in re.findall(r"([\d.]+),[\d.]+", d)]
+    hs.append(round(max(ys) - min(ys), 2)); ws.append(round(max(xs) - min(xs), 2))
 hs = list(dict.fromkeys(hs))  # gnuplot draws each box twice: the opaque fill's outline and the border
+ws = list(dict.fromkeys(ws))
 data = open(sys.argv[2], "rb").read()
 pos, idat = 8, b""
 while pos < len(data):
@@ -116,13 +118,15 @@ for y in range(H):
     rows.append(bytes(line)); prev = line
 grey = bytes([208, 208, 208])
 edges = [y for y in range(H) if sum(rows[y][x * bpp:x * bpp + 3] == grey for x in range(W)) > 100]
+wp = sum(rows[edges[0]][x * bpp:x * bpp + 3] == grey for x in range(W))  # the top edge's length
 hp = [edges[1] - edges[0], edges[3] - edges[2]]  # the top and bottom edges of the two boxes
 assert len(hs) == 2 and len(edges) == 4, (hs, edges)
 for s, p in zip(hs, hp):
-    assert abs(s / p - 1) < 0.05, ("svg", hs, "png", hp)
-print("legend heights: svg", [round(h, 1) for h in hs], "png", hp)
+    assert abs(s / p - 1) < 0.05, ("heights: svg", hs, "png", hp)
+assert len(ws) == 1 and abs(ws[0] / wp - 1) < 0.05, ("widths: svg", ws, "png", wp)
+print("legend heights: svg", [round(h, 1) for h in hs], "png", hp, "; widths: svg", ws, "png", wp)
 PY
-  bad "legend boxes taller in SVG than in PNG"
+  bad "legend boxes larger in SVG than in PNG"
 
 # residuals: 245 runs, 25 held out, 4 excluded: those lie 0.1 to 0.3 below the law, off the axis
 # of the runs the fit saw, as black triangles down (pt 11: gpPt10) at its foot
