@@ -187,7 +187,8 @@ struct sf_table;
 int sf_fit_law_for_table(const char *spec, const struct sf_table *t, const sf_law **law, sf_law **owned);
 /* The --holdout FRAC rule, shared with the charts that mark held-out runs: sorts keys[0..m) (the
  * compute of the selected runs) and returns the smallest key held out. Runs with a key >= it are
- * held out: the ceil(FRAC m) largest and every run tied with them (an isoFLOP budget goes whole);
+ * held out: the ceil(FRAC m) largest and every run tied with them, within 0.1% below the smallest
+ * (an isoFLOP budget goes whole, though its runs' C differ by the rounding of D);
  * INFINITY when none is. */
 double sf_fit_holdout_from(double *keys, size_t m, double frac);
 

@@ -136,6 +136,9 @@ int sf_header_canonical(const char *header, char **name, char **unit, double *sc
  * out "" for a name that is no header (no error is left set). For matching names a user types
  * (--x, --where, --at, formula variables) against columns. */
 int sf_header_column(const char *name, char *out, size_t n);
+/* 1 when a CSV header so spelled is a text field (run, family, source, notes: "Model Family"),
+ * which a --where cannot compare; else 0 (no error is left set). */
+int sf_header_text_field(const char *name);
 
 /* ---- CSV ----
  * One table per file; the table is named after the file (sf_table_name_from_path(origin)).

@@ -938,6 +938,8 @@ int cmd_fit(int argc, char **argv) {
               "text column: fit --by without -o, then save a group's fit from a file of its runs alone");
     return SF_EUSAGE;
   }
+  /* before the fit, not after a bootstrap of minutes: the folder must exist and take a file */
+  if (out_path && (rc = sf_output_probe(out_path))) return cli_fail_lib(rc);
   {
     char *buf, *item[SF_FIT_MAXCOMPARE];
     size_t m;

@@ -198,12 +198,18 @@ static int fit_mask(const sf_table *t, const char *fitfile, const sf_fitfile *ff
       sf_fail_context("--where of fit '%s': ", fitfile);
       goto done;
     }
-    for (size_t k = 0; k < sf_expr_nidents(e) && k < 64; k++)
-      if ((wcol[k] = sf_table_find(t, sf_expr_ident(e, k))) < 0) {
+    /* the names as the fit read them (sf_table_resolve: 'params > 1e8' is N), not only exact ones */
+    for (size_t k = 0; k < sf_expr_nidents(e) && k < 64; k++) {
+      if ((rc = sf_table_resolve(t, sf_expr_ident(e, k), &wcol[k]))) {
+        sf_fail_context("--where of fit '%s': ", fitfile);
+        goto done;
+      }
+      if (wcol[k] < 0) {
         rc = sf_fail(SF_EINPUT, "--where of fit '%s': '%s' is not a column of the input", fitfile,
                      sf_expr_ident(e, k));
         goto done;
       }
+    }
   }
   size_t nsel = 0;
   for (size_t r = 0; r < nr; r++) {
@@ -410,6 +416,8 @@ int cmd_plot(int argc, char **argv) {
     free(def_out);
     return cli_fail_lib(rc);
   }
+  /* a chart that cannot be written is said before --law fits (with --bootstrap, for minutes) */
+  if (!def_out && (rc = sf_output_probe(out_path))) return cli_fail_lib(rc);
 
   sf_table *t = NULL;
   sf_chart *chart = NULL;

@@ -276,7 +276,15 @@ int sf_fitfile_from_json(const sf_jval *root, const char *origin, sf_fitfile **o
   }
   for (size_t j = 0; j < np; j++) {
     double v;
-    if (!get_num(sf_jget(jp, law->par[j].name), &v) || !isfinite(v)) {
+    const sf_jval *pv = sf_jget(jp, law->par[j].name);
+    if (pv && pv->type == SF_JNULL) {
+      /* what `scalefit fit` writes for a parameter that ran off to infinity: the file is fine, the fit is not */
+      rc = sf_fail(SF_EINPUT, "'%s': parameter '%s' of law '%s' has no finite value (null): the fit diverged (its "
+                   "warnings say why; too few distinct compute budgets, say), so it forecasts nothing; refit on runs "
+                   "that determine every parameter, or pin one with --fix", origin, law->par[j].name, sf_law_label(law));
+      goto fail;
+    }
+    if (!get_num(pv, &v) || !isfinite(v)) {
       rc = sf_fail(SF_EINPUT, "'%s': parameter '%s' of law '%s' is missing from 'params' or not a number", origin,
                    law->par[j].name, sf_law_label(law));
       goto fail;

@@ -305,6 +305,12 @@ void sf_expr_free(sf_expr *e) {
 size_t sf_expr_nidents(const sf_expr *e) { return e->nident; }
 const char *sf_expr_ident(const sf_expr *e, size_t k) { return k < e->nident ? e->ident[k] : NULL; }
 
+/* A missing value (NaN) makes a comparison unknown (NaN), as SQL's NULL does: 'not' keeps it
+ * unknown, 'and' is false if either side is false, 'or' true if either is true, and an unknown
+ * selection is false. With two-valued logic 'lr != 6e-4' and 'not (lr < 1)' kept the runs without
+ * an lr, though a missing value is documented to compare false. */
+static int known(double x) { return !isnan(x); }
+
 double sf_expr_eval(const sf_expr *e, const double *values) {
   double *v = e->val;
   for (size_t k = 0; k < e->nnode; k++) {
@@ -323,18 +329,21 @@ double sf_expr_eval(const sf_expr *e, const double *values) {
     case EN_LOG: r = log(a); break;
     case EN_LOG10: r = log10(a); break;
     case EN_SQRT: r = sqrt(a); break;
-    case EN_LT: r = a < b; break;
-    case EN_LE: r = a <= b; break;
-    case EN_GT: r = a > b; break;
-    case EN_GE: r = a >= b; break;
-    case EN_EQ: r = a == b; break;
-    case EN_NE: r = a != b; break;
-    case EN_AND: r = (a != 0) && (b != 0); break;
-    case EN_OR: r = (a != 0) || (b != 0); break;
-    case EN_NOT: r = !(a != 0); break;
+    case EN_LT: r = known(a) && known(b) ? a < b : NAN; break;
+    case EN_LE: r = known(a) && known(b) ? a <= b : NAN; break;
+    case EN_GT: r = known(a) && known(b) ? a > b : NAN; break;
+    case EN_GE: r = known(a) && known(b) ? a >= b : NAN; break;
+    case EN_EQ: r = known(a) && known(b) ? a == b : NAN; break;
+    case EN_NE: r = known(a) && known(b) ? a != b : NAN; break;
+    case EN_AND: r = (known(a) && a == 0) || (known(b) && b == 0) ? 0 : known(a) && known(b) ? 1 : NAN; break;
+    case EN_OR: r = (known(a) && a != 0) || (known(b) && b != 0) ? 1 : known(a) && known(b) ? 0 : NAN; break;
+    case EN_NOT: r = known(a) ? a == 0 : NAN; break;
     default: r = NAN;
     }
     v[k] = r;
   }
-  return e->nnode ? v[e->nnode - 1] : NAN;
+  if (!e->nnode) return NAN;
+  en_op top = e->node[e->nnode - 1].op;
+  double r = v[e->nnode - 1];
+  return top >= EN_LT && top <= EN_NOT && isnan(r) ? 0 : r; /* an unknown selection is false */
 }

@@ -54,16 +54,23 @@ static double font_pt(const sf_chart *c) {
  * terminals disagree on what a font size, a point size and a line width are; measured on
  * gnuplot 5.4 with each output rasterised to 900 pixels across (PDF 6 in wide): a 20-point
  * label is 224 px wide in pngcairo, 169 in svg, 234 in pdfcairo; a size-10 point 61, 100 and
- * 126 px; a width-10 line 20, 40 and 53 px. PNG is the reference. */
+ * 126 px; a width-10 line 20, 40 and 53 px. PNG is the reference. A legend's rows: gnuplot's svg
+ * terminal spaces them 1.5 font sizes apart, so at the font above a row was 29.7 px where
+ * pngcairo's is 23 (the frontier chart's 5-entry legend 148 px tall against 116): the legend
+ * covered curves in a browser that the layout (sized on PNG) had kept clear, so a boxed legend
+ * in svg gets 23/29.7 of the spacing (one below the plot keeps it: its gap to the x label is set
+ * in rows), and 3 characters less width: svg's estimate of a character is wider than the text a
+ * browser draws (the same box 338 px wide against 304; the longest entry still ends 20 px inside
+ * it in Chromium's DejaVu Sans). */
 typedef struct look {
-  double font, point, line;
+  double font, point, line, key, keyw;
 } look;
 
 static look look_of(sf_plot_format fmt) {
   switch (fmt) {
-  case SF_PLOT_SVG: return (look){224.0 / 169, 61.0 / 100, 20.0 / 40};
-  case SF_PLOT_PDF: return (look){224.0 / 234, 61.0 / 126, 20.0 / 53};
-  default: return (look){1, 1, 1};
+  case SF_PLOT_SVG: return (look){224.0 / 169, 61.0 / 100, 20.0 / 40, 23.0 / 29.7, -3};
+  case SF_PLOT_PDF: return (look){224.0 / 234, 61.0 / 126, 20.0 / 53, 1, 0};
+  default: return (look){1, 1, 1, 1, 0};
   }
 }
 
@@ -279,11 +286,22 @@ static void key(sf_buf *b, sf_legend_pos pos, const sf_panel *p, double panel_w,
   switch (pos) {
   case SF_LEGEND_NONE:
   case SF_LEGEND_AUTO: sf_buf_add(b, "unset key\n"); break;
-  case SF_LEGEND_TOP_LEFT: sf_buf_add(b, "set key inside top left Left reverse\n"); break;
-  case SF_LEGEND_TOP_RIGHT: sf_buf_add(b, "set key inside top right Right noreverse\n"); break;
-  case SF_LEGEND_BOTTOM_LEFT: sf_buf_add(b, "set key inside bottom left Left reverse\n"); break;
-  case SF_LEGEND_BOTTOM_RIGHT: sf_buf_add(b, "set key inside bottom right Right noreverse\n"); break;
-  case SF_LEGEND_OUTSIDE_RIGHT: sf_buf_add(b, "set key outside right top vertical Left reverse\n"); break;
+  /* a boxed legend's rows as far apart in every format as in PNG, which the layout sizes them on */
+  case SF_LEGEND_TOP_LEFT:
+    sf_buf_printf(b, "set key inside top left Left reverse spacing %.3g width %g\n", 1.15 * lk->key, lk->keyw);
+    break;
+  case SF_LEGEND_TOP_RIGHT:
+    sf_buf_printf(b, "set key inside top right Right noreverse spacing %.3g width %g\n", 1.15 * lk->key, lk->keyw);
+    break;
+  case SF_LEGEND_BOTTOM_LEFT:
+    sf_buf_printf(b, "set key inside bottom left Left reverse spacing %.3g width %g\n", 1.15 * lk->key, lk->keyw);
+    break;
+  case SF_LEGEND_BOTTOM_RIGHT:
+    sf_buf_printf(b, "set key inside bottom right Right noreverse spacing %.3g width %g\n", 1.15 * lk->key, lk->keyw);
+    break;
+  case SF_LEGEND_OUTSIDE_RIGHT:
+    sf_buf_printf(b, "set key outside right top vertical Left reverse spacing %.3g width %g\n", 1.15 * lk->key, lk->keyw);
+    break;
   case SF_LEGEND_BELOW: {
     size_t cols, rows;
     key_grid(p, panel_w, em, &cols, &rows);

@@ -75,13 +75,22 @@ static int select_rows(rp_state *st) {
       rc = sf_fail(SF_ENOMEM, "out of memory");
       goto out;
     }
-    for (size_t k = 0; k < ni; k++)
-      if ((wcol[k] = sf_table_find(t, sf_expr_ident(where, k))) < 0) {
-        rc = rp_fail(st, key_line(st, s->data_header_line, "where"), SF_EINPUT, "where: '%s' is not a column of '%s'",
-                     sf_expr_ident(where, k),
-                     s->data_file_given);
+    /* names as `fit --where` reads them (docs/FORMAT.md): 'params > 1e8' is N */
+    for (size_t k = 0; k < ni; k++) {
+      if ((rc = sf_table_resolve(t, sf_expr_ident(where, k), &wcol[k]))) {
+        rc = rp_fail(st, key_line(st, s->data_header_line, "where"), rc, "where: %s", sf_errmsg());
         goto out;
       }
+      if (wcol[k] < 0) {
+        rc = rp_fail(st, key_line(st, s->data_header_line, "where"), SF_EINPUT,
+                     sf_header_text_field(sf_expr_ident(where, k))
+                         ? "where: '%s' is a text field of '%s', and where compares numbers: select its runs in a "
+                           "file of their own"
+                         : "where: '%s' is not a column of '%s'",
+                     sf_expr_ident(where, k), s->data_file_given);
+        goto out;
+      }
+    }
   }
   sf_table *sel = sf_table_new(t->name);
   if (!sel || sf_table_set_description(sel, t->description)) {
@@ -188,7 +197,7 @@ static int run_fit(rp_state *st, rp_fit *f) {
   snprintf(origin, sizeof origin, "[fit %s]", sp->name);
   if ((rc = sf_jparse(f->json, strlen(f->json), origin, &root)) == SF_OK) rc = sf_fitfile_from_json(root, origin, &f->ff);
   sf_jfree(root);
-  if (rc) rc = rp_fail(st, sp->line, rc, "[fit %s]: %s", sp->name, sf_errmsg());
+  if (rc) rc = rp_fail(st, sp->line, rc, "%s", sf_errmsg()); /* the message names [fit NAME] as its origin */
   return rc;
 }
 

@@ -210,7 +210,14 @@ static void body(rp_state *st, out *o) {
       snprintf(c1, sizeof c1, "%.6g", r->params[j]);
       snprintf(c2, sizeof c2, f->fr.opts.fixed[j] ? "fixed" : "%.3g", r->stderr_[j]);
       if (f->fr.opts.fixed[j]) snprintf(c3, sizeof c3, "-");
-      else if (f->fr.K) snprintf(c3, sizeof c3, "[%.5g, %.5g]", f->fr.ci_lo[j], f->fr.ci_hi[j]);
+      else if (f->fr.K) {
+        /* an end within rounding of the parameter's bound reads as the bound, as `scalefit fit` prints it: the
+         * refits that run off to E = 0 stop at E = 1e-63 or so, which the table showed as it was */
+        double blo, bhi;
+        sf_fit_param_bounds(f->law, &f->fr.opts, j, &blo, &bhi);
+        snprintf(c3, sizeof c3, "[%.5g, %.5g]", sf_fit_snap_to_bound(f->fr.ci_lo[j], blo, bhi, r->params[j]),
+                 sf_fit_snap_to_bound(f->fr.ci_hi[j], blo, bhi, r->params[j]));
+      }
       else if (isfinite(r->stderr_[j]))
         snprintf(c3, sizeof c3, "[%.5g, %.5g]", r->params[j] - 1.96 * r->stderr_[j], r->params[j] + 1.96 * r->stderr_[j]);
       else snprintf(c3, sizeof c3, "-");

@@ -227,3 +227,15 @@ int sf_header_column(const char *name, char *out, size_t n) {
   free(unit);
   return ok;
 }
+
+int sf_header_text_field(const char *name) {
+  char *nm = NULL, *unit = NULL;
+  double scale;
+  enum sf_field_kind kind;
+  int text = sf_header_canonical(name, &nm, &unit, &scale, &kind) == SF_OK && kind != SF_FIELD_NUMERIC &&
+             kind != SF_FIELD_DERIVED;
+  sf_error_clear();
+  free(nm);
+  free(unit);
+  return text;
+}

@@ -66,6 +66,14 @@ int sf_atomic_commit(sf_atomic *a) {
   return rc;
 }
 
+int sf_output_probe(const char *path) {
+  if (sf_is_dir(path)) return sf_fail(SF_EIO, "cannot write '%s': it is a directory", path);
+  sf_atomic a;
+  int rc = sf_atomic_open(&a, path);
+  if (rc == SF_OK) sf_atomic_abort(&a);
+  return rc;
+}
+
 int sf_write_file_atomic(const char *path, const char *data, size_t len) {
   sf_atomic a;
   int rc = sf_atomic_open(&a, path);

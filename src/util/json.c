@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 void sf_json_init(sf_json *j, sf_buf *out, int pretty) {
   j->out = out;
@@ -75,8 +76,18 @@ void sf_json_string(sf_json *j, const char *key, const char *value) {
 
 void sf_json_number(sf_json *j, const char *key, double value) {
   prefix(j, key);
-  if (!isfinite(value)) sf_buf_add(j->out, "null");
-  else sf_buf_printf(j->out, "%.17g", value);
+  if (!isfinite(value)) {
+    sf_buf_add(j->out, "null");
+    return;
+  }
+  /* the fewest digits that read back to the same double, as export writes CSV: a --holdout 0.2
+   * or a target 2.4 read "0.20000000000000001" and "2.3999999999999999" under %.17g */
+  char num[32];
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(num, sizeof num, "%.*g", prec, value);
+    if (strtod(num, NULL) == value) break;
+  }
+  sf_buf_add(j->out, num);
 }
 
 void sf_json_int(sf_json *j, const char *key, long long value) {

@@ -95,6 +95,10 @@ void sf_atomic_remove_stale(const char *path);
 void sf_atomic_remove_stale_dir(const char *dir);                /* the same for any file in dir */
 int sf_process_gone(long pid); /* 1: no such process on this machine, or a zombie: it writes nothing more */
 int sf_write_file_atomic(const char *path, const char *data, size_t len);
+/* Fails now, with the message the write would give, where path cannot be written (a missing or
+ * read-only folder, a directory named as the file): for commands that compute for minutes (a
+ * bootstrap) before they write. Creates and removes a temporary file beside path. */
+int sf_output_probe(const char *path);
 
 /* ---- strings and paths ---- */
 char *sf_strdup(const char *s);                            /* NULL-safe; NULL on OOM */

@@ -69,6 +69,14 @@ expect 2 "run 'a' (row 1 of '$tmp/pct.csv'): acc = 25.4, but law 'sigmoid' model
   $SCALEFIT fit "$tmp/pct.csv" --law sigmoid --y acc
 expect 2 "values must be > 0" $SCALEFIT fit "$tmp/runs.csv" --law power --y score
 expect 2 "'zz' is not a column" $SCALEFIT fit "$tmp/runs.csv" --law power --where 'zz > 1'
+# -o into a folder that does not exist fails before the fit (it failed after it: with -b 4000, after
+# minutes of bootstrap), so nothing is fitted or printed
+expect 4 "cannot write '$tmp/nodir/f.json': No such file or directory" \
+  $SCALEFIT fit "$tmp/runs.csv" --law power --bootstrap 20 -o "$tmp/nodir/f.json"
+[ ! -s "$tmp/out" ] || fail "fit -o into a missing folder fitted first: $(head -3 "$tmp/out")"
+# a text field is a field of every run, not "not a column": say that --where compares numbers
+expect 2 "where: 'family' is a text field, and --where compares numbers (columns of '$tmp/runs.csv': N, " \
+  $SCALEFIT fit "$tmp/runs.csv" --law power --where 'family > 1'
 expect 2 "cannot parse" $SCALEFIT fit "$tmp/runs.csv" --law power --where 'loss <'
 printf '1 2\n' >"$tmp/bad.txt"
 expect 2 "line 1: expected 3 numbers" $SCALEFIT fit "$tmp/runs.csv" --law power --grid "$tmp/bad.txt"

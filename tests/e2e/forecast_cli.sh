@@ -99,6 +99,14 @@ expect 1 "mfu must be in (0, 1]" "$SCALEFIT" optimal "$FIT" --compute 1e24 --gpu
 expect 1 "mfu must be in (0, 1]" "$SCALEFIT" optimal "$FIT" --compute 1e24 --gpu h100 --mfu 0
 expect 1 "no bf16 peak for 'V100" "$SCALEFIT" optimal "$FIT" --compute 1e24 --gpu v100
 expect 1 "unknown precision" "$SCALEFIT" optimal "$FIT" --compute 1e24 --gpu v100 --precision fp8
+# a fit whose parameter ran off to infinity (two budgets of the own sweep: A = inf, alpha ~ 3000, a
+# step) is saved with that parameter null; reading it back said "missing from 'params' or not a
+# number", as of a damaged file, where the fit is what failed
+"$SCALEFIT" fit "$SF_SRC/datasets/sweep_default.h5" --law power --where 'N > 5e4 and loss < 1.5' -o "$out/inf.json" \
+  > /dev/null 2> "$out/inf.err" || fail "degenerate fit exit $?"
+grep -q "parameter 'A' is not finite" "$out/inf.err" || fail "the degenerate fit does not warn: $(cat "$out/inf.err")"
+expect 2 "parameter 'A' of law 'power' has no finite value (null): the fit diverged" \
+  "$SCALEFIT" predict "$out/inf.json" --at C=1e14
 echo '{"format": "scalefit-fit", "version": 7, "law": "chinchilla"}' > "$out/v7.json"
 expect 2 "version 7 is not supported" "$SCALEFIT" predict "$out/v7.json" --at N=1,D=1
 sed 's/"chinchilla"/"chinchila"/' "$FIT" > "$out/law.json"

@@ -25,6 +25,10 @@ expect_exit 2 "no-such.csv" -- plot scaling "$tmp/no-such.csv" -o "$out/a.png"
 expect_exit 2 "column 'mmlu' is not in table 'chinchilla_svg_extracted'" -- plot scaling "$chin" --y mmlu -o "$out/a.png"
 expect_exit 2 "cannot colour by 'colour'" -- plot scaling "$chin" --color-by colour -o "$out/a.png"
 expect_exit 4 "nonexistent" -- plot scaling "$chin" -o "$tmp/nonexistent/a.png"
+# a chart that cannot be written is said before --law fits (a bootstrap of minutes was spent first,
+# and a fit that fails then hid the output's problem): the fit here would fail, the folder is said
+expect_exit 4 "cannot write '$tmp/nonexistent/b.png'" -- plot scaling "$chin" --law power --where 'loss < 0' \
+  -o "$tmp/nonexistent/b.png"
 mkdir "$tmp/dir.png"
 expect_exit 4 "cannot write '$tmp/dir.png': it is a directory" -- plot scaling "$chin" -o "$tmp/dir.png"
 

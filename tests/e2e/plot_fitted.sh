@@ -42,6 +42,19 @@ svg_check "$tmp/scaling.svg" gpPt5 26
 svg_check "$tmp/scaling.svg" gpPt3 6
 grep -q "10^{24}\|>24<" "$tmp/scaling.svg" && pass "x axis reaches 10^24" || bad "x axis stops short of --extrapolate-to 1e24"
 
+# a fit's --where names its columns as --x does ('val_loss' is loss, 'params' is N; docs/FORMAT.md),
+# and the chart reads them back so: it refused the fit with "'val_loss' is not a column of the input"
+# (the runs at loss >= 3.7 excluded, counted here from the CSV)
+nex=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "loss") c = i; next } $c >= 3.7 { n++ } END { print n + 0 }' "$chin")
+"$SCALEFIT" fit "$chin" --law power --x C --where 'val_loss < 3.7 and params > 0' -o "$tmp/alias.json" >/dev/null \
+  2>"$tmp/err" || bad "fit with aliases in --where: $(cat "$tmp/err")"
+if "$SCALEFIT" plot scaling "$chin" --fit "$tmp/alias.json" --script -o "$tmp/alias.svg" >/dev/null 2>"$tmp/err"; then
+  grep -q "excluded by --where ($nex)" "$tmp/alias.gp" && pass "a fit's --where with aliases: $nex runs excluded" ||
+    bad "a fit's --where with aliases: no 'excluded by --where ($nex)' in the chart"
+else
+  bad "plot of a fit whose --where names aliases: $(cat "$tmp/err")"
+fi
+
 # --law fits first with fit's defaults: the same chart as from the same fit saved (no bootstrap:
 # delta-method band), and no temporary fit file left behind. The fit file is made in $TMPDIR, here
 # a folder of this test's own: counting files in the shared /tmp raced with every other test (and
@@ -69,6 +82,51 @@ run frontier frontier "$tmp/fit.json"
 png_check "$tmp/frontier.png" 900 900
 svg_check "$tmp/frontier.svg" gpPt6 0 "Parameters N*" "Training tokens D*" "this fit" "Hoffmann 2022 (appr. 3)" \
   "Epoch 2024" "Kaplan 2020" "Llama 3" "DeepSeek 2024 (C = MD)"
+# the legends are as tall and wide in SVG as in PNG, which the layout sizes them on: gnuplot's svg
+# terminal spaced their rows 1.5 font sizes apart, 29% more than pngcairo, and made them 11% wider,
+# and in a browser the legend covered the curves near the largest fitted run that the PNG shows
+# clear. The grey legend boxes (rgb 208,208,208): the SVG's paths, the PNG's pixel rows.
+/usr/bin/python3 - "$tmp/frontier.svg" "$tmp/frontier.png" <<'PY' && pass "legend boxes as large in SVG as in PNG" ||
+import re, struct, sys, zlib
+svg = open(sys.argv[1]).read()
+hs, ws = [], []
+for d in re.findall(r"stroke='rgb\(208, 208, 208\)'\s+d='([^']*Z)", svg):
+    ys = [float(y) for y in re.findall(r"[\d.]+,([\d.]+)", d)]
+    xs = [float(x) for x in re.findall(r"([\d.]+),[\d.]+", d)]
+    hs.append(round(max(ys) - min(ys), 2)); ws.append(round(max(xs) - min(xs), 2))
+hs = list(dict.fromkeys(hs))  # gnuplot draws each box twice: the opaque fill's outline and the border
+ws = list(dict.fromkeys(ws))
+data = open(sys.argv[2], "rb").read()
+pos, idat = 8, b""
+while pos < len(data):
+    n, typ = struct.unpack(">I4s", data[pos:pos + 8])
+    if typ == b"IHDR": W, H, depth, ctype = struct.unpack(">IIBB", data[pos + 8:pos + 18])
+    if typ == b"IDAT": idat += data[pos + 8:pos + 8 + n]
+    pos += 12 + n
+bpp = 3 if ctype == 2 else 4
+raw, stride, prev, rows, i = zlib.decompress(idat), W * bpp, bytearray(W * bpp), [], 0
+for y in range(H):
+    f, line = raw[i], bytearray(raw[i + 1:i + 1 + stride]); i += 1 + stride
+    for x in range(stride):
+        a = line[x - bpp] if x >= bpp else 0; b = prev[x]; c = prev[x - bpp] if x >= bpp else 0
+        if f == 1: line[x] = (line[x] + a) & 255
+        elif f == 2: line[x] = (line[x] + b) & 255
+        elif f == 3: line[x] = (line[x] + (a + b) // 2) & 255
+        elif f == 4:
+            p = a + b - c; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    rows.append(bytes(line)); prev = line
+grey = bytes([208, 208, 208])
+edges = [y for y in range(H) if sum(rows[y][x * bpp:x * bpp + 3] == grey for x in range(W)) > 100]
+wp = sum(rows[edges[0]][x * bpp:x * bpp + 3] == grey for x in range(W))  # the top edge's length
+hp = [edges[1] - edges[0], edges[3] - edges[2]]  # the top and bottom edges of the two boxes
+assert len(hs) == 2 and len(edges) == 4, (hs, edges)
+for s, p in zip(hs, hp):
+    assert abs(s / p - 1) < 0.05, ("heights: svg", hs, "png", hp)
+assert len(ws) == 1 and abs(ws[0] / wp - 1) < 0.05, ("widths: svg", ws, "png", wp)
+print("legend heights: svg", [round(h, 1) for h in hs], "png", hp, "; widths: svg", ws, "png", wp)
+PY
+  bad "legend boxes larger in SVG than in PNG"
 
 # residuals: 245 runs, 25 held out, 4 excluded: those lie 0.1 to 0.3 below the law, off the axis
 # of the runs the fit saw, as black triangles down (pt 11: gpPt10) at its foot

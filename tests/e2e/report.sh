@@ -162,6 +162,48 @@ assert max(t["decades_beyond"] for t in r["targets"]) > 0.2
 print("ok: targets say how far beyond the data:", [round(t["decades_beyond"], 2) for t in r["targets"]])
 PY
 
+# [data] where names columns as `fit --where` does (docs/FORMAT.md: 'params' is N, 'Loss' is loss);
+# the report refused 'params' as "not a column". The runs kept are counted here from the CSV.
+cat > whalias.ini <<INI
+[data]
+file = $SF_SRC/datasets/sweep_default.h5
+where = params > 2e4 and Loss < 1.9
+[fit p]
+law = power
+INI
+"$SCALEFIT" report whalias.ini -o out > /dev/null 2> err.txt || fail "where with aliases: exit $?: $(cat err.txt)"
+"$PY" - out/whalias/report.json own.csv <<'PY' || fail "where with aliases: the runs kept"
+import csv, json, sys
+r = json.load(open(sys.argv[1]))
+want = sum(1 for x in csv.DictReader(open(sys.argv[2])) if float(x["N"]) > 2e4 and float(x["loss"]) < 1.9)
+assert 0 < want < 15 and r["fits"]["p"]["n_points"] == want, (r["fits"]["p"]["n_points"], want)
+print("ok: where with aliases keeps", want, "runs")
+PY
+
+# a bootstrap interval that ends on a parameter's bound reads as that bound, as `scalefit fit` prints it:
+# on the own sweep about half the refits put E at 0 (E = exp(e), e running off to -inf), and the
+# report's table showed the 2.5% percentile as it came out, [2.8009e-63, 0.92819]
+cat > ownboot.ini <<INI
+[data]
+file = $SF_SRC/datasets/sweep_default.h5
+[fit chin]
+law = chinchilla
+bootstrap = 40
+INI
+"$SCALEFIT" report ownboot.ini -o out > /dev/null 2>&1 || fail "own-sweep bootstrap spec exit $?"
+"$PY" - out/ownboot/report.json out/ownboot/report.md out/ownboot/index.html <<'PY' || fail "an interval at a bound"
+import json, re, sys
+f = json.load(open(sys.argv[1]))["fits"]["chin"]
+lo, hi = f["ci"]["E"]
+assert 0 <= lo < 1e-6 * hi, (lo, hi)   # the refits' E at its bound 0, to rounding
+md, html = open(sys.argv[2]).read(), open(sys.argv[3]).read()
+want = "[0, %.5g]" % hi
+row = re.search(r"^\| E \|.*$", md, re.M).group(0)
+assert row.endswith("| \\" + want[:-1] + "\\] |"), (row, want)
+assert '<td>E</td>' in html and f'<td class="num">{want}</td>' in html, want
+print("ok: E's interval reads", want)
+PY
+
 # report.md shows the title and description as written: Markdown-active characters are escaped
 # (CommonMark: a backslash before ASCII punctuation renders the punctuation itself), so '<b>' is
 # not swallowed as HTML, '*runs*' not turned into italics, '[x](y)' not into a link, and a
@@ -257,6 +299,11 @@ keyline "[data]\nfile = $M\n[fit f]\nlaw = power\nx = C\ny = mmlu\nsigma = N\nlo
 keyline "[data]\nfile = $M\n[fit f]\nx = C\ny = mmlu\nlaw = nolaw\n" "6: [fit f]: unknown law 'nolaw'"
 keyline "[data]\nfile = $M\ntable = models\n\nwhere = zz > 1\n[fit f]\nlaw = power\nx = C\ny = mmlu\n" \
   "5: where: 'zz' is not a column"
+# a fit that diverged (A = inf on two budgets of the own sweep) fails its spec saying so, naming the fit once
+keyline "[data]\nfile = $SF_SRC/datasets/sweep_default.h5\nwhere = N > 5e4 and loss < 1.5\n[fit p]\nlaw = power\n" \
+  "4: '[fit p]': parameter 'A' of law 'power' has no finite value (null): the fit diverged"
+keyline "[data]\nfile = $M\nwhere = Model_Family > 1\n[fit f]\nlaw = power\nx = C\ny = mmlu\n" \
+  "3: where: 'Model_Family' is a text field of"
 keyline "[data]\nfile = $M\n[turn]\nx = C\nbootstrap = 10\ny = nosuch\n" "6: [turn turn]: column 'nosuch' missing"
 keyline "[data]\nfile = $M\n[turn]\ny = mmlu\nbootstrap = 10\nx = nosuch\n" "6: [turn turn]: column 'nosuch' missing"
 keyline "[data]\nfile = $M\n[turn]\ny = mmlu\n\nchance = 2\n" "6: [turn turn]: chance (2) must be >= 0 and below max"

@@ -409,6 +409,24 @@ static void test_holdout_ties(void **state) {
   }
   assert_int_equal(held_out(t, 0.07, &rc), 7);
   sf_table_free(t);
+  /* a budget's runs at C a little apart, as the own sweep's exact FLOPs are (D rounded to whole
+   * batches: 9.9946e12 to 9.9999e12 in its top budget) or as 6ND is from a D exported with 7
+   * digits: still one budget, held out whole. Budget b's run j at 10^(18 + b) (1 - 7e-5 j), so the
+   * top budget spans 0.05%; 0.1 of 40 asks for its 4 largest. Before, exactly those 4 went. */
+  t = sf_table_new("spread");
+  for (size_t i = 0; i < NB * NPER; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "r%zu", i);
+    long r = sf_table_add_row(t, name, "", "", "");
+    double C = pow(10, 18 + (double)(i / NPER)) * (1 - 7e-5 * (double)(i % NPER));
+    assert_int_equal(sf_table_set(t, (size_t)r, "C", C), SF_OK);
+    assert_int_equal(sf_table_set(t, (size_t)r, "loss", (1.7 + 1000 * pow(C, -0.15)) * exp(0.01 * sin(7.0 * (double)i))),
+                     SF_OK);
+  }
+  assert_int_equal(held_out(t, 0.1, &rc), NPER);
+  assert_int_equal(rc, SF_OK);
+  assert_int_equal(held_out(t, 0.3, &rc), 2 * NPER); /* 12 asked: the second budget whole too */
+  sf_table_free(t);
 }
 
 /* A held-out run whose output log space cannot take is an error naming it, as a fitted run's is;

@@ -344,6 +344,22 @@ static void test_where(void **state) {
   assert_true(sf_expr_eval(e, v3) == 0);
   assert_true(sf_expr_eval(e, v4) == 0);
   sf_expr_free(e);
+  /* a missing value (NaN) compares false whatever the comparison, and stays unknown under 'not'
+   * (SQL's NULL): 'lr != 6e-4' and 'not lr < 1' kept runs without an lr */
+  struct {
+    const char *expr;
+    double want; /* with lr missing and N = 1e8 */
+  } miss[] = {{"lr != 6e-4", 0},          {"lr == 6e-4", 0},          {"not lr < 1", 0},     {"not (lr >= 1)", 0},
+              {"lr < 1 or N > 1", 1},     {"N > 1 or not lr < 1", 1}, {"lr < 1 and N > 1", 0},
+              {"not (lr < 1 and N < 1)", 1}, {"not (lr < 1 or N < 1)", 0}, {"not not lr < 1", 0}};
+  for (size_t i = 0; i < sizeof miss / sizeof miss[0]; i++) {
+    assert_int_equal(sf_expr_parse(miss[i].expr, 1, &e), SF_OK);
+    double v[2];
+    for (size_t k = 0; k < sf_expr_nidents(e); k++) v[k] = strcmp(sf_expr_ident(e, k), "lr") ? 1e8 : NAN;
+    double got = sf_expr_eval(e, v);
+    if (got != miss[i].want) fail_msg("'%s' with lr missing: %g, want %g", miss[i].expr, got, miss[i].want);
+    sf_expr_free(e);
+  }
   assert_int_equal(sf_expr_parse("-2^2 + 2^3^2", 0, &e), SF_OK);
   assert_true(sf_expr_eval(e, NULL) == -4 + 512);
   sf_expr_free(e);

@@ -637,7 +637,7 @@ static void test_legend_in_script(void **state) {
   (void)state;
   sf_chart *c = diagonal(40, 1);
   char *s = script_of(c, "a.png");
-  assert_non_null(strstr(s, "set key inside top left Left reverse\n"));
+  assert_non_null(strstr(s, "set key inside top left Left reverse spacing 1.15 width 0\n")); /* PNG: the reference rows */
   free(s);
   sf_chart_free(c);
 }

@@ -123,6 +123,11 @@ static void test_json_round_trip(void **state) {
   const sf_jval *ci = sf_jget(v, "ci");
   assert_int_equal(ci->n, 3);
   assert_true(sf_jnum(sf_jat(ci, 0), 0) == -1e-300);
+  /* each number in the fewest digits that give it back ("E": 1.8172, not 1.8172000000000001),
+   * all 17 where they are needed (0.1 + 0.2 is 0.30000000000000004, not 0.3) */
+  assert_non_null(strstr(sf_buf_str(&b), "\"E\": 1.8172,"));
+  assert_non_null(strstr(sf_buf_str(&b), "\"alpha\": 0.30000000000000004\n"));
+  assert_non_null(strstr(sf_buf_str(&b), "-1e-300,"));
   assert_true(isnan(sf_jnum(sf_jat(ci, 1), 0)));
   assert_int_equal(sf_jat(ci, 2)->type, SF_JBOOL);
   assert_null(sf_jat(ci, 3));
