@@ -740,6 +740,7 @@ static void write_json(rp_state *st, sf_buf *b) {
     sf_json_begin_object(&j, NULL);
     sf_json_string(&j, "name", s->chart[i].name);
     sf_json_string(&j, "kind", s->chart[i].kind);
+    sf_json_string(&j, "title", st->charts[i].title);
     sf_json_string(&j, "file", st->charts[i].file);
     sf_json_string(&j, "note", st->charts[i].note);
     sf_json_end_object(&j);

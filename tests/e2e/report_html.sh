@@ -71,6 +71,20 @@ EOF
 $py "$SF_SRC/tests/e2e/lib/report_check.py" "$tmp/out" "$t1" "$t2" ||
   fail "report_check.py found the problems above"
 
+# report.json: strict JSON (no NaN), each chart with the title its SVG file is named by
+$py - "$tmp/out" <<'PY' || fail "report.json"
+import glob, json, re, sys
+for f in glob.glob(sys.argv[1] + "/*/report.json"):
+    def no_const(c):
+        raise ValueError(f"{f}: {c} is not JSON")
+    d = json.load(open(f), parse_constant=no_const)
+    for c in d["charts"]:
+        svg = open(f.rsplit("/", 1)[0] + "/" + c["file"]).read()
+        t = re.search(r"<title>([^<]*)</title>", svg).group(1)
+        t = t.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        assert c.get("title") == t, (f, c, t)
+PY
+
 # the chart files alone: named by their title too, the title escaped as XML
 grep -q '<title>Loss &lt; 2 &amp; "more" \*x\* _y_</title>' "$tmp/out/esc-loss/chart-loss.svg" ||
   fail "chart-loss.svg's <title>: $(grep -m1 -o '<title>[^<]*</title>' "$tmp/out/esc-loss/chart-loss.svg")"
