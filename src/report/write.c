@@ -92,10 +92,13 @@ static void para(out *o, const char *text, const char *cls) {
     esc(o, text);
     sf_buf_add(o->b, "</p>\n");
   } else {
-    int warn = cls && !strcmp(cls, "warn");
+    /* a warning is a quote, a verdict bold (the page sets both apart): a Markdown reader must not
+     * read them as one more line of figures */
+    int warn = cls && !strcmp(cls, "warn"), verdict = cls && !strcmp(cls, "verdict");
     if (warn) sf_buf_add(o->b, "> **warning:** ");
-    md_esc(o->b, text, !warn);
-    sf_buf_add(o->b, "\n\n");
+    if (verdict) sf_buf_add(o->b, "**");
+    md_esc(o->b, text, !warn && !verdict);
+    sf_buf_add(o->b, verdict ? "**\n\n" : "\n\n");
   }
 }
 

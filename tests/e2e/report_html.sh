@@ -85,6 +85,16 @@ for f in glob.glob(sys.argv[1] + "/*/report.json"):
         assert c.get("title") == t, (f, c, t)
 PY
 
+# a turn's verdict stands out in report.md as on the page (a box there, bold here), in its words
+$py - "$tmp/out/esc-turn" <<'PY' || fail "the verdict in report.md"
+import json, re, sys
+d = json.load(open(sys.argv[1] + "/report.json"))
+v = d["turns"][0]["verdict"]
+md = open(sys.argv[1] + "/report.md").read().split("\n")
+bold = [l for l in md if l.startswith("**") and l.endswith("**") and re.sub(r"\\(.)", r"\1", l[2:-2]) == v]
+assert bold, (v, [l for l in md if "supported" in l or "saturation" in l])
+PY
+
 # the chart files alone: named by their title too, the title escaped as XML
 grep -q '<title>Loss &lt; 2 &amp; "more" \*x\* _y_</title>' "$tmp/out/esc-loss/chart-loss.svg" ||
   fail "chart-loss.svg's <title>: $(grep -m1 -o '<title>[^<]*</title>' "$tmp/out/esc-loss/chart-loss.svg")"
