@@ -800,19 +800,36 @@ static void first_lines(const char *s, char *out, size_t n) {
 /* gnuplot's SVG gives the legend of an opaque key (ours) a second <g id="gnuplot_plot_N">, the id
  * of the series it belongs to: an id twice is invalid SVG and, inlined, invalid HTML (the W3C
  * validator rejects every report with a legend). Each repeat of an id gets a suffix (_2, _3, ..)
- * in the file at path; nothing refers to these groups. */
-static int svg_unique_ids(const char *path) {
+ * in the file at path; nothing refers to these groups.
+ * Its document <title> is "Gnuplot" (its `name` option takes only [A-Za-z0-9_]): that is the
+ * name a screen reader announces for the chart, inline in a report too, and the tab's title of
+ * the file opened alone. It becomes the chart's own title (XML-escaped) when it has one. */
+static int svg_tidy(const char *path, const char *title) {
   char *s;
   size_t n;
   int rc = sf_read_file(path, SF_EIO, &s, &n);
   if (rc) return rc;
   sf_buf out;
   sf_buf_init(&out);
+  static const char gp_title[] = "<title>Gnuplot</title>";
+  const char *tt = title && title[0] ? strstr(s, gp_title) : NULL;
   const char **seen = NULL;
   size_t *seenlen = NULL, nseen = 0, cap = 0;
-  int dup = 0, oom = 0;
+  int dup = tt != NULL, oom = 0; /* dup: the file changes */
   const char *p = s;
-  for (const char *q = s; !oom && (q = strstr(q, "id=")); q += 3) {
+  if (tt) {
+    sf_buf_addn(&out, s, (size_t)(tt - s));
+    sf_buf_add(&out, "<title>");
+    for (const char *t = title; *t; t++) switch (*t) {
+      case '&': sf_buf_add(&out, "&amp;"); break;
+      case '<': sf_buf_add(&out, "&lt;"); break;
+      case '>': sf_buf_add(&out, "&gt;"); break;
+      default: sf_buf_addc(&out, *t);
+      }
+    sf_buf_add(&out, "</title>");
+    p = tt + strlen(gp_title);
+  }
+  for (const char *q = p; !oom && (q = strstr(q, "id=")); q += 3) {
     if (q == s || (q[-1] != ' ' && q[-1] != '\t') || (q[3] != '"' && q[3] != '\'')) continue;
     const char *v = q + 4, *e = strchr(v, q[3]);
     if (!e) break;
@@ -957,8 +974,8 @@ int sf_chart_render(const sf_chart *c, const char *output, sf_render_opts *opts)
       rc = sf_fail(SF_EIO, "gnuplot failed on '%s' (killed by signal %d)", script_path, WTERMSIG(status));
   } else if (rc == SF_OK && (stat(tmp_out, &st) != 0 || st.st_size == 0)) {
     rc = sf_fail(SF_EIO, "gnuplot wrote nothing for '%s' (script '%s')", output, script_path);
-  } else if (rc == SF_OK && sf_ext_is(output, ".svg") && (rc = svg_unique_ids(tmp_out))) {
-    /* the message is svg_unique_ids' */
+  } else if (rc == SF_OK && sf_ext_is(output, ".svg") && (rc = svg_tidy(tmp_out, c->title))) {
+    /* the message is svg_tidy's */
   } else if (rc == SF_OK && rename(tmp_out, output) != 0) {
     rc = sf_fail(SF_EIO, "cannot rename into '%s': %s", output, strerror(errno));
   }

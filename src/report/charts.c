@@ -241,6 +241,7 @@ int rp_charts(rp_state *st) {
       c->title = sf_strdup(cs->title);
     }
     char *path = NULL;
+    if (!rc && !(ch->title = sf_strdup(c->title ? c->title : ""))) rc = sf_fail(SF_ENOMEM, "out of memory");
     if (!rc) {
       ch->file = sf_asprintf("chart-%s.svg", cs->name);
       path = ch->file ? sf_asprintf("%s/%s", st->dir, ch->file) : NULL;

@@ -62,6 +62,7 @@ typedef struct rp_chart {
   char *file;   /* "chart-NAME.svg" inside the report folder */
   char *svg;    /* the file's text, ready to inline */
   char *note;   /* what was left out, or NULL */
+  char *title;  /* the title drawn on the chart (the spec's or the chart layer's): caption, alt text */
 } rp_chart;
 
 typedef struct rp_state {

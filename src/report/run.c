@@ -475,7 +475,7 @@ static void state_free(rp_state *st) {
     for (size_t i = 0; i < st->spec->nturn; i++) free(st->turns[i].xv), free(st->turns[i].yv);
   free(st->turns);
   if (st->charts)
-    for (size_t i = 0; i < st->spec->nchart; i++) free(st->charts[i].file), free(st->charts[i].svg), free(st->charts[i].note);
+    for (size_t i = 0; i < st->spec->nchart; i++) free(st->charts[i].file), free(st->charts[i].svg), free(st->charts[i].note), free(st->charts[i].title);
   free(st->charts);
   sf_buf_free(&st->notes);
   sf_table_free(st->table);

@@ -92,14 +92,19 @@ static void para(out *o, const char *text, const char *cls) {
     esc(o, text);
     sf_buf_add(o->b, "</p>\n");
   } else {
-    int warn = cls && !strcmp(cls, "warn");
+    /* a warning is a quote, a verdict bold (the page sets both apart): a Markdown reader must not
+     * read them as one more line of figures */
+    int warn = cls && !strcmp(cls, "warn"), verdict = cls && !strcmp(cls, "verdict");
     if (warn) sf_buf_add(o->b, "> **warning:** ");
-    md_esc(o->b, text, !warn);
-    sf_buf_add(o->b, "\n\n");
+    if (verdict) sf_buf_add(o->b, "**");
+    md_esc(o->b, text, !warn && !verdict);
+    sf_buf_add(o->b, verdict ? "**\n\n" : "\n\n");
   }
 }
 
-static void table_begin(out *o, const char *const *cols, size_t n) {
+/* align: one letter a column for Markdown's delimiter row, 'l' for text (a law, a formula, a
+ * source), 'r' for figures; HTML right-aligns each cell that starts like a figure instead. */
+static void table_begin(out *o, const char *const *cols, size_t n, const char *align) {
   if (o->html) {
     sf_buf_add(o->b, "<div class=\"scroll\"><table>\n<thead><tr>");
     for (size_t i = 0; i < n; i++) {
@@ -116,7 +121,7 @@ static void table_begin(out *o, const char *const *cols, size_t n) {
       sf_buf_add(o->b, " |");
     }
     sf_buf_add(o->b, "\n|");
-    for (size_t i = 0; i < n; i++) sf_buf_add(o->b, i ? "---:|" : "---|");
+    for (size_t i = 0; i < n; i++) sf_buf_add(o->b, align[i] == 'r' ? "---:|" : "---|");
     sf_buf_add(o->b, "\n");
   }
 }
@@ -205,7 +210,7 @@ static void body(rp_state *st, out *o) {
     char cihdr[64];
     snprintf(cihdr, sizeof cihdr, f->fr.K ? "95%% bootstrap interval (%zu resamples)" : "95%% interval", f->fr.K);
     const char *cols[] = {"parameter", "value", "standard error", f->fr.K ? cihdr : "interval (±1.96 SE)"};
-    table_begin(o, cols, 4);
+    table_begin(o, cols, 4, "lrrr");
     for (size_t j = 0; j < f->law->np; j++) {
       snprintf(c1, sizeof c1, "%.6g", r->params[j]);
       snprintf(c2, sizeof c2, f->fr.opts.fixed[j] ? "fixed" : "%.3g", r->stderr_[j]);
@@ -280,7 +285,7 @@ static void body(rp_state *st, out *o) {
         if (x->kind == RP_PREDICT) cols[1] = vh, nc = 2;
         else if (ff->alloc == SF_ALLOC_ND) cols[nc++] = vh;
         if (x->fit >= 0) cols[nc++] = "beyond data";
-        table_begin(o, cols, nc);
+        table_begin(o, cols, nc, "rrrrrr");
       }
       sf_fmt_value(c1, sizeof c1, x->C);
       fmt_band(c2, sizeof c2, &x->N);
@@ -309,7 +314,7 @@ static void body(rp_state *st, out *o) {
          "share of bootstrap refits that reach it at all; 'beyond data' how many decades that budget lies outside "
          "the fit's data.", NULL);
     const char *cols[] = {"law", "target", "compute C (FLOP)", "N", "D", "reachable", "beyond data"};
-    table_begin(o, cols, 7);
+    table_begin(o, cols, 7, "llrrrrr");
     for (size_t i = 0; i < st->ntg; i++) {
       const rp_target *x = &st->tg[i];
       snprintf(c1, sizeof c1, "%s %g", rp_source_ff(st, x->fit)->output, x->target);
@@ -355,8 +360,8 @@ static void body(rp_state *st, out *o) {
       for (size_t i = 0; i < st->ntg; i++) what_col |= st->tg[i].reached == 1;
       const char *cols[] = {"compute C (FLOP)", "what", "accelerator-hours", "days", "dollars"};
       const char *cols2[] = {"budget C (FLOP)", "accelerator-hours", "days", "dollars"};
-      if (what_col) table_begin(o, cols, 5);
-      else table_begin(o, cols2, 4);
+      if (what_col) table_begin(o, cols, 5, "rlrrr");
+      else table_begin(o, cols2, 4, "rrrr");
       /* budgets once each (the cost depends on C alone), then each reachable target */
       size_t nrow = s->nbudget + st->ntg;
       for (size_t i = 0; i < nrow; i++) {
@@ -415,7 +420,7 @@ static void body(rp_state *st, out *o) {
     if (r->chance_warning[0]) para(o, r->chance_warning, "warn");
     /* ranked by AICc as `scalefit turn` ranks them, AIC still shown */
     const char *cols[] = {"law", "formula", "parameters", "RSS", "AIC", "AICc", "BIC", "AICc weight", "held-out RMSE"};
-    table_begin(o, cols, 9);
+    table_begin(o, cols, 9, "lllrrrrrr");
     for (int l = 0; l < SF_TURN_NLAWS; l++) {
       const sf_turn_law *L = &r->law[l];
       sf_buf ps;
@@ -450,11 +455,18 @@ static void write_charts(rp_state *st, out *o) {
     if (o->html) {
       sf_buf_add(o->b, "<figure>\n");
       sf_buf_add(o->b, ch->svg);
+      /* the caption names the chart by its drawn title (the spec's name and kind alone, "isoflop
+       * (isoflop)", say little), as the inline SVG's <title> does for a screen reader */
       sf_buf_add(o->b, "\n<figcaption>");
+      if (ch->title && ch->title[0]) {
+        esc(o, ch->title);
+        sf_buf_add(o->b, " · ");
+      }
+      sf_buf_add(o->b, "[chart ");
       esc(o, ch->spec->name);
-      sf_buf_add(o->b, " (");
+      sf_buf_add(o->b, "], ");
       esc(o, ch->spec->kind);
-      sf_buf_add(o->b, ") · <a href=\"");
+      sf_buf_add(o->b, " · <a href=\"");
       esc(o, ch->file);
       sf_buf_add(o->b, "\">SVG file</a>");
       if (ch->note) {
@@ -463,8 +475,9 @@ static void write_charts(rp_state *st, out *o) {
       }
       sf_buf_add(o->b, "</figcaption>\n</figure>\n");
     } else {
+      /* the alt text is what the chart shows: its title */
       sf_buf_add(o->b, "![");
-      md_esc(o->b, ch->spec->name, 0);
+      md_esc(o->b, ch->title && ch->title[0] ? ch->title : ch->spec->name, 0);
       sf_buf_printf(o->b, "](%s)\n\n", ch->file); /* chart-NAME.svg: NAME is [A-Za-z0-9_.-]+ */
       if (ch->note) {
         md_esc(o->b, ch->note, 1);
@@ -480,7 +493,7 @@ static void sources(rp_state *st, out *o) {
   para(o, "Where the runs come from:", NULL);
     /* sources of the runs */
     const char *cols[] = {"source", "runs"};
-    table_begin(o, cols, 2);
+    table_begin(o, cols, 2, "lr");
     const sf_table *t = st->table;
     unsigned char *done = calloc(t->nrows + 1, 1);
     for (size_t r = 0; done && r < t->nrows; r++) {
@@ -737,6 +750,7 @@ static void write_json(rp_state *st, sf_buf *b) {
     sf_json_begin_object(&j, NULL);
     sf_json_string(&j, "name", s->chart[i].name);
     sf_json_string(&j, "kind", s->chart[i].kind);
+    sf_json_string(&j, "title", st->charts[i].title);
     sf_json_string(&j, "file", st->charts[i].file);
     sf_json_string(&j, "note", st->charts[i].note);
     sf_json_end_object(&j);
