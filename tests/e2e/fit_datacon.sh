@@ -116,7 +116,7 @@ assert s2["rss"] <= rss * (1 + 1e-9)
 for k, v in zip(("RD_star", "RN_star"), np.exp(th)):
     assert abs(p[k] - v) <= 1e-4 * v, (k, p[k], v)
     # stage 2 takes stage 1's parameters as exact, so its standard errors leave out their spread (here
-    # B 23% high moves RN_star 19%): the truth within 25%, not within a few of those standard errors
+    # B 22% high moves RN_star 19%): the truth within 25%, not within a few of those standard errors
     assert abs(p[k] - TRUTH[k]) <= 0.25 * TRUTH[k], ("truth", k, p[k], se[k])
 PY
 
