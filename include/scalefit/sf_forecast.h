@@ -134,6 +134,9 @@ int sf_fitfile_range(const sf_fitfile *ff, const char *name, double *lo, double 
  * case, else N, D or C under another spelling of the store's header rule (`params` for N). -1 if
  * none. */
 int sf_fitfile_var_index(const sf_fitfile *ff, const char *name);
+/* The fit's variables as messages name them ("N, D, U"), into buf (cap chars); returns buf. Added 2026
+ * (datacon branch, session 13), additive. */
+const char *sf_fitfile_vars_text(const sf_fitfile *ff, char *buf, size_t cap);
 /* How far outside the fit's data the point lies: the largest, over the named columns with a
  * known range, of log10(v/hi) or log10(lo/v) (0 inside). NaN when no column has a range. */
 double sf_fitfile_decades_beyond(const sf_fitfile *ff, const char *const *names, const double *v, size_t n);

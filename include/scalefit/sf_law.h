@@ -85,6 +85,13 @@ typedef size_t (*sf_law_starts_fn)(const sf_law *law, const sf_law_data *d, cons
 typedef int (*sf_law_degenerate_fn)(const sf_law *law, const sf_law_data *d, const double *params, char *why,
                                     size_t cap);
 
+/* Whether one point's inputs x[0..nvar) (natural values, in the order of law->vars) lie outside the
+ * law's domain beyond what x_positive says (datacon: unique tokens U above the tokens D trained on).
+ * Returns 1 and writes why (cap chars) to follow "law 'NAME' " ("needs U <= D ..., got ..."), else 0.
+ * The fitter, the table loader and the forecasts refuse such a point with it, naming its run and
+ * file where they know them. */
+typedef int (*sf_law_domain_fn)(const sf_law *law, const double *x, char *why, size_t cap);
+
 struct sf_law {
   const char *name;    /* "chinchilla" */
   const char *formula; /* "L = E + A/N^alpha + B/D^beta" */
@@ -106,6 +113,8 @@ struct sf_law {
   sf_law_degenerate_fn degenerate; /* optional (NULL: never degenerate); added 2026, aicc branch */
   const char *label;               /* how messages name it (NULL: name); see sf_law_label. Added 2026 (msgs
                                       branch, session 12), additive */
+  sf_law_domain_fn domain;         /* optional (NULL: any x that x_positive allows); added 2026 (datacon
+                                      branch, session 13), additive */
 };
 
 /* ---- the catalogue ---- */

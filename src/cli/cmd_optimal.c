@@ -83,9 +83,10 @@ int cmd_optimal(int argc, char **argv) {
   sf_fitfile *ff;
   if ((rc = fc_load(args, nargs, published, "optimal", &ff)) != SF_OK) return rc;
   if (ff->alloc == SF_ALLOC_NONE) {
+    char vars[256];
     cli_error("optimal: law '%s' of %s predicts '%s'; compute-optimal allocation needs a law of N and D (or a "
               "published N_opt / D_opt law)",
-              sf_law_label(ff->law), ff->vars[0], ff->output);
+              sf_law_label(ff->law), sf_fitfile_vars_text(ff, vars, sizeof vars), ff->output);
     sf_fitfile_free(ff);
     return SF_EINPUT;
   }

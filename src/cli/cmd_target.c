@@ -74,8 +74,9 @@ int cmd_target(int argc, char **argv) {
   sf_fitfile *ff;
   if ((rc = fc_load(args, nargs, published, "target", &ff)) != SF_OK) return rc;
   if (!(ff->alloc == SF_ALLOC_ND || (ff->nvar == 1 && ff->var_C == 0 && ff->alloc == SF_ALLOC_NONE))) {
+    char vars[256];
     cli_error("target: law '%s' predicts '%s' from %s; a target compute needs a law of C, or of N and D",
-              sf_law_label(ff->law), ff->output, ff->vars[0]);
+              sf_law_label(ff->law), ff->output, sf_fitfile_vars_text(ff, vars, sizeof vars));
     sf_fitfile_free(ff);
     return SF_EINPUT;
   }

@@ -662,6 +662,13 @@ int sf_fit_check(const sf_fit_workspace *w, const sf_law_data *d, const double *
         return sf_fail(SF_EINPUT, "row %zu: '%s' = %g but law '%s' takes its log (values must be > 0)", i + 1,
                        law->vars[v], x, sf_law_label(law));
     }
+    if (law->domain) {
+      double xs[SF_LAW_MAXVAR];
+      char why[256];
+      for (size_t v = 0; v < d->nvar; v++) xs[v] = d->x[v][i];
+      if (law->domain(law, xs, why, sizeof why))
+        return sf_fail(SF_EINPUT, "row %zu: law '%s' %s", i + 1, sf_law_label(law), why);
+    }
     if (!isfinite(y[i])) return sf_fail(SF_EINPUT, "row %zu: '%s' is missing or not finite", i + 1, law->y);
     if (law->y_fraction && !(y[i] >= 0 && y[i] <= 1))
       return sf_fail(SF_EINPUT, "row %zu: '%s' = %g but law '%s' models fractions in [0, 1]", i + 1, law->y, y[i],

@@ -217,6 +217,17 @@ static int pick_rows(job *jb, picked *p) {
         goto out;
       }
     }
+    if (law->domain) {
+      double xs[SF_LAW_MAXVAR];
+      char why[256];
+      for (size_t v = 0; v < nv; v++) xs[v] = t->cols[jb->cx[v]].v[r];
+      if (law->domain(law, xs, why, sizeof why)) {
+        rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): law '%s' %s", t->run[r], r + 1, jb->data,
+                     sf_law_label(law), why);
+        res->opt = rq->x ? "x" : "law";
+        goto out;
+      }
+    }
     role[r] = 1;
     nsel++;
   }

@@ -593,6 +593,14 @@ int sf_fitfile_range(const sf_fitfile *ff, const char *name, double *lo, double 
   return 0;
 }
 
+const char *sf_fitfile_vars_text(const sf_fitfile *ff, char *buf, size_t cap) {
+  size_t used = 0;
+  if (cap) buf[0] = '\0';
+  for (size_t k = 0; k < ff->nvar && used < cap; k++)
+    used += (size_t)snprintf(buf + used, cap - used, "%s%s", k ? ", " : "", ff->vars[k]);
+  return buf;
+}
+
 int sf_fitfile_var_index(const sf_fitfile *ff, const char *name) {
   for (size_t i = 0; i < ff->nvar; i++)
     if (strcmp(ff->vars[i], name) == 0) return (int)i;

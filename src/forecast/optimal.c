@@ -139,11 +139,13 @@ int sf_optimal(const sf_fitfile *ff, const double *params, double C, const sf_al
     rc = sf_forecast_eval(ff->law, params, &C, &out->N, NULL);
     if (rc == SF_OK) out->D = C / flops_per_token(o, out->N);
     break;
-  default:
+  default: {
+    char vars[256];
     return sf_fail(SF_EUSAGE,
                    "law '%s' of %s predicts '%s'; compute-optimal allocation needs a law of N and D, or a published "
                    "N_opt / D_opt law of C",
-                   sf_law_label(ff->law), ff->vars[0], ff->output);
+                   sf_law_label(ff->law), sf_fitfile_vars_text(ff, vars, sizeof vars), ff->output);
+  }
   }
   if (rc != SF_OK) return rc;
   if (!(out->N > 0 && out->D > 0))

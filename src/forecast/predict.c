@@ -32,6 +32,9 @@ int sf_forecast_eval(const sf_law *law, const double *params, const double *x, d
     d.x[k] = &x[k];
     d.lx[k] = &lx[k];
   }
+  char why[256];
+  if (law->domain && law->domain(law, x, why, sizeof why))
+    return sf_fail(SF_EUSAGE, "law '%s' %s", sf_law_label(law), why);
   double stackbuf[256], *scratch = stackbuf;
   if (law->nscratch > sizeof stackbuf / sizeof stackbuf[0]) {
     scratch = malloc(law->nscratch * sizeof *scratch);

@@ -519,10 +519,116 @@ static const sf_law law_bnsl = {
     .eval = bnsl_eval, .starts = bnsl_starts, .degenerate = bnsl_degenerate,
 };
 
+/* ---- datacon: data-constrained law (Muennighoff et al. 2023, "Scaling Data-Constrained Language
+ * Models", arXiv:2305.16264, Eqs. 5-6) ----
+ * L = E + A/N'^alpha + B/D'^beta for runs that repeat their U unique tokens for D/U epochs:
+ *   D' = U + U RD* (1 - exp(-RD/RD*)),     RD = D/U - 1 (epochs beyond the first),
+ *   N' = UN + UN RN* (1 - exp(-RN/RN*)),   UN = min(N, Nopt(U)), RN = N/UN - 1,
+ * where Nopt(U) is the Chinchilla-optimal size for U tokens under the law's own A, B, alpha, beta
+ * (alpha A N^-alpha = beta B D^-beta at fixed 6ND: Nopt = (alpha A / (beta B))^(1/alpha) U^(beta/alpha)).
+ * A repeated token is worth less the more often it is seen (RD* epochs shrink its value by 1/e),
+ * so D' saturates at U (1 + RD*); parameters beyond Nopt(U) saturate the same way at UN (1 + RN*).
+ * With RD = 0 and N <= Nopt(U) the law is Chinchilla's exactly. Internal (e, a, b, log alpha,
+ * log beta, log RD*, log RN*): alpha and beta must be > 0 for Nopt to exist, and R* > 0.
+ * The law is C1 across the kink N = Nopt(U) (there RN = 0 and every derivative of the excess
+ * term vanishes), so the optimiser sees no jump in the gradient. */
+
+static int datacon_eval(const sf_law *law, const sf_law_data *d, const double *th, double *f, double *J,
+                        double *scratch) {
+  const double E = exp(th[0]), a = th[1], b = th[2], al = exp(th[3]), be = exp(th[4]);
+  const double rd = exp(th[5]), rn = exp(th[6]);
+  const double g = th[3] + a - th[4] - b; /* log(alpha A / (beta B)) */
+  const double *restrict lN = d->lx[0], *restrict xD = d->x[1], *restrict xU = d->x[2], *restrict lU = d->lx[2];
+  const size_t n = d->n;
+  for (size_t i = 0; i < n; i++) {
+    /* data: RD >= 0 (a U above D is refused before this; clamped as the paper's code does) */
+    double RD = xD[i] / xU[i] - 1;
+    if (!(RD > 0)) RD = 0;
+    double omD = -expm1(-RD / rd), yD = 1 - omD, sD = 1 + rd * omD;
+    double lDp = lU[i] + log1p(rd * omD);
+    /* parameters: beyond Nopt(U) the excess decays like repeated data */
+    double lNopt = (g + be * lU[i]) / al, lNp = lN[i], q = 0, r = 0;
+    if (lN[i] > lNopt) {
+      double RN = expm1(lN[i] - lNopt), omN = -expm1(-RN / rn), yN = 1 - omN, sN = 1 + rn * omN;
+      lNp = lNopt + log1p(rn * omN);
+      q = (sN - yN * (1 + RN)) / sN; /* d log N' / d log UN at fixed N */
+      r = (rn * omN - yN * RN) / sN; /* d log N' / d log RN* */
+    }
+    double tN = term(a - al * lNp), tD = term(b - be * lDp);
+    f[i] = E + tN + tD;
+    if (J) {
+      /* log UN = lNopt moves with a (1/alpha), b (-1/alpha), log alpha ((1 - alpha lNopt)/alpha) and
+       * log beta ((beta log U - 1)/alpha); log N' follows it with slope q */
+      J[i] = E;
+      J[n + i] = tN * (1 - q);
+      J[2 * n + i] = tN * q + tD;
+      J[3 * n + i] = -tN * (al * lNp + q * (1 - al * lNopt));
+      J[4 * n + i] = -tN * q * (be * lU[i] - 1) - tD * be * lDp;
+      J[5 * n + i] = -tD * be * (rd * omD - yD * RD) / sD;
+      J[6 * n + i] = -tN * al * r;
+    }
+  }
+  return 0;
+}
+
+/* A Chinchilla-like grid anchored at the run of smallest N: E a fraction of the smallest loss,
+ * the rest of that run's loss shared between the N and D terms, exponents and R* on coarse
+ * grids. 3 x 4 x 4 x 3 x 3 x 3 = 1296 starts (the full 4500-start grid times an R* grid would
+ * be tens of thousands); with the Chinchilla parameters fixed (the paper's two-stage fit) the
+ * 9 R* pairs are what differ. */
+static size_t datacon_starts(const sf_law *law, const sf_law_data *d, const double *y, double *out, size_t cap) {
+  static const double efrac[] = {0.3, 0.6, 0.9}, exps[] = {0.15, 0.3, 0.5, 0.8}, share[] = {0.25, 0.5, 0.75};
+  static const double rds[] = {3, 15, 60}, rns[] = {1, 5, 25};
+  if (!out) return 3 * 4 * 4 * 3 * 3 * 3; /* the count needs no data */
+  size_t k0 = argmin_col(d, 0), k = 0;
+  double ymin = min_of(y, d->n);
+  if (!(ymin > 0)) ymin = 1;
+  double RD = d->x[1][k0] / d->x[2][k0] - 1;
+  if (!(RD > 0)) RD = 0;
+  for (size_t ie = 0; ie < 3; ie++)
+    for (size_t ia = 0; ia < 4; ia++)
+      for (size_t ib = 0; ib < 4; ib++)
+        for (size_t is = 0; is < 3; is++)
+          for (size_t jd = 0; jd < 3; jd++)
+            for (size_t jn = 0; jn < 3; jn++) {
+              double E = efrac[ie] * ymin, top = y[k0] - E;
+              if (!(top > 0)) top = 0.1 * ymin;
+              double lDp = d->lx[2][k0] + log1p(rds[jd] * -expm1(-RD / rds[jd]));
+              double row[7] = {log(E), log(share[is] * top) + exps[ia] * d->lx[0][k0],
+                               log((1 - share[is]) * top) + exps[ib] * lDp, log(exps[ia]), log(exps[ib]),
+                               log(rds[jd]), log(rns[jn])};
+              k = put(out, cap, k, 7, row);
+            }
+  return clamp_count(out, k, cap);
+}
+
+/* A run cannot have seen more unique tokens than tokens: U <= D (U = D is one epoch). */
+static int datacon_domain(const sf_law *law, const double *x, char *why, size_t cap) {
+  (void)law;
+  if (!(x[2] > x[1])) return 0;
+  snprintf(why, cap, "needs U <= D (unique tokens at most the tokens trained on; D/U is the number of epochs), got "
+           "U = %g > D = %g", x[2], x[1]);
+  return 1;
+}
+
+static const sf_law law_datacon = {
+    .name = "datacon",
+    .formula = "L = E + A/N'^alpha + B/D'^beta, D' = U(1 + RD_star(1 - exp(-(D/U - 1)/RD_star))), N' alike",
+    .summary = "Muennighoff et al. 2023, repeated data: U unique tokens, D/U epochs; N' decays past the "
+               "Chinchilla-optimal N for U",
+    .nvar = 3, .vars = {"N", "D", "U"}, .y = "loss",
+    .space = SF_SPACE_LOG, .loss = SF_LOSS_HUBER, .delta = 1e-3, .x_positive = 1,
+    .np = 7,
+    .par = {{"E", "e", SF_TR_EXP, 0, 0}, {"A", "a", SF_TR_EXP, 0, 0}, {"B", "b", SF_TR_EXP, 0, 0},
+            {"alpha", "log_alpha", SF_TR_EXP, 0, 0}, {"beta", "log_beta", SF_TR_EXP, 0, 0},
+            {"RD_star", "log_RD_star", SF_TR_EXP, 0, 0}, {"RN_star", "log_RN_star", SF_TR_EXP, 0, 0}},
+    .eval = datacon_eval, .starts = datacon_starts, .domain = datacon_domain,
+};
+
 /* ---- the table ---- */
 
 static const sf_law *const catalogue[] = {
-    &law_power, &law_power0, &law_chinchilla, &law_kaplan, &law_loglinear, &law_sigmoid, &law_bnsl,
+    &law_power, &law_power0, &law_chinchilla, &law_kaplan, &law_loglinear, &law_sigmoid, &law_bnsl, &law_datacon,
 };
 
 size_t sf_law_count(void) { return sizeof catalogue / sizeof catalogue[0]; }

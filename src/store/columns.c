@@ -1,6 +1,6 @@
 /* columns.c: what a CSV header means. Maps the many spellings found in papers and spreadsheets
  * ("Model Size (B)", "Training FLOP", "FLOPs (1E21)", "ARC-C [fraction]") onto scalefit's
- * canonical columns (N, D, C, loss), text fields (run, family, source, notes, derived) or a
+ * canonical columns (N, D, C, loss, and U for unique tokens), text fields (run, family, source, notes, derived) or a
  * metric with a normalised lower-case name, plus a scale factor and a unit. docs/FORMAT.md
  * documents the same table; keep the two in step.
  */
@@ -33,6 +33,10 @@ static const alias aliases[] = {
     {"data", "D", SF_FIELD_NUMERIC},       {"pretrainingdatasize", "D", SF_FIELD_NUMERIC},
     {"ntokens", "D", SF_FIELD_NUMERIC},
 
+    /* unique tokens of a run that repeats its data (D/U epochs; the datacon law) */
+    {"u", "U", SF_FIELD_NUMERIC},          {"uniquetokens", "U", SF_FIELD_NUMERIC},
+    {"nuniquetokens", "U", SF_FIELD_NUMERIC}, {"uniquedata", "U", SF_FIELD_NUMERIC},
+
     {"c", "C", SF_FIELD_NUMERIC},          {"compute", "C", SF_FIELD_NUMERIC},
     {"flops", "C", SF_FIELD_NUMERIC},      {"flop", "C", SF_FIELD_NUMERIC},
     {"trainingflop", "C", SF_FIELD_NUMERIC}, {"trainingflops", "C", SF_FIELD_NUMERIC},
@@ -53,7 +57,7 @@ static const alias aliases[] = {
 
 static const char *fixed_unit(const char *name) {
   if (strcmp(name, "N") == 0) return "parameters";
-  if (strcmp(name, "D") == 0) return "tokens";
+  if (strcmp(name, "D") == 0 || strcmp(name, "U") == 0) return "tokens";
   if (strcmp(name, "C") == 0) return "FLOP";
   if (strcmp(name, "loss") == 0) return "nats/token";
   return NULL;

@@ -86,7 +86,8 @@ static int bool_word(const char *s, double *v) {
 }
 
 static int is_key_column(const char *name) {
-  return strcmp(name, "N") == 0 || strcmp(name, "D") == 0 || strcmp(name, "C") == 0 || strcmp(name, "loss") == 0;
+  return strcmp(name, "N") == 0 || strcmp(name, "D") == 0 || strcmp(name, "C") == 0 || strcmp(name, "loss") == 0 ||
+         strcmp(name, "U") == 0;
 }
 
 static void free_cols(colinfo *ci, size_t n) {

@@ -193,10 +193,10 @@ char *sf_table_column_names(const sf_table *t) {
   return b.s;
 }
 
-/* The four canonical columns have fixed units whatever the caller passes. */
+/* The canonical columns have fixed units whatever the caller passes. */
 static const char *fixed_unit(const char *name) {
   if (strcmp(name, "N") == 0) return "parameters";
-  if (strcmp(name, "D") == 0) return "tokens";
+  if (strcmp(name, "D") == 0 || strcmp(name, "U") == 0) return "tokens";
   if (strcmp(name, "C") == 0) return "FLOP";
   if (strcmp(name, "loss") == 0) return "nats/token";
   return NULL;

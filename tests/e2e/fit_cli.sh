@@ -10,8 +10,8 @@ jget() { $py -c "import json,sys; d=json.load(open('$1')); print(eval('d'+sys.ar
 
 # ---- the catalogue
 $SCALEFIT laws >"$tmp/laws" || fail "laws"
-for l in power power0 chinchilla kaplan loglinear sigmoid bnsl; do grep -q "^$l " "$tmp/laws" || fail "laws lacks $l"; done
-[ "$($SCALEFIT laws --json | $py -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 7 ] || fail "laws --json"
+for l in power power0 chinchilla kaplan loglinear sigmoid bnsl datacon; do grep -q "^$l " "$tmp/laws" || fail "laws lacks $l"; done
+[ "$($SCALEFIT laws --json | $py -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 8 ] || fail "laws --json"
 
 # ---- a synthetic set: loss = 1.7 + 1000 C^-0.15 with 0.3% noise, and a metric with negatives
 $py - "$tmp/runs.csv" <<'PY'

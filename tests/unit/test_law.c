@@ -37,13 +37,25 @@ static double nrand(void) { return sqrt(-2 * log(urand())) * cos(2 * M_PI * uran
 
 typedef struct synth {
   size_t n;
-  double x[2][NMAX], lx[2][NMAX], y[NMAX];
+  double x[3][NMAX], lx[3][NMAX], y[NMAX];
   sf_law_data d;
 } synth;
 
-/* Inputs: one variable log-spaced over [lo, hi], or two on a grid. */
+/* Inputs: one variable log-spaced over [lo, hi], two on a grid, or (datacon) N, D and U on a grid
+ * of model sizes, unique tokens and epochs (D = epochs x U: 1 to 40 epochs, the paper's range). */
 static void make_inputs(synth *s, const sf_law *law) {
-  if (law->nvar == 1) {
+  if (law->nvar == 3) {
+    static const double epochs[] = {1, 2, 4, 10, 40};
+    s->n = 0;
+    for (int a = 0; a < 6; a++)
+      for (int u = 0; u < 4; u++)
+        for (int e = 0; e < 5; e++) {
+          s->x[0][s->n] = pow(10, 7 + 3.0 * a / 5); /* N 1e7 .. 1e10 */
+          s->x[2][s->n] = pow(10, 9 + 2.0 * u / 3); /* U 1e9 .. 1e11 */
+          s->x[1][s->n] = epochs[e] * s->x[2][s->n];
+          s->n++;
+        }
+  } else if (law->nvar == 1) {
     s->n = 60;
     for (size_t i = 0; i < s->n; i++) s->x[0][i] = pow(10, 17 + 8.0 * (double)i / (double)(s->n - 1));
   } else {
@@ -117,6 +129,9 @@ static const law_case cases[] = {
     {"loglinear", {2.0, -0.1}, 0.005, {0.01, 0.02}},
     {"sigmoid", {0.25, 0.9, 2.0, 21.0}, 0.01, {0.06, 0.03, 0.15, 0.01}},
     {"bnsl", {1.5, 300, 0.05, 0.3, 1e21, 0.5}, 0.001, {0.05, 0.5, 0.3, 0.15, 1.0, 0.5}},
+    /* Chinchilla's constants with the paper's R*: Nopt(U) = 1.72 U^0.82 is 4.4e7 at U = 1e9 and 2.0e9
+     * at 1e11, so the grid's N (1e7 .. 1e10) lies on both sides of it and RN* is measured */
+    {"datacon", {1.69, 406.4, 410.7, 0.34, 0.28, 15.4, 5.3}, 0.003, {0.03, 0.2, 0.2, 0.03, 0.03, 0.15, 0.15}},
 };
 
 static void test_gradients_builtin(void **state) {
@@ -218,6 +233,97 @@ static void test_loglinear_ols(void **state) {
   assert_rel(res.stderr_[1], sqrt(s2 / sxx_c), 1e-6);
   assert_rel(res.stderr_[0], sqrt(s2 * (1 / n + (sx / n) * (sx / n) / sxx_c)), 1e-6);
   assert_rel(res.rss, rss, 1e-8);
+}
+
+/* ---- datacon (Muennighoff et al. 2023) against the closed form ---- */
+
+static double datacon_at(const sf_law *law, const double *natural, double N, double D, double U) {
+  double th[SF_LAW_MAXPAR], x[3] = {N, D, U}, lx[3] = {log(N), log(D), log(U)}, f, scratch[1];
+  internal_of(law, natural, th);
+  sf_law_data d = {.n = 1, .nvar = 3, .x = {&x[0], &x[1], &x[2]}, .lx = {&lx[0], &lx[1], &lx[2]}};
+  assert_int_equal(law->eval(law, &d, th, &f, NULL, scratch), 0);
+  return f;
+}
+
+/* Values from numpy (float64) of the paper's closed form, computed apart from scalefit:
+ *   RD = max(D/U - 1, 0); Nopt = (alpha A/(beta B))^(1/alpha) U^(beta/alpha); UN = min(N, Nopt);
+ *   RN = max(N/UN - 1, 0); N' = UN + UN RN* (1 - exp(-RN/RN*)); D' = U + U RD* (1 - exp(-RD/RD*));
+ *   L = E + A/N'^alpha + B/D'^beta
+ * and the README of huggingface/datablations' two printed checks of the published fit. */
+static void test_datacon_values(void **state) {
+  (void)state;
+  const sf_law *law = sf_law_find("datacon"), *chin = sf_law_find("chinchilla");
+  assert_non_null(law);
+  const double p[7] = {1.69, 406.4, 410.7, 0.34, 0.28, 15.4, 5.3};
+  static const struct {
+    double N, D, U, want;
+  } pts[] = {
+      {5e7, 2e9, 2e9, 3.6916707623961775},     /* one epoch, N below Nopt(U) = 7.8e7 */
+      {1e8, 8e9, 2e9, 3.172632966312416},      /* 4 epochs, N a little above Nopt */
+      {5e9, 4e10, 1e9, 2.8154558732863313},    /* 40 epochs, N 100x Nopt(U) = 4.4e7 */
+      {3e10, 1e11, 1e11, 2.1851005395040137},  /* one epoch, N 15x Nopt(U) = 2.0e9 */
+      {2e7, 5e10, 1e9, 3.601518280483901},     /* 50 epochs, N below Nopt */
+  };
+  for (size_t k = 0; k < sizeof pts / sizeof pts[0]; k++)
+    assert_rel(datacon_at(law, p, pts[k].N, pts[k].D, pts[k].U), pts[k].want, 1e-13);
+
+  /* RD = 0 and N <= Nopt(U): D' = D and N' = N exactly, so the law is Chinchilla's */
+  double cth[5] = {log(1.69), log(406.4), log(410.7), 0.34, 0.28}, x[2] = {5e7, 2e9}, lx[2] = {log(5e7), log(2e9)};
+  double fc, scratch[1];
+  sf_law_data cd = {.n = 1, .nvar = 2, .x = {&x[0], &x[1]}, .lx = {&lx[0], &lx[1]}};
+  assert_int_equal(chin->eval(chin, &cd, cth, &fc, NULL, scratch), 0);
+  assert_rel(datacon_at(law, p, 5e7, 2e9, 2e9), fc, 1e-14);
+  assert_rel(fc, 1.69 + 406.4 * pow(5e7, -0.34) + 410.7 * pow(2e9, -0.28), 1e-14);
+
+  /* RD -> infinity: D' -> U (1 + RD*), every further epoch worth nothing */
+  double U = 1e9, N = 1e7; /* N below Nopt(1e9) = 4.4e7 */
+  double lim = 1.69 + 406.4 * pow(N, -0.34) + 410.7 * pow(U * (1 + 15.4), -0.28);
+  assert_rel(datacon_at(law, p, N, 1e15 * U, U), lim, 1e-14);
+  assert_true(datacon_at(law, p, N, 1e2 * U, U) > lim); /* approached from above (99 epochs: 1 - exp(-99/15.4) < 1) */
+  /* N -> infinity at fixed U: N' -> Nopt(U) (1 + RN*) */
+  double nopt = pow(0.34 * 406.4 / (0.28 * 410.7), 1 / 0.34) * pow(U, 0.28 / 0.34);
+  assert_rel(datacon_at(law, p, 1e30, U, U), 1.69 + 406.4 * pow(nopt * (1 + 5.3), -0.34) + 410.7 * pow(U, -0.28),
+             1e-13);
+
+  /* the published fit (datasets/laws.csv muennighoff2023): the README's printed values for Fig. 1 */
+  const double pub[7] = {exp(0.6254804), exp(6.255414), exp(7.3049974), 0.3526596, 0.3526596, 15.387756, 5.309743};
+  assert_rel(datacon_at(law, pub, 6.34e9, 242e9, 25e9), 2.2256440889984477, 1e-13);
+  assert_rel(datacon_at(law, pub, 8.67e9, 178e9, 25e9), 2.2269634075087867, 1e-13);
+  /* the paper's finding: 4 epochs of 100B unique tokens come within 0.5% in loss of 400B unique
+   * ones, and keep 95% of the gain over one epoch */
+  double one = datacon_at(law, pub, 8.67e9, 100e9, 100e9), four = datacon_at(law, pub, 8.67e9, 400e9, 100e9),
+         uniq = datacon_at(law, pub, 8.67e9, 400e9, 400e9);
+  assert_true(four > uniq && four - uniq < 0.005 * uniq);
+  assert_true((one - four) / (one - uniq) > 0.9);
+
+  /* the domain: U <= D */
+  char why[256];
+  double ok[3] = {1e9, 4e10, 4e10}, bad[3] = {1e9, 1e10, 2e10};
+  assert_int_equal(law->domain(law, ok, why, sizeof why), 0);
+  assert_int_equal(law->domain(law, bad, why, sizeof why), 1);
+  assert_non_null(strstr(why, "U <= D"));
+  assert_non_null(strstr(why, "U = 2e+10 > D = 1e+10"));
+}
+
+/* A run with U > D is refused by the fitter with its row, not fitted as one epoch. */
+static void test_datacon_bad_row(void **state) {
+  (void)state;
+  const sf_law *law = sf_law_find("datacon");
+  synth s;
+  make_inputs(&s, law);
+  for (size_t i = 0; i < s.n; i++) s.y[i] = 3;
+  s.x[2][4] = 2 * s.x[1][4];
+  s.lx[2][4] = log(s.x[2][4]);
+  sf_fit_opts o;
+  sf_fit_opts_default(&o, law);
+  sf_fit_workspace *w = sf_fit_alloc(law, s.n, &o);
+  assert_non_null(w);
+  double start[7] = {0, 5, 5, log(0.3), log(0.3), log(15), log(5)};
+  sf_fit_result res;
+  assert_int_equal(sf_fit_run(w, &s.d, s.y, NULL, NULL, start, 1, &res), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "row 5: law 'datacon' needs U <= D"));
+  sf_error_clear();
+  sf_fit_free(w);
 }
 
 /* ---- formulas ---- */
@@ -392,6 +498,8 @@ int main(void) {
       cmocka_unit_test(test_recovery_builtin),
       cmocka_unit_test(test_stderr_coverage),
       cmocka_unit_test(test_loglinear_ols),
+      cmocka_unit_test(test_datacon_values),
+      cmocka_unit_test(test_datacon_bad_row),
       cmocka_unit_test(test_formula_errors),
       cmocka_unit_test(test_formula_gradient),
       cmocka_unit_test(test_formula_matches_builtin),
