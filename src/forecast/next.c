@@ -135,6 +135,9 @@ int sf_next(const sf_fitfile *ff, const double *target, const sf_next_opts *o, s
   if (ff->sigma && isnan(o->run_sd))
     return sf_fail(SF_EUSAGE, "'%s' is a fit weighted by '%s': give the new run's %s (its standard deviation of %s), "
                    "since runs differ in it", ff->origin, ff->sigma, ff->sigma, ff->output);
+  if (ff->sigma && !(ff->resid_var > 0))
+    return sf_fail(SF_EINPUT, "'%s' is a fit weighted by '%s' but gives no chi2 and dof, by which the new run's %s is "
+                   "scaled as every run's", ff->origin, ff->sigma, ff->sigma);
   if (isnan(o->run_sd) && !(ff->resid_var > 0))
     return sf_fail(SF_EINPUT, "'%s' does not give its residual variance (rss, n_points and n_free): give the new "
                    "run's standard deviation of %s", ff->origin, ff->output);

@@ -227,6 +227,10 @@ expect 1 "give --run-sd S, the new run's loss_sd" "$SCALEFIT" next "$tmp/w.json"
 $PY -c "
 import json; p=json.load(open('$tmp/w_next.json'))['picks'][0]; assert abs(p['residual_variance']/(9/8*0.03**2)-1)<1e-12, p" \
   || fail "weighted residual variance"
+# ... and its chi2/dof, which scale that sigma
+$PY -c "
+import json,sys; d=json.load(open('$tmp/w.json')); del d['chi2']; json.dump(d,open('$tmp/w2.json','w'))"
+expect 2 "gives no chi2 and dof" "$SCALEFIT" next "$tmp/w2.json" --at C=1e24 --max-compute 1e21 --run-sd 0.03
 # a law of another variable than C (accuracy of loss), and one without data ranges
 expect 2 "needs a law of C, or of N and D" "$SCALEFIT" next "$SF_INPUTS/fit_acc_of_loss.json" --at loss=1.5 --max-compute 1e21
 $PY -c "
