@@ -10,6 +10,7 @@
  *                        the delta method with the fit's covariance
  *   sf_optimal           compute-optimal N and D under C = 6ND (or with the attention term)
  *   sf_target            the compute at which the (optimally allocated) law reaches a value
+ *   sf_next              the run(s) to train next so that a forecast's band narrows most
  *   sf_turn_*            growth laws against a sigmoid for a capability metric ("turn"), and the
  *                        bands of its curves from refits on resampled runs
  *   sf_accel_*           the accelerator table, for costs (arithmetic in sf_cost.h)
@@ -72,6 +73,13 @@ typedef struct sf_fitfile {
   int fraction; /* the output is a fraction in [0, 1] (an accuracy): the sigmoid law, or an output other
                    than loss whose fitted values all lie in [0, 1]; its delta-method band is taken on
                    the logit (added session 11, forecast branch) */
+  /* Added 2026 (nextrun branch, session 13), for sf_next: how the fit was made */
+  sf_space space;   /* residual space: the file's "space", else the law's default */
+  sf_loss loss;     /* the file's "loss", else the law's default */
+  double resid_var; /* the residual variance the covariance was scaled by: rss / (n_points - n_free) for an
+                       unweighted fit; for a weighted one the factor chi2/dof on each run's sigma^2 (in the
+                       residual space), 1 with absolute_sigma. NaN when the file does not say (hand-written,
+                       published laws) */
 } sf_fitfile;
 
 /* Reads a saved fit. SF_EINPUT naming the file and what is wrong: not JSON, format is not
@@ -263,6 +271,75 @@ void sf_target_verdict(const sf_fitfile *ff, double target, int reached, const s
  * with an irreducible term E that falls towards it, otherwise a reach within SF_TARGET_CMAX. NaN
  * without a bootstrap. */
 double sf_target_prob_reachable(const sf_fitfile *ff, double target, const sf_alloc_opts *o);
+
+/* ---- next: which run to train to narrow a forecast ---- */
+
+/* The forecast at a target point x_t has the delta-method variance v = h' S h (h = df/dparam at x_t,
+ * S the fit's covariance). One more run at x, whose residual in the fit's space has variance s2 and
+ * gradient g (df/dparam at x, divided by f in log space), adds g g' / s2 to S's inverse, so by
+ * Sherman-Morrison S' = S - (S g)(S g)' / (s2 + g' S g) and v' = v - (h' S g)^2 / (s2 + g' S g).
+ * Assumed: the linearisation (the run lands on the fitted law, the optimum does not move), the law
+ * is right, the residual variance is unchanged by the run, and, for a huber fit, that least
+ * squares' covariance (the one the fit saves) describes it. */
+
+#define SF_NEXT_MAXPICK 16
+
+typedef enum sf_next_rank {
+  SF_NEXT_PER_FLOP = 0, /* band width removed per FLOP of the run */
+  SF_NEXT_TOTAL = 1     /* band width removed, whatever the run costs (within max_compute) */
+} sf_next_rank;
+
+typedef struct sf_next_opts {
+  double max_compute; /* the largest budget one run may take, FLOP (required) */
+  double min_compute; /* the smallest; NaN: the fit's smallest run (its range of C, else 6 N D of the smallest) */
+  size_t n_budgets;   /* budgets, log-spaced in [min_compute, max_compute] (13) */
+  size_t n_splits;    /* laws of N and D: splits per budget, N log-spaced along C = 6ND (25) */
+  double beyond;      /* laws of N and D: decades beyond the data's N and D a candidate may lie (1) */
+  double run_sd;      /* the new run's standard deviation of y, y's units. NaN: the fit's residual scale
+                         (unweighted fits only). For a weighted fit, required: its value of the sigma
+                         column, scaled by chi2/dof as the fit scales every run's (not with absolute_sigma) */
+  size_t count;       /* runs to propose, greedily: each after the ones before it are added (1) */
+  sf_next_rank rank;
+} sf_next_opts;
+
+void sf_next_opts_default(sf_next_opts *o);
+
+typedef struct sf_next_pick {
+  double x[SF_LAW_MAXVAR];  /* the run, in the law's variables (ff->vars order) */
+  double N, D, C;           /* N and D NaN for a law of C; C = 6ND for a law of N and D */
+  double y;                 /* the law's prediction for the run */
+  double s2;                /* the run's residual variance in the fit's residual space */
+  double var_before, var_after; /* the target's variance before and after the run (the picks before it included) */
+  sf_band before, after;    /* the target's band (delta method, as sf_forecast_predict bands it) */
+  double reduction;         /* before.hi - before.lo - (after.hi - after.lo): the band width this run removes */
+  double per_flop;          /* reduction / C */
+} sf_next_pick;
+
+typedef struct sf_next_result {
+  double target_var;  /* the target's variance with the fit as it is */
+  sf_band target;     /* its value and band */
+  size_t n_candidates;
+  double min_compute; /* the smallest budget of the grid (o->min_compute or the data's) */
+  size_t npick;
+  sf_next_pick pick[SF_NEXT_MAXPICK];
+} sf_next_result;
+
+/* The Sherman-Morrison step on cov (np x np, row-major, updated in place): g the new run's
+ * residual gradient, s2 its residual variance; returns the variance of h' params after it
+ * (h may be NULL: returns NaN). SF-free: no checks, the caller's g, h are finite. */
+double sf_next_update(double *cov, size_t np, const double *g, const double *h, double s2);
+
+/* Proposes o->count runs that most narrow the band of the fitted law's prediction at target
+ * (law->nvar values, beyond the fit's data). Candidates: for a law of C, o->n_budgets budgets; for
+ * a law of N and D, those budgets times o->n_splits values of N along C = 6ND, with N and D within
+ * o->beyond decades of the data's ranges. The first pick is the best by o->rank; each next one is
+ * chosen with the covariance updated by the picks before it (the same run may come back: a second
+ * seed). SF_EINPUT, naming the file: no covariance, a NaN in it for a free parameter, a law that is
+ * neither of C nor of N and D, no data ranges, no residual variance (rss, n_points, n_free) and no
+ * run_sd. SF_EUSAGE: a target inside the data, max_compute below the smallest budget, a weighted
+ * fit without run_sd, no candidate inside the ranges, an option out of its range. SF_ENUMERIC: the
+ * law is undefined at the target. */
+int sf_next(const sf_fitfile *ff, const double *target, const sf_next_opts *o, sf_next_result *res);
 
 /* ---- accelerators ---- */
 

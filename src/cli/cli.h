@@ -75,6 +75,7 @@ int cmd_fit(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_optimal(int argc, char **argv);
 int cmd_target(int argc, char **argv);
+int cmd_next(int argc, char **argv);
 int cmd_turn(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_report(int argc, char **argv);

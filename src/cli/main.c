@@ -26,6 +26,7 @@ static const command commands[] = {
     {"predict", cmd_predict, "predict a fitted law at new points, with a band"},
     {"optimal", cmd_optimal, "compute-optimal model size and tokens for a budget"},
     {"target", cmd_target, "the compute (and N, D) needed to reach a target loss"},
+    {"next", cmd_next, "propose the next run(s) to train to narrow a forecast"},
     {"turn", cmd_turn, "does capability growth turn into a sigmoid? (growth laws vs sigmoid)"},
     {"plot", cmd_plot, "draw a chart of runs with gnuplot"},
     {"report", cmd_report, "batch forecast reports (HTML, Markdown, JSON) from spec files"},

@@ -408,6 +408,23 @@ int sf_fitfile_from_json(const sf_jval *root, const char *origin, sf_fitfile **o
     rc = sf_fail(SF_ENOMEM, "out of memory");
     goto fail;
   }
+  /* the method, for the one-more-run update of sf_next; absent or null: the law's defaults, the
+   * residual variance unknown */
+  const char *space = sf_jstr(sf_jget(root, "space"), NULL), *loss = sf_jstr(sf_jget(root, "loss"), NULL);
+  ff->space = space && strcmp(space, "linear") == 0 ? SF_SPACE_LINEAR : space && strcmp(space, "log") == 0 ? SF_SPACE_LOG
+                                                                                                          : ff->law->space;
+  ff->loss = loss && strcmp(loss, "huber") == 0 ? SF_LOSS_HUBER : loss && strcmp(loss, "l2") == 0 ? SF_LOSS_L2
+                                                                                                 : ff->law->loss;
+  double rss, npts, nfree, chi2, dof;
+  ff->resid_var = NAN;
+  if (ff->sigma) {
+    if (ff->absolute_sigma) ff->resid_var = 1;
+    else if (get_num(sf_jget(root, "chi2"), &chi2) && get_num(sf_jget(root, "dof"), &dof) && dof > 0 && chi2 >= 0)
+      ff->resid_var = chi2 / dof;
+  } else if (get_num(sf_jget(root, "rss"), &rss) && get_num(sf_jget(root, "n_points"), &npts) &&
+             get_num(sf_jget(root, "n_free"), &nfree) && npts > nfree && rss >= 0) {
+    ff->resid_var = rss / (npts - nfree);
+  }
   double ylo, yhi;
   ff->fraction = ff->law->y_fraction ||
                  (strcmp(ff->output, "loss") != 0 && sf_fitfile_range(ff, ff->output, &ylo, &yhi) && ylo >= 0 && yhi <= 1);
@@ -516,6 +533,9 @@ int sf_fitfile_published(const char *laws_csv, const char *id, sf_fitfile **out)
     rc = sf_fail(SF_EINPUT, "published law '%s' uses law '%s', which the catalogue does not have", id, law_name);
     goto done;
   }
+  ff->space = ff->law->space;
+  ff->loss = ff->law->loss;
+  ff->resid_var = NAN; /* published constants come without their residuals */
   const char *k1var = k1 ? k1->var : NULL;
   rc = bind_vars(ff, k1 ? &k1var : NULL, k1 ? 1 : 0);
   if (rc != SF_OK) goto done;

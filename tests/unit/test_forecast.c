@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
@@ -843,6 +844,75 @@ static void test_display_rules(void **state) {
   assert_string_equal(b, "18.2");
 }
 
+/* sf_next_update (Sherman-Morrison) against the inverse taken directly: S' = (S^-1 + g g'/s2)^-1 by
+ * GSL's LU, for random positive definite S (A A' + I) of 5 parameters; and the saved fit's method keys
+ * (space, loss, residual variance rss/(n - k), or chi2/dof for a weighted fit) as loaded. */
+static void invert(const double *m, double *out, size_t n) {
+  gsl_matrix *a = gsl_matrix_alloc(n, n), *inv = gsl_matrix_alloc(n, n);
+  gsl_permutation *p = gsl_permutation_alloc(n);
+  int sgn;
+  for (size_t i = 0; i < n * n; i++) a->data[i] = m[i];
+  gsl_linalg_LU_decomp(a, p, &sgn);
+  gsl_linalg_LU_invert(a, p, inv);
+  for (size_t i = 0; i < n * n; i++) out[i] = inv->data[i];
+  gsl_matrix_free(a);
+  gsl_matrix_free(inv);
+  gsl_permutation_free(p);
+}
+
+static void test_next_update(void **state) {
+  (void)state;
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 7);
+  enum { n = 5 };
+  for (int trial = 0; trial < 20; trial++) {
+    double A[n * n], S[n * n], Si[n * n], ref[n * n], g[n], h[n];
+    for (int i = 0; i < n * n; i++) A[i] = gsl_ran_gaussian(r, 1);
+    for (int i = 0; i < n; i++) {
+      g[i] = gsl_ran_gaussian(r, 1);
+      h[i] = gsl_ran_gaussian(r, 1);
+      for (int j = 0; j < n; j++) {
+        S[i * n + j] = i == j;
+        for (int k = 0; k < n; k++) S[i * n + j] += A[i * n + k] * A[j * n + k];
+      }
+    }
+    double s2 = 0.01 + gsl_rng_uniform(r);
+    invert(S, Si, n);
+    for (int i = 0; i < n; i++)
+      for (int j = 0; j < n; j++) Si[i * n + j] += g[i] * g[j] / s2;
+    invert(Si, ref, n);
+    double v = sf_next_update(S, n, g, h, s2), vref = 0;
+    for (int i = 0; i < n; i++)
+      for (int j = 0; j < n; j++) {
+        vref += h[i] * ref[i * n + j] * h[j];
+        assert_true(fabs(S[i * n + j] - ref[i * n + j]) < 1e-10 * (1 + fabs(ref[i * n + j])));
+      }
+    assert_true(fabs(v / vref - 1) < 1e-10);
+  }
+  gsl_rng_free(r);
+
+  sf_fitfile *ff = load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"power\", \"vars\": [\"C\"],"
+                             " \"y\": \"loss\", \"params\": {\"E\": 1.7, \"A\": 2000, \"alpha\": 0.15},"
+                             " \"space\": \"linear\", \"loss\": \"huber\", \"rss\": 0.3, \"n_points\": 13, \"n_free\": 3}",
+                             SF_OK);
+  assert_int_equal(ff->space, SF_SPACE_LINEAR);
+  assert_int_equal(ff->loss, SF_LOSS_HUBER);
+  assert_true(fabs(ff->resid_var - 0.03) < 1e-15);
+  sf_fitfile_free(ff);
+  ff = load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"power\", \"vars\": [\"C\"],"
+                 " \"y\": \"loss\", \"params\": {\"E\": 1.7, \"A\": 2000, \"alpha\": 0.15}, \"sigma\": \"sd\","
+                 " \"rss\": 0.3, \"n_points\": 13, \"n_free\": 3, \"chi2\": 12, \"dof\": 10}",
+                 SF_OK);
+  assert_int_equal(ff->space, SF_SPACE_LOG); /* the law's default */
+  assert_true(fabs(ff->resid_var - 1.2) < 1e-15);
+  sf_fitfile_free(ff);
+  ff = load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"power\", \"vars\": [\"C\"],"
+                 " \"y\": \"loss\", \"params\": {\"E\": 1.7, \"A\": 2000, \"alpha\": 0.15}}",
+                 SF_OK);
+  assert_true(isnan(ff->resid_var));
+  sf_fitfile_free(ff);
+}
+
 int main(void) {
   gsl_set_error_handler_off();
   const struct CMUnitTest tests[] = {
@@ -870,6 +940,7 @@ int main(void) {
       cmocka_unit_test(test_twostage),
       cmocka_unit_test(test_band_fraction),
       cmocka_unit_test(test_display_rules),
+      cmocka_unit_test(test_next_update),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,3 +19,12 @@ vg 2 turn "$SF_SRC/datasets/models.csv" --y mmlu --max 0.5
 # a law of C as the second stage of a loss: refused before any point is computed, both fits freed
 vg 2 predict "$SF_SRC/tests/inputs/fit_loss_of_c.json" --then "$SF_SRC/tests/inputs/fit_loss_of_c.json" --at C=1e20
 vg 0 predict "$FIT" --at N=1e9,D=1 --grid D=2e10:2e10:1
+# next: greedy picks with costs, a law of C, and its refusals (no residual variance, a target inside the
+# data, a published law without covariance, a largest budget below the data)
+vg 0 next "$FIT" --compute 1e24 --max-compute 1e20 --run-sd 0.02 --count 3 --gpu h100 --json
+vg 0 next "$SF_SRC/tests/inputs/fit_own_sweep.json" --compute 1e15 --max-compute 1e13 --rank total -o "$tmp/next.json"
+vg 0 next "$SF_SRC/tests/inputs/fit_loss_of_c.json" --at C=1e25 --max-compute 1e22 --run-sd 0.01 --count 2
+vg 2 next "$FIT" --compute 1e24 --max-compute 1e20
+vg 1 next "$FIT" --at N=1e9,D=2e10 --max-compute 1e20 --run-sd 0.02
+vg 2 next --published epoch2024_replication --compute 1e24 --max-compute 1e20
+vg 1 next "$SF_SRC/tests/inputs/fit_loss_of_c.json" --at C=1e25 --max-compute 1e15 --run-sd 0.01
