@@ -24,7 +24,7 @@ static const cli_opt opts[] = {
     {"max-compute", 0, CLI_DOUBLE, &max_compute, "C", "the largest budget of a proposed run, FLOP (required)"},
     {"min-compute", 0, CLI_DOUBLE, &min_compute, "C", "the smallest (default: the fit's smallest run)"},
     {"count", 'k', CLI_INT, &count, "K", "propose K runs, each chosen as if the ones before were run (1)"},
-    {"rank", 0, CLI_STRING, &rank, "R", "per-flop: band width removed per FLOP (default); total: removed"},
+    {"rank", 0, CLI_STRING, &rank, "R", "total: band width removed (default); per-flop: removed per FLOP"},
     {"run-sd", 0, CLI_DOUBLE, &run_sd, "S", "the new run's std of y (default: the fit's residual scale)"},
     {"budgets", 0, CLI_INT, &budgets, "K", "log-spaced budgets from the smallest to --max-compute (13)"},
     {"splits", 0, CLI_INT, &splits, "K", "laws of N, D: splits of each budget between N and D (25)"},
@@ -45,8 +45,9 @@ static const cli_cmd cmd = {
     "(Sherman-Morrison), so the target's variance h'Sh falls by (h'Sg)^2/(s2 + g'Sg). Candidates:\n"
     "--budgets budgets, log-spaced from the fit's smallest run to --max-compute, and for laws of N\n"
     "and D --splits values of N along each budget's C = 6ND, with N and D within --beyond decades\n"
-    "of the data. Ranked by band width removed per FLOP (--rank per-flop; small runs win when they\n"
-    "help at all) or in total (--rank total: the most a run within --max-compute can do); with\n"
+    "of the data. Ranked by band width removed (--rank total, the default: the most one run within\n"
+    "--max-compute can do) or per FLOP (--rank per-flop; the smallest runs win whenever they help\n"
+    "at all, as a run's gain grows far slower than its cost); with\n"
     "--count K each pick is made as if the ones before it had been run (the same run may come\n"
     "back: another seed). s2 is the fit's residual variance rss/(n - k), or from --run-sd (y's\n"
     "units; required for a fit weighted by --sigma, where it is the run's sigma, scaled by\n"
@@ -165,8 +166,10 @@ int cmd_next(int argc, char **argv) {
   no.count = (size_t)count;
   no.n_budgets = (size_t)budgets;
   no.n_splits = (size_t)splits;
-  if (!rank || strcmp(rank, "per-flop") == 0) no.rank = SF_NEXT_PER_FLOP;
-  else if (strcmp(rank, "total") == 0) no.rank = SF_NEXT_TOTAL;
+  /* total by default: per FLOP, the smallest budget on the grid wins almost always, which
+   * answers no question a user asks */
+  if (!rank || strcmp(rank, "total") == 0) no.rank = SF_NEXT_TOTAL;
+  else if (strcmp(rank, "per-flop") == 0) no.rank = SF_NEXT_PER_FLOP;
   else {
     cli_error("next: --rank must be per-flop or total, got '%s'", rank);
     return SF_EUSAGE;
