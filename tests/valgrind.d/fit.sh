@@ -53,3 +53,18 @@ vg 2 fit "$tmp/fit_fam.csv" --law power --by nope
 vg 2 fit "$tmp/fit_fam.csv" --law power --by run --grid random:2
 vg 1 fit "$tmp/fit_fam.csv" --law power,power0 --by family
 vg 1 fit "$tmp/fit_fam.csv" --law power --by family -o "$tmp/fit_by.json"
+# the data-constrained law (a column U of unique tokens, its domain check U <= D, its published constants)
+/usr/bin/python3 - "$tmp/fit_datacon.csv" <<'PY'
+import math, sys
+with open(sys.argv[1], "w") as f:
+    f.write("run,N,D,U,loss\n")
+    for i in range(16):
+        N = 10 ** (7 + 2 * (i % 4) / 3); U = 20 * N / (1 + i // 4); D = 20 * N * (1 + i % 3)
+        Dp = U + U * 15 * (1 - math.exp(-(D / U - 1) / 15))
+        f.write("r%d,%.17g,%.17g,%.17g,%.17g\n" % (i, N, D, U, 1.8 + 400 * N ** -0.34 + 400 * Dp ** -0.28))
+PY
+sed 's/^r3,\([^,]*\),\([^,]*\),[^,]*,/r3,\1,\2,1e30,/' "$tmp/fit_datacon.csv" >"$tmp/fit_datacon_bad.csv"
+vg 0 fit "$tmp/fit_datacon.csv" --law datacon --grid random:4 --fix E=1.8 --fix A=400 --fix B=400 --fix alpha=0.34 --fix beta=0.28
+vg 2 fit "$tmp/fit_datacon_bad.csv" --law datacon --grid random:2
+vg 0 predict --published muennighoff2023 --at N=6.34e9,D=242e9,U=25e9
+vg 1 predict --published muennighoff2023 --at N=6.34e9,D=2e9,U=25e9
