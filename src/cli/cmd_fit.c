@@ -160,6 +160,9 @@ static int parse_fix_bound(const char **fix_name, double *fix_value, const char 
     if (!eq) return sf_fail(SF_EUSAGE, "--fix '%s': expected NAME=VALUE", spec);
     fix_name[i] = sf_asprintf("%.*s", (int)(eq - spec), spec);
     if (!fix_name[i]) return sf_fail(SF_ENOMEM, "out of memory");
+    if (strchr(eq + 1, ',') && strchr(eq + 1, '=')) /* a list, as --at takes: say how instead */
+      return sf_fail(SF_EUSAGE, "--fix '%s': one NAME=VALUE each; repeat the option (--fix %.*s --fix ...)", spec,
+                     (int)strcspn(spec, ","), spec);
     if (!sf_parse_double(eq + 1, &fix_value[i])) return sf_fail(SF_EUSAGE, "--fix '%s': '%s' is not a number", spec, eq + 1);
   }
   for (size_t i = 0; i < bound_list.n; i++) {
@@ -170,6 +173,9 @@ static int parse_fix_bound(const char **fix_name, double *fix_value, const char 
     const char *colon = strchr(eq + 1, ':');
     char lo_s[64];
     if (!colon) return sf_fail(SF_EUSAGE, "--bound '%s': expected NAME=LO:HI", spec);
+    if (strchr(colon, ',') && strchr(colon, '='))
+      return sf_fail(SF_EUSAGE, "--bound '%s': one NAME=LO:HI each; repeat the option (--bound %.*s --bound ...)",
+                     spec, (int)strcspn(spec, ","), spec);
     snprintf(lo_s, sizeof lo_s, "%.*s", (int)(colon - eq - 1), eq + 1);
     if (!sf_parse_double(lo_s, &lo[i]) || !sf_parse_double(colon + 1, &hi[i]))
       return sf_fail(SF_EUSAGE, "--bound '%s': LO and HI must be numbers", spec);

@@ -81,6 +81,10 @@ expect 2 "cannot parse" $SCALEFIT fit "$tmp/runs.csv" --law power --where 'loss 
 printf '1 2\n' >"$tmp/bad.txt"
 expect 2 "line 1: expected 3 numbers" $SCALEFIT fit "$tmp/runs.csv" --law power --grid "$tmp/bad.txt"
 expect 1 "has no parameter 'Z'" $SCALEFIT fit "$tmp/runs.csv" --law power --fix Z=1
+# a list in one --fix or --bound (as --at takes) is told to repeat the option, not "not a number"
+expect 1 "one NAME=VALUE each; repeat the option (--fix E=1.8 --fix" $SCALEFIT fit "$tmp/runs.csv" --law power --fix E=1.8,A=400
+expect 1 "one NAME=LO:HI each; repeat the option (--bound alpha=0.1:0.5 --bound" \
+  $SCALEFIT fit "$tmp/runs.csv" --law power --bound alpha=0.1:0.5,E=0:2
 expect 2 "outside the parameter's range" $SCALEFIT fit "$tmp/runs.csv" --law power --fix E=-1
 expect 1 "which law" $SCALEFIT fit "$tmp/runs.csv"
 expect 3 "cannot be evaluated" $SCALEFIT fit "$tmp/runs.csv" --law 'loss = log(-a*a - 1) + C*0'
