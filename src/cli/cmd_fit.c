@@ -45,8 +45,8 @@ static const cli_opt opts[] = {
     {"holdout-above", 0, CLI_DOUBLE, &holdout_above, "C", "fit without the runs above this compute and score them"},
     {"where", 'w', CLI_STRING, &where_arg, "EXPR", "keep the runs where EXPR holds, e.g. 'loss < 3.7 and N > 1e8'"},
     {"by", 0, CLI_STRING, &by_arg, "COL", "fit each group of runs (each value of COL, e.g. family) and test if they share the law"},
-    {"fix", 0, CLI_LIST, &fix_list, "NAME=VALUE", "pin a parameter (repeatable)"},
-    {"bound", 0, CLI_LIST, &bound_list, "NAME=LO:HI", "keep a parameter inside (LO, HI) (repeatable)"},
+    {"fix", 0, CLI_LIST, &fix_list, "NAME=VALUE", "pin a parameter (repeatable, or NAME=V,NAME=V)"},
+    {"bound", 0, CLI_LIST, &bound_list, "NAME=LO:HI", "keep a parameter inside (LO, HI) (repeatable, or a list)"},
     {"threads", 'j', CLI_INT, &threads_arg, "T", "threads (default: all cores)"},
     {"table", 't', CLI_STRING, &table_name, "NAME", "table of an HDF5 file with several"},
     {"json", 0, CLI_FLAG, &json, NULL, "machine-readable output on stdout"},
@@ -153,33 +153,51 @@ static int read_grid_file(const char *path, const sf_law *law, double **out, siz
   return SF_OK;
 }
 
+/* How many NAME=... a --fix or --bound list holds: each use may give several, comma-separated
+ * (`--fix E=1.69,alpha=0.34`), as a report spec's `fix` key does. */
+static size_t count_items(const cli_list *l) {
+  size_t n = 0;
+  for (size_t i = 0; i < l->n; i++)
+    for (const char *s = l->item[i];; s++) {
+      s += strcspn(s, ",");
+      n++;
+      if (!*s) break;
+    }
+  return n;
+}
+
 /* --fix NAME=VALUE and --bound NAME=LO:HI into the request's lists (names are checked there). */
 static int parse_fix_bound(const char **fix_name, double *fix_value, const char **bound_name, double *lo, double *hi) {
-  for (size_t i = 0; i < fix_list.n; i++) {
-    const char *spec = fix_list.item[i], *eq = strchr(spec, '=');
-    if (!eq) return sf_fail(SF_EUSAGE, "--fix '%s': expected NAME=VALUE", spec);
-    fix_name[i] = sf_asprintf("%.*s", (int)(eq - spec), spec);
-    if (!fix_name[i]) return sf_fail(SF_ENOMEM, "out of memory");
-    if (strchr(eq + 1, ',') && strchr(eq + 1, '=')) /* a list, as --at takes: say how instead */
-      return sf_fail(SF_EUSAGE, "--fix '%s': one NAME=VALUE each; repeat the option (--fix %.*s --fix ...)", spec,
-                     (int)strcspn(spec, ","), spec);
-    if (!sf_parse_double(eq + 1, &fix_value[i])) return sf_fail(SF_EUSAGE, "--fix '%s': '%s' is not a number", spec, eq + 1);
-  }
-  for (size_t i = 0; i < bound_list.n; i++) {
-    const char *spec = bound_list.item[i], *eq = strchr(spec, '=');
-    if (!eq) return sf_fail(SF_EUSAGE, "--bound '%s': expected NAME=LO:HI", spec);
-    bound_name[i] = sf_asprintf("%.*s", (int)(eq - spec), spec);
-    if (!bound_name[i]) return sf_fail(SF_ENOMEM, "out of memory");
-    const char *colon = strchr(eq + 1, ':');
-    char lo_s[64];
-    if (!colon) return sf_fail(SF_EUSAGE, "--bound '%s': expected NAME=LO:HI", spec);
-    if (strchr(colon, ',') && strchr(colon, '='))
-      return sf_fail(SF_EUSAGE, "--bound '%s': one NAME=LO:HI each; repeat the option (--bound %.*s --bound ...)",
-                     spec, (int)strcspn(spec, ","), spec);
-    snprintf(lo_s, sizeof lo_s, "%.*s", (int)(colon - eq - 1), eq + 1);
-    if (!sf_parse_double(lo_s, &lo[i]) || !sf_parse_double(colon + 1, &hi[i]))
-      return sf_fail(SF_EUSAGE, "--bound '%s': LO and HI must be numbers", spec);
-  }
+  size_t k = 0;
+  for (size_t i = 0; i < fix_list.n; i++)
+    for (const char *s = fix_list.item[i];; s += strcspn(s, ",") + 1) {
+      size_t len = strcspn(s, ",");
+      char spec[256], *eq;
+      snprintf(spec, sizeof spec, "%.*s", (int)len, s);
+      if (!(eq = strchr(spec, '='))) return sf_fail(SF_EUSAGE, "--fix '%s': expected NAME=VALUE", spec);
+      size_t j = k++;
+      if (!(fix_name[j] = sf_asprintf("%.*s", (int)(eq - spec), spec))) return sf_fail(SF_ENOMEM, "out of memory");
+      if (!sf_parse_double(eq + 1, &fix_value[j]))
+        return sf_fail(SF_EUSAGE, "--fix '%s': '%s' is not a number", spec, eq + 1);
+      if (!s[len]) break;
+    }
+  k = 0;
+  for (size_t i = 0; i < bound_list.n; i++)
+    for (const char *s = bound_list.item[i];; s += strcspn(s, ",") + 1) {
+      size_t len = strcspn(s, ",");
+      char spec[256], *eq, *colon;
+      snprintf(spec, sizeof spec, "%.*s", (int)len, s);
+      if (!(eq = strchr(spec, '=')) || !(colon = strchr(eq + 1, ':')))
+        return sf_fail(SF_EUSAGE, "--bound '%s': expected NAME=LO:HI", spec);
+      size_t j = k++;
+      if (!(bound_name[j] = sf_asprintf("%.*s", (int)(eq - spec), spec))) return sf_fail(SF_ENOMEM, "out of memory");
+      *colon = '\0';
+      if (!sf_parse_double(eq + 1, &lo[j]) || !sf_parse_double(colon + 1, &hi[j])) {
+        *colon = ':';
+        return sf_fail(SF_EUSAGE, "--bound '%s': LO and HI must be numbers", spec);
+      }
+      if (!s[len]) break;
+    }
   return SF_OK;
 }
 
@@ -970,7 +988,7 @@ int cmd_fit(int argc, char **argv) {
   sf_law *user = NULL;
   double *grid = NULL;
   size_t ngrid = 0;
-  size_t nfix = fix_list.n, nbound = bound_list.n;
+  size_t nfix = count_items(&fix_list), nbound = count_items(&bound_list);
   const char **fix_name = calloc(nfix + 1, sizeof *fix_name), **bound_name = calloc(nbound + 1, sizeof *bound_name);
   double *fix_value = calloc(nfix + 1, sizeof *fix_value), *blo = calloc(nbound + 1, sizeof *blo),
          *bhi = calloc(nbound + 1, sizeof *bhi);

@@ -871,7 +871,9 @@ int sf_fit_run(sf_fit_workspace *w, const sf_law_data *d, const double *y, const
     if (close) res->best_basin++;
   }
   memcpy(res->theta, bth, w->np * sizeof *bth);
-  for (size_t j = 0; j < w->np; j++) res->params[j] = sf_param_natural(&w->law->par[j], bth[j]);
+  /* a pinned parameter reads back as given: exp(log 400) is 399.9999999999999 */
+  for (size_t j = 0; j < w->np; j++)
+    res->params[j] = w->o.fixed[j] ? w->o.fix_value[j] : sf_param_natural(&w->law->par[j], bth[j]);
   free(lr);
   finish_stats(&w->sv[0], res);
   res->seconds = now_seconds() - t0;
@@ -972,7 +974,7 @@ int sf_fit_bootstrap(sf_fit_workspace *w, const sf_law_data *d, const double *y,
     multistart_serial(s, starts, nstarts, lr + t * nstarts, phi, &obj, &ok);
     if (objectives) objectives[k] = ok ? obj : NAN;
     phi_to_theta(w, phi, th, NULL);
-    for (size_t j = 0; j < w->np; j++) samples[k * w->np + j] = ok ? sf_param_natural(&w->law->par[j], th[j]) : NAN;
+    for (size_t j = 0; j < w->np; j++) samples[k * w->np + j] = !ok ? NAN : w->o.fixed[j] ? w->o.fix_value[j] : sf_param_natural(&w->law->par[j], th[j]);
     if (!ok) fails++;
     if (w->o.progress) {
 #pragma omp critical(sf_fit_bootstrap_progress)

@@ -81,10 +81,20 @@ expect 2 "cannot parse" $SCALEFIT fit "$tmp/runs.csv" --law power --where 'loss 
 printf '1 2\n' >"$tmp/bad.txt"
 expect 2 "line 1: expected 3 numbers" $SCALEFIT fit "$tmp/runs.csv" --law power --grid "$tmp/bad.txt"
 expect 1 "has no parameter 'Z'" $SCALEFIT fit "$tmp/runs.csv" --law power --fix Z=1
-# a list in one --fix or --bound (as --at takes) is told to repeat the option, not "not a number"
-expect 1 "one NAME=VALUE each; repeat the option (--fix E=1.8 --fix" $SCALEFIT fit "$tmp/runs.csv" --law power --fix E=1.8,A=400
-expect 1 "one NAME=LO:HI each; repeat the option (--bound alpha=0.1:0.5 --bound" \
-  $SCALEFIT fit "$tmp/runs.csv" --law power --bound alpha=0.1:0.5,E=0:2
+# a list in one --fix or --bound (as a report spec's fix key takes): the same fit as the option repeated
+"$SCALEFIT" fit "$tmp/runs.csv" --law power --fix E=1.8,A=400 --json > "$tmp/fixlist.json" 2>/dev/null || fail "--fix list exit $?"
+"$SCALEFIT" fit "$tmp/runs.csv" --law power --fix E=1.8 --fix A=400 --json > "$tmp/fixrep.json" 2>/dev/null || fail "--fix x2 exit $?"
+"$SCALEFIT" fit "$tmp/runs.csv" --law power --bound alpha=0.1:0.5,E=0:2 --json > "$tmp/bdlist.json" 2>/dev/null || fail "--bound list exit $?"
+"$SCALEFIT" fit "$tmp/runs.csv" --law power --bound alpha=0.1:0.5 --bound E=0:2 --json > "$tmp/bdrep.json" 2>/dev/null || fail "--bound x2 exit $?"
+/usr/bin/python3 - "$tmp/fixlist.json" "$tmp/fixrep.json" "$tmp/bdlist.json" "$tmp/bdrep.json" <<'PY' || fail "--fix/--bound lists differ from the repeated options"
+import json, sys
+a, b, c, d = (json.load(open(p)) for p in sys.argv[1:])
+assert a["fixed"] == b["fixed"] == {"E": 1.8, "A": 400}, (a["fixed"], b["fixed"])
+assert a["params"] == b["params"] and a["params"]["E"] == 1.8 and a["params"]["A"] == 400, a["params"]
+assert c["params"] == d["params"] and 0.1 < c["params"]["alpha"] < 0.5, (c["params"], d["params"])
+PY
+expect 1 "--fix 'A': expected NAME=VALUE" $SCALEFIT fit "$tmp/runs.csv" --law power --fix E=1.8,A
+expect 1 "--bound 'E=0': expected NAME=LO:HI" $SCALEFIT fit "$tmp/runs.csv" --law power --bound alpha=0.1:0.5,E=0
 expect 2 "outside the parameter's range" $SCALEFIT fit "$tmp/runs.csv" --law power --fix E=-1
 expect 1 "which law" $SCALEFIT fit "$tmp/runs.csv"
 expect 3 "cannot be evaluated" $SCALEFIT fit "$tmp/runs.csv" --law 'loss = log(-a*a - 1) + C*0'
