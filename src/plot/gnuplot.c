@@ -218,15 +218,22 @@ static void axis(sf_buf *b, const sf_panel *p, int which, double plot_w, double 
   if (which != SF_AXIS_CB) sf_buf_printf(b, "set m%stics 10\n", n);
 }
 
-/* The widest tick label of p's colour bar in characters as printed (enhanced-text markup and
- * UTF-8 continuation bytes not counted). */
-static int cb_label_chars(const sf_panel *p, double plot_h, double em) {
+/* The widest tick label of p's axis `which` in characters as printed (enhanced-text markup and
+ * UTF-8 continuation bytes not counted); powers of ten as 10 and the exponent. */
+static int tick_label_chars(const sf_panel *p, int which, double plot_h, double em) {
+  const sf_axis *a = which == SF_AXIS_Y ? &p->y : &p->cb;
   double lo, hi;
-  sf_plot_axis_range(p, SF_AXIS_CB, &lo, &hi);
+  sf_plot_axis_range(p, which, &lo, &hi);
   sf_ticks t;
-  if (p->cb.log) sf_plot_log_ticks(lo, hi, &t);
+  if (a->log) sf_plot_log_ticks(lo, hi, &t);
   else sf_plot_linear_ticks(lo, hi, plot_h, em, 1, &t);
-  if (t.pow10) return 5;
+  if (t.pow10) {
+    if (which == SF_AXIS_CB) return 5;
+    char e0[16], e1[16];
+    int n0 = snprintf(e0, sizeof e0, "%d", (int)ceil(log10(lo) - 1e-9)),
+        n1 = snprintf(e1, sizeof e1, "%d", (int)floor(log10(hi) + 1e-9));
+    return 2 + (n0 > n1 ? n0 : n1);
+  }
   int w = 0;
   for (size_t i = 0; i < t.n; i++) {
     int k = 0;
@@ -235,6 +242,20 @@ static int cb_label_chars(const sf_panel *p, double plot_h, double em) {
     if (k > w) w = k;
   }
   return w ? w : 6;
+}
+
+/* The width of p's plot area in a panel panel_w pixels wide: gnuplot's margins are about 4 font
+ * sizes on the left (the y label, gaps) plus a character width (0.83 font sizes in pngcairo) for
+ * each character of the widest y tick label, and 2.7 on the right; measured (GPVAL_TERM_XMIN,
+ * XMAX) on the bootstrap chart's 3 x 3 grid at font 14.4: 215 px of a 333 px panel with y labels
+ * of 2 characters, 191 with 4, and on a 900 px chart at font 13: 780 with 3. One estimate for
+ * every panel (the panel less 9 font sizes: 204 px) was 13 px too wide under labels like -0.6,
+ * and the x tick labels chosen for it overprinted. A colour bar takes 5 font sizes more. */
+static double plot_width(const sf_panel *p, double panel_w, double plot_h, double em) {
+  double w = panel_w - 6.7 * em - 0.85 * em * tick_label_chars(p, SF_AXIS_Y, plot_h, em);
+  for (size_t i = 0; i < p->nseries; i++)
+    if (p->series[i]->z) return w - 5 * em;
+  return w;
 }
 
 static const char *color_of(int c, const char *fallback) { return c >= 0 ? sf_palette[c % SF_PALETTE_SIZE] : fallback; }
@@ -568,7 +589,7 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
   size_t ntl = sf_plot_wrap(c->title, wrap_chars(cv.w, cv.em + 2), &tl);
   size_t nsl = sf_plot_wrap(c->subtitle, wrap_chars(cv.w, multi ? 0.8 * cv.em : cv.em), &sl);
   if (tl.oom || sl.oom) goto oom;
-  double panel_w = cv.w / (double)cols, pw = panel_w - 9 * cv.em;
+  double panel_w = cv.w / (double)cols;
   double title_h = (c->title[0] ? (c->subtitle[0] ? 3.6 : 2.2) * cv.em : 0) + 1.3 * cv.em * (double)(ntl + nsl - 2);
   double ph = (cv.h - title_h) / (double)rows - 5 * cv.em;
   /* legends first: one that goes below a single panel may make the canvas taller */
@@ -580,21 +601,16 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
     /* an entry too long for a column of a legend below the plot is shortened in its middle:
      * gnuplot would warn "difficulty fitting plot titles into key" and run it off the canvas */
     const sf_panel *p = c->panels[k];
-    int has_cb = 0;
-    for (size_t i = 0; i < p->nseries; i++)
-      if (p->series[i]->z) has_cb = 1;
-    if (!(panels[k] = legend_fitted(p, sf_plot_legend_cap(has_cb ? pw - 5 * cv.em : pw, cv.em)))) goto oom;
+    if (!(panels[k] = legend_fitted(p, sf_plot_legend_cap(plot_width(p, panel_w, ph, cv.em), cv.em)))) goto oom;
   }
   sf_chart sized = *c;
   for (size_t k = 0; k < c->npanels; k++) {
     const sf_panel *p = panels[k];
-    int has_cb = 0;
-    for (size_t i = 0; i < p->nseries; i++)
-      if (p->series[i]->z) has_cb = 1;
-    pos[k] = sf_plot_legend_place(p, has_cb ? pw - 5 * cv.em : pw, ph, cv.em, c->npanels == 1);
+    double pw = plot_width(p, panel_w, ph, cv.em);
+    pos[k] = sf_plot_legend_place(p, pw, ph, cv.em, c->npanels == 1);
     /* a legend pinned to a top corner, or the least crowded one of stacked panels, may sit on
      * data: the y axis then grows upwards to make room for it */
-    ytop[k] = sf_plot_legend_top(p, pos[k], has_cb ? pw - 5 * cv.em : pw, ph, cv.em);
+    ytop[k] = sf_plot_legend_top(p, pos[k], pw, ph, cv.em);
     if (pos[k] == SF_LEGEND_BELOW && c->npanels == 1 && c->grow) {
       size_t cols_key, rows_key;
       key_grid(p, panel_w, cv.em, &cols_key, &rows_key);
@@ -685,7 +701,7 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
     int has_cb = 0;
     for (size_t i = 0; i < p->nseries; i++)
       if (p->series[i]->z) has_cb = 1;
-    double plot_w = has_cb ? pw - 5 * cv.em : pw;
+    double plot_w = plot_width(p, panel_w, ph, cv.em);
     axis(&b, p, SF_AXIS_X, plot_w, ph, cv.em);
     if (isfinite(ytop[k])) {
       sf_panel lifted = *p;
@@ -697,13 +713,13 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
     if (has_cb) {
       axis(&b, p, SF_AXIS_CB, plot_w, ph, cv.em);
       /* room right of the plot for the colour bar, its tick labels and its label */
-      sf_buf_printf(&b, "set rmargin %d\n", 9 + cb_label_chars(p, ph, cv.em));
+      sf_buf_printf(&b, "set rmargin %d\n", 9 + tick_label_chars(p, SF_AXIS_CB, ph, cv.em));
     } else {
       sf_buf_add(&b, "unset colorbox\n");
     }
     sf_plot_assign_colors(p, colors + at);
     key(&b, pos[k], p, panel_w, cv.em, &lk);
-    decorations(&b, p, colors + at, &lk, ytop[k], has_cb ? pw - 5 * cv.em : pw, ph, cv.em);
+    decorations(&b, p, colors + at, &lk, ytop[k], plot_w, ph, cv.em);
     plot_command(&b, p, colors + at, ids + at, has_rows + at, &lk);
     at += p->nseries;
   }

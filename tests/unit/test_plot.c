@@ -467,6 +467,67 @@ static void test_linear_ticks_ends(void **state) {
         }
 }
 
+/* The width of a tick label as pngcairo draws it, in pixels at font size em: DejaVu Sans's
+ * advance widths (its hmtx table, in 2048ths of an em: digits 1303, '-' 739, '.' 651) at 1.25
+ * pixels a point (a run of four zeros at size 14.4 measured 46 px of ink, '----' 26 px). */
+static double label_px(const char *l, double em) {
+  double w = 0;
+  for (const char *c = l; *c; c++) w += *c == '-' ? 739 : *c == '.' ? 651 : 1303;
+  return w / 2048 * 1.25 * em;
+}
+
+/* No two x tick labels of a grid of small panels overprint. The bootstrap chart (3 x 3 panels,
+ * 1000 x 900 px) printed "-200-150-100-50 0" under its log10 E scatter panel, whose y labels
+ * (-0.6 .. 0) take room from the plot. The plot's width here is gnuplot 5.4's own (pngcairo,
+ * GPVAL_TERM_XMIN/XMAX of the chart): 57 px of left margin, 12 px for each character of the
+ * widest y label, 38 px right: 191 px with y labels of 4 characters, 215 with 2. Labels are
+ * centred on their ticks and want at least a space (651/2048 em) between them. */
+static void test_linear_ticks_no_overprint(void **state) {
+  (void)state;
+  static const double xr[][2] = {{-211.62564486, 8.17619241452}, {-0.728733020654, 0.164115501804},
+                                 {-0.948752742406, 0.431636411813}, {0.751216023121, 6.0875254047},
+                                 {-2.125, 0.17}, {-1375, 60}, {-21.3, 0.9}};
+  static const double yr[][2] = {{-0.728733020654, 0.164115501804}, {0, 99.84}, {-0.948752742406, 0.431636411813}};
+  const double em = 14.4, panel_w = 1000.0 / 3;
+  for (size_t i = 0; i < sizeof xr / sizeof xr[0]; i++)
+    for (size_t j = 0; j < sizeof yr / sizeof yr[0]; j++) {
+      sf_chart *c = sf_chart_new("");
+      assert_non_null(c);
+      c->ncols = 3;
+      c->width = 1000;
+      c->height = 900;
+      for (size_t k = 0; k < 9; k++) {
+        sf_panel *p = sf_chart_add_panel(c, "");
+        assert_non_null(p);
+        assert_int_equal(sf_axis_set(&p->x, "x", "", 0), SF_OK);
+        assert_int_equal(sf_axis_set(&p->y, "y", "", 0), SF_OK);
+        p->x.min = xr[i][0], p->x.max = xr[i][1];
+        p->y.min = yr[j][0], p->y.max = yr[j][1];
+        double x[2] = {xr[i][0], xr[i][1]}, y[2] = {yr[j][0], yr[j][1]};
+        assert_non_null(sf_panel_add_points(p, "", 2, x, y));
+      }
+      char *s = script_of(c, "a.png");
+      double at[64], yat[64];
+      char lab[64][32], ylab[64][32];
+      size_t n = script_ticks(s, 5, 'x', xr[i][0], xr[i][1], at, lab);
+      size_t ny = script_ticks(s, 5, 'y', yr[j][0], yr[j][1], yat, ylab), ychars = 0;
+      for (size_t k = 0; k < ny; k++)
+        if (strlen(ylab[k]) > ychars) ychars = strlen(ylab[k]);
+      double plot_w = panel_w - 57 - 12 * (double)ychars - 38;
+      assert_true(n >= 2);
+      for (size_t k = 1; k < n; k++) {
+        double apart = (at[k] - at[k - 1]) / (xr[i][1] - xr[i][0]) * plot_w;
+        double need = 0.5 * (label_px(lab[k], em) + label_px(lab[k - 1], em)) + 651.0 / 2048 * 1.25 * em;
+        if (apart < need)
+          print_error("x [%g, %g], y labels of %zu characters: '%s' and '%s' %.1f px apart, need %.1f\n", xr[i][0],
+                      xr[i][1], ychars, lab[k - 1], lab[k], apart, need);
+        assert_true(apart >= need);
+      }
+      free(s);
+      sf_chart_free(c);
+    }
+}
+
 /* n points on the falling diagonal of [1,100] x [1,100] (log axes). */
 static sf_chart *diagonal(size_t n, int rising) {
   double x[64], y[64];
@@ -1007,7 +1068,7 @@ int main(void) {
       cmocka_unit_test(test_terminal_per_extension), cmocka_unit_test(test_log_axis_script),
       cmocka_unit_test(test_palette),          cmocka_unit_test(test_bands_drawn_first),
       cmocka_unit_test(test_quote),            cmocka_unit_test(test_ranges),
-      cmocka_unit_test(test_log_ticks),        cmocka_unit_test(test_log_ticks_ends),        cmocka_unit_test(test_linear_ticks_ends),
+      cmocka_unit_test(test_log_ticks),        cmocka_unit_test(test_log_ticks_ends),        cmocka_unit_test(test_linear_ticks_ends), cmocka_unit_test(test_linear_ticks_no_overprint),
       cmocka_unit_test(test_legend_place), cmocka_unit_test(test_vline_label), cmocka_unit_test(test_region_label),
       cmocka_unit_test(test_legend_in_script), cmocka_unit_test(test_color_bar_script),
       cmocka_unit_test(test_panels),           cmocka_unit_test(test_misuse), cmocka_unit_test(test_long_title_wrapped),
