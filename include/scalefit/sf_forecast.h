@@ -438,17 +438,20 @@ int sf_turn_rows(const struct sf_table *t, int cx, int cy, double max, double **
                  size_t *skipped);
 
 /* What `scalefit turn` says beside its table, in the words the CLI prints and a report shows:
- * note[] the remarks on the input (runs below chance, a hold-out cut to what the runs allow),
+ * range the span of the runs taken, "C from 4.02e+22 to 3.8e+25 FLOP" (the compute column's unit
+ * after it, none where the column has none), note[] the remarks on the input (runs below chance, a hold-out cut to what the runs allow),
  * line[] the sigmoid's parameters, its inflection, where the extrapolations part, the deltas
  * ("" each when the sigmoid did not fit). o holds the options asked for; xname the compute
- * column. No trailing newlines. */
+ * column, xunit its unit (NULL or "" for none). No trailing newlines. */
 typedef struct sf_turn_text {
+  char range[200];
   char note[2][200];
   size_t nnote;
   char line[4][300];
   size_t nline;
 } sf_turn_text;
-void sf_turn_describe(const sf_turn_result *r, const sf_turn_opts *o, const char *xname, sf_turn_text *t);
+void sf_turn_describe(const sf_turn_result *r, const sf_turn_opts *o, const char *xname, const char *xunit,
+                      sf_turn_text *t);
 
 /* Uncertainty bands for the three laws' curves (what the turn chart shades). sf_turn reports
  * parameters, not their spread, so the bands come from refits of the same analysis: the pairs

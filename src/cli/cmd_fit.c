@@ -263,8 +263,8 @@ static void print_table(const sf_fit_table_result *fr, const char *path) {
            o->absolute_sigma ? ", absolute" : "");
   if (fr->n_where) printf("; %zu excluded by --where", fr->n_where);
   if (fr->n_skipped) printf("; %zu with missing values skipped", fr->n_skipped);
-  printf(")\n%zu starts: %zu converged, %zu abandoned heading for worse basins, %zu in the best basin; %.3f s\n\n",
-         r->nstarts, r->nconverged, r->nabandoned, r->best_basin, r->seconds);
+  printf(")\n%zu start%s: %zu converged, %zu abandoned heading for worse basins, %zu in the best basin; %.3f s\n\n",
+         r->nstarts, sf_plural(r->nstarts), r->nconverged, r->nabandoned, r->best_basin, r->seconds);
   printf("  %-10s %14s %12s", "param", "value", "stderr");
   if (fr->K) printf("   %g%% bootstrap interval (%zu resamples, %.1f s)", 100 * fr->level, fr->K, fr->boot_seconds);
   printf("\n");
@@ -618,7 +618,8 @@ static int fit_compare(const char *path, char *const *item, size_t m) {
   if (rc && rc != SF_ENUMERIC) goto fail;
   int failed = rc;
   const sf_fit_table_result *f0 = first_fitted(&cr);
-  if (f0->n_skipped) cli_note("%zu runs without a value for every column the fit needs were skipped", f0->n_skipped);
+  if (f0->n_skipped) cli_note("%zu run%s without a value for every column the fit needs %s skipped", f0->n_skipped,
+               sf_plural(f0->n_skipped), f0->n_skipped == 1 ? "was" : "were");
   if (json) {
     if ((rc = put_json(compare_json(&cr, laws, t, path)))) goto fail;
   } else {
@@ -887,7 +888,8 @@ static int fit_by(const sf_table *t, const sf_fit_request *rq, const char *path)
     sf_buf_free(&b);
   }
   if (gr.pooled.n_skipped)
-    cli_note("%zu runs without a value for every column the fit needs were skipped", gr.pooled.n_skipped);
+    cli_note("%zu run%s without a value for every column the fit needs %s skipped", gr.pooled.n_skipped,
+               sf_plural(gr.pooled.n_skipped), gr.pooled.n_skipped == 1 ? "was" : "were");
   if (json) {
     if ((rc = put_json(by_json(&gr, t, path)))) {
       sf_fit_group_result_free(&gr);
@@ -1017,7 +1019,8 @@ int cmd_fit(int argc, char **argv) {
     goto done;
   }
   if ((rc = sf_fit_table(t, &rq, &fr))) goto fail;
-  if (fr.n_skipped) cli_note("%zu runs without a value for every column the fit needs were skipped", fr.n_skipped);
+  if (fr.n_skipped) cli_note("%zu run%s without a value for every column the fit needs %s skipped", fr.n_skipped,
+               sf_plural(fr.n_skipped), fr.n_skipped == 1 ? "was" : "were");
   if (json) {
     if ((rc = put_json(fit_json(&fr, t, path, 0)))) goto fail;
   } else {

@@ -116,7 +116,7 @@ int cmd_import(int argc, char **argv) {
     for (size_t c = 0; c < t->ncols; c++) {
       size_t nd = sf_table_count_derived(t, (int)c);
       if (nd)
-        cli_note("table '%s': %s derived for %zu of %zu runs (%s)", t->name, t->cols[c].name, nd, t->nrows,
+        cli_note("table '%s': %s derived for %zu of %zu run%s (%s)", t->name, t->cols[c].name, nd, t->nrows, sf_plural(t->nrows),
                  strcmp(t->cols[c].name, "C") == 0 ? "C = 6ND" : "D = C/(6N)");
     }
   }

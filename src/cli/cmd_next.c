@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "cli/forecast_cli.h"
+#include "util/util.h"
 
 static const char *at, *compute, *published, *output, *rank;
 static int json;
@@ -295,7 +296,7 @@ int cmd_next(int argc, char **argv) {
     printf(", %.1f decades beyond the data\n", tb);
     sf_fmt_value(c1, sizeof c1, Cmin);
     sf_fmt_value(c2, sizeof c2, Cmax);
-    printf("candidates: %zu runs, C from %s to %s FLOP", r.n_candidates, c1, c2);
+    printf("candidates: %zu run%s, C from %s to %s FLOP", r.n_candidates, sf_plural(r.n_candidates), c1, c2);
     if (lawND) printf(", N and D within %g decade%s of the data", beyond, beyond == 1 ? "" : "s");
     printf("; ranked by band width removed %s\n", no.rank == SF_NEXT_TOTAL ? "in total" : "per FLOP");
     if (isnan(run_sd))

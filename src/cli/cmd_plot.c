@@ -530,8 +530,8 @@ int cmd_plot(int argc, char **argv) {
       if (*line) cli_warn("gnuplot, drawing '%s': %s", out_path, line);
   }
   if (chart->skipped && t)
-    cli_note("%zu of %zu runs in '%s' left out of the chart (values missing, or not positive on a log axis)",
-             chart->skipped, t->nrows, input);
+    cli_note("%zu of %zu run%s in '%s' left out of the chart (values missing, or not positive on a log axis)",
+             chart->skipped, t->nrows, sf_plural(t->nrows), input);
   printf("wrote %s%s%s\n", out_path, script ? " and " : "", script ? script : "");
   rc = SF_OK;
   goto done;

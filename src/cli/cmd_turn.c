@@ -121,6 +121,7 @@ int cmd_turn(int argc, char **argv) {
   }
   /* the columns' own names from here on (--y GSM8K is the column gsm8k) */
   xcol = t->cols[cx].name;
+  const char *xunit = t->cols[cx].unit;
   ycol = t->cols[cy].name;
   /* the rows as a report's [turn] takes them: missing values skipped, x <= 0 and y outside [0, max] refused */
   double *x, *y;
@@ -200,10 +201,10 @@ int cmd_turn(int argc, char **argv) {
   sf_json_end_object(&j);
   if (res.chance_warning[0]) cli_warn("turn: '%s', %s: %s", args[0], ycol, res.chance_warning);
   if (!json) {
-    printf("%s against %s: %zu runs (%zu skipped without both), %s from %.3g to %.3g; %zu held out\n", ycol, xcol,
-           res.n, skipped, xcol, res.xmin, res.xmax, res.n_holdout);
     sf_turn_text tx;
-    sf_turn_describe(&res, &o, xcol, &tx);
+    sf_turn_describe(&res, &o, xcol, xunit, &tx);
+    printf("%s against %s: %zu runs (%zu skipped without both), %s; %zu held out\n", ycol, xcol, res.n, skipped,
+           tx.range, res.n_holdout);
     for (size_t k = 0; k < tx.nnote; k++) printf("note: %s\n", tx.note[k]);
     printf("\n  %-10s %9s %9s %9s %9s %12s %13s\n", "law", "rss", "AIC", "AICc", "BIC", "AICc weight", "holdout RMSE");
     for (int l = 0; l < SF_TURN_NLAWS; l++) {

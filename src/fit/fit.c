@@ -37,6 +37,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/util.h"
 #include "util/vmath.h"
 
 #ifdef _OPENMP
@@ -682,7 +683,8 @@ int sf_fit_check(const sf_fit_workspace *w, const sf_law_data *d, const double *
                      sigma[i]);
   }
   if (used <= w->nfree)
-    return sf_fail(SF_EINPUT, "%zu runs for %zu free parameters of '%s': need at least %zu", used, w->nfree, sf_law_label(law),
+    return sf_fail(SF_EINPUT, "%zu run%s for %zu free parameter%s of '%s': need at least %zu", used, sf_plural(used), w->nfree,
+                   sf_plural(w->nfree), sf_law_label(law),
                    w->nfree + 1);
   return SF_OK;
 }
@@ -854,8 +856,8 @@ int sf_fit_run(sf_fit_workspace *w, const sf_law_data *d, const double *y, const
   }
   if (!(lr[best].obj < w->huge)) {
     free(lr);
-    return sf_fail(SF_ENUMERIC, "law '%s' cannot be evaluated on this data from any of the %zu starts", sf_law_label(w->law),
-                   nstarts);
+    return sf_fail(SF_ENUMERIC, "law '%s' cannot be evaluated on this data from any of the %zu start%s", sf_law_label(w->law),
+                   nstarts, sf_plural(nstarts));
   }
   double bth[MAXP];
   phi_to_theta(w, lr[best].phi, bth, NULL);

@@ -694,10 +694,11 @@ int sf_fit_table(const sf_table *t, const sf_fit_request *rq, sf_fit_table_resul
     size_t at = 0;
     if (res->n_where) at += (size_t)snprintf(why, sizeof why, "; %swhere left out %zu", jb.pre, res->n_where);
     if (res->n_skipped && at < sizeof why)
-      at += (size_t)snprintf(why + at, sizeof why - at, "; %zu lack a value", res->n_skipped);
-    if (pk.nh && at < sizeof why) snprintf(why + at, sizeof why - at, "; %zu are held out", pk.nh);
-    rc = sf_fail(SF_EINPUT, "%zu runs left to fit in '%s' but law '%s' has %zu free parameters: need at least %zu%s",
-                 pk.n, jb.data, sf_law_label(law), nfree, nfree + 1, why);
+      at += (size_t)snprintf(why + at, sizeof why - at, "; %zu %s a value", res->n_skipped,
+                            res->n_skipped == 1 ? "lacks" : "lack");
+    if (pk.nh && at < sizeof why) snprintf(why + at, sizeof why - at, "; %zu %s held out", pk.nh, pk.nh == 1 ? "is" : "are");
+    rc = sf_fail(SF_EINPUT, "%zu run%s left to fit in '%s' but law '%s' has %zu free parameter%s: need at least %zu%s",
+                 pk.n, sf_plural(pk.n), jb.data, sf_law_label(law), nfree, sf_plural(nfree), nfree + 1, why);
     /* the hold-out or the where that took the runs; "runs" when neither did (the data are short,
      * or a caller selected them beforehand: a report's [data] where) */
     res->opt = pk.nh ? "holdout" : res->n_where ? "where" : "runs";

@@ -32,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/util.h"
+
 void sf_turn_opts_default(sf_turn_opts *o) {
   memset(o, 0, sizeof *o);
   o->chance = 0.25;
@@ -496,11 +498,16 @@ int sf_turn_rows(const sf_table *t, int cx, int cy, double max, double **x, doub
   return SF_OK;
 }
 
-void sf_turn_describe(const sf_turn_result *r, const sf_turn_opts *o, const char *xname, sf_turn_text *t) {
+void sf_turn_describe(const sf_turn_result *r, const sf_turn_opts *o, const char *xname, const char *xunit,
+                      sf_turn_text *t) {
   memset(t, 0, sizeof *t);
+  /* the unit, as `scalefit next` says "C from ... to ... FLOP": 4e+22 alone reads as a count */
+  int unit = xunit && xunit[0];
+  snprintf(t->range, sizeof t->range, "%s from %.3g to %.3g%s%s", xname, r->xmin, r->xmax, unit ? " " : "",
+           unit ? xunit : "");
   if (r->n_below_chance)
-    snprintf(t->note[t->nnote++], sizeof t->note[0], "%zu runs score below the chance level %g", r->n_below_chance,
-             o->chance);
+    snprintf(t->note[t->nnote++], sizeof t->note[0], "%zu run%s below the chance level %g", r->n_below_chance,
+             r->n_below_chance == 1 ? " scores" : "s score", o->chance);
   if (o->holdout && o->holdout != r->n_holdout)
     snprintf(t->note[t->nnote++], sizeof t->note[0],
              "a hold-out of %zu runs cut to %zu (a hold-out of 2 or more must leave 6 runs to fit)", o->holdout,

@@ -51,6 +51,7 @@ typedef struct rp_cost {
 typedef struct rp_turn {
   const sf_spec_turn *spec;
   const char *x;
+  const char *xunit; /* x's unit ("FLOP" for C; "" for none): the turn text names it */
   sf_turn_opts opts;
   sf_turn_result res;
   size_t n, skipped;  /* runs taken; runs without both values */

@@ -418,6 +418,7 @@ static int run_turn(rp_state *st, rp_turn *tu) {
     return rc;
   }
   tu->x = t->cols[cx].name;
+  tu->xunit = t->cols[cx].unit;
   /* the rows as `scalefit turn` takes them, by the same call: missing values skipped (counted),
    * x <= 0 and y outside [0, max] refused with its words (the report once dropped x <= 0 silently) */
   int rc = sf_turn_rows(t, cx, cy, sp->max, &tu->xv, &tu->yv, &tu->n, &tu->skipped);

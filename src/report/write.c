@@ -176,7 +176,8 @@ static void body(rp_state *st, out *o) {
   /* data */
   if (st->table) {
     heading(o, 2, "Data");
-    snprintf(buf, sizeof buf, "%zu runs from '%s' (table '%s')%s%s%s; %zu excluded by the selection.", st->table->nrows,
+    snprintf(buf, sizeof buf, "%zu run%s from '%s' (table '%s')%s%s%s; %zu excluded by the selection.", st->table->nrows,
+             sf_plural(st->table->nrows),
              s->data_file_given, st->table->name, s->where ? ", where '" : "", s->where ? s->where : "",
              s->where ? "'" : "", st->n_where);
     para(o, buf, NULL);
@@ -193,9 +194,10 @@ static void body(rp_state *st, out *o) {
     char lossd[64];
     if (f->fr.opts.loss == SF_LOSS_HUBER) snprintf(lossd, sizeof lossd, "Huber loss (delta %g)", f->fr.opts.delta);
     else snprintf(lossd, sizeof lossd, "L2 loss");
-    snprintf(buf, sizeof buf, "%s: %s against %s; %zu runs fitted, %s on %s residuals; %zu starts, %zu in the "
+    snprintf(buf, sizeof buf, "%s: %s against %s; %zu runs fitted, %s on %s residuals; %zu start%s, %zu in the "
              "best basin; RMSE %.4g, AIC %.2f, BIC %.2f.", f->owned ? f->spec->law : f->law->formula, f->fr.yname,
-             sf_buf_str(&xs), r->n, lossd, f->fr.opts.space == SF_SPACE_LOG ? "log" : "linear", r->nstarts, r->best_basin,
+             sf_buf_str(&xs), r->n, lossd, f->fr.opts.space == SF_SPACE_LOG ? "log" : "linear", r->nstarts,
+             sf_plural(r->nstarts), r->best_basin,
              r->rmse, r->aic, r->bic);
     sf_buf_free(&xs);
     para(o, buf, NULL);
@@ -406,12 +408,12 @@ static void body(rp_state *st, out *o) {
     snprintf(buf, sizeof buf, "Turn '%s': %s against %s", tu->spec->name, tu->spec->y, tu->x);
     heading(o, 2, buf);
     /* everything `scalefit turn` prints, in its words (sf_turn_describe): a report never says less */
-    snprintf(buf, sizeof buf, "%zu runs with both values (%zu skipped without both), %s from %.3g to %.3g, chance %g, "
-             "maximum %g; the %zu largest held out for the extrapolation check.", r->n, tu->skipped, tu->x, r->xmin,
-             r->xmax, tu->spec->chance, tu->spec->max, r->n_holdout);
-    para(o, buf, NULL);
     sf_turn_text tx;
-    sf_turn_describe(r, &tu->opts, tu->x, &tx);
+    sf_turn_describe(r, &tu->opts, tu->x, tu->xunit, &tx);
+    snprintf(buf, sizeof buf, "%zu runs with both values (%zu skipped without both), %s, chance %g, maximum %g; the "
+             "%zu largest held out for the extrapolation check.", r->n, tu->skipped, tx.range, tu->spec->chance,
+             tu->spec->max, r->n_holdout);
+    para(o, buf, NULL);
     for (size_t k = 0; k < tx.nnote; k++) {
       snprintf(buf, sizeof buf, "Note: %s.", tx.note[k]);
       para(o, buf, NULL);
@@ -735,7 +737,7 @@ static void write_json(rp_state *st, sf_buf *b) {
     if (r->chance_warning[0]) sf_json_string(&j, "chance_warning", r->chance_warning);
     else sf_json_null(&j, "chance_warning");
     sf_turn_text tx;
-    sf_turn_describe(r, &tu->opts, tu->x, &tx);
+    sf_turn_describe(r, &tu->opts, tu->x, tu->xunit, &tx);
     sf_json_begin_array(&j, "notes");
     for (size_t k = 0; k < tx.nnote; k++) sf_json_string(&j, NULL, tx.note[k]);
     sf_json_end_array(&j);

@@ -75,6 +75,26 @@ static int missing_spelling(const char *s) {
   return 0;
 }
 
+/* "125M", "1.3B", "300k", "7 b": a number and one of the scale letters a header takes in
+ * parentheses ("params (M)"), which a cell does not. *num gets the number, *mult the letter's
+ * factor, *letter the letter in upper case. Returns 1 if s is such a cell. */
+static int scale_suffix(const char *s, double *num, double *mult, char *letter) {
+  while (*s && isspace((unsigned char)*s)) s++;
+  char *end;
+  errno = 0;
+  double x = strtod(s, &end);
+  if (end == s || errno || !isfinite(x) || !isdigit((unsigned char)end[-1])) return 0; /* "0x", "inf" */
+  while (*end == ' ' || *end == '\t') end++;
+  char c = (char)toupper((unsigned char)*end);
+  if (!c || !strchr("KMBGT", c)) return 0;
+  for (const char *r = end + 1; *r; r++)
+    if (!isspace((unsigned char)*r)) return 0;
+  *num = x;
+  *mult = c == 'K' ? 1e3 : c == 'M' ? 1e6 : c == 'T' ? 1e12 : 1e9;
+  *letter = c;
+  return 1;
+}
+
 /* pandas' to_csv spells a bool column True/False, R TRUE/FALSE: *v gets 1 or 0. */
 static int bool_word(const char *s, double *v) {
   while (*s && isspace((unsigned char)*s)) s++;
@@ -163,9 +183,12 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
     for (size_t i = 0; i < j; i++) {
       const char *hi = A + p->f[h->first + i].off;
       if (strcmp(ci[i].name, ci[j].name) == 0) {
-        if (strcasecmp(hi, hd) == 0)
+        if (strcmp(hi, hd) == 0)
           rc = sf_fail(SF_EINPUT, "'%s' line %zu: duplicate column '%s' (columns %zu and %zu)", origin, f->line, hd,
                        i + 1, j + 1);
+        else if (strcasecmp(hi, hd) == 0) /* "loss" and "Loss": naming one would hide the other */
+          rc = sf_fail(SF_EINPUT, "'%s' line %zu: duplicate column: '%s' (column %zu) and '%s' (column %zu) differ "
+                       "only in letter case", origin, f->line, hi, i + 1, hd, j + 1);
         else
           rc = sf_fail(SF_EINPUT, "'%s' line %zu: columns '%s' (%zu) and '%s' (%zu) both mean '%s'", origin, f->line,
                        hi, i + 1, hd, j + 1, ci[j].name);
@@ -279,8 +302,23 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
         goto done;
       case CELL_TEXT:
         if (ci[j].boolean && bool_word(cell, &v)) break;
-        rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu ('%s'): '%s' is not a number%s", origin, f->line, j + 1, hd,
-                     cell, missing_spelling(cell) ? " (leave the cell empty for a missing value)" : "");
+        {
+          /* "125M" is how papers write sizes; say where scalefit takes the M (docs/FORMAT.md) */
+          char hint[320] = "";
+          double x, mult;
+          char letter;
+          if (missing_spelling(cell))
+            snprintf(hint, sizeof hint, " (leave the cell empty for a missing value)");
+          else if (scale_suffix(cell, &x, &mult, &letter) && ci[j].scale != 1)
+            snprintf(hint, sizeof hint, ": a suffix in a cell is not read, and the header's scale already multiplies "
+                     "every value of the column by %g: write %.10g", ci[j].scale, x * mult / ci[j].scale);
+          else if (scale_suffix(cell, &x, &mult, &letter))
+            snprintf(hint, sizeof hint, ": a suffix in a cell is not read; put the scale in the header and the number "
+                     "alone in the cell: %.10g under the header '%s (%c)' (a scale in parentheses multiplies every "
+                     "value of the column; docs/FORMAT.md)", x, hd, letter);
+          rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu ('%s'): '%s' is not a number%s", origin, f->line, j + 1,
+                       hd, cell, hint);
+        }
         goto done;
       }
       t->cols[ci[j].index].v[row] = v;

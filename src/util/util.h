@@ -115,6 +115,10 @@ int sf_strcaseeq(const char *a, const char *b);
  * for one scalefit wrote), "cannot open 'path': why"; SF_ENOMEM when out of memory. */
 int sf_read_file(const char *path, int code, char **text, size_t *len);
 
+/* "" for a count of one, "s" for any other (0 included): "%zu run%s", n, sf_plural(n). Messages
+ * that print a count next to its noun use it, so none says "1 runs". */
+static inline const char *sf_plural(size_t n) { return n == 1 ? "" : "s"; }
+
 /* Parses a whole string as a finite double ("1e21", "  3.5 "). Returns 1 on success. */
 int sf_parse_double(const char *s, double *out);
 

@@ -63,6 +63,18 @@ expect 2 "names no column" $SCALEFIT fit "$tmp/runs.csv" --law 'loss = E + A'
 expect 2 "need at least 4" $SCALEFIT fit "$tmp/runs.csv" --law power --where 'N < 1.3e7'
 expect 2 "0 runs left to fit in '$tmp/runs.csv' but law 'power' has 3 free parameters: need at least 4; --where left out" \
   $SCALEFIT fit "$tmp/runs.csv" --law power --where 'loss < 0'
+# a count of one takes the singular ("1 runs left", "1 free parameters", "1 lack a value" once):
+# N = 1e7 is the only run under 1.1e7 (the next is 10^(7 + 3/39) = 1.19e7); E and A fixed leave alpha
+expect 2 "1 run left to fit in '$tmp/runs.csv' but law 'power' has 1 free parameter: need at least 2; --where left out 39" \
+  $SCALEFIT fit "$tmp/runs.csv" --law power --where 'N < 1.1e7' --fix E=1.7 --fix A=1000
+head -3 "$tmp/runs.csv" >"$tmp/one_missing.csv" && echo "rx,1e9,2e10,,0.1" >>"$tmp/one_missing.csv"
+expect 2 "2 runs left to fit in '$tmp/one_missing.csv' but law 'power' has 3 free parameters: need at least 4; 1 lacks a value" \
+  $SCALEFIT fit "$tmp/one_missing.csv" --law power
+$SCALEFIT fit "$tmp/runs.csv" --law power --grid random:1 >"$tmp/out" 2>/dev/null || fail "fit from one start"
+grep -q "^1 start: 1 converged" "$tmp/out" || fail "one start: $(cat "$tmp/out")"
+head -6 "$tmp/runs.csv" >"$tmp/one_missing.csv" && echo "rx,1e9,2e10,,0.1" >>"$tmp/one_missing.csv"
+$SCALEFIT fit "$tmp/one_missing.csv" --law power >/dev/null 2>"$tmp/err" || fail "fit of 5 runs and one without loss"
+grep -qF "note: 1 run without a value for every column the fit needs was skipped" "$tmp/err" || fail "one skipped: $(cat "$tmp/err")"
 # a sigmoid of percentages once ended with k = inf and exit 0: the law models fractions
 printf 'name,C,acc\na,1e20,25.4\nb,1e21,31\nc,1e22,52\nd,1e23,79\ne,1e24,84\nf,1e25,85\n' >"$tmp/pct.csv"
 expect 2 "run 'a' (row 1 of '$tmp/pct.csv'): acc = 25.4, but law 'sigmoid' models fractions in [0, 1]" \

@@ -132,6 +132,15 @@ for law in ("loglinear", "power", "sigmoid"):
 assert r["verdict"] == t["verdict"], (r["verdict"], t["verdict"])
 print("ok: turn matches scalefit turn:", r["verdict"])
 PY
+# the scaling chart's caption note counts the runs it leaves out, counted here from the file (C is
+# 6ND where only N and D are given), and ends with its full stop: it once ended "left out. "
+"$PY" - out/published-models/report.json "$SF_SRC/datasets/models.csv" <<'PY' || fail "chart note"
+import csv, json, sys
+notes = [c["note"] for c in json.load(open(sys.argv[1]))["charts"] if c.get("note")]
+rows = list(csv.DictReader(open(sys.argv[2])))
+out = sum(1 for r in rows if not r["mmlu"] or not (r["C"] or (r["N"] and r["D"])))
+assert notes == [f"{out} runs without C or mmlu left out."], (notes, out)
+PY
 
 # a target reached only beyond the data says how far beyond, as `scalefit target` does (the report
 # used to give it without: a loss of 1.0 on the own sweep needs 1.8x its largest budget)
@@ -330,7 +339,7 @@ keyline "[data]\nfile = z.csv\n[fit f]\nlaw = power\n\nx = z\n" "6: [fit f]: run
 keyline "[data]\nfile = z.csv\n[fit f]\nlaw = power\nx = N\n\ny = z\n" "7: [fit f]: run 'a' (row 1 of 'z.csv'): z = 0, but residuals are in log space"
 keyline "[data]\nfile = z.csv\n[fit f]\nlaw = power\nx = N\n\nsigma = z\n" "7: [fit f]: run 'a' (row 1 of 'z.csv'): z = 0, but sigma needs"
 keyline "[data]\nfile = z.csv\n[fit f]\nlaw = power\nx = N\n\nholdout = 0.8\n" \
-  "7: [fit f]: 1 runs left to fit in 'z.csv' but law 'power' has 3 free parameters: need at least 4; 5 are held out"
+  "7: [fit f]: 1 run left to fit in 'z.csv' but law 'power' has 3 free parameters: need at least 4; 5 are held out"
 keyline "[data]\nfile = z.csv\nwhere = N < 3e6\n[fit f]\nlaw = power\nx = N\n" \
   "3: [fit f]: 2 runs left to fit in 'z.csv' but law 'power' has 3 free parameters: need at least 4; [data] where left out 4"
 keyline "[data]\nfile = z.csv\n[turn]\ny = acc\n\nx = z\n" "6: [turn turn]: 'z.csv': run 'a': z = 0 must be positive"

@@ -15,11 +15,12 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 # 12 runs on a sigmoid in log10 compute (floor 0.25, ceiling 0.85), the two smallest a little under
 # chance (0.22, 0.23: noise, not a wrong chance level), one run without a score. The compute column
-# is 'budget', not one of the loader's names for C, which it checks for positivity.
+# is 'budget', not one of the loader's names for C, which it checks for positivity; its unit FLOP is
+# said after the range of the runs (the report once wrote "from 1e+20 to 1e+25", no unit).
 $py - "$tmp/runs.csv" <<'PY'
 import math, sys
 with open(sys.argv[1], "w") as f:
-    f.write("run,budget,acc\n")
+    f.write("run,budget [FLOP],acc\n")
     for i in range(12):
         lx = 20 + 5 * i / 11
         y = 0.25 + 0.6 / (1 + math.exp(-2 * (lx - 22.5))) + 0.01 * math.sin(3 * i)
@@ -53,7 +54,7 @@ grep -qF "by more than 0.02" "$tmp/cli.out" || fail "CLI tol: $(cat "$tmp/cli.ou
 
 # every sentence of the CLI's beside its table (notes and the indented lines), in the report's
 # Markdown and HTML, in the same words (capitalised there, with a full stop) and in report.json
-$py - "$tmp/cli.out" "$md" "$tmp/rep/t/index.html" "$tmp/rep/t/report.json" <<'PY' || fail "the report says less than scalefit turn"
+$py - "$tmp/cli.out" "$md" "$tmp/rep/t/index.html" "$tmp/rep/t/report.json" "$tmp/runs.csv" <<'PY' || fail "the report says less than scalefit turn"
 import html, json, re, sys
 cli = open(sys.argv[1]).read().splitlines()
 md = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", open(sys.argv[2]).read())
@@ -78,6 +79,12 @@ m = re.match(r"acc against budget: (\d+) runs \((\d+) skipped without both\).*; 
 assert m, head
 assert (rep["n"], rep["n_skipped"], rep["n_holdout"]) == tuple(map(int, m.groups())), (rep, head)
 assert f"{m.group(1)} runs with both values ({m.group(2)} skipped without both)" in md
+# the span of the runs taken, from the file, with the column's unit, in the same words in both
+import csv
+xs = [float(r["budget [FLOP]"]) for r in csv.DictReader(open(sys.argv[5])) if r["acc"]]
+span = "budget from %.3g to %.3g FLOP" % (min(xs), max(xs))
+assert span in head, (span, head)
+assert span + ", chance 0.25" in md and span + ", chance 0.25" in page, span
 assert rep["n"] == 12 and rep["n_skipped"] == 1 and rep["n_holdout"] == 6 and rep["holdout_asked"] == 9
 assert rep["n_below_chance"] == 2 and rep["tol"] == 0.02
 # the table's RSS, AIC, BIC, held-out RMSE as the CLI prints them

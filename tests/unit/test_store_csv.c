@@ -189,6 +189,23 @@ static void test_bad_memory(void **state) {
   expect_bad(s3, strlen(s3), (const char *const[]){"line 2, column 1", "out of range once scaled", NULL});
   const char *s4 = "Model Size,loss\nbig,2.0\n"; /* text in a key column is an error, not skipped */
   expect_bad(s4, strlen(s4), (const char *const[]){"line 2, column 1 ('Model Size')", "'big' is not a number", NULL});
+  /* headers that differ only in case name both spellings (once only 'Loss', the second) */
+  const char *s4b = "run,loss,N,Loss\na,3,1e9,3\n";
+  expect_bad(s4b, strlen(s4b), (const char *const[]){"line 1", "'loss' (column 2) and 'Loss' (column 4)",
+                                                      "only in letter case", NULL});
+  /* a size written as papers write it: the suffix is not read, the message says where a scale goes:
+   * 125 under 'params (M)'; under a header that has one, the number that header wants (1.3e9 / 1e6) */
+  const char *s4c = "run,params,loss\na,125M,3.1\n";
+  expect_bad(s4c, strlen(s4c), (const char *const[]){"line 2, column 2 ('params')", "'125M' is not a number",
+                                                      "not read", "125 under the header 'params (M)'", NULL});
+  const char *s4d = "run,params (M),loss\na,125,3.1\nb,1.3B,2.9\n";
+  expect_bad(s4d, strlen(s4d), (const char *const[]){"line 3, column 2 ('params (M)')", "'1.3B' is not a number",
+                                                      "already multiplies", "write 1300", NULL});
+  const char *s4e = "run,N,loss\na,300k,3.1\n";
+  expect_bad(s4e, strlen(s4e), (const char *const[]){"'300k' is not a number", "300 under the header 'N (K)'", NULL});
+  const char *s4f = "run,N,loss\na,12MB,3.1\n"; /* not a scale letter alone: no advice on scales */
+  expect_bad(s4f, strlen(s4f), (const char *const[]){"'12MB' is not a number", NULL});
+  assert_null(strstr(sf_errmsg(), "header"));
   const char *s5 = "run,N,derived\na,1,C\n";
   expect_bad(s5, strlen(s5), (const char *const[]){"line 2, column 3 ('derived')", "'C' is not a numeric column", NULL});
   const char *s6 = "run,N,C,derived\na,1,,C\n";

@@ -388,6 +388,30 @@ static void test_chance_too_low(void **state) {
   assert_non_null(strstr(r.chance_warning, "4-way choice"));
 }
 
+/* The words beside the table: the range with the compute column's unit (the report once wrote
+ * "C from 4.02e+22 to 3.8e+25" with none), and one run below chance is "1 run scores", not "1 runs
+ * score". A result by hand: the sigmoid not fitted, so only the range and the notes are written. */
+static void test_describe_words(void **state) {
+  (void)state;
+  sf_turn_opts o;
+  sf_turn_opts_default(&o);
+  sf_turn_result r;
+  memset(&r, 0, sizeof r);
+  r.n = 8, r.xmin = 4.02e22, r.xmax = 3.8e25, r.n_below_chance = 1;
+  sf_turn_text t;
+  sf_turn_describe(&r, &o, "C", "FLOP", &t);
+  assert_string_equal(t.range, "C from 4.02e+22 to 3.8e+25 FLOP");
+  assert_int_equal(t.nnote, 1);
+  assert_string_equal(t.note[0], "1 run scores below the chance level 0.25");
+  assert_int_equal(t.nline, 0);
+  r.n_below_chance = 2;
+  sf_turn_describe(&r, &o, "budget", "", &t);
+  assert_string_equal(t.range, "budget from 4.02e+22 to 3.8e+25");
+  assert_string_equal(t.note[0], "2 runs score below the chance level 0.25");
+  sf_turn_describe(&r, &o, "budget", NULL, &t);
+  assert_string_equal(t.range, "budget from 4.02e+22 to 3.8e+25");
+}
+
 int main(void) {
   gsl_set_error_handler_off();
   const struct CMUnitTest tests[] = {
@@ -401,6 +425,7 @@ int main(void) {
       cmocka_unit_test(test_chance_contradicted),
       cmocka_unit_test(test_chance_too_low),
       cmocka_unit_test(test_holdout_and_no_bootstrap),
+      cmocka_unit_test(test_describe_words),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
