@@ -87,7 +87,9 @@ svg_check "$tmp/frontier.svg" gpPt6 0 "Parameters N*" "Training tokens D*" "this
 # and in a browser the legend covered the curves near the largest fitted run that the PNG shows
 # clear. The grey legend boxes (rgb 208,208,208): the SVG's paths, the PNG's pixel rows.
 /usr/bin/python3 - "$tmp/frontier.svg" "$tmp/frontier.png" <<'PY' && pass "legend boxes as large in SVG as in PNG" ||
-import re, struct, sys, zlib
+import os, re, sys
+sys.path.insert(0, os.path.join(os.environ["SF_SRC"], "tests/e2e/lib"))
+from png import read_rows
 svg = open(sys.argv[1]).read()
 hs, ws = [], []
 for d in re.findall(r"stroke='rgb\(208, 208, 208\)'\s+d='([^']*Z)", svg):
@@ -96,26 +98,7 @@ for d in re.findall(r"stroke='rgb\(208, 208, 208\)'\s+d='([^']*Z)", svg):
     hs.append(round(max(ys) - min(ys), 2)); ws.append(round(max(xs) - min(xs), 2))
 hs = list(dict.fromkeys(hs))  # gnuplot draws each box twice: the opaque fill's outline and the border
 ws = list(dict.fromkeys(ws))
-data = open(sys.argv[2], "rb").read()
-pos, idat = 8, b""
-while pos < len(data):
-    n, typ = struct.unpack(">I4s", data[pos:pos + 8])
-    if typ == b"IHDR": W, H, depth, ctype = struct.unpack(">IIBB", data[pos + 8:pos + 18])
-    if typ == b"IDAT": idat += data[pos + 8:pos + 8 + n]
-    pos += 12 + n
-bpp = 3 if ctype == 2 else 4
-raw, stride, prev, rows, i = zlib.decompress(idat), W * bpp, bytearray(W * bpp), [], 0
-for y in range(H):
-    f, line = raw[i], bytearray(raw[i + 1:i + 1 + stride]); i += 1 + stride
-    for x in range(stride):
-        a = line[x - bpp] if x >= bpp else 0; b = prev[x]; c = prev[x - bpp] if x >= bpp else 0
-        if f == 1: line[x] = (line[x] + a) & 255
-        elif f == 2: line[x] = (line[x] + b) & 255
-        elif f == 3: line[x] = (line[x] + (a + b) // 2) & 255
-        elif f == 4:
-            p = a + b - c; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-            line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-    rows.append(bytes(line)); prev = line
+W, H, bpp, rows = read_rows(sys.argv[2])
 grey = bytes([208, 208, 208])
 edges = [y for y in range(H) if sum(rows[y][x * bpp:x * bpp + 3] == grey for x in range(W)) > 100]
 wp = sum(rows[edges[0]][x * bpp:x * bpp + 3] == grey for x in range(W))  # the top edge's length

@@ -20,7 +20,9 @@ chrome() {
 chrome --dump-dom "$page" > "$w/dom.html" 2> "$w/chrome.log" || { tail "$w/chrome.log"; fail "chromium --dump-dom"; }
 chrome --screenshot="$w/shot.png" --window-size=1200,3200 "$page" >> "$w/chrome.log" 2>&1 || { tail "$w/chrome.log"; fail "chromium --screenshot"; }
 "$PY" - "$w/dom.html" "$w/shot.png" <<'PY' || fail "rendered page"
-import re, struct, sys, zlib
+import os, re, sys
+sys.path.insert(0, os.path.join(os.environ["SF_SRC"], "tests/e2e/lib"))
+from png import read_rows
 dom = open(sys.argv[1]).read()
 svgs = re.findall(r"<svg\b.*?</svg>", dom, re.S)
 assert len(svgs) == 2, len(svgs)
@@ -30,33 +32,7 @@ for s in svgs:
     assert w and int(w.group(1)) >= 600
 assert "<h1>Published models" in dom and "Turn 'mmlu'" in dom
 
-# decode the PNG (8-bit RGB or RGBA, non-interlaced, as Chromium writes) with the standard library
-data = open(sys.argv[2], "rb").read()
-assert data[:8] == b"\x89PNG\r\n\x1a\n"
-pos, idat, ihdr = 8, b"", None
-while pos < len(data):
-    n, typ = struct.unpack(">I4s", data[pos:pos + 8])
-    body = data[pos + 8:pos + 8 + n]
-    if typ == b"IHDR": ihdr = struct.unpack(">IIBBBBB", body)
-    if typ == b"IDAT": idat += body
-    pos += 12 + n
-W, H, depth, ctype, _, _, interlace = ihdr
-assert depth == 8 and ctype in (2, 6) and interlace == 0, ihdr
-bpp = 3 if ctype == 2 else 4
-raw, stride = zlib.decompress(idat), W * bpp
-prev, rows, i = bytearray(stride), [], 0
-for y in range(H):
-    f, line = raw[i], bytearray(raw[i + 1:i + 1 + stride]); i += 1 + stride
-    for x in range(stride):
-        a = line[x - bpp] if x >= bpp else 0
-        b = prev[x]; c = prev[x - bpp] if x >= bpp else 0
-        if f == 1: line[x] = (line[x] + a) & 255
-        elif f == 2: line[x] = (line[x] + b) & 255
-        elif f == 3: line[x] = (line[x] + (a + b) // 2) & 255
-        elif f == 4:
-            p = a + b - c; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-            line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-    rows.append(bytes(line)); prev = line
+W, H, bpp, rows = read_rows(sys.argv[2])
 colours, nonwhite, total = set(), 0, 0
 for y in range(0, H, 2):
     r = rows[y]
