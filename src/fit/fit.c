@@ -689,6 +689,65 @@ int sf_fit_check(const sf_fit_workspace *w, const sf_law_data *d, const double *
 
 /* ---- multi-start ---- */
 
+/* The grid spans every parameter, also the fixed ones (whose columns are ignored), so with --fix
+ * many rows differ only there and would be optimised again from the same point: datacon's 1296
+ * starts with its five Chinchilla parameters fixed are 9 distinct (R*_D, R*_N) pairs, each run 144
+ * times. A start is what the optimiser begins from, its phi (free parameters, bounded ones mapped
+ * inside their bounds), so rows are compared there, bit for bit. */
+typedef struct start_key {
+  uint64_t bits[MAXP]; /* phi's bit patterns (zero beyond nfree): a total order, equal only if identical */
+  size_t row;
+} start_key;
+
+static int cmp_start_key(const void *a, const void *b) {
+  const start_key *x = a, *y = b;
+  for (size_t j = 0; j < MAXP; j++)
+    if (x->bits[j] != y->bits[j]) return x->bits[j] < y->bits[j] ? -1 : 1;
+  return (x->row > y->row) - (x->row < y->row);
+}
+
+static int cmp_size(const void *a, const void *b) {
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* The distinct starts of starts[0..nstarts): *row (malloc'd, *m entries) the first row of each, in
+ * grid order, so ties still go to the lower row. probe (may be NULL; nstarts entries) is set for a
+ * distinct start if any of its rows is a probe (row % PROBE_STRIDE == 0): the threshold and each
+ * start's best end point are then the full grid's, whose other copies of a start follow the same
+ * path under a threshold no lower and stop no later. What the full grid had beyond that are the
+ * copies' earlier stops, each above opts.abandon times the best objective, which polish_best could
+ * pick only with fewer than NPOLISH distinct end points below them (not seen on Chinchilla's and
+ * datacon's grids: fits and bootstraps the same to the bit). */
+static int distinct_starts(const struct sf_fit_workspace *w, const double *starts, size_t nstarts, size_t **row,
+                           unsigned char *probe, size_t *m) {
+  start_key *key = calloc(nstarts, sizeof *key);
+  size_t *first = malloc(nstarts * sizeof *first);
+  if (!key || !first) {
+    free(key);
+    free(first);
+    return sf_fail(SF_ENOMEM, "out of memory for %zu starts", nstarts);
+  }
+  for (size_t k = 0; k < nstarts; k++) {
+    double phi[MAXP];
+    theta_to_phi(w, starts + k * w->np, phi);
+    memcpy(key[k].bits, phi, w->nfree * sizeof *phi);
+    key[k].row = k;
+  }
+  qsort(key, nstarts, sizeof *key, cmp_start_key);
+  size_t nd = 0;
+  for (size_t k = 0; k < nstarts; k++) {
+    int same = k > 0 && memcmp(key[k].bits, key[k - 1].bits, sizeof key[k].bits) == 0;
+    if (!same) first[nd++] = key[k].row; /* the lowest row of its group: rows sort ascending within */
+    if (probe && key[k].row % PROBE_STRIDE == 0) probe[first[nd - 1]] = 1;
+  }
+  free(key);
+  qsort(first, nd, sizeof *first, cmp_size);
+  *row = first;
+  *m = nd;
+  return SF_OK;
+}
+
 
 static void solver_bind(solver *s, const sf_law_data *d, const double *ty, const double *is, const double *wt) {
   s->d = *d;
@@ -815,37 +874,50 @@ int sf_fit_run(sf_fit_workspace *w, const sf_law_data *d, const double *y, const
   if (nstarts == 0) return sf_fail(SF_EUSAGE, "no starting points");
   prepare_data(w, y, sigma, weights, d->n);
   const size_t nf = w->nfree;
-  local_result *lr = malloc(nstarts * sizeof *lr);
-  if (!lr) return sf_fail(SF_ENOMEM, "out of memory for %zu starts", nstarts);
+  size_t *row, nd;
+  unsigned char *probe = calloc(nstarts, 1);
+  if (!probe) return sf_fail(SF_ENOMEM, "out of memory for %zu starts", nstarts);
+  if ((rc = distinct_starts(w, starts, nstarts, &row, probe, &nd))) {
+    free(probe);
+    return rc;
+  }
+  local_result *lr = malloc(nd * sizeof *lr);
+  if (!lr) {
+    free(probe);
+    free(row);
+    return sf_fail(SF_ENOMEM, "out of memory for %zu starts", nd);
+  }
   for (int t = 0; t < w->nthreads; t++) {
     solver_bind(&w->sv[t], d, w->ty, w->is, w->wt);
     w->sv[t].iters = 0;
     w->sv[t].evals = 0;
   }
   /* Two passes so that abandoning (see multistart_serial) stays independent of the threads:
-   * a probe of every PROBE_STRIDE-th start runs to the explore rule and fixes the threshold,
-   * then the other starts run with it. */
+   * a probe of every PROBE_STRIDE-th start of the grid runs to the explore rule and fixes the
+   * threshold, then the other starts run with it. Each distinct start runs once (distinct_starts). */
   double fprobe = INFINITY;
   for (int pass = 0; pass < 2; pass++) {
     double above = pass == 0 || !(w->o.abandon > 0) ? INFINITY : w->o.abandon * fprobe;
 #pragma omp parallel for schedule(dynamic, 8) num_threads(w->nthreads)
-    for (size_t k = 0; k < nstarts; k++) {
-      if ((k % PROBE_STRIDE == 0) != (pass == 0)) continue;
+    for (size_t q = 0; q < nd; q++) {
+      if (probe[row[q]] != (pass == 0)) continue;
 #ifdef _OPENMP
       solver *s = &w->sv[omp_get_thread_num()];
 #else
       solver *s = &w->sv[0];
 #endif
-      local_fit(s, starts + k * w->np, above, &lr[k]);
+      local_fit(s, starts + row[q] * w->np, above, &lr[q]);
     }
-    for (size_t k = 0; pass == 0 && k < nstarts; k += PROBE_STRIDE)
-      if (lr[k].obj < fprobe) fprobe = lr[k].obj;
+    for (size_t q = 0; pass == 0 && q < nd; q++)
+      if (probe[row[q]] && lr[q].obj < fprobe) fprobe = lr[q].obj;
   }
-  size_t best = polish_best(&w->sv[0], lr, nstarts);
+  free(probe);
+  size_t best = polish_best(&w->sv[0], lr, nd);
   res->np = w->np;
   res->nfree = nf;
-  res->nstarts = nstarts;
-  res->best_start = best;
+  res->nstarts = nd;
+  res->best_start = row[best];
+  free(row);
   res->objective = lr[best].obj;
   res->converged = lr[best].converged;
   for (int t = 0; t < w->nthreads; t++) {
@@ -855,11 +927,11 @@ int sf_fit_run(sf_fit_workspace *w, const sf_law_data *d, const double *y, const
   if (!(lr[best].obj < w->huge)) {
     free(lr);
     return sf_fail(SF_ENUMERIC, "law '%s' cannot be evaluated on this data from any of the %zu starts", sf_law_label(w->law),
-                   nstarts);
+                   nd);
   }
   double bth[MAXP];
   phi_to_theta(w, lr[best].phi, bth, NULL);
-  for (size_t k = 0; k < nstarts; k++) {
+  for (size_t k = 0; k < nd; k++) {
     if (lr[k].converged) res->nconverged++;
     if (lr[k].abandoned) res->nabandoned++;
     if (!(lr[k].obj <= lr[best].obj + w->o.basin_rtol * fabs(lr[best].obj))) continue;
@@ -955,9 +1027,22 @@ int sf_fit_bootstrap(sf_fit_workspace *w, const sf_law_data *d, const double *y,
   if (rc) return rc;
   prepare_data(w, y, sigma, weights, d->n);
   size_t fails = 0, done = 0;
-  const size_t nt = (size_t)w->nthreads;
-  local_result *lr = malloc(nt * nstarts * sizeof *lr);
-  if (!lr) return sf_fail(SF_ENOMEM, "out of memory for %zu starts", nstarts);
+  if (nstarts == 0) return sf_fail(SF_EUSAGE, "no starting points");
+  const size_t nt = (size_t)w->nthreads, np = w->np;
+  /* each distinct start once (distinct_starts): in the serial order every copy of a start after
+   * its first meets a threshold no higher, so it ends no better, and the result is unchanged */
+  size_t *row, nd;
+  if ((rc = distinct_starts(w, starts, nstarts, &row, NULL, &nd))) return rc;
+  double *ust = malloc(nd * np * sizeof *ust);
+  local_result *lr = malloc(nt * nd * sizeof *lr);
+  if (!ust || !lr) {
+    free(row);
+    free(ust);
+    free(lr);
+    return sf_fail(SF_ENOMEM, "out of memory for %zu starts", nd);
+  }
+  for (size_t q = 0; q < nd; q++) memcpy(ust + q * np, starts + row[q] * np, np * sizeof *ust);
+  free(row);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(w->nthreads) reduction(+ : fails) shared(done)
   for (size_t k = 0; k < K; k++) {
 #ifdef _OPENMP
@@ -969,7 +1054,7 @@ int sf_fit_bootstrap(sf_fit_workspace *w, const sf_law_data *d, const double *y,
     draw_resample(s, d, w->ty, w->is, w->wt, seed, k);
     double phi[MAXP], obj, th[MAXP];
     int ok;
-    multistart_serial(s, starts, nstarts, lr + t * nstarts, phi, &obj, &ok);
+    multistart_serial(s, ust, nd, lr + t * nd, phi, &obj, &ok);
     if (objectives) objectives[k] = ok ? obj : NAN;
     phi_to_theta(w, phi, th, NULL);
     for (size_t j = 0; j < w->np; j++) samples[k * w->np + j] = ok ? sf_param_natural(&w->law->par[j], th[j]) : NAN;
@@ -980,6 +1065,7 @@ int sf_fit_bootstrap(sf_fit_workspace *w, const sf_law_data *d, const double *y,
     }
   }
   free(lr);
+  free(ust);
   if (nfailed) *nfailed = fails;
   return SF_OK;
 }
