@@ -371,14 +371,46 @@ static void local_bfgs(solver *s, const double *phi0, const stop_rule *rule, dou
   if (!(f < s->w->huge)) out->converged = 0;
 }
 
-static void local_lm(solver *s, const double *phi0, size_t max_iter, local_result *out) {
+/* GSL's driver loop (iterate, then its xtol/gtol/ftol test; a first iteration without an accepted
+ * step ends it) with local_bfgs's abandon rule between iterations: a start whose cost is still
+ * above abandon_above and fell by less than ABANDON_RATE of itself in the last iteration stops. */
+static int lm_drive(solver *s, size_t max_iter, double abandon_above, int *info, int *abandoned) {
+  size_t it = 0;
+  int status;
+  double f1;
+  gsl_blas_ddot(s->nl->f, s->nl->f, &f1);
+  do {
+    status = gsl_multifit_nlinear_iterate(s->nl);
+    if (status == GSL_ENOPROG && it == 0) {
+      *info = status;
+      return GSL_EMAXITER;
+    }
+    it++;
+    status = gsl_multifit_nlinear_test(1e-10, 1e-12, 0.0, info, s->nl);
+    double f;
+    gsl_blas_ddot(s->nl->f, s->nl->f, &f);
+    if (status == GSL_CONTINUE && f > abandon_above && f1 - f <= ABANDON_RATE * f) {
+      *abandoned = 1;
+      return GSL_CONTINUE;
+    }
+    f1 = f;
+  } while (status == GSL_CONTINUE && it < max_iter);
+  if (status == GSL_ETOLF || status == GSL_ETOLX || status == GSL_ETOLG) {
+    *info = status;
+    status = GSL_SUCCESS;
+  }
+  if (it >= max_iter && status != GSL_SUCCESS) status = GSL_EMAXITER;
+  return status;
+}
+
+static void local_lm(solver *s, const double *phi0, size_t max_iter, double abandon_above, local_result *out) {
   const size_t nf = s->w->nfree;
   memcpy(s->x0->data, phi0, nf * sizeof *phi0);
   int info = 0;
   out->converged = 0;
   out->abandoned = 0;
   int status = gsl_multifit_nlinear_init(s->x0, &s->nfdf, s->nl);
-  if (status == GSL_SUCCESS) status = gsl_multifit_nlinear_driver(max_iter, 1e-10, 1e-12, 0.0, NULL, NULL, &info, s->nl);
+  if (status == GSL_SUCCESS) status = lm_drive(s, max_iter, abandon_above, &info, &out->abandoned);
   const gsl_vector *x = gsl_multifit_nlinear_position(s->nl);
   memcpy(out->phi, x->data, nf * sizeof *phi0);
   out->iters = gsl_multifit_nlinear_niter(s->nl);
@@ -436,7 +468,7 @@ static void local_fit(solver *s, const double *theta0, double abandon_above, loc
   double phi0[MAXP];
   theta_to_phi(s->w, theta0, phi0);
   if (s->w->o.loss == SF_LOSS_HUBER) local_bfgs(s, phi0, &EXPLORE, abandon_above, out);
-  else local_lm(s, phi0, s->w->o.max_iter, out);
+  else local_lm(s, phi0, s->w->o.max_iter, abandon_above, out);
   s->iters += out->iters;
 }
 
@@ -456,7 +488,7 @@ static void local_polish(solver *s, const double *phi, local_result *out) {
       out->iters = lm.iters;
     }
   } else {
-    local_lm(s, phi, s->w->o.max_iter, out);
+    local_lm(s, phi, s->w->o.max_iter, INFINITY, out);
   }
   s->iters += out->iters;
 }
