@@ -87,7 +87,9 @@ typedef struct sf_fit_result {
   double rcond;       /* reciprocal condition number of the residual Jacobian (internal params) */
   size_t nbeyond;     /* huber: points whose |residual| exceeds delta at the optimum (0 for l2) */
   int converged;      /* the best start met the convergence test */
-  size_t nstarts, nconverged, best_basin, best_start;
+  size_t nstarts;      /* distinct starts run: rows of the grid that differ only in fixed parameters run once */
+  size_t nconverged, best_basin; /* of those distinct starts */
+  size_t best_start;   /* the winner's row in the caller's starts (its first row if repeated) */
   size_t nabandoned;  /* starts given up early, heading for a worse basin (opts.abandon) */
   size_t iterations;  /* total over all starts */
   size_t evaluations; /* objective evaluations, total over all starts */
@@ -108,7 +110,7 @@ int sf_fit_check(const sf_fit_workspace *w, const sf_law_data *d, const double *
                  const double *weights);
 
 /* Fits from nstarts starting points (row-major, internal parameters, np per row; fixed
- * parameters' columns are ignored). sigma (d->n standard deviations of y, in y's units) may be
+ * parameters' columns are ignored, and rows that start the optimiser from the same point run once). sigma (d->n standard deviations of y, in y's units) may be
  * NULL (unweighted), weights too (all 1). SF_ENUMERIC when no start gives a finite objective; a
  * best start that did not converge is reported in res->converged. */
 int sf_fit_run(sf_fit_workspace *w, const sf_law_data *d, const double *y, const double *sigma,

@@ -372,14 +372,46 @@ static void local_bfgs(solver *s, const double *phi0, const stop_rule *rule, dou
   if (!(f < s->w->huge)) out->converged = 0;
 }
 
-static void local_lm(solver *s, const double *phi0, size_t max_iter, local_result *out) {
+/* GSL's driver loop (iterate, then its xtol/gtol/ftol test; a first iteration without an accepted
+ * step ends it) with local_bfgs's abandon rule between iterations: a start whose cost is still
+ * above abandon_above and fell by less than ABANDON_RATE of itself in the last iteration stops. */
+static int lm_drive(solver *s, size_t max_iter, double abandon_above, int *info, int *abandoned) {
+  size_t it = 0;
+  int status;
+  double f1;
+  gsl_blas_ddot(s->nl->f, s->nl->f, &f1);
+  do {
+    status = gsl_multifit_nlinear_iterate(s->nl);
+    if (status == GSL_ENOPROG && it == 0) {
+      *info = status;
+      return GSL_EMAXITER;
+    }
+    it++;
+    status = gsl_multifit_nlinear_test(1e-10, 1e-12, 0.0, info, s->nl);
+    double f;
+    gsl_blas_ddot(s->nl->f, s->nl->f, &f);
+    if (status == GSL_CONTINUE && f > abandon_above && f1 - f <= ABANDON_RATE * f) {
+      *abandoned = 1;
+      return GSL_CONTINUE;
+    }
+    f1 = f;
+  } while (status == GSL_CONTINUE && it < max_iter);
+  if (status == GSL_ETOLF || status == GSL_ETOLX || status == GSL_ETOLG) {
+    *info = status;
+    status = GSL_SUCCESS;
+  }
+  if (it >= max_iter && status != GSL_SUCCESS) status = GSL_EMAXITER;
+  return status;
+}
+
+static void local_lm(solver *s, const double *phi0, size_t max_iter, double abandon_above, local_result *out) {
   const size_t nf = s->w->nfree;
   memcpy(s->x0->data, phi0, nf * sizeof *phi0);
   int info = 0;
   out->converged = 0;
   out->abandoned = 0;
   int status = gsl_multifit_nlinear_init(s->x0, &s->nfdf, s->nl);
-  if (status == GSL_SUCCESS) status = gsl_multifit_nlinear_driver(max_iter, 1e-10, 1e-12, 0.0, NULL, NULL, &info, s->nl);
+  if (status == GSL_SUCCESS) status = lm_drive(s, max_iter, abandon_above, &info, &out->abandoned);
   const gsl_vector *x = gsl_multifit_nlinear_position(s->nl);
   memcpy(out->phi, x->data, nf * sizeof *phi0);
   out->iters = gsl_multifit_nlinear_niter(s->nl);
@@ -437,7 +469,7 @@ static void local_fit(solver *s, const double *theta0, double abandon_above, loc
   double phi0[MAXP];
   theta_to_phi(s->w, theta0, phi0);
   if (s->w->o.loss == SF_LOSS_HUBER) local_bfgs(s, phi0, &EXPLORE, abandon_above, out);
-  else local_lm(s, phi0, s->w->o.max_iter, out);
+  else local_lm(s, phi0, s->w->o.max_iter, abandon_above, out);
   s->iters += out->iters;
 }
 
@@ -457,7 +489,7 @@ static void local_polish(solver *s, const double *phi, local_result *out) {
       out->iters = lm.iters;
     }
   } else {
-    local_lm(s, phi, s->w->o.max_iter, out);
+    local_lm(s, phi, s->w->o.max_iter, INFINITY, out);
   }
   s->iters += out->iters;
 }
@@ -691,6 +723,65 @@ int sf_fit_check(const sf_fit_workspace *w, const sf_law_data *d, const double *
 
 /* ---- multi-start ---- */
 
+/* The grid spans every parameter, also the fixed ones (whose columns are ignored), so with --fix
+ * many rows differ only there and would be optimised again from the same point: datacon's 1296
+ * starts with its five Chinchilla parameters fixed are 9 distinct (R*_D, R*_N) pairs, each run 144
+ * times. A start is what the optimiser begins from, its phi (free parameters, bounded ones mapped
+ * inside their bounds), so rows are compared there, bit for bit. */
+typedef struct start_key {
+  uint64_t bits[MAXP]; /* phi's bit patterns (zero beyond nfree): a total order, equal only if identical */
+  size_t row;
+} start_key;
+
+static int cmp_start_key(const void *a, const void *b) {
+  const start_key *x = a, *y = b;
+  for (size_t j = 0; j < MAXP; j++)
+    if (x->bits[j] != y->bits[j]) return x->bits[j] < y->bits[j] ? -1 : 1;
+  return (x->row > y->row) - (x->row < y->row);
+}
+
+static int cmp_size(const void *a, const void *b) {
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* The distinct starts of starts[0..nstarts): *row (malloc'd, *m entries) the first row of each, in
+ * grid order, so ties still go to the lower row. probe (may be NULL; nstarts entries) is set for a
+ * distinct start if any of its rows is a probe (row % PROBE_STRIDE == 0): the threshold and each
+ * start's best end point are then the full grid's, whose other copies of a start follow the same
+ * path under a threshold no lower and stop no later. What the full grid had beyond that are the
+ * copies' earlier stops, each above opts.abandon times the best objective, which polish_best could
+ * pick only with fewer than NPOLISH distinct end points below them (not seen on Chinchilla's and
+ * datacon's grids: fits and bootstraps the same to the bit). */
+static int distinct_starts(const struct sf_fit_workspace *w, const double *starts, size_t nstarts, size_t **row,
+                           unsigned char *probe, size_t *m) {
+  start_key *key = calloc(nstarts, sizeof *key);
+  size_t *first = malloc(nstarts * sizeof *first);
+  if (!key || !first) {
+    free(key);
+    free(first);
+    return sf_fail(SF_ENOMEM, "out of memory for %zu starts", nstarts);
+  }
+  for (size_t k = 0; k < nstarts; k++) {
+    double phi[MAXP];
+    theta_to_phi(w, starts + k * w->np, phi);
+    memcpy(key[k].bits, phi, w->nfree * sizeof *phi);
+    key[k].row = k;
+  }
+  qsort(key, nstarts, sizeof *key, cmp_start_key);
+  size_t nd = 0;
+  for (size_t k = 0; k < nstarts; k++) {
+    int same = k > 0 && memcmp(key[k].bits, key[k - 1].bits, sizeof key[k].bits) == 0;
+    if (!same) first[nd++] = key[k].row; /* the lowest row of its group: rows sort ascending within */
+    if (probe && key[k].row % PROBE_STRIDE == 0) probe[first[nd - 1]] = 1;
+  }
+  free(key);
+  qsort(first, nd, sizeof *first, cmp_size);
+  *row = first;
+  *m = nd;
+  return SF_OK;
+}
+
 
 static void solver_bind(solver *s, const sf_law_data *d, const double *ty, const double *is, const double *wt) {
   s->d = *d;
@@ -817,37 +908,50 @@ int sf_fit_run(sf_fit_workspace *w, const sf_law_data *d, const double *y, const
   if (nstarts == 0) return sf_fail(SF_EUSAGE, "no starting points");
   prepare_data(w, y, sigma, weights, d->n);
   const size_t nf = w->nfree;
-  local_result *lr = malloc(nstarts * sizeof *lr);
-  if (!lr) return sf_fail(SF_ENOMEM, "out of memory for %zu starts", nstarts);
+  size_t *row, nd;
+  unsigned char *probe = calloc(nstarts, 1);
+  if (!probe) return sf_fail(SF_ENOMEM, "out of memory for %zu starts", nstarts);
+  if ((rc = distinct_starts(w, starts, nstarts, &row, probe, &nd))) {
+    free(probe);
+    return rc;
+  }
+  local_result *lr = malloc(nd * sizeof *lr);
+  if (!lr) {
+    free(probe);
+    free(row);
+    return sf_fail(SF_ENOMEM, "out of memory for %zu starts", nd);
+  }
   for (int t = 0; t < w->nthreads; t++) {
     solver_bind(&w->sv[t], d, w->ty, w->is, w->wt);
     w->sv[t].iters = 0;
     w->sv[t].evals = 0;
   }
   /* Two passes so that abandoning (see multistart_serial) stays independent of the threads:
-   * a probe of every PROBE_STRIDE-th start runs to the explore rule and fixes the threshold,
-   * then the other starts run with it. */
+   * a probe of every PROBE_STRIDE-th start of the grid runs to the explore rule and fixes the
+   * threshold, then the other starts run with it. Each distinct start runs once (distinct_starts). */
   double fprobe = INFINITY;
   for (int pass = 0; pass < 2; pass++) {
     double above = pass == 0 || !(w->o.abandon > 0) ? INFINITY : w->o.abandon * fprobe;
 #pragma omp parallel for schedule(dynamic, 8) num_threads(w->nthreads)
-    for (size_t k = 0; k < nstarts; k++) {
-      if ((k % PROBE_STRIDE == 0) != (pass == 0)) continue;
+    for (size_t q = 0; q < nd; q++) {
+      if (probe[row[q]] != (pass == 0)) continue;
 #ifdef _OPENMP
       solver *s = &w->sv[omp_get_thread_num()];
 #else
       solver *s = &w->sv[0];
 #endif
-      local_fit(s, starts + k * w->np, above, &lr[k]);
+      local_fit(s, starts + row[q] * w->np, above, &lr[q]);
     }
-    for (size_t k = 0; pass == 0 && k < nstarts; k += PROBE_STRIDE)
-      if (lr[k].obj < fprobe) fprobe = lr[k].obj;
+    for (size_t q = 0; pass == 0 && q < nd; q++)
+      if (probe[row[q]] && lr[q].obj < fprobe) fprobe = lr[q].obj;
   }
-  size_t best = polish_best(&w->sv[0], lr, nstarts);
+  free(probe);
+  size_t best = polish_best(&w->sv[0], lr, nd);
   res->np = w->np;
   res->nfree = nf;
-  res->nstarts = nstarts;
-  res->best_start = best;
+  res->nstarts = nd;
+  res->best_start = row[best];
+  free(row);
   res->objective = lr[best].obj;
   res->converged = lr[best].converged;
   for (int t = 0; t < w->nthreads; t++) {
@@ -857,11 +961,11 @@ int sf_fit_run(sf_fit_workspace *w, const sf_law_data *d, const double *y, const
   if (!(lr[best].obj < w->huge)) {
     free(lr);
     return sf_fail(SF_ENUMERIC, "law '%s' cannot be evaluated on this data from any of the %zu start%s", sf_law_label(w->law),
-                   nstarts, sf_plural(nstarts));
+                   nd, sf_plural(nd));
   }
   double bth[MAXP];
   phi_to_theta(w, lr[best].phi, bth, NULL);
-  for (size_t k = 0; k < nstarts; k++) {
+  for (size_t k = 0; k < nd; k++) {
     if (lr[k].converged) res->nconverged++;
     if (lr[k].abandoned) res->nabandoned++;
     if (!(lr[k].obj <= lr[best].obj + w->o.basin_rtol * fabs(lr[best].obj))) continue;
@@ -959,9 +1063,22 @@ int sf_fit_bootstrap(sf_fit_workspace *w, const sf_law_data *d, const double *y,
   if (rc) return rc;
   prepare_data(w, y, sigma, weights, d->n);
   size_t fails = 0, done = 0;
-  const size_t nt = (size_t)w->nthreads;
-  local_result *lr = malloc(nt * nstarts * sizeof *lr);
-  if (!lr) return sf_fail(SF_ENOMEM, "out of memory for %zu starts", nstarts);
+  if (nstarts == 0) return sf_fail(SF_EUSAGE, "no starting points");
+  const size_t nt = (size_t)w->nthreads, np = w->np;
+  /* each distinct start once (distinct_starts): in the serial order every copy of a start after
+   * its first meets a threshold no higher, so it ends no better, and the result is unchanged */
+  size_t *row, nd;
+  if ((rc = distinct_starts(w, starts, nstarts, &row, NULL, &nd))) return rc;
+  double *ust = malloc(nd * np * sizeof *ust);
+  local_result *lr = malloc(nt * nd * sizeof *lr);
+  if (!ust || !lr) {
+    free(row);
+    free(ust);
+    free(lr);
+    return sf_fail(SF_ENOMEM, "out of memory for %zu starts", nd);
+  }
+  for (size_t q = 0; q < nd; q++) memcpy(ust + q * np, starts + row[q] * np, np * sizeof *ust);
+  free(row);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(w->nthreads) reduction(+ : fails) shared(done)
   for (size_t k = 0; k < K; k++) {
 #ifdef _OPENMP
@@ -973,10 +1090,11 @@ int sf_fit_bootstrap(sf_fit_workspace *w, const sf_law_data *d, const double *y,
     draw_resample(s, d, w->ty, w->is, w->wt, seed, k);
     double phi[MAXP], obj, th[MAXP];
     int ok;
-    multistart_serial(s, starts, nstarts, lr + t * nstarts, phi, &obj, &ok);
+    multistart_serial(s, ust, nd, lr + t * nd, phi, &obj, &ok);
     if (objectives) objectives[k] = ok ? obj : NAN;
     phi_to_theta(w, phi, th, NULL);
-    for (size_t j = 0; j < w->np; j++) samples[k * w->np + j] = !ok ? NAN : w->o.fixed[j] ? w->o.fix_value[j] : sf_param_natural(&w->law->par[j], th[j]);
+    for (size_t j = 0; j < w->np; j++)
+      samples[k * w->np + j] = !ok ? NAN : w->o.fixed[j] ? w->o.fix_value[j] : sf_param_natural(&w->law->par[j], th[j]);
     if (!ok) fails++;
     if (w->o.progress) {
 #pragma omp critical(sf_fit_bootstrap_progress)
@@ -984,6 +1102,7 @@ int sf_fit_bootstrap(sf_fit_workspace *w, const sf_law_data *d, const double *y,
     }
   }
   free(lr);
+  free(ust);
   if (nfailed) *nfailed = fails;
   return SF_OK;
 }

@@ -142,6 +142,23 @@ assert d['objective'] <= 1.82601e-3*(1+1e-6), d['objective']
 for k, v in (('E',1.891),('A',495.7),('B',12846),('alpha',0.349),('beta',0.453)): assert abs(p[k]-v) <= 2e-3*v, (k, p[k])
 assert d['starts'] == 4500 and d['n_points'] == 245" || fail "chinchilla values"
   $SCALEFIT fit "$data" --law chinchilla --where 'loss < 3.7' --json >"$tmp/c2.json" || fail "chinchilla where"
+  # --fix: grid rows that differ only in fixed parameters start the optimiser from the same point and run
+  # once; 'starts' counts the distinct free-parameter rows of the documented grid (docs/FIT.md), counted here
+  for fx in "E=1.8" "E=1.8 --fix beta=0.4"; do
+    $SCALEFIT fit "$data" --law chinchilla --fix $fx --json >"$tmp/cf.json" 2>/dev/null || fail "chinchilla --fix $fx"
+    $py - "$tmp/cf.json" <<'PY' || fail "chinchilla --fix $fx: starts are not the grid's distinct starts"
+import itertools, json, sys
+d = json.load(open(sys.argv[1]))
+h = [-1 + 0.5 * i for i in range(5)]; ab = [5.0 * i for i in range(6)]; ex = [0.5 * i for i in range(5)]
+names = ["E", "A", "B", "alpha", "beta"]
+grid = list(itertools.product(h, ab, ab, ex, ex))  # e, a, b, alpha, beta
+free = [j for j, k in enumerate(names) if k not in d["fixed"]]
+want = len({tuple(row[j] for j in free) for row in grid})
+print("starts", d["starts"], "distinct", want, "of", len(grid))
+assert len(grid) == 4500 and d["starts"] == want, (d["starts"], want)
+assert d["converged_starts"] + d["abandoned_starts"] <= want and 1 <= d["best_basin_count"] <= want
+PY
+  done
   [ "$(jget "$tmp/c2.json" "['n_points']")" = 241 ] || fail "where selection count"
 else
   echo "note: $data absent, Chinchilla part skipped"

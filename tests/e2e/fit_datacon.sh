@@ -106,6 +106,14 @@ c = s1["params"]
 print("stage 1 (%d runs): " % s1["n_points"] + " ".join("%s %.5g" % (k, c[k]) for k in c))
 assert s2["fixed"] == ["E", "A", "B", "alpha", "beta"] or sorted(s2["fixed"]) == sorted(["E", "A", "B", "alpha", "beta"]), s2["fixed"]
 for k in ("E", "A", "B", "alpha", "beta"): assert s2["params"][k] == c[k], k
+# the documented grid (docs/FIT.md): 3 E x 4 alpha x 4 beta x 3 shares x 3 RD_star x 3 RN_star rows; with the
+# five fixed, the rows differ only in (RD_star, RN_star), and each distinct start runs once
+import itertools
+grid = list(itertools.product((0.3, 0.6, 0.9), (0.15, 0.3, 0.5, 0.8), (0.15, 0.3, 0.5, 0.8), (0.25, 0.5, 0.75),
+                              (3, 15, 60), (1, 5, 25)))
+distinct = len({row[4:] for row in grid})
+assert len(grid) == 1296 and s2["starts"] == distinct, (s2["starts"], distinct)
+assert s2["converged_starts"] <= distinct and 1 <= s2["best_basin_count"] <= distinct
 model = lambda X, lrd, lrn: np.log(law(*X, c["E"], c["A"], c["B"], c["alpha"], c["beta"], np.exp(lrd), np.exp(lrn)))
 th, _ = curve_fit(model, (N, D, U), np.log(y), p0=np.log([15.4, 5.3]), xtol=1e-14, ftol=1e-14)
 rss = float(np.sum((model((N, D, U), *th) - np.log(y)) ** 2))
