@@ -62,47 +62,14 @@ static const cli_cmd cmd = {
 
 /* "N=70e9,D=1.4e12" into x (law order), every variable given once */
 static int parse_point(const sf_fitfile *ff, const char *spec, double *x) {
-  char buf[512];
-  int given[SF_LAW_MAXVAR] = {0};
-  if (strlen(spec) >= sizeof buf) {
-    cli_error("next: --at '%.40s...' is longer than %zu characters", spec, sizeof buf - 1);
-    return SF_EUSAGE;
-  }
-  snprintf(buf, sizeof buf, "%s", spec);
-  for (char *tok = buf, *nxt; tok; tok = nxt) {
-    if ((nxt = strchr(tok, ','))) *nxt++ = '\0';
-    char *eq = strchr(tok, '=');
-    if (!eq) {
-      cli_error("next: '%s' in --at '%s' is not VAR=VALUE", tok, spec);
-      return SF_EUSAGE;
-    }
-    *eq = '\0';
-    int k = sf_fitfile_var_index(ff, tok);
-    if (k < 0) {
-      if (sf_strcaseeq(tok, "C") && ff->alloc == SF_ALLOC_ND)
-        cli_error("next: law '%s' is a law of N and D; for the optimum of a budget use --compute %s",
-                  sf_law_label(ff->law), eq + 1);
-      else
-        cli_error("next: '%s' is not a variable of law '%s' (it takes %s%s%s)", tok, sf_law_label(ff->law),
-                  ff->vars[0], ff->nvar > 1 ? ", " : "", ff->nvar > 1 ? ff->vars[1] : "");
-      return SF_EUSAGE;
-    }
-    if (given[k]) {
-      cli_error("next: %s is given twice in --at '%s'", ff->vars[k], spec);
-      return SF_EUSAGE;
-    }
-    if (!sf_parse_double(eq + 1, &x[k]) || !(x[k] > 0) || !isfinite(x[k])) {
-      cli_error("next: %s must be a positive number, got '%s'", tok, eq + 1);
-      return SF_EUSAGE;
-    }
-    given[k] = 1;
-  }
-  for (size_t k = 0; k < ff->nvar; k++)
+  int given[SF_LAW_MAXVAR];
+  int rc = fc_parse_point("next", ff, spec, x, given, "for the optimum of a budget use --compute");
+  for (size_t k = 0; !rc && k < ff->nvar; k++)
     if (!given[k]) {
       cli_error("next: --at '%s' does not give %s", spec, ff->vars[k]);
-      return SF_EUSAGE;
+      rc = SF_EUSAGE;
     }
-  return SF_OK;
+  return rc;
 }
 
 /* "N = 70B, D = 1.4T" */

@@ -50,50 +50,8 @@ static const cli_cmd cmd = {
     "lie in [0, 1]), so that neither leaves its range; in both stages alike.",
     opts, 0, 1};
 
-/* "N=70e9,D=1.4e12" into x (law order); a variable given twice, or an empty item, is refused
- * (strtok passed over "N=1e9,,D=1e10" and the last of two N's won, in silence). */
-static int parse_point(const sf_fitfile *ff, const char *spec, double *x, int *given) {
-  char buf[512];
-  if (strlen(spec) >= sizeof buf) {
-    cli_error("predict: --at '%.40s...' is longer than %zu characters", spec, sizeof buf - 1);
-    return SF_EUSAGE;
-  }
-  snprintf(buf, sizeof buf, "%s", spec);
-  for (size_t k = 0; k < ff->nvar; k++) given[k] = 0;
-  for (char *tok = buf, *next; tok; tok = next) {
-    if ((next = strchr(tok, ','))) *next++ = '\0';
-    if (!*tok) {
-      cli_error("predict: empty item in --at '%s'", spec);
-      return SF_EUSAGE;
-    }
-    char *eq = strchr(tok, '=');
-    if (!eq) {
-      cli_error("predict: '%s' in --at is not VAR=VALUE", tok);
-      return SF_EUSAGE;
-    }
-    *eq = '\0';
-    int k = sf_fitfile_var_index(ff, tok); /* N=, n=, params= alike, as the store reads headers */
-    if (k < 0) {
-      if (sf_strcaseeq(tok, "C") && ff->alloc == SF_ALLOC_ND)
-        cli_error("predict: law '%s' is a law of N and D; for a compute budget use 'scalefit optimal --compute %s'",
-                  sf_law_label(ff->law), eq + 1);
-      else
-        cli_error("predict: '%s' is not a variable of law '%s' (it takes %s%s%s)", tok, sf_law_label(ff->law), ff->vars[0],
-                  ff->nvar > 1 ? ", " : "", ff->nvar > 1 ? ff->vars[1] : "");
-      return SF_EUSAGE;
-    }
-    if (given[k]) {
-      cli_error("predict: %s is given twice in --at '%s'", ff->vars[k], spec);
-      return SF_EUSAGE;
-    }
-    if (!sf_parse_double(eq + 1, &x[k]) || !(x[k] > 0)) {
-      cli_error("predict: %s must be a positive number, got '%s'", tok, eq + 1);
-      return SF_EUSAGE;
-    }
-    given[k] = 1;
-  }
-  return SF_OK;
-}
+/* C given to a law of N and D: a budget is optimal's question */
+#define BUDGET_HINT "for a compute budget use scalefit optimal --compute"
 
 int cmd_predict(int argc, char **argv) {
   memset(&at, 0, sizeof at);
@@ -156,7 +114,7 @@ int cmd_predict(int argc, char **argv) {
   size_t npts = 0;
   int given[SF_LAW_MAXVAR];
   for (size_t i = 0; i < at.n && rc == SF_OK; i++) {
-    rc = parse_point(ff, at.item[i], pts[npts], given);
+    rc = fc_parse_point("predict", ff, at.item[i], pts[npts], given, BUDGET_HINT);
     if (rc == SF_OK && !grid)
       for (size_t k = 0; k < ff->nvar; k++)
         if (!given[k]) {
@@ -178,7 +136,7 @@ int cmd_predict(int argc, char **argv) {
     int have[SF_LAW_MAXVAR] = {0};
     if (npts) {
       memcpy(base, pts[0], sizeof base);
-      parse_point(ff, at.item[0], base, have);
+      fc_parse_point("predict", ff, at.item[0], base, have, BUDGET_HINT);
     }
     char var[64];
     const char *eq = strchr(grid, '=');

@@ -296,6 +296,54 @@ long fc_parse_range(const char *cmd, const char *opt, const char *spec, double *
   return n;
 }
 
+int fc_parse_point(const char *cmd, const sf_fitfile *ff, const char *spec, double *x, int *given,
+                   const char *budget_hint) {
+  char buf[512];
+  if (strlen(spec) >= sizeof buf) {
+    cli_error("%s: --at '%.40s...' is longer than %zu characters", cmd, spec, sizeof buf - 1);
+    return SF_EUSAGE;
+  }
+  snprintf(buf, sizeof buf, "%s", spec);
+  for (size_t k = 0; k < ff->nvar; k++) given[k] = 0;
+  /* items split by hand: strtok passed over "N=1e9,,D=1e10" and the last of two N's won, in silence */
+  for (char *tok = buf, *next; tok; tok = next) {
+    if ((next = strchr(tok, ','))) *next++ = '\0';
+    if (!*tok) {
+      cli_error("%s: empty item in --at '%s'", cmd, spec);
+      return SF_EUSAGE;
+    }
+    char *eq = strchr(tok, '=');
+    if (!eq) {
+      cli_error("%s: '%s' in --at '%s' is not VAR=VALUE", cmd, tok, spec);
+      return SF_EUSAGE;
+    }
+    *eq = '\0';
+    int k = sf_fitfile_var_index(ff, tok); /* N=, n=, params= alike, as the store reads headers */
+    if (k < 0) {
+      if (sf_strcaseeq(tok, "C") && ff->alloc == SF_ALLOC_ND) {
+        cli_error("%s: law '%s' is a law of N and D; %s %s", cmd, sf_law_label(ff->law),
+                  budget_hint, eq + 1);
+      } else {
+        char vars[256] = "";
+        for (size_t v = 0; v < ff->nvar; v++)
+          snprintf(vars + strlen(vars), sizeof vars - strlen(vars), "%s%s", v ? ", " : "", ff->vars[v]);
+        cli_error("%s: '%s' is not a variable of law '%s' (it takes %s)", cmd, tok, sf_law_label(ff->law), vars);
+      }
+      return SF_EUSAGE;
+    }
+    if (given[k]) {
+      cli_error("%s: %s is given twice in --at '%s'", cmd, ff->vars[k], spec);
+      return SF_EUSAGE;
+    }
+    if (!sf_parse_double(eq + 1, &x[k]) || !(x[k] > 0) || !isfinite(x[k])) {
+      cli_error("%s: %s must be a positive number, got '%s'", cmd, tok, eq + 1);
+      return SF_EUSAGE;
+    }
+    given[k] = 1;
+  }
+  return SF_OK;
+}
+
 int fc_parse_attention(const char *cmd, const char *spec, sf_alloc_opts *o) {
   if (!spec) return SF_OK;
   double L, ctx, d;

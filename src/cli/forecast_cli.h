@@ -51,6 +51,12 @@ void fc_json_band(sf_json *j, const char *key, const sf_band *b);
 /* ---- numbers ---- */
 /* "1e21" -> one value; "1e20:1e26:13" -> 13 log-spaced values. Returns count or -1 (message printed). */
 long fc_parse_range(const char *cmd, const char *opt, const char *spec, double *v, size_t cap);
+/* "N=70e9,D=1.4e12" -> x in the law's order, given[k] = 1 for each variable named (given may
+ * leave some unset: predict fills them from --grid). An empty item, a variable named twice, one
+ * the law lacks (C for a law of N and D: budget_hint says what to use instead, the value follows it) or a value not a
+ * positive finite number is refused with a message naming cmd; SF_EUSAGE. */
+int fc_parse_point(const char *cmd, const sf_fitfile *ff, const char *spec, double *x, int *given,
+                   const char *budget_hint);
 /* "LAYERS:CTX:DMODEL" -> attention shape; 0 ok, SF_EUSAGE with message. */
 int fc_parse_attention(const char *cmd, const char *spec, sf_alloc_opts *o);
 /* Number for a table cell: 1.94 / 65.2B / 3.8e+25 */

@@ -159,6 +159,8 @@ expect 2 "line 3, column 4 ('unique_tokens'): 0 is not positive (U must be > 0)"
   "$SCALEFIT" fit "$tmp/u_zero.csv" --law datacon
 expect 1 "law 'datacon' needs U <= D" "$SCALEFIT" predict --published muennighoff2023 --at N=1e9,D=1e10,U=2e10
 expect 1 "does not give U" "$SCALEFIT" predict --published muennighoff2023 --at N=1e9,D=1e10
+# every variable of a three-variable law is named (the message listed the first two)
+expect 1 "is not a variable of law 'datacon' (it takes N, D, U)" "$SCALEFIT" predict --published muennighoff2023 --at N=1e9,Q=3
 # optimal and target take laws of N and D (or C) only: refused naming all three variables (they named N alone)
 expect 2 "optimal: law 'datacon' of N, D, U predicts 'loss'; compute-optimal allocation needs a law of N and D" \
   "$SCALEFIT" optimal --published muennighoff2023 --compute 1e21
