@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/util.h"
 
 typedef struct command {
   const char *name;
@@ -51,6 +52,13 @@ static const command *find(const char *name) {
   return NULL;
 }
 
+static void not_a_command(const char *name) {
+  sf_near n;
+  sf_near_init(&n, name);
+  for (size_t i = 0; commands[i].name; i++) sf_near_add(&n, commands[i].name);
+  cli_error("'%s' is not a scalefit command%s (see 'scalefit --help')", name, sf_near_hint(&n));
+}
+
 int main(int argc, char **argv) {
   /* GSL's default handler aborts; every GSL status is checked where it is returned. */
   gsl_set_error_handler_off();
@@ -74,7 +82,7 @@ int main(int argc, char **argv) {
     }
     const command *c = find(argv[2]);
     if (!c) {
-      cli_error("'%s' is not a scalefit command (see 'scalefit --help')", argv[2]);
+      not_a_command(argv[2]);
       return SF_EUSAGE;
     }
     char *hargv[] = {argv[2], "--help", NULL};
@@ -82,7 +90,7 @@ int main(int argc, char **argv) {
   }
   const command *c = find(name);
   if (!c) {
-    cli_error("'%s' is not a scalefit command (see 'scalefit --help')", name);
+    not_a_command(name);
     return SF_EUSAGE;
   }
   return c->run(argc - 1, argv + 1);

@@ -186,7 +186,16 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, char ***args, size_t *n
         pos[np++] = a;
         continue;
       }
-      cli_error("%s: unknown option '%s' (see 'scalefit %s --help')", cmd->name, spelled, cmd->name);
+      sf_near n;
+      sf_near_init(&n, spelled);
+      char longs[64][48]; /* the hint names options as typed, "--law" */
+      size_t nl = 0;
+      for (const cli_opt *k = cmd->opts; k && k->name && nl < 64; k++, nl++) {
+        snprintf(longs[nl], sizeof longs[nl], "--%s", k->name);
+        sf_near_add(&n, longs[nl]);
+      }
+      const char *hint = sf_near_hint(&n);
+      cli_error("%s: unknown option '%s'%s (see 'scalefit %s --help')", cmd->name, spelled, hint, cmd->name);
       return SF_EUSAGE;
     }
     if (o->type == CLI_FLAG) {

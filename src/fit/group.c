@@ -89,8 +89,13 @@ static int by_column(const sf_table *t, const char *by, char ***text, int *col, 
   }
   if (c < 0) {
     char *names = sf_table_column_names(t);
-    rc = sf_fail(SF_EINPUT, "%sby: '%s' is not a column of '%s' (it has run, family, source, notes, %s)", pre, by, data,
-                 names ? names : "?");
+    sf_near n;
+    sf_near_init(&n, by);
+    static const char *const textcols[] = {"run", "family", "source", "notes"};
+    for (size_t k = 0; k < 4; k++) sf_near_add(&n, textcols[k]);
+    for (size_t k = 0; k < t->ncols; k++) sf_near_add(&n, t->cols[k].name);
+    rc = sf_fail(SF_EINPUT, "%sby: '%s' is not a column of '%s'%s (it has run, family, source, notes, %s)", pre, by,
+                 data, sf_near_hint(&n), names ? names : "?");
     free(names);
     return rc;
   }

@@ -43,9 +43,14 @@ int sf_fit_law_for_table(const char *spec, const sf_table *t, const sf_law **law
   *law = NULL;
   *owned = NULL;
   if ((*law = sf_law_find(spec))) return SF_OK;
-  if (!strpbrk(spec, "=+-*/^()"))
-    return sf_fail(SF_EINPUT, "unknown law '%s' (see 'scalefit laws', or give a formula such as 'loss = E + A*C^-alpha')",
-                   spec);
+  if (!strpbrk(spec, "=+-*/^()")) {
+    sf_near n;
+    sf_near_init(&n, spec);
+    for (size_t i = 0; i < sf_law_count(); i++) sf_near_add(&n, sf_law_at(i)->name);
+    return sf_fail(SF_EINPUT,
+                   "unknown law '%s'%s (see 'scalefit laws', or give a formula such as 'loss = E + A*C^-alpha')", spec,
+                   sf_near_hint(&n));
+  }
   int rc = sf_law_from_formula_with(spec, table_column, (void *)t, owned);
   if (rc) return rc;
   *law = *owned;
@@ -181,9 +186,13 @@ static int pick_rows(job *jb, picked *p) {
           rc = sf_fail(SF_EINPUT, "%swhere: '%s' is a text field, and --where compares numbers (columns of '%s': %s); "
                        "fit each family with --by family, or one from a file of its runs", jb->pre,
                        sf_expr_ident(where, k), jb->data, names ? names : "?");
-        else
-          rc = sf_fail(SF_EINPUT, "%swhere: '%s' is not a column of '%s' (it has %s)", jb->pre, sf_expr_ident(where, k),
-                       jb->data, names ? names : "?");
+        else {
+          sf_near n;
+          sf_near_init(&n, sf_expr_ident(where, k));
+          for (size_t c = 0; c < t->ncols; c++) sf_near_add(&n, t->cols[c].name);
+          rc = sf_fail(SF_EINPUT, "%swhere: '%s' is not a column of '%s'%s (it has %s)", jb->pre,
+                       sf_expr_ident(where, k), jb->data, sf_near_hint(&n), names ? names : "?");
+        }
         free(names);
         goto out;
       }

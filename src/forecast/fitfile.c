@@ -500,8 +500,14 @@ int sf_fitfile_published(const char *laws_csv, const char *id, sf_fitfile **out)
   if (!row) {
     sf_buf b;
     sf_buf_init(&b);
-    for (size_t r = 1; r < c->nrec; r++) sf_buf_printf(&b, "%s%s", r > 1 ? ", " : "", sf_csvrec_get(c, r, cid));
-    rc = sf_fail(SF_EINPUT, "no published law '%s' in '%s' (known: %s)", id, laws_csv, sf_buf_str(&b));
+    sf_near n;
+    sf_near_init(&n, id);
+    for (size_t r = 1; r < c->nrec; r++) {
+      sf_buf_printf(&b, "%s%s", r > 1 ? ", " : "", sf_csvrec_get(c, r, cid));
+      sf_near_add(&n, sf_csvrec_get(c, r, cid));
+    }
+    rc = sf_fail(SF_EINPUT, "no published law '%s' in '%s'%s (known: %s)", id, laws_csv, sf_near_hint(&n),
+                 sf_buf_str(&b));
     sf_buf_free(&b);
     sf_csvrec_free(c);
     return rc;

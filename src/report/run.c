@@ -82,12 +82,16 @@ static int select_rows(rp_state *st) {
         goto out;
       }
       if (wcol[k] < 0) {
+        sf_near n;
+        sf_near_init(&n, sf_expr_ident(where, k));
+        for (size_t c = 0; c < t->ncols; c++) sf_near_add(&n, t->cols[c].name);
         rc = rp_fail(st, key_line(st, s->data_header_line, "where"), SF_EINPUT,
                      sf_header_text_field(sf_expr_ident(where, k))
                          ? "where: '%s' is a text field of '%s', and where compares numbers: select its runs in a "
-                           "file of their own"
-                         : "where: '%s' is not a column of '%s'",
-                     sf_expr_ident(where, k), s->data_file_given);
+                           "file of their own%s"
+                         : "where: '%s' is not a column of '%s'%s",
+                     sf_expr_ident(where, k), s->data_file_given,
+                     sf_header_text_field(sf_expr_ident(where, k)) ? "" : sf_near_hint(&n));
         goto out;
       }
     }

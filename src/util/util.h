@@ -126,4 +126,22 @@ int sf_parse_double(const char *s, double *out);
  * the one range rule of `--compute LO:HI:COUNT` and a report spec's `budgets = LO:HI:COUNT`. */
 void sf_logspace(double lo, double hi, size_t n, double *out);
 
+/* ---- spelling hints ----
+ * "did you mean" for a name that matched nothing: sf_near_init(&n, word), sf_near_add(&n, cand) for
+ * each name that would have matched, then sf_near_hint(&n) is "" or " (did you mean 'loss'?)" to
+ * append to the message. Near means the fewest edits (case ignored, a swap of neighbours one edit),
+ * at most a third of the word; failing that, names the word begins ("hoffmann2022" ->
+ * 'hoffmann2022_approach3', ...). Candidates are not copied: they must outlive the hint. */
+#define SF_NEAR_MAX 63
+#define SF_NEAR_SHOWN 3
+typedef struct sf_near {
+  const char *word;
+  size_t best, nclose, nprefix;
+  const char *close[SF_NEAR_SHOWN], *prefix[SF_NEAR_SHOWN];
+  char hint[3 * (SF_NEAR_MAX + 5) + 64];
+} sf_near;
+void sf_near_init(sf_near *n, const char *word);
+void sf_near_add(sf_near *n, const char *cand);
+const char *sf_near_hint(sf_near *n); /* valid until n goes */
+
 #endif

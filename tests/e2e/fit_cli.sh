@@ -58,6 +58,13 @@ $SCALEFIT fit "$tmp/runs.csv" --law power --grid "$tmp/grid.txt" --json >"$tmp/g
 expect 2 "column 'nope' missing" $SCALEFIT fit "$tmp/runs.csv" --law power --y nope
 expect 2 "column 'Q' missing" $SCALEFIT fit "$tmp/runs.csv" --law power --x Q
 expect 2 "unknown law 'nolaw'" $SCALEFIT fit "$tmp/runs.csv" --law nolaw
+# a slip of the keyboard gets the name it most likely meant (the wiring of sf_near in each lookup)
+expect 2 "unknown law 'chinchila' (did you mean 'chinchilla'?)" $SCALEFIT fit "$tmp/runs.csv" --law chinchila
+expect 1 "unknown option '--lwa' (did you mean '--law'?)" $SCALEFIT fit "$tmp/runs.csv" --lwa power
+expect 1 "'fitt' is not a scalefit command (did you mean 'fit'?)" $SCALEFIT fitt "$tmp/runs.csv"
+expect 2 "'los' is not a column of '$tmp/runs.csv' (did you mean 'loss'?)" $SCALEFIT fit "$tmp/runs.csv" --law power --where 'los < 3'
+expect 2 "--by: 'scroe' is not a column of '$tmp/runs.csv' (did you mean 'score'?)" $SCALEFIT fit "$tmp/runs.csv" --law power --by scroe
+expect 2 "(did you mean 'hoffmann2022_approach3', 'hoffmann2022_approach3_unrounded'" $SCALEFIT predict --published hoffmann2022 --at N=1e9,D=1e10
 expect 2 "cannot parse" $SCALEFIT fit "$tmp/runs.csv" --law 'loss = E + (A*C'
 expect 2 "names no column" $SCALEFIT fit "$tmp/runs.csv" --law 'loss = E + A'
 expect 2 "need at least 4" $SCALEFIT fit "$tmp/runs.csv" --law power --where 'N < 1.3e7'

@@ -1,4 +1,4 @@
-/* test_util.c: the JSON writer, atomic files, number parsing and error messages. */
+/* test_util.c: the JSON writer, atomic files, number parsing, error messages and spelling hints. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -178,6 +178,45 @@ static void test_json_errors(void **state) {
   assert_non_null(strstr(sf_errmsg(), "nesting too deep"));
 }
 
+/* The hint of word among cands (NULL-terminated); the expectations are edit distances counted by hand. */
+static const char *near_hint(sf_near *n, const char *word, const char *const *cands) {
+  sf_near_init(n, word);
+  for (; *cands; cands++) sf_near_add(n, *cands);
+  return sf_near_hint(n);
+}
+
+static void test_spelling_hints(void **state) {
+  (void)state;
+  sf_near n;
+  static const char *const opts[] = {"--law", "--loss", "--output", "--where", "--by", NULL};
+  /* a swap of neighbours is one edit: "--lwa" is 1 from "--law", 2 from "--loss" */
+  assert_string_equal(near_hint(&n, "--lwa", opts), " (did you mean '--law'?)");
+  /* one deletion from "--where" */
+  assert_string_equal(near_hint(&n, "--were", opts), " (did you mean '--where'?)");
+  static const char *const cols[] = {"N", "D", "C", "loss", "lr", NULL};
+  assert_string_equal(near_hint(&n, "los", cols), " (did you mean 'loss'?)");
+  assert_string_equal(near_hint(&n, "LOSS", cols), " (did you mean 'loss'?)"); /* case ignored */
+  /* "x" is one substitution from each one-letter name: a tie lists them, in the order given */
+  assert_string_equal(near_hint(&n, "x", cols), " (did you mean 'N', 'D' or 'C'?)");
+  /* "lrate" is 3 edits from "lr": more than a third of five letters, so nothing */
+  assert_string_equal(near_hint(&n, "lrate", cols), "");
+  static const char *const laws[] = {"h2022_a3", "h2022_a3_u", "h2022_a1_N", "h2022_a1_D", "k2020", NULL};
+  /* no name within a third of "h2022" (5 letters, 1 edit); four begin with it: three shown */
+  assert_string_equal(near_hint(&n, "h2022", laws), " (did you mean 'h2022_a3', 'h2022_a3_u', 'h2022_a1_N' or 1 other?)");
+  /* a name the table lists twice (an alias) is offered once */
+  static const char *const twice[] = {"power", "power", NULL};
+  assert_string_equal(near_hint(&n, "powr", twice), " (did you mean 'power'?)");
+  /* names longer than SF_NEAR_MAX are never near, not even as a name the word begins */
+  char longname[SF_NEAR_MAX + 2];
+  memset(longname, 'a', sizeof longname - 1);
+  longname[sizeof longname - 1] = 0;
+  const char *const big[] = {longname, NULL};
+  assert_string_equal(near_hint(&n, "aaaa", big), "");
+  longname[SF_NEAR_MAX] = 0; /* at the limit it is */
+  assert_string_equal(near_hint(&n, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab", big),
+                      " (did you mean 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'?)");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_json_nesting_and_escapes),
@@ -187,6 +226,7 @@ int main(void) {
       cmocka_unit_test(test_json_round_trip),
       cmocka_unit_test(test_json_unicode_escapes),
       cmocka_unit_test(test_json_errors),
+      cmocka_unit_test(test_spelling_hints),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
