@@ -23,6 +23,11 @@ vg 1 fit "$tmp/fit_runs.csv" --law power --sigma loss_sd --loss huber
 vg 2 fit "$tmp/fit_runs.csv" --law 'loss = (E'
 vg 2 fit "$tmp/fit_runs.csv" --law power --y nope
 vg 2 fit "$tmp/fit_runs.csv" --law power --where 'zz > 1'
+# spelling hints (sf_near) on the lookups that refuse a name
+vg 2 fit "$tmp/fit_runs.csv" --law chinchila --where 'los > 1'
+vg 2 fit "$tmp/fit_runs.csv" --law power --where 'los > 1'
+vg 1 fit "$tmp/fit_runs.csv" --lwa power
+vg 1 fitt "$tmp/fit_runs.csv"
 vg 3 fit "$tmp/fit_runs.csv" --law 'loss = log(-a*a - 1) + C*0' --grid random:2
 # several laws compared on the same runs (sf_fit_compare): ranked, one failing numerically (exit 3), refused
 vg 0 fit "$tmp/fit_runs.csv" --law power,power0 --holdout 0.2 --grid random:8 --sigma loss_sd --json
