@@ -774,7 +774,7 @@ int sf_fit_table(const sf_table *t, const sf_fit_request *rq, sf_fit_table_resul
   }
   check_trust(res);
   char why[sizeof res->warn[0].text];
-  if (law->degenerate && law->degenerate(law, &d, res->fit.params, why, sizeof why))
+  if (law->degenerate && law->degenerate(law, &d, res->fit.params, res->opts.fixed, why, sizeof why))
     warn(res, SF_FITWARN_DEGENERATE, -1, "%s", why);
   sf_buf b;
   sf_buf_init(&b);
