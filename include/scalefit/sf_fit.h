@@ -325,6 +325,15 @@ typedef struct sf_fit_table_result {
 int sf_fit_table(const struct sf_table *t, const sf_fit_request *rq, sf_fit_table_result *res);
 void sf_fit_table_result_free(sf_fit_table_result *res);
 
+/* Whether a fit sf_fit_table returned diverged: a free parameter ran off to infinity or NaN (a
+ * step between two budgets: A = inf with alpha in the thousands), so the result forecasts
+ * nothing and cannot be saved as a usable fit. Returns SF_OK when every free parameter is
+ * finite, else SF_ENUMERIC with a message naming the law, the data (rq->data_name), each such
+ * parameter and what to do, the options named as rq->opt_prefix says ("--fix" for the CLI, a
+ * report's "fix" key). `fit` and a report's [fit] stop on it; a comparison (--law A,B) leaves
+ * such a law unranked instead (sf_fit_degenerate). Added 2026 (diverge branch, session 14). */
+int sf_fit_diverged(const sf_fit_table_result *res, const sf_fit_request *rq);
+
 /* ---- several laws on the same runs: sf_fit_compare ----
  *
  * Fits each of m laws with sf_fit_table from one request (rq->law is ignored; everything else,

@@ -79,11 +79,13 @@ typedef size_t (*sf_law_starts_fn)(const sf_law *law, const sf_law_data *d, cons
 
 /* Whether natural parameters fitted to the runs d are a degenerate case of the law: a limit that
  * the runs do not determine as a whole (bnsl: its break beyond every run, a step between runs of
- * one x, a break sharpened into a kink no run is near enough to shape). Returns 1 and writes one
- * line saying why to why (cap chars), else 0; 0 where a parameter is not finite (the fit's own
- * warnings say so). */
-typedef int (*sf_law_degenerate_fn)(const sf_law *law, const sf_law_data *d, const double *params, char *why,
-                                    size_t cap);
+ * one x, a break sharpened into a kink no run is near enough to shape), or a free parameter no run
+ * bears on (datacon: R*_D without a run that repeats data). fixed[j] nonzero marks a parameter
+ * pinned by the caller (--fix; NULL: none is), which the runs need not determine. Returns 1 and
+ * writes one line saying why to why (cap chars), else 0; 0 where a parameter is not finite (the
+ * fit's own warnings say so). fixed added 2026 (diverge branch, session 14). */
+typedef int (*sf_law_degenerate_fn)(const sf_law *law, const sf_law_data *d, const double *params,
+                                    const int *fixed, char *why, size_t cap);
 
 /* Whether one point's inputs x[0..nvar) (natural values, in the order of law->vars) lie outside the
  * law's domain beyond what x_positive says (datacon: unique tokens U above the tokens D trained on).

@@ -64,7 +64,8 @@ static const cli_cmd cmd = {
     "Every start of the grid is optimised and the best objective wins (ties to the first start), so\n"
     "results do not depend on --threads. The bootstrap resamples runs (each with its sigma) with\n"
     "replacement and repeats the full multi-start on each resample, showing its progress on a\n"
-    "terminal. Exit codes: 2 bad input, 3 the fit failed numerically.\n"
+    "terminal. Exit codes: 2 bad input, 3 the fit failed numerically or diverged (a parameter ran\n"
+    "off to infinity: the result is shown with its warnings, -o writes nothing).\n"
     "\n"
     "--sigma COL weights each run by its standard deviation (scipy's curve_fit(sigma=...)): the\n"
     "residual is (f - y)/sigma in linear space and (log f - log y)/(sigma/y) in log space (the delta\n"
@@ -1029,6 +1030,12 @@ int cmd_fit(int argc, char **argv) {
   /* warnings on stderr either way (and in the JSON), after the result */
   fflush(stdout);
   for (size_t k = 0; k < fr.nwarn; k++) cli_warn("%s", fr.warn[k].text);
+  /* a diverged fit is shown (its other parameters say what it ran to) but not saved: no command
+   * could read it, and a script must not go on as if it had a fit */
+  if ((rc = sf_fit_diverged(&fr, &rq))) {
+    if (out_path) sf_fail_context("'%s' not written: ", out_path);
+    goto fail;
+  }
   if (out_path) {
     char *text = fit_json(&fr, t, path, 1);
     rc = text ? sf_write_file_atomic(out_path, text, strlen(text)) : sf_fail(SF_ENOMEM, "out of memory writing '%s'", out_path);

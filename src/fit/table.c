@@ -641,6 +641,35 @@ static void check_trust(sf_fit_table_result *res) {
          r->nbeyond, r->n, o->delta, res->K ? "read the bootstrap intervals" : "use --bootstrap for intervals");
 }
 
+/* A parameter that ran off to infinity is no estimate: the optimum is a limit the law only
+ * approaches (on two budgets of the own sweep, power's A = inf with alpha ~ 2900: a step
+ * between them). The warning alone left `fit` exiting 0 with a saved fit nothing could read. */
+int sf_fit_diverged(const sf_fit_table_result *res, const sf_fit_request *rq) {
+  const sf_law *law = res->law;
+  const sf_fit_result *r = &res->fit;
+  char bad[256] = "", rest[256] = "";
+  size_t nbad = 0, at = 0, rat = 0;
+  for (size_t j = 0; j < law->np; j++) {
+    int off = !res->opts.fixed[j] && !isfinite(r->params[j]);
+    char *b = off ? bad : rest;
+    size_t *a = off ? &at : &rat;
+    if (*a < sizeof bad)
+      *a += (size_t)snprintf(b + *a, sizeof bad - *a, "%s'%s' = %.4g", *a ? ", " : "", law->par[j].name, r->params[j]);
+    nbad += (size_t)off;
+  }
+  if (!nbad) return SF_OK;
+  const char *pre = rq->opt_prefix ? rq->opt_prefix : "";
+  int cli = strcmp(pre, "--") == 0;
+  return sf_fail(SF_ENUMERIC,
+                 "law '%s' diverged on %zu run%s of '%s': parameter%s %s%s%s%s, so the fit "
+                 "forecasts nothing: the runs do not determine %s (too few distinct budgets, or a limit the law "
+                 "only approaches); %s, fit runs over more budgets, or try a law with fewer parameters",
+                 sf_law_label(law), r->n, sf_plural(r->n), rq->data_name ? rq->data_name : "the data", sf_plural(nbad),
+                 bad, rat ? " (the others: " : "", rest, rat ? ")" : "", nbad == 1 ? "it" : "them",
+                 cli ? "pin or bound a parameter (--fix NAME=VALUE, --bound NAME=LO:HI)"
+                     : "pin a parameter (its fix key: NAME = VALUE)");
+}
+
 /* ---- the pipeline ---- */
 
 static double now_seconds(void) {
@@ -754,7 +783,7 @@ int sf_fit_table(const sf_table *t, const sf_fit_request *rq, sf_fit_table_resul
   }
   check_trust(res);
   char why[sizeof res->warn[0].text];
-  if (law->degenerate && law->degenerate(law, &d, res->fit.params, why, sizeof why))
+  if (law->degenerate && law->degenerate(law, &d, res->fit.params, res->opts.fixed, why, sizeof why))
     warn(res, SF_FITWARN_DEGENERATE, -1, "%s", why);
   sf_buf b;
   sf_buf_init(&b);

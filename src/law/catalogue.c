@@ -456,8 +456,9 @@ static size_t bnsl_starts(const sf_law *law, const sf_law_data *d, const double 
  *   smaller value fits as well), so the law has one parameter fewer than k counts.
  * The published form has no floor on f1 (their fits sharpen breaks to what the data show); a
  * floor would only move these limits to the floor, so they are said rather than bounded. */
-static int bnsl_degenerate(const sf_law *law, const sf_law_data *d, const double *p, char *why, size_t cap) {
-  (void)law;
+static int bnsl_degenerate(const sf_law *law, const sf_law_data *d, const double *p, const int *fixed, char *why,
+                           size_t cap) {
+  (void)law, (void)fixed; /* a pinned break is still a limit when no run lies on its side */
   const double c1 = p[3], d1 = p[4], f1 = p[5];
   for (size_t j = 0; j < 6; j++)
     if (!isfinite(p[j])) return 0;
@@ -611,6 +612,52 @@ static int datacon_domain(const sf_law *law, const double *x, char *why, size_t 
   return 1;
 }
 
+/* R*_D and R*_N shape only the runs past their limit: R*_D those that repeat data (D > U), R*_N
+ * those larger than Nopt(U), the compute-optimal size for their unique tokens under the fitted A,
+ * B, alpha, beta. Without such a run the parameter's Jacobian column is zero (any value fits as
+ * well: the fit is singular). With such runs an R* can still run off towards infinity, where
+ * repeated tokens (excess parameters) count in full, D' = D (N' = N), the least-squares optimum
+ * then a limit (RN_star 1e54 on single-epoch runs). Either way the law is Chinchilla's with
+ * parameters k counts for nothing: as for bnsl's limits, an R* that moves no fitted run's log
+ * prediction by 1e-6 from that limit makes the fit degenerate, and it is not ranked against other
+ * laws. A pinned R* is no such parameter (the paper's stage 2 fixes the other five). */
+static int datacon_degenerate(const sf_law *law, const sf_law_data *d, const double *p, const int *fixed, char *why,
+                              size_t cap) {
+  (void)law;
+  for (size_t j = 0; j < 7; j++)
+    if (!isfinite(p[j])) return 0;
+  const double E = p[0], A = p[1], B = p[2], al = p[3], be = p[4], rd = p[5], rn = p[6];
+  if (d->n == 0 || !(E > 0 && A > 0 && B > 0 && al > 0 && be > 0 && rd > 0 && rn > 0)) return 0;
+  const double g = log(al * A / (be * B)); /* log(alpha A / (beta B)) */
+  size_t nrep = 0, nbig = 0;
+  double mvD = 0, mvN = 0; /* the largest |log f - log f(R* = inf)| */
+  for (size_t i = 0; i < d->n; i++) {
+    double lN = d->lx[0][i], lD = d->lx[1][i], lU = d->lx[2][i], RD = d->x[1][i] / d->x[2][i] - 1;
+    double lDp = lD, lNp = lN, lNopt = (g + be * lU) / al;
+    if (RD > 0) nrep++, lDp = lU + log1p(-rd * expm1(-RD / rd));
+    if (lN > lNopt) nbig++, lNp = lNopt + log1p(-rn * expm1(-expm1(lN - lNopt) / rn));
+    double tN = A * exp(-al * lNp), tD = B * exp(-be * lDp), f = E + tN + tD;
+    double fD = E + tN + B * exp(-be * lD), fN = E + A * exp(-al * lN) + tD;
+    mvD = fmax(mvD, fabs(log(f / fD)));
+    mvN = fmax(mvN, fabs(log(f / fN)));
+  }
+  int drd = !(fixed && fixed[5]) && !(mvD >= 1e-6), drn = !(fixed && fixed[6]) && !(mvN >= 1e-6);
+  if (!drd && !drn) return 0;
+  size_t at = 0;
+  if (drd)
+    at += (size_t)(nrep ? snprintf(why, cap, "RD_star = %.3g counts repeated tokens as nearly in full (D' = D moves "
+                                   "no run's log loss by 1e-6)", rd)
+                        : snprintf(why, cap, "no fitted run repeats data (D > U)"));
+  if (drn && at < cap)
+    at += (size_t)(nbig ? snprintf(why + at, cap - at, "%sRN_star = %.3g counts excess parameters as nearly in full "
+                                   "(N' = N moves no run's log loss by 1e-6)", drd ? "; " : "", rn)
+                        : snprintf(why + at, cap - at, "%sno fitted run has N above Nopt(U), the compute-optimal size "
+                                   "for its unique tokens", drd ? "; " : ""));
+  if (at < cap)
+    snprintf(why + at, cap - at, ": %s not determined", drd && drn ? "RD_star and RN_star are" : drd ? "RD_star is" : "RN_star is");
+  return 1;
+}
+
 static const sf_law law_datacon = {
     .name = "datacon",
     .formula = "L = E + A/N'^alpha + B/D'^beta, D' = U(1 + RD_star(1 - exp(-(D/U - 1)/RD_star))), N' alike",
@@ -623,6 +670,7 @@ static const sf_law law_datacon = {
             {"alpha", "log_alpha", SF_TR_EXP, 0, 0}, {"beta", "log_beta", SF_TR_EXP, 0, 0},
             {"RD_star", "log_RD_star", SF_TR_EXP, 0, 0}, {"RN_star", "log_RN_star", SF_TR_EXP, 0, 0}},
     .eval = datacon_eval, .starts = datacon_starts, .domain = datacon_domain,
+    .degenerate = datacon_degenerate,
 };
 
 /* ---- the table ---- */

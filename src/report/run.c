@@ -189,6 +189,10 @@ static int run_fit(rp_state *st, rp_fit *f) {
     /* a failed fit's message names the law already ("law '...' cannot be evaluated ...") */
     return rp_fail(st, at, code, "[fit %s]: %s", sp->name, sf_errmsg());
   }
+  /* a parameter that ran off to infinity: a numerical failure of this fit, at its law line, as
+   * a law that fails to fit is (the saved form's reader would call it bad input) */
+  if ((rc = sf_fit_diverged(&f->fr, &rq)))
+    return rp_fail(st, key_line(st, sp->line, "law"), rc, "[fit %s]: %s", sp->name, sf_errmsg());
   sf_fitrecord rec;
   sf_fitrecord_from_fit(&rec, &f->fr);
   rec.data_file = st->spec->data_file_given;

@@ -56,7 +56,7 @@ with open(sys.argv[1], "w") as f:
 PY
 
 # ---- 1. one stage, against scipy
-"$SCALEFIT" fit "$tmp/runs.csv" --law datacon --loss l2 --json >"$tmp/sf1.json" 2>"$tmp/err" || fail "fit: $(cat "$tmp/err")"
+"$SCALEFIT" fit "$tmp/runs.csv" --law datacon --loss l2 --json >"$tmp/sf1.json" 2>"$tmp/err1" || fail "fit: $(cat "$tmp/err1")"
 $py - "$tmp" <<'PY' || fail "one-stage fit against scipy and the truth"
 import sys, json; sys.path.insert(0, sys.argv[1])
 import numpy as np
@@ -127,6 +127,49 @@ for k, v in zip(("RD_star", "RN_star"), np.exp(th)):
     # B 22% high moves RN_star 19%): the truth within 25%, not within a few of those standard errors
     assert abs(p[k] - TRUTH[k]) <= 0.25 * TRUTH[k], ("truth", k, p[k], se[k])
 PY
+
+# ---- 2b. R*_D or R*_N not determined: a degenerate fit, as bnsl's limits are, not ranked in a comparison (they
+# were only warned about, and the law's AICc, 180 below Chinchilla's formula on the single-epoch runs, would win)
+# single-epoch runs (D == U): RD = 0 for every run, so D' = U and RD_star is absent from the law (the closed form)
+"$SCALEFIT" fit "$tmp/runs.csv" --law 'datacon,loss = E + A*N^-alpha + B*D^-beta + 0*U' --loss l2 \
+  --where 'D == unique_tokens' --json >"$tmp/dg.json" 2>"$tmp/err" || fail "single-epoch comparison exit $?: $(cat "$tmp/err")"
+grep -qF "warning: datacon: no fitted run repeats data (D > U): RD_star is not determined" "$tmp/err" ||
+  fail "single-epoch: no degenerate warning: $(cat "$tmp/err")"
+$py -c "
+import json; d = json.load(open('$tmp/dg.json')); l = d['laws']
+assert d['degenerate'] == 1 and l[0]['degenerate'] and not l[1]['degenerate'], d
+assert l[0]['akaike_weight'] is None and l[1]['akaike_weight'] == 1 and d['best_aicc'] == 'formula1', d
+assert l[0]['degenerate_reason'] == 'no fitted run repeats data (D > U): RD_star is not determined', l[0]" ||
+  fail "single-epoch: datacon ranked: $(cat "$tmp/dg.json")"
+# pinned, RD_star need not be determined: no degenerate warning
+"$SCALEFIT" fit "$tmp/runs.csv" --law datacon --loss l2 --where 'D == unique_tokens' --fix RD_star=15.4 >/dev/null \
+  2>"$tmp/err" || fail "pinned RD_star exit $?"
+grep -q "not determined" "$tmp/err" && fail "a pinned RD_star called undetermined: $(cat "$tmp/err")"
+# single-epoch runs of at least 50 tokens per parameter: RN_star runs off (N' = N, no decay of excess parameters);
+# the paper's formula with the fitted parameters is within 1e-6 in log loss of RN_star = inf's (N' = N)
+"$SCALEFIT" fit "$tmp/runs.csv" --law datacon --loss l2 --where 'D == unique_tokens and D >= 50*N' --json \
+  >"$tmp/dg2.json" 2>"$tmp/err" || fail "chinchilla-like runs exit $?"
+grep -qF "warning: no fitted run repeats data (D > U); RN_star = " "$tmp/err" &&
+  grep -qF "counts excess parameters as nearly in full (N' = N moves no run's log loss by 1e-6): RD_star and RN_star are not determined" "$tmp/err" ||
+  fail "chinchilla-like runs: $(cat "$tmp/err")"
+$py - "$tmp" <<'PY' || fail "RN_star's limit against the paper's formula"
+import sys, json; sys.path.insert(0, sys.argv[1])
+import numpy as np
+from law import law, read
+N, D, U, y = read(sys.argv[1] + "/runs.csv")
+m = (D == U) & (D >= 50 * N)
+p = json.load(open(sys.argv[1] + "/dg2.json"))["params"]
+Nopt = (p["alpha"] * p["A"] / (p["beta"] * p["B"])) ** (1 / p["alpha"]) * U[m] ** (p["beta"] / p["alpha"])
+UN = np.minimum(N[m], Nopt); RN = N[m] / UN - 1
+# law.py's 1 - exp(-RN/RN_star) is 0 in doubles at RN_star 1e54 (N' = UN); -expm1 keeps it (N' ~ N)
+Np = UN + UN * p["RN_star"] * -np.expm1(-RN / p["RN_star"])
+f = p["E"] + p["A"] / Np ** p["alpha"] + p["B"] / U[m] ** p["beta"]  # RD = 0: D' = U
+lim = p["E"] + p["A"] / N[m] ** p["alpha"] + p["B"] / U[m] ** p["beta"]  # RN_star -> inf: N' = N (and D' = U = D)
+assert np.max(np.abs(np.log(f / lim))) < 1e-6, np.max(np.abs(np.log(f / lim)))
+assert np.any(N[m] > Nopt)  # RN_star's column is not zero: a limit, not an absent parameter
+PY
+# every run (repeats, and sizes past Nopt(U)): both determined, no such warning
+grep -q "not determined" "$tmp/err1" && fail "one-stage fit called degenerate"
 
 # ---- 3. the published law
 "$SCALEFIT" predict --published muennighoff2023 --at N=6.34e9,D=242e9,U=25e9 --at N=8.67e9,D=178e9,U=25e9 \

@@ -291,10 +291,10 @@ grep -q "numfail.ini:7: \[fit f\]: law 'mmlu = A\*log(-N\*B)' cannot be evaluate
 
 # a failure about one key's value names that key's line, not its section's header (they are
 # several lines apart in each spec); what a section lacks is said at its header
-keyline() { # SPEC-TEXT WANT: the spec fails (exit 2) with WANT on stderr
+keyline() { # SPEC-TEXT WANT [CODE]: the spec fails (exit CODE, default 2) with WANT on stderr
   printf '%b' "$1" > kl.ini
-  "$SCALEFIT" report kl.ini -o out 2> err.txt; local rc=$?
-  [ $rc -eq 2 ] || fail "exit $rc, want 2: $1: $(cat err.txt)"
+  "$SCALEFIT" report kl.ini -o out 2> err.txt; local rc=$? want=${3:-2}
+  [ $rc -eq "$want" ] || fail "exit $rc, want $want: $1: $(cat err.txt)"
   grep -qF "kl.ini:$2" err.txt || fail "want 'kl.ini:$2': $(cat err.txt)"
   [ ! -e out/kl ] || fail "a failed spec left a folder"
 }
@@ -308,9 +308,13 @@ keyline "[data]\nfile = $M\n[fit f]\nlaw = power\nx = C\ny = mmlu\nsigma = N\nlo
 keyline "[data]\nfile = $M\n[fit f]\nx = C\ny = mmlu\nlaw = nolaw\n" "6: [fit f]: unknown law 'nolaw'"
 keyline "[data]\nfile = $M\ntable = models\n\nwhere = zz > 1\n[fit f]\nlaw = power\nx = C\ny = mmlu\n" \
   "5: where: 'zz' is not a column"
-# a fit that diverged (A = inf on two budgets of the own sweep) fails its spec saying so, naming the fit once
-keyline "[data]\nfile = $SF_SRC/datasets/sweep_default.h5\nwhere = N > 5e4 and loss < 1.5\n[fit p]\nlaw = power\n" \
-  "4: '[fit p]': parameter 'A' of law 'power' has no finite value (null): the fit diverged"
+# a fit that diverged (A = inf on two budgets of the own sweep: fit_cli.sh) fails its spec as a law that
+# fails to fit does, at its law line with exit 3 (a numerical failure), naming the fit once; it failed at
+# the header with exit 2 and the saved form's reader's words ('has no finite value (null)')
+keyline "[data]\nfile = $SF_SRC/datasets/sweep_default.h5\nwhere = N > 5e4 and loss < 1.5\n[fit p]\n\nlaw = power\n" \
+  "6: [fit p]: law 'power' diverged on 6 runs of '$SF_SRC/datasets/sweep_default.h5': parameter 'A' = inf" 3
+grep -qF "pin a parameter (its fix key: NAME = VALUE), fit runs over more budgets" err.txt || fail "diverged: no hint: $(cat err.txt)"
+grep -c "\[fit p\]" err.txt | grep -qx 1 || fail "diverged: the fit named more than once: $(cat err.txt)"
 keyline "[data]\nfile = $M\nwhere = Model_Family > 1\n[fit f]\nlaw = power\nx = C\ny = mmlu\n" \
   "3: where: 'Model_Family' is a text field of"
 keyline "[data]\nfile = $M\n[turn]\nx = C\nbootstrap = 10\ny = nosuch\n" "6: [turn turn]: column 'nosuch' missing"

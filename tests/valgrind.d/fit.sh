@@ -73,3 +73,5 @@ vg 0 fit "$tmp/fit_datacon.csv" --law datacon --grid random:4 --fix E=1.8 --fix 
 vg 2 fit "$tmp/fit_datacon_bad.csv" --law datacon --grid random:2
 vg 0 predict --published muennighoff2023 --at N=6.34e9,D=242e9,U=25e9
 vg 1 predict --published muennighoff2023 --at N=6.34e9,D=2e9,U=25e9
+# a fit that diverges (power on two budgets of the own sweep: A = inf): shown, refused with exit 3, not saved
+vg 3 fit "$SF_SRC/datasets/sweep_default.h5" --law power --where 'N > 5e4 and loss < 1.5' -o "$tmp/div.json"

@@ -11,3 +11,6 @@ fi
 printf '[report]\ntitle = broken\n[data]\nfiel = x.csv\n' > "$tmp/broken.ini"
 vg 2 report "$tmp/broken.ini" -o "$tmp/rep"
 vg 1 report "$tmp/broken.ini"
+# the same diverged fit in a spec: the spec fails at its law line, exit 3
+printf '[data]\nfile = %s\nwhere = N > 5e4 and loss < 1.5\n[fit p]\nlaw = power\n' "$SF_SRC/datasets/sweep_default.h5" > "$tmp/div.ini"
+vg 3 report "$tmp/div.ini" -o "$tmp/rep"
