@@ -27,7 +27,7 @@ rc=$?
 cat stdout.txt stderr.txt
 [ $rc -eq 2 ] || fail "exit $rc, want 2 (bad input)"
 grep -qx "2 reports written, 2 failed" stdout.txt || fail "summary line"
-grep -q "broken.ini:4: unknown key 'fiel' in \[data\] (known: file, table, where)" stderr.txt || fail "parse error with file:line"
+grep -q "broken.ini:4: unknown key 'fiel' in \[data\] (did you mean 'file'?) (known: file, table, where)" stderr.txt || fail "parse error with file:line"
 grep -q "runfail.ini:5: \[fit bad\]: column 'nosuchcolumn' missing in" stderr.txt || fail "run error with file:line"
 for r in published-models published-laws; do
   for f in index.html report.md report.json; do [ -s "out/$r/$f" ] || fail "out/$r/$f missing"; done
