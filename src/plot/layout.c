@@ -763,12 +763,29 @@ static size_t utf8_chars(const char *s, size_t n) {
   return k;
 }
 
+/* The word at s, n bytes, taken on to the end of the word that closes a parenthesis it opens, when
+ * that comes before the end of the line and the whole fits on a line of max_chars: a count in
+ * parentheses, "(1 run)", broken across two lines read as "(1" and "run)" (the isoflop chart's
+ * subtitle at 1920 px). Spaces inside stay as they are. */
+static size_t with_group(const char *s, size_t n, size_t max_chars) {
+  int depth = 0;
+  for (size_t i = 0; i < n; i++) depth += s[i] == '(' ? 1 : s[i] == ')' ? -1 : 0;
+  if (depth <= 0) return n;
+  for (size_t i = n; s[i] && s[i] != '\n' && s[i] != '\r'; i++) {
+    depth += s[i] == '(' ? 1 : s[i] == ')' ? -1 : 0;
+    if (depth > 0) continue;
+    size_t end = i + 1 + strcspn(s + i + 1, " \t\n\r");
+    return utf8_chars(s, end) <= max_chars ? end : n;
+  }
+  return n;
+}
+
 size_t sf_plot_wrap(const char *text, size_t max_chars, sf_buf *out) {
   size_t lines = 1, line = 0; /* characters on the current line */
   for (const char *s = text ? text : "";;) {
     while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
     if (!*s) break;
-    size_t n = strcspn(s, " \t\n\r"), w = utf8_chars(s, n);
+    size_t n = with_group(s, strcspn(s, " \t\n\r"), max_chars), w = utf8_chars(s, n);
     if (line && line + 1 + w > max_chars) {
       sf_buf_addc(out, '\n');
       lines++, line = 0;

@@ -111,7 +111,8 @@ void sf_plot_region_label(const sf_panel *p, size_t i, double ymax, double plot_
 
 /* text broken at spaces (and tabs, newlines) into lines of at most max_chars characters (UTF-8
  * characters; a longer word has a line of its own), written to out with '\n' between them; the
- * number of lines (1 for an empty text). */
+ * number of lines (1 for an empty text). Never inside parentheses that fit on a line: "(1 run)"
+ * stays whole. */
 size_t sf_plot_wrap(const char *text, size_t max_chars, sf_buf *out);
 
 /* The most characters a legend entry may have on a plot plot_w pixels wide in font size font_px:

@@ -814,6 +814,45 @@ static void test_long_title_wrapped(void **state) {
   sf_chart_free(c);
 }
 
+/* A parenthesised count is never split: the isoflop chart's subtitle at 1920 px wide broke as
+ * "... C = 1.3e+22 (1" / "run)". At every line length each line's parentheses balance, no line
+ * is longer than the length (no word here is), and the lines joined by spaces give the text. */
+static void test_wrap_parentheses(void **state) {
+  (void)state;
+  const char *text = "245 runs in 12 compute bins; parabolas in log N; no interior minimum at C = 2.1e+18; "
+                     "skipped, under 3 model sizes: C = 1.3e+22 (1 run), 2.0e+22 (12 runs)";
+  for (size_t max = 20; max <= strlen(text) + 1; max++) {
+    sf_buf b;
+    sf_buf_init(&b);
+    size_t lines = sf_plot_wrap(text, max, &b);
+    const char *t = sf_buf_str(&b);
+    size_t nl = 1;
+    for (const char *l = t, *e;; l = e + 1, nl++) {
+      e = strchr(l, '\n');
+      size_t len = e ? (size_t)(e - l) : strlen(l);
+      int depth = 0;
+      for (size_t i = 0; i < len; i++) depth += l[i] == '(' ? 1 : l[i] == ')' ? -1 : 0;
+      if (depth != 0) print_error("max %zu: line '%.*s'\n", max, (int)len, l);
+      assert_int_equal(depth, 0);
+      assert_true(len <= max);
+      if (!e) break;
+    }
+    assert_int_equal(nl, lines);
+    char *joined = sf_strdup(t);
+    for (char *c = joined; *c; c++)
+      if (*c == '\n') *c = ' ';
+    assert_string_equal(joined, text);
+    free(joined);
+    sf_buf_free(&b);
+  }
+  /* a group longer than a line is broken at its spaces as any text */
+  sf_buf b;
+  sf_buf_init(&b);
+  assert_int_equal(sf_plot_wrap("a (bb cc dd ee ff gg)", 10, &b), 3);
+  assert_string_equal(sf_buf_str(&b), "a (bb cc\ndd ee ff\ngg)");
+  sf_buf_free(&b);
+}
+
 static void test_misuse(void **state) {
   (void)state;
   sf_chart *c = sf_chart_new("");
@@ -1072,6 +1111,7 @@ int main(void) {
       cmocka_unit_test(test_legend_place), cmocka_unit_test(test_vline_label), cmocka_unit_test(test_region_label),
       cmocka_unit_test(test_legend_in_script), cmocka_unit_test(test_color_bar_script),
       cmocka_unit_test(test_panels),           cmocka_unit_test(test_misuse), cmocka_unit_test(test_long_title_wrapped),
+      cmocka_unit_test(test_wrap_parentheses),
       cmocka_unit_test(test_render_gnuplot_missing), cmocka_unit_test(test_render_gnuplot_fails),
       cmocka_unit_test(test_shorten),           cmocka_unit_test(test_long_legend_script), cmocka_unit_test(test_long_legend_distinct),
       cmocka_unit_test(test_render_warnings),
