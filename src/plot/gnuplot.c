@@ -389,7 +389,11 @@ static void decorations(sf_buf *b, const sf_panel *p, const int *colors, const l
       sf_buf_printf(b, ", graph 1 nohead back lw %.2f dt (6,4) lc rgb '%s'\n", 1.5 * lk->line,
                     color_of(colors[i], "#555555"));
       if (s->title[0]) {
-        /* beside the line, where it covers no run, line or other label (at the top if it can) */
+        /* beside the line, where it covers no run, line or other label (at the top if it can).
+         * pngcairo centres the turned text on its anchor, svg puts its baseline half a character
+         * right of it: 0.7 characters to the left ran the letters into the line in PNG (their
+         * edge on its first pixel column; 3 px off it in SVG); 1.2 leaves 5 px and 9 px, as the
+         * right side's 1.6 leaves 10 and 12 */
         double top;
         int right;
         sf_plot_vline_label(p, i, ymax, plot_w, plot_h, em, &top, &right);
@@ -398,7 +402,7 @@ static void decorations(sf_buf *b, const sf_panel *p, const int *colors, const l
         sf_buf_add(b, " at first ");
         num(b, s->x0);
         sf_buf_printf(b, ", graph %.4g rotate by 90 right offset character %s,0 front textcolor rgb '%s'\n", top,
-                      right ? "1.6" : "-0.7", color_of(colors[i], "#404040"));
+                      right ? "1.6" : "-1.2", color_of(colors[i], "#404040"));
       }
       break;
     case SF_SERIES_XREGION: {

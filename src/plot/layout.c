@@ -549,6 +549,18 @@ void sf_plot_region_label(const sf_panel *p, size_t i, double ymax, double plot_
   double half = 0.5 * (double)strlen(me->title) * SF_TEXT_W * font_px / plot_w;
   region_span(p, &f, me, &u0, &u1);
   double uc = u0 < u1 ? (u0 + u1) / 2 : u0;
+  /* a marker line inside the region is its own (the inflection in its interval): centred on the
+   * region the label had the line through its middle ("inflection, 95|% interval"), so it starts
+   * half a font size right of the line, or ends as far left of it where the right has no room */
+  for (size_t j = 0; j < p->nseries; j++) {
+    const sf_series *s = p->series[j];
+    if (s->kind != SF_SERIES_VLINE || s->x0 < me->x0 || s->x0 > me->x1 || (p->x.log && !(s->x0 > 0))) continue;
+    double a, b, gap = 0.5 * font_px / plot_w;
+    to_unit(&f, s->x0, f.ylog ? pow(10, f.ylo) : f.ylo, &a, &b);
+    if (a < 0 || a > 1) continue;
+    uc = a + gap + half <= 0.99 ? a + gap + half : a - gap - half;
+    break;
+  }
   /* inside the plot: a label wider than what is left of the region reaches back over its edge */
   if (uc + half > 0.99) uc = 0.99 - half;
   if (uc - half < 0.01) uc = 0.01 + half;

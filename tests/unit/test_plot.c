@@ -692,6 +692,29 @@ static void test_region_label(void **state) {
   assert_true(v + 0.6 * em < lo || v - 0.6 * em > hi);
   assert_true(v - 0.6 * em > 0.45);
   sf_chart_free(c);
+  /* the turn chart's inflection interval, its line at the centre without a label of its own: the
+   * region's label names both, and it sat centred on the region with the line through its middle.
+   * It goes beside the line, half a font size clear of it; right, or left where the right has no
+   * room (the region and its line near the plot's right end) */
+  static const double rx[][3] = {{5, 10, 20}, {60, 80, 95}};
+  for (int k = 0; k < 2; k++) {
+    c = sf_chart_new("");
+    p = sf_chart_add_panel(c, "");
+    sf_axis_set(&p->x, "x", "", 1);
+    sf_axis_set(&p->y, "y", "", 0);
+    sf_panel_add_points(p, "frame", 2, fx, fy);
+    const char *il = "inflection, 95% interval";
+    assert_non_null(sf_panel_add_xregion(p, il, rx[k][0], rx[k][2]));
+    assert_non_null(sf_panel_add_vline(p, "", rx[k][1]));
+    sf_plot_axis_range(p, SF_AXIS_X, &xlo, &xhi);
+    double ul = (log10(rx[k][1]) - log10(xlo)) / (log10(xhi) - log10(xlo));
+    double h = 0.5 * strlen(il) * SF_TEXT_W * F / W, gap = 0.5 * F / W;
+    sf_plot_region_label(p, 1, NAN, W, H, F, &u, &v);
+    if (k == 0) assert_true(u - h >= ul + gap - 1e-9); /* right of the line */
+    else assert_true(u + h <= ul - gap + 1e-9);       /* left of it */
+    assert_true(u - h >= 0 && u + h <= 1);
+    sf_chart_free(c);
+  }
 }
 
 static void test_legend_in_script(void **state) {
