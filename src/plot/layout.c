@@ -549,6 +549,18 @@ void sf_plot_region_label(const sf_panel *p, size_t i, double ymax, double plot_
   double half = 0.5 * (double)strlen(me->title) * SF_TEXT_W * font_px / plot_w;
   region_span(p, &f, me, &u0, &u1);
   double uc = u0 < u1 ? (u0 + u1) / 2 : u0;
+  /* a marker line inside the region is its own (the inflection in its interval): centred on the
+   * region the label had the line through its middle ("inflection, 95|% interval"), so it starts
+   * half a font size right of the line, or ends as far left of it where the right has no room */
+  for (size_t j = 0; j < p->nseries; j++) {
+    const sf_series *s = p->series[j];
+    if (s->kind != SF_SERIES_VLINE || s->x0 < me->x0 || s->x0 > me->x1 || (p->x.log && !(s->x0 > 0))) continue;
+    double a, b, gap = 0.5 * font_px / plot_w;
+    to_unit(&f, s->x0, f.ylog ? pow(10, f.ylo) : f.ylo, &a, &b);
+    if (a < 0 || a > 1) continue;
+    uc = a + gap + half <= 0.99 ? a + gap + half : a - gap - half;
+    break;
+  }
   /* inside the plot: a label wider than what is left of the region reaches back over its edge */
   if (uc + half > 0.99) uc = 0.99 - half;
   if (uc - half < 0.01) uc = 0.01 + half;
@@ -763,12 +775,29 @@ static size_t utf8_chars(const char *s, size_t n) {
   return k;
 }
 
+/* The word at s, n bytes, taken on to the end of the word that closes a parenthesis it opens, when
+ * that comes before the end of the line and the whole fits on a line of max_chars: a count in
+ * parentheses, "(1 run)", broken across two lines read as "(1" and "run)" (the isoflop chart's
+ * subtitle at 1920 px). Spaces inside stay as they are. */
+static size_t with_group(const char *s, size_t n, size_t max_chars) {
+  int depth = 0;
+  for (size_t i = 0; i < n; i++) depth += s[i] == '(' ? 1 : s[i] == ')' ? -1 : 0;
+  if (depth <= 0) return n;
+  for (size_t i = n; s[i] && s[i] != '\n' && s[i] != '\r'; i++) {
+    depth += s[i] == '(' ? 1 : s[i] == ')' ? -1 : 0;
+    if (depth > 0) continue;
+    size_t end = i + 1 + strcspn(s + i + 1, " \t\n\r");
+    return utf8_chars(s, end) <= max_chars ? end : n;
+  }
+  return n;
+}
+
 size_t sf_plot_wrap(const char *text, size_t max_chars, sf_buf *out) {
   size_t lines = 1, line = 0; /* characters on the current line */
   for (const char *s = text ? text : "";;) {
     while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
     if (!*s) break;
-    size_t n = strcspn(s, " \t\n\r"), w = utf8_chars(s, n);
+    size_t n = with_group(s, strcspn(s, " \t\n\r"), max_chars), w = utf8_chars(s, n);
     if (line && line + 1 + w > max_chars) {
       sf_buf_addc(out, '\n');
       lines++, line = 0;

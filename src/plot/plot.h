@@ -98,9 +98,12 @@ void sf_plot_region_label(const sf_panel *p, size_t i, double ymax, double plot_
                           double *u, double *v);
 
 /* Legend metrics in units of the base font size, generous enough for every terminal (measured
- * key boxes: 1.8 font sizes per entry in pngcairo, 2.3 in svg; about 0.8 per character). */
+ * key boxes: 1.77 font sizes per entry in pngcairo, and in svg and pdfcairo, whose rows the
+ * renderer spaces as pngcairo's; about 0.8 per character). Rows were 2.2 when svg's were 2.3:
+ * once they matched, 2.2 made the frontier chart's 6-entry legend 189 px tall where gnuplot
+ * draws 139, too tall to make room for under its 256-px-high panel, so it went over the curves. */
 #define SF_CHAR_W 0.85
-#define SF_LINE_H 2.2
+#define SF_LINE_H 1.8
 
 /* The width of an average character of running text (titles) in units of the font size: measured
  * on mixed text in pngcairo at 0.65, which the look carries to svg and pdfcairo. */
@@ -108,7 +111,8 @@ void sf_plot_region_label(const sf_panel *p, size_t i, double ymax, double plot_
 
 /* text broken at spaces (and tabs, newlines) into lines of at most max_chars characters (UTF-8
  * characters; a longer word has a line of its own), written to out with '\n' between them; the
- * number of lines (1 for an empty text). */
+ * number of lines (1 for an empty text). Never inside parentheses that fit on a line: "(1 run)"
+ * stays whole. */
 size_t sf_plot_wrap(const char *text, size_t max_chars, sf_buf *out);
 
 /* The most characters a legend entry may have on a plot plot_w pixels wide in font size font_px:

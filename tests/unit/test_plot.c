@@ -692,6 +692,29 @@ static void test_region_label(void **state) {
   assert_true(v + 0.6 * em < lo || v - 0.6 * em > hi);
   assert_true(v - 0.6 * em > 0.45);
   sf_chart_free(c);
+  /* the turn chart's inflection interval, its line at the centre without a label of its own: the
+   * region's label names both, and it sat centred on the region with the line through its middle.
+   * It goes beside the line, half a font size clear of it; right, or left where the right has no
+   * room (the region and its line near the plot's right end) */
+  static const double rx[][3] = {{5, 10, 20}, {60, 80, 95}};
+  for (int k = 0; k < 2; k++) {
+    c = sf_chart_new("");
+    p = sf_chart_add_panel(c, "");
+    sf_axis_set(&p->x, "x", "", 1);
+    sf_axis_set(&p->y, "y", "", 0);
+    sf_panel_add_points(p, "frame", 2, fx, fy);
+    const char *il = "inflection, 95% interval";
+    assert_non_null(sf_panel_add_xregion(p, il, rx[k][0], rx[k][2]));
+    assert_non_null(sf_panel_add_vline(p, "", rx[k][1]));
+    sf_plot_axis_range(p, SF_AXIS_X, &xlo, &xhi);
+    double ul = (log10(rx[k][1]) - log10(xlo)) / (log10(xhi) - log10(xlo));
+    double h = 0.5 * strlen(il) * SF_TEXT_W * F / W, gap = 0.5 * F / W;
+    sf_plot_region_label(p, 1, NAN, W, H, F, &u, &v);
+    if (k == 0) assert_true(u - h >= ul + gap - 1e-9); /* right of the line */
+    else assert_true(u + h <= ul - gap + 1e-9);       /* left of it */
+    assert_true(u - h >= 0 && u + h <= 1);
+    sf_chart_free(c);
+  }
 }
 
 static void test_legend_in_script(void **state) {
@@ -812,6 +835,45 @@ static void test_long_title_wrapped(void **state) {
   assert_non_null(strstr(s, want));
   free(l1), free(l2), free(s);
   sf_chart_free(c);
+}
+
+/* A parenthesised count is never split: the isoflop chart's subtitle at 1920 px wide broke as
+ * "... C = 1.3e+22 (1" / "run)". At every line length each line's parentheses balance, no line
+ * is longer than the length (no word here is), and the lines joined by spaces give the text. */
+static void test_wrap_parentheses(void **state) {
+  (void)state;
+  const char *text = "245 runs in 12 compute bins; parabolas in log N; no interior minimum at C = 2.1e+18; "
+                     "skipped, under 3 model sizes: C = 1.3e+22 (1 run), 2.0e+22 (12 runs)";
+  for (size_t max = 20; max <= strlen(text) + 1; max++) {
+    sf_buf b;
+    sf_buf_init(&b);
+    size_t lines = sf_plot_wrap(text, max, &b);
+    const char *t = sf_buf_str(&b);
+    size_t nl = 1;
+    for (const char *l = t, *e;; l = e + 1, nl++) {
+      e = strchr(l, '\n');
+      size_t len = e ? (size_t)(e - l) : strlen(l);
+      int depth = 0;
+      for (size_t i = 0; i < len; i++) depth += l[i] == '(' ? 1 : l[i] == ')' ? -1 : 0;
+      if (depth != 0) print_error("max %zu: line '%.*s'\n", max, (int)len, l);
+      assert_int_equal(depth, 0);
+      assert_true(len <= max);
+      if (!e) break;
+    }
+    assert_int_equal(nl, lines);
+    char *joined = sf_strdup(t);
+    for (char *c = joined; *c; c++)
+      if (*c == '\n') *c = ' ';
+    assert_string_equal(joined, text);
+    free(joined);
+    sf_buf_free(&b);
+  }
+  /* a group longer than a line is broken at its spaces as any text */
+  sf_buf b;
+  sf_buf_init(&b);
+  assert_int_equal(sf_plot_wrap("a (bb cc dd ee ff gg)", 10, &b), 3);
+  assert_string_equal(sf_buf_str(&b), "a (bb cc\ndd ee ff\ngg)");
+  sf_buf_free(&b);
 }
 
 static void test_misuse(void **state) {
@@ -1072,6 +1134,7 @@ int main(void) {
       cmocka_unit_test(test_legend_place), cmocka_unit_test(test_vline_label), cmocka_unit_test(test_region_label),
       cmocka_unit_test(test_legend_in_script), cmocka_unit_test(test_color_bar_script),
       cmocka_unit_test(test_panels),           cmocka_unit_test(test_misuse), cmocka_unit_test(test_long_title_wrapped),
+      cmocka_unit_test(test_wrap_parentheses),
       cmocka_unit_test(test_render_gnuplot_missing), cmocka_unit_test(test_render_gnuplot_fails),
       cmocka_unit_test(test_shorten),           cmocka_unit_test(test_long_legend_script), cmocka_unit_test(test_long_legend_distinct),
       cmocka_unit_test(test_render_warnings),

@@ -461,8 +461,10 @@ static void test_frontier_legend(void **state) {
   char *script = NULL;
   assert_int_equal(sf_chart_script(c, "frontier.svg", &script), SF_OK);
   const char *at = script;
-  /* the plot area of each stacked panel as the renderer estimates it: font 13 px at 900 px */
-  double em = 13, pw = 900 - 9 * em, ph = (900 - 3.6 * em) / 2 - 5 * em;
+  /* the plot area of each stacked panel as gnuplot 5.4 draws it in SVG (its axis frame, 780 x 256
+   * px; the layout once reckoned with 361 px, leaving out the panel's title and svg's taller lines,
+   * and the legend touched the band and Hoffmann's and Epoch's lines): font 13 px at 900 px */
+  double em = 13, pw = 780, ph = 256;
   for (size_t k = 0; k < c->npanels; k++) {
     const sf_panel *p = c->panels[k];
     double xlo, xhi, ylo, yhi;
