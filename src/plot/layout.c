@@ -792,12 +792,30 @@ static size_t with_group(const char *s, size_t n, size_t max_chars) {
   return n;
 }
 
+/* The words at s that go on one line when they fit: a word with its group (with_group), and the
+ * words of "C = 1.3e+22 (1 run)" held together: a word and the group after it, either side of an
+ * "=". Broken apart, "(1 run)" began a line of its own and "C =" ended one (the isoflop subtitle
+ * at 1900 px). */
+static size_t unit_len(const char *s, size_t max_chars) {
+  size_t n = with_group(s, strcspn(s, " \t\n\r"), max_chars);
+  for (;;) {
+    size_t gap = strspn(s + n, " \t");
+    const char *next = s + n + gap;
+    if (!gap || !*next || *next == '\n' || *next == '\r') return n;
+    int glue = *next == '(' || s[n - 1] == '=' || (*next == '=' && (next[1] == ' ' || next[1] == '\t'));
+    if (!glue) return n;
+    size_t end = (size_t)(next - s) + with_group(next, strcspn(next, " \t\n\r"), max_chars);
+    if (utf8_chars(s, end) > max_chars) return n;
+    n = end;
+  }
+}
+
 size_t sf_plot_wrap(const char *text, size_t max_chars, sf_buf *out) {
   size_t lines = 1, line = 0; /* characters on the current line */
   for (const char *s = text ? text : "";;) {
     while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
     if (!*s) break;
-    size_t n = with_group(s, strcspn(s, " \t\n\r"), max_chars), w = utf8_chars(s, n);
+    size_t n = unit_len(s, max_chars), w = utf8_chars(s, n);
     if (line && line + 1 + w > max_chars) {
       sf_buf_addc(out, '\n');
       lines++, line = 0;

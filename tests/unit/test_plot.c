@@ -861,6 +861,10 @@ static void test_wrap_parentheses(void **state) {
       if (!e) break;
     }
     assert_int_equal(nl, lines);
+    /* a value with its count, and "C =" with its value, stay on one line wherever they fit */
+    if (max >= strlen("C = 1.3e+22 (1 run),")) assert_non_null(strstr(t, "C = 1.3e+22 (1 run)"));
+    if (max >= strlen("2.0e+22 (12 runs)")) assert_non_null(strstr(t, "2.0e+22 (12 runs)"));
+    if (max >= strlen("at C = 2.1e+18;")) assert_non_null(strstr(t, "C = 2.1e+18"));
     char *joined = sf_strdup(t);
     for (char *c = joined; *c; c++)
       if (*c == '\n') *c = ' ';
