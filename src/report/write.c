@@ -186,7 +186,9 @@ static void body(rp_state *st, out *o) {
   for (size_t i = 0; i < st->nfits; i++) {
     const rp_fit *f = &st->fits[i];
     const sf_fit_result *r = &f->fr.fit;
-    snprintf(buf, sizeof buf, "Fit '%s': %s", f->spec->name, sf_law_label(f->law));
+    /* a fit named for its law ([fit chinchilla], law = chinchilla) is not named twice */
+    if (strcmp(f->spec->name, sf_law_label(f->law)) == 0) snprintf(buf, sizeof buf, "Fit: %s", f->spec->name);
+    else snprintf(buf, sizeof buf, "Fit '%s': %s", f->spec->name, sf_law_label(f->law));
     heading(o, 2, buf);
     sf_buf xs;
     sf_buf_init(&xs);

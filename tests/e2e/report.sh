@@ -181,6 +181,11 @@ where = params > 2e4 and Loss < 1.9
 law = power
 INI
 "$SCALEFIT" report whalias.ini -o out > /dev/null 2> err.txt || fail "where with aliases: exit $?: $(cat err.txt)"
+# a fit is headed by its name and its law; one named for its law is not named twice
+grep -qxF "## Fit 'p': power" out/whalias/report.md || fail "fit heading: $(grep '^## Fit' out/whalias/report.md)"
+sed 's/^\[fit p\]$/[fit power]/' whalias.ini > power.ini
+"$SCALEFIT" report power.ini -o out > /dev/null 2>&1 || fail "fit named for its law: exit $?"
+grep -qxF "## Fit: power" out/power/report.md || fail "fit named for its law: $(grep '^## Fit' out/power/report.md)"
 "$PY" - out/whalias/report.json own.csv <<'PY' || fail "where with aliases: the runs kept"
 import csv, json, sys
 r = json.load(open(sys.argv[1]))
