@@ -294,6 +294,9 @@ typedef struct sf_fit_table_result {
                                  The data-stage cases added 2026 (wording branch, session 13) */
   size_t n_rows;              /* rows fitted plus held out */
   size_t n_where, n_skipped;  /* rows left out by where, rows without every value needed */
+  char *skip_note;            /* with n_skipped: which, by column, "no value of U: 'r7' (row 7), row 12
+                                 and 3 more; no value of loss: ..." (at most 5 named per column); else
+                                 NULL. Added 2026 (holdout branch, session 14), additive */
   unsigned char *role;        /* per table row: 0 not used, 1 fitted, 2 held out */
   /* hold-out */
   const char *holdout_by;     /* "C" or xname[0]: the column the runs were ranked by */
@@ -425,6 +428,8 @@ typedef struct sf_fit_group_result {
   char **skip_label;
   size_t *skip_n;               /* their fitted runs */
   size_t n_nolabel;             /* selected runs without a value of by, left out */
+  char *nolabel_note;           /* with n_nolabel: which, "'r3' (row 3), row 9 and 2 more" (at most 5
+                                   named); else NULL. Added 2026 (holdout branch, session 14), additive */
   double holdout_cut;           /* runs with key >= this are held out (INFINITY: none) */
   double holdout_rmse_sep;      /* every held-out run scored by its group's fit (NaN: none or unscored) */
   int test;                     /* 1: the test below was computed */

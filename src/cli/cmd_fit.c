@@ -290,6 +290,14 @@ static void print_table(const sf_fit_table_result *fr, const char *path) {
            fr->n_holdout == 1 ? "" : "s", fr->holdout_rmse, fr->holdout_maxabs, 100 * fr->holdout_mean_rel);
 }
 
+/* The runs a fit skipped for a missing value, named by column and run (sf_fit_table_result's
+ * skip_note): a count alone gave a user of a 500-row export nothing to look for. */
+static void note_skipped(const sf_fit_table_result *f) {
+  if (f->n_skipped)
+    cli_note("%zu run%s skipped, %s", f->n_skipped, sf_plural(f->n_skipped),
+             f->skip_note ? f->skip_note : "without a value for every column the fit needs");
+}
+
 /* ---- several laws: --law power,power0,bnsl ---- */
 
 /* Splits a --law list at its commas outside parentheses (the formula grammar has no commas, and
@@ -619,8 +627,7 @@ static int fit_compare(const char *path, char *const *item, size_t m) {
   if (rc && rc != SF_ENUMERIC) goto fail;
   int failed = rc;
   const sf_fit_table_result *f0 = first_fitted(&cr);
-  if (f0->n_skipped) cli_note("%zu run%s without a value for every column the fit needs %s skipped", f0->n_skipped,
-               sf_plural(f0->n_skipped), f0->n_skipped == 1 ? "was" : "were");
+  note_skipped(f0);
   if (json) {
     if ((rc = put_json(compare_json(&cr, laws, t, path)))) goto fail;
   } else {
@@ -878,8 +885,8 @@ static int fit_by(const sf_table *t, const sf_fit_request *rq, const char *path)
     return cli_fail_lib(rc);
   }
   if (gr.n_nolabel)
-    cli_note("%zu run%s without a value of %s left out of every fit", gr.n_nolabel, gr.n_nolabel == 1 ? "" : "s",
-             gr.by);
+    cli_note("%zu run%s without a value of %s left out of every fit: %s", gr.n_nolabel, gr.n_nolabel == 1 ? "" : "s",
+             gr.by, gr.nolabel_note ? gr.nolabel_note : "?");
   if (gr.nskip) { /* one line: a benchmark table can have a dozen families of one or two models */
     sf_buf b;
     sf_buf_init(&b);
@@ -888,9 +895,7 @@ static int fit_by(const sf_table *t, const sf_fit_request *rq, const char *path)
              gr.nskip, gr.nskip == 1 ? "" : "s", sf_law_label(gr.pooled.law), gr.pooled.fit.nfree, b.oom ? "?" : sf_buf_str(&b));
     sf_buf_free(&b);
   }
-  if (gr.pooled.n_skipped)
-    cli_note("%zu run%s without a value for every column the fit needs %s skipped", gr.pooled.n_skipped,
-               sf_plural(gr.pooled.n_skipped), gr.pooled.n_skipped == 1 ? "was" : "were");
+  note_skipped(&gr.pooled);
   if (json) {
     if ((rc = put_json(by_json(&gr, t, path)))) {
       sf_fit_group_result_free(&gr);
@@ -1020,8 +1025,7 @@ int cmd_fit(int argc, char **argv) {
     goto done;
   }
   if ((rc = sf_fit_table(t, &rq, &fr))) goto fail;
-  if (fr.n_skipped) cli_note("%zu run%s without a value for every column the fit needs %s skipped", fr.n_skipped,
-               sf_plural(fr.n_skipped), fr.n_skipped == 1 ? "was" : "were");
+  note_skipped(&fr);
   if (json) {
     if ((rc = put_json(fit_json(&fr, t, path, 0)))) goto fail;
   } else {

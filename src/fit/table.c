@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fit/internal.h"
 #include "util/util.h"
 
 /* ---- the law ---- */
@@ -77,6 +78,7 @@ void sf_fit_table_result_free(sf_fit_table_result *res) {
   free(res->role);
   free(res->samples);
   free(res->warnings);
+  free(res->skip_note);
   memset(res, 0, sizeof *res);
 }
 
@@ -144,6 +146,40 @@ double sf_fit_holdout_from(double *keys, size_t m, double frac) {
   return keys[i];
 }
 
+size_t sf_fit_list_rows(sf_buf *b, const sf_table *t, const unsigned char *pick, int col, size_t max) {
+  size_t n = 0;
+  for (size_t r = 0; r < t->nrows; r++) {
+    if (!pick[r] || (col >= 0 && isfinite(t->cols[col].v[r]))) continue;
+    if (n < max) {
+      if (t->run[r][0]) sf_buf_printf(b, "%s'%s' (row %zu)", n ? ", " : "", t->run[r], r + 1);
+      else sf_buf_printf(b, "%srow %zu", n ? ", " : "", r + 1);
+    }
+    n++;
+  }
+  if (n > max) sf_buf_printf(b, " and %zu more", n - max);
+  return n;
+}
+
+/* The runs skipped for a missing value, by column: "no value of U: 'r7' (row 7), row 12; no value
+ * of loss: ...", at most 5 named per column. A count alone left a user of a 500-row tracker export
+ * nothing to search for. skip[r]: row r was skipped; cols: the columns the fit needs (repeats
+ * ignored). */
+static int skip_note(const sf_table *t, const unsigned char *skip, const int *cols, size_t ncol, char **out) {
+  sf_buf b;
+  sf_buf_init(&b);
+  for (size_t k = 0; k < ncol; k++) {
+    int seen = 0;
+    for (size_t j = 0; j < k; j++) seen |= cols[j] == cols[k];
+    if (seen) continue;
+    size_t at = b.len;
+    sf_buf_printf(&b, "%sno value of %s: ", at ? "; " : "", t->cols[cols[k]].name);
+    if (!sf_fit_list_rows(&b, t, skip, cols[k], 5) && !b.oom) b.len = at, b.s[at] = '\0';
+  }
+  *out = b.oom ? NULL : sf_buf_take(&b);
+  sf_buf_free(&b);
+  return *out ? SF_OK : sf_fail(SF_ENOMEM, "out of memory");
+}
+
 /* Selects rows, splits off the held-out ones (res->role) and copies their columns into p. */
 static int pick_rows(job *jb, picked *p) {
   const sf_table *t = jb->t;
@@ -157,6 +193,8 @@ static int pick_rows(job *jb, picked *p) {
   sf_expr *where = NULL;
   int *wcol = NULL, rc = SF_OK;
   double *keys = NULL;
+  unsigned char *skip = calloc(nr ? nr : 1, 1);
+  if (!skip) return sf_fail(SF_ENOMEM, "out of memory");
   if (rq->where) {
     /* res->opt: as in setup, which field of the request a failure here is about */
     res->opt = "where";
@@ -215,6 +253,7 @@ static int pick_rows(job *jb, picked *p) {
     for (size_t v = 0; v < nv; v++) complete = complete && isfinite(t->cols[jb->cx[v]].v[r]);
     if (!complete) {
       res->n_skipped++;
+      skip[r] = 1;
       continue;
     }
     for (size_t v = 0; v < nv; v++) {
@@ -239,6 +278,14 @@ static int pick_rows(job *jb, picked *p) {
     }
     role[r] = 1;
     nsel++;
+  }
+  if (res->n_skipped) {
+    int need[SF_LAW_MAXVAR + 2];
+    size_t nneed = 0;
+    for (size_t v = 0; v < nv; v++) need[nneed++] = jb->cx[v];
+    need[nneed++] = jb->cy;
+    if (holding) need[nneed++] = jb->ckey;
+    if ((rc = skip_note(t, skip, need, nneed, &res->skip_note))) goto out;
   }
   /* held out: the largest runs by compute (C, else the first input); the runs at the cut too
    * with a fraction (sf_fit_holdout_from), only those above it with a threshold */
@@ -316,6 +363,7 @@ static int pick_rows(job *jb, picked *p) {
   }
   res->n_rows = p->n + p->nh;
 out:
+  free(skip);
   free(keys);
   sf_expr_free(where);
   free(wcol);

@@ -201,6 +201,11 @@ static void body(rp_state *st, out *o) {
              r->rmse, r->aic, r->bic);
     sf_buf_free(&xs);
     para(o, buf, NULL);
+    if (f->fr.n_skipped) { /* named as `scalefit fit` names them: a count alone leaves nothing to look for */
+      snprintf(buf, sizeof buf, "%zu run%s skipped for a missing value (%s).", f->fr.n_skipped,
+               sf_plural(f->fr.n_skipped), f->fr.skip_note ? f->fr.skip_note : "a column the fit needs");
+      para(o, buf, NULL);
+    }
     if (f->fr.sigma_name) {
       snprintf(buf, sizeof buf, "Weighted by %s, the runs' standard deviations of %s%s: chi-square %.4g for %g degrees "
                "of freedom (chi-square/dof %.3g); the standard errors %s.", f->fr.sigma_name, f->fr.yname,

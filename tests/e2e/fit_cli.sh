@@ -81,7 +81,7 @@ $SCALEFIT fit "$tmp/runs.csv" --law power --grid random:1 >"$tmp/out" 2>/dev/nul
 grep -q "^1 start: 1 converged" "$tmp/out" || fail "one start: $(cat "$tmp/out")"
 head -6 "$tmp/runs.csv" >"$tmp/one_missing.csv" && echo "rx,1e9,2e10,,0.1" >>"$tmp/one_missing.csv"
 $SCALEFIT fit "$tmp/one_missing.csv" --law power >/dev/null 2>"$tmp/err" || fail "fit of 5 runs and one without loss"
-grep -qF "note: 1 run without a value for every column the fit needs was skipped" "$tmp/err" || fail "one skipped: $(cat "$tmp/err")"
+grep -qF "note: 1 run skipped, no value of loss: 'rx' (row 6)" "$tmp/err" || fail "one skipped: $(cat "$tmp/err")"
 # a sigmoid of percentages once ended with k = inf and exit 0: the law models fractions
 printf 'name,C,acc\na,1e20,25.4\nb,1e21,31\nc,1e22,52\nd,1e23,79\ne,1e24,84\nf,1e25,85\n' >"$tmp/pct.csv"
 expect 2 "run 'a' (row 1 of '$tmp/pct.csv'): acc = 25.4, but law 'sigmoid' models fractions in [0, 1]" \
