@@ -41,7 +41,7 @@ static const cli_opt opts[] = {
     {"bootstrap", 'b', CLI_INT, &boot_k, "K", "K bootstrap resamples, each with the full multi-start"},
     {"seed", 0, CLI_INT, &seed_arg, "S", "seed of the bootstrap and random starts (default 1)"},
     {"level", 0, CLI_DOUBLE, &level, "P", "confidence level of the bootstrap intervals (default 0.95)"},
-    {"holdout", 0, CLI_DOUBLE, &holdout_frac, "FRAC", "fit without the largest FRAC of runs (by C) and score them"},
+    {"holdout", 0, CLI_DOUBLE, &holdout_frac, "FRAC", "fit without the top compute budgets nearest FRAC of the runs, and score them"},
     {"holdout-above", 0, CLI_DOUBLE, &holdout_above, "C", "fit without the runs above this compute and score them"},
     {"where", 'w', CLI_STRING, &where_arg, "EXPR", "keep the runs where EXPR holds, e.g. 'loss < 3.7 and N > 1e8'"},
     {"by", 0, CLI_STRING, &by_arg, "COL", "fit each group of runs (each value of COL, e.g. family) and test if they share the law"},
@@ -285,9 +285,10 @@ static void print_table(const sf_fit_table_result *fr, const char *path) {
   if (fr->sigma_name)
     printf("chi-square %.6g / dof %g = %.4g (standard errors %s)\n", r->chi2, r->dof, r->chi2 / r->dof,
            o->absolute_sigma ? "from the sigmas as given, not scaled" : "scaled by it: the sigmas are relative");
+  char held[160];
   if (fr->n_holdout)
-    printf("held out %zu run%s: RMSE %.4g, max |residual| %.4g, mean relative error %.3g%%\n", fr->n_holdout,
-           fr->n_holdout == 1 ? "" : "s", fr->holdout_rmse, fr->holdout_maxabs, 100 * fr->holdout_mean_rel);
+    printf("held out %s: RMSE %.4g, max |residual| %.4g, mean relative error %.3g%%\n",
+           sf_fit_holdout_text(fr, held, sizeof held), fr->holdout_rmse, fr->holdout_maxabs, 100 * fr->holdout_mean_rel);
 }
 
 /* The runs a fit skipped for a missing value, named by column and run (sf_fit_table_result's
@@ -428,6 +429,7 @@ static char *compare_json(const sf_fit_compare_result *cr, const sf_law *const *
     sf_json_begin_object(&j, "holdout");
     sf_json_string(&j, "by", f0->holdout_by);
     if (isfinite(f0->holdout)) sf_json_number(&j, "fraction", f0->holdout);
+    if (isfinite(f0->holdout)) sf_json_int(&j, "budgets", (long long)f0->holdout_budgets);
     if (isfinite(f0->holdout_above)) sf_json_number(&j, "threshold", f0->holdout_above);
     sf_json_int(&j, "n_test", (long long)f0->n_holdout);
     sf_json_end_object(&j);
@@ -495,9 +497,10 @@ static void print_compare(const sf_fit_compare_result *cr, const sf_law *const *
   if (f0->n_where) printf("; %zu excluded by --where", f0->n_where);
   if (f0->n_skipped) printf("; %zu with missing values skipped", f0->n_skipped);
   printf("\n");
+  char held[160];
   if (f0->n_holdout)
-    printf("held out the %zu largest run%s by %s and scored %s with each law's fit\n", f0->n_holdout,
-           f0->n_holdout == 1 ? "" : "s", f0->holdout_by, f0->n_holdout == 1 ? "it" : "them");
+    printf("held out %s, the largest by %s, and scored %s with each law's fit\n", sf_fit_holdout_text(f0, held, sizeof held),
+           f0->holdout_by, f0->n_holdout == 1 ? "it" : "them");
   printf("\n  %-12s %3s %4s %13s %10s %10s %10s %10s %8s %8s %8s", "law", "k", "n", "objective", "RMSE", "AIC", "AICc",
          "BIC", "dAICc", "dBIC", "weight");
   if (f0->n_holdout) printf(" %13s", "holdout RMSE");
@@ -708,6 +711,8 @@ static char *by_json(const sf_fit_group_result *gr, const sf_table *t, const cha
     sf_json_begin_object(&j, "holdout");
     sf_json_string(&j, "by", p0->holdout_by);
     sf_json_number(&j, "from", gr->holdout_cut);
+    if (isfinite(p0->holdout)) sf_json_number(&j, "fraction", p0->holdout);
+    if (isfinite(p0->holdout)) sf_json_int(&j, "budgets", (long long)p0->holdout_budgets);
     sf_json_int(&j, "n_test", (long long)p0->n_holdout);
     sf_json_number(&j, "rmse_pooled", p0->holdout_rmse);
     sf_json_number(&j, "rmse_separate", gr->holdout_rmse_sep);
@@ -811,9 +816,10 @@ static void print_by(const sf_fit_group_result *gr, const char *path) {
   if (p0->n_where) printf("; %zu excluded by --where", p0->n_where);
   if (p0->n_skipped) printf("; %zu with missing values skipped", p0->n_skipped);
   printf(")\n");
+  char heldtext[160];
   if (held)
-    printf("held out the %zu run%s with %s >= %g (the pooled hold-out), each scored by its group's fit\n",
-           p0->n_holdout, p0->n_holdout == 1 ? "" : "s", p0->holdout_by, gr->holdout_cut);
+    printf("held out %s with %s >= %g (the pooled hold-out), each scored by its group's fit\n",
+           sf_fit_holdout_text(p0, heldtext, sizeof heldtext), p0->holdout_by, gr->holdout_cut);
   int wlab = 8;
   for (size_t g = 0; g < gr->ngroup; g++) {
     int l = (int)strlen(gr->label[g]);

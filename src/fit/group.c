@@ -254,6 +254,9 @@ int sf_fit_by(const sf_table *t, const sf_fit_request *rq, const char *by, sf_fi
     for (size_t r = 0; r < nr; r++) mask[r] = gidx[r] >= 0;
     /* the rows the refit is not shown were left out by where or skipped all the same: keep saying so */
     size_t n_where = res->pooled.n_where, n_skipped = res->pooled.n_skipped;
+    /* and the hold-out as asked (a fraction), which the refit takes as the threshold it came to */
+    double frac = res->pooled.holdout;
+    size_t hb = res->pooled.holdout_budgets, nb = res->pooled.budgets, hof = res->pooled.holdout_of;
     char *skipped = res->pooled.skip_note;
     res->pooled.skip_note = NULL;
     sf_fit_table_result_free(&res->pooled);
@@ -262,6 +265,10 @@ int sf_fit_by(const sf_table *t, const sf_fit_request *rq, const char *by, sf_fi
     q.rows = mask;
     rc = sf_fit_table(t, &q, &res->pooled);
     res->pooled.n_where = n_where, res->pooled.n_skipped = n_skipped;
+    if (!rc && isfinite(frac)) {
+      res->pooled.holdout = frac, res->pooled.holdout_above = NAN;
+      res->pooled.holdout_budgets = hb, res->pooled.budgets = nb, res->pooled.holdout_of = hof;
+    }
     free(res->pooled.skip_note);
     res->pooled.skip_note = skipped;
     if (rc) {

@@ -238,8 +238,10 @@ static void body(rp_state *st, out *o) {
     }
     table_end(o);
     if (f->fr.n_holdout) {
-      snprintf(buf, sizeof buf, "Held out: the %zu largest runs by compute were left out of the fit and predicted: "
-               "RMSE %.4g (%s residuals), max |error| %.4g, mean relative error %.2f%%.", f->fr.n_holdout, f->fr.holdout_rmse,
+      char held[160];
+      snprintf(buf, sizeof buf, "Held out: %s, the largest by compute, were left out of the fit and predicted: "
+               "RMSE %.4g (%s residuals), max |error| %.4g, mean relative error %.2f%%.",
+               sf_fit_holdout_text(&f->fr, held, sizeof held), f->fr.holdout_rmse,
                f->fr.opts.space == SF_SPACE_LOG ? "log" : "linear", f->fr.holdout_maxabs, 100 * f->fr.holdout_mean_rel);
       para(o, buf, NULL);
     }
