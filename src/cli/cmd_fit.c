@@ -93,7 +93,8 @@ static const cli_cmd cmd = {
     "COL, and groups with no more runs than the law's free parameters, are left out of every fit (a\n"
     "note names them). A hold-out is the pooled one, each group scoring its own held-out runs. With\n"
     "huber loss the groups are fitted but not tested (--loss l2 for the test). Not with a list of\n"
-    "laws or -o (a saved fit cannot name a group of a text column); --bootstrap runs per group.",
+    "laws or -o (a saved fit cannot name a group of a text column); --bootstrap runs per group. A group\n"
+    "whose fit diverges is shown with the others, then named with the single fit's error: exit 3.",
     opts,
     1,
     1};
@@ -919,8 +920,19 @@ static int fit_by(const sf_table *t, const sf_fit_request *rq, const char *path)
         cli_warn("%s%s%s: %s", g < gr.ngroup ? "group '" : "the pooled fit", g < gr.ngroup ? gr.label[g] : "",
                  g < gr.ngroup ? "'" : "", f->warn[k].text);
   }
+  /* a group whose fit diverged (a parameter ran off to infinity) fails as a single fit of its runs
+   * would, after every group is shown: the warning alone left `fit --by` exiting 0 */
+  int diverged = SF_OK;
+  for (size_t g = 0; g <= gr.ngroup; g++) {
+    const sf_fit_table_result *f = g < gr.ngroup ? &gr.fit[g] : &gr.pooled;
+    int drc = sf_fit_diverged(f, rq);
+    if (!drc) continue;
+    if (g < gr.ngroup) sf_fail_context("--by %s, group '%s': ", gr.by, gr.label[g]);
+    else sf_fail_context("--by %s, the pooled fit: ", gr.by);
+    diverged = cli_fail_lib(drc);
+  }
   sf_fit_group_result_free(&gr);
-  return SF_OK;
+  return diverged;
 }
 
 /* ---- the command ---- */
