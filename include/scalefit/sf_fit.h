@@ -178,8 +178,9 @@ int sf_fit_ic_compare(const double *ic, size_t m, double *delta, double *weight)
  * fitted row whose sigma is missing, not finite or <= 0 (held-out runs are scored unweighted and
  * need none), where rq.where can leave such runs out. With sigma and huber loss the delta must
  * be given (in units of sigma: the law's default is in the residual's own units). The
- * hold-out keeps the ceil(holdout * n) largest runs by C (else the first input) out of the fit,
- * or those above holdout_above; they are scored with the fitted parameters. Like every call
+ * hold-out keeps the top budgets by C (else the first input) out of the fit, as many as come
+ * closest to holdout * n runs (sf_fit_holdout_pick), or the runs above holdout_above; they are
+ * scored with the fitted parameters. Like every call
  * here that reaches GSL, it expects the program to have called gsl_set_error_handler_off(). */
 
 /* A law by catalogue name or as a formula over t's columns ("loss = E + A*C^-alpha"): *law is
@@ -188,11 +189,17 @@ int sf_fit_ic_compare(const double *ic, size_t m, double *delta, double *weight)
 struct sf_table;
 int sf_fit_law_for_table(const char *spec, const struct sf_table *t, const sf_law **law, sf_law **owned);
 /* The --holdout FRAC rule, shared with the charts that mark held-out runs: sorts keys[0..m) (the
- * compute of the selected runs) and returns the smallest key held out. Runs with a key >= it are
- * held out: the ceil(FRAC m) largest and every run tied with them, within 0.1% below the smallest
- * (an isoFLOP budget goes whole, though its runs' C differ by the rounding of D);
- * INFINITY when none is. */
+ * compute of the selected runs) and returns the smallest key held out; runs with a key >= it are
+ * held out. Whole budgets go, from the top: a budget is the largest key left and every key within
+ * 0.1% below it (an isoFLOP budget's runs differ in C by the rounding of D), and the held-out ones
+ * are the top budgets whose run count is closest to FRAC m (ties: the fewer runs), at least one and
+ * never every one; INFINITY when none is (every run in one budget, or FRAC 0). sf_fit_holdout_pick
+ * also says how many runs (*nheld) and budgets (*nbudget) that holds out, of how many budgets
+ * (*nbudgets); any may be NULL. Changed 2026 (holdout branch, session 14): before, the ceil(FRAC m)
+ * largest runs and every run tied with them, which took 16 of 34 runs for 0.2 where the top budget
+ * had 16; sf_fit_holdout_pick added. */
 double sf_fit_holdout_from(double *keys, size_t m, double frac);
+double sf_fit_holdout_pick(double *keys, size_t m, double frac, size_t *nheld, size_t *nbudget, size_t *nbudgets);
 
 /* Where parameter j's estimates can pile up under options o: the user's bound, else its
  * transform's own (0 below a positive parameter, (lo, hi) for a logistic one), else -inf/+inf.
@@ -294,11 +301,17 @@ typedef struct sf_fit_table_result {
                                  The data-stage cases added 2026 (wording branch, session 13) */
   size_t n_rows;              /* rows fitted plus held out */
   size_t n_where, n_skipped;  /* rows left out by where, rows without every value needed */
+  char *skip_note;            /* with n_skipped: which, by column, "no value of U: 'r7' (row 7), row 12
+                                 and 3 more; no value of loss: ..." (at most 5 named per column); else
+                                 NULL. Added 2026 (holdout branch, session 14), additive */
   unsigned char *role;        /* per table row: 0 not used, 1 fitted, 2 held out */
   /* hold-out */
   const char *holdout_by;     /* "C" or xname[0]: the column the runs were ranked by */
   double holdout, holdout_above; /* as requested (holdout NaN when 0) */
   size_t n_holdout;
+  size_t holdout_budgets, budgets; /* with holdout: the budgets held out, of how many (sf_fit_holdout_pick);
+                                      0 otherwise. Added 2026 (holdout branch, session 14), additive */
+  size_t holdout_of;          /* with holdout: the runs it was a fraction of (holdout * holdout_of runs asked) */
   double holdout_rmse, holdout_maxabs, holdout_mean_rel; /* NaN when they cannot be scored */
   /* bootstrap */
   size_t K, nfailed;
@@ -425,6 +438,8 @@ typedef struct sf_fit_group_result {
   char **skip_label;
   size_t *skip_n;               /* their fitted runs */
   size_t n_nolabel;             /* selected runs without a value of by, left out */
+  char *nolabel_note;           /* with n_nolabel: which, "'r3' (row 3), row 9 and 2 more" (at most 5
+                                   named); else NULL. Added 2026 (holdout branch, session 14), additive */
   double holdout_cut;           /* runs with key >= this are held out (INFINITY: none) */
   double holdout_rmse_sep;      /* every held-out run scored by its group's fit (NaN: none or unscored) */
   int test;                     /* 1: the test below was computed */
@@ -441,6 +456,11 @@ typedef struct sf_fit_group_result {
 } sf_fit_group_result;
 
 int sf_fit_by(const struct sf_table *t, const sf_fit_request *rq, const char *by, sf_fit_group_result *res);
+
+/* The held-out runs as `fit` and a report say them, into buf: "8 runs", or where a --holdout FRAC
+ * held out other than FRAC n runs (whole budgets), "7 of 34 runs (the top 2 budgets of C; 0.2
+ * asked for 6.8)", "3 of 34 runs (the top budget of C; ...)", "8 of 34 runs (the 8 largest by C; ...)". Returns buf. Added 2026 (holdout branch, session 14). */
+const char *sf_fit_holdout_text(const sf_fit_table_result *res, char *buf, size_t n);
 void sf_fit_group_result_free(sf_fit_group_result *res);
 
 #ifdef __cplusplus

@@ -116,6 +116,7 @@ typedef struct sf_fitrecord {
   size_t n_holdout;             /* held-out runs (0: none) */
   const char *holdout_by;       /* column the largest runs were chosen by */
   double holdout_fraction, holdout_threshold; /* one of them, the other NaN */
+  size_t holdout_budgets;       /* with a fraction: the top budgets it held out (added 2026, holdout branch) */
   double holdout_rmse, holdout_maxabs, holdout_mean_rel;
 } sf_fitrecord;
 

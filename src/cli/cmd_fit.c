@@ -41,7 +41,7 @@ static const cli_opt opts[] = {
     {"bootstrap", 'b', CLI_INT, &boot_k, "K", "K bootstrap resamples, each with the full multi-start"},
     {"seed", 0, CLI_INT, &seed_arg, "S", "seed of the bootstrap and random starts (default 1)"},
     {"level", 0, CLI_DOUBLE, &level, "P", "confidence level of the bootstrap intervals (default 0.95)"},
-    {"holdout", 0, CLI_DOUBLE, &holdout_frac, "FRAC", "fit without the largest FRAC of runs (by C) and score them"},
+    {"holdout", 0, CLI_DOUBLE, &holdout_frac, "FRAC", "fit without the top compute budgets nearest FRAC of the runs, and score them"},
     {"holdout-above", 0, CLI_DOUBLE, &holdout_above, "C", "fit without the runs above this compute and score them"},
     {"where", 'w', CLI_STRING, &where_arg, "EXPR", "keep the runs where EXPR holds, e.g. 'loss < 3.7 and N > 1e8'"},
     {"by", 0, CLI_STRING, &by_arg, "COL", "fit each group of runs (each value of COL, e.g. family) and test if they share the law"},
@@ -93,7 +93,8 @@ static const cli_cmd cmd = {
     "COL, and groups with no more runs than the law's free parameters, are left out of every fit (a\n"
     "note names them). A hold-out is the pooled one, each group scoring its own held-out runs. With\n"
     "huber loss the groups are fitted but not tested (--loss l2 for the test). Not with a list of\n"
-    "laws or -o (a saved fit cannot name a group of a text column); --bootstrap runs per group.",
+    "laws or -o (a saved fit cannot name a group of a text column); --bootstrap runs per group. A group\n"
+    "whose fit diverges is shown with the others, then named with the single fit's error: exit 3.",
     opts,
     1,
     1};
@@ -285,9 +286,18 @@ static void print_table(const sf_fit_table_result *fr, const char *path) {
   if (fr->sigma_name)
     printf("chi-square %.6g / dof %g = %.4g (standard errors %s)\n", r->chi2, r->dof, r->chi2 / r->dof,
            o->absolute_sigma ? "from the sigmas as given, not scaled" : "scaled by it: the sigmas are relative");
+  char held[160];
   if (fr->n_holdout)
-    printf("held out %zu run%s: RMSE %.4g, max |residual| %.4g, mean relative error %.3g%%\n", fr->n_holdout,
-           fr->n_holdout == 1 ? "" : "s", fr->holdout_rmse, fr->holdout_maxabs, 100 * fr->holdout_mean_rel);
+    printf("held out %s: RMSE %.4g, max |residual| %.4g, mean relative error %.3g%%\n",
+           sf_fit_holdout_text(fr, held, sizeof held), fr->holdout_rmse, fr->holdout_maxabs, 100 * fr->holdout_mean_rel);
+}
+
+/* The runs a fit skipped for a missing value, named by column and run (sf_fit_table_result's
+ * skip_note): a count alone gave a user of a 500-row export nothing to look for. */
+static void note_skipped(const sf_fit_table_result *f) {
+  if (f->n_skipped)
+    cli_note("%zu run%s skipped, %s", f->n_skipped, sf_plural(f->n_skipped),
+             f->skip_note ? f->skip_note : "without a value for every column the fit needs");
 }
 
 /* ---- several laws: --law power,power0,bnsl ---- */
@@ -420,6 +430,7 @@ static char *compare_json(const sf_fit_compare_result *cr, const sf_law *const *
     sf_json_begin_object(&j, "holdout");
     sf_json_string(&j, "by", f0->holdout_by);
     if (isfinite(f0->holdout)) sf_json_number(&j, "fraction", f0->holdout);
+    if (isfinite(f0->holdout)) sf_json_int(&j, "budgets", (long long)f0->holdout_budgets);
     if (isfinite(f0->holdout_above)) sf_json_number(&j, "threshold", f0->holdout_above);
     sf_json_int(&j, "n_test", (long long)f0->n_holdout);
     sf_json_end_object(&j);
@@ -487,9 +498,10 @@ static void print_compare(const sf_fit_compare_result *cr, const sf_law *const *
   if (f0->n_where) printf("; %zu excluded by --where", f0->n_where);
   if (f0->n_skipped) printf("; %zu with missing values skipped", f0->n_skipped);
   printf("\n");
+  char held[160];
   if (f0->n_holdout)
-    printf("held out the %zu largest run%s by %s and scored %s with each law's fit\n", f0->n_holdout,
-           f0->n_holdout == 1 ? "" : "s", f0->holdout_by, f0->n_holdout == 1 ? "it" : "them");
+    printf("held out %s, the largest by %s, and scored %s with each law's fit\n", sf_fit_holdout_text(f0, held, sizeof held),
+           f0->holdout_by, f0->n_holdout == 1 ? "it" : "them");
   printf("\n  %-12s %3s %4s %13s %10s %10s %10s %10s %8s %8s %8s", "law", "k", "n", "objective", "RMSE", "AIC", "AICc",
          "BIC", "dAICc", "dBIC", "weight");
   if (f0->n_holdout) printf(" %13s", "holdout RMSE");
@@ -619,8 +631,7 @@ static int fit_compare(const char *path, char *const *item, size_t m) {
   if (rc && rc != SF_ENUMERIC) goto fail;
   int failed = rc;
   const sf_fit_table_result *f0 = first_fitted(&cr);
-  if (f0->n_skipped) cli_note("%zu run%s without a value for every column the fit needs %s skipped", f0->n_skipped,
-               sf_plural(f0->n_skipped), f0->n_skipped == 1 ? "was" : "were");
+  note_skipped(f0);
   if (json) {
     if ((rc = put_json(compare_json(&cr, laws, t, path)))) goto fail;
   } else {
@@ -701,6 +712,8 @@ static char *by_json(const sf_fit_group_result *gr, const sf_table *t, const cha
     sf_json_begin_object(&j, "holdout");
     sf_json_string(&j, "by", p0->holdout_by);
     sf_json_number(&j, "from", gr->holdout_cut);
+    if (isfinite(p0->holdout)) sf_json_number(&j, "fraction", p0->holdout);
+    if (isfinite(p0->holdout)) sf_json_int(&j, "budgets", (long long)p0->holdout_budgets);
     sf_json_int(&j, "n_test", (long long)p0->n_holdout);
     sf_json_number(&j, "rmse_pooled", p0->holdout_rmse);
     sf_json_number(&j, "rmse_separate", gr->holdout_rmse_sep);
@@ -804,9 +817,10 @@ static void print_by(const sf_fit_group_result *gr, const char *path) {
   if (p0->n_where) printf("; %zu excluded by --where", p0->n_where);
   if (p0->n_skipped) printf("; %zu with missing values skipped", p0->n_skipped);
   printf(")\n");
+  char heldtext[160];
   if (held)
-    printf("held out the %zu run%s with %s >= %g (the pooled hold-out), each scored by its group's fit\n",
-           p0->n_holdout, p0->n_holdout == 1 ? "" : "s", p0->holdout_by, gr->holdout_cut);
+    printf("held out %s with %s >= %g (the pooled hold-out), each scored by its group's fit\n",
+           sf_fit_holdout_text(p0, heldtext, sizeof heldtext), p0->holdout_by, gr->holdout_cut);
   int wlab = 8;
   for (size_t g = 0; g < gr->ngroup; g++) {
     int l = (int)strlen(gr->label[g]);
@@ -878,8 +892,8 @@ static int fit_by(const sf_table *t, const sf_fit_request *rq, const char *path)
     return cli_fail_lib(rc);
   }
   if (gr.n_nolabel)
-    cli_note("%zu run%s without a value of %s left out of every fit", gr.n_nolabel, gr.n_nolabel == 1 ? "" : "s",
-             gr.by);
+    cli_note("%zu run%s without a value of %s left out of every fit: %s", gr.n_nolabel, gr.n_nolabel == 1 ? "" : "s",
+             gr.by, gr.nolabel_note ? gr.nolabel_note : "?");
   if (gr.nskip) { /* one line: a benchmark table can have a dozen families of one or two models */
     sf_buf b;
     sf_buf_init(&b);
@@ -888,9 +902,7 @@ static int fit_by(const sf_table *t, const sf_fit_request *rq, const char *path)
              gr.nskip, gr.nskip == 1 ? "" : "s", sf_law_label(gr.pooled.law), gr.pooled.fit.nfree, b.oom ? "?" : sf_buf_str(&b));
     sf_buf_free(&b);
   }
-  if (gr.pooled.n_skipped)
-    cli_note("%zu run%s without a value for every column the fit needs %s skipped", gr.pooled.n_skipped,
-               sf_plural(gr.pooled.n_skipped), gr.pooled.n_skipped == 1 ? "was" : "were");
+  note_skipped(&gr.pooled);
   if (json) {
     if ((rc = put_json(by_json(&gr, t, path)))) {
       sf_fit_group_result_free(&gr);
@@ -908,8 +920,19 @@ static int fit_by(const sf_table *t, const sf_fit_request *rq, const char *path)
         cli_warn("%s%s%s: %s", g < gr.ngroup ? "group '" : "the pooled fit", g < gr.ngroup ? gr.label[g] : "",
                  g < gr.ngroup ? "'" : "", f->warn[k].text);
   }
+  /* a group whose fit diverged (a parameter ran off to infinity) fails as a single fit of its runs
+   * would, after every group is shown: the warning alone left `fit --by` exiting 0 */
+  int diverged = SF_OK;
+  for (size_t g = 0; g <= gr.ngroup; g++) {
+    const sf_fit_table_result *f = g < gr.ngroup ? &gr.fit[g] : &gr.pooled;
+    int drc = sf_fit_diverged(f, rq);
+    if (!drc) continue;
+    if (g < gr.ngroup) sf_fail_context("--by %s, group '%s': ", gr.by, gr.label[g]);
+    else sf_fail_context("--by %s, the pooled fit: ", gr.by);
+    diverged = cli_fail_lib(drc);
+  }
   sf_fit_group_result_free(&gr);
-  return SF_OK;
+  return diverged;
 }
 
 /* ---- the command ---- */
@@ -1020,8 +1043,7 @@ int cmd_fit(int argc, char **argv) {
     goto done;
   }
   if ((rc = sf_fit_table(t, &rq, &fr))) goto fail;
-  if (fr.n_skipped) cli_note("%zu run%s without a value for every column the fit needs %s skipped", fr.n_skipped,
-               sf_plural(fr.n_skipped), fr.n_skipped == 1 ? "was" : "were");
+  note_skipped(&fr);
   if (json) {
     if ((rc = put_json(fit_json(&fr, t, path, 0)))) goto fail;
   } else {

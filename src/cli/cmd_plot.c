@@ -45,7 +45,7 @@ static const cli_opt opts[] = {
     {"fit", 'f', CLI_STRING, &fit_path, "FIT.json", "a saved fit (scalefit fit -o FIT.json) to draw"},
     {"law", 'l', CLI_STRING, &law_arg, "LAW", "fit this law first, with scalefit fit's defaults"},
     {"bootstrap", 'b', CLI_INT, &boot_k, "K", "with --law: bootstrap resamples (bootstrap kind: default 100)"},
-    {"holdout", 0, CLI_DOUBLE, &holdout_frac, "FRAC", "with --law: hold out the largest FRAC of runs by C"},
+    {"holdout", 0, CLI_DOUBLE, &holdout_frac, "FRAC", "with --law: hold out the top compute budgets nearest FRAC of the runs (as fit)"},
     {"holdout-above", 0, CLI_DOUBLE, &holdout_above, "C", "with --law: hold out the runs above this compute"},
     {"where", 'w', CLI_STRING, &where_arg, "EXPR", "with --law: fit the runs where EXPR holds"},
     {"sigma", 0, CLI_STRING, &sigma_col, "COL",
@@ -215,6 +215,8 @@ static int fit_mask(const sf_table *t, const char *fitfile, const sf_fitfile *ff
   for (size_t r = 0; r < nr; r++) {
     int ok = isfinite(t->cols[yc].v[r]);
     for (size_t v = 0; v < ff->nvar; v++) ok = ok && isfinite(t->cols[cols[v]].v[r]);
+    /* a hold-out needs the key too: the fit skipped a run without its C */
+    if ((frac > 0 || isfinite(above)) && !isfinite(cC >= 0 ? t->cols[cC].v[r] : t->cols[cols[0]].v[r])) ok = 0;
     if (!ok) continue;
     if (e) {
       double vals[64];
@@ -226,7 +228,7 @@ static int fit_mask(const sf_table *t, const char *fitfile, const sf_fitfile *ff
     }
     keys[nsel++] = cC >= 0 ? t->cols[cC].v[r] : t->cols[cols[0]].v[r];
   }
-  double cut = INFINITY; /* held out: keys >= cut with a fraction (the fit's own rule), > cut with a threshold */
+  double cut = INFINITY; /* held out: keys >= cut with a fraction (the fit's own rule, whole budgets), > cut with a threshold */
   int at_cut = frac > 0;
   if (frac > 0) cut = sf_fit_holdout_from(keys, nsel, frac);
   else if (isfinite(above)) cut = above;

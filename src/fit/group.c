@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fit/internal.h"
 #include "util/util.h"
 
 void sf_fit_group_result_free(sf_fit_group_result *res) {
@@ -32,7 +33,7 @@ void sf_fit_group_result_free(sf_fit_group_result *res) {
     if (res->skip_label) free(res->skip_label[g]);
   free(res->label), free(res->fit), free(res->skip_label), free(res->skip_n);
   sf_fit_table_result_free(&res->pooled);
-  free(res->by), free(res->no_test), free(res->no_z);
+  free(res->by), free(res->no_test), free(res->no_z), free(res->nolabel_note);
   memset(res, 0, sizeof *res);
 }
 
@@ -139,6 +140,7 @@ int sf_fit_by(const sf_table *t, const sf_fit_request *rq, const char *by, sf_fi
     rc = sf_fail(SF_ENOMEM, "out of memory");
     goto out;
   }
+  memset(mask, 0, nr);
   for (size_t r = 0; r < nr; r++) {
     gidx[r] = -1;
     if (!role[r]) continue;
@@ -146,6 +148,7 @@ int sf_fit_by(const sf_table *t, const sf_fit_request *rq, const char *by, sf_fi
     double v = text ? NAN : t->cols[col].v[r];
     if (text ? !s || !*s : isnan(v)) {
       res->n_nolabel++;
+      mask[r] = 1;
       continue;
     }
     size_t g = 0;
@@ -165,6 +168,17 @@ int sf_fit_by(const sf_table *t, const sf_fit_request *rq, const char *by, sf_fi
       ng++;
     }
     gs[g].nfit += role[r] == 1, gs[g].nheld += role[r] == 2;
+  }
+  if (res->n_nolabel) { /* named, as the runs skipped for a missing value are */
+    sf_buf b;
+    sf_buf_init(&b);
+    sf_fit_list_rows(&b, t, mask, -1, 5);
+    if (b.oom || !(res->nolabel_note = sf_buf_take(&b))) {
+      sf_buf_free(&b);
+      rc = sf_fail(SF_ENOMEM, "out of memory");
+      goto out;
+    }
+    sf_buf_free(&b);
   }
   qsort(gs, ng, sizeof *gs, text ? cmp_text : cmp_value);
   for (size_t r = 0; r < nr; r++) { /* the group of each row, in sorted order */
@@ -238,11 +252,26 @@ int sf_fit_by(const sf_table *t, const sf_fit_request *rq, const char *by, sf_fi
   /* the pooled fit again when runs left it (no group, a group too small) or for its bootstrap */
   if (res->n_nolabel || res->nskip || rq->bootstrap) {
     for (size_t r = 0; r < nr; r++) mask[r] = gidx[r] >= 0;
+    /* the rows the refit is not shown were left out by where or skipped all the same: keep saying so */
+    size_t n_where = res->pooled.n_where, n_skipped = res->pooled.n_skipped;
+    /* and the hold-out as asked (a fraction), which the refit takes as the threshold it came to */
+    double frac = res->pooled.holdout;
+    size_t hb = res->pooled.holdout_budgets, nb = res->pooled.budgets, hof = res->pooled.holdout_of;
+    char *skipped = res->pooled.skip_note;
+    res->pooled.skip_note = NULL;
     sf_fit_table_result_free(&res->pooled);
     role = NULL;
     q = gq;
     q.rows = mask;
-    if ((rc = sf_fit_table(t, &q, &res->pooled))) {
+    rc = sf_fit_table(t, &q, &res->pooled);
+    res->pooled.n_where = n_where, res->pooled.n_skipped = n_skipped;
+    if (!rc && isfinite(frac)) {
+      res->pooled.holdout = frac, res->pooled.holdout_above = NAN;
+      res->pooled.holdout_budgets = hb, res->pooled.budgets = nb, res->pooled.holdout_of = hof;
+    }
+    free(res->pooled.skip_note);
+    res->pooled.skip_note = skipped;
+    if (rc) {
       sf_fail_context("%sby %s, the pooled fit: ", pre, res->by);
       goto out;
     }

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fit/internal.h"
 #include "util/util.h"
 
 /* ---- the law ---- */
@@ -77,6 +78,7 @@ void sf_fit_table_result_free(sf_fit_table_result *res) {
   free(res->role);
   free(res->samples);
   free(res->warnings);
+  free(res->skip_note);
   memset(res, 0, sizeof *res);
 }
 
@@ -124,24 +126,91 @@ static int at_bound(double v, double lo, double hi, double value) {
   return v == lo || v == hi || sf_fit_snap_to_bound(v, lo, hi, value) != v;
 }
 
-/* The held-out runs are the ceil(FRAC m) largest and every run tied with the smallest of them.
- * Cutting strictly above the (m - ceil(FRAC m))-th key, as before, held out none of an isoFLOP
- * grid whose top budget has more runs than FRAC m (and fitted them all); a fraction that takes
- * every run now leaves nothing to fit, which the caller reports. */
-double sf_fit_holdout_from(double *keys, size_t m, double frac) {
+/* The held-out runs are whole budgets from the top: the number of them whose runs come closest to
+ * FRAC m (ties: the fewer runs), at least one and never every one. A budget is the largest key left
+ * and every key within 0.1% below it: one isoFLOP budget's runs differ in C by the rounding of D to
+ * whole batches (0.05% in the own sweep, whose --holdout 0.2 held out 3 of its top budget's 5 runs)
+ * or, where C is derived as 6ND, by the digits a tracker exports D with; budgets of a sweep lie far
+ * further apart. Before, the ceil(FRAC m) largest runs and every run tied with the smallest of them
+ * were held out: on a walkthrough's 34 runs whose top budget had 16, --holdout 0.2 held out 16 (47%).
+ * Runs of distinct compute are budgets of one run each: round(FRAC m) of them, halves down. */
+double sf_fit_holdout_pick(double *keys, size_t m, double frac, size_t *nheld, size_t *nbudget, size_t *nbudgets) {
+  size_t dummy[3];
+  nheld = nheld ? nheld : &dummy[0], nbudget = nbudget ? nbudget : &dummy[1], nbudgets = nbudgets ? nbudgets : &dummy[2];
+  *nheld = *nbudget = *nbudgets = 0;
   if (!m || !(frac > 0)) return INFINITY;
   qsort(keys, m, sizeof *keys, cmp_double);
-  /* 1e-12 below: 0.07 * 100 is 7.000000000000001 in floating point, whose ceiling is 8 */
-  size_t nh = (size_t)ceil(frac * (double)m * (1 - 1e-12));
-  if (!nh) return INFINITY;
-  /* Tied means within 0.1% below: one isoFLOP budget's runs differ in C by the rounding of D to
-   * whole batches (0.05% in the own sweep, whose --holdout 0.2 held out 3 of its top budget's 5
-   * runs) or, where C is derived as 6ND, by the digits a tracker exports D with. Budgets of a
-   * sweep lie far further apart than that. */
-  size_t i = m - (nh < m ? nh : m);
-  double lim = keys[i] - 1e-3 * fabs(keys[i]);
-  while (i > 0 && keys[i - 1] >= lim) i--;
-  return keys[i];
+  double want = frac * (double)m, cut = INFINITY, best = INFINITY;
+  size_t i = m; /* keys[i..m) are the budgets counted so far */
+  while (i > 0) {
+    double lim = keys[i - 1] - 1e-3 * fabs(keys[i - 1]);
+    size_t j = i - 1;
+    while (j > 0 && keys[j - 1] >= lim) j--;
+    ++*nbudgets;
+    /* the top budgets down to this one, unless they are all: closer than any fewer (a difference
+     * of a rounding, 0.07 * 100 being 7.000000000000001, is a tie, and a tie goes to the fewer) */
+    double d = fabs((double)(m - j) - want);
+    if (j > 0 && (*nbudget == 0 || d < best - 1e-9 * (want + 1))) {
+      *nbudget = *nbudgets, *nheld = m - j, cut = keys[j], best = d;
+    }
+    i = j;
+  }
+  return cut; /* INFINITY with one budget in all: holding it out would leave nothing to fit */
+}
+
+const char *sf_fit_holdout_text(const sf_fit_table_result *res, char *buf, size_t n) {
+  size_t nh = res->n_holdout;
+  double want = res->holdout * (double)res->holdout_of;
+  if (!isfinite(res->holdout) || !res->holdout_budgets || fabs((double)nh - want) <= 1e-9 * (want + 1))
+    snprintf(buf, n, "%zu run%s", nh, sf_plural(nh));
+  else if (res->holdout_budgets == nh) /* runs of distinct compute: the ask rounded */
+    snprintf(buf, n, "%zu of %zu runs (the %zu largest by %s; %g asked for %.3g)", nh, res->holdout_of, nh,
+             res->holdout_by, res->holdout, want);
+  else if (res->holdout_budgets == 1)
+    snprintf(buf, n, "%zu of %zu runs (the top budget of %s; %g asked for %.3g)", nh, res->holdout_of,
+             res->holdout_by, res->holdout, want);
+  else
+    snprintf(buf, n, "%zu of %zu runs (the top %zu budgets of %s; %g asked for %.3g)", nh, res->holdout_of,
+             res->holdout_budgets, res->holdout_by, res->holdout, want);
+  return buf;
+}
+
+double sf_fit_holdout_from(double *keys, size_t m, double frac) {
+  return sf_fit_holdout_pick(keys, m, frac, NULL, NULL, NULL);
+}
+
+size_t sf_fit_list_rows(sf_buf *b, const sf_table *t, const unsigned char *pick, int col, size_t max) {
+  size_t n = 0;
+  for (size_t r = 0; r < t->nrows; r++) {
+    if (!pick[r] || (col >= 0 && isfinite(t->cols[col].v[r]))) continue;
+    if (n < max) {
+      if (t->run[r][0]) sf_buf_printf(b, "%s'%s' (row %zu)", n ? ", " : "", t->run[r], r + 1);
+      else sf_buf_printf(b, "%srow %zu", n ? ", " : "", r + 1);
+    }
+    n++;
+  }
+  if (n > max) sf_buf_printf(b, " and %zu more", n - max);
+  return n;
+}
+
+/* The runs skipped for a missing value, by column: "no value of U: 'r7' (row 7), row 12; no value
+ * of loss: ...", at most 5 named per column. A count alone left a user of a 500-row tracker export
+ * nothing to search for. skip[r]: row r was skipped; cols: the columns the fit needs (repeats
+ * ignored). */
+static int skip_note(const sf_table *t, const unsigned char *skip, const int *cols, size_t ncol, char **out) {
+  sf_buf b;
+  sf_buf_init(&b);
+  for (size_t k = 0; k < ncol; k++) {
+    int seen = 0;
+    for (size_t j = 0; j < k; j++) seen |= cols[j] == cols[k];
+    if (seen) continue;
+    size_t at = b.len;
+    sf_buf_printf(&b, "%sno value of %s: ", at ? "; " : "", t->cols[cols[k]].name);
+    if (!sf_fit_list_rows(&b, t, skip, cols[k], 5) && !b.oom) b.len = at, b.s[at] = '\0';
+  }
+  *out = b.oom ? NULL : sf_buf_take(&b);
+  sf_buf_free(&b);
+  return *out ? SF_OK : sf_fail(SF_ENOMEM, "out of memory");
 }
 
 /* Selects rows, splits off the held-out ones (res->role) and copies their columns into p. */
@@ -157,6 +226,8 @@ static int pick_rows(job *jb, picked *p) {
   sf_expr *where = NULL;
   int *wcol = NULL, rc = SF_OK;
   double *keys = NULL;
+  unsigned char *skip = calloc(nr ? nr : 1, 1);
+  if (!skip) return sf_fail(SF_ENOMEM, "out of memory");
   if (rq->where) {
     /* res->opt: as in setup, which field of the request a failure here is about */
     res->opt = "where";
@@ -215,6 +286,7 @@ static int pick_rows(job *jb, picked *p) {
     for (size_t v = 0; v < nv; v++) complete = complete && isfinite(t->cols[jb->cx[v]].v[r]);
     if (!complete) {
       res->n_skipped++;
+      skip[r] = 1;
       continue;
     }
     for (size_t v = 0; v < nv; v++) {
@@ -240,8 +312,16 @@ static int pick_rows(job *jb, picked *p) {
     role[r] = 1;
     nsel++;
   }
+  if (res->n_skipped) {
+    int need[SF_LAW_MAXVAR + 2];
+    size_t nneed = 0;
+    for (size_t v = 0; v < nv; v++) need[nneed++] = jb->cx[v];
+    need[nneed++] = jb->cy;
+    if (holding) need[nneed++] = jb->ckey;
+    if ((rc = skip_note(t, skip, need, nneed, &res->skip_note))) goto out;
+  }
   /* held out: the largest runs by compute (C, else the first input); the runs at the cut too
-   * with a fraction (sf_fit_holdout_from), only those above it with a threshold */
+   * with a fraction (whole budgets, sf_fit_holdout_pick), only those above it with a threshold */
   double cut = INFINITY;
   int at_cut = 0;
   if (rq->holdout > 0) {
@@ -252,7 +332,8 @@ static int pick_rows(job *jb, picked *p) {
     size_t m = 0;
     for (size_t r = 0; r < nr; r++)
       if (role[r]) keys[m++] = t->cols[jb->ckey].v[r];
-    cut = sf_fit_holdout_from(keys, m, rq->holdout);
+    cut = sf_fit_holdout_pick(keys, m, rq->holdout, NULL, &res->holdout_budgets, &res->budgets);
+    res->holdout_of = m;
     at_cut = 1;
   } else if (isfinite(rq->holdout_above)) {
     cut = rq->holdout_above;
@@ -316,6 +397,7 @@ static int pick_rows(job *jb, picked *p) {
   }
   res->n_rows = p->n + p->nh;
 out:
+  free(skip);
   free(keys);
   sf_expr_free(where);
   free(wcol);
@@ -779,7 +861,11 @@ int sf_fit_table(const sf_table *t, const sf_fit_request *rq, sf_fit_table_resul
     }
     score_holdout(res, &pk, hr);
   } else if (rq->holdout > 0 || isfinite(rq->holdout_above)) {
-    warn(res, SF_FITWARN_HOLDOUT_EMPTY, -1, "no run was held out (none above the threshold)");
+    if (rq->holdout > 0)
+      warn(res, SF_FITWARN_HOLDOUT_EMPTY, -1, "no run was held out: every run is of one budget of %s (within 0.1%%), "
+           "and a hold-out leaves at least one budget to fit", res->holdout_by);
+    else
+      warn(res, SF_FITWARN_HOLDOUT_EMPTY, -1, "no run was held out (none above the threshold)");
   }
   check_trust(res);
   char why[sizeof res->warn[0].text];

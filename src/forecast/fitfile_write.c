@@ -51,6 +51,7 @@ void sf_fitrecord_from_fit(sf_fitrecord *rec, const sf_fit_table_result *f) {
   rec->n_holdout = f->n_holdout;
   rec->holdout_by = f->holdout_by;
   rec->holdout_fraction = f->holdout;
+  rec->holdout_budgets = f->holdout_budgets;
   rec->holdout_threshold = f->holdout_above;
   rec->holdout_rmse = f->holdout_rmse;
   rec->holdout_maxabs = f->holdout_maxabs;
@@ -162,6 +163,7 @@ char *sf_fitfile_to_json(const sf_fitrecord *rec, int pretty) {
     sf_json_begin_object(&j, "holdout");
     sf_json_string(&j, "by", rec->holdout_by);
     if (isfinite(rec->holdout_fraction)) sf_json_number(&j, "fraction", rec->holdout_fraction);
+    if (isfinite(rec->holdout_fraction)) sf_json_int(&j, "budgets", (long long)rec->holdout_budgets);
     if (isfinite(rec->holdout_threshold)) sf_json_number(&j, "threshold", rec->holdout_threshold);
     sf_json_int(&j, "n_train", (long long)r->n);
     sf_json_int(&j, "n_test", (long long)rec->n_holdout);

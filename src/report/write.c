@@ -203,6 +203,11 @@ static void body(rp_state *st, out *o) {
              r->rmse, r->aic, r->bic);
     sf_buf_free(&xs);
     para(o, buf, NULL);
+    if (f->fr.n_skipped) { /* named as `scalefit fit` names them: a count alone leaves nothing to look for */
+      snprintf(buf, sizeof buf, "%zu run%s skipped for a missing value (%s).", f->fr.n_skipped,
+               sf_plural(f->fr.n_skipped), f->fr.skip_note ? f->fr.skip_note : "a column the fit needs");
+      para(o, buf, NULL);
+    }
     if (f->fr.sigma_name) {
       snprintf(buf, sizeof buf, "Weighted by %s, the runs' standard deviations of %s%s: chi-square %.4g for %g degrees "
                "of freedom (chi-square/dof %.3g); the standard errors %s.", f->fr.sigma_name, f->fr.yname,
@@ -235,8 +240,10 @@ static void body(rp_state *st, out *o) {
     }
     table_end(o);
     if (f->fr.n_holdout) {
-      snprintf(buf, sizeof buf, "Held out: the %zu largest runs by compute were left out of the fit and predicted: "
-               "RMSE %.4g (%s residuals), max |error| %.4g, mean relative error %.2f%%.", f->fr.n_holdout, f->fr.holdout_rmse,
+      char held[160];
+      snprintf(buf, sizeof buf, "Held out: %s, the largest by compute, were left out of the fit and predicted: "
+               "RMSE %.4g (%s residuals), max |error| %.4g, mean relative error %.2f%%.",
+               sf_fit_holdout_text(&f->fr, held, sizeof held), f->fr.holdout_rmse,
                f->fr.opts.space == SF_SPACE_LOG ? "log" : "linear", f->fr.holdout_maxabs, 100 * f->fr.holdout_mean_rel);
       para(o, buf, NULL);
     }

@@ -44,8 +44,16 @@ frac = float(sys.argv[4]) if len(sys.argv) > 4 else 0
 C = np.array([float(r["C"]) for r in rows]); y = np.array([float(r["loss"]) for r in rows])
 fam = np.array([r["family"] for r in rows])
 held = np.zeros(len(C), bool)
-if frac > 0:  # the single fit's hold-out, on every selected run (the unlabeled and tiny ones too)
-    nh = math.ceil(frac * len(C) * (1 - 1e-12)); held = C >= np.sort(C)[len(C) - nh]
+if frac > 0:  # the single fit's hold-out, on every selected run (the unlabeled and tiny ones too): whole
+    # budgets from the top (the largest C left and every C within 0.1% below it), as many as come closest
+    # to frac n runs (ties: the fewer), at least one and never all
+    keys, budgets, i = np.sort(C)[::-1], [], 0
+    while i < len(keys):
+        j = i
+        while j < len(keys) and keys[j] >= keys[i] * (1 - 1e-3): j += 1
+        budgets.append((j, keys[j - 1])); i = j
+    nh, cut = min(budgets[:-1], key=lambda b: (abs(b[0] - frac * len(C)), b[0]))
+    held = C >= cut
 import warnings
 warnings.simplefilter("ignore"); np.seterr(all="ignore")  # scipy's far starts overflow on the way
 f = lambda x, E, A, a: np.log(E + A * x ** -a)

@@ -81,7 +81,7 @@ $SCALEFIT fit "$tmp/runs.csv" --law power --grid random:1 >"$tmp/out" 2>/dev/nul
 grep -q "^1 start: 1 converged" "$tmp/out" || fail "one start: $(cat "$tmp/out")"
 head -6 "$tmp/runs.csv" >"$tmp/one_missing.csv" && echo "rx,1e9,2e10,,0.1" >>"$tmp/one_missing.csv"
 $SCALEFIT fit "$tmp/one_missing.csv" --law power >/dev/null 2>"$tmp/err" || fail "fit of 5 runs and one without loss"
-grep -qF "note: 1 run without a value for every column the fit needs was skipped" "$tmp/err" || fail "one skipped: $(cat "$tmp/err")"
+grep -qF "note: 1 run skipped, no value of loss: 'rx' (row 6)" "$tmp/err" || fail "one skipped: $(cat "$tmp/err")"
 # a sigmoid of percentages once ended with k = inf and exit 0: the law models fractions
 printf 'name,C,acc\na,1e20,25.4\nb,1e21,31\nc,1e22,52\nd,1e23,79\ne,1e24,84\nf,1e25,85\n' >"$tmp/pct.csv"
 expect 2 "run 'a' (row 1 of '$tmp/pct.csv'): acc = 25.4, but law 'sigmoid' models fractions in [0, 1]" \
@@ -174,6 +174,32 @@ $py -c "import json; d=json.load(open('$tmp/out')); assert d['params']['A'] is N
 expect 0 "parameter 'alpha' = 2 is at its bound" $SCALEFIT fit "$sweep" --law power --where "$dw" --bound alpha=0:2
 expect 0 "warning: power: parameter 'A' is not finite (inf)" $SCALEFIT fit "$sweep" --law power,power0 --where "$dw"
 grep -q "^  power \*" "$tmp/out" || fail "comparison: the diverged law is not marked: $(cat "$tmp/out")"
+# --by with one group that diverges (those 6 runs as family b, 12 runs on a power law as family a): every
+# group is shown, the diverged one named with the single fit's message, exit 3 at the end (it exited 0
+# with a warning only)
+$SCALEFIT export "$sweep" -o "$tmp/sweep.csv" 2>/dev/null || fail "export of the sweep"
+$py - "$tmp/sweep.csv" "$tmp/by_div.csv" <<'PY'
+import csv, math, sys
+b = [r for r in csv.DictReader(open(sys.argv[1])) if float(r["N"]) > 5e4 and float(r["loss"]) < 1.5]
+assert len(b) == 6, len(b)
+with open(sys.argv[2], "w") as f:
+    f.write("run,family,C,loss\n")
+    for k in range(12):
+        C = 10 ** (11 + 3 * k / 11)
+        f.write("a%d,a,%.17g,%.17g\n" % (k, C, (1.0 + 900 * C ** -0.2) * math.exp(0.01 * math.sin(7 * k))))
+    for r in b:
+        f.write("%s,b,%s,%s\n" % (r["run"], r["C"], r["loss"]))
+PY
+expect 3 "error: --by family, group 'b': law 'power' diverged on 6 runs of '$tmp/by_div.csv': parameter 'A' = inf (the others: 'E' = 1.214, 'alpha' = " \
+  $SCALEFIT fit "$tmp/by_div.csv" --law power --by family
+grep -qF "pin or bound a parameter (--fix NAME=VALUE, --bound NAME=LO:HI)" "$tmp/err" || fail "--by diverged: no hint: $(cat "$tmp/err")"
+grep -q "group 'a'.*diverged\|pooled fit: law" "$tmp/err" && fail "--by diverged: a group that did not diverge named: $(cat "$tmp/err")"
+grep -q "^  a  *12 " "$tmp/out" && grep -q "^  b  *6 .* inf " "$tmp/out" && grep -q "^one law for every family" "$tmp/out" ||
+  fail "--by diverged: the groups are not all shown: $(cat "$tmp/out")"
+expect 3 "group 'b': law 'power' diverged on 6 runs" $SCALEFIT fit "$tmp/by_div.csv" --law power --by family --json
+$py -c "import json; d=json.load(open('$tmp/out')); g=d['groups']; assert [x['label'] for x in g] == ['a', 'b'] and g[1]['params']['A'] is None and g[0]['params']['A'] > 0, g" \
+  || fail "--by diverged --json: $(cat "$tmp/out")"
+expect 0 "" $SCALEFIT fit "$tmp/by_div.csv" --law power --by family --bound alpha=0:2
 # a poorly identified parameter is warned about, not silently printed
 $SCALEFIT fit "$tmp/runs.csv" --law bnsl >"$tmp/out" 2>"$tmp/err" || true
 if grep -qi nan "$tmp/out"; then grep -q "warning" "$tmp/err" || fail "NaN printed without a warning"; fi

@@ -69,7 +69,8 @@ static void test_matches_parts(void **state) {
   sf_fit_table_result res;
   assert_int_equal(sf_fit_table(t, &rq, &res), SF_OK);
 
-  /* by hand: N > 1.5e7 drops rows 0 and 1, row 4 has no loss, the ceil(0.2 * 27) = 6 largest C held out */
+  /* by hand: N > 1.5e7 drops rows 0 and 1, row 4 has no loss; 0.2 * 27 = 5.4 asks for 5 of the
+   * largest C (runs of distinct C: budgets of one run), held out */
   int cN = sf_table_find(t, "N"), cC = sf_table_find(t, "C"), cL = sf_table_find(t, "loss");
   double keys[NRUN], x[NRUN], lx[NRUN], y[NRUN], hx[NRUN], hy[NRUN];
   size_t m = 0, n = 0, nh = 0;
@@ -77,7 +78,7 @@ static void test_matches_parts(void **state) {
     if (t->cols[cN].v[r] > 1.5e7 && isfinite(t->cols[cL].v[r])) keys[m++] = t->cols[cC].v[r];
   assert_int_equal(m, 27);
   qsort(keys, m, sizeof *keys, cmp_double);
-  double cut = keys[m - 6 - 1];
+  double cut = keys[m - 5 - 1];
   for (size_t r = 0; r < NRUN; r++) {
     int kept = t->cols[cN].v[r] > 1.5e7 && isfinite(t->cols[cL].v[r]);
     int held = kept && t->cols[cC].v[r] > cut;
@@ -88,7 +89,10 @@ static void test_matches_parts(void **state) {
   assert_int_equal(res.n_where, 2);
   assert_int_equal(res.n_skipped, 1);
   assert_int_equal(res.n_rows, 27);
-  assert_int_equal(res.n_holdout, 6);
+  assert_int_equal(res.n_holdout, 5);
+  assert_int_equal(res.holdout_budgets, 5);
+  assert_int_equal(res.budgets, 27);
+  assert_int_equal(res.holdout_of, 27);
   assert_int_equal(res.fit.n, n);
   assert_string_equal(res.holdout_by, "C");
   assert_string_equal(res.xname[0], "C");
@@ -380,23 +384,42 @@ static size_t held_out(const sf_table *t, double frac, int *rc) {
   return nh;
 }
 
-/* --holdout FRAC on tied compute: the ceil(FRAC n) largest runs and every run tied with the
- * smallest of them. Before, the cut was strictly above the (n - ceil(FRAC n))-th key, so on an
- * isoFLOP grid a fraction below one budget's share held out no run at all (and fit them all),
- * and 0.3 of 40 runs held out one budget (8), not the 12 asked. Counts here by hand: budgets of 8. */
+/* --holdout FRAC on tied compute: whole budgets from the top, as many as come closest to FRAC n
+ * runs (ties: the fewer), at least one and never all. Before, the ceil(FRAC n) largest runs and
+ * every run tied with the smallest of them: 0.3 of 40 runs held out two budgets (16, 40%), and 0.99
+ * held out every run. Counts here by hand: 5 budgets of 8. */
 static void test_holdout_ties(void **state) {
   (void)state;
   sf_table *t = make_isoflop(-1);
   int rc;
-  assert_int_equal(held_out(t, 0.1, &rc), NPER); /* 4 asked: the whole top budget */
+  assert_int_equal(held_out(t, 0.1, &rc), NPER); /* 4 asked: the top budget, at least one */
   assert_int_equal(rc, SF_OK);
   assert_int_equal(held_out(t, 0.2, &rc), NPER); /* exactly one budget */
-  assert_int_equal(held_out(t, 0.3, &rc), 2 * NPER); /* 12 asked: the second budget is cut, held whole */
-  /* a fraction that takes every run leaves nothing to fit: an error, not a fit on all of them */
-  assert_int_equal(held_out(t, 0.99, &rc), 0);
-  assert_int_equal(rc, SF_EINPUT);
-  assert_non_null(strstr(sf_errmsg(), "0 runs left to fit"));
+  assert_int_equal(held_out(t, 0.3, &rc), NPER); /* 12 asked: 8 and 16 as far from it, the fewer */
+  assert_int_equal(held_out(t, 0.35, &rc), 2 * NPER); /* 14 asked: 16 the closer */
+  /* a fraction near every run keeps the bottom budget to fit */
+  assert_int_equal(held_out(t, 0.99, &rc), (NB - 1) * NPER);
+  assert_int_equal(rc, SF_OK);
   sf_table_free(t);
+  /* the rule alone: one budget in all holds out nothing; halves go to the fewer; a budget is its
+   * largest run and those within 0.1% below it */
+  size_t nh, nb, nball;
+  double one[3] = {1e20, 1e20, 1e20};
+  assert_true(isinf(sf_fit_holdout_pick(one, 3, 0.5, &nh, &nb, &nball)));
+  assert_int_equal(nh, 0), assert_int_equal(nb, 0), assert_int_equal(nball, 1);
+  double ten[10];
+  for (size_t i = 0; i < 10; i++) ten[i] = pow(10, 18 + 0.1 * (double)(9 - i));
+  /* (sorted in place: the cut is the smallest key held out) */
+  assert_true(sf_fit_holdout_pick(ten, 10, 0.25, &nh, &nb, &nball) == pow(10, 18 + 0.1 * 8.0)); /* 2.5 asked: 2 */
+  assert_int_equal(nh, 2), assert_int_equal(nb, 2), assert_int_equal(nball, 10);
+  assert_true(sf_fit_holdout_pick(ten, 10, 0.35, &nh, NULL, NULL) == pow(10, 18 + 0.1 * 7.0)); /* 3.5 asked: 3 */
+  assert_int_equal(nh, 3);
+  double spread[6] = {1e19, 1e20, 0.9995e20, 1e19, 0.9991e20, 1e19};
+  assert_true(sf_fit_holdout_pick(spread, 6, 0.5, &nh, &nb, &nball) == 0.9991e20);
+  assert_int_equal(nh, 3), assert_int_equal(nb, 1), assert_int_equal(nball, 2);
+  double chain[4] = {1e20, 0.9992e20, 0.9985e20, 0.9978e20}; /* 0.07% apart each: 0.22% in all */
+  sf_fit_holdout_pick(chain, 4, 0.5, &nh, &nb, &nball);
+  assert_int_equal(nh, 2), assert_int_equal(nball, 2); /* 1e20 and 0.9992e20, then the rest */
   /* distinct keys: 0.07 of 100 runs is 7 (7.000000000000001 in floating point, whose ceiling is 8) */
   t = sf_table_new("d");
   for (size_t i = 0; i < 100; i++) {
@@ -412,7 +435,7 @@ static void test_holdout_ties(void **state) {
   /* a budget's runs at C a little apart, as the own sweep's exact FLOPs are (D rounded to whole
    * batches: 9.9946e12 to 9.9999e12 in its top budget) or as 6ND is from a D exported with 7
    * digits: still one budget, held out whole. Budget b's run j at 10^(18 + b) (1 - 7e-5 j), so the
-   * top budget spans 0.05%; 0.1 of 40 asks for its 4 largest. Before, exactly those 4 went. */
+   * top budget spans 0.05%; 0.1 of 40 asks for 4 runs. Before the ties, its 4 largest went. */
   t = sf_table_new("spread");
   for (size_t i = 0; i < NB * NPER; i++) {
     char name[16];
@@ -425,7 +448,7 @@ static void test_holdout_ties(void **state) {
   }
   assert_int_equal(held_out(t, 0.1, &rc), NPER);
   assert_int_equal(rc, SF_OK);
-  assert_int_equal(held_out(t, 0.3, &rc), 2 * NPER); /* 12 asked: the second budget whole too */
+  assert_int_equal(held_out(t, 0.4, &rc), 2 * NPER); /* 16 asked: the second budget whole too */
   sf_table_free(t);
 }
 

@@ -58,6 +58,10 @@ vg 2 fit "$tmp/fit_fam.csv" --law power --by nope
 vg 2 fit "$tmp/fit_fam.csv" --law power --by run --grid random:2
 vg 1 fit "$tmp/fit_fam.csv" --law power,power0 --by family
 vg 1 fit "$tmp/fit_fam.csv" --law power --by family -o "$tmp/fit_by.json"
+# runs skipped for a missing value, named by column (the pooled refit of --by keeps the note)
+sed -e 's/^\(r7,[^,]*,[^,]*,[^,]*\),[^,]*,/\1,,/' -e 's/^\(r9,[^,]*,[^,]*\),[^,]*,/\1,,/' "$tmp/fit_fam.csv" >"$tmp/fit_blank.csv"
+vg 0 fit "$tmp/fit_blank.csv" --law power --grid random:4 --holdout 0.2
+vg 0 fit "$tmp/fit_blank.csv" --law power --by family --grid random:4 --bootstrap 2
 # the data-constrained law (a column U of unique tokens, its domain check U <= D, its published constants)
 /usr/bin/python3 - "$tmp/fit_datacon.csv" <<'PY'
 import math, sys
@@ -75,3 +79,17 @@ vg 0 predict --published muennighoff2023 --at N=6.34e9,D=242e9,U=25e9
 vg 1 predict --published muennighoff2023 --at N=6.34e9,D=2e9,U=25e9
 # a fit that diverges (power on two budgets of the own sweep: A = inf): shown, refused with exit 3, not saved
 vg 3 fit "$SF_SRC/datasets/sweep_default.h5" --law power --where 'N > 5e4 and loss < 1.5' -o "$tmp/div.json"
+# --by with one group that diverges (the same runs as family b): every group shown, exit 3
+"$SCALEFIT" export "$SF_SRC/datasets/sweep_default.h5" -o "$tmp/fit_sweep.csv" 2>/dev/null
+/usr/bin/python3 - "$tmp/fit_sweep.csv" "$tmp/fit_bydiv.csv" <<'PY'
+import csv, math, sys
+b = [r for r in csv.DictReader(open(sys.argv[1])) if float(r["N"]) > 5e4 and float(r["loss"]) < 1.5]
+with open(sys.argv[2], "w") as f:
+    f.write("run,family,C,loss\n")
+    for k in range(12):
+        C = 10 ** (11 + 3 * k / 11)
+        f.write("a%d,a,%.17g,%.17g\n" % (k, C, (1.0 + 900 * C ** -0.2) * math.exp(0.01 * math.sin(7 * k))))
+    for r in b:
+        f.write("%s,b,%s,%s\n" % (r["run"], r["C"], r["loss"]))
+PY
+vg 3 fit "$tmp/fit_bydiv.csv" --law power --by family --grid random:8
