@@ -20,7 +20,7 @@
 #include "train/internal.h"
 #include "util/util.h"
 
-static const char magic[] = "scalefit-checkpoint 2\n", magic_stem[] = "scalefit-checkpoint ";
+static const char magic[] = "scalefit-checkpoint 3\n", magic_stem[] = "scalefit-checkpoint ";
 
 /* FNV-1a's step over the payload's 64-bit words (then its last bytes), block by block as it is
  * written or read: a word at a time, so that hashing GPT-2 small's 1.5 GB of weights and moments

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -391,6 +392,14 @@ static int stop_at_13(void *ctx, long step, long steps, double loss, double secs
   return step == 13;
 }
 
+/* stop_at_13, 40 ms of wall time after every step: time outside the optimiser steps (the run's
+ * seconds hold it, its train_seconds do not) */
+static int slow_stop_at_13(void *ctx, long step, long steps, double loss, double secs) {
+  struct timespec ts = {0, 40 * 1000 * 1000};
+  nanosleep(&ts, NULL);
+  return stop_at_13(ctx, step, steps, loss, secs);
+}
+
 static int first_step(void *ctx, long step, long steps, double loss, double secs) {
   (void)steps, (void)loss, (void)secs;
   long *first = ctx;
@@ -446,12 +455,19 @@ static void test_checkpoint_resume(void **state) {
   snprintf(path, sizeof path, "%s/run.ckpt", sf_test_tmpdir());
   c.checkpoint = path;
   c.checkpoint_every = 1e-9; /* every step */
-  assert_int_equal(sf_train_run(&c, s, stop_at_13, NULL, &resumed), SF_EUSAGE); /* "killed" after step 13 */
+  assert_int_equal(sf_train_run(&c, s, slow_stop_at_13, NULL, &resumed), SF_EUSAGE); /* "killed" after step 13 */
   assert_true(sf_train_checkpoint_matches(path, &c, s));
   damaged_checkpoints(&c, s, path);
   long first = 0;
   assert_int_equal(sf_train_run(&c, s, first_step, &first, &resumed), SF_OK);
   assert_int_equal(first, 14); /* continued after the 13 steps in the checkpoint */
+  /* the whole run's wall time holds the first invocation's up to its checkpoint (12 sleeps of 40 ms
+   * before it was saved at step 13), as train_seconds holds its steps: a resumed run once recorded
+   * the last invocation's seconds alone, fewer than its train_seconds */
+  printf("resumed: seconds %.3f, train_seconds %.3f (uninterrupted: %.3f, %.3f)\n", resumed.seconds,
+         resumed.train_seconds, whole.seconds, whole.train_seconds);
+  assert_true(resumed.seconds >= resumed.train_seconds);
+  assert_true(resumed.seconds >= 12 * 0.040);
   assert_true(resumed.val_loss == whole.val_loss);
   assert_true(resumed.train_loss == whole.train_loss);
   assert_int_equal(resumed.ncurve, whole.ncurve);
