@@ -164,6 +164,11 @@ int cmd_train(int argc, char **argv) {
     return SF_EINPUT;
   }
   if (output && (rc = check_output(output))) return cli_fail_lib(rc);
+  if (checkpoint) { /* its folder too: the first checkpoint comes a minute into the run */
+    sf_atomic a;
+    if ((rc = sf_atomic_open(&a, checkpoint))) return cli_fail_lib(rc);
+    sf_atomic_abort(&a);
+  }
   /* a run killed while writing its checkpoint (up to gigabytes) or its record left a temporary that
    * nothing else removes */
   if (checkpoint) sf_atomic_remove_stale(checkpoint);

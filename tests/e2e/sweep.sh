@@ -119,6 +119,17 @@ if command -v flock >/dev/null; then
   timeout 20 "$S" train "${one[@]}" -o "$tmp/lock.h5" || fail "train -o after a killed writer failed or hung"
   [ "$(count "$tmp/lock.h5")" = 1 ] && [ ! -e "$tmp/lock.h5.lock" ] || fail "train -o after a killed writer"
 fi
+# A second sweep on the same run file while a run of the first trains: its housekeeping removes the
+# checkpoint folder when it finds it empty (the first run has not checkpointed yet), which once made the
+# first sweep's next checkpoint fail ("cannot write '...ckpt.d/RUN.ckpt': No such file or directory",
+# exit 4). Both must finish, each run recorded once.
+two=(--data markov --context 32 --batch 512 --peak 100 --evals 2 --val-tokens 1024 --threads 1 -q)
+"$S" sweep "${two[@]}" --sizes 2x64 --tokens 600000 --checkpoint-every 1 -o "$tmp/two.h5" 2>"$tmp/err1" &
+first=$!
+for _ in $(seq 1 200); do [ -d "$tmp/two.h5.ckpt.d" ] && break; sleep 0.02; done
+"$S" sweep "${two[@]}" --sizes 1x16 --tokens 1024 -o "$tmp/two.h5" 2>"$tmp/err2" || fail "the second sweep: $(cat "$tmp/err2")"
+wait $first || fail "the first sweep failed beside a second one: $(cat "$tmp/err1")"
+[ "$(count "$tmp/two.h5")" = 2 ] || fail "two sweeps of one run each: $(count "$tmp/two.h5") runs in the file"
 # The same names trained otherwise (what a name does not hold: batch, learning rate, the Markov chain,
 # the validation set and the validations) are not taken for done: exit 2 naming the difference, nothing
 # written. (--val-tokens and --evals were once not compared: every run showed done, and the file mixed

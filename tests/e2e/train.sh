@@ -179,6 +179,10 @@ left=$(cd "$tmp/stale" && ls | tr '\n' ' ')
 [ "$left" = "ck.other ck.tmp.$$.1 r.json " ] || fail "after a run beside dead writers' temporaries: $left"
 printf 'not hdf5' >"$tmp/bad.h5"
 expect 2 "bad.h5" --data markov -o "$tmp/bad.h5"
+# A checkpoint in a folder that does not exist is refused before training, as -o is: it once failed
+# at the first checkpoint, a minute into the run, and the run was lost.
+expect 4 "cannot write '$tmp/nodir/ck'" --data markov "${tiny[@]}" --checkpoint "$tmp/nodir/ck" -o "$tmp/nodir.json"
+[ -e "$tmp/nodir" ] || [ -e "$tmp/nodir.json" ] && fail "the refused checkpoint left $(ls -d "$tmp"/nodir*)"
 
 if [ -d /usr/share/doc/python3.11/html/_sources ]; then
   "$S" train --data corpus "${tiny[@]}" --json >"$tmp/c.json" || fail "corpus run failed"

@@ -440,6 +440,48 @@ static void damaged_checkpoints(const sf_train_config *c, sf_source *s, const ch
   free(b);
 }
 
+/* Removes the checkpoint and its folder after step 1, as a second sweep on the same run file does
+ * when it finds the folder empty (between two checkpoints of a run of this one). */
+static int remove_ckpt_dir(void *ctx, long step, long steps, double loss, double secs) {
+  (void)steps, (void)loss, (void)secs;
+  const char *path = ctx;
+  if (step == 1) {
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", path);
+    *strrchr(dir, '/') = 0;
+    unlink(path);
+    assert_int_equal(rmdir(dir), 0);
+  }
+  return 0;
+}
+
+/* A checkpoint's folder removed while the run trains is made again at the next checkpoint: a second
+ * sweep on the same run file once removed it (empty, before the first checkpoint of this sweep's run
+ * in progress) and this sweep's next checkpoint failed, ending it with exit 4. */
+static void test_checkpoint_dir_removed(void **state) {
+  (void)state;
+  sf_source_spec spec = {.kind = SF_DATA_MARKOV};
+  sf_source *s = NULL;
+  assert_int_equal(sf_source_open(&spec, &s), SF_OK);
+  sf_train_config c = tiny_cfg(64);
+  assert_int_equal(sf_train_resolve(&c), SF_OK);
+  char dir[512], path[600];
+  snprintf(dir, sizeof dir, "%s/ckpt.d", sf_test_tmpdir());
+  snprintf(path, sizeof path, "%s/run.ckpt", dir);
+  assert_int_equal(mkdir(dir, 0777), 0);
+  c.checkpoint = path;
+  c.checkpoint_every = 1e-9; /* every step */
+  sf_train_result r;
+  int rc = sf_train_run(&c, s, remove_ckpt_dir, path, &r);
+  if (rc) fail_msg("the run failed: %s", sf_errmsg());
+  assert_true(r.val_loss > 0);
+  assert_int_equal(access(path, F_OK), 0); /* the last checkpoint, before the last step */
+  unlink(path);
+  rmdir(dir);
+  sf_train_result_free(&r);
+  sf_source_free(s);
+}
+
 static void test_checkpoint_resume(void **state) {
   (void)state;
   sf_source_spec spec = {.kind = SF_DATA_MARKOV};
@@ -536,7 +578,7 @@ int main(void) {
       cmocka_unit_test(test_overfit),
       cmocka_unit_test(test_resolve_errors), cmocka_unit_test(test_deterministic),
       cmocka_unit_test(test_corpus_beats_unigram), cmocka_unit_test(test_store_check),
-      cmocka_unit_test(test_checkpoint_resume),
+      cmocka_unit_test(test_checkpoint_resume), cmocka_unit_test(test_checkpoint_dir_removed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
