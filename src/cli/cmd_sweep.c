@@ -202,6 +202,12 @@ void progress_step(sweep_progress *p, int slot, const char *run, double run_flop
   }
 }
 
+void progress_run_skipped(sweep_progress *p, double run_flops) {
+  if (p->total) p->total--;
+  p->work -= run_flops;
+  p->plan_done += run_flops;
+}
+
 void progress_drop(sweep_progress *p, int slot) {
   if (slot >= 0 && slot < SWEEP_SLOTS) p->slot[slot].run = NULL;
 }
@@ -280,9 +286,39 @@ int sweep_train(sweep_ctx *x, size_t i, sf_train_progress_fn fn, void *fn_ctx, s
   return rc;
 }
 
+/* 1 when another writer of the run file (a second sweep on it) has recorded run i since the plan
+ * was made, as this sweep would have; SF_EINPUT (negative) when its record says it was trained
+ * otherwise (sf_sweep_plan_mark_done's message); 0 when it is not there, or the file does not read. */
+static int recorded_meanwhile(sweep_ctx *x, size_t i) {
+  sf_table *t = NULL;
+  if (sf_train_store_check(x->output, x->table, &t) != SF_OK) {
+    sf_error_clear();
+    return 0;
+  }
+  sf_sweep_run one = x->plan.runs[i];
+  sf_sweep_plan p = {.nruns = 1, .runs = &one};
+  int rc = t ? sf_sweep_plan_mark_done(&p, t, x->src) : SF_OK;
+  sf_table_free(t);
+  if (rc) return -rc;
+  return one.done;
+}
+
 int sweep_record(sweep_ctx *x, size_t i, const sf_train_result *r) {
-  int rc = sf_train_store_append(x->output, x->table, r, x->src, x->plan.runs[i].name);
-  if (rc) return sf_fail_context("recording run '%s': ", x->plan.runs[i].name);
+  const char *name = x->plan.runs[i].name;
+  int rc = sf_train_store_append(x->output, x->table, r, x->src, name);
+  if (rc) {
+    char *msg = sf_strdup(sf_errmsg());
+    int there = rc == SF_EINPUT ? recorded_meanwhile(x, i) : 0;
+    if (there <= 0) {
+      if (!there && msg) sf_fail(rc, "%s", msg); /* the append's own message */
+      free(msg);
+      return sf_fail_context("recording run '%s': ", name);
+    }
+    free(msg);
+    /* both trained it, from the same seed: the other's record stands, and this sweep goes on */
+    progress_clear(&x->prog);
+    cli_note("sweep: run '%s' was recorded meanwhile by another writer of '%s'; its record is kept", name, x->output);
+  }
   char *ckpt = sf_sweep_checkpoint_path(x->output, x->plan.runs[i].name);
   if (ckpt) sf_train_checkpoint_remove(ckpt);
   free(ckpt);
@@ -336,6 +372,18 @@ static int serial_sweep(sweep_ctx *x) {
   int rc = SF_OK;
   for (size_t i = 0; !rc && i < x->plan.nruns; i++) {
     if (x->plan.runs[i].done) continue;
+    int there = recorded_meanwhile(x, i); /* by a second sweep on the same run file */
+    if (there < 0) {
+      rc = sf_fail_context("sweep: '%s' table '%s': ", x->output, x->table ? x->table : "runs");
+      break;
+    }
+    if (there) {
+      progress_clear(&x->prog);
+      cli_note("sweep: run '%s' was recorded meanwhile by another writer of '%s': skipped", x->plan.runs[i].name,
+               x->output);
+      progress_run_skipped(&x->prog, x->plan.runs[i].flops);
+      continue;
+    }
     serial_cb cb = {&x->prog, &x->plan.runs[i]};
     sf_train_result r;
     if ((rc = sweep_train(x, i, on_step, &cb, &r))) break;

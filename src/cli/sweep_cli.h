@@ -68,6 +68,8 @@ void progress_start(sweep_progress *p, const sf_sweep_plan *plan, int mode, int 
 void progress_step(sweep_progress *p, int slot, const char *run, double run_flops, long step, long steps);
 /* A run finished (on rank or worker `rank`, -1 serial): counts it, and prints its line in plain mode. */
 void progress_run_done(sweep_progress *p, const char *run, double run_flops, const sf_train_result *r, int rank);
+/* A run another writer recorded before this sweep reached it: no longer among those to train. */
+void progress_run_skipped(sweep_progress *p, double run_flops);
 /* Worker `slot` stopped without finishing its run (failed or died): its steps no longer count. */
 void progress_drop(sweep_progress *p, int slot);
 void progress_clear(sweep_progress *p); /* erases the updating line (before printing anything else) */

@@ -130,6 +130,22 @@ for _ in $(seq 1 200); do [ -d "$tmp/two.h5.ckpt.d" ] && break; sleep 0.02; done
 "$S" sweep "${two[@]}" --sizes 1x16 --tokens 1024 -o "$tmp/two.h5" 2>"$tmp/err2" || fail "the second sweep: $(cat "$tmp/err2")"
 wait $first || fail "the first sweep failed beside a second one: $(cat "$tmp/err1")"
 [ "$(count "$tmp/two.h5")" = 2 ] || fail "two sweeps of one run each: $(count "$tmp/two.h5") runs in the file"
+# Two copies of one sweep started together on one run file (a second terminal, a job resubmitted): a
+# run the other recorded first while this one trained it is kept, with a note, and the sweep goes on;
+# a run the other recorded before this one reached it is skipped. The second once stopped with exit 2
+# ("already in table ... (another process recorded it meanwhile)") and left its other runs untrained.
+same=(--data markov --sizes 1x16,1x32,2x32 --tokens 20480,40960 --context 32 --batch 512 --peak 100 --evals 2
+      --val-tokens 1024 --threads 1 -o "$tmp/same2.h5")
+"$S" sweep "${same[@]}" 2>"$tmp/errA" & a=$!
+"$S" sweep "${same[@]}" 2>"$tmp/errB" & b=$!
+wait $a || fail "the first of two sweeps at once: $(cat "$tmp/errA")"
+wait $b || fail "the second of two sweeps at once: $(cat "$tmp/errB")"
+/usr/bin/python3 - "$tmp/same2.h5" <<'PY' || fail "two sweeps at once: the run file"
+import h5py, sys
+names = [x.decode() for x in h5py.File(sys.argv[1], "r")["tables/runs/columns/run"][:]]
+assert len(names) == 6 and len(set(names)) == 6, names
+PY
+cat "$tmp/errA" "$tmp/errB" | grep -E "recorded (meanwhile|by another writer)" | head -3
 # The same names trained otherwise (what a name does not hold: batch, learning rate, the Markov chain,
 # the validation set and the validations) are not taken for done: exit 2 naming the difference, nothing
 # written. (--val-tokens and --evals were once not compared: every run showed done, and the file mixed
