@@ -24,6 +24,7 @@ typedef struct sweep_progress {
   double work, work_done;   /* FLOPs to train in this invocation, and in finished runs */
   double plan_flops, plan_done; /* FLOPs of the whole plan, and of the runs done before */
   double t0, last_draw, last_line;
+  double aside;             /* seconds since t0 spent measuring sgemm peaks: not training, not in the ETA's rate */
   double log_every;         /* seconds between plain "sign of life" lines: 30, or $SCALEFIT_LOG_EVERY */
   progress_slot slot[SWEEP_SLOTS]; /* by --jobs worker or MPI rank; 0 serial */
   int ranks;                /* MPI ranks or --jobs workers (1 serial) */

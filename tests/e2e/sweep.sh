@@ -146,6 +146,23 @@ names = [x.decode() for x in h5py.File(sys.argv[1], "r")["tables/runs/columns/ru
 assert len(names) == 6 and len(set(names)) == 6, names
 PY
 cat "$tmp/errA" "$tmp/errB" | grep -E "recorded (meanwhile|by another writer)" | head -3
+# The ETA after the first run is about the time the rest takes: budgets doubling (1+2+4+8), the sgemm
+# peak measured (no --peak). Its measurement, a second, once counted as training time: the first ETA
+# said 14 s for a sweep that needed one more second (the runs take hundredths of one).
+eta=(--data markov --sizes 1x32 --tokens 20480,40960,81920,163840 --context 32 --batch 512 --evals 2
+     --val-tokens 1024 --threads 1 -o "$tmp/eta.h5")
+"$S" sweep "${eta[@]}" 2>&1 >/dev/null | while IFS= read -r l; do printf '%s %s\n' "$(date +%s.%N)" "$l"; done >"$tmp/eta"
+/usr/bin/python3 - "$tmp/eta" <<'PY' || fail "the first ETA: $(cat "$tmp/eta")"
+import re, sys
+lines = [l.split(" ", 1) for l in open(sys.argv[1])]
+first = next((float(t), l) for t, l in lines if l.startswith("[1/4]"))
+end = float(lines[-1][0])
+m = re.search(r"ETA (?:(\d+)m)?(\d+)s", first[1])
+said = 60 * int(m.group(1) or 0) + int(m.group(2))
+took = end - first[0]
+print(f"first ETA {said} s, the rest took {took:.1f} s")
+assert said <= 3 * took + 2, (said, took)
+PY
 # The same names trained otherwise (what a name does not hold: batch, learning rate, the Markov chain,
 # the validation set and the validations) are not taken for done: exit 2 naming the difference, nothing
 # written. (--val-tokens and --evals were once not compared: every run showed done, and the file mixed
