@@ -305,6 +305,18 @@ static int recorded_meanwhile(sweep_ctx *x, size_t i) {
   return one.done;
 }
 
+int sweep_skip_recorded(sweep_ctx *x, size_t i) {
+  int there = recorded_meanwhile(x, i);
+  if (there < 0) return -sf_fail_context("sweep: '%s' table '%s': ", x->output, x->table ? x->table : "runs");
+  if (there) {
+    progress_clear(&x->prog);
+    cli_note("sweep: run '%s' was recorded meanwhile by another writer of '%s': skipped", x->plan.runs[i].name,
+             x->output);
+    progress_run_skipped(&x->prog, x->plan.runs[i].flops);
+  }
+  return there;
+}
+
 int sweep_record(sweep_ctx *x, size_t i, const sf_train_result *r) {
   const char *name = x->plan.runs[i].name;
   int rc = sf_train_store_append(x->output, x->table, r, x->src, name);
@@ -374,18 +386,12 @@ static int serial_sweep(sweep_ctx *x) {
   int rc = SF_OK;
   for (size_t i = 0; !rc && i < x->plan.nruns; i++) {
     if (x->plan.runs[i].done) continue;
-    int there = recorded_meanwhile(x, i); /* by a second sweep on the same run file */
+    int there = sweep_skip_recorded(x, i);
     if (there < 0) {
-      rc = sf_fail_context("sweep: '%s' table '%s': ", x->output, x->table ? x->table : "runs");
+      rc = -there;
       break;
     }
-    if (there) {
-      progress_clear(&x->prog);
-      cli_note("sweep: run '%s' was recorded meanwhile by another writer of '%s': skipped", x->plan.runs[i].name,
-               x->output);
-      progress_run_skipped(&x->prog, x->plan.runs[i].flops);
-      continue;
-    }
+    if (there) continue;
     serial_cb cb = {&x->prog, &x->plan.runs[i]};
     sf_train_result r;
     if ((rc = sweep_train(x, i, on_step, &cb, &r))) break;

@@ -55,7 +55,12 @@ void sweep_measure_peaks(sweep_ctx *x);
 /* Trains run i of the plan with its own checkpoint (a leftover of another configuration is
  * dropped); fn is called after every step. sf_train_run's codes, the message naming the run. */
 int sweep_train(sweep_ctx *x, size_t i, sf_train_progress_fn fn, void *fn_ctx, sf_train_result *r);
-/* Appends run i's result to the run file and removes its checkpoint. */
+/* Before handing out run i: 1 when another writer of the run file (a second sweep on it) has
+ * recorded it since the plan was made (said, and taken out of the progress's runs to train), 0 when
+ * not, -code (the message set) when that record says it was trained otherwise. */
+int sweep_skip_recorded(sweep_ctx *x, size_t i);
+/* Appends run i's result to the run file and removes its checkpoint; a run another writer recorded
+ * meanwhile as this sweep would have is kept as theirs, with a note. */
 int sweep_record(sweep_ctx *x, size_t i, const sf_train_result *r);
 
 /* A run record as bytes (the run's index, its sf_train_result and curve) to send to the writer,
