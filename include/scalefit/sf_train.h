@@ -245,7 +245,8 @@ typedef struct sf_train_result {
 } sf_train_result;
 
 /* Called after every optimiser step (for progress bars); may be NULL. A non-zero return stops the
- * run (sf_train_run returns SF_EUSAGE, "interrupted"), leaving its checkpoint if it has one. */
+ * run (sf_train_run returns SF_EUSAGE, "interrupted"), after saving its checkpoint at that step if
+ * it has one. */
 typedef int (*sf_train_progress_fn)(void *ctx, long step, long steps, double train_loss, double seconds);
 
 /* Trains one model on src. cfg must have been resolved; its vocab must match the source's.

@@ -19,6 +19,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,17 +375,35 @@ int sweep_result_unpack(const sweep_ctx *x, const char *buf, size_t n, int *idx,
 typedef struct serial_cb {
   sweep_progress *p;
   const sf_sweep_run *run;
+  long step, steps; /* where the run stands */
 } serial_cb;
+
+/* Ctrl-C (or SIGTERM) in the serial loop: the run in progress stops after its step, saving its
+ * checkpoint, and the sweep says how to resume; it once died silently, losing up to a minute of the
+ * run. (--jobs and MPI keep the default: every process of the group ends at once.) */
+static volatile sig_atomic_t interrupted;
+enum { SWEEP_INTERRUPTED = -130 }; /* serial_sweep's status when a signal stopped it (said already) */
+static void on_signal(int sig) { interrupted = sig; }
 
 static int on_step(void *ctx, long step, long steps, double loss, double seconds) {
   serial_cb *s = ctx;
+  s->step = step;
+  s->steps = steps;
   progress_step(s->p, 0, s->run->name, s->run->flops, step, steps);
-  return 0;
+  return interrupted != 0;
 }
 
 static int serial_sweep(sweep_ctx *x) {
   int rc = SF_OK;
-  for (size_t i = 0; !rc && i < x->plan.nruns; i++) {
+  /* signals ignored at the start (nohup, a script's background job) stay ignored */
+  struct sigaction on = {.sa_handler = on_signal}, old_int, old_term;
+  sigemptyset(&on.sa_mask);
+  sigaction(SIGINT, NULL, &old_int);
+  sigaction(SIGTERM, NULL, &old_term);
+  if (old_int.sa_handler != SIG_IGN) sigaction(SIGINT, &on, NULL);
+  if (old_term.sa_handler != SIG_IGN) sigaction(SIGTERM, &on, NULL);
+  serial_cb cb = {&x->prog, NULL, 0, 0};
+  for (size_t i = 0; !rc && !interrupted && i < x->plan.nruns; i++) {
     if (x->plan.runs[i].done) continue;
     int there = sweep_skip_recorded(x, i);
     if (there < 0) {
@@ -392,12 +411,26 @@ static int serial_sweep(sweep_ctx *x) {
       break;
     }
     if (there) continue;
-    serial_cb cb = {&x->prog, &x->plan.runs[i]};
+    cb = (serial_cb){&x->prog, &x->plan.runs[i], 0, 0};
     sf_train_result r;
     if ((rc = sweep_train(x, i, on_step, &cb, &r))) break;
+    cb.run = NULL;
     if (!(rc = sweep_record(x, i, &r))) progress_run_done(&x->prog, x->plan.runs[i].name, x->plan.runs[i].flops, &r, -1);
     sf_train_result_free(&r);
   }
+  if (interrupted && (!rc || cb.run)) { /* said here, not as the run's error */
+    sf_error_clear();
+    progress_clear(&x->prog);
+    char where[600] = "between runs";
+    if (cb.run)
+      snprintf(where, sizeof where, "at step %ld of %ld of run '%s'", cb.step, cb.steps, cb.run->name);
+    cli_error("sweep: interrupted %s: %zu of %zu run%s recorded in '%s'; %sthe same command resumes", where,
+              x->prog.finished, x->prog.total, train_s((double)x->prog.total), x->output,
+              cb.run ? "its checkpoint keeps the run's steps: " : "");
+    rc = SWEEP_INTERRUPTED;
+  }
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
   return rc;
 }
 
@@ -664,8 +697,9 @@ setup_done:
     } else
       rc = serial_sweep(&x);
     progress_clear(&x.prog);
-    /* under MPI and --jobs, each failure has been reported with its rank or worker */
-    if (rc && !mpi && !workers) cli_fail_lib(rc);
+    /* under MPI and --jobs, each failure has been reported with its rank or worker; an interrupt by
+     * the serial loop */
+    if (rc && rc != SWEEP_INTERRUPTED && !mpi && !workers) cli_fail_lib(rc);
     if (rc && workers && mode)
       cli_note("sweep: recorded %zu of the %zu run%s to train; the same command again trains the rest", x.prog.finished,
                x.prog.total, train_s((double)x.prog.total));
@@ -684,5 +718,10 @@ setup_done:
 #ifdef SF_HAVE_MPI
   if (mpi) sweep_mpi_finalize();
 #endif
+  if (rc == SWEEP_INTERRUPTED) { /* end by the signal, as a shell expects of Ctrl-C (a loop around it stops too) */
+    signal(interrupted, SIG_DFL);
+    raise(interrupted);
+    rc = 128 + interrupted;
+  }
   return rc;
 }

@@ -439,14 +439,17 @@ int sf_train_run(const sf_train_config *cfg, sf_source *src, sf_train_progress_f
       acc_loss = 0.0;
       acc_n = 0;
     }
-    if (cfg->checkpoint && step + 1 < steps && now() - last_ckpt >= every) {
+    /* a stop asked for (Ctrl-C) saves the checkpoint first: the steps since the last one are kept;
+     * after the last step only the final validation is left, and the run ends */
+    int stop = progress && progress(ctx, step + 1, steps, loss, now() - t_start) && step + 1 < steps;
+    if (cfg->checkpoint && step + 1 < steps && (stop || now() - last_ckpt >= every)) {
       st = (sf_ckpt_state){step + 1, {rng[0], rng[1], rng[2], rng[3]}, acc_loss, tail_loss, val, accuracy, t_train,
                            t_wall0 + now() - t_start, acc_n, tail_n, np};
       if (gpu && (rc = sf_cuda_gpt_download(eng.d, g, 0))) goto done;
       if ((rc = sf_ckpt_save(cfg->checkpoint, cline, &st, curve, g))) goto done;
       last_ckpt = now();
     }
-    if (progress && progress(ctx, step + 1, steps, loss, now() - t_start)) {
+    if (stop) {
       rc = sf_fail(SF_EUSAGE, "interrupted at step %ld of %ld", step + 1, steps);
       goto done;
     }

@@ -130,6 +130,29 @@ for _ in $(seq 1 200); do [ -d "$tmp/two.h5.ckpt.d" ] && break; sleep 0.02; done
 "$S" sweep "${two[@]}" --sizes 1x16 --tokens 1024 -o "$tmp/two.h5" 2>"$tmp/err2" || fail "the second sweep: $(cat "$tmp/err2")"
 wait $first || fail "the first sweep failed beside a second one: $(cat "$tmp/err1")"
 [ "$(count "$tmp/two.h5")" = 2 ] || fail "two sweeps of one run each: $(count "$tmp/two.h5") runs in the file"
+# Ctrl-C on a sweep: it says where it stopped and that the same command resumes, and the run in progress
+# keeps its steps (its checkpoint is written at the interrupt, not only every minute). It once died
+# silently, losing up to a minute of the run. (Background jobs of a script start with SIGINT ignored.)
+SCALEFIT_LOG_EVERY=0 env --default-signal=INT "$S" sweep "${two[@]::${#two[@]}-1}" --sizes 2x64 --tokens 600000 \
+  -o "$tmp/int.h5" 2>"$tmp/err" &
+pid=$!
+for _ in $(seq 1 400); do grep -q "step 20/" "$tmp/err" && break; sleep 0.02; done
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc = 130 ] || fail "Ctrl-C: exit $rc, want 130: $(cat "$tmp/err")"
+grep -q "sweep: interrupted at step [0-9]* of 1171 of run 'markov-L2-d64-h1-T32-D600000-s1': 0 of 1 run recorded in '$tmp/int.h5'; its checkpoint keeps the run's steps: the same command resumes" \
+  "$tmp/err" || fail "Ctrl-C: $(tail -3 "$tmp/err")"
+[ -e "$tmp/int.h5.ckpt.d/markov-L2-d64-h1-T32-D600000-s1.ckpt" ] || fail "Ctrl-C: no checkpoint of the run in progress"
+"$S" sweep "${two[@]}" --sizes 2x64 --tokens 600000 -o "$tmp/int.h5" || fail "the sweep resumed after Ctrl-C"
+/usr/bin/python3 - "$tmp/int.h5" "$tmp/two.h5" <<'PY' || fail "the run resumed after Ctrl-C"
+import h5py, sys
+a, b = (h5py.File(f, "r")["tables/runs/columns"] for f in sys.argv[1:])
+la = dict(zip(a["run"][:], a["loss"][:]))
+lb = dict(zip(b["run"][:], b["loss"][:]))
+k = b"markov-L2-d64-h1-T32-D600000-s1"
+assert la[k] == lb[k], (la[k], lb[k])  # bit-identical to the uninterrupted run
+PY
 # Two copies of one sweep started together on one run file (a second terminal, a job resubmitted): a
 # run the other recorded first while this one trained it is kept, with a note, and the sweep goes on;
 # a run the other recorded before this one reached it is skipped. The second once stopped with exit 2

@@ -482,6 +482,43 @@ static void test_checkpoint_dir_removed(void **state) {
   sf_source_free(s);
 }
 
+static int stop_at_last(void *ctx, long step, long steps, double loss, double secs) {
+  (void)ctx, (void)loss, (void)secs;
+  return step == steps;
+}
+
+/* A stop asked for (Ctrl-C in a sweep) saves the checkpoint at that step, though the interval (an
+ * hour) is not up: a sweep stopped with Ctrl-C once lost up to a minute of its run in progress. A stop
+ * after the last step ends the run, whose validation is done: it once threw the whole run away. */
+static void test_checkpoint_at_interrupt(void **state) {
+  (void)state;
+  sf_source_spec spec = {.kind = SF_DATA_MARKOV};
+  sf_source *s = NULL;
+  assert_int_equal(sf_source_open(&spec, &s), SF_OK);
+  sf_train_config c = tiny_cfg(64);
+  assert_int_equal(sf_train_resolve(&c), SF_OK);
+  sf_train_result whole, resumed;
+  assert_int_equal(sf_train_run(&c, s, NULL, NULL, &whole), SF_OK);
+  char path[512];
+  snprintf(path, sizeof path, "%s/int.ckpt", sf_test_tmpdir());
+  c.checkpoint = path;
+  c.checkpoint_every = 3600;
+  assert_int_equal(sf_train_run(&c, s, stop_at_13, NULL, &resumed), SF_EUSAGE);
+  assert_true(sf_train_checkpoint_matches(path, &c, s));
+  long first = 0;
+  assert_int_equal(sf_train_run(&c, s, first_step, &first, &resumed), SF_OK);
+  assert_int_equal(first, 14);
+  assert_true(resumed.val_loss == whole.val_loss);
+  sf_train_result_free(&resumed);
+  sf_train_checkpoint_remove(path);
+  assert_int_equal(sf_train_run(&c, s, stop_at_last, NULL, &resumed), SF_OK);
+  assert_true(resumed.val_loss == whole.val_loss);
+  sf_train_checkpoint_remove(path);
+  sf_train_result_free(&resumed);
+  sf_train_result_free(&whole);
+  sf_source_free(s);
+}
+
 static void test_checkpoint_resume(void **state) {
   (void)state;
   sf_source_spec spec = {.kind = SF_DATA_MARKOV};
@@ -579,6 +616,7 @@ int main(void) {
       cmocka_unit_test(test_resolve_errors), cmocka_unit_test(test_deterministic),
       cmocka_unit_test(test_corpus_beats_unigram), cmocka_unit_test(test_store_check),
       cmocka_unit_test(test_checkpoint_resume), cmocka_unit_test(test_checkpoint_dir_removed),
+      cmocka_unit_test(test_checkpoint_at_interrupt),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
