@@ -295,6 +295,9 @@ int sf_train_store_append(const char *path, const char *table, const sf_train_re
  * layout; SF_EIO if its directory takes no file. *existing (may be NULL) receives the table as it
  * is (NULL if absent; caller frees with sf_table_free). */
 int sf_train_store_check(const char *path, const char *table, struct sf_table **existing);
+/* sf_train_store_check without asking that path's folder take a file: for reading what a run file
+ * holds (a dry run, a sweep with nothing left to train, on a read-only copy). */
+int sf_train_store_read(const char *path, const char *table, struct sf_table **existing);
 
 /* Sets the OpenMP and OpenBLAS thread counts (0: all cores). */
 void sf_train_set_threads(int threads);

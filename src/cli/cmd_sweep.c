@@ -294,7 +294,7 @@ int sweep_train(sweep_ctx *x, size_t i, sf_train_progress_fn fn, void *fn_ctx, s
  * otherwise (sf_sweep_plan_mark_done's message); 0 when it is not there, or the file does not read. */
 static int recorded_meanwhile(sweep_ctx *x, size_t i) {
   sf_table *t = NULL;
-  if (sf_train_store_check(x->output, x->table, &t) != SF_OK) {
+  if (sf_train_store_read(x->output, x->table, &t) != SF_OK) {
     sf_error_clear();
     return 0;
   }
@@ -635,13 +635,18 @@ int cmd_sweep(int argc, char **argv) {
   } else if (!sf_ext_is(output, ".h5") && !sf_ext_is(output, ".hdf5")) {
     cli_error("sweep: output '%s' must be a run file ending in .h5", output);
     rc = SF_EUSAGE;
+  } else if (sf_is_dir(output)) { /* said as a write's error, as before the file was first only read */
+    cli_error("cannot write '%s': it is a directory", output);
+    rc = SF_EIO;
   } else if ((!isnan(peak) && !(peak > 0 && isfinite(peak))) ||
              (!isnan(ckpt_every) && !(ckpt_every > 0 && isfinite(ckpt_every)))) {
     cli_error("sweep: --peak and --checkpoint-every must be positive numbers");
     rc = SF_EINPUT;
   }
   if (rc) goto setup_done;
-  if ((rank == 0 && (rc = sf_train_store_check(output, x.table, &done))) || (rc = sf_source_open(&sw->data, &src)) ||
+  /* read here; whether the folder takes a file is asked below, of a sweep with runs to train: a dry
+   * run or a finished sweep on a read-only copy once stopped with exit 4 */
+  if ((rank == 0 && (rc = sf_train_store_read(output, x.table, &done))) || (rc = sf_source_open(&sw->data, &src)) ||
       (rc = sf_sweep_plan_build(sw, src, &base, threads_cap, &x.plan))) {
     rc = rank == 0 || !mpi ? cli_fail_lib(rc) : rc;
     goto setup_done;
@@ -654,7 +659,9 @@ int cmd_sweep(int argc, char **argv) {
   }
   if (rank == 0 && !dry_run) {
     sf_sweep_cleanup(output, &x.plan); /* leftovers of killed writers, checkpoints of recorded runs */
-    if ((rc = sf_sweep_checkpoint_dir(output))) cli_fail_lib(rc);
+    if (x.plan.ndone < x.plan.nruns &&
+        ((rc = sf_train_store_check(output, x.table, NULL)) || (rc = sf_sweep_checkpoint_dir(output))))
+      cli_fail_lib(rc);
   }
 setup_done:
 #ifdef SF_HAVE_MPI

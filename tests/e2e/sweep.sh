@@ -153,6 +153,34 @@ lb = dict(zip(b["run"][:], b["loss"][:]))
 k = b"markov-L2-d64-h1-T32-D600000-s1"
 assert la[k] == lb[k], (la[k], lb[k])  # bit-identical to the uninterrupted run
 PY
+# A finished sweep's run file where nothing can be written (a read-only share, an installed copy): the
+# dry run lists its runs as done, and the sweep itself has nothing to do. Both once stopped with exit 4
+# ("cannot write '...': Read-only file system"), the dry run without a line. Read-only: a folder of
+# mode 555, or for root (whom modes do not stop) a read-only tmpfs where it may mount one.
+mkdir "$tmp/ro"
+cp "$tmp/int.h5" "$tmp/ro/"
+chmod 555 "$tmp/ro"
+if touch "$tmp/ro/probe" 2>/dev/null; then
+  rm -f "$tmp/ro/probe"
+  chmod 755 "$tmp/ro"
+  if mount -t tmpfs -o size=4m none "$tmp/ro" 2>/dev/null; then
+    cp "$tmp/int.h5" "$tmp/ro/" && mount -o remount,ro "$tmp/ro" || { umount "$tmp/ro"; fail "a read-only tmpfs"; }
+    trap 'umount "$tmp/ro" 2>/dev/null; rm -rf "$tmp"' EXIT
+  fi
+fi
+if ! touch "$tmp/ro/probe" 2>/dev/null; then
+  "$S" sweep "${two[@]}" --sizes 2x64 --tokens 600000 -n -o "$tmp/ro/int.h5" >"$tmp/out" 2>"$tmp/err" ||
+    fail "a dry run on a read-only run file: $(cat "$tmp/err")"
+  grep -q "^done  markov-L2-d64-h1-T32-D600000-s1 " "$tmp/out" || fail "the dry run's list: $(cat "$tmp/out")"
+  "$S" sweep "${two[@]}" --sizes 2x64 --tokens 600000 -o "$tmp/ro/int.h5" 2>"$tmp/err" ||
+    fail "a finished sweep on a read-only run file: $(cat "$tmp/err")"
+  "$S" sweep "${two[@]}" --sizes 2x64 --tokens 600000,1200000 -o "$tmp/ro/int.h5" 2>"$tmp/err"
+  [ $? = 4 ] && grep -q "cannot write '$tmp/ro/int.h5'" "$tmp/err" || fail "a sweep with a run to train on a read-only file: $(cat "$tmp/err")"
+  umount "$tmp/ro" 2>/dev/null
+else
+  echo "skip: no read-only folder here"
+fi
+chmod 755 "$tmp/ro"
 # Two copies of one sweep started together on one run file (a second terminal, a job resubmitted): a
 # run the other recorded first while this one trained it is kept, with a note, and the sweep goes on;
 # a run the other recorded before this one reached it is skipped. The second once stopped with exit 2
