@@ -383,7 +383,13 @@ typedef struct serial_cb {
  * run. (--jobs and MPI keep the default: every process of the group ends at once.) */
 static volatile sig_atomic_t interrupted;
 enum { SWEEP_INTERRUPTED = -130 }; /* serial_sweep's status when a signal stopped it (said already) */
-static void on_signal(int sig) { interrupted = sig; }
+static void on_signal(int sig) {
+  if (interrupted) { /* a second one ends it at once (a wait for another writer's lock, say) */
+    signal(sig, SIG_DFL);
+    raise(sig);
+  }
+  interrupted = sig;
+}
 
 static int on_step(void *ctx, long step, long steps, double loss, double seconds) {
   serial_cb *s = ctx;

@@ -118,6 +118,22 @@ if command -v flock >/dev/null; then
   kill -9 $holder; wait $holder 2>/dev/null
   timeout 20 "$S" train "${one[@]}" -o "$tmp/lock.h5" || fail "train -o after a killed writer failed or hung"
   [ "$(count "$tmp/lock.h5")" = 1 ] && [ ! -e "$tmp/lock.h5.lock" ] || fail "train -o after a killed writer"
+  # Ctrl-C lets the run in progress end its step (and its record's append, which may wait for a lock);
+  # a second one ends the sweep at once, waiting or not.
+  hold "$tmp/wait.h5.lock"
+  env --default-signal=INT "$S" sweep --data markov --sizes 1x16 --tokens 1024 --context 32 --peak 100 --evals 2 \
+    --val-tokens 1024 -q -o "$tmp/wait.h5" &
+  pid=$!
+  sleep 1
+  kill -INT $pid
+  sleep 0.3
+  kill -0 $pid 2>/dev/null || fail "one Ctrl-C ended a sweep waiting to append its run"
+  kill -INT $pid
+  for _ in $(seq 1 50); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+  kill -0 $pid 2>/dev/null && { kill -9 $pid; fail "a second Ctrl-C did not end a sweep waiting for a lock"; }
+  wait $pid
+  [ $? = 130 ] || fail "the second Ctrl-C: not exit 130"
+  kill -9 $holder; wait $holder 2>/dev/null
 fi
 # A second sweep on the same run file while a run of the first trains: its housekeeping removes the
 # checkpoint folder when it finds it empty (the first run has not checkpointed yet), which once made the
