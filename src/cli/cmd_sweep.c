@@ -19,7 +19,6 @@
 
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,38 +377,24 @@ typedef struct serial_cb {
   long step, steps; /* where the run stands */
 } serial_cb;
 
-/* Ctrl-C (or SIGTERM) in the serial loop: the run in progress stops after its step, saving its
- * checkpoint, and the sweep says how to resume; it once died silently, losing up to a minute of the
- * run. (--jobs and MPI keep the default: every process of the group ends at once.) */
-static volatile sig_atomic_t interrupted;
+/* Ctrl-C (or SIGTERM) in the serial loop (train_signals_catch): the run in progress stops after its
+ * step, saving its checkpoint, and the sweep says how to resume; it once died silently, losing up to
+ * a minute of the run. (--jobs and MPI keep the default: every process of the group ends at once.) */
 enum { SWEEP_INTERRUPTED = -130 }; /* serial_sweep's status when a signal stopped it (said already) */
-static void on_signal(int sig) {
-  if (interrupted) { /* a second one ends it at once (a wait for another writer's lock, say) */
-    signal(sig, SIG_DFL);
-    raise(sig);
-  }
-  interrupted = sig;
-}
 
 static int on_step(void *ctx, long step, long steps, double loss, double seconds) {
   serial_cb *s = ctx;
   s->step = step;
   s->steps = steps;
   progress_step(s->p, 0, s->run->name, s->run->flops, step, steps);
-  return interrupted != 0;
+  return train_interrupted() != 0;
 }
 
 static int serial_sweep(sweep_ctx *x) {
   int rc = SF_OK;
-  /* signals ignored at the start (nohup, a script's background job) stay ignored */
-  struct sigaction on = {.sa_handler = on_signal}, old_int, old_term;
-  sigemptyset(&on.sa_mask);
-  sigaction(SIGINT, NULL, &old_int);
-  sigaction(SIGTERM, NULL, &old_term);
-  if (old_int.sa_handler != SIG_IGN) sigaction(SIGINT, &on, NULL);
-  if (old_term.sa_handler != SIG_IGN) sigaction(SIGTERM, &on, NULL);
+  train_signals_catch();
   serial_cb cb = {&x->prog, NULL, 0, 0};
-  for (size_t i = 0; !rc && !interrupted && i < x->plan.nruns; i++) {
+  for (size_t i = 0; !rc && !train_interrupted() && i < x->plan.nruns; i++) {
     if (x->plan.runs[i].done) continue;
     int there = sweep_skip_recorded(x, i);
     if (there < 0) {
@@ -424,7 +409,7 @@ static int serial_sweep(sweep_ctx *x) {
     if (!(rc = sweep_record(x, i, &r))) progress_run_done(&x->prog, x->plan.runs[i].name, x->plan.runs[i].flops, &r, -1);
     sf_train_result_free(&r);
   }
-  if (interrupted && (!rc || cb.run)) { /* said here, not as the run's error */
+  if (train_interrupted() && (!rc || cb.run)) { /* said here, not as the run's error */
     sf_error_clear();
     progress_clear(&x->prog);
     char where[600] = "between runs";
@@ -435,8 +420,7 @@ static int serial_sweep(sweep_ctx *x) {
               cb.run ? "its checkpoint keeps the run's steps: " : "");
     rc = SWEEP_INTERRUPTED;
   }
-  sigaction(SIGINT, &old_int, NULL);
-  sigaction(SIGTERM, &old_term, NULL);
+  train_signals_release();
   return rc;
 }
 
@@ -732,9 +716,8 @@ setup_done:
   if (mpi) sweep_mpi_finalize();
 #endif
   if (rc == SWEEP_INTERRUPTED) { /* end by the signal, as a shell expects of Ctrl-C (a loop around it stops too) */
-    signal(interrupted, SIG_DFL);
-    raise(interrupted);
-    rc = 128 + interrupted;
+    train_end_by_signal();
+    rc = 128 + train_interrupted();
   }
   return rc;
 }
