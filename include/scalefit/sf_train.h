@@ -245,7 +245,8 @@ typedef struct sf_train_result {
 } sf_train_result;
 
 /* Called after every optimiser step (for progress bars); may be NULL. A non-zero return stops the
- * run (sf_train_run returns SF_EUSAGE, "interrupted"), leaving its checkpoint if it has one. */
+ * run (sf_train_run returns SF_EUSAGE, "interrupted"), after saving its checkpoint at that step if
+ * it has one. */
 typedef int (*sf_train_progress_fn)(void *ctx, long step, long steps, double train_loss, double seconds);
 
 /* Trains one model on src. cfg must have been resolved; its vocab must match the source's.
@@ -294,6 +295,9 @@ int sf_train_store_append(const char *path, const char *table, const sf_train_re
  * layout; SF_EIO if its directory takes no file. *existing (may be NULL) receives the table as it
  * is (NULL if absent; caller frees with sf_table_free). */
 int sf_train_store_check(const char *path, const char *table, struct sf_table **existing);
+/* sf_train_store_check without asking that path's folder take a file: for reading what a run file
+ * holds (a dry run, a sweep with nothing left to train, on a read-only copy). */
+int sf_train_store_read(const char *path, const char *table, struct sf_table **existing);
 
 /* Sets the OpenMP and OpenBLAS thread counts (0: all cores). */
 void sf_train_set_threads(int threads);

@@ -143,9 +143,10 @@ static double resumed(const sweep_progress *p) {
   return w;
 }
 
-/* ETA from the FLOP rate of this invocation; a resumed run's earlier steps are not in the rate. */
+/* ETA from the FLOP rate of this invocation; a resumed run's earlier steps are not in the rate, nor
+ * the sgemm peak's measurement (a second, once: it made the first runs' ETA 10 to 20 times too long). */
 static double eta(const sweep_progress *p) {
-  double w = work_now(p), el = cli_now() - p->t0;
+  double w = work_now(p), el = cli_now() - p->t0 - p->aside;
   if (w <= 0 || el <= 0) return NAN;
   double left = p->work - w - resumed(p);
   return left > 0 ? left * el / w : 0;
@@ -202,6 +203,12 @@ void progress_step(sweep_progress *p, int slot, const char *run, double run_flop
   }
 }
 
+void progress_run_skipped(sweep_progress *p, double run_flops) {
+  if (p->total) p->total--;
+  p->work -= run_flops;
+  p->plan_done += run_flops;
+}
+
 void progress_drop(sweep_progress *p, int slot) {
   if (slot >= 0 && slot < SWEEP_SLOTS) p->slot[slot].run = NULL;
 }
@@ -234,7 +241,8 @@ double sweep_peak(sweep_ctx *x, int th) {
   int kept = th >= 0 && th <= SWEEP_MAX_THREADS;
   if (kept && x->peak_by[th] > 0) return x->peak_by[th];
   sf_train_set_threads(th);
-  double pk = sf_train_sgemm_peak(1.0);
+  double t = cli_now(), pk = sf_train_sgemm_peak(1.0);
+  x->prog.aside += cli_now() - t;
   if (kept) x->peak_by[th] = pk;
   if (x->say_peak) { /* said: it takes a second, and MFU is against it */
     char on[32] = "all cores";
@@ -280,9 +288,51 @@ int sweep_train(sweep_ctx *x, size_t i, sf_train_progress_fn fn, void *fn_ctx, s
   return rc;
 }
 
+/* 1 when another writer of the run file (a second sweep on it) has recorded run i since the plan
+ * was made, as this sweep would have; SF_EINPUT (negative) when its record says it was trained
+ * otherwise (sf_sweep_plan_mark_done's message); 0 when it is not there, or the file does not read. */
+static int recorded_meanwhile(sweep_ctx *x, size_t i) {
+  sf_table *t = NULL;
+  if (sf_train_store_read(x->output, x->table, &t) != SF_OK) {
+    sf_error_clear();
+    return 0;
+  }
+  sf_sweep_run one = x->plan.runs[i];
+  sf_sweep_plan p = {.nruns = 1, .runs = &one};
+  int rc = t ? sf_sweep_plan_mark_done(&p, t, x->src) : SF_OK;
+  sf_table_free(t);
+  if (rc) return -rc;
+  return one.done;
+}
+
+int sweep_skip_recorded(sweep_ctx *x, size_t i) {
+  int there = recorded_meanwhile(x, i);
+  if (there < 0) return -sf_fail_context("sweep: '%s' table '%s': ", x->output, x->table ? x->table : "runs");
+  if (there) {
+    progress_clear(&x->prog);
+    cli_note("sweep: run '%s' was recorded meanwhile by another writer of '%s': skipped", x->plan.runs[i].name,
+             x->output);
+    progress_run_skipped(&x->prog, x->plan.runs[i].flops);
+  }
+  return there;
+}
+
 int sweep_record(sweep_ctx *x, size_t i, const sf_train_result *r) {
-  int rc = sf_train_store_append(x->output, x->table, r, x->src, x->plan.runs[i].name);
-  if (rc) return sf_fail_context("recording run '%s': ", x->plan.runs[i].name);
+  const char *name = x->plan.runs[i].name;
+  int rc = sf_train_store_append(x->output, x->table, r, x->src, name);
+  if (rc) {
+    char *msg = sf_strdup(sf_errmsg());
+    int there = rc == SF_EINPUT ? recorded_meanwhile(x, i) : 0;
+    if (there <= 0) {
+      if (!there && msg) sf_fail(rc, "%s", msg); /* the append's own message */
+      free(msg);
+      return sf_fail_context("recording run '%s': ", name);
+    }
+    free(msg);
+    /* both trained it, from the same seed: the other's record stands, and this sweep goes on */
+    progress_clear(&x->prog);
+    cli_note("sweep: run '%s' was recorded meanwhile by another writer of '%s'; its record is kept", name, x->output);
+  }
   char *ckpt = sf_sweep_checkpoint_path(x->output, x->plan.runs[i].name);
   if (ckpt) sf_train_checkpoint_remove(ckpt);
   free(ckpt);
@@ -324,24 +374,53 @@ int sweep_result_unpack(const sweep_ctx *x, const char *buf, size_t n, int *idx,
 typedef struct serial_cb {
   sweep_progress *p;
   const sf_sweep_run *run;
+  long step, steps; /* where the run stands */
 } serial_cb;
+
+/* Ctrl-C (or SIGTERM) in the serial loop (train_signals_catch): the run in progress stops after its
+ * step, saving its checkpoint, and the sweep says how to resume; it once died silently, losing up to
+ * a minute of the run. (--jobs and MPI keep the default: every process of the group ends at once.) */
+enum { SWEEP_INTERRUPTED = -130 }; /* serial_sweep's status when a signal stopped it (said already) */
 
 static int on_step(void *ctx, long step, long steps, double loss, double seconds) {
   serial_cb *s = ctx;
+  s->step = step;
+  s->steps = steps;
   progress_step(s->p, 0, s->run->name, s->run->flops, step, steps);
-  return 0;
+  return train_interrupted() != 0;
 }
 
 static int serial_sweep(sweep_ctx *x) {
   int rc = SF_OK;
-  for (size_t i = 0; !rc && i < x->plan.nruns; i++) {
+  train_signals_catch();
+  serial_cb cb = {&x->prog, NULL, 0, 0};
+  for (size_t i = 0; !rc && !train_interrupted() && i < x->plan.nruns; i++) {
     if (x->plan.runs[i].done) continue;
-    serial_cb cb = {&x->prog, &x->plan.runs[i]};
+    int there = sweep_skip_recorded(x, i);
+    if (there < 0) {
+      rc = -there;
+      break;
+    }
+    if (there) continue;
+    cb = (serial_cb){&x->prog, &x->plan.runs[i], 0, 0};
     sf_train_result r;
     if ((rc = sweep_train(x, i, on_step, &cb, &r))) break;
+    cb.run = NULL;
     if (!(rc = sweep_record(x, i, &r))) progress_run_done(&x->prog, x->plan.runs[i].name, x->plan.runs[i].flops, &r, -1);
     sf_train_result_free(&r);
   }
+  if (train_interrupted() && (!rc || cb.run)) { /* said here, not as the run's error */
+    sf_error_clear();
+    progress_clear(&x->prog);
+    char where[600] = "between runs";
+    if (cb.run)
+      snprintf(where, sizeof where, "at step %ld of %ld of run '%s'", cb.step, cb.steps, cb.run->name);
+    cli_error("sweep: interrupted %s: %zu of %zu run%s recorded in '%s'; %sthe same command resumes", where,
+              x->prog.finished, x->prog.total, train_s((double)x->prog.total), x->output,
+              cb.run ? "its checkpoint keeps the run's steps: " : "");
+    rc = SWEEP_INTERRUPTED;
+  }
+  train_signals_release();
   return rc;
 }
 
@@ -546,13 +625,18 @@ int cmd_sweep(int argc, char **argv) {
   } else if (!sf_ext_is(output, ".h5") && !sf_ext_is(output, ".hdf5")) {
     cli_error("sweep: output '%s' must be a run file ending in .h5", output);
     rc = SF_EUSAGE;
+  } else if (sf_is_dir(output)) { /* said as a write's error, as before the file was first only read */
+    cli_error("cannot write '%s': it is a directory", output);
+    rc = SF_EIO;
   } else if ((!isnan(peak) && !(peak > 0 && isfinite(peak))) ||
              (!isnan(ckpt_every) && !(ckpt_every > 0 && isfinite(ckpt_every)))) {
     cli_error("sweep: --peak and --checkpoint-every must be positive numbers");
     rc = SF_EINPUT;
   }
   if (rc) goto setup_done;
-  if ((rank == 0 && (rc = sf_train_store_check(output, x.table, &done))) || (rc = sf_source_open(&sw->data, &src)) ||
+  /* read here; whether the folder takes a file is asked below, of a sweep with runs to train: a dry
+   * run or a finished sweep on a read-only copy once stopped with exit 4 */
+  if ((rank == 0 && (rc = sf_train_store_read(output, x.table, &done))) || (rc = sf_source_open(&sw->data, &src)) ||
       (rc = sf_sweep_plan_build(sw, src, &base, threads_cap, &x.plan))) {
     rc = rank == 0 || !mpi ? cli_fail_lib(rc) : rc;
     goto setup_done;
@@ -565,7 +649,9 @@ int cmd_sweep(int argc, char **argv) {
   }
   if (rank == 0 && !dry_run) {
     sf_sweep_cleanup(output, &x.plan); /* leftovers of killed writers, checkpoints of recorded runs */
-    if ((rc = sf_sweep_checkpoint_dir(output))) cli_fail_lib(rc);
+    if (x.plan.ndone < x.plan.nruns &&
+        ((rc = sf_train_store_check(output, x.table, NULL)) || (rc = sf_sweep_checkpoint_dir(output))))
+      cli_fail_lib(rc);
   }
 setup_done:
 #ifdef SF_HAVE_MPI
@@ -600,13 +686,17 @@ setup_done:
     else
 #endif
     if (workers) { /* the sgemm peaks first, once, while nothing else runs */
-      if ((rc = sweep_jobs_peaks(&x))) cli_fail_lib(rc);
+      double t = cli_now();
+      rc = sweep_jobs_peaks(&x);
+      x.prog.aside += cli_now() - t;
+      if (rc) cli_fail_lib(rc);
       else rc = sweep_jobs_run(&x, workers, base.device == SF_DEVICE_CUDA);
     } else
       rc = serial_sweep(&x);
     progress_clear(&x.prog);
-    /* under MPI and --jobs, each failure has been reported with its rank or worker */
-    if (rc && !mpi && !workers) cli_fail_lib(rc);
+    /* under MPI and --jobs, each failure has been reported with its rank or worker; an interrupt by
+     * the serial loop */
+    if (rc && rc != SWEEP_INTERRUPTED && !mpi && !workers) cli_fail_lib(rc);
     if (rc && workers && mode)
       cli_note("sweep: recorded %zu of the %zu run%s to train; the same command again trains the rest", x.prog.finished,
                x.prog.total, train_s((double)x.prog.total));
@@ -625,5 +715,9 @@ setup_done:
 #ifdef SF_HAVE_MPI
   if (mpi) sweep_mpi_finalize();
 #endif
+  if (rc == SWEEP_INTERRUPTED) { /* end by the signal, as a shell expects of Ctrl-C (a loop around it stops too) */
+    train_end_by_signal();
+    rc = 128 + train_interrupted();
+  }
   return rc;
 }

@@ -72,10 +72,15 @@ typedef struct progress {
   int tty;
   double last;
   long every;
+  int quiet;
+  long step, steps; /* where the run stands */
 } progress;
 
 static int on_step(void *ctx, long step, long steps, double loss, double secs) {
   progress *p = ctx;
+  p->step = step;
+  p->steps = steps;
+  if (p->quiet) return train_interrupted() != 0;
   char eta[32], el[32];
   cli_fmt_time(eta, sizeof eta, secs / (double)step * (double)(steps - step));
   cli_fmt_time(el, sizeof el, secs);
@@ -92,7 +97,7 @@ static int on_step(void *ctx, long step, long steps, double loss, double secs) {
   } else if (step % p->every == 0 || step == steps) {
     fprintf(stderr, "step %ld/%ld loss %.4f elapsed %s eta %s\n", step, steps, loss, el, eta);
   }
-  return 0;
+  return train_interrupted() != 0; /* Ctrl-C with a checkpoint: stop after this step, saving it */
 }
 
 static int in_range(const char *name, long v, long lo, long hi) { return train_in_range("train", name, v, lo, hi); }
@@ -164,6 +169,11 @@ int cmd_train(int argc, char **argv) {
     return SF_EINPUT;
   }
   if (output && (rc = check_output(output))) return cli_fail_lib(rc);
+  if (checkpoint) { /* its folder too: the first checkpoint comes a minute into the run */
+    sf_atomic a;
+    if ((rc = sf_atomic_open(&a, checkpoint))) return cli_fail_lib(rc);
+    sf_atomic_abort(&a);
+  }
   /* a run killed while writing its checkpoint (up to gigabytes) or its record left a temporary that
    * nothing else removes */
   if (checkpoint) sf_atomic_remove_stale(checkpoint);
@@ -201,7 +211,7 @@ int cmd_train(int argc, char **argv) {
   }
 
   if (threads > 0 && c.device == SF_DEVICE_CPU) train_threads_warn("train", threads, train_cores(), NULL);
-  progress pr = {isatty(STDERR_FILENO), -1.0, 1};
+  progress pr = {isatty(STDERR_FILENO), -1.0, 1, 0, 0, 0};
   long steps = (long)floor(c.tokens / (double)c.batch_tokens);
   pr.every = steps / 10 > 1 ? steps / 10 : 1;
   if ((double)steps * (double)c.batch_tokens != c.tokens) /* not progress: -q keeps it */
@@ -217,10 +227,19 @@ int cmd_train(int argc, char **argv) {
             c.model.n_ctx, d, steps, train_s((double)steps), sf_source_describe(src));
   }
   sf_train_result r;
-  rc = sf_train_run(&c, src, quiet ? NULL : on_step, &pr, &r);
+  pr.quiet = quiet;
+  /* with a checkpoint, Ctrl-C saves it at the step and says so; it once lost the steps since the last */
+  if (checkpoint) train_signals_catch();
+  rc = sf_train_run(&c, src, quiet && !checkpoint ? NULL : on_step, &pr, &r);
+  if (checkpoint) train_signals_release();
   if (rc) {
     sf_source_free(src);
-    return cli_fail_lib(rc);
+    if (!train_interrupted()) return cli_fail_lib(rc);
+    if (pr.tty && !quiet) fputc('\n', stderr);
+    cli_error("train: interrupted at step %ld of %ld: checkpoint '%s' keeps its steps: the same command continues the "
+              "run", pr.step, pr.steps, checkpoint);
+    train_end_by_signal();
+    return 128 + train_interrupted();
   }
   sf_buf b;
   sf_buf_init(&b);

@@ -24,6 +24,7 @@ typedef struct sweep_progress {
   double work, work_done;   /* FLOPs to train in this invocation, and in finished runs */
   double plan_flops, plan_done; /* FLOPs of the whole plan, and of the runs done before */
   double t0, last_draw, last_line;
+  double aside;             /* seconds since t0 spent measuring sgemm peaks: not training, not in the ETA's rate */
   double log_every;         /* seconds between plain "sign of life" lines: 30, or $SCALEFIT_LOG_EVERY */
   progress_slot slot[SWEEP_SLOTS]; /* by --jobs worker or MPI rank; 0 serial */
   int ranks;                /* MPI ranks or --jobs workers (1 serial) */
@@ -54,7 +55,12 @@ void sweep_measure_peaks(sweep_ctx *x);
 /* Trains run i of the plan with its own checkpoint (a leftover of another configuration is
  * dropped); fn is called after every step. sf_train_run's codes, the message naming the run. */
 int sweep_train(sweep_ctx *x, size_t i, sf_train_progress_fn fn, void *fn_ctx, sf_train_result *r);
-/* Appends run i's result to the run file and removes its checkpoint. */
+/* Before handing out run i: 1 when another writer of the run file (a second sweep on it) has
+ * recorded it since the plan was made (said, and taken out of the progress's runs to train), 0 when
+ * not, -code (the message set) when that record says it was trained otherwise. */
+int sweep_skip_recorded(sweep_ctx *x, size_t i);
+/* Appends run i's result to the run file and removes its checkpoint; a run another writer recorded
+ * meanwhile as this sweep would have is kept as theirs, with a note. */
 int sweep_record(sweep_ctx *x, size_t i, const sf_train_result *r);
 
 /* A run record as bytes (the run's index, its sf_train_result and curve) to send to the writer,
@@ -68,6 +74,8 @@ void progress_start(sweep_progress *p, const sf_sweep_plan *plan, int mode, int 
 void progress_step(sweep_progress *p, int slot, const char *run, double run_flops, long step, long steps);
 /* A run finished (on rank or worker `rank`, -1 serial): counts it, and prints its line in plain mode. */
 void progress_run_done(sweep_progress *p, const char *run, double run_flops, const sf_train_result *r, int rank);
+/* A run another writer recorded before this sweep reached it: no longer among those to train. */
+void progress_run_skipped(sweep_progress *p, double run_flops);
 /* Worker `slot` stopped without finishing its run (failed or died): its steps no longer count. */
 void progress_drop(sweep_progress *p, int slot);
 void progress_clear(sweep_progress *p); /* erases the updating line (before printing anything else) */

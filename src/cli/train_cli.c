@@ -5,6 +5,7 @@
 #include <scalefit/sf_error.h>
 
 #include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -107,4 +108,37 @@ void train_threads_warn(const char *cmd, long threads, int cores, const char *sh
   cli_warn("%s: %ld threads per run%s is more than the %d core%s each run has: the threads take turns on them, "
            "which slows training down (the run still trains with %ld threads, as its record says)",
            cmd, threads, sharing ? sharing : "", cores, cores == 1 ? "" : "s", threads);
+}
+
+static volatile sig_atomic_t caught;
+static struct sigaction old_int, old_term;
+
+static void on_signal(int sig) {
+  if (caught) {
+    signal(sig, SIG_DFL);
+    raise(sig);
+  }
+  caught = sig;
+}
+
+void train_signals_catch(void) {
+  struct sigaction on = {.sa_handler = on_signal};
+  sigemptyset(&on.sa_mask);
+  sigaction(SIGINT, NULL, &old_int);
+  sigaction(SIGTERM, NULL, &old_term);
+  if (old_int.sa_handler != SIG_IGN) sigaction(SIGINT, &on, NULL);
+  if (old_term.sa_handler != SIG_IGN) sigaction(SIGTERM, &on, NULL);
+}
+
+void train_signals_release(void) {
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
+}
+
+int train_interrupted(void) { return caught; }
+
+void train_end_by_signal(void) {
+  if (!caught) return;
+  signal(caught, SIG_DFL);
+  raise(caught);
 }

@@ -69,6 +69,16 @@ int train_cores(void);
 /* Warns (never caps) when a run's threads exceed the cores it has: "CMD: 1000 threads per run[SHARING] is
  * more than the 2 cores each run has: ...". sharing: NULL, or e.g. " (2 workers sharing 2 cores)". */
 void train_threads_warn(const char *cmd, long threads, int cores, const char *sharing);
+/* Ctrl-C (SIGINT) and SIGTERM while training one run at a time (train --checkpoint, the serial
+ * sweep): the first sets train_interrupted() to the signal, which the progress callback returns so
+ * that the run stops after its step, saving its checkpoint; a second ends the process at once (a
+ * wait for another writer's lock, say). Signals ignored at the start (nohup, a script's background
+ * jobs) stay ignored. train_signals_release restores what was there; train_end_by_signal then ends
+ * the process by the signal caught, as a shell expects of Ctrl-C (exit status 130). */
+void train_signals_catch(void);
+void train_signals_release(void);
+int train_interrupted(void);
+void train_end_by_signal(void);
 /* "s" after a count other than 1, for messages ("1 run", "2 runs"). */
 static inline const char *train_s(double n) { return n == 1 ? "" : "s"; }
 

@@ -15,12 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "train/checkpoint.h"
 #include "train/internal.h"
 #include "util/util.h"
 
-static const char magic[] = "scalefit-checkpoint 2\n", magic_stem[] = "scalefit-checkpoint ";
+static const char magic[] = "scalefit-checkpoint 3\n", magic_stem[] = "scalefit-checkpoint ";
 
 /* FNV-1a's step over the payload's 64-bit words (then its last bytes), block by block as it is
  * written or read: a word at a time, so that hashing GPT-2 small's 1.5 GB of weights and moments
@@ -73,9 +74,26 @@ char *sf_ckpt_config_line(const sf_train_config *c, int threads, const sf_source
   return line;
 }
 
+/* Makes path's folder again if it is gone; 1 if it made it. A sweep removes its checkpoint folder
+ * when it finds it empty, and so does a second sweep on the same run file, which finds it empty
+ * while a run of the first has not yet written its first checkpoint: the first's next checkpoint
+ * would fail, and end that sweep. (`scalefit train` checks its --checkpoint folder before training.) */
+static int remake_dir(const char *path) {
+  char *dir = sf_strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+  int made = 0;
+  if (slash && slash != dir) {
+    *slash = 0;
+    made = mkdir(dir, 0777) == 0;
+  }
+  free(dir);
+  return made;
+}
+
 int sf_ckpt_save(const char *path, const char *config, const sf_ckpt_state *st, const double *curve, sf_gpt *g) {
   sf_atomic a;
-  int rc = sf_atomic_open(&a, path);
+  int rc;
+  /* a few tries: the other sweep may remove the folder again between our mkdir and open */
+  for (int tries = 0; (rc = sf_atomic_open(&a, path)) && tries < 3 && remake_dir(path); tries++) sf_error_clear();
   if (rc) return rc;
   size_t n = sf_gpt_size(g);
   uint64_t h = FNV_BASIS;

@@ -8,6 +8,7 @@ typedef struct sf_ckpt_state {
   long step; /* optimiser steps done */
   uint64_t rng[4];
   double acc_loss, tail_loss, val, accuracy, t_train;
+  double t_wall; /* wall time of the run so far (its seconds), validations included */
   long acc_n, tail_n;
   size_t np; /* curve points so far */
 } sf_ckpt_state;

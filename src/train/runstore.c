@@ -130,12 +130,19 @@ int sf_train_store_append(const char *path, const char *table, const sf_train_re
 
 int sf_train_store_check(const char *path, const char *table, sf_table **existing) {
   if (existing) *existing = NULL;
-  if (!table) table = "runs";
-  if (!sf_table_valid_name(table)) return sf_fail(SF_EUSAGE, "table name '%s' is not [A-Za-z0-9_.-]+", table);
+  if (table && !sf_table_valid_name(table)) return sf_fail(SF_EUSAGE, "table name '%s' is not [A-Za-z0-9_.-]+", table);
   sf_atomic probe;
   int rc = sf_atomic_open(&probe, path);
   if (rc) return rc;
   sf_atomic_abort(&probe);
+  return sf_train_store_read(path, table, existing);
+}
+
+int sf_train_store_read(const char *path, const char *table, sf_table **existing) {
+  if (existing) *existing = NULL;
+  if (!table) table = "runs";
+  if (!sf_table_valid_name(table)) return sf_fail(SF_EUSAGE, "table name '%s' is not [A-Za-z0-9_.-]+", table);
+  int rc;
   if (access(path, F_OK) != 0) return SF_OK;
   char **names = NULL;
   size_t n = 0;

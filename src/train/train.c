@@ -358,7 +358,7 @@ int sf_train_run(const sf_train_config *cfg, sf_source *src, sf_train_progress_f
   sf_rng_seed(rng, cfg->seed ^ 0xda7a5eedda7a5eedULL);
 
   const double step_flops = 3.0 * (double)bseq * sf_gpt_flops_forward(mc, T);
-  double t_start = now(), t_train = 0.0, acc_loss = 0.0, tail_loss = 0.0, val = NAN, accuracy = NAN;
+  double t_start = now(), t_wall0 = 0.0, t_train = 0.0, acc_loss = 0.0, tail_loss = 0.0, val = NAN, accuracy = NAN;
   long acc_n = 0, tail_n = 0, tail_from = steps - (steps + 9) / 10, step0 = 0;
   size_t np = 0;
   double every = cfg->checkpoint_every > 0 ? cfg->checkpoint_every : 60.0, last_ckpt = now();
@@ -381,6 +381,7 @@ int sf_train_run(const sf_train_config *cfg, sf_source *src, sf_train_progress_f
       val = st.val;
       accuracy = st.accuracy;
       t_train = st.t_train;
+      t_wall0 = st.t_wall; /* the earlier invocations' wall time, as t_train holds their steps' */
       acc_n = st.acc_n;
       tail_n = st.tail_n;
       np = st.np;
@@ -438,14 +439,17 @@ int sf_train_run(const sf_train_config *cfg, sf_source *src, sf_train_progress_f
       acc_loss = 0.0;
       acc_n = 0;
     }
-    if (cfg->checkpoint && step + 1 < steps && now() - last_ckpt >= every) {
+    /* a stop asked for (Ctrl-C) saves the checkpoint first: the steps since the last one are kept;
+     * after the last step only the final validation is left, and the run ends */
+    int stop = progress && progress(ctx, step + 1, steps, loss, now() - t_start) && step + 1 < steps;
+    if (cfg->checkpoint && step + 1 < steps && (stop || now() - last_ckpt >= every)) {
       st = (sf_ckpt_state){step + 1, {rng[0], rng[1], rng[2], rng[3]}, acc_loss, tail_loss, val, accuracy, t_train,
-                           acc_n, tail_n, np};
+                           t_wall0 + now() - t_start, acc_n, tail_n, np};
       if (gpu && (rc = sf_cuda_gpt_download(eng.d, g, 0))) goto done;
       if ((rc = sf_ckpt_save(cfg->checkpoint, cline, &st, curve, g))) goto done;
       last_ckpt = now();
     }
-    if (progress && progress(ctx, step + 1, steps, loss, now() - t_start)) {
+    if (stop) {
       rc = sf_fail(SF_EUSAGE, "interrupted at step %ld of %ld", step + 1, steps);
       goto done;
     }
@@ -465,7 +469,7 @@ int sf_train_run(const sf_train_config *cfg, sf_source *src, sf_train_progress_f
   res->accuracy = alen > 0 ? accuracy : NAN;
   res->entropy_rate = sf_source_entropy_rate(src);
   res->val_entropy = sf_source_val_entropy(src, T, nval);
-  res->seconds = now() - t_start;
+  res->seconds = t_wall0 + now() - t_start;
   res->train_seconds = t_train;
   res->tokens_per_s = res->D / t_train;
   res->peak_flops = peak;

@@ -118,7 +118,121 @@ if command -v flock >/dev/null; then
   kill -9 $holder; wait $holder 2>/dev/null
   timeout 20 "$S" train "${one[@]}" -o "$tmp/lock.h5" || fail "train -o after a killed writer failed or hung"
   [ "$(count "$tmp/lock.h5")" = 1 ] && [ ! -e "$tmp/lock.h5.lock" ] || fail "train -o after a killed writer"
+  # Ctrl-C lets the run in progress end its step (and its record's append, which may wait for a lock);
+  # a second one ends the sweep at once, waiting or not.
+  hold "$tmp/wait.h5.lock"
+  env --default-signal=INT "$S" sweep --data markov --sizes 1x16 --tokens 1024 --context 32 --peak 100 --evals 2 \
+    --val-tokens 1024 -q -o "$tmp/wait.h5" &
+  pid=$!
+  sleep 1
+  kill -INT $pid
+  sleep 0.3
+  kill -0 $pid 2>/dev/null || fail "one Ctrl-C ended a sweep waiting to append its run"
+  kill -INT $pid
+  for _ in $(seq 1 50); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+  kill -0 $pid 2>/dev/null && { kill -9 $pid; fail "a second Ctrl-C did not end a sweep waiting for a lock"; }
+  wait $pid
+  [ $? = 130 ] || fail "the second Ctrl-C: not exit 130"
+  kill -9 $holder; wait $holder 2>/dev/null
 fi
+# A second sweep on the same run file while a run of the first trains: its housekeeping removes the
+# checkpoint folder when it finds it empty (the first run has not checkpointed yet), which once made the
+# first sweep's next checkpoint fail ("cannot write '...ckpt.d/RUN.ckpt': No such file or directory",
+# exit 4). Both must finish, each run recorded once.
+two=(--data markov --context 32 --batch 512 --peak 100 --evals 2 --val-tokens 1024 --threads 1 -q)
+"$S" sweep "${two[@]}" --sizes 2x64 --tokens 600000 --checkpoint-every 1 -o "$tmp/two.h5" 2>"$tmp/err1" &
+first=$!
+for _ in $(seq 1 200); do [ -d "$tmp/two.h5.ckpt.d" ] && break; sleep 0.02; done
+"$S" sweep "${two[@]}" --sizes 1x16 --tokens 1024 -o "$tmp/two.h5" 2>"$tmp/err2" || fail "the second sweep: $(cat "$tmp/err2")"
+wait $first || fail "the first sweep failed beside a second one: $(cat "$tmp/err1")"
+[ "$(count "$tmp/two.h5")" = 2 ] || fail "two sweeps of one run each: $(count "$tmp/two.h5") runs in the file"
+# Ctrl-C on a sweep: it says where it stopped and that the same command resumes, and the run in progress
+# keeps its steps (its checkpoint is written at the interrupt, not only every minute). It once died
+# silently, losing up to a minute of the run. (Background jobs of a script start with SIGINT ignored.)
+SCALEFIT_LOG_EVERY=0 env --default-signal=INT "$S" sweep "${two[@]::${#two[@]}-1}" --sizes 2x64 --tokens 600000 \
+  -o "$tmp/int.h5" 2>"$tmp/err" &
+pid=$!
+for _ in $(seq 1 400); do grep -q "step 20/" "$tmp/err" && break; sleep 0.02; done
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc = 130 ] || fail "Ctrl-C: exit $rc, want 130: $(cat "$tmp/err")"
+grep -q "sweep: interrupted at step [0-9]* of 1171 of run 'markov-L2-d64-h1-T32-D600000-s1': 0 of 1 run recorded in '$tmp/int.h5'; its checkpoint keeps the run's steps: the same command resumes" \
+  "$tmp/err" || fail "Ctrl-C: $(tail -3 "$tmp/err")"
+[ -e "$tmp/int.h5.ckpt.d/markov-L2-d64-h1-T32-D600000-s1.ckpt" ] || fail "Ctrl-C: no checkpoint of the run in progress"
+"$S" sweep "${two[@]}" --sizes 2x64 --tokens 600000 -o "$tmp/int.h5" || fail "the sweep resumed after Ctrl-C"
+/usr/bin/python3 - "$tmp/int.h5" "$tmp/two.h5" <<'PY' || fail "the run resumed after Ctrl-C"
+import h5py, sys
+a, b = (h5py.File(f, "r")["tables/runs/columns"] for f in sys.argv[1:])
+la = dict(zip(a["run"][:], a["loss"][:]))
+lb = dict(zip(b["run"][:], b["loss"][:]))
+k = b"markov-L2-d64-h1-T32-D600000-s1"
+assert la[k] == lb[k], (la[k], lb[k])  # bit-identical to the uninterrupted run
+PY
+# A finished sweep's run file where nothing can be written (a read-only share, an installed copy): the
+# dry run lists its runs as done, and the sweep itself has nothing to do. Both once stopped with exit 4
+# ("cannot write '...': Read-only file system"), the dry run without a line. Read-only: a folder of
+# mode 555, or for root (whom modes do not stop) a read-only tmpfs where it may mount one.
+mkdir "$tmp/ro"
+cp "$tmp/int.h5" "$tmp/ro/"
+chmod 555 "$tmp/ro"
+if touch "$tmp/ro/probe" 2>/dev/null; then
+  rm -f "$tmp/ro/probe"
+  chmod 755 "$tmp/ro"
+  if mount -t tmpfs -o size=4m none "$tmp/ro" 2>/dev/null; then
+    cp "$tmp/int.h5" "$tmp/ro/" && mount -o remount,ro "$tmp/ro" || { umount "$tmp/ro"; fail "a read-only tmpfs"; }
+    trap 'umount "$tmp/ro" 2>/dev/null; rm -rf "$tmp"' EXIT
+  fi
+fi
+if ! touch "$tmp/ro/probe" 2>/dev/null; then
+  "$S" sweep "${two[@]}" --sizes 2x64 --tokens 600000 -n -o "$tmp/ro/int.h5" >"$tmp/out" 2>"$tmp/err" ||
+    fail "a dry run on a read-only run file: $(cat "$tmp/err")"
+  grep -q "^done  markov-L2-d64-h1-T32-D600000-s1 " "$tmp/out" || fail "the dry run's list: $(cat "$tmp/out")"
+  "$S" sweep "${two[@]}" --sizes 2x64 --tokens 600000 -o "$tmp/ro/int.h5" 2>"$tmp/err" ||
+    fail "a finished sweep on a read-only run file: $(cat "$tmp/err")"
+  "$S" sweep "${two[@]}" --sizes 2x64 --tokens 600000,1200000 -o "$tmp/ro/int.h5" 2>"$tmp/err"
+  [ $? = 4 ] && grep -q "cannot write '$tmp/ro/int.h5'" "$tmp/err" || fail "a sweep with a run to train on a read-only file: $(cat "$tmp/err")"
+  umount "$tmp/ro" 2>/dev/null
+else
+  echo "skip: no read-only folder here"
+fi
+chmod 755 "$tmp/ro"
+# Two copies of one sweep started together on one run file (a second terminal, a job resubmitted): a
+# run the other recorded first while this one trained it is kept, with a note, and the sweep goes on;
+# a run the other recorded before this one reached it is skipped. The second once stopped with exit 2
+# ("already in table ... (another process recorded it meanwhile)") and left its other runs untrained.
+same=(--data markov --sizes 1x16,1x32,2x32 --tokens 20480,40960 --context 32 --batch 512 --peak 100 --evals 2
+      --val-tokens 1024 --threads 1 -o "$tmp/same2.h5")
+for j in 1 2; do # the serial loop, and --jobs (its parent hands out the runs and records them)
+  rm -f "$tmp/same2.h5"
+  "$S" sweep "${same[@]}" -j $j 2>"$tmp/errA" & a=$!
+  "$S" sweep "${same[@]}" -j $j 2>"$tmp/errB" & b=$!
+  wait $a || fail "-j $j: the first of two sweeps at once: $(cat "$tmp/errA")"
+  wait $b || fail "-j $j: the second of two sweeps at once: $(cat "$tmp/errB")"
+  /usr/bin/python3 - "$tmp/same2.h5" <<'PY' || fail "-j $j: two sweeps at once: the run file"
+import h5py, sys
+names = [x.decode() for x in h5py.File(sys.argv[1], "r")["tables/runs/columns/run"][:]]
+assert len(names) == 6 and len(set(names)) == 6, names
+PY
+  cat "$tmp/errA" "$tmp/errB" | grep -E "recorded meanwhile" | head -2
+done
+# The ETA after the first run is about the time the rest takes: budgets doubling (1+2+4+8), the sgemm
+# peak measured (no --peak). Its measurement, a second, once counted as training time: the first ETA
+# said 14 s for a sweep that needed one more second (the runs take hundredths of one).
+eta=(--data markov --sizes 1x32 --tokens 20480,40960,81920,163840 --context 32 --batch 512 --evals 2
+     --val-tokens 1024 --threads 1 -o "$tmp/eta.h5")
+"$S" sweep "${eta[@]}" 2>&1 >/dev/null | while IFS= read -r l; do printf '%s %s\n' "$(date +%s.%N)" "$l"; done >"$tmp/eta"
+/usr/bin/python3 - "$tmp/eta" <<'PY' || fail "the first ETA: $(cat "$tmp/eta")"
+import re, sys
+lines = [l.split(" ", 1) for l in open(sys.argv[1])]
+first = next((float(t), l) for t, l in lines if l.startswith("[1/4]"))
+end = float(lines[-1][0])
+m = re.search(r"ETA (?:(\d+)m)?(\d+)s", first[1])
+said = 60 * int(m.group(1) or 0) + int(m.group(2))
+took = end - first[0]
+print(f"first ETA {said} s, the rest took {took:.1f} s")
+assert said <= 3 * took + 2, (said, took)
+PY
 # The same names trained otherwise (what a name does not hold: batch, learning rate, the Markov chain,
 # the validation set and the validations) are not taken for done: exit 2 naming the difference, nothing
 # written. (--val-tokens and --evals were once not compared: every run showed done, and the file mixed

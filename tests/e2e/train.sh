@@ -179,6 +179,29 @@ left=$(cd "$tmp/stale" && ls | tr '\n' ' ')
 [ "$left" = "ck.other ck.tmp.$$.1 r.json " ] || fail "after a run beside dead writers' temporaries: $left"
 printf 'not hdf5' >"$tmp/bad.h5"
 expect 2 "bad.h5" --data markov -o "$tmp/bad.h5"
+# Ctrl-C on a run with a checkpoint: it stops after the step, saves its checkpoint there (the interval is a
+# minute), says so and ends by the signal; the same command continues to the uninterrupted run's loss. It
+# once died silently, losing the steps since the last checkpoint. (Background jobs of a script start with
+# SIGINT ignored: env gives it back.)
+long=(--data markov --layers 2 --d-model 64 --context 32 --batch 512 --tokens 600000 --peak 100 --evals 2 --val-tokens 1024)
+"$S" train "${long[@]}" -q --json >"$tmp/long.json" || fail "the uninterrupted run"
+env --default-signal=INT "$S" train "${long[@]}" --checkpoint "$tmp/int.ckpt" -o "$tmp/int.json" 2>"$tmp/err" &
+pid=$!
+for _ in $(seq 1 400); do grep -q "^step [0-9]*/1171" "$tmp/err" && break; sleep 0.02; done
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc = 130 ] || fail "Ctrl-C: exit $rc, want 130: $(cat "$tmp/err")"
+grep -q "train: interrupted at step [0-9]* of 1171: checkpoint '$tmp/int.ckpt' keeps its steps: the same command continues the run" "$tmp/err" ||
+  fail "Ctrl-C: $(tail -2 "$tmp/err")"
+[ -e "$tmp/int.ckpt" ] && [ ! -e "$tmp/int.json" ] || fail "Ctrl-C: the checkpoint, and no record"
+"$S" train "${long[@]}" -q --checkpoint "$tmp/int.ckpt" -o "$tmp/int.json" || fail "the run continued after Ctrl-C"
+/usr/bin/python3 -c "import json,sys; a,b=(json.load(open(f)) for f in sys.argv[1:]); assert a['val_loss']==b['val_loss'], (a['val_loss'],b['val_loss'])" \
+  "$tmp/int.json" "$tmp/long.json" || fail "the run continued after Ctrl-C has another loss"
+# A checkpoint in a folder that does not exist is refused before training, as -o is: it once failed
+# at the first checkpoint, a minute into the run, and the run was lost.
+expect 4 "cannot write '$tmp/nodir/ck'" --data markov "${tiny[@]}" --checkpoint "$tmp/nodir/ck" -o "$tmp/nodir.json"
+[ -e "$tmp/nodir" ] || [ -e "$tmp/nodir.json" ] && fail "the refused checkpoint left $(ls -d "$tmp"/nodir*)"
 
 if [ -d /usr/share/doc/python3.11/html/_sources ]; then
   "$S" train --data corpus "${tiny[@]}" --json >"$tmp/c.json" || fail "corpus run failed"

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -391,6 +392,14 @@ static int stop_at_13(void *ctx, long step, long steps, double loss, double secs
   return step == 13;
 }
 
+/* stop_at_13, 40 ms of wall time after every step: time outside the optimiser steps (the run's
+ * seconds hold it, its train_seconds do not) */
+static int slow_stop_at_13(void *ctx, long step, long steps, double loss, double secs) {
+  struct timespec ts = {0, 40 * 1000 * 1000};
+  nanosleep(&ts, NULL);
+  return stop_at_13(ctx, step, steps, loss, secs);
+}
+
 static int first_step(void *ctx, long step, long steps, double loss, double secs) {
   (void)steps, (void)loss, (void)secs;
   long *first = ctx;
@@ -431,6 +440,85 @@ static void damaged_checkpoints(const sf_train_config *c, sf_source *s, const ch
   free(b);
 }
 
+/* Removes the checkpoint and its folder after step 1, as a second sweep on the same run file does
+ * when it finds the folder empty (between two checkpoints of a run of this one). */
+static int remove_ckpt_dir(void *ctx, long step, long steps, double loss, double secs) {
+  (void)steps, (void)loss, (void)secs;
+  const char *path = ctx;
+  if (step == 1) {
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", path);
+    *strrchr(dir, '/') = 0;
+    unlink(path);
+    assert_int_equal(rmdir(dir), 0);
+  }
+  return 0;
+}
+
+/* A checkpoint's folder removed while the run trains is made again at the next checkpoint: a second
+ * sweep on the same run file once removed it (empty, before the first checkpoint of this sweep's run
+ * in progress) and this sweep's next checkpoint failed, ending it with exit 4. */
+static void test_checkpoint_dir_removed(void **state) {
+  (void)state;
+  sf_source_spec spec = {.kind = SF_DATA_MARKOV};
+  sf_source *s = NULL;
+  assert_int_equal(sf_source_open(&spec, &s), SF_OK);
+  sf_train_config c = tiny_cfg(64);
+  assert_int_equal(sf_train_resolve(&c), SF_OK);
+  char dir[512], path[600];
+  snprintf(dir, sizeof dir, "%s/ckpt.d", sf_test_tmpdir());
+  snprintf(path, sizeof path, "%s/run.ckpt", dir);
+  assert_int_equal(mkdir(dir, 0777), 0);
+  c.checkpoint = path;
+  c.checkpoint_every = 1e-9; /* every step */
+  sf_train_result r;
+  int rc = sf_train_run(&c, s, remove_ckpt_dir, path, &r);
+  if (rc) fail_msg("the run failed: %s", sf_errmsg());
+  assert_true(r.val_loss > 0);
+  assert_int_equal(access(path, F_OK), 0); /* the last checkpoint, before the last step */
+  unlink(path);
+  rmdir(dir);
+  sf_train_result_free(&r);
+  sf_source_free(s);
+}
+
+static int stop_at_last(void *ctx, long step, long steps, double loss, double secs) {
+  (void)ctx, (void)loss, (void)secs;
+  return step == steps;
+}
+
+/* A stop asked for (Ctrl-C in a sweep) saves the checkpoint at that step, though the interval (an
+ * hour) is not up: a sweep stopped with Ctrl-C once lost up to a minute of its run in progress. A stop
+ * after the last step ends the run, whose validation is done: it once threw the whole run away. */
+static void test_checkpoint_at_interrupt(void **state) {
+  (void)state;
+  sf_source_spec spec = {.kind = SF_DATA_MARKOV};
+  sf_source *s = NULL;
+  assert_int_equal(sf_source_open(&spec, &s), SF_OK);
+  sf_train_config c = tiny_cfg(64);
+  assert_int_equal(sf_train_resolve(&c), SF_OK);
+  sf_train_result whole, resumed;
+  assert_int_equal(sf_train_run(&c, s, NULL, NULL, &whole), SF_OK);
+  char path[512];
+  snprintf(path, sizeof path, "%s/int.ckpt", sf_test_tmpdir());
+  c.checkpoint = path;
+  c.checkpoint_every = 3600;
+  assert_int_equal(sf_train_run(&c, s, stop_at_13, NULL, &resumed), SF_EUSAGE);
+  assert_true(sf_train_checkpoint_matches(path, &c, s));
+  long first = 0;
+  assert_int_equal(sf_train_run(&c, s, first_step, &first, &resumed), SF_OK);
+  assert_int_equal(first, 14);
+  assert_true(resumed.val_loss == whole.val_loss);
+  sf_train_result_free(&resumed);
+  sf_train_checkpoint_remove(path);
+  assert_int_equal(sf_train_run(&c, s, stop_at_last, NULL, &resumed), SF_OK);
+  assert_true(resumed.val_loss == whole.val_loss);
+  sf_train_checkpoint_remove(path);
+  sf_train_result_free(&resumed);
+  sf_train_result_free(&whole);
+  sf_source_free(s);
+}
+
 static void test_checkpoint_resume(void **state) {
   (void)state;
   sf_source_spec spec = {.kind = SF_DATA_MARKOV};
@@ -446,12 +534,19 @@ static void test_checkpoint_resume(void **state) {
   snprintf(path, sizeof path, "%s/run.ckpt", sf_test_tmpdir());
   c.checkpoint = path;
   c.checkpoint_every = 1e-9; /* every step */
-  assert_int_equal(sf_train_run(&c, s, stop_at_13, NULL, &resumed), SF_EUSAGE); /* "killed" after step 13 */
+  assert_int_equal(sf_train_run(&c, s, slow_stop_at_13, NULL, &resumed), SF_EUSAGE); /* "killed" after step 13 */
   assert_true(sf_train_checkpoint_matches(path, &c, s));
   damaged_checkpoints(&c, s, path);
   long first = 0;
   assert_int_equal(sf_train_run(&c, s, first_step, &first, &resumed), SF_OK);
   assert_int_equal(first, 14); /* continued after the 13 steps in the checkpoint */
+  /* the whole run's wall time holds the first invocation's up to its checkpoint (12 sleeps of 40 ms
+   * before it was saved at step 13), as train_seconds holds its steps: a resumed run once recorded
+   * the last invocation's seconds alone, fewer than its train_seconds */
+  printf("resumed: seconds %.3f, train_seconds %.3f (uninterrupted: %.3f, %.3f)\n", resumed.seconds,
+         resumed.train_seconds, whole.seconds, whole.train_seconds);
+  assert_true(resumed.seconds >= resumed.train_seconds);
+  assert_true(resumed.seconds >= 12 * 0.040);
   assert_true(resumed.val_loss == whole.val_loss);
   assert_true(resumed.train_loss == whole.train_loss);
   assert_int_equal(resumed.ncurve, whole.ncurve);
@@ -520,7 +615,8 @@ int main(void) {
       cmocka_unit_test(test_overfit),
       cmocka_unit_test(test_resolve_errors), cmocka_unit_test(test_deterministic),
       cmocka_unit_test(test_corpus_beats_unigram), cmocka_unit_test(test_store_check),
-      cmocka_unit_test(test_checkpoint_resume),
+      cmocka_unit_test(test_checkpoint_resume), cmocka_unit_test(test_checkpoint_dir_removed),
+      cmocka_unit_test(test_checkpoint_at_interrupt),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
