@@ -241,29 +241,34 @@ static int nl_f(const gsl_vector *x, void *p, gsl_vector *out) {
   const struct sf_fit_workspace *w = s->w;
   double theta[MAXP], ds;
   phi_to_theta(w, x->data, theta, NULL);
-  const size_t n = s->d.n;
+  const size_t n = s->d.n, st = out->stride;
   const int huber = w->o.loss == SF_LOSS_HUBER;
+  double *r = out->data;
   s->evals++;
   int bad = w->law->eval(w->law, &s->d, theta, s->f, NULL, s->scratch);
   for (size_t i = 0; i < n; i++) {
-    double r = residual_at(w, s, i, bad);
-    gsl_vector_set(out, i, sqrt(s->wt[i]) * (huber ? huber_pseudo(r, w->o.delta, &ds) : r));
+    double ri = residual_at(w, s, i, bad);
+    r[i * st] = sqrt(s->wt[i]) * (huber ? huber_pseudo(ri, w->o.delta, &ds) : ri);
   }
-  for (size_t i = n; i < out->size; i++) gsl_vector_set(out, i, 0);
+  for (size_t i = n; i < out->size; i++) r[i * st] = 0;
   return GSL_SUCCESS;
 }
 
+/* The Jacobian is written through row pointers (GSL's matrix is row-major with row stride tda):
+ * gsl_matrix_set, a library call with a range check per entry, was a seventh of an l2 fit's time. */
 static int nl_df(const gsl_vector *x, void *p, gsl_matrix *Jo) {
   solver *s = p;
   const struct sf_fit_workspace *w = s->w;
   double theta[MAXP], dth[MAXP];
   phi_to_theta(w, x->data, theta, dth);
-  const size_t n = s->d.n;
+  const size_t n = s->d.n, nf = w->nfree, tda = Jo->tda;
   const int logsp = w->o.space == SF_SPACE_LOG;
   if (w->law->eval(w->law, &s->d, theta, s->f, s->J, s->scratch)) { /* undefined here: f and J unset */
     gsl_matrix_set_zero(Jo);
     return GSL_SUCCESS;
   }
+  const double *Jk[MAXP];
+  for (size_t k = 0; k < nf; k++) Jk[k] = s->J + (size_t)w->free_idx[k] * n;
   for (size_t i = 0; i < n; i++) {
     double fi = s->f[i], c = sqrt(s->wt[i]) * s->is[i], ds;
     if (logsp && !(fi > 0)) c = 0;
@@ -274,13 +279,13 @@ static int nl_df(const gsl_vector *x, void *p, gsl_matrix *Jo) {
       }
       if (logsp) c /= fi;
     }
-    for (size_t k = 0; k < w->nfree; k++) {
-      double v = c * s->J[(size_t)w->free_idx[k] * n + i] * dth[k];
-      gsl_matrix_set(Jo, i, k, isfinite(v) ? v : 0);
+    double *row = Jo->data + i * tda;
+    for (size_t k = 0; k < nf; k++) {
+      double v = c * Jk[k][i] * dth[k];
+      row[k] = isfinite(v) ? v : 0;
     }
   }
-  for (size_t i = n; i < Jo->size1; i++)
-    for (size_t k = 0; k < w->nfree; k++) gsl_matrix_set(Jo, i, k, 0);
+  for (size_t i = n; i < Jo->size1; i++) memset(Jo->data + i * tda, 0, nf * sizeof *Jo->data);
   return GSL_SUCCESS;
 }
 
