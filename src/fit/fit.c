@@ -62,7 +62,8 @@ typedef struct solver {
   double *f, *J, *c, *scratch;
   gsl_multimin_fdfminimizer *mm;
   gsl_multimin_function_fdf mfdf;
-  gsl_multifit_nlinear_workspace *nl;
+  gsl_multifit_nlinear_workspace *nl;  /* LM for the starts: Cholesky on J^T J (solver_init says why) */
+  gsl_multifit_nlinear_workspace *nlq; /* LM for the polish: QR of J */
   gsl_multifit_nlinear_fdf nfdf;
   gsl_vector *x0;
   /* bootstrap resample buffers (nmax each) */
@@ -304,6 +305,7 @@ typedef struct local_result {
   double obj;
   int converged, abandoned;
   size_t iters;
+  const double *theta0; /* the start it ran from (local_polish reruns an l2 start) */
 } local_result;
 
 static double inf_norm(const double *g, size_t n) {
@@ -380,21 +382,22 @@ static void local_bfgs(solver *s, const double *phi0, const stop_rule *rule, dou
 /* GSL's driver loop (iterate, then its xtol/gtol/ftol test; a first iteration without an accepted
  * step ends it) with local_bfgs's abandon rule between iterations: a start whose cost is still
  * above abandon_above and fell by less than ABANDON_RATE of itself in the last iteration stops. */
-static int lm_drive(solver *s, size_t max_iter, double abandon_above, int *info, int *abandoned) {
+static int lm_drive(gsl_multifit_nlinear_workspace *nl, size_t max_iter, double abandon_above, int *info,
+                    int *abandoned) {
   size_t it = 0;
   int status;
   double f1;
-  gsl_blas_ddot(s->nl->f, s->nl->f, &f1);
+  gsl_blas_ddot(nl->f, nl->f, &f1);
   do {
-    status = gsl_multifit_nlinear_iterate(s->nl);
+    status = gsl_multifit_nlinear_iterate(nl);
     if (status == GSL_ENOPROG && it == 0) {
       *info = status;
       return GSL_EMAXITER;
     }
     it++;
-    status = gsl_multifit_nlinear_test(1e-10, 1e-12, 0.0, info, s->nl);
+    status = gsl_multifit_nlinear_test(1e-10, 1e-12, 0.0, info, nl);
     double f;
-    gsl_blas_ddot(s->nl->f, s->nl->f, &f);
+    gsl_blas_ddot(nl->f, nl->f, &f);
     if (status == GSL_CONTINUE && f > abandon_above && f1 - f <= ABANDON_RATE * f) {
       *abandoned = 1;
       return GSL_CONTINUE;
@@ -409,17 +412,18 @@ static int lm_drive(solver *s, size_t max_iter, double abandon_above, int *info,
   return status;
 }
 
-static void local_lm(solver *s, const double *phi0, size_t max_iter, double abandon_above, local_result *out) {
+static void local_lm(solver *s, gsl_multifit_nlinear_workspace *nl, const double *phi0, size_t max_iter,
+                     double abandon_above, local_result *out) {
   const size_t nf = s->w->nfree;
   memcpy(s->x0->data, phi0, nf * sizeof *phi0);
   int info = 0;
   out->converged = 0;
   out->abandoned = 0;
-  int status = gsl_multifit_nlinear_init(s->x0, &s->nfdf, s->nl);
-  if (status == GSL_SUCCESS) status = lm_drive(s, max_iter, abandon_above, &info, &out->abandoned);
-  const gsl_vector *x = gsl_multifit_nlinear_position(s->nl);
+  int status = gsl_multifit_nlinear_init(s->x0, &s->nfdf, nl);
+  if (status == GSL_SUCCESS) status = lm_drive(nl, max_iter, abandon_above, &info, &out->abandoned);
+  const gsl_vector *x = gsl_multifit_nlinear_position(nl);
   memcpy(out->phi, x->data, nf * sizeof *phi0);
-  out->iters = gsl_multifit_nlinear_niter(s->nl);
+  out->iters = gsl_multifit_nlinear_niter(nl);
   out->obj = objective(s, out->phi, NULL);
   if (status == GSL_SUCCESS) out->converged = 1;
   else if (status == GSL_ENOPROG || info == GSL_ENOPROG) {
@@ -449,17 +453,17 @@ static void local_huber_lm(solver *s, const double *phi0, local_result *out) {
   out->converged = 0;
   out->abandoned = 0;
   size_t it = 0;
-  int status = gsl_multifit_nlinear_init(s->x0, &s->nfdf, s->nl);
+  int status = gsl_multifit_nlinear_init(s->x0, &s->nfdf, s->nlq);
   while (status == GSL_SUCCESS && it < HUBER_LM_MAXITER) {
-    status = gsl_multifit_nlinear_iterate(s->nl);
+    status = gsl_multifit_nlinear_iterate(s->nlq);
     it++;
     if (status) break; /* GSL_ENOPROG: no step lowers the cost */
-    const double *x = gsl_multifit_nlinear_position(s->nl)->data, *dx = s->nl->dx->data;
+    const double *x = gsl_multifit_nlinear_position(s->nlq)->data, *dx = s->nlq->dx->data;
     size_t k = 0;
     while (k < nf && fabs(dx[k]) <= 1e-15 * (fabs(x[k]) + 1e-15)) k++;
     if (k == nf) break;
   }
-  memcpy(out->phi, gsl_multifit_nlinear_position(s->nl)->data, nf * sizeof *phi0);
+  memcpy(out->phi, gsl_multifit_nlinear_position(s->nlq)->data, nf * sizeof *phi0);
   double g[MAXP];
   out->obj = objective(s, out->phi, g);
   out->iters = it;
@@ -474,12 +478,14 @@ static void local_fit(solver *s, const double *theta0, double abandon_above, loc
   double phi0[MAXP];
   theta_to_phi(s->w, theta0, phi0);
   if (s->w->o.loss == SF_LOSS_HUBER) local_bfgs(s, phi0, &EXPLORE, abandon_above, out);
-  else local_lm(s, phi0, s->w->o.max_iter, abandon_above, out);
+  else local_lm(s, s->nl, phi0, s->w->o.max_iter, abandon_above, out);
+  out->theta0 = theta0;
   s->iters += out->iters;
 }
 
-/* Continues from phi to the polish rule. */
-static void local_polish(solver *s, const double *phi, local_result *out) {
+/* Continues from an explored result to the polish rule. */
+static void local_polish(solver *s, const local_result *from, local_result *out) {
+  const double *phi = from->phi;
   if (s->w->o.loss == SF_LOSS_HUBER) {
     local_bfgs(s, phi, &POLISH, INFINITY, out);
     /* then the pseudo-residual LM from BFGS2's end point; the lower objective is kept, so the
@@ -493,9 +499,31 @@ static void local_polish(solver *s, const double *phi, local_result *out) {
     } else {
       out->iters = lm.iters;
     }
+  } else if (!from->theta0) {
+    local_lm(s, s->nlq, phi, s->w->o.max_iter, INFINITY, out);
   } else {
-    local_lm(s, phi, s->w->o.max_iter, INFINITY, out);
+    /* The starts ran on the normal equations (solver_init), whose rounding is cond(J)^2: where
+     * the optimum is a limit along a ridge (bnsl's break sharpening into a kink, J's condition
+     * 1e15) their steps stall short of it, and QR from their end point stalls too (the default
+     * sweep's bnsl ended 6e-7 above its optimum). So the start's whole path is rerun by QR and
+     * polished, as every start ran before; only if that ends above the explored objective
+     * (beyond the sum's rounding: it took another path) is the explored end point polished too,
+     * and the lower kept. A few starts of thousands. */
+    double phi0[MAXP];
+    local_result re;
+    theta_to_phi(s->w, from->theta0, phi0);
+    local_lm(s, s->nlq, phi0, s->w->o.max_iter, INFINITY, &re);
+    local_lm(s, s->nlq, re.phi, s->w->o.max_iter, INFINITY, out);
+    out->iters += re.iters;
+    if (!(out->obj <= from->obj * (1 + 1e-12))) {
+      local_result ep;
+      local_lm(s, s->nlq, phi, s->w->o.max_iter, INFINITY, &ep);
+      ep.iters += out->iters;
+      if (ep.obj < out->obj) *out = ep;
+      else out->iters = ep.iters;
+    }
   }
+  out->theta0 = from->theta0;
   s->iters += out->iters;
 }
 
@@ -526,7 +554,7 @@ static size_t polish_best(solver *s, local_result *lr, size_t ns) {
   size_t best = SIZE_MAX;
   for (size_t q = 0; q < np; q++) {
     local_result pr;
-    local_polish(s, lr[pick[q]].phi, &pr);
+    local_polish(s, &lr[pick[q]], &pr);
     if (pr.obj <= lr[pick[q]].obj) {
       pr.iters += lr[pick[q]].iters;
       lr[pick[q]] = pr;
@@ -557,6 +585,7 @@ void sf_fit_opts_default(sf_fit_opts *o, const sf_law *law) {
 static void solver_free(solver *s) {
   if (s->mm) gsl_multimin_fdfminimizer_free(s->mm);
   if (s->nl) gsl_multifit_nlinear_free(s->nl);
+  if (s->nlq) gsl_multifit_nlinear_free(s->nlq);
   if (s->x0) gsl_vector_free(s->x0);
   free(s->f);
   free(s->J);
@@ -584,7 +613,16 @@ static int solver_init(solver *s, struct sf_fit_workspace *w) {
   s->mfdf = (gsl_multimin_function_fdf){mm_f, mm_df, mm_fdf, w->nfree, s};
   gsl_multifit_nlinear_parameters par = gsl_multifit_nlinear_default_parameters();
   par.trs = gsl_multifit_nlinear_trs_lm;
+  /* The starts solve each LM step on the normal equations (J^T J, GSL's modified Cholesky): a few
+   * n p^2 flops, where QR's pivoted Householder passes and their column norms were a quarter of an
+   * l2 fit's time (perf; Chinchilla --loss l2: 1.01 -> 0.74 s). Their rounding is cond(J)^2: on a
+   * flat optimum that moves where a start stops by ~1e-8 of the parameters (as much as another
+   * grid moves them under QR, against standard errors of 1e-2), on a ridge it stalls the start
+   * short of the optimum, which local_polish rights by QR (nlq). */
+  par.solver = gsl_multifit_nlinear_solver_cholesky;
   s->nl = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &par, n, w->nfree);
+  par.solver = gsl_multifit_nlinear_solver_qr;
+  s->nlq = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &par, n, w->nfree);
   s->nfdf = (gsl_multifit_nlinear_fdf){.f = nl_f, .df = nl_df, .fvv = NULL, .n = n, .p = w->nfree, .params = s};
   for (size_t v = 0; v < w->law->nvar; v++) {
     s->bx[v] = malloc(n * sizeof(double));
@@ -595,7 +633,7 @@ static int solver_init(solver *s, struct sf_fit_workspace *w) {
   s->bis = malloc(n * sizeof *s->bis);
   s->bw = malloc(n * sizeof *s->bw);
   s->count = malloc(n * sizeof *s->count);
-  if (!s->f || !s->J || !s->c || !s->scratch || !s->x0 || !s->mm || !s->nl || !s->by || !s->bis || !s->bw || !s->count)
+  if (!s->f || !s->J || !s->c || !s->scratch || !s->x0 || !s->mm || !s->nl || !s->nlq || !s->by || !s->bis || !s->bw || !s->count)
     return SF_ENOMEM;
   return SF_OK;
 }
