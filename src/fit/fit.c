@@ -826,7 +826,29 @@ static int distinct_starts(const struct sf_fit_workspace *w, const double *start
 }
 
 
+/* The LM workspaces sized to the n rows being fitted (at least nfree, GSL's minimum; rows beyond n
+ * are zero, nl_f): a bootstrap resample has ~63% distinct runs, and GSL's norms, J^T J and products
+ * ran over all nmax rows, the zero padding included. Where an allocation fails the larger
+ * workspaces stay: their zero rows give the same fit. */
+static void solver_rows(solver *s, size_t n) {
+  if (n < s->w->nfree) n = s->w->nfree;
+  if (n == s->nfdf.n) return;
+  gsl_multifit_nlinear_workspace *a = gsl_multifit_nlinear_alloc(s->nl->type, &s->nl->params, n, s->w->nfree);
+  gsl_multifit_nlinear_workspace *b = gsl_multifit_nlinear_alloc(s->nlq->type, &s->nlq->params, n, s->w->nfree);
+  if (!a || !b) {
+    if (a) gsl_multifit_nlinear_free(a);
+    if (b) gsl_multifit_nlinear_free(b);
+    return;
+  }
+  gsl_multifit_nlinear_free(s->nl);
+  gsl_multifit_nlinear_free(s->nlq);
+  s->nl = a;
+  s->nlq = b;
+  s->nfdf.n = n;
+}
+
 static void solver_bind(solver *s, const sf_law_data *d, const double *ty, const double *is, const double *wt) {
+  solver_rows(s, d->n);
   s->d = *d;
   s->ty = ty;
   s->is = is;
@@ -1076,6 +1098,7 @@ static void draw_resample(solver *s, const sf_law_data *d, const double *ty, con
   s->ty = s->by;
   s->is = s->bis;
   s->wt = s->bw;
+  solver_rows(s, m);
 }
 
 /* Full multi-start on the solver's current data (every start is run to the explore rule, the
