@@ -268,22 +268,34 @@ static int nl_df(const gsl_vector *x, void *p, gsl_matrix *Jo) {
     gsl_matrix_set_zero(Jo);
     return GSL_SUCCESS;
   }
-  const double *Jk[MAXP];
-  for (size_t k = 0; k < nf; k++) Jk[k] = s->J + (size_t)w->free_idx[k] * n;
-  for (size_t i = 0; i < n; i++) {
-    double fi = s->f[i], c = sqrt(s->wt[i]) * s->is[i], ds;
-    if (logsp && !(fi > 0)) c = 0;
-    else {
-      if (w->o.loss == SF_LOSS_HUBER) {
-        huber_pseudo(((logsp ? log(fi) : fi) - s->ty[i]) * s->is[i], w->o.delta, &ds);
-        c *= ds;
+  /* c[i] = dr_i/df_i first, then each column of J scaled by it: loops over contiguous points */
+  double *restrict c = s->c;
+  const double *restrict f = s->f, *restrict wt = s->wt, *restrict is = s->is;
+  if (w->o.loss == SF_LOSS_HUBER) {
+    for (size_t i = 0; i < n; i++) {
+      double fi = f[i], ci = sqrt(wt[i]) * is[i], ds;
+      if (logsp && !(fi > 0)) ci = 0;
+      else {
+        huber_pseudo(((logsp ? log(fi) : fi) - s->ty[i]) * is[i], w->o.delta, &ds);
+        ci *= ds;
+        if (logsp) ci /= fi;
       }
-      if (logsp) c /= fi;
+      c[i] = ci;
     }
-    double *row = Jo->data + i * tda;
-    for (size_t k = 0; k < nf; k++) {
-      double v = c * Jk[k][i] * dth[k];
-      row[k] = isfinite(v) ? v : 0;
+  } else if (logsp) {
+SF_SIMD
+    for (size_t i = 0; i < n; i++) c[i] = f[i] > 0 ? sqrt(wt[i]) * is[i] / f[i] : 0;
+  } else {
+SF_SIMD
+    for (size_t i = 0; i < n; i++) c[i] = sqrt(wt[i]) * is[i];
+  }
+  for (size_t k = 0; k < nf; k++) {
+    const double *restrict Jc = s->J + (size_t)w->free_idx[k] * n;
+    const double d = dth[k];
+    double *restrict col = Jo->data + k;
+    for (size_t i = 0; i < n; i++) {
+      double v = c[i] * Jc[i] * d;
+      col[i * tda] = isfinite(v) ? v : 0;
     }
   }
   for (size_t i = n; i < Jo->size1; i++) memset(Jo->data + i * tda, 0, nf * sizeof *Jo->data);
