@@ -72,6 +72,8 @@ typedef struct solver {
   size_t iters, evals;
   int cache_ok; /* last objective evaluated by the BFGS callbacks (valid for the current data) */
   double cache_x[MAXP], cache_f, cache_g[MAXP];
+  int fj_ok, fj_bad; /* f and J in f, J are the law's at phi = fj_x (nl_f; cleared by any other writer) */
+  double fj_x[MAXP];
 } solver;
 
 struct sf_fit_workspace {
@@ -140,6 +142,7 @@ static double objective(solver *s, const double *phi, double *grad) {
   double theta[MAXP], dth[MAXP];
   phi_to_theta(w, phi, theta, dth);
   s->evals++;
+  s->fj_ok = 0;
   if (w->law->eval(w->law, &s->d, theta, s->f, grad ? s->J : NULL, s->scratch)) return w->huge;
   const double *restrict f = s->f, *restrict ty = s->ty, *restrict wt = s->wt, *restrict is = s->is;
   double *restrict c = s->c;
@@ -246,7 +249,13 @@ static int nl_f(const gsl_vector *x, void *p, gsl_vector *out) {
   const int huber = w->o.loss == SF_LOSS_HUBER;
   double *r = out->data;
   s->evals++;
-  int bad = w->law->eval(w->law, &s->d, theta, s->f, NULL, s->scratch);
+  /* J too: GSL asks for the Jacobian at the point whose residuals it asked for last (an accepted
+   * step, most of them), and the law's J costs little beside its f (the same exp and pow), so
+   * nl_df reuses both rather than evaluating the law again */
+  int bad = w->law->eval(w->law, &s->d, theta, s->f, s->J, s->scratch);
+  memcpy(s->fj_x, x->data, w->nfree * sizeof *s->fj_x);
+  s->fj_ok = 1;
+  s->fj_bad = bad;
   for (size_t i = 0; i < n; i++) {
     double ri = residual_at(w, s, i, bad);
     r[i * st] = sqrt(s->wt[i]) * (huber ? huber_pseudo(ri, w->o.delta, &ds) : ri);
@@ -264,7 +273,10 @@ static int nl_df(const gsl_vector *x, void *p, gsl_matrix *Jo) {
   phi_to_theta(w, x->data, theta, dth);
   const size_t n = s->d.n, nf = w->nfree, tda = Jo->tda;
   const int logsp = w->o.space == SF_SPACE_LOG;
-  if (w->law->eval(w->law, &s->d, theta, s->f, s->J, s->scratch)) { /* undefined here: f and J unset */
+  int bad = s->fj_ok && memcmp(s->fj_x, x->data, nf * sizeof *s->fj_x) == 0
+                ? s->fj_bad
+                : w->law->eval(w->law, &s->d, theta, s->f, s->J, s->scratch);
+  if (bad) { /* undefined here: f and J unset */
     gsl_matrix_set_zero(Jo);
     return GSL_SUCCESS;
   }
@@ -861,6 +873,7 @@ static void solver_rows(solver *s, size_t n) {
 
 static void solver_bind(solver *s, const sf_law_data *d, const double *ty, const double *is, const double *wt) {
   solver_rows(s, d->n);
+  s->fj_ok = 0;
   s->d = *d;
   s->ty = ty;
   s->is = is;
@@ -903,6 +916,7 @@ static void finish_stats(solver *s, sf_fit_result *res) {
   const struct sf_fit_workspace *w = s->w;
   const size_t n = s->d.n, np = w->np, nf = w->nfree;
   const double *theta = res->theta;
+  s->fj_ok = 0;
   int bad = w->law->eval(w->law, &s->d, theta, s->f, s->J, s->scratch);
   double rss = 0, chi2 = 0, wsum = 0;
   gsl_matrix *A = gsl_matrix_alloc(n, nf), *V = gsl_matrix_alloc(nf, nf);
@@ -1110,6 +1124,7 @@ static void draw_resample(solver *s, const sf_law_data *d, const double *ty, con
   s->ty = s->by;
   s->is = s->bis;
   s->wt = s->bw;
+  s->fj_ok = 0;
   solver_rows(s, m);
 }
 
