@@ -249,12 +249,13 @@ static int nl_f(const gsl_vector *x, void *p, gsl_vector *out) {
   const int huber = w->o.loss == SF_LOSS_HUBER;
   double *r = out->data;
   s->evals++;
-  /* J too: GSL asks for the Jacobian at the point whose residuals it asked for last (an accepted
-   * step, most of them), and the law's J costs little beside its f (the same exp and pow), so
-   * nl_df reuses both rather than evaluating the law again */
-  int bad = w->law->eval(w->law, &s->d, theta, s->f, s->J, s->scratch);
+  /* J too for l2: GSL asks for the Jacobian at the point whose residuals it asked for last (an
+   * accepted step, most of them in an l2 start), and the law's J costs little beside its f (the
+   * same exp and pow), so nl_df reuses both rather than evaluating the law again. Not in Huber's
+   * polish (local_huber_lm), which ends in a run of rejected steps. */
+  int bad = w->law->eval(w->law, &s->d, theta, s->f, huber ? NULL : s->J, s->scratch);
   memcpy(s->fj_x, x->data, w->nfree * sizeof *s->fj_x);
-  s->fj_ok = 1;
+  s->fj_ok = !huber;
   s->fj_bad = bad;
   for (size_t i = 0; i < n; i++) {
     double ri = residual_at(w, s, i, bad);
