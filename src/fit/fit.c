@@ -3,9 +3,11 @@
  * Layers, innermost first:
  *   objective()    sum of w * rho(r) and its exact gradient, from the law's f and df/dtheta
  *   local_fit()    one start to convergence: Huber through GSL's BFGS2 (gsl_multimin) with
- *                  analytic gradients; l2 through GSL's trust-region least squares (lm)
+ *                  analytic gradients; l2 through GSL's trust-region least squares (lm), its
+ *                  steps by Cholesky on J^T J (solver_init says why)
  *   local_polish() the best few starts further; for Huber BFGS2 and then LM on pseudo-residuals
- *                  (local_huber_lm), which reaches the optimum where BFGS2 stalls
+ *                  (local_huber_lm), which reaches the optimum where BFGS2 stalls; for l2 the
+ *                  start rerun and continued by LM with QR steps
  *   multistart()   every start, in parallel (OpenMP) or serially inside a bootstrap thread
  *   sf_fit_run()   best start (ties to the lower index), basin count, covariance, statistics
  *   sf_fit_bootstrap()  resamples as integer weights on the distinct points drawn, each with
@@ -20,7 +22,8 @@
  * Parameters, three views: phi (what the optimiser moves: free parameters only, bounded ones
  * through a logistic map), theta (the law's internal parameters, all of them) and the natural
  * parameters reported to the user (sf_param transforms). All per-thread memory is allocated in
- * sf_fit_alloc; the hot loop allocates nothing.
+ * sf_fit_alloc; the hot loop allocates nothing (the LM workspaces are resized to each resample's
+ * distinct runs, once per resample: solver_rows).
  */
 #include <scalefit/sf_error.h>
 #include <scalefit/sf_fit.h>
