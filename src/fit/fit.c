@@ -3,9 +3,11 @@
  * Layers, innermost first:
  *   objective()    sum of w * rho(r) and its exact gradient, from the law's f and df/dtheta
  *   local_fit()    one start to convergence: Huber through GSL's BFGS2 (gsl_multimin) with
- *                  analytic gradients; l2 through GSL's trust-region least squares (lm)
+ *                  analytic gradients; l2 through GSL's trust-region least squares (lm), its
+ *                  steps by Cholesky on J^T J (solver_init says why)
  *   local_polish() the best few starts further; for Huber BFGS2 and then LM on pseudo-residuals
- *                  (local_huber_lm), which reaches the optimum where BFGS2 stalls
+ *                  (local_huber_lm), which reaches the optimum where BFGS2 stalls; for l2 the
+ *                  start rerun and continued by LM with QR steps
  *   multistart()   every start, in parallel (OpenMP) or serially inside a bootstrap thread
  *   sf_fit_run()   best start (ties to the lower index), basin count, covariance, statistics
  *   sf_fit_bootstrap()  resamples as integer weights on the distinct points drawn, each with
@@ -20,7 +22,8 @@
  * Parameters, three views: phi (what the optimiser moves: free parameters only, bounded ones
  * through a logistic map), theta (the law's internal parameters, all of them) and the natural
  * parameters reported to the user (sf_param transforms). All per-thread memory is allocated in
- * sf_fit_alloc; the hot loop allocates nothing.
+ * sf_fit_alloc; the hot loop allocates nothing (the LM workspaces are resized to each resample's
+ * distinct runs, once per resample: solver_rows).
  */
 #include <scalefit/sf_error.h>
 #include <scalefit/sf_fit.h>
@@ -62,7 +65,8 @@ typedef struct solver {
   double *f, *J, *c, *scratch;
   gsl_multimin_fdfminimizer *mm;
   gsl_multimin_function_fdf mfdf;
-  gsl_multifit_nlinear_workspace *nl;
+  gsl_multifit_nlinear_workspace *nl;  /* LM for the starts: Cholesky on J^T J (solver_init says why) */
+  gsl_multifit_nlinear_workspace *nlq; /* LM for the polish: QR of J */
   gsl_multifit_nlinear_fdf nfdf;
   gsl_vector *x0;
   /* bootstrap resample buffers (nmax each) */
@@ -71,6 +75,8 @@ typedef struct solver {
   size_t iters, evals;
   int cache_ok; /* last objective evaluated by the BFGS callbacks (valid for the current data) */
   double cache_x[MAXP], cache_f, cache_g[MAXP];
+  int fj_ok, fj_bad; /* f and J in f, J are the law's at phi = fj_x (nl_f; cleared by any other writer) */
+  double fj_x[MAXP];
 } solver;
 
 struct sf_fit_workspace {
@@ -139,6 +145,7 @@ static double objective(solver *s, const double *phi, double *grad) {
   double theta[MAXP], dth[MAXP];
   phi_to_theta(w, phi, theta, dth);
   s->evals++;
+  s->fj_ok = 0;
   if (w->law->eval(w->law, &s->d, theta, s->f, grad ? s->J : NULL, s->scratch)) return w->huge;
   const double *restrict f = s->f, *restrict ty = s->ty, *restrict wt = s->wt, *restrict is = s->is;
   double *restrict c = s->c;
@@ -241,46 +248,73 @@ static int nl_f(const gsl_vector *x, void *p, gsl_vector *out) {
   const struct sf_fit_workspace *w = s->w;
   double theta[MAXP], ds;
   phi_to_theta(w, x->data, theta, NULL);
-  const size_t n = s->d.n;
+  const size_t n = s->d.n, st = out->stride;
   const int huber = w->o.loss == SF_LOSS_HUBER;
+  double *r = out->data;
   s->evals++;
-  int bad = w->law->eval(w->law, &s->d, theta, s->f, NULL, s->scratch);
+  /* J too for l2: GSL asks for the Jacobian at the point whose residuals it asked for last (an
+   * accepted step, most of them in an l2 start), and the law's J costs little beside its f (the
+   * same exp and pow), so nl_df reuses both rather than evaluating the law again. Not in Huber's
+   * polish (local_huber_lm), which ends in a run of rejected steps. */
+  int bad = w->law->eval(w->law, &s->d, theta, s->f, huber ? NULL : s->J, s->scratch);
+  memcpy(s->fj_x, x->data, w->nfree * sizeof *s->fj_x);
+  s->fj_ok = !huber;
+  s->fj_bad = bad;
   for (size_t i = 0; i < n; i++) {
-    double r = residual_at(w, s, i, bad);
-    gsl_vector_set(out, i, sqrt(s->wt[i]) * (huber ? huber_pseudo(r, w->o.delta, &ds) : r));
+    double ri = residual_at(w, s, i, bad);
+    r[i * st] = sqrt(s->wt[i]) * (huber ? huber_pseudo(ri, w->o.delta, &ds) : ri);
   }
-  for (size_t i = n; i < out->size; i++) gsl_vector_set(out, i, 0);
+  for (size_t i = n; i < out->size; i++) r[i * st] = 0;
   return GSL_SUCCESS;
 }
 
+/* The Jacobian is written through row pointers (GSL's matrix is row-major with row stride tda):
+ * gsl_matrix_set, a library call with a range check per entry, was a seventh of an l2 fit's time. */
 static int nl_df(const gsl_vector *x, void *p, gsl_matrix *Jo) {
   solver *s = p;
   const struct sf_fit_workspace *w = s->w;
   double theta[MAXP], dth[MAXP];
   phi_to_theta(w, x->data, theta, dth);
-  const size_t n = s->d.n;
+  const size_t n = s->d.n, nf = w->nfree, tda = Jo->tda;
   const int logsp = w->o.space == SF_SPACE_LOG;
-  if (w->law->eval(w->law, &s->d, theta, s->f, s->J, s->scratch)) { /* undefined here: f and J unset */
+  int bad = s->fj_ok && memcmp(s->fj_x, x->data, nf * sizeof *s->fj_x) == 0
+                ? s->fj_bad
+                : w->law->eval(w->law, &s->d, theta, s->f, s->J, s->scratch);
+  if (bad) { /* undefined here: f and J unset */
     gsl_matrix_set_zero(Jo);
     return GSL_SUCCESS;
   }
-  for (size_t i = 0; i < n; i++) {
-    double fi = s->f[i], c = sqrt(s->wt[i]) * s->is[i], ds;
-    if (logsp && !(fi > 0)) c = 0;
-    else {
-      if (w->o.loss == SF_LOSS_HUBER) {
-        huber_pseudo(((logsp ? log(fi) : fi) - s->ty[i]) * s->is[i], w->o.delta, &ds);
-        c *= ds;
+  /* c[i] = dr_i/df_i first, then each column of J scaled by it: loops over contiguous points */
+  double *restrict c = s->c;
+  const double *restrict f = s->f, *restrict wt = s->wt, *restrict is = s->is;
+  if (w->o.loss == SF_LOSS_HUBER) {
+    for (size_t i = 0; i < n; i++) {
+      double fi = f[i], ci = sqrt(wt[i]) * is[i], ds;
+      if (logsp && !(fi > 0)) ci = 0;
+      else {
+        huber_pseudo(((logsp ? log(fi) : fi) - s->ty[i]) * is[i], w->o.delta, &ds);
+        ci *= ds;
+        if (logsp) ci /= fi;
       }
-      if (logsp) c /= fi;
+      c[i] = ci;
     }
-    for (size_t k = 0; k < w->nfree; k++) {
-      double v = c * s->J[(size_t)w->free_idx[k] * n + i] * dth[k];
-      gsl_matrix_set(Jo, i, k, isfinite(v) ? v : 0);
+  } else if (logsp) {
+SF_SIMD
+    for (size_t i = 0; i < n; i++) c[i] = f[i] > 0 ? sqrt(wt[i]) * is[i] / f[i] : 0;
+  } else {
+SF_SIMD
+    for (size_t i = 0; i < n; i++) c[i] = sqrt(wt[i]) * is[i];
+  }
+  for (size_t k = 0; k < nf; k++) {
+    const double *restrict Jc = s->J + (size_t)w->free_idx[k] * n;
+    const double d = dth[k];
+    double *restrict col = Jo->data + k;
+    for (size_t i = 0; i < n; i++) {
+      double v = c[i] * Jc[i] * d;
+      col[i * tda] = isfinite(v) ? v : 0;
     }
   }
-  for (size_t i = n; i < Jo->size1; i++)
-    for (size_t k = 0; k < w->nfree; k++) gsl_matrix_set(Jo, i, k, 0);
+  for (size_t i = n; i < Jo->size1; i++) memset(Jo->data + i * tda, 0, nf * sizeof *Jo->data);
   return GSL_SUCCESS;
 }
 
@@ -299,6 +333,7 @@ typedef struct local_result {
   double obj;
   int converged, abandoned;
   size_t iters;
+  const double *theta0; /* the start it ran from (local_polish reruns an l2 start) */
 } local_result;
 
 static double inf_norm(const double *g, size_t n) {
@@ -375,21 +410,22 @@ static void local_bfgs(solver *s, const double *phi0, const stop_rule *rule, dou
 /* GSL's driver loop (iterate, then its xtol/gtol/ftol test; a first iteration without an accepted
  * step ends it) with local_bfgs's abandon rule between iterations: a start whose cost is still
  * above abandon_above and fell by less than ABANDON_RATE of itself in the last iteration stops. */
-static int lm_drive(solver *s, size_t max_iter, double abandon_above, int *info, int *abandoned) {
+static int lm_drive(gsl_multifit_nlinear_workspace *nl, size_t max_iter, double abandon_above, int *info,
+                    int *abandoned) {
   size_t it = 0;
   int status;
   double f1;
-  gsl_blas_ddot(s->nl->f, s->nl->f, &f1);
+  gsl_blas_ddot(nl->f, nl->f, &f1);
   do {
-    status = gsl_multifit_nlinear_iterate(s->nl);
+    status = gsl_multifit_nlinear_iterate(nl);
     if (status == GSL_ENOPROG && it == 0) {
       *info = status;
       return GSL_EMAXITER;
     }
     it++;
-    status = gsl_multifit_nlinear_test(1e-10, 1e-12, 0.0, info, s->nl);
+    status = gsl_multifit_nlinear_test(1e-10, 1e-12, 0.0, info, nl);
     double f;
-    gsl_blas_ddot(s->nl->f, s->nl->f, &f);
+    gsl_blas_ddot(nl->f, nl->f, &f);
     if (status == GSL_CONTINUE && f > abandon_above && f1 - f <= ABANDON_RATE * f) {
       *abandoned = 1;
       return GSL_CONTINUE;
@@ -404,17 +440,18 @@ static int lm_drive(solver *s, size_t max_iter, double abandon_above, int *info,
   return status;
 }
 
-static void local_lm(solver *s, const double *phi0, size_t max_iter, double abandon_above, local_result *out) {
+static void local_lm(solver *s, gsl_multifit_nlinear_workspace *nl, const double *phi0, size_t max_iter,
+                     double abandon_above, local_result *out) {
   const size_t nf = s->w->nfree;
   memcpy(s->x0->data, phi0, nf * sizeof *phi0);
   int info = 0;
   out->converged = 0;
   out->abandoned = 0;
-  int status = gsl_multifit_nlinear_init(s->x0, &s->nfdf, s->nl);
-  if (status == GSL_SUCCESS) status = lm_drive(s, max_iter, abandon_above, &info, &out->abandoned);
-  const gsl_vector *x = gsl_multifit_nlinear_position(s->nl);
+  int status = gsl_multifit_nlinear_init(s->x0, &s->nfdf, nl);
+  if (status == GSL_SUCCESS) status = lm_drive(nl, max_iter, abandon_above, &info, &out->abandoned);
+  const gsl_vector *x = gsl_multifit_nlinear_position(nl);
   memcpy(out->phi, x->data, nf * sizeof *phi0);
-  out->iters = gsl_multifit_nlinear_niter(s->nl);
+  out->iters = gsl_multifit_nlinear_niter(nl);
   out->obj = objective(s, out->phi, NULL);
   if (status == GSL_SUCCESS) out->converged = 1;
   else if (status == GSL_ENOPROG || info == GSL_ENOPROG) {
@@ -444,17 +481,17 @@ static void local_huber_lm(solver *s, const double *phi0, local_result *out) {
   out->converged = 0;
   out->abandoned = 0;
   size_t it = 0;
-  int status = gsl_multifit_nlinear_init(s->x0, &s->nfdf, s->nl);
+  int status = gsl_multifit_nlinear_init(s->x0, &s->nfdf, s->nlq);
   while (status == GSL_SUCCESS && it < HUBER_LM_MAXITER) {
-    status = gsl_multifit_nlinear_iterate(s->nl);
+    status = gsl_multifit_nlinear_iterate(s->nlq);
     it++;
     if (status) break; /* GSL_ENOPROG: no step lowers the cost */
-    const double *x = gsl_multifit_nlinear_position(s->nl)->data, *dx = s->nl->dx->data;
+    const double *x = gsl_multifit_nlinear_position(s->nlq)->data, *dx = s->nlq->dx->data;
     size_t k = 0;
     while (k < nf && fabs(dx[k]) <= 1e-15 * (fabs(x[k]) + 1e-15)) k++;
     if (k == nf) break;
   }
-  memcpy(out->phi, gsl_multifit_nlinear_position(s->nl)->data, nf * sizeof *phi0);
+  memcpy(out->phi, gsl_multifit_nlinear_position(s->nlq)->data, nf * sizeof *phi0);
   double g[MAXP];
   out->obj = objective(s, out->phi, g);
   out->iters = it;
@@ -469,12 +506,14 @@ static void local_fit(solver *s, const double *theta0, double abandon_above, loc
   double phi0[MAXP];
   theta_to_phi(s->w, theta0, phi0);
   if (s->w->o.loss == SF_LOSS_HUBER) local_bfgs(s, phi0, &EXPLORE, abandon_above, out);
-  else local_lm(s, phi0, s->w->o.max_iter, abandon_above, out);
+  else local_lm(s, s->nl, phi0, s->w->o.max_iter, abandon_above, out);
+  out->theta0 = theta0;
   s->iters += out->iters;
 }
 
-/* Continues from phi to the polish rule. */
-static void local_polish(solver *s, const double *phi, local_result *out) {
+/* Continues from an explored result to the polish rule. */
+static void local_polish(solver *s, const local_result *from, local_result *out) {
+  const double *phi = from->phi;
   if (s->w->o.loss == SF_LOSS_HUBER) {
     local_bfgs(s, phi, &POLISH, INFINITY, out);
     /* then the pseudo-residual LM from BFGS2's end point; the lower objective is kept, so the
@@ -488,9 +527,31 @@ static void local_polish(solver *s, const double *phi, local_result *out) {
     } else {
       out->iters = lm.iters;
     }
+  } else if (!from->theta0) {
+    local_lm(s, s->nlq, phi, s->w->o.max_iter, INFINITY, out);
   } else {
-    local_lm(s, phi, s->w->o.max_iter, INFINITY, out);
+    /* The starts ran on the normal equations (solver_init), whose rounding is cond(J)^2: where
+     * the optimum is a limit along a ridge (bnsl's break sharpening into a kink, J's condition
+     * 1e15) their steps stall short of it, and QR from their end point stalls too (the default
+     * sweep's bnsl ended 6e-7 above its optimum). So the start's whole path is rerun by QR and
+     * polished, as every start ran before; only if that ends above the explored objective
+     * (beyond the sum's rounding: it took another path) is the explored end point polished too,
+     * and the lower kept. A few starts of thousands. */
+    double phi0[MAXP];
+    local_result re;
+    theta_to_phi(s->w, from->theta0, phi0);
+    local_lm(s, s->nlq, phi0, s->w->o.max_iter, INFINITY, &re);
+    local_lm(s, s->nlq, re.phi, s->w->o.max_iter, INFINITY, out);
+    out->iters += re.iters;
+    if (!(out->obj <= from->obj * (1 + 1e-12))) {
+      local_result ep;
+      local_lm(s, s->nlq, phi, s->w->o.max_iter, INFINITY, &ep);
+      ep.iters += out->iters;
+      if (ep.obj < out->obj) *out = ep;
+      else out->iters = ep.iters;
+    }
   }
+  out->theta0 = from->theta0;
   s->iters += out->iters;
 }
 
@@ -521,7 +582,7 @@ static size_t polish_best(solver *s, local_result *lr, size_t ns) {
   size_t best = SIZE_MAX;
   for (size_t q = 0; q < np; q++) {
     local_result pr;
-    local_polish(s, lr[pick[q]].phi, &pr);
+    local_polish(s, &lr[pick[q]], &pr);
     if (pr.obj <= lr[pick[q]].obj) {
       pr.iters += lr[pick[q]].iters;
       lr[pick[q]] = pr;
@@ -552,6 +613,7 @@ void sf_fit_opts_default(sf_fit_opts *o, const sf_law *law) {
 static void solver_free(solver *s) {
   if (s->mm) gsl_multimin_fdfminimizer_free(s->mm);
   if (s->nl) gsl_multifit_nlinear_free(s->nl);
+  if (s->nlq) gsl_multifit_nlinear_free(s->nlq);
   if (s->x0) gsl_vector_free(s->x0);
   free(s->f);
   free(s->J);
@@ -579,7 +641,16 @@ static int solver_init(solver *s, struct sf_fit_workspace *w) {
   s->mfdf = (gsl_multimin_function_fdf){mm_f, mm_df, mm_fdf, w->nfree, s};
   gsl_multifit_nlinear_parameters par = gsl_multifit_nlinear_default_parameters();
   par.trs = gsl_multifit_nlinear_trs_lm;
+  /* The starts solve each LM step on the normal equations (J^T J, GSL's modified Cholesky): a few
+   * n p^2 flops, where QR's pivoted Householder passes and their column norms were a quarter of an
+   * l2 fit's time (perf; Chinchilla --loss l2: 1.01 -> 0.74 s). Their rounding is cond(J)^2: on a
+   * flat optimum that moves where a start stops by ~1e-8 of the parameters (as much as another
+   * grid moves them under QR, against standard errors of 1e-2), on a ridge it stalls the start
+   * short of the optimum, which local_polish rights by QR (nlq). */
+  par.solver = gsl_multifit_nlinear_solver_cholesky;
   s->nl = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &par, n, w->nfree);
+  par.solver = gsl_multifit_nlinear_solver_qr;
+  s->nlq = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &par, n, w->nfree);
   s->nfdf = (gsl_multifit_nlinear_fdf){.f = nl_f, .df = nl_df, .fvv = NULL, .n = n, .p = w->nfree, .params = s};
   for (size_t v = 0; v < w->law->nvar; v++) {
     s->bx[v] = malloc(n * sizeof(double));
@@ -590,7 +661,7 @@ static int solver_init(solver *s, struct sf_fit_workspace *w) {
   s->bis = malloc(n * sizeof *s->bis);
   s->bw = malloc(n * sizeof *s->bw);
   s->count = malloc(n * sizeof *s->count);
-  if (!s->f || !s->J || !s->c || !s->scratch || !s->x0 || !s->mm || !s->nl || !s->by || !s->bis || !s->bw || !s->count)
+  if (!s->f || !s->J || !s->c || !s->scratch || !s->x0 || !s->mm || !s->nl || !s->nlq || !s->by || !s->bis || !s->bw || !s->count)
     return SF_ENOMEM;
   return SF_OK;
 }
@@ -783,7 +854,30 @@ static int distinct_starts(const struct sf_fit_workspace *w, const double *start
 }
 
 
+/* The LM workspaces sized to the n rows being fitted (at least nfree, GSL's minimum; rows beyond n
+ * are zero, nl_f): a bootstrap resample has ~63% distinct runs, and GSL's norms, J^T J and products
+ * ran over all nmax rows, the zero padding included. Where an allocation fails the larger
+ * workspaces stay: their zero rows give the same fit. */
+static void solver_rows(solver *s, size_t n) {
+  if (n < s->w->nfree) n = s->w->nfree;
+  if (n == s->nfdf.n) return;
+  gsl_multifit_nlinear_workspace *a = gsl_multifit_nlinear_alloc(s->nl->type, &s->nl->params, n, s->w->nfree);
+  gsl_multifit_nlinear_workspace *b = gsl_multifit_nlinear_alloc(s->nlq->type, &s->nlq->params, n, s->w->nfree);
+  if (!a || !b) {
+    if (a) gsl_multifit_nlinear_free(a);
+    if (b) gsl_multifit_nlinear_free(b);
+    return;
+  }
+  gsl_multifit_nlinear_free(s->nl);
+  gsl_multifit_nlinear_free(s->nlq);
+  s->nl = a;
+  s->nlq = b;
+  s->nfdf.n = n;
+}
+
 static void solver_bind(solver *s, const sf_law_data *d, const double *ty, const double *is, const double *wt) {
+  solver_rows(s, d->n);
+  s->fj_ok = 0;
   s->d = *d;
   s->ty = ty;
   s->is = is;
@@ -826,6 +920,7 @@ static void finish_stats(solver *s, sf_fit_result *res) {
   const struct sf_fit_workspace *w = s->w;
   const size_t n = s->d.n, np = w->np, nf = w->nfree;
   const double *theta = res->theta;
+  s->fj_ok = 0;
   int bad = w->law->eval(w->law, &s->d, theta, s->f, s->J, s->scratch);
   double rss = 0, chi2 = 0, wsum = 0;
   gsl_matrix *A = gsl_matrix_alloc(n, nf), *V = gsl_matrix_alloc(nf, nf);
@@ -1033,6 +1128,8 @@ static void draw_resample(solver *s, const sf_law_data *d, const double *ty, con
   s->ty = s->by;
   s->is = s->bis;
   s->wt = s->bw;
+  s->fj_ok = 0;
+  solver_rows(s, m);
 }
 
 /* Full multi-start on the solver's current data (every start is run to the explore rule, the
