@@ -168,6 +168,21 @@ int cmd_train(int argc, char **argv) {
     cli_error("train: --lr %g is not a learning rate in (0, 1)", lr);
     return SF_EINPUT;
   }
+  if (run_name) { /* a run file names each run once and by name: a blank one names nothing */
+    int visible = 0;
+    for (const char *k = run_name; *k; k++) {
+      if ((unsigned char)*k < 0x20 || *k == 0x7f) {
+        cli_error("train: --name '%s' holds a control character (a tab or a line break); a run's name is one line",
+                  run_name);
+        return SF_EINPUT;
+      }
+      visible |= *k != ' ';
+    }
+    if (!visible) {
+      cli_error("train: --name '%s' is blank: give the run a name, or leave --name out for the default", run_name);
+      return SF_EINPUT;
+    }
+  }
   if (output && (rc = check_output(output))) return cli_fail_lib(rc);
   if (checkpoint) { /* its folder too: the first checkpoint comes a minute into the run */
     sf_atomic a;

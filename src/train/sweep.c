@@ -62,7 +62,22 @@ static int parse_size(const char *tok, int out[3]) {
 
 /* The lists are split in a copy of their own length: a fixed buffer once cut a --tokens list of over
  * 4 kB (padded, or generated) silently, its last budget 400000 read as 40000. */
+/* A list with an empty item ("2x64,,4x128", a comma at either end): strtok_r would skip it, and a
+ * value deleted by mistake would go unnoticed in a parser that is strict on everything else. */
+static int empty_item(const char *list) {
+  int blank = 1; /* nothing but spaces since the last comma */
+  for (const char *c = list; *c; c++) {
+    if (*c == ',') {
+      if (blank) return 1;
+      blank = 1;
+    } else if (*c != ' ' && *c != '\t') blank = 0;
+  }
+  return blank && strchr(list, ',') != NULL;
+}
+
 int sf_sweep_parse_sizes(const char *list, int (*out)[3], size_t *n) {
+  *n = 0;
+  if (empty_item(list)) return sf_fail(SF_EINPUT, "an empty item in '%s' (two commas, or one at an end)", list);
   char *buf = sf_strdup(list);
   if (!buf) return sf_fail(SF_ENOMEM, "out of memory");
   int rc = SF_OK;
@@ -80,6 +95,8 @@ int sf_sweep_parse_sizes(const char *list, int (*out)[3], size_t *n) {
 }
 
 int sf_sweep_parse_budgets(const char *list, double *out, size_t *n) {
+  *n = 0;
+  if (empty_item(list)) return sf_fail(SF_EINPUT, "an empty item in '%s' (two commas, or one at an end)", list);
   char *buf = sf_strdup(list);
   if (!buf) return sf_fail(SF_ENOMEM, "out of memory");
   int rc = SF_OK;
@@ -199,6 +216,17 @@ static int on_section(void *ctx, size_t line, char *name, char *arg) {
   return SF_OK;
 }
 
+/* "unknown key" with the section's keys, and the one the user most likely meant. */
+static int unknown_key(const parser *p, size_t line, const char *section, const char *key, const char *known) {
+  char words[256];
+  snprintf(words, sizeof words, "%s", known);
+  sf_near n;
+  sf_near_init(&n, key);
+  char *save = NULL;
+  for (char *w = strtok_r(words, ", ", &save); w; w = strtok_r(NULL, ", ", &save)) sf_near_add(&n, w);
+  return FAIL("unknown key '%s' in [%s]%s (known: %s)", key, section, sf_near_hint(&n), known);
+}
+
 static int key_long(const parser *p, size_t line, const char *key, const char *v, long lo, long hi, long *out) {
   return sf_ini_long(p->origin, line, key, v, lo, hi, out);
 }
@@ -232,8 +260,7 @@ static int on_key(void *ctx, size_t line, int in_section, const char *section, c
     if (!strcmp(key, "threads")) return key_long(p, line, key, v, 0, 1024, &s->threads);
     if (!strcmp(key, "evals")) return key_long(p, line, key, v, 1, 10000, &s->evals);
     if (!strcmp(key, "val_tokens")) return key_long(p, line, key, v, 1, 1L << 32, &s->val_tokens);
-    return FAIL("unknown key '%s' in [sweep] (known: description, context, batch, lr, seed, threads, evals, "
-                "val_tokens)", key);
+    return unknown_key(p, line, "sweep", key, "description, context, batch, lr, seed, threads, evals, val_tokens");
   case SEC_DATA: {
     if (!strcmp(key, "source")) {
       for (int k = 0; k < 3; k++)
@@ -247,8 +274,8 @@ static int on_key(void *ctx, size_t line, int in_section, const char *section, c
     for (o = 0; o < NOPT; o++)
       if (!strcmp(key, data_opts[o].key)) break;
     if (o == NOPT)
-      return FAIL("unknown key '%s' in [data] (known: source, corpus_dir, markov_vocab, markov_order, markov_alpha, "
-                  "markov_seed, digits)", key);
+      return unknown_key(p, line, "data", key,
+                         "source, corpus_dir, markov_vocab, markov_order, markov_alpha, markov_seed, digits");
     p->opt_line[o] = line;
     long x;
     switch (o) {
@@ -300,7 +327,7 @@ static int on_key(void *ctx, size_t line, int in_section, const char *section, c
         return sf_fail_context("%s:%zu: %s: ", p->origin, line, key);
       return SF_OK;
     }
-    return FAIL("unknown key '%s' in [grid] (known: sizes, tokens, flops)", key);
+    return unknown_key(p, line, "grid", key, "sizes, tokens, flops");
   }
   }
   (void)section;

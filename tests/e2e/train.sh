@@ -161,6 +161,12 @@ assert [v is not None for v in e["curve"]["val_loss"]] == [False] * 3 + [True] +
 PY
 # A run file names each run once: the same run again is refused before any training.
 expect 2 "already in" --data markov "${tiny[@]}" -o "$tmp/runs.h5"
+# A blank name, or one with a line break, names no run: refused before training, the file untouched.
+cp "$tmp/runs.h5" "$tmp/before.h5"
+expect 2 "--name '' is blank" --data markov "${tiny[@]}" --name '' -o "$tmp/runs.h5"
+expect 2 "--name '  ' is blank" --data markov "${tiny[@]}" --name '  ' -o "$tmp/runs.h5"
+expect 2 "holds a control character" --data markov "${tiny[@]}" --name "$(printf 'a\nb')" -o "$tmp/runs.h5"
+cmp -s "$tmp/runs.h5" "$tmp/before.h5" || fail "a refused name changed the run file"
 [ -e "$tmp/runs.h5.lock" ] && fail "the writers' lock outlived the append"
 # Writers take turns: four runs appended at once into one file all land (none overwrites another).
 for k in 1 2 3 4; do "$S" train --data markov "${tiny[@]}" --seed $((10 + k)) --name "par$k" -o "$tmp/runs.h5" -q & done

@@ -46,7 +46,7 @@ static void test_sizes(void **state) {
   const char *bad[] = {"2x", "x64", "2x64:", "2x64:0", "2y64", "0x64", "2x64x3", "2 x 64", "-2x64", "2x64:2:1", "", " , "};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     assert_int_equal(sf_sweep_parse_sizes(bad[i], sz, &n), SF_EINPUT);
-    assert_non_null(strstr(sf_errmsg(), *bad[i] ? "is not LAYERSxD_MODEL" : "at least one"));
+    assert_non_null(strstr(sf_errmsg(), !*bad[i] ? "at least one" : strchr(bad[i], ',') ? "an empty item" : "is not LAYERSxD_MODEL"));
   }
   double b[SF_SWEEP_MAXLIST];
   assert_int_equal(sf_sweep_parse_budgets("1e5, 300000,2.5e6", b, &n), SF_OK);
@@ -170,6 +170,10 @@ static void test_bad_files(void **state) {
       {"[sweep]\ncontext =\n", "t.ini:2: context: empty value"},
       {"[sweep]\ncontext = 64\ncontext = 32\n", "t.ini:3: key 'context' given twice in [sweep]"},
       {"[sweep]\nctx = 64\n", "t.ini:2: unknown key 'ctx' in [sweep] (known: description, context, batch, lr"},
+      /* a misspelt key gets the one meant (a swap in 'context', a letter short of 'sizes' and 'markov_order') */
+      {"[sweep]\ncontxet = 64\n", "t.ini:2: unknown key 'contxet' in [sweep] (did you mean 'context'?) (known: "},
+      {"[grid]\nsize = 2x64\n", "t.ini:2: unknown key 'size' in [grid] (did you mean 'sizes'?) (known: sizes, "},
+      {"[data]\nmarkov_ordr = 2\n", "t.ini:2: unknown key 'markov_ordr' in [data] (did you mean 'markov_order'?)"},
       {"[sweep]\ncontext = 0\n", "t.ini:2: context: expected a whole number in [1, 65536], got '0'"},
       {"[sweep]\ncontext = 64k\n", "t.ini:2: context: expected a whole number"},
       {"[sweep]\nbatch = -5\n", "t.ini:2: batch: expected a whole number"},
@@ -198,6 +202,10 @@ static void test_bad_files(void **state) {
       {"[grid]\nsizes = 2x64\ntokens = 1e5\nflops = 1e12\n",
        "t.ini:4: flops: a grid has tokens (token budgets) or flops (compute budgets), not both"},
       {"[grid]\nsizes = 2x64, 2xx\n", "t.ini:2: sizes: '2xx' is not LAYERSxD_MODEL[:HEADS]"},
+      /* an empty item is refused, not skipped: a value deleted by mistake */
+      {"[grid]\nsizes = 2x64,\n", "t.ini:2: sizes: an empty item in '2x64,' (two commas, or one at an end)"},
+      {"[grid]\nsizes = 2x64, ,4x128\n", "t.ini:2: sizes: an empty item in '2x64, ,4x128'"},
+      {"[grid]\nsizes = 2x64\ntokens = ,1e5\n", "t.ini:3: tokens: an empty item in ',1e5'"},
       {"[grid]\nsizes = 2x64\ntokens = 1e5, -3\n", "t.ini:3: tokens: '-3' is not a positive number"},
       {"[grid]\nsizes = 2x64\nflops = many\n", "t.ini:3: flops: 'many' is not a positive number"},
       {"[grid]\nsizes = 2x64\nlr = 1e-3\n", "t.ini:3: unknown key 'lr' in [grid] (known: sizes, tokens, flops)"},
