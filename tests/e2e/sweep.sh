@@ -152,7 +152,7 @@ wait $first || fail "the first sweep failed beside a second one: $(cat "$tmp/err
 SCALEFIT_LOG_EVERY=0 env --default-signal=INT "$S" sweep "${two[@]::${#two[@]}-1}" --sizes 2x64 --tokens 600000 \
   -o "$tmp/int.h5" 2>"$tmp/err" &
 pid=$!
-for _ in $(seq 1 400); do grep -q "step 20/" "$tmp/err" && break; sleep 0.02; done
+for _ in $(seq 1 3000); do grep -q "step 20/" "$tmp/err" && break; sleep 0.02; done
 kill -INT $pid
 wait $pid
 rc=$?

@@ -193,7 +193,7 @@ long=(--data markov --layers 2 --d-model 64 --context 32 --batch 512 --tokens 60
 "$S" train "${long[@]}" -q --json >"$tmp/long.json" || fail "the uninterrupted run"
 env --default-signal=INT "$S" train "${long[@]}" --checkpoint "$tmp/int.ckpt" -o "$tmp/int.json" 2>"$tmp/err" &
 pid=$!
-for _ in $(seq 1 400); do grep -q "^step [0-9]*/1171" "$tmp/err" && break; sleep 0.02; done
+for _ in $(seq 1 3000); do grep -q "^step [0-9]*/1171" "$tmp/err" && break; sleep 0.02; done
 kill -INT $pid
 wait $pid
 rc=$?
