@@ -261,13 +261,9 @@ static const char *section_name(sec_kind k) {
 }
 
 static int unknown_key(const parser *p, const char *key) {
-  /* the section's keys are one string, "kind, fit, ..."; split into words for the spelling hint */
-  char words[1024];
-  snprintf(words, sizeof words, "%s", section_keys(p->cur));
   sf_near n;
   sf_near_init(&n, key);
-  char *save = NULL;
-  for (char *w = strtok_r(words, ", ", &save); w; w = strtok_r(NULL, ", ", &save)) sf_near_add(&n, w);
+  sf_near_add_list(&n, section_keys(p->cur));
   return perr(p, p->line, "unknown key '%s' in [%s]%s (known: %s)", key, section_name(p->cur), sf_near_hint(&n),
               section_keys(p->cur));
 }

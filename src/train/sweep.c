@@ -218,12 +218,9 @@ static int on_section(void *ctx, size_t line, char *name, char *arg) {
 
 /* "unknown key" with the section's keys, and the one the user most likely meant. */
 static int unknown_key(const parser *p, size_t line, const char *section, const char *key, const char *known) {
-  char words[256];
-  snprintf(words, sizeof words, "%s", known);
   sf_near n;
   sf_near_init(&n, key);
-  char *save = NULL;
-  for (char *w = strtok_r(words, ", ", &save); w; w = strtok_r(NULL, ", ", &save)) sf_near_add(&n, w);
+  sf_near_add_list(&n, known);
   return FAIL("unknown key '%s' in [%s]%s (known: %s)", key, section, sf_near_hint(&n), known);
 }
 

@@ -56,6 +56,12 @@ void sf_near_add(sf_near *n, const char *cand) {
     keep(n->prefix, &n->nprefix, cand);
 }
 
+void sf_near_add_list(sf_near *n, const char *list) {
+  snprintf(n->words, sizeof n->words, "%s", list);
+  char *save = NULL;
+  for (char *w = strtok_r(n->words, ", ", &save); w; w = strtok_r(NULL, ", ", &save)) sf_near_add(n, w);
+}
+
 const char *sf_near_hint(sf_near *n) {
   const char **list = n->nclose ? n->close : n->prefix;
   size_t count = n->nclose ? n->nclose : n->nprefix;

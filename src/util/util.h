@@ -139,9 +139,12 @@ typedef struct sf_near {
   size_t best, nclose, nprefix;
   const char *close[SF_NEAR_SHOWN], *prefix[SF_NEAR_SHOWN];
   char hint[3 * (SF_NEAR_MAX + 5) + 64];
+  char words[512]; /* sf_near_add_list's copy of its list */
 } sf_near;
 void sf_near_init(sf_near *n, const char *word);
 void sf_near_add(sf_near *n, const char *cand);
+/* Each name of a list written "a, b, c" (the "known: ..." of a message), copied into n: one list per n. */
+void sf_near_add_list(sf_near *n, const char *list);
 const char *sf_near_hint(sf_near *n); /* valid until n goes */
 
 #endif

@@ -203,6 +203,10 @@ static void test_spelling_hints(void **state) {
   static const char *const laws[] = {"h2022_a3", "h2022_a3_u", "h2022_a1_N", "h2022_a1_D", "k2020", NULL};
   /* no name within a third of "h2022" (5 letters, 1 edit); four begin with it: three shown */
   assert_string_equal(near_hint(&n, "h2022", laws), " (did you mean 'h2022_a3', 'h2022_a3_u', 'h2022_a1_N' or 1 other?)");
+  /* a list as messages write it ("known: a, b, c") */
+  sf_near_init(&n, "colour");
+  sf_near_add_list(&n, "title, color_by, color, x");
+  assert_string_equal(sf_near_hint(&n), " (did you mean 'color'?)");
   /* a name the table lists twice (an alias) is offered once */
   static const char *const twice[] = {"power", "power", NULL};
   assert_string_equal(near_hint(&n, "powr", twice), " (did you mean 'power'?)");
