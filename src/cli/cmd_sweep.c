@@ -317,6 +317,20 @@ int sweep_skip_recorded(sweep_ctx *x, size_t i) {
   return there;
 }
 
+long sweep_next_run(sweep_ctx *x, const size_t *order, size_t norder, size_t *next, int *failed) {
+  int there;
+  while (!*failed && *next < norder && (there = sweep_skip_recorded(x, order[*next])) != 0) {
+    if (there < 0) {
+      progress_clear(&x->prog);
+      cli_error("%s", sf_errmsg());
+      *failed = -there;
+    } else
+      (*next)++;
+  }
+  if (*failed || *next == norder) return -1;
+  return (long)order[(*next)++];
+}
+
 int sweep_record(sweep_ctx *x, size_t i, const sf_train_result *r) {
   const char *name = x->plan.runs[i].name;
   int rc = sf_train_store_append(x->output, x->table, r, x->src, name);

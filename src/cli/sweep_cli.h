@@ -59,6 +59,10 @@ int sweep_train(sweep_ctx *x, size_t i, sf_train_progress_fn fn, void *fn_ctx, s
  * recorded it since the plan was made (said, and taken out of the progress's runs to train), 0 when
  * not, -code (the message set) when that record says it was trained otherwise. */
 int sweep_skip_recorded(sweep_ctx *x, size_t i);
+/* What --jobs and MPI hand out next: order[*next], past the runs sweep_skip_recorded skips, *next
+ * moved beyond it; -1 at the end, or once *failed is set (by an earlier failure, or here: the
+ * message printed, its code stored). */
+long sweep_next_run(sweep_ctx *x, const size_t *order, size_t norder, size_t *next, int *failed);
 /* Appends run i's result to the run file and removes its checkpoint; a run another writer recorded
  * meanwhile as this sweep would have is kept as theirs, with a note. */
 int sweep_record(sweep_ctx *x, size_t i, const sf_train_result *r);

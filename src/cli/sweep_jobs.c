@@ -243,21 +243,13 @@ static void give(sched *s, int k) {
   worker *w = &s->w[k];
   w->run = -1;
   if (w->task < 0) return;
-  int there; /* runs a second sweep on the run file has recorded meanwhile are not handed out */
-  while (!s->failed && s->next < s->norder && (there = sweep_skip_recorded(s->x, s->order[s->next])) != 0) {
-    if (there < 0) {
-      progress_clear(&s->x->prog);
-      cli_error("%s", sf_errmsg());
-      s->failed = -there;
-    } else
-      s->next++;
-  }
-  if (s->failed || s->next == s->norder) {
+  long next = sweep_next_run(s->x, s->order, s->norder, &s->next, &s->failed);
+  if (next < 0) {
     close(w->task);
     w->task = -1;
     return;
   }
-  int idx = (int)s->order[s->next++];
+  int idx = (int)next;
   w->run = idx;
   if (write_full(w->task, &idx, sizeof idx)) { /* it died: its report pipe's end of file tells how */
     close(w->task);

@@ -143,19 +143,7 @@ typedef struct master {
   size_t mine;                 /* the run rank 0 trains */
 } master;
 
-static long next_run(master *m) {
-  int there; /* runs a second sweep on the run file has recorded meanwhile are not handed out */
-  while (!m->failed && m->next < m->norder && (there = sweep_skip_recorded(m->x, m->order[m->next])) != 0) {
-    if (there < 0) {
-      progress_clear(&m->x->prog);
-      cli_error("%s", sf_errmsg());
-      m->failed = -there;
-    } else
-      m->next++;
-  }
-  if (m->failed || m->next == m->norder) return -1;
-  return (long)m->order[m->next++];
-}
+static long next_run(master *m) { return sweep_next_run(m->x, m->order, m->norder, &m->next, &m->failed); }
 
 static void give_work(master *m, int dest) {
   int idx = (int)next_run(m);
