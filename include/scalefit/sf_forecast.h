@@ -254,18 +254,22 @@ int sf_value_at_compute(const sf_fitfile *ff, const double *params, double C, co
 #define SF_TARGET_CMIN 1e10
 #define SF_TARGET_CMAX 1e40
 
-/* The smallest budget in [SF_TARGET_CMIN, SF_TARGET_CMAX] at which the value reaches target
+/* The bottom of sf_target's search: SF_TARGET_CMIN, or 1000 tokens' worth of the attention FLOPs
+ * per token where o counts them (a smaller budget trains no model of that shape). */
+double sf_target_cmin(const sf_alloc_opts *o);
+
+/* The smallest budget in [sf_target_cmin(o), SF_TARGET_CMAX] at which the value reaches target
  * (falls to it for a decreasing law, rises to it for an increasing one): scan in log C, then
  * Brent's root finder. *reached = 0 and opt->C = +inf when it never does in that range;
- * *reached = -1 and opt->C = SF_TARGET_CMIN when it is reached already there. */
+ * *reached = -1 and opt->C = sf_target_cmin(o) when it is reached already there. */
 int sf_target(const sf_fitfile *ff, const double *params, double target, const sf_alloc_opts *o,
               sf_optimum *opt, int *reached);
 
 /* What sf_target's answer means, in words, for `scalefit target` and the report alike: "reached at
- * C = ...", "already reached at 1e+10 FLOP, ...", "unreachable: ... at or below the fitted
+ * C = ...", "already reached at 1e+10 FLOP, ..." (opt->C, the bottom of the search), "unreachable: ... at or below the fitted
  * irreducible loss E = ..." or "... beyond the sigmoid's ceiling hi = ...", else "not reached below
  * 1e+40 FLOP" (a law with no floor, e.g. power0, that is only slow). opt may be NULL unless
- * reached == 1. */
+ * reached is 1 or -1. */
 void sf_target_verdict(const sf_fitfile *ff, double target, int reached, const sf_optimum *opt, char *buf, size_t n);
 
 /* Fraction of the bootstrap samples for which target is reachable at all: E < target for a law

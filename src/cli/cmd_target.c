@@ -31,7 +31,8 @@ static const cli_cmd cmd = {
     "target", "scalefit target FIT.json|--published ID --value Y [options]",
     "the compute (and N, D) needed to reach a target loss",
     "For a law of N and D the budget is allocated optimally (as 'scalefit optimal') and the\n"
-    "smallest budget whose optimum reaches the target is found (scan of log C from 1e10 to 1e40,\n"
+    "smallest budget whose optimum reaches the target is found (scan of log C from 1e10, or 1000\n"
+    "tokens of --attention's FLOPs per token if more, to 1e40,\n"
     "then Brent's root finder). For a law of C alone the law itself is inverted. The band holds the\n"
     "bootstrap refits' budgets; refits that never reach the target make its upper end unbounded.",
     opts, 0, 1};

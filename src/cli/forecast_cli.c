@@ -202,7 +202,10 @@ void fc_band_note(const sf_fitfile *ff, const sf_fitfile *ff2) {
   } else if (strncmp(ff->origin, "laws.csv:", 9) == 0 && !ff2) {
     printf("no band (published constants come without uncertainty)\n");
   } else {
-    printf("no band (the fit%s neither bootstrap samples nor a covariance)\n", ff2 ? "s have" : " has");
+    /* a covariance saved as nulls is a singular fit's (rcond near 0), not a file written without one:
+     * "has no covariance" sent the user looking for a missing key; the bootstrap is what gives a band */
+    printf("no band (the fit%s no bootstrap samples, and no covariance or an undefined one, as a singular fit "
+           "saves it: refit with --bootstrap K)\n", ff2 ? "s have" : " has");
   }
 }
 

@@ -330,7 +330,10 @@ static void body(rp_state *st, out *o) {
       const rp_target *x = &st->tg[i];
       snprintf(c1, sizeof c1, "%s %g", rp_source_ff(st, x->fit)->output, x->target);
       /* unreached: `scalefit target`'s words (a power law without a floor is slow, not floored) */
-      if (x->reached != 1) sf_target_verdict(rp_source_ff(st, x->fit), x->target, x->reached, NULL, c2, sizeof c2);
+      if (x->reached != 1) {
+        sf_optimum bottom = {.C = x->C.value}; /* reached at the bottom of the search: its budget */
+        sf_target_verdict(rp_source_ff(st, x->fit), x->target, x->reached, &bottom, c2, sizeof c2);
+      }
       else fmt_band(c2, sizeof c2, &x->C);
       fmt_band(c3, sizeof c3, &x->N);
       fmt_band(c4, sizeof c4, &x->D);
