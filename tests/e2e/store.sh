@@ -109,6 +109,21 @@ if [ -w /dev/full ]; then
   [ "$rc" -eq 4 ] || fail "export to /dev/full: exit $rc"
 fi
 
+# A run file or CSV reached through a symbolic link (a relative one, a dangling one) is written where
+# the link points, and the link stays: the rename replaced the link with a new file, so 'import -o
+# link.h5' left the real file without the table and the link no longer pointed at it.
+mkdir "$tmp/real"
+"$SCALEFIT" import "$SF_INPUTS/bom_crlf.csv" -o "$tmp/real/runs.h5" >/dev/null 2>&1
+ln -s real/runs.h5 "$tmp/link.h5"
+"$SCALEFIT" import "$SF_INPUTS/valid_mixed.csv" -o "$tmp/link.h5" >/dev/null 2>&1 || fail "import through a link"
+[ -L "$tmp/link.h5" ] || fail "import replaced the symbolic link with a file"
+"$SCALEFIT" info "$tmp/real/runs.h5" | grep -q "^table 'valid_mixed'" || fail "import through a link: the real file lacks the table"
+ln -s real/out.csv "$tmp/link.csv"
+"$SCALEFIT" export "$tmp/real/runs.h5" --table valid_mixed -o "$tmp/link.csv" 2>/dev/null || fail "export through a link"
+[ -L "$tmp/link.csv" ] && [ "$(grep -c "^r[123]," "$tmp/real/out.csv")" -eq 3 ] || fail "export through a dangling link: $(ls -l "$tmp" "$tmp/real")"
+[ "$(ls -A "$tmp/real" | sort | tr '\n' ' ')" = "out.csv runs.h5 " ] || fail "temporary files left: $(ls -A "$tmp/real")"
+rm -rf "$tmp/real" "$tmp/link.h5" "$tmp/link.csv"
+
 # info on a CSV names the columns it skipped (import did, info said nothing), and a UTF-8 unit
 # or name takes its width in characters, not bytes (the row of 'µs' was shifted by one).
 printf 'run,family,N,D,time [\302\265s],color\na,Qwen\302\2672,1e6,2e7,3,red\n' >"$tmp/utf8.csv"
