@@ -105,6 +105,36 @@ static int bool_word(const char *s, double *v) {
   return 0;
 }
 
+/* Where s stops being UTF-8: the offset of the first byte that does not start or continue a valid
+ * sequence (overlong forms, surrogates and code points past U+10FFFF included), or -1. Text goes
+ * into HDF5 labelled UTF-8; a Latin-1 'é' (0xE9) passed through made run files whose strings
+ * h5py's .asstr() cannot decode (UnicodeDecodeError in FORMAT.md's own recipe). */
+static long utf8_bad(const char *s) {
+  const unsigned char *u = (const unsigned char *)s;
+  for (size_t i = 0; u[i];) {
+    unsigned c = u[i], n = c < 0x80 ? 0 : c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2 : c >= 0xF0 && c <= 0xF4 ? 3 : 9;
+    if (n == 9) return (long)i;
+    unsigned lo = 0x80, hi = 0xBF; /* the second byte's range, narrower after E0, ED, F0, F4 */
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+    for (unsigned k = 1; k <= n; k++)
+      if (u[i + k] < (k == 1 ? lo : 0x80) || u[i + k] > (k == 1 ? hi : 0xBF)) return (long)i;
+    i += n + 1;
+  }
+  return -1;
+}
+
+/* Fails naming the cell when text is not UTF-8. */
+static int check_utf8(const char *origin, size_t line, size_t col, const char *hd, const char *text) {
+  long at = utf8_bad(text);
+  if (at < 0) return SF_OK;
+  return sf_fail(SF_EINPUT, "'%s' line %zu, column %zu%s%s%s: byte 0x%02X at byte %ld of the cell is not UTF-8 (save the file "
+                 "as UTF-8; from Latin-1: iconv -f latin1 -t utf-8)", origin, line, col, hd ? " ('" : "",
+                 hd ? hd : "", hd ? "')" : "", (unsigned)(unsigned char)text[at], at + 1);
+}
+
 static int is_key_column(const char *name) {
   return strcmp(name, "N") == 0 || strcmp(name, "D") == 0 || strcmp(name, "C") == 0 || strcmp(name, "loss") == 0 ||
          strcmp(name, "U") == 0;
@@ -169,6 +199,7 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
       }
       continue;
     }
+    if ((rc = check_utf8(origin, f->line, j + 1, NULL, hd))) goto done;
     if (is_blank(hd)) {
       rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu: empty header (every column needs a name%s)", origin, f->line,
                    j + 1, j == 0 && index_col ? "; if it is the index pandas writes, write the file with "
@@ -266,7 +297,14 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
   for (size_t r = 1; r < p->nr; r++) {
     const sf_csvtok_record *rec = &p->r[r];
     const char *txt[5];
-    for (int k = 1; k < 5; k++) txt[k] = text_col[k] >= 0 ? A + p->f[rec->first + (size_t)text_col[k]].off : "";
+    for (int k = 1; k < 5; k++) {
+      txt[k] = "";
+      if (text_col[k] < 0) continue;
+      const sf_csvtok_field *f = &p->f[rec->first + (size_t)text_col[k]];
+      txt[k] = A + f->off;
+      if ((rc = check_utf8(origin, f->line, (size_t)text_col[k] + 1, A + p->f[h->first + (size_t)text_col[k]].off, txt[k])))
+        goto done;
+    }
     long row = sf_table_add_row(t, txt[SF_FIELD_RUN], txt[SF_FIELD_FAMILY], txt[SF_FIELD_SOURCE], txt[SF_FIELD_NOTES]);
     if (row < 0) {
       rc = (int)-row;

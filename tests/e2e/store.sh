@@ -43,6 +43,14 @@ expect_bad unclosed.csv "line 2, column 1" "not closed"
 expect_bad overflow.csv "line 2, column 3 ('D')" "out of range"
 expect_bad badmetric.csv "line 3, column 2 ('mmlu')" "is not a number"
 expect_bad no-such-file.csv "cannot open" "No such file"
+# Latin-1 text (Excel's "CSV" on Windows) went into the run file as it was, labelled UTF-8: h5py's
+# .asstr() then failed with UnicodeDecodeError on the file (FORMAT.md's recipe)
+expect_bad latin1.csv "line 3, column 1 ('run')" "byte 0xE8 at byte 4 of the cell is not UTF-8" "iconv -f latin1"
+printf 'run,N,D,loss,acc [\265s]\na,1e6,2e7,3,1\n' >"$tmp/latin1h.csv"
+rc=0; "$SCALEFIT" info "$tmp/latin1h.csv" >/dev/null 2>"$tmp/err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "line 1, column 5: byte 0xB5 at byte 6 of the cell is not UTF-8" "$tmp/err" ||
+  fail "Latin-1 header: exit $rc, $(cat "$tmp/err")"
+rm -f "$tmp/latin1h.csv" "$tmp/err"
 
 # A valid file with BOM, CRLF, quotes and scales.
 "$SCALEFIT" import "$SF_INPUTS/bom_crlf.csv" "$SF_INPUTS/valid_mixed.csv" -o "$tmp/ok.h5" >"$tmp/out" 2>"$tmp/err" \
