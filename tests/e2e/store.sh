@@ -101,6 +101,20 @@ rc=0; "$SCALEFIT" import "$SF_INPUTS/bom_crlf.csv" "$tmp/sub/bom_crlf.csv" -o "$
 [ "$rc" -eq 1 ] && grep -q "both make table 'bom_crlf'" "$tmp/err" && [ ! -e "$tmp/clash.h5" ] || fail "name clash: $rc"
 rm -rf "$tmp/sub"
 
+# An HDF5 input of several tables gives them all under their names (it was refused with "choose one
+# (--table ...)", and import's --table names the table made, so nothing could choose); with --table,
+# one table of all their runs.
+"$SCALEFIT" import "$tmp/ok.h5" -o "$tmp/copy.h5" >"$tmp/out" 2>"$tmp/err" || fail "import of a 2-table file: $(cat "$tmp/err")"
+"$SCALEFIT" info "$tmp/copy.h5" >"$tmp/info"
+grep -q "^table 'bom_crlf' in '.*copy.h5': 2 runs$" "$tmp/info" && grep -q "^table 'valid_mixed' in '.*copy.h5': 3 runs$" "$tmp/info" ||
+  fail "import of a 2-table file: $(cat "$tmp/info")"
+"$SCALEFIT" import "$tmp/ok.h5" "$SF_INPUTS/curves.h5" -o "$tmp/copy.h5" --table merged >"$tmp/out" 2>"$tmp/err" ||
+  fail "import of 2 HDF5 files into one table: $(cat "$tmp/err")"
+"$SCALEFIT" info "$tmp/copy.h5" --table merged >"$tmp/info"
+grep -q "^table 'merged' in '.*copy.h5': 9 runs$" "$tmp/info" && grep -q "^  curves: 90 points over 3 runs" "$tmp/info" ||
+  fail "import of 2 HDF5 files into one table: $(cat "$tmp/info")"
+rm -f "$tmp/copy.h5" "$tmp/info" "$tmp/out" "$tmp/err"
+
 # info reads CSVs directly, deriving on the way.
 "$SCALEFIT" info "$SF_INPUTS/valid_mixed.csv" >"$tmp/info"
 grep -q "table 'valid_mixed' in '.*valid_mixed.csv': 3 runs" "$tmp/info" || fail "info csv: $(cat "$tmp/info")"

@@ -5,6 +5,7 @@ vg 0 import "$inputs/valid_mixed.csv" "$inputs/bom_crlf.csv" -o "$tmp/runs.h5"
 vg 0 import "$inputs/valid_mixed.csv" -o "$tmp/runs.h5" --table again --family F --source S
 vg 0 import "$inputs/valid_mixed.csv" -o "$tmp/runs.h5" --table again --replace
 vg 2 import "$inputs/valid_mixed.csv" -o "$tmp/runs.h5"
+vg 0 import "$tmp/runs.h5" -o "$tmp/copy.h5"
 vg 0 info "$tmp/runs.h5"
 vg 0 info "$tmp/runs.h5" --json
 vg 0 info "$inputs/valid_mixed.csv"
