@@ -31,7 +31,7 @@ static const cli_cmd cmd = {
     "import CSV files of runs into an HDF5 run file",
     "Headers are matched by alias (e.g. 'Model Size (B)' is N in billions); see docs/FORMAT.md.\n"
     "Missing C is derived as 6ND and missing D as C/(6N), flagged as derived.\n"
-    "Other tables of FILE.h5 are kept.",
+    "An HDF5 input gives all its tables, curves included. Other tables of FILE.h5 are kept.",
     opts, 1, 64};
 
 static void fill_empty(char **v, size_t n, const char *text) {
@@ -63,9 +63,25 @@ int cmd_import(int argc, char **argv) {
   }
   sf_table *tables[64] = {0};
   size_t nt = 0;
+  /* An HDF5 input gives every table it holds, each under its own name, as several CSVs give
+   * several tables: a file of two tables was refused with "choose one (--table ...)", and import's
+   * --table, which names the table made, could not choose. */
+  char **h5names = NULL;
+  size_t nh5 = 0, h5next = 0;
   for (size_t i = 0; i < nargs && !rc; i++) {
     sf_table *t;
-    if ((rc = sf_data_load(args[i], NULL, &t))) {
+    if (h5next == 0 && sf_h5_sniff(args[i])) {
+      if ((rc = sf_h5_list(args[i], &h5names, &nh5))) {
+        rc = cli_fail_lib(rc);
+        break;
+      }
+    }
+    rc = sf_data_load(args[i], h5next < nh5 ? h5names[h5next] : NULL, &t);
+    if (++h5next < nh5)
+      i--; /* the same file again, for its next table */
+    else
+      sf_h5_free_list(h5names, nh5), h5names = NULL, nh5 = h5next = 0;
+    if (rc) {
       rc = cli_fail_lib(rc);
       break;
     }
@@ -95,12 +111,17 @@ int cmd_import(int argc, char **argv) {
                   args[i], t->name);
         rc = SF_EUSAGE;
       }
+    if (!rc && nt == sizeof tables / sizeof tables[0]) {
+      cli_error("import: more than %zu tables in one import (import them in several)", nt);
+      rc = SF_EUSAGE;
+    }
     if (rc) {
       sf_table_free(t);
       break;
     }
     tables[nt++] = t;
   }
+  sf_h5_free_list(h5names, nh5);
   if (!rc) {
     rc = sf_h5_write_tables(out_path, (const sf_table *const *)tables, nt, replace ? SF_H5_REPLACE : 0);
     if (rc) rc = cli_fail_lib(rc);

@@ -105,6 +105,36 @@ static int bool_word(const char *s, double *v) {
   return 0;
 }
 
+/* Where s stops being UTF-8: the offset of the first byte that does not start or continue a valid
+ * sequence (overlong forms, surrogates and code points past U+10FFFF included), or -1. Text goes
+ * into HDF5 labelled UTF-8; a Latin-1 'é' (0xE9) passed through made run files whose strings
+ * h5py's .asstr() cannot decode (UnicodeDecodeError in FORMAT.md's own recipe). */
+static long utf8_bad(const char *s) {
+  const unsigned char *u = (const unsigned char *)s;
+  for (size_t i = 0; u[i];) {
+    unsigned c = u[i], n = c < 0x80 ? 0 : c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2 : c >= 0xF0 && c <= 0xF4 ? 3 : 9;
+    if (n == 9) return (long)i;
+    unsigned lo = 0x80, hi = 0xBF; /* the second byte's range, narrower after E0, ED, F0, F4 */
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+    for (unsigned k = 1; k <= n; k++)
+      if (u[i + k] < (k == 1 ? lo : 0x80) || u[i + k] > (k == 1 ? hi : 0xBF)) return (long)i;
+    i += n + 1;
+  }
+  return -1;
+}
+
+/* Fails naming the cell when text is not UTF-8. */
+static int check_utf8(const char *origin, size_t line, size_t col, const char *hd, const char *text) {
+  long at = utf8_bad(text);
+  if (at < 0) return SF_OK;
+  return sf_fail(SF_EINPUT, "'%s' line %zu, column %zu%s%s%s: byte 0x%02X at byte %ld of the cell is not UTF-8 (save the file "
+                 "as UTF-8; from Latin-1: iconv -f latin1 -t utf-8)", origin, line, col, hd ? " ('" : "",
+                 hd ? hd : "", hd ? "')" : "", (unsigned)(unsigned char)text[at], at + 1);
+}
+
 static int is_key_column(const char *name) {
   return strcmp(name, "N") == 0 || strcmp(name, "D") == 0 || strcmp(name, "C") == 0 || strcmp(name, "loss") == 0 ||
          strcmp(name, "U") == 0;
@@ -169,6 +199,7 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
       }
       continue;
     }
+    if ((rc = check_utf8(origin, f->line, j + 1, NULL, hd))) goto done;
     if (is_blank(hd)) {
       rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu: empty header (every column needs a name%s)", origin, f->line,
                    j + 1, j == 0 && index_col ? "; if it is the index pandas writes, write the file with "
@@ -266,7 +297,14 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
   for (size_t r = 1; r < p->nr; r++) {
     const sf_csvtok_record *rec = &p->r[r];
     const char *txt[5];
-    for (int k = 1; k < 5; k++) txt[k] = text_col[k] >= 0 ? A + p->f[rec->first + (size_t)text_col[k]].off : "";
+    for (int k = 1; k < 5; k++) {
+      txt[k] = "";
+      if (text_col[k] < 0) continue;
+      const sf_csvtok_field *f = &p->f[rec->first + (size_t)text_col[k]];
+      txt[k] = A + f->off;
+      if ((rc = check_utf8(origin, f->line, (size_t)text_col[k] + 1, A + p->f[h->first + (size_t)text_col[k]].off, txt[k])))
+        goto done;
+    }
     long row = sf_table_add_row(t, txt[SF_FIELD_RUN], txt[SF_FIELD_FAMILY], txt[SF_FIELD_SOURCE], txt[SF_FIELD_NOTES]);
     if (row < 0) {
       rc = (int)-row;
@@ -413,7 +451,59 @@ static int any_text(char **v, size_t n) {
   return 0;
 }
 
+/* The header export writes for column c: its name, with " [unit]" for a metric with a unit. */
+static char *column_header(const sf_column *col) {
+  return col->unit[0] && !is_key_column(col->name) ? sf_asprintf("%s [%s]", col->name, col->unit) : sf_strdup(col->name);
+}
+
+/* Fails, before anything is written, where a column's header would not read back as that column. A
+ * table from HDF5 may hold names that the CSV reader takes by alias: a metric 'Notes' came back as
+ * the notes text, 'params' or 'size (B)' as N (scaled by 1e9), and 'Acc' beside 'acc' or 'params'
+ * beside 'N' made a CSV that import refused. A name that only changes case or spelling ('Acc',
+ * 'my metric' as 'acc', 'my_metric') is kept: it reads back as the same column under its CSV name. */
+static int check_headers(const sf_table *t) {
+  char **canon = calloc(t->ncols + 1, sizeof *canon);
+  if (!canon) return sf_fail(SF_ENOMEM, "out of memory");
+  int rc = SF_OK;
+  for (size_t c = 0; c < t->ncols && !rc; c++) {
+    const sf_column *col = &t->cols[c];
+    char *h = column_header(col), *unit = NULL;
+    double scale = 1;
+    enum sf_field_kind kind = SF_FIELD_NUMERIC;
+    if (!h) {
+      rc = sf_fail(SF_ENOMEM, "out of memory");
+      break;
+    }
+    int bad = sf_header_canonical(h, &canon[c], &unit, &scale, &kind) != SF_OK;
+    if (bad) sf_error_clear();
+    const char *what = bad ? "is not a header the CSV reader takes"
+                       : kind != SF_FIELD_NUMERIC ? "would read back as the text field"
+                       : scale != 1 ? "would read back scaled, as"
+                       : (is_key_column(canon[c]) || is_key_column(col->name)) && strcmp(canon[c], col->name) != 0
+                           ? "would read back as the column"
+                       : !is_key_column(col->name) && strcmp(unit, col->unit) != 0 ? "would read back with the unit"
+                       : NULL;
+    const char *got = bad ? NULL : strstr(what ? what : "", "unit") ? unit : canon[c];
+    if (what)
+      rc = sf_fail(SF_EINPUT, "'%s' table '%s': column '%s' cannot be written to CSV: its header '%s' %s%s%s%s (CSV "
+                   "headers are matched by alias, docs/FORMAT.md; rename the column in the HDF5 file)", t->origin,
+                   t->name, col->name, h, what, got ? " '" : "", got ? got : "", got ? "'" : "");
+    for (size_t k = 0; k < c && !rc; k++)
+      if (strcasecmp(canon[k], canon[c]) == 0)
+        rc = sf_fail(SF_EINPUT, "'%s' table '%s': columns '%s' and '%s' cannot both be written to CSV: their headers "
+                     "read back as the same column, '%s' (rename one in the HDF5 file)", t->origin, t->name,
+                     t->cols[k].name, col->name, canon[c]);
+    free(h);
+    free(unit);
+  }
+  for (size_t c = 0; c < t->ncols; c++) free(canon[c]);
+  free(canon);
+  return rc;
+}
+
 int sf_csv_write_fp(const sf_table *t, FILE *fp) {
+  int rc = check_headers(t);
+  if (rc) return rc;
   int has_family = any_text(t->family, t->nrows), has_source = any_text(t->source, t->nrows),
       has_notes = any_text(t->notes, t->nrows), has_derived = 0;
   for (size_t c = 0; c < t->ncols; c++) has_derived |= sf_table_count_derived(t, (int)c) > 0;
@@ -426,15 +516,10 @@ int sf_csv_write_fp(const sf_table *t, FILE *fp) {
   for (size_t c = 0; c < t->ncols; c++) {
     const sf_column *col = &t->cols[c];
     fputc(',', fp);
-    if (col->unit[0] && !is_key_column(col->name)) {
-      sf_buf h;
-      sf_buf_init(&h);
-      sf_buf_printf(&h, "%s [%s]", col->name, col->unit);
-      put_text(fp, sf_buf_str(&h), 0);
-      sf_buf_free(&h);
-    } else {
-      put_text(fp, col->name, 0);
-    }
+    char *h = column_header(col);
+    if (!h) return sf_fail(SF_ENOMEM, "out of memory");
+    put_text(fp, h, 0);
+    free(h);
   }
   if (has_derived) fputs(",derived", fp);
   fputc('\n', fp);
@@ -475,7 +560,7 @@ int sf_csv_write(const sf_table *t, const char *path) {
   rc = sf_csv_write_fp(t, a.fp);
   if (rc) {
     sf_atomic_abort(&a);
-    return sf_fail(SF_EIO, "cannot write '%s': %s", path, strerror(errno));
+    return rc == SF_EIO ? sf_fail(SF_EIO, "cannot write '%s': %s", path, strerror(errno)) : rc;
   }
   return sf_atomic_commit(&a);
 }

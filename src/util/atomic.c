@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 char *sf_temp_path_beside(const char *path) {
@@ -20,11 +21,36 @@ char *sf_temp_path_beside(const char *path) {
   return sf_asprintf("%s.tmp.%ld.%u", path, (long)getpid(), n);
 }
 
+/* The file a write to path replaces: path with its symbolic links followed (a dangling one too, so
+ * the file is created where the link points). Renaming over the link itself put the new file in its
+ * place and left the file it pointed at unchanged: "import -o link.h5" updated neither. NULL with
+ * errno set on a loop of links or no memory. */
+static char *link_target(const char *path) {
+  char *p = sf_strdup(path);
+  for (int hops = 0; p; hops++) {
+    struct stat sb;
+    if (lstat(p, &sb) != 0 || !S_ISLNK(sb.st_mode)) return p;
+    if (hops == 40) break;
+    char buf[4096];
+    ssize_t n = readlink(p, buf, sizeof buf - 1);
+    if (n < 0) return p;
+    buf[n] = '\0';
+    const char *slash = strrchr(p, '/');
+    char *next = buf[0] == '/' || !slash ? sf_strdup(buf) : sf_asprintf("%.*s%s", (int)(slash - p) + 1, p, buf);
+    free(p);
+    p = next;
+  }
+  errno = p ? ELOOP : ENOMEM;
+  free(p);
+  return NULL;
+}
+
 int sf_atomic_open(sf_atomic *a, const char *path) {
   memset(a, 0, sizeof *a);
   if (sf_is_dir(path)) return sf_fail(SF_EIO, "cannot write '%s': it is a directory", path);
-  a->path = sf_strdup(path);
-  a->tmp = sf_temp_path_beside(path);
+  a->path = link_target(path);
+  if (!a->path && errno == ELOOP) return sf_fail(SF_EIO, "cannot write '%s': %s", path, strerror(ELOOP));
+  a->tmp = a->path ? sf_temp_path_beside(a->path) : NULL;
   if (!a->path || !a->tmp) {
     free(a->path);
     free(a->tmp);

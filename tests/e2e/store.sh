@@ -43,6 +43,14 @@ expect_bad unclosed.csv "line 2, column 1" "not closed"
 expect_bad overflow.csv "line 2, column 3 ('D')" "out of range"
 expect_bad badmetric.csv "line 3, column 2 ('mmlu')" "is not a number"
 expect_bad no-such-file.csv "cannot open" "No such file"
+# Latin-1 text (Excel's "CSV" on Windows) went into the run file as it was, labelled UTF-8: h5py's
+# .asstr() then failed with UnicodeDecodeError on the file (FORMAT.md's recipe)
+expect_bad latin1.csv "line 3, column 1 ('run')" "byte 0xE8 at byte 4 of the cell is not UTF-8" "iconv -f latin1"
+printf 'run,N,D,loss,acc [\265s]\na,1e6,2e7,3,1\n' >"$tmp/latin1h.csv"
+rc=0; "$SCALEFIT" info "$tmp/latin1h.csv" >/dev/null 2>"$tmp/err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "line 1, column 5: byte 0xB5 at byte 6 of the cell is not UTF-8" "$tmp/err" ||
+  fail "Latin-1 header: exit $rc, $(cat "$tmp/err")"
+rm -f "$tmp/latin1h.csv" "$tmp/err"
 
 # A valid file with BOM, CRLF, quotes and scales.
 "$SCALEFIT" import "$SF_INPUTS/bom_crlf.csv" "$SF_INPUTS/valid_mixed.csv" -o "$tmp/ok.h5" >"$tmp/out" 2>"$tmp/err" \
@@ -93,6 +101,20 @@ rc=0; "$SCALEFIT" import "$SF_INPUTS/bom_crlf.csv" "$tmp/sub/bom_crlf.csv" -o "$
 [ "$rc" -eq 1 ] && grep -q "both make table 'bom_crlf'" "$tmp/err" && [ ! -e "$tmp/clash.h5" ] || fail "name clash: $rc"
 rm -rf "$tmp/sub"
 
+# An HDF5 input of several tables gives them all under their names (it was refused with "choose one
+# (--table ...)", and import's --table names the table made, so nothing could choose); with --table,
+# one table of all their runs.
+"$SCALEFIT" import "$tmp/ok.h5" -o "$tmp/copy.h5" >"$tmp/out" 2>"$tmp/err" || fail "import of a 2-table file: $(cat "$tmp/err")"
+"$SCALEFIT" info "$tmp/copy.h5" >"$tmp/info"
+grep -q "^table 'bom_crlf' in '.*copy.h5': 2 runs$" "$tmp/info" && grep -q "^table 'valid_mixed' in '.*copy.h5': 3 runs$" "$tmp/info" ||
+  fail "import of a 2-table file: $(cat "$tmp/info")"
+"$SCALEFIT" import "$tmp/ok.h5" "$SF_INPUTS/curves.h5" -o "$tmp/copy.h5" --table merged >"$tmp/out" 2>"$tmp/err" ||
+  fail "import of 2 HDF5 files into one table: $(cat "$tmp/err")"
+"$SCALEFIT" info "$tmp/copy.h5" --table merged >"$tmp/info"
+grep -q "^table 'merged' in '.*copy.h5': 9 runs$" "$tmp/info" && grep -q "^  curves: 90 points over 3 runs" "$tmp/info" ||
+  fail "import of 2 HDF5 files into one table: $(cat "$tmp/info")"
+rm -f "$tmp/copy.h5" "$tmp/info" "$tmp/out" "$tmp/err"
+
 # info reads CSVs directly, deriving on the way.
 "$SCALEFIT" info "$SF_INPUTS/valid_mixed.csv" >"$tmp/info"
 grep -q "table 'valid_mixed' in '.*valid_mixed.csv': 3 runs" "$tmp/info" || fail "info csv: $(cat "$tmp/info")"
@@ -108,6 +130,21 @@ if [ -w /dev/full ]; then
   rc=0; "$SCALEFIT" export "$tmp/ok.h5" --table valid_mixed >/dev/full 2>/dev/null || rc=$?
   [ "$rc" -eq 4 ] || fail "export to /dev/full: exit $rc"
 fi
+
+# A run file or CSV reached through a symbolic link (a relative one, a dangling one) is written where
+# the link points, and the link stays: the rename replaced the link with a new file, so 'import -o
+# link.h5' left the real file without the table and the link no longer pointed at it.
+mkdir "$tmp/real"
+"$SCALEFIT" import "$SF_INPUTS/bom_crlf.csv" -o "$tmp/real/runs.h5" >/dev/null 2>&1
+ln -s real/runs.h5 "$tmp/link.h5"
+"$SCALEFIT" import "$SF_INPUTS/valid_mixed.csv" -o "$tmp/link.h5" >/dev/null 2>&1 || fail "import through a link"
+[ -L "$tmp/link.h5" ] || fail "import replaced the symbolic link with a file"
+"$SCALEFIT" info "$tmp/real/runs.h5" | grep -q "^table 'valid_mixed'" || fail "import through a link: the real file lacks the table"
+ln -s real/out.csv "$tmp/link.csv"
+"$SCALEFIT" export "$tmp/real/runs.h5" --table valid_mixed -o "$tmp/link.csv" 2>/dev/null || fail "export through a link"
+[ -L "$tmp/link.csv" ] && [ "$(grep -c "^r[123]," "$tmp/real/out.csv")" -eq 3 ] || fail "export through a dangling link: $(ls -l "$tmp" "$tmp/real")"
+[ "$(ls -A "$tmp/real" | sort | tr '\n' ' ')" = "out.csv runs.h5 " ] || fail "temporary files left: $(ls -A "$tmp/real")"
+rm -rf "$tmp/real" "$tmp/link.h5" "$tmp/link.csv"
 
 # info on a CSV names the columns it skipped (import did, info said nothing), and a UTF-8 unit
 # or name takes its width in characters, not bytes (the row of 'µs' was shifted by one).

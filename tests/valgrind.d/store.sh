@@ -5,6 +5,7 @@ vg 0 import "$inputs/valid_mixed.csv" "$inputs/bom_crlf.csv" -o "$tmp/runs.h5"
 vg 0 import "$inputs/valid_mixed.csv" -o "$tmp/runs.h5" --table again --family F --source S
 vg 0 import "$inputs/valid_mixed.csv" -o "$tmp/runs.h5" --table again --replace
 vg 2 import "$inputs/valid_mixed.csv" -o "$tmp/runs.h5"
+vg 0 import "$tmp/runs.h5" -o "$tmp/copy.h5"
 vg 0 info "$tmp/runs.h5"
 vg 0 info "$tmp/runs.h5" --json
 vg 0 info "$inputs/valid_mixed.csv"
@@ -14,7 +15,7 @@ vg 0 export "$tmp/runs.h5" --table again -o "$tmp/again.csv"
 vg 2 export "$tmp/runs.h5"
 vg 4 import "$inputs/valid_mixed.csv" -o "$tmp/no-such-dir/x.h5"
 for bad in ragged nonnumeric nan inf negative zero dupheader dupalias emptyheader empty headeronly unclosed \
-  overflow badmetric; do
+  overflow badmetric latin1; do
   vg 2 import "$inputs/$bad.csv" -o "$tmp/bad.h5"
 done
 printf 'not hdf5\n' >"$tmp/junk.h5"
