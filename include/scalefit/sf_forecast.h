@@ -80,6 +80,9 @@ typedef struct sf_fitfile {
                        unweighted fit; for a weighted one the factor chi2/dof on each run's sigma^2 (in the
                        residual space), 1 with absolute_sigma. NaN when the file does not say (hand-written,
                        published laws) */
+  /* Added 2026 (skipinfo branch, session 15): the runs the fit left out, data.n_where and data.n_skipped
+   * (for a missing value; data.skipped names them); 0 in files from before, which did not say */
+  size_t n_where, n_skipped;
 } sf_fitfile;
 
 /* Reads a saved fit. SF_EINPUT naming the file and what is wrong: not JSON, format is not
@@ -118,6 +121,12 @@ typedef struct sf_fitrecord {
   double holdout_fraction, holdout_threshold; /* one of them, the other NaN */
   size_t holdout_budgets;       /* with a fraction: the top budgets it held out (added 2026, holdout branch) */
   double holdout_rmse, holdout_maxabs, holdout_mean_rel;
+  /* the runs left out: by where (a count), for a missing value (every one: row, run, the needed columns
+   * it lacks, bits of skip_col). Added 2026 (skipinfo branch, session 15), additive */
+  size_t n_where, n_skipped;
+  const struct sf_fit_skip *skipped;
+  size_t nskip_col;
+  char *const *skip_col;
 } sf_fitrecord;
 
 /* Fills rec from a fit of sf_fit_table (all but data_file, table and where, which say where the

@@ -79,6 +79,9 @@ void sf_fit_table_result_free(sf_fit_table_result *res) {
   free(res->samples);
   free(res->warnings);
   free(res->skip_note);
+  for (size_t k = 0; k < res->n_skipped && res->skipped; k++) free(res->skipped[k].run);
+  free(res->skipped);
+  for (size_t k = 0; k < res->nskip_col; k++) free(res->skip_col[k]);
   memset(res, 0, sizeof *res);
 }
 
@@ -213,6 +216,32 @@ static int skip_note(const sf_table *t, const unsigned char *skip, const int *co
   return *out ? SF_OK : sf_fail(SF_ENOMEM, "out of memory");
 }
 
+/* The same runs, every one, for a file to carry (res->skipped, res->skip_col): a saved fit or a
+ * report.json that only said how many were skipped left a reader with the text output to search. */
+static int skip_list(const sf_table *t, const unsigned char *skip, const int *cols, size_t ncol,
+                     sf_fit_table_result *res) {
+  int col[SF_LAW_MAXVAR + 2];
+  for (size_t k = 0; k < ncol; k++) {
+    int seen = 0;
+    for (size_t j = 0; j < k; j++) seen |= cols[j] == cols[k];
+    if (seen) continue;
+    col[res->nskip_col] = cols[k];
+    if (!(res->skip_col[res->nskip_col++] = sf_strdup(t->cols[cols[k]].name))) return sf_fail(SF_ENOMEM, "out of memory");
+  }
+  if (!(res->skipped = calloc(res->n_skipped ? res->n_skipped : 1, sizeof *res->skipped)))
+    return sf_fail(SF_ENOMEM, "out of memory");
+  size_t m = 0;
+  for (size_t r = 0; r < t->nrows && m < res->n_skipped; r++) {
+    if (!skip[r]) continue;
+    sf_fit_skip *s = &res->skipped[m++];
+    s->row = r + 1;
+    if (!(s->run = sf_strdup(t->run[r]))) return sf_fail(SF_ENOMEM, "out of memory");
+    for (size_t k = 0; k < res->nskip_col; k++)
+      if (!isfinite(t->cols[col[k]].v[r])) s->missing |= 1u << k;
+  }
+  return SF_OK;
+}
+
 /* Selects rows, splits off the held-out ones (res->role) and copies their columns into p. */
 static int pick_rows(job *jb, picked *p) {
   const sf_table *t = jb->t;
@@ -318,7 +347,8 @@ static int pick_rows(job *jb, picked *p) {
     for (size_t v = 0; v < nv; v++) need[nneed++] = jb->cx[v];
     need[nneed++] = jb->cy;
     if (holding) need[nneed++] = jb->ckey;
-    if ((rc = skip_note(t, skip, need, nneed, &res->skip_note))) goto out;
+    if ((rc = skip_note(t, skip, need, nneed, &res->skip_note)) || (rc = skip_list(t, skip, need, nneed, res)))
+      goto out;
   }
   /* held out: the largest runs by compute (C, else the first input); the runs at the cut too
    * with a fraction (whole budgets, sf_fit_holdout_pick), only those above it with a threshold */
