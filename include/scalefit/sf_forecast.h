@@ -446,6 +446,12 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
 struct sf_table;
 int sf_turn_rows(const struct sf_table *t, int cx, int cy, double max, double **x, double **y, size_t *n,
                  size_t *skipped);
+/* SF_OK when n (the rows sf_turn_rows took from t) is enough for sf_turn, else SF_EINPUT saying how
+ * many runs t has, how many had both values, and naming the first five without a value of each
+ * column ("turn needs at least 6 runs with both values, got 4 of 44; 40 lack a value (no value of C:
+ * 'BERT-Base' (row 1), ...)"): sf_turn's own message gave a count alone. Added 2026 (skipinfo branch,
+ * session 15). */
+int sf_turn_enough(const struct sf_table *t, int cx, int cy, size_t n);
 
 /* What `scalefit turn` says beside its table, in the words the CLI prints and a report shows:
  * range the span of the runs taken, "C from 4.02e+22 to 3.8e+25 FLOP" (the compute column's unit

@@ -322,6 +322,8 @@ static int build_turn(const sf_table *t, const char *input, const sf_plot_opts *
   to.chance = chance;
   to.max = maxv;
   sf_turn_result res;
+  if (!rc && (rc = sf_turn_enough(t, cx, cy, n))) /* too few: how many there were, and which lacked a value */
+    sf_fail_context("plot turn: '%s': ", input);
   if (!rc) rc = sf_turn(x, y, n, &to, &res);
   if (!rc && res.chance_warning[0]) cli_warn("plot turn: '%s', %s: %s", input, yn, res.chance_warning);
   /* the laws' bands: the same analysis on 100 resamples of the runs */

@@ -91,11 +91,14 @@ typedef struct picked {
   size_t n, nh;
   double *x[SF_LAW_MAXVAR], *lx[SF_LAW_MAXVAR], *y, *s; /* s: the fitted runs' sigma (NULL: none) */
   double *hx[SF_LAW_MAXVAR], *hlx[SF_LAW_MAXVAR], *hy;
+  size_t ngiven;          /* the rows offered (rq->rows, else the table's), for "too few runs" */
+  unsigned char *wout;    /* per table row: --where left it out (NULL: no where) */
 } picked;
 
 static void picked_free(picked *p) {
   for (size_t v = 0; v < SF_LAW_MAXVAR; v++) free(p->x[v]), free(p->lx[v]), free(p->hx[v]), free(p->hlx[v]);
   free(p->y), free(p->s), free(p->hy);
+  free(p->wout);
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -300,14 +303,20 @@ static int pick_rows(job *jb, picked *p) {
     res->opt = NULL;
   }
   size_t nsel = 0;
+  if (where && !(p->wout = calloc(nr ? nr : 1, 1))) {
+    rc = sf_fail(SF_ENOMEM, "out of memory");
+    goto out;
+  }
   for (size_t r = 0; r < nr; r++) {
     if (rq->rows && !rq->rows[r]) continue;
+    p->ngiven++;
     if (where) {
       double vals[256];
       size_t ni = sf_expr_nidents(where);
       for (size_t k = 0; k < ni; k++) vals[k] = t->cols[wcol[k]].v[r];
       if (!(sf_expr_eval(where, vals) != 0)) {
         res->n_where++;
+        p->wout[r] = 1;
         continue;
       }
     }
@@ -839,16 +848,25 @@ int sf_fit_table(const sf_table *t, const sf_fit_request *rq, sf_fit_table_resul
   size_t nfree = 0;
   for (size_t j = 0; j < law->np; j++) nfree += !res->opts.fixed[j];
   if (pk.n <= nfree) {
-    /* say where the runs went: the selection, missing values, the hold-out */
-    char why[160] = "";
-    size_t at = 0;
-    if (res->n_where) at += (size_t)snprintf(why, sizeof why, "; %swhere left out %zu", jb.pre, res->n_where);
-    if (res->n_skipped && at < sizeof why)
-      at += (size_t)snprintf(why + at, sizeof why - at, "; %zu %s a value", res->n_skipped,
-                            res->n_skipped == 1 ? "lacks" : "lack");
-    if (pk.nh && at < sizeof why) snprintf(why + at, sizeof why - at, "; %zu %s held out", pk.nh, pk.nh == 1 ? "is" : "are");
-    rc = sf_fail(SF_EINPUT, "%zu run%s left to fit in '%s' but law '%s' has %zu free parameter%s: need at least %zu%s",
-                 pk.n, sf_plural(pk.n), jb.data, sf_law_label(law), nfree, sf_plural(nfree), nfree + 1, why);
+    /* say where the runs went, naming a few of each (the selection, missing values), and the hold-out: a
+     * count alone sent the user to a note printed before it, or to none (the error came first) */
+    sf_buf why;
+    sf_buf_init(&why);
+    if (res->n_where) {
+      sf_buf_printf(&why, "; %swhere left out %zu (", jb.pre, res->n_where);
+      sf_fit_list_rows(&why, t, pk.wout, -1, 5);
+      sf_buf_add(&why, ")");
+    }
+    if (res->n_skipped)
+      sf_buf_printf(&why, "; %zu %s a value (%s)", res->n_skipped, res->n_skipped == 1 ? "lacks" : "lack",
+                    res->skip_note ? res->skip_note : "a column the fit needs");
+    if (pk.nh) sf_buf_printf(&why, "; %zu %s held out", pk.nh, pk.nh == 1 ? "is" : "are");
+    char of[48] = "";
+    if (pk.ngiven != pk.n + pk.nh) snprintf(of, sizeof of, " of %zu", pk.ngiven);
+    rc = sf_fail(SF_EINPUT, "%zu run%s%s left to fit in '%s' but law '%s' has %zu free parameter%s: need at least %zu%s",
+                 pk.n, sf_plural(pk.n), of, jb.data, sf_law_label(law), nfree, sf_plural(nfree), nfree + 1,
+                 why.oom ? "" : sf_buf_str(&why));
+    sf_buf_free(&why);
     /* the hold-out or the where that took the runs; "runs" when neither did (the data are short,
      * or a caller selected them beforehand: a report's [data] where) */
     res->opt = pk.nh ? "holdout" : res->n_where ? "where" : "runs";

@@ -445,10 +445,13 @@ static int run_turn(rp_state *st, rp_turn *tu) {
   }
   if (rc) return rp_fail(st, sp->line, rc, "[turn %s]: '%s': %s", sp->name, st->spec->data_file_given, sf_errmsg());
   /* too few runs, where [data] where took some: the where's line says why (turn sees its rows only) */
-  if (tu->n < SF_TURN_MINRUNS && st->spec->where && st->n_where)
-    return rp_fail(st, key_line(st, st->spec->data_header_line, "where"), SF_EINPUT,
-                   "[turn %s]: turn needs at least %d runs with both values, got %zu; [data] where left out %zu",
-                   sp->name, SF_TURN_MINRUNS, tu->n, st->n_where);
+  if (tu->n < SF_TURN_MINRUNS && st->spec->where && st->n_where) {
+    sf_turn_enough(t, cx, cy, tu->n); /* the message: how many, and which lacked a value */
+    return rp_fail(st, key_line(st, st->spec->data_header_line, "where"), SF_EINPUT, "[turn %s]: %s; [data] where left out %zu",
+                   sp->name, sf_errmsg(), st->n_where);
+  }
+  if ((rc = sf_turn_enough(t, cx, cy, tu->n)))
+    return rp_fail(st, sp->line, rc, "[turn %s]: '%s': %s", sp->name, st->spec->data_file_given, sf_errmsg());
   sf_turn_opts o;
   sf_turn_opts_default(&o);
   o.chance = sp->chance;
