@@ -172,14 +172,32 @@ void sf_far_warning(char *buf, size_t n, int kind, size_t far, double limit, dou
 
 /* How a forecast's figures are displayed, one rule per quantity for the CLI and the report alike
  * (a report must never show a number differently from the command that computes it):
- *   sf_fmt_value  compute, N, D, losses, accelerator-hours, dollars: from 1e4 on 3 significant
+ *   sf_fmt_value  N, D, losses, accelerator-hours, dollars: from 1e4 on 3 significant
  *                 digits with k, M, B, T (174k, 46.9B, 1e+22 from 1e15); below, 4 significant
  *                 digits (a loss 1.678 and its band [1.578, 1.778]); "inf", "-inf"; NaN "-"
  *   sf_fmt_ratio  tokens per parameter and days: 3 significant digits, whole from 100 on (55.3,
  *                 124, 1.77, 0.00714, 1235); NaN "-"
- *   sf_fmt_band   "V [LO, HI]" with either rule, "V" alone when the band is NaN */
+ *   sf_fmt_band   "V [LO, HI]" with either rule, "V" alone when the band is NaN
+ * and compute and columns of counts by sf_fmt_compute and sf_fmtcol below. */
 void sf_fmt_value(char *buf, size_t n, double v);
 void sf_fmt_ratio(char *buf, size_t n, double v);
+/* Compute in FLOP, wherever it is shown: 3 significant digits in e-notation at every size (1e+13,
+ * 3.16e+21, 1e+22), NaN "-". sf_fmt_value's k/M/B/T stop at 1e15, so a column of budgets read
+ * "10T, 100T, 1e+15": two styles in one column; FLOP budgets are read in e-notation in the field.
+ * Added 2026 (skipinfo branch, session 15). */
+void sf_fmt_compute(char *buf, size_t n, double v);
+/* One style per column of counts (N, D, their bands): sf_fmt_value, unless a value seen in the
+ * column reaches 1e15 (where k/M/B/T stop), when every value from 1e4 on is in e-notation (3
+ * significant digits) so that "800T" never stands over "1.2e+15". See every value first
+ * (sf_fmtcol_see), then format (sf_fmtcol_fmt). Added 2026 (skipinfo branch, session 15). */
+typedef struct sf_fmtcol {
+  int sci;
+} sf_fmtcol;
+void sf_fmtcol_see(sf_fmtcol *c, double v);
+void sf_fmtcol_fmt(const sf_fmtcol *c, char *buf, size_t n, double v);
+/* The same for bands ("V [LO, HI]" as sf_fmt_band): see each (value and ends), then format. */
+void sf_fmtcol_see_band(sf_fmtcol *c, double v, double lo, double hi);
+void sf_fmtcol_band(const sf_fmtcol *c, char *buf, size_t n, double v, double lo, double hi);
 void sf_fmt_band(char *buf, size_t n, double v, double lo, double hi, void (*fmt)(char *, size_t, double));
 
 /* ---- evaluation and bands ---- */

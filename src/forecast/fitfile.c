@@ -728,6 +728,25 @@ void sf_fmt_value(char *buf, size_t n, double v) {
   snprintf(buf, n, "%s", r);
 }
 
+void sf_fmt_compute(char *buf, size_t n, double v) {
+  if (isnan(v)) snprintf(buf, n, "-");
+  else if (isinf(v)) snprintf(buf, n, v > 0 ? "inf" : "-inf");
+  else snprintf(buf, n, "%.3g", v);
+}
+
+void sf_fmtcol_see(sf_fmtcol *c, double v) {
+  char r[40];
+  snprintf(r, sizeof r, "%.3g", v); /* rounded as shown: 999.7T is 1e+15 */
+  if (isfinite(v) && fabs(strtod(r, NULL)) >= 1e15) c->sci = 1;
+}
+
+void sf_fmtcol_fmt(const sf_fmtcol *c, char *buf, size_t n, double v) {
+  char r[40];
+  snprintf(r, sizeof r, "%.4g", v);
+  if (c->sci && isfinite(v) && fabs(strtod(r, NULL)) >= 1e4) snprintf(buf, n, "%.3g", v);
+  else sf_fmt_value(buf, n, v);
+}
+
 void sf_fmt_ratio(char *buf, size_t n, double v) {
   if (isnan(v)) {
     snprintf(buf, n, "-");
@@ -750,6 +769,22 @@ void sf_fmt_band(char *buf, size_t n, double v, double lo, double hi, void (*fmt
   fmt(b, sizeof b, lo);
   fmt(c, sizeof c, hi);
   snprintf(buf, n, "%s [%s, %s]", a, b, c);
+}
+
+void sf_fmtcol_band(const sf_fmtcol *col, char *buf, size_t n, double v, double lo, double hi) {
+  char a[48], b[48], c[48];
+  sf_fmtcol_fmt(col, a, sizeof a, v);
+  if (isnan(lo) || isnan(hi)) {
+    snprintf(buf, n, "%s", a);
+    return;
+  }
+  sf_fmtcol_fmt(col, b, sizeof b, lo);
+  sf_fmtcol_fmt(col, c, sizeof c, hi);
+  snprintf(buf, n, "%s [%s, %s]", a, b, c);
+}
+
+void sf_fmtcol_see_band(sf_fmtcol *col, double v, double lo, double hi) {
+  sf_fmtcol_see(col, v), sf_fmtcol_see(col, lo), sf_fmtcol_see(col, hi);
 }
 
 double sf_fitfile_decades_beyond_ndc(const sf_fitfile *ff, double N, double D, double C) {
