@@ -190,8 +190,8 @@ size_t sf_fit_list_rows(sf_buf *b, const sf_table *t, const unsigned char *pick,
   for (size_t r = 0; r < t->nrows; r++) {
     if (!pick[r] || (col >= 0 && isfinite(t->cols[col].v[r]))) continue;
     if (n < max) {
-      if (t->run[r][0]) sf_buf_printf(b, "%s'%s' (row %zu)", n ? ", " : "", t->run[r], r + 1);
-      else sf_buf_printf(b, "%srow %zu", n ? ", " : "", r + 1);
+      if (t->run[r][0]) sf_buf_printf(b, "%s'%s' (row %zu)", n ? ", " : "", t->run[r], sf_table_row_number(t, r));
+      else sf_buf_printf(b, "%srow %zu", n ? ", " : "", sf_table_row_number(t, r));
     }
     n++;
   }
@@ -237,7 +237,7 @@ static int skip_list(const sf_table *t, const unsigned char *skip, const int *co
   for (size_t r = 0; r < t->nrows && m < res->n_skipped; r++) {
     if (!skip[r]) continue;
     sf_fit_skip *s = &res->skipped[m++];
-    s->row = r + 1;
+    s->row = sf_table_row_number(t, r);
     if (!(s->run = sf_strdup(t->run[r]))) return sf_fail(SF_ENOMEM, "out of memory");
     for (size_t k = 0; k < res->nskip_col; k++)
       if (!isfinite(t->cols[col[k]].v[r])) s->missing |= 1u << k;
@@ -331,7 +331,7 @@ static int pick_rows(job *jb, picked *p) {
       double x = t->cols[jb->cx[v]].v[r];
       if (law->x_positive && !(x > 0)) {
         rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s = %g, but law '%s' takes its log (values must be > 0)",
-                     t->run[r], r + 1, jb->data, t->cols[jb->cx[v]].name, x, sf_law_label(law));
+                     t->run[r], sf_table_row_number(t, r), jb->data, t->cols[jb->cx[v]].name, x, sf_law_label(law));
         res->opt = rq->x ? "x" : "law";
         goto out;
       }
@@ -341,7 +341,7 @@ static int pick_rows(job *jb, picked *p) {
       char why[256];
       for (size_t v = 0; v < nv; v++) xs[v] = t->cols[jb->cx[v]].v[r];
       if (law->domain(law, xs, why, sizeof why)) {
-        rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): law '%s' %s", t->run[r], r + 1, jb->data,
+        rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): law '%s' %s", t->run[r], sf_table_row_number(t, r), jb->data,
                      sf_law_label(law), why);
         res->opt = rq->x ? "x" : "law";
         goto out;
@@ -409,13 +409,13 @@ static int pick_rows(job *jb, picked *p) {
     (held ? p->hy : p->y)[k] = y;
     if (law->y_fraction && !(y >= 0 && y <= 1)) { /* 87 for 87%: the fit would end at a bound, k infinite */
       rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s = %g, but law '%s' models fractions in [0, 1] "
-                   "(give an accuracy of 87%% as 0.87)", t->run[r], r + 1, jb->data, res->yname, y, sf_law_label(law));
+                   "(give an accuracy of 87%% as 0.87)", t->run[r], sf_table_row_number(t, r), jb->data, res->yname, y, sf_law_label(law));
       res->opt = rq->y ? "y" : "law";
       goto out;
     }
     if (res->opts.space == SF_SPACE_LOG && !(y > 0)) { /* held out too: its log residual is scored */
       rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s = %g, but residuals are in log space (values must be > 0; "
-                   "try %sspace linear)", t->run[r], r + 1, jb->data, res->yname, y, jb->pre);
+                   "try %sspace linear)", t->run[r], sf_table_row_number(t, r), jb->data, res->yname, y, jb->pre);
       res->opt = rq->y ? "y" : "law";
       goto out;
     }
@@ -427,7 +427,7 @@ static int pick_rows(job *jb, picked *p) {
         char val[48];
         snprintf(val, sizeof val, isnan(sg) ? "is missing" : "= %g", sg);
         rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s %s, but %ssigma needs a standard deviation that is "
-                     "finite and > 0 (leave such runs out with %swhere)", t->run[r], r + 1, jb->data, res->sigma_name,
+                     "finite and > 0 (leave such runs out with %swhere)", t->run[r], sf_table_row_number(t, r), jb->data, res->sigma_name,
                      val, jb->pre, jb->pre);
         res->opt = "sigma";
         goto out;

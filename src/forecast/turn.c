@@ -472,8 +472,8 @@ static void list_missing(sf_buf *b, const sf_table *t, int c) {
     if (!isnan(t->cols[c].v[r])) continue;
     if (n == 0) sf_buf_printf(b, "%sno value of %s: ", b->len ? "; " : "", t->cols[c].name);
     if (n < 5) {
-      if (t->run[r][0]) sf_buf_printf(b, "%s'%s' (row %zu)", n ? ", " : "", t->run[r], r + 1);
-      else sf_buf_printf(b, "%srow %zu", n ? ", " : "", r + 1);
+      if (t->run[r][0]) sf_buf_printf(b, "%s'%s' (row %zu)", n ? ", " : "", t->run[r], sf_table_row_number(t, r));
+      else sf_buf_printf(b, "%srow %zu", n ? ", " : "", sf_table_row_number(t, r));
     }
     n++;
   }

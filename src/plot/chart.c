@@ -96,8 +96,8 @@ int sf_chart_left_out(sf_chart *c, const sf_table *t, const unsigned char *drawn
   for (size_t r = 0; r < t->nrows; r++) {
     if (drawn[r]) continue;
     if (n < 5) {
-      if (t->run[r][0]) sf_buf_printf(&b, "%s'%s' (row %zu)", n ? ", " : "", t->run[r], r + 1);
-      else sf_buf_printf(&b, "%srow %zu", n ? ", " : "", r + 1);
+      if (t->run[r][0]) sf_buf_printf(&b, "%s'%s' (row %zu)", n ? ", " : "", t->run[r], sf_table_row_number(t, r));
+      else sf_buf_printf(&b, "%srow %zu", n ? ", " : "", sf_table_row_number(t, r));
     }
     n++;
   }

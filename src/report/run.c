@@ -106,6 +106,8 @@ static int select_rows(rp_state *st) {
   sel->origin = sf_strdup(t->origin);
   for (size_t c = 0; c < t->ncols; c++)
     if (sf_table_add_column(sel, t->cols[c].name, t->cols[c].unit) < 0) rc = SF_ENOMEM;
+  /* each selected run keeps its row of the file, for the messages and saved fits that name it */
+  if (!rc && where && !(sel->data_row = malloc((t->nrows ? t->nrows : 1) * sizeof *sel->data_row))) rc = SF_ENOMEM;
   for (size_t r = 0; r < t->nrows && !rc; r++) {
     if (where) {
       double vals[256];
@@ -121,6 +123,7 @@ static int select_rows(rp_state *st) {
       rc = SF_ENOMEM;
       break;
     }
+    if (sel->data_row) sel->data_row[row] = sf_table_row_number(t, r);
     for (size_t c = 0; c < t->ncols; c++) {
       sel->cols[c].v[row] = t->cols[c].v[r];
       sel->cols[c].derived[row] = t->cols[c].derived ? t->cols[c].derived[r] : 0;

@@ -141,6 +141,22 @@ skipped_json_is "fit -o, no run names" "$tmp/norun.csv" N,D,U,loss "$tmp/norun.j
 expect 0 "" "$SCALEFIT" fit "$tmp/dc.csv" --law power --x N --holdout 0.2 -o "$tmp/ho.json"
 skipped_json_is "fit -o --holdout (C needed)" "$tmp/dc.csv" N,loss,C "$tmp/ho.json"
 skipped_json_is "report.json's fit" "$tmp/dc.csv" N,D,U,loss "$tmp/rep/s/report.json" fits.dc
+# a report whose [data] where selects runs names them by their row of the file, not of the selection
+# (the report once named the file's 10th run "row 1"): the runs where keeps, computed here
+printf '[report]\ntitle = t\n[data]\nfile = %s\nwhere = N > 1e8\n[fit dc]\nlaw = datacon\n' "$tmp/dc.csv" >"$tmp/w.ini"
+"$SCALEFIT" report "$tmp/w.ini" -o "$tmp/wrep" >"$tmp/out" 2>&1 || fail "report with where: $(cat "$tmp/out")"
+$py - "$tmp/dc.csv" "$tmp/wrep/w/report.json" "$tmp/wrep/w/report.md" <<'PY' || fail "report with where: rows of the selection"
+import csv, json, sys
+rows = [(i + 1, r) for i, r in enumerate(csv.DictReader(open(sys.argv[1]))) if r["N"] and float(r["N"]) > 1e8]
+cols = ["N", "D", "U", "loss"]
+want = [{"run": r["run"], "row": i, "missing": [c for c in cols if r[c] == ""]} for i, r in rows if any(r[c] == "" for c in cols)]
+got = json.load(open(sys.argv[2]))["fits"]["dc"]["data"]
+assert want and got["skipped"] == want, (want, got.get("skipped"))
+md = open(sys.argv[3]).read()
+for w in want[:2]:
+    assert "'%s' (row %d)" % (w["run"], w["row"]) in md, (w, md)
+PY
+
 # and the file reads back: predict takes it, and an older file without the keys still loads
 "$SCALEFIT" predict "$tmp/dc.json" --at N=1e9,D=1e10,U=1e10 >"$tmp/out" 2>&1 || fail "predict: $(cat "$tmp/out")"
 $py - "$tmp/dc.json" "$tmp/old.json" <<'PY'
