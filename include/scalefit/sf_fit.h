@@ -285,6 +285,14 @@ typedef enum sf_fit_stage {
   SF_FITSTAGE_BOOTSTRAP
 } sf_fit_stage;
 
+/* One run a fit skipped for a missing value (sf_fit_table_result.skipped). Added 2026 (skipinfo
+ * branch, session 15), additive. */
+typedef struct sf_fit_skip {
+  size_t row;        /* its 1-based data row */
+  char *run;         /* its run name; "" when the table has none */
+  unsigned missing;  /* bit k: no value of skip_col[k] of the result */
+} sf_fit_skip;
+
 typedef struct sf_fit_table_result {
   const sf_law *law;
   char *xname[SF_LAW_MAXVAR]; /* the input columns (law->nvar), by the table's names (--x c: "C") */
@@ -327,6 +335,13 @@ typedef struct sf_fit_table_result {
   size_t nwarn;
   sf_fit_warning warn[SF_FIT_MAXWARN];
   char *warnings;
+  /* the n_skipped runs skipped for a missing value, every one in row order (skip_note names only the
+   * first few): for the saved fit and report.json. skip_col: the columns the fit needs, in the law's
+   * order (inputs, output, the hold-out's key), each once. Added 2026 (skipinfo branch, session 15),
+   * additive */
+  sf_fit_skip *skipped;
+  size_t nskip_col;
+  char *skip_col[SF_LAW_MAXVAR + 2];
 } sf_fit_table_result;
 
 /* Runs the request on t (see above). Returns SF_OK, or the failure's status with the message

@@ -80,6 +80,9 @@ typedef struct sf_fitfile {
                        unweighted fit; for a weighted one the factor chi2/dof on each run's sigma^2 (in the
                        residual space), 1 with absolute_sigma. NaN when the file does not say (hand-written,
                        published laws) */
+  /* Added 2026 (skipinfo branch, session 15): the runs the fit left out, data.n_where and data.n_skipped
+   * (for a missing value; data.skipped names them); 0 in files from before, which did not say */
+  size_t n_where, n_skipped;
 } sf_fitfile;
 
 /* Reads a saved fit. SF_EINPUT naming the file and what is wrong: not JSON, format is not
@@ -118,6 +121,12 @@ typedef struct sf_fitrecord {
   double holdout_fraction, holdout_threshold; /* one of them, the other NaN */
   size_t holdout_budgets;       /* with a fraction: the top budgets it held out (added 2026, holdout branch) */
   double holdout_rmse, holdout_maxabs, holdout_mean_rel;
+  /* the runs left out: by where (a count), for a missing value (every one: row, run, the needed columns
+   * it lacks, bits of skip_col). Added 2026 (skipinfo branch, session 15), additive */
+  size_t n_where, n_skipped;
+  const struct sf_fit_skip *skipped;
+  size_t nskip_col;
+  char *const *skip_col;
 } sf_fitrecord;
 
 /* Fills rec from a fit of sf_fit_table (all but data_file, table and where, which say where the
@@ -163,14 +172,32 @@ void sf_far_warning(char *buf, size_t n, int kind, size_t far, double limit, dou
 
 /* How a forecast's figures are displayed, one rule per quantity for the CLI and the report alike
  * (a report must never show a number differently from the command that computes it):
- *   sf_fmt_value  compute, N, D, losses, accelerator-hours, dollars: from 1e4 on 3 significant
+ *   sf_fmt_value  N, D, losses, accelerator-hours, dollars: from 1e4 on 3 significant
  *                 digits with k, M, B, T (174k, 46.9B, 1e+22 from 1e15); below, 4 significant
  *                 digits (a loss 1.678 and its band [1.578, 1.778]); "inf", "-inf"; NaN "-"
  *   sf_fmt_ratio  tokens per parameter and days: 3 significant digits, whole from 100 on (55.3,
  *                 124, 1.77, 0.00714, 1235); NaN "-"
- *   sf_fmt_band   "V [LO, HI]" with either rule, "V" alone when the band is NaN */
+ *   sf_fmt_band   "V [LO, HI]" with either rule, "V" alone when the band is NaN
+ * and compute and columns of counts by sf_fmt_compute and sf_fmtcol below. */
 void sf_fmt_value(char *buf, size_t n, double v);
 void sf_fmt_ratio(char *buf, size_t n, double v);
+/* Compute in FLOP, wherever it is shown: 3 significant digits in e-notation at every size (1e+13,
+ * 3.16e+21, 1e+22), NaN "-". sf_fmt_value's k/M/B/T stop at 1e15, so a column of budgets read
+ * "10T, 100T, 1e+15": two styles in one column; FLOP budgets are read in e-notation in the field.
+ * Added 2026 (skipinfo branch, session 15). */
+void sf_fmt_compute(char *buf, size_t n, double v);
+/* One style per column of counts (N, D, their bands): sf_fmt_value, unless a value seen in the
+ * column reaches 1e15 (where k/M/B/T stop), when every value from 1e4 on is in e-notation (3
+ * significant digits) so that "800T" never stands over "1.2e+15". See every value first
+ * (sf_fmtcol_see), then format (sf_fmtcol_fmt). Added 2026 (skipinfo branch, session 15). */
+typedef struct sf_fmtcol {
+  int sci;
+} sf_fmtcol;
+void sf_fmtcol_see(sf_fmtcol *c, double v);
+void sf_fmtcol_fmt(const sf_fmtcol *c, char *buf, size_t n, double v);
+/* The same for bands ("V [LO, HI]" as sf_fmt_band): see each (value and ends), then format. */
+void sf_fmtcol_see_band(sf_fmtcol *c, double v, double lo, double hi);
+void sf_fmtcol_band(const sf_fmtcol *c, char *buf, size_t n, double v, double lo, double hi);
 void sf_fmt_band(char *buf, size_t n, double v, double lo, double hi, void (*fmt)(char *, size_t, double));
 
 /* ---- evaluation and bands ---- */
@@ -441,6 +468,12 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
 struct sf_table;
 int sf_turn_rows(const struct sf_table *t, int cx, int cy, double max, double **x, double **y, size_t *n,
                  size_t *skipped);
+/* SF_OK when n (the rows sf_turn_rows took from t) is enough for sf_turn, else SF_EINPUT saying how
+ * many runs t has, how many had both values, and naming the first five without a value of each
+ * column ("turn needs at least 6 runs with both values, got 4 of 44; 40 lack a value (no value of C:
+ * 'BERT-Base' (row 1), ...)"): sf_turn's own message gave a count alone. Added 2026 (skipinfo branch,
+ * session 15). */
+int sf_turn_enough(const struct sf_table *t, int cx, int cy, size_t n);
 
 /* What `scalefit turn` says beside its table, in the words the CLI prints and a report shows:
  * range the span of the runs taken, "C from 4.02e+22 to 3.8e+25 FLOP" (the compute column's unit

@@ -115,6 +115,9 @@ typedef struct sf_chart {
   int grow;       /* 1 (default): a single-panel chart grows taller to fit a legend that goes
                      below the plot, so many groups do not squeeze it; 0 keeps the size */
   size_t skipped; /* rows a kind left out (missing or non-positive values on a log axis) */
+  char *left_out; /* with skipped: the first five of them by name, as `fit` names the runs it skips:
+                     "'r7' (row 7), row 12 and 3 more" (row: 1-based in the table); NULL when none.
+                     Added 2026 (skipinfo branch, session 15), additive */
 } sf_chart;
 
 /* Building. Every function copies what it is given. Functions returning a pointer return NULL
@@ -122,6 +125,9 @@ typedef struct sf_chart {
 sf_chart *sf_chart_new(const char *title);
 void sf_chart_free(sf_chart *c); /* NULL-safe */
 int sf_chart_set_subtitle(sf_chart *c, const char *subtitle);
+/* Sets c->skipped to the rows of t with drawn[r] == 0 and c->left_out to the first five by name (see
+ * above). SF_ENOMEM only. Added 2026 (skipinfo branch, session 15). */
+int sf_chart_left_out(sf_chart *c, const sf_table *t, const unsigned char *drawn);
 sf_panel *sf_chart_add_panel(sf_chart *c, const char *title);
 int sf_axis_set(sf_axis *a, const char *label, const char *unit, int log);
 

@@ -55,7 +55,16 @@ typedef struct sf_table {
    * so that `import` can say so. Set by sf_csv_read*, copied, never written to files. */
   char **skipped;
   size_t nskipped;
+  /* Per row, its 1-based data row in the file read, where a caller copied a selection of that file's
+   * rows into a new table (a report's [data] where); NULL: row r is r + 1. Set once the rows are in;
+   * copied by sf_table_copy; messages and saved fits name rows by it (sf_table_row_number). Added
+   * 2026 (skipinfo branch, session 15): a report with [data] where named the 10th run of the file
+   * "row 1" */
+  size_t *data_row;
 } sf_table;
+
+/* The 1-based row of the file that row r of t came from (t->data_row, else r + 1). */
+static inline size_t sf_table_row_number(const sf_table *t, size_t r) { return t->data_row ? t->data_row[r] : r + 1; }
 
 /* ---- building and querying ----
  * Changes to the first contract (2026-11-23, store branch), all additive: sf_table.skipped,

@@ -2,6 +2,7 @@
  * runs, each column with its unit, how many values are present, their range and how many were
  * derived, and the families and sources with their counts. */
 #include <scalefit/sf_error.h>
+#include <scalefit/sf_forecast.h>
 #include <scalefit/sf_store.h>
 
 #include <math.h>
@@ -77,12 +78,29 @@ static void col_stats(const sf_table *t, size_t c, size_t *count, double *lo, do
   }
 }
 
-/* N, D and C read best as counts (65.2B, 1.4T); other columns (loss, accuracies, years) as
- * plain numbers. */
-static void fmt_value(char *buf, size_t n, const char *col, double v) {
-  if (!strcmp(col, "N") || !strcmp(col, "D") || !strcmp(col, "C")) cli_fmt_count(buf, n, v);
-  else if (isnan(v)) snprintf(buf, n, "-");
-  else snprintf(buf, n, "%.4g", v);
+/* N and D read best as counts (65.2B, 1.4T), min and max in one style (both in e-notation when
+ * one reaches 1e15, where k/M/B/T stop); compute (C, or any column in FLOP) in e-notation, as
+ * every command shows it (C read "999B" to "10T" beside flops_6nd's "8.863e+11"); other columns
+ * (loss, accuracies, years) as plain numbers. */
+static void fmt_range(char *slo, char *shi, size_t n, const sf_column *col, double lo, double hi) {
+  if (!strcmp(col->name, "C") || (col->unit && !strcmp(col->unit, "FLOP"))) {
+    sf_fmt_compute(slo, n, lo);
+    sf_fmt_compute(shi, n, hi);
+  } else if (!strcmp(col->name, "N") || !strcmp(col->name, "D")) {
+    char a[40], b[40];
+    snprintf(a, sizeof a, "%.3g", lo);
+    snprintf(b, sizeof b, "%.3g", hi);
+    int sci = fabs(strtod(a, NULL)) >= 1e15 || fabs(strtod(b, NULL)) >= 1e15;
+    if (sci && isfinite(lo)) snprintf(slo, n, "%.3g", lo);
+    else cli_fmt_count(slo, n, lo);
+    if (sci && isfinite(hi)) snprintf(shi, n, "%.3g", hi);
+    else cli_fmt_count(shi, n, hi);
+  } else {
+    if (isnan(lo)) snprintf(slo, n, "-");
+    else snprintf(slo, n, "%.4g", lo);
+    if (isnan(hi)) snprintf(shi, n, "-");
+    else snprintf(shi, n, "%.4g", hi);
+  }
 }
 
 static size_t curve_points(const sf_table *t, size_t *runs) {
@@ -137,8 +155,7 @@ static int show_text(const sf_table *t, const char *path) {
     double lo, hi;
     char slo[32], shi[32], sd[32] = "";
     col_stats(t, c, &n, &lo, &hi);
-    fmt_value(slo, sizeof slo, t->cols[c].name, lo);
-    fmt_value(shi, sizeof shi, t->cols[c].name, hi);
+    fmt_range(slo, shi, sizeof slo, &t->cols[c], lo, hi);
     size_t nd = sf_table_count_derived(t, (int)c);
     if (nd) snprintf(sd, sizeof sd, "%zu", nd);
     const char *unit = t->cols[c].unit[0] ? t->cols[c].unit : "-";

@@ -78,7 +78,8 @@ static void fmt_point(const sf_fitfile *ff, const double *x, char *buf, size_t n
   buf[0] = '\0';
   for (size_t k = 0; k < ff->nvar && used < n; k++) {
     char v[32];
-    sf_fmt_value(v, sizeof v, x[k]);
+    if ((int)k == ff->var_C) sf_fmt_compute(v, sizeof v, x[k]); /* compute in e-notation, as everywhere */
+    else sf_fmt_value(v, sizeof v, x[k]);
     used += (size_t)snprintf(buf + used, n - used, "%s%s = %s", k ? ", " : "", ff->vars[k], v);
   }
 }
@@ -254,15 +255,15 @@ int cmd_next(int argc, char **argv) {
     fmt_point(ff, x, pt, sizeof pt);
     sf_fmt_band(band, sizeof band, r.target.value, r.target.lo, r.target.hi, sf_fmt_value);
     if (compute && lawND) {
-      sf_fmt_value(c1, sizeof c1, Ct);
+      sf_fmt_compute(c1, sizeof c1, Ct);
       printf("target: %s at the optimum of C = %s FLOP (%s) = %s, width %.3g", ff->output, c1, pt, band,
              r.target.hi - r.target.lo);
     } else {
       printf("target: %s at %s = %s, width %.3g", ff->output, pt, band, r.target.hi - r.target.lo);
     }
     printf(", %.1f decades beyond the data\n", tb);
-    sf_fmt_value(c1, sizeof c1, Cmin);
-    sf_fmt_value(c2, sizeof c2, Cmax);
+    sf_fmt_compute(c1, sizeof c1, Cmin);
+    sf_fmt_compute(c2, sizeof c2, Cmax);
     printf("candidates: %zu run%s, C from %s to %s FLOP", r.n_candidates, sf_plural(r.n_candidates), c1, c2);
     if (lawND) printf(", N and D within %g decade%s of the data", beyond, beyond == 1 ? "" : "s");
     printf("; ranked by band width removed %s\n", no.rank == SF_NEXT_TOTAL ? "in total" : "per FLOP");
@@ -278,20 +279,26 @@ int cmd_next(int argc, char **argv) {
     printf("%3s %10s", "#", "C");
     if (lawND) printf(" %10s %10s", "N", "D");
     printf(" %10s %26s %18s %14s %12s\n", ff->output, "band after", "width removed", "per EFLOP", "beyond data");
+    /* one style per column: C in e-notation, N and D in k/M/B/T unless one of the column reaches 1e15 */
+    sf_fmtcol ncol = {0}, dcol = {0}, ycol = {0};
+    for (size_t p = 0; p < r.npick; p++) {
+      sf_fmtcol_see(&ncol, r.pick[p].N), sf_fmtcol_see(&dcol, r.pick[p].D);
+      sf_fmtcol_see(&ycol, r.pick[p].y), sf_fmtcol_see(&ycol, r.pick[p].after.lo), sf_fmtcol_see(&ycol, r.pick[p].after.hi);
+    }
     for (size_t p = 0; p < r.npick; p++) {
       const sf_next_pick *pk = &r.pick[p];
       char c[32], n[32], d[32], y[32], lo[32], hi[32], after[80], rem[48];
-      sf_fmt_value(c, sizeof c, pk->C);
-      sf_fmt_value(y, sizeof y, pk->y);
-      sf_fmt_value(lo, sizeof lo, pk->after.lo);
-      sf_fmt_value(hi, sizeof hi, pk->after.hi);
+      sf_fmt_compute(c, sizeof c, pk->C);
+      sf_fmtcol_fmt(&ycol, y, sizeof y, pk->y);
+      sf_fmtcol_fmt(&ycol, lo, sizeof lo, pk->after.lo);
+      sf_fmtcol_fmt(&ycol, hi, sizeof hi, pk->after.hi);
       snprintf(after, sizeof after, "[%s, %s]", lo, hi);
       double wb = pk->before.hi - pk->before.lo;
       snprintf(rem, sizeof rem, "%.3g (%.1f%%)", pk->reduction, wb > 0 ? 100 * pk->reduction / wb : 0.0);
       printf("%3zu %10s", p + 1, c);
       if (lawND) {
-        sf_fmt_value(n, sizeof n, pk->N);
-        sf_fmt_value(d, sizeof d, pk->D);
+        sf_fmtcol_fmt(&ncol, n, sizeof n, pk->N);
+        sf_fmtcol_fmt(&dcol, d, sizeof d, pk->D);
         printf(" %10s %10s", n, d);
       }
       printf(" %10s %26s %18s %14.3g %8.1f dec\n", y, after, rem, pk->per_flop * 1e18, beyond_of(ff, pk->x));

@@ -141,6 +141,14 @@ int cmd_optimal(int argc, char **argv) {
     fc_cost_header(&cost);
     printf("%10s %10s %10s %22s %10s %14s %12s\n", "C", "N", "D", "tokens/param", ff->alloc == SF_ALLOC_ND ? ff->output : "loss", "N band", "beyond data");
   }
+  /* one style per column: C in e-notation, N, D and the N band in k/M/B/T unless one of the column
+   * reaches 1e15 (sf_fmtcol); the C column once read "10T, 100T, 1e+15" */
+  sf_fmtcol ncol = {0}, dcol = {0}, bandcol = {0}, ycol = {0};
+  for (long i = 0; i < nC; i++) {
+    sf_fmtcol_see(&ncol, row[i].b[0].value), sf_fmtcol_see(&dcol, row[i].b[1].value);
+    sf_fmtcol_see(&bandcol, row[i].b[0].lo), sf_fmtcol_see(&bandcol, row[i].b[0].hi);
+    sf_fmtcol_see(&ycol, row[i].b[3].value);
+  }
   for (long i = 0; i < nC; i++) {
     const sf_band *b = row[i].b;
     double beyond = row[i].beyond;
@@ -155,16 +163,16 @@ int cmd_optimal(int argc, char **argv) {
     sf_json_end_object(&j);
     if (!json) {
       char c[32], n[32], d[32], lo[32], hi[32], band[80];
-      fc_fmt(c, sizeof c, Cs[i]);
-      fc_fmt(n, sizeof n, b[0].value);
-      fc_fmt(d, sizeof d, b[1].value);
-      fc_fmt(lo, sizeof lo, b[0].lo);
-      fc_fmt(hi, sizeof hi, b[0].hi);
+      sf_fmt_compute(c, sizeof c, Cs[i]);
+      sf_fmtcol_fmt(&ncol, n, sizeof n, b[0].value);
+      sf_fmtcol_fmt(&dcol, d, sizeof d, b[1].value);
+      sf_fmtcol_fmt(&bandcol, lo, sizeof lo, b[0].lo);
+      sf_fmtcol_fmt(&bandcol, hi, sizeof hi, b[0].hi);
       snprintf(band, sizeof band, isnan(b[0].lo) ? "-" : "[%s, %s]", lo, hi);
       char tpp[64];
       sf_fmt_band(tpp, sizeof tpp, b[2].value, b[2].lo, b[2].hi, sf_fmt_ratio);
       char loss[32];
-      fc_fmt(loss, sizeof loss, b[3].value);
+      sf_fmtcol_fmt(&ycol, loss, sizeof loss, b[3].value);
       printf("%10s %10s %10s %22s %10s %14s ", c, n, d, tpp, loss, band);
       if (isnan(beyond)) printf("%12s\n", "-");
       else printf("%9.1f dec\n", beyond);

@@ -322,6 +322,8 @@ static int build_turn(const sf_table *t, const char *input, const sf_plot_opts *
   to.chance = chance;
   to.max = maxv;
   sf_turn_result res;
+  if (!rc && (rc = sf_turn_enough(t, cx, cy, n))) /* too few: how many there were, and which lacked a value */
+    sf_fail_context("plot turn: '%s': ", input);
   if (!rc) rc = sf_turn(x, y, n, &to, &res);
   if (!rc && res.chance_warning[0]) cli_warn("plot turn: '%s', %s: %s", input, yn, res.chance_warning);
   /* the laws' bands: the same analysis on 100 resamples of the runs */
@@ -331,7 +333,14 @@ static int build_turn(const sf_table *t, const char *input, const sf_plot_opts *
   if (!rc) rc = sf_turn_resample(x, y, n, &to, TURN_BOOT, 1, boot);
   if (!rc) rc = sf_plot_turn(x, y, n, xn, yn, &res, &to, boot, TURN_BOOT, po, chart);
   free(boot);
-  if (!rc && t->nrows > n) (*chart)->skipped = t->nrows - n;
+  if (!rc && t->nrows > n) {
+    /* named, as the other kinds name theirs */
+    unsigned char *drawn = calloc(t->nrows + 1, 1);
+    if (!drawn) rc = sf_fail(SF_ENOMEM, "out of memory");
+    for (size_t r = 0; r < t->nrows && drawn; r++) drawn[r] = !isnan(t->cols[cx].v[r]) && !isnan(t->cols[cy].v[r]);
+    if (!rc) rc = sf_chart_left_out(*chart, t, drawn);
+    free(drawn);
+  }
   free(x);
   free(y);
   return rc;
@@ -532,8 +541,9 @@ int cmd_plot(int argc, char **argv) {
       if (*line) cli_warn("gnuplot, drawing '%s': %s", out_path, line);
   }
   if (chart->skipped && t)
-    cli_note("%zu of %zu run%s in '%s' left out of the chart (values missing, or not positive on a log axis)",
-             chart->skipped, t->nrows, sf_plural(t->nrows), input);
+    cli_note("%zu of %zu run%s in '%s' left out of the chart (values missing, or not positive on a log axis)%s%s",
+             chart->skipped, t->nrows, sf_plural(t->nrows), input, chart->left_out ? ": " : "",
+             chart->left_out ? chart->left_out : "");
   printf("wrote %s%s%s\n", out_path, script ? " and " : "", script ? script : "");
   rc = SF_OK;
   goto done;

@@ -249,6 +249,14 @@ int cmd_predict(int argc, char **argv) {
     sf_json_end_object(&j);
   }
   sf_json_begin_array(&j, "predictions");
+  /* one style per column (sf_fmtcol): compute always in e-notation, a count in k/M/B/T unless one of
+   * its column reaches 1e15; it once read "100T" over "1e+15" */
+  sf_fmtcol xcol[SF_LAW_MAXVAR] = {{0}}, vcol = {0};
+  for (size_t i = 0; i < npts; i++) {
+    for (size_t k = 0; k < ff->nvar; k++) sf_fmtcol_see(&xcol[k], pts[i][k]);
+    sf_fmtcol_see(&vcol, row[i].b.value), sf_fmtcol_see(&vcol, row[i].b.lo), sf_fmtcol_see(&vcol, row[i].b.hi);
+    if (ff2) sf_fmtcol_see(&vcol, row[i].mid.value);
+  }
   if (!json) {
     fc_band_note(ff, ff2);
     fc_cost_header(&cost);
@@ -278,19 +286,20 @@ int cmd_predict(int argc, char **argv) {
     if (!json) {
       char s[32];
       for (size_t k = 0; k < ff->nvar; k++) {
-        fc_fmt(s, sizeof s, x[k]);
+        if ((int)k == ff->var_C) sf_fmt_compute(s, sizeof s, x[k]);
+        else sf_fmtcol_fmt(&xcol[k], s, sizeof s, x[k]);
         printf("%10s ", s);
       }
       /* the display rule of optimal, target and the report (sf_fmt_value: a loss to 4 digits, no
        * band a dash, never "nan"); the unrounded numbers are in --json, for reading by machine */
       char v[32], lo[32], hi[32];
       if (ff2) {
-        fc_fmt(v, sizeof v, mid.value);
+        sf_fmtcol_fmt(&vcol, v, sizeof v, mid.value);
         printf("%12s ", v);
       }
-      fc_fmt(v, sizeof v, b.value);
-      fc_fmt(lo, sizeof lo, b.lo);
-      fc_fmt(hi, sizeof hi, b.hi);
+      sf_fmtcol_fmt(&vcol, v, sizeof v, b.value);
+      sf_fmtcol_fmt(&vcol, lo, sizeof lo, b.lo);
+      sf_fmtcol_fmt(&vcol, hi, sizeof hi, b.hi);
       printf("%12s %12s %12s  ", v, lo, hi);
       if (isnan(beyond)) printf("(no data range)");
       else if (beyond == 0) printf("inside");

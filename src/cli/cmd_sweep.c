@@ -12,6 +12,7 @@
  * too, for both loops.
  */
 #include <scalefit/sf_error.h>
+#include <scalefit/sf_forecast.h>
 #include <scalefit/sf_store.h>
 #include <scalefit/sf_sweep.h>
 #include <scalefit/sf_train.h>
@@ -575,7 +576,7 @@ static void note_rounding(const sf_sweep_plan *p) {
 static void print_plan(const sf_sweep_plan *p) {
   for (size_t i = 0; i < p->nruns; i++) {
     char f[32], th[16] = "all";
-    cli_fmt_count(f, sizeof f, p->runs[i].flops);
+    sf_fmt_compute(f, sizeof f, p->runs[i].flops); /* compute in e-notation, as every command shows it */
     if (p->runs[i].cfg.threads > 0) snprintf(th, sizeof th, "%d", p->runs[i].cfg.threads);
     printf("%-5s %-40s N %-10.0f C %-8s threads %s\n", p->runs[i].done ? "done" : "todo", p->runs[i].name,
            sf_gpt_nparams(&p->runs[i].cfg.model), f, th);

@@ -129,12 +129,16 @@ int cmd_target(int argc, char **argv) {
       /* each figure as the report's cell shows it (sf_fmt_band): without a band (published
        * constants, a fit with neither bootstrap nor covariance) the value alone, not "[-, -]" */
       char c[120];
-      sf_fmt_band(c, sizeof c, b[0].value, b[0].lo, b[0].hi, sf_fmt_value);
+      /* compute in e-notation; a count's band in one style (it read "800T [200T, 3e+15]") */
+      sf_fmt_band(c, sizeof c, b[0].value, b[0].lo, b[0].hi, sf_fmt_compute);
       printf("  C = %s FLOP\n", c);
       if (!isnan(b[1].value)) {
-        sf_fmt_band(c, sizeof c, b[1].value, b[1].lo, b[1].hi, sf_fmt_value);
+        sf_fmtcol nc = {0}, dc = {0};
+        sf_fmtcol_see_band(&nc, b[1].value, b[1].lo, b[1].hi);
+        sf_fmtcol_see_band(&dc, b[2].value, b[2].lo, b[2].hi);
+        sf_fmtcol_band(&nc, c, sizeof c, b[1].value, b[1].lo, b[1].hi);
         printf("  N = %s\n", c);
-        sf_fmt_band(c, sizeof c, b[2].value, b[2].lo, b[2].hi, sf_fmt_value);
+        sf_fmtcol_band(&dc, c, sizeof c, b[2].value, b[2].lo, b[2].hi);
         printf("  D = %s\n", c);
       }
       if (!isnan(beyond)) printf("  %.1f decades beyond the fit's data\n", beyond);

@@ -2,6 +2,7 @@
  * text or JSON and optionally saved as a run record. Everything that can be wrong with the
  * request (model shape, budget, data, output path) is checked before the first step. */
 #include <scalefit/sf_error.h>
+#include <scalefit/sf_forecast.h>
 #include <scalefit/sf_store.h>
 #include <scalefit/sf_train.h>
 
@@ -271,8 +272,8 @@ int cmd_train(int argc, char **argv) {
   if (!rc && !json) {
     char n[32], f[32], f6[32];
     cli_fmt_count(n, sizeof n, r.N);
-    cli_fmt_count(f, sizeof f, r.flops);
-    cli_fmt_count(f6, sizeof f6, r.flops_6nd);
+    sf_fmt_compute(f, sizeof f, r.flops); /* compute in e-notation, as every command shows it */
+    sf_fmt_compute(f6, sizeof f6, r.flops_6nd);
     printf("N %s (non-embedding %.0f), D %.0f tokens, C %s FLOP (6ND %s)\n", n, r.N_nonembed, r.D, f, f6);
     printf("val_loss %.4f nats/token", r.val_loss);
     if (isfinite(r.val_bpb)) printf(", %.4f bits/byte", r.val_bpb);

@@ -126,8 +126,10 @@ int cmd_turn(int argc, char **argv) {
   /* the rows as a report's [turn] takes them: missing values skipped, x <= 0 and y outside [0, max] refused */
   double *x, *y;
   size_t n, skipped;
-  if ((rc = sf_turn_rows(t, cx, cy, maxv, &x, &y, &n, &skipped)) != SF_OK) {
+  if ((rc = sf_turn_rows(t, cx, cy, maxv, &x, &y, &n, &skipped)) != SF_OK ||
+      (rc = sf_turn_enough(t, cx, cy, n)) != SF_OK) { /* too few: how many there were, and which lacked a value */
     if (rc == SF_EINPUT) sf_fail_context("turn: '%s': ", args[0]);
+    free(x), free(y); /* NULL when sf_turn_rows failed */
     sf_table_free(t);
     return cli_fail_lib(rc);
   }

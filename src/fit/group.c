@@ -259,11 +259,23 @@ int sf_fit_by(const sf_table *t, const sf_fit_request *rq, const char *by, sf_fi
     size_t hb = res->pooled.holdout_budgets, nb = res->pooled.budgets, hof = res->pooled.holdout_of;
     char *skipped = res->pooled.skip_note;
     res->pooled.skip_note = NULL;
+    /* and which they were, for a saved fit: moved across as the note is */
+    sf_fit_skip *skiplist = res->pooled.skipped;
+    size_t nskip_col = res->pooled.nskip_col;
+    char *skip_col[SF_LAW_MAXVAR + 2];
+    memcpy(skip_col, res->pooled.skip_col, sizeof skip_col);
+    res->pooled.skipped = NULL, res->pooled.nskip_col = 0;
     sf_fit_table_result_free(&res->pooled);
     role = NULL;
     q = gq;
     q.rows = mask;
     rc = sf_fit_table(t, &q, &res->pooled);
+    /* the refit's own list first (it skips none: the mask left those rows out), freed while its count holds */
+    for (size_t i = 0; i < res->pooled.n_skipped && res->pooled.skipped; i++) free(res->pooled.skipped[i].run);
+    free(res->pooled.skipped);
+    for (size_t i = 0; i < res->pooled.nskip_col; i++) free(res->pooled.skip_col[i]);
+    res->pooled.skipped = skiplist, res->pooled.nskip_col = nskip_col;
+    memcpy(res->pooled.skip_col, skip_col, sizeof skip_col);
     res->pooled.n_where = n_where, res->pooled.n_skipped = n_skipped;
     if (!rc && isfinite(frac)) {
       res->pooled.holdout = frac, res->pooled.holdout_above = NAN;

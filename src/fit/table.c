@@ -79,6 +79,9 @@ void sf_fit_table_result_free(sf_fit_table_result *res) {
   free(res->samples);
   free(res->warnings);
   free(res->skip_note);
+  for (size_t k = 0; k < res->n_skipped && res->skipped; k++) free(res->skipped[k].run);
+  free(res->skipped);
+  for (size_t k = 0; k < res->nskip_col; k++) free(res->skip_col[k]);
   memset(res, 0, sizeof *res);
 }
 
@@ -88,11 +91,14 @@ typedef struct picked {
   size_t n, nh;
   double *x[SF_LAW_MAXVAR], *lx[SF_LAW_MAXVAR], *y, *s; /* s: the fitted runs' sigma (NULL: none) */
   double *hx[SF_LAW_MAXVAR], *hlx[SF_LAW_MAXVAR], *hy;
+  size_t ngiven;          /* the rows offered (rq->rows, else the table's), for "too few runs" */
+  unsigned char *wout;    /* per table row: --where left it out (NULL: no where) */
 } picked;
 
 static void picked_free(picked *p) {
   for (size_t v = 0; v < SF_LAW_MAXVAR; v++) free(p->x[v]), free(p->lx[v]), free(p->hx[v]), free(p->hlx[v]);
   free(p->y), free(p->s), free(p->hy);
+  free(p->wout);
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -184,8 +190,8 @@ size_t sf_fit_list_rows(sf_buf *b, const sf_table *t, const unsigned char *pick,
   for (size_t r = 0; r < t->nrows; r++) {
     if (!pick[r] || (col >= 0 && isfinite(t->cols[col].v[r]))) continue;
     if (n < max) {
-      if (t->run[r][0]) sf_buf_printf(b, "%s'%s' (row %zu)", n ? ", " : "", t->run[r], r + 1);
-      else sf_buf_printf(b, "%srow %zu", n ? ", " : "", r + 1);
+      if (t->run[r][0]) sf_buf_printf(b, "%s'%s' (row %zu)", n ? ", " : "", t->run[r], sf_table_row_number(t, r));
+      else sf_buf_printf(b, "%srow %zu", n ? ", " : "", sf_table_row_number(t, r));
     }
     n++;
   }
@@ -211,6 +217,32 @@ static int skip_note(const sf_table *t, const unsigned char *skip, const int *co
   *out = b.oom ? NULL : sf_buf_take(&b);
   sf_buf_free(&b);
   return *out ? SF_OK : sf_fail(SF_ENOMEM, "out of memory");
+}
+
+/* The same runs, every one, for a file to carry (res->skipped, res->skip_col): a saved fit or a
+ * report.json that only said how many were skipped left a reader with the text output to search. */
+static int skip_list(const sf_table *t, const unsigned char *skip, const int *cols, size_t ncol,
+                     sf_fit_table_result *res) {
+  int col[SF_LAW_MAXVAR + 2];
+  for (size_t k = 0; k < ncol; k++) {
+    int seen = 0;
+    for (size_t j = 0; j < k; j++) seen |= cols[j] == cols[k];
+    if (seen) continue;
+    col[res->nskip_col] = cols[k];
+    if (!(res->skip_col[res->nskip_col++] = sf_strdup(t->cols[cols[k]].name))) return sf_fail(SF_ENOMEM, "out of memory");
+  }
+  if (!(res->skipped = calloc(res->n_skipped ? res->n_skipped : 1, sizeof *res->skipped)))
+    return sf_fail(SF_ENOMEM, "out of memory");
+  size_t m = 0;
+  for (size_t r = 0; r < t->nrows && m < res->n_skipped; r++) {
+    if (!skip[r]) continue;
+    sf_fit_skip *s = &res->skipped[m++];
+    s->row = sf_table_row_number(t, r);
+    if (!(s->run = sf_strdup(t->run[r]))) return sf_fail(SF_ENOMEM, "out of memory");
+    for (size_t k = 0; k < res->nskip_col; k++)
+      if (!isfinite(t->cols[col[k]].v[r])) s->missing |= 1u << k;
+  }
+  return SF_OK;
 }
 
 /* Selects rows, splits off the held-out ones (res->role) and copies their columns into p. */
@@ -271,14 +303,20 @@ static int pick_rows(job *jb, picked *p) {
     res->opt = NULL;
   }
   size_t nsel = 0;
+  if (where && !(p->wout = calloc(nr ? nr : 1, 1))) {
+    rc = sf_fail(SF_ENOMEM, "out of memory");
+    goto out;
+  }
   for (size_t r = 0; r < nr; r++) {
     if (rq->rows && !rq->rows[r]) continue;
+    p->ngiven++;
     if (where) {
       double vals[256];
       size_t ni = sf_expr_nidents(where);
       for (size_t k = 0; k < ni; k++) vals[k] = t->cols[wcol[k]].v[r];
       if (!(sf_expr_eval(where, vals) != 0)) {
         res->n_where++;
+        p->wout[r] = 1;
         continue;
       }
     }
@@ -293,7 +331,7 @@ static int pick_rows(job *jb, picked *p) {
       double x = t->cols[jb->cx[v]].v[r];
       if (law->x_positive && !(x > 0)) {
         rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s = %g, but law '%s' takes its log (values must be > 0)",
-                     t->run[r], r + 1, jb->data, t->cols[jb->cx[v]].name, x, sf_law_label(law));
+                     t->run[r], sf_table_row_number(t, r), jb->data, t->cols[jb->cx[v]].name, x, sf_law_label(law));
         res->opt = rq->x ? "x" : "law";
         goto out;
       }
@@ -303,7 +341,7 @@ static int pick_rows(job *jb, picked *p) {
       char why[256];
       for (size_t v = 0; v < nv; v++) xs[v] = t->cols[jb->cx[v]].v[r];
       if (law->domain(law, xs, why, sizeof why)) {
-        rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): law '%s' %s", t->run[r], r + 1, jb->data,
+        rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): law '%s' %s", t->run[r], sf_table_row_number(t, r), jb->data,
                      sf_law_label(law), why);
         res->opt = rq->x ? "x" : "law";
         goto out;
@@ -318,7 +356,8 @@ static int pick_rows(job *jb, picked *p) {
     for (size_t v = 0; v < nv; v++) need[nneed++] = jb->cx[v];
     need[nneed++] = jb->cy;
     if (holding) need[nneed++] = jb->ckey;
-    if ((rc = skip_note(t, skip, need, nneed, &res->skip_note))) goto out;
+    if ((rc = skip_note(t, skip, need, nneed, &res->skip_note)) || (rc = skip_list(t, skip, need, nneed, res)))
+      goto out;
   }
   /* held out: the largest runs by compute (C, else the first input); the runs at the cut too
    * with a fraction (whole budgets, sf_fit_holdout_pick), only those above it with a threshold */
@@ -370,13 +409,13 @@ static int pick_rows(job *jb, picked *p) {
     (held ? p->hy : p->y)[k] = y;
     if (law->y_fraction && !(y >= 0 && y <= 1)) { /* 87 for 87%: the fit would end at a bound, k infinite */
       rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s = %g, but law '%s' models fractions in [0, 1] "
-                   "(give an accuracy of 87%% as 0.87)", t->run[r], r + 1, jb->data, res->yname, y, sf_law_label(law));
+                   "(give an accuracy of 87%% as 0.87)", t->run[r], sf_table_row_number(t, r), jb->data, res->yname, y, sf_law_label(law));
       res->opt = rq->y ? "y" : "law";
       goto out;
     }
     if (res->opts.space == SF_SPACE_LOG && !(y > 0)) { /* held out too: its log residual is scored */
       rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s = %g, but residuals are in log space (values must be > 0; "
-                   "try %sspace linear)", t->run[r], r + 1, jb->data, res->yname, y, jb->pre);
+                   "try %sspace linear)", t->run[r], sf_table_row_number(t, r), jb->data, res->yname, y, jb->pre);
       res->opt = rq->y ? "y" : "law";
       goto out;
     }
@@ -388,7 +427,7 @@ static int pick_rows(job *jb, picked *p) {
         char val[48];
         snprintf(val, sizeof val, isnan(sg) ? "is missing" : "= %g", sg);
         rc = sf_fail(SF_EINPUT, "run '%s' (row %zu of '%s'): %s %s, but %ssigma needs a standard deviation that is "
-                     "finite and > 0 (leave such runs out with %swhere)", t->run[r], r + 1, jb->data, res->sigma_name,
+                     "finite and > 0 (leave such runs out with %swhere)", t->run[r], sf_table_row_number(t, r), jb->data, res->sigma_name,
                      val, jb->pre, jb->pre);
         res->opt = "sigma";
         goto out;
@@ -809,16 +848,25 @@ int sf_fit_table(const sf_table *t, const sf_fit_request *rq, sf_fit_table_resul
   size_t nfree = 0;
   for (size_t j = 0; j < law->np; j++) nfree += !res->opts.fixed[j];
   if (pk.n <= nfree) {
-    /* say where the runs went: the selection, missing values, the hold-out */
-    char why[160] = "";
-    size_t at = 0;
-    if (res->n_where) at += (size_t)snprintf(why, sizeof why, "; %swhere left out %zu", jb.pre, res->n_where);
-    if (res->n_skipped && at < sizeof why)
-      at += (size_t)snprintf(why + at, sizeof why - at, "; %zu %s a value", res->n_skipped,
-                            res->n_skipped == 1 ? "lacks" : "lack");
-    if (pk.nh && at < sizeof why) snprintf(why + at, sizeof why - at, "; %zu %s held out", pk.nh, pk.nh == 1 ? "is" : "are");
-    rc = sf_fail(SF_EINPUT, "%zu run%s left to fit in '%s' but law '%s' has %zu free parameter%s: need at least %zu%s",
-                 pk.n, sf_plural(pk.n), jb.data, sf_law_label(law), nfree, sf_plural(nfree), nfree + 1, why);
+    /* say where the runs went, naming a few of each (the selection, missing values), and the hold-out: a
+     * count alone sent the user to a note printed before it, or to none (the error came first) */
+    sf_buf why;
+    sf_buf_init(&why);
+    if (res->n_where) {
+      sf_buf_printf(&why, "; %swhere left out %zu (", jb.pre, res->n_where);
+      sf_fit_list_rows(&why, t, pk.wout, -1, 5);
+      sf_buf_add(&why, ")");
+    }
+    if (res->n_skipped)
+      sf_buf_printf(&why, "; %zu %s a value (%s)", res->n_skipped, res->n_skipped == 1 ? "lacks" : "lack",
+                    res->skip_note ? res->skip_note : "a column the fit needs");
+    if (pk.nh) sf_buf_printf(&why, "; %zu %s held out", pk.nh, pk.nh == 1 ? "is" : "are");
+    char of[48] = "";
+    if (pk.ngiven != pk.n + pk.nh) snprintf(of, sizeof of, " of %zu", pk.ngiven);
+    rc = sf_fail(SF_EINPUT, "%zu run%s%s left to fit in '%s' but law '%s' has %zu free parameter%s: need at least %zu%s",
+                 pk.n, sf_plural(pk.n), of, jb.data, sf_law_label(law), nfree, sf_plural(nfree), nfree + 1,
+                 why.oom ? "" : sf_buf_str(&why));
+    sf_buf_free(&why);
     /* the hold-out or the where that took the runs; "runs" when neither did (the data are short,
      * or a caller selected them beforehand: a report's [data] where) */
     res->opt = pk.nh ? "holdout" : res->n_where ? "where" : "runs";

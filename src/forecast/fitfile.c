@@ -153,6 +153,9 @@ int sf_fitfile_from_json(const sf_jval *root, const char *origin, sf_fitfile **o
     if (check_type(sf_jget(root, optional[k].key), optional[k].type, origin, optional[k].key) != SF_OK)
       return SF_EINPUT;
   if (check_type(sf_jget(sf_jget(root, "data"), "range"), SF_JOBJ, origin, "data.range") != SF_OK ||
+      check_type(sf_jget(sf_jget(root, "data"), "n_where"), SF_JNUM, origin, "data.n_where") != SF_OK ||
+      check_type(sf_jget(sf_jget(root, "data"), "n_skipped"), SF_JNUM, origin, "data.n_skipped") != SF_OK ||
+      check_type(sf_jget(sf_jget(root, "data"), "skipped"), SF_JARR, origin, "data.skipped") != SF_OK ||
       check_type(sf_jget(sf_jget(root, "bootstrap"), "failed"), SF_JNUM, origin, "bootstrap.failed") != SF_OK)
     return SF_EINPUT;
 
@@ -404,6 +407,25 @@ int sf_fitfile_from_json(const sf_jval *root, const char *origin, sf_fitfile **o
       fr->lo = lo;
       fr->hi = hi;
     }
+  /* the runs left out (files from before these keys: 0, not said); a count that is no whole number, or
+   * a list longer than the count, is a hand edit gone wrong */
+  const char *cnt[2] = {"n_where", "n_skipped"};
+  size_t *to[2] = {&ff->n_where, &ff->n_skipped};
+  for (int k = 0; k < 2; k++) {
+    double v;
+    if (!get_num(sf_jget(sf_jget(root, "data"), cnt[k]), &v)) continue;
+    if (!(v >= 0 && v <= 1e15 && v == floor(v))) {
+      rc = sf_fail(SF_EINPUT, "'%s': 'data.%s' must be a whole number of runs >= 0, got %g", origin, cnt[k], v);
+      goto fail;
+    }
+    *to[k] = (size_t)v;
+  }
+  const sf_jval *jsk = sf_jget(sf_jget(root, "data"), "skipped");
+  if (jsk && jsk->type == SF_JARR && jsk->n != ff->n_skipped) {
+    rc = sf_fail(SF_EINPUT, "'%s': 'data.skipped' lists %zu run%s but 'data.n_skipped' is %zu", origin, jsk->n,
+                 sf_plural(jsk->n), ff->n_skipped);
+    goto fail;
+  }
   if (!ff->law_name || !ff->output) {
     rc = sf_fail(SF_ENOMEM, "out of memory");
     goto fail;
@@ -706,6 +728,25 @@ void sf_fmt_value(char *buf, size_t n, double v) {
   snprintf(buf, n, "%s", r);
 }
 
+void sf_fmt_compute(char *buf, size_t n, double v) {
+  if (isnan(v)) snprintf(buf, n, "-");
+  else if (isinf(v)) snprintf(buf, n, v > 0 ? "inf" : "-inf");
+  else snprintf(buf, n, "%.3g", v);
+}
+
+void sf_fmtcol_see(sf_fmtcol *c, double v) {
+  char r[40];
+  snprintf(r, sizeof r, "%.3g", v); /* rounded as shown: 999.7T is 1e+15 */
+  if (isfinite(v) && fabs(strtod(r, NULL)) >= 1e15) c->sci = 1;
+}
+
+void sf_fmtcol_fmt(const sf_fmtcol *c, char *buf, size_t n, double v) {
+  char r[40];
+  snprintf(r, sizeof r, "%.4g", v);
+  if (c->sci && isfinite(v) && fabs(strtod(r, NULL)) >= 1e4) snprintf(buf, n, "%.3g", v);
+  else sf_fmt_value(buf, n, v);
+}
+
 void sf_fmt_ratio(char *buf, size_t n, double v) {
   if (isnan(v)) {
     snprintf(buf, n, "-");
@@ -728,6 +769,22 @@ void sf_fmt_band(char *buf, size_t n, double v, double lo, double hi, void (*fmt
   fmt(b, sizeof b, lo);
   fmt(c, sizeof c, hi);
   snprintf(buf, n, "%s [%s, %s]", a, b, c);
+}
+
+void sf_fmtcol_band(const sf_fmtcol *col, char *buf, size_t n, double v, double lo, double hi) {
+  char a[48], b[48], c[48];
+  sf_fmtcol_fmt(col, a, sizeof a, v);
+  if (isnan(lo) || isnan(hi)) {
+    snprintf(buf, n, "%s", a);
+    return;
+  }
+  sf_fmtcol_fmt(col, b, sizeof b, lo);
+  sf_fmtcol_fmt(col, c, sizeof c, hi);
+  snprintf(buf, n, "%s [%s, %s]", a, b, c);
+}
+
+void sf_fmtcol_see_band(sf_fmtcol *col, double v, double lo, double hi) {
+  sf_fmtcol_see(col, v), sf_fmtcol_see(col, lo), sf_fmtcol_see(col, hi);
 }
 
 double sf_fitfile_decades_beyond_ndc(const sf_fitfile *ff, double N, double D, double C) {

@@ -56,6 +56,30 @@ void sf_fitrecord_from_fit(sf_fitrecord *rec, const sf_fit_table_result *f) {
   rec->holdout_rmse = f->holdout_rmse;
   rec->holdout_maxabs = f->holdout_maxabs;
   rec->holdout_mean_rel = f->holdout_mean_rel;
+  rec->n_where = f->n_where;
+  rec->n_skipped = f->n_skipped;
+  rec->skipped = f->skipped;
+  rec->nskip_col = f->nskip_col;
+  rec->skip_col = f->skip_col;
+}
+
+/* data.skipped: each run skipped for a missing value, {"run", "row", "missing": [columns]}; "run" is
+ * null in a file without run names */
+static void skipped_json(sf_json *j, const char *key, const sf_fit_skip *s, size_t n, char *const *col,
+                         size_t ncol) {
+  sf_json_begin_array(j, key);
+  for (size_t k = 0; k < n && s; k++) {
+    sf_json_begin_object(j, NULL);
+    if (s[k].run && s[k].run[0]) sf_json_string(j, "run", s[k].run);
+    else sf_json_null(j, "run");
+    sf_json_int(j, "row", (long long)s[k].row);
+    sf_json_begin_array(j, "missing");
+    for (size_t c = 0; c < ncol; c++)
+      if (s[k].missing & 1u << c) sf_json_string(j, NULL, col[c]);
+    sf_json_end_array(j);
+    sf_json_end_object(j);
+  }
+  sf_json_end_array(j);
 }
 
 char *sf_fitfile_to_json(const sf_fitrecord *rec, int pretty) {
@@ -154,6 +178,9 @@ char *sf_fitfile_to_json(const sf_fitrecord *rec, int pretty) {
   sf_json_string(&j, "table", rec->table);
   sf_json_string(&j, "where", rec->where);
   sf_json_int(&j, "n_rows", (long long)rec->n_rows);
+  sf_json_int(&j, "n_where", (long long)rec->n_where);
+  sf_json_int(&j, "n_skipped", (long long)rec->n_skipped);
+  skipped_json(&j, "skipped", rec->skipped, rec->n_skipped, rec->skip_col, rec->nskip_col);
   sf_json_begin_object(&j, "range");
   for (size_t k = 0; k < rec->nrange && k < SF_FITRECORD_MAXRANGE; k++)
     pair(&j, rec->range_name[k], rec->range_lo[k], rec->range_hi[k]);

@@ -272,7 +272,7 @@ void sf_target_verdict(const sf_fitfile *ff, double target, int reached, const s
   double E = jE >= 0 ? ff->params[jE] : NAN;
   if (reached == 1) {
     char c[32];
-    sf_fmt_value(c, sizeof c, opt->C); /* as the C line under it shows it */
+    sf_fmt_compute(c, sizeof c, opt->C); /* as the C line under it shows it */
     snprintf(buf, n, "reached at C = %s FLOP", c);
   }
   else if (reached == -1)

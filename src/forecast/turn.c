@@ -464,6 +464,36 @@ done:
 
 /* ---- the runs and the words, shared by `scalefit turn` and a report ---- */
 
+/* "no value of C: 'r1' (row 1), row 4 and 3 more", the first five rows of t without a value of
+ * column c, as a fit names the runs it skips; nothing when every row has one. */
+static void list_missing(sf_buf *b, const sf_table *t, int c) {
+  size_t n = 0;
+  for (size_t r = 0; r < t->nrows; r++) {
+    if (!isnan(t->cols[c].v[r])) continue;
+    if (n == 0) sf_buf_printf(b, "%sno value of %s: ", b->len ? "; " : "", t->cols[c].name);
+    if (n < 5) {
+      if (t->run[r][0]) sf_buf_printf(b, "%s'%s' (row %zu)", n ? ", " : "", t->run[r], sf_table_row_number(t, r));
+      else sf_buf_printf(b, "%srow %zu", n ? ", " : "", sf_table_row_number(t, r));
+    }
+    n++;
+  }
+  if (n > 5) sf_buf_printf(b, " and %zu more", n - 5);
+}
+
+int sf_turn_enough(const sf_table *t, int cx, int cy, size_t n) {
+  if (n >= SF_TURN_MINRUNS) return SF_OK;
+  sf_buf b;
+  sf_buf_init(&b);
+  list_missing(&b, t, cx);
+  if (cy != cx) list_missing(&b, t, cy);
+  size_t lack = t->nrows - n;
+  int rc = lack ? sf_fail(SF_EINPUT, "turn needs at least %d runs with both values, got %zu of %zu; %zu %s a value (%s)",
+                          SF_TURN_MINRUNS, n, t->nrows, lack, lack == 1 ? "lacks" : "lack", b.oom ? "?" : sf_buf_str(&b))
+               : sf_fail(SF_EINPUT, "turn needs at least %d runs with both values, got %zu", SF_TURN_MINRUNS, n);
+  sf_buf_free(&b);
+  return rc;
+}
+
 int sf_turn_rows(const sf_table *t, int cx, int cy, double max, double **x, double **y, size_t *n, size_t *skipped) {
   *x = *y = NULL;
   *n = *skipped = 0;

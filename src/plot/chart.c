@@ -5,6 +5,7 @@
  */
 #include <scalefit/sf_error.h>
 #include <scalefit/sf_plot.h>
+#include <scalefit/sf_store.h>
 
 #include <math.h>
 #include <stdlib.h>
@@ -80,9 +81,37 @@ void sf_chart_free(sf_chart *c) {
   if (!c) return;
   free(c->title);
   free(c->subtitle);
+  free(c->left_out);
   for (size_t i = 0; i < c->npanels; i++) panel_free(c->panels[i]);
   free(c->panels);
   free(c);
+}
+
+/* A count alone ("3 runs without x or y left out") gave a reader of a 500-run chart nothing to look
+ * for; named as sf_fit_list_rows names a fit's skipped runs. */
+int sf_chart_left_out(sf_chart *c, const sf_table *t, const unsigned char *drawn) {
+  sf_buf b;
+  sf_buf_init(&b);
+  size_t n = 0;
+  for (size_t r = 0; r < t->nrows; r++) {
+    if (drawn[r]) continue;
+    if (n < 5) {
+      if (t->run[r][0]) sf_buf_printf(&b, "%s'%s' (row %zu)", n ? ", " : "", t->run[r], sf_table_row_number(t, r));
+      else sf_buf_printf(&b, "%srow %zu", n ? ", " : "", sf_table_row_number(t, r));
+    }
+    n++;
+  }
+  if (n > 5) sf_buf_printf(&b, " and %zu more", n - 5);
+  free(c->left_out);
+  c->left_out = NULL;
+  c->skipped = n;
+  if (b.oom) {
+    sf_buf_free(&b);
+    return sf_fail(SF_ENOMEM, "out of memory");
+  }
+  if (n) c->left_out = sf_buf_take(&b);
+  sf_buf_free(&b);
+  return SF_OK;
 }
 
 int sf_chart_set_subtitle(sf_chart *c, const char *subtitle) {

@@ -144,6 +144,14 @@ int sf_plot_curves(const sf_table *t, const sf_plot_opts *o, sf_chart **out) {
                  xname, yname, o->linear_y ? "" : " (positive, for the log axes)");
   else if (!rc && drawn == 0)
     rc = sf_fail(SF_EINPUT, "no run in table '%s' has a curve and a value of '%s'", t->name ? t->name : "", cby);
+  if (!rc && c->skipped) {
+    /* the runs with a curve but no value to colour by, named (the count is the same) */
+    unsigned char *keep = calloc(t->nrows + 1, 1);
+    if (!keep) rc = sf_fail(SF_ENOMEM, "out of memory");
+    for (size_t r = 0; r < t->nrows && keep; r++) keep[r] = !(t->curve_len[r] && zc >= 0 && !isfinite(t->cols[zc].v[r]));
+    if (!rc) rc = sf_chart_left_out(c, t, keep);
+    free(keep);
+  }
   if (!rc) {
     char sub[160];
     int k = snprintf(sub, sizeof sub, "%zu run%s with training curves", drawn, drawn == 1 ? "" : "s");

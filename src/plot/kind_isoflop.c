@@ -22,6 +22,7 @@ enum { PARABOLA_POINTS = 60 };
 
 typedef struct run_pt {
   double lc, u, y, n;
+  size_t row; /* in the table: to name the runs left out */
 } run_pt;
 
 static int by_lc(const void *a, const void *b) {
@@ -113,7 +114,7 @@ int sf_plot_isoflop(const sf_table *t, const sf_plot_opts *o, sf_chart **out, sf
   for (size_t r = 0; r < t->nrows; r++) {
     double C = t->cols[cc].v[r], N = t->cols[nc].v[r], y = t->cols[yc].v[r];
     if (!(C > 0 && N > 0 && isfinite(y) && (o->linear_y || y > 0))) continue;
-    pts[n++] = (run_pt){log10(C), log10(N), y, N};
+    pts[n++] = (run_pt){log10(C), log10(N), y, N, r};
   }
   if (n == 0) {
     rc = sf_fail(SF_EINPUT, "no run in table '%s' has C, N and '%s'", t->name ? t->name : "", yname);
@@ -176,7 +177,14 @@ int sf_plot_isoflop(const sf_table *t, const sf_plot_opts *o, sf_chart **out, sf
   if (!p) goto fail_errcode;
   if ((rc = sf_plot_column_axis(&p->x, "N", t->cols[nc].unit, 1))) goto done;
   if ((rc = sf_plot_column_axis(&p->y, yname, t->cols[yc].unit, !o->linear_y))) goto done;
-  c->skipped = t->nrows - n + nout;
+  {
+    unsigned char *drawn = calloc(t->nrows + 1, 1);
+    if (!drawn) rc = sf_fail(SF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && drawn; i++) drawn[pts[i].row] = bin_of[i] != SIZE_MAX;
+    if (!rc) rc = sf_chart_left_out(c, t, drawn);
+    free(drawn);
+    if (rc) goto done;
+  }
 
   run_pt *bp = malloc((n + 1) * sizeof *bp);
   double *bx = malloc((n + 1) * sizeof *bx), *by = malloc((n + 1) * sizeof *by);

@@ -102,7 +102,17 @@ int sf_plot_residuals(const sf_table *t, const sf_fitfile *ff, const sf_plot_opt
     free(fitted);
     goto done;
   }
-  c->skipped = nr - n;
+  {
+    unsigned char *drawn = calloc(nr + 1, 1);
+    if (!drawn) rc = sf_fail(SF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && drawn; i++) drawn[row[i]] = 1;
+    if (!rc) rc = sf_chart_left_out(c, t, drawn);
+    free(drawn);
+    if (rc) {
+      free(fitted);
+      goto done;
+    }
+  }
   /* x of each residual */
   double *xr = malloc(n * sizeof *xr);
   if (!xr) {

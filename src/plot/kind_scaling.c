@@ -144,7 +144,14 @@ int sf_plot_scaling(const sf_table *t, const sf_plot_opts *o, sf_chart **out) {
     if (!sf_plot_row_ok(p, xv[r], yv[r]) || (zv && !isfinite(zv[r]))) continue;
     rows[n++] = r;
   }
-  c->skipped = t->nrows - n;
+  {
+    unsigned char *drawn = calloc(t->nrows + 1, 1);
+    if (!drawn) rc = sf_fail(SF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && drawn; i++) drawn[rows[i]] = 1;
+    if (!rc) rc = sf_chart_left_out(c, t, drawn);
+    free(drawn);
+    if (rc) goto fail;
+  }
   if (n == 0) {
     rc = sf_fail(SF_EINPUT, "no run in table '%s' has both '%s' and '%s'%s%s%s", t->name ? t->name : "", xname, yname,
                  p->x.log && p->y.log ? " (positive, for log axes)" : p->x.log || p->y.log ? " (" : "",

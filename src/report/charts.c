@@ -76,8 +76,9 @@ static int chart_scaling(rp_state *st, const sf_spec_chart *cs, sf_chart **out, 
   }
   free(held);
   if (rc) return chart_fail(st, cs, rc);
-  if ((*out)->skipped) sf_buf_printf(note, "%zu run%s without %s or %s left out.", (*out)->skipped, sf_plural((*out)->skipped), o.x,
-                                     o.y);
+  if ((*out)->skipped)
+    sf_buf_printf(note, "%zu run%s without %s or %s left out%s%s.", (*out)->skipped, sf_plural((*out)->skipped), o.x, o.y,
+                  (*out)->left_out ? ": " : "", (*out)->left_out ? (*out)->left_out : "");
   return SF_OK;
 }
 

@@ -106,6 +106,8 @@ static int select_rows(rp_state *st) {
   sel->origin = sf_strdup(t->origin);
   for (size_t c = 0; c < t->ncols; c++)
     if (sf_table_add_column(sel, t->cols[c].name, t->cols[c].unit) < 0) rc = SF_ENOMEM;
+  /* each selected run keeps its row of the file, for the messages and saved fits that name it */
+  if (!rc && where && !(sel->data_row = malloc((t->nrows ? t->nrows : 1) * sizeof *sel->data_row))) rc = SF_ENOMEM;
   for (size_t r = 0; r < t->nrows && !rc; r++) {
     if (where) {
       double vals[256];
@@ -121,6 +123,7 @@ static int select_rows(rp_state *st) {
       rc = SF_ENOMEM;
       break;
     }
+    if (sel->data_row) sel->data_row[row] = sf_table_row_number(t, r);
     for (size_t c = 0; c < t->ncols; c++) {
       sel->cols[c].v[row] = t->cols[c].v[r];
       sel->cols[c].derived[row] = t->cols[c].derived ? t->cols[c].derived[r] : 0;
@@ -445,10 +448,13 @@ static int run_turn(rp_state *st, rp_turn *tu) {
   }
   if (rc) return rp_fail(st, sp->line, rc, "[turn %s]: '%s': %s", sp->name, st->spec->data_file_given, sf_errmsg());
   /* too few runs, where [data] where took some: the where's line says why (turn sees its rows only) */
-  if (tu->n < SF_TURN_MINRUNS && st->spec->where && st->n_where)
-    return rp_fail(st, key_line(st, st->spec->data_header_line, "where"), SF_EINPUT,
-                   "[turn %s]: turn needs at least %d runs with both values, got %zu; [data] where left out %zu",
-                   sp->name, SF_TURN_MINRUNS, tu->n, st->n_where);
+  if (tu->n < SF_TURN_MINRUNS && st->spec->where && st->n_where) {
+    sf_turn_enough(t, cx, cy, tu->n); /* the message: how many, and which lacked a value */
+    return rp_fail(st, key_line(st, st->spec->data_header_line, "where"), SF_EINPUT, "[turn %s]: %s; [data] where left out %zu",
+                   sp->name, sf_errmsg(), st->n_where);
+  }
+  if ((rc = sf_turn_enough(t, cx, cy, tu->n)))
+    return rp_fail(st, sp->line, rc, "[turn %s]: '%s': %s", sp->name, st->spec->data_file_given, sf_errmsg());
   sf_turn_opts o;
   sf_turn_opts_default(&o);
   o.chance = sp->chance;

@@ -146,9 +146,8 @@ static void table_row(out *o, const char *const *cells, size_t n) {
 
 static void table_end(out *o) { sf_buf_add(o->b, o->html ? "</tbody></table></div>\n" : "\n"); }
 
-/* the CLI's display rule (sf_fmt_value): a report shows each figure as `scalefit optimal` and
- * `target` print it */
-static void fmt_band(char *buf, size_t n, const sf_band *b) { sf_fmt_band(buf, n, b->value, b->lo, b->hi, sf_fmt_value); }
+/* the CLI's display rules (sf_fmt_compute, sf_fmtcol over a table's column): a report shows each
+ * figure as `scalefit optimal` and `target` print it */
 
 static const char *band_kind(sf_bandkind k) {
   return k == SF_BAND_BOOTSTRAP ? "bootstrap" : k == SF_BAND_DELTA ? "delta method" : "none";
@@ -263,10 +262,17 @@ static void body(rp_state *st, out *o) {
          NULL);
     size_t far = 0; /* the source's budgets far beyond its data, warned about as the CLI does */
     double worst = 0;
+    sf_fmtcol ncol = {0}, dcol = {0}, vcol = {0}; /* one style per column of the source's table, as optimal's */
     for (size_t i = 0; i < st->nfc; i++) {
       const rp_fc *x = &st->fc[i];
       const sf_fitfile *ff = rp_source_ff(st, x->fit);
       if (i == 0 || st->fc[i - 1].fit != x->fit) {
+        ncol.sci = dcol.sci = vcol.sci = 0;
+        for (size_t k = i; k < st->nfc && st->fc[k].fit == x->fit; k++) {
+          sf_fmtcol_see_band(&ncol, st->fc[k].N.value, st->fc[k].N.lo, st->fc[k].N.hi);
+          sf_fmtcol_see_band(&dcol, st->fc[k].D.value, st->fc[k].D.lo, st->fc[k].D.hi);
+          sf_fmtcol_see_band(&vcol, st->fc[k].value.value, st->fc[k].value.lo, st->fc[k].value.hi);
+        }
         if (i) {
           table_end(o);
           far_para(o, st->fc[i - 1].kind, &far, &worst);
@@ -298,11 +304,11 @@ static void body(rp_state *st, out *o) {
         if (x->fit >= 0) cols[nc++] = "beyond data";
         table_begin(o, cols, nc, "rrrrrr");
       }
-      sf_fmt_value(c1, sizeof c1, x->C);
-      fmt_band(c2, sizeof c2, &x->N);
-      fmt_band(c3, sizeof c3, &x->D);
+      sf_fmt_compute(c1, sizeof c1, x->C);
+      sf_fmtcol_band(&ncol, c2, sizeof c2, x->N.value, x->N.lo, x->N.hi);
+      sf_fmtcol_band(&dcol, c3, sizeof c3, x->D.value, x->D.lo, x->D.hi);
       sf_fmt_band(c4, sizeof c4, x->tpp.value, x->tpp.lo, x->tpp.hi, sf_fmt_ratio);
-      fmt_band(c6, sizeof c6, &x->value);
+      sf_fmtcol_band(&vcol, c6, sizeof c6, x->value.value, x->value.lo, x->value.hi);
       if (isnan(x->beyond)) snprintf(c5, sizeof c5, "-");
       else snprintf(c5, sizeof c5, "%.1f dec", x->beyond);
       const char *cells[6] = {c1, c2, c3, c4};
@@ -326,6 +332,12 @@ static void body(rp_state *st, out *o) {
          "the fit's data.", NULL);
     const char *cols[] = {"law", "target", "compute C (FLOP)", "N", "D", "reachable", "beyond data"};
     table_begin(o, cols, 7, "llrrrrr");
+    sf_fmtcol ncol = {0}, dcol = {0};
+    for (size_t i = 0; i < st->ntg; i++)
+      if (st->tg[i].reached == 1) {
+        sf_fmtcol_see_band(&ncol, st->tg[i].N.value, st->tg[i].N.lo, st->tg[i].N.hi);
+        sf_fmtcol_see_band(&dcol, st->tg[i].D.value, st->tg[i].D.lo, st->tg[i].D.hi);
+      }
     for (size_t i = 0; i < st->ntg; i++) {
       const rp_target *x = &st->tg[i];
       snprintf(c1, sizeof c1, "%s %g", rp_source_ff(st, x->fit)->output, x->target);
@@ -334,9 +346,9 @@ static void body(rp_state *st, out *o) {
         sf_optimum bottom = {.C = x->C.value}; /* reached at the bottom of the search: its budget */
         sf_target_verdict(rp_source_ff(st, x->fit), x->target, x->reached, &bottom, c2, sizeof c2);
       }
-      else fmt_band(c2, sizeof c2, &x->C);
-      fmt_band(c3, sizeof c3, &x->N);
-      fmt_band(c4, sizeof c4, &x->D);
+      else sf_fmt_band(c2, sizeof c2, x->C.value, x->C.lo, x->C.hi, sf_fmt_compute);
+      sf_fmtcol_band(&ncol, c3, sizeof c3, x->N.value, x->N.lo, x->N.hi);
+      sf_fmtcol_band(&dcol, c4, sizeof c4, x->D.value, x->D.lo, x->D.hi);
       if (isnan(x->prob)) snprintf(c5, sizeof c5, "-");
       else snprintf(c5, sizeof c5, "%.3f", x->prob); /* as `scalefit target` prints it */
       if (isnan(x->beyond)) snprintf(c6, sizeof c6, "-");
@@ -397,7 +409,7 @@ static void body(rp_state *st, out *o) {
           sf_error_clear();
           continue;
         }
-        sf_fmt_value(c5, sizeof c5, C);
+        sf_fmt_compute(c5, sizeof c5, C);
         sf_fmt_value(c1, sizeof c1, k2.gpu_hours);
         sf_fmt_ratio(c2, sizeof c2, k2.days);
         if (isnan(k2.dollars)) snprintf(c3, sizeof c3, "-");

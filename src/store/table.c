@@ -109,6 +109,7 @@ static void free_strv(char **v, size_t n) {
 
 void sf_table_free(sf_table *t) {
   if (!t) return;
+  free(t->data_row);
   free(t->name);
   free(t->description);
   free(t->origin);
@@ -429,6 +430,10 @@ sf_table *sf_table_copy(const sf_table *t) {
       sf_table_append(u, t)) {
     sf_table_free(u);
     return NULL;
+  }
+  if (t->data_row) {
+    if (!(u->data_row = malloc((t->nrows ? t->nrows : 1) * sizeof *u->data_row))) goto fail;
+    memcpy(u->data_row, t->data_row, t->nrows * sizeof *u->data_row);
   }
   if (t->nskipped) {
     u->skipped = calloc(t->nskipped, sizeof *u->skipped);

@@ -68,14 +68,14 @@ expect 2 "(did you mean 'hoffmann2022_approach3', 'hoffmann2022_approach3_unroun
 expect 2 "cannot parse" $SCALEFIT fit "$tmp/runs.csv" --law 'loss = E + (A*C'
 expect 2 "names no column" $SCALEFIT fit "$tmp/runs.csv" --law 'loss = E + A'
 expect 2 "need at least 4" $SCALEFIT fit "$tmp/runs.csv" --law power --where 'N < 1.3e7'
-expect 2 "0 runs left to fit in '$tmp/runs.csv' but law 'power' has 3 free parameters: need at least 4; --where left out" \
+expect 2 "0 runs of 40 left to fit in '$tmp/runs.csv' but law 'power' has 3 free parameters: need at least 4; --where left out 40 (" \
   $SCALEFIT fit "$tmp/runs.csv" --law power --where 'loss < 0'
 # a count of one takes the singular ("1 runs left", "1 free parameters", "1 lack a value" once):
 # N = 1e7 is the only run under 1.1e7 (the next is 10^(7 + 3/39) = 1.19e7); E and A fixed leave alpha
-expect 2 "1 run left to fit in '$tmp/runs.csv' but law 'power' has 1 free parameter: need at least 2; --where left out 39" \
+expect 2 "1 run of 40 left to fit in '$tmp/runs.csv' but law 'power' has 1 free parameter: need at least 2; --where left out 39 (" \
   $SCALEFIT fit "$tmp/runs.csv" --law power --where 'N < 1.1e7' --fix E=1.7 --fix A=1000
 head -3 "$tmp/runs.csv" >"$tmp/one_missing.csv" && echo "rx,1e9,2e10,,0.1" >>"$tmp/one_missing.csv"
-expect 2 "2 runs left to fit in '$tmp/one_missing.csv' but law 'power' has 3 free parameters: need at least 4; 1 lacks a value" \
+expect 2 "2 runs of 3 left to fit in '$tmp/one_missing.csv' but law 'power' has 3 free parameters: need at least 4; 1 lacks a value (no value of " \
   $SCALEFIT fit "$tmp/one_missing.csv" --law power
 $SCALEFIT fit "$tmp/runs.csv" --law power --grid random:1 >"$tmp/out" 2>/dev/null || fail "fit from one start"
 grep -q "^1 start: 1 converged" "$tmp/out" || fail "one start: $(cat "$tmp/out")"

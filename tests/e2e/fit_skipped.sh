@@ -110,4 +110,62 @@ printf '[report]\ntitle = t\n[data]\nfile = %s\n[fit dc]\nlaw = datacon\n' "$tmp
 want=$(expected "$tmp/dc.csv" N,D,U,loss | sed 's/ skipped, / skipped for a missing value (/')
 grep -qF -- "$want)." "$tmp/rep/s/report.md" || fail "report.md lacks '$want).': $(grep -i skipped "$tmp/rep/s/report.md")"
 
+# the saved fit and report.json carry every skipped run (not only the first five per column): run, 1-based
+# row, the needed columns it lacks in the law's order; computed here from the CSV, compared with the JSON
+# skipped_json_is WHAT CSV COLS JSON [KEYPATH]: the JSON's data.n_skipped and data.skipped are the CSV's
+skipped_json_is() {
+  $py - "$@" <<'PY' || fail "$1"
+import csv, json, sys
+what, path, cols, jpath = sys.argv[1], sys.argv[2], sys.argv[3].split(","), sys.argv[4]
+keys = sys.argv[5].split(".") if len(sys.argv) > 5 else []
+rows = list(csv.DictReader(open(path)))
+def empty(r, c):
+    if c == "C":
+        return r["N"] == "" or r["D"] == ""
+    return r[c] == ""
+want = [{"run": r.get("run") or None, "row": i + 1, "missing": [c for c in cols if empty(r, c)]}
+        for i, r in enumerate(rows) if any(empty(r, c) for c in cols)]
+j = json.load(open(jpath))
+for k in keys:
+    j = j[k]
+d = j["data"]
+if d.get("n_skipped") != len(want) or d.get("skipped") != want:
+    print("%s: want n_skipped %d, skipped %s; got %s, %s" % (what, len(want), want, d.get("n_skipped"), d.get("skipped")))
+    sys.exit(1)
+PY
+}
+expect 0 "" "$SCALEFIT" fit "$tmp/dc.csv" --law datacon -o "$tmp/dc.json"
+skipped_json_is "fit -o (datacon)" "$tmp/dc.csv" N,D,U,loss "$tmp/dc.json"
+expect 0 "" "$SCALEFIT" fit "$tmp/norun.csv" --law datacon -o "$tmp/norun.json"
+skipped_json_is "fit -o, no run names" "$tmp/norun.csv" N,D,U,loss "$tmp/norun.json"
+expect 0 "" "$SCALEFIT" fit "$tmp/dc.csv" --law power --x N --holdout 0.2 -o "$tmp/ho.json"
+skipped_json_is "fit -o --holdout (C needed)" "$tmp/dc.csv" N,loss,C "$tmp/ho.json"
+skipped_json_is "report.json's fit" "$tmp/dc.csv" N,D,U,loss "$tmp/rep/s/report.json" fits.dc
+# a report whose [data] where selects runs names them by their row of the file, not of the selection
+# (the report once named the file's 10th run "row 1"): the runs where keeps, computed here
+printf '[report]\ntitle = t\n[data]\nfile = %s\nwhere = N > 1e8\n[fit dc]\nlaw = datacon\n' "$tmp/dc.csv" >"$tmp/w.ini"
+"$SCALEFIT" report "$tmp/w.ini" -o "$tmp/wrep" >"$tmp/out" 2>&1 || fail "report with where: $(cat "$tmp/out")"
+$py - "$tmp/dc.csv" "$tmp/wrep/w/report.json" "$tmp/wrep/w/report.md" <<'PY' || fail "report with where: rows of the selection"
+import csv, json, sys
+rows = [(i + 1, r) for i, r in enumerate(csv.DictReader(open(sys.argv[1]))) if r["N"] and float(r["N"]) > 1e8]
+cols = ["N", "D", "U", "loss"]
+want = [{"run": r["run"], "row": i, "missing": [c for c in cols if r[c] == ""]} for i, r in rows if any(r[c] == "" for c in cols)]
+got = json.load(open(sys.argv[2]))["fits"]["dc"]["data"]
+assert want and got["skipped"] == want, (want, got.get("skipped"))
+md = open(sys.argv[3]).read()
+for w in want[:2]:
+    assert "'%s' (row %d)" % (w["run"], w["row"]) in md, (w, md)
+PY
+
+# and the file reads back: predict takes it, and an older file without the keys still loads
+"$SCALEFIT" predict "$tmp/dc.json" --at N=1e9,D=1e10,U=1e10 >"$tmp/out" 2>&1 || fail "predict: $(cat "$tmp/out")"
+$py - "$tmp/dc.json" "$tmp/old.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+for k in ("n_where", "n_skipped", "skipped"):
+    del j["data"][k]
+json.dump(j, open(sys.argv[2], "w"))
+PY
+"$SCALEFIT" predict "$tmp/old.json" --at N=1e9,D=1e10,U=1e10 >"$tmp/out" 2>&1 || fail "predict, older file: $(cat "$tmp/out")"
+
 exit $fails

@@ -30,7 +30,7 @@ PY
 # N = D = 1e300: C = 6ND overflows a double, and the decades were 'inf'; in log space they are
 # log10(6e600 / 3e21) = 579.30 (C's range ends at 3e21), and the cost says why there is none
 "$SCALEFIT" predict "$FIT" --at N=1e300,D=1e300 --gpu h100 > "$out/big.txt" 2> "$out/big.err" || fail "1e300 exit $?"
-grep -q "inf" "$out/big.txt" "$out/big.err" && fail "1e300: $(cat "$out/big.txt" "$out/big.err")"
+grep -qw "inf" "$out/big.txt" "$out/big.err" && fail "1e300: $(cat "$out/big.txt" "$out/big.err")"
 grep -q " 579.3 decades" "$out/big.txt" || fail "1e300 decades: $(cat "$out/big.txt")"
 grep -q "up to 579.3)" "$out/big.err" || fail "1e300 warning: $(cat "$out/big.err")"
 grep -q "cost: none: C = 6ND = 10^600.78 FLOP is beyond a double's range" "$out/big.txt" || fail "1e300 cost: $(cat "$out/big.txt")"
@@ -69,7 +69,7 @@ C=$($PY -c "import json; print(repr(json.load(open('$out/o.json'))['optima'][1][
 $PY -c "import json; t=json.load(open('$out/t.json')); assert abs(t['C']['value']/$C-1)<1e-7, t" || fail "target inverse"
 "$SCALEFIT" target "$FIT" --value 1.7 > "$out/t2.txt" || fail "target below E exit $?"
 grep -q "below the fitted irreducible loss E = 1.817" "$out/t2.txt" || fail "below-E message"
-# the verdict names C as the C line under it does (one display rule): 655T both, not 6.55e+14 above 655T
+# the verdict names C as the C line under it does (one display rule): 6.55e+14 both (once 6.55e+14 above 655T)
 "$SCALEFIT" target "$FIT" --value 8 > "$out/t3.txt" 2>/dev/null || fail "target 8 exit $?"
 "$SCALEFIT" target "$FIT" --value 8 --json > "$out/t3.json" 2>/dev/null || fail "target 8 --json exit $?"
 $PY - "$out/t3.txt" "$out/t3.json" <<'PY' || fail "target verdict's C differs from its C line or from --json"

@@ -35,6 +35,17 @@ png_check "$tmp/big.png" 1200 800
 if [ -f "$models" ]; then
   "$SCALEFIT" plot scaling "$models" --y mmlu --linear-y -o "$tmp/models.svg" 2>"$tmp/err" || bad "$(cat "$tmp/err")"
   grep -q "left out of the chart" "$tmp/err" || bad "runs without C or mmlu not reported: $(cat "$tmp/err")"
+  # and named, the first five as `fit` names its skipped runs (the note once gave a count alone)
+  want=$(/usr/bin/python3 - "$models" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+out = [(i + 1, r["run"]) for i, r in enumerate(rows) if not r["mmlu"] or not (r["C"] or (r["N"] and r["D"]))]
+print("%d of %d runs in '%s' left out of the chart (values missing, or not positive on a log axis): %s%s" % (
+    len(out), len(rows), sys.argv[1], ", ".join("'%s' (row %d)" % (run, i) for i, run in out[:5]),
+    " and %d more" % (len(out) - 5) if len(out) > 5 else ""))
+PY
+)
+  grep -qxF "scalefit: note: $want" "$tmp/err" || bad "want 'note: $want': $(cat "$tmp/err")"
   svg_check "$tmp/models.svg" gpPt6 -1 "Gopher" "Chinchilla" "PaLM" "LLaMA" "mmlu"
   "$SCALEFIT" plot scaling "$models" --x N --y mmlu --linear-y --title "MMLU by size" -o "$tmp/n.svg" \
     2>"$tmp/err" || bad "$(cat "$tmp/err")"

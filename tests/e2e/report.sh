@@ -132,14 +132,17 @@ for law in ("loglinear", "power", "sigmoid"):
 assert r["verdict"] == t["verdict"], (r["verdict"], t["verdict"])
 print("ok: turn matches scalefit turn:", r["verdict"])
 PY
-# the scaling chart's caption note counts the runs it leaves out, counted here from the file (C is
-# 6ND where only N and D are given), and ends with its full stop: it once ended "left out. "
+# the scaling chart's caption note counts the runs it leaves out and names the first five as `fit`
+# names its skipped runs ("'BERT-Base' (row 1), ... and 18 more"; it once gave the count alone), counted
+# here from the file (C is 6ND where only N and D are given), and ends with its full stop: it once ended
+# "left out. "
 "$PY" - out/published-models/report.json "$SF_SRC/datasets/models.csv" <<'PY' || fail "chart note"
 import csv, json, sys
 notes = [c["note"] for c in json.load(open(sys.argv[1]))["charts"] if c.get("note")]
 rows = list(csv.DictReader(open(sys.argv[2])))
-out = sum(1 for r in rows if not r["mmlu"] or not (r["C"] or (r["N"] and r["D"])))
-assert notes == [f"{out} runs without C or mmlu left out."], (notes, out)
+out = [(i + 1, r["run"]) for i, r in enumerate(rows) if not r["mmlu"] or not (r["C"] or (r["N"] and r["D"]))]
+names = ", ".join("'%s' (row %d)" % (run, i) for i, run in out[:5]) + (" and %d more" % (len(out) - 5) if len(out) > 5 else "")
+assert notes == [f"{len(out)} runs without C or mmlu left out: {names}."], (notes, out)
 PY
 
 # a target reached only beyond the data says how far beyond, as `scalefit target` does (the report

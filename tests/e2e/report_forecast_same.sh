@@ -101,7 +101,7 @@ def optimal(path):  # [(C, N, D, tpp, loss, N band, beyond, loss band, cost)]
         elif l.startswith("    cost: "):
             out[-1][8] = l
     return out
-def target(path):  # "  C = 18.4T [12.9T, 26T] FLOP": the report's cell, word for word, before the unit
+def target(path):  # "  C = 1.84e+13 [1.29e+13, 2.6e+13] FLOP": the report's cell, word for word, before the unit
     t = open(path).read()
     g = lambda k: re.search(r"^  %s = (.+?)(?: FLOP)?$" % k, t, re.M).group(1)
     c = re.search(r"^    cost: .*$", t, re.M)

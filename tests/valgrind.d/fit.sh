@@ -62,6 +62,9 @@ vg 1 fit "$tmp/fit_fam.csv" --law power --by family -o "$tmp/fit_by.json"
 sed -e 's/^\(r7,[^,]*,[^,]*,[^,]*\),[^,]*,/\1,,/' -e 's/^\(r9,[^,]*,[^,]*\),[^,]*,/\1,,/' "$tmp/fit_fam.csv" >"$tmp/fit_blank.csv"
 vg 0 fit "$tmp/fit_blank.csv" --law power --grid random:4 --holdout 0.2
 vg 0 fit "$tmp/fit_blank.csv" --law power --by family --grid random:4 --bootstrap 2
+# the saved fit lists them (data.skipped), and reads back
+vg 0 fit "$tmp/fit_blank.csv" --law power --grid random:4 -o "$tmp/fit_blank.json"
+vg 0 predict "$tmp/fit_blank.json" --at C=1e22
 # the data-constrained law (a column U of unique tokens, its domain check U <= D, its published constants)
 /usr/bin/python3 - "$tmp/fit_datacon.csv" <<'PY'
 import math, sys

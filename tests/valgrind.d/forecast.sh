@@ -30,3 +30,6 @@ vg 2 next "$FIT" --compute 1e24 --max-compute 1e20
 vg 1 next "$FIT" --at N=1e9,D=2e10 --max-compute 1e20 --run-sd 0.02
 vg 2 next --published epoch2024_replication --compute 1e24 --max-compute 1e20
 vg 1 next "$SF_SRC/tests/inputs/fit_loss_of_c.json" --at C=1e25 --max-compute 1e15 --run-sd 0.01
+# too few runs: the error names the runs without a value (sf_turn_enough; sf_fit_table's where and skip lists)
+vg 2 turn "$SF_SRC/datasets/models_rumoured.csv" --x C --y mmlu
+vg 2 fit "$SF_SRC/datasets/models.csv" --law power --x C --y mmlu --where 'C > 3e24'

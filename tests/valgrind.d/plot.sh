@@ -8,3 +8,8 @@ if command -v gnuplot >/dev/null 2>&1 && [ -f "${SF_SHARED:-}/chinchilla_svg_ext
   vg 4 plot scaling "$SF_SHARED/chinchilla_svg_extracted.csv" -o "$tmp/no/such/dir.png"
 fi
 vg 1 plot scatter x.csv
+# the runs a chart leaves out, named (sf_chart_left_out): scaling, turn
+if command -v gnuplot >/dev/null 2>&1; then
+  vg 0 plot scaling "$SF_SRC/datasets/models.csv" --x C --y mmlu -o "$tmp/vg_left.svg"
+  vg 0 plot turn "$SF_SRC/datasets/models.csv" --x C --y mmlu -o "$tmp/vg_turn.svg"
+fi

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# compute_format.sh: one display style per column. Compute (FLOP) is shown in e-notation at every size,
+# 3 significant digits (C's printf "%.3g", here Python's, the same rule), in optimal, target, next, info
+# and a report; a column of N or D (with its bands) is in k/M/B/T unless one figure of it reaches 1e15,
+# where those stop, and then in e-notation throughout. Before, `optimal --compute 1e13,1e14,1e15` read
+# "10T, 100T, 1e+15" down its C column, `info` showed C as "999B .. 10T" beside flops_6nd's
+# "8.863e+11", and a far optimum's N band read "[30.7T, 378T]" over "[99.2T, 1.58e+15]".
+set -u
+: "${SCALEFIT:?}" "${SF_SRC:?}"
+py=/usr/bin/python3
+. "$(dirname "$0")/lib/expect.sh" # $tmp, fails, fail(), expect CODE FRAGMENT CMD...
+H="$SF_SRC/datasets/sweep_default.h5"
+"$SCALEFIT" fit "$H" --law chinchilla -o "$tmp/own.json" >/dev/null 2>&1 || fail "fit $H"
+
+# optimal: C column "%.3g" of the budgets asked; each of N, D, the N band in one style
+check_optimal() { # WHAT BUDGETS...: the table in $tmp/out
+  $py - "$tmp/out" "$@" <<'PY' || fail "optimal $2: $(cat "$tmp/out")"
+import re, sys
+lines = [l.split() for l in open(sys.argv[1]) if re.match(r"^ +\d", l)]
+budgets = [float(b) for b in sys.argv[3:]]
+assert len(lines) == len(budgets), lines
+si = re.compile(r"^-?[\d.]+[kMBT]?$")
+sci = re.compile(r"^-?[\d.]+(e[+-]\d+)?$")
+cols = {"C": [l[0] for l in lines], "N": [l[1] for l in lines], "D": [l[2] for l in lines],
+        "N band": [l[7].strip("[,") for l in lines] + [l[8].strip("],") for l in lines]}
+assert cols["C"] == ["%.3g" % c for c in budgets], (cols["C"], budgets)
+for name, v in cols.items():
+    e = [x for x in v if "e+" in x]
+    assert not e or all(sci.match(x) and ("e+" in x or float(x) < 1e4) for x in v), (name, v)
+    assert e or all(si.match(x) for x in v), (name, v)
+PY
+}
+"$SCALEFIT" optimal "$tmp/own.json" --compute 1e13,1e14,1e15,1e16 >"$tmp/out" 2>/dev/null || fail "optimal own"
+check_optimal own 1e13 1e14 1e15 1e16
+# a far optimum: the N band's last end passes 1e15, so the whole band column is in e-notation
+CH="${SF_SHARED:-}/chinchilla_svg_extracted.csv"
+if [ -f "$CH" ]; then
+  "$SCALEFIT" fit "$CH" --law chinchilla -o "$tmp/ch.json" >/dev/null 2>&1 || fail "fit $CH"
+  "$SCALEFIT" optimal "$tmp/ch.json" --compute 1e24:1e30:7 >"$tmp/out" 2>/dev/null || fail "optimal chinchilla"
+  check_optimal chinchilla 1e24 1e25 1e26 1e27 1e28 1e29 1e30
+fi
+
+# target: the compute and its band in e-notation
+"$SCALEFIT" target "$tmp/own.json" --value 0.5 >"$tmp/out" 2>/dev/null || fail "target"
+$py - "$tmp/out" <<'PY' || fail "target: $(cat "$tmp/out")"
+import re, sys
+t = open(sys.argv[1]).read()
+m = re.search(r"^  C = (\S+) \[(\S+), (\S+)\] FLOP$", t, re.M)
+assert m and all(re.match(r"^[\d.]+e\+\d+$", x) for x in m.groups()), t
+v = re.search(r"reached at C = (\S+) FLOP", t).group(1)
+assert v == m.group(1), (v, m.group(1))
+PY
+
+# info: C and flops_6nd (FLOP) as "%.3g" of their min and max, read here with h5py
+"$SCALEFIT" info "$H" >"$tmp/out" 2>/dev/null || fail "info"
+$py - "$tmp/out" "$H" <<'PY' || fail "info: $(cat "$tmp/out")"
+import sys, h5py, numpy as np
+rows = {l.split()[0]: l.split() for l in open(sys.argv[1]) if l.startswith("  ")}
+with h5py.File(sys.argv[2]) as f:
+    for col in ("C", "flops_6nd"):
+        v = np.asarray(f["tables/runs/columns"][col], dtype=float)
+        v = v[np.isfinite(v)]
+        want = ["%.3g" % v.min(), "%.3g" % v.max()]
+        assert rows[col][3:5] == want, (col, rows[col], want)
+PY
+
+# a report's forecast table: the budget column as optimal's
+printf '[report]\ntitle = t\n[data]\nfile = %s\n[fit own]\nlaw = chinchilla\n[forecast]\nbudgets = 1e13, 1e14, 1e15\n' "$H" >"$tmp/r.ini"
+"$SCALEFIT" report "$tmp/r.ini" -o "$tmp/rep" >/dev/null 2>&1 || fail "report"
+for c in 1e+13 1e+14 1e+15; do
+  grep -q "^| $c | " "$tmp/rep/r/report.md" || fail "report: no budget row '$c': $(grep -F 'budget C' -A4 "$tmp/rep/r/report.md")"
+done
+
+exit $fails
