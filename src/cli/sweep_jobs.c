@@ -208,6 +208,7 @@ typedef struct worker {
   atomic_int halt;  /* a thread: stop at the next step */
   int task, report; /* the parent's ends: run indices out, messages in; -1 once closed */
   long run;         /* the run it trains, -1 none */
+  int waiting;      /* idle: the runs left are other sweeps' (SWEEP_WAIT); asked again later */
 } worker;
 
 typedef struct sched {
@@ -242,8 +243,13 @@ static void stop(sched *s, int k) {
 static void give(sched *s, int k) {
   worker *w = &s->w[k];
   w->run = -1;
+  w->waiting = 0;
   if (w->task < 0) return;
   long next = sweep_next_run(s->x, s->order, s->norder, &s->next, &s->failed);
+  if (next == SWEEP_WAIT) { /* idle until another sweep's run is recorded or given up */
+    w->waiting = 1;
+    return;
+  }
   if (next < 0) {
     close(w->task);
     w->task = -1;
@@ -435,7 +441,11 @@ int sweep_jobs_run(sweep_ctx *x, int jobs, int threads) {
         if (s.w[k].report >= 0) serve(&s, k);
       continue;
     }
-    if (poll(pf, (nfds_t)n, -1) < 0) {
+    /* woken at least 4 times a second: workers waiting for runs other sweeps train */
+    int got = poll(pf, (nfds_t)n, 250);
+    for (int k = 0; k < s.nw; k++)
+      if (s.w[k].waiting) give(&s, k);
+    if (got < 0) {
       if (errno == EINTR) continue;
       fail(&s, SF_EINTERNAL, -1, ": poll: %s", strerror(errno));
       for (int k = 0; k < s.nw; k++)

@@ -141,12 +141,20 @@ typedef struct master {
   int active;                  /* ranks not yet told to stop */
   int failed;                  /* the first failure's code: no new runs after it */
   size_t mine;                 /* the run rank 0 trains */
+  char *waiting;               /* by rank: asked for a run while only other sweeps' were left (SWEEP_WAIT) */
+  int self_done;               /* rank 0 has nothing more to train */
 } master;
 
 static long next_run(master *m) { return sweep_next_run(m->x, m->order, m->norder, &m->next, &m->failed); }
 
 static void give_work(master *m, int dest) {
-  int idx = (int)next_run(m);
+  long next = next_run(m);
+  if (next == SWEEP_WAIT && m->waiting) { /* answered once another sweep's run is recorded or given up */
+    m->waiting[dest] = 1;
+    return;
+  }
+  int idx = next < 0 ? -1 : (int)next;
+  if (m->waiting) m->waiting[dest] = 0;
   MPI_Send(&idx, 1, MPI_INT, dest, TAG_WORK, MPI_COMM_WORLD); /* one int goes eagerly: no wait */
   if (idx < 0) m->active--;
 }
@@ -222,12 +230,16 @@ static int master_step(void *ctx, long step, long steps, double loss, double sec
 
 static int run_master(sweep_ctx *x, int ranks) {
   master m = {.x = x, .active = ranks - 1};
-  if (!(m.order = malloc((x->plan.nruns + 1) * sizeof *m.order))) m.failed = sf_fail(SF_ENOMEM, "out of memory");
+  if (!(m.order = malloc((x->plan.nruns + 1) * sizeof *m.order)) || !(m.waiting = calloc((size_t)ranks, 1)))
+    m.failed = sf_fail(SF_ENOMEM, "out of memory");
   for (size_t i = x->plan.nruns; m.order && i-- > 0;)
     if (!x->plan.runs[i].done) m.order[m.norder++] = i;
   for (;;) {
     service(&m);
-    long idx = next_run(&m);
+    for (int r = 1; m.waiting && r < ranks; r++)
+      if (m.waiting[r]) give_work(&m, r);
+    long idx = m.self_done ? -1 : next_run(&m);
+    if (idx == -1) m.self_done = 1;
     if (idx >= 0) {
       sf_train_result r;
       memset(&r, 0, sizeof r);
@@ -239,9 +251,10 @@ static int run_master(sweep_ctx *x, int ranks) {
       sf_train_result_free(&r);
       continue;
     }
-    if (m.active <= 0) break;
+    if (m.self_done && m.active <= 0) break;
     nap();
   }
+  free(m.waiting);
   free(m.order);
   return m.failed;
 }
