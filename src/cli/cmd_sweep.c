@@ -90,7 +90,8 @@ static const cli_cmd cmd = {
     "With --jobs K (-j K), K workers share the runs on this machine, most expensive first,\n"
     "each taking the next when free; a run's threads default to cores/K (at least 1), and the parent\n"
     "alone writes the run file. A failed or killed worker stops the sweep once the others finish\n"
-    "their runs; the same command run again trains what is missing. With --device cuda the workers\n"
+    "their runs; the same command run again trains what is missing. Ctrl-C stops each worker's run\n"
+    "after its step, with its checkpoint, and exits 130, as without --jobs. With --device cuda the workers\n"
     "are threads of one process, each on its own CUDA stream, sharing the GPUs (worker k on GPU k\n"
     "mod count), so that small runs keep a GPU busy: they run at once without NVIDIA's MPS. Not\n"
     "under mpirun.\n"
@@ -446,7 +447,7 @@ typedef struct serial_cb {
 
 /* Ctrl-C (or SIGTERM) in the serial loop (train_signals_catch): the run in progress stops after its
  * step, saving its checkpoint, and the sweep says how to resume; it once died silently, losing up to
- * a minute of the run. (--jobs and MPI keep the default: every process of the group ends at once.) */
+ * a minute of the run. (--jobs does the same in each worker, sweep_jobs.c; MPI in each rank, sweep_mpi.c.) */
 
 static int on_step(void *ctx, long step, long steps, double loss, double seconds) {
   serial_cb *s = ctx;
