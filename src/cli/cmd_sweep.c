@@ -83,11 +83,16 @@ static const cli_cmd cmd = {
     "from its checkpoint (FILE.h5.ckpt.d/RUN.ckpt, written every minute, removed once recorded).\n"
     "A run in the file recorded with another batch, learning rate, --val-tokens, --evals or data\n"
     "than this sweep's stops it before it starts (exit 2): give it another run file or --table.\n"
+    "Sweeps started at once on one run file (or on several machines sharing it) split its runs:\n"
+    "each claims a run before training it (FILE.h5.ckpt.d/RUN.claim) and leaves the runs others\n"
+    "claimed for the end, then skips them once recorded, or takes over a claim whose process is\n"
+    "gone (or silent for 10 minutes). --dry-run shows the claims.\n"
     "\n"
     "With --jobs K (-j K), K workers share the runs on this machine, most expensive first,\n"
     "each taking the next when free; a run's threads default to cores/K (at least 1), and the parent\n"
     "alone writes the run file. A failed or killed worker stops the sweep once the others finish\n"
-    "their runs; the same command run again trains what is missing. With --device cuda the workers\n"
+    "their runs; the same command run again trains what is missing. Ctrl-C stops each worker's run\n"
+    "after its step, with its checkpoint, and exits 130, as without --jobs. With --device cuda the workers\n"
     "are threads of one process, each on its own CUDA stream, sharing the GPUs (worker k on GPU k\n"
     "mod count), so that small runs keep a GPU busy: they run at once without NVIDIA's MPS. Not\n"
     "under mpirun.\n"
@@ -282,7 +287,10 @@ int sweep_train(sweep_ctx *x, size_t i, sf_train_progress_fn fn, void *fn_ctx, s
   c.checkpoint_every = x->ckpt_every;
   /* a leftover of the same run with other settings (threads, batch, ...) cannot be continued */
   if (!sf_train_checkpoint_matches(ckpt, &c, x->src)) sf_train_checkpoint_remove(ckpt);
-  int rc = sf_train_run(&c, x->src, fn, fn_ctx, r);
+  sweep_claim_keeper k; /* the run's claim touched every minute, from whichever process trains it */
+  sweep_claim_keep_start(&k, x, i, fn, fn_ctx);
+  int rc = sf_train_run(&c, x->src, sweep_claim_keep_step, &k, r);
+  sweep_claim_keep_end(&k);
   if (rc) sf_fail_context("run '%s': ", run->name);
   else r->cfg.checkpoint = NULL; /* freed below */
   free(ckpt);
@@ -318,18 +326,63 @@ int sweep_skip_recorded(sweep_ctx *x, size_t i) {
   return there;
 }
 
-long sweep_next_run(sweep_ctx *x, const size_t *order, size_t norder, size_t *next, int *failed) {
-  int there;
-  while (!*failed && *next < norder && (there = sweep_skip_recorded(x, order[*next])) != 0) {
-    if (there < 0) {
-      progress_clear(&x->prog);
-      cli_error("%s", sf_errmsg());
-      *failed = -there;
-    } else
-      (*next)++;
+/* Run i for this process: 1 claimed and not recorded; 0 another sweep holds it (left for later) or
+ * it was recorded meanwhile (skipped); -1 on an error (said, *failed set). Claimed before the look
+ * at the run file: a claim given up after its run was recorded is then seen recorded. */
+static int hand_out(sweep_ctx *x, size_t i, int *failed) {
+  int c = x->claim ? sweep_claim(x, i) : 1, there = 0;
+  if (c > 0 && (there = sweep_skip_recorded(x, i)) != 0) sweep_claim_release(x, i);
+  if (c < 0 || there < 0) {
+    progress_clear(&x->prog);
+    cli_error("%s", sf_errmsg());
+    *failed = c < 0 ? -c : -there;
+    return -1;
   }
-  if (*failed || *next == norder) return -1;
-  return (long)order[(*next)++];
+  if (c == 0) {
+    if (x->claim[i] != SWEEP_CLAIM_OTHER) {
+      progress_clear(&x->prog);
+      cli_note("sweep: run '%s' is being trained by another sweep (its claim: %s.ckpt.d/%s.claim): left for the end",
+               x->plan.runs[i].name, x->output, x->plan.runs[i].name);
+    }
+    x->claim[i] = SWEEP_CLAIM_OTHER;
+    return 0;
+  }
+  if (there) {
+    x->claim[i] = SWEEP_CLAIM_SKIPPED;
+    return 0;
+  }
+  return 1;
+}
+
+long sweep_next_run(sweep_ctx *x, const size_t *order, size_t norder, size_t *next, int *failed) {
+  while (!*failed && *next < norder) {
+    size_t i = order[(*next)++];
+    if (hand_out(x, i, failed) > 0) return (long)i;
+  }
+  if (*failed || !x->claim) return -1;
+  /* the runs other sweeps held: at most once a second, each a claim file to read */
+  int left = 0;
+  double t = cli_now();
+  for (size_t k = 0; k < norder; k++) left += x->claim[order[k]] == SWEEP_CLAIM_OTHER;
+  if (!left) return -1;
+  if (t - x->claim_looked < 1) return SWEEP_WAIT;
+  x->claim_looked = t;
+  left = 0;
+  for (size_t k = 0; !*failed && k < norder; k++) {
+    size_t i = order[k];
+    if (x->claim[i] != SWEEP_CLAIM_OTHER) continue;
+    int h = hand_out(x, i, failed);
+    if (h > 0) return (long)i;
+    left += h == 0 && x->claim[i] == SWEEP_CLAIM_OTHER;
+  }
+  if (*failed || !left) return -1;
+  if (!x->claim_said_wait) {
+    progress_clear(&x->prog);
+    cli_note("sweep: waiting for another sweep to finish the %d run%s it trains (or to give %s up)", left,
+             train_s(left), left == 1 ? "it" : "them");
+    x->claim_said_wait = 1;
+  }
+  return SWEEP_WAIT;
 }
 
 int sweep_record(sweep_ctx *x, size_t i, const sf_train_result *r) {
@@ -351,6 +404,7 @@ int sweep_record(sweep_ctx *x, size_t i, const sf_train_result *r) {
   char *ckpt = sf_sweep_checkpoint_path(x->output, x->plan.runs[i].name);
   if (ckpt) sf_train_checkpoint_remove(ckpt);
   free(ckpt);
+  sweep_claim_release(x, i);
   return SF_OK;
 }
 
@@ -394,8 +448,7 @@ typedef struct serial_cb {
 
 /* Ctrl-C (or SIGTERM) in the serial loop (train_signals_catch): the run in progress stops after its
  * step, saving its checkpoint, and the sweep says how to resume; it once died silently, losing up to
- * a minute of the run. (--jobs and MPI keep the default: every process of the group ends at once.) */
-enum { SWEEP_INTERRUPTED = -130 }; /* serial_sweep's status when a signal stopped it (said already) */
+ * a minute of the run. (--jobs does the same in each worker, sweep_jobs.c; MPI in each rank, sweep_mpi.c.) */
 
 static int on_step(void *ctx, long step, long steps, double loss, double seconds) {
   serial_cb *s = ctx;
@@ -405,18 +458,30 @@ static int on_step(void *ctx, long step, long steps, double loss, double seconds
   return train_interrupted() != 0;
 }
 
-static int serial_sweep(sweep_ctx *x) {
+/* *said: the failure returned was printed already (by sweep_next_run) */
+static int serial_sweep(sweep_ctx *x, int *said) {
   int rc = SF_OK;
   train_signals_catch();
   serial_cb cb = {&x->prog, NULL, 0, 0};
-  for (size_t i = 0; !rc && !train_interrupted() && i < x->plan.nruns; i++) {
-    if (x->plan.runs[i].done) continue;
-    int there = sweep_skip_recorded(x, i);
-    if (there < 0) {
-      rc = -there;
+  size_t *order = malloc((x->plan.nruns + 1) * sizeof *order), norder = 0, next = 0;
+  if (!order) rc = sf_fail(SF_ENOMEM, "out of memory");
+  for (size_t i = 0; order && i < x->plan.nruns; i++) /* cheapest first, the plan's order */
+    if (!x->plan.runs[i].done) order[norder++] = i;
+  int failed = 0;
+  while (!rc && !train_interrupted()) {
+    long n = sweep_next_run(x, order, norder, &next, &failed);
+    if (failed) {
+      rc = failed;
+      *said = 1;
       break;
     }
-    if (there) continue;
+    if (n == SWEEP_WAIT) {
+      struct timespec ts = {0, 200000000}; /* a signal ends it early */
+      nanosleep(&ts, NULL);
+      continue;
+    }
+    if (n < 0) break;
+    size_t i = (size_t)n;
     cb = (serial_cb){&x->prog, &x->plan.runs[i], 0, 0};
     sf_train_result r;
     if ((rc = sweep_train(x, i, on_step, &cb, &r))) break;
@@ -424,6 +489,7 @@ static int serial_sweep(sweep_ctx *x) {
     if (!(rc = sweep_record(x, i, &r))) progress_run_done(&x->prog, x->plan.runs[i].name, x->plan.runs[i].flops, &r, -1);
     sf_train_result_free(&r);
   }
+  free(order);
   if (train_interrupted() && (!rc || cb.run)) { /* said here, not as the run's error */
     sf_error_clear();
     progress_clear(&x->prog);
@@ -573,13 +639,16 @@ static void note_rounding(const sf_sweep_plan *p) {
   sf_buf_free(&b);
 }
 
-static void print_plan(const sf_sweep_plan *p) {
+/* The runs, done or to do; one another sweep trains says so (its claim). */
+static void print_plan(const sf_sweep_plan *p, const char *runfile) {
   for (size_t i = 0; i < p->nruns; i++) {
-    char f[32], th[16] = "all";
+    char f[32], th[16] = "all", claim[400] = "";
     sf_fmt_compute(f, sizeof f, p->runs[i].flops); /* compute in e-notation, as every command shows it */
     if (p->runs[i].cfg.threads > 0) snprintf(th, sizeof th, "%d", p->runs[i].cfg.threads);
-    printf("%-5s %-40s N %-10.0f C %-8s threads %s\n", p->runs[i].done ? "done" : "todo", p->runs[i].name,
-           sf_gpt_nparams(&p->runs[i].cfg.model), f, th);
+    if (!p->runs[i].done && sweep_claim_describe(runfile, p->runs[i].name, claim + 2, sizeof claim - 2))
+      memcpy(claim, "  ", 2);
+    printf("%-5s %-40s N %-10.0f C %-8s threads %s%s\n", p->runs[i].done ? "done" : "todo", p->runs[i].name,
+           sf_gpt_nparams(&p->runs[i].cfg.model), f, th, claim);
   }
 }
 
@@ -592,7 +661,7 @@ int cmd_sweep(int argc, char **argv) {
     return SF_OK;
   }
   if (rc) return rc;
-  int rank = 0, ranks = 1, node_ranks = 1, threads_cap = 0, mpi = 0;
+  int rank = 0, ranks = 1, node_ranks = 1, threads_cap = 0, mpi = 0, said = 0;
 #ifdef SF_HAVE_MPI
   if ((mpi = sweep_mpi_launched()) && (rc = sweep_mpi_init(&rank, &ranks, &node_ranks, &threads_cap))) return rc;
 #endif
@@ -663,6 +732,8 @@ int cmd_sweep(int argc, char **argv) {
     goto setup_done;
   }
   if (rank == 0 && !dry_run) {
+    for (size_t i = 0; i < x.plan.nruns; i++) /* a claimer killed after recording its run */
+      if (x.plan.runs[i].done) sweep_claim_drop_stale(output, x.plan.runs[i].name);
     sf_sweep_cleanup(output, &x.plan); /* leftovers of killed writers, checkpoints of recorded runs */
     if (x.plan.ndone < x.plan.nruns &&
         ((rc = sf_train_store_check(output, x.table, NULL)) || (rc = sf_sweep_checkpoint_dir(output))))
@@ -681,7 +752,9 @@ setup_done:
     train_threads_warn("sweep", sw->threads, threads_cap > 0 ? threads_cap : train_cores(), sharing);
   }
   if (!rc && dry_run) {
-    if (rank == 0) print_plan(&x.plan);
+    if (rank == 0) print_plan(&x.plan, output);
+  } else if (!rc && rank == 0 && !(x.claim = calloc(x.plan.nruns + 1, 1))) {
+    rc = cli_fail_lib(sf_fail(SF_ENOMEM, "out of memory"));
   } else if (!rc) {
     int mode = quiet || rank != 0 ? 0 : isatty(STDERR_FILENO) ? 1 : 2;
     size_t todo = x.plan.nruns - x.plan.ndone;
@@ -707,12 +780,13 @@ setup_done:
       if (rc) cli_fail_lib(rc);
       else rc = sweep_jobs_run(&x, workers, base.device == SF_DEVICE_CUDA);
     } else
-      rc = serial_sweep(&x);
+      rc = serial_sweep(&x, &said);
     progress_clear(&x.prog);
     /* under MPI and --jobs, each failure has been reported with its rank or worker; an interrupt by
      * the serial loop */
-    if (rc && rc != SWEEP_INTERRUPTED && !mpi && !workers) cli_fail_lib(rc);
-    if (rc && workers && mode)
+    if (rc && rc != SWEEP_INTERRUPTED && !mpi && !workers && !said) cli_fail_lib(rc);
+    sweep_claims_release(&x); /* those of runs not recorded: a failure, an interrupt */
+    if (rc && rc != SWEEP_INTERRUPTED && workers && mode)
       cli_note("sweep: recorded %zu of the %zu run%s to train; the same command again trains the rest", x.prog.finished,
                x.prog.total, train_s((double)x.prog.total));
     if (rank == 0) sf_sweep_cleanup(output, NULL);
@@ -723,6 +797,7 @@ setup_done:
       else fprintf(stderr, "sweep: '%s' table '%s' holds all %zu runs (%s)\n", output, x.table, x.plan.nruns, t);
     }
   }
+  free(x.claim);
   sf_sweep_plan_free(&x.plan);
   sf_table_free(done);
   sf_source_free(src);

@@ -44,7 +44,18 @@ typedef struct sweep_ctx {
   int say_peak;          /* print each measurement (not -q, rank 0 only) */
   double ckpt_every;
   sweep_progress prog;
+  unsigned char *claim;  /* by run: SWEEP_CLAIM_* (NULL: no claims, a dry run) */
+  double claim_looked;   /* when the runs another sweep holds were last looked at (sweep_next_run) */
+  int claim_said_wait;   /* "waiting for another sweep" said once */
 } sweep_ctx;
+
+/* What this process knows of a run's claim (sweep_claim.c): none, held by it, held by another sweep
+ * (left for the end of the list), or out of the list (recorded meanwhile). */
+enum { SWEEP_CLAIM_NONE, SWEEP_CLAIM_HELD, SWEEP_CLAIM_OTHER, SWEEP_CLAIM_SKIPPED };
+/* sweep_next_run: the runs left are all being trained by other sweeps; ask again in a second. */
+enum { SWEEP_WAIT = -2 };
+/* A loop's status when Ctrl-C (SIGINT, SIGTERM) stopped it, said already; exit 128 + the signal. */
+enum { SWEEP_INTERRUPTED = -130 };
 
 /* The sgemm peak for runs on `threads` threads: --peak, else measured once per thread count. */
 double sweep_peak(sweep_ctx *x, int threads);
@@ -59,10 +70,33 @@ int sweep_train(sweep_ctx *x, size_t i, sf_train_progress_fn fn, void *fn_ctx, s
  * recorded it since the plan was made (said, and taken out of the progress's runs to train), 0 when
  * not, -code (the message set) when that record says it was trained otherwise. */
 int sweep_skip_recorded(sweep_ctx *x, size_t i);
-/* What --jobs and MPI hand out next: order[*next], past the runs sweep_skip_recorded skips, *next
- * moved beyond it; -1 at the end, or once *failed is set (by an earlier failure, or here: the
- * message printed, its code stored). */
+/* What the serial loop, --jobs and MPI hand out next: order[*next], claimed (sweep_claim) and not
+ * recorded meanwhile (sweep_skip_recorded), *next moved beyond it. A run another sweep holds is left
+ * for the end, then looked at again (at most once a second): trained if its claim was given up or
+ * is stale, skipped if recorded. SWEEP_WAIT while only runs other sweeps train are left; -1 at the
+ * end, or once *failed is set (by an earlier failure, or here: the message printed, its code stored). */
 long sweep_next_run(sweep_ctx *x, const size_t *order, size_t norder, size_t *next, int *failed);
+/* Claims run i for this process ("<runfile>.ckpt.d/<run>.claim", O_EXCL), or takes over a stale
+ * claim (its process gone from this host, or not refreshed for 10 minutes; said): 1 claimed, 0 another
+ * live sweep holds it, -code on an error (set). */
+int sweep_claim(sweep_ctx *x, size_t i);
+/* Removes this process's claim on run i (not one another sweep took over); sweep_claims_release all. */
+void sweep_claim_release(sweep_ctx *x, size_t i);
+void sweep_claims_release(sweep_ctx *x);
+/* For the dry run: 1 and "claimed by HOST process PID, ..." in buf when the run has a claim. */
+int sweep_claim_describe(const char *runfile, const char *run, char *buf, size_t n);
+/* Removes run's claim when it is stale (the run was recorded before its claimer was killed). */
+void sweep_claim_drop_stale(const char *runfile, const char *run);
+/* The step callback that keeps a run's claim fresh (touched every minute) around fn. */
+typedef struct sweep_claim_keeper {
+  sf_train_progress_fn fn;
+  void *ctx;
+  char *path;
+  double last;
+} sweep_claim_keeper;
+void sweep_claim_keep_start(sweep_claim_keeper *k, const sweep_ctx *x, size_t i, sf_train_progress_fn fn, void *ctx);
+int sweep_claim_keep_step(void *ctx, long step, long steps, double loss, double seconds);
+void sweep_claim_keep_end(sweep_claim_keeper *k);
 /* Appends run i's result to the run file and removes its checkpoint; a run another writer recorded
  * meanwhile as this sweep would have is kept as theirs, with a note. */
 int sweep_record(sweep_ctx *x, size_t i, const sf_train_result *r);

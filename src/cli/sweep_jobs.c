@@ -29,7 +29,15 @@
  * ("worker N (run 'X') was killed by signal 9"). The run file holds finished runs only and runs in
  * progress have checkpoints, so running the same command again trains only what is missing. A
  * worker exits when the parent dies (PR_SET_PDEATHSIG, SIGKILL), so a killed parent leaves no
- * trainer running; Ctrl-C reaches the whole process group and ends every process at once.
+ * trainer running.
+ *
+ * Ctrl-C (or SIGTERM) stops the sweep as it stops the serial loop: each run in progress stops after
+ * its step, saving its checkpoint, and the parent says where they stopped and exits 130. The
+ * terminal sends SIGINT to the whole process group; a worker process takes it (or the parent's
+ * SIGUSR1, sent when the parent alone was signalled) as "stop after this step" and reports
+ * MSG_STOP; a worker thread is told through its halt flag. The parent hands out no more runs and
+ * waits for every worker. A second Ctrl-C ends the parent at once (train_signals_catch), and every
+ * worker with it (PR_SET_PDEATHSIG), losing the steps since the last checkpoints.
  *
  * libgomp's thread pool does not survive fork(): a child whose parent ever ran a parallel region
  * hangs in its own first one. The parent therefore never trains nor measures; the sgemm peaks are
@@ -55,12 +63,12 @@
 #include "cli/cli.h"
 #include "cli/sweep_cli.h"
 
-enum { MSG_STEP = 1, MSG_DONE, MSG_FAIL };
+enum { MSG_STEP = 1, MSG_DONE, MSG_FAIL, MSG_STOP };
 enum { MAX_MSG = 1 << 30 }; /* a message longer than this is a broken pipe, not a run record */
 
 typedef struct msg_head {
   int type, idx; /* MSG_*, the run */
-  long a, b;     /* MSG_STEP: step, steps; MSG_FAIL: the status */
+  long a, b;     /* MSG_STEP and MSG_STOP: step, steps (0, 0: stopped before training); MSG_FAIL: the status */
   size_t len;    /* bytes that follow: MSG_DONE the record, MSG_FAIL the message */
 } msg_head;
 
@@ -141,11 +149,27 @@ typedef struct worker_cb {
   double last;        /* when the last step was reported */
   pid_t parent;       /* a process: its parent; 0 for a thread */
   atomic_int *halt;   /* a thread: set when the parent stops it */
+  long step, steps;   /* where the run stands */
 } worker_cb;
+
+/* A worker process asked to stop (Ctrl-C reaching the process group, or the parent's SIGUSR1 when
+ * the parent alone was signalled): its run stops after the step, saving its checkpoint, and it
+ * exits. Any number of these is one stop: a second Ctrl-C ends the parent, and the worker with it
+ * (PR_SET_PDEATHSIG). */
+static volatile sig_atomic_t worker_stop;
+static void on_stop(int sig) {
+  (void)sig;
+  worker_stop = 1;
+}
+
+static int stopping(const worker_cb *w) { return w->parent ? worker_stop != 0 : atomic_load(w->halt) != 0; }
 
 static int worker_step(void *ctx, long step, long steps, double loss, double seconds) {
   worker_cb *w = ctx;
-  if (w->parent ? getppid() != w->parent : atomic_load(w->halt)) return 1; /* stop (the checkpoint stays) */
+  w->step = step;
+  w->steps = steps;
+  if (w->parent && getppid() != w->parent) return 1; /* the parent died: stop (the checkpoint stays) */
+  if (stopping(w)) return 1;
   double t = cli_now();
   if (step != 1 && step != steps && t - w->last < 0.1) return 0;
   w->last = t;
@@ -158,9 +182,14 @@ static void worker_loop(sweep_ctx *x, int task, int report, pid_t parent, atomic
   for (;;) {
     int idx;
     if (!read_full(task, &idx, sizeof idx) || idx < 0 || (size_t)idx >= x->plan.nruns) break;
-    worker_cb cb = {report, idx, -1e30, parent, halt};
+    worker_cb cb = {report, idx, -1e30, parent, halt, 0, 0};
     sf_train_result r;
-    int rc = sweep_train(x, (size_t)idx, worker_step, &cb, &r);
+    int rc = stopping(&cb) ? SF_EUSAGE : sweep_train(x, (size_t)idx, worker_step, &cb, &r);
+    if (rc && stopping(&cb)) { /* asked to stop: the run's checkpoint keeps its steps */
+      msg_head h = {MSG_STOP, idx, cb.step, cb.steps, 0};
+      write_full(report, &h, sizeof h);
+      break;
+    }
     char *buf = NULL;
     size_t n = 0;
     if (!rc) {
@@ -208,6 +237,7 @@ typedef struct worker {
   atomic_int halt;  /* a thread: stop at the next step */
   int task, report; /* the parent's ends: run indices out, messages in; -1 once closed */
   long run;         /* the run it trains, -1 none */
+  int waiting;      /* idle: the runs left are other sweeps' (SWEEP_WAIT); asked again later */
 } worker;
 
 typedef struct sched {
@@ -216,6 +246,9 @@ typedef struct sched {
   int nw;
   size_t *order, norder, next; /* the runs to hand out, most expensive first */
   int failed;                   /* the first failure's status: no new runs after it */
+  int stopping;                 /* Ctrl-C: no new runs, the workers told to stop after their step */
+  char stopped[600];            /* where the runs in progress stopped, for the message */
+  int nstopped;
 } sched;
 
 static void fail(sched *s, int rc, int k, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -242,8 +275,13 @@ static void stop(sched *s, int k) {
 static void give(sched *s, int k) {
   worker *w = &s->w[k];
   w->run = -1;
+  w->waiting = 0;
   if (w->task < 0) return;
-  long next = sweep_next_run(s->x, s->order, s->norder, &s->next, &s->failed);
+  long next = s->stopping ? -1 : sweep_next_run(s->x, s->order, s->norder, &s->next, &s->failed);
+  if (next == SWEEP_WAIT) { /* idle until another sweep's run is recorded or given up */
+    w->waiting = 1;
+    return;
+  }
   if (next < 0) {
     close(w->task);
     w->task = -1;
@@ -291,7 +329,8 @@ static void serve(sched *s, int k) {
     gone(s, k);
     return;
   }
-  if (h.idx < 0 || h.idx != w->run || h.len > MAX_MSG || (h.type != MSG_STEP && h.type != MSG_DONE && h.type != MSG_FAIL)) {
+  if (h.idx < 0 || h.idx != w->run || h.len > MAX_MSG ||
+      (h.type != MSG_STEP && h.type != MSG_DONE && h.type != MSG_FAIL && h.type != MSG_STOP)) {
     fail(s, SF_EINTERNAL, k, ": a message of type %d on run %d makes no sense (it trains run %ld)", h.type, h.idx, w->run);
     stop(s, k);
     gone(s, k);
@@ -300,6 +339,15 @@ static void serve(sched *s, int k) {
   const sf_sweep_run *run = &s->x->plan.runs[h.idx];
   if (h.type == MSG_STEP) {
     progress_step(&s->x->prog, k, run->name, run->flops, h.a, h.b);
+    return;
+  }
+  if (h.type == MSG_STOP) { /* it exits next: its end of file is expected, with no run */
+    progress_drop(&s->x->prog, k);
+    size_t n = strlen(s->stopped);
+    if (h.b > 0 && s->nstopped++ < 3 && n < sizeof s->stopped)
+      snprintf(s->stopped + n, sizeof s->stopped - n, "%sstep %ld of %ld of run '%s'", n ? ", " : "", h.a, h.b,
+               run->name);
+    give(s, k); /* closes its task pipe: it is stopping */
     return;
   }
   char *buf = malloc(h.len + 1);
@@ -331,6 +379,20 @@ static void serve(sched *s, int k) {
   give(s, k);
 }
 
+/* Ctrl-C (or SIGTERM) reached the parent: no new runs; each worker's run stops after its step,
+ * saving its checkpoint (a worker process may have had the signal already, from the terminal's
+ * process group: a second stop is the same stop); idle workers are told to exit. */
+static void interrupt(sched *s) {
+  s->stopping = 1;
+  for (int k = 0; k < s->nw; k++) {
+    worker *w = &s->w[k];
+    if (w->report < 0) continue;
+    if (w->run < 0) give(s, k);
+    else if (w->pid > 0) kill(w->pid, SIGUSR1);
+    else atomic_store(&w->halt, 1);
+  }
+}
+
 /* Worker k as a thread of this process on the pipes' ends t (task) and r (report). */
 static int start_thread(sched *s, int k, int nw, int t, int r) {
   worker *w = &s->w[k];
@@ -360,9 +422,10 @@ int sweep_jobs_run(sweep_ctx *x, int jobs, int threads) {
   struct sigaction ign = {.sa_handler = SIG_IGN}, old;
   sigemptyset(&ign.sa_mask);
   sigaction(SIGPIPE, &ign, &old);
+  train_signals_catch(); /* the first Ctrl-C stops the workers after their step, a second ends all */
   pid_t self = getpid();
   fflush(NULL); /* nothing buffered is written twice */
-  for (int k = 0; k < nw; k++) {
+  for (int k = 0; k < nw && !train_interrupted(); k++) {
     int t[2], r[2] = {-1, -1};
     if (pipe(t) || pipe(r)) {
       int e = errno;
@@ -389,6 +452,11 @@ int sweep_jobs_run(sweep_ctx *x, int jobs, int threads) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (getppid() != self) _exit(1); /* the parent died before prctl */
       sigaction(SIGPIPE, &old, NULL);
+      struct sigaction on = {.sa_handler = on_stop}, cur;
+      sigemptyset(&on.sa_mask);
+      sigaction(SIGUSR1, &on, NULL);
+      for (int sig = SIGINT; sig; sig = sig == SIGINT ? SIGTERM : 0) /* ignored before (nohup): stays so */
+        if (sigaction(sig, NULL, &cur) == 0 && cur.sa_handler != SIG_IGN) sigaction(sig, &on, NULL);
       close(t[1]);
       close(r[0]);
       for (int j = 0; j < k; j++) { /* the other workers' pipes: their ends must close with the parent's */
@@ -435,7 +503,12 @@ int sweep_jobs_run(sweep_ctx *x, int jobs, int threads) {
         if (s.w[k].report >= 0) serve(&s, k);
       continue;
     }
-    if (poll(pf, (nfds_t)n, -1) < 0) {
+    /* woken at least 4 times a second: a Ctrl-C seen by a worker thread, workers waiting for runs */
+    int got = poll(pf, (nfds_t)n, 250);
+    if (train_interrupted() && !s.stopping) interrupt(&s);
+    for (int k = 0; k < s.nw; k++)
+      if (s.w[k].waiting) give(&s, k);
+    if (got < 0) {
       if (errno == EINTR) continue;
       fail(&s, SF_EINTERNAL, -1, ": poll: %s", strerror(errno));
       for (int k = 0; k < s.nw; k++)
@@ -451,6 +524,18 @@ int sweep_jobs_run(sweep_ctx *x, int jobs, int threads) {
   free(pf);
   free(who);
   sigaction(SIGPIPE, &old, NULL);
+  if (train_interrupted() && !s.failed) { /* said here, as the serial loop says it */
+    progress_clear(&x->prog);
+    char where[700] = "between runs";
+    if (s.nstopped > 3) snprintf(where, sizeof where, "with %d runs in progress", s.nstopped);
+    else if (s.nstopped) snprintf(where, sizeof where, "at %s", s.stopped);
+    cli_error("sweep: interrupted %s: %zu of %zu run%s recorded in '%s'; %sthe same command resumes", where,
+              x->prog.finished, x->prog.total, train_s((double)x->prog.total), x->output,
+              s.nstopped == 1 ? "its checkpoint keeps the run's steps: "
+              : s.nstopped ? "their checkpoints keep the runs' steps: " : "");
+    s.failed = SWEEP_INTERRUPTED;
+  }
+  train_signals_release();
   free(s.w);
   free(s.order);
   return s.failed;

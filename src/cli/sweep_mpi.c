@@ -17,6 +17,13 @@
  * A rank that dies takes the job down (mpirun aborts it); each run in progress has its own
  * checkpoint and each finished run is already in the file, so the same command run again (with
  * mpirun or without) trains only what is missing.
+ *
+ * Ctrl-C: Open MPI's mpirun (4.1) does not pass SIGINT on; it sends every rank SIGTERM, and SIGKILL
+ * a few seconds later. Each rank catches SIGINT and SIGTERM (train_signals_catch) as the serial loop
+ * does: its run stops after the step, saving its checkpoint; rank k tells rank 0 (TAG_STOP, with
+ * the step) and asks for nothing more; rank 0 hands out no more runs, waits for the ranks, says
+ * where they stopped, and every rank ends by its signal. A step longer than mpirun's grace period
+ * is lost to its SIGKILL (the checkpoint before it stands).
  */
 #ifdef SF_HAVE_MPI
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
@@ -35,7 +42,7 @@
 #include "cli/cli.h"
 #include "cli/sweep_cli.h"
 
-enum { TAG_ASK = 1, TAG_RESULT, TAG_FAIL, TAG_WORK, TAG_STEP };
+enum { TAG_ASK = 1, TAG_RESULT, TAG_FAIL, TAG_WORK, TAG_STEP, TAG_STOP };
 
 static int saved_stderr = -1;
 
@@ -141,12 +148,34 @@ typedef struct master {
   int active;                  /* ranks not yet told to stop */
   int failed;                  /* the first failure's code: no new runs after it */
   size_t mine;                 /* the run rank 0 trains */
+  long step, steps;            /* where it stands */
+  char *waiting;               /* by rank: asked for a run while only other sweeps' were left (SWEEP_WAIT) */
+  int self_done;               /* rank 0 has nothing more to train */
+  int stopping;                /* Ctrl-C (here or on a rank): no new runs */
+  char stopped[600];           /* where the runs in progress stopped, for the message */
+  int nstopped;
 } master;
 
-static long next_run(master *m) { return sweep_next_run(m->x, m->order, m->norder, &m->next, &m->failed); }
+static long next_run(master *m) {
+  if (train_interrupted()) m->stopping = 1;
+  return m->stopping ? -1 : sweep_next_run(m->x, m->order, m->norder, &m->next, &m->failed);
+}
+
+static void stopped_at(master *m, long step, long steps, const char *run) {
+  size_t n = strlen(m->stopped);
+  m->stopping = 1;
+  if (steps > 0 && m->nstopped++ < 3 && n < sizeof m->stopped)
+    snprintf(m->stopped + n, sizeof m->stopped - n, "%sstep %ld of %ld of run '%s'", n ? ", " : "", step, steps, run);
+}
 
 static void give_work(master *m, int dest) {
-  int idx = (int)next_run(m);
+  long next = next_run(m);
+  if (next == SWEEP_WAIT && m->waiting) { /* answered once another sweep's run is recorded or given up */
+    m->waiting[dest] = 1;
+    return;
+  }
+  int idx = next < 0 ? -1 : (int)next;
+  if (m->waiting) m->waiting[dest] = 0;
   MPI_Send(&idx, 1, MPI_INT, dest, TAG_WORK, MPI_COMM_WORLD); /* one int goes eagerly: no wait */
   if (idx < 0) m->active--;
 }
@@ -199,6 +228,17 @@ static void service(master *m) {
       free(buf);
       continue;
     }
+    if (st.MPI_TAG == TAG_STOP) { /* the rank stopped by a signal: it asks for nothing more */
+      long v[3];
+      if ((size_t)n == sizeof v) {
+        memcpy(v, buf, sizeof v);
+        if (v[0] >= 0 && (size_t)v[0] < m->x->plan.nruns) stopped_at(m, v[1], v[2], m->x->plan.runs[v[0]].name);
+      }
+      progress_drop(&m->x->prog, st.MPI_SOURCE);
+      m->active--;
+      free(buf);
+      continue;
+    }
     if (st.MPI_TAG == TAG_RESULT) on_result(m, st.MPI_SOURCE, buf, (size_t)n);
     else if (st.MPI_TAG == TAG_FAIL && (size_t)n > sizeof(int)) {
       int rc;
@@ -217,32 +257,59 @@ static int master_step(void *ctx, long step, long steps, double loss, double sec
   service(m);
   const sf_sweep_run *run = &m->x->plan.runs[m->mine];
   progress_step(&m->x->prog, 0, run->name, run->flops, step, steps);
-  return 0;
+  m->step = step;
+  m->steps = steps;
+  return train_interrupted() != 0;
 }
 
 static int run_master(sweep_ctx *x, int ranks) {
   master m = {.x = x, .active = ranks - 1};
-  if (!(m.order = malloc((x->plan.nruns + 1) * sizeof *m.order))) m.failed = sf_fail(SF_ENOMEM, "out of memory");
+  if (!(m.order = malloc((x->plan.nruns + 1) * sizeof *m.order)) || !(m.waiting = calloc((size_t)ranks, 1)))
+    m.failed = sf_fail(SF_ENOMEM, "out of memory");
   for (size_t i = x->plan.nruns; m.order && i-- > 0;)
     if (!x->plan.runs[i].done) m.order[m.norder++] = i;
   for (;;) {
     service(&m);
-    long idx = next_run(&m);
+    for (int r = 1; m.waiting && r < ranks; r++)
+      if (m.waiting[r]) give_work(&m, r);
+    long idx = m.self_done ? -1 : next_run(&m);
+    if (idx == -1) m.self_done = 1;
     if (idx >= 0) {
       sf_train_result r;
       memset(&r, 0, sizeof r);
       m.mine = (size_t)idx;
+      m.step = m.steps = 0;
       int rc = sweep_train(x, m.mine, master_step, &m, &r);
+      if (rc && train_interrupted()) { /* its checkpoint keeps the steps */
+        sf_error_clear();
+        progress_drop(&x->prog, 0);
+        stopped_at(&m, m.step, m.steps, x->plan.runs[idx].name);
+        m.self_done = 1;
+        sf_train_result_free(&r);
+        continue;
+      }
       if (!rc && !(rc = sweep_record(x, m.mine, &r)))
         progress_run_done(&x->prog, x->plan.runs[idx].name, x->plan.runs[idx].flops, &r, 0);
       if (rc) fail(&m, rc, 0);
       sf_train_result_free(&r);
       continue;
     }
-    if (m.active <= 0) break;
+    if (m.self_done && m.active <= 0) break;
     nap();
   }
+  free(m.waiting);
   free(m.order);
+  if (m.stopping && !m.failed) { /* said as the serial loop says it */
+    progress_clear(&x->prog);
+    char where[700] = "between runs";
+    if (m.nstopped > 3) snprintf(where, sizeof where, "with %d runs in progress", m.nstopped);
+    else if (m.nstopped) snprintf(where, sizeof where, "at %s", m.stopped);
+    cli_error("sweep: interrupted %s: %zu of %zu run%s recorded in '%s'; %sthe same command resumes", where,
+              x->prog.finished, x->prog.total, train_s((double)x->prog.total), x->output,
+              m.nstopped == 1 ? "its checkpoint keeps the run's steps: "
+              : m.nstopped ? "their checkpoints keep the runs' steps: " : "");
+    return train_interrupted() ? SWEEP_INTERRUPTED : SF_OK;
+  }
   return m.failed;
 }
 
@@ -269,6 +336,7 @@ typedef struct stepper {
   double last;
   long msg[3]; /* run, step, steps */
   MPI_Request rq;
+  long step, steps;
 } stepper;
 
 static int worker_step(void *ctx, long step, long steps, double loss, double seconds) {
@@ -280,6 +348,9 @@ static int worker_step(void *ctx, long step, long steps, double loss, double sec
     s->busy = 0;
   }
   double t = cli_now();
+  s->step = step;
+  s->steps = steps;
+  if (train_interrupted()) return 1; /* stop after this step, saving the checkpoint */
   if (step != 1 && step != steps && t - s->last < 0.25) return 0;
   s->last = t;
   s->msg[0] = s->idx, s->msg[1] = step, s->msg[2] = steps;
@@ -302,6 +373,11 @@ static int run_worker(sweep_ctx *x) {
     stepper sp = {.idx = idx, .last = -1e30};
     int rc = sweep_train(x, (size_t)idx, worker_step, &sp, &r);
     if (sp.busy) wait_req(&sp.rq); /* the run's last step message goes before its result */
+    if (rc && train_interrupted()) { /* stopped at the step, its checkpoint saved: no more runs */
+      long v[3] = {idx, sp.step, sp.steps};
+      send_wait(v, sizeof v, TAG_STOP);
+      return SWEEP_INTERRUPTED;
+    }
     if (rc) {
       send_fail(failed = rc);
       continue;
@@ -316,10 +392,13 @@ static int run_worker(sweep_ctx *x) {
     }
     sf_train_result_free(&r);
   }
-  return failed;
+  return failed ? failed : train_interrupted() ? SWEEP_INTERRUPTED : SF_OK;
 }
 
 int sweep_mpi_run(sweep_ctx *x, int rank, int ranks) {
-  return rank == 0 ? run_master(x, ranks) : run_worker(x);
+  train_signals_catch(); /* released by cmd_sweep's end by the signal (or at exit) */
+  int rc = rank == 0 ? run_master(x, ranks) : run_worker(x);
+  train_signals_release();
+  return rc;
 }
 #endif

@@ -3,9 +3,10 @@
 # file: every run once, with exactly the serial sweep's validation loss (training is deterministic
 # for a seed and thread count: threads 1 in both); threads per run default to cores/K (the dry run
 # shows them); bad --jobs values are usage errors. Then it breaks the workers on purpose: a failing
-# run, a worker killed with SIGKILL, the parent killed with SIGKILL, Ctrl-C on the process group;
-# each time the file reads, holds only finished runs (the serial ones), no process lingers, and the
-# same command run again completes the sweep.
+# run, a worker killed with SIGKILL, the parent killed with SIGKILL; each time the file reads, holds
+# only finished runs (the serial ones), no process lingers, and the same command run again completes
+# the sweep. Ctrl-C (to the process group, or to the parent alone) stops every run after its step with
+# its checkpoint, as the serial sweep does, and the resumed sweep ends with the serial losses.
 set -u
 S=${SCALEFIT:?}
 tmp=$(mktemp -d)
@@ -171,15 +172,32 @@ echo "killed the parent: its workers ended, $n runs in the file"
 "$S" sweep "${slow[@]}" -j 2 -q -o "$tmp/parent.h5" || fail "rerun after the parent's kill"
 diff "$tmp/slow_serial.txt" <(losses "$tmp/parent.h5") >&2 || fail "after the rerun, runs or losses differ"
 
-# Ctrl-C: SIGINT to the sweep's process group ends every process at once. (Background jobs of a
-# script start with SIGINT ignored: env --default-signal gives it back, setsid a group of its own.)
-env --default-signal=INT setsid "$S" sweep "${slow[@]}" -j 2 -q --checkpoint-every 0.01 -o "$tmp/int.h5" &
-pid=$!
-started "$tmp/int.h5" || fail "no 2 workers at work under $pid"
-kill -INT -- -"$pid"
-for _ in $(seq 1 40); do [ -z "$(alive $pid "${workers[@]}")" ] && break; sleep 0.05; done
-[ -z "$(alive $pid "${workers[@]}")" ] || fail "processes outlived Ctrl-C: $(alive $pid "${workers[@]}")"
-wait $pid 2>/dev/null
-pid=
-only_serial "$tmp/int.h5" "$tmp/slow_serial.txt" >/dev/null
+# Ctrl-C, as a terminal sends it to the whole process group (setsid: a group of its own; env
+# --default-signal: a script's background jobs start with SIGINT ignored), then SIGINT to the parent
+# alone (it passes the stop on): every worker's run stops after its step, saving its checkpoint there,
+# the parent says where and exits 130, no process lingers, and the same command resumes, ending with
+# the uninterrupted sweep's losses. Ctrl-C once ended every process at once, losing each run's steps
+# since its last checkpoint (a minute by default).
+for to in group parent; do
+  f="$tmp/int_$to.h5"
+  SCALEFIT_LOG_EVERY=0 env --default-signal=INT setsid "$S" sweep "${slow[@]}" -j 2 -o "$f" 2>"$tmp/intlog" &
+  pid=$!
+  for _ in $(seq 1 3000); do grep -qE 'step ([2-9][0-9]|[0-9]{3,})/' "$tmp/intlog" && break; sleep 0.02; done
+  workers=($(pgrep -P "$pid"))
+  if [ $to = group ]; then kill -INT -- -"$pid"; else kill -INT "$pid"; fi
+  wait $pid
+  rc=$?
+  pid=
+  [ $rc = 130 ] || fail "Ctrl-C to the $to: exit $rc, want 130: $(grep -v ' step ' "$tmp/intlog")"
+  [ -z "$(alive "${workers[@]}")" ] || fail "workers outlived Ctrl-C to the $to: $(alive "${workers[@]}")"
+  line=$(grep "^scalefit: error: sweep: interrupted at step " "$tmp/intlog") ||
+    fail "Ctrl-C to the $to: no message saying where the runs stopped: $(grep -v ' step ' "$tmp/intlog")"
+  echo "$line" | grep -qE " runs? recorded in '$f'; (its checkpoint keeps the run's|their checkpoints keep the runs') steps: the same command resumes\$" ||
+    fail "Ctrl-C to the $to: $line"
+  stopped=$(echo "$line" | grep -o "of run '[^']*'" | sed "s/of run '\(.*\)'/\1/")
+  for r in $stopped; do [ -e "$f.ckpt.d/$r.ckpt" ] || fail "Ctrl-C to the $to: no checkpoint of run '$r'"; done
+  "$S" sweep "${slow[@]}" -j 2 -q -o "$f" || fail "the resume after Ctrl-C to the $to"
+  diff "$tmp/slow_serial.txt" <(losses "$f") >&2 || fail "after Ctrl-C to the $to and the resume, losses differ"
+  echo "Ctrl-C to the $to: $(echo $stopped | wc -w) runs stopped at their step with checkpoints, exit 130, resumed as serial"
+done
 echo ok

@@ -4,7 +4,9 @@
 # serial sweep of the same grid (training is deterministic for a seed and thread count: threads 1).
 # Then a worker rank is killed with SIGKILL mid-sweep: mpirun takes the job down, the run file
 # still reads and holds only finished runs, and the same command run again completes the rest,
-# each resumed run ending exactly as the serial one did. Skipped (77) without MPI or mpirun.
+# each resumed run ending exactly as the serial one did. Ctrl-C to mpirun stops each rank's run after
+# its step with its checkpoint, and the resumed sweep ends with the serial losses. Skipped (77) without
+# MPI or mpirun.
 set -u
 S=${SCALEFIT:?}
 "$S" sweep --help | grep -q "^MPI: built in" || { echo "skip: scalefit built without MPI"; exit 77; }
@@ -139,4 +141,32 @@ losses "$tmp/kill.h5" >"$tmp/kill.txt"
 diff "$tmp/slow_serial.txt" "$tmp/kill.txt" >&2 || fail "after the rerun, runs or losses differ from the serial sweep"
 [ -e "$tmp/kill.h5.ckpt.d" ] && fail "checkpoints outlived the sweep: $(ls "$tmp/kill.h5.ckpt.d")"
 ls "$tmp" | grep -q '\.tmp\.' && fail "temporary files outlived the sweep: $(ls "$tmp")"
+
+# Ctrl-C: a terminal's reaches mpirun alone (the ranks have process groups of their own), and Open MPI
+# 4.1's mpirun sends each rank SIGTERM (SIGKILL a few seconds later). Each rank's run stops after its
+# step, saving its checkpoint there; rank 0 says where and the same command resumes, ending with the
+# serial sweep's losses. Ranks once died at once, losing each run's steps since its last checkpoint.
+# Two runs of 200 steps (a few seconds each: the grid above takes one second on 2 ranks, over before
+# the signal lands).
+int=(--data markov --sizes 2x64 --tokens 102400,112640 --context 32 --batch 512 --peak 100 --evals 2 --val-tokens 1024
+     --threads 1)
+"$S" sweep "${int[@]}" -q -o "$tmp/int_serial.h5" || fail "serial sweep of the runs to interrupt"
+SCALEFIT_LOG_EVERY=0 env --default-signal=INT "${mpi[@]}" -np 2 "$S" sweep "${int[@]}" -o "$tmp/int.h5" \
+  >"$tmp/intlog" 2>&1 &
+mpipid=$!
+for _ in $(seq 1 3000); do grep -qE 'step ([2-9][0-9]|[0-9]{3,})/' "$tmp/intlog" && break; sleep 0.02; done
+kill -INT $mpipid
+wait $mpipid
+rc=$?
+mpipid=
+[ $rc != 0 ] || fail "mpirun exited 0 after Ctrl-C"
+line=$(grep "^scalefit: error: sweep: interrupted at step " "$tmp/intlog") ||
+  fail "Ctrl-C: no message saying where the runs stopped: $(grep -v ' step ' "$tmp/intlog")"
+echo "$line" | grep -qE "; (its checkpoint keeps the run's|their checkpoints keep the runs') steps: the same command resumes\$" ||
+  fail "Ctrl-C: $line"
+stopped=$(echo "$line" | grep -o "of run '[^']*'" | sed "s/of run '\(.*\)'/\1/")
+for r in $stopped; do [ -e "$tmp/int.h5.ckpt.d/$r.ckpt" ] || fail "Ctrl-C: no checkpoint of run '$r'"; done
+"${mpi[@]}" -np 2 "$S" sweep "${int[@]}" -q -o "$tmp/int.h5" || fail "the resume after Ctrl-C"
+diff <(losses "$tmp/int_serial.h5") <(losses "$tmp/int.h5") >&2 || fail "after Ctrl-C and the resume, losses differ"
+echo "Ctrl-C to mpirun (exit $rc): $(echo $stopped | wc -w) runs stopped at their step with checkpoints, resumed as serial"
 echo ok

@@ -12,6 +12,13 @@ vg 0 sweep --data markov --sizes 1x16 --tokens 640,1280 --context 16 --batch 64 
   --val-tokens 64 -q -o "$tmp/runs.h5"
 vg 0 sweep --data markov --sizes 1x16 --tokens 640,1280 --context 16 --batch 64 --peak 100 --evals 1 \
   --val-tokens 64 -n -o "$tmp/runs.h5"
+# claims: the dry run shows one; a stale one (its pid gone from this host) is taken over
+mkdir -p "$tmp/claim.h5.ckpt.d"
+echo "$(uname -n) 999999999 0" >"$tmp/claim.h5.ckpt.d/markov-L1-d16-h1-T16-D640-s1.claim"
+vg 0 sweep --data markov --sizes 1x16 --tokens 640 --context 16 --batch 64 --peak 100 --evals 1 \
+  --val-tokens 64 -n -o "$tmp/claim.h5"
+vg 0 sweep --data markov --sizes 1x16 --tokens 640 --context 16 --batch 64 --peak 100 --evals 1 \
+  --val-tokens 64 -q -o "$tmp/claim.h5"
 vg 1 sweep --sizes 2x -o "$tmp/runs.h5" --tokens 1e5
 vg 2 sweep --data markov --sizes 1x16 --tokens 10 --context 16 -o "$tmp/runs2.h5"
 vg 0 train --data markov --layers 1 --d-model 16 --context 16 --batch 64 --tokens 640 --peak 100 --evals 1 \
