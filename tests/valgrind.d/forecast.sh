@@ -7,6 +7,9 @@ vg 0 optimal "$FIT" --compute 1e21:1e25:3 --numeric --gpu h100 --gpus 8 --price-
 vg 0 optimal --published llama3_Dopt --compute 3.8e25 --gpu h100 --mfu 0.41 --gpus 16384 --json
 vg 0 target "$FIT" --value 1.95 --gpu a100
 vg 0 target "$FIT" --value 1.7
+# met at 1e10 already: the search steps down below it, and stops where the law's minimiser fails
+vg 0 target "$FIT" --value 50
+vg 0 target --published kaplan2020_LND --value 50
 # attention dearer than 1e10 FLOP a token: the search starts at 1000 tokens of it
 vg 0 target "$FIT" --value 1.95 --attention 80:8192:8192
 vg 1 optimal "$FIT" --compute 1e24 --gpu z9000
