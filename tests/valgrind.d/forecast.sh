@@ -13,6 +13,10 @@ vg 0 target --published kaplan2020_LND --value 50
 # attention dearer than 1e10 FLOP a token: the search starts at 1000 tokens of it
 vg 0 target "$FIT" --value 1.95 --attention 80:8192:8192
 vg 1 optimal "$FIT" --compute 1e24 --gpu z9000
+# repeated --compute add up; a repeat of an option naming one thing is refused
+vg 0 optimal "$FIT" --compute 1e24 --compute 1e21:1e23:3 --json
+vg 1 target "$FIT" --value 2 --value 1.9
+vg 1 next "$FIT" --compute 1e24 --compute 1e25 --max-compute 1e20 --run-sd 0.02
 vg 1 optimal "$FIT" --compute 1e24 --gpu h100 --mfu 1.5
 vg 2 predict "$SF_SRC/tests/inputs/badmetric.csv" --at N=1
 vg 1 predict "$FIT" --at C=1e25
