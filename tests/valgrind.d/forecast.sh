@@ -18,6 +18,10 @@ vg 0 optimal "$FIT" --compute 1e24 --compute 1e21:1e23:3 --json
 vg 1 target "$FIT" --value 2 --value 1.9
 vg 1 next "$FIT" --compute 1e24 --compute 1e25 --max-compute 1e20 --run-sd 0.02
 vg 1 optimal "$FIT" --compute 1e24 --gpu h100 --mfu 1.5
+# checked without a peak too; a good value alone only warns
+vg 1 optimal "$FIT" --compute 1e24 --gpus 0
+vg 1 target "$FIT" --value 2 --precision fp99
+vg 0 predict "$FIT" --at N=1e9,D=2e10 --mfu 0.5 --precision fp16
 vg 2 predict "$SF_SRC/tests/inputs/badmetric.csv" --at N=1
 vg 1 predict "$FIT" --at C=1e25
 # a budget that fails after a good one: the rows computed so far are freed, nothing printed
