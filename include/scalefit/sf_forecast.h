@@ -277,6 +277,10 @@ int sf_target(const sf_fitfile *ff, const double *params, double target, const s
  * reached is 1 or -1. */
 void sf_target_verdict(const sf_fitfile *ff, double target, int reached, const sf_optimum *opt, char *buf, size_t n);
 
+/* The band of the law's irreducible term E (bootstrap percentiles or the delta method, as every
+ * forecast's band): returns 1 with *b filled, or 0 when the law has no parameter E. */
+int sf_target_floor_band(const sf_fitfile *ff, sf_band *b);
+
 /* Fraction of the bootstrap samples for which target is reachable at all: E < target for a law
  * with an irreducible term E that falls towards it, otherwise a reach within SF_TARGET_CMAX. NaN
  * without a bootstrap. */

@@ -128,6 +128,8 @@ int cmd_target(int argc, char **argv) {
   sf_json_bool(&j, "reachable", reached != 0);
   sf_json_string(&j, "verdict", verdict);
   sf_json_number(&j, "prob_reachable", prob);
+  sf_band Eb; /* the irreducible loss the verdict compares the target with */
+  if (sf_target_floor_band(ff, &Eb)) fc_json_band(&j, "E", &Eb);
   fc_json_band(&j, "C", &b[0]);
   fc_json_band(&j, "N", &b[1]);
   fc_json_band(&j, "D", &b[2]);

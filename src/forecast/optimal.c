@@ -296,9 +296,27 @@ int sf_target(const sf_fitfile *ff, const double *params, double target, const s
   return sf_value_at_compute(ff, params, pow(10, lc), o, &v, opt);
 }
 
-void sf_target_verdict(const sf_fitfile *ff, double target, int reached, const sf_optimum *opt, char *buf, size_t n) {
+/* the law's irreducible term E, where it has one by that name, else -1 */
+static int floor_index(const sf_fitfile *ff) {
   int jE = sf_law_param_index(ff->law, "E");
-  double E = jE >= 0 ? ff->params[jE] : NAN;
+  return jE >= 0 && strcmp(ff->law->par[jE].name, "E") == 0 ? jE : -1;
+}
+
+static int floor_fn(const double *params, void *ctx, double *out) {
+  out[0] = params[*(const int *)ctx];
+  return SF_OK;
+}
+
+int sf_target_floor_band(const sf_fitfile *ff, sf_band *b) {
+  int jE = floor_index(ff);
+  if (jE < 0) return 0;
+  if (sf_forecast_band(ff, floor_fn, &jE, 1, b) != SF_OK) *b = (sf_band){ff->params[jE], NAN, NAN, SF_BAND_NONE, 0};
+  return 1;
+}
+
+void sf_target_verdict(const sf_fitfile *ff, double target, int reached, const sf_optimum *opt, char *buf, size_t n) {
+  sf_band Eb;
+  double E = sf_target_floor_band(ff, &Eb) ? Eb.value : NAN;
   if (reached == 1) {
     char c[32];
     sf_fmt_value(c, sizeof c, opt->C); /* as the C line under it shows it */
@@ -309,8 +327,18 @@ void sf_target_verdict(const sf_fitfile *ff, double target, int reached, const s
   else if (reached == -1)
     snprintf(buf, n, "already reached at %g FLOP (one parameter trained on one token), the bottom of the search",
              SF_TARGET_CFLOOR);
-  else if (!isnan(E) && target <= E)
-    snprintf(buf, n, "unreachable: the target %g is at or below the fitted irreducible loss E = %.4g", target, E);
+  else if (!isnan(E) && target <= E) {
+    /* the reason, and how sure the fit is of it: E's band says whether the verdict could go the
+     * other way (the share of refits with E below the target is printed beside it) */
+    char e[96];
+    sf_fmt_band(e, sizeof e, E, Eb.lo, Eb.hi, sf_fmt_value);
+    char level[48] = "";
+    if (!isnan(Eb.lo))
+      snprintf(level, sizeof level, " (%.0f%% %s band)", 100 * ff->ci_level,
+               Eb.kind == SF_BAND_BOOTSTRAP ? "bootstrap" : "delta-method");
+    snprintf(buf, n, "unreachable: the target %g is at or below the fitted irreducible loss E = %s%s, the loss at "
+             "infinite compute", target, e, level);
+  }
   else if (!strcmp(ff->law->name, "sigmoid") && (ff->params[1] >= ff->params[0] ? target >= ff->params[1]
                                                                                   : target <= ff->params[1]))
     /* the sigmoid's level at infinite compute is hi: "not reached below 1e40" hid that no budget ever does */
