@@ -280,24 +280,33 @@ int sf_value_at_compute(const sf_fitfile *ff, const double *params, double C, co
 
 #define SF_TARGET_CMIN 1e10
 #define SF_TARGET_CMAX 1e40
+/* The lowest budget sf_target steps down to: one parameter trained on one token */
+#define SF_TARGET_CFLOOR 6.0
 
-/* The bottom of sf_target's search: SF_TARGET_CMIN, or 1000 tokens' worth of the attention FLOPs
+/* The bottom of sf_target's scan: SF_TARGET_CMIN, or 1000 tokens' worth of the attention FLOPs
  * per token where o counts them (a smaller budget trains no model of that shape). */
 double sf_target_cmin(const sf_alloc_opts *o);
 
-/* The smallest budget in [sf_target_cmin(o), SF_TARGET_CMAX] at which the value reaches target
- * (falls to it for a decreasing law, rises to it for an increasing one): scan in log C, then
- * Brent's root finder. *reached = 0 and opt->C = +inf when it never does in that range;
- * *reached = -1 and opt->C = sf_target_cmin(o) when it is reached already there. */
+/* The smallest budget at which the value reaches target (falls to it for a decreasing law, rises
+ * to it for an increasing one): scan of log C over [sf_target_cmin(o), SF_TARGET_CMAX], then
+ * Brent's root finder. Where the target is met at the scan's bottom already, the search steps
+ * down (half a decade at a time) until it is not, and solves there. *reached = 0 and opt->C = +inf
+ * when it is never reached below SF_TARGET_CMAX; *reached = -1 and opt->C = the lowest budget
+ * evaluated when it is met there already and no smaller budget can be evaluated (the law or its
+ * minimiser fails below it) or SF_TARGET_CFLOOR was reached. */
 int sf_target(const sf_fitfile *ff, const double *params, double target, const sf_alloc_opts *o,
               sf_optimum *opt, int *reached);
 
 /* What sf_target's answer means, in words, for `scalefit target` and the report alike: "reached at
- * C = ...", "already reached at 1e+10 FLOP, ..." (opt->C, the bottom of the search), "unreachable: ... at or below the fitted
+ * C = ...", "already reached at ... FLOP, ..." (opt->C, the lowest budget searched), "unreachable: ... at or below the fitted
  * irreducible loss E = ..." or "... beyond the sigmoid's ceiling hi = ...", else "not reached below
  * 1e+40 FLOP" (a law with no floor, e.g. power0, that is only slow). opt may be NULL unless
  * reached is 1 or -1. */
 void sf_target_verdict(const sf_fitfile *ff, double target, int reached, const sf_optimum *opt, char *buf, size_t n);
+
+/* The band of the law's irreducible term E (bootstrap percentiles or the delta method, as every
+ * forecast's band): returns 1 with *b filled, or 0 when the law has no parameter E. */
+int sf_target_floor_band(const sf_fitfile *ff, sf_band *b);
 
 /* Fraction of the bootstrap samples for which target is reachable at all: E < target for a law
  * with an irreducible term E that falls towards it, otherwise a reach within SF_TARGET_CMAX. NaN

@@ -13,13 +13,15 @@
 
 #define MAXC 1024
 
-static const char *compute, *published, *attention, *output;
+static const char *published, *attention, *output;
+static cli_list compute;
 static int json, numeric;
 static double warn_decades;
 static fc_cost cost;
 
 static const cli_opt opts[] = {
-    {"compute", 'C', CLI_STRING, &compute, "C|LO:HI:K", "budget in FLOP, a list A,B, or K log-spaced budgets (X:X:1 one)"},
+    {"compute", 'C', CLI_LIST, &compute, "C|LO:HI:K",
+     "budget in FLOP, a list A,B, or K log-spaced budgets (X:X:1 one); repeats add up, in order"},
     {"published", 0, CLI_STRING, &published, "ID", "a published law from datasets/laws.csv instead of FIT"},
     {"attention", 0, CLI_STRING, &attention, "L:CTX:DM",
      "count attention FLOPs 6*L*CTX*DM per token (shape held fixed)"},
@@ -32,7 +34,7 @@ static const cli_opt opts[] = {
 };
 
 static const cli_cmd cmd = {
-    "optimal", "scalefit optimal FIT.json|--published ID --compute C|LO:HI:K [options]",
+    "optimal", "scalefit optimal FIT.json|--published ID --compute C|LO:HI:K [--compute ...] [options]",
     "compute-optimal model size and tokens for a budget",
     "Chinchilla's law uses the closed form N = G (C/6)^(beta/(alpha+beta)); other laws of N and D\n"
     "are minimised numerically along the budget (a log-spaced scan, then Brent's method), and a\n"
@@ -60,7 +62,8 @@ static int opt_fn(const double *params, void *vctx, double *out) {
 }
 
 int cmd_optimal(int argc, char **argv) {
-  compute = published = attention = output = NULL;
+  published = attention = output = NULL;
+  compute.n = 0;
   json = numeric = 0;
   warn_decades = 1;
   fc_cost_init(&cost);
@@ -72,13 +75,25 @@ int cmd_optimal(int argc, char **argv) {
   sf_alloc_opts ao = {0};
   ao.numeric = numeric;
   if ((rc = fc_parse_attention("optimal", attention, &ao)) != SF_OK) return rc;
-  if (!compute) {
+  if (!compute.n) {
     cli_error("optimal: which budget? give --compute C (FLOP), e.g. --compute 1e24");
     return SF_EUSAGE;
   }
-  double Cs[MAXC];
-  long nC = fc_parse_range("optimal", "--compute", compute, Cs, MAXC);
-  if (nC < 0) return SF_EUSAGE;
+  /* every --compute adds its budgets after the ones before, as --at does in predict: a repeat used
+   * to replace the earlier ones in silence */
+  double Cs[MAXC], one[MAXC];
+  long nC = 0;
+  for (size_t i = 0; i < compute.n; i++) {
+    long n = fc_parse_range("optimal", "--compute", compute.item[i], one, MAXC);
+    if (n < 0) return SF_EUSAGE;
+    if (nC + n > MAXC) {
+      cli_error("optimal: more than %d budgets in all from the --compute options (%ld with '%s')", MAXC, nC + n,
+                compute.item[i]);
+      return SF_EUSAGE;
+    }
+    memcpy(Cs + nC, one, (size_t)n * sizeof *one);
+    nC += n;
+  }
   if ((rc = fc_cost_setup(&cost)) != SF_OK) return rc;
   sf_fitfile *ff;
   if ((rc = fc_load(args, nargs, published, "optimal", &ff)) != SF_OK) return rc;

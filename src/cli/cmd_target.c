@@ -14,10 +14,11 @@
 static const char *published, *attention, *output;
 static int json;
 static double value, warn_decades;
+static cli_list values;
 static fc_cost cost;
 
 static const cli_opt opts[] = {
-    {"value", 'v', CLI_DOUBLE, &value, "Y", "the target (a loss, or a metric for a law of C)"},
+    {"value", 'v', CLI_LIST, &values, "Y", "the target (a loss, or a metric for a law of C); one"},
     {"published", 0, CLI_STRING, &published, "ID", "a published law from datasets/laws.csv instead of FIT"},
     {"attention", 0, CLI_STRING, &attention, "L:CTX:DM", "count attention FLOPs per token (shape held fixed)"},
     {"warn-decades", 0, CLI_DOUBLE, &warn_decades, "X", "warn beyond this many decades outside the data (1)"},
@@ -32,9 +33,12 @@ static const cli_cmd cmd = {
     "the compute (and N, D) needed to reach a target loss",
     "For a law of N and D the budget is allocated optimally (as 'scalefit optimal') and the\n"
     "smallest budget whose optimum reaches the target is found (scan of log C from 1e10, or 1000\n"
-    "tokens of --attention's FLOPs per token if more, to 1e40,\n"
-    "then Brent's root finder). For a law of C alone the law itself is inverted. The band holds the\n"
-    "bootstrap refits' budgets; refits that never reach the target make its upper end unbounded.",
+    "tokens of --attention's FLOPs per token if more, to 1e40, then Brent's root finder; a target\n"
+    "met at the bottom already is searched for below it, down to 6 FLOP). For a law of C alone\n"
+    "the law itself is inverted. The band holds the bootstrap refits' budgets, each solved the\n"
+    "same way; refits that never reach the target make its upper end unbounded, and refits that\n"
+    "cannot be solved (met at the lowest budget their law can be evaluated at) are left out and\n"
+    "counted.",
     opts, 0, 1};
 
 typedef struct tgt_ctx {
@@ -48,9 +52,11 @@ static int tgt_fn(const double *params, void *vctx, double *out) {
   int reached;
   int rc = sf_target(c->ff, params, value, c->ao, &o, &reached);
   if (rc != SF_OK) return rc;
-  out[0] = o.C;
-  out[1] = o.N;
-  out[2] = o.D;
+  /* a refit met already at the lowest budget its law can be evaluated at has no answer, only a
+   * bound: kept as that budget it clamped the band's lower end, so it is left out and counted */
+  out[0] = reached == -1 ? NAN : o.C;
+  out[1] = reached == -1 ? NAN : o.N;
+  out[2] = reached == -1 ? NAN : o.D;
   return SF_OK;
 }
 
@@ -58,6 +64,7 @@ int cmd_target(int argc, char **argv) {
   published = attention = output = NULL;
   json = 0;
   value = NAN;
+  values.n = 0;
   warn_decades = 1;
   fc_cost_init(&cost);
   char **args;
@@ -67,6 +74,12 @@ int cmd_target(int argc, char **argv) {
   if (rc) return rc;
   sf_alloc_opts ao = {0};
   if ((rc = fc_parse_attention("target", attention, &ao)) != SF_OK) return rc;
+  const char *v;
+  if ((rc = fc_one("target", "--value", &values, "target solves for one value: run it once per value", &v))) return rc;
+  if (v && !sf_parse_double(v, &value)) {
+    cli_error("target: option --value expects a number, got '%s'", v);
+    return SF_EUSAGE;
+  }
   if (isnan(value)) {
     cli_error("target: which target? give --value Y (e.g. --value 1.9)");
     return SF_EUSAGE;
@@ -96,6 +109,8 @@ int cmd_target(int argc, char **argv) {
     return cli_fail_lib(rc);
   }
   double prob = sf_target_prob_reachable(ff, value, &ao);
+  /* refits with no budget: unsolvable below the lowest budget their law can be evaluated at, or failed */
+  size_t unsolved = b[0].kind == SF_BAND_BOOTSTRAP && b[0].n_ok < ff->K ? ff->K - b[0].n_ok : 0;
   int jE = sf_law_param_index(ff->law, "E");
   char verdict[256];
   sf_target_verdict(ff, value, reached, &opt, verdict, sizeof verdict);
@@ -113,9 +128,12 @@ int cmd_target(int argc, char **argv) {
   sf_json_bool(&j, "reachable", reached != 0);
   sf_json_string(&j, "verdict", verdict);
   sf_json_number(&j, "prob_reachable", prob);
+  sf_band Eb; /* the irreducible loss the verdict compares the target with */
+  if (sf_target_floor_band(ff, &Eb)) fc_json_band(&j, "E", &Eb);
   fc_json_band(&j, "C", &b[0]);
   fc_json_band(&j, "N", &b[1]);
   fc_json_band(&j, "D", &b[2]);
+  if (ff->K >= 2) sf_json_int(&j, "refits_unsolved", (long long)unsolved);
   sf_json_number(&j, "decades_beyond", beyond);
   if (reached == 1) fc_cost_json(&cost, &j, opt.C);
   sf_json_end_object(&j);
@@ -141,6 +159,10 @@ int cmd_target(int argc, char **argv) {
         sf_fmtcol_band(&dc, c, sizeof c, b[2].value, b[2].lo, b[2].hi);
         printf("  D = %s\n", c);
       }
+      if (unsolved)
+        printf("  (%zu of %zu refits could not be solved for the target: met already at the lowest budget their "
+               "law can be evaluated at, or failed; the band is over the other %zu)\n",
+               unsolved, ff->K, b[0].n_ok);
       if (!isnan(beyond)) printf("  %.1f decades beyond the fit's data\n", beyond);
       fc_cost_header(&cost);
       fc_cost_text(&cost, opt.C);

@@ -18,6 +18,27 @@ void fc_cost_init(fc_cost *c) {
 }
 
 int fc_cost_setup(fc_cost *c) {
+  /* the values are checked whether or not a peak is given: without one, --mfu 0 or --gpus 0 only
+   * warned that no cost was computed (exit 0), and the same option line was refused once --gpu was
+   * added */
+  if (!isnan(c->mfu) && !(c->mfu > 0 && c->mfu <= 1)) {
+    cli_error("--mfu must be in (0, 1], got %g (a fraction: 0.4 for 40%%)", c->mfu);
+    return SF_EUSAGE;
+  }
+  if (!isnan(c->gpus) && !(c->gpus >= 1 && c->gpus == floor(c->gpus) && isfinite(c->gpus))) {
+    cli_error("--gpus must be a whole number of accelerators, at least 1, got %g", c->gpus);
+    return SF_EUSAGE;
+  }
+  if (!isnan(c->price) && !(c->price >= 0 && isfinite(c->price))) {
+    cli_error("--price-per-hour must be >= 0, got %g", c->price);
+    return SF_EUSAGE;
+  }
+  if (c->precision && !c->gpu && isnan(c->peak_flops)) {
+    /* the precision's name, against the table's own list: a stand-in accelerator with every peak */
+    sf_accel any = {.name = "", .tflops = {1, 1, 1, 1}};
+    double peak;
+    if (sf_accel_peak(&any, c->precision, &peak) != SF_OK) return cli_fail_lib(SF_EUSAGE);
+  }
   int any = c->gpu || !isnan(c->peak_flops);
   if (!any) {
     if (!isnan(c->mfu) || !isnan(c->gpus) || !isnan(c->price) || c->precision)
@@ -37,18 +58,6 @@ int fc_cost_setup(fc_cost *c) {
   if (isnan(c->mfu)) {
     c->mfu = 0.4;
     c->mfu_default = 1;
-  }
-  if (!(c->mfu > 0 && c->mfu <= 1)) {
-    cli_error("--mfu must be in (0, 1], got %g (a fraction: 0.4 for 40%%)", c->mfu);
-    return SF_EUSAGE;
-  }
-  if (!isnan(c->gpus) && !(c->gpus >= 1 && c->gpus == floor(c->gpus) && isfinite(c->gpus))) {
-    cli_error("--gpus must be a whole number of accelerators, at least 1, got %g", c->gpus);
-    return SF_EUSAGE;
-  }
-  if (!isnan(c->price) && !(c->price >= 0)) {
-    cli_error("--price-per-hour must be >= 0, got %g", c->price);
-    return SF_EUSAGE;
   }
   if (!isnan(c->peak_flops)) {
     if (!(c->peak_flops > 0) || !isfinite(c->peak_flops)) {
@@ -345,6 +354,14 @@ int fc_parse_point(const char *cmd, const sf_fitfile *ff, const char *spec, doub
     given[k] = 1;
   }
   return SF_OK;
+}
+
+int fc_one(const char *cmd, const char *opt, const cli_list *l, const char *instead, const char **out) {
+  *out = l->n ? l->item[0] : NULL;
+  if (l->n <= 1) return SF_OK;
+  cli_error("%s: %s is given %zu times ('%s', '%s'%s); %s", cmd, opt, l->n, l->item[0], l->item[1],
+            l->n > 2 ? ", ..." : "", instead);
+  return SF_EUSAGE;
 }
 
 int fc_parse_attention(const char *cmd, const char *spec, sf_alloc_opts *o) {

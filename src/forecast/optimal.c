@@ -6,7 +6,8 @@
  * a log-spaced scan over N brackets the minimum (the scan also tells an optimum that runs off the
  * end, which a local method alone would silently return), then Brent's method polishes it in
  * log N. The target search is the same pattern one level up: scan log C, then Brent's root
- * finder on the bracketing step.
+ * finder on the bracketing step (stepping down below the scan's bottom when the target is met
+ * there already).
  */
 #include <scalefit/sf_cost.h>
 #include <scalefit/sf_error.h>
@@ -202,11 +203,32 @@ double sf_target_cmin(const sf_alloc_opts *o) {
   return fmax(SF_TARGET_CMIN, 1e3 * flops_per_token(o, 0.0));
 }
 
+/* Brent's root finder for the gap on [a, b], which brackets it; *lc the root in log10 C */
+static int solve_gap(root_ctx *ctx, double a, double b, double *lc) {
+  gsl_function F = {gap, ctx};
+  gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+  if (!s) return sf_fail(SF_ENOMEM, "out of memory");
+  int st = gsl_root_fsolver_set(s, &F, a, b);
+  for (int it = 0; st == GSL_SUCCESS && it < 200; it++) {
+    st = gsl_root_fsolver_iterate(s);
+    if (st != GSL_SUCCESS) break;
+    st = gsl_root_test_interval(gsl_root_fsolver_x_lower(s), gsl_root_fsolver_x_upper(s), 1e-12, 0);
+    if (st == GSL_SUCCESS) break;
+    if (st == GSL_CONTINUE) st = GSL_SUCCESS;
+  }
+  *lc = gsl_root_fsolver_root(s);
+  gsl_root_fsolver_free(s);
+  if (st != GSL_SUCCESS || ctx->failed)
+    return sf_fail(SF_ENUMERIC, "root finding for target %g did not converge (%s)", ctx->target, gsl_strerror(st));
+  return SF_OK;
+}
+
 int sf_target(const sf_fitfile *ff, const double *params, double target, const sf_alloc_opts *o, sf_optimum *opt,
               int *reached) {
   if (!isfinite(target)) return sf_fail(SF_EUSAGE, "target must be a finite number");
   root_ctx ctx = {ff, params, o, target, 0};
   const double cmin = sf_target_cmin(o), l0 = log10(cmin), l1 = log10(SF_TARGET_CMAX);
+  const double step = (l1 - l0) / TARGET_STEPS;
   double g0 = gap(l0, &ctx), g1 = gap(l1, &ctx);
   if (ctx.failed) return sf_errcode() ? sf_errcode() : SF_ENUMERIC;
   /* a loss falls with compute; an accuracy rises. Read off the values, not the gaps: a target far
@@ -220,42 +242,50 @@ int sf_target(const sf_fitfile *ff, const double *params, double target, const s
   /* "reached" means the value is at or past the target in the law's own direction */
 #define PAST(g) (falling ? (g) <= 0 : (g) >= 0)
   *reached = 0;
+  double lc = NAN, v;
+  int rc;
   if (PAST(g0)) {
-    *reached = -1;
-    double v;
-    return sf_value_at_compute(ff, params, cmin, o, &v, opt);
-  }
-  double prev = l0, gprev = g0, lc = NAN;
-  for (int i = 1; i <= TARGET_STEPS; i++) {
-    double l = l0 + (l1 - l0) * i / TARGET_STEPS, g = i == TARGET_STEPS ? g1 : gap(l, &ctx);
-    if (ctx.failed) return sf_errcode() ? sf_errcode() : SF_ENUMERIC;
-    if (PAST(g)) {
-      if (g == 0) {
-        lc = l;
+    /* met at the bottom of the scan already. That bottom is where a scan of every law can start
+     * (a numerically minimised law may have no interior optimum far below it), not an answer:
+     * reporting it clamped the lower end of a bootstrap band there, though half the refits reached
+     * the target two decades lower. So step down until the target is not met, and solve in that
+     * step; a budget the law cannot be evaluated at, or SF_TARGET_CFLOOR, ends the walk, and the
+     * lowest budget evaluated is then the answer with *reached = -1. */
+    double hi = l0;
+    const double lfloor = log10(SF_TARGET_CFLOOR);
+    while (hi > lfloor) {
+      double l = fmax(hi - step, lfloor), g = gap(l, &ctx);
+      if (ctx.failed) { /* the law has no value here: the walk ends, not the search */
+        sf_error_clear();
+        ctx.failed = 0;
         break;
       }
-      gsl_function F = {gap, &ctx};
-      gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
-      if (!s) return sf_fail(SF_ENOMEM, "out of memory");
-      int st = gsl_root_fsolver_set(s, &F, prev, l);
-      for (int it = 0; st == GSL_SUCCESS && it < 200; it++) {
-        st = gsl_root_fsolver_iterate(s);
-        if (st != GSL_SUCCESS) break;
-        st = gsl_root_test_interval(gsl_root_fsolver_x_lower(s), gsl_root_fsolver_x_upper(s), 1e-12, 0);
-        if (st == GSL_SUCCESS) break;
-        if (st == GSL_CONTINUE) st = GSL_SUCCESS;
+      if (!PAST(g)) {
+        if ((rc = solve_gap(&ctx, l, hi, &lc)) != SF_OK) return rc;
+        *reached = 1;
+        return sf_value_at_compute(ff, params, pow(10, lc), o, &v, opt);
       }
-      lc = gsl_root_fsolver_root(s);
-      gsl_root_fsolver_free(s);
-      if (st != GSL_SUCCESS || ctx.failed)
-        return sf_fail(SF_ENUMERIC, "root finding for target %g did not converge (%s)", target, gsl_strerror(st));
+      if (g == 0) {
+        *reached = 1;
+        return sf_value_at_compute(ff, params, pow(10, l), o, &v, opt);
+      }
+      hi = l;
+    }
+    *reached = -1;
+    return sf_value_at_compute(ff, params, pow(10, hi), o, &v, opt);
+  }
+  double prev = l0;
+  for (int i = 1; i <= TARGET_STEPS; i++) {
+    double l = l0 + step * i, g = i == TARGET_STEPS ? g1 : gap(l, &ctx);
+    if (ctx.failed) return sf_errcode() ? sf_errcode() : SF_ENUMERIC;
+    if (PAST(g)) {
+      if (g == 0) lc = l;
+      else if ((rc = solve_gap(&ctx, prev, l, &lc)) != SF_OK) return rc;
       break;
     }
     prev = l;
-    gprev = g;
   }
 #undef PAST
-  (void)gprev;
   if (isnan(lc)) {
     memset(opt, 0, sizeof *opt);
     opt->C = opt->N = opt->D = opt->tokens_per_param = HUGE_VAL;
@@ -263,22 +293,52 @@ int sf_target(const sf_fitfile *ff, const double *params, double target, const s
     return SF_OK;
   }
   *reached = 1;
-  double v;
   return sf_value_at_compute(ff, params, pow(10, lc), o, &v, opt);
 }
 
-void sf_target_verdict(const sf_fitfile *ff, double target, int reached, const sf_optimum *opt, char *buf, size_t n) {
+/* the law's irreducible term E, where it has one by that name, else -1 */
+static int floor_index(const sf_fitfile *ff) {
   int jE = sf_law_param_index(ff->law, "E");
-  double E = jE >= 0 ? ff->params[jE] : NAN;
+  return jE >= 0 && strcmp(ff->law->par[jE].name, "E") == 0 ? jE : -1;
+}
+
+static int floor_fn(const double *params, void *ctx, double *out) {
+  out[0] = params[*(const int *)ctx];
+  return SF_OK;
+}
+
+int sf_target_floor_band(const sf_fitfile *ff, sf_band *b) {
+  int jE = floor_index(ff);
+  if (jE < 0) return 0;
+  if (sf_forecast_band(ff, floor_fn, &jE, 1, b) != SF_OK) *b = (sf_band){ff->params[jE], NAN, NAN, SF_BAND_NONE, 0};
+  return 1;
+}
+
+void sf_target_verdict(const sf_fitfile *ff, double target, int reached, const sf_optimum *opt, char *buf, size_t n) {
+  sf_band Eb;
+  double E = sf_target_floor_band(ff, &Eb) ? Eb.value : NAN;
   if (reached == 1) {
     char c[32];
     sf_fmt_compute(c, sizeof c, opt->C); /* as the C line under it shows it */
     snprintf(buf, n, "reached at C = %s FLOP", c);
   }
+  else if (reached == -1 && opt && opt->C > SF_TARGET_CFLOOR * (1 + 1e-9))
+    snprintf(buf, n, "already reached at %.3g FLOP, the smallest budget at which the law could be evaluated", opt->C);
   else if (reached == -1)
-    snprintf(buf, n, "already reached at %.0e FLOP, the bottom of the search", opt ? opt->C : SF_TARGET_CMIN);
-  else if (!isnan(E) && target <= E)
-    snprintf(buf, n, "unreachable: the target %g is at or below the fitted irreducible loss E = %.4g", target, E);
+    snprintf(buf, n, "already reached at %g FLOP (one parameter trained on one token), the bottom of the search",
+             SF_TARGET_CFLOOR);
+  else if (!isnan(E) && target <= E) {
+    /* the reason, and how sure the fit is of it: E's band says whether the verdict could go the
+     * other way (the share of refits with E below the target is printed beside it) */
+    char e[96];
+    sf_fmt_band(e, sizeof e, E, Eb.lo, Eb.hi, sf_fmt_value);
+    char level[48] = "";
+    if (!isnan(Eb.lo))
+      snprintf(level, sizeof level, " (%.0f%% %s band)", 100 * ff->ci_level,
+               Eb.kind == SF_BAND_BOOTSTRAP ? "bootstrap" : "delta-method");
+    snprintf(buf, n, "unreachable: the target %g is at or below the fitted irreducible loss E = %s%s, the loss at "
+             "infinite compute", target, e, level);
+  }
   else if (!strcmp(ff->law->name, "sigmoid") && (ff->params[1] >= ff->params[0] ? target >= ff->params[1]
                                                                                   : target <= ff->params[1]))
     /* the sigmoid's level at infinite compute is hi: "not reached below 1e40" hid that no budget ever does */

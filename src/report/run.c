@@ -246,7 +246,10 @@ static int tg_fn(const double *params, void *vctx, double *out) {
   int reached;
   int rc = sf_target(c->ff, params, c->target, &c->ao, &o, &reached);
   if (rc) return rc;
-  out[0] = o.C, out[1] = o.N, out[2] = o.D;
+  /* as `scalefit target`: a refit met already at the lowest budget its law can be evaluated at has
+   * only a bound, which would clamp the band's lower end; left out */
+  if (reached == -1) out[0] = out[1] = out[2] = NAN;
+  else out[0] = o.C, out[1] = o.N, out[2] = o.D;
   return SF_OK;
 }
 
@@ -329,6 +332,7 @@ static int forecast_source(rp_state *st, int src) {
       sf_band b[3];
       rc = sf_forecast_band(ff, tg_fn, &c, 3, b);
       if (!rc) x.C = b[0], x.N = b[1], x.D = b[2];
+      if (!rc && x.reached == -1) x.C.value = o.C; /* the budget the verdict names */
     }
     if (rc)
       return rp_fail(st, key_line(st, line, "targets"), rc, "[forecast]: '%s' target %g: %s", rp_source_name(st, src), x.target, sf_errmsg());

@@ -171,7 +171,7 @@ static void far_para(out *o, int kind, size_t *far, double *worst) {
 
 static void body(rp_state *st, out *o) {
   const sf_spec *s = st->spec;
-  char buf[1024], c1[160], c2[160], c3[160], c4[160], c5[160], c6[200];
+  char buf[1024], c1[160], c2[256], c3[160], c4[160], c5[160], c6[200];
   /* data */
   if (st->table) {
     heading(o, 2, "Data");

@@ -33,9 +33,27 @@ assert abs(t["N"]["value"] / N - 1) < 1e-4, (t["N"], N)
 assert abs(t["D"]["value"] / D - 1) < 1e-4, (t["D"], D)
 PY
 
-# a target already met at the bottom of the search names that bottom: 1000 tokens' worth of the
-# shape's attention FLOPs (3.2e13), not 1e10
-"$SCALEFIT" target --published epoch2024_replication --value 1000 --attention 80:8192:8192 > "$out/b.txt" 2>&1 \
-  || fail "target 1000 exit $?: $(cat "$out/b.txt")"
-grep -q "already reached at 3e+13 FLOP, the bottom of the search" "$out/b.txt" || fail "bottom: $(cat "$out/b.txt")"
+# a target already met at the bottom of the scan (1000 tokens' worth of the shape's attention FLOPs,
+# 3.2e13) is searched for below it: loss 1000 takes some 7.5 tokens, at 2.4e11 FLOP
+"$SCALEFIT" target --published epoch2024_replication --value 1000 --attention 80:8192:8192 --json > "$out/b.json" \
+  2> "$out/err" || fail "target 1000 exit $?: $(cat "$out/err")"
+"$PY" - "$out/b.json" <<'PY' || fail "target 1000 with attention: numbers"
+import json, sys
+import numpy as np
+from scipy.optimize import brentq, minimize_scalar
+E, A, B, a, b = 1.8172, 482.01, 2085.43, 0.3478, 0.3658
+attn = 6 * 80 * 8192 * 8192
+def best(C):
+    r = minimize_scalar(lambda u: E + A / np.exp(u) ** a + B / (C / (6 * np.exp(u) + attn)) ** b,
+                        bounds=(0, np.log(C / 6)), method="bounded", options={"xatol": 1e-10})
+    return r.fun, np.exp(r.x)
+C = 10 ** brentq(lambda lc: best(10 ** lc)[0] - 1000, 10.6, 13.5, xtol=1e-12)
+t = json.load(open(sys.argv[1]))
+assert t["reachable"] is True, t
+assert abs(t["C"]["value"] / C - 1) < 1e-6, (t["C"], C)
+PY
+# a target met at the smallest budget the law can be evaluated at names that budget
+"$SCALEFIT" target --published kaplan2020_LND --value 50 > "$out/k.txt" 2>&1 || fail "kaplan 50 exit $?: $(cat "$out/k.txt")"
+grep -q "already reached at 1e+04 FLOP, the smallest budget at which the law could be evaluated" "$out/k.txt" ||
+  fail "kaplan 50: $(cat "$out/k.txt")"
 exit 0

@@ -598,18 +598,22 @@ static void test_target_far_beyond(void **state) {
   sf_alloc_opts o = {0};
   sf_optimum t;
   int reached;
-  /* at C = 1e10 the loss is 1.7 + 2000 * 1e10^-0.15 = 65.0: any target above is already met */
+  /* at C = 1e10 the loss is 1.7 + 2000 * 1e10^-0.15 = 65.0: a target above is met already there,
+   * and is searched for below it: 1e3 at C = (2000 / (1e3 - 1.7))^(1/0.15), about 102 FLOP (it was
+   * "already reached at 1e10"); at 6 FLOP, the bottom, the loss is 1.53e3, so 1e17 is met there */
   assert_int_equal(sf_target(ff, ff->params, 1e3, &o, &t, &reached), SF_OK);
-  assert_int_equal(reached, -1);
+  assert_int_equal(reached, 1);
+  assert_rel(t.C, pow(2000 / (1e3 - 1.7), 1 / 0.15), 1e-9);
   assert_int_equal(sf_target(ff, ff->params, 1e17, &o, &t, &reached), SF_OK);
   assert_int_equal(reached, -1);
+  assert_rel(t.C, SF_TARGET_CFLOOR, 1e-12);
   assert_int_equal(sf_target(ff, ff->params, 1e300, &o, &t, &reached), SF_OK);
   assert_int_equal(reached, -1);
   sf_fitfile_free(ff);
   ff = load_json("{\"format\": \"scalefit-fit\", \"version\": 1, \"law\": \"loglinear\", \"vars\": [\"C\"], "
                  "\"y\": \"mmlu\", \"params\": {\"a\": -2.0, \"b\": 0.1}}",
                  SF_OK);
-  assert_int_equal(sf_target(ff, ff->params, -1e17, &o, &t, &reached), SF_OK); /* -1 at 1e10: met */
+  assert_int_equal(sf_target(ff, ff->params, -1e17, &o, &t, &reached), SF_OK); /* -1.92 at 6 FLOP: met */
   assert_int_equal(reached, -1);
   assert_int_equal(sf_target(ff, ff->params, 1e17, &o, &t, &reached), SF_OK); /* 2 at 1e40: never */
   assert_int_equal(reached, 0);

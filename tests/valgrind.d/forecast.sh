@@ -7,10 +7,21 @@ vg 0 optimal "$FIT" --compute 1e21:1e25:3 --numeric --gpu h100 --gpus 8 --price-
 vg 0 optimal --published llama3_Dopt --compute 3.8e25 --gpu h100 --mfu 0.41 --gpus 16384 --json
 vg 0 target "$FIT" --value 1.95 --gpu a100
 vg 0 target "$FIT" --value 1.7
+# met at 1e10 already: the search steps down below it, and stops where the law's minimiser fails
+vg 0 target "$FIT" --value 50
+vg 0 target --published kaplan2020_LND --value 50
 # attention dearer than 1e10 FLOP a token: the search starts at 1000 tokens of it
 vg 0 target "$FIT" --value 1.95 --attention 80:8192:8192
 vg 1 optimal "$FIT" --compute 1e24 --gpu z9000
+# repeated --compute add up; a repeat of an option naming one thing is refused
+vg 0 optimal "$FIT" --compute 1e24 --compute 1e21:1e23:3 --json
+vg 1 target "$FIT" --value 2 --value 1.9
+vg 1 next "$FIT" --compute 1e24 --compute 1e25 --max-compute 1e20 --run-sd 0.02
 vg 1 optimal "$FIT" --compute 1e24 --gpu h100 --mfu 1.5
+# checked without a peak too; a good value alone only warns
+vg 1 optimal "$FIT" --compute 1e24 --gpus 0
+vg 1 target "$FIT" --value 2 --precision fp99
+vg 0 predict "$FIT" --at N=1e9,D=2e10 --mfu 0.5 --precision fp16
 vg 2 predict "$SF_SRC/tests/inputs/badmetric.csv" --at N=1
 vg 1 predict "$FIT" --at C=1e25
 # a budget that fails after a good one: the rows computed so far are freed, nothing printed
