@@ -319,6 +319,8 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
     rc = sf_fail(SF_ENUMERIC, "none of the three laws could be fitted");
     goto done;
   }
+  size_t above = 0, below = 0;
+  int low_only = 0;
   const sf_turn_law *LL = &res->law[SF_TURN_LOGLINEAR], *LP = &res->law[SF_TURN_POWER], *LS = &res->law[SF_TURN_SIGMOID];
   /* the better growth law by AICc, loglinear on a tie (a failed law's AICc is NaN) */
   const double growth_aicc[2] = {LL->aicc, LP->aicc};
@@ -371,14 +373,18 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
     }
     /* identified: most resamples fit, and the interval stays within half a decade of the data */
     double slack = pow(10, 0.5);
-    size_t above = 0, below = 0; /* runs past the interval on each side: both bends are seen */
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) { /* runs past the interval on each side: both bends are seen */
       above += xs[i] > res->inflection_hi;
       below += xs[i] < res->inflection_lo;
     }
     res->inflection_identified = res->boot_ok >= (size_t)(0.8 * (double)K) && K >= 2 &&
                                  res->inflection_lo >= res->xmin / slack && res->inflection_hi <= res->xmax * slack &&
                                  above >= 3 && below >= 3;
+    /* not identified at the low end only: the interval reaches the smallest runs or below them, while the
+     * largest runs lie well past it (a metric already past its bend, or rising from its first runs on) */
+    low_only = !res->inflection_identified && res->boot_ok >= 2 &&
+               !(res->inflection_lo >= res->xmin / slack && below >= 3) && res->inflection_hi <= res->xmax * slack &&
+               above >= 3;
     /* where the two extrapolations part: from the largest run on (if they are already apart
      * there, that is the answer: the data itself tells them apart) */
     if (G->ok) {
@@ -439,6 +445,21 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
              "no clear sign of saturation: a sigmoid with inflection at %.2g [%.2g, %.2g] fits no better than the %s "
              "law (delta AICc %+.1f, delta BIC %+.1f)",
              res->inflection, res->inflection_lo, res->inflection_hi, G->name, res->delta_aicc, res->delta_bic);
+  } else if (low_only) {
+    /* "not identifiable below the largest run" would send the reader past the data, where the sigmoid
+     * does not put its bend: it lies at the smallest runs or under them, and the data miss the rise */
+    const char *runs = below == 1 ? "run" : "runs";
+    double pct = 100 * o->level;
+    if (wins)
+      snprintf(res->verdict, sizeof res->verdict,
+               "growth is bending (sigmoid preferred, delta AICc %+.1f) but the inflection is not identifiable: it "
+               "lies at the smallest runs or below them (%zu %s below its %.0f%% interval, which ends at %.2g)",
+               res->delta_aicc, below, runs, pct, res->inflection_hi);
+    else
+      snprintf(res->verdict, sizeof res->verdict,
+               "no turn identified within the data: the inflection lies at the smallest runs or below them (%zu %s "
+               "below its %.0f%% interval, which ends at %.2g), so the rise from chance is not observed",
+               below, runs, pct, res->inflection_hi);
   } else {
     /* the bound below which the data rule the inflection out: the largest run, or the bootstrap's
      * lower end where that lies beyond it */
@@ -526,7 +547,8 @@ void sf_turn_describe(const sf_turn_result *r, const sf_turn_opts *o, const char
     snprintf(t->line[t->nline++], L, "inflection's interval not computed (bootstrap of %zu resamples; it needs 2 or more)",
              o->bootstrap);
   else
-    snprintf(t->line[t->nline++], L, "inflection not identified (bootstrap interval not within half a decade of the data)");
+    snprintf(t->line[t->nline++], L, "inflection not identified (bootstrap interval not within half a decade of the data, or "
+             "fewer than 3 runs beyond it on a side)");
   if (r->diverge_x == r->xmax)
     snprintf(t->line[t->nline++], L, "the %s law and the sigmoid differ by more than %g already at the largest run (%s = %.3g)",
              g, o->tol, xname, r->xmax);
