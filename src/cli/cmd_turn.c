@@ -24,7 +24,7 @@ static const cli_opt opts[] = {
     {"y", 0, CLI_STRING, &ycol, "COL", "the capability column, e.g. mmlu (required)"},
     {"chance", 0, CLI_DOUBLE, &chance, "P", "the metric's chance level, the sigmoid's floor (default 0.25; 0: generated answers)"},
     {"max", 0, CLI_DOUBLE, &maxv, "M", "the metric's maximum, bound on the sigmoid's ceiling (default 1)"},
-    {"holdout", 0, CLI_INT, &holdout, "K", "hold out the K largest runs for the extrapolation check (n/5, at most n-6)"},
+    {"holdout", 0, CLI_INT, &holdout, "K", "hold out the K largest runs for the extrapolation check (n/5, at most n-6; whole budgets)"},
     {"bootstrap", 0, CLI_INT, &bootstrap, "K", "resamples for the inflection interval (default 200; under 2: no verdict)"},
     {"seed", 0, CLI_INT, &seed, "S", "bootstrap seed (default 1)"},
     {"tol", 0, CLI_DOUBLE, &tol, "T", "the extrapolations part where they differ by more than T (0.05)"},

@@ -186,9 +186,14 @@ typedef struct idx_x {
   size_t i;
 } idx_x;
 
+/* by x, then by y: runs of equal x (an isoFLOP budget, two models of one size) sort the same
+ * whatever the rows' order, so the bootstrap's draws and the held-out runs do not depend on it */
+static const double *cmp_y;
 static int cmp_idx(const void *a, const void *b) {
-  double x = ((const idx_x *)a)->x, y = ((const idx_x *)b)->x;
-  return (x > y) - (x < y);
+  const idx_x *p = a, *q = b;
+  if (p->x != q->x) return (p->x > q->x) - (p->x < q->x);
+  double u = cmp_y[p->i], v = cmp_y[q->i];
+  return (u > v) - (u < v);
 }
 
 int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, sf_turn_result *res) {
@@ -258,6 +263,7 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
     return sf_fail(SF_ENOMEM, "out of memory");
   }
   for (size_t i = 0; i < n; i++) ord[i] = (idx_x){x[i], i};
+  cmp_y = y;
   qsort(ord, n, sizeof *ord, cmp_idx);
   /* fit on the metric as a fraction of its maximum (the catalogue's sigmoid lives in (0, 1));
    * everything reported is scaled back at the end */
@@ -277,6 +283,18 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
   size_t h = o->holdout ? o->holdout : n / 5;
   if (h < 2) h = 2;
   if (h > n - 6) h = n - 6 >= 2 ? n - 6 : 0;
+  res->n_holdout_asked = h;
+  /* whole compute budgets, as `fit --holdout` takes them: runs within 0.1% in x (an isoFLOP budget's
+   * differ by the rounding of D) are held out or fitted together. Splitting one scored an
+   * interpolation as an extrapolation, and which runs of the budget went depended on the rows' order.
+   * The count nearer the one asked (a tie to fewer), within the same limits; neither fits: none. */
+  if (h) {
+    size_t up = h, down = h;
+    while (up < n && xs[n - up - 1] >= xs[n - up] * (1 - 1e-3)) up++;
+    while (down > 0 && xs[n - down - 1] >= xs[n - down] * (1 - 1e-3)) down--;
+    int okup = up + 6 <= n, okdown = down >= 2;
+    if (up != h) h = okdown && (!okup || h - down <= up - h) ? down : okup ? up : 0;
+  }
   res->n_holdout = h;
 
   sf_law_data d, dtrain;
@@ -529,10 +547,14 @@ void sf_turn_describe(const sf_turn_result *r, const sf_turn_opts *o, const char
   if (r->n_below_chance)
     snprintf(t->note[t->nnote++], sizeof t->note[0], "%zu run%s below the chance level %g", r->n_below_chance,
              r->n_below_chance == 1 ? " scores" : "s score", o->chance);
-  if (o->holdout && o->holdout != r->n_holdout)
+  if (o->holdout && o->holdout != r->n_holdout_asked)
     snprintf(t->note[t->nnote++], sizeof t->note[0],
              "a hold-out of %zu runs cut to %zu (a hold-out of 2 or more must leave 6 runs to fit)", o->holdout,
              r->n_holdout);
+  if (r->n_holdout != r->n_holdout_asked)
+    snprintf(t->note[t->nnote++], sizeof t->note[0],
+             "%zu runs held out, not %zu: the largest runs go by whole budgets (runs within 0.1%% in x together)%s",
+             r->n_holdout, r->n_holdout_asked, r->n_holdout ? "" : ", and no split leaves 2 out and 6 to fit");
   const sf_turn_law *S = &r->law[SF_TURN_SIGMOID];
   /* without a sigmoid there is no inflection, no parting of the curves and no delta to report */
   if (!S->ok) return;
