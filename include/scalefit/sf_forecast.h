@@ -439,6 +439,7 @@ typedef struct sf_turn_law {
 
 typedef struct sf_turn_result {
   size_t n, n_holdout, n_below_chance;
+  size_t n_holdout_asked;    /* the hold-out before whole budgets were kept together (!= n_holdout: moved) */
   double xmin, xmax;
   sf_turn_law law[SF_TURN_NLAWS];
   int best_growth;           /* SF_TURN_LOGLINEAR or SF_TURN_POWER, by AICc */
@@ -486,13 +487,14 @@ int sf_turn_enough(const struct sf_table *t, int cx, int cy, size_t n);
 
 /* What `scalefit turn` says beside its table, in the words the CLI prints and a report shows:
  * range the span of the runs taken, "C from 4.02e+22 to 3.8e+25 FLOP" (the compute column's unit
- * after it, none where the column has none), note[] the remarks on the input (runs below chance, a hold-out cut to what the runs allow),
+ * after it, none where the column has none), note[] the remarks on the input (runs below chance, a
+ * hold-out cut to what the runs allow or moved to keep a budget whole),
  * line[] the sigmoid's parameters, its inflection, where the extrapolations part, the deltas
  * ("" each when the sigmoid did not fit). o holds the options asked for; xname the compute
  * column, xunit its unit (NULL or "" for none). No trailing newlines. */
 typedef struct sf_turn_text {
   char range[200];
-  char note[2][200];
+  char note[3][200];
   size_t nnote;
   char line[4][300];
   size_t nline;

@@ -24,7 +24,7 @@ static const cli_opt opts[] = {
     {"y", 0, CLI_STRING, &ycol, "COL", "the capability column, e.g. mmlu (required)"},
     {"chance", 0, CLI_DOUBLE, &chance, "P", "the metric's chance level, the sigmoid's floor (default 0.25; 0: generated answers)"},
     {"max", 0, CLI_DOUBLE, &maxv, "M", "the metric's maximum, bound on the sigmoid's ceiling (default 1)"},
-    {"holdout", 0, CLI_INT, &holdout, "K", "hold out the K largest runs for the extrapolation check (n/5, at most n-6)"},
+    {"holdout", 0, CLI_INT, &holdout, "K", "hold out the K largest runs for the extrapolation check (n/5, at most n-6; whole budgets)"},
     {"bootstrap", 0, CLI_INT, &bootstrap, "K", "resamples for the inflection interval (default 200; under 2: no verdict)"},
     {"seed", 0, CLI_INT, &seed, "S", "bootstrap seed (default 1)"},
     {"tol", 0, CLI_DOUBLE, &tol, "T", "the extrapolations part where they differ by more than T (0.05)"},
@@ -41,7 +41,8 @@ static const cli_cmd cmd = {
     "AICc, BIC and Akaike weights from AICc, the deltas are the sigmoid's AICc and BIC minus the\n"
     "better growth law's (by AICc). Saturation is called 'supported' only when the sigmoid beats\n"
     "that law on both AICc and BIC by at least 2 AND its inflection's bootstrap interval lies within\n"
-    "half a decade of the data; otherwise the verdict says how far the data rule an inflection out.\n"
+    "half a decade of the data; otherwise the verdict says how far the data rule an inflection out,\n"
+    "or that it lies at the smallest runs or below them (the rise from chance not observed).\n"
     "(AICc charges the sigmoid's third parameter more than BIC up to 18 runs, BIC more from 19.)\n"
     "Runs without both values are skipped. A chance level the data contradict is refused (exit 2):\n"
     "more than a tenth of the runs (and at least 3) scoring more than a tenth of (max - chance)\n"

@@ -186,9 +186,14 @@ typedef struct idx_x {
   size_t i;
 } idx_x;
 
+/* by x, then by y: runs of equal x (an isoFLOP budget, two models of one size) sort the same
+ * whatever the rows' order, so the bootstrap's draws and the held-out runs do not depend on it */
+static const double *cmp_y;
 static int cmp_idx(const void *a, const void *b) {
-  double x = ((const idx_x *)a)->x, y = ((const idx_x *)b)->x;
-  return (x > y) - (x < y);
+  const idx_x *p = a, *q = b;
+  if (p->x != q->x) return (p->x > q->x) - (p->x < q->x);
+  double u = cmp_y[p->i], v = cmp_y[q->i];
+  return (u > v) - (u < v);
 }
 
 int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, sf_turn_result *res) {
@@ -258,6 +263,7 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
     return sf_fail(SF_ENOMEM, "out of memory");
   }
   for (size_t i = 0; i < n; i++) ord[i] = (idx_x){x[i], i};
+  cmp_y = y;
   qsort(ord, n, sizeof *ord, cmp_idx);
   /* fit on the metric as a fraction of its maximum (the catalogue's sigmoid lives in (0, 1));
    * everything reported is scaled back at the end */
@@ -277,6 +283,18 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
   size_t h = o->holdout ? o->holdout : n / 5;
   if (h < 2) h = 2;
   if (h > n - 6) h = n - 6 >= 2 ? n - 6 : 0;
+  res->n_holdout_asked = h;
+  /* whole compute budgets, as `fit --holdout` takes them: runs within 0.1% in x (an isoFLOP budget's
+   * differ by the rounding of D) are held out or fitted together. Splitting one scored an
+   * interpolation as an extrapolation, and which runs of the budget went depended on the rows' order.
+   * The count nearer the one asked (a tie to fewer), within the same limits; neither fits: none. */
+  if (h) {
+    size_t up = h, down = h;
+    while (up < n && xs[n - up - 1] >= xs[n - up] * (1 - 1e-3)) up++;
+    while (down > 0 && xs[n - down - 1] >= xs[n - down] * (1 - 1e-3)) down--;
+    int okup = up + 6 <= n, okdown = down >= 2;
+    if (up != h) h = okdown && (!okup || h - down <= up - h) ? down : okup ? up : 0;
+  }
   res->n_holdout = h;
 
   sf_law_data d, dtrain;
@@ -319,6 +337,8 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
     rc = sf_fail(SF_ENUMERIC, "none of the three laws could be fitted");
     goto done;
   }
+  size_t above = 0, below = 0;
+  int low_only = 0;
   const sf_turn_law *LL = &res->law[SF_TURN_LOGLINEAR], *LP = &res->law[SF_TURN_POWER], *LS = &res->law[SF_TURN_SIGMOID];
   /* the better growth law by AICc, loglinear on a tie (a failed law's AICc is NaN) */
   const double growth_aicc[2] = {LL->aicc, LP->aicc};
@@ -371,14 +391,18 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
     }
     /* identified: most resamples fit, and the interval stays within half a decade of the data */
     double slack = pow(10, 0.5);
-    size_t above = 0, below = 0; /* runs past the interval on each side: both bends are seen */
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) { /* runs past the interval on each side: both bends are seen */
       above += xs[i] > res->inflection_hi;
       below += xs[i] < res->inflection_lo;
     }
     res->inflection_identified = res->boot_ok >= (size_t)(0.8 * (double)K) && K >= 2 &&
                                  res->inflection_lo >= res->xmin / slack && res->inflection_hi <= res->xmax * slack &&
                                  above >= 3 && below >= 3;
+    /* not identified at the low end only: the interval reaches the smallest runs or below them, while the
+     * largest runs lie well past it (a metric already past its bend, or rising from its first runs on) */
+    low_only = !res->inflection_identified && res->boot_ok >= 2 &&
+               !(res->inflection_lo >= res->xmin / slack && below >= 3) && res->inflection_hi <= res->xmax * slack &&
+               above >= 3;
     /* where the two extrapolations part: from the largest run on (if they are already apart
      * there, that is the answer: the data itself tells them apart) */
     if (G->ok) {
@@ -439,6 +463,21 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
              "no clear sign of saturation: a sigmoid with inflection at %.2g [%.2g, %.2g] fits no better than the %s "
              "law (delta AICc %+.1f, delta BIC %+.1f)",
              res->inflection, res->inflection_lo, res->inflection_hi, G->name, res->delta_aicc, res->delta_bic);
+  } else if (low_only) {
+    /* "not identifiable below the largest run" would send the reader past the data, where the sigmoid
+     * does not put its bend: it lies at the smallest runs or under them, and the data miss the rise */
+    const char *runs = below == 1 ? "run" : "runs";
+    double pct = 100 * o->level;
+    if (wins)
+      snprintf(res->verdict, sizeof res->verdict,
+               "growth is bending (sigmoid preferred, delta AICc %+.1f) but the inflection is not identifiable: it "
+               "lies at the smallest runs or below them (%zu %s below its %.0f%% interval, which ends at %.2g)",
+               res->delta_aicc, below, runs, pct, res->inflection_hi);
+    else
+      snprintf(res->verdict, sizeof res->verdict,
+               "no turn identified within the data: the inflection lies at the smallest runs or below them (%zu %s "
+               "below its %.0f%% interval, which ends at %.2g), so the rise from chance is not observed",
+               below, runs, pct, res->inflection_hi);
   } else {
     /* the bound below which the data rule the inflection out: the largest run, or the bootstrap's
      * lower end where that lies beyond it */
@@ -538,10 +577,14 @@ void sf_turn_describe(const sf_turn_result *r, const sf_turn_opts *o, const char
   if (r->n_below_chance)
     snprintf(t->note[t->nnote++], sizeof t->note[0], "%zu run%s below the chance level %g", r->n_below_chance,
              r->n_below_chance == 1 ? " scores" : "s score", o->chance);
-  if (o->holdout && o->holdout != r->n_holdout)
+  if (o->holdout && o->holdout != r->n_holdout_asked)
     snprintf(t->note[t->nnote++], sizeof t->note[0],
              "a hold-out of %zu runs cut to %zu (a hold-out of 2 or more must leave 6 runs to fit)", o->holdout,
              r->n_holdout);
+  if (r->n_holdout != r->n_holdout_asked)
+    snprintf(t->note[t->nnote++], sizeof t->note[0],
+             "%zu runs held out, not %zu: the largest runs go by whole budgets (runs within 0.1%% in x together)%s",
+             r->n_holdout, r->n_holdout_asked, r->n_holdout ? "" : ", and no split leaves 2 out and 6 to fit");
   const sf_turn_law *S = &r->law[SF_TURN_SIGMOID];
   /* without a sigmoid there is no inflection, no parting of the curves and no delta to report */
   if (!S->ok) return;
@@ -556,7 +599,8 @@ void sf_turn_describe(const sf_turn_result *r, const sf_turn_opts *o, const char
     snprintf(t->line[t->nline++], L, "inflection's interval not computed (bootstrap of %zu resamples; it needs 2 or more)",
              o->bootstrap);
   else
-    snprintf(t->line[t->nline++], L, "inflection not identified (bootstrap interval not within half a decade of the data)");
+    snprintf(t->line[t->nline++], L, "inflection not identified (bootstrap interval not within half a decade of the data, or "
+             "fewer than 3 runs beyond it on a side)");
   if (r->diverge_x == r->xmax)
     snprintf(t->line[t->nline++], L, "the %s law and the sigmoid differ by more than %g already at the largest run (%s = %.3g)",
              g, o->tol, xname, r->xmax);

@@ -29,6 +29,10 @@ vg 3 optimal "$SF_SRC/tests/inputs/fit_own_sweep.json" --compute 1e13,1e300 --nu
 vg 0 predict "$SF_SRC/tests/inputs/fit_loss_of_c.json" --then "$SF_SRC/tests/inputs/fit_acc_of_loss.json" --at C=1e20 --at C=1e28 --json
 vg 0 turn "$SF_SRC/datasets/models.csv" --y mmlu --bootstrap 5
 vg 2 turn "$SF_SRC/datasets/models.csv" --y mmlu --max 0.5
+# an inflection at the smallest runs (its own verdict), and a hold-out moved to keep a budget whole
+vg 0 turn "$SF_SRC/datasets/models.csv" --x N --y mmlu --bootstrap 5
+printf 'run,C,acc\na,1e20,0.26\nb,1e20,0.28\nc,1e20,0.3\nd,1e21,0.4\ne,1e21,0.42\nf,1e21,0.45\ng,1e22,0.7\nh,1e22,0.72\ni,1e22,0.75\n' > "$tmp/ties.csv"
+vg 0 turn "$tmp/ties.csv" --y acc --bootstrap 5
 # a law of C as the second stage of a loss: refused before any point is computed, both fits freed
 vg 2 predict "$SF_SRC/tests/inputs/fit_loss_of_c.json" --then "$SF_SRC/tests/inputs/fit_loss_of_c.json" --at C=1e20
 vg 0 predict "$FIT" --at N=1e9,D=1 --grid D=2e10:2e10:1
