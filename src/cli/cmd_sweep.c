@@ -492,17 +492,29 @@ static int serial_sweep(sweep_ctx *x, int *said) {
   free(order);
   if (train_interrupted() && (!rc || cb.run)) { /* said here, not as the run's error */
     sf_error_clear();
-    progress_clear(&x->prog);
-    char where[600] = "between runs";
-    if (cb.run)
-      snprintf(where, sizeof where, "at step %ld of %ld of run '%s'", cb.step, cb.steps, cb.run->name);
-    cli_error("sweep: interrupted %s: %zu of %zu run%s recorded in '%s'; %sthe same command resumes", where,
-              x->prog.finished, x->prog.total, train_s((double)x->prog.total), x->output,
-              cb.run ? "its checkpoint keeps the run's steps: " : "");
+    sweep_stops st = {0};
+    if (cb.run) sweep_stops_add(&st, cb.step, cb.steps, cb.run->name);
+    sweep_say_interrupted(x, &st);
     rc = SWEEP_INTERRUPTED;
   }
   train_signals_release();
   return rc;
+}
+
+void sweep_stops_add(sweep_stops *s, long step, long steps, const char *run) {
+  size_t n = strlen(s->at);
+  if (steps > 0 && s->n++ < 3 && n < sizeof s->at)
+    snprintf(s->at + n, sizeof s->at - n, "%sstep %ld of %ld of run '%s'", n ? ", " : "", step, steps, run);
+}
+
+void sweep_say_interrupted(sweep_ctx *x, const sweep_stops *s) {
+  char where[700] = "between runs";
+  if (s->n > 3) snprintf(where, sizeof where, "with %d runs in progress", s->n);
+  else if (s->n) snprintf(where, sizeof where, "at %s", s->at);
+  progress_clear(&x->prog);
+  cli_error("sweep: interrupted %s: %zu of %zu run%s recorded in '%s'; %sthe same command resumes", where,
+            x->prog.finished, x->prog.total, train_s((double)x->prog.total), x->output,
+            s->n == 1 ? "its checkpoint keeps the run's steps: " : s->n ? "their checkpoints keep the runs' steps: " : "");
 }
 
 /* ============================== setting up ============================== */

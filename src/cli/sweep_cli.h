@@ -97,6 +97,15 @@ typedef struct sweep_claim_keeper {
 void sweep_claim_keep_start(sweep_claim_keeper *k, const sweep_ctx *x, size_t i, sf_train_progress_fn fn, void *ctx);
 int sweep_claim_keep_step(void *ctx, long step, long steps, double loss, double seconds);
 void sweep_claim_keep_end(sweep_claim_keeper *k);
+/* Where the runs in progress stopped on a Ctrl-C, for the one message the serial loop, --jobs and
+ * MPI print (sweep_say_interrupted): the first three named, the rest counted. */
+typedef struct sweep_stops {
+  char at[600];
+  int n;
+} sweep_stops;
+void sweep_stops_add(sweep_stops *s, long step, long steps, const char *run);
+/* "sweep: interrupted at ...: K of N runs recorded in F; ... the same command resumes" (an error line). */
+void sweep_say_interrupted(sweep_ctx *x, const sweep_stops *s);
 /* Appends run i's result to the run file and removes its checkpoint; a run another writer recorded
  * meanwhile as this sweep would have is kept as theirs, with a note. */
 int sweep_record(sweep_ctx *x, size_t i, const sf_train_result *r);

@@ -247,8 +247,7 @@ typedef struct sched {
   size_t *order, norder, next; /* the runs to hand out, most expensive first */
   int failed;                   /* the first failure's status: no new runs after it */
   int stopping;                 /* Ctrl-C: no new runs, the workers told to stop after their step */
-  char stopped[600];            /* where the runs in progress stopped, for the message */
-  int nstopped;
+  sweep_stops stops;            /* where the runs in progress stopped, for the message */
 } sched;
 
 static void fail(sched *s, int rc, int k, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -343,10 +342,7 @@ static void serve(sched *s, int k) {
   }
   if (h.type == MSG_STOP) { /* it exits next: its end of file is expected, with no run */
     progress_drop(&s->x->prog, k);
-    size_t n = strlen(s->stopped);
-    if (h.b > 0 && s->nstopped++ < 3 && n < sizeof s->stopped)
-      snprintf(s->stopped + n, sizeof s->stopped - n, "%sstep %ld of %ld of run '%s'", n ? ", " : "", h.a, h.b,
-               run->name);
+    sweep_stops_add(&s->stops, h.a, h.b, run->name);
     give(s, k); /* closes its task pipe: it is stopping */
     return;
   }
@@ -525,14 +521,7 @@ int sweep_jobs_run(sweep_ctx *x, int jobs, int threads) {
   free(who);
   sigaction(SIGPIPE, &old, NULL);
   if (train_interrupted() && !s.failed) { /* said here, as the serial loop says it */
-    progress_clear(&x->prog);
-    char where[700] = "between runs";
-    if (s.nstopped > 3) snprintf(where, sizeof where, "with %d runs in progress", s.nstopped);
-    else if (s.nstopped) snprintf(where, sizeof where, "at %s", s.stopped);
-    cli_error("sweep: interrupted %s: %zu of %zu run%s recorded in '%s'; %sthe same command resumes", where,
-              x->prog.finished, x->prog.total, train_s((double)x->prog.total), x->output,
-              s.nstopped == 1 ? "its checkpoint keeps the run's steps: "
-              : s.nstopped ? "their checkpoints keep the runs' steps: " : "");
+    sweep_say_interrupted(x, &s.stops);
     s.failed = SWEEP_INTERRUPTED;
   }
   train_signals_release();

@@ -152,8 +152,7 @@ typedef struct master {
   char *waiting;               /* by rank: asked for a run while only other sweeps' were left (SWEEP_WAIT) */
   int self_done;               /* rank 0 has nothing more to train */
   int stopping;                /* Ctrl-C (here or on a rank): no new runs */
-  char stopped[600];           /* where the runs in progress stopped, for the message */
-  int nstopped;
+  sweep_stops stops;           /* where the runs in progress stopped, for the message */
 } master;
 
 static long next_run(master *m) {
@@ -162,10 +161,8 @@ static long next_run(master *m) {
 }
 
 static void stopped_at(master *m, long step, long steps, const char *run) {
-  size_t n = strlen(m->stopped);
   m->stopping = 1;
-  if (steps > 0 && m->nstopped++ < 3 && n < sizeof m->stopped)
-    snprintf(m->stopped + n, sizeof m->stopped - n, "%sstep %ld of %ld of run '%s'", n ? ", " : "", step, steps, run);
+  sweep_stops_add(&m->stops, step, steps, run);
 }
 
 static void give_work(master *m, int dest) {
@@ -300,14 +297,7 @@ static int run_master(sweep_ctx *x, int ranks) {
   free(m.waiting);
   free(m.order);
   if (m.stopping && !m.failed) { /* said as the serial loop says it */
-    progress_clear(&x->prog);
-    char where[700] = "between runs";
-    if (m.nstopped > 3) snprintf(where, sizeof where, "with %d runs in progress", m.nstopped);
-    else if (m.nstopped) snprintf(where, sizeof where, "at %s", m.stopped);
-    cli_error("sweep: interrupted %s: %zu of %zu run%s recorded in '%s'; %sthe same command resumes", where,
-              x->prog.finished, x->prog.total, train_s((double)x->prog.total), x->output,
-              m.nstopped == 1 ? "its checkpoint keeps the run's steps: "
-              : m.nstopped ? "their checkpoints keep the runs' steps: " : "");
+    sweep_say_interrupted(x, &m.stops);
     return train_interrupted() ? SWEEP_INTERRUPTED : SF_OK;
   }
   return m.failed;
