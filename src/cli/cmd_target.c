@@ -102,7 +102,7 @@ int cmd_target(int argc, char **argv) {
   }
   double prob = sf_target_prob_reachable(ff, value, &ao);
   /* refits with no budget: unsolvable below the lowest budget their law can be evaluated at, or failed */
-  size_t unsolved = b[0].kind == SF_BAND_BOOTSTRAP && b[0].n_ok < ff->K ? ff->K - b[0].n_ok : 0;
+  size_t unsolved = sf_target_unsolved(ff, &b[0]);
   int jE = sf_law_param_index(ff->law, "E");
   char verdict[256];
   sf_target_verdict(ff, value, reached, &opt, verdict, sizeof verdict);
@@ -151,10 +151,13 @@ int cmd_target(int argc, char **argv) {
         sf_fmtcol_band(&dc, c, sizeof c, b[2].value, b[2].lo, b[2].hi);
         printf("  D = %s\n", c);
       }
-      if (unsolved)
+      if (unsolved) {
+        char tail[64];
+        if (b[0].n_ok >= 2) snprintf(tail, sizeof tail, "the band is over the other %zu", b[0].n_ok);
+        else snprintf(tail, sizeof tail, "too few are left for a band");
         printf("  (%zu of %zu refits could not be solved for the target: met already at the lowest budget their "
-               "law can be evaluated at, or failed; the band is over the other %zu)\n",
-               unsolved, ff->K, b[0].n_ok);
+               "law can be evaluated at, or failed; %s)\n", unsolved, ff->K, tail);
+      }
       if (!isnan(beyond)) printf("  %.1f decades beyond the fit's data\n", beyond);
       fc_cost_header(&cost);
       fc_cost_text(&cost, opt.C);
