@@ -313,6 +313,12 @@ int sf_target_floor_band(const sf_fitfile *ff, sf_band *b);
  * without a bootstrap. */
 double sf_target_prob_reachable(const sf_fitfile *ff, double target, const sf_alloc_opts *o);
 
+/* How many of ff's bootstrap refits the target's compute band C (sf_forecast_band over refits that
+ * leave out one met already at the lowest budget its law can be evaluated at, as `scalefit target`
+ * and the report do) could not be solved for: K - C->n_ok, also when too few are left for a band;
+ * 0 without a bootstrap (K < 2). */
+size_t sf_target_unsolved(const sf_fitfile *ff, const sf_band *C);
+
 /* ---- next: which run to train to narrow a forecast ---- */
 
 /* The forecast at a target point x_t has the delta-method variance v = h' S h (h = df/dparam at x_t,

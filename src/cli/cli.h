@@ -11,11 +11,13 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* Only a CLI_LIST may be given more than once (each use adds an item); a flag given twice is simply
+ * set; any other option given twice is a usage error naming both values (cli_parse). */
 typedef enum {
   CLI_FLAG,   /* int, set to 1 */
-  CLI_STRING, /* const char *, last one wins */
-  CLI_DOUBLE, /* double */
-  CLI_INT,    /* long */
+  CLI_STRING, /* const char *; once */
+  CLI_DOUBLE, /* double; once */
+  CLI_INT,    /* long; once */
   CLI_LIST    /* cli_list, repeatable (also splits nothing: each use adds one item) */
 } cli_opt_type;
 
@@ -46,7 +48,8 @@ enum { CLI_PARSED = 0, CLI_HELP_SHOWN = -1 };
 
 /* Parses argv[1..argc) against cmd's options; positional arguments are gathered into
  * args/nargs (pointing into argv). Returns CLI_PARSED, CLI_HELP_SHOWN (--help was printed on
- * stdout), or SF_EUSAGE after printing what was wrong. "--" ends the options. */
+ * stdout), or SF_EUSAGE after printing what was wrong (an unknown option, a missing or bad value,
+ * an option other than a list or flag given twice). "--" ends the options. */
 int cli_parse(const cli_cmd *cmd, int argc, char **argv, char ***args, size_t *nargs);
 void cli_print_usage(const cli_cmd *cmd, FILE *out);
 

@@ -14,15 +14,14 @@
 #include "util/util.h"
 
 static const char *at, *compute, *published, *output, *rank;
-static cli_list at_list, compute_list;
 static int json;
 static double max_compute, min_compute, beyond, run_sd;
 static long count, budgets, splits;
 static fc_cost cost;
 
 static const cli_opt opts[] = {
-    {"at", 0, CLI_LIST, &at_list, "V=X,...", "the target: a point beyond the data, e.g. C=1e24 or N=70e9,D=1.4e12"},
-    {"compute", 'C', CLI_LIST, &compute_list, "C", "the target: the compute-optimal point of budget C (laws of N, D)"},
+    {"at", 0, CLI_STRING, &at, "V=X,...", "the target: a point beyond the data, e.g. C=1e24 or N=70e9,D=1.4e12"},
+    {"compute", 'C', CLI_STRING, &compute, "C", "the target: the compute-optimal point of budget C (laws of N, D)"},
     {"max-compute", 0, CLI_DOUBLE, &max_compute, "C", "the largest budget of a proposed run, FLOP (required)"},
     {"min-compute", 0, CLI_DOUBLE, &min_compute, "C", "the smallest (default: the fit's smallest run)"},
     {"count", 'k', CLI_INT, &count, "K", "propose K runs, each chosen as if the ones before were run (1)"},
@@ -99,7 +98,6 @@ static void json_point(sf_json *j, const sf_fitfile *ff, const double *x) {
 
 int cmd_next(int argc, char **argv) {
   at = compute = published = output = rank = NULL;
-  at_list.n = compute_list.n = 0;
   json = 0;
   max_compute = min_compute = run_sd = NAN;
   beyond = 1;
@@ -112,10 +110,6 @@ int cmd_next(int argc, char **argv) {
   int rc = cli_parse(&cmd, argc, argv, &args, &nargs);
   if (rc == CLI_HELP_SHOWN) return SF_OK;
   if (rc) return rc;
-  if ((rc = fc_one("next", "--at", &at_list, "next narrows the forecast at one target: run it once per target", &at)) ||
-      (rc = fc_one("next", "--compute", &compute_list,
-                   "next narrows the forecast at one target: run it once per budget", &compute)))
-    return rc;
   if (!at == !compute) {
     cli_error("next: which forecast? give one target, --at V=X (e.g. --at C=1e24) or --compute C");
     return SF_EUSAGE;

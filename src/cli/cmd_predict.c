@@ -16,14 +16,13 @@
 
 static cli_list at;
 static const char *grid, *published, *attention, *output, *then;
-static cli_list grids;
 static int json;
 static double warn_decades;
 static fc_cost cost;
 
 static const cli_opt opts[] = {
     {"at", 0, CLI_LIST, &at, "V=X,...", "a point, e.g. C=1e25 or N=70e9,D=1.4e12 (repeatable)"},
-    {"grid", 0, CLI_LIST, &grids, "V=LO:HI:K", "K log-spaced values of one variable (the others from one --at; X:X:1 one)"},
+    {"grid", 0, CLI_STRING, &grid, "V=LO:HI:K", "K log-spaced values of one variable (the others from one --at; X:X:1 one)"},
     {"published", 0, CLI_STRING, &published, "ID", "a published law from datasets/laws.csv instead of FIT"},
     {"then", 0, CLI_STRING, &then, "FIT2", "two-stage: feed the prediction into FIT2 (e.g. loss -> accuracy)"},
     {"attention", 0, CLI_STRING, &attention, "L:CTX:DM", "count attention FLOPs (layers:context:d_model) in C"},
@@ -57,7 +56,6 @@ static const cli_cmd cmd = {
 int cmd_predict(int argc, char **argv) {
   memset(&at, 0, sizeof at);
   grid = published = attention = output = then = NULL;
-  grids.n = 0;
   json = 0;
   warn_decades = 1;
   fc_cost_init(&cost);
@@ -66,9 +64,6 @@ int cmd_predict(int argc, char **argv) {
   int rc = cli_parse(&cmd, argc, argv, &args, &nargs);
   if (rc == CLI_HELP_SHOWN) return SF_OK;
   if (rc) return rc;
-  if ((rc = fc_one("predict", "--grid", &grids, "a grid sweeps one variable: give its values as one V=LO:HI:K, or "
-                   "run predict once per grid", &grid)))
-    return rc;
   sf_alloc_opts ao = {0};
   if ((rc = fc_parse_attention("predict", attention, &ao)) != SF_OK) return rc;
   if (!at.n && !grid) {

@@ -14,11 +14,10 @@
 static const char *published, *attention, *output;
 static int json;
 static double value, warn_decades;
-static cli_list values;
 static fc_cost cost;
 
 static const cli_opt opts[] = {
-    {"value", 'v', CLI_LIST, &values, "Y", "the target (a loss, or a metric for a law of C); one"},
+    {"value", 'v', CLI_DOUBLE, &value, "Y", "the target (a loss, or a metric for a law of C)"},
     {"published", 0, CLI_STRING, &published, "ID", "a published law from datasets/laws.csv instead of FIT"},
     {"attention", 0, CLI_STRING, &attention, "L:CTX:DM", "count attention FLOPs per token (shape held fixed)"},
     {"warn-decades", 0, CLI_DOUBLE, &warn_decades, "X", "warn beyond this many decades outside the data (1)"},
@@ -64,7 +63,6 @@ int cmd_target(int argc, char **argv) {
   published = attention = output = NULL;
   json = 0;
   value = NAN;
-  values.n = 0;
   warn_decades = 1;
   fc_cost_init(&cost);
   char **args;
@@ -74,12 +72,6 @@ int cmd_target(int argc, char **argv) {
   if (rc) return rc;
   sf_alloc_opts ao = {0};
   if ((rc = fc_parse_attention("target", attention, &ao)) != SF_OK) return rc;
-  const char *v;
-  if ((rc = fc_one("target", "--value", &values, "target solves for one value: run it once per value", &v))) return rc;
-  if (v && !sf_parse_double(v, &value)) {
-    cli_error("target: option --value expects a number, got '%s'", v);
-    return SF_EUSAGE;
-  }
   if (isnan(value)) {
     cli_error("target: which target? give --value Y (e.g. --value 1.9)");
     return SF_EUSAGE;
@@ -110,7 +102,7 @@ int cmd_target(int argc, char **argv) {
   }
   double prob = sf_target_prob_reachable(ff, value, &ao);
   /* refits with no budget: unsolvable below the lowest budget their law can be evaluated at, or failed */
-  size_t unsolved = b[0].kind == SF_BAND_BOOTSTRAP && b[0].n_ok < ff->K ? ff->K - b[0].n_ok : 0;
+  size_t unsolved = sf_target_unsolved(ff, &b[0]);
   int jE = sf_law_param_index(ff->law, "E");
   char verdict[256];
   sf_target_verdict(ff, value, reached, &opt, verdict, sizeof verdict);
@@ -159,10 +151,13 @@ int cmd_target(int argc, char **argv) {
         sf_fmtcol_band(&dc, c, sizeof c, b[2].value, b[2].lo, b[2].hi);
         printf("  D = %s\n", c);
       }
-      if (unsolved)
+      if (unsolved) {
+        char tail[64];
+        if (b[0].n_ok >= 2) snprintf(tail, sizeof tail, "the band is over the other %zu", b[0].n_ok);
+        else snprintf(tail, sizeof tail, "too few are left for a band");
         printf("  (%zu of %zu refits could not be solved for the target: met already at the lowest budget their "
-               "law can be evaluated at, or failed; the band is over the other %zu)\n",
-               unsolved, ff->K, b[0].n_ok);
+               "law can be evaluated at, or failed; %s)\n", unsolved, ff->K, tail);
+      }
       if (!isnan(beyond)) printf("  %.1f decades beyond the fit's data\n", beyond);
       fc_cost_header(&cost);
       fc_cost_text(&cost, opt.C);

@@ -356,14 +356,6 @@ int fc_parse_point(const char *cmd, const sf_fitfile *ff, const char *spec, doub
   return SF_OK;
 }
 
-int fc_one(const char *cmd, const char *opt, const cli_list *l, const char *instead, const char **out) {
-  *out = l->n ? l->item[0] : NULL;
-  if (l->n <= 1) return SF_OK;
-  cli_error("%s: %s is given %zu times ('%s', '%s'%s); %s", cmd, opt, l->n, l->item[0], l->item[1],
-            l->n > 2 ? ", ..." : "", instead);
-  return SF_EUSAGE;
-}
-
 int fc_parse_attention(const char *cmd, const char *spec, sf_alloc_opts *o) {
   if (!spec) return SF_OK;
   double L, ctx, d;

@@ -57,11 +57,6 @@ long fc_parse_range(const char *cmd, const char *opt, const char *spec, double *
  * positive finite number is refused with a message naming cmd; SF_EUSAGE. */
 int fc_parse_point(const char *cmd, const sf_fitfile *ff, const char *spec, double *x, int *given,
                    const char *budget_hint);
-/* The one use of an option that names one thing (--value of target, --at and --compute of next,
- * --grid of predict), read as a cli_list so that a repeat is seen: the parser keeps the last of a
- * repeated plain option, and `optimal --compute 1e24 --compute 1e25` dropped 1e24 in silence.
- * *out = the item or NULL if not given; a repeat is refused (SF_EUSAGE) with what to do instead. */
-int fc_one(const char *cmd, const char *opt, const cli_list *l, const char *instead, const char **out);
 /* "LAYERS:CTX:DMODEL" -> attention shape; 0 ok, SF_EUSAGE with message. */
 int fc_parse_attention(const char *cmd, const char *spec, sf_alloc_opts *o);
 /* Number for a table cell: 1.94 / 65.2B / 3.8e+25 */

@@ -147,10 +147,21 @@ static int store(const cli_cmd *cmd, const cli_opt *o, const char *spelled, cons
   return SF_EINTERNAL;
 }
 
+/* The most options a table may hold: the parser remembers each one's first value. */
+#define CLI_MAXOPTS 64
+
 int cli_parse(const cli_cmd *cmd, int argc, char **argv, char ***args, size_t *nargs) {
   char **pos = argv; /* positional arguments are compacted in place, into argv itself */
   size_t np = 0;
   int only_args = 0;
+  /* a plain option's first value, to refuse a second: `--gpu h100 --gpu a100` kept a100 in silence */
+  const char *first[CLI_MAXOPTS] = {0};
+  size_t nopts = 0;
+  while (cmd->opts && cmd->opts[nopts].name) nopts++;
+  if (nopts > CLI_MAXOPTS) {
+    cli_error("%s: %zu options, more than the parser's %d", cmd->name, nopts, CLI_MAXOPTS);
+    return SF_EINTERNAL;
+  }
   for (int i = 1; i < argc; i++) {
     char *a = argv[i];
     if (only_args || a[0] != '-' || a[1] == '\0') {
@@ -209,6 +220,16 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, char ***args, size_t *n
         return SF_EUSAGE;
       }
       val = argv[++i];
+    }
+    /* A list adds up and a flag set twice is still set; any other option holds one value, and a
+     * second (even the same again) is refused rather than one of them silently winning. */
+    if (o->type != CLI_LIST && o->type != CLI_FLAG) {
+      size_t k = (size_t)(o - cmd->opts);
+      if (first[k]) {
+        cli_error("%s: --%s given twice ('%s', then '%s'): give it once", cmd->name, o->name, first[k], val);
+        return SF_EUSAGE;
+      }
+      first[k] = val;
     }
     int rc = store(cmd, o, spelled, val);
     if (rc) return rc;

@@ -347,6 +347,11 @@ void sf_target_verdict(const sf_fitfile *ff, double target, int reached, const s
   else snprintf(buf, n, "not reached below %.0e FLOP", SF_TARGET_CMAX);
 }
 
+size_t sf_target_unsolved(const sf_fitfile *ff, const sf_band *C) {
+  /* not C->kind: with fewer than 2 refits solved there is no band, and all but those are unsolved */
+  return ff->K >= 2 && C->n_ok < ff->K ? ff->K - C->n_ok : 0;
+}
+
 double sf_target_prob_reachable(const sf_fitfile *ff, double target, const sf_alloc_opts *o) {
   if (ff->K < 1) return NAN;
   int jE = sf_law_param_index(ff->law, "E");

@@ -40,6 +40,7 @@ typedef struct rp_target {
   sf_band C, N, D;
   double prob;        /* fraction of bootstrap refits that can reach it; NaN without */
   double beyond;      /* decades the reaching budget (its N, D, C) lies outside the fit's data; NaN if none */
+  size_t unsolved;    /* bootstrap refits left out of the band: not solvable for the target (sf_target_unsolved) */
 } rp_target;
 
 typedef struct rp_cost {

@@ -331,7 +331,7 @@ static int forecast_source(rp_state *st, int src) {
     if (!rc) {
       sf_band b[3];
       rc = sf_forecast_band(ff, tg_fn, &c, 3, b);
-      if (!rc) x.C = b[0], x.N = b[1], x.D = b[2];
+      if (!rc) x.C = b[0], x.N = b[1], x.D = b[2], x.unsolved = sf_target_unsolved(ff, &b[0]);
       if (!rc && x.reached == -1) x.C.value = o.C; /* the budget the verdict names */
     }
     if (rc)

@@ -358,6 +358,19 @@ static void body(rp_state *st, out *o) {
       table_row(o, cells, 7);
     }
     table_end(o);
+    /* `scalefit target`'s note: a band over fewer refits than the fit has says so */
+    for (size_t i = 0; i < st->ntg; i++) {
+      const rp_target *x = &st->tg[i];
+      if (x->reached != 1 || !x->unsolved) continue;
+      const sf_fitfile *ff = rp_source_ff(st, x->fit);
+      char tail[64];
+      if (x->C.n_ok >= 2) snprintf(tail, sizeof tail, "the band is over the other %zu", x->C.n_ok);
+      else snprintf(tail, sizeof tail, "too few are left for a band");
+      snprintf(buf, sizeof buf, "%s, %s %g: %zu of %zu refits could not be solved for the target (met already at the "
+               "lowest budget their law can be evaluated at, or failed); %s.", rp_source_name(st, x->fit), ff->output,
+               x->target, x->unsolved, ff->K, tail);
+      para(o, buf, NULL);
+    }
     for (size_t i = 0; i < st->ntg; i++) {
       const rp_target *x = &st->tg[i];
       if (x->reached != 1 || !(x->beyond > RP_WARN_DECADES)) continue;
@@ -690,6 +703,8 @@ static void write_json(rp_state *st, sf_buf *b) {
       sf_json_end_object(&j);
     }
     sf_json_number(&j, "prob_reachable", x->prob);
+    /* as `scalefit target --json`: only for a fit with bootstrap refits */
+    if (rp_source_ff(st, x->fit)->K >= 2) sf_json_int(&j, "refits_unsolved", (long long)x->unsolved);
     sf_json_number(&j, "decades_beyond", x->beyond);
     sf_json_end_object(&j);
   }

@@ -4,7 +4,8 @@
 # predict's repeated --at add up: repeated --compute now add up, in order, and each optimum is
 # checked against Chinchilla's closed form (Hoffmann et al. 2022, Eq. 4) of the fit's constants.
 # Where one thing is meant (target's --value, next's --at and --compute, predict's --grid) a repeat
-# is refused with a usage error naming both, not resolved by taking the last.
+# is refused with a usage error naming both, not resolved by taking the last (the parser's rule for
+# every option but a list, since).
 set -u
 : "${SCALEFIT:?}" "${SF_SRC:?}"
 PY=/usr/bin/python3
@@ -46,15 +47,15 @@ expect() { # code, needle, command...
   [ -z "$needle" ] || grep -qF -- "$needle" "$out/err" || fail "$*: message lacks '$needle': $(cat "$out/err")"
   [ "$code" -eq 0 ] || [ ! -s "$out/stdout" ] || fail "$*: printed on stdout before refusing"
 }
-expect 1 "target: --value is given 2 times ('2', '1.9'); target solves for one value" \
-  "$SCALEFIT" target "$FIT" --value 2 --value 1.9
-expect 1 "target: --value is given 3 times ('2', '1.9', ...)" "$SCALEFIT" target "$FIT" -v 2 --value 1.9 --value=1.8
+# (cli_repeats.sh checks the message of every option given twice)
+expect 1 "target: --value given twice ('2', then '1.9'): give it once" "$SCALEFIT" target "$FIT" --value 2 --value 1.9
+expect 1 "target: --value given twice ('2', then '1.9')" "$SCALEFIT" target "$FIT" -v 2 --value 1.9 --value=1.8
 expect 1 "target: option --value expects a number, got 'two'" "$SCALEFIT" target "$FIT" --value two
-expect 1 "next: --compute is given 2 times ('1e24', '1e25')" \
+expect 1 "next: --compute given twice ('1e24', then '1e25')" \
   "$SCALEFIT" next "$FIT" --compute 1e24 --compute 1e25 --max-compute 1e20 --run-sd 0.02
-expect 1 "next: --at is given 2 times" \
+expect 1 "next: --at given twice" \
   "$SCALEFIT" next "$FIT" --at N=1e9,D=1e11 --at N=1e10,D=1e11 --max-compute 1e20 --run-sd 0.02
-expect 1 "predict: --grid is given 2 times ('D=1e9:1e12:3', 'D=1e9:1e10:2')" \
+expect 1 "predict: --grid given twice ('D=1e9:1e12:3', then 'D=1e9:1e10:2')" \
   "$SCALEFIT" predict "$FIT" --at N=1e9,D=1 --grid D=1e9:1e12:3 --grid D=1e9:1e10:2
 # one of each still works
 expect 0 "" "$SCALEFIT" target "$FIT" --value 2

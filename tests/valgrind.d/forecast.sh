@@ -17,6 +17,10 @@ vg 1 optimal "$FIT" --compute 1e24 --gpu z9000
 vg 0 optimal "$FIT" --compute 1e24 --compute 1e21:1e23:3 --json
 vg 1 target "$FIT" --value 2 --value 1.9
 vg 1 next "$FIT" --compute 1e24 --compute 1e25 --max-compute 1e20 --run-sd 0.02
+# any option of one value given twice (the parser's rule); a flag twice is on
+vg 1 optimal --published epoch2024_replication --compute 1e24 --gpu h100 --gpu a100
+vg 1 fit "$SF_SRC/datasets/sweep_default.h5" --law power -o "$tmp/a.json" --output="$tmp/b.json"
+vg 0 optimal "$FIT" --json --compute 1e24 --json
 vg 1 optimal "$FIT" --compute 1e24 --gpu h100 --mfu 1.5
 # checked without a peak too; a good value alone only warns
 vg 1 optimal "$FIT" --compute 1e24 --gpus 0

@@ -14,3 +14,6 @@ vg 1 report "$tmp/broken.ini"
 # the same diverged fit in a spec: the spec fails at its law line, exit 3
 printf '[data]\nfile = %s\nwhere = N > 5e4 and loss < 1.5\n[fit p]\nlaw = power\n' "$SF_SRC/datasets/sweep_default.h5" > "$tmp/div.ini"
 vg 3 report "$tmp/div.ini" -o "$tmp/rep"
+# a target whose band leaves out refits that cannot be solved (met already at 6 FLOP): the note and the count
+printf '[data]\nfile = %s\n[fit ch]\nlaw = chinchilla\nbootstrap = 8\n[forecast]\ntargets = 200\n' "$SF_SRC/datasets/sweep_default.h5" > "$tmp/unsolved.ini"
+vg 0 report "$tmp/unsolved.ini" -o "$tmp/rep"
