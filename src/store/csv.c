@@ -127,6 +127,29 @@ static long utf8_bad(const char *s) {
   return -1;
 }
 
+/* Fails naming the header cell hd when it holds a byte order mark (U+FEFF, EF BB BF). The
+ * tokenizer drops one at the start of the file; a second there (a tool that adds one to a file
+ * that had one) or one inside a header made the invisible character part of the name: 'run'
+ * became a text column skipped with a note, 'N' a metric 'N' with no unit. Refused rather than
+ * stripped, as a letter that is not UTF-8 is: the file is not what its writer meant, and a
+ * name read differently from what the eye sees would be worse than stopping. */
+static int check_bom(const char *origin, size_t line, size_t col, const char *hd) {
+  static const char bom[] = "\xEF\xBB\xBF";
+  const char *at = strstr(hd, bom);
+  if (!at) return SF_OK;
+  sf_buf clean; /* the name as it looks, for the message */
+  sf_buf_init(&clean);
+  for (const char *s = hd; *s;)
+    if (strncmp(s, bom, 3) == 0) s += 3;
+    else sf_buf_addc(&clean, *s++);
+  int rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu ('%s'): the header holds a byte order mark (U+FEFF) at byte "
+                   "%zu, an invisible character that would become part of the name (a file may start with one, no "
+                   "more; remove the others: sed -i '1s/\\xEF\\xBB\\xBF//g' FILE)",
+                   origin, line, col, clean.oom ? "?" : sf_buf_str(&clean), (size_t)(at - hd) + 1);
+  sf_buf_free(&clean);
+  return rc;
+}
+
 /* Fails naming the cell when text is not UTF-8. */
 static int check_utf8(const char *origin, size_t line, size_t col, const char *hd, const char *text) {
   long at = utf8_bad(text);
@@ -209,7 +232,7 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
       }
       continue;
     }
-    if ((rc = check_utf8(origin, line, j + 1, NULL, hd))) goto done;
+    if ((rc = check_utf8(origin, line, j + 1, NULL, hd)) || (rc = check_bom(origin, line, j + 1, hd))) goto done;
     if (is_blank(hd)) {
       rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu: empty header (every column needs a name%s)", origin, line, j + 1,
                     j == 0 && index_col ? "; if it is the index pandas writes, write the file with "
