@@ -60,8 +60,6 @@ void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints sf_errmsg() as an error and returns its code: `return cli_fail_lib(rc);`. */
 int cli_fail_lib(int rc);
 
-/* Human-friendly numbers: 6.52e+10 -> "65.2B", 1.4e12 -> "1.4T", 3.14e23 -> "3.14e+23". */
-void cli_fmt_count(char *buf, size_t n, double v);
 /* Durations for progress lines: 42 -> "42s", 185 -> "3m05s", 7300 -> "2h01m"; NaN or < 0 -> "?". */
 void cli_fmt_time(char *buf, size_t n, double seconds);
 /* A monotonic clock in seconds (for elapsed times and ETAs). */

@@ -45,6 +45,35 @@ static void fill_empty(char **v, size_t n, const char *text) {
     }
 }
 
+/* With --table, where each column of the combined table first came from ("'a.csv'", or "'x.h5'
+ * (table 'runs')"), so that a unit clash names both inputs: it named the table being built, which
+ * no file is called. from[c] for c >= *n is set to what. */
+static int note_columns(const sf_table *t, char ***from, size_t *n, const char *what) {
+  if (t->ncols <= *n) return SF_OK;
+  char **f = realloc(*from, t->ncols * sizeof *f);
+  if (!f) return sf_fail(SF_ENOMEM, "out of memory");
+  *from = f;
+  for (; *n < t->ncols; (*n)++)
+    if (!(f[*n] = sf_strdup(what))) return sf_fail(SF_ENOMEM, "out of memory");
+  return SF_OK;
+}
+
+/* A column of t whose unit differs from the same column's in the combined table: the error names
+ * the input each came from, the column and both units. */
+static int check_units(const sf_table *all, char **from, const sf_table *t, const char *what) {
+  for (size_t c = 0; c < t->ncols; c++) {
+    int k = sf_table_find(all, t->cols[c].name);
+    if (k < 0 || strcmp(all->cols[k].unit, t->cols[c].unit) == 0) continue;
+    const char *u0 = all->cols[k].unit, *u1 = t->cols[c].unit;
+    cli_error("import: column '%s' has %s%s%s in %s but %s%s%s in %s: the table made with --table %s holds one unit a "
+              "column (give it the same unit in both, e.g. '%s [%s]')", t->cols[c].name, *u0 ? "unit '" : "no unit",
+              u0, *u0 ? "'" : "", from[k], *u1 ? "unit '" : "no unit", u1, *u1 ? "'" : "", what, table_name,
+              t->cols[c].name, *u1 ? u1 : u0);
+    return SF_EINPUT;
+  }
+  return SF_OK;
+}
+
 int cmd_import(int argc, char **argv) {
   out_path = table_name = family = source = NULL;
   replace = 0;
@@ -66,8 +95,9 @@ int cmd_import(int argc, char **argv) {
   /* An HDF5 input gives every table it holds, each under its own name, as several CSVs give
    * several tables: a file of two tables was refused with "choose one (--table ...)", and import's
    * --table, which names the table made, could not choose. */
-  char **h5names = NULL;
-  size_t nh5 = 0, h5next = 0;
+  char **h5names = NULL, **from = NULL;
+  size_t nh5 = 0, h5next = 0, nfrom = 0;
+  char what[1024];
   for (size_t i = 0; i < nargs && !rc; i++) {
     sf_table *t;
     if (h5next == 0 && sf_h5_sniff(args[i])) {
@@ -76,6 +106,8 @@ int cmd_import(int argc, char **argv) {
         break;
       }
     }
+    if (h5next < nh5) snprintf(what, sizeof what, "'%s' (table '%s')", args[i], h5names[h5next]);
+    else snprintf(what, sizeof what, "'%s'", args[i]);
     rc = sf_data_load(args[i], h5next < nh5 ? h5names[h5next] : NULL, &t);
     if (++h5next < nh5)
       i--; /* the same file again, for its next table */
@@ -96,7 +128,9 @@ int cmd_import(int argc, char **argv) {
     fill_empty(t->source, t->nrows, source ? source : base ? base + 1 : args[i]);
     if (family) fill_empty(t->family, t->nrows, family);
     if (table_name && nt == 1) {
-      if ((rc = sf_table_append(tables[0], t))) rc = cli_fail_lib(rc);
+      if (!(rc = check_units(tables[0], from, t, what)) &&
+          ((rc = sf_table_append(tables[0], t)) || (rc = note_columns(tables[0], &from, &nfrom, what))))
+        rc = cli_fail_lib(rc);
       sf_table_free(t);
       continue;
     }
@@ -120,8 +154,11 @@ int cmd_import(int argc, char **argv) {
       break;
     }
     tables[nt++] = t;
+    if (table_name && (rc = note_columns(t, &from, &nfrom, what))) rc = cli_fail_lib(rc);
   }
   sf_h5_free_list(h5names, nh5);
+  for (size_t c = 0; c < nfrom; c++) free(from[c]);
+  free(from);
   if (!rc) {
     rc = sf_h5_write_tables(out_path, (const sf_table *const *)tables, nt, replace ? SF_H5_REPLACE : 0);
     if (rc) rc = cli_fail_lib(rc);

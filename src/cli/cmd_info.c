@@ -78,23 +78,22 @@ static void col_stats(const sf_table *t, size_t c, size_t *count, double *lo, do
   }
 }
 
-/* N and D read best as counts (65.2B, 1.4T), min and max in one style (both in e-notation when
- * one reaches 1e15, where k/M/B/T stop); compute (C, or any column in FLOP) in e-notation, as
- * every command shows it (C read "999B" to "10T" beside flops_6nd's "8.863e+11"); other columns
- * (loss, accuracies, years) as plain numbers. */
+/* By the column's unit, not its name (N_nonembed, in parameters, read '6592' to '3.968e+05' beside N's
+ * '12.7k' to '446k'): counts (parameters, tokens) as every command shows N and D (sf_fmt_value:
+ * k/M/B/T from 1e4 on, min and max both in e-notation when one reaches 1e15, where k/M/B/T stop);
+ * compute (FLOP) in e-notation, as every command shows it (C read "999B" to "10T" beside
+ * flops_6nd's "8.863e+11"); other columns (loss, accuracies, years) as plain numbers. */
 static void fmt_range(char *slo, char *shi, size_t n, const sf_column *col, double lo, double hi) {
-  if (!strcmp(col->name, "C") || (col->unit && !strcmp(col->unit, "FLOP"))) {
+  const char *u = col->unit ? col->unit : "";
+  if (!strcmp(u, "FLOP")) {
     sf_fmt_compute(slo, n, lo);
     sf_fmt_compute(shi, n, hi);
-  } else if (!strcmp(col->name, "N") || !strcmp(col->name, "D")) {
-    char a[40], b[40];
-    snprintf(a, sizeof a, "%.3g", lo);
-    snprintf(b, sizeof b, "%.3g", hi);
-    int sci = fabs(strtod(a, NULL)) >= 1e15 || fabs(strtod(b, NULL)) >= 1e15;
-    if (sci && isfinite(lo)) snprintf(slo, n, "%.3g", lo);
-    else cli_fmt_count(slo, n, lo);
-    if (sci && isfinite(hi)) snprintf(shi, n, "%.3g", hi);
-    else cli_fmt_count(shi, n, hi);
+  } else if (!strcmp(u, "parameters") || !strcmp(u, "tokens")) {
+    sf_fmtcol fc = {0};
+    sf_fmtcol_see(&fc, lo);
+    sf_fmtcol_see(&fc, hi);
+    sf_fmtcol_fmt(&fc, slo, n, lo);
+    sf_fmtcol_fmt(&fc, shi, n, hi);
   } else {
     if (isnan(lo)) snprintf(slo, n, "-");
     else snprintf(slo, n, "%.4g", lo);

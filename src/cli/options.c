@@ -58,31 +58,6 @@ double cli_now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-void cli_fmt_count(char *buf, size_t n, double v) {
-  static const struct { double scale; const char *suffix; } units[] = {
-      {1e12, "T"}, {1e9, "B"}, {1e6, "M"}, {1e3, "k"}};
-  if (!isfinite(v)) {
-    snprintf(buf, n, "-");
-    return;
-  }
-  /* the unit is chosen after rounding to the three digits shown: 999.7e9 is "1T", not "1e+03B" */
-  char r[32];
-  snprintf(r, sizeof r, "%.3g", v);
-  double rounded = strtod(r, NULL), a = fabs(rounded);
-  if (a >= 1e3) v = rounded;
-  if (a >= 1e15 || (a < 1e3 && a != floor(a))) {
-    snprintf(buf, n, "%.3g", v);
-    return;
-  }
-  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-    if (a >= units[i].scale) {
-      snprintf(buf, n, "%.3g%s", v / units[i].scale, units[i].suffix);
-      return;
-    }
-  }
-  snprintf(buf, n, "%.0f", v);
-}
-
 void cli_print_usage(const cli_cmd *cmd, FILE *out) {
   fprintf(out, "usage: %s\n\n%s\n", cmd->usage, cmd->summary);
   if (cmd->opts && cmd->opts[0].name) fprintf(out, "\noptions:\n");

@@ -54,9 +54,9 @@ int sf_csvrec_parse(const char *s, size_t len, const char *origin, sf_csvrec **o
     sf_csvrec_free(c);
     return sf_fail(SF_ENOMEM, "out of memory reading '%s'", origin);
   }
-  for (size_t k = 0; k < t->nf; k++) all[k] = t->arena.s + t->f[k].off;
-  for (size_t r = 0; r < t->nr; r++) {
-    c->field[r] = all + t->r[r].first;
+  for (size_t r = 0, k = 0; r < t->nr; k += t->r[r].n, r++) {
+    c->field[r] = all + k;
+    sf_csvtok_cells(t, r, (const char **)c->field[r]);
     c->nfield[r] = t->r[r].n;
     c->line[r] = t->r[r].line;
   }

@@ -15,7 +15,7 @@
 typedef struct sf_csvrec {
   size_t nrec;     /* records, the header included */
   size_t *nfield;  /* per record */
-  char ***field;   /* field[r][k], NUL-terminated text in tok's arena */
+  char ***field;   /* field[r][k], NUL-terminated text in tok.text */
   size_t *line;    /* line where record r starts */
   char *origin;
   sf_csvtok tok;   /* owns the text */

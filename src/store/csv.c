@@ -1,7 +1,7 @@
 /* csv.c: CSV in and out of sf_table (one table per file).
  *
  * Reading is two passes over the bytes held in memory: the shared tokenizer (csvtok.c, also under
- * the forecast stage's reference tables) cuts the text into records and fields (RFC 4180
+ * the forecast stage's reference tables) cuts the text in place into records and fields (RFC 4180
  * quoting, with a UTF-8 BOM, CRLF, lone CR, blank lines and spaces around fields tolerated), then
  * build() interprets the header through sf_header_canonical(), decides which columns are
  * numeric, and fills the table, failing with SF_EINPUT and "'file' line L, column J ('header')"
@@ -34,6 +34,7 @@ typedef struct colinfo {
   int boolean; /* every non-empty cell a bool word (pandas' True/False): read as 0/1 */
   int dropped; /* pandas' unnamed row-number index: left out without a word */
   int index; /* column in the table, numeric columns only */
+  int probe, any_text, any_number, all_bool; /* deciding skip and boolean: what its cells hold */
 } colinfo;
 
 static int is_blank(const char *s) {
@@ -126,6 +127,29 @@ static long utf8_bad(const char *s) {
   return -1;
 }
 
+/* Fails naming the header cell hd when it holds a byte order mark (U+FEFF, EF BB BF). The
+ * tokenizer drops one at the start of the file; a second there (a tool that adds one to a file
+ * that had one) or one inside a header made the invisible character part of the name: 'run'
+ * became a text column skipped with a note, 'N' a metric 'N' with no unit. Refused rather than
+ * stripped, as a letter that is not UTF-8 is: the file is not what its writer meant, and a
+ * name read differently from what the eye sees would be worse than stopping. */
+static int check_bom(const char *origin, size_t line, size_t col, const char *hd) {
+  static const char bom[] = "\xEF\xBB\xBF";
+  const char *at = strstr(hd, bom);
+  if (!at) return SF_OK;
+  sf_buf clean; /* the name as it looks, for the message */
+  sf_buf_init(&clean);
+  for (const char *s = hd; *s;)
+    if (strncmp(s, bom, 3) == 0) s += 3;
+    else sf_buf_addc(&clean, *s++);
+  int rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu ('%s'): the header holds a byte order mark (U+FEFF) at byte "
+                   "%zu, an invisible character that would become part of the name (a file may start with one, no "
+                   "more; remove the others: sed -i '1s/\\xEF\\xBB\\xBF//g' FILE)",
+                   origin, line, col, clean.oom ? "?" : sf_buf_str(&clean), (size_t)(at - hd) + 1);
+  sf_buf_free(&clean);
+  return rc;
+}
+
 /* Fails naming the cell when text is not UTF-8. */
 static int check_utf8(const char *origin, size_t line, size_t col, const char *hd, const char *text) {
   long at = utf8_bad(text);
@@ -148,49 +172,58 @@ static void free_cols(colinfo *ci, size_t n) {
   free(ci);
 }
 
+/* The table in p, read row by row: each record's cells are found by walking its fields once
+ * (csvtok.h), and a cell's line is counted only for a message. */
 static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
   if (p->nr == 0) return sf_fail(SF_EINPUT, "'%s' is empty (expected a header line and rows)", origin);
   const sf_csvtok_record *h = &p->r[0];
-  const char *const A = p->arena.s;
   if (p->nr == 1) return sf_fail(SF_EINPUT, "'%s' has a header but no rows", origin);
+  const char **hdr = malloc(2 * p->maxn * sizeof *hdr), **cell = hdr + p->maxn;
+  if (!hdr) return sf_fail(SF_ENOMEM, "out of memory");
+  sf_csvtok_cells(p, 0, hdr);
   size_t nc = h->n;
   /* A header that is one field holding semicolons or tabs is another separator (Excel writes ';'
    * where the decimal mark is a comma): read as one text column, it was skipped and the file
    * imported as runs without a value, or failed on a row's commas with "N fields, expected 1". */
   if (nc == 1) {
-    const char *hd = A + p->f[h->first].off;
+    const char *hd = hdr[0];
     char sep = strchr(hd, ';') ? ';' : strchr(hd, '\t') ? '\t' : 0;
-    if (sep)
+    if (sep) {
+      free(hdr);
       return sf_fail(SF_EINPUT, "'%s' line %zu: the header is one field holding %s ('%.60s'): fields must be "
                      "separated by commas (convert the file to comma-separated CSV, with '.' as the decimal mark)",
-                     origin, p->f[h->first].line, sep == ';' ? "semicolons" : "tabs", hd);
+                     origin, h->line, sep == ';' ? "semicolons" : "tabs", hd);
+    }
   }
   /* Spreadsheets save trailing columns without a name and without a value ("a,b,,"): dropped, as
    * long as every cell under them is empty; a value under an empty header stays an error. */
-  while (nc > 1 && is_blank(A + p->f[h->first + nc - 1].off)) {
+  while (nc > 1 && is_blank(hdr[nc - 1])) {
     int empty = 1;
     for (size_t r = 1; r < p->nr && empty; r++)
-      if (p->r[r].n >= nc && !is_blank(A + p->f[p->r[r].first + nc - 1].off)) empty = 0;
+      if (p->r[r].n >= nc && !is_blank(sf_csvtok_text(p, r, nc - 1))) empty = 0;
     if (!empty) break;
     nc--;
   }
   colinfo *ci = calloc(nc, sizeof *ci);
-  if (!ci) return sf_fail(SF_ENOMEM, "out of memory");
+  if (!ci) {
+    free(hdr);
+    return sf_fail(SF_ENOMEM, "out of memory");
+  }
   int rc = SF_OK;
   sf_table *t = NULL;
   /* pandas' to_csv() writes the row index first, under an empty header (",run,N,..."): with
    * the default index (0, 1, 2, ... in every row) it holds nothing and is dropped. Any other
    * unnamed first column may mean something, and stays an error that says what to do. */
-  int index_col = nc > 1 && is_blank(A + p->f[h->first].off), default_index = index_col;
+  int index_col = nc > 1 && is_blank(hdr[0]), default_index = index_col;
   for (size_t r = 1; r < p->nr && default_index; r++) {
     char want[32];
     snprintf(want, sizeof want, "%zu", r - 1);
-    default_index = p->r[r].n > 0 && strcmp(A + p->f[p->r[r].first].off, want) == 0;
+    default_index = strcmp(p->text + p->r[r].off, want) == 0;
   }
 
   for (size_t j = 0; j < nc; j++) {
-    const sf_csvtok_field *f = &p->f[h->first + j];
-    const char *hd = A + f->off;
+    const char *hd = hdr[j];
+    size_t line = sf_csvtok_line(p, 0, hdr, j);
     if (j == 0 && default_index) {
       ci[0].dropped = 1;
       if (!(ci[0].name = sf_strdup("")) || !(ci[0].unit = sf_strdup(""))) {
@@ -199,29 +232,29 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
       }
       continue;
     }
-    if ((rc = check_utf8(origin, f->line, j + 1, NULL, hd))) goto done;
+    if ((rc = check_utf8(origin, line, j + 1, NULL, hd)) || (rc = check_bom(origin, line, j + 1, hd))) goto done;
     if (is_blank(hd)) {
-      rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu: empty header (every column needs a name%s)", origin, f->line,
-                   j + 1, j == 0 && index_col ? "; if it is the index pandas writes, write the file with "
+      rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu: empty header (every column needs a name%s)", origin, line, j + 1,
+                    j == 0 && index_col ? "; if it is the index pandas writes, write the file with "
                    "to_csv(index=False), or name the index: df.index.name = 'run'" : "");
       goto done;
     }
     rc = sf_header_canonical(hd, &ci[j].name, &ci[j].unit, &ci[j].scale, &ci[j].kind);
     if (rc) {
-      sf_fail_context("'%s' line %zu, column %zu: ", origin, f->line, j + 1);
+      sf_fail_context("'%s' line %zu, column %zu: ", origin, line, j + 1);
       goto done;
     }
     for (size_t i = 0; i < j; i++) {
-      const char *hi = A + p->f[h->first + i].off;
+      const char *hi = hdr[i];
       if (strcmp(ci[i].name, ci[j].name) == 0) {
         if (strcmp(hi, hd) == 0)
-          rc = sf_fail(SF_EINPUT, "'%s' line %zu: duplicate column '%s' (columns %zu and %zu)", origin, f->line, hd,
+          rc = sf_fail(SF_EINPUT, "'%s' line %zu: duplicate column '%s' (columns %zu and %zu)", origin, line, hd,
                        i + 1, j + 1);
         else if (strcasecmp(hi, hd) == 0) /* "loss" and "Loss": naming one would hide the other */
           rc = sf_fail(SF_EINPUT, "'%s' line %zu: duplicate column: '%s' (column %zu) and '%s' (column %zu) differ "
-                       "only in letter case", origin, f->line, hi, i + 1, hd, j + 1);
+                       "only in letter case", origin, line, hi, i + 1, hd, j + 1);
         else
-          rc = sf_fail(SF_EINPUT, "'%s' line %zu: columns '%s' (%zu) and '%s' (%zu) both mean '%s'", origin, f->line,
+          rc = sf_fail(SF_EINPUT, "'%s' line %zu: columns '%s' (%zu) and '%s' (%zu) both mean '%s'", origin, line,
                        hi, i + 1, hd, j + 1, ci[j].name);
         goto done;
       }
@@ -238,19 +271,25 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
   /* A column with text in every non-empty cell is decoration (e.g. "color"), unless it is one
    * of the columns the laws need: there, text is an error reported below like any bad cell. A
    * column of bool words only is a 0/1 metric, as h5py's bools are (h5.c). */
-  size_t nskip = 0;
+  size_t nskip = 0, ncand = 0;
   for (size_t j = 0; j < nc; j++) {
-    if (ci[j].dropped || ci[j].kind != SF_FIELD_NUMERIC || is_key_column(ci[j].name)) continue;
-    int any_text = 0, any_number = 0, all_bool = 1;
-    for (size_t r = 1; r < p->nr; r++) {
+    ci[j].probe = !ci[j].dropped && ci[j].kind == SF_FIELD_NUMERIC && !is_key_column(ci[j].name);
+    ci[j].all_bool = 1;
+    ncand += (size_t)ci[j].probe;
+  }
+  for (size_t r = 1; r < p->nr && ncand; r++) {
+    sf_csvtok_cells(p, r, cell);
+    for (size_t j = 0; j < nc; j++) {
+      if (!ci[j].probe) continue;
       double v;
-      const char *cell = A + p->f[p->r[r].first + j].off;
-      enum cell c = parse_cell(cell, &v);
-      if (c == CELL_TEXT) any_text = 1, all_bool &= bool_word(cell, &v);
-      else if (c != CELL_EMPTY) any_number = 1;
+      enum cell c = parse_cell(cell[j], &v);
+      if (c == CELL_TEXT) ci[j].any_text = 1, ci[j].all_bool &= bool_word(cell[j], &v);
+      else if (c != CELL_EMPTY) ci[j].any_number = 1;
     }
-    ci[j].boolean = any_text && !any_number && all_bool;
-    ci[j].skip = any_text && !any_number && !all_bool;
+  }
+  for (size_t j = 0; j < nc; j++) {
+    ci[j].boolean = ci[j].any_text && !ci[j].any_number && ci[j].all_bool;
+    ci[j].skip = ci[j].any_text && !ci[j].any_number && !ci[j].all_bool;
     nskip += (size_t)ci[j].skip;
   }
 
@@ -269,7 +308,7 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
     }
     for (size_t j = 0; j < nc; j++)
       if (ci[j].skip) {
-        if (!(t->skipped[t->nskipped] = sf_strdup(A + p->f[h->first + j].off))) {
+        if (!(t->skipped[t->nskipped] = sf_strdup(hdr[j]))) {
           rc = sf_fail(SF_ENOMEM, "out of memory");
           goto done;
         }
@@ -295,14 +334,14 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
     if (!ci[j].dropped && ci[j].kind == SF_FIELD_DERIVED) derived_col = (int)j;
 
   for (size_t r = 1; r < p->nr; r++) {
-    const sf_csvtok_record *rec = &p->r[r];
+    sf_csvtok_cells(p, r, cell);
     const char *txt[5];
     for (int k = 1; k < 5; k++) {
       txt[k] = "";
       if (text_col[k] < 0) continue;
-      const sf_csvtok_field *f = &p->f[rec->first + (size_t)text_col[k]];
-      txt[k] = A + f->off;
-      if ((rc = check_utf8(origin, f->line, (size_t)text_col[k] + 1, A + p->f[h->first + (size_t)text_col[k]].off, txt[k])))
+      size_t j = (size_t)text_col[k];
+      txt[k] = cell[j];
+      if (utf8_bad(txt[k]) >= 0 && (rc = check_utf8(origin, sf_csvtok_line(p, r, cell, j), j + 1, hdr[j], txt[k])))
         goto done;
     }
     long row = sf_table_add_row(t, txt[SF_FIELD_RUN], txt[SF_FIELD_FAMILY], txt[SF_FIELD_SOURCE], txt[SF_FIELD_NOTES]);
@@ -312,58 +351,56 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
     }
     for (size_t j = 0; j < nc; j++) {
       if (ci[j].dropped || ci[j].kind != SF_FIELD_NUMERIC || ci[j].skip) continue;
-      const sf_csvtok_field *f = &p->f[rec->first + j];
-      const char *cell = A + f->off, *hd = A + p->f[h->first + j].off;
+      const char *c = cell[j], *hd = hdr[j];
       double v = NAN;
-      switch (parse_cell(cell, &v)) {
+      switch (parse_cell(c, &v)) {
       case CELL_EMPTY: v = NAN; break;
       case CELL_NUMBER:
         v *= ci[j].scale;
         if (!isfinite(v)) {
           rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu ('%s'): '%s' is out of range once scaled", origin,
-                       f->line, j + 1, hd, cell);
+                       sf_csvtok_line(p, r, cell, j), j + 1, hd, c);
           goto done;
         }
         if (is_key_column(ci[j].name) && !(v > 0)) {
           rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu ('%s'): %s is not positive (%s must be > 0)", origin,
-                       f->line, j + 1, hd, cell, ci[j].name);
+                       sf_csvtok_line(p, r, cell, j), j + 1, hd, c, ci[j].name);
           goto done;
         }
         break;
       case CELL_NONFINITE:
         rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu ('%s'): '%s' is not allowed (leave the cell empty for a "
-                     "missing value)", origin, f->line, j + 1, hd, cell);
+                     "missing value)", origin, sf_csvtok_line(p, r, cell, j), j + 1, hd, c);
         goto done;
       case CELL_RANGE:
-        rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu ('%s'): '%s' is out of range", origin, f->line, j + 1,
-                     hd, cell);
+        rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu ('%s'): '%s' is out of range", origin,
+                     sf_csvtok_line(p, r, cell, j), j + 1, hd, c);
         goto done;
       case CELL_TEXT:
-        if (ci[j].boolean && bool_word(cell, &v)) break;
+        if (ci[j].boolean && bool_word(c, &v)) break;
         {
           /* "125M" is how papers write sizes; say where scalefit takes the M (docs/FORMAT.md) */
           char hint[320] = "";
           double x, mult;
           char letter;
-          if (missing_spelling(cell))
+          if (missing_spelling(c))
             snprintf(hint, sizeof hint, " (leave the cell empty for a missing value)");
-          else if (scale_suffix(cell, &x, &mult, &letter) && ci[j].scale != 1)
+          else if (scale_suffix(c, &x, &mult, &letter) && ci[j].scale != 1)
             snprintf(hint, sizeof hint, ": a suffix in a cell is not read, and the header's scale already multiplies "
                      "every value of the column by %g: write %.10g", ci[j].scale, x * mult / ci[j].scale);
-          else if (scale_suffix(cell, &x, &mult, &letter))
+          else if (scale_suffix(c, &x, &mult, &letter))
             snprintf(hint, sizeof hint, ": a suffix in a cell is not read; put the scale in the header and the number "
                      "alone in the cell: %.10g under the header '%s (%c)' (a scale in parentheses multiplies every "
                      "value of the column; docs/FORMAT.md)", x, hd, letter);
-          rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu ('%s'): '%s' is not a number%s", origin, f->line, j + 1,
-                       hd, cell, hint);
+          rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu ('%s'): '%s' is not a number%s", origin,
+                       sf_csvtok_line(p, r, cell, j), j + 1, hd, c, hint);
         }
         goto done;
       }
       t->cols[ci[j].index].v[row] = v;
     }
     if (derived_col >= 0) {
-      const sf_csvtok_field *f = &p->f[rec->first + (size_t)derived_col];
-      const char *s = A + f->off;
+      const char *s = cell[derived_col];
       while (*s) {
         const char *e = strchr(s, ';');
         size_t n = e ? (size_t)(e - s) : strlen(s);
@@ -376,7 +413,7 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
             if (strlen(t->cols[c].name) == n && strncmp(t->cols[c].name, w, n) == 0) k = (int)c;
           if (k < 0 || isnan(t->cols[k].v[row])) {
             rc = sf_fail(SF_EINPUT, "'%s' line %zu, column %zu ('derived'): '%.*s' is not %s of this row", origin,
-                         f->line, (size_t)derived_col + 1, (int)n, w, k < 0 ? "a numeric column" : "a value");
+                         sf_csvtok_line(p, r, cell, (size_t)derived_col), (size_t)derived_col + 1, (int)n, w, k < 0 ? "a numeric column" : "a value");
             goto done;
           }
           t->cols[k].derived[row] = 1;
@@ -387,6 +424,7 @@ static int build(const sf_csvtok *p, const char *origin, sf_table **out) {
   }
 done:
   free_cols(ci, nc);
+  free(hdr);
   if (rc) {
     sf_table_free(t);
     return rc;
@@ -406,13 +444,19 @@ int sf_csv_read_mem(const char *data, size_t len, const char *origin, sf_table *
   return rc;
 }
 
+/* The file's bytes are cut in place, not copied (csvtok.h), and freed before the caller goes on
+ * to write the table elsewhere. */
 int sf_csv_read(const char *path, sf_table **out) {
   *out = NULL;
   char *text = NULL;
   size_t len = 0;
   int rc = sf_read_file(path, SF_EINPUT, &text, &len);
-  if (!rc) rc = sf_csv_read_mem(text, len, path, out);
-  free(text);
+  if (rc) return rc;
+  sf_csvtok p;
+  memset(&p, 0, sizeof p);
+  rc = sf_csvtok_split_own(text, len, path, &p);
+  if (!rc) rc = build(&p, path, out);
+  sf_csvtok_free(&p);
   return rc;
 }
 

@@ -151,11 +151,21 @@ static void remove_stale_in(const char *dir, const char *base) {
   if (d) closedir(d);
 }
 
-void sf_atomic_remove_stale(const char *path) {
+static void remove_stale_beside(const char *path) {
   const char *slash = strrchr(path, '/');
   char *dir = slash ? sf_asprintf("%.*s", (int)(slash - path) + 1, path) : sf_strdup("");
   if (dir) remove_stale_in(dir, slash ? slash + 1 : path);
   free(dir);
+}
+
+/* Beside the file sf_atomic_open writes, the link's target when path is a symbolic link (it looked
+ * only beside the link, where no temporary file is made); beside the link too, where a scalefit
+ * from before links were followed left them. */
+void sf_atomic_remove_stale(const char *path) {
+  char *target = link_target(path);
+  if (target && strcmp(target, path) != 0) remove_stale_beside(target);
+  free(target);
+  remove_stale_beside(path);
 }
 
 void sf_atomic_remove_stale_dir(const char *dir) {

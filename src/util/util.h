@@ -90,7 +90,8 @@ int sf_atomic_commit(sf_atomic *a);                       /* SF_OK or SF_EIO; tm
 void sf_atomic_abort(sf_atomic *a);
 char *sf_temp_path_beside(const char *path);              /* "<path>.tmp.<pid>.<n>", caller frees */
 /* Removes the temporaries of path ("<path>.tmp.<pid>.<n>") whose writer is gone: one killed while
- * writing (SIGKILL cannot be cleaned up after) left it, and nothing will rename or remove it. */
+ * writing (SIGKILL cannot be cleaned up after) left it, and nothing will rename or remove it. A
+ * symbolic link is followed, as sf_atomic_open follows it (the temporaries lie beside its target). */
 void sf_atomic_remove_stale(const char *path);
 void sf_atomic_remove_stale_dir(const char *dir);                /* the same for any file in dir */
 int sf_process_gone(long pid); /* 1: no such process on this machine, or a zombie: it writes nothing more */

@@ -64,6 +64,54 @@ with h5py.File(sys.argv[2]) as f:
         assert rows[col][3:5] == want, (col, rows[col], want)
 PY
 
+# info: every column by its unit, not its name (N_nonembed, in parameters, read "6592" to
+# "3.968e+05" beside N's "12.7k" to "446k"): parameters and tokens as counts (3 significant digits
+# with k/M/B/T from 1e4, 4 below; min and max in e-notation when one reaches 1e15), FLOP "%.3g",
+# others "%.4g". The rule written again here in Python, over the run file and a CSV whose metrics
+# carry those units (a tokens column that reaches 1e15, a FLOP metric, one in parameters).
+printf 'run,N,D,loss,emb [parameters],seen [tokens],budget [FLOP],lr\na,6592,2e6,3,9999.6,5000,123,0.0003\nb,396800,3e9,2.5,12.3e6,2e15,4.56e20,12345\n' >"$tmp/units.csv"
+for f in "$H" "$tmp/units.csv"; do
+  "$SCALEFIT" info "$f" >"$tmp/out" 2>/dev/null || fail "info $f"
+  $py - "$tmp/out" "$f" <<'PY' || fail "info by unit $f: $(cat "$tmp/out")"
+import sys, re, h5py, numpy as np, pandas as pd
+def count(v, sci):
+    if abs(float("%.4g" % v)) < 1e4: return "%.4g" % v
+    if sci: return "%.3g" % v
+    r = float("%.3g" % v)
+    for scale, suf in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(r) >= scale: return "%.3g%s" % (r / scale, suf)
+out, path = sys.argv[1], sys.argv[2]
+rows = {l.split()[0]: l.split() for l in open(out) if l.startswith("  ") and len(l.split()) >= 5}
+cols = {}
+if path.endswith(".h5"):
+    with h5py.File(path) as f:
+        for name, d in f["tables/runs/columns"].items():
+            if d.dtype.kind == "f": cols[name] = (d.attrs.get("units", b""), np.asarray(d, dtype=float))
+else:
+    df = pd.read_csv(path)
+    for h in df.columns[1:]:
+        m = re.match(r"^(\S+)(?: \[(.*)\])?$", h)
+        unit = m.group(2) or {"N": "parameters", "D": "tokens", "loss": "nats/token"}.get(m.group(1), "")
+        cols[m.group(1)] = (unit, df[h].to_numpy(dtype=float))
+checked = set()
+for name, (unit, v) in cols.items():
+    unit = unit.decode() if isinstance(unit, bytes) else unit
+    v = v[np.isfinite(v)]
+    if not len(v): continue
+    lo, hi = v.min(), v.max()
+    if unit == "FLOP": want = ["%.3g" % lo, "%.3g" % hi]
+    elif unit in ("parameters", "tokens"):
+        sci = max(abs(float("%.3g" % lo)), abs(float("%.3g" % hi))) >= 1e15
+        want = [count(lo, sci), count(hi, sci)]
+    else: want = ["%.4g" % lo, "%.4g" % hi]
+    got = rows[name][3:5]  # name, unit ('-' if none), values, min, max[, derived]
+    assert got == want, (name, unit, rows[name], want)
+    checked.add(name)
+need = {"N_nonembed", "N", "D"} if path.endswith(".h5") else {"emb", "seen", "budget", "lr", "N"}
+assert need <= checked, checked
+PY
+done
+
 # a report's forecast table: the budget column as optimal's
 printf '[report]\ntitle = t\n[data]\nfile = %s\n[fit own]\nlaw = chinchilla\n[forecast]\nbudgets = 1e13, 1e14, 1e15\n' "$H" >"$tmp/r.ini"
 "$SCALEFIT" report "$tmp/r.ini" -o "$tmp/rep" >/dev/null 2>&1 || fail "report"

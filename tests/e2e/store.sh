@@ -247,4 +247,22 @@ printf 'name,N,D,C,loss\nr1,1e6,2e7,1.2e14,3.1\n' >"$tmp/one.csv"
 "$SCALEFIT" import "$tmp/one.csv" -o "$tmp/one.h5" >"$tmp/out" 2>/dev/null
 grep -q "^imported 1 run into" "$tmp/out" || fail "one-run import summary: $(cat "$tmp/out")"
 "$SCALEFIT" info "$tmp/one.h5" | grep -q "^table 'one' in '.*one.h5': 1 run$" || fail "one-run info: $("$SCALEFIT" info "$tmp/one.h5")"
+# Combining files with --table where one column has two units: the refusal names the two inputs
+# the units came from (it named the table being built, 'ab', which no file is called), the column
+# and both units; the column's unit came from the second file here, not the first; an HDF5 input
+# is named with its table. Nothing is written.
+mkdir "$tmp/units"
+printf 'run,N\nz,1e6\n' >"$tmp/units/Z.csv"
+printf 'run,N,D,loss,acc\na,1e6,1e9,2,0.5\n' >"$tmp/units/A.csv"
+printf 'run,N,D,loss,acc [fraction]\nb,1e6,1e9,2,0.5\n' >"$tmp/units/B2.csv"
+rc=0; "$SCALEFIT" import "$tmp/units/Z.csv" "$tmp/units/A.csv" "$tmp/units/B2.csv" -o "$tmp/units/x.h5" --table ab \
+  >/dev/null 2>"$tmp/err" || rc=$?
+[ "$rc" -eq 2 ] || fail "unit clash: exit $rc ($(cat "$tmp/err"))"
+grep -q "column 'acc' has no unit in '[^']*/A.csv' but unit 'fraction' in '[^']*/B2.csv'" "$tmp/err" ||
+  fail "unit clash message: $(cat "$tmp/err")"
+[ ! -e "$tmp/units/x.h5" ] || fail "unit clash wrote x.h5"
+"$SCALEFIT" import "$tmp/units/B2.csv" -o "$tmp/units/b.h5" >/dev/null 2>&1
+rc=0; "$SCALEFIT" import "$tmp/units/b.h5" "$tmp/units/A.csv" -o "$tmp/units/x.h5" --table ab >/dev/null 2>"$tmp/err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "unit 'fraction' in '[^']*/b.h5' (table 'B2') but no unit in '[^']*/A.csv'" "$tmp/err" ||
+  fail "unit clash from HDF5: $rc $(cat "$tmp/err")"
 echo "store.sh: ok"

@@ -249,6 +249,23 @@ static void test_bad_memory(void **state) {
   expect_bad(s21, strlen(s21), (const char *const[]){"'NA' is not a number (leave the cell empty", NULL});
   const char *s19 = ",run,N\n0,a,1e6\n2,b,2e6\n";
   expect_bad(s19, strlen(s19), (const char *const[]){"line 1, column 1", "index.name", NULL});
+  /* A byte order mark past the one a file may start with: two at the start made 'run' a text
+   * column skipped with a note (the runs lost their names); one inside a header made 'N' a
+   * metric without a unit. The message shows the name as it looks. */
+  const char *s22 = "\xEF\xBB\xBF\xEF\xBB\xBFrun,N,D,loss\na,1e6,1e9,2\n";
+  expect_bad(s22, strlen(s22), (const char *const[]){"line 1, column 1 ('run')", "byte order mark (U+FEFF) at byte 1",
+                                                      NULL});
+  const char *s23 = "run,\xEF\xBB\xBFN,lo\xEF\xBB\xBFss\na,1e6,2\n";
+  expect_bad(s23, strlen(s23), (const char *const[]){"line 1, column 2 ('N')", "byte order mark", NULL});
+  const char *s24 = "run,N,lo\xEF\xBB\xBFss\na,1e6,2\n";
+  expect_bad(s24, strlen(s24), (const char *const[]){"line 1, column 3 ('loss')", "at byte 3", NULL});
+  /* the one at the start is no part of the name */
+  const char *ok = "\xEF\xBB\xBFrun,N\na,1e6\n";
+  sf_table *t = NULL;
+  assert_int_equal(sf_csv_read_mem(ok, strlen(ok), "ok.csv", &t), SF_OK);
+  assert_int_equal(t->nskipped, 0);
+  assert_string_equal(t->run[0], "a");
+  sf_table_free(t);
 }
 
 /* pandas' DataFrame.to_csv() without index=False, the most common CSV from Python: the header

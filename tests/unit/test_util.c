@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <scalefit/sf_error.h>
 
@@ -85,6 +88,45 @@ static void test_atomic_commit_and_abort(void **state) {
   assert_int_equal(sf_write_file_atomic("/nonexistent-dir/x.txt", "x", 1), SF_EIO);
   assert_non_null(strstr(sf_errmsg(), "/nonexistent-dir/x.txt"));
   remove(path);
+}
+
+/* A run file reached through a symbolic link: sf_atomic_open writes its temporary file beside the
+ * link's target, so that is where a killed writer leaves it, and where sf_atomic_remove_stale must
+ * look (it looked beside the link, and the stale file stayed for ever). A writer still alive keeps
+ * its file. */
+static void test_atomic_stale_through_link(void **state) {
+  (void)state;
+  const char *dir = sf_test_tmpdir();
+  char real_dir[256], target[300], link[300], tmp_written[400], stale[400], live[400];
+  snprintf(real_dir, sizeof real_dir, "%s/real", dir);
+  assert_int_equal(mkdir(real_dir, 0755), 0);
+  snprintf(target, sizeof target, "%s/run.h5", real_dir);
+  snprintf(link, sizeof link, "%s/link.h5", dir);
+  assert_int_equal(sf_write_file_atomic(target, "x", 1), SF_OK);
+  assert_int_equal(symlink("real/run.h5", link), 0);
+  /* where a writer through the link puts its temporary file */
+  sf_atomic a;
+  assert_int_equal(sf_atomic_open(&a, link), SF_OK);
+  snprintf(tmp_written, sizeof tmp_written, "%s", a.tmp);
+  sf_atomic_abort(&a);
+  assert_int_equal(strncmp(tmp_written, target, strlen(target)), 0);
+  /* a pid that is gone: a child that has exited and been reaped */
+  pid_t child = fork();
+  assert_true(child >= 0);
+  if (child == 0) _exit(0);
+  assert_int_equal(waitpid(child, NULL, 0), child);
+  snprintf(stale, sizeof stale, "%s.tmp.%ld.0", target, (long)child);
+  snprintf(live, sizeof live, "%s.tmp.%ld.7", target, (long)getpid());
+  assert_int_equal(sf_write_file_atomic(stale, "half", 4), SF_OK);
+  assert_int_equal(sf_write_file_atomic(live, "half", 4), SF_OK);
+  sf_atomic_remove_stale(link);
+  assert_false(sf_file_exists(stale));
+  assert_true(sf_file_exists(live));
+  assert_true(sf_file_exists(target));
+  remove(live);
+  remove(target);
+  remove(link);
+  rmdir(real_dir);
 }
 
 static void test_error_context(void **state) {
@@ -226,6 +268,7 @@ int main(void) {
       cmocka_unit_test(test_json_nesting_and_escapes),
       cmocka_unit_test(test_parse_double),
       cmocka_unit_test(test_atomic_commit_and_abort),
+      cmocka_unit_test(test_atomic_stale_through_link),
       cmocka_unit_test(test_error_context),
       cmocka_unit_test(test_json_round_trip),
       cmocka_unit_test(test_json_unicode_escapes),

@@ -18,6 +18,14 @@ for bad in ragged nonnumeric nan inf negative zero dupheader dupalias emptyheade
   overflow badmetric latin1; do
   vg 2 import "$inputs/$bad.csv" -o "$tmp/bad.h5"
 done
+# two BOMs (an error naming the header); --table over files whose column has two units
+printf '\357\273\277\357\273\277run,N\na,1e6\n' >"$tmp/bom2.csv"
+vg 2 info "$tmp/bom2.csv"
+printf 'run,N,acc\na,1e6,0.5\n' >"$tmp/A.csv"
+printf 'run,N,acc [fraction]\nb,1e6,0.5\n' >"$tmp/B2.csv"
+vg 0 import "$tmp/A.csv" "$tmp/A.csv" -o "$tmp/ab.h5" --table ab
+vg 2 import "$tmp/A.csv" "$tmp/B2.csv" -o "$tmp/ab.h5" --table ab --replace
+vg 2 import "$tmp/ab.h5" "$tmp/B2.csv" -o "$tmp/ab2.h5" --table ab
 printf 'not hdf5\n' >"$tmp/junk.h5"
 vg 2 info "$tmp/junk.h5"
 head -c 2000 "$tmp/runs.h5" >"$tmp/trunc.h5"
