@@ -156,7 +156,9 @@ int sf_plot_turn(const double *x, const double *y, size_t n, const char *xname, 
     if (!sf_panel_add_vline(p, shaded ? "" : "inflection", res->inflection)) goto fail_errcode;
   }
   char sub[320];
-  snprintf(sub, sizeof sub, "%s", res->verdict);
+  /* the chart's form of the verdict (the text output keeps the full one): a subtitle of 3 lines
+   * squeezed the plot */
+  snprintf(sub, sizeof sub, "%s", res->verdict_chart[0] ? res->verdict_chart : res->verdict);
   (void)nboot;
   if ((rc = sf_chart_set_subtitle(c, sub))) goto fail;
   *out = c;
