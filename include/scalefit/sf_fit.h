@@ -213,10 +213,11 @@ double sf_fit_snap_to_bound(double v, double lo, double hi, double value);
  * comparison with a missing value false. *keep gets t->nrows flags (1: kept; the caller frees it),
  * *nout (NULL: not wanted) the count left out. Errors name the option (pre: "--" on a command line,
  * "" elsewhere) and data (the file, for messages): a bad expression, an unknown column with its
- * near names, a text field. Added 2026 (turn2 branch, session 15), additive: the selection fit,
+ * near names, a text field (with text_hint, the advice; NULL: select its runs in a file of their
+ * own). Added 2026 (turn2 branch, session 15), additive: the selection fit,
  * turn and plot share. */
-int sf_where_rows(const struct sf_table *t, const char *expr, const char *pre, const char *data, unsigned char **keep,
-                  size_t *nout);
+int sf_where_rows(const struct sf_table *t, const char *expr, const char *pre, const char *data, const char *text_hint,
+                  unsigned char **keep, size_t *nout);
 
 typedef struct sf_fit_request {
   const sf_law *law;

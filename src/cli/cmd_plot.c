@@ -471,7 +471,7 @@ int cmd_plot(int argc, char **argv) {
   size_t n_loaded = t ? t->nrows : 0, n_where = 0;
   if (where_arg && !law_arg && t) {
     unsigned char *keep = NULL;
-    if ((rc = sf_where_rows(t, where_arg, "--", input, &keep, &n_where)) == SF_OK) rc = sf_table_keep_rows(t, keep);
+    if ((rc = sf_where_rows(t, where_arg, "--", input, NULL, &keep, &n_where)) == SF_OK) rc = sf_table_keep_rows(t, keep);
     free(keep);
     if (!rc && t->nrows == 0)
       rc = sf_fail(SF_EINPUT, "--where '%s' left out all %zu runs of '%s'", where_arg, n_loaded, input);

@@ -116,7 +116,7 @@ int cmd_turn(int argc, char **argv) {
   size_t n_where = 0;
   if (where) {
     unsigned char *keep = NULL;
-    if ((rc = sf_where_rows(t, where, "--", args[0], &keep, &n_where)) == SF_OK) rc = sf_table_keep_rows(t, keep);
+    if ((rc = sf_where_rows(t, where, "--", args[0], NULL, &keep, &n_where)) == SF_OK) rc = sf_table_keep_rows(t, keep);
     free(keep);
     if (rc != SF_OK) {
       sf_table_free(t);

@@ -245,8 +245,8 @@ static int skip_list(const sf_table *t, const unsigned char *skip, const int *co
   return SF_OK;
 }
 
-int sf_where_rows(const sf_table *t, const char *expr, const char *pre, const char *data, unsigned char **keep,
-                  size_t *nout) {
+int sf_where_rows(const sf_table *t, const char *expr, const char *pre, const char *data, const char *text_hint,
+                  unsigned char **keep, size_t *nout) {
   *keep = NULL;
   if (nout) *nout = 0;
   if (!pre) pre = "";
@@ -276,9 +276,9 @@ int sf_where_rows(const sf_table *t, const char *expr, const char *pre, const ch
     if (wcol[k] < 0) {
       char *names = sf_table_column_names(t);
       if (sf_header_text_field(sf_expr_ident(where, k)))
-        rc = sf_fail(SF_EINPUT, "%swhere: '%s' is a text field, and --where compares numbers (columns of '%s': %s); "
-                     "fit each family with --by family, or one from a file of its runs", pre,
-                     sf_expr_ident(where, k), data, names ? names : "?");
+        rc = sf_fail(SF_EINPUT, "%swhere: '%s' is a text field, and --where compares numbers (columns of '%s': %s); %s",
+                     pre, sf_expr_ident(where, k), data, names ? names : "?",
+                     text_hint ? text_hint : "select its runs in a file of their own");
       else {
         sf_near n;
         sf_near_init(&n, sf_expr_ident(where, k));
@@ -324,7 +324,8 @@ static int pick_rows(job *jb, picked *p) {
   if (rq->where) {
     /* res->opt: as in setup, which field of the request a failure here is about */
     res->opt = "where";
-    if ((rc = sf_where_rows(t, rq->where, jb->pre, jb->data, &wkeep, NULL))) goto out;
+    const char *hint = "fit each family with --by family, or one from a file of its runs";
+    if ((rc = sf_where_rows(t, rq->where, jb->pre, jb->data, hint, &wkeep, NULL))) goto out;
     res->opt = NULL;
   }
   size_t nsel = 0;

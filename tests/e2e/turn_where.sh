@@ -81,6 +81,10 @@ for bad in 'C <' 'Cx < 1e25'; do
   prc=$?
   [ $prc -eq $frc ] && [ ! -e "$out/bad.png" ] && cmp -s "$out/f.err" "$out/p.err" || fail "'$bad': plot turn exit $prc: $(cat "$out/p.err")"
 done
+# a text field: the advice is not fit's --by family, which turn does not have
+"$SCALEFIT" turn "$OBS" --y ARC-C --where 'Model_Family > 1' > /dev/null 2> "$out/tf.err" && fail "a text field accepted"
+grep -q "where: 'Model_Family' is a text field, and --where compares numbers (columns of .*select its runs in a file of their own" "$out/tf.err" \
+  && ! grep -q -- "--by" "$out/tf.err" || fail "text field: $(cat "$out/tf.err")"
 "$SCALEFIT" turn "$OBS" --y ARC-C --where 'C > 1e30' > /dev/null 2> "$out/e.err" && fail "turn --where leaving no run succeeded"
 grep -q "(--where left out 148): turn needs at least" "$out/e.err" || fail "no run left: $(cat "$out/e.err")"
 
