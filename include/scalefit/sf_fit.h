@@ -208,6 +208,17 @@ double sf_fit_holdout_pick(double *keys, size_t m, double frac, size_t *nheld, s
 void sf_fit_param_bounds(const sf_law *law, const sf_fit_opts *o, size_t j, double *lo, double *hi);
 double sf_fit_snap_to_bound(double v, double lo, double hi, double value);
 
+/* The rows of t where expr (a --where, sf_expr_parse logical) holds, selected as sf_fit_table's
+ * where selects them: names resolved as --x and --y are (sf_table_resolve: 'params > 1e8' is N), a
+ * comparison with a missing value false. *keep gets t->nrows flags (1: kept; the caller frees it),
+ * *nout (NULL: not wanted) the count left out. Errors name the option (pre: "--" on a command line,
+ * "" elsewhere) and data (the file, for messages): a bad expression, an unknown column with its
+ * near names, a text field (with text_hint, the advice; NULL: select its runs in a file of their
+ * own). Added 2026 (turn2 branch, session 15), additive: the selection fit,
+ * turn and plot share. */
+int sf_where_rows(const struct sf_table *t, const char *expr, const char *pre, const char *data, const char *text_hint,
+                  unsigned char **keep, size_t *nout);
+
 typedef struct sf_fit_request {
   const sf_law *law;
   const char *x;            /* input columns, separated by ',' or spaces; NULL: the law's (formulas: must be NULL) */

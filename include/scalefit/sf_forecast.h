@@ -467,6 +467,10 @@ typedef struct sf_turn_result {
   size_t n_near_chance;      /* runs within a tenth of (max - chance) of the chance level, or below it */
   size_t n_near_suggest;     /* runs within a tenth of (max - chance_suggest) of chance_suggest */
   char chance_warning[400];  /* that warning with its evidence and the --chance to try; "" if none */
+  /* the verdict in a chart's subtitle: the same as verdict but shorter where that would wrap to a
+   * third line at the default width (an inflection at the smallest runs). Added 2026 (turn2 branch,
+   * session 15), additive */
+  char verdict_chart[256];
 } sf_turn_result;
 
 /* Fits the three laws to (x[i], y[i]), i < n (x > 0), and judges saturation. The sigmoid's

@@ -119,6 +119,10 @@ int sf_table_derive(sf_table *t);
 /* Appends src's rows to dst (columns matched by name and added where dst lacks them; a column
  * present in both must have the same unit, else SF_EINPUT). Curves are appended when both
  * tables have the same curve columns (or dst has none yet). Derived flags are kept. */
+/* Keeps the rows r with keep[r] != 0 (in order) and drops the others; each kept row remembers its
+ * row of the file (data_row), so messages still name it. SF_ENOMEM leaves t as it was. Added 2026
+ * (turn2 branch, session 15), additive. */
+int sf_table_keep_rows(sf_table *t, const unsigned char *keep);
 int sf_table_append(sf_table *dst, const sf_table *src);
 size_t sf_table_count_derived(const sf_table *t, int col); /* rows flagged derived */
 

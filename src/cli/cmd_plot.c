@@ -47,7 +47,8 @@ static const cli_opt opts[] = {
     {"bootstrap", 'b', CLI_INT, &boot_k, "K", "with --law: bootstrap resamples (bootstrap kind: default 100)"},
     {"holdout", 0, CLI_DOUBLE, &holdout_frac, "FRAC", "with --law: hold out the top compute budgets nearest FRAC of the runs (as fit)"},
     {"holdout-above", 0, CLI_DOUBLE, &holdout_above, "C", "with --law: hold out the runs above this compute"},
-    {"where", 'w', CLI_STRING, &where_arg, "EXPR", "with --law: fit the runs where EXPR holds"},
+    {"where", 'w', CLI_STRING, &where_arg, "EXPR",
+     "with --law: fit the runs where EXPR holds (as fit --where); without a fit: draw only those runs"},
     {"sigma", 0, CLI_STRING, &sigma_col, "COL",
      "scaling: error bars +-1 sd from COL; with --law: a weighted fit (fit --sigma COL)"},
     {"loss", 0, CLI_STRING, &loss_arg, "l2|huber", "with --law: the fit's loss (as fit --loss)"},
@@ -407,6 +408,13 @@ int cmd_plot(int argc, char **argv) {
     cli_error("plot: --loss and --delta go to the fit --law makes first; give --law LAW");
     return SF_EUSAGE;
   }
+  /* a saved fit chose its runs with its own --where (recorded in the file, drawn as excluded) */
+  if (where_arg && (fit_path || fit_input)) {
+    cli_error("plot: --where selects the runs of the fit --law makes, or the runs drawn without a fit; the saved fit "
+              "'%s' was made on the runs its own --where kept (scalefit fit --where EXPR -o FIT.json)",
+              fit_path ? fit_path : input);
+    return SF_EUSAGE;
+  }
   if (sigma_col && (!strcmp(kind, "curves") || !strcmp(kind, "turn") || !strcmp(kind, "isoflop"))) {
     cli_error("plot: kind '%s' takes no --sigma", kind);
     return SF_EUSAGE;
@@ -458,6 +466,17 @@ int cmd_plot(int argc, char **argv) {
   }
 
   if (!fit_input && (rc = sf_data_load(input, table_name, &t))) goto fail;
+  /* without a fit, --where selects the runs drawn as fit --where selects the runs fitted (with
+   * --law the fit does it, and the chart shows the runs it left out as such) */
+  size_t n_loaded = t ? t->nrows : 0, n_where = 0;
+  if (where_arg && !law_arg && t) {
+    unsigned char *keep = NULL;
+    if ((rc = sf_where_rows(t, where_arg, "--", input, NULL, &keep, &n_where)) == SF_OK) rc = sf_table_keep_rows(t, keep);
+    free(keep);
+    if (!rc && t->nrows == 0)
+      rc = sf_fail(SF_EINPUT, "--where '%s' left out all %zu runs of '%s'", where_arg, n_loaded, input);
+    if (rc) goto fail;
+  }
   if (law_arg && (rc = fit_first(input, kind, &tmp_fit))) goto fail;
   const char *fitfile = fit_input ? input : tmp_fit ? tmp_fit : fit_path;
   if (fitfile) {
@@ -540,6 +559,8 @@ int cmd_plot(int argc, char **argv) {
     for (char *line = strtok(ro.warnings, "\n"); line; line = strtok(NULL, "\n"))
       if (*line) cli_warn("gnuplot, drawing '%s': %s", out_path, line);
   }
+  if (n_where)
+    cli_note("%zu of %zu run%s in '%s' excluded by --where", n_where, n_loaded, sf_plural(n_loaded), input);
   if (chart->skipped && t)
     cli_note("%zu of %zu run%s in '%s' left out of the chart (values missing, or not positive on a log axis)%s%s",
              chart->skipped, t->nrows, sf_plural(t->nrows), input, chart->left_out ? ": " : "",

@@ -3,6 +3,7 @@
  * compute, compare them (AICc, BIC, held-out error on the largest runs), bound the sigmoid's
  * inflection by the bootstrap, and say only what the data supports. */
 #include <scalefit/sf_error.h>
+#include <scalefit/sf_fit.h>
 #include <scalefit/sf_forecast.h>
 #include <scalefit/sf_store.h>
 
@@ -14,7 +15,7 @@
 #include "cli/cli.h"
 #include "cli/forecast_cli.h"
 
-static const char *xcol, *ycol, *table, *output;
+static const char *xcol, *ycol, *table, *output, *where;
 static double chance, maxv, tol;
 static long holdout, bootstrap, seed;
 static int json;
@@ -28,6 +29,7 @@ static const cli_opt opts[] = {
     {"bootstrap", 0, CLI_INT, &bootstrap, "K", "resamples for the inflection interval (default 200; under 2: no verdict)"},
     {"seed", 0, CLI_INT, &seed, "S", "bootstrap seed (default 1)"},
     {"tol", 0, CLI_DOUBLE, &tol, "T", "the extrapolations part where they differ by more than T (0.05)"},
+    {"where", 'w', CLI_STRING, &where, "EXPR", "keep the runs where EXPR holds, e.g. 'C < 1e25' (as fit --where)"},
     {"table", 't', CLI_STRING, &table, "NAME", "HDF5 table (default: the file's only table)"},
     {"json", 0, CLI_FLAG, &json, NULL, "machine-readable output"},
     {"output", 'o', CLI_STRING, &output, "FILE", "also save the JSON result to FILE"},
@@ -44,7 +46,9 @@ static const cli_cmd cmd = {
     "half a decade of the data; otherwise the verdict says how far the data rule an inflection out,\n"
     "or that it lies at the smallest runs or below them (the rise from chance not observed).\n"
     "(AICc charges the sigmoid's third parameter more than BIC up to 18 runs, BIC more from 19.)\n"
-    "Runs without both values are skipped. A chance level the data contradict is refused (exit 2):\n"
+    "--where EXPR keeps the runs where EXPR holds, as fit --where does (the runs it leaves out are\n"
+    "counted, not analysed). Runs without both values are skipped.\n"
+    "A chance level the data contradict is refused (exit 2):\n"
     "more than a tenth of the runs (and at least 3) scoring more than a tenth of (max - chance)\n"
     "below it. One that looks too low is warned about: fewer than 3 runs within a tenth of\n"
     "(max - chance) of it, and the lowest score and more than a tenth of the runs (at least 3)\n"
@@ -80,7 +84,7 @@ static void json_law(sf_json *j, const sf_turn_law *L, const sf_turn_result *r, 
 
 int cmd_turn(int argc, char **argv) {
   xcol = "C";
-  ycol = table = output = NULL;
+  ycol = table = output = where = NULL;
   chance = 0.25;
   maxv = 1;
   tol = 0.05;
@@ -108,6 +112,17 @@ int cmd_turn(int argc, char **argv) {
   sf_table *t = NULL;
   rc = sf_data_load(args[0], table, &t);
   if (rc != SF_OK) return cli_fail_lib(rc);
+  /* --where first, as fit selects its runs: the rows it leaves out are not this analysis's data */
+  size_t n_where = 0;
+  if (where) {
+    unsigned char *keep = NULL;
+    if ((rc = sf_where_rows(t, where, "--", args[0], NULL, &keep, &n_where)) == SF_OK) rc = sf_table_keep_rows(t, keep);
+    free(keep);
+    if (rc != SF_OK) {
+      sf_table_free(t);
+      return cli_fail_lib(rc);
+    }
+  }
   int cx, cy;
   if ((rc = sf_table_resolve(t, xcol, &cx)) != SF_OK || (rc = sf_table_resolve(t, ycol, &cy)) != SF_OK) {
     sf_table_free(t);
@@ -129,7 +144,8 @@ int cmd_turn(int argc, char **argv) {
   size_t n, skipped;
   if ((rc = sf_turn_rows(t, cx, cy, maxv, &x, &y, &n, &skipped)) != SF_OK ||
       (rc = sf_turn_enough(t, cx, cy, n)) != SF_OK) { /* too few: how many there were, and which lacked a value */
-    if (rc == SF_EINPUT) sf_fail_context("turn: '%s': ", args[0]);
+    if (rc == SF_EINPUT && n_where) sf_fail_context("turn: '%s' (--where left out %zu): ", args[0], n_where);
+    else if (rc == SF_EINPUT) sf_fail_context("turn: '%s': ", args[0]);
     free(x), free(y); /* NULL when sf_turn_rows failed */
     sf_table_free(t);
     return cli_fail_lib(rc);
@@ -160,6 +176,8 @@ int cmd_turn(int argc, char **argv) {
   sf_json_string(&j, "data", args[0]);
   sf_json_string(&j, "x", xcol);
   sf_json_string(&j, "y", ycol);
+  sf_json_string(&j, "where", where); /* null without --where */
+  sf_json_int(&j, "n_where", (long long)n_where);
   sf_json_int(&j, "n", (long long)res.n);
   sf_json_int(&j, "n_holdout", (long long)res.n_holdout);
   sf_json_int(&j, "n_below_chance", (long long)res.n_below_chance);
@@ -206,8 +224,9 @@ int cmd_turn(int argc, char **argv) {
   if (!json) {
     sf_turn_text tx;
     sf_turn_describe(&res, &o, xcol, xunit, &tx);
-    printf("%s against %s: %zu runs (%zu skipped without both), %s; %zu held out\n", ycol, xcol, res.n, skipped,
-           tx.range, res.n_holdout);
+    printf("%s against %s: %zu runs (", ycol, xcol, res.n);
+    if (where) printf("%zu excluded by --where, ", n_where);
+    printf("%zu skipped without both), %s; %zu held out\n", skipped, tx.range, res.n_holdout);
     for (size_t k = 0; k < tx.nnote; k++) printf("note: %s\n", tx.note[k]);
     printf("\n  %-10s %9s %9s %9s %9s %12s %13s\n", "law", "rss", "AIC", "AICc", "BIC", "AICc weight", "holdout RMSE");
     for (int l = 0; l < SF_TURN_NLAWS; l++) {

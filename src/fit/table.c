@@ -245,6 +245,67 @@ static int skip_list(const sf_table *t, const unsigned char *skip, const int *co
   return SF_OK;
 }
 
+int sf_where_rows(const sf_table *t, const char *expr, const char *pre, const char *data, const char *text_hint,
+                  unsigned char **keep, size_t *nout) {
+  *keep = NULL;
+  if (nout) *nout = 0;
+  if (!pre) pre = "";
+  sf_expr *where = NULL;
+  int *wcol = NULL, rc;
+  unsigned char *k1 = NULL;
+  if ((rc = sf_expr_parse(expr, 1, &where))) {
+    sf_fail_context("%swhere: ", pre);
+    goto out;
+  }
+  size_t ni = sf_expr_nidents(where);
+  if (ni > 256) {
+    rc = sf_fail(SF_EUSAGE, "%swhere: more than 256 column names", pre);
+    goto out;
+  }
+  if (!(wcol = malloc((ni + 1) * sizeof *wcol)) || !(k1 = calloc(t->nrows + 1, 1))) {
+    rc = sf_fail(SF_ENOMEM, "out of memory");
+    goto out;
+  }
+  /* columns as --x and --y find them (exact, as a header would be read, any letter case):
+   * 'n > 1e8' is N, as --x n is */
+  for (size_t k = 0; k < ni; k++) {
+    if ((rc = sf_table_resolve(t, sf_expr_ident(where, k), &wcol[k]))) {
+      sf_fail_context("%swhere: ", pre);
+      goto out;
+    }
+    if (wcol[k] < 0) {
+      char *names = sf_table_column_names(t);
+      if (sf_header_text_field(sf_expr_ident(where, k)))
+        rc = sf_fail(SF_EINPUT, "%swhere: '%s' is a text field, and --where compares numbers (columns of '%s': %s); %s",
+                     pre, sf_expr_ident(where, k), data, names ? names : "?",
+                     text_hint ? text_hint : "select its runs in a file of their own");
+      else {
+        sf_near n;
+        sf_near_init(&n, sf_expr_ident(where, k));
+        for (size_t c = 0; c < t->ncols; c++) sf_near_add(&n, t->cols[c].name);
+        rc = sf_fail(SF_EINPUT, "%swhere: '%s' is not a column of '%s'%s (it has %s)", pre, sf_expr_ident(where, k),
+                     data, sf_near_hint(&n), names ? names : "?");
+      }
+      free(names);
+      goto out;
+    }
+  }
+  for (size_t r = 0; r < t->nrows; r++) {
+    double vals[256];
+    for (size_t k = 0; k < ni; k++) vals[k] = t->cols[wcol[k]].v[r];
+    /* a comparison with a missing value is false: the run is left out, as fit leaves it */
+    k1[r] = sf_expr_eval(where, vals) != 0;
+    if (!k1[r] && nout) ++*nout;
+  }
+  *keep = k1;
+  k1 = NULL;
+out:
+  sf_expr_free(where);
+  free(wcol);
+  free(k1);
+  return rc;
+}
+
 /* Selects rows, splits off the held-out ones (res->role) and copies their columns into p. */
 static int pick_rows(job *jb, picked *p) {
   const sf_table *t = jb->t;
@@ -255,70 +316,30 @@ static int pick_rows(job *jb, picked *p) {
   int holding = rq->holdout > 0 || isfinite(rq->holdout_above);
   if (!(res->role = calloc(nr ? nr : 1, 1))) return sf_fail(SF_ENOMEM, "out of memory");
   unsigned char *role = res->role;
-  sf_expr *where = NULL;
-  int *wcol = NULL, rc = SF_OK;
+  unsigned char *wkeep = NULL; /* per row: where holds (NULL: no where) */
+  int rc = SF_OK;
   double *keys = NULL;
   unsigned char *skip = calloc(nr ? nr : 1, 1);
   if (!skip) return sf_fail(SF_ENOMEM, "out of memory");
   if (rq->where) {
     /* res->opt: as in setup, which field of the request a failure here is about */
     res->opt = "where";
-    if ((rc = sf_expr_parse(rq->where, 1, &where))) {
-      sf_fail_context("%swhere: ", jb->pre);
-      goto out;
-    }
-    size_t ni = sf_expr_nidents(where);
-    if (ni > 256) {
-      rc = sf_fail(SF_EUSAGE, "%swhere: more than 256 column names", jb->pre);
-      goto out;
-    }
-    if (!(wcol = malloc((ni + 1) * sizeof *wcol))) {
-      rc = sf_fail(SF_ENOMEM, "out of memory");
-      goto out;
-    }
-    /* columns as --x and --y find them (exact, as a header would be read, any letter case):
-     * 'n > 1e8' is N, as --x n is */
-    for (size_t k = 0; k < ni; k++) {
-      if ((rc = sf_table_resolve(t, sf_expr_ident(where, k), &wcol[k]))) {
-        sf_fail_context("%swhere: ", jb->pre);
-        goto out;
-      }
-      if (wcol[k] < 0) {
-        char *names = sf_table_column_names(t);
-        if (sf_header_text_field(sf_expr_ident(where, k)))
-          rc = sf_fail(SF_EINPUT, "%swhere: '%s' is a text field, and --where compares numbers (columns of '%s': %s); "
-                       "fit each family with --by family, or one from a file of its runs", jb->pre,
-                       sf_expr_ident(where, k), jb->data, names ? names : "?");
-        else {
-          sf_near n;
-          sf_near_init(&n, sf_expr_ident(where, k));
-          for (size_t c = 0; c < t->ncols; c++) sf_near_add(&n, t->cols[c].name);
-          rc = sf_fail(SF_EINPUT, "%swhere: '%s' is not a column of '%s'%s (it has %s)", jb->pre,
-                       sf_expr_ident(where, k), jb->data, sf_near_hint(&n), names ? names : "?");
-        }
-        free(names);
-        goto out;
-      }
-    }
+    const char *hint = "fit each family with --by family, or one from a file of its runs";
+    if ((rc = sf_where_rows(t, rq->where, jb->pre, jb->data, hint, &wkeep, NULL))) goto out;
     res->opt = NULL;
   }
   size_t nsel = 0;
-  if (where && !(p->wout = calloc(nr ? nr : 1, 1))) {
+  if (wkeep && !(p->wout = calloc(nr ? nr : 1, 1))) {
     rc = sf_fail(SF_ENOMEM, "out of memory");
     goto out;
   }
   for (size_t r = 0; r < nr; r++) {
     if (rq->rows && !rq->rows[r]) continue;
     p->ngiven++;
-    if (where) {
-      double vals[256];
-      size_t ni = sf_expr_nidents(where);
-      for (size_t k = 0; k < ni; k++) vals[k] = t->cols[wcol[k]].v[r];
-      if (!(sf_expr_eval(where, vals) != 0)) {
-        res->n_where++;
-        p->wout[r] = 1;
-        continue;
-      }
+    if (wkeep && !wkeep[r]) {
+      res->n_where++;
+      p->wout[r] = 1;
+      continue;
     }
     int complete = isfinite(t->cols[jb->cy].v[r]) && (!holding || isfinite(t->cols[jb->ckey].v[r]));
     for (size_t v = 0; v < nv; v++) complete = complete && isfinite(t->cols[jb->cx[v]].v[r]);
@@ -438,8 +459,7 @@ static int pick_rows(job *jb, picked *p) {
 out:
   free(skip);
   free(keys);
-  sf_expr_free(where);
-  free(wcol);
+  free(wkeep);
   return rc;
 }
 

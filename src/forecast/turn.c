@@ -478,6 +478,17 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
                "no turn identified within the data: the inflection lies at the smallest runs or below them (%zu %s "
                "below its %.0f%% interval, which ends at %.2g), so the rise from chance is not observed",
                below, runs, pct, res->inflection_hi);
+    /* the chart's subtitle: what and where, without the count (the runs are on the chart) */
+    if (wins)
+      snprintf(res->verdict_chart, sizeof res->verdict_chart,
+               "growth is bending (sigmoid preferred, delta AICc %+.1f), but its inflection lies at or below the "
+               "smallest runs (%.0f%% interval ends at %.2g)",
+               res->delta_aicc, pct, res->inflection_hi);
+    else
+      snprintf(res->verdict_chart, sizeof res->verdict_chart,
+               "no turn within the data: the inflection lies at or below the smallest runs (%.0f%% interval ends "
+               "at %.2g)",
+               pct, res->inflection_hi);
   } else {
     /* the bound below which the data rule the inflection out: the largest run, or the bootstrap's
      * lower end where that lies beyond it */
@@ -493,6 +504,7 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
       snprintf(res->verdict, sizeof res->verdict, "no sign of saturation yet: inflection not identifiable below %.0e",
                dec);
   }
+  if (!res->verdict_chart[0]) memcpy(res->verdict_chart, res->verdict, sizeof res->verdict);
   if (!res->inflection_identified) res->inflection = res->inflection_lo = res->inflection_hi = NAN;
   rc = SF_OK;
 done:

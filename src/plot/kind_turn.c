@@ -81,24 +81,41 @@ int sf_plot_turn(const double *x, const double *y, size_t n, const char *xname, 
   if (!s) goto fail_errcode;
   s->color = 6 + 2 * SF_PALETTE_SIZE; /* black, and in the third round of shapes a filled circle */
 
-  double cx[TURN_POINTS], cy[TURN_POINTS];
+  /* the grid: TURN_POINTS log-spaced from xbeg to xend, with the smallest and the largest run's x
+   * as points of their own, so that the solid part of each law ends exactly at the data */
+  double cx[TURN_POINTS + 2], cy[TURN_POINTS + 2];
+  size_t k = 0;
+  for (size_t i = 0; i < TURN_POINTS; i++)
+    cx[k++] = pow(10, log10(xbeg) + (log10(xend) - log10(xbeg)) * (double)i / (TURN_POINTS - 1));
+  const double ends[2] = {xmin, xmax};
+  for (int e = 0; e < 2; e++) {
+    if (!(ends[e] > xbeg && ends[e] < xend)) continue;
+    size_t at = 0;
+    while (at < k && cx[at] < ends[e]) at++;
+    if (at < k && cx[at] == ends[e]) continue;
+    memmove(cx + at + 1, cx + at, (k - at) * sizeof *cx);
+    cx[at] = ends[e];
+    k++;
+  }
+  /* the data's stretch of the grid: [i0, i1], drawn solid; below and beyond it dashed */
+  size_t i0 = 0, i1 = k;
+  while (i0 < k && cx[i0] < xmin) i0++;
+  while (i1 > 0 && cx[i1 - 1] > xmax) i1--;
   const int law_color[SF_TURN_NLAWS] = {0, 4, 1}; /* blue, orange, vermillion */
   for (int l = 0; l < SF_TURN_NLAWS; l++) {
     const sf_turn_law *L = &res->law[l];
     const sf_law *law = sf_law_find(catalogue_names[l]);
     if (!L->ok || !law) continue;
-    size_t k = 0;
-    for (size_t i = 0; i < TURN_POINTS; i++) {
-      double xi = pow(10, log10(xbeg) + (log10(xend) - log10(xbeg)) * (double)i / (TURN_POINTS - 1)), f;
+    for (size_t i = 0; i < k; i++) {
+      double xi = cx[i], f;
       if (sf_forecast_eval(law, L->params, &xi, &f, NULL) != SF_OK) {
         sf_error_clear();
         f = NAN;
       }
-      cx[k] = xi;
-      cy[k++] = f;
+      cy[i] = f;
     }
     if (boot && nboot >= 2 && (l == SF_TURN_SIGMOID || l == res->best_growth)) {
-      double lo[TURN_POINTS], hi[TURN_POINTS], level = to ? to->level : 0.95;
+      double lo[TURN_POINTS + 2], hi[TURN_POINTS + 2], level = to ? to->level : 0.95;
       if (sf_turn_band(l, boot, nboot, level, cx, k, lo, hi) == SF_OK) {
         char bl[120];
         snprintf(bl, sizeof bl, "%s, %g%% band", legend_names[l], 100 * level);
@@ -111,17 +128,20 @@ int sf_plot_turn(const double *x, const double *y, size_t n, const char *xname, 
     char label[160];
     snprintf(label, sizeof label, "%s (AICc %.1f%s)", legend_names[l], L->aicc,
              l != SF_TURN_SIGMOID && l == res->best_growth ? ", better growth law" : "");
-    /* beyond the largest run the laws are extrapolations: dashed */
-    size_t split = 0;
-    while (split < k && cx[split] <= xmax) split++;
-    if (split > 0) {
-      if (!(s = sf_panel_add_line(p, label, split + (split < k), cx, cy, 0))) goto fail_errcode;
+    /* below the smallest run and beyond the largest the laws are extrapolations: dashed. The label
+     * goes to the solid part (the first part drawn where the data's stretch has no two points) */
+    int solid = i1 > i0 + 1, labelled = 0;
+    const size_t from[3] = {0, i0, i1 ? i1 - 1 : 0}, to_[3] = {i0 + 1, i1, k};
+    for (int part = 0; part < 3; part++) {
+      size_t a = from[part], b = to_[part] < k ? to_[part] : k;
+      if (part == 0 && !(i0 > 0)) continue; /* nothing below the data */
+      if (part == 1 && !solid) continue;
+      if (part == 2 && !(i1 < k)) continue; /* nothing beyond it */
+      if (b < a + 2) continue;
+      int lab = !labelled && (part == 1 || !solid);
+      if (!(s = sf_panel_add_line(p, lab ? label : "", b - a, cx + a, cy + a, part != 1))) goto fail_errcode;
       s->color = law_color[l];
-    }
-    if (split < k) {
-      size_t from = split ? split - 1 : 0;
-      if (!(s = sf_panel_add_line(p, split ? "" : label, k - from, cx + from, cy + from, 1))) goto fail_errcode;
-      s->color = law_color[l];
+      labelled |= lab;
     }
   }
   if (to) {
@@ -136,7 +156,9 @@ int sf_plot_turn(const double *x, const double *y, size_t n, const char *xname, 
     if (!sf_panel_add_vline(p, shaded ? "" : "inflection", res->inflection)) goto fail_errcode;
   }
   char sub[320];
-  snprintf(sub, sizeof sub, "%s", res->verdict);
+  /* the chart's form of the verdict (the text output keeps the full one): a subtitle of 3 lines
+   * squeezed the plot */
+  snprintf(sub, sizeof sub, "%s", res->verdict_chart[0] ? res->verdict_chart : res->verdict);
   (void)nboot;
   if ((rc = sf_chart_set_subtitle(c, sub))) goto fail;
   *out = c;

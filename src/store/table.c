@@ -449,6 +449,33 @@ fail:
   return NULL;
 }
 
+int sf_table_keep_rows(sf_table *t, const unsigned char *keep) {
+  size_t *dr = t->data_row;
+  if (!dr) {
+    if (!(dr = malloc((t->nrows ? t->nrows : 1) * sizeof *dr))) return oom();
+    for (size_t r = 0; r < t->nrows; r++) dr[r] = r + 1;
+  }
+  size_t m = 0;
+  for (size_t r = 0; r < t->nrows; r++) {
+    if (!keep[r]) {
+      free(t->run[r]), free(t->family[r]), free(t->source[r]), free(t->notes[r]);
+      free(t->curve[r]);
+      continue;
+    }
+    t->run[m] = t->run[r], t->family[m] = t->family[r], t->source[m] = t->source[r], t->notes[m] = t->notes[r];
+    t->curve[m] = t->curve[r], t->curve_len[m] = t->curve_len[r];
+    dr[m] = dr[r];
+    for (size_t c = 0; c < t->ncols; c++) {
+      t->cols[c].v[m] = t->cols[c].v[r];
+      t->cols[c].derived[m] = t->cols[c].derived[r];
+    }
+    m++;
+  }
+  t->data_row = dr;
+  t->nrows = m;
+  return SF_OK;
+}
+
 int sf_table_append(sf_table *dst, const sf_table *src) {
   if (src->ncurve) {
     int same = dst->ncurve == src->ncurve;

@@ -391,8 +391,13 @@ static void test_turn(void **state) {
   /* the sigmoid's band: at each x the 2.5 and 97.5 percentiles of the resampled sigmoids, by hand */
   const sf_series *sb = find_series(p, SF_SERIES_BAND, "sigmoid, 95% band");
   assert_non_null(sb);
-  assert_true(sb->n > sg->n); /* the band spans the dashed extrapolation too */
-  assert_rel(sb->x[0], sg->x[0], 1e-15);
+  assert_true(sb->n > sg->n); /* the band spans the dashed extrapolations too */
+  /* the labelled sigmoid is its solid part: from the smallest run to the largest exactly, the band
+   * from half the smallest (the dashed part below the data) */
+  assert_rel(sg->x[0], x[0], 1e-15);
+  assert_rel(sg->x[sg->n - 1], x[NT - 1], 1e-15);
+  assert_int_equal(sg->kind, SF_SERIES_LINE);
+  assert_rel(sb->x[0], x[0] / 2, 1e-15);
   for (size_t i = 0; i < sb->n; i += 17) {
     double v[KB];
     size_t m = 0;

@@ -37,6 +37,11 @@ vg 2 turn "$SF_SRC/datasets/models.csv" --y mmlu --max 0.5
 vg 0 turn "$SF_SRC/datasets/models.csv" --x N --y mmlu --bootstrap 5
 printf 'run,C,acc\na,1e20,0.26\nb,1e20,0.28\nc,1e20,0.3\nd,1e21,0.4\ne,1e21,0.42\nf,1e21,0.45\ng,1e22,0.7\nh,1e22,0.72\ni,1e22,0.75\n' > "$tmp/ties.csv"
 vg 0 turn "$tmp/ties.csv" --y acc --bootstrap 5
+# --where (sf_where_rows, sf_table_keep_rows): a selection, one that leaves too few, a bad expression and column
+vg 0 turn "$SF_SRC/datasets/models.csv" --y mmlu --where 'C < 1e25' --bootstrap 5 --json
+vg 2 turn "$SF_SRC/datasets/models.csv" --y mmlu --where 'C > 3e25'
+vg 2 turn "$SF_SRC/datasets/models.csv" --y mmlu --where 'C <'
+vg 2 turn "$SF_SRC/datasets/models.csv" --y mmlu --where 'Cx < 1'
 # a law of C as the second stage of a loss: refused before any point is computed, both fits freed
 vg 2 predict "$SF_SRC/tests/inputs/fit_loss_of_c.json" --then "$SF_SRC/tests/inputs/fit_loss_of_c.json" --at C=1e20
 vg 0 predict "$FIT" --at N=1e9,D=1 --grid D=2e10:2e10:1

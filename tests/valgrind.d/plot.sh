@@ -12,4 +12,9 @@ vg 1 plot scatter x.csv
 if command -v gnuplot >/dev/null 2>&1; then
   vg 0 plot scaling "$SF_SRC/datasets/models.csv" --x C --y mmlu -o "$tmp/vg_left.svg"
   vg 0 plot turn "$SF_SRC/datasets/models.csv" --x C --y mmlu -o "$tmp/vg_turn.svg"
+  # --where without a fit: the rows kept (curves too), one that keeps none, --where beside a saved fit
+  vg 0 plot curves "$SF_SRC/tests/inputs/curves.h5" --where 'N > 2e6' -o "$tmp/vgcw.png"
+  vg 0 plot scaling "$SF_SRC/datasets/models.csv" --y mmlu --where 'C < 1e25' -o "$tmp/vg_where.svg"
+  vg 2 plot scaling "$SF_SRC/datasets/models.csv" --y mmlu --where 'C > 1e30' -o "$tmp/vg_where.svg"
+  vg 1 plot scaling "$SF_SRC/datasets/models.csv" --fit "$SF_SRC/tests/inputs/fit_loss_of_c.json" --where 'C < 1' -o "$tmp/vg_where.svg"
 fi
