@@ -238,18 +238,25 @@ PY
 # written. (--val-tokens and --evals were once not compared: every run showed done, and the file mixed
 # losses measured on different validation sets.)
 cp "$tmp/runs.h5" "$tmp/before.h5"
+# g: the grid with option $1 set to $2 (in its place, or added): an option is given once
+regrid() {
+  g=("${grid[@]}")
+  for i in "${!g[@]}"; do [ "${g[i]}" = "$1" ] && g[i + 1]=$2 && return; done
+  g+=("$1" "$2")
+}
 for other in "--batch 256" "--lr 0.001" "--markov-order 3" "--val-tokens 2048" "--evals 3"; do
   # shellcheck disable=SC2086 # $other is two words
-  "$S" sweep "${grid[@]}" $other -o "$tmp/runs.h5" -n >/dev/null 2>"$tmp/err"
+  regrid $other
+  "$S" sweep "${g[@]}" -o "$tmp/runs.h5" -n >/dev/null 2>"$tmp/err"
   [ $? = 2 ] || fail "sweep $other into a file of the same names did not exit 2: $(cat "$tmp/err")"
   grep -q "error: sweep: '$tmp/runs.h5' table 'runs': run '.*' is recorded with .*; its name does not say so, and the sweep would skip it as done" "$tmp/err" ||
     fail "sweep $other into a file of the same names: $(cat "$tmp/err")"
   cmp -s "$tmp/runs.h5" "$tmp/before.h5" || fail "the refused sweep $other changed the run file"
 done
-grep -q "recorded with a batch of 512 tokens, and this sweep trains it with 256" <("$S" sweep "${grid[@]}" --batch 256 -o "$tmp/runs.h5" -n 2>&1) ||
+grep -q "recorded with a batch of 512 tokens, and this sweep trains it with 256" <(regrid --batch 256 && "$S" sweep "${g[@]}" -o "$tmp/runs.h5" -n 2>&1) ||
   fail "the batch's message"
 grep -q "recorded with 1024 validation tokens, and this sweep measures it on 2048" \
-  <("$S" sweep "${grid[@]}" --val-tokens 2048 -o "$tmp/runs.h5" -n 2>&1) || fail "the validation tokens' message"
+  <(regrid --val-tokens 2048 && "$S" sweep "${g[@]}" -o "$tmp/runs.h5" -n 2>&1) || fail "the validation tokens' message"
 /usr/bin/python3 - "$tmp/runs.h5" <<'PY' || fail "the notes do not record val_tokens and evals"
 import h5py, sys
 for n in h5py.File(sys.argv[1], "r")["tables/runs/columns/notes"][:]:
