@@ -377,7 +377,9 @@ static int set_key(parser *p, const char *key, const char *v) {
     }
     if (!strcmp(key, "gpus")) {
       if (val_number(p, key, v, &c->gpus)) return SF_EINPUT;
-      if (!(c->gpus >= 1)) return perr(p, p->line, "gpus: must be at least 1, got '%s'", v);
+      /* whole, as `--gpus` takes it: the page prints the count with %.0f */
+      if (!(c->gpus >= 1) || c->gpus != floor(c->gpus))
+        return perr(p, p->line, "gpus: a whole number of accelerators, at least 1, got '%s'", v);
       return SF_OK;
     }
     if (!strcmp(key, "price")) {
@@ -444,6 +446,10 @@ static int check_refs(parser *p) {
     if (!s->fit[i].law) return perr(p, s->fit[i].line, "[fit %s] needs a law (e.g. law = chinchilla)", s->fit[i].name);
     if (s->fit[i].absolute_sigma && !s->fit[i].sigma)
       return perr(p, KEYLINE(s->fit[i].line, "absolute_sigma"), "[fit %s]: absolute_sigma needs sigma = COLUMN (the runs' standard deviations)",
+                  s->fit[i].name);
+    /* as `fit` refuses --holdout with --holdout-above (the run took one and dropped the other) */
+    if (s->fit[i].holdout > 0 && !isnan(s->fit[i].holdout_above))
+      return perr(p, KEYLINE(s->fit[i].line, "holdout_above"), "[fit %s]: give holdout or holdout_above, not both",
                   s->fit[i].name);
   }
   if (s->nfit && !s->data_file) return perr(p, s->fit[0].line, "[fit %s] needs data: add [data] with file = ...", s->fit[0].name);

@@ -220,7 +220,14 @@ static const struct {
     {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost x]\nmfu = 0.4\n", "s.ini:4: [cost x] needs gpu = NAME"},
     {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost x]\ngpu = h100\nmfu = 40\n",
      "s.ini:6: mfu: a fraction in (0, 1] (0.4 for 40%), got '40'"},
-    {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost x]\ngpu = h100\ngpus = 0\n", "s.ini:6: gpus: must be at least 1"},
+    {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost x]\ngpu = h100\ngpus = 0\n",
+     "s.ini:6: gpus: a whole number of accelerators, at least 1, got '0'"},
+    /* 1.5 accelerators: `--gpus` refuses it, and the page printed it as "2 in parallel" beside days of 1.5 */
+    {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost x]\ngpu = h100\ngpus = 1.5\n",
+     "s.ini:6: gpus: a whole number of accelerators, at least 1, got '1.5'"},
+    /* `fit` refuses --holdout with --holdout-above; the spec took holdout and dropped holdout_above */
+    {"[data]\nfile = @datasets/models.csv\n[fit a]\nlaw = power\nholdout = 0.2\nholdout_above = 1e22\n",
+     "s.ini:6: [fit a]: give holdout or holdout_above, not both"},
     {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost x]\ngpu = h100\nprecision = int4\n",
      "s.ini:6: precision: expected bf16, fp16, tf32 or fp32"},
     {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost x]\ngpu = h100\nmfu = 0.5\npeak_tflops = 100\n",
