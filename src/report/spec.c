@@ -508,6 +508,11 @@ static int check_refs(parser *p) {
                     "laws", c->name);
       if (c->fit && find_fit(s, c->fit) < 0)
         return perr(p, KEYLINE(c->line, "fit"), "[chart %s]: no [fit %s] in this spec", c->name, c->fit);
+      /* said here in the spec's words; the chart layer would ask to "fit again with --bootstrap K" */
+      if (c->fit && !strcmp(c->kind, "bootstrap") && s->fit[find_fit(s, c->fit)].bootstrap <= 0)
+        return perr(p, KEYLINE(c->line, "fit"), "[chart %s]: a bootstrap chart draws the refits of [fit %s], which has "
+                    "none: add bootstrap = K to [fit %s] (line %zu)", c->name, c->fit, c->fit,
+                    s->fit[find_fit(s, c->fit)].line);
     }
   }
   if (!s->nfit && !s->nturn && !s->npublished && !s->nchart)

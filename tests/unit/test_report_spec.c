@@ -228,6 +228,10 @@ static const struct {
     /* `fit` refuses --holdout with --holdout-above; the spec took holdout and dropped holdout_above */
     {"[data]\nfile = @datasets/models.csv\n[fit a]\nlaw = power\nholdout = 0.2\nholdout_above = 1e22\n",
      "s.ini:6: [fit a]: give holdout or holdout_above, not both"},
+    /* a bootstrap chart of a fit without refits: said at parse time in the spec's words (it failed at
+     * run time asking to "fit again with --bootstrap K") */
+    {"[data]\nfile = @datasets/models.csv\n[fit f]\nlaw = power\n[chart a]\nkind = bootstrap\nfit = f\n",
+     "s.ini:7: [chart a]: a bootstrap chart draws the refits of [fit f], which has none: add bootstrap = K to [fit f] (line 3)"},
     {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost x]\ngpu = h100\nprecision = int4\n",
      "s.ini:6: precision: expected bf16, fp16, tf32 or fp32"},
     {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost x]\ngpu = h100\nmfu = 0.5\npeak_tflops = 100\n",
