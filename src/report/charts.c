@@ -48,7 +48,8 @@ static int chart_fail(const rp_state *st, const sf_spec_chart *cs, int rc) {
     if (val[k] && (sf_table_resolve(st->table, val[k], &c) != SF_OK || c < 0))
       at = sf_spec_key_line(st->spec, cs->line, key[k]);
   }
-  return rp_fail(st, at, rc, "[chart %s]: %s", cs->name, msg);
+  /* what the spec asked for and the chart layer refused is bad input here, never a usage error (exit 1) */
+  return rp_fail(st, at, rc == SF_EUSAGE ? SF_EINPUT : rc, "[chart %s]: %s", cs->name, msg);
 }
 
 /* The fit's curve: solid over [lo, hi], dashed with a band over [hi, end]. */
@@ -139,6 +140,12 @@ static int chart_frontier_published(rp_state *st, const sf_spec_chart *cs, sf_ch
  * bootstrap, isoflop. */
 static int chart_fitted(rp_state *st, const sf_spec_chart *cs, sf_chart **out) {
   const rp_fit *f = find_fit(st, cs->fit);
+  /* the fit line chose a law without an allocation: say so there */
+  if (!strcmp(cs->kind, "frontier") && f->ff->alloc != SF_ALLOC_ND)
+    return rp_fail(st, sf_spec_key_line(st->spec, cs->line, "fit"), SF_EINPUT,
+                   "[chart %s]: a frontier chart draws the compute-optimal N* and D* of a law of N and D; [fit %s] is "
+                   "law '%s' of %s", cs->name, cs->fit, sf_law_label(f->ff->law),
+                   f->ff->nvar == 1 ? f->ff->vars[0] : "other inputs");
   sf_plot_opts o;
   sf_plot_opts_init(&o);
   o.x = cs->x;
