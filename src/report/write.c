@@ -589,6 +589,28 @@ static void html_head(sf_buf *b, const char *title) {
   free(t);
 }
 
+/* "cost": each scenario's accelerator-hours, days and dollars at compute C (a budget or a reached
+ * target), the figures of the page's cost tables */
+static void json_costs(sf_json *j, const rp_state *st, double C) {
+  const sf_spec *s = st->spec;
+  if (!s->ncost) return;
+  sf_json_begin_object(j, "cost");
+  for (size_t k = 0; k < s->ncost; k++) {
+    sf_cost_in in = {C, st->costs[k].peak, s->cost[k].mfu, s->cost[k].gpus, s->cost[k].price};
+    sf_cost cst;
+    if (sf_cost_compute(&in, &cst)) {
+      sf_error_clear();
+      continue;
+    }
+    sf_json_begin_object(j, s->cost[k].name);
+    sf_json_number(j, "gpu_hours", cst.gpu_hours);
+    sf_json_number(j, "days", cst.days);
+    sf_json_number(j, "dollars", cst.dollars);
+    sf_json_end_object(j);
+  }
+  sf_json_end_object(j);
+}
+
 static void write_json(rp_state *st, sf_buf *b) {
   const sf_spec *s = st->spec;
   sf_json j;
@@ -653,23 +675,7 @@ static void write_json(rp_state *st, sf_buf *b) {
     }
     sf_json_string(&j, "output", rp_source_ff(st, x->fit)->output);
     sf_json_number(&j, "decades_beyond", x->beyond);
-    if (s->ncost) {
-      sf_json_begin_object(&j, "cost");
-      for (size_t k = 0; k < s->ncost; k++) {
-        sf_cost_in in = {x->C, st->costs[k].peak, s->cost[k].mfu, s->cost[k].gpus, s->cost[k].price};
-        sf_cost cst;
-        if (sf_cost_compute(&in, &cst)) {
-          sf_error_clear();
-          continue;
-        }
-        sf_json_begin_object(&j, s->cost[k].name);
-        sf_json_number(&j, "gpu_hours", cst.gpu_hours);
-        sf_json_number(&j, "days", cst.days);
-        sf_json_number(&j, "dollars", cst.dollars);
-        sf_json_end_object(&j);
-      }
-      sf_json_end_object(&j);
-    }
+    json_costs(&j, st, x->C);
     sf_json_end_object(&j);
   }
   sf_json_end_array(&j);
@@ -691,6 +697,8 @@ static void write_json(rp_state *st, sf_buf *b) {
     }
     sf_json_number(&j, "prob_reachable", x->prob);
     sf_json_number(&j, "decades_beyond", x->beyond);
+    /* the rows the page's cost tables give a reached target */
+    if (x->reached == 1) json_costs(&j, st, x->C.value);
     sf_json_end_object(&j);
   }
   sf_json_end_array(&j);

@@ -4,6 +4,9 @@
 # arithmetic or the exit-code table, never against scalefit's own printed figures:
 #  - a chart that cannot be drawn for the spec's fit (a frontier of a law of C alone) is bad input,
 #    exit 2, at the chart's line: it exited 1, the code of a command-line usage error
+#  - report.json holds every figure of the page: each reached target's cost in every scenario
+#    (accelerator-hours = C / (peak x MFU) / 3600, days over the accelerators, dollars) beside the
+#    budgets' (the page's cost table listed target rows that report.json did not have)
 set -u
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
@@ -23,4 +26,43 @@ cat err1.txt
 grep -q 'front.ini:8: \[chart f\]' err1.txt || fail "the message names the chart's fit line"
 [ ! -e out1 ] || fail "a failed spec left $(ls -A out1)"
 
+# 2. targets' costs in report.json, against the cost formula
+cat > cost.ini <<SPEC
+[forecast]
+published = hoffmann2022_approach3, epoch2024_replication
+budgets = 1e22
+targets = 2.0, 1.9
+[cost a]
+gpu = a100
+mfu = 0.45
+gpus = 1024
+price = 1.8
+[cost p]
+peak_tflops = 100
+SPEC
+"$SCALEFIT" report cost.ini -o out2 > /dev/null || fail "cost.ini: exit $?"
+"$PY" - out2/cost/report.json <<'PY' || fail "targets' costs in report.json"
+import json, math, sys
+j = json.load(open(sys.argv[1]))
+sc = {s["name"]: s for s in j["cost_scenarios"]}
+assert sc["a"]["peak_flops"] == 312e12 and sc["p"]["peak_flops"] == 100e12, sc  # datasets/accelerators.csv
+reached = [t for t in j["targets"] if t["reached"] == 1]
+assert len(reached) == 4, j["targets"]
+def check(C, cost):
+    for name, s in sc.items():
+        h = C / (s["peak_flops"] * s["mfu"]) / 3600
+        got = cost[name]
+        assert math.isclose(got["gpu_hours"], h, rel_tol=1e-12), (name, got, h)
+        if s["gpus"] is not None:
+            assert math.isclose(got["days"], h / s["gpus"] / 24, rel_tol=1e-12), (name, got)
+            assert math.isclose(got["dollars"], h * s["price_per_hour"], rel_tol=1e-12), (name, got)
+        else:
+            assert got["days"] is None and got["dollars"] is None, got
+for t in reached:
+    assert "cost" in t, f"target {t['law']} {t['target']} has no cost"
+    check(t["C"]["value"], t["cost"])
+for f in j["forecasts"]:
+    check(f["C"], f["cost"])
+print("ok:", len(reached), "targets and", len(j["forecasts"]), "budgets costed in report.json")
+PY
 echo "ok: report_walk"
