@@ -7,6 +7,8 @@
 #  - report.json holds every figure of the page: each reached target's cost in every scenario
 #    (accelerator-hours = C / (peak x MFU) / 3600, days over the accelerators, dollars) beside the
 #    budgets' (the page's cost table listed target rows that report.json did not have)
+#  - a spec's reader is told the spec's keys, not command-line flags a spec cannot give: the Huber
+#    warning of a fit without refits asks for `bootstrap = K` in a report (`fit` keeps --bootstrap)
 set -u
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
@@ -65,4 +67,23 @@ for f in j["forecasts"]:
     check(f["C"], f["cost"])
 print("ok:", len(reached), "targets and", len(j["forecasts"]), "budgets costed in report.json")
 PY
+# 3. a Huber fit without a bootstrap: the warning names the spec's key in the report, the flag in `fit`
+"$PY" - > noisy.csv <<'PY'
+import random
+random.seed(3)
+print("run,C,loss")
+for i in range(24):
+    C = 10 ** (18 + 4 * i / 23)
+    print(f"r{i},{C:.6g},{(2 + 40 * C ** -0.08) * (1 + random.gauss(0, 0.03)):.6g}")
+PY
+printf '[data]\nfile = noisy.csv\n[fit h]\nlaw = power\nloss = huber\ndelta = 1e-3\n' > huber.ini
+"$SCALEFIT" report huber.ini -o out3 > /dev/null || fail "huber.ini: exit $?"
+"$SCALEFIT" fit noisy.csv --law power --loss huber --delta 1e-3 > fit3.txt 2>&1 || fail "fit: exit $?"
+grep -q 'huber loss: .* use --bootstrap for intervals' fit3.txt || fail "fit's Huber warning names --bootstrap"
+for f in out3/huber/index.html out3/huber/report.md out3/huber/report.json; do
+  grep -q 'huber loss: ' "$f" || fail "$f: no Huber warning"
+  grep -q -e '--bootstrap' "$f" && fail "$f names the flag --bootstrap, which a spec cannot give"
+  grep -q 'bootstrap = K' "$f" || fail "$f does not name the spec's key bootstrap = K"
+done
+
 echo "ok: report_walk"
