@@ -566,7 +566,7 @@ static void provenance(rp_state *st, out *o) {
 static const char css[] =
     "body{font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1d232a;"
     "background:#fff;margin:0}\n"
-    "main{max-width:1040px;margin:0 auto;padding:24px 28px 64px}\n"
+    "main{max-width:1040px;margin:0 auto;padding:24px 28px 64px;overflow-wrap:break-word}\n"
     "h1{font-size:28px;margin:8px 0 4px}h2{font-size:20px;margin:36px 0 8px;padding-bottom:4px;"
     "border-bottom:1px solid #dde3ea}\n"
     "p.lead{color:#4a5561;margin-top:0}p.warn{background:#fff6e5;border-left:4px solid #e69f00;padding:6px 10px}\n"
