@@ -8,7 +8,9 @@
 #    (accelerator-hours = C / (peak x MFU) / 3600, days over the accelerators, dollars) beside the
 #    budgets' (the page's cost table listed target rows that report.json did not have)
 #  - a spec's reader is told the spec's keys, not command-line flags a spec cannot give: the Huber
-#    warning of a fit without refits asks for `bootstrap = K` in a report (`fit` keeps --bootstrap)
+#    warning of a fit without refits asks for `bootstrap = K` in a report (`fit` keeps --bootstrap);
+#    a [turn] whose chance level the runs contradict (refused) or that looks too low (warned) is told
+#    `chance = X`, where `scalefit turn` says --chance X
 set -u
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
@@ -85,5 +87,31 @@ for f in out3/huber/index.html out3/huber/report.md out3/huber/report.json; do
   grep -q -e '--bootstrap' "$f" && fail "$f names the flag --bootstrap, which a spec cannot give"
   grep -q 'bootstrap = K' "$f" || fail "$f does not name the spec's key bootstrap = K"
 done
+
+# 4. a turn's chance level in the spec's words: refused (most runs far below it), warned (too low)
+"$PY" - > bench.csv <<'PY'
+import math
+print("run,C,acc")
+for i in range(40):                     # a 2-way choice: scores rise from 0.5 (as test_turn.c's)
+    t = 18 + 7 * i / 39
+    print(f"m{i},{10 ** t:.6g},{0.5 + 0.4 / (1 + math.exp(-1.5 * (t - 22.0))):.6g}")
+PY
+printf '[data]\nfile = bench.csv\n[turn]\ny = acc\nbootstrap = 0\nchance = 0.7\n' > high.ini
+printf '[data]\nfile = bench.csv\n[turn]\ny = acc\nbootstrap = 0\nchance = 0\n' > low.ini
+"$SCALEFIT" report high.ini -o out4 > /dev/null 2> err4.txt
+rc=$?
+cat err4.txt
+[ $rc -eq 2 ] || fail "high.ini: exit $rc, want 2"
+grep -q 'far under the chance level 0.7' err4.txt || fail "high.ini: not refused for the chance level"
+grep -q -e '--chance' err4.txt && fail "high.ini: the refusal names --chance, which a spec cannot give"
+grep -q 'chance = 0' err4.txt || fail "high.ini: the refusal does not name the key chance = 0"
+"$SCALEFIT" report low.ini -o out4 > /dev/null || fail "low.ini: exit $?"
+for f in out4/low/index.html out4/low/report.md out4/low/report.json; do
+  grep -q 'looks too low' "$f" || fail "$f: no chance warning"
+  grep -q -e '--chance' "$f" && fail "$f names --chance, which a spec cannot give"
+  grep -q 'chance = 0.5' "$f" || fail "$f does not suggest chance = 0.5"
+done
+"$SCALEFIT" turn bench.csv --y acc --chance 0 --bootstrap 0 > /dev/null 2> turn4.txt || fail "turn: exit $?"
+grep -q 'give --chance 0.5' turn4.txt || fail "scalefit turn's warning names --chance 0.5"
 
 echo "ok: report_walk"
