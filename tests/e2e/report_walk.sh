@@ -11,6 +11,8 @@
 #    warning of a fit without refits asks for `bootstrap = K` in a report (`fit` keeps --bootstrap);
 #    a [turn] whose chance level the runs contradict (refused) or that looks too low (warned) is told
 #    `chance = X`, where `scalefit turn` says --chance X
+#  - an accelerator without a peak at the precision asked: the message lists the precisions
+#    datasets/accelerators.csv gives it (it said "try another --precision" under a spec)
 set -u
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
@@ -113,5 +115,22 @@ for f in out4/low/index.html out4/low/report.md out4/low/report.json; do
 done
 "$SCALEFIT" turn bench.csv --y acc --chance 0 --bootstrap 0 > /dev/null 2> turn4.txt || fail "turn: exit $?"
 grep -q 'give --chance 0.5' turn4.txt || fail "scalefit turn's warning names --chance 0.5"
+
+# 5. a precision the accelerator table lacks: the precisions it has, read from the table here
+printf '[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost t]\ngpu = tpu-v4\nprecision = fp32\n' > prec.ini
+"$SCALEFIT" report prec.ini -o out5 > /dev/null 2> err5.txt
+rc=$?
+cat err5.txt
+[ $rc -eq 2 ] || fail "prec.ini: exit $rc, want 2"
+has=$("$PY" - "$SF_SRC/datasets/accelerators.csv" <<'PY'
+import csv, sys
+for r in csv.DictReader(open(sys.argv[1])):
+    if "tpu-v4" in r["aliases"].split(";"):
+        print(", ".join(p for p in ("bf16", "fp16", "tf32", "fp32") if r[p + "_tflops"].strip()))
+PY
+)
+[ -n "$has" ] || fail "tpu-v4 not in accelerators.csv"
+grep -q "prec.ini:6: .*no fp32 peak for 'TPU v4' (it lists $has)" err5.txt || fail "prec.ini: want the line and 'it lists $has'"
+grep -q -e '--precision' err5.txt && fail "prec.ini: the message names --precision"
 
 echo "ok: report_walk"
