@@ -65,6 +65,19 @@ static int chart_scaling(rp_state *st, const sf_spec_chart *cs, sf_chart **out, 
   int rc;
   unsigned char *held = NULL;
   if (f) {
+    /* an x the fit's curve cannot be drawn against, said at the x line in the spec's words (the
+     * chart layer's message asks for the command's --x); names as the chart layer reads them */
+    int c;
+    const char *xn = sf_table_resolve(st->table, o.x, &c) == SF_OK && c >= 0 ? st->table->cols[c].name : o.x;
+    const sf_fitfile *ff = f->ff;
+    size_t at = sf_spec_key_line(st->spec, cs->line, "x");
+    if (ff->nvar == 1 && strcmp(ff->vars[0], xn))
+      return rp_fail(st, at, SF_EINPUT, "[chart %s]: [fit %s] is a law of %s and cannot be drawn against '%s': give x = %s",
+                     cs->name, cs->fit, ff->vars[0], o.x, ff->vars[0]);
+    if (ff->alloc == SF_ALLOC_ND && strcmp(xn, "C"))
+      return rp_fail(st, at, SF_EINPUT, "[chart %s]: [fit %s] is a law of %s and %s and cannot be drawn against '%s' alone: "
+                     "give x = C (its compute-optimal frontier) or leave x out", cs->name, cs->fit, ff->vars[ff->var_N],
+                     ff->vars[ff->var_D], o.x);
     /* held-out runs ringed; the extrapolation runs to the largest budget when there is one */
     if (!(held = calloc(st->table->nrows + 1, 1))) return sf_fail(SF_ENOMEM, "out of memory");
     for (size_t r = 0; r < st->table->nrows; r++) held[r] = f->fr.role[r] == 2;

@@ -13,6 +13,8 @@
 #    `chance = X`, where `scalefit turn` says --chance X
 #  - an accelerator without a peak at the precision asked: the message lists the precisions
 #    datasets/accelerators.csv gives it (it said "try another --precision" under a spec)
+#  - a scaling chart of a fit against an x its curve cannot follow (a law of N and D against N) is
+#    refused at the chart's x line asking for x = C: it was refused at the header asking for --x C
 set -u
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
@@ -132,5 +134,22 @@ PY
 [ -n "$has" ] || fail "tpu-v4 not in accelerators.csv"
 grep -q "prec.ini:6: .*no fp32 peak for 'TPU v4' (it lists $has)" err5.txt || fail "prec.ini: want the line and 'it lists $has'"
 grep -q -e '--precision' err5.txt && fail "prec.ini: the message names --precision"
+
+# 6. a scaling chart of a law of N and D against N
+"$PY" - > nd.csv <<'PY'
+print("run,N,D,loss")
+for i in range(4):
+    for k in range(4):
+        N, D = 1e7 * 4 ** i, 2e8 * 4 ** k
+        print(f"r{i}{k},{N:g},{D:g},{1.69 + 406.4 / N ** 0.34 + 410.7 / D ** 0.28:.6g}")
+PY
+printf '[data]\nfile = nd.csv\n[fit nd]\nlaw = chinchilla\n[chart s]\nkind = scaling\nfit = nd\n\nx = N\n' > xn.ini
+"$SCALEFIT" report xn.ini -o out6 > /dev/null 2> err6.txt
+rc=$?
+cat err6.txt
+[ $rc -eq 2 ] || fail "xn.ini: exit $rc, want 2"
+grep -q "xn.ini:9: \[chart s\]: .*give x = C" err6.txt || fail "xn.ini: want the x line (9) and 'give x = C'"
+grep -q -e '--x' err6.txt && fail "xn.ini: the message names --x"
+[ ! -e out6 ] || fail "xn.ini left $(ls -A out6)"
 
 echo "ok: report_walk"
