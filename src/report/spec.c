@@ -188,9 +188,13 @@ static int open_section(parser *p, const char *hdr, const char *name) {
   size_t k;
   for (k = 0; k < NSECTIONS; k++)
     if (!strcmp(hdr, sections[k].name)) break;
-  if (k == NSECTIONS)
-    return perr(p, p->line, "unknown section [%s] (known: report, data, fit NAME, forecast, cost NAME, turn, chart NAME)",
-                hdr);
+  if (k == NSECTIONS) {
+    sf_near n; /* as a misspelt key gets one */
+    sf_near_init(&n, hdr);
+    for (k = 0; k < NSECTIONS; k++) sf_near_add(&n, sections[k].name);
+    return perr(p, p->line, "unknown section [%s]%s (known: report, data, fit NAME, forecast, cost NAME, turn, chart NAME)",
+                hdr, sf_near_hint(&n));
+  }
   if (sections[k].named == 0 && name && *name)
     return perr(p, p->line, "section [%s] takes no name, got '%s'", hdr, name);
   if (sections[k].named == 1 && (!name || !*name))

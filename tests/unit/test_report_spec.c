@@ -178,6 +178,9 @@ static const struct {
   const char *text, *want;
 } bad[] = {
     {"[report]\ntitle = x\n[bogus]\n", "s.ini:3: unknown section [bogus]"},
+    /* a misspelt section gets the "did you mean" a misspelt key gets */
+    {"[report]\ntitle = x\n[dat]\nfile = a.csv\n", "s.ini:3: unknown section [dat] (did you mean 'data'?) (known: report, data,"},
+    {"[Forecast]\n", "s.ini:1: unknown section [Forecast] (did you mean 'forecast'?)"},
     {"[report]\ncolour = red\n", "s.ini:2: unknown key 'colour' in [report] (known: title, description)"},
     {"[data]\nfile = @datasets/models.csv\ntable = a\ntable = b\n", "s.ini:4: key 'table' given twice in [data]"},
     {"[data]\nfile = no/such.csv\n", "s.ini:2: data file 'no/such.csv' not found"},
