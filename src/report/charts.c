@@ -67,10 +67,19 @@ static int chart_scaling(rp_state *st, const sf_spec_chart *cs, sf_chart **out, 
   if (f) {
     /* an x the fit's curve cannot be drawn against, said at the x line in the spec's words (the
      * chart layer's message asks for the command's --x); names as the chart layer reads them */
-    int c;
-    const char *xn = sf_table_resolve(st->table, o.x, &c) == SF_OK && c >= 0 ? st->table->cols[c].name : o.x;
-    const sf_fitfile *ff = f->ff;
+    int c = -1;
     size_t at = sf_spec_key_line(st->spec, cs->line, "x");
+    if ((rc = sf_table_resolve(st->table, o.x, &c)) != SF_OK) /* a name two columns answer to */
+      return rp_fail(st, at, rc == SF_EUSAGE ? SF_EINPUT : rc, "[chart %s]: %s", cs->name, sf_errmsg());
+    if (c < 0) {
+      char *names = sf_table_column_names(st->table);
+      rc = rp_fail(st, at, SF_EINPUT, "[chart %s]: column '%s' is not in table '%s' ('%s'); it has: %s", cs->name, o.x,
+                   st->table->name, st->spec->data_file_given, names ? names : "?");
+      free(names);
+      return rc;
+    }
+    const char *xn = st->table->cols[c].name;
+    const sf_fitfile *ff = f->ff;
     if (ff->nvar == 1 && strcmp(ff->vars[0], xn))
       return rp_fail(st, at, SF_EINPUT, "[chart %s]: [fit %s] is a law of %s and cannot be drawn against '%s': give x = %s",
                      cs->name, cs->fit, ff->vars[0], o.x, ff->vars[0]);

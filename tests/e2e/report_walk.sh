@@ -151,5 +151,12 @@ cat err6.txt
 grep -q "xn.ini:9: \[chart s\]: .*give x = C" err6.txt || fail "xn.ini: want the x line (9) and 'give x = C'"
 grep -q -e '--x' err6.txt && fail "xn.ini: the message names --x"
 [ ! -e out6 ] || fail "xn.ini left $(ls -A out6)"
+# and an x that is no column at all is said to be missing, at the same line
+printf '[data]\nfile = nd.csv\n[fit p]\nlaw = power\nx = D\n[chart s]\nkind = scaling\nfit = p\nx = tokens_seen\n' > xm.ini
+"$SCALEFIT" report xm.ini -o out6 > /dev/null 2> err6.txt
+rc=$?
+cat err6.txt
+[ $rc -eq 2 ] || fail "xm.ini: exit $rc, want 2"
+grep -q "xm.ini:9: \[chart s\]: .*'tokens_seen' is not in table" err6.txt || fail "xm.ini: want the x line (9) and the column missing"
 
 echo "ok: report_walk"

@@ -23,6 +23,8 @@ if command -v gnuplot >/dev/null 2>&1; then
   vg 2 report "$tmp/front.ini" -o "$tmp/rep"
   printf '[data]\nfile = %s\n[fit pc]\nlaw = power\ny = mmlu\n[chart s]\nkind = scaling\nfit = pc\nx = N\n' "$SF_SRC/datasets/models.csv" > "$tmp/xn.ini"
   vg 2 report "$tmp/xn.ini" -o "$tmp/rep"
+  printf '[data]\nfile = %s\n[fit pc]\nlaw = power\ny = mmlu\n[chart s]\nkind = scaling\nfit = pc\nx = tokens_seen\n' "$SF_SRC/datasets/models.csv" > "$tmp/xm.ini"
+  vg 2 report "$tmp/xm.ini" -o "$tmp/rep"
 fi
 printf '[data]\nfile = %s\n[turn]\ny = mmlu\nchance = 0.6\n' "$SF_SRC/datasets/models.csv" > "$tmp/chance.ini"
 vg 2 report "$tmp/chance.ini" -o "$tmp/rep"
