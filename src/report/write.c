@@ -656,6 +656,29 @@ static void write_json(rp_state *st, sf_buf *b) {
     sf_buf_add(b, st->fits[i].json);
   }
   sf_json_end_object(&j);
+  /* the published laws' constants, as the page prints them beside their forecasts and laws.csv
+   * gives them (an N_opt/D_opt law as OUTPUT = A * C^alpha, not the catalogue's stored A*x^-alpha) */
+  sf_json_begin_object(&j, "published");
+  for (size_t i = 0; i < s->npublished; i++) {
+    const sf_fitfile *ff = st->pub[i];
+    int opt = (ff->alloc == SF_ALLOC_DOPT || ff->alloc == SF_ALLOC_NOPT) && ff->np == 2;
+    sf_json_begin_object(&j, s->published[i]);
+    sf_json_string(&j, "source", ff->origin);
+    sf_json_string(&j, "output", ff->output);
+    if (opt) {
+      char f[96];
+      snprintf(f, sizeof f, "%s = A * C^alpha", ff->output);
+      sf_json_string(&j, "formula", f);
+    } else {
+      sf_json_string(&j, "formula", ff->law->formula);
+    }
+    sf_json_begin_object(&j, "params");
+    for (size_t k = 0; k < ff->np; k++)
+      sf_json_number(&j, ff->law->par[k].name, opt && k == 1 ? -ff->params[k] : ff->params[k]);
+    sf_json_end_object(&j);
+    sf_json_end_object(&j);
+  }
+  sf_json_end_object(&j);
   sf_json_begin_array(&j, "forecasts");
   for (size_t i = 0; i < st->nfc; i++) {
     const rp_fc *x = &st->fc[i];

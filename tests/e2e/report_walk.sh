@@ -13,6 +13,8 @@
 #    `chance = X`, where `scalefit turn` says --chance X
 #  - an accelerator without a peak at the precision asked: the message lists the precisions
 #    datasets/accelerators.csv gives it (it said "try another --precision" under a spec)
+#  - report.json holds the constants of each published law the page prints beside its forecasts
+#    ("with E = 1.69, A = 406.4, ..."), equal to datasets/laws.csv's
 #  - a scaling chart of a fit against an x its curve cannot follow (a law of N and D against N) is
 #    refused at the chart's x line asking for x = C: it was refused at the header asking for --x C
 set -u
@@ -37,7 +39,7 @@ grep -q 'front.ini:8: \[chart f\]' err1.txt || fail "the message names the chart
 # 2. targets' costs in report.json, against the cost formula
 cat > cost.ini <<SPEC
 [forecast]
-published = hoffmann2022_approach3, epoch2024_replication
+published = hoffmann2022_approach3, epoch2024_replication, llama3_Dopt
 budgets = 1e22
 targets = 2.0, 1.9
 [cost a]
@@ -72,6 +74,20 @@ for t in reached:
 for f in j["forecasts"]:
     check(f["C"], f["cost"])
 print("ok:", len(reached), "targets and", len(j["forecasts"]), "budgets costed in report.json")
+PY
+"$PY" - out2/cost/report.json "$SF_SRC/datasets/laws.csv" <<'PY' || fail "published laws' constants in report.json"
+import csv, json, math, sys
+j = json.load(open(sys.argv[1]))
+rows = {r["id"]: r for r in csv.DictReader(open(sys.argv[2]))}
+pub = j.get("published")
+assert pub and sorted(pub) == ["epoch2024_replication", "hoffmann2022_approach3", "llama3_Dopt"], pub
+for law_id, p in pub.items():
+    want = dict(kv.split("=") for kv in rows[law_id]["params"].split(";"))
+    assert sorted(p["params"]) == sorted(want), (law_id, p)
+    for k, v in want.items():
+        assert math.isclose(p["params"][k], float(v), rel_tol=1e-12), (law_id, k, p["params"][k], v)
+    assert p["output"] == rows[law_id]["output"], p
+print("ok: published constants as in laws.csv")
 PY
 # 3. a Huber fit without a bootstrap: the warning names the spec's key in the report, the flag in `fit`
 "$PY" - > noisy.csv <<'PY'
