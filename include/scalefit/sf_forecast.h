@@ -425,6 +425,8 @@ typedef struct sf_turn_opts {
   double level;      /* interval level (0.95) */
   double delta_ic;   /* the margin the sigmoid must win by on both AICc and BIC (2) */
   int below_chance_ok; /* 1: do not refuse runs far below chance (the full data already passed) */
+  const char *opt_prefix; /* how messages name the options: "--" gives "--chance 0" (the commands),
+                             "" or NULL (default) "chance = 0" (a report spec's keys) */
 } sf_turn_opts;
 
 void sf_turn_opts_default(sf_turn_opts *o);

@@ -320,6 +320,7 @@ static int build_turn(const sf_table *t, const char *input, const sf_plot_opts *
   }
   sf_turn_opts to;
   sf_turn_opts_default(&to);
+  to.opt_prefix = "--"; /* messages name --chance */
   to.chance = chance;
   to.max = maxv;
   sf_turn_result res;

@@ -152,6 +152,7 @@ int cmd_turn(int argc, char **argv) {
   }
   sf_turn_opts o;
   sf_turn_opts_default(&o);
+  o.opt_prefix = "--"; /* messages name --chance */
   o.chance = chance;
   o.max = maxv;
   o.holdout = (size_t)holdout;

@@ -717,7 +717,7 @@ static void warn(sf_fit_table_result *res, sf_fit_warnkind kind, int param, cons
   va_end(ap);
 }
 
-static void check_trust(sf_fit_table_result *res) {
+static void check_trust(sf_fit_table_result *res, const sf_fit_request *rq) {
   const sf_law *law = res->law;
   const sf_fit_result *r = &res->fit;
   const sf_fit_opts *o = &res->opts;
@@ -779,7 +779,11 @@ static void check_trust(sf_fit_table_result *res) {
     warn(res, SF_FITWARN_HUBER_STDERR, -1,
          "huber loss: %zu of %zu residuals exceed delta %g, so the standard errors (least squares' formula) are "
          "rough: %s",
-         r->nbeyond, r->n, o->delta, res->K ? "read the bootstrap intervals" : "use --bootstrap for intervals");
+         r->nbeyond, r->n, o->delta,
+         res->K ? "read the bootstrap intervals"
+         /* the option as the caller's user gives it: a report spec's key, the command's flag */
+         : rq->opt_prefix && !strcmp(rq->opt_prefix, "--") ? "use --bootstrap for intervals"
+                                                           : "use bootstrap refits for intervals (bootstrap = K)");
 }
 
 /* A parameter that ran off to infinity is no estimate: the optimum is a limit the law only
@@ -935,7 +939,7 @@ int sf_fit_table(const sf_table *t, const sf_fit_request *rq, sf_fit_table_resul
     else
       warn(res, SF_FITWARN_HOLDOUT_EMPTY, -1, "no run was held out (none above the threshold)");
   }
-  check_trust(res);
+  check_trust(res, rq);
   char why[sizeof res->warn[0].text];
   if (law->degenerate && law->degenerate(law, &d, res->fit.params, res->opts.fixed, why, sizeof why))
     warn(res, SF_FITWARN_DEGENERATE, -1, "%s", why);

@@ -120,9 +120,15 @@ char *sf_accel_names(const sf_accel_table *t) {
 int sf_accel_peak(const sf_accel *a, const char *precision, double *flops_per_s) {
   for (int k = 0; k < 4; k++)
     if (sf_strcaseeq(precision, precisions[k])) {
-      if (isnan(a->tflops[k]))
-        return sf_fail(SF_EINPUT, "the accelerator table has no %s peak for '%s' (try another --precision)", precisions[k],
-                       a->name);
+      if (isnan(a->tflops[k])) {
+        /* the precisions it has, in words both a command line and a report spec can use */
+        char has[64] = "";
+        for (int q = 0; q < 4; q++)
+          if (!isnan(a->tflops[q]))
+            snprintf(has + strlen(has), sizeof has - strlen(has), "%s%s", has[0] ? ", " : "", precisions[q]);
+        return sf_fail(SF_EINPUT, "the accelerator table has no %s peak for '%s' (it lists %s)", precisions[k], a->name,
+                       has[0] ? has : "none");
+      }
       *flops_per_s = a->tflops[k] * 1e12;
       return SF_OK;
     }

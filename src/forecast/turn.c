@@ -46,6 +46,13 @@ void sf_turn_opts_default(sf_turn_opts *o) {
   o->delta_ic = 2.0;
 }
 
+/* "--chance 0.5" for the commands, "chance = 0.5" for a report spec (o->opt_prefix) */
+static const char *chance_opt(const sf_turn_opts *o, double c, char *buf, size_t size) {
+  if (o->opt_prefix && !strcmp(o->opt_prefix, "--")) snprintf(buf, size, "--chance %.3g", c);
+  else snprintf(buf, size, "chance = %.3g", c);
+  return buf;
+}
+
 /* A chance level the data contradict: runs more than a tenth of (max - chance) below it (0.175 for
  * 4-way multiple choice) are not noise around chance (MMLU's 14k questions give a standard error
  * of 0.004 there, ARC-C's 1.2k 0.013), and a sigmoid pinned at chance would lie above them all.
@@ -199,6 +206,7 @@ static int cmp_idx(const void *a, const void *b) {
 int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, sf_turn_result *res) {
   memset(res, 0, sizeof *res);
   res->inflection = res->inflection_lo = res->inflection_hi = res->diverge_x = res->chance_suggest = NAN;
+  char opt[48];
   if (!(o->max > o->chance) || !(o->chance >= 0))
     return sf_fail(SF_EUSAGE, "the chance level (%g) must be >= 0 and below the maximum (%g)", o->chance, o->max);
   if (n < SF_TURN_MINRUNS)
@@ -225,9 +233,9 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
     if (far >= 3 && (double)far > SF_TURN_BELOW_FRAC * (double)n)
       return sf_fail(SF_EINPUT,
                      "%zu of %zu runs score below %g, far under the chance level %g (lowest %g): the sigmoid's "
-                     "floor is pinned at chance, so this metric's chance level must be lower (give --chance 0 "
+                     "floor is pinned at chance, so this metric's chance level must be lower (give %s "
                      "for answers generated rather than chosen, e.g. GSM8K, HumanEval)",
-                     far, n, depth, o->chance, lowest);
+                     far, n, depth, o->chance, lowest, chance_opt(o, 0, opt, sizeof opt));
   }
   if (!(res->xmax > res->xmin)) return sf_fail(SF_EINPUT, "all runs have the same x = %g", res->xmin);
   res->chance_suggest = NAN;
@@ -248,9 +256,9 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
       snprintf(res->chance_warning, sizeof res->chance_warning,
                "the chance level %g looks too low: %zu of %zu runs score below %.3g (lowest %.3g), while %zu lie "
                "within %.3g of %.3g, the chance level of a %d-way choice; the sigmoid's floor is pinned below every "
-               "run, which moves its inflection (for a %d-way choice%s, give --chance %.3g)",
+               "run, which moves its inflection (for a %d-way choice%s, give %s)",
                o->chance, res->n_near_chance, n, o->chance + SF_TURN_BELOW_DEPTH * (o->max - o->chance), res->lowest,
-               near, b, c, k, k, eg[k], c);
+               near, b, c, k, k, eg[k], chance_opt(o, c, opt, sizeof opt));
       break;
     }
   }

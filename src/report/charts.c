@@ -48,7 +48,8 @@ static int chart_fail(const rp_state *st, const sf_spec_chart *cs, int rc) {
     if (val[k] && (sf_table_resolve(st->table, val[k], &c) != SF_OK || c < 0))
       at = sf_spec_key_line(st->spec, cs->line, key[k]);
   }
-  return rp_fail(st, at, rc, "[chart %s]: %s", cs->name, msg);
+  /* what the spec asked for and the chart layer refused is bad input here, never a usage error (exit 1) */
+  return rp_fail(st, at, rc == SF_EUSAGE ? SF_EINPUT : rc, "[chart %s]: %s", cs->name, msg);
 }
 
 /* The fit's curve: solid over [lo, hi], dashed with a band over [hi, end]. */
@@ -64,6 +65,28 @@ static int chart_scaling(rp_state *st, const sf_spec_chart *cs, sf_chart **out, 
   int rc;
   unsigned char *held = NULL;
   if (f) {
+    /* an x the fit's curve cannot be drawn against, said at the x line in the spec's words (the
+     * chart layer's message asks for the command's --x); names as the chart layer reads them */
+    int c = -1;
+    size_t at = sf_spec_key_line(st->spec, cs->line, "x");
+    if ((rc = sf_table_resolve(st->table, o.x, &c)) != SF_OK) /* a name two columns answer to */
+      return rp_fail(st, at, rc == SF_EUSAGE ? SF_EINPUT : rc, "[chart %s]: %s", cs->name, sf_errmsg());
+    if (c < 0) {
+      char *names = sf_table_column_names(st->table);
+      rc = rp_fail(st, at, SF_EINPUT, "[chart %s]: column '%s' is not in table '%s' ('%s'); it has: %s", cs->name, o.x,
+                   st->table->name, st->spec->data_file_given, names ? names : "?");
+      free(names);
+      return rc;
+    }
+    const char *xn = st->table->cols[c].name;
+    const sf_fitfile *ff = f->ff;
+    if (ff->nvar == 1 && strcmp(ff->vars[0], xn))
+      return rp_fail(st, at, SF_EINPUT, "[chart %s]: [fit %s] is a law of %s and cannot be drawn against '%s': give x = %s",
+                     cs->name, cs->fit, ff->vars[0], o.x, ff->vars[0]);
+    if (ff->alloc == SF_ALLOC_ND && strcmp(xn, "C"))
+      return rp_fail(st, at, SF_EINPUT, "[chart %s]: [fit %s] is a law of %s and %s and cannot be drawn against '%s' alone: "
+                     "give x = C (its compute-optimal frontier) or leave x out", cs->name, cs->fit, ff->vars[ff->var_N],
+                     ff->vars[ff->var_D], o.x);
     /* held-out runs ringed; the extrapolation runs to the largest budget when there is one */
     if (!(held = calloc(st->table->nrows + 1, 1))) return sf_fail(SF_ENOMEM, "out of memory");
     for (size_t r = 0; r < st->table->nrows; r++) held[r] = f->fr.role[r] == 2;
@@ -139,6 +162,12 @@ static int chart_frontier_published(rp_state *st, const sf_spec_chart *cs, sf_ch
  * bootstrap, isoflop. */
 static int chart_fitted(rp_state *st, const sf_spec_chart *cs, sf_chart **out) {
   const rp_fit *f = find_fit(st, cs->fit);
+  /* the fit line chose a law without an allocation: say so there */
+  if (!strcmp(cs->kind, "frontier") && f->ff->alloc != SF_ALLOC_ND)
+    return rp_fail(st, sf_spec_key_line(st->spec, cs->line, "fit"), SF_EINPUT,
+                   "[chart %s]: a frontier chart draws the compute-optimal N* and D* of a law of N and D; [fit %s] is "
+                   "law '%s' of %s", cs->name, cs->fit, sf_law_label(f->ff->law),
+                   f->ff->nvar == 1 ? f->ff->vars[0] : "other inputs");
   sf_plot_opts o;
   sf_plot_opts_init(&o);
   o.x = cs->x;

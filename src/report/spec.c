@@ -188,9 +188,13 @@ static int open_section(parser *p, const char *hdr, const char *name) {
   size_t k;
   for (k = 0; k < NSECTIONS; k++)
     if (!strcmp(hdr, sections[k].name)) break;
-  if (k == NSECTIONS)
-    return perr(p, p->line, "unknown section [%s] (known: report, data, fit NAME, forecast, cost NAME, turn, chart NAME)",
-                hdr);
+  if (k == NSECTIONS) {
+    sf_near n; /* as a misspelt key gets one */
+    sf_near_init(&n, hdr);
+    for (k = 0; k < NSECTIONS; k++) sf_near_add(&n, sections[k].name);
+    return perr(p, p->line, "unknown section [%s]%s (known: report, data, fit NAME, forecast, cost NAME, turn, chart NAME)",
+                hdr, sf_near_hint(&n));
+  }
   if (sections[k].named == 0 && name && *name)
     return perr(p, p->line, "section [%s] takes no name, got '%s'", hdr, name);
   if (sections[k].named == 1 && (!name || !*name))
@@ -377,7 +381,9 @@ static int set_key(parser *p, const char *key, const char *v) {
     }
     if (!strcmp(key, "gpus")) {
       if (val_number(p, key, v, &c->gpus)) return SF_EINPUT;
-      if (!(c->gpus >= 1)) return perr(p, p->line, "gpus: must be at least 1, got '%s'", v);
+      /* whole, as `--gpus` takes it: the page prints the count with %.0f */
+      if (!(c->gpus >= 1) || c->gpus != floor(c->gpus))
+        return perr(p, p->line, "gpus: a whole number of accelerators, at least 1, got '%s'", v);
       return SF_OK;
     }
     if (!strcmp(key, "price")) {
@@ -445,6 +451,10 @@ static int check_refs(parser *p) {
     if (s->fit[i].absolute_sigma && !s->fit[i].sigma)
       return perr(p, KEYLINE(s->fit[i].line, "absolute_sigma"), "[fit %s]: absolute_sigma needs sigma = COLUMN (the runs' standard deviations)",
                   s->fit[i].name);
+    /* as `fit` refuses --holdout with --holdout-above (the run took one and dropped the other) */
+    if (s->fit[i].holdout > 0 && !isnan(s->fit[i].holdout_above))
+      return perr(p, KEYLINE(s->fit[i].line, "holdout_above"), "[fit %s]: give holdout or holdout_above, not both",
+                  s->fit[i].name);
   }
   if (s->nfit && !s->data_file) return perr(p, s->fit[0].line, "[fit %s] needs data: add [data] with file = ...", s->fit[0].name);
   for (size_t i = 0; i < s->nturn; i++) {
@@ -502,6 +512,11 @@ static int check_refs(parser *p) {
                     "laws", c->name);
       if (c->fit && find_fit(s, c->fit) < 0)
         return perr(p, KEYLINE(c->line, "fit"), "[chart %s]: no [fit %s] in this spec", c->name, c->fit);
+      /* said here in the spec's words; the chart layer would ask to "fit again with --bootstrap K" */
+      if (c->fit && !strcmp(c->kind, "bootstrap") && s->fit[find_fit(s, c->fit)].bootstrap <= 0)
+        return perr(p, KEYLINE(c->line, "fit"), "[chart %s]: a bootstrap chart draws the refits of [fit %s], which has "
+                    "none: add bootstrap = K to [fit %s] (line %zu)", c->name, c->fit, c->fit,
+                    s->fit[find_fit(s, c->fit)].line);
     }
   }
   if (!s->nfit && !s->nturn && !s->npublished && !s->nchart)

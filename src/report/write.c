@@ -579,7 +579,7 @@ static void provenance(rp_state *st, out *o) {
 static const char css[] =
     "body{font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1d232a;"
     "background:#fff;margin:0}\n"
-    "main{max-width:1040px;margin:0 auto;padding:24px 28px 64px}\n"
+    "main{max-width:1040px;margin:0 auto;padding:24px 28px 64px;overflow-wrap:break-word}\n"
     "h1{font-size:28px;margin:8px 0 4px}h2{font-size:20px;margin:36px 0 8px;padding-bottom:4px;"
     "border-bottom:1px solid #dde3ea}\n"
     "p.lead{color:#4a5561;margin-top:0}p.warn{background:#fff6e5;border-left:4px solid #e69f00;padding:6px 10px}\n"
@@ -600,6 +600,28 @@ static void html_head(sf_buf *b, const char *title) {
                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>%s</title>\n"
                    "<style>\n%s</style>\n</head>\n<body>\n<main>\n", t ? t : "", css);
   free(t);
+}
+
+/* "cost": each scenario's accelerator-hours, days and dollars at compute C (a budget or a reached
+ * target), the figures of the page's cost tables */
+static void json_costs(sf_json *j, const rp_state *st, double C) {
+  const sf_spec *s = st->spec;
+  if (!s->ncost) return;
+  sf_json_begin_object(j, "cost");
+  for (size_t k = 0; k < s->ncost; k++) {
+    sf_cost_in in = {C, st->costs[k].peak, s->cost[k].mfu, s->cost[k].gpus, s->cost[k].price};
+    sf_cost cst;
+    if (sf_cost_compute(&in, &cst)) {
+      sf_error_clear();
+      continue;
+    }
+    sf_json_begin_object(j, s->cost[k].name);
+    sf_json_number(j, "gpu_hours", cst.gpu_hours);
+    sf_json_number(j, "days", cst.days);
+    sf_json_number(j, "dollars", cst.dollars);
+    sf_json_end_object(j);
+  }
+  sf_json_end_object(j);
 }
 
 static void write_json(rp_state *st, sf_buf *b) {
@@ -647,6 +669,29 @@ static void write_json(rp_state *st, sf_buf *b) {
     sf_buf_add(b, st->fits[i].json);
   }
   sf_json_end_object(&j);
+  /* the published laws' constants, as the page prints them beside their forecasts and laws.csv
+   * gives them (an N_opt/D_opt law as OUTPUT = A * C^alpha, not the catalogue's stored A*x^-alpha) */
+  sf_json_begin_object(&j, "published");
+  for (size_t i = 0; i < s->npublished; i++) {
+    const sf_fitfile *ff = st->pub[i];
+    int opt = (ff->alloc == SF_ALLOC_DOPT || ff->alloc == SF_ALLOC_NOPT) && ff->np == 2;
+    sf_json_begin_object(&j, s->published[i]);
+    sf_json_string(&j, "source", ff->origin);
+    sf_json_string(&j, "output", ff->output);
+    if (opt) {
+      char f[96];
+      snprintf(f, sizeof f, "%s = A * C^alpha", ff->output);
+      sf_json_string(&j, "formula", f);
+    } else {
+      sf_json_string(&j, "formula", ff->law->formula);
+    }
+    sf_json_begin_object(&j, "params");
+    for (size_t k = 0; k < ff->np; k++)
+      sf_json_number(&j, ff->law->par[k].name, opt && k == 1 ? -ff->params[k] : ff->params[k]);
+    sf_json_end_object(&j);
+    sf_json_end_object(&j);
+  }
+  sf_json_end_object(&j);
   sf_json_begin_array(&j, "forecasts");
   for (size_t i = 0; i < st->nfc; i++) {
     const rp_fc *x = &st->fc[i];
@@ -666,23 +711,7 @@ static void write_json(rp_state *st, sf_buf *b) {
     }
     sf_json_string(&j, "output", rp_source_ff(st, x->fit)->output);
     sf_json_number(&j, "decades_beyond", x->beyond);
-    if (s->ncost) {
-      sf_json_begin_object(&j, "cost");
-      for (size_t k = 0; k < s->ncost; k++) {
-        sf_cost_in in = {x->C, st->costs[k].peak, s->cost[k].mfu, s->cost[k].gpus, s->cost[k].price};
-        sf_cost cst;
-        if (sf_cost_compute(&in, &cst)) {
-          sf_error_clear();
-          continue;
-        }
-        sf_json_begin_object(&j, s->cost[k].name);
-        sf_json_number(&j, "gpu_hours", cst.gpu_hours);
-        sf_json_number(&j, "days", cst.days);
-        sf_json_number(&j, "dollars", cst.dollars);
-        sf_json_end_object(&j);
-      }
-      sf_json_end_object(&j);
-    }
+    json_costs(&j, st, x->C);
     sf_json_end_object(&j);
   }
   sf_json_end_array(&j);
@@ -706,6 +735,8 @@ static void write_json(rp_state *st, sf_buf *b) {
     /* as `scalefit target --json`: only for a fit with bootstrap refits */
     if (rp_source_ff(st, x->fit)->K >= 2) sf_json_int(&j, "refits_unsolved", (long long)x->unsolved);
     sf_json_number(&j, "decades_beyond", x->beyond);
+    /* the rows the page's cost tables give a reached target */
+    if (x->reached == 1) json_costs(&j, st, x->C.value);
     sf_json_end_object(&j);
   }
   sf_json_end_array(&j);

@@ -74,7 +74,7 @@ grep -q '<p class="warn">the chance level 0.25 looks too low' "$out/rep/w/index.
 $PY - "$out/rep/w/report.json" <<'PY' || fail "report.json"
 import json, sys
 t = {x["name"]: x for x in json.load(open(sys.argv[1]))["turns"]}
-assert "--chance 0.5" in t["wino"]["chance_warning"], t["wino"]
+assert "give chance = 0.5)" in t["wino"]["chance_warning"], t["wino"]  # the spec's key, not turn's --chance
 assert t["mmlu"]["chance_warning"] is None, t["mmlu"]
 PY
 exit 0

@@ -17,3 +17,19 @@ vg 3 report "$tmp/div.ini" -o "$tmp/rep"
 # a target whose band leaves out refits that cannot be solved (met already at 6 FLOP): the note and the count
 printf '[data]\nfile = %s\n[fit ch]\nlaw = chinchilla\nbootstrap = 8\n[forecast]\ntargets = 200\n' "$SF_SRC/datasets/sweep_default.h5" > "$tmp/unsolved.ini"
 vg 0 report "$tmp/unsolved.ini" -o "$tmp/rep"
+# a new user's spec errors found while running, each at its line with exit 2: a frontier chart and a
+# scaling chart against N of a law of C (charts.c's refusals, before anything is drawn), a turn whose
+# chance level the runs lie far below (the refusal in the spec's words), a precision the accelerator
+# table lacks
+if command -v gnuplot >/dev/null 2>&1; then
+  printf '[data]\nfile = %s\n[fit pc]\nlaw = power\ny = mmlu\n[chart f]\nkind = frontier\nfit = pc\n' "$SF_SRC/datasets/models.csv" > "$tmp/front.ini"
+  vg 2 report "$tmp/front.ini" -o "$tmp/rep"
+  printf '[data]\nfile = %s\n[fit pc]\nlaw = power\ny = mmlu\n[chart s]\nkind = scaling\nfit = pc\nx = N\n' "$SF_SRC/datasets/models.csv" > "$tmp/xn.ini"
+  vg 2 report "$tmp/xn.ini" -o "$tmp/rep"
+  printf '[data]\nfile = %s\n[fit pc]\nlaw = power\ny = mmlu\n[chart s]\nkind = scaling\nfit = pc\nx = tokens_seen\n' "$SF_SRC/datasets/models.csv" > "$tmp/xm.ini"
+  vg 2 report "$tmp/xm.ini" -o "$tmp/rep"
+fi
+printf '[data]\nfile = %s\n[turn]\ny = mmlu\nchance = 0.6\n' "$SF_SRC/datasets/models.csv" > "$tmp/chance.ini"
+vg 2 report "$tmp/chance.ini" -o "$tmp/rep"
+printf '[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost t]\ngpu = tpu-v4\nprecision = fp32\n' > "$tmp/prec.ini"
+vg 2 report "$tmp/prec.ini" -o "$tmp/rep"
