@@ -168,8 +168,10 @@ static int fit_first(const char *data, const char *kind, char **path) {
 
 /* Which rows of t the fit held out (1) or did not see through its --where (2), as `scalefit fit`
  * chose them: the fit file records --where, --holdout and --holdout-above, and the runs are those
- * of t with every column the law needs. *mask is NULL when the fit held nothing out. */
-static int fit_mask(const sf_table *t, const char *fitfile, const sf_fitfile *ff, unsigned char **mask) {
+ * of t (read from data, named in messages) with every column the law needs. *mask is NULL when
+ * the fit held nothing out. */
+static int fit_mask(const sf_table *t, const char *data, const char *fitfile, const sf_fitfile *ff,
+                    unsigned char **mask) {
   *mask = NULL;
   sf_jval *root = NULL;
   int rc = sf_jparse_file(fitfile, &root);
@@ -183,10 +185,9 @@ static int fit_mask(const sf_table *t, const char *fitfile, const sf_fitfile *ff
     return SF_OK;
   }
   size_t nr = t->nrows;
-  unsigned char *m = calloc(nr + 1, 1);
+  unsigned char *m = calloc(nr + 1, 1), *wkeep = NULL;
   double *keys = malloc((nr + 1) * sizeof *keys);
-  sf_expr *e = NULL;
-  int cols[SF_LAW_MAXVAR], yc = sf_table_find(t, ff->output), cC = sf_table_find(t, "C"), wcol[64];
+  int cols[SF_LAW_MAXVAR], yc = sf_table_find(t, ff->output), cC = sf_table_find(t, "C");
   if (!m || !keys) {
     rc = sf_fail(SF_ENOMEM, "out of memory");
     goto done;
@@ -194,23 +195,13 @@ static int fit_mask(const sf_table *t, const char *fitfile, const sf_fitfile *ff
   for (size_t v = 0; v < ff->nvar; v++)
     if ((cols[v] = sf_table_find(t, ff->vars[v])) < 0) goto done; /* the kind will say which column */
   if (yc < 0) goto done;
-  if (where) {
-    if ((rc = sf_expr_parse(where, 1, &e))) {
-      sf_fail_context("--where of fit '%s': ", fitfile);
-      goto done;
-    }
-    /* the names as the fit read them (sf_table_resolve: 'params > 1e8' is N), not only exact ones */
-    for (size_t k = 0; k < sf_expr_nidents(e) && k < 64; k++) {
-      if ((rc = sf_table_resolve(t, sf_expr_ident(e, k), &wcol[k]))) {
-        sf_fail_context("--where of fit '%s': ", fitfile);
-        goto done;
-      }
-      if (wcol[k] < 0) {
-        rc = sf_fail(SF_EINPUT, "--where of fit '%s': '%s' is not a column of the input", fitfile,
-                     sf_expr_ident(e, k));
-        goto done;
-      }
-    }
+  /* the runs the fit's --where kept, by fit's own call (names as the fit read them: 'params > 1e8'
+   * is N); a where these data cannot answer is not this fit's data */
+  if (where && (rc = sf_where_rows(t, where, "--", data,
+                                   "the fit was not made from these runs: plot it with the file it was fitted on",
+                                   &wkeep, NULL))) {
+    sf_fail_context("fit '%s': ", fitfile);
+    goto done;
   }
   size_t nsel = 0;
   for (size_t r = 0; r < nr; r++) {
@@ -219,13 +210,9 @@ static int fit_mask(const sf_table *t, const char *fitfile, const sf_fitfile *ff
     /* a hold-out needs the key too: the fit skipped a run without its C */
     if ((frac > 0 || isfinite(above)) && !isfinite(cC >= 0 ? t->cols[cC].v[r] : t->cols[cols[0]].v[r])) ok = 0;
     if (!ok) continue;
-    if (e) {
-      double vals[64];
-      for (size_t k = 0; k < sf_expr_nidents(e) && k < 64; k++) vals[k] = t->cols[wcol[k]].v[r];
-      if (!(sf_expr_eval(e, vals) != 0)) {
-        m[r] = 2;
-        continue;
-      }
+    if (wkeep && !wkeep[r]) {
+      m[r] = 2;
+      continue;
     }
     keys[nsel++] = cC >= 0 ? t->cols[cC].v[r] : t->cols[cols[0]].v[r];
   }
@@ -239,7 +226,7 @@ static int fit_mask(const sf_table *t, const char *fitfile, const sf_fitfile *ff
     if (key > cut || (at_cut && key == cut)) m[r] = 1;
   }
 done:
-  sf_expr_free(e);
+  free(wkeep);
   free(keys);
   sf_jfree(root);
   if (rc) free(m);
@@ -482,7 +469,7 @@ int cmd_plot(int argc, char **argv) {
   const char *fitfile = fit_input ? input : tmp_fit ? tmp_fit : fit_path;
   if (fitfile) {
     if ((rc = sf_fitfile_read(fitfile, &ff))) goto fail;
-    if (t && (rc = fit_mask(t, fitfile, ff, &mask))) goto fail;
+    if (t && (rc = fit_mask(t, input, fitfile, ff, &mask))) goto fail;
     po.heldout = mask;
     sf_jval *root = NULL;
     if (sf_jparse_file(fitfile, &root) == SF_OK) po.linear_space = !strcmp(sf_jstr(sf_jget(root, "space"), ""), "linear");

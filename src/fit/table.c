@@ -276,8 +276,8 @@ int sf_where_rows(const sf_table *t, const char *expr, const char *pre, const ch
     if (wcol[k] < 0) {
       char *names = sf_table_column_names(t);
       if (sf_header_text_field(sf_expr_ident(where, k)))
-        rc = sf_fail(SF_EINPUT, "%swhere: '%s' is a text field, and --where compares numbers (columns of '%s': %s); %s",
-                     pre, sf_expr_ident(where, k), data, names ? names : "?",
+        rc = sf_fail(SF_EINPUT, "%swhere: '%s' is a text field, and %swhere compares numbers (columns of '%s': %s); %s",
+                     pre, sf_expr_ident(where, k), pre, data, names ? names : "?",
                      text_hint ? text_hint : "select its runs in a file of their own");
       else {
         sf_near n;

@@ -25,6 +25,74 @@ enum { TURN_POINTS = 120 };
 static const char *const catalogue_names[SF_TURN_NLAWS] = {"loglinear", "power0", "sigmoid"};
 static const char *const legend_names[SF_TURN_NLAWS] = {"log-linear growth", "power-law growth", "sigmoid"};
 
+/* The x in [a, b] where the law crosses bound (its value fa at a on one side of bound, at b on the
+ * other), by bisection in log x: where a line is cut at the plot's edge it ends on the edge. */
+static double crossing(const sf_law *law, const double *params, double a, double fa, double b, double bound) {
+  double la = log(a), lb = log(b);
+  int below = fa < bound;
+  for (int it = 0; it < 60; it++) {
+    double lm = 0.5 * (la + lb), xm = exp(lm), fm;
+    if (sf_forecast_eval(law, params, &xm, &fm, NULL) != SF_OK) {
+      sf_error_clear();
+      break;
+    }
+    if ((fm < bound) == below) la = lm;
+    else lb = lm;
+  }
+  return exp(0.5 * (la + lb));
+}
+
+/* One part of a law's grid (n points) cut to [lo, hi]: the stretches inside, each ended exactly
+ * where the law leaves the range, appended to bx/by (one per stretch: start[], len[], *ns). */
+static void clip_part(const sf_law *law, const double *params, size_t n, const double *x, const double *y, double lo,
+                      double hi, double *bx, double *by, size_t *nb, size_t *start, size_t *len, size_t *ns) {
+  size_t m = 0, s0 = *nb;
+  int open = 0;
+#define SF_PUT(X, Y) (bx[*nb] = (X), by[*nb] = (Y), ++*nb, ++m)
+#define SF_CLOSE()                                                                                                     \
+  do {                                                                                                                 \
+    if (open && m >= 2) start[*ns] = s0, len[*ns] = m, ++*ns;                                                          \
+    else *nb = s0;                                                                                                     \
+    open = 0, m = 0, s0 = *nb;                                                                                         \
+  } while (0)
+  for (size_t i = 0; i < n; i++) {
+    int in = y[i] >= lo && y[i] <= hi; /* a NaN is out: the line breaks there */
+    if (i > 0 && isfinite(y[i - 1]) && isfinite(y[i])) {
+      int was = y[i - 1] >= lo && y[i - 1] <= hi;
+      if (!was) {
+        /* entering (or crossing the whole range in one step): from the edge it comes through */
+        double eb = y[i - 1] > hi ? hi : lo;
+        if (in || (y[i] > hi) != (y[i - 1] > hi)) {
+          SF_CLOSE();
+          open = 1;
+          SF_PUT(crossing(law, params, x[i - 1], y[i - 1], x[i], eb), eb);
+        }
+        if (!in && open) {
+          double ee = y[i] > hi ? hi : lo;
+          SF_PUT(crossing(law, params, x[i - 1], y[i - 1], x[i], ee), ee);
+          SF_CLOSE();
+        }
+      } else if (!in) {
+        double ee = y[i] > hi ? hi : lo;
+        SF_PUT(crossing(law, params, x[i - 1], y[i - 1], x[i], ee), ee);
+        SF_CLOSE();
+      }
+    }
+    if (in) {
+      if (!open) {
+        SF_CLOSE();
+        open = 1;
+      }
+      SF_PUT(x[i], y[i]);
+    } else if (!isfinite(y[i])) {
+      SF_CLOSE();
+    }
+  }
+  SF_CLOSE();
+#undef SF_PUT
+#undef SF_CLOSE
+}
+
 int sf_plot_turn(const double *x, const double *y, size_t n, const char *xname, const char *yname,
                  const sf_turn_result *res, const sf_turn_opts *to, const double *boot, size_t nboot,
                  const sf_plot_opts *o, sf_chart **out) {
@@ -117,6 +185,12 @@ int sf_plot_turn(const double *x, const double *y, size_t n, const char *xname, 
     if (boot && nboot >= 2 && (l == SF_TURN_SIGMOID || l == res->best_growth)) {
       double lo[TURN_POINTS + 2], hi[TURN_POINTS + 2], level = to ? to->level : 0.95;
       if (sf_turn_band(l, boot, nboot, level, cx, k, lo, hi) == SF_OK) {
+        /* held to the plot's [chance, max] as the lines are: the part beyond is off the chart */
+        if (to)
+          for (size_t i = 0; i < k; i++) {
+            lo[i] = fmin(fmax(lo[i], to->chance), to->max);
+            hi[i] = fmin(fmax(hi[i], to->chance), to->max);
+          }
         char bl[120];
         snprintf(bl, sizeof bl, "%s, %g%% band", legend_names[l], 100 * level);
         if (!(s = sf_panel_add_band(p, bl, k, cx, lo, hi))) goto fail_errcode;
@@ -128,20 +202,30 @@ int sf_plot_turn(const double *x, const double *y, size_t n, const char *xname, 
     char label[160];
     snprintf(label, sizeof label, "%s (AICc %.1f%s)", legend_names[l], L->aicc,
              l != SF_TURN_SIGMOID && l == res->best_growth ? ", better growth law" : "");
-    /* below the smallest run and beyond the largest the laws are extrapolations: dashed. The label
-     * goes to the solid part (the first part drawn where the data's stretch has no two points) */
-    int solid = i1 > i0 + 1, labelled = 0;
+    /* below the smallest run and beyond the largest the laws are extrapolations: dashed. Each part
+     * is cut to [chance, max] (0 without options), ending where the law leaves it: a growth law
+     * ran on through the top of the plot. The label goes to the solid part's first stretch (the
+     * first stretch drawn where the data's stretch has none) */
+    double bx[3 * 3 * (TURN_POINTS + 2)], by[3 * 3 * (TURN_POINTS + 2)];
+    size_t nb = 0, st[3 * (TURN_POINTS + 2)], ln[3 * (TURN_POINTS + 2)], ns = 0, first_solid = (size_t)-1;
+    int dashed[3 * (TURN_POINTS + 2)];
+    const double ylo = to ? to->chance : 0, yhi = to ? to->max : INFINITY;
+    int solid = i1 > i0 + 1;
     const size_t from[3] = {0, i0, i1 ? i1 - 1 : 0}, to_[3] = {i0 + 1, i1, k};
     for (int part = 0; part < 3; part++) {
-      size_t a = from[part], b = to_[part] < k ? to_[part] : k;
+      size_t a = from[part], b = to_[part] < k ? to_[part] : k, ns0 = ns;
       if (part == 0 && !(i0 > 0)) continue; /* nothing below the data */
       if (part == 1 && !solid) continue;
       if (part == 2 && !(i1 < k)) continue; /* nothing beyond it */
       if (b < a + 2) continue;
-      int lab = !labelled && (part == 1 || !solid);
-      if (!(s = sf_panel_add_line(p, lab ? label : "", b - a, cx + a, cy + a, part != 1))) goto fail_errcode;
+      clip_part(law, L->params, b - a, cx + a, cy + a, ylo, yhi, bx, by, &nb, st, ln, &ns);
+      for (size_t j = ns0; j < ns; j++) dashed[j] = part != 1;
+      if (part == 1 && ns > ns0) first_solid = ns0;
+    }
+    for (size_t j = 0; j < ns; j++) {
+      int lab = first_solid != (size_t)-1 ? j == first_solid : j == 0;
+      if (!(s = sf_panel_add_line(p, lab ? label : "", ln[j], bx + st[j], by + st[j], dashed[j]))) goto fail_errcode;
       s->color = law_color[l];
-      labelled |= lab;
     }
   }
   if (to) {

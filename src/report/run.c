@@ -62,89 +62,31 @@ static int select_rows(rp_state *st) {
     return rp_fail(st, key_line(st, s->data_header_line, "file"), rc, "%s", msg);
   }
   st->n_loaded = t->nrows;
-  sf_expr *where = NULL;
-  int *wcol = NULL;
   if (s->where) {
-    if ((rc = sf_expr_parse(s->where, 1, &where))) {
-      rc = rp_fail(st, key_line(st, s->data_header_line, "where"), rc, "where '%s': %s", s->where, sf_errmsg());
+    /* the selection `fit --where` makes, by the same call (names as --x reads them, docs/FORMAT.md:
+     * 'params > 1e8' is N; a comparison with a missing value false); a failure is the where line's */
+    unsigned char *keep = NULL;
+    rc = sf_where_rows(t, s->where, "", s->data_file_given, NULL, &keep, &st->n_where);
+    if (rc) {
+      rc = rp_fail(st, key_line(st, s->data_header_line, "where"), rc, "%s", sf_errmsg());
       goto out;
     }
-    size_t ni = sf_expr_nidents(where);
-    wcol = malloc((ni + 1) * sizeof *wcol);
-    if (!wcol) {
-      rc = sf_fail(SF_ENOMEM, "out of memory");
+    /* each selected run keeps its row of the file, for the messages and saved fits that name it */
+    rc = sf_table_keep_rows(t, keep);
+    free(keep);
+    if (rc) goto out;
+    if (t->nrows == 0) {
+      rc = rp_fail(st, key_line(st, s->data_header_line, "where"), SF_EINPUT, "no run of '%s' is left after where '%s'",
+                   s->data_file_given, s->where);
       goto out;
     }
-    /* names as `fit --where` reads them (docs/FORMAT.md): 'params > 1e8' is N */
-    for (size_t k = 0; k < ni; k++) {
-      if ((rc = sf_table_resolve(t, sf_expr_ident(where, k), &wcol[k]))) {
-        rc = rp_fail(st, key_line(st, s->data_header_line, "where"), rc, "where: %s", sf_errmsg());
-        goto out;
-      }
-      if (wcol[k] < 0) {
-        sf_near n;
-        sf_near_init(&n, sf_expr_ident(where, k));
-        for (size_t c = 0; c < t->ncols; c++) sf_near_add(&n, t->cols[c].name);
-        rc = rp_fail(st, key_line(st, s->data_header_line, "where"), SF_EINPUT,
-                     sf_header_text_field(sf_expr_ident(where, k))
-                         ? "where: '%s' is a text field of '%s', and where compares numbers: select its runs in a "
-                           "file of their own%s"
-                         : "where: '%s' is not a column of '%s'%s",
-                     sf_expr_ident(where, k), s->data_file_given,
-                     sf_header_text_field(sf_expr_ident(where, k)) ? "" : sf_near_hint(&n));
-        goto out;
-      }
-    }
-  }
-  sf_table *sel = sf_table_new(t->name);
-  if (!sel || sf_table_set_description(sel, t->description)) {
-    sf_table_free(sel);
-    rc = sf_fail(SF_ENOMEM, "out of memory");
+  } else if (t->nrows == 0) {
+    rc = rp_fail(st, key_line(st, s->data_header_line, "file"), SF_EINPUT, "'%s' has no runs", s->data_file_given);
     goto out;
   }
-  free(sel->origin);
-  sel->origin = sf_strdup(t->origin);
-  for (size_t c = 0; c < t->ncols; c++)
-    if (sf_table_add_column(sel, t->cols[c].name, t->cols[c].unit) < 0) rc = SF_ENOMEM;
-  /* each selected run keeps its row of the file, for the messages and saved fits that name it */
-  if (!rc && where && !(sel->data_row = malloc((t->nrows ? t->nrows : 1) * sizeof *sel->data_row))) rc = SF_ENOMEM;
-  for (size_t r = 0; r < t->nrows && !rc; r++) {
-    if (where) {
-      double vals[256];
-      size_t ni = sf_expr_nidents(where);
-      for (size_t k = 0; k < ni && k < 256; k++) vals[k] = t->cols[wcol[k]].v[r];
-      if (!(sf_expr_eval(where, vals) != 0)) {
-        st->n_where++;
-        continue;
-      }
-    }
-    long row = sf_table_add_row(sel, t->run[r], t->family[r], t->source[r], t->notes[r]);
-    if (row < 0) {
-      rc = SF_ENOMEM;
-      break;
-    }
-    if (sel->data_row) sel->data_row[row] = sf_table_row_number(t, r);
-    for (size_t c = 0; c < t->ncols; c++) {
-      sel->cols[c].v[row] = t->cols[c].v[r];
-      sel->cols[c].derived[row] = t->cols[c].derived ? t->cols[c].derived[r] : 0;
-    }
-  }
-  if (rc) {
-    sf_table_free(sel);
-    rc = sf_fail(SF_ENOMEM, "out of memory");
-    goto out;
-  }
-  if (sel->nrows == 0) {
-    sf_table_free(sel);
-    rc = rp_fail(st, key_line(st, s->data_header_line, "where"), SF_EINPUT, "no run of '%s' is left after where '%s'",
-                 s->data_file_given,
-                 s->where ? s->where : "");
-    goto out;
-  }
-  st->table = sel;
+  st->table = t;
+  t = NULL;
 out:
-  sf_expr_free(where);
-  free(wcol);
   sf_table_free(t);
   return rc;
 }

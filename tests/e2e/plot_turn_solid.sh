@@ -44,16 +44,22 @@ for name, rest in re.findall(r"\$(d\d+) using 1:2 with lines lw [0-9.]+ (lc rgb 
     if colour not in laws:
         continue
     x = ext(name)
-    seen.setdefault(laws[colour], []).append(("dt " in rest, min(x), max(x)))
+    y = [float(l.split()[1]) for l in blocks[name].strip().split("\n")]
+    seen.setdefault(laws[colour], []).append(("dt " in rest, min(x), max(x), y[0], y[-1]))
 assert set(seen) == set(laws.values()), seen
 close = lambda a, b: abs(a - b) <= 1e-9 * b
+edge = lambda v: v in (0.25, 1.0)  # a law that leaves [chance, max] is cut there (plot_turn_clip.sh)
 for law, parts in seen.items():
     solid = [p for p in parts if not p[0]]
     dashed = [p for p in parts if p[0]]
-    assert len(solid) == 1 and close(solid[0][1], lo) and close(solid[0][2], hi), (law, solid, lo, hi)
+    # solid from the smallest run to the largest, or from/to where the law leaves the plot's range
+    assert len(solid) == 1, (law, solid)
+    s = solid[0]
+    assert close(s[1], lo) or (s[1] > lo and edge(s[3])), (law, solid, lo, hi)
+    assert close(s[2], hi) or (s[2] < hi and edge(s[4])), (law, solid, lo, hi)
     # dashed: one part ending at the smallest run, one starting at the largest, none over the data
-    assert any(p[1] < lo and close(p[2], lo) for p in dashed), (law, "below", dashed, lo)
-    assert any(close(p[1], hi) and p[2] > hi for p in dashed), (law, "beyond", dashed, hi)
+    assert not close(s[1], lo) or any(p[1] < lo and close(p[2], lo) for p in dashed), (law, "below", dashed, lo)
+    assert not close(s[2], hi) or any(close(p[1], hi) and p[2] > hi for p in dashed), (law, "beyond", dashed, hi)
     assert all(p[2] <= lo * (1 + 1e-9) or p[1] >= hi * (1 - 1e-9) for p in dashed), (law, dashed, lo, hi)
 PY
 }

@@ -323,8 +323,12 @@ keyline "[data]\nfile = $SF_SRC/datasets/sweep_default.h5\nwhere = N > 5e4 and l
   "6: [fit p]: law 'power' diverged on 6 runs of '$SF_SRC/datasets/sweep_default.h5': parameter 'A' = inf" 3
 grep -qF "pin a parameter (its fix key: NAME = VALUE), fit runs over more budgets" err.txt || fail "diverged: no hint: $(cat err.txt)"
 grep -c "\[fit p\]" err.txt | grep -qx 1 || fail "diverged: the fit named more than once: $(cat err.txt)"
+# [data] where selects by fit's own call (sf_where_rows), with fit's words at the where line: a text
+# field names the file's number columns, a bad expression is quoted once (it was "where 'C >':
+# cannot parse 'C >': ...")
 keyline "[data]\nfile = $M\nwhere = Model_Family > 1\n[fit f]\nlaw = power\nx = C\ny = mmlu\n" \
-  "3: where: 'Model_Family' is a text field of"
+  "3: where: 'Model_Family' is a text field, and where compares numbers (columns of '$M': N, D, C, mmlu, mmlu_shots)"
+keyline "[data]\nfile = $M\n\nwhere = C >\n[fit f]\nlaw = power\nx = C\ny = mmlu\n" "4: where: cannot parse 'C >'"
 keyline "[data]\nfile = $M\n[turn]\nx = C\nbootstrap = 10\ny = nosuch\n" "6: [turn turn]: column 'nosuch' missing"
 keyline "[data]\nfile = $M\n[turn]\ny = mmlu\nbootstrap = 10\nx = nosuch\n" "6: [turn turn]: column 'nosuch' missing"
 keyline "[data]\nfile = $M\n[turn]\ny = mmlu\n\nchance = 2\n" "6: [turn turn]: chance (2) must be >= 0 and below max"

@@ -18,3 +18,11 @@ if command -v gnuplot >/dev/null 2>&1; then
   vg 2 plot scaling "$SF_SRC/datasets/models.csv" --y mmlu --where 'C > 1e30' -o "$tmp/vg_where.svg"
   vg 1 plot scaling "$SF_SRC/datasets/models.csv" --fit "$SF_SRC/tests/inputs/fit_loss_of_c.json" --where 'C < 1' -o "$tmp/vg_where.svg"
 fi
+# a saved fit's --where re-selected by the library's call: the runs it excluded drawn, and a where
+# naming a column the plotted data lack (refused, with the near name)
+if command -v gnuplot >/dev/null 2>&1; then
+  "$SCALEFIT" fit "$SF_SRC/datasets/models.csv" --law power --y mmlu --where 'C < 1e24' -o "$tmp/vg_fw.json" >/dev/null 2>&1
+  vg 0 plot scaling "$SF_SRC/datasets/models.csv" --fit "$tmp/vg_fw.json" -o "$tmp/vg_fw.svg"
+  printf 'run,Cx,mmlu\na,1e20,0.3\nb,1e21,0.4\n' > "$tmp/vg_fw.csv"
+  vg 2 plot scaling "$tmp/vg_fw.csv" --fit "$tmp/vg_fw.json" -o "$tmp/vg_fw.svg"
+fi

@@ -33,3 +33,9 @@ printf '[data]\nfile = %s\n[turn]\ny = mmlu\nchance = 0.6\n' "$SF_SRC/datasets/m
 vg 2 report "$tmp/chance.ini" -o "$tmp/rep"
 printf '[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost t]\ngpu = tpu-v4\nprecision = fp32\n' > "$tmp/prec.ini"
 vg 2 report "$tmp/prec.ini" -o "$tmp/rep"
+# [data] where by the library's selection (sf_where_rows, sf_table_keep_rows): a where that keeps
+# some runs, a text field at the where line
+printf '[data]\nfile = %s\nwhere = C < 1e24\n[fit p]\nlaw = power\ny = mmlu\n' "$SF_SRC/datasets/models.csv" > "$tmp/where.ini"
+vg 0 report "$tmp/where.ini" -o "$tmp/rep"
+printf '[data]\nfile = %s\nwhere = Model_Family > 1\n[fit p]\nlaw = power\ny = mmlu\n' "$SF_SRC/datasets/models.csv" > "$tmp/wtext.ini"
+vg 2 report "$tmp/wtext.ini" -o "$tmp/rep"
