@@ -7,11 +7,12 @@
  * zeros), and %.15g keeps integers below 1e15 plain (7000000000).
  *
  * The loop cost three correctly rounded printfs and three strtods for a value that needs 17 digits
- * (most measured losses): 70% of `export`'s time on a 1.3M-row table (perf). Here one printf gives
- * the 17 correctly rounded digits; the 15- and 16-digit candidates are rounded from them, and
+ * (most measured losses): 70% of `export`'s time on a 1.3M-row table (perf). Here the digits of v
+ * come exactly from 128-bit integer arithmetic (v from about 1e-6 to 1e38; elsewhere one printf of
+ * the 17 correctly rounded digits); the 15- and 16-digit candidates are rounded from them, and
  * checked with one exact double operation (m * 10^e, m and 10^e both exact, rounds once, as strtod
- * does). Where a shortcut could differ from the loop (a 17-digit tail that is exactly half way, a
- * candidate too long or too far from 1 for one exact operation, zero, infinities), the loop runs. */
+ * does), else strtod. Where a shortcut could differ from the loop (an exact half way, whose tie
+ * printf breaks, zero, infinities), the loop runs. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -76,6 +77,81 @@ static int reads_back(uint64_t m, int e, double a) {
   return r == a;
 }
 
+typedef unsigned __int128 u128;
+
+/* The first 17 significant digits of a (finite, > 0), cut not rounded, as n in [10^16, 10^17), with
+ * a = n.rest * 10^(x - 16), and where rest lies against one half: *half is -1 below, 0 at, 1 above;
+ * *zero is 1 when rest is 0. Exact in 128-bit integers for a from about 1e-6 to 1e38 (a = f * 2^k,
+ * scaled by 10^s); 0 when a is out of that reach. */
+static int exact17(double a, uint64_t *n, int *x, int *half, int *zero) {
+  int e2;
+  double fr = frexp(a, &e2);
+  uint64_t f = (uint64_t)ldexp(fr, 53);
+  int k = e2 - 53;
+  int xe = (int)floor(log10(a));
+  for (int tries = 0; tries < 3; tries++) {
+    int s = 16 - xe;
+    u128 q, rem, den;
+    if (k >= 0) {
+      if (k > 74 || s < -38 || s > 0) return 0;
+      u128 A = (u128)f << k, P = 1;
+      for (int i = 0; i < -s; i++) P *= 10;
+      q = A / P, rem = A % P, den = P;
+    } else {
+      if (-k > 127 || s < 0 || s > 22) return 0;
+      u128 P = 1;
+      for (int i = 0; i < s; i++) P *= 10;
+      u128 num = f * P;
+      den = (u128)1 << -k;
+      q = num >> -k, rem = num & (den - 1);
+    }
+    if (q >= (u128)100000000000000000ULL) {
+      xe++;
+      continue;
+    }
+    if (q < (u128)10000000000000000ULL) {
+      xe--;
+      continue;
+    }
+    *n = (uint64_t)q;
+    *x = xe;
+    u128 twice = rem << 1; /* rem < den <= 2^127 */
+    *half = twice < den ? -1 : twice > den;
+    *zero = rem == 0;
+    return 1;
+  }
+  return 0;
+}
+
+/* Writes the p-digit rounding of the 17 cut digits n (exponent x, rest as exact17 says) as %.{p}g
+ * would, and returns the p-digit integer and its exponent; 0 where the rounding is exactly half way
+ * (printf's tie rule is left to printf). */
+static int round_to(uint64_t n, int x, int half, int zero, int p, uint64_t *qp, int *xp) {
+  uint64_t unit = 1;
+  for (int i = p; i < 17; i++) unit *= 10;
+  uint64_t q = n / unit, r = n % unit;
+  int up;
+  if (p == 17) {
+    if (half == 0) return 0;
+    up = half > 0;
+  } else {
+    uint64_t h = unit / 2;
+    if (r == h && zero) return 0;
+    up = r > h || (r == h && !zero);
+  }
+  uint64_t top = 1;
+  for (int i = 0; i < p; i++) top *= 10;
+  q += (uint64_t)up;
+  if (q == top) q /= 10, x++;
+  *qp = q;
+  *xp = x;
+  return 1;
+}
+
+static void digits_of(uint64_t q, int p, char *d) {
+  for (int i = p - 1; i >= 0; i--) d[i] = (char)('0' + q % 10), q /= 10;
+}
+
 void sf_fmt_double(char *buf, size_t n, double v) {
   if (n < 32 || v == 0 || !isfinite(v)) {
     fmt_loop(buf, n, v);
@@ -88,6 +164,24 @@ void sf_fmt_double(char *buf, size_t n, double v) {
     char tmp[24];
     int len = snprintf(tmp, sizeof tmp, "%lld", (long long)(int64_t)a);
     put_g(buf, neg, tmp, len, len - 1);
+    return;
+  }
+  uint64_t n17;
+  int x17, hcmp, zero;
+  if (exact17(a, &n17, &x17, &hcmp, &zero)) {
+    for (int p = 15; p <= 17; p++) {
+      uint64_t q;
+      int px;
+      char dp[17];
+      if (!round_to(n17, x17, hcmp, zero, p, &q, &px)) break; /* half way: printf decides */
+      digits_of(q, p, dp);
+      put_g(buf, neg, dp, p, px);
+      if (p == 17) return; /* 17 digits always read back */
+      int ok = reads_back(q, px - (p - 1), a);
+      if (ok < 0) ok = strtod(buf, NULL) == v;
+      if (ok) return;
+    }
+    fmt_loop(buf, n, v);
     return;
   }
   /* "d.dddddddddddddddde[+-]XX": the 17 correctly rounded digits of %.17g, and their exponent. */

@@ -322,7 +322,7 @@ static void test_fmt_double(void **state) {
   }
   for (uint64_t m = 1; m < 64; m++) check_fmt(ldexp((double)m, -1074)), check_fmt(nextafter(DBL_MIN, 0) - ldexp((double)m, -1074));
   check_fmt(INFINITY), check_fmt(-INFINITY);
-  for (int i = 0; i < 200000; i++) {
+  for (int i = 0; i < 100000; i++) {
     /* any bit pattern (mostly 17 digits) */
     uint64_t bits = fmt_next();
     double v;
@@ -337,8 +337,11 @@ static void test_fmt_double(void **state) {
     snprintf(text, sizeof text, "%llue%d", (unsigned long long)(m % lim), (int)(fmt_next() % 80) - 40);
     v = strtod(text, NULL);
     check_fmt(v), check_fmt(nextafter(v, 0)), check_fmt(nextafter(v, INFINITY));
-    /* integers up to 2^53 */
+    /* integers up to 2^53, and past it up to 2^64 (digits that end exactly half way) */
     check_fmt((double)(fmt_next() >> (11 + fmt_next() % 50)));
+    check_fmt((double)(fmt_next() >> (fmt_next() % 11)));
+    /* any mantissa from 1e-7 to 1e39, where the digits come from 128-bit integers */
+    check_fmt(ldexp(1 + (double)(fmt_next() >> 12) / 4503599627370496.0, (int)(fmt_next() % 153) - 24));
   }
 }
 
