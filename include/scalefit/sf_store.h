@@ -42,7 +42,9 @@ typedef struct sf_table {
   char *description; /* free text, "" if none */
   char *origin;      /* the file it was read from, for messages ("" if built in memory) */
   size_t nrows, ncols;
-  char **run, **family, **source, **notes; /* nrows each; never NULL, "" when empty */
+  /* nrows each; never NULL, "" when empty. Rows may share one string (every empty field, a source
+   * or family named once for many rows): never free or write one; replace it with sf_table_take_text. */
+  char **run, **family, **source, **notes;
   sf_column *cols;                         /* ncols */
   /* Training curves: ncurve columns shared by all rows; row r has curve_len[r] points stored
    * row-major in curve[r] (curve_len[r] x ncurve), or curve_len[r] == 0 and curve[r] == NULL. */
@@ -61,7 +63,14 @@ typedef struct sf_table {
    * 2026 (skipinfo branch, session 15): a report with [data] where named the 10th run of the file
    * "row 1" */
   size_t *data_row;
+  /* The strings rows share besides the common "" (at most SF_TABLE_MAX_SHARED): owned here, freed
+   * once by sf_table_free. Added 2026 (exportfast branch, session 15): every row held its own copies,
+   * three of them usually "", and import copied the source file's name into each, so a 1.3M-row table
+   * took 4 allocations a row. */
+  char **shared;
+  size_t nshared;
 } sf_table;
+#define SF_TABLE_MAX_SHARED 16
 
 /* The 1-based row of the file that row r of t came from (t->data_row, else r + 1). */
 static inline size_t sf_table_row_number(const sf_table *t, size_t r) { return t->data_row ? t->data_row[r] : r + 1; }
@@ -99,9 +108,17 @@ int sf_table_resolve(const sf_table *t, const char *name, int *col);
 /* "N, D, C, loss, mmlu": the column names for a message ("none" if none); caller frees, NULL on OOM. */
 char *sf_table_column_names(const sf_table *t);
 
-/* Appends a row (all values NaN) and returns its index, or a negative status on failure. */
+/* Appends a row (all values NaN) and returns its index, or a negative status on failure. The texts
+ * are copied (an empty one, or one that another row of t already shares, is shared instead). */
 long sf_table_add_row(sf_table *t, const char *run, const char *family, const char *source,
                       const char *notes);
+/* field is one of t->run, t->family, t->source, t->notes. sf_table_take_text puts the malloc'd s in
+ * field[row] (t owns it from then on, also on failure), freeing the old text unless it was shared;
+ * "" and, outside run, a text another row shares, are shared instead of kept. sf_table_fill_text
+ * sets every empty field[r] to one copy of text, shared by those rows. SF_OK or SF_ENOMEM (then the
+ * field is unchanged). Added 2026 (exportfast branch, session 15), additive. */
+int sf_table_take_text(sf_table *t, char **field, size_t row, char *s);
+int sf_table_fill_text(sf_table *t, char **field, const char *text);
 double sf_table_get(const sf_table *t, size_t row, const char *col); /* NaN if no such column */
 /* Adds the column if needed; clears the row's derived flag. */
 int sf_table_set(sf_table *t, size_t row, const char *col, double v);

@@ -34,17 +34,6 @@ static const cli_cmd cmd = {
     "An HDF5 input gives all its tables, curves included. Other tables of FILE.h5 are kept.",
     opts, 1, 64};
 
-static void fill_empty(char **v, size_t n, const char *text) {
-  for (size_t r = 0; r < n; r++)
-    if (!v[r][0]) {
-      char *s = sf_strdup(text);
-      if (s) {
-        free(v[r]);
-        v[r] = s;
-      }
-    }
-}
-
 /* With --table, where each column of the combined table first came from ("'a.csv'", or "'x.h5'
  * (table 'runs')"), so that a unit clash names both inputs: it named the table being built, which
  * no file is called. from[c] for c >= *n is set to what. */
@@ -125,8 +114,13 @@ int cmd_import(int argc, char **argv) {
       sf_buf_free(&b);
     }
     const char *base = strrchr(args[i], '/');
-    fill_empty(t->source, t->nrows, source ? source : base ? base + 1 : args[i]);
-    if (family) fill_empty(t->family, t->nrows, family);
+    /* One copy of the source (and --family) for every row that has none. */
+    if ((rc = sf_table_fill_text(t, t->source, source ? source : base ? base + 1 : args[i])) ||
+        (family && (rc = sf_table_fill_text(t, t->family, family)))) {
+      sf_table_free(t);
+      rc = cli_fail_lib(rc);
+      break;
+    }
     if (table_name && nt == 1) {
       if (!(rc = check_units(tables[0], from, t, what)) &&
           ((rc = sf_table_append(tables[0], t)) || (rc = note_columns(tables[0], &from, &nfrom, what))))

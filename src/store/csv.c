@@ -462,17 +462,6 @@ int sf_csv_read(const char *path, sf_table **out) {
 
 /* ---- writing ---- */
 
-/* The fewest significant digits that read back to exactly v: "0.1", not "0.10000000000000001".
- * Starting at 15 loses nothing: a double whose shortest form has at most 15 digits prints with
- * exactly those digits under %.15g (DBL_DIG is 15 and %g drops trailing zeros), and it is 5x
- * faster than trying every precision. %.15g also keeps integers below 1e15 plain (7000000000). */
-static void fmt_double(char *buf, size_t n, double v) {
-  for (int prec = 15; prec <= 17; prec++) {
-    snprintf(buf, n, "%.*g", prec, v);
-    if (strtod(buf, NULL) == v) return;
-  }
-}
-
 static void put_text(FILE *fp, const char *s, int lone) {
   size_t n = strlen(s);
   int quote = (lone && n == 0) || strpbrk(s, ",\"\r\n") != NULL ||
@@ -577,7 +566,7 @@ int sf_csv_write_fp(const sf_table *t, FILE *fp) {
       fputc(',', fp);
       double v = t->cols[c].v[r];
       if (!isnan(v)) {
-        fmt_double(num, sizeof num, v);
+        sf_fmt_double(num, sizeof num, v);
         fputs(num, fp);
       }
     }

@@ -829,10 +829,7 @@ static int read_columns(const rd *c, hid_t tg, sf_table *t, long long nrows_attr
       rc = read_strings(c, d, names[i], tmp, n);
       for (size_t r = 0; r < n; r++) {
         if (rc) free(tmp[r]);
-        else {
-          free((*dst[tf])[r]);
-          (*dst[tf])[r] = tmp[r];
-        }
+        else rc = sf_table_take_text(t, *dst[tf], r, tmp[r]); /* takes tmp[r], also on failure */
       }
       free(tmp);
       if (rc) goto done;

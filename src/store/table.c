@@ -107,16 +107,114 @@ static void free_strv(char **v, size_t n) {
   free(v);
 }
 
+/* ---- row texts ----
+ * Most rows' family, source and notes are "" or one of a few names: each row held its own malloc'd
+ * copy (about 32 bytes each, 4 a row), most of a large table's memory. Every empty text is now
+ * empty_text, and a family, source or notes text is shared through t->shared (up to
+ * SF_TABLE_MAX_SHARED distinct ones, more only by sf_table_fill_text); run names stay per row.
+ * Writable so that a stray write of the terminator cannot fault; nothing frees it. */
+static char empty_text[1];
+
+static int is_shared(const sf_table *t, const char *s) {
+  if (s == empty_text) return 1;
+  for (size_t i = 0; i < t->nshared; i++)
+    if (s == t->shared[i]) return 1;
+  return 0;
+}
+
+static void free_text(const sf_table *t, char *s) {
+  if (!is_shared(t, s)) free(s);
+}
+
+static char *find_shared(const sf_table *t, const char *s) {
+  for (size_t i = 0; i < t->nshared; i++)
+    if (strcmp(t->shared[i], s) == 0) return t->shared[i];
+  return NULL;
+}
+
+/* Adds the malloc'd s to t's shared texts; SF_ENOMEM leaves s to the caller. */
+static int add_shared(sf_table *t, char *s) {
+  char **v = realloc(t->shared, (t->nshared + 1) * sizeof *v);
+  if (!v) return SF_ENOMEM;
+  t->shared = v;
+  v[t->nshared++] = s;
+  return SF_OK;
+}
+
+/* The text a row keeps for s (malloc'd, taken over): "" and a text t already shares are shared (s
+ * freed); outside run (share 0) a new text is shared while there is room. */
+static char *keep_text(sf_table *t, char *s, int share) {
+  if (!s[0]) {
+    free(s);
+    return empty_text;
+  }
+  if (!share) return s;
+  char *k = find_shared(t, s);
+  if (k) {
+    free(s);
+    return k;
+  }
+  if (t->nshared < SF_TABLE_MAX_SHARED) add_shared(t, s); /* on failure s stays the row's own */
+  return s;
+}
+
+/* keep_text for a copy of s; NULL on OOM. */
+static char *copy_text(sf_table *t, const char *s, int share) {
+  if (!s || !s[0]) return empty_text;
+  if (share) {
+    char *k = find_shared(t, s);
+    if (k) return k;
+  }
+  char *c = sf_strdup(s);
+  return c ? keep_text(t, c, share) : NULL;
+}
+
+int sf_table_take_text(sf_table *t, char **field, size_t row, char *s) {
+  if (!s) return oom();
+  char *k = keep_text(t, s, field != t->run);
+  free_text(t, field[row]);
+  field[row] = k;
+  return SF_OK;
+}
+
+int sf_table_fill_text(sf_table *t, char **field, const char *text) {
+  size_t r = 0;
+  while (r < t->nrows && field[r][0]) r++;
+  if (r == t->nrows) return SF_OK;
+  char *k = text[0] ? find_shared(t, text) : empty_text;
+  if (!k) {
+    if (!(k = sf_strdup(text))) return oom();
+    if (add_shared(t, k)) {
+      free(k);
+      return oom();
+    }
+  }
+  for (; r < t->nrows; r++)
+    if (!field[r][0]) {
+      free_text(t, field[r]);
+      field[r] = k;
+    }
+  return SF_OK;
+}
+
+/* Frees the strings of field (one of t's four texts) that t does not share, and the array. */
+static void free_texts(const sf_table *t, char **field) {
+  if (!field) return;
+  for (size_t i = 0; i < t->nrows; i++) free_text(t, field[i]);
+  free(field);
+}
+
 void sf_table_free(sf_table *t) {
   if (!t) return;
   free(t->data_row);
   free(t->name);
   free(t->description);
   free(t->origin);
-  free_strv(t->run, t->nrows);
-  free_strv(t->family, t->nrows);
-  free_strv(t->source, t->nrows);
-  free_strv(t->notes, t->nrows);
+  free_texts(t, t->run);
+  free_texts(t, t->family);
+  free_texts(t, t->source);
+  free_texts(t, t->notes);
+  free_strv(t->shared, t->nshared);
   for (size_t c = 0; c < t->ncols; c++) {
     free(t->cols[c].name);
     free(t->cols[c].unit);
@@ -265,10 +363,10 @@ long sf_table_add_row(sf_table *t, const char *run, const char *family, const ch
   int rc = reserve_rows(t, t->nrows + 1);
   if (rc) return -rc;
   size_t r = t->nrows;
-  char *s[4] = {sf_strdup(run ? run : ""), sf_strdup(family ? family : ""), sf_strdup(source ? source : ""),
-                sf_strdup(notes ? notes : "")};
+  char *s[4] = {copy_text(t, run, 0), copy_text(t, family, 1), copy_text(t, source, 1), copy_text(t, notes, 1)};
   if (!s[0] || !s[1] || !s[2] || !s[3]) {
-    for (int i = 0; i < 4; i++) free(s[i]);
+    for (int i = 0; i < 4; i++)
+      if (s[i]) free_text(t, s[i]);
     return -oom();
   }
   t->run[r] = s[0];
@@ -458,7 +556,7 @@ int sf_table_keep_rows(sf_table *t, const unsigned char *keep) {
   size_t m = 0;
   for (size_t r = 0; r < t->nrows; r++) {
     if (!keep[r]) {
-      free(t->run[r]), free(t->family[r]), free(t->source[r]), free(t->notes[r]);
+      free_text(t, t->run[r]), free_text(t, t->family[r]), free_text(t, t->source[r]), free_text(t, t->notes[r]);
       free(t->curve[r]);
       continue;
     }

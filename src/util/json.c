@@ -83,10 +83,7 @@ void sf_json_number(sf_json *j, const char *key, double value) {
   /* the fewest digits that read back to the same double, as export writes CSV: a --holdout 0.2
    * or a target 2.4 read "0.20000000000000001" and "2.3999999999999999" under %.17g */
   char num[32];
-  for (int prec = 15; prec <= 17; prec++) {
-    snprintf(num, sizeof num, "%.*g", prec, value);
-    if (strtod(num, NULL) == value) break;
-  }
+  sf_fmt_double(num, sizeof num, value);
   sf_buf_add(j->out, num);
 }
 

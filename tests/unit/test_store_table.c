@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,11 @@
 #include <scalefit/sf_store.h>
 
 #include "sf_test.h"
+
+static char *sf_strdup_test(const char *s) {
+  char *c = malloc(strlen(s) + 1);
+  return c ? strcpy(c, s) : NULL;
+}
 
 static void test_build_and_query(void **state) {
   (void)state;
@@ -276,11 +282,69 @@ static void test_header_aliases(void **state) {
   }
 }
 
+/* Rows share "" and repeated family/source/notes texts (one allocation, not one a row); every way a
+ * row's text is replaced or dropped frees what the row owned and nothing shared (the sanitizer build
+ * checks that no string is freed twice or leaked). */
+static void test_shared_texts(void **state) {
+  (void)state;
+  sf_table *t = sf_table_new("runs");
+  assert_non_null(t);
+  char name[32], note[32];
+  for (int i = 0; i < 40; i++) {
+    snprintf(name, sizeof name, "r%d", i);
+    snprintf(note, sizeof note, "note %d", i);
+    assert_int_equal(sf_table_add_row(t, name, i % 2 ? NULL : "gpt", NULL, i < 30 ? note : ""), i);
+  }
+  assert_ptr_equal(t->family[0], t->family[38]);
+  assert_ptr_equal(t->source[0], t->source[39]);
+  assert_ptr_equal(t->family[1], t->notes[35]); /* the one "" */
+  assert_ptr_not_equal(t->run[0], t->run[2]);
+  assert_string_equal(t->notes[29], "note 29");
+  assert_string_equal(t->family[38], "gpt");
+  assert_int_equal(sf_table_take_text(t, t->family, 1, sf_strdup_test("llama")), SF_OK);
+  assert_int_equal(sf_table_take_text(t, t->family, 0, sf_strdup_test("")), SF_OK);
+  assert_int_equal(sf_table_take_text(t, t->notes, 29, sf_strdup_test("gpt")), SF_OK);
+  assert_int_equal(sf_table_take_text(t, t->run, 0, sf_strdup_test("first")), SF_OK);
+  assert_int_equal(sf_table_take_text(t, t->run, 2, sf_strdup_test("")), SF_OK);
+  assert_string_equal(t->family[1], "llama");
+  assert_string_equal(t->family[0], "");
+  assert_ptr_equal(t->notes[29], t->family[2]);
+  assert_string_equal(t->run[0], "first");
+  assert_string_equal(t->run[2], "");
+  assert_int_equal(sf_table_fill_text(t, t->source, "paper.csv"), SF_OK);
+  assert_int_equal(sf_table_fill_text(t, t->family, "gpt"), SF_OK);
+  for (int i = 0; i < 40; i++) {
+    assert_string_equal(t->source[i], "paper.csv");
+    assert_ptr_equal(t->source[i], t->source[0]);
+    assert_string_equal(t->family[i], i == 1 ? "llama" : "gpt");
+  }
+  assert_int_equal(sf_table_fill_text(t, t->notes, "none"), SF_OK);
+  assert_string_equal(t->notes[39], "none");
+  unsigned char keep[40];
+  for (int i = 0; i < 40; i++) keep[i] = i % 3 == 0;
+  assert_int_equal(sf_table_keep_rows(t, keep), SF_OK);
+  assert_int_equal(t->nrows, 14);
+  assert_string_equal(t->run[1], "r3");
+  assert_string_equal(t->notes[13], "none");
+  sf_table *u = sf_table_copy(t);
+  assert_non_null(u);
+  assert_int_equal(sf_table_append(u, t), SF_OK);
+  assert_int_equal(u->nrows, 28);
+  assert_string_equal(u->run[14], "first");
+  assert_string_equal(u->source[27], "paper.csv");
+  assert_ptr_equal(u->source[27], u->source[0]);
+  assert_string_equal(u->notes[14 + 3], "note 9");
+  sf_table_free(t);
+  for (size_t i = 0; i < u->nrows; i++) assert_string_equal(u->family[i], "gpt"); /* t's shared texts are gone */
+  sf_table_free(u);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_build_and_query), cmocka_unit_test(test_names),
       cmocka_unit_test(test_derive),          cmocka_unit_test(test_check),
       cmocka_unit_test(test_copy_and_append), cmocka_unit_test(test_header_aliases),
+      cmocka_unit_test(test_shared_texts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

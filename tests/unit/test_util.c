@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,6 +264,87 @@ static void test_spelling_hints(void **state) {
                       " (did you mean 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'?)");
 }
 
+/* The first of %.15g, %.16g, %.17g that reads back: what export and report.json wrote before the
+ * formatter had its shortcuts, computed here with printf and strtod alone. */
+static void fmt_reference(char *buf, size_t n, double v) {
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(buf, n, "%.*g", prec, v);
+    if (strtod(buf, NULL) == v) return;
+  }
+}
+
+static uint64_t fmt_rng = 88172645463325252ULL;
+static uint64_t fmt_next(void) {
+  fmt_rng ^= fmt_rng << 13, fmt_rng ^= fmt_rng >> 7, fmt_rng ^= fmt_rng << 17;
+  return fmt_rng;
+}
+
+static void check_fmt(double v) {
+  char got[40], want[40], p17[40];
+  sf_fmt_double(got, sizeof got, v);
+  fmt_reference(want, sizeof want, v);
+  snprintf(p17, sizeof p17, "%.17g", v);
+  if (strcmp(got, want) != 0 || strtod(got, NULL) != strtod(p17, NULL) ||
+      (v == v && memcmp(&(double){strtod(got, NULL)}, &v, sizeof v) != 0)) {
+    print_error("%a: got '%s', want '%s' (%%.17g '%s')\n", v, got, want, p17);
+    fail();
+  }
+}
+
+static void test_fmt_double(void **state) {
+  (void)state;
+  const struct {
+    double v;
+    const char *s;
+  } hand[] = {
+      {0.1, "0.1"}, {0.3, "0.3"}, {-0.0, "-0"}, {0.0, "0"}, {1e308, "1e+308"}, {-1e308, "-1e+308"},
+      {1.0 / 3, "0.3333333333333333"}, {2.0 / 3, "0.6666666666666666"}, {1e-5, "1e-05"}, {1e-4, "0.0001"},
+      {123456.5, "123456.5"}, {7e9, "7000000000"}, {1e15, "1e+15"}, {1e14, "100000000000000"},
+      {999999999999999.0, "999999999999999"}, {9007199254740992.0, "9007199254740992"},
+      {9007199254740991.0, "9007199254740991"}, {-9007199254740993.0, "-9007199254740992"},
+      {1.7976931348623157e308, "1.7976931348623157e+308"}, {2.2250738585072014e-308, "2.2250738585072014e-308"},
+      {4.9406564584124654e-324, "4.94065645841247e-324"}, {1e100, "1e+100"}, {1e-100, "1e-100"},
+      {0.1 + 0.2, "0.30000000000000004"}, {100, "100"}, {-2.5, "-2.5"}, {1e22, "1e+22"}, {1e23, "1e+23"},
+  };
+  for (size_t i = 0; i < sizeof hand / sizeof hand[0]; i++) {
+    char got[40];
+    sf_fmt_double(got, sizeof got, hand[i].v);
+    if (strcmp(got, hand[i].s) != 0) {
+      print_error("%a: got '%s', want '%s'\n", hand[i].v, got, hand[i].s);
+      fail();
+    }
+    check_fmt(hand[i].v);
+  }
+  /* Every integer up to 2^53 at the ends of each power of ten, and the subnormals' ends. */
+  for (int e = 0; e <= 16; e++) {
+    double p = pow(10, e);
+    for (int d = -3; d <= 3; d++) check_fmt(p + d), check_fmt(-(p + d));
+  }
+  for (uint64_t m = 1; m < 64; m++) check_fmt(ldexp((double)m, -1074)), check_fmt(nextafter(DBL_MIN, 0) - ldexp((double)m, -1074));
+  check_fmt(INFINITY), check_fmt(-INFINITY);
+  for (int i = 0; i < 100000; i++) {
+    /* any bit pattern (mostly 17 digits) */
+    uint64_t bits = fmt_next();
+    double v;
+    memcpy(&v, &bits, sizeof v);
+    if (!isnan(v)) check_fmt(v);
+    /* decimals of 1 to 17 digits (15 and 16 take the shortcuts), and their neighbours */
+    int nd = 1 + (int)(fmt_next() % 17);
+    uint64_t m = fmt_next() % 100000000000000000ULL;
+    uint64_t lim = 1;
+    for (int k = 0; k < nd; k++) lim *= 10;
+    char text[48];
+    snprintf(text, sizeof text, "%llue%d", (unsigned long long)(m % lim), (int)(fmt_next() % 80) - 40);
+    v = strtod(text, NULL);
+    check_fmt(v), check_fmt(nextafter(v, 0)), check_fmt(nextafter(v, INFINITY));
+    /* integers up to 2^53, and past it up to 2^64 (digits that end exactly half way) */
+    check_fmt((double)(fmt_next() >> (11 + fmt_next() % 50)));
+    check_fmt((double)(fmt_next() >> (fmt_next() % 11)));
+    /* any mantissa from 1e-7 to 1e39, where the digits come from 128-bit integers */
+    check_fmt(ldexp(1 + (double)(fmt_next() >> 12) / 4503599627370496.0, (int)(fmt_next() % 153) - 24));
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_json_nesting_and_escapes),
@@ -274,6 +356,7 @@ int main(void) {
       cmocka_unit_test(test_json_unicode_escapes),
       cmocka_unit_test(test_json_errors),
       cmocka_unit_test(test_spelling_hints),
+      cmocka_unit_test(test_fmt_double),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
