@@ -215,6 +215,16 @@ typedef struct sf_band {
   size_t n_ok;          /* bootstrap rows the quantity could be computed for */
 } sf_band;
 
+/* 1 when b is a bootstrap band that leaves out its own value: the fit's point estimate lies outside
+ * the percentile interval of the refits' values (a relative slack of 1e-9 for rounding). It happens
+ * when the refits land far from the fit, which is not identified by its runs or is a law that does
+ * not describe them (a tiny sweep's chinchilla fit: loss 1.37 [1.46, 2.25]); the band then says
+ * little about where the figure lies. 0 for a delta band (it is centred on the value) or no band. */
+int sf_band_excludes_value(const sf_band *b);
+/* The warning predict, optimal, target and the report give when count of the figures they show
+ * have such a band; example: one of them as shown ("loss 1.37 [1.46, 2.25]"), or NULL. */
+void sf_band_excludes_warning(char *buf, size_t n, size_t count, const char *example);
+
 /* A quantity derived from natural parameters: writes nout values (may be +-inf, e.g. a
  * compute that is never reached) and returns SF_OK, or a status where it cannot be computed. */
 typedef int (*sf_derived_fn)(const double *params, void *ctx, double *out);

@@ -170,6 +170,11 @@ int cmd_target(int argc, char **argv) {
     sf_far_warning(w, sizeof w, SF_FAR_TARGET, 1, warn_decades, beyond);
     cli_warn("%s", w);
   }
+  if (reached == 1) {
+    fc_excl excl = {0};
+    fc_excl_see(&excl, "C", &b[0]), fc_excl_see(&excl, "N", &b[1]), fc_excl_see(&excl, "D", &b[2]);
+    fc_excl_warn(&excl);
+  }
   if (json || output) rc = fc_emit_json(&out, output, json);
   sf_buf_free(&out);
   sf_fitfile_free(ff);

@@ -167,6 +167,32 @@ static void far_para(out *o, int kind, size_t *far, double *worst) {
   *far = 0, *worst = 0;
 }
 
+/* Bootstrap bands of a source's forecast table that leave out their own value (sf_band_excludes_value),
+ * warned about under the table as the CLI warns; the first is kept as the example. */
+typedef struct excl_count {
+  size_t n;
+  char example[160];
+} excl_count;
+
+/* what: the figure ("N*"), C: the budget of its row (NaN: none, a target's) */
+static void excl_see(excl_count *e, const char *what, double C, const sf_band *b) {
+  if (!sf_band_excludes_value(b)) return;
+  if (e->n++) return;
+  if (isnan(C)) snprintf(e->example, sizeof e->example, "%s = %.4g, band [%.4g, %.4g]", what, b->value, b->lo, b->hi);
+  else snprintf(e->example, sizeof e->example, "%s at C=%.4g = %.4g, band [%.4g, %.4g]", what, C, b->value, b->lo, b->hi);
+}
+
+/* The warning under a table (prefix: what it is about, or NULL), if any band left its value out; resets the count. */
+static void excl_para(out *o, const char *prefix, excl_count *e) {
+  if (e->n) {
+    char w[600], buf[1700];
+    sf_band_excludes_warning(w, sizeof w, e->n, e->example);
+    if (prefix) snprintf(buf, sizeof buf, "%s: %s", prefix, w);
+    para(o, prefix ? buf : w, "warn");
+  }
+  e->n = 0;
+}
+
 /* ---- the body, in either language ---- */
 
 static void body(rp_state *st, out *o) {
@@ -262,6 +288,7 @@ static void body(rp_state *st, out *o) {
          NULL);
     size_t far = 0; /* the source's budgets far beyond its data, warned about as the CLI does */
     double worst = 0;
+    excl_count excl = {0};
     sf_fmtcol ncol = {0}, dcol = {0}, vcol = {0}; /* one style per column of the source's table, as optimal's */
     for (size_t i = 0; i < st->nfc; i++) {
       const rp_fc *x = &st->fc[i];
@@ -276,6 +303,7 @@ static void body(rp_state *st, out *o) {
         if (i) {
           table_end(o);
           far_para(o, st->fc[i - 1].kind, &far, &worst);
+          excl_para(o, NULL, &excl);
         }
         snprintf(buf, sizeof buf, "%s", rp_source_name(st, x->fit));
         heading(o, 3, buf);
@@ -317,6 +345,11 @@ static void body(rp_state *st, out *o) {
       else if (ff->alloc == SF_ALLOC_ND) cells[nc++] = c6;
       if (x->fit >= 0) cells[nc++] = c5;
       table_row(o, cells, nc);
+      excl_see(&excl, x->kind == RP_PREDICT ? ff->output : "N*", x->C, &x->N);
+      if (x->kind != RP_PREDICT) {
+        excl_see(&excl, "D*", x->C, &x->D), excl_see(&excl, "tokens/param", x->C, &x->tpp);
+        excl_see(&excl, ff->output, x->C, &x->value);
+      }
       if (x->beyond > RP_WARN_DECADES) {
         far++;
         if (x->beyond > worst) worst = x->beyond;
@@ -324,6 +357,7 @@ static void body(rp_state *st, out *o) {
     }
     table_end(o);
     far_para(o, st->fc[st->nfc - 1].kind, &far, &worst);
+    excl_para(o, NULL, &excl);
   }
   if (st->ntg) {
     heading(o, 2, "Targets");
@@ -379,6 +413,14 @@ static void body(rp_state *st, out *o) {
       snprintf(buf, sizeof buf, "%s, %s %g: %s", rp_source_name(st, x->fit), rp_source_ff(st, x->fit)->output,
                x->target, w);
       para(o, buf, "warn");
+    }
+    for (size_t i = 0; i < st->ntg; i++) {
+      const rp_target *x = &st->tg[i];
+      if (x->reached != 1) continue;
+      excl_count e = {0};
+      excl_see(&e, "C", NAN, &x->C), excl_see(&e, "N", NAN, &x->N), excl_see(&e, "D", NAN, &x->D);
+      snprintf(buf, sizeof buf, "%s, %s %g", rp_source_name(st, x->fit), rp_source_ff(st, x->fit)->output, x->target);
+      excl_para(o, buf, &e);
     }
   }
   /* costs */
@@ -707,6 +749,7 @@ static void write_json(rp_state *st, sf_buf *b) {
       sf_json_number(&j, "lo", bs[k]->lo);
       sf_json_number(&j, "hi", bs[k]->hi);
       sf_json_string(&j, "band", band_kind(bs[k]->kind));
+      if (bs[k]->kind == SF_BAND_BOOTSTRAP) sf_json_bool(&j, "band_excludes_value", sf_band_excludes_value(bs[k]));
       sf_json_end_object(&j);
     }
     sf_json_string(&j, "output", rp_source_ff(st, x->fit)->output);
@@ -729,6 +772,7 @@ static void write_json(rp_state *st, sf_buf *b) {
       sf_json_number(&j, "value", bs[k]->value);
       sf_json_number(&j, "lo", bs[k]->lo);
       sf_json_number(&j, "hi", bs[k]->hi);
+      if (bs[k]->kind == SF_BAND_BOOTSTRAP) sf_json_bool(&j, "band_excludes_value", sf_band_excludes_value(bs[k]));
       sf_json_end_object(&j);
     }
     sf_json_number(&j, "prob_reachable", x->prob);

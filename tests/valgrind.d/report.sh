@@ -33,3 +33,6 @@ printf '[data]\nfile = %s\n[turn]\ny = mmlu\nchance = 0.6\n' "$SF_SRC/datasets/m
 vg 2 report "$tmp/chance.ini" -o "$tmp/rep"
 printf '[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost t]\ngpu = tpu-v4\nprecision = fp32\n' > "$tmp/prec.ini"
 vg 2 report "$tmp/prec.ini" -o "$tmp/rep"
+# the same in a report: the warnings under the forecast table and the target
+printf '[data]\nfile = %s\n[fit ch]\nlaw = chinchilla\nbootstrap = 8\nseed = 1\n[forecast]\nbudgets = 1e15\ntargets = 2\n' "$SF_SRC/tests/inputs/tiny_sweep.csv" > "$tmp/excl.ini"
+vg 0 report "$tmp/excl.ini" -o "$tmp/rep"
