@@ -307,6 +307,22 @@ double sf_target_cmin(const sf_alloc_opts *o);
 int sf_target(const sf_fitfile *ff, const double *params, double target, const sf_alloc_opts *o,
               sf_optimum *opt, int *reached);
 
+/* The floor of sf_target's search at params: SF_TARGET_CFLOOR for a law of C alone; for a law of N
+ * and D, the smallest budget whose optimum trains at least one parameter on at least one token (or
+ * SF_TARGET_CFLOOR if larger). A target met there already is *reached = -1 at that budget. */
+double sf_target_floor(const sf_fitfile *ff, const double *params, const sf_alloc_opts *o);
+/* A delta-method band of a target's C, N and D (b[0..2], as `scalefit target` derives them) reaches
+ * below the search's floor where the target lies near it (loss 20 of the default sweep's chinchilla:
+ * N = 7.6 [0.026, 2197]): lifts C's lower end to sf_target_floor and N's and D's to 1, and returns 1
+ * when it did (the caller says so). A bootstrap band is left alone: each refit is solved above its
+ * own floor. */
+int sf_target_clip_band(const sf_fitfile *ff, const sf_alloc_opts *o, sf_band b[3]);
+/* What `scalefit target` and the report say when sf_target_clip_band clipped */
+#define SF_TARGET_CLIP_NOTE                                                                                    \
+  "the delta-method band reaches below the floor of the search, so its lower ends are clipped there: C at " \
+  "the smallest budget whose optimum trains one parameter on one token, N and D at 1"
+
+
 /* What sf_target's answer means, in words, for `scalefit target` and the report alike: "reached at
  * C = ...", "already reached at ... FLOP, ..." (opt->C, the lowest budget searched), "unreachable: ... at or below the fitted
  * irreducible loss E = ..." or "... beyond the sigmoid's ceiling hi = ...", else "not reached below

@@ -407,6 +407,13 @@ static void body(rp_state *st, out *o) {
     }
     for (size_t i = 0; i < st->ntg; i++) {
       const rp_target *x = &st->tg[i];
+      if (x->reached != 1 || !x->clipped) continue;
+      snprintf(buf, sizeof buf, "%s, %s %g: %s", rp_source_name(st, x->fit), rp_source_ff(st, x->fit)->output, x->target,
+               SF_TARGET_CLIP_NOTE);
+      para(o, buf, NULL);
+    }
+    for (size_t i = 0; i < st->ntg; i++) {
+      const rp_target *x = &st->tg[i];
       if (x->reached != 1 || !(x->beyond > RP_WARN_DECADES)) continue;
       char w[400];
       sf_far_warning(w, sizeof w, SF_FAR_TARGET, 1, RP_WARN_DECADES, x->beyond);
@@ -775,6 +782,7 @@ static void write_json(rp_state *st, sf_buf *b) {
       if (bs[k]->kind == SF_BAND_BOOTSTRAP) sf_json_bool(&j, "band_excludes_value", sf_band_excludes_value(bs[k]));
       sf_json_end_object(&j);
     }
+    if (x->reached == 1) sf_json_bool(&j, "band_clipped_at_floor", x->clipped);
     sf_json_number(&j, "prob_reachable", x->prob);
     /* as `scalefit target --json`: only for a fit with bootstrap refits */
     if (rp_source_ff(st, x->fit)->K >= 2) sf_json_int(&j, "refits_unsolved", (long long)x->unsolved);

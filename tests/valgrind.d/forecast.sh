@@ -62,3 +62,7 @@ vg 2 fit "$SF_SRC/datasets/models.csv" --law power --x C --y mmlu --where 'C > 3
 vg 0 predict "$tmp/tiny.json" --at N=1e6,D=1e8 --json
 vg 0 optimal "$tmp/tiny.json" --compute 1e15,1e18
 vg 0 target "$tmp/tiny.json" --value 2 --json
+# the floor of the search for a law of N and D (the optimum one parameter), and a delta band clipped there
+"$SCALEFIT" fit "$SF_SRC/datasets/sweep_default.h5" --law chinchilla -o "$tmp/ch.json" > /dev/null 2>&1
+vg 0 target "$tmp/ch.json" --value 200
+vg 0 target "$tmp/ch.json" --value 20 --json
