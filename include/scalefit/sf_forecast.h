@@ -507,6 +507,11 @@ typedef struct sf_turn_result {
  * no law fits. */
 #define SF_TURN_MINRUNS 6 /* added 2026 (wording branch), so a caller can say where the runs went */
 int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, sf_turn_result *res);
+/* 1 when sf_turn refuses y for its chance level: more than SF_TURN_BELOW_FRAC of the runs (and at
+ * least 3) score SF_TURN_BELOW_DEPTH of (max - chance) below chance, unless o->below_chance_ok; *far
+ * and *lowest receive the count and the lowest score. A report names its chance line then. Added
+ * 2026 (report2 branch), additive. */
+int sf_turn_far_below_chance(const double *y, size_t n, const sf_turn_opts *o, size_t *far, double *lowest);
 
 /* The runs a turn analysis takes from a table, the same for `scalefit turn` and a report: rows
  * where column cx (compute) or cy (the metric) is missing (NaN) are skipped and counted in

@@ -474,7 +474,13 @@ static int run_turn(rp_state *st, rp_turn *tu) {
   o.tol = sp->tol;
   tu->opts = o;
   rc = sf_turn(tu->xv, tu->yv, tu->n, &o, &tu->res);
-  if (rc) return rp_fail(st, sp->line, rc, "[turn %s]: %s", sp->name, sf_errmsg());
+  if (rc) {
+    /* the runs far below the chance level: the chance line is the one to change (the header when it is the default) */
+    size_t far;
+    double lowest;
+    size_t at = sf_turn_far_below_chance(tu->yv, tu->n, &o, &far, &lowest) ? key_line(st, sp->line, "chance") : sp->line;
+    return rp_fail(st, at, rc, "[turn %s]: %s", sp->name, sf_errmsg());
+  }
   return SF_OK;
 }
 
