@@ -435,9 +435,15 @@ static void body(rp_state *st, out *o) {
     heading(o, 2, "Costs");
     for (size_t k = 0; k < s->ncost; k++) {
       const rp_cost *cc = &st->costs[k];
-      snprintf(buf, sizeof buf, "Scenario '%s': %s, %.4g TFLOP/s peak (%s), MFU %.3g%s", cc->spec->name, cc->gpu,
-               cc->peak / 1e12, cc->spec->precision ? cc->spec->precision : "bf16", cc->spec->mfu,
-               isnan(cc->spec->gpus) ? "" : ", ");
+      /* a peak given as peak_tflops names no accelerator and no precision: it read "0.068 TFLOP/s accelerator,
+       * 0.068 TFLOP/s peak (bf16)", the figure twice and a precision that was never chosen */
+      if (cc->spec->gpu)
+        snprintf(buf, sizeof buf, "Scenario '%s': %s, %.4g TFLOP/s peak (%s), MFU %.3g%s", cc->spec->name, cc->gpu,
+                 cc->peak / 1e12, cc->spec->precision ? cc->spec->precision : "bf16", cc->spec->mfu,
+                 isnan(cc->spec->gpus) ? "" : ", ");
+      else
+        snprintf(buf, sizeof buf, "Scenario '%s': an accelerator of %.4g TFLOP/s peak (peak_tflops), MFU %.3g%s",
+                 cc->spec->name, cc->peak / 1e12, cc->spec->mfu, isnan(cc->spec->gpus) ? "" : ", ");
       if (!isnan(cc->spec->gpus)) snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%.0f in parallel", cc->spec->gpus);
       if (!isnan(cc->spec->price))
         snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ", $%.3g per accelerator-hour", cc->spec->price);
@@ -600,8 +606,15 @@ static void sources(rp_state *st, out *o) {
 static void provenance(rp_state *st, out *o) {
   char buf[4096];
   heading(o, 2, "Provenance");
+  /* the data file as the spec gives it, and where that resolved to only when it is another path: an
+   * absolute path was shown twice, "x.h5 (x.h5)" */
+  const char *given = st->spec->data_file_given, *resolved = st->spec->data_file;
+  int both = resolved && given && strcmp(given, resolved) != 0;
   snprintf(buf, sizeof buf, "Spec: %s. Command: %s. scalefit %s, %s.", st->spec->path,
            st->ctx && st->ctx->command_line ? st->ctx->command_line : "(library call)", sf_version(), st->started);
+  if (resolved)
+    snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " Data: %s%s%s%s.", given ? given : resolved,
+             both ? " (" : "", both ? resolved : "", both ? ")" : "");
   if (o->html) {
     sf_buf_add(o->b, "<dl class=\"prov\"><dt>spec</dt><dd><code>");
     esc(o, st->spec->path);
@@ -611,12 +624,15 @@ static void provenance(rp_state *st, out *o) {
     esc(o, sf_version());
     sf_buf_add(o->b, "</dd><dt>written</dt><dd>");
     esc(o, st->started);
-    if (st->spec->data_file) {
+    if (resolved) {
       sf_buf_add(o->b, "</dd><dt>data</dt><dd><code>");
-      esc(o, st->spec->data_file_given);
-      sf_buf_add(o->b, "</code> (");
-      esc(o, st->spec->data_file);
-      sf_buf_add(o->b, ")");
+      esc(o, given ? given : resolved);
+      sf_buf_add(o->b, "</code>");
+      if (both) {
+        sf_buf_add(o->b, " (");
+        esc(o, resolved);
+        sf_buf_add(o->b, ")");
+      }
     }
     sf_buf_add(o->b, "</dd></dl>\n");
   } else {
@@ -942,8 +958,12 @@ int sf_report_index(const char *outdir, const sf_report_entry *e, size_t n, cons
                 ok == 1 ? "" : "s", n - ok);
   sf_buf_add(&b, "<div class=\"scroll\"><table>\n<thead><tr><th>report</th><th>spec</th><th>status</th></tr></thead>\n<tbody>\n");
   for (size_t i = 0; i < n; i++) {
-    char *spec = sf_html_escape(e[i].spec), *name = sf_html_escape(e[i].name ? e[i].name : "-"),
-         *status = sf_html_escape(e[i].status ? e[i].status : "");
+    /* a spec that failed while being read has no name from its run: the folder name it would have
+     * had, unlinked, as a spec that failed while running shows it (the one read "-", the other its name) */
+    char *fallback = e[i].name ? NULL : sf_spec_folder_name(e[i].spec);
+    const char *nm = e[i].name ? e[i].name : fallback ? fallback : "-";
+    char *spec = sf_html_escape(e[i].spec), *name = sf_html_escape(nm), *status = sf_html_escape(e[i].status ? e[i].status : "");
+    free(fallback);
     if (e[i].ok) sf_buf_printf(&b, "<tr><td><a href=\"%s/index.html\">%s</a></td>", name ? name : "", name ? name : "");
     else sf_buf_printf(&b, "<tr><td>%s</td>", name ? name : "");
     sf_buf_printf(&b, "<td><code>%s</code></td><td%s>%s%s</td></tr>\n", spec ? spec : "",
