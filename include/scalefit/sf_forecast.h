@@ -215,6 +215,16 @@ typedef struct sf_band {
   size_t n_ok;          /* bootstrap rows the quantity could be computed for */
 } sf_band;
 
+/* 1 when b is a bootstrap band that leaves out its own value: the fit's point estimate lies outside
+ * the percentile interval of the refits' values (a relative slack of 1e-9 for rounding). It happens
+ * when the refits land far from the fit, which is not identified by its runs or is a law that does
+ * not describe them (a tiny sweep's chinchilla fit: loss 1.37 [1.46, 2.25]); the band then says
+ * little about where the figure lies. 0 for a delta band (it is centred on the value) or no band. */
+int sf_band_excludes_value(const sf_band *b);
+/* The warning predict, optimal, target and the report give when count of the figures they show
+ * have such a band; example: one of them as shown ("loss 1.37 [1.46, 2.25]"), or NULL. */
+void sf_band_excludes_warning(char *buf, size_t n, size_t count, const char *example);
+
 /* A quantity derived from natural parameters: writes nout values (may be +-inf, e.g. a
  * compute that is never reached) and returns SF_OK, or a status where it cannot be computed. */
 typedef int (*sf_derived_fn)(const double *params, void *ctx, double *out);
@@ -296,6 +306,22 @@ double sf_target_cmin(const sf_alloc_opts *o);
  * minimiser fails below it) or SF_TARGET_CFLOOR was reached. */
 int sf_target(const sf_fitfile *ff, const double *params, double target, const sf_alloc_opts *o,
               sf_optimum *opt, int *reached);
+
+/* The floor of sf_target's search at params: SF_TARGET_CFLOOR for a law of C alone; for a law of N
+ * and D, the smallest budget whose optimum trains at least one parameter on at least one token (or
+ * SF_TARGET_CFLOOR if larger). A target met there already is *reached = -1 at that budget. */
+double sf_target_floor(const sf_fitfile *ff, const double *params, const sf_alloc_opts *o);
+/* A delta-method band of a target's C, N and D (b[0..2], as `scalefit target` derives them) reaches
+ * below the search's floor where the target lies near it (loss 20 of the default sweep's chinchilla:
+ * N = 7.6 [0.026, 2197]): lifts C's lower end to sf_target_floor and N's and D's to 1, and returns 1
+ * when it did (the caller says so). A bootstrap band is left alone: each refit is solved above its
+ * own floor. */
+int sf_target_clip_band(const sf_fitfile *ff, const sf_alloc_opts *o, sf_band b[3]);
+/* What `scalefit target` and the report say when sf_target_clip_band clipped */
+#define SF_TARGET_CLIP_NOTE                                                                                    \
+  "the delta-method band reaches below the floor of the search, so its lower ends are clipped there: C at " \
+  "the smallest budget whose optimum trains one parameter on one token, N and D at 1"
+
 
 /* What sf_target's answer means, in words, for `scalefit target` and the report alike: "reached at
  * C = ...", "already reached at ... FLOP, ..." (opt->C, the lowest budget searched), "unreachable: ... at or below the fitted
@@ -481,6 +507,11 @@ typedef struct sf_turn_result {
  * no law fits. */
 #define SF_TURN_MINRUNS 6 /* added 2026 (wording branch), so a caller can say where the runs went */
 int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, sf_turn_result *res);
+/* 1 when sf_turn refuses y for its chance level: more than SF_TURN_BELOW_FRAC of the runs (and at
+ * least 3) score SF_TURN_BELOW_DEPTH of (max - chance) below chance, unless o->below_chance_ok; *far
+ * and *lowest receive the count and the lowest score. A report names its chance line then. Added
+ * 2026 (report2 branch), additive. */
+int sf_turn_far_below_chance(const double *y, size_t n, const sf_turn_opts *o, size_t *far, double *lowest);
 
 /* The runs a turn analysis takes from a table, the same for `scalefit turn` and a report: rows
  * where column cx (compute) or cy (the metric) is missing (NaN) are skipped and counted in

@@ -164,6 +164,7 @@ int cmd_optimal(int argc, char **argv) {
     sf_fmtcol_see(&bandcol, row[i].b[0].lo), sf_fmtcol_see(&bandcol, row[i].b[0].hi);
     sf_fmtcol_see(&ycol, row[i].b[3].value);
   }
+  fc_excl excl = {0};
   for (long i = 0; i < nC; i++) {
     const sf_band *b = row[i].b;
     double beyond = row[i].beyond;
@@ -173,6 +174,14 @@ int cmd_optimal(int argc, char **argv) {
     fc_json_band(&j, "D", &b[1]);
     fc_json_band(&j, "tokens_per_param", &b[2]);
     fc_json_band(&j, "loss", &b[3]);
+    {
+      static const char *const what[4] = {"N", "D", "tokens/param", NULL};
+      char w[96];
+      for (int o = 0; o < 4; o++) {
+        snprintf(w, sizeof w, "%s at C=%.4g", what[o] ? what[o] : ff->output, Cs[i]);
+        fc_excl_see(&excl, w, &b[o]);
+      }
+    }
     sf_json_number(&j, "decades_beyond", beyond);
     fc_cost_json(&cost, &j, Cs[i]);
     sf_json_end_object(&j);
@@ -207,6 +216,7 @@ int cmd_optimal(int argc, char **argv) {
     sf_far_warning(w, sizeof w, SF_FAR_OPTIMAL, far, warn_decades, worst);
     cli_warn("%s", w);
   }
+  fc_excl_warn(&excl);
   if (json || output) rc = fc_emit_json(&out, output, json);
   sf_buf_free(&out);
   sf_fitfile_free(ff);

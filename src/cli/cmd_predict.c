@@ -248,6 +248,7 @@ int cmd_predict(int argc, char **argv) {
     sf_json_string(&j, "output", ff2->output);
     sf_json_end_object(&j);
   }
+  fc_excl excl = {0};
   sf_json_begin_array(&j, "predictions");
   /* one style per column (sf_fmtcol): compute always in e-notation, a count in k/M/B/T unless one of
    * its column reaches 1e15; it once read "100T" over "1e+15" */
@@ -279,6 +280,15 @@ int cmd_predict(int argc, char **argv) {
     sf_json_number(&j, "value", b.value);
     sf_json_number(&j, "lo", b.lo);
     sf_json_number(&j, "hi", b.hi);
+    if (b.kind == SF_BAND_BOOTSTRAP) sf_json_bool(&j, "band_excludes_value", sf_band_excludes_value(&b));
+    {
+      char what[128];
+      int len = snprintf(what, sizeof what, "%s at", ff2 ? ff2->output : ff->output);
+      for (size_t k = 0; k < ff->nvar && len > 0 && (size_t)len < sizeof what; k++)
+        len += snprintf(what + len, sizeof what - len, "%s%s=%.4g", k ? "," : " ", ff->vars[k], x[k]);
+      if (ff2) fc_excl_see(&excl, ff->output, &mid);
+      fc_excl_see(&excl, what, &b);
+    }
     sf_json_number(&j, "decades_beyond", beyond);
     if (ff2) sf_json_number(&j, "stage2_decades_beyond", row[i].beyond2);
     fc_cost_json(&cost, &j, C);
@@ -326,6 +336,7 @@ int cmd_predict(int argc, char **argv) {
     cli_warn("%zu point%s put%s %s outside the range '%s' was fitted on (%.4g to %.4g; up to %.2g decades out): the "
              "second stage is an extrapolation there, whatever the first stage's data",
              far2, far2 > 1 ? "s" : "", far2 > 1 ? "" : "s", ff->output, then, lo2, hi2, worst2);
+  fc_excl_warn(&excl);
   if (json || output) rc = fc_emit_json(&out, output, json);
   sf_buf_free(&out);
   sf_fitfile_free(ff2);

@@ -103,6 +103,8 @@ int cmd_target(int argc, char **argv) {
   double prob = sf_target_prob_reachable(ff, value, &ao);
   /* refits with no budget: unsolvable below the lowest budget their law can be evaluated at, or failed */
   size_t unsolved = sf_target_unsolved(ff, &b[0]);
+  /* a delta band below one parameter, one token (N = 0.003 [1.6e-08, 544] for a loss of 200) is clipped */
+  int clipped = reached == 1 && sf_target_clip_band(ff, &ao, b);
   int jE = sf_law_param_index(ff->law, "E");
   char verdict[256];
   sf_target_verdict(ff, value, reached, &opt, verdict, sizeof verdict);
@@ -126,6 +128,7 @@ int cmd_target(int argc, char **argv) {
   fc_json_band(&j, "N", &b[1]);
   fc_json_band(&j, "D", &b[2]);
   if (ff->K >= 2) sf_json_int(&j, "refits_unsolved", (long long)unsolved);
+  if (reached == 1) sf_json_bool(&j, "band_clipped_at_floor", clipped);
   sf_json_number(&j, "decades_beyond", beyond);
   if (reached == 1) fc_cost_json(&cost, &j, opt.C);
   sf_json_end_object(&j);
@@ -158,6 +161,7 @@ int cmd_target(int argc, char **argv) {
         printf("  (%zu of %zu refits could not be solved for the target: met already at the lowest budget their "
                "law can be evaluated at, or failed; %s)\n", unsolved, ff->K, tail);
       }
+      if (clipped) printf("  (%s)\n", SF_TARGET_CLIP_NOTE);
       if (!isnan(beyond)) printf("  %.1f decades beyond the fit's data\n", beyond);
       fc_cost_header(&cost);
       fc_cost_text(&cost, opt.C);
@@ -169,6 +173,11 @@ int cmd_target(int argc, char **argv) {
     char w[400];
     sf_far_warning(w, sizeof w, SF_FAR_TARGET, 1, warn_decades, beyond);
     cli_warn("%s", w);
+  }
+  if (reached == 1) {
+    fc_excl excl = {0};
+    fc_excl_see(&excl, "C", &b[0]), fc_excl_see(&excl, "N", &b[1]), fc_excl_see(&excl, "D", &b[2]);
+    fc_excl_warn(&excl);
   }
   if (json || output) rc = fc_emit_json(&out, output, json);
   sf_buf_free(&out);

@@ -246,7 +246,21 @@ void fc_json_band(sf_json *j, const char *key, const sf_band *b) {
   /* an unbounded end (a target never reached by some refits) is written as null */
   sf_json_number(j, "lo", b->lo);
   sf_json_number(j, "hi", b->hi);
+  /* a bootstrap band that leaves out the point estimate is not to be trusted (stderr says why) */
+  if (b->kind == SF_BAND_BOOTSTRAP) sf_json_bool(j, "band_excludes_value", sf_band_excludes_value(b));
   sf_json_end_object(j);
+}
+
+void fc_excl_see(fc_excl *e, const char *what, const sf_band *b) {
+  if (!sf_band_excludes_value(b)) return;
+  if (!e->n++) snprintf(e->example, sizeof e->example, "%s = %.4g, band [%.4g, %.4g]", what, b->value, b->lo, b->hi);
+}
+
+void fc_excl_warn(const fc_excl *e) {
+  if (!e->n) return;
+  char w[600];
+  sf_band_excludes_warning(w, sizeof w, e->n, e->example);
+  cli_warn("%s", w);
 }
 
 /* fc_parse_range on buf, a writable copy of spec (spec is what the messages quote) */

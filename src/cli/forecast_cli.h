@@ -48,6 +48,16 @@ const char *fc_band_kind(sf_bandkind k);
 void fc_json_fit(sf_json *j, const sf_fitfile *ff, const sf_fitfile *ff2); /* "fit": {...}, "band", "ci_level" */
 void fc_json_band(sf_json *j, const char *key, const sf_band *b);
 
+/* The bands of a command's output that leave out their own value (sf_band_excludes_value): fc_excl_see
+ * counts b under the name what ("loss", "N at C=1e+21") and keeps the first as an example;
+ * fc_excl_warn warns on stderr when any did. */
+typedef struct fc_excl {
+  size_t n;
+  char example[160];
+} fc_excl;
+void fc_excl_see(fc_excl *e, const char *what, const sf_band *b);
+void fc_excl_warn(const fc_excl *e);
+
 /* ---- numbers ---- */
 /* "1e21" -> one value; "1e20:1e26:13" -> 13 log-spaced values. Returns count or -1 (message printed). */
 long fc_parse_range(const char *cmd, const char *opt, const char *spec, double *v, size_t cap);

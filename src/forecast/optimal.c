@@ -196,6 +196,31 @@ static double gap(double lc, void *vctx) {
 
 #define TARGET_STEPS 60
 
+/* 1 when the optimum at budget 10^lc trains less than one parameter or on less than one token (a
+ * law of N and D only): below the floor of the search, as 6 FLOP is for a law of C alone. A budget
+ * the law cannot be evaluated at is gap()'s to report, not this. */
+static int below_unit(root_ctx *c, double lc) {
+  if (c->ff->alloc != SF_ALLOC_ND) return 0;
+  double v;
+  sf_optimum opt;
+  if (sf_value_at_compute(c->ff, c->params, pow(10, lc), c->o, &v, &opt) != SF_OK) {
+    sf_error_clear();
+    return 0;
+  }
+  return opt.N < 1 || opt.D < 1;
+}
+
+/* The lowest log budget in [lo, hi] whose optimum trains at least one parameter on one token, lo
+ * below that and hi not (the optimum's N and D grow with the budget): bisection to 1e-12 decades */
+static double unit_floor(root_ctx *c, double lo, double hi) {
+  for (int it = 0; it < 100 && hi - lo > 1e-12; it++) {
+    double mid = 0.5 * (lo + hi);
+    if (below_unit(c, mid)) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
 double sf_target_cmin(const sf_alloc_opts *o) {
   /* with attention counted a token costs its attention FLOPs whatever N is: at 1e10 FLOP a 80-layer,
    * 8192-wide, 8192-context shape (3.2e10 per token) trains no token, and every target failed with
@@ -252,9 +277,13 @@ int sf_target(const sf_fitfile *ff, const double *params, double target, const s
      * step; a budget the law cannot be evaluated at, or SF_TARGET_CFLOOR, ends the walk, and the
      * lowest budget evaluated is then the answer with *reached = -1. */
     double hi = l0;
-    const double lfloor = log10(SF_TARGET_CFLOOR);
+    double lfloor = log10(SF_TARGET_CFLOOR);
     while (hi > lfloor) {
-      double l = fmax(hi - step, lfloor), g = gap(l, &ctx);
+      double l = fmax(hi - step, lfloor);
+      /* a budget whose optimum is less than one parameter or one token is below the floor too: the
+       * walk ends at the budget where it is one (a loss of 200 was "reached" with N = 0.003) */
+      if (below_unit(&ctx, l)) lfloor = l = unit_floor(&ctx, l, hi);
+      double g = gap(l, &ctx);
       if (ctx.failed) { /* the law has no value here: the walk ends, not the search */
         sf_error_clear();
         ctx.failed = 0;
@@ -296,6 +325,22 @@ int sf_target(const sf_fitfile *ff, const double *params, double target, const s
   return sf_value_at_compute(ff, params, pow(10, lc), o, &v, opt);
 }
 
+double sf_target_floor(const sf_fitfile *ff, const double *params, const sf_alloc_opts *o) {
+  root_ctx ctx = {ff, params, o, 0, 0};
+  double l = log10(SF_TARGET_CFLOOR);
+  if (below_unit(&ctx, l)) l = unit_floor(&ctx, l, log10(SF_TARGET_CMAX));
+  return pow(10, l);
+}
+
+int sf_target_clip_band(const sf_fitfile *ff, const sf_alloc_opts *o, sf_band b[3]) {
+  if (b[0].kind != SF_BAND_DELTA) return 0;
+  int clipped = 0;
+  double floor[3] = {sf_target_floor(ff, ff->params, o), 1, 1};
+  for (int k = 0; k < 3; k++)
+    if (b[k].kind == SF_BAND_DELTA && b[k].lo < floor[k]) b[k].lo = floor[k], clipped = 1;
+  return clipped;
+}
+
 /* the law's irreducible term E, where it has one by that name, else -1 */
 static int floor_index(const sf_fitfile *ff) {
   int jE = sf_law_param_index(ff->law, "E");
@@ -323,7 +368,8 @@ void sf_target_verdict(const sf_fitfile *ff, double target, int reached, const s
     snprintf(buf, n, "reached at C = %s FLOP", c);
   }
   else if (reached == -1 && opt && opt->C > SF_TARGET_CFLOOR * (1 + 1e-9))
-    snprintf(buf, n, "already reached at %.3g FLOP, the smallest budget at which the law could be evaluated", opt->C);
+    snprintf(buf, n, "already reached at %.3g FLOP, the smallest budget at which the law could be evaluated%s", opt->C,
+             ff->alloc == SF_ALLOC_ND ? " with an optimum of one parameter or more trained on one token or more" : "");
   else if (reached == -1)
     snprintf(buf, n, "already reached at %g FLOP (one parameter trained on one token), the bottom of the search",
              SF_TARGET_CFLOOR);

@@ -149,6 +149,20 @@ static int boot_band(const sf_fitfile *ff, sf_derived_fn fn, void *ctx, size_t n
   return SF_OK;
 }
 
+int sf_band_excludes_value(const sf_band *b) {
+  if (b->kind != SF_BAND_BOOTSTRAP || !isfinite(b->value) || isnan(b->lo) || isnan(b->hi)) return 0;
+  double slack = 1e-9 * fabs(b->value);
+  return b->value < b->lo - slack || b->value > b->hi + slack;
+}
+
+void sf_band_excludes_warning(char *buf, size_t n, size_t count, const char *example) {
+  snprintf(buf, n, "%zu band%s leave%s out %s own point estimate%s%s%s: the bootstrap refits land far from the fit, "
+           "so the fit is not identified by these runs or the law does not describe them; do not trust these bands "
+           "(more runs, a simpler law, or fixing a parameter may help)", count, count > 1 ? "s" : "",
+           count > 1 ? "" : "s", count > 1 ? "their" : "its", example ? " (" : "", example ? example : "",
+           example ? ")" : "");
+}
+
 int sf_forecast_band(const sf_fitfile *ff, sf_derived_fn fn, void *ctx, size_t nout, sf_band *out) {
   if (nout > BAND_MAXOUT) return sf_fail(SF_EINTERNAL, "too many derived values (%zu)", nout);
   double val[BAND_MAXOUT];

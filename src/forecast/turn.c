@@ -203,6 +203,16 @@ static int cmp_idx(const void *a, const void *b) {
   return (u > v) - (u < v);
 }
 
+int sf_turn_far_below_chance(const double *y, size_t n, const sf_turn_opts *o, size_t *far, double *lowest) {
+  double depth = o->chance - SF_TURN_BELOW_DEPTH * (o->max - o->chance);
+  *far = 0, *lowest = HUGE_VAL;
+  for (size_t i = 0; i < n; i++) {
+    *far += y[i] < depth;
+    if (y[i] < *lowest) *lowest = y[i];
+  }
+  return !o->below_chance_ok && *far >= 3 && (double)*far > SF_TURN_BELOW_FRAC * (double)n;
+}
+
 int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, sf_turn_result *res) {
   memset(res, 0, sizeof *res);
   res->inflection = res->inflection_lo = res->inflection_hi = res->diverge_x = res->chance_suggest = NAN;
@@ -223,14 +233,10 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
     if (x[i] < res->xmin) res->xmin = x[i];
     if (x[i] > res->xmax) res->xmax = x[i];
   }
-  if (!o->below_chance_ok) {
-    double depth = o->chance - SF_TURN_BELOW_DEPTH * (o->max - o->chance), lowest = HUGE_VAL;
-    size_t far = 0;
-    for (size_t i = 0; i < n; i++) {
-      far += y[i] < depth;
-      if (y[i] < lowest) lowest = y[i];
-    }
-    if (far >= 3 && (double)far > SF_TURN_BELOW_FRAC * (double)n)
+  {
+    double depth = o->chance - SF_TURN_BELOW_DEPTH * (o->max - o->chance), lowest;
+    size_t far;
+    if (sf_turn_far_below_chance(y, n, o, &far, &lowest))
       return sf_fail(SF_EINPUT,
                      "%zu of %zu runs score below %g, far under the chance level %g (lowest %g): the sigmoid's "
                      "floor is pinned at chance, so this metric's chance level must be lower (give %s "

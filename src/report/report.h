@@ -41,6 +41,7 @@ typedef struct rp_target {
   double prob;        /* fraction of bootstrap refits that can reach it; NaN without */
   double beyond;      /* decades the reaching budget (its N, D, C) lies outside the fit's data; NaN if none */
   size_t unsolved;    /* bootstrap refits left out of the band: not solvable for the target (sf_target_unsolved) */
+  int clipped;        /* the delta band's lower ends lifted to the search's floor (sf_target_clip_band) */
 } rp_target;
 
 typedef struct rp_cost {

@@ -275,6 +275,11 @@ static int forecast_source(rp_state *st, int src) {
       rc = sf_forecast_band(ff, tg_fn, &c, 3, b);
       if (!rc) x.C = b[0], x.N = b[1], x.D = b[2], x.unsolved = sf_target_unsolved(ff, &b[0]);
       if (!rc && x.reached == -1) x.C.value = o.C; /* the budget the verdict names */
+      if (!rc && x.reached == 1) { /* as `scalefit target`: no band below one parameter, one token */
+        b[0] = x.C, b[1] = x.N, b[2] = x.D;
+        x.clipped = sf_target_clip_band(ff, &c.ao, b);
+        x.C = b[0], x.N = b[1], x.D = b[2];
+      }
     }
     if (rc)
       return rp_fail(st, key_line(st, line, "targets"), rc, "[forecast]: '%s' target %g: %s", rp_source_name(st, src), x.target, sf_errmsg());
@@ -411,7 +416,13 @@ static int run_turn(rp_state *st, rp_turn *tu) {
   o.tol = sp->tol;
   tu->opts = o;
   rc = sf_turn(tu->xv, tu->yv, tu->n, &o, &tu->res);
-  if (rc) return rp_fail(st, sp->line, rc, "[turn %s]: %s", sp->name, sf_errmsg());
+  if (rc) {
+    /* the runs far below the chance level: the chance line is the one to change (the header when it is the default) */
+    size_t far;
+    double lowest;
+    size_t at = sf_turn_far_below_chance(tu->yv, tu->n, &o, &far, &lowest) ? key_line(st, sp->line, "chance") : sp->line;
+    return rp_fail(st, at, rc, "[turn %s]: %s", sp->name, sf_errmsg());
+  }
   return SF_OK;
 }
 

@@ -209,7 +209,10 @@ static int open_section(parser *p, const char *hdr, const char *name) {
   do {                                                                                                    \
     for (size_t i = 0; i < s->count; i++)                                                                 \
       if (!strcmp(s->arr[i].name, nm))                                                                    \
-        return perr(p, p->line, "duplicate name: [%s %s] is already defined on line %zu", hdr, nm, s->arr[i].line); \
+        return name && *name ? perr(p, p->line, "duplicate name: [%s %s] is already defined on line %zu", hdr, nm,  \
+                                    s->arr[i].line)                                                         \
+                             : perr(p, p->line, "a second [%s] without a name (line %zu already takes the name '%s'): "    \
+                                    "give each [%s NAME] a name", hdr, s->arr[i].line, nm, hdr);           \
     type *a = grow(s->arr, s->count, sizeof *a);                                                          \
     if (!a) return sf_fail(SF_ENOMEM, "out of memory");                                                   \
     s->arr = a;                                                                                           \

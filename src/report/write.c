@@ -167,6 +167,32 @@ static void far_para(out *o, int kind, size_t *far, double *worst) {
   *far = 0, *worst = 0;
 }
 
+/* Bootstrap bands of a source's forecast table that leave out their own value (sf_band_excludes_value),
+ * warned about under the table as the CLI warns; the first is kept as the example. */
+typedef struct excl_count {
+  size_t n;
+  char example[160];
+} excl_count;
+
+/* what: the figure ("N*"), C: the budget of its row (NaN: none, a target's) */
+static void excl_see(excl_count *e, const char *what, double C, const sf_band *b) {
+  if (!sf_band_excludes_value(b)) return;
+  if (e->n++) return;
+  if (isnan(C)) snprintf(e->example, sizeof e->example, "%s = %.4g, band [%.4g, %.4g]", what, b->value, b->lo, b->hi);
+  else snprintf(e->example, sizeof e->example, "%s at C=%.4g = %.4g, band [%.4g, %.4g]", what, C, b->value, b->lo, b->hi);
+}
+
+/* The warning under a table (prefix: what it is about, or NULL), if any band left its value out; resets the count. */
+static void excl_para(out *o, const char *prefix, excl_count *e) {
+  if (e->n) {
+    char w[600], buf[1700];
+    sf_band_excludes_warning(w, sizeof w, e->n, e->example);
+    if (prefix) snprintf(buf, sizeof buf, "%s: %s", prefix, w);
+    para(o, prefix ? buf : w, "warn");
+  }
+  e->n = 0;
+}
+
 /* ---- the body, in either language ---- */
 
 static void body(rp_state *st, out *o) {
@@ -262,6 +288,7 @@ static void body(rp_state *st, out *o) {
          NULL);
     size_t far = 0; /* the source's budgets far beyond its data, warned about as the CLI does */
     double worst = 0;
+    excl_count excl = {0};
     sf_fmtcol ncol = {0}, dcol = {0}, vcol = {0}; /* one style per column of the source's table, as optimal's */
     for (size_t i = 0; i < st->nfc; i++) {
       const rp_fc *x = &st->fc[i];
@@ -276,6 +303,7 @@ static void body(rp_state *st, out *o) {
         if (i) {
           table_end(o);
           far_para(o, st->fc[i - 1].kind, &far, &worst);
+          excl_para(o, NULL, &excl);
         }
         snprintf(buf, sizeof buf, "%s", rp_source_name(st, x->fit));
         heading(o, 3, buf);
@@ -317,6 +345,11 @@ static void body(rp_state *st, out *o) {
       else if (ff->alloc == SF_ALLOC_ND) cells[nc++] = c6;
       if (x->fit >= 0) cells[nc++] = c5;
       table_row(o, cells, nc);
+      excl_see(&excl, x->kind == RP_PREDICT ? ff->output : "N*", x->C, &x->N);
+      if (x->kind != RP_PREDICT) {
+        excl_see(&excl, "D*", x->C, &x->D), excl_see(&excl, "tokens/param", x->C, &x->tpp);
+        excl_see(&excl, ff->output, x->C, &x->value);
+      }
       if (x->beyond > RP_WARN_DECADES) {
         far++;
         if (x->beyond > worst) worst = x->beyond;
@@ -324,6 +357,7 @@ static void body(rp_state *st, out *o) {
     }
     table_end(o);
     far_para(o, st->fc[st->nfc - 1].kind, &far, &worst);
+    excl_para(o, NULL, &excl);
   }
   if (st->ntg) {
     heading(o, 2, "Targets");
@@ -373,6 +407,13 @@ static void body(rp_state *st, out *o) {
     }
     for (size_t i = 0; i < st->ntg; i++) {
       const rp_target *x = &st->tg[i];
+      if (x->reached != 1 || !x->clipped) continue;
+      snprintf(buf, sizeof buf, "%s, %s %g: %s", rp_source_name(st, x->fit), rp_source_ff(st, x->fit)->output, x->target,
+               SF_TARGET_CLIP_NOTE);
+      para(o, buf, NULL);
+    }
+    for (size_t i = 0; i < st->ntg; i++) {
+      const rp_target *x = &st->tg[i];
       if (x->reached != 1 || !(x->beyond > RP_WARN_DECADES)) continue;
       char w[400];
       sf_far_warning(w, sizeof w, SF_FAR_TARGET, 1, RP_WARN_DECADES, x->beyond);
@@ -380,15 +421,29 @@ static void body(rp_state *st, out *o) {
                x->target, w);
       para(o, buf, "warn");
     }
+    for (size_t i = 0; i < st->ntg; i++) {
+      const rp_target *x = &st->tg[i];
+      if (x->reached != 1) continue;
+      excl_count e = {0};
+      excl_see(&e, "C", NAN, &x->C), excl_see(&e, "N", NAN, &x->N), excl_see(&e, "D", NAN, &x->D);
+      snprintf(buf, sizeof buf, "%s, %s %g", rp_source_name(st, x->fit), rp_source_ff(st, x->fit)->output, x->target);
+      excl_para(o, buf, &e);
+    }
   }
   /* costs */
   if (s->ncost && (st->nfc || st->ntg)) {
     heading(o, 2, "Costs");
     for (size_t k = 0; k < s->ncost; k++) {
       const rp_cost *cc = &st->costs[k];
-      snprintf(buf, sizeof buf, "Scenario '%s': %s, %.4g TFLOP/s peak (%s), MFU %.3g%s", cc->spec->name, cc->gpu,
-               cc->peak / 1e12, cc->spec->precision ? cc->spec->precision : "bf16", cc->spec->mfu,
-               isnan(cc->spec->gpus) ? "" : ", ");
+      /* a peak given as peak_tflops names no accelerator and no precision: it read "0.068 TFLOP/s accelerator,
+       * 0.068 TFLOP/s peak (bf16)", the figure twice and a precision that was never chosen */
+      if (cc->spec->gpu)
+        snprintf(buf, sizeof buf, "Scenario '%s': %s, %.4g TFLOP/s peak (%s), MFU %.3g%s", cc->spec->name, cc->gpu,
+                 cc->peak / 1e12, cc->spec->precision ? cc->spec->precision : "bf16", cc->spec->mfu,
+                 isnan(cc->spec->gpus) ? "" : ", ");
+      else
+        snprintf(buf, sizeof buf, "Scenario '%s': an accelerator of %.4g TFLOP/s peak (peak_tflops), MFU %.3g%s",
+                 cc->spec->name, cc->peak / 1e12, cc->spec->mfu, isnan(cc->spec->gpus) ? "" : ", ");
       if (!isnan(cc->spec->gpus)) snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%.0f in parallel", cc->spec->gpus);
       if (!isnan(cc->spec->price))
         snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ", $%.3g per accelerator-hour", cc->spec->price);
@@ -551,8 +606,15 @@ static void sources(rp_state *st, out *o) {
 static void provenance(rp_state *st, out *o) {
   char buf[4096];
   heading(o, 2, "Provenance");
+  /* the data file as the spec gives it, and where that resolved to only when it is another path: an
+   * absolute path was shown twice, "x.h5 (x.h5)" */
+  const char *given = st->spec->data_file_given, *resolved = st->spec->data_file;
+  int both = resolved && given && strcmp(given, resolved) != 0;
   snprintf(buf, sizeof buf, "Spec: %s. Command: %s. scalefit %s, %s.", st->spec->path,
            st->ctx && st->ctx->command_line ? st->ctx->command_line : "(library call)", sf_version(), st->started);
+  if (resolved)
+    snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " Data: %s%s%s%s.", given ? given : resolved,
+             both ? " (" : "", both ? resolved : "", both ? ")" : "");
   if (o->html) {
     sf_buf_add(o->b, "<dl class=\"prov\"><dt>spec</dt><dd><code>");
     esc(o, st->spec->path);
@@ -562,12 +624,15 @@ static void provenance(rp_state *st, out *o) {
     esc(o, sf_version());
     sf_buf_add(o->b, "</dd><dt>written</dt><dd>");
     esc(o, st->started);
-    if (st->spec->data_file) {
+    if (resolved) {
       sf_buf_add(o->b, "</dd><dt>data</dt><dd><code>");
-      esc(o, st->spec->data_file_given);
-      sf_buf_add(o->b, "</code> (");
-      esc(o, st->spec->data_file);
-      sf_buf_add(o->b, ")");
+      esc(o, given ? given : resolved);
+      sf_buf_add(o->b, "</code>");
+      if (both) {
+        sf_buf_add(o->b, " (");
+        esc(o, resolved);
+        sf_buf_add(o->b, ")");
+      }
     }
     sf_buf_add(o->b, "</dd></dl>\n");
   } else {
@@ -707,6 +772,7 @@ static void write_json(rp_state *st, sf_buf *b) {
       sf_json_number(&j, "lo", bs[k]->lo);
       sf_json_number(&j, "hi", bs[k]->hi);
       sf_json_string(&j, "band", band_kind(bs[k]->kind));
+      if (bs[k]->kind == SF_BAND_BOOTSTRAP) sf_json_bool(&j, "band_excludes_value", sf_band_excludes_value(bs[k]));
       sf_json_end_object(&j);
     }
     sf_json_string(&j, "output", rp_source_ff(st, x->fit)->output);
@@ -729,8 +795,10 @@ static void write_json(rp_state *st, sf_buf *b) {
       sf_json_number(&j, "value", bs[k]->value);
       sf_json_number(&j, "lo", bs[k]->lo);
       sf_json_number(&j, "hi", bs[k]->hi);
+      if (bs[k]->kind == SF_BAND_BOOTSTRAP) sf_json_bool(&j, "band_excludes_value", sf_band_excludes_value(bs[k]));
       sf_json_end_object(&j);
     }
+    if (x->reached == 1) sf_json_bool(&j, "band_clipped_at_floor", x->clipped);
     sf_json_number(&j, "prob_reachable", x->prob);
     /* as `scalefit target --json`: only for a fit with bootstrap refits */
     if (rp_source_ff(st, x->fit)->K >= 2) sf_json_int(&j, "refits_unsolved", (long long)x->unsolved);
@@ -890,8 +958,12 @@ int sf_report_index(const char *outdir, const sf_report_entry *e, size_t n, cons
                 ok == 1 ? "" : "s", n - ok);
   sf_buf_add(&b, "<div class=\"scroll\"><table>\n<thead><tr><th>report</th><th>spec</th><th>status</th></tr></thead>\n<tbody>\n");
   for (size_t i = 0; i < n; i++) {
-    char *spec = sf_html_escape(e[i].spec), *name = sf_html_escape(e[i].name ? e[i].name : "-"),
-         *status = sf_html_escape(e[i].status ? e[i].status : "");
+    /* a spec that failed while being read has no name from its run: the folder name it would have
+     * had, unlinked, as a spec that failed while running shows it (the one read "-", the other its name) */
+    char *fallback = e[i].name ? NULL : sf_spec_folder_name(e[i].spec);
+    const char *nm = e[i].name ? e[i].name : fallback ? fallback : "-";
+    char *spec = sf_html_escape(e[i].spec), *name = sf_html_escape(nm), *status = sf_html_escape(e[i].status ? e[i].status : "");
+    free(fallback);
     if (e[i].ok) sf_buf_printf(&b, "<tr><td><a href=\"%s/index.html\">%s</a></td>", name ? name : "", name ? name : "");
     else sf_buf_printf(&b, "<tr><td>%s</td>", name ? name : "");
     sf_buf_printf(&b, "<td><code>%s</code></td><td%s>%s%s</td></tr>\n", spec ? spec : "",

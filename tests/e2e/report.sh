@@ -332,6 +332,12 @@ keyline "[data]\nfile = $M\n\nwhere = C >\n[fit f]\nlaw = power\nx = C\ny = mmlu
 keyline "[data]\nfile = $M\n[turn]\nx = C\nbootstrap = 10\ny = nosuch\n" "6: [turn turn]: column 'nosuch' missing"
 keyline "[data]\nfile = $M\n[turn]\ny = mmlu\nbootstrap = 10\nx = nosuch\n" "6: [turn turn]: column 'nosuch' missing"
 keyline "[data]\nfile = $M\n[turn]\ny = mmlu\n\nchance = 2\n" "6: [turn turn]: chance (2) must be >= 0 and below max"
+# runs far below the chance level: the chance line is what to change (it named the [turn] header)
+keyline "[data]\nfile = $M\n[turn]\ny = mmlu\n\nchance = 0.6\n" "6: [turn turn]: "
+grep -qF "far under the chance level 0.6" err.txt || fail "chance refusal: $(cat err.txt)"
+# two unnamed [turn]s: not "duplicate name: [turn turn]" (no such name was typed), but what to do
+keyline "[data]\nfile = $M\n[turn]\ny = mmlu\n[turn]\ny = mmlu\n" \
+  "5: a second [turn] without a name (line 3 already takes the name 'turn'): give each [turn NAME] a name"
 keyline "[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost c]\nmfu = 0.5\ngpus = 8\ngpu = nosuch\n" \
   "7: [cost c]: unknown gpu 'nosuch'"
 keyline "[data]\nfile = $M\n[fit m]\nlaw = power\nx = N\ny = mmlu\n[forecast]\nbudgets = 1e22\n\nfits = m\n" \

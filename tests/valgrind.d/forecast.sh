@@ -57,3 +57,12 @@ vg 1 next "$SF_SRC/tests/inputs/fit_loss_of_c.json" --at C=1e25 --max-compute 1e
 # too few runs: the error names the runs without a value (sf_turn_enough; sf_fit_table's where and skip lists)
 vg 2 turn "$SF_SRC/datasets/models_rumoured.csv" --x C --y mmlu
 vg 2 fit "$SF_SRC/datasets/models.csv" --law power --x C --y mmlu --where 'C > 3e24'
+# bootstrap bands that leave out their own point estimate (six tiny runs do not identify chinchilla): warned
+"$SCALEFIT" fit "$SF_SRC/tests/inputs/tiny_sweep.csv" --law chinchilla --bootstrap 8 --seed 1 -o "$tmp/tiny.json" > /dev/null 2>&1
+vg 0 predict "$tmp/tiny.json" --at N=1e6,D=1e8 --json
+vg 0 optimal "$tmp/tiny.json" --compute 1e15,1e18
+vg 0 target "$tmp/tiny.json" --value 2 --json
+# the floor of the search for a law of N and D (the optimum one parameter), and a delta band clipped there
+"$SCALEFIT" fit "$SF_SRC/datasets/sweep_default.h5" --law chinchilla -o "$tmp/ch.json" > /dev/null 2>&1
+vg 0 target "$tmp/ch.json" --value 200
+vg 0 target "$tmp/ch.json" --value 20 --json

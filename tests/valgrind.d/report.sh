@@ -39,3 +39,11 @@ printf '[data]\nfile = %s\nwhere = C < 1e24\n[fit p]\nlaw = power\ny = mmlu\n' "
 vg 0 report "$tmp/where.ini" -o "$tmp/rep"
 printf '[data]\nfile = %s\nwhere = Model_Family > 1\n[fit p]\nlaw = power\ny = mmlu\n' "$SF_SRC/datasets/models.csv" > "$tmp/wtext.ini"
 vg 2 report "$tmp/wtext.ini" -o "$tmp/rep"
+# the same in a report: the warnings under the forecast table and the target
+printf '[data]\nfile = %s\n[fit ch]\nlaw = chinchilla\nbootstrap = 8\nseed = 1\n[forecast]\nbudgets = 1e15\ntargets = 2\n' "$SF_SRC/tests/inputs/tiny_sweep.csv" > "$tmp/excl.ini"
+vg 0 report "$tmp/excl.ini" -o "$tmp/rep"
+# two unnamed [turn]s (refused while read); a peak given in TFLOP/s, a read failure beside a report (the index names both)
+printf '[data]\nfile = %s\n[turn]\ny = mmlu\n[turn]\ny = mmlu\n' "$SF_SRC/datasets/models.csv" > "$tmp/dupturn.ini"
+vg 2 report "$tmp/dupturn.ini" -o "$tmp/rep"
+printf '[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost c]\npeak_tflops = 0.068\n' > "$tmp/peak.ini"
+vg 2 report "$tmp/peak.ini" "$tmp/broken.ini" -o "$tmp/rep"

@@ -1,0 +1,79 @@
+#!/bin/bash
+# forecast_band_excludes.sh: a bootstrap band that leaves out its own point estimate is warned about.
+# The six runs of `scalefit sweep --preset tiny` (tests/inputs/tiny_sweep.csv) do not identify a
+# chinchilla fit: its refits land far from it, and predict printed "1.37 [1.46, 2.245]", optimal a loss
+# "1.284 [1.371, 2.12]", without a word. The percentiles are recomputed here from the fit file's saved
+# draws (numpy, linear interpolation), so the point is outside independently of scalefit; predict,
+# optimal, target (text and JSON) and the report then warn. A fit that is identified (the shipped
+# default sweep) gives no such warning.
+set -u
+PY=/usr/bin/python3
+[ -x "$PY" ] || exit 77
+"$PY" -c 'import numpy' 2>/dev/null || exit 77
+fail() { echo "FAIL: $*"; exit 1; }
+w=$(mktemp -d)
+trap 'rm -rf "$w"' EXIT
+RUNS="$SF_SRC/tests/inputs/tiny_sweep.csv"
+
+"$SCALEFIT" fit "$RUNS" --law chinchilla --bootstrap 50 --seed 1 -o "$w/f.json" > /dev/null 2>&1 || fail "fit exit $?"
+"$SCALEFIT" predict "$w/f.json" --at N=1e6,D=1e8 > "$w/p.txt" 2> "$w/p.err" || fail "predict exit $?"
+"$SCALEFIT" predict "$w/f.json" --at N=1e6,D=1e8 --json > "$w/p.json" 2>/dev/null || fail "predict --json exit $?"
+"$SCALEFIT" optimal "$w/f.json" --compute 1e15 --json > "$w/o.json" 2> "$w/o.err" || fail "optimal exit $?"
+"$PY" - "$w/f.json" "$w/p.json" "$w/o.json" <<'PY' || fail "bands against the draws"
+import json, sys
+import numpy as np
+f, p, o = (json.load(open(a)) for a in sys.argv[1:4])
+names = f["param_order"]
+S = np.array(f["bootstrap"]["samples"], dtype=float)
+P = dict(f["params"])
+def loss(q, N, D):
+    return q["E"] + q["A"] / N ** q["alpha"] + q["B"] / D ** q["beta"]
+rows = [dict(zip(names, s)) for s in S]
+# predict at N=1e6, D=1e8: the refits' losses' 2.5 and 97.5 percentiles
+v = np.array([loss(q, 1e6, 1e8) for q in rows])
+lo, hi = np.percentile(v, [2.5, 97.5])
+pt = loss(P, 1e6, 1e8)
+r = p["predictions"][0]
+assert abs(r["value"] - pt) < 1e-9 * pt and abs(r["lo"] - lo) < 1e-6 * lo and abs(r["hi"] - hi) < 1e-6 * hi, (r, pt, lo, hi)
+assert not (lo <= pt <= hi), (pt, lo, hi)
+assert r["band_excludes_value"] is True, r
+# optimal at C=1e15: the closed form N* = G (C/6)^(b/(a+b)), G = (a A / (b B))^(1/(a+b)), per refit
+def nopt(q, C):
+    a, b = q["alpha"], q["beta"]
+    lg = (np.log(a * q["A"]) - np.log(b * q["B"])) / (a + b)
+    return np.exp(lg + b / (a + b) * np.log(C / 6))
+v = np.array([nopt(q, 1e15) for q in rows])
+v = v[np.isfinite(v)]
+lo, hi = np.percentile(v, [2.5, 97.5])
+pt = nopt(P, 1e15)
+N = o["optima"][0]["N"]
+assert abs(N["value"] - pt) < 1e-6 * pt and abs(N["lo"] - lo) < 1e-6 * lo and abs(N["hi"] - hi) < 1e-6 * hi, (N, pt, lo, hi)
+assert not (lo <= pt <= hi), (pt, lo, hi)
+assert N["band_excludes_value"] is True, N
+PY
+for e in p o; do
+  grep -q "band.* leave.* out .* own point estimate.*not identified by these runs or the law does not describe them; do not trust" "$w/$e.err" \
+    || fail "no warning from $e: $(cat "$w/$e.err")"
+done
+"$SCALEFIT" target "$w/f.json" --value 2 > /dev/null 2> "$w/t.err" || fail "target exit $?"
+grep -q "own point estimate (C = " "$w/t.err" || fail "no warning from target: $(cat "$w/t.err")"
+
+# the report: the same warning under the forecast table and the target, and the flag in report.json
+printf '[data]\nfile = %s\n[fit chinchilla]\nlaw = chinchilla\nbootstrap = 50\nseed = 1\n[forecast]\nfits = chinchilla\nbudgets = 1e15\ntargets = 2\n' \
+  "$RUNS" > "$w/tiny.ini"
+"$SCALEFIT" report "$w/tiny.ini" -o "$w/out" > /dev/null 2>&1 || fail "report exit $?"
+[ "$(grep -c 'warning:\*\* .*own point estimate.*do not trust' "$w/out/tiny/report.md")" = 2 ] || fail "report.md warnings"
+grep -q "own point estimate" "$w/out/tiny/index.html" || fail "index.html warning"
+"$PY" - "$w/out/tiny/report.json" <<'PY' || fail "report.json flags"
+import json, sys
+r = json.load(open(sys.argv[1]))
+fc = r["forecasts"][0]["N"]
+assert fc["band_excludes_value"] is True and not (fc["lo"] <= fc["value"] <= fc["hi"]), fc
+PY
+
+# an identified fit: no such warning
+"$SCALEFIT" fit "$SF_SRC/datasets/sweep_default.h5" --law chinchilla --bootstrap 20 --seed 1 -o "$w/g.json" > /dev/null 2>&1 \
+  || fail "fit of the default sweep exit $?"
+"$SCALEFIT" optimal "$w/g.json" --compute 1e13 > /dev/null 2> "$w/g.err" || fail "optimal exit $?"
+! grep -q "own point estimate" "$w/g.err" || fail "a warning for an identified fit: $(cat "$w/g.err")"
+exit 0
