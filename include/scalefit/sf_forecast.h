@@ -212,6 +212,12 @@ void sf_fmt_sig(char *buf, size_t n, double v, int digits);
  * neither (a unit suffix, "-", "inf") or v is not finite. One style for a value and its standard
  * error and interval (fit's parameter table). */
 int sf_fmt_like(char *buf, size_t n, double v, const char *ref);
+/* A parameter's value as the parameter tables (fit's, the report's) print it, so that its standard
+ * error se and interval [lo, hi] (NaN if none) can take its style by sf_fmt_like: %.6g, or %.5e for
+ * all of them when one of the four needs e-notation at 6 digits ("9015.54" beside "2.82e+03"). */
+void sf_fmt_param_value(char *buf, size_t n, double v, double se, double lo, double hi);
+/* "[LO, HI]" in the style of ref (sf_fmt_like), each end %.6g where ref has none. */
+void sf_fmt_param_interval(char *buf, size_t n, const char *ref, double lo, double hi);
 
 /* ---- evaluation and bands ---- */
 

@@ -271,13 +271,22 @@ static void print_table(const sf_fit_table_result *fr, const char *path) {
   if (fr->K) printf("   %g%% bootstrap interval (%zu resamples, %.1f s)", 100 * fr->level, fr->K, fr->boot_seconds);
   printf("\n");
   for (size_t j = 0; j < law->np; j++) {
-    printf("  %-10s %14.6g %12.4g", law->par[j].name, r->params[j], r->stderr_[j]);
-    if (o->fixed[j]) printf("   (fixed)");
-    else if (fr->K) { /* an end within rounding of the parameter's bound reads as the bound */
-      double blo, bhi;
+    /* the standard error and the interval in the value's style (its decimal places, or e-notation):
+     * "9015.54" once stood beside "2.82e+03" */
+    char pv[48], ps[48], pl[100];
+    double lo = NAN, hi = NAN, blo, bhi;
+    if (!o->fixed[j] && fr->K) { /* an end within rounding of the parameter's bound reads as the bound */
       sf_fit_param_bounds(law, o, j, &blo, &bhi);
-      printf("   [%.6g, %.6g]", sf_fit_snap_to_bound(fr->ci_lo[j], blo, bhi, r->params[j]),
-             sf_fit_snap_to_bound(fr->ci_hi[j], blo, bhi, r->params[j]));
+      lo = sf_fit_snap_to_bound(fr->ci_lo[j], blo, bhi, r->params[j]);
+      hi = sf_fit_snap_to_bound(fr->ci_hi[j], blo, bhi, r->params[j]);
+    }
+    sf_fmt_param_value(pv, sizeof pv, r->params[j], r->stderr_[j], lo, hi);
+    if (!sf_fmt_like(ps, sizeof ps, r->stderr_[j], pv)) snprintf(ps, sizeof ps, "%.4g", r->stderr_[j]);
+    printf("  %-10s %14s %12s", law->par[j].name, pv, ps);
+    if (o->fixed[j]) printf("   (fixed)");
+    else if (fr->K) {
+      sf_fmt_param_interval(pl, sizeof pl, pv, lo, hi);
+      printf("   %s", pl);
     }
     printf("\n");
   }

@@ -750,6 +750,28 @@ int sf_fmt_like(char *buf, size_t n, double v, const char *ref) {
   return 1;
 }
 
+void sf_fmt_param_value(char *buf, size_t n, double v, double se, double lo, double hi) {
+  /* %.6g of each; if one of them needs e-notation (an interval to 2.2e+09 beside 6419.51), all of
+   * it is in e-notation, else all at the value's decimal places */
+  const double x[4] = {v, se, lo, hi};
+  char r[48];
+  for (int k = 0; k < 4; k++) {
+    snprintf(r, sizeof r, "%.6g", x[k]);
+    if (isfinite(x[k]) && strchr(r, 'e')) {
+      snprintf(buf, n, "%.5e", v);
+      return;
+    }
+  }
+  snprintf(buf, n, "%.6g", v);
+}
+
+void sf_fmt_param_interval(char *buf, size_t n, const char *ref, double lo, double hi) {
+  char a[48], b[48];
+  if (!sf_fmt_like(a, sizeof a, lo, ref)) snprintf(a, sizeof a, "%.6g", lo);
+  if (!sf_fmt_like(b, sizeof b, hi, ref)) snprintf(b, sizeof b, "%.6g", hi);
+  snprintf(buf, n, "[%s, %s]", a, b);
+}
+
 void sf_fmt_value(char *buf, size_t n, double v) {
   if (!isfinite(v)) {
     sf_fmt_sig(buf, n, v, 4);
