@@ -173,11 +173,16 @@ void sf_far_warning(char *buf, size_t n, int kind, size_t far, double limit, dou
 /* How a forecast's figures are displayed, one rule per quantity for the CLI and the report alike
  * (a report must never show a number differently from the command that computes it):
  *   sf_fmt_value  N, D, losses, accelerator-hours, dollars: from 1e4 on 3 significant
- *                 digits with k, M, B, T (174k, 46.9B, 1e+22 from 1e15); below, 4 significant
- *                 digits (a loss 1.678 and its band [1.578, 1.778]); "inf", "-inf"; NaN "-"
+ *                 digits with k, M, B, T (174k, 46.9B, 40.0B, 1.00e+22 from 1e15); below, 4
+ *                 significant digits (a loss 1.678, 2.150); "inf", "-inf"; NaN "-"
  *   sf_fmt_ratio  tokens per parameter and days: 3 significant digits, whole from 100 on (55.3,
- *                 124, 1.77, 0.00714, 1235); NaN "-"
- *   sf_fmt_band   "V [LO, HI]" with either rule, "V" alone when the band is NaN
+ *                 124, 1.77, 0.00714, 10.0, 1235); NaN "-"
+ *   sf_fmt_band   "V [LO, HI]" with either rule, "V" alone when the band is NaN; an end printed as a
+ *                 plain decimal (or in e-notation) as V is takes V's decimal places: "2.150 [2.134,
+ *                 2.167]", "14.2 [10.0, 18.0]", "124 [75, 231]"; an end with a unit keeps its own
+ * Significant digits are always all shown: trailing zeros are kept (2.150, not 2.15; 40.0k, not 40k)
+ * so that a value, its band and a column read at one precision. Changed 2026 (display branch,
+ * session 15): %g dropped them, "1.94 [1.9, 1.983]".
  * and compute and columns of counts by sf_fmt_compute and sf_fmtcol below. */
 void sf_fmt_value(char *buf, size_t n, double v);
 void sf_fmt_ratio(char *buf, size_t n, double v);
@@ -199,6 +204,20 @@ void sf_fmtcol_fmt(const sf_fmtcol *c, char *buf, size_t n, double v);
 void sf_fmtcol_see_band(sf_fmtcol *c, double v, double lo, double hi);
 void sf_fmtcol_band(const sf_fmtcol *c, char *buf, size_t n, double v, double lo, double hi);
 void sf_fmt_band(char *buf, size_t n, double v, double lo, double hi, void (*fmt)(char *, size_t, double));
+/* v to digits significant digits in %g's notation, trailing zeros kept (2.150, 14.20, 1.00e+22);
+ * NaN "-", "inf", "-inf". */
+void sf_fmt_sig(char *buf, size_t n, double v, int digits);
+/* v in the style of ref as printed: ref a plain decimal, v with as many decimal places; ref in
+ * e-notation, v in e-notation with as many mantissa places. Returns 0 (buf untouched) when ref is
+ * neither (a unit suffix, "-", "inf") or v is not finite. One style for a value and its standard
+ * error and interval (fit's parameter table). */
+int sf_fmt_like(char *buf, size_t n, double v, const char *ref);
+/* A parameter's value as the parameter tables (fit's, the report's) print it, so that its standard
+ * error se and interval [lo, hi] (NaN if none) can take its style by sf_fmt_like: %.6g, or %.5e for
+ * all of them when one of the four needs e-notation at 6 digits ("9015.54" beside "2.82e+03"). */
+void sf_fmt_param_value(char *buf, size_t n, double v, double se, double lo, double hi);
+/* "[LO, HI]" in the style of ref (sf_fmt_like), each end %.6g where ref has none. */
+void sf_fmt_param_interval(char *buf, size_t n, const char *ref, double lo, double hi);
 
 /* ---- evaluation and bands ---- */
 

@@ -271,13 +271,22 @@ static void print_table(const sf_fit_table_result *fr, const char *path) {
   if (fr->K) printf("   %g%% bootstrap interval (%zu resamples, %.1f s)", 100 * fr->level, fr->K, fr->boot_seconds);
   printf("\n");
   for (size_t j = 0; j < law->np; j++) {
-    printf("  %-10s %14.6g %12.4g", law->par[j].name, r->params[j], r->stderr_[j]);
-    if (o->fixed[j]) printf("   (fixed)");
-    else if (fr->K) { /* an end within rounding of the parameter's bound reads as the bound */
-      double blo, bhi;
+    /* the standard error and the interval in the value's style (its decimal places, or e-notation):
+     * "9015.54" once stood beside "2.82e+03" */
+    char pv[48], ps[48], pl[100];
+    double lo = NAN, hi = NAN, blo, bhi;
+    if (!o->fixed[j] && fr->K) { /* an end within rounding of the parameter's bound reads as the bound */
       sf_fit_param_bounds(law, o, j, &blo, &bhi);
-      printf("   [%.6g, %.6g]", sf_fit_snap_to_bound(fr->ci_lo[j], blo, bhi, r->params[j]),
-             sf_fit_snap_to_bound(fr->ci_hi[j], blo, bhi, r->params[j]));
+      lo = sf_fit_snap_to_bound(fr->ci_lo[j], blo, bhi, r->params[j]);
+      hi = sf_fit_snap_to_bound(fr->ci_hi[j], blo, bhi, r->params[j]);
+    }
+    sf_fmt_param_value(pv, sizeof pv, r->params[j], r->stderr_[j], lo, hi);
+    if (!sf_fmt_like(ps, sizeof ps, r->stderr_[j], pv)) snprintf(ps, sizeof ps, "%.4g", r->stderr_[j]);
+    printf("  %-10s %14s %12s", law->par[j].name, pv, ps);
+    if (o->fixed[j]) printf("   (fixed)");
+    else if (fr->K) {
+      sf_fmt_param_interval(pl, sizeof pl, pv, lo, hi);
+      printf("   %s", pl);
     }
     printf("\n");
   }
@@ -589,8 +598,12 @@ static void print_compare(const sf_fit_compare_result *cr, const sf_law *const *
       continue;
     }
     const sf_fit_result *r = &cr->fit[i].fit;
-    for (size_t p = 0; p < law->np; p++)
-      printf("%s%s %.6g (%.3g)", p ? "  " : " ", law->par[p].name, r->params[p], r->stderr_[p]);
+    for (size_t p = 0; p < law->np; p++) {
+      char v[48], se[48]; /* the standard error in the value's style, as fit's parameter table */
+      sf_fmt_param_value(v, sizeof v, r->params[p], r->stderr_[p], NAN, NAN);
+      if (!sf_fmt_like(se, sizeof se, r->stderr_[p], v)) snprintf(se, sizeof se, "%.3g", r->stderr_[p]);
+      printf("%s%s %s (%s)", p ? "  " : " ", law->par[p].name, v, se);
+    }
     printf("\n");
   }
 }
@@ -792,11 +805,16 @@ static void by_row(const char *label, int wlab, const sf_fit_table_result *f, in
     if (f->n_holdout) printf(" %5zu %10.4g", f->n_holdout, f->holdout_rmse);
     else printf(" %5d %10s", 0, "-");
   }
-  char cell[64];
+  char cell[112];
   for (size_t p = 0; p < law->np; p++) {
-    if (f->opts.fixed[p]) snprintf(cell, sizeof cell, "%.6g (fixed)", r->params[p]);
-    else snprintf(cell, sizeof cell, "%.6g (%.3g)", r->params[p], r->stderr_[p]);
-    printf("  %-22s", cell);
+    char v[48], se[48]; /* the standard error in the value's style, as fit's parameter table */
+    sf_fmt_param_value(v, sizeof v, r->params[p], f->opts.fixed[p] ? NAN : r->stderr_[p], NAN, NAN);
+    if (f->opts.fixed[p]) snprintf(cell, sizeof cell, "%s (fixed)", v);
+    else {
+      if (!sf_fmt_like(se, sizeof se, r->stderr_[p], v)) snprintf(se, sizeof se, "%.3g", r->stderr_[p]);
+      snprintf(cell, sizeof cell, "%s (%s)", v, se);
+    }
+    printf("  %-25s", cell);
   }
   printf("\n");
 }
@@ -828,7 +846,7 @@ static void print_by(const sf_fit_group_result *gr, const char *path) {
   }
   printf("\n  %-*s %5s %10s", wlab, gr->by, "n", "RMSE");
   if (held) printf(" %5s %10s", "held", "held RMSE");
-  for (size_t p = 0; p < law->np; p++) printf("  %-22s", law->par[p].name);
+  for (size_t p = 0; p < law->np; p++) printf("  %-25s", law->par[p].name);
   printf("\n");
   for (size_t g = 0; g < gr->ngroup; g++) by_row(gr->label[g], wlab, &gr->fit[g], held);
   by_row("(pooled)", wlab, p0, held);
@@ -840,7 +858,7 @@ static void print_by(const sf_fit_group_result *gr, const char *path) {
     for (size_t p = 0; p < law->np; p++) {
       if (isfinite(gr->z[p])) snprintf(cell, sizeof cell, "%+.3g (p %.2g)", gr->z[p], gr->z_p[p]);
       else snprintf(cell, sizeof cell, "-");
-      printf("  %-22s", cell);
+      printf("  %-25s", cell);
     }
     printf("\n  z: ('%s' - '%s') / sqrt(se1^2 + se2^2), p two-sided (normal)\n", gr->label[0], gr->label[1]);
   } else if (gr->ngroup == 2) {
@@ -855,9 +873,14 @@ static void print_by(const sf_fit_group_result *gr, const char *path) {
         double blo, bhi;
         sf_fit_param_bounds(law, &f->opts, p, &blo, &bhi);
         if (f->opts.fixed[p]) printf("  %s fixed", law->par[p].name);
-        else
-          printf("  %s [%.6g, %.6g]", law->par[p].name, sf_fit_snap_to_bound(f->ci_lo[p], blo, bhi, f->fit.params[p]),
-                 sf_fit_snap_to_bound(f->ci_hi[p], blo, bhi, f->fit.params[p]));
+        else { /* the ends in the parameter's style, as fit's table */
+          double lo = sf_fit_snap_to_bound(f->ci_lo[p], blo, bhi, f->fit.params[p]);
+          double hi = sf_fit_snap_to_bound(f->ci_hi[p], blo, bhi, f->fit.params[p]);
+          char v[48], iv[100];
+          sf_fmt_param_value(v, sizeof v, f->fit.params[p], f->fit.stderr_[p], lo, hi);
+          sf_fmt_param_interval(iv, sizeof iv, v, lo, hi);
+          printf("  %s %s", law->par[p].name, iv);
+        }
       }
       printf("\n");
     }

@@ -294,14 +294,18 @@ int cmd_next(int argc, char **argv) {
       sf_fmtcol_fmt(&ycol, hi, sizeof hi, pk->after.hi);
       snprintf(after, sizeof after, "[%s, %s]", lo, hi);
       double wb = pk->before.hi - pk->before.lo;
-      snprintf(rem, sizeof rem, "%.3g (%.1f%%)", pk->reduction, wb > 0 ? 100 * pk->reduction / wb : 0.0);
+      /* the width removed and the per-EFLOP column at 3 digits with zeros kept: "1.1e-05" under "7.68e-05" */
+      char red[32], pf[32];
+      sf_fmt_sig(red, sizeof red, pk->reduction, 3);
+      sf_fmt_sig(pf, sizeof pf, pk->per_flop * 1e18, 3);
+      snprintf(rem, sizeof rem, "%s (%.1f%%)", red, wb > 0 ? 100 * pk->reduction / wb : 0.0);
       printf("%3zu %10s", p + 1, c);
       if (lawND) {
         sf_fmtcol_fmt(&ncol, n, sizeof n, pk->N);
         sf_fmtcol_fmt(&dcol, d, sizeof d, pk->D);
         printf(" %10s %10s", n, d);
       }
-      printf(" %10s %26s %18s %14.3g %8.1f dec\n", y, after, rem, pk->per_flop * 1e18, beyond_of(ff, pk->x));
+      printf(" %10s %26s %18s %14s %8.1f dec\n", y, after, rem, pf, beyond_of(ff, pk->x));
       fc_cost_text(&cost, pk->C);
     }
     if (r.npick > 1) {

@@ -701,7 +701,7 @@ void sf_far_warning(char *buf, size_t n, int kind, size_t far, double limit, dou
              far, s, far > 1 ? "" : "s", limit, ds, worst);
 }
 
-void sf_fmt_value(char *buf, size_t n, double v) {
+void sf_fmt_sig(char *buf, size_t n, double v, int digits) {
   if (isnan(v)) {
     snprintf(buf, n, "-");
     return;
@@ -710,22 +710,91 @@ void sf_fmt_value(char *buf, size_t n, double v) {
     snprintf(buf, n, v > 0 ? "inf" : "-inf");
     return;
   }
+  /* %g picks the notation but drops trailing zeros ("2.15" for 2.150): keep its choice, then print
+   * every one of the digits */
+  char r[48];
+  snprintf(r, sizeof r, "%.*g", digits, v);
+  if (strchr(r, 'e')) {
+    snprintf(buf, n, "%.*e", digits - 1, v);
+    return;
+  }
+  double a = fabs(strtod(r, NULL));
+  int dec = a > 0 ? digits - 1 - (int)floor(log10(a) + 1e-9) : digits - 1;
+  snprintf(buf, n, "%.*f", dec < 0 ? 0 : dec, v);
+}
+
+/* The style of a figure as printed: 'f' a plain decimal (dec places), 'e' e-notation (dec mantissa
+ * places), 0 anything else (a unit suffix, "-", "inf"). */
+static int fmt_style(const char *s, int *dec) {
+  const char *p = s + (*s == '-');
+  if (!(*p >= '0' && *p <= '9')) return 0;
+  while (*p >= '0' && *p <= '9') p++;
+  *dec = 0;
+  if (*p == '.') {
+    const char *q = ++p;
+    while (*p >= '0' && *p <= '9') p++;
+    *dec = (int)(p - q);
+  }
+  if (!*p) return 'f';
+  if (*p == 'e' && (p[1] == '+' || p[1] == '-')) {
+    for (p += 2; *p >= '0' && *p <= '9'; p++) {}
+    if (!*p) return 'e';
+  }
+  return 0;
+}
+
+int sf_fmt_like(char *buf, size_t n, double v, const char *ref) {
+  int dec, st = fmt_style(ref, &dec);
+  if (!st || !isfinite(v)) return 0;
+  snprintf(buf, n, st == 'f' ? "%.*f" : "%.*e", dec, v);
+  return 1;
+}
+
+void sf_fmt_param_value(char *buf, size_t n, double v, double se, double lo, double hi) {
+  /* %.6g of each; if one of them needs e-notation (an interval to 2.2e+09 beside 6419.51), all of
+   * it is in e-notation, else all at the value's decimal places */
+  const double x[4] = {v, se, lo, hi};
+  char r[48];
+  for (int k = 0; k < 4; k++) {
+    snprintf(r, sizeof r, "%.6g", x[k]);
+    if (isfinite(x[k]) && strchr(r, 'e')) {
+      snprintf(buf, n, "%.5e", v);
+      return;
+    }
+  }
+  snprintf(buf, n, "%.6g", v);
+}
+
+void sf_fmt_param_interval(char *buf, size_t n, const char *ref, double lo, double hi) {
+  char a[48], b[48];
+  if (!sf_fmt_like(a, sizeof a, lo, ref)) snprintf(a, sizeof a, "%.6g", lo);
+  if (!sf_fmt_like(b, sizeof b, hi, ref)) snprintf(b, sizeof b, "%.6g", hi);
+  snprintf(buf, n, "[%s, %s]", a, b);
+}
+
+void sf_fmt_value(char *buf, size_t n, double v) {
+  if (!isfinite(v)) {
+    sf_fmt_sig(buf, n, v, 4);
+    return;
+  }
   char r[40];
   snprintf(r, sizeof r, "%.4g", v);
   if (fabs(strtod(r, NULL)) < 1e4) { /* 9999.7 rounds to 1e+04: a count from there on */
-    snprintf(buf, n, "%s", r);
+    sf_fmt_sig(buf, n, v, 4);
     return;
   }
-  /* the unit is chosen after rounding to the three digits shown: 999.7e9 is "1T", not "1e+03B" */
+  /* the unit is chosen after rounding to the three digits shown: 999.7e9 is "1.00T", not "1e+03B" */
   static const struct { double scale; const char *suffix; } units[] = {{1e12, "T"}, {1e9, "B"}, {1e6, "M"}, {1e3, "k"}};
   snprintf(r, sizeof r, "%.3g", v);
   double rv = strtod(r, NULL), a = fabs(rv);
   for (size_t i = 0; a < 1e15 && i < sizeof units / sizeof units[0]; i++)
     if (a >= units[i].scale) {
-      snprintf(buf, n, "%.3g%s", rv / units[i].scale, units[i].suffix);
+      char m[40];
+      sf_fmt_sig(m, sizeof m, rv / units[i].scale, 3);
+      snprintf(buf, n, "%s%s", m, units[i].suffix);
       return;
     }
-  snprintf(buf, n, "%s", r);
+  sf_fmt_sig(buf, n, v, 3);
 }
 
 void sf_fmt_compute(char *buf, size_t n, double v) {
@@ -743,7 +812,7 @@ void sf_fmtcol_see(sf_fmtcol *c, double v) {
 void sf_fmtcol_fmt(const sf_fmtcol *c, char *buf, size_t n, double v) {
   char r[40];
   snprintf(r, sizeof r, "%.4g", v);
-  if (c->sci && isfinite(v) && fabs(strtod(r, NULL)) >= 1e4) snprintf(buf, n, "%.3g", v);
+  if (c->sci && isfinite(v) && fabs(strtod(r, NULL)) >= 1e4) sf_fmt_sig(buf, n, v, 3);
   else sf_fmt_value(buf, n, v);
 }
 
@@ -756,7 +825,28 @@ void sf_fmt_ratio(char *buf, size_t n, double v) {
   snprintf(r, sizeof r, "%.3g", v);
   /* 124.35 tokens per parameter is "124", not "1.24e+02"; 1234.6 days "1235" */
   if (isfinite(v) && fabs(strtod(r, NULL)) >= 100) snprintf(buf, n, "%.0f", v);
-  else snprintf(buf, n, "%s", r);
+  else sf_fmt_sig(buf, n, v, 3);
+}
+
+/* "V [LO, HI]" from V as printed: an end printed in V's style (a plain decimal, or e-notation) is
+ * reprinted with V's decimal places, so that "2.150 [2.134, 2.167]" never reads "2.15 [2.134, 2.167]"
+ * nor "14.2 [10, 18]"; an end in another style (a unit suffix, inf) keeps its own. In e-notation
+ * (compute, whose %.3g drops zeros: "2e+23 [1.1e+23, 2.8e+23]") all three take the most mantissa
+ * places any of them has, so that no end loses a digit it was printed with. */
+static void band_join(char *buf, size_t n, double v, const char *a, double lo, const char *b, double hi,
+                      const char *c) {
+  char va[48], lb[48], hb[48];
+  int dec, d2;
+  int sa = fmt_style(a, &dec);
+  snprintf(va, sizeof va, "%s", a);
+  if (sa == 'e') {
+    if (fmt_style(b, &d2) == 'e' && d2 > dec) dec = d2;
+    if (fmt_style(c, &d2) == 'e' && d2 > dec) dec = d2;
+    snprintf(va, sizeof va, "%.*e", dec, v);
+  }
+  if (!sa || fmt_style(b, &d2) != sa || !sf_fmt_like(lb, sizeof lb, lo, va)) snprintf(lb, sizeof lb, "%s", b);
+  if (!sa || fmt_style(c, &d2) != sa || !sf_fmt_like(hb, sizeof hb, hi, va)) snprintf(hb, sizeof hb, "%s", c);
+  snprintf(buf, n, "%s [%s, %s]", va, lb, hb);
 }
 
 void sf_fmt_band(char *buf, size_t n, double v, double lo, double hi, void (*fmt)(char *, size_t, double)) {
@@ -768,7 +858,7 @@ void sf_fmt_band(char *buf, size_t n, double v, double lo, double hi, void (*fmt
   }
   fmt(b, sizeof b, lo);
   fmt(c, sizeof c, hi);
-  snprintf(buf, n, "%s [%s, %s]", a, b, c);
+  band_join(buf, n, v, a, lo, b, hi, c);
 }
 
 void sf_fmtcol_band(const sf_fmtcol *col, char *buf, size_t n, double v, double lo, double hi) {
@@ -780,7 +870,7 @@ void sf_fmtcol_band(const sf_fmtcol *col, char *buf, size_t n, double v, double 
   }
   sf_fmtcol_fmt(col, b, sizeof b, lo);
   sf_fmtcol_fmt(col, c, sizeof c, hi);
-  snprintf(buf, n, "%s [%s, %s]", a, b, c);
+  band_join(buf, n, v, a, lo, b, hi, c);
 }
 
 void sf_fmtcol_see_band(sf_fmtcol *col, double v, double lo, double hi) {

@@ -34,6 +34,13 @@
 
 #include "util/util.h"
 
+/* The inflection and its interval, in the verdict, the text's lines and the report alike: 3
+ * significant digits with zeros kept ("1.34e+23 [8.30e+22, 2.40e+23]"); the verdict once showed 2
+ * under lines that showed 3. */
+static void fmt_x(char *buf, size_t n, double v) {
+  sf_fmt_sig(buf, n, v, 3);
+}
+
 void sf_turn_opts_default(sf_turn_opts *o) {
   memset(o, 0, sizeof *o);
   o->chance = 0.25;
@@ -470,39 +477,44 @@ int sf_turn(const double *x, const double *y, size_t n, const sf_turn_opts *o, s
              "(sigmoid against the %s law: delta AICc %+.1f, delta BIC %+.1f)",
              G->name, res->delta_aicc, res->delta_bic);
   } else if (res->saturation_supported) {
-    snprintf(res->verdict, sizeof res->verdict, "saturation supported: inflection at %.2g [%.2g, %.2g]",
-             res->inflection, res->inflection_lo, res->inflection_hi);
+    char band[100];
+    sf_fmt_band(band, sizeof band, res->inflection, res->inflection_lo, res->inflection_hi, fmt_x);
+    snprintf(res->verdict, sizeof res->verdict, "saturation supported: inflection at %s", band);
   } else if (res->inflection_identified) {
+    char band[100];
+    sf_fmt_band(band, sizeof band, res->inflection, res->inflection_lo, res->inflection_hi, fmt_x);
     snprintf(res->verdict, sizeof res->verdict,
-             "no clear sign of saturation: a sigmoid with inflection at %.2g [%.2g, %.2g] fits no better than the %s "
+             "no clear sign of saturation: a sigmoid with inflection at %s fits no better than the %s "
              "law (delta AICc %+.1f, delta BIC %+.1f)",
-             res->inflection, res->inflection_lo, res->inflection_hi, G->name, res->delta_aicc, res->delta_bic);
+             band, G->name, res->delta_aicc, res->delta_bic);
   } else if (low_only) {
     /* "not identifiable below the largest run" would send the reader past the data, where the sigmoid
      * does not put its bend: it lies at the smallest runs or under them, and the data miss the rise */
     const char *runs = below == 1 ? "run" : "runs";
+    char hi3[48];
+    fmt_x(hi3, sizeof hi3, res->inflection_hi);
     double pct = 100 * o->level;
     if (wins)
       snprintf(res->verdict, sizeof res->verdict,
                "growth is bending (sigmoid preferred, delta AICc %+.1f) but the inflection is not identifiable: it "
-               "lies at the smallest runs or below them (%zu %s below its %.0f%% interval, which ends at %.2g)",
-               res->delta_aicc, below, runs, pct, res->inflection_hi);
+               "lies at the smallest runs or below them (%zu %s below its %.0f%% interval, which ends at %s)",
+               res->delta_aicc, below, runs, pct, hi3);
     else
       snprintf(res->verdict, sizeof res->verdict,
                "no turn identified within the data: the inflection lies at the smallest runs or below them (%zu %s "
-               "below its %.0f%% interval, which ends at %.2g), so the rise from chance is not observed",
-               below, runs, pct, res->inflection_hi);
+               "below its %.0f%% interval, which ends at %s), so the rise from chance is not observed",
+               below, runs, pct, hi3);
     /* the chart's subtitle: what and where, without the count (the runs are on the chart) */
     if (wins)
       snprintf(res->verdict_chart, sizeof res->verdict_chart,
                "growth is bending (sigmoid preferred, delta AICc %+.1f), but its inflection lies at or below the "
-               "smallest runs (%.0f%% interval ends at %.2g)",
-               res->delta_aicc, pct, res->inflection_hi);
+               "smallest runs (%.0f%% interval ends at %s)",
+               res->delta_aicc, pct, hi3);
     else
       snprintf(res->verdict_chart, sizeof res->verdict_chart,
                "no turn within the data: the inflection lies at or below the smallest runs (%.0f%% interval ends "
-               "at %.2g)",
-               pct, res->inflection_hi);
+               "at %s)",
+               pct, hi3);
   } else {
     /* the bound below which the data rule the inflection out: the largest run, or the bootstrap's
      * lower end where that lies beyond it */
@@ -618,10 +630,14 @@ void sf_turn_describe(const sf_turn_result *r, const sf_turn_opts *o, const char
   const char *g = r->law[r->best_growth].name;
   snprintf(t->line[t->nline++], L, "sigmoid: floor %g, ceiling %.3f, slope %.3g per decade, midpoint at %s = %.3g",
            S->params[0], S->params[1], S->params[2], xname, pow(10, S->params[3]));
-  if (r->inflection_identified)
-    snprintf(t->line[t->nline++], L, "inflection %.3g, %.0f%% bootstrap interval [%.3g, %.3g] (%zu/%zu resamples)",
-             r->inflection, 100 * o->level, r->inflection_lo, r->inflection_hi, r->boot_ok, o->bootstrap);
-  else if (o->bootstrap < 2)
+  if (r->inflection_identified) {
+    char band[160], *ends;
+    sf_fmt_band(band, sizeof band, r->inflection, r->inflection_lo, r->inflection_hi, fmt_x);
+    ends = strchr(band, ' ');
+    if (ends) *ends++ = 0;
+    snprintf(t->line[t->nline++], L, "inflection %s, %.0f%% bootstrap interval %s (%zu/%zu resamples)", band,
+             100 * o->level, ends ? ends : "[-, -]", r->boot_ok, o->bootstrap);
+  } else if (o->bootstrap < 2)
     snprintf(t->line[t->nline++], L, "inflection's interval not computed (bootstrap of %zu resamples; it needs 2 or more)",
              o->bootstrap);
   else

@@ -246,20 +246,23 @@ static void body(rp_state *st, out *o) {
     const char *cols[] = {"parameter", "value", "standard error", f->fr.K ? cihdr : "interval (±1.96 SE)"};
     table_begin(o, cols, 4, "lrrr");
     for (size_t j = 0; j < f->law->np; j++) {
-      snprintf(c1, sizeof c1, "%.6g", r->params[j]);
-      snprintf(c2, sizeof c2, f->fr.opts.fixed[j] ? "fixed" : "%.3g", r->stderr_[j]);
-      if (f->fr.opts.fixed[j]) snprintf(c3, sizeof c3, "-");
-      else if (f->fr.K) {
+      double lo = NAN, hi = NAN;
+      if (!f->fr.opts.fixed[j] && f->fr.K) {
         /* an end within rounding of the parameter's bound reads as the bound, as `scalefit fit` prints it: the
          * refits that run off to E = 0 stop at E = 1e-63 or so, which the table showed as it was */
         double blo, bhi;
         sf_fit_param_bounds(f->law, &f->fr.opts, j, &blo, &bhi);
-        snprintf(c3, sizeof c3, "[%.5g, %.5g]", sf_fit_snap_to_bound(f->fr.ci_lo[j], blo, bhi, r->params[j]),
-                 sf_fit_snap_to_bound(f->fr.ci_hi[j], blo, bhi, r->params[j]));
+        lo = sf_fit_snap_to_bound(f->fr.ci_lo[j], blo, bhi, r->params[j]);
+        hi = sf_fit_snap_to_bound(f->fr.ci_hi[j], blo, bhi, r->params[j]);
+      } else if (!f->fr.opts.fixed[j] && isfinite(r->stderr_[j])) {
+        lo = r->params[j] - 1.96 * r->stderr_[j], hi = r->params[j] + 1.96 * r->stderr_[j];
       }
-      else if (isfinite(r->stderr_[j]))
-        snprintf(c3, sizeof c3, "[%.5g, %.5g]", r->params[j] - 1.96 * r->stderr_[j], r->params[j] + 1.96 * r->stderr_[j]);
-      else snprintf(c3, sizeof c3, "-");
+      /* value, standard error and interval in one style (sf_fmt_param_value) */
+      sf_fmt_param_value(c1, sizeof c1, r->params[j], f->fr.opts.fixed[j] ? NAN : r->stderr_[j], lo, hi);
+      if (f->fr.opts.fixed[j]) snprintf(c2, sizeof c2, "fixed");
+      else if (!sf_fmt_like(c2, sizeof c2, r->stderr_[j], c1)) snprintf(c2, sizeof c2, "%.3g", r->stderr_[j]);
+      if (isnan(lo) || isnan(hi)) snprintf(c3, sizeof c3, "-");
+      else sf_fmt_param_interval(c3, sizeof c3, c1, lo, hi);
       const char *cells[] = {f->law->par[j].name, c1, c2, c3};
       table_row(o, cells, 4);
     }

@@ -56,7 +56,8 @@ for i in range(30):
 ' > "$out/zero.csv"
 "$SCALEFIT" turn "$out/zero.csv" --y acc --chance 0 --bootstrap 50 > "$out/z.txt" || fail "chance 0 exit $?"
 grep -qi "nan" "$out/z.txt" && fail "chance 0: NaN in the output: $(cat "$out/z.txt")"
-grep -q "^verdict: saturation supported: inflection at 3.2e+22" "$out/z.txt" || fail "chance 0: $(cat "$out/z.txt")"
+# the generating inflection is 10^22.5 = 3.16e22; the fit of the noisy points gives 3.2e22 to 2 digits
+grep -Eq "^verdict: saturation supported: inflection at 3\.(1[5-9]|2[0-4])e\+22 " "$out/z.txt" || fail "chance 0: $(cat "$out/z.txt")"
 
 # a column is named as its header is read (docs/FORMAT.md): the header GSM8K is the column gsm8k,
 # and --y GSM8K used to be 'not found'; a name that is no column lists the columns there are

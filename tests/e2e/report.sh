@@ -214,7 +214,11 @@ f = json.load(open(sys.argv[1]))["fits"]["chin"]
 lo, hi = f["ci"]["E"]
 assert 0 <= lo < 1e-6 * hi, (lo, hi)   # the refits' E at its bound 0, to rounding
 md, html = open(sys.argv[2]).read(), open(sys.argv[3]).read()
-want = "[0, %.5g]" % hi
+# the ends at the value's decimal places (the table's one style per parameter): E = 0.0742488, 7 places
+v = "%.6g" % f["params"]["E"]
+assert "e" not in v and "e" not in "%.6g" % hi, (v, hi)
+dec = len(v.split(".")[1]) if "." in v else 0
+want = "[%.*f, %.*f]" % (dec, 0.0, dec, hi)
 row = re.search(r"^\| E \|.*$", md, re.M).group(0)
 assert row.endswith("| \\" + want[:-1] + "\\] |"), (row, want)
 assert '<td>E</td>' in html and f'<td class="num">{want}</td>' in html, want

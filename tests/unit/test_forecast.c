@@ -821,13 +821,16 @@ static void test_band_fraction(void **state) {
 
 /* The display rules the CLI and a report share, on figures whose rounding is worked out by hand:
  * 3 significant digits with a unit from 1e4 on (the unit after rounding), 4 below; ratios to 3
- * significant digits, whole from 100 on. */
+ * significant digits, whole from 100 on; every significant digit shown, trailing zeros kept (%g
+ * printed 2.15 for a loss of 2.150 and 40k for 40.0k). */
 static void test_display_rules(void **state) {
   (void)state;
   char b[64];
   static const struct { double v; const char *want; } value[] = {
-      {174236, "174k"}, {46.9e9, "46.9B"}, {999.7e9, "1T"}, {9999.7, "10k"}, {7019.4, "7019"}, {1.57816, "1.578"},
-      {0.5, "0.5"}, {1e22, "1e+22"}, {2.468e23, "2.47e+23"}, {1e12, "1T"}, {-25000, "-25k"}, {NAN, "-"}, {INFINITY, "inf"}};
+      {174236, "174k"}, {46.9e9, "46.9B"}, {999.7e9, "1.00T"}, {9999.7, "10.0k"}, {7019.4, "7019"}, {1.57816, "1.578"},
+      {0.5, "0.5000"}, {1e22, "1.00e+22"}, {2.468e23, "2.47e+23"}, {1e12, "1.00T"}, {-25000, "-25.0k"}, {NAN, "-"},
+      {INFINITY, "inf"}, {2.1499999, "2.150"}, {14.2, "14.20"}, {0.696, "0.6960"}, {0, "0.000"}, {3.9e6, "3.90M"},
+      {47e3, "47.0k"}, {1.2e-5, "1.200e-05"}, {999.96, "1000"}};
   for (size_t k = 0; k < sizeof value / sizeof value[0]; k++) {
     sf_fmt_value(b, sizeof b, value[k].v);
     assert_string_equal(b, value[k].want);
@@ -835,17 +838,57 @@ static void test_display_rules(void **state) {
   /* 2.47e23 FLOP on 4096 H100 at 989.4 TFLOP/s and MFU 0.4: 2.47e23 / 3.9576e14 / 3600 / 4096 / 24 = 1.765 days */
   static const struct { double v; const char *want; } ratio[] = {
       {124.35, "124"}, {55.31, "55.3"}, {16.52, "16.5"}, {1.7654, "1.77"}, {0.0071428, "0.00714"}, {99.96, "100"},
-      {1234.6, "1235"}, {NAN, "-"}};
+      {1234.6, "1235"}, {NAN, "-"}, {10, "10.0"}, {0.5, "0.500"}};
   for (size_t k = 0; k < sizeof ratio / sizeof ratio[0]; k++) {
     sf_fmt_ratio(b, sizeof b, ratio[k].v);
     assert_string_equal(b, ratio[k].want);
   }
+  /* the ends of a band at the value's decimal places: 75.49 to none is 75 */
   sf_fmt_band(b, sizeof b, 124.35, 75.49, 231.3, sf_fmt_ratio);
-  assert_string_equal(b, "124 [75.5, 231]");
+  assert_string_equal(b, "124 [75, 231]");
   sf_fmt_band(b, sizeof b, 1.6783, 1.57816, 1.77843, sf_fmt_value);
   assert_string_equal(b, "1.678 [1.578, 1.778]");
   sf_fmt_band(b, sizeof b, 18.2, NAN, NAN, sf_fmt_ratio);
   assert_string_equal(b, "18.2");
+  /* the walkthrough's uneven bands, as they must read */
+  sf_fmt_band(b, sizeof b, 2.15, 2.134, 2.167, sf_fmt_value);
+  assert_string_equal(b, "2.150 [2.134, 2.167]");
+  sf_fmt_band(b, sizeof b, 1.94, 1.9, 1.983, sf_fmt_value);
+  assert_string_equal(b, "1.940 [1.900, 1.983]");
+  sf_fmt_band(b, sizeof b, 14.2, 10, 18, sf_fmt_ratio);
+  assert_string_equal(b, "14.2 [10.0, 18.0]");
+  sf_fmt_band(b, sizeof b, 0.696, 0.6462, 0.7496, sf_fmt_value);
+  assert_string_equal(b, "0.6960 [0.6462, 0.7496]");
+  /* a loss of 9.5 whose band reaches 12.34: both ends to 3 places (12.340, not 12.34) */
+  sf_fmt_band(b, sizeof b, 9.5, 0.5, 12.34, sf_fmt_value);
+  assert_string_equal(b, "9.500 [0.500, 12.340]");
+  /* ends with a unit keep their own: 858k stands beside 3.90M */
+  sf_fmt_band(b, sizeof b, 3.9e6, 858e3, 10.3e6, sf_fmt_value);
+  assert_string_equal(b, "3.90M [858k, 10.3M]");
+  sf_fmt_band(b, sizeof b, 36.6e3, 26.8e3, 47e3, sf_fmt_value);
+  assert_string_equal(b, "36.6k [26.8k, 47.0k]");
+  sf_fmt_band(b, sizeof b, 1.5, 1.2, INFINITY, sf_fmt_value);
+  assert_string_equal(b, "1.500 [1.200, inf]");
+  /* e-notation (compute's %.3g drops zeros): all three to the most mantissa places among them */
+  sf_fmt_band(b, sizeof b, 2e23, 1.1e23, 2.8e23, sf_fmt_compute);
+  assert_string_equal(b, "2.0e+23 [1.1e+23, 2.8e+23]");
+  sf_fmt_band(b, sizeof b, 3.8e25, 2e25, 5.12e25, sf_fmt_compute);
+  assert_string_equal(b, "3.80e+25 [2.00e+25, 5.12e+25]");
+  /* a column in e-notation (N past 1e15) */
+  sf_fmtcol col = {0};
+  sf_fmtcol_see_band(&col, 2e15, 1.5e15, 3e15);
+  sf_fmtcol_band(&col, b, sizeof b, 2e15, 1.5e15, 3e15);
+  assert_string_equal(b, "2.00e+15 [1.50e+15, 3.00e+15]");
+  /* one style for a value and its standard error and interval (fit's parameter table) */
+  assert_true(sf_fmt_like(b, sizeof b, 2818.4, "9015.54"));
+  assert_string_equal(b, "2818.40");
+  assert_true(sf_fmt_like(b, sizeof b, 2.3e9, "1.23457e+10"));
+  assert_string_equal(b, "2.30000e+09");
+  assert_false(sf_fmt_like(b, sizeof b, 1, "46.9B"));
+  sf_fmt_sig(b, sizeof b, 1.34e23, 3);
+  assert_string_equal(b, "1.34e+23");
+  sf_fmt_sig(b, sizeof b, 8.3e22, 3);
+  assert_string_equal(b, "8.30e+22");
 }
 
 /* sf_next_update (Sherman-Morrison) against the inverse taken directly: S' = (S^-1 + g g'/s2)^-1 by
