@@ -180,11 +180,13 @@ void sf_far_warning(char *buf, size_t n, int kind, size_t far, double limit, dou
  *   sf_fmt_band   "V [LO, HI]" with either rule, "V" alone when the band is NaN; an end printed as a
  *                 plain decimal (or in e-notation) as V is takes V's decimal places: "2.150 [2.134,
  *                 2.167]", "14.2 [10.0, 18.0]", "124 [75, 231]"; an end with a unit keeps its own
- * Significant digits are always all shown: trailing zeros are kept (2.150, not 2.15; 40.0k, not 40k)
- * so that a value, its band and a column read at one precision. Changed 2026 (display branch,
- * session 15): %g dropped them, "1.94 [1.9, 1.983]".
- * and compute and columns of counts by sf_fmt_compute and sf_fmtcol below. */
+ *   sf_fmt_count  parameters and tokens of a training run (train's lines): below 1e4 a whole
+ *                 number (512, 4848; under 1 as sf_fmt_value), from 1e4 on as sf_fmt_value
+ * and compute and columns of counts by sf_fmt_compute and sf_fmtcol below. Significant digits are
+ * always all shown: trailing zeros are kept (2.150, not 2.15; 40.0k, not 40k) so that a value, its
+ * band and a column read at one precision (%g dropped them: "1.94 [1.9, 1.983]"). */
 void sf_fmt_value(char *buf, size_t n, double v);
+void sf_fmt_count(char *buf, size_t n, double v);
 void sf_fmt_ratio(char *buf, size_t n, double v);
 /* Compute in FLOP, wherever it is shown: 3 significant digits in e-notation at every size (1e+13,
  * 3.16e+21, 1e+22), NaN "-". sf_fmt_value's k/M/B/T stop at 1e15, so a column of budgets read

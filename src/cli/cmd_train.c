@@ -236,8 +236,8 @@ int cmd_train(int argc, char **argv) {
              c.batch_tokens, (double)steps * (double)c.batch_tokens, c.tokens);
   if (!quiet) {
     char n[32], d[32];
-    sf_fmt_value(n, sizeof n, sf_gpt_nparams(&c.model));
-    sf_fmt_value(d, sizeof d, (double)steps * (double)c.batch_tokens);
+    sf_fmt_count(n, sizeof n, sf_gpt_nparams(&c.model));
+    sf_fmt_count(d, sizeof d, (double)steps * (double)c.batch_tokens);
     fprintf(stderr, "train: %s parameters (%d layer%s, d_model %d, %d head%s, context %d), %s tokens in %ld step%s, %s\n",
             n, c.model.n_layer, train_s(c.model.n_layer), c.model.d_model, c.model.n_head, train_s(c.model.n_head),
             c.model.n_ctx, d, steps, train_s((double)steps), sf_source_describe(src));
@@ -271,7 +271,7 @@ int cmd_train(int argc, char **argv) {
   if (!rc && json) fputs(sf_buf_str(&b), stdout);
   if (!rc && !json) {
     char n[32], f[32], f6[32];
-    sf_fmt_value(n, sizeof n, r.N);
+    sf_fmt_count(n, sizeof n, r.N);
     sf_fmt_compute(f, sizeof f, r.flops); /* compute in e-notation, as every command shows it */
     sf_fmt_compute(f6, sizeof f6, r.flops_6nd);
     printf("N %s (non-embedding %.0f), D %.0f tokens, C %s FLOP (6ND %s)\n", n, r.N_nonembed, r.D, f, f6);

@@ -797,6 +797,12 @@ void sf_fmt_value(char *buf, size_t n, double v) {
   sf_fmt_sig(buf, n, v, 3);
 }
 
+void sf_fmt_count(char *buf, size_t n, double v) {
+  /* a parameter or a token is not counted in tenths: "512 tokens", never "512.0" */
+  if (isfinite(v) && fabs(v) >= 1 && fabs(v) < 9999.5) snprintf(buf, n, "%.0f", v);
+  else sf_fmt_value(buf, n, v);
+}
+
 void sf_fmt_compute(char *buf, size_t n, double v) {
   if (isnan(v)) snprintf(buf, n, "-");
   else if (isinf(v)) snprintf(buf, n, v > 0 ? "inf" : "-inf");

@@ -835,6 +835,13 @@ static void test_display_rules(void **state) {
     sf_fmt_value(b, sizeof b, value[k].v);
     assert_string_equal(b, value[k].want);
   }
+  /* counts: parameters and tokens are whole below 1e4 */
+  static const struct { double v; const char *want; } count[] = {
+      {512, "512"}, {4848, "4848"}, {474.6, "475"}, {9999.4, "9999"}, {9999.7, "10.0k"}, {12700, "12.7k"}, {0.5, "0.5000"}, {NAN, "-"}};
+  for (size_t k = 0; k < sizeof count / sizeof count[0]; k++) {
+    sf_fmt_count(b, sizeof b, count[k].v);
+    assert_string_equal(b, count[k].want);
+  }
   /* 2.47e23 FLOP on 4096 H100 at 989.4 TFLOP/s and MFU 0.4: 2.47e23 / 3.9576e14 / 3600 / 4096 / 24 = 1.765 days */
   static const struct { double v; const char *want; } ratio[] = {
       {124.35, "124"}, {55.31, "55.3"}, {16.52, "16.5"}, {1.7654, "1.77"}, {0.0071428, "0.00714"}, {99.96, "100"},
