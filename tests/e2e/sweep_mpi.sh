@@ -93,7 +93,7 @@ if [ "${SF_SANITIZED:-0}" = 1 ]; then
   slow=("${grid[@]}")
   cp "$tmp/serial.txt" "$tmp/slow_serial.txt"
 else
-  slow=(--data markov --sizes 1x16,1x32,2x48 --tokens 40960,122880 --context 32 --batch 512 --peak 100 --evals 2
+  slow=(--data markov --sizes 1x16,1x32,2x48 --tokens 40960,409600 --context 32 --batch 512 --peak 100 --evals 2
         --val-tokens 1024 --threads 1)
   "$S" sweep "${slow[@]}" -q -o "$tmp/slow_serial.h5" || fail "serial slow sweep"
   losses "$tmp/slow_serial.h5" >"$tmp/slow_serial.txt"
@@ -146,9 +146,9 @@ ls "$tmp" | grep -q '\.tmp\.' && fail "temporary files outlived the sweep: $(ls 
 # 4.1's mpirun sends each rank SIGTERM (SIGKILL a few seconds later). Each rank's run stops after its
 # step, saving its checkpoint there; rank 0 says where and the same command resumes, ending with the
 # serial sweep's losses. Ranks once died at once, losing each run's steps since its last checkpoint.
-# Two runs of 200 steps (a few seconds each: the grid above takes one second on 2 ranks, over before
+# Two runs of 1000 steps (a few seconds each: 200-step runs took one second on 2 ranks, over before
 # the signal lands).
-int=(--data markov --sizes 2x64 --tokens 102400,112640 --context 32 --batch 512 --peak 100 --evals 2 --val-tokens 1024
+int=(--data markov --sizes 2x64 --tokens 512000,522240 --context 32 --batch 512 --peak 100 --evals 2 --val-tokens 1024
      --threads 1)
 "$S" sweep "${int[@]}" -q -o "$tmp/int_serial.h5" || fail "serial sweep of the runs to interrupt"
 SCALEFIT_LOG_EVERY=0 env --default-signal=INT "${mpi[@]}" -np 2 "$S" sweep "${int[@]}" -o "$tmp/int.h5" \
