@@ -98,7 +98,8 @@ def flagged(objs):
     n = 0
     for o in objs:
         for k, b in o.items():
-            if isinstance(b, dict) and "lo" in b and "hi" in b:  # null: an open end (inf on the page)
+            # null: an open end (inf on the page); a null value (nothing reached) has no band to leave
+            if isinstance(b, dict) and "lo" in b and "hi" in b and b.get("value") is not None:
                 lo = -float("inf") if b["lo"] is None else b["lo"]
                 hi = float("inf") if b["hi"] is None else b["hi"]
                 out = not (lo <= b["value"] <= hi)
