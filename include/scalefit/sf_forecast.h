@@ -188,8 +188,8 @@ void sf_far_warning(char *buf, size_t n, int kind, size_t far, double limit, dou
 void sf_fmt_value(char *buf, size_t n, double v);
 void sf_fmt_count(char *buf, size_t n, double v);
 void sf_fmt_ratio(char *buf, size_t n, double v);
-/* Compute in FLOP, wherever it is shown: 3 significant digits in e-notation at every size (1e+13,
- * 3.16e+21, 1e+22), NaN "-". sf_fmt_value's k/M/B/T stop at 1e15, so a column of budgets read
+/* Compute in FLOP, wherever it is shown: 3 significant digits in e-notation at every size, zeros
+ * kept (1.00e+13, 3.16e+21, 1.00e+22: %.3g's "1e+21" stood over "3.16e+21"), NaN "-". sf_fmt_value's k/M/B/T stop at 1e15, so a column of budgets read
  * "10T, 100T, 1e+15": two styles in one column; FLOP budgets are read in e-notation in the field.
  * Added 2026 (skipinfo branch, session 15). */
 void sf_fmt_compute(char *buf, size_t n, double v);

@@ -806,7 +806,7 @@ void sf_fmt_count(char *buf, size_t n, double v) {
 void sf_fmt_compute(char *buf, size_t n, double v) {
   if (isnan(v)) snprintf(buf, n, "-");
   else if (isinf(v)) snprintf(buf, n, v > 0 ? "inf" : "-inf");
-  else snprintf(buf, n, "%.3g", v);
+  else snprintf(buf, n, "%.2e", v); /* zeros kept: %.3g's "1e+21" stood over "3.16e+21" */
 }
 
 void sf_fmtcol_see(sf_fmtcol *c, double v) {
@@ -837,8 +837,8 @@ void sf_fmt_ratio(char *buf, size_t n, double v) {
 /* "V [LO, HI]" from V as printed: an end printed in V's style (a plain decimal, or e-notation) is
  * reprinted with V's decimal places, so that "2.150 [2.134, 2.167]" never reads "2.15 [2.134, 2.167]"
  * nor "14.2 [10, 18]"; an end in another style (a unit suffix, inf) keeps its own. In e-notation
- * (compute, whose %.3g drops zeros: "2e+23 [1.1e+23, 2.8e+23]") all three take the most mantissa
- * places any of them has, so that no end loses a digit it was printed with. */
+ * (a formatter that drops zeros, as %.3g does: "2e+23 [1.1e+23, 2.8e+23]") all three take the most
+ * mantissa places any of them has, so that no end loses a digit it was printed with. */
 static void band_join(char *buf, size_t n, double v, const char *a, double lo, const char *b, double hi,
                       const char *c) {
   char va[48], lb[48], hb[48];

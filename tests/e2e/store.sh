@@ -118,7 +118,7 @@ rm -f "$tmp/copy.h5" "$tmp/info" "$tmp/out" "$tmp/err"
 # info reads CSVs directly, deriving on the way.
 "$SCALEFIT" info "$SF_INPUTS/valid_mixed.csv" >"$tmp/info"
 grep -q "table 'valid_mixed' in '.*valid_mixed.csv': 3 runs" "$tmp/info" || fail "info csv: $(cat "$tmp/info")"
-grep -qE "^  C +FLOP +2 +1.2e\+18 +1.92e\+19 +2$" "$tmp/info" || fail "info csv C row: $(cat "$tmp/info")"
+grep -qE "^  C +FLOP +2 +1\.20e\+18 +1\.92e\+19 +2$" "$tmp/info" || fail "info csv C row: $(cat "$tmp/info")"
 grep -qE "^  mmlu +fraction +2 +0.25 +0.31 *$" "$tmp/info" || fail "info csv mmlu row: $(cat "$tmp/info")"
 
 # Output errors exit 4 and leave nothing: a directory that does not exist, a full device.
