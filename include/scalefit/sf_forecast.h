@@ -188,8 +188,8 @@ void sf_far_warning(char *buf, size_t n, int kind, size_t far, double limit, dou
 void sf_fmt_value(char *buf, size_t n, double v);
 void sf_fmt_count(char *buf, size_t n, double v);
 void sf_fmt_ratio(char *buf, size_t n, double v);
-/* Compute in FLOP, wherever it is shown: 3 significant digits in e-notation at every size (1e+13,
- * 3.16e+21, 1e+22), NaN "-". sf_fmt_value's k/M/B/T stop at 1e15, so a column of budgets read
+/* Compute in FLOP, wherever it is shown: 3 significant digits in e-notation at every size, zeros
+ * kept (1.00e+13, 3.16e+21, 1.00e+22: %.3g's "1e+21" stood over "3.16e+21"), NaN "-". sf_fmt_value's k/M/B/T stop at 1e15, so a column of budgets read
  * "10T, 100T, 1e+15": two styles in one column; FLOP budgets are read in e-notation in the field.
  * Added 2026 (skipinfo branch, session 15). */
 void sf_fmt_compute(char *buf, size_t n, double v);
@@ -214,6 +214,18 @@ void sf_fmt_sig(char *buf, size_t n, double v, int digits);
  * neither (a unit suffix, "-", "inf") or v is not finite. One style for a value and its standard
  * error and interval (fit's parameter table). */
 int sf_fmt_like(char *buf, size_t n, double v, const char *ref);
+/* One precision for a column of plain figures (turn's rss and held-out RMSE): every value at the
+ * decimal places that give the largest |v| `digits` significant digits (0.1710, 0.4008, 0.0927
+ * where %.4g gave 0.171, 0.4008, 0.09273); e-notation with digits - 1 mantissa places throughout
+ * when the largest needs it under %g or a nonzero value would keep fewer than 2 significant digits.
+ * NaN "-", "inf", "-inf". See every value first (sf_numcol_see), then format (sf_numcol_fmt). */
+typedef struct sf_numcol {
+  int digits;
+  double amax, amin; /* largest |v|, smallest nonzero |v| (0 if none) */
+} sf_numcol;
+void sf_numcol_init(sf_numcol *c, int digits);
+void sf_numcol_see(sf_numcol *c, double v);
+void sf_numcol_fmt(const sf_numcol *c, char *buf, size_t n, double v);
 /* A parameter's value as the parameter tables (fit's, the report's) print it, so that its standard
  * error se and interval [lo, hi] (NaN if none) can take its style by sf_fmt_like: %.6g, or %.5e for
  * all of them when one of the four needs e-notation at 6 digits ("9015.54" beside "2.82e+03"). */
@@ -550,7 +562,7 @@ int sf_turn_rows(const struct sf_table *t, int cx, int cy, double max, double **
 int sf_turn_enough(const struct sf_table *t, int cx, int cy, size_t n);
 
 /* What `scalefit turn` says beside its table, in the words the CLI prints and a report shows:
- * range the span of the runs taken, "C from 4.02e+22 to 3.8e+25 FLOP" (the compute column's unit
+ * range the span of the runs taken, "C from 4.02e+22 to 3.80e+25 FLOP" (the compute column's unit
  * after it, none where the column has none), note[] the remarks on the input (runs below chance, a
  * hold-out cut to what the runs allow or moved to keep a budget whole),
  * line[] the sigmoid's parameters, its inflection, where the extrapolations part, the deltas
@@ -565,6 +577,10 @@ typedef struct sf_turn_text {
 } sf_turn_text;
 void sf_turn_describe(const sf_turn_result *r, const sf_turn_opts *o, const char *xname, const char *xunit,
                       sf_turn_text *t);
+
+/* The columns of turn's law table that are not fixed-point by nature, rss and held-out RMSE, each
+ * at one precision over the laws that fitted (sf_numcol, 4 digits): the CLI and a report alike. */
+void sf_turn_cols(const sf_turn_result *r, sf_numcol *rss, sf_numcol *holdout);
 
 /* Uncertainty bands for the three laws' curves (what the turn chart shades). sf_turn reports
  * parameters, not their spread, so the bands come from refits of the same analysis: the pairs

@@ -134,7 +134,8 @@ int sf_table_set_curve(sf_table *t, size_t row, size_t npoints, const double *da
 int sf_table_derive(sf_table *t);
 
 /* Appends src's rows to dst (columns matched by name and added where dst lacks them; a column
- * present in both must have the same unit, else SF_EINPUT). Curves are appended when both
+ * present in both must have the same unit, else SF_EINPUT naming both units and the files the
+ * tables were read from, their origin, and nothing changes). Curves are appended when both
  * tables have the same curve columns (or dst has none yet). Derived flags are kept. */
 /* Keeps the rows r with keep[r] != 0 (in order) and drops the others; each kept row remembers its
  * row of the file (data_row), so messages still name it. SF_ENOMEM leaves t as it was. Added 2026

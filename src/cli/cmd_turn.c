@@ -230,14 +230,19 @@ int cmd_turn(int argc, char **argv) {
     printf("%zu skipped without both), %s; %zu held out\n", skipped, tx.range, res.n_holdout);
     for (size_t k = 0; k < tx.nnote; k++) printf("note: %s\n", tx.note[k]);
     printf("\n  %-10s %9s %9s %9s %9s %12s %13s\n", "law", "rss", "AIC", "AICc", "BIC", "AICc weight", "holdout RMSE");
+    /* rss and held-out RMSE at one precision down each column (%.4g read 0.171 over 0.4008) */
+    sf_numcol crss, chold;
+    sf_turn_cols(&res, &crss, &chold);
     for (int l = 0; l < SF_TURN_NLAWS; l++) {
       const sf_turn_law *L = &res.law[l];
       if (!L->ok) {
         printf("  %-10s (fit failed)\n", L->name);
         continue;
       }
-      printf("  %-10s %9.4g %9.2f %9.2f %9.2f %12.3f %13.4g\n", L->name, L->rss, L->aic, L->aicc, L->bic, L->weight,
-             L->holdout_error);
+      char c1[48], c2[48];
+      sf_numcol_fmt(&crss, c1, sizeof c1, L->rss);
+      sf_numcol_fmt(&chold, c2, sizeof c2, L->holdout_error);
+      printf("  %-10s %9s %9.2f %9.2f %9.2f %12.3f %13s\n", L->name, c1, L->aic, L->aicc, L->bic, L->weight, c2);
     }
     for (size_t k = 0; k < tx.nline; k++) printf("%s  %s\n", k ? "" : "\n", tx.line[k]);
     printf("\nverdict: %s\n", res.verdict);

@@ -750,6 +750,40 @@ int sf_fmt_like(char *buf, size_t n, double v, const char *ref) {
   return 1;
 }
 
+void sf_numcol_init(sf_numcol *c, int digits) {
+  c->digits = digits;
+  c->amax = c->amin = 0;
+}
+
+void sf_numcol_see(sf_numcol *c, double v) {
+  if (!isfinite(v)) return;
+  double a = fabs(v);
+  if (a > c->amax) c->amax = a;
+  if (a > 0 && (c->amin == 0 || a < c->amin)) c->amin = a;
+}
+
+void sf_numcol_fmt(const sf_numcol *c, char *buf, size_t n, double v) {
+  if (!isfinite(v)) {
+    sf_fmt_sig(buf, n, v, c->digits);
+    return;
+  }
+  if (c->amax == 0) {
+    snprintf(buf, n, "%.*f", c->digits - 1, v);
+    return;
+  }
+  char r[48];
+  snprintf(r, sizeof r, "%.*g", c->digits, c->amax); /* rounded as shown: 9.9996 is 10.00 */
+  int sci = strchr(r, 'e') != NULL, dec = 0;
+  if (!sci) {
+    dec = c->digits - 1 - (int)floor(log10(strtod(r, NULL)) + 1e-9);
+    if (dec < 0) dec = 0;
+    /* the smallest keeps dec + floor(log10(amin)) + 1 significant digits at those places */
+    if (c->amin > 0 && dec + (int)floor(log10(c->amin) + 1e-9) + 1 < 2) sci = 1;
+  }
+  if (sci) snprintf(buf, n, "%.*e", c->digits - 1, v);
+  else snprintf(buf, n, "%.*f", dec, v);
+}
+
 void sf_fmt_param_value(char *buf, size_t n, double v, double se, double lo, double hi) {
   /* %.6g of each; if one of them needs e-notation (an interval to 2.2e+09 beside 6419.51), all of
    * it is in e-notation, else all at the value's decimal places */
@@ -806,7 +840,7 @@ void sf_fmt_count(char *buf, size_t n, double v) {
 void sf_fmt_compute(char *buf, size_t n, double v) {
   if (isnan(v)) snprintf(buf, n, "-");
   else if (isinf(v)) snprintf(buf, n, v > 0 ? "inf" : "-inf");
-  else snprintf(buf, n, "%.3g", v);
+  else snprintf(buf, n, "%.2e", v); /* zeros kept: %.3g's "1e+21" stood over "3.16e+21" */
 }
 
 void sf_fmtcol_see(sf_fmtcol *c, double v) {
@@ -837,8 +871,8 @@ void sf_fmt_ratio(char *buf, size_t n, double v) {
 /* "V [LO, HI]" from V as printed: an end printed in V's style (a plain decimal, or e-notation) is
  * reprinted with V's decimal places, so that "2.150 [2.134, 2.167]" never reads "2.15 [2.134, 2.167]"
  * nor "14.2 [10, 18]"; an end in another style (a unit suffix, inf) keeps its own. In e-notation
- * (compute, whose %.3g drops zeros: "2e+23 [1.1e+23, 2.8e+23]") all three take the most mantissa
- * places any of them has, so that no end loses a digit it was printed with. */
+ * (a formatter that drops zeros, as %.3g does: "2e+23 [1.1e+23, 2.8e+23]") all three take the most
+ * mantissa places any of them has, so that no end loses a digit it was printed with. */
 static void band_join(char *buf, size_t n, double v, const char *a, double lo, const char *b, double hi,
                       const char *c) {
   char va[48], lb[48], hb[48];

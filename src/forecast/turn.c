@@ -610,8 +610,11 @@ void sf_turn_describe(const sf_turn_result *r, const sf_turn_opts *o, const char
   memset(t, 0, sizeof *t);
   /* the unit, as `scalefit next` says "C from ... to ... FLOP": 4e+22 alone reads as a count */
   int unit = xunit && xunit[0];
-  snprintf(t->range, sizeof t->range, "%s from %.3g to %.3g%s%s", xname, r->xmin, r->xmax, unit ? " " : "",
-           unit ? xunit : "");
+  /* x at 3 significant digits, zeros kept, as the inflection is (%.3g read "4.02e+22 to 3.8e+25") */
+  char x0[48], x1[48];
+  fmt_x(x0, sizeof x0, r->xmin);
+  fmt_x(x1, sizeof x1, r->xmax);
+  snprintf(t->range, sizeof t->range, "%s from %s to %s%s%s", xname, x0, x1, unit ? " " : "", unit ? xunit : "");
   if (r->n_below_chance)
     snprintf(t->note[t->nnote++], sizeof t->note[0], "%zu run%s below the chance level %g", r->n_below_chance,
              r->n_below_chance == 1 ? " scores" : "s score", o->chance);
@@ -628,8 +631,9 @@ void sf_turn_describe(const sf_turn_result *r, const sf_turn_opts *o, const char
   if (!S->ok) return;
   const size_t L = sizeof t->line[0];
   const char *g = r->law[r->best_growth].name;
-  snprintf(t->line[t->nline++], L, "sigmoid: floor %g, ceiling %.3f, slope %.3g per decade, midpoint at %s = %.3g",
-           S->params[0], S->params[1], S->params[2], xname, pow(10, S->params[3]));
+  fmt_x(x0, sizeof x0, pow(10, S->params[3]));
+  snprintf(t->line[t->nline++], L, "sigmoid: floor %g, ceiling %.3f, slope %.3g per decade, midpoint at %s = %s",
+           S->params[0], S->params[1], S->params[2], xname, x0);
   if (r->inflection_identified) {
     char band[160], *ends;
     sf_fmt_band(band, sizeof band, r->inflection, r->inflection_lo, r->inflection_hi, fmt_x);
@@ -643,16 +647,24 @@ void sf_turn_describe(const sf_turn_result *r, const sf_turn_opts *o, const char
   else
     snprintf(t->line[t->nline++], L, "inflection not identified (bootstrap interval not within half a decade of the data, or "
              "fewer than 3 runs beyond it on a side)");
+  fmt_x(x0, sizeof x0, r->diverge_x);
   if (r->diverge_x == r->xmax)
-    snprintf(t->line[t->nline++], L, "the %s law and the sigmoid differ by more than %g already at the largest run (%s = %.3g)",
-             g, o->tol, xname, r->xmax);
+    snprintf(t->line[t->nline++], L, "the %s law and the sigmoid differ by more than %g already at the largest run (%s = %s)",
+             g, o->tol, xname, x1);
   else if (!isnan(r->diverge_x))
-    snprintf(t->line[t->nline++], L, "the %s law and the sigmoid extrapolations part by more than %g at %s = %.3g", g,
-             o->tol, xname, r->diverge_x);
+    snprintf(t->line[t->nline++], L, "the %s law and the sigmoid extrapolations part by more than %g at %s = %s", g,
+             o->tol, xname, x0);
   else
     snprintf(t->line[t->nline++], L, "the %s law and the sigmoid stay within %g of each other up to %s = 1e30", g, o->tol,
              xname);
   snprintf(t->line[t->nline++], L, "delta AICc (sigmoid - %s) %+.2f, delta BIC %+.2f", g, r->delta_aicc, r->delta_bic);
+}
+
+void sf_turn_cols(const sf_turn_result *r, sf_numcol *rss, sf_numcol *holdout) {
+  sf_numcol_init(rss, 4);
+  sf_numcol_init(holdout, 4);
+  for (int l = 0; l < SF_TURN_NLAWS; l++)
+    if (r->law[l].ok) sf_numcol_see(rss, r->law[l].rss), sf_numcol_see(holdout, r->law[l].holdout_error);
 }
 
 /* ---- bands for the turn chart: the analysis refitted on resampled runs ---- */

@@ -518,15 +518,17 @@ static void body(rp_state *st, out *o) {
     /* ranked by AICc as `scalefit turn` ranks them, AIC still shown */
     const char *cols[] = {"law", "formula", "parameters", "RSS", "AIC", "AICc", "BIC", "AICc weight", "held-out RMSE"};
     table_begin(o, cols, 9, "lllrrrrrr");
+    sf_numcol crss, chold; /* one precision down each column, as `scalefit turn` prints them */
+    sf_turn_cols(r, &crss, &chold);
     for (int l = 0; l < SF_TURN_NLAWS; l++) {
       const sf_turn_law *L = &r->law[l];
       sf_buf ps;
       sf_buf_init(&ps);
       for (size_t k = 0; k < L->np; k++) sf_buf_printf(&ps, "%s%s %.4g", k ? ", " : "", L->param_names[k], L->params[k]);
-      snprintf(c4, sizeof c4, "%.4g", L->rss);
+      sf_numcol_fmt(&crss, c4, sizeof c4, L->rss);
       snprintf(c1, sizeof c1, "%.2f", L->aic);
       snprintf(c2, sizeof c2, "%.2f", L->bic);
-      snprintf(c3, sizeof c3, "%.4g", L->holdout_error);
+      sf_numcol_fmt(&chold, c3, sizeof c3, L->holdout_error);
       snprintf(c5, sizeof c5, "%.2f", L->aicc);
       snprintf(c6, sizeof c6, "%.3f", L->weight);
       const char *cells[] = {L->name, L->formula, L->ok ? sf_buf_str(&ps) : "-", L->ok ? c4 : "fit failed",

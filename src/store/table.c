@@ -574,6 +574,12 @@ int sf_table_keep_rows(sf_table *t, const unsigned char *keep) {
   return SF_OK;
 }
 
+/* "'runs.csv' (table 'runs')", or "table 'runs' (built in memory)" for a table read from no file. */
+static void where_of(const sf_table *t, char *buf, size_t n) {
+  if (t->origin && *t->origin) snprintf(buf, n, "'%s' (table '%s')", t->origin, t->name);
+  else snprintf(buf, n, "table '%s' (built in memory)", t->name);
+}
+
 int sf_table_append(sf_table *dst, const sf_table *src) {
   if (src->ncurve) {
     int same = dst->ncurve == src->ncurve;
@@ -586,12 +592,20 @@ int sf_table_append(sf_table *dst, const sf_table *src) {
       return sf_fail(SF_EINPUT, "tables '%s' and '%s' have different curve columns", dst->name, src->name);
     }
   }
-  /* Map src's columns onto dst's before adding any row, so a unit clash changes nothing. */
+  /* Map src's columns onto dst's before adding any row, so a unit clash changes nothing. The message
+   * names the files the tables were read from (a table name alone, often "runs" for both, gave the
+   * user nothing to open) and what to change there. */
   for (size_t c = 0; c < src->ncols; c++) {
     int k = sf_table_find(dst, src->cols[c].name);
-    if (k >= 0 && strcmp(dst->cols[k].unit, src->cols[c].unit) != 0)
-      return sf_fail(SF_EINPUT, "column '%s' has unit '%s' in table '%s' but '%s' in '%s'", src->cols[c].name,
-                     dst->cols[k].unit, dst->name, src->cols[c].unit, src->name);
+    if (k < 0 || strcmp(dst->cols[k].unit, src->cols[c].unit) == 0) continue;
+    const char *u0 = dst->cols[k].unit, *u1 = src->cols[c].unit, *name = src->cols[c].name;
+    char w0[600], w1[600];
+    where_of(dst, w0, sizeof w0);
+    where_of(src, w1, sizeof w1);
+    return sf_fail(SF_EINPUT, "column '%s' has %s%s%s in %s but %s%s%s in %s: a table holds one unit a column (give "
+                   "it the same unit in both, e.g. the header '%s [%s]', or rename it in one)", name,
+                   *u0 ? "unit '" : "no unit", u0, *u0 ? "'" : "", w0, *u1 ? "unit '" : "no unit", u1, *u1 ? "'" : "",
+                   w1, name, *u1 ? u1 : u0);
   }
   int *map = malloc((src->ncols + 1) * sizeof *map);
   if (!map) return oom();

@@ -1,5 +1,5 @@
-/* fmtnum.c: the fewest significant digits that read back to exactly v, as export writes CSV and
- * report.json its numbers.
+/* fmtnum.c: v as the first of %.15g, %.16g, %.17g that reads back to exactly v (the fewest digits
+ * when 15 suffice; see util.h), as export writes CSV and report.json its numbers.
  *
  * The rule (kept byte for byte from the loop it replaces): the first of %.15g, %.16g, %.17g whose
  * text strtod reads back as v. Starting at 15 loses nothing: a double whose shortest form has at

@@ -80,7 +80,7 @@ void sf_json_number(sf_json *j, const char *key, double value) {
     sf_buf_add(j->out, "null");
     return;
   }
-  /* the fewest digits that read back to the same double, as export writes CSV: a --holdout 0.2
+  /* the first of %.15g, %.16g, %.17g that reads back to the same double, as export writes CSV: a --holdout 0.2
    * or a target 2.4 read "0.20000000000000001" and "2.3999999999999999" under %.17g */
   char num[32];
   sf_fmt_double(num, sizeof num, value);

@@ -120,8 +120,9 @@ int sf_read_file(const char *path, int code, char **text, size_t *len);
  * that print a count next to its noun use it, so none says "1 runs". */
 static inline const char *sf_plural(size_t n) { return n == 1 ? "" : "s"; }
 
-/* The fewest significant digits that read back to exactly v: the first of %.15g, %.16g, %.17g that
- * strtod reads back as v ("0.1", not "0.10000000000000001"). n of at least 32 holds any double. */
+/* v in the first of %.15g, %.16g, %.17g that strtod reads back as v ("0.1", not
+ * "0.10000000000000001"): the fewest digits when 15 suffice, not always beyond (2^-24 takes 17 where
+ * 16 would do: %.16g rounds its exact tie to even, which reads back as another double). n of at least 32 holds any double. */
 void sf_fmt_double(char *buf, size_t n, double v);
 /* Parses a whole string as a finite double ("1e21", "  3.5 "). Returns 1 on success. */
 int sf_parse_double(const char *s, double *out);

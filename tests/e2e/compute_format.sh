@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # compute_format.sh: one display style per column. Compute (FLOP) is shown in e-notation at every size,
-# 3 significant digits (C's printf "%.3g", here Python's, the same rule), in optimal, target, next, info
-# and a report; a column of N or D (with its bands) is in k/M/B/T unless one figure of it reaches 1e15,
+# 3 significant digits with zeros kept (Python's "%.2e": 1.00e+21 over 3.16e+21; C's "%.3g" printed
+# "1e+21" over "3.16e+21", two precisions in one column), in optimal, target, next, info and a report; a column of N or D (with its bands) is in k/M/B/T unless one figure of it reaches 1e15,
 # where those stop, and then in e-notation throughout. Before, `optimal --compute 1e13,1e14,1e15` read
 # "10T, 100T, 1e+15" down its C column, `info` showed C as "999B .. 10T" beside flops_6nd's
 # "8.863e+11", and a far optimum's N band read "[30.7T, 378T]" over "[99.2T, 1.58e+15]".
@@ -12,7 +12,7 @@ py=/usr/bin/python3
 H="$SF_SRC/datasets/sweep_default.h5"
 "$SCALEFIT" fit "$H" --law chinchilla -o "$tmp/own.json" >/dev/null 2>&1 || fail "fit $H"
 
-# optimal: C column "%.3g" of the budgets asked; each of N, D, the N band in one style
+# optimal: C column "%.2e" of the budgets asked; each of N, D, the N band in one style
 check_optimal() { # WHAT BUDGETS...: the table in $tmp/out
   $py - "$tmp/out" "$@" <<'PY' || fail "optimal $2: $(cat "$tmp/out")"
 import re, sys
@@ -23,7 +23,7 @@ si = re.compile(r"^-?[\d.]+[kMBT]?$")
 sci = re.compile(r"^-?[\d.]+(e[+-]\d+)?$")
 cols = {"C": [l[0] for l in lines], "N": [l[1] for l in lines], "D": [l[2] for l in lines],
         "N band": [l[7].strip("[,") for l in lines] + [l[8].strip("],") for l in lines]}
-assert cols["C"] == ["%.3g" % c for c in budgets], (cols["C"], budgets)
+assert cols["C"] == ["%.2e" % c for c in budgets], (cols["C"], budgets)
 for name, v in cols.items():
     e = [x for x in v if "e+" in x]
     assert not e or all(sci.match(x) and ("e+" in x or float(x) < 1e4) for x in v), (name, v)
@@ -51,7 +51,7 @@ v = re.search(r"reached at C = (\S+) FLOP", t).group(1)
 assert v == m.group(1), (v, m.group(1))
 PY
 
-# info: C and flops_6nd (FLOP) as "%.3g" of their min and max, read here with h5py
+# info: C and flops_6nd (FLOP) as "%.2e" of their min and max, read here with h5py
 "$SCALEFIT" info "$H" >"$tmp/out" 2>/dev/null || fail "info"
 $py - "$tmp/out" "$H" <<'PY' || fail "info: $(cat "$tmp/out")"
 import sys, h5py, numpy as np
@@ -60,13 +60,13 @@ with h5py.File(sys.argv[2]) as f:
     for col in ("C", "flops_6nd"):
         v = np.asarray(f["tables/runs/columns"][col], dtype=float)
         v = v[np.isfinite(v)]
-        want = ["%.3g" % v.min(), "%.3g" % v.max()]
+        want = ["%.2e" % v.min(), "%.2e" % v.max()]
         assert rows[col][3:5] == want, (col, rows[col], want)
 PY
 
 # info: every column by its unit, not its name (N_nonembed, in parameters, read "6592" to
 # "3.968e+05" beside N's "12.7k" to "446k"): parameters and tokens as counts (3 significant digits
-# with k/M/B/T from 1e4, 4 below, trailing zeros kept; min and max in e-notation when one reaches 1e15), FLOP "%.3g",
+# with k/M/B/T from 1e4, 4 below, trailing zeros kept; min and max in e-notation when one reaches 1e15), FLOP "%.2e",
 # others "%.4g". The rule written again here in Python, over the run file and a CSV whose metrics
 # carry those units (a tokens column that reaches 1e15, a FLOP metric, one in parameters).
 printf 'run,N,D,loss,emb [parameters],seen [tokens],budget [FLOP],lr\na,6592,2e6,3,9999.6,5000,123,0.0003\nb,396800,3e9,2.5,12.3e6,2e15,4.56e20,12345\n' >"$tmp/units.csv"
@@ -105,7 +105,7 @@ for name, (unit, v) in cols.items():
     v = v[np.isfinite(v)]
     if not len(v): continue
     lo, hi = v.min(), v.max()
-    if unit == "FLOP": want = ["%.3g" % lo, "%.3g" % hi]
+    if unit == "FLOP": want = ["%.2e" % lo, "%.2e" % hi]
     elif unit in ("parameters", "tokens"):
         sci = max(abs(float("%.3g" % lo)), abs(float("%.3g" % hi))) >= 1e15
         want = [count(lo, sci), count(hi, sci)]
@@ -121,7 +121,7 @@ done
 # a report's forecast table: the budget column as optimal's
 printf '[report]\ntitle = t\n[data]\nfile = %s\n[fit own]\nlaw = chinchilla\n[forecast]\nbudgets = 1e13, 1e14, 1e15\n' "$H" >"$tmp/r.ini"
 "$SCALEFIT" report "$tmp/r.ini" -o "$tmp/rep" >/dev/null 2>&1 || fail "report"
-for c in 1e+13 1e+14 1e+15; do
+for c in 1.00e+13 1.00e+14 1.00e+15; do
   grep -q "^| $c | " "$tmp/rep/r/report.md" || fail "report: no budget row '$c': $(grep -F 'budget C' -A4 "$tmp/rep/r/report.md")"
 done
 

@@ -35,7 +35,7 @@ for o in optima:
 PY
 # the text table has a row per budget too
 "$SCALEFIT" optimal "$FIT" --compute 1e24 --compute 1e25 > "$out/o.txt" 2>/dev/null || fail "optimal text exit $?"
-grep -q "^ *1e+24 " "$out/o.txt" && grep -q "^ *1e+25 " "$out/o.txt" || fail "optimal text rows: $(cat "$out/o.txt")"
+grep -q "^ *1.00e+24 " "$out/o.txt" && grep -q "^ *1.00e+25 " "$out/o.txt" || fail "optimal text rows: $(cat "$out/o.txt")"
 # more budgets in all than a table takes: refused, not cut short
 "$SCALEFIT" optimal "$FIT" --compute 1e20:1e25:1000 --compute 1e20:1e25:100 > /dev/null 2> "$out/err"
 [ $? -eq 1 ] && grep -q "more than 1024 budgets in all" "$out/err" || fail "optimal 1100 budgets: $(cat "$out/err")"

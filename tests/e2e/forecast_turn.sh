@@ -45,6 +45,43 @@ assert r["laws"]["sigmoid"]["aic"] < r["laws"]["loglinear"]["aic"]
 PY
 fi
 
+# the law table: each of rss and held-out RMSE at one precision down its column (%.4g read 0.171 over
+# 0.4008 over 0.09273): every cell at the same decimal places (or all in e-notation at the same
+# mantissa places), each within half a unit of its last place of the JSON's unrounded value, the
+# largest with 4 significant digits; and the range's two ends at 3 significant digits, zeros kept
+for args in "--x C" "--x N"; do
+  "$SCALEFIT" turn "$SF_SRC/datasets/models.csv" $args --y mmlu --bootstrap 20 > "$out/c.txt" || fail "turn $args exit"
+  "$SCALEFIT" turn "$SF_SRC/datasets/models.csv" $args --y mmlu --bootstrap 20 --json > "$out/c.json" || fail "turn $args json"
+  $PY - "$out/c.txt" "$out/c.json" <<'PY' || fail "turn $args columns: $(cat "$out/c.txt")"
+import json, math, re, sys
+text, r = open(sys.argv[1]).read(), json.load(open(sys.argv[2]))
+rows = {l.split()[0]: l.split() for l in text.splitlines() if re.match(r"^  (loglinear|power|sigmoid) ", l)}
+assert len(rows) == 3, text
+def places(cell):
+    m = re.fullmatch(r"-?\d+(?:\.(\d+))?(e[+-]\d+)?", cell)
+    assert m, cell
+    return ("e" if m.group(2) else "f", len(m.group(1) or ""))
+for col, key in ((1, "rss"), (6, "holdout_error")):
+    cells = {l: rows[l][col] for l in rows}
+    styles = {places(c) for c in cells.values()}
+    assert len(styles) == 1, (key, cells)
+    style, dec = styles.pop()
+    for l, c in cells.items():
+        v = r["laws"][l][key]
+        unit = 10 ** -dec * (10 ** math.floor(math.log10(abs(v))) if style == "e" else 1)
+        assert abs(float(c) - v) <= 0.5 * unit * (1 + 1e-9), (key, l, c, v)
+    big = max(cells.values(), key=lambda c: abs(float(c)))
+    digits = len(big.split("e")[0].replace("-", "").replace(".", "").lstrip("0"))
+    assert digits == 4, (key, cells)
+lo, hi = r["x_range"]
+m = re.search(r" from (\S+) to (\S+)", text)
+def sig3(v):  # 3 significant digits in %g's notation, zeros kept
+    s = "%.3g" % v
+    return "%.2e" % v if "e" in s else "%.*f" % (max(0, 2 - math.floor(math.log10(abs(float(s))))), v)
+assert list(m.groups()) == [sig3(lo), sig3(hi)], (m.groups(), lo, hi)
+PY
+done
+
 # a metric with no chance level (generated answers) takes --chance 0: the sigmoid from 0 to 0.8
 # generated here is found, and nothing in the text is NaN (the sigmoid used never to fit at 0)
 $PY -c '

@@ -196,7 +196,7 @@ PY
 "$SCALEFIT" next "$tmp/lin.json" --at C=1e24 --max-compute 1e21 --gpu h100 >"$tmp/lin.txt" \
   || fail "next lin text exit $?"
 grep -q "ranked by band width removed in total" "$tmp/lin.txt" || fail "text: $(cat "$tmp/lin.txt")"
-grep -Eq "^ +1 +1e\+21 " "$tmp/lin.txt" || fail "text pick: $(cat "$tmp/lin.txt")"
+grep -Eq "^ +1 +1\.00e\+21 " "$tmp/lin.txt" || fail "text pick: $(cat "$tmp/lin.txt")"
 grep -q "accelerator-hours" "$tmp/lin.txt" || fail "text cost: $(cat "$tmp/lin.txt")"
 
 # ---- (c) bad input

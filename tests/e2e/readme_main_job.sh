@@ -86,8 +86,8 @@ else
   "$SCALEFIT" optimal "$tmp/own.json" --compute 1e12,1e13 >"$tmp/opt.out" 2>"$tmp/opt.err" ||
     fail "optimal exited $?: $(cat "$tmp/opt.err")"
   # rows: C N D tokens/param [lo, hi] loss [Nlo, Nhi] beyond
-  row13=$(awk '$1 == "1e+13"' "$tmp/opt.out")
-  row12=$(awk '$1 == "1e+12"' "$tmp/opt.out")
+  row13=$(awk '$1 == "1.00e+13"' "$tmp/opt.out")
+  row12=$(awk '$1 == "1.00e+12"' "$tmp/opt.out")
   read -r N lo hi <<<"$(sed -E 's/.*at ([^ ]+) parameters \[([^,]+), ([^]]+)\].*/\1 \2 \3/' <<<"$n13")"
   [ "$(awk '{print $2}' <<<"$row13")" = "$N" ] || fail "README: N at 1e13 FLOP $N; optimal prints: $row13"
   grep -qF "[$lo, $hi]" <<<"$row13" || fail "README: N band [$lo, $hi] at 1e13 FLOP; optimal prints: $row13"

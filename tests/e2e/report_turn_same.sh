@@ -82,7 +82,7 @@ assert f"{m.group(1)} runs with both values ({m.group(2)} skipped without both)"
 # the span of the runs taken, from the file, with the column's unit, in the same words in both
 import csv
 xs = [float(r["budget [FLOP]"]) for r in csv.DictReader(open(sys.argv[5])) if r["acc"]]
-span = "budget from %.3g to %.3g FLOP" % (min(xs), max(xs))
+span = "budget from %.2e to %.2e FLOP" % (min(xs), max(xs))  # 3 significant digits, zeros kept
 assert span in head, (span, head)
 assert span + ", chance 0.25" in md and span + ", chance 0.25" in page, span
 assert rep["n"] == 12 and rep["n_skipped"] == 1 and rep["n_holdout"] == 6 and rep["holdout_asked"] == 9

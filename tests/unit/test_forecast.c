@@ -876,9 +876,17 @@ static void test_display_rules(void **state) {
   assert_string_equal(b, "36.6k [26.8k, 47.0k]");
   sf_fmt_band(b, sizeof b, 1.5, 1.2, INFINITY, sf_fmt_value);
   assert_string_equal(b, "1.500 [1.200, inf]");
-  /* e-notation (compute's %.3g drops zeros): all three to the most mantissa places among them */
+  /* compute alone: 3 significant digits in e-notation at every size, zeros kept, so that a column of
+   * budgets reads at one precision (%.3g gave "1e+21" over "3.16e+21") */
+  sf_fmt_compute(b, sizeof b, 1e21);
+  assert_string_equal(b, "1.00e+21");
+  sf_fmt_compute(b, sizeof b, 3.16e21);
+  assert_string_equal(b, "3.16e+21");
+  sf_fmt_compute(b, sizeof b, 6);
+  assert_string_equal(b, "6.00e+00");
+  /* e-notation bands: all three to the most mantissa places among them */
   sf_fmt_band(b, sizeof b, 2e23, 1.1e23, 2.8e23, sf_fmt_compute);
-  assert_string_equal(b, "2.0e+23 [1.1e+23, 2.8e+23]");
+  assert_string_equal(b, "2.00e+23 [1.10e+23, 2.80e+23]");
   sf_fmt_band(b, sizeof b, 3.8e25, 2e25, 5.12e25, sf_fmt_compute);
   assert_string_equal(b, "3.80e+25 [2.00e+25, 5.12e+25]");
   /* a column in e-notation (N past 1e15) */

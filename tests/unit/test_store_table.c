@@ -183,6 +183,15 @@ static void test_copy_and_append(void **state) {
   sf_table_add_column(e, "mmlu", "percent");
   assert_int_equal(sf_table_append(b, e), SF_EINPUT);
   assert_non_null(strstr(sf_errmsg(), "'mmlu'"));
+  /* the message names the files the two tables came from, both units, and what to change */
+  free(b->origin), b->origin = strdup("first.csv");
+  free(e->origin), e->origin = strdup("second.csv");
+  assert_int_equal(sf_table_append(b, e), SF_EINPUT);
+  assert_non_null(strstr(sf_errmsg(), "'first.csv'"));
+  assert_non_null(strstr(sf_errmsg(), "'second.csv'"));
+  assert_non_null(strstr(sf_errmsg(), "no unit"));
+  assert_non_null(strstr(sf_errmsg(), "unit 'percent'"));
+  assert_non_null(strstr(sf_errmsg(), "'mmlu [percent]'"));
   assert_int_equal(b->nrows, 2);
   sf_table_free(a);
   sf_table_free(b);

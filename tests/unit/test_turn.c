@@ -392,7 +392,7 @@ static void test_chance_too_low(void **state) {
 }
 
 /* The words beside the table: the range with the compute column's unit (the report once wrote
- * "C from 4.02e+22 to 3.8e+25" with none), and one run below chance is "1 run scores", not "1 runs
+ * "C from 4.02e+22 to 3.80e+25" with none), and one run below chance is "1 run scores", not "1 runs
  * score". A result by hand: the sigmoid not fitted, so only the range and the notes are written. */
 static void test_describe_words(void **state) {
   (void)state;
@@ -403,16 +403,16 @@ static void test_describe_words(void **state) {
   r.n = 8, r.xmin = 4.02e22, r.xmax = 3.8e25, r.n_below_chance = 1;
   sf_turn_text t;
   sf_turn_describe(&r, &o, "C", "FLOP", &t);
-  assert_string_equal(t.range, "C from 4.02e+22 to 3.8e+25 FLOP");
+  assert_string_equal(t.range, "C from 4.02e+22 to 3.80e+25 FLOP");
   assert_int_equal(t.nnote, 1);
   assert_string_equal(t.note[0], "1 run scores below the chance level 0.25");
   assert_int_equal(t.nline, 0);
   r.n_below_chance = 2;
   sf_turn_describe(&r, &o, "budget", "", &t);
-  assert_string_equal(t.range, "budget from 4.02e+22 to 3.8e+25");
+  assert_string_equal(t.range, "budget from 4.02e+22 to 3.80e+25");
   assert_string_equal(t.note[0], "2 runs score below the chance level 0.25");
   sf_turn_describe(&r, &o, "budget", NULL, &t);
-  assert_string_equal(t.range, "budget from 4.02e+22 to 3.8e+25");
+  assert_string_equal(t.range, "budget from 4.02e+22 to 3.80e+25");
 }
 
 int main(void) {
