@@ -10,6 +10,8 @@
 #                                       # (SF_PROFILE_FILTER picks bench_train_cuda's line: "124M T1024 bf16
 #                                       # flash" by default, the WMMA flash kernels; "... mma-pf" / "mma-np"
 #                                       # the mma.sync forwards; "... mma-bw" the mma.sync forward and backward)
+#   bash bench/gpu_validate.sh sanitize # the kernel tests and a graph-captured step under compute-sanitizer
+#                                       # (racecheck, synccheck, memcheck): what the emulator cannot show
 #   bash bench/gpu_validate.sh all      # checks, bench, sweep (longer than one 10-minute call)
 #
 # Each stage stays under SF_GPU_BUDGET seconds (default 540; all: 3600): every step runs under `timeout`,
@@ -25,10 +27,10 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 stage=${1:-}
 case $stage in
-  checks | bench | sweep | profile) stages=("$stage") ;;
+  checks | bench | sweep | profile | sanitize) stages=("$stage") ;;
   all) stages=(checks bench sweep) ;;
   *)
-    echo "usage: bash bench/gpu_validate.sh checks|bench|sweep|profile|all" >&2
+    echo "usage: bash bench/gpu_validate.sh checks|bench|sweep|profile|sanitize|all" >&2
     exit 1
     ;;
 esac
@@ -191,6 +193,18 @@ cls_cmocka() {
     result=PASS note="$(sed -n 's/^\[  PASSED  \] \(.*\)/\1 passed/p' "$2" | tail -1)"
   fi
 }
+# compute-sanitizer over a cmocka program: cmocka's verdict, then the tool's ERROR SUMMARY (no summary,
+# or errors: FAIL, with the first report)
+cls_sanitizer() {
+  cls_cmocka "$@"
+  local errs
+  errs=$(sed -n 's/^========= ERROR SUMMARY: \([0-9]*\) error.*/\1/p' "$2" | tail -1)
+  if [ -z "$errs" ]; then
+    result=FAIL note="no ERROR SUMMARY from compute-sanitizer${note:+; $note}"
+  elif [ "$errs" != 0 ]; then
+    result=FAIL note="$errs errors: $(grep '^========= [^ ]' "$2" | grep -v 'COMPUTE-SANITIZER' | head -1 | cut -c11-160)"
+  fi
+}
 cls_e2e() { # exit 77: skipped
   case $1 in
     0) result=PASS note="$(tail -1 "$2" | cut -c1-100)" ;;
@@ -291,6 +305,27 @@ for cur in "${stages[@]}"; do
       say "$(awk -v a="$wall" -v b="$wall8" 'BEGIN {printf "default sweep on the GPU: -j 8 %.1f s wall against one at a time %.1f s: %.2fx; against the CPU sweep (916 s): %.1fx\n", b, a, a / b, 916 / b}')"
       join <(column "$work/sweep.h5" loss | sort) <(column "$work/sweep_j8.h5" loss | sort) |
         awk '$2 != $3 {d++} END {printf "losses, -j 8 against one at a time: %d of %d runs differ\n", d, NR}' | tee -a "$summary"
+    fi
+    ;;
+  sanitize)
+    # What the emulator cannot show (tests/cudaemu/README.md, "What it does not model"): threads of a
+    # block racing on shared memory where its fiber order hides it, a barrier or warp-synchronous
+    # operation not every thread reaches, and device accesses out of bounds or misaligned (a 16-byte
+    # vector load on a row whose offset is not a multiple of 8 bf16 runs on the host, faults here).
+    # racecheck and synccheck over every kernel test (the flash kernels, WMMA and mma.sync; the
+    # LayerNorm, GELU and cross-entropy passes with their in-pass sums), memcheck over them and over
+    # test_train_step (whole steps, eager and as a replayed CUDA graph). The tool comes from the
+    # machine's CUDA toolkit (it is not bundled); without one the stage says so and checks nothing.
+    san=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer /usr/local/cuda-*/bin/compute-sanitizer 2>/dev/null | head -1 || true)
+    if [ -z "$san" ]; then
+      say "sanitize: compute-sanitizer not found (PATH, /usr/local/cuda*/bin); nothing checked"
+    else
+      for tool in racecheck synccheck memcheck; do
+        SF_TEST_FILTER='test_kernels*' step "$tool" 150 cls_sanitizer "$san" --tool "$tool" --target-processes all \
+          --error-exitcode 1 "$run/test_train_cuda"
+      done
+      SF_TEST_FILTER=test_train_step step memcheck_step 120 cls_sanitizer "$san" --tool memcheck --target-processes all \
+        --error-exitcode 1 "$run/test_train_cuda"
     fi
     ;;
   profile)

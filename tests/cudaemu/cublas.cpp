@@ -17,7 +17,12 @@
  *
  * Streams: a call on the handle's stream (cublasSetStream) while that stream captures is checked
  * now and recorded (the runtime's sf_cudaemu_capture), with alpha and beta read now, as cuBLAS
- * reads host scalars at the call; it runs at each replay of the graph.
+ * reads host scalars at the call; it runs at each replay of the graph. Workspace: a call captured
+ * while the handle has no workspace of its own (cublasSetWorkspace; cublasSetStream resets it to
+ * the library's pool, as cuBLAS documents) is refused, CUBLAS_STATUS_NOT_SUPPORTED, and the capture
+ * invalidated: stricter than cuBLAS, which would take memory from its pool inside the capture (a new
+ * workspace per captured graph); the trainer's contract (model.cu) is its own workspace, set after
+ * the stream.
  */
 #include "cublas_v2.h"
 
@@ -34,6 +39,8 @@ struct cublasContext {
   unsigned magic;
   cublasMath_t math;
   cudaStream_t stream;
+  int own_ws; /* cublasSetWorkspace gave one (of any size, 0 too: none used) since the last
+               * cublasSetStream; 0: the library's pool */
 };
 enum { MAGIC = 0x5cf1b1a5u };
 
@@ -41,10 +48,22 @@ typedef int (*range_fn)(const void *, size_t, char *, size_t);
 static range_fn range_check; /* the runtime's, when the executable exports it */
 typedef int (*capture_fn)(const char *, cudaStream_t, void (*)(void *), void *, void (*)(void *));
 static capture_fn capture; /* the runtime's sf_cudaemu_capture, likewise */
+typedef int (*capturing_fn)(cudaStream_t);
+static capturing_fn capturing; /* the runtime's sf_cudaemu_capturing */
+typedef void (*invalidate_fn)(void);
+static invalidate_fn invalidate; /* the runtime's sf_cudaemu_capture_invalidate */
 
 /* Runs c (a heap copy of a call, which this takes) now, or records it when the handle's stream
  * captures: CUBLAS_STATUS_EXECUTION_FAILED when the runtime refuses the stream. */
 template <class Call> static cublasStatus_t submit(const char *what, cublasHandle_t h, Call *c) {
+  if (!h->own_ws && capturing && capturing(h->stream)) {
+    fprintf(stderr, "cudaemu: %s captured without a workspace of the handle's own (cublasSetWorkspace, after "
+            "cublasSetStream, which resets it): cuBLAS would allocate inside the capture (the capture is "
+            "invalidated)\n", what);
+    if (invalidate) invalidate();
+    delete c;
+    return CUBLAS_STATUS_NOT_SUPPORTED;
+  }
   int mode = capture ? capture(what, h->stream, &Call::run, c, &Call::destroy) : 0;
   if (mode == 1) return CUBLAS_STATUS_SUCCESS;
   if (mode == 0) Call::run(c);
@@ -61,6 +80,9 @@ SF_EMU_EXPORT cublasStatus_t cublasCreate_v2(cublasHandle_t *handle) {
   c->magic = MAGIC;
   c->math = CUBLAS_DEFAULT_MATH;
   c->stream = NULL;
+  c->own_ws = 0;
+  if (!capturing) capturing = (capturing_fn)dlsym(RTLD_DEFAULT, "sf_cudaemu_capturing");
+  if (!invalidate) invalidate = (invalidate_fn)dlsym(RTLD_DEFAULT, "sf_cudaemu_capture_invalidate");
   if (!range_check) range_check = (range_fn)dlsym(RTLD_DEFAULT, "sf_cudaemu_check_range");
   if (!capture) capture = (capture_fn)dlsym(RTLD_DEFAULT, "sf_cudaemu_capture");
   *handle = c;
@@ -85,6 +107,7 @@ SF_EMU_EXPORT cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath
 SF_EMU_EXPORT cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t stream) {
   if (!valid(handle)) return CUBLAS_STATUS_NOT_INITIALIZED;
   handle->stream = stream;
+  handle->own_ws = 0; /* as cuBLAS: a new stream drops the workspace set before it (back to the pool) */
   return CUBLAS_STATUS_SUCCESS;
 }
 
@@ -96,6 +119,7 @@ SF_EMU_EXPORT cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t handle, void *
     fprintf(stderr, "cudaemu: cublasSetWorkspace: the workspace's %zu bytes are %s\n", bytes, why);
     return CUBLAS_STATUS_INVALID_VALUE;
   }
+  handle->own_ws = 1;
   return CUBLAS_STATUS_SUCCESS;
 }
 

@@ -1141,6 +1141,14 @@ extern "C" __attribute__((visibility("default"))) int sf_cudaemu_capture(const c
   return mode;
 }
 
+/* For the emulated cuBLAS: 1 when a call on stream s now would be recorded (s is this thread's
+ * capturing stream); and a call the capture cannot take: the capture invalidated, as the runtime's
+ * own refusals leave it (its end then fails). */
+extern "C" __attribute__((visibility("default"))) int sf_cudaemu_capturing(cudaStream_t s) {
+  return cap.stream && s == cap.stream;
+}
+extern "C" __attribute__((visibility("default"))) void sf_cudaemu_capture_invalidate(void) { cap.invalid = 1; }
+
 namespace {
 struct memset_op {
   void *p;

@@ -42,7 +42,8 @@
  *              capturing stream are recorded, not run; each replay of the graph runs them again and
  *              reads device memory as it is then; a synchronising copy, an allocation, a stream
  *              synchronisation and a legacy-stream launch during a capture fail and invalidate it;
- *              cuBLAS's workspace must be aligned device memory; an allocation in another thread
+ *              cuBLAS's workspace must be aligned device memory, and set after the stream (which
+ *              drops it) for a GEMM to be captured; an allocation in another thread
  *              invalidates the capture, that thread's wait for its own stream does not
  */
 #include <setjmp.h>
@@ -905,6 +906,19 @@ static void test_capture(void **state) {
   LAUNCH_ON(k_add, dim3(1), dim3(32), s)(x, inc);
   assert_int_equal(cudaGetLastError(), cudaSuccess);
   assert_true(x[0] == 9.0f);
+  /* cublasSetStream drops the workspace set before it: a GEMM captured then is refused and ends the
+   * capture (cuBLAS would allocate inside it); set after the stream, the workspace takes it again */
+  assert_int_equal(cublasSetStream(h, s), CUBLAS_STATUS_SUCCESS);
+  for (int own = 0; own < 2; own++) {
+    if (own) assert_int_equal(cublasSetWorkspace(h, ws, 4096), CUBLAS_STATUS_SUCCESS);
+    assert_int_equal(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal), cudaSuccess);
+    assert_int_equal(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, M, N, K, &one, A, CUDA_R_32F, M, B, CUDA_R_32F, K,
+                                  &zero, C, CUDA_R_32F, M, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                     own ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_NOT_SUPPORTED);
+    assert_int_equal(cudaStreamEndCapture(s, &g), own ? cudaSuccess : cudaErrorStreamCaptureInvalidated);
+    if (g) assert_int_equal(cudaGraphDestroy(g), cudaSuccess);
+    (void)cudaGetLastError();
+  }
   assert_int_equal(cublasDestroy(h), CUBLAS_STATUS_SUCCESS);
   float *bufs[] = {x, inc, A, B, C, z};
   for (float *b : bufs) assert_int_equal(cudaFree(b), cudaSuccess);

@@ -31,7 +31,9 @@
  *             training logits in bf16)
  *   step      the whole training step in one submission (eager, and a CUDA graph replayed) against
  *             the separate calls: losses, norms, parameters and moments bit for bit over 4 steps of
- *             2 micro-batches whose scale, learning rate and bias corrections change, clipping live
+ *             2 micro-batches whose scale, learning rate and bias corrections change, clipping live;
+ *             an evaluation before the later steps, after which a replayed step, as an eager one,
+ *             leaves no probabilities to copy
  *   threads   3 threads each making models, capturing and replaying their steps and freeing them at
  *             once (sweep --jobs's worker threads), beside one more that makes and frees models all
  *             the time: each thread's losses equal its steps run alone
@@ -1054,9 +1056,18 @@ static void step_run(sf_precision p) {
     assert_int_equal(sf_cuda_gpt_adamw(d[0], lr, step + 1, norm[0] > clip ? (float)(clip / norm[0]) : 1.0f, wd), SF_OK);
     clipped += norm[0] > clip;
     for (int k = 1; k < 3; k++) {
+      if (step >= 2) { /* an evaluation between steps (the graph replays from the third step on) */
+        double el = 0;
+        assert_int_equal(sf_cuda_gpt_forward(d[k], tok, tgt, 1, ST / 2, &el), SF_OK);
+      }
       assert_int_equal(sf_cuda_gpt_train_step(d[k], tok, tgt, ACC, SB, ST, scale, lr, step + 1, clip, wd, &loss[k],
                                               &norm[k]),
                        SF_OK);
+      /* a replayed graph leaves the model's state as the eager step does: the logits hold their
+       * gradient now, so there are no probabilities to copy */
+      float probs[SB * ST * 40];
+      assert_int_equal(sf_cuda_gpt_probs(d[k], probs), SF_EINTERNAL);
+      assert_string_equal(sf_errmsg(), "cuda: no probabilities after a training forward");
       if (loss[k] != loss[0] || norm[k] != norm[0])
         fail_msg("%s step %d, %s: loss %.17g norm %.17g, separate calls %.17g %.17g", sf_precision_name(p), step + 1,
                  k == 1 ? "eager" : "graph", loss[k], norm[k], loss[0], norm[0]);

@@ -836,6 +836,11 @@ int sf_cuda_gpt_train_step(sf_cuda_gpt *d, const int *tokens, const int *targets
     CU(cudaGraphLaunch(d->s_exec, SFK_STREAM));
   }
   d->s_steps++;
+  /* what forward_dev leaves on the host, which a replayed graph does not run: the shape of the last
+   * forward, and its logits turned into their gradient (no probabilities to copy) */
+  d->B = B;
+  d->T = T;
+  d->dlogits = 1;
   CU(cudaMemcpyAsync(d->s_loss_h, d->s_loss_d, sizeof(float) * (size_t)N * accum, cudaMemcpyDeviceToHost,
                      SFK_STREAM));
   CU(cudaMemcpyAsync(sc, d->sc, sizeof *sc, cudaMemcpyDeviceToHost, SFK_STREAM));
