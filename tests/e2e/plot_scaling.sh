@@ -10,8 +10,6 @@ need_gnuplot
 chin="$SF_SHARED/chinchilla_svg_extracted.csv"
 [ -f "$chin" ] || { echo "skip: $chin not found"; exit 77; }
 models="$SF_SRC/datasets/models.csv"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 # Chinchilla, loss against compute coloured by model size: 245 filled circles (gnuplot's
 # point type 7 is the SVG symbol gpPt6), no legend (a colour bar instead).
