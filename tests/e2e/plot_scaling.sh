@@ -8,7 +8,7 @@ set -uo pipefail
 . "$SF_SRC/tests/e2e/lib/plot_checks.sh"
 need_gnuplot
 chin="$SF_SHARED/chinchilla_svg_extracted.csv"
-[ -f "$chin" ] || { echo "skip: $chin not found"; exit 77; }
+[ -f "$chin" ] || skip "$chin not found"
 models="$SF_SRC/datasets/models.csv"
 
 # Chinchilla, loss against compute coloured by model size: 245 filled circles (gnuplot's
