@@ -6,8 +6,7 @@
 set -u
 . "$(dirname "$0")/lib/common.sh"
 any_python
-need_cmd chromium chromium
-need_cmd gnuplot gnuplot-nox
+need_cmd chromium chromium gnuplot gnuplot-nox
 fail_fast
 w=$tmp
 "$SCALEFIT" report "$SF_SRC/examples/published-models.ini" -o "$w/out" > /dev/null || fail "report exit $?"

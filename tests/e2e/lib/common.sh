@@ -12,7 +12,8 @@
 #  skip MESSAGE          prints "skip: MESSAGE" and exits 77 (ctest's SKIP_RETURN_CODE)
 #  need_py [MODULES [LINE]]  exits 77 unless $py runs (and imports MODULES, "scipy, numpy"),
 #                        printing LINE first when given
-#  need_cmd CMD PACKAGE  exits 77 unless CMD is installed, saying which Debian package has it
+#  need_cmd CMD PACKAGE [CMD PACKAGE...]  exits 77 unless each CMD is installed, saying which
+#                        Debian package has the first one missing
 tmp=$(mktemp -d)
 on_exit() { :; }
 trap 'on_exit; rm -rf "$tmp"' EXIT
@@ -38,4 +39,9 @@ need_py() {
   [ -z "${2:-}" ] || echo "$2"
   exit 77
 }
-need_cmd() { command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed (Debian package $2)"; }
+need_cmd() {
+  while [ $# -ge 2 ]; do
+    command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed (Debian package $2)"
+    shift 2
+  done
+}
