@@ -8,12 +8,9 @@
 # add up, checked against Chinchilla's formula (Hoffmann et al. 2022, Eq. 2 and 4) of the fit's constants.
 set -u
 : "${SCALEFIT:?}" "${SF_SRC:?}"
-PY=/usr/bin/python3
-[ -x $PY ] || exit 77
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib/common.sh"
+need_py
+out=$tmp
 FIT="$SF_SRC/tests/inputs/fit_epoch_cov.json"
 H5="$SF_SRC/datasets/sweep_default.h5"
 

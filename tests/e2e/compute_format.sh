@@ -7,7 +7,6 @@
 # "8.863e+11", and a far optimum's N band read "[30.7T, 378T]" over "[99.2T, 1.58e+15]".
 set -u
 : "${SCALEFIT:?}" "${SF_SRC:?}"
-py=/usr/bin/python3
 . "$(dirname "$0")/lib/expect.sh" # $tmp, fails, fail(), expect CODE FRAGMENT CMD...
 H="$SF_SRC/datasets/sweep_default.h5"
 "$SCALEFIT" fit "$H" --law chinchilla -o "$tmp/own.json" >/dev/null 2>&1 || fail "fit $H"

@@ -9,9 +9,8 @@ set -eu
 : "${SCALEFIT:?path to the scalefit binary}"
 [ "${SF_SANITIZED:-0}" = 1 ] && { echo "skip: sanitizer build (ASan's shadow memory)"; exit 77; }
 [ -x /usr/bin/time ] && /usr/bin/time -f %M true >/dev/null 2>&1 || { echo "skip: no GNU time"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
+fail_fast stderr
 
 awk 'BEGIN { srand(3); print "run,N,D,loss,acc,lr,step"
   for (i = 0; i < 160000; i++)

@@ -10,9 +10,8 @@
 # Skipped (77) without scipy.
 set -u
 : "${SCALEFIT:?}" "${SF_SHARED:=}"
-py=/usr/bin/python3
-$py -c "import scipy" 2>/dev/null || { echo "skip: no python3-scipy"; exit 77; }
 . "$(dirname "$0")/lib/expect.sh"  # $tmp, fails, fail(), expect CODE FRAGMENT CMD...
+need_py scipy "skip: no python3-scipy"
 
 # beta (E 1.8, A 300, alpha 0.15) listed before alpha (E 1.7, A 900, alpha 0.2): the groups come out
 # sorted; vocab numbers the same groups, empty for the run without a family

@@ -5,7 +5,6 @@
 set -u
 : "${SCALEFIT:?}" "${SF_SHARED:=}"
 . "$(dirname "$0")/lib/expect.sh"  # $tmp, fails, fail(), expect CODE FRAGMENT CMD...
-py=/usr/bin/python3
 jget() { $py -c "import json,sys; d=json.load(open('$1')); print(eval('d'+sys.argv[1]))" "$2"; }
 
 # ---- the catalogue

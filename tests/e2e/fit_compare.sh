@@ -12,11 +12,10 @@
 # exit code. Skipped (77) without scipy or the data.
 set -u
 : "${SCALEFIT:?}" "${SF_SRC:?}"
-py=/usr/bin/python3
-h5="$SF_SRC/datasets/sweep_default.h5"
-[ -r "$h5" ] || { echo "skip: $h5 absent"; exit 77; }
-$py -c "import scipy" 2>/dev/null || { echo "skip: no python3-scipy"; exit 77; }
 . "$(dirname "$0")/lib/expect.sh"  # $tmp, fails, fail(), expect CODE FRAGMENT CMD...
+h5="$SF_SRC/datasets/sweep_default.h5"
+[ -r "$h5" ] || skip "$h5 absent"
+need_py scipy "skip: no python3-scipy"
 
 # the runs as CSV (table order kept: the starts anchor on the first run of smallest C), with a
 # standard deviation per run for the weighted comparison

@@ -15,9 +15,8 @@
 # Skipped (77) without Debian's python3-scipy.
 set -u
 : "${SCALEFIT:?}"
-py=/usr/bin/python3
-$py -c "import scipy, numpy" 2>/dev/null || { echo "skip: no python3-scipy"; exit 77; }
 . "$(dirname "$0")/lib/expect.sh"
+need_py "scipy, numpy" "skip: no python3-scipy"
 
 cat >"$tmp/law.py" <<'PY'
 import numpy as np

@@ -9,7 +9,6 @@
 # second budget has 12, held out 15 (44%).
 set -u
 : "${SCALEFIT:?}"
-py=/usr/bin/python3
 . "$(dirname "$0")/lib/expect.sh" # $tmp, fails, fail(), expect CODE FRAGMENT CMD...
 
 # 34 runs on 5 budgets of 3, 12, 8, 6 and 5 runs (from the top), each budget's C spread by up to 0.08%

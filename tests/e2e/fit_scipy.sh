@@ -11,11 +11,9 @@
 set -u
 : "${SCALEFIT:?}" "${SF_SRC:?}" "${SF_SHARED:=}"
 data="$SF_SHARED/chinchilla_svg_extracted.csv"
-py=/usr/bin/python3
-[ -r "$data" ] || { echo "skip: $data absent"; exit 77; }
-$py -c "import scipy" 2>/dev/null || { echo "skip: no python3-scipy"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+[ -r "$data" ] || skip "$data absent"
+need_py scipy "skip: no python3-scipy"
 for drop in 0 5; do
   $py "$SF_SRC/bench/scipy_chinchilla.py" "$data" --every 45 --drop-highest $drop --json --write-grid "$tmp/grid" \
     >"$tmp/scipy.json" || exit 1

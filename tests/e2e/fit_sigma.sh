@@ -9,9 +9,8 @@
 # it, still loading). The scipy comparisons are skipped (77) without Debian's python3-scipy.
 set -u
 : "${SCALEFIT:?}"
-py=/usr/bin/python3
-[ -x "$py" ] || { echo "skip: no $py"; exit 77; }
 . "$(dirname "$0")/lib/expect.sh"  # $tmp, fails, fail(), expect CODE FRAGMENT CMD...
+need_py "" "skip: no $py"
 
 # 30 runs of loss = 1.7 + 1000 C^-0.2, C from 1e15 to 1e21, each with its own standard deviation
 # (0.004 to 0.02) and noise drawn from it

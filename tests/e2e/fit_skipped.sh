@@ -10,7 +10,6 @@
 # skipped", and `fit --by --bootstrap` did not say even that (the pooled refit had lost the count).
 set -u
 : "${SCALEFIT:?}"
-py=/usr/bin/python3
 . "$(dirname "$0")/lib/expect.sh" # $tmp, fails, fail(), expect CODE FRAGMENT CMD...
 
 # 40 runs of the data-constrained law; blanks: U in 2 runs, loss in 1, D in 7 (and N in 1), family in 2

@@ -5,12 +5,8 @@
 # closed forms of the true law.
 set -u
 : "${SCALEFIT:?}"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-py=/usr/bin/python3
-[ -x $py ] || { echo "skip: $py not installed"; exit 77; }
+. "$(dirname "$0")/lib/common.sh"
+need_py "" "skip: $py not installed"
 
 # L = 1.8 + 400/N^0.34 + 2000/D^0.37 on a 6 x 6 grid of N and D, 0.2% multiplicative noise
 $py - "$tmp/runs.csv" <<'PY'

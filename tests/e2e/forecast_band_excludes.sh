@@ -7,12 +7,10 @@
 # optimal, target (text and JSON) and the report then warn. A fit that is identified (the shipped
 # default sweep) gives no such warning.
 set -u
-PY=/usr/bin/python3
-[ -x "$PY" ] || exit 77
-"$PY" -c 'import numpy' 2>/dev/null || exit 77
-fail() { echo "FAIL: $*"; exit 1; }
-w=$(mktemp -d)
-trap 'rm -rf "$w"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+need_py numpy
+fail_fast
+w=$tmp
 RUNS="$SF_SRC/tests/inputs/tiny_sweep.csv"
 
 "$SCALEFIT" fit "$RUNS" --law chinchilla --bootstrap 50 --seed 1 -o "$w/fit.json" > /dev/null 2>&1 || fail "fit exit $?"

@@ -3,11 +3,10 @@
 # Epoch's constants, a covariance from their standard errors, Hoffmann's data ranges), their JSON,
 # warnings, and the exit codes of bad input.
 set -u
-PY=/usr/bin/python3
-[ -x "$PY" ] || exit 77
-fail() { echo "FAIL: $*"; exit 1; }
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+need_py
+fail_fast
+out=$tmp
 FIT="$SF_INPUTS/fit_epoch_cov.json"
 
 # predict: two points, delta band, decades beyond the data, a warning for the far one

@@ -6,10 +6,8 @@
 # still warns that it does nothing without a peak.
 set -u
 : "${SCALEFIT:?}" "${SF_SRC:?}"
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib/common.sh"
+out=$tmp
 FIT="$SF_SRC/tests/inputs/fit_epoch_cov.json"
 
 run() { # EXIT-CODE NEEDLE ARGS...: the exit code, the needle on stderr, nothing on stdout if refused

@@ -2,11 +2,10 @@
 # forecast_costs.sh: the shipped cost examples reproduce the published runs (LLaMA-65B, Llama 3.1
 # 405B, PaLM 540B) through the CLI's JSON.
 set -u
-PY=/usr/bin/python3
-[ -x "$PY" ] || exit 77
-fail() { echo "FAIL: $*"; exit 1; }
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+need_py
+fail_fast
+out=$tmp
 
 "$SCALEFIT" predict --published epoch2024_replication --at N=65.2e9,D=1.4e12 --gpu a100 --mfu 0.477 --gpus 2048 \
   --json > "$out/llama65.json" || fail "llama65 exit $?"

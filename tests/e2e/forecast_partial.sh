@@ -2,11 +2,10 @@
 # forecast_partial.sh: a forecast whose later row fails prints nothing on stdout (no header, no
 # earlier rows, no half a JSON document), whatever the row's place in the list; the error names it.
 set -u
-PY=/usr/bin/python3
-[ -x "$PY" ] || exit 77
-fail() { echo "FAIL: $*"; exit 1; }
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+need_py
+fail_fast
+out=$tmp
 FIT="$SF_INPUTS/fit_own_sweep.json"
 
 # nothing_out CODE NEEDLE COMMAND...: exit CODE, the message holds NEEDLE, stdout is empty

@@ -8,12 +8,9 @@
 # every option but a list, since).
 set -u
 : "${SCALEFIT:?}" "${SF_SRC:?}"
-PY=/usr/bin/python3
-[ -x $PY ] || exit 77
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib/common.sh"
+need_py
+out=$tmp
 FIT="$SF_SRC/tests/inputs/fit_epoch_cov.json"
 
 "$SCALEFIT" optimal "$FIT" --compute 1e24 --compute 1e21:1e23:3 -C 5e22,2e25 --json > "$out/o.json" 2> "$out/err" ||

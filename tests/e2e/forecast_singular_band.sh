@@ -5,11 +5,10 @@
 # look for a key the file has; it now says the covariance may be undefined and to refit with
 # --bootstrap, and such a refit does give a band.
 set -u
-PY=/usr/bin/python3
-[ -x "$PY" ] || exit 77
-fail() { echo "FAIL: $*"; exit 1; }
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+need_py
+fail_fast
+out=$tmp
 RUNS="$SF_SRC/datasets/sweep_default.h5"
 
 "$SCALEFIT" fit "$RUNS" --law chinchilla --where 'C < 5e12' -o "$out/f.json" > /dev/null 2>&1 || fail "fit exit $?"

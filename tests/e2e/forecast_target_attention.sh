@@ -5,11 +5,10 @@
 # (exit 1), a budget the user never asked for. The answer is checked against scipy's minimisation
 # of Epoch's law along C = (6N + 6*L*CTX*DM) D and a root in log C.
 set -u
-PY=/usr/bin/python3
-"$PY" -c 'import scipy' 2>/dev/null || exit 77
-fail() { echo "FAIL: $*"; exit 1; }
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+need_py scipy
+fail_fast
+out=$tmp
 
 "$SCALEFIT" target --published epoch2024_replication --value 1.9 --attention 80:8192:8192 --json \
   > "$out/t.json" 2> "$out/err" || fail "target --attention 80:8192:8192 exit $?: $(cat "$out/err")"

@@ -9,12 +9,9 @@
 # numerical gradients of the same root and the fit's covariance.
 set -u
 : "${SCALEFIT:?}" "${SF_SRC:?}"
-PY=/usr/bin/python3
-"$PY" -c 'import scipy' 2>/dev/null || exit 77
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib/common.sh"
+need_py scipy
+out=$tmp
 
 "$SCALEFIT" fit "$SF_SRC/datasets/sweep_default.h5" --law chinchilla --bootstrap 100 -o "$out/boot.json" \
   > /dev/null 2> "$out/err" || { echo "FAIL: fit --bootstrap exit $?: $(cat "$out/err")"; exit 1; }

@@ -8,11 +8,10 @@
 # it (20) has its delta band's lower ends clipped at that budget and at one parameter, and says so.
 set -u
 : "${SCALEFIT:?}" "${SF_SRC:?}"
-PY=/usr/bin/python3
-"$PY" -c 'import scipy' 2>/dev/null || exit 77
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
+need_py scipy
+out=$tmp
+fail_fast
 
 "$SCALEFIT" fit "$SF_SRC/datasets/sweep_default.h5" --law chinchilla -o "$out/f.json" > /dev/null 2>&1 || fail "fit exit $?"
 "$SCALEFIT" target "$out/f.json" --value 200 > "$out/t200.txt" 2>&1 || fail "target 200 exit $?: $(cat "$out/t200.txt")"

@@ -6,12 +6,9 @@
 # covariance, or the bootstrap refits' percentiles of E, both computed here in python.
 set -u
 : "${SCALEFIT:?}" "${SF_SRC:?}"
-PY=/usr/bin/python3
-"$PY" -c 'import scipy' 2>/dev/null || exit 77
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib/common.sh"
+need_py scipy
+out=$tmp
 FIT="$SF_SRC/tests/inputs/fit_epoch_cov.json"
 
 "$SCALEFIT" target "$FIT" --value 1.8 > "$out/t.txt" 2> "$out/err" || fail "target 1.8 exit $? (want 0)"

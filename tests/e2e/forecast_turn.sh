@@ -3,11 +3,10 @@
 # JSON has every field the issue names, the verdict is consistent with the flags, and bad metrics
 # are refused with exit 2.
 set -u
-PY=/usr/bin/python3
-[ -x "$PY" ] || exit 77
-fail() { echo "FAIL: $*"; exit 1; }
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+need_py
+fail_fast
+out=$tmp
 
 "$SCALEFIT" turn "$SF_SRC/datasets/models.csv" --y mmlu --bootstrap 100 --json > "$out/t.json" || fail "turn exit $?"
 $PY - "$out/t.json" <<'PY' || fail "turn json"

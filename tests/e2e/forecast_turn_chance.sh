@@ -10,11 +10,10 @@
 set -u
 OBS="$SF_SHARED/obsscaling_base_llm_benchmark_eval.csv"
 [ -f "$OBS" ] || exit 77
-PY=/usr/bin/python3
-[ -x "$PY" ] || exit 77
-fail() { echo "FAIL: $*"; exit 1; }
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+need_py
+fail_fast
+out=$tmp
 
 # the reference counts, independently of scalefit
 $PY - "$OBS" > "$out/ref.txt" <<'PY' || fail "pandas reference"

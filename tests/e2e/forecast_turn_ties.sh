@@ -8,11 +8,9 @@
 # scalefit: scipy's three laws refitted on the runs below the top budget and scored on it.
 set -u
 : "${SCALEFIT:?}"
-py=/usr/bin/python3
-[ -x $py ] && $py -c 'import scipy, numpy' 2>/dev/null || { echo "skip: scipy not installed"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
+need_py "scipy, numpy" "skip: scipy not installed"
+fail_fast
 
 # 4 budgets x 4 runs of a noisy sigmoid; the same rows reversed
 $py -c '

@@ -3,11 +3,10 @@
 # against the first fit's runs, and the first stage's value (the loss) against the losses the
 # second fit saw; a loss outside them is warned about. Numbers by hand from the fits' constants.
 set -u
-PY=/usr/bin/python3
-[ -x "$PY" ] || exit 77
-fail() { echo "FAIL: $*"; exit 1; }
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+need_py
+fail_fast
+out=$tmp
 S1="$SF_INPUTS/fit_loss_of_c.json"   # loss = 1.7 + 2000 C^-0.15, fitted on C in [1e19, 1e23]
 S2="$SF_INPUTS/fit_acc_of_loss.json" # acc of loss, fitted on losses in [1.9, 3.5]
 

@@ -3,11 +3,10 @@
 # spelling), and a formula's parse error points at the character of the text typed. The counts
 # come from h5py on the same run file.
 set -u
-PY=/usr/bin/python3
-"$PY" -c 'import h5py' 2>/dev/null || exit 77
-fail() { echo "FAIL: $*"; exit 1; }
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+need_py h5py
+fail_fast
+out=$tmp
 RUNS="$SF_SRC/datasets/sweep_default.h5"
 
 want=$("$PY" -c "import h5py; N=h5py.File('$RUNS')['tables/runs/columns/N'][()]; print(int((N > 5e4).sum()))")

@@ -8,8 +8,6 @@
 set -uo pipefail
 . "$SF_SRC/tests/e2e/lib/plot_checks.sh"
 need_gnuplot
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 data="$SF_SRC/datasets/sweep_default.h5"
 law='loss = E + A*N^-a + B*D^-b'
 

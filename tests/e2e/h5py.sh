@@ -5,13 +5,11 @@
 # curves) reads in scalefit and survives a copy through scalefit's writer.
 set -eu
 : "${SCALEFIT:?path to the scalefit binary}" "${SF_INPUTS:?tests/inputs}" "${SF_SRC:?source root}"
-py=/usr/bin/python3
+. "$(dirname "$0")/lib/common.sh"
 if ! "$py" -c 'import h5py, numpy' 2>/dev/null; then
   echo "h5py.sh: $py cannot import h5py and numpy (apt-get install python3-h5py); skipped" >&2
   exit 77
 fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 chin=${SF_SHARED:-}/chinchilla_svg_extracted.csv
 inputs=("$SF_INPUTS/valid_mixed.csv" "$SF_INPUTS/bom_crlf.csv")

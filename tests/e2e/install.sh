@@ -8,8 +8,7 @@ build=$(dirname "$SCALEFIT")
 # a sanitized library needs the sanitizer runtimes at link time: checked in the release build only
 [ "${SF_SANITIZED:-0}" = 1 ] && { echo "skip: sanitizer build"; exit 77; }
 command -v pkg-config >/dev/null || { echo "skip: pkg-config not installed"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/common.sh"
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null || { echo "FAIL: cmake --install"; exit 1; }
 "$tmp/prefix/bin/scalefit" --version | grep -q '^scalefit [0-9]' || { echo "FAIL: installed binary"; exit 1; }
 [ -f "$tmp/prefix/share/scalefit/datasets/accelerators.csv" ] || { echo "FAIL: datasets not installed"; exit 1; }

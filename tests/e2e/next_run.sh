@@ -11,9 +11,8 @@
 # Sanitizer-friendly: small synthetic data, every run short. Skipped (77) without python3-scipy.
 set -u
 : "${SCALEFIT:?}" "${SF_INPUTS:?}"
-PY=/usr/bin/python3
-$PY -c "import scipy" 2>/dev/null || { echo "skip: no python3-scipy"; exit 77; }
 . "$(dirname "$0")/lib/expect.sh"
+need_py scipy "skip: no python3-scipy"
 
 # ---- (a) chinchilla, l2 on log loss: 24 runs, 8 sizes x 3 token ratios, 1% deterministic noise
 $PY - "$tmp/chin.csv" <<'PY'

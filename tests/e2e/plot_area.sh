@@ -9,8 +9,6 @@
 set -uo pipefail
 . "$SF_SRC/tests/e2e/lib/plot_checks.sh"
 need_gnuplot
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 runs="$SF_SRC/datasets/sweep_default.h5"
 fit="$SF_SRC/tests/inputs/fit_own_sweep.json"
 

@@ -7,8 +7,6 @@ set -uo pipefail
 . "$SF_SRC/tests/e2e/lib/plot_checks.sh"
 need_gnuplot
 runs="$SF_INPUTS/curves.h5"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 for ext in png svg pdf; do
   "$SCALEFIT" plot curves "$runs" -o "$tmp/c.$ext" >/dev/null 2>"$tmp/err" || bad "curves -o c.$ext: $(cat "$tmp/err")"

@@ -6,9 +6,7 @@
 set -uo pipefail
 . "$SF_SRC/tests/e2e/lib/plot_checks.sh"
 chin="$SF_SHARED/chinchilla_svg_extracted.csv"
-[ -f "$chin" ] || { echo "skip: $chin not found"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+[ -f "$chin" ] || skip "$chin not found"
 out="$tmp/out.d"
 mkdir "$out"
 

@@ -5,12 +5,11 @@
 # a name past the 64th was never checked, and an unknown name was "'x' is not a column of the
 # input" (no file, no near name). The data are made here; python counts the excluded runs.
 set -u
-PY=/usr/bin/python3
-[ -x "$PY" ] || exit 77
+. "$(dirname "$0")/lib/common.sh"
+need_py
 command -v gnuplot >/dev/null 2>&1 || exit 77
-fail() { echo "FAIL: $*"; exit 1; }
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+fail_fast
+out=$tmp
 cd "$out" || exit 1
 
 # 40 runs of L = 2 + 300 C^-0.1 with 70 extra columns c1..c69 and cap, all positive; cap is 1..40 (run i)

@@ -9,10 +9,8 @@ set -uo pipefail
 . "$SF_SRC/tests/e2e/lib/plot_checks.sh"
 need_gnuplot
 chin="$SF_SHARED/chinchilla_svg_extracted.csv"
-[ -f "$chin" ] || { echo "skip: $chin not found"; exit 77; }
+[ -f "$chin" ] || skip "$chin not found"
 models="$SF_SRC/datasets/models.csv"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 "$SCALEFIT" fit "$chin" --law chinchilla --where 'loss < 3.7' --holdout 0.1 -b 8 -o "$tmp/fit.json" >"$tmp/fit.out" \
   2>"$tmp/err" || bad "fit: $(cat "$tmp/err")"

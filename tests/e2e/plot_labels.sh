@@ -9,8 +9,6 @@
 set -uo pipefail
 . "$SF_SRC/tests/e2e/lib/plot_checks.sh"
 need_gnuplot
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 clear_of_line() { # clear_of_line NAME LABEL: NAME.png's label LABEL keeps 3 px from its marker line
   "$py" - "$tmp/$1.gp" "$2" "$tmp" <<'PY' && pass "$1: '$2' clear of its line" || bad "$1: '$2' on or against its line"

@@ -8,10 +8,8 @@ set -uo pipefail
 . "$SF_SRC/tests/e2e/lib/plot_checks.sh"
 need_gnuplot
 chin="$SF_SHARED/chinchilla_svg_extracted.csv"
-[ -f "$chin" ] || { echo "skip: $chin not found"; exit 77; }
+[ -f "$chin" ] || skip "$chin not found"
 models="$SF_SRC/datasets/models.csv"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 # Chinchilla, loss against compute coloured by model size: 245 filled circles (gnuplot's
 # point type 7 is the SVG symbol gpPt6), no legend (a colour bar instead).

@@ -8,8 +8,6 @@
 set -uo pipefail
 . "$SF_SRC/tests/e2e/lib/plot_checks.sh"
 need_gnuplot
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 "$py" -c '
 import math, sys

@@ -9,8 +9,6 @@
 set -uo pipefail
 . "$SF_SRC/tests/e2e/lib/plot_checks.sh"
 need_gnuplot
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 # a metric flat at 0.95 from 1e19 to 3e24: saturated before the smallest run
 "$py" -c '

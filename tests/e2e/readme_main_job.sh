@@ -13,10 +13,7 @@ set -u
 # The sanitizer stage has nothing to find here that the other tests of turn, fit and optimal
 # would not (and 200 bootstrap refits are slow under it).
 [ "${SF_SANITIZED:-0}" = 1 ] && { echo "skip: sanitizer build"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib/common.sh"
 cd "$SF_SRC" || exit 1
 
 # The fenced blocks of README's "The main job" section, one file each (block1, block2, ...),

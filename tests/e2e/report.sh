@@ -9,12 +9,12 @@
 # output folder is an error naming the spec. With ../shared present, a Chinchilla refit spec is
 # checked against the reference fit of FIELD-NOTES.md.
 set -u
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-command -v gnuplot >/dev/null 2>&1 || { echo "skip: gnuplot is not installed (Debian package gnuplot-nox)"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
-w=$(mktemp -d)
-trap 'chmod -R u+w "$w"; rm -rf "$w"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+any_python
+need_cmd gnuplot gnuplot-nox
+fail_fast
+w=$tmp
+on_exit() { chmod -R u+w "$w"; } # a read-only folder in it (below) would stop rm -rf
 
 # a spec that does not parse (unknown key on line 4), one that fails while running (no such column)
 printf '[report]\ntitle = broken\n[data]\nfiel = x.csv\n' > "$w/broken.ini"

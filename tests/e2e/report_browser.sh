@@ -4,13 +4,11 @@
 # their drawn paths and texts, and a screenshot must not be blank (many colours, a fair share of
 # non-white pixels, the charts' palette present). Skips (77) when chromium is not installed.
 set -u
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-command -v chromium >/dev/null 2>&1 || { echo "skip: chromium is not installed (Debian package chromium)"; exit 77; }
-command -v gnuplot >/dev/null 2>&1 || { echo "skip: gnuplot is not installed (Debian package gnuplot-nox)"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
-w=$(mktemp -d)
-trap 'rm -rf "$w"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+any_python
+need_cmd chromium chromium gnuplot gnuplot-nox
+fail_fast
+w=$tmp
 "$SCALEFIT" report "$SF_SRC/examples/published-models.ini" -o "$w/out" > /dev/null || fail "report exit $?"
 page="file://$w/out/published-models/index.html"
 chrome() {

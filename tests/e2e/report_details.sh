@@ -5,9 +5,9 @@
 # not at all in report.md; the batch index showed a spec that failed while being read as report "-" but
 # one that failed while running by its name. Each checked against the spec that was written here.
 set -u
-fail() { echo "FAIL: $*"; exit 1; }
-w=$(mktemp -d)
-trap 'rm -rf "$w"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+fail_fast
+w=$tmp
 cd "$w"
 M="$SF_SRC/datasets/models.csv"
 

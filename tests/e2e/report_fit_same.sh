@@ -6,11 +6,9 @@
 # selection ([data] where / --where) and a hold-out are part of the options compared.
 set -u
 : "${SCALEFIT:?}"
-py=/usr/bin/python3
-[ -x $py ] || { echo "skip: $py not installed"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
+need_py "" "skip: $py not installed"
+fail_fast
 
 $py - "$tmp/runs.csv" <<'PY'
 import math, sys

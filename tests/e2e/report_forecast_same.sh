@@ -6,11 +6,9 @@
 # 1 decade beyond ..."); the report showed the decades in its table but never the warning.
 set -u
 : "${SCALEFIT:?}"
-py=/usr/bin/python3
-[ -x $py ] || { echo "skip: $py not installed"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
+need_py "" "skip: $py not installed"
+fail_fast
 
 cat > "$tmp/s.ini" <<INI
 [report]

@@ -10,12 +10,10 @@
 # xmllint is installed (libxml2-utils; CI may not have it) each chart file must parse as XML.
 set -u
 : "${SCALEFIT:?}" "${SF_SRC:?}"
-py=/usr/bin/python3
-[ -x $py ] || py=python3
-command -v gnuplot >/dev/null 2>&1 || { echo "skip: gnuplot is not installed (Debian package gnuplot-nox)"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
+any_python
+need_cmd gnuplot gnuplot-nox
+fail_fast
 
 t1='Loss < 2 & "best" *not italic* _x_ | #1 $5 [a](b) <b>bold</b> 100%'
 t2='1. Turn: mmlu > 0.5? `code` ~strike~ \ backslash'

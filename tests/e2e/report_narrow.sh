@@ -5,13 +5,11 @@
 # text off). Tables scroll inside their own box and charts shrink, so the margin right of the
 # column must be blank in the screenshot. Skips (77) without chromium.
 set -u
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-command -v chromium >/dev/null 2>&1 || { echo "skip: chromium is not installed (Debian package chromium)"; exit 77; }
-command -v gnuplot >/dev/null 2>&1 || { echo "skip: gnuplot is not installed (Debian package gnuplot-nox)"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
-w=$(mktemp -d)
-trap 'rm -rf "$w"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+any_python
+need_cmd chromium chromium gnuplot gnuplot-nox
+fail_fast
+w=$tmp
 cd "$w" || fail "cd"
 # a data file and a spec in folders with long names, as a cluster's paths are
 d=runs_of_the_november_sweep_on_the_shared_cluster/evaluations_with_every_checkpoint_kept

@@ -10,12 +10,8 @@
 # brentq), and compared with `scalefit target --json` on the report's fit.
 set -u
 : "${SCALEFIT:?}" "${SF_SRC:?}"
-PY=/usr/bin/python3
-"$PY" -c 'import scipy' 2>/dev/null || exit 77
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib/common.sh"
+need_py scipy
 
 cat > "$tmp/s.ini" <<INI
 [data]

@@ -7,11 +7,9 @@
 # taken from scalefit.
 set -u
 : "${SCALEFIT:?}"
-py=/usr/bin/python3
-[ -x $py ] || { echo "skip: $py not installed"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
+need_py "" "skip: $py not installed"
+fail_fast
 
 # 12 runs on a sigmoid in log10 compute (floor 0.25, ceiling 0.85), the two smallest a little under
 # chance (0.22, 0.23: noise, not a wrong chance level), one run without a score. The compute column

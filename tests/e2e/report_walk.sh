@@ -18,12 +18,11 @@
 #  - a scaling chart of a fit against an x its curve cannot follow (a law of N and D against N) is
 #    refused at the chart's x line asking for x = C: it was refused at the header asking for --x C
 set -u
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-command -v gnuplot >/dev/null 2>&1 || { echo "skip: gnuplot is not installed (Debian package gnuplot-nox)"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
-w=$(mktemp -d)
-trap 'rm -rf "$w"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+any_python
+need_cmd gnuplot gnuplot-nox
+fail_fast
+w=$tmp
 cd "$w" || fail "cd"
 models="$SF_SRC/datasets/models.csv"
 

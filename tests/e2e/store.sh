@@ -4,9 +4,8 @@
 # Chinchilla CSV must import as 245 runs with N, D, C and loss; export must round-trip.
 set -eu
 : "${SCALEFIT:?path to the scalefit binary}" "${SF_INPUTS:?tests/inputs}"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
+fail_fast stderr
 
 # expect_bad FILE.csv NEEDLE...: import exits 2, stderr names file + needles, no output left.
 expect_bad() {

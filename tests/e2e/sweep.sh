@@ -3,12 +3,7 @@
 # readable run file with only finished runs, and the rerun trains exactly the missing ones.
 set -u
 S=${SCALEFIT:?}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-count() { # runs in the file, or -1 if it does not read
-  /usr/bin/python3 -c "import h5py,sys; f=h5py.File(sys.argv[1],'r'); print(len(f['tables/runs/columns/run']))" "$1" 2>/dev/null || echo -1
-}
+. "$SF_SRC/tests/e2e/lib/run_checks.sh"
 grid=(--data markov --sizes 1x16,1x32,2x64 --tokens 20480,81920 --context 32 --batch 512 --peak 100 --evals 2
       --val-tokens 1024 --threads 1)
 "$S" sweep "${grid[@]}" -n -o "$tmp/runs.h5" | grep -c todo | grep -qx 6 || fail "dry run does not list 6 runs"
@@ -28,7 +23,6 @@ grep -q "size 1x16, budget 9100: trains 8704 tokens (17 whole batches of 512), a
 # The sgemm peak (about 1 s) is measured once per sweep process and thread count, not once per run,
 # and every run records it; a second invocation (a resumed sweep) measures once again, an invocation
 # with nothing to train not at all. 65 threads: counts above 64 were measured again for every run.
-. "$SF_SRC/tests/e2e/lib/run_checks.sh"
 pk=(--data markov --sizes 1x16 --context 32 --batch 512 --evals 2 --val-tokens 1024 --threads 65)
 "$S" sweep "${pk[@]}" --tokens 1024,2048,4096 -o "$tmp/peak.h5" 2>"$tmp/log" || fail "--threads 65: $(cat "$tmp/log")"
 p=$(one_peak "$tmp/peak.h5" "$tmp/log" 65) || exit 1 # fail() in $(...) ends the subshell alone

@@ -8,15 +8,9 @@
 # checkpoint; the dry run names the claims of runs in progress.
 set -u
 S=${SCALEFIT:?}
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 . "$SF_SRC/tests/e2e/lib/run_checks.sh"
+pid=
+on_exit() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; }
 # runs trained by a sweep: one plain "[k/n] RUN...: val_loss" line each, recorded or not
 trained() { cat "$@" | grep -cE '^\[[0-9]+/[0-9]+\] [^ ]+( \(worker [0-9]+\))?: val_loss'; }
 

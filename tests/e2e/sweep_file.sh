@@ -4,9 +4,6 @@
 # before any training, and the shipped presets are found and listed.
 set -u
 S=${SCALEFIT:?}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 . "$SF_SRC/tests/e2e/lib/run_checks.sh"
 runs() { # the run names in a run file, one a line, sorted
   /usr/bin/python3 -c "import h5py,sys; f=h5py.File(sys.argv[1],'r'); print('\n'.join(sorted(x.decode() for x in f['tables/runs/columns/run'][:])))" "$1"

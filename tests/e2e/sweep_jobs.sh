@@ -9,15 +9,9 @@
 # its checkpoint, as the serial sweep does, and the resumed sweep ends with the serial losses.
 set -u
 S=${SCALEFIT:?}
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 . "$SF_SRC/tests/e2e/lib/run_checks.sh"
+pid=
+on_exit() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; }
 only_serial() { # every run in file $1 is in the serial list $2, each once; prints how many
   losses "$1" >"$tmp/check" || fail "'$1' does not read"
   while read -r name loss; do

@@ -11,14 +11,9 @@ set -u
 S=${SCALEFIT:?}
 "$S" sweep --help | grep -q "^MPI: built in" || { echo "skip: scalefit built without MPI"; exit 77; }
 command -v mpirun >/dev/null || { echo "skip: mpirun not installed"; exit 77; }
-tmp=$(mktemp -d)
+. "$SF_SRC/tests/e2e/lib/run_checks.sh"
 mpipid=
-cleanup() {
-  [ -n "$mpipid" ] && kill -9 "$mpipid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+on_exit() { [ -n "$mpipid" ] && kill -9 "$mpipid" 2>/dev/null; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 mpi=(mpirun --oversubscribe)
 if [ "${SF_SANITIZED:-0}" = 1 ]; then
@@ -32,7 +27,6 @@ fi
 
 grid=(--data markov --sizes 1x16,1x32,2x48 --tokens 10240,30720 --context 32 --batch 512 --peak 100 --evals 2
       --val-tokens 1024 --threads 1)
-. "$SF_SRC/tests/e2e/lib/run_checks.sh"
 "$S" sweep "${grid[@]}" -q -o "$tmp/serial.h5" || fail "serial sweep"
 losses "$tmp/serial.h5" >"$tmp/serial.txt"
 [ "$(wc -l <"$tmp/serial.txt")" = 6 ] || fail "serial sweep: $(cat "$tmp/serial.txt")"

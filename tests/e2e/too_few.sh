@@ -7,7 +7,6 @@
 # all. The expected text is computed here from the CSV by that rule, never taken from scalefit's output.
 set -u
 : "${SCALEFIT:?}"
-py=/usr/bin/python3
 . "$(dirname "$0")/lib/expect.sh" # $tmp, fails, fail(), expect CODE FRAGMENT CMD...
 
 # 12 runs of a power law in C, and an accuracy; blanks: C in 2 runs, loss in 3 (one with C too), acc in 5

@@ -3,9 +3,8 @@
 # bad request refused with the right exit code before any training.
 set -u
 S=${SCALEFIT:?}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
+fail_fast stderr
 expect() { # expect CODE MESSAGE-PART ARGS...
   local code=$1 part=$2; shift 2
   "$S" train "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?

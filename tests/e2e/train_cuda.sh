@@ -7,9 +7,8 @@ S=${SCALEFIT:?}
 # for the records' JSON: any python3 (Debian's where present; $PYTHON on machines without it)
 python=${PYTHON:-/usr/bin/python3}
 [ -x "$python" ] || python=python3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
+fail_fast stderr
 expect() { # expect CODE MESSAGE-PART COMMAND ARGS...
   local code=$1 part=$2; shift 2
   "$S" "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?

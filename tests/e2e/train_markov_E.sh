@@ -12,9 +12,8 @@
 set -u
 S=${SCALEFIT:?}
 [ "${SF_SANITIZED:-0}" = 1 ] && { echo "skip: statistical test, not run under the sanitizers"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
+fail_fast stderr
 
 "$S" sweep --data markov --markov-order 1 --markov-alpha 0.3 --sizes 1x128 \
   --tokens 50000,70000,100000,140000,200000,280000,400000,560000,800000 \

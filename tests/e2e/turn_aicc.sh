@@ -8,11 +8,9 @@
 # Akaike weights exp(-dAICc/2) normalised.
 set -u
 : "${SCALEFIT:?}" "${SF_SRC:?}"
-py=/usr/bin/python3
-[ -x $py ] && $py -c 'import scipy, numpy' 2>/dev/null || { echo "skip: scipy not installed"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
+need_py "scipy, numpy" "skip: scipy not installed"
+fail_fast
 
 cat > "$tmp/ref.py" <<'PY'
 import csv, math, warnings

@@ -8,11 +8,10 @@
 set -u
 OBS="$SF_SHARED/obsscaling_base_llm_benchmark_eval.csv"
 [ -f "$OBS" ] || exit 77
-PY=/usr/bin/python3
-[ -x "$PY" ] && $PY -c 'import scipy, pandas' 2>/dev/null || exit 77
-fail() { echo "FAIL: $*"; exit 1; }
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+need_py "scipy, pandas"
+fail_fast
+out=$tmp
 cd "$out" || exit 1
 
 "$SCALEFIT" turn "$OBS" --y ARC-C --where 'C < 1e25' --bootstrap 20 --json -o "$out/t.json" > "$out/t.out" 2> "$out/t.err" \

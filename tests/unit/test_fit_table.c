@@ -273,13 +273,24 @@ static void test_huber_stderr_warning(void **state) {
   sf_table_free(t);
 }
 
+/* The request is refused with status CODE at step STAGE (-1: not checked), sf_errmsg() holding
+ * FRAG (NULL: not checked). A macro, so that a failure names the line of the case. */
+#define assert_refused(t_, rq_, code_, stage_, frag_)                                                   \
+  do {                                                                                                 \
+    sf_fit_table_result res_;                                                                          \
+    const char *frag = (frag_);                                                                        \
+    assert_int_equal(sf_fit_table((t_), (rq_), &res_), (code_));                                       \
+    if ((stage_) >= 0) assert_int_equal(res_.stage, (stage_));                                         \
+    if (frag != NULL) assert_non_null(strstr(sf_errmsg(), frag));                                      \
+    sf_fit_table_result_free(&res_);                                                                   \
+  } while (0)
+
 /* Bad requests and data: status, the step, and a message naming the run or option. */
 static void test_errors(void **state) {
   (void)state;
   sf_table *t = make_runs(1.7);
   const sf_law *law = NULL;
   sf_law *owned = NULL;
-  sf_fit_table_result res;
   sf_fit_request rq;
   assert_int_equal(sf_fit_law_for_table("nolaw", t, &law, &owned), SF_EINPUT);
   assert_non_null(strstr(sf_errmsg(), "unknown law 'nolaw'"));
@@ -289,10 +300,7 @@ static void test_errors(void **state) {
   sf_fit_request_init(&rq, law);
   rq.x = "N";
   rq.opt_prefix = "--";
-  assert_int_equal(sf_fit_table(t, &rq, &res), SF_EUSAGE);
-  assert_int_equal(res.stage, SF_FITSTAGE_SETUP);
-  assert_non_null(strstr(sf_errmsg(), "--x does not apply to a formula"));
-  sf_fit_table_result_free(&res);
+  assert_refused(t, &rq, SF_EUSAGE, SF_FITSTAGE_SETUP, "--x does not apply to a formula");
   sf_law_free(owned);
 
   law = sf_law_find("power");
@@ -301,50 +309,34 @@ static void test_errors(void **state) {
   const char *fn[1] = {"Z"};
   double fv[1] = {1};
   rq.nfix = 1, rq.fix_name = fn, rq.fix_value = fv;
-  assert_int_equal(sf_fit_table(t, &rq, &res), SF_EUSAGE);
-  assert_non_null(strstr(sf_errmsg(), "fix: law 'power' has no parameter 'Z' (it has E, A, alpha)"));
-  sf_fit_table_result_free(&res);
+  assert_refused(t, &rq, SF_EUSAGE, -1, "fix: law 'power' has no parameter 'Z' (it has E, A, alpha)");
   /* a missing column, an unknown where column */
   sf_fit_request_init(&rq, law);
   rq.y = "nope";
   rq.data_name = "runs.csv";
-  assert_int_equal(sf_fit_table(t, &rq, &res), SF_EINPUT);
-  assert_non_null(strstr(sf_errmsg(), "column 'nope' missing in 'runs.csv'"));
-  sf_fit_table_result_free(&res);
+  assert_refused(t, &rq, SF_EINPUT, -1, "column 'nope' missing in 'runs.csv'");
   sf_fit_request_init(&rq, law);
   rq.where = "zz > 1";
-  assert_int_equal(sf_fit_table(t, &rq, &res), SF_EINPUT);
-  assert_int_equal(res.stage, SF_FITSTAGE_DATA);
-  assert_non_null(strstr(sf_errmsg(), "where: 'zz' is not a column"));
-  sf_fit_table_result_free(&res);
+  assert_refused(t, &rq, SF_EINPUT, SF_FITSTAGE_DATA, "where: 'zz' is not a column");
   /* a negative output in log space names its run */
   sf_fit_request_init(&rq, law);
   rq.y = "score";
   rq.opt_prefix = "--";
-  assert_int_equal(sf_fit_table(t, &rq, &res), SF_EINPUT);
-  assert_non_null(strstr(sf_errmsg(), "run 'r0' (row 1 of"));
+  assert_refused(t, &rq, SF_EINPUT, -1, "run 'r0' (row 1 of");
   assert_non_null(strstr(sf_errmsg(), "try --space linear"));
-  sf_fit_table_result_free(&res);
   /* an input the law takes the log of */
   sf_fit_request_init(&rq, law);
   rq.x = "score";
   rq.y = "loss";
-  assert_int_equal(sf_fit_table(t, &rq, &res), SF_EINPUT);
-  assert_non_null(strstr(sf_errmsg(), "takes its log"));
-  sf_fit_table_result_free(&res);
+  assert_refused(t, &rq, SF_EINPUT, -1, "takes its log");
   /* too few runs */
   sf_fit_request_init(&rq, law);
   rq.where = "N < 1.3e7";
-  assert_int_equal(sf_fit_table(t, &rq, &res), SF_EINPUT);
-  assert_int_equal(res.stage, SF_FITSTAGE_DATA);
-  assert_non_null(strstr(sf_errmsg(), "need at least 4"));
-  sf_fit_table_result_free(&res);
+  assert_refused(t, &rq, SF_EINPUT, SF_FITSTAGE_DATA, "need at least 4");
   /* a law that cannot be evaluated anywhere: the fit step fails */
   assert_int_equal(sf_fit_law_for_table("loss = log(-a*a - 1) + C*0", t, &law, &owned), SF_OK);
   sf_fit_request_init(&rq, law);
-  assert_int_equal(sf_fit_table(t, &rq, &res), SF_ENUMERIC);
-  assert_int_equal(res.stage, SF_FITSTAGE_FIT);
-  sf_fit_table_result_free(&res);
+  assert_refused(t, &rq, SF_ENUMERIC, SF_FITSTAGE_FIT, NULL);
   sf_law_free(owned);
   sf_table_free(t);
 }

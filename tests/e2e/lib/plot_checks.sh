@@ -1,7 +1,9 @@
 # plot_checks.sh: checks shared by the plot end-to-end tests, sourced by tests/e2e/plot_*.sh
-# (this folder is outside the tests/e2e/*.sh glob, so it is not a test itself).
+# (this folder is outside the tests/e2e/*.sh glob, so it is not a test itself), on common.sh's preamble
+# ($tmp, $py, skip...).
 # Needs: gnuplot (else the tests skip), python3 (Debian's /usr/bin/python3 preferred) for the SVG
 # check, and optionally pdfinfo (Debian package poppler-utils) for the PDF page count.
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 fail=0
 pass() { echo "ok: $*"; }
@@ -9,14 +11,8 @@ bad() {
   echo "FAIL: $*"
   fail=1
 }
-need_gnuplot() {
-  command -v gnuplot >/dev/null 2>&1 || {
-    echo "skip: gnuplot is not installed (Debian package gnuplot-nox)"
-    exit 77
-  }
-}
-py=/usr/bin/python3
-[ -x "$py" ] || py=python3
+need_gnuplot() { need_cmd gnuplot gnuplot-nox; }
+any_python
 
 # png_check FILE WIDTH HEIGHT: PNG signature and the IHDR chunk's size.
 png_check() {

@@ -1,6 +1,8 @@
-# run_checks.sh: checks shared by the sweep end-to-end tests (tests/e2e/sweep_*.sh), sourced after
-# the test has set $tmp (its scratch folder) and defined fail() (report and exit non-zero).
+# run_checks.sh: checks shared by the sweep end-to-end tests (tests/e2e/sweep_*.sh), sourced at their
+# start, on common.sh's preamble ($tmp; fail(), made to end the test at once, on stderr).
 # This folder is outside the tests/e2e/*.sh glob, so it is not a test itself.
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+fail_fast stderr
 
 # "run loss" lines of a run file's table 'runs', sorted by run name, losses to the last bit (repr);
 # fails if the file does not read.
