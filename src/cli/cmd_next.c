@@ -323,7 +323,8 @@ int cmd_next(int argc, char **argv) {
       const sf_next_pick *last = &r.pick[r.npick - 1];
       double w0 = r.target.hi - r.target.lo, w1 = last->after.hi - last->after.lo;
       width_like(w1s, sizeof w1s, w1, tv);
-      printf("all %zu runs: width %s -> %s (%.1f%% narrower)\n", r.npick, w0s, w1s, w0 > 0 ? 100 * (w0 - w1) / w0 : 0.0);
+      printf("all %zu runs: width %s -> %s (%.1f%% narrower)\n", r.npick, w0s, w1s,
+             w0 > 0 ? 100 * (w0 - w1) / w0 : 0.0);
     }
   }
   if (json || output) rc = fc_emit_json(&out, output, json);
