@@ -189,16 +189,21 @@ void sf_fmt_value(char *buf, size_t n, double v);
 void sf_fmt_count(char *buf, size_t n, double v);
 void sf_fmt_ratio(char *buf, size_t n, double v);
 /* Compute in FLOP, wherever it is shown: 3 significant digits in e-notation at every size, zeros
- * kept (1.00e+13, 3.16e+21, 1.00e+22: %.3g's "1e+21" stood over "3.16e+21"), NaN "-". sf_fmt_value's k/M/B/T stop at 1e15, so a column of budgets read
- * "10T, 100T, 1e+15": two styles in one column; FLOP budgets are read in e-notation in the field.
+ * kept (1.00e+13, 3.16e+21, 1.00e+22: %.3g's "1e+21" stood over "3.16e+21"), NaN "-".
+ * sf_fmt_value's k/M/B/T stop at 1e15, so a column of budgets read "10T, 100T, 1e+15": two styles
+ * in one column; FLOP budgets are read in e-notation in the field.
  * Added 2026 (skipinfo branch, session 15). */
 void sf_fmt_compute(char *buf, size_t n, double v);
-/* One style per column of counts (N, D, their bands): sf_fmt_value, unless a value seen in the
- * column reaches 1e15 (where k/M/B/T stop), when every value from 1e4 on is in e-notation (3
- * significant digits) so that "800T" never stands over "1.2e+15". See every value first
- * (sf_fmtcol_see), then format (sf_fmtcol_fmt). Added 2026 (skipinfo branch, session 15). */
+/* One style per column of counts and values (N, D, a loss, their bands): sf_fmt_value, unless a
+ * value seen in the column reaches 1e15 (where k/M/B/T stop), when every value from 1e4 on is in
+ * e-notation (3 significant digits) so that "800T" never stands over "1.2e+15". Values below 1e4
+ * are at one precision down the column as sf_numcol's (4 digits): the largest of them fixes the
+ * decimal places (1.119, 0.735, 0.493 where sf_fmt_value gave 1.119, 0.7354, 0.4928). See every
+ * value first (sf_fmtcol_see), then format (sf_fmtcol_fmt); {0} is an empty column.
+ * Added 2026 (skipinfo branch, session 15). */
 typedef struct sf_fmtcol {
   int sci;
+  double amax, amin; /* largest, smallest nonzero |v| seen below 1e4 (0 if none) */
 } sf_fmtcol;
 void sf_fmtcol_see(sf_fmtcol *c, double v);
 void sf_fmtcol_fmt(const sf_fmtcol *c, char *buf, size_t n, double v);

@@ -96,6 +96,12 @@ static void json_point(sf_json *j, const sf_fitfile *ff, const double *x) {
   sf_json_end_object(j);
 }
 
+/* A band's width in the style of its value as printed (ref): the value's decimal places, or its
+ * mantissa places in e-notation; 3 significant digits where ref has a unit ("46.9B"). */
+static void width_like(char *buf, size_t n, double w, const char *ref) {
+  if (!sf_fmt_like(buf, n, w, ref)) sf_fmt_sig(buf, n, w, 3);
+}
+
 int cmd_next(int argc, char **argv) {
   at = compute = published = output = rank = NULL;
   json = 0;
@@ -254,12 +260,17 @@ int cmd_next(int argc, char **argv) {
            ff->K >= 2 ? "; the fit's bootstrap is not used" : "");
     fmt_point(ff, x, pt, sizeof pt);
     sf_fmt_band(band, sizeof band, r.target.value, r.target.lo, r.target.hi, sf_fmt_value);
+    /* a width at the target's places, as its band: "1.959 [1.941, 1.977], width 0.036" (%.3g read
+     * 0.0356, a digit the band does not have); the summary's widths the same */
+    char tv[120], w0s[48], w1s[48];
+    snprintf(tv, sizeof tv, "%s", band);
+    tv[strcspn(tv, " ")] = '\0';
+    width_like(w0s, sizeof w0s, r.target.hi - r.target.lo, tv);
     if (compute && lawND) {
       sf_fmt_compute(c1, sizeof c1, Ct);
-      printf("target: %s at the optimum of C = %s FLOP (%s) = %s, width %.3g", ff->output, c1, pt, band,
-             r.target.hi - r.target.lo);
+      printf("target: %s at the optimum of C = %s FLOP (%s) = %s, width %s", ff->output, c1, pt, band, w0s);
     } else {
-      printf("target: %s at %s = %s, width %.3g", ff->output, pt, band, r.target.hi - r.target.lo);
+      printf("target: %s at %s = %s, width %s", ff->output, pt, band, w0s);
     }
     printf(", %.1f decades beyond the data\n", tb);
     sf_fmt_compute(c1, sizeof c1, Cmin);
@@ -311,7 +322,9 @@ int cmd_next(int argc, char **argv) {
     if (r.npick > 1) {
       const sf_next_pick *last = &r.pick[r.npick - 1];
       double w0 = r.target.hi - r.target.lo, w1 = last->after.hi - last->after.lo;
-      printf("all %zu runs: width %.3g -> %.3g (%.1f%% narrower)\n", r.npick, w0, w1, w0 > 0 ? 100 * (w0 - w1) / w0 : 0.0);
+      width_like(w1s, sizeof w1s, w1, tv);
+      printf("all %zu runs: width %s -> %s (%.1f%% narrower)\n", r.npick, w0s, w1s,
+             w0 > 0 ? 100 * (w0 - w1) / w0 : 0.0);
     }
   }
   if (json || output) rc = fc_emit_json(&out, output, json);

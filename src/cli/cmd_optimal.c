@@ -157,12 +157,14 @@ int cmd_optimal(int argc, char **argv) {
     printf("%10s %10s %10s %22s %10s %14s %12s\n", "C", "N", "D", "tokens/param", ff->alloc == SF_ALLOC_ND ? ff->output : "loss", "N band", "beyond data");
   }
   /* one style per column: C in e-notation, N, D and the N band in k/M/B/T unless one of the column
-   * reaches 1e15 (sf_fmtcol); the C column once read "10T, 100T, 1e+15" */
+   * reaches 1e15 (sf_fmtcol); the C column once read "10T, 100T, 1e+15". The loss and its band
+   * lines at one precision, the report's cell "V [LO, HI]" (they read 1.119 over 0.7354, and
+   * "[0.6650, 1.022]" under 0.7354) */
   sf_fmtcol ncol = {0}, dcol = {0}, bandcol = {0}, ycol = {0};
   for (long i = 0; i < nC; i++) {
     sf_fmtcol_see(&ncol, row[i].b[0].value), sf_fmtcol_see(&dcol, row[i].b[1].value);
     sf_fmtcol_see(&bandcol, row[i].b[0].lo), sf_fmtcol_see(&bandcol, row[i].b[0].hi);
-    sf_fmtcol_see(&ycol, row[i].b[3].value);
+    sf_fmtcol_see_band(&ycol, row[i].b[3].value, row[i].b[3].lo, row[i].b[3].hi);
   }
   fc_excl excl = {0};
   for (long i = 0; i < nC; i++) {
@@ -201,9 +203,10 @@ int cmd_optimal(int argc, char **argv) {
       if (isnan(beyond)) printf("%12s\n", "-");
       else printf("%9.1f dec\n", beyond);
       if (!isnan(b[3].lo)) {
-        fc_fmt(lo, sizeof lo, b[3].lo);
-        fc_fmt(hi, sizeof hi, b[3].hi);
-        printf("    %s band [%s, %s]\n", ff->output, lo, hi);
+        char vb[112]; /* "V [LO, HI]" as the report's cell: the band's ends at the value's places */
+        sf_fmtcol_band(&ycol, vb, sizeof vb, b[3].value, b[3].lo, b[3].hi);
+        const char *br = strchr(vb, '[');
+        printf("    %s band %s\n", ff->output, br ? br : vb);
       }
       fc_cost_text(&cost, Cs[i]);
     }

@@ -847,13 +847,23 @@ void sf_fmtcol_see(sf_fmtcol *c, double v) {
   char r[40];
   snprintf(r, sizeof r, "%.3g", v); /* rounded as shown: 999.7T is 1e+15 */
   if (isfinite(v) && fabs(strtod(r, NULL)) >= 1e15) c->sci = 1;
+  snprintf(r, sizeof r, "%.4g", v); /* sf_fmt_value's plain range, as it rounds */
+  if (isfinite(v) && fabs(strtod(r, NULL)) < 1e4) {
+    sf_numcol nc = {4, c->amax, c->amin};
+    sf_numcol_see(&nc, v);
+    c->amax = nc.amax, c->amin = nc.amin;
+  }
 }
 
 void sf_fmtcol_fmt(const sf_fmtcol *c, char *buf, size_t n, double v) {
   char r[40];
   snprintf(r, sizeof r, "%.4g", v);
   if (c->sci && isfinite(v) && fabs(strtod(r, NULL)) >= 1e4) sf_fmt_sig(buf, n, v, 3);
-  else sf_fmt_value(buf, n, v);
+  else if (isfinite(v) && fabs(strtod(r, NULL)) < 1e4 && c->amax > 0) {
+    /* below 1e4, the places of the column's largest there: 4 digits for each read 1.119 over 0.7354 */
+    const sf_numcol nc = {4, c->amax, c->amin};
+    sf_numcol_fmt(&nc, buf, n, v);
+  } else sf_fmt_value(buf, n, v);
 }
 
 void sf_fmt_ratio(char *buf, size_t n, double v) {

@@ -297,7 +297,7 @@ static void body(rp_state *st, out *o) {
       const rp_fc *x = &st->fc[i];
       const sf_fitfile *ff = rp_source_ff(st, x->fit);
       if (i == 0 || st->fc[i - 1].fit != x->fit) {
-        ncol.sci = dcol.sci = vcol.sci = 0;
+        ncol = dcol = vcol = (sf_fmtcol){0};
         for (size_t k = i; k < st->nfc && st->fc[k].fit == x->fit; k++) {
           sf_fmtcol_see_band(&ncol, st->fc[k].N.value, st->fc[k].N.lo, st->fc[k].N.hi);
           sf_fmtcol_see_band(&dcol, st->fc[k].D.value, st->fc[k].D.lo, st->fc[k].D.hi);
