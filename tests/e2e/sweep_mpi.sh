@@ -155,7 +155,7 @@ rc=$?
 mpipid=
 [ $rc != 0 ] || fail "mpirun exited 0 after Ctrl-C"
 line=$(grep "^scalefit: error: sweep: interrupted at step " "$tmp/intlog") ||
-  fail "Ctrl-C: no message saying where the runs stopped: $(grep -v ' step ' "$tmp/intlog")"
+  fail "Ctrl-C: no message saying where the runs stopped; its output ends: $(tail -n 5 "$tmp/intlog")"
 echo "$line" | grep -qE "; (its checkpoint keeps the run's|their checkpoints keep the runs') steps: the same command resumes\$" ||
   fail "Ctrl-C: $line"
 stopped=$(echo "$line" | grep -o "of run '[^']*'" | sed "s/of run '\(.*\)'/\1/")
