@@ -239,6 +239,12 @@ static const struct {
      "s.ini:6: precision: expected bf16, fp16, tf32 or fp32"},
     {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost x]\ngpu = h100\nmfu = 0.5\npeak_tflops = 100\n",
      "s.ini:7: [cost x]: give gpu or peak_tflops, not both"},
+    /* `optimal --peak-flops 100 --precision fp32` is refused; the spec silently dropped precision */
+    {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost x]\nprecision = fp32\nmfu = 0.5\npeak_tflops = 100\n",
+     "s.ini:7: [cost x]: precision picks a peak from gpu's table; with peak_tflops (line 7) give the peak at that precision "
+     "instead and drop precision (line 5)"},
+    {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost x]\npeak_tflops = 100\nprecision = fp16\n",
+     "s.ini:6: [cost x]: precision picks a peak from gpu's table; with peak_tflops (line 5)"},
     {"[data]\nfile = @datasets/models.csv\n[turn]\nx = C\n", "s.ini:3: [turn turn] needs y"},
     {"[data]\nfile = @datasets/models.csv\n[turn]\ny = mmlu\nx = C\n\nchance = 2\n",
      "s.ini:7: [turn turn]: chance (2) must be >= 0 and below max (1)"},
