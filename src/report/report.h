@@ -42,6 +42,7 @@ typedef struct rp_target {
   double beyond;      /* decades the reaching budget (its N, D, C) lies outside the fit's data; NaN if none */
   size_t unsolved;    /* bootstrap refits left out of the band: not solvable for the target (sf_target_unsolved) */
   int clipped;        /* the delta band's lower ends lifted to the search's floor (sf_target_clip_band) */
+  double bottom_C;    /* reached == -1: the bottom of the search, where the verdict says it is met already */
 } rp_target;
 
 typedef struct rp_cost {

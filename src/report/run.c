@@ -274,7 +274,10 @@ static int forecast_source(rp_state *st, int src) {
       sf_band b[3];
       rc = sf_forecast_band(ff, tg_fn, &c, 3, b);
       if (!rc) x.C = b[0], x.N = b[1], x.D = b[2], x.unsolved = sf_target_unsolved(ff, &b[0]);
-      if (!rc && x.reached == -1) x.C.value = o.C; /* the budget the verdict names */
+      /* met already at the bottom of the search: no forecast, so no band, as `scalefit target` prints none. The
+       * refits left would be those that disagree with the verdict (the others are unsolved, left out): a band
+       * over them alone reads as an interval around a budget that is only a bound */
+      if (!rc && x.reached == -1) x.bottom_C = o.C, x.C = x.N = x.D = no_band;
       if (!rc && x.reached == 1) { /* as `scalefit target`: no band below one parameter, one token */
         b[0] = x.C, b[1] = x.N, b[2] = x.D;
         x.clipped = sf_target_clip_band(ff, &c.ao, b);

@@ -380,7 +380,7 @@ static void body(rp_state *st, out *o) {
       snprintf(c1, sizeof c1, "%s %g", rp_source_ff(st, x->fit)->output, x->target);
       /* unreached: `scalefit target`'s words (a power law without a floor is slow, not floored) */
       if (x->reached != 1) {
-        sf_optimum bottom = {.C = x->C.value}; /* reached at the bottom of the search: its budget */
+        sf_optimum bottom = {.C = x->bottom_C}; /* reached at the bottom of the search: its budget */
         sf_target_verdict(rp_source_ff(st, x->fit), x->target, x->reached, &bottom, c2, sizeof c2);
       }
       else sf_fmt_band(c2, sizeof c2, x->C.value, x->C.lo, x->C.hi, sf_fmt_compute);
@@ -791,6 +791,12 @@ static void write_json(rp_state *st, sf_buf *b) {
     sf_json_string(&j, "law", rp_source_name(st, x->fit));
     sf_json_number(&j, "target", x->target);
     sf_json_int(&j, "reached", x->reached);
+    { /* `scalefit target --json`'s sentence: for a target met already, the budget it names is no forecast */
+      char v[512];
+      sf_optimum at = {.C = x->reached == -1 ? x->bottom_C : x->C.value};
+      sf_target_verdict(rp_source_ff(st, x->fit), x->target, x->reached, &at, v, sizeof v);
+      sf_json_string(&j, "verdict", v);
+    }
     const sf_band *bs[3] = {&x->C, &x->N, &x->D};
     const char *names[3] = {"C", "N", "D"};
     for (int k = 0; k < 3; k++) {
