@@ -126,6 +126,30 @@ static void table_begin(out *o, const char *const *cols, size_t n, const char *a
   }
 }
 
+/* A figure's cell on the page: it may break only before its band ("1.25e+21" over "[1.77e+05, 3.50e+90]"),
+ * every other space is a no-break one. A row of three e-notation bands once needed 1465 px (the Targets
+ * table scrolled sideways at 1280 px); a value is never split, and a band stays whole. */
+static void num_cell(out *o, const char *c) {
+  char *e = sf_html_escape(c);
+  for (const char *q = e ? e : ""; *q; q++) {
+    if (*q != ' ') sf_buf_addc(o->b, *q);
+    else if (q[1] == '[') sf_buf_addc(o->b, ' ');
+    else sf_buf_add(o->b, "&nbsp;");
+  }
+  free(e);
+}
+
+/* A text cell on the page: a name may break after '_', '-', '.' or '/' before a letter (a 55-character fit name held its
+ * column at 430 px: a table's column is as wide as its longest unbreakable word); a word never elsewhere. */
+static void text_cell(out *o, const char *c) {
+  char *e = sf_html_escape(c);
+  for (const char *q = e ? e : ""; *q; q++) {
+    sf_buf_addc(o->b, *q);
+    if (strchr("_-./", *q) && isalpha((unsigned char)q[1])) sf_buf_add(o->b, "<wbr>"); /* "loss 0.076" stays */
+  }
+  free(e);
+}
+
 static void table_row(out *o, const char *const *cells, size_t n) {
   sf_buf_add(o->b, o->html ? "<tr>" : "|");
   for (size_t i = 0; i < n; i++) {
@@ -133,7 +157,8 @@ static void table_row(out *o, const char *const *cells, size_t n) {
       const char *c = cells[i];
       int num = c && c[0] && (strchr("0123456789-+$[", c[0]) || !strncmp(c, "never", 5));
       sf_buf_add(o->b, num ? "<td class=\"num\">" : "<td>");
-      esc(o, cells[i]);
+      if (num) num_cell(o, c);
+      else text_cell(o, c);
       sf_buf_add(o->b, "</td>");
     } else {
       sf_buf_add(o->b, " ");
@@ -655,7 +680,7 @@ static const char css[] =
     "h3{font-size:16px;margin:20px 0 2px}p.verdict{background:#eef6fb;border-left:4px solid #0072b2;padding:6px 10px;font-weight:600}\n"
     "div.scroll{overflow-x:auto}table{border-collapse:collapse;margin:8px 0 16px;font-size:14px}\n"
     "th,td{padding:5px 12px;border-bottom:1px solid #e6eaef;text-align:left;vertical-align:top}\n"
-    "th{background:#f4f6f8;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
+    "th{background:#f4f6f8;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}\n"
     "figure{margin:16px 0 28px}figure svg{max-width:100%;height:auto;display:block;border:1px solid #e6eaef}\n"
     "figcaption{color:#4a5561;font-size:13px;margin-top:4px}code{font-size:13px;background:#f4f6f8;padding:1px 4px}\n"
     "dl.prov{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px}dl.prov dt{font-weight:600}"
