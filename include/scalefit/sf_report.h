@@ -137,8 +137,9 @@ typedef struct sf_report_ctx {
 
 /* Runs the spec and writes outdir/<spec name>/ (replacing an earlier report of that name only
  * when the new one is complete). *summary (malloc'ed, may be NULL) receives a one-line status
- * for the index page ("3 fits, 12 forecasts, 2 charts"). Errors carry "SPEC:LINE: what". */
-int sf_report_run(const sf_spec *s, const char *outdir, const sf_report_ctx *ctx, char **summary);
+ * for the index page ("3 fits, 12 forecasts, 2 charts"), *nwarnings (may be NULL) how
+ * many warnings the page shows (anchors warn-1 ... on it). Errors carry "SPEC:LINE: what". */
+int sf_report_run(const sf_spec *s, const char *outdir, const sf_report_ctx *ctx, char **summary, size_t *nwarnings);
 
 /* One entry of the index page of a batch. */
 typedef struct sf_report_entry {
@@ -146,6 +147,7 @@ typedef struct sf_report_entry {
   const char *name;    /* report folder name, NULL if the spec did not parse */
   int ok;
   const char *status;  /* summary line when ok, the error message otherwise */
+  size_t warnings;     /* when ok: the warnings the report shows, linked from the index */
 } sf_report_entry;
 
 /* Writes outdir/index.html linking each report, atomically. */

@@ -86,6 +86,8 @@ typedef struct rp_state {
   rp_turn *turns;
   rp_chart *charts;
   sf_buf notes;         /* report-wide remarks, one per line */
+  sf_buf warnings;      /* the page's warnings, as it shows them, each ending in a NUL (rp_write) */
+  size_t nwarnings;
   char started[32];     /* UTC time stamp */
 } rp_state;
 

@@ -453,17 +453,20 @@ static void state_free(rp_state *st) {
     for (size_t i = 0; i < st->spec->nchart; i++) free(st->charts[i].file), free(st->charts[i].svg), free(st->charts[i].note), free(st->charts[i].title);
   free(st->charts);
   sf_buf_free(&st->notes);
+  sf_buf_free(&st->warnings);
   sf_table_free(st->table);
   free(st->dir);
 }
 
-int sf_report_run(const sf_spec *s, const char *outdir, const sf_report_ctx *ctx, char **summary) {
+int sf_report_run(const sf_spec *s, const char *outdir, const sf_report_ctx *ctx, char **summary, size_t *nwarnings) {
   if (summary) *summary = NULL;
+  if (nwarnings) *nwarnings = 0;
   rp_state st;
   memset(&st, 0, sizeof st);
   st.spec = s;
   st.ctx = ctx;
   sf_buf_init(&st.notes);
+  sf_buf_init(&st.warnings);
   time_t now = time(NULL);
   struct tm tmv;
   gmtime_r(&now, &tmv);
@@ -515,6 +518,7 @@ int sf_report_run(const sf_spec *s, const char *outdir, const sf_report_ctx *ctx
     goto fail;
   }
   if (had_old) rp_remove_tree(old);
+  if (nwarnings) *nwarnings = st.nwarnings;
   if (summary) {
     sf_buf sb;
     sf_buf_init(&sb);

@@ -38,6 +38,8 @@ char *sf_html_escape(const char *s) {
 typedef struct out {
   sf_buf *b;
   int html;
+  size_t nwarn;    /* warnings shown so far: the page's anchors warn-1, warn-2, ... */
+  sf_buf *warns;   /* when set, each warning's text, NUL-terminated (the counting pass) */
 } out;
 
 /* Markdown: text as written. Every character that can open markup (emphasis, code, links,
@@ -87,7 +89,17 @@ static void heading(out *o, int level, const char *text) {
 }
 
 static void para(out *o, const char *text, const char *cls) {
-  if (o->html) {
+  int is_warn = cls && !strcmp(cls, "warn");
+  if (is_warn) {
+    o->nwarn++;
+    if (o->warns) sf_buf_addn(o->warns, text, strlen(text) + 1);
+  }
+  if (o->html && is_warn) {
+    /* an anchor per warning: the page's list of them and the batch index link here */
+    sf_buf_printf(o->b, "<p class=\"warn\" id=\"warn-%zu\">", o->nwarn);
+    esc(o, text);
+    sf_buf_add(o->b, "</p>\n");
+  } else if (o->html) {
     sf_buf_printf(o->b, "<p%s%s%s>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
     esc(o, text);
     sf_buf_add(o->b, "</p>\n");
@@ -676,6 +688,7 @@ static const char css[] =
     "h1{font-size:28px;margin:8px 0 4px}h2{font-size:20px;margin:36px 0 8px;padding-bottom:4px;"
     "border-bottom:1px solid #dde3ea}\n"
     "p.lead{color:#4a5561;margin-top:0}p.warn{background:#fff6e5;border-left:4px solid #e69f00;padding:6px 10px}\n"
+    "p.warnlist{color:#8a5a00;font-weight:600}p.warnlist a{margin-left:4px}a.warn{color:#8a5a00;font-weight:600}\n"
     "p.law{color:#4a5561;margin:0 0 4px;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px}\n"
     "h3{font-size:16px;margin:20px 0 2px}p.verdict{background:#eef6fb;border-left:4px solid #0072b2;padding:6px 10px;font-weight:600}\n"
     "div.scroll{overflow-x:auto}table{border-collapse:collapse;margin:8px 0 16px;font-size:14px}\n"
@@ -730,6 +743,13 @@ static void write_json(rp_state *st, sf_buf *b) {
   sf_json_string(&j, "title", s->title ? s->title : s->name);
   sf_json_string(&j, "command", st->ctx ? st->ctx->command_line : NULL);
   sf_json_string(&j, "written", st->started);
+  /* every warning the page shows, in its order and words (the index counts them) */
+  sf_json_begin_array(&j, "warnings");
+  for (size_t k = 0, off = 0; k < st->nwarnings && off < st->warnings.len; k++) {
+    sf_json_string(&j, NULL, st->warnings.s + off);
+    off += strlen(st->warnings.s + off) + 1;
+  }
+  sf_json_end_array(&j);
   if (st->table) {
     sf_json_begin_object(&j, "data");
     sf_json_string(&j, "file", s->data_file_given);
@@ -944,20 +964,43 @@ static int emit(rp_state *st, const char *name, sf_buf *b) {
   return SF_OK;
 }
 
+/* The warnings under the title: how many, each linked (HTML) or numbered in the text (Markdown). A
+ * reader of a long page, or of the batch index, learns there are some before scrolling past them. */
+static void warn_list(const rp_state *st, out *o) {
+  if (!st->nwarnings) return;
+  if (o->html) {
+    sf_buf_printf(o->b, "<p class=\"warnlist\" id=\"warnings\">%zu warning%s below:", st->nwarnings,
+                  st->nwarnings == 1 ? "" : "s");
+    for (size_t k = 1; k <= st->nwarnings; k++) sf_buf_printf(o->b, " <a href=\"#warn-%zu\">%zu</a>", k, k);
+    sf_buf_add(o->b, "</p>\n");
+  } else {
+    sf_buf_printf(o->b, "**%zu warning%s below** (quoted, each starting with **warning:**)\n\n", st->nwarnings,
+                  st->nwarnings == 1 ? "" : "s");
+  }
+}
+
 int rp_write(rp_state *st) {
   const sf_spec *s = st->spec;
   const char *title = s->title ? s->title : s->name;
   sf_buf b;
   sf_buf_init(&b);
+  { /* a counting pass over the body: the warnings are listed under the title and in report.json */
+    out w = {.b = &b, .html = 1, .warns = &st->warnings};
+    sf_buf_clear(&st->warnings);
+    body(st, &w);
+    st->nwarnings = w.nwarn;
+    sf_buf_clear(&b);
+  }
   write_json(st, &b);
   int rc = emit(st, "report.json", &b);
   /* Markdown */
   sf_buf_clear(&b);
-  out md = {&b, 0};
+  out md = {.b = &b, .html = 0};
   if (!rc) {
     heading(&md, 1, title);
     if (s->description) para(&md, s->description, NULL);
     sf_buf_add(&b, "Files: [index.html](index.html) · [report.json](report.json)\n\n");
+    warn_list(st, &md);
     body(st, &md);
     write_charts(st, &md);
     provenance(st, &md);
@@ -965,13 +1008,14 @@ int rp_write(rp_state *st) {
   }
   /* HTML */
   sf_buf_clear(&b);
-  out h = {&b, 1};
+  out h = {.b = &b, .html = 1};
   if (!rc) {
     html_head(&b, title);
     sf_buf_add(&b, "<nav><a href=\"../index.html\">all reports</a><a href=\"report.md\">report.md</a>"
                    "<a href=\"report.json\">report.json</a></nav>\n");
     heading(&h, 1, title);
     if (s->description) para(&h, s->description, "lead");
+    warn_list(st, &h);
     body(st, &h);
     write_charts(st, &h);
     provenance(st, &h);
@@ -1000,8 +1044,13 @@ int sf_report_index(const char *outdir, const sf_report_entry *e, size_t n, cons
     free(fallback);
     if (e[i].ok) sf_buf_printf(&b, "<tr><td><a href=\"%s/index.html\">%s</a></td>", name ? name : "", name ? name : "");
     else sf_buf_printf(&b, "<tr><td>%s</td>", name ? name : "");
-    sf_buf_printf(&b, "<td><code>%s</code></td><td%s>%s%s</td></tr>\n", spec ? spec : "",
-                  e[i].ok ? "" : " style=\"color:#b2182b\"", e[i].ok ? "" : "failed: ", status ? status : "");
+    sf_buf_printf(&b, "<td><code>%s</code></td>", spec ? spec : "");
+    /* "ok" or "ok, 2 warnings" (linked to the report's list of them), then what it holds */
+    if (!e[i].ok) sf_buf_printf(&b, "<td style=\"color:#b2182b\">failed: %s</td></tr>\n", status ? status : "");
+    else if (!e[i].warnings) sf_buf_printf(&b, "<td>ok: %s</td></tr>\n", status ? status : "");
+    else
+      sf_buf_printf(&b, "<td>ok, <a class=\"warn\" href=\"%s/index.html#warnings\">%zu warning%s</a>: %s</td></tr>\n",
+                    name ? name : "", e[i].warnings, e[i].warnings == 1 ? "" : "s", status ? status : "");
     free(spec), free(name), free(status);
   }
   char *cmd = sf_html_escape(command_line ? command_line : "");
