@@ -94,7 +94,9 @@ typedef struct sf_spec {
   /* [forecast] */
   size_t forecast_line;       /* of the [forecast] header */
   size_t nbudget, ntarget, npublished, nffits;
-  double budget[SF_SPEC_MAXLIST];
+  double budget[SF_SPEC_MAXLIST]; /* ascending, each once */
+  size_t nbudget_merged;      /* budgets written more than once (overlapping ranges), listed once */
+  double budget_merged;       /* the first of them */
   double target[SF_SPEC_MAXLIST];
   char *published[SF_SPEC_MAXLIST]; /* laws.csv ids */
   char *ffits[SF_SPEC_MAXLIST];     /* fits to forecast from (default: every fit that allocates) */

@@ -75,6 +75,11 @@ static int valid_name(const char *s) {
 
 /* ---- values ---- */
 
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
 static int val_number(const parser *p, const char *key, const char *v, double *out) {
   return sf_ini_number(p->origin, p->line, key, v, out);
 }
@@ -353,6 +358,19 @@ static int set_key(parser *p, const char *key, const char *v) {
       if (val_numbers(p, key, v, s->budget, &s->nbudget)) return SF_EINPUT;
       for (size_t i = 0; i < s->nbudget; i++)
         if (!(s->budget[i] > 0)) return perr(p, p->line, "budgets: compute must be > 0 FLOP, got %g", s->budget[i]);
+      /* every table lists them ascending, however written (a list after a range read 1e21 ... 1e25, 1e22).
+       * A budget written twice, as ranges that share an end (1e20:1e21:3, 1e21:1e25:5) write it, is one
+       * row: two identical rows would read as two results; the page says how many were merged */
+      qsort(s->budget, s->nbudget, sizeof *s->budget, cmp_double);
+      size_t n = 0;
+      for (size_t i = 0; i < s->nbudget; i++) {
+        if (n && s->budget[i] == s->budget[n - 1]) {
+          if (!s->nbudget_merged++) s->budget_merged = s->budget[i];
+          continue;
+        }
+        s->budget[n++] = s->budget[i];
+      }
+      s->nbudget = n;
       return SF_OK;
     }
     if (!strcmp(key, "targets")) {

@@ -326,6 +326,13 @@ static void body(rp_state *st, out *o) {
                     : "For each budget C, the compute-optimal parameters N* and tokens D* under C = 6ND and, for laws "
                       "of N and D, the loss they predict there. Published laws come without uncertainty.",
          NULL);
+    if (s->nbudget_merged) {
+      char c[32];
+      sf_fmt_compute(c, sizeof c, s->budget_merged);
+      snprintf(buf, sizeof buf, "Budgets are listed ascending, each once: %zu written more than once (%s%s) %s once.",
+               s->nbudget_merged, c, s->nbudget_merged > 1 ? ", ..." : "", s->nbudget_merged > 1 ? "are listed" : "is listed");
+      para(o, buf, NULL);
+    }
     size_t far = 0; /* the source's budgets far beyond its data, warned about as the CLI does */
     double worst = 0;
     excl_count excl = {0};
@@ -743,6 +750,12 @@ static void write_json(rp_state *st, sf_buf *b) {
   sf_json_string(&j, "title", s->title ? s->title : s->name);
   sf_json_string(&j, "command", st->ctx ? st->ctx->command_line : NULL);
   sf_json_string(&j, "written", st->started);
+  if (s->nbudget) { /* ascending, each once: the forecasts' and the cost tables' rows */
+    sf_json_begin_array(&j, "budgets");
+    for (size_t i = 0; i < s->nbudget; i++) sf_json_number(&j, NULL, s->budget[i]);
+    sf_json_end_array(&j);
+    sf_json_int(&j, "budgets_merged", (long long)s->nbudget_merged);
+  }
   /* every warning the page shows, in its order and words (the index counts them) */
   sf_json_begin_array(&j, "warnings");
   for (size_t k = 0, off = 0; k < st->nwarnings && off < st->warnings.len; k++) {
