@@ -280,8 +280,9 @@ static void body(rp_state *st, out *o) {
     }
     char cihdr[64];
     snprintf(cihdr, sizeof cihdr, f->fr.K ? "95%% bootstrap interval (%zu resamples)" : "95%% interval", f->fr.K);
-    const char *cols[] = {"parameter", "value", "standard error", f->fr.K ? cihdr : "interval (±1.96 SE)"};
+    const char *cols[] = {"parameter", "value", "standard error", f->fr.K ? cihdr : "95% interval (1.96 SE)"};
     table_begin(o, cols, 4, "lrrr");
+    unsigned scales = 0; /* the scales the standard error's intervals were taken on, other than linear */
     for (size_t j = 0; j < f->law->np; j++) {
       double lo = NAN, hi = NAN;
       if (!f->fr.opts.fixed[j] && f->fr.K) {
@@ -292,7 +293,9 @@ static void body(rp_state *st, out *o) {
         lo = sf_fit_snap_to_bound(f->fr.ci_lo[j], blo, bhi, r->params[j]);
         hi = sf_fit_snap_to_bound(f->fr.ci_hi[j], blo, bhi, r->params[j]);
       } else if (!f->fr.opts.fixed[j] && isfinite(r->stderr_[j])) {
-        lo = r->params[j] - 1.96 * r->stderr_[j], hi = r->params[j] + 1.96 * r->stderr_[j];
+        /* on the parameter's unbounded scale, as `scalefit fit` prints it: a positive A read [-1940.9, 8612.1] */
+        sf_wald_scale sc = sf_fit_wald_interval(f->law, &f->fr.opts, j, r->params[j], r->stderr_[j], 1.96, &lo, &hi);
+        if (sc != SF_WALD_LINEAR) scales |= 1u << sc;
       }
       /* value, standard error and interval in one style (sf_fmt_param_value) */
       sf_fmt_param_value(c1, sizeof c1, r->params[j], f->fr.opts.fixed[j] ? NAN : r->stderr_[j], lo, hi);
@@ -304,6 +307,13 @@ static void body(rp_state *st, out *o) {
       table_row(o, cells, 4);
     }
     table_end(o);
+    if (scales) { /* which scale each interval is on: a reader expects v +- 1.96 se, and gets it only for a free sign */
+      char sc[400];
+      sf_fit_wald_scales(f->law, &f->fr.opts, r->params, r->stderr_, sc, sizeof sc);
+      snprintf(buf, sizeof buf, "Each interval is the value ± 1.96 standard errors on the scale on which the parameter "
+               "is unbounded, mapped back, so that it stays within the parameter's range: %s (docs/FIT.md).", sc);
+      para(o, buf, NULL);
+    }
     if (f->fr.n_holdout) {
       char held[160];
       snprintf(buf, sizeof buf, "Held out: %s, the largest by compute, were left out of the fit and predicted: "
