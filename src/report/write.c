@@ -422,7 +422,11 @@ static void body(rp_state *st, out *o) {
          "share of bootstrap refits that reach it at all; 'beyond data' how many decades that budget lies outside "
          "the fit's data.", NULL);
     const char *cols[] = {"law", "target", "compute C (FLOP)", "N", "D", "reachable", "beyond data"};
-    table_begin(o, cols, 7, "llrrrrr");
+    /* the compute column holds `target`'s verdict (text) for a target not reached above the bottom: Markdown
+     * aligns it left then, as the page does a cell that is not a figure */
+    int verdicts = 0;
+    for (size_t i = 0; i < st->ntg; i++) verdicts |= st->tg[i].reached != 1;
+    table_begin(o, cols, 7, verdicts ? "lllrrrr" : "llrrrrr");
     sf_fmtcol ncol = {0}, dcol = {0};
     for (size_t i = 0; i < st->ntg; i++)
       if (st->tg[i].reached == 1) {

@@ -62,6 +62,8 @@ assert t["refits_unsolved"] == c["refits_unsolved"], (t["refits_unsolved"], c["r
 # the reached target keeps its band, as target gives it
 assert tg[4]["reached"] == 1 and tg[4]["C"]["lo"] < tg[4]["C"]["value"] < tg[4]["C"]["hi"], tg[4]
 PY
+# the pages' structure; report.md's compute column, holding a verdict, aligned left (it was right-aligned)
+"$PY" "$SF_SRC/tests/e2e/lib/report_check.py" "$tmp/rep" || fail "report_check"
 # target's text and both pages: the verdict, no band, no note about refits for this target
 grep -q '^  C = ' "$tmp/t.txt" && fail "target prints a C line: $(cat "$tmp/t.txt")"
 row=$(grep -F '| loss 100 |' "$rep/report.md")
