@@ -208,6 +208,21 @@ double sf_fit_holdout_pick(double *keys, size_t m, double frac, size_t *nheld, s
 void sf_fit_param_bounds(const sf_law *law, const sf_fit_opts *o, size_t j, double *lo, double *hi);
 double sf_fit_snap_to_bound(double v, double lo, double hi, double value);
 
+/* The standard error's interval of parameter j, value v +- z se (z 1.96 for 95%), taken on the scale on
+ * which the parameter is unbounded and mapped back: log(v - lo) for a parameter bounded below (E, A, alpha
+ * of Chinchilla, lo 0: v exp(+-z se / v)), log(hi - v) above, logit((v - lo) / (hi - lo)) between two
+ * bounds, v itself for none (a formula's parameters). The ends stay within the bounds; the plain
+ * v +- z se gave a positive A the interval [-1940.9, 8612.1]. Returns the scale; the ends are NaN
+ * for a fixed parameter, a standard error that is not finite or a value on (or beyond) its bound. */
+typedef enum { SF_WALD_LINEAR = 0, SF_WALD_LOG, SF_WALD_LOG_UPPER, SF_WALD_LOGIT } sf_wald_scale;
+sf_wald_scale sf_fit_wald_interval(const sf_law *law, const sf_fit_opts *o, size_t j, double v, double se, double z,
+                                   double *lo, double *hi);
+const char *sf_wald_scale_name(sf_wald_scale s); /* "linear", "log", "log(hi - p)", "logit" */
+/* "log for E, A, B; linear for alpha, beta": each free parameter's scale, grouped; returns 1 when some
+ * interval is not linear (the text then says which), else 0. */
+int sf_fit_wald_scales(const sf_law *law, const sf_fit_opts *o, const double *params, const double *se, char *buf,
+                       size_t n);
+
 /* The rows of t where expr (a --where, sf_expr_parse logical) holds, selected as sf_fit_table's
  * where selects them: names resolved as --x and --y are (sf_table_resolve: 'params > 1e8' is N), a
  * comparison with a missing value false. *keep gets t->nrows flags (1: kept; the caller frees it),

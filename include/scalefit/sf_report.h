@@ -94,7 +94,9 @@ typedef struct sf_spec {
   /* [forecast] */
   size_t forecast_line;       /* of the [forecast] header */
   size_t nbudget, ntarget, npublished, nffits;
-  double budget[SF_SPEC_MAXLIST];
+  double budget[SF_SPEC_MAXLIST]; /* ascending, each once */
+  size_t nbudget_merged;      /* budgets written more than once (overlapping ranges), listed once */
+  double budget_merged;       /* the first of them */
   double target[SF_SPEC_MAXLIST];
   char *published[SF_SPEC_MAXLIST]; /* laws.csv ids */
   char *ffits[SF_SPEC_MAXLIST];     /* fits to forecast from (default: every fit that allocates) */
@@ -137,8 +139,9 @@ typedef struct sf_report_ctx {
 
 /* Runs the spec and writes outdir/<spec name>/ (replacing an earlier report of that name only
  * when the new one is complete). *summary (malloc'ed, may be NULL) receives a one-line status
- * for the index page ("3 fits, 12 forecasts, 2 charts"). Errors carry "SPEC:LINE: what". */
-int sf_report_run(const sf_spec *s, const char *outdir, const sf_report_ctx *ctx, char **summary);
+ * for the index page ("3 fits, 12 forecasts, 2 charts"), *nwarnings (may be NULL) how
+ * many warnings the page shows (anchors warn-1 ... on it). Errors carry "SPEC:LINE: what". */
+int sf_report_run(const sf_spec *s, const char *outdir, const sf_report_ctx *ctx, char **summary, size_t *nwarnings);
 
 /* One entry of the index page of a batch. */
 typedef struct sf_report_entry {
@@ -146,6 +149,7 @@ typedef struct sf_report_entry {
   const char *name;    /* report folder name, NULL if the spec did not parse */
   int ok;
   const char *status;  /* summary line when ok, the error message otherwise */
+  size_t warnings;     /* when ok: the warnings the report shows, linked from the index */
 } sf_report_entry;
 
 /* Writes outdir/index.html linking each report, atomically. */

@@ -269,6 +269,7 @@ static void print_table(const sf_fit_table_result *fr, const char *path) {
          r->nstarts, sf_plural(r->nstarts), r->nconverged, r->nabandoned, r->best_basin, r->seconds);
   printf("  %-10s %14s %12s", "param", "value", "stderr");
   if (fr->K) printf("   %g%% bootstrap interval (%zu resamples, %.1f s)", 100 * fr->level, fr->K, fr->boot_seconds);
+  else printf("   95%% interval (1.96 stderr)");
   printf("\n");
   for (size_t j = 0; j < law->np; j++) {
     /* the standard error and the interval in the value's style (its decimal places, or e-notation):
@@ -279,17 +280,21 @@ static void print_table(const sf_fit_table_result *fr, const char *path) {
       sf_fit_param_bounds(law, o, j, &blo, &bhi);
       lo = sf_fit_snap_to_bound(fr->ci_lo[j], blo, bhi, r->params[j]);
       hi = sf_fit_snap_to_bound(fr->ci_hi[j], blo, bhi, r->params[j]);
-    }
+    } else if (!o->fixed[j]) /* on the parameter's unbounded scale: never a negative end for a positive A */
+      sf_fit_wald_interval(law, o, j, r->params[j], r->stderr_[j], 1.96, &lo, &hi);
     sf_fmt_param_value(pv, sizeof pv, r->params[j], r->stderr_[j], lo, hi);
     if (!sf_fmt_like(ps, sizeof ps, r->stderr_[j], pv)) snprintf(ps, sizeof ps, "%.4g", r->stderr_[j]);
     printf("  %-10s %14s %12s", law->par[j].name, pv, ps);
     if (o->fixed[j]) printf("   (fixed)");
-    else if (fr->K) {
+    else if (fr->K || (!isnan(lo) && !isnan(hi))) {
       sf_fmt_param_interval(pl, sizeof pl, pv, lo, hi);
       printf("   %s", pl);
-    }
+    } else printf("   -"); /* no standard error, or a value on its bound */
     printf("\n");
   }
+  char sc[400];
+  if (!fr->K && sf_fit_wald_scales(law, o, r->params, r->stderr_, sc, sizeof sc))
+    printf("intervals: value +- 1.96 stderr on the scale on which each parameter is unbounded, mapped back: %s\n", sc);
   printf("\nobjective %.8g  RMSE %.4g  AIC %.2f  BIC %.2f  rcond %.2g\n", r->objective, r->rmse, r->aic, r->bic,
          r->rcond);
   if (fr->sigma_name)

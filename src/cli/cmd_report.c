@@ -51,17 +51,19 @@ typedef struct job {
   sf_buf msg;
   int done, rc;
   char *name;
+  size_t warnings;
 } job;
 
-/* The child: parse, run, and send "RC\tNAME\tSTATUS" to the parent. */
+/* The child: parse, run, and send "RC\tNAME\tWARNINGS\tSTATUS" to the parent. */
 static _Noreturn void child(const char *spec, int fd, const sf_report_ctx *ctx) {
   sf_spec *s = NULL;
   char *summary = NULL;
   int rc = sf_spec_read(spec, &s);
-  if (!rc) rc = sf_report_run(s, out_dir, ctx, &summary);
+  size_t nwarn = 0;
+  if (!rc) rc = sf_report_run(s, out_dir, ctx, &summary, &nwarn);
   sf_buf b;
   sf_buf_init(&b);
-  sf_buf_printf(&b, "%d\t%s\t%s", rc, s ? s->name : "", rc ? sf_errmsg() : summary ? summary : "");
+  sf_buf_printf(&b, "%d\t%s\t%zu\t%s", rc, s ? s->name : "", nwarn, rc ? sf_errmsg() : summary ? summary : "");
   ssize_t off = 0;
   while (off < (ssize_t)b.len) {
     ssize_t w = write(fd, b.s + off, b.len - (size_t)off);
@@ -82,16 +84,17 @@ static void collect(job *j, int status) {
   close(j->fd);
   j->done = 1;
   char *s = j->msg.s;
-  char *t1 = s ? strchr(s, '\t') : NULL, *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
-  if (!t2) {
+  char *t1 = s ? strchr(s, '\t') : NULL, *t2 = t1 ? strchr(t1 + 1, '\t') : NULL, *t3 = t2 ? strchr(t2 + 1, '\t') : NULL;
+  if (!t3) {
     sf_buf_clear(&j->msg);
     if (WIFSIGNALED(status)) sf_buf_printf(&j->msg, "%s: crashed (signal %d)", j->spec, WTERMSIG(status));
     else sf_buf_printf(&j->msg, "%s: failed without a message (exit %d)", j->spec, WEXITSTATUS(status));
     j->rc = SF_EINTERNAL;
     return;
   }
-  *t1 = *t2 = 0;
+  *t1 = *t2 = *t3 = 0;
   j->rc = atoi(s);
+  j->warnings = (size_t)strtoul(t2 + 1, NULL, 10);
   /* a child that reported success but did not exit cleanly (a sanitizer or valgrind finding at
    * exit) fails the spec too */
   if (j->rc == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
@@ -102,7 +105,7 @@ static void collect(job *j, int status) {
     return;
   }
   j->name = t1[1] ? sf_strdup(t1 + 1) : NULL;
-  memmove(s, t2 + 1, strlen(t2 + 1) + 1);
+  memmove(s, t3 + 1, strlen(t3 + 1) + 1);
   j->msg.len = strlen(s);
 }
 
@@ -306,8 +309,10 @@ int cmd_report(int argc, char **argv) {
         status_clear(&pg);
         if (J[i].rc) cli_error("[%zu/%zu] %s", finished, nargs, sf_buf_str(&J[i].msg));
         else
-          printf("[%zu/%zu] %s -> %s/%s/index.html (%s)\n", finished, nargs, J[i].spec, out_dir, J[i].name ? J[i].name : "?",
-                 sf_buf_str(&J[i].msg));
+          /* a report with warnings says so where the batch is read, here and on the index */
+          printf("[%zu/%zu] %s -> %s/%s/index.html (%s%s%.0zu%s)\n", finished, nargs, J[i].spec, out_dir,
+                 J[i].name ? J[i].name : "?", sf_buf_str(&J[i].msg), J[i].warnings ? "; " : "", J[i].warnings,
+                 J[i].warnings == 1 ? " warning" : J[i].warnings ? " warnings" : "");
         fflush(stdout);
       }
   }
@@ -318,7 +323,7 @@ int cmd_report(int argc, char **argv) {
   for (size_t i = 0; i < nargs; i++) {
     ok += J[i].rc == 0;
     if (J[i].rc && !first_rc) first_rc = J[i].rc;
-    if (E) E[i] = (sf_report_entry){J[i].spec, J[i].name, J[i].rc == 0, sf_buf_str(&J[i].msg)};
+    if (E) E[i] = (sf_report_entry){J[i].spec, J[i].name, J[i].rc == 0, sf_buf_str(&J[i].msg), J[i].warnings};
   }
   int irc = SF_OK;
   struct stat sb;

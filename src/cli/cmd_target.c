@@ -105,6 +105,10 @@ int cmd_target(int argc, char **argv) {
   size_t unsolved = sf_target_unsolved(ff, &b[0]);
   /* a delta band below one parameter, one token (N = 0.003 [1.6e-08, 544] for a loss of 200) is clipped */
   int clipped = reached == 1 && sf_target_clip_band(ff, &ao, b);
+  /* met already at the bottom of the search: a bound, not a forecast, and the text prints no band. The refits
+   * solved are only those that disagree with that verdict (the rest are unsolved): --json gave their band */
+  if (reached == -1)
+    for (int k = 0; k < 3; k++) b[k] = (sf_band){NAN, NAN, NAN, SF_BAND_NONE, b[k].n_ok};
   int jE = sf_law_param_index(ff->law, "E");
   char verdict[256];
   sf_target_verdict(ff, value, reached, &opt, verdict, sizeof verdict);

@@ -127,6 +127,61 @@ double sf_fit_snap_to_bound(double v, double lo, double hi, double value) {
   return v;
 }
 
+sf_wald_scale sf_fit_wald_interval(const sf_law *law, const sf_fit_opts *o, size_t j, double v, double se, double z,
+                                   double *lo, double *hi) {
+  double a, b;
+  sf_fit_param_bounds(law, o, j, &a, &b);
+  if (!o->bounded[j] && law->par[j].tr == SF_TR_LOWER) a = law->par[j].lo; /* p = lo + exp(theta) */
+  sf_wald_scale sc = isfinite(a) && isfinite(b) ? SF_WALD_LOGIT : isfinite(a) ? SF_WALD_LOG
+                     : isfinite(b)              ? SF_WALD_LOG_UPPER : SF_WALD_LINEAR;
+  *lo = *hi = NAN;
+  if (o->fixed[j] || !isfinite(se) || !isfinite(v) || !(v > a) || !(v < b)) return sc;
+  switch (sc) {
+  case SF_WALD_LINEAR: *lo = v - z * se, *hi = v + z * se; break;
+  case SF_WALD_LOG: { /* d log(v - a) = se / (v - a) */
+    double s = se / (v - a);
+    *lo = a + (v - a) * exp(-z * s), *hi = a + (v - a) * exp(z * s);
+    break;
+  }
+  case SF_WALD_LOG_UPPER: {
+    double s = se / (b - v);
+    *lo = b - (b - v) * exp(z * s), *hi = b - (b - v) * exp(-z * s);
+    break;
+  }
+  case SF_WALD_LOGIT: { /* d logit(u) = du / (u (1 - u)), u = (v - a) / (b - a) */
+    double u = (v - a) / (b - a), L = log(u / (1 - u)), s = se / ((b - a) * u * (1 - u));
+    *lo = a + (b - a) / (1 + exp(-(L - z * s))), *hi = a + (b - a) / (1 + exp(-(L + z * s)));
+    break;
+  }
+  }
+  return sc;
+}
+
+const char *sf_wald_scale_name(sf_wald_scale s) {
+  return s == SF_WALD_LOG ? "log" : s == SF_WALD_LOG_UPPER ? "log(hi - p)" : s == SF_WALD_LOGIT ? "logit" : "linear";
+}
+
+int sf_fit_wald_scales(const sf_law *law, const sf_fit_opts *o, const double *params, const double *se, char *buf,
+                       size_t n) {
+  size_t m = 0;
+  int nonlinear = 0;
+  if (n) buf[0] = 0;
+  for (int sc = SF_WALD_LOG; ; sc = sc == SF_WALD_LOGIT ? SF_WALD_LINEAR : sc + 1) { /* linear last */
+    int first = 1;
+    for (size_t k = 0; k < law->np; k++) {
+      double a, b;
+      if (o->fixed[k] || (int)sf_fit_wald_interval(law, o, k, params[k], se[k], 1.96, &a, &b) != sc) continue;
+      nonlinear |= sc != SF_WALD_LINEAR;
+      if (m < n)
+        m += (size_t)snprintf(buf + m, n - m, "%s%s%s%s", first ? (m ? "; " : "") : ", ",
+                              first ? sf_wald_scale_name((sf_wald_scale)sc) : "", first ? " for " : "", law->par[k].name);
+      first = 0;
+    }
+    if (sc == SF_WALD_LINEAR) break;
+  }
+  return nonlinear;
+}
+
 /* Is v on a bound (within sf_fit_snap_to_bound's tolerance)? */
 static int at_bound(double v, double lo, double hi, double value) {
   return v == lo || v == hi || sf_fit_snap_to_bound(v, lo, hi, value) != v;

@@ -112,6 +112,21 @@ char *sf_fitfile_to_json(const sf_fitrecord *rec, int pretty) {
   sf_json_end_array(&j);
   params_object(&j, "params", law, r->params);
   params_object(&j, "stderr", law, r->stderr_);
+  /* the standard error's 95% interval, on the scale on which each parameter is unbounded (log for a
+   * positive one): v +- 1.96 se gave a positive A [-1940.9, 8612.1]; docs/FIT.md */
+  sf_json_begin_object(&j, "wald_interval");
+  for (size_t k = 0; k < law->np; k++) {
+    double lo, hi;
+    sf_fit_wald_interval(law, o, k, r->params[k], r->stderr_[k], 1.96, &lo, &hi);
+    pair(&j, law->par[k].name, lo, hi);
+  }
+  sf_json_end_object(&j);
+  sf_json_begin_object(&j, "wald_scale");
+  for (size_t k = 0; k < law->np; k++) {
+    double lo, hi;
+    sf_json_string(&j, law->par[k].name, sf_wald_scale_name(sf_fit_wald_interval(law, o, k, r->params[k], r->stderr_[k], 1.96, &lo, &hi)));
+  }
+  sf_json_end_object(&j);
   params_object(&j, "internal", law, r->theta);
   sf_json_begin_array(&j, "cov");
   for (size_t a = 0; a < law->np; a++) {

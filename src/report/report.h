@@ -42,6 +42,7 @@ typedef struct rp_target {
   double beyond;      /* decades the reaching budget (its N, D, C) lies outside the fit's data; NaN if none */
   size_t unsolved;    /* bootstrap refits left out of the band: not solvable for the target (sf_target_unsolved) */
   int clipped;        /* the delta band's lower ends lifted to the search's floor (sf_target_clip_band) */
+  double bottom_C;    /* reached == -1: the bottom of the search, where the verdict says it is met already */
 } rp_target;
 
 typedef struct rp_cost {
@@ -85,6 +86,8 @@ typedef struct rp_state {
   rp_turn *turns;
   rp_chart *charts;
   sf_buf notes;         /* report-wide remarks, one per line */
+  sf_buf warnings;      /* the page's warnings, as it shows them, each ending in a NUL (rp_write) */
+  size_t nwarnings;
   char started[32];     /* UTC time stamp */
 } rp_state;
 

@@ -274,7 +274,10 @@ static int forecast_source(rp_state *st, int src) {
       sf_band b[3];
       rc = sf_forecast_band(ff, tg_fn, &c, 3, b);
       if (!rc) x.C = b[0], x.N = b[1], x.D = b[2], x.unsolved = sf_target_unsolved(ff, &b[0]);
-      if (!rc && x.reached == -1) x.C.value = o.C; /* the budget the verdict names */
+      /* met already at the bottom of the search: no forecast, so no band, as `scalefit target` prints none. The
+       * refits left would be those that disagree with the verdict (the others are unsolved, left out): a band
+       * over them alone reads as an interval around a budget that is only a bound */
+      if (!rc && x.reached == -1) x.bottom_C = o.C, x.C = x.N = x.D = no_band;
       if (!rc && x.reached == 1) { /* as `scalefit target`: no band below one parameter, one token */
         b[0] = x.C, b[1] = x.N, b[2] = x.D;
         x.clipped = sf_target_clip_band(ff, &c.ao, b);
@@ -450,17 +453,20 @@ static void state_free(rp_state *st) {
     for (size_t i = 0; i < st->spec->nchart; i++) free(st->charts[i].file), free(st->charts[i].svg), free(st->charts[i].note), free(st->charts[i].title);
   free(st->charts);
   sf_buf_free(&st->notes);
+  sf_buf_free(&st->warnings);
   sf_table_free(st->table);
   free(st->dir);
 }
 
-int sf_report_run(const sf_spec *s, const char *outdir, const sf_report_ctx *ctx, char **summary) {
+int sf_report_run(const sf_spec *s, const char *outdir, const sf_report_ctx *ctx, char **summary, size_t *nwarnings) {
   if (summary) *summary = NULL;
+  if (nwarnings) *nwarnings = 0;
   rp_state st;
   memset(&st, 0, sizeof st);
   st.spec = s;
   st.ctx = ctx;
   sf_buf_init(&st.notes);
+  sf_buf_init(&st.warnings);
   time_t now = time(NULL);
   struct tm tmv;
   gmtime_r(&now, &tmv);
@@ -512,6 +518,7 @@ int sf_report_run(const sf_spec *s, const char *outdir, const sf_report_ctx *ctx
     goto fail;
   }
   if (had_old) rp_remove_tree(old);
+  if (nwarnings) *nwarnings = st.nwarnings;
   if (summary) {
     sf_buf sb;
     sf_buf_init(&sb);

@@ -75,6 +75,11 @@ static int valid_name(const char *s) {
 
 /* ---- values ---- */
 
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
 static int val_number(const parser *p, const char *key, const char *v, double *out) {
   return sf_ini_number(p->origin, p->line, key, v, out);
 }
@@ -353,6 +358,19 @@ static int set_key(parser *p, const char *key, const char *v) {
       if (val_numbers(p, key, v, s->budget, &s->nbudget)) return SF_EINPUT;
       for (size_t i = 0; i < s->nbudget; i++)
         if (!(s->budget[i] > 0)) return perr(p, p->line, "budgets: compute must be > 0 FLOP, got %g", s->budget[i]);
+      /* every table lists them ascending, however written (a list after a range read 1e21 ... 1e25, 1e22).
+       * A budget written twice, as ranges that share an end (1e20:1e21:3, 1e21:1e25:5) write it, is one
+       * row: two identical rows would read as two results; the page says how many were merged */
+      qsort(s->budget, s->nbudget, sizeof *s->budget, cmp_double);
+      size_t n = 0;
+      for (size_t i = 0; i < s->nbudget; i++) {
+        if (n && s->budget[i] == s->budget[n - 1]) {
+          if (!s->nbudget_merged++) s->budget_merged = s->budget[i];
+          continue;
+        }
+        s->budget[n++] = s->budget[i];
+      }
+      s->nbudget = n;
       return SF_OK;
     }
     if (!strcmp(key, "targets")) {
@@ -484,6 +502,14 @@ static int check_refs(parser *p) {
       return perr(p, c->line, "[cost %s] needs gpu = NAME (a100, h100, ...) or peak_tflops = T", c->name);
     if (c->gpu && !isnan(c->peak_tflops))
       return perr(p, KEYLINE(c->line, "peak_tflops"), "[cost %s]: give gpu or peak_tflops, not both", c->name);
+    /* as `optimal --peak-flops --precision` is refused: a peak given is already the peak at the precision
+       trained in, and a precision kept beside it would be silently ignored */
+    if (c->precision && !isnan(c->peak_tflops)) {
+      size_t pl = KEYLINE(c->line, "precision"), tl = KEYLINE(c->line, "peak_tflops");
+      return perr(p, pl > tl ? pl : tl,
+                  "[cost %s]: precision picks a peak from gpu's table; with peak_tflops (line %zu) give the peak at "
+                  "that precision instead and drop precision (line %zu)", c->name, tl, pl);
+    }
   }
   if (s->ncost && !s->nbudget && !s->ntarget)
     return perr(p, s->cost[0].line, "[cost %s]: costs are of forecast budgets or targets; add [forecast] budgets = ...",

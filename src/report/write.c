@@ -38,6 +38,8 @@ char *sf_html_escape(const char *s) {
 typedef struct out {
   sf_buf *b;
   int html;
+  size_t nwarn;    /* warnings shown so far: the page's anchors warn-1, warn-2, ... */
+  sf_buf *warns;   /* when set, each warning's text, NUL-terminated (the counting pass) */
 } out;
 
 /* Markdown: text as written. Every character that can open markup (emphasis, code, links,
@@ -87,7 +89,17 @@ static void heading(out *o, int level, const char *text) {
 }
 
 static void para(out *o, const char *text, const char *cls) {
-  if (o->html) {
+  int is_warn = cls && !strcmp(cls, "warn");
+  if (is_warn) {
+    o->nwarn++;
+    if (o->warns) sf_buf_addn(o->warns, text, strlen(text) + 1);
+  }
+  if (o->html && is_warn) {
+    /* an anchor per warning: the page's list of them and the batch index link here */
+    sf_buf_printf(o->b, "<p class=\"warn\" id=\"warn-%zu\">", o->nwarn);
+    esc(o, text);
+    sf_buf_add(o->b, "</p>\n");
+  } else if (o->html) {
     sf_buf_printf(o->b, "<p%s%s%s>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
     esc(o, text);
     sf_buf_add(o->b, "</p>\n");
@@ -126,6 +138,30 @@ static void table_begin(out *o, const char *const *cols, size_t n, const char *a
   }
 }
 
+/* A figure's cell on the page: it may break only before its band ("1.25e+21" over "[1.77e+05, 3.50e+90]"),
+ * every other space is a no-break one. A row of three e-notation bands once needed 1465 px (the Targets
+ * table scrolled sideways at 1280 px); a value is never split, and a band stays whole. */
+static void num_cell(out *o, const char *c) {
+  char *e = sf_html_escape(c);
+  for (const char *q = e ? e : ""; *q; q++) {
+    if (*q != ' ') sf_buf_addc(o->b, *q);
+    else if (q[1] == '[') sf_buf_addc(o->b, ' ');
+    else sf_buf_add(o->b, "&nbsp;");
+  }
+  free(e);
+}
+
+/* A text cell on the page: a name may break after '_', '-', '.' or '/' before a letter (a 55-character fit name held its
+ * column at 430 px: a table's column is as wide as its longest unbreakable word); a word never elsewhere. */
+static void text_cell(out *o, const char *c) {
+  char *e = sf_html_escape(c);
+  for (const char *q = e ? e : ""; *q; q++) {
+    sf_buf_addc(o->b, *q);
+    if (strchr("_-./", *q) && isalpha((unsigned char)q[1])) sf_buf_add(o->b, "<wbr>"); /* "loss 0.076" stays */
+  }
+  free(e);
+}
+
 static void table_row(out *o, const char *const *cells, size_t n) {
   sf_buf_add(o->b, o->html ? "<tr>" : "|");
   for (size_t i = 0; i < n; i++) {
@@ -133,7 +169,8 @@ static void table_row(out *o, const char *const *cells, size_t n) {
       const char *c = cells[i];
       int num = c && c[0] && (strchr("0123456789-+$[", c[0]) || !strncmp(c, "never", 5));
       sf_buf_add(o->b, num ? "<td class=\"num\">" : "<td>");
-      esc(o, cells[i]);
+      if (num) num_cell(o, c);
+      else text_cell(o, c);
       sf_buf_add(o->b, "</td>");
     } else {
       sf_buf_add(o->b, " ");
@@ -243,8 +280,9 @@ static void body(rp_state *st, out *o) {
     }
     char cihdr[64];
     snprintf(cihdr, sizeof cihdr, f->fr.K ? "95%% bootstrap interval (%zu resamples)" : "95%% interval", f->fr.K);
-    const char *cols[] = {"parameter", "value", "standard error", f->fr.K ? cihdr : "interval (±1.96 SE)"};
+    const char *cols[] = {"parameter", "value", "standard error", f->fr.K ? cihdr : "95% interval (1.96 SE)"};
     table_begin(o, cols, 4, "lrrr");
+    unsigned scales = 0; /* the scales the standard error's intervals were taken on, other than linear */
     for (size_t j = 0; j < f->law->np; j++) {
       double lo = NAN, hi = NAN;
       if (!f->fr.opts.fixed[j] && f->fr.K) {
@@ -255,7 +293,9 @@ static void body(rp_state *st, out *o) {
         lo = sf_fit_snap_to_bound(f->fr.ci_lo[j], blo, bhi, r->params[j]);
         hi = sf_fit_snap_to_bound(f->fr.ci_hi[j], blo, bhi, r->params[j]);
       } else if (!f->fr.opts.fixed[j] && isfinite(r->stderr_[j])) {
-        lo = r->params[j] - 1.96 * r->stderr_[j], hi = r->params[j] + 1.96 * r->stderr_[j];
+        /* on the parameter's unbounded scale, as `scalefit fit` prints it: a positive A read [-1940.9, 8612.1] */
+        sf_wald_scale sc = sf_fit_wald_interval(f->law, &f->fr.opts, j, r->params[j], r->stderr_[j], 1.96, &lo, &hi);
+        if (sc != SF_WALD_LINEAR) scales |= 1u << sc;
       }
       /* value, standard error and interval in one style (sf_fmt_param_value) */
       sf_fmt_param_value(c1, sizeof c1, r->params[j], f->fr.opts.fixed[j] ? NAN : r->stderr_[j], lo, hi);
@@ -267,6 +307,13 @@ static void body(rp_state *st, out *o) {
       table_row(o, cells, 4);
     }
     table_end(o);
+    if (scales) { /* which scale each interval is on: a reader expects v +- 1.96 se, and gets it only for a free sign */
+      char sc[400];
+      sf_fit_wald_scales(f->law, &f->fr.opts, r->params, r->stderr_, sc, sizeof sc);
+      snprintf(buf, sizeof buf, "Each interval is the value ± 1.96 standard errors on the scale on which the parameter "
+               "is unbounded, mapped back, so that it stays within the parameter's range: %s (docs/FIT.md).", sc);
+      para(o, buf, NULL);
+    }
     if (f->fr.n_holdout) {
       char held[160];
       snprintf(buf, sizeof buf, "Held out: %s, the largest by compute, were left out of the fit and predicted: "
@@ -289,6 +336,13 @@ static void body(rp_state *st, out *o) {
                     : "For each budget C, the compute-optimal parameters N* and tokens D* under C = 6ND and, for laws "
                       "of N and D, the loss they predict there. Published laws come without uncertainty.",
          NULL);
+    if (s->nbudget_merged) {
+      char c[32];
+      sf_fmt_compute(c, sizeof c, s->budget_merged);
+      snprintf(buf, sizeof buf, "Budgets are listed ascending, each once: %zu written more than once (%s%s) %s once.",
+               s->nbudget_merged, c, s->nbudget_merged > 1 ? ", ..." : "", s->nbudget_merged > 1 ? "are listed" : "is listed");
+      para(o, buf, NULL);
+    }
     size_t far = 0; /* the source's budgets far beyond its data, warned about as the CLI does */
     double worst = 0;
     excl_count excl = {0};
@@ -368,7 +422,11 @@ static void body(rp_state *st, out *o) {
          "share of bootstrap refits that reach it at all; 'beyond data' how many decades that budget lies outside "
          "the fit's data.", NULL);
     const char *cols[] = {"law", "target", "compute C (FLOP)", "N", "D", "reachable", "beyond data"};
-    table_begin(o, cols, 7, "llrrrrr");
+    /* the compute column holds `target`'s verdict (text) for a target not reached above the bottom: Markdown
+     * aligns it left then, as the page does a cell that is not a figure */
+    int verdicts = 0;
+    for (size_t i = 0; i < st->ntg; i++) verdicts |= st->tg[i].reached != 1;
+    table_begin(o, cols, 7, verdicts ? "lllrrrr" : "llrrrrr");
     sf_fmtcol ncol = {0}, dcol = {0};
     for (size_t i = 0; i < st->ntg; i++)
       if (st->tg[i].reached == 1) {
@@ -380,7 +438,7 @@ static void body(rp_state *st, out *o) {
       snprintf(c1, sizeof c1, "%s %g", rp_source_ff(st, x->fit)->output, x->target);
       /* unreached: `scalefit target`'s words (a power law without a floor is slow, not floored) */
       if (x->reached != 1) {
-        sf_optimum bottom = {.C = x->C.value}; /* reached at the bottom of the search: its budget */
+        sf_optimum bottom = {.C = x->bottom_C}; /* reached at the bottom of the search: its budget */
         sf_target_verdict(rp_source_ff(st, x->fit), x->target, x->reached, &bottom, c2, sizeof c2);
       }
       else sf_fmt_band(c2, sizeof c2, x->C.value, x->C.lo, x->C.hi, sf_fmt_compute);
@@ -653,11 +711,12 @@ static const char css[] =
     "h1{font-size:28px;margin:8px 0 4px}h2{font-size:20px;margin:36px 0 8px;padding-bottom:4px;"
     "border-bottom:1px solid #dde3ea}\n"
     "p.lead{color:#4a5561;margin-top:0}p.warn{background:#fff6e5;border-left:4px solid #e69f00;padding:6px 10px}\n"
+    "p.warnlist{color:#8a5a00;font-weight:600}p.warnlist a{margin-left:4px}a.warn{color:#8a5a00;font-weight:600}\n"
     "p.law{color:#4a5561;margin:0 0 4px;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px}\n"
     "h3{font-size:16px;margin:20px 0 2px}p.verdict{background:#eef6fb;border-left:4px solid #0072b2;padding:6px 10px;font-weight:600}\n"
     "div.scroll{overflow-x:auto}table{border-collapse:collapse;margin:8px 0 16px;font-size:14px}\n"
     "th,td{padding:5px 12px;border-bottom:1px solid #e6eaef;text-align:left;vertical-align:top}\n"
-    "th{background:#f4f6f8;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
+    "th{background:#f4f6f8;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}\n"
     "figure{margin:16px 0 28px}figure svg{max-width:100%;height:auto;display:block;border:1px solid #e6eaef}\n"
     "figcaption{color:#4a5561;font-size:13px;margin-top:4px}code{font-size:13px;background:#f4f6f8;padding:1px 4px}\n"
     "dl.prov{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px}dl.prov dt{font-weight:600}"
@@ -707,6 +766,19 @@ static void write_json(rp_state *st, sf_buf *b) {
   sf_json_string(&j, "title", s->title ? s->title : s->name);
   sf_json_string(&j, "command", st->ctx ? st->ctx->command_line : NULL);
   sf_json_string(&j, "written", st->started);
+  if (s->nbudget) { /* ascending, each once: the forecasts' and the cost tables' rows */
+    sf_json_begin_array(&j, "budgets");
+    for (size_t i = 0; i < s->nbudget; i++) sf_json_number(&j, NULL, s->budget[i]);
+    sf_json_end_array(&j);
+    sf_json_int(&j, "budgets_merged", (long long)s->nbudget_merged);
+  }
+  /* every warning the page shows, in its order and words (the index counts them) */
+  sf_json_begin_array(&j, "warnings");
+  for (size_t k = 0, off = 0; k < st->nwarnings && off < st->warnings.len; k++) {
+    sf_json_string(&j, NULL, st->warnings.s + off);
+    off += strlen(st->warnings.s + off) + 1;
+  }
+  sf_json_end_array(&j);
   if (st->table) {
     sf_json_begin_object(&j, "data");
     sf_json_string(&j, "file", s->data_file_given);
@@ -793,6 +865,12 @@ static void write_json(rp_state *st, sf_buf *b) {
     sf_json_string(&j, "law", rp_source_name(st, x->fit));
     sf_json_number(&j, "target", x->target);
     sf_json_int(&j, "reached", x->reached);
+    { /* `scalefit target --json`'s sentence: for a target met already, the budget it names is no forecast */
+      char v[512];
+      sf_optimum at = {.C = x->reached == -1 ? x->bottom_C : x->C.value};
+      sf_target_verdict(rp_source_ff(st, x->fit), x->target, x->reached, &at, v, sizeof v);
+      sf_json_string(&j, "verdict", v);
+    }
     const sf_band *bs[3] = {&x->C, &x->N, &x->D};
     const char *names[3] = {"C", "N", "D"};
     for (int k = 0; k < 3; k++) {
@@ -915,20 +993,43 @@ static int emit(rp_state *st, const char *name, sf_buf *b) {
   return SF_OK;
 }
 
+/* The warnings under the title: how many, each linked (HTML) or numbered in the text (Markdown). A
+ * reader of a long page, or of the batch index, learns there are some before scrolling past them. */
+static void warn_list(const rp_state *st, out *o) {
+  if (!st->nwarnings) return;
+  if (o->html) {
+    sf_buf_printf(o->b, "<p class=\"warnlist\" id=\"warnings\">%zu warning%s below:", st->nwarnings,
+                  st->nwarnings == 1 ? "" : "s");
+    for (size_t k = 1; k <= st->nwarnings; k++) sf_buf_printf(o->b, " <a href=\"#warn-%zu\">%zu</a>", k, k);
+    sf_buf_add(o->b, "</p>\n");
+  } else {
+    sf_buf_printf(o->b, "**%zu warning%s below** (quoted, each starting with **warning:**)\n\n", st->nwarnings,
+                  st->nwarnings == 1 ? "" : "s");
+  }
+}
+
 int rp_write(rp_state *st) {
   const sf_spec *s = st->spec;
   const char *title = s->title ? s->title : s->name;
   sf_buf b;
   sf_buf_init(&b);
+  { /* a counting pass over the body: the warnings are listed under the title and in report.json */
+    out w = {.b = &b, .html = 1, .warns = &st->warnings};
+    sf_buf_clear(&st->warnings);
+    body(st, &w);
+    st->nwarnings = w.nwarn;
+    sf_buf_clear(&b);
+  }
   write_json(st, &b);
   int rc = emit(st, "report.json", &b);
   /* Markdown */
   sf_buf_clear(&b);
-  out md = {&b, 0};
+  out md = {.b = &b, .html = 0};
   if (!rc) {
     heading(&md, 1, title);
     if (s->description) para(&md, s->description, NULL);
     sf_buf_add(&b, "Files: [index.html](index.html) · [report.json](report.json)\n\n");
+    warn_list(st, &md);
     body(st, &md);
     write_charts(st, &md);
     provenance(st, &md);
@@ -936,13 +1037,14 @@ int rp_write(rp_state *st) {
   }
   /* HTML */
   sf_buf_clear(&b);
-  out h = {&b, 1};
+  out h = {.b = &b, .html = 1};
   if (!rc) {
     html_head(&b, title);
     sf_buf_add(&b, "<nav><a href=\"../index.html\">all reports</a><a href=\"report.md\">report.md</a>"
                    "<a href=\"report.json\">report.json</a></nav>\n");
     heading(&h, 1, title);
     if (s->description) para(&h, s->description, "lead");
+    warn_list(st, &h);
     body(st, &h);
     write_charts(st, &h);
     provenance(st, &h);
@@ -971,8 +1073,13 @@ int sf_report_index(const char *outdir, const sf_report_entry *e, size_t n, cons
     free(fallback);
     if (e[i].ok) sf_buf_printf(&b, "<tr><td><a href=\"%s/index.html\">%s</a></td>", name ? name : "", name ? name : "");
     else sf_buf_printf(&b, "<tr><td>%s</td>", name ? name : "");
-    sf_buf_printf(&b, "<td><code>%s</code></td><td%s>%s%s</td></tr>\n", spec ? spec : "",
-                  e[i].ok ? "" : " style=\"color:#b2182b\"", e[i].ok ? "" : "failed: ", status ? status : "");
+    sf_buf_printf(&b, "<td><code>%s</code></td>", spec ? spec : "");
+    /* "ok" or "ok, 2 warnings" (linked to the report's list of them), then what it holds */
+    if (!e[i].ok) sf_buf_printf(&b, "<td style=\"color:#b2182b\">failed: %s</td></tr>\n", status ? status : "");
+    else if (!e[i].warnings) sf_buf_printf(&b, "<td>ok: %s</td></tr>\n", status ? status : "");
+    else
+      sf_buf_printf(&b, "<td>ok, <a class=\"warn\" href=\"%s/index.html#warnings\">%zu warning%s</a>: %s</td></tr>\n",
+                    name ? name : "", e[i].warnings, e[i].warnings == 1 ? "" : "s", status ? status : "");
     free(spec), free(name), free(status);
   }
   char *cmd = sf_html_escape(command_line ? command_line : "");

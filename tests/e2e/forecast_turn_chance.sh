@@ -69,7 +69,7 @@ INI
 "$SCALEFIT" report "$out/w.ini" -o "$out/rep" > /dev/null 2>&1 || fail "report exit $?"
 [ "$(grep -c 'warning:\*\* the chance level 0.25 looks too low' "$out/rep/w/report.md")" = 1 ] \
   || fail "report.md: $(grep -n warning "$out/rep/w/report.md")"
-grep -q '<p class="warn">the chance level 0.25 looks too low' "$out/rep/w/index.html" || fail "index.html has no warning"
+grep -q '<p class="warn" id="warn-[0-9]*">the chance level 0.25 looks too low' "$out/rep/w/index.html" || fail "index.html has no warning"
 $PY - "$out/rep/w/report.json" <<'PY' || fail "report.json"
 import json, sys
 t = {x["name"]: x for x in json.load(open(sys.argv[1]))["turns"]}

@@ -214,6 +214,7 @@ f = json.load(open(sys.argv[1]))["fits"]["chin"]
 lo, hi = f["ci"]["E"]
 assert 0 <= lo < 1e-6 * hi, (lo, hi)   # the refits' E at its bound 0, to rounding
 md, html = open(sys.argv[2]).read(), open(sys.argv[3]).read()
+html = html.replace("&nbsp;", " ")  # a figure's cell breaks only before its band (report_wide.sh)
 # the ends at the value's decimal places (the table's one style per parameter): E = 0.0742488, 7 places
 v = "%.6g" % f["params"]["E"]
 assert "e" not in v and "e" not in "%.6g" % hi, (v, hi)

@@ -136,13 +136,24 @@ static void test_full_spec(void **state) {
 static void test_range_values(void **state) {
   (void)state;
   sf_spec *s = parse_ok("[forecast]\npublished = llama3_Dopt\nbudgets = 1e21:1e25:5, 2e21:6e23:3, 1e20:1e21:3\n");
-  assert_int_equal(s->nbudget, 11);
+  /* ascending, and 1e21, an end of two ranges, once: 11 written, 10 listed (they were listed as written,
+   * 1e21 twice) */
+  assert_int_equal(s->nbudget, 10);
+  assert_int_equal(s->nbudget_merged, 1);
+  assert_true(s->budget_merged == 1e21);
+  assert_true(s->budget[0] == 1e20);
+  assert_rel(s->budget[1], 3.1622776601683795e20, 1e-15); /* 10^20.5 */
   const double decades[5] = {1e21, 1e22, 1e23, 1e24, 1e25}; /* the compiler's reading of the literals */
-  for (int i = 0; i < 5; i++) assert_true(s->budget[i] == decades[i]);
-  assert_true(s->budget[5] == 2e21 && s->budget[7] == 6e23);
-  assert_rel(s->budget[6], sqrt(2e21 * 6e23), 1e-14); /* the geometric mean */
-  assert_true(s->budget[8] == 1e20 && s->budget[10] == 1e21);
-  assert_rel(s->budget[9], 3.1622776601683795e20, 1e-15); /* 10^20.5 */
+  assert_true(s->budget[2] == decades[0] && s->budget[3] == 2e21 && s->budget[4] == decades[1]);
+  assert_rel(s->budget[5], sqrt(2e21 * 6e23), 1e-14); /* the geometric mean */
+  assert_true(s->budget[6] == decades[2] && s->budget[7] == 6e23 && s->budget[8] == decades[3] && s->budget[9] == decades[4]);
+  sf_spec_free(s);
+  /* a list before and after a range: sorted, the repeated 1e22 once */
+  s = parse_ok("[forecast]\npublished = llama3_Dopt\nbudgets = 1e24, 1e21:1e23:3, 3e22, 1e22\n");
+  const double want[5] = {1e21, 1e22, 3e22, 1e23, 1e24};
+  assert_int_equal(s->nbudget, 5);
+  for (int i = 0; i < 5; i++) assert_true(s->budget[i] == want[i]);
+  assert_int_equal(s->nbudget_merged, 1);
   sf_spec_free(s);
 }
 
@@ -239,6 +250,12 @@ static const struct {
      "s.ini:6: precision: expected bf16, fp16, tf32 or fp32"},
     {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost x]\ngpu = h100\nmfu = 0.5\npeak_tflops = 100\n",
      "s.ini:7: [cost x]: give gpu or peak_tflops, not both"},
+    /* `optimal --peak-flops 100 --precision fp32` is refused; the spec silently dropped precision */
+    {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost x]\nprecision = fp32\nmfu = 0.5\npeak_tflops = 100\n",
+     "s.ini:7: [cost x]: precision picks a peak from gpu's table; with peak_tflops (line 7) give the peak at that precision "
+     "instead and drop precision (line 5)"},
+    {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost x]\npeak_tflops = 100\nprecision = fp16\n",
+     "s.ini:6: [cost x]: precision picks a peak from gpu's table; with peak_tflops (line 5)"},
     {"[data]\nfile = @datasets/models.csv\n[turn]\nx = C\n", "s.ini:3: [turn turn] needs y"},
     {"[data]\nfile = @datasets/models.csv\n[turn]\ny = mmlu\nx = C\n\nchance = 2\n",
      "s.ini:7: [turn turn]: chance (2) must be >= 0 and below max (1)"},

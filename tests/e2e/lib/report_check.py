@@ -6,7 +6,8 @@ DIR/index.html and every DIR/*/index.html:
   - <!DOCTYPE html>, <html lang>, <meta charset="utf-8">, a non-empty <title>
   - elements nest (every end tag closes the element open, void elements never closed)
   - no id twice in the page (the charts are inlined: their ids must not collide)
-  - every relative <a href> and <img src> names a file that exists; every <img> has alt text
+  - every relative <a href> and <img src> names a file that exists, a link's #fragment an id on
+    that page (the index's "2 warnings" and a report's list of them); every <img> has alt text
   - every <table> has a header row of <th>
   - every inline <svg> is named for a screen reader by a <title> that is its chart's title (the
     figure's caption starts with it), not gnuplot's "Gnuplot"
@@ -130,6 +131,13 @@ class Page(html.parser.HTMLParser):
             self.figcaption += data
 
 
+def page_ids(path):
+    q = Page(path)
+    with open(path, encoding="utf-8") as f:
+        q.feed(f.read())
+    return q.ids
+
+
 def check_html(path):
     p = Page(path)
     with open(path, encoding="utf-8") as f:
@@ -147,11 +155,16 @@ def check_html(path):
         bad(path, f"elements left open at the end: {p.stack}")
     base = os.path.dirname(path)
     for where, href in p.links:
-        if re.match(r"^[a-z]+:", href) or href.startswith("#"):
+        if re.match(r"^[a-z]+:", href):
             continue
-        target = os.path.normpath(os.path.join(base, href.split("#")[0]))
+        target = os.path.normpath(os.path.join(base, href.split("#")[0])) if not href.startswith("#") else path
         if not os.path.exists(target):
             bad(where, f"link to '{href}': no such file")
+        elif "#" in href:  # a link to a place on a page: the page has that id
+            frag = href.split("#", 1)[1]
+            ids = p.ids if target == path else page_ids(target)
+            if frag not in ids:
+                bad(where, f"link to '{href}': no id '{frag}' in {target}")
     for where, src, alt in p.imgs:
         if not alt:
             bad(where, "<img> without alt text")
