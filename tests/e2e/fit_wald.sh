@@ -8,12 +8,8 @@
 # report's table and report.json, on a Chinchilla fit of the shipped sweep with alpha bounded to (0.2, 0.5).
 set -u
 : "${SCALEFIT:?}" "${SF_SRC:?}"
-PY=/usr/bin/python3
-"$PY" -c 'import numpy, scipy' 2>/dev/null || exit 77
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib/common.sh" # $tmp, $PY, fails, fail(), need_py, need_cmd, skip
+need_py 'numpy, scipy'
 data="$SF_SRC/datasets/sweep_default.h5"
 "$SCALEFIT" fit "$data" --law chinchilla --bound alpha=0.2:0.5 --json > "$tmp/f.json" 2> /dev/null || fail "fit --json exit $?"
 "$SCALEFIT" fit "$data" --law chinchilla --bound alpha=0.2:0.5 > "$tmp/f.txt" 2> /dev/null || fail "fit exit $?"

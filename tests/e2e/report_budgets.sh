@@ -7,12 +7,8 @@
 # Markdown forecasts and cost tables in the same order; the note on the merged budget in both pages.
 set -u
 : "${SCALEFIT:?}" "${SF_SRC:?}"
-PY=/usr/bin/python3
-"$PY" -c 'import numpy' 2>/dev/null || exit 77
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib/common.sh" # $tmp, $PY, fails, fail(), need_py, need_cmd, skip
+need_py 'numpy'
 cat > "$tmp/b.ini" <<INI
 [forecast]
 published = hoffmann2022_approach3
@@ -44,7 +40,7 @@ def first_col(section):  # the budgets down a table's first column, after the he
     return [float(x) for x in rows]
 assert first_col("## Forecasts") == want, first_col("## Forecasts")
 assert first_col("## Costs") == want, first_col("## Costs")
-note = "Budgets are listed ascending, each once: 1 written more than once (1e+22) is listed once."
+note = "Budgets are listed ascending, each once: 1 written more than once (%.2e) is listed once." % 1e22  # compute as every figure of it: 3 digits
 assert note in md.replace("\\", ""), md[:2000]
 assert note in open(f"{d}/index.html").read()
 PY

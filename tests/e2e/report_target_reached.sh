@@ -8,12 +8,8 @@
 # has a band, both give the same verdict naming that budget, and the pages show no band.
 set -u
 : "${SCALEFIT:?}" "${SF_SRC:?}"
-PY=/usr/bin/python3
-"$PY" -c 'import numpy' 2>/dev/null || exit 77
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib/common.sh" # $tmp, $PY, fails, fail(), need_py, need_cmd, skip
+need_py 'numpy'
 
 cat > "$tmp/s.ini" <<INI
 [data]

@@ -7,12 +7,11 @@
 # DOM, and no table may be wider than its box. A value must stay on one line and a band whole: only
 # the break before a band is allowed. Skips (77) without chromium.
 set -u
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-command -v chromium >/dev/null 2>&1 || { echo "skip: chromium is not installed (Debian package chromium)"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
-w=$(mktemp -d)
-trap 'rm -rf "$w"' EXIT
+. "$(dirname "$0")/lib/common.sh" # $tmp, $PY, fails, fail(), need_py, need_cmd, skip
+any_python
+need_cmd chromium chromium
+fail_fast
+w=$tmp
 cd "$w" || fail "cd"
 cat > wide.ini <<SPEC
 [data]
