@@ -950,12 +950,12 @@ static void test_isoflop(void **state) {
   }
   const sf_panel *p = c->panels[0];
   assert_int_equal(find_series(p, SF_SERIES_POINTS, "minimum of each bin")->n, 5);
-  assert_non_null(strstr(c->subtitle, "no interior minimum at C = 1.0e+23"));
+  assert_non_null(strstr(c->subtitle, "no interior minimum at C = 1.00e+23"));
   size_t n;
   char *svg = render_all(c, "isoflop", &n);
   if (svg) {
     assert_non_null(strstr(svg, ">minimum of each bin</tspan>"));
-    assert_non_null(strstr(svg, ">C = 1.0e20</tspan>"));
+    assert_non_null(strstr(svg, ">C = 1.00e+20</tspan>"));
     free(svg);
   }
   sf_chart_free(c);
@@ -996,7 +996,7 @@ static void test_isoflop(void **state) {
   assert_int_equal(r.bin[1].n, 1);
   assert_false(r.bin[1].fitted);
   assert_non_null(strstr(c->subtitle, "8 runs in 2 compute bins"));
-  assert_non_null(strstr(c->subtitle, "skipped, under 3 model sizes: C = 1.0e+22 (1 run)"));
+  assert_non_null(strstr(c->subtitle, "skipped, under 3 model sizes: C = 1.00e+22 (1 run)"));
   sf_chart_free(c);
   sf_table_free(t3);
   /* bad edges */
