@@ -209,7 +209,7 @@ for r, (x, pull) in zip(runs, block(sys.argv[4], k)):
     want = (math.log(E + A * C ** -alpha) - math.log(L)) / (s / L)
     assert abs(pull - want) < 1e-6 * max(1, abs(want)), (r, pull, want)
     chi2 += want * want
-sub = "χ²/dof %.3g (%.4g / %.0f)" % (fit["chi2"] / fit["dof"], fit["chi2"], fit["dof"])
+sub = "χ²/dof %.4g (%.6g / %.0f)" % (fit["chi2"] / fit["dof"], fit["chi2"], fit["dof"])
 assert abs(chi2 / fit["chi2"] - 1) < 1e-6, (chi2, fit["chi2"])
 assert sub in gp, (sub, re.findall(r"set label 110\d '([^']*)'", gp))
 print(f"ok: 20 error bars, 20 residuals in sd units, {sub}")

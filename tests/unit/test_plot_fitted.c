@@ -634,7 +634,7 @@ static void test_residuals(void **state) {
   assert_non_null(find_series(p, SF_SERIES_POINTS, "excluded, below the axis (4)"));
   /* the fitted runs' RMSE is in the subtitle, as the fit minimised it */
   char want[64];
-  snprintf(want, sizeof want, "RMSE %.3g on the fitted runs", sqrt(ss / (double)nf));
+  snprintf(want, sizeof want, "RMSE %.4g on the fitted runs", sqrt(ss / (double)nf));
   assert_non_null(strstr(c->subtitle, want));
   size_t n;
   char *svg = render_all(c, "residuals", &n);
@@ -720,7 +720,7 @@ static void test_weighted(void **state) {
       k++;
     }
     char want[120];
-    snprintf(want, sizeof want, "χ²/dof %.3g (%.4g / 2)", chi2 / 2, chi2); /* 5 runs, 3 parameters */
+    snprintf(want, sizeof want, "χ²/dof %.4g (%.6g / 2)", chi2 / 2, chi2); /* 5 runs, 3 parameters */
     if (!strstr(c->subtitle, want)) print_error("subtitle '%s' lacks '%s'\n", c->subtitle, want);
     assert_non_null(strstr(c->subtitle, want));
     assert_non_null(strstr(p->y.label, linear ? "(f - y)/σ" : "(log f - log y)/(σ/y)"));
@@ -817,7 +817,7 @@ static void test_residuals_excluded(void **state) {
   double ss = 0;
   for (int i = 0; i < 9; i++) ss += R[i] * R[i];
   char want[120];
-  snprintf(want, sizeof want, "RMSE %.3g on the fitted runs", sqrt(ss / 9));
+  snprintf(want, sizeof want, "RMSE %.4g on the fitted runs", sqrt(ss / 9));
   assert_non_null(strstr(c->subtitle, want));
   if (!strstr(c->subtitle, "-0.3") || !strstr(c->subtitle, "0.25"))
     print_error("subtitle '%s' lacks the off-axis residuals -0.3 and 0.25\n", c->subtitle);
