@@ -452,12 +452,15 @@ static void plot_command(sf_buf *b, const sf_panel *p, const int *colors, const 
     for (size_t i = 0; i < p->nseries; i++) {
       const sf_series *s = p->series[i];
       if (s->kind == SF_SERIES_VLINE || s->kind == SF_SERIES_XREGION || s->kind == SF_SERIES_LABEL) continue;
-      if ((s->kind == SF_SERIES_BAND) != (pass == 0) || !has_rows[i]) continue;
+      /* a legend entry alone (sf_panel_add_key): gnuplot's keyentry, a sample and no data */
+      int key_only = s->n == 0 && (s->kind == SF_SERIES_LINE || s->kind == SF_SERIES_DASHED) && s->title[0];
+      if ((s->kind == SF_SERIES_BAND) != (pass == 0) || (!has_rows[i] && !key_only)) continue;
       sf_buf_add(b, first ? "plot " : ", \\\n     ");
       first = 0;
       const char *col = color_of(colors[i], "#000000");
       int c = colors[i] < 0 ? 0 : colors[i];
-      sf_buf_printf(b, "$d%zu using 1:2", ids[i]);
+      if (key_only) sf_buf_add(b, "keyentry");
+      else sf_buf_printf(b, "$d%zu using 1:2", ids[i]);
       switch (s->kind) {
       case SF_SERIES_POINTS:
         if (s->lo) {
@@ -690,6 +693,7 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
     for (size_t i = 0; i < p->nseries; i++, at++) {
       const sf_series *s = p->series[i];
       if (s->kind == SF_SERIES_VLINE || s->kind == SF_SERIES_XREGION || s->kind == SF_SERIES_LABEL) continue;
+      if (s->n == 0) continue; /* a legend entry alone: no data */
       /* the name in full, where the legend may have shortened it */
       const char *name = c->panels[k]->series[i]->title;
       sf_buf_printf(&b, "# %s\n", name[0] ? name : "(no legend entry)");
