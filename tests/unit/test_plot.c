@@ -1008,6 +1008,21 @@ static void test_shorten(void **state) {
   assert_int_equal(sf_plot_shorten("ab_cdefgh_ij", 7, &b), 5);
   assert_string_equal(sf_buf_str(&b), "ab\xe2\x80\xa6ij");
   sf_buf_free(&b);
+  /* no number cut by the ellipsis: the turn chart's entry at 500 px read "(AICc -…1.5, better
+   * growth law)" for -521.5; the number goes whole, sign and all, on both sides of the cut */
+  const char *turn = "power-law growth (AICc -521.5, better growth law)";
+  for (size_t cap = 12; cap < strlen(turn); cap++) {
+    sf_plot_shorten(turn, cap, &b);
+    const char *o = sf_buf_str(&b);
+    /* every number in the output is one of the entry's whole: here only -521.5 has digits */
+    const char *d = strpbrk(o, "0123456789");
+    if (d) assert_non_null(strstr(o, "-521.5"));
+    assert_null(strstr(o, "AICc -\xe2\x80\xa6")); /* a sign left bare; power-… is a word */
+    sf_buf_free(&b);
+  }
+  sf_plot_shorten(turn, 47, &b);
+  assert_string_equal(sf_buf_str(&b), "power-law growth (AICc\xe2\x80\xa6, better growth law)");
+  sf_buf_free(&b);
 }
 
 /* The legend entries as the script has them, unescaped ("\_" -> "_"), in order. */
