@@ -137,6 +137,10 @@ sf_series *sf_panel_add_line(sf_panel *p, const char *title, size_t n, const dou
                              const double *y, int dashed);
 sf_series *sf_panel_add_band(sf_panel *p, const char *title, size_t n, const double *x,
                              const double *lo, const double *hi);
+/* A legend entry alone: a line sample (dashed if dashed) and its title, no data (a line series of
+ * no rows). Says what a style means where no one series does: the turn chart's dashes are every
+ * law's extrapolation. */
+sf_series *sf_panel_add_key(sf_panel *p, const char *title, int dashed);
 sf_series *sf_panel_add_vline(sf_panel *p, const char *label, double x);
 sf_series *sf_panel_add_xregion(sf_panel *p, const char *label, double x0, double x1);
 sf_series *sf_panel_add_label(sf_panel *p, const char *text, double x, double y);

@@ -492,10 +492,13 @@ int cmd_plot(int argc, char **argv) {
     sf_isoflop_result ir;
     rc = sf_plot_isoflop(t, &po, &chart, &ir);
     for (size_t k = 0; !rc && k < ir.nbins; k++)
-      if (ir.bin[k].n && !ir.bin[k].interior)
-        cli_note("compute bin C = %.3g (%zu run%s): %s", ir.bin[k].c_mid, ir.bin[k].n, ir.bin[k].n == 1 ? "" : "s",
+      if (ir.bin[k].n && !ir.bin[k].interior) {
+        char cs[32]; /* as the chart's subtitle and legend name the bin */
+        sf_fmt_compute(cs, sizeof cs, ir.bin[k].c_mid);
+        cli_note("compute bin C = %s (%zu run%s): %s", cs, ir.bin[k].n, ir.bin[k].n == 1 ? "" : "s",
                  ir.bin[k].fitted ? "no interior minimum (the parabola's vertex is outside the bin's model sizes)"
                                   : "too few distinct model sizes for a parabola");
+      }
   } else { /* frontier */
     double cmin = 0, cmax = 0;
     if (range_arg) {

@@ -252,8 +252,9 @@ static int tick_label_chars(const sf_panel *p, int which, double plot_h, double 
  * of 2 characters, 191 with 4, and on a 900 px chart at font 13: 780 with 3. One estimate for
  * every panel (the panel less 9 font sizes: 204 px) was 13 px too wide under labels like -0.6,
  * and the x tick labels chosen for it overprinted. A colour bar takes 5 font sizes more. */
-static double plot_width(const sf_panel *p, double panel_w, double plot_h, double em) {
-  double w = panel_w - 6.7 * em - 0.85 * em * tick_label_chars(p, SF_AXIS_Y, plot_h, em);
+static double plot_width(const sf_panel *p, double panel_w, double plot_h, double em, int stack_chars) {
+  int chars = tick_label_chars(p, SF_AXIS_Y, plot_h, em);
+  double w = panel_w - 6.7 * em - 0.85 * em * (chars > stack_chars ? chars : stack_chars);
   for (size_t i = 0; i < p->nseries; i++)
     if (p->series[i]->z) return w - 5 * em;
   return w;
@@ -451,12 +452,15 @@ static void plot_command(sf_buf *b, const sf_panel *p, const int *colors, const 
     for (size_t i = 0; i < p->nseries; i++) {
       const sf_series *s = p->series[i];
       if (s->kind == SF_SERIES_VLINE || s->kind == SF_SERIES_XREGION || s->kind == SF_SERIES_LABEL) continue;
-      if ((s->kind == SF_SERIES_BAND) != (pass == 0) || !has_rows[i]) continue;
+      /* a legend entry alone (sf_panel_add_key): gnuplot's keyentry, a sample and no data */
+      int key_only = s->n == 0 && (s->kind == SF_SERIES_LINE || s->kind == SF_SERIES_DASHED) && s->title[0];
+      if ((s->kind == SF_SERIES_BAND) != (pass == 0) || (!has_rows[i] && !key_only)) continue;
       sf_buf_add(b, first ? "plot " : ", \\\n     ");
       first = 0;
       const char *col = color_of(colors[i], "#000000");
       int c = colors[i] < 0 ? 0 : colors[i];
-      sf_buf_printf(b, "$d%zu using 1:2", ids[i]);
+      if (key_only) sf_buf_add(b, "keyentry");
+      else sf_buf_printf(b, "$d%zu using 1:2", ids[i]);
       switch (s->kind) {
       case SF_SERIES_POINTS:
         if (s->lo) {
@@ -631,30 +635,52 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
   phs = calloc(c->npanels, sizeof *phs);
   panels = calloc(c->npanels, sizeof *panels);
   if (!pos || !ytop || !phs || !panels) goto oom;
+  for (size_t k = 0; k < c->npanels; k++) phs[k] = plot_height(c, c->panels[k], rows, ntl, nsl, cv, &lk);
+  /* panels stacked in one column share their x axis: each one's left margin as wide as the widest
+   * y tick labels among them, so that their plot areas line up (gnuplot's own margins put the
+   * frontier's D* panel, labelled up to 10^10, 11 px right of the N* panel's, labelled to 10^9) */
+  int stack_chars = 0;
+  for (size_t k = 0; multi && cols == 1 && k < c->npanels; k++) {
+    int ch = tick_label_chars(c->panels[k], SF_AXIS_Y, phs[k], cv.em);
+    stack_chars = ch > stack_chars ? ch : stack_chars;
+  }
   for (size_t k = 0; k < c->npanels; k++) {
     /* an entry too long for a column of a legend below the plot is shortened in its middle:
      * gnuplot would warn "difficulty fitting plot titles into key" and run it off the canvas */
     const sf_panel *p = c->panels[k];
-    phs[k] = plot_height(c, p, rows, ntl, nsl, cv, &lk);
-    if (!(panels[k] = legend_fitted(p, sf_plot_legend_cap(plot_width(p, panel_w, phs[k], cv.em), cv.em)))) goto oom;
+    if (!(panels[k] = legend_fitted(p, sf_plot_legend_cap(plot_width(p, panel_w, phs[k], cv.em, stack_chars), cv.em))))
+      goto oom;
   }
   sf_chart sized = *c;
-  for (size_t k = 0; k < c->npanels; k++) {
-    const sf_panel *p = panels[k];
-    double ph = phs[k], pw = plot_width(p, panel_w, ph, cv.em);
-    pos[k] = sf_plot_legend_place(p, pw, ph, cv.em, c->npanels == 1);
-    /* a legend pinned to a top corner, or the least crowded one of stacked panels, may sit on
-     * data: the y axis then grows upwards to make room for it */
-    ytop[k] = sf_plot_legend_top(p, pos[k], pw, ph, cv.em);
-    if (pos[k] == SF_LEGEND_BELOW && c->npanels == 1 && c->grow) {
-      size_t cols_key, rows_key;
-      key_grid(p, panel_w, cv.em, &cols_key, &rows_key);
-      /* the canvas grows by the legend's rows beyond the first, which fits in the usual margin,
-       * and by the gap above it */
-      double key_em = sf_plot_legend_entries(p, NULL) > 12 ? 0.85 * cv.em : cv.em;
-      double extra = ((rows_key > 1 ? (double)(rows_key - 1) : 0) + KEY_GAP) * 1.9 * key_em;
-      sized.height = c->height + (int)ceil(extra);
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t k = 0; k < c->npanels; k++) {
+      const sf_panel *p = panels[k];
+      double ph = phs[k], pw = plot_width(p, panel_w, ph, cv.em, stack_chars);
+      pos[k] = sf_plot_legend_place(p, pw, ph, cv.em, c->npanels == 1);
+      /* a legend pinned to a top corner, or the least crowded one of stacked panels, may sit on
+       * data: the y axis then grows upwards to make room for it */
+      ytop[k] = sf_plot_legend_top(p, pos[k], pw, ph, cv.em);
+      if (pos[k] == SF_LEGEND_BELOW && c->npanels == 1 && c->grow) {
+        size_t cols_key, rows_key;
+        key_grid(p, panel_w, cv.em, &cols_key, &rows_key);
+        /* the canvas grows by the legend's rows beyond the first, which fits in the usual margin,
+         * and by the gap above it */
+        double key_em = sf_plot_legend_entries(p, NULL) > 12 ? 0.85 * cv.em : cv.em;
+        double extra = ((rows_key > 1 ? (double)(rows_key - 1) : 0) + KEY_GAP) * 1.9 * key_em;
+        sized.height = c->height + (int)ceil(extra);
+      }
     }
+    /* a y axis raised for its legend may take wider tick labels (the frontier's D* panel up to
+     * 10^10): stacked panels then take the wider margin, and their legends are placed again for it */
+    int grown = stack_chars;
+    for (size_t k = 0; multi && cols == 1 && k < c->npanels; k++) {
+      sf_panel lifted = *panels[k];
+      if (isfinite(ytop[k])) lifted.y.max = ytop[k];
+      int ch = tick_label_chars(&lifted, SF_AXIS_Y, phs[k], cv.em);
+      grown = ch > grown ? ch : grown;
+    }
+    if (grown == stack_chars) break;
+    stack_chars = grown;
   }
   terminal(&b, &sized, fmt);
   cv = canvas_of(&sized); /* title positions are fractions of the final canvas */
@@ -667,6 +693,7 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
     for (size_t i = 0; i < p->nseries; i++, at++) {
       const sf_series *s = p->series[i];
       if (s->kind == SF_SERIES_VLINE || s->kind == SF_SERIES_XREGION || s->kind == SF_SERIES_LABEL) continue;
+      if (s->n == 0) continue; /* a legend entry alone: no data */
       /* the name in full, where the legend may have shortened it */
       const char *name = c->panels[k]->series[i]->title;
       sf_buf_printf(&b, "# %s\n", name[0] ? name : "(no legend entry)");
@@ -736,7 +763,10 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
     int has_cb = 0;
     for (size_t i = 0; i < p->nseries; i++)
       if (p->series[i]->z) has_cb = 1;
-    double ph = phs[k], plot_w = plot_width(p, panel_w, ph, cv.em);
+    double ph = phs[k], plot_w = plot_width(p, panel_w, ph, cv.em, stack_chars);
+    /* stacked panels: the left margin plot_width allows for (4 font sizes, and 0.85 for each
+     * character of the widest tick label among them), the same for each */
+    if (stack_chars) sf_buf_printf(&b, "set lmargin at screen %.4f\n", (4 + 0.85 * stack_chars) * cv.em / cv.w);
     /* what the layout (legend, labels, ticks) was made for: a reader who edits the script sees it */
     sf_buf_printf(&b, "# plot area estimated %.0f x %.0f px\n", plot_w, ph);
     axis(&b, p, SF_AXIS_X, plot_w, ph, cv.em);

@@ -222,11 +222,11 @@ int sf_plot_isoflop(const sf_table *t, const sf_plot_opts *o, sf_chart **out, sf
     B->n_opt = B->y_min = NAN;
     if (m == 0) continue;
     B->c_mid = pow(10, slc / (double)m);
-    char label[64];
-    snprintf(label, sizeof label, "C = %.1e", B->c_mid);
-    /* "C = 6.0e+18" reads better as "C = 6.0e18" */
-    char *pl = strstr(label, "e+");
-    if (pl) memmove(pl + 1, pl + 2, strlen(pl + 2) + 1);
+    /* the bin's compute as every command prints compute (sf_fmt_compute, "2.05e+19"): %.1e named
+     * it "2.1e19" here, "2.1e+18" in the subtitle, where `scalefit optimal` says 2.05e+19 */
+    char cs[32], label[64];
+    sf_fmt_compute(cs, sizeof cs, B->c_mid);
+    snprintf(label, sizeof label, "C = %s", cs);
     int color = (int)(shown % SF_PALETTE_SIZE);
     shown++;
     sf_series *s = sf_panel_add_points(p, bar ? "" : label, m, bx, by);
@@ -238,7 +238,7 @@ int sf_plot_isoflop(const sf_table *t, const sf_plot_opts *o, sf_chart **out, sf
       nnofit++;
       size_t len = strlen(nofit);
       if (len < sizeof nofit - 40)
-        snprintf(nofit + len, sizeof nofit - len, "%s%.1e (%zu run%s)", nnofit > 1 ? ", " : "", B->c_mid, m,
+        snprintf(nofit + len, sizeof nofit - len, "%s%s (%zu run%s)", nnofit > 1 ? ", " : "", cs, m,
                  m == 1 ? "" : "s");
       continue;
     }
@@ -262,7 +262,7 @@ int sf_plot_isoflop(const sf_table *t, const sf_plot_opts *o, sf_chart **out, sf
     } else {
       nnoint++;
       size_t len = strlen(noint);
-      if (len < sizeof noint - 20) snprintf(noint + len, sizeof noint - len, "%s%.1e", nnoint > 1 ? ", " : "", B->c_mid);
+      if (len < sizeof noint - 20) snprintf(noint + len, sizeof noint - len, "%s%s", nnoint > 1 ? ", " : "", cs);
     }
   }
   /* the minima: one series, a legend entry, drawn over the bins */

@@ -217,12 +217,14 @@ int sf_plot_residuals(const sf_table *t, const sf_fitfile *ff, const sf_plot_opt
     size_t nfree = 0;
     for (size_t j = 0; j < ff->np; j++) nfree += !ff->fixed[j];
     double dof = nfit > nfree ? (double)(nfit - nfree) : NAN;
-    k = snprintf(sub, sizeof sub, "%zu runs weighted by %s; χ²/dof %.3g (%.4g / %.0f) on the fitted runs", n,
+    /* at the precision `scalefit fit` prints them ("chi-square %.6g / dof %g = %.4g", "RMSE %.4g"),
+     * so the chart and the fit's text beside it in a paper read alike (%.3g was a digit short) */
+    k = snprintf(sub, sizeof sub, "%zu runs weighted by %s; χ²/dof %.4g (%.6g / %.0f) on the fitted runs", n,
                  ff->sigma, ss / dof, ss, dof);
-    if (nh) k += snprintf(sub + k, sizeof sub - (size_t)k, ", RMS %.3g sd on the %zu held out", sqrt(hss / (double)nh), nh);
+    if (nh) k += snprintf(sub + k, sizeof sub - (size_t)k, ", RMS %.4g sd on the %zu held out", sqrt(hss / (double)nh), nh);
   } else {
-    k = snprintf(sub, sizeof sub, "%zu runs, RMSE %.3g on the fitted runs", n, nfit ? sqrt(ss / (double)nfit) : NAN);
-    if (nh) k += snprintf(sub + k, sizeof sub - (size_t)k, ", %.3g on the %zu held out", sqrt(hss / (double)nh), nh);
+    k = snprintf(sub, sizeof sub, "%zu runs, RMSE %.4g on the fitted runs", n, nfit ? sqrt(ss / (double)nfit) : NAN);
+    if (nh) k += snprintf(sub + k, sizeof sub - (size_t)k, ", %.4g on the %zu held out", sqrt(hss / (double)nh), nh);
   }
   if (noff == 1) k += snprintf(sub + k, sizeof sub - (size_t)k, "; 1 excluded by --where off the axis (residual %.3g)", off_lo);
   else if (noff)

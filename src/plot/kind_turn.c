@@ -170,6 +170,7 @@ int sf_plot_turn(const double *x, const double *y, size_t n, const char *xname, 
   while (i0 < k && cx[i0] < xmin) i0++;
   while (i1 > 0 && cx[i1 - 1] > xmax) i1--;
   const int law_color[SF_TURN_NLAWS] = {0, 4, 1}; /* blue, orange, vermillion */
+  int any_dashed = 0; /* a law drawn below or beyond the runs: the legend says what the dashes mean */
   for (int l = 0; l < SF_TURN_NLAWS; l++) {
     const sf_turn_law *L = &res->law[l];
     const sf_law *law = sf_law_find(catalogue_names[l]);
@@ -226,7 +227,14 @@ int sf_plot_turn(const double *x, const double *y, size_t n, const char *xname, 
       int lab = first_solid != (size_t)-1 ? j == first_solid : j == 0;
       if (!(s = sf_panel_add_line(p, lab ? label : "", ln[j], bx + st[j], by + st[j], dashed[j]))) goto fail_errcode;
       s->color = law_color[l];
+      any_dashed |= dashed[j];
     }
+  }
+  /* the laws' own entries show them solid; dashed, they are extrapolations, which a reader of the
+   * chart alone could not tell (the scaling chart's fit has its "extrapolation" entry) */
+  if (any_dashed) {
+    if (!(s = sf_panel_add_key(p, "dashed: the laws outside the models' range", 1))) goto fail_errcode;
+    s->color = 6;
   }
   if (to) {
     double hx[2] = {xbeg, xend}, hy[2] = {to->chance, to->chance};

@@ -836,6 +836,9 @@ size_t sf_plot_legend_cap(double plot_w, double font_px) {
   return k < 12 ? 12 : (size_t)k;
 }
 
+/* A character of a number as legends write them: digits and the decimal point. */
+static int num_char(char c) { return (c >= '0' && c <= '9') || c == '.'; }
+
 size_t sf_plot_shorten(const char *text, size_t max_chars, sf_buf *out) {
   const char *s = text ? text : "";
   size_t len = strlen(s), chars = utf8_chars(s, len);
@@ -850,6 +853,10 @@ size_t sf_plot_shorten(const char *text, size_t max_chars, sf_buf *out) {
     do i++; while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80);
   for (size_t k = 0; k < tail; k++)
     do j--; while (j > 0 && ((unsigned char)s[j] & 0xC0) == 0x80);
+  /* no number cut by the ellipsis: "(AICc -…1.5, better growth law)" read as a value, where
+   * the entry said -521.5; the number goes whole, on the side it was cut */
+  while (i > 0 && i < len && num_char(s[i]) && (num_char(s[i - 1]) || s[i - 1] == '-')) i--;
+  while (j > 0 && j < len && num_char(s[j - 1]) && num_char(s[j])) j++;
   /* no space or underscore next to the ellipsis: it reads as part of neither word */
   while (i > 1 && (s[i - 1] == ' ' || s[i - 1] == '_')) i--;
   while (j + 1 < len && (s[j] == ' ' || s[j] == '_')) j++;

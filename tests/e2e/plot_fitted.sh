@@ -131,8 +131,8 @@ grep -q "no interior minimum" "$tmp/err" && pass "bins without an interior minim
 # the largest budget is one run (Training FLOP 1.3e22, the only one above 1e22): "1 run", not "1 runs"
 n22=$(awk -F, 'NR > 1 && $5 > 1e22' "$chin" | wc -l)
 [ "$n22" = 1 ] || bad "$n22 runs above 1e22 FLOP in $chin, want 1"
-grep -q "compute bin C = 1.3e+22 (1 run): too few distinct model sizes" "$tmp/err" && ! grep -q "(1 runs)" "$tmp/err" &&
-  pass "a bin of one run is '1 run'" || bad "the bin of one run: $(grep 1.3e+22 "$tmp/err")"
+grep -q "compute bin C = 1.30e+22 (1 run): too few distinct model sizes" "$tmp/err" && ! grep -q "(1 runs)" "$tmp/err" &&
+  pass "a bin of one run is '1 run'" || bad "the bin of one run: $(grep e+22 "$tmp/err")"
 awk -F, -v OFS=, 'NR == 2 { $7 = "" } 1' "$chin" >"$tmp/chin1.csv"
 "$SCALEFIT" plot isoflop "$tmp/chin1.csv" --bins 4 -o "$tmp/iso1.svg" 2>"$tmp/err" || bad "$(cat "$tmp/err")"
 svg_check "$tmp/iso1.svg" gpPt6 -1 "244 runs in 4 compute bins; parabolas in log N; 1 run left out"
@@ -207,7 +207,7 @@ for r, (x, pull) in zip(runs, block(sys.argv[4], k)):
     want = (math.log(E + A * C ** -alpha) - math.log(L)) / (s / L)
     assert abs(pull - want) < 1e-6 * max(1, abs(want)), (r, pull, want)
     chi2 += want * want
-sub = "χ²/dof %.3g (%.4g / %.0f)" % (fit["chi2"] / fit["dof"], fit["chi2"], fit["dof"])
+sub = "χ²/dof %.4g (%.6g / %.0f)" % (fit["chi2"] / fit["dof"], fit["chi2"], fit["dof"])
 assert abs(chi2 / fit["chi2"] - 1) < 1e-6, (chi2, fit["chi2"])
 assert sub in gp, (sub, re.findall(r"set label 110\d '([^']*)'", gp))
 print(f"ok: 20 error bars, 20 residuals in sd units, {sub}")

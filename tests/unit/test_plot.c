@@ -193,6 +193,27 @@ static void test_bands_drawn_first(void **state) {
   sf_chart_free(c);
 }
 
+/* sf_panel_add_key: a legend entry with no data (gnuplot's keyentry), no datablock of its own, its
+ * sample in its style; one without a title would be an empty legend row and is refused */
+static void test_key_only(void **state) {
+  (void)state;
+  sf_chart *c = simple_chart();
+  sf_panel *p = c->panels[0];
+  sf_series *k = sf_panel_add_key(p, "dashed: extrapolated", 1);
+  assert_non_null(k);
+  k->color = 6;
+  assert_null(sf_panel_add_key(p, "", 1));
+  assert_int_equal(sf_errcode(), SF_EUSAGE);
+  sf_error_clear();
+  size_t maxlen;
+  assert_int_equal(sf_plot_legend_entries(p, &maxlen), 2); /* the runs and the key */
+  char *s = script_of(c, "a.png");
+  assert_non_null(strstr(s, "keyentry with lines lw 2.00 lc rgb '#000000' dt (8,5) title 'dashed: extrapolated'"));
+  assert_null(strstr(s, "$d1 << EOD")); /* the runs are $d0; the key has no block */
+  free(s);
+  sf_chart_free(c);
+}
+
 static void test_quote(void **state) {
   (void)state;
   sf_buf b;
@@ -987,6 +1008,21 @@ static void test_shorten(void **state) {
   assert_int_equal(sf_plot_shorten("ab_cdefgh_ij", 7, &b), 5);
   assert_string_equal(sf_buf_str(&b), "ab\xe2\x80\xa6ij");
   sf_buf_free(&b);
+  /* no number cut by the ellipsis: the turn chart's entry at 500 px read "(AICc -…1.5, better
+   * growth law)" for -521.5; the number goes whole, sign and all, on both sides of the cut */
+  const char *turn = "power-law growth (AICc -521.5, better growth law)";
+  for (size_t cap = 12; cap < strlen(turn); cap++) {
+    sf_plot_shorten(turn, cap, &b);
+    const char *o = sf_buf_str(&b);
+    /* every number in the output is one of the entry's whole: here only -521.5 has digits */
+    const char *d = strpbrk(o, "0123456789");
+    if (d) assert_non_null(strstr(o, "-521.5"));
+    assert_null(strstr(o, "AICc -\xe2\x80\xa6")); /* a sign left bare; power-… is a word */
+    sf_buf_free(&b);
+  }
+  sf_plot_shorten(turn, 47, &b);
+  assert_string_equal(sf_buf_str(&b), "power-law growth (AICc\xe2\x80\xa6, better growth law)");
+  sf_buf_free(&b);
 }
 
 /* The legend entries as the script has them, unescaped ("\_" -> "_"), in order. */
@@ -1132,7 +1168,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_format_of),        cmocka_unit_test(test_datablocks),
       cmocka_unit_test(test_terminal_per_extension), cmocka_unit_test(test_log_axis_script),
-      cmocka_unit_test(test_palette),          cmocka_unit_test(test_bands_drawn_first),
+      cmocka_unit_test(test_palette),          cmocka_unit_test(test_bands_drawn_first), cmocka_unit_test(test_key_only),
       cmocka_unit_test(test_quote),            cmocka_unit_test(test_ranges),
       cmocka_unit_test(test_log_ticks),        cmocka_unit_test(test_log_ticks_ends),        cmocka_unit_test(test_linear_ticks_ends), cmocka_unit_test(test_linear_ticks_no_overprint),
       cmocka_unit_test(test_legend_place), cmocka_unit_test(test_vline_label), cmocka_unit_test(test_region_label),

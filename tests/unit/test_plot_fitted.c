@@ -634,7 +634,7 @@ static void test_residuals(void **state) {
   assert_non_null(find_series(p, SF_SERIES_POINTS, "excluded, below the axis (4)"));
   /* the fitted runs' RMSE is in the subtitle, as the fit minimised it */
   char want[64];
-  snprintf(want, sizeof want, "RMSE %.3g on the fitted runs", sqrt(ss / (double)nf));
+  snprintf(want, sizeof want, "RMSE %.4g on the fitted runs", sqrt(ss / (double)nf));
   assert_non_null(strstr(c->subtitle, want));
   size_t n;
   char *svg = render_all(c, "residuals", &n);
@@ -720,7 +720,7 @@ static void test_weighted(void **state) {
       k++;
     }
     char want[120];
-    snprintf(want, sizeof want, "χ²/dof %.3g (%.4g / 2)", chi2 / 2, chi2); /* 5 runs, 3 parameters */
+    snprintf(want, sizeof want, "χ²/dof %.4g (%.6g / 2)", chi2 / 2, chi2); /* 5 runs, 3 parameters */
     if (!strstr(c->subtitle, want)) print_error("subtitle '%s' lacks '%s'\n", c->subtitle, want);
     assert_non_null(strstr(c->subtitle, want));
     assert_non_null(strstr(p->y.label, linear ? "(f - y)/σ" : "(log f - log y)/(σ/y)"));
@@ -817,7 +817,7 @@ static void test_residuals_excluded(void **state) {
   double ss = 0;
   for (int i = 0; i < 9; i++) ss += R[i] * R[i];
   char want[120];
-  snprintf(want, sizeof want, "RMSE %.3g on the fitted runs", sqrt(ss / 9));
+  snprintf(want, sizeof want, "RMSE %.4g on the fitted runs", sqrt(ss / 9));
   assert_non_null(strstr(c->subtitle, want));
   if (!strstr(c->subtitle, "-0.3") || !strstr(c->subtitle, "0.25"))
     print_error("subtitle '%s' lacks the off-axis residuals -0.3 and 0.25\n", c->subtitle);
@@ -950,12 +950,12 @@ static void test_isoflop(void **state) {
   }
   const sf_panel *p = c->panels[0];
   assert_int_equal(find_series(p, SF_SERIES_POINTS, "minimum of each bin")->n, 5);
-  assert_non_null(strstr(c->subtitle, "no interior minimum at C = 1.0e+23"));
+  assert_non_null(strstr(c->subtitle, "no interior minimum at C = 1.00e+23"));
   size_t n;
   char *svg = render_all(c, "isoflop", &n);
   if (svg) {
     assert_non_null(strstr(svg, ">minimum of each bin</tspan>"));
-    assert_non_null(strstr(svg, ">C = 1.0e20</tspan>"));
+    assert_non_null(strstr(svg, ">C = 1.00e+20</tspan>"));
     free(svg);
   }
   sf_chart_free(c);
@@ -996,7 +996,7 @@ static void test_isoflop(void **state) {
   assert_int_equal(r.bin[1].n, 1);
   assert_false(r.bin[1].fitted);
   assert_non_null(strstr(c->subtitle, "8 runs in 2 compute bins"));
-  assert_non_null(strstr(c->subtitle, "skipped, under 3 model sizes: C = 1.0e+22 (1 run)"));
+  assert_non_null(strstr(c->subtitle, "skipped, under 3 model sizes: C = 1.00e+22 (1 run)"));
   sf_chart_free(c);
   sf_table_free(t3);
   /* bad edges */
