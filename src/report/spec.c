@@ -502,7 +502,7 @@ static int check_refs(parser *p) {
       return perr(p, c->line, "[cost %s] needs gpu = NAME (a100, h100, ...) or peak_tflops = T", c->name);
     if (c->gpu && !isnan(c->peak_tflops))
       return perr(p, KEYLINE(c->line, "peak_tflops"), "[cost %s]: give gpu or peak_tflops, not both", c->name);
-    /* as `optimal --peak-flops --precision` is refused: a peak given is already the peak at the precision
+    /* as `optimal --peak-tflops --precision` is refused: a peak given is already the peak at the precision
        trained in, and a precision kept beside it would be silently ignored */
     if (c->precision && !isnan(c->peak_tflops)) {
       size_t pl = KEYLINE(c->line, "precision"), tl = KEYLINE(c->line, "peak_tflops");
