@@ -80,6 +80,8 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+static int cmp_double_desc(const void *a, const void *b) { return cmp_double(b, a); }
+
 static int val_number(const parser *p, const char *key, const char *v, double *out) {
   return sf_ini_number(p->origin, p->line, key, v, out);
 }
@@ -377,6 +379,19 @@ static int set_key(parser *p, const char *key, const char *v) {
       if (val_numbers(p, key, v, s->target, &s->ntarget)) return SF_EINPUT;
       for (size_t i = 0; i < s->ntarget; i++)
         if (!(s->target[i] > 0)) return perr(p, p->line, "targets: values must be > 0, got %g", s->target[i]);
+      /* as budgets are: each once, and in the order of the compute they take, the easiest (the highest
+       * loss) first, so that compute grows down the Targets table as it does down the Forecasts one;
+       * in spec order "2.0, 2.2, 2.1" read as three unrelated rows, and "2.1, 2.1" as two results */
+      qsort(s->target, s->ntarget, sizeof *s->target, cmp_double_desc);
+      size_t n = 0;
+      for (size_t i = 0; i < s->ntarget; i++) {
+        if (n && s->target[i] == s->target[n - 1]) {
+          if (!s->ntarget_merged++) s->target_merged = s->target[i];
+          continue;
+        }
+        s->target[n++] = s->target[i];
+      }
+      s->ntarget = n;
       return SF_OK;
     }
     if (!strcmp(key, "published")) return val_names(p, key, v, s->published, &s->npublished);

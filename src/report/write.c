@@ -426,6 +426,12 @@ static void body(rp_state *st, out *o) {
     para(o, "The smallest compute at which the compute-optimally allocated law reaches the target. 'Reachable' is the "
          "share of bootstrap refits that reach it at all; 'beyond data' how many decades that budget lies outside "
          "the fit's data.", NULL);
+    if (s->ntarget_merged) { /* as the budgets' note: the targets are listed in the order of their compute */
+      snprintf(buf, sizeof buf, "Targets are listed from the highest (the least compute) down, each once: %zu written "
+               "more than once (%g%s) %s once.", s->ntarget_merged, s->target_merged, s->ntarget_merged > 1 ? ", ..." : "",
+               s->ntarget_merged > 1 ? "are listed" : "is listed");
+      para(o, buf, NULL);
+    }
     const char *cols[] = {"law", "target", "compute C (FLOP)", "N", "D", "reachable", "beyond data"};
     /* the compute column holds `target`'s verdict (text) for a target not reached above the bottom: Markdown
      * aligns it left then, as the page does a cell that is not a figure */
@@ -776,6 +782,12 @@ static void write_json(rp_state *st, sf_buf *b) {
     for (size_t i = 0; i < s->nbudget; i++) sf_json_number(&j, NULL, s->budget[i]);
     sf_json_end_array(&j);
     sf_json_int(&j, "budgets_merged", (long long)s->nbudget_merged);
+  }
+  if (s->ntarget) { /* descending (compute ascending), each once: the targets' rows */
+    sf_json_begin_array(&j, "target_values");
+    for (size_t i = 0; i < s->ntarget; i++) sf_json_number(&j, NULL, s->target[i]);
+    sf_json_end_array(&j);
+    sf_json_int(&j, "targets_merged", (long long)s->ntarget_merged);
   }
   /* every warning the page shows, in its order and words (the index counts them) */
   sf_json_begin_array(&j, "warnings");

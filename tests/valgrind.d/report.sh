@@ -53,3 +53,6 @@ printf '[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost c]\npeak_tflo
 vg 2 report "$tmp/peakprec.ini" -o "$tmp/rep"
 printf '[data]\nfile = %s\n[fit ch]\nlaw = chinchilla\n[forecast]\nbudgets = 1e24, 1e21:1e23:3, 1e22\ntargets = 100, 0.1\n' "$SF_SRC/datasets/sweep_default.h5" > "$tmp/reached.ini"
 vg 0 report "$tmp/reached.ini" -o "$tmp/rep"
+# targets out of order and one twice (sorted from the highest, merged, noted)
+printf '[forecast]\npublished = hoffmann2022_approach3\ntargets = 2.0, 2.2, 2.1, 2.0\n' > "$tmp/targets.ini"
+vg 0 report "$tmp/targets.ini" -o "$tmp/rep"
