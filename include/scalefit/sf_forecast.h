@@ -194,15 +194,21 @@ void sf_fmt_ratio(char *buf, size_t n, double v);
  * in one column; FLOP budgets are read in e-notation in the field.
  * Added 2026 (skipinfo branch, session 15). */
 void sf_fmt_compute(char *buf, size_t n, double v);
-/* One style per column of counts and values (N, D, a loss, their bands): sf_fmt_value, unless a
- * value seen in the column reaches 1e15 (where k/M/B/T stop), when every value from 1e4 on is in
- * e-notation (3 significant digits) so that "800T" never stands over "1.2e+15". Values below 1e4
- * are at one precision down the column as sf_numcol's (4 digits): the largest of them fixes the
- * decimal places (1.119, 0.735, 0.493 where sf_fmt_value gave 1.119, 0.7354, 0.4928). See every
- * value first (sf_fmtcol_see), then format (sf_fmtcol_fmt); {0} is an empty column.
- * Added 2026 (skipinfo branch, session 15). */
+/* One style per column of counts and values (N, D, a loss, their bands), by what the column holds:
+ *   a value from 1e15 on   every figure in e-notation, 3 significant digits (%.2e: 1.20e+15 and
+ *                          1.00e+00 alike), so that "800T" never stands over "1.2e+15" and a band's
+ *                          clipped end never reads "4.87e+14 [1.000, inf]"
+ *   else one from 1e4 on   every figure at 3 significant digits, k/M/B/T from 1e3 on (7.72k over
+ *                          174k, [4.57k, 17.2k]: sf_fmt_value's "7721" stood over "174k"), below
+ *                          1e3 plain (1.00, 512)
+ *   else                   at one precision down the column as sf_numcol's (4 digits): the largest
+ *                          fixes the decimal places (1.119, 0.735, 0.493 where sf_fmt_value gave
+ *                          1.119, 0.7354, 0.4928)
+ * NaN "-", "inf", "-inf". See every value first (sf_fmtcol_see), then format (sf_fmtcol_fmt); {0} is
+ * an empty column.
+ * Added 2026 (skipinfo branch, session 15); units from 1e3 and e-notation throughout, session 16. */
 typedef struct sf_fmtcol {
-  int sci;
+  int sci, units;
   double amax, amin; /* largest, smallest nonzero |v| seen below 1e4 (0 if none) */
 } sf_fmtcol;
 void sf_fmtcol_see(sf_fmtcol *c, double v);
@@ -231,6 +237,14 @@ typedef struct sf_numcol {
 void sf_numcol_init(sf_numcol *c, int digits);
 void sf_numcol_see(sf_numcol *c, double v);
 void sf_numcol_fmt(const sf_numcol *c, char *buf, size_t n, double v);
+/* "V [LO, HI]" (V alone when the band is NaN), the three at the column's one precision: see the value
+ * and both ends of every row first. Tokens per parameter in a table (optimal's, a report's): 3 digits
+ * (sf_numcol_whole), so 280 [57, 798] over 2.17 [0.08, 456.06] (each row by sf_fmt_ratio, an end
+ * at its value's places) is in e-notation throughout: no fixed places keep 0.08 and 798 both at 2
+ * digits or more without 5-digit ends. */
+void sf_numcol_band(const sf_numcol *c, char *buf, size_t n, double v, double lo, double hi);
+/* After seeing: as many digits as the largest has whole ones (1875 stays 1875, not 1.88e+03). */
+void sf_numcol_whole(sf_numcol *c);
 /* A parameter's value as the parameter tables (fit's, the report's) print it, so that its standard
  * error se and interval [lo, hi] (NaN if none) can take its style by sf_fmt_like: %.6g, or %.5e for
  * all of them when one of the four needs e-notation at 6 digits ("9015.54" beside "2.82e+03"). */

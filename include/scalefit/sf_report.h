@@ -97,7 +97,9 @@ typedef struct sf_spec {
   double budget[SF_SPEC_MAXLIST]; /* ascending, each once */
   size_t nbudget_merged;      /* budgets written more than once (overlapping ranges), listed once */
   double budget_merged;       /* the first of them */
-  double target[SF_SPEC_MAXLIST];
+  double target[SF_SPEC_MAXLIST]; /* descending (compute ascending), each once */
+  size_t ntarget_merged;      /* targets written more than once, listed once */
+  double target_merged;       /* the first of them */
   char *published[SF_SPEC_MAXLIST]; /* laws.csv ids */
   char *ffits[SF_SPEC_MAXLIST];     /* fits to forecast from (default: every fit that allocates) */
   size_t ncost;

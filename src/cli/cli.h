@@ -32,7 +32,8 @@ typedef struct cli_opt {
   cli_opt_type type;
   void *dst;
   const char *metavar; /* e.g. "FILE"; NULL for flags */
-  const char *help;
+  const char *help;    /* NULL: a former name that still works, after the option it became (same dst):
+                        * left out of --help and of the hints, and counted as that option when repeated */
 } cli_opt;
 
 typedef struct cli_cmd {

@@ -429,6 +429,55 @@ static void json_params(sf_json *j, const char *key, const sf_law *law, const do
   sf_json_end_object(j);
 }
 
+/* The standard error's 95% interval on each parameter's unbounded scale, and that scale, as a saved
+ * fit has them (wald_interval, wald_scale; docs/FIT.md): every fit mode carries them alike (a
+ * comparison's laws and --by's groups had only params and stderr) */
+static void json_wald(sf_json *j, const sf_fit_table_result *f) {
+  const sf_law *law = f->law;
+  const sf_fit_result *r = &f->fit;
+  sf_wald_scale sc[SF_LAW_MAXPAR];
+  sf_json_begin_object(j, "wald_interval");
+  for (size_t p = 0; p < law->np; p++) {
+    double lo, hi;
+    sc[p] = sf_fit_wald_interval(law, &f->opts, p, r->params[p], r->stderr_[p], 1.96, &lo, &hi);
+    sf_json_begin_array(j, law->par[p].name);
+    sf_json_number(j, NULL, lo);
+    sf_json_number(j, NULL, hi);
+    sf_json_end_array(j);
+  }
+  sf_json_end_object(j);
+  sf_json_begin_object(j, "wald_scale");
+  for (size_t p = 0; p < law->np; p++) sf_json_string(j, law->par[p].name, sf_wald_scale_name(sc[p]));
+  sf_json_end_object(j);
+}
+
+/* "  E [LO, HI]  A [LO, HI] ...": each free parameter's interval of json_wald, its ends in the
+ * value's style as fit's table prints them; "-" for none (no standard error, a value on its bound) */
+static void print_wald(const sf_fit_table_result *f) {
+  const sf_law *law = f->law;
+  const sf_fit_result *r = &f->fit;
+  for (size_t p = 0; p < law->np; p++) {
+    double lo, hi;
+    char v[48], iv[100];
+    if (f->opts.fixed[p]) {
+      printf("  %s fixed", law->par[p].name);
+      continue;
+    }
+    sf_fit_wald_interval(law, &f->opts, p, r->params[p], r->stderr_[p], 1.96, &lo, &hi);
+    if (isnan(lo) || isnan(hi)) {
+      printf("  %s -", law->par[p].name);
+      continue;
+    }
+    sf_fmt_param_value(v, sizeof v, r->params[p], r->stderr_[p], lo, hi);
+    sf_fmt_param_interval(iv, sizeof iv, v, lo, hi);
+    printf("  %s %s", law->par[p].name, iv);
+  }
+  printf("\n");
+}
+
+#define WALD_NOTE "intervals: value +- 1.96 stderr on the scale on which each parameter is unbounded (log for a " \
+                  "positive one, logit between bounds), mapped back; --json names each scale (wald_scale)"
+
 static char *compare_json(const sf_fit_compare_result *cr, const sf_law *const *laws, const sf_table *t,
                           const char *path) {
   const sf_fit_table_result *f0 = first_fitted(cr);
@@ -488,6 +537,7 @@ static char *compare_json(const sf_fit_compare_result *cr, const sf_law *const *
     sf_json_string(&j, "degenerate_reason", sf_fit_degenerate(f));
     json_params(&j, "params", law, r->params);
     json_params(&j, "stderr", law, r->stderr_);
+    json_wald(&j, f);
     sf_json_begin_array(&j, "warnings");
     for (size_t k = 0; k < f->nwarn; k++) sf_json_string(&j, NULL, f->warn[k].text);
     sf_json_end_array(&j);
@@ -593,6 +643,7 @@ static void print_compare(const sf_fit_compare_result *cr, const sf_law *const *
     printf("\n");
   }
   printf("\n");
+  size_t nfitted = 0;
   for (size_t i = 0; i < cr->m; i++) {
     const sf_law *law = laws[i];
     law_label(lab, sizeof lab, laws, i);
@@ -604,13 +655,19 @@ static void print_compare(const sf_fit_compare_result *cr, const sf_law *const *
     }
     const sf_fit_result *r = &cr->fit[i].fit;
     for (size_t p = 0; p < law->np; p++) {
-      char v[48], se[48]; /* the standard error in the value's style, as fit's parameter table */
-      sf_fmt_param_value(v, sizeof v, r->params[p], r->stderr_[p], NAN, NAN);
+      char v[48], se[48]; /* the standard error and the interval in the value's style, as fit's table */
+      double lo = NAN, hi = NAN;
+      if (!cr->fit[i].opts.fixed[p])
+        sf_fit_wald_interval(law, &cr->fit[i].opts, p, r->params[p], r->stderr_[p], 1.96, &lo, &hi);
+      sf_fmt_param_value(v, sizeof v, r->params[p], r->stderr_[p], lo, hi);
       if (!sf_fmt_like(se, sizeof se, r->stderr_[p], v)) snprintf(se, sizeof se, "%.3g", r->stderr_[p]);
       printf("%s%s %s (%s)", p ? "  " : " ", law->par[p].name, v, se);
     }
-    printf("\n");
+    printf("\n  %-12s 95%%:", "");
+    print_wald(&cr->fit[i]);
+    nfitted++;
   }
+  if (nfitted) printf("  %s\n", WALD_NOTE);
 }
 
 /* `fit DATA --law A,B,...`: every law fitted to the same runs and ranked (sf_fit_compare) */
@@ -695,6 +752,7 @@ static void group_json(sf_json *j, const char *key, const char *label, const sf_
   sf_json_bool(j, "converged", r->converged);
   json_params(j, "params", law, r->params);
   json_params(j, "stderr", law, r->stderr_);
+  json_wald(j, f);
   if (f->K) {
     sf_json_begin_object(j, "interval");
     for (size_t p = 0; p < law->np; p++) {
@@ -889,6 +947,13 @@ static void print_by(const sf_fit_group_result *gr, const char *path) {
       }
       printf("\n");
     }
+  if (!p0->K) { /* the standard errors' intervals, as fit's table gives them without a bootstrap */
+    for (size_t g = 0; g <= gr->ngroup; g++) {
+      printf("  %-*s 95%%:", wlab, g < gr->ngroup ? gr->label[g] : "(pooled)");
+      print_wald(g < gr->ngroup ? &gr->fit[g] : p0);
+    }
+    printf("  %s\n", WALD_NOTE);
+  }
   if (held)
     printf("\nheld-out RMSE: pooled fit %.4g, each group's own fit %.4g\n", p0->holdout_rmse, gr->holdout_rmse_sep);
   printf("\none law for every %s? pooled (k %zu) against separate fits (k %zu x %zu groups) on the same %zu runs\n",

@@ -79,8 +79,9 @@ static void col_stats(const sf_table *t, size_t c, size_t *count, double *lo, do
 }
 
 /* By the column's unit, not its name (N_nonembed, in parameters, read '6592' to '3.968e+05' beside N's
- * '12.7k' to '446k'): counts (parameters, tokens) as every command shows N and D (sf_fmt_value:
- * k/M/B/T from 1e4 on, min and max both in e-notation when one reaches 1e15, where k/M/B/T stop);
+ * '12.7k' to '446k'): counts (parameters, tokens) as every command shows a column of N or D
+ * (sf_fmtcol over min and max: both in e-notation when one reaches 1e15, where k/M/B/T stop, else
+ * both from 1e3 on in k/M/B/T when one reaches 1e4: '6.59k' to '397k');
  * compute (FLOP) in e-notation, as every command shows it (C read "999B" to "10T" beside
  * flops_6nd's "8.863e+11"); other columns (loss, accuracies, years) as plain numbers. */
 static void fmt_range(char *slo, char *shi, size_t n, const sf_column *col, double lo, double hi) {

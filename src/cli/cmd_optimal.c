@@ -151,11 +151,6 @@ int cmd_optimal(int argc, char **argv) {
   sf_json_string(&j, "flops", attention ? "6ND + 6*n_layer*n_ctx*d_model*D" : "6ND");
   fc_cost_json_model(&cost, &j);
   sf_json_begin_array(&j, "optima");
-  if (!json) {
-    fc_band_note(ff, NULL);
-    fc_cost_header(&cost);
-    printf("%10s %10s %10s %22s %10s %14s %12s\n", "C", "N", "D", "tokens/param", ff->alloc == SF_ALLOC_ND ? ff->output : "loss", "N band", "beyond data");
-  }
   /* one style per column: C in e-notation, N, D and the N band in k/M/B/T unless one of the column
    * reaches 1e15 (sf_fmtcol); the C column once read "10T, 100T, 1e+15". The loss and its band
    * lines at one precision, the report's cell "V [LO, HI]" (they read 1.119 over 0.7354, and
@@ -165,6 +160,27 @@ int cmd_optimal(int argc, char **argv) {
     sf_fmtcol_see(&ncol, row[i].b[0].value), sf_fmtcol_see(&dcol, row[i].b[1].value);
     sf_fmtcol_see(&bandcol, row[i].b[0].lo), sf_fmtcol_see(&bandcol, row[i].b[0].hi);
     sf_fmtcol_see_band(&ycol, row[i].b[3].value, row[i].b[3].lo, row[i].b[3].hi);
+  }
+  /* tokens/param and its band at one precision down the column: each row alone read "280 [57, 798]"
+   * over "2.17 [0.08, 456.06]"; it and the N band as wide as their widest cells (e-notation is wider) */
+  sf_numcol tcol;
+  sf_numcol_init(&tcol, 3);
+  for (long i = 0; i < nC; i++)
+    sf_numcol_see(&tcol, row[i].b[2].value), sf_numcol_see(&tcol, row[i].b[2].lo), sf_numcol_see(&tcol, row[i].b[2].hi);
+  sf_numcol_whole(&tcol);
+  int wt = 22, wb = 14; /* as wide as the widest cell */
+  for (long i = 0; i < nC; i++) {
+    char tpp[112], lo[32], hi[32];
+    sf_fmtcol_fmt(&bandcol, lo, sizeof lo, row[i].b[0].lo);
+    sf_fmtcol_fmt(&bandcol, hi, sizeof hi, row[i].b[0].hi);
+    if (!isnan(row[i].b[0].lo) && (int)(strlen(lo) + strlen(hi)) + 4 > wb) wb = (int)(strlen(lo) + strlen(hi)) + 4;
+    sf_numcol_band(&tcol, tpp, sizeof tpp, row[i].b[2].value, row[i].b[2].lo, row[i].b[2].hi);
+    if ((int)strlen(tpp) > wt) wt = (int)strlen(tpp);
+  }
+  if (!json) {
+    fc_band_note(ff, NULL);
+    fc_cost_header(&cost);
+    printf("%10s %10s %10s %*s %10s %*s %12s\n", "C", "N", "D", wt, "tokens/param", ff->alloc == SF_ALLOC_ND ? ff->output : "loss", wb, "N band", "beyond data");
   }
   fc_excl excl = {0};
   for (long i = 0; i < nC; i++) {
@@ -195,11 +211,11 @@ int cmd_optimal(int argc, char **argv) {
       sf_fmtcol_fmt(&bandcol, lo, sizeof lo, b[0].lo);
       sf_fmtcol_fmt(&bandcol, hi, sizeof hi, b[0].hi);
       snprintf(band, sizeof band, isnan(b[0].lo) ? "-" : "[%s, %s]", lo, hi);
-      char tpp[64];
-      sf_fmt_band(tpp, sizeof tpp, b[2].value, b[2].lo, b[2].hi, sf_fmt_ratio);
+      char tpp[112];
+      sf_numcol_band(&tcol, tpp, sizeof tpp, b[2].value, b[2].lo, b[2].hi);
       char loss[32];
       sf_fmtcol_fmt(&ycol, loss, sizeof loss, b[3].value);
-      printf("%10s %10s %10s %22s %10s %14s ", c, n, d, tpp, loss, band);
+      printf("%10s %10s %10s %*s %10s %*s ", c, n, d, wt, tpp, loss, wb, band);
       if (isnan(beyond)) printf("%12s\n", "-");
       else printf("%9.1f dec\n", beyond);
       if (!isnan(b[3].lo)) {

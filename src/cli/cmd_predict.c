@@ -39,7 +39,7 @@ static const cli_cmd cmd = {
     "The band is the fit's bootstrap (percentiles of the refitted laws' predictions) when the fit\n"
     "file has samples, otherwise the delta method with its covariance. 'decades beyond' is how far\n"
     "the point lies outside the range of the data the law was fitted on. Cost (--gpu or\n"
-    "--peak-flops) needs a compute figure: C itself, or 6ND (+ attention) for laws of N and D.\n"
+    "--peak-tflops) needs a compute figure: C itself, or 6ND (+ attention) for laws of N and D.\n"
     "With --then FIT2 (Llama 3's two-stage method) the prediction is fed into FIT2, a law of one\n"
     "variable (e.g. a sigmoid of loss fitted on models' loss and accuracy); the band pairs the two\n"
     "fits' bootstrap samples when both have them, else adds both stages' delta-method variances.\n"

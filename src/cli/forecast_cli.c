@@ -42,16 +42,16 @@ int fc_cost_setup(fc_cost *c) {
   int any = c->gpu || !isnan(c->peak_flops);
   if (!any) {
     if (!isnan(c->mfu) || !isnan(c->gpus) || !isnan(c->price) || c->precision)
-      cli_warn("--mfu, --gpus, --price-per-hour and --precision need --gpu or --peak-flops; no cost computed");
+      cli_warn("--mfu, --gpus, --price-per-hour and --precision need --gpu or --peak-tflops; no cost computed");
     return SF_OK;
   }
   if (c->gpu && !isnan(c->peak_flops)) {
-    cli_error("give either --gpu or --peak-flops, not both");
+    cli_error("give either --gpu or --peak-tflops, not both");
     return SF_EUSAGE;
   }
   /* a peak given is already the peak at the precision trained in: --precision would be ignored */
   if (c->precision && !isnan(c->peak_flops)) {
-    cli_error("--precision picks a peak from --gpu's table; with --peak-flops give the peak at that precision "
+    cli_error("--precision picks a peak from --gpu's table; with --peak-tflops give the peak at that precision "
               "instead (%g TFLOP/s was given)", c->peak_flops);
     return SF_EUSAGE;
   }
@@ -61,11 +61,11 @@ int fc_cost_setup(fc_cost *c) {
   }
   if (!isnan(c->peak_flops)) {
     if (!(c->peak_flops > 0) || !isfinite(c->peak_flops)) {
-      cli_error("--peak-flops must be a positive number of TFLOP/s, got %g", c->peak_flops);
+      cli_error("--peak-tflops must be a positive number of TFLOP/s, got %g", c->peak_flops);
       return SF_EUSAGE;
     }
     c->peak_flops *= 1e12;
-    snprintf(c->gpu_name, sizeof c->gpu_name, "%s", "(--peak-flops)");
+    snprintf(c->gpu_name, sizeof c->gpu_name, "%s", "(--peak-tflops)");
   } else {
     char *path = sf_asprintf("%s/accelerators.csv", sf_datadir());
     sf_accel_table *t = NULL;
@@ -75,7 +75,7 @@ int fc_cost_setup(fc_cost *c) {
     const sf_accel *a = sf_accel_find(t, c->gpu);
     if (!a) {
       char *names = sf_accel_names(t);
-      cli_error("unknown GPU '%s' (known: %s; or give --peak-flops)", c->gpu, names ? names : "");
+      cli_error("unknown GPU '%s' (known: %s; or give --peak-tflops)", c->gpu, names ? names : "");
       free(names);
       sf_accel_free(t);
       return SF_EUSAGE;

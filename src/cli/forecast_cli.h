@@ -13,9 +13,9 @@
 /* ---- cost options (one struct per command, filled by the option table) ---- */
 typedef struct fc_cost {
   const char *gpu, *precision;
-  double peak_flops; /* TFLOP/s given by --peak-flops, or resolved from --gpu (FLOP/s after setup) */
+  double peak_flops; /* TFLOP/s given by --peak-tflops, or resolved from --gpu (FLOP/s after setup) */
   double mfu, gpus, price;
-  int enabled;       /* --gpu or --peak-flops given */
+  int enabled;       /* --gpu or --peak-tflops given */
   char gpu_name[128];
   int mfu_default;
 } fc_cost;
@@ -23,7 +23,8 @@ typedef struct fc_cost {
 #define FC_COST_OPTS(c)                                                                                             \
   {"gpu", 0, CLI_STRING, &(c).gpu, "NAME", "cost on this accelerator (a100, h100, b200, tpu-v4, ...)"},            \
       {"precision", 0, CLI_STRING, &(c).precision, "P", "bf16 (default), fp16, tf32 or fp32 peak of --gpu"},      \
-      {"peak-flops", 0, CLI_DOUBLE, &(c).peak_flops, "TFLOPS", "peak per accelerator in TFLOP/s, instead of --gpu"}, \
+      {"peak-tflops", 0, CLI_DOUBLE, &(c).peak_flops, "TFLOPS", "peak per accelerator in TFLOP/s, instead of --gpu"}, \
+      {"peak-flops", 0, CLI_DOUBLE, &(c).peak_flops, "TFLOPS", NULL}, /* its name before the spec's peak_tflops */ \
       {"mfu", 0, CLI_DOUBLE, &(c).mfu, "F", "model FLOPs utilisation in (0, 1] (default 0.4)"},                     \
       {"gpus", 0, CLI_DOUBLE, &(c).gpus, "K", "accelerators in parallel, for wall-clock days"},                     \
       {"price-per-hour", 0, CLI_DOUBLE, &(c).price, "USD", "price per accelerator-hour, for dollars"}

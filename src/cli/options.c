@@ -62,6 +62,7 @@ void cli_print_usage(const cli_cmd *cmd, FILE *out) {
   fprintf(out, "usage: %s\n\n%s\n", cmd->usage, cmd->summary);
   if (cmd->opts && cmd->opts[0].name) fprintf(out, "\noptions:\n");
   for (const cli_opt *o = cmd->opts; o && o->name; o++) {
+    if (!o->help) continue; /* a former name kept working (cli.h), not offered */
     char left[96];
     int k = 0;
     if (o->short_name) k = snprintf(left, sizeof left, "-%c, --%s", o->short_name, o->name);
@@ -176,9 +177,10 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, char ***args, size_t *n
       sf_near_init(&n, spelled);
       char longs[64][48]; /* the hint names options as typed, "--law" */
       size_t nl = 0;
-      for (const cli_opt *k = cmd->opts; k && k->name && nl < 64; k++, nl++) {
+      for (const cli_opt *k = cmd->opts; k && k->name && nl < 64; k++) {
+        if (!k->help) continue;
         snprintf(longs[nl], sizeof longs[nl], "--%s", k->name);
-        sf_near_add(&n, longs[nl]);
+        sf_near_add(&n, longs[nl++]);
       }
       const char *hint = sf_near_hint(&n);
       cli_error("%s: unknown option '%s'%s (see 'scalefit %s --help')", cmd->name, spelled, hint, cmd->name);
@@ -199,9 +201,16 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, char ***args, size_t *n
     /* A list adds up and a flag set twice is still set; any other option holds one value, and a
      * second (even the same again) is refused rather than one of them silently winning. */
     if (o->type != CLI_LIST && o->type != CLI_FLAG) {
-      size_t k = (size_t)(o - cmd->opts);
+      const cli_opt *c = o; /* a former name and the option it became are one option */
+      if (!o->help)
+        for (const cli_opt *k = cmd->opts; k->name; k++)
+          if (k->dst == o->dst && k->help) {
+            c = k;
+            break;
+          }
+      size_t k = (size_t)(c - cmd->opts);
       if (first[k]) {
-        cli_error("%s: --%s given twice ('%s', then '%s'): give it once", cmd->name, o->name, first[k], val);
+        cli_error("%s: --%s given twice ('%s', then '%s'): give it once", cmd->name, c->name, first[k], val);
         return SF_EUSAGE;
       }
       first[k] = val;

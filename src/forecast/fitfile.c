@@ -806,6 +806,23 @@ void sf_fmt_param_interval(char *buf, size_t n, const char *ref, double lo, doub
   snprintf(buf, n, "[%s, %s]", a, b);
 }
 
+/* v (finite) at 3 significant digits with k, M, B or T from 1e3 on (chosen after rounding to the
+ * digits shown: 999.7e9 is "1.00T", not "1e+03B"), e-notation from 1e15 on, below 1e3 plain */
+static void fmt_units(char *buf, size_t n, double v) {
+  static const struct { double scale; const char *suffix; } units[] = {{1e12, "T"}, {1e9, "B"}, {1e6, "M"}, {1e3, "k"}};
+  char r[40];
+  snprintf(r, sizeof r, "%.3g", v);
+  double rv = strtod(r, NULL), a = fabs(rv);
+  for (size_t i = 0; a < 1e15 && i < sizeof units / sizeof units[0]; i++)
+    if (a >= units[i].scale) {
+      char m[40];
+      sf_fmt_sig(m, sizeof m, rv / units[i].scale, 3);
+      snprintf(buf, n, "%s%s", m, units[i].suffix);
+      return;
+    }
+  sf_fmt_sig(buf, n, v, 3);
+}
+
 void sf_fmt_value(char *buf, size_t n, double v) {
   if (!isfinite(v)) {
     sf_fmt_sig(buf, n, v, 4);
@@ -817,18 +834,7 @@ void sf_fmt_value(char *buf, size_t n, double v) {
     sf_fmt_sig(buf, n, v, 4);
     return;
   }
-  /* the unit is chosen after rounding to the three digits shown: 999.7e9 is "1.00T", not "1e+03B" */
-  static const struct { double scale; const char *suffix; } units[] = {{1e12, "T"}, {1e9, "B"}, {1e6, "M"}, {1e3, "k"}};
-  snprintf(r, sizeof r, "%.3g", v);
-  double rv = strtod(r, NULL), a = fabs(rv);
-  for (size_t i = 0; a < 1e15 && i < sizeof units / sizeof units[0]; i++)
-    if (a >= units[i].scale) {
-      char m[40];
-      sf_fmt_sig(m, sizeof m, rv / units[i].scale, 3);
-      snprintf(buf, n, "%s%s", m, units[i].suffix);
-      return;
-    }
-  sf_fmt_sig(buf, n, v, 3);
+  fmt_units(buf, n, v);
 }
 
 void sf_fmt_count(char *buf, size_t n, double v) {
@@ -844,11 +850,13 @@ void sf_fmt_compute(char *buf, size_t n, double v) {
 }
 
 void sf_fmtcol_see(sf_fmtcol *c, double v) {
+  if (!isfinite(v)) return;
   char r[40];
   snprintf(r, sizeof r, "%.3g", v); /* rounded as shown: 999.7T is 1e+15 */
-  if (isfinite(v) && fabs(strtod(r, NULL)) >= 1e15) c->sci = 1;
+  if (fabs(strtod(r, NULL)) >= 1e15) c->sci = 1;
   snprintf(r, sizeof r, "%.4g", v); /* sf_fmt_value's plain range, as it rounds */
-  if (isfinite(v) && fabs(strtod(r, NULL)) < 1e4) {
+  if (fabs(strtod(r, NULL)) >= 1e4) c->units = 1;
+  else {
     sf_numcol nc = {4, c->amax, c->amin};
     sf_numcol_see(&nc, v);
     c->amax = nc.amax, c->amin = nc.amin;
@@ -856,11 +864,11 @@ void sf_fmtcol_see(sf_fmtcol *c, double v) {
 }
 
 void sf_fmtcol_fmt(const sf_fmtcol *c, char *buf, size_t n, double v) {
-  char r[40];
-  snprintf(r, sizeof r, "%.4g", v);
-  if (c->sci && isfinite(v) && fabs(strtod(r, NULL)) >= 1e4) sf_fmt_sig(buf, n, v, 3);
-  else if (isfinite(v) && fabs(strtod(r, NULL)) < 1e4 && c->amax > 0) {
-    /* below 1e4, the places of the column's largest there: 4 digits for each read 1.119 over 0.7354 */
+  if (!isfinite(v)) sf_fmt_value(buf, n, v);
+  else if (c->sci) snprintf(buf, n, "%.2e", v); /* every figure, 1 too: "4.87e+14 [1.000, inf]" mixed two */
+  else if (c->units) fmt_units(buf, n, v); /* "7.72k" over "174k", where sf_fmt_value gave "7721" */
+  else if (c->amax > 0) {
+    /* the places of the column's largest: 4 digits for each read 1.119 over 0.7354 */
     const sf_numcol nc = {4, c->amax, c->amin};
     sf_numcol_fmt(&nc, buf, n, v);
   } else sf_fmt_value(buf, n, v);
@@ -921,6 +929,24 @@ void sf_fmtcol_band(const sf_fmtcol *col, char *buf, size_t n, double v, double 
   sf_fmtcol_fmt(col, b, sizeof b, lo);
   sf_fmtcol_fmt(col, c, sizeof c, hi);
   band_join(buf, n, v, a, lo, b, hi, c);
+}
+
+void sf_numcol_whole(sf_numcol *c) {
+  /* 1875 tokens per parameter at 3 digits would be 1.88e+03: its own digits keep it whole, as
+   * sf_fmt_ratio prints it */
+  while (c->digits < 17 && c->amax >= pow(10, c->digits) - 0.5) c->digits++;
+}
+
+void sf_numcol_band(const sf_numcol *col, char *buf, size_t n, double v, double lo, double hi) {
+  char a[48], b[48], c[48];
+  sf_numcol_fmt(col, a, sizeof a, v);
+  if (isnan(lo) || isnan(hi)) {
+    snprintf(buf, n, "%s", a);
+    return;
+  }
+  sf_numcol_fmt(col, b, sizeof b, lo);
+  sf_numcol_fmt(col, c, sizeof c, hi);
+  snprintf(buf, n, "%s [%s, %s]", a, b, c); /* one precision already: no end to reprint */
 }
 
 void sf_fmtcol_see_band(sf_fmtcol *col, double v, double lo, double hi) {

@@ -80,6 +80,8 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+static int cmp_double_desc(const void *a, const void *b) { return cmp_double(b, a); }
+
 static int val_number(const parser *p, const char *key, const char *v, double *out) {
   return sf_ini_number(p->origin, p->line, key, v, out);
 }
@@ -377,6 +379,19 @@ static int set_key(parser *p, const char *key, const char *v) {
       if (val_numbers(p, key, v, s->target, &s->ntarget)) return SF_EINPUT;
       for (size_t i = 0; i < s->ntarget; i++)
         if (!(s->target[i] > 0)) return perr(p, p->line, "targets: values must be > 0, got %g", s->target[i]);
+      /* as budgets are: each once, and in the order of the compute they take, the easiest (the highest
+       * loss) first, so that compute grows down the Targets table as it does down the Forecasts one;
+       * in spec order "2.0, 2.2, 2.1" read as three unrelated rows, and "2.1, 2.1" as two results */
+      qsort(s->target, s->ntarget, sizeof *s->target, cmp_double_desc);
+      size_t n = 0;
+      for (size_t i = 0; i < s->ntarget; i++) {
+        if (n && s->target[i] == s->target[n - 1]) {
+          if (!s->ntarget_merged++) s->target_merged = s->target[i];
+          continue;
+        }
+        s->target[n++] = s->target[i];
+      }
+      s->ntarget = n;
       return SF_OK;
     }
     if (!strcmp(key, "published")) return val_names(p, key, v, s->published, &s->npublished);
@@ -502,7 +517,7 @@ static int check_refs(parser *p) {
       return perr(p, c->line, "[cost %s] needs gpu = NAME (a100, h100, ...) or peak_tflops = T", c->name);
     if (c->gpu && !isnan(c->peak_tflops))
       return perr(p, KEYLINE(c->line, "peak_tflops"), "[cost %s]: give gpu or peak_tflops, not both", c->name);
-    /* as `optimal --peak-flops --precision` is refused: a peak given is already the peak at the precision
+    /* as `optimal --peak-tflops --precision` is refused: a peak given is already the peak at the precision
        trained in, and a precision kept beside it would be silently ignored */
     if (c->precision && !isnan(c->peak_tflops)) {
       size_t pl = KEYLINE(c->line, "precision"), tl = KEYLINE(c->line, "peak_tflops");

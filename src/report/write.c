@@ -347,16 +347,21 @@ static void body(rp_state *st, out *o) {
     double worst = 0;
     excl_count excl = {0};
     sf_fmtcol ncol = {0}, dcol = {0}, vcol = {0}; /* one style per column of the source's table, as optimal's */
+    sf_numcol tcol;
     for (size_t i = 0; i < st->nfc; i++) {
       const rp_fc *x = &st->fc[i];
       const sf_fitfile *ff = rp_source_ff(st, x->fit);
       if (i == 0 || st->fc[i - 1].fit != x->fit) {
         ncol = dcol = vcol = (sf_fmtcol){0};
+        sf_numcol_init(&tcol, 3);
         for (size_t k = i; k < st->nfc && st->fc[k].fit == x->fit; k++) {
+          sf_numcol_see(&tcol, st->fc[k].tpp.value), sf_numcol_see(&tcol, st->fc[k].tpp.lo);
+          sf_numcol_see(&tcol, st->fc[k].tpp.hi);
           sf_fmtcol_see_band(&ncol, st->fc[k].N.value, st->fc[k].N.lo, st->fc[k].N.hi);
           sf_fmtcol_see_band(&dcol, st->fc[k].D.value, st->fc[k].D.lo, st->fc[k].D.hi);
           sf_fmtcol_see_band(&vcol, st->fc[k].value.value, st->fc[k].value.lo, st->fc[k].value.hi);
         }
+        sf_numcol_whole(&tcol);
         if (i) {
           table_end(o);
           far_para(o, st->fc[i - 1].kind, &far, &worst);
@@ -392,7 +397,7 @@ static void body(rp_state *st, out *o) {
       sf_fmt_compute(c1, sizeof c1, x->C);
       sf_fmtcol_band(&ncol, c2, sizeof c2, x->N.value, x->N.lo, x->N.hi);
       sf_fmtcol_band(&dcol, c3, sizeof c3, x->D.value, x->D.lo, x->D.hi);
-      sf_fmt_band(c4, sizeof c4, x->tpp.value, x->tpp.lo, x->tpp.hi, sf_fmt_ratio);
+      sf_numcol_band(&tcol, c4, sizeof c4, x->tpp.value, x->tpp.lo, x->tpp.hi);
       sf_fmtcol_band(&vcol, c6, sizeof c6, x->value.value, x->value.lo, x->value.hi);
       if (isnan(x->beyond)) snprintf(c5, sizeof c5, "-");
       else snprintf(c5, sizeof c5, "%.1f dec", x->beyond);
@@ -421,6 +426,12 @@ static void body(rp_state *st, out *o) {
     para(o, "The smallest compute at which the compute-optimally allocated law reaches the target. 'Reachable' is the "
          "share of bootstrap refits that reach it at all; 'beyond data' how many decades that budget lies outside "
          "the fit's data.", NULL);
+    if (s->ntarget_merged) { /* as the budgets' note: the targets are listed in the order of their compute */
+      snprintf(buf, sizeof buf, "Targets are listed from the highest (the least compute) down, each once: %zu written "
+               "more than once (%g%s) %s once.", s->ntarget_merged, s->target_merged, s->ntarget_merged > 1 ? ", ..." : "",
+               s->ntarget_merged > 1 ? "are listed" : "is listed");
+      para(o, buf, NULL);
+    }
     const char *cols[] = {"law", "target", "compute C (FLOP)", "N", "D", "reachable", "beyond data"};
     /* the compute column holds `target`'s verdict (text) for a target not reached above the bottom: Markdown
      * aligns it left then, as the page does a cell that is not a figure */
@@ -771,6 +782,12 @@ static void write_json(rp_state *st, sf_buf *b) {
     for (size_t i = 0; i < s->nbudget; i++) sf_json_number(&j, NULL, s->budget[i]);
     sf_json_end_array(&j);
     sf_json_int(&j, "budgets_merged", (long long)s->nbudget_merged);
+  }
+  if (s->ntarget) { /* descending (compute ascending), each once: the targets' rows */
+    sf_json_begin_array(&j, "target_values");
+    for (size_t i = 0; i < s->ntarget; i++) sf_json_number(&j, NULL, s->target[i]);
+    sf_json_end_array(&j);
+    sf_json_int(&j, "targets_merged", (long long)s->ntarget_merged);
   }
   /* every warning the page shows, in its order and words (the index counts them) */
   sf_json_begin_array(&j, "warnings");

@@ -65,7 +65,8 @@ PY
 
 # info: every column by its unit, not its name (N_nonembed, in parameters, read "6592" to
 # "3.968e+05" beside N's "12.7k" to "446k"): parameters and tokens as counts (3 significant digits
-# with k/M/B/T from 1e4, 4 below, trailing zeros kept; min and max in e-notation when one reaches 1e15), FLOP "%.2e",
+# with k/M/B/T from 1e4, 4 below, trailing zeros kept; min and max a column: both in e-notation when one
+# reaches 1e15, else both from 1e3 on in k/M/B/T when one reaches 1e4: "6.59k" to "397k", not "6592"), FLOP "%.2e",
 # others "%.4g". The rule written again here in Python, over the run file and a CSV whose metrics
 # carry those units (a tokens column that reaches 1e15, a FLOP metric, one in parameters).
 printf 'run,N,D,loss,emb [parameters],seen [tokens],budget [FLOP],lr\na,6592,2e6,3,9999.6,5000,123,0.0003\nb,396800,3e9,2.5,12.3e6,2e15,4.56e20,12345\n' >"$tmp/units.csv"
@@ -79,12 +80,13 @@ def sig(v, d):  # d significant digits, trailing zeros kept, in %g's notation
     if "e" in s: return "%.*e" % (d - 1, v)
     a = abs(float(s))
     return "%.*f" % (max(0, d - 1 - math.floor(math.log10(a) + 1e-9)) if a else d - 1, v)
-def count(v, sci):
-    if abs(float("%.4g" % v)) < 1e4: return sig(v, 4)
-    if sci: return sig(v, 3)
+def count(v, sci, units):
+    if sci: return "%.2e" % v
+    if not units: return sig(v, 4)
     r = float("%.3g" % v)
     for scale, suf in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(r) >= scale: return sig(r / scale, 3) + suf
+    return sig(v, 3)
 out, path = sys.argv[1], sys.argv[2]
 rows = {l.split()[0]: l.split() for l in open(out) if l.startswith("  ") and len(l.split()) >= 5}
 cols = {}
@@ -107,7 +109,8 @@ for name, (unit, v) in cols.items():
     if unit == "FLOP": want = ["%.2e" % lo, "%.2e" % hi]
     elif unit in ("parameters", "tokens"):
         sci = max(abs(float("%.3g" % lo)), abs(float("%.3g" % hi))) >= 1e15
-        want = [count(lo, sci), count(hi, sci)]
+        units = max(abs(float("%.4g" % lo)), abs(float("%.4g" % hi))) >= 1e4
+        want = [count(lo, sci, units), count(hi, sci, units)]
     else: want = ["%.4g" % lo, "%.4g" % hi]
     got = rows[name][3:5]  # name, unit ('-' if none), values, min, max[, derived]
     assert got == want, (name, unit, rows[name], want)

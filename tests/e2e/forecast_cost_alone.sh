@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # forecast_cost_alone.sh: the cost options' values are checked with or without a peak. Without
-# --gpu or --peak-flops, `--mfu 0` or `--gpus 0` only warned that no cost was computed and exited
+# --gpu or --peak-tflops, `--mfu 0` or `--gpus 0` only warned that no cost was computed and exited
 # 0, while the same values with --gpu were refused (exit 1): each bad value is now refused alone
 # too, with the message --gpu gets, in every forecast command that takes them; a good value alone
 # still warns that it does nothing without a peak.
@@ -38,6 +38,6 @@ for cmdline in "optimal $FIT --compute 1e24" "target $FIT --value 2" "predict $F
 --precision fp99|unknown precision 'fp99' (expected bf16, fp16, tf32 or fp32)
 CASES
   # good values without a peak: no cost, and a warning that says why
-  run 0 "need --gpu or --peak-flops; no cost computed" "$@" --mfu 0.5 --gpus 8 --price-per-hour 2 --precision fp16
+  run 0 "need --gpu or --peak-tflops; no cost computed" "$@" --mfu 0.5 --gpus 8 --price-per-hour 2 --precision fp16
 done
 [ "$fails" -eq 0 ]

@@ -250,7 +250,7 @@ static const struct {
      "s.ini:6: precision: expected bf16, fp16, tf32 or fp32"},
     {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost x]\ngpu = h100\nmfu = 0.5\npeak_tflops = 100\n",
      "s.ini:7: [cost x]: give gpu or peak_tflops, not both"},
-    /* `optimal --peak-flops 100 --precision fp32` is refused; the spec silently dropped precision */
+    /* `optimal --peak-tflops 100 --precision fp32` is refused; the spec silently dropped precision */
     {"[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost x]\nprecision = fp32\nmfu = 0.5\npeak_tflops = 100\n",
      "s.ini:7: [cost x]: precision picks a peak from gpu's table; with peak_tflops (line 7) give the peak at that precision "
      "instead and drop precision (line 5)"},

@@ -22,6 +22,9 @@ vg 1 optimal --published epoch2024_replication --compute 1e24 --gpu h100 --gpu a
 vg 1 fit "$SF_SRC/datasets/sweep_default.h5" --law power -o "$tmp/a.json" --output="$tmp/b.json"
 vg 0 optimal "$FIT" --json --compute 1e24 --json
 vg 1 optimal "$FIT" --compute 1e24 --gpu h100 --mfu 1.5
+# --peak-flops, --peak-tflops's former name: one option with it (a repeat), and alone it works
+vg 1 optimal "$FIT" --compute 1e24 --peak-tflops 300 --peak-flops 300
+vg 0 optimal "$FIT" --compute 1e24 --peak-flops 300
 # checked without a peak too; a good value alone only warns
 vg 1 optimal "$FIT" --compute 1e24 --gpus 0
 vg 1 target "$FIT" --value 2 --precision fp99

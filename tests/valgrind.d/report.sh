@@ -47,9 +47,12 @@ printf '[data]\nfile = %s\n[turn]\ny = mmlu\n[turn]\ny = mmlu\n' "$SF_SRC/datase
 vg 2 report "$tmp/dupturn.ini" -o "$tmp/rep"
 printf '[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost c]\npeak_tflops = 0.068\n' > "$tmp/peak.ini"
 vg 2 report "$tmp/peak.ini" "$tmp/broken.ini" -o "$tmp/rep"
-# peak_tflops with precision (refused, as optimal --peak-flops --precision); a target met already (no band);
+# peak_tflops with precision (refused, as optimal --peak-tflops --precision); a target met already (no band);
 # budgets out of order and one twice (sorted, merged, noted); a page with warnings (counted for the index)
 printf '[forecast]\npublished = llama3_Dopt\nbudgets = 1e22\n[cost c]\npeak_tflops = 500\nprecision = fp16\n' > "$tmp/peakprec.ini"
 vg 2 report "$tmp/peakprec.ini" -o "$tmp/rep"
 printf '[data]\nfile = %s\n[fit ch]\nlaw = chinchilla\n[forecast]\nbudgets = 1e24, 1e21:1e23:3, 1e22\ntargets = 100, 0.1\n' "$SF_SRC/datasets/sweep_default.h5" > "$tmp/reached.ini"
 vg 0 report "$tmp/reached.ini" -o "$tmp/rep"
+# targets out of order and one twice (sorted from the highest, merged, noted)
+printf '[forecast]\npublished = hoffmann2022_approach3\ntargets = 2.0, 2.2, 2.1, 2.0\n' > "$tmp/targets.ini"
+vg 0 report "$tmp/targets.ini" -o "$tmp/rep"
