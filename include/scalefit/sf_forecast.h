@@ -237,14 +237,12 @@ typedef struct sf_numcol {
 void sf_numcol_init(sf_numcol *c, int digits);
 void sf_numcol_see(sf_numcol *c, double v);
 void sf_numcol_fmt(const sf_numcol *c, char *buf, size_t n, double v);
-/* "V [LO, HI]" (V alone when the band is NaN), the three at the column's one precision: see the value
- * and both ends of every row first. Tokens per parameter in a table (optimal's, a report's): 3 digits
- * (sf_numcol_whole), so 280 [57, 798] over 2.17 [0.08, 456.06] (each row by sf_fmt_ratio, an end
- * at its value's places) is in e-notation throughout: no fixed places keep 0.08 and 798 both at 2
- * digits or more without 5-digit ends. */
-void sf_numcol_band(const sf_numcol *c, char *buf, size_t n, double v, double lo, double hi);
-/* After seeing: as many digits as the largest has whole ones (1875 stays 1875, not 1.88e+03). */
-void sf_numcol_whole(sf_numcol *c);
+/* Tokens per parameter and its band, "V [LO, HI]" (V alone when the band is NaN), every figure by
+ * sf_fmt_ratio: 3 significant digits, whole from 100 on (55.3 [29.9, 151], 2.17 [0.0847, 456]). A
+ * ratio's band spans decades, so its ends keep their own digits: at the value's places (sf_fmt_band)
+ * they read 2.17 [0.08, 456.06], and at one precision down the column the figures of the own sweep
+ * (1.6 to 227) all went to e-notation. */
+void sf_fmt_ratio_band(char *buf, size_t n, double v, double lo, double hi);
 /* A parameter's value as the parameter tables (fit's, the report's) print it, so that its standard
  * error se and interval [lo, hi] (NaN if none) can take its style by sf_fmt_like: %.6g, or %.5e for
  * all of them when one of the four needs e-notation at 6 digits ("9015.54" beside "2.82e+03"). */

@@ -161,20 +161,14 @@ int cmd_optimal(int argc, char **argv) {
     sf_fmtcol_see(&bandcol, row[i].b[0].lo), sf_fmtcol_see(&bandcol, row[i].b[0].hi);
     sf_fmtcol_see_band(&ycol, row[i].b[3].value, row[i].b[3].lo, row[i].b[3].hi);
   }
-  /* tokens/param and its band at one precision down the column: each row alone read "280 [57, 798]"
-   * over "2.17 [0.08, 456.06]"; it and the N band as wide as their widest cells (e-notation is wider) */
-  sf_numcol tcol;
-  sf_numcol_init(&tcol, 3);
-  for (long i = 0; i < nC; i++)
-    sf_numcol_see(&tcol, row[i].b[2].value), sf_numcol_see(&tcol, row[i].b[2].lo), sf_numcol_see(&tcol, row[i].b[2].hi);
-  sf_numcol_whole(&tcol);
+  /* tokens/param and its band by sf_fmt_ratio_band; it and the N band as wide as their widest cells */
   int wt = 22, wb = 14; /* as wide as the widest cell */
   for (long i = 0; i < nC; i++) {
     char tpp[112], lo[32], hi[32];
     sf_fmtcol_fmt(&bandcol, lo, sizeof lo, row[i].b[0].lo);
     sf_fmtcol_fmt(&bandcol, hi, sizeof hi, row[i].b[0].hi);
     if (!isnan(row[i].b[0].lo) && (int)(strlen(lo) + strlen(hi)) + 4 > wb) wb = (int)(strlen(lo) + strlen(hi)) + 4;
-    sf_numcol_band(&tcol, tpp, sizeof tpp, row[i].b[2].value, row[i].b[2].lo, row[i].b[2].hi);
+    sf_fmt_ratio_band(tpp, sizeof tpp, row[i].b[2].value, row[i].b[2].lo, row[i].b[2].hi);
     if ((int)strlen(tpp) > wt) wt = (int)strlen(tpp);
   }
   if (!json) {
@@ -212,7 +206,7 @@ int cmd_optimal(int argc, char **argv) {
       sf_fmtcol_fmt(&bandcol, hi, sizeof hi, b[0].hi);
       snprintf(band, sizeof band, isnan(b[0].lo) ? "-" : "[%s, %s]", lo, hi);
       char tpp[112];
-      sf_numcol_band(&tcol, tpp, sizeof tpp, b[2].value, b[2].lo, b[2].hi);
+      sf_fmt_ratio_band(tpp, sizeof tpp, b[2].value, b[2].lo, b[2].hi);
       char loss[32];
       sf_fmtcol_fmt(&ycol, loss, sizeof loss, b[3].value);
       printf("%10s %10s %10s %*s %10s %*s ", c, n, d, wt, tpp, loss, wb, band);

@@ -931,22 +931,16 @@ void sf_fmtcol_band(const sf_fmtcol *col, char *buf, size_t n, double v, double 
   band_join(buf, n, v, a, lo, b, hi, c);
 }
 
-void sf_numcol_whole(sf_numcol *c) {
-  /* 1875 tokens per parameter at 3 digits would be 1.88e+03: its own digits keep it whole, as
-   * sf_fmt_ratio prints it */
-  while (c->digits < 17 && c->amax >= pow(10, c->digits) - 0.5) c->digits++;
-}
-
-void sf_numcol_band(const sf_numcol *col, char *buf, size_t n, double v, double lo, double hi) {
+void sf_fmt_ratio_band(char *buf, size_t n, double v, double lo, double hi) {
   char a[48], b[48], c[48];
-  sf_numcol_fmt(col, a, sizeof a, v);
+  sf_fmt_ratio(a, sizeof a, v);
   if (isnan(lo) || isnan(hi)) {
     snprintf(buf, n, "%s", a);
     return;
   }
-  sf_numcol_fmt(col, b, sizeof b, lo);
-  sf_numcol_fmt(col, c, sizeof c, hi);
-  snprintf(buf, n, "%s [%s, %s]", a, b, c); /* one precision already: no end to reprint */
+  sf_fmt_ratio(b, sizeof b, lo);
+  sf_fmt_ratio(c, sizeof c, hi);
+  snprintf(buf, n, "%s [%s, %s]", a, b, c);
 }
 
 void sf_fmtcol_see_band(sf_fmtcol *col, double v, double lo, double hi) {

@@ -347,21 +347,16 @@ static void body(rp_state *st, out *o) {
     double worst = 0;
     excl_count excl = {0};
     sf_fmtcol ncol = {0}, dcol = {0}, vcol = {0}; /* one style per column of the source's table, as optimal's */
-    sf_numcol tcol;
     for (size_t i = 0; i < st->nfc; i++) {
       const rp_fc *x = &st->fc[i];
       const sf_fitfile *ff = rp_source_ff(st, x->fit);
       if (i == 0 || st->fc[i - 1].fit != x->fit) {
         ncol = dcol = vcol = (sf_fmtcol){0};
-        sf_numcol_init(&tcol, 3);
         for (size_t k = i; k < st->nfc && st->fc[k].fit == x->fit; k++) {
-          sf_numcol_see(&tcol, st->fc[k].tpp.value), sf_numcol_see(&tcol, st->fc[k].tpp.lo);
-          sf_numcol_see(&tcol, st->fc[k].tpp.hi);
           sf_fmtcol_see_band(&ncol, st->fc[k].N.value, st->fc[k].N.lo, st->fc[k].N.hi);
           sf_fmtcol_see_band(&dcol, st->fc[k].D.value, st->fc[k].D.lo, st->fc[k].D.hi);
           sf_fmtcol_see_band(&vcol, st->fc[k].value.value, st->fc[k].value.lo, st->fc[k].value.hi);
         }
-        sf_numcol_whole(&tcol);
         if (i) {
           table_end(o);
           far_para(o, st->fc[i - 1].kind, &far, &worst);
@@ -397,7 +392,7 @@ static void body(rp_state *st, out *o) {
       sf_fmt_compute(c1, sizeof c1, x->C);
       sf_fmtcol_band(&ncol, c2, sizeof c2, x->N.value, x->N.lo, x->N.hi);
       sf_fmtcol_band(&dcol, c3, sizeof c3, x->D.value, x->D.lo, x->D.hi);
-      sf_numcol_band(&tcol, c4, sizeof c4, x->tpp.value, x->tpp.lo, x->tpp.hi);
+      sf_fmt_ratio_band(c4, sizeof c4, x->tpp.value, x->tpp.lo, x->tpp.hi);
       sf_fmtcol_band(&vcol, c6, sizeof c6, x->value.value, x->value.lo, x->value.hi);
       if (isnan(x->beyond)) snprintf(c5, sizeof c5, "-");
       else snprintf(c5, sizeof c5, "%.1f dec", x->beyond);

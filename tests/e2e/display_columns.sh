@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # display_columns.sh: one rule per column, one style per cell. `optimal` formatted tokens/param row
-# by row, so its places changed down the column and band ends reached 5 digits ("280 [57, 798]" over
-# "55.3 [29.9, 150.7]" over "2.17 [0.08, 456.06]"); N just under 1e4 printed plain beside k-suffixed
+# by row, its band ends at the value's places, so ends reached 5 digits ("280 [57, 798]" over
+# "55.3 [29.9, 150.7]" over "2.17 [0.08, 456.06]"; now every figure to 3 significant digits); N just
+# under 1e4 printed plain beside k-suffixed
 # figures ("7721" over "174k", a band "[4570, 17.2k]"); a report's Targets table, in a column in
 # e-notation, printed a band's clipped end 1 as "1.000" ("4.87e+14 [1.000, inf]"). Checked in python
 # from the JSON's unrounded numbers: each printed figure is its number to the digits shown, and the
@@ -52,7 +53,7 @@ def cell(c):
 rows = [l.split() for l in open(sys.argv[1]) if re.match(r"^\s+\d\.\d\de\+\d\d ", l)]
 opt = json.load(open(sys.argv[2]))["optima"]
 assert len(rows) == len(opt) == 4, rows
-tpp, ncol, nband = [], [], []
+tpp, tpp_want, ncol, nband = [], [], [], []
 for r, o in zip(rows, opt):
     line = " ".join(r)
     m = re.match(rf"\S+ ({FIG}) ({FIG}) ({FIG} \[{FIG}, {FIG}\]) ({FIG}) (\[{FIG}, {FIG}\]|-) ", line)
@@ -61,13 +62,18 @@ for r, o in zip(rows, opt):
     want = [o["tokens_per_param"][k] for k in ("value", "lo", "hi")]
     for s, v in zip(figs, want): assert shown(s, v), ("tokens/param", s, v)
     tpp += figs
+    tpp_want += want
     ncol.append((m.group(1), o["N"]["value"]))
     for s, v in zip(cell("0 " + m.group(5))[1:] if m.group(5) != "-" else [], [o["N"]["lo"], o["N"]["hi"]]):
         nband.append((s, v))
 bad = []
-# tokens/param: one style and one precision for every figure of the column
-styles = {style(s) for s in tpp} - {None}
-if len(styles) != 1: bad.append(("tokens/param in several styles", tpp))
+# tokens/param: every figure, value and band ends, to 3 significant digits, whole from 100 on (a
+# ratio's band spans decades: ends at the value's places read 0.08 and 456.06; at one precision down
+# the column the own sweep's figures all went to e-notation)
+def ratio(v):
+    return "%.0f" % v if abs(float("%.3g" % v)) >= 100 else ("%#.3g" % v).rstrip(".")
+for s, v in zip(tpp, tpp_want):
+    if s != ratio(v): bad.append(("tokens/param not at 3 significant digits", s, v))
 # N and its band: a column with a figure from 1e4 on puts every figure from 1e3 on in k/M/B/T
 for col in (ncol, nband):
     assert any(v >= 1e4 for _, v in col), col
