@@ -10,7 +10,7 @@
  *      dashed lines, bands (filled between lo and hi, semi-transparent), vertical markers with a
  *      label, shaded x-regions with a label, and text labels. All text is plain text: the
  *      renderer escapes gnuplot's enhanced-text characters, so a family called "own_sweep" keeps
- *      its underscore. The renderer owns the look: the Okabe-Ito palette (colour-blind safe) with
+ *      its underscore. The renderer owns the look: a palette after Okabe-Ito (colour-blind safe, each colour >= 3:1 on white) with
  *      a distinct point shape per colour, viridis for colour bars, light grid lines, powers of
  *      ten as 10^k on log axes spanning two decades or more (1-2-5 ticks on narrower ones), axis
  *      ranges padded around the data, and a legend placed where it covers no data (an empty
@@ -64,7 +64,7 @@ typedef enum sf_series_kind {
 } sf_series_kind;
 
 enum { SF_COLOR_AUTO = -1 }; /* sf_series.color: the next palette colour not taken */
-#define SF_PALETTE_SIZE 8
+#define SF_PALETTE_SIZE 10
 
 typedef struct sf_series {
   sf_series_kind kind;

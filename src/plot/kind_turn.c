@@ -147,7 +147,7 @@ int sf_plot_turn(const double *x, const double *y, size_t n, const char *xname, 
   }
   sf_series *s = sf_panel_add_points(p, "models", n, x, y);
   if (!s) goto fail_errcode;
-  s->color = 6 + 2 * SF_PALETTE_SIZE; /* black, and in the third round of shapes a filled circle */
+  s->color = sf_color_with_shape(6, 0); /* black, as a filled circle */
 
   /* the grid: TURN_POINTS log-spaced from xbeg to xend, with the smallest and the largest run's x
    * as points of their own, so that the solid part of each law ends exactly at the data */
