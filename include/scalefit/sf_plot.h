@@ -257,6 +257,11 @@ typedef struct sf_plot_published {
 extern const sf_plot_published sf_plot_published_laws[];
 extern const size_t sf_plot_npublished;
 
+/* A legend name for a law of datasets/laws.csv by its id ("Hoffmann 2022 (appr. 3, unrounded)" for
+ * hoffmann2022_approach3_unrounded): the paper's first author or team and year, and what tells the
+ * law apart from others of the same paper; an id it does not know comes back as it is. */
+const char *sf_plot_law_name(const char *id);
+
 /* Compute-optimal N and D against C from ff (a law of N and D) with bands, over [cmin, cmax]
  * (cmin <= 0: from ff's data range or 1e18 to 1e26), in two panels; pub[i] (npub, may be NULL)
  * the published laws of sf_plot_published_laws[i] loaded by the caller (NULL: left out) as

@@ -26,6 +26,34 @@ const sf_plot_published sf_plot_published_laws[] = {
 };
 const size_t sf_plot_npublished = sizeof sf_plot_published_laws / sizeof sf_plot_published_laws[0];
 
+/* the allocation laws of datasets/laws.csv, named as their papers are cited (its `source` column) */
+static const struct {
+  const char *id, *name;
+} law_names[] = {
+    {"kaplan2020_Nopt", "Kaplan 2020"},
+    {"kaplan2020_Dopt", "Kaplan 2020"},
+    {"kaplan2020_LND", "Kaplan 2020, L(N, D)"},
+    {"hoffmann2022_approach1_Nopt", "Hoffmann 2022 (appr. 1)"},
+    {"hoffmann2022_approach1_Dopt", "Hoffmann 2022 (appr. 1)"},
+    {"hoffmann2022_approach2_Nopt", "Hoffmann 2022 (appr. 2)"},
+    {"hoffmann2022_approach2_Dopt", "Hoffmann 2022 (appr. 2)"},
+    {"hoffmann2022_approach3", "Hoffmann 2022 (appr. 3)"},
+    {"hoffmann2022_approach3_unrounded", "Hoffmann 2022 (appr. 3, unrounded)"},
+    {"hoffmann2022_approach3_Nopt", "Hoffmann 2022 (appr. 3, exponent)"},
+    {"hoffmann2022_approach3_Dopt", "Hoffmann 2022 (appr. 3, exponent)"},
+    {"epoch2024_replication", "Epoch 2024 (Chinchilla replication)"},
+    {"llama3_Dopt", "Llama 3 (2024)"},
+    {"deepseek2024_Mopt", "DeepSeek 2024 (C = MD)"},
+    {"deepseek2024_Dopt", "DeepSeek 2024 (C = MD)"},
+    {"muennighoff2023", "Muennighoff 2023"},
+};
+
+const char *sf_plot_law_name(const char *id) {
+  for (size_t i = 0; id && i < sizeof law_names / sizeof law_names[0]; i++)
+    if (strcmp(law_names[i].id, id) == 0) return law_names[i].name;
+  return id;
+}
+
 enum { FRONTIER_POINTS = 80, FRONTIER_GRID = FRONTIER_POINTS + 2 };
 
 typedef struct opt_ctx {
