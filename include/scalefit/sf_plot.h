@@ -141,6 +141,9 @@ sf_series *sf_panel_add_band(sf_panel *p, const char *title, size_t n, const dou
  * no rows). Says what a style means where no one series does: the turn chart's dashes are every
  * law's extrapolation. */
 sf_series *sf_panel_add_key(sf_panel *p, const char *title, int dashed);
+/* A legend entry alone whose sample is a shaded x-region's grey: a region's label where it has no
+ * room in the plot (the turn chart on a narrow chart). */
+sf_series *sf_panel_add_key_shade(sf_panel *p, const char *title);
 sf_series *sf_panel_add_vline(sf_panel *p, const char *label, double x);
 sf_series *sf_panel_add_xregion(sf_panel *p, const char *label, double x0, double x1);
 sf_series *sf_panel_add_label(sf_panel *p, const char *text, double x, double y);

@@ -395,8 +395,10 @@ void sf_plot_assign_colors(const sf_panel *p, int *colors) {
       colors[i] = s->color;
       continue;
     }
-    /* markers, regions and labels are grey unless given a colour; they take no slot */
-    if (s->kind == SF_SERIES_VLINE || s->kind == SF_SERIES_XREGION || s->kind == SF_SERIES_LABEL) {
+    /* markers, regions, labels and a region's legend entry are grey unless given a colour; they
+     * take no slot */
+    if (s->kind == SF_SERIES_VLINE || s->kind == SF_SERIES_XREGION || s->kind == SF_SERIES_LABEL ||
+        (s->kind == SF_SERIES_BAND && s->n == 0)) {
       colors[i] = SF_COLOR_AUTO;
       continue;
     }
