@@ -10,7 +10,7 @@
  *      dashed lines, bands (filled between lo and hi, semi-transparent), vertical markers with a
  *      label, shaded x-regions with a label, and text labels. All text is plain text: the
  *      renderer escapes gnuplot's enhanced-text characters, so a family called "own_sweep" keeps
- *      its underscore. The renderer owns the look: the Okabe-Ito palette (colour-blind safe) with
+ *      its underscore. The renderer owns the look: a palette after Okabe-Ito (colour-blind safe, each colour >= 3:1 on white) with
  *      a distinct point shape per colour, viridis for colour bars, light grid lines, powers of
  *      ten as 10^k on log axes spanning two decades or more (1-2-5 ticks on narrower ones), axis
  *      ranges padded around the data, and a legend placed where it covers no data (an empty
@@ -64,7 +64,7 @@ typedef enum sf_series_kind {
 } sf_series_kind;
 
 enum { SF_COLOR_AUTO = -1 }; /* sf_series.color: the next palette colour not taken */
-#define SF_PALETTE_SIZE 8
+#define SF_PALETTE_SIZE 10
 
 typedef struct sf_series {
   sf_series_kind kind;
@@ -141,6 +141,9 @@ sf_series *sf_panel_add_band(sf_panel *p, const char *title, size_t n, const dou
  * no rows). Says what a style means where no one series does: the turn chart's dashes are every
  * law's extrapolation. */
 sf_series *sf_panel_add_key(sf_panel *p, const char *title, int dashed);
+/* A legend entry alone whose sample is a shaded x-region's grey: a region's label where it has no
+ * room in the plot (the turn chart on a narrow chart). */
+sf_series *sf_panel_add_key_shade(sf_panel *p, const char *title);
 sf_series *sf_panel_add_vline(sf_panel *p, const char *label, double x);
 sf_series *sf_panel_add_xregion(sf_panel *p, const char *label, double x0, double x1);
 sf_series *sf_panel_add_label(sf_panel *p, const char *text, double x, double y);
@@ -256,6 +259,11 @@ typedef struct sf_plot_published {
 } sf_plot_published;
 extern const sf_plot_published sf_plot_published_laws[];
 extern const size_t sf_plot_npublished;
+
+/* A legend name for a law of datasets/laws.csv by its id ("Hoffmann 2022 (appr. 3, unrounded)" for
+ * hoffmann2022_approach3_unrounded): the paper's first author or team and year, and what tells the
+ * law apart from others of the same paper; an id it does not know comes back as it is. */
+const char *sf_plot_law_name(const char *id);
 
 /* Compute-optimal N and D against C from ff (a law of N and D) with bands, over [cmin, cmax]
  * (cmin <= 0: from ff's data range or 1e18 to 1e26), in two panels; pub[i] (npub, may be NULL)

@@ -212,6 +212,14 @@ sf_series *sf_panel_add_key(sf_panel *p, const char *title, int dashed) {
   return add_series(p, dashed ? SF_SERIES_DASHED : SF_SERIES_LINE, title, 0, NULL, NULL, NULL, NULL);
 }
 
+sf_series *sf_panel_add_key_shade(sf_panel *p, const char *title) {
+  if (!title || !title[0]) {
+    sf_fail(SF_EUSAGE, "a legend entry needs a title");
+    return NULL;
+  }
+  return add_series(p, SF_SERIES_BAND, title, 0, NULL, NULL, NULL, NULL);
+}
+
 sf_series *sf_panel_add_band(sf_panel *p, const char *title, size_t n, const double *x, const double *lo,
                              const double *hi) {
   if (!need_rows(n, x, lo, "band") || !need_rows(n, x, hi, "band")) return NULL;

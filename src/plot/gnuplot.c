@@ -453,8 +453,11 @@ static void plot_command(sf_buf *b, const sf_panel *p, const int *colors, const 
       const sf_series *s = p->series[i];
       if (s->kind == SF_SERIES_VLINE || s->kind == SF_SERIES_XREGION || s->kind == SF_SERIES_LABEL) continue;
       /* a legend entry alone (sf_panel_add_key): gnuplot's keyentry, a sample and no data */
-      int key_only = s->n == 0 && (s->kind == SF_SERIES_LINE || s->kind == SF_SERIES_DASHED) && s->title[0];
-      if ((s->kind == SF_SERIES_BAND) != (pass == 0) || (!has_rows[i] && !key_only)) continue;
+      int key_only = s->n == 0 &&
+                     (s->kind == SF_SERIES_LINE || s->kind == SF_SERIES_DASHED || s->kind == SF_SERIES_BAND) &&
+                     s->title[0];
+      /* a region's legend entry goes with the other entries alone, after the data's */
+      if ((s->kind == SF_SERIES_BAND && !key_only) != (pass == 0) || (!has_rows[i] && !key_only)) continue;
       sf_buf_add(b, first ? "plot " : ", \\\n     ");
       first = 0;
       const char *col = color_of(colors[i], "#000000");
@@ -481,7 +484,11 @@ static void plot_command(sf_buf *b, const sf_panel *p, const int *colors, const 
         if (s->kind == SF_SERIES_DASHED) sf_buf_add(b, " dt (8,5)");
         break;
       case SF_SERIES_BAND:
-        sf_buf_printf(b, ":3 with filledcurves fillcolor rgb '%s' fillstyle transparent solid 0.22 noborder", col);
+        if (key_only) /* a region's entry: its shade (set object rectangle's, below) */
+          sf_buf_printf(b, " with boxes fillcolor rgb '%s' fillstyle transparent solid 0.12 border rgb '%s'",
+                        color_of(colors[i], "#808080"), color_of(colors[i], "#808080"));
+        else
+          sf_buf_printf(b, ":3 with filledcurves fillcolor rgb '%s' fillstyle transparent solid 0.22 noborder", col);
         break;
       default: break;
       }

@@ -137,7 +137,7 @@ int sf_plot_scaling_fit(const sf_table *t, const sf_fitfile *ff, const sf_plot_o
     char bl[120];
     snprintf(bl, sizeof bl, "%g%% band (%s)", 100 * ff->ci_level, has_band == SF_BAND_BOOTSTRAP ? "bootstrap" : "delta method");
     if (!(s = sf_panel_add_band(p, bl, nf + ne, cx, clo, chi))) goto fail_errcode;
-    s->color = 5; /* sky blue */
+    s->color = 5; /* teal */
   }
   if (!(s = sf_panel_add_line(p, label, nf, cx, cy, 0))) goto fail_errcode;
   s->color = fit_color;

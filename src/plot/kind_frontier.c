@@ -26,7 +26,35 @@ const sf_plot_published sf_plot_published_laws[] = {
 };
 const size_t sf_plot_npublished = sizeof sf_plot_published_laws / sizeof sf_plot_published_laws[0];
 
-enum { FRONTIER_POINTS = 80 };
+/* the allocation laws of datasets/laws.csv, named as their papers are cited (its `source` column) */
+static const struct {
+  const char *id, *name;
+} law_names[] = {
+    {"kaplan2020_Nopt", "Kaplan 2020"},
+    {"kaplan2020_Dopt", "Kaplan 2020"},
+    {"kaplan2020_LND", "Kaplan 2020, L(N, D)"},
+    {"hoffmann2022_approach1_Nopt", "Hoffmann 2022 (appr. 1)"},
+    {"hoffmann2022_approach1_Dopt", "Hoffmann 2022 (appr. 1)"},
+    {"hoffmann2022_approach2_Nopt", "Hoffmann 2022 (appr. 2)"},
+    {"hoffmann2022_approach2_Dopt", "Hoffmann 2022 (appr. 2)"},
+    {"hoffmann2022_approach3", "Hoffmann 2022 (appr. 3)"},
+    {"hoffmann2022_approach3_unrounded", "Hoffmann 2022 (appr. 3, unrounded)"},
+    {"hoffmann2022_approach3_Nopt", "Hoffmann 2022 (appr. 3, exponent)"},
+    {"hoffmann2022_approach3_Dopt", "Hoffmann 2022 (appr. 3, exponent)"},
+    {"epoch2024_replication", "Epoch 2024 (Chinchilla replication)"},
+    {"llama3_Dopt", "Llama 3 (2024)"},
+    {"deepseek2024_Mopt", "DeepSeek 2024 (C = MD)"},
+    {"deepseek2024_Dopt", "DeepSeek 2024 (C = MD)"},
+    {"muennighoff2023", "Muennighoff 2023"},
+};
+
+const char *sf_plot_law_name(const char *id) {
+  for (size_t i = 0; id && i < sizeof law_names / sizeof law_names[0]; i++)
+    if (strcmp(law_names[i].id, id) == 0) return law_names[i].name;
+  return id;
+}
+
+enum { FRONTIER_POINTS = 80, FRONTIER_GRID = FRONTIER_POINTS + 2 };
 
 typedef struct opt_ctx {
   const sf_fitfile *ff;
@@ -75,11 +103,23 @@ int sf_plot_frontier(const sf_fitfile *ff, const sf_fitfile *const *pub, size_t 
   if (!rc) rc = sf_axis_set(&pd->y, "Compute-optimal tokens D*", "", 1);
   if (rc) goto fail;
 
-  double x[FRONTIER_POINTS], n[FRONTIER_POINTS], nlo[FRONTIER_POINTS], nhi[FRONTIER_POINTS];
-  double d[FRONTIER_POINTS], dlo[FRONTIER_POINTS], dhi[FRONTIER_POINTS];
-  int band = 0;
+  /* the grid: log-spaced, with the smallest and the largest fitted run's C on it, where the fit's
+   * line turns from dashed (extrapolation) to solid and back, as on the scaling chart */
+  double rlo = 0, rhi = 0;
+  int ranged = sf_fitfile_range(ff, "C", &rlo, &rhi) && rlo > 0 && rhi >= rlo;
+  double x[FRONTIER_GRID], n[FRONTIER_GRID], nlo[FRONTIER_GRID], nhi[FRONTIER_GRID];
+  double d[FRONTIER_GRID], dlo[FRONTIER_GRID], dhi[FRONTIER_GRID];
+  size_t nx = 0;
   for (size_t i = 0; i < FRONTIER_POINTS; i++) {
-    x[i] = pow(10, log10(cmin) + (log10(cmax) - log10(cmin)) * (double)i / (FRONTIER_POINTS - 1));
+    double xi = pow(10, log10(cmin) + (log10(cmax) - log10(cmin)) * (double)i / (FRONTIER_POINTS - 1));
+    for (int e = 0; e < 2 && ranged; e++) {
+      double edge = e ? rhi : rlo;
+      if (edge > cmin && edge < cmax && edge < xi && (nx == 0 || x[nx - 1] < edge)) x[nx++] = edge;
+    }
+    if (nx == 0 || xi > x[nx - 1]) x[nx++] = xi;
+  }
+  int band = 0;
+  for (size_t i = 0; i < nx; i++) {
     opt_ctx ctx = {ff, x[i]};
     sf_band b[2];
     if (sf_forecast_band(ff, opt_fn, &ctx, 2, b) != SF_OK) {
@@ -97,22 +137,44 @@ int sf_plot_frontier(const sf_fitfile *ff, const sf_fitfile *const *pub, size_t 
   char fl[160], bl[120];
   snprintf(fl, sizeof fl, "this fit");
   snprintf(bl, sizeof bl, "its %g%% band", 100 * ff->ci_level);
+  /* solid over the fitted runs' compute, dashed outside it (NaN breaks a line) */
+  double in[2][FRONTIER_GRID], out_[2][FRONTIER_GRID];
+  int any_in = 0, any_out = 0;
+  for (size_t i = 0; i < nx; i++) {
+    int inside = !ranged || (x[i] >= rlo && x[i] <= rhi), edge = ranged && (x[i] == rlo || x[i] == rhi);
+    for (int k = 0; k < 2; k++) {
+      double v = k ? d[i] : n[i];
+      in[k][i] = inside ? v : NAN;
+      out_[k][i] = !inside || edge ? v : NAN;
+    }
+    any_in |= inside;
+    any_out |= !inside;
+  }
   sf_series *s;
   for (int k = 0; k < 2; k++) {
     sf_panel *p = k ? pd : pn;
     if (band) {
-      if (!(s = sf_panel_add_band(p, bl, FRONTIER_POINTS, x, k ? dlo : nlo, k ? dhi : nhi))) goto fail_errcode;
+      if (!(s = sf_panel_add_band(p, bl, nx, x, k ? dlo : nlo, k ? dhi : nhi))) goto fail_errcode;
       s->color = 6;
     }
-    if (!(s = sf_panel_add_line(p, fl, FRONTIER_POINTS, x, k ? d : n, 0))) goto fail_errcode;
-    s->color = 6;
+    if (any_in) {
+      if (!(s = sf_panel_add_line(p, fl, nx, x, in[k], 0))) goto fail_errcode;
+      s->color = 6;
+    }
+    if (any_out) {
+      /* named once, in the N panel: a seventh entry made the D panel's legend too tall to lift
+       * the y axis above the curves under it */
+      const char *el = k ? "" : any_in ? "extrapolation" : "this fit (extrapolated)";
+      if (!(s = sf_panel_add_line(p, el, nx, x, out_[k], 1))) goto fail_errcode;
+      s->color = 6;
+    }
   }
   for (size_t j = 0; j < npub && j < sf_plot_npublished; j++) {
     const sf_fitfile *pf = pub ? pub[j] : NULL;
     const sf_plot_published *pl = &sf_plot_published_laws[j];
     if (!pf) continue;
-    double pn_[FRONTIER_POINTS], pd_[FRONTIER_POINTS];
-    for (size_t i = 0; i < FRONTIER_POINTS; i++) {
+    double pn_[FRONTIER_GRID], pd_[FRONTIER_GRID];
+    for (size_t i = 0; i < nx; i++) {
       sf_optimum op;
       pn_[i] = pd_[i] = NAN;
       if (pf->alloc == SF_ALLOC_NOPT || pf->alloc == SF_ALLOC_DOPT) {
@@ -131,13 +193,14 @@ int sf_plot_frontier(const sf_fitfile *ff, const sf_fitfile *const *pub, size_t 
     }
     for (int k = 0; k < 2; k++) {
       if (!(pl->panels & (1 << k))) continue;
-      if (!(s = sf_panel_add_line(k ? pd : pn, pl->label, FRONTIER_POINTS, x, k ? pd_ : pn_, 1))) goto fail_errcode;
+      if (!(s = sf_panel_add_line(k ? pd : pn, pl->label, nx, x, k ? pd_ : pn_, 1))) goto fail_errcode;
       s->color = (int)(j % 6);
     }
   }
-  /* beyond the fit's data the frontier is an extrapolation: say where it starts */
-  double rlo, rhi;
-  int marked = sf_fitfile_range(ff, "C", &rlo, &rhi) && rhi > cmin && rhi < cmax;
+  /* beyond the fit's data the frontier is an extrapolation: the scaling chart's marker where it
+   * starts, unlabelled (the legend pinned top left is where its label would run) and named in the
+   * subtitle */
+  int marked = ranged && rhi > cmin && rhi < cmax;
   if (marked && (!sf_panel_add_vline(pn, "", rhi) || !sf_panel_add_vline(pd, "", rhi))) goto fail_errcode;
   /* every curve rises from bottom left to top right: top left is the emptiest corner (where a
    * curve flatter than the diagonal runs under it, the renderer raises the y axis to make room) */
@@ -148,7 +211,7 @@ int sf_plot_frontier(const sf_fitfile *ff, const sf_fitfile *const *pub, size_t 
            band == SF_BAND_BOOTSTRAP ? "band: bootstrap percentiles of the fit"
            : band                    ? "band: delta method"
                                      : "no band (the fit has no uncertainty)",
-           marked ? "; dotted line: the largest fitted run" : "");
+           marked ? "; dotted line: end of fitted runs" : "");
   if ((rc = sf_chart_set_subtitle(c, sub))) goto fail;
   *out = c;
   return SF_OK;

@@ -142,7 +142,7 @@ int sf_plot_residuals(const sf_table *t, const sf_fitfile *ff, const sf_plot_opt
     /* one standard deviation either side: about two thirds of the runs inside if the sigmas are right */
     double m1[2] = {-1, -1}, p1[2] = {1, 1};
     if (!(s = sf_panel_add_band(p, "±1 sd", 2, zx, m1, p1))) goto fail_xr;
-    s->color = 5; /* sky blue, as the scaling chart's band */
+    s->color = 5; /* teal, as the scaling chart's band */
   }
   if (!(s = sf_panel_add_line(p, "", 2, zx, zy, 1))) goto fail_xr;
   s->color = 6;

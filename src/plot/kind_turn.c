@@ -20,7 +20,7 @@
 
 #include "plot/plot.h"
 
-enum { TURN_POINTS = 120 };
+enum { TURN_POINTS = 120, TURN_NARROW_PX = 700 };
 
 static const char *const catalogue_names[SF_TURN_NLAWS] = {"loglinear", "power0", "sigmoid"};
 static const char *const legend_names[SF_TURN_NLAWS] = {"log-linear growth", "power-law growth", "sigmoid"};
@@ -134,20 +134,25 @@ int sf_plot_turn(const double *x, const double *y, size_t n, const char *xname, 
    * both (the line at its centre then goes bare): a label of the line's own ran down from under
    * the region's, and the two read as one caption. */
   int shaded = res->inflection_identified && isfinite(res->inflection_lo) && res->inflection_hi > res->inflection_lo;
-  char rl[80];
+  /* on a narrow chart the regions' labels, a third of the plot wide, find no place clear of the
+   * runs, laws and bands (at 500 px both sat on them): they go to the legend, saying which shade */
+  int narrow = c->width < TURN_NARROW_PX;
+  char rl[80], il[120] = "", dl[120] = "";
   if (shaded) {
     snprintf(rl, sizeof rl, "inflection, %g%% interval", 100 * (to ? to->level : 0.95));
-    if (!sf_panel_add_xregion(p, rl, res->inflection_lo, res->inflection_hi)) goto fail_errcode;
+    if (narrow) snprintf(il, sizeof il, "inflection (dotted), %g%% interval (shaded)", 100 * (to ? to->level : 0.95));
+    if (!sf_panel_add_xregion(p, narrow ? "" : rl, res->inflection_lo, res->inflection_hi)) goto fail_errcode;
   }
   if (isfinite(res->diverge_x)) {
     /* beyond diverge_x the better growth law and the sigmoid forecast values more than tol apart */
     if (to) snprintf(rl, sizeof rl, "laws differ by > %g", to->tol);
     else snprintf(rl, sizeof rl, "laws differ");
-    if (!sf_panel_add_xregion(p, rl, res->diverge_x, xend)) goto fail_errcode;
+    if (narrow) snprintf(dl, sizeof dl, "%s (shaded, right)", rl); /* the region runs to the right edge */
+    if (!sf_panel_add_xregion(p, narrow ? "" : rl, res->diverge_x, xend)) goto fail_errcode;
   }
   sf_series *s = sf_panel_add_points(p, "models", n, x, y);
   if (!s) goto fail_errcode;
-  s->color = 6 + 2 * SF_PALETTE_SIZE; /* black, and in the third round of shapes a filled circle */
+  s->color = sf_color_with_shape(6, 0); /* black, as a filled circle */
 
   /* the grid: TURN_POINTS log-spaced from xbeg to xend, with the smallest and the largest run's x
    * as points of their own, so that the solid part of each law ends exactly at the data */
@@ -247,6 +252,7 @@ int sf_plot_turn(const double *x, const double *y, size_t n, const char *xname, 
   if (res->inflection_identified && isfinite(res->inflection)) {
     if (!sf_panel_add_vline(p, shaded ? "" : "inflection", res->inflection)) goto fail_errcode;
   }
+  if ((il[0] && !sf_panel_add_key_shade(p, il)) || (dl[0] && !sf_panel_add_key_shade(p, dl))) goto fail_errcode;
   char sub[320];
   /* the chart's form of the verdict (the text output keeps the full one): a subtitle of 3 lines
    * squeezed the plot */

@@ -20,15 +20,18 @@ const char *const sf_palette[SF_PALETTE_SIZE] = {
     "#D55E00", /* vermillion */
     "#009E73", /* bluish green */
     "#CC79A7", /* reddish purple */
-    "#E69F00", /* orange */
-    "#56B4E9", /* sky blue */
+    "#A87400", /* dark orange: Okabe-Ito's #E69F00 has a contrast of 2.2 on white */
+    "#1A8C9C", /* teal, in place of sky blue (#56B4E9, 2.3 on white; darkened it is the blue) */
     "#000000", /* black */
-    "#F0E442", /* yellow: last, it is faint on white */
+    "#6B7000", /* olive, in place of yellow (#F0E442, 1.3 on white: an open square vanished) */
+    "#882255", /* wine */
+    "#6A3FA0", /* violet */
 };
 
 /* filled circle, square, triangle up, triangle down, diamond, pentagon, then open circle and
- * open square for the last two colours */
-const int sf_point_types[SF_PALETTE_SIZE] = {7, 5, 9, 11, 13, 15, 6, 4};
+ * open square for black and olive (black's ring marks held-out runs), and filled shapes again for
+ * the last two, told apart by colour */
+const int sf_point_types[SF_PALETTE_SIZE] = {7, 5, 9, 11, 13, 15, 6, 4, 9, 13};
 
 int sf_plot_row_ok(const sf_panel *p, double x, double y) {
   if (!isfinite(x) || !isfinite(y)) return 0;
@@ -392,8 +395,10 @@ void sf_plot_assign_colors(const sf_panel *p, int *colors) {
       colors[i] = s->color;
       continue;
     }
-    /* markers, regions and labels are grey unless given a colour; they take no slot */
-    if (s->kind == SF_SERIES_VLINE || s->kind == SF_SERIES_XREGION || s->kind == SF_SERIES_LABEL) {
+    /* markers, regions, labels and a region's legend entry are grey unless given a colour; they
+     * take no slot */
+    if (s->kind == SF_SERIES_VLINE || s->kind == SF_SERIES_XREGION || s->kind == SF_SERIES_LABEL ||
+        (s->kind == SF_SERIES_BAND && s->n == 0)) {
       colors[i] = SF_COLOR_AUTO;
       continue;
     }

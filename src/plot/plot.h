@@ -15,8 +15,9 @@
 
 #include "util/util.h"
 
-/* Okabe & Ito (2008) colours, in the order series take them, and a filled point shape per
- * colour so that groups stay apart in grey-scale print too. */
+/* Okabe & Ito's (2008) colours, darkened or replaced where faint on white, and two more, in the
+ * order series take them, and a point shape per colour so that groups stay apart in grey-scale
+ * print too. */
 extern const char *const sf_palette[SF_PALETTE_SIZE];
 extern const int sf_point_types[SF_PALETTE_SIZE];
 

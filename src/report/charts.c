@@ -139,17 +139,30 @@ static int chart_frontier_published(rp_state *st, const sf_spec_chart *cs, sf_ch
       sf_alloc_opts ao = {0};
       if (sf_optimal(pf, pf->params, x[i], &ao, &o) == SF_OK && o.N > 0 && o.D > 0) {
         px[q] = x[i], pn_[q] = o.N, pd_[q++] = o.D;
-        nmax = fmax(nmax, o.N);
       }
     }
     sf_error_clear();
     if (q < 2) continue;
-    sf_series *a = sf_panel_add_line(pn, st->spec->published[k], q, px, pn_, 0);
-    sf_series *b = sf_panel_add_line(pd, st->spec->published[k], q, px, pd_, 0);
-    if (!a || !b) return sf_errcode();
-    a->color = b->color = color;
-    a->size = b->size = 1.5;
+    /* a law that gives only D* (Llama 3's) or only N* speaks for its own panel: the other
+     * quantity would be C/(6 x it), the C = 6ND convention's, not the paper's. It keeps its place
+     * in the one legend (the N panel's), saying where it is drawn */
+    const char *name = sf_plot_law_name(st->spec->published[k]);
+    int in_n = pf->alloc != SF_ALLOC_DOPT, in_d = pf->alloc != SF_ALLOC_NOPT;
+    char key[200];
+    snprintf(key, sizeof key, "%s%s", name, in_n ? "" : ", D* only (lower panel)");
+    sf_series *a = in_n ? sf_panel_add_line(pn, key, q, px, pn_, 0) : sf_panel_add_key(pn, key, 0);
+    if (!a) return sf_errcode();
+    a->color = color;
+    a->size = 1.5;
+    if (in_d) {
+      sf_series *b = sf_panel_add_line(pd, name, q, px, pd_, 0);
+      if (!b) return sf_errcode();
+      b->color = color;
+      b->size = 1.5;
+    }
     color = color + 1 == 6 ? 7 : color + 1;
+    if (in_n)
+      for (size_t i = 0; i < q; i++) nmax = fmax(nmax, pn_[i]);
   }
   if (pn->nseries == 0)
     return rp_fail(st, cs->line, SF_EINPUT, "[chart %s]: nothing to draw: give fit = NAME or published allocation laws",

@@ -35,7 +35,7 @@ chart residuals residuals "$data" --fit "$tmp/f.json"
 chart bootstrap bootstrap "$tmp/f.json"
 svg_check "$tmp/scaling.svg" gpPt6 -1 "15 runs; law $law, band from bootstrap refits" "$law, compute-optimal"
 svg_check "$tmp/frontier.svg" gpPt6 -1 "Compute-optimal allocation: $law fit against published laws" \
-  "law $law, C = 6ND; band: bootstrap percentiles of the fit; dotted line: the largest fitted run"
+  "law $law, C = 6ND; band: bootstrap percentiles of the fit; dotted line: end of fitted runs"
 svg_check "$tmp/residuals.svg" gpPt6 -1 "Residuals of the $law fit"
 svg_check "$tmp/bootstrap.svg" gpPt6 -1 "Bootstrap of the $law fit: 4 refits"
 for k in scaling frontier residuals bootstrap; do

@@ -90,13 +90,16 @@ import os, re, sys
 sys.path.insert(0, os.path.join(os.environ["SF_SRC"], "tests/e2e/lib"))
 from png import read_rows
 svg = open(sys.argv[1]).read()
-hs, ws = [], []
+boxes = []
 for d in re.findall(r"stroke='rgb\(208, 208, 208\)'\s+d='([^']*Z)", svg):
     ys = [float(y) for y in re.findall(r"[\d.]+,([\d.]+)", d)]
     xs = [float(x) for x in re.findall(r"([\d.]+),[\d.]+", d)]
-    hs.append(round(max(ys) - min(ys), 2)); ws.append(round(max(xs) - min(xs), 2))
-hs = list(dict.fromkeys(hs))  # gnuplot draws each box twice: the opaque fill's outline and the border
-ws = list(dict.fromkeys(ws))
+    boxes.append((min(ys), round(max(ys) - min(ys), 2), round(max(xs) - min(xs), 2)))
+# gnuplot draws each box twice (the opaque fill's outline and the border): one per top edge, as the
+# two panels' legends can be of the same height
+boxes = list(dict.fromkeys(boxes))
+hs = [h for _, h, _ in boxes]
+ws = list(dict.fromkeys(w for _, _, w in boxes))
 W, H, bpp, rows = read_rows(sys.argv[2])
 grey = bytes([208, 208, 208])
 edges = [y for y in range(H) if sum(rows[y][x * bpp:x * bpp + 3] == grey for x in range(W)) > 100]

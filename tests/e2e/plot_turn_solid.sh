@@ -35,7 +35,7 @@ lo, hi = min(xs), max(xs)
 gp = open(sys.argv[2]).read()
 blocks = dict(re.findall(r"^\$(d\d+) << EOD\n(.*?)^EOD", gp, re.M | re.S))
 ext = lambda name: [float(l.split()[0]) for l in blocks[name].strip().split("\n")]
-laws = {"#0072B2": "loglinear", "#E69F00": "power", "#D55E00": "sigmoid"}
+laws = {"#0072B2": "loglinear", "#A87400": "power", "#D55E00": "sigmoid"}
 seen = {}
 for name, rest in re.findall(r"\$(d\d+) using 1:2 with lines lw [0-9.]+ (lc rgb '#\w+'.*?)(?:, \\|$)", gp, re.M):
     colour = re.search(r"#\w+", rest).group(0)

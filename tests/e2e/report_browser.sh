@@ -45,7 +45,7 @@ assert 0.05 < frac < 0.9, frac
 # at least two colours of the charts' Okabe-Ito palette are on screen, nearly exactly
 def near(c):
     return any(all(abs(p[k] - c[k]) <= 6 for k in range(3)) for p in colours)
-palette = ["0072b2", "d55e00", "009e73", "cc79a7", "e69f00", "56b4e9", "f0e442"]
+palette = ["0072b2", "d55e00", "009e73", "cc79a7", "a87400", "1a8c9c", "6b7000", "882255", "6a3fa0"]
 seen = [c for c in palette if near(bytes.fromhex(c))]
 print("palette colours on screen:", seen)
 assert len(seen) >= 2, "chart colours missing"

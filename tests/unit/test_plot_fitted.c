@@ -310,8 +310,8 @@ static void check_scaling_curve(const fixture *fx, const sf_fitfile *ff, sf_band
     assert_non_null(strstr(svg, ">extrapolation</tspan>"));
     assert_non_null(strstr(svg, ">end of fitted runs</tspan>"));
     assert_non_null(strstr(svg, ">chinchilla, compute-optimal</tspan>"));
-    /* the band: a semi-transparent sky-blue fill */
-    assert_non_null(strstr(svg, "fill = 'rgb( 86, 180, 233)'"));
+    /* the band: a semi-transparent teal fill (palette colour 5) */
+    assert_non_null(strstr(svg, "fill = 'rgb( 26, 140, 156)'"));
     /* points: every run a blue glyph (plus its legend sample) */
     assert_int_equal(sf_test_count(svg, n, "color='rgb(  0, 114, 178)'"), fx->t->nrows + 1);
     free(svg);
