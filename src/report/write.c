@@ -368,8 +368,11 @@ static void body(rp_state *st, out *o) {
           snprintf(buf, sizeof buf, "%s (fitted here).", ff->law->formula);
         } else if ((ff->alloc == SF_ALLOC_DOPT || ff->alloc == SF_ALLOC_NOPT) && ff->np == 2) {
           /* stored as the catalogue's power0, A*x^-alpha with alpha negated: show the published form */
-          snprintf(buf, sizeof buf, "%s = %.4g * C^%.4g (published: %s).", ff->output, ff->params[0], -ff->params[1],
-                   ff->origin);
+          /* the law gives one of N* and D*: the other is C = 6ND's, said (the frontier chart draws only
+           * the published one) */
+          int dopt = ff->alloc == SF_ALLOC_DOPT;
+          snprintf(buf, sizeof buf, "%s = %.4g * C^%.4g (published: %s); %s = C / (6 %s), from C = 6ND.", ff->output,
+                   ff->params[0], -ff->params[1], ff->origin, dopt ? "N*" : "D*", dopt ? "D*" : "N*");
         } else {
           sf_buf pb;
           sf_buf_init(&pb);
