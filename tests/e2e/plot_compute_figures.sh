@@ -8,8 +8,6 @@
 set -uo pipefail
 . "$SF_SRC/tests/e2e/lib/plot_checks.sh"
 need_gnuplot
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 # five budgets, a decade or so apart (each its own bin): three with an interior minimum, one whose
 # loss falls with N across the bin (no interior minimum), one of a single run (no parabola)

@@ -7,8 +7,6 @@
 set -uo pipefail
 . "$SF_SRC/tests/e2e/lib/plot_checks.sh"
 need_gnuplot
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 chin="$SF_SHARED/chinchilla_svg_extracted.csv"
 [ -r "$chin" ] || { echo "skip: $chin not found (cmake -DSF_SHARED_DATASETS=...)"; exit 77; }
 

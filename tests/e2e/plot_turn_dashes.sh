@@ -9,8 +9,6 @@
 set -uo pipefail
 . "$SF_SRC/tests/e2e/lib/plot_checks.sh"
 need_gnuplot
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 models="$SF_SRC/datasets/models.csv"
 key="dashed: the laws outside the models' range"
 
