@@ -252,9 +252,14 @@ static int tick_label_chars(const sf_panel *p, int which, double plot_h, double 
  * of 2 characters, 191 with 4, and on a 900 px chart at font 13: 780 with 3. One estimate for
  * every panel (the panel less 9 font sizes: 204 px) was 13 px too wide under labels like -0.6,
  * and the x tick labels chosen for it overprinted. A colour bar takes 5 font sizes more. */
+/* Stacked panels set their left margin themselves (at screen): 4 font sizes and the tick labels', as
+ * gnuplot's own in pngcairo, and STACK_EXTRA more, since gnuplot's SVG terminal places the y label a
+ * font size further left than pngcairo's (its tick labels estimated wider): at 4 the SVG frontier's
+ * y label was cut at the canvas's left edge in a browser (gnuplot's own margin kept it whole). */
+#define STACK_EXTRA 1.3
 static double plot_width(const sf_panel *p, double panel_w, double plot_h, double em, int stack_chars) {
   int chars = tick_label_chars(p, SF_AXIS_Y, plot_h, em);
-  double w = panel_w - 6.7 * em - 0.85 * em * (chars > stack_chars ? chars : stack_chars);
+  double w = panel_w - 6.7 * em - 0.85 * em * (chars > stack_chars ? chars : stack_chars) - (stack_chars ? STACK_EXTRA * em : 0);
   for (size_t i = 0; i < p->nseries; i++)
     if (p->series[i]->z) return w - 5 * em;
   return w;
@@ -773,7 +778,8 @@ int sf_chart_script(const sf_chart *c, const char *output, char **script) {
     double ph = phs[k], plot_w = plot_width(p, panel_w, ph, cv.em, stack_chars);
     /* stacked panels: the left margin plot_width allows for (4 font sizes, and 0.85 for each
      * character of the widest tick label among them), the same for each */
-    if (stack_chars) sf_buf_printf(&b, "set lmargin at screen %.4f\n", (4 + 0.85 * stack_chars) * cv.em / cv.w);
+    if (stack_chars)
+      sf_buf_printf(&b, "set lmargin at screen %.4f\n", (4 + STACK_EXTRA + 0.85 * stack_chars) * cv.em / cv.w);
     /* what the layout (legend, labels, ticks) was made for: a reader who edits the script sees it */
     sf_buf_printf(&b, "# plot area estimated %.0f x %.0f px\n", plot_w, ph);
     axis(&b, p, SF_AXIS_X, plot_w, ph, cv.em);

@@ -8,8 +8,6 @@
 set -uo pipefail
 . "$SF_SRC/tests/e2e/lib/plot_checks.sh"
 need_gnuplot
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 for ext in png svg pdf; do
   "$SCALEFIT" plot frontier "$SF_SRC/tests/inputs/fit_own_sweep.json" --script -o "$tmp/fr.$ext" >/dev/null 2>"$tmp/err" ||
@@ -31,4 +29,23 @@ assert abs(a0 - b0) <= 0.001 * max(a1, b1) * 1.2 + 1, (a0, b0)
 assert abs(a1 - b1) <= 0.001 * max(a1, b1) * 1.2 + 1, (a1, b1)
 PY
 done
+
+# ... and the y labels stay on the canvas: stacked panels set their margin themselves, and in SVG,
+# whose terminal puts the y label further left than pngcairo's, a browser cut "Compute-optimal
+# parameters N*" at the left edge (dark pixels in its first columns). Looked at in chromium.
+if command -v chromium >/dev/null 2>&1; then
+  "$SCALEFIT" plot frontier "$SF_SRC/tests/inputs/fit_own_sweep.json" -o "$tmp/fr2.svg" >/dev/null 2>"$tmp/err" ||
+    bad "plot frontier -o fr2.svg: $(cat "$tmp/err")"
+  chromium --headless --no-sandbox --disable-gpu --user-data-dir="$tmp/chrome" --window-size=900,900 \
+    --screenshot="$tmp/fr2.png" "file://$tmp/fr2.svg" >/dev/null 2>&1 || bad "chromium screenshot of fr2.svg"
+  "$py" - "$tmp/fr2.png" "$SF_SRC/tests/e2e/lib" <<'PY' && pass "svg: the y labels start inside the canvas" || bad "svg: a y label cut at the left edge"
+import sys
+sys.path.insert(0, sys.argv[2])
+import png
+W, H, bpp, rows = png.read_rows(sys.argv[1])
+dark = sorted({x for r in rows for x in range(4) if sum(r[x * bpp:x * bpp + 3]) < 3 * 128})
+print("dark pixels in the first 4 columns:", dark)
+assert not dark, dark
+PY
+fi
 exit $fail
