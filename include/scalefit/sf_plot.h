@@ -66,6 +66,12 @@ typedef enum sf_series_kind {
 enum { SF_COLOR_AUTO = -1 }; /* sf_series.color: the next palette colour not taken */
 #define SF_PALETTE_SIZE 10
 
+/* The palette colour of the k-th of a chart's lines that must stay apart (published laws on the
+ * frontier): in palette order the fifth, dark orange, drew next to the second, vermillion (Epoch
+ * 2024 and DeepSeek 2024). This order takes each next colour as far (CIEDE2000) from those before
+ * and from black, the fit's colour, as the palette allows: the first six lie >= 27 apart. */
+int sf_palette_apart(size_t k);
+
 typedef struct sf_series {
   sf_series_kind kind;
   char *title;       /* legend entry for data series, text for markers and labels; "" for none */

@@ -194,7 +194,7 @@ int sf_plot_frontier(const sf_fitfile *ff, const sf_fitfile *const *pub, size_t 
     for (int k = 0; k < 2; k++) {
       if (!(pl->panels & (1 << k))) continue;
       if (!(s = sf_panel_add_line(k ? pd : pn, pl->label, nx, x, k ? pd_ : pn_, 1))) goto fail_errcode;
-      s->color = (int)(j % 6);
+      s->color = sf_palette_apart(j); /* j % 6 gave Epoch 2024 and DeepSeek 2024 near hues */
     }
   }
   /* beyond the fit's data the frontier is an extrapolation: the scaling chart's marker where it

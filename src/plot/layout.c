@@ -33,6 +33,15 @@ const char *const sf_palette[SF_PALETTE_SIZE] = {
  * the last two, told apart by colour */
 const int sf_point_types[SF_PALETTE_SIZE] = {7, 5, 9, 11, 13, 15, 6, 4, 9, 13};
 
+int sf_palette_apart(size_t k) {
+  /* blue, vermillion, green, reddish purple (the palette's first four, the least distance 37), then
+   * olive, wine, violet, teal, dark orange: each about the farthest from all before it and black (6);
+   * olive before wine (27.6 and 28.5 from the nearest) as wine is the darker, nearer black, the fit's
+   * dashed extrapolation that DeepSeek 2024's line crosses on the frontier */
+  static const int order[SF_PALETTE_SIZE - 1] = {0, 1, 2, 3, 7, 8, 9, 5, 4};
+  return order[k % (SF_PALETTE_SIZE - 1)];
+}
+
 int sf_plot_row_ok(const sf_panel *p, double x, double y) {
   if (!isfinite(x) || !isfinite(y)) return 0;
   if (p->x.log && !(x > 0)) return 0;

@@ -127,7 +127,7 @@ static int chart_frontier_published(rp_state *st, const sf_spec_chart *cs, sf_ch
   sf_axis_set(&pd->y, "Tokens", "", 1);
   double x[NGRID];
   sf_logspace(lo, end, NGRID, x);
-  int color = 0;
+  size_t drawn = 0;
   double nmax = 0;
   for (size_t k = 0; k < st->spec->npublished; k++) {
     const sf_fitfile *pf = st->pub[k];
@@ -152,6 +152,7 @@ static int chart_frontier_published(rp_state *st, const sf_spec_chart *cs, sf_ch
     snprintf(key, sizeof key, "%s%s", name, in_n ? "" : ", D* only (lower panel)");
     sf_series *a = in_n ? sf_panel_add_line(pn, key, q, px, pn_, 0) : sf_panel_add_key(pn, key, 0);
     if (!a) return sf_errcode();
+    int color = sf_palette_apart(drawn++); /* in palette order the 2nd and 5th were near hues */
     a->color = color;
     a->size = 1.5;
     if (in_d) {
@@ -160,7 +161,6 @@ static int chart_frontier_published(rp_state *st, const sf_spec_chart *cs, sf_ch
       b->color = color;
       b->size = 1.5;
     }
-    color = color + 1 == 6 ? 7 : color + 1;
     if (in_n)
       for (size_t i = 0; i < q; i++) nmax = fmax(nmax, pn_[i]);
   }

@@ -43,6 +43,7 @@ typedef struct rp_target {
   size_t unsolved;    /* bootstrap refits left out of the band: not solvable for the target (sf_target_unsolved) */
   int clipped;        /* the delta band's lower ends lifted to the search's floor (sf_target_clip_band) */
   double bottom_C;    /* reached == -1: the bottom of the search, where the verdict says it is met already */
+  int rising;         /* the law rises with compute (an accuracy): its targets are listed from the lowest up */
 } rp_target;
 
 typedef struct rp_cost {

@@ -262,10 +262,27 @@ static int forecast_source(rp_state *st, int src) {
     if ((rc = add_fc(st, &x))) return rc;
   }
   if (ff->alloc == SF_ALLOC_DOPT || ff->alloc == SF_ALLOC_NOPT) return SF_OK; /* no loss to reach */
-  for (size_t i = 0; i < s->ntarget; i++) {
+  /* the spec's targets are descending: the order of the compute they take for a loss, which falls with
+   * compute. A law that rises with it (an accuracy against C) reaches the lowest first, and took them
+   * highest first, so the compute needed fell down its Targets rows; its direction is sf_target's,
+   * read off the values at both ends of the search */
+  int rising = 0;
+  if (s->ntarget > 1) {
+    sf_alloc_opts ao;
+    memset(&ao, 0, sizeof ao);
+    double v0, v1;
+    sf_optimum ends;
+    if (sf_value_at_compute(ff, ff->params, sf_target_cmin(&ao), &ao, &v0, &ends) == SF_OK &&
+        sf_value_at_compute(ff, ff->params, SF_TARGET_CMAX, &ao, &v1, &ends) == SF_OK)
+      rising = v1 > v0;
+    else
+      sf_error_clear(); /* sf_target below meets the same failure and reports it with the target */
+  }
+  for (size_t k = 0; k < s->ntarget; k++) {
+    size_t i = rising ? s->ntarget - 1 - k : k;
     rp_target x;
     memset(&x, 0, sizeof x);
-    x.fit = src, x.target = s->target[i];
+    x.fit = src, x.target = s->target[i], x.rising = rising;
     x.C = x.N = x.D = no_band;
     tg_ctx c = {.ff = ff, .target = s->target[i]};
     sf_optimum o;

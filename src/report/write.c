@@ -425,8 +425,14 @@ static void body(rp_state *st, out *o) {
          "share of bootstrap refits that reach it at all; 'beyond data' how many decades that budget lies outside "
          "the fit's data.", NULL);
     if (s->ntarget_merged) { /* as the budgets' note: the targets are listed in the order of their compute */
-      snprintf(buf, sizeof buf, "Targets are listed from the highest (the least compute) down, each once: %zu written "
-               "more than once (%g%s) %s once.", s->ntarget_merged, s->target_merged, s->ntarget_merged > 1 ? ", ..." : "",
+      int up = 0, down = 0; /* a law that rises with compute lists its targets from the lowest up */
+      for (size_t i = 0; i < st->ntg; i++) up |= st->tg[i].rising, down |= !st->tg[i].rising;
+      snprintf(buf, sizeof buf, "Targets are listed %s, each once: %zu written more than once (%g%s) %s once.",
+               !up ? "from the highest (the least compute) down"
+               : !down ? "from the lowest (the least compute) up, as the law rises with compute"
+                       : "in the order of the compute each law takes (a loss from the highest down, a metric that rises "
+                         "with compute from the lowest up)",
+               s->ntarget_merged, s->target_merged, s->ntarget_merged > 1 ? ", ..." : "",
                s->ntarget_merged > 1 ? "are listed" : "is listed");
       para(o, buf, NULL);
     }
